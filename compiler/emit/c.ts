@@ -1,0 +1,366 @@
+// The C emitter: Graph + memory plan -> model.h, model.c and the list of runtime files they need.
+//
+// model.c reads like hand-written C: weights first (static const, so they go to flash), then the
+// memory plan as a picture, then one static function per node with the node's op, shapes, arena
+// offsets and kernel in a comment, then the run function that calls them in schedule order.
+
+import { elementCount, nodeReads, shapeStr, type DType, type Graph, type Tensor } from '../ir.ts';
+import { getOp } from '../ops/index.ts';
+import type { MemoryPlan } from '../plan/planner.ts';
+import type { TargetDesc } from '../targets.ts';
+import { TRITC_VERSION } from '../version.ts';
+import { arrayBody, decimalComment, hexByte, hexFloat } from './cliterals.ts';
+import { cIdent, modelPrefix, NameTable } from './cnames.ts';
+import type { ConstLayout, EmitNodeContext } from './context.ts';
+import { packB1, packT2 } from './pack.ts';
+import { drawPlan } from './plan_picture.ts';
+
+export interface EmitOptions {
+  /** Prefix of exported symbols (default: from the model name). */
+  prefix?: string;
+}
+
+export interface EmittedModel {
+  prefix: string;
+  header: string;
+  source: string;
+  /** runtime-c files (relative paths like ref/tn_math.c) the model calls. */
+  runtime: string[];
+  /** Constant bytes by tensor, as emitted (after packing). */
+  constantBytes: Map<string, number>;
+  /** Per node: kernel and annotations, for reports. */
+  layers: { node: string; op: string; kernel: string; annotations: Record<string, string | number> }[];
+  io: { inputs: IoDesc[]; outputs: IoDesc[] };
+}
+
+export interface IoDesc {
+  name: string;
+  cname: string;
+  dtype: DType;
+  shape: number[];
+  count: number;
+  ctype: string;
+  macro: string;
+}
+
+export function ctypeOf(dtype: DType): string {
+  switch (dtype) {
+    case 'float32':
+      return 'float';
+    case 'int32':
+      return 'int32_t';
+    case 'int8':
+      return 'int8_t';
+    case 'ternary':
+    case 'binary':
+      return 'uint8_t';
+  }
+}
+
+function describeTensor(t: Tensor): string {
+  const q = t.quant ? `, scale ${t.quant.granularity}${t.quant.groupSize ? ` ${t.quant.groupSize}` : ''} in "${t.quant.scale}"` : '';
+  return `${t.dtype} ${shapeStr(t.shape)}${q}`;
+}
+
+/** Keep comment text from closing the comment. */
+const safe = (s: string): string => s.replace(/\*\//g, '*\\/').replace(/[\r\n]+/g, ' ');
+
+export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: EmitOptions = {}): EmittedModel {
+  const prefix = opts.prefix ?? modelPrefix(g.name);
+  const PREFIX = prefix.toUpperCase();
+  const globals = new NameTable([`${prefix}_run`, `${prefix}_run_arena`, `${prefix}_arena`]);
+  const placement = new Map(plan.placements.map((p) => [p.name, p]));
+  const runtime = new Set<string>();
+  const constDefs: string[] = [];
+  const constNames = new Map<string, string>(); // `${tensor}\0${layout}` -> C name
+  const constantBytes = new Map<string, number>();
+  const tables: string[] = [];
+
+  // Graph inputs and outputs become parameters of the run function.
+  const ioNames = new NameTable(['arena', 'arena_mem']);
+  const ioDesc = (name: string): IoDesc => {
+    const t = g.tensors.get(name)!;
+    const cname = ioNames.get(name);
+    return { name, cname, dtype: t.dtype, shape: t.shape, count: elementCount(t.shape), ctype: ctypeOf(t.dtype), macro: `${PREFIX}_${cname.toUpperCase()}_COUNT` };
+  };
+  const inputs = g.inputs.map(ioDesc);
+  const outputs: IoDesc[] = [];
+  for (const o of g.outputs) if (!outputs.some((d) => d.name === o)) outputs.push(ioDesc(o));
+  // An output listed twice still gets its own parameter, filled by a copy at the end.
+  const dupOutputs: IoDesc[] = [];
+  for (let i = 0, seen = new Set<string>(); i < g.outputs.length; i++) {
+    const o = g.outputs[i]!;
+    if (seen.has(o)) {
+      const t = g.tensors.get(o)!;
+      const cname = ioNames.get(`${o}_${i}`);
+      dupOutputs.push({ name: o, cname, dtype: t.dtype, shape: t.shape, count: elementCount(t.shape), ctype: ctypeOf(t.dtype), macro: `${PREFIX}_${cname.toUpperCase()}_COUNT` });
+    }
+    seen.add(o);
+  }
+  const allOutputs = [...outputs, ...dupOutputs];
+
+  function constant(name: string, layout: ConstLayout, rowLength?: number): string {
+    const key = `${name}\u0000${layout}`;
+    const have = constNames.get(key);
+    if (have) return have;
+    const t = g.tensors.get(name)!;
+    if (t.kind !== 'constant' || !t.data) throw new Error(`internal: "${name}" is not a constant`);
+    const id = layout === defaultLayout(t) ? globals.get(name) : globals.get(`${name}_${layout}`);
+    let def: string;
+    let bytes: number;
+    switch (layout) {
+      case 't2':
+      case 'b1': {
+        const packed = layout === 't2' ? packT2(t.data as Int8Array, rowLength!) : packB1(t.data as Int8Array, rowLength!);
+        bytes = packed.length;
+        const rowBytes = Math.ceil(rowLength! / (layout === 't2' ? 4 : 8));
+        const desc =
+          layout === 't2'
+            ? `2-bit codes, 4 per byte, low bits first (00 -> 0, 01 -> +1, 10 -> -1); rows of ${rowBytes} bytes`
+            : `1-bit codes, 8 per byte, low bit first (1 -> +1, 0 -> -1); rows of ${rowBytes} bytes`;
+        def = `/* ${safe(name)}: ${t.dtype} ${shapeStr(t.shape)}, ${desc} */\nstatic const uint8_t ${id}[${packed.length}] = {\n${arrayBody(packed, 16, hexByte)}\n};`;
+        break;
+      }
+      case 'f32': {
+        const v = t.data as Float32Array;
+        bytes = v.length * 4;
+        const preview = Array.from(v.slice(0, 4), decimalComment).join(', ');
+        def = `/* ${safe(name)}: float32 ${shapeStr(t.shape)}: ${preview}${v.length > 4 ? ', ...' : ''} */\nstatic const float ${id}[${v.length}] = {\n${arrayBody(v, 6, hexFloat)}\n};`;
+        break;
+      }
+      case 'i8':
+      case 'i32': {
+        const v = t.data as Int8Array | Int32Array;
+        bytes = v.length * (layout === 'i8' ? 1 : 4);
+        def = `/* ${safe(name)}: ${t.dtype} ${shapeStr(t.shape)} */\nstatic const ${layout === 'i8' ? 'int8_t' : 'int32_t'} ${id}[${v.length}] = {\n${arrayBody(v, 16, String)}\n};`;
+        break;
+      }
+    }
+    constDefs.push(def);
+    constNames.set(key, id);
+    constantBytes.set(name, (constantBytes.get(name) ?? 0) + bytes);
+    return id;
+  }
+
+  const defaultLayout = (t: Tensor): ConstLayout => (t.dtype === 'float32' ? 'f32' : t.dtype === 'int32' ? 'i32' : 'i8');
+
+  const nodeFns: string[] = [];
+  const calls: string[] = [];
+  const layers: EmittedModel['layers'] = [];
+  const nodeNames = new NameTable();
+
+  g.nodes.forEach((node, step) => {
+    const def = getOp(node.op);
+    // Parameters: every non-constant tensor the node reads or writes, named after the op's spec.
+    const params: { tensor: string; name: string; write: boolean }[] = [];
+    const paramOf = new Map<string, string>();
+    const addParam = (tensor: string, name: string, write: boolean) => {
+      if (paramOf.has(tensor)) return;
+      const t = g.tensors.get(tensor)!;
+      if (t.kind === 'constant') return;
+      let pname = name;
+      for (let i = 2; params.some((p) => p.name === pname); i++) pname = `${name}${i}`;
+      params.push({ tensor, name: pname, write });
+      paramOf.set(tensor, pname);
+    };
+    node.inputs.forEach((tn, i) => {
+      if (tn === '') return;
+      const spec = def.inputs.names[i] ?? `I${i}`;
+      addParam(tn, spec, false);
+      const q = g.tensors.get(tn)!.quant;
+      if (q) addParam(q.scale, `${spec}_scale`, false);
+    });
+    node.outputs.forEach((tn, j) => addParam(tn, def.outputs.names[j] ?? `O${j}`, true));
+    for (const r of nodeReads(g, node)) addParam(r, cParamFallback(r), false);
+
+    const ref = (tensor: string): string => {
+      const p = paramOf.get(tensor);
+      if (p) return p;
+      const t = g.tensors.get(tensor)!;
+      return constant(tensor, defaultLayout(t));
+    };
+    const annotations: Record<string, string | number> = {};
+    const localTables: string[] = [];
+    const ctx: EmitNodeContext = {
+      graph: g,
+      node,
+      target,
+      input: (i) => g.tensors.get(node.inputs[i]!)!,
+      output: (j) => g.tensors.get(node.outputs[j]!)!,
+      hasInput: (i) => node.inputs[i] !== undefined && node.inputs[i] !== '',
+      in: (i) => ref(node.inputs[i]!),
+      inScale: (i) => ref(g.tensors.get(node.inputs[i]!)!.quant!.scale),
+      out: (j) => ref(node.outputs[j]!),
+      constant,
+      intTable(stem, values) {
+        const id = globals.get(`${node.name}_${stem}`);
+        localTables.push(`static const int32_t ${id}[${Math.max(1, values.length)}] = { ${values.length ? values.join(', ') : '0'} };`);
+        return id;
+      },
+      annotate(k, v) {
+        annotations[k] = v;
+      },
+    };
+    const emitted = def.emit(ctx);
+    for (const f of emitted.runtime) runtime.add(f);
+    tables.push(...localTables);
+    node.annotations = { ...node.annotations, kernel: emitted.kernel, ...annotations };
+    layers.push({ node: node.name, op: node.op, kernel: emitted.kernel, annotations });
+
+    const fname = nodeNames.get(node.name, 'node_');
+    const sig = params.map((p) => `${p.write ? '' : 'const '}${ctypeOf(g.tensors.get(p.tensor)!.dtype)} *${p.name}`).join(', ') || 'void';
+    const where = (tensor: string): string => {
+      const pl = placement.get(tensor);
+      if (pl) return `arena[${pl.offset}, +${pl.bytes})`;
+      if (g.inputs.includes(tensor)) return 'graph input';
+      if (g.outputs.includes(tensor)) return 'graph output';
+      return 'flash';
+    };
+    const comment = [
+      `/* ${node.op} "${safe(node.name)}"  (step ${step})`,
+      ...params.map((p) => ` *   ${p.name.padEnd(8)} ${safe(p.tensor).padEnd(14)} ${describeTensor(g.tensors.get(p.tensor)!).padEnd(40)} ${where(p.tensor)}`),
+      ...node.inputs
+        .filter((tn) => tn !== '' && g.tensors.get(tn)!.kind === 'constant')
+        .map((tn) => ` *   ${'(const)'.padEnd(8)} ${safe(tn).padEnd(14)} ${describeTensor(g.tensors.get(tn)!)}`),
+      ` *   kernel: ${emitted.kernel}`,
+      ' */',
+    ];
+    nodeFns.push([...comment, `static void ${fname}(${sig}) {`, ...emitted.body.map((l) => `  ${l}`), '}'].join('\n'));
+
+    const args = params.map((p) => {
+      const t = g.tensors.get(p.tensor)!;
+      const ct = ctypeOf(t.dtype);
+      const pl = placement.get(p.tensor);
+      if (pl) return `(${ct} *)(arena + ${pl.offset})`;
+      const io = inputs.find((d) => d.name === p.tensor) ?? outputs.find((d) => d.name === p.tensor);
+      if (!io) throw new Error(`internal: tensor "${p.tensor}" has no storage`);
+      return io.cname;
+    });
+    calls.push(`  ${fname}(${args.join(', ')}); /* ${safe(node.op)} "${safe(node.name)}" */`);
+  });
+
+  // Outputs that no node writes directly: graph inputs, constants, or repeats of another output.
+  const copies: string[] = [];
+  for (const o of allOutputs) {
+    const t = g.tensors.get(o.name)!;
+    const producedToCaller = g.nodes.some((n) => n.outputs.includes(o.name)) && !dupOutputs.includes(o);
+    if (producedToCaller) continue;
+    runtime.add('ref/tn_elementwise.c');
+    const src = dupOutputs.includes(o)
+      ? outputs.find((d) => d.name === o.name)!.cname
+      : t.kind === 'constant'
+        ? constant(o.name, defaultLayout(t))
+        : inputs.find((d) => d.name === o.name)!.cname;
+    copies.push(`  tn_copy_bytes(${o.cname}, ${src}, ${elementCount(t.shape) * (t.dtype === 'float32' || t.dtype === 'int32' ? 4 : 1)}); /* output "${safe(o.name)}" */`);
+  }
+
+  const arenaBytes = plan.arenaBytes;
+  const runParams = [...inputs.map((d) => `const ${d.ctype} *${d.cname}`), ...allOutputs.map((d) => `${d.ctype} *${d.cname}`)];
+  const runArgs = [...inputs.map((d) => d.cname), ...allOutputs.map((d) => d.cname)];
+
+  const headerLines = [
+    `/*`,
+    ` * ${prefix}: generated by tritc ${TRITC_VERSION} from ${safe(g.source)} (sha256 ${g.sourceHash}).`,
+    ` * Do not edit; regenerate with tritc compile.`,
+    ` *`,
+    ` * Inputs:`,
+    ...inputs.map((d) => ` *   ${d.cname.padEnd(12)} ${d.dtype} ${shapeStr(d.shape)}  (${d.count} values: ${d.macro})`),
+    ` * Outputs:`,
+    ...allOutputs.map((d) => ` *   ${d.cname.padEnd(12)} ${d.dtype} ${shapeStr(d.shape)}  (${d.count} values: ${d.macro})`),
+    ` *`,
+    ` * Usage:`,
+    ` *   ${prefix}_run(${runArgs.join(', ')});`,
+    ` * runs the model once: it reads the inputs and writes every output. Buffers are row-major.`,
+    ` * Activations live in one arena of ${PREFIX}_ARENA_BYTES bytes, planned at compile time:`,
+    ` *   ${prefix}_run() uses a static arena inside model.c (not reentrant; define`,
+    ` *     ${PREFIX}_NO_STATIC_ARENA when compiling model.c to leave it out);`,
+    ` *   ${prefix}_run_arena() uses the arena you pass (${PREFIX}_ARENA_BYTES bytes, aligned to ${PREFIX}_ARENA_ALIGN).`,
+    ` * Both return 0. No malloc, no libc, no libm; weights are const (flash on a microcontroller).`,
+    ` */`,
+    `#ifndef ${PREFIX}_MODEL_H`,
+    `#define ${PREFIX}_MODEL_H`,
+    ``,
+    `#include <stdint.h>`,
+    ``,
+    `#define ${PREFIX}_ARENA_BYTES ${arenaBytes}`,
+    `#define ${PREFIX}_ARENA_ALIGN 16`,
+    `#define ${PREFIX}_NUM_INPUTS ${inputs.length}`,
+    `#define ${PREFIX}_NUM_OUTPUTS ${allOutputs.length}`,
+    ...[...inputs, ...allOutputs].map((d) => `#define ${d.macro} ${d.count} /* ${d.dtype} ${shapeStr(d.shape)} */`),
+    ``,
+    `#ifdef __cplusplus`,
+    `extern "C" {`,
+    `#endif`,
+    ``,
+    `int ${prefix}_run(${runParams.join(', ')});`,
+    `int ${prefix}_run_arena(${[...runParams, 'void *arena'].join(', ')});`,
+    ``,
+    `#ifdef __cplusplus`,
+    `}`,
+    `#endif`,
+    ``,
+    `#endif /* ${PREFIX}_MODEL_H */`,
+    ``,
+  ];
+
+  const flashBytes = [...constantBytes.values()].reduce((a, b) => a + b, 0);
+  const sourceLines = [
+    `/*`,
+    ` * ${prefix}: generated by tritc ${TRITC_VERSION} from ${safe(g.source)} (sha256 ${g.sourceHash}).`,
+    ` * Target: ${target.name} (${safe(target.description)}).`,
+    ` * Build: cc -std=c99 -O2 -ffp-contract=off -fno-strict-aliasing -c model.c tn_*.c`,
+    ` *   -ffp-contract=off is required: the outputs are bit-exact with tritc's interpreter only if no`,
+    ` *   multiply-add is fused. Never use -ffast-math.`,
+    ` * Layers: ${g.nodes.length}; weights: ${flashBytes} bytes (const); arena: ${arenaBytes} bytes`,
+    ` *   (lower bound ${plan.lowerBound}, plan: ${plan.algorithm}).`,
+    ` */`,
+    `#include "model.h"`,
+    `#include "tn_runtime.h"`,
+    ``,
+    `/* ---- Weights (const: flash on a microcontroller) ---------------------------------------- */`,
+    ``,
+    ...constDefs.flatMap((d) => [d, '']),
+    ...(tables.length ? ['/* ---- Shapes and strides for kernels ---------------------------------------------------- */', '', ...tables, ''] : []),
+    `/* ---- Memory plan ------------------------------------------------------------------------ */`,
+    ``,
+    drawPlan(plan, g.nodes.map((n) => n.name)),
+    ``,
+    `/* ---- Layers ----------------------------------------------------------------------------- */`,
+    ``,
+    ...nodeFns.flatMap((f) => [f, '']),
+    `/* ---- Entry points ----------------------------------------------------------------------- */`,
+    ``,
+    `int ${prefix}_run_arena(${[...runParams, 'void *arena_mem'].join(', ')}) {`,
+    `  uint8_t *arena = (uint8_t *)arena_mem;`,
+    ...(arenaBytes === 0 ? ['  (void)arena;'] : []),
+    ...calls,
+    ...copies,
+    `  return 0;`,
+    `}`,
+    ``,
+    `#ifndef ${PREFIX}_NO_STATIC_ARENA`,
+    `/* uint64_t elements give 8-byte alignment in plain C99; compilers that know the attribute get 16. */`,
+    `static uint64_t ${prefix}_arena[${Math.max(1, Math.ceil(arenaBytes / 8))}] TN_ALIGNED(16);`,
+    ``,
+    `int ${prefix}_run(${runParams.join(', ')}) {`,
+    `  return ${prefix}_run_arena(${[...runArgs, `${prefix}_arena`].join(', ')});`,
+    `}`,
+    `#endif`,
+    ``,
+  ];
+
+  return {
+    prefix,
+    header: headerLines.join('\n'),
+    source: sourceLines.join('\n'),
+    runtime: [...runtime].sort(),
+    constantBytes,
+    layers,
+    io: { inputs, outputs: allOutputs },
+  };
+}
+
+/** Parameter name for a tensor a node reads without naming it as an input (none today). */
+function cParamFallback(tensor: string): string {
+  return cIdent(tensor);
+}

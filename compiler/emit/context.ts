@@ -1,0 +1,36 @@
+// What an op's `emit` sees: C expressions for its tensors, and a way to ask for constants in a
+// given C layout. The emitter (emit/c.ts) implements it; ops never touch the arena directly.
+
+import type { Graph, Node, Tensor } from '../ir.ts';
+import type { TargetDesc } from '../targets.ts';
+
+/** C layouts a constant can be emitted in. */
+export type ConstLayout =
+  | 'f32' // float array
+  | 'i8' // int8_t array
+  | 'i32' // int32_t array
+  | 't2' // ternary codes, 2 bits each, 4 per byte, rows padded to whole bytes (docs/format.md)
+  | 'b1'; // binary codes, 1 bit each, 8 per byte, rows padded to whole bytes
+
+export interface EmitNodeContext {
+  graph: Graph;
+  node: Node;
+  target: TargetDesc;
+  input(i: number): Tensor;
+  output(j: number): Tensor;
+  hasInput(i: number): boolean;
+  /** Pointer expression for input i (a parameter of the node function, or a constant's name). */
+  in(i: number): string;
+  /** Pointer expression for the scale tensor of quantised input i. */
+  inScale(i: number): string;
+  out(j: number): string;
+  /**
+   * The C name of constant tensor `name` in `layout`, emitting its definition once.
+   * `rowLength` (for t2/b1) is the number of codes per row; rows are padded to whole bytes.
+   */
+  constant(name: string, layout: ConstLayout, rowLength?: number): string;
+  /** A static const array of small integers (shapes, strides) for kernel arguments. */
+  intTable(stem: string, values: readonly number[]): string;
+  /** Record a decision for `tritc inspect` and the layer comment. */
+  annotate(key: string, value: string | number): void;
+}

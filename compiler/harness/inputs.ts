@@ -1,0 +1,147 @@
+// Input vectors for `tritc run`: from .npy/.npz files (one run or a batch along a leading axis) or
+// seeded random values; and outputs written back the same way.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { fail } from '../diagnostics.ts';
+import { elementCount, shapeStr, type Graph, type Tensor, type TypedData } from '../ir.ts';
+import type { NdArray } from '../io/ndarray.ts';
+import { readNpy, writeNpy } from '../io/npy.ts';
+import { readNpz, writeNpz } from '../io/npz.ts';
+
+/** A small, fast, seeded PRNG (mulberry32): the same seed gives the same inputs everywhere. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Random values for a tensor: floats uniform in [-1, 1), integers uniform over their range. */
+export function randomValues(t: Tensor, next: () => number): TypedData {
+  const n = elementCount(t.shape);
+  if (t.dtype === 'float32') {
+    const v = new Float32Array(n);
+    for (let i = 0; i < n; i++) v[i] = next() * 2 - 1;
+    return v;
+  }
+  const [lo, hi] = t.range ?? (t.dtype === 'int32' ? [-1000, 1000] : [-128, 127]);
+  const v = t.dtype === 'int32' ? new Int32Array(n) : new Int8Array(n);
+  for (let i = 0; i < n; i++) v[i] = lo + Math.floor(next() * (hi - lo + 1));
+  return v;
+}
+
+export function randomRuns(g: Graph, count: number, seed: number): Map<string, TypedData>[] {
+  const next = rng(seed);
+  const runs: Map<string, TypedData>[] = [];
+  for (let r = 0; r < count; r++) runs.push(new Map(g.inputs.map((name) => [name, randomValues(g.tensors.get(name)!, next)])));
+  return runs;
+}
+
+/** Convert a NumPy array to the tensor's dtype, exactly (an inexact conversion is an error). */
+function convert(a: NdArray, t: Tensor, label: string): TypedData {
+  const n = a.data.length;
+  const src = a.data;
+  const get = (i: number): number => Number(src[i]!);
+  if (t.dtype === 'float32') {
+    if (a.dtype === 'float32') return new Float32Array(src as Float32Array);
+    const v = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      v[i] = get(i);
+      if (a.dtype === 'float64' && v[i] !== get(i) && !Number.isNaN(get(i)))
+        fail('npy', label, `float64 value ${get(i)} at index ${i} is not exactly representable in float32; save the array as float32`);
+    }
+    if (a.dtype === 'float16') fail('npy', label, 'float16 inputs are not supported; save the array as float32');
+    return v;
+  }
+  const [lo, hi] = t.dtype === 'int32' ? [-(2 ** 31), 2 ** 31 - 1] : [-128, 127];
+  if (a.dtype.startsWith('float')) fail('npy', label, `input "${t.name}" is ${t.dtype}, the file holds ${a.dtype}`);
+  const v = t.dtype === 'int32' ? new Int32Array(n) : new Int8Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = get(i);
+    if (x < lo || x > hi) fail('npy', label, `value ${x} at index ${i} does not fit ${t.dtype}`);
+    v[i] = x;
+  }
+  return v;
+}
+
+/** Split an array that holds exactly the input's shape (1 run) or [N, ...shape] (N runs). */
+function splitRuns(a: NdArray, t: Tensor, label: string): TypedData[] {
+  const n = elementCount(t.shape);
+  const same = shapeStr(a.shape) === shapeStr(t.shape);
+  const batched = a.shape.length === t.shape.length + 1 && shapeStr(a.shape.slice(1)) === shapeStr(t.shape);
+  if (!same && !batched)
+    fail('npy', label, `input "${t.name}" has shape ${shapeStr(t.shape)}; the file holds ${shapeStr(a.shape)}, expected ${shapeStr(t.shape)} or [N, ${t.shape.join(', ')}]`);
+  const all = convert(a, t, label);
+  const runs = same ? 1 : a.shape[0]!;
+  const out: TypedData[] = [];
+  for (let r = 0; r < runs; r++) out.push(all.slice(r * n, (r + 1) * n) as TypedData);
+  return out;
+}
+
+/**
+ * Inputs from `--inputs`: a comma-separated list of .npy files (one per graph input, in order) or
+ * one .npz whose keys are the input names (or arr_0, arr_1, ... in order).
+ */
+export function loadInputRuns(g: Graph, spec: string): Map<string, TypedData>[] {
+  const files = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const arrays = new Map<string, { a: NdArray; label: string }>();
+  if (files.length === 1 && extname(files[0]!) === '.npz') {
+    const label = files[0]!;
+    const entries = readNpz(readBytes(label), label);
+    g.inputs.forEach((name, i) => {
+      const a = entries.get(name) ?? entries.get(`arr_${i}`);
+      if (!a) fail('npy', label, `has no array for input "${name}" (keys: ${[...entries.keys()].join(', ') || 'none'})`);
+      arrays.set(name, { a, label: `${label}: ${name}` });
+    });
+  } else {
+    if (files.length !== g.inputs.length) fail('usage', '--inputs', `the model has ${g.inputs.length} input${g.inputs.length === 1 ? '' : 's'} (${g.inputs.join(', ')}), ${files.length} file${files.length === 1 ? ' was' : 's were'} given`);
+    g.inputs.forEach((name, i) => {
+      const label = files[i]!;
+      arrays.set(name, { a: readNpy(readBytes(label), label), label });
+    });
+  }
+  const perInput = g.inputs.map((name) => {
+    const { a, label } = arrays.get(name)!;
+    return splitRuns(a, g.tensors.get(name)!, label);
+  });
+  const counts = perInput.map((p) => p.length);
+  if (new Set(counts).size > 1) fail('npy', '--inputs', `the inputs hold different numbers of runs: ${g.inputs.map((n, i) => `${n} ${counts[i]}`).join(', ')}`);
+  return perInput[0]!.map((_, r) => new Map(g.inputs.map((name, i) => [name, perInput[i]![r]!])));
+}
+
+function readBytes(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    fail('io', path, `cannot read: ${(e as Error).message}`);
+  }
+}
+
+function toNd(values: TypedData[], t: Tensor, batched: boolean): NdArray {
+  const n = elementCount(t.shape);
+  const dtype = t.dtype === 'float32' ? 'float32' : t.dtype === 'int32' ? 'int32' : 'int8';
+  const data = dtype === 'float32' ? new Float32Array(n * values.length) : dtype === 'int32' ? new Int32Array(n * values.length) : new Int8Array(n * values.length);
+  values.forEach((v, r) => data.set(v as never, r * n));
+  return { dtype, shape: batched ? [values.length, ...t.shape] : [...t.shape], data };
+}
+
+/**
+ * Write outputs the way the inputs came: one run -> exactly the output's shape; several runs ->
+ * [N, ...shape]. `spec` is a comma-separated list of .npy files (one per output) or one .npz.
+ */
+export function saveOutputRuns(g: Graph, runs: ReadonlyMap<string, TypedData>[], spec: string, batched: boolean): void {
+  const files = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const arrays = g.outputs.map((name) => toNd(runs.map((r) => r.get(name)!), g.tensors.get(name)!, batched));
+  if (files.length === 1 && extname(files[0]!) === '.npz') {
+    writeFileSync(files[0]!, writeNpz(g.outputs.map((name, i) => [name, arrays[i]!] as [string, NdArray])));
+    return;
+  }
+  if (files.length !== g.outputs.length)
+    fail('usage', '--outputs', `the model has ${g.outputs.length} output${g.outputs.length === 1 ? '' : 's'} (${g.outputs.join(', ')}); give as many .npy files or one .npz, ${files.length} given (${files.map((f) => basename(f)).join(', ')})`);
+  files.forEach((f, i) => writeFileSync(f, writeNpy(arrays[i]!)));
+}

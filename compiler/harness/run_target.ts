@@ -1,0 +1,87 @@
+// Build a runner with one or more compiled models for a target, run it (natively, under qemu-user or
+// on a bare-metal QEMU machine) and bring back outputs, instruction counts, stack use and sizes.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fail } from '../diagnostics.ts';
+import { RUNTIME_DIR, TARGETS_DIR, type TargetDesc } from '../targets.ts';
+import { buildProgram, exec } from '../toolchain/build.ts';
+import { measureObjects, type Footprint } from '../toolchain/elf.ts';
+import { requireQemu } from '../toolchain/qemu.ts';
+import { requireZig } from '../toolchain/zig.ts';
+import { decodeOutputs, encodeInputs, generateRunner, type HarnessModel, type RunRecord } from './runner.ts';
+
+export interface TargetRun {
+  target: string;
+  program: string;
+  /** Per model, per run. */
+  records: RunRecord[][];
+  /** Per model: flash and static RAM of the model's own code, weights and arena in the program. */
+  footprints: Footprint[];
+  /** Wall-clock seconds of the build and of the run. */
+  buildSeconds: number;
+  runSeconds: number;
+}
+
+export interface RunTargetOptions {
+  /** Seconds before the emulator is killed. */
+  timeoutSeconds?: number;
+  title?: string;
+}
+
+export async function runOnTarget(models: readonly HarnessModel[], target: TargetDesc, workDir: string, opts: RunTargetOptions = {}): Promise<TargetRun> {
+  requireZig();
+  const qemu = requireQemu(target);
+  mkdirSync(workDir, { recursive: true });
+  const runtime = new Set<string>();
+  for (const m of models) {
+    const dir = join(workDir, m.dir);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'model.h'), m.compiled.emitted.header);
+    writeFileSync(join(dir, 'model.c'), m.compiled.emitted.source);
+    for (const r of m.compiled.emitted.runtime) runtime.add(r);
+  }
+  writeFileSync(join(workDir, 'runner.c'), generateRunner(models, opts.title ?? models.map((m) => m.compiled.graph.name).join(', ')));
+  writeFileSync(join(workDir, 'inputs.bin'), encodeInputs(models));
+
+  const t0 = performance.now();
+  const runtimeSources = [...runtime].sort().map((r) => join(RUNTIME_DIR, r));
+  const built = await buildProgram({
+    target,
+    dir: workDir,
+    modelSources: [...models.map((m) => join(workDir, m.dir, 'model.c')), ...runtimeSources],
+    runnerSources: [join(workDir, 'runner.c')],
+    includeDirs: [RUNTIME_DIR, join(TARGETS_DIR, 'common'), workDir],
+    output: `runner-${target.name}.elf`,
+  });
+  const t1 = performance.now();
+
+  const outPath = join(workDir, 'outputs.bin');
+  const cmd = qemu ?? built.program;
+  const args = target.qemu ? target.qemu.args.map((a) => a.replace('{elf}', built.program)) : [];
+  const timeoutMs = (opts.timeoutSeconds ?? 600) * 1000;
+  const r = await exec(cmd, args, { cwd: workDir, timeoutMs });
+  const t2 = performance.now();
+  const shown = (r.stderr + r.stdout).trim().split('\n').slice(-15).join('\n');
+  if (r.timedOut) fail('toolchain', target.name, `the test program did not finish within ${timeoutMs / 1000} s (${cmd} ${args.join(' ')})\n${shown}`);
+  if (r.code !== 0) fail('toolchain', target.name, `the test program exited with ${r.code ?? r.signal} (${cmd} ${args.join(' ')} in ${workDir})${shown ? `:\n${shown}` : ''}`);
+  if (!existsSync(outPath)) fail('toolchain', target.name, `the test program wrote no outputs.bin (${cmd} ${args.join(' ')})`);
+  let decoded;
+  try {
+    decoded = decodeOutputs(new Uint8Array(readFileSync(outPath)), models);
+  } catch (e) {
+    fail('toolchain', target.name, `${(e as Error).message} (from ${cmd} ${args.join(' ')} in ${workDir})`);
+  }
+
+  // Each model's objects: its model.o, plus the runtime objects (shared, counted for every model).
+  const runtimeObjects = built.modelObjects.slice(models.length);
+  const footprints = models.map((_, i) => measureObjects(built.program, [built.modelObjects[i]!, ...runtimeObjects]));
+  return {
+    target: target.name,
+    program: built.program,
+    records: decoded.models,
+    footprints,
+    buildSeconds: (t1 - t0) / 1000,
+    runSeconds: (t2 - t1) / 1000,
+  };
+}

@@ -1,0 +1,130 @@
+// The intermediate representation: a graph of named tensors and nodes, in schedule order.
+//
+// Design notes (see docs/ir.md for the long version):
+// - Constants hold *decoded* values: ternary and binary codes are Int8Array of -1/0/+1 (or ±1), never
+//   a packed layout. Packing is a late decision of the C emitter, per kernel and target.
+// - Quantization parameters live on the tensor (`quant`): an int8 activation or a ternary weight names
+//   the float32 tensor that holds its scale and says how the scale is laid out. A node that reads a
+//   quantized tensor implicitly reads its scale tensor too (`nodeReads`), so liveness and scheduling
+//   need no special cases.
+// - A weight may carry several planes: a ternary weight of shape [P, N, K] is P trit-planes that share
+//   the activations, W = sum_p scale_p * T_p (PTQTP uses P = 2). Other formats (complex phase codes,
+//   sparse deltas, int2..int4) are further dtypes and ops; nothing here assumes one plane or one dtype.
+
+export type DType =
+  | 'float32'
+  | 'int8'
+  | 'int32'
+  | 'ternary' // codes in {-1, 0, +1}, stored as Int8Array
+  | 'binary'; // codes in {-1, +1}, stored as Int8Array
+
+export const DTYPES: readonly DType[] = ['float32', 'int8', 'int32', 'ternary', 'binary'];
+
+export type TypedData = Float32Array | Int8Array | Int32Array;
+
+export type Granularity = 'per_tensor' | 'per_row' | 'per_group';
+
+export interface QuantParams {
+  /** Name of the float32 tensor holding the scale(s): real value = code * scale. */
+  scale: string;
+  granularity: Granularity;
+  /** per_group: number of consecutive elements along the last axis that share a scale. */
+  groupSize?: number;
+}
+
+export type TensorKind = 'input' | 'constant' | 'activation';
+
+export interface Tensor {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  kind: TensorKind;
+  /** Constants only: values in row-major order. */
+  data?: TypedData;
+  quant?: QuantParams;
+  /** Known value range of integer tensors (inclusive), used to bound accumulators. */
+  range?: [number, number];
+}
+
+export type AttrValue = number | string | boolean | number[] | string[];
+
+export interface Node {
+  name: string;
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Record<string, AttrValue>;
+  /** Decisions made by passes (kernel, accumulator width, ...), shown by `tritc inspect`. */
+  annotations: Record<string, string | number>;
+}
+
+export interface Graph {
+  name: string;
+  /** Where the graph came from, for messages and generated-file headers. */
+  source: string;
+  inputs: string[];
+  outputs: string[];
+  tensors: Map<string, Tensor>;
+  /** In schedule order once `schedule` has run. */
+  nodes: Node[];
+  /** A hash of the model's files, recorded in generated code. */
+  sourceHash: string;
+}
+
+export function elementCount(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Bytes one element takes in an activation buffer (codes are never activations). */
+export function dtypeBytes(dtype: DType): number {
+  switch (dtype) {
+    case 'float32':
+    case 'int32':
+      return 4;
+    case 'int8':
+    case 'ternary':
+    case 'binary':
+      return 1;
+  }
+}
+
+export function tensorBytes(t: Tensor): number {
+  return elementCount(t.shape) * dtypeBytes(t.dtype);
+}
+
+export function shapeStr(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export function getTensor(g: Graph, name: string): Tensor {
+  const t = g.tensors.get(name);
+  if (!t) throw new Error(`internal: tensor "${name}" missing from graph`);
+  return t;
+}
+
+/**
+ * Every tensor a node reads: its inputs, plus the scale tensors of quantized inputs.
+ * Liveness, scheduling and the interpreter all use this, so scales are never freed early.
+ */
+export function nodeReads(g: Graph, node: Node): string[] {
+  const reads: string[] = [];
+  for (const name of node.inputs) {
+    if (name === '') continue; // an omitted optional input
+    if (!reads.includes(name)) reads.push(name);
+    const q = g.tensors.get(name)?.quant;
+    if (q && !reads.includes(q.scale)) reads.push(q.scale);
+  }
+  return reads;
+}
+
+export function cloneGraph(g: Graph): Graph {
+  return {
+    ...g,
+    inputs: [...g.inputs],
+    outputs: [...g.outputs],
+    tensors: new Map([...g.tensors].map(([k, t]) => [k, { ...t, shape: [...t.shape], quant: t.quant ? { ...t.quant } : undefined }])),
+    nodes: g.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attrs: { ...n.attrs }, annotations: { ...n.annotations } })),
+  };
+}

@@ -1,0 +1,210 @@
+// TernaryLinear and BinaryLinear: y = dequant(x) @ W^T + b with int8 activations and low-bit weights.
+//
+//   X  int8 [..., K], quantised per tensor or per row (scale sx)
+//   W  ternary {-1,0,+1} or binary {-1,+1}, [N, K] or [P, N, K] (P planes sharing X),
+//      quantised per tensor, per row, or per group of G consecutive k (scale ws)
+//   B  optional float32 [N]
+//   Y  float32 [..., N]
+//
+// For each row t and output n (docs/numerics.md, "Low-bit linear"):
+//   acc[p,g] = sum_{k in group g} W[p,n,k] * X[t,k]          exact integer (int32, or int64 if needed)
+//   s        = sum over p (outer), g (inner) of  (float)acc[p,g] * ws[p,n,g]   in that order, float32
+//   y        = s * sx[t]   then   y = y + B[n]
+// The inner loop only adds and subtracts; the multiplies are per group and per output.
+
+import type { DiagnosticCode } from '../diagnostics.ts';
+import { elementCount, shapeStr, type DType, type Graph, type Node, type Tensor } from '../ir.ts';
+import { add, i2f, mul } from '../numerics/f32.ts';
+import { at, type InferContext, type OpDef, type OutputSpec } from './op.ts';
+import { lastDim, rowsOf } from './quantize_int8.ts';
+
+/** The weight geometry every low-bit op (and the packer) agrees on. */
+export interface LowBitGeometry {
+  planes: number;
+  n: number;
+  k: number;
+  /** Elements per scale group along K (k itself unless per_group). */
+  group: number;
+  groups: number;
+}
+
+export function lowBitGeometry(w: Tensor): LowBitGeometry {
+  const planes = w.shape.length === 3 ? w.shape[0]! : 1;
+  const n = w.shape[w.shape.length - 2]!;
+  const k = w.shape[w.shape.length - 1]!;
+  const group = w.quant?.granularity === 'per_group' ? w.quant.groupSize ?? k : k;
+  return { planes, n, k, group, groups: Math.ceil(k / group) };
+}
+
+export function scaleCount(w: Tensor, geo: LowBitGeometry): number {
+  switch (w.quant?.granularity) {
+    case 'per_row':
+      return geo.planes * geo.n;
+    case 'per_group':
+      return geo.planes * geo.n * geo.groups;
+    default:
+      return geo.planes;
+  }
+}
+
+export function weightScaleIndex(w: Tensor, geo: LowBitGeometry, p: number, n: number, g: number): number {
+  switch (w.quant?.granularity) {
+    case 'per_row':
+      return p * geo.n + n;
+    case 'per_group':
+      return (p * geo.n + n) * geo.groups + g;
+    default:
+      return p;
+  }
+}
+
+/** The largest |x| an int8 tensor can hold, from its known range. */
+export function int8MaxAbs(x: Tensor): number {
+  const [lo, hi] = x.range ?? [-128, 127];
+  return Math.max(Math.abs(lo), Math.abs(hi));
+}
+
+/** Accumulator choice: int32 when the worst case fits, otherwise int32 partial sums flushed to int64. */
+export interface AccumulatorPlan {
+  bits: 32 | 64;
+  /** Worst-case |acc| of one group. */
+  bound: number;
+  /** With 64 bits: the int32 partial is flushed into the int64 every `flush` elements (0 = never). */
+  flush: number;
+}
+
+export const INT32_MAX = 2147483647;
+
+export function accumulatorPlan(group: number, maxAbsX: number): AccumulatorPlan {
+  const bound = group * maxAbsX; // |w| <= 1
+  if (bound <= INT32_MAX) return { bits: 32, bound, flush: 0 };
+  return { bits: 64, bound, flush: Math.floor(INT32_MAX / maxAbsX) };
+}
+
+function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): OpDef {
+  const ternary = wdtype === 'ternary';
+  return {
+    op,
+    summary: ternary
+      ? 'int8 activations x ternary {-1,0,+1} weights, scales per tensor/row/group, optional bias'
+      : 'int8 activations x binary {-1,+1} weights, scales per tensor/row/group, optional bias',
+    inputs: { names: ['X', 'W', 'B'], min: 2 },
+    outputs: { names: ['Y'], min: 1 },
+    attrs: {},
+    infer(ctx: InferContext): OutputSpec[] {
+      const [x, w, b] = ctx.inputs;
+      if (!x || !w) return [];
+      let ok = true;
+      const err = (m: string, code?: DiagnosticCode) => {
+        ctx.error(m, code);
+        ok = false;
+      };
+      if (x.dtype !== 'int8') err(`input 0 "${x.name}" must be int8 (from QuantizeInt8), found ${x.dtype}`, 'dtype');
+      else if (!x.quant) err(`input 0 "${x.name}" is int8 without a scale; give it "quant" or produce it with QuantizeInt8`);
+      else if (x.quant.granularity === 'per_group') err(`input 0 "${x.name}" must be quantised per tensor or per row, not per group`);
+      if (x.shape.length < 1) err(`input 0 "${x.name}" must have at least one dimension, found shape ${shapeStr(x.shape)}`);
+      if (w.dtype !== wdtype) err(`input 1 "${w.name}" must be ${wdtype}, found ${w.dtype}`, 'dtype');
+      if (w.kind !== 'constant') err(`input 1 "${w.name}" must be a constant weight tensor`);
+      if (w.shape.length !== 2 && w.shape.length !== 3) err(`input 1 "${w.name}" must have shape [N, K] or [planes, N, K], found ${shapeStr(w.shape)}`);
+      if (!w.quant) err(`input 1 "${w.name}" has no scale; give the tensor a "quant" with a scale tensor`);
+      if (!ok) return [];
+      const geo = lowBitGeometry(w);
+      const k = lastDim(x.shape);
+      if (k !== geo.k) err(`input 0 "${x.name}" has last dimension ${k}, but weight "${w.name}" ${shapeStr(w.shape)} expects K = ${geo.k}`);
+      const scale = ctx.graph.tensors.get(w.quant!.scale);
+      if (scale) {
+        const want = scaleCount(w, geo);
+        if (scale.dtype !== 'float32') err(`scale "${scale.name}" of weight "${w.name}" must be float32, found ${scale.dtype}`, 'dtype');
+        if (elementCount(scale.shape) !== want)
+          err(`scale "${scale.name}" of weight "${w.name}" (${w.quant!.granularity}${w.quant!.granularity === 'per_group' ? `, group ${geo.group}` : ''}) must have ${want} values, found ${elementCount(scale.shape)} (shape ${shapeStr(scale.shape)})`);
+      }
+      if (b) {
+        if (b.dtype !== 'float32') err(`input 2 "${b.name}" (bias) must be float32, found ${b.dtype}`, 'dtype');
+        else if (elementCount(b.shape) !== geo.n || b.shape.length !== 1) err(`input 2 "${b.name}" (bias) must have shape [${geo.n}], found ${shapeStr(b.shape)}`);
+      }
+      if (!ok) return [];
+      return [{ dtype: 'float32', shape: [...x.shape.slice(0, -1), geo.n] }];
+    },
+    interpret(ctx) {
+      const { graph, node } = ctx;
+      const xT = graph.tensors.get(node.inputs[0]!)!;
+      const wT = graph.tensors.get(node.inputs[1]!)!;
+      const x = ctx.read(xT.name);
+      const sx = ctx.read(xT.quant!.scale);
+      const codes = ctx.read(wT.name);
+      const ws = ctx.read(wT.quant!.scale);
+      const bias = node.inputs[2] ? ctx.read(node.inputs[2]) : undefined;
+      const geo = lowBitGeometry(wT);
+      const rows = rowsOf(xT.shape);
+      const xPerRow = xT.quant!.granularity === 'per_row';
+      const y = new Float32Array(rows * geo.n);
+      for (let t = 0; t < rows; t++) {
+        const sxt = at(sx, xPerRow ? t : 0, `${xT.quant!.scale}`);
+        for (let n = 0; n < geo.n; n++) {
+          let s = 0;
+          let first = true;
+          for (let p = 0; p < geo.planes; p++) {
+            const rowBase = (p * geo.n + n) * geo.k;
+            for (let g = 0; g < geo.groups; g++) {
+              const k0 = g * geo.group;
+              const k1 = Math.min(geo.k, k0 + geo.group);
+              let acc = 0;
+              for (let k = k0; k < k1; k++) acc += at(codes, rowBase + k, wT.name) * at(x, t * geo.k + k, xT.name);
+              const term = mul(i2f(acc), at(ws, weightScaleIndex(wT, geo, p, n, g), wT.quant!.scale));
+              s = first ? term : add(s, term);
+              first = false;
+            }
+          }
+          let v = mul(s, sxt);
+          if (bias) v = add(v, at(bias, n, node.inputs[2]!));
+          y[t * geo.n + n] = v;
+        }
+      }
+      ctx.write(node.outputs[0]!, y);
+    },
+    emit(ctx) {
+      const xT = ctx.input(0);
+      const wT = ctx.input(1);
+      const geo = lowBitGeometry(wT);
+      const acc = accumulatorPlan(geo.group, int8MaxAbs(xT));
+      const layout = ternary ? 't2' : 'b1';
+      const codes = ctx.constant(wT.name, layout, geo.k);
+      const scale = ctx.constant(wT.quant!.scale, 'f32');
+      const granularity = { per_tensor: 'TN_PER_TENSOR', per_row: 'TN_PER_ROW', per_group: 'TN_PER_GROUP' }[wT.quant!.granularity];
+      const bias = ctx.hasInput(2) ? ctx.in(2) : 'NULL';
+      const fn = ternary ? 'tn_ternary_linear' : 'tn_binary_linear';
+      const rows = rowsOf(xT.shape);
+      const accNote =
+        acc.bits === 32
+          ? `int32 accumulator: |acc| <= ${geo.group} * ${int8MaxAbs(xT)} = ${acc.bound} < 2^31`
+          : `int64 accumulator, int32 partial sums flushed every ${acc.flush} weights: |acc| <= ${acc.bound} >= 2^31`;
+      ctx.annotate('accumulator', acc.bits === 32 ? 'int32' : `int64 (flush ${acc.flush})`);
+      ctx.annotate('packing', ternary ? '2-bit, 4 per byte' : '1-bit, 8 per byte');
+      const wdesc = `${ctx.node.name.replace(/[^A-Za-z0-9_]/g, '_')}_weights`;
+      return {
+        kernel: `${fn} (ref, ${acc.bits === 32 ? 'int32' : 'int64'} acc)`,
+        runtime: [ternary ? 'ref/tn_ternary_linear.c' : 'ref/tn_binary_linear.c'],
+        body: [
+          `/* ${accNote} */`,
+          `static const tn_lowbit_weights ${wdesc} = {`,
+          `  ${codes}, ${scale}, /* planes */ ${geo.planes}, /* n */ ${geo.n}, /* k */ ${geo.k}, ${granularity}, /* group */ ${geo.group}`,
+          `};`,
+          `${fn}(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xT.quant!.granularity === 'per_row' ? 1 : 0}, /* rows */ ${rows}, &${wdesc}, ${bias}, /* flush */ ${acc.flush}, ${ctx.out(0)});`,
+        ],
+      };
+    },
+    cost(graph: Graph, node: Node) {
+      const w = graph.tensors.get(node.inputs[1]!)!;
+      const x = graph.tensors.get(node.inputs[0]!)!;
+      const geo = lowBitGeometry(w);
+      const bits = ternary ? 2 : 1;
+      const codeBytes = geo.planes * geo.n * Math.ceil((geo.k * bits) / 8);
+      const scaleBytes = scaleCount(w, geo) * 4;
+      const biasBytes = node.inputs[2] ? geo.n * 4 : 0;
+      return { macs: rowsOf(x.shape) * geo.planes * geo.n * geo.k, weightBytes: codeBytes + scaleBytes + biasBytes };
+    },
+  };
+}
+
+export const TernaryLinear = makeLowBitLinear('TernaryLinear', 'ternary');
+export const BinaryLinear = makeLowBitLinear('BinaryLinear', 'binary');

@@ -1,0 +1,100 @@
+// The contract every op implements. One file per op in compiler/ops/, each exporting one OpDef;
+// compiler/ops/index.ts lists them. See compiler/ops/_template.ts for how to add an op.
+//
+//   attrs      what the op accepts, checked by the reader with a path for every mistake
+//   infer      checks the input dtypes/shapes and describes the outputs (shape inference)
+//   interpret  the reference semantics: the living definition of the op (docs/numerics.md)
+//   emit       the C for one node: a body that calls runtime-c kernels, plus which kernels it needs
+//   cost       MACs and similar figures for `tritc inspect`
+
+import type { DiagnosticCode } from '../diagnostics.ts';
+import type { AttrValue, DType, Graph, Node, QuantParams, Tensor, TypedData } from '../ir.ts';
+import type { EmitNodeContext } from '../emit/context.ts';
+
+export type AttrKind = 'int' | 'float' | 'string' | 'bool' | 'ints';
+
+export interface AttrSpec {
+  kind: AttrKind;
+  /** Omitted means the attribute is required. */
+  default?: AttrValue;
+  /** For strings: the allowed values. */
+  oneOf?: readonly string[];
+  doc: string;
+}
+
+/** What inference says about one output. */
+export interface OutputSpec {
+  dtype: DType;
+  shape: number[];
+  quant?: QuantParams;
+  range?: [number, number];
+}
+
+export interface InferContext {
+  graph: Graph;
+  node: Node;
+  /** Input tensors, in order; undefined for an omitted optional input. */
+  inputs: (Tensor | undefined)[];
+  /** Report a problem with this node (code 'shape' unless given); all problems are reported together. */
+  error(message: string, code?: DiagnosticCode): void;
+}
+
+export interface InterpretContext {
+  graph: Graph;
+  node: Node;
+  /** Value of any tensor the node reads (inputs and their scale tensors). */
+  read(name: string): TypedData;
+  /** Store an output value; its length must match the output shape. */
+  write(name: string, data: TypedData): void;
+}
+
+export interface EmittedNode {
+  /** C statements for the node's function body (indented by the emitter). */
+  body: string[];
+  /** runtime-c files (relative to runtime-c/) that the body calls. */
+  runtime: string[];
+  /** One-line name of the kernel chosen, for comments and `tritc inspect`. */
+  kernel: string;
+}
+
+export interface NodeCost {
+  macs: number;
+  /** Bytes of constant data (weights, scales, biases) the node reads. */
+  weightBytes: number;
+}
+
+export interface OpDef {
+  op: string;
+  summary: string;
+  inputs: { names: readonly string[]; min: number };
+  outputs: { names: readonly string[]; min: number };
+  attrs: Record<string, AttrSpec>;
+  infer(ctx: InferContext): OutputSpec[];
+  interpret(ctx: InterpretContext): void;
+  emit(ctx: EmitNodeContext): EmittedNode;
+  cost(graph: Graph, node: Node): NodeCost;
+}
+
+export function attrInt(node: Node, name: string): number {
+  const v = node.attrs[name];
+  if (typeof v !== 'number') throw new Error(`internal: attribute ${name} of ${node.name} is not a number`);
+  return v;
+}
+
+export function attrString(node: Node, name: string): string {
+  const v = node.attrs[name];
+  if (typeof v !== 'string') throw new Error(`internal: attribute ${name} of ${node.name} is not a string`);
+  return v;
+}
+
+/** Python-style axis normalisation with a range check reported through ctx. */
+export function normalizeAxis(axis: number, rank: number): number | undefined {
+  const a = axis < 0 ? axis + rank : axis;
+  return a >= 0 && a < rank ? a : undefined;
+}
+
+/** Bounds-checked read, so an interpreter bug throws instead of producing NaN. */
+export function at(data: ArrayLike<number>, i: number, what: string): number {
+  if (!(i >= 0 && i < data.length)) throw new Error(`internal: read out of bounds of ${what}: index ${i}, size ${data.length}`);
+  return data[i]!;
+}

@@ -1,0 +1,71 @@
+// Target descriptions: targets/<name>/target.json, one per target, with startup code and linker script
+// beside it. This module loads and checks them; the toolchain (toolchain/) builds and runs programs.
+
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fail } from './diagnostics.ts';
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const TARGETS_DIR = join(PROJECT_ROOT, 'targets');
+export const RUNTIME_DIR = join(PROJECT_ROOT, 'runtime-c');
+
+export interface TargetDesc {
+  name: string;
+  description: string;
+  kind: 'hosted' | 'baremetal';
+  zigTarget: string;
+  cpu: string | null;
+  cflags: string[];
+  ldflags: string[];
+  /** Absolute paths of the platform sources linked into every test program. */
+  sources: string[];
+  /** Absolute path, or null for hosted targets. */
+  linkerScript: string | null;
+  memory: { flash: number; ram: number } | null;
+  floatAbi: 'hard' | 'soft';
+  pointerBits: 32 | 64;
+  qemu: { command: string; args: string[] } | null;
+  counter: { unit: string; instructionsPerUnit: number; resolutionInstructions: number } | null;
+  /** Directory of target.json. */
+  dir: string;
+}
+
+/** The order targets are listed and run in. */
+export const TARGET_ORDER = ['host', 'rpi-aarch64', 'rpi-armv7', 'riscv64-linux', 'cortex-m4', 'cortex-m3', 'rv32imc'];
+
+let cache: Map<string, TargetDesc> | undefined;
+
+export function loadTargets(): Map<string, TargetDesc> {
+  if (cache) return cache;
+  const found = new Map<string, TargetDesc>();
+  for (const entry of readdirSync(TARGETS_DIR, { withFileTypes: true })) {
+    const file = join(TARGETS_DIR, entry.name, 'target.json');
+    if (!entry.isDirectory() || !existsSync(file)) continue;
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as Omit<TargetDesc, 'dir'>;
+    const dir = dirname(file);
+    found.set(raw.name, {
+      ...raw,
+      sources: raw.sources.map((s) => resolve(dir, s)),
+      linkerScript: raw.linkerScript ? resolve(dir, raw.linkerScript) : null,
+      dir,
+    });
+  }
+  const ordered = new Map<string, TargetDesc>();
+  for (const name of TARGET_ORDER) if (found.has(name)) ordered.set(name, found.get(name)!);
+  for (const [name, t] of found) if (!ordered.has(name)) ordered.set(name, t);
+  cache = ordered;
+  return ordered;
+}
+
+export function getTarget(name: string): TargetDesc {
+  const t = loadTargets().get(name);
+  if (!t) fail('usage', '', `unknown target "${name}"; known targets: ${[...loadTargets().keys()].join(', ')}`);
+  return t;
+}
+
+/** `all` or a comma-separated list of names. */
+export function resolveTargets(spec: string): TargetDesc[] {
+  if (spec === 'all') return [...loadTargets().values()];
+  return spec.split(',').map((s) => getTarget(s.trim()));
+}

@@ -1,0 +1,120 @@
+// Building C for a target with `zig cc`: the model's files are compiled to objects with the strict
+// flags (so that we can also measure them), then linked with the runner and the target's platform.
+
+import { spawn } from 'node:child_process';
+import { basename, join } from 'node:path';
+import { fail } from '../diagnostics.ts';
+import type { TargetDesc } from '../targets.ts';
+import { TARGETS_DIR } from '../targets.ts';
+import { CPU_COUNT, mapLimit } from '../util/limit.ts';
+import { requireZig } from './zig.ts';
+
+/** Flags every generated or runtime C file must compile cleanly with (docs/numerics.md). */
+export const STRICT_CFLAGS = ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-pedantic', '-ffp-contract=off', '-fno-strict-aliasing'];
+/** Sections per function and object, so the linker can drop what is unused. */
+export const SECTION_FLAGS = ['-ffunction-sections', '-fdata-sections'];
+
+export interface ExecResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Run a program, collecting its output; never throws for a nonzero exit. */
+export function exec(cmd: string, args: readonly string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
+  return new Promise((resolveP, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.on('data', (d: Buffer) => {
+      if (stdout.length < 1 << 20) stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < 1 << 20) stderr += d.toString();
+    });
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, opts.timeoutMs)
+      : undefined;
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolveP({ code, signal, stdout, stderr, timedOut });
+    });
+  });
+}
+
+/** zig cc arguments that select the target (and cpu). */
+export function zigTargetArgs(t: TargetDesc): string[] {
+  const args = t.zigTarget === 'native' ? [] : ['-target', t.zigTarget];
+  if (t.cpu) args.push(`-mcpu=${t.cpu}`);
+  return args;
+}
+
+async function zigCc(args: string[], cwd: string, what: string): Promise<void> {
+  const zig = requireZig();
+  const r = await exec(zig.path, ['cc', ...args], { cwd, timeoutMs: 10 * 60_000 });
+  if (r.code !== 0) {
+    const msg = (r.stderr || r.stdout).trim().split('\n').slice(0, 30).join('\n');
+    fail('toolchain', '', `zig cc failed while ${what} (zig from ${zig.source}: ${zig.path}):\n${msg}`);
+  }
+}
+
+export interface BuildRequest {
+  target: TargetDesc;
+  /** Working directory for objects and the program. */
+  dir: string;
+  /** Generated and runtime C files: compiled to objects with STRICT_CFLAGS. */
+  modelSources: string[];
+  /** The runner's C files (compiled with the same flags). */
+  runnerSources: string[];
+  includeDirs: string[];
+  defines?: string[];
+  /** Name of the program file inside dir. */
+  output: string;
+}
+
+export interface BuildResult {
+  program: string;
+  modelObjects: string[];
+}
+
+export async function buildProgram(req: BuildRequest): Promise<BuildResult> {
+  const t = req.target;
+  const common = [...zigTargetArgs(t), ...STRICT_CFLAGS, ...SECTION_FLAGS, ...t.cflags, ...req.includeDirs.flatMap((d) => ['-I', d]), ...(req.defines ?? []).map((d) => `-D${d}`)];
+  const modelObjects: string[] = [];
+  // One object per model source, compiled in one zig invocation per file (zig's cache makes repeats cheap).
+  const used = new Set<string>();
+  const objects = req.modelSources.map((src) => {
+    let obj = basename(src).replace(/\.c$/, '.o');
+    for (let i = 2; used.has(obj); i++) obj = basename(src).replace(/\.c$/, `_${i}.o`);
+    used.add(obj);
+    modelObjects.push(join(req.dir, obj));
+    return { src, obj };
+  });
+  await mapLimit(objects, CPU_COUNT, ({ src, obj }) => zigCc([...common, '-c', src, '-o', obj], req.dir, `compiling ${basename(src)} for ${t.name}`));
+  const program = join(req.dir, req.output);
+  const link = [
+    ...common,
+    '-I',
+    join(TARGETS_DIR, 'common'),
+    ...req.runnerSources,
+    ...t.sources,
+    ...modelObjects,
+    ...(t.linkerScript ? ['-T', t.linkerScript] : []),
+    ...t.ldflags,
+    '-Wl,--gc-sections',
+    '-o',
+    program,
+  ];
+  await zigCc(link, req.dir, `linking the test program for ${t.name}`);
+  return { program, modelObjects };
+}

@@ -1,0 +1,26 @@
+/*
+ * tn_argmax.c - index of the first maximum along the middle axis of an outer x dim x inner view.
+ */
+#include "tn_runtime.h"
+
+#define TN_ARGMAX_BODY(T)                                                       \
+  int32_t o, j, i;                                                              \
+  for (o = 0; o < outer; ++o) {                                                 \
+    for (j = 0; j < inner; ++j) {                                               \
+      const size_t base = (size_t)o * (size_t)dim * (size_t)inner + (size_t)j;  \
+      T best = x[base];                                                         \
+      int32_t idx = 0;                                                          \
+      for (i = 1; i < dim; ++i) {                                               \
+        const T v = x[base + (size_t)i * (size_t)inner];                        \
+        if (v > best) { /* strictly greater: the first maximum wins, NaN never */ \
+          best = v;                                                             \
+          idx = i;                                                              \
+        }                                                                       \
+      }                                                                         \
+      y[(size_t)o * (size_t)inner + (size_t)j] = idx;                           \
+    }                                                                           \
+  }
+
+void tn_argmax_f32(const float *x, int32_t *y, int32_t outer, int32_t dim, int32_t inner) { TN_ARGMAX_BODY(float) }
+void tn_argmax_i8(const int8_t *x, int32_t *y, int32_t outer, int32_t dim, int32_t inner) { TN_ARGMAX_BODY(int8_t) }
+void tn_argmax_i32(const int32_t *x, int32_t *y, int32_t outer, int32_t dim, int32_t inner) { TN_ARGMAX_BODY(int32_t) }
