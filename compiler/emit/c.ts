@@ -207,6 +207,11 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     node.annotations = { ...node.annotations, kernel: emitted.kernel, ...annotations };
     layers.push({ node: node.name, op: node.op, kernel: emitted.kernel, annotations });
 
+    // Only the tensors the body mentions become parameters (Relu on int8 reads the scale tensor
+    // in the IR, so that it stays live, but its kernel does not need it).
+    const usedParams = params.filter((p) => new RegExp(`\\b${p.name}\\b`).test(emitted.body.join('\n')));
+    params.length = 0;
+    params.push(...usedParams);
     const fname = nodeNames.get(node.name, 'node_');
     const sig = params.map((p) => `${p.write ? '' : 'const '}${ctypeOf(g.tensors.get(p.tensor)!.dtype)} *${p.name}`).join(', ') || 'void';
     const where = (tensor: string): string => {

@@ -70,7 +70,7 @@ function convert(a: NdArray, t: Tensor, label: string): TypedData {
 }
 
 /** Split an array that holds exactly the input's shape (1 run) or [N, ...shape] (N runs). */
-function splitRuns(a: NdArray, t: Tensor, label: string): TypedData[] {
+function splitRuns(a: NdArray, t: Tensor, label: string): { values: TypedData[]; batched: boolean } {
   const n = elementCount(t.shape);
   const same = shapeStr(a.shape) === shapeStr(t.shape);
   const batched = a.shape.length === t.shape.length + 1 && shapeStr(a.shape.slice(1)) === shapeStr(t.shape);
@@ -78,16 +78,16 @@ function splitRuns(a: NdArray, t: Tensor, label: string): TypedData[] {
     fail('npy', label, `input "${t.name}" has shape ${shapeStr(t.shape)}; the file holds ${shapeStr(a.shape)}, expected ${shapeStr(t.shape)} or [N, ${t.shape.join(', ')}]`);
   const all = convert(a, t, label);
   const runs = same ? 1 : a.shape[0]!;
-  const out: TypedData[] = [];
-  for (let r = 0; r < runs; r++) out.push(all.slice(r * n, (r + 1) * n) as TypedData);
-  return out;
+  const values: TypedData[] = [];
+  for (let r = 0; r < runs; r++) values.push(all.slice(r * n, (r + 1) * n) as TypedData);
+  return { values, batched: !same };
 }
 
 /**
  * Inputs from `--inputs`: a comma-separated list of .npy files (one per graph input, in order) or
  * one .npz whose keys are the input names (or arr_0, arr_1, ... in order).
  */
-export function loadInputRuns(g: Graph, spec: string): Map<string, TypedData>[] {
+export function loadInputRuns(g: Graph, spec: string): { runs: Map<string, TypedData>[]; batched: boolean } {
   const files = spec.split(',').map((s) => s.trim()).filter(Boolean);
   const arrays = new Map<string, { a: NdArray; label: string }>();
   if (files.length === 1 && extname(files[0]!) === '.npz') {
@@ -109,9 +109,10 @@ export function loadInputRuns(g: Graph, spec: string): Map<string, TypedData>[] 
     const { a, label } = arrays.get(name)!;
     return splitRuns(a, g.tensors.get(name)!, label);
   });
-  const counts = perInput.map((p) => p.length);
+  const counts = perInput.map((p) => p.values.length);
   if (new Set(counts).size > 1) fail('npy', '--inputs', `the inputs hold different numbers of runs: ${g.inputs.map((n, i) => `${n} ${counts[i]}`).join(', ')}`);
-  return perInput[0]!.map((_, r) => new Map(g.inputs.map((name, i) => [name, perInput[i]![r]!])));
+  const runs = perInput[0]!.values.map((_, r) => new Map(g.inputs.map((name, i) => [name, perInput[i]!.values[r]!])));
+  return { runs, batched: perInput.some((p) => p.batched) };
 }
 
 function readBytes(path: string): Uint8Array {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "tn_platform.h"
+#include "tn_stack_entry.h"
 
 #if defined(__GNUC__)
 #define TN_NOINLINE __attribute__((noinline))
@@ -90,15 +91,16 @@ uint64_t tn_plat_counter(void)
 /* ---- stack painting ----
  *
  * A hosted program does not know where its stack ends, so the area to paint is a large local
- * array in tn_plat_stack_paint()'s own frame, i.e. just below the caller's frame. After the
- * paint function returns, that memory is below the caller's stack pointer, where the code under
- * test will put its frames. tn_plat_stack_used() has the same frame (the same array), so the
- * region it scans lies inside its own frame and nothing of it is clobbered by the scan itself.
+ * array in the paint function's own frame, i.e. just below the caller's frame. After paint
+ * returns, that memory is below the caller's stack pointer, where the code under test will put
+ * its frames. tn_plat_stack_used() has the same frame (the same array), so the region it scans
+ * lies inside its own frame and the scan cannot clobber it.
  *
- * What is measured is therefore the depth reached below the top of the painted array, which is
- * the caller's stack pointer minus paint's small frame overhead (return address and saved
- * registers, 0-32 bytes): the figure can be that much too low, never too high. Stack use beyond
- * TN_STACK_PAINT_BYTES is not seen (the result saturates at that size).
+ * The depth is measured from the caller's stack pointer at the call (see tn_stack_entry.h).
+ * Between that point and the top of the array lie paint's return address / saved registers /
+ * padding (0-32 bytes): they cannot be painted, and count as used as soon as anything below
+ * them was overwritten. Stack use beyond TN_STACK_PAINT_BYTES is not seen (the figure
+ * saturates near that size).
  */
 #ifndef TN_STACK_PAINT_BYTES
 #define TN_STACK_PAINT_BYTES (128u * 1024u)
@@ -109,9 +111,12 @@ uint64_t tn_plat_counter(void)
 /* Addresses as integers: storing a local's address in a global is what we mean here, but
  * compilers rightly warn about it when it is a pointer (gcc -Wdangling-pointer). */
 static uintptr_t painted;            /* address of the painted array (its lowest word) */
+static uintptr_t paint_point;        /* the caller's stack pointer */
 static volatile uintptr_t reserved;  /* address of used()'s array: stored so it is allocated */
 
-TN_NOINLINE void tn_plat_stack_paint(void)
+__attribute__((used)) TN_NOINLINE void tn_paint_below(uintptr_t caller_sp);
+
+void tn_paint_below(uintptr_t caller_sp)
 {
     volatile uint32_t area[PAINT_WORDS];
     unsigned i;
@@ -119,7 +124,10 @@ TN_NOINLINE void tn_plat_stack_paint(void)
         area[i] = STACK_PATTERN;
     }
     painted = (uintptr_t)area;
+    paint_point = caller_sp;
 }
+
+TN_DEFINE_SP_ENTRY(tn_plat_stack_paint, tn_paint_below)
 
 TN_NOINLINE uint32_t tn_plat_stack_used(void)
 {
@@ -133,5 +141,8 @@ TN_NOINLINE uint32_t tn_plat_stack_used(void)
     /* The stack grows down: the deepest word that changed is the lowest one. */
     for (i = 0; i < PAINT_WORDS && p[i] == STACK_PATTERN; i++) {
     }
-    return (uint32_t)((PAINT_WORDS - i) * 4u);
+    if (i == PAINT_WORDS) {
+        return 0; /* nothing reached the painted area */
+    }
+    return (uint32_t)(paint_point - (uintptr_t)&p[i]);
 }

@@ -5,9 +5,9 @@
  * stack pointer. Painting fills it, from __stack_limit up to the current stack pointer, with a
  * pattern; measuring finds the lowest word that no longer holds it.
  *
- * The "painting point" is the stack pointer inside tn_plat_stack_paint(). Calls on ARM and
- * RISC-V push nothing (the return address goes to a register), so for this leaf function that
- * is the caller's stack pointer, or a few bytes below it if the compiler gives it a frame.
+ * The depth is measured from the caller's stack pointer at the call (see tn_stack_entry.h).
+ * Painting stops at the painting function's own stack pointer; the few bytes of its frame in
+ * between count as used as soon as anything below them was overwritten.
  * Interrupts taken in between push their frames below sp, into the area that the code under
  * test overwrites anyway (on Cortex-M: 32 bytes, 104 with FPU state), so they only matter
  * if they arrive at the deepest point of a very shallow function.
@@ -15,12 +15,14 @@
 #include <stdint.h>
 
 #include "tn_platform.h"
+#include "tn_stack_entry.h"
 
 extern uint32_t __stack_limit[];
 
 #define STACK_PATTERN 0x5AC3A55Cu
 
-static uintptr_t paint_top; /* the painting point; 0 = not painted */
+static uintptr_t paint_top;   /* where painting stopped; 0 = not painted */
+static uintptr_t paint_point; /* the caller's stack pointer */
 
 static uintptr_t current_sp(void)
 {
@@ -35,14 +37,19 @@ static uintptr_t current_sp(void)
     return sp;
 }
 
-void tn_plat_stack_paint(void)
+__attribute__((used, noinline)) void tn_paint_below(uintptr_t caller_sp);
+
+void tn_paint_below(uintptr_t caller_sp)
 {
     volatile uint32_t *p = __stack_limit;
     paint_top = current_sp() & ~(uintptr_t)3;
+    paint_point = caller_sp;
     while ((uintptr_t)p < paint_top) {
         *p++ = STACK_PATTERN;
     }
 }
+
+TN_DEFINE_SP_ENTRY(tn_plat_stack_paint, tn_paint_below)
 
 uint32_t tn_plat_stack_used(void)
 {
@@ -53,5 +60,8 @@ uint32_t tn_plat_stack_used(void)
     while ((uintptr_t)p < paint_top && *p == STACK_PATTERN) {
         p++;
     }
-    return (uint32_t)(paint_top - (uintptr_t)p);
+    if ((uintptr_t)p == paint_top) {
+        return 0; /* nothing reached the painted area */
+    }
+    return (uint32_t)(paint_point - (uintptr_t)p);
 }

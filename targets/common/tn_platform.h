@@ -8,7 +8,9 @@
  * Implementations:
  *   platform_linux.c     hosted targets (host, qemu-user): stdio files, no counter, stack painting
  *   platform_semihost.c  bare-metal targets: ARM / RISC-V semihosting file calls; the per-arch startup
- *                        file supplies tn_semihost_call(), the counter and the stack bounds
+ *                        file supplies tn_semihost_call(), tn_plat_init() and the counter, and
+ *                        stack_baremetal.c paints the RAM between .bss and the stack pointer
+ * Which files each target compiles: targets/<name>/target.json; overview: targets/README.md.
  */
 #ifndef TN_PLATFORM_H
 #define TN_PLATFORM_H
@@ -35,14 +37,17 @@ void tn_plat_exit(int code);
 
 /* A monotonically increasing event counter: on RISC-V the retired-instruction count (minstret),
  * on Cortex-M SysTick ticks of the processor clock extended to 64 bits. Returns 0 where the target
- * has no counter. TN_PLAT_COUNTER_UNIT names the unit (see the target's target.json for the
- * instructions-per-unit factor under QEMU -icount shift=0). */
+ * has no counter (the hosted targets). The starting point is arbitrary: use differences. The unit
+ * and the instructions-per-unit factor under QEMU -icount shift=0 are in the target's target.json
+ * ("counter": {"unit", "instructionsPerUnit", "resolutionInstructions"}). */
 uint64_t tn_plat_counter(void);
 
 /* Stack measurement: tn_plat_stack_paint() fills the unused part of the stack with a pattern;
  * after the code under test has run, tn_plat_stack_used() returns the number of bytes below the
- * painting point that were overwritten (the peak stack depth of that code, in bytes, rounded up to
- * 4). Call both from the same function (the same stack depth). */
+ * painting point (the caller's stack pointer at the paint call) that were overwritten: the peak
+ * stack depth of that code, in bytes, a multiple of 4. Call both from the same function (the same
+ * stack depth), with nothing deeper in between but the code under test. Hosted targets paint a
+ * fixed area (128 KiB) below the caller; bare-metal targets paint all free RAM. */
 void tn_plat_stack_paint(void);
 uint32_t tn_plat_stack_used(void);
 

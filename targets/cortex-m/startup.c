@@ -129,12 +129,16 @@ void tn_plat_init(void)
 }
 
 /*
- * Ticks since tn_plat_init(), extended to 64 bits: wraps * (reload + 1) + (reload - CVR).
- * Race: CVR may have wrapped with the interrupt not yet taken. With interrupts masked, the
- * pending bit tells exactly that; if it is set, the wrap happened before we looked at the
- * pending bit, so re-reading CVR gives a post-wrap value that goes with wraps + 1.
+ * Ticks since tn_plat_init(), extended to 64 bits. SysTick counts RVR, RVR-1, ..., 1, 0 and
+ * raises its interrupt on the step from 1 to 0 (not on the reload after 0), so a period of
+ * RVR+1 ticks, as the interrupt sees it, runs 0, RVR, ..., 1; hence the "mod".
+ * Race: the counter may have stepped to 0 with the interrupt not yet taken. With interrupts
+ * masked, the pending bit tells exactly that; if it is set, the step happened before we looked
+ * at the pending bit, so re-reading CVR gives a value that goes with wraps + 1.
  * PRIMASK is saved and restored, so this is also safe with interrupts already off.
  */
+#define SYSTICK_PERIOD ((uint32_t)TN_SYSTICK_RELOAD + 1u)
+
 uint64_t tn_plat_counter(void)
 {
     uint32_t primask, wraps, cvr;
@@ -149,7 +153,7 @@ uint64_t tn_plat_counter(void)
         cvr = SYST_CVR;
     }
     __asm__ __volatile__("msr primask, %0" : : "r"(primask) : "memory");
-    return (uint64_t)wraps * ((uint64_t)TN_SYSTICK_RELOAD + 1u) + (TN_SYSTICK_RELOAD - cvr);
+    return (uint64_t)wraps * SYSTICK_PERIOD + (SYSTICK_PERIOD - cvr) % SYSTICK_PERIOD;
 }
 
 /* ---- semihosting -------------------------------------------------------------------------- */

@@ -1,0 +1,15 @@
+// Hundreds of random graphs, compiled into one host program, bit-exact against the interpreter.
+
+import { describe, expect, it } from 'vitest';
+import { getTarget } from '../compiler/targets.ts';
+import { differential, workDir } from './support/differential.ts';
+import { randomModel } from './support/random_graph.ts';
+
+describe('differential: interpreter vs generated C on the host', () => {
+  it('agrees bit for bit on 300 random graphs', async () => {
+    const specs = Array.from({ length: 300 }, (_, i) => randomModel(i));
+    const res = await differential(specs, getTarget('host'), workDir('diff-host'), 3);
+    expect(res.failures).toEqual([]);
+    expect(res.runs).toBe(900);
+  });
+});

@@ -1,0 +1,24 @@
+// A sample of random graphs on every cross target, one program per target, under QEMU.
+// Missing Zig or QEMU is a failure with an install hint, never a skip.
+
+import { describe, expect, it } from 'vitest';
+import { loadTargets } from '../compiler/targets.ts';
+import { differential, workDir } from './support/differential.ts';
+import { randomModel } from './support/random_graph.ts';
+
+const SAMPLE = 48;
+
+describe('differential: interpreter vs generated C under QEMU', () => {
+  const dir = workDir('diff-qemu');
+  for (const target of [...loadTargets().values()].filter((t) => t.name !== 'host')) {
+    it(`agrees bit for bit on ${SAMPLE} random graphs on ${target.name}`, async () => {
+      // Different seeds per target, so that the targets together cover more graphs.
+      const base = 10_000 + [...loadTargets().keys()].indexOf(target.name) * 1000;
+      const specs = Array.from({ length: SAMPLE }, (_, i) => randomModel(base + i));
+      const res = await differential(specs, target, dir, 2);
+      expect(res.failures).toEqual([]);
+      if (target.counter) expect(res.run.records.flat().every((r) => r.counter > 0)).toBe(true);
+      expect(res.run.records.flat().every((r) => r.stackBytes > 0)).toBe(true);
+    });
+  }
+});
