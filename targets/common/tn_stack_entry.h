@@ -11,7 +11,7 @@
  *
  * TN_DEFINE_SP_ENTRY(name, target) defines `void name(void)`, which runs
  * `void target(uintptr_t caller_sp)` (target must be extern and "used": only asm refers to it).
- * Naked functions: clang and gcc, except gcc < 14 on AArch64 (zig cc is clang).
+ * Naked functions: clang everywhere (zig cc); gcc on x86-64, ARM, RISC-V (older gcc: not AArch64).
  */
 #ifndef TN_STACK_ENTRY_H
 #define TN_STACK_ENTRY_H
