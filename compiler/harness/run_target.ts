@@ -31,7 +31,7 @@ export interface RunTargetOptions {
 
 export async function runOnTarget(models: readonly HarnessModel[], target: TargetDesc, workDir: string, opts: RunTargetOptions = {}): Promise<TargetRun> {
   requireZig();
-  const qemu = requireQemu(target);
+  requireQemu(target);
   mkdirSync(workDir, { recursive: true });
   const runtime = new Set<string>();
   for (const m of models) {
@@ -57,20 +57,15 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
   const t1 = performance.now();
 
   const outPath = join(workDir, 'outputs.bin');
-  const cmd = qemu ?? built.program;
-  const args = target.qemu ? target.qemu.args.map((a) => a.replace('{elf}', built.program)) : [];
-  const timeoutMs = (opts.timeoutSeconds ?? 600) * 1000;
-  const r = await exec(cmd, args, { cwd: workDir, timeoutMs });
+  await executeOnTarget(target, built.program, workDir, opts.timeoutSeconds ?? 600);
   const t2 = performance.now();
-  const shown = (r.stderr + r.stdout).trim().split('\n').slice(-15).join('\n');
-  if (r.timedOut) fail('toolchain', target.name, `the test program did not finish within ${timeoutMs / 1000} s (${cmd} ${args.join(' ')})\n${shown}`);
-  if (r.code !== 0) fail('toolchain', target.name, `the test program exited with ${r.code ?? r.signal} (${cmd} ${args.join(' ')} in ${workDir})${shown ? `:\n${shown}` : ''}`);
-  if (!existsSync(outPath)) fail('toolchain', target.name, `the test program wrote no outputs.bin (${cmd} ${args.join(' ')})`);
+  const how = `${target.qemu ? `${target.qemu.command} ` : ''}${built.program} in ${workDir}`;
+  if (!existsSync(outPath)) fail('toolchain', target.name, `the test program wrote no outputs.bin (${how})`);
   let decoded;
   try {
     decoded = decodeOutputs(new Uint8Array(readFileSync(outPath)), models);
   } catch (e) {
-    fail('toolchain', target.name, `${(e as Error).message} (from ${cmd} ${args.join(' ')} in ${workDir})`);
+    fail('toolchain', target.name, `${(e as Error).message} (from ${how})`);
   }
 
   // Each model's objects: its model.o, plus the runtime objects (shared, counted for every model).
@@ -84,4 +79,17 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
     buildSeconds: (t1 - t0) / 1000,
     runSeconds: (t2 - t1) / 1000,
   };
+}
+
+/** Run a built program on its target (natively, qemu-user or bare-metal QEMU) in `cwd`; a nonzero
+ * exit, a crash or a timeout is an error that shows the program's last lines of output. */
+export async function executeOnTarget(target: TargetDesc, program: string, cwd: string, timeoutSeconds: number): Promise<void> {
+  const qemu = requireQemu(target);
+  const cmd = qemu ?? program;
+  const args = target.qemu ? target.qemu.args.map((a) => a.replace('{elf}', program)) : [];
+  const timeoutMs = timeoutSeconds * 1000;
+  const r = await exec(cmd, args, { cwd, timeoutMs });
+  const shown = (r.stderr + r.stdout).trim().split('\n').slice(-15).join('\n');
+  if (r.timedOut) fail('toolchain', target.name, `the test program did not finish within ${timeoutSeconds} s (${cmd} ${args.join(' ')})\n${shown}`);
+  if (r.code !== 0) fail('toolchain', target.name, `the test program exited with ${r.code ?? r.signal} (${cmd} ${args.join(' ')} in ${cwd})${shown ? `:\n${shown}` : ''}`);
 }

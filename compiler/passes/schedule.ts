@@ -22,13 +22,20 @@ export function scheduleNodes(g: Graph, where: (n: Node) => string): Node[] {
   while (order.length < g.nodes.length) {
     const next = g.nodes.find((n) => !done.has(n) && [...deps.get(n)!].every((d) => done.has(d)));
     if (!next) {
-      const cycle = findCycle(g.nodes.filter((n) => !done.has(n)), deps);
+      const cycle = rotateToFirst(findCycle(g.nodes.filter((n) => !done.has(n)), deps), g.nodes);
       fail('cycle', where(cycle[0]!), `the graph has a cycle: ${[...cycle, cycle[0]!].map((n) => `"${n.name}"`).join(' -> ')}`);
     }
     done.add(next);
     order.push(next);
   }
   return order;
+}
+
+/** The same cycle, starting at the node that comes first in the file. */
+function rotateToFirst(cycle: Node[], fileOrder: readonly Node[]): Node[] {
+  const first = cycle.reduce((a, b) => (fileOrder.indexOf(b) < fileOrder.indexOf(a) ? b : a));
+  const i = cycle.indexOf(first);
+  return [...cycle.slice(i), ...cycle.slice(0, i)];
 }
 
 /** A cycle among `pending` nodes, which are known to contain one. Returned in dependency order. */

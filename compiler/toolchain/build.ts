@@ -2,6 +2,7 @@
 // flags (so that we can also measure them), then linked with the runner and the target's platform.
 
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fail } from '../diagnostics.ts';
 import type { TargetDesc } from '../targets.ts';
@@ -61,7 +62,12 @@ export function zigTargetArgs(t: TargetDesc): string[] {
 
 async function zigCc(args: string[], cwd: string, what: string): Promise<void> {
   const zig = requireZig();
-  const r = await exec(zig.path, ['cc', ...args], { cwd, timeoutMs: 10 * 60_000 });
+  let r: ExecResult;
+  try {
+    r = await exec(zig.path, ['cc', ...args], { cwd, timeoutMs: 10 * 60_000 });
+  } catch (e) {
+    fail('toolchain', '', `cannot start zig (${zig.path}, from ${zig.source}) while ${what}: ${(e as Error).message}`);
+  }
   if (r.code !== 0) {
     const msg = (r.stderr || r.stdout).trim().split('\n').slice(0, 30).join('\n');
     fail('toolchain', '', `zig cc failed while ${what} (zig from ${zig.source}: ${zig.path}):\n${msg}`);
@@ -89,6 +95,7 @@ export interface BuildResult {
 
 export async function buildProgram(req: BuildRequest): Promise<BuildResult> {
   const t = req.target;
+  mkdirSync(req.dir, { recursive: true });
   const common = [...zigTargetArgs(t), ...STRICT_CFLAGS, ...SECTION_FLAGS, ...t.cflags, ...req.includeDirs.flatMap((d) => ['-I', d]), ...(req.defines ?? []).map((d) => `-D${d}`)];
   const modelObjects: string[] = [];
   // One object per model source, compiled in one zig invocation per file (zig's cache makes repeats cheap).
