@@ -1,9 +1,15 @@
 // C identifiers from model names: tensor and node names may contain any character, C names may not.
 
+// C keywords, plus C++ keywords (model.h is meant to be included from C++ too) and names the
+// generated code itself uses.
 const C_KEYWORDS = new Set(
-  'auto break case char const continue default do double else enum extern float for goto if inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while _Bool _Complex _Imaginary arena main'.split(
-    ' ',
-  ),
+  [
+    'auto break case char const continue default do double else enum extern float for goto if inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void volatile while _Bool _Complex _Imaginary',
+    'alignas alignof and asm bool catch class compl constexpr delete explicit export false friend mutable namespace new noexcept not nullptr operator or private protected public template this throw true try typeid typename using virtual wchar_t xor',
+    'arena main NULL',
+  ]
+    .join(' ')
+    .split(' '),
 );
 
 export function cIdent(name: string): string {

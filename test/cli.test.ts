@@ -1,0 +1,152 @@
+// The command line as a user meets it: help, --json, clear one-line errors with exit codes, and no
+// half-written output directories.
+
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../compiler/cli/main.ts';
+import type { Io } from '../compiler/cli/command.ts';
+import { readNpy, writeNpy } from '../compiler/io/npy.ts';
+import { readNpz } from '../compiler/io/npz.ts';
+import { exec } from '../compiler/toolchain/build.ts';
+import { workDir } from './support/differential.ts';
+
+const EXAMPLE = join(import.meta.dirname, '../examples/digits-mlp');
+const BIN = join(import.meta.dirname, '../bin/tritc.js');
+const root = workDir('cli');
+
+async function tritc(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (s) => (out += `${s}\n`), err: (s) => (err += `${s}\n`), progress: () => {}, endProgress: () => {} };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+describe('tritc command line', () => {
+  it('--help lists every command, and every command has --help', async () => {
+    const top = await tritc('--help');
+    expect(top.code).toBe(0);
+    for (const c of ['compile', 'run', 'inspect', 'targets']) {
+      expect(top.out).toContain(c);
+      const h = await tritc(c, '--help');
+      expect(h.code).toBe(0);
+      expect(h.out).toMatch(new RegExp(`^Usage: tritc ${c}`));
+      expect(h.out).toContain('--json');
+    }
+  });
+
+  it('compile writes a complete directory and --json describes it', async () => {
+    const out = join(root, 'compiled');
+    const r = await tritc('compile', EXAMPLE, '--target', 'cortex-m4', '-o', out, '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({ ok: true, model: 'digits-mlp', target: 'cortex-m4', prefix: 'digits_mlp' });
+    expect(readdirSync(out).sort()).toEqual(j.files.sort());
+    expect(j.files).toEqual(expect.arrayContaining(['model.h', 'model.c', 'tn_runtime.h', 'tn_ternary_linear.c', 'tn_binary_linear.c', 'Makefile', 'CMakeLists.txt', 'tritc.json']));
+    // Only the runtime files the model uses.
+    expect(j.files).not.toContain('tn_dequantize.c');
+    expect(JSON.parse(readFileSync(join(out, 'tritc.json'), 'utf8')).arenaBytes).toBe(j.arenaBytes);
+  });
+
+  it('a bad model is one error line per problem, exit 1, and the old output directory survives', async () => {
+    const out = join(root, 'keep-me');
+    expect((await tritc('compile', EXAMPLE, '-o', out)).code).toBe(0);
+    const before = readFileSync(join(out, 'model.c'), 'utf8');
+    const bad = join(root, 'bad');
+    mkdirSync(bad, { recursive: true });
+    const doc = JSON.parse(readFileSync(join(EXAMPLE, 'model.json'), 'utf8'));
+    doc.nodes[4].inputs[1] = 'fc2.weight';
+    doc.weights = join(EXAMPLE, 'model.safetensors');
+    writeFileSync(join(bad, 'model.json'), JSON.stringify(doc));
+    const r = await tritc('compile', bad, '-o', out);
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toEqual([`error: ${join(bad, 'model.json')}: nodes[4].inputs[1]: tensor "fc2.weight" is not defined`]);
+    expect(readFileSync(join(out, 'model.c'), 'utf8')).toBe(before);
+    expect(readdirSync(root).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('a model that does not fit leaves no output directory', async () => {
+    const out = join(root, 'never');
+    const big = join(root, 'big');
+    mkdirSync(big, { recursive: true });
+    const doc = JSON.parse(readFileSync(join(EXAMPLE, 'model.json'), 'utf8'));
+    doc.tensors.x.shape = [4000, 64];
+    doc.weights = join(EXAMPLE, 'model.safetensors');
+    writeFileSync(join(big, 'model.json'), JSON.stringify(doc));
+    const r = await tritc('compile', big, '--target', 'cortex-m3', '-o', out);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: .*does not fit cortex-m3: needs [\d.]+ MiB RAM, target cortex-m3 has 64\.0 KiB: arena/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('usage errors exit 2 with a pointer to --help', async () => {
+    expect(await tritc('compile', EXAMPLE)).toMatchObject({ code: 2, err: expect.stringMatching(/needs -o <dir>/) });
+    expect(await tritc('frobnicate')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command "frobnicate"/) });
+    expect(await tritc('run', EXAMPLE, '--bogus')).toMatchObject({ code: 2, err: expect.stringMatching(/Unknown option '--bogus'.*tritc run --help/) });
+    expect(await tritc('run', EXAMPLE, '--target', 'z80')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown target "z80"; known targets: host, /) });
+  });
+
+  it('errors come out as JSON with --json', async () => {
+    const r = await tritc('inspect', join(root, 'nope'), '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out)).toMatchObject({ ok: false, errors: [{ code: 'io', text: expect.stringMatching(/nope: no such file or directory/) }] });
+  });
+
+  it('inspect shows kernels, params, bits and MACs per layer', async () => {
+    const r = await tritc('inspect', EXAMPLE, '--target', 'cortex-m4', '--json');
+    const j = JSON.parse(r.out);
+    const fc1 = j.layers.find((l: { node: string }) => l.node === 'fc1');
+    expect(fc1).toMatchObject({ op: 'TernaryLinear', macs: 64 * 64, params: 64 * 64, annotations: { accumulator: 'int32', packing: '2-bit, 4 per byte' } });
+    // 2 bits per weight plus a float scale and bias per row.
+    expect(fc1.bitsPerParam).toBeCloseTo(2 + (64 * 32 * 2) / 4096, 5);
+    const text = await tritc('inspect', EXAMPLE);
+    expect(text.out).toMatch(/fc2\s+BinaryLinear\s+tn_binary_linear/);
+    expect(text.out).toMatch(/memory: fits/);
+  });
+
+  it('targets reports the zig in use and every target', async () => {
+    const r = await tritc('targets', '--json');
+    const j = JSON.parse(r.out);
+    expect(j.zig.source).toMatch(/\$ZIG|npm package|PATH/);
+    expect(j.targets.map((t: { name: string }) => t.name)).toEqual(['host', 'rpi-aarch64', 'rpi-armv7', 'riscv64-linux', 'cortex-m4', 'cortex-m3', 'rv32imc']);
+    expect(j.targets.every((t: { ready: boolean }) => t.ready)).toBe(true);
+  });
+
+  it('run takes .npy inputs of shape S or [N, ...S] and writes outputs the same way', async () => {
+    const x1 = join(root, 'x1.npy');
+    const xN = join(root, 'xN.npy');
+    writeFileSync(x1, writeNpy({ dtype: 'float32', shape: [1, 64], data: new Float32Array(64).map((_, i) => (i % 9) / 8) }));
+    writeFileSync(xN, writeNpy({ dtype: 'float32', shape: [5, 1, 64], data: new Float32Array(5 * 64).map((_, i) => ((i * 7) % 17) / 16) }));
+    const one = await tritc('run', EXAMPLE, '--inputs', x1, '--outputs', `${join(root, 'p1.npy')},${join(root, 'c1.npy')}`, '--json');
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.out).targets[0]).toMatchObject({ target: 'host', ok: true, runs: 1, identical: 1 });
+    expect(readNpy(readFileSync(join(root, 'p1.npy')), 'p1').shape).toEqual([1, 10]);
+    expect(readNpy(readFileSync(join(root, 'c1.npy')), 'c1')).toMatchObject({ dtype: 'int32', shape: [1] });
+    const many = await tritc('run', EXAMPLE, '--inputs', xN, '--outputs', join(root, 'out.npz'));
+    expect(many.code).toBe(0);
+    expect(many.out).toMatch(/host\s+yes \(5\/5\)/);
+    const npz = readNpz(readFileSync(join(root, 'out.npz')), 'out.npz');
+    expect(npz.get('probs')!.shape).toEqual([5, 1, 10]);
+    expect(npz.get('class')!.shape).toEqual([5, 1]);
+  });
+
+  it('run rejects inputs of the wrong shape with both shapes in the message', async () => {
+    const bad = join(root, 'bad.npy');
+    writeFileSync(bad, writeNpy({ dtype: 'float32', shape: [63], data: new Float32Array(63) }));
+    const r = await tritc('run', EXAMPLE, '--inputs', bad);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/bad\.npy: input "x" has shape \[1, 64\]; the file holds \[63\], expected \[1, 64\] or \[N, 1, 64\]/);
+  });
+
+  it('the installed bin prints one line and no stack trace for user errors (stack only with --verbose)', async () => {
+    const r = await exec(process.execPath, [BIN, 'inspect', join(root, 'missing-model')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const v = await exec(process.execPath, [BIN, 'inspect', join(root, 'missing-model'), '--verbose']);
+    expect(v.stderr).toMatch(/\n\s+at /);
+    const ok = await exec(process.execPath, [BIN, '--version']);
+    expect(ok.stdout).toMatch(/^tritc \d+\.\d+\.\d+/);
+  });
+});
