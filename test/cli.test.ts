@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../compiler/cli/main.ts';
 import type { Io } from '../compiler/cli/command.ts';
 import { readNpy, writeNpy } from '../compiler/io/npy.ts';
-import { readNpz } from '../compiler/io/npz.ts';
+import { readNpz, writeNpz } from '../compiler/io/npz.ts';
+import { writeModel } from '../compiler/format/write.ts';
 import { exec } from '../compiler/toolchain/build.ts';
 import { workDir } from './support/differential.ts';
 
@@ -148,5 +149,38 @@ describe('tritc command line', () => {
     expect(v.stderr).toMatch(/\n\s+at /);
     const ok = await exec(process.execPath, [BIN, '--version']);
     expect(ok.stdout).toMatch(/^tritc \d+\.\d+\.\d+/);
+  });
+
+  it('a missing Zig or QEMU is an error that says how to install it', async () => {
+    const noZig = await exec(process.execPath, [BIN, 'run', EXAMPLE, '--target', 'host'], { env: { ...process.env, ZIG: '/nonexistent/zig' } });
+    expect(noZig.code).toBe(1);
+    expect(noZig.stderr).toMatch(/ZIG is set to "\/nonexistent\/zig", which does not exist; unset it or install it with `npm install`/);
+    // A PATH without QEMU (node is started by its absolute path; zig comes from the npm package).
+    const noQemu = await exec(process.execPath, [BIN, 'run', EXAMPLE, '--target', 'cortex-m4'], { env: { ...process.env, PATH: '/nonexistent' } });
+    expect(noQemu.code).toBe(1);
+    expect(noQemu.stderr.trim()).toBe(
+      'error: qemu-system-arm (needed for target cortex-m4) was not found: install it with `sudo apt-get install -y qemu-system-arm` (Debian/Ubuntu), or run the README\'s setup command',
+    );
+  });
+
+  it('a model with two inputs takes one .npy per input, or one .npz keyed by input name', async () => {
+    const dir = join(root, 'two-inputs');
+    writeModel(dir, {
+      name: 'two',
+      inputs: ['a', 'b'],
+      outputs: ['s'],
+      tensors: { a: { dtype: 'float32', shape: [3] }, b: { dtype: 'float32', shape: [2, 3] } },
+      nodes: [{ name: 'add', op: 'Add', inputs: ['a', 'b'], outputs: ['s'] }],
+    });
+    writeFileSync(join(root, 'a.npy'), writeNpy({ dtype: 'float32', shape: [3], data: Float32Array.of(1, 2, 3) }));
+    writeFileSync(join(root, 'b.npy'), writeNpy({ dtype: 'float32', shape: [2, 3], data: Float32Array.of(10, 20, 30, 40, 50, 60) }));
+    const r = await tritc('run', dir, '--inputs', `${join(root, 'a.npy')},${join(root, 'b.npy')}`, '--outputs', join(root, 's.npy'));
+    expect(r.code).toBe(0);
+    expect(Array.from(readNpy(readFileSync(join(root, 's.npy')), 's').data as Float32Array)).toEqual([11, 22, 33, 41, 52, 63]);
+    writeFileSync(join(root, 'ab.npz'), writeNpz([['b', { dtype: 'float32', shape: [2, 2, 3], data: new Float32Array(12).fill(1) }], ['a', { dtype: 'float32', shape: [2, 3], data: new Float32Array(6).fill(2) }]]));
+    const z = await tritc('run', dir, '--inputs', join(root, 'ab.npz'), '--json');
+    expect(JSON.parse(z.out)).toMatchObject({ ok: true, runs: 2 });
+    const wrong = await tritc('run', dir, '--inputs', join(root, 'a.npy'));
+    expect(wrong).toMatchObject({ code: 2, err: expect.stringMatching(/--inputs: the model has 2 inputs \(a, b\), 1 file was given/) });
   });
 });

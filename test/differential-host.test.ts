@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { getTarget } from '../compiler/targets.ts';
 import { differential, workDir } from './support/differential.ts';
+import { cornerCaseModels } from './support/corner_cases.ts';
 import { randomModel } from './support/random_graph.ts';
 
 describe('differential: interpreter vs generated C on the host', () => {
@@ -11,5 +12,10 @@ describe('differential: interpreter vs generated C on the host', () => {
     const res = await differential(specs, getTarget('host'), workDir('diff-host'), 3);
     expect(res.failures).toEqual([]);
     expect(res.runs).toBe(900);
+  });
+
+  it('agrees on hand-written corner cases (outputs that are inputs or constants, K = 1, length-1 axes)', async () => {
+    const res = await differential(cornerCaseModels(), getTarget('host'), workDir('diff-corners'), 3);
+    expect(res.failures).toEqual([]);
   });
 });

@@ -47,7 +47,7 @@ the tools to build and run it. Also says which Zig is used ($ZIG, the npm packag
         t.description.replace(/ \(.*\)$/, ''),
         `${t.zigTarget}${t.cpu ? ` / ${t.cpu}` : ''}`,
         t.memory ? `${formatBytes(t.memory.flash)} / ${formatBytes(t.memory.ram)}` : '—',
-        t.runsUnder.split(' -')[0]!.replace(/ \{elf\}$/, ''),
+        runsUnderShort(t.runsUnder),
         t.counter ? `${t.counter.unit}${t.counter.resolutionInstructions > 1 ? ` (±${t.counter.resolutionInstructions})` : ''}` : '—',
         t.ready ? 'yes' : 'NO',
       ]);
@@ -57,3 +57,10 @@ the tools to build and run it. Also says which Zig is used ($ZIG, the npm packag
     return targets.every((t) => t.ready) ? 0 : 1;
   },
 };
+
+/** "qemu-system-arm -M mps2-an386 -nographic ..." -> "qemu-system-arm -M mps2-an386". */
+function runsUnderShort(cmd: string): string {
+  const words = cmd.split(' ');
+  const m = words.indexOf('-M');
+  return m >= 0 ? `${words[0]} -M ${words[m + 1]}` : words[0]!;
+}

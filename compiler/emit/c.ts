@@ -68,7 +68,7 @@ const safe = (s: string): string => s.replace(/\*\//g, '*\\/').replace(/[\r\n]+/
 export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: EmitOptions = {}): EmittedModel {
   const prefix = opts.prefix ?? modelPrefix(g.name);
   const PREFIX = prefix.toUpperCase();
-  const globals = new NameTable([`${prefix}_run`, `${prefix}_run_arena`, `${prefix}_arena`]);
+  const globals = new NameTable([`${prefix}_run`, `${prefix}_run_arena`, `${prefix}_arena`, 'arena', 'arena_mem']);
   const placement = new Map(plan.placements.map((p) => [p.name, p]));
   const runtime = new Set<string>();
   const constDefs: string[] = [];
@@ -76,27 +76,21 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
   const constantBytes = new Map<string, number>();
   const tables: string[] = [];
 
-  // Graph inputs and outputs become parameters of the run function.
-  const ioNames = new NameTable(['arena', 'arena_mem']);
-  const ioDesc = (name: string): IoDesc => {
+  // Graph inputs and outputs become parameters of the run function. An output that is also an
+  // input, or is listed twice, gets a parameter of its own, filled by a copy at the end.
+  // One table for file-scope names and run() parameters, so that no parameter shadows a constant.
+  const ioNames = globals;
+  const ioDesc = (name: string, cname: string): IoDesc => {
     const t = g.tensors.get(name)!;
-    const cname = ioNames.get(name);
     return { name, cname, dtype: t.dtype, shape: t.shape, count: elementCount(t.shape), ctype: ctypeOf(t.dtype), macro: `${PREFIX}_${cname.toUpperCase()}_COUNT` };
   };
-  const inputs = g.inputs.map(ioDesc);
+  const inputs = g.inputs.map((name) => ioDesc(name, ioNames.get(name, '', 'io')));
   const outputs: IoDesc[] = [];
-  for (const o of g.outputs) if (!outputs.some((d) => d.name === o)) outputs.push(ioDesc(o));
-  // An output listed twice still gets its own parameter, filled by a copy at the end.
   const dupOutputs: IoDesc[] = [];
-  for (let i = 0, seen = new Set<string>(); i < g.outputs.length; i++) {
-    const o = g.outputs[i]!;
-    if (seen.has(o)) {
-      const t = g.tensors.get(o)!;
-      const cname = ioNames.get(`${o}_${i}`);
-      dupOutputs.push({ name: o, cname, dtype: t.dtype, shape: t.shape, count: elementCount(t.shape), ctype: ctypeOf(t.dtype), macro: `${PREFIX}_${cname.toUpperCase()}_COUNT` });
-    }
-    seen.add(o);
-  }
+  g.outputs.forEach((o, i) => {
+    if (outputs.some((d) => d.name === o)) dupOutputs.push(ioDesc(o, ioNames.get(`${o}_${i}`, '', 'io')));
+    else outputs.push(ioDesc(o, ioNames.get(g.inputs.includes(o) ? `${o}_out` : o, '', 'io')));
+  });
   const allOutputs = [...outputs, ...dupOutputs];
 
   function constant(name: string, layout: ConstLayout, rowLength?: number): string {
@@ -147,7 +141,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
   const nodeFns: string[] = [];
   const calls: string[] = [];
   const layers: EmittedModel['layers'] = [];
-  const nodeNames = new NameTable();
+  const nodeNames = globals;
 
   g.nodes.forEach((node, step) => {
     const def = getOp(node.op);
@@ -212,7 +206,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     const usedParams = params.filter((p) => new RegExp(`\\b${p.name}\\b`).test(emitted.body.join('\n')));
     params.length = 0;
     params.push(...usedParams);
-    const fname = nodeNames.get(node.name, 'node_');
+    const fname = nodeNames.get(node.name, 'node_', 'node');
     const sig = params.map((p) => `${p.write ? '' : 'const '}${ctypeOf(g.tensors.get(p.tensor)!.dtype)} *${p.name}`).join(', ') || 'void';
     const where = (tensor: string): string => {
       const pl = placement.get(tensor);

@@ -26,8 +26,9 @@ export class NameTable {
   constructor(reserved: Iterable<string> = []) {
     for (const r of reserved) this.used.add(r);
   }
-  get(name: string, prefix = ''): string {
-    const key = `${prefix}\u0000${name}`;
+  /** The identifier for `name` in `role` (the same name in two roles gets two identifiers). */
+  get(name: string, prefix = '', role = ''): string {
+    const key = `${role}\u0000${prefix}\u0000${name}`;
     const have = this.byName.get(key);
     if (have) return have;
     const base = prefix + cIdent(name);

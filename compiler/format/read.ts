@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { DiagnosticBag, fail, TritcError } from '../diagnostics.ts';
+import { DiagnosticBag, fail } from '../diagnostics.ts';
 import { DTYPES, elementCount, shapeStr, type AttrValue, type DType, type Graph, type Granularity, type Node, type QuantParams, type Tensor, type TypedData } from '../ir.ts';
 import { readSafetensors, stToTyped, type StFile, type StTensor } from '../io/safetensors.ts';
 import { OPS } from '../ops/index.ts';
@@ -516,8 +516,4 @@ function indexStr(flat: number, shape: readonly number[]): string {
     flat = Math.floor(flat / shape[d]!);
   }
   return `[${idx.join(', ')}]`;
-}
-
-export function isTritcError(e: unknown): e is TritcError {
-  return e instanceof TritcError;
 }

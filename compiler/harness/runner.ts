@@ -9,7 +9,7 @@
 //                                        "TNEN"
 // All integers little-endian; tensors in their native (little-endian) layout.
 
-import { elementCount, type DType, type TypedData } from '../ir.ts';
+import type { DType, TypedData } from '../ir.ts';
 import type { Compiled } from '../compile.ts';
 import type { IoDesc } from '../emit/c.ts';
 import { alignUp } from '../plan/liveness.ts';
@@ -247,9 +247,4 @@ export function decodeOutputs(bytes: Uint8Array, models: readonly HarnessModel[]
   }
   if (str4() !== 'TNEN') throw new Error('outputs.bin does not end with its end marker');
   return { overhead, models: result };
-}
-
-/** Elements of one run's inputs, for sanity checks. */
-export function inputElements(m: HarnessModel): number {
-  return m.compiled.emitted.io.inputs.reduce((a, d) => a + elementCount(d.shape), 0);
 }

@@ -1,0 +1,69 @@
+// Hand-written models for the corners random graphs rarely reach.
+
+import type { ModelSpec } from '../../compiler/format/write.ts';
+
+export function cornerCaseModels(): ModelSpec[] {
+  const s = (v: number) => ({ dtype: 'float32' as const, shape: [1], data: Float32Array.of(v) });
+  return [
+    {
+      // Outputs that no node writes to the caller directly: an input, a constant, a repeated output.
+      name: 'passthrough-outputs',
+      inputs: ['x'],
+      outputs: ['x', 'c', 'y', 'y'],
+      tensors: { x: { dtype: 'float32', shape: [2, 3] }, c: { dtype: 'float32', shape: [4], data: Float32Array.of(1, -2, 3.5, -0) } },
+      nodes: [{ name: 'relu', op: 'Relu', inputs: ['x'], outputs: ['y'] }],
+    },
+    {
+      // K = 1, N = 1, group size 1, a single row: the smallest layer there is.
+      name: 'k1',
+      inputs: ['x'],
+      outputs: ['y'],
+      tensors: {
+        x: { dtype: 'float32', shape: [1] },
+        w: { dtype: 'ternary', shape: [1, 1], quant: { scale: 'ws', granularity: 'per_group', group_size: 1 }, data: Int8Array.of(-1) },
+        ws: s(0.75),
+      },
+      nodes: [
+        { name: 'q', op: 'QuantizeInt8', inputs: ['x'], outputs: ['xq'] },
+        { name: 'fc', op: 'TernaryLinear', inputs: ['xq', 'w'], outputs: ['y'] },
+      ],
+    },
+    {
+      // One-element rows (per-row quantisation of a single value), softmax over a length-1 axis, argmax with keepdims.
+      name: 'zeros-and-singletons',
+      inputs: ['x'],
+      outputs: ['p', 'i', 'h'],
+      tensors: {
+        x: { dtype: 'float32', shape: [3, 1] },
+        w: { dtype: 'binary', shape: [5, 1], quant: { scale: 'ws', granularity: 'per_tensor' }, data: Int8Array.of(1, -1, 1, 1, -1) },
+        ws: s(-0.5),
+      },
+      nodes: [
+        { name: 'q', op: 'QuantizeInt8', inputs: ['x'], outputs: ['xq', 'xs'], attrs: { granularity: 'per_row' } },
+        { name: 'fc', op: 'BinaryLinear', inputs: ['xq', 'w'], outputs: ['h'] },
+        { name: 'sm', op: 'Softmax', inputs: ['h'], outputs: ['p'], attrs: { axis: 0 } },
+        { name: 'am', op: 'ArgMax', inputs: ['h'], outputs: ['i'], attrs: { axis: 1, keepdims: true } },
+      ],
+    },
+    {
+      // A chain where the same int8 tensor feeds two layers, and Relu on int8 feeds a third.
+      name: 'shared-int8',
+      inputs: ['x'],
+      outputs: ['a', 'b', 'c'],
+      tensors: {
+        x: { dtype: 'float32', shape: [2, 6] },
+        w1: { dtype: 'ternary', shape: [2, 4, 6], quant: { scale: 's1', granularity: 'per_row' }, data: new Int8Array(48).map((_, i) => ((i * 5) % 3) - 1) },
+        s1: { dtype: 'float32', shape: [2, 4], data: Float32Array.of(0.1, 0.2, 0.3, 0.4, -0.5, 0.6, 0.7, 0.8) },
+        w2: { dtype: 'binary', shape: [3, 6], quant: { scale: 's2', granularity: 'per_group', group_size: 4 }, data: new Int8Array(18).map((_, i) => (i % 2 ? 1 : -1)) },
+        s2: { dtype: 'float32', shape: [3, 2], data: Float32Array.of(1, 2, 3, 4, 5, 6) },
+      },
+      nodes: [
+        { name: 'q', op: 'QuantizeInt8', inputs: ['x'], outputs: ['xq'], attrs: { granularity: 'per_row' } },
+        { name: 'fa', op: 'TernaryLinear', inputs: ['xq', 'w1'], outputs: ['a'] },
+        { name: 'fb', op: 'BinaryLinear', inputs: ['xq', 'w2'], outputs: ['b'] },
+        { name: 'r8', op: 'Relu', inputs: ['xq'], outputs: ['xr'] },
+        { name: 'dq', op: 'DequantizeInt8', inputs: ['xr'], outputs: ['c'] },
+      ],
+    },
+  ];
+}
