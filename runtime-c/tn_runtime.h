@@ -70,6 +70,13 @@ void tn_ternary_linear(const int8_t *x, const float *x_scale, int32_t x_per_row,
 void tn_binary_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                       const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 
+/* The shared driver of both (ref/tn_lowbit_linear.c): `dot` returns the exact sum of codes k0..k1-1
+ * of one row times x, for one code format; row_bytes is the byte length of a row of codes. */
+typedef int32_t (*tn_lowbit_dot_fn)(const int8_t *x, const uint8_t *codes, int32_t k0, int32_t k1);
+void tn_lowbit_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                      const tn_lowbit_weights *w, int32_t row_bytes, tn_lowbit_dot_fn dot,
+                      const float *bias, int32_t flush, float *y);
+
 /* ---- elementwise (ref/tn_elementwise.c) --------------------------------------------------- */
 
 void tn_relu_f32(const float *x, float *y, int32_t n);

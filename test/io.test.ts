@@ -18,21 +18,13 @@ import {
   stToTyped,
   writeSafetensors,
 } from '../compiler/io/safetensors.ts';
+import { rng } from '../compiler/harness/inputs.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // helpers
 
-/** Deterministic PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32, shared with the input generator). */
+const mulberry32 = rng;
 
 /** Run `f` and return the TritcError it throws (failing the test if it throws anything else or nothing). */
 function tritcError(f: () => unknown): TritcError {

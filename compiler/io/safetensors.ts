@@ -9,6 +9,7 @@
 // Diagnostics about one tensor use `where` = `<label>: tensor "<name>"`, so the formatted message
 // reads e.g. `model.safetensors: tensor "fc1.w": shape [32, 64] of F32 needs 8192 bytes, ...`.
 
+import type { NdData } from './ndarray.ts';
 import { fail } from '../diagnostics.ts';
 import { HOST_LITTLE_ENDIAN, copyBytes, swapBytesInPlace } from './ndarray.ts';
 
@@ -28,17 +29,8 @@ export interface StFile {
   metadata: Record<string, string>;
 }
 
-export type StTyped =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array;
+/** The typed arrays safetensors data converts to (float16/bfloat16 stay raw Uint16 bits). */
+export type StTyped = NdData;
 
 const DTYPE_SIZE: Record<StDType, number> = {
   F64: 8,

@@ -183,7 +183,7 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
       const wdesc = `${ctx.node.name.replace(/[^A-Za-z0-9_]/g, '_')}_weights`;
       return {
         kernel: `${fn} (ref, ${acc.bits === 32 ? 'int32' : 'int64'} acc)`,
-        runtime: [ternary ? 'ref/tn_ternary_linear.c' : 'ref/tn_binary_linear.c'],
+        runtime: [ternary ? 'ref/tn_ternary_linear.c' : 'ref/tn_binary_linear.c', 'ref/tn_lowbit_linear.c'],
         body: [
           `/* ${accNote} */`,
           `static const tn_lowbit_weights ${wdesc} = {`,

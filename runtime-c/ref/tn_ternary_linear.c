@@ -2,12 +2,12 @@
  * tn_ternary_linear.c - reference ternary linear layer: int8 activations x {-1, 0, +1} weights.
  *
  * Codes are 2 bits, 4 per byte, first code in the low bits: 00 -> 0, 01 -> +1, 10 -> -1.
- * The inner loop only adds and subtracts; floats appear once per (plane, group) and once per output.
+ * The inner loop only adds and subtracts; tn_lowbit_linear.c does the scaling around it.
  */
 #include "tn_runtime.h"
 
 /* sum_{k = k0}^{k1 - 1} t_k * x_k for one row of codes. |result| <= (k1 - k0) * 128, which the
- * caller keeps below 2^31 (the compiler chose the group or flush length for that). */
+ * compiler keeps below 2^31 by its choice of group or flush length. */
 static int32_t tn_dot_t2(const int8_t *x, const uint8_t *codes, int32_t k0, int32_t k1) {
   int32_t acc = 0, k;
   for (k = k0; k < k1; ++k) {
@@ -18,43 +18,7 @@ static int32_t tn_dot_t2(const int8_t *x, const uint8_t *codes, int32_t k0, int3
   return acc;
 }
 
-/* The group's exact sum, converted to float once (int32 or int64 both convert nearest-even). */
-static float tn_group_sum_t2(const int8_t *x, const uint8_t *codes, int32_t k0, int32_t k1, int32_t flush) {
-  int64_t wide = 0;
-  int32_t c0;
-  if (flush == 0) return (float)tn_dot_t2(x, codes, k0, k1);
-  for (c0 = k0; c0 < k1; c0 += flush) wide += tn_dot_t2(x, codes, c0, (k1 - c0 > flush) ? c0 + flush : k1);
-  return (float)wide;
-}
-
 void tn_ternary_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                        const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  const int32_t row_bytes = (w->k + 3) / 4;
-  const int32_t groups = (w->k + w->group - 1) / w->group;
-  int32_t t, n, p, g;
-  for (t = 0; t < rows; ++t) {
-    const int8_t *xt = x + (size_t)t * (size_t)w->k;
-    const float sx = x_scale[x_per_row ? t : 0];
-    for (n = 0; n < w->n; ++n) {
-      float s = 0.0f;
-      for (p = 0; p < w->planes; ++p) {
-        const uint8_t *row = w->codes + ((size_t)p * (size_t)w->n + (size_t)n) * (size_t)row_bytes;
-        for (g = 0; g < groups; ++g) {
-          const int32_t k0 = g * w->group;
-          const int32_t k1 = (w->k - k0 > w->group) ? k0 + w->group : w->k;
-          float ws;
-          if (w->granularity == TN_PER_GROUP) ws = w->scale[((size_t)p * (size_t)w->n + (size_t)n) * (size_t)groups + (size_t)g];
-          else if (w->granularity == TN_PER_ROW) ws = w->scale[(size_t)p * (size_t)w->n + (size_t)n];
-          else ws = w->scale[p];
-          {
-            const float term = tn_group_sum_t2(xt, row, k0, k1, flush) * ws;
-            s = (p == 0 && g == 0) ? term : s + term; /* the first term starts the sum */
-          }
-        }
-      }
-      s = s * sx;
-      if (bias) s = s + bias[n];
-      y[(size_t)t * (size_t)w->n + (size_t)n] = s;
-    }
-  }
+  tn_lowbit_linear(x, x_scale, x_per_row, rows, w, (w->k + 3) / 4, tn_dot_t2, bias, flush, y);
 }
