@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from './diagnostics.ts';
+import { DTYPE_INFO } from './dtypes.ts';
 import { emitC, type EmittedModel } from './emit/c.ts';
 import type { Graph } from './ir.ts';
 import { getOp } from './ops/index.ts';
@@ -52,7 +53,7 @@ export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
   const plan = planMemory(graph);
   const emitted = emitC(graph, plan, opts.target, { prefix: opts.prefix });
   const weightsBytes = [...emitted.constantBytes.values()].reduce((a, b) => a + b, 0);
-  const ioBytes = [...emitted.io.inputs, ...emitted.io.outputs].reduce((a, d) => a + d.count * (d.ctype === 'float' || d.ctype === 'int32_t' ? 4 : 1), 0);
+  const ioBytes = [...emitted.io.inputs, ...emitted.io.outputs].reduce((a, d) => a + d.count * DTYPE_INFO[d.dtype].bytes, 0);
   const layers = graph.nodes.map((node, step): LayerInfo => {
     const cost = getOp(node.op).cost(graph, node);
     const live = plan.placements.filter((p) => p.first <= step && step <= p.last).reduce((a, p) => a + p.size, 0);

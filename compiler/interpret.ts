@@ -3,24 +3,12 @@
 // has the dtype and length its tensor says.
 
 import { fail } from './diagnostics.ts';
+import { DTYPE_INFO } from './dtypes.ts';
 import { elementCount, nodeReads, shapeStr, type DType, type Graph, type TypedData } from './ir.ts';
 import { getOp } from './ops/index.ts';
 
-export function typedArrayFor(dtype: DType, length: number): TypedData {
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(length);
-    case 'int32':
-      return new Int32Array(length);
-    default:
-      return new Int8Array(length);
-  }
-}
-
 function matchesDType(data: TypedData, dtype: DType): boolean {
-  if (dtype === 'float32') return data instanceof Float32Array;
-  if (dtype === 'int32') return data instanceof Int32Array;
-  return data instanceof Int8Array;
+  return DTYPE_INFO[dtype].is(data);
 }
 
 /** Run the graph on one set of inputs (keyed by input name); returns every graph output. */
@@ -43,6 +31,11 @@ export function interpret(g: Graph, inputs: ReadonlyMap<string, TypedData>): Map
       read(name) {
         const v = values.get(name);
         if (!reads.has(name) || !v) throw new Error(`internal: ${node.op} "${node.name}" read "${name}", which is ${reads.has(name) ? 'not computed yet' : 'not one of its inputs'}`);
+        return v;
+      },
+      readNum(name) {
+        const v = this.read(name);
+        if (v instanceof BigInt64Array) throw new Error(`internal: ${node.op} "${node.name}" read int64 "${name}" as numbers`);
         return v;
       },
       write(name, data) {

@@ -11,16 +11,24 @@
 //   the activations, W = sum_p scale_p * T_p (PTQTP uses P = 2). Other formats (complex phase codes,
 //   sparse deltas, int2..int4) are further dtypes and ops; nothing here assumes one plane or one dtype.
 
+import { DTYPE_INFO } from './dtypes.ts';
+
 export type DType =
   | 'float32'
   | 'int8'
+  | 'uint8'
   | 'int32'
+  | 'int64' // BigInt64Array in the interpreter
+  | 'bool' // one byte, 0 or 1
   | 'ternary' // codes in {-1, 0, +1}, stored as Int8Array
   | 'binary'; // codes in {-1, +1}, stored as Int8Array
 
-export const DTYPES: readonly DType[] = ['float32', 'int8', 'int32', 'ternary', 'binary'];
+export const DTYPES: readonly DType[] = ['float32', 'int8', 'uint8', 'int32', 'int64', 'bool', 'ternary', 'binary'];
 
-export type TypedData = Float32Array | Int8Array | Int32Array;
+export type TypedData = Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;
+
+/** The typed arrays of numbers (everything but int64). */
+export type NumericData = Float32Array | Int8Array | Uint8Array | Int32Array;
 
 export type Granularity = 'per_tensor' | 'per_row' | 'per_group';
 
@@ -79,15 +87,7 @@ export function elementCount(shape: readonly number[]): number {
 
 /** Bytes one element takes in an activation buffer (codes are never activations). */
 export function dtypeBytes(dtype: DType): number {
-  switch (dtype) {
-    case 'float32':
-    case 'int32':
-      return 4;
-    case 'int8':
-    case 'ternary':
-    case 'binary':
-      return 1;
-  }
+  return DTYPE_INFO[dtype].bytes;
 }
 
 export function tensorBytes(t: Tensor): number {

@@ -52,13 +52,13 @@ async function check(targetName: string, kFloat: number, kInt8 = kFloat) {
     // The exact sum, converted once to float, times the scales in the contract's order.
     const acc = case_ === 'float-127' ? 127 * k : 128 * k;
     const sx = case_ === 'float-127' ? fround(1 / 127) : 1;
-    expect(f32Bits(want[0]!)).toBe(f32Bits(fround(fround(fround(acc) * 1) * sx)));
+    expect(f32Bits(want[0] as number)).toBe(f32Bits(fround(fround(fround(acc) * 1) * sx)));
     expect(compiled.graph.nodes.find((n) => n.op === 'TernaryLinear')!.annotations.accumulator).toEqual(
       acc > 2 ** 31 - 1 ? expect.stringContaining('int64') : 'int32',
     );
     const res = await runOnTarget([{ compiled, runs: [new Map([['x', x]])], dir: 'm' }], target, join(dir, `${case_}-build`), { timeoutSeconds: 900 });
     const got = res.records[0]![0]!.outputs.get('y')!;
-    expect(f32Bits(got[0]!)).toBe(f32Bits(want[0]!));
+    expect(f32Bits(got[0] as number)).toBe(f32Bits(want[0] as number));
   }
 }
 

@@ -5,6 +5,7 @@
 // offsets and kernel in a comment, then the run function that calls them in schedule order.
 
 import { elementCount, nodeReads, shapeStr, type DType, type Graph, type Tensor } from '../ir.ts';
+import { DTYPE_INFO } from '../dtypes.ts';
 import { getOp } from '../ops/index.ts';
 import type { MemoryPlan } from '../plan/planner.ts';
 import type { TargetDesc } from '../targets.ts';
@@ -44,23 +45,16 @@ export interface IoDesc {
 }
 
 export function ctypeOf(dtype: DType): string {
-  switch (dtype) {
-    case 'float32':
-      return 'float';
-    case 'int32':
-      return 'int32_t';
-    case 'int8':
-      return 'int8_t';
-    case 'ternary':
-    case 'binary':
-      return 'uint8_t';
-  }
+  return DTYPE_INFO[dtype].ctype;
 }
 
 function describeTensor(t: Tensor): string {
   const q = t.quant ? `, scale ${t.quant.granularity}${t.quant.groupSize ? ` ${t.quant.groupSize}` : ''} in "${t.quant.scale}"` : '';
   return `${t.dtype} ${shapeStr(t.shape)}${q}`;
 }
+
+/** How a constant of each dtype is emitted unless a kernel asks for another layout. */
+const DEFAULT_LAYOUT: Record<DType, ConstLayout> = { float32: 'f32', int8: 'i8', uint8: 'u8', bool: 'u8', int32: 'i32', int64: 'i64', ternary: 'i8', binary: 'i8' };
 
 /** Keep comment text from closing the comment. */
 const safe = (s: string): string => s.replace(/\*\//g, '*\\/').replace(/[\r\n]+/g, ' ');
@@ -123,10 +117,19 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
         break;
       }
       case 'i8':
-      case 'i32': {
-        const v = t.data as Int8Array | Int32Array;
-        bytes = v.length * (layout === 'i8' ? 1 : 4);
-        def = `/* ${safe(name)}: ${t.dtype} ${shapeStr(t.shape)} */\nstatic const ${layout === 'i8' ? 'int8_t' : 'int32_t'} ${id}[${v.length}] = {\n${arrayBody(v, 16, String)}\n};`;
+      case 'u8':
+      case 'i32':
+      case 'i64': {
+        const ctype = { i8: 'int8_t', u8: 'uint8_t', i32: 'int32_t', i64: 'int64_t' }[layout];
+        const v = t.data!;
+        bytes = v.length * { i8: 1, u8: 1, i32: 4, i64: 8 }[layout];
+        // INT32_MIN and INT64_MIN have no literal of their own in C: write them as (MIN + 1) - 1.
+        const lit = (x: number | bigint): string => {
+          if (layout === 'i32') return x === -2147483648 ? '(-2147483647 - 1)' : String(x);
+          if (layout === 'i64') return x === -9223372036854775808n ? '(-9223372036854775807LL - 1)' : `${x}LL`;
+          return String(x);
+        };
+        def = `/* ${safe(name)}: ${t.dtype} ${shapeStr(t.shape)} */\nstatic const ${ctype} ${id}[${v.length}] = {\n${arrayBody(v as ArrayLike<number | bigint>, 16, lit)}\n};`;
         break;
       }
     }
@@ -136,7 +139,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     return id;
   }
 
-  const defaultLayout = (t: Tensor): ConstLayout => (t.dtype === 'float32' ? 'f32' : t.dtype === 'int32' ? 'i32' : 'i8');
+  const defaultLayout = (t: Tensor): ConstLayout => DEFAULT_LAYOUT[t.dtype];
 
   const nodeFns: string[] = [];
   const calls: string[] = [];
@@ -250,7 +253,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
       : t.kind === 'constant'
         ? constant(o.name, defaultLayout(t))
         : inputs.find((d) => d.name === o.name)!.cname;
-    copies.push(`  tn_copy_bytes(${o.cname}, ${src}, ${elementCount(t.shape) * (t.dtype === 'float32' || t.dtype === 'int32' ? 4 : 1)}); /* output "${safe(o.name)}" */`);
+    copies.push(`  tn_copy_bytes(${o.cname}, ${src}, ${elementCount(t.shape) * DTYPE_INFO[t.dtype].bytes}); /* output "${safe(o.name)}" */`);
   }
 
   const arenaBytes = plan.arenaBytes;

@@ -21,7 +21,7 @@ export function decimalComment(x: number): string {
 }
 
 /** Comma-separated lines of C literals, `perLine` per line, indented by two spaces. */
-export function arrayBody(values: ArrayLike<number>, perLine: number, fmt: (v: number) => string): string {
+export function arrayBody<T extends number | bigint>(values: ArrayLike<T>, perLine: number, fmt: (v: T) => string): string {
   const lines: string[] = [];
   for (let i = 0; i < values.length; i += perLine) {
     const chunk: string[] = [];

@@ -8,7 +8,9 @@ import type { TargetDesc } from '../targets.ts';
 export type ConstLayout =
   | 'f32' // float array
   | 'i8' // int8_t array
+  | 'u8' // uint8_t array (uint8 and bool)
   | 'i32' // int32_t array
+  | 'i64' // int64_t array
   | 't2' // ternary codes, 2 bits each, 4 per byte, rows padded to whole bytes (docs/format.md)
   | 'b1'; // binary codes, 1 bit each, 8 per byte, rows padded to whole bytes
 

@@ -12,6 +12,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DiagnosticBag, fail } from '../diagnostics.ts';
 import { DTYPES, elementCount, shapeStr, type AttrValue, type DType, type Graph, type Granularity, type Node, type QuantParams, type Tensor, type TypedData } from '../ir.ts';
+import { DTYPE_INFO } from '../dtypes.ts';
 import { readSafetensors, stToTyped, type StFile, type StTensor } from '../io/safetensors.ts';
 import { OPS } from '../ops/index.ts';
 import type { AttrSpec } from '../ops/op.ts';
@@ -198,8 +199,7 @@ function buildGraph(doc: Json, label: string, baseDir: string, text: string): Gr
 }
 
 function defaultRange(dtype: DType): [number, number] | undefined {
-  if (dtype === 'int8') return [-128, 127];
-  return undefined;
+  return DTYPE_INFO[dtype].range;
 }
 
 type ErrFn = (path: string, msg: string, code?: Parameters<DiagnosticBag['error']>[0]) => void;
@@ -442,9 +442,15 @@ function loadConstant(d: TensorDecl, st: StFile, stLabel: string, jsonLabel: str
       return v;
     }
     case 'int8':
-      return expectShape(d.shape, 'I8') ? (stToTyped(t) as Int8Array) : undefined;
+    case 'uint8':
     case 'int32':
-      return expectShape(d.shape, 'I32') ? (stToTyped(t) as Int32Array) : undefined;
+    case 'int64':
+      return expectShape(d.shape, DTYPE_INFO[d.dtype].safetensors) ? (stToTyped(t) as TypedData) : undefined;
+    case 'bool': {
+      if (!expectShape(d.shape, 'BOOL')) return undefined;
+      const v = stToTyped(t) as Uint8Array;
+      return v.map((b) => (b ? 1 : 0));
+    }
     case 'ternary':
     case 'binary': {
       const ternary = d.dtype === 'ternary';

@@ -3,6 +3,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DTYPE_INFO } from '../dtypes.ts';
 import type { AttrValue, DType, Granularity, TypedData } from '../ir.ts';
 import { writeSafetensors, type StDType } from '../io/safetensors.ts';
 import { packB1, packT2 } from '../emit/pack.ts';
@@ -52,7 +53,7 @@ export function serializeModel(spec: ModelSpec, weightsFile = 'model.safetensors
       const packed = t.dtype === 'ternary' ? packT2(t.data as Int8Array, rowLen) : packB1(t.data as Int8Array, rowLen);
       stEntries.push({ name, dtype: 'U8', shape: [...t.shape.slice(0, -1), Math.ceil(rowLen / (t.dtype === 'ternary' ? 4 : 8))], bytes: packed });
     } else {
-      const dtype: StDType = t.dtype === 'float32' ? 'F32' : t.dtype === 'int32' ? 'I32' : 'I8';
+      const dtype: StDType = DTYPE_INFO[t.dtype].safetensors;
       stEntries.push({ name, dtype, shape: t.shape, bytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) });
     }
   }

@@ -18,12 +18,14 @@ export function firstMismatch(got: TypedData, want: TypedData): Mismatch | undef
   if (got.length !== want.length) return { index: -1, got: got.length, want: want.length };
   const isFloat = want instanceof Float32Array;
   for (let i = 0; i < want.length; i++) {
-    const a = got[i]!;
-    const b = want[i]!;
-    if (isFloat) {
-      if (a !== a && b !== b) continue;
-      if (f32Bits(a) !== f32Bits(b)) return { index: i, got: a, want: b, gotBits: `0x${f32Bits(a).toString(16).padStart(8, '0')}`, wantBits: `0x${f32Bits(b).toString(16).padStart(8, '0')}` };
-    } else if (a !== b) return { index: i, got: a, want: b };
+    if (!isFloat) {
+      if (got[i] !== want[i]) return { index: i, got: Number(got[i]), want: Number(want[i]) };
+      continue;
+    }
+    const a = got[i] as number;
+    const b = want[i] as number;
+    if (a !== a && b !== b) continue;
+    if (f32Bits(a) !== f32Bits(b)) return { index: i, got: a, want: b, gotBits: `0x${f32Bits(a).toString(16).padStart(8, '0')}`, wantBits: `0x${f32Bits(b).toString(16).padStart(8, '0')}` };
   }
   return undefined;
 }

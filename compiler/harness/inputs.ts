@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { fail } from '../diagnostics.ts';
+import { DTYPE_INFO } from '../dtypes.ts';
 import { elementCount, shapeStr, type Graph, type Tensor, type TypedData } from '../ir.ts';
 import type { NdArray } from '../io/ndarray.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
@@ -29,9 +30,13 @@ export function randomValues(t: Tensor, next: () => number): TypedData {
     for (let i = 0; i < n; i++) v[i] = next() * 2 - 1;
     return v;
   }
-  const [lo, hi] = t.range ?? (t.dtype === 'int32' ? [-1000, 1000] : [-128, 127]);
-  const v = t.dtype === 'int32' ? new Int32Array(n) : new Int8Array(n);
-  for (let i = 0; i < n; i++) v[i] = lo + Math.floor(next() * (hi - lo + 1));
+  // Integers: uniform over the declared range, or a modest default for the wide types.
+  const [lo, hi] = t.range ?? (t.dtype === 'int32' || t.dtype === 'int64' ? [-1000, 1000] : DTYPE_INFO[t.dtype].range!);
+  const v = DTYPE_INFO[t.dtype].alloc(n);
+  for (let i = 0; i < n; i++) {
+    const x = lo + Math.floor(next() * (hi - lo + 1));
+    v[i] = v instanceof BigInt64Array ? BigInt(x) : x;
+  }
   return v;
 }
 
@@ -58,9 +63,13 @@ function convert(a: NdArray, t: Tensor, label: string): TypedData {
     if (a.dtype === 'float16') fail('npy', label, 'float16 inputs are not supported; save the array as float32');
     return v;
   }
-  const [lo, hi] = t.dtype === 'int32' ? [-(2 ** 31), 2 ** 31 - 1] : [-128, 127];
   if (a.dtype.startsWith('float')) fail('npy', label, `input "${t.name}" is ${t.dtype}, the file holds ${a.dtype}`);
-  const v = t.dtype === 'int32' ? new Int32Array(n) : new Int8Array(n);
+  const v = DTYPE_INFO[t.dtype].alloc(n);
+  if (v instanceof BigInt64Array) {
+    for (let i = 0; i < n; i++) v[i] = BigInt(src[i]!);
+    return v;
+  }
+  const [lo, hi] = DTYPE_INFO[t.dtype].range!;
   for (let i = 0; i < n; i++) {
     const x = get(i);
     if (x < lo || x > hi) fail('npy', label, `value ${x} at index ${i} does not fit ${t.dtype}`);
@@ -125,10 +134,10 @@ function readBytes(path: string): Uint8Array {
 
 function toNd(values: TypedData[], t: Tensor, batched: boolean): NdArray {
   const n = elementCount(t.shape);
-  const dtype = t.dtype === 'float32' ? 'float32' : t.dtype === 'int32' ? 'int32' : 'int8';
-  const data = dtype === 'float32' ? new Float32Array(n * values.length) : dtype === 'int32' ? new Int32Array(n * values.length) : new Int8Array(n * values.length);
+  const info = DTYPE_INFO[t.dtype];
+  const data = info.alloc(n * values.length);
   values.forEach((v, r) => data.set(v as never, r * n));
-  return { dtype, shape: batched ? [values.length, ...t.shape] : [...t.shape], data };
+  return { dtype: info.numpy, shape: batched ? [values.length, ...t.shape] : [...t.shape], data };
 }
 
 /**

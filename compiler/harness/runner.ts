@@ -9,6 +9,7 @@
 //                                        "TNEN"
 // All integers little-endian; tensors in their native (little-endian) layout.
 
+import { DTYPE_INFO } from '../dtypes.ts';
 import type { DType, TypedData } from '../ir.ts';
 import type { Compiled } from '../compile.ts';
 import type { IoDesc } from '../emit/c.ts';
@@ -31,7 +32,7 @@ export interface RunRecord {
   stackBytes: number;
 }
 
-const elemBytes = (d: DType): number => (d === 'float32' || d === 'int32' ? 4 : 1);
+const elemBytes = (d: DType): number => DTYPE_INFO[d].bytes;
 
 function ioBytes(d: IoDesc): number {
   return d.count * elemBytes(d.dtype);
@@ -193,15 +194,10 @@ export function encodeInputs(models: readonly HarnessModel[]): Uint8Array {
 }
 
 function typedFrom(dtype: DType, bytes: Uint8Array): TypedData {
-  const copy = bytes.slice(); // aligned, owned
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(copy.buffer, 0, copy.length / 4);
-    case 'int32':
-      return new Int32Array(copy.buffer, 0, copy.length / 4);
-    default:
-      return new Int8Array(copy.buffer, 0, copy.length);
-  }
+  const info = DTYPE_INFO[dtype];
+  const out = info.alloc(bytes.length / info.bytes);
+  new Uint8Array(out.buffer).set(bytes); // a fresh, aligned copy
+  return out;
 }
 
 /** Parse outputs.bin; throws a plain Error describing what is wrong (the caller adds context). */

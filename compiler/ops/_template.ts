@@ -34,7 +34,7 @@ export const TEMPLATE: OpDef = {
     return [{ dtype: 'float32', shape: [...x.shape] }];
   },
   interpret(ctx) {
-    const x = ctx.read(ctx.node.inputs[0]!);
+    const x = ctx.readNum(ctx.node.inputs[0]!);
     const y = new Float32Array(x.length);
     for (let i = 0; i < x.length; i++) y[i] = x[i]!; // the semantics, one fround per float op
     ctx.write(ctx.node.outputs[0]!, y);

@@ -21,8 +21,8 @@ export const DequantizeInt8: OpDef = {
   },
   interpret(ctx) {
     const xT = ctx.graph.tensors.get(ctx.node.inputs[0]!)!;
-    const q = ctx.read(xT.name);
-    const s = ctx.read(xT.quant!.scale);
+    const q = ctx.readNum(xT.name);
+    const s = ctx.readNum(xT.quant!.scale);
     const perRow = xT.quant!.granularity === 'per_row';
     const cols = perRow ? lastDim(xT.shape) : Math.max(1, q.length);
     const y = new Float32Array(q.length);

@@ -129,11 +129,11 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
       const { graph, node } = ctx;
       const xT = graph.tensors.get(node.inputs[0]!)!;
       const wT = graph.tensors.get(node.inputs[1]!)!;
-      const x = ctx.read(xT.name);
-      const sx = ctx.read(xT.quant!.scale);
-      const codes = ctx.read(wT.name);
-      const ws = ctx.read(wT.quant!.scale);
-      const bias = node.inputs[2] ? ctx.read(node.inputs[2]) : undefined;
+      const x = ctx.readNum(xT.name);
+      const sx = ctx.readNum(xT.quant!.scale);
+      const codes = ctx.readNum(wT.name);
+      const ws = ctx.readNum(wT.quant!.scale);
+      const bias = node.inputs[2] ? ctx.readNum(node.inputs[2]) : undefined;
       const geo = lowBitGeometry(wT);
       const rows = rowsOf(xT.shape);
       const xPerRow = xT.quant!.granularity === 'per_row';

@@ -8,7 +8,7 @@
 //   cost       MACs and similar figures for `tritc inspect`
 
 import type { DiagnosticCode } from '../diagnostics.ts';
-import type { AttrValue, DType, Graph, Node, QuantParams, Tensor, TypedData } from '../ir.ts';
+import type { AttrValue, DType, Graph, Node, NumericData, QuantParams, Tensor, TypedData } from '../ir.ts';
 import type { EmitNodeContext } from '../emit/context.ts';
 
 export type AttrKind = 'int' | 'float' | 'string' | 'bool' | 'ints';
@@ -44,6 +44,8 @@ export interface InterpretContext {
   node: Node;
   /** Value of any tensor the node reads (inputs and their scale tensors). */
   read(name: string): TypedData;
+  /** The same, for tensors that are not int64 (so that elements are plain numbers). */
+  readNum(name: string): NumericData;
   /** Store an output value; its length must match the output shape. */
   write(name: string, data: TypedData): void;
 }

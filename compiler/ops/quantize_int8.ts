@@ -51,7 +51,7 @@ export const QuantizeInt8: OpDef = {
   },
   interpret(ctx) {
     const { node } = ctx;
-    const x = ctx.read(node.inputs[0]!);
+    const x = ctx.readNum(node.inputs[0]!);
     const shape = ctx.graph.tensors.get(node.inputs[0]!)!.shape;
     const perRow = attrString(node, 'granularity') === 'per_row';
     const rows = perRow ? rowsOf(shape) : 1;

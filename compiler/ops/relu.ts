@@ -22,7 +22,7 @@ export const Relu: OpDef = {
     return [];
   },
   interpret(ctx) {
-    const x = ctx.read(ctx.node.inputs[0]!);
+    const x = ctx.readNum(ctx.node.inputs[0]!);
     const y = x instanceof Int8Array ? new Int8Array(x.length) : new Float32Array(x.length);
     for (let i = 0; i < x.length; i++) y[i] = x[i]! > 0 ? x[i]! : 0;
     ctx.write(ctx.node.outputs[0]!, y);

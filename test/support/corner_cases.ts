@@ -65,5 +65,19 @@ export function cornerCaseModels(): ModelSpec[] {
         { name: 'dq', op: 'DequantizeInt8', inputs: ['xr'], outputs: ['c'] },
       ],
     },
+    {
+      // Every storage dtype through the runner and the copies: uint8, int64 (with its extremes), bool.
+      name: 'dtypes',
+      inputs: ['u', 'l', 'b'],
+      outputs: ['u', 'l', 'b', 'k', 'z'],
+      tensors: {
+        u: { dtype: 'uint8', shape: [3] },
+        l: { dtype: 'int64', shape: [2, 2] },
+        b: { dtype: 'bool', shape: [4] },
+        k: { dtype: 'int64', shape: [3], data: BigInt64Array.of(-(2n ** 63n), 2n ** 63n - 1n, 42n) },
+        z: { dtype: 'int32', shape: [2], data: Int32Array.of(-(2 ** 31), 2 ** 31 - 1) },
+      },
+      nodes: [],
+    },
   ];
 }
