@@ -1,5 +1,10 @@
 // tritc compile <model> --target <t> -o <dir>
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildWasm } from '../bindings/wasm.ts';
+import { generateTypeScriptBindings } from '../bindings/typescript.ts';
 import { compileGraph, writeFilesAtomically } from '../compile.ts';
 import { fail } from '../diagnostics.ts';
 import { readModel } from '../format/read.ts';
@@ -14,13 +19,17 @@ export const compileCommand: Command = {
   description: `Reads <model> (a model.json, or a directory holding one), checks it, plans its memory and
 writes standalone C99 into <dir>: model.h, model.c, the runtime-c files it calls, a Makefile and
 a CMakeLists.txt, and tritc.json (the plan and layer table, for tools). The directory is written
-completely or not at all. A model that does not fit the target's memory is an error.`,
+completely or not at all. A model that does not fit the target's memory is an error.
+With --bindings ts it also writes model.wasm (the same C built for wasm32) and model.ts: typed
+TypeScript bindings (an inputs and an outputs interface, a spec, and a class that loads and runs the
+module) to run the model bit-exactly from Node or a browser.`,
   positionals: { min: 1, max: 1 },
   options: {
     target: { type: 'string', short: 't', valueName: 'target', help: 'the target to compile for (tritc targets lists them); default host' },
     output: { type: 'string', short: 'o', valueName: 'dir', help: 'output directory (required)' },
     prefix: { type: 'string', valueName: 'name', help: 'prefix of the exported C symbols (default: from the model name)' },
     'dump-after': { type: 'string', valueName: 'pass', help: 'print the IR after this pass (eliminate-dead-nodes, check-limits)' },
+    bindings: { type: 'string', valueName: 'ts', help: 'also write model.wasm and typed TypeScript bindings model.ts (needs Zig)' },
   },
   async run(args, io) {
     const out = stringOpt(args, 'output');
@@ -30,13 +39,25 @@ completely or not at all. A model that does not fit the target's memory is an er
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
     const graph = readModel(args.positionals[0]!);
     const c = compileGraph(graph, { target, prefix, verify: true, dumpAfter: stringOpt(args, 'dump-after'), log: io.err });
-    writeFilesAtomically(c.files, out);
+    const files = new Map<string, string | Uint8Array>(c.files);
+    const bindings = stringOpt(args, 'bindings');
+    if (bindings !== undefined) {
+      if (bindings !== 'ts') fail('usage', '--bindings', `"${bindings}" is not a bindings language; the one there is: ts`);
+      const tmp = mkdtempSync(join(tmpdir(), 'tritc-wasm-'));
+      try {
+        files.set('model.wasm', await buildWasm(c, tmp));
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+      files.set('model.ts', generateTypeScriptBindings(c).source);
+    }
+    writeFilesAtomically(files, out);
     const summary = {
       ok: true,
       model: graph.name,
       target: target.name,
       output: out,
-      files: [...c.files.keys()],
+      files: [...files.keys()],
       prefix: c.emitted.prefix,
       layers: graph.nodes.length,
       weightsBytes: c.weightsBytes,
