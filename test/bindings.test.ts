@@ -29,7 +29,7 @@ async function compileWithBindings(modelDir: string, out: string) {
   const code = await main(['compile', modelDir, '-o', out, '--bindings', 'ts'], quiet);
   expect(code).toBe(0);
   const mod = (await import(pathToFileURL(join(out, 'model.ts')).href)) as Record<string, unknown>;
-  const cls = Object.values(mod).find((v) => typeof v === 'function') as { load(b: Uint8Array): Promise<LoadedModel> };
+  const cls = Object.values(mod).find((v) => typeof v === 'function') as unknown as { load(b: Uint8Array): Promise<LoadedModel> };
   return cls.load(readFileSync(join(out, 'model.wasm')));
 }
 
