@@ -32,6 +32,18 @@ float tn_expf(float x);
 /* clamp(rint(v), -127, 127); NaN -> 0. */
 int8_t tn_quant_i8(float v);
 
+/* The functions of the ONNX ops (docs/numerics.md, "Scalar helpers", gives each one's steps and
+ * its measured error against the true function). */
+float tn_divf(float a, float b);       /* a / b; correct also for subnormal quotients on soft float */
+float tn_sqrtf(float x);               /* correctly rounded; negative -> NaN */
+float tn_logf(float x);                /* natural log; 0 -> -inf, negative -> NaN */
+float tn_tanhf(float x);
+float tn_sigmoidf(float x);            /* 1 / (1 + e^-x) */
+float tn_erff(float x);
+float tn_gelu_erff(float x);           /* 0.5 x (1 + erf(x / sqrt(2))) */
+float tn_gelu_tanhf(float x);          /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+float tn_powf(float x, float y);       /* x^y with the special cases of C99 Annex F */
+
 /* ---- activation (de)quantisation (ref/tn_quantize.c) -------------------------------------- */
 
 /* Symmetric absmax int8 per row: rows x cols floats -> int8 codes and one scale per row
