@@ -101,6 +101,89 @@ void tn_copy_bytes(void *dst, const void *src, int32_t n);
 void tn_add_f32_bcast(const float *a, const float *b, float *y, int32_t rank, const int32_t *shape,
                       const int32_t *a_strides, const int32_t *b_strides);
 
+/* ---- ONNX elementwise ops (ref/tn_arith.c, ref/tn_unary.c) --------------------------------- */
+
+/* dtype codes for kernels that take any type (Cast) */
+#define TN_DT_F32 0
+#define TN_DT_I8 1
+#define TN_DT_U8 2
+#define TN_DT_I32 3
+#define TN_DT_I64 4
+#define TN_DT_BOOL 5
+
+/* Broadcasting binary kernels: y = a op b over y's shape (rank <= 8); a_strides/b_strides are element
+ * strides of the inputs over that shape, 0 along broadcast axes. Integers wrap around; integer
+ * division truncates toward zero, x / 0 = 0 and INT_MIN / -1 = INT_MIN. */
+#define TN_DECLARE_BINARY(NAME, TA, TB, TY)                                                        \
+  void NAME(const TA *a, const TB *b, TY *y, int32_t rank, const int32_t *shape,                   \
+            const int32_t *a_strides, const int32_t *b_strides);
+TN_DECLARE_BINARY(tn_sub_f32, float, float, float)
+TN_DECLARE_BINARY(tn_mul_f32, float, float, float)
+TN_DECLARE_BINARY(tn_div_f32, float, float, float)
+TN_DECLARE_BINARY(tn_add_i8, int8_t, int8_t, int8_t)
+TN_DECLARE_BINARY(tn_sub_i8, int8_t, int8_t, int8_t)
+TN_DECLARE_BINARY(tn_mul_i8, int8_t, int8_t, int8_t)
+TN_DECLARE_BINARY(tn_div_i8, int8_t, int8_t, int8_t)
+TN_DECLARE_BINARY(tn_add_u8, uint8_t, uint8_t, uint8_t)
+TN_DECLARE_BINARY(tn_sub_u8, uint8_t, uint8_t, uint8_t)
+TN_DECLARE_BINARY(tn_mul_u8, uint8_t, uint8_t, uint8_t)
+TN_DECLARE_BINARY(tn_div_u8, uint8_t, uint8_t, uint8_t)
+TN_DECLARE_BINARY(tn_add_i32, int32_t, int32_t, int32_t)
+TN_DECLARE_BINARY(tn_sub_i32, int32_t, int32_t, int32_t)
+TN_DECLARE_BINARY(tn_mul_i32, int32_t, int32_t, int32_t)
+TN_DECLARE_BINARY(tn_div_i32, int32_t, int32_t, int32_t)
+TN_DECLARE_BINARY(tn_add_i64, int64_t, int64_t, int64_t)
+TN_DECLARE_BINARY(tn_sub_i64, int64_t, int64_t, int64_t)
+TN_DECLARE_BINARY(tn_mul_i64, int64_t, int64_t, int64_t)
+TN_DECLARE_BINARY(tn_div_i64, int64_t, int64_t, int64_t)
+/* Pow: float base with a float or integer exponent (converted to float); integer base with an
+ * integer exponent (exact, wrapping; a negative exponent gives 1, +-1 or 0) or a float exponent
+ * (the integer power if it is integral, else tn_powf converted back as Cast does). */
+TN_DECLARE_BINARY(tn_pow_f32_f32, float, float, float)
+TN_DECLARE_BINARY(tn_pow_f32_i8, float, int8_t, float)
+TN_DECLARE_BINARY(tn_pow_f32_u8, float, uint8_t, float)
+TN_DECLARE_BINARY(tn_pow_f32_i32, float, int32_t, float)
+TN_DECLARE_BINARY(tn_pow_f32_i64, float, int64_t, float)
+TN_DECLARE_BINARY(tn_pow_i32_f32, int32_t, float, int32_t)
+TN_DECLARE_BINARY(tn_pow_i32_i8, int32_t, int8_t, int32_t)
+TN_DECLARE_BINARY(tn_pow_i32_u8, int32_t, uint8_t, int32_t)
+TN_DECLARE_BINARY(tn_pow_i32_i32, int32_t, int32_t, int32_t)
+TN_DECLARE_BINARY(tn_pow_i32_i64, int32_t, int64_t, int32_t)
+TN_DECLARE_BINARY(tn_pow_i64_f32, int64_t, float, int64_t)
+TN_DECLARE_BINARY(tn_pow_i64_i8, int64_t, int8_t, int64_t)
+TN_DECLARE_BINARY(tn_pow_i64_u8, int64_t, uint8_t, int64_t)
+TN_DECLARE_BINARY(tn_pow_i64_i32, int64_t, int32_t, int64_t)
+TN_DECLARE_BINARY(tn_pow_i64_i64, int64_t, int64_t, int64_t)
+
+void tn_relu_i32(const int32_t *x, int32_t *y, int32_t n);
+void tn_relu_i64(const int64_t *x, int64_t *y, int32_t n);
+
+/* y = x; if (y < *lo) y = *lo; if (y > *hi) y = *hi (NaN passes; lo/hi NULL: no bound). */
+void tn_clip_f32(const float *x, const float *lo, const float *hi, float *y, int32_t n);
+void tn_clip_i8(const int8_t *x, const int8_t *lo, const int8_t *hi, int8_t *y, int32_t n);
+void tn_clip_u8(const uint8_t *x, const uint8_t *lo, const uint8_t *hi, uint8_t *y, int32_t n);
+void tn_clip_i32(const int32_t *x, const int32_t *lo, const int32_t *hi, int32_t *y, int32_t n);
+void tn_clip_i64(const int64_t *x, const int64_t *lo, const int64_t *hi, int64_t *y, int32_t n);
+
+/* out = cond ? x : y elementwise, elements of elem_bytes bytes, three-way broadcasting. */
+void tn_where(const uint8_t *cond, const void *x, const void *y, void *out, int32_t elem_bytes, int32_t rank,
+              const int32_t *shape, const int32_t *c_strides, const int32_t *x_strides, const int32_t *y_strides);
+
+/* Cast n elements between TN_DT_* types: float -> int truncates and saturates (NaN -> 0),
+ * int -> int wraps, int -> float rounds to nearest even, anything -> bool is (v != 0). */
+void tn_cast(const void *x, int32_t from, void *y, int32_t to, int32_t n);
+int32_t tn_f32_to_i32(float v);
+int64_t tn_f32_to_i64(float v);
+
+/* Unary float32 kernels: y[i] = f(x[i]) with the tn_math.c function of the same name. */
+void tn_sqrt_f32(const float *x, float *y, int32_t n);
+void tn_log_f32(const float *x, float *y, int32_t n);
+void tn_erf_f32(const float *x, float *y, int32_t n);
+void tn_sigmoid_f32(const float *x, float *y, int32_t n);
+void tn_tanh_f32(const float *x, float *y, int32_t n);
+void tn_gelu_erf_f32(const float *x, float *y, int32_t n);
+void tn_gelu_tanh_f32(const float *x, float *y, int32_t n);
+
 /* ---- reductions (ref/tn_softmax.c, ref/tn_argmax.c) -------------------------------------- */
 
 /* Softmax along the middle axis of an outer x dim x inner view. */

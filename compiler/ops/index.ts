@@ -8,9 +8,16 @@ import type { OpDef } from './op.ts';
 import { QuantizeInt8 } from './quantize_int8.ts';
 import { Relu } from './relu.ts';
 import { Softmax } from './softmax.ts';
+import { Cast, Clip, Div, Mul, Pow, Sub, Where } from './onnx/elementwise.ts';
+import { Erf, Gelu, Log, Sigmoid, Sqrt, Tanh } from './onnx/unary.ts';
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(
-  [QuantizeInt8, DequantizeInt8, TernaryLinear, BinaryLinear, Relu, Add, Softmax, ArgMax].map((d) => [d.op, d]),
+  [
+    // native ops (docs/format.md)
+    QuantizeInt8, DequantizeInt8, TernaryLinear, BinaryLinear, Relu, Add, Softmax, ArgMax,
+    // ONNX ops (docs/onnx-ops.md)
+    Sub, Mul, Div, Pow, Clip, Where, Cast, Sqrt, Log, Erf, Sigmoid, Tanh, Gelu,
+  ].map((d) => [d.op, d]),
 );
 
 export function getOp(op: string): OpDef {

@@ -1,0 +1,206 @@
+// Random models built from the ONNX ops (compiler/ops/onnx/*), for the differential tests: a pool of
+// tensors grows one node at a time, each node picking inputs from the pool that fit it (dtype and
+// broadcastable shapes). Graph inputs are float32 [-1, 1), and sometimes int8/uint8/int32/int64/bool;
+// constants are random of any dtype. Every node's output joins the pool; a few become graph outputs.
+
+import type { ModelSpec, NodeSpec, TensorSpec } from '../../compiler/format/write.ts';
+import { rng } from '../../compiler/harness/inputs.ts';
+import type { AttrValue, DType } from '../../compiler/ir.ts';
+import { elementCount } from '../../compiler/ir.ts';
+import { broadcastShapes } from '../../compiler/ops/broadcast.ts';
+
+interface PoolTensor {
+  name: string;
+  dtype: DType;
+  shape: number[];
+}
+
+export interface Gen {
+  r: () => number;
+  int(lo: number, hi: number): number;
+  pick<T>(xs: readonly T[]): T;
+  fresh(stem: string): string;
+  pool: PoolTensor[];
+  tensors: Record<string, TensorSpec>;
+  nodes: NodeSpec[];
+  /** Add a node; its outputs (with the given dtype/shape) join the pool. */
+  node(op: string, inputs: string[], outs: { dtype: DType; shape: number[] }[], attrs?: Record<string, AttrValue>): string[];
+  /** A constant of `dtype` and `shape` with random values (floats in [lo, hi)). */
+  constant(dtype: DType, shape: number[], lo?: number, hi?: number): string;
+  /** A pool tensor satisfying `pred`, or undefined. */
+  find(pred: (t: PoolTensor) => boolean): PoolTensor | undefined;
+}
+
+const INT_DTYPES: readonly DType[] = ['int8', 'uint8', 'int32', 'int64'];
+const ONNX_CODE: Partial<Record<DType, number>> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 };
+
+function makeGen(seed: number): Gen {
+  const r = rng(seed * 104729 + 7);
+  let id = 0;
+  const g: Gen = {
+    r,
+    int: (lo, hi) => lo + Math.floor(r() * (hi - lo + 1)),
+    pick: (xs) => xs[Math.floor(r() * xs.length)]!,
+    fresh: (stem) => `${stem}${id++}`,
+    pool: [],
+    tensors: {},
+    nodes: [],
+    node(op, inputs, outs, attrs) {
+      const names = outs.map(() => g.fresh(op.toLowerCase()));
+      g.nodes.push({ name: g.fresh(`n_${op.toLowerCase()}_`), op, inputs, outputs: names, ...(attrs ? { attrs } : {}) });
+      outs.forEach((o, i) => g.pool.push({ name: names[i]!, dtype: o.dtype, shape: o.shape }));
+      return names;
+    },
+    constant(dtype, shape, lo = -1, hi = 1) {
+      const name = g.fresh('c');
+      const n = elementCount(shape);
+      let data;
+      switch (dtype) {
+        case 'float32':
+          data = new Float32Array(n).map(() => lo + (hi - lo) * r());
+          break;
+        case 'int64':
+          data = new BigInt64Array(n).map(() => BigInt(g.int(Math.ceil(lo), Math.floor(hi))));
+          break;
+        case 'bool':
+          data = new Uint8Array(n).map(() => (r() < 0.5 ? 1 : 0));
+          break;
+        default: {
+          const Arr = { int8: Int8Array, uint8: Uint8Array, int32: Int32Array }[dtype as 'int8'];
+          data = new Arr(n).map(() => g.int(Math.ceil(lo), Math.floor(hi)));
+        }
+      }
+      g.tensors[name] = { dtype, shape, data };
+      return name;
+    },
+    find(pred) {
+      const ok = g.pool.filter(pred);
+      return ok.length ? g.pick(ok) : undefined;
+    },
+  };
+  return g;
+}
+
+/** A shape that broadcasts against `shape`: a suffix of it with some dims set to 1. */
+function broadcastPartner(g: Gen, shape: readonly number[]): number[] {
+  const keep = g.int(0, shape.length);
+  return shape.slice(shape.length - keep).map((d) => (g.r() < 0.3 ? 1 : d));
+}
+
+const randomShape = (g: Gen, maxRank = 4): number[] => Array.from({ length: g.int(0, maxRank) }, () => g.int(1, 5));
+
+// ---- One maker per op family: returns false when it found nothing to apply to -------------------
+
+type Maker = (g: Gen) => boolean;
+
+const arith: Maker = (g) => {
+  const a = g.find((t) => t.dtype !== 'bool');
+  if (!a) return false;
+  const op = g.pick(['Add', 'Sub', 'Mul', 'Div'] as const);
+  // A partner from the pool of the same dtype that broadcasts, or a constant.
+  const partner = g.r() < 0.5 ? g.find((t) => t.dtype === a.dtype && t !== a && broadcastShapes(t.shape, a.shape) !== undefined) : undefined;
+  const range: [number, number] = a.dtype === 'uint8' ? [0, 255] : a.dtype === 'int8' ? [-128, 127] : a.dtype === 'float32' ? [-2, 2] : [-3000, 3000];
+  const b = partner?.name ?? g.constant(a.dtype, broadcastPartner(g, a.shape), ...range);
+  const bShape = partner?.shape ?? g.tensors[b]!.shape;
+  const [x, y] = g.r() < 0.5 ? [a.name, b] : [b, a.name];
+  g.node(op, [x, y], [{ dtype: a.dtype, shape: broadcastShapes(a.shape, bShape)! }]);
+  return true;
+};
+
+const pow: Maker = (g) => {
+  const x = g.find((t) => t.dtype === 'float32' || t.dtype === 'int32' || t.dtype === 'int64');
+  if (!x) return false;
+  const shape = broadcastPartner(g, x.shape);
+  let e: string;
+  if (x.dtype === 'float32') {
+    const kind = g.pick(['float', 'float', 'special', 'int32', 'int64', 'int8', 'uint8'] as const);
+    if (kind === 'float') e = g.constant('float32', shape, -3, 3);
+    else if (kind === 'special') {
+      e = g.fresh('c');
+      g.tensors[e] = { dtype: 'float32', shape: [], data: Float32Array.of(g.pick([2, 0.5, -1, 1, 3, -2, 0, 1.5])) };
+    } else e = g.constant(kind, shape, kind === 'uint8' ? 0 : -4, 4);
+  } else e = g.constant(g.pick(['int32', 'int64', 'float32', 'int8'] as const), shape, -2, 6);
+  const eShape = g.tensors[e]!.shape;
+  g.node('Pow', [x.name, e], [{ dtype: x.dtype, shape: broadcastShapes(x.shape, eShape)! }]);
+  return true;
+};
+
+const unary: Maker = (g) => {
+  const x = g.find((t) => t.dtype === 'float32');
+  if (!x) return false;
+  const op = g.pick(['Sqrt', 'Log', 'Erf', 'Sigmoid', 'Tanh', 'Gelu', 'Gelu'] as const);
+  g.node(op, [x.name], [{ dtype: 'float32', shape: [...x.shape] }], op === 'Gelu' ? { approximate: g.pick(['none', 'tanh']) } : undefined);
+  return true;
+};
+
+const relu: Maker = (g) => {
+  const x = g.find((t) => t.dtype === 'float32' || t.dtype === 'int32' || t.dtype === 'int64');
+  if (!x) return false;
+  g.node('Relu', [x.name], [{ dtype: x.dtype, shape: [...x.shape] }]);
+  return true;
+};
+
+const clip: Maker = (g) => {
+  const x = g.find((t) => t.dtype !== 'bool');
+  if (!x) return false;
+  const [lo, hi] = x.dtype === 'float32' ? [-0.8, 0.8] : x.dtype === 'uint8' ? [0, 255] : [-100, 100];
+  const bound = (): string => (g.r() < 0.3 ? '' : g.constant(x.dtype, g.r() < 0.5 ? [] : [1], lo, hi));
+  const ins = [x.name, bound(), bound()];
+  while (ins.length > 1 && ins[ins.length - 1] === '') ins.pop();
+  g.node('Clip', ins, [{ dtype: x.dtype, shape: [...x.shape] }]);
+  return true;
+};
+
+const cast: Maker = (g) => {
+  const x = g.pick(g.pool);
+  const to = g.pick(['float32', 'int8', 'uint8', 'int32', 'int64', 'bool'] as const);
+  g.node('Cast', [x.name], [{ dtype: to, shape: [...x.shape] }], { to: ONNX_CODE[to]! });
+  return true;
+};
+
+const where: Maker = (g) => {
+  const x = g.pick(g.pool);
+  let c = g.find((t) => t.dtype === 'bool' && broadcastShapes(t.shape, x.shape) !== undefined)?.name;
+  if (!c) c = g.constant('bool', broadcastPartner(g, x.shape));
+  const y = g.find((t) => t.dtype === x.dtype && t !== x && broadcastShapes(t.shape, x.shape) !== undefined)?.name ?? g.constant(x.dtype, broadcastPartner(g, x.shape), -50, 50);
+  const shapes = [g.pool.find((t) => t.name === c)?.shape ?? g.tensors[c]!.shape, x.shape, g.pool.find((t) => t.name === y)?.shape ?? g.tensors[y]!.shape];
+  const out = broadcastShapes(broadcastShapes(shapes[0]!, shapes[1]!)!, shapes[2]!);
+  if (!out) return false;
+  g.node('Where', [c, x.name, y], [{ dtype: x.dtype, shape: out }]);
+  return true;
+};
+
+export const ELEMENTWISE_MAKERS: readonly Maker[] = [arith, arith, arith, pow, unary, unary, relu, clip, cast, where];
+
+export interface OnnxGraphOptions {
+  makers?: readonly Maker[];
+  steps?: number;
+}
+
+/** A random model of ONNX ops; `seed` fixes everything. */
+export function randomOnnxModel(seed: number, opts: OnnxGraphOptions = {}): ModelSpec {
+  const g = makeGen(seed);
+  const inputs: string[] = [];
+  const nIn = g.int(1, 2);
+  for (let i = 0; i < nIn; i++) {
+    const name = `x${i}`;
+    g.tensors[name] = { dtype: 'float32', shape: randomShape(g) };
+    g.pool.push({ name, dtype: 'float32', shape: g.tensors[name]!.shape });
+    inputs.push(name);
+  }
+  if (g.r() < 0.4) {
+    const dtype = g.pick([...INT_DTYPES, 'bool'] as const);
+    const shape = g.r() < 0.5 ? [...g.pool[0]!.shape] : randomShape(g);
+    g.tensors.xi = { dtype, shape };
+    g.pool.push({ name: 'xi', dtype, shape });
+    inputs.push('xi');
+  }
+  const makers = opts.makers ?? ELEMENTWISE_MAKERS;
+  const steps = opts.steps ?? g.int(2, 8);
+  for (let s = 0, tries = 0; s < steps && tries < steps * 5; tries++) if (g.pick(makers)(g)) s++;
+  // Outputs: the last node's result and a few others (only tensors that nodes produce).
+  const produced = g.nodes.flatMap((n) => n.outputs);
+  const outputs = new Set<string>([produced[produced.length - 1]!]);
+  for (const t of produced) if (g.r() < 0.25) outputs.add(t);
+  return { name: `onnx-random-${seed}`, inputs, outputs: [...outputs], tensors: g.tensors, nodes: g.nodes };
+}
