@@ -184,6 +184,20 @@ void tn_tanh_f32(const float *x, float *y, int32_t n);
 void tn_gelu_erf_f32(const float *x, float *y, int32_t n);
 void tn_gelu_tanh_f32(const float *x, float *y, int32_t n);
 
+/* ---- shape ops (ref/tn_shape.c): bytes moved elem_bytes at a time, any dtype ------------------ */
+
+/* y[i] = x[offset + sum_d idx_d * strides[d]] for every index idx of `shape` in row-major order
+ * (Transpose: permuted strides; Slice and Split: strides times steps, offset at the starts). */
+void tn_strided_copy(const void *x, void *y, int32_t elem_bytes, int32_t rank, const int32_t *shape,
+                     const int32_t *strides, int32_t offset);
+/* Concat: for o < outer, copy x's chunk elements of row o to y at o * y_row + y_offset. */
+void tn_concat_part(const void *x, void *y, int32_t elem_bytes, int32_t outer, int32_t chunk, int32_t y_row,
+                    int32_t y_offset);
+/* Gather along the middle axis of outer x dim x inner: y[o, j, :] = data[o, indices[j], :];
+ * negative indices count from the end; an index out of range gives zeros. */
+void tn_gather(const void *data, const void *indices, int32_t indices_are_i64, void *y, int32_t elem_bytes,
+               int32_t outer, int32_t dim, int32_t inner, int32_t n_indices);
+
 /* ---- reductions (ref/tn_softmax.c, ref/tn_argmax.c) -------------------------------------- */
 
 /* Softmax along the middle axis of an outer x dim x inner view. */

@@ -172,6 +172,159 @@ const where: Maker = (g) => {
 
 export const ELEMENTWISE_MAKERS: readonly Maker[] = [arith, arith, arith, pow, unary, unary, relu, clip, cast, where];
 
+// ---- shape ops --------------------------------------------------------------------------------------
+
+/** A random shape with `n` elements. */
+function factorShape(g: Gen, n: number): number[] {
+  const out: number[] = [];
+  let rest = n;
+  const rank = g.int(1, 4);
+  for (let i = 0; i < rank - 1 && rest > 1; i++) {
+    const divs = Array.from({ length: rest }, (_, k) => k + 1).filter((d) => rest % d === 0);
+    const d = g.pick(divs);
+    out.push(d);
+    rest /= d;
+  }
+  out.push(rest);
+  return g.r() < 0.5 ? out : out.reverse();
+}
+
+const reshape: Maker = (g) => {
+  const x = g.pick(g.pool);
+  const op = g.pick(['Reshape', 'Flatten', 'Unsqueeze', 'Squeeze'] as const);
+  const r = x.shape.length;
+  if (op === 'Reshape') {
+    const shape = factorShape(g, elementCount(x.shape));
+    g.node('Reshape', [x.name], [{ dtype: x.dtype, shape }], { shape });
+  } else if (op === 'Flatten') {
+    const axis = g.int(-r, r);
+    const a = axis < 0 ? axis + r : axis;
+    g.node('Flatten', [x.name], [{ dtype: x.dtype, shape: [elementCount(x.shape.slice(0, a)), elementCount(x.shape.slice(a))] }], { axis });
+  } else if (op === 'Unsqueeze') {
+    if (r >= 6) return false;
+    const k = g.int(1, 2);
+    const outRank = r + k;
+    const axes = Array.from({ length: outRank }, (_, i) => i).sort(() => g.r() - 0.5).slice(0, k);
+    const shape: number[] = [];
+    let j = 0;
+    for (let i = 0; i < r + axes.length; i++) shape.push(axes.includes(i) ? 1 : x.shape[j++]!);
+    g.node('Unsqueeze', [x.name], [{ dtype: x.dtype, shape }], { axes: axes.map((a) => (g.r() < 0.3 ? a - shape.length : a)) });
+  } else {
+    const ones = x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0);
+    if (!ones.length) return false;
+    const axes = g.r() < 0.3 ? [] : ones.filter(() => g.r() < 0.6);
+    const drop = axes.length ? axes : ones;
+    g.node('Squeeze', [x.name], [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !drop.includes(i)) }], { axes: axes.map((a) => (g.r() < 0.3 ? a - r : a)) });
+  }
+  return true;
+};
+
+const transpose: Maker = (g) => {
+  const x = g.find((t) => t.shape.length >= 2);
+  if (!x) return false;
+  const perm = x.shape.map((_, i) => i).sort(() => g.r() - 0.5);
+  const useDefault = g.r() < 0.2;
+  const p = useDefault ? x.shape.map((_, i) => x.shape.length - 1 - i) : perm;
+  g.node('Transpose', [x.name], [{ dtype: x.dtype, shape: p.map((i) => x.shape[i]!) }], useDefault ? {} : { perm });
+  return true;
+};
+
+const slice: Maker = (g) => {
+  const x = g.find((t) => t.shape.length >= 1 && t.shape.some((d) => d >= 2));
+  if (!x) return false;
+  const axes = x.shape.map((_, i) => i).filter(() => g.r() < 0.6);
+  if (!axes.length) axes.push(x.shape.findIndex((d) => d >= 2));
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const steps: number[] = [];
+  const shape = [...x.shape];
+  for (const a of axes) {
+    const dim = x.shape[a]!;
+    const step = g.pick([1, 1, 2, -1, -2, 3]);
+    let s: number;
+    let e: number;
+    if (step > 0) {
+      s = g.int(0, dim - 1);
+      e = g.int(s + 1, dim + 2); // past the end is clamped
+    } else {
+      s = g.int(0, dim - 1);
+      e = g.int(-1, s - 1) ; // -1 here means "before 0" only after normalisation, see below
+    }
+    const n = step > 0 ? Math.ceil((Math.min(e, dim) - s) / step) : Math.ceil((s - e) / -step);
+    // Write ends the ONNX way: a negative step's end of -1 must be given as -dim - 1 (or less).
+    starts.push(g.r() < 0.3 ? s - dim : s);
+    ends.push(step < 0 && e === -1 ? -dim - 1 - g.int(0, 3) : step > 0 && e >= dim ? e : g.r() < 0.3 ? e - dim : e);
+    steps.push(step);
+    shape[a] = n;
+  }
+  const attrs = { starts, ends, axes: axes.map((a) => (g.r() < 0.3 ? a - x.shape.length : a)), steps };
+  g.node('Slice', [x.name], [{ dtype: x.dtype, shape }], attrs);
+  return true;
+};
+
+const concat: Maker = (g) => {
+  const x = g.find((t) => t.shape.length >= 1);
+  if (!x) return false;
+  const r = x.shape.length;
+  const axis = g.int(0, r - 1);
+  const ins = [x.name];
+  let total = x.shape[axis]!;
+  for (let k = g.int(1, 3); k > 0; k--) {
+    const other = g.r() < 0.5 ? g.find((t) => t.dtype === x.dtype && t.shape.length === r && t.shape.every((d, i) => i === axis || d === x.shape[i])) : undefined;
+    if (other) {
+      ins.push(other.name);
+      total += other.shape[axis]!;
+    } else {
+      const shape = x.shape.map((d, i) => (i === axis ? g.int(1, 3) : d));
+      ins.push(g.constant(x.dtype, shape, -20, 20));
+      total += shape[axis]!;
+    }
+  }
+  g.node('Concat', ins, [{ dtype: x.dtype, shape: x.shape.map((d, i) => (i === axis ? total : d)) }], { axis: g.r() < 0.3 ? axis - r : axis });
+  return true;
+};
+
+const split: Maker = (g) => {
+  const x = g.find((t) => t.shape.some((d) => d >= 2));
+  if (!x) return false;
+  const axis = x.shape.findIndex((d) => d >= 2);
+  const dim = x.shape[axis]!;
+  let sizes: number[];
+  let attrs: Record<string, AttrValue>;
+  if (g.r() < 0.5) {
+    const n = g.int(2, Math.min(dim, 4));
+    const part = Math.ceil(dim / n);
+    sizes = Array.from({ length: n }, (_, i) => Math.min(part, dim - i * part)).filter((v) => v > 0);
+    attrs = { axis };
+  } else {
+    sizes = [];
+    let rest = dim;
+    while (rest > 0) {
+      const s = g.int(1, rest);
+      sizes.push(s);
+      rest -= s;
+    }
+    attrs = { axis: g.r() < 0.3 ? axis - x.shape.length : axis, split: sizes };
+  }
+  g.node('Split', [x.name], sizes.map((s) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === axis ? s : d)) })), attrs);
+  return true;
+};
+
+const gather: Maker = (g) => {
+  const x = g.find((t) => t.shape.length >= 1);
+  if (!x) return false;
+  const axis = g.int(0, x.shape.length - 1);
+  const dim = x.shape[axis]!;
+  const ishape = Array.from({ length: g.int(0, 2) }, () => g.int(1, 3));
+  const ind = g.constant(g.pick(['int32', 'int64'] as const), ishape, -dim, dim - 1);
+  g.node('Gather', [x.name, ind], [{ dtype: x.dtype, shape: [...x.shape.slice(0, axis), ...ishape, ...x.shape.slice(axis + 1)] }], { axis });
+  return true;
+};
+
+export const SHAPE_MAKERS: readonly Maker[] = [reshape, reshape, transpose, slice, slice, concat, split, gather];
+
+export const ALL_MAKERS: readonly Maker[] = [...ELEMENTWISE_MAKERS, ...SHAPE_MAKERS];
+
 export interface OnnxGraphOptions {
   makers?: readonly Maker[];
   steps?: number;
@@ -195,7 +348,7 @@ export function randomOnnxModel(seed: number, opts: OnnxGraphOptions = {}): Mode
     g.pool.push({ name: 'xi', dtype, shape });
     inputs.push('xi');
   }
-  const makers = opts.makers ?? ELEMENTWISE_MAKERS;
+  const makers = opts.makers ?? ALL_MAKERS;
   const steps = opts.steps ?? g.int(2, 8);
   for (let s = 0, tries = 0; s < steps && tries < steps * 5; tries++) if (g.pick(makers)(g)) s++;
   // Outputs: the last node's result and a few others (only tensors that nodes produce).
