@@ -198,6 +198,17 @@ void tn_concat_part(const void *x, void *y, int32_t elem_bytes, int32_t outer, i
 void tn_gather(const void *data, const void *indices, int32_t indices_are_i64, void *y, int32_t elem_bytes,
                int32_t outer, int32_t dim, int32_t inner, int32_t n_indices);
 
+/* ---- MatMul and Gemm (ref/tn_matmul.c): dot products summed in index order from 0 ------------- */
+
+/* y[batch, M, N] = a[batch, M, K] @ b[batch, K, N]; batch_shape is y's batch shape (rank <= 8) and
+ * a_batch_strides/b_batch_strides count whole matrices (0 along broadcast axes). */
+void tn_matmul_f32(const float *a, const float *b, float *y, int32_t batch_rank, const int32_t *batch_shape,
+                   const int32_t *a_batch_strides, const int32_t *b_batch_strides, int32_t m_count, int32_t k_count,
+                   int32_t n_count);
+/* y = alpha * (A' B') + beta * C; C (may be NULL) is read at m * c_rs + n * c_cs (0 strides broadcast). */
+void tn_gemm_f32(const float *a, const float *b, const float *c, float *y, int32_t m_count, int32_t n_count,
+                 int32_t k_count, int32_t trans_a, int32_t trans_b, float alpha, float beta, int32_t c_rs, int32_t c_cs);
+
 /* ---- reductions (ref/tn_softmax.c, ref/tn_argmax.c) -------------------------------------- */
 
 /* Softmax along the middle axis of an outer x dim x inner view. */

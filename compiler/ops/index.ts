@@ -10,6 +10,7 @@ import { Relu } from './relu.ts';
 import { Softmax } from './softmax.ts';
 import { Cast, Clip, Div, Mul, Pow, Sub, Where } from './onnx/elementwise.ts';
 import { Erf, Gelu, Log, Sigmoid, Sqrt, Tanh } from './onnx/unary.ts';
+import { Gemm, MatMul } from './onnx/matmul.ts';
 import { Concat, Flatten, Gather, Reshape, Slice, Split, Squeeze, Transpose, Unsqueeze } from './onnx/shape.ts';
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(
@@ -19,6 +20,7 @@ export const OPS: ReadonlyMap<string, OpDef> = new Map(
     // ONNX ops (docs/onnx-ops.md)
     Sub, Mul, Div, Pow, Clip, Where, Cast, Sqrt, Log, Erf, Sigmoid, Tanh, Gelu,
     Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Slice, Concat, Split, Gather,
+    MatMul, Gemm,
   ].map((d) => [d.op, d]),
 );
 

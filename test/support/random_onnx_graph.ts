@@ -323,7 +323,55 @@ const gather: Maker = (g) => {
 
 export const SHAPE_MAKERS: readonly Maker[] = [reshape, reshape, transpose, slice, slice, concat, split, gather];
 
-export const ALL_MAKERS: readonly Maker[] = [...ELEMENTWISE_MAKERS, ...SHAPE_MAKERS];
+// ---- MatMul and Gemm --------------------------------------------------------------------------------
+
+const matmul: Maker = (g) => {
+  const a = g.find((t) => t.dtype === 'float32' && t.shape.length >= 1 && t.shape.length <= 4);
+  if (!a) return false;
+  if (a.shape.length <= 2 && g.r() < 0.3) {
+    // a on the right: [M, K] (or [K]) @ a, where a is [K] or [K, N]
+    const k = a.shape[0]!;
+    const left = g.r() < 0.5 ? [k] : [g.int(1, 4), k];
+    const c = g.constant('float32', left);
+    const out = [...(left.length === 2 ? [left[0]!] : []), ...(a.shape.length === 2 ? [a.shape[1]!] : [])];
+    g.node('MatMul', [c, a.name], [{ dtype: 'float32', shape: out }]);
+    return true;
+  }
+  const k = a.shape[a.shape.length - 1]!;
+  const n = g.int(1, 6);
+  // B: 1-D [K], 2-D [K, N], or with batch axes that broadcast against a's.
+  const form = g.pick(['1d', '2d', '2d', 'batch'] as const);
+  const aBatch = a.shape.slice(0, -2);
+  const bShape = form === '1d' ? [k] : form === '2d' ? [k, n] : [...broadcastPartner(g, aBatch.length ? aBatch : [g.int(1, 3)]), k, n];
+  const b = g.constant('float32', bShape);
+  const a2 = a.shape.length === 1 ? [1, k] : a.shape;
+  const b2 = bShape.length === 1 ? [k, 1] : bShape;
+  const batch = broadcastShapes(a2.slice(0, -2), b2.slice(0, -2))!;
+  const out = [...batch, ...(a.shape.length === 1 ? [] : [a2[a2.length - 2]!]), ...(bShape.length === 1 ? [] : [n])];
+  g.node('MatMul', [a.name, b], [{ dtype: 'float32', shape: out }]);
+  return true;
+};
+
+const gemm: Maker = (g) => {
+  const a = g.find((t) => t.dtype === 'float32' && t.shape.length === 2);
+  if (!a) return false;
+  const transA = g.r() < 0.3 ? 1 : 0;
+  const [m, k] = transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
+  const n = g.int(1, 6);
+  const transB = g.r() < 0.4 ? 1 : 0;
+  const b = g.constant('float32', transB ? [n, k] : [k, n]);
+  const ins = [a.name, b];
+  if (g.r() < 0.7) ins.push(g.constant('float32', g.pick([[n], [1, n], [m, n], [], [m, 1]])));
+  const attrs: Record<string, AttrValue> = { transA, transB };
+  if (g.r() < 0.5) attrs.alpha = g.pick([1, 0.5, -2, 0.1]);
+  if (g.r() < 0.5) attrs.beta = g.pick([1, 0, 3, 0.3]);
+  g.node('Gemm', ins, [{ dtype: 'float32', shape: [m, n] }], attrs);
+  return true;
+};
+
+export const MATMUL_MAKERS: readonly Maker[] = [matmul, gemm];
+
+export const ALL_MAKERS: readonly Maker[] = [...ELEMENTWISE_MAKERS, ...SHAPE_MAKERS, ...MATMUL_MAKERS, ...MATMUL_MAKERS];
 
 export interface OnnxGraphOptions {
   makers?: readonly Maker[];

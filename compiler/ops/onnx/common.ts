@@ -89,6 +89,11 @@ export const elemBytes = (dtype: DType): number => DTYPE_INFO[dtype].bytes;
 
 export const count = (t: Tensor): number => elementCount(t.shape);
 
+/** A float attribute as the float32 value both the interpreter and the C use. */
+export function attrF32(node: { attrs: Record<string, unknown> }, name: string): number {
+  return Math.fround(node.attrs[name] as number);
+}
+
 /** `axis` normalised against `rank` (undefined when out of range). */
 export function normAxis(axis: number, rank: number): number | undefined {
   const a = axis < 0 ? axis + rank : axis;
