@@ -209,6 +209,27 @@ void tn_matmul_f32(const float *a, const float *b, float *y, int32_t batch_rank,
 void tn_gemm_f32(const float *a, const float *b, const float *c, float *y, int32_t m_count, int32_t n_count,
                  int32_t k_count, int32_t trans_a, int32_t trans_b, float alpha, float beta, int32_t c_rs, int32_t c_cs);
 
+/* ---- reductions and normalisations (ref/tn_norm.c) ------------------------------------------ */
+
+/* For each index of keep_shape (row-major): y = (sum over red_shape of x, in row-major order) / red_count. */
+void tn_reduce_mean_f32(const float *x, float *y, int32_t keep_rank, const int32_t *keep_shape, const int32_t *keep_strides,
+                        int32_t red_rank, const int32_t *red_shape, const int32_t *red_strides, int32_t red_count);
+/* LayerNormalization of rows x cols (cols = the normalised axes). scale/bias are read through strides
+ * over norm_shape (0 along broadcast axes); bias, mean_out and inv_out may be NULL. */
+void tn_layer_norm_f32(const float *x, const float *scale, const float *bias, float *y, float *mean_out, float *inv_out,
+                       int32_t rows, int32_t cols, int32_t norm_rank, const int32_t *norm_shape, const int32_t *scale_strides,
+                       const int32_t *bias_strides, float epsilon);
+/* BatchNormalization, inference: y = ((x - mean[c]) / sqrt(var[c] + eps)) * scale[c] + bias[c]. */
+void tn_batch_norm_f32(const float *x, const float *scale, const float *bias, const float *mean, const float *var, float *y,
+                       int32_t batches, int32_t channels, int32_t inner, float epsilon);
+/* LogSoftmax along the middle axis of outer x dim x inner: y = (x - max) - log(sum exp(x - max)). */
+void tn_log_softmax_f32(const float *x, float *y, int32_t outer, int32_t dim, int32_t inner);
+
+/* ArgMax/ArgMin with ONNX's options, any input dtype (TN_DT_*): the first extreme, or the last one with
+ * select_last; NaN never wins; y is int32 or int64. */
+void tn_argmax_any(const void *x, int32_t dtype, void *y, int32_t y_is_i64, int32_t select_last, int32_t outer,
+                   int32_t dim, int32_t inner);
+
 /* ---- reductions (ref/tn_softmax.c, ref/tn_argmax.c) -------------------------------------- */
 
 /* Softmax along the middle axis of an outer x dim x inner view. */

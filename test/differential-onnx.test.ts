@@ -7,7 +7,7 @@ import { getTarget, loadTargets } from '../compiler/targets.ts';
 import { differential, workDir } from './support/differential.ts';
 import { randomOnnxModel } from './support/random_onnx_graph.ts';
 
-const HOST_MODELS = 160;
+const HOST_MODELS = 120;
 const QEMU_MODELS = 40;
 
 describe('differential: ONNX ops, interpreter vs generated C', () => {

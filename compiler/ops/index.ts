@@ -11,6 +11,7 @@ import { Softmax } from './softmax.ts';
 import { Cast, Clip, Div, Mul, Pow, Sub, Where } from './onnx/elementwise.ts';
 import { Erf, Gelu, Log, Sigmoid, Sqrt, Tanh } from './onnx/unary.ts';
 import { Gemm, MatMul } from './onnx/matmul.ts';
+import { BatchNormalization, LayerNormalization, LogSoftmax, ReduceMean } from './onnx/norm.ts';
 import { Concat, Flatten, Gather, Reshape, Slice, Split, Squeeze, Transpose, Unsqueeze } from './onnx/shape.ts';
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(
@@ -21,6 +22,7 @@ export const OPS: ReadonlyMap<string, OpDef> = new Map(
     Sub, Mul, Div, Pow, Clip, Where, Cast, Sqrt, Log, Erf, Sigmoid, Tanh, Gelu,
     Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Slice, Concat, Split, Gather,
     MatMul, Gemm,
+    ReduceMean, LayerNormalization, BatchNormalization, LogSoftmax,
   ].map((d) => [d.op, d]),
 );
 

@@ -371,7 +371,66 @@ const gemm: Maker = (g) => {
 
 export const MATMUL_MAKERS: readonly Maker[] = [matmul, gemm];
 
-export const ALL_MAKERS: readonly Maker[] = [...ELEMENTWISE_MAKERS, ...SHAPE_MAKERS, ...MATMUL_MAKERS, ...MATMUL_MAKERS];
+// ---- reductions and normalisations ------------------------------------------------------------------
+
+const reduceMean: Maker = (g) => {
+  const x = g.find((t) => t.dtype === 'float32');
+  if (!x) return false;
+  const r = x.shape.length;
+  const axes = x.shape.map((_, i) => i).filter(() => g.r() < 0.5);
+  const keepdims = g.r() < 0.5 ? 1 : 0;
+  const noop = axes.length === 0 && g.r() < 0.3 ? 1 : 0;
+  const red = axes.length ? axes : noop ? [] : x.shape.map((_, i) => i);
+  const shape = keepdims ? x.shape.map((d, i) => (red.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !red.includes(i));
+  g.node('ReduceMean', [x.name], [{ dtype: 'float32', shape }], { axes: axes.map((a) => (g.r() < 0.3 ? a - r : a)), keepdims, noop_with_empty_axes: noop });
+  return true;
+};
+
+const layerNorm: Maker = (g) => {
+  const x = g.find((t) => t.dtype === 'float32' && t.shape.length >= 1);
+  if (!x) return false;
+  const r = x.shape.length;
+  const axis = g.int(0, r - 1);
+  const norm = x.shape.slice(axis);
+  const ins = [x.name, g.constant('float32', g.r() < 0.7 ? norm : broadcastPartner(g, norm), 0.5, 1.5)];
+  if (g.r() < 0.7) ins.push(g.constant('float32', g.r() < 0.7 ? norm : broadcastPartner(g, norm)));
+  const stat = x.shape.map((d, i) => (i < axis ? d : 1));
+  const outs = [{ dtype: 'float32' as const, shape: [...x.shape] }, ...(g.r() < 0.3 ? [{ dtype: 'float32' as const, shape: stat }, { dtype: 'float32' as const, shape: stat }] : [])];
+  g.node('LayerNormalization', ins, outs, { axis: g.r() < 0.5 ? axis - r : axis, ...(g.r() < 0.5 ? { epsilon: g.pick([1e-5, 1e-3, 0.1]) } : {}) });
+  return true;
+};
+
+const batchNorm: Maker = (g) => {
+  const x = g.find((t) => t.dtype === 'float32' && t.shape.length >= 2);
+  if (!x) return false;
+  const c = x.shape[1]!;
+  const ins = [x.name, g.constant('float32', [c]), g.constant('float32', [c]), g.constant('float32', [c]), g.constant('float32', [c], 0, 2)];
+  g.node('BatchNormalization', ins, [{ dtype: 'float32', shape: [...x.shape] }], g.r() < 0.5 ? { epsilon: g.pick([1e-5, 0.01]) } : {});
+  return true;
+};
+
+const softmaxes: Maker = (g) => {
+  const x = g.find((t) => t.dtype === 'float32' && t.shape.length >= 1);
+  if (!x) return false;
+  const op = g.pick(['LogSoftmax', 'Softmax', 'ArgMax'] as const);
+  const axis = g.int(-x.shape.length, x.shape.length - 1);
+  if (op === 'ArgMax') {
+    const a = axis < 0 ? axis + x.shape.length : axis;
+    const keepdims = g.r() < 0.5;
+    const i64 = g.r() < 0.5;
+    g.node('ArgMax', [x.name], [{ dtype: i64 ? 'int64' : 'int32', shape: keepdims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a) }], {
+      axis,
+      keepdims,
+      select_last_index: g.r() < 0.5,
+      output_dtype: i64 ? 'int64' : 'int32',
+    });
+  } else g.node(op, [x.name], [{ dtype: 'float32', shape: [...x.shape] }], { axis });
+  return true;
+};
+
+export const NORM_MAKERS: readonly Maker[] = [reduceMean, layerNorm, batchNorm, softmaxes];
+
+export const ALL_MAKERS: readonly Maker[] = [...ELEMENTWISE_MAKERS, ...SHAPE_MAKERS, ...MATMUL_MAKERS, ...MATMUL_MAKERS, ...NORM_MAKERS];
 
 export interface OnnxGraphOptions {
   makers?: readonly Maker[];
