@@ -230,6 +230,21 @@ void tn_log_softmax_f32(const float *x, float *y, int32_t outer, int32_t dim, in
 void tn_argmax_any(const void *x, int32_t dtype, void *y, int32_t y_is_i64, int32_t select_last, int32_t outer,
                    int32_t dim, int32_t inner);
 
+/* ---- convolution and pooling (ref/tn_conv.c) --------------------------------------------------- */
+
+/* geo: 21 int32 (input, output, kernel, strides, dilations, pads begin, pads end; each depth, height,
+ * width; 1-D and 2-D use 1 for the missing axes). See tn_conv.c. */
+/* y[n, m] = sum over the group's channels and the window of x * w, then + bias[m] (bias may be NULL). */
+void tn_conv_f32(const float *x, const float *w, const float *bias, float *y, int32_t batches, int32_t in_channels,
+                 int32_t out_channels, int32_t group, const int32_t *geo);
+/* planes = batches * channels; the maximum of the window's in-bounds elements (NaN never wins). */
+void tn_max_pool_f32(const float *x, float *y, int32_t planes, const int32_t *geo);
+void tn_max_pool_i8(const int8_t *x, int8_t *y, int32_t planes, const int32_t *geo);
+void tn_max_pool_u8(const uint8_t *x, uint8_t *y, int32_t planes, const int32_t *geo);
+/* The window's in-bounds sum divided by the in-bounds count (or, with count_include_pad, the count
+ * within the padded extent). */
+void tn_avg_pool_f32(const float *x, float *y, int32_t planes, const int32_t *geo, int32_t count_include_pad);
+
 /* ---- reductions (ref/tn_softmax.c, ref/tn_argmax.c) -------------------------------------- */
 
 /* Softmax along the middle axis of an outer x dim x inner view. */

@@ -124,7 +124,7 @@ const CATEGORIES: [RegExp, string][] = [
   [/^dtype (4|5|10|11|12|13|16|17|18|19|20|21|22|23|24|25|26)$/, 'a dtype tritc does not have (uint16, int16, float16, double, uint32, uint64, bfloat16, float8, int4, int2, ...)'],
   [/^zero-size tensor$/, 'zero-size tensors'],
   [/training_mode|training mode|BatchNormalization has 1 outputs/, 'BatchNormalization in training mode'],
-  [/Indices is not supported|one output/, "MaxPool's Indices output"],
+  [/MaxPool has 1 outputs/, "MaxPool's Indices output"],
   [/block_size|blocked/, 'blocked quantisation'],
   [/op Identity/, 'Identity (the importer drops it)'],
   [/no zero-size tensors/, 'zero-size tensors'],

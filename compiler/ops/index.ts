@@ -11,6 +11,7 @@ import { Softmax } from './softmax.ts';
 import { Cast, Clip, Div, Mul, Pow, Sub, Where } from './onnx/elementwise.ts';
 import { Erf, Gelu, Log, Sigmoid, Sqrt, Tanh } from './onnx/unary.ts';
 import { Gemm, MatMul } from './onnx/matmul.ts';
+import { AveragePool, Conv, GlobalAveragePool, MaxPool } from './onnx/conv.ts';
 import { BatchNormalization, LayerNormalization, LogSoftmax, ReduceMean } from './onnx/norm.ts';
 import { Concat, Flatten, Gather, Reshape, Slice, Split, Squeeze, Transpose, Unsqueeze } from './onnx/shape.ts';
 
@@ -23,6 +24,7 @@ export const OPS: ReadonlyMap<string, OpDef> = new Map(
     Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Slice, Concat, Split, Gather,
     MatMul, Gemm,
     ReduceMean, LayerNormalization, BatchNormalization, LogSoftmax,
+    Conv, MaxPool, AveragePool, GlobalAveragePool,
   ].map((d) => [d.op, d]),
 );
 

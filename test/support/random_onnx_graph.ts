@@ -8,6 +8,7 @@ import { rng } from '../../compiler/harness/inputs.ts';
 import type { AttrValue, DType } from '../../compiler/ir.ts';
 import { elementCount } from '../../compiler/ir.ts';
 import { broadcastShapes } from '../../compiler/ops/broadcast.ts';
+import { windowGeometry } from '../../compiler/ops/onnx/conv.ts';
 
 interface PoolTensor {
   name: string;
@@ -430,7 +431,79 @@ const softmaxes: Maker = (g) => {
 
 export const NORM_MAKERS: readonly Maker[] = [reduceMean, layerNorm, batchNorm, softmaxes];
 
-export const ALL_MAKERS: readonly Maker[] = [...ELEMENTWISE_MAKERS, ...SHAPE_MAKERS, ...MATMUL_MAKERS, ...MATMUL_MAKERS, ...NORM_MAKERS];
+// ---- Conv and pools ---------------------------------------------------------------------------------
+
+/** A float tensor shaped [N, C, spatial...] (1 or 2 spatial axes), reshaping one from the pool if needed. */
+function spatialInput(g: Gen, dtypes: readonly DType[] = ['float32']): PoolTensor | undefined {
+  const have = g.find((t) => dtypes.includes(t.dtype) && t.shape.length >= 3 && t.shape.length <= 4);
+  if (have && g.r() < 0.7) return have;
+  const src = g.find((t) => dtypes.includes(t.dtype) && elementCount(t.shape) >= 2);
+  if (!src) return have;
+  const n = elementCount(src.shape);
+  const divs = Array.from({ length: n }, (_, k) => k + 1).filter((d) => n % d === 0 && d <= 4);
+  const c = g.pick(divs);
+  const rest = n / c;
+  const sp = g.r() < 0.5 ? [rest] : (() => {
+    const hs = Array.from({ length: rest }, (_, k) => k + 1).filter((d) => rest % d === 0);
+    const h = g.pick(hs);
+    return [h, rest / h];
+  })();
+  const shape = [1, c, ...sp];
+  const [name] = g.node('Reshape', [src.name], [{ dtype: src.dtype, shape }], { shape });
+  return g.pool.find((t) => t.name === name);
+}
+
+function windowAttrs(g: Gen, spatial: readonly number[], kernel: readonly number[]): Record<string, AttrValue> {
+  const attrs: Record<string, AttrValue> = {};
+  const mode = g.pick(['NOTSET', 'NOTSET', 'NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const);
+  if (mode !== 'NOTSET') attrs.auto_pad = mode;
+  else if (g.r() < 0.6) attrs.pads = [...spatial.map(() => g.int(0, 2)), ...spatial.map(() => g.int(0, 2))];
+  if (g.r() < 0.5) attrs.strides = spatial.map(() => g.int(1, 3));
+  if (g.r() < 0.3) attrs.dilations = spatial.map(() => g.int(1, 2));
+  if (g.r() < 0.5) attrs.kernel_shape = [...kernel];
+  return attrs;
+}
+
+const conv: Maker = (g) => {
+  const x = spatialInput(g);
+  if (!x) return false;
+  const c = x.shape[1]!;
+  const spatial = x.shape.slice(2);
+  const groups = Array.from({ length: c }, (_, k) => k + 1).filter((d) => c % d === 0);
+  const group = g.r() < 0.3 ? c : g.pick(groups); // depthwise often
+  const m = group * g.int(1, 3);
+  const kernel = spatial.map((d) => g.int(1, Math.min(3, d + 2)));
+  const attrs = { ...windowAttrs(g, spatial, kernel), group };
+  const win = windowGeometry(spatial, kernel, attrs, false);
+  if (typeof win === 'string') return false;
+  const ins = [x.name, g.constant('float32', [m, c / group, ...kernel])];
+  if (g.r() < 0.6) ins.push(g.constant('float32', [m]));
+  g.node('Conv', ins, [{ dtype: 'float32', shape: [x.shape[0]!, m, ...win.out] }], attrs);
+  return true;
+};
+
+const pool: Maker = (g) => {
+  const op = g.pick(['MaxPool', 'AveragePool', 'GlobalAveragePool'] as const);
+  const x = spatialInput(g, op === 'MaxPool' ? ['float32', 'int8', 'uint8'] : ['float32']);
+  if (!x) return false;
+  const spatial = x.shape.slice(2);
+  if (op === 'GlobalAveragePool') {
+    g.node(op, [x.name], [{ dtype: 'float32', shape: x.shape.map((d, i) => (i < 2 ? d : 1)) }]);
+    return true;
+  }
+  const kernel = spatial.map((d) => g.int(1, Math.min(3, d + 1)));
+  const attrs: Record<string, AttrValue> = { ...windowAttrs(g, spatial, kernel), kernel_shape: kernel };
+  if (g.r() < 0.4) attrs.ceil_mode = 1;
+  if (op === 'AveragePool' && g.r() < 0.5) attrs.count_include_pad = 1;
+  const win = windowGeometry(spatial, kernel, attrs, attrs.ceil_mode === 1);
+  if (typeof win === 'string') return false;
+  g.node(op, [x.name], [{ dtype: x.dtype, shape: [x.shape[0]!, x.shape[1]!, ...win.out] }], attrs);
+  return true;
+};
+
+export const CONV_MAKERS: readonly Maker[] = [conv, conv, pool];
+
+export const ALL_MAKERS: readonly Maker[] = [...ELEMENTWISE_MAKERS, ...SHAPE_MAKERS, ...MATMUL_MAKERS, ...MATMUL_MAKERS, ...NORM_MAKERS, ...CONV_MAKERS, ...CONV_MAKERS];
 
 export interface OnnxGraphOptions {
   makers?: readonly Maker[];
