@@ -245,6 +245,33 @@ void tn_max_pool_u8(const uint8_t *x, uint8_t *y, int32_t planes, const int32_t 
  * within the padded extent). */
 void tn_avg_pool_f32(const float *x, float *y, int32_t planes, const int32_t *geo, int32_t count_include_pad);
 
+/* ---- ONNX linear quantisation (ref/tn_qlinear.c) ------------------------------------------------ */
+
+/* Scales and zero points per channel c of an outer x dim x inner view (dim = 1: per tensor).
+ * Quantised dtypes: TN_DT_I8 or TN_DT_U8 (DequantizeLinear also TN_DT_I32). zp may be NULL (0). */
+void tn_quantize_linear(const float *x, const float *scale, const void *zp, void *y, int32_t y_dtype, int32_t outer,
+                        int32_t dim, int32_t inner);
+void tn_dequantize_linear(const void *x, int32_t x_dtype, const float *scale, const void *zp, float *y, int32_t outer,
+                          int32_t dim, int32_t inner);
+/* y (int32) = sum_k (a - a_zp) * (b - b_zp), batch broadcasting as tn_matmul_f32; zero points: 1, M
+ * (per row of a) or N (per column of b) values, or NULL. */
+void tn_matmul_integer(const void *a, int32_t a_dtype, const void *b, int32_t b_dtype, const void *a_zp, int32_t a_zp_count,
+                       const void *b_zp, int32_t b_zp_count, int32_t *y, int32_t batch_rank, const int32_t *batch_shape,
+                       const int32_t *a_batch_strides, const int32_t *b_batch_strides, int32_t m_count, int32_t k_count,
+                       int32_t n_count);
+/* The integer product requantised: saturate(rint(acc * ((a_scale * b_scale) / y_scale)) + y_zp). */
+void tn_qlinear_matmul(const void *a, const float *a_scale, int32_t a_scale_count, const void *a_zp, int32_t a_dtype,
+                       const void *b, const float *b_scale, int32_t b_scale_count, const void *b_zp, int32_t b_dtype,
+                       const float *y_scale, const void *y_zp, void *y, int32_t y_dtype, int32_t batch_rank,
+                       const int32_t *batch_shape, const int32_t *a_batch_strides, const int32_t *b_batch_strides,
+                       int32_t m_count, int32_t k_count, int32_t n_count);
+/* ConvInteger (y_scale NULL: int32 sums) and QLinearConv (requantised, with an int32 bias); geo as tn_conv_f32. */
+void tn_qconv(const void *x, int32_t x_dtype, const void *x_zp, const float *x_scale, const void *w, int32_t w_dtype,
+              const void *w_zp, int32_t w_zp_count, const float *w_scale, int32_t w_scale_count, const int32_t *bias,
+              const float *y_scale,
+              const void *y_zp, void *y, int32_t y_dtype, int32_t batches, int32_t in_channels, int32_t out_channels,
+              int32_t group, const int32_t *geo);
+
 /* ---- reductions (ref/tn_softmax.c, ref/tn_argmax.c) -------------------------------------- */
 
 /* Softmax along the middle axis of an outer x dim x inner view. */

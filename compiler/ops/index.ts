@@ -12,6 +12,7 @@ import { Cast, Clip, Div, Mul, Pow, Sub, Where } from './onnx/elementwise.ts';
 import { Erf, Gelu, Log, Sigmoid, Sqrt, Tanh } from './onnx/unary.ts';
 import { Gemm, MatMul } from './onnx/matmul.ts';
 import { AveragePool, Conv, GlobalAveragePool, MaxPool } from './onnx/conv.ts';
+import { ConvInteger, DequantizeLinear, MatMulInteger, QLinearConv, QLinearMatMul, QuantizeLinear } from './onnx/quant.ts';
 import { BatchNormalization, LayerNormalization, LogSoftmax, ReduceMean } from './onnx/norm.ts';
 import { Concat, Flatten, Gather, Reshape, Slice, Split, Squeeze, Transpose, Unsqueeze } from './onnx/shape.ts';
 
@@ -25,6 +26,7 @@ export const OPS: ReadonlyMap<string, OpDef> = new Map(
     MatMul, Gemm,
     ReduceMean, LayerNormalization, BatchNormalization, LogSoftmax,
     Conv, MaxPool, AveragePool, GlobalAveragePool,
+    QuantizeLinear, DequantizeLinear, MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv,
   ].map((d) => [d.op, d]),
 );
 

@@ -503,7 +503,114 @@ const pool: Maker = (g) => {
 
 export const CONV_MAKERS: readonly Maker[] = [conv, conv, pool];
 
-export const ALL_MAKERS: readonly Maker[] = [...ELEMENTWISE_MAKERS, ...SHAPE_MAKERS, ...MATMUL_MAKERS, ...MATMUL_MAKERS, ...NORM_MAKERS, ...CONV_MAKERS, ...CONV_MAKERS];
+// ---- quantised ops ----------------------------------------------------------------------------------
+
+const Q8 = ['int8', 'uint8'] as const;
+const qrange = (d: DType): [number, number] => (d === 'int8' ? [-128, 127] : [0, 255]);
+
+/** A scale (and zero point) per tensor or per axis of `x`. */
+function qparams(g: Gen, x: PoolTensor, dtype: DType | undefined): { scale: string; zp: string; axis: number } {
+  const perAxis = x.shape.length >= 1 && g.r() < 0.5;
+  const axis = perAxis ? g.int(0, x.shape.length - 1) : 1;
+  const shape = perAxis ? [x.shape[axis]!] : g.pick([[], [1]]);
+  const scale = g.constant('float32', shape, 0.005, 0.1);
+  const zp = dtype ? g.constant(dtype, shape, ...(dtype === 'int8' ? [-20, 20] : [100, 150]) as [number, number]) : '';
+  return { scale, zp, axis };
+}
+
+const quantize: Maker = (g) => {
+  const x = g.find((t) => t.dtype === 'float32');
+  if (!x) return false;
+  const useZp = g.r() < 0.7;
+  const dtype = g.pick(Q8);
+  const { scale, zp, axis } = qparams(g, x, useZp ? dtype : undefined);
+  const attrs: Record<string, AttrValue> = { axis };
+  if (!useZp && dtype === 'int8') attrs.output_dtype = 3;
+  const [q] = g.node('QuantizeLinear', zp ? [x.name, scale, zp] : [x.name, scale], [{ dtype: useZp || dtype === 'int8' ? dtype : 'uint8', shape: [...x.shape] }], attrs);
+  if (g.r() < 0.5) {
+    const qt = g.pool.find((t) => t.name === q)!;
+    const p = qparams(g, qt, qt.dtype);
+    g.node('DequantizeLinear', g.r() < 0.8 ? [q!, p.scale, p.zp] : [q!, p.scale], [{ dtype: 'float32', shape: [...x.shape] }], { axis: p.axis });
+  }
+  return true;
+};
+
+const dequantizeInt32: Maker = (g) => {
+  const x = g.find((t) => t.dtype === 'int32' || t.dtype === 'int8' || t.dtype === 'uint8');
+  if (!x) return false;
+  const p = qparams(g, x, g.r() < 0.5 ? x.dtype : undefined);
+  g.node('DequantizeLinear', p.zp ? [x.name, p.scale, p.zp] : [x.name, p.scale], [{ dtype: 'float32', shape: [...x.shape] }], { axis: p.axis });
+  return true;
+};
+
+const qmatmul: Maker = (g) => {
+  const a = g.find((t) => (t.dtype === 'int8' || t.dtype === 'uint8') && t.shape.length >= 1 && t.shape.length <= 3);
+  if (!a) return false;
+  const k = a.shape[a.shape.length - 1]!;
+  const m = a.shape.length >= 2 ? a.shape[a.shape.length - 2]! : 1;
+  const n = g.int(1, 5);
+  const bType = g.pick(Q8);
+  const bShape = g.r() < 0.3 ? [k] : [k, n];
+  const b = g.constant(bType, bShape, ...qrange(bType));
+  const nOut = bShape.length === 1 ? 1 : n;
+  const out = [...a.shape.slice(0, -1), ...(bShape.length === 1 ? [] : [n])];
+  const zpShape = (per: number) => (g.r() < 0.5 || a.shape.length === 1 ? [] : [per]);
+  if (g.r() < 0.5) {
+    const ins = [a.name, b];
+    if (g.r() < 0.8) ins.push(g.constant(a.dtype, zpShape(m), ...qrange(a.dtype)));
+    if (ins.length === 3 && g.r() < 0.8) ins.push(g.constant(bType, bShape.length === 1 ? [] : zpShape(nOut), ...qrange(bType)));
+    g.node('MatMulInteger', ins, [{ dtype: 'int32', shape: out }]);
+  } else {
+    const aShape = zpShape(m);
+    const bpShape = bShape.length === 1 ? [] : zpShape(nOut);
+    const yType = g.pick(Q8);
+    const ins = [
+      a.name, g.constant('float32', aShape, 0.01, 0.05), g.constant(a.dtype, aShape, ...qrange(a.dtype)),
+      b, g.constant('float32', bpShape, 0.01, 0.05), g.constant(bType, bpShape, ...qrange(bType)),
+      g.constant('float32', [], 0.05, 0.5), g.constant(yType, [], ...qrange(yType)),
+    ];
+    g.node('QLinearMatMul', ins, [{ dtype: yType, shape: out }]);
+  }
+  return true;
+};
+
+const qconv: Maker = (g) => {
+  const x = spatialInput(g, Q8);
+  if (!x) return false;
+  const c = x.shape[1]!;
+  const spatial = x.shape.slice(2);
+  const group = g.r() < 0.3 ? c : 1;
+  const m = group * g.int(1, 2);
+  const kernel = spatial.map((d) => g.int(1, Math.min(3, d + 1)));
+  const attrs = { ...windowAttrs(g, spatial, kernel), group };
+  const win = windowGeometry(spatial, kernel, attrs, false);
+  if (typeof win === 'string') return false;
+  const wType = g.pick(Q8);
+  const w = g.constant(wType, [m, c / group, ...kernel], ...qrange(wType));
+  const out = [x.shape[0]!, m, ...win.out];
+  const perM = () => (g.r() < 0.5 ? [] : [m]);
+  if (g.r() < 0.5) {
+    const ins = [x.name, w];
+    if (g.r() < 0.8) ins.push(g.constant(x.dtype, [], ...qrange(x.dtype)));
+    if (ins.length === 3 && g.r() < 0.8) ins.push(g.constant(wType, perM(), ...qrange(wType)));
+    g.node('ConvInteger', ins, [{ dtype: 'int32', shape: out }], attrs);
+  } else {
+    const yType = g.pick(Q8);
+    const ws = perM();
+    const ins = [
+      x.name, g.constant('float32', [], 0.01, 0.05), g.constant(x.dtype, [], ...qrange(x.dtype)),
+      w, g.constant('float32', ws, 0.01, 0.05), g.constant(wType, g.r() < 0.5 ? [] : ws, ...qrange(wType)),
+      g.constant('float32', [], 0.05, 0.5), g.constant(yType, [], ...qrange(yType)),
+    ];
+    if (g.r() < 0.6) ins.push(g.constant('int32', [m], -5000, 5000));
+    g.node('QLinearConv', ins, [{ dtype: yType, shape: out }], attrs);
+  }
+  return true;
+};
+
+export const QUANT_MAKERS: readonly Maker[] = [quantize, quantize, dequantizeInt32, qmatmul, qmatmul, qconv, qconv];
+
+export const ALL_MAKERS: readonly Maker[] = [...ELEMENTWISE_MAKERS, ...SHAPE_MAKERS, ...MATMUL_MAKERS, ...MATMUL_MAKERS, ...NORM_MAKERS, ...CONV_MAKERS, ...CONV_MAKERS, ...QUANT_MAKERS];
 
 export interface OnnxGraphOptions {
   makers?: readonly Maker[];
