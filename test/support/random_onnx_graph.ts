@@ -437,7 +437,7 @@ export const NORM_MAKERS: readonly Maker[] = [reduceMean, layerNorm, batchNorm, 
 function spatialInput(g: Gen, dtypes: readonly DType[] = ['float32']): PoolTensor | undefined {
   const have = g.find((t) => dtypes.includes(t.dtype) && t.shape.length >= 3 && t.shape.length <= 4);
   if (have && g.r() < 0.7) return have;
-  const src = g.find((t) => dtypes.includes(t.dtype) && elementCount(t.shape) >= 2);
+  const src = g.find((t) => dtypes.includes(t.dtype) && elementCount(t.shape) >= 2) ?? (dtypes.includes('float32') ? undefined : quantizeSome(g, (t) => elementCount(t.shape) >= 2));
   if (!src) return have;
   const n = elementCount(src.shape);
   const divs = Array.from({ length: n }, (_, k) => k + 1).filter((d) => n % d === 0 && d <= 4);
@@ -518,9 +518,12 @@ function qparams(g: Gen, x: PoolTensor, dtype: DType | undefined): { scale: stri
   return { scale, zp, axis };
 }
 
-const quantize: Maker = (g) => {
-  const x = g.find((t) => t.dtype === 'float32');
-  if (!x) return false;
+const quantize: Maker = (g) => quantizeSome(g) !== undefined;
+
+/** Quantise a float tensor of the pool (QuantizeLinear, sometimes followed by DequantizeLinear); returns the int8/uint8 tensor. */
+function quantizeSome(g: Gen, pred: (t: PoolTensor) => boolean = () => true): PoolTensor | undefined {
+  const x = g.find((t) => t.dtype === 'float32' && pred(t));
+  if (!x) return undefined;
   const useZp = g.r() < 0.7;
   const dtype = g.pick(Q8);
   const { scale, zp, axis } = qparams(g, x, useZp ? dtype : undefined);
@@ -532,8 +535,13 @@ const quantize: Maker = (g) => {
     const p = qparams(g, qt, qt.dtype);
     g.node('DequantizeLinear', g.r() < 0.8 ? [q!, p.scale, p.zp] : [q!, p.scale], [{ dtype: 'float32', shape: [...x.shape] }], { axis: p.axis });
   }
-  return true;
-};
+  return g.pool.find((t) => t.name === q);
+}
+
+/** An int8/uint8 tensor from the pool, or a float one quantised for the purpose. */
+function q8Tensor(g: Gen, pred: (t: PoolTensor) => boolean): PoolTensor | undefined {
+  return (g.r() < 0.5 ? g.find((t) => (t.dtype === 'int8' || t.dtype === 'uint8') && pred(t)) : undefined) ?? quantizeSome(g, pred);
+}
 
 const dequantizeInt32: Maker = (g) => {
   const x = g.find((t) => t.dtype === 'int32' || t.dtype === 'int8' || t.dtype === 'uint8');
@@ -544,7 +552,7 @@ const dequantizeInt32: Maker = (g) => {
 };
 
 const qmatmul: Maker = (g) => {
-  const a = g.find((t) => (t.dtype === 'int8' || t.dtype === 'uint8') && t.shape.length >= 1 && t.shape.length <= 3);
+  const a = q8Tensor(g, (t) => t.shape.length >= 1 && t.shape.length <= 3);
   if (!a) return false;
   const k = a.shape[a.shape.length - 1]!;
   const m = a.shape.length >= 2 ? a.shape[a.shape.length - 2]! : 1;
@@ -608,7 +616,7 @@ const qconv: Maker = (g) => {
   return true;
 };
 
-export const QUANT_MAKERS: readonly Maker[] = [quantize, quantize, dequantizeInt32, qmatmul, qmatmul, qconv, qconv];
+export const QUANT_MAKERS: readonly Maker[] = [quantize, dequantizeInt32, qmatmul, qmatmul, qconv, qconv, qconv];
 
 export const ALL_MAKERS: readonly Maker[] = [...ELEMENTWISE_MAKERS, ...SHAPE_MAKERS, ...MATMUL_MAKERS, ...MATMUL_MAKERS, ...NORM_MAKERS, ...CONV_MAKERS, ...CONV_MAKERS, ...QUANT_MAKERS];
 
