@@ -3,7 +3,7 @@
 
 import { DTYPE_INFO } from '../../dtypes.ts';
 import type { EmitNodeContext } from '../../emit/context.ts';
-import { elementCount, type DType, type Tensor, type TypedData } from '../../ir.ts';
+import { elementCount, type DType, type Graph, type Node, type Tensor, type TypedData } from '../../ir.ts';
 import { broadcastStrides } from '../broadcast.ts';
 import type { InferContext, InterpretContext } from '../op.ts';
 
@@ -99,3 +99,16 @@ export function normAxis(axis: number, rank: number): number | undefined {
   const a = axis < 0 ? axis + rank : axis;
   return a >= 0 && a < rank ? a : undefined;
 }
+
+/** Bytes of the node's constant inputs (weights, biases, scales, shapes given as tensors). */
+export function constantBytes(g: Graph, node: Node): number {
+  let bytes = 0;
+  for (const n of node.inputs) {
+    const t = n ? g.tensors.get(n) : undefined;
+    if (t?.kind === 'constant' && t.data) bytes += t.data.byteLength;
+  }
+  return bytes;
+}
+
+/** The cost of an op without multiply-accumulates: the bytes of its constant inputs. */
+export const constantCost = (g: Graph, node: Node) => ({ macs: 0, weightBytes: constantBytes(g, node) });

@@ -12,12 +12,12 @@ import { add, div, fround, mul, powf, rintf, sub } from '../../numerics/f32.ts';
 import { broadcastAll, broadcastIndexMaps } from '../broadcast.ts';
 import type { EmitNodeContext } from '../../emit/context.ts';
 import type { EmittedNode, InferContext, InterpretContext, OpDef, OutputSpec } from '../op.ts';
-import { alloc, ANY, bcastArgs, checkDtype, checkSameDtype, count, DT_CODE, elemAt, elemBytes, hasInput, inTensor, INTEGER, NUMERIC, SUFFIX } from './common.ts';
+import { alloc, ANY, bcastArgs, checkDtype, checkSameDtype, count, DT_CODE, elemAt, elemBytes, hasInput, inTensor, INTEGER, NUMERIC, SUFFIX, constantCost } from './common.ts';
 
 type V = number | bigint;
 export type ArithOp = 'Add' | 'Sub' | 'Mul' | 'Div';
 
-const noCost = () => ({ macs: 0, weightBytes: 0 });
+const noCost = constantCost;
 
 /** The broadcast output shape of inputs `idx`, reporting a mismatch. */
 function inferBroadcast(ctx: InferContext, idx: readonly number[]): number[] | undefined {

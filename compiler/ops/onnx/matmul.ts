@@ -2,23 +2,15 @@
 // (Y = alpha * A' B' + beta * C), float32. Each dot product: acc = 0; acc = acc + a_k * b_k for
 // k = 0..K-1 in order (docs/numerics.md, "MatMul and Gemm").
 
-import { elementCount, shapeStr, type Graph, type Node, type Tensor } from '../../ir.ts';
+import { elementCount, shapeStr, type Tensor } from '../../ir.ts';
 import { add, mul } from '../../numerics/f32.ts';
 import { hexFloat } from '../../emit/cliterals.ts';
 import { at, type NodeCost, type OpDef } from '../op.ts';
 import { broadcastShapes, broadcastStrides } from '../broadcast.ts';
-import { attrF32, checkDtype, inTensor } from './common.ts';
+import { attrF32, checkDtype, constantBytes, inTensor } from './common.ts';
 import { unravel } from './shape.ts';
 
-/** Bytes of the node's constant inputs. */
-export function constantBytes(g: Graph, node: Node): number {
-  let bytes = 0;
-  for (const n of node.inputs) {
-    const t = n ? g.tensors.get(n) : undefined;
-    if (t?.kind === 'constant' && t.data) bytes += t.data.byteLength;
-  }
-  return bytes;
-}
+export { constantBytes };
 
 export interface MatMulGeometry {
   m: number;

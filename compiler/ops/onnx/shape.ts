@@ -7,9 +7,9 @@
 import { elementCount, shapeStr, type Tensor } from '../../ir.ts';
 import type { EmitNodeContext } from '../../emit/context.ts';
 import type { EmittedNode, InferContext, InterpretContext, OpDef } from '../op.ts';
-import { alloc, ANY, checkDtype, copyElem, count, elemAt, elemBytes, inTensor, normAxis } from './common.ts';
+import { alloc, ANY, checkDtype, copyElem, count, elemAt, elemBytes, inTensor, normAxis, constantCost } from './common.ts';
 
-const noCost = () => ({ macs: 0, weightBytes: 0 });
+const noCost = constantCost;
 const ints = (v: unknown): number[] => (Array.isArray(v) ? (v as number[]) : []);
 
 /** Row-major strides of a shape. */
