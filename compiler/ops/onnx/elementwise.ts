@@ -12,7 +12,7 @@ import { add, div, fround, mul, powf, rintf, sub } from '../../numerics/f32.ts';
 import { broadcastAll, broadcastIndexMaps } from '../broadcast.ts';
 import type { EmitNodeContext } from '../../emit/context.ts';
 import type { EmittedNode, InferContext, InterpretContext, OpDef, OutputSpec } from '../op.ts';
-import { alloc, ANY, bcastArgs, checkDtype, checkSameDtype, count, DT_CODE, elemAt, elemBytes, hasInput, inTensor, INTEGER, NUMERIC, SUFFIX, constantCost } from './common.ts';
+import { alloc, ANY, bcastArgs, checkDtype, checkSameDtype, count, DT_CODE, elemAt, elemBytes, hasInput, inTensor, NUMERIC, SUFFIX, constantCost } from './common.ts';
 
 type V = number | bigint;
 export type ArithOp = 'Add' | 'Sub' | 'Mul' | 'Div';
@@ -329,4 +329,3 @@ export const Cast: OpDef = {
   cost: noCost,
 };
 
-export { INTEGER };

@@ -6,7 +6,7 @@
 
 import { elementCount, shapeStr, type Tensor } from '../../ir.ts';
 import type { EmitNodeContext } from '../../emit/context.ts';
-import type { EmittedNode, InferContext, InterpretContext, OpDef } from '../op.ts';
+import type { EmittedNode, InferContext, OpDef } from '../op.ts';
 import { alloc, ANY, checkDtype, copyElem, count, elemAt, elemBytes, inTensor, normAxis, constantCost } from './common.ts';
 
 const noCost = constantCost;
@@ -480,4 +480,3 @@ export const Gather: OpDef = {
   cost: noCost,
 };
 
-export type { InterpretContext };
