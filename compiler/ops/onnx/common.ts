@@ -89,6 +89,9 @@ export const elemBytes = (dtype: DType): number => DTYPE_INFO[dtype].bytes;
 
 export const count = (t: Tensor): number => elementCount(t.shape);
 
+/** An `ints` attribute (an absent one is empty). */
+export const ints = (v: unknown): number[] => (Array.isArray(v) ? (v as number[]) : []);
+
 /** A float attribute as the float32 value both the interpreter and the C use. */
 export function attrF32(node: { attrs: Record<string, unknown> }, name: string): number {
   return Math.fround(node.attrs[name] as number);

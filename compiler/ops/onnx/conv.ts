@@ -10,11 +10,10 @@ import { elementCount, shapeStr, type DType, type Tensor } from '../../ir.ts';
 import type { EmitNodeContext } from '../../emit/context.ts';
 import { add, div, mul } from '../../numerics/f32.ts';
 import { at, type AttrSpec, type InferContext, type OpDef } from '../op.ts';
-import { checkDtype, inTensor, SUFFIX } from './common.ts';
+import { checkDtype, inTensor, SUFFIX, ints } from './common.ts';
 import { constantBytes } from './matmul.ts';
 import { unravel } from './shape.ts';
 
-const ints = (v: unknown): number[] => (Array.isArray(v) ? (v as number[]) : []);
 
 export interface Window {
   kernel: number[];
@@ -70,11 +69,14 @@ export function windowGeometry(input: readonly number[], kernel: readonly number
   return { kernel: [...kernel], strides, dilations, padBegin, padEnd, out };
 }
 
-/** The 21-entry geometry table of tn_conv.c (spatial axes padded to depth, height, width). */
-function geoTable(ctx: EmitNodeContext, input: readonly number[], w: Window): string {
+/** The 21 values of tn_conv.c's geometry table (spatial axes padded to depth, height, width). */
+export function geoValues(input: readonly number[], w: Window): number[] {
   const three = (v: readonly number[], fill: number) => [...Array<number>(3 - v.length).fill(fill), ...v];
-  const values = [...three(input, 1), ...three(w.out, 1), ...three(w.kernel, 1), ...three(w.strides, 1), ...three(w.dilations, 1), ...three(w.padBegin, 0), ...three(w.padEnd, 0)];
-  return ctx.intTable('geo', values);
+  return [...three(input, 1), ...three(w.out, 1), ...three(w.kernel, 1), ...three(w.strides, 1), ...three(w.dilations, 1), ...three(w.padBegin, 0), ...three(w.padEnd, 0)];
+}
+
+function geoTable(ctx: EmitNodeContext, input: readonly number[], w: Window): string {
+  return ctx.intTable('geo', geoValues(input, w));
 }
 
 /** Input element offset within one plane for output index `o` and window index `k`, or -1 in padding. */
@@ -102,7 +104,7 @@ function checkSpatialRank(ctx: InferContext, x: Tensor): boolean {
 
 // ---- Conv -------------------------------------------------------------------------------------------
 
-function convGeometry(x: Tensor, w: Tensor, attrs: Record<string, unknown>): Window | string {
+export function convGeometry(x: Tensor, w: Tensor, attrs: Record<string, unknown>): Window | string {
   const kernel = w.shape.slice(2);
   const given = ints(attrs.kernel_shape);
   if (given.length && shapeStr(given) !== shapeStr(kernel)) return `kernel_shape ${shapeStr(given)} differs from W's spatial shape ${shapeStr(kernel)}`;

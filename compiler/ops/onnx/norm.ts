@@ -8,12 +8,11 @@ import { add, div, expf, logf, mul, sqrtf, sub } from '../../numerics/f32.ts';
 import { at, type OpDef } from '../op.ts';
 import { axisView } from '../softmax.ts';
 import { broadcastShapes, broadcastStrides } from '../broadcast.ts';
-import { attrF32, checkDtype, inTensor, normAxis, constantCost } from './common.ts';
+import { attrF32, checkDtype, inTensor, normAxis, constantCost, ints } from './common.ts';
 import { stridesOf, unravel } from './shape.ts';
 import { constantBytes } from './matmul.ts';
 
 const noCost = constantCost;
-const ints = (v: unknown): number[] => (Array.isArray(v) ? (v as number[]) : []);
 
 // ---- ReduceMean -------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import type { EmitNodeContext } from '../../emit/context.ts';
 import { at, type InferContext, type OpDef } from '../op.ts';
 import { broadcastStrides } from '../broadcast.ts';
 import { checkDtype, DT_CODE, inTensor, intAt, normAxis } from './common.ts';
-import { CONV_ATTRS, inferConv, convLoop, type Window, windowGeometry } from './conv.ts';
+import { CONV_ATTRS, convGeometry, convLoop, geoValues, inferConv, type Window } from './conv.ts';
 import { constantBytes, matmulGeometry, type MatMulGeometry } from './matmul.ts';
 import { unravel } from './shape.ts';
 
@@ -329,14 +329,7 @@ export const QLinearMatMul: OpDef = {
 
 // ---- ConvInteger, QLinearConv -----------------------------------------------------------------------
 
-function qconvWindow(x: Tensor, w: Tensor, attrs: Record<string, unknown>): Window {
-  return windowGeometry(x.shape.slice(2), w.shape.slice(2), attrs, false) as Window;
-}
-
-function geoValues(input: readonly number[], win: Window): number[] {
-  const three = (v: readonly number[], fill: number) => [...Array<number>(3 - v.length).fill(fill), ...v];
-  return [...three(input, 1), ...three(win.out, 1), ...three(win.kernel, 1), ...three(win.strides, 1), ...three(win.dilations, 1), ...three(win.padBegin, 0), ...three(win.padEnd, 0)];
-}
+const qconvWindow = (x: Tensor, w: Tensor, attrs: Record<string, unknown>): Window => convGeometry(x, w, attrs) as Window;
 
 function checkPerChannel(ctx: InferContext, t: Tensor | undefined, what: string, m: number): boolean {
   if (!t) return true;

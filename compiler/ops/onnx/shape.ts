@@ -7,10 +7,9 @@
 import { elementCount, shapeStr, type Tensor } from '../../ir.ts';
 import type { EmitNodeContext } from '../../emit/context.ts';
 import type { EmittedNode, InferContext, OpDef } from '../op.ts';
-import { alloc, ANY, checkDtype, copyElem, count, elemAt, elemBytes, inTensor, normAxis, constantCost } from './common.ts';
+import { alloc, ANY, checkDtype, copyElem, count, elemAt, elemBytes, inTensor, normAxis, constantCost, ints } from './common.ts';
 
 const noCost = constantCost;
-const ints = (v: unknown): number[] => (Array.isArray(v) ? (v as number[]) : []);
 
 /** Row-major strides of a shape. */
 export function stridesOf(shape: readonly number[]): number[] {
