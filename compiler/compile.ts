@@ -49,7 +49,7 @@ export interface Compiled {
 
 export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
   runPasses(graph, opts);
-  const plan = planMemory(graph);
+  const plan = planMemory(graph, opts.target);
   const emitted = emitC(graph, plan, opts.target, { prefix: opts.prefix });
   const weightsBytes = [...emitted.constantBytes.values()].reduce((a, b) => a + b, 0);
   const ioBytes = [...emitted.io.inputs, ...emitted.io.outputs].reduce((a, d) => a + d.count * (d.ctype === 'float' || d.ctype === 'int32_t' ? 4 : 1), 0);

@@ -6,10 +6,13 @@
 //   interpret  the reference semantics: the living definition of the op (docs/numerics.md)
 //   emit       the C for one node: a body that calls runtime-c kernels, plus which kernels it needs
 //   cost       MACs and similar figures for `tritc inspect`
+//   inPlace    (optional) which input buffer an output may overwrite, and when the kernel allows it
+//   scratch    (optional) bytes of working memory the kernel needs during its step, planned in the arena
 
 import type { DiagnosticCode } from '../diagnostics.ts';
 import type { AttrValue, DType, Graph, Node, QuantParams, Tensor, TypedData } from '../ir.ts';
 import type { EmitNodeContext } from '../emit/context.ts';
+import type { TargetDesc } from '../targets.ts';
 
 export type AttrKind = 'int' | 'float' | 'string' | 'bool' | 'ints';
 
@@ -73,6 +76,27 @@ export interface OpDef {
   interpret(ctx: InterpretContext): void;
   emit(ctx: EmitNodeContext): EmittedNode;
   cost(graph: Graph, node: Node): NodeCost;
+  /**
+   * In-place execution: output `output` may be written over input `input`'s buffer (same arena
+   * offset) when this node is the input's last reader and `when` holds. Declare it only for kernels
+   * that read every element before writing over it: y[i] written after x[j] for all j >= i are read
+   * again never, with an output element no larger than the input element. The planner decides per
+   * schedule whether to use it; the differential tests compare every case with the interpreter.
+   */
+  inPlace?: readonly InPlaceRule[];
+  /**
+   * Working memory the kernel needs while it runs (lookup tables, line buffers, im2col), in bytes;
+   * 0 or absent means none. The planner places it in the arena, live during this node's step only,
+   * and the emitter passes it to the body as `ctx.scratch()` (a `uint8_t *`).
+   */
+  scratch?(graph: Graph, node: Node, target: TargetDesc): number;
+}
+
+export interface InPlaceRule {
+  input: number;
+  output: number;
+  /** Extra condition on this node (e.g. the input is not broadcast); absent means always. */
+  when?(graph: Graph, node: Node): boolean;
 }
 
 export function attrInt(node: Node, name: string): number {

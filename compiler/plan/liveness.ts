@@ -1,8 +1,15 @@
-// Liveness over the schedule: for every tensor that lives in the arena, the first step that writes it
-// and the last step that reads it. Graph inputs and outputs live in the caller's buffers and
-// constants in flash, so they are not arena buffers.
+// Liveness over a schedule: for every arena buffer, the first step that writes it and the last step
+// that reads it. Graph inputs and outputs live in the caller's buffers and constants in flash, so
+// they are not arena buffers. Two kinds of buffer join the tensors:
+//   - kernel scratch, live during its node's step only;
+//   - in-place outputs: an output that overwrites an input (the op allows it and this step is the
+//     input's last reader) records `inPlaceOf`; the two share one offset, and at that step they
+//     count once (the larger of the two) in the lower bound.
 
-import { nodeReads, tensorBytes, type Graph } from '../ir.ts';
+import type { Graph } from '../ir.ts';
+import { problemFromGraph, type PlanProblem } from './problem.ts';
+
+export { arenaTensors } from './problem.ts';
 
 export interface Buffer {
   name: string;
@@ -12,46 +19,81 @@ export interface Buffer {
   bytes: number;
   first: number;
   last: number;
+  kind?: 'tensor' | 'scratch';
+  /** The buffer this one overwrites in place: same offset, handed over at step `first`. */
+  inPlaceOf?: string;
 }
 
 export const ARENA_ALIGN = 16;
 
 export const alignUp = (n: number, a: number = ARENA_ALIGN): number => Math.ceil(n / a) * a;
 
-export function arenaTensors(g: Graph): string[] {
-  const names: string[] = [];
-  for (const node of g.nodes) {
-    for (const o of node.outputs) if (!g.outputs.includes(o) && !names.includes(o)) names.push(o);
-  }
-  return names;
+export const scratchName = (step: string): string => `${step}:scratch`;
+
+/** Buffers of `p` run in `order` (step indices; default: the problem's own order). */
+export function buffersFor(p: PlanProblem, order: readonly number[] = p.steps.map((_, i) => i), opts: { inPlace?: boolean } = {}): Buffer[] {
+  const buffers = new Map<string, Buffer>();
+  const out: Buffer[] = [];
+  const add = (b: Buffer) => {
+    buffers.set(b.name, b);
+    out.push(b);
+  };
+  order.forEach((si, pos) => {
+    const step = p.steps[si]!;
+    for (const r of step.reads) {
+      const b = buffers.get(r);
+      if (b) b.last = pos;
+    }
+    for (const w of step.writes) {
+      const bytes = p.tensors.get(w);
+      if (bytes === undefined || buffers.has(w)) continue;
+      add({ name: w, bytes, size: alignUp(Math.max(bytes, 1)), first: pos, last: pos, kind: 'tensor' });
+    }
+    if (step.scratch > 0) add({ name: scratchName(step.name), bytes: step.scratch, size: alignUp(step.scratch), first: pos, last: pos, kind: 'scratch' });
+  });
+  if (opts.inPlace) applyInPlace(p, order, buffers);
+  return out;
 }
 
-export function computeLiveness(g: Graph): Buffer[] {
-  const buffers = new Map<string, Buffer>();
-  const inArena = new Set(arenaTensors(g));
-  g.nodes.forEach((node, step) => {
-    for (const o of node.outputs) {
-      if (!inArena.has(o) || buffers.has(o)) continue;
-      const bytes = tensorBytes(g.tensors.get(o)!);
-      buffers.set(o, { name: o, bytes, size: alignUp(Math.max(bytes, 1)), first: step, last: step });
-    }
-    for (const r of nodeReads(g, node)) {
-      const b = buffers.get(r);
-      if (b) b.last = Math.max(b.last, step);
+/** Mark in-place outputs: the input must be an arena buffer whose last reader is this step. */
+function applyInPlace(p: PlanProblem, order: readonly number[], buffers: Map<string, Buffer>): void {
+  order.forEach((si, pos) => {
+    const claimed = new Set<string>();
+    for (const { input, output } of p.steps[si]!.inPlace) {
+      const src = buffers.get(input);
+      const dst = buffers.get(output);
+      if (!src || !dst || src.kind !== 'tensor' || src.last !== pos || dst.first !== pos) continue;
+      if (claimed.has(input) || dst.inPlaceOf) continue;
+      claimed.add(input);
+      dst.inPlaceOf = input;
     }
   });
-  return [...buffers.values()];
+}
+
+/** Liveness of a graph in its node order, without in-place sharing. */
+export function computeLiveness(g: Graph): Buffer[] {
+  return buffersFor(problemFromGraph(g));
 }
 
 export const overlapsInTime = (a: Buffer, b: Buffer): boolean => a.first <= b.last && b.first <= a.last;
 
+/** Bytes live at every step. An in-place pair live at the same step counts once, as the larger. */
+export function liveBytesPerStep(buffers: readonly Buffer[], steps: number): number[] {
+  const byName = new Map(buffers.map((b) => [b.name, b]));
+  const live = new Array<number>(steps).fill(0);
+  for (const b of buffers) {
+    for (let s = b.first; s <= b.last; s++) live[s]! += b.size;
+    const src = b.inPlaceOf ? byName.get(b.inPlaceOf) : undefined;
+    if (src && src.first <= b.first && b.first <= src.last) live[b.first]! -= Math.min(src.size, b.size);
+  }
+  return live;
+}
+
 /** The largest total size of buffers live at one step: no plan can use less arena. */
 export function lowerBound(buffers: readonly Buffer[], steps: number): { bytes: number; step: number; live: string[] } {
-  let best = { bytes: 0, step: 0, live: [] as string[] };
-  for (let s = 0; s < steps; s++) {
-    const live = buffers.filter((b) => b.first <= s && s <= b.last);
-    const bytes = live.reduce((acc, b) => acc + b.size, 0);
-    if (bytes > best.bytes) best = { bytes, step: s, live: live.map((b) => b.name) };
-  }
-  return best;
+  const perStep = liveBytesPerStep(buffers, steps);
+  let step = 0;
+  for (let s = 1; s < steps; s++) if (perStep[s]! > perStep[step]!) step = s;
+  const bytes = perStep[step] ?? 0;
+  return { bytes, step, live: bytes ? buffers.filter((b) => b.first <= step && step <= b.last).map((b) => b.name) : [] };
 }

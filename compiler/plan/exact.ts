@@ -1,0 +1,93 @@
+// Exact offset assignment by branch and bound, for plans of up to ~40 blocks.
+//
+// Why searching placement orders is enough: take any optimal plan and place its blocks, lowest
+// offset first, each at the lowest offset that clears the blocks already placed. No block ends
+// higher than in the optimal plan (every block below it only moved down), so first fit over the
+// right order is optimal, and the search is over orders. The search:
+//   - starts from the best heuristic plan (the incumbent) and stops at once if that meets the lower
+//     bound (the most bytes live at one step);
+//   - bounds a partial plan by the current height, and by each unplaced block's first-fit offset
+//     plus its height: placing more blocks only pushes a block's lowest offset up;
+//   - never explores both orders of two consecutive blocks that do not conflict (they place the
+//     same either way), only the one with the smaller id first;
+//   - tries the block that would end lowest first, so good plans come early;
+//   - stops at the time limit and reports what it proved: optimal, or a gap to the best lower bound.
+
+import { heightOf, lowestOffset, type Layout } from './blocks.ts';
+
+export interface ExactResult {
+  offsets: Int32Array;
+  height: number;
+  /** True when the search proved `height` optimal. */
+  optimal: boolean;
+  /** The best proven lower bound on the height (== height when optimal). */
+  bound: number;
+  nodes: number;
+  timedOut: boolean;
+}
+
+export interface ExactOptions {
+  timeLimitMs?: number;
+  /** Above this many blocks the search is not attempted (the result is the incumbent). */
+  maxBlocks?: number;
+}
+
+export const EXACT_MAX_BLOCKS = 40;
+
+export function branchAndBound(L: Layout, incumbent: { offsets: Int32Array; height: number }, opts: ExactOptions = {}): ExactResult {
+  let best = incumbent.height;
+  let bestOffsets = Int32Array.from(incumbent.offsets);
+  const staticBound = L.lowerBound;
+  if (best <= staticBound) return { offsets: bestOffsets, height: best, optimal: true, bound: best, nodes: 0, timedOut: false };
+  if (L.n > (opts.maxBlocks ?? EXACT_MAX_BLOCKS)) return { offsets: bestOffsets, height: best, optimal: false, bound: staticBound, nodes: 0, timedOut: false };
+
+  const n = L.n;
+  const sizes = L.blocks.map((b) => b.size);
+  const offsets = new Int32Array(n).fill(-1);
+  const deadline = performance.now() + (opts.timeLimitMs ?? 200);
+  let nodes = 0;
+  let timedOut = false;
+  let rootBound = staticBound;
+
+  const conflicts = (a: number, b: number) => L.see[a * n + b]! > 0;
+
+  function dfs(placed: number, height: number, last: number): void {
+    if (timedOut) return;
+    if (++nodes % 1024 === 0 && performance.now() > deadline) {
+      timedOut = true;
+      return;
+    }
+    if (placed === n) {
+      if (height < best) {
+        best = height;
+        bestOffsets = Int32Array.from(offsets);
+      }
+      return;
+    }
+    // First-fit offsets of every unplaced block, and the bound they give.
+    const cand: { b: number; at: number; top: number }[] = [];
+    let bound = Math.max(height, staticBound);
+    for (let b = 0; b < n; b++) {
+      if (offsets[b]! >= 0) continue;
+      const at = lowestOffset(L, b, offsets);
+      const top = at + sizes[b]!;
+      bound = Math.max(bound, top);
+      cand.push({ b, at, top });
+    }
+    if (placed === 0) rootBound = bound;
+    if (bound >= best) return;
+    cand.sort((x, y) => x.top - y.top || sizes[y.b]! - sizes[x.b]! || x.b - y.b);
+    for (const { b, at, top } of cand) {
+      if (last >= 0 && b < last && !conflicts(last, b)) continue; // explored as (b, last)
+      offsets[b] = at;
+      dfs(placed + 1, Math.max(height, top), b);
+      offsets[b] = -1;
+      if (best <= bound || timedOut) return; // nothing below this node's bound exists
+    }
+  }
+
+  dfs(0, 0, -1);
+  const height = heightOf(L, bestOffsets);
+  const optimal = !timedOut;
+  return { offsets: bestOffsets, height, optimal, bound: optimal ? height : Math.min(height, rootBound), nodes, timedOut };
+}
