@@ -15,8 +15,12 @@ import { peakOfOrder, searchOrder } from '../compiler/plan/order_search.ts';
 import { findOverlaps, planMemory, planProblem } from '../compiler/plan/planner.ts';
 import { problemFromGraph, type PlanProblem } from '../compiler/plan/problem.ts';
 import { runPasses } from '../compiler/passes/pipeline.ts';
+import { compileGraph } from '../compiler/compile.ts';
+import { getTarget } from '../compiler/targets.ts';
 import { workDir } from './support/differential.ts';
+import { memoryCases } from './support/memory_cases.ts';
 import { randomModel } from './support/random_graph.ts';
+import { registerTestOps } from './support/scratch_op.ts';
 
 /** Random buffers over `steps` steps; some outputs overwrite an input that dies where they are born. */
 function randomBuffers(r: () => number, count: number, steps: number, inPlace: boolean): Buffer[] {
@@ -217,3 +221,23 @@ function randomProblem(r: () => number, n: number): PlanProblem {
   }
   return { name: 'random', tensors, steps };
 }
+
+describe('in-place sharing and scratch in compiled models', () => {
+  registerTestOps();
+  for (const { spec, inPlace } of memoryCases()) {
+    it(`${spec.name}: shares ${inPlace.length ? inPlace.map(([o, i]) => `${o} over ${i}`).join(', ') : 'nothing'}, and the C says so`, () => {
+      const g = readModel(writeModel(join(workDir('memory-cases'), spec.name), spec));
+      const c = compileGraph(g, { target: getTarget('host'), verify: true });
+      const shared = c.plan.placements.filter((p) => p.inPlaceOf).map((p) => [p.name, p.inPlaceOf]);
+      expect(shared).toEqual(expect.arrayContaining(inPlace));
+      expect(findOverlaps(c.plan.placements)).toEqual([]);
+      for (const [o, i] of inPlace) expect(c.emitted.source).toMatch(new RegExp(`${o}\\s.*arena\\[\\d+, \\+\\d+\\) in place of ${i}`));
+      if (spec.name === 'scratch') {
+        const s = c.plan.placements.filter((p) => p.kind === 'scratch');
+        expect(s.map((p) => [p.name, p.first, p.last, p.bytes])).toEqual([['rev:scratch', 1, 1, 48], ['rev2:scratch', 2, 2, 48]]);
+        expect(c.emitted.source).toMatch(/static void node_rev\(const float \*X, float \*Y, uint8_t \*scratch\)/);
+        expect(c.emitted.source).toMatch(/node_rev\(\(float \*\)\(arena \+ \d+\), \(float \*\)\(arena \+ \d+\), \(uint8_t \*\)\(arena \+ \d+\)\);/);
+      }
+    });
+  }
+});

@@ -9,9 +9,15 @@ import { QuantizeInt8 } from './quantize_int8.ts';
 import { Relu } from './relu.ts';
 import { Softmax } from './softmax.ts';
 
-export const OPS: ReadonlyMap<string, OpDef> = new Map(
-  [QuantizeInt8, DequantizeInt8, TernaryLinear, BinaryLinear, Relu, Add, Softmax, ArgMax].map((d) => [d.op, d]),
-);
+const registry = new Map<string, OpDef>([QuantizeInt8, DequantizeInt8, TernaryLinear, BinaryLinear, Relu, Add, Softmax, ArgMax].map((d) => [d.op, d]));
+
+export const OPS: ReadonlyMap<string, OpDef> = registry;
+
+/** Add an op at run time (tests register synthetic ops to drive compiler hooks end to end). */
+export function registerOp(def: OpDef): void {
+  if (registry.has(def.op) && registry.get(def.op) !== def) throw new Error(`internal: op ${def.op} is already registered`);
+  registry.set(def.op, def);
+}
 
 export function getOp(op: string): OpDef {
   const d = OPS.get(op);
