@@ -10,6 +10,7 @@ import { emitC, type EmittedModel } from './emit/c.ts';
 import type { Graph } from './ir.ts';
 import { getOp } from './ops/index.ts';
 import { runPasses, type PassOptions } from './passes/pipeline.ts';
+import { liveBytesPerStep } from './plan/liveness.ts';
 import { buildMemoryMap, type MapItem, type MemoryMap } from './plan/memory_map.ts';
 import { planMemory, type MemoryPlan } from './plan/planner.ts';
 import { RUNTIME_DIR, type TargetDesc } from './targets.ts';
@@ -56,9 +57,10 @@ export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
   const emitted = emitC(graph, plan, opts.target, { prefix: opts.prefix });
   const weightsBytes = [...emitted.constantBytes.values()].reduce((a, b) => a + b, 0);
   const ioBytes = [...emitted.io.inputs, ...emitted.io.outputs].reduce((a, d) => a + d.count * (d.ctype === 'float' || d.ctype === 'int32_t' ? 4 : 1), 0);
+  const livePerStep = liveBytesPerStep(plan.placements, graph.nodes.length);
   const layers = graph.nodes.map((node, step): LayerInfo => {
     const cost = getOp(node.op).cost(graph, node);
-    const live = plan.placements.filter((p) => p.first <= step && step <= p.last).reduce((a, p) => a + p.size, 0);
+    const live = livePerStep[step]!;
     return {
       step,
       node: node.name,
