@@ -1,9 +1,8 @@
 // A static estimate of the stack a model's run() needs on a target: compile the generated C and the
 // runtime files with zig cc (clang) writing per-function frame sizes (`-stack-usage-file`; zig 0.11
 // ignores the gcc-style -fstack-usage), build the call graph from the C text, and take the deepest
-// path from <prefix>_run. Static functions that clang inlined have no frame of their own (it is in
-// their caller's); calls through function pointers are assumed to reach every function whose
-// address is taken. Compiler runtime calls (soft-float helpers) are leaves not in the graph; the
+// path from <prefix>_run. The object files say which calls survived inlining (compiledCalls);
+// calls through function pointers are assumed to reach every function whose address is taken. Compiler runtime calls (soft-float helpers) are leaves not in the graph; the
 // test against the stack painted under QEMU (test/stack.test.ts) bounds what they add.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +12,7 @@ import { fail } from '../diagnostics.ts';
 import type { TargetDesc } from '../targets.ts';
 import { CPU_COUNT, mapLimit } from '../util/limit.ts';
 import { exec, SECTION_FLAGS, STRICT_CFLAGS, zigTargetArgs } from './build.ts';
+import { readElf } from './elf.ts';
 import { requireZig } from './zig.ts';
 
 export interface StackEstimate {
@@ -98,8 +98,37 @@ export function parseStackUsage(text: string): Map<string, number> {
   return frames;
 }
 
-/** The deepest path from `root` through the call graph, summing frames (+ `perCall` for each call). */
-export function deepestPath(root: string, graph: ReturnType<typeof callGraph>, frames: ReadonlyMap<string, number>, perCall = 0): { fn: string; frame: number }[] {
+/**
+ * The calls each compiled function really makes. The C text says what a function calls; the object
+ * file says which of those calls survived: a callee the compiled function does not reference was
+ * inlined into it (so its callees, and its calls through pointers, become the function's own).
+ * Functions absent from the object were inlined everywhere.
+ */
+export function compiledCalls(text: ReturnType<typeof callGraph>, objectRefs: ReadonlyMap<string, ReadonlySet<string>>): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [fn, refs] of objectRefs) {
+    const callees = new Set<string>();
+    const seen = new Set<string>();
+    const absorb = (f: string) => {
+      if (seen.has(f)) return;
+      seen.add(f);
+      if (text.indirect.has(f)) for (const a of text.addressTaken) if (objectRefs.has(a)) callees.add(a);
+      for (const c of text.calls.get(f) ?? []) {
+        if (objectRefs.has(c) && refs.has(c)) callees.add(c);
+        else absorb(c);
+      }
+    };
+    absorb(fn);
+    // What the object references that the text does not show (e.g. an address taken in a macro).
+    for (const r of refs) if (objectRefs.has(r)) callees.add(r);
+    callees.delete(fn);
+    out.set(fn, callees);
+  }
+  return out;
+}
+
+/** The deepest path from `root`, summing frames (+ `perCall` for each call). */
+export function deepestPath(root: string, calls: ReadonlyMap<string, ReadonlySet<string>>, frames: ReadonlyMap<string, number>, perCall = 0): { fn: string; frame: number }[] {
   const memo = new Map<string, { fn: string; frame: number }[]>();
   const onPath = new Set<string>();
   const total = (p: { frame: number }[]) => p.reduce((a, f) => a + f.frame, 0);
@@ -108,16 +137,13 @@ export function deepestPath(root: string, graph: ReturnType<typeof callGraph>, f
     if (have) return have;
     if (onPath.has(fn)) fail('unsupported', fn, 'the generated code is recursive; its stack cannot be bounded');
     onPath.add(fn);
-    const callees = new Set(graph.calls.get(fn) ?? []);
-    if (graph.indirect.has(fn)) for (const a of graph.addressTaken) callees.add(a);
     let best: { fn: string; frame: number }[] = [];
-    for (const c of callees) {
-      if (c === fn) continue;
+    for (const c of calls.get(fn) ?? []) {
       const p = visit(c);
       if (total(p) > total(best)) best = p;
     }
     onPath.delete(fn);
-    const path = [{ fn, frame: (frames.get(fn) ?? 0) + (frames.has(fn) ? perCall : 0) }, ...best];
+    const path = [{ fn, frame: (frames.get(fn) ?? 0) + perCall }, ...best];
     memo.set(fn, path);
     return path;
   };
@@ -126,12 +152,13 @@ export function deepestPath(root: string, graph: ReturnType<typeof callGraph>, f
 
 /**
  * What the frame sizes leave out, per target: x86-64 pushes an 8-byte return address on every call
- * (ARM and RISC-V keep it in a register, and save it inside the frame); soft-float targets call
- * compiler-rt helpers that are not in the graph. Both checked against painted stacks in tests.
+ * (ARM and RISC-V keep it in a register, and save it inside the frame), and a leaf function may use
+ * the 128 bytes below the stack pointer (the SysV red zone) without a frame; soft-float targets call
+ * compiler-rt helpers that are not in the graph. Checked against painted stacks in tests.
  */
-export function stackModel(target: TargetDesc): { perCall: number; libcalls: number } {
+export function stackModel(target: TargetDesc): { perCall: number; libcalls: number; redZone: number } {
   const x86 = target.zigTarget === 'native' ? process.arch === 'x64' : /^x86_64/.test(target.zigTarget);
-  return { perCall: x86 ? 8 : 0, libcalls: target.floatAbi === 'soft' ? 32 : 0 };
+  return { perCall: x86 ? 8 : 0, libcalls: target.floatAbi === 'soft' ? 32 : 0, redZone: x86 ? 128 : 0 };
 }
 
 /** Compile `files` (model.c, runtime files, headers) for `target` and estimate the stack of `<prefix>_run`. */
@@ -149,10 +176,16 @@ export async function estimateStack(files: ReadonlyMap<string, string>, prefix: 
       return readFileSync(su, 'utf8');
     });
     const frames = parseStackUsage(texts.join('\n'));
-    const graph = callGraph(sources.map((s) => files.get(s)!));
+    const objectRefs = new Map<string, Set<string>>();
+    for (const src of sources) {
+      const elf = readElf(join(dir, `${src}.o`));
+      for (const sym of elf.symbols) if (sym.type === 2 && sym.shndx !== 0) objectRefs.set(sym.name, elf.references.get(sym.shndx) ?? new Set());
+    }
+    const calls = compiledCalls(callGraph(sources.map((s) => files.get(s)!)), objectRefs);
     const model = stackModel(target);
-    const chain = deepestPath(`${prefix}_run`, graph, frames, model.perCall);
+    const chain = deepestPath(`${prefix}_run`, calls, frames, model.perCall);
     if (model.libcalls) chain.push({ fn: '(compiler runtime: soft-float helpers)', frame: model.libcalls });
+    if (model.redZone) chain.push({ fn: '(red zone below the leaf function)', frame: model.redZone });
     return { bytes: chain.reduce((a, f) => a + f.frame, 0), chain, frames };
   } finally {
     rmSync(dir, { recursive: true, force: true });
