@@ -32,6 +32,7 @@ function randomBuffers(r: () => number, count: number, steps: number, inPlace: b
     const b: Buffer = { name: `t${i}`, size, bytes: size, first, last };
     const src = inPlace && r() < 0.3 ? buffers.find((x) => x.last === first && x.first < first && !buffers.some((y) => y.inPlaceOf === x.name)) : undefined;
     if (src) b.inPlaceOf = src.name;
+    if (src && src.bytes <= b.bytes && r() < 0.5) b.inPlaceAtEnd = true; // a growing output over its input
     buffers.push(b);
   }
   return buffers;

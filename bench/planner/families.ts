@@ -26,9 +26,11 @@ class Builder {
   readonly tensors = new Map<string, number>();
   readonly steps: PlanStep[] = [];
   constructor(readonly name: string) {}
-  step(name: string, reads: string[], writes: [string, number][], opts: { inPlace?: [string, string][]; scratch?: number } = {}): string {
+  /** `inPlace`: [output, input] pairs, or [output, input, 'end'] for an input at the end of a larger output. */
+  step(name: string, reads: string[], writes: [string, number][], opts: { inPlace?: ([string, string] | [string, string, 'end'])[]; scratch?: number } = {}): string {
     for (const [t, bytes] of writes) if (bytes > 0) this.tensors.set(t, Math.ceil(bytes));
-    this.steps.push({ name, reads, writes: writes.map(([t]) => t), scratch: Math.ceil(opts.scratch ?? 0), inPlace: (opts.inPlace ?? []).map(([output, input]) => ({ input, output })) });
+    const inPlace = (opts.inPlace ?? []).map(([output, input, end]) => ({ input, output, ...(end ? { atEnd: true } : {}) }));
+    this.steps.push({ name, reads, writes: writes.map(([t]) => t), scratch: Math.ceil(opts.scratch ?? 0), inPlace });
     return writes[0]?.[0] ?? name;
   }
   problem(): PlanProblem {
@@ -122,12 +124,14 @@ export function mobilenetV2(resolution: number, alpha: number): CorpusEntry {
     for (let r = 0; r < n; r++, i++) {
       const stride = r === 0 ? s : 1;
       const hidden = cin * t;
-      const e = t === 1 ? x : B.step(`b${i}_expand`, [x], [[`b${i}_e`, side * side * hidden]]);
+      // The 1x1 expansion streams pixel by pixel and grows each one t times: it may write over its
+      // input when the input sits at the end of its output (and nothing else reads the input).
+      const e = t === 1 ? x : B.step(`b${i}_expand`, [x], [[`b${i}_e`, side * side * hidden]], { inPlace: [[`b${i}_e`, x, 'end']] });
       const out = side / stride;
       // Depthwise in place over its input (TinyEngine): one channel at a time through a line of
       // scratch the size of one output channel, then copied back.
       const d = B.step(`b${i}_dw`, [e], [[`b${i}_d`, out * out * hidden]], { inPlace: [[`b${i}_d`, e]], scratch: out * out });
-      const p = B.step(`b${i}_project`, [d], [[`b${i}_p`, out * out * cout]]);
+      const p = B.step(`b${i}_project`, [d], [[`b${i}_p`, out * out * cout]], { inPlace: [[`b${i}_p`, d]] });
       side = out;
       if (stride === 1 && cin === cout) x = B.step(`b${i}_add`, [x, p], [[`b${i}_y`, side * side * cout]], { inPlace: [[`b${i}_y`, p]] });
       else x = p;

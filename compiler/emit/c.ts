@@ -219,7 +219,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     const sig = params.map((p) => `${p.write ? '' : 'const '}${ctypeOfParam(p)} *${p.name}`).join(', ') || 'void';
     const where = (tensor: string): string => {
       const pl = placement.get(tensor);
-      if (pl) return `arena[${pl.offset}, +${pl.bytes})${pl.inPlaceOf ? ` in place of ${safe(pl.inPlaceOf)}` : ''}`;
+      if (pl) return `arena[${pl.offset}, +${pl.bytes})${pl.inPlaceOf ? ` in place of ${safe(pl.inPlaceOf)}${pl.inPlaceAtEnd ? ' (which ends where this ends)' : ''}` : ''}`;
       if (g.inputs.includes(tensor)) return 'graph input';
       if (g.outputs.includes(tensor)) return 'graph output';
       return 'flash';

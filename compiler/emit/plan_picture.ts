@@ -18,7 +18,7 @@ export function drawPlan(plan: MemoryPlan, steps: readonly string[]): string {
     lines.push(' * No intermediate tensors: the model runs directly from inputs to outputs.', ' */');
     return lines.join('\n');
   }
-  const label = (p: MemoryPlan['placements'][number]) => (p.inPlaceOf ? `${p.name} (over ${p.inPlaceOf})` : p.name);
+  const label = (p: MemoryPlan['placements'][number]) => (p.inPlaceOf ? `${p.name} (over ${p.inPlaceOf}${p.inPlaceAtEnd ? ', its end' : ''})` : p.name);
   const width = Math.max(...plan.placements.map((p) => label(p).length), 6);
   lines.push(` * ${'offset'.padStart(8)} ${'bytes'.padStart(8)}  ${'tensor'.padEnd(width)}  steps 0..${steps.length - 1} (# = live)`);
   const sorted = [...plan.placements].sort((a, b) => a.offset - b.offset || a.first - b.first);

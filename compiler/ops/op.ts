@@ -77,11 +77,16 @@ export interface OpDef {
   emit(ctx: EmitNodeContext): EmittedNode;
   cost(graph: Graph, node: Node): NodeCost;
   /**
-   * In-place execution: output `output` may be written over input `input`'s buffer (same arena
-   * offset) when this node is the input's last reader and `when` holds. Declare it only for kernels
-   * that read every element before writing over it: y[i] written after x[j] for all j >= i are read
-   * again never, with an output element no larger than the input element. The planner decides per
-   * schedule whether to use it; the differential tests compare every case with the interpreter.
+   * In-place execution: output `output` may be written over input `input`'s buffer when this node is
+   * the input's last reader and `when` holds. Declare it only for kernels that stream forward: y[i]
+   * is written after x[i] is read, and x[j] for j <= i is never read again. Then
+   *   align 'start' (default): output and input start at the same offset; the output element must
+   *     be no larger than the input element (y[i] then only covers x elements <= i);
+   *   align 'end': for outputs larger than their input (int8 -> float): the input sits at the end
+   *     of the output's bytes, so y[i], ending at (i+1)*|y|, never reaches x[i+1] at
+   *     (|y|-|x|)*n + (i+1)*|x|.
+   * The planner decides per schedule whether to use it; the differential tests compare every case
+   * with the interpreter.
    */
   inPlace?: readonly InPlaceRule[];
   /**
@@ -95,6 +100,7 @@ export interface OpDef {
 export interface InPlaceRule {
   input: number;
   output: number;
+  align?: 'start' | 'end';
   /** Extra condition on this node (e.g. the input is not broadcast); absent means always. */
   when?(graph: Graph, node: Node): boolean;
 }

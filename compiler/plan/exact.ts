@@ -12,6 +12,9 @@
 //     same either way), only the one with the smaller id first;
 //   - tries the block that would end lowest first, so good plans come early;
 //   - stops at the time limit and reports what it proved: optimal, or a gap to the best lower bound.
+// The argument needs blocks that stack (one wholly above the other); a block whose input sits at
+// the end of a larger output has a shape another block could nest in, and then a finished search
+// is the best first-fit order, not a proven optimum (Layout.stackable says which).
 
 import { heightOf, lowestOffset, type Layout } from './blocks.ts';
 
@@ -40,6 +43,8 @@ export function branchAndBound(L: Layout, incumbent: { offsets: Int32Array; heig
   const staticBound = L.lowerBound;
   if (best <= staticBound) return { offsets: bestOffsets, height: best, optimal: true, bound: best, nodes: 0, timedOut: false };
   if (L.n > (opts.maxBlocks ?? EXACT_MAX_BLOCKS)) return { offsets: bestOffsets, height: best, optimal: false, bound: staticBound, nodes: 0, timedOut: false };
+  // The root's bound is a bound on every plan only when first-fit orders cover every plan.
+  const rootBoundIsProof = L.stackable;
 
   const n = L.n;
   const sizes = L.blocks.map((b) => b.size);
@@ -49,7 +54,7 @@ export function branchAndBound(L: Layout, incumbent: { offsets: Int32Array; heig
   let timedOut = false;
   let rootBound = staticBound;
 
-  const conflicts = (a: number, b: number) => L.see[a * n + b]! > 0;
+  const conflicts = (a: number, b: number) => L.conflict[a * n + b] === 1;
 
   function dfs(placed: number, height: number, last: number): void {
     if (timedOut) return;
@@ -88,6 +93,7 @@ export function branchAndBound(L: Layout, incumbent: { offsets: Int32Array; heig
 
   dfs(0, 0, -1);
   const height = heightOf(L, bestOffsets);
-  const optimal = !timedOut;
-  return { offsets: bestOffsets, height, optimal, bound: optimal ? height : Math.min(height, rootBound), nodes, timedOut };
+  // A completed search finds the best first-fit order, which is optimal when blocks cannot nest.
+  const optimal = !timedOut && (L.stackable || height <= staticBound);
+  return { offsets: bestOffsets, height, optimal, bound: optimal ? height : rootBoundIsProof ? Math.min(height, rootBound) : staticBound, nodes, timedOut };
 }

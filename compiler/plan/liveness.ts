@@ -3,8 +3,9 @@
 // they are not arena buffers. Two kinds of buffer join the tensors:
 //   - kernel scratch, live during its node's step only;
 //   - in-place outputs: an output that overwrites an input (the op allows it and this step is the
-//     input's last reader) records `inPlaceOf`; the two share one offset, and at that step they
-//     count once (the larger of the two) in the lower bound.
+//     input's last reader) records `inPlaceOf`; the input sits at the output's start, or at its end
+//     (`inPlaceAtEnd`, for outputs larger than the input), and at that step the bytes they share
+//     count once in the lower bound.
 
 import type { Graph } from '../ir.ts';
 import { problemFromGraph, type PlanProblem } from './problem.ts';
@@ -20,8 +21,21 @@ export interface Buffer {
   first: number;
   last: number;
   kind?: 'tensor' | 'scratch';
-  /** The buffer this one overwrites in place: same offset, handed over at step `first`. */
+  /** The buffer this one overwrites in place, handed over at step `first`. */
   inPlaceOf?: string;
+  /** That buffer sits at the end of this one's bytes, not at its start. */
+  inPlaceAtEnd?: boolean;
+}
+
+/** Where an overwritten buffer starts, relative to the output written over it. */
+export function inPlaceShift(src: { bytes: number }, dst: { bytes: number; inPlaceAtEnd?: boolean }): number {
+  return dst.inPlaceAtEnd ? alignUp(Math.max(0, dst.bytes - src.bytes)) : 0;
+}
+
+/** Bytes an in-place pair shares at the step where one is written over the other. */
+export function handoverOverlap(src: { bytes: number; size: number }, dst: { bytes: number; size: number; inPlaceAtEnd?: boolean }): number {
+  const rel = inPlaceShift(src, dst);
+  return Math.max(0, Math.min(rel + src.size, dst.size) - rel);
 }
 
 export const ARENA_ALIGN = 16;
@@ -59,13 +73,14 @@ export function buffersFor(p: PlanProblem, order: readonly number[] = p.steps.ma
 function applyInPlace(p: PlanProblem, order: readonly number[], buffers: Map<string, Buffer>): void {
   order.forEach((si, pos) => {
     const claimed = new Set<string>();
-    for (const { input, output } of p.steps[si]!.inPlace) {
+    for (const { input, output, atEnd } of p.steps[si]!.inPlace) {
       const src = buffers.get(input);
       const dst = buffers.get(output);
       if (!src || !dst || src.kind !== 'tensor' || src.last !== pos || dst.first !== pos) continue;
-      if (claimed.has(input) || dst.inPlaceOf) continue;
+      if (claimed.has(input) || dst.inPlaceOf || (atEnd && dst.bytes < src.bytes)) continue;
       claimed.add(input);
       dst.inPlaceOf = input;
+      if (atEnd) dst.inPlaceAtEnd = true;
     }
   });
 }
@@ -77,14 +92,14 @@ export function computeLiveness(g: Graph): Buffer[] {
 
 export const overlapsInTime = (a: Buffer, b: Buffer): boolean => a.first <= b.last && b.first <= a.last;
 
-/** Bytes live at every step. An in-place pair live at the same step counts once, as the larger. */
+/** Bytes live at every step. The bytes an in-place pair shares at its handover step count once. */
 export function liveBytesPerStep(buffers: readonly Buffer[], steps: number): number[] {
   const byName = new Map(buffers.map((b) => [b.name, b]));
   const live = new Array<number>(steps).fill(0);
   for (const b of buffers) {
     for (let s = b.first; s <= b.last; s++) live[s]! += b.size;
     const src = b.inPlaceOf ? byName.get(b.inPlaceOf) : undefined;
-    if (src && src.first <= b.first && b.first <= src.last) live[b.first]! -= Math.min(src.size, b.size);
+    if (src && src.first <= b.first && b.first <= src.last) live[b.first]! -= handoverOverlap(src, b);
   }
   return live;
 }

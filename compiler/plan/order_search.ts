@@ -11,7 +11,7 @@
 // The step peak counts exactly what liveness.ts counts: live tensors, the step's outputs and scratch,
 // with an in-place pair counted once; so the search's peak is the plan's lower bound.
 
-import { alignUp, buffersFor, lowerBound } from './liveness.ts';
+import { alignUp, buffersFor, handoverOverlap, lowerBound } from './liveness.ts';
 import type { PlanProblem } from './problem.ts';
 
 export interface OrderSearchResult {
@@ -58,9 +58,11 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
   p.steps.forEach((s, i) => s.writes.forEach((w) => producer.set(w, i)));
   const tid = new Map<string, number>();
   const size: number[] = [];
+  const bytesOf: number[] = [];
   for (const [name, bytes] of p.tensors) {
     tid.set(name, size.length);
     size.push(alignUp(Math.max(bytes, 1)));
+    bytesOf.push(bytes);
   }
   const bit = (i: number) => 1n << BigInt(i);
   const consumers = size.map(() => 0n);
@@ -81,7 +83,11 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
     reads.push([...r]);
     writes.push(s.writes.map((w) => tid.get(w)).filter((t): t is number => t !== undefined));
   });
-  const inPlacePairs = p.steps.map((s) => s.inPlace.map(({ input, output }) => ({ input: tid.get(input), output: tid.get(output) })).filter((x): x is { input: number; output: number } => x.input !== undefined && x.output !== undefined));
+  const inPlacePairs = p.steps.map((s) =>
+    s.inPlace
+      .map(({ input, output, atEnd }) => ({ input: tid.get(input), output: tid.get(output), atEnd: atEnd ?? false }))
+      .filter((x): x is { input: number; output: number; atEnd: boolean } => x.input !== undefined && x.output !== undefined),
+  );
 
   /** Running step i after `done`: the step's peak and the live bytes after it. */
   const advance = (done: bigint, live: number, i: number): { stepPeak: number; live: number } => {
@@ -103,11 +109,11 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
     if (inPlace) {
       const claimed = new Set<number>();
       const aliased = new Set<number>();
-      for (const { input, output } of inPlacePairs[i]!) {
-        if (!lastRead.has(input) || claimed.has(input) || aliased.has(output)) continue;
+      for (const { input, output, atEnd } of inPlacePairs[i]!) {
+        if (!lastRead.has(input) || claimed.has(input) || aliased.has(output) || (atEnd && bytesOf[output]! < bytesOf[input]!)) continue;
         claimed.add(input);
         aliased.add(output);
-        stepPeak -= Math.min(size[input]!, size[output]!);
+        stepPeak -= handoverOverlap({ bytes: bytesOf[input]!, size: size[input]! }, { bytes: bytesOf[output]!, size: size[output]!, inPlaceAtEnd: atEnd });
       }
     }
     return { stepPeak, live: nextLive };

@@ -14,7 +14,7 @@ import type { TargetDesc } from '../targets.ts';
 import { HEURISTICS, linear, tflmGreedyBySize, type AlgorithmResult } from './algorithms.ts';
 import { makeLayout, offsetsByName, type Layout } from './blocks.ts';
 import { branchAndBound } from './exact.ts';
-import { buffersFor, type Buffer } from './liveness.ts';
+import { buffersFor, inPlaceShift, type Buffer } from './liveness.ts';
 import { searchOrder } from './order_search.ts';
 import { problemFromGraph, type PlanProblem } from './problem.ts';
 
@@ -26,8 +26,10 @@ export interface Placement {
   first: number;
   last: number;
   kind: 'tensor' | 'scratch';
-  /** This buffer overwrites that one in place (same offset) at step `first`. */
+  /** This buffer overwrites that one in place at step `first`: same offset, or (`inPlaceAtEnd`)
+   * that one sits at the end of this one's bytes. */
   inPlaceOf?: string;
+  inPlaceAtEnd?: boolean;
 }
 
 export interface MemoryPlan {
@@ -125,6 +127,7 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
       last: b.last,
       kind: b.kind ?? 'tensor',
       ...(b.inPlaceOf ? { inPlaceOf: b.inPlaceOf } : {}),
+      ...(b.inPlaceAtEnd ? { inPlaceAtEnd: true } : {}),
     })),
     candidates: chosen.candidates,
     schedule: {
@@ -152,8 +155,8 @@ export function planMemory(g: Graph, target?: TargetDesc, opts: PlanOptions = {}
 }
 
 /** Pairs of placements that are live at the same time and overlap in memory (testing only, O(n^2)).
- * An in-place output may overlap the buffer it overwrites, at the same offset, at its first step. */
-export function findOverlaps(placements: readonly Pick<Placement, 'name' | 'offset' | 'size' | 'first' | 'last' | 'inPlaceOf'>[]): [string, string][] {
+ * An in-place output may overlap the buffer it overwrites, where it says, at its first step. */
+export function findOverlaps(placements: readonly Pick<Placement, 'name' | 'offset' | 'size' | 'bytes' | 'first' | 'last' | 'inPlaceOf' | 'inPlaceAtEnd'>[]): [string, string][] {
   const bad: [string, string][] = [];
   for (let i = 0; i < placements.length; i++) {
     for (let j = i + 1; j < placements.length; j++) {
@@ -162,7 +165,7 @@ export function findOverlaps(placements: readonly Pick<Placement, 'name' | 'offs
       const time = a.first <= b.last && b.first <= a.last;
       const space = a.offset < b.offset + b.size && b.offset < a.offset + a.size;
       if (!time || !space) continue;
-      const handover = (x: typeof a, y: typeof a) => y.inPlaceOf === x.name && x.offset === y.offset && x.last === y.first;
+      const handover = (x: typeof a, y: typeof a) => y.inPlaceOf === x.name && x.offset === y.offset + inPlaceShift(x, y) && x.last === y.first;
       if (handover(a, b) || handover(b, a)) continue;
       bad.push([a.name, b.name]);
     }

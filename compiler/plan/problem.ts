@@ -14,8 +14,9 @@ export interface PlanStep {
   writes: string[];
   /** Bytes of kernel working memory during this step (0: none). */
   scratch: number;
-  /** Output `output` may take `input`'s bytes when this step is the input's last reader. */
-  inPlace: { input: string; output: string }[];
+  /** Output `output` may take `input`'s bytes when this step is the input's last reader; `atEnd`:
+   * the input sits at the end of the (larger) output instead of at its start. */
+  inPlace: { input: string; output: string; atEnd?: boolean }[];
 }
 
 export interface PlanProblem {
@@ -43,7 +44,7 @@ export function problemFromGraph(g: Graph, target?: TargetDesc): PlanProblem {
     const def = getOp(node.op);
     const inPlace = (def.inPlace ?? [])
       .filter((r) => node.inputs[r.input] && node.outputs[r.output] && (!r.when || r.when(g, node)))
-      .map((r) => ({ input: node.inputs[r.input]!, output: node.outputs[r.output]! }));
+      .map((r) => ({ input: node.inputs[r.input]!, output: node.outputs[r.output]!, ...(r.align === 'end' ? { atEnd: true } : {}) }));
     const scratch = def.scratch && target ? def.scratch(g, node, target) : 0;
     if (def.scratch && !target) throw new Error(`internal: node "${node.name}" needs scratch, but no target was given`);
     return { name: node.name, reads: nodeReads(g, node), writes: [...node.outputs], scratch, inPlace };

@@ -1,6 +1,6 @@
 // Hand-written models for the memory planner's riskier decisions: every in-place case the ops
 // declare (Relu float and int8, Softmax along either axis, QuantizeInt8 per tensor and per row, Add
-// into either operand, with and without broadcasting) and kernel scratch (the synthetic
+// into either operand, with and without broadcasting, DequantizeInt8 over the end of its output) and kernel scratch (the synthetic
 // TestScratchReverse op of scratch_op.ts; call registerTestOps() first). The differential tests run
 // them on the host and every QEMU target; test/planner.test.ts checks that the planner really
 // shares where these comments say it does.
@@ -73,6 +73,23 @@ export function memoryCases(): MemoryCase[] {
         ],
       },
       inPlace: [['q', 'r']],
+    },
+    {
+      // Dequantize grows int8 to float32: its input sits at the end of its output.
+      spec: {
+        name: 'inplace-dequantize',
+        inputs: ['x'],
+        outputs: ['y'],
+        tensors: { x: { dtype: 'float32', shape: [2, 9] } },
+        nodes: [
+          { name: 'a', op: 'Relu', inputs: ['x'], outputs: ['a'] },
+          { name: 'q', op: 'QuantizeInt8', inputs: ['a'], outputs: ['q'], attrs: { granularity: 'per_row' } },
+          { name: 'dq', op: 'DequantizeInt8', inputs: ['q'], outputs: ['d'] },
+          { name: 'sm', op: 'Softmax', inputs: ['d'], outputs: ['s'] },
+          { name: 'y', op: 'Add', inputs: ['s', 'x'], outputs: ['y'] },
+        ],
+      },
+      inPlace: [['q', 'a'], ['d', 'q'], ['s', 'd']],
     },
     {
       // Kernel scratch while another arena tensor (a) stays live across the step.
