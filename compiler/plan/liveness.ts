@@ -69,8 +69,25 @@ export function buffersFor(p: PlanProblem, order: readonly number[] = p.steps.ma
   return out;
 }
 
-/** Mark in-place outputs: the input must be an arena buffer whose last reader is this step. */
+/**
+ * Mark in-place outputs: the input must be an arena buffer whose last reader is this step. A chain
+ * of buffers written over each other shares one block of memory; an output over the end of its
+ * input sits below it, so a chain with several such links would walk down through memory and the
+ * block would grow taller than anything live in it. A link that would make its chain taller than
+ * both the chain was and the new output is, is not taken (the output starts a new block).
+ */
 function applyInPlace(p: PlanProblem, order: readonly number[], buffers: Map<string, Buffer>): void {
+  const delta = new Map<string, number>(); // offset within the chain's block
+  const chain = new Map<string, { lo: number; hi: number }>(); // extent of the chain, shared object
+  const extentOf = (b: Buffer) => {
+    let c = chain.get(b.name);
+    if (!c) {
+      c = { lo: 0, hi: b.size };
+      chain.set(b.name, c);
+      delta.set(b.name, 0);
+    }
+    return c;
+  };
   order.forEach((si, pos) => {
     const claimed = new Set<string>();
     for (const { input, output, atEnd } of p.steps[si]!.inPlace) {
@@ -78,6 +95,15 @@ function applyInPlace(p: PlanProblem, order: readonly number[], buffers: Map<str
       const dst = buffers.get(output);
       if (!src || !dst || src.kind !== 'tensor' || src.last !== pos || dst.first !== pos) continue;
       if (claimed.has(input) || dst.inPlaceOf || (atEnd && dst.bytes < src.bytes)) continue;
+      const c = extentOf(src);
+      const d = delta.get(src.name)! - (atEnd ? alignUp(dst.bytes - src.bytes) : 0);
+      const lo = Math.min(c.lo, d);
+      const hi = Math.max(c.hi, d + dst.size);
+      if (hi - lo > Math.max(c.hi - c.lo, dst.size)) continue;
+      c.lo = lo;
+      c.hi = hi;
+      chain.set(dst.name, c);
+      delta.set(dst.name, d);
       claimed.add(input);
       dst.inPlaceOf = input;
       if (atEnd) dst.inPlaceAtEnd = true;

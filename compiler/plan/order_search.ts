@@ -24,18 +24,29 @@ export interface OrderSearchResult {
   /** True when no level was cut to the beam: `peak` is the least any order can reach. */
   exact: boolean;
   states: number;
+  /** The distinct orders considered (file order, greedy, search), for the planner to try. */
+  candidates: { order: number[]; peak: number }[];
 }
 
 export interface OrderSearchOptions {
   inPlace?: boolean;
+  /** Sets kept per level once a level has more (default 256). */
   beamWidth?: number;
-  timeLimitMs?: number;
+  /** Transitions examined before the beam narrows to 32 sets per level, so that wide graphs
+   * finish in bounded time; a count rather than a clock, so plans do not depend on the machine. */
+  budget?: number;
 }
 
 interface State {
-  done: bigint;
+  /** Which steps have run, one bit each. */
+  done: Uint32Array;
+  /** Per tensor: readers that have not run yet. */
+  remaining: Uint16Array;
   live: number;
   peak: number;
+  /** Sum of the step peaks so far: among orders with the same peak, the one that holds less for
+   * less time (finishing branches before starting others) packs better. */
+  area: number;
   parent: State | null;
   step: number;
 }
@@ -50,12 +61,14 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
   const inPlace = opts.inPlace ?? true;
   const identity = p.steps.map((_, i) => i);
   const originalPeak = peakOfOrder(p, identity, inPlace);
-  const beamWidth = opts.beamWidth ?? 2000;
-  const deadline = performance.now() + (opts.timeLimitMs ?? 2000);
+  const beamWidth = opts.beamWidth ?? 500;
+  const budget = opts.budget ?? 1_000_000;
+  const words = Math.ceil(n / 32);
+  let transitions = 0;
 
   // Tensors as small integers; sizes aligned as the planner aligns them.
   const producer = new Map<string, number>();
-  p.steps.forEach((s, i) => s.writes.forEach((w) => producer.set(w, i)));
+  p.steps.forEach((st, i) => st.writes.forEach((w) => producer.set(w, i)));
   const tid = new Map<string, number>();
   const size: number[] = [];
   const bytesOf: number[] = [];
@@ -64,93 +77,124 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
     size.push(alignUp(Math.max(bytes, 1)));
     bytesOf.push(bytes);
   }
-  const bit = (i: number) => 1n << BigInt(i);
-  const consumers = size.map(() => 0n);
-  const deps: bigint[] = p.steps.map(() => 0n);
+  const readers = new Uint16Array(size.length);
+  const deps: number[][] = [];
   const reads: number[][] = [];
   const writes: number[][] = [];
-  p.steps.forEach((s, i) => {
+  p.steps.forEach((st, i) => {
     const r = new Set<number>();
-    for (const name of s.reads) {
+    const d = new Set<number>();
+    for (const name of st.reads) {
       const pr = producer.get(name);
-      if (pr !== undefined && pr !== i) deps[i]! |= bit(pr);
+      if (pr !== undefined && pr !== i) d.add(pr);
       const t = tid.get(name);
-      if (t !== undefined) {
-        r.add(t);
-        consumers[t]! |= bit(i);
-      }
+      if (t !== undefined) r.add(t);
     }
+    for (const t of r) readers[t]!++;
+    deps.push([...d]);
     reads.push([...r]);
-    writes.push(s.writes.map((w) => tid.get(w)).filter((t): t is number => t !== undefined));
+    writes.push(st.writes.map((w) => tid.get(w)).filter((t): t is number => t !== undefined));
   });
-  const inPlacePairs = p.steps.map((s) =>
-    s.inPlace
+  const inPlacePairs = p.steps.map((st) =>
+    st.inPlace
       .map(({ input, output, atEnd }) => ({ input: tid.get(input), output: tid.get(output), atEnd: atEnd ?? false }))
       .filter((x): x is { input: number; output: number; atEnd: boolean } => x.input !== undefined && x.output !== undefined),
   );
+  const has = (done: Uint32Array, i: number) => (done[i >>> 5]! & (1 << (i & 31))) !== 0;
+  const ready = (s: State, i: number) => !has(s.done, i) && deps[i]!.every((d) => has(s.done, d));
 
-  /** Running step i after `done`: the step's peak and the live bytes after it. */
-  const advance = (done: bigint, live: number, i: number): { stepPeak: number; live: number } => {
-    const after = done | bit(i);
+  /** Running step i from state s: the step's peak and the live bytes after it. */
+  const advance = (s: State, i: number): { stepPeak: number; live: number } => {
     const scratch = p.steps[i]!.scratch;
-    let stepPeak = live + (scratch > 0 ? alignUp(scratch) : 0);
-    let nextLive = live;
+    let stepPeak = s.live + (scratch > 0 ? alignUp(scratch) : 0);
+    let live = s.live;
     for (const w of writes[i]!) {
       stepPeak += size[w]!;
-      if (consumers[w]! !== 0n) nextLive += size[w]!;
+      if (readers[w]! > 0) live += size[w]!;
     }
-    const lastRead = new Set<number>();
-    for (const t of reads[i]!) {
-      if ((consumers[t]! & ~after) === 0n) {
-        lastRead.add(t);
-        nextLive -= size[t]!;
-      }
-    }
-    if (inPlace) {
-      const claimed = new Set<number>();
-      const aliased = new Set<number>();
+    for (const t of reads[i]!) if (s.remaining[t] === 1) live -= size[t]!;
+    if (inPlace && inPlacePairs[i]!.length) {
+      const claimed: number[] = [];
+      const aliased: number[] = [];
       for (const { input, output, atEnd } of inPlacePairs[i]!) {
-        if (!lastRead.has(input) || claimed.has(input) || aliased.has(output) || (atEnd && bytesOf[output]! < bytesOf[input]!)) continue;
-        claimed.add(input);
-        aliased.add(output);
+        if (s.remaining[input] !== 1 || claimed.includes(input) || aliased.includes(output) || (atEnd && bytesOf[output]! < bytesOf[input]!)) continue;
+        claimed.push(input);
+        aliased.push(output);
         stepPeak -= handoverOverlap({ bytes: bytesOf[input]!, size: size[input]! }, { bytes: bytesOf[output]!, size: size[output]!, inPlaceAtEnd: atEnd });
       }
     }
-    return { stepPeak, live: nextLive };
+    return { stepPeak, live };
   };
+  const child = (s: State, i: number, live: number, peak: number, area: number): State => {
+    const done = Uint32Array.from(s.done);
+    done[i >>> 5]! |= 1 << (i & 31);
+    const remaining = Uint16Array.from(s.remaining);
+    for (const t of reads[i]!) remaining[t]!--;
+    return { done, remaining, live, peak, area, parent: s, step: i };
+  };
+  const root: State = { done: new Uint32Array(words), remaining: Uint16Array.from(readers), live: 0, peak: 0, area: 0, parent: null, step: -1 };
 
-  let level = new Map<bigint, State>([[0n, { done: 0n, live: 0, peak: 0, parent: null, step: -1 }]]);
+  // A greedy order first: run the ready step that keeps the peak and then the live bytes lowest,
+  // preferring one that reads what the previous step wrote (finish a branch before starting the
+  // next). Its peak bounds the search.
+  const greedy: number[] = [];
+  for (let s = root, k = 0; k < n; k++) {
+    let best: { i: number; peak: number; live: number; follows: boolean } | undefined;
+    for (let i = 0; i < n; i++) {
+      if (!ready(s, i)) continue;
+      const a = advance(s, i);
+      const cand = { i, peak: Math.max(s.peak, a.stepPeak), live: a.live, follows: s.step >= 0 && deps[i]!.includes(s.step) };
+      if (!best || cand.peak < best.peak || (cand.peak === best.peak && (cand.live < best.live || (cand.live === best.live && cand.follows && !best.follows)))) best = cand;
+    }
+    greedy.push(best!.i);
+    s = child(s, best!.i, best!.live, best!.peak, 0);
+  }
+  const greedyPeak = peakOfOrder(p, greedy, inPlace);
+  const upper = Math.min(originalPeak, greedyPeak);
+
+  let level = new Map<string, State>([['', root]]);
   let exact = true;
   let states = 1;
   for (let k = 0; k < n; k++) {
-    const next = new Map<bigint, State>();
+    const next = new Map<string, State>();
     for (const s of level.values()) {
       for (let i = 0; i < n; i++) {
-        const b = bit(i);
-        if ((s.done & b) !== 0n || (deps[i]! & ~s.done) !== 0n) continue;
-        const { stepPeak, live } = advance(s.done, s.live, i);
+        if (!ready(s, i)) continue;
+        transitions++;
+        const { stepPeak, live } = advance(s, i);
         const peak = Math.max(s.peak, stepPeak);
-        if (peak > originalPeak) continue; // the file order already does at least this well
-        const done = s.done | b;
-        const have = next.get(done);
-        if (!have || peak < have.peak) next.set(done, { done, live, peak, parent: s, step: i });
+        if (peak > upper) continue; // the file order or the greedy order already does at least this well
+        s.done[i >>> 5]! |= 1 << (i & 31);
+        const key = s.done.join(',');
+        s.done[i >>> 5]! &= ~(1 << (i & 31));
+        const area = s.area + stepPeak;
+        const have = next.get(key);
+        if (!have || peak < have.peak || (peak === have.peak && area < have.area)) next.set(key, child(s, i, live, peak, area));
       }
     }
     states += next.size;
-    let kept = [...next.values()];
-    const width = performance.now() > deadline ? Math.min(beamWidth, 16) : beamWidth;
+    let kept = [...next.entries()];
+    const width = transitions > budget ? Math.min(beamWidth, 32) : beamWidth;
     if (kept.length > width) {
       exact = false;
-      kept = kept.sort((a, b) => a.peak - b.peak || a.live - b.live).slice(0, width);
+      kept = kept.sort((a, b) => a[1].peak - b[1].peak || a[1].area - b[1].area || a[1].live - b[1].live).slice(0, width);
     }
-    if (kept.length === 0) return { order: identity, peak: originalPeak, originalPeak, exact: false, states };
-    level = new Map(kept.map((s) => [s.done, s]));
+    if (kept.length === 0) break; // the beam lost every path at or under the bound
+    level = new Map(kept);
   }
-  const end = [...level.values()].reduce((a, b) => (b.peak < a.peak ? b : a));
-  const order: number[] = [];
-  for (let s: State | null = end; s && s.step >= 0; s = s.parent) order.push(s.step);
-  order.reverse();
-  // Keep the file order unless the search found a strictly lower peak.
-  if (end.peak >= originalPeak) return { order: identity, peak: originalPeak, originalPeak, exact, states };
-  return { order, peak: end.peak, originalPeak, exact, states };
+  const candidates = [
+    { order: identity, peak: originalPeak },
+    { order: greedy, peak: greedyPeak },
+  ];
+  const ends = [...level.values()].filter((s) => s.parent !== null && identity.every((i) => has(s.done, i)));
+  if (ends.length) {
+    const end = ends.reduce((a, b) => (b.peak < a.peak || (b.peak === a.peak && b.area < a.area) ? b : a));
+    const order: number[] = [];
+    for (let s: State | null = end; s && s.step >= 0; s = s.parent) order.push(s.step);
+    candidates.push({ order: order.reverse(), peak: end.peak });
+  } else if (n > 0) exact = false;
+  // The lowest peak; the file order on ties, so that a file already in a good order keeps it.
+  const best = candidates.reduce((a, b) => (b.peak < a.peak ? b : a));
+  const distinct = candidates.filter((c, i) => candidates.findIndex((d) => d.order.every((x, j) => x === c.order[j])) === i);
+  return { order: best.order, peak: best.peak, originalPeak, exact, states, candidates: distinct };
 }

@@ -97,8 +97,9 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
   const identity = p.steps.map((_, i) => i);
   const allowInPlace = opts.inPlace ?? true;
   const search = opts.schedule === false ? undefined : searchOrder(p, { inPlace: allowInPlace });
-  const orders = [identity];
-  if (search && search.order.some((s, i) => s !== i)) orders.push(search.order);
+  // Every distinct order the search considered: the lowest peak does not always pack best.
+  const orders = search ? search.candidates.map((c) => c.order) : [identity];
+  orders[0] = identity;
   const configs: Config[] = [];
   for (const order of orders) for (const ip of allowInPlace ? [true, false] : [false]) configs.push(runHeuristics(order, ip, p, opts.allAlgorithms ?? false));
   let chosen = configs.reduce((a, b) => (b.best.height < a.best.height ? b : a));
