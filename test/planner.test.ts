@@ -112,7 +112,7 @@ describe('memory planner', () => {
         brute = Math.min(brute, heightOf(L, offsets));
       }
       const start = tflmGreedyBySize(L);
-      const exact = branchAndBound(L, start, { timeLimitMs: 5000 });
+      const exact = branchAndBound(L, start, { nodeLimit: 10_000_000, timeLimitMs: 60_000 });
       expect(exact.optimal).toBe(true);
       expect(exact.height).toBe(brute);
       const placements = buffers.map((b) => ({ ...b, offset: offsetsByName(L, exact.offsets).get(b.name)! }));

@@ -57,7 +57,7 @@ function measure(e: CorpusEntry): Row {
   });
   const start = algos.filter((a) => a.algorithm !== 'linear').reduce((a, b) => (b.arena < a.arena ? b : a));
   const startRes = HEURISTICS.find((h) => h.name === start.algorithm)!.run(layout);
-  const bb = timed(() => branchAndBound(layout, startRes, { timeLimitMs: 200 }));
+  const bb = timed(() => branchAndBound(layout, startRes));
   algos.push({ algorithm: 'branch-and-bound', arena: bb.value.height, ms: bb.ms });
   const plain = makeLayout(buffersFor(e.problem, order, { inPlace: false }), order.length);
   return { e, plan, planMs, buffers: layout.blocks.reduce((a, b) => a + b.members.length, 0), tflmSameSchedule: tflmGreedyBySize(plain).height, algos };

@@ -6,12 +6,15 @@
 // right order is optimal, and the search is over orders. The search:
 //   - starts from the best heuristic plan (the incumbent) and stops at once if that meets the lower
 //     bound (the most bytes live at one step);
-//   - bounds a partial plan by the current height, and by each unplaced block's first-fit offset
-//     plus its height: placing more blocks only pushes a block's lowest offset up;
+//   - bounds a partial plan by the current height, by each unplaced block's first-fit offset plus
+//     its height (placing more blocks only pushes a block's lowest offset up), and step by step by
+//     the gaps the placed buffers leave: a buffer larger than every gap below the top of a step
+//     must go above it, and so must the bytes the usable gaps cannot hold;
 //   - never explores both orders of two consecutive blocks that do not conflict (they place the
 //     same either way), only the one with the smaller id first;
 //   - tries the block that would end lowest first, so good plans come early;
-//   - stops at the time limit and reports what it proved: optimal, or a gap to the best lower bound.
+//   - stops after a number of nodes (or a time limit, as a safety net) and reports what it proved:
+//     optimal, or a gap to the best lower bound.
 // The argument needs blocks that stack (one wholly above the other); a block whose input sits at
 // the end of a larger output has a shape another block could nest in, and then a finished search
 // is the best first-fit order, not a proven optimum (Layout.stackable says which).
@@ -30,6 +33,9 @@ export interface ExactResult {
 }
 
 export interface ExactOptions {
+  /** Search nodes before giving up (default 50,000): a count, so plans do not depend on the machine. */
+  nodeLimit?: number;
+  /** A safety net on slow machines (default 2 s); the node limit normally ends the search first. */
   timeLimitMs?: number;
   /** Above this many blocks the search is not attempted (the result is the incumbent). */
   maxBlocks?: number;
@@ -49,16 +55,55 @@ export function branchAndBound(L: Layout, incumbent: { offsets: Int32Array; heig
   const n = L.n;
   const sizes = L.blocks.map((b) => b.size);
   const offsets = new Int32Array(n).fill(-1);
-  const deadline = performance.now() + (opts.timeLimitMs ?? 200);
+  const deadline = performance.now() + (opts.timeLimitMs ?? 2000);
+  const nodeLimit = opts.nodeLimit ?? 50_000;
   let nodes = 0;
   let timedOut = false;
   let rootBound = staticBound;
 
   const conflicts = (a: number, b: number) => L.conflict[a * n + b] === 1;
+  // Per step, the members live there: block, offset within the block, size.
+  const atStep: { b: number; d: number; size: number }[][] = Array.from({ length: L.steps }, () => []);
+  for (const B of L.blocks) for (const m of B.members) for (let s = m.first; s <= m.last; s++) atStep[s]!.push({ b: B.id, d: L.delta.get(m.name)!, size: m.size });
+
+  /** The gap bound over all steps (see the header); only valid when blocks stack. */
+  function gapBound(): number {
+    let bound = 0;
+    const iv: [number, number][] = [];
+    const waiting: number[] = [];
+    for (const members of atStep) {
+      iv.length = 0;
+      waiting.length = 0;
+      for (const m of members) {
+        const o = offsets[m.b]!;
+        if (o >= 0) iv.push([o + m.d, o + m.d + m.size]);
+        else waiting.push(m.size);
+      }
+      if (!waiting.length) continue;
+      iv.sort((x, y) => x[0] - y[0]);
+      const gaps: number[] = [];
+      let top = 0;
+      for (const [lo, hi] of iv) {
+        if (lo > top) gaps.push(lo - top);
+        top = Math.max(top, hi);
+      }
+      const smallest = Math.min(...waiting);
+      const largestGap = gaps.length ? Math.max(...gaps) : 0;
+      let tooBig = 0;
+      let total = 0;
+      for (const z of waiting) {
+        total += z;
+        if (z > largestGap) tooBig += z;
+      }
+      const usable = gaps.reduce((a, g) => a + (g >= smallest ? g : 0), 0);
+      bound = Math.max(bound, top + Math.max(tooBig, total - usable));
+    }
+    return bound;
+  }
 
   function dfs(placed: number, height: number, last: number): void {
     if (timedOut) return;
-    if (++nodes % 1024 === 0 && performance.now() > deadline) {
+    if (++nodes > nodeLimit || (nodes % 1024 === 0 && performance.now() > deadline)) {
       timedOut = true;
       return;
     }
@@ -79,6 +124,7 @@ export function branchAndBound(L: Layout, incumbent: { offsets: Int32Array; heig
       bound = Math.max(bound, top);
       cand.push({ b, at, top });
     }
+    if (bound < best && L.stackable) bound = Math.max(bound, gapBound());
     if (placed === 0) rootBound = bound;
     if (bound >= best) return;
     cand.sort((x, y) => x.top - y.top || sizes[y.b]! - sizes[x.b]! || x.b - y.b);

@@ -45,7 +45,7 @@ export const alignUp = (n: number, a: number = ARENA_ALIGN): number => Math.ceil
 export const scratchName = (step: string): string => `${step}:scratch`;
 
 /** Buffers of `p` run in `order` (step indices; default: the problem's own order). */
-export function buffersFor(p: PlanProblem, order: readonly number[] = p.steps.map((_, i) => i), opts: { inPlace?: boolean } = {}): Buffer[] {
+export function buffersFor(p: PlanProblem, order: readonly number[] = p.steps.map((_, i) => i), opts: { inPlace?: boolean | InPlacePolicy } = {}): Buffer[] {
   const buffers = new Map<string, Buffer>();
   const out: Buffer[] = [];
   const add = (b: Buffer) => {
@@ -65,27 +65,29 @@ export function buffersFor(p: PlanProblem, order: readonly number[] = p.steps.ma
     }
     if (step.scratch > 0) add({ name: scratchName(step.name), bytes: step.scratch, size: alignUp(step.scratch), first: pos, last: pos, kind: 'scratch' });
   });
-  if (opts.inPlace) applyInPlace(p, order, buffers);
+  if (opts.inPlace) applyInPlace(p, order, buffers, opts.inPlace === true ? 'first' : opts.inPlace);
   return out;
 }
 
 /**
- * Mark in-place outputs: the input must be an arena buffer whose last reader is this step. A chain
- * of buffers written over each other shares one block of memory; an output over the end of its
- * input sits below it, so a chain with several such links would walk down through memory and the
- * block would grow taller than anything live in it. A link that would make its chain taller than
- * both the chain was and the new output is, is not taken (the output starts a new block).
+ * How in-place links are taken. A chain of buffers written over each other shares one block of
+ * memory; an output over the end of its input sits below it, so a chain with several such links
+ * would walk down through memory and its block would grow taller than anything live in it.
+ *   'first'  links are taken in schedule order; one that would make its chain taller than both the
+ *            chain was and the new pair is, is not taken (the output starts a new block);
+ *   'cut'    such a link is taken, and the link that made its input part of the chain is dropped
+ *            instead (the input starts a new block). The planner tries both.
  */
-function applyInPlace(p: PlanProblem, order: readonly number[], buffers: Map<string, Buffer>): void {
+export type InPlacePolicy = 'first' | 'cut';
+
+/** Mark in-place outputs: the input must be an arena buffer whose last reader is this step. */
+function applyInPlace(p: PlanProblem, order: readonly number[], buffers: Map<string, Buffer>, policy: InPlacePolicy): void {
   const delta = new Map<string, number>(); // offset within the chain's block
   const chain = new Map<string, { lo: number; hi: number }>(); // extent of the chain, shared object
-  const extentOf = (b: Buffer) => {
-    let c = chain.get(b.name);
-    if (!c) {
-      c = { lo: 0, hi: b.size };
-      chain.set(b.name, c);
-      delta.set(b.name, 0);
-    }
+  const startChain = (b: Buffer) => {
+    const c = { lo: 0, hi: b.size };
+    chain.set(b.name, c);
+    delta.set(b.name, 0);
     return c;
   };
   order.forEach((si, pos) => {
@@ -95,13 +97,19 @@ function applyInPlace(p: PlanProblem, order: readonly number[], buffers: Map<str
       const dst = buffers.get(output);
       if (!src || !dst || src.kind !== 'tensor' || src.last !== pos || dst.first !== pos) continue;
       if (claimed.has(input) || dst.inPlaceOf || (atEnd && dst.bytes < src.bytes)) continue;
-      const c = extentOf(src);
-      const d = delta.get(src.name)! - (atEnd ? alignUp(dst.bytes - src.bytes) : 0);
-      const lo = Math.min(c.lo, d);
-      const hi = Math.max(c.hi, d + dst.size);
-      if (hi - lo > Math.max(c.hi - c.lo, dst.size)) continue;
-      c.lo = lo;
-      c.hi = hi;
+      const shift = atEnd ? alignUp(dst.bytes - src.bytes) : 0;
+      const pairHeight = Math.max(dst.size, shift + src.size);
+      let c = chain.get(src.name) ?? startChain(src);
+      let d = delta.get(src.name)! - shift;
+      if (Math.max(c.hi, d + dst.size) - Math.min(c.lo, d) > Math.max(c.hi - c.lo, pairHeight)) {
+        if (policy === 'first' || !src.inPlaceOf) continue;
+        src.inPlaceOf = undefined; // src is the tail of its chain: cut it off and start anew
+        src.inPlaceAtEnd = undefined;
+        c = startChain(src);
+        d = -shift;
+      }
+      c.lo = Math.min(c.lo, d);
+      c.hi = Math.max(c.hi, d + dst.size);
       chain.set(dst.name, c);
       delta.set(dst.name, d);
       claimed.add(input);

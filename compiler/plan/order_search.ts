@@ -30,7 +30,7 @@ export interface OrderSearchResult {
 
 export interface OrderSearchOptions {
   inPlace?: boolean;
-  /** Sets kept per level once a level has more (default 256). */
+  /** Sets kept per level once a level has more (default 400). */
   beamWidth?: number;
   /** Transitions examined before the beam narrows to 32 sets per level, so that wide graphs
    * finish in bounded time; a count rather than a clock, so plans do not depend on the machine. */
@@ -61,8 +61,8 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
   const inPlace = opts.inPlace ?? true;
   const identity = p.steps.map((_, i) => i);
   const originalPeak = peakOfOrder(p, identity, inPlace);
-  const beamWidth = opts.beamWidth ?? 500;
-  const budget = opts.budget ?? 1_000_000;
+  const beamWidth = opts.beamWidth ?? 400;
+  const budget = opts.budget ?? 600_000;
   const words = Math.ceil(n / 32);
   let transitions = 0;
 

@@ -14,7 +14,7 @@ import type { TargetDesc } from '../targets.ts';
 import { HEURISTICS, linear, tflmGreedyBySize, type AlgorithmResult } from './algorithms.ts';
 import { makeLayout, offsetsByName, type Layout } from './blocks.ts';
 import { branchAndBound } from './exact.ts';
-import { buffersFor, inPlaceShift, type Buffer } from './liveness.ts';
+import { buffersFor, inPlaceShift, type Buffer, type InPlacePolicy } from './liveness.ts';
 import { searchOrder } from './order_search.ts';
 import { problemFromGraph, type PlanProblem } from './problem.ts';
 
@@ -45,8 +45,8 @@ export interface MemoryPlan {
   candidates: { algorithm: string; arenaBytes: number; ms: number }[];
   /** Run order as indices into the original steps; `changed` when it differs from the file order. */
   schedule: { order: number[]; changed: boolean; originalPeak: number; peak: number; searchExact: boolean };
-  /** Whether the plan uses in-place sharing, and how many outputs overwrite their input. */
-  inPlace: { used: boolean; pairs: number };
+  /** The in-place policy the plan uses (false: none), and how many outputs overwrite their input. */
+  inPlace: { used: false | InPlacePolicy; pairs: number };
   /** True when the arena is proven minimal for the schedule (it meets the bound, or search proved it). */
   optimal: boolean;
   /** The best proven lower bound on the arena for this schedule (>= lowerBound). */
@@ -60,22 +60,22 @@ export interface PlanOptions {
   schedule?: boolean;
   /** Allow in-place sharing (default true). */
   inPlace?: boolean;
-  /** Time limit of the exact search per plan (default 200 ms). */
-  exactTimeLimitMs?: number;
+  /** Node limit of the exact search per plan (default 50,000; see exact.ts). */
+  exactNodeLimit?: number;
   /** Run every heuristic even after one meets the bound (benchmarks). */
   allAlgorithms?: boolean;
 }
 
 interface Config {
   order: number[];
-  inPlace: boolean;
+  inPlace: false | InPlacePolicy;
   buffers: Buffer[];
   layout: Layout;
   best: AlgorithmResult & { algorithm: string };
   candidates: { algorithm: string; arenaBytes: number; ms: number }[];
 }
 
-function runHeuristics(order: number[], inPlace: boolean, p: PlanProblem, all: boolean): Config {
+function runHeuristics(order: number[], inPlace: false | InPlacePolicy, p: PlanProblem, all: boolean): Config {
   const buffers = buffersFor(p, order, { inPlace });
   const layout = makeLayout(buffers, order.length);
   const candidates: Config['candidates'] = [];
@@ -100,13 +100,15 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
   // Every distinct order the search considered: the lowest peak does not always pack best.
   const orders = search ? search.candidates.map((c) => c.order) : [identity];
   orders[0] = identity;
+  // In-place policies (liveness.ts): 'cut' differs from 'first' only where outputs go over the end.
+  const policies: (false | InPlacePolicy)[] = !allowInPlace ? [false] : p.steps.some((s) => s.inPlace.some((x) => x.atEnd)) ? ['first', 'cut', false] : ['first', false];
   const configs: Config[] = [];
-  for (const order of orders) for (const ip of allowInPlace ? [true, false] : [false]) configs.push(runHeuristics(order, ip, p, opts.allAlgorithms ?? false));
+  for (const order of orders) for (const ip of policies) configs.push(runHeuristics(order, ip, p, opts.allAlgorithms ?? false));
   let chosen = configs.reduce((a, b) => (b.best.height < a.best.height ? b : a));
 
   // The exact search on the chosen configuration: it proves the plan optimal or improves it.
   const t0 = performance.now();
-  const exact = branchAndBound(chosen.layout, chosen.best, { timeLimitMs: opts.exactTimeLimitMs ?? 200 });
+  const exact = branchAndBound(chosen.layout, chosen.best, { nodeLimit: opts.exactNodeLimit });
   chosen.candidates.push({ algorithm: 'branch-and-bound', arenaBytes: exact.height, ms: performance.now() - t0 });
   if (exact.height < chosen.best.height) chosen = { ...chosen, best: { offsets: exact.offsets, height: exact.height, algorithm: 'branch-and-bound' } };
 

@@ -82,14 +82,13 @@ export function memoryCases(): MemoryCase[] {
         outputs: ['y'],
         tensors: { x: { dtype: 'float32', shape: [2, 9] } },
         nodes: [
-          { name: 'a', op: 'Relu', inputs: ['x'], outputs: ['a'] },
-          { name: 'q', op: 'QuantizeInt8', inputs: ['a'], outputs: ['q'], attrs: { granularity: 'per_row' } },
+          { name: 'q', op: 'QuantizeInt8', inputs: ['x'], outputs: ['q'], attrs: { granularity: 'per_row' } },
           { name: 'dq', op: 'DequantizeInt8', inputs: ['q'], outputs: ['d'] },
           { name: 'sm', op: 'Softmax', inputs: ['d'], outputs: ['s'] },
           { name: 'y', op: 'Add', inputs: ['s', 'x'], outputs: ['y'] },
         ],
       },
-      inPlace: [['q', 'a'], ['d', 'q'], ['s', 'd']],
+      inPlace: [['d', 'q'], ['s', 'd']],
     },
     {
       // Kernel scratch while another arena tensor (a) stays live across the step.
