@@ -5,8 +5,9 @@
 // that steps outside S still read), so the best order is a shortest-path problem over the sets of
 // steps that can run first (the "downsets" of the graph), with cost = the highest step peak on the
 // way. This runs it level by level (|S| = 0, 1, 2, ...), merging paths that reach the same set.
-// Wide graphs have too many sets; past `beamWidth` sets per level only the best ones (lowest peak,
-// then fewest live bytes) are kept and the result is no longer proven optimal.
+// Wide graphs have too many sets; past `beamWidth` sets per level only the most promising are kept
+// (lowest of: the peak so far, or live bytes plus the largest step still to run; then the peak, the
+// memory-time area, the live bytes) and the result is no longer proven optimal.
 //
 // The step peak counts exactly what liveness.ts counts: live tensors, the step's outputs and scratch,
 // with an in-place pair counted once; so the search's peak is the plan's lower bound.
@@ -101,6 +102,14 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
       .filter((x): x is { input: number; output: number; atEnd: boolean } => x.input !== undefined && x.output !== undefined),
   );
   const has = (done: Uint32Array, i: number) => (done[i >>> 5]! & (1 << (i & 31))) !== 0;
+  // What each step adds while it runs (outputs and scratch): a big step is best run when little
+  // else is live, so states are also ranked by live + the largest step still to run.
+  const adds = p.steps.map((st, i) => writes[i]!.reduce((a, w) => a + size[w]!, 0) + (st.scratch > 0 ? alignUp(st.scratch) : 0));
+  const outlook = (s: State) => {
+    let m = 0;
+    for (let i = 0; i < n; i++) if (!has(s.done, i) && adds[i]! > m) m = adds[i]!;
+    return Math.max(s.peak, s.live + m);
+  };
   const ready = (s: State, i: number) => !has(s.done, i) && deps[i]!.every((d) => has(s.done, d));
 
   /** Running step i from state s: the step's peak and the live bytes after it. */
@@ -139,15 +148,20 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
   // next). Its peak bounds the search.
   const greedy: number[] = [];
   for (let s = root, k = 0; k < n; k++) {
-    let best: { i: number; peak: number; live: number; follows: boolean } | undefined;
+    let best: { i: number; peak: number; live: number; follows: boolean; outlook: number; next: State } | undefined;
     for (let i = 0; i < n; i++) {
       if (!ready(s, i)) continue;
       const a = advance(s, i);
-      const cand = { i, peak: Math.max(s.peak, a.stepPeak), live: a.live, follows: s.step >= 0 && deps[i]!.includes(s.step) };
-      if (!best || cand.peak < best.peak || (cand.peak === best.peak && (cand.live < best.live || (cand.live === best.live && cand.follows && !best.follows)))) best = cand;
+      const next = child(s, i, a.live, Math.max(s.peak, a.stepPeak), 0);
+      const cand = { i, peak: next.peak, live: a.live, follows: s.step >= 0 && deps[i]!.includes(s.step), outlook: outlook(next), next };
+      const better =
+        !best ||
+        cand.outlook < best.outlook ||
+        (cand.outlook === best.outlook && (cand.peak < best.peak || (cand.peak === best.peak && (cand.live < best.live || (cand.live === best.live && cand.follows && !best.follows)))));
+      if (better) best = cand;
     }
     greedy.push(best!.i);
-    s = child(s, best!.i, best!.live, best!.peak, 0);
+    s = best!.next;
   }
   const greedyPeak = peakOfOrder(p, greedy, inPlace);
   const upper = Math.min(originalPeak, greedyPeak);
@@ -177,7 +191,8 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
     const width = transitions > budget ? Math.min(beamWidth, 32) : beamWidth;
     if (kept.length > width) {
       exact = false;
-      kept = kept.sort((a, b) => a[1].peak - b[1].peak || a[1].area - b[1].area || a[1].live - b[1].live).slice(0, width);
+      const key = new Map(kept.map(([k, s]) => [k, outlook(s)]));
+      kept = kept.sort((a, b) => key.get(a[0])! - key.get(b[0])! || a[1].peak - b[1].peak || a[1].area - b[1].area || a[1].live - b[1].live).slice(0, width);
     }
     if (kept.length === 0) break; // the beam lost every path at or under the bound
     level = new Map(kept);
