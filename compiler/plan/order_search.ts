@@ -31,7 +31,7 @@ export interface OrderSearchResult {
 
 export interface OrderSearchOptions {
   inPlace?: boolean;
-  /** Sets kept per level once a level has more (default 400). */
+  /** Sets kept per level once a level has more (default 128). */
   beamWidth?: number;
   /** Transitions examined before the beam narrows to 32 sets per level, so that wide graphs
    * finish in bounded time; a count rather than a clock, so plans do not depend on the machine. */
@@ -62,7 +62,7 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
   const inPlace = opts.inPlace ?? true;
   const identity = p.steps.map((_, i) => i);
   const originalPeak = peakOfOrder(p, identity, inPlace);
-  const beamWidth = opts.beamWidth ?? 400;
+  const beamWidth = opts.beamWidth ?? 128;
   const budget = opts.budget ?? 600_000;
   const words = Math.ceil(n / 32);
   let transitions = 0;

@@ -3,15 +3,16 @@
 //   1. schedule   the file order, and the order that search (order_search.ts) finds with a lower
 //                 peak of live bytes, if any;
 //   2. in place   with and without the in-place sharing ops allow (liveness.ts);
-//   3. offsets    for each of those configurations, the heuristics of algorithms.ts, cheapest first,
-//                 stopping as soon as one meets the lower bound (the most bytes live at one step);
-//   4. proof      on the best configuration, branch and bound (exact.ts) proves the plan optimal or
-//                 improves it, within a time limit, and the plan records the gap it could not close.
+//   3. offsets    for each of those configurations, the greedy heuristics of algorithms.ts, cheapest
+//                 first, stopping as soon as one meets the lower bound (the most bytes live at one step);
+//   4. improve    on the best configuration, if it misses the bound: USMP's hill climb, then branch
+//                 and bound (exact.ts), which proves the plan optimal or improves it within a node
+//                 limit; the plan records the gap it could not close.
 // Ties keep the file order and prefer in-place sharing. Every candidate's arena is kept for reports.
 
 import type { Graph } from '../ir.ts';
 import type { TargetDesc } from '../targets.ts';
-import { HEURISTICS, linear, tflmGreedyBySize, type AlgorithmResult } from './algorithms.ts';
+import { GREEDY, HEURISTICS, hillClimb, linear, tflmGreedyBySize, type AlgorithmResult } from './algorithms.ts';
 import { makeLayout, offsetsByName, type Layout } from './blocks.ts';
 import { branchAndBound } from './exact.ts';
 import { buffersFor, inPlaceShift, type Buffer, type InPlacePolicy } from './liveness.ts';
@@ -80,7 +81,7 @@ function runHeuristics(order: number[], inPlace: false | InPlacePolicy, p: PlanP
   const layout = makeLayout(buffers, order.length);
   const candidates: Config['candidates'] = [];
   let best: Config['best'] | undefined;
-  for (const h of HEURISTICS) {
+  for (const h of all ? HEURISTICS : GREEDY) {
     const t0 = performance.now();
     const r = h.run(layout);
     candidates.push({ algorithm: h.name, arenaBytes: r.height, ms: performance.now() - t0 });
@@ -106,7 +107,13 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
   for (const order of orders) for (const ip of policies) configs.push(runHeuristics(order, ip, p, opts.allAlgorithms ?? false));
   let chosen = configs.reduce((a, b) => (b.best.height < a.best.height ? b : a));
 
-  // The exact search on the chosen configuration: it proves the plan optimal or improves it.
+  // Local search and the exact search, on the best configuration only: they cost much more.
+  if (chosen.best.height > chosen.layout.lowerBound && !opts.allAlgorithms) {
+    const t = performance.now();
+    const hc = hillClimb(chosen.layout);
+    chosen.candidates.push({ algorithm: 'usmp-hill-climb', arenaBytes: hc.height, ms: performance.now() - t });
+    if (hc.height < chosen.best.height) chosen.best = { ...hc, algorithm: 'usmp-hill-climb' };
+  }
   const t0 = performance.now();
   const exact = branchAndBound(chosen.layout, chosen.best, { nodeLimit: opts.exactNodeLimit });
   chosen.candidates.push({ algorithm: 'branch-and-bound', arenaBytes: exact.height, ms: performance.now() - t0 });
