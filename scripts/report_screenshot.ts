@@ -9,9 +9,10 @@ import { main } from '../compiler/cli/main.ts';
 import { PROJECT_ROOT } from '../compiler/targets.ts';
 import { Browser } from '../test/support/chromium.ts';
 
+process.chdir(PROJECT_ROOT); // so that the page names the model by its path in the repository
 const dir = mkdtempSync(join(tmpdir(), 'tritc-report-shot-'));
 try {
-  const code = await main(['compile', join(PROJECT_ROOT, 'examples/digits-mlp'), '--target', 'cortex-m4', '-o', join(dir, 'out'), '--report']);
+  const code = await main(['compile', 'examples/digits-mlp', '--target', 'cortex-m4', '-o', join(dir, 'out'), '--report']);
   if (code !== 0) process.exit(code);
   const browser = Browser.launch();
   try {

@@ -180,7 +180,7 @@ ${layerRows}
 </table>
 
 <h2>Planner</h2>
-<p class="sub">Every algorithm on this schedule; the smallest wins (${esc(P.algorithm)}). Ratio = arena / lower bound.</p>
+<p class="sub">The algorithms run on this schedule, cheapest first, until one meets the lower bound; the smallest wins (${esc(P.algorithm)}). Ratio = arena / lower bound.</p>
 <table><tr><th>algorithm</th><th class="n">arena</th><th class="n">ratio</th><th class="n">time</th></tr>
 ${candRows}
 </table>
