@@ -2,7 +2,7 @@
 // (through the ONNX importer once it exists), and the generated families of families.ts.
 
 import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { readModel } from '../../compiler/format/read.ts';
 import type { Graph } from '../../compiler/ir.ts';
 import { runPasses } from '../../compiler/passes/pipeline.ts';
@@ -33,7 +33,8 @@ export const ONNX_MODELS_DIR = resolve(PROJECT_ROOT, '../shared/data/qonnx/model
 export async function onnxCorpus(): Promise<{ entries: CorpusEntry[]; note: string }> {
   const importer = join(PROJECT_ROOT, 'compiler/format/onnx.ts');
   const files = existsSync(ONNX_MODELS_DIR) ? readdirSync(ONNX_MODELS_DIR).filter((f) => f.endsWith('.onnx')) : [];
-  if (!existsSync(importer)) return { entries: [], note: `not in the corpus yet: no ONNX importer (compiler/format/onnx.ts) on this branch; ${files.length} models wait in ${ONNX_MODELS_DIR}` };
+  const where = relative(PROJECT_ROOT, ONNX_MODELS_DIR);
+  if (!existsSync(importer)) return { entries: [], note: `not in the corpus yet: no ONNX importer (compiler/format/onnx.ts) on this branch; ${files.length} models (${files.join(', ')}) wait in ${where}` };
   const mod = (await import(importer)) as { readOnnx?: (path: string) => Graph };
   if (!mod.readOnnx) return { entries: [], note: 'compiler/format/onnx.ts has no readOnnx(path): Graph; ONNX models skipped' };
   const entries: CorpusEntry[] = [];
