@@ -11,6 +11,7 @@ import { HEURISTICS, linear, tflmGreedyBySize, tinyEngineFirstFit } from '../com
 import { heightOf, lowestOffset, makeLayout, offsetsByName } from '../compiler/plan/blocks.ts';
 import { branchAndBound } from '../compiler/plan/exact.ts';
 import { buffersFor, computeLiveness, lowerBound, type Buffer } from '../compiler/plan/liveness.ts';
+import { refineOrder } from '../compiler/plan/order_refine.ts';
 import { peakOfOrder, searchOrder } from '../compiler/plan/order_search.ts';
 import { findOverlaps, planMemory, planProblem } from '../compiler/plan/planner.ts';
 import { problemFromGraph, type PlanProblem } from '../compiler/plan/problem.ts';
@@ -136,6 +137,23 @@ describe('memory planner', () => {
       expect(isTopological(p, res.order)).toBe(true);
       expect(peakOfOrder(p, res.order, true)).toBe(res.peak);
       if (res.peak < res.originalPeak) better++;
+    }
+    expect(better).toBeGreaterThan(0);
+  });
+
+  it('refining an order by its packed arena keeps it topological and never makes it worse', () => {
+    const r = rng(9);
+    let better = 0;
+    for (let trial = 0; trial < 40; trial++) {
+      const p = randomProblem(r, 8 + Math.floor(r() * 10));
+      const arenaOf = (order: number[]) => tflmGreedyBySize(makeLayout(buffersFor(p, order, { inPlace: true }), order.length)).height;
+      const start = p.steps.map((_, i) => i);
+      const res = refineOrder(p, start, arenaOf);
+      expect(isTopological(p, res.order)).toBe(true);
+      expect([...res.order].sort((a, b) => a - b)).toEqual(start);
+      expect(res.arena).toBe(arenaOf(res.order));
+      expect(res.arena).toBeLessThanOrEqual(arenaOf(start));
+      if (res.arena < arenaOf(start)) better++;
     }
     expect(better).toBeGreaterThan(0);
   });

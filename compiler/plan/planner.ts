@@ -1,7 +1,8 @@
 // The memory planner: choose the schedule, in-place sharing and offsets that give the smallest arena.
 //
-//   1. schedule   the file order, and the order that search (order_search.ts) finds with a lower
-//                 peak of live bytes, if any;
+//   1. schedule   the file order, and the orders that search (order_search.ts) finds with a lower
+//                 peak of live bytes, if any; short of the bound, the best order is then refined
+//                 by the arena it packs to (order_refine.ts);
 //   2. in place   with and without the in-place sharing ops allow (liveness.ts);
 //   3. offsets    for each of those configurations, the greedy heuristics of algorithms.ts, cheapest
 //                 first, stopping as soon as one meets the lower bound (the most bytes live at one step);
@@ -14,8 +15,9 @@ import type { Graph } from '../ir.ts';
 import type { TargetDesc } from '../targets.ts';
 import { GREEDY, HEURISTICS, hillClimb, linear, tflmGreedyBySize, type AlgorithmResult } from './algorithms.ts';
 import { makeLayout, offsetsByName, type Layout } from './blocks.ts';
-import { branchAndBound } from './exact.ts';
+import { branchAndBound, type ExactResult } from './exact.ts';
 import { buffersFor, inPlaceShift, type Buffer, type InPlacePolicy } from './liveness.ts';
+import { refineOrder } from './order_refine.ts';
 import { searchOrder } from './order_search.ts';
 import { problemFromGraph, type PlanProblem } from './problem.ts';
 
@@ -107,17 +109,33 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
   for (const order of orders) for (const ip of policies) configs.push(runHeuristics(order, ip, p, opts.allAlgorithms ?? false));
   let chosen = configs.reduce((a, b) => (b.best.height < a.best.height ? b : a));
 
-  // Local search and the exact search, on the best configuration only: they cost much more.
-  if (chosen.best.height > chosen.layout.lowerBound && !opts.allAlgorithms) {
-    const t = performance.now();
-    const hc = hillClimb(chosen.layout);
-    chosen.candidates.push({ algorithm: 'usmp-hill-climb', arenaBytes: hc.height, ms: performance.now() - t });
-    if (hc.height < chosen.best.height) chosen.best = { ...hc, algorithm: 'usmp-hill-climb' };
+  // Short of the bound, refine the order by the arena it packs to (order_refine.ts), and improve
+  // both the configuration and its refinement: hill climb (USMP), then branch and bound (exact.ts).
+  const finalists = [chosen];
+  if (chosen.best.height > chosen.layout.lowerBound && opts.schedule !== false) {
+    const policy = chosen.inPlace;
+    const refined = refineOrder(p, chosen.order, (order) => runHeuristics(order, policy, p, false).best.height);
+    if (refined.arena < chosen.best.height) finalists.push(runHeuristics(refined.order, policy, p, opts.allAlgorithms ?? false));
   }
-  const t0 = performance.now();
-  const exact = branchAndBound(chosen.layout, chosen.best, { nodeLimit: opts.exactNodeLimit });
-  chosen.candidates.push({ algorithm: 'branch-and-bound', arenaBytes: exact.height, ms: performance.now() - t0 });
-  if (exact.height < chosen.best.height) chosen = { ...chosen, best: { offsets: exact.offsets, height: exact.height, algorithm: 'branch-and-bound' } };
+  let exact: ExactResult | undefined;
+  for (const f of finalists) {
+    if (f.best.height > f.layout.lowerBound && !opts.allAlgorithms) {
+      const t = performance.now();
+      const hc = hillClimb(f.layout);
+      f.candidates.push({ algorithm: 'usmp-hill-climb', arenaBytes: hc.height, ms: performance.now() - t });
+      if (hc.height < f.best.height) f.best = { ...hc, algorithm: 'usmp-hill-climb' };
+    }
+    const t0 = performance.now();
+    const e = branchAndBound(f.layout, f.best, { nodeLimit: opts.exactNodeLimit });
+    f.candidates.push({ algorithm: 'branch-and-bound', arenaBytes: e.height, ms: performance.now() - t0 });
+    if (e.height < f.best.height) f.best = { offsets: e.offsets, height: e.height, algorithm: 'branch-and-bound' };
+    // The smallest arena; on a tie, the one nearer its bound.
+    const gap = (c: Config) => c.best.height - c.layout.lowerBound;
+    if (f === finalists[0] || f.best.height < chosen.best.height || (f.best.height === chosen.best.height && gap(f) < gap(chosen))) {
+      chosen = f;
+      exact = e;
+    }
+  }
 
   const L = chosen.layout;
   const offsets = offsetsByName(L, chosen.best.offsets);
@@ -142,14 +160,14 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
     candidates: chosen.candidates,
     schedule: {
       order: chosen.order,
-      changed: chosen.order !== identity,
+      changed: chosen.order.some((s, i) => s !== i),
       originalPeak: search?.originalPeak ?? L.lowerBound,
       peak: L.lowerBound,
       searchExact: search?.exact ?? false,
     },
     inPlace: { used: chosen.inPlace, pairs: chosen.buffers.filter((b) => b.inPlaceOf).length },
-    optimal: chosen.best.height <= L.lowerBound || exact.optimal,
-    provenBound: chosen.best.height <= L.lowerBound ? L.lowerBound : Math.max(L.lowerBound, exact.bound),
+    optimal: chosen.best.height <= L.lowerBound || exact!.optimal,
+    provenBound: chosen.best.height <= L.lowerBound ? L.lowerBound : Math.max(L.lowerBound, exact!.bound),
     tflmBytes: tflmGreedyBySize(plainIdentity.layout).height,
   };
 }
