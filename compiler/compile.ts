@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from './diagnostics.ts';
 import { emitC, type EmittedModel } from './emit/c.ts';
 import type { Graph } from './ir.ts';
+import { chooseKernels } from './kernels/choose.ts';
 import { getOp } from './ops/index.ts';
 import { runPasses, type PassOptions } from './passes/pipeline.ts';
 import { planMemory, type MemoryPlan } from './plan/planner.ts';
@@ -20,6 +21,14 @@ export interface CompileOptions extends PassOptions {
   prefix?: string;
   /** Skip the target memory check (tests that compile huge models for the host). */
   skipFitCheck?: boolean;
+  /** Kernel / weight format overrides: an id or format for all low-bit layers, or node=kernel pairs
+   * (`--kernel`, docs/kernels.md). */
+  kernel?: string;
+}
+
+/** RAM kept free for the stack on targets with a memory size, when sizing kernel scratch. */
+export function stackReserve(ram: number): number {
+  return Math.max(8192, Math.floor(ram / 8));
 }
 
 export interface LayerInfo {
@@ -50,6 +59,15 @@ export interface Compiled {
 export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
   runPasses(graph, opts);
   const plan = planMemory(graph);
+  const ioTotal = graph.inputs.concat(graph.outputs).reduce((a, n) => a + ioTensorBytes(graph, n), 0);
+  const mem = opts.target.memory;
+  chooseKernels(graph, opts.target, {
+    spec: opts.kernel,
+    // Kernel scratch (LUT tables) may use the RAM the arena, inputs/outputs and the stack leave.
+    scratchBudget: mem ? mem.ram - plan.arenaBytes - ioTotal - stackReserve(mem.ram) : 64 * 2 ** 20,
+    // Weights may use the flash the code leaves (a rough 64 KiB for runtime and application).
+    flashBudget: mem ? mem.flash - 65536 : undefined,
+  });
   const emitted = emitC(graph, plan, opts.target, { prefix: opts.prefix });
   const weightsBytes = [...emitted.constantBytes.values()].reduce((a, b) => a + b, 0);
   const ioBytes = [...emitted.io.inputs, ...emitted.io.outputs].reduce((a, d) => a + d.count * (d.ctype === 'float' || d.ctype === 'int32_t' ? 4 : 1), 0);
@@ -83,7 +101,7 @@ export function checkFit(c: Compiled): void {
   const mem = c.target.memory;
   if (!mem) return;
   const problems: string[] = [];
-  const ram = c.plan.arenaBytes + c.ioBytes;
+  const ram = c.plan.arenaBytes + c.ioBytes + c.emitted.scratchBytes;
   if (ram > mem.ram) {
     const peak = c.plan.peakTensors
       .map((n) => ({ n, b: c.plan.placements.find((p) => p.name === n)!.size }))
@@ -91,7 +109,7 @@ export function checkFit(c: Compiled): void {
       .map(({ n, b }) => `${n} ${formatBytes(b)}`);
     const peakNode = c.graph.nodes[c.plan.peakStep]?.name ?? '';
     problems.push(
-      `needs ${formatBytes(ram)} RAM, target ${c.target.name} has ${formatBytes(mem.ram)}: arena ${formatBytes(c.plan.arenaBytes)} (peak at step ${c.plan.peakStep} "${peakNode}": ${peak.slice(0, 4).join(' + ')}${peak.length > 4 ? ' + ...' : ''}) + inputs/outputs ${formatBytes(c.ioBytes)}`,
+      `needs ${formatBytes(ram)} RAM, target ${c.target.name} has ${formatBytes(mem.ram)}: arena ${formatBytes(c.plan.arenaBytes)} (peak at step ${c.plan.peakStep} "${peakNode}": ${peak.slice(0, 4).join(' + ')}${peak.length > 4 ? ' + ...' : ''}) + inputs/outputs ${formatBytes(c.ioBytes)}${c.emitted.scratchBytes ? ` + kernel scratch ${formatBytes(c.emitted.scratchBytes)}` : ''}`,
     );
   }
   if (c.weightsBytes > mem.flash) {
@@ -99,6 +117,11 @@ export function checkFit(c: Compiled): void {
     problems.push(`needs ${formatBytes(c.weightsBytes)} flash for weights alone, target ${c.target.name} has ${formatBytes(mem.flash)}: ${biggest.slice(0, 4).join(' + ')}${biggest.length > 4 ? ' + ...' : ''}`);
   }
   if (problems.length) fail('fit', `${c.graph.source}`, `model "${c.graph.name}" does not fit ${c.target.name}: ${problems.join('; ')}`);
+}
+
+function ioTensorBytes(g: Graph, name: string): number {
+  const t = g.tensors.get(name)!;
+  return t.shape.reduce((a, d) => a * d, 1) * (t.dtype === 'float32' || t.dtype === 'int32' ? 4 : 1);
 }
 
 function runtimeFileName(rel: string): string {
@@ -170,6 +193,7 @@ export function manifest(c: Compiled) {
     prefix: c.emitted.prefix,
     arenaBytes: c.plan.arenaBytes,
     arenaLowerBound: c.plan.lowerBound,
+    scratchBytes: c.emitted.scratchBytes,
     planAlgorithm: c.plan.algorithm,
     weightsBytes: c.weightsBytes,
     ioBytes: c.ioBytes,

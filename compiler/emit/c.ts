@@ -11,8 +11,8 @@ import type { TargetDesc } from '../targets.ts';
 import { TRITC_VERSION } from '../version.ts';
 import { arrayBody, decimalComment, hexByte, hexFloat } from './cliterals.ts';
 import { cIdent, modelPrefix, NameTable } from './cnames.ts';
-import type { ConstLayout, EmitNodeContext } from './context.ts';
-import { packB1, packT2 } from './pack.ts';
+import type { ConstLayout, EmitNodeContext, PackParams } from './context.ts';
+import { packB1, packT2, packT2B, packT5, packTW } from './pack.ts';
 import { drawPlan } from './plan_picture.ts';
 
 export interface EmitOptions {
@@ -28,6 +28,8 @@ export interface EmittedModel {
   runtime: string[];
   /** Constant bytes by tensor, as emitted (after packing). */
   constantBytes: Map<string, number>;
+  /** Bytes of the static scratch buffer the kernels share (0: none). */
+  scratchBytes: number;
   /** Per node: kernel and annotations, for reports. */
   layers: { node: string; op: string; kernel: string; annotations: Record<string, string | number> }[];
   io: { inputs: IoDesc[]; outputs: IoDesc[] };
@@ -93,8 +95,9 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
   });
   const allOutputs = [...outputs, ...dupOutputs];
 
-  function constant(name: string, layout: ConstLayout, rowLength?: number): string {
-    const key = `${name}\u0000${layout}`;
+  function constant(name: string, layout: ConstLayout, rowLength?: number, pack: PackParams = {}): string {
+    const params = layout === 't5' ? `g${pack.group}` : layout === 't5w' || layout === 't6w' ? `g${pack.group}w${pack.window}` : '';
+    const key = `${name}\u0000${layout}\u0000${params}`;
     const have = constNames.get(key);
     if (have) return have;
     const t = g.tensors.get(name)!;
@@ -102,6 +105,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     const id = layout === defaultLayout(t) ? globals.get(name) : globals.get(`${name}_${layout}`);
     let def: string;
     let bytes: number;
+    const head = `/* ${safe(name)}: ${t.dtype} ${shapeStr(t.shape)}, `;
     switch (layout) {
       case 't2':
       case 'b1': {
@@ -112,7 +116,26 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
           layout === 't2'
             ? `2-bit codes, 4 per byte, low bits first (00 -> 0, 01 -> +1, 10 -> -1); rows of ${rowBytes} bytes`
             : `1-bit codes, 8 per byte, low bit first (1 -> +1, 0 -> -1); rows of ${rowBytes} bytes`;
-        def = `/* ${safe(name)}: ${t.dtype} ${shapeStr(t.shape)}, ${desc} */\nstatic const uint8_t ${id}[${packed.length}] = {\n${arrayBody(packed, 16, hexByte)}\n};`;
+        def = `${head}${desc} */\nstatic const uint8_t ${id}[${packed.length}] = {\n${arrayBody(packed, 16, hexByte)}\n};`;
+        break;
+      }
+      case 't2b':
+      case 't5': {
+        const packed = layout === 't2b' ? packT2B(t.data as Int8Array, rowLength!) : packT5(t.data as Int8Array, rowLength!, pack.group!);
+        bytes = packed.length;
+        const desc =
+          layout === 't2b'
+            ? `t2b: 2-bit offset codes (-1, 0, +1 -> 0, 1, 2), blocks of 128 codes in 32 bytes, byte m holds codes m, m+32, m+64, m+96`
+            : `t5: 5 trits per byte, the byte is their LUT index (tn_runtime.h), packed per group of ${pack.group} codes`;
+        def = `${head}${desc} */\nstatic const uint8_t ${id}[${packed.length}] = {\n${arrayBody(packed, 16, hexByte)}\n};`;
+        break;
+      }
+      case 't5w':
+      case 't6w': {
+        const q = layout === 't5w' ? 5 : 6;
+        const packed = packTW(t.data as Int8Array, rowLength!, pack.group!, q, pack.window!);
+        bytes = packed.length * 2;
+        def = `${head}${layout}: ${q} trits per entry, the byte offset of their sum in a window of ${pack.window} LUT tables (tn_runtime.h), packed per group of ${pack.group} codes */\nstatic const uint16_t ${id}[${packed.length}] = {\n${arrayBody(packed, 12, String)}\n};`;
         break;
       }
       case 'f32': {
@@ -135,6 +158,11 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     constantBytes.set(name, (constantBytes.get(name) ?? 0) + bytes);
     return id;
   }
+
+  // One static scratch buffer for the whole model, as large as the largest request (interim, until
+  // the memory planner plans kernel scratch: then it moves into the arena).
+  let scratchBytes = 0;
+  const scratchName = globals.get(`${prefix}_scratch`);
 
   const defaultLayout = (t: Tensor): ConstLayout => (t.dtype === 'float32' ? 'f32' : t.dtype === 'int32' ? 'i32' : 'i8');
 
@@ -186,6 +214,10 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
       inScale: (i) => ref(g.tensors.get(node.inputs[i]!)!.quant!.scale),
       out: (j) => ref(node.outputs[j]!),
       constant,
+      scratch(bytes) {
+        scratchBytes = Math.max(scratchBytes, bytes);
+        return `(void *)${scratchName}`;
+      },
       intTable(stem, values) {
         const id = globals.get(`${node.name}_${stem}`);
         localTables.push(`static const int32_t ${id}[${Math.max(1, values.length)}] = { ${values.length ? values.join(', ') : '0'} };`);
@@ -310,7 +342,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     ` * Build: cc -std=c99 -O2 -ffp-contract=off -fno-strict-aliasing -c model.c tn_*.c`,
     ` *   -ffp-contract=off is required: the outputs are bit-exact with tritc's interpreter only if no`,
     ` *   multiply-add is fused. Never use -ffast-math.`,
-    ` * Layers: ${g.nodes.length}; weights: ${flashBytes} bytes (const); arena: ${arenaBytes} bytes`,
+    ` * Layers: ${g.nodes.length}; weights: ${flashBytes} bytes (const); arena: ${arenaBytes} bytes${scratchBytes ? `; kernel scratch: ${scratchBytes} bytes` : ''}`,
     ` *   (lower bound ${plan.lowerBound}, plan: ${plan.algorithm}).`,
     ` */`,
     `#include "model.h"`,
@@ -320,6 +352,16 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     ``,
     ...constDefs.flatMap((d) => [d, '']),
     ...(tables.length ? ['/* ---- Shapes and strides for kernels ---------------------------------------------------- */', '', ...tables, ''] : []),
+    ...(scratchBytes
+      ? [
+          `/* ---- Kernel scratch ---------------------------------------------------------------------- */`,
+          ``,
+          `/* LUT tables and per-row sums of the low-bit kernels: ${scratchBytes} bytes, shared by the layers (they run`,
+          ` * one after another), static RAM outside the arena. Not reentrant, like the static arena. */`,
+          `static uint64_t ${scratchName}[${Math.ceil(scratchBytes / 8)}] TN_ALIGNED(16);`,
+          ``,
+        ]
+      : []),
     `/* ---- Memory plan ------------------------------------------------------------------------ */`,
     ``,
     drawPlan(plan, g.nodes.map((n) => n.name)),
@@ -354,6 +396,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     source: sourceLines.join('\n'),
     runtime: [...runtime].sort(),
     constantBytes,
+    scratchBytes,
     layers,
     io: { inputs, outputs: allOutputs },
   };

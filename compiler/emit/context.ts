@@ -4,13 +4,25 @@
 import type { Graph, Node, Tensor } from '../ir.ts';
 import type { TargetDesc } from '../targets.ts';
 
-/** C layouts a constant can be emitted in. */
+/** C layouts a constant can be emitted in (the packed formats: runtime-c/tn_runtime.h, docs/kernels.md). */
 export type ConstLayout =
   | 'f32' // float array
   | 'i8' // int8_t array
   | 'i32' // int32_t array
   | 't2' // ternary codes, 2 bits each, 4 per byte, rows padded to whole bytes (docs/format.md)
+  | 't2b' // ternary offset codes, blocks of 128 codes in 32 bytes, rows padded to whole blocks
+  | 't5' // ternary, 5 trits per byte (LUT index), packed per scale group
+  | 't5w' // ternary, 5 trits per 16-bit LUT byte offset (uint16_t array), per scale group and window
+  | 't6w' // ternary, 6 trits per 16-bit LUT byte offset (uint16_t array)
   | 'b1'; // binary codes, 1 bit each, 8 per byte, rows padded to whole bytes
+
+/** Packing parameters of the layouts that need more than the row length. */
+export interface PackParams {
+  /** Codes per scale group (t5, t5w, t6w pack each group separately). */
+  group?: number;
+  /** LUT tables per window (t5w, t6w: the offsets depend on it). */
+  window?: number;
+}
 
 export interface EmitNodeContext {
   graph: Graph;
@@ -28,7 +40,13 @@ export interface EmitNodeContext {
    * The C name of constant tensor `name` in `layout`, emitting its definition once.
    * `rowLength` (for t2/b1) is the number of codes per row; rows are padded to whole bytes.
    */
-  constant(name: string, layout: ConstLayout, rowLength?: number): string;
+  constant(name: string, layout: ConstLayout, rowLength?: number, pack?: PackParams): string;
+  /**
+   * The C expression of a static scratch buffer of at least `bytes` bytes (16-byte aligned) that the
+   * node's kernel may use during the call. Interim: one buffer per model, shared by all nodes (they
+   * run one after another), counted as static RAM; the memory planner will take this over.
+   */
+  scratch(bytes: number): string;
   /** A static const array of small integers (shapes, strides) for kernel arguments. */
   intTable(stem: string, values: readonly number[]): string;
   /** Record a decision for `tritc inspect` and the layer comment. */

@@ -1,0 +1,161 @@
+/*
+ * tn_t2b_neon.c - ternary linear layer with NEON (AArch64 and ARMv7-A), weight format t2b.
+ *
+ * A 16-byte half of a t2b block holds 64 offset codes u = w + 1: field f of byte m is code m + 32 f
+ * (m + 16 for the second half), so each field pairs with 16 contiguous activations.
+ *
+ *   with dotprod (__ARM_FEATURE_DOTPROD: Cortex-A76 / Pi 5, built with -mcpu=cortex-a76 or
+ *   -march=armv8.2-a+dotprod): SDOT adds 4 products u * x into each int32 lane, no int16 stage;
+ *   without (Cortex-A53/A72 / Pi 3/4, Cortex-A7): VMLAL.S8 into int16, one accumulator per half, so
+ *   each lane receives 8 products in [-256, 254] per block of 128 codes; widened to int32 (VPADAL)
+ *   every 16 blocks, so the int16 lanes stay within [-32768, 32512] for any K.
+ *
+ * The choice between the two is made when the file is compiled (the feature macro), not at run time:
+ * generated code does not call the C library, and the kernel has the same results either way. As in
+ * the AVX2 kernel, int32 sums are exact mod 2^32 and sum u x - sum x is the exact result.
+ */
+#include "tn_runtime.h"
+
+#if defined(__ARM_NEON)
+#include <arm_neon.h>
+
+#if defined(__aarch64__)
+#define TN_NR 4 /* rows per pass: 32 vector registers */
+#else
+#define TN_NR 2 /* ARMv7-A: 16 quad registers */
+#endif
+
+static inline int32_t tn_hsum_s32(int32x4_t v) {
+#if defined(__aarch64__)
+  return vaddvq_s32(v);
+#else
+  const int32x2_t s = vadd_s32(vget_low_s32(v), vget_high_s32(v));
+  return vget_lane_s32(vpadd_s32(s, s), 0);
+#endif
+}
+
+/* Blocks b0 .. b1-1 of nr rows times nt token vectors (x + t * ldx + 128 (b - b0)), into a32[r * nt + t]. */
+static inline void tn_t2b_blocks_neon(const uint8_t *codes0, size_t row_bytes, int nr, const int8_t *x, size_t ldx, int nt, int32_t b0,
+                                      int32_t b1, int32x4_t *a32) {
+  const uint8x16_t m3 = vdupq_n_u8(3);
+  int32_t b;
+#if defined(__ARM_FEATURE_DOTPROD)
+  for (b = b0; b < b1; ++b) {
+    int r, t, h;
+    for (r = 0; r < nr; ++r) {
+      for (h = 0; h < 2; ++h) {
+        const uint8x16_t c = vld1q_u8(codes0 + (size_t)r * row_bytes + (size_t)b * 32 + (size_t)h * 16);
+        const int8x16_t f0 = vreinterpretq_s8_u8(vandq_u8(c, m3));
+        const int8x16_t f1 = vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(c, 2), m3));
+        const int8x16_t f2 = vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(c, 4), m3));
+        const int8x16_t f3 = vreinterpretq_s8_u8(vshrq_n_u8(c, 6));
+        for (t = 0; t < nt; ++t) {
+          const int8_t *xb = x + (size_t)t * ldx + (size_t)(b - b0) * 128 + (size_t)h * 16;
+          int32x4_t a = a32[r * nt + t];
+          a = vdotq_s32(a, f0, vld1q_s8(xb));
+          a = vdotq_s32(a, f1, vld1q_s8(xb + 32));
+          a = vdotq_s32(a, f2, vld1q_s8(xb + 64));
+          a = vdotq_s32(a, f3, vld1q_s8(xb + 96));
+          a32[r * nt + t] = a;
+        }
+      }
+    }
+  }
+#else
+  b = b0;
+  while (b < b1) {
+    const int32_t e = b1 - b > 16 ? b + 16 : b1; /* at most 16 blocks in int16 */
+    int16x8_t s[2 * 4];
+    int i, r, t, h;
+    for (i = 0; i < 2 * nr * nt; ++i) s[i] = vdupq_n_s16(0);
+    for (; b < e; ++b) {
+      for (r = 0; r < nr; ++r) {
+        for (h = 0; h < 2; ++h) {
+          const uint8x16_t c = vld1q_u8(codes0 + (size_t)r * row_bytes + (size_t)b * 32 + (size_t)h * 16);
+          const int8x16_t f0 = vreinterpretq_s8_u8(vandq_u8(c, m3));
+          const int8x16_t f1 = vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(c, 2), m3));
+          const int8x16_t f2 = vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(c, 4), m3));
+          const int8x16_t f3 = vreinterpretq_s8_u8(vshrq_n_u8(c, 6));
+          for (t = 0; t < nt; ++t) {
+            const int8_t *xb = x + (size_t)t * ldx + (size_t)(b - b0) * 128 + (size_t)h * 16;
+            const int8x16_t x0 = vld1q_s8(xb), x1 = vld1q_s8(xb + 32), x2 = vld1q_s8(xb + 64), x3 = vld1q_s8(xb + 96);
+            int16x8_t a = s[(r * nt + t) * 2 + h];
+            a = vmlal_s8(a, vget_low_s8(f0), vget_low_s8(x0));
+            a = vmlal_s8(a, vget_high_s8(f0), vget_high_s8(x0));
+            a = vmlal_s8(a, vget_low_s8(f1), vget_low_s8(x1));
+            a = vmlal_s8(a, vget_high_s8(f1), vget_high_s8(x1));
+            a = vmlal_s8(a, vget_low_s8(f2), vget_low_s8(x2));
+            a = vmlal_s8(a, vget_high_s8(f2), vget_high_s8(x2));
+            a = vmlal_s8(a, vget_low_s8(f3), vget_low_s8(x3));
+            a = vmlal_s8(a, vget_high_s8(f3), vget_high_s8(x3));
+            s[(r * nt + t) * 2 + h] = a;
+          }
+        }
+      }
+    }
+    for (i = 0; i < nr * nt; ++i) a32[i] = vpadalq_s16(vpadalq_s16(a32[i], s[2 * i]), s[2 * i + 1]);
+  }
+#endif
+}
+
+/* One range [k0, k1): partial first / last blocks through zero-padded copies of x. */
+static void tn_t2b_range_neon(const uint8_t *codes0, size_t row_bytes, int nr, const int8_t *x, size_t k, int nt, int32_t k0, int32_t k1,
+                              int32x4_t *a32) {
+  int32_t bf = k0 / 128, bl = (k1 - 1) / 128;
+  int t;
+  if (k0 % 128 != 0 || (bf == bl && k1 % 128 != 0)) {
+    int8_t xc[4][128];
+    const int32_t e = bf == bl ? k1 : (bf + 1) * 128;
+    int32_t i;
+    for (t = 0; t < nt; ++t)
+      for (i = 0; i < 128; ++i) xc[t][i] = (bf * 128 + i >= k0 && bf * 128 + i < e) ? x[(size_t)t * k + (size_t)(bf * 128 + i)] : 0;
+    tn_t2b_blocks_neon(codes0, row_bytes, nr, &xc[0][0], 128, nt, bf, bf + 1, a32);
+    if (bf == bl) return;
+    ++bf;
+  }
+  if (k1 % 128 != 0) {
+    int8_t xc[4][128];
+    int32_t i;
+    for (t = 0; t < nt; ++t)
+      for (i = 0; i < 128; ++i) xc[t][i] = bl * 128 + i < k1 ? x[(size_t)t * k + (size_t)(bl * 128 + i)] : 0;
+    tn_t2b_blocks_neon(codes0, row_bytes, nr, &xc[0][0], 128, nt, bl, bl + 1, a32);
+    --bl;
+  }
+  if (bf <= bl) tn_t2b_blocks_neon(codes0, row_bytes, nr, x + (size_t)bf * 128, k, nt, bf, bl + 1, a32);
+}
+
+static void tn_t2b_dot_neon(const tn_lowbit_weights *w, int32_t p, int32_t n0, int32_t nrows, const int8_t *x, int32_t ntok, int32_t k0,
+                            int32_t k1, int32_t *acc) {
+  const size_t row_bytes = (size_t)32 * (size_t)((w->k + 127) / 128);
+  const uint8_t *rows0 = w->codes + ((size_t)p * (size_t)w->n + (size_t)n0) * row_bytes;
+  int32x4_t a32[4];
+  int32_t xs[4], r, t, i;
+  for (t = 0; t < ntok; ++t) xs[t] = tn_t2b_xsum(w, x, t, k0, k1);
+  if (ntok == 1) {
+    for (r = 0; r < nrows; r += TN_NR) {
+      const int nr = nrows - r > TN_NR ? TN_NR : nrows - r;
+      for (i = 0; i < nr; ++i) a32[i] = vdupq_n_s32(0);
+      tn_t2b_range_neon(rows0 + (size_t)r * row_bytes, row_bytes, nr, x, (size_t)w->k, 1, k0, k1, a32);
+      for (i = 0; i < nr; ++i) acc[r + i] = (int32_t)((uint32_t)tn_hsum_s32(a32[i]) - (uint32_t)xs[0]);
+    }
+    return;
+  }
+  for (r = 0; r < nrows; ++r) { /* GEMM: each row decoded once per block for the tokens */
+    for (t = 0; t < ntok; ++t) a32[t] = vdupq_n_s32(0);
+    tn_t2b_range_neon(rows0 + (size_t)r * row_bytes, row_bytes, 1, x, (size_t)w->k, ntok, k0, k1, a32);
+    for (t = 0; t < ntok; ++t) acc[t * nrows + r] = (int32_t)((uint32_t)tn_hsum_s32(a32[t]) - (uint32_t)xs[t]);
+  }
+}
+
+static const tn_rows_kernel tn_t2b_neon = {4, 4, tn_t2b_prep, tn_t2b_dot_neon};
+
+#else /* no NEON in this build: the portable dot (same results) */
+
+static const tn_rows_kernel tn_t2b_neon = {4, 4, tn_t2b_prep, tn_t2b_dot_c};
+
+#endif
+
+void tn_ternary_linear_t2b_neon(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  tn_lowbit_rows(&tn_t2b_neon, x, x_scale, x_per_row, rows, w, bias, flush, y);
+}
