@@ -24,6 +24,9 @@ export interface CompileOptions extends PassOptions {
   /** Kernel / weight format overrides: an id or format for all low-bit layers, or node=kernel pairs
    * (`--kernel`, docs/kernels.md). */
   kernel?: string;
+  /** Testing knobs of the kernel choice (compiler/kernels/choose.ts): a smaller flush, smaller LUT windows. */
+  forceFlush?: number;
+  maxLutWindow?: number;
 }
 
 /** RAM kept free for the stack on targets with a memory size, when sizing kernel scratch. */
@@ -67,6 +70,8 @@ export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
     scratchBudget: mem ? mem.ram - plan.arenaBytes - ioTotal - stackReserve(mem.ram) : 64 * 2 ** 20,
     // Weights may use the flash the code leaves (a rough 64 KiB for runtime and application).
     flashBudget: mem ? mem.flash - 65536 : undefined,
+    forceFlush: opts.forceFlush,
+    maxLutWindow: opts.maxLutWindow,
   });
   const emitted = emitC(graph, plan, opts.target, { prefix: opts.prefix });
   const weightsBytes = [...emitted.constantBytes.values()].reduce((a, b) => a + b, 0);

@@ -234,17 +234,19 @@ void tn_lut_rows8(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t
                   int32_t entries, uint32_t *acc);
 
 /* ---- dense baselines (ref/tn_dense.c; opt/armv7m/tn_dense_i8_m4.c) ------------------------ */
-/* Used by the benchmark (bench/) as the int8 and float32 points of comparison, and available to
- * ops. y[t, n] = ((float)sum_k W[n,k] x[t,k] * ws[n]) * x_scale[t] + bias[n] for int8 W (per-row
- * scale); y = sum_k W[n,k] x[t,k] (in k order) + bias[n] for float W. bias may be NULL. */
-void tn_dense_i8_naive(const int8_t *x, const float *x_scale, int32_t rows, const int8_t *wt,
-                       const float *w_scale, int32_t n, int32_t k, const float *bias, float *y);
-void tn_dense_i8(const int8_t *x, const float *x_scale, int32_t rows, const int8_t *wt,
-                 const float *w_scale, int32_t n, int32_t k, const float *bias, float *y);
-void tn_dense_i8_smlad(const int8_t *x, const float *x_scale, int32_t rows, const int8_t *wt,
-                       const float *w_scale, int32_t n, int32_t k, const float *bias, float *y);
-void tn_dense_f32(const float *x, int32_t rows, const float *wt, int32_t n, int32_t k,
-                  const float *bias, float *y);
+/* The int8 and float32 points of comparison of the benchmark (bench/), from the same code base.
+ * int8: W [n][k] int8, per-row scale: y[t, n] = ((float)sum_k W[n,k] x[t,k] * ws[n]) * x_scale[t] + bias[n].
+ * float32: W^T [k][n] (k-major, so that the sums, in k order, vectorise across outputs):
+ * y[t, n] = sum_k W[n,k] x[t,k] (one rounding per step, in k order) + bias[n]. bias may be NULL. */
+void tn_dense_i8_naive(const int8_t *x, const float *x_scale, int32_t rows, const int8_t *w, const float *w_scale, int32_t n,
+                       int32_t k, const float *bias, float *y);
+/* Four rows per pass sharing each activation load. */
+void tn_dense_i8(const int8_t *x, const float *x_scale, int32_t rows, const int8_t *w, const float *w_scale, int32_t n, int32_t k,
+                 const float *bias, float *y);
+/* Cortex-M4 DSP: SMLAD on sign-extended pairs, `r` = 2 or 4 rows per pass; xbuf: 2 * k int16 of scratch. */
+void tn_dense_i8_m4(const int8_t *x, const float *x_scale, int32_t rows, const int8_t *w, const float *w_scale, int32_t n, int32_t k,
+                    const float *bias, float *y, int16_t *xbuf, int32_t r);
+void tn_dense_f32(const float *x, int32_t rows, const float *wt, int32_t n, int32_t k, const float *bias, float *y);
 
 /* ---- elementwise (ref/tn_elementwise.c) --------------------------------------------------- */
 

@@ -31,6 +31,8 @@ export interface KernelChoice {
   /** Estimated instructions per weight on this target (the cost model), if it has one. */
   estimate: number | undefined;
   reason: string;
+  /** The flush bound the kernel is called with (the compiler's, or a smaller one forced by tests). */
+  flush: number;
 }
 
 /** Target classes of the cost model. */
@@ -92,6 +94,11 @@ export interface ChooseOptions {
   scratchBudget?: number;
   /** Bytes of flash the low-bit weights may take (undefined: no limit). */
   flashBudget?: number;
+  /** Testing: sum groups in int64 chunks of at most this many codes although int32 would do (any
+   * flush below the proven bound is exact), and cap LUT windows, to reach every path of a kernel
+   * with small layers. */
+  forceFlush?: number;
+  maxLutWindow?: number;
 }
 
 const CHOICES = new WeakMap<Node, KernelChoice>();
@@ -105,17 +112,17 @@ export function layerShape(g: Graph, node: Node): LayerShape {
 }
 
 /** LUT window and scratch bytes for a LUT kernel, or why it does not fit. */
-export function lutPlan(f: FormatDesc, l: LayerShape, budget: number): { window: number; scratchBytes: number } | string {
+export function lutPlan(f: FormatDesc, l: LayerShape, budget: number, maxWindow = Infinity): { window: number; scratchBytes: number } | string {
   const lut = f.lut!;
   const unitsPerGroup = Math.ceil(l.group / lut.g);
-  let window = unitsPerGroup;
+  let window = Math.min(unitsPerGroup, maxWindow);
   if (lut.wide) window = Math.min(window, maxWideWindow(lut.entries));
   if (l.flush > 0) window = Math.min(window, Math.floor(l.flush / lut.g));
   const accBytes = (split: boolean) => 4 * (l.n + (l.n & 1)) + (split && l.flush > 0 ? 8 * l.n : 0);
   const tableBytes = 2 * lut.entries;
   const fit = Math.floor((budget - accBytes(window < unitsPerGroup || l.flush > 0)) / tableBytes);
   window = Math.min(window, fit);
-  if (window < 1) return `needs at least ${formatBytes(tableBytes + accBytes(true))} of scratch RAM, ${formatBytes(Math.max(0, budget))} are left`;
+  if (window < 1) return l.flush > 0 && l.flush < lut.g ? `flush bound ${l.flush} is below ${lut.g} codes` : `needs at least ${formatBytes(tableBytes + accBytes(true))} of scratch RAM, ${formatBytes(Math.max(0, budget))} are left`;
   return { window, scratchBytes: window * tableBytes + accBytes(window < unitsPerGroup) };
 }
 
@@ -139,7 +146,7 @@ function candidatesFor(l: LayerShape, target: TargetDesc): KernelDesc[] {
 }
 
 /** Evaluate one kernel for a layer: its plan and estimate, or why it cannot run it. */
-function evaluate(k: KernelDesc, l: LayerShape, target: TargetDesc, budget: number): Omit<KernelChoice, 'reason'> | string {
+function evaluate(k: KernelDesc, l: LayerShape, target: TargetDesc, budget: number, maxWindow?: number): Omit<KernelChoice, 'reason'> | string {
   if (!k.requires.every((r) => target.features.includes(r))) return `needs ${k.requires.join(', ')}, which ${target.name} does not have (features: ${target.features.join(', ') || 'none'})`;
   const why = k.unsupported?.(l);
   if (why) return why;
@@ -147,15 +154,18 @@ function evaluate(k: KernelDesc, l: LayerShape, target: TargetDesc, budget: numb
   let window = 0;
   let scratchBytes = 0;
   if (f.lut && k.variant.startsWith('lut')) {
-    const plan = lutPlan(f, l, budget);
+    const plan = lutPlan(f, l, budget, maxWindow);
     if (typeof plan === 'string') return plan;
     ({ window, scratchBytes } = plan);
+  } else if (f.lut?.wide) {
+    // A reference decoder of t5w/t6w needs no tables, but the offsets still name a window.
+    window = Math.min(Math.ceil(l.group / f.lut.g), maxWideWindow(f.lut.entries));
   } else if (k.scratch) {
     scratchBytes = k.scratch(l);
     if (scratchBytes > budget) return `needs ${formatBytes(scratchBytes)} of scratch RAM, ${formatBytes(Math.max(0, budget))} are left`;
   }
   const geo = { planes: l.planes, n: l.n, k: l.k, group: l.group, groups: l.groups };
-  return { kernel: k, format: f, window, scratchBytes, codeBytes: f.codeBytes(geo), estimate: estimate(k, f, l, targetClass(target)) };
+  return { kernel: k, format: f, window, scratchBytes, codeBytes: f.codeBytes(geo), estimate: estimate(k, f, l, targetClass(target)), flush: l.flush };
 }
 
 function fmtEstimate(e: number | undefined): string {
@@ -163,11 +173,11 @@ function fmtEstimate(e: number | undefined): string {
 }
 
 /** The best kernel among `pool` for the layer, with a reason naming the runners-up. */
-function best(pool: KernelDesc[], l: LayerShape, target: TargetDesc, budget: number, what: string): KernelChoice | string {
+function best(pool: KernelDesc[], l: LayerShape, target: TargetDesc, budget: number, what: string, maxWindow?: number): KernelChoice | string {
   const ok: Omit<KernelChoice, 'reason'>[] = [];
   const no: string[] = [];
   for (const k of pool) {
-    const e = evaluate(k, l, target, budget);
+    const e = evaluate(k, l, target, budget, maxWindow);
     if (typeof e === 'string') no.push(`${k.id}: ${e}`);
     else ok.push(e);
   }
@@ -197,7 +207,7 @@ function parseSpec(spec: string | undefined): Override[] {
     });
 }
 
-function forced(value: string, l: LayerShape, target: TargetDesc, budget: number, where: string, source: string): KernelChoice {
+function forced(value: string, l: LayerShape, target: TargetDesc, budget: number, where: string, source: string, maxWindow?: number): KernelChoice {
   const isFormat = Object.hasOwn(FORMATS, value);
   const pool = isFormat ? candidatesFor(l, target).filter((k) => k.format === value) : KERNELS.filter((k) => k.id === value);
   const known = [...new Set(candidatesFor(l, target).flatMap((k) => [k.format, k.id]))].join(', ');
@@ -206,7 +216,7 @@ function forced(value: string, l: LayerShape, target: TargetDesc, budget: number
       fail('unsupported', where, `${source} ${value}: no ${l.op} kernel for ${target.name} (kernels and formats for this layer: ${known})`);
     fail('usage', where, `${source} "${value}" is neither a kernel nor a format; for this layer on ${target.name}: ${known}`);
   }
-  const r = best(pool, l, target, budget, `${source} ${value}`);
+  const r = best(pool, l, target, budget, `${source} ${value}`, maxWindow);
   if (typeof r === 'string') fail('unsupported', where, `${source} ${value} cannot run this layer on ${target.name}: ${r}`);
   return r;
 }
@@ -220,14 +230,15 @@ export function chooseKernels(g: Graph, target: TargetDesc, opts: ChooseOptions 
   for (const node of g.nodes) {
     if (!isLowBit(node)) continue;
     const l = layerShape(g, node);
+    if (opts.forceFlush !== undefined) l.flush = l.flush === 0 ? opts.forceFlush : Math.min(l.flush, opts.forceFlush);
     const where = `${g.source}: node "${node.name}"`;
     const o = overrides.find((x) => x.node === node.name) ?? overrides.find((x) => x.node === undefined);
     const attr = typeof node.attrs.kernel === 'string' && node.attrs.kernel !== 'auto' ? node.attrs.kernel : undefined;
     let choice: KernelChoice;
-    if (o) choice = forced(o.value, l, target, budget, where, o.source);
-    else if (attr) choice = forced(attr, l, target, budget, where, 'attribute kernel =');
+    if (o) choice = forced(o.value, l, target, budget, where, o.source, opts.maxLutWindow);
+    else if (attr) choice = forced(attr, l, target, budget, where, 'attribute kernel =', opts.maxLutWindow);
     else {
-      const r = best(candidatesFor(l, target), l, target, budget, 'fastest');
+      const r = best(candidatesFor(l, target), l, target, budget, 'fastest', opts.maxLutWindow);
       if (typeof r === 'string') fail('unsupported', where, `no kernel can run this layer on ${target.name}: ${r}`);
       choice = r;
       auto.push(node);

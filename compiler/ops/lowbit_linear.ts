@@ -182,7 +182,9 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
       const bias = ctx.hasInput(2) ? ctx.in(2) : 'NULL';
       const rows = rowsOf(xT.shape);
       const accNote =
-        acc.bits === 32
+        choice.flush !== acc.flush
+          ? `int64 accumulator, int32 partial sums of at most ${choice.flush} weights (forced for testing; the proven bound is ${acc.flush || 'none'})`
+          : acc.bits === 32
           ? `int32 accumulator: |acc| <= ${geo.group} * ${int8MaxAbs(xT)} = ${acc.bound} < 2^31`
           : `int64 accumulator, int32 partial sums flushed every ${acc.flush} weights: |acc| <= ${acc.bound} >= 2^31`;
       ctx.annotate('accumulator', acc.bits === 32 ? 'int32' : `int64 (flush ${acc.flush})`);
@@ -203,7 +205,7 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
           `  ${cast}${codes}, ${scale}, /* planes */ ${geo.planes}, /* n */ ${geo.n}, /* k */ ${geo.k}, ${granularity}, /* group */ ${geo.group},`,
           `  /* window */ ${choice.window}, /* scratch */ ${scratch}, ${choice.scratchBytes}`,
           `};`,
-          `${k.cFunction}(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xT.quant!.granularity === 'per_row' ? 1 : 0}, /* rows */ ${rows}, &${wdesc}, ${bias}, /* flush */ ${acc.flush}, ${ctx.out(0)});`,
+          `${k.cFunction}(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xT.quant!.granularity === 'per_row' ? 1 : 0}, /* rows */ ${rows}, &${wdesc}, ${bias}, /* flush */ ${choice.flush}, ${ctx.out(0)});`,
         ],
       };
     },
