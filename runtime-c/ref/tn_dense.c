@@ -5,6 +5,34 @@
  */
 #include "tn_runtime.h"
 
+#if defined(__GNUC__) || defined(__clang__)
+#define TN_NOINLINE __attribute__((noinline))
+#else
+#define TN_NOINLINE
+#endif
+
+/* acc[r] = sum_i w[r * stride + i] * x[i] for r < 4: a function of its own so that only its dozen
+ * values are live (inlined into the caller's loops, clang spilled the row pointers: 4.75 instead of
+ * 2.7 instructions per weight on a Cortex-M4), 4 codes per iteration at immediate offsets. */
+static TN_NOINLINE void tn_i8_dot4(const int8_t *x, const int8_t *w, size_t stride, int32_t k, int32_t *acc) {
+  const int8_t *w0 = w, *w1 = w0 + stride, *w2 = w1 + stride, *w3 = w2 + stride;
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, i;
+  for (i = 0; i + 4 <= k; i += 4, x += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4) {
+    const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+    a0 += w0[0] * x0 + w0[1] * x1 + w0[2] * x2 + w0[3] * x3;
+    a1 += w1[0] * x0 + w1[1] * x1 + w1[2] * x2 + w1[3] * x3;
+    a2 += w2[0] * x0 + w2[1] * x1 + w2[2] * x2 + w2[3] * x3;
+    a3 += w3[0] * x0 + w3[1] * x1 + w3[2] * x2 + w3[3] * x3;
+  }
+  for (; i < k; ++i, ++x, ++w0, ++w1, ++w2, ++w3) {
+    a0 += *w0 * *x;
+    a1 += *w1 * *x;
+    a2 += *w2 * *x;
+    a3 += *w3 * *x;
+  }
+  acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
 /* The textbook loop: one output at a time. */
 void tn_dense_i8_naive(const int8_t *x, const float *x_scale, int32_t rows, const int8_t *w, const float *w_scale, int32_t n,
                        int32_t k, const float *bias, float *y) {
@@ -22,8 +50,8 @@ void tn_dense_i8_naive(const int8_t *x, const float *x_scale, int32_t rows, cons
   }
 }
 
-/* The best plain-C loop: four rows share each activation load (on a scalar core one LDRSB/LB of x
- * per four multiply-accumulates); hosts vectorise the integer sums. */
+/* The best plain-C loop: four rows share each activation load (tn_i8_dot4); hosts vectorise the
+ * integer sums. */
 void tn_dense_i8(const int8_t *x, const float *x_scale, int32_t rows, const int8_t *w, const float *w_scale, int32_t n, int32_t k,
                  const float *bias, float *y) {
   int32_t t, o, i;
@@ -31,18 +59,10 @@ void tn_dense_i8(const int8_t *x, const float *x_scale, int32_t rows, const int8
     const int8_t *xt = x + (size_t)t * (size_t)k;
     float *yt = y + (size_t)t * (size_t)n;
     for (o = 0; o + 4 <= n; o += 4) {
-      const int8_t *w0 = w + (size_t)o * (size_t)k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
-      int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, j;
-      for (i = 0; i < k; ++i) {
-        const int32_t xv = xt[i];
-        a0 += w0[i] * xv;
-        a1 += w1[i] * xv;
-        a2 += w2[i] * xv;
-        a3 += w3[i] * xv;
-      }
+      int32_t a[4], j;
+      tn_i8_dot4(xt, w + (size_t)o * (size_t)k, (size_t)k, k, a);
       for (j = 0; j < 4; ++j) {
-        const int32_t a = j == 0 ? a0 : j == 1 ? a1 : j == 2 ? a2 : a3;
-        const float s = ((float)a * w_scale[o + j]) * x_scale[t];
+        const float s = ((float)a[j] * w_scale[o + j]) * x_scale[t];
         yt[o + j] = bias ? s + bias[o + j] : s;
       }
     }
