@@ -107,8 +107,8 @@ static void tn_t2b_range_neon(const uint8_t *codes0, size_t row_bytes, int nr, c
     int8_t xc[4][128];
     const int32_t e = bf == bl ? k1 : (bf + 1) * 128;
     int32_t i;
-    for (t = 0; t < nt; ++t)
-      for (i = 0; i < 128; ++i) xc[t][i] = (bf * 128 + i >= k0 && bf * 128 + i < e) ? x[(size_t)t * k + (size_t)(bf * 128 + i)] : 0;
+    for (t = 0; t < 4; ++t) /* all 4 rows, so that no compiler sees uninitialised bytes */
+      for (i = 0; i < 128; ++i) xc[t][i] = (t < nt && bf * 128 + i >= k0 && bf * 128 + i < e) ? x[(size_t)t * k + (size_t)(bf * 128 + i)] : 0;
     tn_t2b_blocks_neon(codes0, row_bytes, nr, &xc[0][0], 128, nt, bf, bf + 1, a32);
     if (bf == bl) return;
     ++bf;
@@ -116,8 +116,8 @@ static void tn_t2b_range_neon(const uint8_t *codes0, size_t row_bytes, int nr, c
   if (k1 % 128 != 0) {
     int8_t xc[4][128];
     int32_t i;
-    for (t = 0; t < nt; ++t)
-      for (i = 0; i < 128; ++i) xc[t][i] = bl * 128 + i < k1 ? x[(size_t)t * k + (size_t)(bl * 128 + i)] : 0;
+    for (t = 0; t < 4; ++t)
+      for (i = 0; i < 128; ++i) xc[t][i] = (t < nt && bl * 128 + i < k1) ? x[(size_t)t * k + (size_t)(bl * 128 + i)] : 0;
     tn_t2b_blocks_neon(codes0, row_bytes, nr, &xc[0][0], 128, nt, bl, bl + 1, a32);
     --bl;
   }
@@ -147,15 +147,61 @@ static void tn_t2b_dot_neon(const tn_lowbit_weights *w, int32_t p, int32_t n0, i
   }
 }
 
-static const tn_rows_kernel tn_t2b_neon = {4, 4, tn_t2b_prep, tn_t2b_dot_neon};
+static const tn_rows_kernel tn_t2b_neon = {8, 4, tn_t2b_prep, tn_t2b_dot_neon};
+
+/* GEMV (one token, int32 sums): rows innermost, the epilogue inline in the contract's order (per
+ * output: for p, for g: term = (float)acc * ws; s = first ? term : s + term, held in y; then
+ * s * sx, then + bias), as in the AVX2 kernel. */
+static void tn_t2b_gemv_neon(const int8_t *x, float sx, const tn_lowbit_weights *w, const float *bias, float *y) {
+  const int32_t K = w->k, N = w->n, G = w->group;
+  const int32_t groups = (K + G - 1) / G;
+  const size_t row_bytes = (size_t)32 * (size_t)((K + 127) / 128);
+  int32_t p, g, n, j, k;
+  for (p = 0; p < w->planes; ++p) {
+    for (g = 0; g < groups; ++g) {
+      const int32_t k0 = g * G, k1 = K - k0 > G ? k0 + G : K;
+      const int first = p == 0 && g == 0;
+      const size_t pn = (size_t)p * (size_t)N;
+      const float *ws = w->granularity == TN_PER_GROUP ? w->scale + pn * (size_t)groups + (size_t)g : w->granularity == TN_PER_ROW ? w->scale + pn : w->scale + p;
+      const size_t stride = w->granularity == TN_PER_GROUP ? (size_t)groups : w->granularity == TN_PER_ROW ? 1u : 0u;
+      const uint8_t *rows = w->codes + pn * row_bytes;
+      uint32_t xs = 0;
+      for (k = k0; k < k1; ++k) xs += (uint32_t)(int32_t)x[k];
+      for (n = 0; n < N; n += TN_NR) {
+        const int nr = N - n > TN_NR ? TN_NR : N - n;
+        int32x4_t a[4];
+        for (j = 0; j < nr; ++j) a[j] = vdupq_n_s32(0);
+        tn_t2b_range_neon(rows + (size_t)n * row_bytes, row_bytes, nr, x, (size_t)K, 1, k0, k1, a);
+        for (j = 0; j < nr; ++j) {
+          const float term = (float)(int32_t)((uint32_t)tn_hsum_s32(a[j]) - xs) * ws[(size_t)(n + j) * stride];
+          y[n + j] = first ? term : y[n + j] + term; /* the first term starts the sum */
+        }
+      }
+    }
+  }
+  for (n = 0; n < N; ++n) {
+    float v = y[n] * sx;
+    if (bias) v = v + bias[n];
+    y[n] = v;
+  }
+}
+
+void tn_ternary_linear_t2b_neon(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  if (rows == 1 && flush == 0) {
+    tn_t2b_gemv_neon(x, x_scale[0], w, bias, y);
+    return;
+  }
+  tn_lowbit_rows(&tn_t2b_neon, x, x_scale, x_per_row, rows, w, bias, flush, y);
+}
 
 #else /* no NEON in this build: the portable dot (same results) */
 
 static const tn_rows_kernel tn_t2b_neon = {4, 4, tn_t2b_prep, tn_t2b_dot_c};
 
-#endif
-
 void tn_ternary_linear_t2b_neon(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                                 const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
   tn_lowbit_rows(&tn_t2b_neon, x, x_scale, x_per_row, rows, w, bias, flush, y);
 }
+
+#endif

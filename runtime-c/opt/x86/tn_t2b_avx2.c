@@ -25,80 +25,142 @@
 #include <immintrin.h>
 
 #define TN_AVX2 __attribute__((target("avx2")))
-#define TN_INLINE static inline __attribute__((always_inline))
 
-/* The four fields of 32 code bytes. */
-#define TN_FIELDS(c, f0, f1, f2, f3, m3)            \
-  do {                                               \
-    f0 = _mm256_and_si256(c, m3);                    \
-    f1 = _mm256_and_si256(_mm256_srli_epi16(c, 2), m3); \
-    f2 = _mm256_and_si256(_mm256_srli_epi16(c, 4), m3); \
-    f3 = _mm256_and_si256(_mm256_srli_epi16(c, 6), m3); \
+#define TN_LD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+
+/* s += the products of one block of 32 code bytes (c) with the block's four activation runs. */
+#define TN_T2B_ROW(s, c)                                                                     \
+  do {                                                                                       \
+    const __m256i v_ = TN_LD(c);                                                             \
+    const __m256i p0_ = _mm256_maddubs_epi16(_mm256_and_si256(v_, m3), x0);                  \
+    const __m256i p1_ = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v_, 2), m3), x1); \
+    const __m256i p2_ = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v_, 4), m3), x2); \
+    const __m256i p3_ = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v_, 6), m3), x3); \
+    s = _mm256_add_epi16(s, _mm256_add_epi16(_mm256_add_epi16(p0_, p1_), _mm256_add_epi16(p2_, p3_))); \
   } while (0)
 
-/* Blocks b0 .. b1-1 of NR rows (codes0 + r * row_bytes + 32 b) times NT token vectors (x + t * ldx +
- * 128 (b - b0)), added to a32[r * NT + t] (8 int32 lanes each). */
-TN_AVX2 TN_INLINE void tn_t2b_blocks(const uint8_t *codes0, size_t row_bytes, const int NR, const int8_t *x, size_t ldx, const int NT,
-                                     int32_t b0, int32_t b1, __m256i *a32) {
-  const __m256i m3 = _mm256_set1_epi8(3);
-  const __m256i ones = _mm256_set1_epi16(1);
-  int32_t b = b0;
-  while (b < b1) {
-    const int32_t e = b1 - b > 16 ? b + 16 : b1; /* at most 16 blocks in int16 */
-    __m256i s[16];
-    int i, r, t;
-    for (i = 0; i < NR * NT; ++i) s[i] = _mm256_setzero_si256();
-    for (; b < e; ++b) {
-      for (r = 0; r < NR; ++r) {
-        const __m256i c = _mm256_loadu_si256((const __m256i *)(const void *)(codes0 + (size_t)r * row_bytes + (size_t)b * 32));
-        __m256i f0, f1, f2, f3;
-        TN_FIELDS(c, f0, f1, f2, f3, m3);
-        for (t = 0; t < NT; ++t) {
-          const int8_t *xb = x + (size_t)t * ldx + (size_t)(b - b0) * 128;
-          const __m256i p0 = _mm256_maddubs_epi16(f0, _mm256_loadu_si256((const __m256i *)(const void *)xb));
-          const __m256i p1 = _mm256_maddubs_epi16(f1, _mm256_loadu_si256((const __m256i *)(const void *)(xb + 32)));
-          const __m256i p2 = _mm256_maddubs_epi16(f2, _mm256_loadu_si256((const __m256i *)(const void *)(xb + 64)));
-          const __m256i p3 = _mm256_maddubs_epi16(f3, _mm256_loadu_si256((const __m256i *)(const void *)(xb + 96)));
-          s[r * NT + t] = _mm256_add_epi16(_mm256_add_epi16(s[r * NT + t], _mm256_add_epi16(p0, p1)), _mm256_add_epi16(p2, p3));
-        }
-      }
-    }
-    for (i = 0; i < NR * NT; ++i) a32[i] = _mm256_add_epi32(a32[i], _mm256_madd_epi16(s[i], ones));
+/* GEMV, 4 rows: nb whole blocks from c0..c3 and x, added to a[0..3] (int32 lanes). The pointers
+ * are separate and the accumulators local, so that the loop keeps everything in registers
+ * (written generically, clang spilled the row pointers and ran at half the speed). */
+TN_AVX2 static __attribute__((noinline)) void tn_t2b_gemv4(const uint8_t *c0, const uint8_t *c1, const uint8_t *c2, const uint8_t *c3, const int8_t *x,
+                                 int32_t nb, __m256i *a) {
+  const __m256i m3 = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+  __m256i a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+  while (nb > 0) {
+    int32_t e = nb > 16 ? 16 : nb; /* at most 16 blocks in int16 */
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+    nb -= e;
+    do {
+      const __m256i x0 = TN_LD(x), x1 = TN_LD(x + 32), x2 = TN_LD(x + 64), x3 = TN_LD(x + 96);
+      TN_T2B_ROW(s0, c0);
+      TN_T2B_ROW(s1, c1);
+      TN_T2B_ROW(s2, c2);
+      TN_T2B_ROW(s3, c3);
+      x += 128, c0 += 32, c1 += 32, c2 += 32, c3 += 32;
+    } while (--e);
+    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(s0, ones));
+    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(s1, ones));
+    a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(s2, ones));
+    a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(s3, ones));
   }
+  a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;
 }
 
-TN_AVX2 TN_INLINE int32_t tn_hsum_epi32(__m256i v) {
+/* GEMV, 1 row. */
+TN_AVX2 static __attribute__((noinline)) void tn_t2b_gemv1(const uint8_t *c0, const int8_t *x, int32_t nb, __m256i *a) {
+  const __m256i m3 = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+  __m256i a0 = a[0];
+  while (nb > 0) {
+    int32_t e = nb > 16 ? 16 : nb;
+    __m256i s0 = _mm256_setzero_si256();
+    nb -= e;
+    do {
+      const __m256i x0 = TN_LD(x), x1 = TN_LD(x + 32), x2 = TN_LD(x + 64), x3 = TN_LD(x + 96);
+      TN_T2B_ROW(s0, c0);
+      x += 128, c0 += 32;
+    } while (--e);
+    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(s0, ones));
+  }
+  a[0] = a0;
+}
+
+/* GEMM: 1 row's codes decoded once per block for NT tokens (x + t * ldx), added to a[t]. */
+TN_AVX2 static inline __attribute__((always_inline)) void tn_t2b_gemm_nt(const uint8_t *c0, const int8_t *x, size_t ldx, const int NT,
+                                                                          int32_t nb, __m256i *a) {
+  const __m256i m3 = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+  __m256i acc[4];
+  int t;
+  for (t = 0; t < NT; ++t) acc[t] = a[t];
+  while (nb > 0) {
+    int32_t e = nb > 16 ? 16 : nb;
+    __m256i s[4];
+    for (t = 0; t < NT; ++t) s[t] = _mm256_setzero_si256();
+    nb -= e;
+    do {
+      const __m256i v = TN_LD(c0);
+      const __m256i f0 = _mm256_and_si256(v, m3), f1 = _mm256_and_si256(_mm256_srli_epi16(v, 2), m3);
+      const __m256i f2 = _mm256_and_si256(_mm256_srli_epi16(v, 4), m3), f3 = _mm256_and_si256(_mm256_srli_epi16(v, 6), m3);
+      for (t = 0; t < NT; ++t) {
+        const int8_t *xt = x + (size_t)t * ldx;
+        const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(f0, TN_LD(xt)), _mm256_maddubs_epi16(f1, TN_LD(xt + 32)));
+        const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(f2, TN_LD(xt + 64)), _mm256_maddubs_epi16(f3, TN_LD(xt + 96)));
+        s[t] = _mm256_add_epi16(s[t], _mm256_add_epi16(p01, p23));
+      }
+      x += 128, c0 += 32;
+    } while (--e);
+    for (t = 0; t < NT; ++t) acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(s[t], ones));
+  }
+  for (t = 0; t < NT; ++t) a[t] = acc[t];
+}
+
+TN_AVX2 static void tn_t2b_gemm(const uint8_t *c0, const int8_t *x, size_t ldx, int nt, int32_t nb, __m256i *a) {
+  if (nt == 4) tn_t2b_gemm_nt(c0, x, ldx, 4, nb, a);
+  else if (nt == 3) tn_t2b_gemm_nt(c0, x, ldx, 3, nb, a);
+  else if (nt == 2) tn_t2b_gemm_nt(c0, x, ldx, 2, nb, a);
+  else tn_t2b_gemm_nt(c0, x, ldx, 1, nb, a);
+}
+
+/* Whole blocks [b0, b1) of nr (1 or 4) rows and nt tokens; x points at block b0 of token 0. */
+TN_AVX2 static void tn_t2b_blocks(const uint8_t *codes0, size_t row_bytes, int nr, const int8_t *x, size_t ldx, int nt, int32_t b0,
+                                  int32_t b1, __m256i *a) {
+  const uint8_t *c = codes0 + (size_t)b0 * 32;
+  if (nt == 1 && nr == 4) tn_t2b_gemv4(c, c + row_bytes, c + 2 * row_bytes, c + 3 * row_bytes, x, b1 - b0, a);
+  else if (nt == 1) tn_t2b_gemv1(c, x, b1 - b0, a);
+  else tn_t2b_gemm(c, x, ldx, nt, b1 - b0, a);
+}
+
+TN_AVX2 static inline int32_t tn_hsum_epi32(__m256i v) {
   __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
   s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
   s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
   return _mm_cvtsi128_si32(s);
 }
 
-/* One range [k0, k1) for NR rows and NT tokens: partial first / last blocks through zero-padded
- * copies of x, whole blocks in place. */
-TN_AVX2 TN_INLINE void tn_t2b_range(const uint8_t *codes0, size_t row_bytes, const int NR, const int8_t *x, size_t k, const int NT,
-                                    int32_t k0, int32_t k1, __m256i *a32) {
+/* One range [k0, k1) for nr rows and nt tokens: partial first / last blocks through zero-padded
+ * copies of x (the codes outside the range then multiply zeros), whole blocks in place. */
+TN_AVX2 static void tn_t2b_range(const uint8_t *codes0, size_t row_bytes, int nr, const int8_t *x, size_t k, int nt, int32_t k0,
+                                 int32_t k1, __m256i *a) {
   int32_t bf = k0 / 128, bl = (k1 - 1) / 128; /* first and last block touched */
   int t;
   if (k0 % 128 != 0 || (bf == bl && k1 % 128 != 0)) { /* partial first block */
     int8_t xc[4][128] __attribute__((aligned(32)));
     const int32_t e = bf == bl ? k1 : (bf + 1) * 128;
     int32_t i;
-    for (t = 0; t < NT; ++t)
-      for (i = 0; i < 128; ++i) xc[t][i] = (bf * 128 + i >= k0 && bf * 128 + i < e) ? x[(size_t)t * k + (size_t)(bf * 128 + i)] : 0;
-    tn_t2b_blocks(codes0, row_bytes, NR, &xc[0][0], 128, NT, bf, bf + 1, a32);
+    for (t = 0; t < 4; ++t) /* all 4 rows, so that no compiler sees uninitialised bytes */
+      for (i = 0; i < 128; ++i) xc[t][i] = (t < nt && bf * 128 + i >= k0 && bf * 128 + i < e) ? x[(size_t)t * k + (size_t)(bf * 128 + i)] : 0;
+    tn_t2b_blocks(codes0, row_bytes, nr, &xc[0][0], 128, nt, bf, bf + 1, a);
     if (bf == bl) return;
     ++bf;
   }
   if (k1 % 128 != 0) { /* partial last block */
     int8_t xc[4][128] __attribute__((aligned(32)));
     int32_t i;
-    for (t = 0; t < NT; ++t)
-      for (i = 0; i < 128; ++i) xc[t][i] = bl * 128 + i < k1 ? x[(size_t)t * k + (size_t)(bl * 128 + i)] : 0;
-    tn_t2b_blocks(codes0, row_bytes, NR, &xc[0][0], 128, NT, bl, bl + 1, a32);
+    for (t = 0; t < 4; ++t)
+      for (i = 0; i < 128; ++i) xc[t][i] = (t < nt && bl * 128 + i < k1) ? x[(size_t)t * k + (size_t)(bl * 128 + i)] : 0;
+    tn_t2b_blocks(codes0, row_bytes, nr, &xc[0][0], 128, nt, bl, bl + 1, a);
     --bl;
   }
-  if (bf <= bl) tn_t2b_blocks(codes0, row_bytes, NR, x + (size_t)bf * 128, k, NT, bf, bl + 1, a32);
+  if (bf <= bl) tn_t2b_blocks(codes0, row_bytes, nr, x + (size_t)bf * 128, k, nt, bf, bl + 1, a);
 }
 
 TN_AVX2 static void tn_t2b_dot_avx2(const tn_lowbit_weights *w, int32_t p, int32_t n0, int32_t nrows, const int8_t *x, int32_t ntok,
@@ -106,37 +168,27 @@ TN_AVX2 static void tn_t2b_dot_avx2(const tn_lowbit_weights *w, int32_t p, int32
   const size_t row_bytes = (size_t)32 * (size_t)((w->k + 127) / 128);
   const uint8_t *rows0 = w->codes + ((size_t)p * (size_t)w->n + (size_t)n0) * row_bytes;
   const size_t K = (size_t)w->k;
-  __m256i a32[4];
+  __m256i a[4];
   int32_t xs[4], r, t;
   for (t = 0; t < ntok; ++t) xs[t] = tn_t2b_xsum(w, x, t, k0, k1);
   if (ntok == 1) {
-    for (r = 0; r + 4 <= nrows; r += 4) {
-      a32[0] = a32[1] = a32[2] = a32[3] = _mm256_setzero_si256();
-      tn_t2b_range(rows0 + (size_t)r * row_bytes, row_bytes, 4, x, K, 1, k0, k1, a32);
-      acc[r] = (int32_t)((uint32_t)tn_hsum_epi32(a32[0]) - (uint32_t)xs[0]);
-      acc[r + 1] = (int32_t)((uint32_t)tn_hsum_epi32(a32[1]) - (uint32_t)xs[0]);
-      acc[r + 2] = (int32_t)((uint32_t)tn_hsum_epi32(a32[2]) - (uint32_t)xs[0]);
-      acc[r + 3] = (int32_t)((uint32_t)tn_hsum_epi32(a32[3]) - (uint32_t)xs[0]);
-    }
-    for (; r < nrows; ++r) {
-      a32[0] = _mm256_setzero_si256();
-      tn_t2b_range(rows0 + (size_t)r * row_bytes, row_bytes, 1, x, K, 1, k0, k1, a32);
-      acc[r] = (int32_t)((uint32_t)tn_hsum_epi32(a32[0]) - (uint32_t)xs[0]);
+    for (r = 0; r < nrows;) {
+      const int nr = nrows - r >= 4 ? 4 : 1;
+      a[0] = a[1] = a[2] = a[3] = _mm256_setzero_si256();
+      tn_t2b_range(rows0 + (size_t)r * row_bytes, row_bytes, nr, x, K, 1, k0, k1, a);
+      for (t = 0; t < nr; ++t) acc[r + t] = (int32_t)((uint32_t)tn_hsum_epi32(a[t]) - (uint32_t)xs[0]);
+      r += nr;
     }
     return;
   }
   /* GEMM: each row's codes decoded once per block for all tokens of the block (up to 4). */
   for (r = 0; r < nrows; ++r) {
-    a32[0] = a32[1] = a32[2] = a32[3] = _mm256_setzero_si256();
-    if (ntok == 4) tn_t2b_range(rows0 + (size_t)r * row_bytes, row_bytes, 1, x, K, 4, k0, k1, a32);
-    else if (ntok == 3) tn_t2b_range(rows0 + (size_t)r * row_bytes, row_bytes, 1, x, K, 3, k0, k1, a32);
-    else tn_t2b_range(rows0 + (size_t)r * row_bytes, row_bytes, 1, x, K, 2, k0, k1, a32);
-    for (t = 0; t < ntok; ++t) acc[t * nrows + r] = (int32_t)((uint32_t)tn_hsum_epi32(a32[t]) - (uint32_t)xs[t]);
+    a[0] = a[1] = a[2] = a[3] = _mm256_setzero_si256();
+    tn_t2b_range(rows0 + (size_t)r * row_bytes, row_bytes, 1, x, K, ntok, k0, k1, a);
+    for (t = 0; t < ntok; ++t) acc[t * nrows + r] = (int32_t)((uint32_t)tn_hsum_epi32(a[t]) - (uint32_t)xs[t]);
   }
 }
 
-/* AVX2 usable: the CPU has it (CPUID.7.0:EBX bit 5) and the OS saves the YMM registers (OSXSAVE,
- * AVX, XCR0 bits 1 and 2). Not __builtin_cpu_supports: zig's compiler-rt has no __cpu_model. */
 static int tn_have_avx2(void) {
   static int have = -1; /* the CPU does not change: a benign race at worst */
   if (have < 0) {
@@ -153,11 +205,53 @@ static int tn_have_avx2(void) {
   return have;
 }
 
-static const tn_rows_kernel tn_t2b_avx2 = {4, 4, tn_t2b_prep, tn_t2b_dot_avx2};
+/* GEMV (one token, int32 sums): rows innermost, 4 at a time, the epilogue inline in the contract's
+ * order (per output: for p, for g: term = (float)acc * ws; s = first ? term : s + term, held in y;
+ * then s * sx, then + bias). The generic driver costs ~90 instructions more per output. */
+TN_AVX2 static void tn_t2b_gemv_avx2(const int8_t *x, float sx, const tn_lowbit_weights *w, const float *bias, float *y) {
+  const int32_t K = w->k, N = w->n, G = w->group;
+  const int32_t groups = (K + G - 1) / G;
+  const size_t row_bytes = (size_t)32 * (size_t)((K + 127) / 128);
+  int32_t p, g, n, j, k;
+  for (p = 0; p < w->planes; ++p) {
+    for (g = 0; g < groups; ++g) {
+      const int32_t k0 = g * G, k1 = K - k0 > G ? k0 + G : K;
+      const int first = p == 0 && g == 0;
+      const size_t pn = (size_t)p * (size_t)N;
+      const float *ws = w->granularity == TN_PER_GROUP ? w->scale + pn * (size_t)groups + (size_t)g : w->granularity == TN_PER_ROW ? w->scale + pn : w->scale + p;
+      const size_t stride = w->granularity == TN_PER_GROUP ? (size_t)groups : w->granularity == TN_PER_ROW ? 1u : 0u;
+      const uint8_t *rows = w->codes + pn * row_bytes;
+      uint32_t xs = 0;
+      for (k = k0; k < k1; ++k) xs += (uint32_t)(int32_t)x[k];
+      for (n = 0; n < N;) {
+        const int nr = N - n >= 4 ? 4 : 1;
+        __m256i a[4];
+        a[0] = a[1] = a[2] = a[3] = _mm256_setzero_si256();
+        tn_t2b_range(rows + (size_t)n * row_bytes, row_bytes, nr, x, (size_t)K, 1, k0, k1, a);
+        for (j = 0; j < nr; ++j) {
+          const float term = (float)(int32_t)((uint32_t)tn_hsum_epi32(a[j]) - xs) * ws[(size_t)(n + j) * stride];
+          y[n + j] = first ? term : y[n + j] + term; /* the first term starts the sum */
+        }
+        n += nr;
+      }
+    }
+  }
+  for (n = 0; n < N; ++n) {
+    float v = y[n] * sx;
+    if (bias) v = v + bias[n];
+    y[n] = v;
+  }
+}
+
+static const tn_rows_kernel tn_t2b_avx2 = {8, 4, tn_t2b_prep, tn_t2b_dot_avx2};
 static const tn_rows_kernel tn_t2b_portable = {4, 4, tn_t2b_prep, tn_t2b_dot_c};
 
 void tn_ternary_linear_t2b_avx2(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                                 const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  if (tn_have_avx2() && rows == 1 && flush == 0) {
+    tn_t2b_gemv_avx2(x, x_scale[0], w, bias, y);
+    return;
+  }
   tn_lowbit_rows(tn_have_avx2() ? &tn_t2b_avx2 : &tn_t2b_portable, x, x_scale, x_per_row, rows, w, bias, flush, y);
 }
 
