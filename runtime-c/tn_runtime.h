@@ -146,6 +146,7 @@ int32_t tn_lowbit_row_bytes(int32_t format, const tn_lowbit_weights *w);
  *   opt/x86/     tn_ternary_linear_t2b_avx2       AVX2 (runtime check; portable fallback)
  *   opt/arm/     tn_ternary_linear_t2b_neon       NEON, with SDOT when built with dotprod
  *   opt/armv7m/  tn_..._lut_armv7m                Cortex-M3/M4/M7/M33 (Thumb-2) LUT inner loops
+ *   opt/rv32/    tn_..._lut_rv32                  32-bit RISC-V LUT inner loops
  */
 void tn_ternary_linear_t5_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                                      const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
@@ -153,6 +154,12 @@ void tn_ternary_linear_t5w_lut_armv7m(const int8_t *x, const float *x_scale, int
                                       const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 void tn_ternary_linear_t6w_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                                       const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_t5_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                   const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_t5w_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                    const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_t6w_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                    const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 void tn_binary_linear_b1_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                                     const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 void tn_ternary_linear_t2b(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
@@ -223,8 +230,9 @@ typedef struct tn_lut_ops {
  * then (when flush > 0 and a scale group spans windows) n int64 accumulators. */
 void tn_lut_linear(const tn_lut_ops *ops, const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                    const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
-/* The portable pieces. tn_lut_a27: the 28 biased sums of 3 activations (a = u0 + 3 u1 + 9 u2, pad). */
-void tn_lut_a27(int32_t x0, int32_t x1, int32_t x2, uint32_t *a);
+/* The portable pieces. tn_lut_a27: the 28 biased sums of 3 activations (a = u0 + 3 u1 + 9 u2, pad),
+ * plus `base`, as 14 halfword pairs. */
+void tn_lut_a27(int32_t x0, int32_t x1, int32_t x2, int32_t base, uint32_t *a);
 void tn_lut5_build(const int8_t *x, int32_t len, uint32_t *table);
 void tn_lut6_build(const int8_t *x, int32_t len, uint32_t *table);
 void tn_lut8_build(const int8_t *x, int32_t len, uint32_t *table);

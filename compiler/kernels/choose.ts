@@ -63,14 +63,14 @@ const LUT_COST: Record<'asm' | 'c', Record<TargetClass, LutCost>> = {
     thumb2: { wide: 3.13, byte: 3.4, row: 23, build: { 5: 250, 6: 640, 8: 210 } },
     x86: { wide: 3.13, byte: 3.4, row: 23, build: { 5: 250, 6: 640, 8: 210 } },
     neon: { wide: 3.13, byte: 3.4, row: 23, build: { 5: 250, 6: 640, 8: 210 } },
-    rv32: { wide: 3.13, byte: 3.4, row: 23, build: { 5: 250, 6: 640, 8: 210 } },
-    rv64: { wide: 3.13, byte: 3.4, row: 23, build: { 5: 250, 6: 640, 8: 210 } },
+    rv32: { wide: 4.25, byte: 5.3, row: 200, build: { 5: 290, 6: 820, 8: 290 } },
+    rv64: { wide: 4.25, byte: 5.3, row: 40, build: { 5: 290, 6: 820, 8: 290 } },
   },
   c: {
     thumb2: { wide: 3.4, byte: 4.0, row: 30, build: { 5: 345, 6: 900, 8: 280 } },
     x86: { wide: 3.4, byte: 4.0, row: 30, build: { 5: 345, 6: 900, 8: 280 } },
     neon: { wide: 3.4, byte: 4.0, row: 30, build: { 5: 345, 6: 900, 8: 280 } },
-    rv32: { wide: 4.3, byte: 5.3, row: 30, build: { 5: 330, 6: 950, 8: 290 } },
+    rv32: { wide: 4.6, byte: 5.3, row: 200, build: { 5: 390, 6: 1400, 8: 290 } },
     rv64: { wide: 4.3, byte: 5.3, row: 30, build: { 5: 330, 6: 950, 8: 290 } },
   },
 };

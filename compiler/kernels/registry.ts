@@ -6,6 +6,7 @@
 //   ref          runtime-c/ref: one code at a time, obviously correct (every format has one)
 //   lut          runtime-c/opt/generic/tn_lut.c: tables over groups of activations, portable C
 //   lut_armv7m   runtime-c/opt/armv7m: the same with Thumb-2 assembly inner loops (M3/M4/M7/M33)
+//   lut_rv32     runtime-c/opt/rv32: the same with RV32I assembly inner loops
 //   avx2         runtime-c/opt/x86: AVX2, checked at run time (portable fallback without AVX2)
 //   neon         runtime-c/opt/arm: NEON (AArch64 and ARMv7-A), SDOT when built with dotprod
 
@@ -50,6 +51,7 @@ const t2bScratch = (l: LayerShape) => 4 * Math.min(4, l.rows) * (Math.ceil(l.k /
 const REF_T = ['ref/tn_lowbit_codes.c'];
 const LUT = ['opt/generic/tn_lut.c', 'ref/tn_lowbit_codes.c'];
 const LUT_ARMV7M = ['opt/armv7m/tn_lut_armv7m.c', ...LUT];
+const LUT_RV32 = ['opt/rv32/tn_lut_rv32.c', ...LUT];
 const ROWS = ['opt/generic/tn_lowbit_rows.c', 'ref/tn_lowbit_codes.c'];
 
 const b1Groups = (l: LayerShape) => (l.groups > 1 && l.group % 8 !== 0 ? `per-group scales with a group of ${l.group} codes (the b1 LUT reads whole bytes: the group must be a multiple of 8)` : undefined);
@@ -66,6 +68,9 @@ export const KERNELS: readonly KernelDesc[] = [
   { id: 't5w.ref', format: 't5w', variant: 'ref', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t5w', runtime: REF_T, requires: [], doc: 'reference decoder of 16-bit LUT offsets (5 trits)' },
   { id: 't5w.lut', format: 't5w', variant: 'lut', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t5w_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 5, pre-scaled 16-bit offsets (portable C)' },
   { id: 't5w.lut_armv7m', format: 't5w', variant: 'lut_armv7m', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t5w_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 5, 16-bit offsets, 3 instructions per lookup (Thumb-2 assembly)' },
+  { id: 't5.lut_rv32', format: 't5', variant: 'lut_rv32', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t5_lut_rv32', runtime: LUT_RV32, requires: ['rv32'], doc: 'LUT over groups of 5, byte indices, RV32 assembly table build' },
+  { id: 't5w.lut_rv32', format: 't5w', variant: 'lut_rv32', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t5w_lut_rv32', runtime: LUT_RV32, requires: ['rv32'], doc: 'LUT over groups of 5, 16-bit offsets, 4 instructions per lookup (RV32 assembly)' },
+  { id: 't6w.lut_rv32', format: 't6w', variant: 'lut_rv32', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t6w_lut_rv32', runtime: LUT_RV32, requires: ['rv32'], doc: 'LUT over groups of 6, 16-bit offsets (RV32 assembly)' },
   { id: 't6w.ref', format: 't6w', variant: 'ref', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t6w', runtime: REF_T, requires: [], doc: 'reference decoder of 16-bit LUT offsets (6 trits)' },
   { id: 't6w.lut', format: 't6w', variant: 'lut', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t6w_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 6, pre-scaled 16-bit offsets (portable C)' },
   { id: 't6w.lut_armv7m', format: 't6w', variant: 'lut_armv7m', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t6w_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 6, 16-bit offsets (Thumb-2 assembly)' },

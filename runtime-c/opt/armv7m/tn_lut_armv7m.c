@@ -3,8 +3,9 @@
  * assembly, for ARMv7-M and ARMv8-M Mainline cores (Cortex-M3, M4, M7, M33): no DSP instruction is
  * needed, so the M3 runs the same code.
  *
- *   table rows   one STM of 7 (ternary) or 8 (binary) words plus one ADD per word: a row of the
- *                table is the previous row plus a constant in both halfwords (tn_lut.c, "Tables")
+ *   tables       one STM of 7 (ternary) or 8 (binary) words plus one ADD per word: a row of the
+ *                table is the previous row plus a constant in both halfwords (tn_lut.c, "Tables");
+ *                both halves of a ternary table in one routine
  *   sum16        t5w/t6w lookups: LDRH index (post-increment), LDRH entry, ADD: 3 instructions per
  *                lookup, 16 per loop iteration, the remainder entered Duff-style
  *   sum8x4       t5/b1 lookups for 4 rows: LDRB, LDRH [table, index, LSL #1], ADD per row and
@@ -31,30 +32,37 @@
 /* Nine rows b = 0..8 (digits u3, u4): after row b add d0 (r1) unless u3 wraps: then c1 (r2). */
 #define TN_ROWS7_9_BODY TN_ROW7("r1") TN_ROW7("r1") TN_ROW7("r2") TN_ROW7("r1") TN_ROW7("r1") TN_ROW7("r2") TN_ROW7("r1") TN_ROW7("r1")
 
-/* r0 = a (7 words), r1 = t, r2 = d = {d0, c1, c2, start}: rows a + start + deltas, 9 rows. */
-__attribute__((naked)) static void tn_rows7_9(const uint32_t *a, uint32_t *t, const uint32_t *d) {
+/* A whole ternary table, both halves (they are contiguous: half 1 starts where half 0's last row
+ * ends). r0 = t, r1 = a (14 words, row 0 of half 0 then of half 1), r2 = d = {d0, c1, c2}.
+ * Registers: rows r4-r10, t r0 (STM writes back), deltas r1/r2/r3, a r12. */
+#define TN_HALF_START "ldm r12!, {r4-r10}\n\t"
+
+/* (Several asm statements: C99 compilers need only take string literals of 4095 characters.) */
+__attribute__((naked)) static void tn_table5(uint32_t *t, const uint32_t *a, const uint32_t *d) {
   __asm__ volatile(
       ".syntax unified\n\t"
-      "push {r4-r10, lr}\n\t"
-      "ldm r0, {r4-r10}\n\t"
-      "ldr r0, [r2, #12]\n\t" TN_ADD7("r0")
-      "mov r0, r1\n\t"
-      "ldm r2, {r1-r3}\n\t" TN_ROWS7_9_BODY
-      "stmia r0!, {r4-r10}\n\t"
-      "pop {r4-r10, pc}\n\t");
+      "push {r4-r11, lr}\n\t"
+      "mov r12, r1\n\t"
+      "ldm r2, {r1-r3}\n\t" TN_HALF_START TN_ROWS7_9_BODY "stmia r0!, {r4-r10}\n\t");
+  __asm__ volatile(TN_HALF_START TN_ROWS7_9_BODY
+                   "stmia r0!, {r4-r10}\n\t"
+                   "pop {r4-r11, pc}\n\t");
 }
 
-/* The same for 27 rows (digits u3, u4, u5): after rows 8 and 17 the delta is c2 (r3). */
-__attribute__((naked)) static void tn_rows7_27(const uint32_t *a, uint32_t *t, const uint32_t *d) {
+/* The same for 6 codes: 27 rows per half; after rows 8 and 17 the delta is c2 (r3). */
+__attribute__((naked)) static void tn_table6(uint32_t *t, const uint32_t *a, const uint32_t *d) {
   __asm__ volatile(
       ".syntax unified\n\t"
-      "push {r4-r10, lr}\n\t"
-      "ldm r0, {r4-r10}\n\t"
-      "ldr r0, [r2, #12]\n\t" TN_ADD7("r0")
-      "mov r0, r1\n\t"
-      "ldm r2, {r1-r3}\n\t" TN_ROWS7_9_BODY TN_ROW7("r3") TN_ROWS7_9_BODY TN_ROW7("r3") TN_ROWS7_9_BODY
-      "stmia r0!, {r4-r10}\n\t"
-      "pop {r4-r10, pc}\n\t");
+      "push {r4-r11, lr}\n\t"
+      "mov r12, r1\n\t"
+      "ldm r2, {r1-r3}\n\t" TN_HALF_START TN_ROWS7_9_BODY TN_ROW7("r3"));
+  __asm__ volatile(TN_ROWS7_9_BODY TN_ROW7("r3"));
+  __asm__ volatile(TN_ROWS7_9_BODY "stmia r0!, {r4-r10}\n\t");
+  __asm__ volatile(TN_HALF_START TN_ROWS7_9_BODY TN_ROW7("r3"));
+  __asm__ volatile(TN_ROWS7_9_BODY TN_ROW7("r3"));
+  __asm__ volatile(TN_ROWS7_9_BODY
+                   "stmia r0!, {r4-r10}\n\t"
+                   "pop {r4-r11, pc}\n\t");
 }
 
 #define TN_ADD8(d) "add r4, " d "\n\tadd r5, " d "\n\tadd r6, " d "\n\tadd r7, " d "\n\tadd r8, " d "\n\tadd r9, " d "\n\tadd r10, " d "\n\tadd r11, " d "\n\t"
@@ -80,37 +88,33 @@ __attribute__((naked)) static void tn_rows8_16(const uint32_t *a, uint32_t *t, c
 #define TN_TWICE(v) ((uint32_t)(int32_t)(v) * 0x10001u)
 
 static void tn_lut5_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
-  uint32_t a[14], d[4];
+  uint32_t a[14], d[3];
   int32_t v[5] = {0, 0, 0, 0, 0}, i;
   if (len >= 5) {
     v[0] = x[0], v[1] = x[1], v[2] = x[2], v[3] = x[3], v[4] = x[4];
   } else {
     for (i = 0; i < len; ++i) v[i] = x[i];
   }
-  tn_lut_a27(v[0], v[1], v[2], a);
+  tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4], a);
   d[0] = TN_TWICE(v[3]);
   d[1] = TN_TWICE(v[4] - 2 * v[3]);
   d[2] = 0;
-  d[3] = TN_TWICE(-v[3] - v[4]);
-  tn_rows7_9(a, t, d);
-  tn_rows7_9(a + 7, t + 63, d);
+  tn_table5(t, a, d);
 }
 
 static void tn_lut6_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
-  uint32_t a[14], d[4];
+  uint32_t a[14], d[3];
   int32_t v[6] = {0, 0, 0, 0, 0, 0}, i;
   if (len >= 6) {
     v[0] = x[0], v[1] = x[1], v[2] = x[2], v[3] = x[3], v[4] = x[4], v[5] = x[5];
   } else {
     for (i = 0; i < len; ++i) v[i] = x[i];
   }
-  tn_lut_a27(v[0], v[1], v[2], a);
+  tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4] - v[5], a);
   d[0] = TN_TWICE(v[3]);
   d[1] = TN_TWICE(v[4] - 2 * v[3]);
   d[2] = TN_TWICE(v[5] - 2 * v[4] - 2 * v[3]);
-  d[3] = TN_TWICE(-v[3] - v[4] - v[5]);
-  tn_rows7_27(a, t, d);
-  tn_rows7_27(a + 7, t + 189, d);
+  tn_table6(t, a, d);
 }
 
 static void tn_lut8_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {

@@ -40,9 +40,10 @@
 /* The 27 sums of three activations, a = u0 + 3 u1 + 9 u2 -> (u0-1) x0 + (u1-1) x1 + (u2-1) x2,
  * plus a zero pad at a = 27, as 14 biased pairs. With l[i] = the 9 sums of x0, x1 plus the bias,
  * the pair (l[i] + c, l[i+1] + c) is l[i] + (l[i+1] << 16) + c * 0x10001 (mod 2^32): one add with
- * a shifted operand per word, then the blocks u2 = 0 and 2 are the block u2 = 1 minus / plus x2. */
-void tn_lut_a27(int32_t x0, int32_t x1, int32_t x2, uint32_t *a) {
-  const uint32_t b = TN_LUT_BIAS;
+ * a shifted operand per word, then the blocks u2 = 0 and 2 are the block u2 = 1 minus / plus x2.
+ * `base` is added to every entry (the offset of the table's row 0: all its other codes -1). */
+void tn_lut_a27(int32_t x0, int32_t x1, int32_t x2, int32_t base, uint32_t *a) {
+  const uint32_t b = TN_LUT_BIAS + (uint32_t)base; /* base: added to every entry (row 0's offset) */
   const uint32_t l0 = b - (uint32_t)x0 - (uint32_t)x1, l1 = l0 + (uint32_t)x0, l2 = l1 + (uint32_t)x0;
   const uint32_t l3 = l0 + (uint32_t)x1, l4 = l1 + (uint32_t)x1, l5 = l2 + (uint32_t)x1;
   const uint32_t l6 = l3 + (uint32_t)x1, l7 = l4 + (uint32_t)x1, l8 = l5 + (uint32_t)x1;
@@ -72,7 +73,7 @@ static void tn_lut_rows7(const uint32_t *a, uint32_t *t, uint32_t d0, uint32_t d
   const uint32_t c2 = d2 - d1 - d1 - d0 - d0; /* u0, u1 wrap, u2 + 1 */
   uint32_t r0, r1, r2, r3, r4, r5, r6, start;
   int32_t b, rows = digits == 2 ? 9 : 27;
-  start = 0u - d0 - d1 - (digits == 3 ? d2 : 0u); /* all digits 0: weights -1 */
+  start = 0; /* row 0's offset (all digits 0: weights -1) is already in a[] */
   r0 = a[0] + start;
   r1 = a[1] + start;
   r2 = a[2] + start;
@@ -106,7 +107,7 @@ void tn_lut5_build(const int8_t *x, int32_t len, uint32_t *t) {
   int32_t v[5] = {0, 0, 0, 0, 0}, i;
   uint32_t a[14];
   for (i = 0; i < len && i < 5; ++i) v[i] = x[i];
-  tn_lut_a27(v[0], v[1], v[2], a);
+  tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4], a);
   tn_lut_rows7(a, t, TN_TWICE(v[3]), TN_TWICE(v[4]), 0u, 2);
   tn_lut_rows7(a + 7, t + 63, TN_TWICE(v[3]), TN_TWICE(v[4]), 0u, 2);
 }
@@ -116,7 +117,7 @@ void tn_lut6_build(const int8_t *x, int32_t len, uint32_t *t) {
   int32_t v[6] = {0, 0, 0, 0, 0, 0}, i;
   uint32_t a[14];
   for (i = 0; i < len && i < 6; ++i) v[i] = x[i];
-  tn_lut_a27(v[0], v[1], v[2], a);
+  tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4] - v[5], a);
   tn_lut_rows7(a, t, TN_TWICE(v[3]), TN_TWICE(v[4]), TN_TWICE(v[5]), 3);
   tn_lut_rows7(a + 7, t + 189, TN_TWICE(v[3]), TN_TWICE(v[4]), TN_TWICE(v[5]), 3);
 }
