@@ -57,7 +57,7 @@ describe('kernel choice', () => {
       'riscv64-linux': /\(t[56]w\.lut,/,
       'cortex-m4': /\(t[56]w\.lut_armv7m,/,
       'cortex-m3': /\(t[56]w\.lut_armv7m,/,
-      rv32imc: /\(t[56]w\.lut,/,
+      rv32imc: /\(t[56]w\.lut_rv32,/,
     };
     for (const [t, re] of Object.entries(want)) {
       const l = choose(layer(256, 256), t);
@@ -94,6 +94,11 @@ describe('kernel choice', () => {
     expect(lutPlan(FORMATS.t5, { ...l, flush: 23 }, 1 << 30)).toMatchObject({ window: 4 });
     expect(lutPlan(FORMATS.t5, l, 10 * 504 + 4 * 100)).toMatchObject({ window: 10, scratchBytes: 10 * 504 + 4 * 100 });
     expect(lutPlan(FORMATS.t6w, l, 1000)).toMatch(/needs at least/);
+    // Prefill: a full window for as many tokens (up to 4) as fit, each with its tables and sums.
+    const per = 130 * 504 + 400;
+    expect(lutPlan(FORMATS.t5w, { ...l, rows: 7 }, 1 << 30)).toMatchObject({ window: 130, scratchBytes: 4 * per });
+    expect(lutPlan(FORMATS.t5w, { ...l, rows: 7 }, 3 * per)).toMatchObject({ window: 130, scratchBytes: 3 * per });
+    expect(lutPlan(FORMATS.t5w, { ...l, rows: 7, flush: 50 }, 1 << 30)).toMatchObject({ window: 10, scratchBytes: 4 * (10 * 504 + 400 + 800) });
   });
 
   it('obeys --kernel (all layers, or per node) and the node attribute, --kernel first', () => {

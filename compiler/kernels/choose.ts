@@ -111,19 +111,26 @@ export function layerShape(g: Graph, node: Node): LayerShape {
   return { op: node.op as LayerShape['op'], planes: geo.planes, n: geo.n, k: geo.k, group: geo.group, groups: geo.groups, rows: rowsOf(x.shape), maxAbsX: int8MaxAbs(x), flush: acc.flush };
 }
 
-/** LUT window and scratch bytes for a LUT kernel, or why it does not fit. */
+/**
+ * LUT window and scratch bytes for a LUT kernel, or why it does not fit. Scratch holds, for each of
+ * up to 4 tokens processed together (prefill: each code index is loaded once for all of them), a
+ * window of tables, N uint32 sums and, when flush > 0, N int64 sums (tn_lut_scratch in tn_lut.c;
+ * the C driver takes as many tokens as the scratch holds). A full window with several tokens is
+ * preferred, then a full window for one token, then the largest window that fits.
+ */
 export function lutPlan(f: FormatDesc, l: LayerShape, budget: number, maxWindow = Infinity): { window: number; scratchBytes: number } | string {
   const lut = f.lut!;
   const unitsPerGroup = Math.ceil(l.group / lut.g);
-  let window = Math.min(unitsPerGroup, maxWindow);
-  if (lut.wide) window = Math.min(window, maxWideWindow(lut.entries));
-  if (l.flush > 0) window = Math.min(window, Math.floor(l.flush / lut.g));
-  const accBytes = (split: boolean) => 4 * (l.n + (l.n & 1)) + (split && l.flush > 0 ? 8 * l.n : 0);
+  let full = Math.min(unitsPerGroup, maxWindow);
+  if (lut.wide) full = Math.min(full, maxWideWindow(lut.entries));
+  if (l.flush > 0) full = Math.min(full, Math.floor(l.flush / lut.g));
   const tableBytes = 2 * lut.entries;
-  const fit = Math.floor((budget - accBytes(window < unitsPerGroup || l.flush > 0)) / tableBytes);
-  window = Math.min(window, fit);
-  if (window < 1) return l.flush > 0 && l.flush < lut.g ? `flush bound ${l.flush} is below ${lut.g} codes` : `needs at least ${formatBytes(tableBytes + accBytes(true))} of scratch RAM, ${formatBytes(Math.max(0, budget))} are left`;
-  return { window, scratchBytes: window * tableBytes + accBytes(window < unitsPerGroup) };
+  const perToken = (window: number) => window * tableBytes + 4 * (l.n + (l.n & 1)) + (l.flush > 0 ? 8 * l.n : 0);
+  if (full < 1) return `flush bound ${l.flush} is below ${lut.g} codes`;
+  for (let tokens = Math.min(4, l.rows); tokens >= 1; tokens--) if (tokens * perToken(full) <= budget) return { window: full, scratchBytes: tokens * perToken(full) };
+  const window = Math.min(full, Math.floor((budget - perToken(0)) / tableBytes));
+  if (window < 1) return `needs at least ${formatBytes(perToken(1))} of scratch RAM, ${formatBytes(Math.max(0, budget))} are left`;
+  return { window, scratchBytes: perToken(window) };
 }
 
 /** Estimated instructions per weight of `k` for layer `l` on target class `c` (lower is better). */

@@ -40,14 +40,14 @@ export async function differential(specs: readonly ModelSpec[], target: TargetDe
   // One program per batch of models that fits the target's flash and RAM: each model has its own
   // static arena and kernel scratch (LUT tables), so many models need not fit a microcontroller.
   const parts: { models: HarnessModel[]; first: number }[] = [];
-  let ram = Infinity;
-  let flash = Infinity;
+  let ram = 0;
+  let flash = 0;
   const ramMax = target.memory ? (target.memory.ram - 16384) * 0.7 : Infinity;
   const flashMax = target.memory ? target.memory.flash * 0.6 : Infinity;
   models.forEach((m, i) => {
     const r = m.compiled.plan.arenaBytes + m.compiled.emitted.scratchBytes + m.compiled.ioBytes;
     const f = m.compiled.weightsBytes + 4096;
-    if (ram + r > ramMax || flash + f > flashMax) {
+    if (parts.length === 0 || ram + r > ramMax || flash + f > flashMax) {
       parts.push({ models: [], first: i });
       ram = 0;
       flash = 0;

@@ -208,6 +208,25 @@ void tn_lut_rows8(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t
   }
 }
 
+/* Several tokens (prefill): each code index is loaded once and looked up in every token's tables
+ * (token t's window of tables at table + t * tstride words); acc[t * astride + r]. */
+static void tn_lut_rows_multi(const tn_lut_ops *f, const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count,
+                              const uint32_t *table, size_t tstride, int32_t ntok, uint32_t *acc, size_t astride) {
+  const uint8_t *tb = (const uint8_t *)table;
+  const size_t tbytes = 4 * tstride;
+  int32_t r, j, t;
+  for (r = 0; r < nrows; ++r) {
+    const uint8_t *row = rows0 + (size_t)r * row_bytes;
+    uint32_t s[4] = {0, 0, 0, 0};
+    for (j = 0; j < count; ++j) {
+      /* wide: byte offset into the window; else halfword index into table j */
+      const size_t off = f->wide ? (size_t)((const uint16_t *)(const void *)row)[j] : 2 * ((size_t)j * (size_t)f->entries + row[j]);
+      for (t = 0; t < ntok; ++t) s[t] += *(const uint16_t *)(const void *)(tb + (size_t)t * tbytes + off);
+    }
+    for (t = 0; t < ntok; ++t) acc[(size_t)t * astride + (size_t)r] += s[t];
+  }
+}
+
 /* ---- the driver -------------------------------------------------------------------------------- */
 
 /* Scale of output n for (plane p, scale group g): ws[n * stride] (docs/numerics.md indexing). */
@@ -224,6 +243,11 @@ static const float *tn_lut_scales(const tn_lowbit_weights *w, int32_t p, int32_t
   return w->scale + p;
 }
 
+/* Bytes of scratch for ntok tokens (tables, uint32 sums, int64 sums when flush > 0). */
+static size_t tn_lut_scratch(const tn_lut_ops *f, int32_t window, int32_t n, int32_t ntok, int32_t flush) {
+  return (size_t)ntok * ((size_t)window * (size_t)f->entries * 2 + 4 * (size_t)(n + (n & 1)) + (flush > 0 ? 8 * (size_t)n : 0));
+}
+
 void tn_lut_linear(const tn_lut_ops *f, const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                    const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
   const int32_t G = w->group, K = w->k, N = w->n, g = f->g;
@@ -235,15 +259,18 @@ void tn_lut_linear(const tn_lut_ops *f, const int8_t *x, const float *x_scale, i
   const size_t row_bytes = (size_t)units_row * unit_bytes;
   const int32_t window = w->window > 0 ? w->window : 1;
   const size_t table_words = (size_t)(f->entries / 2);
-  uint32_t *table = (uint32_t *)w->scratch;
-  uint32_t *acc = table + (size_t)window * table_words;
-  int64_t *acc64 = (int64_t *)(void *)(acc + N + (N & 1));
+  const size_t tstride = (size_t)window * table_words; /* words of one token's window of tables */
+  const size_t astride = (size_t)(N + (N & 1));
   const int32_t fused = w->planes == 1 && groups == 1; /* one term per output: finish in one pass */
-  int32_t t, p, sg, n, j;
-  for (t = 0; t < rows; ++t) {
-    const int8_t *xt = x + (size_t)t * (size_t)K;
-    const float sx = x_scale[x_per_row ? t : 0];
-    float *yt = y + (size_t)t * (size_t)N;
+  int32_t T = rows < 4 ? rows : 4, t0, t, p, sg, n, j;
+  uint32_t *table = (uint32_t *)w->scratch, *acc;
+  int64_t *acc64;
+  /* Tokens per pass: as many (up to 4) as the compiler gave scratch for (docs/kernels.md). */
+  while (T > 1 && tn_lut_scratch(f, window, N, T, flush) > (size_t)w->scratch_bytes) --T;
+  acc = table + (size_t)T * tstride;
+  acc64 = (int64_t *)(void *)(acc + (size_t)T * astride);
+  for (t0 = 0; t0 < rows; t0 += T) {
+    const int32_t nt = rows - t0 > T ? T : rows - t0;
     for (p = 0; p < w->planes; ++p) {
       for (sg = 0; sg < groups; ++sg) {
         const int32_t k0 = sg * G;
@@ -252,48 +279,60 @@ void tn_lut_linear(const tn_lut_ops *f, const int8_t *x, const float *x_scale, i
         /* With flush > 0 only a window's sum is known to fit int32: sum windows in int64. */
         const int32_t wide_sum = flush > 0 && units > window;
         const uint32_t bias_all = TN_LUT_BIAS * (uint32_t)units;
+        const uint8_t *codes = w->codes + (size_t)p * (size_t)N * row_bytes + (size_t)sg * (size_t)units_full * unit_bytes;
         int32_t stride, j0;
         const float *ws = tn_lut_scales(w, p, sg, groups, &stride);
-        for (n = 0; n < N; ++n) acc[n] = 0;
+        for (n = 0; n < nt * (int32_t)astride; ++n) acc[n] = 0;
         for (j0 = 0; j0 < units; j0 += window) {
           const int32_t count = units - j0 > window ? window : units - j0;
-          for (j = 0; j < count; ++j) {
-            const int32_t at = (j0 + j) * g;
-            f->build(xt + k0 + at, len - at, table + (size_t)j * table_words);
-          }
-          f->rows(w->codes + (size_t)p * (size_t)N * row_bytes + ((size_t)sg * (size_t)units_full + (size_t)j0) * unit_bytes, row_bytes, N, count,
-                  table, f->entries, acc);
-          if (wide_sum) {
-            const uint32_t b = TN_LUT_BIAS * (uint32_t)count;
-            for (n = 0; n < N; ++n) {
-              acc64[n] = (j0 == 0 ? 0 : acc64[n]) + (int32_t)(acc[n] - b);
-              acc[n] = 0;
+          for (t = 0; t < nt; ++t) {
+            const int8_t *xt = x + (size_t)(t0 + t) * (size_t)K + k0;
+            for (j = 0; j < count; ++j) {
+              const int32_t at = (j0 + j) * g;
+              f->build(xt + at, len - at, table + (size_t)t * tstride + (size_t)j * table_words);
             }
           }
-        }
-        if (fused) {
-          for (n = 0; n < N; ++n) {
-            const float sum = wide_sum ? (float)acc64[n] : (float)(int32_t)(acc[n] - bias_all);
-            float s = sum * ws[(size_t)n * (size_t)stride];
-            s = s * sx;
-            if (bias) s = s + bias[n];
-            yt[n] = s;
+          if (nt == 1) f->rows(codes + (size_t)j0 * unit_bytes, row_bytes, N, count, table, f->entries, acc);
+          else tn_lut_rows_multi(f, codes + (size_t)j0 * unit_bytes, row_bytes, N, count, table, tstride, nt, acc, astride);
+          if (wide_sum) {
+            const uint32_t b = TN_LUT_BIAS * (uint32_t)count;
+            for (t = 0; t < nt; ++t)
+              for (n = 0; n < N; ++n) {
+                const size_t i = (size_t)t * astride + (size_t)n;
+                acc64[(size_t)t * (size_t)N + (size_t)n] = (j0 == 0 ? 0 : acc64[(size_t)t * (size_t)N + (size_t)n]) + (int32_t)(acc[i] - b);
+                acc[i] = 0;
+              }
           }
-        } else {
+        }
+        for (t = 0; t < nt; ++t) {
+          const float sx = x_scale[x_per_row ? t0 + t : 0];
+          float *yt = y + (size_t)(t0 + t) * (size_t)N;
+          const uint32_t *at = acc + (size_t)t * astride;
+          const int64_t *at64 = acc64 + (size_t)t * (size_t)N;
           const int32_t first = p == 0 && sg == 0;
           for (n = 0; n < N; ++n) {
-            const float sum = wide_sum ? (float)acc64[n] : (float)(int32_t)(acc[n] - bias_all);
-            const float term = sum * ws[(size_t)n * (size_t)stride];
-            yt[n] = first ? term : yt[n] + term; /* the first term starts the sum */
+            const float sum = wide_sum ? (float)at64[n] : (float)(int32_t)(at[n] - bias_all);
+            float s = sum * ws[(size_t)n * (size_t)stride];
+            if (fused) { /* the only term: then s * sx, then + bias */
+              s = s * sx;
+              if (bias) s = s + bias[n];
+            } else if (!first) {
+              s = yt[n] + s; /* the first term starts the sum */
+            }
+            yt[n] = s;
           }
         }
       }
     }
     if (!fused) {
-      for (n = 0; n < N; ++n) {
-        float s = yt[n] * sx;
-        if (bias) s = s + bias[n];
-        yt[n] = s;
+      for (t = 0; t < nt; ++t) {
+        const float sx = x_scale[x_per_row ? t0 + t : 0];
+        float *yt = y + (size_t)(t0 + t) * (size_t)N;
+        for (n = 0; n < N; ++n) {
+          float s = yt[n] * sx;
+          if (bias) s = s + bias[n];
+          yt[n] = s;
+        }
       }
     }
   }
