@@ -497,6 +497,41 @@ function report(tr: TargetResult): string {
   return out.join('\n');
 }
 
+/** The issue's goals, from the results that are present. */
+function goals(all: TargetResult[]): string {
+  const rows: string[][] = [['goal', 'measured', 'met']];
+  const find = (t: string, shape: string, pred: (r: Result) => boolean, dram = false) =>
+    all.find((x) => x.target === t)?.results.find((r) => r.shape === shape && (r.copies > 1) === dram && pred(r));
+  const auto = (r: Result) => r.label.startsWith('auto: t');
+  const host = all.find((x) => x.target === 'host');
+  if (host) {
+    const g = find('host', '2048x2048', auto);
+    if (g) rows.push(['host AVX2 ternary GEMV >= 100 G weights/s at 2048x2048 (weights in cache)', `${g.gWeightsPerS!.toFixed(1)} G weights/s`, g.gWeightsPerS! >= 100 ? 'yes' : 'no']);
+    for (const shape of ['2560x6912', '6912x2560', '16384x16384']) {
+      const d = find('host', shape, auto, shape !== '16384x16384');
+      if (d) {
+        const pct = (d.weightGBs! / host.bandwidthGBs!) * 100;
+        rows.push([`host ternary from DRAM >= 90 % of the measured read bandwidth (${shape})`, `${d.weightGBs!.toFixed(2)} of ${host.bandwidthGBs!.toFixed(1)} GB/s = ${pct.toFixed(0)} %`, pct >= 90 ? 'yes' : 'no']);
+      }
+    }
+  }
+  const m4 = (shape: string) => find('cortex-m4', shape, auto);
+  const smlad = (shape: string) => find('cortex-m4', shape, (r) => r.label.startsWith('int8 SMLAD 4'));
+  for (const [shape, limit] of [['256x256', 0.8], ['1024x1024', 0.6]] as const) {
+    const r = m4(shape);
+    if (r) rows.push([`cortex-m4 <= ${limit} instr/weight at ${shape} (table builds included)`, `${r.instrPerWeight!.toFixed(3)} (${r.label.slice(6)})`, r.instrPerWeight! <= limit ? 'yes' : 'no']);
+    const s = smlad(shape);
+    if (r && s) rows.push([`cortex-m4 >= 1.5x fewer than int8 SMLAD, 4 rows per pass (${shape})`, `${(s.instrPerWeight! / r.instrPerWeight!).toFixed(2)}x (${s.instrPerWeight!.toFixed(3)} / ${r.instrPerWeight!.toFixed(3)})`, s.instrPerWeight! / r.instrPerWeight! >= 1.5 ? 'yes' : 'no']);
+  }
+  for (const t of ['cortex-m3', 'rv32imc'])
+    for (const shape of ['256x256', '1024x1024']) {
+      const r = find(t, shape, auto);
+      const i8 = find(t, shape, (x) => x.label === 'int8 4 rows (C)');
+      if (r && i8) rows.push([`${t} >= 3x fewer than the best int8 kernel (${shape})`, `${(i8.instrPerWeight! / r.instrPerWeight!).toFixed(2)}x (${i8.instrPerWeight!.toFixed(3)} / ${r.instrPerWeight!.toFixed(3)})`, i8.instrPerWeight! / r.instrPerWeight! >= 3 ? 'yes' : 'no']);
+    }
+  return rows.length > 1 ? ['### Goals of the kernel issue', '', table(rows), ''].join('\n') : '';
+}
+
 function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   let caches = '';
@@ -541,7 +576,7 @@ async function main(): Promise<void> {
   if (json) {
     process.stdout.write(`${JSON.stringify({ command, machine: desc, date: new Date().toISOString(), targets: all }, null, 2)}\n`);
   } else {
-    process.stdout.write(`${all.map(report).join('\n')}\n`);
+    process.stdout.write(`${[goals(all), ...all.map(report)].join('\n')}\n`);
   }
   if (args.includes('--update')) {
     const file = join(ROOT, 'BENCHMARKS.md');
@@ -560,6 +595,7 @@ async function main(): Promise<void> {
       'than (or how many fewer instructions than) the int8 kernel named above the table; "x f32",',
       '"f32 / this": the same against float32. bits/w: the packed weights only (scales excluded).',
       '',
+      goals(all),
       ...all.map(report),
       end,
     ].join('\n');

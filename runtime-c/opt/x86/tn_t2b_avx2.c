@@ -207,27 +207,44 @@ static int tn_have_avx2(void) {
 
 /* GEMV (one token, int32 sums): rows innermost, 4 at a time, the epilogue inline in the contract's
  * order (per output: for p, for g: term = (float)acc * ws; s = first ? term : s + term, held in y;
- * then s * sx, then + bias). The generic driver costs ~90 instructions more per output. */
+ * then s * sx, then + bias). The zero-padded copies of x for partial blocks are made once per scale
+ * group. (The generic driver costs ~90 instructions more per output.) */
 TN_AVX2 static void tn_t2b_gemv_avx2(const int8_t *x, float sx, const tn_lowbit_weights *w, const float *bias, float *y) {
   const int32_t K = w->k, N = w->n, G = w->group;
   const int32_t groups = (K + G - 1) / G;
   const size_t row_bytes = (size_t)32 * (size_t)((K + 127) / 128);
+  int8_t head[128] __attribute__((aligned(32))), tail[128] __attribute__((aligned(32)));
   int32_t p, g, n, j, k;
   for (p = 0; p < w->planes; ++p) {
-    for (g = 0; g < groups; ++g) {
+    const size_t pn = (size_t)p * (size_t)N;
+    const uint8_t *rows = w->codes + pn * row_bytes;
+    for (g = 0; g < groups; ++g) { /* planes outer, groups inner: the contract's order of terms */
       const int32_t k0 = g * G, k1 = K - k0 > G ? k0 + G : K;
       const int first = p == 0 && g == 0;
-      const size_t pn = (size_t)p * (size_t)N;
       const float *ws = w->granularity == TN_PER_GROUP ? w->scale + pn * (size_t)groups + (size_t)g : w->granularity == TN_PER_ROW ? w->scale + pn : w->scale + p;
       const size_t stride = w->granularity == TN_PER_GROUP ? (size_t)groups : w->granularity == TN_PER_ROW ? 1u : 0u;
-      const uint8_t *rows = w->codes + pn * row_bytes;
+      int32_t bf = k0 / 128, bl = (k1 - 1) / 128; /* first and last block touched */
+      const int has_head = k0 % 128 != 0 || (bf == bl && k1 % 128 != 0);
+      int has_tail;
       uint32_t xs = 0;
       for (k = k0; k < k1; ++k) xs += (uint32_t)(int32_t)x[k];
+      if (has_head) { /* x of block bf inside [k0, k1), zeros elsewhere (those codes then count 0) */
+        for (k = 0; k < 128; ++k) head[k] = (bf * 128 + k >= k0 && bf * 128 + k < k1) ? x[bf * 128 + k] : 0;
+        ++bf;
+      }
+      has_tail = bf <= bl && k1 % 128 != 0;
+      if (has_tail) {
+        for (k = 0; k < 128; ++k) tail[k] = bl * 128 + k < k1 ? x[bl * 128 + k] : 0;
+        --bl;
+      }
       for (n = 0; n < N;) {
         const int nr = N - n >= 4 ? 4 : 1;
+        const uint8_t *c = rows + (size_t)n * row_bytes;
         __m256i a[4];
         a[0] = a[1] = a[2] = a[3] = _mm256_setzero_si256();
-        tn_t2b_range(rows + (size_t)n * row_bytes, row_bytes, nr, x, (size_t)K, 1, k0, k1, a);
+        if (has_head) tn_t2b_blocks(c, row_bytes, nr, head, 128, 1, k0 / 128, k0 / 128 + 1, a);
+        if (bf <= bl) tn_t2b_blocks(c, row_bytes, nr, x + (size_t)bf * 128, (size_t)K, 1, bf, bl + 1, a);
+        if (has_tail) tn_t2b_blocks(c, row_bytes, nr, tail, 128, 1, bl + 1, bl + 2, a);
         for (j = 0; j < nr; ++j) {
           const float term = (float)(int32_t)((uint32_t)tn_hsum_epi32(a[j]) - xs) * ws[(size_t)(n + j) * stride];
           y[n + j] = first ? term : y[n + j] + term; /* the first term starts the sum */
