@@ -235,7 +235,7 @@ function buildCases(plan: TargetPlan): { cases: BuiltCase[]; blob: Uint8Array; s
       chooseKernels(g, plan.target, { scratchBudget: mem ? mem.ram - arena - stackReserve(mem.ram) : 64 * 2 ** 20 });
       const choice = kernelChoice(g, node, plan.target);
       const kd = choice.kernel;
-      if (spec.kernel === undefined) label = `${spec.label === 'auto' ? 'auto' : 'auto'}: ${kd.id}`;
+      if (spec.kernel === undefined) label = `${spec.label === 'auto' ? 'auto' : 'auto binary'}: ${kd.id}`;
       for (const f of kd.runtime) runtime.add(f);
       format = kd.format;
       window = choice.window || undefined;
@@ -502,7 +502,7 @@ function goals(all: TargetResult[]): string {
   const rows: string[][] = [['goal', 'measured', 'met']];
   const find = (t: string, shape: string, pred: (r: Result) => boolean, dram = false) =>
     all.find((x) => x.target === t)?.results.find((r) => r.shape === shape && (r.copies > 1) === dram && pred(r));
-  const auto = (r: Result) => r.label.startsWith('auto: t');
+  const auto = (r: Result) => r.label.startsWith('auto: ');
   const host = all.find((x) => x.target === 'host');
   if (host) {
     const g = find('host', '2048x2048', auto);

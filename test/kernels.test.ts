@@ -59,9 +59,9 @@ function shapeOf(s: Shape, op: LayerShape['op']): LayerShape {
   return { op, planes: s.planes, n: s.n, k: s.k, group, groups: Math.ceil(s.k / group), rows: s.rows, maxAbsX: 128, flush: s.flush ?? 0 };
 }
 
-function layerModel(s: Shape, kernel: KernelDesc, seed: number): ModelSpec {
+function layerModel(s: Shape, kernel: KernelDesc, op: LayerShape['op'], seed: number): ModelSpec {
   const r = rng(seed);
-  const ternary = kernel.op === 'TernaryLinear';
+  const ternary = op === 'TernaryLinear';
   const group = s.group ?? s.k;
   const groups = Math.ceil(s.k / group);
   const codes = new Int8Array(s.planes * s.n * s.k);
@@ -89,11 +89,11 @@ function layerModel(s: Shape, kernel: KernelDesc, seed: number): ModelSpec {
     inputs.push('b');
   }
   return {
-    name: `${kernel.id}-${s.name}`,
+    name: `${kernel.id}-${ternary ? 't' : 'b'}-${s.name}`,
     inputs: ['x'],
     outputs: ['y'],
     tensors,
-    nodes: [{ name: 'fc', op: kernel.op, inputs, outputs: ['y'], attrs: { kernel: kernel.id } }],
+    nodes: [{ name: 'fc', op, inputs, outputs: ['y'], attrs: { kernel: kernel.id } }],
   };
 }
 
@@ -118,6 +118,7 @@ function testTargets(): TargetDesc[] {
 
 interface Case {
   kernel: KernelDesc;
+  op: LayerShape['op'];
   shape: Shape;
   compiled: Compiled;
   x: Int8Array;
@@ -156,21 +157,21 @@ describe('every kernel, bit for bit against the interpreter', () => {
       const skipped: string[] = [];
       let seed = 1;
       for (const kernel of kernels) {
-        for (const shape of SHAPES) {
+        for (const [shape, op] of SHAPES.flatMap((sh) => kernel.ops.map((o) => [sh, o] as const))) {
           seed++;
-          const why = kernel.unsupported?.(shapeOf(shape, kernel.op));
+          const why = kernel.unsupported?.(shapeOf(shape, op));
           if (why) {
             skipped.push(`${kernel.id} ${shape.name}`);
             continue;
           }
-          const spec = layerModel(shape, kernel, seed);
+          const spec = layerModel(shape, kernel, op, seed);
           const g = readModel(writeModel(join(dir, target.name, 'models', spec.name), spec));
           const x = inputsFor(shape, seed);
           const want = interpret(g, new Map([['x', x]])).get('y')!;
           const compiled = compileGraph(g, { target, prefix: `k${cases.length}`, skipFitCheck: true, forceFlush: shape.flush, maxLutWindow: shape.window ?? 16 });
           const node = compiled.layers.find((l) => l.node === 'fc')!;
           expect(node.kernel, `${spec.name} on ${target.name}`).toContain(`(${kernel.id},`);
-          cases.push({ kernel, shape, compiled, x, want });
+          cases.push({ kernel, op, shape, compiled, x, want });
         }
       }
       // Every kernel the target can use ran on most shapes; only b1 LUTs skip groups that are not
@@ -189,7 +190,7 @@ describe('every kernel, bit for bit against the interpreter', () => {
         const run = await runOnTarget(models, target, join(dir, target.name, `batch${b++}`), { title: `${batch.length} kernel cases` });
         run.records.forEach((recs, i) => {
           const m = firstMismatch(recs[0]!.outputs.get('y')!, batch[i]!.want);
-          if (m) failures.push(`${batch[i]!.kernel.id} ${batch[i]!.shape.name} on ${target.name}: ${describeMismatch('y', 0, m)}`);
+          if (m) failures.push(`${batch[i]!.kernel.id} (${batch[i]!.op}) ${batch[i]!.shape.name} on ${target.name}: ${describeMismatch('y', 0, m)}`);
         });
       }
       expect(failures).toEqual([]);

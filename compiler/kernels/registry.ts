@@ -32,7 +32,8 @@ export interface KernelDesc {
   id: string;
   format: FormatId;
   variant: string;
-  op: LayerShape['op'];
+  /** The ops it runs: binary codes are a subset of ternary, so the t2b kernels take both. */
+  ops: LayerShape['op'][];
   cFunction: string;
   /** runtime-c files, relative to runtime-c/. */
   runtime: string[];
@@ -58,26 +59,26 @@ const b1Groups = (l: LayerShape) => (l.groups > 1 && l.group % 8 !== 0 ? `per-gr
 
 export const KERNELS: readonly KernelDesc[] = [
   // ---- ternary ----
-  { id: 't2.ref', format: 't2', variant: 'ref', op: 'TernaryLinear', cFunction: 'tn_ternary_linear', runtime: ['ref/tn_ternary_linear.c', 'ref/tn_lowbit_linear.c'], requires: [], doc: 'reference: one 2-bit code at a time, add/subtract' },
-  { id: 't2b.ref', format: 't2b', variant: 'ref', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t2b', runtime: REF_T, requires: [], doc: 'reference decoder of the blocked 2-bit format' },
-  { id: 't2b.avx2', format: 't2b', variant: 'avx2', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t2b_avx2', runtime: ['opt/x86/tn_t2b_avx2.c', ...ROWS], requires: ['x86_64'], doc: 'AVX2 maddubs over 4 rows (int16 lanes flushed every 2048 codes), GEMM for several tokens; portable fallback without AVX2', scratch: t2bScratch },
-  { id: 't2b.neon', format: 't2b', variant: 'neon', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t2b_neon', runtime: ['opt/arm/tn_t2b_neon.c', ...ROWS], requires: ['neon'], doc: 'NEON: SDOT when compiled with dotprod (Pi 5: -mcpu=cortex-a76), else widening multiply-accumulate into int16 flushed to int32', scratch: t2bScratch },
-  { id: 't5.ref', format: 't5', variant: 'ref', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t5', runtime: REF_T, requires: [], doc: 'reference decoder of 5 trits per byte' },
-  { id: 't5.lut', format: 't5', variant: 'lut', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t5_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 5 activations, byte indices, 4 rows per pass (portable C)' },
-  { id: 't5.lut_armv7m', format: 't5', variant: 'lut_armv7m', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t5_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 5, byte indices, Thumb-2 assembly' },
-  { id: 't5w.ref', format: 't5w', variant: 'ref', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t5w', runtime: REF_T, requires: [], doc: 'reference decoder of 16-bit LUT offsets (5 trits)' },
-  { id: 't5w.lut', format: 't5w', variant: 'lut', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t5w_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 5, pre-scaled 16-bit offsets (portable C)' },
-  { id: 't5w.lut_armv7m', format: 't5w', variant: 'lut_armv7m', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t5w_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 5, 16-bit offsets, 3 instructions per lookup (Thumb-2 assembly)' },
-  { id: 't5.lut_rv32', format: 't5', variant: 'lut_rv32', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t5_lut_rv32', runtime: LUT_RV32, requires: ['rv32'], doc: 'LUT over groups of 5, byte indices, RV32 assembly table build' },
-  { id: 't5w.lut_rv32', format: 't5w', variant: 'lut_rv32', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t5w_lut_rv32', runtime: LUT_RV32, requires: ['rv32'], doc: 'LUT over groups of 5, 16-bit offsets, 4 instructions per lookup (RV32 assembly)' },
-  { id: 't6w.lut_rv32', format: 't6w', variant: 'lut_rv32', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t6w_lut_rv32', runtime: LUT_RV32, requires: ['rv32'], doc: 'LUT over groups of 6, 16-bit offsets (RV32 assembly)' },
-  { id: 't6w.ref', format: 't6w', variant: 'ref', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t6w', runtime: REF_T, requires: [], doc: 'reference decoder of 16-bit LUT offsets (6 trits)' },
-  { id: 't6w.lut', format: 't6w', variant: 'lut', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t6w_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 6, pre-scaled 16-bit offsets (portable C)' },
-  { id: 't6w.lut_armv7m', format: 't6w', variant: 'lut_armv7m', op: 'TernaryLinear', cFunction: 'tn_ternary_linear_t6w_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 6, 16-bit offsets (Thumb-2 assembly)' },
+  { id: 't2.ref', format: 't2', variant: 'ref', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear', runtime: ['ref/tn_ternary_linear.c', 'ref/tn_lowbit_linear.c'], requires: [], doc: 'reference: one 2-bit code at a time, add/subtract' },
+  { id: 't2b.ref', format: 't2b', variant: 'ref', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t2b', runtime: REF_T, requires: [], doc: 'reference decoder of the blocked 2-bit format' },
+  { id: 't2b.avx2', format: 't2b', variant: 'avx2', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t2b_avx2', runtime: ['opt/x86/tn_t2b_avx2.c', ...ROWS], requires: ['x86_64'], doc: 'AVX2 maddubs over 4 rows (int16 lanes flushed every 2048 codes), GEMM for several tokens; portable fallback without AVX2', scratch: t2bScratch },
+  { id: 't2b.neon', format: 't2b', variant: 'neon', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t2b_neon', runtime: ['opt/arm/tn_t2b_neon.c', ...ROWS], requires: ['neon'], doc: 'NEON: SDOT when compiled with dotprod (Pi 5: -mcpu=cortex-a76), else widening multiply-accumulate into int16 flushed to int32', scratch: t2bScratch },
+  { id: 't5.ref', format: 't5', variant: 'ref', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5', runtime: REF_T, requires: [], doc: 'reference decoder of 5 trits per byte' },
+  { id: 't5.lut', format: 't5', variant: 'lut', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 5 activations, byte indices, 4 rows per pass (portable C)' },
+  { id: 't5.lut_armv7m', format: 't5', variant: 'lut_armv7m', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 5, byte indices, Thumb-2 assembly' },
+  { id: 't5w.ref', format: 't5w', variant: 'ref', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5w', runtime: REF_T, requires: [], doc: 'reference decoder of 16-bit LUT offsets (5 trits)' },
+  { id: 't5w.lut', format: 't5w', variant: 'lut', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5w_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 5, pre-scaled 16-bit offsets (portable C)' },
+  { id: 't5w.lut_armv7m', format: 't5w', variant: 'lut_armv7m', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5w_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 5, 16-bit offsets, 3 instructions per lookup (Thumb-2 assembly)' },
+  { id: 't5.lut_rv32', format: 't5', variant: 'lut_rv32', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5_lut_rv32', runtime: LUT_RV32, requires: ['rv32'], doc: 'LUT over groups of 5, byte indices, RV32 assembly table build' },
+  { id: 't5w.lut_rv32', format: 't5w', variant: 'lut_rv32', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5w_lut_rv32', runtime: LUT_RV32, requires: ['rv32'], doc: 'LUT over groups of 5, 16-bit offsets, 4 instructions per lookup (RV32 assembly)' },
+  { id: 't6w.lut_rv32', format: 't6w', variant: 'lut_rv32', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t6w_lut_rv32', runtime: LUT_RV32, requires: ['rv32'], doc: 'LUT over groups of 6, 16-bit offsets (RV32 assembly)' },
+  { id: 't6w.ref', format: 't6w', variant: 'ref', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t6w', runtime: REF_T, requires: [], doc: 'reference decoder of 16-bit LUT offsets (6 trits)' },
+  { id: 't6w.lut', format: 't6w', variant: 'lut', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t6w_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 6, pre-scaled 16-bit offsets (portable C)' },
+  { id: 't6w.lut_armv7m', format: 't6w', variant: 'lut_armv7m', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t6w_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 6, 16-bit offsets (Thumb-2 assembly)' },
   // ---- binary ----
-  { id: 'b1.ref', format: 'b1', variant: 'ref', op: 'BinaryLinear', cFunction: 'tn_binary_linear', runtime: ['ref/tn_binary_linear.c', 'ref/tn_lowbit_linear.c'], requires: [], doc: 'reference: one bit at a time, x or -x' },
-  { id: 'b1.lut', format: 'b1', variant: 'lut', op: 'BinaryLinear', cFunction: 'tn_binary_linear_b1_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 8 activations indexed by the code byte (portable C)', unsupported: b1Groups },
-  { id: 'b1.lut_armv7m', format: 'b1', variant: 'lut_armv7m', op: 'BinaryLinear', cFunction: 'tn_binary_linear_b1_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 8 indexed by the code byte (Thumb-2 assembly)', unsupported: b1Groups },
+  { id: 'b1.ref', format: 'b1', variant: 'ref', ops: ['BinaryLinear'], cFunction: 'tn_binary_linear', runtime: ['ref/tn_binary_linear.c', 'ref/tn_lowbit_linear.c'], requires: [], doc: 'reference: one bit at a time, x or -x' },
+  { id: 'b1.lut', format: 'b1', variant: 'lut', ops: ['BinaryLinear'], cFunction: 'tn_binary_linear_b1_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 8 activations indexed by the code byte (portable C)', unsupported: b1Groups },
+  { id: 'b1.lut_armv7m', format: 'b1', variant: 'lut_armv7m', ops: ['BinaryLinear'], cFunction: 'tn_binary_linear_b1_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 8 indexed by the code byte (Thumb-2 assembly)', unsupported: b1Groups },
 ];
 
 export function kernelById(id: string): KernelDesc | undefined {

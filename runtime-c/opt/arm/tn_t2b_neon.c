@@ -6,9 +6,12 @@
  *
  *   with dotprod (__ARM_FEATURE_DOTPROD: Cortex-A76 / Pi 5, built with -mcpu=cortex-a76 or
  *   -march=armv8.2-a+dotprod): SDOT adds 4 products u * x into each int32 lane, no int16 stage;
- *   without (Cortex-A53/A72 / Pi 3/4, Cortex-A7): VMLAL.S8 into int16, one accumulator per half, so
- *   each lane receives 8 products in [-256, 254] per block of 128 codes; widened to int32 (VPADAL)
- *   every 16 blocks, so the int16 lanes stay within [-32768, 32512] for any K.
+ *   without (Cortex-A53/A72 / Pi 3/4, Cortex-A7): VMLAL.S8 into int16. The GEMV loop keeps one
+ *   accumulator per row, so each lane receives 16 products in [-256, 254] per block of 128 codes,
+ *   widened to int32 (VPADAL) every 8 blocks; the generic loop (GEMM, partial blocks) keeps one per
+ *   half block and widens every 16 blocks: the int16 lanes stay within [-32768, 32512] for any K.
+ *
+ * Binary layers run here too: their codes are a subset (u = 0 or 2).
  *
  * The choice between the two is made when the file is compiled (the feature macro), not at run time:
  * generated code does not call the C library, and the kernel has the same results either way. As in
@@ -95,6 +98,106 @@ static inline void tn_t2b_blocks_neon(const uint8_t *codes0, size_t row_bytes, i
     }
     for (i = 0; i < nr * nt; ++i) a32[i] = vpadalq_s16(vpadalq_s16(a32[i], s[2 * i]), s[2 * i + 1]);
   }
+#endif
+}
+
+/* GEMV: nb whole blocks of TN_NR rows (c[r] = row r's codes at the first block) against x, added to
+ * a[r]. Explicit pointers and register accumulators (with runtime row and token counts, the
+ * generic loop above kept its accumulators in memory: about twice the instructions). */
+#if defined(__aarch64__)
+#define TN_MLAL_HI(s, f, x) vmlal_high_s8(s, f, x)
+#else
+#define TN_MLAL_HI(s, f, x) vmlal_s8(s, vget_high_s8(f), vget_high_s8(x))
+#endif
+
+static void tn_t2b_gemv_rows_neon(const uint8_t *const *c, const int8_t *x, int32_t nb, int32x4_t *a) {
+  const uint8x16_t m3 = vdupq_n_u8(3);
+  const uint8_t *p0 = c[0], *p1 = c[1];
+#if TN_NR == 4
+  const uint8_t *p2 = c[2], *p3 = c[3];
+  int32x4_t a2 = a[2], a3 = a[3];
+#endif
+  int32x4_t a0 = a[0], a1 = a[1];
+#if defined(__ARM_FEATURE_DOTPROD)
+/* one 16-byte half-block of one row: 4 SDOT into the row's int32 lanes */
+#define TN_ROW_H(acc, p, h)                                                                      \
+  do {                                                                                           \
+    const uint8x16_t v_ = vld1q_u8((p) + 16 * (h));                                              \
+    acc = vdotq_s32(acc, vreinterpretq_s8_u8(vandq_u8(v_, m3)), x0);                             \
+    acc = vdotq_s32(acc, vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(v_, 2), m3)), x1);              \
+    acc = vdotq_s32(acc, vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(v_, 4), m3)), x2);              \
+    acc = vdotq_s32(acc, vreinterpretq_s8_u8(vshrq_n_u8(v_, 6)), x3);                            \
+  } while (0)
+  for (; nb > 0; --nb) {
+    int h;
+    for (h = 0; h < 2; ++h) {
+      const int8x16_t x0 = vld1q_s8(x + 16 * h), x1 = vld1q_s8(x + 32 + 16 * h), x2 = vld1q_s8(x + 64 + 16 * h), x3 = vld1q_s8(x + 96 + 16 * h);
+      TN_ROW_H(a0, p0, h);
+      TN_ROW_H(a1, p1, h);
+#if TN_NR == 4
+      TN_ROW_H(a2, p2, h);
+      TN_ROW_H(a3, p3, h);
+#endif
+    }
+    x += 128, p0 += 32, p1 += 32;
+#if TN_NR == 4
+    p2 += 32, p3 += 32;
+#endif
+  }
+#else
+/* one 16-byte half-block of one row: 8 VMLAL.S8 into the row's int16 lanes (2 products per field) */
+#define TN_ROW_H(s, p, h)                                                                        \
+  do {                                                                                           \
+    const uint8x16_t v_ = vld1q_u8((p) + 16 * (h));                                              \
+    const int8x16_t f0_ = vreinterpretq_s8_u8(vandq_u8(v_, m3));                                 \
+    const int8x16_t f1_ = vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(v_, 2), m3));                  \
+    const int8x16_t f2_ = vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(v_, 4), m3));                  \
+    const int8x16_t f3_ = vreinterpretq_s8_u8(vshrq_n_u8(v_, 6));                                \
+    s = vmlal_s8(s, vget_low_s8(f0_), vget_low_s8(x0));                                          \
+    s = TN_MLAL_HI(s, f0_, x0);                                                                  \
+    s = vmlal_s8(s, vget_low_s8(f1_), vget_low_s8(x1));                                          \
+    s = TN_MLAL_HI(s, f1_, x1);                                                                  \
+    s = vmlal_s8(s, vget_low_s8(f2_), vget_low_s8(x2));                                          \
+    s = TN_MLAL_HI(s, f2_, x2);                                                                  \
+    s = vmlal_s8(s, vget_low_s8(f3_), vget_low_s8(x3));                                          \
+    s = TN_MLAL_HI(s, f3_, x3);                                                                  \
+  } while (0)
+  /* per block each int16 lane gets 16 products in [-256, 254]: widen every 8 blocks */
+  while (nb > 0) {
+    int32_t e = nb > 8 ? 8 : nb;
+    int16x8_t s0 = vdupq_n_s16(0), s1 = s0;
+#if TN_NR == 4
+    int16x8_t s2 = s0, s3 = s0;
+#endif
+    nb -= e;
+    do {
+      int h;
+      for (h = 0; h < 2; ++h) {
+        const int8x16_t x0 = vld1q_s8(x + 16 * h), x1 = vld1q_s8(x + 32 + 16 * h), x2 = vld1q_s8(x + 64 + 16 * h), x3 = vld1q_s8(x + 96 + 16 * h);
+        TN_ROW_H(s0, p0, h);
+        TN_ROW_H(s1, p1, h);
+#if TN_NR == 4
+        TN_ROW_H(s2, p2, h);
+        TN_ROW_H(s3, p3, h);
+#endif
+      }
+      x += 128, p0 += 32, p1 += 32;
+#if TN_NR == 4
+      p2 += 32, p3 += 32;
+#endif
+    } while (--e);
+    a0 = vpadalq_s16(a0, s0);
+    a1 = vpadalq_s16(a1, s1);
+#if TN_NR == 4
+    a2 = vpadalq_s16(a2, s2);
+    a3 = vpadalq_s16(a3, s3);
+#endif
+  }
+#endif
+#undef TN_ROW_H
+  a[0] = a0, a[1] = a1;
+#if TN_NR == 4
+  a[2] = a2, a[3] = a3;
 #endif
 }
 
@@ -186,7 +289,16 @@ static void tn_t2b_gemv_neon(const int8_t *x, float sx, const tn_lowbit_weights 
         int32x4_t a[4];
         for (j = 0; j < nr; ++j) a[j] = vdupq_n_s32(0);
         if (has_head) tn_t2b_blocks_neon(c, row_bytes, nr, head, 128, 1, k0 / 128, k0 / 128 + 1, a);
-        if (bf <= bl) tn_t2b_blocks_neon(c, row_bytes, nr, x + (size_t)bf * 128, (size_t)K, 1, bf, bl + 1, a);
+        if (bf <= bl) {
+          if (nr == TN_NR) {
+            const uint8_t *cr[4];
+            int r;
+            for (r = 0; r < TN_NR; ++r) cr[r] = c + (size_t)r * row_bytes + (size_t)bf * 32;
+            tn_t2b_gemv_rows_neon(cr, x + (size_t)bf * 128, bl + 1 - bf, a);
+          } else {
+            tn_t2b_blocks_neon(c, row_bytes, nr, x + (size_t)bf * 128, (size_t)K, 1, bf, bl + 1, a);
+          }
+        }
         if (has_tail) tn_t2b_blocks_neon(c, row_bytes, nr, tail, 128, 1, bl + 1, bl + 2, a);
         for (j = 0; j < nr; ++j) {
           const float term = (float)(int32_t)((uint32_t)tn_hsum_s32(a[j]) - xs) * ws[(size_t)(n + j) * stride];

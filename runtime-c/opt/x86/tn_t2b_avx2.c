@@ -15,6 +15,8 @@
  * GEMV: 4 rows per pass share the activation loads. GEMM (several tokens): each row's codes are
  * decoded once per block for up to 4 tokens.
  *
+ * Binary layers run here too: their codes are a subset (u = 0 or 2).
+ *
  * The AVX2 code is compiled with a target attribute and chosen at run time (the generated Makefile
  * uses plain -O2, and the program may run on another machine): without AVX2 the portable dot runs.
  */
