@@ -164,6 +164,13 @@ void tn_binary_linear_b1_lut_armv7m(const int8_t *x, const float *x_scale, int32
                                     const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 void tn_ternary_linear_t2b(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                            const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+/* Binary codes are ternary codes without 0: the t2b kernels take binary layers too, under these names. */
+void tn_binary_linear_t2b(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                          const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_binary_linear_t2b_avx2(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                               const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_binary_linear_t2b_neon(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                               const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 void tn_ternary_linear_t5(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                           const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 void tn_ternary_linear_t5w(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,

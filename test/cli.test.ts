@@ -105,7 +105,7 @@ describe('tritc command line', () => {
     // 13 16-bit LUT offsets per row of 64 weights, plus a float scale and bias per row.
     expect(fc1.bitsPerParam).toBeCloseTo((64 * 13 * 16 + 64 * 32 * 2) / 4096, 5);
     const text = await tritc('inspect', EXAMPLE);
-    expect(text.out).toMatch(/fc2\s+BinaryLinear\s+tn_binary_linear/);
+    expect(text.out).toMatch(/fc2\s+BinaryLinear\s+tn_binary_linear_t2b_avx2 \(t2b\.avx2,/);
     expect(text.out).toMatch(/memory: fits/);
   });
 

@@ -35,6 +35,8 @@ export interface KernelDesc {
   /** The ops it runs: binary codes are a subset of ternary, so the t2b kernels take both. */
   ops: LayerShape['op'][];
   cFunction: string;
+  /** For kernels that take both ops: the entry point named for binary layers (same code). */
+  cFunctionBinary?: string;
   /** runtime-c files, relative to runtime-c/. */
   runtime: string[];
   /** Target features it needs (all of them). */
@@ -60,9 +62,9 @@ const b1Groups = (l: LayerShape) => (l.groups > 1 && l.group % 8 !== 0 ? `per-gr
 export const KERNELS: readonly KernelDesc[] = [
   // ---- ternary ----
   { id: 't2.ref', format: 't2', variant: 'ref', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear', runtime: ['ref/tn_ternary_linear.c', 'ref/tn_lowbit_linear.c'], requires: [], doc: 'reference: one 2-bit code at a time, add/subtract' },
-  { id: 't2b.ref', format: 't2b', variant: 'ref', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t2b', runtime: REF_T, requires: [], doc: 'reference decoder of the blocked 2-bit format' },
-  { id: 't2b.avx2', format: 't2b', variant: 'avx2', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t2b_avx2', runtime: ['opt/x86/tn_t2b_avx2.c', ...ROWS], requires: ['x86_64'], doc: 'AVX2 maddubs over 4 rows (int16 lanes flushed every 2048 codes), GEMM for several tokens; portable fallback without AVX2', scratch: t2bScratch },
-  { id: 't2b.neon', format: 't2b', variant: 'neon', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t2b_neon', runtime: ['opt/arm/tn_t2b_neon.c', ...ROWS], requires: ['neon'], doc: 'NEON: SDOT when compiled with dotprod (Pi 5: -mcpu=cortex-a76), else widening multiply-accumulate into int16 flushed to int32', scratch: t2bScratch },
+  { id: 't2b.ref', format: 't2b', variant: 'ref', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t2b', cFunctionBinary: 'tn_binary_linear_t2b', runtime: REF_T, requires: [], doc: 'reference decoder of the blocked 2-bit format' },
+  { id: 't2b.avx2', format: 't2b', variant: 'avx2', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t2b_avx2', cFunctionBinary: 'tn_binary_linear_t2b_avx2', runtime: ['opt/x86/tn_t2b_avx2.c', ...ROWS], requires: ['x86_64'], doc: 'AVX2 maddubs over 4 rows (int16 lanes flushed every 2048 codes), GEMM for several tokens; portable fallback without AVX2', scratch: t2bScratch },
+  { id: 't2b.neon', format: 't2b', variant: 'neon', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t2b_neon', cFunctionBinary: 'tn_binary_linear_t2b_neon', runtime: ['opt/arm/tn_t2b_neon.c', ...ROWS], requires: ['neon'], doc: 'NEON: SDOT when compiled with dotprod (Pi 5: -mcpu=cortex-a76), else widening multiply-accumulate into int16 flushed to int32', scratch: t2bScratch },
   { id: 't5.ref', format: 't5', variant: 'ref', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5', runtime: REF_T, requires: [], doc: 'reference decoder of 5 trits per byte' },
   { id: 't5.lut', format: 't5', variant: 'lut', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 5 activations, byte indices, 4 rows per pass (portable C)' },
   { id: 't5.lut_armv7m', format: 't5', variant: 'lut_armv7m', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 5, byte indices, Thumb-2 assembly' },

@@ -176,6 +176,7 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
       const acc = accumulatorPlan(geo.group, int8MaxAbs(xT));
       const choice = kernelChoice(ctx.graph, ctx.node, ctx.target);
       const k = choice.kernel;
+      const fn = !ternary && k.cFunctionBinary ? k.cFunctionBinary : k.cFunction;
       const codes = ctx.constant(wT.name, choice.format.id, geo.k, { group: geo.group, window: choice.window });
       const scale = ctx.constant(wT.quant!.scale, 'f32');
       const granularity = { per_tensor: 'TN_PER_TENSOR', per_row: 'TN_PER_ROW', per_group: 'TN_PER_GROUP' }[wT.quant!.granularity];
@@ -195,7 +196,7 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
       const wdesc = `${ctx.node.name.replace(/[^A-Za-z0-9_]/g, '_')}_weights`;
       const cast = choice.format.lut?.wide ? '(const uint8_t *)' : '';
       return {
-        kernel: `${k.cFunction} (${k.id}, ${acc.bits === 32 ? 'int32' : 'int64'} acc)`,
+        kernel: `${fn} (${k.id}, ${acc.bits === 32 ? 'int32' : 'int64'} acc)`,
         runtime: k.runtime,
         body: [
           `/* ${accNote} */`,
@@ -205,7 +206,7 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
           `  ${cast}${codes}, ${scale}, /* planes */ ${geo.planes}, /* n */ ${geo.n}, /* k */ ${geo.k}, ${granularity}, /* group */ ${geo.group},`,
           `  /* window */ ${choice.window}, /* scratch */ ${scratch}, ${choice.scratchBytes}`,
           `};`,
-          `${k.cFunction}(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xT.quant!.granularity === 'per_row' ? 1 : 0}, /* rows */ ${rows}, &${wdesc}, ${bias}, /* flush */ ${choice.flush}, ${ctx.out(0)});`,
+          `${fn}(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xT.quant!.granularity === 'per_row' ? 1 : 0}, /* rows */ ${rows}, &${wdesc}, ${bias}, /* flush */ ${choice.flush}, ${ctx.out(0)});`,
         ],
       };
     },

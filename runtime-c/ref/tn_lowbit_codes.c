@@ -158,3 +158,9 @@ void tn_ternary_linear_t6w(const int8_t *x, const float *x_scale, int32_t x_per_
                            const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
   tn_lowbit_linear_fmt(TN_FMT_T6W, x, x_scale, x_per_row, rows, w, bias, flush, y);
 }
+
+/* Binary layers: the same kernel (binary codes are t2b codes 0 and 2). */
+void tn_binary_linear_t2b(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                          const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  tn_ternary_linear_t2b(x, x_scale, x_per_row, rows, w, bias, flush, y);
+}
