@@ -241,7 +241,7 @@ function buildCases(plan: TargetPlan): { cases: BuiltCase[]; blob: Uint8Array; s
       window = choice.window || undefined;
       const fmt = kd.format;
       weights =
-        fmt === 't2' ? packT2(codes, k) : fmt === 't2b' ? packT2B(codes, k) : fmt === 't5' ? packT5(codes, k, k) : fmt === 't5w' || fmt === 't6w' ? bytesOf(packTW(codes, k, k, fmt === 't5w' ? 5 : 6, choice.window)) : packB1(codes, k);
+        fmt === 't2' ? packT2(codes, k) : fmt === 't2b' ? packT2B(codes, k, n) : fmt === 't5' ? packT5(codes, k, k) : fmt === 't5w' || fmt === 't6w' ? bytesOf(packTW(codes, k, k, fmt === 't5w' ? 5 : 6, choice.window)) : packB1(codes, k);
       const wOff = blob.add(weights);
       lastWeightOffset = wOff;
       const scratch = choice.scratchBytes ? blob.reserve(choice.scratchBytes) : -1;

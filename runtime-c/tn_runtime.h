@@ -93,7 +93,10 @@ void tn_lowbit_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, 
  *      10 -> -1. Rows padded to whole bytes (with 00).
  * t2b  TN_QK_T2B = 128 codes per 32-byte block, offset codes u (2 bits): byte m (0..31) of a block
  *      holds codes m, m+32, m+64, m+96 in bits [1:0], [3:2], [5:4], [7:6], so one 16- or 32-byte
- *      load and a shift give runs of contiguous codes. Rows padded to whole blocks with u = 1 (0).
+ *      load and a shift give runs of contiguous codes. Rows padded to whole blocks with u = 1 (0),
+ *      and interleaved in groups of 4 rows of a plane: block b of row 4 i + q of plane p is at
+ *      (((p * ceil(n / 4) + i) * blocks + b) * 4 + q) * 32 (the last group padded with rows of
+ *      u = 1), so the 4 rows a kernel works on are one stream (tn_t2b_row).
  * t5   TN_QK_T5 = 5 codes per byte (1.6 bits per weight): the byte is the LUT index of the 5 codes,
  *      (a >= 14 ? 126 : 0) + 14 b + a % 14 with a = u0 + 3 u1 + 9 u2 (0..26) and b = u3 + 3 u4
  *      (0..8). Codes are packed per scale group: each group of G codes (K for per tensor/row) takes
@@ -132,8 +135,11 @@ void tn_lowbit_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, 
 
 /* The weight (-1, 0 or +1) of code k of one row (ref/tn_lowbit_codes.c): the reference decoder. */
 int32_t tn_lowbit_code(int32_t format, const tn_lowbit_weights *w, const uint8_t *row, int32_t k);
-/* Bytes of one row of codes in `format`. */
+/* Bytes of one row of codes in `format` (t2b: of a group of 4 rows). */
 int32_t tn_lowbit_row_bytes(int32_t format, const tn_lowbit_weights *w);
+/* t2b: the first byte of row n of plane p; its block b is 128 b bytes further, the next row of its
+ * group 32 bytes further. */
+const uint8_t *tn_t2b_row(const tn_lowbit_weights *w, int32_t p, int32_t n);
 
 /* ---- low-bit linear kernels --------------------------------------------------------------- */
 /*

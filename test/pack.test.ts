@@ -43,20 +43,25 @@ describe('packers round-trip', () => {
       expect(unpackT2(packT2(c, k), k)).toEqual(c);
     }
   });
-  it('t2b: byte m holds codes m, m+32, m+64, m+96 as u = w + 1, padded with u = 1', () => {
-    const c = new Int8Array(130).fill(0);
+  it('t2b: byte m holds codes m, m+32, m+64, m+96 as u = w + 1, rows interleaved by 4, padded with u = 1', () => {
+    const c = new Int8Array(2 * 130).fill(0); // 2 rows
     c[0] = 1;
     c[32] = -1;
     c[96] = 1;
     c[129] = -1;
-    const p = packT2B(c, 130);
-    expect(p.length).toBe(64);
-    expect(p[0]).toBe(2 | (0 << 2) | (1 << 4) | (2 << 6)); // codes 0, 32, 64, 96: u = 2, 0, 1, 2
-    expect(p[32 + 1]! & 3).toBe(0); // code 129: u = 0
-    expect(p[32 + 5]).toBe(0b01010101); // beyond K: u = 1 in every field
+    c[130 + 3] = -1; // row 1, code 3
+    const p = packT2B(c, 130, 2);
+    expect(p.length).toBe(2 * 4 * 32); // 1 group of 4 rows (2 of padding) x 2 blocks
+    expect(p[0]).toBe(2 | (0 << 2) | (1 << 4) | (2 << 6)); // row 0, codes 0, 32, 64, 96: u = 2, 0, 1, 2
+    expect(p[32 + 3]! & 3).toBe(0); // row 1 is the next 32 bytes of block 0
+    expect(p[4 * 32 + 1]! & 3).toBe(0); // row 0, block 1 (code 129): after the group's block 0
+    expect(p[4 * 32 + 5]).toBe(0b01010101); // beyond K: u = 1 in every field
+    expect(p[2 * 32 + 7]).toBe(0b01010101); // padding rows 2, 3: u = 1
     for (const [n, k] of SHAPES) {
       const cc = codes(n, k, n + k);
-      expect(unpackT2B(packT2B(cc, k), k)).toEqual(cc);
+      expect(unpackT2B(packT2B(cc, k, n), k, n, n)).toEqual(cc);
+      const two = codes(2 * n, k, n + k + 1); // two planes of n rows
+      expect(unpackT2B(packT2B(two, k, n), k, 2 * n, n)).toEqual(two);
     }
   });
   it('LUT index: two halves of rows of 14 entries, below 256 for 5 trits', () => {

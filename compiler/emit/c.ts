@@ -96,7 +96,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
   const allOutputs = [...outputs, ...dupOutputs];
 
   function constant(name: string, layout: ConstLayout, rowLength?: number, pack: PackParams = {}): string {
-    const params = layout === 't5' ? `g${pack.group}` : layout === 't5w' || layout === 't6w' ? `g${pack.group}w${pack.window}` : '';
+    const params = layout === 't5' ? `g${pack.group}` : layout === 't5w' || layout === 't6w' ? `g${pack.group}w${pack.window}` : layout === 't2b' ? `n${pack.rows}` : '';
     const key = `${name}\u0000${layout}\u0000${params}`;
     const have = constNames.get(key);
     if (have) return have;
@@ -121,11 +121,11 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
       }
       case 't2b':
       case 't5': {
-        const packed = layout === 't2b' ? packT2B(t.data as Int8Array, rowLength!) : packT5(t.data as Int8Array, rowLength!, pack.group!);
+        const packed = layout === 't2b' ? packT2B(t.data as Int8Array, rowLength!, pack.rows!) : packT5(t.data as Int8Array, rowLength!, pack.group!);
         bytes = packed.length;
         const desc =
           layout === 't2b'
-            ? `t2b: 2-bit offset codes (-1, 0, +1 -> 0, 1, 2), blocks of 128 codes in 32 bytes, byte m holds codes m, m+32, m+64, m+96`
+            ? `t2b: 2-bit offset codes (-1, 0, +1 -> 0, 1, 2), blocks of 128 codes in 32 bytes, byte m holds codes m, m+32, m+64, m+96; rows interleaved by 4 per block`
             : `t5: 5 trits per byte, the byte is their LUT index (tn_runtime.h), packed per group of ${pack.group} codes`;
         def = `${head}${desc} */\nstatic const uint8_t ${id}[${packed.length}] = {\n${arrayBody(packed, 16, hexByte)}\n};`;
         break;

@@ -10,7 +10,7 @@ export type ConstLayout =
   | 'i8' // int8_t array
   | 'i32' // int32_t array
   | 't2' // ternary codes, 2 bits each, 4 per byte, rows padded to whole bytes (docs/format.md)
-  | 't2b' // ternary offset codes, blocks of 128 codes in 32 bytes, rows padded to whole blocks
+  | 't2b' // ternary offset codes, blocks of 128 codes in 32 bytes, 4 rows interleaved per block
   | 't5' // ternary, 5 trits per byte (LUT index), packed per scale group
   | 't5w' // ternary, 5 trits per 16-bit LUT byte offset (uint16_t array), per scale group and window
   | 't6w' // ternary, 6 trits per 16-bit LUT byte offset (uint16_t array)
@@ -22,6 +22,8 @@ export interface PackParams {
   group?: number;
   /** LUT tables per window (t5w, t6w: the offsets depend on it). */
   window?: number;
+  /** Rows per plane (t2b interleaves rows in groups of 4 within a plane). */
+  rows?: number;
 }
 
 export interface EmitNodeContext {

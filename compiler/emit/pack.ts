@@ -47,32 +47,45 @@ export function unpackT2(packed: Uint8Array, rowLength: number): Int8Array {
 
 /**
  * t2b: blocks of 128 codes in 32 bytes, offset codes u = w + 1 (-1,0,+1 -> 0,1,2): byte m of a block
- * holds codes m, m+32, m+64, m+96 in bits [1:0], [3:2], [5:4], [7:6]. Rows padded with u = 1 (w = 0).
+ * holds codes m, m+32, m+64, m+96 in bits [1:0], [3:2], [5:4], [7:6]. Rows are padded with u = 1
+ * (w = 0) to whole blocks, and interleaved in groups of 4 rows (per plane of `rowsPerPlane` rows,
+ * the last group padded with rows of u = 1): block b of row 4 i + q is at ((i * blocks + b) * 4 + q) * 32,
+ * so the 4 rows a kernel works on are one stream.
  */
-export function packT2B(codes: Int8Array, rowLength: number): Uint8Array {
-  const rows = codes.length / rowLength;
+export function t2bBytes(rowLength: number, rows: number, rowsPerPlane: number): number {
+  const planes = rows / rowsPerPlane;
+  return planes * Math.ceil(rowsPerPlane / 4) * 4 * 32 * Math.ceil(rowLength / QK_T2B);
+}
+
+/** Byte of code k of row r (r counts all planes' rows) in a t2b array. */
+function t2bByte(r: number, k: number, rowLength: number, rowsPerPlane: number): { at: number; shift: number } {
   const blocks = Math.ceil(rowLength / QK_T2B);
-  const rowBytes = blocks * 32;
-  const out = new Uint8Array(rows * rowBytes);
+  const p = Math.floor(r / rowsPerPlane);
+  const n = r % rowsPerPlane;
+  const group = p * Math.ceil(rowsPerPlane / 4) + Math.floor(n / 4);
+  const b = k % QK_T2B;
+  return { at: ((group * blocks + Math.floor(k / QK_T2B)) * 4 + (n % 4)) * 32 + (b & 31), shift: 2 * (b >> 5) };
+}
+
+export function packT2B(codes: Int8Array, rowLength: number, rowsPerPlane: number): Uint8Array {
+  const rows = codes.length / rowLength;
+  const out = new Uint8Array(t2bBytes(rowLength, rows, rowsPerPlane)).fill(0b01010101); // padding: u = 1 (w = 0) everywhere
   for (let r = 0; r < rows; r++) {
-    for (let i = 0; i < blocks * QK_T2B; i++) {
-      const u = i < rowLength ? codes[r * rowLength + i]! + 1 : 1; // -1,0,+1 -> 0,1,2; padding 1
-      const b = i % QK_T2B;
-      out[r * rowBytes + Math.floor(i / QK_T2B) * 32 + (b & 31)]! |= u << (2 * (b >> 5));
+    for (let k = 0; k < rowLength; k++) {
+      const u = codes[r * rowLength + k]! + 1; // -1,0,+1 -> 0,1,2
+      const { at, shift } = t2bByte(r, k, rowLength, rowsPerPlane);
+      out[at] = (out[at]! & ~(3 << shift)) | (u << shift);
     }
   }
   return out;
 }
 
-export function unpackT2B(packed: Uint8Array, rowLength: number): Int8Array {
-  const rowBytes = Math.ceil(rowLength / QK_T2B) * 32;
-  const rows = packed.length / rowBytes;
+export function unpackT2B(packed: Uint8Array, rowLength: number, rows: number, rowsPerPlane: number): Int8Array {
   const out = new Int8Array(rows * rowLength);
   for (let r = 0; r < rows; r++) {
     for (let k = 0; k < rowLength; k++) {
-      const b = k % QK_T2B;
-      const u = (packed[r * rowBytes + Math.floor(k / QK_T2B) * 32 + (b & 31)]! >> (2 * (b >> 5))) & 3;
-      out[r * rowLength + k] = u - 1; // 0,1,2 -> -1,0,+1
+      const { at, shift } = t2bByte(r, k, rowLength, rowsPerPlane);
+      out[r * rowLength + k] = ((packed[at]! >> shift) & 3) - 1; // 0,1,2 -> -1,0,+1
     }
   }
   return out;

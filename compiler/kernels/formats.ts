@@ -3,7 +3,7 @@
 // packers are in compiler/emit/pack.ts and the reference decoder in runtime-c/ref/tn_lowbit_codes.c.
 
 import type { LowBitGeometry } from '../ops/lowbit_linear.ts';
-import { LUT5_ENTRIES, LUT6_ENTRIES, LUT8_ENTRIES, QK_B1, QK_T2, QK_T2B, QK_T5, QK_T5W, QK_T6W, unitsPerRow } from '../emit/pack.ts';
+import { LUT5_ENTRIES, LUT6_ENTRIES, LUT8_ENTRIES, QK_B1, QK_T2, QK_T2B, QK_T5, QK_T5W, QK_T6W, t2bBytes, unitsPerRow } from '../emit/pack.ts';
 
 export type FormatId = 't2' | 't2b' | 't5' | 't5w' | 't6w' | 'b1';
 
@@ -34,8 +34,8 @@ export const FORMATS: Record<FormatId, FormatDesc> = {
     id: 't2b',
     dtype: 'ternary',
     qk: QK_T2B,
-    packing: '2-bit offset codes, blocks of 128 in 32 bytes',
-    codeBytes: (geo) => rows(geo) * 32 * Math.ceil(geo.k / QK_T2B),
+    packing: '2-bit offset codes, blocks of 128 in 32 bytes, 4 rows interleaved',
+    codeBytes: (geo) => t2bBytes(geo.k, rows(geo), geo.n),
   },
   t5: {
     id: 't5',

@@ -177,7 +177,7 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
       const choice = kernelChoice(ctx.graph, ctx.node, ctx.target);
       const k = choice.kernel;
       const fn = !ternary && k.cFunctionBinary ? k.cFunctionBinary : k.cFunction;
-      const codes = ctx.constant(wT.name, choice.format.id, geo.k, { group: geo.group, window: choice.window });
+      const codes = ctx.constant(wT.name, choice.format.id, geo.k, { group: geo.group, window: choice.window, rows: geo.n });
       const scale = ctx.constant(wT.quant!.scale, 'f32');
       const granularity = { per_tensor: 'TN_PER_TENSOR', per_row: 'TN_PER_ROW', per_group: 'TN_PER_GROUP' }[wT.quant!.granularity];
       const bias = ctx.hasInput(2) ? ctx.in(2) : 'NULL';

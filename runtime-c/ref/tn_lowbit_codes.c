@@ -28,7 +28,7 @@ static int32_t tn_fmt_units(int32_t format, const tn_lowbit_weights *w) {
 int32_t tn_lowbit_row_bytes(int32_t format, const tn_lowbit_weights *w) {
   switch (format) {
     case TN_FMT_T2: return (w->k + 3) / 4;
-    case TN_FMT_T2B: return 32 * ((w->k + TN_QK_T2B - 1) / TN_QK_T2B);
+    case TN_FMT_T2B: return 128 * ((w->k + TN_QK_T2B - 1) / TN_QK_T2B); /* a group of 4 rows */
     case TN_FMT_T5: return tn_fmt_units(format, w);
     case TN_FMT_T5W:
     case TN_FMT_T6W: return 2 * tn_fmt_units(format, w);
@@ -62,8 +62,8 @@ int32_t tn_lowbit_code(int32_t format, const tn_lowbit_weights *w, const uint8_t
       return c == 1 ? 1 : c == 2 ? -1 : 0;
     }
     case TN_FMT_T2B: {
-      const int32_t i = k % TN_QK_T2B; /* byte i % 32 of block k / 128, bits 2 * (i / 32) */
-      const int32_t u = (row[(k / TN_QK_T2B) * 32 + (i & 31)] >> (2 * (i >> 5))) & 3;
+      const int32_t i = k % TN_QK_T2B; /* byte i % 32 of block k / 128 (blocks 128 bytes apart), bits 2 * (i / 32) */
+      const int32_t u = (row[(k / TN_QK_T2B) * 128 + (i & 31)] >> (2 * (i >> 5))) & 3;
       return tn_u_to_w(u); /* u: 0, 1, 2 -> -1, 0, +1 */
     }
     case TN_FMT_B1:
@@ -108,7 +108,7 @@ static void tn_lowbit_linear_fmt(int32_t format, const int8_t *x, const float *x
     for (n = 0; n < w->n; ++n) {
       float s = 0.0f;
       for (p = 0; p < w->planes; ++p) {
-        const uint8_t *row = w->codes + ((size_t)p * (size_t)w->n + (size_t)n) * row_bytes;
+        const uint8_t *row = format == TN_FMT_T2B ? tn_t2b_row(w, p, n) : w->codes + ((size_t)p * (size_t)w->n + (size_t)n) * row_bytes;
         for (g = 0; g < groups; ++g) {
           const int32_t k0 = g * w->group;
           const int32_t k1 = (w->k - k0 > w->group) ? k0 + w->group : w->k;
@@ -130,6 +130,12 @@ static void tn_lowbit_linear_fmt(int32_t format, const int8_t *x, const float *x
       y[(size_t)t * (size_t)w->n + (size_t)n] = s;
     }
   }
+}
+
+const uint8_t *tn_t2b_row(const tn_lowbit_weights *w, int32_t p, int32_t n) {
+  const size_t groups = (size_t)(w->n + 3) / 4; /* groups of 4 rows per plane */
+  const size_t group = (size_t)p * groups + (size_t)(n / 4);
+  return w->codes + group * (size_t)tn_lowbit_row_bytes(TN_FMT_T2B, w) + (size_t)(n % 4) * 32;
 }
 
 float tn_lowbit_weight_scale(const tn_lowbit_weights *w, int32_t p, int32_t n, int32_t g, int32_t groups) {

@@ -37,9 +37,10 @@ static inline int32_t tn_hsum_s32(int32x4_t v) {
 #endif
 }
 
-/* Blocks b0 .. b1-1 of nr rows times nt token vectors (x + t * ldx + 128 (b - b0)), into a32[r * nt + t]. */
-static inline void tn_t2b_blocks_neon(const uint8_t *codes0, size_t row_bytes, int nr, const int8_t *x, size_t ldx, int nt, int32_t b0,
-                                      int32_t b1, int32x4_t *a32) {
+/* Blocks b0 .. b1-1 of nr rows (row r at c + 32 r, blocks 128 bytes apart: t2b's groups of 4
+ * interleaved rows) times nt token vectors (x + t * ldx + 128 (b - b0)), into a32[r * nt + t]. */
+static inline void tn_t2b_blocks_neon(const uint8_t *c, int nr, const int8_t *x, size_t ldx, int nt, int32_t b0, int32_t b1,
+                                      int32x4_t *a32) {
   const uint8x16_t m3 = vdupq_n_u8(3);
   int32_t b;
 #if defined(__ARM_FEATURE_DOTPROD)
@@ -47,11 +48,11 @@ static inline void tn_t2b_blocks_neon(const uint8_t *codes0, size_t row_bytes, i
     int r, t, h;
     for (r = 0; r < nr; ++r) {
       for (h = 0; h < 2; ++h) {
-        const uint8x16_t c = vld1q_u8(codes0 + (size_t)r * row_bytes + (size_t)b * 32 + (size_t)h * 16);
-        const int8x16_t f0 = vreinterpretq_s8_u8(vandq_u8(c, m3));
-        const int8x16_t f1 = vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(c, 2), m3));
-        const int8x16_t f2 = vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(c, 4), m3));
-        const int8x16_t f3 = vreinterpretq_s8_u8(vshrq_n_u8(c, 6));
+        const uint8x16_t v = vld1q_u8(c + (size_t)r * 32 + (size_t)b * 128 + (size_t)h * 16);
+        const int8x16_t f0 = vreinterpretq_s8_u8(vandq_u8(v, m3));
+        const int8x16_t f1 = vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(v, 2), m3));
+        const int8x16_t f2 = vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(v, 4), m3));
+        const int8x16_t f3 = vreinterpretq_s8_u8(vshrq_n_u8(v, 6));
         for (t = 0; t < nt; ++t) {
           const int8_t *xb = x + (size_t)t * ldx + (size_t)(b - b0) * 128 + (size_t)h * 16;
           int32x4_t a = a32[r * nt + t];
@@ -74,11 +75,11 @@ static inline void tn_t2b_blocks_neon(const uint8_t *codes0, size_t row_bytes, i
     for (; b < e; ++b) {
       for (r = 0; r < nr; ++r) {
         for (h = 0; h < 2; ++h) {
-          const uint8x16_t c = vld1q_u8(codes0 + (size_t)r * row_bytes + (size_t)b * 32 + (size_t)h * 16);
-          const int8x16_t f0 = vreinterpretq_s8_u8(vandq_u8(c, m3));
-          const int8x16_t f1 = vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(c, 2), m3));
-          const int8x16_t f2 = vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(c, 4), m3));
-          const int8x16_t f3 = vreinterpretq_s8_u8(vshrq_n_u8(c, 6));
+          const uint8x16_t v = vld1q_u8(c + (size_t)r * 32 + (size_t)b * 128 + (size_t)h * 16);
+          const int8x16_t f0 = vreinterpretq_s8_u8(vandq_u8(v, m3));
+          const int8x16_t f1 = vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(v, 2), m3));
+          const int8x16_t f2 = vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(v, 4), m3));
+          const int8x16_t f3 = vreinterpretq_s8_u8(vshrq_n_u8(v, 6));
           for (t = 0; t < nt; ++t) {
             const int8_t *xb = x + (size_t)t * ldx + (size_t)(b - b0) * 128 + (size_t)h * 16;
             const int8x16_t x0 = vld1q_s8(xb), x1 = vld1q_s8(xb + 32), x2 = vld1q_s8(xb + 64), x3 = vld1q_s8(xb + 96);
@@ -101,8 +102,8 @@ static inline void tn_t2b_blocks_neon(const uint8_t *codes0, size_t row_bytes, i
 #endif
 }
 
-/* GEMV: nb whole blocks of TN_NR rows (c[r] = row r's codes at the first block) against x, added to
- * a[r]. Explicit pointers and register accumulators (with runtime row and token counts, the
+/* GEMV: nb whole blocks of TN_NR rows (c[r] = row r's codes at the first block; blocks 128 bytes
+ * apart) against x, added to a[r]. Explicit pointers and register accumulators (with runtime row and token counts, the
  * generic loop above kept its accumulators in memory: about twice the instructions). */
 #if defined(__aarch64__)
 #define TN_MLAL_HI(s, f, x) vmlal_high_s8(s, f, x)
@@ -139,9 +140,9 @@ static void tn_t2b_gemv_rows_neon(const uint8_t *const *c, const int8_t *x, int3
       TN_ROW_H(a3, p3, h);
 #endif
     }
-    x += 128, p0 += 32, p1 += 32;
+    x += 128, p0 += 128, p1 += 128;
 #if TN_NR == 4
-    p2 += 32, p3 += 32;
+    p2 += 128, p3 += 128;
 #endif
   }
 #else
@@ -181,9 +182,9 @@ static void tn_t2b_gemv_rows_neon(const uint8_t *const *c, const int8_t *x, int3
         TN_ROW_H(s3, p3, h);
 #endif
       }
-      x += 128, p0 += 32, p1 += 32;
+      x += 128, p0 += 128, p1 += 128;
 #if TN_NR == 4
-      p2 += 32, p3 += 32;
+      p2 += 128, p3 += 128;
 #endif
     } while (--e);
     a0 = vpadalq_s16(a0, s0);
@@ -202,8 +203,7 @@ static void tn_t2b_gemv_rows_neon(const uint8_t *const *c, const int8_t *x, int3
 }
 
 /* One range [k0, k1): partial first / last blocks through zero-padded copies of x. */
-static void tn_t2b_range_neon(const uint8_t *codes0, size_t row_bytes, int nr, const int8_t *x, size_t k, int nt, int32_t k0, int32_t k1,
-                              int32x4_t *a32) {
+static void tn_t2b_range_neon(const uint8_t *c, int nr, const int8_t *x, size_t k, int nt, int32_t k0, int32_t k1, int32x4_t *a32) {
   int32_t bf = k0 / 128, bl = (k1 - 1) / 128;
   int t;
   if (k0 % 128 != 0 || (bf == bl && k1 % 128 != 0)) {
@@ -212,7 +212,7 @@ static void tn_t2b_range_neon(const uint8_t *codes0, size_t row_bytes, int nr, c
     int32_t i;
     for (t = 0; t < 4; ++t) /* all 4 rows, so that no compiler sees uninitialised bytes */
       for (i = 0; i < 128; ++i) xc[t][i] = (t < nt && bf * 128 + i >= k0 && bf * 128 + i < e) ? x[(size_t)t * k + (size_t)(bf * 128 + i)] : 0;
-    tn_t2b_blocks_neon(codes0, row_bytes, nr, &xc[0][0], 128, nt, bf, bf + 1, a32);
+    tn_t2b_blocks_neon(c, nr, &xc[0][0], 128, nt, bf, bf + 1, a32);
     if (bf == bl) return;
     ++bf;
   }
@@ -221,32 +221,28 @@ static void tn_t2b_range_neon(const uint8_t *codes0, size_t row_bytes, int nr, c
     int32_t i;
     for (t = 0; t < 4; ++t)
       for (i = 0; i < 128; ++i) xc[t][i] = (t < nt && bl * 128 + i < k1) ? x[(size_t)t * k + (size_t)(bl * 128 + i)] : 0;
-    tn_t2b_blocks_neon(codes0, row_bytes, nr, &xc[0][0], 128, nt, bl, bl + 1, a32);
+    tn_t2b_blocks_neon(c, nr, &xc[0][0], 128, nt, bl, bl + 1, a32);
     --bl;
   }
-  if (bf <= bl) tn_t2b_blocks_neon(codes0, row_bytes, nr, x + (size_t)bf * 128, k, nt, bf, bl + 1, a32);
+  if (bf <= bl) tn_t2b_blocks_neon(c, nr, x + (size_t)bf * 128, k, nt, bf, bl + 1, a32);
 }
 
 static void tn_t2b_dot_neon(const tn_lowbit_weights *w, int32_t p, int32_t n0, int32_t nrows, const int8_t *x, int32_t ntok, int32_t k0,
                             int32_t k1, int32_t *acc) {
-  const size_t row_bytes = (size_t)32 * (size_t)((w->k + 127) / 128);
-  const uint8_t *rows0 = w->codes + ((size_t)p * (size_t)w->n + (size_t)n0) * row_bytes;
   int32x4_t a32[4];
   int32_t xs[4], r, t, i;
   for (t = 0; t < ntok; ++t) xs[t] = tn_t2b_xsum(w, x, t, k0, k1);
-  if (ntok == 1) {
-    for (r = 0; r < nrows; r += TN_NR) {
-      const int nr = nrows - r > TN_NR ? TN_NR : nrows - r;
-      for (i = 0; i < nr; ++i) a32[i] = vdupq_n_s32(0);
-      tn_t2b_range_neon(rows0 + (size_t)r * row_bytes, row_bytes, nr, x, (size_t)w->k, 1, k0, k1, a32);
+  for (r = 0; r < nrows;) {
+    /* one token: TN_NR consecutive rows of a group; several: one row for all tokens */
+    const int nr = ntok == 1 && (n0 + r) % TN_NR == 0 && nrows - r >= TN_NR ? TN_NR : 1;
+    for (i = 0; i < 4; ++i) a32[i] = vdupq_n_s32(0);
+    tn_t2b_range_neon(tn_t2b_row(w, p, n0 + r), nr, x, (size_t)w->k, ntok, k0, k1, a32);
+    if (ntok == 1) {
       for (i = 0; i < nr; ++i) acc[r + i] = (int32_t)((uint32_t)tn_hsum_s32(a32[i]) - (uint32_t)xs[0]);
+    } else {
+      for (t = 0; t < ntok; ++t) acc[t * nrows + r] = (int32_t)((uint32_t)tn_hsum_s32(a32[t]) - (uint32_t)xs[t]);
     }
-    return;
-  }
-  for (r = 0; r < nrows; ++r) { /* GEMM: each row decoded once per block for the tokens */
-    for (t = 0; t < ntok; ++t) a32[t] = vdupq_n_s32(0);
-    tn_t2b_range_neon(rows0 + (size_t)r * row_bytes, row_bytes, 1, x, (size_t)w->k, ntok, k0, k1, a32);
-    for (t = 0; t < ntok; ++t) acc[t * nrows + r] = (int32_t)((uint32_t)tn_hsum_s32(a32[t]) - (uint32_t)xs[t]);
+    r += nr;
   }
 }
 
@@ -258,12 +254,12 @@ static const tn_rows_kernel tn_t2b_neon = {8, 4, tn_t2b_prep, tn_t2b_dot_neon};
 static void tn_t2b_gemv_neon(const int8_t *x, float sx, const tn_lowbit_weights *w, const float *bias, float *y) {
   const int32_t K = w->k, N = w->n, G = w->group;
   const int32_t groups = (K + G - 1) / G;
-  const size_t row_bytes = (size_t)32 * (size_t)((K + 127) / 128);
+  const size_t group_bytes = (size_t)128 * (size_t)((K + 127) / 128);
   int8_t head[128], tail[128];
   int32_t p, g, n, j, k;
   for (p = 0; p < w->planes; ++p) {
     const size_t pn = (size_t)p * (size_t)N;
-    const uint8_t *rows = w->codes + pn * row_bytes;
+    const uint8_t *rows = tn_t2b_row(w, p, 0);
     for (g = 0; g < groups; ++g) { /* planes outer, groups inner: the contract's order of terms */
       const int32_t k0 = g * G, k1 = K - k0 > G ? k0 + G : K;
       const int first = p == 0 && g == 0;
@@ -283,23 +279,19 @@ static void tn_t2b_gemv_neon(const int8_t *x, float sx, const tn_lowbit_weights 
         for (k = 0; k < 128; ++k) tail[k] = bl * 128 + k < k1 ? x[bl * 128 + k] : 0;
         --bl;
       }
-      for (n = 0; n < N; n += TN_NR) {
+      for (n = 0; n < N; n += TN_NR) { /* TN_NR rows of a group of 4 (the last group's padding rows computed and dropped) */
         const int nr = N - n > TN_NR ? TN_NR : N - n;
-        const uint8_t *c = rows + (size_t)n * row_bytes;
+        const uint8_t *c = rows + (size_t)(n / 4) * group_bytes + (size_t)(n % 4) * 32;
         int32x4_t a[4];
-        for (j = 0; j < nr; ++j) a[j] = vdupq_n_s32(0);
-        if (has_head) tn_t2b_blocks_neon(c, row_bytes, nr, head, 128, 1, k0 / 128, k0 / 128 + 1, a);
+        for (j = 0; j < TN_NR; ++j) a[j] = vdupq_n_s32(0);
+        if (has_head) tn_t2b_blocks_neon(c, TN_NR, head, 128, 1, k0 / 128, k0 / 128 + 1, a);
         if (bf <= bl) {
-          if (nr == TN_NR) {
-            const uint8_t *cr[4];
-            int r;
-            for (r = 0; r < TN_NR; ++r) cr[r] = c + (size_t)r * row_bytes + (size_t)bf * 32;
-            tn_t2b_gemv_rows_neon(cr, x + (size_t)bf * 128, bl + 1 - bf, a);
-          } else {
-            tn_t2b_blocks_neon(c, row_bytes, nr, x + (size_t)bf * 128, (size_t)K, 1, bf, bl + 1, a);
-          }
+          const uint8_t *cr[4];
+          int r;
+          for (r = 0; r < TN_NR; ++r) cr[r] = c + (size_t)r * 32 + (size_t)bf * 128;
+          tn_t2b_gemv_rows_neon(cr, x + (size_t)bf * 128, bl + 1 - bf, a);
         }
-        if (has_tail) tn_t2b_blocks_neon(c, row_bytes, nr, tail, 128, 1, bl + 1, bl + 2, a);
+        if (has_tail) tn_t2b_blocks_neon(c, TN_NR, tail, 128, 1, bl + 1, bl + 2, a);
         for (j = 0; j < nr; ++j) {
           const float term = (float)(int32_t)((uint32_t)tn_hsum_s32(a[j]) - xs) * ws[(size_t)(n + j) * stride];
           y[n + j] = first ? term : y[n + j] + term; /* the first term starts the sum */

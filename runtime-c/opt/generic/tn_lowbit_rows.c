@@ -114,17 +114,16 @@ int32_t tn_t2b_xsum(const tn_lowbit_weights *w, const int8_t *x, int32_t t, int3
 /* Portable: sum u x over the range (u = the 2-bit offset code), minus sum x. */
 void tn_t2b_dot_c(const tn_lowbit_weights *w, int32_t p, int32_t n0, int32_t nrows, const int8_t *x, int32_t ntok, int32_t k0,
                   int32_t k1, int32_t *acc) {
-  const size_t row_bytes = (size_t)tn_lowbit_row_bytes(TN_FMT_T2B, w);
   int32_t r, t, k;
   for (t = 0; t < ntok; ++t) {
     const int8_t *xt = x + (size_t)t * (size_t)w->k;
     const int32_t xs = tn_t2b_xsum(w, x, t, k0, k1);
     for (r = 0; r < nrows; ++r) {
-      const uint8_t *row = w->codes + ((size_t)p * (size_t)w->n + (size_t)(n0 + r)) * row_bytes;
+      const uint8_t *row = tn_t2b_row(w, p, n0 + r);
       uint32_t s = 0;
       for (k = k0; k < k1; ++k) {
         const int32_t i = k & (TN_QK_T2B - 1);
-        const uint32_t u = (uint32_t)(row[(k >> 7) * 32 + (i & 31)] >> (2 * (i >> 5))) & 3u; /* 0, 1, 2 = w + 1 */
+        const uint32_t u = (uint32_t)(row[(k >> 7) * 128 + (i & 31)] >> (2 * (i >> 5))) & 3u; /* 0, 1, 2 = w + 1 */
         s += u * (uint32_t)(int32_t)xt[k];
       }
       acc[t * nrows + r] = (int32_t)(s - (uint32_t)xs);

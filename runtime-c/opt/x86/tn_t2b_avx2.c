@@ -12,8 +12,8 @@
  * proved fits int32 (flush). Partial blocks (a scale group or K not a multiple of 128) use a copy of
  * x with zeros outside the range.
  *
- * GEMV: 4 rows per pass share the activation loads. GEMM (several tokens): each row's codes are
- * decoded once per block for up to 4 tokens.
+ * GEMV: the 4 interleaved rows of a group per pass share the activation loads and are one stream
+ * from memory. GEMM (several tokens): each row's codes are decoded once per block for up to 4 tokens.
  *
  * Binary layers run here too: their codes are a subset (u = 0 or 2).
  *
@@ -41,11 +41,11 @@
     s = _mm256_add_epi16(s, _mm256_add_epi16(_mm256_add_epi16(p0_, p1_), _mm256_add_epi16(p2_, p3_))); \
   } while (0)
 
-/* GEMV, 4 rows: nb whole blocks from c0..c3 and x, added to a[0..3] (int32 lanes). The pointers
- * are separate and the accumulators local, so that the loop keeps everything in registers
- * (written generically, clang spilled the row pointers and ran at half the speed). */
-TN_AVX2 static __attribute__((noinline)) void tn_t2b_gemv4(const uint8_t *c0, const uint8_t *c1, const uint8_t *c2, const uint8_t *c3, const int8_t *x,
-                                 int32_t nb, __m256i *a) {
+/* GEMV, one group of 4 interleaved rows: nb whole blocks from c (row q's block at c + 32 q, the next
+ * block 128 bytes on) and x, added to a[0..3] (int32 lanes). Pointers and accumulators in
+ * registers (written generically, clang spilled them and ran at half the speed); the group is one
+ * stream, prefetched 512 bytes ahead (from DRAM: ~8 GB/s with 4 row streams, ~11.5 GB/s so). */
+TN_AVX2 static __attribute__((noinline)) void tn_t2b_gemv4(const uint8_t *c, const int8_t *x, int32_t nb, __m256i *a) {
   const __m256i m3 = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
   __m256i a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
   while (nb > 0) {
@@ -54,11 +54,12 @@ TN_AVX2 static __attribute__((noinline)) void tn_t2b_gemv4(const uint8_t *c0, co
     nb -= e;
     do {
       const __m256i x0 = TN_LD(x), x1 = TN_LD(x + 32), x2 = TN_LD(x + 64), x3 = TN_LD(x + 96);
-      TN_T2B_ROW(s0, c0);
-      TN_T2B_ROW(s1, c1);
-      TN_T2B_ROW(s2, c2);
-      TN_T2B_ROW(s3, c3);
-      x += 128, c0 += 32, c1 += 32, c2 += 32, c3 += 32;
+      _mm_prefetch((const char *)c + 512, _MM_HINT_T0);
+      TN_T2B_ROW(s0, c);
+      TN_T2B_ROW(s1, c + 32);
+      TN_T2B_ROW(s2, c + 64);
+      TN_T2B_ROW(s3, c + 96);
+      x += 128, c += 128;
     } while (--e);
     a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(s0, ones));
     a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(s1, ones));
@@ -68,25 +69,8 @@ TN_AVX2 static __attribute__((noinline)) void tn_t2b_gemv4(const uint8_t *c0, co
   a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;
 }
 
-/* GEMV, 1 row. */
-TN_AVX2 static __attribute__((noinline)) void tn_t2b_gemv1(const uint8_t *c0, const int8_t *x, int32_t nb, __m256i *a) {
-  const __m256i m3 = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
-  __m256i a0 = a[0];
-  while (nb > 0) {
-    int32_t e = nb > 16 ? 16 : nb;
-    __m256i s0 = _mm256_setzero_si256();
-    nb -= e;
-    do {
-      const __m256i x0 = TN_LD(x), x1 = TN_LD(x + 32), x2 = TN_LD(x + 64), x3 = TN_LD(x + 96);
-      TN_T2B_ROW(s0, c0);
-      x += 128, c0 += 32;
-    } while (--e);
-    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(s0, ones));
-  }
-  a[0] = a0;
-}
-
-/* GEMM: 1 row's codes decoded once per block for NT tokens (x + t * ldx), added to a[t]. */
+/* GEMM: 1 row's codes (blocks 128 bytes apart) decoded once per block for NT tokens (x + t * ldx),
+ * added to a[t]. */
 TN_AVX2 static inline __attribute__((always_inline)) void tn_t2b_gemm_nt(const uint8_t *c0, const int8_t *x, size_t ldx, const int NT,
                                                                           int32_t nb, __m256i *a) {
   const __m256i m3 = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
@@ -108,27 +92,22 @@ TN_AVX2 static inline __attribute__((always_inline)) void tn_t2b_gemm_nt(const u
         const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(f2, TN_LD(xt + 64)), _mm256_maddubs_epi16(f3, TN_LD(xt + 96)));
         s[t] = _mm256_add_epi16(s[t], _mm256_add_epi16(p01, p23));
       }
-      x += 128, c0 += 32;
+      x += 128, c0 += 128;
     } while (--e);
     for (t = 0; t < NT; ++t) acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(s[t], ones));
   }
   for (t = 0; t < NT; ++t) a[t] = acc[t];
 }
 
-TN_AVX2 static void tn_t2b_gemm(const uint8_t *c0, const int8_t *x, size_t ldx, int nt, int32_t nb, __m256i *a) {
-  if (nt == 4) tn_t2b_gemm_nt(c0, x, ldx, 4, nb, a);
-  else if (nt == 3) tn_t2b_gemm_nt(c0, x, ldx, 3, nb, a);
-  else if (nt == 2) tn_t2b_gemm_nt(c0, x, ldx, 2, nb, a);
-  else tn_t2b_gemm_nt(c0, x, ldx, 1, nb, a);
-}
-
-/* Whole blocks [b0, b1) of nr (1 or 4) rows and nt tokens; x points at block b0 of token 0. */
-TN_AVX2 static void tn_t2b_blocks(const uint8_t *codes0, size_t row_bytes, int nr, const int8_t *x, size_t ldx, int nt, int32_t b0,
-                                  int32_t b1, __m256i *a) {
-  const uint8_t *c = codes0 + (size_t)b0 * 32;
-  if (nt == 1 && nr == 4) tn_t2b_gemv4(c, c + row_bytes, c + 2 * row_bytes, c + 3 * row_bytes, x, b1 - b0, a);
-  else if (nt == 1) tn_t2b_gemv1(c, x, b1 - b0, a);
-  else tn_t2b_gemm(c, x, ldx, nt, b1 - b0, a);
+/* Whole blocks [b0, b1): nr = 4 (a group, c = its row 0) for one token, or 1 row (c) for nt
+ * tokens; x points at block b0 of token 0, tokens ldx apart. */
+TN_AVX2 static void tn_t2b_blocks(const uint8_t *c, int nr, const int8_t *x, size_t ldx, int nt, int32_t b0, int32_t b1, __m256i *a) {
+  c += (size_t)b0 * 128;
+  if (nr == 4) tn_t2b_gemv4(c, x, b1 - b0, a);
+  else if (nt == 4) tn_t2b_gemm_nt(c, x, ldx, 4, b1 - b0, a);
+  else if (nt == 3) tn_t2b_gemm_nt(c, x, ldx, 3, b1 - b0, a);
+  else if (nt == 2) tn_t2b_gemm_nt(c, x, ldx, 2, b1 - b0, a);
+  else tn_t2b_gemm_nt(c, x, ldx, 1, b1 - b0, a);
 }
 
 TN_AVX2 static inline int32_t tn_hsum_epi32(__m256i v) {
@@ -138,10 +117,9 @@ TN_AVX2 static inline int32_t tn_hsum_epi32(__m256i v) {
   return _mm_cvtsi128_si32(s);
 }
 
-/* One range [k0, k1) for nr rows and nt tokens: partial first / last blocks through zero-padded
- * copies of x (the codes outside the range then multiply zeros), whole blocks in place. */
-TN_AVX2 static void tn_t2b_range(const uint8_t *codes0, size_t row_bytes, int nr, const int8_t *x, size_t k, int nt, int32_t k0,
-                                 int32_t k1, __m256i *a) {
+/* The blocks of [k0, k1) for nr rows and nt tokens: partial first / last blocks through
+ * zero-padded copies of x (the codes outside the range then multiply zeros), whole blocks in place. */
+TN_AVX2 static void tn_t2b_range(const uint8_t *c, int nr, const int8_t *x, size_t k, int nt, int32_t k0, int32_t k1, __m256i *a) {
   int32_t bf = k0 / 128, bl = (k1 - 1) / 128; /* first and last block touched */
   int t;
   if (k0 % 128 != 0 || (bf == bl && k1 % 128 != 0)) { /* partial first block */
@@ -150,7 +128,7 @@ TN_AVX2 static void tn_t2b_range(const uint8_t *codes0, size_t row_bytes, int nr
     int32_t i;
     for (t = 0; t < 4; ++t) /* all 4 rows, so that no compiler sees uninitialised bytes */
       for (i = 0; i < 128; ++i) xc[t][i] = (t < nt && bf * 128 + i >= k0 && bf * 128 + i < e) ? x[(size_t)t * k + (size_t)(bf * 128 + i)] : 0;
-    tn_t2b_blocks(codes0, row_bytes, nr, &xc[0][0], 128, nt, bf, bf + 1, a);
+    tn_t2b_blocks(c, nr, &xc[0][0], 128, nt, bf, bf + 1, a);
     if (bf == bl) return;
     ++bf;
   }
@@ -159,67 +137,46 @@ TN_AVX2 static void tn_t2b_range(const uint8_t *codes0, size_t row_bytes, int nr
     int32_t i;
     for (t = 0; t < 4; ++t)
       for (i = 0; i < 128; ++i) xc[t][i] = (t < nt && bl * 128 + i < k1) ? x[(size_t)t * k + (size_t)(bl * 128 + i)] : 0;
-    tn_t2b_blocks(codes0, row_bytes, nr, &xc[0][0], 128, nt, bl, bl + 1, a);
+    tn_t2b_blocks(c, nr, &xc[0][0], 128, nt, bl, bl + 1, a);
     --bl;
   }
-  if (bf <= bl) tn_t2b_blocks(codes0, row_bytes, nr, x + (size_t)bf * 128, k, nt, bf, bl + 1, a);
+  if (bf <= bl) tn_t2b_blocks(c, nr, x + (size_t)bf * 128, k, nt, bf, bl + 1, a);
 }
 
+/* The generic driver's dot (GEMM and flush chunks): rows one at a time, or a whole group. */
 TN_AVX2 static void tn_t2b_dot_avx2(const tn_lowbit_weights *w, int32_t p, int32_t n0, int32_t nrows, const int8_t *x, int32_t ntok,
                                     int32_t k0, int32_t k1, int32_t *acc) {
-  const size_t row_bytes = (size_t)32 * (size_t)((w->k + 127) / 128);
-  const uint8_t *rows0 = w->codes + ((size_t)p * (size_t)w->n + (size_t)n0) * row_bytes;
   const size_t K = (size_t)w->k;
   __m256i a[4];
   int32_t xs[4], r, t;
   for (t = 0; t < ntok; ++t) xs[t] = tn_t2b_xsum(w, x, t, k0, k1);
-  if (ntok == 1) {
-    for (r = 0; r < nrows;) {
-      const int nr = nrows - r >= 4 ? 4 : 1;
-      a[0] = a[1] = a[2] = a[3] = _mm256_setzero_si256();
-      tn_t2b_range(rows0 + (size_t)r * row_bytes, row_bytes, nr, x, K, 1, k0, k1, a);
-      for (t = 0; t < nr; ++t) acc[r + t] = (int32_t)((uint32_t)tn_hsum_epi32(a[t]) - (uint32_t)xs[0]);
-      r += nr;
-    }
-    return;
-  }
-  /* GEMM: each row's codes decoded once per block for all tokens of the block (up to 4). */
-  for (r = 0; r < nrows; ++r) {
+  for (r = 0; r < nrows;) {
+    const int whole = ntok == 1 && (n0 + r) % 4 == 0 && nrows - r >= 4; /* a whole group, one token */
     a[0] = a[1] = a[2] = a[3] = _mm256_setzero_si256();
-    tn_t2b_range(rows0 + (size_t)r * row_bytes, row_bytes, 1, x, K, ntok, k0, k1, a);
-    for (t = 0; t < ntok; ++t) acc[t * nrows + r] = (int32_t)((uint32_t)tn_hsum_epi32(a[t]) - (uint32_t)xs[t]);
-  }
-}
-
-static int tn_have_avx2(void) {
-  static int have = -1; /* the CPU does not change: a benign race at worst */
-  if (have < 0) {
-    unsigned a, b, c, d;
-    int ok = 0;
-    if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27)) && (c & (1u << 28))) {
-      unsigned lo, hi;
-      __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-      (void)hi;
-      if ((lo & 6u) == 6u && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 5))) ok = 1;
+    tn_t2b_range(tn_t2b_row(w, p, n0 + r), whole ? 4 : 1, x, K, ntok, k0, k1, a);
+    if (whole) {
+      for (t = 0; t < 4; ++t) acc[r + t] = (int32_t)((uint32_t)tn_hsum_epi32(a[t]) - (uint32_t)xs[0]);
+      r += 4;
+    } else {
+      for (t = 0; t < ntok; ++t) acc[t * nrows + r] = (int32_t)((uint32_t)tn_hsum_epi32(a[t]) - (uint32_t)xs[t]);
+      r += 1;
     }
-    have = ok;
   }
-  return have;
 }
 
-/* GEMV (one token, int32 sums): rows innermost, 4 at a time, the epilogue inline in the contract's
- * order (per output: for p, for g: term = (float)acc * ws; s = first ? term : s + term, held in y;
- * then s * sx, then + bias). The zero-padded copies of x for partial blocks are made once per scale
- * group. (The generic driver costs ~90 instructions more per output.) */
+/* GEMV (one token, int32 sums): groups of 4 rows innermost (the padding rows of the last group are
+ * computed and dropped), the epilogue inline in the contract's order (per output: for p, for g:
+ * term = (float)acc * ws; s = first ? term : s + term, held in y; then s * sx, then + bias). The
+ * zero-padded copies of x for partial blocks are made once per scale group. */
 TN_AVX2 static void tn_t2b_gemv_avx2(const int8_t *x, float sx, const tn_lowbit_weights *w, const float *bias, float *y) {
   const int32_t K = w->k, N = w->n, G = w->group;
   const int32_t groups = (K + G - 1) / G;
-  const size_t row_bytes = (size_t)32 * (size_t)((K + 127) / 128);
+  const size_t group_bytes = (size_t)128 * (size_t)((K + 127) / 128);
   int8_t head[128] __attribute__((aligned(32))), tail[128] __attribute__((aligned(32)));
   int32_t p, g, n, j, k;
   for (p = 0; p < w->planes; ++p) {
     const size_t pn = (size_t)p * (size_t)N;
-    const uint8_t *rows = w->codes + pn * row_bytes;
+    const uint8_t *rows = tn_t2b_row(w, p, 0);
     for (g = 0; g < groups; ++g) { /* planes outer, groups inner: the contract's order of terms */
       const int32_t k0 = g * G, k1 = K - k0 > G ? k0 + G : K;
       const int first = p == 0 && g == 0;
@@ -239,19 +196,18 @@ TN_AVX2 static void tn_t2b_gemv_avx2(const int8_t *x, float sx, const tn_lowbit_
         for (k = 0; k < 128; ++k) tail[k] = bl * 128 + k < k1 ? x[bl * 128 + k] : 0;
         --bl;
       }
-      for (n = 0; n < N;) {
-        const int nr = N - n >= 4 ? 4 : 1;
-        const uint8_t *c = rows + (size_t)n * row_bytes;
+      for (n = 0; n < N; n += 4) {
+        const int nr = N - n >= 4 ? 4 : N - n;
+        const uint8_t *c = rows + (size_t)(n / 4) * group_bytes;
         __m256i a[4];
         a[0] = a[1] = a[2] = a[3] = _mm256_setzero_si256();
-        if (has_head) tn_t2b_blocks(c, row_bytes, nr, head, 128, 1, k0 / 128, k0 / 128 + 1, a);
-        if (bf <= bl) tn_t2b_blocks(c, row_bytes, nr, x + (size_t)bf * 128, (size_t)K, 1, bf, bl + 1, a);
-        if (has_tail) tn_t2b_blocks(c, row_bytes, nr, tail, 128, 1, bl + 1, bl + 2, a);
+        if (has_head) tn_t2b_blocks(c, 4, head, 128, 1, k0 / 128, k0 / 128 + 1, a);
+        if (bf <= bl) tn_t2b_blocks(c, 4, x + (size_t)bf * 128, (size_t)K, 1, bf, bl + 1, a);
+        if (has_tail) tn_t2b_blocks(c, 4, tail, 128, 1, bl + 1, bl + 2, a);
         for (j = 0; j < nr; ++j) {
           const float term = (float)(int32_t)((uint32_t)tn_hsum_epi32(a[j]) - xs) * ws[(size_t)(n + j) * stride];
           y[n + j] = first ? term : y[n + j] + term; /* the first term starts the sum */
         }
-        n += nr;
       }
     }
   }
@@ -260,6 +216,24 @@ TN_AVX2 static void tn_t2b_gemv_avx2(const int8_t *x, float sx, const tn_lowbit_
     if (bias) v = v + bias[n];
     y[n] = v;
   }
+}
+
+/* AVX2 usable: the CPU has it (CPUID.7.0:EBX bit 5) and the OS saves the YMM registers (OSXSAVE,
+ * AVX, XCR0 bits 1 and 2). Not __builtin_cpu_supports: zig's compiler-rt has no __cpu_model. */
+static int tn_have_avx2(void) {
+  static int have = -1; /* the CPU does not change: a benign race at worst */
+  if (have < 0) {
+    unsigned a, b, c, d;
+    int ok = 0;
+    if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27)) && (c & (1u << 28))) {
+      unsigned lo, hi;
+      __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+      (void)hi;
+      if ((lo & 6u) == 6u && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 5))) ok = 1;
+    }
+    have = ok;
+  }
+  return have;
 }
 
 static const tn_rows_kernel tn_t2b_avx2 = {8, 4, tn_t2b_prep, tn_t2b_dot_avx2};
