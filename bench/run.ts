@@ -259,10 +259,15 @@ function buildCases(plan: TargetPlan): { cases: BuiltCase[]; blob: Uint8Array; s
     } else if (spec.kind === 'f32') {
       format = 'f32';
       const xf = Float32Array.from(x, (v) => fround(v * sx));
-      const wt = new Float32Array(n * k).map(() => fround(r() * 2 - 1)); // W^T [k][n]
+      const wt = new Float32Array(n * k).map(() => fround(r() * 2 - 1)); // panels of 8 outputs: [n / 8][k][8]
+      const at = (o: number, i: number) => {
+        const o0 = o - (o % 8);
+        const m = Math.min(8, n - o0);
+        return wt[o0 * k + i * m + (o - o0)]!;
+      };
       for (let o = 0; o < n; o++) {
         let s = 0;
-        for (let i = 0; i < k; i++) s = add(s, mul(wt[i * n + o]!, xf[i]!));
+        for (let i = 0; i < k; i++) s = add(s, mul(at(o, i), xf[i]!));
         expected[o] = s;
       }
       weights = bytesOf(wt);
@@ -571,7 +576,7 @@ async function main(): Promise<void> {
   log(`work directory: ${work}`);
   const all: TargetResult[] = [];
   for (const plan of plans(names, quick)) all.push(await runPlan(plan, work, log));
-  const command = `npm run bench${args.length ? ` -- ${args.filter((a) => a !== '--update' && a !== '--json').join(' ')}` : ''}`.trim();
+  const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
   const desc = machine();
   if (json) {
     process.stdout.write(`${JSON.stringify({ command, machine: desc, date: new Date().toISOString(), targets: all }, null, 2)}\n`);
@@ -594,6 +599,9 @@ async function main(): Promise<void> {
       'targets. Every output is checked bit for bit. "x int8" / "int8 / this": how many times faster',
       'than (or how many fewer instructions than) the int8 kernel named above the table; "x f32",',
       '"f32 / this": the same against float32. bits/w: the packed weights only (scales excluded).',
+      'Instruction counts are deterministic. Host times are not: this is a 2-vCPU VM shared with',
+      'other jobs, and the same run repeated gives figures (and the read bandwidth) that differ by',
+      '10-40 %, most for the DRAM cases. "auto": the kernel the compiler chooses for that layer.',
       '',
       goals(all),
       ...all.map(report),

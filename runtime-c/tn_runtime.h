@@ -257,7 +257,8 @@ void tn_lut_rows8(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t
 /* ---- dense baselines (ref/tn_dense.c; opt/armv7m/tn_dense_i8_m4.c) ------------------------ */
 /* The int8 and float32 points of comparison of the benchmark (bench/), from the same code base.
  * int8: W [n][k] int8, per-row scale: y[t, n] = ((float)sum_k W[n,k] x[t,k] * ws[n]) * x_scale[t] + bias[n].
- * float32: W^T [k][n] (k-major, so that the sums, in k order, vectorise across outputs):
+ * float32: W in panels of 8 outputs, [n / 8][k][8] (so that the sums, in k order, vectorise across
+ * outputs and each panel is one stream):
  * y[t, n] = sum_k W[n,k] x[t,k] (one rounding per step, in k order) + bias[n]. bias may be NULL. */
 void tn_dense_i8_naive(const int8_t *x, const float *x_scale, int32_t rows, const int8_t *w, const float *w_scale, int32_t n,
                        int32_t k, const float *bias, float *y);

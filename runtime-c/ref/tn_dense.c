@@ -88,8 +88,9 @@ void tn_dense_i8(const int8_t *x, const float *x_scale, int32_t rows, const int8
   }
 }
 
-/* float32 with W^T [k][n]: each output's sum is in k order; 8 outputs per pass are independent
- * lanes (compilers vectorise them without changing any sum). */
+/* float32 with W in panels of 8 outputs, [n / 8][k][8] (the last panel [k][n % 8]): each output's
+ * sum is in k order; the 8 outputs of a panel are independent lanes (compilers vectorise them
+ * without changing any sum) and a panel is one contiguous stream. */
 void tn_dense_f32(const float *x, int32_t rows, const float *wt, int32_t n, int32_t k, const float *bias, float *y) {
   int32_t t, o, i, j;
   for (t = 0; t < rows; ++t) {
@@ -97,16 +98,17 @@ void tn_dense_f32(const float *x, int32_t rows, const float *wt, int32_t n, int3
     float *yt = y + (size_t)t * (size_t)n;
     for (o = 0; o < n; o += 8) {
       const int32_t m = n - o > 8 ? 8 : n - o;
+      const float *panel = wt + (size_t)o * (size_t)k;
       float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
       if (m == 8) {
         for (i = 0; i < k; ++i) {
           const float xv = xt[i];
-          const float *wr = wt + (size_t)i * (size_t)n + (size_t)o;
+          const float *wr = panel + (size_t)i * 8;
           for (j = 0; j < 8; ++j) acc[j] = acc[j] + wr[j] * xv;
         }
       } else {
         for (i = 0; i < k; ++i)
-          for (j = 0; j < m; ++j) acc[j] = acc[j] + wt[(size_t)i * (size_t)n + (size_t)(o + j)] * xt[i];
+          for (j = 0; j < m; ++j) acc[j] = acc[j] + panel[(size_t)i * (size_t)m + (size_t)j] * xt[i];
       }
       for (j = 0; j < m; ++j) yt[o + j] = bias ? acc[j] + bias[o + j] : acc[j];
     }
