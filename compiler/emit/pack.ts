@@ -57,23 +57,25 @@ export function t2bBytes(rowLength: number, rows: number, rowsPerPlane: number):
   return planes * Math.ceil(rowsPerPlane / 4) * 4 * 32 * Math.ceil(rowLength / QK_T2B);
 }
 
-/** Byte of code k of row r (r counts all planes' rows) in a t2b array. */
-function t2bByte(r: number, k: number, rowLength: number, rowsPerPlane: number): { at: number; shift: number } {
+/** Offset of row r's block 0 (r counts all planes' rows) in a t2b array; block b is 128 b further. */
+function t2bRowBase(r: number, rowLength: number, rowsPerPlane: number): number {
   const blocks = Math.ceil(rowLength / QK_T2B);
   const p = Math.floor(r / rowsPerPlane);
   const n = r % rowsPerPlane;
   const group = p * Math.ceil(rowsPerPlane / 4) + Math.floor(n / 4);
-  const b = k % QK_T2B;
-  return { at: ((group * blocks + Math.floor(k / QK_T2B)) * 4 + (n % 4)) * 32 + (b & 31), shift: 2 * (b >> 5) };
+  return group * blocks * 128 + (n % 4) * 32;
 }
 
 export function packT2B(codes: Int8Array, rowLength: number, rowsPerPlane: number): Uint8Array {
   const rows = codes.length / rowLength;
   const out = new Uint8Array(t2bBytes(rowLength, rows, rowsPerPlane)).fill(0b01010101); // padding: u = 1 (w = 0) everywhere
   for (let r = 0; r < rows; r++) {
+    const base = t2bRowBase(r, rowLength, rowsPerPlane);
     for (let k = 0; k < rowLength; k++) {
       const u = codes[r * rowLength + k]! + 1; // -1,0,+1 -> 0,1,2
-      const { at, shift } = t2bByte(r, k, rowLength, rowsPerPlane);
+      const b = k & 127;
+      const at = base + (k >> 7) * 128 + (b & 31); // byte b % 32 of block k / 128, bits 2 (b / 32)
+      const shift = 2 * (b >> 5);
       out[at] = (out[at]! & ~(3 << shift)) | (u << shift);
     }
   }
@@ -83,9 +85,10 @@ export function packT2B(codes: Int8Array, rowLength: number, rowsPerPlane: numbe
 export function unpackT2B(packed: Uint8Array, rowLength: number, rows: number, rowsPerPlane: number): Int8Array {
   const out = new Int8Array(rows * rowLength);
   for (let r = 0; r < rows; r++) {
+    const base = t2bRowBase(r, rowLength, rowsPerPlane);
     for (let k = 0; k < rowLength; k++) {
-      const { at, shift } = t2bByte(r, k, rowLength, rowsPerPlane);
-      out[r * rowLength + k] = ((packed[at]! >> shift) & 3) - 1; // 0,1,2 -> -1,0,+1
+      const b = k & 127;
+      out[r * rowLength + k] = ((packed[base + (k >> 7) * 128 + (b & 31)]! >> (2 * (b >> 5))) & 3) - 1; // 0,1,2 -> -1,0,+1
     }
   }
   return out;
