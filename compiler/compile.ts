@@ -8,10 +8,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from './diagnostics.ts';
 import { DTYPE_INFO } from './dtypes.ts';
 import { emitC, type EmittedModel } from './emit/c.ts';
-import type { Graph } from './ir.ts';
+import { tensorBytes, type Graph } from './ir.ts';
+import { chooseKernels } from './kernels/choose.ts';
 import { getOp } from './ops/index.ts';
 import { runPasses, type PassOptions } from './passes/pipeline.ts';
-import { liveBytesPerStep } from './plan/liveness.ts';
+import { buffersFor, liveBytesPerStep, lowerBound } from './plan/liveness.ts';
+import { problemFromGraph } from './plan/problem.ts';
 import { buildMemoryMap, type MapItem, type MemoryMap } from './plan/memory_map.ts';
 import { planMemory, type MemoryPlan } from './plan/planner.ts';
 import { RUNTIME_DIR, type TargetDesc } from './targets.ts';
@@ -23,6 +25,17 @@ export interface CompileOptions extends PassOptions {
   prefix?: string;
   /** Skip the target memory check (tests that compile huge models for the host). */
   skipFitCheck?: boolean;
+  /** Kernel / weight format overrides: an id or format for all low-bit layers, or node=kernel pairs
+   * (`--kernel`, docs/kernels.md). */
+  kernel?: string;
+  /** Testing knobs of the kernel choice (compiler/kernels/choose.ts): a smaller flush, smaller LUT windows. */
+  forceFlush?: number;
+  maxLutWindow?: number;
+}
+
+/** RAM kept free for the stack on targets with a memory size, when sizing kernel scratch. */
+export function stackReserve(ram: number): number {
+  return Math.max(8192, Math.floor(ram / 8));
 }
 
 export interface LayerInfo {
@@ -54,6 +67,20 @@ export interface Compiled {
 
 export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
   runPasses(graph, opts);
+  // Kernels first: a LUT kernel needs scratch for its tables, which the plan then places in the arena.
+  // Their budget is the RAM that the arena without scratch (at its lower bound), the inputs and
+  // outputs and the stack leave.
+  const ioTotal = graph.inputs.concat(graph.outputs).reduce((a, n) => a + ioTensorBytes(graph, n), 0);
+  const mem = opts.target.memory;
+  const arenaEstimate = lowerBound(buffersFor(problemFromGraph(graph, opts.target)), graph.nodes.length).bytes;
+  chooseKernels(graph, opts.target, {
+    spec: opts.kernel,
+    scratchBudget: mem ? mem.ram - arenaEstimate - ioTotal - stackReserve(mem.ram) : 64 * 2 ** 20,
+    // Weights may use the flash the code leaves (a rough 64 KiB for runtime and application).
+    flashBudget: mem ? mem.flash - 65536 : undefined,
+    forceFlush: opts.forceFlush,
+    maxLutWindow: opts.maxLutWindow,
+  });
   const plan = planMemory(graph, opts.target);
   const emitted = emitC(graph, plan, opts.target, { prefix: opts.prefix });
   const weightsBytes = [...emitted.constantBytes.values()].reduce((a, b) => a + b, 0);
@@ -125,6 +152,10 @@ export function checkFit(c: Compiled, stackBytes?: number): MemoryMap | undefine
     problems.push(`needs ${formatBytes(c.weightsBytes)} flash for weights alone, target ${c.target.name} has ${formatBytes(c.target.memory.flash)}: ${biggest.slice(0, 4).join(' + ')}${biggest.length > 4 ? ' + ...' : ''}`);
   }
   fail('fit', `${c.graph.source}`, `model "${c.graph.name}" does not fit ${c.target.name}: ${problems.join('; ')}`);
+}
+
+function ioTensorBytes(g: Graph, name: string): number {
+  return tensorBytes(g.tensors.get(name)!);
 }
 
 function runtimeFileName(rel: string): string {

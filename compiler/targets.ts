@@ -17,6 +17,8 @@ export interface TargetDesc {
   kind: 'hosted' | 'baremetal';
   zigTarget: string;
   cpu: string | null;
+  /** What the kernels may use (compiler/kernels/registry.ts): ISA and extensions, e.g. thumb2, dsp, neon. */
+  features: string[];
   cflags: string[];
   ldflags: string[];
   /** Absolute paths of the platform sources linked into every test program. */
@@ -52,6 +54,7 @@ export function loadTargets(): Map<string, TargetDesc> {
     }
     found.set(raw.name, {
       ...raw,
+      features: raw.features ?? [],
       sources: raw.sources.map((s) => resolve(dir, s)),
       linkerScript: raw.linkerScript ? resolve(dir, raw.linkerScript) : null,
       dir,

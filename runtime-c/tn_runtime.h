@@ -62,7 +62,9 @@ void tn_dequantize_i8(const int8_t *q, const float *scale, float *y, int32_t row
  * Ternary rows are (k + 3) / 4 bytes, 2 bits per code, first code in the low bits:
  *   00 -> 0, 01 -> +1, 10 -> -1.
  * Binary rows are (k + 7) / 8 bytes, 1 bit per code, first code in the low bit: 1 -> +1, 0 -> -1.
- * Scales: planes (per tensor), planes * n (per row) or planes * n * ceil(k / group) (per group). */
+ * (Those are the formats t2 and b1; the other formats, below, lay rows out differently.)
+ * Scales: planes (per tensor), planes * n (per row) or planes * n * ceil(k / group) (per group).
+ * The last three fields are for the kernels that need them and are 0 otherwise. */
 typedef struct tn_lowbit_weights {
   const uint8_t *codes;
   const float *scale;
@@ -71,6 +73,9 @@ typedef struct tn_lowbit_weights {
   int32_t k;
   int32_t granularity; /* TN_PER_TENSOR, TN_PER_ROW or TN_PER_GROUP */
   int32_t group;       /* codes per scale along k; k unless per group */
+  int32_t window;      /* t5w, t6w: LUT groups per table window (the offsets in the codes depend on it) */
+  void *scratch;       /* LUT kernels: tables (and per-row sums); 16-byte aligned, scratch_bytes long */
+  int32_t scratch_bytes;
 } tn_lowbit_weights;
 
 /* y[t, n] = (sum over planes p, groups g of (float)acc[p,g] * ws[p,n,g]) * x_scale[t or 0] + bias[n]
@@ -88,6 +93,194 @@ typedef int32_t (*tn_lowbit_dot_fn)(const int8_t *x, const uint8_t *codes, int32
 void tn_lowbit_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                       const tn_lowbit_weights *w, int32_t row_bytes, tn_lowbit_dot_fn dot,
                       const float *bias, int32_t flush, float *y);
+
+/* ---- packed weight formats -------------------------------------------------------------- */
+/*
+ * Every format has a block-size constant TN_QK_<FMT> (codes per unit of storage) and a packer in
+ * compiler/emit/pack.ts; the reference decoder of every format is tn_lowbit_code() in
+ * ref/tn_lowbit_codes.c. Mapping comments give code -> weight. "u" is the offset code u = w + 1:
+ * -1, 0, +1 -> 0, 1, 2. docs/kernels.md has the pictures.
+ *
+ * t2   TN_QK_T2 = 4 codes per byte, 2 bits each, first code in the low bits: 00 -> 0, 01 -> +1,
+ *      10 -> -1. Rows padded to whole bytes (with 00).
+ * t2b  TN_QK_T2B = 128 codes per 32-byte block, offset codes u (2 bits): byte m (0..31) of a block
+ *      holds codes m, m+32, m+64, m+96 in bits [1:0], [3:2], [5:4], [7:6], so one 16- or 32-byte
+ *      load and a shift give runs of contiguous codes. Rows padded to whole blocks with u = 1 (0),
+ *      and interleaved in groups of 4 rows of a plane: block b of row 4 i + q of plane p is at
+ *      (((p * ceil(n / 4) + i) * blocks + b) * 4 + q) * 32 (the last group padded with rows of
+ *      u = 1), so the 4 rows a kernel works on are one stream (tn_t2b_row).
+ * t5   TN_QK_T5 = 5 codes per byte (1.6 bits per weight): the byte is the LUT index of the 5 codes,
+ *      (a >= 14 ? 126 : 0) + 14 b + a % 14 with a = u0 + 3 u1 + 9 u2 (0..26) and b = u3 + 3 u4
+ *      (0..8). Codes are packed per scale group: each group of G codes (K for per tensor/row) takes
+ *      ceil(G / 5) bytes, padded with u = 1; a row is its groups one after another.
+ * t5w  TN_QK_T5W = 5 codes per 16-bit little-endian entry: the byte offset of the codes' sum in a
+ *      window of LUT tables: 2 * (j * TN_LUT5_ENTRIES + index), index as for t5, j the index of
+ *      the 5-code group in its window (w->window groups per window, windows restart at every scale
+ *      group). Groups packed per scale group as for t5. 3.2 bits per weight: the MCU speed format.
+ * t6w  TN_QK_T6W = 6 codes per 16-bit entry: 2 * (j * TN_LUT6_ENTRIES + index), index =
+ *      (a >= 14 ? 378 : 0) + 14 b + a % 14 with b = u3 + 3 u4 + 9 u5 (0..26). 2.67 bits per weight.
+ * b1   TN_QK_B1 = 8 codes per byte, first code in the low bit: 1 -> +1, 0 -> -1 (binary).
+ *
+ * The LUT tables (t5, t5w, t6w, b1 with a _lut kernel) hold, for one group of activations, the sum
+ * for every combination of codes as a biased halfword 0x8000 + sum (|sum| <= 8 * 128), so that two
+ * entries can be built with one 32-bit add. Ternary tables are two halves of R rows (R = 9 or 27)
+ * of 14 entries (7 words): row b of half h holds a = 14 h .. 14 h + 13; a = 27 is unused padding.
+ * Binary tables are 16 rows of 16 entries, index = the code byte.
+ */
+#define TN_QK_T2 4
+#define TN_QK_T2B 128
+#define TN_QK_T5 5
+#define TN_QK_T5W 5
+#define TN_QK_T6W 6
+#define TN_QK_B1 8
+#define TN_LUT5_ENTRIES 252 /* 28 * 9 */
+#define TN_LUT6_ENTRIES 756 /* 28 * 27 */
+#define TN_LUT8_ENTRIES 256
+#define TN_LUT_BIAS 0x8000u
+
+#define TN_FMT_T2 0
+#define TN_FMT_T2B 1
+#define TN_FMT_T5 2
+#define TN_FMT_T5W 3
+#define TN_FMT_T6W 4
+#define TN_FMT_B1 5
+
+/* The weight (-1, 0 or +1) of code k of one row (ref/tn_lowbit_codes.c): the reference decoder. */
+int32_t tn_lowbit_code(int32_t format, const tn_lowbit_weights *w, const uint8_t *row, int32_t k);
+/* Bytes of one row of codes in `format` (t2b: of a group of 4 rows). */
+int32_t tn_lowbit_row_bytes(int32_t format, const tn_lowbit_weights *w);
+/* t2b: the first byte of row n of plane p; its block b is 128 b bytes further, the next row of its
+ * group 32 bytes further. */
+const uint8_t *tn_t2b_row(const tn_lowbit_weights *w, int32_t p, int32_t n);
+
+/* ---- low-bit linear kernels --------------------------------------------------------------- */
+/*
+ * Every kernel below has the signature of tn_ternary_linear and computes exactly the same floats
+ * (docs/numerics.md); they differ in the code format they read and in how they sum. `flush` is the
+ * compiler's bound (0: int32 sums; > 0: groups are summed in int32 chunks of at most `flush` codes).
+ *
+ *   ref/      tn_ternary_linear_<fmt>            plain decode, one code at a time (the reference)
+ *   opt/generic/ tn_..._<fmt>_lut                 LUT over groups of activations, portable C
+ *   opt/x86/     tn_ternary_linear_t2b_avx2       AVX2 (runtime check; portable fallback)
+ *   opt/arm/     tn_ternary_linear_t2b_neon       NEON, with SDOT when built with dotprod
+ *   opt/armv7m/  tn_..._lut_armv7m                Cortex-M3/M4/M7/M33 (Thumb-2) LUT inner loops
+ *   opt/rv32/    tn_..._lut_rv32                  32-bit RISC-V LUT inner loops
+ */
+void tn_ternary_linear_t5_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                     const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_t5w_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                      const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_t6w_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                      const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_t5_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                   const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_t5w_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                    const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_t6w_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                    const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_binary_linear_b1_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                    const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_t2b(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                           const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+/* Binary codes are ternary codes without 0: the t2b kernels take binary layers too, under these names. */
+void tn_binary_linear_t2b(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                          const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_binary_linear_t2b_avx2(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                               const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_binary_linear_t2b_neon(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                               const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_t5(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                          const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_t5w(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                           const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_t6w(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                           const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+
+void tn_ternary_linear_t5_lut(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                              const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_t5w_lut(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                               const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_t6w_lut(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                               const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_binary_linear_b1_lut(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                             const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+
+void tn_ternary_linear_t2b_avx2(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_t2b_neon(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+
+/* ---- the shared parts of the streaming kernels (opt/generic/tn_lowbit_rows.c) -------------- */
+
+/* A row-block kernel: dot() computes the exact sums of codes [k0, k1) of `nrows` consecutive rows
+ * (plane p, rows n0..) times `ntok` token rows of x (stride k), acc[t * nrows + r]; k1 - k0 is at
+ * most the compiler's flush bound. prep() (may be NULL) runs once per block of tokens first. */
+typedef struct tn_rows_kernel {
+  int32_t rows;   /* rows per dot() call, at most 8 */
+  int32_t tokens; /* tokens per dot() call, at most 4 */
+  void (*prep)(const tn_lowbit_weights *w, const int8_t *x, int32_t ntok);
+  void (*dot)(const tn_lowbit_weights *w, int32_t p, int32_t n0, int32_t nrows, const int8_t *x, int32_t ntok, int32_t k0,
+              int32_t k1, int32_t *acc);
+} tn_rows_kernel;
+/* Tokens in blocks, rows in blocks, planes, scale groups, flush chunks (int64 when flush > 0) and
+ * the float epilogue in the contract's order. */
+void tn_lowbit_rows(const tn_rows_kernel *kern, const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                    const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+/* ws[p, n, g] as docs/numerics.md indexes it. */
+float tn_lowbit_weight_scale(const tn_lowbit_weights *w, int32_t p, int32_t n, int32_t g, int32_t groups);
+/* t2b (offset codes: sum u x = sum w x + sum x): prefix sums of x per 128-block in w->scratch
+ * (tn_t2b_prefix_len ints per token), the sum of x over a range, and the portable dot. */
+int32_t tn_t2b_prefix_len(const tn_lowbit_weights *w);
+void tn_t2b_prep(const tn_lowbit_weights *w, const int8_t *x, int32_t ntok);
+int32_t tn_t2b_xsum(const tn_lowbit_weights *w, const int8_t *x, int32_t t, int32_t k0, int32_t k1);
+void tn_t2b_dot_c(const tn_lowbit_weights *w, int32_t p, int32_t n0, int32_t nrows, const int8_t *x, int32_t ntok, int32_t k0,
+                  int32_t k1, int32_t *acc);
+
+/* ---- the LUT driver (opt/generic/tn_lut.c), shared by the LUT kernels of every ISA --------- */
+
+typedef struct tn_lut_ops {
+  int32_t g;       /* activations (codes) per table: 5, 6 or 8 */
+  int32_t entries; /* halfwords per table */
+  int32_t wide;    /* 1: 16-bit pre-scaled byte offsets (t5w, t6w); 0: byte indices (t5, b1) */
+  int32_t padded;  /* 1: codes packed per scale group (t5, t5w, t6w); 0: one bit stream per row (b1) */
+  /* The table of x[0 .. len-1] (len may exceed g; missing activations count as 0). */
+  void (*build)(const int8_t *x, int32_t len, uint32_t *table);
+  /* acc[r] += the sum (mod 2^32) of row r's `count` lookups in a window of tables, r < nrows; row r's
+   * codes start at rows0 + r * row_bytes. wide: table + offset; else table[j * entries + index]. */
+  void (*rows)(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
+               int32_t entries, uint32_t *acc);
+} tn_lut_ops;
+
+/* Scratch of the LUT kernels: window tables of `entries` halfwords, then n uint32 accumulators,
+ * then (when flush > 0 and a scale group spans windows) n int64 accumulators. */
+void tn_lut_linear(const tn_lut_ops *ops, const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                   const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+/* The portable pieces. tn_lut_a27: the 28 biased sums of 3 activations (a = u0 + 3 u1 + 9 u2, pad),
+ * plus `base`, as 14 halfword pairs. */
+void tn_lut_a27(int32_t x0, int32_t x1, int32_t x2, int32_t base, uint32_t *a);
+void tn_lut5_build(const int8_t *x, int32_t len, uint32_t *table);
+void tn_lut6_build(const int8_t *x, int32_t len, uint32_t *table);
+void tn_lut8_build(const int8_t *x, int32_t len, uint32_t *table);
+void tn_lut_rows16(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
+                   int32_t entries, uint32_t *acc);
+void tn_lut_rows8(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
+                  int32_t entries, uint32_t *acc);
+
+/* ---- dense baselines (ref/tn_dense.c; opt/armv7m/tn_dense_i8_m4.c) ------------------------ */
+/* The int8 and float32 points of comparison of the benchmark (bench/), from the same code base.
+ * int8: W [n][k] int8, per-row scale: y[t, n] = ((float)sum_k W[n,k] x[t,k] * ws[n]) * x_scale[t] + bias[n].
+ * float32: W in panels of 8 outputs, [n / 8][k][8] (so that the sums, in k order, vectorise across
+ * outputs and each panel is one stream):
+ * y[t, n] = sum_k W[n,k] x[t,k] (one rounding per step, in k order) + bias[n]. bias may be NULL. */
+void tn_dense_i8_naive(const int8_t *x, const float *x_scale, int32_t rows, const int8_t *w, const float *w_scale, int32_t n,
+                       int32_t k, const float *bias, float *y);
+/* Four rows per pass sharing each activation load. */
+void tn_dense_i8(const int8_t *x, const float *x_scale, int32_t rows, const int8_t *w, const float *w_scale, int32_t n, int32_t k,
+                 const float *bias, float *y);
+/* Cortex-M4 DSP: SMLAD on sign-extended pairs, `r` = 2 or 4 rows per pass; xbuf: 2 * k int16 of scratch. */
+void tn_dense_i8_m4(const int8_t *x, const float *x_scale, int32_t rows, const int8_t *w, const float *w_scale, int32_t n, int32_t k,
+                    const float *bias, float *y, int16_t *xbuf, int32_t r);
+void tn_dense_f32(const float *x, int32_t rows, const float *wt, int32_t n, int32_t k, const float *bias, float *y);
 
 /* ---- elementwise (ref/tn_elementwise.c) --------------------------------------------------- */
 

@@ -44,7 +44,8 @@ describe('tritc command line', () => {
     const j = JSON.parse(r.out);
     expect(j).toMatchObject({ ok: true, model: 'digits-mlp', target: 'cortex-m4', prefix: 'digits_mlp' });
     expect(readdirSync(out).sort()).toEqual(j.files.sort());
-    expect(j.files).toEqual(expect.arrayContaining(['model.h', 'model.c', 'tn_runtime.h', 'tn_ternary_linear.c', 'tn_binary_linear.c', 'Makefile', 'CMakeLists.txt', 'tritc.json']));
+    // cortex-m4: the LUT kernels with Thumb-2 inner loops (docs/kernels.md), and their portable driver.
+    expect(j.files).toEqual(expect.arrayContaining(['model.h', 'model.c', 'tn_runtime.h', 'tn_lut.c', 'tn_lut_armv7m.c', 'Makefile', 'CMakeLists.txt', 'tritc.json']));
     // Only the runtime files the model uses.
     expect(j.files).not.toContain('tn_dequantize.c');
     expect(JSON.parse(readFileSync(join(out, 'tritc.json'), 'utf8')).arenaBytes).toBe(j.arenaBytes);
@@ -98,11 +99,13 @@ describe('tritc command line', () => {
     const r = await tritc('inspect', EXAMPLE, '--target', 'cortex-m4', '--json');
     const j = JSON.parse(r.out);
     const fc1 = j.layers.find((l: { node: string }) => l.node === 'fc1');
-    expect(fc1).toMatchObject({ op: 'TernaryLinear', macs: 64 * 64, params: 64 * 64, annotations: { accumulator: 'int32', packing: '2-bit, 4 per byte' } });
-    // 2 bits per weight plus a float scale and bias per row.
-    expect(fc1.bitsPerParam).toBeCloseTo(2 + (64 * 32 * 2) / 4096, 5);
+    expect(fc1).toMatchObject({ op: 'TernaryLinear', macs: 64 * 64, params: 64 * 64, annotations: { accumulator: 'int32', packing: '3.2-bit, 5 trits per 16-bit LUT offset' } });
+    expect(fc1.kernel).toMatch(/t5w\.lut_armv7m/);
+    expect(fc1.annotations.why).toMatch(/instr\/weight on cortex-m4/);
+    // 13 16-bit LUT offsets per row of 64 weights, plus a float scale and bias per row.
+    expect(fc1.bitsPerParam).toBeCloseTo((64 * 13 * 16 + 64 * 32 * 2) / 4096, 5);
     const text = await tritc('inspect', EXAMPLE);
-    expect(text.out).toMatch(/fc2\s+BinaryLinear\s+tn_binary_linear/);
+    expect(text.out).toMatch(/fc2\s+BinaryLinear\s+tn_binary_linear_t2b_avx2 \(t2b\.avx2,/);
     expect(text.out).toMatch(/memory: fits/);
   });
 

@@ -20,7 +20,7 @@ import { stringOpt, type Command } from './command.ts';
 export const compileCommand: Command = {
   name: 'compile',
   summary: 'compile a model to C (model.h, model.c, runtime files, Makefile)',
-  usage: 'tritc compile <model> --target <target> -o <dir> [--prefix <name>] [--report]',
+  usage: 'tritc compile <model> --target <target> -o <dir> [--prefix <name>] [--kernel <spec>] [--report] [--bindings ts]',
   description: `Reads <model> (a model.json, or a directory holding one), checks it, plans its memory and
 writes standalone C99 into <dir>: model.h, model.c, the runtime-c files it calls, a Makefile and
 a CMakeLists.txt, and tritc.json (the plan and layer table, for tools). The directory is written
@@ -36,6 +36,7 @@ module) to run the model bit-exactly from Node or a browser.`,
   positionals: { min: 1, max: 1 },
   options: {
     target: { type: 'string', short: 't', valueName: 'target', help: 'the target to compile for (tritc targets lists them); default host' },
+    kernel: { type: 'string', valueName: 'spec', help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)' },
     output: { type: 'string', short: 'o', valueName: 'dir', help: 'output directory (required)' },
     prefix: { type: 'string', valueName: 'name', help: 'prefix of the exported C symbols (default: from the model name)' },
     report: { type: 'boolean', help: 'also write report.html and report.json (the memory plan, layers, totals)' },
@@ -49,7 +50,7 @@ module) to run the model bit-exactly from Node or a browser.`,
     if (prefix !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) fail('usage', '--prefix', `"${prefix}" is not a C identifier`);
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
     const graph = readModel(args.positionals[0]!);
-    const c = compileGraph(graph, { target, prefix, verify: true, dumpAfter: stringOpt(args, 'dump-after'), log: io.err });
+    const c = compileGraph(graph, { target, prefix, verify: true, dumpAfter: stringOpt(args, 'dump-after'), log: io.err, kernel: stringOpt(args, 'kernel') });
     // The stack needs the C compiled for the target; with it, check the fit again, RAM complete.
     let stack: StackEstimate | undefined;
     if (locateZig()) {

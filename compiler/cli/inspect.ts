@@ -11,19 +11,21 @@ import { stringOpt, type Command } from './command.ts';
 export const inspectCommand: Command = {
   name: 'inspect',
   summary: 'show the layer table: ops, kernels, shapes, params, bits, MACs, memory',
-  usage: 'tritc inspect <model> [--target <target>]',
+  usage: 'tritc inspect <model> [--target <target>] [--kernel <spec>]',
   description: `Reads and checks <model>, plans it for the target (default host) and prints one row per layer
-in schedule order: op, the kernel and packing the compiler chose, output shape, parameters (weight
+in schedule order: op, the kernel and packing the compiler chose (and why, below the table), output
+shape, parameters (weight
 elements), bits per parameter (scales and biases included), multiply-accumulates, weight bytes and
 the arena bytes live during the layer. Then the totals and whether the model fits the target.`,
   positionals: { min: 1, max: 1 },
   options: {
     target: { type: 'string', short: 't', valueName: 'target', help: 'target whose kernels and memory to use (default host)' },
+    kernel: { type: 'string', valueName: 'spec', help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)' },
   },
   async run(args, io) {
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
     const graph = readModel(args.positionals[0]!);
-    const c = compileGraph(graph, { target, verify: true, skipFitCheck: true });
+    const c = compileGraph(graph, { target, verify: true, skipFitCheck: true, kernel: stringOpt(args, 'kernel') });
     let fit = 'fits';
     try {
       checkFit(c);
@@ -50,7 +52,9 @@ the arena bytes live during the layer. Then the totals and whether the model fit
     const rows: (string | number)[][] = [['step', 'node', 'op', 'kernel', 'output', 'params', 'bits', 'MACs', 'weights', 'live']];
     for (const l of layers) {
       const o = l.outputs[0]!;
-      const ann = Object.entries(l.annotations).filter(([k]) => k !== 'kernel').map(([k, v]) => `${k}: ${v}`);
+      const ann = Object.entries(l.annotations)
+        .filter(([k]) => k !== 'kernel' && k !== 'why')
+        .map(([k, v]) => (k === 'scratch' ? `scratch: ${formatBytes(Number(v))}` : `${k}: ${v}`));
       rows.push([
         l.step,
         l.node,
@@ -65,6 +69,8 @@ the arena bytes live during the layer. Then the totals and whether the model fit
       ]);
     }
     io.out(textTable(rows));
+    const why = layers.filter((l) => l.annotations.why !== undefined);
+    if (why.length) io.out(['kernel choices:', ...why.map((l) => `  ${l.node}: ${l.annotations.why}`)].join('\n'));
     io.out(
       `totals: ${formatCount(totalParams)} low-bit parameters, ${formatCount(totalMacs)} MACs, weights ${formatBytes(c.weightsBytes)} (const), arena ${formatBytes(c.plan.arenaBytes)} (lower bound ${formatBytes(c.plan.lowerBound)}), inputs/outputs ${formatBytes(c.ioBytes)}`,
     );

@@ -47,10 +47,11 @@ async function runOne(
   expected: Map<string, TypedData>[],
   workDir: string,
   timeoutSeconds: number,
+  kernel?: string,
 ): Promise<{ row: TargetRow; outputs?: Map<string, TypedData>[] }> {
   const row: TargetRow = { target: target.name, ok: false, runs: runs.length, identical: 0, flashBytes: null, ramBytes: null, arenaBytes: null, stackBytes: null, instructionsPerInference: null, instructionsResolution: null, mismatches: [] };
   try {
-    const compiled = compileGraph(cloneGraph(graph), { target, verify: true });
+    const compiled = compileGraph(cloneGraph(graph), { target, verify: true, kernel });
     const res = await runOnTarget([{ compiled, runs, dir: 'model' }], target, join(workDir, target.name), { timeoutSeconds });
     const records = res.records[0]!;
     const outs: Map<string, TypedData>[] = [];
@@ -108,6 +109,7 @@ outputs of the first target the same way. Exit status 0 only if every target ran
   positionals: { min: 1, max: 1 },
   options: {
     target: { type: 'string', short: 't', valueName: 'target', help: 'a target, a comma-separated list, or all (default host)' },
+    kernel: { type: 'string', valueName: 'spec', help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)' },
     inputs: { type: 'string', short: 'i', valueName: 'files', help: '.npy file(s), comma-separated in input order, or one .npz' },
     outputs: { type: 'string', short: 'o', valueName: 'files', help: 'write the outputs: .npy file(s), one per output, or one .npz' },
     count: { type: 'string', short: 'n', valueName: 'N', help: 'number of random input sets without --inputs (default 3)' },
@@ -134,7 +136,7 @@ outputs of the first target the same way. Exit status 0 only if every target ran
     try {
       for (const [i, t] of targets.entries()) {
         io.progress(`[${i + 1}/${targets.length}] ${t.name}: building and running ${runs.length} run${runs.length === 1 ? '' : 's'}...`);
-        const { row, outputs } = await runOne(t, graph, runs, expected, workDir, timeoutSeconds);
+        const { row, outputs } = await runOne(t, graph, runs, expected, workDir, timeoutSeconds, stringOpt(args, 'kernel'));
         rows.push(row);
         firstOutputs ??= outputs;
       }

@@ -13,8 +13,8 @@ import type { TargetDesc } from '../targets.ts';
 import { TRITC_VERSION } from '../version.ts';
 import { arrayBody, decimalComment, hexByte, hexFloat } from './cliterals.ts';
 import { cIdent, modelPrefix, NameTable } from './cnames.ts';
-import type { ConstLayout, EmitNodeContext } from './context.ts';
-import { packB1, packT2 } from './pack.ts';
+import type { ConstLayout, EmitNodeContext, PackParams } from './context.ts';
+import { packB1, packT2, packT2B, packT5, packTW } from './pack.ts';
 import { drawPlan } from './plan_picture.ts';
 
 export interface EmitOptions {
@@ -88,8 +88,9 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
   });
   const allOutputs = [...outputs, ...dupOutputs];
 
-  function constant(name: string, layout: ConstLayout, rowLength?: number): string {
-    const key = `${name}\u0000${layout}`;
+  function constant(name: string, layout: ConstLayout, rowLength?: number, pack: PackParams = {}): string {
+    const params = layout === 't5' ? `g${pack.group}` : layout === 't5w' || layout === 't6w' ? `g${pack.group}w${pack.window}` : layout === 't2b' ? `n${pack.rows}` : '';
+    const key = `${name}\u0000${layout}\u0000${params}`;
     const have = constNames.get(key);
     if (have) return have;
     const t = g.tensors.get(name)!;
@@ -97,6 +98,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     const id = layout === defaultLayout(t) ? globals.get(name) : globals.get(`${name}_${layout}`);
     let def: string;
     let bytes: number;
+    const head = `/* ${safe(name)}: ${t.dtype} ${shapeStr(t.shape)}, `;
     switch (layout) {
       case 't2':
       case 'b1': {
@@ -107,7 +109,26 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
           layout === 't2'
             ? `2-bit codes, 4 per byte, low bits first (00 -> 0, 01 -> +1, 10 -> -1); rows of ${rowBytes} bytes`
             : `1-bit codes, 8 per byte, low bit first (1 -> +1, 0 -> -1); rows of ${rowBytes} bytes`;
-        def = `/* ${safe(name)}: ${t.dtype} ${shapeStr(t.shape)}, ${desc} */\nstatic const uint8_t ${id}[${packed.length}] = {\n${arrayBody(packed, 16, hexByte)}\n};`;
+        def = `${head}${desc} */\nstatic const uint8_t ${id}[${packed.length}] = {\n${arrayBody(packed, 16, hexByte)}\n};`;
+        break;
+      }
+      case 't2b':
+      case 't5': {
+        const packed = layout === 't2b' ? packT2B(t.data as Int8Array, rowLength!, pack.rows!) : packT5(t.data as Int8Array, rowLength!, pack.group!);
+        bytes = packed.length;
+        const desc =
+          layout === 't2b'
+            ? `t2b: 2-bit offset codes (-1, 0, +1 -> 0, 1, 2), blocks of 128 codes in 32 bytes, byte m holds codes m, m+32, m+64, m+96; rows interleaved by 4 per block`
+            : `t5: 5 trits per byte, the byte is their LUT index (tn_runtime.h), packed per group of ${pack.group} codes`;
+        def = `${head}${desc} */\nstatic const uint8_t ${id}[${packed.length}] = {\n${arrayBody(packed, 16, hexByte)}\n};`;
+        break;
+      }
+      case 't5w':
+      case 't6w': {
+        const q = layout === 't5w' ? 5 : 6;
+        const packed = packTW(t.data as Int8Array, rowLength!, pack.group!, q, pack.window!);
+        bytes = packed.length * 2;
+        def = `${head}${layout}: ${q} trits per entry, the byte offset of their sum in a window of ${pack.window} LUT tables (tn_runtime.h), packed per group of ${pack.group} codes */\nstatic const uint16_t ${id}[${packed.length}] = {\n${arrayBody(packed, 12, String)}\n};`;
         break;
       }
       case 'f32': {

@@ -4,7 +4,7 @@
 import type { Graph, Node, Tensor } from '../ir.ts';
 import type { TargetDesc } from '../targets.ts';
 
-/** C layouts a constant can be emitted in. */
+/** C layouts a constant can be emitted in (the packed formats: runtime-c/tn_runtime.h, docs/kernels.md). */
 export type ConstLayout =
   | 'f32' // float array
   | 'i8' // int8_t array
@@ -12,7 +12,21 @@ export type ConstLayout =
   | 'i32' // int32_t array
   | 'i64' // int64_t array
   | 't2' // ternary codes, 2 bits each, 4 per byte, rows padded to whole bytes (docs/format.md)
+  | 't2b' // ternary offset codes, blocks of 128 codes in 32 bytes, 4 rows interleaved per block
+  | 't5' // ternary, 5 trits per byte (LUT index), packed per scale group
+  | 't5w' // ternary, 5 trits per 16-bit LUT byte offset (uint16_t array), per scale group and window
+  | 't6w' // ternary, 6 trits per 16-bit LUT byte offset (uint16_t array)
   | 'b1'; // binary codes, 1 bit each, 8 per byte, rows padded to whole bytes
+
+/** Packing parameters of the layouts that need more than the row length. */
+export interface PackParams {
+  /** Codes per scale group (t5, t5w, t6w pack each group separately). */
+  group?: number;
+  /** LUT tables per window (t5w, t6w: the offsets depend on it). */
+  window?: number;
+  /** Rows per plane (t2b interleaves rows in groups of 4 within a plane). */
+  rows?: number;
+}
 
 export interface EmitNodeContext {
   graph: Graph;
@@ -32,7 +46,7 @@ export interface EmitNodeContext {
    * The C name of constant tensor `name` in `layout`, emitting its definition once.
    * `rowLength` (for t2/b1) is the number of codes per row; rows are padded to whole bytes.
    */
-  constant(name: string, layout: ConstLayout, rowLength?: number): string;
+  constant(name: string, layout: ConstLayout, rowLength?: number, pack?: PackParams): string;
   /** A static const array of small integers (shapes, strides) for kernel arguments. */
   intTable(stem: string, values: readonly number[]): string;
   /** Record a decision for `tritc inspect` and the layer comment. */

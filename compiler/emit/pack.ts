@@ -1,16 +1,192 @@
-// Packing of decoded codes into the byte layouts the C kernels read (runtime-c/tn_runtime.h).
-// Rows are padded to whole bytes so that every row starts on a byte boundary.
+// Packing of decoded codes into the byte layouts the C kernels read (runtime-c/tn_runtime.h, "packed
+// weight formats"; docs/kernels.md has pictures). Every format has a block-size constant and a
+// pack/unpack pair here; the C side's reference decoder is tn_lowbit_code() (ref/tn_lowbit_codes.c),
+// and test/pack.test.ts checks that unpack(pack(codes)) == codes for every format.
+// `codes` are rows of `rowLength` weights (-1, 0, +1; binary -1, +1), one row after another.
+
+/** Codes per unit of storage (ggml's QK_* naming). */
+export const QK_T2 = 4; // 2 bits per code, 4 per byte
+export const QK_T2B = 128; // 128 codes per 32-byte block
+export const QK_T5 = 5; // 5 trits per byte
+export const QK_T5W = 5; // 5 trits per 16-bit table offset
+export const QK_T6W = 6; // 6 trits per 16-bit table offset
+export const QK_B1 = 8; // 8 binary codes per byte
+
+/** Halfword entries of one LUT table (index a + 28 b, docs/kernels.md). */
+export const LUT5_ENTRIES = 252; // 28 * 9
+export const LUT6_ENTRIES = 756; // 28 * 27
+export const LUT8_ENTRIES = 256;
 
 /** Ternary, 2 bits per code, 4 per byte, first code in the low bits: -1,0,+1 -> 10,00,01. */
 export function packT2(codes: Int8Array, rowLength: number): Uint8Array {
   const rows = codes.length / rowLength;
-  const rowBytes = Math.ceil(rowLength / 4);
+  const rowBytes = Math.ceil(rowLength / QK_T2);
   const out = new Uint8Array(rows * rowBytes);
   for (let r = 0; r < rows; r++) {
     for (let k = 0; k < rowLength; k++) {
       const t = codes[r * rowLength + k]!;
-      const c = t === 1 ? 0b01 : t === -1 ? 0b10 : 0b00;
+      const c = t === 1 ? 0b01 : t === -1 ? 0b10 : 0b00; // -1,0,+1 -> 10,00,01
       out[r * rowBytes + (k >> 2)]! |= c << ((k & 3) * 2);
+    }
+  }
+  return out;
+}
+
+export function unpackT2(packed: Uint8Array, rowLength: number): Int8Array {
+  const rowBytes = Math.ceil(rowLength / QK_T2);
+  const rows = packed.length / rowBytes;
+  const out = new Int8Array(rows * rowLength);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < rowLength; k++) {
+      const c = (packed[r * rowBytes + (k >> 2)]! >> ((k & 3) * 2)) & 3; // 10,00,01 -> -1,0,+1
+      out[r * rowLength + k] = c === 1 ? 1 : c === 2 ? -1 : 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * t2b: blocks of 128 codes in 32 bytes, offset codes u = w + 1 (-1,0,+1 -> 0,1,2): byte m of a block
+ * holds codes m, m+32, m+64, m+96 in bits [1:0], [3:2], [5:4], [7:6]. Rows are padded with u = 1
+ * (w = 0) to whole blocks, and interleaved in groups of 4 rows (per plane of `rowsPerPlane` rows,
+ * the last group padded with rows of u = 1): block b of row 4 i + q is at ((i * blocks + b) * 4 + q) * 32,
+ * so the 4 rows a kernel works on are one stream.
+ */
+export function t2bBytes(rowLength: number, rows: number, rowsPerPlane: number): number {
+  const planes = rows / rowsPerPlane;
+  return planes * Math.ceil(rowsPerPlane / 4) * 4 * 32 * Math.ceil(rowLength / QK_T2B);
+}
+
+/** Offset of row r's block 0 (r counts all planes' rows) in a t2b array; block b is 128 b further. */
+function t2bRowBase(r: number, rowLength: number, rowsPerPlane: number): number {
+  const blocks = Math.ceil(rowLength / QK_T2B);
+  const p = Math.floor(r / rowsPerPlane);
+  const n = r % rowsPerPlane;
+  const group = p * Math.ceil(rowsPerPlane / 4) + Math.floor(n / 4);
+  return group * blocks * 128 + (n % 4) * 32;
+}
+
+export function packT2B(codes: Int8Array, rowLength: number, rowsPerPlane: number): Uint8Array {
+  const rows = codes.length / rowLength;
+  const out = new Uint8Array(t2bBytes(rowLength, rows, rowsPerPlane)).fill(0b01010101); // padding: u = 1 (w = 0) everywhere
+  for (let r = 0; r < rows; r++) {
+    const base = t2bRowBase(r, rowLength, rowsPerPlane);
+    for (let k = 0; k < rowLength; k++) {
+      const u = codes[r * rowLength + k]! + 1; // -1,0,+1 -> 0,1,2
+      const b = k & 127;
+      const at = base + (k >> 7) * 128 + (b & 31); // byte b % 32 of block k / 128, bits 2 (b / 32)
+      const shift = 2 * (b >> 5);
+      out[at] = (out[at]! & ~(3 << shift)) | (u << shift);
+    }
+  }
+  return out;
+}
+
+export function unpackT2B(packed: Uint8Array, rowLength: number, rows: number, rowsPerPlane: number): Int8Array {
+  const out = new Int8Array(rows * rowLength);
+  for (let r = 0; r < rows; r++) {
+    const base = t2bRowBase(r, rowLength, rowsPerPlane);
+    for (let k = 0; k < rowLength; k++) {
+      const b = k & 127;
+      out[r * rowLength + k] = ((packed[base + (k >> 7) * 128 + (b & 31)]! >> (2 * (b >> 5))) & 3) - 1; // 0,1,2 -> -1,0,+1
+    }
+  }
+  return out;
+}
+
+/** Units (bytes or entries of `q` codes) of one row of a format packed per scale group. */
+export function unitsPerRow(rowLength: number, group: number, q: number): number {
+  const groups = Math.ceil(rowLength / group);
+  const last = rowLength - (groups - 1) * group;
+  return (groups - 1) * Math.ceil(group / q) + Math.ceil(last / q);
+}
+
+/** Rows of a ternary LUT table: 9 for 5 codes, 27 for 6. */
+export const lutRows = (q: number): number => (q === 5 ? 9 : 27);
+
+/**
+ * The LUT index of the 5 or 6 offset codes u0..u5 of one unit. a = u0 + 3 u1 + 9 u2 (0..26, 27 is a
+ * pad), b = u3 + 3 u4 (+ 9 u5): the table is two halves of R = 9 (or 27) rows of 14 entries, a < 14
+ * in the first half, a >= 14 in the second: index = (a >= 14 ? 14 R : 0) + 14 b + a % 14.
+ */
+export function lutIndex(u: readonly number[]): number {
+  const d = (i: number) => (i < u.length ? u[i]! : 0);
+  const a = d(0) + 3 * d(1) + 9 * d(2);
+  const b = d(3) + 3 * d(4) + 9 * d(5);
+  return (a >= 14 ? 14 * lutRows(u.length) : 0) + 14 * b + (a % 14);
+}
+
+export function lutDigits(index: number, q: number): number[] {
+  const half = 14 * lutRows(q);
+  const h = index >= half ? 1 : 0;
+  const rest = index - h * half;
+  const a = 14 * h + (rest % 14);
+  const b = Math.floor(rest / 14);
+  const digits = [a % 3, Math.floor(a / 3) % 3, Math.floor(a / 9), b % 3, Math.floor(b / 3) % 3, Math.floor(b / 9)];
+  return digits.slice(0, q);
+}
+
+/** For t5 / t5w / t6w: every row, every scale group, every unit of q codes, the LUT index. */
+function lutUnits(codes: Int8Array, rowLength: number, group: number, q: number, visit: (row: number, unit: number, unitInGroup: number, index: number) => void): void {
+  const rows = codes.length / rowLength;
+  const perGroup = Math.ceil(group / q);
+  for (let r = 0; r < rows; r++) {
+    for (let g0 = 0, gi = 0; g0 < rowLength; g0 += group, gi++) {
+      const len = Math.min(group, rowLength - g0);
+      for (let j = 0; j * q < len; j++) {
+        const u: number[] = [];
+        for (let d = 0; d < q; d++) {
+          const k = j * q + d;
+          u.push(k < len ? codes[r * rowLength + g0 + k]! + 1 : 1); // -1,0,+1 -> 0,1,2; padding 1
+        }
+        visit(r, gi * perGroup + j, j, lutIndex(u));
+      }
+    }
+  }
+}
+
+/**
+ * t5: 5 trits per byte, the byte is the LUT index of the 5 codes (lutIndex, u = w + 1), packed per
+ * scale group of `group` codes (ceil(group / 5) bytes each, padded with u = 1).
+ */
+export function packT5(codes: Int8Array, rowLength: number, group: number): Uint8Array {
+  const units = unitsPerRow(rowLength, group, QK_T5);
+  const out = new Uint8Array((codes.length / rowLength) * units);
+  lutUnits(codes, rowLength, group, QK_T5, (r, unit, _j, index) => {
+    out[r * units + unit] = index;
+  });
+  return out;
+}
+
+/**
+ * t5w / t6w: one little-endian 16-bit entry per q trits: the byte offset 2 * (j * entries + index)
+ * of the group's sum in a window of `window` LUT tables, j = unit index within the scale group
+ * modulo the window.
+ */
+export function packTW(codes: Int8Array, rowLength: number, group: number, q: 5 | 6, window: number): Uint16Array {
+  const entries = q === 5 ? LUT5_ENTRIES : LUT6_ENTRIES;
+  if (window < 1 || window * entries * 2 > 65536) throw new Error(`internal: LUT window ${window} does not fit 16-bit offsets`);
+  const units = unitsPerRow(rowLength, group, q);
+  const out = new Uint16Array((codes.length / rowLength) * units);
+  lutUnits(codes, rowLength, group, q, (r, unit, j, index) => {
+    out[r * units + unit] = 2 * ((j % window) * entries + index);
+  });
+  return out;
+}
+
+/** Decode t5 (bytes) or t5w/t6w (16-bit offsets) back to codes. */
+export function unpackLut(packed: Uint8Array | Uint16Array, rowLength: number, group: number, q: 5 | 6, entries?: number): Int8Array {
+  const units = unitsPerRow(rowLength, group, q);
+  const rows = packed.length / units;
+  const out = new Int8Array(rows * rowLength);
+  const perGroup = Math.ceil(group / q);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < rowLength; k++) {
+      const within = k % group;
+      const unit = Math.floor(k / group) * perGroup + Math.floor(within / q);
+      const raw = packed[r * units + unit]!;
+      const index = entries ? (raw / 2) % entries : raw;
+      out[r * rowLength + k] = lutDigits(index, q)[within % q]! - 1; // 0,1,2 -> -1,0,+1
     }
   }
   return out;
@@ -19,12 +195,22 @@ export function packT2(codes: Int8Array, rowLength: number): Uint8Array {
 /** Binary, 1 bit per code, 8 per byte, first code in the low bit: +1 -> 1, -1 -> 0. */
 export function packB1(codes: Int8Array, rowLength: number): Uint8Array {
   const rows = codes.length / rowLength;
-  const rowBytes = Math.ceil(rowLength / 8);
+  const rowBytes = Math.ceil(rowLength / QK_B1);
   const out = new Uint8Array(rows * rowBytes);
   for (let r = 0; r < rows; r++) {
     for (let k = 0; k < rowLength; k++) {
-      if (codes[r * rowLength + k] === 1) out[r * rowBytes + (k >> 3)]! |= 1 << (k & 7);
+      if (codes[r * rowLength + k] === 1) out[r * rowBytes + (k >> 3)]! |= 1 << (k & 7); // +1 -> 1, -1 -> 0
     }
+  }
+  return out;
+}
+
+export function unpackB1(packed: Uint8Array, rowLength: number): Int8Array {
+  const rowBytes = Math.ceil(rowLength / QK_B1);
+  const rows = packed.length / rowBytes;
+  const out = new Int8Array(rows * rowLength);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < rowLength; k++) out[r * rowLength + k] = (packed[r * rowBytes + (k >> 3)]! >> (k & 7)) & 1 ? 1 : -1; // 1 -> +1, 0 -> -1
   }
   return out;
 }

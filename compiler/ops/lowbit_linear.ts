@@ -15,6 +15,7 @@
 import type { DiagnosticCode } from '../diagnostics.ts';
 import { elementCount, shapeStr, type DType, type Graph, type Node, type Tensor } from '../ir.ts';
 import { add, i2f, mul } from '../numerics/f32.ts';
+import { kernelChoice, peekKernelChoice } from '../kernels/choose.ts';
 import { at, type InferContext, type OpDef, type OutputSpec } from './op.ts';
 import { lastDim, rowsOf } from './quantize_int8.ts';
 
@@ -90,7 +91,13 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
       : 'int8 activations x binary {-1,+1} weights, scales per tensor/row/group, optional bias',
     inputs: { names: ['X', 'W', 'B'], min: 2 },
     outputs: { names: ['Y'], min: 1 },
-    attrs: {},
+    attrs: {
+      kernel: {
+        kind: 'string',
+        default: 'auto',
+        doc: 'the kernel (e.g. t5w.lut_armv7m) or weight format (t2, t2b, t5, t5w, t6w, b1) to compile this layer to; auto: the compiler chooses (docs/kernels.md)',
+      },
+    },
     infer(ctx: InferContext): OutputSpec[] {
       const [x, w, b] = ctx.inputs;
       if (!x || !w) return [];
@@ -162,34 +169,50 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
       }
       ctx.write(node.outputs[0]!, y);
     },
+    // LUT kernels need tables: the planner places them in the arena, live during this layer only.
+    // Before kernels are chosen (compile.ts chooses them first) a layer needs none.
+    scratch(_graph, node) {
+      return peekKernelChoice(node)?.scratchBytes ?? 0;
+    },
     emit(ctx) {
       const xT = ctx.input(0);
       const wT = ctx.input(1);
       const geo = lowBitGeometry(wT);
       const acc = accumulatorPlan(geo.group, int8MaxAbs(xT));
-      const layout = ternary ? 't2' : 'b1';
-      const codes = ctx.constant(wT.name, layout, geo.k);
+      const choice = kernelChoice(ctx.graph, ctx.node, ctx.target);
+      const k = choice.kernel;
+      const fn = !ternary && k.cFunctionBinary ? k.cFunctionBinary : k.cFunction;
+      const codes = ctx.constant(wT.name, choice.format.id, geo.k, { group: geo.group, window: choice.window, rows: geo.n });
       const scale = ctx.constant(wT.quant!.scale, 'f32');
       const granularity = { per_tensor: 'TN_PER_TENSOR', per_row: 'TN_PER_ROW', per_group: 'TN_PER_GROUP' }[wT.quant!.granularity];
       const bias = ctx.hasInput(2) ? ctx.in(2) : 'NULL';
-      const fn = ternary ? 'tn_ternary_linear' : 'tn_binary_linear';
       const rows = rowsOf(xT.shape);
       const accNote =
-        acc.bits === 32
+        choice.flush !== acc.flush
+          ? `int64 accumulator, int32 partial sums of at most ${choice.flush} weights (forced for testing; the proven bound is ${acc.flush || 'none'})`
+          : acc.bits === 32
           ? `int32 accumulator: |acc| <= ${geo.group} * ${int8MaxAbs(xT)} = ${acc.bound} < 2^31`
           : `int64 accumulator, int32 partial sums flushed every ${acc.flush} weights: |acc| <= ${acc.bound} >= 2^31`;
       ctx.annotate('accumulator', acc.bits === 32 ? 'int32' : `int64 (flush ${acc.flush})`);
-      ctx.annotate('packing', ternary ? '2-bit, 4 per byte' : '1-bit, 8 per byte');
+      ctx.annotate('packing', choice.format.packing);
+      ctx.annotate('why', choice.reason);
+      if (choice.scratchBytes) ctx.annotate('scratch', choice.scratchBytes);
+      const scratch = choice.scratchBytes ? ctx.scratch() : 'NULL';
       const wdesc = `${ctx.node.name.replace(/[^A-Za-z0-9_]/g, '_')}_weights`;
+      const cast = choice.format.lut?.wide ? '(const uint8_t *)' : '';
       return {
-        kernel: `${fn} (ref, ${acc.bits === 32 ? 'int32' : 'int64'} acc)`,
-        runtime: [ternary ? 'ref/tn_ternary_linear.c' : 'ref/tn_binary_linear.c', 'ref/tn_lowbit_linear.c'],
+        kernel: `${fn} (${k.id}, ${acc.bits === 32 ? 'int32' : 'int64'} acc)`,
+        runtime: k.runtime,
         body: [
           `/* ${accNote} */`,
-          `static const tn_lowbit_weights ${wdesc} = {`,
-          `  ${codes}, ${scale}, /* planes */ ${geo.planes}, /* n */ ${geo.n}, /* k */ ${geo.k}, ${granularity}, /* group */ ${geo.group}`,
+          `/* kernel ${k.id}: ${choice.reason} */`,
+          ...(choice.scratchBytes ? [`/* scratch: ${choice.scratchBytes} bytes of LUT tables (${choice.window} per window) and per-row sums, planned in the arena for this layer only */`] : []),
+          // With scratch the descriptor holds a pointer into the arena, so it is built on each call.
+          `${choice.scratchBytes ? 'const' : 'static const'} tn_lowbit_weights ${wdesc} = {`,
+          `  ${cast}${codes}, ${scale}, /* planes */ ${geo.planes}, /* n */ ${geo.n}, /* k */ ${geo.k}, ${granularity}, /* group */ ${geo.group},`,
+          `  /* window */ ${choice.window}, /* scratch */ ${scratch}, ${choice.scratchBytes}`,
           `};`,
-          `${fn}(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xT.quant!.granularity === 'per_row' ? 1 : 0}, /* rows */ ${rows}, &${wdesc}, ${bias}, /* flush */ ${acc.flush}, ${ctx.out(0)});`,
+          `${fn}(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xT.quant!.granularity === 'per_row' ? 1 : 0}, /* rows */ ${rows}, &${wdesc}, ${bias}, /* flush */ ${choice.flush}, ${ctx.out(0)});`,
         ],
       };
     },
@@ -197,8 +220,8 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
       const w = graph.tensors.get(node.inputs[1]!)!;
       const x = graph.tensors.get(node.inputs[0]!)!;
       const geo = lowBitGeometry(w);
-      const bits = ternary ? 2 : 1;
-      const codeBytes = geo.planes * geo.n * Math.ceil((geo.k * bits) / 8);
+      const chosen = peekKernelChoice(node);
+      const codeBytes = chosen ? chosen.codeBytes : geo.planes * geo.n * Math.ceil((geo.k * (ternary ? 2 : 1)) / 8);
       const scaleBytes = scaleCount(w, geo) * 4;
       const biasBytes = node.inputs[2] ? geo.n * 4 : 0;
       return { macs: rowsOf(x.shape) * geo.planes * geo.n * geo.k, weightBytes: codeBytes + scaleBytes + biasBytes };

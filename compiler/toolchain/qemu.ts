@@ -6,6 +6,7 @@ import { findOnPath } from './zig.ts';
 
 export const QEMU_PACKAGES: Record<string, string> = {
   'qemu-aarch64': 'qemu-user',
+  'qemu-x86_64': 'qemu-user',
   'qemu-arm': 'qemu-user',
   'qemu-riscv64': 'qemu-user',
   'qemu-system-arm': 'qemu-system-arm',

@@ -1,0 +1,113 @@
+/*
+ * bench_host.c - time the benchmark cases on the host (the machine running `npm run bench`).
+ *
+ * Usage: bench_host bench.bin bench.out [case ...]
+ * Prints one line per measurement to stdout:
+ *   bandwidth <GB/s median> <GB/s best>      a STREAM-like read of 512 MiB (sum of 64-bit words)
+ *   case <index> <ns per call median> <ns per call best> <calls per repeat>
+ * and writes each case's output (after a warm-up call) to bench.out, for bench/run.ts to check
+ * against the interpreter's arithmetic. Each figure is the median of 7 repeats of at least 40 ms;
+ * cases with several weight copies cycle through them, so that weights come from DRAM.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "bench.h"
+
+#define REPEATS 7
+
+static double now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  const double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Sum of 64-bit words: the read bandwidth one core gets from DRAM. */
+static uint64_t read_sum(const uint64_t *p, size_t n) {
+  uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i;
+  for (i = 0; i + 4 <= n; i += 4) {
+    s0 += p[i];
+    s1 += p[i + 1];
+    s2 += p[i + 2];
+    s3 += p[i + 3];
+  }
+  return s0 + s1 + s2 + s3;
+}
+
+static volatile uint64_t sink;
+
+int main(int argc, char **argv) {
+  const size_t bw_words = (size_t)512 << 17; /* 512 MiB */
+  double t[REPEATS];
+  uint64_t *bw;
+  uint8_t *blob;
+  FILE *f, *out;
+  size_t i;
+  int r, a;
+  if (argc < 3) {
+    fprintf(stderr, "usage: bench_host bench.bin bench.out [case ...]\n");
+    return 2;
+  }
+  if (posix_memalign((void **)&blob, 64, (size_t)tn_bench_blob_bytes + (size_t)tn_bench_ext_bytes + 64) != 0) blob = NULL;
+  f = fopen(argv[1], "rb");
+  out = fopen(argv[2], "wb");
+  if (!blob || !f || !out || fread(blob, 1, tn_bench_blob_bytes, f) != tn_bench_blob_bytes) {
+    fprintf(stderr, "bench_host: cannot read %s or write %s\n", argv[1], argv[2]);
+    return 2;
+  }
+  fclose(f);
+  for (i = 0; i < tn_bench_case_count; ++i) { /* weight copies for the DRAM runs */
+    const tn_bench_case *c = &tn_bench_cases[i];
+    uint32_t k;
+    for (k = 0; c->copies > 1 && k < c->copies; ++k) memcpy(blob + c->copy_offset + k * c->copy_stride, blob + c->w_offset, c->w_bytes);
+  }
+
+  if (posix_memalign((void **)&bw, 64, bw_words * 8) != 0) return 2;
+  for (i = 0; i < bw_words; ++i) bw[i] = i;
+  sink = read_sum(bw, bw_words);
+  for (r = 0; r < REPEATS; ++r) {
+    const double t0 = now_ns();
+    sink = read_sum(bw, bw_words);
+    t[r] = now_ns() - t0;
+  }
+  qsort(t, REPEATS, sizeof t[0], cmp_double);
+  printf("bandwidth %.3f %.3f\n", (double)bw_words * 8 / t[REPEATS / 2], (double)bw_words * 8 / t[0]);
+  free(bw);
+
+  for (a = 3; a < argc || (argc == 3 && a == 3); ++a) {
+    uint32_t first = 0, last = tn_bench_case_count, ci;
+    if (argc > 3) first = (uint32_t)atoi(argv[a]), last = first + 1;
+    for (ci = first; ci < last; ++ci) {
+      const tn_bench_case *c = &tn_bench_cases[ci];
+      uint32_t calls = 1, copy = 0, k;
+      c->run(blob, 0);
+      fwrite(blob + c->y_offset, 1, c->y_bytes, out);
+      for (;;) { /* calls per repeat: at least 40 ms */
+        const double t0 = now_ns();
+        for (k = 0; k < calls; ++k) c->run(blob, copy = (copy + 1) % c->copies);
+        if (now_ns() - t0 >= 40e6 || calls >= (1u << 30)) break;
+        calls *= 2;
+      }
+      for (r = 0; r < REPEATS; ++r) {
+        const double t0 = now_ns();
+        for (k = 0; k < calls; ++k) c->run(blob, copy = (copy + 1) % c->copies);
+        t[r] = (now_ns() - t0) / calls;
+      }
+      qsort(t, REPEATS, sizeof t[0], cmp_double);
+      printf("case %u %.1f %.1f %u\n", ci, t[REPEATS / 2], t[0], calls);
+      fflush(stdout);
+    }
+    if (argc == 3) break;
+  }
+  fclose(out);
+  return 0;
+}

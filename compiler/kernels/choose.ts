@@ -1,0 +1,300 @@
+// Kernel choice: for every TernaryLinear / BinaryLinear node, the kernel (and so the weight format)
+// for this target and layer shape, with the reason, shown by `tritc inspect` and in the layer comment.
+//
+//   1. candidates: the registry's kernels for the op whose required features the target has and
+//      that support the layer (scale groups, scratch memory for LUT tables);
+//   2. each gets an estimate from a small cost model per target class (instructions per weight,
+//      measured with `npm run bench`, see BENCHMARKS.md); the cheapest wins;
+//   3. flash: if the model's weights would not fit the target's flash, layers switch to the 1.6-bit
+//      format t5, largest first;
+//   4. overrides: `--kernel` (all layers or node=kernel pairs) and the node attribute `kernel` name a
+//      kernel id (t5w.lut_armv7m) or a format (t5: its best variant for the target).
+
+import { fail } from '../diagnostics.ts';
+import type { Graph, Node } from '../ir.ts';
+import { accumulatorPlan, int8MaxAbs, lowBitGeometry, scaleCount } from '../ops/lowbit_linear.ts';
+import { rowsOf } from '../ops/quantize_int8.ts';
+import type { TargetDesc } from '../targets.ts';
+import { formatBytes } from '../util/format.ts';
+import { FORMATS, maxWideWindow, type FormatDesc, type FormatId } from './formats.ts';
+import { KERNELS, type KernelDesc, type LayerShape } from './registry.ts';
+
+export interface KernelChoice {
+  kernel: KernelDesc;
+  format: FormatDesc;
+  /** LUT kernels: tables per window (the 16-bit offsets of t5w/t6w depend on it); 0 otherwise. */
+  window: number;
+  /** Static scratch the kernel needs (LUT tables and per-row sums), bytes. */
+  scratchBytes: number;
+  /** Bytes of the packed codes. */
+  codeBytes: number;
+  /** Estimated instructions per weight on this target (the cost model), if it has one. */
+  estimate: number | undefined;
+  reason: string;
+  /** The flush bound the kernel is called with (the compiler's, or a smaller one forced by tests). */
+  flush: number;
+}
+
+/** Target classes of the cost model. */
+type TargetClass = 'x86' | 'neon' | 'thumb2' | 'rv32' | 'rv64';
+
+function targetClass(t: TargetDesc): TargetClass {
+  const f = t.features;
+  if (f.includes('x86_64')) return 'x86';
+  if (f.includes('neon')) return 'neon';
+  if (f.includes('thumb2')) return 'thumb2';
+  if (f.includes('rv64')) return 'rv64';
+  return 'rv32';
+}
+
+/**
+ * LUT costs in instructions: per lookup (16-bit offsets / byte indices with 4 rows), per row and
+ * scale group (call, sums, float epilogue), per table built (g = 5, 6, 8). Measured on the
+ * emulated targets (npm run bench); hosted classes use the same numbers as a rough guide.
+ */
+interface LutCost {
+  wide: number;
+  byte: number;
+  row: number;
+  build: Record<number, number>;
+}
+const LUT_COST: Record<'asm' | 'c', Record<TargetClass, LutCost>> = {
+  asm: {
+    thumb2: { wide: 3.13, byte: 3.4, row: 23, build: { 5: 250, 6: 640, 8: 210 } },
+    x86: { wide: 3.13, byte: 3.4, row: 23, build: { 5: 250, 6: 640, 8: 210 } },
+    neon: { wide: 3.13, byte: 3.4, row: 23, build: { 5: 250, 6: 640, 8: 210 } },
+    rv32: { wide: 4.25, byte: 5.3, row: 200, build: { 5: 290, 6: 820, 8: 290 } },
+    rv64: { wide: 4.25, byte: 5.3, row: 40, build: { 5: 290, 6: 820, 8: 290 } },
+  },
+  c: {
+    thumb2: { wide: 3.4, byte: 4.0, row: 30, build: { 5: 345, 6: 900, 8: 280 } },
+    x86: { wide: 3.4, byte: 4.0, row: 30, build: { 5: 345, 6: 900, 8: 280 } },
+    neon: { wide: 3.4, byte: 4.0, row: 30, build: { 5: 345, 6: 900, 8: 280 } },
+    rv32: { wide: 4.6, byte: 5.3, row: 200, build: { 5: 390, 6: 1400, 8: 290 } },
+    rv64: { wide: 4.3, byte: 5.3, row: 30, build: { 5: 330, 6: 950, 8: 290 } },
+  },
+};
+
+/** Instructions per weight of the non-LUT kernels, per target class (npm run bench: the SIMD ones
+ * at 1024 x 1024 and up; small layers cost more per weight, but so do the alternatives). */
+const FLAT_COST: Record<string, Partial<Record<TargetClass, number>>> = {
+  't2.ref': { thumb2: 9, rv32: 11, rv64: 10, x86: 6, neon: 6 },
+  'b1.ref': { thumb2: 8, rv32: 10, rv64: 9, x86: 5, neon: 5 },
+  't2b.ref': { thumb2: 40, rv32: 45, rv64: 40, x86: 30, neon: 30 },
+  't5.ref': { thumb2: 60, rv32: 70, rv64: 60, x86: 50, neon: 50 },
+  't5w.ref': { thumb2: 60, rv32: 70, rv64: 60, x86: 50, neon: 50 },
+  't6w.ref': { thumb2: 60, rv32: 70, rv64: 60, x86: 50, neon: 50 },
+  't2b.avx2': { x86: 0.16 },
+  't2b.neon': { neon: 0.35 },
+};
+
+export interface ChooseOptions {
+  /** `--kernel`: a kernel id or format for every layer, or node=kernel pairs, comma-separated. */
+  spec?: string;
+  /** Bytes of RAM the kernels' scratch may take. */
+  scratchBudget?: number;
+  /** Bytes of flash the low-bit weights may take (undefined: no limit). */
+  flashBudget?: number;
+  /** Testing: sum groups in int64 chunks of at most this many codes although int32 would do (any
+   * flush below the proven bound is exact), and cap LUT windows, to reach every path of a kernel
+   * with small layers. */
+  forceFlush?: number;
+  maxLutWindow?: number;
+}
+
+const CHOICES = new WeakMap<Node, KernelChoice>();
+
+export function layerShape(g: Graph, node: Node): LayerShape {
+  const x = g.tensors.get(node.inputs[0]!)!;
+  const w = g.tensors.get(node.inputs[1]!)!;
+  const geo = lowBitGeometry(w);
+  const acc = accumulatorPlan(geo.group, int8MaxAbs(x));
+  return { op: node.op as LayerShape['op'], planes: geo.planes, n: geo.n, k: geo.k, group: geo.group, groups: geo.groups, rows: rowsOf(x.shape), maxAbsX: int8MaxAbs(x), flush: acc.flush };
+}
+
+/**
+ * LUT window and scratch bytes for a LUT kernel, or why it does not fit. Scratch holds, for each of
+ * up to 4 tokens processed together (prefill: each code index is loaded once for all of them), a
+ * window of tables, N uint32 sums and, when flush > 0, N int64 sums (tn_lut_scratch in tn_lut.c;
+ * the C driver takes as many tokens as the scratch holds). A full window with several tokens is
+ * preferred, then a full window for one token, then the largest window that fits.
+ */
+export function lutPlan(f: FormatDesc, l: LayerShape, budget: number, maxWindow = Infinity): { window: number; scratchBytes: number } | string {
+  const lut = f.lut!;
+  const unitsPerGroup = Math.ceil(l.group / lut.g);
+  let full = Math.min(unitsPerGroup, maxWindow);
+  if (lut.wide) full = Math.min(full, maxWideWindow(lut.entries));
+  if (l.flush > 0) full = Math.min(full, Math.floor(l.flush / lut.g));
+  const tableBytes = 2 * lut.entries;
+  const perToken = (window: number) => window * tableBytes + 4 * (l.n + (l.n & 1)) + (l.flush > 0 ? 8 * l.n : 0);
+  if (full < 1) return `flush bound ${l.flush} is below ${lut.g} codes`;
+  for (let tokens = Math.min(4, l.rows); tokens >= 1; tokens--) if (tokens * perToken(full) <= budget) return { window: full, scratchBytes: tokens * perToken(full) };
+  const window = Math.min(full, Math.floor((budget - perToken(0)) / tableBytes));
+  if (window < 1) return `needs at least ${formatBytes(perToken(1))} of scratch RAM, ${formatBytes(Math.max(0, budget))} are left`;
+  return { window, scratchBytes: perToken(window) };
+}
+
+/** Estimated instructions per weight of `k` for layer `l` on target class `c` (lower is better). */
+function estimate(k: KernelDesc, f: FormatDesc, l: LayerShape, c: TargetClass): number {
+  const weights = l.planes * l.n * l.k * l.rows;
+  if (f.lut && k.variant.startsWith('lut')) {
+    const cost = LUT_COST[k.variant === 'lut' ? 'c' : 'asm'][c];
+    const unitsRow = l.groups * Math.ceil(l.group / f.lut.g);
+    const perLookup = f.lut.wide ? cost.wide : cost.byte;
+    const lookups = perLookup * unitsRow * l.n;
+    const rowCost = cost.row * l.n * l.groups;
+    const build = cost.build[f.lut.g]! * unitsRow;
+    return ((lookups + rowCost + build) * l.planes * l.rows) / weights;
+  }
+  return FLAT_COST[k.id]?.[c] ?? 100;
+}
+
+function candidatesFor(l: LayerShape, target: TargetDesc): KernelDesc[] {
+  return KERNELS.filter((k) => k.ops.includes(l.op) && k.requires.every((r) => target.features.includes(r)));
+}
+
+/** Evaluate one kernel for a layer: its plan and estimate, or why it cannot run it. */
+function evaluate(k: KernelDesc, l: LayerShape, target: TargetDesc, budget: number, maxWindow?: number): Omit<KernelChoice, 'reason'> | string {
+  if (!k.requires.every((r) => target.features.includes(r))) return `needs ${k.requires.join(', ')}, which ${target.name} does not have (features: ${target.features.join(', ') || 'none'})`;
+  const why = k.unsupported?.(l);
+  if (why) return why;
+  const f = FORMATS[k.format];
+  let window = 0;
+  let scratchBytes = 0;
+  if (f.lut && k.variant.startsWith('lut')) {
+    const plan = lutPlan(f, l, budget, maxWindow);
+    if (typeof plan === 'string') return plan;
+    ({ window, scratchBytes } = plan);
+  } else if (f.lut?.wide) {
+    // A reference decoder of t5w/t6w needs no tables, but the offsets still name a window.
+    window = Math.min(Math.ceil(l.group / f.lut.g), maxWideWindow(f.lut.entries));
+  } else if (k.scratch) {
+    scratchBytes = k.scratch(l);
+    if (scratchBytes > budget) return `needs ${formatBytes(scratchBytes)} of scratch RAM, ${formatBytes(Math.max(0, budget))} are left`;
+  }
+  const geo = { planes: l.planes, n: l.n, k: l.k, group: l.group, groups: l.groups };
+  return { kernel: k, format: f, window, scratchBytes, codeBytes: f.codeBytes(geo), estimate: estimate(k, f, l, targetClass(target)), flush: l.flush };
+}
+
+function fmtEstimate(e: number | undefined): string {
+  return e === undefined ? '?' : e >= 10 ? e.toFixed(0) : e.toFixed(2);
+}
+
+/** The best kernel among `pool` for the layer, with a reason naming the runners-up. */
+function best(pool: KernelDesc[], l: LayerShape, target: TargetDesc, budget: number, what: string, maxWindow?: number): KernelChoice | string {
+  const ok: Omit<KernelChoice, 'reason'>[] = [];
+  const no: string[] = [];
+  for (const k of pool) {
+    const e = evaluate(k, l, target, budget, maxWindow);
+    if (typeof e === 'string') no.push(`${k.id}: ${e}`);
+    else ok.push(e);
+  }
+  if (!ok.length) return no.join('; ') || `no kernel for ${l.op} on ${target.name}`;
+  ok.sort((a, b) => a.estimate! - b.estimate!);
+  const [win, ...rest] = ok;
+  const others = rest.slice(0, 3).map((o) => `${o.kernel.id} ${fmtEstimate(o.estimate)}`);
+  const reason = `${what}: est. ${fmtEstimate(win!.estimate)} instr/weight on ${target.name}${others.length ? ` (next: ${others.join(', ')})` : ''}${no.length ? `; ${no.length} not possible` : ''}`;
+  return { ...win!, reason };
+}
+
+interface Override {
+  node?: string;
+  value: string;
+  source: string;
+}
+
+function parseSpec(spec: string | undefined): Override[] {
+  if (!spec) return [];
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const eq = s.indexOf('=');
+      return eq < 0 ? { value: s, source: '--kernel' } : { node: s.slice(0, eq), value: s.slice(eq + 1), source: '--kernel' };
+    });
+}
+
+function forced(value: string, l: LayerShape, target: TargetDesc, budget: number, where: string, source: string, maxWindow?: number): KernelChoice {
+  const isFormat = Object.hasOwn(FORMATS, value);
+  const pool = isFormat ? candidatesFor(l, target).filter((k) => k.format === value) : KERNELS.filter((k) => k.id === value && k.ops.includes(l.op));
+  const known = [...new Set(candidatesFor(l, target).flatMap((k) => [k.format, k.id]))].join(', ');
+  if (!pool.length) {
+    if (isFormat || KERNELS.some((k) => k.id === value))
+      fail('unsupported', where, `${source} ${value}: no ${l.op} kernel for ${target.name} (kernels and formats for this layer: ${known})`);
+    fail('usage', where, `${source} "${value}" is neither a kernel nor a format; for this layer on ${target.name}: ${known}`);
+  }
+  const r = best(pool, l, target, budget, `${source} ${value}`, maxWindow);
+  if (typeof r === 'string') fail('unsupported', where, `${source} ${value} cannot run this layer on ${target.name}: ${r}`);
+  return r;
+}
+
+/** Choose the kernel of every low-bit node (stored for emit and `inspect`). */
+export function chooseKernels(g: Graph, target: TargetDesc, opts: ChooseOptions = {}): void {
+  const budget = opts.scratchBudget ?? 16 * 2 ** 20;
+  const overrides = parseSpec(opts.spec);
+  for (const o of overrides) if (o.node !== undefined && !g.nodes.some((n) => n.name === o.node)) fail('usage', '--kernel', `no node named "${o.node}" (low-bit nodes: ${g.nodes.filter(isLowBit).map((n) => n.name).join(', ')})`);
+  const auto: Node[] = [];
+  for (const node of g.nodes) {
+    if (!isLowBit(node)) continue;
+    const l = layerShape(g, node);
+    if (opts.forceFlush !== undefined) l.flush = l.flush === 0 ? opts.forceFlush : Math.min(l.flush, opts.forceFlush);
+    const where = `${g.source}: node "${node.name}"`;
+    const o = overrides.find((x) => x.node === node.name) ?? overrides.find((x) => x.node === undefined);
+    const attr = typeof node.attrs.kernel === 'string' && node.attrs.kernel !== 'auto' ? node.attrs.kernel : undefined;
+    let choice: KernelChoice;
+    if (o) choice = forced(o.value, l, target, budget, where, o.source, opts.maxLutWindow);
+    else if (attr) choice = forced(attr, l, target, budget, where, 'attribute kernel =', opts.maxLutWindow);
+    else {
+      const r = best(candidatesFor(l, target), l, target, budget, 'fastest', opts.maxLutWindow);
+      if (typeof r === 'string') fail('unsupported', where, `no kernel can run this layer on ${target.name}: ${r}`);
+      choice = r;
+      auto.push(node);
+    }
+    CHOICES.set(node, choice);
+  }
+  // Flash: switch automatically chosen layers to the 1.6-bit format while the weights do not fit.
+  if (opts.flashBudget !== undefined) {
+    const total = () => g.nodes.filter(isLowBit).reduce((a, n) => a + CHOICES.get(n)!.codeBytes + otherBytes(g, n), 0);
+    const before = total();
+    const order = auto.filter((n) => CHOICES.get(n)!.format.id !== 't5' && CHOICES.get(n)!.format.id !== 'b1').sort((a, b) => CHOICES.get(b)!.codeBytes - CHOICES.get(a)!.codeBytes);
+    for (const node of order) {
+      if (total() <= opts.flashBudget) break;
+      const l = layerShape(g, node);
+      const r = best(candidatesFor(l, target).filter((k) => k.format === 't5' && k.variant !== 'ref'), l, target, budget, 'flash');
+      if (typeof r === 'string') continue;
+      r.reason = `1.6-bit t5 for flash: est. ${fmtEstimate(r.estimate)} instr/weight; the faster ${CHOICES.get(node)!.kernel.id} would make the weights ${formatBytes(before)}, more than the ${formatBytes(opts.flashBudget)} of flash left for them on ${target.name}`;
+      CHOICES.set(node, r);
+    }
+  }
+}
+
+function otherBytes(g: Graph, node: Node): number {
+  const w = g.tensors.get(node.inputs[1]!)!;
+  const geo = lowBitGeometry(w);
+  return scaleCount(w, geo) * 4 + (node.inputs[2] ? geo.n * 4 : 0);
+}
+
+export function isLowBit(node: Node): boolean {
+  return node.op === 'TernaryLinear' || node.op === 'BinaryLinear';
+}
+
+/** The choice made by chooseKernels, or a fresh automatic one (emitC called on its own). */
+export function kernelChoice(g: Graph, node: Node, target: TargetDesc): KernelChoice {
+  const have = CHOICES.get(node);
+  if (have) return have;
+  chooseKernels(g, target);
+  return CHOICES.get(node)!;
+}
+
+/** The choice already made for a node, if any (cost figures for `inspect`). */
+export function peekKernelChoice(node: Node): KernelChoice | undefined {
+  return CHOICES.get(node);
+}
+
+/** The ids of the kernels (and formats) usable for a layer on a target, for tests and the bench. */
+export function kernelsFor(g: Graph, node: Node, target: TargetDesc): string[] {
+  return candidatesFor(layerShape(g, node), target).map((k) => k.id);
+}
+
+export type { FormatId };

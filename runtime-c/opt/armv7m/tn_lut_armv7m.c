@@ -1,0 +1,281 @@
+/*
+ * tn_lut_armv7m.c - the LUT kernels (opt/generic/tn_lut.c) with their three hot parts in Thumb-2
+ * assembly, for ARMv7-M and ARMv8-M Mainline cores (Cortex-M3, M4, M7, M33): no DSP instruction is
+ * needed, so the M3 runs the same code.
+ *
+ *   tables       one STM of 7 (ternary) or 8 (binary) words plus one ADD per word: a row of the
+ *                table is the previous row plus a constant in both halfwords (tn_lut.c, "Tables");
+ *                both halves of a ternary table in one routine
+ *   sum16        t5w/t6w lookups: LDRH index (post-increment), LDRH entry, ADD: 3 instructions per
+ *                lookup, 16 per loop iteration, the remainder entered Duff-style
+ *   sum8x4       t5/b1 lookups for 4 rows: LDRB, LDRH [table, index, LSL #1], ADD per row and
+ *                one table-pointer ADD per group
+ *
+ * Everything else (the loops over tokens, planes, scale groups, windows and rows, the exact int32
+ * / int64 sums and the float epilogue) is the portable driver tn_lut_linear. Each kernel here has
+ * the same signature and computes the same floats as its portable twin in tn_lut.c.
+ */
+#include "tn_runtime.h"
+
+#if !defined(__thumb2__) || defined(__ARM_ARCH_ISA_ARM)
+#error "tn_lut_armv7m.c is for Thumb-2 only cores (ARMv7-M, ARMv8-M Mainline)"
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#endif
+
+/* ---- table rows ------------------------------------------------------------------------------ */
+
+#define TN_ADD7(d) "add r4, " d "\n\tadd r5, " d "\n\tadd r6, " d "\n\tadd r7, " d "\n\tadd r8, " d "\n\tadd r9, " d "\n\tadd r10, " d "\n\t"
+#define TN_ROW7(d) "stmia r0!, {r4-r10}\n\t" TN_ADD7(d)
+/* Nine rows b = 0..8 (digits u3, u4): after row b add d0 (r1) unless u3 wraps: then c1 (r2). */
+#define TN_ROWS7_9_BODY TN_ROW7("r1") TN_ROW7("r1") TN_ROW7("r2") TN_ROW7("r1") TN_ROW7("r1") TN_ROW7("r2") TN_ROW7("r1") TN_ROW7("r1")
+
+/* A whole ternary table, both halves (they are contiguous: half 1 starts where half 0's last row
+ * ends). r0 = t, r1 = a (14 words, row 0 of half 0 then of half 1), r2 = d = {d0, c1, c2}.
+ * Registers: rows r4-r10, t r0 (STM writes back), deltas r1/r2/r3, a r12. */
+#define TN_HALF_START "ldm r12!, {r4-r10}\n\t"
+
+/* (Several asm statements: C99 compilers need only take string literals of 4095 characters.) */
+__attribute__((naked)) static void tn_table5(uint32_t *t, const uint32_t *a, const uint32_t *d) {
+  __asm__ volatile(
+      ".syntax unified\n\t"
+      "push {r4-r11, lr}\n\t"
+      "mov r12, r1\n\t"
+      "ldm r2, {r1-r3}\n\t" TN_HALF_START TN_ROWS7_9_BODY "stmia r0!, {r4-r10}\n\t");
+  __asm__ volatile(TN_HALF_START TN_ROWS7_9_BODY
+                   "stmia r0!, {r4-r10}\n\t"
+                   "pop {r4-r11, pc}\n\t");
+}
+
+/* The same for 6 codes: 27 rows per half; after rows 8 and 17 the delta is c2 (r3). */
+__attribute__((naked)) static void tn_table6(uint32_t *t, const uint32_t *a, const uint32_t *d) {
+  __asm__ volatile(
+      ".syntax unified\n\t"
+      "push {r4-r11, lr}\n\t"
+      "mov r12, r1\n\t"
+      "ldm r2, {r1-r3}\n\t" TN_HALF_START TN_ROWS7_9_BODY TN_ROW7("r3"));
+  __asm__ volatile(TN_ROWS7_9_BODY TN_ROW7("r3"));
+  __asm__ volatile(TN_ROWS7_9_BODY "stmia r0!, {r4-r10}\n\t");
+  __asm__ volatile(TN_HALF_START TN_ROWS7_9_BODY TN_ROW7("r3"));
+  __asm__ volatile(TN_ROWS7_9_BODY TN_ROW7("r3"));
+  __asm__ volatile(TN_ROWS7_9_BODY
+                   "stmia r0!, {r4-r10}\n\t"
+                   "pop {r4-r11, pc}\n\t");
+}
+
+#define TN_ADD8(d) "add r4, " d "\n\tadd r5, " d "\n\tadd r6, " d "\n\tadd r7, " d "\n\tadd r8, " d "\n\tadd r9, " d "\n\tadd r10, " d "\n\tadd r11, " d "\n\t"
+#define TN_ROW8(d) "stmia r0!, {r4-r11}\n\t" TN_ADD8(d)
+
+/* Binary: r0 = a (8 words, the low-nibble entries), r1 = t, r2 = d = {D1, D2, D3, D4, start}:
+ * 16 rows of 8 words; after row b the high nibble b counts up: D1 = 2 x4, D2 = 2 x5 - 2 x4, ... */
+__attribute__((naked)) static void tn_rows8_16(const uint32_t *a, uint32_t *t, const uint32_t *d) {
+  __asm__ volatile(
+      ".syntax unified\n\t"
+      "push {r4-r11, lr}\n\t"
+      "ldm r0, {r4-r11}\n\t"
+      "ldr r0, [r2, #16]\n\t" TN_ADD8("r0")
+      "mov r0, r1\n\t"
+      "ldr r12, [r2, #12]\n\t"
+      "ldm r2, {r1-r3}\n\t"
+      TN_ROW8("r1") TN_ROW8("r2") TN_ROW8("r1") TN_ROW8("r3") TN_ROW8("r1") TN_ROW8("r2") TN_ROW8("r1") TN_ROW8("r12")
+      TN_ROW8("r1") TN_ROW8("r2") TN_ROW8("r1") TN_ROW8("r3") TN_ROW8("r1") TN_ROW8("r2") TN_ROW8("r1")
+      "stmia r0!, {r4-r11}\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+
+#define TN_TWICE(v) ((uint32_t)(int32_t)(v) * 0x10001u)
+
+static void tn_lut5_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+  uint32_t a[14], d[3];
+  int32_t v[5] = {0, 0, 0, 0, 0}, i;
+  if (len >= 5) {
+    v[0] = x[0], v[1] = x[1], v[2] = x[2], v[3] = x[3], v[4] = x[4];
+  } else {
+    for (i = 0; i < len; ++i) v[i] = x[i];
+  }
+  tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4], a);
+  d[0] = TN_TWICE(v[3]);
+  d[1] = TN_TWICE(v[4] - 2 * v[3]);
+  d[2] = 0;
+  tn_table5(t, a, d);
+}
+
+static void tn_lut6_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+  uint32_t a[14], d[3];
+  int32_t v[6] = {0, 0, 0, 0, 0, 0}, i;
+  if (len >= 6) {
+    v[0] = x[0], v[1] = x[1], v[2] = x[2], v[3] = x[3], v[4] = x[4], v[5] = x[5];
+  } else {
+    for (i = 0; i < len; ++i) v[i] = x[i];
+  }
+  tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4] - v[5], a);
+  d[0] = TN_TWICE(v[3]);
+  d[1] = TN_TWICE(v[4] - 2 * v[3]);
+  d[2] = TN_TWICE(v[5] - 2 * v[4] - 2 * v[3]);
+  tn_table6(t, a, d);
+}
+
+static void tn_lut8_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+  uint32_t a[8], d[5];
+  int32_t v[8] = {0, 0, 0, 0, 0, 0, 0, 0}, i, lo[16];
+  if (len >= 8) {
+    for (i = 0; i < 8; ++i) v[i] = x[i];
+  } else {
+    for (i = 0; i < len; ++i) v[i] = x[i];
+  }
+  /* low nibble m: sum_i (bit i of m ? x_i : -x_i), i = 0..3, built by doubling */
+  lo[0] = -v[0] - v[1] - v[2] - v[3];
+  lo[1] = lo[0] + 2 * v[0];
+  lo[2] = lo[0] + 2 * v[1];
+  lo[3] = lo[1] + 2 * v[1];
+  for (i = 0; i < 4; ++i) lo[4 + i] = lo[i] + 2 * v[2];
+  for (i = 0; i < 8; ++i) lo[8 + i] = lo[i] + 2 * v[3];
+  for (i = 0; i < 8; ++i) a[i] = (TN_LUT_BIAS + (uint32_t)lo[2 * i]) | ((TN_LUT_BIAS + (uint32_t)lo[2 * i + 1]) << 16);
+  d[0] = TN_TWICE(2 * v[4]);
+  d[1] = TN_TWICE(2 * v[5] - 2 * v[4]);
+  d[2] = TN_TWICE(2 * v[6] - 2 * v[5] - 2 * v[4]);
+  d[3] = TN_TWICE(2 * v[7] - 2 * v[6] - 2 * v[5] - 2 * v[4]);
+  d[4] = TN_TWICE(-v[4] - v[5] - v[6] - v[7]);
+  tn_rows8_16(a, t, d);
+}
+
+/* ---- lookups ------------------------------------------------------------------------------------ */
+
+/* One t5w/t6w lookup in 8 bytes of code (low registers for the 16-bit encodings), so that the
+ * remainder of a row can be entered at end - 8 * n: ix r8 (post-increment), table r4, sum r9. */
+#define TN_LK "ldrh r3, [r8], #2\n\tldrh.n r3, [r4, r3]\n\tadd.n r9, r3\n\t"
+#define TN_LK4 TN_LK TN_LK TN_LK TN_LK
+
+/* acc[r] += sum of row r's lookups, r < nrows (tn_lut_ops.rows for 16-bit offsets).
+ * r0 = rows0, r1 = row_bytes, r2 = nrows, r3 = count, [sp] = table, [sp + 4] = entries, [sp + 8] = acc.
+ * Per row: 16 lookups per loop iteration, the remainder (count % 16, the same for every row of the
+ * window) entered Duff-style at a precomputed address. aligned(4): ADR's offset is computed by the
+ * assembler relative to Align(PC, 4), which only holds if the function starts on a word. */
+__attribute__((naked, aligned(4))) static void tn_lut_rows16_armv7m(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count,
+                                                        const uint32_t *table, int32_t entries, uint32_t *acc) {
+  __asm__ volatile(
+      ".syntax unified\n\t"
+      "push {r4-r11, lr}\n\t"
+      "ldr r4, [sp, #36]\n\t"
+      "ldr r5, [sp, #44]\n\t"
+      "lsrs r6, r3, #4\n\t"
+      "and r3, r3, #15\n\t"
+      "adr.w r7, 3f\n\t"
+      "sub.w r7, r7, r3, lsl #3\n\t"
+      "orr r7, r7, #1\n\t"
+      "cmp r2, #0\n\t"
+      "beq 9f\n\t"
+      "0:\n\t"
+      "mov r8, r0\n\t"
+      "mov.w r9, #0\n\t"
+      "movs.w r10, r6\n\t"
+      "beq 2f\n\t"
+      "1:\n\t" TN_LK4 TN_LK4 TN_LK4 TN_LK4
+      "subs r10, #1\n\t"
+      "bne 1b\n\t"
+      "2:\n\t"
+      "bx r7\n\t" TN_LK4 TN_LK4 TN_LK4 TN_LK TN_LK TN_LK
+      "3:\n\t"
+      "ldr r3, [r5]\n\t"
+      "add r3, r9\n\t"
+      "str r3, [r5], #4\n\t"
+      "add r0, r1\n\t"
+      "subs r2, #1\n\t"
+      "bne 0b\n\t"
+      "9:\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+
+typedef struct tn_rows8_args {
+  const uint8_t *c[4]; /* the 4 rows' index bytes */
+  int32_t count;
+  const uint32_t *table;
+  int32_t stride; /* bytes between tables */
+  uint32_t *acc;  /* 4 sums, added to */
+} tn_rows8_args;
+
+/* One group for 4 rows: index bytes from r4..r7 (post-increment), table r2, sums r8..r11. */
+#define TN_LB(p, s) "ldrb r0, [" p "], #1\n\tldrh.w r0, [r2, r0, lsl #1]\n\tadd " s ", r0\n\t"
+#define TN_G4 TN_LB("r4", "r8") TN_LB("r5", "r9") TN_LB("r6", "r10") TN_LB("r7", "r11") "add r2, r3\n\t"
+
+__attribute__((naked)) static void tn_lut_rows8x4_core(const tn_rows8_args *a) {
+  __asm__ volatile(
+      ".syntax unified\n\t"
+      "push {r4-r11, lr}\n\t"
+      "mov r12, r0\n\t"
+      "ldm r0, {r4-r7}\n\t"
+      "ldr r1, [r12, #16]\n\t"
+      "ldr r2, [r12, #20]\n\t"
+      "ldr r3, [r12, #24]\n\t"
+      "movs r0, #0\n\t"
+      "mov r8, r0\n\t"
+      "mov r9, r0\n\t"
+      "mov r10, r0\n\t"
+      "mov r11, r0\n\t"
+      "subs r1, #4\n\t"
+      "blt 2f\n\t"
+      "1:\n\t" TN_G4 TN_G4 TN_G4 TN_G4
+      "subs r1, #4\n\t"
+      "bge 1b\n\t"
+      "2:\n\t"
+      "adds r1, #4\n\t"
+      "beq 4f\n\t"
+      "3:\n\t" TN_G4
+      "subs r1, #1\n\t"
+      "bne 3b\n\t"
+      "4:\n\t"
+      "ldr r0, [r12, #28]\n\t"
+      "ldm r0, {r1-r3, lr}\n\t"
+      "add r1, r8\n\t"
+      "add r2, r9\n\t"
+      "add r3, r10\n\t"
+      "add lr, r11\n\t"
+      "stm r0, {r1-r3, lr}\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+
+/* tn_lut_ops.rows for byte indices (t5, b1): four rows per call of the core, the rest portable. */
+static void tn_lut_rows8_armv7m(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
+                                int32_t entries, uint32_t *acc) {
+  tn_rows8_args a;
+  int32_t r = 0;
+  a.count = count;
+  a.table = table;
+  a.stride = entries * 2;
+  for (; r + 4 <= nrows; r += 4) {
+    a.c[0] = rows0 + (size_t)r * row_bytes;
+    a.c[1] = a.c[0] + row_bytes;
+    a.c[2] = a.c[1] + row_bytes;
+    a.c[3] = a.c[2] + row_bytes;
+    a.acc = acc + r;
+    if (count > 0) tn_lut_rows8x4_core(&a);
+  }
+  if (r < nrows) tn_lut_rows8(rows0 + (size_t)r * row_bytes, row_bytes, nrows - r, count, table, entries, acc + r);
+}
+
+static const tn_lut_ops tn_lut_t5_armv7m = {5, TN_LUT5_ENTRIES, 0, 1, tn_lut5_build_armv7m, tn_lut_rows8_armv7m};
+static const tn_lut_ops tn_lut_t5w_armv7m = {5, TN_LUT5_ENTRIES, 1, 1, tn_lut5_build_armv7m, tn_lut_rows16_armv7m};
+static const tn_lut_ops tn_lut_t6w_armv7m = {6, TN_LUT6_ENTRIES, 1, 1, tn_lut6_build_armv7m, tn_lut_rows16_armv7m};
+static const tn_lut_ops tn_lut_b1_armv7m = {8, TN_LUT8_ENTRIES, 0, 0, tn_lut8_build_armv7m, tn_lut_rows8_armv7m};
+
+void tn_ternary_linear_t5_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                     const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  tn_lut_linear(&tn_lut_t5_armv7m, x, x_scale, x_per_row, rows, w, bias, flush, y);
+}
+
+void tn_ternary_linear_t5w_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                      const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  tn_lut_linear(&tn_lut_t5w_armv7m, x, x_scale, x_per_row, rows, w, bias, flush, y);
+}
+
+void tn_ternary_linear_t6w_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                      const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  tn_lut_linear(&tn_lut_t6w_armv7m, x, x_scale, x_per_row, rows, w, bias, flush, y);
+}
+
+void tn_binary_linear_b1_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                    const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  tn_lut_linear(&tn_lut_b1_armv7m, x, x_scale, x_per_row, rows, w, bias, flush, y);
+}

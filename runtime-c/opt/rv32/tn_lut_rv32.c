@@ -1,0 +1,141 @@
+/*
+ * tn_lut_rv32.c - the LUT kernels (opt/generic/tn_lut.c) with RV32I assembly for their hot parts,
+ * for 32-bit RISC-V microcontrollers (RV32IMC: ESP32-C3, GD32V class). RISC-V has no register +
+ * register addressing and no store-multiple, so:
+ *
+ *   lookups (t5w, t6w)  LHU index, ADD table base, LHU entry, ADD: 4 instructions per lookup, 16
+ *                       lookups per loop iteration at immediate offsets, the remainder entered
+ *                       Duff-style (the code is assembled without compressed instructions, so
+ *                       every lookup is 16 bytes)
+ *   table rows          7 SW + 7 ADD per row of 7 words, at immediate offsets, fully unrolled
+ *
+ * Everything else is the portable driver tn_lut_linear; the kernels have the same signatures and
+ * compute the same floats as their portable twins.
+ */
+#include "tn_runtime.h"
+
+#if !defined(__riscv) || __riscv_xlen != 32
+#error "tn_lut_rv32.c is for 32-bit RISC-V"
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#endif
+
+#define TN_S(x) #x
+#define TN_STR(x) TN_S(x)
+
+/* ---- lookups ------------------------------------------------------------------------------------ */
+
+/* One lookup at byte offset `o` from the row pointer t3: sum t4 += table[a4 + ix]. */
+#define TN_LK(o) "lhu t6, " TN_STR(o) "(t3)\n\tadd t6, t6, a4\n\tlhu t6, 0(t6)\n\tadd t4, t4, t6\n\t"
+#define TN_LK16 TN_LK(0) TN_LK(2) TN_LK(4) TN_LK(6) TN_LK(8) TN_LK(10) TN_LK(12) TN_LK(14) TN_LK(16) TN_LK(18) TN_LK(20) TN_LK(22) TN_LK(24) TN_LK(26) TN_LK(28) TN_LK(30)
+#define TN_LK15 TN_LK(0) TN_LK(2) TN_LK(4) TN_LK(6) TN_LK(8) TN_LK(10) TN_LK(12) TN_LK(14) TN_LK(16) TN_LK(18) TN_LK(20) TN_LK(22) TN_LK(24) TN_LK(26) TN_LK(28)
+
+/* acc[r] += sum of row r's lookups (tn_lut_ops.rows for 16-bit offsets).
+ * a0 = rows0, a1 = row_bytes, a2 = nrows, a3 = count, a4 = table, a5 = entries, a6 = acc.
+ * The last `rem` = count % 16 lookups of a row run the tail block from lookup 15 - rem on, with the
+ * row pointer moved back by 2 (15 - rem) so that its offsets start at 0. */
+__attribute__((naked)) static void tn_lut_rows16_rv32(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count,
+                                                      const uint32_t *table, int32_t entries, uint32_t *acc) {
+  __asm__ volatile(
+      ".option push\n\t"
+      ".option norvc\n\t"
+      "beqz a2, 9f\n\t"
+      "srli t0, a3, 4\n\t"    /* blocks of 16 */
+      "andi t1, a3, 15\n\t"   /* rem */
+      "li t2, 15\n\t"
+      "sub t2, t2, t1\n\t"    /* p = 15 - rem lookups skipped */
+      "slli t5, t2, 1\n\t"    /* back-off of the row pointer: 2 p */
+      "la t1, 3f\n\t"
+      "slli t2, t2, 4\n\t"
+      "add t1, t1, t2\n\t"    /* entry: tail block + 16 p */
+      "0:\n\t"
+      "mv t3, a0\n\t"
+      "li t4, 0\n\t"
+      "mv t2, t0\n\t"
+      "beqz t2, 2f\n\t"
+      "1:\n\t" TN_LK16
+      "addi t3, t3, 32\n\t"
+      "addi t2, t2, -1\n\t"
+      "bnez t2, 1b\n\t"
+      "2:\n\t"
+      "sub t3, t3, t5\n\t"
+      "jr t1\n\t"
+      "3:\n\t" TN_LK15
+      "lw t6, 0(a6)\n\t"
+      "add t6, t6, t4\n\t"
+      "sw t6, 0(a6)\n\t"
+      "addi a6, a6, 4\n\t"
+      "add a0, a0, a1\n\t"
+      "addi a2, a2, -1\n\t"
+      "bnez a2, 0b\n\t"
+      "9:\n\t"
+      "ret\n\t"
+      ".option pop\n\t");
+}
+
+/* ---- tables ------------------------------------------------------------------------------------- */
+
+/* Row `r` of a half table at a0 (7 words at 28 r): store t0-t6, then add the delta register d. */
+#define TN_SW7(r) "sw t0, (" TN_STR(r) ")*28+0(a0)\n\tsw t1, (" TN_STR(r) ")*28+4(a0)\n\tsw t2, (" TN_STR(r) ")*28+8(a0)\n\tsw t3, (" TN_STR(r) ")*28+12(a0)\n\tsw t4, (" TN_STR(r) ")*28+16(a0)\n\tsw t5, (" TN_STR(r) ")*28+20(a0)\n\tsw t6, (" TN_STR(r) ")*28+24(a0)\n\t"
+#define TN_AD7(d) "add t0, t0, " d "\n\tadd t1, t1, " d "\n\tadd t2, t2, " d "\n\tadd t3, t3, " d "\n\tadd t4, t4, " d "\n\tadd t5, t5, " d "\n\tadd t6, t6, " d "\n\t"
+#define TN_ROW(r, d) TN_SW7(r) TN_AD7(d)
+/* Eight rows from row index b: deltas d0 (a2) except after u3 wraps: c1 (a3). The ninth row follows:
+ * TN_ROW(b + 8, "a4") inside a 27-row half (c2), or only its stores at the end of a half. */
+#define TN_ROWS8(b) TN_ROW(b, "a2") TN_ROW(b + 1, "a2") TN_ROW(b + 2, "a3") TN_ROW(b + 3, "a2") TN_ROW(b + 4, "a2") TN_ROW(b + 5, "a3") TN_ROW(b + 6, "a2") TN_ROW(b + 7, "a2")
+#define TN_LOAD7 "lw t0, 0(a1)\n\tlw t1, 4(a1)\n\tlw t2, 8(a1)\n\tlw t3, 12(a1)\n\tlw t4, 16(a1)\n\tlw t5, 20(a1)\n\tlw t6, 24(a1)\n\t"
+
+/* a0 = t, a1 = a (14 words: row 0 of each half), a2 = d0, a3 = c1: both halves of a 5-code table
+ * (9 rows each, half 1 at t + 63 words). */
+__attribute__((naked)) static void tn_table5_rv32(uint32_t *t, const uint32_t *a, uint32_t d0, uint32_t c1) {
+  __asm__ volatile(TN_LOAD7 TN_ROWS8(0) TN_SW7(8) "addi a0, a0, 252\n\taddi a1, a1, 28\n\t" TN_LOAD7);
+  __asm__ volatile(TN_ROWS8(0) TN_SW7(8) "ret\n\t");
+}
+
+/* 6 codes: 27 rows per half (c2 = a4 after rows 8 and 17), half 1 at t + 189 words. */
+__attribute__((naked)) static void tn_table6_rv32(uint32_t *t, const uint32_t *a, uint32_t d0, uint32_t c1, uint32_t c2) {
+  __asm__ volatile(TN_LOAD7 TN_ROWS8(0) TN_ROW(8, "a4"));
+  __asm__ volatile(TN_ROWS8(9) TN_ROW(17, "a4"));
+  __asm__ volatile(TN_ROWS8(18) TN_SW7(26) "addi a0, a0, 756\n\taddi a1, a1, 28\n\t" TN_LOAD7);
+  __asm__ volatile(TN_ROWS8(0) TN_ROW(8, "a4"));
+  __asm__ volatile(TN_ROWS8(9) TN_ROW(17, "a4"));
+  __asm__ volatile(TN_ROWS8(18) TN_SW7(26) "ret\n\t");
+}
+
+#define TN_TWICE(v) ((uint32_t)(int32_t)(v) * 0x10001u)
+
+static void tn_lut5_build_rv32(const int8_t *x, int32_t len, uint32_t *t) {
+  uint32_t a[14];
+  int32_t v[5] = {0, 0, 0, 0, 0}, i;
+  for (i = 0; i < len && i < 5; ++i) v[i] = x[i];
+  tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4], a);
+  tn_table5_rv32(t, a, TN_TWICE(v[3]), TN_TWICE(v[4] - 2 * v[3]));
+}
+
+static void tn_lut6_build_rv32(const int8_t *x, int32_t len, uint32_t *t) {
+  uint32_t a[14];
+  int32_t v[6] = {0, 0, 0, 0, 0, 0}, i;
+  for (i = 0; i < len && i < 6; ++i) v[i] = x[i];
+  tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4] - v[5], a);
+  tn_table6_rv32(t, a, TN_TWICE(v[3]), TN_TWICE(v[4] - 2 * v[3]), TN_TWICE(v[5] - 2 * v[4] - 2 * v[3]));
+}
+
+static const tn_lut_ops tn_lut_t5w_rv32 = {5, TN_LUT5_ENTRIES, 1, 1, tn_lut5_build_rv32, tn_lut_rows16_rv32};
+static const tn_lut_ops tn_lut_t6w_rv32 = {6, TN_LUT6_ENTRIES, 1, 1, tn_lut6_build_rv32, tn_lut_rows16_rv32};
+static const tn_lut_ops tn_lut_t5_rv32 = {5, TN_LUT5_ENTRIES, 0, 1, tn_lut5_build_rv32, tn_lut_rows8};
+
+void tn_ternary_linear_t5_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                   const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  tn_lut_linear(&tn_lut_t5_rv32, x, x_scale, x_per_row, rows, w, bias, flush, y);
+}
+
+void tn_ternary_linear_t5w_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                    const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  tn_lut_linear(&tn_lut_t5w_rv32, x, x_scale, x_per_row, rows, w, bias, flush, y);
+}
+
+void tn_ternary_linear_t6w_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                    const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  tn_lut_linear(&tn_lut_t6w_rv32, x, x_scale, x_per_row, rows, w, bias, flush, y);
+}

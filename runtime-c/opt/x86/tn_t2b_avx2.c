@@ -1,0 +1,266 @@
+/*
+ * tn_t2b_avx2.c - ternary linear layer on x86-64 with AVX2, weight format t2b (tn_runtime.h).
+ *
+ * A 32-byte load of t2b codes holds 128 offset codes u = w + 1 in {0, 1, 2}: field f (bits 2f+1:2f)
+ * of byte m is code m + 32 f, so the four fields pair with four contiguous 32-byte runs of x.
+ * VPMADDUBSW multiplies the unsigned fields by the signed activations and adds pairs into int16:
+ * per block of 128 codes each int16 lane receives 8 products u * x in [-256, 254], so 16 blocks
+ * stay within [-32768, 32512]: the int16 sums are widened to int32 (VPMADDWD by 1) every 16 blocks
+ * (2048 codes), whatever K is. (bitnet.cpp's I2_S widens only every 32 blocks of 128 and wraps;
+ * ../shared/reference/ternary-kernels.md 1.4.) The int32 sums may wrap for huge K, which is harmless:
+ * every step is exact mod 2^32 and the final sum u x - sum x is the exact result, which the compiler
+ * proved fits int32 (flush). Partial blocks (a scale group or K not a multiple of 128) use a copy of
+ * x with zeros outside the range.
+ *
+ * GEMV: the 4 interleaved rows of a group per pass share the activation loads and are one stream
+ * from memory. GEMM (several tokens): each row's codes are decoded once per block for up to 4 tokens.
+ *
+ * Binary layers run here too: their codes are a subset (u = 0 or 2).
+ *
+ * The AVX2 code is compiled with a target attribute and chosen at run time (the generated Makefile
+ * uses plain -O2, and the program may run on another machine): without AVX2 the portable dot runs.
+ */
+#include "tn_runtime.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+
+#define TN_AVX2 __attribute__((target("avx2")))
+
+#define TN_LD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+
+/* s += the products of one block of 32 code bytes (c) with the block's four activation runs. */
+#define TN_T2B_ROW(s, c)                                                                     \
+  do {                                                                                       \
+    const __m256i v_ = TN_LD(c);                                                             \
+    const __m256i p0_ = _mm256_maddubs_epi16(_mm256_and_si256(v_, m3), x0);                  \
+    const __m256i p1_ = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v_, 2), m3), x1); \
+    const __m256i p2_ = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v_, 4), m3), x2); \
+    const __m256i p3_ = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v_, 6), m3), x3); \
+    s = _mm256_add_epi16(s, _mm256_add_epi16(_mm256_add_epi16(p0_, p1_), _mm256_add_epi16(p2_, p3_))); \
+  } while (0)
+
+/* GEMV, one group of 4 interleaved rows: nb whole blocks from c (row q's block at c + 32 q, the next
+ * block 128 bytes on) and x, added to a[0..3] (int32 lanes). Pointers and accumulators in
+ * registers (written generically, clang spilled them and ran at half the speed); the group is one
+ * stream, prefetched 512 bytes ahead (from DRAM: ~8 GB/s with 4 row streams, ~11.5 GB/s so). */
+TN_AVX2 static __attribute__((noinline)) void tn_t2b_gemv4(const uint8_t *c, const int8_t *x, int32_t nb, __m256i *a) {
+  const __m256i m3 = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+  __m256i a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+  while (nb > 0) {
+    int32_t e = nb > 16 ? 16 : nb; /* at most 16 blocks in int16 */
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+    nb -= e;
+    do {
+      const __m256i x0 = TN_LD(x), x1 = TN_LD(x + 32), x2 = TN_LD(x + 64), x3 = TN_LD(x + 96);
+      _mm_prefetch((const char *)c + 512, _MM_HINT_T0);
+      TN_T2B_ROW(s0, c);
+      TN_T2B_ROW(s1, c + 32);
+      TN_T2B_ROW(s2, c + 64);
+      TN_T2B_ROW(s3, c + 96);
+      x += 128, c += 128;
+    } while (--e);
+    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(s0, ones));
+    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(s1, ones));
+    a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(s2, ones));
+    a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(s3, ones));
+  }
+  a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;
+}
+
+/* GEMM: 1 row's codes (blocks 128 bytes apart) decoded once per block for NT tokens (x + t * ldx),
+ * added to a[t]. */
+TN_AVX2 static inline __attribute__((always_inline)) void tn_t2b_gemm_nt(const uint8_t *c0, const int8_t *x, size_t ldx, const int NT,
+                                                                          int32_t nb, __m256i *a) {
+  const __m256i m3 = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+  __m256i acc[4];
+  int t;
+  for (t = 0; t < NT; ++t) acc[t] = a[t];
+  while (nb > 0) {
+    int32_t e = nb > 16 ? 16 : nb;
+    __m256i s[4];
+    for (t = 0; t < NT; ++t) s[t] = _mm256_setzero_si256();
+    nb -= e;
+    do {
+      const __m256i v = TN_LD(c0);
+      const __m256i f0 = _mm256_and_si256(v, m3), f1 = _mm256_and_si256(_mm256_srli_epi16(v, 2), m3);
+      const __m256i f2 = _mm256_and_si256(_mm256_srli_epi16(v, 4), m3), f3 = _mm256_and_si256(_mm256_srli_epi16(v, 6), m3);
+      for (t = 0; t < NT; ++t) {
+        const int8_t *xt = x + (size_t)t * ldx;
+        const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(f0, TN_LD(xt)), _mm256_maddubs_epi16(f1, TN_LD(xt + 32)));
+        const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(f2, TN_LD(xt + 64)), _mm256_maddubs_epi16(f3, TN_LD(xt + 96)));
+        s[t] = _mm256_add_epi16(s[t], _mm256_add_epi16(p01, p23));
+      }
+      x += 128, c0 += 128;
+    } while (--e);
+    for (t = 0; t < NT; ++t) acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(s[t], ones));
+  }
+  for (t = 0; t < NT; ++t) a[t] = acc[t];
+}
+
+/* Whole blocks [b0, b1): nr = 4 (a group, c = its row 0) for one token, or 1 row (c) for nt
+ * tokens; x points at block b0 of token 0, tokens ldx apart. */
+TN_AVX2 static void tn_t2b_blocks(const uint8_t *c, int nr, const int8_t *x, size_t ldx, int nt, int32_t b0, int32_t b1, __m256i *a) {
+  c += (size_t)b0 * 128;
+  if (nr == 4) tn_t2b_gemv4(c, x, b1 - b0, a);
+  else if (nt == 4) tn_t2b_gemm_nt(c, x, ldx, 4, b1 - b0, a);
+  else if (nt == 3) tn_t2b_gemm_nt(c, x, ldx, 3, b1 - b0, a);
+  else if (nt == 2) tn_t2b_gemm_nt(c, x, ldx, 2, b1 - b0, a);
+  else tn_t2b_gemm_nt(c, x, ldx, 1, b1 - b0, a);
+}
+
+TN_AVX2 static inline int32_t tn_hsum_epi32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return _mm_cvtsi128_si32(s);
+}
+
+/* The blocks of [k0, k1) for nr rows and nt tokens: partial first / last blocks through
+ * zero-padded copies of x (the codes outside the range then multiply zeros), whole blocks in place. */
+TN_AVX2 static void tn_t2b_range(const uint8_t *c, int nr, const int8_t *x, size_t k, int nt, int32_t k0, int32_t k1, __m256i *a) {
+  int32_t bf = k0 / 128, bl = (k1 - 1) / 128; /* first and last block touched */
+  int t;
+  if (k0 % 128 != 0 || (bf == bl && k1 % 128 != 0)) { /* partial first block */
+    int8_t xc[4][128] __attribute__((aligned(32)));
+    const int32_t e = bf == bl ? k1 : (bf + 1) * 128;
+    int32_t i;
+    for (t = 0; t < 4; ++t) /* all 4 rows, so that no compiler sees uninitialised bytes */
+      for (i = 0; i < 128; ++i) xc[t][i] = (t < nt && bf * 128 + i >= k0 && bf * 128 + i < e) ? x[(size_t)t * k + (size_t)(bf * 128 + i)] : 0;
+    tn_t2b_blocks(c, nr, &xc[0][0], 128, nt, bf, bf + 1, a);
+    if (bf == bl) return;
+    ++bf;
+  }
+  if (k1 % 128 != 0) { /* partial last block */
+    int8_t xc[4][128] __attribute__((aligned(32)));
+    int32_t i;
+    for (t = 0; t < 4; ++t)
+      for (i = 0; i < 128; ++i) xc[t][i] = (t < nt && bl * 128 + i < k1) ? x[(size_t)t * k + (size_t)(bl * 128 + i)] : 0;
+    tn_t2b_blocks(c, nr, &xc[0][0], 128, nt, bl, bl + 1, a);
+    --bl;
+  }
+  if (bf <= bl) tn_t2b_blocks(c, nr, x + (size_t)bf * 128, k, nt, bf, bl + 1, a);
+}
+
+/* The generic driver's dot (GEMM and flush chunks): rows one at a time, or a whole group. */
+TN_AVX2 static void tn_t2b_dot_avx2(const tn_lowbit_weights *w, int32_t p, int32_t n0, int32_t nrows, const int8_t *x, int32_t ntok,
+                                    int32_t k0, int32_t k1, int32_t *acc) {
+  const size_t K = (size_t)w->k;
+  __m256i a[4];
+  int32_t xs[4], r, t;
+  for (t = 0; t < ntok; ++t) xs[t] = tn_t2b_xsum(w, x, t, k0, k1);
+  for (r = 0; r < nrows;) {
+    const int whole = ntok == 1 && (n0 + r) % 4 == 0 && nrows - r >= 4; /* a whole group, one token */
+    a[0] = a[1] = a[2] = a[3] = _mm256_setzero_si256();
+    tn_t2b_range(tn_t2b_row(w, p, n0 + r), whole ? 4 : 1, x, K, ntok, k0, k1, a);
+    if (whole) {
+      for (t = 0; t < 4; ++t) acc[r + t] = (int32_t)((uint32_t)tn_hsum_epi32(a[t]) - (uint32_t)xs[0]);
+      r += 4;
+    } else {
+      for (t = 0; t < ntok; ++t) acc[t * nrows + r] = (int32_t)((uint32_t)tn_hsum_epi32(a[t]) - (uint32_t)xs[t]);
+      r += 1;
+    }
+  }
+}
+
+/* GEMV (one token, int32 sums): groups of 4 rows innermost (the padding rows of the last group are
+ * computed and dropped), the epilogue inline in the contract's order (per output: for p, for g:
+ * term = (float)acc * ws; s = first ? term : s + term, held in y; then s * sx, then + bias). The
+ * zero-padded copies of x for partial blocks are made once per scale group. */
+TN_AVX2 static void tn_t2b_gemv_avx2(const int8_t *x, float sx, const tn_lowbit_weights *w, const float *bias, float *y) {
+  const int32_t K = w->k, N = w->n, G = w->group;
+  const int32_t groups = (K + G - 1) / G;
+  const size_t group_bytes = (size_t)128 * (size_t)((K + 127) / 128);
+  int8_t head[128] __attribute__((aligned(32))), tail[128] __attribute__((aligned(32)));
+  int32_t p, g, n, j, k;
+  for (p = 0; p < w->planes; ++p) {
+    const size_t pn = (size_t)p * (size_t)N;
+    const uint8_t *rows = tn_t2b_row(w, p, 0);
+    for (g = 0; g < groups; ++g) { /* planes outer, groups inner: the contract's order of terms */
+      const int32_t k0 = g * G, k1 = K - k0 > G ? k0 + G : K;
+      const int first = p == 0 && g == 0;
+      const float *ws = w->granularity == TN_PER_GROUP ? w->scale + pn * (size_t)groups + (size_t)g : w->granularity == TN_PER_ROW ? w->scale + pn : w->scale + p;
+      const size_t stride = w->granularity == TN_PER_GROUP ? (size_t)groups : w->granularity == TN_PER_ROW ? 1u : 0u;
+      int32_t bf = k0 / 128, bl = (k1 - 1) / 128; /* first and last block touched */
+      const int has_head = k0 % 128 != 0 || (bf == bl && k1 % 128 != 0);
+      int has_tail;
+      uint32_t xs = 0;
+      for (k = k0; k < k1; ++k) xs += (uint32_t)(int32_t)x[k];
+      if (has_head) { /* x of block bf inside [k0, k1), zeros elsewhere (those codes then count 0) */
+        for (k = 0; k < 128; ++k) head[k] = (bf * 128 + k >= k0 && bf * 128 + k < k1) ? x[bf * 128 + k] : 0;
+        ++bf;
+      }
+      has_tail = bf <= bl && k1 % 128 != 0;
+      if (has_tail) {
+        for (k = 0; k < 128; ++k) tail[k] = bl * 128 + k < k1 ? x[bl * 128 + k] : 0;
+        --bl;
+      }
+      for (n = 0; n < N; n += 4) {
+        const int nr = N - n >= 4 ? 4 : N - n;
+        const uint8_t *c = rows + (size_t)(n / 4) * group_bytes;
+        __m256i a[4];
+        a[0] = a[1] = a[2] = a[3] = _mm256_setzero_si256();
+        if (has_head) tn_t2b_blocks(c, 4, head, 128, 1, k0 / 128, k0 / 128 + 1, a);
+        if (bf <= bl) tn_t2b_blocks(c, 4, x + (size_t)bf * 128, (size_t)K, 1, bf, bl + 1, a);
+        if (has_tail) tn_t2b_blocks(c, 4, tail, 128, 1, bl + 1, bl + 2, a);
+        for (j = 0; j < nr; ++j) {
+          const float term = (float)(int32_t)((uint32_t)tn_hsum_epi32(a[j]) - xs) * ws[(size_t)(n + j) * stride];
+          y[n + j] = first ? term : y[n + j] + term; /* the first term starts the sum */
+        }
+      }
+    }
+  }
+  for (n = 0; n < N; ++n) {
+    float v = y[n] * sx;
+    if (bias) v = v + bias[n];
+    y[n] = v;
+  }
+}
+
+/* AVX2 usable: the CPU has it (CPUID.7.0:EBX bit 5) and the OS saves the YMM registers (OSXSAVE,
+ * AVX, XCR0 bits 1 and 2). Not __builtin_cpu_supports: zig's compiler-rt has no __cpu_model. */
+static int tn_have_avx2(void) {
+  static int have = -1; /* the CPU does not change: a benign race at worst */
+  if (have < 0) {
+    unsigned a, b, c, d;
+    int ok = 0;
+    if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27)) && (c & (1u << 28))) {
+      unsigned lo, hi;
+      __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+      (void)hi;
+      if ((lo & 6u) == 6u && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 5))) ok = 1;
+    }
+    have = ok;
+  }
+  return have;
+}
+
+static const tn_rows_kernel tn_t2b_avx2 = {8, 4, tn_t2b_prep, tn_t2b_dot_avx2};
+static const tn_rows_kernel tn_t2b_portable = {4, 4, tn_t2b_prep, tn_t2b_dot_c};
+
+void tn_ternary_linear_t2b_avx2(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  if (tn_have_avx2() && rows == 1 && flush == 0) {
+    tn_t2b_gemv_avx2(x, x_scale[0], w, bias, y);
+    return;
+  }
+  tn_lowbit_rows(tn_have_avx2() ? &tn_t2b_avx2 : &tn_t2b_portable, x, x_scale, x_per_row, rows, w, bias, flush, y);
+}
+
+#else /* not x86: the portable path (this file is only chosen for x86 targets) */
+
+static const tn_rows_kernel tn_t2b_portable = {4, 4, tn_t2b_prep, tn_t2b_dot_c};
+
+void tn_ternary_linear_t2b_avx2(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  tn_lowbit_rows(&tn_t2b_portable, x, x_scale, x_per_row, rows, w, bias, flush, y);
+}
+
+#endif
+
+/* Binary layers: the same kernel (binary codes are t2b codes 0 and 2). */
+void tn_binary_linear_t2b_avx2(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                               const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  tn_ternary_linear_t2b_avx2(x, x_scale, x_per_row, rows, w, bias, flush, y);
+}

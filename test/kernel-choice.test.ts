@@ -1,0 +1,127 @@
+// The compiler's kernel choice (compiler/kernels/choose.ts): per target and layer shape, with a
+// reason; the flash fallback to the 1.6-bit format; LUT windows within 16-bit offsets, the flush
+// bound and the scratch RAM; overrides by --kernel and by the node attribute, and their errors.
+
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compileGraph } from '../compiler/compile.ts';
+import { TritcError } from '../compiler/diagnostics.ts';
+import { readModel } from '../compiler/format/read.ts';
+import { writeModel, type ModelSpec } from '../compiler/format/write.ts';
+import { FORMATS } from '../compiler/kernels/formats.ts';
+import { lutPlan } from '../compiler/kernels/choose.ts';
+import type { LayerShape } from '../compiler/kernels/registry.ts';
+import { getTarget, type TargetDesc } from '../compiler/targets.ts';
+import { workDir } from './support/differential.ts';
+
+const dir = workDir('choice');
+let seq = 0;
+
+function layer(n: number, k: number, opts: { binary?: boolean; group?: number; kernel?: string; rows?: number } = {}): ModelSpec {
+  const ternary = !opts.binary;
+  const groups = opts.group ? Math.ceil(k / opts.group) : 1;
+  return {
+    name: `layer${seq++}`,
+    inputs: ['x'],
+    outputs: ['y'],
+    tensors: {
+      x: { dtype: 'float32', shape: [opts.rows ?? 1, k] },
+      w: {
+        dtype: ternary ? 'ternary' : 'binary',
+        shape: [n, k],
+        encoding: 'int8',
+        quant: { scale: 'w.scale', granularity: opts.group ? 'per_group' : 'per_row', ...(opts.group ? { group_size: opts.group } : {}) },
+        data: new Int8Array(n * k).map((_, i) => (ternary ? (i % 3) - 1 : i % 2 ? 1 : -1)),
+      },
+      'w.scale': { dtype: 'float32', shape: [n * groups], data: new Float32Array(n * groups).fill(0.5) },
+    },
+    nodes: [
+      { name: 'q', op: 'QuantizeInt8', inputs: ['x'], outputs: ['xq'] },
+      { name: 'fc', op: ternary ? 'TernaryLinear' : 'BinaryLinear', inputs: ['xq', 'w'], outputs: ['y'], ...(opts.kernel ? { attrs: { kernel: opts.kernel } } : {}) },
+    ],
+  };
+}
+
+function choose(spec: ModelSpec, target: string | TargetDesc, kernel?: string) {
+  const g = readModel(writeModel(join(dir, spec.name), spec));
+  const c = compileGraph(g, { target: typeof target === 'string' ? getTarget(target) : target, kernel, skipFitCheck: true });
+  return c.layers.find((l) => l.node === 'fc')!;
+}
+
+describe('kernel choice', () => {
+  it('picks the ISA variant of each target, with a reason', () => {
+    const want: Record<string, RegExp> = {
+      host: /\(t2b\.avx2,/,
+      'rpi-aarch64': /\(t2b\.neon,/,
+      'rpi-armv7': /\(t2b\.neon,/,
+      'riscv64-linux': /\(t[56]w\.lut,/,
+      'cortex-m4': /\(t[56]w\.lut_armv7m,/,
+      'cortex-m3': /\(t[56]w\.lut_armv7m,/,
+      rv32imc: /\(t[56]w\.lut_rv32,/,
+    };
+    for (const [t, re] of Object.entries(want)) {
+      const l = choose(layer(256, 256), t);
+      expect(l.kernel, t).toMatch(re);
+      expect(String(l.annotations.why), t).toMatch(/est\. [\d.]+ instr\/weight/);
+    }
+    expect(choose(layer(64, 64, { binary: true }), 'cortex-m4').kernel).toMatch(/\(b1\.lut_armv7m,/);
+  });
+
+  it('takes larger LUT groups when the table build is shared by more rows', () => {
+    expect(choose(layer(64, 1024), 'cortex-m4').kernel).toMatch(/t5w/);
+    expect(choose(layer(2048, 1024), 'cortex-m4').kernel).toMatch(/t6w/);
+  });
+
+  it('falls back to the 1.6-bit format when the weights do not fit the flash', () => {
+    const m4 = getTarget('cortex-m4');
+    const small: TargetDesc = { ...m4, memory: { flash: 64 * 1024 + 120 * 1024, ram: m4.memory!.ram } };
+    const l = choose(layer(512, 1024), small); // t5w: 320 KiB, t5: 103 KiB
+    expect(l.kernel).toMatch(/\(t5\.lut_armv7m,/);
+    expect(String(l.annotations.why)).toMatch(/1\.6-bit t5 for flash/);
+    expect(l.weightBytes).toBeLessThan(512 * 1024 * 1.65 / 8 + 512 * 4 + 1);
+  });
+
+  it('skips the b1 LUT when per-group scales do not start on whole bytes', () => {
+    expect(choose(layer(16, 64, { binary: true, group: 12 }), 'cortex-m4').kernel).toMatch(/\(b1\.ref,/);
+    expect(choose(layer(16, 64, { binary: true, group: 16 }), 'cortex-m4').kernel).toMatch(/\(b1\.lut_armv7m,/);
+  });
+
+  it('sizes LUT windows to 16-bit offsets, the flush bound and the scratch RAM', () => {
+    const l: LayerShape = { op: 'TernaryLinear', planes: 1, n: 100, k: 4000, group: 4000, groups: 1, rows: 1, maxAbsX: 127, flush: 0 };
+    expect(lutPlan(FORMATS.t5w, l, 1 << 30)).toMatchObject({ window: 130 });
+    expect(lutPlan(FORMATS.t6w, l, 1 << 30)).toMatchObject({ window: 43 });
+    expect(lutPlan(FORMATS.t5, l, 1 << 30)).toMatchObject({ window: 800 });
+    expect(lutPlan(FORMATS.t5, { ...l, flush: 23 }, 1 << 30)).toMatchObject({ window: 4 });
+    expect(lutPlan(FORMATS.t5, l, 10 * 504 + 4 * 100)).toMatchObject({ window: 10, scratchBytes: 10 * 504 + 4 * 100 });
+    expect(lutPlan(FORMATS.t6w, l, 1000)).toMatch(/needs at least/);
+    // Prefill: a full window for as many tokens (up to 4) as fit, each with its tables and sums.
+    const per = 130 * 504 + 400;
+    expect(lutPlan(FORMATS.t5w, { ...l, rows: 7 }, 1 << 30)).toMatchObject({ window: 130, scratchBytes: 4 * per });
+    expect(lutPlan(FORMATS.t5w, { ...l, rows: 7 }, 3 * per)).toMatchObject({ window: 130, scratchBytes: 3 * per });
+    expect(lutPlan(FORMATS.t5w, { ...l, rows: 7, flush: 50 }, 1 << 30)).toMatchObject({ window: 10, scratchBytes: 4 * (10 * 504 + 400 + 800) });
+  });
+
+  it('obeys --kernel (all layers, or per node) and the node attribute, --kernel first', () => {
+    expect(choose(layer(32, 32), 'cortex-m4', 't2').kernel).toMatch(/\(t2\.ref,/);
+    expect(choose(layer(32, 32), 'cortex-m4', 't5').kernel).toMatch(/\(t5\.lut_armv7m,/);
+    expect(choose(layer(32, 32), 'cortex-m4', 'fc=t6w.lut').kernel).toMatch(/\(t6w\.lut,/);
+    expect(choose(layer(32, 32, { kernel: 't5w.ref' }), 'host').kernel).toMatch(/\(t5w\.ref,/);
+    expect(choose(layer(32, 32, { kernel: 't5w.ref' }), 'host', 't2b').kernel).toMatch(/\(t2b\.avx2,/);
+  });
+
+  it('explains what cannot be done', () => {
+    const err = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(TritcError);
+        return (e as TritcError).message;
+      }
+      throw new Error('no error');
+    };
+    expect(err(() => choose(layer(32, 32), 'cortex-m4', 't2b.avx2'))).toMatch(/needs x86_64, which cortex-m4 does not have/);
+    expect(err(() => choose(layer(32, 32), 'cortex-m4', 'nonsense'))).toMatch(/neither a kernel nor a format; for this layer on cortex-m4: .*t5w\.lut_armv7m/);
+    expect(err(() => choose(layer(32, 32), 'host', 'b1'))).toMatch(/no TernaryLinear kernel for host/);
+    expect(err(() => choose(layer(32, 32), 'host', 'fc2=t5'))).toMatch(/no node named "fc2"/);
+  });
+});

@@ -1,0 +1,118 @@
+// The packers of every weight format (compiler/emit/pack.ts) against their unpackers and against
+// the layout rules in runtime-c/tn_runtime.h. (The C side decodes the same bytes in
+// test/kernels.test.ts, where every kernel of every format is compared with the interpreter.)
+
+import { describe, expect, it } from 'vitest';
+import { rng } from '../compiler/harness/inputs.ts';
+import {
+  LUT5_ENTRIES,
+  LUT6_ENTRIES,
+  lutDigits,
+  lutIndex,
+  packB1,
+  packT2,
+  packT2B,
+  packT5,
+  packTW,
+  unitsPerRow,
+  unpackB1,
+  unpackLut,
+  unpackT2,
+  unpackT2B,
+} from '../compiler/emit/pack.ts';
+
+function codes(n: number, k: number, seed: number, binary = false): Int8Array {
+  const r = rng(seed);
+  return new Int8Array(n * k).map(() => (binary ? (r() < 0.5 ? -1 : 1) : Math.floor(r() * 3) - 1));
+}
+
+const SHAPES: [number, number, number][] = [
+  [3, 1, 1],
+  [5, 37, 37],
+  [4, 130, 64],
+  [2, 300, 37],
+  [7, 261, 5],
+  [1, 1024, 1024],
+];
+
+describe('packers round-trip', () => {
+  it('t2: 4 codes per byte, -1,0,+1 -> 10,00,01', () => {
+    expect(Array.from(packT2(Int8Array.of(1, -1, 0, 1, -1), 5))).toEqual([0b01_00_10_01, 0b10]);
+    for (const [n, k] of SHAPES) {
+      const c = codes(n, k, n * k);
+      expect(unpackT2(packT2(c, k), k)).toEqual(c);
+    }
+  });
+  it('t2b: byte m holds codes m, m+32, m+64, m+96 as u = w + 1, rows interleaved by 4, padded with u = 1', () => {
+    const c = new Int8Array(2 * 130).fill(0); // 2 rows
+    c[0] = 1;
+    c[32] = -1;
+    c[96] = 1;
+    c[129] = -1;
+    c[130 + 3] = -1; // row 1, code 3
+    const p = packT2B(c, 130, 2);
+    expect(p.length).toBe(2 * 4 * 32); // 1 group of 4 rows (2 of padding) x 2 blocks
+    expect(p[0]).toBe(2 | (0 << 2) | (1 << 4) | (2 << 6)); // row 0, codes 0, 32, 64, 96: u = 2, 0, 1, 2
+    expect(p[32 + 3]! & 3).toBe(0); // row 1 is the next 32 bytes of block 0
+    expect(p[4 * 32 + 1]! & 3).toBe(0); // row 0, block 1 (code 129): after the group's block 0
+    expect(p[4 * 32 + 5]).toBe(0b01010101); // beyond K: u = 1 in every field
+    expect(p[2 * 32 + 7]).toBe(0b01010101); // padding rows 2, 3: u = 1
+    for (const [n, k] of SHAPES) {
+      const cc = codes(n, k, n + k);
+      expect(unpackT2B(packT2B(cc, k, n), k, n, n)).toEqual(cc);
+      const two = codes(2 * n, k, n + k + 1); // two planes of n rows
+      expect(unpackT2B(packT2B(two, k, n), k, 2 * n, n)).toEqual(two);
+    }
+  });
+  it('LUT index: two halves of rows of 14 entries, below 256 for 5 trits', () => {
+    const seen = new Set<number>();
+    for (let a = 0; a < 27; a++)
+      for (let b = 0; b < 9; b++) {
+        const u = [a % 3, Math.floor(a / 3) % 3, Math.floor(a / 9), b % 3, Math.floor(b / 3)];
+        const i = lutIndex(u);
+        expect(i).toBeLessThan(LUT5_ENTRIES);
+        expect(i % 14 === 13 && i >= 126).toBe(false); // a = 27 is the pad
+        expect(lutDigits(i, 5)).toEqual(u);
+        seen.add(i);
+      }
+    expect(seen.size).toBe(243);
+    for (let a = 0; a < 27; a++)
+      for (let b = 0; b < 27; b++) {
+        const u = [a % 3, Math.floor(a / 3) % 3, Math.floor(a / 9), b % 3, Math.floor(b / 3) % 3, Math.floor(b / 9)];
+        expect(lutIndex(u)).toBeLessThan(LUT6_ENTRIES);
+        expect(lutDigits(lutIndex(u), 6)).toEqual(u);
+      }
+  });
+  it('t5: one byte per 5 trits of each scale group (1.6 bits per weight)', () => {
+    expect(unitsPerRow(2048, 2048, 5)).toBe(410);
+    expect(unitsPerRow(300, 37, 5)).toBe(8 * 8 + 1);
+    for (const [n, k, g] of SHAPES) {
+      const c = codes(n, k, 3 * n + k);
+      const p = packT5(c, k, g);
+      expect(p.length).toBe(n * unitsPerRow(k, g, 5));
+      expect(unpackLut(p, k, g, 5)).toEqual(c);
+    }
+  });
+  it('t5w / t6w: 16-bit byte offsets into a window of tables', () => {
+    for (const [n, k, g] of SHAPES) {
+      for (const q of [5, 6] as const) {
+        const entries = q === 5 ? LUT5_ENTRIES : LUT6_ENTRIES;
+        for (const window of [1, 3, Math.floor(65536 / (2 * entries))]) {
+          const c = codes(n, k, q * n + k + window);
+          const p = packTW(c, k, g, q, window);
+          expect(Math.max(...p)).toBeLessThan(2 * window * entries);
+          for (const v of p) expect(v % 2).toBe(0);
+          expect(unpackLut(p, k, g, q, entries)).toEqual(c);
+        }
+      }
+    }
+    expect(() => packTW(new Int8Array(5), 5, 5, 6, 44)).toThrow(/does not fit 16-bit offsets/);
+  });
+  it('b1: 8 codes per byte, +1 -> 1, -1 -> 0', () => {
+    expect(Array.from(packB1(Int8Array.of(1, -1, -1, 1, 1, -1, -1, -1, 1), 9))).toEqual([0b00011001, 1]);
+    for (const [n, k] of SHAPES) {
+      const c = codes(n, k, n * 31 + k, true);
+      expect(unpackB1(packB1(c, k), k)).toEqual(c);
+    }
+  });
+});
