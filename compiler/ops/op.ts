@@ -96,7 +96,7 @@ export interface OpDef {
    * 0 or absent means none. The planner places it in the arena, live during this node's step only,
    * and the emitter passes it to the body as `ctx.scratch()` (a `uint8_t *`).
    */
-  scratch?(graph: Graph, node: Node, target: TargetDesc): number;
+  scratch?(graph: Graph, node: Node, target: TargetDesc | undefined): number;
 }
 
 export interface InPlaceRule {

@@ -45,8 +45,7 @@ export function problemFromGraph(g: Graph, target?: TargetDesc): PlanProblem {
     const inPlace = (def.inPlace ?? [])
       .filter((r) => node.inputs[r.input] && node.outputs[r.output] && (!r.when || r.when(g, node)))
       .map((r) => ({ input: node.inputs[r.input]!, output: node.outputs[r.output]!, ...(r.align === 'end' ? { atEnd: true } : {}) }));
-    const scratch = def.scratch && target ? def.scratch(g, node, target) : 0;
-    if (def.scratch && !target) throw new Error(`internal: node "${node.name}" needs scratch, but no target was given`);
+    const scratch = def.scratch ? def.scratch(g, node, target) : 0;
     return { name: node.name, reads: nodeReads(g, node), writes: [...node.outputs], scratch, inPlace };
   });
   return { name: g.name, tensors, steps };

@@ -39,6 +39,7 @@ const KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'return', 'sizeof', 'd
 export function callGraph(sources: readonly string[]): { calls: Map<string, Set<string>>; indirect: Set<string>; addressTaken: Set<string> } {
   const bodies = new Map<string, string>();
   const params = new Map<string, string>();
+  const fileScopeText: string[] = [];
   for (const raw of sources) {
     const src = stripC(raw);
     for (const m of src.matchAll(/^[ \t]*#\s*define\s+(\w+)\(([^)]*)\)(.*)$/gm)) bodies.set(m[1]!, m[3]!);
@@ -52,6 +53,14 @@ export function callGraph(sources: readonly string[]): { calls: Map<string, Set<
       if (ch === '{') {
         if (depth === 0) {
           const header = code.slice(headerStart, i);
+          // An initializer at file scope (= {...}) is not a function body: its names are data.
+          if (/=\s*$/.test(header)) {
+            const end = matchingBrace(code, i);
+            fileScopeText.push(code.slice(i, end + 1));
+            i = end;
+            headerStart = end + 1;
+            continue;
+          }
           const m = /(\w+)\s*\(([^{};]*)\)\s*$/.exec(header);
           name = m ? m[1]! : '';
           if (m) params.set(name, m[2]!);
@@ -74,16 +83,29 @@ export function callGraph(sources: readonly string[]): { calls: Map<string, Set<
   for (const [fn, body] of bodies) {
     const out = new Set<string>();
     const paramNames = new Set((params.get(fn) ?? '').match(/\w+/g) ?? []);
-    for (const m of body.matchAll(/\b([A-Za-z_]\w*)\b(\s*\()?/g)) {
-      const id = m[1]!;
-      if (bodies.has(id)) {
+    for (const m of body.matchAll(/(->|\.)?\s*\b([A-Za-z_]\w*)\b(\s*\()?/g)) {
+      const id = m[2]!;
+      if (m[1] && m[3]) indirect.add(fn); // a call through a pointer field: ops->build(...)
+      else if (bodies.has(id)) {
         out.add(id);
-        if (!m[2]) addressTaken.add(id);
-      } else if (m[2] && paramNames.has(id) && !KEYWORDS.has(id)) indirect.add(fn); // a call through a pointer parameter
+        if (!m[3]) addressTaken.add(id);
+      } else if (m[3] && paramNames.has(id) && !KEYWORDS.has(id)) indirect.add(fn); // a call through a pointer parameter
     }
     calls.set(fn, out);
   }
+  // Functions named outside any body (tables of function pointers at file scope) have their address taken.
+  for (const file of fileScopeText) for (const m of file.matchAll(/\b([A-Za-z_]\w*)\b/g)) if (bodies.has(m[1]!)) addressTaken.add(m[1]!);
   return { calls, indirect, addressTaken };
+}
+
+/** Index of the brace closing the one at `open`. */
+function matchingBrace(code: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < code.length; i++) {
+    if (code[i] === '{') depth++;
+    else if (code[i] === '}' && --depth === 0) return i;
+  }
+  return code.length - 1;
 }
 
 /** Parse clang's stack-usage lines: `file:line:col:function<TAB>bytes<TAB>static|dynamic[,bounded]`. */
@@ -158,7 +180,11 @@ export function deepestPath(root: string, calls: ReadonlyMap<string, ReadonlySet
  */
 export function stackModel(target: TargetDesc): { perCall: number; libcalls: number; redZone: number } {
   const x86 = target.zigTarget === 'native' ? process.arch === 'x64' : /^x86_64/.test(target.zigTarget);
-  return { perCall: x86 ? 8 : 0, libcalls: target.floatAbi === 'soft' ? 32 : 0, redZone: x86 ? 128 : 0 };
+  // Library routines outside the call graph (soft-float helpers; memcpy/memset, which the compiler
+  // may call for block copies) run below the deepest frame: an allowance for their frames.
+  // On x86-64 each call pushes a return address, and a function using AVX registers may realign its
+  // frame to 32 bytes, which clang's frame size does not include: up to 24 more bytes.
+  return { perCall: x86 ? 8 + 24 : 0, libcalls: target.floatAbi === 'soft' ? 32 : 16, redZone: x86 ? 128 : 0 };
 }
 
 /** Compile `files` (model.c, runtime files, headers) for `target` and estimate the stack of `<prefix>_run`. */
@@ -184,7 +210,7 @@ export async function estimateStack(files: ReadonlyMap<string, string>, prefix: 
     const calls = compiledCalls(callGraph(sources.map((s) => files.get(s)!)), objectRefs);
     const model = stackModel(target);
     const chain = deepestPath(`${prefix}_run`, calls, frames, model.perCall);
-    if (model.libcalls) chain.push({ fn: '(compiler runtime: soft-float helpers)', frame: model.libcalls });
+    if (model.libcalls) chain.push({ fn: target.floatAbi === 'soft' ? '(compiler runtime: soft-float helpers, memcpy)' : '(library calls: memcpy, memset)', frame: model.libcalls });
     if (model.redZone) chain.push({ fn: '(red zone below the leaf function)', frame: model.redZone });
     return { bytes: chain.reduce((a, f) => a + f.frame, 0), chain, frames };
   } finally {
