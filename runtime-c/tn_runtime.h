@@ -40,6 +40,29 @@ void tn_quantize_i8(const float *x, int8_t *q, float *scale, int32_t rows, int32
 /* y = (float)q * scale[row]. */
 void tn_dequantize_i8(const int8_t *q, const float *scale, float *y, int32_t rows, int32_t cols);
 
+/* ---- static quantisation: QONNX Quant / BipolarQuant on activations (ref/tn_quantize_static.c) */
+
+#define TN_PRE_ADD 0  /* t + c */
+#define TN_PRE_SUB 1  /* t - c */
+#define TN_PRE_RSUB 2 /* c - t */
+#define TN_PRE_MUL 3  /* t * c */
+#define TN_PRE_DIV 4  /* t / c */
+#define TN_PRE_RDIV 5 /* c / t */
+#define TN_ROUND_HALF_EVEN 0
+#define TN_ROUND_CEIL 1
+#define TN_ROUND_FLOOR 2
+#define TN_ROUND_UP 3        /* away from zero */
+#define TN_ROUND_DOWN 4      /* towards zero */
+#define TN_ROUND_HALF_UP 5   /* ties away from zero */
+#define TN_ROUND_HALF_DOWN 6 /* ties towards zero */
+#define TN_ROUND_BIPOLAR 7   /* t >= 0 ? +1 : -1 */
+
+/* y = round(clamp((x op c...) / scale + zero_point, qmin, qmax)) - zero_point as int8 codes, after the
+ * n_pre fused scalar operations pre_ops[j] with operands pre_c[j] (either may be NULL when n_pre = 0). */
+void tn_quantize_static(const float *x, int8_t *y, int32_t n, const float *pre_c, const uint8_t *pre_ops,
+                        int32_t n_pre, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
+                        int32_t mode);
+
 /* ---- low-bit linear layers (ref/tn_ternary_linear.c, ref/tn_binary_linear.c) -------------- */
 
 #define TN_PER_TENSOR 0

@@ -2,7 +2,7 @@
 
 import { compileGraph, writeFilesAtomically } from '../compile.ts';
 import { fail } from '../diagnostics.ts';
-import { readModel } from '../format/read.ts';
+import { loadModel } from '../load.ts';
 import { getTarget } from '../targets.ts';
 import { formatBytes } from '../util/format.ts';
 import { stringOpt, type Command } from './command.ts';
@@ -11,12 +11,13 @@ export const compileCommand: Command = {
   name: 'compile',
   summary: 'compile a model to C (model.h, model.c, runtime files, Makefile)',
   usage: 'tritc compile <model> --target <target> -o <dir> [--prefix <name>]',
-  description: `Reads <model> (a model.json, or a directory holding one), checks it, plans its memory and
+  description: `Reads <model> (a model.json, a directory holding one, or an ONNX/QONNX .onnx file), checks it, plans its memory and
 writes standalone C99 into <dir>: model.h, model.c, the runtime-c files it calls, a Makefile and
 a CMakeLists.txt, and tritc.json (the plan and layer table, for tools). The directory is written
 completely or not at all. A model that does not fit the target's memory is an error.`,
   positionals: { min: 1, max: 1 },
   options: {
+    'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'the target to compile for (tritc targets lists them); default host' },
     output: { type: 'string', short: 'o', valueName: 'dir', help: 'output directory (required)' },
     prefix: { type: 'string', valueName: 'name', help: 'prefix of the exported C symbols (default: from the model name)' },
@@ -28,7 +29,7 @@ completely or not at all. A model that does not fit the target's memory is an er
     const prefix = stringOpt(args, 'prefix');
     if (prefix !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) fail('usage', '--prefix', `"${prefix}" is not a C identifier`);
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
-    const graph = readModel(args.positionals[0]!);
+    const graph = loadModel(args.positionals[0]!, { lowBit: args.values['no-lowbit'] !== true });
     const c = compileGraph(graph, { target, prefix, verify: true, dumpAfter: stringOpt(args, 'dump-after'), log: io.err });
     writeFilesAtomically(c.files, out);
     const summary = {

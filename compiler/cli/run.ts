@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileGraph } from '../compile.ts';
 import { TritcError, formatDiagnostic } from '../diagnostics.ts';
-import { readModel } from '../format/read.ts';
+import { loadModel } from '../load.ts';
 import { describeMismatch, firstMismatch } from '../harness/compare.ts';
 import { loadInputRuns, randomRuns, saveOutputRuns } from '../harness/inputs.ts';
 import { runOnTarget } from '../harness/run_target.ts';
@@ -107,6 +107,7 @@ Without --inputs, --count runs of seeded random inputs are used. --outputs write
 outputs of the first target the same way. Exit status 0 only if every target ran and matched.`,
   positionals: { min: 1, max: 1 },
   options: {
+    'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'a target, a comma-separated list, or all (default host)' },
     inputs: { type: 'string', short: 'i', valueName: 'files', help: '.npy file(s), comma-separated in input order, or one .npz' },
     outputs: { type: 'string', short: 'o', valueName: 'files', help: 'write the outputs: .npy file(s), one per output, or one .npz' },
@@ -118,7 +119,7 @@ outputs of the first target the same way. Exit status 0 only if every target ran
   async run(args, io) {
     const modelArg = args.positionals[0]!;
     const targets = resolveTargets(stringOpt(args, 'target') ?? 'host');
-    const graph = readModel(modelArg);
+    const graph = loadModel(modelArg, { lowBit: args.values['no-lowbit'] !== true });
     // Fail early, with the install hint, rather than after the first build.
     requireZig();
     for (const t of targets) requireQemu(t);

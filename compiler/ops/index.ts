@@ -6,11 +6,12 @@ import { DequantizeInt8 } from './dequantize_int8.ts';
 import { BinaryLinear, TernaryLinear } from './lowbit_linear.ts';
 import type { OpDef } from './op.ts';
 import { QuantizeInt8 } from './quantize_int8.ts';
+import { QuantizeStatic } from './quantize_static.ts';
 import { Relu } from './relu.ts';
 import { Softmax } from './softmax.ts';
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(
-  [QuantizeInt8, DequantizeInt8, TernaryLinear, BinaryLinear, Relu, Add, Softmax, ArgMax].map((d) => [d.op, d]),
+  [QuantizeInt8, DequantizeInt8, TernaryLinear, BinaryLinear, Relu, Add, Softmax, ArgMax, QuantizeStatic].map((d) => [d.op, d]),
 );
 
 export function getOp(op: string): OpDef {
