@@ -35,6 +35,11 @@ import { irDtype, onnxTypeText, SUPPORTED_TYPES_TEXT, tensorValues } from './ten
 export interface OnnxImportOptions {
   /** Detect ternary/binary weights and quantised activations (default true); off gives the float32 network. */
   lowBit?: boolean;
+  /**
+   * Graph inputs to take as constants with these values: shape-determining inputs (a Reshape's
+   * shape, Slice's starts...) must be known at compile time.
+   */
+  freeze?: ReadonlyMap<string, Const>;
 }
 
 export const MIN_OPSET = 7;
@@ -84,6 +89,7 @@ class Importer {
   readonly readers = new Map<string, number>();
   readonly lowBit: boolean;
   readonly opset: number;
+  readonly freeze: ReadonlyMap<string, Const>;
 
   constructor(
     readonly model: OnnxModel,
@@ -91,6 +97,7 @@ class Importer {
     opts: OnnxImportOptions,
   ) {
     this.lowBit = opts.lowBit ?? true;
+    this.freeze = opts.freeze ?? new Map();
     // The file name (exporters give graphs generic names such as "torch-jit-export").
     const name = basename(label).replace(/\.onnx$/i, '') || model.graph.name || 'model';
     this.g = { name, source: label, inputs: [], outputs: [], tensors: new Map(), nodes: [], sourceHash: '' };
@@ -131,6 +138,11 @@ class Importer {
     }
     for (const inp of graph.inputs) {
       if (this.values.has(inp.name)) continue;
+      const frozen = this.freeze.get(inp.name);
+      if (frozen) {
+        this.values.set(inp.name, { kind: 'const', c: frozen });
+        continue;
+      }
       const where = `graph input "${inp.name}"`;
       const dtype = inp.elemType === undefined ? undefined : irDtype(inp.elemType);
       if (!dtype) continue; // reported by checkModel
@@ -142,7 +154,7 @@ class Importer {
       } else
         inp.shape.forEach((d, i) => {
           if (typeof d !== 'number' || d < 1) {
-            this.err(where, `dimension ${i} is ${typeof d === 'string' ? `the symbol "${d}"` : d === undefined ? 'unknown' : d}; tritc needs static, positive dimensions (export the model with a fixed shape, e.g. batch 1)`, 'shape');
+            this.err(where, `dimension ${i} is ${typeof d === 'string' ? `the symbol "${d}"` : d === undefined ? 'unknown' : d}; tritc needs static, positive dimensions (export the model with a fixed shape, e.g. batch 1)`, 'unsupported');
             ok = false;
           } else shape.push(d);
         });

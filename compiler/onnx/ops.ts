@@ -626,7 +626,60 @@ const Dropout: OnnxOpMapping = {
   },
 };
 
+// ---- ops tritc only evaluates at compile time (shape computations of exported graphs) ------------
+
+/** An op on constants only: folded by `f`; on a runtime value it needs an IR op tritc lacks. */
+function foldOnly(f: (ctx: NodeContext) => Const): OnnxOpMapping {
+  return {
+    convert(ctx) {
+      for (let i = 0; i < ctx.inputCount; i++) {
+        if (ctx.has(i) && !ctx.isConst(i)) ctx.fail(`is supported only on constants (input ${i} "${ctx.inputName(i)}" is computed at run time): needs the IR op ${ctx.node.opType}, which this build of tritc does not have`);
+      }
+      ctx.defineConst(0, f(ctx));
+    },
+  };
+}
+
+const ConstantOfShape = foldOnly((ctx) => {
+  const shape = toNumbers(ctx.constInput(0, 'shape'));
+  const v = ctx.tensorAttr('value') ?? constOf('float32', [1], [0]);
+  const n = elementCount(shape);
+  return constOf(v.dtype, shape, Array.from({ length: n }, () => v.data[0]!));
+});
+
+const Range = foldOnly((ctx) => {
+  const [start, limit, delta] = [0, 1, 2].map((i) => ctx.constInput(i, ['start', 'limit', 'delta'][i]!));
+  const s = num(start!, 0);
+  const d = num(delta!, 0);
+  const n = Math.max(Math.ceil((num(limit!, 0) - s) / d), 0);
+  return constOf(start!.dtype, [n], Array.from({ length: n }, (_, i) => (start!.dtype === 'float32' ? Math.fround(s + i * d) : s + i * d)));
+});
+
+const unaryFold = (fn: (x: number) => number, intFn?: (x: bigint) => bigint) =>
+  foldOnly((ctx) => {
+    const c = ctx.constInput(0, 'X');
+    if (c.dtype === 'float32') return { dtype: 'float32', shape: [...c.shape], data: (c.data as Float32Array).map((x) => Math.fround(fn(x))) };
+    if (!intFn) return ctx.fail(`is supported on float32 constants only, found ${c.dtype}`);
+    return constOf(c.dtype, c.shape, Array.from(c.data as ArrayLike<number | bigint>, (x) => (c.dtype === 'int64' ? BigInt.asIntN(64, intFn(BigInt(x))) : Number(intFn(BigInt(x))))));
+  });
+
+const CastLike: OnnxOpMapping = {
+  convert(ctx) {
+    const to = ctx.info(1).dtype;
+    if (ctx.isConst(0)) return ctx.defineConst(0, castConst(ctx.constInput(0, 'input'), to));
+    if (ctx.info(0).dtype === to) return ctx.define(0, ctx.value(0));
+    ctx.emitSimple('Cast', { to: onnxTypeOfDtype(to) }, [ctx.tensor(0)]);
+  },
+};
+
+const onnxTypeOfDtype = (d: DType): number => ({ float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 })[d as 'float32'] ?? 0;
+
 const DEFAULT: Record<string, OnnxOpMapping> = {
+  ConstantOfShape,
+  Range,
+  Neg: unaryFold((x) => -x, (x) => -x),
+  Reciprocal: unaryFold((x) => 1 / x),
+  CastLike,
   Constant,
   Identity,
   Dropout,
