@@ -49,6 +49,8 @@ export type Value =
   | { kind: 'const'; c: Const; ir?: string }
   | { kind: 'tensor'; ir: string }
   | { kind: 'quant'; ir: string; float?: string }
+  /** QuantizeLinear's integer output q, kept as codes q - zp (read only by matching DequantizeLinear nodes). */
+  | { kind: 'qdq'; ir: string; scale: number; zp: number; dtype: DType }
   | { kind: 'view'; base: string; shape: number[]; pre: { op: PreOp; c: number }[]; real?: string };
 
 /** Read an .onnx file. `label` names it in messages (default: the path as given). */
@@ -387,6 +389,9 @@ class Importer {
         v.float = out;
         return out;
       }
+      case 'qdq':
+        fail('unsupported', `${this.label}: tensor "${name}"`, 'internal: a QuantizeLinear output kept as codes is read by something other than DequantizeLinear');
+      // eslint-disable-next-line no-fallthrough
       case 'view': {
         if (v.real) return v.real;
         let cur = v.base;
@@ -529,6 +534,8 @@ export class NodeContext {
       }
       case 'quant':
         return { dtype: 'float32', shape: this.imp.g.tensors.get(v.ir)!.shape };
+      case 'qdq':
+        return { dtype: v.dtype, shape: this.imp.g.tensors.get(v.ir)!.shape };
       case 'view':
         return { dtype: this.imp.g.tensors.get(v.base)!.dtype, shape: v.shape };
     }
@@ -542,6 +549,11 @@ export class NodeContext {
   quantized(i: number): Tensor | undefined {
     const v = this.has(i) ? this.value(i) : undefined;
     return v?.kind === 'quant' ? this.imp.g.tensors.get(v.ir) : undefined;
+  }
+  /** The ONNX nodes that read value `name`, and whether it is a graph output. */
+  consumers(name: string): { nodes: OnnxNode[]; output: boolean } {
+    const g = this.imp.model.graph;
+    return { nodes: g.nodes.filter((n) => n.inputs.includes(name)), output: g.outputs.some((o) => o.name === name) };
   }
   /** Number of nodes (and graph outputs) that read ONNX value `name`. */
   readers(name: string): number {

@@ -10,6 +10,7 @@
 import type { AttrValue, DType } from '../ir.ts';
 import { elementCount } from '../ir.ts';
 import { OPS } from '../ops/index.ts';
+import { rintf } from '../numerics/f32.ts';
 import { quantRange, quantizeStaticValue, ROUNDING_MODES, type PreOp, type RoundingMode } from '../ops/quantize_static.ts';
 import { binaryConst, castConst, concatConst, constOf, gatherConst, num, sliceBounds, sliceConst, toNumbers, transposeConst, type Const } from './fold.ts';
 import type { NodeContext, Value } from './import.ts';
@@ -282,7 +283,7 @@ function foldQuant(ctx: NodeContext, x: Const, scale: Const, zp: Const | undefin
 }
 
 /** Emit QuantizeStatic for a dynamic X, fusing a pending view (reshape, scalar ops). */
-function quantizeActivation(ctx: NodeContext, scale: number, zp: number, qmin: number, qmax: number, mode: RoundingMode): void {
+function quantizeActivation(ctx: NodeContext, scale: number, zp: number, qmin: number, qmax: number, mode: RoundingMode, define = true): string {
   const v = ctx.value(0);
   let base: string;
   let pre: { op: PreOp; c: number }[] = [];
@@ -304,7 +305,8 @@ function quantizeActivation(ctx: NodeContext, scale: number, zp: number, qmin: n
     pre: pre.map((p) => p.op).join(','),
     shape: shape.length && shape.join() !== baseShape.join() ? shape : [],
   });
-  ctx.define(0, { kind: 'quant', ir: out });
+  if (define) ctx.define(0, { kind: 'quant', ir: out });
+  return out;
 }
 
 const Quant: OnnxOpMapping = {
@@ -366,6 +368,98 @@ const Trunc: OnnxOpMapping = {
         return Math.fround(Math.fround(r - z / ts) * outScale);
       }),
     );
+  },
+};
+
+// ---- ONNX QuantizeLinear / DequantizeLinear ---------------------------------------------------------
+
+const INT_RANGE: Partial<Record<DType, [number, number]>> = { int8: [-128, 127], uint8: [0, 255], int32: [-(2 ** 31), 2 ** 31 - 1] };
+
+/** Scale and zero point of a (De)QuantizeLinear node, per tensor or along `axis`. */
+function qParams(ctx: NodeContext, rank: number): { scale: Const; zp?: Const; axis: number } {
+  if (ctx.int('block_size', 0)) ctx.fail('blocked quantisation (block_size) is not supported');
+  const scale = ctx.constInput(1, 'scale');
+  const zp = ctx.has(2) ? ctx.constInput(2, 'zero point') : undefined;
+  const axis = scale.shape.length === 0 || elementCount(scale.shape) === 1 ? -1 : normAxis(ctx, ctx.int('axis', 1), rank);
+  return { scale, zp, axis };
+}
+
+/** Index into a per-axis parameter for flat element i of a tensor of `shape`. */
+function paramIndex(shape: readonly number[], axis: number, i: number): number {
+  if (axis < 0) return 0;
+  const inner = elementCount(shape.slice(axis + 1));
+  return Math.floor(i / inner) % shape[axis]!;
+}
+
+function sameScalar(a: Const | undefined, b: number): boolean {
+  return a !== undefined && elementCount(a.shape) === 1 && num(a, 0) === b;
+}
+
+const QuantizeLinear: OnnxOpMapping = {
+  convert(ctx) {
+    const x = ctx.info(0);
+    const { scale, zp, axis } = qParams(ctx, x.shape.length);
+    const outType = zp?.dtype ?? (ctx.int('output_dtype', 0) ? irDtype(ctx.int('output_dtype', 0)) : 'uint8');
+    const range = outType ? INT_RANGE[outType] : undefined;
+    if (!outType || !range) return ctx.fail(`quantises to ${outType ?? onnxTypeText(ctx.int('output_dtype', 0))}, which tritc does not support`, 'dtype');
+    const [lo, hi] = range;
+    if (ctx.isConst(0)) {
+      const c = ctx.constInput(0, 'x');
+      const out = Array.from({ length: elementCount(c.shape) }, (_, i) => {
+        const k = paramIndex(c.shape, axis, i);
+        const t = rintf(Math.fround(num(c, i) / num(scale, k))) + (zp ? num(zp, k) : 0);
+        return Number.isNaN(t) ? 0 : Math.min(hi, Math.max(lo, t));
+      });
+      return ctx.defineConst(0, constOf(outType, c.shape, out));
+    }
+    // QDQ: a QuantizeLinear whose every reader is a DequantizeLinear with the same constant scale and
+    // zero point is an int8 activation: codes q - zp = clamp(round(x / s), lo - zp, hi - zp).
+    const z = zp ? num(zp, 0) : 0;
+    const s = num(scale, 0);
+    const readers = ctx.consumers(ctx.outName(0));
+    const qdq =
+      ctx.lowBit &&
+      axis < 0 &&
+      x.dtype === 'float32' &&
+      s > 0 &&
+      lo - z >= -128 &&
+      hi - z <= 127 &&
+      !readers.output &&
+      readers.nodes.length > 0 &&
+      readers.nodes.every((n) => n.opType === 'DequantizeLinear' && n.domain === '' && n.inputs[0] === ctx.outName(0) && dqMatches(ctx, n.inputs[1]!, n.inputs[2] ?? '', s, z));
+    if (qdq) {
+      const ir = quantizeActivation(ctx, s, 0, lo - z, hi - z, 'ROUND', false);
+      return ctx.define(0, { kind: 'qdq', ir, scale: s, zp: z, dtype: outType });
+    }
+    ctx.emitSimple('QuantizeLinear', irAttrs(ctx, 'QuantizeLinear', []));
+  },
+};
+
+/** Do a DequantizeLinear's scale and zero point (ONNX names) hold exactly `s` and `z`? */
+function dqMatches(ctx: NodeContext, scaleName: string, zpName: string, s: number, z: number): boolean {
+  const c = (n: string) => {
+    const v = n ? ctx.imp.values.get(n) : undefined;
+    return v?.kind === 'const' ? v.c : undefined;
+  };
+  return sameScalar(c(scaleName), s) && (zpName ? sameScalar(c(zpName), z) : z === 0);
+}
+
+const DequantizeLinear: OnnxOpMapping = {
+  convert(ctx) {
+    const v = ctx.value(0);
+    if (v.kind === 'qdq') return ctx.define(0, { kind: 'quant', ir: v.ir });
+    const x = ctx.info(0);
+    const { scale, zp, axis } = qParams(ctx, x.shape.length);
+    if (ctx.isConst(0)) {
+      const c = ctx.constInput(0, 'x');
+      const out = new Float32Array(elementCount(c.shape));
+      for (let i = 0; i < out.length; i++) {
+        const k = paramIndex(c.shape, axis, i);
+        out[i] = Math.fround((num(c, i) - (zp ? num(zp, k) : 0)) * num(scale, k));
+      }
+      return ctx.defineConst(0, { dtype: 'float32', shape: [...c.shape], data: out });
+    }
+    ctx.emitSimple('DequantizeLinear', irAttrs(ctx, 'DequantizeLinear', []));
   },
 };
 
@@ -720,8 +814,8 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
   MaxPool: passthrough('MaxPool'),
   AveragePool: passthrough('AveragePool'),
   GlobalAveragePool: passthrough('GlobalAveragePool'),
-  QuantizeLinear: passthrough('QuantizeLinear'),
-  DequantizeLinear: passthrough('DequantizeLinear'),
+  QuantizeLinear,
+  DequantizeLinear,
   MatMulInteger: passthrough('MatMulInteger'),
   ConvInteger: passthrough('ConvInteger'),
   QLinearMatMul: passthrough('QLinearMatMul'),

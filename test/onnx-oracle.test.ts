@@ -1,0 +1,68 @@
+// onnxruntime as the oracle: random ONNX graphs (QDQ activations, ternary and binary weights given as
+// exact floats or DequantizeLinear of int8 codes, MatMul and Gemm, bias, Relu, Softmax...) run by
+// onnxruntime-node and by tritc's interpreter, which must agree within the backend tests' tolerance;
+// then the generated C must equal the interpreter bit for bit on the host, all graphs in one program.
+
+import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { compileGraph } from '../compiler/compile.ts';
+import { describeMismatch, firstMismatch } from '../compiler/harness/compare.ts';
+import { randomRuns } from '../compiler/harness/inputs.ts';
+import { runOnTarget } from '../compiler/harness/run_target.ts';
+import type { HarnessModel } from '../compiler/harness/runner.ts';
+import { interpret } from '../compiler/interpret.ts';
+import { cloneGraph, type Graph, type TypedData } from '../compiler/ir.ts';
+import { importOnnx } from '../compiler/onnx/import.ts';
+import { encodeOnnxModel } from '../compiler/onnx/write.ts';
+import { getTarget } from '../compiler/targets.ts';
+import { compareTolerance } from './support/conformance.ts';
+import { workDir } from './support/differential.ts';
+import { randomOnnxModel } from './support/onnx_random.ts';
+
+const COUNT = 120;
+
+describe('onnxruntime oracle on random ONNX graphs', () => {
+  const graphs: { name: string; g: Graph; run: Map<string, TypedData>; out: Map<string, TypedData> }[] = [];
+
+  it(`the interpreter agrees with onnxruntime on ${COUNT} random graphs, and low-bit layers are detected`, async () => {
+    const failures: string[] = [];
+    let lowBit = 0;
+    for (let seed = 0; seed < COUNT; seed++) {
+      const m = randomOnnxModel(seed);
+      const bytes = encodeOnnxModel(m.spec);
+      const g = importOnnx(bytes, `${m.name}.onnx`);
+      lowBit += g.nodes.filter((n) => n.op === 'TernaryLinear' || n.op === 'BinaryLinear').length;
+      const run = randomRuns(g, 1, 500 + seed)[0]!;
+      // Graph optimisations off: onnxruntime would fuse QDQ patterns into integer kernels that requantise
+      // differently; the oracle is the ONNX semantics, op by op.
+      const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled' });
+      const x = run.get('x') as Float32Array;
+      const res = await session.run({ x: new ort.Tensor('float32', x, m.shape) });
+      await session.release();
+      const want = res.y!.data as Float32Array;
+      const out = interpret(g, run);
+      const got = out.get(g.outputs[0]!)!;
+      const bad = compareTolerance(got, want);
+      if (bad) failures.push(`${m.name} (opset ${m.spec.opset}; ${m.ops.join(' ')}): ${bad}`);
+      graphs.push({ name: m.name, g, run, out });
+    }
+    expect(failures).toEqual([]);
+    // Every graph has at least one MatMul/Gemm on a ternary or binary weight after QDQ.
+    expect(lowBit).toBeGreaterThanOrEqual(COUNT);
+  });
+
+  it('the generated C matches the interpreter on the host, all graphs in one program', async () => {
+    expect(graphs.length).toBe(COUNT);
+    const host = getTarget('host');
+    const models: HarnessModel[] = graphs.map((m, i) => ({ compiled: compileGraph(cloneGraph(m.g), { target: host, prefix: `r${i}`, verify: true, skipFitCheck: true }), runs: [m.run], dir: `r${i}` }));
+    const run = await runOnTarget(models, host, workDir('onnx-oracle'), { title: 'random ONNX graphs' });
+    const failures: string[] = [];
+    run.records.forEach((recs, i) => {
+      for (const d of models[i]!.compiled.emitted.io.outputs) {
+        const m = firstMismatch(recs[0]!.outputs.get(d.cname)!, graphs[i]!.out.get(d.name)!);
+        if (m) failures.push(`${graphs[i]!.name}: ${describeMismatch(d.name, 0, m)}`);
+      }
+    });
+    expect(failures).toEqual([]);
+  });
+});
