@@ -100,6 +100,26 @@ void tn_lowbit_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, 
                       const tn_lowbit_weights *w, int32_t row_bytes, tn_lowbit_dot_fn dot,
                       const float *bias, int32_t flush, float *y);
 
+/* ---- low-bit 2-D convolution (ref/tn_lowbit_conv.c) ---------------------------------------- */
+
+/* Shapes of a convolution: x [n, c, h, w] -> y [n, m, oh, ow], weights [m, c / group, kh, kw]. */
+typedef struct tn_conv2d_geometry {
+  int32_t n, c, h, w;
+  int32_t m, kh, kw, group;
+  int32_t oh, ow;
+  int32_t stride_h, stride_w;
+  int32_t pad_top, pad_left;
+  int32_t dilation_h, dilation_w;
+} tn_conv2d_geometry;
+
+/* y[n, m, oh, ow] = ((float)acc * w_scale[m or 0]) * x_scale + bias[m], acc the exact sum over the
+ * window of codes times x (zero padding). codes: one row per m over (c, kh, kw), padded to bytes,
+ * ternary 2-bit or binary 1-bit as for the linear layers. bias may be NULL. */
+void tn_ternary_conv2d(const int8_t *x, float x_scale, const tn_conv2d_geometry *g, const uint8_t *codes,
+                       const float *w_scale, int32_t per_channel, const float *bias, float *y);
+void tn_binary_conv2d(const int8_t *x, float x_scale, const tn_conv2d_geometry *g, const uint8_t *codes,
+                      const float *w_scale, int32_t per_channel, const float *bias, float *y);
+
 /* ---- elementwise (ref/tn_elementwise.c) --------------------------------------------------- */
 
 void tn_relu_f32(const float *x, float *y, int32_t n);

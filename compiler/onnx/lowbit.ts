@@ -62,23 +62,30 @@ export function detectLowBit(b: Const, nk: boolean): LowBitWeight | undefined {
   return { kind: zeros ? 'ternary' : 'binary', codes, n, k, scales: common ? new Float32Array([nonzero[0]!]) : scales };
 }
 
-/** The low-bit linear node that produced IR tensor `name`, if any. */
+const LOWBIT_OPS = ['TernaryLinear', 'BinaryLinear', 'TernaryConv', 'BinaryConv'];
+
+/** The low-bit linear or convolution node that produced IR tensor `name`, if any. */
 export function lowBitProducer(g: Graph, name: string): Node | undefined {
   const p = g.nodes.find((n) => n.outputs[0] === name);
-  return p && (p.op === 'TernaryLinear' || p.op === 'BinaryLinear') ? p : undefined;
+  return p && LOWBIT_OPS.includes(p.op) ? p : undefined;
+}
+
+/** The axis of a low-bit node's output that holds its output channels. */
+export function channelAxis(p: Node, outRank: number): number {
+  return p.op.endsWith('Conv') ? 1 : outRank - 1;
 }
 
 /**
- * Per-channel view of a constant that broadcasts against an output of shape [..., N] without
- * changing it: one value, or N values along the last axis. undefined otherwise.
+ * Per-channel view of a constant that broadcasts against an output of shape `outShape` varying at
+ * most along `axis` (default: the last): one value, or one per channel. undefined otherwise.
  */
-export function channelValues(c: Const, outShape: readonly number[]): number[] | undefined {
-  const n = outShape[outShape.length - 1]!;
+export function channelValues(c: Const, outShape: readonly number[], axis = outShape.length - 1): number[] | undefined {
   const count = elementCount(c.shape);
   if (c.dtype !== 'float32' || c.shape.length > outShape.length) return undefined;
   if (count === 1) return [Number(c.data[0])];
-  if (count !== n || c.shape[c.shape.length - 1] !== n) return undefined;
-  return Array.from(c.data as Float32Array);
+  const off = outShape.length - c.shape.length;
+  const ok = c.shape.every((d, i) => (i + off === axis ? d === outShape[axis] : d === 1));
+  return ok ? Array.from(c.data as Float32Array) : undefined;
 }
 
 /**
@@ -88,7 +95,7 @@ export function channelValues(c: Const, outShape: readonly number[]): number[] |
 export function foldAffine(g: Graph, p: Node, a: number[], b: number[], newOut: string, fresh: (base: string) => string, what: string): void {
   const w = g.tensors.get(p.inputs[1]!)!;
   const ws = g.tensors.get(w.quant!.scale)!.data as Float32Array;
-  const n = w.shape[w.shape.length - 2]!;
+  const n = p.op.endsWith('Conv') ? w.shape[0]! : w.shape[w.shape.length - 2]!;
   const perRow = w.quant!.granularity === 'per_row';
   const biasName = p.inputs[2];
   const bias = biasName ? (g.tensors.get(biasName)!.data as Float32Array) : undefined;

@@ -14,7 +14,7 @@ import { rintf } from '../numerics/f32.ts';
 import { quantRange, quantizeStaticValue, ROUNDING_MODES, type PreOp, type RoundingMode } from '../ops/quantize_static.ts';
 import { binaryConst, castConst, concatConst, constOf, gatherConst, num, sliceBounds, sliceConst, toNumbers, transposeConst, type Const } from './fold.ts';
 import type { NodeContext, Value } from './import.ts';
-import { channelValues, detectLowBit, foldAffine, lowBitProducer } from './lowbit.ts';
+import { channelAxis, channelValues, detectLowBit, foldAffine, lowBitProducer } from './lowbit.ts';
 import { irDtype, onnxTypeText } from './tensor.ts';
 
 export interface OnnxOpMapping {
@@ -149,7 +149,7 @@ function foldIntoLowBit(ctx: NodeContext, op: 'Add' | 'Sub' | 'Mul' | 'Div', a: 
   const p = lowBitProducer(ctx.graph, x.ir);
   if (!p || ctx.readers(ctx.inputName(xi)) !== 1) return false;
   const out = ctx.tensorInfo(x.ir)!.shape;
-  const c = channelValues(ctx.constInput(1 - xi, 'operand'), out);
+  const c = channelValues(ctx.constInput(1 - xi, 'operand'), out, channelAxis(p, out.length));
   if (!c || (op === 'Div' && xi === 1)) return false;
   const ones = c.map(() => 1);
   const zeros = c.map(() => 0);
@@ -238,9 +238,10 @@ const BatchNormalization: OnnxOpMapping = {
     if (ctx.lowBit && x.kind === 'tensor' && params.every((p) => p && p.dtype === 'float32')) {
       const p = lowBitProducer(ctx.graph, x.ir);
       const shape = ctx.tensorInfo(x.ir)!.shape;
-      // Channels are axis 1 for BatchNormalization: the last axis of a [M, N] low-bit output.
-      if (p && ctx.readers(ctx.inputName(0)) === 1 && shape.length === 2) {
-        const [g, b, m, v] = params.map((c) => channelValues(c!, shape)) as (number[] | undefined)[];
+      // Channels are axis 1 for BatchNormalization: the last axis of a [M, N] linear output, axis 1
+      // of a convolution's NCHW output.
+      if (p && ctx.readers(ctx.inputName(0)) === 1 && shape.length >= 2 && channelAxis(p, shape.length) === 1) {
+        const [g, b, m, v] = params.map((c) => (c!.shape.length === 1 && (c!.shape[0] === shape[1] || c!.shape[0] === 1) ? Array.from(c!.data as Float32Array) : undefined));
         if (g && b && m && v) {
           const n = shape[1]!;
           const ch = (arr: number[], i: number) => (arr.length === 1 ? arr[0]! : arr[i]!);
@@ -768,6 +769,55 @@ const CastLike: OnnxOpMapping = {
 
 const onnxTypeOfDtype = (d: DType): number => ({ float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 })[d as 'float32'] ?? 0;
 
+// ---- convolution: ternary/binary weights on int8 codes become TernaryConv/BinaryConv --------------
+
+/** Explicit pads [top, left, bottom, right] of a 2-D Conv, from `pads` or `auto_pad`. */
+function convPads(ctx: NodeContext, inHW: number[], kHW: number[], strides: number[], dilations: number[]): number[] {
+  const auto = ctx.string('auto_pad', 'NOTSET');
+  if (auto === 'NOTSET') return ctx.ints('pads') ?? [0, 0, 0, 0];
+  if (auto === 'VALID') return [0, 0, 0, 0];
+  if (auto !== 'SAME_UPPER' && auto !== 'SAME_LOWER') return ctx.fail(`auto_pad "${auto}" is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`, 'onnx');
+  const begin: number[] = [];
+  const end: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const out = Math.ceil(inHW[i]! / strides[i]!);
+    const total = Math.max(0, (out - 1) * strides[i]! + (kHW[i]! - 1) * dilations[i]! + 1 - inHW[i]!);
+    const small = Math.floor(total / 2);
+    begin.push(auto === 'SAME_UPPER' ? small : total - small);
+    end.push(auto === 'SAME_UPPER' ? total - small : small);
+  }
+  return [begin[0]!, begin[1]!, end[0]!, end[1]!];
+}
+
+const Conv: OnnxOpMapping = {
+  needs: [],
+  convert(ctx) {
+    const xq = ctx.quantized(0);
+    if (ctx.lowBit && xq && xq.quant?.granularity === 'per_tensor' && xq.shape.length === 4 && ctx.isConst(1) && (!ctx.has(2) || ctx.isConst(2))) {
+      const w = ctx.constInput(1, 'W');
+      if (w.dtype === 'float32' && w.shape.length === 4) {
+        const [m, cg, kh, kw] = w.shape as [number, number, number, number];
+        const lb = detectLowBit({ ...w, shape: [m, cg * kh * kw] }, true);
+        if (lb) {
+          const strides = ctx.ints('strides') ?? [1, 1];
+          const dilations = ctx.ints('dilations') ?? [1, 1];
+          const pads = convPads(ctx, xq.shape.slice(2), [kh, kw], strides, dilations);
+          const scale = ctx.constant({ dtype: 'float32', shape: [lb.scales.length], data: lb.scales }, `${ctx.nodeName}.scale`);
+          const wname = ctx.fresh(`${ctx.nodeName}.weight`);
+          ctx.graph.tensors.set(wname, { name: wname, dtype: lb.kind, shape: [m, cg, kh, kw], kind: 'constant', data: lb.codes, quant: { scale, granularity: lb.scales.length === 1 ? 'per_tensor' : 'per_row' } });
+          const inputs = [xq.name, wname];
+          if (ctx.has(2)) inputs.push(ctx.tensor(2));
+          const out = ctx.irOut(0);
+          const node = ctx.emit(lb.kind === 'ternary' ? 'TernaryConv' : 'BinaryConv', inputs, [out], { strides, pads, dilations, group: ctx.int('group', 1) });
+          if (node) node.annotations.weights = `${lb.kind} from ${weightSource(ctx, 1)}, scale ${lb.scales.length === 1 ? 'per tensor' : 'per channel'}`;
+          return ctx.define(0, { kind: 'tensor', ir: out });
+        }
+      }
+    }
+    ctx.emitSimple('Conv', irAttrs(ctx, 'Conv', []));
+  },
+};
+
 const DEFAULT: Record<string, OnnxOpMapping> = {
   ConstantOfShape,
   Range,
@@ -810,7 +860,7 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
   Gelu: passthrough('Gelu'),
   Where: passthrough('Where'),
   LayerNormalization: passthrough('LayerNormalization'),
-  Conv: passthrough('Conv'),
+  Conv,
   MaxPool: passthrough('MaxPool'),
   AveragePool: passthrough('AveragePool'),
   GlobalAveragePool: passthrough('GlobalAveragePool'),

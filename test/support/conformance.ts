@@ -69,7 +69,7 @@ function readPb(path: string): { data: TypedData; shape: number[]; dtype: DType 
 }
 
 /** Compare at the backend tests' tolerance: |got - want| <= atol + rtol * |want|; integers exactly. */
-export function compareTolerance(got: TypedData, want: TypedData): string | undefined {
+export function compareTolerance(got: TypedData, want: TypedData, rtol = RTOL, atol = ATOL): string | undefined {
   if (got.length !== want.length) return `${got.length} values, expected ${want.length}`;
   for (let i = 0; i < want.length; i++) {
     const g = Number(got[i]!);
@@ -77,7 +77,7 @@ export function compareTolerance(got: TypedData, want: TypedData): string | unde
     if (want instanceof Float32Array) {
       if (Number.isNaN(w) && Number.isNaN(g)) continue;
       if (g === w) continue;
-      if (!(Math.abs(g - w) <= ATOL + RTOL * Math.abs(w))) return `element ${i}: ${g}, expected ${w}`;
+      if (!(Math.abs(g - w) <= atol + rtol * Math.abs(w))) return `element ${i}: ${g}, expected ${w}`;
     } else if (got[i] !== want[i] && g !== w) return `element ${i}: ${g}, expected ${w}`;
   }
   return undefined;
