@@ -185,7 +185,7 @@ export function manifest(c: Compiled) {
  * Write the files into `outDir` all at once: they go to a temporary sibling directory first, which
  * then replaces `outDir`, so a failure never leaves a half-written directory behind.
  */
-export function writeFilesAtomically(files: ReadonlyMap<string, string>, outDir: string): void {
+export function writeFilesAtomically(files: ReadonlyMap<string, string | Uint8Array>, outDir: string): void {
   const target = resolve(outDir);
   const parent = dirname(target);
   mkdirSync(parent, { recursive: true });

@@ -1,5 +1,10 @@
 // tritc compile <model> --target <t> -o <dir>
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildWasm } from '../bindings/wasm.ts';
+import { generateTypeScriptBindings } from '../bindings/typescript.ts';
 import { compileGraph, writeFilesAtomically } from '../compile.ts';
 import { fail } from '../diagnostics.ts';
 import { loadModel } from '../load.ts';
@@ -14,7 +19,10 @@ export const compileCommand: Command = {
   description: `Reads <model> (a model.json, a directory holding one, or an ONNX/QONNX .onnx file), checks it, plans its memory and
 writes standalone C99 into <dir>: model.h, model.c, the runtime-c files it calls, a Makefile and
 a CMakeLists.txt, and tritc.json (the plan and layer table, for tools). The directory is written
-completely or not at all. A model that does not fit the target's memory is an error.`,
+completely or not at all. A model that does not fit the target's memory is an error.
+With --bindings ts it also writes model.wasm (the same C built for wasm32) and model.ts: typed
+TypeScript bindings (an inputs and an outputs interface, a spec, and a class that loads and runs the
+module) to run the model bit-exactly from Node or a browser.`,
   positionals: { min: 1, max: 1 },
   options: {
     'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
@@ -22,6 +30,7 @@ completely or not at all. A model that does not fit the target's memory is an er
     output: { type: 'string', short: 'o', valueName: 'dir', help: 'output directory (required)' },
     prefix: { type: 'string', valueName: 'name', help: 'prefix of the exported C symbols (default: from the model name)' },
     'dump-after': { type: 'string', valueName: 'pass', help: 'print the IR after this pass (eliminate-dead-nodes, check-limits)' },
+    bindings: { type: 'string', valueName: 'ts', help: 'also write model.wasm and typed TypeScript bindings model.ts (needs Zig)' },
   },
   async run(args, io) {
     const out = stringOpt(args, 'output');
@@ -31,13 +40,25 @@ completely or not at all. A model that does not fit the target's memory is an er
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
     const graph = loadModel(args.positionals[0]!, { lowBit: args.values['no-lowbit'] !== true });
     const c = compileGraph(graph, { target, prefix, verify: true, dumpAfter: stringOpt(args, 'dump-after'), log: io.err });
-    writeFilesAtomically(c.files, out);
+    const files = new Map<string, string | Uint8Array>(c.files);
+    const bindings = stringOpt(args, 'bindings');
+    if (bindings !== undefined) {
+      if (bindings !== 'ts') fail('usage', '--bindings', `"${bindings}" is not a bindings language; the one there is: ts`);
+      const tmp = mkdtempSync(join(tmpdir(), 'tritc-wasm-'));
+      try {
+        files.set('model.wasm', await buildWasm(c, tmp));
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+      files.set('model.ts', generateTypeScriptBindings(c).source);
+    }
+    writeFilesAtomically(files, out);
     const summary = {
       ok: true,
       model: graph.name,
       target: target.name,
       output: out,
-      files: [...c.files.keys()],
+      files: [...files.keys()],
       prefix: c.emitted.prefix,
       layers: graph.nodes.length,
       weightsBytes: c.weightsBytes,

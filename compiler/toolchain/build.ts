@@ -60,7 +60,8 @@ export function zigTargetArgs(t: TargetDesc): string[] {
   return args;
 }
 
-async function zigCc(args: string[], cwd: string, what: string): Promise<void> {
+/** Run `zig cc` with these arguments in `cwd`; a failure is a TritcError showing the compiler's output. */
+export async function zigCc(args: string[], cwd: string, what: string): Promise<void> {
   const zig = requireZig();
   let r: ExecResult;
   try {
