@@ -631,7 +631,7 @@ const Slice: OnnxOpMapping = {
 };
 
 const Split: OnnxOpMapping = {
-  needs: ['Split'],
+  needs: [],
   convert(ctx) {
     const shape = ctx.info(0).shape;
     const axis = normAxis(ctx, ctx.int('axis', 0), shape.length);
@@ -641,6 +641,18 @@ const Split: OnnxOpMapping = {
       const dim = shape[axis]!;
       const each = Math.ceil(dim / parts);
       split = Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(each, dim - i * each)));
+    }
+    if (split.reduce((a, b) => a + b, 0) !== shape[axis]) ctx.fail(`split [${split.join(', ')}] does not add up to dimension ${axis} of size ${shape[axis]}`, 'shape');
+    if (ctx.isConst(0)) {
+      const c = ctx.constInput(0, 'input');
+      let start = 0;
+      split.forEach((len, j) => {
+        const first = shape.map((_, d) => (d === axis ? start : 0));
+        const count = shape.map((n, d) => (d === axis ? len : n));
+        start += len;
+        if (ctx.outName(j)) ctx.defineConst(j, sliceConst(c, first, shape.map(() => 1), count));
+      });
+      return;
     }
     ctx.emitSimple('Split', { axis, split }, [ctx.tensor(0)]);
   },
