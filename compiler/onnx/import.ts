@@ -390,8 +390,8 @@ class Importer {
         return out;
       }
       case 'qdq':
-        fail('unsupported', `${this.label}: tensor "${name}"`, 'internal: a QuantizeLinear output kept as codes is read by something other than DequantizeLinear');
-      // eslint-disable-next-line no-fallthrough
+        // QuantizeLinear only keeps codes when every reader is a matching DequantizeLinear.
+        throw new Error(`internal: QuantizeLinear output "${name}" kept as codes is read by something other than DequantizeLinear`);
       case 'view': {
         if (v.real) return v.real;
         let cur = v.base;
@@ -407,7 +407,7 @@ class Importer {
         });
         if (shapeStr(v.shape) !== shapeStr(baseShape)) {
           const out = this.claim(name);
-          this.emit('Reshape', [cur], [out], { shape: [...v.shape], allowzero: 0 }, `${name}.reshape`);
+          this.emit('Reshape', [cur], [out], { shape: [...v.shape] }, `${name}.reshape`);
           cur = out;
         }
         v.real = cur;

@@ -68,6 +68,8 @@ function reshapeValue(ctx: NodeContext, shape: number[]): void {
 function passthrough(irOp: string, opts: { ignore?: string[]; fix?: (ctx: NodeContext, attrs: Record<string, AttrValue>) => void } = {}): OnnxOpMapping {
   return {
     needs: [irOp],
+    // Outputs the IR op does not compute (e.g. MaxPool's Indices) are errors only when used.
+    optionalOutputs: true,
     convert(ctx) {
       const attrs = irAttrs(ctx, irOp, opts.ignore ?? []);
       opts.fix?.(ctx, attrs);
@@ -670,11 +672,11 @@ const Softmax = (op: 'Softmax' | 'LogSoftmax'): OnnxOpMapping => ({
     if (axis === shape.length - 1) return ctx.emitSimple(op, { axis: -1 });
     const flat = [elementCount(shape.slice(0, axis)), elementCount(shape.slice(axis))];
     const x2 = ctx.fresh(`${ctx.nodeName}.in2d`);
-    ctx.emit('Reshape', [ctx.tensor(0)], [x2], { shape: flat, allowzero: 0 }, '.flatten');
+    ctx.emit('Reshape', [ctx.tensor(0)], [x2], { shape: flat }, '.flatten');
     const y2 = ctx.fresh(`${ctx.nodeName}.out2d`);
     ctx.emit(op, [x2], [y2], { axis: -1 });
     const out = ctx.irOut(0);
-    ctx.emit('Reshape', [y2], [out], { shape, allowzero: 0 }, '.unflatten');
+    ctx.emit('Reshape', [y2], [out], { shape }, '.unflatten');
     ctx.define(0, { kind: 'tensor', ir: out });
   },
 });
