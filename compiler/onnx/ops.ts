@@ -772,6 +772,23 @@ const unaryFold = (fn: (x: number) => number, intFn?: (x: bigint) => bigint) =>
     return constOf(c.dtype, c.shape, Array.from(c.data as ArrayLike<number | bigint>, (x) => (c.dtype === 'int64' ? BigInt.asIntN(64, intFn(BigInt(x))) : Number(intFn(BigInt(x))))));
   });
 
+/**
+ * Neg and Reciprocal: folded on constants; on a float32 value, one IR op with a constant operand that
+ * gives the same bits (x * -1 is -x, sign of zero included; 1 / x is Reciprocal's one division).
+ */
+function lowerUnary(fold: OnnxOpMapping, op: 'Mul' | 'Div', c: number, what: string): OnnxOpMapping {
+  return {
+    convert(ctx) {
+      if (ctx.isConst(0) || ctx.info(0).dtype !== 'float32') return fold.convert(ctx);
+      const k = ctx.constant(constOf('float32', [], [c]), `${ctx.nodeName}.${op === 'Mul' ? 'minus_one' : 'one'}`);
+      const out = ctx.irOut(0);
+      const node = ctx.emit(op, op === 'Mul' ? [ctx.tensor(0), k] : [k, ctx.tensor(0)], [out]);
+      if (node) node.annotations.onnx = `${ctx.node.opType} as ${what}`;
+      ctx.define(0, { kind: 'tensor', ir: out });
+    },
+  };
+}
+
 const CastLike: OnnxOpMapping = {
   convert(ctx) {
     const to = ctx.info(1).dtype;
@@ -835,8 +852,8 @@ const Conv: OnnxOpMapping = {
 const DEFAULT: Record<string, OnnxOpMapping> = {
   ConstantOfShape,
   Range,
-  Neg: unaryFold((x) => -x, (x) => -x),
-  Reciprocal: unaryFold((x) => 1 / x),
+  Neg: lowerUnary(unaryFold((x) => -x, (x) => -x), 'Mul', -1, 'x * -1'),
+  Reciprocal: lowerUnary(unaryFold((x) => 1 / x), 'Div', 1, '1 / x'),
   CastLike,
   Constant,
   Identity,
