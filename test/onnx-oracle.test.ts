@@ -14,6 +14,7 @@ import { interpret } from '../compiler/interpret.ts';
 import { cloneGraph, type Graph, type TypedData } from '../compiler/ir.ts';
 import { importOnnx } from '../compiler/onnx/import.ts';
 import { encodeOnnxModel } from '../compiler/onnx/write.ts';
+import { OPS } from '../compiler/ops/index.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { compareTolerance } from './support/conformance.ts';
 import { workDir } from './support/differential.ts';
@@ -32,6 +33,8 @@ describe('onnxruntime oracle on random ONNX graphs', () => {
   it(`the interpreter agrees with onnxruntime on ${COUNT} random graphs, and low-bit layers are detected`, async () => {
     const failures: string[] = [];
     let lowBit = 0;
+    let floatCompared = 0;
+    const floatPath = ['MatMul', 'Gemm', 'Conv', 'QuantizeLinear', 'DequantizeLinear', 'BatchNormalization'].every((op) => OPS.has(op));
     for (let seed = 0; seed < COUNT; seed++) {
       const m = randomOnnxModel(seed);
       const bytes = encodeOnnxModel(m.spec);
@@ -50,8 +53,19 @@ describe('onnxruntime oracle on random ONNX graphs', () => {
       const bad = compareTolerance(got, want, RTOL, ATOL);
       if (bad) failures.push(`${m.name} (opset ${m.spec.opset}; ${m.ops.join(' ')}): ${bad}`);
       graphs.push({ name: m.name, g, run, out });
+      // The same file with detection off: float32 MatMul/Gemm/Conv and the ONNX QuantizeLinear and
+      // DequantizeLinear ops of the op library, checked against onnxruntime the same way.
+      if (floatPath) {
+        const gf = importOnnx(bytes, `${m.name}.onnx`, { lowBit: false });
+        expect(gf.nodes.some((n) => n.op === 'TernaryLinear' || n.op === 'BinaryLinear' || n.op === 'TernaryConv' || n.op === 'BinaryConv')).toBe(false);
+        const badf = compareTolerance(interpret(gf, run).get(gf.outputs[0]!)!, want, RTOL, ATOL);
+        if (badf) failures.push(`${m.name} with --no-lowbit: ${badf}`);
+        floatCompared++;
+      }
     }
     expect(failures).toEqual([]);
+    // With the op library's float ops in this build, every graph was also checked with detection off.
+    expect(floatCompared).toBe(floatPath ? COUNT : 0);
     // Every graph has at least one MatMul/Gemm on a ternary or binary weight after QDQ.
     expect(lowBit).toBeGreaterThanOrEqual(COUNT);
   });
