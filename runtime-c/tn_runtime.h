@@ -32,6 +32,18 @@ float tn_expf(float x);
 /* clamp(rint(v), -127, 127); NaN -> 0. */
 int8_t tn_quant_i8(float v);
 
+/* The functions of the ONNX ops (docs/numerics.md, "Scalar helpers", gives each one's steps and
+ * its measured error against the true function). */
+float tn_divf(float a, float b);       /* a / b; correct also for subnormal quotients on soft float */
+float tn_sqrtf(float x);               /* correctly rounded; negative -> NaN */
+float tn_logf(float x);                /* natural log; 0 -> -inf, negative -> NaN */
+float tn_tanhf(float x);
+float tn_sigmoidf(float x);            /* 1 / (1 + e^-x) */
+float tn_erff(float x);
+float tn_gelu_erff(float x);           /* 0.5 x (1 + erf(x / sqrt(2))) */
+float tn_gelu_tanhf(float x);          /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+float tn_powf(float x, float y);       /* x^y with the special cases of C99 Annex F */
+
 /* ---- activation (de)quantisation (ref/tn_quantize.c) -------------------------------------- */
 
 /* Symmetric absmax int8 per row: rows x cols floats -> int8 codes and one scale per row
@@ -131,6 +143,177 @@ void tn_copy_bytes(void *dst, const void *src, int32_t n);
  * (0 along broadcast axes). rank <= 8. */
 void tn_add_f32_bcast(const float *a, const float *b, float *y, int32_t rank, const int32_t *shape,
                       const int32_t *a_strides, const int32_t *b_strides);
+
+/* ---- ONNX elementwise ops (ref/tn_arith.c, ref/tn_unary.c) --------------------------------- */
+
+/* dtype codes for kernels that take any type (Cast) */
+#define TN_DT_F32 0
+#define TN_DT_I8 1
+#define TN_DT_U8 2
+#define TN_DT_I32 3
+#define TN_DT_I64 4
+#define TN_DT_BOOL 5
+
+/* Broadcasting binary kernels: y = a op b over y's shape (rank <= 8); a_strides/b_strides are element
+ * strides of the inputs over that shape, 0 along broadcast axes. Integers wrap around; integer
+ * division truncates toward zero, x / 0 = 0 and INT_MIN / -1 = INT_MIN. */
+#define TN_DECLARE_BINARY(NAME, TA, TB, TY)                                                        \
+  void NAME(const TA *a, const TB *b, TY *y, int32_t rank, const int32_t *shape,                   \
+            const int32_t *a_strides, const int32_t *b_strides);
+TN_DECLARE_BINARY(tn_sub_f32, float, float, float)
+TN_DECLARE_BINARY(tn_mul_f32, float, float, float)
+TN_DECLARE_BINARY(tn_div_f32, float, float, float)
+TN_DECLARE_BINARY(tn_add_i8, int8_t, int8_t, int8_t)
+TN_DECLARE_BINARY(tn_sub_i8, int8_t, int8_t, int8_t)
+TN_DECLARE_BINARY(tn_mul_i8, int8_t, int8_t, int8_t)
+TN_DECLARE_BINARY(tn_div_i8, int8_t, int8_t, int8_t)
+TN_DECLARE_BINARY(tn_add_u8, uint8_t, uint8_t, uint8_t)
+TN_DECLARE_BINARY(tn_sub_u8, uint8_t, uint8_t, uint8_t)
+TN_DECLARE_BINARY(tn_mul_u8, uint8_t, uint8_t, uint8_t)
+TN_DECLARE_BINARY(tn_div_u8, uint8_t, uint8_t, uint8_t)
+TN_DECLARE_BINARY(tn_add_i32, int32_t, int32_t, int32_t)
+TN_DECLARE_BINARY(tn_sub_i32, int32_t, int32_t, int32_t)
+TN_DECLARE_BINARY(tn_mul_i32, int32_t, int32_t, int32_t)
+TN_DECLARE_BINARY(tn_div_i32, int32_t, int32_t, int32_t)
+TN_DECLARE_BINARY(tn_add_i64, int64_t, int64_t, int64_t)
+TN_DECLARE_BINARY(tn_sub_i64, int64_t, int64_t, int64_t)
+TN_DECLARE_BINARY(tn_mul_i64, int64_t, int64_t, int64_t)
+TN_DECLARE_BINARY(tn_div_i64, int64_t, int64_t, int64_t)
+/* Pow: float base with a float or integer exponent (converted to float); integer base with an
+ * integer exponent (exact, wrapping; a negative exponent gives 1, +-1 or 0) or a float exponent
+ * (the integer power if it is integral, else tn_powf converted back as Cast does). */
+TN_DECLARE_BINARY(tn_pow_f32_f32, float, float, float)
+TN_DECLARE_BINARY(tn_pow_f32_i8, float, int8_t, float)
+TN_DECLARE_BINARY(tn_pow_f32_u8, float, uint8_t, float)
+TN_DECLARE_BINARY(tn_pow_f32_i32, float, int32_t, float)
+TN_DECLARE_BINARY(tn_pow_f32_i64, float, int64_t, float)
+TN_DECLARE_BINARY(tn_pow_i32_f32, int32_t, float, int32_t)
+TN_DECLARE_BINARY(tn_pow_i32_i8, int32_t, int8_t, int32_t)
+TN_DECLARE_BINARY(tn_pow_i32_u8, int32_t, uint8_t, int32_t)
+TN_DECLARE_BINARY(tn_pow_i32_i32, int32_t, int32_t, int32_t)
+TN_DECLARE_BINARY(tn_pow_i32_i64, int32_t, int64_t, int32_t)
+TN_DECLARE_BINARY(tn_pow_i64_f32, int64_t, float, int64_t)
+TN_DECLARE_BINARY(tn_pow_i64_i8, int64_t, int8_t, int64_t)
+TN_DECLARE_BINARY(tn_pow_i64_u8, int64_t, uint8_t, int64_t)
+TN_DECLARE_BINARY(tn_pow_i64_i32, int64_t, int32_t, int64_t)
+TN_DECLARE_BINARY(tn_pow_i64_i64, int64_t, int64_t, int64_t)
+
+void tn_relu_i32(const int32_t *x, int32_t *y, int32_t n);
+void tn_relu_i64(const int64_t *x, int64_t *y, int32_t n);
+
+/* y = x; if (y < *lo) y = *lo; if (y > *hi) y = *hi (NaN passes; lo/hi NULL: no bound). */
+void tn_clip_f32(const float *x, const float *lo, const float *hi, float *y, int32_t n);
+void tn_clip_i8(const int8_t *x, const int8_t *lo, const int8_t *hi, int8_t *y, int32_t n);
+void tn_clip_u8(const uint8_t *x, const uint8_t *lo, const uint8_t *hi, uint8_t *y, int32_t n);
+void tn_clip_i32(const int32_t *x, const int32_t *lo, const int32_t *hi, int32_t *y, int32_t n);
+void tn_clip_i64(const int64_t *x, const int64_t *lo, const int64_t *hi, int64_t *y, int32_t n);
+
+/* out = cond ? x : y elementwise, elements of elem_bytes bytes, three-way broadcasting. */
+void tn_where(const uint8_t *cond, const void *x, const void *y, void *out, int32_t elem_bytes, int32_t rank,
+              const int32_t *shape, const int32_t *c_strides, const int32_t *x_strides, const int32_t *y_strides);
+
+/* Cast n elements between TN_DT_* types: float -> int truncates and saturates (NaN -> 0),
+ * int -> int wraps, int -> float rounds to nearest even, anything -> bool is (v != 0). */
+void tn_cast(const void *x, int32_t from, void *y, int32_t to, int32_t n);
+int32_t tn_f32_to_i32(float v);
+int64_t tn_f32_to_i64(float v);
+
+/* Unary float32 kernels: y[i] = f(x[i]) with the tn_math.c function of the same name. */
+void tn_sqrt_f32(const float *x, float *y, int32_t n);
+void tn_log_f32(const float *x, float *y, int32_t n);
+void tn_erf_f32(const float *x, float *y, int32_t n);
+void tn_sigmoid_f32(const float *x, float *y, int32_t n);
+void tn_tanh_f32(const float *x, float *y, int32_t n);
+void tn_gelu_erf_f32(const float *x, float *y, int32_t n);
+void tn_gelu_tanh_f32(const float *x, float *y, int32_t n);
+
+/* ---- shape ops (ref/tn_shape.c): bytes moved elem_bytes at a time, any dtype ------------------ */
+
+/* y[i] = x[offset + sum_d idx_d * strides[d]] for every index idx of `shape` in row-major order
+ * (Transpose: permuted strides; Slice and Split: strides times steps, offset at the starts). */
+void tn_strided_copy(const void *x, void *y, int32_t elem_bytes, int32_t rank, const int32_t *shape,
+                     const int32_t *strides, int32_t offset);
+/* Concat: for o < outer, copy x's chunk elements of row o to y at o * y_row + y_offset. */
+void tn_concat_part(const void *x, void *y, int32_t elem_bytes, int32_t outer, int32_t chunk, int32_t y_row,
+                    int32_t y_offset);
+/* Gather along the middle axis of outer x dim x inner: y[o, j, :] = data[o, indices[j], :];
+ * negative indices count from the end; an index out of range gives zeros. */
+void tn_gather(const void *data, const void *indices, int32_t indices_are_i64, void *y, int32_t elem_bytes,
+               int32_t outer, int32_t dim, int32_t inner, int32_t n_indices);
+
+/* ---- MatMul and Gemm (ref/tn_matmul.c): dot products summed in index order from 0 ------------- */
+
+/* y[batch, M, N] = a[batch, M, K] @ b[batch, K, N]; batch_shape is y's batch shape (rank <= 8) and
+ * a_batch_strides/b_batch_strides count whole matrices (0 along broadcast axes). */
+void tn_matmul_f32(const float *a, const float *b, float *y, int32_t batch_rank, const int32_t *batch_shape,
+                   const int32_t *a_batch_strides, const int32_t *b_batch_strides, int32_t m_count, int32_t k_count,
+                   int32_t n_count);
+/* y = alpha * (A' B') + beta * C; C (may be NULL) is read at m * c_rs + n * c_cs (0 strides broadcast). */
+void tn_gemm_f32(const float *a, const float *b, const float *c, float *y, int32_t m_count, int32_t n_count,
+                 int32_t k_count, int32_t trans_a, int32_t trans_b, float alpha, float beta, int32_t c_rs, int32_t c_cs);
+
+/* ---- reductions and normalisations (ref/tn_norm.c) ------------------------------------------ */
+
+/* For each index of keep_shape (row-major): y = (sum over red_shape of x, in row-major order) / red_count. */
+void tn_reduce_mean_f32(const float *x, float *y, int32_t keep_rank, const int32_t *keep_shape, const int32_t *keep_strides,
+                        int32_t red_rank, const int32_t *red_shape, const int32_t *red_strides, int32_t red_count);
+/* LayerNormalization of rows x cols (cols = the normalised axes). scale/bias are read through strides
+ * over norm_shape (0 along broadcast axes); bias, mean_out and inv_out may be NULL. */
+void tn_layer_norm_f32(const float *x, const float *scale, const float *bias, float *y, float *mean_out, float *inv_out,
+                       int32_t rows, int32_t cols, int32_t norm_rank, const int32_t *norm_shape, const int32_t *scale_strides,
+                       const int32_t *bias_strides, float epsilon);
+/* BatchNormalization, inference: y = ((x - mean[c]) / sqrt(var[c] + eps)) * scale[c] + bias[c]. */
+void tn_batch_norm_f32(const float *x, const float *scale, const float *bias, const float *mean, const float *var, float *y,
+                       int32_t batches, int32_t channels, int32_t inner, float epsilon);
+/* LogSoftmax along the middle axis of outer x dim x inner: y = (x - max) - log(sum exp(x - max)). */
+void tn_log_softmax_f32(const float *x, float *y, int32_t outer, int32_t dim, int32_t inner);
+
+/* ArgMax/ArgMin with ONNX's options, any input dtype (TN_DT_*): the first extreme, or the last one with
+ * select_last; NaN never wins; y is int32 or int64. */
+void tn_argmax_any(const void *x, int32_t dtype, void *y, int32_t y_is_i64, int32_t select_last, int32_t outer,
+                   int32_t dim, int32_t inner);
+
+/* ---- convolution and pooling (ref/tn_conv.c) --------------------------------------------------- */
+
+/* geo: 21 int32 (input, output, kernel, strides, dilations, pads begin, pads end; each depth, height,
+ * width; 1-D and 2-D use 1 for the missing axes). See tn_conv.c. */
+/* y[n, m] = sum over the group's channels and the window of x * w, then + bias[m] (bias may be NULL). */
+void tn_conv_f32(const float *x, const float *w, const float *bias, float *y, int32_t batches, int32_t in_channels,
+                 int32_t out_channels, int32_t group, const int32_t *geo);
+/* planes = batches * channels; the maximum of the window's in-bounds elements (NaN never wins). */
+void tn_max_pool_f32(const float *x, float *y, int32_t planes, const int32_t *geo);
+void tn_max_pool_i8(const int8_t *x, int8_t *y, int32_t planes, const int32_t *geo);
+void tn_max_pool_u8(const uint8_t *x, uint8_t *y, int32_t planes, const int32_t *geo);
+/* The window's in-bounds sum divided by the in-bounds count (or, with count_include_pad, the count
+ * within the padded extent). */
+void tn_avg_pool_f32(const float *x, float *y, int32_t planes, const int32_t *geo, int32_t count_include_pad);
+
+/* ---- ONNX linear quantisation (ref/tn_qlinear.c) ------------------------------------------------ */
+
+/* Scales and zero points per channel c of an outer x dim x inner view (dim = 1: per tensor).
+ * Quantised dtypes: TN_DT_I8 or TN_DT_U8 (DequantizeLinear also TN_DT_I32). zp may be NULL (0). */
+void tn_quantize_linear(const float *x, const float *scale, const void *zp, void *y, int32_t y_dtype, int32_t outer,
+                        int32_t dim, int32_t inner);
+void tn_dequantize_linear(const void *x, int32_t x_dtype, const float *scale, const void *zp, float *y, int32_t outer,
+                          int32_t dim, int32_t inner);
+/* y (int32) = sum_k (a - a_zp) * (b - b_zp), batch broadcasting as tn_matmul_f32; zero points: 1, M
+ * (per row of a) or N (per column of b) values, or NULL. */
+void tn_matmul_integer(const void *a, int32_t a_dtype, const void *b, int32_t b_dtype, const void *a_zp, int32_t a_zp_count,
+                       const void *b_zp, int32_t b_zp_count, int32_t *y, int32_t batch_rank, const int32_t *batch_shape,
+                       const int32_t *a_batch_strides, const int32_t *b_batch_strides, int32_t m_count, int32_t k_count,
+                       int32_t n_count);
+/* The integer product requantised: saturate(rint(acc * ((a_scale * b_scale) / y_scale)) + y_zp). */
+void tn_qlinear_matmul(const void *a, const float *a_scale, int32_t a_scale_count, const void *a_zp, int32_t a_dtype,
+                       const void *b, const float *b_scale, int32_t b_scale_count, const void *b_zp, int32_t b_dtype,
+                       const float *y_scale, const void *y_zp, void *y, int32_t y_dtype, int32_t batch_rank,
+                       const int32_t *batch_shape, const int32_t *a_batch_strides, const int32_t *b_batch_strides,
+                       int32_t m_count, int32_t k_count, int32_t n_count);
+/* ConvInteger (y_scale NULL: int32 sums) and QLinearConv (requantised, with an int32 bias); geo as tn_conv_f32. */
+void tn_qconv(const void *x, int32_t x_dtype, const void *x_zp, const float *x_scale, const void *w, int32_t w_dtype,
+              const void *w_zp, int32_t w_zp_count, const float *w_scale, int32_t w_scale_count, const int32_t *bias,
+              const float *y_scale,
+              const void *y_zp, void *y, int32_t y_dtype, int32_t batches, int32_t in_channels, int32_t out_channels,
+              int32_t group, const int32_t *geo);
 
 /* ---- reductions (ref/tn_softmax.c, ref/tn_argmax.c) -------------------------------------- */
 

@@ -335,6 +335,8 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     `int ${prefix}_run_arena(${[...runParams, 'void *arena_mem'].join(', ')}) {`,
     `  uint8_t *arena = (uint8_t *)arena_mem;`,
     ...(arenaBytes === 0 ? ['  (void)arena;'] : []),
+    // Inputs no node reads (their consumers were dead, or the model ignores them) are still parameters.
+    ...inputs.filter((d) => !g.nodes.some((n) => nodeReads(g, n).includes(d.name)) && !allOutputs.some((o) => o.name === d.name)).map((d) => `  (void)${d.cname}; /* input "${safe(d.name)}" is not used */`),
     ...calls,
     ...copies,
     `  return 0;`,

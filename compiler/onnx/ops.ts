@@ -695,16 +695,12 @@ const Relu: OnnxOpMapping = {
 };
 
 const ArgMax: OnnxOpMapping = {
-  needs: ['ArgMax', 'Cast'],
+  needs: ['ArgMax'],
   convert(ctx) {
-    if (ctx.int('select_last_index', 0)) ctx.fail('select_last_index = 1 is not supported');
     const rank = ctx.info(0).shape.length;
     const axis = normAxis(ctx, ctx.int('axis', 0), rank);
-    const i32 = ctx.fresh(`${ctx.outName(0) || ctx.nodeName}.i32`);
-    ctx.emit('ArgMax', [ctx.tensor(0)], [i32], { axis, keepdims: ctx.int('keepdims', 1) !== 0 });
-    const out = ctx.irOut(0);
-    ctx.emit('Cast', [i32], [out], { to: 7 }, '.cast');
-    ctx.define(0, { kind: 'tensor', ir: out });
+    // ONNX's ArgMax returns int64; the IR op returns int32 unless asked.
+    ctx.emitSimple('ArgMax', { axis, keepdims: ctx.int('keepdims', 1) !== 0, select_last_index: ctx.int('select_last_index', 0) !== 0, output_dtype: 'int64' }, [ctx.tensor(0)]);
   },
 };
 

@@ -1,45 +1,27 @@
-// Add: float32 elementwise sum with NumPy broadcasting (the residual connection).  y = a + b
+// Add: elementwise sum with NumPy broadcasting (the residual connection).  y = a + b
+// float32 (one rounding), or int8/uint8/int32/int64 with wrap-around (compiler/ops/onnx/elementwise.ts).
 
 import { elementCount, shapeStr } from '../ir.ts';
 import { add } from '../numerics/f32.ts';
 import { at, type OpDef } from './op.ts';
+import { broadcastShapes, broadcastStrides } from './broadcast.ts';
+import { arithEmit, arithInfer, arithInterpret } from './onnx/elementwise.ts';
+import { INTEGER } from './onnx/common.ts';
 
-/** NumPy broadcast of two shapes, or undefined if they are incompatible. */
-export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const da = a[a.length - rank + i] ?? 1;
-    const db = b[b.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) return undefined;
-    out.push(da === 1 ? db : da);
-  }
-  return out;
-}
-
-/** Element strides of `shape` seen through the broadcast `out` shape (0 along broadcast axes). */
-export function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
-  const strides = new Array<number>(out.length).fill(0);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    const oi = out.length - shape.length + i;
-    strides[oi] = shape[i] === 1 ? 0 : s;
-    s *= shape[i]!;
-  }
-  return strides;
-}
+export { broadcastShapes, broadcastStrides } from './broadcast.ts';
 
 export const Add: OpDef = {
   op: 'Add',
-  summary: 'float32 a + b with NumPy broadcasting (residual connections)',
+  summary: 'a + b with NumPy broadcasting: float32, or integers with wrap-around',
   inputs: { names: ['A', 'B'], min: 2 },
   outputs: { names: ['C'], min: 1 },
   attrs: {},
   infer(ctx) {
     const [a, b] = ctx.inputs;
     if (!a || !b) return [];
+    if (INTEGER.includes(a.dtype)) return arithInfer(ctx, INTEGER);
     if (a.dtype !== 'float32' || b.dtype !== 'float32') {
-      ctx.error(`inputs must be float32, found ${a.dtype} "${a.name}" and ${b.dtype} "${b.name}"`);
+      ctx.error(`inputs must both be float32, or both the same integer dtype (int8, uint8, int32, int64), found ${a.dtype} "${a.name}" and ${b.dtype} "${b.name}"`);
       return [];
     }
     const out = broadcastShapes(a.shape, b.shape);
@@ -50,6 +32,7 @@ export const Add: OpDef = {
     return [{ dtype: 'float32', shape: out }];
   },
   interpret(ctx) {
+    if (ctx.graph.tensors.get(ctx.node.inputs[0]!)!.dtype !== 'float32') return arithInterpret(ctx, 'Add');
     const [an, bn] = ctx.node.inputs as [string, string];
     const aT = ctx.graph.tensors.get(an)!;
     const bT = ctx.graph.tensors.get(bn)!;
@@ -78,6 +61,7 @@ export const Add: OpDef = {
   emit(ctx) {
     const a = ctx.input(0);
     const b = ctx.input(1);
+    if (a.dtype !== 'float32') return arithEmit(ctx, 'Add');
     const out = ctx.output(0).shape;
     const same = shapeStr(a.shape) === shapeStr(b.shape);
     if (same) return { kernel: 'tn_add_f32', runtime: ['ref/tn_elementwise.c'], body: [`tn_add_f32(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.out(0)}, ${elementCount(out)});`] };

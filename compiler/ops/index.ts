@@ -10,9 +10,28 @@ import { QuantizeInt8 } from './quantize_int8.ts';
 import { QuantizeStatic } from './quantize_static.ts';
 import { Relu } from './relu.ts';
 import { Softmax } from './softmax.ts';
+import { Cast, Clip, Div, Mul, Pow, Sub, Where } from './onnx/elementwise.ts';
+import { Erf, Gelu, Log, Sigmoid, Sqrt, Tanh } from './onnx/unary.ts';
+import { Gemm, MatMul } from './onnx/matmul.ts';
+import { AveragePool, Conv, GlobalAveragePool, MaxPool } from './onnx/conv.ts';
+import { ConvInteger, DequantizeLinear, MatMulInteger, QLinearConv, QLinearMatMul, QuantizeLinear } from './onnx/quant.ts';
+import { BatchNormalization, LayerNormalization, LogSoftmax, ReduceMean } from './onnx/norm.ts';
+import { Concat, Flatten, Gather, Reshape, Slice, Split, Squeeze, Transpose, Unsqueeze } from './onnx/shape.ts';
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(
-  [QuantizeInt8, DequantizeInt8, TernaryLinear, BinaryLinear, Relu, Add, Softmax, ArgMax, QuantizeStatic, TernaryConv, BinaryConv].map((d) => [d.op, d]),
+  [
+    // native ops (docs/format.md)
+    QuantizeInt8, DequantizeInt8, TernaryLinear, BinaryLinear, Relu, Add, Softmax, ArgMax,
+    // ONNX ops (docs/onnx-ops.md)
+    Sub, Mul, Div, Pow, Clip, Where, Cast, Sqrt, Log, Erf, Sigmoid, Tanh, Gelu,
+    Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Slice, Concat, Split, Gather,
+    MatMul, Gemm,
+    ReduceMean, LayerNormalization, BatchNormalization, LogSoftmax,
+    Conv, MaxPool, AveragePool, GlobalAveragePool,
+    QuantizeLinear, DequantizeLinear, MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv,
+    // ops the ONNX importer adds (docs/onnx-ops.md)
+    QuantizeStatic, TernaryConv, BinaryConv,
+  ].map((d) => [d.op, d]),
 );
 
 export function getOp(op: string): OpDef {

@@ -19,7 +19,7 @@ void tn_softmax_f32(const float *x, float *y, int32_t outer, int32_t dim, int32_
       }
       for (i = 0; i < dim; ++i) {
         const size_t at = base + (size_t)i * (size_t)inner;
-        y[at] = y[at] / s;
+        y[at] = tn_divf(y[at], s); /* tn_divf: subnormal quotients are right on soft float too */
       }
     }
   }

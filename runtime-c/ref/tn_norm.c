@@ -1,0 +1,95 @@
+/*
+ * tn_norm.c - float32 reductions and normalisations: ReduceMean, LayerNormalization,
+ * BatchNormalization (inference) and LogSoftmax. Sums run in index order from 0; divisions go
+ * through tn_divf (docs/numerics.md, "Reductions and normalisations").
+ */
+#include "tn_runtime.h"
+
+/* Offset of odometer index idx over shape with strides. */
+static int32_t tn_offset(const int32_t *idx, const int32_t *strides, int32_t rank) {
+  int32_t off = 0, d;
+  for (d = 0; d < rank; ++d) off += idx[d] * strides[d];
+  return off;
+}
+
+/* Advance an odometer index; returns 0 when it wraps around. */
+static int tn_next(int32_t *idx, const int32_t *shape, int32_t rank) {
+  int32_t d;
+  for (d = rank - 1; d >= 0; --d) {
+    if (++idx[d] < shape[d]) return 1;
+    idx[d] = 0;
+  }
+  return 0;
+}
+
+void tn_reduce_mean_f32(const float *x, float *y, int32_t keep_rank, const int32_t *keep_shape, const int32_t *keep_strides,
+                        int32_t red_rank, const int32_t *red_shape, const int32_t *red_strides, int32_t red_count) {
+  int32_t keep[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int32_t out = 0;
+  do {
+    const int32_t base = tn_offset(keep, keep_strides, keep_rank);
+    int32_t red[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    float s = 0.0f;
+    do {
+      s = s + x[base + tn_offset(red, red_strides, red_rank)];
+    } while (tn_next(red, red_shape, red_rank));
+    y[out++] = tn_divf(s, (float)red_count);
+  } while (tn_next(keep, keep_shape, keep_rank));
+}
+
+void tn_layer_norm_f32(const float *x, const float *scale, const float *bias, float *y, float *mean_out, float *inv_out,
+                       int32_t rows, int32_t cols, int32_t norm_rank, const int32_t *norm_shape, const int32_t *scale_strides,
+                       const int32_t *bias_strides, float epsilon) {
+  int32_t r, i;
+  for (r = 0; r < rows; ++r) {
+    const float *xr = x + (size_t)r * (size_t)cols;
+    float *yr = y + (size_t)r * (size_t)cols;
+    int32_t idx[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    float s = 0.0f, v = 0.0f, mean, inv;
+    for (i = 0; i < cols; ++i) s = s + xr[i];
+    mean = tn_divf(s, (float)cols);
+    for (i = 0; i < cols; ++i) {
+      const float d = xr[i] - mean;
+      v = v + d * d;
+    }
+    inv = tn_divf(1.0f, tn_sqrtf(tn_divf(v, (float)cols) + epsilon));
+    for (i = 0; i < cols; ++i) {
+      float t = ((xr[i] - mean) * inv) * scale[tn_offset(idx, scale_strides, norm_rank)];
+      if (bias) t = t + bias[tn_offset(idx, bias_strides, norm_rank)];
+      yr[i] = t;
+      tn_next(idx, norm_shape, norm_rank);
+    }
+    if (mean_out) mean_out[r] = mean;
+    if (inv_out) inv_out[r] = inv;
+  }
+}
+
+void tn_batch_norm_f32(const float *x, const float *scale, const float *bias, const float *mean, const float *var, float *y,
+                       int32_t batches, int32_t channels, int32_t inner, float epsilon) {
+  int32_t b, c, i;
+  for (c = 0; c < channels; ++c) {
+    const float den = tn_sqrtf(var[c] + epsilon);
+    for (b = 0; b < batches; ++b) {
+      const size_t base = ((size_t)b * (size_t)channels + (size_t)c) * (size_t)inner;
+      for (i = 0; i < inner; ++i) y[base + (size_t)i] = tn_divf(x[base + (size_t)i] - mean[c], den) * scale[c] + bias[c];
+    }
+  }
+}
+
+void tn_log_softmax_f32(const float *x, float *y, int32_t outer, int32_t dim, int32_t inner) {
+  int32_t o, j, i;
+  for (o = 0; o < outer; ++o) {
+    for (j = 0; j < inner; ++j) {
+      const size_t base = (size_t)o * (size_t)dim * (size_t)inner + (size_t)j;
+      float m = x[base], s = 0.0f, l;
+      for (i = 1; i < dim; ++i)
+        if (x[base + (size_t)i * (size_t)inner] > m) m = x[base + (size_t)i * (size_t)inner];
+      for (i = 0; i < dim; ++i) s = s + tn_expf(x[base + (size_t)i * (size_t)inner] - m);
+      l = tn_logf(s);
+      for (i = 0; i < dim; ++i) {
+        const size_t at = base + (size_t)i * (size_t)inner;
+        y[at] = (x[at] - m) - l;
+      }
+    }
+  }
+}
