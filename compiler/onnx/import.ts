@@ -51,7 +51,7 @@ export type Value =
   | { kind: 'quant'; ir: string; float?: string }
   /** QuantizeLinear's integer output q, kept as codes q - zp (read only by matching DequantizeLinear nodes). */
   | { kind: 'qdq'; ir: string; scale: number; zp: number; dtype: DType }
-  | { kind: 'view'; base: string; shape: number[]; pre: { op: PreOp; c: number }[]; real?: string };
+  | { kind: 'view'; base: string; shape: number[]; pre: { op: PreOp; c: number; node?: string }[]; real?: string };
 
 /** Read an .onnx file. `label` names it in messages (default: the path as given). */
 export function readOnnx(path: string, opts: OnnxImportOptions = {}, label = path): Graph {
@@ -402,7 +402,7 @@ class Importer {
           const reversed = p.op === 'rsub' || p.op === 'rdiv';
           const last = j === v.pre.length - 1 && shapeStr(v.shape) === shapeStr(baseShape);
           const out = last ? this.claim(name) : this.fresh(`${name}.${p.op}`);
-          this.emit(op, reversed ? [c, cur] : [cur, c], [out], {}, `${name}.${p.op}`);
+          this.emit(op, reversed ? [c, cur] : [cur, c], [out], {}, p.node ?? `${name}.${p.op}`);
           cur = out;
         });
         if (shapeStr(v.shape) !== shapeStr(baseShape)) {

@@ -132,7 +132,7 @@ function arith(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow'): OnnxOpMapping {
           const x = ctx.info(1 - ci);
           if (c.dtype === 'float32' && x.dtype === 'float32' && elementCount(c.shape) === 1 && c.shape.length <= x.shape.length) {
             const v = ctx.value(1 - ci);
-            const pre = { op: PRE_OF[op]![ci === 1 ? 0 : 1], c: num(c, 0) };
+            const pre = { op: PRE_OF[op]![ci === 1 ? 0 : 1], c: num(c, 0), node: ctx.nodeName };
             if (v.kind === 'view') return ctx.define(0, { kind: 'view', base: v.base, shape: v.shape, pre: [...v.pre, pre] });
             return ctx.define(0, { kind: 'view', base: ctx.tensor(1 - ci), shape: x.shape, pre: [pre] });
           }
