@@ -72,6 +72,39 @@ describe('opset normalisation', () => {
     expect(importOnnx(encodeOnnxModel(m(11)), 'a.onnx').nodes[0]!.attrs.axis).toBe(-1);
   });
 
+  it('Softmax before opset 13 on rank 3: flattened to 2-D around axis 1, not along axis 1', () => {
+    const m = (opset: number, attrs?: NodeSpec['attrs']): ModelSpecOnnx => ({
+      opset,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [2, 2, 2] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [2, 2, 2] }],
+      nodes: [{ op: 'Softmax', inputs: ['x'], outputs: ['y'], attrs }],
+    });
+    const x = new Float32Array([0, 1, 2, 3, 0, 0, 0, 0]);
+    const g = importOnnx(encodeOnnxModel(m(11)), 'old.onnx');
+    expect(g.nodes.map((n) => n.op)).toEqual(['Reshape', 'Softmax', 'Reshape']);
+    const y = Array.from(interpret(g, new Map([['x', x]])).get('y') as Float32Array);
+    // Each batch row of 4 values sums to 1 (opset 13 with axis 1 would normalise pairs instead).
+    expect(y.slice(0, 4).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    expect(y.slice(4)).toEqual([0.25, 0.25, 0.25, 0.25]);
+    const y13 = Array.from(interpret(importOnnx(encodeOnnxModel(m(13, { axis: 1 })), 'new.onnx'), new Map([['x', x]])).get('y') as Float32Array);
+    expect(y13[0]! + y13[2]!).toBeCloseTo(1, 6);
+  });
+
+  it('Clip: min/max attributes (opset 6) and inputs (opset 11+)', () => {
+    const m = (opset: number): ModelSpecOnnx => ({
+      opset,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [4] }],
+      initializers: opset >= 11 ? [{ name: 'lo', dtype: 'float32', shape: [], data: [-1] }, { name: 'hi', dtype: 'float32', shape: [], data: [0.5] }] : [],
+      nodes: [opset >= 11 ? { op: 'Clip', inputs: ['x', 'lo', 'hi'], outputs: ['y'] } : { op: 'Clip', inputs: ['x'], outputs: ['y'], attrs: { min: { f: -1 }, max: { f: 0.5 } } }],
+    });
+    const x = new Float32Array([-3, -0.5, 0.25, 2]);
+    for (const opset of [7, 11, 13]) {
+      const y = interpret(importOnnx(encodeOnnxModel(m(opset)), `clip${opset}.onnx`), new Map([['x', x]])).get('y');
+      expect(Array.from(y as Float32Array)).toEqual([-1, -0.5, 0.25, 0.5]);
+    }
+  });
+
   it('Constant nodes: value tensor and value_float(s)/value_int(s)', () => {
     const f = run(13, [{ op: 'Constant', inputs: [], outputs: ['k'], attrs: { value_floats: { floats: [1, 2] } } }, { op: 'Identity', inputs: ['k'], outputs: ['f'] }], [], [2]);
     expect(f).toEqual([1, 2]);
