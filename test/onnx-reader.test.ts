@@ -201,3 +201,27 @@ describe('ONNX reader errors', () => {
     expect(e.message).toBe('dyn.onnx: node "r" (Reshape): input 1 "shape" (shape) must be a constant (an initializer or computed from constants only), because tritc plans memory at compile time');
   });
 });
+
+describe('folding into low-bit layers', () => {
+  it('leaves a division by zero after a ternary layer unfolded', () => {
+    const m: ModelSpecOnnx = {
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 4] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2] }],
+      initializers: [
+        { name: 's', dtype: 'float32', shape: [], data: [0.5] },
+        { name: 'z', dtype: 'int8', shape: [], data: [0] },
+        { name: 'w', dtype: 'float32', shape: [4, 2], data: [1, 0, -1, 1, 0, 0, 1, -1] },
+        { name: 'd', dtype: 'float32', shape: [2], data: [2, 0] },
+      ],
+      nodes: [
+        { op: 'QuantizeLinear', inputs: ['x', 's', 'z'], outputs: ['q'] },
+        { op: 'DequantizeLinear', inputs: ['q', 's', 'z'], outputs: ['dq'] },
+        { op: 'MatMul', inputs: ['dq', 'w'], outputs: ['m'] },
+        { op: 'Div', inputs: ['m', 'd'], outputs: ['y'] },
+      ],
+    };
+    const g = importOnnx(encodeOnnxModel(m), 'div0.onnx');
+    expect(g.nodes.map((n) => n.op)).toEqual(['QuantizeStatic', 'TernaryLinear', 'Div']);
+  });
+});

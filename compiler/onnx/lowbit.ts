@@ -92,7 +92,7 @@ export function channelValues(c: Const, outShape: readonly number[], axis = outS
  * Fold y' = a * y + b (a, b: one value or one per channel) into the low-bit layer `p`, whose
  * output is renamed `newOut`. `fresh` makes IR names.
  */
-export function foldAffine(g: Graph, p: Node, a: number[], b: number[], newOut: string, fresh: (base: string) => string, what: string): void {
+export function foldAffine(g: Graph, p: Node, a: number[], b: number[], newOut: string, fresh: (base: string) => string, what: string): boolean {
   const w = g.tensors.get(p.inputs[1]!)!;
   const ws = g.tensors.get(w.quant!.scale)!.data as Float32Array;
   const n = p.op.endsWith('Conv') ? w.shape[0]! : w.shape[w.shape.length - 2]!;
@@ -106,6 +106,8 @@ export function foldAffine(g: Graph, p: Node, a: number[], b: number[], newOut: 
     scale[i] = Math.fround((perRow ? ws[i]! : ws[0]!) * ch(a, i));
     newBias[i] = Math.fround((bias ? bias[i]! : 0) * ch(a, i) + ch(b, i));
   }
+  // A division by zero or a degenerate BatchNorm would give infinite scales: leave such ops unfolded.
+  if (![...scale, ...newBias].every(Number.isFinite)) return false;
   const uniform = scale.every((s) => s === scale[0]);
   const scaleName = fresh(`${p.name}.scale`);
   g.tensors.set(scaleName, { name: scaleName, dtype: 'float32', shape: [uniform ? 1 : n], kind: 'constant', data: uniform ? new Float32Array([scale[0]!]) : scale });
@@ -121,4 +123,5 @@ export function foldAffine(g: Graph, p: Node, a: number[], b: number[], newOut: 
   g.tensors.set(newOut, { ...t, name: newOut });
   p.outputs = [newOut];
   p.annotations = { ...p.annotations, folded: p.annotations.folded ? `${p.annotations.folded}, ${what}` : what };
+  return true;
 }

@@ -157,7 +157,7 @@ function foldIntoLowBit(ctx: NodeContext, op: 'Add' | 'Sub' | 'Mul' | 'Div', a: 
   const zeros = c.map(() => 0);
   const [mul, add] =
     op === 'Mul' ? [c, zeros] : op === 'Div' ? [c.map((v) => 1 / v), zeros] : op === 'Add' ? [ones, c] : xi === 0 ? [ones, c.map((v) => -v)] : [c.map(() => -1), c];
-  foldAffine(ctx.graph, p, mul, add, ctx.irOut(0), (s) => ctx.fresh(s), `${ctx.node.opType} "${ctx.nodeName}"`);
+  if (!foldAffine(ctx.graph, p, mul, add, ctx.irOut(0), (s) => ctx.fresh(s), `${ctx.node.opType} "${ctx.nodeName}"`)) return false;
   ctx.define(0, { kind: 'tensor', ir: p.outputs[0]! });
   return true;
 }
@@ -249,9 +249,10 @@ const BatchNormalization: OnnxOpMapping = {
           const ch = (arr: number[], i: number) => (arr.length === 1 ? arr[0]! : arr[i]!);
           const a = Array.from({ length: n }, (_, i) => ch(g, i) / Math.sqrt(ch(v, i) + eps));
           const off = Array.from({ length: n }, (_, i) => ch(b, i) - ch(m, i) * a[i]!);
-          foldAffine(ctx.graph, p, a, off, ctx.irOut(0), (s) => ctx.fresh(s), `BatchNormalization "${ctx.nodeName}"`);
-          ctx.define(0, { kind: 'tensor', ir: p.outputs[0]! });
-          return;
+          if (foldAffine(ctx.graph, p, a, off, ctx.irOut(0), (s) => ctx.fresh(s), `BatchNormalization "${ctx.nodeName}"`)) {
+            ctx.define(0, { kind: 'tensor', ir: p.outputs[0]! });
+            return;
+          }
         }
       }
     }
