@@ -179,6 +179,18 @@ export async function benchmarkTfc(model: TfcModel, count: number, sample: numbe
   return { model, images: count, published: PUBLISHED[model], variants };
 }
 
+/** One line comparing the low-bit build with the float32 baseline, target by target. */
+export function comparisonLine(r: TfcReport): string {
+  const [lb, fl] = [r.variants.find((v) => v.variant === 'low-bit'), r.variants.find((v) => v.variant === 'float32')];
+  if (!lb || !fl || lb.error || fl.error) return '';
+  const parts = lb.targets.map((t) => {
+    const f = fl.targets.find((x) => x.target === t.target)!;
+    const speed = t.instructionsPerInference && f.instructionsPerInference ? f.instructionsPerInference / t.instructionsPerInference : null;
+    return `${t.target}: flash ${(f.flashBytes / t.flashBytes).toFixed(1)}x smaller, RAM ${(f.ramBytes / t.ramBytes).toFixed(1)}x smaller, ${speed === null ? '' : speed >= 1 ? `${speed.toFixed(2)}x fewer instructions` : `${(1 / speed).toFixed(2)}x more instructions`}`;
+  });
+  return `Low-bit against float32 (${r.model}): ${parts.join('; ')}.`;
+}
+
 export function reportMarkdown(r: TfcReport): string {
   const lines = [
     `| ${r.model} | build | accuracy (interpreter, ${r.images.toLocaleString('en-US')} images) | target | images run | bit-identical | flash | RAM (arena + stack + other) | instructions/inference |`,
