@@ -11,6 +11,8 @@ import { emitC, type EmittedModel } from './emit/c.ts';
 import type { Graph } from './ir.ts';
 import { getOp } from './ops/index.ts';
 import { runPasses, type PassOptions } from './passes/pipeline.ts';
+import { liveBytesPerStep } from './plan/liveness.ts';
+import { buildMemoryMap, type MapItem, type MemoryMap } from './plan/memory_map.ts';
 import { planMemory, type MemoryPlan } from './plan/planner.ts';
 import { RUNTIME_DIR, type TargetDesc } from './targets.ts';
 import { formatBytes } from './util/format.ts';
@@ -46,17 +48,20 @@ export interface Compiled {
   weightsBytes: number;
   ioBytes: number;
   layers: LayerInfo[];
+  /** Placement in the target's memory regions (targets that declare memory, after checkFit). */
+  memoryMap?: MemoryMap;
 }
 
 export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
   runPasses(graph, opts);
-  const plan = planMemory(graph);
+  const plan = planMemory(graph, opts.target);
   const emitted = emitC(graph, plan, opts.target, { prefix: opts.prefix });
   const weightsBytes = [...emitted.constantBytes.values()].reduce((a, b) => a + b, 0);
   const ioBytes = [...emitted.io.inputs, ...emitted.io.outputs].reduce((a, d) => a + d.count * DTYPE_INFO[d.dtype].bytes, 0);
+  const livePerStep = liveBytesPerStep(plan.placements, graph.nodes.length);
   const layers = graph.nodes.map((node, step): LayerInfo => {
     const cost = getOp(node.op).cost(graph, node);
-    const live = plan.placements.filter((p) => p.first <= step && step <= p.last).reduce((a, p) => a + p.size, 0);
+    const live = livePerStep[step]!;
     return {
       step,
       node: node.name,
@@ -73,33 +78,53 @@ export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
     };
   });
   const compiled: Compiled = { graph, plan, emitted, target: opts.target, files: new Map(), weightsBytes, ioBytes, layers };
-  if (!opts.skipFitCheck) checkFit(compiled);
+  if (!opts.skipFitCheck) compiled.memoryMap = checkFit(compiled);
   compiled.files = outputFiles(compiled);
   return compiled;
 }
 
-/** Compile-time memory check against the target's declared flash and RAM (code size and stack are
- * only known after building; `tritc run` measures and reports them). */
-export function checkFit(c: Compiled): void {
-  const mem = c.target.memory;
-  if (!mem) return;
+/** What the model puts in the target's memory; the stack only when it has been estimated. */
+export function memoryItems(c: Compiled, stackBytes?: number): MapItem[] {
+  return [
+    { kind: 'weights', label: 'weights', bytes: c.weightsBytes },
+    { kind: 'arena', label: 'arena', bytes: c.plan.arenaBytes },
+    { kind: 'io', label: 'inputs/outputs', bytes: c.ioBytes },
+    ...(stackBytes === undefined ? [] : [{ kind: 'stack' as const, label: 'stack', bytes: stackBytes, estimate: true }]),
+  ];
+}
+
+/**
+ * The memory map against the target's flash and RAM regions; a model that does not fit is an error
+ * that shows the breakdown: what needs the RAM, and what is live at the arena's peak. Code size is
+ * only known after building (`tritc run` measures it); the stack comes from `estimateStack` when
+ * the caller has it.
+ */
+export function checkFit(c: Compiled, stackBytes?: number): MemoryMap | undefined {
+  if (!c.target.memory) return undefined;
+  const map = buildMemoryMap(c.target, memoryItems(c, stackBytes));
+  if (map.unplaced.length === 0) return map;
   const problems: string[] = [];
-  const ram = c.plan.arenaBytes + c.ioBytes;
-  if (ram > mem.ram) {
+  const extra = (c.target.memory.regions ?? []).filter((r) => r.kind === 'ram');
+  const ramHas = `${formatBytes(c.target.memory.ram)}${extra.map((r) => ` (+ ${r.name} ${formatBytes(r.bytes)} for ${r.holds.join(', ')})`).join('')}`;
+  if (map.unplaced.some((i) => i.kind !== 'weights')) {
+    const byName = new Map(c.plan.placements.map((p) => [p.name, p]));
     const peak = c.plan.peakTensors
-      .map((n) => ({ n, b: c.plan.placements.find((p) => p.name === n)!.size }))
+      .map((n) => ({ n, b: byName.get(n)!.size }))
       .sort((a, b) => b.b - a.b)
       .map(({ n, b }) => `${n} ${formatBytes(b)}`);
     const peakNode = c.graph.nodes[c.plan.peakStep]?.name ?? '';
-    problems.push(
-      `needs ${formatBytes(ram)} RAM, target ${c.target.name} has ${formatBytes(mem.ram)}: arena ${formatBytes(c.plan.arenaBytes)} (peak at step ${c.plan.peakStep} "${peakNode}": ${peak.slice(0, 4).join(' + ')}${peak.length > 4 ? ' + ...' : ''}) + inputs/outputs ${formatBytes(c.ioBytes)}`,
-    );
+    const parts = [
+      `arena ${formatBytes(c.plan.arenaBytes)} (peak at layer "${peakNode}": ${peak.slice(0, 4).join(' + ')}${peak.length > 4 ? ' + ...' : ''})`,
+      `inputs/outputs ${formatBytes(c.ioBytes)}`,
+      ...(stackBytes === undefined ? [] : [`stack ~${formatBytes(stackBytes)}`]),
+    ];
+    problems.push(`needs ${formatBytes(map.ramBytes)} RAM, target ${c.target.name} has ${ramHas}: ${parts.join(' + ')}`);
   }
-  if (c.weightsBytes > mem.flash) {
+  if (map.unplaced.some((i) => i.kind === 'weights')) {
     const biggest = [...c.emitted.constantBytes.entries()].sort((a, b) => b[1] - a[1]).map(([n, b]) => `${n} ${formatBytes(b)}`);
-    problems.push(`needs ${formatBytes(c.weightsBytes)} flash for weights alone, target ${c.target.name} has ${formatBytes(mem.flash)}: ${biggest.slice(0, 4).join(' + ')}${biggest.length > 4 ? ' + ...' : ''}`);
+    problems.push(`needs ${formatBytes(c.weightsBytes)} flash for weights alone, target ${c.target.name} has ${formatBytes(c.target.memory.flash)}: ${biggest.slice(0, 4).join(' + ')}${biggest.length > 4 ? ' + ...' : ''}`);
   }
-  if (problems.length) fail('fit', `${c.graph.source}`, `model "${c.graph.name}" does not fit ${c.target.name}: ${problems.join('; ')}`);
+  fail('fit', `${c.graph.source}`, `model "${c.graph.name}" does not fit ${c.target.name}: ${problems.join('; ')}`);
 }
 
 function runtimeFileName(rel: string): string {

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fail } from './diagnostics.ts';
+import type { MemoryRegion } from './plan/memory_map.ts';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const TARGETS_DIR = join(PROJECT_ROOT, 'targets');
@@ -22,7 +23,8 @@ export interface TargetDesc {
   sources: string[];
   /** Absolute path, or null for hosted targets. */
   linkerScript: string | null;
-  memory: { flash: number; ram: number } | null;
+  /** Main flash and RAM, plus optional extra regions (e.g. core-coupled RAM next to SRAM). */
+  memory: { flash: number; ram: number; regions?: MemoryRegion[] } | null;
   floatAbi: 'hard' | 'soft';
   pointerBits: 32 | 64;
   qemu: { command: string; args: string[] } | null;
@@ -44,6 +46,10 @@ export function loadTargets(): Map<string, TargetDesc> {
     if (!entry.isDirectory() || !existsSync(file)) continue;
     const raw = JSON.parse(readFileSync(file, 'utf8')) as Omit<TargetDesc, 'dir'>;
     const dir = dirname(file);
+    for (const [i, r] of (raw.memory?.regions ?? []).entries()) {
+      const ok = typeof r.name === 'string' && (r.kind === 'ram' || r.kind === 'flash') && Number.isInteger(r.bytes) && r.bytes > 0 && Array.isArray(r.holds) && r.holds.every((h) => ['weights', 'arena', 'io', 'stack'].includes(h));
+      if (!ok) fail('schema', `${file}: memory.regions[${i}]`, 'expected { "name": string, "kind": "ram" | "flash", "bytes": positive integer, "holds": ["weights" | "arena" | "io" | "stack", ...], "note"?: string }');
+    }
     found.set(raw.name, {
       ...raw,
       sources: raw.sources.map((s) => resolve(dir, s)),

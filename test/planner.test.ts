@@ -1,58 +1,206 @@
-// The memory planner: no two tensors live at the same time may share bytes, and the arena is never
-// below the lower bound, over random graphs and random buffer sets.
+// The memory planner: no two buffers live at the same time share bytes (except an in-place output
+// and the input it overwrites), the arena is never below the lower bound, the exact search and the
+// schedule search agree with brute force on small problems, and scratch requests are planned.
 
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readModel } from '../compiler/format/read.ts';
 import { writeModel } from '../compiler/format/write.ts';
 import { rng } from '../compiler/harness/inputs.ts';
-import { computeLiveness, lowerBound, type Buffer } from '../compiler/plan/liveness.ts';
-import { ALGORITHMS, arenaSize, findOverlaps, planMemory } from '../compiler/plan/planner.ts';
+import { HEURISTICS, linear, tflmGreedyBySize, tinyEngineFirstFit } from '../compiler/plan/algorithms.ts';
+import { heightOf, lowestOffset, makeLayout, offsetsByName } from '../compiler/plan/blocks.ts';
+import { branchAndBound } from '../compiler/plan/exact.ts';
+import { buffersFor, computeLiveness, lowerBound, type Buffer } from '../compiler/plan/liveness.ts';
+import { refineOrder } from '../compiler/plan/order_refine.ts';
+import { peakOfOrder, searchOrder } from '../compiler/plan/order_search.ts';
+import { findOverlaps, planMemory, planProblem } from '../compiler/plan/planner.ts';
+import { problemFromGraph, type PlanProblem } from '../compiler/plan/problem.ts';
 import { runPasses } from '../compiler/passes/pipeline.ts';
+import { compileGraph } from '../compiler/compile.ts';
+import { getTarget } from '../compiler/targets.ts';
 import { workDir } from './support/differential.ts';
+import { memoryCases } from './support/memory_cases.ts';
 import { randomModel } from './support/random_graph.ts';
+import { registerTestOps } from './support/scratch_op.ts';
+
+/** Random buffers over `steps` steps; some outputs overwrite an input that dies where they are born. */
+function randomBuffers(r: () => number, count: number, steps: number, inPlace: boolean): Buffer[] {
+  const buffers: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const first = Math.floor(r() * steps);
+    const last = first + Math.floor(r() * (steps - first));
+    const size = 16 * (1 + Math.floor(r() * 64));
+    const b: Buffer = { name: `t${i}`, size, bytes: size, first, last };
+    const src = inPlace && r() < 0.3 ? buffers.find((x) => x.last === first && x.first < first && !buffers.some((y) => y.inPlaceOf === x.name)) : undefined;
+    if (src) b.inPlaceOf = src.name;
+    if (src && src.bytes <= b.bytes && r() < 0.5) b.inPlaceAtEnd = true; // a growing output over its input
+    buffers.push(b);
+  }
+  return buffers;
+}
+
+function permutations(n: number): number[][] {
+  if (n === 0) return [[]];
+  return permutations(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)]));
+}
 
 describe('memory planner', () => {
-  it('never overlaps live tensors and never goes below the lower bound, on 300 random graphs', () => {
+  it('never overlaps live tensors, never goes below the bound and never does worse than before, on 300 random graphs', () => {
     const dir = workDir('planner');
     let atBound = 0;
+    let optimal = 0;
+    let belowFileOrderBound = 0;
     for (let seed = 0; seed < 300; seed++) {
       const g = readModel(writeModel(join(dir, `m${seed}`), randomModel(50_000 + seed, { maxLayers: 8 })));
       runPasses(g);
+      // What the planner before in-place sharing and schedule search reached: greedy by size or by
+      // start on the file order, and the live-bytes bound of that order.
+      const plain = makeLayout(computeLiveness(g), g.nodes.length);
+      const before = Math.min(tflmGreedyBySize(plain).height, tinyEngineFirstFit(plain).height);
       const plan = planMemory(g);
       expect(findOverlaps(plan.placements)).toEqual([]);
       expect(plan.arenaBytes).toBeGreaterThanOrEqual(plan.lowerBound);
+      expect(plan.arenaBytes).toBeLessThanOrEqual(before);
+      expect(plan.provenBound).toBeLessThanOrEqual(plan.arenaBytes);
       for (const p of plan.placements) {
         expect(p.offset % 16).toBe(0);
         expect(p.offset + p.size).toBeLessThanOrEqual(plan.arenaBytes);
         expect(p.size).toBeGreaterThanOrEqual(p.bytes);
       }
       if (plan.arenaBytes === plan.lowerBound) atBound++;
+      if (plan.optimal) optimal++;
+      if (plan.arenaBytes <= plain.lowerBound) belowFileOrderBound++;
     }
-    // Greedy is not optimal in general; today 247 of these 300 plans reach the bound exactly. This is a
-    // floor against regressions; issue #3 (exact search, schedule search) is what raises it.
-    expect(atBound).toBeGreaterThanOrEqual(240);
+    // In-place sharing lowers the bound itself (an input and the output that overwrites it count
+    // once), so "at the bound" is a stricter test than before this planner (247 of 300 then, against
+    // the bound without sharing; 234 of these plans are now below that old bound). Floors against
+    // regressions, at what the planner reaches today:
+    expect(atBound).toBeGreaterThanOrEqual(247); // arena == its own bound
+    expect(optimal).toBe(300); // proven minimal for the schedule (meets the bound, or search proved it)
+    expect(belowFileOrderBound).toBe(300); // at or under the old bound
   });
 
-  it('every algorithm is overlap-free on random buffer sets (and linear is the no-reuse reference)', () => {
+  it('every algorithm is overlap-free on random buffer sets, in-place chains included (linear is the no-reuse reference)', () => {
     const r = rng(7);
     for (let trial = 0; trial < 500; trial++) {
       const steps = 1 + Math.floor(r() * 20);
-      const buffers: Buffer[] = Array.from({ length: 1 + Math.floor(r() * 25) }, (_, i) => {
-        const first = Math.floor(r() * steps);
-        const last = first + Math.floor(r() * (steps - first));
-        const size = 16 * (1 + Math.floor(r() * 64));
-        return { name: `t${i}`, size, bytes: size, first, last };
-      });
+      const buffers = randomBuffers(r, 1 + Math.floor(r() * 25), steps, trial % 2 === 1);
+      const L = makeLayout(buffers, steps);
       const lb = lowerBound(buffers, steps).bytes;
-      for (const [name, algo] of Object.entries(ALGORITHMS)) {
-        const offsets = algo(buffers);
+      expect(L.lowerBound).toBe(lb);
+      for (const { name, run } of [...HEURISTICS, { name: 'linear', run: linear }]) {
+        const res = run(L);
+        const offsets = offsetsByName(L, res.offsets);
         const placements = buffers.map((b) => ({ ...b, offset: offsets.get(b.name)! }));
         expect(findOverlaps(placements), name).toEqual([]);
-        expect(arenaSize(buffers, offsets), name).toBeGreaterThanOrEqual(lb);
-        if (name === 'linear') expect(arenaSize(buffers, offsets)).toBe(buffers.reduce((a, b) => a + b.size, 0));
+        expect(res.height, name).toBeGreaterThanOrEqual(lb);
+        expect(res.height, name).toBe(heightOf(L, res.offsets));
+        if (name === 'linear') expect(res.height).toBe(L.blocks.reduce((a, b) => a + b.size, 0));
       }
     }
+  });
+
+  it('branch and bound finds the optimum that brute force over all placement orders finds', () => {
+    const r = rng(11);
+    let improved = 0;
+    for (let trial = 0; trial < 150; trial++) {
+      const steps = 2 + Math.floor(r() * 6);
+      const buffers = randomBuffers(r, 3 + Math.floor(r() * 4), steps, trial % 3 === 0);
+      const L = makeLayout(buffers, steps);
+      let brute = Infinity;
+      for (const order of permutations(L.n)) {
+        const offsets = new Int32Array(L.n).fill(-1);
+        for (const b of order) offsets[b] = lowestOffset(L, b, offsets);
+        brute = Math.min(brute, heightOf(L, offsets));
+      }
+      const start = tflmGreedyBySize(L);
+      const exact = branchAndBound(L, start, { nodeLimit: 10_000_000, timeLimitMs: 60_000 });
+      expect(exact.optimal).toBe(true);
+      expect(exact.height).toBe(brute);
+      const placements = buffers.map((b) => ({ ...b, offset: offsetsByName(L, exact.offsets).get(b.name)! }));
+      expect(findOverlaps(placements)).toEqual([]);
+      if (exact.height < start.height) improved++;
+    }
+    expect(improved).toBeGreaterThan(0); // the search does more than confirm the greedy plan
+  });
+
+  it('schedule search finds the least peak that brute force over all topological orders finds', () => {
+    const r = rng(5);
+    let better = 0;
+    for (let trial = 0; trial < 80; trial++) {
+      const p = randomProblem(r, 3 + Math.floor(r() * 5));
+      const res = searchOrder(p, { inPlace: true });
+      let brute = Infinity;
+      for (const order of permutations(p.steps.length)) if (isTopological(p, order)) brute = Math.min(brute, peakOfOrder(p, order, true));
+      expect(res.exact).toBe(true);
+      expect(res.peak).toBe(brute);
+      expect(isTopological(p, res.order)).toBe(true);
+      expect(peakOfOrder(p, res.order, true)).toBe(res.peak);
+      if (res.peak < res.originalPeak) better++;
+    }
+    expect(better).toBeGreaterThan(0);
+  });
+
+  it('refining an order by its packed arena keeps it topological and never makes it worse', () => {
+    const r = rng(9);
+    let better = 0;
+    for (let trial = 0; trial < 40; trial++) {
+      const p = randomProblem(r, 8 + Math.floor(r() * 10));
+      const arenaOf = (order: number[]) => tflmGreedyBySize(makeLayout(buffersFor(p, order, { inPlace: true }), order.length)).height;
+      const start = p.steps.map((_, i) => i);
+      const res = refineOrder(p, start, arenaOf);
+      expect(isTopological(p, res.order)).toBe(true);
+      expect([...res.order].sort((a, b) => a - b)).toEqual(start);
+      expect(res.arena).toBe(arenaOf(res.order));
+      expect(res.arena).toBeLessThanOrEqual(arenaOf(start));
+      if (res.arena < arenaOf(start)) better++;
+    }
+    expect(better).toBeGreaterThan(0);
+  });
+
+  it('reorders parallel branches so that the big ones do not live together', () => {
+    // Two branches from x: the file runs both wide layers first, then both narrow ones.
+    const p: PlanProblem = {
+      name: 'branches',
+      tensors: new Map([['x', 64], ['a1', 1024], ['b1', 1024], ['a2', 64], ['b2', 64], ['y', 64]]),
+      steps: [
+        { name: 'in', reads: [], writes: ['x'], scratch: 0, inPlace: [] },
+        { name: 'a1', reads: ['x'], writes: ['a1'], scratch: 0, inPlace: [] },
+        { name: 'b1', reads: ['x'], writes: ['b1'], scratch: 0, inPlace: [] },
+        { name: 'a2', reads: ['a1'], writes: ['a2'], scratch: 0, inPlace: [] },
+        { name: 'b2', reads: ['b1'], writes: ['b2'], scratch: 0, inPlace: [] },
+        { name: 'add', reads: ['a2', 'b2'], writes: ['y'], scratch: 0, inPlace: [] },
+      ],
+    };
+    const plan = planProblem(p);
+    expect(plan.schedule.originalPeak).toBe(64 + 1024 + 1024);
+    expect(plan.schedule.changed).toBe(true);
+    expect(plan.schedule.order).toEqual([0, 1, 3, 2, 4, 5]);
+    expect(plan.arenaBytes).toBe(64 + 1024 + 64);
+    expect(plan.tflmBytes).toBe(64 + 1024 + 1024);
+  });
+
+  it('plans kernel scratch as a buffer live only during its step, and in-place outputs at their input', () => {
+    const p: PlanProblem = {
+      name: 'scratch',
+      tensors: new Map([['a', 100], ['b', 100], ['c', 40]]),
+      steps: [
+        { name: 's0', reads: ['x'], writes: ['a'], scratch: 0, inPlace: [] },
+        { name: 's1', reads: ['a'], writes: ['b'], scratch: 0, inPlace: [{ input: 'a', output: 'b' }] },
+        { name: 's2', reads: ['b'], writes: ['c'], scratch: 300, inPlace: [] },
+        { name: 's3', reads: ['c'], writes: ['y'], scratch: 0, inPlace: [] },
+      ],
+    };
+    const plan = planProblem(p);
+    const by = new Map(plan.placements.map((q) => [q.name, q]));
+    expect(by.get('s2:scratch')).toMatchObject({ kind: 'scratch', first: 2, last: 2, size: 304, bytes: 300 });
+    expect(by.get('b')).toMatchObject({ inPlaceOf: 'a', offset: by.get('a')!.offset });
+    // Step 2 holds b (112), c (48) and the scratch (304): the bound, and the plan meets it.
+    expect(plan.lowerBound).toBe(112 + 48 + 304);
+    expect(plan.arenaBytes).toBe(plan.lowerBound);
+    expect(findOverlaps(plan.placements)).toEqual([]);
+    // Without in-place sharing, a and b are two buffers.
+    expect(buffersFor(p, [0, 1, 2, 3], { inPlace: false }).find((b) => b.name === 'b')!.inPlaceOf).toBeUndefined();
   });
 
   it('liveness runs from the producing step to the last reading step, scales included', () => {
@@ -64,5 +212,52 @@ describe('memory planner', () => {
     expect(live.get('a1')).toMatchObject({ first: 2, last: 5 });
     // Graph outputs live in the caller's buffers, not the arena.
     expect(live.has('probs')).toBe(false);
+    // In-place candidates come from the ops: Relu, Add (non-broadcast operands), QuantizeInt8, Softmax.
+    const steps = new Map(problemFromGraph(g).steps.map((s) => [s.name, s]));
+    expect(steps.get('relu1')!.inPlace).toEqual([{ input: 'h1', output: 'a1' }]);
   });
+});
+
+function isTopological(p: PlanProblem, order: readonly number[]): boolean {
+  const done = new Set<string>();
+  for (const i of order) {
+    const s = p.steps[i]!;
+    if (s.reads.some((r) => p.tensors.has(r) && !done.has(r))) return false;
+    for (const w of s.writes) done.add(w);
+  }
+  return true;
+}
+
+/** A random DAG of steps: each reads one or two earlier tensors, some may work in place. */
+function randomProblem(r: () => number, n: number): PlanProblem {
+  const tensors = new Map<string, number>();
+  const steps: PlanProblem['steps'] = [];
+  for (let i = 0; i < n; i++) {
+    const out = `t${i}`;
+    tensors.set(out, 16 * (1 + Math.floor(r() * 20)));
+    const reads = i === 0 ? [] : [...new Set([`t${Math.floor(r() * i)}`, ...(r() < 0.4 ? [`t${Math.floor(r() * i)}`] : [])])];
+    const inPlace = reads.length && r() < 0.4 ? [{ input: reads[0]!, output: out }] : [];
+    steps.push({ name: `s${i}`, reads, writes: [out], scratch: r() < 0.2 ? 16 * Math.floor(r() * 10) : 0, inPlace });
+  }
+  return { name: 'random', tensors, steps };
+}
+
+describe('in-place sharing and scratch in compiled models', () => {
+  registerTestOps();
+  for (const { spec, inPlace } of memoryCases()) {
+    it(`${spec.name}: shares ${inPlace.length ? inPlace.map(([o, i]) => `${o} over ${i}`).join(', ') : 'nothing'}, and the C says so`, () => {
+      const g = readModel(writeModel(join(workDir('memory-cases'), spec.name), spec));
+      const c = compileGraph(g, { target: getTarget('host'), verify: true });
+      const shared = c.plan.placements.filter((p) => p.inPlaceOf).map((p) => [p.name, p.inPlaceOf]);
+      expect(shared).toEqual(expect.arrayContaining(inPlace));
+      expect(findOverlaps(c.plan.placements)).toEqual([]);
+      for (const [o, i] of inPlace) expect(c.emitted.source).toMatch(new RegExp(`${o}\\s.*arena\\[\\d+, \\+\\d+\\) in place of ${i}`));
+      if (spec.name === 'scratch') {
+        const s = c.plan.placements.filter((p) => p.kind === 'scratch');
+        expect(s.map((p) => [p.name, p.first, p.last, p.bytes])).toEqual([['rev:scratch', 1, 1, 48], ['rev2:scratch', 2, 2, 48]]);
+        expect(c.emitted.source).toMatch(/static void node_rev\(const float \*X, float \*Y, uint8_t \*scratch\)/);
+        expect(c.emitted.source).toMatch(/node_rev\(\(float \*\)\(arena \+ \d+\), \(float \*\)\(arena \+ \d+\), \(uint8_t \*\)\(arena \+ \d+\)\);/);
+      }
+    });
+  }
 });

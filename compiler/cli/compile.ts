@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildWasm } from '../bindings/wasm.ts';
 import { generateTypeScriptBindings } from '../bindings/typescript.ts';
-import { compileGraph, writeFilesAtomically } from '../compile.ts';
+import { checkFit, compileGraph, writeFilesAtomically } from '../compile.ts';
+import { describeMap } from '../plan/memory_map.ts';
+import { reportHtml } from '../report/html.ts';
+import { buildReport } from '../report/report.ts';
+import { estimateStack, type StackEstimate } from '../toolchain/stack_usage.ts';
+import { locateZig } from '../toolchain/zig.ts';
 import { fail } from '../diagnostics.ts';
 import { loadModel } from '../load.ts';
 import { getTarget } from '../targets.ts';
@@ -15,11 +20,16 @@ import { stringOpt, type Command } from './command.ts';
 export const compileCommand: Command = {
   name: 'compile',
   summary: 'compile a model to C (model.h, model.c, runtime files, Makefile)',
-  usage: 'tritc compile <model> --target <target> -o <dir> [--prefix <name>]',
+  usage: 'tritc compile <model> --target <target> -o <dir> [--prefix <name>] [--report]',
   description: `Reads <model> (a model.json, a directory holding one, or an ONNX/QONNX .onnx file), checks it, plans its memory and
 writes standalone C99 into <dir>: model.h, model.c, the runtime-c files it calls, a Makefile and
 a CMakeLists.txt, and tritc.json (the plan and layer table, for tools). The directory is written
-completely or not at all. A model that does not fit the target's memory is an error.
+completely or not at all. A model that does not fit the target's memory (weights, arena,
+inputs/outputs and the stack, over the target's memory regions) is an error that shows the
+breakdown. The stack is a static estimate: the C is compiled with zig cc for the target and the
+deepest call chain's frames are added up (skipped, with a note, when zig is not installed).
+With --report, <dir> also gets report.html (the arena over time, the layers, flash and RAM
+against the target's limits; one self-contained page) and report.json (the same data).
 With --bindings ts it also writes model.wasm (the same C built for wasm32) and model.ts: typed
 TypeScript bindings (an inputs and an outputs interface, a spec, and a class that loads and runs the
 module) to run the model bit-exactly from Node or a browser.`,
@@ -29,6 +39,7 @@ module) to run the model bit-exactly from Node or a browser.`,
     target: { type: 'string', short: 't', valueName: 'target', help: 'the target to compile for (tritc targets lists them); default host' },
     output: { type: 'string', short: 'o', valueName: 'dir', help: 'output directory (required)' },
     prefix: { type: 'string', valueName: 'name', help: 'prefix of the exported C symbols (default: from the model name)' },
+    report: { type: 'boolean', help: 'also write report.html and report.json (the memory plan, layers, totals)' },
     'dump-after': { type: 'string', valueName: 'pass', help: 'print the IR after this pass (eliminate-dead-nodes, check-limits)' },
     bindings: { type: 'string', valueName: 'ts', help: 'also write model.wasm and typed TypeScript bindings model.ts (needs Zig)' },
   },
@@ -40,7 +51,20 @@ module) to run the model bit-exactly from Node or a browser.`,
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
     const graph = loadModel(args.positionals[0]!, { lowBit: args.values['no-lowbit'] !== true });
     const c = compileGraph(graph, { target, prefix, verify: true, dumpAfter: stringOpt(args, 'dump-after'), log: io.err });
+    // The stack needs the C compiled for the target; with it, check the fit again, RAM complete.
+    let stack: StackEstimate | undefined;
+    if (locateZig()) {
+      io.progress(`estimating the stack on ${target.name}...`);
+      stack = await estimateStack(c.files, c.emitted.prefix, target);
+      io.endProgress();
+      c.memoryMap = checkFit(c, stack.bytes);
+    }
     const files = new Map<string, string | Uint8Array>(c.files);
+    if (args.values.report === true) {
+      const report = buildReport(c, stack);
+      files.set('report.html', reportHtml(report));
+      files.set('report.json', JSON.stringify(report, null, 2) + '\n');
+    }
     const bindings = stringOpt(args, 'bindings');
     if (bindings !== undefined) {
       if (bindings !== 'ts') fail('usage', '--bindings', `"${bindings}" is not a bindings language; the one there is: ts`);
@@ -64,7 +88,11 @@ module) to run the model bit-exactly from Node or a browser.`,
       weightsBytes: c.weightsBytes,
       arenaBytes: c.plan.arenaBytes,
       arenaLowerBound: c.plan.lowerBound,
+      arenaOptimal: c.plan.optimal,
+      tflmArenaBytes: c.plan.tflmBytes,
       ioBytes: c.ioBytes,
+      stackBytes: stack?.bytes ?? null,
+      memoryMap: c.memoryMap ? describeMap(c.memoryMap) : null,
     };
     if (args.json) io.out(JSON.stringify(summary, null, 2));
     else
@@ -74,7 +102,10 @@ module) to run the model bit-exactly from Node or a browser.`,
           `  files:   ${summary.files.join(', ')}`,
           `  layers:  ${summary.layers}; entry point ${c.emitted.prefix}_run() in model.h`,
           `  weights: ${formatBytes(c.weightsBytes)} (const)`,
-          `  arena:   ${formatBytes(c.plan.arenaBytes)} (lower bound ${formatBytes(c.plan.lowerBound)}, ${c.plan.algorithm}); inputs/outputs ${formatBytes(c.ioBytes)}`,
+          `  arena:   ${formatBytes(c.plan.arenaBytes)} (lower bound ${formatBytes(c.plan.lowerBound)}${c.plan.optimal ? c.plan.arenaBytes === c.plan.lowerBound ? ', reached' : ', optimal for this schedule' : ''}; ${c.plan.algorithm}; TFLite Micro's greedy planner: ${formatBytes(c.plan.tflmBytes)})${c.plan.schedule.changed ? `, schedule reordered (peak ${formatBytes(c.plan.schedule.originalPeak)} in file order)` : ''}`,
+          `  RAM:     arena ${formatBytes(c.plan.arenaBytes)} + inputs/outputs ${formatBytes(c.ioBytes)} + stack ${stack ? `~${formatBytes(stack.bytes)} (static estimate)` : 'not estimated (zig not found)'}`,
+          ...(c.memoryMap ? describeMap(c.memoryMap).map((l) => `  memory:  ${l}`) : []),
+          ...(args.values.report === true ? [`  report:  ${out}/report.html`] : []),
         ].join('\n'),
       );
     return 0;

@@ -7,6 +7,7 @@
 import { elementCount, nodeReads, shapeStr, type DType, type Graph, type Tensor } from '../ir.ts';
 import { DTYPE_INFO } from '../dtypes.ts';
 import { getOp } from '../ops/index.ts';
+import { scratchName } from '../plan/liveness.ts';
 import type { MemoryPlan } from '../plan/planner.ts';
 import type { TargetDesc } from '../targets.ts';
 import { TRITC_VERSION } from '../version.ts';
@@ -149,7 +150,8 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
   g.nodes.forEach((node, step) => {
     const def = getOp(node.op);
     // Parameters: every non-constant tensor the node reads or writes, named after the op's spec.
-    const params: { tensor: string; name: string; write: boolean }[] = [];
+    // `scratch` marks the kernel's working memory, which is no tensor (a uint8_t pointer into the arena).
+    const params: { tensor: string; name: string; write: boolean; scratch?: boolean }[] = [];
     const paramOf = new Map<string, string>();
     const addParam = (tensor: string, name: string, write: boolean) => {
       if (paramOf.has(tensor)) return;
@@ -188,6 +190,12 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
       in: (i) => ref(node.inputs[i]!),
       inScale: (i) => ref(g.tensors.get(node.inputs[i]!)!.quant!.scale),
       out: (j) => ref(node.outputs[j]!),
+      scratch() {
+        const sp = placement.get(scratchName(node.name));
+        if (!sp) throw new Error(`internal: node "${node.name}" uses scratch but the plan has none for it`);
+        if (!params.some((p) => p.scratch)) params.push({ tensor: sp.name, name: 'scratch', write: true, scratch: true });
+        return 'scratch';
+      },
       constant,
       intTable(stem, values) {
         const id = globals.get(`${node.name}_${stem}`);
@@ -210,17 +218,18 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     params.length = 0;
     params.push(...usedParams);
     const fname = nodeNames.get(node.name, 'node_', 'node');
-    const sig = params.map((p) => `${p.write ? '' : 'const '}${ctypeOf(g.tensors.get(p.tensor)!.dtype)} *${p.name}`).join(', ') || 'void';
+    const ctypeOfParam = (p: (typeof params)[number]) => (p.scratch ? 'uint8_t' : ctypeOf(g.tensors.get(p.tensor)!.dtype));
+    const sig = params.map((p) => `${p.write ? '' : 'const '}${ctypeOfParam(p)} *${p.name}`).join(', ') || 'void';
     const where = (tensor: string): string => {
       const pl = placement.get(tensor);
-      if (pl) return `arena[${pl.offset}, +${pl.bytes})`;
+      if (pl) return `arena[${pl.offset}, +${pl.bytes})${pl.inPlaceOf ? ` in place of ${safe(pl.inPlaceOf)}${pl.inPlaceAtEnd ? ' (which ends where this ends)' : ''}` : ''}`;
       if (g.inputs.includes(tensor)) return 'graph input';
       if (g.outputs.includes(tensor)) return 'graph output';
       return 'flash';
     };
     const comment = [
       `/* ${node.op} "${safe(node.name)}"  (step ${step})`,
-      ...params.map((p) => ` *   ${p.name.padEnd(8)} ${safe(p.tensor).padEnd(14)} ${describeTensor(g.tensors.get(p.tensor)!).padEnd(40)} ${where(p.tensor)}`),
+      ...params.map((p) => ` *   ${p.name.padEnd(8)} ${safe(p.tensor).padEnd(14)} ${(p.scratch ? 'kernel scratch, uint8' : describeTensor(g.tensors.get(p.tensor)!)).padEnd(40)} ${where(p.tensor)}`),
       ...node.inputs
         .filter((tn) => tn !== '' && g.tensors.get(tn)!.kind === 'constant')
         .map((tn) => ` *   ${'(const)'.padEnd(8)} ${safe(tn).padEnd(14)} ${describeTensor(g.tensors.get(tn)!)}`),
@@ -230,8 +239,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     nodeFns.push([...comment, `static void ${fname}(${sig}) {`, ...emitted.body.map((l) => `  ${l}`), '}'].join('\n'));
 
     const args = params.map((p) => {
-      const t = g.tensors.get(p.tensor)!;
-      const ct = ctypeOf(t.dtype);
+      const ct = ctypeOfParam(p);
       const pl = placement.get(p.tensor);
       if (pl) return `(${ct} *)(arena + ${pl.offset})`;
       const io = inputs.find((d) => d.name === p.tensor) ?? outputs.find((d) => d.name === p.tensor);

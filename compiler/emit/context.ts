@@ -26,6 +26,8 @@ export interface EmitNodeContext {
   /** Pointer expression for the scale tensor of quantised input i. */
   inScale(i: number): string;
   out(j: number): string;
+  /** Pointer (uint8_t *) to the node's kernel scratch, for ops that declare `scratch` (compiler/ops/op.ts). */
+  scratch(): string;
   /**
    * The C name of constant tensor `name` in `layout`, emitting its definition once.
    * `rowLength` (for t2/b1) is the number of codes per row; rows are padded to whole bytes.

@@ -10,7 +10,10 @@
 //    following the same order of operations; no libc, no libm.
 // 5. emit: return the C statements that call the kernel, using ctx.in/out/inScale for pointers and
 //    ctx.constant for weights, and list the runtime files.
-// 6. Register it in compiler/ops/index.ts, add it to the random graphs in
+// 6. Memory: if the kernel reads every input element before overwriting it and writes elements no
+//    larger than it reads, declare `inPlace` so the planner may put the output over the input; if
+//    it needs working memory, declare `scratch` (bytes) and use ctx.scratch() in emit.
+// 7. Register it in compiler/ops/index.ts, add it to the random graphs in
 //    test/support/random_graph.ts (so the differential tests cover it on every target), and to the
 //    op table in docs/format.md.
 //

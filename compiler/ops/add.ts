@@ -1,7 +1,7 @@
 // Add: elementwise sum with NumPy broadcasting (the residual connection).  y = a + b
 // float32 (one rounding), or int8/uint8/int32/int64 with wrap-around (compiler/ops/onnx/elementwise.ts).
 
-import { elementCount, shapeStr } from '../ir.ts';
+import { elementCount, getTensor, shapeStr } from '../ir.ts';
 import { add } from '../numerics/f32.ts';
 import { at, type OpDef } from './op.ts';
 import { broadcastShapes, broadcastStrides } from './broadcast.ts';
@@ -77,4 +77,10 @@ export const Add: OpDef = {
   cost() {
     return { macs: 0, weightBytes: 0 };
   },
+  // y[i] = a[ia] + b[ib]; an operand that is not broadcast has ia == i, so y may overwrite it.
+  // A broadcast operand is read repeatedly and never shares.
+  inPlace: [
+    { input: 0, output: 0, when: (g, n) => elementCount(getTensor(g, n.inputs[0]!).shape) === elementCount(getTensor(g, n.outputs[0]!).shape) },
+    { input: 1, output: 0, when: (g, n) => elementCount(getTensor(g, n.inputs[1]!).shape) === elementCount(getTensor(g, n.outputs[0]!).shape) },
+  ],
 };

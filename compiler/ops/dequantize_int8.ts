@@ -43,4 +43,7 @@ export const DequantizeInt8: OpDef = {
   cost() {
     return { macs: 0, weightBytes: 0 };
   },
+  // int8 -> float32 grows 4x, so not over the start of q; with q at the end of y's bytes, y[i]
+  // (bytes 4i..4i+3) stays below q[i+1] (byte 3n + i + 1) for every i < n.
+  inPlace: [{ input: 0, output: 0, align: 'end' }],
 };

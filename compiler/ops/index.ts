@@ -18,7 +18,7 @@ import { ConvInteger, DequantizeLinear, MatMulInteger, QLinearConv, QLinearMatMu
 import { BatchNormalization, LayerNormalization, LogSoftmax, ReduceMean } from './onnx/norm.ts';
 import { Concat, Flatten, Gather, Reshape, Slice, Split, Squeeze, Transpose, Unsqueeze } from './onnx/shape.ts';
 
-export const OPS: ReadonlyMap<string, OpDef> = new Map(
+const registry = new Map<string, OpDef>(
   [
     // native ops (docs/format.md)
     QuantizeInt8, DequantizeInt8, TernaryLinear, BinaryLinear, Relu, Add, Softmax, ArgMax,
@@ -33,6 +33,14 @@ export const OPS: ReadonlyMap<string, OpDef> = new Map(
     QuantizeStatic, TernaryConv, BinaryConv,
   ].map((d) => [d.op, d]),
 );
+
+export const OPS: ReadonlyMap<string, OpDef> = registry;
+
+/** Add an op at run time (tests register synthetic ops to drive compiler hooks end to end). */
+export function registerOp(def: OpDef): void {
+  if (registry.has(def.op) && registry.get(def.op) !== def) throw new Error(`internal: op ${def.op} is already registered`);
+  registry.set(def.op, def);
+}
 
 export function getOp(op: string): OpDef {
   const d = OPS.get(op);

@@ -6,10 +6,13 @@
 //   interpret  the reference semantics: the living definition of the op (docs/numerics.md)
 //   emit       the C for one node: a body that calls runtime-c kernels, plus which kernels it needs
 //   cost       MACs and similar figures for `tritc inspect`
+//   inPlace    (optional) which input buffer an output may overwrite, and when the kernel allows it
+//   scratch    (optional) bytes of working memory the kernel needs during its step, planned in the arena
 
 import type { DiagnosticCode } from '../diagnostics.ts';
 import type { AttrValue, DType, Graph, Node, NumericData, QuantParams, Tensor, TypedData } from '../ir.ts';
 import type { EmitNodeContext } from '../emit/context.ts';
+import type { TargetDesc } from '../targets.ts';
 
 export type AttrKind = 'int' | 'float' | 'string' | 'bool' | 'ints';
 
@@ -75,6 +78,33 @@ export interface OpDef {
   interpret(ctx: InterpretContext): void;
   emit(ctx: EmitNodeContext): EmittedNode;
   cost(graph: Graph, node: Node): NodeCost;
+  /**
+   * In-place execution: output `output` may be written over input `input`'s buffer when this node is
+   * the input's last reader and `when` holds. Declare it only for kernels that stream forward: y[i]
+   * is written after x[i] is read, and x[j] for j <= i is never read again. Then
+   *   align 'start' (default): output and input start at the same offset; the output element must
+   *     be no larger than the input element (y[i] then only covers x elements <= i);
+   *   align 'end': for outputs larger than their input (int8 -> float): the input sits at the end
+   *     of the output's bytes, so y[i], ending at (i+1)*|y|, never reaches x[i+1] at
+   *     (|y|-|x|)*n + (i+1)*|x|.
+   * The planner decides per schedule whether to use it; the differential tests compare every case
+   * with the interpreter.
+   */
+  inPlace?: readonly InPlaceRule[];
+  /**
+   * Working memory the kernel needs while it runs (lookup tables, line buffers, im2col), in bytes;
+   * 0 or absent means none. The planner places it in the arena, live during this node's step only,
+   * and the emitter passes it to the body as `ctx.scratch()` (a `uint8_t *`).
+   */
+  scratch?(graph: Graph, node: Node, target: TargetDesc): number;
+}
+
+export interface InPlaceRule {
+  input: number;
+  output: number;
+  align?: 'start' | 'end';
+  /** Extra condition on this node (e.g. the input is not broadcast); absent means always. */
+  when?(graph: Graph, node: Node): boolean;
 }
 
 export function attrInt(node: Node, name: string): number {

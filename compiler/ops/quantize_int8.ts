@@ -76,4 +76,8 @@ export const QuantizeInt8: OpDef = {
   cost() {
     return { macs: 0, weightBytes: 0 };
   },
+  // q[i] is byte i, x[j] bytes 4j..4j+3: writing q[i] only touches x elements <= i/4, which the row's
+  // second pass has already read (and later rows start beyond it). Y_scale never shares: scale[r] is
+  // written before row r's codes.
+  inPlace: [{ input: 0, output: 0 }],
 };

@@ -47,4 +47,6 @@ export const Relu: OpDef = {
   cost() {
     return { macs: 0, weightBytes: 0 };
   },
+  // y[i] depends on x[i] alone, same element size.
+  inPlace: [{ input: 0, output: 0 }],
 };

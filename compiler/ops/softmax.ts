@@ -58,4 +58,7 @@ export const Softmax: OpDef = {
   cost() {
     return { macs: 0, weightBytes: 0 };
   },
+  // Per slice the kernel reads x (max, then x[i] just before writing y[i] = e_i) and then only y, and
+  // slices are disjoint, so y may overwrite x.
+  inPlace: [{ input: 0, output: 0 }],
 };

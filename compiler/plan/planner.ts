@@ -1,17 +1,25 @@
-// Offset assignment for the arena: every buffer gets an offset so that buffers live at the same step
-// never overlap. Several algorithms run and the smallest plan wins; the lower bound (liveness.ts)
-// says how far from optimal it can be.
+// The memory planner: choose the schedule, in-place sharing and offsets that give the smallest arena.
 //
-//   linear            every buffer after the previous one: no reuse. The obviously correct reference.
-//   greedy-by-size    TFLite Micro's planner: largest first, each at the lowest offset that fits
-//                     among the already placed buffers that are live at the same time.
-//   greedy-by-start   the same placement rule, buffers taken in order of first use (first-fit by
-//                     lifetime, as TinyEngine does).
-//
-// Greedy is not optimal in general (the problem is NP-hard); issue #3 adds an exact search.
+//   1. schedule   the file order, and the orders that search (order_search.ts) finds with a lower
+//                 peak of live bytes, if any; short of the bound, the best order is then refined
+//                 by the arena it packs to (order_refine.ts);
+//   2. in place   with and without the in-place sharing ops allow (liveness.ts);
+//   3. offsets    for each of those configurations, the greedy heuristics of algorithms.ts, cheapest
+//                 first, stopping as soon as one meets the lower bound (the most bytes live at one step);
+//   4. improve    on the best configuration, if it misses the bound: USMP's hill climb, then branch
+//                 and bound (exact.ts), which proves the plan optimal or improves it within a node
+//                 limit; the plan records the gap it could not close.
+// Ties keep the file order and prefer in-place sharing. Every candidate's arena is kept for reports.
 
-import { computeLiveness, lowerBound, overlapsInTime, type Buffer } from './liveness.ts';
 import type { Graph } from '../ir.ts';
+import type { TargetDesc } from '../targets.ts';
+import { GREEDY, HEURISTICS, hillClimb, linear, tflmGreedyBySize, type AlgorithmResult } from './algorithms.ts';
+import { makeLayout, offsetsByName, type Layout } from './blocks.ts';
+import { branchAndBound, type ExactResult } from './exact.ts';
+import { buffersFor, inPlaceShift, type Buffer, type InPlacePolicy } from './liveness.ts';
+import { refineOrder } from './order_refine.ts';
+import { searchOrder } from './order_search.ts';
+import { problemFromGraph, type PlanProblem } from './problem.ts';
 
 export interface Placement {
   name: string;
@@ -20,86 +28,163 @@ export interface Placement {
   bytes: number;
   first: number;
   last: number;
+  kind: 'tensor' | 'scratch';
+  /** This buffer overwrites that one in place at step `first`: same offset, or (`inPlaceAtEnd`)
+   * that one sits at the end of this one's bytes. */
+  inPlaceOf?: string;
+  inPlaceAtEnd?: boolean;
 }
 
 export interface MemoryPlan {
   algorithm: string;
   arenaBytes: number;
+  /** The most bytes live at one step under the chosen schedule: no plan of it can be smaller. */
   lowerBound: number;
   /** The step where live memory peaks, and what is live there. */
   peakStep: number;
   peakTensors: string[];
   placements: Placement[];
-  /** Every algorithm's arena size, for reports. */
-  candidates: { algorithm: string; arenaBytes: number }[];
+  /** Every algorithm's arena on the chosen schedule, and its time. */
+  candidates: { algorithm: string; arenaBytes: number; ms: number }[];
+  /** Run order as indices into the original steps; `changed` when it differs from the file order. */
+  schedule: { order: number[]; changed: boolean; originalPeak: number; peak: number; searchExact: boolean };
+  /** The in-place policy the plan uses (false: none), and how many outputs overwrite their input. */
+  inPlace: { used: false | InPlacePolicy; pairs: number };
+  /** True when the arena is proven minimal for the schedule (it meets the bound, or search proved it). */
+  optimal: boolean;
+  /** The best proven lower bound on the arena for this schedule (>= lowerBound). */
+  provenBound: number;
+  /** TFLite Micro's greedy-by-size on the file order without in-place sharing: the comparison. */
+  tflmBytes: number;
 }
 
-export type Algorithm = (buffers: readonly Buffer[]) => Map<string, number>;
+export interface PlanOptions {
+  /** Search for a better schedule (default true). */
+  schedule?: boolean;
+  /** Allow in-place sharing (default true). */
+  inPlace?: boolean;
+  /** Node limit of the exact search per plan (default 50,000; see exact.ts). */
+  exactNodeLimit?: number;
+  /** Run every heuristic even after one meets the bound (benchmarks). */
+  allAlgorithms?: boolean;
+}
 
-export const linearPlan: Algorithm = (buffers) => {
-  const offsets = new Map<string, number>();
-  let next = 0;
-  for (const b of buffers) {
-    offsets.set(b.name, next);
-    next += b.size;
+interface Config {
+  order: number[];
+  inPlace: false | InPlacePolicy;
+  buffers: Buffer[];
+  layout: Layout;
+  best: AlgorithmResult & { algorithm: string };
+  candidates: { algorithm: string; arenaBytes: number; ms: number }[];
+}
+
+function runHeuristics(order: number[], inPlace: false | InPlacePolicy, p: PlanProblem, all: boolean): Config {
+  const buffers = buffersFor(p, order, { inPlace });
+  const layout = makeLayout(buffers, order.length);
+  const candidates: Config['candidates'] = [];
+  let best: Config['best'] | undefined;
+  for (const h of all ? HEURISTICS : GREEDY) {
+    const t0 = performance.now();
+    const r = h.run(layout);
+    candidates.push({ algorithm: h.name, arenaBytes: r.height, ms: performance.now() - t0 });
+    if (!best || r.height < best.height) best = { ...r, algorithm: h.name };
+    if (!all && best.height <= layout.lowerBound) break;
   }
-  return offsets;
-};
+  const lin = linear(layout);
+  candidates.push({ algorithm: 'linear', arenaBytes: lin.height, ms: 0 });
+  if (!best) best = { ...lin, algorithm: 'linear' }; // no heuristics: cannot happen, keeps types honest
+  return { order, inPlace, buffers, layout, best, candidates };
+}
 
-/** Place buffers in the given order, each at the lowest offset free of conflicting placed ones. */
-export function placeInOrder(order: readonly Buffer[]): Map<string, number> {
-  const placed: { b: Buffer; offset: number }[] = [];
-  const offsets = new Map<string, number>();
-  for (const b of order) {
-    const conflicts = placed.filter((p) => overlapsInTime(p.b, b)).sort((x, y) => x.offset - y.offset);
-    let offset = 0;
-    for (const c of conflicts) {
-      if (offset + b.size <= c.offset) break; // fits in the gap before c
-      offset = Math.max(offset, c.offset + c.b.size);
+export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan {
+  const identity = p.steps.map((_, i) => i);
+  const allowInPlace = opts.inPlace ?? true;
+  const search = opts.schedule === false ? undefined : searchOrder(p, { inPlace: allowInPlace });
+  // Every distinct order the search considered: the lowest peak does not always pack best.
+  const orders = search ? search.candidates.map((c) => c.order) : [identity];
+  orders[0] = identity;
+  // In-place policies (liveness.ts): 'cut' differs from 'first' only where outputs go over the end.
+  const policies: (false | InPlacePolicy)[] = !allowInPlace ? [false] : p.steps.some((s) => s.inPlace.some((x) => x.atEnd)) ? ['first', 'cut', false] : ['first', false];
+  const configs: Config[] = [];
+  for (const order of orders) for (const ip of policies) configs.push(runHeuristics(order, ip, p, opts.allAlgorithms ?? false));
+  let chosen = configs.reduce((a, b) => (b.best.height < a.best.height ? b : a));
+
+  // Short of the bound, refine the order by the arena it packs to (order_refine.ts), and improve
+  // both the configuration and its refinement: hill climb (USMP), then branch and bound (exact.ts).
+  const finalists = [chosen];
+  if (chosen.best.height > chosen.layout.lowerBound && opts.schedule !== false) {
+    const policy = chosen.inPlace;
+    const refined = refineOrder(p, chosen.order, (order) => runHeuristics(order, policy, p, false).best.height);
+    if (refined.arena < chosen.best.height) finalists.push(runHeuristics(refined.order, policy, p, opts.allAlgorithms ?? false));
+  }
+  let exact: ExactResult | undefined;
+  for (const f of finalists) {
+    if (f.best.height > f.layout.lowerBound && !opts.allAlgorithms) {
+      const t = performance.now();
+      const hc = hillClimb(f.layout);
+      f.candidates.push({ algorithm: 'usmp-hill-climb', arenaBytes: hc.height, ms: performance.now() - t });
+      if (hc.height < f.best.height) f.best = { ...hc, algorithm: 'usmp-hill-climb' };
     }
-    placed.push({ b, offset });
-    offsets.set(b.name, offset);
+    const t0 = performance.now();
+    const e = branchAndBound(f.layout, f.best, { nodeLimit: opts.exactNodeLimit });
+    f.candidates.push({ algorithm: 'branch-and-bound', arenaBytes: e.height, ms: performance.now() - t0 });
+    if (e.height < f.best.height) f.best = { offsets: e.offsets, height: e.height, algorithm: 'branch-and-bound' };
+    // The smallest arena; on a tie, the one nearer its bound.
+    const gap = (c: Config) => c.best.height - c.layout.lowerBound;
+    if (f === finalists[0] || f.best.height < chosen.best.height || (f.best.height === chosen.best.height && gap(f) < gap(chosen))) {
+      chosen = f;
+      exact = e;
+    }
   }
-  return offsets;
-}
 
-export const greedyBySize: Algorithm = (buffers) =>
-  placeInOrder([...buffers].sort((a, b) => b.size - a.size || a.first - b.first || a.name.localeCompare(b.name)));
-
-export const greedyByStart: Algorithm = (buffers) =>
-  placeInOrder([...buffers].sort((a, b) => a.first - b.first || b.size - a.size || a.name.localeCompare(b.name)));
-
-export const ALGORITHMS: Record<string, Algorithm> = {
-  'greedy-by-size': greedyBySize,
-  'greedy-by-start': greedyByStart,
-  linear: linearPlan,
-};
-
-export function arenaSize(buffers: readonly Buffer[], offsets: ReadonlyMap<string, number>): number {
-  return buffers.reduce((m, b) => Math.max(m, offsets.get(b.name)! + b.size), 0);
-}
-
-export function planMemory(g: Graph): MemoryPlan {
-  const buffers = computeLiveness(g);
-  const lb = lowerBound(buffers, g.nodes.length);
-  const candidates = Object.entries(ALGORITHMS).map(([algorithm, run]) => {
-    const offsets = run(buffers);
-    return { algorithm, offsets, arenaBytes: arenaSize(buffers, offsets) };
-  });
-  const best = candidates.reduce((a, b) => (b.arenaBytes < a.arenaBytes ? b : a));
+  const L = chosen.layout;
+  const offsets = offsetsByName(L, chosen.best.offsets);
+  const plainIdentity = configs.find((c) => c.order === identity && !c.inPlace)!;
   return {
-    algorithm: best.algorithm,
-    arenaBytes: best.arenaBytes,
-    lowerBound: lb.bytes,
-    peakStep: lb.step,
-    peakTensors: lb.live,
-    placements: buffers.map((b) => ({ name: b.name, offset: best.offsets.get(b.name)!, size: b.size, bytes: b.bytes, first: b.first, last: b.last })),
-    candidates: candidates.map(({ algorithm, arenaBytes }) => ({ algorithm, arenaBytes })),
+    algorithm: chosen.best.algorithm,
+    arenaBytes: chosen.best.height,
+    lowerBound: L.lowerBound,
+    peakStep: L.peakStep,
+    peakTensors: L.peakBuffers,
+    placements: chosen.buffers.map((b) => ({
+      name: b.name,
+      offset: offsets.get(b.name)!,
+      size: b.size,
+      bytes: b.bytes,
+      first: b.first,
+      last: b.last,
+      kind: b.kind ?? 'tensor',
+      ...(b.inPlaceOf ? { inPlaceOf: b.inPlaceOf } : {}),
+      ...(b.inPlaceAtEnd ? { inPlaceAtEnd: true } : {}),
+    })),
+    candidates: chosen.candidates,
+    schedule: {
+      order: chosen.order,
+      changed: chosen.order.some((s, i) => s !== i),
+      originalPeak: search?.originalPeak ?? L.lowerBound,
+      peak: L.lowerBound,
+      searchExact: search?.exact ?? false,
+    },
+    inPlace: { used: chosen.inPlace, pairs: chosen.buffers.filter((b) => b.inPlaceOf).length },
+    optimal: chosen.best.height <= L.lowerBound || exact!.optimal,
+    provenBound: chosen.best.height <= L.lowerBound ? L.lowerBound : Math.max(L.lowerBound, exact!.bound),
+    tflmBytes: tflmGreedyBySize(plainIdentity.layout).height,
   };
 }
 
-/** Pairs of placements that are live at the same time and overlap in memory (testing only, O(n^2)). */
-export function findOverlaps(placements: readonly Placement[]): [string, string][] {
+/**
+ * Plan a graph's arena. When the chosen schedule differs from the file order, `g.nodes` is reordered
+ * to it (the emitter runs nodes in `g.nodes` order), so call this after the passes and before emitC.
+ */
+export function planMemory(g: Graph, target?: TargetDesc, opts: PlanOptions = {}): MemoryPlan {
+  const plan = planProblem(problemFromGraph(g, target), opts);
+  if (plan.schedule.changed) g.nodes = plan.schedule.order.map((i) => g.nodes[i]!);
+  return plan;
+}
+
+/** Pairs of placements that are live at the same time and overlap in memory (testing only, O(n^2)).
+ * An in-place output may overlap the buffer it overwrites, where it says, at its first step. */
+export function findOverlaps(placements: readonly Pick<Placement, 'name' | 'offset' | 'size' | 'bytes' | 'first' | 'last' | 'inPlaceOf' | 'inPlaceAtEnd'>[]): [string, string][] {
   const bad: [string, string][] = [];
   for (let i = 0; i < placements.length; i++) {
     for (let j = i + 1; j < placements.length; j++) {
@@ -107,8 +192,16 @@ export function findOverlaps(placements: readonly Placement[]): [string, string]
       const b = placements[j]!;
       const time = a.first <= b.last && b.first <= a.last;
       const space = a.offset < b.offset + b.size && b.offset < a.offset + a.size;
-      if (time && space) bad.push([a.name, b.name]);
+      if (!time || !space) continue;
+      const handover = (x: typeof a, y: typeof a) => y.inPlaceOf === x.name && x.offset === y.offset + inPlaceShift(x, y) && x.last === y.first;
+      if (handover(a, b) || handover(b, a)) continue;
+      bad.push([a.name, b.name]);
     }
   }
   return bad;
+}
+
+/** Arena bytes of a plan given offsets by name (for tests of single algorithms). */
+export function arenaSize(buffers: readonly Buffer[], offsets: ReadonlyMap<string, number>): number {
+  return buffers.reduce((m, b) => Math.max(m, offsets.get(b.name)! + b.size), 0);
 }

@@ -25,6 +25,10 @@ export interface ElfSymbol {
 export interface Elf {
   sections: ElfSection[];
   symbols: ElfSymbol[];
+  /** Per section index: the symbols its relocations refer to (section symbols resolved to the
+   * functions defined in that section). With -ffunction-sections these are a function's calls
+   * and the addresses it takes. */
+  references: Map<number, Set<string>>;
 }
 
 const SHT_SYMTAB = 2;
@@ -43,13 +47,13 @@ export function readElf(path: string): Elf {
   const shentsize = u(is64 ? 0x3a : 0x2e, 2);
   const shnum = u(is64 ? 0x3c : 0x30, 2);
   const shstrndx = u(is64 ? 0x3e : 0x32, 2);
-  const raw: { name: number; type: number; flags: number; addr: number; offset: number; size: number; link: number; entsize: number }[] = [];
+  const raw: { name: number; type: number; flags: number; addr: number; offset: number; size: number; link: number; info: number; entsize: number }[] = [];
   for (let i = 0; i < shnum; i++) {
     const o = shoff + i * shentsize;
     raw.push(
       is64
-        ? { name: u(o, 4), type: u(o + 4, 4), flags: u(o + 8, 8), addr: u(o + 16, 8), offset: u(o + 24, 8), size: u(o + 32, 8), link: u(o + 40, 4), entsize: u(o + 56, 8) }
-        : { name: u(o, 4), type: u(o + 4, 4), flags: u(o + 8, 4), addr: u(o + 12, 4), offset: u(o + 16, 4), size: u(o + 20, 4), link: u(o + 24, 4), entsize: u(o + 36, 4) },
+        ? { name: u(o, 4), type: u(o + 4, 4), flags: u(o + 8, 8), addr: u(o + 16, 8), offset: u(o + 24, 8), size: u(o + 32, 8), link: u(o + 40, 4), info: u(o + 44, 4), entsize: u(o + 56, 8) }
+        : { name: u(o, 4), type: u(o + 4, 4), flags: u(o + 8, 4), addr: u(o + 12, 4), offset: u(o + 16, 4), size: u(o + 20, 4), link: u(o + 24, 4), info: u(o + 28, 4), entsize: u(o + 36, 4) },
     );
   }
   const str = (tableIndex: number, off: number): string => {
@@ -72,7 +76,23 @@ export function readElf(path: string): Elf {
       symbols.push({ name, size, type: info & 0xf, bind: info >> 4, shndx });
     }
   }
-  return { sections, symbols };
+  // Relocations (SHT_RELA 4, SHT_REL 9): symbol index in r_info (high 32 bits, or high 24 on ELF32).
+  const references = new Map<number, Set<string>>();
+  const fnInSection = new Map<number, string>();
+  for (const sym of symbols) if (sym.type === 2 && sym.shndx !== 0) fnInSection.set(sym.shndx, sym.name);
+  for (const s of raw) {
+    if (s.type !== 4 && s.type !== 9) continue;
+    const refs = references.get(s.info) ?? new Set<string>();
+    references.set(s.info, refs);
+    for (let o = s.offset; o + s.entsize <= s.offset + s.size; o += s.entsize) {
+      const index = is64 ? Number(b.readBigUInt64LE(o + 8) >> 32n) : u(o + 4, 4) >>> 8;
+      const sym = symbols[index - 1];
+      if (!sym) continue;
+      const name = sym.type === 3 ? fnInSection.get(sym.shndx) : sym.name; // STT_SECTION: the function in it
+      if (name) refs.add(name);
+    }
+  }
+  return { sections, symbols, references };
 }
 
 export type SectionKind = 'flash' | 'data' | 'bss' | 'other';

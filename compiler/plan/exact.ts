@@ -1,0 +1,145 @@
+// Exact offset assignment by branch and bound, for plans of up to ~40 blocks.
+//
+// Why searching placement orders is enough: take any optimal plan and place its blocks, lowest
+// offset first, each at the lowest offset that clears the blocks already placed. No block ends
+// higher than in the optimal plan (every block below it only moved down), so first fit over the
+// right order is optimal, and the search is over orders. The search:
+//   - starts from the best heuristic plan (the incumbent) and stops at once if that meets the lower
+//     bound (the most bytes live at one step);
+//   - bounds a partial plan by the current height, by each unplaced block's first-fit offset plus
+//     its height (placing more blocks only pushes a block's lowest offset up), and step by step by
+//     the gaps the placed buffers leave: a buffer larger than every gap below the top of a step
+//     must go above it, and so must the bytes the usable gaps cannot hold;
+//   - never explores both orders of two consecutive blocks that do not conflict (they place the
+//     same either way), only the one with the smaller id first;
+//   - tries the block that would end lowest first, so good plans come early;
+//   - stops after a number of nodes (or a time limit, as a safety net) and reports what it proved:
+//     optimal, or a gap to the best lower bound.
+// The argument needs blocks that stack (one wholly above the other); a block whose input sits at
+// the end of a larger output has a shape another block could nest in, and then a finished search
+// is the best first-fit order, not a proven optimum (Layout.stackable says which).
+
+import { heightOf, lowestOffset, type Layout } from './blocks.ts';
+
+export interface ExactResult {
+  offsets: Int32Array;
+  height: number;
+  /** True when the search proved `height` optimal. */
+  optimal: boolean;
+  /** The best proven lower bound on the height (== height when optimal). */
+  bound: number;
+  nodes: number;
+  timedOut: boolean;
+}
+
+export interface ExactOptions {
+  /** Search nodes before giving up (default 50,000): a count, so plans do not depend on the machine. */
+  nodeLimit?: number;
+  /** A safety net on slow machines (default 2 s); the node limit normally ends the search first. */
+  timeLimitMs?: number;
+  /** Above this many blocks the search is not attempted (the result is the incumbent). */
+  maxBlocks?: number;
+}
+
+export const EXACT_MAX_BLOCKS = 40;
+
+export function branchAndBound(L: Layout, incumbent: { offsets: Int32Array; height: number }, opts: ExactOptions = {}): ExactResult {
+  let best = incumbent.height;
+  let bestOffsets = Int32Array.from(incumbent.offsets);
+  const staticBound = L.lowerBound;
+  if (best <= staticBound) return { offsets: bestOffsets, height: best, optimal: true, bound: best, nodes: 0, timedOut: false };
+  if (L.n > (opts.maxBlocks ?? EXACT_MAX_BLOCKS)) return { offsets: bestOffsets, height: best, optimal: false, bound: staticBound, nodes: 0, timedOut: false };
+  // The root's bound is a bound on every plan only when first-fit orders cover every plan.
+  const rootBoundIsProof = L.stackable;
+
+  const n = L.n;
+  const sizes = L.blocks.map((b) => b.size);
+  const offsets = new Int32Array(n).fill(-1);
+  const deadline = performance.now() + (opts.timeLimitMs ?? 2000);
+  const nodeLimit = opts.nodeLimit ?? 50_000;
+  let nodes = 0;
+  let timedOut = false;
+  let rootBound = staticBound;
+
+  const conflicts = (a: number, b: number) => L.conflict[a * n + b] === 1;
+  // Per step, the members live there: block, offset within the block, size.
+  const atStep: { b: number; d: number; size: number }[][] = Array.from({ length: L.steps }, () => []);
+  for (const B of L.blocks) for (const m of B.members) for (let s = m.first; s <= m.last; s++) atStep[s]!.push({ b: B.id, d: L.delta.get(m.name)!, size: m.size });
+
+  /** The gap bound over all steps (see the header); only valid when blocks stack. */
+  function gapBound(): number {
+    let bound = 0;
+    const iv: [number, number][] = [];
+    const waiting: number[] = [];
+    for (const members of atStep) {
+      iv.length = 0;
+      waiting.length = 0;
+      for (const m of members) {
+        const o = offsets[m.b]!;
+        if (o >= 0) iv.push([o + m.d, o + m.d + m.size]);
+        else waiting.push(m.size);
+      }
+      if (!waiting.length) continue;
+      iv.sort((x, y) => x[0] - y[0]);
+      const gaps: number[] = [];
+      let top = 0;
+      for (const [lo, hi] of iv) {
+        if (lo > top) gaps.push(lo - top);
+        top = Math.max(top, hi);
+      }
+      const smallest = Math.min(...waiting);
+      const largestGap = gaps.length ? Math.max(...gaps) : 0;
+      let tooBig = 0;
+      let total = 0;
+      for (const z of waiting) {
+        total += z;
+        if (z > largestGap) tooBig += z;
+      }
+      const usable = gaps.reduce((a, g) => a + (g >= smallest ? g : 0), 0);
+      bound = Math.max(bound, top + Math.max(tooBig, total - usable));
+    }
+    return bound;
+  }
+
+  function dfs(placed: number, height: number, last: number): void {
+    if (timedOut) return;
+    if (++nodes > nodeLimit || (nodes % 1024 === 0 && performance.now() > deadline)) {
+      timedOut = true;
+      return;
+    }
+    if (placed === n) {
+      if (height < best) {
+        best = height;
+        bestOffsets = Int32Array.from(offsets);
+      }
+      return;
+    }
+    // First-fit offsets of every unplaced block, and the bound they give.
+    const cand: { b: number; at: number; top: number }[] = [];
+    let bound = Math.max(height, staticBound);
+    for (let b = 0; b < n; b++) {
+      if (offsets[b]! >= 0) continue;
+      const at = lowestOffset(L, b, offsets);
+      const top = at + sizes[b]!;
+      bound = Math.max(bound, top);
+      cand.push({ b, at, top });
+    }
+    if (bound < best && L.stackable) bound = Math.max(bound, gapBound());
+    if (placed === 0) rootBound = bound;
+    if (bound >= best) return;
+    cand.sort((x, y) => x.top - y.top || sizes[y.b]! - sizes[x.b]! || x.b - y.b);
+    for (const { b, at, top } of cand) {
+      if (last >= 0 && b < last && !conflicts(last, b)) continue; // explored as (b, last)
+      offsets[b] = at;
+      dfs(placed + 1, Math.max(height, top), b);
+      offsets[b] = -1;
+      if (best <= bound || timedOut) return; // nothing below this node's bound exists
+    }
+  }
+
+  dfs(0, 0, -1);
+  const height = heightOf(L, bestOffsets);
+  // A completed search finds the best first-fit order, which is optimal when blocks cannot nest.
+  const optimal = !timedOut && (L.stackable || height <= staticBound);
+  return { offsets: bestOffsets, height, optimal, bound: optimal ? height : rootBoundIsProof ? Math.min(height, rootBound) : staticBound, nodes, timedOut };
+}

@@ -1,0 +1,193 @@
+// A static estimate of the stack a model's run() needs on a target: compile the generated C and the
+// runtime files with zig cc (clang) writing per-function frame sizes (`-stack-usage-file`; zig 0.11
+// ignores the gcc-style -fstack-usage), build the call graph from the C text, and take the deepest
+// path from <prefix>_run. The object files say which calls survived inlining (compiledCalls);
+// calls through function pointers are assumed to reach every function whose address is taken. Compiler runtime calls (soft-float helpers) are leaves not in the graph; the
+// test against the stack painted under QEMU (test/stack.test.ts) bounds what they add.
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fail } from '../diagnostics.ts';
+import type { TargetDesc } from '../targets.ts';
+import { CPU_COUNT, mapLimit } from '../util/limit.ts';
+import { exec, SECTION_FLAGS, STRICT_CFLAGS, zigTargetArgs } from './build.ts';
+import { readElf } from './elf.ts';
+import { requireZig } from './zig.ts';
+
+export interface StackEstimate {
+  /** Bytes of stack below the caller's stack pointer during <prefix>_run. */
+  bytes: number;
+  /** The deepest call chain, outermost first, with each frame. */
+  chain: { fn: string; frame: number }[];
+  /** Every function's own frame, as the compiler reported it. */
+  frames: Map<string, number>;
+}
+
+/** C source with comments, strings and preprocessor lines blanked (newlines kept). */
+function stripC(src: string): string {
+  return src
+    .replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' '))
+    .replace(/\/\/[^\n]*/g, '')
+    .replace(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g, '""')
+    .replace(/^[ \t]*#(?:[^\n]*\\\n)*[^\n]*/gm, (m) => (/^\s*#\s*define\s+\w+\(/.test(m) ? m.replace(/\\\n/g, ' ') : ''));
+}
+
+const KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'return', 'sizeof', 'do', 'else', 'case']);
+
+/** Function definitions (and function-like macros) with the identifiers their bodies mention. */
+export function callGraph(sources: readonly string[]): { calls: Map<string, Set<string>>; indirect: Set<string>; addressTaken: Set<string> } {
+  const bodies = new Map<string, string>();
+  const params = new Map<string, string>();
+  for (const raw of sources) {
+    const src = stripC(raw);
+    for (const m of src.matchAll(/^[ \t]*#\s*define\s+(\w+)\(([^)]*)\)(.*)$/gm)) bodies.set(m[1]!, m[3]!);
+    const code = src.replace(/^[ \t]*#[^\n]*/gm, '');
+    let depth = 0;
+    let headerStart = 0;
+    let bodyStart = -1;
+    let name = '';
+    for (let i = 0; i < code.length; i++) {
+      const ch = code[i];
+      if (ch === '{') {
+        if (depth === 0) {
+          const header = code.slice(headerStart, i);
+          const m = /(\w+)\s*\(([^{};]*)\)\s*$/.exec(header);
+          name = m ? m[1]! : '';
+          if (m) params.set(name, m[2]!);
+          bodyStart = i + 1;
+        }
+        depth++;
+      } else if (ch === '}') {
+        depth--;
+        if (depth === 0) {
+          if (name) bodies.set(name, code.slice(bodyStart, i));
+          name = '';
+          headerStart = i + 1;
+        }
+      } else if (ch === ';' && depth === 0) headerStart = i + 1;
+    }
+  }
+  const calls = new Map<string, Set<string>>();
+  const indirect = new Set<string>();
+  const addressTaken = new Set<string>();
+  for (const [fn, body] of bodies) {
+    const out = new Set<string>();
+    const paramNames = new Set((params.get(fn) ?? '').match(/\w+/g) ?? []);
+    for (const m of body.matchAll(/\b([A-Za-z_]\w*)\b(\s*\()?/g)) {
+      const id = m[1]!;
+      if (bodies.has(id)) {
+        out.add(id);
+        if (!m[2]) addressTaken.add(id);
+      } else if (m[2] && paramNames.has(id) && !KEYWORDS.has(id)) indirect.add(fn); // a call through a pointer parameter
+    }
+    calls.set(fn, out);
+  }
+  return { calls, indirect, addressTaken };
+}
+
+/** Parse clang's stack-usage lines: `file:line:col:function<TAB>bytes<TAB>static|dynamic[,bounded]`. */
+export function parseStackUsage(text: string): Map<string, number> {
+  const frames = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^(?:.*:)?([A-Za-z_]\w*)\t(\d+)\t(\S+)/.exec(line);
+    if (!m) continue;
+    if (m[3] === 'dynamic') throw new Error(`internal: ${m[1]} has an unbounded stack frame`);
+    frames.set(m[1]!, Math.max(frames.get(m[1]!) ?? 0, Number(m[2])));
+  }
+  return frames;
+}
+
+/**
+ * The calls each compiled function really makes. The C text says what a function calls; the object
+ * file says which of those calls survived: a callee the compiled function does not reference was
+ * inlined into it (so its callees, and its calls through pointers, become the function's own).
+ * Functions absent from the object were inlined everywhere.
+ */
+export function compiledCalls(text: ReturnType<typeof callGraph>, objectRefs: ReadonlyMap<string, ReadonlySet<string>>): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [fn, refs] of objectRefs) {
+    const callees = new Set<string>();
+    const seen = new Set<string>();
+    const absorb = (f: string) => {
+      if (seen.has(f)) return;
+      seen.add(f);
+      if (text.indirect.has(f)) for (const a of text.addressTaken) if (objectRefs.has(a)) callees.add(a);
+      for (const c of text.calls.get(f) ?? []) {
+        if (objectRefs.has(c) && refs.has(c)) callees.add(c);
+        else absorb(c);
+      }
+    };
+    absorb(fn);
+    // What the object references that the text does not show (e.g. an address taken in a macro).
+    for (const r of refs) if (objectRefs.has(r)) callees.add(r);
+    callees.delete(fn);
+    out.set(fn, callees);
+  }
+  return out;
+}
+
+/** The deepest path from `root`, summing frames (+ `perCall` for each call). */
+export function deepestPath(root: string, calls: ReadonlyMap<string, ReadonlySet<string>>, frames: ReadonlyMap<string, number>, perCall = 0): { fn: string; frame: number }[] {
+  const memo = new Map<string, { fn: string; frame: number }[]>();
+  const onPath = new Set<string>();
+  const total = (p: { frame: number }[]) => p.reduce((a, f) => a + f.frame, 0);
+  const visit = (fn: string): { fn: string; frame: number }[] => {
+    const have = memo.get(fn);
+    if (have) return have;
+    if (onPath.has(fn)) fail('unsupported', fn, 'the generated code is recursive; its stack cannot be bounded');
+    onPath.add(fn);
+    let best: { fn: string; frame: number }[] = [];
+    for (const c of calls.get(fn) ?? []) {
+      const p = visit(c);
+      if (total(p) > total(best)) best = p;
+    }
+    onPath.delete(fn);
+    const path = [{ fn, frame: (frames.get(fn) ?? 0) + perCall }, ...best];
+    memo.set(fn, path);
+    return path;
+  };
+  return visit(root);
+}
+
+/**
+ * What the frame sizes leave out, per target: x86-64 pushes an 8-byte return address on every call
+ * (ARM and RISC-V keep it in a register, and save it inside the frame), and a leaf function may use
+ * the 128 bytes below the stack pointer (the SysV red zone) without a frame; soft-float targets call
+ * compiler-rt helpers that are not in the graph. Checked against painted stacks in tests.
+ */
+export function stackModel(target: TargetDesc): { perCall: number; libcalls: number; redZone: number } {
+  const x86 = target.zigTarget === 'native' ? process.arch === 'x64' : /^x86_64/.test(target.zigTarget);
+  return { perCall: x86 ? 8 : 0, libcalls: target.floatAbi === 'soft' ? 32 : 0, redZone: x86 ? 128 : 0 };
+}
+
+/** Compile `files` (model.c, runtime files, headers) for `target` and estimate the stack of `<prefix>_run`. */
+export async function estimateStack(files: ReadonlyMap<string, string>, prefix: string, target: TargetDesc): Promise<StackEstimate> {
+  const zig = requireZig();
+  const dir = mkdtempSync(join(tmpdir(), 'tritc-stack-'));
+  try {
+    for (const [name, text] of files) if (/\.(c|h)$/.test(name)) writeFileSync(join(dir, name), text);
+    const sources = [...files.keys()].filter((f) => f.endsWith('.c'));
+    const flags = [...zigTargetArgs(target), ...STRICT_CFLAGS, ...SECTION_FLAGS, ...target.cflags, '-I', dir];
+    const texts = await mapLimit(sources, CPU_COUNT, async (src) => {
+      const su = join(dir, `${src}.su`);
+      const r = await exec(zig.path, ['cc', ...flags, '-c', src, '-o', `${src}.o`, '-Xclang', '-stack-usage-file', '-Xclang', su], { cwd: dir, timeoutMs: 600_000 });
+      if (r.code !== 0) fail('toolchain', target.name, `zig cc failed while measuring stack frames of ${src}:\n${(r.stderr || r.stdout).trim().split('\n').slice(0, 20).join('\n')}`);
+      return readFileSync(su, 'utf8');
+    });
+    const frames = parseStackUsage(texts.join('\n'));
+    const objectRefs = new Map<string, Set<string>>();
+    for (const src of sources) {
+      const elf = readElf(join(dir, `${src}.o`));
+      for (const sym of elf.symbols) if (sym.type === 2 && sym.shndx !== 0) objectRefs.set(sym.name, elf.references.get(sym.shndx) ?? new Set());
+    }
+    const calls = compiledCalls(callGraph(sources.map((s) => files.get(s)!)), objectRefs);
+    const model = stackModel(target);
+    const chain = deepestPath(`${prefix}_run`, calls, frames, model.perCall);
+    if (model.libcalls) chain.push({ fn: '(compiler runtime: soft-float helpers)', frame: model.libcalls });
+    if (model.redZone) chain.push({ fn: '(red zone below the leaf function)', frame: model.redZone });
+    return { bytes: chain.reduce((a, f) => a + f.frame, 0), chain, frames };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

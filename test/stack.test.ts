@@ -1,0 +1,58 @@
+// The static stack estimate of `tritc compile` (frame sizes from clang plus the call graph) against
+// the stack painted under QEMU (or natively on the host) while the model runs: never below it, and
+// close above it, on every target.
+
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compileGraph } from '../compiler/compile.ts';
+import { readModel } from '../compiler/format/read.ts';
+import { writeModel } from '../compiler/format/write.ts';
+import { randomRuns } from '../compiler/harness/inputs.ts';
+import { runOnTarget } from '../compiler/harness/run_target.ts';
+import { loadTargets } from '../compiler/targets.ts';
+import { callGraph, estimateStack, parseStackUsage, stackModel } from '../compiler/toolchain/stack_usage.ts';
+import { workDir } from './support/differential.ts';
+import { memoryCases } from './support/memory_cases.ts';
+import { randomModel } from './support/random_graph.ts';
+
+const root = workDir('stack');
+
+describe('stack estimate', () => {
+  it('reads clang stack-usage lines and finds calls, including calls through function pointers', () => {
+    expect([...parseStackUsage('model.c:12:13:node_fc1\t24\tstatic\ntn_math.c:50:7:tn_expf\t16\tdynamic,bounded\n')]).toEqual([
+      ['node_fc1', 24],
+      ['tn_expf', 16],
+    ]);
+    const g = callGraph([
+      `static int leaf(int a) { return a; }
+       typedef int (*fn)(int);
+       static int apply(fn f, int a) { return f(a) /* indirect */; }
+       int top(int a) {
+         return apply(leaf, a);
+       }`,
+    ]);
+    expect([...g.calls.get('top')!]).toEqual(['apply', 'leaf']);
+    expect(g.indirect.has('apply')).toBe(true);
+    expect(g.addressTaken.has('leaf')).toBe(true);
+  });
+
+  for (const target of loadTargets().values()) {
+    it(`is at least the painted stack and within 64 bytes or 25 % above it (plus any red zone) on ${target.name}`, async () => {
+      const specs = [randomModel(91_000), randomModel(91_001), ...memoryCases().filter((c) => c.spec.name !== 'scratch').map((c) => c.spec)];
+      const models = [join(import.meta.dirname, '../examples/digits-mlp'), ...specs.map((s, i) => writeModel(join(root, 'models', `m${i}`), s))].map((path, i) => {
+        const g = readModel(path);
+        const compiled = compileGraph(g, { target, prefix: `m${i}`, skipFitCheck: true });
+        return { compiled, runs: randomRuns(g, 2, 500 + i), dir: `m${i}` };
+      });
+      const run = await runOnTarget(models, target, join(root, target.name));
+      for (const [i, m] of models.entries()) {
+        const painted = Math.max(...run.records[i]!.map((r) => r.stackBytes));
+        const est = await estimateStack(m.compiled.files, m.compiled.emitted.prefix, target);
+        const chain = est.chain.map((f) => `${f.fn} ${f.frame}`).join(' > ');
+        expect(est.bytes, `${m.compiled.graph.name}: estimate ${est.bytes} < painted ${painted} (${chain})`).toBeGreaterThanOrEqual(painted);
+        // The x86-64 red zone is in the estimate whole (a leaf may use it), whatever a run touched.
+        expect(est.bytes, `${m.compiled.graph.name}: estimate ${est.bytes} far above painted ${painted} (${chain})`).toBeLessThanOrEqual(Math.max(painted + 64, painted * 1.25) + stackModel(target).redZone);
+      }
+    });
+  }
+});
