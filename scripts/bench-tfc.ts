@@ -34,10 +34,10 @@ const section = [
   '(±40) on cortex-m3/m4, `minstret` on rv32imc. The kernels are the plain-C reference kernels.',
   '',
   ...reports.flatMap((r) => [`Published top-1 of ${r.model}: ${r.published.toFixed(2)} %.`, '', reportMarkdown(r), '', comparisonLine(r), '']),
-  'On cortex-m4 the float32 build runs fewer instructions than the low-bit one: with an FPU a float',
-  'multiply-add costs about as much as the plain-C reference kernel spends unpacking one 2-bit code.',
-  'Without an FPU (cortex-m3, rv32imc) the low-bit build is several times faster; it is an order of',
-  'magnitude smaller in flash everywhere.',
+  'On cortex-m4, which has an FPU, the float32 build runs fewer instructions than the low-bit one',
+  'with these plain-C reference kernels, which unpack every code with shifts and masks. Without an FPU',
+  '(cortex-m3, rv32imc) the low-bit build runs several times fewer instructions, and it is an order',
+  'of magnitude smaller in flash on every target.',
   '',
   '<!-- bench:tfc:end -->',
 ].join('\n');
@@ -47,3 +47,28 @@ const old = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n\nEve
 const re = /<!-- bench:tfc:start -->[\s\S]*<!-- bench:tfc:end -->/;
 writeFileSync(path, re.test(old) ? old.replace(re, section) : `${old.trimEnd()}\n\n${section}\n`);
 process.stdout.write(`${section}\n`);
+
+// The size-and-speed table of each example's README.
+for (const r of reports) {
+  const readme = join(import.meta.dirname, '..', 'examples', r.model.toLowerCase().replace('_', '-'), 'README.md');
+  const rows = r.variants.flatMap((v) =>
+    v.error
+      ? [`| ${v.variant} | — | not available: ${v.error.split('\n')[0]!.replace(/\|/g, '\\|')} | | |`]
+      : v.targets.map((t) => `| ${v.variant} | ${t.target} | ${t.flashBytes.toLocaleString('en-US')} B | ${t.ramBytes.toLocaleString('en-US')} B (${t.arenaBytes.toLocaleString('en-US')} + ${t.stackBytes.toLocaleString('en-US')}) | ${t.instructionsPerInference === null ? '—' : `${t.instructionsPerInference.toLocaleString('en-US')}${t.instructionsResolution! > 1 ? ` ±${t.instructionsResolution}` : ''}`} |`),
+  );
+  const block = [
+    '<!-- bench:tfc:table:start (scripts/bench-tfc.ts writes this table) -->',
+    `Accuracy of the float32 build (interpreter, ${r.images.toLocaleString('en-US')} images): ${r.variants.find((v) => v.variant === 'float32')?.accuracy?.toFixed(2) ?? '—'} %.`,
+    '',
+    '| build | target | flash | RAM (arena + stack) | instructions/inference |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+    comparisonLine(r),
+    '<!-- bench:tfc:table:end -->',
+  ].join('\n');
+  const text = readFileSync(readme, 'utf8');
+  const re = /<!-- bench:tfc:table:start[\s\S]*<!-- bench:tfc:table:end -->/;
+  if (!re.test(text)) throw new Error(`${readme} has no bench:tfc:table markers`);
+  writeFileSync(readme, text.replace(re, block));
+}
