@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TritcError } from '../compiler/diagnostics.ts';
 import { rng } from '../compiler/harness/inputs.ts';
+import { compileGraph } from '../compiler/compile.ts';
+import { randomRuns } from '../compiler/harness/inputs.ts';
+import { interpret } from '../compiler/interpret.ts';
 import { importOnnx } from '../compiler/onnx/import.ts';
+import { ModelProtoType } from '../compiler/onnx/schema.ts';
+import { getTarget } from '../compiler/targets.ts';
 import { SHARED_DATA } from '../examples/data.ts';
 
 interface Field {
@@ -195,5 +200,57 @@ describe('ONNX reader fuzzing', () => {
     // Both outcomes occur: the mutations are neither all harmless nor all fatal.
     expect(outcome.loaded).toBeGreaterThan(20);
     expect(outcome.rejected).toBeGreaterThan(100);
+  });
+
+  it('loads or fails with a TritcError on 400 well-formed but wrong models (attributes, dims, wiring, op types)', () => {
+    // Valid protobufs with wrong contents: an attribute set to a random small integer (or NaN),
+    // an initializer dimension changed, a node input rewired to another tensor or left out, a node
+    // given another op type. What loads must also interpret and compile without a JavaScript error.
+    const models = [...MODELS, ...['test_gemm_default_single_elem_vector_bias', 'test_transpose_all_permutations_3', 'test_gather_1', 'test_concat_2d_axis_negative_1', 'test_maxpool_2d_pads', 'test_layer_normalization_3d_axis1_epsilon', 'test_dequantizelinear_axis'].map((t) => join(SHARED_DATA, 'onnx_backend_tests', 'node', t, 'model.onnx'))];
+    const r = rng(777);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
+    const small = () => Math.floor(r() * 16) - 5;
+    const crashes: string[] = [];
+    let loaded = 0;
+    for (let c = 0; c < 400; c++) {
+      const path = models[c % models.length]!;
+      type Obj = { graph: { node: { opType: string; domain?: string; input: string[]; attribute?: { name: string; ints?: number[]; i?: number; f?: number }[] }[]; initializer: { name: string; dims: number[] }[]; input: { name: string }[] } };
+      const obj = ModelProtoType.toObject(ModelProtoType.decode(new Uint8Array(readFileSync(path))), { longs: Number, arrays: true }) as unknown as Obj;
+      const g0 = obj.graph;
+      const what = c % 4;
+      let desc = '';
+      if (what === 0) {
+        const n = pick(g0.node);
+        const a = n.attribute?.length ? pick(n.attribute) : undefined;
+        if (a?.ints) a.ints = a.ints.map(small);
+        else if (a?.i !== undefined) a.i = small();
+        else if (a?.f !== undefined) a.f = pick([0, -1, 1e30, Number.NaN]);
+        desc = `attribute ${a?.name} of ${n.opType}`;
+      } else if (what === 1 && g0.initializer.length) {
+        const t = pick(g0.initializer);
+        if (t.dims.length) t.dims[Math.floor(r() * t.dims.length)] = Math.max(0, small());
+        desc = `dims of ${t.name}`;
+      } else if (what === 2) {
+        const n = pick(g0.node);
+        if (n.input.length) n.input[Math.floor(r() * n.input.length)] = pick([...g0.initializer.map((t) => t.name), ...g0.input.map((t) => t.name), '']);
+        desc = `an input of ${n.opType} rewired`;
+      } else {
+        const n = pick(g0.node);
+        n.opType = pick(['Relu', 'Softmax', 'Transpose', 'Reshape', 'Gather', 'MatMul', 'Conv', 'Quant', 'BatchNormalization', 'Concat']);
+        if (n.opType === 'Quant') n.domain = 'onnx.brevitas';
+        desc = `op type changed to ${n.opType}`;
+      }
+      const bytes = ModelProtoType.encode(ModelProtoType.fromObject(obj)).finish();
+      try {
+        const g = importOnnx(bytes, 'wrong.onnx');
+        loaded++;
+        interpret(g, randomRuns(g, 1, c)[0]!);
+        compileGraph(g, { target: getTarget('host'), verify: true, skipFitCheck: true });
+      } catch (e) {
+        if (!(e instanceof TritcError)) crashes.push(`${path.split('/').slice(-2).join('/')} case ${c} (${desc}): ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      }
+    }
+    expect(crashes).toEqual([]);
+    expect(loaded).toBeGreaterThan(40);
   });
 });

@@ -431,6 +431,14 @@ class Importer {
       else throw new Error(`internal: ${op} needs attribute ${k}`);
     }
     for (const k of Object.keys(attrs)) if (!(k in def.attrs) && attrs[k] !== undefined) throw new Error(`internal: ${op} has no attribute ${k}`);
+    // The op's signature, as the native reader checks it: required inputs present, not too many.
+    if (inputs.length > def.inputs.names.length) fail('onnx', at, `${op} takes at most ${def.inputs.names.length} inputs (${def.inputs.names.join(', ')}), found ${inputs.length}`);
+    for (let i = 0; i < def.inputs.min; i++) {
+      if (!inputs[i]) fail('onnx', at, `input ${i} (${def.inputs.names[i]}) of ${op} is required`);
+    }
+    for (const [k, v] of Object.entries(full)) {
+      if (typeof v === 'number' && !Number.isFinite(v)) fail('onnx', at, `attribute ${k} is ${v}; it must be finite`);
+    }
     const node: Node = { name: this.freshNode(nodeName), op, inputs, outputs, attrs: full, annotations: {} };
     const ins = inputs.map((i) => (i === '' ? undefined : this.g.tensors.get(i)));
     ins.forEach((t, i) => {
@@ -585,6 +593,7 @@ export class NodeContext {
     const a = this.attr(name);
     if (a?.kind === 'int') return Number(a.value); // some writers store integral floats as ints
     const f = this.attrKind(name, 'float');
+    if (f && !Number.isFinite(f.value)) this.fail(`attribute "${name}" is ${f.value}; it must be finite`, 'onnx');
     return f ? f.value : def;
   }
   string(name: string, def: string): string;

@@ -270,13 +270,18 @@ function scalarConst(ctx: NodeContext, i: number, what: string): number {
 }
 
 /** Elementwise QONNX quantisation of a constant, scale/zero point broadcast NumPy-style. */
-function foldQuant(ctx: NodeContext, x: Const, scale: Const, zp: Const | undefined, f: (x: number, s: number, z: number) => number): Const {
+function foldQuant(ctx: NodeContext, x: Const, scaleIn: Const, zpIn: Const | undefined, f: (x: number, s: number, z: number) => number): Const {
+  if (x.dtype !== 'float32') return ctx.fail(`input 0 must be float32, found ${x.dtype}`, 'dtype');
+  const scale = castConst(scaleIn, 'float32');
+  const zp = zpIn ? castConst(zpIn, 'float32') : undefined;
   const bs = binaryConst('Mul', x, { ...scale, data: Float32Array.from(scale.data as Float32Array) });
   if (!bs) return ctx.fail(`the scale [${scale.shape.join(', ')}] does not broadcast against X [${x.shape.join(', ')}]`, 'shape');
   // Broadcast index maps, done through the fold helpers: expand scale and zero point to X's shape.
   const expand = (c: Const): Float32Array => {
     const zeros: Const = { dtype: 'float32', shape: bs.shape, data: new Float32Array(elementCount(bs.shape)) };
-    return binaryConst('Add', zeros, c)!.data as Float32Array;
+    const e = binaryConst('Add', zeros, c);
+    if (!e || e.shape.join() !== bs.shape.join()) return ctx.fail(`[${c.shape.join(', ')}] does not broadcast to [${bs.shape.join(', ')}]`, 'shape');
+    return e.data as Float32Array;
   };
   const xs = expand(x);
   const ss = expand(scale);
@@ -288,6 +293,7 @@ function foldQuant(ctx: NodeContext, x: Const, scale: Const, zp: Const | undefin
 
 /** Emit QuantizeStatic for a dynamic X, fusing a pending view (reshape, scalar ops). */
 function quantizeActivation(ctx: NodeContext, scale: number, zp: number, qmin: number, qmax: number, mode: RoundingMode, define = true): string {
+  if (ctx.info(0).dtype !== 'float32') return ctx.fail(`input 0 must be float32, found ${ctx.info(0).dtype}`, 'dtype');
   const v = ctx.value(0);
   let base: string;
   let pre: { op: PreOp; c: number }[] = [];
@@ -566,7 +572,15 @@ const Gather: OnnxOpMapping = {
   convert(ctx) {
     const rank = ctx.info(0).shape.length;
     const axis = normAxis(ctx, ctx.int('axis', 0), rank);
-    if (ctx.isConst(0) && ctx.isConst(1)) return ctx.defineConst(0, gatherConst(ctx.constInput(0, 'data'), ctx.constInput(1, 'indices'), axis));
+    if (ctx.isConst(0) && ctx.isConst(1)) {
+      const data = ctx.constInput(0, 'data');
+      const indices = ctx.constInput(1, 'indices');
+      const dim = data.shape[axis]!;
+      if (indices.dtype !== 'int32' && indices.dtype !== 'int64') return ctx.fail(`indices must be int32 or int64, found ${indices.dtype}`, 'dtype');
+      const bad = toNumbers(indices).find((k) => k < -dim || k >= dim);
+      if (bad !== undefined) return ctx.fail(`index ${bad} is out of range for axis ${axis} of size ${dim}`, 'shape');
+      return ctx.defineConst(0, gatherConst(data, indices, axis));
+    }
     ctx.emitSimple('Gather', { axis });
   },
 };
@@ -577,7 +591,16 @@ const Concat: OnnxOpMapping = {
     const rank = ctx.info(0).shape.length;
     const axis = normAxis(ctx, ctx.int('axis', 0), rank);
     const n = ctx.inputCount;
-    if (Array.from({ length: n }, (_, i) => ctx.isConst(i)).every(Boolean)) return ctx.defineConst(0, concatConst(Array.from({ length: n }, (_, i) => ctx.constInput(i, 'input')), axis));
+    if (Array.from({ length: n }, (_, i) => ctx.isConst(i)).every(Boolean)) {
+      const parts = Array.from({ length: n }, (_, i) => ctx.constInput(i, 'input'));
+      const [p0] = parts as [Const];
+      for (const [i, p] of parts.entries()) {
+        if (p.dtype !== p0.dtype) return ctx.fail(`input ${i} is ${p.dtype}, input 0 is ${p0.dtype}`, 'dtype');
+        if (p.shape.length !== p0.shape.length || p.shape.some((d, k) => k !== axis && d !== p0.shape[k]))
+          return ctx.fail(`input ${i} [${p.shape.join(', ')}] does not match input 0 [${p0.shape.join(', ')}] outside axis ${axis}`, 'shape');
+      }
+      return ctx.defineConst(0, concatConst(parts, axis));
+    }
     ctx.emitSimple('Concat', { axis });
   },
 };
@@ -750,6 +773,7 @@ const ConstantOfShape = foldOnly((ctx) => {
   const shape = toNumbers(ctx.constInput(0, 'shape'));
   const v = ctx.tensorAttr('value') ?? constOf('float32', [1], [0]);
   const n = elementCount(shape);
+  if (shape.some((d) => !(d >= 1)) || n > 2 ** 31 - 1 || elementCount(v.shape) !== 1) return ctx.fail(`cannot make a tensor of shape [${shape.join(', ')}] from a value of shape [${v.shape.join(', ')}] (dimensions must be positive, at most 2^31 - 1 elements)`, 'shape');
   return constOf(v.dtype, shape, Array.from({ length: n }, () => v.data[0]!));
 });
 
@@ -758,6 +782,7 @@ const Range = foldOnly((ctx) => {
   const s = num(start!, 0);
   const d = num(delta!, 0);
   const n = Math.max(Math.ceil((num(limit!, 0) - s) / d), 0);
+  if (!(n >= 1 && n <= 2 ** 24)) return ctx.fail(`Range(${s}, ${num(limit!, 0)}, ${d}) has ${n} elements; tritc folds ranges of 1 to 2^24 elements`, 'shape');
   return constOf(start!.dtype, [n], Array.from({ length: n }, (_, i) => (start!.dtype === 'float32' ? Math.fround(s + i * d) : s + i * d)));
 });
 
