@@ -20,6 +20,7 @@ export type DiagnosticCode =
   | 'fit' // the model does not fit the target's memory
   | 'toolchain' // zig or qemu missing or failing
   | 'npy' // a NumPy file is malformed or does not match the model
+  | 'onnx' // an ONNX protobuf that does not decode, or breaks the format's rules
   | 'mismatch'; // generated code disagrees with the interpreter
 
 export interface Diagnostic {

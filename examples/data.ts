@@ -26,3 +26,23 @@ export function loadDigits(): { images: Float32Array; labels: Int32Array; count:
   });
   return { images, labels, count: rows.length };
 }
+
+/**
+ * MNIST test set (10,000 images of 28x28 pixels, 0..255, and labels), from the IDX files
+ * (magic 0x00000803 for images, 0x00000801 for labels, big-endian counts).
+ */
+export function loadMnistTest(): { pixels: Uint8Array; labels: Uint8Array; count: number } {
+  const img = gunzipSync(readFileSync(shared('mnist_t10k/t10k-images-idx3-ubyte.gz')));
+  const lab = gunzipSync(readFileSync(shared('mnist_t10k/t10k-labels-idx1-ubyte.gz')));
+  if (img.readUInt32BE(0) !== 0x803 || lab.readUInt32BE(0) !== 0x801) throw new Error('MNIST: unexpected IDX magic numbers');
+  const count = img.readUInt32BE(4);
+  if (img.readUInt32BE(8) !== 28 || img.readUInt32BE(12) !== 28 || lab.readUInt32BE(4) !== count) throw new Error('MNIST: unexpected IDX dimensions');
+  return { pixels: new Uint8Array(img.subarray(16, 16 + count * 784)), labels: new Uint8Array(lab.subarray(8, 8 + count)), count };
+}
+
+/** One MNIST image as the FINN/Brevitas TFC models expect it: [1, 1, 28, 28] float32, pixel / 255 in float32 (torchvision's ToTensor). */
+export function mnistInput(pixels: Uint8Array, i: number): Float32Array {
+  const x = new Float32Array(784);
+  for (let k = 0; k < 784; k++) x[k] = Math.fround(pixels[i * 784 + k]! / 255);
+  return x;
+}

@@ -52,6 +52,29 @@ void tn_quantize_i8(const float *x, int8_t *q, float *scale, int32_t rows, int32
 /* y = (float)q * scale[row]. */
 void tn_dequantize_i8(const int8_t *q, const float *scale, float *y, int32_t rows, int32_t cols);
 
+/* ---- static quantisation: QONNX Quant / BipolarQuant on activations (ref/tn_quantize_static.c) */
+
+#define TN_PRE_ADD 0  /* t + c */
+#define TN_PRE_SUB 1  /* t - c */
+#define TN_PRE_RSUB 2 /* c - t */
+#define TN_PRE_MUL 3  /* t * c */
+#define TN_PRE_DIV 4  /* t / c */
+#define TN_PRE_RDIV 5 /* c / t */
+#define TN_ROUND_HALF_EVEN 0
+#define TN_ROUND_CEIL 1
+#define TN_ROUND_FLOOR 2
+#define TN_ROUND_UP 3        /* away from zero */
+#define TN_ROUND_DOWN 4      /* towards zero */
+#define TN_ROUND_HALF_UP 5   /* ties away from zero */
+#define TN_ROUND_HALF_DOWN 6 /* ties towards zero */
+#define TN_ROUND_BIPOLAR 7   /* t >= 0 ? +1 : -1 */
+
+/* y = round(clamp((x op c...) / scale + zero_point, qmin, qmax)) - zero_point as int8 codes, after the
+ * n_pre fused scalar operations pre_ops[j] with operands pre_c[j] (either may be NULL when n_pre = 0). */
+void tn_quantize_static(const float *x, int8_t *y, int32_t n, const float *pre_c, const uint8_t *pre_ops,
+                        int32_t n_pre, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
+                        int32_t mode);
+
 /* ---- low-bit linear layers (ref/tn_ternary_linear.c, ref/tn_binary_linear.c) -------------- */
 
 #define TN_PER_TENSOR 0
@@ -281,6 +304,26 @@ void tn_dense_i8(const int8_t *x, const float *x_scale, int32_t rows, const int8
 void tn_dense_i8_m4(const int8_t *x, const float *x_scale, int32_t rows, const int8_t *w, const float *w_scale, int32_t n, int32_t k,
                     const float *bias, float *y, int16_t *xbuf, int32_t r);
 void tn_dense_f32(const float *x, int32_t rows, const float *wt, int32_t n, int32_t k, const float *bias, float *y);
+
+/* ---- low-bit 2-D convolution (ref/tn_lowbit_conv.c) ---------------------------------------- */
+
+/* Shapes of a convolution: x [n, c, h, w] -> y [n, m, oh, ow], weights [m, c / group, kh, kw]. */
+typedef struct tn_conv2d_geometry {
+  int32_t n, c, h, w;
+  int32_t m, kh, kw, group;
+  int32_t oh, ow;
+  int32_t stride_h, stride_w;
+  int32_t pad_top, pad_left;
+  int32_t dilation_h, dilation_w;
+} tn_conv2d_geometry;
+
+/* y[n, m, oh, ow] = ((float)acc * w_scale[m or 0]) * x_scale + bias[m], acc the exact sum over the
+ * window of codes times x (zero padding). codes: one row per m over (c, kh, kw), padded to bytes,
+ * ternary 2-bit or binary 1-bit as for the linear layers. bias may be NULL. */
+void tn_ternary_conv2d(const int8_t *x, float x_scale, const tn_conv2d_geometry *g, const uint8_t *codes,
+                       const float *w_scale, int32_t per_channel, const float *bias, float *y);
+void tn_binary_conv2d(const int8_t *x, float x_scale, const tn_conv2d_geometry *g, const uint8_t *codes,
+                      const float *w_scale, int32_t per_channel, const float *bias, float *y);
 
 /* ---- elementwise (ref/tn_elementwise.c) --------------------------------------------------- */
 

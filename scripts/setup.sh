@@ -26,5 +26,5 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-npm ci --no-audit --no-fund
+ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 node bin/tritc.js targets

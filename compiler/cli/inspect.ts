@@ -2,7 +2,7 @@
 
 import { checkFit, compileGraph } from '../compile.ts';
 import { TritcError, formatDiagnostic } from '../diagnostics.ts';
-import { readModel } from '../format/read.ts';
+import { loadModel } from '../load.ts';
 import { elementCount, nodeReads, shapeStr } from '../ir.ts';
 import { getTarget } from '../targets.ts';
 import { formatBytes, formatCount, textTable } from '../util/format.ts';
@@ -19,12 +19,13 @@ elements), bits per parameter (scales and biases included), multiply-accumulates
 the arena bytes live during the layer. Then the totals and whether the model fits the target.`,
   positionals: { min: 1, max: 1 },
   options: {
+    'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'target whose kernels and memory to use (default host)' },
     kernel: { type: 'string', valueName: 'spec', help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)' },
   },
   async run(args, io) {
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
-    const graph = readModel(args.positionals[0]!);
+    const graph = loadModel(args.positionals[0]!, { lowBit: args.values['no-lowbit'] !== true });
     const c = compileGraph(graph, { target, verify: true, skipFitCheck: true, kernel: stringOpt(args, 'kernel') });
     let fit = 'fits';
     try {

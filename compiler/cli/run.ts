@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileGraph } from '../compile.ts';
 import { TritcError, formatDiagnostic } from '../diagnostics.ts';
-import { readModel } from '../format/read.ts';
+import { loadModel } from '../load.ts';
 import { describeMismatch, firstMismatch } from '../harness/compare.ts';
 import { loadInputRuns, randomRuns, saveOutputRuns } from '../harness/inputs.ts';
 import { runOnTarget } from '../harness/run_target.ts';
@@ -108,6 +108,7 @@ Without --inputs, --count runs of seeded random inputs are used. --outputs write
 outputs of the first target the same way. Exit status 0 only if every target ran and matched.`,
   positionals: { min: 1, max: 1 },
   options: {
+    'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'a target, a comma-separated list, or all (default host)' },
     kernel: { type: 'string', valueName: 'spec', help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)' },
     inputs: { type: 'string', short: 'i', valueName: 'files', help: '.npy file(s), comma-separated in input order, or one .npz' },
@@ -120,7 +121,7 @@ outputs of the first target the same way. Exit status 0 only if every target ran
   async run(args, io) {
     const modelArg = args.positionals[0]!;
     const targets = resolveTargets(stringOpt(args, 'target') ?? 'host');
-    const graph = readModel(modelArg);
+    const graph = loadModel(modelArg, { lowBit: args.values['no-lowbit'] !== true });
     // Fail early, with the install hint, rather than after the first build.
     requireZig();
     for (const t of targets) requireQemu(t);

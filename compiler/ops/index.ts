@@ -3,9 +3,11 @@
 import { Add } from './add.ts';
 import { ArgMax } from './argmax.ts';
 import { DequantizeInt8 } from './dequantize_int8.ts';
+import { BinaryConv, TernaryConv } from './lowbit_conv.ts';
 import { BinaryLinear, TernaryLinear } from './lowbit_linear.ts';
 import type { OpDef } from './op.ts';
 import { QuantizeInt8 } from './quantize_int8.ts';
+import { QuantizeStatic } from './quantize_static.ts';
 import { Relu } from './relu.ts';
 import { Softmax } from './softmax.ts';
 import { Cast, Clip, Div, Mul, Pow, Sub, Where } from './onnx/elementwise.ts';
@@ -27,6 +29,8 @@ const registry = new Map<string, OpDef>(
     ReduceMean, LayerNormalization, BatchNormalization, LogSoftmax,
     Conv, MaxPool, AveragePool, GlobalAveragePool,
     QuantizeLinear, DequantizeLinear, MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv,
+    // ops the ONNX importer adds (docs/onnx-ops.md)
+    QuantizeStatic, TernaryConv, BinaryConv,
   ].map((d) => [d.op, d]),
 );
 

@@ -1,0 +1,933 @@
+// The ONNX op table: one small entry per ONNX (or QONNX) op, saying how a node becomes IR.
+//
+// Each entry's `convert` reads the node through a NodeContext (import.ts) and either defines its
+// outputs as constants (everything computable at compile time is folded), or emits IR nodes whose
+// semantics are the latest ONNX opset's (docs/onnx-ops.md): the entry normalises older opsets
+// (attributes that became inputs, changed defaults, Softmax's 2-D coercion before opset 13).
+// `needs` lists the IR ops the general path emits, so that a model using an op whose IR
+// implementation is not in this build is reported up front, with every such node.
+
+import type { AttrValue, DType } from '../ir.ts';
+import { elementCount } from '../ir.ts';
+import { OPS } from '../ops/index.ts';
+import { rintf } from '../numerics/f32.ts';
+import { quantRange, quantizeStaticValue, ROUNDING_MODES, type PreOp, type RoundingMode } from '../ops/quantize_static.ts';
+import { binaryConst, castConst, concatConst, constOf, gatherConst, num, sliceBounds, sliceConst, toNumbers, transposeConst, type Const } from './fold.ts';
+import type { NodeContext, Value } from './import.ts';
+import { channelAxis, channelValues, detectLowBit, foldAffine, lowBitProducer } from './lowbit.ts';
+import { irDtype, onnxTypeText } from './tensor.ts';
+
+export interface OnnxOpMapping {
+  /** IR ops the general conversion emits (checked before conversion starts). */
+  needs?: string[];
+  /** Lowest default-domain opset the entry handles (the importer's range otherwise). */
+  since?: number;
+  /** Outputs past the first may be left undefined (they are errors only if something reads them). */
+  optionalOutputs?: boolean;
+  convert(ctx: NodeContext): void;
+}
+
+/** Domains the QONNX custom ops come under: the FINN/Brevitas zoo files use onnx.brevitas. */
+export const QONNX_DOMAINS = ['onnx.brevitas', 'finn.custom_op.general', 'qonnx.custom_op.general', 'qonnx.custom_ops.general'];
+
+export function onnxOpKey(domain: string, op: string): string {
+  return domain ? `${domain}.${op}` : op;
+}
+
+export function lookupMapping(domain: string, op: string): OnnxOpMapping | undefined {
+  if (domain === '') return Object.prototype.hasOwnProperty.call(DEFAULT, op) ? DEFAULT[op] : undefined;
+  if (QONNX_DOMAINS.includes(domain)) return Object.prototype.hasOwnProperty.call(QONNX, op) ? QONNX[op] : undefined;
+  return undefined;
+}
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+const normAxis = (ctx: NodeContext, axis: number, rank: number, what = 'axis'): number => {
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) ctx.fail(`${what} ${axis} is out of range for rank ${rank}`, 'shape');
+  return a;
+};
+
+/** Ints from an attribute (older opsets) or a constant input (newer ones). */
+function intsFrom(ctx: NodeContext, attr: string, input: number, inputFromOpset: number): number[] | undefined {
+  if (ctx.opset >= inputFromOpset) return ctx.has(input) ? toNumbers(ctx.constInput(input, attr)) : undefined;
+  return ctx.ints(attr);
+}
+
+function reshapeValue(ctx: NodeContext, shape: number[]): void {
+  const v = ctx.value(0);
+  const { shape: from } = ctx.info(0);
+  if (elementCount(shape) !== elementCount(from)) ctx.fail(`cannot reshape [${from.join(', ')}] (${elementCount(from)} elements) to [${shape.join(', ')}]`, 'shape');
+  if (v.kind === 'const') return ctx.defineConst(0, { ...v.c, shape });
+  if (v.kind === 'view') return ctx.define(0, { kind: 'view', base: v.base, shape, pre: v.pre });
+  const base = v.kind === 'quant' ? ctx.tensor(0) : v.ir;
+  ctx.define(0, { kind: 'view', base, shape, pre: [] });
+}
+
+/** Generic entry: the IR op of the same name, ONNX attributes passed by name (IR defaults otherwise). */
+function passthrough(irOp: string, opts: { ignore?: string[]; fix?: (ctx: NodeContext, attrs: Record<string, AttrValue>) => void } = {}): OnnxOpMapping {
+  return {
+    needs: [irOp],
+    // Outputs the IR op does not compute (e.g. MaxPool's Indices) are errors only when used.
+    optionalOutputs: true,
+    convert(ctx) {
+      const attrs = irAttrs(ctx, irOp, opts.ignore ?? []);
+      opts.fix?.(ctx, attrs);
+      ctx.emitSimple(irOp, attrs);
+    },
+  };
+}
+
+function irAttrs(ctx: NodeContext, irOp: string, ignore: string[]): Record<string, AttrValue> {
+  const def = OPS.get(irOp);
+  if (!def) return ctx.fail(`needs the IR op ${irOp}, which this build of tritc does not have`);
+  const attrs: Record<string, AttrValue> = {};
+  for (const [name] of ctx.node.attributes) {
+    if (ignore.includes(name)) continue;
+    const spec = def.attrs[name];
+    if (!spec) ctx.fail(`attribute "${name}" of ${ctx.node.opType} is not supported by tritc`);
+    switch (spec.kind) {
+      case 'int':
+        attrs[name] = ctx.int(name)!;
+        break;
+      case 'bool':
+        attrs[name] = ctx.int(name)! !== 0;
+        break;
+      case 'float':
+        attrs[name] = ctx.float(name)!;
+        break;
+      case 'string':
+        attrs[name] = ctx.string(name)!;
+        break;
+      case 'ints':
+        attrs[name] = ctx.ints(name)!;
+        break;
+    }
+  }
+  return attrs;
+}
+
+// ---- elementwise arithmetic, with folding ------------------------------------------------------
+
+const PRE_OF: Record<string, [PreOp, PreOp]> = { Add: ['add', 'add'], Sub: ['sub', 'rsub'], Mul: ['mul', 'mul'], Div: ['div', 'rdiv'] };
+
+function arith(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow'): OnnxOpMapping {
+  return {
+    needs: op === 'Add' ? ['Add'] : [],
+    convert(ctx) {
+      const a = ctx.value(0);
+      const b = ctx.value(1);
+      if (a.kind === 'const' && b.kind === 'const') {
+        if (a.c.dtype !== b.c.dtype) ctx.fail(`inputs have different dtypes (${a.c.dtype} and ${b.c.dtype})`, 'dtype');
+        const r = binaryConst(op, a.c, b.c);
+        if (!r) return ctx.fail(`shapes [${a.c.shape.join(', ')}] and [${b.c.shape.join(', ')}] do not broadcast`, 'shape');
+        return ctx.defineConst(0, r);
+      }
+      if (op !== 'Pow' && ctx.lowBit && foldIntoLowBit(ctx, op, a, b)) return;
+      // A float scalar constant on one side: keep it pending (a Quant that follows can fuse it).
+      if (op !== 'Pow') {
+        const ci = a.kind === 'const' ? 0 : b.kind === 'const' ? 1 : -1;
+        if (ci >= 0) {
+          const c = ctx.constInput(ci, 'operand');
+          const x = ctx.info(1 - ci);
+          if (c.dtype === 'float32' && x.dtype === 'float32' && elementCount(c.shape) === 1 && c.shape.length <= x.shape.length) {
+            const v = ctx.value(1 - ci);
+            const pre = { op: PRE_OF[op]![ci === 1 ? 0 : 1], c: num(c, 0), node: ctx.nodeName };
+            if (v.kind === 'view') return ctx.define(0, { kind: 'view', base: v.base, shape: v.shape, pre: [...v.pre, pre] });
+            return ctx.define(0, { kind: 'view', base: ctx.tensor(1 - ci), shape: x.shape, pre: [pre] });
+          }
+        }
+      }
+      ctx.emitSimple(op);
+    },
+  };
+}
+
+/** y = a*x + b on the output of a low-bit layer read by nothing else: fold into its scale and bias. */
+function foldIntoLowBit(ctx: NodeContext, op: 'Add' | 'Sub' | 'Mul' | 'Div', a: Value, b: Value): boolean {
+  const xi = a.kind === 'tensor' && b.kind === 'const' ? 0 : b.kind === 'tensor' && a.kind === 'const' ? 1 : -1;
+  if (xi < 0) return false;
+  const x = ctx.value(xi) as { kind: 'tensor'; ir: string };
+  const p = lowBitProducer(ctx.graph, x.ir);
+  if (!p || ctx.readers(ctx.inputName(xi)) !== 1) return false;
+  const out = ctx.tensorInfo(x.ir)!.shape;
+  const c = channelValues(ctx.constInput(1 - xi, 'operand'), out, channelAxis(p, out.length));
+  if (!c || (op === 'Div' && xi === 1)) return false;
+  const ones = c.map(() => 1);
+  const zeros = c.map(() => 0);
+  const [mul, add] =
+    op === 'Mul' ? [c, zeros] : op === 'Div' ? [c.map((v) => 1 / v), zeros] : op === 'Add' ? [ones, c] : xi === 0 ? [ones, c.map((v) => -v)] : [c.map(() => -1), c];
+  if (!foldAffine(ctx.graph, p, mul, add, ctx.irOut(0), (s) => ctx.fresh(s), `${ctx.node.opType} "${ctx.nodeName}"`)) return false;
+  ctx.define(0, { kind: 'tensor', ir: p.outputs[0]! });
+  return true;
+}
+
+// ---- low-bit linear layers -------------------------------------------------------------------------
+
+function lowBitLinear(ctx: NodeContext, xq: string, b: Const, nk: boolean, alpha: number, bias: number[] | undefined, source: string): boolean {
+  const w = detectLowBit(b, nk);
+  if (!w) return false;
+  const scale = ctx.constant({ dtype: 'float32', shape: [w.scales.length], data: w.scales.map((s) => Math.fround(s * alpha)) }, `${ctx.nodeName}.scale`);
+  const wname = ctx.fresh(`${ctx.nodeName}.weight`);
+  ctx.graph.tensors.set(wname, { name: wname, dtype: w.kind, shape: [w.n, w.k], kind: 'constant', data: w.codes, quant: { scale, granularity: w.scales.length === 1 ? 'per_tensor' : 'per_row' } });
+  const inputs = [xq, wname];
+  if (bias) inputs.push(ctx.constant({ dtype: 'float32', shape: [w.n], data: Float32Array.from({ length: w.n }, (_, i) => bias.length === 1 ? bias[0]! : bias[i]!) }, `${ctx.nodeName}.bias`));
+  const out = ctx.irOut(0);
+  const node = ctx.emit(w.kind === 'ternary' ? 'TernaryLinear' : 'BinaryLinear', inputs, [out]);
+  if (node) node.annotations.weights = `${w.kind} from ${source}, scale ${w.scales.length === 1 ? 'per tensor' : 'per channel'}`;
+  ctx.define(0, { kind: 'tensor', ir: out });
+  return true;
+}
+
+function weightSource(ctx: NodeContext, i: number): string {
+  const name = ctx.inputName(i);
+  const p = ctx.imp.model.graph.nodes.find((n) => n.outputs.includes(name));
+  if (!p) return 'float constant';
+  if (p.opType === 'Transpose') {
+    const q = ctx.imp.model.graph.nodes.find((n) => n.outputs.includes(p.inputs[0]!));
+    return q ? `${q.opType} (constant)` : 'float constant';
+  }
+  return `${p.opType} (constant)`;
+}
+
+const MatMul: OnnxOpMapping = {
+  needs: [],
+  convert(ctx) {
+    const xq = ctx.quantized(0);
+    if (ctx.lowBit && xq && xq.quant?.granularity !== 'per_group' && ctx.isConst(1)) {
+      if (lowBitLinear(ctx, xq.name, ctx.constInput(1, 'B'), false, 1, undefined, weightSource(ctx, 1))) return;
+    }
+    ctx.emitSimple('MatMul');
+  },
+};
+
+const Gemm: OnnxOpMapping = {
+  needs: [],
+  convert(ctx) {
+    const transA = ctx.int('transA', 0);
+    const transB = ctx.int('transB', 0);
+    const alpha = ctx.float('alpha', 1);
+    const beta = ctx.float('beta', 1);
+    const xq = ctx.quantized(0);
+    if (ctx.lowBit && xq && !transA && ctx.isConst(1) && xq.shape.length === 2) {
+      let bias: number[] | undefined;
+      let ok = true;
+      if (ctx.has(2)) {
+        if (!ctx.isConst(2)) ok = false;
+        else {
+          const b = ctx.constInput(2, 'C');
+          const n = ctx.info(1).shape[transB ? 0 : 1]!;
+          const cv = channelValues(b, [xq.shape[0]!, n]);
+          if (!cv) ok = false;
+          else bias = cv.map((v) => Math.fround(beta * v));
+        }
+      }
+      if (ok && lowBitLinear(ctx, xq.name, ctx.constInput(1, 'B'), transB !== 0, alpha, bias, weightSource(ctx, 1))) return;
+    }
+    ctx.emitSimple('Gemm', irAttrs(ctx, 'Gemm', ['broadcast']));
+  },
+};
+
+const BatchNormalization: OnnxOpMapping = {
+  needs: [],
+  optionalOutputs: true,
+  convert(ctx) {
+    if (ctx.int('training_mode', 0)) ctx.fail('training_mode = 1 is not supported (inference only)');
+    if (ctx.opset < 9 && ctx.int('spatial', 1) !== 1) ctx.fail('spatial = 0 is not supported');
+    const x = ctx.value(0);
+    const eps = ctx.float('epsilon', 1e-5);
+    const params = [1, 2, 3, 4].map((i) => (ctx.isConst(i) ? ctx.constInput(i, ['', 'scale', 'B', 'mean', 'var'][i]!) : undefined));
+    if (ctx.lowBit && x.kind === 'tensor' && params.every((p) => p && p.dtype === 'float32')) {
+      const p = lowBitProducer(ctx.graph, x.ir);
+      const shape = ctx.tensorInfo(x.ir)!.shape;
+      // Channels are axis 1 for BatchNormalization: the last axis of a [M, N] linear output, axis 1
+      // of a convolution's NCHW output.
+      if (p && ctx.readers(ctx.inputName(0)) === 1 && shape.length >= 2 && channelAxis(p, shape.length) === 1) {
+        const [g, b, m, v] = params.map((c) => (c!.shape.length === 1 && (c!.shape[0] === shape[1] || c!.shape[0] === 1) ? Array.from(c!.data as Float32Array) : undefined));
+        if (g && b && m && v) {
+          const n = shape[1]!;
+          const ch = (arr: number[], i: number) => (arr.length === 1 ? arr[0]! : arr[i]!);
+          const a = Array.from({ length: n }, (_, i) => ch(g, i) / Math.sqrt(ch(v, i) + eps));
+          const off = Array.from({ length: n }, (_, i) => ch(b, i) - ch(m, i) * a[i]!);
+          if (foldAffine(ctx.graph, p, a, off, ctx.irOut(0), (s) => ctx.fresh(s), `BatchNormalization "${ctx.nodeName}"`)) {
+            ctx.define(0, { kind: 'tensor', ir: p.outputs[0]! });
+            return;
+          }
+        }
+      }
+    }
+    const attrs: Record<string, AttrValue> = irAttrs(ctx, 'BatchNormalization', ['momentum', 'spatial', 'training_mode', 'is_test', 'consumed_inputs']);
+    ctx.emitSimple('BatchNormalization', attrs, [0, 1, 2, 3, 4].map((i) => ctx.tensor(i)));
+  },
+};
+
+// ---- QONNX -----------------------------------------------------------------------------------
+
+function scalarConst(ctx: NodeContext, i: number, what: string): number {
+  const c = ctx.constInput(i, what);
+  if (elementCount(c.shape) !== 1) ctx.fail(`input ${i} (${what}) of a quantised activation must be one value (per-tensor), found shape [${c.shape.join(', ')}]`);
+  return num(c, 0);
+}
+
+/** Elementwise QONNX quantisation of a constant, scale/zero point broadcast NumPy-style. */
+function foldQuant(ctx: NodeContext, x: Const, scaleIn: Const, zpIn: Const | undefined, f: (x: number, s: number, z: number) => number): Const {
+  if (x.dtype !== 'float32') return ctx.fail(`input 0 must be float32, found ${x.dtype}`, 'dtype');
+  const scale = castConst(scaleIn, 'float32');
+  const zp = zpIn ? castConst(zpIn, 'float32') : undefined;
+  const bs = binaryConst('Mul', x, { ...scale, data: Float32Array.from(scale.data as Float32Array) });
+  if (!bs) return ctx.fail(`the scale [${scale.shape.join(', ')}] does not broadcast against X [${x.shape.join(', ')}]`, 'shape');
+  // Broadcast index maps, done through the fold helpers: expand scale and zero point to X's shape.
+  const expand = (c: Const): Float32Array => {
+    const zeros: Const = { dtype: 'float32', shape: bs.shape, data: new Float32Array(elementCount(bs.shape)) };
+    const e = binaryConst('Add', zeros, c);
+    if (!e || e.shape.join() !== bs.shape.join()) return ctx.fail(`[${c.shape.join(', ')}] does not broadcast to [${bs.shape.join(', ')}]`, 'shape');
+    return e.data as Float32Array;
+  };
+  const xs = expand(x);
+  const ss = expand(scale);
+  const zs = zp ? expand(zp) : new Float32Array(xs.length);
+  const out = new Float32Array(xs.length);
+  for (let i = 0; i < xs.length; i++) out[i] = f(xs[i]!, ss[i]!, zs[i]!);
+  return { dtype: 'float32', shape: bs.shape, data: out };
+}
+
+/** Emit QuantizeStatic for a dynamic X, fusing a pending view (reshape, scalar ops). */
+function quantizeActivation(ctx: NodeContext, scale: number, zp: number, qmin: number, qmax: number, mode: RoundingMode, define = true): string {
+  if (ctx.info(0).dtype !== 'float32') return ctx.fail(`input 0 must be float32, found ${ctx.info(0).dtype}`, 'dtype');
+  const v = ctx.value(0);
+  let base: string;
+  let pre: { op: PreOp; c: number }[] = [];
+  let shape: number[] = [];
+  if (v.kind === 'view' && !v.real) {
+    base = v.base;
+    pre = v.pre;
+    shape = v.shape;
+  } else base = ctx.tensor(0);
+  const s = ctx.constant({ dtype: 'float32', shape: [1], data: new Float32Array([scale]) }, `${ctx.nodeName}.scale`);
+  const consts = pre.map((p, j) => ctx.constant({ dtype: 'float32', shape: [1], data: new Float32Array([p.c]) }, `${ctx.nodeName}.c${j}`));
+  const out = ctx.irOut(0, '.q');
+  const baseShape = ctx.tensorInfo(base)!.shape;
+  ctx.emit('QuantizeStatic', [base, s, ...consts], [out], {
+    qmin,
+    qmax,
+    zero_point: zp,
+    rounding: mode,
+    pre: pre.map((p) => p.op).join(','),
+    shape: shape.length && shape.join() !== baseShape.join() ? shape : [],
+  });
+  if (define) ctx.define(0, { kind: 'quant', ir: out });
+  return out;
+}
+
+const Quant: OnnxOpMapping = {
+  convert(ctx) {
+    const signed = ctx.int('signed', 1) !== 0;
+    const narrow = ctx.int('narrow', 0) !== 0;
+    const mode = ctx.string('rounding_mode', 'ROUND').toUpperCase() as RoundingMode;
+    if (!(ROUNDING_MODES as readonly string[]).includes(mode) || mode === 'BIPOLAR') ctx.fail(`rounding_mode "${ctx.string('rounding_mode')}" is not one of ROUND, CEIL, FLOOR, UP, DOWN, HALF_UP, HALF_DOWN`, 'onnx');
+    const bitsC = ctx.constInput(3, 'bitwidth');
+    if (elementCount(bitsC.shape) !== 1) ctx.fail('bitwidth must be one value', 'onnx');
+    const bits = num(bitsC, 0);
+    if (!Number.isInteger(bits) || bits < 1 || bits > 24) ctx.fail(`bitwidth ${bits} must be an integer from 1 to 24`, 'onnx');
+    const [qmin, qmax] = quantRange(bits, signed, narrow);
+    const x = ctx.value(0);
+    if (x.kind === 'const') {
+      const scale = ctx.constInput(1, 'scale');
+      const zp = ctx.constInput(2, 'zeropt');
+      return ctx.defineConst(0, foldQuant(ctx, x.c, scale, zp, (v, s, z) => Math.fround(quantizeStaticValue(v, [], [], s, z, qmin, qmax, mode) * s)));
+    }
+    const scale = scalarConst(ctx, 1, 'scale');
+    const zp = scalarConst(ctx, 2, 'zeropt');
+    if (!(scale > 0)) ctx.fail(`scale ${scale} must be positive`, 'onnx');
+    if (!Number.isInteger(zp)) ctx.fail(`zero point ${zp} must be an integer for integer codes`);
+    if (qmin - zp < -128 || qmax - zp > 127) ctx.fail(`codes [${qmin - zp}, ${qmax - zp}] (${bits}-bit ${signed ? 'signed' : 'unsigned'}${narrow ? ' narrow' : ''}) do not fit int8; tritc quantises activations to at most 8-bit signed codes`);
+    quantizeActivation(ctx, scale, zp, qmin, qmax, mode);
+  },
+};
+
+const BipolarQuant: OnnxOpMapping = {
+  convert(ctx) {
+    const x = ctx.value(0);
+    if (x.kind === 'const') return ctx.defineConst(0, foldQuant(ctx, x.c, ctx.constInput(1, 'scale'), undefined, (v, s) => Math.fround((v >= 0 ? 1 : -1) * s)));
+    const scale = scalarConst(ctx, 1, 'scale');
+    if (!(scale > 0)) ctx.fail(`scale ${scale} must be positive`, 'onnx');
+    quantizeActivation(ctx, scale, 0, -1, 1, 'BIPOLAR');
+  },
+};
+
+const Trunc: OnnxOpMapping = {
+  convert(ctx) {
+    const x = ctx.value(0);
+    if (x.kind !== 'const') return ctx.fail('Trunc on activations is not supported yet (only on constants)');
+    const signed = ctx.int('signed', 1) !== 0;
+    const narrow = ctx.int('narrow', 0) !== 0;
+    const mode = ctx.string('rounding_mode', 'FLOOR').toUpperCase() as RoundingMode;
+    const scale = ctx.constInput(1, 'scale');
+    const zp = ctx.constInput(2, 'zeropt');
+    const outScale = scalarConst(ctx, 4, 'out_scale');
+    const outBits = scalarConst(ctx, 5, 'out_bitwidth');
+    const [qmin, qmax] = quantRange(outBits, signed, narrow);
+    ctx.defineConst(
+      0,
+      foldQuant(ctx, x.c, scale, zp, (v, s, z) => {
+        let y = Math.fround(Math.fround(v / s) + z);
+        y = quantizeStaticValue(y, [], [], 1, 0, -(2 ** 30), 2 ** 30, 'ROUND');
+        const ts = 2 ** Math.round(Math.log2(outScale / s));
+        y = Math.fround(y / ts);
+        const r = quantizeStaticValue(y, [], [], 1, 0, qmin, qmax, mode);
+        return Math.fround(Math.fround(r - z / ts) * outScale);
+      }),
+    );
+  },
+};
+
+// ---- ONNX QuantizeLinear / DequantizeLinear ---------------------------------------------------------
+
+const INT_RANGE: Partial<Record<DType, [number, number]>> = { int8: [-128, 127], uint8: [0, 255], int32: [-(2 ** 31), 2 ** 31 - 1] };
+
+/** Scale and zero point of a (De)QuantizeLinear node, per tensor or along `axis`. */
+function qParams(ctx: NodeContext, rank: number): { scale: Const; zp?: Const; axis: number } {
+  if (ctx.int('block_size', 0)) ctx.fail('blocked quantisation (block_size) is not supported');
+  const scale = ctx.constInput(1, 'scale');
+  const zp = ctx.has(2) ? ctx.constInput(2, 'zero point') : undefined;
+  const axis = scale.shape.length === 0 || elementCount(scale.shape) === 1 ? -1 : normAxis(ctx, ctx.int('axis', 1), rank);
+  return { scale, zp, axis };
+}
+
+/** Index into a per-axis parameter for flat element i of a tensor of `shape`. */
+function paramIndex(shape: readonly number[], axis: number, i: number): number {
+  if (axis < 0) return 0;
+  const inner = elementCount(shape.slice(axis + 1));
+  return Math.floor(i / inner) % shape[axis]!;
+}
+
+function sameScalar(a: Const | undefined, b: number): boolean {
+  return a !== undefined && elementCount(a.shape) === 1 && num(a, 0) === b;
+}
+
+const QuantizeLinear: OnnxOpMapping = {
+  convert(ctx) {
+    const x = ctx.info(0);
+    const { scale, zp, axis } = qParams(ctx, x.shape.length);
+    const outType = zp?.dtype ?? (ctx.int('output_dtype', 0) ? irDtype(ctx.int('output_dtype', 0)) : 'uint8');
+    const range = outType ? INT_RANGE[outType] : undefined;
+    if (!outType || !range) return ctx.fail(`quantises to ${outType ?? onnxTypeText(ctx.int('output_dtype', 0))}, which tritc does not support`, 'dtype');
+    const [lo, hi] = range;
+    if (ctx.isConst(0)) {
+      const c = ctx.constInput(0, 'x');
+      const out = Array.from({ length: elementCount(c.shape) }, (_, i) => {
+        const k = paramIndex(c.shape, axis, i);
+        const t = rintf(Math.fround(num(c, i) / num(scale, k))) + (zp ? num(zp, k) : 0);
+        return Number.isNaN(t) ? 0 : Math.min(hi, Math.max(lo, t));
+      });
+      return ctx.defineConst(0, constOf(outType, c.shape, out));
+    }
+    // QDQ: a QuantizeLinear whose every reader is a DequantizeLinear with the same constant scale and
+    // zero point is an int8 activation: codes q - zp = clamp(round(x / s), lo - zp, hi - zp).
+    const z = zp ? num(zp, 0) : 0;
+    const s = num(scale, 0);
+    const readers = ctx.consumers(ctx.outName(0));
+    const qdq =
+      ctx.lowBit &&
+      axis < 0 &&
+      x.dtype === 'float32' &&
+      s > 0 &&
+      lo - z >= -128 &&
+      hi - z <= 127 &&
+      !readers.output &&
+      readers.nodes.length > 0 &&
+      readers.nodes.every((n) => n.opType === 'DequantizeLinear' && n.domain === '' && n.inputs[0] === ctx.outName(0) && dqMatches(ctx, n.inputs[1]!, n.inputs[2] ?? '', s, z));
+    if (qdq) {
+      const ir = quantizeActivation(ctx, s, 0, lo - z, hi - z, 'ROUND', false);
+      return ctx.define(0, { kind: 'qdq', ir, scale: s, zp: z, dtype: outType });
+    }
+    ctx.emitSimple('QuantizeLinear', irAttrs(ctx, 'QuantizeLinear', []));
+  },
+};
+
+/** Do a DequantizeLinear's scale and zero point (ONNX names) hold exactly `s` and `z`? */
+function dqMatches(ctx: NodeContext, scaleName: string, zpName: string, s: number, z: number): boolean {
+  const c = (n: string) => {
+    const v = n ? ctx.imp.values.get(n) : undefined;
+    return v?.kind === 'const' ? v.c : undefined;
+  };
+  return sameScalar(c(scaleName), s) && (zpName ? sameScalar(c(zpName), z) : z === 0);
+}
+
+const DequantizeLinear: OnnxOpMapping = {
+  convert(ctx) {
+    const v = ctx.value(0);
+    if (v.kind === 'qdq') return ctx.define(0, { kind: 'quant', ir: v.ir });
+    const x = ctx.info(0);
+    const { scale, zp, axis } = qParams(ctx, x.shape.length);
+    if (ctx.isConst(0)) {
+      const c = ctx.constInput(0, 'x');
+      const out = new Float32Array(elementCount(c.shape));
+      for (let i = 0; i < out.length; i++) {
+        const k = paramIndex(c.shape, axis, i);
+        out[i] = Math.fround((num(c, i) - (zp ? num(zp, k) : 0)) * num(scale, k));
+      }
+      return ctx.defineConst(0, { dtype: 'float32', shape: [...c.shape], data: out });
+    }
+    ctx.emitSimple('DequantizeLinear', irAttrs(ctx, 'DequantizeLinear', []));
+  },
+};
+
+// ---- shapes and data movement ----------------------------------------------------------------------
+
+const Identity: OnnxOpMapping = {
+  optionalOutputs: true,
+  convert(ctx) {
+    ctx.define(0, ctx.value(0));
+  },
+};
+
+const Constant: OnnxOpMapping = {
+  convert(ctx) {
+    const t = ctx.tensorAttr('value');
+    if (t) return ctx.defineConst(0, t);
+    const f = ctx.attr('value_float');
+    if (f?.kind === 'float') return ctx.defineConst(0, constOf('float32', [], [f.value]));
+    const fs = ctx.floats('value_floats');
+    if (fs) return ctx.defineConst(0, constOf('float32', [fs.length], fs));
+    const i = ctx.attr('value_int');
+    if (i?.kind === 'int') return ctx.defineConst(0, constOf('int64', [], [i.value]));
+    const is = ctx.attr('value_ints');
+    if (is?.kind === 'ints') return ctx.defineConst(0, constOf('int64', [is.value.length], is.value));
+    ctx.fail(`has no value tritc supports (${[...ctx.node.attributes.keys()].join(', ') || 'no attributes'}); sparse and string constants are not supported`);
+  },
+};
+
+const Shape: OnnxOpMapping = {
+  convert(ctx) {
+    const shape = ctx.info(0).shape;
+    const r = shape.length;
+    let start = ctx.int('start', 0);
+    let end = ctx.int('end', r);
+    start = Math.min(Math.max(start < 0 ? start + r : start, 0), r);
+    end = Math.min(Math.max(end < 0 ? end + r : end, 0), r);
+    const dims = shape.slice(start, Math.max(start, end));
+    ctx.defineConst(0, constOf('int64', [dims.length], dims));
+  },
+};
+
+const Size: OnnxOpMapping = {
+  convert(ctx) {
+    ctx.defineConst(0, constOf('int64', [], [elementCount(ctx.info(0).shape)]));
+  },
+};
+
+const Reshape: OnnxOpMapping = {
+  convert(ctx) {
+    const from = ctx.info(0).shape;
+    const spec = ctx.opset >= 5 ? toNumbers(ctx.constInput(1, 'shape')) : ctx.ints('shape') ?? [];
+    const allowzero = ctx.int('allowzero', 0);
+    const shape = spec.map((d, i) => (d === 0 && !allowzero ? from[i] ?? ctx.fail(`shape [${spec.join(', ')}] copies dimension ${i}, which [${from.join(', ')}] does not have`, 'shape') : d));
+    const minus = shape.filter((d) => d === -1).length;
+    if (minus > 1 || shape.some((d) => d < -1)) ctx.fail(`shape [${spec.join(', ')}] is not a valid Reshape target`, 'shape');
+    if (minus === 1) {
+      const known = shape.filter((d) => d !== -1).reduce((a, d) => a * d, 1);
+      if (known === 0 || elementCount(from) % known !== 0) ctx.fail(`cannot reshape [${from.join(', ')}] to [${spec.join(', ')}]`, 'shape');
+      shape[shape.indexOf(-1)] = elementCount(from) / known;
+    }
+    reshapeValue(ctx, shape);
+  },
+};
+
+const Flatten: OnnxOpMapping = {
+  convert(ctx) {
+    const from = ctx.info(0).shape;
+    const axis = ctx.int('axis', 1);
+    const a = axis < 0 ? axis + from.length : axis;
+    if (a < 0 || a > from.length) ctx.fail(`axis ${axis} is out of range for rank ${from.length}`, 'shape');
+    reshapeValue(ctx, [elementCount(from.slice(0, a)), elementCount(from.slice(a))]);
+  },
+};
+
+const Squeeze: OnnxOpMapping = {
+  convert(ctx) {
+    const from = ctx.info(0).shape;
+    const axes = (intsFrom(ctx, 'axes', 1, 13) ?? from.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normAxis(ctx, a, from.length, 'axis'));
+    for (const a of axes) if (from[a] !== 1) ctx.fail(`cannot squeeze axis ${a} of size ${from[a]}`, 'shape');
+    reshapeValue(ctx, from.filter((_, i) => !axes.includes(i)));
+  },
+};
+
+const Unsqueeze: OnnxOpMapping = {
+  convert(ctx) {
+    const from = ctx.info(0).shape;
+    const axesRaw = intsFrom(ctx, 'axes', 1, 13);
+    if (!axesRaw) return ctx.fail('needs axes', 'onnx');
+    const rank = from.length + axesRaw.length;
+    const axes = axesRaw.map((a) => normAxis(ctx, a, rank, 'axis'));
+    const out: number[] = [];
+    let k = 0;
+    for (let i = 0; i < rank; i++) out.push(axes.includes(i) ? 1 : from[k++]!);
+    reshapeValue(ctx, out);
+  },
+};
+
+const Gather: OnnxOpMapping = {
+  needs: [],
+  convert(ctx) {
+    const rank = ctx.info(0).shape.length;
+    const axis = normAxis(ctx, ctx.int('axis', 0), rank);
+    if (ctx.isConst(0) && ctx.isConst(1)) {
+      const data = ctx.constInput(0, 'data');
+      const indices = ctx.constInput(1, 'indices');
+      const dim = data.shape[axis]!;
+      if (indices.dtype !== 'int32' && indices.dtype !== 'int64') return ctx.fail(`indices must be int32 or int64, found ${indices.dtype}`, 'dtype');
+      const bad = toNumbers(indices).find((k) => k < -dim || k >= dim);
+      if (bad !== undefined) return ctx.fail(`index ${bad} is out of range for axis ${axis} of size ${dim}`, 'shape');
+      return ctx.defineConst(0, gatherConst(data, indices, axis));
+    }
+    ctx.emitSimple('Gather', { axis });
+  },
+};
+
+const Concat: OnnxOpMapping = {
+  needs: [],
+  convert(ctx) {
+    const rank = ctx.info(0).shape.length;
+    const axis = normAxis(ctx, ctx.int('axis', 0), rank);
+    const n = ctx.inputCount;
+    if (Array.from({ length: n }, (_, i) => ctx.isConst(i)).every(Boolean)) {
+      const parts = Array.from({ length: n }, (_, i) => ctx.constInput(i, 'input'));
+      const [p0] = parts as [Const];
+      for (const [i, p] of parts.entries()) {
+        if (p.dtype !== p0.dtype) return ctx.fail(`input ${i} is ${p.dtype}, input 0 is ${p0.dtype}`, 'dtype');
+        if (p.shape.length !== p0.shape.length || p.shape.some((d, k) => k !== axis && d !== p0.shape[k]))
+          return ctx.fail(`input ${i} [${p.shape.join(', ')}] does not match input 0 [${p0.shape.join(', ')}] outside axis ${axis}`, 'shape');
+      }
+      return ctx.defineConst(0, concatConst(parts, axis));
+    }
+    ctx.emitSimple('Concat', { axis });
+  },
+};
+
+const Transpose: OnnxOpMapping = {
+  needs: [],
+  convert(ctx) {
+    const rank = ctx.info(0).shape.length;
+    const perm = ctx.ints('perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+    if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) ctx.fail(`perm [${perm.join(', ')}] is not a permutation of ${rank} axes`, 'shape');
+    if (ctx.isConst(0)) return ctx.defineConst(0, transposeConst(ctx.constInput(0, 'data'), perm));
+    ctx.emitSimple('Transpose', { perm });
+  },
+};
+
+const Cast: OnnxOpMapping = {
+  needs: [],
+  convert(ctx) {
+    const to = ctx.int('to');
+    const dt = to === undefined ? undefined : irDtype(to);
+    if (!dt) return ctx.fail(`casts to ${to === undefined ? 'nothing' : onnxTypeText(to)}, which tritc does not support`, 'dtype');
+    if (ctx.isConst(0)) return ctx.defineConst(0, castConst(ctx.constInput(0, 'input'), dt));
+    if (ctx.info(0).dtype === dt) return ctx.define(0, ctx.value(0));
+    ctx.emitSimple('Cast', irAttrs(ctx, 'Cast', ['saturate', 'round_mode']));
+  },
+};
+
+const Slice: OnnxOpMapping = {
+  needs: [],
+  convert(ctx) {
+    const shape = ctx.info(0).shape;
+    const r = shape.length;
+    const starts = intsFrom(ctx, 'starts', 1, 10);
+    const ends = intsFrom(ctx, 'ends', 2, 10);
+    if (!starts || !ends || starts.length !== ends.length) return ctx.fail('needs starts and ends of the same length', 'onnx');
+    const axes = (intsFrom(ctx, 'axes', 3, 10) ?? starts.map((_, i) => i)).map((a) => normAxis(ctx, a, r));
+    const steps = ctx.opset >= 10 && ctx.has(4) ? toNumbers(ctx.constInput(4, 'steps')) : starts.map(() => 1);
+    if (steps.some((s) => s === 0)) ctx.fail('a step of 0 is not allowed', 'onnx');
+    if (ctx.isConst(0)) {
+      const first = shape.map(() => 0);
+      const step = shape.map(() => 1);
+      const count = [...shape];
+      axes.forEach((a, i) => {
+        const b = sliceBounds(shape[a]!, starts[i]!, ends[i]!, steps[i]!);
+        first[a] = b.first;
+        step[a] = steps[i]!;
+        count[a] = b.count;
+      });
+      if (count.some((c) => c === 0)) ctx.fail(`the slice is empty (shape [${count.join(', ')}]); tritc does not support empty tensors`);
+      return ctx.defineConst(0, sliceConst(ctx.constInput(0, 'data'), first, step, count));
+    }
+    ctx.emitSimple('Slice', { starts, ends, axes, steps }, [ctx.tensor(0)]);
+  },
+};
+
+const Split: OnnxOpMapping = {
+  needs: [],
+  convert(ctx) {
+    const shape = ctx.info(0).shape;
+    const axis = normAxis(ctx, ctx.int('axis', 0), shape.length);
+    let split = ctx.opset >= 13 ? (ctx.has(1) ? toNumbers(ctx.constInput(1, 'split')) : undefined) : ctx.ints('split');
+    if (!split) {
+      const parts = ctx.opset >= 18 && ctx.hasAttr('num_outputs') ? ctx.int('num_outputs', 1) : ctx.outputCount;
+      const dim = shape[axis]!;
+      const each = Math.ceil(dim / parts);
+      split = Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(each, dim - i * each)));
+    }
+    if (split.reduce((a, b) => a + b, 0) !== shape[axis]) ctx.fail(`split [${split.join(', ')}] does not add up to dimension ${axis} of size ${shape[axis]}`, 'shape');
+    if (ctx.isConst(0)) {
+      const c = ctx.constInput(0, 'input');
+      let start = 0;
+      split.forEach((len, j) => {
+        const first = shape.map((_, d) => (d === axis ? start : 0));
+        const count = shape.map((n, d) => (d === axis ? len : n));
+        start += len;
+        if (ctx.outName(j)) ctx.defineConst(j, sliceConst(c, first, shape.map(() => 1), count));
+      });
+      return;
+    }
+    ctx.emitSimple('Split', { axis, split }, [ctx.tensor(0)]);
+  },
+};
+
+// ---- the rest of the ONNX ops, one IR op each (docs/onnx-ops.md) ---------------------------------
+
+const Softmax = (op: 'Softmax' | 'LogSoftmax'): OnnxOpMapping => ({
+  needs: [op],
+  convert(ctx) {
+    const shape = ctx.info(0).shape;
+    if (ctx.opset >= 13) return ctx.emitSimple(op, { axis: ctx.int('axis', -1) });
+    // Before opset 13 the input is coerced to 2-D around `axis` (default 1) and normalised per row.
+    const axis = normAxis(ctx, ctx.int('axis', 1), shape.length);
+    if (axis === shape.length - 1) return ctx.emitSimple(op, { axis: -1 });
+    const flat = [elementCount(shape.slice(0, axis)), elementCount(shape.slice(axis))];
+    const x2 = ctx.fresh(`${ctx.nodeName}.in2d`);
+    ctx.emit('Reshape', [ctx.tensor(0)], [x2], { shape: flat }, '.flatten');
+    const y2 = ctx.fresh(`${ctx.nodeName}.out2d`);
+    ctx.emit(op, [x2], [y2], { axis: -1 });
+    const out = ctx.irOut(0);
+    ctx.emit('Reshape', [y2], [out], { shape }, '.unflatten');
+    ctx.define(0, { kind: 'tensor', ir: out });
+  },
+});
+
+const Relu: OnnxOpMapping = {
+  needs: ['Relu'],
+  convert(ctx) {
+    const q = ctx.quantized(0);
+    if (q && ctx.lowBit) {
+      const out = ctx.irOut(0, '.q');
+      ctx.emit('Relu', [q.name], [out]);
+      return ctx.define(0, { kind: 'quant', ir: out });
+    }
+    ctx.emitSimple('Relu');
+  },
+};
+
+const ArgMax: OnnxOpMapping = {
+  needs: ['ArgMax'],
+  convert(ctx) {
+    const rank = ctx.info(0).shape.length;
+    const axis = normAxis(ctx, ctx.int('axis', 0), rank);
+    // ONNX's ArgMax returns int64; the IR op returns int32 unless asked.
+    ctx.emitSimple('ArgMax', { axis, keepdims: ctx.int('keepdims', 1) !== 0, select_last_index: ctx.int('select_last_index', 0) !== 0, output_dtype: 'int64' }, [ctx.tensor(0)]);
+  },
+};
+
+const Clip: OnnxOpMapping = {
+  needs: ['Clip'],
+  convert(ctx) {
+    if (ctx.opset >= 11) return ctx.emitSimple('Clip', {});
+    // Clip-6: min/max attributes (defaults: the float32 range) become constant inputs.
+    const lo = ctx.constant(constOf('float32', [], [ctx.float('min', -3.4028234663852886e38)]), `${ctx.nodeName}.min`);
+    const hi = ctx.constant(constOf('float32', [], [ctx.float('max', 3.4028234663852886e38)]), `${ctx.nodeName}.max`);
+    ctx.emitSimple('Clip', {}, [ctx.tensor(0), lo, hi]);
+  },
+};
+
+const ReduceMean: OnnxOpMapping = {
+  needs: ['ReduceMean'],
+  convert(ctx) {
+    const axes = ctx.opset >= 18 ? (ctx.has(1) ? toNumbers(ctx.constInput(1, 'axes')) : []) : ctx.ints('axes') ?? [];
+    ctx.emitSimple('ReduceMean', { axes, keepdims: ctx.int('keepdims', 1), noop_with_empty_axes: ctx.int('noop_with_empty_axes', 0) }, [ctx.tensor(0)]);
+  },
+};
+
+const Dropout: OnnxOpMapping = {
+  optionalOutputs: true,
+  convert(ctx) {
+    if (ctx.has(2) && ctx.isConst(2) && num(ctx.constInput(2, 'training_mode'), 0)) ctx.fail('training_mode = true is not supported (inference only)');
+    ctx.define(0, ctx.value(0));
+  },
+};
+
+// ---- ops tritc only evaluates at compile time (shape computations of exported graphs) ------------
+
+/** An op on constants only: folded by `f`; on a runtime value it needs an IR op tritc lacks. */
+function foldOnly(f: (ctx: NodeContext) => Const): OnnxOpMapping {
+  return {
+    convert(ctx) {
+      for (let i = 0; i < ctx.inputCount; i++) {
+        if (ctx.has(i) && !ctx.isConst(i)) ctx.fail(`is supported only on constants (input ${i} "${ctx.inputName(i)}" is computed at run time): needs the IR op ${ctx.node.opType}, which this build of tritc does not have`);
+      }
+      ctx.defineConst(0, f(ctx));
+    },
+  };
+}
+
+const ConstantOfShape = foldOnly((ctx) => {
+  const shape = toNumbers(ctx.constInput(0, 'shape'));
+  const v = ctx.tensorAttr('value') ?? constOf('float32', [1], [0]);
+  const n = elementCount(shape);
+  if (shape.some((d) => !(d >= 1)) || n > 2 ** 31 - 1 || elementCount(v.shape) !== 1) return ctx.fail(`cannot make a tensor of shape [${shape.join(', ')}] from a value of shape [${v.shape.join(', ')}] (dimensions must be positive, at most 2^31 - 1 elements)`, 'shape');
+  return constOf(v.dtype, shape, Array.from({ length: n }, () => v.data[0]!));
+});
+
+const Range = foldOnly((ctx) => {
+  const [start, limit, delta] = [0, 1, 2].map((i) => ctx.constInput(i, ['start', 'limit', 'delta'][i]!));
+  const s = num(start!, 0);
+  const d = num(delta!, 0);
+  const n = Math.max(Math.ceil((num(limit!, 0) - s) / d), 0);
+  if (!(n >= 1 && n <= 2 ** 24)) return ctx.fail(`Range(${s}, ${num(limit!, 0)}, ${d}) has ${n} elements; tritc folds ranges of 1 to 2^24 elements`, 'shape');
+  return constOf(start!.dtype, [n], Array.from({ length: n }, (_, i) => (start!.dtype === 'float32' ? Math.fround(s + i * d) : s + i * d)));
+});
+
+const unaryFold = (fn: (x: number) => number, intFn?: (x: bigint) => bigint) =>
+  foldOnly((ctx) => {
+    const c = ctx.constInput(0, 'X');
+    if (c.dtype === 'float32') return { dtype: 'float32', shape: [...c.shape], data: (c.data as Float32Array).map((x) => Math.fround(fn(x))) };
+    if (!intFn) return ctx.fail(`is supported on float32 constants only, found ${c.dtype}`);
+    return constOf(c.dtype, c.shape, Array.from(c.data as ArrayLike<number | bigint>, (x) => (c.dtype === 'int64' ? BigInt.asIntN(64, intFn(BigInt(x))) : Number(intFn(BigInt(x))))));
+  });
+
+/**
+ * Neg and Reciprocal: folded on constants; on a float32 value, one IR op with a constant operand that
+ * gives the same bits (x * -1 is -x, sign of zero included; 1 / x is Reciprocal's one division).
+ */
+function lowerUnary(fold: OnnxOpMapping, op: 'Mul' | 'Div', c: number, what: string): OnnxOpMapping {
+  return {
+    convert(ctx) {
+      if (ctx.isConst(0) || ctx.info(0).dtype !== 'float32') return fold.convert(ctx);
+      const k = ctx.constant(constOf('float32', [], [c]), `${ctx.nodeName}.${op === 'Mul' ? 'minus_one' : 'one'}`);
+      const out = ctx.irOut(0);
+      const node = ctx.emit(op, op === 'Mul' ? [ctx.tensor(0), k] : [k, ctx.tensor(0)], [out]);
+      if (node) node.annotations.onnx = `${ctx.node.opType} as ${what}`;
+      ctx.define(0, { kind: 'tensor', ir: out });
+    },
+  };
+}
+
+const CastLike: OnnxOpMapping = {
+  convert(ctx) {
+    const to = ctx.info(1).dtype;
+    if (ctx.isConst(0)) return ctx.defineConst(0, castConst(ctx.constInput(0, 'input'), to));
+    if (ctx.info(0).dtype === to) return ctx.define(0, ctx.value(0));
+    ctx.emitSimple('Cast', { to: onnxTypeOfDtype(to) }, [ctx.tensor(0)]);
+  },
+};
+
+const onnxTypeOfDtype = (d: DType): number => ({ float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 })[d as 'float32'] ?? 0;
+
+// ---- convolution: ternary/binary weights on int8 codes become TernaryConv/BinaryConv --------------
+
+/** Explicit pads [top, left, bottom, right] of a 2-D Conv, from `pads` or `auto_pad`. */
+function convPads(ctx: NodeContext, inHW: number[], kHW: number[], strides: number[], dilations: number[]): number[] {
+  const auto = ctx.string('auto_pad', 'NOTSET');
+  if (auto === 'NOTSET') return ctx.ints('pads') ?? [0, 0, 0, 0];
+  if (auto === 'VALID') return [0, 0, 0, 0];
+  if (auto !== 'SAME_UPPER' && auto !== 'SAME_LOWER') return ctx.fail(`auto_pad "${auto}" is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`, 'onnx');
+  const begin: number[] = [];
+  const end: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const out = Math.ceil(inHW[i]! / strides[i]!);
+    const total = Math.max(0, (out - 1) * strides[i]! + (kHW[i]! - 1) * dilations[i]! + 1 - inHW[i]!);
+    const small = Math.floor(total / 2);
+    begin.push(auto === 'SAME_UPPER' ? small : total - small);
+    end.push(auto === 'SAME_UPPER' ? total - small : small);
+  }
+  return [begin[0]!, begin[1]!, end[0]!, end[1]!];
+}
+
+const Conv: OnnxOpMapping = {
+  needs: [],
+  convert(ctx) {
+    const xq = ctx.quantized(0);
+    if (ctx.lowBit && xq && xq.quant?.granularity === 'per_tensor' && xq.shape.length === 4 && ctx.isConst(1) && (!ctx.has(2) || ctx.isConst(2))) {
+      const w = ctx.constInput(1, 'W');
+      if (w.dtype === 'float32' && w.shape.length === 4) {
+        const [m, cg, kh, kw] = w.shape as [number, number, number, number];
+        const lb = detectLowBit({ ...w, shape: [m, cg * kh * kw] }, true);
+        if (lb) {
+          const strides = ctx.ints('strides') ?? [1, 1];
+          const dilations = ctx.ints('dilations') ?? [1, 1];
+          const pads = convPads(ctx, xq.shape.slice(2), [kh, kw], strides, dilations);
+          const scale = ctx.constant({ dtype: 'float32', shape: [lb.scales.length], data: lb.scales }, `${ctx.nodeName}.scale`);
+          const wname = ctx.fresh(`${ctx.nodeName}.weight`);
+          ctx.graph.tensors.set(wname, { name: wname, dtype: lb.kind, shape: [m, cg, kh, kw], kind: 'constant', data: lb.codes, quant: { scale, granularity: lb.scales.length === 1 ? 'per_tensor' : 'per_row' } });
+          const inputs = [xq.name, wname];
+          if (ctx.has(2)) inputs.push(ctx.tensor(2));
+          const out = ctx.irOut(0);
+          const node = ctx.emit(lb.kind === 'ternary' ? 'TernaryConv' : 'BinaryConv', inputs, [out], { strides, pads, dilations, group: ctx.int('group', 1) });
+          if (node) node.annotations.weights = `${lb.kind} from ${weightSource(ctx, 1)}, scale ${lb.scales.length === 1 ? 'per tensor' : 'per channel'}`;
+          return ctx.define(0, { kind: 'tensor', ir: out });
+        }
+      }
+    }
+    ctx.emitSimple('Conv', irAttrs(ctx, 'Conv', []));
+  },
+};
+
+const DEFAULT: Record<string, OnnxOpMapping> = {
+  ConstantOfShape,
+  Range,
+  Neg: lowerUnary(unaryFold((x) => -x, (x) => -x), 'Mul', -1, 'x * -1'),
+  Reciprocal: lowerUnary(unaryFold((x) => 1 / x), 'Div', 1, '1 / x'),
+  CastLike,
+  Constant,
+  Identity,
+  Dropout,
+  Shape,
+  Size,
+  Reshape,
+  Flatten,
+  Squeeze,
+  Unsqueeze,
+  Gather,
+  Concat,
+  Transpose,
+  Cast,
+  Slice,
+  Split,
+  Add: arith('Add'),
+  Sub: arith('Sub'),
+  Mul: arith('Mul'),
+  Div: arith('Div'),
+  Pow: arith('Pow'),
+  MatMul,
+  Gemm,
+  BatchNormalization,
+  Relu,
+  Softmax: Softmax('Softmax'),
+  LogSoftmax: Softmax('LogSoftmax'),
+  ArgMax,
+  Clip,
+  ReduceMean,
+  Sqrt: passthrough('Sqrt'),
+  Erf: passthrough('Erf'),
+  Sigmoid: passthrough('Sigmoid'),
+  Tanh: passthrough('Tanh'),
+  Gelu: passthrough('Gelu'),
+  Where: passthrough('Where'),
+  LayerNormalization: passthrough('LayerNormalization'),
+  Conv,
+  MaxPool: passthrough('MaxPool'),
+  AveragePool: passthrough('AveragePool'),
+  GlobalAveragePool: passthrough('GlobalAveragePool'),
+  QuantizeLinear,
+  DequantizeLinear,
+  MatMulInteger: passthrough('MatMulInteger'),
+  ConvInteger: passthrough('ConvInteger'),
+  QLinearMatMul: passthrough('QLinearMatMul'),
+  QLinearConv: passthrough('QLinearConv'),
+};
+
+const QONNX: Record<string, OnnxOpMapping> = { Quant, IntQuant: Quant, BipolarQuant, Trunc };
+
+/** Every ONNX op the table knows (for docs and tests). */
+export const KNOWN_OPS: readonly string[] = Object.keys(DEFAULT);
+
+export type { DType };
