@@ -69,13 +69,14 @@ export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
   runPasses(graph, opts);
   // Kernels first: a LUT kernel needs scratch for its tables, which the plan then places in the arena.
   // Their budget is the RAM that the arena without scratch (at its lower bound), the inputs and
-  // outputs and the stack leave.
+  // outputs and the stack leave, and at most a quarter of the target's RAM.
   const ioTotal = graph.inputs.concat(graph.outputs).reduce((a, n) => a + ioTensorBytes(graph, n), 0);
   const mem = opts.target.memory;
   const arenaEstimate = lowerBound(buffersFor(problemFromGraph(graph, opts.target)), graph.nodes.length).bytes;
   chooseKernels(graph, opts.target, {
     spec: opts.kernel,
-    scratchBudget: mem ? mem.ram - arenaEstimate - ioTotal - stackReserve(mem.ram) : 64 * 2 ** 20,
+    // At most a quarter of the RAM goes to tables, so that speed does not take all of a small MCU's RAM.
+    scratchBudget: mem ? Math.min(mem.ram / 4, mem.ram - arenaEstimate - ioTotal - stackReserve(mem.ram)) : 64 * 2 ** 20,
     // Weights may use the flash the code leaves (a rough 64 KiB for runtime and application).
     flashBudget: mem ? mem.flash - 65536 : undefined,
     forceFlush: opts.forceFlush,

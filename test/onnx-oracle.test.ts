@@ -8,16 +8,14 @@ import * as ort from 'onnxruntime-node';
 import { compileGraph } from '../compiler/compile.ts';
 import { describeMismatch, firstMismatch } from '../compiler/harness/compare.ts';
 import { randomRuns } from '../compiler/harness/inputs.ts';
-import { runOnTarget } from '../compiler/harness/run_target.ts';
 import type { HarnessModel } from '../compiler/harness/runner.ts';
 import { interpret } from '../compiler/interpret.ts';
 import { cloneGraph, type Graph, type TypedData } from '../compiler/ir.ts';
 import { importOnnx } from '../compiler/onnx/import.ts';
 import { encodeOnnxModel } from '../compiler/onnx/write.ts';
-import { OPS } from '../compiler/ops/index.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { compareTolerance } from './support/conformance.ts';
-import { workDir } from './support/differential.ts';
+import { runInPrograms, workDir } from './support/differential.ts';
 import { randomOnnxModel } from './support/onnx_random.ts';
 
 const COUNT = 120;
@@ -34,7 +32,6 @@ describe('onnxruntime oracle on random ONNX graphs', () => {
     const failures: string[] = [];
     let lowBit = 0;
     let floatCompared = 0;
-    const floatPath = ['MatMul', 'Gemm', 'Conv', 'QuantizeLinear', 'DequantizeLinear', 'BatchNormalization'].every((op) => OPS.has(op));
     for (let seed = 0; seed < COUNT; seed++) {
       const m = randomOnnxModel(seed);
       const bytes = encodeOnnxModel(m.spec);
@@ -55,7 +52,7 @@ describe('onnxruntime oracle on random ONNX graphs', () => {
       graphs.push({ name: m.name, g, run, out });
       // The same file with detection off: float32 MatMul/Gemm/Conv and the ONNX QuantizeLinear and
       // DequantizeLinear ops of the op library, checked against onnxruntime the same way.
-      if (floatPath) {
+      {
         const gf = importOnnx(bytes, `${m.name}.onnx`, { lowBit: false });
         expect(gf.nodes.some((n) => n.op === 'TernaryLinear' || n.op === 'BinaryLinear' || n.op === 'TernaryConv' || n.op === 'BinaryConv')).toBe(false);
         const badf = compareTolerance(interpret(gf, run).get(gf.outputs[0]!)!, want, RTOL, ATOL);
@@ -64,8 +61,8 @@ describe('onnxruntime oracle on random ONNX graphs', () => {
       }
     }
     expect(failures).toEqual([]);
-    // With the op library's float ops in this build, every graph was also checked with detection off.
-    expect(floatCompared).toBe(floatPath ? COUNT : 0);
+    // Every graph was also checked with detection off.
+    expect(floatCompared).toBe(COUNT);
     // Every graph has at least one MatMul/Gemm on a ternary or binary weight after QDQ.
     expect(lowBit).toBeGreaterThanOrEqual(COUNT);
   });
@@ -74,7 +71,7 @@ describe('onnxruntime oracle on random ONNX graphs', () => {
     const t = getTarget(target);
     const chosen = graphs.filter((_, i) => pick(i));
     const models: HarnessModel[] = chosen.map((m, i) => ({ compiled: compileGraph(cloneGraph(m.g), { target: t, prefix: `r${i}`, verify: true, skipFitCheck: true }), runs: [m.run], dir: `r${i}` }));
-    const run = await runOnTarget(models, t, workDir(`onnx-oracle-${target}`), { title: 'random ONNX graphs' });
+    const run = await runInPrograms(models, t, workDir(`onnx-oracle-${target}`), 'random ONNX graphs');
     const failures: string[] = [];
     run.records.forEach((recs, i) => {
       for (const d of models[i]!.compiled.emitted.io.outputs) {

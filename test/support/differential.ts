@@ -37,29 +37,7 @@ export async function differential(specs: readonly ModelSpec[], target: TargetDe
     expected.push(runs.map((run) => interpret(g, run)));
     models.push({ compiled, runs, dir: `m${i}` });
   });
-  // One program per batch of models that fits the target's flash and RAM: each model has its own
-  // static arena and kernel scratch (LUT tables), so many models need not fit a microcontroller.
-  const parts: { models: HarnessModel[]; first: number }[] = [];
-  let ram = 0;
-  let flash = 0;
-  const ramMax = target.memory ? (target.memory.ram - 16384) * 0.7 : Infinity;
-  const flashMax = target.memory ? target.memory.flash * 0.6 : Infinity;
-  models.forEach((m, i) => {
-    const r = m.compiled.plan.arenaBytes + m.compiled.ioBytes; // kernel scratch is part of the arena
-    const f = m.compiled.weightsBytes + 4096;
-    if (parts.length === 0 || ram + r > ramMax || flash + f > flashMax) {
-      parts.push({ models: [], first: i });
-      ram = 0;
-      flash = 0;
-    }
-    parts.at(-1)!.models.push(m);
-    ram += r;
-    flash += f;
-  });
-  const runs: TargetRun[] = [];
-  for (const [b, part] of parts.entries())
-    runs.push(await runOnTarget(part.models, target, join(dir, target.name, parts.length > 1 ? `part${b}` : ''), { title: `${part.models.length} differential models` }));
-  const run: TargetRun = { ...runs[0]!, records: runs.flatMap((r) => r.records), footprints: runs.flatMap((r) => r.footprints) };
+  const run = await runInPrograms(models, target, join(dir, target.name), `${models.length} differential models`);
   const failures: string[] = [];
   run.records.forEach((records, i) => {
     records.forEach((rec, r) => {
@@ -70,4 +48,32 @@ export async function differential(specs: readonly ModelSpec[], target: TargetDe
     });
   });
   return { failures, models: specs.length, runs: specs.length * runsPerModel, run };
+}
+
+/**
+ * Run models on a target in as few programs as fit its flash and RAM (each model has its own static
+ * arena, LUT tables included, so a microcontroller holds only some of them at once); the records and
+ * footprints come back in model order.
+ */
+export async function runInPrograms(models: readonly HarnessModel[], target: TargetDesc, dir: string, title: string): Promise<TargetRun> {
+  const parts: HarnessModel[][] = [];
+  let ram = 0;
+  let flash = 0;
+  const ramMax = target.memory ? (target.memory.ram - 16384) * 0.7 : Infinity;
+  const flashMax = target.memory ? target.memory.flash * 0.6 : Infinity;
+  for (const m of models) {
+    const r = m.compiled.plan.arenaBytes + m.compiled.ioBytes;
+    const f = m.compiled.weightsBytes + 4096;
+    if (parts.length === 0 || ram + r > ramMax || flash + f > flashMax) {
+      parts.push([]);
+      ram = 0;
+      flash = 0;
+    }
+    parts.at(-1)!.push(m);
+    ram += r;
+    flash += f;
+  }
+  const runs: TargetRun[] = [];
+  for (const [b, part] of parts.entries()) runs.push(await runOnTarget(part, target, parts.length > 1 ? join(dir, `part${b}`) : dir, { title }));
+  return { ...runs[0]!, records: runs.flatMap((r) => r.records), footprints: runs.flatMap((r) => r.footprints) };
 }
