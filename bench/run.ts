@@ -5,6 +5,8 @@
 //   npm run bench -- --json               the same as JSON
 //   npm run bench -- --update             also rewrite the kernels section of BENCHMARKS.md
 //   npm run bench -- --quick              small shapes only (a smoke run)
+//   npm run bench -- --targets cortex-m4 --shapes 256x256,64x256
+//                                         only these shapes (N x K) on the MCU and Pi targets
 //
 // host:                 time (median of 7 repeats of >= 40 ms), weights/s, weight GB/s, and the
 //                       read bandwidth the harness measures itself; "cold" cases cycle through
@@ -126,9 +128,9 @@ function hostCases(quick: boolean): CaseSpec[] {
   return out;
 }
 
-function plans(names: string[], quick: boolean): TargetPlan[] {
-  const mcuShapes: [number, number][] = quick ? [SQUARE(64), SQUARE(256)] : [SQUARE(64), SQUARE(256), SQUARE(1024)];
-  const piShapes: [number, number][] = quick ? [SQUARE(256)] : [SQUARE(256), SQUARE(1024), SQUARE(2048)];
+function plans(names: string[], quick: boolean, shapes?: [number, number][]): TargetPlan[] {
+  const mcuShapes: [number, number][] = shapes ?? (quick ? [SQUARE(64), SQUARE(256)] : [SQUARE(64), SQUARE(256), SQUARE(1024)]);
+  const piShapes: [number, number][] = shapes ?? (quick ? [SQUARE(256)] : [SQUARE(256), SQUARE(1024), SQUARE(2048)]);
   const out: TargetPlan[] = [];
   for (const name of names) {
     if (name === 'host') out.push({ target: getTarget('host'), kind: 'host', note: 'this machine, 1 thread', cases: hostCases(quick) });
@@ -571,11 +573,17 @@ async function main(): Promise<void> {
   const json = args.includes('--json');
   const quick = args.includes('--quick');
   const names = (opt('--targets') ?? 'host,cortex-m4,cortex-m3,rv32imc,rpi-aarch64,rpi5-aarch64,rpi-armv7').split(',');
+  const shapeArg = opt('--shapes');
+  const shapes = shapeArg?.split(',').map((x) => {
+    const m = /^(\d+)x(\d+)$/.exec(x);
+    if (!m) throw new Error(`bench: --shapes wants NxK[,NxK...], got ${x}`);
+    return [Number(m[1]), Number(m[2])] as [number, number];
+  });
   const work = mkdtempSync(join(tmpdir(), 'tritc-kbench-'));
   const log = (s: string) => process.stderr.write(`${s}\n`);
   log(`work directory: ${work}`);
   const all: TargetResult[] = [];
-  for (const plan of plans(names, quick)) all.push(await runPlan(plan, work, log));
+  for (const plan of plans(names, quick, shapes)) all.push(await runPlan(plan, work, log));
   const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
   const desc = machine();
   if (json) {

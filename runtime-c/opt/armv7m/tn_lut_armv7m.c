@@ -7,7 +7,7 @@
  *                table is the previous row plus a constant in both halfwords (tn_lut.c, "Tables");
  *                both halves of a ternary table in one routine
  *   sum16        t5w/t6w lookups: LDRH index (post-increment), LDRH entry, ADD: 3 instructions per
- *                lookup, 16 per loop iteration, the remainder entered Duff-style
+ *                lookup, 32 per loop iteration, the remainder entered Duff-style
  *   sum8x4       t5/b1 lookups for 4 rows: LDRB, LDRH [table, index, LSL #1], ADD per row and
  *                one table-pointer ADD per group
  *
@@ -147,12 +147,15 @@ static void tn_lut8_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
  * remainder of a row can be entered at end - 8 * n: ix r8 (post-increment), table r4, sum r9. */
 #define TN_LK "ldrh r3, [r8], #2\n\tldrh.n r3, [r4, r3]\n\tadd.n r9, r3\n\t"
 #define TN_LK4 TN_LK TN_LK TN_LK TN_LK
+#define TN_LK16 TN_LK4 TN_LK4 TN_LK4 TN_LK4
 
 /* acc[r] += sum of row r's lookups, r < nrows (tn_lut_ops.rows for 16-bit offsets).
  * r0 = rows0, r1 = row_bytes, r2 = nrows, r3 = count, [sp] = table, [sp + 4] = entries, [sp + 8] = acc.
- * Per row: 16 lookups per loop iteration, the remainder (count % 16, the same for every row of the
- * window) entered Duff-style at a precomputed address. aligned(4): ADR's offset is computed by the
- * assembler relative to Align(PC, 4), which only holds if the function starts on a word. */
+ * Per row: the sum starts at acc[r]; the first count % 32 lookups enter a block of 32 Duff-style
+ * (the same entry for every row of the window), then count / 32 whole blocks; the index pointer
+ * runs on from one row to the next (r1 - 2 count bytes between them). 10 + 2 (count / 32)
+ * instructions per row besides the lookups. aligned(4): ADR's offset is computed by the assembler
+ * relative to Align(PC, 4), which only holds if the function starts on a word. */
 __attribute__((naked, aligned(4))) static void tn_lut_rows16_armv7m(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count,
                                                         const uint32_t *table, int32_t entries, uint32_t *acc) {
   __asm__ volatile(
@@ -160,28 +163,25 @@ __attribute__((naked, aligned(4))) static void tn_lut_rows16_armv7m(const uint8_
       "push {r4-r11, lr}\n\t"
       "ldr r4, [sp, #36]\n\t"
       "ldr r5, [sp, #44]\n\t"
-      "lsrs r6, r3, #4\n\t"
-      "and r3, r3, #15\n\t"
-      "adr.w r7, 3f\n\t"
+      "lsrs r6, r3, #5\n\t"        /* whole blocks of 32 */
+      "sub.w r1, r1, r3, lsl #1\n\t" /* bytes from a row's last index to the next row's first */
+      "and r3, r3, #31\n\t"
+      "adr.w r7, 2f\n\t"
       "sub.w r7, r7, r3, lsl #3\n\t"
       "orr r7, r7, #1\n\t"
+      "mov r8, r0\n\t"
       "cmp r2, #0\n\t"
       "beq 9f\n\t"
       "0:\n\t"
-      "mov r8, r0\n\t"
-      "mov.w r9, #0\n\t"
-      "movs.w r10, r6\n\t"
-      "beq 2f\n\t"
-      "1:\n\t" TN_LK4 TN_LK4 TN_LK4 TN_LK4
-      "subs r10, #1\n\t"
-      "bne 1b\n\t"
+      "ldr r9, [r5]\n\t"
+      "mov r10, r6\n\t"
+      "bx r7\n\t"
+      "1:\n\t" TN_LK16 TN_LK16
       "2:\n\t"
-      "bx r7\n\t" TN_LK4 TN_LK4 TN_LK4 TN_LK TN_LK TN_LK
-      "3:\n\t"
-      "ldr r3, [r5]\n\t"
-      "add r3, r9\n\t"
-      "str r3, [r5], #4\n\t"
-      "add r0, r1\n\t"
+      "subs r10, #1\n\t"
+      "bpl 1b\n\t"
+      "str r9, [r5], #4\n\t"
+      "add r8, r1\n\t"
       "subs r2, #1\n\t"
       "bne 0b\n\t"
       "9:\n\t"

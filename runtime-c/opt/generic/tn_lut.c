@@ -243,6 +243,25 @@ static const float *tn_lut_scales(const tn_lowbit_weights *w, int32_t p, int32_t
   return w->scale + p;
 }
 
+/* The epilogue of one token when its sums are the only term of every output (one plane, one scale
+ * group, int32 sums): y[n] = ((float)sum * ws) * sx (+ bias), the contract's order. A loop of its
+ * own, without the general case's tests, so that compilers keep it in registers: about 10
+ * instructions per output on a Cortex-M4F instead of about 20. */
+static void tn_lut_finish(const uint32_t *acc, uint32_t bias_all, const float *ws, int32_t stride, float sx, const float *bias,
+                          int32_t n, float *y) {
+  int32_t i;
+  if (stride == 1 && bias) {
+    for (i = 0; i < n; ++i) y[i] = ((float)(int32_t)(acc[i] - bias_all) * ws[i]) * sx + bias[i];
+  } else if (stride == 1) {
+    for (i = 0; i < n; ++i) y[i] = ((float)(int32_t)(acc[i] - bias_all) * ws[i]) * sx;
+  } else {
+    for (i = 0; i < n; ++i) {
+      const float s = ((float)(int32_t)(acc[i] - bias_all) * ws[(size_t)i * (size_t)stride]) * sx;
+      y[i] = bias ? s + bias[i] : s;
+    }
+  }
+}
+
 /* Bytes of scratch for ntok tokens (tables, uint32 sums, int64 sums when flush > 0). */
 static size_t tn_lut_scratch(const tn_lut_ops *f, int32_t window, int32_t n, int32_t ntok, int32_t flush) {
   return (size_t)ntok * ((size_t)window * (size_t)f->entries * 2 + 4 * (size_t)(n + (n & 1)) + (flush > 0 ? 8 * (size_t)n : 0));
@@ -310,6 +329,10 @@ void tn_lut_linear(const tn_lut_ops *f, const int8_t *x, const float *x_scale, i
           const uint32_t *at = acc + (size_t)t * astride;
           const int64_t *at64 = acc64 + (size_t)t * (size_t)N;
           const int32_t first = p == 0 && sg == 0;
+          if (fused && !wide_sum) {
+            tn_lut_finish(at, bias_all, ws, stride, sx, bias, N, yt);
+            continue;
+          }
           for (n = 0; n < N; ++n) {
             const float sum = wide_sum ? (float)at64[n] : (float)(int32_t)(at[n] - bias_all);
             float s = sum * ws[(size_t)n * (size_t)stride];
