@@ -136,18 +136,26 @@ void tn_lowbit_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, 
  *      (a >= 14 ? 126 : 0) + 14 b + a % 14 with a = u0 + 3 u1 + 9 u2 (0..26) and b = u3 + 3 u4
  *      (0..8). Codes are packed per scale group: each group of G codes (K for per tensor/row) takes
  *      ceil(G / 5) bytes, padded with u = 1; a row is its groups one after another.
- * t5w  TN_QK_T5W = 5 codes per 16-bit little-endian entry: the byte offset of the codes' sum in a
- *      window of LUT tables: 2 * (j * TN_LUT5_ENTRIES + index), index as for t5, j the index of
- *      the 5-code group in its window (w->window groups per window, windows restart at every scale
- *      group). Groups packed per scale group as for t5. 3.2 bits per weight: the MCU speed format.
- * t6w  TN_QK_T6W = 6 codes per 16-bit entry: 2 * (j * TN_LUT6_ENTRIES + index), index =
- *      (a >= 14 ? 378 : 0) + 14 b + a % 14 with b = u3 + 3 u4 + 9 u5 (0..26). 2.67 bits per weight.
+ * t5w  TN_QK_T5W = 5 codes per 16-bit little-endian entry, in half tables (TN_LUT5W_ENTRIES):
+ *      codes whose index i = a + 27 b is past the centre (i > 121, all codes 0) are stored as their
+ *      mirror (u -> 2 - u, the negated weights: a -> 26 - a, b -> 8 - b) and their lookups subtract.
+ *      Entry index = a < 14 ? 14 b + a : 70 + 14 b + (a - 14) (half 0: rows b = 0..4, half 1: rows
+ *      b = 0..3). A row is its scale groups one after another (ceil(G / 5) units each, padded with
+ *      u = 1); each group is split into windows of up to w->window units, and each window is a
+ *      16-bit header, the number of added lookups, then its units as byte offsets
+ *      2 * (j * TN_LUT5W_ENTRIES + index) (j: the unit's table in the window), the added ones first,
+ *      then the subtracted ones, each in unit order. 3.2 bits per weight plus 16 per window: the
+ *      MCU speed format.
+ * t6w  TN_QK_T6W = 6 codes per 16-bit entry, the same with b = u3 + 3 u4 + 9 u5 (0..26), centre
+ *      i = 364, mirror b -> 26 - b, index = a < 14 ? 14 b + a : 196 + 14 b + (a - 14) (half 0: rows
+ *      0..13, half 1: rows 0..12), TN_LUT6W_ENTRIES per table. 2.67 bits per weight.
  * b1   TN_QK_B1 = 8 codes per byte, first code in the low bit: 1 -> +1, 0 -> -1 (binary).
  *
  * The LUT tables (t5, t5w, t6w, b1 with a _lut kernel) hold, for one group of activations, the sum
  * for every combination of codes as a biased halfword 0x8000 + sum (|sum| <= 8 * 128), so that two
- * entries can be built with one 32-bit add. Ternary tables are two halves of R rows (R = 9 or 27)
- * of 14 entries (7 words): row b of half h holds a = 14 h .. 14 h + 13; a = 27 is unused padding.
+ * entries can be built with one 32-bit add. Ternary tables are two halves of R rows (R = 9 for t5;
+ * t5w: 5 and 4, t6w: 14 and 13) of 14 entries (7 words): row b of half h holds a = 14 h .. 14 h + 13;
+ * a = 27 is unused padding. A subtracted t5w/t6w lookup adds 0x10000 - (0x8000 + s) = 0x8000 - s.
  * Binary tables are 16 rows of 16 entries, index = the code byte.
  */
 #define TN_QK_T2 4
@@ -157,7 +165,9 @@ void tn_lowbit_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, 
 #define TN_QK_T6W 6
 #define TN_QK_B1 8
 #define TN_LUT5_ENTRIES 252 /* 28 * 9 */
-#define TN_LUT6_ENTRIES 756 /* 28 * 27 */
+#define TN_LUT5W_ENTRIES 126 /* 14 * (5 + 4) */
+#define TN_LUT6W_ENTRIES 378 /* 14 * (14 + 13) */
+#define TN_TW_MAX_WINDOW 96  /* t5w, t6w: the most units per window (the unrolled Thumb-2 and RV32 lookups) */
 #define TN_LUT8_ENTRIES 256
 #define TN_LUT_BIAS 0x8000u
 
@@ -269,7 +279,8 @@ typedef struct tn_lut_ops {
   /* The table of x[0 .. len-1] (len may exceed g; missing activations count as 0). */
   void (*build)(const int8_t *x, int32_t len, uint32_t *table);
   /* acc[r] += the sum (mod 2^32) of row r's `count` lookups in a window of tables, r < nrows; row r's
-   * codes start at rows0 + r * row_bytes. wide: table + offset; else table[j * entries + index]. */
+   * codes start at rows0 + r * row_bytes. wide: the window's header (lookups that add), then the
+   * offsets, table + offset; else table[j * entries + index]. Every lookup adds 0x8000 + its sum. */
   void (*rows)(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
                int32_t entries, uint32_t *acc);
 } tn_lut_ops;
@@ -282,7 +293,8 @@ void tn_lut_linear(const tn_lut_ops *ops, const int8_t *x, const float *x_scale,
  * plus `base`, as 14 halfword pairs. */
 void tn_lut_a27(int32_t x0, int32_t x1, int32_t x2, int32_t base, uint32_t *a);
 void tn_lut5_build(const int8_t *x, int32_t len, uint32_t *table);
-void tn_lut6_build(const int8_t *x, int32_t len, uint32_t *table);
+void tn_lut5w_build(const int8_t *x, int32_t len, uint32_t *table);
+void tn_lut6w_build(const int8_t *x, int32_t len, uint32_t *table);
 void tn_lut8_build(const int8_t *x, int32_t len, uint32_t *table);
 void tn_lut_rows16(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
                    int32_t entries, uint32_t *acc);

@@ -86,19 +86,19 @@ describe('kernel choice', () => {
     expect(choose(layer(16, 64, { binary: true, group: 16 }), 'cortex-m4').kernel).toMatch(/\(b1\.lut_armv7m,/);
   });
 
-  it('sizes LUT windows to 16-bit offsets, the flush bound and the scratch RAM', () => {
+  it('sizes LUT windows to 16-bit offsets, the unrolled lookups, the flush bound and the scratch RAM', () => {
     const l: LayerShape = { op: 'TernaryLinear', planes: 1, n: 100, k: 4000, group: 4000, groups: 1, rows: 1, maxAbsX: 127, flush: 0 };
-    expect(lutPlan(FORMATS.t5w, l, 1 << 30)).toMatchObject({ window: 130 });
-    expect(lutPlan(FORMATS.t6w, l, 1 << 30)).toMatchObject({ window: 43 });
+    expect(lutPlan(FORMATS.t5w, l, 1 << 30)).toMatchObject({ window: 96 }); // 260 fit 16-bit offsets; the lookups unroll 96
+    expect(lutPlan(FORMATS.t6w, l, 1 << 30)).toMatchObject({ window: 86 }); // 86 half tables of 756 bytes in 65536
     expect(lutPlan(FORMATS.t5, l, 1 << 30)).toMatchObject({ window: 800 });
     expect(lutPlan(FORMATS.t5, { ...l, flush: 23 }, 1 << 30)).toMatchObject({ window: 4 });
     expect(lutPlan(FORMATS.t5, l, 10 * 504 + 4 * 100)).toMatchObject({ window: 10, scratchBytes: 10 * 504 + 4 * 100 });
     expect(lutPlan(FORMATS.t6w, l, 1000)).toMatch(/needs at least/);
     // Prefill: a full window for as many tokens (up to 4) as fit, each with its tables and sums.
-    const per = 130 * 504 + 400;
-    expect(lutPlan(FORMATS.t5w, { ...l, rows: 7 }, 1 << 30)).toMatchObject({ window: 130, scratchBytes: 4 * per });
-    expect(lutPlan(FORMATS.t5w, { ...l, rows: 7 }, 3 * per)).toMatchObject({ window: 130, scratchBytes: 3 * per });
-    expect(lutPlan(FORMATS.t5w, { ...l, rows: 7, flush: 50 }, 1 << 30)).toMatchObject({ window: 10, scratchBytes: 4 * (10 * 504 + 400 + 800) });
+    const per = 96 * 252 + 400;
+    expect(lutPlan(FORMATS.t5w, { ...l, rows: 7 }, 1 << 30)).toMatchObject({ window: 96, scratchBytes: 4 * per });
+    expect(lutPlan(FORMATS.t5w, { ...l, rows: 7 }, 3 * per)).toMatchObject({ window: 96, scratchBytes: 3 * per });
+    expect(lutPlan(FORMATS.t5w, { ...l, rows: 7, flush: 50 }, 1 << 30)).toMatchObject({ window: 10, scratchBytes: 4 * (10 * 252 + 400 + 800) });
   });
 
   it('obeys --kernel (all layers, or per node) and the node attribute, --kernel first', () => {

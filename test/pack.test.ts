@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { rng } from '../compiler/harness/inputs.ts';
 import {
   LUT5_ENTRIES,
+  LUT5W_ENTRIES,
   LUT6_ENTRIES,
+  LUT6W_ENTRIES,
   lutDigits,
   lutIndex,
   packB1,
@@ -14,12 +16,17 @@ import {
   packT2B,
   packT5,
   packTW,
+  twDigits,
+  twEntry,
+  twUnitsPerRow,
   unitsPerRow,
   unpackB1,
   unpackLut,
   unpackT2,
   unpackT2B,
+  unpackTW,
 } from '../compiler/emit/pack.ts';
+import { maxWideWindow } from '../compiler/kernels/formats.ts';
 
 function codes(n: number, k: number, seed: number, binary = false): Int8Array {
   const r = rng(seed);
@@ -93,20 +100,37 @@ describe('packers round-trip', () => {
       expect(unpackLut(p, k, g, 5)).toEqual(c);
     }
   });
-  it('t5w / t6w: 16-bit byte offsets into a window of tables', () => {
+  it('t5w / t6w: a header per window, then 16-bit byte offsets into half tables, added then subtracted', () => {
     for (const [n, k, g] of SHAPES) {
       for (const q of [5, 6] as const) {
-        const entries = q === 5 ? LUT5_ENTRIES : LUT6_ENTRIES;
-        for (const window of [1, 3, Math.floor(65536 / (2 * entries))]) {
+        const entries = q === 5 ? LUT5W_ENTRIES : LUT6W_ENTRIES;
+        for (const window of [1, 3, maxWideWindow(entries)]) {
           const c = codes(n, k, q * n + k + window);
           const p = packTW(c, k, g, q, window);
-          expect(Math.max(...p)).toBeLessThan(2 * window * entries);
-          for (const v of p) expect(v % 2).toBe(0);
-          expect(unpackLut(p, k, g, q, entries)).toEqual(c);
+          expect(p.length).toBe(n * twUnitsPerRow(k, g, q, window));
+          expect(unpackTW(p, k, g, q, window)).toEqual(c);
         }
       }
     }
-    expect(() => packTW(new Int8Array(5), 5, 5, 6, 44)).toThrow(/does not fit 16-bit offsets/);
+    // every code maps to an entry of the half table; a code and its negation share it
+    for (const q of [5, 6] as const) {
+      const seen = new Set<number>();
+      for (let i = 0; i < 3 ** q; i++) {
+        const u = Array.from({ length: q }, (_, d) => Math.floor(i / 3 ** d) % 3);
+        const e = twEntry(u);
+        const m = twEntry(u.map((x) => 2 - x));
+        expect(e.index).toBeLessThan(q === 5 ? LUT5W_ENTRIES : LUT6W_ENTRIES);
+        expect(m.index).toBe(e.index);
+        if (u.some((x) => x !== 1)) expect(m.negate).toBe(!e.negate);
+        expect(twDigits(e.index, q)).toEqual(e.negate ? u.map((x) => 2 - x) : u);
+        seen.add(e.index);
+      }
+      expect(seen.size).toBe((3 ** q + 1) / 2);
+    }
+    // one window of 3 units (all 0: a = 13, b = 4, the centre, entry 14 * 4 + 13; all -1: entry 0;
+    // all +1: the mirror of all -1, subtracted): header 2 (added), the added offsets, then the other
+    expect(Array.from(packTW(Int8Array.of(0, 0, 0, 0, 0, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1), 15, 15, 5, 3))).toEqual([2, 2 * 69, 2 * (2 * 126), 2 * 126]);
+    expect(() => packTW(new Int8Array(5), 5, 5, 6, 87)).toThrow(/does not fit 16-bit offsets/);
   });
   it('b1: 8 codes per byte, +1 -> 1, -1 -> 0', () => {
     expect(Array.from(packB1(Int8Array.of(1, -1, -1, 1, 1, -1, -1, -1, 1), 9))).toEqual([0b00011001, 1]);

@@ -15,6 +15,15 @@ export const QK_B1 = 8; // 8 binary codes per byte
 /** Halfword entries of one LUT table (index a + 28 b, docs/kernels.md). */
 export const LUT5_ENTRIES = 252; // 28 * 9
 export const LUT6_ENTRIES = 756; // 28 * 27
+/**
+ * Halfword entries of one t5w / t6w table: only the codes whose index a + 27 b is at most the
+ * centre's (all codes 0); the others are the negatives of their mirror codes (2 - u), which the
+ * lookups subtract. Half 0 (a < 14) has rows b = 0..R0-1, half 1 (a >= 14) rows b = 0..R0-2.
+ */
+export const LUT5W_ENTRIES = 126; // 14 * (5 + 4)
+export const LUT6W_ENTRIES = 378; // 14 * (14 + 13)
+/** The most tables in a t5w / t6w window: the Thumb-2 and RV32 lookups are unrolled that far. */
+export const TW_MAX_WINDOW = 96;
 export const LUT8_ENTRIES = 256;
 
 /** Ternary, 2 bits per code, 4 per byte, first code in the low bits: -1,0,+1 -> 10,00,01. */
@@ -158,24 +167,8 @@ export function packT5(codes: Int8Array, rowLength: number, group: number): Uint
   return out;
 }
 
-/**
- * t5w / t6w: one little-endian 16-bit entry per q trits: the byte offset 2 * (j * entries + index)
- * of the group's sum in a window of `window` LUT tables, j = unit index within the scale group
- * modulo the window.
- */
-export function packTW(codes: Int8Array, rowLength: number, group: number, q: 5 | 6, window: number): Uint16Array {
-  const entries = q === 5 ? LUT5_ENTRIES : LUT6_ENTRIES;
-  if (window < 1 || window * entries * 2 > 65536) throw new Error(`internal: LUT window ${window} does not fit 16-bit offsets`);
-  const units = unitsPerRow(rowLength, group, q);
-  const out = new Uint16Array((codes.length / rowLength) * units);
-  lutUnits(codes, rowLength, group, q, (r, unit, j, index) => {
-    out[r * units + unit] = 2 * ((j % window) * entries + index);
-  });
-  return out;
-}
-
-/** Decode t5 (bytes) or t5w/t6w (16-bit offsets) back to codes. */
-export function unpackLut(packed: Uint8Array | Uint16Array, rowLength: number, group: number, q: 5 | 6, entries?: number): Int8Array {
+/** Decode t5 (bytes) back to codes. */
+export function unpackLut(packed: Uint8Array, rowLength: number, group: number, q: 5 | 6): Int8Array {
   const units = unitsPerRow(rowLength, group, q);
   const rows = packed.length / units;
   const out = new Int8Array(rows * rowLength);
@@ -184,9 +177,113 @@ export function unpackLut(packed: Uint8Array | Uint16Array, rowLength: number, g
     for (let k = 0; k < rowLength; k++) {
       const within = k % group;
       const unit = Math.floor(k / group) * perGroup + Math.floor(within / q);
-      const raw = packed[r * units + unit]!;
-      const index = entries ? (raw / 2) % entries : raw;
-      out[r * rowLength + k] = lutDigits(index, q)[within % q]! - 1; // 0,1,2 -> -1,0,+1
+      out[r * rowLength + k] = lutDigits(packed[r * units + unit]!, q)[within % q]! - 1; // 0,1,2 -> -1,0,+1
+    }
+  }
+  return out;
+}
+
+/** Rows of half 0 of a t5w / t6w table (half 1 has one fewer). */
+const twRows0 = (q: number): number => (q === 5 ? 5 : 14);
+
+/**
+ * t5w / t6w: the table entry of the offset codes u0..u5 of one unit, and whether the lookup
+ * subtracts it. With a = u0 + 3 u1 + 9 u2, b = u3 + 3 u4 (+ 9 u5): codes past the centre
+ * (a + 27 b > 13 + 27 bmax / 2) are stored as their mirror (a, b -> 26 - a, bmax - b, i.e.
+ * u -> 2 - u: the negated weights) and subtracted; index = a < 14 ? 14 b + a : 14 R0 + 14 b + a - 14.
+ */
+export function twEntry(u: readonly number[]): { index: number; negate: boolean } {
+  const d = (i: number) => (i < u.length ? u[i]! : 0);
+  let a = d(0) + 3 * d(1) + 9 * d(2);
+  let b = d(3) + 3 * d(4) + 9 * d(5);
+  const bmax = u.length === 5 ? 8 : 26;
+  const negate = a + 27 * b > 13 + 27 * (bmax / 2);
+  if (negate) {
+    a = 26 - a;
+    b = bmax - b;
+  }
+  return { index: a < 14 ? 14 * b + a : 14 * twRows0(u.length) + 14 * b + a - 14, negate };
+}
+
+/** The offset codes of a t5w / t6w entry (before the negation of subtracted lookups). */
+export function twDigits(index: number, q: number): number[] {
+  const half = 14 * twRows0(q);
+  const h = index >= half ? 1 : 0;
+  const rest = index - h * half;
+  const a = 14 * h + (rest % 14);
+  const b = Math.floor(rest / 14);
+  return [a % 3, Math.floor(a / 3) % 3, Math.floor(a / 9), b % 3, Math.floor(b / 3) % 3, Math.floor(b / 9)].slice(0, q);
+}
+
+/** 16-bit entries of one t5w / t6w row: per scale group its units plus one header per window. */
+export function twUnitsPerRow(rowLength: number, group: number, q: number, window: number): number {
+  let total = 0;
+  for (let g0 = 0; g0 < rowLength; g0 += group) {
+    const units = Math.ceil(Math.min(group, rowLength - g0) / q);
+    total += units + Math.ceil(units / window);
+  }
+  return total;
+}
+
+/**
+ * t5w / t6w: per row, per scale group, per window of up to `window` units (q trits each): a 16-bit
+ * header, the number of added lookups, then the window's lookups as little-endian 16-bit byte
+ * offsets 2 * (j * entries + index) (twEntry, j = the unit's table in the window): first those
+ * that add, then those that subtract, each in unit order.
+ */
+export function packTW(codes: Int8Array, rowLength: number, group: number, q: 5 | 6, window: number): Uint16Array {
+  const entries = q === 5 ? LUT5W_ENTRIES : LUT6W_ENTRIES;
+  if (window < 1 || window * entries * 2 > 65536 || window > TW_MAX_WINDOW) throw new Error(`internal: LUT window ${window} does not fit 16-bit offsets or the kernels' unrolling`);
+  const rowUnits = twUnitsPerRow(rowLength, group, q, window);
+  const rows = codes.length / rowLength;
+  const out = new Uint16Array(rows * rowUnits);
+  for (let r = 0; r < rows; r++) {
+    let at = r * rowUnits;
+    for (let g0 = 0; g0 < rowLength; g0 += group) {
+      const len = Math.min(group, rowLength - g0);
+      const units = Math.ceil(len / q);
+      for (let j0 = 0; j0 < units; j0 += window) {
+        const add: number[] = [];
+        const sub: number[] = [];
+        for (let j = j0; j < Math.min(units, j0 + window); j++) {
+          const u: number[] = [];
+          for (let dd = 0; dd < q; dd++) {
+            const k = j * q + dd;
+            u.push(k < len ? codes[r * rowLength + g0 + k]! + 1 : 1); // -1,0,+1 -> 0,1,2; padding 1
+          }
+          const e = twEntry(u);
+          (e.negate ? sub : add).push(2 * ((j - j0) * entries + e.index));
+        }
+        out[at++] = add.length;
+        for (const v of add) out[at++] = v;
+        for (const v of sub) out[at++] = v;
+      }
+    }
+  }
+  return out;
+}
+
+/** Decode t5w / t6w back to codes. */
+export function unpackTW(packed: Uint16Array, rowLength: number, group: number, q: 5 | 6, window: number): Int8Array {
+  const entries = q === 5 ? LUT5W_ENTRIES : LUT6W_ENTRIES;
+  const rowUnits = twUnitsPerRow(rowLength, group, q, window);
+  const rows = packed.length / rowUnits;
+  const out = new Int8Array(rows * rowLength);
+  for (let r = 0; r < rows; r++) {
+    let at = r * rowUnits;
+    for (let g0 = 0; g0 < rowLength; g0 += group) {
+      const len = Math.min(group, rowLength - g0);
+      const units = Math.ceil(len / q);
+      for (let j0 = 0; j0 < units; j0 += window) {
+        const count = Math.min(window, units - j0);
+        const added = packed[at++]!;
+        for (let i = 0; i < count; i++) {
+          const off = packed[at++]! / 2;
+          const j = j0 + Math.floor(off / entries);
+          const u = twDigits(off % entries, q).map((x) => (i < added ? x : 2 - x));
+          for (let dd = 0; dd < q && j * q + dd < len; dd++) out[r * rowLength + g0 + j * q + dd] = u[dd]! - 1; // 0,1,2 -> -1,0,+1
+        }
+      }
     }
   }
   return out;

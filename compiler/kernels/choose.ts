@@ -49,29 +49,31 @@ function targetClass(t: TargetDesc): TargetClass {
 
 /**
  * LUT costs in instructions: per lookup (16-bit offsets / byte indices with 4 rows), per row and
- * scale group (call, sums, float epilogue), per table built (g = 5, 6, 8). Measured on the
- * emulated targets (npm run bench); hosted classes use the same numbers as a rough guide.
+ * scale group (call, sums, float epilogue), per table built (per format: t5w and t6w build half
+ * tables). Measured on the emulated targets (npm run bench -- --shapes 256x256,512x256,256x512:
+ * the differences give the per-row and per-table costs); hosted classes use the same numbers as a
+ * rough guide.
  */
 interface LutCost {
   wide: number;
   byte: number;
   row: number;
-  build: Record<number, number>;
+  build: Record<'t5' | 't5w' | 't6w' | 'b1', number>;
 }
 const LUT_COST: Record<'asm' | 'c', Record<TargetClass, LutCost>> = {
   asm: {
-    thumb2: { wide: 3.13, byte: 3.4, row: 23, build: { 5: 250, 6: 640, 8: 210 } },
-    x86: { wide: 3.13, byte: 3.4, row: 23, build: { 5: 250, 6: 640, 8: 210 } },
-    neon: { wide: 3.13, byte: 3.4, row: 23, build: { 5: 250, 6: 640, 8: 210 } },
-    rv32: { wide: 4.25, byte: 5.3, row: 200, build: { 5: 290, 6: 820, 8: 290 } },
-    rv64: { wide: 4.25, byte: 5.3, row: 40, build: { 5: 290, 6: 820, 8: 290 } },
+    thumb2: { wide: 3.0, byte: 3.4, row: 25, build: { t5: 245, t5w: 141, t6w: 293, b1: 273 } },
+    x86: { wide: 3.0, byte: 3.4, row: 25, build: { t5: 245, t5w: 141, t6w: 293, b1: 273 } },
+    neon: { wide: 3.0, byte: 3.4, row: 25, build: { t5: 245, t5w: 141, t6w: 293, b1: 273 } },
+    rv32: { wide: 4.0, byte: 5.3, row: 200, build: { t5: 425, t5w: 250, t6w: 520, b1: 290 } },
+    rv64: { wide: 4.25, byte: 5.3, row: 40, build: { t5: 290, t5w: 170, t6w: 430, b1: 290 } },
   },
   c: {
-    thumb2: { wide: 3.4, byte: 4.0, row: 30, build: { 5: 345, 6: 900, 8: 280 } },
-    x86: { wide: 3.4, byte: 4.0, row: 30, build: { 5: 345, 6: 900, 8: 280 } },
-    neon: { wide: 3.4, byte: 4.0, row: 30, build: { 5: 345, 6: 900, 8: 280 } },
-    rv32: { wide: 4.6, byte: 5.3, row: 200, build: { 5: 390, 6: 1400, 8: 290 } },
-    rv64: { wide: 4.3, byte: 5.3, row: 30, build: { 5: 330, 6: 950, 8: 290 } },
+    thumb2: { wide: 3.4, byte: 4.0, row: 30, build: { t5: 345, t5w: 190, t6w: 420, b1: 280 } },
+    x86: { wide: 3.4, byte: 4.0, row: 30, build: { t5: 345, t5w: 190, t6w: 420, b1: 280 } },
+    neon: { wide: 3.4, byte: 4.0, row: 30, build: { t5: 345, t5w: 190, t6w: 420, b1: 280 } },
+    rv32: { wide: 4.6, byte: 5.3, row: 200, build: { t5: 390, t5w: 240, t6w: 970, b1: 290 } },
+    rv64: { wide: 4.3, byte: 5.3, row: 30, build: { t5: 330, t5w: 190, t6w: 480, b1: 290 } },
   },
 };
 
@@ -143,7 +145,7 @@ function estimate(k: KernelDesc, f: FormatDesc, l: LayerShape, c: TargetClass): 
     const perLookup = f.lut.wide ? cost.wide : cost.byte;
     const lookups = perLookup * unitsRow * l.n;
     const rowCost = cost.row * l.n * l.groups;
-    const build = cost.build[f.lut.g]! * unitsRow;
+    const build = cost.build[f.id as keyof LutCost['build']] * unitsRow;
     return ((lookups + rowCost + build) * l.planes * l.rows) / weights;
   }
   return FLAT_COST[k.id]?.[c] ?? 100;
@@ -173,7 +175,7 @@ function evaluate(k: KernelDesc, l: LayerShape, target: TargetDesc, budget: numb
     if (scratchBytes > budget) return `needs ${formatBytes(scratchBytes)} of scratch RAM, ${formatBytes(Math.max(0, budget))} are left`;
   }
   const geo = { planes: l.planes, n: l.n, k: l.k, group: l.group, groups: l.groups };
-  return { kernel: k, format: f, window, scratchBytes, codeBytes: f.codeBytes(geo), estimate: estimate(k, f, l, targetClass(target)), flush: l.flush };
+  return { kernel: k, format: f, window, scratchBytes, codeBytes: f.codeBytes(geo, window || undefined), estimate: estimate(k, f, l, targetClass(target)), flush: l.flush };
 }
 
 function fmtEstimate(e: number | undefined): string {

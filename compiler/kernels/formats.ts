@@ -3,7 +3,7 @@
 // packers are in compiler/emit/pack.ts and the reference decoder in runtime-c/ref/tn_lowbit_codes.c.
 
 import type { LowBitGeometry } from '../ops/lowbit_linear.ts';
-import { LUT5_ENTRIES, LUT6_ENTRIES, LUT8_ENTRIES, QK_B1, QK_T2, QK_T2B, QK_T5, QK_T5W, QK_T6W, t2bBytes, unitsPerRow } from '../emit/pack.ts';
+import { LUT5_ENTRIES, LUT5W_ENTRIES, LUT6W_ENTRIES, LUT8_ENTRIES, QK_B1, QK_T2, QK_T2B, QK_T5, QK_T5W, QK_T6W, t2bBytes, twUnitsPerRow, TW_MAX_WINDOW, unitsPerRow } from '../emit/pack.ts';
 
 export type FormatId = 't2' | 't2b' | 't5' | 't5w' | 't6w' | 'b1';
 
@@ -14,8 +14,8 @@ export interface FormatDesc {
   qk: number;
   /** For `tritc inspect` and layer comments. */
   packing: string;
-  /** Bytes of the packed codes of all planes and rows. */
-  codeBytes(geo: LowBitGeometry): number;
+  /** Bytes of the packed codes of all planes and rows (t5w / t6w: with `window` tables per window). */
+  codeBytes(geo: LowBitGeometry, window?: number): number;
   /** LUT formats: activations per table, halfword entries per table, 16-bit offsets (window-dependent). */
   lut?: { g: number; entries: number; wide: boolean };
 }
@@ -49,17 +49,17 @@ export const FORMATS: Record<FormatId, FormatDesc> = {
     id: 't5w',
     dtype: 'ternary',
     qk: QK_T5W,
-    packing: '3.2-bit, 5 trits per 16-bit LUT offset',
-    codeBytes: (geo) => rows(geo) * 2 * unitsPerRow(geo.k, geo.group, QK_T5W),
-    lut: { g: 5, entries: LUT5_ENTRIES, wide: true },
+    packing: '3.2-bit, 5 trits per 16-bit LUT offset, a 16-bit header per window',
+    codeBytes: (geo, window) => rows(geo) * 2 * twUnitsPerRow(geo.k, geo.group, QK_T5W, window ?? maxWideWindow(LUT5W_ENTRIES)),
+    lut: { g: 5, entries: LUT5W_ENTRIES, wide: true },
   },
   t6w: {
     id: 't6w',
     dtype: 'ternary',
     qk: QK_T6W,
-    packing: '2.67-bit, 6 trits per 16-bit LUT offset',
-    codeBytes: (geo) => rows(geo) * 2 * unitsPerRow(geo.k, geo.group, QK_T6W),
-    lut: { g: 6, entries: LUT6_ENTRIES, wide: true },
+    packing: '2.67-bit, 6 trits per 16-bit LUT offset, a 16-bit header per window',
+    codeBytes: (geo, window) => rows(geo) * 2 * twUnitsPerRow(geo.k, geo.group, QK_T6W, window ?? maxWideWindow(LUT6W_ENTRIES)),
+    lut: { g: 6, entries: LUT6W_ENTRIES, wide: true },
   },
   b1: {
     id: 'b1',
@@ -71,7 +71,8 @@ export const FORMATS: Record<FormatId, FormatDesc> = {
   },
 };
 
-/** The largest LUT window (tables) 16-bit byte offsets can address. */
+/** The largest LUT window (tables) of t5w / t6w: what 16-bit byte offsets can address, at most
+ * TW_MAX_WINDOW (the unrolling of the Thumb-2 and RV32 lookups). */
 export function maxWideWindow(entries: number): number {
-  return Math.floor(65536 / (2 * entries));
+  return Math.min(TW_MAX_WINDOW, Math.floor(65536 / (2 * entries)));
 }

@@ -25,13 +25,21 @@ static int32_t tn_fmt_units(int32_t format, const tn_lowbit_weights *w) {
   return (groups - 1) * ((w->group + q - 1) / q) + (last + q - 1) / q;
 }
 
+/* t5w, t6w: 16-bit entries of one row: per scale group its units and one header per window. */
+static int32_t tn_tw_units(int32_t format, const tn_lowbit_weights *w) {
+  const int32_t q = tn_fmt_codes(format), window = w->window > 0 ? w->window : 1;
+  const int32_t groups = (w->k + w->group - 1) / w->group;
+  const int32_t full = (w->group + q - 1) / q, last = (w->k - (groups - 1) * w->group + q - 1) / q;
+  return (groups - 1) * (full + (full + window - 1) / window) + last + (last + window - 1) / window;
+}
+
 int32_t tn_lowbit_row_bytes(int32_t format, const tn_lowbit_weights *w) {
   switch (format) {
     case TN_FMT_T2: return (w->k + 3) / 4;
     case TN_FMT_T2B: return 128 * ((w->k + TN_QK_T2B - 1) / TN_QK_T2B); /* a group of 4 rows */
     case TN_FMT_T5: return tn_fmt_units(format, w);
     case TN_FMT_T5W:
-    case TN_FMT_T6W: return 2 * tn_fmt_units(format, w);
+    case TN_FMT_T6W: return 2 * tn_tw_units(format, w);
     default: return (w->k + 7) / 8;
   }
 }
@@ -43,15 +51,43 @@ static int32_t tn_u_to_w(int32_t u) {
 
 /* Digit d of the LUT index of q codes: the table is two halves of R rows (R = 9 for q = 5, 27 for
  * q = 6) of 14 entries; index = (a >= 14 ? 14 R : 0) + 14 b + a % 14 with a = u0 + 3 u1 + 9 u2 and
- * b = u3 + 3 u4 (+ 9 u5). */
-static int32_t tn_lut_digit(int32_t index, int32_t q, int32_t d) {
-  const int32_t half = 14 * (q == 5 ? 9 : 27);
+ * b = u3 + 3 u4 (+ 9 u5). t5w/t6w entries (half tables) have R = 5 or 14 rows in half 0. */
+static int32_t tn_lut_digit(int32_t index, int32_t rows0, int32_t d) {
+  const int32_t half = 14 * rows0;
   const int32_t h = index >= half ? 1 : 0;
   const int32_t rest = index - h * half;
   int32_t v = d < 3 ? 14 * h + rest % 14 : rest / 14; /* a or b */
   int32_t i;
   for (i = 0; i < d % 3; ++i) v /= 3;
   return v % 3;
+}
+
+static uint32_t tn_u16(const uint8_t *p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8); /* little-endian */
+}
+
+/* t5w, t6w: the offset code u of digit `digit` of unit `unit` of scale group `sg`: find the unit's
+ * window and, in it, the offset that names the unit's table; offsets after the header's count are
+ * subtracted, i.e. hold the mirror codes 2 - u. */
+static int32_t tn_tw_u(int32_t format, const tn_lowbit_weights *w, const uint8_t *row, int32_t sg, int32_t unit, int32_t digit) {
+  const int32_t q = tn_fmt_codes(format), window = w->window > 0 ? w->window : 1;
+  const int32_t entries = format == TN_FMT_T5W ? TN_LUT5W_ENTRIES : TN_LUT6W_ENTRIES;
+  const int32_t full = (w->group + q - 1) / q;
+  const int32_t len = w->k - sg * w->group < w->group ? w->k - sg * w->group : w->group;
+  const int32_t units = (len + q - 1) / q;
+  const int32_t seg = unit / window, j = unit % window;
+  const int32_t count = units - seg * window < window ? units - seg * window : window;
+  const uint8_t *at = row + 2 * (sg * (full + (full + window - 1) / window) + seg * (window + 1));
+  const int32_t added = (int32_t)tn_u16(at);
+  int32_t i;
+  for (i = 0; i < count; ++i) {
+    const int32_t e = (int32_t)tn_u16(at + 2 + 2 * i) / 2;
+    if (e / entries == j) {
+      const int32_t u = tn_lut_digit(e % entries, q == 5 ? 5 : 14, digit);
+      return i < added ? u : 2 - u;
+    }
+  }
+  return 1; /* not reached for well-formed codes */
 }
 
 int32_t tn_lowbit_code(int32_t format, const tn_lowbit_weights *w, const uint8_t *row, int32_t k) {
@@ -77,11 +113,9 @@ int32_t tn_lowbit_code(int32_t format, const tn_lowbit_weights *w, const uint8_t
   digit = (k % w->group) % q;
   if (format == TN_FMT_T5) {
     entry = row[unit]; /* the LUT index */
-  } else {
-    const int32_t offset = (int32_t)row[2 * unit] | ((int32_t)row[2 * unit + 1] << 8);
-    entry = (offset / 2) % (format == TN_FMT_T5W ? TN_LUT5_ENTRIES : TN_LUT6_ENTRIES); /* the LUT index */
+    return tn_u_to_w(tn_lut_digit(entry, 9, digit)); /* u: 0, 1, 2 -> -1, 0, +1 */
   }
-  return tn_u_to_w(tn_lut_digit(entry, q, digit)); /* u: 0, 1, 2 -> -1, 0, +1 */
+  return tn_u_to_w(tn_tw_u(format, w, row, k / w->group, (k % w->group) / q, digit)); /* u: 0, 1, 2 -> -1, 0, +1 */
 }
 
 /* The exact sum of codes k0..k1-1 of one row times x. |result| <= (k1 - k0) * 128 < 2^31 by the

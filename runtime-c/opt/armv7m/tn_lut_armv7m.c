@@ -49,20 +49,102 @@ __attribute__((naked)) static void tn_table5(uint32_t *t, const uint32_t *a, con
                    "pop {r4-r11, pc}\n\t");
 }
 
-/* The same for 6 codes: 27 rows per half; after rows 8 and 17 the delta is c2 (r3). */
-__attribute__((naked)) static void tn_table6(uint32_t *t, const uint32_t *a, const uint32_t *d) {
+/* ---- t5w / t6w half tables, built from the activations in registers --------------------------
+ *
+ * tn_lut_ops.build for t5w / t6w: r0 = x, r1 = len, r2 = t. With fewer than g activations left it
+ * goes to the C helper (zero padding). Row 0 of both halves (tn_lut_a27 in tn_lut.c) is computed
+ * from P = l0 * 0x10001, l0 = 0x8000 - x3 - x4 (- x5) - x0 - x1, and the pairs Xi = xi * 0x10001:
+ *   e0 = P + (x0 << 16)   e2 = P + 2 x0 + (x1 << 16)   e4 = e0 + X0 + X1   e6 = e0 + 2 X1
+ *   half 0: e0 - X2, e2 - X2, e4 - X2, e6 - X2, P + 2 x0 + 2 x1 - x2, e0 + X0, e0 + X1
+ *   half 1: e2 + X1, e4 + X1, e0 + X2, e2 + X2, e4 + X2, e6 + X2, P + 2 x0 + 2 x1 + x2 + ((x0 + x1) << 16)
+ * (the same words as tn_lut_a27), stored to both halves' row 0; then each half is loaded and its
+ * rows follow as in tn_table5, deltas d0 r1, c1 r2, c2 r3. h1 = the byte offset of half 1. */
+#define TN_A27_ROW0(h1)                                                            \
+  "add.w r12, r7, r7, lsl #16\n\t"   /* X0 */                                    \
+  "add.w r10, r8, r8, lsl #16\n\t"   /* X1 */                                    \
+  "add.w lr, r9, r9, lsl #16\n\t"    /* X2 */                                    \
+  "add.w r4, r11, r7, lsl #16\n\t"   /* e0 */                                    \
+  "add.w r5, r11, r7, lsl #1\n\t"                                                \
+  "add.w r5, r5, r8, lsl #16\n\t"    /* e2 */                                    \
+  "sub.w r6, r4, lr\n\tstr r6, [r0]\n\t"                                         \
+  "add.w r6, r4, lr\n\tstr r6, [r0, #" h1 "+8]\n\t"                              \
+  "sub.w r6, r5, lr\n\tstr r6, [r0, #4]\n\t"                                     \
+  "add.w r6, r5, lr\n\tstr r6, [r0, #" h1 "+12]\n\t"                             \
+  "add.w r6, r5, r10\n\tstr r6, [r0, #" h1 "]\n\t"                               \
+  "add.w r5, r4, r12\n\tstr r5, [r0, #20]\n\t" /* e0 + X0 */                    \
+  "add r5, r10\n\t"                  /* e4 */                                    \
+  "sub.w r6, r5, lr\n\tstr r6, [r0, #8]\n\t"                                     \
+  "add.w r6, r5, lr\n\tstr r6, [r0, #" h1 "+16]\n\t"                             \
+  "add.w r6, r5, r10\n\tstr r6, [r0, #" h1 "+4]\n\t"                             \
+  "add r4, r10\n\tstr r4, [r0, #24]\n\t" /* e0 + X1 */                          \
+  "add r4, r10\n\t"                  /* e6 */                                    \
+  "sub.w r6, r4, lr\n\tstr r6, [r0, #12]\n\t"                                    \
+  "add.w r6, r4, lr\n\tstr r6, [r0, #" h1 "+20]\n\t"                             \
+  "add.w r5, r7, r8\n\t"             /* x0 + x1 */                               \
+  "add.w r6, r11, r5, lsl #1\n\t"                                                \
+  "sub.w r4, r6, r9\n\tstr r4, [r0, #16]\n\t"                                    \
+  "add r6, r9\n\t"                                                               \
+  "add.w r6, r6, r5, lsl #16\n\tstr r6, [r0, #" h1 "+24]\n\t"                    \
+  "ldm r0, {r4-r10}\n\t"
+
+/* x0..x2 in r7..r9, l0 in r11 (then P), deltas d0 r1, c1 r2 from x3 r4, x4 r5. */
+#define TN_X_LOAD5                                                                 \
+  "ldrsb.w r4, [r12, #3]\n\tldrsb.w r5, [r12, #4]\n\t"                          \
+  "ldrsb.w r7, [r12]\n\tldrsb.w r8, [r12, #1]\n\tldrsb.w r9, [r12, #2]\n\t"    \
+  "add.w r11, r4, r5\n\t"
+#define TN_X_L0                                                                    \
+  "rsb r11, r11, #32768\n\t"                                                     \
+  "sub r11, r7\n\tsub r11, r8\n\t"                                               \
+  "add.w r11, r11, r11, lsl #16\n\t"                                             \
+  "add.w r1, r4, r4, lsl #16\n\t"                                                \
+  "sub.w r2, r5, r4, lsl #1\n\tadd.w r2, r2, r2, lsl #16\n\t"
+#define TN_ROWS7_3 TN_ROW7("r1") TN_ROW7("r1") TN_ROW7("r2")
+
+/* t5w: rows 0..4 of half 0, then rows 0..3 of half 1 (at 35 words). */
+__attribute__((naked)) static void tn_lut5w_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
   __asm__ volatile(
       ".syntax unified\n\t"
+      "cmp r1, #5\n\t"
+      "blt.w tn_lut5w_pad_armv7m\n\t"
       "push {r4-r11, lr}\n\t"
-      "mov r12, r1\n\t"
-      "ldm r2, {r1-r3}\n\t" TN_HALF_START TN_ROWS7_9_BODY TN_ROW7("r3"));
-  __asm__ volatile(TN_ROWS7_9_BODY TN_ROW7("r3"));
-  __asm__ volatile(TN_ROWS7_9_BODY "stmia r0!, {r4-r10}\n\t");
-  __asm__ volatile(TN_HALF_START TN_ROWS7_9_BODY TN_ROW7("r3"));
-  __asm__ volatile(TN_ROWS7_9_BODY TN_ROW7("r3"));
-  __asm__ volatile(TN_ROWS7_9_BODY
+      "mov r12, r0\n\t"
+      "mov r0, r2\n\t" TN_X_LOAD5 TN_X_L0 TN_A27_ROW0("140")
+      TN_ROWS7_3 TN_ROW7("r1") "stmia r0!, {r4-r10}\n\t"
+      "ldm r0, {r4-r10}\n\t" TN_ROWS7_3 "stmia r0!, {r4-r10}\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+
+/* t6w: rows 0..13 of half 0, rows 0..12 of half 1 (at 98 words); after row 8 the delta is c2 (r3). */
+__attribute__((naked)) static void tn_lut6w_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+  __asm__ volatile(
+      ".syntax unified\n\t"
+      "cmp r1, #6\n\t"
+      "blt.w tn_lut6w_pad_armv7m\n\t"
+      "push {r4-r11, lr}\n\t"
+      "mov r12, r0\n\t"
+      "mov r0, r2\n\t" TN_X_LOAD5
+      "ldrsb.w r6, [r12, #5]\n\t"
+      "add r11, r6\n\t" TN_X_L0
+      "sub.w r3, r6, r5, lsl #1\n\tsub.w r3, r3, r4, lsl #1\n\tadd.w r3, r3, r3, lsl #16\n\t" TN_A27_ROW0("392"));
+  __asm__ volatile(TN_ROWS7_9_BODY TN_ROW7("r3") TN_ROWS7_3 TN_ROW7("r1") "stmia r0!, {r4-r10}\n\t"
+                   "ldm r0, {r4-r10}\n\t" TN_ROWS7_9_BODY TN_ROW7("r3") TN_ROWS7_3
                    "stmia r0!, {r4-r10}\n\t"
                    "pop {r4-r11, pc}\n\t");
+}
+
+/* The last group of a scale group may have fewer than g activations: pad with zeros. */
+__attribute__((used)) static void tn_lut5w_pad_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+  int8_t v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int32_t i;
+  for (i = 0; i < len && i < 5; ++i) v[i] = x[i];
+  tn_lut5w_build_armv7m(v, 5, t);
+}
+
+__attribute__((used)) static void tn_lut6w_pad_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+  int8_t v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int32_t i;
+  for (i = 0; i < len && i < 6; ++i) v[i] = x[i];
+  tn_lut6w_build_armv7m(v, 6, t);
 }
 
 #define TN_ADD8(d) "add r4, " d "\n\tadd r5, " d "\n\tadd r6, " d "\n\tadd r7, " d "\n\tadd r8, " d "\n\tadd r9, " d "\n\tadd r10, " d "\n\tadd r11, " d "\n\t"
@@ -102,21 +184,6 @@ static void tn_lut5_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
   tn_table5(t, a, d);
 }
 
-static void tn_lut6_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
-  uint32_t a[14], d[3];
-  int32_t v[6] = {0, 0, 0, 0, 0, 0}, i;
-  if (len >= 6) {
-    v[0] = x[0], v[1] = x[1], v[2] = x[2], v[3] = x[3], v[4] = x[4], v[5] = x[5];
-  } else {
-    for (i = 0; i < len; ++i) v[i] = x[i];
-  }
-  tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4] - v[5], a);
-  d[0] = TN_TWICE(v[3]);
-  d[1] = TN_TWICE(v[4] - 2 * v[3]);
-  d[2] = TN_TWICE(v[5] - 2 * v[4] - 2 * v[3]);
-  tn_table6(t, a, d);
-}
-
 static void tn_lut8_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
   uint32_t a[8], d[5];
   int32_t v[8] = {0, 0, 0, 0, 0, 0, 0, 0}, i, lo[16];
@@ -143,19 +210,22 @@ static void tn_lut8_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
 
 /* ---- lookups ------------------------------------------------------------------------------------ */
 
-/* One t5w/t6w lookup in 8 bytes of code (low registers for the 16-bit encodings), so that the
- * remainder of a row can be entered at end - 8 * n: ix r8 (post-increment), table r4, sum r9. */
-#define TN_LK "ldrh r3, [r8], #2\n\tldrh.n r3, [r4, r3]\n\tadd.n r9, r3\n\t"
-#define TN_LK4 TN_LK TN_LK TN_LK TN_LK
-#define TN_LK16 TN_LK4 TN_LK4 TN_LK4 TN_LK4
+/* One t5w/t6w lookup in 8 bytes of code (low registers for the 16-bit encodings), so that a run of
+ * n lookups can be entered at end - 8 n: ix r8 (post-increment), table r4, sum r0; TN_LKA adds the
+ * entry, TN_LKS subtracts it (SUBS: the flags are not used). */
+#define TN_LKA "ldrh r3, [r8], #2\n\tldrh.n r3, [r4, r3]\n\tadd.n r0, r3\n\t"
+#define TN_LKS "ldrh r3, [r8], #2\n\tldrh.n r3, [r4, r3]\n\tsubs.n r0, r0, r3\n\t"
+#define TN_X4(m) m m m m
+#define TN_X32(m) TN_X4(TN_X4(m)) TN_X4(TN_X4(m))
+#define TN_X96(m) TN_X32(m) TN_X32(m) TN_X32(m)
 
-/* acc[r] += sum of row r's lookups, r < nrows (tn_lut_ops.rows for 16-bit offsets).
+/* acc[r] += sum of row r's window (tn_lut_ops.rows for t5w/t6w), r < nrows, count <= TN_TW_MAX_WINDOW.
  * r0 = rows0, r1 = row_bytes, r2 = nrows, r3 = count, [sp] = table, [sp + 4] = entries, [sp + 8] = acc.
- * Per row: the sum starts at acc[r]; the first count % 32 lookups enter a block of 32 Duff-style
- * (the same entry for every row of the window), then count / 32 whole blocks; the index pointer
- * runs on from one row to the next (r1 - 2 count bytes between them). 10 + 2 (count / 32)
- * instructions per row besides the lookups. aligned(4): ADR's offset is computed by the assembler
- * relative to Align(PC, 4), which only holds if the function starts on a word. */
+ * Per row: the header h (lookups that add), the sum starts at acc[r] + (count - h) * 0x10000, then
+ * h lookups entered at the end of a run of 96 that add, and count - h at the end of a run of 96 that
+ * subtract: 12 instructions per row besides the lookups; the index pointer runs on from one row to
+ * the next (r1 - 2 (count + 1) bytes between them). aligned(4): ADR's offset is computed by the
+ * assembler relative to Align(PC, 4), which only holds if the function starts on a word. */
 __attribute__((naked, aligned(4))) static void tn_lut_rows16_armv7m(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count,
                                                         const uint32_t *table, int32_t entries, uint32_t *acc) {
   __asm__ volatile(
@@ -163,26 +233,36 @@ __attribute__((naked, aligned(4))) static void tn_lut_rows16_armv7m(const uint8_
       "push {r4-r11, lr}\n\t"
       "ldr r4, [sp, #36]\n\t"
       "ldr r5, [sp, #44]\n\t"
-      "lsrs r6, r3, #5\n\t"        /* whole blocks of 32 */
-      "sub.w r1, r1, r3, lsl #1\n\t" /* bytes from a row's last index to the next row's first */
-      "and r3, r3, #31\n\t"
-      "adr.w r7, 2f\n\t"
-      "sub.w r7, r7, r3, lsl #3\n\t"
-      "orr r7, r7, #1\n\t"
+      "mov r6, r3\n\t"
       "mov r8, r0\n\t"
-      "cmp r2, #0\n\t"
+      "movs r9, r2\n\t"
       "beq 9f\n\t"
+      "sub.w r1, r1, r3, lsl #1\n\t"
+      "subs r1, #2\n\t"
+      "adr.w r12, 2f\n\t"
+      "orr r12, r12, #1\n\t"
+      "adr.w lr, 4f\n\t"
+      "orr lr, lr, #1\n\t"
       "0:\n\t"
-      "ldr r9, [r5]\n\t"
-      "mov r10, r6\n\t"
+      "ldrh r10, [r8], #2\n\t"
+      "ldr r0, [r5]\n\t"
+      "sub r11, r6, r10\n\t"
+      "add.w r0, r0, r11, lsl #16\n\t"
+      "sub.w r7, r12, r10, lsl #3\n\t"
       "bx r7\n\t"
-      "1:\n\t" TN_LK16 TN_LK16
+      "1:\n\t" TN_X32(TN_LKA));
+  __asm__ volatile(TN_X32(TN_LKA));
+  __asm__ volatile(TN_X32(TN_LKA)
       "2:\n\t"
-      "subs r10, #1\n\t"
-      "bpl 1b\n\t"
-      "str r9, [r5], #4\n\t"
+      "sub.w r7, lr, r11, lsl #3\n\t"
+      "bx r7\n\t"
+      "3:\n\t" TN_X32(TN_LKS));
+  __asm__ volatile(TN_X32(TN_LKS));
+  __asm__ volatile(TN_X32(TN_LKS)
+      "4:\n\t"
+      "str r0, [r5], #4\n\t"
       "add r8, r1\n\t"
-      "subs r2, #1\n\t"
+      "subs r9, #1\n\t"
       "bne 0b\n\t"
       "9:\n\t"
       "pop {r4-r11, pc}\n\t");
@@ -256,8 +336,8 @@ static void tn_lut_rows8_armv7m(const uint8_t *rows0, size_t row_bytes, int32_t 
 }
 
 static const tn_lut_ops tn_lut_t5_armv7m = {5, TN_LUT5_ENTRIES, 0, 1, tn_lut5_build_armv7m, tn_lut_rows8_armv7m};
-static const tn_lut_ops tn_lut_t5w_armv7m = {5, TN_LUT5_ENTRIES, 1, 1, tn_lut5_build_armv7m, tn_lut_rows16_armv7m};
-static const tn_lut_ops tn_lut_t6w_armv7m = {6, TN_LUT6_ENTRIES, 1, 1, tn_lut6_build_armv7m, tn_lut_rows16_armv7m};
+static const tn_lut_ops tn_lut_t5w_armv7m = {5, TN_LUT5W_ENTRIES, 1, 1, tn_lut5w_build_armv7m, tn_lut_rows16_armv7m};
+static const tn_lut_ops tn_lut_t6w_armv7m = {6, TN_LUT6W_ENTRIES, 1, 1, tn_lut6w_build_armv7m, tn_lut_rows16_armv7m};
 static const tn_lut_ops tn_lut_b1_armv7m = {8, TN_LUT8_ENTRIES, 0, 0, tn_lut8_build_armv7m, tn_lut_rows8_armv7m};
 
 void tn_ternary_linear_t5_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,

@@ -65,22 +65,14 @@ void tn_lut_a27(int32_t x0, int32_t x1, int32_t x2, int32_t base, uint32_t *a) {
   a[13] = (l8 + (uint32_t)x2) + (b << 16); /* a = 26, and the pad (0) */
 }
 
-/* Rows b = 0 .. 3^digits - 1 of one half table, 7 contiguous words each:
+/* Rows b = 0 .. rows - 1 of one half table, 7 contiguous words each:
  * row b = a + sum_i (u_i - 1) d_i over the digits u_i of b. In registers: each row is the previous
  * one plus a delta that depends only on b (the carry pattern of a base-3 counter). */
-static void tn_lut_rows7(const uint32_t *a, uint32_t *t, uint32_t d0, uint32_t d1, uint32_t d2, int32_t digits) {
+static void tn_lut_rows7(const uint32_t *a, uint32_t *t, uint32_t d0, uint32_t d1, uint32_t d2, int32_t rows) {
   const uint32_t c1 = d1 - d0 - d0;           /* u0 wraps 2 -> 0, u1 + 1 */
   const uint32_t c2 = d2 - d1 - d1 - d0 - d0; /* u0, u1 wrap, u2 + 1 */
-  uint32_t r0, r1, r2, r3, r4, r5, r6, start;
-  int32_t b, rows = digits == 2 ? 9 : 27;
-  start = 0; /* row 0's offset (all digits 0: weights -1) is already in a[] */
-  r0 = a[0] + start;
-  r1 = a[1] + start;
-  r2 = a[2] + start;
-  r3 = a[3] + start;
-  r4 = a[4] + start;
-  r5 = a[5] + start;
-  r6 = a[6] + start;
+  uint32_t r0 = a[0], r1 = a[1], r2 = a[2], r3 = a[3], r4 = a[4], r5 = a[5], r6 = a[6]; /* row 0 (all digits 0: weights -1) */
+  int32_t b;
   for (b = 0; b < rows; ++b) {
     uint32_t d;
     t[0] = r0;
@@ -108,18 +100,28 @@ void tn_lut5_build(const int8_t *x, int32_t len, uint32_t *t) {
   uint32_t a[14];
   for (i = 0; i < len && i < 5; ++i) v[i] = x[i];
   tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4], a);
-  tn_lut_rows7(a, t, TN_TWICE(v[3]), TN_TWICE(v[4]), 0u, 2);
-  tn_lut_rows7(a + 7, t + 63, TN_TWICE(v[3]), TN_TWICE(v[4]), 0u, 2);
+  tn_lut_rows7(a, t, TN_TWICE(v[3]), TN_TWICE(v[4]), 0u, 9);
+  tn_lut_rows7(a + 7, t + 63, TN_TWICE(v[3]), TN_TWICE(v[4]), 0u, 9);
 }
 
-/* g = 6: TN_LUT6_ENTRIES halfwords (378 words). */
-void tn_lut6_build(const int8_t *x, int32_t len, uint32_t *t) {
+/* t5w: the half table, TN_LUT5W_ENTRIES halfwords (63 words): rows 0..4 of half 0, 0..3 of half 1. */
+void tn_lut5w_build(const int8_t *x, int32_t len, uint32_t *t) {
+  int32_t v[5] = {0, 0, 0, 0, 0}, i;
+  uint32_t a[14];
+  for (i = 0; i < len && i < 5; ++i) v[i] = x[i];
+  tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4], a);
+  tn_lut_rows7(a, t, TN_TWICE(v[3]), TN_TWICE(v[4]), 0u, 5);
+  tn_lut_rows7(a + 7, t + 35, TN_TWICE(v[3]), TN_TWICE(v[4]), 0u, 4);
+}
+
+/* t6w: TN_LUT6W_ENTRIES halfwords (189 words): rows 0..13 of half 0, 0..12 of half 1. */
+void tn_lut6w_build(const int8_t *x, int32_t len, uint32_t *t) {
   int32_t v[6] = {0, 0, 0, 0, 0, 0}, i;
   uint32_t a[14];
   for (i = 0; i < len && i < 6; ++i) v[i] = x[i];
   tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4] - v[5], a);
-  tn_lut_rows7(a, t, TN_TWICE(v[3]), TN_TWICE(v[4]), TN_TWICE(v[5]), 3);
-  tn_lut_rows7(a + 7, t + 189, TN_TWICE(v[3]), TN_TWICE(v[4]), TN_TWICE(v[5]), 3);
+  tn_lut_rows7(a, t, TN_TWICE(v[3]), TN_TWICE(v[4]), TN_TWICE(v[5]), 14);
+  tn_lut_rows7(a + 7, t + 98, TN_TWICE(v[3]), TN_TWICE(v[4]), TN_TWICE(v[5]), 13);
 }
 
 /* Binary, 8 codes per byte: entry m = sum_i (bit i of m ? x_i : -x_i), 256 halfwords (128 words).
@@ -155,7 +157,9 @@ void tn_lut8_build(const int8_t *x, int32_t len, uint32_t *t) {
 
 /* ---- lookups --------------------------------------------------------------------------------- */
 
-/* t5w, t6w: row r's lookups are halfwords at table + ix[j] (byte offsets). */
+/* t5w, t6w: row r's window is a header h (lookups that add), then byte offsets: the first h
+ * lookups add table + ix[j], the others subtract it. A subtracted biased entry plus 0x10000 is
+ * 0x8000 - sum, so every lookup contributes 0x8000 + its signed sum, as in the other formats. */
 void tn_lut_rows16(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
                    int32_t entries, uint32_t *acc) {
   const uint8_t *tb = (const uint8_t *)table;
@@ -163,19 +167,23 @@ void tn_lut_rows16(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_
   (void)entries;
   for (r = 0; r < nrows; ++r) {
     const uint16_t *ix = (const uint16_t *)(const void *)(rows0 + (size_t)r * row_bytes);
-    uint32_t s = 0;
-    int32_t n = count;
-    for (; n >= 8; n -= 8, ix += 8) {
+    int32_t add = ix[0], sub = count - add;
+    uint32_t s = (uint32_t)sub << 16;
+    ++ix;
+    for (; add >= 4; add -= 4, ix += 4) {
       s += *(const uint16_t *)(const void *)(tb + ix[0]);
       s += *(const uint16_t *)(const void *)(tb + ix[1]);
       s += *(const uint16_t *)(const void *)(tb + ix[2]);
       s += *(const uint16_t *)(const void *)(tb + ix[3]);
-      s += *(const uint16_t *)(const void *)(tb + ix[4]);
-      s += *(const uint16_t *)(const void *)(tb + ix[5]);
-      s += *(const uint16_t *)(const void *)(tb + ix[6]);
-      s += *(const uint16_t *)(const void *)(tb + ix[7]);
     }
-    for (; n > 0; --n) s += *(const uint16_t *)(const void *)(tb + *ix++);
+    for (; add > 0; --add) s += *(const uint16_t *)(const void *)(tb + *ix++);
+    for (; sub >= 4; sub -= 4, ix += 4) {
+      s -= *(const uint16_t *)(const void *)(tb + ix[0]);
+      s -= *(const uint16_t *)(const void *)(tb + ix[1]);
+      s -= *(const uint16_t *)(const void *)(tb + ix[2]);
+      s -= *(const uint16_t *)(const void *)(tb + ix[3]);
+    }
+    for (; sub > 0; --sub) s -= *(const uint16_t *)(const void *)(tb + *ix++);
     acc[r] += s;
   }
 }
@@ -217,11 +225,17 @@ static void tn_lut_rows_multi(const tn_lut_ops *f, const uint8_t *rows0, size_t 
   int32_t r, j, t;
   for (r = 0; r < nrows; ++r) {
     const uint8_t *row = rows0 + (size_t)r * row_bytes;
+    const uint16_t *ix = (const uint16_t *)(const void *)row;
+    const int32_t added = f->wide ? ix[0] : count; /* wide: the header, then the offsets */
     uint32_t s[4] = {0, 0, 0, 0};
+    for (t = 0; t < ntok; ++t) s[t] = (uint32_t)(count - added) << 16;
     for (j = 0; j < count; ++j) {
       /* wide: byte offset into the window; else halfword index into table j */
-      const size_t off = f->wide ? (size_t)((const uint16_t *)(const void *)row)[j] : 2 * ((size_t)j * (size_t)f->entries + row[j]);
-      for (t = 0; t < ntok; ++t) s[t] += *(const uint16_t *)(const void *)(tb + (size_t)t * tbytes + off);
+      const size_t off = f->wide ? (size_t)ix[1 + j] : 2 * ((size_t)j * (size_t)f->entries + row[j]);
+      for (t = 0; t < ntok; ++t) {
+        const uint32_t v = *(const uint16_t *)(const void *)(tb + (size_t)t * tbytes + off);
+        s[t] = j < added ? s[t] + v : s[t] - v;
+      }
     }
     for (t = 0; t < ntok; ++t) acc[(size_t)t * astride + (size_t)r] += s[t];
   }
@@ -273,10 +287,13 @@ void tn_lut_linear(const tn_lut_ops *f, const int8_t *x, const float *x_scale, i
   const int32_t groups = (K + G - 1) / G;
   const int32_t units_full = f->padded ? (G + g - 1) / g : G / g; /* b1: the compiler requires G % 8 == 0 or one group */
   const int32_t last = K - (groups - 1) * G;
-  const int32_t units_row = (groups - 1) * units_full + (last + g - 1) / g;
+  const int32_t window = w->window > 0 ? w->window : 1;
+  /* t5w, t6w: one 16-bit header per window of a scale group */
+  const int32_t stride_full = units_full + (f->wide ? (units_full + window - 1) / window : 0);
+  const int32_t units_last = (last + g - 1) / g;
+  const int32_t units_row = (groups - 1) * stride_full + units_last + (f->wide ? (units_last + window - 1) / window : 0);
   const size_t unit_bytes = f->wide ? 2 : 1;
   const size_t row_bytes = (size_t)units_row * unit_bytes;
-  const int32_t window = w->window > 0 ? w->window : 1;
   const size_t table_words = (size_t)(f->entries / 2);
   const size_t tstride = (size_t)window * table_words; /* words of one token's window of tables */
   const size_t astride = (size_t)(N + (N & 1));
@@ -298,7 +315,7 @@ void tn_lut_linear(const tn_lut_ops *f, const int8_t *x, const float *x_scale, i
         /* With flush > 0 only a window's sum is known to fit int32: sum windows in int64. */
         const int32_t wide_sum = flush > 0 && units > window;
         const uint32_t bias_all = TN_LUT_BIAS * (uint32_t)units;
-        const uint8_t *codes = w->codes + (size_t)p * (size_t)N * row_bytes + (size_t)sg * (size_t)units_full * unit_bytes;
+        const uint8_t *codes = w->codes + (size_t)p * (size_t)N * row_bytes + (size_t)sg * (size_t)stride_full * unit_bytes;
         int32_t stride, j0;
         const float *ws = tn_lut_scales(w, p, sg, groups, &stride);
         for (n = 0; n < nt * (int32_t)astride; ++n) acc[n] = 0;
@@ -311,8 +328,9 @@ void tn_lut_linear(const tn_lut_ops *f, const int8_t *x, const float *x_scale, i
               f->build(xt + at, len - at, table + (size_t)t * tstride + (size_t)j * table_words);
             }
           }
-          if (nt == 1) f->rows(codes + (size_t)j0 * unit_bytes, row_bytes, N, count, table, f->entries, acc);
-          else tn_lut_rows_multi(f, codes + (size_t)j0 * unit_bytes, row_bytes, N, count, table, tstride, nt, acc, astride);
+          const uint8_t *at_codes = codes + (size_t)(j0 + (f->wide ? j0 / window : 0)) * unit_bytes;
+          if (nt == 1) f->rows(at_codes, row_bytes, N, count, table, f->entries, acc);
+          else tn_lut_rows_multi(f, at_codes, row_bytes, N, count, table, tstride, nt, acc, astride);
           if (wide_sum) {
             const uint32_t b = TN_LUT_BIAS * (uint32_t)count;
             for (t = 0; t < nt; ++t)
@@ -362,8 +380,8 @@ void tn_lut_linear(const tn_lut_ops *f, const int8_t *x, const float *x_scale, i
 }
 
 static const tn_lut_ops tn_lut_t5 = {5, TN_LUT5_ENTRIES, 0, 1, tn_lut5_build, tn_lut_rows8};
-static const tn_lut_ops tn_lut_t5w = {5, TN_LUT5_ENTRIES, 1, 1, tn_lut5_build, tn_lut_rows16};
-static const tn_lut_ops tn_lut_t6w = {6, TN_LUT6_ENTRIES, 1, 1, tn_lut6_build, tn_lut_rows16};
+static const tn_lut_ops tn_lut_t5w = {5, TN_LUT5W_ENTRIES, 1, 1, tn_lut5w_build, tn_lut_rows16};
+static const tn_lut_ops tn_lut_t6w = {6, TN_LUT6W_ENTRIES, 1, 1, tn_lut6w_build, tn_lut_rows16};
 static const tn_lut_ops tn_lut_b1 = {8, TN_LUT8_ENTRIES, 0, 0, tn_lut8_build, tn_lut_rows8};
 
 /* flush: the compiler chose w->window so that window * g <= flush when flush > 0

@@ -27,52 +27,66 @@
 
 /* ---- lookups ------------------------------------------------------------------------------------ */
 
-/* One lookup at byte offset `o` from the row pointer t3: sum t4 += table[a4 + ix]. */
-#define TN_LK(o) "lhu t6, " TN_STR(o) "(t3)\n\tadd t6, t6, a4\n\tlhu t6, 0(t6)\n\tadd t4, t4, t6\n\t"
-#define TN_LK16 TN_LK(0) TN_LK(2) TN_LK(4) TN_LK(6) TN_LK(8) TN_LK(10) TN_LK(12) TN_LK(14) TN_LK(16) TN_LK(18) TN_LK(20) TN_LK(22) TN_LK(24) TN_LK(26) TN_LK(28) TN_LK(30)
-#define TN_LK15 TN_LK(0) TN_LK(2) TN_LK(4) TN_LK(6) TN_LK(8) TN_LK(10) TN_LK(12) TN_LK(14) TN_LK(16) TN_LK(18) TN_LK(20) TN_LK(22) TN_LK(24) TN_LK(26) TN_LK(28)
+/* One lookup at byte offset `o` from the pointer t3: sum t4 += (LKA) or -= (LKS) table[a4 + ix]. */
+#define TN_LKA(o) "lhu t6, (" TN_STR(o) ")(t3)\n\tadd t6, t6, a4\n\tlhu t6, 0(t6)\n\tadd t4, t4, t6\n\t"
+#define TN_LKS(o) "lhu t6, (" TN_STR(o) ")(t3)\n\tadd t6, t6, a4\n\tlhu t6, 0(t6)\n\tsub t4, t4, t6\n\t"
+#define TN_L8(m, o) m(o) m(o + 2) m(o + 4) m(o + 6) m(o + 8) m(o + 10) m(o + 12) m(o + 14)
+#define TN_L16(m, o) TN_L8(m, o) TN_L8(m, o + 16)
+/* Every asm statement is assembled on its own: each turns compressed instructions off itself. */
+#define TN_NORVC ".option push\n\t.option norvc\n\t"
+#define TN_POPRVC ".option pop\n\t"
 
-/* acc[r] += sum of row r's lookups (tn_lut_ops.rows for 16-bit offsets).
- * a0 = rows0, a1 = row_bytes, a2 = nrows, a3 = count, a4 = table, a5 = entries, a6 = acc.
- * The last `rem` = count % 16 lookups of a row run the tail block from lookup 15 - rem on, with the
- * row pointer moved back by 2 (15 - rem) so that its offsets start at 0. */
+/* acc[r] += sum of row r's window (tn_lut_ops.rows for t5w/t6w), r < nrows, count <= TN_TW_MAX_WINDOW.
+ * a0 = rows0, a1 = row_bytes, a2 = nrows, a3 = count, a4 = table, a5 = entries (unused), a6 = acc.
+ * Per row: the header h, the sum starts at acc[r] + (count - h) << 16; the h added offsets are
+ * read by the last h lookups of a run of 96 at immediate offsets 0..190 from t3 = the first one
+ * - 2 (96 - h), the count - h subtracted ones likewise from a second run (the code is assembled
+ * without compressed instructions, so every lookup is 16 bytes). */
 __attribute__((naked)) static void tn_lut_rows16_rv32(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count,
                                                       const uint32_t *table, int32_t entries, uint32_t *acc) {
   __asm__ volatile(
-      ".option push\n\t"
-      ".option norvc\n\t"
+      TN_NORVC
       "beqz a2, 9f\n\t"
-      "srli t0, a3, 4\n\t"    /* blocks of 16 */
-      "andi t1, a3, 15\n\t"   /* rem */
-      "li t2, 15\n\t"
-      "sub t2, t2, t1\n\t"    /* p = 15 - rem lookups skipped */
-      "slli t5, t2, 1\n\t"    /* back-off of the row pointer: 2 p */
-      "la t1, 3f\n\t"
-      "slli t2, t2, 4\n\t"
-      "add t1, t1, t2\n\t"    /* entry: tail block + 16 p */
+      "la a7, 2f\n\t"         /* end of the added run */
+      "la a5, 4f\n\t"         /* end of the subtracted run */
       "0:\n\t"
-      "mv t3, a0\n\t"
-      "li t4, 0\n\t"
-      "mv t2, t0\n\t"
-      "beqz t2, 2f\n\t"
-      "1:\n\t" TN_LK16
-      "addi t3, t3, 32\n\t"
-      "addi t2, t2, -1\n\t"
-      "bnez t2, 1b\n\t"
+      "lhu t0, 0(a0)\n\t"     /* h */
+      "lw t4, 0(a6)\n\t"
+      "sub t1, a3, t0\n\t"    /* count - h */
+      "slli t2, t1, 16\n\t"
+      "add t4, t4, t2\n\t"
+      "slli t2, t0, 1\n\t"
+      "add t3, a0, t2\n\t"
+      "addi t3, t3, -190\n\t" /* a0 + 2 + 2 h - 192 */
+      "slli t2, t0, 4\n\t"
+      "sub t5, a7, t2\n\t"
+      "jr t5\n\t"
+      "1:\n\t" TN_L16(TN_LKA, 0) TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_L16(TN_LKA, 32) TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_L16(TN_LKA, 64) TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_L16(TN_LKA, 96) TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_L16(TN_LKA, 128) TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_L16(TN_LKA, 160)
       "2:\n\t"
-      "sub t3, t3, t5\n\t"
-      "jr t1\n\t"
-      "3:\n\t" TN_LK15
-      "lw t6, 0(a6)\n\t"
-      "add t6, t6, t4\n\t"
-      "sw t6, 0(a6)\n\t"
+      "slli t2, t1, 1\n\t"
+      "add t3, t3, t2\n\t"    /* a0 + 2 + 2 count - 192 */
+      "slli t2, t1, 4\n\t"
+      "sub t5, a5, t2\n\t"
+      "jr t5\n\t"
+      "3:\n\t" TN_L16(TN_LKS, 0) TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_L16(TN_LKS, 32) TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_L16(TN_LKS, 64) TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_L16(TN_LKS, 96) TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_L16(TN_LKS, 128) TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_L16(TN_LKS, 160)
+      "4:\n\t"
+      "sw t4, 0(a6)\n\t"
       "addi a6, a6, 4\n\t"
       "add a0, a0, a1\n\t"
       "addi a2, a2, -1\n\t"
       "bnez a2, 0b\n\t"
       "9:\n\t"
-      "ret\n\t"
-      ".option pop\n\t");
+      "ret\n\t" TN_POPRVC);
 }
 
 /* ---- tables ------------------------------------------------------------------------------------- */
@@ -93,14 +107,19 @@ __attribute__((naked)) static void tn_table5_rv32(uint32_t *t, const uint32_t *a
   __asm__ volatile(TN_ROWS8(0) TN_SW7(8) "ret\n\t");
 }
 
-/* 6 codes: 27 rows per half (c2 = a4 after rows 8 and 17), half 1 at t + 189 words. */
-__attribute__((naked)) static void tn_table6_rv32(uint32_t *t, const uint32_t *a, uint32_t d0, uint32_t c1, uint32_t c2) {
+/* t5w half tables: rows 0..4 of half 0, rows 0..3 of half 1 (at 35 words). a0 = t, a1 = a,
+ * a2 = d0, a3 = c1. */
+__attribute__((naked)) static void tn_table5w_rv32(uint32_t *t, const uint32_t *a, uint32_t d0, uint32_t c1) {
+  __asm__ volatile(TN_LOAD7 TN_ROW(0, "a2") TN_ROW(1, "a2") TN_ROW(2, "a3") TN_ROW(3, "a2") TN_SW7(4) "addi a0, a0, 140\n\taddi a1, a1, 28\n\t" TN_LOAD7);
+  __asm__ volatile(TN_ROW(0, "a2") TN_ROW(1, "a2") TN_ROW(2, "a3") TN_SW7(3) "ret\n\t");
+}
+
+/* t6w: rows 0..13 of half 0, rows 0..12 of half 1 (at 98 words); c2 = a4 after row 8. */
+__attribute__((naked)) static void tn_table6w_rv32(uint32_t *t, const uint32_t *a, uint32_t d0, uint32_t c1, uint32_t c2) {
   __asm__ volatile(TN_LOAD7 TN_ROWS8(0) TN_ROW(8, "a4"));
-  __asm__ volatile(TN_ROWS8(9) TN_ROW(17, "a4"));
-  __asm__ volatile(TN_ROWS8(18) TN_SW7(26) "addi a0, a0, 756\n\taddi a1, a1, 28\n\t" TN_LOAD7);
+  __asm__ volatile(TN_ROW(9, "a2") TN_ROW(10, "a2") TN_ROW(11, "a3") TN_ROW(12, "a2") TN_SW7(13) "addi a0, a0, 392\n\taddi a1, a1, 28\n\t" TN_LOAD7);
   __asm__ volatile(TN_ROWS8(0) TN_ROW(8, "a4"));
-  __asm__ volatile(TN_ROWS8(9) TN_ROW(17, "a4"));
-  __asm__ volatile(TN_ROWS8(18) TN_SW7(26) "ret\n\t");
+  __asm__ volatile(TN_ROW(9, "a2") TN_ROW(10, "a2") TN_ROW(11, "a3") TN_SW7(12) "ret\n\t");
 }
 
 #define TN_TWICE(v) ((uint32_t)(int32_t)(v) * 0x10001u)
@@ -113,16 +132,24 @@ static void tn_lut5_build_rv32(const int8_t *x, int32_t len, uint32_t *t) {
   tn_table5_rv32(t, a, TN_TWICE(v[3]), TN_TWICE(v[4] - 2 * v[3]));
 }
 
-static void tn_lut6_build_rv32(const int8_t *x, int32_t len, uint32_t *t) {
+static void tn_lut5w_build_rv32(const int8_t *x, int32_t len, uint32_t *t) {
+  uint32_t a[14];
+  int32_t v[5] = {0, 0, 0, 0, 0}, i;
+  for (i = 0; i < len && i < 5; ++i) v[i] = x[i];
+  tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4], a);
+  tn_table5w_rv32(t, a, TN_TWICE(v[3]), TN_TWICE(v[4] - 2 * v[3]));
+}
+
+static void tn_lut6w_build_rv32(const int8_t *x, int32_t len, uint32_t *t) {
   uint32_t a[14];
   int32_t v[6] = {0, 0, 0, 0, 0, 0}, i;
   for (i = 0; i < len && i < 6; ++i) v[i] = x[i];
   tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4] - v[5], a);
-  tn_table6_rv32(t, a, TN_TWICE(v[3]), TN_TWICE(v[4] - 2 * v[3]), TN_TWICE(v[5] - 2 * v[4] - 2 * v[3]));
+  tn_table6w_rv32(t, a, TN_TWICE(v[3]), TN_TWICE(v[4] - 2 * v[3]), TN_TWICE(v[5] - 2 * v[4] - 2 * v[3]));
 }
 
-static const tn_lut_ops tn_lut_t5w_rv32 = {5, TN_LUT5_ENTRIES, 1, 1, tn_lut5_build_rv32, tn_lut_rows16_rv32};
-static const tn_lut_ops tn_lut_t6w_rv32 = {6, TN_LUT6_ENTRIES, 1, 1, tn_lut6_build_rv32, tn_lut_rows16_rv32};
+static const tn_lut_ops tn_lut_t5w_rv32 = {5, TN_LUT5W_ENTRIES, 1, 1, tn_lut5w_build_rv32, tn_lut_rows16_rv32};
+static const tn_lut_ops tn_lut_t6w_rv32 = {6, TN_LUT6W_ENTRIES, 1, 1, tn_lut6w_build_rv32, tn_lut_rows16_rv32};
 static const tn_lut_ops tn_lut_t5_rv32 = {5, TN_LUT5_ENTRIES, 0, 1, tn_lut5_build_rv32, tn_lut_rows8};
 
 void tn_ternary_linear_t5_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
