@@ -536,7 +536,8 @@ function goals(all: TargetResult[]): string {
       const i8 = find(t, shape, (x) => x.label === 'int8 4 rows (C)');
       if (r && i8) rows.push([`${t} >= 3x fewer than the best int8 kernel (${shape})`, `${(i8.instrPerWeight! / r.instrPerWeight!).toFixed(2)}x (${i8.instrPerWeight!.toFixed(3)} / ${r.instrPerWeight!.toFixed(3)})`, i8.instrPerWeight! / r.instrPerWeight! >= 3 ? 'yes' : 'no']);
     }
-  return rows.length > 1 ? ['### Goals of the kernel issue', '', table(rows), ''].join('\n') : '';
+  const why = 'Where the instructions go, and why the cortex-m3 and rv32imc goals at 256x256 are the hardest (the float epilogue in software, the same per row in the int8 kernel): docs/kernels.md, "LUT kernels".';
+  return rows.length > 1 ? ['### Goals of the kernel issue', '', table(rows), '', why, ''].join('\n') : '';
 }
 
 function machine(): string {

@@ -5,9 +5,10 @@
  *
  *   tables       one STM of 7 (ternary) or 8 (binary) words plus one ADD per word: a row of the
  *                table is the previous row plus a constant in both halfwords (tn_lut.c, "Tables");
- *                both halves of a ternary table in one routine
- *   sum16        t5w/t6w lookups: LDRH index (post-increment), LDRH entry, ADD: 3 instructions per
- *                lookup, 32 per loop iteration, the remainder entered Duff-style
+ *                both halves of a ternary table in one routine; for the t5w/t6w half tables the
+ *                routine also computes row 0 from the activations
+ *   sum16        t5w/t6w lookups: LDRH index (post-increment), LDRH entry, ADD or SUB: 3
+ *                instructions per lookup, two unrolled runs of 96 entered at a computed address
  *   sum8x4       t5/b1 lookups for 4 rows: LDRB, LDRH [table, index, LSL #1], ADD per row and
  *                one table-pointer ADD per group
  *

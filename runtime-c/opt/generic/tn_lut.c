@@ -6,11 +6,13 @@
  * are built once per input vector (per token) and shared by all rows, so their cost is divided by
  * the number of rows N. On a scalar core a lookup is three instructions (load the index, load the
  * entry, add): 0.6 per weight for g = 5, 0.5 for g = 6 (with 16-bit pre-scaled offsets), plus
- * about 0.6 * 252 / (5 N) for building g = 5 tables.
+ * about 0.6 * 126 / (5 N) for building t5w tables.
  *
  * Tables (tn_runtime.h, docs/kernels.md): halfword entries 0x8000 + sum. Ternary: with
  * a = u0 + 3 u1 + 9 u2 and b = u3 + 3 u4 (+ 9 u5), u = w + 1, the table is two halves of R rows
- * (R = 9 or 27) of 7 words; row b of half h holds the 14 entries a = 14 h .. 14 h + 13. Row b+1 is
+ * (R = 9 for t5; t5w and t6w keep only the codes up to the centre, the rest are subtracted
+ * mirrors: 5 + 4 and 14 + 13 rows) of 7 words; row b of half h holds the 14 entries a = 14 h ..
+ * 14 h + 13. Row b+1 is
  * row b plus a constant in both halves of every word, one 32-bit add per two entries: the bias keeps
  * each half in 0..65535, so no carry crosses from the low half into the high half, and a row is
  * 7 contiguous words (one store-multiple on ARM).
