@@ -21,6 +21,59 @@
 #define TN_ALIGNED(n)
 #endif
 
+/* ---- float multiply on cores without an FPU ------------------------------------------------- */
+/* tn_fmul(a, b) is a * b rounded to nearest even, bit for bit as IEEE 754 (docs/numerics.md).
+ * Cores without single-precision hardware (Cortex-M3, RV32IMC) call the C library's soft-float
+ * multiply for a * b, a general routine of about 50-60 instructions; the kernels' float epilogues
+ * ((float)sum * ws * sx per output, the same in the LUT and the int8 kernels) take this fast path
+ * for normal operands with a normal result instead (one 32 x 32 -> 64 multiply, a normalising
+ * shift, round to nearest even), and the library for zeros, subnormals, infinities, NaNs,
+ * overflow and underflow. test/softfloat.test.ts checks it against the host's multiply. */
+#if !defined(__ARM_FP) && !defined(__riscv_flen) && (defined(__arm__) || defined(__thumb__) || defined(__riscv))
+#define TN_SOFT_FLOAT 1
+#else
+#define TN_SOFT_FLOAT 0
+#endif
+
+static inline float tn_fmul(float a, float b) {
+#if TN_SOFT_FLOAT || defined(TN_TEST_FMUL)
+  union {
+    float f;
+    uint32_t u;
+  } x, y, r;
+  uint32_t ea, eb, hi, lo, m, e;
+  uint64_t p;
+  x.f = a;
+  y.f = b;
+  ea = (x.u >> 23) & 0xffu;
+  eb = (y.u >> 23) & 0xffu;
+  if (ea - 1u >= 254u || eb - 1u >= 254u) return a * b; /* 0, subnormal, inf, NaN: the library */
+  p = (uint64_t)(((x.u & 0x7fffffu) | 0x800000u) << 8) * (uint64_t)(((y.u & 0x7fffffu) | 0x800000u) << 8);
+  hi = (uint32_t)(p >> 32); /* the product of the two 24-bit significands, times 2^16: [2^30, 2^32) */
+  lo = (uint32_t)p;
+  e = ea + eb - 126u; /* biased exponent when hi >= 2^31 */
+  if (hi < 0x80000000u) {
+    hi = (hi << 1) | (lo >> 31);
+    lo <<= 1;
+    e -= 1u;
+  }
+  m = hi >> 8; /* 24 bits, the leading one at bit 23 */
+  hi &= 0xffu; /* the 8 bits below, then lo: round to nearest, ties to even */
+  if (hi > 0x80u || (hi == 0x80u && (lo != 0u || (m & 1u)))) {
+    m += 1u;
+    if (m == 0x1000000u) {
+      m >>= 1;
+      e += 1u;
+    }
+  }
+  if (e - 1u >= 254u) return a * b; /* overflow or a subnormal / zero result: the library */
+  r.u = ((x.u ^ y.u) & 0x80000000u) | (e << 23) | (m & 0x7fffffu);
+  return r.f;
+#else
+  return a * b;
+#endif
+}
+
 /* ---- scalar math (ref/tn_math.c) ----------------------------------------------------------- */
 
 /* Round to the nearest integer, ties to even; |v| >= 2^23, inf and NaN are returned as they are. */

@@ -55,7 +55,7 @@ void tn_dense_i8_naive(const int8_t *x, const float *x_scale, int32_t rows, cons
       int32_t acc = 0;
       float s;
       for (i = 0; i < k; ++i) acc += (int32_t)wr[i] * (int32_t)xt[i];
-      s = ((float)acc * w_scale[o]) * x_scale[t];
+      s = tn_fmul(tn_fmul((float)acc, w_scale[o]), x_scale[t]);
       y[(size_t)t * (size_t)n + (size_t)o] = bias ? s + bias[o] : s;
     }
   }
@@ -73,7 +73,7 @@ void tn_dense_i8(const int8_t *x, const float *x_scale, int32_t rows, const int8
       int32_t a[4], j;
       tn_i8_dot4(xt, w + (size_t)o * (size_t)k, (size_t)k, k, a);
       for (j = 0; j < 4; ++j) {
-        const float s = ((float)a[j] * w_scale[o + j]) * x_scale[t];
+        const float s = tn_fmul(tn_fmul((float)a[j], w_scale[o + j]), x_scale[t]);
         yt[o + j] = bias ? s + bias[o + j] : s;
       }
     }
@@ -82,7 +82,7 @@ void tn_dense_i8(const int8_t *x, const float *x_scale, int32_t rows, const int8
       int32_t acc = 0;
       float s;
       for (i = 0; i < k; ++i) acc += (int32_t)wr[i] * (int32_t)xt[i];
-      s = ((float)acc * w_scale[o]) * x_scale[t];
+      s = tn_fmul(tn_fmul((float)acc, w_scale[o]), x_scale[t]);
       yt[o] = bias ? s + bias[o] : s;
     }
   }
