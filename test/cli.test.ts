@@ -99,11 +99,11 @@ describe('tritc command line', () => {
     const r = await tritc('inspect', EXAMPLE, '--target', 'cortex-m4', '--json');
     const j = JSON.parse(r.out);
     const fc1 = j.layers.find((l: { node: string }) => l.node === 'fc1');
-    expect(fc1).toMatchObject({ op: 'TernaryLinear', macs: 64 * 64, params: 64 * 64, annotations: { accumulator: 'int32', packing: '3.2-bit, 5 trits per 16-bit LUT offset' } });
+    expect(fc1).toMatchObject({ op: 'TernaryLinear', macs: 64 * 64, params: 64 * 64, annotations: { accumulator: 'int32', packing: '3.2-bit, 5 trits per 16-bit LUT offset, a 16-bit header per window' } });
     expect(fc1.kernel).toMatch(/t5w\.lut_armv7m/);
     expect(fc1.annotations.why).toMatch(/instr\/weight on cortex-m4/);
-    // 13 16-bit LUT offsets per row of 64 weights, plus a float scale and bias per row.
-    expect(fc1.bitsPerParam).toBeCloseTo((64 * 13 * 16 + 64 * 32 * 2) / 4096, 5);
+    // 13 16-bit LUT offsets and a window header per row of 64 weights, plus a float scale and bias per row.
+    expect(fc1.bitsPerParam).toBeCloseTo((64 * 14 * 16 + 64 * 32 * 2) / 4096, 5);
     const text = await tritc('inspect', EXAMPLE);
     expect(text.out).toMatch(/fc2\s+BinaryLinear\s+tn_binary_linear_t2b_avx2 \(t2b\.avx2,/);
     expect(text.out).toMatch(/memory: fits/);
