@@ -142,6 +142,12 @@ void tn_lowbit_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, 
  *      group). Groups packed per scale group as for t5. 3.2 bits per weight: the MCU speed format.
  * t6w  TN_QK_T6W = 6 codes per 16-bit entry: 2 * (j * TN_LUT6_ENTRIES + index), index =
  *      (a >= 14 ? 378 : 0) + 14 b + a % 14 with b = u3 + 3 u4 + 9 u5 (0..26). 2.67 bits per weight.
+ * tbp  TN_QK_TBP = 32 codes per pair of 32-bit words (bit-planes, 2 bits per weight): a nonzero
+ *      mask (bit j: code 32 i + j is not 0), then a sign mask (bit j: that code is -1; only where
+ *      the nonzero bit is set). Rows padded with 0 codes to whole pairs. The compiler emits the
+ *      words as a uint32_t array, so they are aligned and in the target's byte order. Kernels that
+ *      visit only the set bits of the nonzero mask cost in proportion to the nonzero codes: the
+ *      format for sparse ternary layers (sparse deltas, pruned weights).
  * b1   TN_QK_B1 = 8 codes per byte, first code in the low bit: 1 -> +1, 0 -> -1 (binary).
  *
  * The LUT tables (t5, t5w, t6w, b1 with a _lut kernel) hold, for one group of activations, the sum
@@ -156,6 +162,7 @@ void tn_lowbit_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, 
 #define TN_QK_T5W 5
 #define TN_QK_T6W 6
 #define TN_QK_B1 8
+#define TN_QK_TBP 32
 #define TN_LUT5_ENTRIES 252 /* 28 * 9 */
 #define TN_LUT6_ENTRIES 756 /* 28 * 27 */
 #define TN_LUT8_ENTRIES 256
@@ -167,6 +174,7 @@ void tn_lowbit_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, 
 #define TN_FMT_T5W 3
 #define TN_FMT_T6W 4
 #define TN_FMT_B1 5
+#define TN_FMT_TBP 6
 
 /* The weight (-1, 0 or +1) of code k of one row (ref/tn_lowbit_codes.c): the reference decoder. */
 int32_t tn_lowbit_code(int32_t format, const tn_lowbit_weights *w, const uint8_t *row, int32_t k);
@@ -184,6 +192,7 @@ const uint8_t *tn_t2b_row(const tn_lowbit_weights *w, int32_t p, int32_t n);
  *
  *   ref/      tn_ternary_linear_<fmt>            plain decode, one code at a time (the reference)
  *   opt/generic/ tn_..._<fmt>_lut                 LUT over groups of activations, portable C
+ *   opt/generic/ tn_ternary_linear_tbp_sparse    bit-planes, visiting the nonzero codes only
  *   opt/x86/     tn_ternary_linear_t2b_avx2       AVX2 (runtime check; portable fallback)
  *   opt/arm/     tn_ternary_linear_t2b_neon       NEON, with SDOT when built with dotprod
  *   opt/armv7m/  tn_..._lut_armv7m                Cortex-M3/M4/M7/M33 (Thumb-2) LUT inner loops
@@ -218,6 +227,10 @@ void tn_ternary_linear_t5w(const int8_t *x, const float *x_scale, int32_t x_per_
                            const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 void tn_ternary_linear_t6w(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                            const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_tbp(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                           const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_tbp_sparse(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                  const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 
 void tn_ternary_linear_t5_lut(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                               const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);

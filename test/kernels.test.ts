@@ -40,6 +40,8 @@ interface Shape {
   flush?: number;
   /** Weights all +1 / all -1 / random / 0 by row, activations -128 and 127 by token. */
   extreme?: boolean;
+  /** Fraction of nonzero codes (random positions), default 2/3. */
+  density?: number;
 }
 
 const SHAPES: Shape[] = [
@@ -51,12 +53,13 @@ const SHAPES: Shape[] = [
   { name: 'k1023-row-windows', n: 6, k: 1023, granularity: 'per_row', planes: 1, rows: 1, window: 3 },
   { name: 'k200-group80-flush23', n: 5, k: 200, granularity: 'per_group', group: 80, planes: 2, rows: 2, flush: 23, bias: true },
   { name: 'k333-row-flush100-win4', n: 4, k: 333, granularity: 'per_row', planes: 1, rows: 3, flush: 100, window: 4 },
+  { name: 'k700-sparse-group100-flush50', n: 6, k: 700, granularity: 'per_group', group: 100, planes: 1, rows: 2, flush: 50, density: 0.05 },
   { name: 'k2100-extremes', n: 4, k: 2100, granularity: 'per_tensor', planes: 1, rows: 2, extreme: true, window: 64 },
 ];
 
 function shapeOf(s: Shape, op: LayerShape['op']): LayerShape {
   const group = s.group ?? s.k;
-  return { op, planes: s.planes, n: s.n, k: s.k, group, groups: Math.ceil(s.k / group), rows: s.rows, maxAbsX: 128, flush: s.flush ?? 0 };
+  return { op, planes: s.planes, n: s.n, k: s.k, group, groups: Math.ceil(s.k / group), rows: s.rows, maxAbsX: 128, flush: s.flush ?? 0, density: s.density ?? 2 / 3 };
 }
 
 function layerModel(s: Shape, kernel: KernelDesc, op: LayerShape['op'], seed: number): ModelSpec {
@@ -68,6 +71,7 @@ function layerModel(s: Shape, kernel: KernelDesc, op: LayerShape['op'], seed: nu
   for (let i = 0; i < codes.length; i++) {
     const row = Math.floor(i / s.k) % s.n;
     if (s.extreme && row !== 2) codes[i] = row === 0 ? 1 : row === 1 ? -1 : ternary ? 0 : 1;
+    else if (s.density !== undefined && ternary) codes[i] = r() < s.density ? (r() < 0.5 ? -1 : 1) : 0;
     else codes[i] = ternary ? Math.floor(r() * 3) - 1 : r() < 0.5 ? -1 : 1;
   }
   const scaleCount = s.planes * (s.granularity === 'per_tensor' ? 1 : s.granularity === 'per_row' ? s.n : s.n * groups);

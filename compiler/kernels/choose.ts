@@ -85,7 +85,18 @@ const FLAT_COST: Record<string, Partial<Record<TargetClass, number>>> = {
   't5w.ref': { thumb2: 60, rv32: 70, rv64: 60, x86: 50, neon: 50 },
   't6w.ref': { thumb2: 60, rv32: 70, rv64: 60, x86: 50, neon: 50 },
   't2b.avx2': { x86: 0.16 },
+  'tbp.ref': { thumb2: 30, rv32: 35, rv64: 30, x86: 25, neon: 25 },
   't2b.neon': { neon: 0.35 },
+};
+
+/** tbp.sparse: instructions per nonzero code, per word pair visited and per row and scale group
+ * (npm run bench, the sparse cases). */
+const SPARSE_COST: Record<TargetClass, { nonzero: number; word: number; row: number }> = {
+  thumb2: { nonzero: 11, word: 9, row: 40 },
+  rv32: { nonzero: 14, word: 11, row: 60 },
+  rv64: { nonzero: 12, word: 10, row: 40 },
+  x86: { nonzero: 8, word: 6, row: 30 },
+  neon: { nonzero: 9, word: 7, row: 30 },
 };
 
 export interface ChooseOptions {
@@ -109,7 +120,15 @@ export function layerShape(g: Graph, node: Node): LayerShape {
   const w = g.tensors.get(node.inputs[1]!)!;
   const geo = lowBitGeometry(w);
   const acc = accumulatorPlan(geo.group, int8MaxAbs(x));
-  return { op: node.op as LayerShape['op'], planes: geo.planes, n: geo.n, k: geo.k, group: geo.group, groups: geo.groups, rows: rowsOf(x.shape), maxAbsX: int8MaxAbs(x), flush: acc.flush };
+  return { op: node.op as LayerShape['op'], planes: geo.planes, n: geo.n, k: geo.k, group: geo.group, groups: geo.groups, rows: rowsOf(x.shape), maxAbsX: int8MaxAbs(x), flush: acc.flush, density: density(w.data) };
+}
+
+/** Fraction of nonzero codes (weights without data, e.g. graph inputs, count as dense). */
+function density(codes: ArrayLike<number | bigint> | undefined): number {
+  if (!codes || codes.length === 0) return 1;
+  let nz = 0;
+  for (let i = 0; i < codes.length; i++) if (Number(codes[i]) !== 0) nz++;
+  return nz / codes.length;
 }
 
 /**
@@ -145,6 +164,11 @@ function estimate(k: KernelDesc, f: FormatDesc, l: LayerShape, c: TargetClass): 
     const rowCost = cost.row * l.n * l.groups;
     const build = cost.build[f.lut.g]! * unitsRow;
     return ((lookups + rowCost + build) * l.planes * l.rows) / weights;
+  }
+  if (k.id === 'tbp.sparse') {
+    const cost = SPARSE_COST[c];
+    const wordsRow = l.groups * (Math.ceil(l.group / 32) + 1); // a group may start inside a word
+    return (l.density * l.k * cost.nonzero + wordsRow * cost.word + l.groups * cost.row) / l.k;
   }
   return FLAT_COST[k.id]?.[c] ?? 100;
 }

@@ -9,6 +9,7 @@
 //   lut_rv32     runtime-c/opt/rv32: the same with RV32I assembly inner loops
 //   avx2         runtime-c/opt/x86: AVX2, checked at run time (portable fallback without AVX2)
 //   neon         runtime-c/opt/arm: NEON (AArch64 and ARMv7-A), SDOT when built with dotprod
+//   sparse       runtime-c/opt/generic/tn_bitplane.c: visits the nonzero codes of bit-planes only
 
 import type { FormatId } from './formats.ts';
 
@@ -26,6 +27,8 @@ export interface LayerShape {
   maxAbsX: number;
   /** The compiler's flush bound (0: int32 sums). */
   flush: number;
+  /** Fraction of the codes that are not 0 (the compiler knows the weights; 1 for binary). */
+  density: number;
 }
 
 export interface KernelDesc {
@@ -77,6 +80,8 @@ export const KERNELS: readonly KernelDesc[] = [
   { id: 't6w.ref', format: 't6w', variant: 'ref', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t6w', runtime: REF_T, requires: [], doc: 'reference decoder of 16-bit LUT offsets (6 trits)' },
   { id: 't6w.lut', format: 't6w', variant: 'lut', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t6w_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 6, pre-scaled 16-bit offsets (portable C)' },
   { id: 't6w.lut_armv7m', format: 't6w', variant: 'lut_armv7m', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t6w_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 6, 16-bit offsets (Thumb-2 assembly)' },
+  { id: 'tbp.ref', format: 'tbp', variant: 'ref', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_tbp', runtime: REF_T, requires: [], doc: 'reference decoder of bit-planes (nonzero and sign masks)' },
+  { id: 'tbp.sparse', format: 'tbp', variant: 'sparse', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_tbp_sparse', runtime: ['opt/generic/tn_bitplane.c', 'ref/tn_lowbit_linear.c', ...REF_T], requires: [], doc: 'bit-planes, visiting only the set bits of the nonzero mask: cost follows the nonzero codes (sparse layers)' },
   // ---- binary ----
   { id: 'b1.ref', format: 'b1', variant: 'ref', ops: ['BinaryLinear'], cFunction: 'tn_binary_linear', runtime: ['ref/tn_binary_linear.c', 'ref/tn_lowbit_linear.c'], requires: [], doc: 'reference: one bit at a time, x or -x' },
   { id: 'b1.lut', format: 'b1', variant: 'lut', ops: ['BinaryLinear'], cFunction: 'tn_binary_linear_b1_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 8 activations indexed by the code byte (portable C)', unsupported: b1Groups },
