@@ -4,8 +4,8 @@
  * follows the nonzero codes, not K: the kernel for sparse ternary weights (ComPEFT-style deltas,
  * pruned layers), where LUT and 2-bit kernels still pay for every zero.
  *
- * Per nonzero code: find the lowest set bit, load x, negate it branch-free if the sign bit is set,
- * add, clear the bit. The loops over rows, planes, groups and the float epilogue are the shared
+ * Per nonzero code: find the lowest set bit, load x, add (or subtract: the +1 and -1 codes are
+ * visited in two loops), clear the bit. The loops over rows, planes, groups and the float epilogue are the shared
  * driver tn_lowbit_linear (ref/tn_lowbit_linear.c), so the floats are the reference's.
  */
 #include "tn_runtime.h"
@@ -25,27 +25,40 @@ static int32_t tn_lowest_bit(uint32_t m) {
 #endif
 }
 
+/* The codes of one word pair under `mask` times x (x: the word's first activation). The +1 and -1
+ * codes are visited in two loops, so each nonzero costs: lowest set bit, load, add, clear the bit. */
+static int32_t tn_tbp_word(const uint32_t *pair, const int8_t *x, uint32_t mask) {
+  const uint32_t nz = pair[0] & mask;
+  uint32_t pos, neg;
+  int32_t acc = 0;
+  if (!nz) return 0;
+  pos = nz & ~pair[1];
+  neg = nz & pair[1];
+  while (pos) {
+    acc += x[tn_lowest_bit(pos)];
+    pos &= pos - 1u; /* clear the lowest set bit */
+  }
+  while (neg) {
+    acc -= x[tn_lowest_bit(neg)];
+    neg &= neg - 1u;
+  }
+  return acc;
+}
+
 /* The exact sum of codes k0..k1-1 of one row times x (|sum| <= (k1 - k0) * 128 < 2^31: the
- * driver's flush keeps k1 - k0 within the compiler's bound). */
+ * driver's flush keeps k1 - k0 within the compiler's bound). Partial first and last words are
+ * masked; the words between are whole. */
 static int32_t tn_tbp_dot(const int8_t *x, const uint8_t *codes, int32_t k0, int32_t k1) {
   const uint32_t *pairs = (const uint32_t *)(const void *)codes; /* emitted as uint32_t: aligned */
   const int32_t first = k0 >> 5, last = (k1 - 1) >> 5;
-  int32_t acc = 0, i;
+  const uint32_t head = ~(uint32_t)0 << (k0 & 31);                        /* codes from k0 on */
+  const uint32_t tail = (k1 & 31) ? ~(~(uint32_t)0 << (k1 & 31)) : ~(uint32_t)0; /* before k1 */
+  int32_t acc, i;
   if (k1 <= k0) return 0;
-  for (i = first; i <= last; ++i) {
-    uint32_t nz = pairs[2 * i];
-    const uint32_t neg = pairs[2 * i + 1];
-    const int8_t *xi = x + 32 * i;
-    if (i == first) nz &= ~(uint32_t)0 << (k0 & 31);                      /* codes before k0 */
-    if (i == last && (k1 & 31)) nz &= ~(~(uint32_t)0 << (k1 & 31));        /* codes from k1 on */
-    while (nz) {
-      const int32_t b = tn_lowest_bit(nz);
-      const int32_t s = -(int32_t)((neg >> b) & 1u); /* 0 for +1, -1 for -1 */
-      acc += ((int32_t)xi[b] ^ s) - s;               /* x or -x */
-      nz &= nz - 1u;                                 /* clear the lowest set bit */
-    }
-  }
-  return acc;
+  if (first == last) return tn_tbp_word(pairs + 2 * first, x + 32 * first, head & tail);
+  acc = tn_tbp_word(pairs + 2 * first, x + 32 * first, head);
+  for (i = first + 1; i < last; ++i) acc += tn_tbp_word(pairs + 2 * i, x + 32 * i, ~(uint32_t)0);
+  return acc + tn_tbp_word(pairs + 2 * last, x + 32 * last, tail);
 }
 
 void tn_ternary_linear_tbp_sparse(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
