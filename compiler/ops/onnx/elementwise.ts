@@ -1,4 +1,5 @@
-// ONNX elementwise ops with NumPy broadcasting: Sub, Mul, Div, Pow, Clip, Where, Cast (and the
+// ONNX elementwise ops with NumPy broadcasting: Sub, Mul, Div, Pow, Max, Min, the comparisons (Less,
+// Greater, Equal, LessOrEqual, GreaterOrEqual: bool results), Clip, Where, Cast (and the
 // integer half of Add, whose float32 half is the native op in ../add.ts).
 //
 // float32: one IEEE operation per element, a op b (Div through tn_divf, Pow through tn_powf).
