@@ -37,6 +37,8 @@ int8_t tn_quant_i8(float v);
 float tn_divf(float a, float b);       /* a / b; correct also for subnormal quotients on soft float */
 float tn_sqrtf(float x);               /* correctly rounded; negative -> NaN */
 float tn_logf(float x);                /* natural log; 0 -> -inf, negative -> NaN */
+float tn_maxf(float a, float b);       /* IEEE 754-2019 maximum: NaN propagates, max(-0, +0) = +0 */
+float tn_minf(float a, float b);       /* IEEE 754-2019 minimum: NaN propagates, min(-0, +0) = -0 */
 float tn_tanhf(float x);
 float tn_sigmoidf(float x);            /* 1 / (1 + e^-x) */
 float tn_erff(float x);
@@ -404,6 +406,24 @@ TN_DECLARE_BINARY(tn_pow_i64_u8, int64_t, uint8_t, int64_t)
 TN_DECLARE_BINARY(tn_pow_i64_i32, int64_t, int32_t, int64_t)
 TN_DECLARE_BINARY(tn_pow_i64_i64, int64_t, int64_t, int64_t)
 
+/* Max, Min: float32 as IEEE 754-2019 maximum/minimum (NaN propagates, -0 < +0); integers plain. */
+#define TN_DECLARE_MINMAX(SUF, T) TN_DECLARE_BINARY(tn_max_##SUF, T, T, T) TN_DECLARE_BINARY(tn_min_##SUF, T, T, T)
+TN_DECLARE_MINMAX(f32, float)
+TN_DECLARE_MINMAX(i8, int8_t)
+TN_DECLARE_MINMAX(u8, uint8_t)
+TN_DECLARE_MINMAX(i32, int32_t)
+TN_DECLARE_MINMAX(i64, int64_t)
+/* Comparisons: y = a op b as a 0/1 byte (IEEE: false if either is NaN); bool inputs use the u8 kernels. */
+#define TN_DECLARE_COMPARE(SUF, T)                                                                 \
+  TN_DECLARE_BINARY(tn_less_##SUF, T, T, uint8_t) TN_DECLARE_BINARY(tn_greater_##SUF, T, T, uint8_t) \
+  TN_DECLARE_BINARY(tn_equal_##SUF, T, T, uint8_t) TN_DECLARE_BINARY(tn_less_or_equal_##SUF, T, T, uint8_t) \
+  TN_DECLARE_BINARY(tn_greater_or_equal_##SUF, T, T, uint8_t)
+TN_DECLARE_COMPARE(f32, float)
+TN_DECLARE_COMPARE(i8, int8_t)
+TN_DECLARE_COMPARE(u8, uint8_t)
+TN_DECLARE_COMPARE(i32, int32_t)
+TN_DECLARE_COMPARE(i64, int64_t)
+
 void tn_relu_i32(const int32_t *x, int32_t *y, int32_t n);
 void tn_relu_i64(const int64_t *x, int64_t *y, int32_t n);
 
@@ -427,6 +447,7 @@ int64_t tn_f32_to_i64(float v);
 /* Unary float32 kernels: y[i] = f(x[i]) with the tn_math.c function of the same name. */
 void tn_sqrt_f32(const float *x, float *y, int32_t n);
 void tn_log_f32(const float *x, float *y, int32_t n);
+void tn_exp_f32(const float *x, float *y, int32_t n);
 void tn_erf_f32(const float *x, float *y, int32_t n);
 void tn_sigmoid_f32(const float *x, float *y, int32_t n);
 void tn_tanh_f32(const float *x, float *y, int32_t n);
@@ -463,6 +484,18 @@ void tn_gemm_f32(const float *a, const float *b, const float *c, float *y, int32
 /* For each index of keep_shape (row-major): y = (sum over red_shape of x, in row-major order) / red_count. */
 void tn_reduce_mean_f32(const float *x, float *y, int32_t keep_rank, const int32_t *keep_shape, const int32_t *keep_strides,
                         int32_t red_rank, const int32_t *red_shape, const int32_t *red_strides, int32_t red_count);
+/* The same loops for ReduceSum (sum in order from 0; integers wrap), ReduceMax and ReduceMin (from the
+ * first element; float32: NaN propagates, -0 < +0); red_count is unused. */
+#define TN_DECLARE_REDUCE(NAME, T)                                                                                    \
+  void NAME(const T *x, T *y, int32_t keep_rank, const int32_t *keep_shape, const int32_t *keep_strides, int32_t red_rank, \
+            const int32_t *red_shape, const int32_t *red_strides, int32_t red_count);
+#define TN_DECLARE_REDUCE3(SUF, T) \
+  TN_DECLARE_REDUCE(tn_reduce_sum_##SUF, T) TN_DECLARE_REDUCE(tn_reduce_max_##SUF, T) TN_DECLARE_REDUCE(tn_reduce_min_##SUF, T)
+TN_DECLARE_REDUCE3(f32, float)
+TN_DECLARE_REDUCE3(i8, int8_t)
+TN_DECLARE_REDUCE3(u8, uint8_t)
+TN_DECLARE_REDUCE3(i32, int32_t)
+TN_DECLARE_REDUCE3(i64, int64_t)
 /* LayerNormalization of rows x cols (cols = the normalised axes). scale/bias are read through strides
  * over norm_shape (0 along broadcast axes); bias, mean_out and inv_out may be NULL. */
 void tn_layer_norm_f32(const float *x, const float *scale, const float *bias, float *y, float *mean_out, float *inv_out,
