@@ -3,14 +3,14 @@
  *
  * A 32-byte load of t2b codes holds 128 offset codes u = w + 1 in {0, 1, 2}: field f (bits 2f+1:2f)
  * of byte m is code m + 32 f, so the four fields pair with four contiguous 32-byte runs of x.
- * VPMADDUBSW multiplies the unsigned fields by the signed activations and adds pairs into int16:
- * per block of 128 codes each int16 lane receives 8 products u * x in [-256, 254], so 16 blocks
- * stay within [-32768, 32512]: the int16 sums are widened to int32 (VPMADDWD by 1) every 16 blocks
- * (2048 codes), whatever K is. (bitnet.cpp's I2_S widens only every 32 blocks of 128 and wraps;
- * ../shared/reference/ternary-kernels.md 1.4.) The int32 sums may wrap for huge K, which is harmless:
- * every step is exact mod 2^32 and the final sum u x - sum x is the exact result, which the compiler
- * proved fits int32 (flush). Partial blocks (a scale group or K not a multiple of 128) use a copy of
- * x with zeros outside the range.
+ * VPMADDUBSW multiplies the unsigned fields by the signed activations and adds pairs into int16.
+ * The fields are decoded with one shift and four masks, two of them left times 4 in a second int16
+ * accumulator (below: the bounds); the int16 sums are widened to int32 (VPMADDWD by 1) every 8
+ * blocks (1024 codes), whatever K is. (bitnet.cpp's I2_S widens only every 32 blocks of 128 and
+ * wraps; ../shared/reference/ternary-kernels.md 1.4.) The int32 sums may wrap for huge K, which is
+ * harmless: every step is exact mod 2^32 and the final sum u x - sum x is the exact result, which
+ * the compiler proved fits int32 (flush). Partial blocks (a scale group or K not a multiple of 128)
+ * use a copy of x with zeros outside the range.
  *
  * GEMV: the 4 interleaved rows of a group per pass share the activation loads and are one stream
  * from memory. GEMM (several tokens): each row's codes are decoded once per block for up to 4 tokens.
@@ -30,71 +30,91 @@
 
 #define TN_LD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
 
-/* s += the products of one block of 32 code bytes (c) with the block's four activation runs. */
-#define TN_T2B_ROW(s, c)                                                                     \
-  do {                                                                                       \
-    const __m256i v_ = TN_LD(c);                                                             \
-    const __m256i p0_ = _mm256_maddubs_epi16(_mm256_and_si256(v_, m3), x0);                  \
-    const __m256i p1_ = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v_, 2), m3), x1); \
-    const __m256i p2_ = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v_, 4), m3), x2); \
-    const __m256i p3_ = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v_, 6), m3), x3); \
-    s = _mm256_add_epi16(s, _mm256_add_epi16(_mm256_add_epi16(p0_, p1_), _mm256_add_epi16(p2_, p3_))); \
+/* Decoding a 32-byte load v of t2b codes with one shift: h = v >> 4 (16-bit lanes), then
+ *   field 0 = v & 3, field 1 = v & 12 = 4 u, field 2 = h & 3, field 3 = h & 12 = 4 u
+ * (bits shifted in from the neighbouring byte are masked off). Fields 0 and 2 go to an int16
+ * accumulator "lo", fields 1 and 3, still times 4, to "hi". Bounds per int16 lane and block of 128
+ * codes, with u in {0, 1, 2} and x in [-128, 127]: VPMADDUBSW adds 2 products, so lo receives 4
+ * products u x in [-256, 254], [-1024, 1016], and hi 4 products 4 u x, [-4096, 4064] (no
+ * VPMADDUBSW saturates: at most 2 * 1024). After TN_T2B_SPAN = 8 blocks hi is within
+ * [-32768, 32512] and lo within [-8192, 8128]; hi is a multiple of 4, so hi >> 2 is exact, and
+ * lo + (hi >> 2) within [-16384, 16256] is widened to int32 (VPMADDWD by 1). 13 vector operations
+ * per row and block (the previous decode, 3 shifts and 4 masks into one accumulator, took 15). */
+#define TN_T2B_SPAN 8
+
+/* lo, hi += the products of one row's block of 32 code bytes (c) with the block's 4 activation runs
+ * at xr. xr is passed through an empty asm per row, so that the compiler folds the activation loads
+ * into VPMADDUBSW instead of holding them in 4 registers (which made it spill an accumulator). */
+#define TN_T2B_ROW(lo, hi, c, xp)                                                                      \
+  do {                                                                                                 \
+    const int8_t *xr_ = (xp);                                                                          \
+    __m256i v_, h_;                                                                                    \
+    __asm__ volatile("" : "+r"(xr_));                                                                  \
+    v_ = TN_LD(c);                                                                                     \
+    h_ = _mm256_srli_epi16(v_, 4);                                                                     \
+    lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(_mm256_and_si256(v_, m03), TN_LD(xr_)));           \
+    hi = _mm256_add_epi16(hi, _mm256_maddubs_epi16(_mm256_and_si256(v_, m0c), TN_LD(xr_ + 32)));      \
+    lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(_mm256_and_si256(h_, m03), TN_LD(xr_ + 64)));      \
+    hi = _mm256_add_epi16(hi, _mm256_maddubs_epi16(_mm256_and_si256(h_, m0c), TN_LD(xr_ + 96)));      \
   } while (0)
+
+/* a (int32 lanes) += lo + hi / 4, widened. */
+#define TN_T2B_WIDEN(a, lo, hi) a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_add_epi16(lo, _mm256_srai_epi16(hi, 2)), ones))
 
 /* GEMV, one group of 4 interleaved rows: nb whole blocks from c (row q's block at c + 32 q, the next
  * block 128 bytes on) and x, added to a[0..3] (int32 lanes). Pointers and accumulators in
  * registers (written generically, clang spilled them and ran at half the speed); the group is one
- * stream, prefetched 512 bytes ahead (from DRAM: ~8 GB/s with 4 row streams, ~11.5 GB/s so). */
+ * stream, both of its cache lines per block prefetched 1 KiB ahead (from DRAM the hardware
+ * prefetcher alone gives ~8 GB/s with 4 row streams, ~11.5 GB/s with one). */
 TN_AVX2 static __attribute__((noinline)) void tn_t2b_gemv4(const uint8_t *c, const int8_t *x, int32_t nb, __m256i *a) {
-  const __m256i m3 = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+  const __m256i m03 = _mm256_set1_epi8(3), m0c = _mm256_set1_epi8(12), ones = _mm256_set1_epi16(1);
   __m256i a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
   while (nb > 0) {
-    int32_t e = nb > 16 ? 16 : nb; /* at most 16 blocks in int16 */
-    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+    int32_t e = nb > TN_T2B_SPAN ? TN_T2B_SPAN : nb;
+    __m256i l0 = _mm256_setzero_si256(), l1 = l0, l2 = l0, l3 = l0, h0 = l0, h1 = l0, h2 = l0, h3 = l0;
     nb -= e;
     do {
-      const __m256i x0 = TN_LD(x), x1 = TN_LD(x + 32), x2 = TN_LD(x + 64), x3 = TN_LD(x + 96);
-      _mm_prefetch((const char *)c + 512, _MM_HINT_T0);
-      TN_T2B_ROW(s0, c);
-      TN_T2B_ROW(s1, c + 32);
-      TN_T2B_ROW(s2, c + 64);
-      TN_T2B_ROW(s3, c + 96);
+      _mm_prefetch((const char *)c + 1024, _MM_HINT_T0);
+      _mm_prefetch((const char *)c + 1024 + 64, _MM_HINT_T0);
+      TN_T2B_ROW(l0, h0, c, x);
+      TN_T2B_ROW(l1, h1, c + 32, x);
+      TN_T2B_ROW(l2, h2, c + 64, x);
+      TN_T2B_ROW(l3, h3, c + 96, x);
       x += 128, c += 128;
     } while (--e);
-    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(s0, ones));
-    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(s1, ones));
-    a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(s2, ones));
-    a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(s3, ones));
+    TN_T2B_WIDEN(a0, l0, h0);
+    TN_T2B_WIDEN(a1, l1, h1);
+    TN_T2B_WIDEN(a2, l2, h2);
+    TN_T2B_WIDEN(a3, l3, h3);
   }
   a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;
 }
 
 /* GEMM: 1 row's codes (blocks 128 bytes apart) decoded once per block for NT tokens (x + t * ldx),
- * added to a[t]. */
+ * added to a[t]; the same decode and bounds as the GEMV. */
 TN_AVX2 static inline __attribute__((always_inline)) void tn_t2b_gemm_nt(const uint8_t *c0, const int8_t *x, size_t ldx, const int NT,
                                                                           int32_t nb, __m256i *a) {
-  const __m256i m3 = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+  const __m256i m03 = _mm256_set1_epi8(3), m0c = _mm256_set1_epi8(12), ones = _mm256_set1_epi16(1);
   __m256i acc[4];
   int t;
   for (t = 0; t < NT; ++t) acc[t] = a[t];
   while (nb > 0) {
-    int32_t e = nb > 16 ? 16 : nb;
-    __m256i s[4];
-    for (t = 0; t < NT; ++t) s[t] = _mm256_setzero_si256();
+    int32_t e = nb > TN_T2B_SPAN ? TN_T2B_SPAN : nb;
+    __m256i lo[4], hi[4];
+    for (t = 0; t < NT; ++t) lo[t] = hi[t] = _mm256_setzero_si256();
     nb -= e;
     do {
-      const __m256i v = TN_LD(c0);
-      const __m256i f0 = _mm256_and_si256(v, m3), f1 = _mm256_and_si256(_mm256_srli_epi16(v, 2), m3);
-      const __m256i f2 = _mm256_and_si256(_mm256_srli_epi16(v, 4), m3), f3 = _mm256_and_si256(_mm256_srli_epi16(v, 6), m3);
+      const __m256i v = TN_LD(c0), h = _mm256_srli_epi16(v, 4);
+      const __m256i f0 = _mm256_and_si256(v, m03), f1 = _mm256_and_si256(v, m0c);
+      const __m256i f2 = _mm256_and_si256(h, m03), f3 = _mm256_and_si256(h, m0c);
       for (t = 0; t < NT; ++t) {
         const int8_t *xt = x + (size_t)t * ldx;
-        const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(f0, TN_LD(xt)), _mm256_maddubs_epi16(f1, TN_LD(xt + 32)));
-        const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(f2, TN_LD(xt + 64)), _mm256_maddubs_epi16(f3, TN_LD(xt + 96)));
-        s[t] = _mm256_add_epi16(s[t], _mm256_add_epi16(p01, p23));
+        lo[t] = _mm256_add_epi16(lo[t], _mm256_add_epi16(_mm256_maddubs_epi16(f0, TN_LD(xt)), _mm256_maddubs_epi16(f2, TN_LD(xt + 64))));
+        hi[t] = _mm256_add_epi16(hi[t], _mm256_add_epi16(_mm256_maddubs_epi16(f1, TN_LD(xt + 32)), _mm256_maddubs_epi16(f3, TN_LD(xt + 96))));
       }
       x += 128, c0 += 128;
     } while (--e);
-    for (t = 0; t < NT; ++t) acc[t] = _mm256_add_epi32(acc[t], _mm256_madd_epi16(s[t], ones));
+    for (t = 0; t < NT; ++t) TN_T2B_WIDEN(acc[t], lo[t], hi[t]);
   }
   for (t = 0; t < NT; ++t) a[t] = acc[t];
 }
