@@ -6,7 +6,8 @@
 // The shapes cover K not a multiple of 4, 5, 8, 32 or 128, scales per tensor / row / group (groups
 // that do and do not divide K, by 5 and by 8), 1 and 2 planes, 1 to 5 token rows (GEMM), LUT
 // windows smaller than a scale group, forced int64 chunking (flush) and the int16 extremes of the
-// SIMD kernels (all weights +1 / -1 against activations of -128 and 127 over 2100 codes).
+// SIMD kernels (all weights +1 / -1 against activations of -128 and 127 over 2100 codes, for 2
+// tokens and for 1, the GEMV path).
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -52,6 +53,8 @@ const SHAPES: Shape[] = [
   { name: 'k200-group80-flush23', n: 5, k: 200, granularity: 'per_group', group: 80, planes: 2, rows: 2, flush: 23, bias: true },
   { name: 'k333-row-flush100-win4', n: 4, k: 333, granularity: 'per_row', planes: 1, rows: 3, flush: 100, window: 4 },
   { name: 'k2100-extremes', n: 4, k: 2100, granularity: 'per_tensor', planes: 1, rows: 2, extreme: true, window: 64 },
+  // One token: the GEMV paths (t2b.avx2's 4-row kernel) at the negative extreme.
+  { name: 'k2100-extremes-gemv', n: 4, k: 2100, granularity: 'per_tensor', planes: 1, rows: 1, extreme: true, window: 64 },
 ];
 
 function shapeOf(s: Shape, op: LayerShape['op']): LayerShape {

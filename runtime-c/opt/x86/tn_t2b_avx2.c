@@ -61,14 +61,20 @@
 /* a (int32 lanes) += lo + hi / 4, widened. */
 #define TN_T2B_WIDEN(a, lo, hi) a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_add_epi16(lo, _mm256_srai_epi16(hi, 2)), ones))
 
+/* Lane q = the sum of the 8 int32 lanes of aq (mod 2^32). */
+TN_AVX2 static inline __m128i tn_hsum4_epi32(__m256i a0, __m256i a1, __m256i a2, __m256i a3) {
+  const __m256i s = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
+  return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+}
+
 /* GEMV, one group of 4 interleaved rows: nb whole blocks from c (row q's block at c + 32 q, the next
- * block 128 bytes on) and x, added to a[0..3] (int32 lanes). Pointers and accumulators in
- * registers (written generically, clang spilled them and ran at half the speed); the group is one
+ * block 128 bytes on) and x; returns the 4 rows' sums u x (int32 lanes, mod 2^32). Pointers and
+ * accumulators in registers (written generically, clang spilled them and ran at half the speed); the group is one
  * stream, both of its cache lines per block prefetched 1 KiB ahead (from DRAM the hardware
  * prefetcher alone gives ~8 GB/s with 4 row streams, ~11.5 GB/s with one). */
-TN_AVX2 static __attribute__((noinline)) void tn_t2b_gemv4(const uint8_t *c, const int8_t *x, int32_t nb, __m256i *a) {
+TN_AVX2 static __attribute__((noinline)) __m128i tn_t2b_gemv4(const uint8_t *c, const int8_t *x, int32_t nb) {
   const __m256i m03 = _mm256_set1_epi8(3), m0c = _mm256_set1_epi8(12), ones = _mm256_set1_epi16(1);
-  __m256i a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
   while (nb > 0) {
     int32_t e = nb > TN_T2B_SPAN ? TN_T2B_SPAN : nb;
     __m256i l0 = _mm256_setzero_si256(), l1 = l0, l2 = l0, l3 = l0, h0 = l0, h1 = l0, h2 = l0, h3 = l0;
@@ -87,7 +93,7 @@ TN_AVX2 static __attribute__((noinline)) void tn_t2b_gemv4(const uint8_t *c, con
     TN_T2B_WIDEN(a2, l2, h2);
     TN_T2B_WIDEN(a3, l3, h3);
   }
-  a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;
+  return tn_hsum4_epi32(a0, a1, a2, a3);
 }
 
 /* GEMM: 1 row's codes (blocks 128 bytes apart) decoded once per block for NT tokens (x + t * ldx),
@@ -119,11 +125,12 @@ TN_AVX2 static inline __attribute__((always_inline)) void tn_t2b_gemm_nt(const u
   for (t = 0; t < NT; ++t) a[t] = acc[t];
 }
 
-/* Whole blocks [b0, b1): nr = 4 (a group, c = its row 0) for one token, or 1 row (c) for nt
- * tokens; x points at block b0 of token 0, tokens ldx apart. */
+/* Whole blocks [b0, b1): nr = 4 (a group, c = its row 0) for one token, added to the low 4 lanes of
+ * a[0] (row q in lane q), or 1 row (c) for nt tokens, added to a[t]; x points at block b0 of token
+ * 0, tokens ldx apart. */
 TN_AVX2 static void tn_t2b_blocks(const uint8_t *c, int nr, const int8_t *x, size_t ldx, int nt, int32_t b0, int32_t b1, __m256i *a) {
   c += (size_t)b0 * 128;
-  if (nr == 4) tn_t2b_gemv4(c, x, b1 - b0, a);
+  if (nr == 4) a[0] = _mm256_add_epi32(a[0], _mm256_zextsi128_si256(tn_t2b_gemv4(c, x, b1 - b0)));
   else if (nt == 4) tn_t2b_gemm_nt(c, x, ldx, 4, b1 - b0, a);
   else if (nt == 3) tn_t2b_gemm_nt(c, x, ldx, 3, b1 - b0, a);
   else if (nt == 2) tn_t2b_gemm_nt(c, x, ldx, 2, b1 - b0, a);
@@ -175,7 +182,9 @@ TN_AVX2 static void tn_t2b_dot_avx2(const tn_lowbit_weights *w, int32_t p, int32
     a[0] = a[1] = a[2] = a[3] = _mm256_setzero_si256();
     tn_t2b_range(tn_t2b_row(w, p, n0 + r), whole ? 4 : 1, x, K, ntok, k0, k1, a);
     if (whole) {
-      for (t = 0; t < 4; ++t) acc[r + t] = (int32_t)((uint32_t)tn_hsum_epi32(a[t]) - (uint32_t)xs[0]);
+      int32_t s4[4];
+      _mm_storeu_si128((__m128i *)(void *)s4, _mm256_castsi256_si128(a[0]));
+      for (t = 0; t < 4; ++t) acc[r + t] = (int32_t)((uint32_t)s4[t] - (uint32_t)xs[0]);
       r += 4;
     } else {
       for (t = 0; t < ntok; ++t) acc[t * nrows + r] = (int32_t)((uint32_t)tn_hsum_epi32(a[t]) - (uint32_t)xs[t]);
@@ -220,13 +229,23 @@ TN_AVX2 static void tn_t2b_gemv_avx2(const int8_t *x, float sx, const tn_lowbit_
         const int nr = N - n >= 4 ? 4 : N - n;
         const uint8_t *c = rows + (size_t)(n / 4) * group_bytes;
         __m256i a[4];
-        a[0] = a[1] = a[2] = a[3] = _mm256_setzero_si256();
+        __m128i s4;
+        a[0] = _mm256_setzero_si256();
         if (has_head) tn_t2b_blocks(c, 4, head, 128, 1, k0 / 128, k0 / 128 + 1, a);
         if (bf <= bl) tn_t2b_blocks(c, 4, x + (size_t)bf * 128, (size_t)K, 1, bf, bl + 1, a);
         if (has_tail) tn_t2b_blocks(c, 4, tail, 128, 1, bl + 1, bl + 2, a);
-        for (j = 0; j < nr; ++j) {
-          const float term = (float)(int32_t)((uint32_t)tn_hsum_epi32(a[j]) - xs) * ws[(size_t)(n + j) * stride];
-          y[n + j] = first ? term : y[n + j] + term; /* the first term starts the sum */
+        s4 = _mm_sub_epi32(_mm256_castsi256_si128(a[0]), _mm_set1_epi32((int32_t)xs)); /* mod 2^32: exact */
+        if (nr == 4) { /* the scalar epilogue's operations, 4 rows at a time */
+          const __m128 w4 = stride == 1 ? _mm_loadu_ps(ws + n) : _mm_set_ps(ws[(size_t)(n + 3) * stride], ws[(size_t)(n + 2) * stride], ws[(size_t)(n + 1) * stride], ws[(size_t)n * stride]);
+          const __m128 term = _mm_mul_ps(_mm_cvtepi32_ps(s4), w4);
+          _mm_storeu_ps(y + n, first ? term : _mm_add_ps(_mm_loadu_ps(y + n), term)); /* the first term starts the sum */
+        } else {
+          int32_t sums[4];
+          _mm_storeu_si128((__m128i *)(void *)sums, s4);
+          for (j = 0; j < nr; ++j) {
+            const float term = (float)sums[j] * ws[(size_t)(n + j) * stride];
+            y[n + j] = first ? term : y[n + j] + term;
+          }
         }
       }
     }
