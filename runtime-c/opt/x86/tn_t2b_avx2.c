@@ -41,6 +41,7 @@
  * lo + (hi >> 2) within [-16384, 16256] is widened to int32 (VPMADDWD by 1). 13 vector operations
  * per row and block (the previous decode, 3 shifts and 4 masks into one accumulator, took 15). */
 #define TN_T2B_SPAN 8
+#define TN_T2B_CHUNK 32 /* GEMV: groups of 4 rows per call of tn_t2b_gemv4 (512 bytes of sums) */
 
 /* lo, hi += the products of one row's block of 32 code bytes (c) with the block's 4 activation runs
  * at xr. xr is passed through an empty asm per row, so that the compiler folds the activation loads
@@ -67,33 +68,44 @@ TN_AVX2 static inline __m128i tn_hsum4_epi32(__m256i a0, __m256i a1, __m256i a2,
   return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
 }
 
-/* GEMV, one group of 4 interleaved rows: nb whole blocks from c (row q's block at c + 32 q, the next
- * block 128 bytes on) and x; returns the 4 rows' sums u x (int32 lanes, mod 2^32). Pointers and
- * accumulators in registers (written generically, clang spilled them and ran at half the speed); the group is one
- * stream, both of its cache lines per block prefetched 1 KiB ahead (from DRAM the hardware
- * prefetcher alone gives ~8 GB/s with 4 row streams, ~11.5 GB/s with one). */
-TN_AVX2 static __attribute__((noinline)) __m128i tn_t2b_gemv4(const uint8_t *c, const int8_t *x, int32_t nb) {
+/* GEMV over ng groups of 4 interleaved rows, group i at c + i * stride (row q's block at + 32 q, the
+ * next block 128 bytes on): nb whole blocks each, against x; the 4 rows' sums u x of group i are
+ * stored in s[4 i .. 4 i + 3], or added to them (mod 2^32) if add. Pointers and accumulators in registers (written
+ * generically, clang spilled them and ran at half the speed), and several groups per call, so that
+ * the call, the constants and the stores are not paid per group (at K = 2048 a group is 16 blocks).
+ * A group is one stream; both cache lines of a block are prefetched 1 KiB ahead, which runs on into
+ * the next group (from DRAM the hardware prefetcher alone gives ~8 GB/s with 4 row streams,
+ * ~11.5 GB/s with one). */
+TN_AVX2 static __attribute__((noinline)) void tn_t2b_gemv4(const uint8_t *c, size_t stride, int32_t ng, const int8_t *x, int32_t nb, int32_t *s, int add) {
   const __m256i m03 = _mm256_set1_epi8(3), m0c = _mm256_set1_epi8(12), ones = _mm256_set1_epi16(1);
-  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-  while (nb > 0) {
-    int32_t e = nb > TN_T2B_SPAN ? TN_T2B_SPAN : nb;
-    __m256i l0 = _mm256_setzero_si256(), l1 = l0, l2 = l0, l3 = l0, h0 = l0, h1 = l0, h2 = l0, h3 = l0;
-    nb -= e;
-    do {
-      _mm_prefetch((const char *)c + 1024, _MM_HINT_T0);
-      _mm_prefetch((const char *)c + 1024 + 64, _MM_HINT_T0);
-      TN_T2B_ROW(l0, h0, c, x);
-      TN_T2B_ROW(l1, h1, c + 32, x);
-      TN_T2B_ROW(l2, h2, c + 64, x);
-      TN_T2B_ROW(l3, h3, c + 96, x);
-      x += 128, c += 128;
-    } while (--e);
-    TN_T2B_WIDEN(a0, l0, h0);
-    TN_T2B_WIDEN(a1, l1, h1);
-    TN_T2B_WIDEN(a2, l2, h2);
-    TN_T2B_WIDEN(a3, l3, h3);
+  int32_t i;
+  for (i = 0; i < ng; ++i) {
+    const uint8_t *cg = c + (size_t)i * stride;
+    const int8_t *xg = x;
+    int32_t left = nb;
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    while (left > 0) {
+      int32_t e = left > TN_T2B_SPAN ? TN_T2B_SPAN : left;
+      __m256i l0 = _mm256_setzero_si256(), l1 = l0, l2 = l0, l3 = l0, h0 = l0, h1 = l0, h2 = l0, h3 = l0;
+      left -= e;
+      do {
+        _mm_prefetch((const char *)cg + 1024, _MM_HINT_T0);
+        _mm_prefetch((const char *)cg + 1024 + 64, _MM_HINT_T0);
+        TN_T2B_ROW(l0, h0, cg, xg);
+        TN_T2B_ROW(l1, h1, cg + 32, xg);
+        TN_T2B_ROW(l2, h2, cg + 64, xg);
+        TN_T2B_ROW(l3, h3, cg + 96, xg);
+        xg += 128, cg += 128;
+      } while (--e);
+      TN_T2B_WIDEN(a0, l0, h0);
+      TN_T2B_WIDEN(a1, l1, h1);
+      TN_T2B_WIDEN(a2, l2, h2);
+      TN_T2B_WIDEN(a3, l3, h3);
+    }
+    a0 = _mm256_zextsi128_si256(tn_hsum4_epi32(a0, a1, a2, a3));
+    if (add) a0 = _mm256_add_epi32(a0, _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(s + 4 * i))));
+    _mm_storeu_si128((__m128i *)(void *)(s + 4 * i), _mm256_castsi256_si128(a0));
   }
-  return tn_hsum4_epi32(a0, a1, a2, a3);
 }
 
 /* GEMM: 1 row's codes (blocks 128 bytes apart) decoded once per block for NT tokens (x + t * ldx),
@@ -130,7 +142,11 @@ TN_AVX2 static inline __attribute__((always_inline)) void tn_t2b_gemm_nt(const u
  * 0, tokens ldx apart. */
 TN_AVX2 static void tn_t2b_blocks(const uint8_t *c, int nr, const int8_t *x, size_t ldx, int nt, int32_t b0, int32_t b1, __m256i *a) {
   c += (size_t)b0 * 128;
-  if (nr == 4) a[0] = _mm256_add_epi32(a[0], _mm256_zextsi128_si256(tn_t2b_gemv4(c, x, b1 - b0)));
+  if (nr == 4) {
+    int32_t s4[4];
+    tn_t2b_gemv4(c, 0, 1, x, b1 - b0, s4, 0);
+    a[0] = _mm256_add_epi32(a[0], _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)s4)));
+  }
   else if (nt == 4) tn_t2b_gemm_nt(c, x, ldx, 4, b1 - b0, a);
   else if (nt == 3) tn_t2b_gemm_nt(c, x, ldx, 3, b1 - b0, a);
   else if (nt == 2) tn_t2b_gemm_nt(c, x, ldx, 2, b1 - b0, a);
@@ -202,7 +218,7 @@ TN_AVX2 static void tn_t2b_gemv_avx2(const int8_t *x, float sx, const tn_lowbit_
   const int32_t groups = (K + G - 1) / G;
   const size_t group_bytes = (size_t)128 * (size_t)((K + 127) / 128);
   int8_t head[128] __attribute__((aligned(32))), tail[128] __attribute__((aligned(32)));
-  int32_t p, g, n, j, k;
+  int32_t p, g, n, n0, j, k;
   for (p = 0; p < w->planes; ++p) {
     const size_t pn = (size_t)p * (size_t)N;
     const uint8_t *rows = tn_t2b_row(w, p, 0);
@@ -225,26 +241,27 @@ TN_AVX2 static void tn_t2b_gemv_avx2(const int8_t *x, float sx, const tn_lowbit_
         for (k = 0; k < 128; ++k) tail[k] = bl * 128 + k < k1 ? x[bl * 128 + k] : 0;
         --bl;
       }
-      for (n = 0; n < N; n += 4) {
-        const int nr = N - n >= 4 ? 4 : N - n;
-        const uint8_t *c = rows + (size_t)(n / 4) * group_bytes;
-        __m256i a[4];
-        __m128i s4;
-        a[0] = _mm256_setzero_si256();
-        if (has_head) tn_t2b_blocks(c, 4, head, 128, 1, k0 / 128, k0 / 128 + 1, a);
-        if (bf <= bl) tn_t2b_blocks(c, 4, x + (size_t)bf * 128, (size_t)K, 1, bf, bl + 1, a);
-        if (has_tail) tn_t2b_blocks(c, 4, tail, 128, 1, bl + 1, bl + 2, a);
-        s4 = _mm_sub_epi32(_mm256_castsi256_si128(a[0]), _mm_set1_epi32((int32_t)xs)); /* mod 2^32: exact */
-        if (nr == 4) { /* the scalar epilogue's operations, 4 rows at a time */
-          const __m128 w4 = stride == 1 ? _mm_loadu_ps(ws + n) : _mm_set_ps(ws[(size_t)(n + 3) * stride], ws[(size_t)(n + 2) * stride], ws[(size_t)(n + 1) * stride], ws[(size_t)n * stride]);
-          const __m128 term = _mm_mul_ps(_mm_cvtepi32_ps(s4), w4);
-          _mm_storeu_ps(y + n, first ? term : _mm_add_ps(_mm_loadu_ps(y + n), term)); /* the first term starts the sum */
-        } else {
-          int32_t sums[4];
-          _mm_storeu_si128((__m128i *)(void *)sums, s4);
-          for (j = 0; j < nr; ++j) {
-            const float term = (float)sums[j] * ws[(size_t)(n + j) * stride];
-            y[n + j] = first ? term : y[n + j] + term;
+      for (n0 = 0; n0 < N; n0 += 4 * TN_T2B_CHUNK) { /* TN_T2B_CHUNK groups of 4 rows per call */
+        const int32_t ng = (N - n0 + 3) / 4 < TN_T2B_CHUNK ? (N - n0 + 3) / 4 : TN_T2B_CHUNK;
+        const uint8_t *c = rows + (size_t)(n0 / 4) * group_bytes;
+        int32_t s[4 * TN_T2B_CHUNK];
+        if (has_head) tn_t2b_gemv4(c + (size_t)(k0 / 128) * 128, group_bytes, ng, head, 1, s, 0);
+        if (bf <= bl) tn_t2b_gemv4(c + (size_t)bf * 128, group_bytes, ng, x + (size_t)bf * 128, bl - bf + 1, s, has_head);
+        if (has_tail) tn_t2b_gemv4(c + (size_t)(bl + 1) * 128, group_bytes, ng, tail, 1, s, has_head || bf <= bl);
+        for (n = n0; n < n0 + 4 * ng; n += 4) { /* the padding rows of the last group are dropped */
+          const int nr = N - n >= 4 ? 4 : N - n;
+          const __m128i s4 = _mm_sub_epi32(_mm_loadu_si128((const __m128i *)(const void *)(s + (n - n0))), _mm_set1_epi32((int32_t)xs)); /* mod 2^32: exact */
+          if (nr == 4) { /* the scalar epilogue's operations, 4 rows at a time */
+            const __m128 w4 = stride == 1 ? _mm_loadu_ps(ws + n) : _mm_set_ps(ws[(size_t)(n + 3) * stride], ws[(size_t)(n + 2) * stride], ws[(size_t)(n + 1) * stride], ws[(size_t)n * stride]);
+            const __m128 term = _mm_mul_ps(_mm_cvtepi32_ps(s4), w4);
+            _mm_storeu_ps(y + n, first ? term : _mm_add_ps(_mm_loadu_ps(y + n), term)); /* the first term starts the sum */
+          } else {
+            int32_t sums[4];
+            _mm_storeu_si128((__m128i *)(void *)sums, s4);
+            for (j = 0; j < nr; ++j) {
+              const float term = (float)sums[j] * ws[(size_t)(n + j) * stride];
+              y[n + j] = first ? term : y[n + j] + term;
+            }
           }
         }
       }
