@@ -268,11 +268,16 @@ TN_AVX2 static void tn_t2b_gemv_avx2(const int8_t *x, float sx, const tn_lowbit_
       }
     }
   }
-  for (n = 0; n < N; ++n) {
-    float v = y[n] * sx;
-    if (bias) v = v + bias[n];
-    y[n] = v;
-  }
+  /* Two loops, not one with "if (bias)" inside: clang vectorises that one with VMASKMOVPS loads of
+   * bias, and on Zen 3 a masked load whose masked-off lanes point at an unmapped page (bias = NULL)
+   * takes a microcode assist: that loop took 40 % of an 8192 x 512 layer. */
+  if (bias)
+    for (n = 0; n < N; ++n) {
+      const float v = y[n] * sx;
+      y[n] = v + bias[n];
+    }
+  else
+    for (n = 0; n < N; ++n) y[n] = y[n] * sx;
 }
 
 /* AVX2 usable: the CPU has it (CPUID.7.0:EBX bit 5) and the OS saves the YMM registers (OSXSAVE,
