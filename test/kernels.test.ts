@@ -6,7 +6,8 @@
 // The shapes cover K not a multiple of 4, 5, 8, 32 or 128, scales per tensor / row / group (groups
 // that do and do not divide K, by 5 and by 8), 1 and 2 planes, 1 to 5 token rows (GEMM), LUT
 // windows smaller than a scale group, forced int64 chunking (flush) and the int16 extremes of the
-// SIMD kernels (all weights +1 / -1 against activations of -128 and 127 over 2100 codes).
+// SIMD kernels (all weights +1 / -1 against activations of -128 and 127 over 2100 codes, for 2
+// tokens and for 1, the GEMV path).
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -55,6 +56,10 @@ const SHAPES: Shape[] = [
   { name: 'k333-row-flush100-win4', n: 4, k: 333, granularity: 'per_row', planes: 1, rows: 3, flush: 100, window: 4 },
   { name: 'k700-sparse-group100-flush50', n: 6, k: 700, granularity: 'per_group', group: 100, planes: 1, rows: 2, flush: 50, density: 0.05 },
   { name: 'k2100-extremes', n: 4, k: 2100, granularity: 'per_tensor', planes: 1, rows: 2, extreme: true, window: 64 },
+  // One token: the GEMV paths (t2b.avx2's 4-row kernel) at the negative extreme.
+  { name: 'k2100-extremes-gemv', n: 4, k: 2100, granularity: 'per_tensor', planes: 1, rows: 1, extreme: true, window: 64 },
+  // More than 32 groups of 4 rows (t2b.avx2's GEMV takes them 32 at a time), the last one partial.
+  { name: 'n133-k300-group100-2planes', n: 133, k: 300, granularity: 'per_group', group: 100, planes: 2, rows: 1 },
 ];
 
 function shapeOf(s: Shape, op: LayerShape['op']): LayerShape {
