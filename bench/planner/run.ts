@@ -164,7 +164,7 @@ function writeSection(section: string): string {
   return file;
 }
 
-const { entries, notes } = await corpus();
+const { entries, notes } = corpus();
 const rows: Row[] = [];
 for (const e of entries) {
   process.stderr.write(`${e.name}...`);
