@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readModel } from '../compiler/format/read.ts';
 import { writeModel } from '../compiler/format/write.ts';
 import { rng } from '../compiler/harness/inputs.ts';
-import { HEURISTICS, linear, tflmGreedyBySize, tinyEngineFirstFit } from '../compiler/plan/algorithms.ts';
+import { HEURISTICS, hillClimbRestarts, linear, tflmGreedyBySize, tinyEngineFirstFit } from '../compiler/plan/algorithms.ts';
 import { heightOf, lowestOffset, makeLayout, offsetsByName } from '../compiler/plan/blocks.ts';
 import { branchAndBound } from '../compiler/plan/exact.ts';
 import { buffersFor, computeLiveness, lowerBound, type Buffer } from '../compiler/plan/liveness.ts';
@@ -91,7 +91,8 @@ describe('memory planner', () => {
       const L = makeLayout(buffers, steps);
       const lb = lowerBound(buffers, steps).bytes;
       expect(L.lowerBound).toBe(lb);
-      for (const { name, run } of [...HEURISTICS, { name: 'linear', run: linear }]) {
+      const restarts = { name: 'hill-climb-restarts', run: (l: typeof L) => hillClimbRestarts(l, 100_000) };
+      for (const { name, run } of [...HEURISTICS, restarts, { name: 'linear', run: linear }]) {
         const res = run(L);
         const offsets = offsetsByName(L, res.offsets);
         const placements = buffers.map((b) => ({ ...b, offset: offsets.get(b.name)! }));

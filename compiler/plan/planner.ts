@@ -2,20 +2,22 @@
 //
 //   1. schedule   the file order, and the orders that search (order_search.ts) finds with a lower
 //                 peak of live bytes, if any; short of the bound, the best order is then refined
-//                 by the arena it packs to (order_refine.ts);
+//                 by the arena it packs to (order_refine.ts: a descent, then a seeded walk), which
+//                 may pick an order of higher peak when it packs to a smaller arena;
 //   2. in place   with and without the in-place sharing ops allow (liveness.ts);
 //   3. offsets    for each of those configurations, the greedy heuristics of algorithms.ts, cheapest
 //                 first, stopping as soon as one meets the lower bound (the most bytes live at one step);
-//   4. improve    on the best configuration, if it misses the bound: USMP's hill climb, then branch
+//   4. improve    on the best configuration, if it misses the bound: USMP's hill climb (restarted
+//                 from several placement orders and seeds, within a work count), then branch
 //                 and bound (exact.ts), which proves the plan optimal or improves it within a node
 //                 limit; the plan records the gap it could not close.
 // Ties keep the file order and prefer in-place sharing. Every candidate's arena is kept for reports.
 
 import type { Graph } from '../ir.ts';
 import type { TargetDesc } from '../targets.ts';
-import { GREEDY, HEURISTICS, hillClimb, linear, tflmGreedyBySize, type AlgorithmResult } from './algorithms.ts';
+import { GREEDY, HEURISTICS, hillClimb, hillClimbRestarts, linear, tflmGreedyBySize, type AlgorithmResult } from './algorithms.ts';
 import { makeLayout, offsetsByName, type Layout } from './blocks.ts';
-import { branchAndBound, type ExactResult } from './exact.ts';
+import { branchAndBound, EXACT_MAX_BLOCKS, type ExactResult } from './exact.ts';
 import { buffersFor, inPlaceShift, type Buffer, type InPlacePolicy } from './liveness.ts';
 import { refineOrder } from './order_refine.ts';
 import { searchOrder } from './order_search.ts';
@@ -69,6 +71,9 @@ export interface PlanOptions {
   allAlgorithms?: boolean;
 }
 
+/** Work of the hill climbs (all restarts together; see HillClimbOptions) on a configuration short of its bound. */
+const HILL_CLIMB_WORK = 10_000_000;
+
 interface Config {
   order: number[];
   inPlace: false | InPlacePolicy;
@@ -114,14 +119,21 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
   const finalists = [chosen];
   if (chosen.best.height > chosen.layout.lowerBound && opts.schedule !== false) {
     const policy = chosen.inPlace;
-    const refined = refineOrder(p, chosen.order, (order) => runHeuristics(order, policy, p, false).best.height);
+    // Evaluations (each builds a layout and packs it): about 2e6 / steps^2 so that large graphs
+    // stay fast, at most 4 steps^2 (small graphs have few orders) and 3,000; at least 50.
+    const n2 = p.steps.length * p.steps.length;
+    const evaluations = Math.max(50, Math.min(3000, 4 * n2, Math.floor(2e6 / n2)));
+    // When the order search was exact its peak is a bound on every order's arena.
+    const target = search?.exact ? search.peak : 0;
+    const refined = refineOrder(p, chosen.order, (order) => runHeuristics(order, policy, p, false).best.height, { evaluations, target });
     if (refined.arena < chosen.best.height) finalists.push(runHeuristics(refined.order, policy, p, opts.allAlgorithms ?? false));
   }
   let exact: ExactResult | undefined;
   for (const f of finalists) {
     if (f.best.height > f.layout.lowerBound && !opts.allAlgorithms) {
       const t = performance.now();
-      const hc = hillClimb(f.layout);
+      // Restarts where branch and bound cannot follow (exact.ts); one climb where it can.
+      const hc = f.layout.n > EXACT_MAX_BLOCKS ? hillClimbRestarts(f.layout, HILL_CLIMB_WORK) : hillClimb(f.layout);
       f.candidates.push({ algorithm: 'usmp-hill-climb', arenaBytes: hc.height, ms: performance.now() - t });
       if (hc.height < f.best.height) f.best = { ...hc, algorithm: 'usmp-hill-climb' };
     }
