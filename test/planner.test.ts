@@ -62,6 +62,7 @@ describe('memory planner', () => {
       expect(plan.arenaBytes).toBeGreaterThanOrEqual(plan.lowerBound);
       expect(plan.arenaBytes).toBeLessThanOrEqual(before);
       expect(plan.provenBound).toBeLessThanOrEqual(plan.arenaBytes);
+      for (const name of plan.inPlace.skipped) expect(plan.placements.find((q) => q.name === name)?.inPlaceOf).toBeUndefined();
       for (const p of plan.placements) {
         expect(p.offset % 16).toBe(0);
         expect(p.offset + p.size).toBeLessThanOrEqual(plan.arenaBytes);
@@ -222,8 +223,10 @@ describe('memory planner', () => {
     expect(plan.lowerBound).toBe(112 + 48 + 304);
     expect(plan.arenaBytes).toBe(plan.lowerBound);
     expect(findOverlaps(plan.placements)).toEqual([]);
-    // Without in-place sharing, a and b are two buffers.
+    // Without in-place sharing, a and b are two buffers; so they are when b's link is skipped.
     expect(buffersFor(p, [0, 1, 2, 3], { inPlace: false }).find((b) => b.name === 'b')!.inPlaceOf).toBeUndefined();
+    expect(buffersFor(p, [0, 1, 2, 3], { inPlace: 'first', skip: new Set(['b']) }).find((b) => b.name === 'b')!.inPlaceOf).toBeUndefined();
+    expect(plan.inPlace.skipped).toEqual([]); // the plan meets its bound: no link is dropped
   });
 
   it('liveness runs from the producing step to the last reading step, scales included', () => {

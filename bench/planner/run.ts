@@ -50,7 +50,7 @@ interface Row {
 function measure(e: CorpusEntry): Row {
   const { value: plan, ms: planMs } = timed(() => planProblem(e.problem));
   const order = plan.schedule.order;
-  const layout = makeLayout(buffersFor(e.problem, order, { inPlace: plan.inPlace.used }), order.length);
+  const layout = makeLayout(buffersFor(e.problem, order, { inPlace: plan.inPlace.used, skip: new Set(plan.inPlace.skipped) }), order.length);
   const algos = [...HEURISTICS, { name: 'linear', run: linear }].map(({ name, run }) => {
     const r = timed(() => run(layout));
     return { algorithm: name, arena: r.value.height, ms: r.ms };

@@ -53,6 +53,8 @@ export const usmpGreedyByConflicts = byOrder((L) => (a, b) => L.conflicts[b]!.le
 export const tinyEngineFirstFit = byOrder((L) => (a, b) => L.blocks[a]!.first - L.blocks[b]!.first || size(L, b) - size(L, a) || a - b);
 export const greedyByPeak = byOrder((L) => (a, b) => L.load[b]! - L.load[a]! || size(L, b) - size(L, a) || L.blocks[a]!.first - L.blocks[b]!.first || a - b);
 export const bestFitBySize = byOrder((L) => (a, b) => size(L, b) - size(L, a) || a - b, bestFitOffset);
+const lifetime = (L: Layout, b: number) => L.blocks[b]!.last - L.blocks[b]!.first;
+export const greedyByLifetime = byOrder((L) => (a, b) => lifetime(L, b) - lifetime(L, a) || size(L, b) - size(L, a) || a - b);
 
 /** A small deterministic generator (mulberry32), so that plans do not change between runs. */
 export function random(seed: number): () => number {
@@ -75,6 +77,10 @@ export interface HillClimbOptions {
   /** Stop once this much work is spent: one unit per block placed and per conflicting block it
    * is checked against (a count rather than a clock, so plans do not depend on the machine). */
   work?: number;
+  /** Half the moves take a block that ends at the top of the arena (default false). */
+  focus?: boolean;
+  /** Set to the work spent. */
+  spent?: { work: number };
 }
 
 /**
@@ -95,10 +101,17 @@ export function hillClimb(L: Layout, opts: HillClimbOptions = {}): AlgorithmResu
   let temperature = Math.max(16, cur * 0.02);
   const trial = new Int32Array(L.n);
   const work = opts.work ?? Infinity;
+  const focus = opts.focus ?? false;
   let spent = 0;
   for (let it = 0; it < iterations && spent < work && best.height > L.lowerBound; it++) {
     // Move one block earlier in the order: a block placed earlier gets a lower offset.
-    const i = 1 + Math.floor(rnd() * (L.n - 1));
+    // Every other move takes a block that ends at the top: only those make the arena what it is.
+    let i = 1 + Math.floor(rnd() * (L.n - 1));
+    if (focus && rnd() < 0.5) {
+      const top: number[] = [];
+      for (let k = 1; k < L.n; k++) if (offsets[order[k]!]! + L.blocks[order[k]!]!.size === cur) top.push(k);
+      if (top.length) i = top[Math.floor(rnd() * top.length)]!;
+    }
     const j = Math.floor(rnd() * i);
     // Accepted when h <= cur, or with probability exp((cur - h) / T): draw that limit first.
     const limit = cur - temperature * Math.log(Math.max(rnd(), 1e-12));
@@ -124,25 +137,31 @@ export function hillClimb(L: Layout, opts: HillClimbOptions = {}): AlgorithmResu
     }
     temperature *= 0.999;
   }
+  if (opts.spent) opts.spent.work = spent;
   const out = placeInOrder(L, best.order);
   return { offsets: out, height: heightOf(L, out) };
 }
 
 /**
- * Hill climbs from several starting orders (largest first, the peak's blocks first, most conflicts
- * first) and seeds, until one meets the lower bound; each gets its default number of moves and a
- * share of `work` (see HillClimbOptions).
+ * Short hill climbs, one after another, from several starting orders (largest first, the peak's
+ * blocks first, most conflicts first), seeds, and with and without focus on the top blocks, until one
+ * meets the lower bound or `work` (see HillClimbOptions) is spent. The climb cools as it goes, so
+ * where it ends depends on the seed far more than on its length: many short climbs beat a long one.
  */
 export function hillClimbRestarts(L: Layout, work: number): AlgorithmResult {
   const starts = [
     ids(L).sort((a, b) => size(L, b) - size(L, a) || a - b),
     ids(L).sort((a, b) => L.load[b]! - L.load[a]! || size(L, b) - size(L, a) || a - b),
     ids(L).sort((a, b) => L.conflicts[b]!.length - L.conflicts[a]!.length || size(L, b) - size(L, a) || a - b),
+    ids(L).sort((a, b) => lifetime(L, b) - lifetime(L, a) || size(L, b) - size(L, a) || a - b),
   ];
-  const runs = 6;
+  if (L.n < 2) return hillClimb(L);
   let best: AlgorithmResult | undefined;
-  for (let run = 0; run < runs && (!best || best.height > L.lowerBound); run++) {
-    const r = hillClimb(L, { start: starts[run % starts.length], seed: 1 + run, work: work / runs });
+  let left = work;
+  for (let run = 0; left > 0 && (!best || best.height > L.lowerBound); run++) {
+    const spent = { work: 0 };
+    const r = hillClimb(L, { start: starts[run % starts.length], seed: 1 + run, work: left, focus: run % 2 === 1, spent });
+    left -= Math.max(1, spent.work);
     if (!best || r.height < best.height) best = r;
   }
   return best!;
@@ -156,6 +175,7 @@ export const GREEDY: readonly { name: string; run: Algorithm }[] = [
   { name: 'tinyengine-first-fit', run: tinyEngineFirstFit },
   { name: 'greedy-by-peak', run: greedyByPeak },
   { name: 'best-fit-by-size', run: bestFitBySize },
+  { name: 'greedy-by-lifetime', run: greedyByLifetime },
 ];
 
 /** Every heuristic: the greedy ones, then the local search the planner runs on the best configuration. */
