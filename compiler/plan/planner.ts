@@ -72,6 +72,9 @@ export interface PlanOptions {
   allAlgorithms?: boolean;
 }
 
+/** Evaluations of the order refinement's descent (order_refine.ts); the walk gets the rest. */
+const REFINE_DESCENT = 200;
+
 /** Work of the hill climbs (all restarts together; see HillClimbOptions) on a configuration short of its bound. */
 const HILL_CLIMB_WORK = 10_000_000;
 
@@ -144,12 +147,13 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
   if (chosen.best.height > chosen.layout.lowerBound && opts.schedule !== false) {
     const policy = chosen.inPlace;
     // Evaluations (each builds a layout and packs it): about 2e6 / steps^2 so that large graphs
-    // stay fast, at most 4 steps^2 (small graphs have few orders) and 3,000; at least 50.
+    // stay fast, at most 4 steps^2 (small graphs have few orders) and 3,000; at least the descent's
+    // and 100 more for the walk.
     const n2 = p.steps.length * p.steps.length;
-    const evaluations = Math.max(50, Math.min(3000, 4 * n2, Math.floor(2e6 / n2)));
+    const evaluations = Math.max(REFINE_DESCENT + 100, Math.min(3000, 4 * n2, Math.floor(2e6 / n2)));
     // When the order search was exact its peak is a bound on every order's arena.
     const target = search?.exact ? search.peak : 0;
-    const refined = refineOrder(p, chosen.order, (order) => runHeuristics(order, policy, p, false).best.height, { evaluations, target });
+    const refined = refineOrder(p, chosen.order, (order) => runHeuristics(order, policy, p, false).best.height, { evaluations, descent: REFINE_DESCENT, target });
     if (refined.arena < chosen.best.height) finalists.push(runHeuristics(refined.order, policy, p, opts.allAlgorithms ?? false));
   }
   // Short of the bound with in-place links: the same orders with the links the bound does not need.
