@@ -8,7 +8,7 @@
 //   npm run bench -- --targets cortex-m4 --shapes 256x256,64x256
 //                                         only these shapes (N x K) on the MCU and Pi targets
 //
-// host:                 time (median of 7 repeats of >= 40 ms), weights/s, weight GB/s, and the
+// host:                 time (median of 7 repeats of >= 40 ms of thread CPU time), weights/s, weight GB/s, and the
 //                       read bandwidth the harness measures itself; "cold" cases cycle through
 //                       enough copies of the weights that they come from DRAM
 // cortex-m4/m3, rv32imc: instructions per weight under QEMU -icount shift=0 (SysTick x 40, +-40 per
@@ -602,7 +602,7 @@ async function main(): Promise<void> {
       '',
       `Command: \`${command}\` (${new Date().toISOString().slice(0, 10)}). Machine: ${desc}.`,
       '',
-      'Host figures are the median of 7 repeats of at least 40 ms each; emulated targets give',
+      'Host figures are the median of 7 repeats of at least 40 ms of thread CPU time each; emulated targets give',
       'instructions per weight (one layer call, table builds and float epilogue included), exact on',
       'rv32imc, +-40 instructions per measurement on Cortex-M, counted by a TCG plugin on the Pi',
       'targets. Every output is checked bit for bit. "x int8" / "int8 / this": how many times faster',

@@ -65,7 +65,13 @@ export interface Compiled {
   memoryMap?: MemoryMap;
 }
 
-export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
+/**
+ * Everything `compileGraph` does to a graph before it plans memory: the passes, then the kernel
+ * choice (a LUT kernel's tables are scratch that the plan places in the arena). After this,
+ * `problemFromGraph(graph, opts.target)` is the problem `planMemory` solves; the planner
+ * benchmark plans ONNX models through it.
+ */
+export function lowerForPlanning(graph: Graph, opts: CompileOptions): void {
   runPasses(graph, opts);
   // Kernels first: a LUT kernel needs scratch for its tables, which the plan then places in the arena.
   // Their budget is the RAM that the arena without scratch (at its lower bound), the inputs and
@@ -82,6 +88,10 @@ export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
     forceFlush: opts.forceFlush,
     maxLutWindow: opts.maxLutWindow,
   });
+}
+
+export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
+  lowerForPlanning(graph, opts);
   const plan = planMemory(graph, opts.target);
   const emitted = emitC(graph, plan, opts.target, { prefix: opts.prefix });
   const weightsBytes = [...emitted.constantBytes.values()].reduce((a, b) => a + b, 0);

@@ -90,6 +90,8 @@ int8_t tn_quant_i8(float v);
 float tn_divf(float a, float b);       /* a / b; correct also for subnormal quotients on soft float */
 float tn_sqrtf(float x);               /* correctly rounded; negative -> NaN */
 float tn_logf(float x);                /* natural log; 0 -> -inf, negative -> NaN */
+float tn_maxf(float a, float b);       /* IEEE 754-2019 maximum: NaN propagates, max(-0, +0) = +0 */
+float tn_minf(float a, float b);       /* IEEE 754-2019 minimum: NaN propagates, min(-0, +0) = -0 */
 float tn_tanhf(float x);
 float tn_sigmoidf(float x);            /* 1 / (1 + e^-x) */
 float tn_erff(float x);
@@ -202,6 +204,12 @@ void tn_lowbit_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, 
  * t6w  TN_QK_T6W = 6 codes per 16-bit entry, the same with b = u3 + 3 u4 + 9 u5 (0..26), centre
  *      i = 364, mirror b -> 26 - b, index = a < 14 ? 14 b + a : 196 + 14 b + (a - 14) (half 0: rows
  *      0..13, half 1: rows 0..12), TN_LUT6W_ENTRIES per table. 2.67 bits per weight.
+ * tbp  TN_QK_TBP = 32 codes per pair of 32-bit words (bit-planes, 2 bits per weight): a nonzero
+ *      mask (bit j: code 32 i + j is not 0), then a sign mask (bit j: that code is -1; only where
+ *      the nonzero bit is set). Rows padded with 0 codes to whole pairs. The compiler emits the
+ *      words as a uint32_t array, so they are aligned and in the target's byte order. Kernels that
+ *      visit only the set bits of the nonzero mask cost in proportion to the nonzero codes: the
+ *      format for sparse ternary layers (sparse deltas, pruned weights).
  * b1   TN_QK_B1 = 8 codes per byte, first code in the low bit: 1 -> +1, 0 -> -1 (binary).
  *
  * The LUT tables (t5, t5w, t6w, b1 with a _lut kernel) hold, for one group of activations, the sum
@@ -217,6 +225,7 @@ void tn_lowbit_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, 
 #define TN_QK_T5W 5
 #define TN_QK_T6W 6
 #define TN_QK_B1 8
+#define TN_QK_TBP 32
 #define TN_LUT5_ENTRIES 252 /* 28 * 9 */
 #define TN_LUT5W_ENTRIES 126 /* 14 * (5 + 4) */
 #define TN_LUT6W_ENTRIES 378 /* 14 * (14 + 13) */
@@ -230,6 +239,7 @@ void tn_lowbit_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, 
 #define TN_FMT_T5W 3
 #define TN_FMT_T6W 4
 #define TN_FMT_B1 5
+#define TN_FMT_TBP 6
 
 /* The weight (-1, 0 or +1) of code k of one row (ref/tn_lowbit_codes.c): the reference decoder. */
 int32_t tn_lowbit_code(int32_t format, const tn_lowbit_weights *w, const uint8_t *row, int32_t k);
@@ -247,6 +257,7 @@ const uint8_t *tn_t2b_row(const tn_lowbit_weights *w, int32_t p, int32_t n);
  *
  *   ref/      tn_ternary_linear_<fmt>            plain decode, one code at a time (the reference)
  *   opt/generic/ tn_..._<fmt>_lut                 LUT over groups of activations, portable C
+ *   opt/generic/ tn_ternary_linear_tbp_sparse    bit-planes, visiting the nonzero codes only
  *   opt/x86/     tn_ternary_linear_t2b_avx2       AVX2 (runtime check; portable fallback)
  *   opt/arm/     tn_ternary_linear_t2b_neon       NEON, with SDOT when built with dotprod
  *   opt/armv7m/  tn_..._lut_armv7m                Cortex-M3/M4/M7/M33 (Thumb-2) LUT inner loops
@@ -281,6 +292,10 @@ void tn_ternary_linear_t5w(const int8_t *x, const float *x_scale, int32_t x_per_
                            const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 void tn_ternary_linear_t6w(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                            const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_tbp(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                           const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_tbp_sparse(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                  const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 
 void tn_ternary_linear_t5_lut(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                               const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
@@ -456,6 +471,24 @@ TN_DECLARE_BINARY(tn_pow_i64_u8, int64_t, uint8_t, int64_t)
 TN_DECLARE_BINARY(tn_pow_i64_i32, int64_t, int32_t, int64_t)
 TN_DECLARE_BINARY(tn_pow_i64_i64, int64_t, int64_t, int64_t)
 
+/* Max, Min: float32 as IEEE 754-2019 maximum/minimum (NaN propagates, -0 < +0); integers plain. */
+#define TN_DECLARE_MINMAX(SUF, T) TN_DECLARE_BINARY(tn_max_##SUF, T, T, T) TN_DECLARE_BINARY(tn_min_##SUF, T, T, T)
+TN_DECLARE_MINMAX(f32, float)
+TN_DECLARE_MINMAX(i8, int8_t)
+TN_DECLARE_MINMAX(u8, uint8_t)
+TN_DECLARE_MINMAX(i32, int32_t)
+TN_DECLARE_MINMAX(i64, int64_t)
+/* Comparisons: y = a op b as a 0/1 byte (IEEE: false if either is NaN); bool inputs use the u8 kernels. */
+#define TN_DECLARE_COMPARE(SUF, T)                                                                 \
+  TN_DECLARE_BINARY(tn_less_##SUF, T, T, uint8_t) TN_DECLARE_BINARY(tn_greater_##SUF, T, T, uint8_t) \
+  TN_DECLARE_BINARY(tn_equal_##SUF, T, T, uint8_t) TN_DECLARE_BINARY(tn_less_or_equal_##SUF, T, T, uint8_t) \
+  TN_DECLARE_BINARY(tn_greater_or_equal_##SUF, T, T, uint8_t)
+TN_DECLARE_COMPARE(f32, float)
+TN_DECLARE_COMPARE(i8, int8_t)
+TN_DECLARE_COMPARE(u8, uint8_t)
+TN_DECLARE_COMPARE(i32, int32_t)
+TN_DECLARE_COMPARE(i64, int64_t)
+
 void tn_relu_i32(const int32_t *x, int32_t *y, int32_t n);
 void tn_relu_i64(const int64_t *x, int64_t *y, int32_t n);
 
@@ -479,6 +512,7 @@ int64_t tn_f32_to_i64(float v);
 /* Unary float32 kernels: y[i] = f(x[i]) with the tn_math.c function of the same name. */
 void tn_sqrt_f32(const float *x, float *y, int32_t n);
 void tn_log_f32(const float *x, float *y, int32_t n);
+void tn_exp_f32(const float *x, float *y, int32_t n);
 void tn_erf_f32(const float *x, float *y, int32_t n);
 void tn_sigmoid_f32(const float *x, float *y, int32_t n);
 void tn_tanh_f32(const float *x, float *y, int32_t n);
@@ -515,6 +549,18 @@ void tn_gemm_f32(const float *a, const float *b, const float *c, float *y, int32
 /* For each index of keep_shape (row-major): y = (sum over red_shape of x, in row-major order) / red_count. */
 void tn_reduce_mean_f32(const float *x, float *y, int32_t keep_rank, const int32_t *keep_shape, const int32_t *keep_strides,
                         int32_t red_rank, const int32_t *red_shape, const int32_t *red_strides, int32_t red_count);
+/* The same loops for ReduceSum (sum in order from 0; integers wrap), ReduceMax and ReduceMin (from the
+ * first element; float32: NaN propagates, -0 < +0); red_count is unused. */
+#define TN_DECLARE_REDUCE(NAME, T)                                                                                    \
+  void NAME(const T *x, T *y, int32_t keep_rank, const int32_t *keep_shape, const int32_t *keep_strides, int32_t red_rank, \
+            const int32_t *red_shape, const int32_t *red_strides, int32_t red_count);
+#define TN_DECLARE_REDUCE3(SUF, T) \
+  TN_DECLARE_REDUCE(tn_reduce_sum_##SUF, T) TN_DECLARE_REDUCE(tn_reduce_max_##SUF, T) TN_DECLARE_REDUCE(tn_reduce_min_##SUF, T)
+TN_DECLARE_REDUCE3(f32, float)
+TN_DECLARE_REDUCE3(i8, int8_t)
+TN_DECLARE_REDUCE3(u8, uint8_t)
+TN_DECLARE_REDUCE3(i32, int32_t)
+TN_DECLARE_REDUCE3(i64, int64_t)
 /* LayerNormalization of rows x cols (cols = the normalised axes). scale/bias are read through strides
  * over norm_shape (0 along broadcast axes); bias, mean_out and inv_out may be NULL. */
 void tn_layer_norm_f32(const float *x, const float *scale, const float *bias, float *y, float *mean_out, float *inv_out,

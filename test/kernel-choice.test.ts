@@ -17,7 +17,7 @@ import { workDir } from './support/differential.ts';
 const dir = workDir('choice');
 let seq = 0;
 
-function layer(n: number, k: number, opts: { binary?: boolean; group?: number; kernel?: string; rows?: number } = {}): ModelSpec {
+function layer(n: number, k: number, opts: { binary?: boolean; group?: number; kernel?: string; rows?: number; everyNth?: number } = {}): ModelSpec {
   const ternary = !opts.binary;
   const groups = opts.group ? Math.ceil(k / opts.group) : 1;
   return {
@@ -31,7 +31,7 @@ function layer(n: number, k: number, opts: { binary?: boolean; group?: number; k
         shape: [n, k],
         encoding: 'int8',
         quant: { scale: 'w.scale', granularity: opts.group ? 'per_group' : 'per_row', ...(opts.group ? { group_size: opts.group } : {}) },
-        data: new Int8Array(n * k).map((_, i) => (ternary ? (i % 3) - 1 : i % 2 ? 1 : -1)),
+        data: new Int8Array(n * k).map((_, i) => (ternary ? (opts.everyNth ? (i % opts.everyNth === 0 ? (i % 2 ? 1 : -1) : 0) : (i % 3) - 1) : i % 2 ? 1 : -1)),
       },
       'w.scale': { dtype: 'float32', shape: [n * groups], data: new Float32Array(n * groups).fill(0.5) },
     },
@@ -81,13 +81,23 @@ describe('kernel choice', () => {
     expect(l.weightBytes).toBeLessThan(512 * 1024 * 1.65 / 8 + 512 * 4 + 1);
   });
 
+  it('picks the bit-plane kernel for sparse ternary layers only, on the microcontrollers', () => {
+    for (const target of ['cortex-m4', 'cortex-m3', 'rv32imc']) {
+      const sparse = choose(layer(64, 512, { everyNth: 40 }), target); // 2.5 % nonzero
+      expect(sparse.kernel, target).toMatch(/\(tbp\.sparse,/);
+      expect(String(sparse.annotations.why)).toMatch(/fastest: est\./);
+      expect(choose(layer(64, 512), target).kernel, target).not.toMatch(/tbp/); // 2/3 nonzero
+    }
+    expect(choose(layer(64, 512), 'cortex-m4', 'tbp').kernel).toMatch(/\(tbp\.sparse,/);
+  });
+
   it('skips the b1 LUT when per-group scales do not start on whole bytes', () => {
     expect(choose(layer(16, 64, { binary: true, group: 12 }), 'cortex-m4').kernel).toMatch(/\(b1\.ref,/);
     expect(choose(layer(16, 64, { binary: true, group: 16 }), 'cortex-m4').kernel).toMatch(/\(b1\.lut_armv7m,/);
   });
 
   it('sizes LUT windows to 16-bit offsets, the unrolled lookups, the flush bound and the scratch RAM', () => {
-    const l: LayerShape = { op: 'TernaryLinear', planes: 1, n: 100, k: 4000, group: 4000, groups: 1, rows: 1, maxAbsX: 127, flush: 0 };
+    const l: LayerShape = { op: 'TernaryLinear', planes: 1, n: 100, k: 4000, group: 4000, groups: 1, rows: 1, maxAbsX: 127, flush: 0, density: 2 / 3 };
     expect(lutPlan(FORMATS.t5w, l, 1 << 30)).toMatchObject({ window: 96 }); // 260 fit 16-bit offsets; the lookups unroll 96
     expect(lutPlan(FORMATS.t6w, l, 1 << 30)).toMatchObject({ window: 86 }); // 86 half tables of 756 bytes in 65536
     expect(lutPlan(FORMATS.t5, l, 1 << 30)).toMatchObject({ window: 800 });

@@ -6,7 +6,8 @@
 // The shapes cover K not a multiple of 4, 5, 8, 32 or 128, scales per tensor / row / group (groups
 // that do and do not divide K, by 5 and by 8), 1 and 2 planes, 1 to 5 token rows (GEMM), LUT
 // windows smaller than a scale group, forced int64 chunking (flush) and the int16 extremes of the
-// SIMD kernels (all weights +1 / -1 against activations of -128 and 127 over 2100 codes).
+// SIMD kernels (all weights +1 / -1 against activations of -128 and 127 over 2100 codes, for 2
+// tokens and for 1, the GEMV path).
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +41,8 @@ interface Shape {
   flush?: number;
   /** Weights all +1 / all -1 / random / 0 by row, activations -128 and 127 by token. */
   extreme?: boolean;
+  /** Fraction of nonzero codes (random positions), default 2/3. */
+  density?: number;
 }
 
 const SHAPES: Shape[] = [
@@ -51,12 +54,17 @@ const SHAPES: Shape[] = [
   { name: 'k1023-row-windows', n: 6, k: 1023, granularity: 'per_row', planes: 1, rows: 1, window: 3 },
   { name: 'k200-group80-flush23', n: 5, k: 200, granularity: 'per_group', group: 80, planes: 2, rows: 2, flush: 23, bias: true },
   { name: 'k333-row-flush100-win4', n: 4, k: 333, granularity: 'per_row', planes: 1, rows: 3, flush: 100, window: 4 },
+  { name: 'k700-sparse-group100-flush50', n: 6, k: 700, granularity: 'per_group', group: 100, planes: 1, rows: 2, flush: 50, density: 0.05 },
   { name: 'k2100-extremes', n: 4, k: 2100, granularity: 'per_tensor', planes: 1, rows: 2, extreme: true, window: 64 },
+  // One token: the GEMV paths (t2b.avx2's 4-row kernel) at the negative extreme.
+  { name: 'k2100-extremes-gemv', n: 4, k: 2100, granularity: 'per_tensor', planes: 1, rows: 1, extreme: true, window: 64 },
+  // More than 32 groups of 4 rows (t2b.avx2's GEMV takes them 32 at a time), the last one partial.
+  { name: 'n133-k300-group100-2planes', n: 133, k: 300, granularity: 'per_group', group: 100, planes: 2, rows: 1 },
 ];
 
 function shapeOf(s: Shape, op: LayerShape['op']): LayerShape {
   const group = s.group ?? s.k;
-  return { op, planes: s.planes, n: s.n, k: s.k, group, groups: Math.ceil(s.k / group), rows: s.rows, maxAbsX: 128, flush: s.flush ?? 0 };
+  return { op, planes: s.planes, n: s.n, k: s.k, group, groups: Math.ceil(s.k / group), rows: s.rows, maxAbsX: 128, flush: s.flush ?? 0, density: s.density ?? 2 / 3 };
 }
 
 function layerModel(s: Shape, kernel: KernelDesc, op: LayerShape['op'], seed: number): ModelSpec {
@@ -68,6 +76,7 @@ function layerModel(s: Shape, kernel: KernelDesc, op: LayerShape['op'], seed: nu
   for (let i = 0; i < codes.length; i++) {
     const row = Math.floor(i / s.k) % s.n;
     if (s.extreme && row !== 2) codes[i] = row === 0 ? 1 : row === 1 ? -1 : ternary ? 0 : 1;
+    else if (s.density !== undefined && ternary) codes[i] = r() < s.density ? (r() < 0.5 ? -1 : 1) : 0;
     else codes[i] = ternary ? Math.floor(r() * 3) - 1 : r() < 0.5 ? -1 : 1;
   }
   const scaleCount = s.planes * (s.granularity === 'per_tensor' ? 1 : s.granularity === 'per_row' ? s.n : s.n * groups);

@@ -110,3 +110,35 @@ describe('opset normalisation', () => {
     expect(f).toEqual([1, 2]);
   });
 });
+
+describe('empty compile-time values', () => {
+  it('an empty slice of a constant shape folds into the Concat that reads it (LayerNormalization axis 0)', () => {
+    // Shape(c)[0:0] is empty; Concat(empty, [3, 2]) = [3, 2]; Reshape(c, [3, 2]).
+    const f = run(
+      13,
+      [
+        { op: 'Shape', inputs: ['c'], outputs: ['s'] },
+        { op: 'Slice', inputs: ['s', 'zero', 'zero'], outputs: ['prefix'] },
+        { op: 'Concat', inputs: ['prefix', 'rest'], outputs: ['shape'], attrs: { axis: 0 } },
+        { op: 'Reshape', inputs: ['c', 'shape'], outputs: ['f'] },
+      ],
+      [i64('zero', [0]), i64('rest', [3, 2])],
+      [3, 2],
+    );
+    expect(f).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('an empty value that an IR node would read is an error naming it', () => {
+    const m: ModelSpecOnnx = {
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [2] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [2] }],
+      initializers: [{ name: 'c', dtype: 'float32', shape: [2], data: [1, 2] }, i64('one', [1])],
+      nodes: [
+        { op: 'Slice', inputs: ['c', 'one', 'one'], outputs: ['e'] },
+        { op: 'Add', inputs: ['x', 'e'], outputs: ['y'] },
+      ],
+    };
+    expect(() => importOnnx(encodeOnnxModel(m), 'empty.onnx')).toThrow(/tensor "e": has an empty shape \[0\]; tritc does not support empty tensors/);
+  });
+});

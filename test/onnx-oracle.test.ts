@@ -1,5 +1,6 @@
 // onnxruntime as the oracle: random ONNX graphs (QDQ activations, ternary and binary weights given as
-// exact floats or DequantizeLinear of int8 codes, MatMul and Gemm, bias, Relu, Softmax...) run by
+// exact floats or DequantizeLinear of int8 codes, MatMul and Gemm, bias, Relu, Softmax, a tail of
+// Max/Min/Sum, a comparison into Where, or Softmax written out with ReduceMax/Exp/ReduceSum...) run by
 // onnxruntime-node and by tritc's interpreter, which must agree within the backend tests' tolerance;
 // then the generated C must equal the interpreter bit for bit on the host, all graphs in one program.
 

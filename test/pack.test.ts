@@ -15,6 +15,7 @@ import {
   packT2,
   packT2B,
   packT5,
+  packTBP,
   packTW,
   twDigits,
   twEntry,
@@ -25,6 +26,7 @@ import {
   unpackT2,
   unpackT2B,
   unpackTW,
+  unpackTBP,
 } from '../compiler/emit/pack.ts';
 import { maxWideWindow } from '../compiler/kernels/formats.ts';
 
@@ -137,6 +139,20 @@ describe('packers round-trip', () => {
     for (const [n, k] of SHAPES) {
       const c = codes(n, k, n * 31 + k, true);
       expect(unpackB1(packB1(c, k), k)).toEqual(c);
+    }
+  });
+  it('tbp: a nonzero mask and a sign mask per 32 codes, rows padded with 0', () => {
+    // Codes +1, -1, 0, -1 then 30 zeros and +1 at 34: row of 2 word pairs.
+    const c = new Int8Array(35);
+    c.set([1, -1, 0, -1]);
+    c[34] = 1;
+    expect(Array.from(packTBP(c, 35))).toEqual([0b1011, 0b1010, 0b100, 0]);
+    for (const [n, k] of SHAPES) {
+      const d = codes(n, k, n * 17 + k);
+      const p = packTBP(d, k);
+      expect(p.length).toBe(n * 2 * Math.ceil(k / 32));
+      for (let i = 0; i < p.length; i += 2) expect((p[i + 1]! & ~p[i]!) >>> 0).toBe(0); // sign only where nonzero
+      expect(unpackTBP(p, k)).toEqual(d);
     }
   });
 });

@@ -11,10 +11,10 @@ import { scratchName } from '../plan/liveness.ts';
 import type { MemoryPlan } from '../plan/planner.ts';
 import type { TargetDesc } from '../targets.ts';
 import { TRITC_VERSION } from '../version.ts';
-import { arrayBody, decimalComment, hexByte, hexFloat } from './cliterals.ts';
+import { arrayBody, decimalComment, hexByte, hexFloat, hexWord } from './cliterals.ts';
 import { cIdent, modelPrefix, NameTable } from './cnames.ts';
 import type { ConstLayout, EmitNodeContext, PackParams } from './context.ts';
-import { packB1, packT2, packT2B, packT5, packTW } from './pack.ts';
+import { packB1, packT2, packT2B, packT5, packTBP, packTW } from './pack.ts';
 import { drawPlan } from './plan_picture.ts';
 
 export interface EmitOptions {
@@ -121,6 +121,13 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
             ? `t2b: 2-bit offset codes (-1, 0, +1 -> 0, 1, 2), blocks of 128 codes in 32 bytes, byte m holds codes m, m+32, m+64, m+96; rows interleaved by 4 per block`
             : `t5: 5 trits per byte, the byte is their LUT index (tn_runtime.h), packed per group of ${pack.group} codes`;
         def = `${head}${desc} */\nstatic const uint8_t ${id}[${packed.length}] = {\n${arrayBody(packed, 16, hexByte)}\n};`;
+        break;
+      }
+      case 'tbp': {
+        const packed = packTBP(t.data as Int8Array, rowLength!);
+        bytes = packed.length * 4;
+        const nz = (t.data as Int8Array).reduce((a, v) => a + (v !== 0 ? 1 : 0), 0);
+        def = `${head}tbp: per 32 codes a nonzero mask then a sign mask (bit j: code 32 i + j; sign set: -1); rows of ${Math.ceil(rowLength! / 32)} word pairs; ${nz} of ${t.data!.length} codes nonzero */\nstatic const uint32_t ${id}[${packed.length}] = {\n${arrayBody(packed, 8, hexWord)}\n};`;
         break;
       }
       case 't5w':

@@ -32,3 +32,4 @@ export function arrayBody<T extends number | bigint>(values: ArrayLike<T>, perLi
 }
 
 export const hexByte = (v: number): string => `0x${v.toString(16).padStart(2, '0')}`;
+export const hexWord = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}u`;

@@ -16,6 +16,7 @@ export type ConstLayout =
   | 't5' // ternary, 5 trits per byte (LUT index), packed per scale group
   | 't5w' // ternary, 5 trits per 16-bit LUT byte offset (uint16_t array), per scale group and window
   | 't6w' // ternary, 6 trits per 16-bit LUT byte offset (uint16_t array)
+  | 'tbp' // ternary bit-planes: per 32 codes a nonzero mask and a sign mask (uint32_t array)
   | 'b1'; // binary codes, 1 bit each, 8 per byte, rows padded to whole bytes
 
 /** Packing parameters of the layouts that need more than the row length. */

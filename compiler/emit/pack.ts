@@ -11,6 +11,7 @@ export const QK_T5 = 5; // 5 trits per byte
 export const QK_T5W = 5; // 5 trits per 16-bit table offset
 export const QK_T6W = 6; // 6 trits per 16-bit table offset
 export const QK_B1 = 8; // 8 binary codes per byte
+export const QK_TBP = 32; // 32 codes per pair of 32-bit words (nonzero mask, sign mask)
 
 /** Halfword entries of one LUT table (index a + 28 b, docs/kernels.md). */
 export const LUT5_ENTRIES = 252; // 28 * 9
@@ -308,6 +309,42 @@ export function unpackB1(packed: Uint8Array, rowLength: number): Int8Array {
   const out = new Int8Array(rows * rowLength);
   for (let r = 0; r < rows; r++) {
     for (let k = 0; k < rowLength; k++) out[r * rowLength + k] = (packed[r * rowBytes + (k >> 3)]! >> (k & 7)) & 1 ? 1 : -1; // 1 -> +1, 0 -> -1
+  }
+  return out;
+}
+
+/**
+ * tbp (bit-planes): per row, ceil(rowLength / 32) pairs of 32-bit words: a nonzero mask (bit j set:
+ * code 32 i + j is not 0) then a sign mask (bit j set: that code is -1; never set where the nonzero
+ * bit is clear). Rows padded with 0 codes. Returned as words, so the C array is uint32_t and the
+ * bytes' order is the target's own.
+ */
+export function packTBP(codes: Int8Array, rowLength: number): Uint32Array {
+  const rows = codes.length / rowLength;
+  const words = Math.ceil(rowLength / QK_TBP);
+  const out = new Uint32Array(rows * 2 * words);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < rowLength; k++) {
+      const t = codes[r * rowLength + k]!;
+      if (t === 0) continue;
+      const at = (r * words + (k >> 5)) * 2;
+      out[at] = (out[at]! | (1 << (k & 31))) >>> 0; // nonzero
+      if (t === -1) out[at + 1] = (out[at + 1]! | (1 << (k & 31))) >>> 0; // -1
+    }
+  }
+  return out;
+}
+
+export function unpackTBP(packed: Uint32Array, rowLength: number): Int8Array {
+  const words = Math.ceil(rowLength / QK_TBP);
+  const rows = packed.length / (2 * words);
+  const out = new Int8Array(rows * rowLength);
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < rowLength; k++) {
+      const at = (r * words + (k >> 5)) * 2;
+      const bit = k & 31;
+      out[r * rowLength + k] = (packed[at]! >>> bit) & 1 ? ((packed[at + 1]! >>> bit) & 1 ? -1 : 1) : 0;
+    }
   }
   return out;
 }

@@ -3,9 +3,9 @@
 // packers are in compiler/emit/pack.ts and the reference decoder in runtime-c/ref/tn_lowbit_codes.c.
 
 import type { LowBitGeometry } from '../ops/lowbit_linear.ts';
-import { LUT5_ENTRIES, LUT5W_ENTRIES, LUT6W_ENTRIES, LUT8_ENTRIES, QK_B1, QK_T2, QK_T2B, QK_T5, QK_T5W, QK_T6W, t2bBytes, twUnitsPerRow, TW_MAX_WINDOW, unitsPerRow } from '../emit/pack.ts';
+import { LUT5_ENTRIES, LUT5W_ENTRIES, LUT6W_ENTRIES, LUT8_ENTRIES, QK_B1, QK_T2, QK_T2B, QK_T5, QK_T5W, QK_T6W, QK_TBP, t2bBytes, twUnitsPerRow, TW_MAX_WINDOW, unitsPerRow } from '../emit/pack.ts';
 
-export type FormatId = 't2' | 't2b' | 't5' | 't5w' | 't6w' | 'b1';
+export type FormatId = 't2' | 't2b' | 't5' | 't5w' | 't6w' | 'tbp' | 'b1';
 
 export interface FormatDesc {
   id: FormatId;
@@ -16,6 +16,8 @@ export interface FormatDesc {
   packing: string;
   /** Bytes of the packed codes of all planes and rows (t5w / t6w: with `window` tables per window). */
   codeBytes(geo: LowBitGeometry, window?: number): number;
+  /** The C element type of the packed array when it is not uint8_t (kernels take a byte pointer). */
+  cElement?: 'uint16_t' | 'uint32_t';
   /** LUT formats: activations per table, halfword entries per table, 16-bit offsets (window-dependent). */
   lut?: { g: number; entries: number; wide: boolean };
 }
@@ -52,6 +54,7 @@ export const FORMATS: Record<FormatId, FormatDesc> = {
     packing: '3.2-bit, 5 trits per 16-bit LUT offset, a 16-bit header per window',
     codeBytes: (geo, window) => rows(geo) * 2 * twUnitsPerRow(geo.k, geo.group, QK_T5W, window ?? maxWideWindow(LUT5W_ENTRIES)),
     lut: { g: 5, entries: LUT5W_ENTRIES, wide: true },
+    cElement: 'uint16_t',
   },
   t6w: {
     id: 't6w',
@@ -60,6 +63,15 @@ export const FORMATS: Record<FormatId, FormatDesc> = {
     packing: '2.67-bit, 6 trits per 16-bit LUT offset, a 16-bit header per window',
     codeBytes: (geo, window) => rows(geo) * 2 * twUnitsPerRow(geo.k, geo.group, QK_T6W, window ?? maxWideWindow(LUT6W_ENTRIES)),
     lut: { g: 6, entries: LUT6W_ENTRIES, wide: true },
+    cElement: 'uint16_t',
+  },
+  tbp: {
+    id: 'tbp',
+    dtype: 'ternary',
+    qk: QK_TBP,
+    packing: 'bit-planes: nonzero and sign masks, 32 codes per word pair',
+    codeBytes: (geo) => rows(geo) * 8 * Math.ceil(geo.k / QK_TBP),
+    cElement: 'uint32_t',
   },
   b1: {
     id: 'b1',

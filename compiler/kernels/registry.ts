@@ -9,6 +9,7 @@
 //   lut_rv32     runtime-c/opt/rv32: the same with RV32I assembly inner loops
 //   avx2         runtime-c/opt/x86: AVX2, checked at run time (portable fallback without AVX2)
 //   neon         runtime-c/opt/arm: NEON (AArch64 and ARMv7-A), SDOT when built with dotprod
+//   sparse       runtime-c/opt/generic/tn_bitplane.c: visits the nonzero codes of bit-planes only
 
 import type { FormatId } from './formats.ts';
 
@@ -26,6 +27,8 @@ export interface LayerShape {
   maxAbsX: number;
   /** The compiler's flush bound (0: int32 sums). */
   flush: number;
+  /** Fraction of the codes that are not 0 (the compiler knows the weights; 1 for binary). */
+  density: number;
 }
 
 export interface KernelDesc {
@@ -63,7 +66,7 @@ export const KERNELS: readonly KernelDesc[] = [
   // ---- ternary ----
   { id: 't2.ref', format: 't2', variant: 'ref', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear', runtime: ['ref/tn_ternary_linear.c', 'ref/tn_lowbit_linear.c'], requires: [], doc: 'reference: one 2-bit code at a time, add/subtract' },
   { id: 't2b.ref', format: 't2b', variant: 'ref', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t2b', cFunctionBinary: 'tn_binary_linear_t2b', runtime: REF_T, requires: [], doc: 'reference decoder of the blocked 2-bit format' },
-  { id: 't2b.avx2', format: 't2b', variant: 'avx2', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t2b_avx2', cFunctionBinary: 'tn_binary_linear_t2b_avx2', runtime: ['opt/x86/tn_t2b_avx2.c', ...ROWS], requires: ['x86_64'], doc: 'AVX2 maddubs over 4 rows (int16 lanes flushed every 2048 codes), GEMM for several tokens; portable fallback without AVX2', scratch: t2bScratch },
+  { id: 't2b.avx2', format: 't2b', variant: 'avx2', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t2b_avx2', cFunctionBinary: 'tn_binary_linear_t2b_avx2', runtime: ['opt/x86/tn_t2b_avx2.c', ...ROWS], requires: ['x86_64'], doc: 'AVX2 maddubs over 4 rows, one shift per 128 codes (int16 lanes widened every 1024 codes), GEMM for several tokens; portable fallback without AVX2', scratch: t2bScratch },
   { id: 't2b.neon', format: 't2b', variant: 'neon', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t2b_neon', cFunctionBinary: 'tn_binary_linear_t2b_neon', runtime: ['opt/arm/tn_t2b_neon.c', ...ROWS], requires: ['neon'], doc: 'NEON: SDOT when compiled with dotprod (Pi 5: -mcpu=cortex-a76), else widening multiply-accumulate into int16 flushed to int32', scratch: t2bScratch },
   { id: 't5.ref', format: 't5', variant: 'ref', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5', runtime: REF_T, requires: [], doc: 'reference decoder of 5 trits per byte' },
   { id: 't5.lut', format: 't5', variant: 'lut', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 5 activations, byte indices, 4 rows per pass (portable C)' },
@@ -77,6 +80,8 @@ export const KERNELS: readonly KernelDesc[] = [
   { id: 't6w.ref', format: 't6w', variant: 'ref', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t6w', runtime: REF_T, requires: [], doc: 'reference decoder of 16-bit LUT offsets (6 trits)' },
   { id: 't6w.lut', format: 't6w', variant: 'lut', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t6w_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 6, pre-scaled 16-bit offsets (portable C)' },
   { id: 't6w.lut_armv7m', format: 't6w', variant: 'lut_armv7m', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t6w_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 6, 16-bit offsets (Thumb-2 assembly)' },
+  { id: 'tbp.ref', format: 'tbp', variant: 'ref', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_tbp', runtime: REF_T, requires: [], doc: 'reference decoder of bit-planes (nonzero and sign masks)' },
+  { id: 'tbp.sparse', format: 'tbp', variant: 'sparse', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_tbp_sparse', runtime: ['opt/generic/tn_bitplane.c', 'ref/tn_lowbit_linear.c', ...REF_T], requires: [], doc: 'bit-planes, visiting only the set bits of the nonzero mask: cost follows the nonzero codes (sparse layers)' },
   // ---- binary ----
   { id: 'b1.ref', format: 'b1', variant: 'ref', ops: ['BinaryLinear'], cFunction: 'tn_binary_linear', runtime: ['ref/tn_binary_linear.c', 'ref/tn_lowbit_linear.c'], requires: [], doc: 'reference: one bit at a time, x or -x' },
   { id: 'b1.lut', format: 'b1', variant: 'lut', ops: ['BinaryLinear'], cFunction: 'tn_binary_linear_b1_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 8 activations indexed by the code byte (portable C)', unsupported: b1Groups },

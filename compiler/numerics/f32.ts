@@ -387,3 +387,12 @@ export function powf(x: number, y: number): number {
   }
   return x < 0 && kind === 1 ? -r : r;
 }
+
+/**
+ * tn_maxf / tn_minf: IEEE 754-2019 maximum and minimum. A NaN operand gives NaN (NumPy's
+ * np.maximum, ONNX's reference implementation) and -0 < +0, so the result does not depend on the
+ * operand order. JavaScript's Math.max/Math.min are exactly this; the C decides NaN by `x != x` and
+ * zeros of opposite signs by adding them (docs/numerics.md, "Max and Min").
+ */
+export const maxf = (a: number, b: number): number => Math.max(a, b);
+export const minf = (a: number, b: number): number => Math.min(a, b);

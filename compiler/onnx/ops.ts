@@ -649,7 +649,10 @@ const Slice: OnnxOpMapping = {
         step[a] = steps[i]!;
         count[a] = b.count;
       });
-      if (count.some((c) => c === 0)) ctx.fail(`the slice is empty (shape [${count.join(', ')}]); tritc does not support empty tensors`);
+      // An empty slice of a constant stays a compile-time value: shape computations take empty
+      // prefixes (LayerNormalization's function body slices Shape(X)[:axis], empty for axis 0, and
+      // concatenates it with the rest). Only the IR has no empty tensors: the importer's constant()
+      // reports an empty value that an IR node would read.
       return ctx.defineConst(0, sliceConst(ctx.constInput(0, 'data'), first, step, count));
     }
     ctx.emitSimple('Slice', { starts, ends, axes, steps }, [ctx.tensor(0)]);
@@ -739,13 +742,36 @@ const Clip: OnnxOpMapping = {
   },
 };
 
-const ReduceMean: OnnxOpMapping = {
-  needs: ['ReduceMean'],
+/** ReduceMean/Sum/Max/Min: `axes` an attribute before opset `axesInput`, a constant input from it on. */
+const reduce = (op: 'ReduceMean' | 'ReduceSum' | 'ReduceMax' | 'ReduceMin', axesInput: number): OnnxOpMapping => ({
+  needs: [op],
   convert(ctx) {
-    const axes = ctx.opset >= 18 ? (ctx.has(1) ? toNumbers(ctx.constInput(1, 'axes')) : []) : ctx.ints('axes') ?? [];
-    ctx.emitSimple('ReduceMean', { axes, keepdims: ctx.int('keepdims', 1), noop_with_empty_axes: ctx.int('noop_with_empty_axes', 0) }, [ctx.tensor(0)]);
+    const axes = ctx.opset >= axesInput ? (ctx.has(1) ? toNumbers(ctx.constInput(1, 'axes')) : []) : ctx.ints('axes') ?? [];
+    ctx.emitSimple(op, { axes, keepdims: ctx.int('keepdims', 1), noop_with_empty_axes: ctx.int('noop_with_empty_axes', 0) }, [ctx.tensor(0)]);
   },
-};
+});
+
+/**
+ * Sum, Max, Min (variadic, broadcasting): a chain of two-input IR ops in input order,
+ * ((x0 op x1) op x2) ...; one input is the value itself. Max and Min give the same result in any
+ * order (docs/numerics.md); Sum adds in input order.
+ */
+const variadic = (irOp: 'Add' | 'Max' | 'Min'): OnnxOpMapping => ({
+  needs: [irOp],
+  convert(ctx) {
+    const ins = ctx.node.inputs.map((_, i) => i).filter((i) => ctx.has(i));
+    if (!ins.length) return ctx.fail('needs at least one input', 'onnx');
+    if (ins.length === 1) return ctx.define(0, ctx.value(ins[0]!));
+    let cur = ctx.tensor(ins[0]!);
+    for (let k = 1; k < ins.length; k++) {
+      const last = k === ins.length - 1;
+      const out = last ? ctx.irOut(0) : ctx.fresh(`${ctx.nodeName}.partial${k}`);
+      ctx.emit(irOp, [cur, ctx.tensor(ins[k]!)], [out], {}, last ? '' : `.${k}`);
+      cur = out;
+    }
+    ctx.define(0, { kind: 'tensor', ir: cur });
+  },
+});
 
 const Dropout: OnnxOpMapping = {
   optionalOutputs: true,
@@ -905,8 +931,21 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
   LogSoftmax: Softmax('LogSoftmax'),
   ArgMax,
   Clip,
-  ReduceMean,
+  ReduceMean: reduce('ReduceMean', 18),
+  ReduceSum: reduce('ReduceSum', 13),
+  ReduceMax: reduce('ReduceMax', 18),
+  ReduceMin: reduce('ReduceMin', 18),
+  Sum: variadic('Add'),
+  Max: variadic('Max'),
+  Min: variadic('Min'),
+  Less: passthrough('Less'),
+  Greater: passthrough('Greater'),
+  Equal: passthrough('Equal'),
+  LessOrEqual: { ...passthrough('LessOrEqual'), since: 12 },
+  GreaterOrEqual: { ...passthrough('GreaterOrEqual'), since: 12 },
   Sqrt: passthrough('Sqrt'),
+  Log: passthrough('Log'),
+  Exp: passthrough('Exp'),
   Erf: passthrough('Erf'),
   Sigmoid: passthrough('Sigmoid'),
   Tanh: passthrough('Tanh'),

@@ -10,12 +10,12 @@ import { QuantizeInt8 } from './quantize_int8.ts';
 import { QuantizeStatic } from './quantize_static.ts';
 import { Relu } from './relu.ts';
 import { Softmax } from './softmax.ts';
-import { Cast, Clip, Div, Mul, Pow, Sub, Where } from './onnx/elementwise.ts';
-import { Erf, Gelu, Log, Sigmoid, Sqrt, Tanh } from './onnx/unary.ts';
+import { Cast, Clip, Div, Equal, Greater, GreaterOrEqual, Less, LessOrEqual, Max, Min, Mul, Pow, Sub, Where } from './onnx/elementwise.ts';
+import { Erf, Exp, Gelu, Log, Sigmoid, Sqrt, Tanh } from './onnx/unary.ts';
 import { Gemm, MatMul } from './onnx/matmul.ts';
 import { AveragePool, Conv, GlobalAveragePool, MaxPool } from './onnx/conv.ts';
 import { ConvInteger, DequantizeLinear, MatMulInteger, QLinearConv, QLinearMatMul, QuantizeLinear } from './onnx/quant.ts';
-import { BatchNormalization, LayerNormalization, LogSoftmax, ReduceMean } from './onnx/norm.ts';
+import { BatchNormalization, LayerNormalization, LogSoftmax, ReduceMax, ReduceMean, ReduceMin, ReduceSum } from './onnx/norm.ts';
 import { Concat, Flatten, Gather, Reshape, Slice, Split, Squeeze, Transpose, Unsqueeze } from './onnx/shape.ts';
 
 const registry = new Map<string, OpDef>(
@@ -23,10 +23,11 @@ const registry = new Map<string, OpDef>(
     // native ops (docs/format.md)
     QuantizeInt8, DequantizeInt8, TernaryLinear, BinaryLinear, Relu, Add, Softmax, ArgMax,
     // ONNX ops (docs/onnx-ops.md)
-    Sub, Mul, Div, Pow, Clip, Where, Cast, Sqrt, Log, Erf, Sigmoid, Tanh, Gelu,
+    Sub, Mul, Div, Pow, Max, Min, Clip, Where, Cast, Sqrt, Log, Exp, Erf, Sigmoid, Tanh, Gelu,
+    Less, Greater, Equal, LessOrEqual, GreaterOrEqual,
     Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Slice, Concat, Split, Gather,
     MatMul, Gemm,
-    ReduceMean, LayerNormalization, BatchNormalization, LogSoftmax,
+    ReduceMean, ReduceSum, ReduceMax, ReduceMin, LayerNormalization, BatchNormalization, LogSoftmax,
     Conv, MaxPool, AveragePool, GlobalAveragePool,
     QuantizeLinear, DequantizeLinear, MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv,
     // ops the ONNX importer adds (docs/onnx-ops.md)

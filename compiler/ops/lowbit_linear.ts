@@ -199,7 +199,7 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
       if (choice.scratchBytes) ctx.annotate('scratch', choice.scratchBytes);
       const scratch = choice.scratchBytes ? ctx.scratch() : 'NULL';
       const wdesc = `${ctx.node.name.replace(/[^A-Za-z0-9_]/g, '_')}_weights`;
-      const cast = choice.format.lut?.wide ? '(const uint8_t *)' : '';
+      const cast = choice.format.cElement ? '(const uint8_t *)' : '';
       return {
         kernel: `${fn} (${k.id}, ${acc.bits === 32 ? 'int32' : 'int64'} acc)`,
         runtime: k.runtime,

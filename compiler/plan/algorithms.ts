@@ -53,9 +53,11 @@ export const usmpGreedyByConflicts = byOrder((L) => (a, b) => L.conflicts[b]!.le
 export const tinyEngineFirstFit = byOrder((L) => (a, b) => L.blocks[a]!.first - L.blocks[b]!.first || size(L, b) - size(L, a) || a - b);
 export const greedyByPeak = byOrder((L) => (a, b) => L.load[b]! - L.load[a]! || size(L, b) - size(L, a) || L.blocks[a]!.first - L.blocks[b]!.first || a - b);
 export const bestFitBySize = byOrder((L) => (a, b) => size(L, b) - size(L, a) || a - b, bestFitOffset);
+const lifetime = (L: Layout, b: number) => L.blocks[b]!.last - L.blocks[b]!.first;
+export const greedyByLifetime = byOrder((L) => (a, b) => lifetime(L, b) - lifetime(L, a) || size(L, b) - size(L, a) || a - b);
 
 /** A small deterministic generator (mulberry32), so that plans do not change between runs. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -66,24 +68,68 @@ function random(seed: number): () => number {
   };
 }
 
-export function hillClimb(L: Layout, opts: { iterations?: number; seed?: number } = {}): AlgorithmResult {
-  const order = ids(L).sort((a, b) => size(L, b) - size(L, a) || a - b);
-  let cur = heightOf(L, placeInOrder(L, order));
+export interface HillClimbOptions {
+  /** Moves to try (default: about 4e6 / n^2, 300 to 20,000). */
+  iterations?: number;
+  seed?: number;
+  /** The placement order to start from (default: largest first). */
+  start?: readonly number[];
+  /** Stop once this much work is spent: one unit per block placed and per conflicting block it
+   * is checked against (a count rather than a clock, so plans do not depend on the machine). */
+  work?: number;
+  /** Half the moves take a block that ends at the top of the arena (default false). */
+  focus?: boolean;
+  /** Set to the work spent. */
+  spent?: { work: number };
+}
+
+/**
+ * USMP's hill climb: move one block earlier in the placement order, re-place (first fit) and keep
+ * the move when the arena does not grow, or now and then when it does (simulated annealing). Only
+ * the blocks from the moved one on are re-placed, and a move is abandoned as soon as one block ends
+ * above what it may reach (the acceptance threshold is drawn first), so a move costs far less than
+ * placing everything again.
+ */
+export function hillClimb(L: Layout, opts: HillClimbOptions = {}): AlgorithmResult {
+  const order = opts.start ? [...opts.start] : ids(L).sort((a, b) => size(L, b) - size(L, a) || a - b);
+  let offsets = placeInOrder(L, order);
+  let cur = heightOf(L, offsets);
   let best = { order: [...order], height: cur };
-  if (L.n < 2) return { offsets: placeInOrder(L, order), height: cur };
+  if (L.n < 2) return { offsets, height: cur };
   const rnd = random(opts.seed ?? 1);
-  // Each iteration re-places every block (about n^2 work): bound the total, not the count.
   const iterations = opts.iterations ?? Math.max(300, Math.min(20_000, Math.floor(4e6 / (L.n * L.n))));
   let temperature = Math.max(16, cur * 0.02);
-  for (let it = 0; it < iterations && best.height > L.lowerBound; it++) {
+  const trial = new Int32Array(L.n);
+  const work = opts.work ?? Infinity;
+  const focus = opts.focus ?? false;
+  let spent = 0;
+  for (let it = 0; it < iterations && spent < work && best.height > L.lowerBound; it++) {
     // Move one block earlier in the order: a block placed earlier gets a lower offset.
-    const i = 1 + Math.floor(rnd() * (L.n - 1));
+    // Every other move takes a block that ends at the top: only those make the arena what it is.
+    let i = 1 + Math.floor(rnd() * (L.n - 1));
+    if (focus && rnd() < 0.5) {
+      const top: number[] = [];
+      for (let k = 1; k < L.n; k++) if (offsets[order[k]!]! + L.blocks[order[k]!]!.size === cur) top.push(k);
+      if (top.length) i = top[Math.floor(rnd() * top.length)]!;
+    }
     const j = Math.floor(rnd() * i);
+    // Accepted when h <= cur, or with probability exp((cur - h) / T): draw that limit first.
+    const limit = cur - temperature * Math.log(Math.max(rnd(), 1e-12));
     const [moved] = order.splice(i, 1);
     order.splice(j, 0, moved!);
-    const h = heightOf(L, placeInOrder(L, order));
-    if (h <= cur || rnd() < Math.exp((cur - h) / temperature)) {
+    trial.set(offsets);
+    for (let k = j; k < L.n; k++) trial[order[k]!] = -1;
+    let h = 0;
+    for (let k = 0; k < j; k++) h = Math.max(h, trial[order[k]!]! + L.blocks[order[k]!]!.size);
+    for (let k = j; k < L.n && h <= limit; k++) {
+      const b = order[k]!;
+      trial[b] = lowestOffset(L, b, trial);
+      spent += 1 + L.conflicts[b]!.length;
+      h = Math.max(h, trial[b]! + L.blocks[b]!.size);
+    }
+    if (h <= limit) {
       cur = h;
+      offsets = Int32Array.from(trial);
       if (h < best.height) best = { order: [...order], height: h };
     } else {
       order.splice(j, 1);
@@ -91,8 +137,34 @@ export function hillClimb(L: Layout, opts: { iterations?: number; seed?: number 
     }
     temperature *= 0.999;
   }
-  const offsets = placeInOrder(L, best.order);
-  return { offsets, height: heightOf(L, offsets) };
+  if (opts.spent) opts.spent.work = spent;
+  const out = placeInOrder(L, best.order);
+  return { offsets: out, height: heightOf(L, out) };
+}
+
+/**
+ * Short hill climbs, one after another, from several starting orders (largest first, the peak's
+ * blocks first, most conflicts first), seeds, and with and without focus on the top blocks, until one
+ * meets the lower bound or `work` (see HillClimbOptions) is spent. The climb cools as it goes, so
+ * where it ends depends on the seed far more than on its length: many short climbs beat a long one.
+ */
+export function hillClimbRestarts(L: Layout, work: number): AlgorithmResult {
+  const starts = [
+    ids(L).sort((a, b) => size(L, b) - size(L, a) || a - b),
+    ids(L).sort((a, b) => L.load[b]! - L.load[a]! || size(L, b) - size(L, a) || a - b),
+    ids(L).sort((a, b) => L.conflicts[b]!.length - L.conflicts[a]!.length || size(L, b) - size(L, a) || a - b),
+    ids(L).sort((a, b) => lifetime(L, b) - lifetime(L, a) || size(L, b) - size(L, a) || a - b),
+  ];
+  if (L.n < 2) return hillClimb(L);
+  let best: AlgorithmResult | undefined;
+  let left = work;
+  for (let run = 0; left > 0 && (!best || best.height > L.lowerBound); run++) {
+    const spent = { work: 0 };
+    const r = hillClimb(L, { start: starts[run % starts.length], seed: 1 + run, work: left, focus: run % 2 === 1, spent });
+    left -= Math.max(1, spent.work);
+    if (!best || r.height < best.height) best = r;
+  }
+  return best!;
 }
 
 /** The one-pass heuristics, cheapest first: the planner runs them on every configuration. */
@@ -103,6 +175,7 @@ export const GREEDY: readonly { name: string; run: Algorithm }[] = [
   { name: 'tinyengine-first-fit', run: tinyEngineFirstFit },
   { name: 'greedy-by-peak', run: greedyByPeak },
   { name: 'best-fit-by-size', run: bestFitBySize },
+  { name: 'greedy-by-lifetime', run: greedyByLifetime },
 ];
 
 /** Every heuristic: the greedy ones, then the local search the planner runs on the best configuration. */

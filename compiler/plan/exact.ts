@@ -62,22 +62,39 @@ export function branchAndBound(L: Layout, incumbent: { offsets: Int32Array; heig
   let rootBound = staticBound;
 
   const conflicts = (a: number, b: number) => L.conflict[a * n + b] === 1;
-  // Per step, the members live there: block, offset within the block, size.
-  const atStep: { b: number; d: number; size: number }[][] = Array.from({ length: L.steps }, () => []);
-  for (const B of L.blocks) for (const m of B.members) for (let s = m.first; s <= m.last; s++) atStep[s]!.push({ b: B.id, d: L.delta.get(m.name)!, size: m.size });
+  // Per step, the blocks live there and their members' spans [d, d + size) within the block. The
+  // members of an in-place chain overlap where one is written over another, so a block's need at a
+  // step is the union of its spans, not their sum.
+  const atStep: { b: number; spans: [number, number][]; union: number; largest: number }[][] = Array.from({ length: L.steps }, () => []);
+  for (const B of L.blocks) {
+    for (let s = B.first; s <= B.last; s++) {
+      const spans = B.members
+        .filter((m) => m.first <= s && s <= m.last)
+        .map((m): [number, number] => [L.delta.get(m.name)!, L.delta.get(m.name)! + m.size])
+        .sort((x, y) => x[0] - y[0]);
+      if (!spans.length) continue;
+      let union = 0;
+      let reach = -Infinity;
+      for (const [lo, hi] of spans) {
+        union += Math.max(0, hi - Math.max(lo, reach));
+        reach = Math.max(reach, hi);
+      }
+      atStep[s]!.push({ b: B.id, spans, union, largest: Math.max(...spans.map(([lo, hi]) => hi - lo)) });
+    }
+  }
 
   /** The gap bound over all steps (see the header); only valid when blocks stack. */
   function gapBound(): number {
     let bound = 0;
     const iv: [number, number][] = [];
-    const waiting: number[] = [];
+    const waiting: (typeof atStep)[number] = [];
     for (const members of atStep) {
       iv.length = 0;
       waiting.length = 0;
       for (const m of members) {
         const o = offsets[m.b]!;
-        if (o >= 0) iv.push([o + m.d, o + m.d + m.size]);
-        else waiting.push(m.size);
+        if (o >= 0) for (const [lo, hi] of m.spans) iv.push([o + lo, o + hi]);
+        else waiting.push(m);
       }
       if (!waiting.length) continue;
       iv.sort((x, y) => x[0] - y[0]);
@@ -87,13 +104,15 @@ export function branchAndBound(L: Layout, incumbent: { offsets: Int32Array; heig
         if (lo > top) gaps.push(lo - top);
         top = Math.max(top, hi);
       }
-      const smallest = Math.min(...waiting);
+      // A gap narrower than every member span holds nothing; a block whose largest span fits no
+      // gap puts at least that span above the top.
+      const smallest = Math.min(...waiting.flatMap((w) => w.spans.map(([lo, hi]) => hi - lo)));
       const largestGap = gaps.length ? Math.max(...gaps) : 0;
       let tooBig = 0;
       let total = 0;
-      for (const z of waiting) {
-        total += z;
-        if (z > largestGap) tooBig += z;
+      for (const w of waiting) {
+        total += w.union;
+        if (w.largest > largestGap) tooBig += w.largest;
       }
       const usable = gaps.reduce((a, g) => a + (g >= smallest ? g : 0), 0);
       bound = Math.max(bound, top + Math.max(tooBig, total - usable));

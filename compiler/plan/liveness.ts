@@ -45,7 +45,7 @@ export const alignUp = (n: number, a: number = ARENA_ALIGN): number => Math.ceil
 export const scratchName = (step: string): string => `${step}:scratch`;
 
 /** Buffers of `p` run in `order` (step indices; default: the problem's own order). */
-export function buffersFor(p: PlanProblem, order: readonly number[] = p.steps.map((_, i) => i), opts: { inPlace?: boolean | InPlacePolicy } = {}): Buffer[] {
+export function buffersFor(p: PlanProblem, order: readonly number[] = p.steps.map((_, i) => i), opts: { inPlace?: boolean | InPlacePolicy; skip?: ReadonlySet<string> } = {}): Buffer[] {
   const buffers = new Map<string, Buffer>();
   const out: Buffer[] = [];
   const add = (b: Buffer) => {
@@ -65,7 +65,7 @@ export function buffersFor(p: PlanProblem, order: readonly number[] = p.steps.ma
     }
     if (step.scratch > 0) add({ name: scratchName(step.name), bytes: step.scratch, size: alignUp(step.scratch), first: pos, last: pos, kind: 'scratch' });
   });
-  if (opts.inPlace) applyInPlace(p, order, buffers, opts.inPlace === true ? 'first' : opts.inPlace);
+  if (opts.inPlace) applyInPlace(p, order, buffers, opts.inPlace === true ? 'first' : opts.inPlace, opts.skip);
   return out;
 }
 
@@ -80,8 +80,9 @@ export function buffersFor(p: PlanProblem, order: readonly number[] = p.steps.ma
  */
 export type InPlacePolicy = 'first' | 'cut';
 
-/** Mark in-place outputs: the input must be an arena buffer whose last reader is this step. */
-function applyInPlace(p: PlanProblem, order: readonly number[], buffers: Map<string, Buffer>, policy: InPlacePolicy): void {
+/** Mark in-place outputs: the input must be an arena buffer whose last reader is this step.
+ * Outputs in `skip` are not written in place. */
+function applyInPlace(p: PlanProblem, order: readonly number[], buffers: Map<string, Buffer>, policy: InPlacePolicy, skip?: ReadonlySet<string>): void {
   const delta = new Map<string, number>(); // offset within the chain's block
   const chain = new Map<string, { lo: number; hi: number }>(); // extent of the chain, shared object
   const startChain = (b: Buffer) => {
@@ -95,7 +96,7 @@ function applyInPlace(p: PlanProblem, order: readonly number[], buffers: Map<str
     for (const { input, output, atEnd } of p.steps[si]!.inPlace) {
       const src = buffers.get(input);
       const dst = buffers.get(output);
-      if (!src || !dst || src.kind !== 'tensor' || src.last !== pos || dst.first !== pos) continue;
+      if (!src || !dst || src.kind !== 'tensor' || src.last !== pos || dst.first !== pos || skip?.has(output)) continue;
       if (claimed.has(input) || dst.inPlaceOf || (atEnd && dst.bytes < src.bytes)) continue;
       const shift = atEnd ? alignUp(dst.bytes - src.bytes) : 0;
       const pairHeight = Math.max(dst.size, shift + src.size);

@@ -2,21 +2,23 @@
 //
 //   1. schedule   the file order, and the orders that search (order_search.ts) finds with a lower
 //                 peak of live bytes, if any; short of the bound, the best order is then refined
-//                 by the arena it packs to (order_refine.ts);
+//                 by the arena it packs to (order_refine.ts: a descent, then a seeded walk), which
+//                 may pick an order of higher peak when it packs to a smaller arena;
 //   2. in place   with and without the in-place sharing ops allow (liveness.ts);
 //   3. offsets    for each of those configurations, the greedy heuristics of algorithms.ts, cheapest
 //                 first, stopping as soon as one meets the lower bound (the most bytes live at one step);
-//   4. improve    on the best configuration, if it misses the bound: USMP's hill climb, then branch
+//   4. improve    on the best configuration, if it misses the bound: USMP's hill climb (restarted
+//                 from several placement orders and seeds, within a work count), then branch
 //                 and bound (exact.ts), which proves the plan optimal or improves it within a node
 //                 limit; the plan records the gap it could not close.
 // Ties keep the file order and prefer in-place sharing. Every candidate's arena is kept for reports.
 
 import type { Graph } from '../ir.ts';
 import type { TargetDesc } from '../targets.ts';
-import { GREEDY, HEURISTICS, hillClimb, linear, tflmGreedyBySize, type AlgorithmResult } from './algorithms.ts';
+import { GREEDY, HEURISTICS, hillClimb, hillClimbRestarts, linear, tflmGreedyBySize, type AlgorithmResult } from './algorithms.ts';
 import { makeLayout, offsetsByName, type Layout } from './blocks.ts';
-import { branchAndBound, type ExactResult } from './exact.ts';
-import { buffersFor, inPlaceShift, type Buffer, type InPlacePolicy } from './liveness.ts';
+import { branchAndBound, EXACT_MAX_BLOCKS, type ExactResult } from './exact.ts';
+import { buffersFor, handoverOverlap, inPlaceShift, liveBytesPerStep, type Buffer, type InPlacePolicy } from './liveness.ts';
 import { refineOrder } from './order_refine.ts';
 import { searchOrder } from './order_search.ts';
 import { problemFromGraph, type PlanProblem } from './problem.ts';
@@ -48,8 +50,9 @@ export interface MemoryPlan {
   candidates: { algorithm: string; arenaBytes: number; ms: number }[];
   /** Run order as indices into the original steps; `changed` when it differs from the file order. */
   schedule: { order: number[]; changed: boolean; originalPeak: number; peak: number; searchExact: boolean };
-  /** The in-place policy the plan uses (false: none), and how many outputs overwrite their input. */
-  inPlace: { used: false | InPlacePolicy; pairs: number };
+  /** The in-place policy the plan uses (false: none), how many outputs overwrite their input, and
+   * the outputs the policy would write in place that the plan does not (`buffersFor`'s `skip`). */
+  inPlace: { used: false | InPlacePolicy; pairs: number; skipped: string[] };
   /** True when the arena is proven minimal for the schedule (it meets the bound, or search proved it). */
   optimal: boolean;
   /** The best proven lower bound on the arena for this schedule (>= lowerBound). */
@@ -69,6 +72,12 @@ export interface PlanOptions {
   allAlgorithms?: boolean;
 }
 
+/** Evaluations of the order refinement's descent (order_refine.ts); the walk gets the rest. */
+const REFINE_DESCENT = 200;
+
+/** Work of the hill climbs (all restarts together; see HillClimbOptions) on a configuration short of its bound. */
+const HILL_CLIMB_WORK = 10_000_000;
+
 interface Config {
   order: number[];
   inPlace: false | InPlacePolicy;
@@ -76,10 +85,12 @@ interface Config {
   layout: Layout;
   best: AlgorithmResult & { algorithm: string };
   candidates: { algorithm: string; arenaBytes: number; ms: number }[];
+  /** In-place links not taken (outputs), see peakOnlySkips. */
+  skip?: Set<string>;
 }
 
-function runHeuristics(order: number[], inPlace: false | InPlacePolicy, p: PlanProblem, all: boolean): Config {
-  const buffers = buffersFor(p, order, { inPlace });
+function runHeuristics(order: number[], inPlace: false | InPlacePolicy, p: PlanProblem, all: boolean, skip?: Set<string>): Config {
+  const buffers = buffersFor(p, order, { inPlace, skip });
   const layout = makeLayout(buffers, order.length);
   const candidates: Config['candidates'] = [];
   let best: Config['best'] | undefined;
@@ -93,7 +104,28 @@ function runHeuristics(order: number[], inPlace: false | InPlacePolicy, p: PlanP
   const lin = linear(layout);
   candidates.push({ algorithm: 'linear', arenaBytes: lin.height, ms: 0 });
   if (!best) best = { ...lin, algorithm: 'linear' }; // no heuristics: cannot happen, keeps types honest
-  return { order, inPlace, buffers, layout, best, candidates };
+  return { order, inPlace, buffers, layout, best, candidates, ...(skip ? { skip } : {}) };
+}
+
+/**
+ * The in-place links a configuration can do without: those whose shared bytes, counted twice, keep
+ * their step at or under the configuration's lower bound. A link pins its output where its input
+ * was, so a small long-lived output (a quantised tensor read much later) stays where a large
+ * short-lived buffer sat; away from the peak, packing it freely costs nothing and often packs
+ * better. Longest-lived outputs are dropped first.
+ */
+function peakOnlySkips(c: Config): Set<string> {
+  const live = liveBytesPerStep(c.buffers, c.order.length);
+  const byName = new Map(c.buffers.map((b) => [b.name, b]));
+  const skip = new Set<string>();
+  const linked = c.buffers.filter((b) => b.inPlaceOf).sort((a, b) => b.last - b.first - (a.last - a.first) || (a.name < b.name ? -1 : 1));
+  for (const b of linked) {
+    const extra = handoverOverlap(byName.get(b.inPlaceOf!)!, b);
+    if (live[b.first]! + extra > c.layout.lowerBound) continue;
+    live[b.first]! += extra;
+    skip.add(b.name);
+  }
+  return skip;
 }
 
 export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan {
@@ -114,14 +146,28 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
   const finalists = [chosen];
   if (chosen.best.height > chosen.layout.lowerBound && opts.schedule !== false) {
     const policy = chosen.inPlace;
-    const refined = refineOrder(p, chosen.order, (order) => runHeuristics(order, policy, p, false).best.height);
+    // Evaluations (each builds a layout and packs it): about 2e6 / steps^2 so that large graphs
+    // stay fast, at most 4 steps^2 (small graphs have few orders) and 3,000; at least the descent's
+    // and 100 more for the walk.
+    const n2 = p.steps.length * p.steps.length;
+    const evaluations = Math.max(REFINE_DESCENT + 100, Math.min(3000, 4 * n2, Math.floor(2e6 / n2)));
+    // When the order search was exact its peak is a bound on every order's arena.
+    const target = search?.exact ? search.peak : 0;
+    const refined = refineOrder(p, chosen.order, (order) => runHeuristics(order, policy, p, false).best.height, { evaluations, descent: REFINE_DESCENT, target });
     if (refined.arena < chosen.best.height) finalists.push(runHeuristics(refined.order, policy, p, opts.allAlgorithms ?? false));
+  }
+  // Short of the bound with in-place links: the same orders with the links the bound does not need.
+  for (const f of [...finalists]) {
+    if (!f.inPlace || f.best.height <= f.layout.lowerBound) continue;
+    const skip = peakOnlySkips(f);
+    if (skip.size) finalists.push(runHeuristics(f.order, f.inPlace, p, opts.allAlgorithms ?? false, skip));
   }
   let exact: ExactResult | undefined;
   for (const f of finalists) {
     if (f.best.height > f.layout.lowerBound && !opts.allAlgorithms) {
       const t = performance.now();
-      const hc = hillClimb(f.layout);
+      // Restarts where branch and bound cannot follow (exact.ts); one climb where it can.
+      const hc = f.layout.n > EXACT_MAX_BLOCKS ? hillClimbRestarts(f.layout, HILL_CLIMB_WORK) : hillClimb(f.layout);
       f.candidates.push({ algorithm: 'usmp-hill-climb', arenaBytes: hc.height, ms: performance.now() - t });
       if (hc.height < f.best.height) f.best = { ...hc, algorithm: 'usmp-hill-climb' };
     }
@@ -165,7 +211,7 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
       peak: L.lowerBound,
       searchExact: search?.exact ?? false,
     },
-    inPlace: { used: chosen.inPlace, pairs: chosen.buffers.filter((b) => b.inPlaceOf).length },
+    inPlace: { used: chosen.inPlace, pairs: chosen.buffers.filter((b) => b.inPlaceOf).length, skipped: [...(chosen.skip ?? [])] },
     optimal: chosen.best.height <= L.lowerBound || exact!.optimal,
     provenBound: chosen.best.height <= L.lowerBound ? L.lowerBound : Math.max(L.lowerBound, exact!.bound),
     tflmBytes: tflmGreedyBySize(plainIdentity.layout).height,

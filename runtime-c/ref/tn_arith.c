@@ -1,6 +1,6 @@
 /*
- * tn_arith.c - elementwise arithmetic with NumPy broadcasting (Add, Sub, Mul, Div, Pow), Clip,
- * Where and Cast, for float32, int8, uint8, int32 and int64 (docs/numerics.md, "Elementwise").
+ * tn_arith.c - elementwise arithmetic with NumPy broadcasting (Add, Sub, Mul, Div, Pow, Max, Min,
+ * comparisons), Clip, Where and Cast, for float32, int8, uint8, int32 and int64 (docs/numerics.md, "Elementwise").
  *
  * Broadcasting: `shape` is the output's shape (rank <= 8) and each input has element strides over
  * it, 0 along the axes it is broadcast on. The output is written in row-major order.
@@ -133,6 +133,33 @@ TN_BINARY(tn_pow_i64_i8, int64_t, int8_t, int64_t, tn_ipow(va, vb, 64))
 TN_BINARY(tn_pow_i64_u8, int64_t, uint8_t, int64_t, tn_ipow(va, vb, 64))
 TN_BINARY(tn_pow_i64_i32, int64_t, int32_t, int64_t, tn_ipow(va, vb, 64))
 TN_BINARY(tn_pow_i64_i64, int64_t, int64_t, int64_t, tn_ipow(va, vb, 64))
+
+/* ---- Max, Min: two inputs (the importer chains ONNX's variadic form) ------------------------------
+ * float32 through tn_maxf/tn_minf (tn_math.c: NaN propagates, -0 < +0); integers plain. */
+TN_BINARY(tn_max_f32, float, float, float, tn_maxf(va, vb))
+TN_BINARY(tn_min_f32, float, float, float, tn_minf(va, vb))
+#define TN_MINMAX_INT(SUF, T)                                  \
+  TN_BINARY(tn_max_##SUF, T, T, T, va > vb ? va : vb)          \
+  TN_BINARY(tn_min_##SUF, T, T, T, va < vb ? va : vb)
+TN_MINMAX_INT(i8, int8_t)
+TN_MINMAX_INT(u8, uint8_t)
+TN_MINMAX_INT(i32, int32_t)
+TN_MINMAX_INT(i64, int64_t)
+
+/* ---- Less, Greater, Equal, LessOrEqual, GreaterOrEqual: a bool (0/1 byte) result ---------------
+ * C's comparisons are IEEE's: false when either operand is NaN, -0 == +0. Equal also takes bool
+ * (bytes 0/1: the u8 kernel). */
+#define TN_COMPARE(SUF, T)                                                 \
+  TN_BINARY(tn_less_##SUF, T, T, uint8_t, va < vb)                         \
+  TN_BINARY(tn_greater_##SUF, T, T, uint8_t, va > vb)                      \
+  TN_BINARY(tn_equal_##SUF, T, T, uint8_t, va == vb)                       \
+  TN_BINARY(tn_less_or_equal_##SUF, T, T, uint8_t, va <= vb)               \
+  TN_BINARY(tn_greater_or_equal_##SUF, T, T, uint8_t, va >= vb)
+TN_COMPARE(f32, float)
+TN_COMPARE(i8, int8_t)
+TN_COMPARE(u8, uint8_t)
+TN_COMPARE(i32, int32_t)
+TN_COMPARE(i64, int64_t)
 
 /* ---- Relu on wider integers (float32 and int8 are in tn_elementwise.c) ------------------------ */
 

@@ -1,7 +1,7 @@
 /*
  * tn_lowbit_codes.c - the reference decoder of every weight format (one code at a time, the way the
  * packer in compiler/emit/pack.ts writes them) and the reference kernels of the formats that only
- * optimised kernels read otherwise (t2b, t5, t5w, t6w). Obviously correct, not fast.
+ * optimised kernels read otherwise (t2b, t5, t5w, t6w, tbp). Obviously correct, not fast.
  */
 #include "tn_runtime.h"
 
@@ -13,6 +13,7 @@ static int32_t tn_fmt_codes(int32_t format) {
     case TN_FMT_T5: return TN_QK_T5;
     case TN_FMT_T5W: return TN_QK_T5W;
     case TN_FMT_T6W: return TN_QK_T6W;
+    case TN_FMT_TBP: return TN_QK_TBP;
     default: return TN_QK_B1;
   }
 }
@@ -40,6 +41,7 @@ int32_t tn_lowbit_row_bytes(int32_t format, const tn_lowbit_weights *w) {
     case TN_FMT_T5: return tn_fmt_units(format, w);
     case TN_FMT_T5W:
     case TN_FMT_T6W: return 2 * tn_tw_units(format, w);
+    case TN_FMT_TBP: return 8 * ((w->k + TN_QK_TBP - 1) / TN_QK_TBP); /* word pairs */
     default: return (w->k + 7) / 8;
   }
 }
@@ -104,6 +106,11 @@ int32_t tn_lowbit_code(int32_t format, const tn_lowbit_weights *w, const uint8_t
     }
     case TN_FMT_B1:
       return ((row[k >> 3] >> (k & 7)) & 1) ? 1 : -1; /* 1 -> +1, 0 -> -1 */
+    case TN_FMT_TBP: {
+      const uint32_t *pair = (const uint32_t *)(const void *)row + 2 * (k >> 5); /* nonzero mask, sign mask */
+      const uint32_t bit = (uint32_t)1 << (k & 31);
+      return (pair[0] & bit) ? ((pair[1] & bit) ? -1 : 1) : 0;
+    }
     default:
       break;
   }
@@ -203,4 +210,9 @@ void tn_ternary_linear_t6w(const int8_t *x, const float *x_scale, int32_t x_per_
 void tn_binary_linear_t2b(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                           const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
   tn_ternary_linear_t2b(x, x_scale, x_per_row, rows, w, bias, flush, y);
+}
+
+void tn_ternary_linear_tbp(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                           const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  tn_lowbit_linear_fmt(TN_FMT_TBP, x, x_scale, x_per_row, rows, w, bias, flush, y);
 }

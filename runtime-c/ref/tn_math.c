@@ -527,3 +527,23 @@ float tn_powf(float x, float y) {
   }
   return (x < 0.0f && kind == 1) ? -r : r;
 }
+
+/* ---- maximum and minimum (Max, Min, ReduceMax, ReduceMin) -----------------------------------------
+ *
+ * IEEE 754-2019 maximum/minimum: a NaN operand gives NaN (NumPy's np.maximum, ONNX's reference
+ * implementation) and -0 < +0, so the result does not depend on the operand order. Equal operands
+ * differ only for zeros of opposite signs: max adds them (+0 + -0 = +0, -0 + -0 = -0), min adds their
+ * negations and negates (-(-0 + +0) = -0). (C99's fmaxf returns the other operand for a NaN.) */
+float tn_maxf(float a, float b) {
+  if (a != a) return a;
+  if (b != b) return b;
+  if (a == b) return a == 0.0f ? a + b : a;
+  return a > b ? a : b;
+}
+
+float tn_minf(float a, float b) {
+  if (a != a) return a;
+  if (b != b) return b;
+  if (a == b) return a == 0.0f ? -((-a) + (-b)) : a;
+  return a < b ? a : b;
+}

@@ -1,5 +1,6 @@
 /*
- * tn_norm.c - float32 reductions and normalisations: ReduceMean, LayerNormalization,
+ * tn_norm.c - reductions and normalisations: ReduceMean, ReduceSum, ReduceMax, ReduceMin,
+ * LayerNormalization,
  * BatchNormalization (inference) and LogSoftmax. Sums run in index order from 0; divisions go
  * through tn_divf (docs/numerics.md, "Reductions and normalisations").
  */
@@ -22,20 +23,52 @@ static int tn_next(int32_t *idx, const int32_t *shape, int32_t rank) {
   return 0;
 }
 
-void tn_reduce_mean_f32(const float *x, float *y, int32_t keep_rank, const int32_t *keep_shape, const int32_t *keep_strides,
-                        int32_t red_rank, const int32_t *red_shape, const int32_t *red_strides, int32_t red_count) {
-  int32_t keep[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int32_t out = 0;
-  do {
-    const int32_t base = tn_offset(keep, keep_strides, keep_rank);
-    int32_t red[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    float s = 0.0f;
-    do {
-      s = s + x[base + tn_offset(red, red_strides, red_rank)];
-    } while (tn_next(red, red_shape, red_rank));
-    y[out++] = tn_divf(s, (float)red_count);
-  } while (tn_next(keep, keep_shape, keep_rank));
-}
+/* The loops of every reduction: for each index of keep_shape (row-major), INIT the accumulator `acc`
+ * with the first reduced element `v`, STEP it with the others (row-major over red_shape), and store
+ * FINISH. */
+#define TN_REDUCE(NAME, T, TACC, INIT, STEP, FINISH)                                                        \
+  void NAME(const T *x, T *y, int32_t keep_rank, const int32_t *keep_shape, const int32_t *keep_strides,      \
+            int32_t red_rank, const int32_t *red_shape, const int32_t *red_strides, int32_t red_count) {      \
+    int32_t keep[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                             \
+    int32_t out = 0;                                                                                        \
+    (void)red_count;                                                                                        \
+    do {                                                                                                    \
+      const int32_t base = tn_offset(keep, keep_strides, keep_rank);                                        \
+      int32_t red[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                            \
+      TACC acc;                                                                                             \
+      {                                                                                                     \
+        const T v = x[base];                                                                                \
+        INIT;                                                                                               \
+      }                                                                                                     \
+      while (tn_next(red, red_shape, red_rank)) {                                                           \
+        const T v = x[base + tn_offset(red, red_strides, red_rank)];                                        \
+        STEP;                                                                                               \
+      }                                                                                                     \
+      y[out++] = (T)(FINISH);                                                                               \
+    } while (tn_next(keep, keep_shape, keep_rank));                                                         \
+  }
+
+/* ReduceMean and ReduceSum (float32): s = 0; s = s + v in order (so a first -0 gives +0). */
+TN_REDUCE(tn_reduce_mean_f32, float, float, acc = 0.0f + v, acc = acc + v, tn_divf(acc, (float)red_count))
+TN_REDUCE(tn_reduce_sum_f32, float, float, acc = 0.0f + v, acc = acc + v, acc)
+/* ReduceSum on integers: added in the unsigned type of the width (wrap-around, as Add). int8 and
+ * uint8 add in int (no overflow below 2^24 elements) and the store wraps. */
+TN_REDUCE(tn_reduce_sum_i8, int8_t, int32_t, acc = v, acc = (int32_t)((uint32_t)acc + (uint32_t)v), acc)
+TN_REDUCE(tn_reduce_sum_u8, uint8_t, int32_t, acc = v, acc = (int32_t)((uint32_t)acc + (uint32_t)v), acc)
+TN_REDUCE(tn_reduce_sum_i32, int32_t, uint32_t, acc = (uint32_t)v, acc = acc + (uint32_t)v, (int32_t)acc)
+TN_REDUCE(tn_reduce_sum_i64, int64_t, uint64_t, acc = (uint64_t)v, acc = acc + (uint64_t)v, (int64_t)acc)
+
+/* ReduceMax, ReduceMin: m = first; m = max(m, v) in order. float32 through tn_maxf/tn_minf
+ * (tn_math.c): NaN propagates, -0 < +0. */
+TN_REDUCE(tn_reduce_max_f32, float, float, acc = v, acc = tn_maxf(acc, v), acc)
+TN_REDUCE(tn_reduce_min_f32, float, float, acc = v, acc = tn_minf(acc, v), acc)
+#define TN_REDUCE_EXTREMA_INT(SUF, T)                                           \
+  TN_REDUCE(tn_reduce_max_##SUF, T, T, acc = v, acc = v > acc ? v : acc, acc)  \
+  TN_REDUCE(tn_reduce_min_##SUF, T, T, acc = v, acc = v < acc ? v : acc, acc)
+TN_REDUCE_EXTREMA_INT(i8, int8_t)
+TN_REDUCE_EXTREMA_INT(u8, uint8_t)
+TN_REDUCE_EXTREMA_INT(i32, int32_t)
+TN_REDUCE_EXTREMA_INT(i64, int64_t)
 
 void tn_layer_norm_f32(const float *x, const float *scale, const float *bias, float *y, float *mean_out, float *inv_out,
                        int32_t rows, int32_t cols, int32_t norm_rank, const int32_t *norm_shape, const int32_t *scale_strides,

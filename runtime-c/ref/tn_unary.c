@@ -1,5 +1,5 @@
 /*
- * tn_unary.c - elementwise float32 functions (Sqrt, Erf, Sigmoid, Tanh, Gelu, Log): y[i] = f(x[i])
+ * tn_unary.c - elementwise float32 functions (Sqrt, Erf, Sigmoid, Tanh, Gelu, Log, Exp): y[i] = f(x[i])
  * with the scalar functions of tn_math.c (docs/numerics.md gives each one's steps and accuracy).
  */
 #include "tn_runtime.h"
@@ -12,6 +12,7 @@
 
 TN_UNARY(tn_sqrt_f32, tn_sqrtf)
 TN_UNARY(tn_log_f32, tn_logf)
+TN_UNARY(tn_exp_f32, tn_expf)
 TN_UNARY(tn_erf_f32, tn_erff)
 TN_UNARY(tn_sigmoid_f32, tn_sigmoidf)
 TN_UNARY(tn_tanh_f32, tn_tanhf)

@@ -97,6 +97,24 @@ export function randomOnnxModel(seed: number): RandomOnnx {
     k = n;
   }
   if (r() < 0.5) cur = node('Softmax', [cur], opset >= 13 || r() < 0.5 ? { axis: -1 } : { axis: 1 });
+  // A tail of the elementwise and reduction ops (drawn after everything above, so that the graphs
+  // before it stay those of earlier seeds): variadic Max/Min/Sum with broadcasting, a comparison
+  // feeding Where, or a reduction subtracted back (Softmax written out: ReduceMax, Sub, Exp,
+  // ReduceSum, Div). Axes are an attribute or an input, as the opset says.
+  const tail = r();
+  const row = (stem: string) => init(stem, { dtype: 'float32', shape: [k], data: Array.from({ length: k }, () => Math.fround(r() * 2 - 1)) });
+  const scalar = (stem: string) => init(stem, { dtype: 'float32', shape: [1], data: [Math.fround(r() - 0.5)] });
+  const reduce = (op: string, x: string, axesInput: number) =>
+    opset >= axesInput ? node(op, [x, init('axes', { dtype: 'int64', shape: [1], data: [-1] })], { keepdims: 1 }) : node(op, [x], { axes: [-1], keepdims: 1 });
+  if (tail < 0.15) cur = node(pick(['Max', 'Min']), [cur, row('m'), scalar('s')]);
+  else if (tail < 0.25) cur = node('Sum', [cur, row('s'), scalar('s')]);
+  else if (tail < 0.4) {
+    const cmp = pick(opset >= 12 ? ['Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Equal'] : ['Less', 'Greater', 'Equal']);
+    cur = node('Where', [node(cmp, [cur, row('t')]), cur, scalar('e')]);
+  } else if (tail < 0.5) {
+    const e = node('Exp', [node('Sub', [cur, reduce('ReduceMax', cur, 18)])]);
+    cur = node('Div', [e, reduce('ReduceSum', e, 13)]);
+  } else if (tail < 0.55) cur = node('Sub', [cur, reduce('ReduceMin', cur, 18)]);
   const out = [batch, k];
   nodes[nodes.length - 1]!.outputs = ['y'];
   return {

@@ -129,7 +129,7 @@ const pow: Maker = (g) => {
 const unary: Maker = (g) => {
   const x = g.find((t) => t.dtype === 'float32');
   if (!x) return false;
-  const op = g.pick(['Sqrt', 'Log', 'Erf', 'Sigmoid', 'Tanh', 'Gelu', 'Gelu'] as const);
+  const op = g.pick(['Sqrt', 'Log', 'Exp', 'Erf', 'Sigmoid', 'Tanh', 'Gelu', 'Gelu'] as const);
   g.node(op, [x.name], [{ dtype: 'float32', shape: [...x.shape] }], op === 'Gelu' ? { approximate: g.pick(['none', 'tanh']) } : undefined);
   return true;
 };
@@ -171,7 +171,42 @@ const where: Maker = (g) => {
   return true;
 };
 
-export const ELEMENTWISE_MAKERS: readonly Maker[] = [arith, arith, arith, pow, unary, unary, relu, clip, cast, where];
+/** A partner for a binary op on `a`: a pool tensor of its dtype that broadcasts, or a constant (float32: sometimes of ±0 and ±1; constants are finite, NaN and infinities come from Log, Div and Pow upstream). */
+function binaryPartner(g: Gen, a: PoolTensor): { name: string; shape: number[] } {
+  const partner = g.r() < 0.5 ? g.find((t) => t.dtype === a.dtype && t !== a && broadcastShapes(t.shape, a.shape) !== undefined) : undefined;
+  if (partner) return { name: partner.name, shape: partner.shape };
+  const shape = broadcastPartner(g, a.shape);
+  if (a.dtype === 'float32' && g.r() < 0.4) {
+    const name = g.fresh('c');
+    g.tensors[name] = { dtype: 'float32', shape, data: Float32Array.from({ length: elementCount(shape) }, () => g.pick([0, -0, -0, 1, -1, 0.5])) };
+    return { name, shape };
+  }
+  const range: [number, number] = a.dtype === 'uint8' ? [0, 255] : a.dtype === 'int8' ? [-128, 127] : a.dtype === 'float32' ? [-2, 2] : a.dtype === 'bool' ? [0, 1] : [-3000, 3000];
+  return { name: g.constant(a.dtype, shape, ...range), shape };
+}
+
+/** Max, Min (signed zeros from the special constants, NaN and infinities from Log/Div/Pow upstream). */
+const minMax: Maker = (g) => {
+  const a = g.find((t) => t.dtype !== 'bool');
+  if (!a) return false;
+  const b = binaryPartner(g, a);
+  const [x, y] = g.r() < 0.5 ? [a.name, b.name] : [b.name, a.name];
+  g.node(g.pick(['Max', 'Min'] as const), [x, y], [{ dtype: a.dtype, shape: broadcastShapes(a.shape, b.shape)! }]);
+  return true;
+};
+
+/** Less, Greater, Equal (also on bool), LessOrEqual, GreaterOrEqual: bool results Where can use. */
+const compare: Maker = (g) => {
+  const op = g.pick(['Less', 'Greater', 'Equal', 'LessOrEqual', 'GreaterOrEqual'] as const);
+  const a = g.find((t) => op === 'Equal' || t.dtype !== 'bool');
+  if (!a) return false;
+  const b = binaryPartner(g, a);
+  const [x, y] = g.r() < 0.5 ? [a.name, b.name] : [b.name, a.name];
+  g.node(op, [x, y], [{ dtype: 'bool', shape: broadcastShapes(a.shape, b.shape)! }]);
+  return true;
+};
+
+export const ELEMENTWISE_MAKERS: readonly Maker[] = [arith, arith, arith, pow, unary, unary, relu, clip, cast, where, minMax, compare];
 
 // ---- shape ops --------------------------------------------------------------------------------------
 
@@ -429,7 +464,22 @@ const softmaxes: Maker = (g) => {
   return true;
 };
 
-export const NORM_MAKERS: readonly Maker[] = [reduceMean, layerNorm, batchNorm, softmaxes];
+/** ReduceSum, ReduceMax, ReduceMin on any numeric dtype. */
+const reduceOther: Maker = (g) => {
+  const x = g.find((t) => t.dtype !== 'bool');
+  if (!x) return false;
+  const r = x.shape.length;
+  const axes = x.shape.map((_, i) => i).filter(() => g.r() < 0.5);
+  const keepdims = g.r() < 0.5 ? 1 : 0;
+  const noop = axes.length === 0 && g.r() < 0.3 ? 1 : 0;
+  const red = axes.length ? axes : noop ? [] : x.shape.map((_, i) => i);
+  const shape = keepdims ? x.shape.map((d, i) => (red.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !red.includes(i));
+  const op = g.pick(['ReduceSum', 'ReduceMax', 'ReduceMin'] as const);
+  g.node(op, [x.name], [{ dtype: x.dtype, shape }], { axes: axes.map((a) => (g.r() < 0.3 ? a - r : a)), keepdims, noop_with_empty_axes: noop });
+  return true;
+};
+
+export const NORM_MAKERS: readonly Maker[] = [reduceMean, reduceOther, layerNorm, batchNorm, softmaxes];
 
 // ---- Conv and pools ---------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-// ONNX elementwise ops with NumPy broadcasting: Sub, Mul, Div, Pow, Clip, Where, Cast (and the
+// ONNX elementwise ops with NumPy broadcasting: Sub, Mul, Div, Pow, Max, Min, the comparisons (Less,
+// Greater, Equal, LessOrEqual, GreaterOrEqual: bool results), Clip, Where, Cast (and the
 // integer half of Add, whose float32 half is the native op in ../add.ts).
 //
 // float32: one IEEE operation per element, a op b (Div through tn_divf, Pow through tn_powf).
@@ -8,7 +9,7 @@
 
 import { shapeStr, type DType } from '../../ir.ts';
 import { f32ToI32, f32ToI64, i64ToF32, wrapI64 } from '../../numerics/convert.ts';
-import { add, div, fround, mul, powf, rintf, sub } from '../../numerics/f32.ts';
+import { add, div, fround, maxf, minf, mul, powf, rintf, sub } from '../../numerics/f32.ts';
 import { broadcastAll, broadcastIndexMaps } from '../broadcast.ts';
 import type { EmitNodeContext } from '../../emit/context.ts';
 import type { EmittedNode, InferContext, InterpretContext, OpDef, OutputSpec } from '../op.ts';
@@ -329,3 +330,88 @@ export const Cast: OpDef = {
   cost: noCost,
 };
 
+
+// ---- Max, Min (two inputs: the importer chains ONNX's variadic form) ---------------------------------
+
+export type MinMaxOp = 'Max' | 'Min';
+
+function minMaxScalar(op: MinMaxOp, dtype: DType): (a: V, b: V) => V {
+  if (dtype === 'float32') return (op === 'Max' ? maxf : minf) as (a: V, b: V) => V;
+  return op === 'Max' ? (a, b) => (a > b ? a : b) : (a, b) => (a < b ? a : b);
+}
+
+function binaryBroadcast(ctx: InterpretContext, outDtype: DType, f: (a: V, b: V) => V): void {
+  const a = inTensor(ctx, 0);
+  const b = inTensor(ctx, 1);
+  const out = broadcastAll([a.shape, b.shape])!;
+  const [ma, mb] = broadcastIndexMaps(out, [a.shape, b.shape]);
+  const av = ctx.read(a.name);
+  const bv = ctx.read(b.name);
+  const y = alloc(outDtype, ma!.length) as unknown as V[];
+  for (let i = 0; i < y.length; i++) y[i] = f(elemAt(av, ma![i]!, a.name), elemAt(bv, mb![i]!, b.name));
+  ctx.write(ctx.node.outputs[0]!, y as never);
+}
+
+function binaryEmit(ctx: EmitNodeContext, fn: string): EmittedNode {
+  const args = bcastArgs(ctx, ctx.output(0).shape, [ctx.input(0).shape, ctx.input(1).shape], ['a', 'b']);
+  return { kernel: fn, runtime: ['ref/tn_arith.c', 'ref/tn_math.c'], body: [`${fn}(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.out(0)}, ${args});`] };
+}
+
+function minMaxOp(op: MinMaxOp): OpDef {
+  return {
+    op,
+    summary: `${op.toLowerCase()}(a, b) with NumPy broadcasting; float32: NaN propagates, ${op === 'Max' ? 'max(-0, +0) = +0' : 'min(-0, +0) = -0'}`,
+    inputs: { names: ['A', 'B'], min: 2 },
+    outputs: { names: ['C'], min: 1 },
+    attrs: {},
+    infer: (ctx) => arithInfer(ctx, NUMERIC),
+    interpret: (ctx) => binaryBroadcast(ctx, inTensor(ctx, 0).dtype, minMaxScalar(op, inTensor(ctx, 0).dtype)),
+    emit: (ctx) => binaryEmit(ctx, `tn_${op.toLowerCase()}_${SUFFIX[ctx.input(0).dtype]}`),
+    cost: noCost,
+  };
+}
+
+export const Max = minMaxOp('Max');
+export const Min = minMaxOp('Min');
+
+// ---- Comparisons: Less, Greater, Equal, LessOrEqual, GreaterOrEqual -> bool --------------------------
+
+export type CompareOp = 'Less' | 'Greater' | 'Equal' | 'LessOrEqual' | 'GreaterOrEqual';
+
+/** The C operator of each comparison: IEEE comparisons, false whenever an operand is NaN (but -0 == +0). */
+export const COMPARE_C: Readonly<Record<CompareOp, string>> = { Less: '<', Greater: '>', Equal: '==', LessOrEqual: '<=', GreaterOrEqual: '>=' };
+
+const COMPARE_FN: Readonly<Record<CompareOp, (a: V, b: V) => boolean>> = {
+  Less: (a, b) => a < b,
+  Greater: (a, b) => a > b,
+  Equal: (a, b) => a === b, // number === number or bigint === bigint: IEEE equality, NaN !== NaN, -0 === +0
+  LessOrEqual: (a, b) => a <= b,
+  GreaterOrEqual: (a, b) => a >= b,
+};
+
+function compareOp(op: CompareOp): OpDef {
+  const allowed: readonly DType[] = op === 'Equal' ? ANY : NUMERIC;
+  return {
+    op,
+    summary: `a ${COMPARE_C[op]} b with NumPy broadcasting, a bool result (false if either is NaN)`,
+    inputs: { names: ['A', 'B'], min: 2 },
+    outputs: { names: ['C'], min: 1 },
+    attrs: {},
+    infer(ctx) {
+      const [a, b] = ctx.inputs;
+      if (!a || !b) return [];
+      if (!checkDtype(ctx, 0, allowed, ['A', 'B']) || !checkSameDtype(ctx, [0, 1], ['A', 'B'])) return [];
+      const out = inferBroadcast(ctx, [0, 1]);
+      return out ? [{ dtype: 'bool', shape: out }] : [];
+    },
+    interpret: (ctx) => binaryBroadcast(ctx, 'bool', (a, b) => (COMPARE_FN[op](a, b) ? 1 : 0)),
+    emit: (ctx) => binaryEmit(ctx, `tn_${op.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()}_${SUFFIX[ctx.input(0).dtype]}`),
+    cost: noCost,
+  };
+}
+
+export const Less = compareOp('Less');
+export const Greater = compareOp('Greater');
+export const Equal = compareOp('Equal');
+export const LessOrEqual = compareOp('LessOrEqual');
+export const GreaterOrEqual = compareOp('GreaterOrEqual');

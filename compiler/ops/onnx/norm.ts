@@ -1,20 +1,21 @@
-// float32 reductions and normalisations: ReduceMean, LayerNormalization, BatchNormalization
+// Reductions and normalisations: ReduceMean, ReduceSum, ReduceMax, ReduceMin (the last three also on
+// integers), LayerNormalization, BatchNormalization
 // (inference mode) and LogSoftmax. Sums run in index order from 0 in float32; every division is one
 // IEEE division (tn_divf in C). The order of operations is in docs/numerics.md and repeated here.
 
-import { elementCount, shapeStr } from '../../ir.ts';
+import { elementCount, shapeStr, type DType } from '../../ir.ts';
 import { hexFloat } from '../../emit/cliterals.ts';
-import { add, div, expf, logf, mul, sqrtf, sub } from '../../numerics/f32.ts';
+import { add, div, expf, logf, maxf, minf, mul, sqrtf, sub } from '../../numerics/f32.ts';
 import { at, type OpDef } from '../op.ts';
 import { axisView } from '../softmax.ts';
 import { broadcastShapes, broadcastStrides } from '../broadcast.ts';
-import { attrF32, checkDtype, inTensor, normAxis, constantCost, ints } from './common.ts';
+import { alloc, attrF32, checkDtype, elemAt, elemBytes, inTensor, normAxis, constantCost, ints, NUMERIC, SUFFIX } from './common.ts';
 import { stridesOf, unravel } from './shape.ts';
 import { constantBytes } from './matmul.ts';
 
 const noCost = constantCost;
 
-// ---- ReduceMean -------------------------------------------------------------------------------------
+// ---- ReduceMean, ReduceSum, ReduceMax, ReduceMin --------------------------------------------------------------------------------
 
 /** The reduced axes (sorted), or undefined for "no reduction" (empty axes with noop_with_empty_axes). */
 function reduceAxes(attrs: Record<string, unknown>, rank: number): number[] | undefined | string {
@@ -30,72 +31,156 @@ function reduceAxes(attrs: Record<string, unknown>, rank: number): number[] | un
   return [...axes].sort((a, b) => a - b);
 }
 
-export const ReduceMean: OpDef = {
-  op: 'ReduceMean',
-  summary: 'mean over axes: float32 sum in index order, divided by the count',
-  inputs: { names: ['data'], min: 1 },
-  outputs: { names: ['reduced'], min: 1 },
-  attrs: {
-    axes: { kind: 'ints', default: [], doc: 'axes to reduce (empty: all, unless noop_with_empty_axes)' },
-    keepdims: { kind: 'int', default: 1, doc: '1: keep reduced axes with size 1' },
-    noop_with_empty_axes: { kind: 'int', default: 0, doc: '1: empty axes means no reduction (a copy)' },
+type V = number | bigint;
+
+/**
+ * One reduction: `first` is the accumulator after the first element (index order), `step` adds one
+ * more, `finish` gives the output from the accumulator and the count. ReduceMean and ReduceSum start
+ * from 0 (so a first element of -0 gives +0, as ReduceMean always has); ReduceMax/ReduceMin start
+ * from the first element.
+ */
+interface Reduction {
+  op: string;
+  summary: string;
+  dtypes: readonly DType[];
+  kernel: string;
+  reduce(values: V[], dtype: DType): V;
+}
+
+/** Sum in index order from 0: float32 one rounding per addition; integers wrap like Add's. */
+function sumInOrder(values: V[], dtype: DType): V {
+  if (dtype === 'float32') {
+    let s = 0;
+    for (const v of values) s = add(s, v as number);
+    return s;
+  }
+  if (dtype === 'int64') {
+    let s = 0n;
+    for (const v of values) s = BigInt.asIntN(64, s + (v as bigint));
+    return s;
+  }
+  // int8, uint8, int32: the partial sum wraps at the type's width after every addition (the C
+  // kernels add in the unsigned type and store), which for a sum equals wrapping once at the end.
+  let s = 0;
+  for (const v of values) s = (s + (v as number)) | 0;
+  return s;
+}
+
+function extremum(values: V[], dtype: DType, op: 'Max' | 'Min'): V {
+  let m = values[0]!;
+  const f = dtype === 'float32' ? (op === 'Max' ? maxf : minf) : undefined;
+  for (let i = 1; i < values.length; i++) {
+    const v = values[i]!;
+    m = f ? f(m as number, v as number) : (op === 'Max' ? v > m : v < m) ? v : m;
+  }
+  return m;
+}
+
+const REDUCTIONS: Record<'ReduceMean' | 'ReduceSum' | 'ReduceMax' | 'ReduceMin', Reduction> = {
+  ReduceMean: {
+    op: 'ReduceMean',
+    summary: 'mean over axes: float32 sum in index order, divided by the count',
+    dtypes: ['float32'],
+    kernel: 'tn_reduce_mean',
+    reduce: (values, dtype) => div(sumInOrder(values, dtype) as number, values.length),
   },
-  infer(ctx) {
-    const x = ctx.inputs[0];
-    if (!x || !checkDtype(ctx, 0, ['float32'], ['data'])) return [];
-    const axes = reduceAxes(ctx.node.attrs, x.shape.length);
-    if (typeof axes === 'string') {
-      ctx.error(axes);
-      return [];
-    }
-    if (!axes) return [{ dtype: 'float32', shape: [...x.shape] }];
-    const keep = ctx.node.attrs.keepdims !== 0;
-    return [{ dtype: 'float32', shape: keep ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i)) }];
+  ReduceSum: {
+    op: 'ReduceSum',
+    summary: 'sum over axes, in index order from 0 (float32 rounded per addition; integers wrap)',
+    dtypes: NUMERIC,
+    kernel: 'tn_reduce_sum',
+    reduce: sumInOrder,
   },
-  interpret(ctx) {
-    const x = inTensor(ctx, 0);
-    const xv = ctx.readNum(x.name);
-    const axes = reduceAxes(ctx.node.attrs, x.shape.length) as number[] | undefined;
-    if (!axes) {
-      ctx.write(ctx.node.outputs[0]!, Float32Array.from(xv));
-      return;
-    }
-    const keepAxes = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-    const keepShape = keepAxes.map((i) => x.shape[i]!);
-    const redShape = axes.map((i) => x.shape[i]!);
-    const xs = stridesOf(x.shape);
-    const n = elementCount(redShape);
-    const y = new Float32Array(elementCount(keepShape));
-    for (let o = 0; o < y.length; o++) {
-      const ko = unravel(o, keepShape);
-      const base = keepAxes.reduce((acc, a, k) => acc + ko[k]! * xs[a]!, 0);
-      let s = 0;
-      for (let r = 0; r < n; r++) {
-        const ri = unravel(r, redShape);
-        s = add(s, at(xv, base + axes.reduce((acc, a, k) => acc + ri[k]! * xs[a]!, 0), x.name));
-      }
-      y[o] = div(s, n);
-    }
-    ctx.write(ctx.node.outputs[0]!, y);
+  ReduceMax: {
+    op: 'ReduceMax',
+    summary: 'maximum over axes (float32: NaN propagates, max(-0, +0) = +0)',
+    dtypes: NUMERIC,
+    kernel: 'tn_reduce_max',
+    reduce: (values, dtype) => extremum(values, dtype, 'Max'),
   },
-  emit(ctx) {
-    const x = ctx.input(0);
-    const axes = reduceAxes(ctx.node.attrs, x.shape.length) as number[] | undefined;
-    if (!axes) return { kernel: 'tn_copy_bytes', runtime: ['ref/tn_elementwise.c'], body: [`tn_copy_bytes(${ctx.out(0)}, ${ctx.in(0)}, ${elementCount(x.shape) * 4}); /* no axes: no reduction */`] };
-    const xs = stridesOf(x.shape);
-    const keepAxes = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-    const t = (stem: string, v: number[]) => ctx.intTable(stem, v);
-    return {
-      kernel: 'tn_reduce_mean_f32',
-      runtime: ['ref/tn_norm.c', 'ref/tn_math.c'],
-      body: [
-        `tn_reduce_mean_f32(${ctx.in(0)}, ${ctx.out(0)}, /* kept */ ${keepAxes.length}, ${t('keep_shape', keepAxes.map((a) => x.shape[a]!))}, ${t('keep_strides', keepAxes.map((a) => xs[a]!))},`,
-        `                   /* reduced */ ${axes.length}, ${t('red_shape', axes.map((a) => x.shape[a]!))}, ${t('red_strides', axes.map((a) => xs[a]!))}, /* count */ ${elementCount(axes.map((a) => x.shape[a]!))});`,
-      ],
-    };
+  ReduceMin: {
+    op: 'ReduceMin',
+    summary: 'minimum over axes (float32: NaN propagates, min(-0, +0) = -0)',
+    dtypes: NUMERIC,
+    kernel: 'tn_reduce_min',
+    reduce: (values, dtype) => extremum(values, dtype, 'Min'),
   },
-  cost: noCost,
 };
+
+function reduceOp(r: Reduction): OpDef {
+  return {
+    op: r.op,
+    summary: r.summary,
+    inputs: { names: ['data'], min: 1 },
+    outputs: { names: ['reduced'], min: 1 },
+    attrs: {
+      axes: { kind: 'ints', default: [], doc: 'axes to reduce (empty: all, unless noop_with_empty_axes)' },
+      keepdims: { kind: 'int', default: 1, doc: '1: keep reduced axes with size 1' },
+      noop_with_empty_axes: { kind: 'int', default: 0, doc: '1: empty axes means no reduction (a copy)' },
+    },
+    infer(ctx) {
+      const x = ctx.inputs[0];
+      if (!x || !checkDtype(ctx, 0, r.dtypes, ['data'])) return [];
+      const axes = reduceAxes(ctx.node.attrs, x.shape.length);
+      if (typeof axes === 'string') {
+        ctx.error(axes);
+        return [];
+      }
+      if (!axes) return [{ dtype: x.dtype, shape: [...x.shape] }];
+      const keep = ctx.node.attrs.keepdims !== 0;
+      return [{ dtype: x.dtype, shape: keep ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i)) }];
+    },
+    interpret(ctx) {
+      const x = inTensor(ctx, 0);
+      const xv = ctx.read(x.name);
+      const axes = reduceAxes(ctx.node.attrs, x.shape.length) as number[] | undefined;
+      if (!axes) {
+        ctx.write(ctx.node.outputs[0]!, xv.slice());
+        return;
+      }
+      const keepAxes = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+      const keepShape = keepAxes.map((i) => x.shape[i]!);
+      const redShape = axes.map((i) => x.shape[i]!);
+      const xs = stridesOf(x.shape);
+      const n = elementCount(redShape);
+      const y = alloc(x.dtype, elementCount(keepShape)) as unknown as V[];
+      for (let o = 0; o < y.length; o++) {
+        const ko = unravel(o, keepShape);
+        const base = keepAxes.reduce((acc, a, k) => acc + ko[k]! * xs[a]!, 0);
+        const values: V[] = [];
+        for (let i = 0; i < n; i++) {
+          const ri = unravel(i, redShape);
+          values.push(elemAt(xv, base + axes.reduce((acc, a, k) => acc + ri[k]! * xs[a]!, 0), x.name));
+        }
+        y[o] = r.reduce(values, x.dtype);
+      }
+      ctx.write(ctx.node.outputs[0]!, y as never);
+    },
+    emit(ctx) {
+      const x = ctx.input(0);
+      const axes = reduceAxes(ctx.node.attrs, x.shape.length) as number[] | undefined;
+      if (!axes) return { kernel: 'tn_copy_bytes', runtime: ['ref/tn_elementwise.c'], body: [`tn_copy_bytes(${ctx.out(0)}, ${ctx.in(0)}, ${elementCount(x.shape) * elemBytes(x.dtype)}); /* no axes: no reduction */`] };
+      const xs = stridesOf(x.shape);
+      const keepAxes = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+      const t = (stem: string, v: number[]) => ctx.intTable(stem, v);
+      const fn = `${r.kernel}_${SUFFIX[x.dtype]}`;
+      return {
+        kernel: fn,
+        runtime: ['ref/tn_norm.c', 'ref/tn_math.c'],
+        body: [
+          `${fn}(${ctx.in(0)}, ${ctx.out(0)}, /* kept */ ${keepAxes.length}, ${t('keep_shape', keepAxes.map((a) => x.shape[a]!))}, ${t('keep_strides', keepAxes.map((a) => xs[a]!))},`,
+          `${' '.repeat(fn.length + 1)}/* reduced */ ${axes.length}, ${t('red_shape', axes.map((a) => x.shape[a]!))}, ${t('red_strides', axes.map((a) => xs[a]!))}, /* count */ ${elementCount(axes.map((a) => x.shape[a]!))});`,
+        ],
+      };
+    },
+    cost: noCost,
+  };
+}
+
+export const ReduceMean = reduceOp(REDUCTIONS.ReduceMean);
+export const ReduceSum = reduceOp(REDUCTIONS.ReduceSum);
+export const ReduceMax = reduceOp(REDUCTIONS.ReduceMax);
+export const ReduceMin = reduceOp(REDUCTIONS.ReduceMin);
 
 // ---- LayerNormalization -----------------------------------------------------------------------------
 

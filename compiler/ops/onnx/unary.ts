@@ -1,9 +1,9 @@
-// ONNX float32 elementwise functions: Sqrt, Log, Erf, Sigmoid, Tanh, Gelu (approximate 'none' or
+// ONNX float32 elementwise functions: Sqrt, Log, Exp, Erf, Sigmoid, Tanh, Gelu (approximate 'none' or
 // 'tanh'). y[i] = f(x[i]) with the scalar functions of compiler/numerics/f32.ts, which runtime-c's
 // tn_math.c mirrors step by step (docs/numerics.md, "Scalar helpers", has each one's accuracy).
 
 import { attrString, type OpDef } from '../op.ts';
-import { erff, geluErff, geluTanhf, logf, sigmoidf, sqrtf, tanhf } from '../../numerics/f32.ts';
+import { erff, expf, geluErff, geluTanhf, logf, sigmoidf, sqrtf, tanhf } from '../../numerics/f32.ts';
 import { checkDtype, count, inTensor } from './common.ts';
 
 function unaryOp(op: string, summary: string, fn: (x: number) => number, kernel: string): OpDef {
@@ -33,6 +33,7 @@ function unaryOp(op: string, summary: string, fn: (x: number) => number, kernel:
 
 export const Sqrt = unaryOp('Sqrt', 'square root, correctly rounded (negative -> NaN)', sqrtf, 'tn_sqrt_f32');
 export const Log = unaryOp('Log', 'natural logarithm (0 -> -inf, negative -> NaN)', logf, 'tn_log_f32');
+export const Exp = unaryOp('Exp', 'e^x (the expf Softmax uses; above 88.72 -> +inf, below -103.97 -> 0)', expf, 'tn_exp_f32');
 export const Erf = unaryOp('Erf', 'the error function', erff, 'tn_erf_f32');
 export const Sigmoid = unaryOp('Sigmoid', '1 / (1 + e^-x)', sigmoidf, 'tn_sigmoid_f32');
 export const Tanh = unaryOp('Tanh', 'hyperbolic tangent', tanhf, 'tn_tanh_f32');
