@@ -28,6 +28,9 @@ export interface CompileOptions extends PassOptions {
   /** Kernel / weight format overrides: an id or format for all low-bit layers, or node=kernel pairs
    * (`--kernel`, docs/kernels.md). */
   kernel?: string;
+  /** The most RAM kernel scratch (LUT tables) may take (`--max-scratch`); default: a quarter of the
+   * target's RAM, and never more than the arena, inputs, outputs and stack leave. */
+  maxScratch?: number;
   /** Testing knobs of the kernel choice (compiler/kernels/choose.ts): a smaller flush, smaller LUT windows. */
   forceFlush?: number;
   maxLutWindow?: number;
@@ -82,7 +85,7 @@ export function lowerForPlanning(graph: Graph, opts: CompileOptions): void {
   chooseKernels(graph, opts.target, {
     spec: opts.kernel,
     // At most a quarter of the RAM goes to tables, so that speed does not take all of a small MCU's RAM.
-    scratchBudget: mem ? Math.min(mem.ram / 4, mem.ram - arenaEstimate - ioTotal - stackReserve(mem.ram)) : 64 * 2 ** 20,
+    scratchBudget: Math.min(opts.maxScratch ?? Infinity, mem ? Math.min(mem.ram / 4, mem.ram - arenaEstimate - ioTotal - stackReserve(mem.ram)) : 64 * 2 ** 20),
     // Weights may use the flash the code leaves (a rough 64 KiB for runtime and application).
     flashBudget: mem ? mem.flash - 65536 : undefined,
     forceFlush: opts.forceFlush,

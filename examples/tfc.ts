@@ -186,7 +186,8 @@ export function comparisonLine(r: TfcReport): string {
   const parts = lb.targets.map((t) => {
     const f = fl.targets.find((x) => x.target === t.target)!;
     const speed = t.instructionsPerInference && f.instructionsPerInference ? f.instructionsPerInference / t.instructionsPerInference : null;
-    return `${t.target}: flash ${(f.flashBytes / t.flashBytes).toFixed(1)}x smaller, RAM ${(f.ramBytes / t.ramBytes).toFixed(1)}x smaller, ${speed === null ? '' : speed >= 1 ? `${speed.toFixed(2)}x fewer instructions` : `${(1 / speed).toFixed(2)}x more instructions`}`;
+    const ratio = (a: number, b: number, what: string) => (a >= b ? `${what} ${(a / b).toFixed(1)}x smaller` : `${what} ${(b / a).toFixed(1)}x larger`);
+    return `${t.target}: ${ratio(f.flashBytes, t.flashBytes, 'flash')}, ${ratio(f.ramBytes, t.ramBytes, 'RAM')}, ${speed === null ? '' : speed >= 1 ? `${speed.toFixed(2)}x fewer instructions` : `${(1 / speed).toFixed(2)}x more instructions`}`;
   });
   return `Low-bit against float32 (${r.model}): ${parts.join('; ')}.`;
 }

@@ -109,6 +109,18 @@ describe('tritc command line', () => {
     expect(text.out).toMatch(/memory: fits/);
   });
 
+  it('--max-scratch caps the RAM of kernel tables: no tables at 0, a clear error for a bad size', async () => {
+    const lut = JSON.parse((await tritc('inspect', EXAMPLE, '--target', 'cortex-m4', '--json')).out);
+    const none = JSON.parse((await tritc('inspect', EXAMPLE, '--target', 'cortex-m4', '--max-scratch', '0', '--json')).out);
+    const fc1 = (j: { layers: { node: string; kernel: string; annotations: Record<string, unknown> }[] }) => j.layers.find((l) => l.node === 'fc1')!;
+    expect(fc1(lut).annotations.scratch).toBeGreaterThan(0);
+    expect(fc1(none).kernel).not.toMatch(/lut/);
+    expect(fc1(none).annotations.scratch).toBeUndefined();
+    const bad = await tritc('inspect', EXAMPLE, '--target', 'cortex-m4', '--max-scratch', '12x');
+    expect(bad.code).toBe(2);
+    expect(bad.err.trim()).toBe('error: --max-scratch: expects a byte count such as 4096, 16K or 1MiB, got "12x"');
+  });
+
   it('targets reports the zig in use and every target', async () => {
     const r = await tritc('targets', '--json');
     const j = JSON.parse(r.out);

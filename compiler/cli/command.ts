@@ -46,3 +46,20 @@ export function intOpt(args: ParsedArgs, name: string, def: number, min = 0): nu
   if (!Number.isInteger(n) || n < min) fail('usage', `--${name}`, `expects an integer >= ${min}, got "${v}"`);
   return n;
 }
+
+/** A byte count: 4096, 16K / 16KiB (x 1024), 1M / 1MiB (x 2^20); undefined if the option is absent. */
+export function bytesOpt(args: ParsedArgs, name: string): number | undefined {
+  const v = stringOpt(args, name);
+  if (v === undefined) return undefined;
+  const m = /^(\d+)\s*(|b|k|kb|kib|m|mb|mib)$/i.exec(v.trim());
+  if (!m) fail('usage', `--${name}`, `expects a byte count such as 4096, 16K or 1MiB, got "${v}"`);
+  const unit = m[2]!.toLowerCase();
+  return Number(m[1]) * (unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 2 ** 20 : 1);
+}
+
+/** The `--max-scratch` option of the commands that compile. */
+export const MAX_SCRATCH_OPTION: OptionSpec = {
+  type: 'string',
+  valueName: 'bytes',
+  help: 'RAM the kernels may take for scratch such as LUT tables (e.g. 0, 4K): less scratch, slower kernels; default: up to a quarter of the target RAM',
+};

@@ -15,12 +15,12 @@ import { fail } from '../diagnostics.ts';
 import { loadModel } from '../load.ts';
 import { getTarget } from '../targets.ts';
 import { formatBytes } from '../util/format.ts';
-import { stringOpt, type Command } from './command.ts';
+import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command } from './command.ts';
 
 export const compileCommand: Command = {
   name: 'compile',
   summary: 'compile a model to C (model.h, model.c, runtime files, Makefile)',
-  usage: 'tritc compile <model> --target <target> -o <dir> [--prefix <name>] [--kernel <spec>] [--no-lowbit] [--report] [--bindings ts]',
+  usage: 'tritc compile <model> --target <target> -o <dir> [--prefix <name>] [--kernel <spec>] [--max-scratch <bytes>] [--no-lowbit] [--report] [--bindings ts]',
   description: `Reads <model> (a model.json, a directory holding one, or an ONNX/QONNX .onnx file), checks it, plans its memory and
 writes standalone C99 into <dir>: model.h, model.c, the runtime-c files it calls, a Makefile and
 a CMakeLists.txt, and tritc.json (the plan and layer table, for tools). The directory is written
@@ -38,6 +38,7 @@ module) to run the model bit-exactly from Node or a browser.`,
     'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'the target to compile for (tritc targets lists them); default host' },
     kernel: { type: 'string', valueName: 'spec', help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)' },
+    'max-scratch': MAX_SCRATCH_OPTION,
     output: { type: 'string', short: 'o', valueName: 'dir', help: 'output directory (required)' },
     prefix: { type: 'string', valueName: 'name', help: 'prefix of the exported C symbols (default: from the model name)' },
     report: { type: 'boolean', help: 'also write report.html and report.json (the memory plan, layers, totals)' },
@@ -51,7 +52,7 @@ module) to run the model bit-exactly from Node or a browser.`,
     if (prefix !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) fail('usage', '--prefix', `"${prefix}" is not a C identifier`);
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
     const graph = loadModel(args.positionals[0]!, { lowBit: args.values['no-lowbit'] !== true });
-    const c = compileGraph(graph, { target, prefix, verify: true, dumpAfter: stringOpt(args, 'dump-after'), log: io.err, kernel: stringOpt(args, 'kernel') });
+    const c = compileGraph(graph, { target, prefix, verify: true, dumpAfter: stringOpt(args, 'dump-after'), log: io.err, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch') });
     // The stack needs the C compiled for the target; with it, check the fit again, RAM complete.
     let stack: StackEstimate | undefined;
     if (locateZig()) {

@@ -6,12 +6,12 @@ import { loadModel } from '../load.ts';
 import { elementCount, nodeReads, shapeStr } from '../ir.ts';
 import { getTarget } from '../targets.ts';
 import { formatBytes, formatCount, textTable } from '../util/format.ts';
-import { stringOpt, type Command } from './command.ts';
+import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command } from './command.ts';
 
 export const inspectCommand: Command = {
   name: 'inspect',
   summary: 'show the layer table: ops, kernels, shapes, params, bits, MACs, memory',
-  usage: 'tritc inspect <model> [--target <target>] [--kernel <spec>]',
+  usage: 'tritc inspect <model> [--target <target>] [--kernel <spec>] [--max-scratch <bytes>]',
   description: `Reads and checks <model>, plans it for the target (default host) and prints one row per layer
 in schedule order: op, the kernel and packing the compiler chose (and why, below the table), output
 shape, parameters (weight
@@ -22,11 +22,12 @@ the arena bytes live during the layer. Then the totals and whether the model fit
     'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'target whose kernels and memory to use (default host)' },
     kernel: { type: 'string', valueName: 'spec', help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)' },
+    'max-scratch': MAX_SCRATCH_OPTION,
   },
   async run(args, io) {
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
     const graph = loadModel(args.positionals[0]!, { lowBit: args.values['no-lowbit'] !== true });
-    const c = compileGraph(graph, { target, verify: true, skipFitCheck: true, kernel: stringOpt(args, 'kernel') });
+    const c = compileGraph(graph, { target, verify: true, skipFitCheck: true, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch') });
     let fit = 'fits';
     try {
       checkFit(c);

@@ -16,7 +16,7 @@ import { resolveTargets, type TargetDesc } from '../targets.ts';
 import { requireQemu } from '../toolchain/qemu.ts';
 import { requireZig } from '../toolchain/zig.ts';
 import { formatBytes, formatCount, textTable } from '../util/format.ts';
-import { intOpt, stringOpt, type Command } from './command.ts';
+import { bytesOpt, intOpt, MAX_SCRATCH_OPTION, stringOpt, type Command } from './command.ts';
 
 export interface TargetRow {
   target: string;
@@ -48,10 +48,11 @@ async function runOne(
   workDir: string,
   timeoutSeconds: number,
   kernel?: string,
+  maxScratch?: number,
 ): Promise<{ row: TargetRow; outputs?: Map<string, TypedData>[] }> {
   const row: TargetRow = { target: target.name, ok: false, runs: runs.length, identical: 0, flashBytes: null, ramBytes: null, arenaBytes: null, stackBytes: null, instructionsPerInference: null, instructionsResolution: null, mismatches: [] };
   try {
-    const compiled = compileGraph(cloneGraph(graph), { target, verify: true, kernel });
+    const compiled = compileGraph(cloneGraph(graph), { target, verify: true, kernel, maxScratch });
     const res = await runOnTarget([{ compiled, runs, dir: 'model' }], target, join(workDir, target.name), { timeoutSeconds });
     const records = res.records[0]!;
     const outs: Map<string, TypedData>[] = [];
@@ -111,6 +112,7 @@ outputs of the first target the same way. Exit status 0 only if every target ran
     'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'a target, a comma-separated list, or all (default host)' },
     kernel: { type: 'string', valueName: 'spec', help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)' },
+    'max-scratch': MAX_SCRATCH_OPTION,
     inputs: { type: 'string', short: 'i', valueName: 'files', help: '.npy file(s), comma-separated in input order, or one .npz' },
     outputs: { type: 'string', short: 'o', valueName: 'files', help: 'write the outputs: .npy file(s), one per output, or one .npz' },
     count: { type: 'string', short: 'n', valueName: 'N', help: 'number of random input sets without --inputs (default 3)' },
@@ -137,7 +139,7 @@ outputs of the first target the same way. Exit status 0 only if every target ran
     try {
       for (const [i, t] of targets.entries()) {
         io.progress(`[${i + 1}/${targets.length}] ${t.name}: building and running ${runs.length} run${runs.length === 1 ? '' : 's'}...`);
-        const { row, outputs } = await runOne(t, graph, runs, expected, workDir, timeoutSeconds, stringOpt(args, 'kernel'));
+        const { row, outputs } = await runOne(t, graph, runs, expected, workDir, timeoutSeconds, stringOpt(args, 'kernel'), bytesOpt(args, 'max-scratch'));
         rows.push(row);
         firstOutputs ??= outputs;
       }
