@@ -10,7 +10,7 @@ import { writeModel } from '../compiler/format/write.ts';
 import { randomRuns } from '../compiler/harness/inputs.ts';
 import { runOnTarget } from '../compiler/harness/run_target.ts';
 import { loadTargets } from '../compiler/targets.ts';
-import { callGraph, estimateStack, parseStackUsage, stackModel } from '../compiler/toolchain/stack_usage.ts';
+import { callGraph, compiledCalls, estimateStack, parseStackUsage, stackModel } from '../compiler/toolchain/stack_usage.ts';
 import { workDir } from './support/differential.ts';
 import { memoryCases } from './support/memory_cases.ts';
 import { randomModel } from './support/random_graph.ts';
@@ -34,6 +34,32 @@ describe('stack estimate', () => {
     expect([...g.calls.get('top')!]).toEqual(['apply', 'leaf']);
     expect(g.indirect.has('apply')).toBe(true);
     expect(g.addressTaken.has('leaf')).toBe(true);
+  });
+
+  it('calls through an ops table reach the functions of the tables reachable from the root only', () => {
+    const g = callGraph([
+      `typedef struct { void (*rows)(int); } ops_t;
+       static void small(int a) { (void)a; }
+       static void big(int a) { (void)a; }
+       static const ops_t ops_small = { small };
+       static const ops_t ops_big = { big };
+       static void drive(const ops_t *o, int a) { o->rows(a); }
+       void entry_small(int a) { drive(&ops_small, a); }
+       void entry_big(int a) { drive(&ops_big, a); }
+       void run(int a) { entry_small(a); }`,
+    ]);
+    expect([...g.exposes.get('entry_small')!]).toEqual(['small']);
+    const refs = new Map<string, Set<string>>([
+      ['run', new Set(['entry_small'])],
+      ['entry_small', new Set(['drive'])],
+      ['entry_big', new Set(['drive'])],
+      ['drive', new Set()],
+      ['small', new Set()],
+      ['big', new Set()],
+    ]);
+    expect([...compiledCalls(g, refs, 'run').get('drive')!]).toEqual(['small']);
+    // Without a root every address taken counts, as before.
+    expect(new Set(compiledCalls(g, refs).get('drive'))).toEqual(new Set(['small', 'big']));
   });
 
   for (const target of loadTargets().values()) {

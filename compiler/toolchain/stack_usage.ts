@@ -2,8 +2,10 @@
 // runtime files with zig cc (clang) writing per-function frame sizes (`-stack-usage-file`; zig 0.11
 // ignores the gcc-style -fstack-usage), build the call graph from the C text, and take the deepest
 // path from <prefix>_run. The object files say which calls survived inlining (compiledCalls);
-// calls through function pointers are assumed to reach every function whose address is taken. Compiler runtime calls (soft-float helpers) are leaves not in the graph; the
-// test against the stack painted under QEMU (test/stack.test.ts) bounds what they add.
+// calls through function pointers are assumed to reach every function whose address is handed on
+// (named without a call, or in a file-scope table that a function names) by a function reachable
+// from run(). Compiler runtime calls (soft-float helpers) are leaves not in the graph; the test
+// against the stack painted under QEMU (test/stack.test.ts) bounds what they add.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,10 +38,22 @@ function stripC(src: string): string {
 const KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'return', 'sizeof', 'do', 'else', 'case']);
 
 /** Function definitions (and function-like macros) with the identifiers their bodies mention. */
-export function callGraph(sources: readonly string[]): { calls: Map<string, Set<string>>; indirect: Set<string>; addressTaken: Set<string> } {
+export interface CallGraphText {
+  calls: Map<string, Set<string>>;
+  /** Functions that call through a pointer (a parameter or a struct field). */
+  indirect: Set<string>;
+  /** Functions whose address is taken anywhere (in a body or in a file-scope table). */
+  addressTaken: Set<string>;
+  /** Per function, the functions whose address it hands on: named without a call, or members of a
+   * file-scope table the function names (ops = &tn_lut_t5w_armv7m). */
+  exposes: Map<string, Set<string>>;
+}
+
+export function callGraph(sources: readonly string[]): CallGraphText {
   const bodies = new Map<string, string>();
   const params = new Map<string, string>();
   const fileScopeText: string[] = [];
+  const tables = new Map<string, string>(); // file-scope initializer name -> its text
   for (const raw of sources) {
     const src = stripC(raw);
     for (const m of src.matchAll(/^[ \t]*#\s*define\s+(\w+)\(([^)]*)\)(.*)$/gm)) bodies.set(m[1]!, m[3]!);
@@ -57,11 +71,14 @@ export function callGraph(sources: readonly string[]): { calls: Map<string, Set<
           if (/=\s*$/.test(header)) {
             const end = matchingBrace(code, i);
             fileScopeText.push(code.slice(i, end + 1));
+            const tableName = /(\w+)\s*(\[[^\]]*\])?\s*=\s*$/.exec(header);
+            if (tableName) tables.set(tableName[1]!, (tables.get(tableName[1]!) ?? '') + code.slice(i, end + 1)); // #if branches: both
             i = end;
             headerStart = end + 1;
             continue;
           }
-          const m = /(\w+)\s*\(([^{};]*)\)\s*$/.exec(header);
+          // __attribute__((naked, aligned(4))) before the name is not the function's name.
+          const m = /(\w+)\s*\(([^{};]*)\)\s*$/.exec(header.replace(/__attribute__\s*\(\((?:[^()]|\([^()]*\))*\)\)/g, ' '));
           name = m ? m[1]! : '';
           if (m) params.set(name, m[2]!);
           bodyStart = i + 1;
@@ -70,7 +87,7 @@ export function callGraph(sources: readonly string[]): { calls: Map<string, Set<
       } else if (ch === '}') {
         depth--;
         if (depth === 0) {
-          if (name) bodies.set(name, code.slice(bodyStart, i));
+          if (name) bodies.set(name, `${bodies.get(name) ?? ''}\n${code.slice(bodyStart, i)}`); // #if branches: both
           name = '';
           headerStart = i + 1;
         }
@@ -80,22 +97,38 @@ export function callGraph(sources: readonly string[]): { calls: Map<string, Set<
   const calls = new Map<string, Set<string>>();
   const indirect = new Set<string>();
   const addressTaken = new Set<string>();
+  const exposes = new Map<string, Set<string>>();
+  const tableMembers = new Map<string, string[]>();
+  // A table's functions, including those of the tables it names (nested tables).
+  const members = (t: string, seen: Set<string>): string[] => {
+    if (seen.has(t)) return [];
+    seen.add(t);
+    const ids = [...tables.get(t)!.matchAll(/\b([A-Za-z_]\w*)\b/g)].map((m) => m[1]!);
+    return ids.flatMap((id) => (bodies.has(id) ? [id] : tables.has(id) ? members(id, seen) : []));
+  };
+  for (const t of tables.keys()) tableMembers.set(t, members(t, new Set()));
   for (const [fn, body] of bodies) {
     const out = new Set<string>();
+    const exposed = new Set<string>();
     const paramNames = new Set((params.get(fn) ?? '').match(/\w+/g) ?? []);
     for (const m of body.matchAll(/(->|\.)?\s*\b([A-Za-z_]\w*)\b(\s*\()?/g)) {
       const id = m[2]!;
       if (m[1] && m[3]) indirect.add(fn); // a call through a pointer field: ops->build(...)
       else if (bodies.has(id)) {
         out.add(id);
-        if (!m[3]) addressTaken.add(id);
+        if (!m[3]) {
+          addressTaken.add(id);
+          exposed.add(id);
+        }
       } else if (m[3] && paramNames.has(id) && !KEYWORDS.has(id)) indirect.add(fn); // a call through a pointer parameter
+      else if (!m[3] && tableMembers.has(id)) for (const f of tableMembers.get(id)!) exposed.add(f);
     }
     calls.set(fn, out);
+    exposes.set(fn, exposed);
   }
   // Functions named outside any body (tables of function pointers at file scope) have their address taken.
   for (const file of fileScopeText) for (const m of file.matchAll(/\b([A-Za-z_]\w*)\b/g)) if (bodies.has(m[1]!)) addressTaken.add(m[1]!);
-  return { calls, indirect, addressTaken };
+  return { calls, indirect, addressTaken, exposes };
 }
 
 /** Index of the brace closing the one at `open`. */
@@ -126,15 +159,19 @@ export function parseStackUsage(text: string): Map<string, number> {
  * inlined into it (so its callees, and its calls through pointers, become the function's own).
  * Functions absent from the object were inlined everywhere.
  */
-export function compiledCalls(text: ReturnType<typeof callGraph>, objectRefs: ReadonlyMap<string, ReadonlySet<string>>): Map<string, Set<string>> {
+export function compiledCalls(text: CallGraphText, objectRefs: ReadonlyMap<string, ReadonlySet<string>>, root?: string): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
+  const indirect = new Set<string>();
+  const exposes = new Map<string, Set<string>>();
   for (const [fn, refs] of objectRefs) {
     const callees = new Set<string>();
+    const exposed = new Set<string>();
     const seen = new Set<string>();
     const absorb = (f: string) => {
       if (seen.has(f)) return;
       seen.add(f);
-      if (text.indirect.has(f)) for (const a of text.addressTaken) if (objectRefs.has(a)) callees.add(a);
+      if (text.indirect.has(f)) indirect.add(fn);
+      for (const e of text.exposes.get(f) ?? []) exposed.add(e);
       for (const c of text.calls.get(f) ?? []) {
         if (objectRefs.has(c) && refs.has(c)) callees.add(c);
         else absorb(c);
@@ -145,7 +182,31 @@ export function compiledCalls(text: ReturnType<typeof callGraph>, objectRefs: Re
     for (const r of refs) if (objectRefs.has(r)) callees.add(r);
     callees.delete(fn);
     out.set(fn, callees);
+    exposes.set(fn, exposed);
   }
+  // Calls through pointers reach the functions whose address is handed on by a function that can run:
+  // with a root, those reachable from it (a kernel's ops table is named by its entry point, so an
+  // unused kernel's functions in the same file are not counted); without one, every address taken.
+  let targets = new Set([...text.addressTaken].filter((a) => objectRefs.has(a)));
+  if (root !== undefined) {
+    targets = new Set();
+    for (;;) {
+      const reach = new Set<string>();
+      const stack = [root];
+      while (stack.length) {
+        const f = stack.pop()!;
+        if (reach.has(f)) continue;
+        reach.add(f);
+        for (const c of out.get(f) ?? []) stack.push(c);
+        if (indirect.has(f)) for (const t of targets) stack.push(t);
+      }
+      const next = new Set<string>();
+      for (const f of reach) for (const e of exposes.get(f) ?? []) if (objectRefs.has(e)) next.add(e);
+      if (next.size === targets.size) break;
+      targets = next;
+    }
+  }
+  for (const f of indirect) for (const t of targets) if (t !== f) out.get(f)!.add(t);
   return out;
 }
 
@@ -207,7 +268,7 @@ export async function estimateStack(files: ReadonlyMap<string, string>, prefix: 
       const elf = readElf(join(dir, `${src}.o`));
       for (const sym of elf.symbols) if (sym.type === 2 && sym.shndx !== 0) objectRefs.set(sym.name, elf.references.get(sym.shndx) ?? new Set());
     }
-    const calls = compiledCalls(callGraph(sources.map((s) => files.get(s)!)), objectRefs);
+    const calls = compiledCalls(callGraph(sources.map((s) => files.get(s)!)), objectRefs, `${prefix}_run`);
     const model = stackModel(target);
     const chain = deepestPath(`${prefix}_run`, calls, frames, model.perCall);
     if (model.libcalls) chain.push({ fn: target.floatAbi === 'soft' ? '(compiler runtime: soft-float helpers, memcpy)' : '(library calls: memcpy, memset)', frame: model.libcalls });

@@ -106,7 +106,7 @@ __attribute__((naked)) static void tn_lut5w_build_armv7m(const int8_t *x, int32_
   __asm__ volatile(
       ".syntax unified\n\t"
       "cmp r1, #5\n\t"
-      "blt.w tn_lut5w_pad_armv7m\n\t"
+      "blt.w tn_lut5w_build\n\t" /* a short last group: the portable build pads it with zeros */
       "push {r4-r11, lr}\n\t"
       "mov r12, r0\n\t"
       "mov r0, r2\n\t" TN_X_LOAD5 TN_X_L0 TN_A27_ROW0("140")
@@ -120,7 +120,7 @@ __attribute__((naked)) static void tn_lut6w_build_armv7m(const int8_t *x, int32_
   __asm__ volatile(
       ".syntax unified\n\t"
       "cmp r1, #6\n\t"
-      "blt.w tn_lut6w_pad_armv7m\n\t"
+      "blt.w tn_lut6w_build\n\t" /* (the same tables; no call back here, so no cycle) */
       "push {r4-r11, lr}\n\t"
       "mov r12, r0\n\t"
       "mov r0, r2\n\t" TN_X_LOAD5
@@ -131,21 +131,6 @@ __attribute__((naked)) static void tn_lut6w_build_armv7m(const int8_t *x, int32_
                    "ldm r0, {r4-r10}\n\t" TN_ROWS7_9_BODY TN_ROW7("r3") TN_ROWS7_3
                    "stmia r0!, {r4-r10}\n\t"
                    "pop {r4-r11, pc}\n\t");
-}
-
-/* The last group of a scale group may have fewer than g activations: pad with zeros. */
-__attribute__((used)) static void tn_lut5w_pad_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
-  int8_t v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int32_t i;
-  for (i = 0; i < len && i < 5; ++i) v[i] = x[i];
-  tn_lut5w_build_armv7m(v, 5, t);
-}
-
-__attribute__((used)) static void tn_lut6w_pad_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
-  int8_t v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int32_t i;
-  for (i = 0; i < len && i < 6; ++i) v[i] = x[i];
-  tn_lut6w_build_armv7m(v, 6, t);
 }
 
 #define TN_ADD8(d) "add r4, " d "\n\tadd r5, " d "\n\tadd r6, " d "\n\tadd r7, " d "\n\tadd r8, " d "\n\tadd r9, " d "\n\tadd r10, " d "\n\tadd r11, " d "\n\t"
