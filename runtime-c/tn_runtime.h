@@ -130,6 +130,12 @@ void tn_quantize_static(const float *x, int8_t *y, int32_t n, const float *pre_c
                         int32_t n_pre, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
                         int32_t mode);
 
+/* QONNX Trunc on activations (float32 -> float32, docs/numerics.md "TruncStatic"):
+ * t = rint(x / scale + zeropt); t = t / trunc_scale; clamp to [qmin, qmax]; round with the mode;
+ * y = (t - zeropt / trunc_scale) * out_scale, each float operation rounded once. */
+void tn_trunc_static(const float *x, float *y, int32_t n, float scale, float zeropt, float trunc_scale,
+                     float out_scale, int32_t qmin, int32_t qmax, int32_t mode);
+
 /* ---- low-bit linear layers (ref/tn_ternary_linear.c, ref/tn_binary_linear.c) -------------- */
 
 #define TN_PER_TENSOR 0

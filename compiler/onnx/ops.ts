@@ -16,6 +16,7 @@ import { binaryConst, castConst, concatConst, constOf, gatherConst, num, sliceBo
 import type { NodeContext, Value } from './import.ts';
 import { channelAxis, channelValues, detectLowBit, foldAffine, lowBitProducer } from './lowbit.ts';
 import { irDtype, onnxTypeText } from './tensor.ts';
+import { TRUNC_MODES, truncStaticValue } from '../ops/trunc_static.ts';
 
 export interface OnnxOpMapping {
   /** IR ops the general conversion emits (checked before conversion starts). */
@@ -355,29 +356,71 @@ const BipolarQuant: OnnxOpMapping = {
   },
 };
 
+/** Round half to even in float64 (NumPy's np.round), for compile-time exponents. */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * QONNX Trunc, both versions of the spec (told apart by the input count):
+ *   v1: X, scale, zeropt, input_bit_width, output_bit_width; truncation scale 2^(in - out), output
+ *       scale = scale * truncation scale
+ *   v2: X, scale, zeropt, input_bit_width, out_scale, out_bitwidth; truncation scale
+ *       2^round(log2(out_scale / scale)) (the spec's "should be a power of two")
+ * Both then compute the same steps (TruncStatic, docs/numerics.md): constants are folded with the
+ * interpreter's element function, activations become a TruncStatic node.
+ */
 const Trunc: OnnxOpMapping = {
+  needs: ['TruncStatic'],
   convert(ctx) {
-    const x = ctx.value(0);
-    if (x.kind !== 'const') return ctx.fail('Trunc on activations is not supported yet (only on constants)');
+    const n = ctx.node.inputs.length;
+    if (n !== 5 && n !== 6) ctx.fail(`has ${n} inputs; QONNX Trunc takes 5 (v1: X, scale, zeropt, input_bit_width, output_bit_width) or 6 (v2: X, scale, zeropt, input_bit_width, out_scale, out_bitwidth)`, 'onnx');
+    const v1 = n === 5;
     const signed = ctx.int('signed', 1) !== 0;
     const narrow = ctx.int('narrow', 0) !== 0;
     const mode = ctx.string('rounding_mode', 'FLOOR').toUpperCase() as RoundingMode;
-    const scale = ctx.constInput(1, 'scale');
-    const zp = ctx.constInput(2, 'zeropt');
-    const outScale = scalarConst(ctx, 4, 'out_scale');
-    const outBits = scalarConst(ctx, 5, 'out_bitwidth');
+    if (!(TRUNC_MODES as readonly string[]).includes(mode)) ctx.fail(`rounding_mode "${ctx.string('rounding_mode')}" is not one of ${TRUNC_MODES.join(', ')}`, 'onnx');
+    const bitsOf = (i: number, what: string): number => {
+      const b = scalarConst(ctx, i, what);
+      if (!Number.isInteger(b) || b < 1 || b > 24) ctx.fail(`${what} ${b} must be an integer from 1 to 24`, 'onnx');
+      return b;
+    };
+    const inBits = bitsOf(3, 'input_bit_width');
+    const outBits = bitsOf(v1 ? 4 : 5, 'output_bit_width');
+    const outScaleV2 = v1 ? 0 : scalarConst(ctx, 4, 'out_scale');
     const [qmin, qmax] = quantRange(outBits, signed, narrow);
-    ctx.defineConst(
-      0,
-      foldQuant(ctx, x.c, scale, zp, (v, s, z) => {
-        let y = Math.fround(Math.fround(v / s) + z);
-        y = quantizeStaticValue(y, [], [], 1, 0, -(2 ** 30), 2 ** 30, 'ROUND');
-        const ts = 2 ** Math.round(Math.log2(outScale / s));
-        y = Math.fround(y / ts);
-        const r = quantizeStaticValue(y, [], [], 1, 0, qmin, qmax, mode);
-        return Math.fround(Math.fround(r - z / ts) * outScale);
-      }),
-    );
+    // Truncation and output scales for an input scale s (float32 values; powers of two are exact).
+    const scales = (s: number): [number, number] => {
+      if (!(s > 0)) ctx.fail(`scale ${s} must be positive`, 'onnx');
+      if (v1) {
+        const ts = 2 ** (inBits - outBits);
+        return [ts, Math.fround(s * ts)];
+      }
+      if (!(outScaleV2 > 0)) ctx.fail(`out_scale ${outScaleV2} must be positive`, 'onnx');
+      const e = roundHalfEven(Math.log2(outScaleV2 / s));
+      if (e < -126 || e > 127) ctx.fail(`the truncation scale 2^${e} (out_scale / scale) is not a normal float32`, 'onnx');
+      return [2 ** e, outScaleV2];
+    };
+    const x = ctx.value(0);
+    if (x.kind === 'const') {
+      return ctx.defineConst(
+        0,
+        foldQuant(ctx, x.c, ctx.constInput(1, 'scale'), ctx.constInput(2, 'zeropt'), (v, s, z) => {
+          const [ts, os] = scales(s);
+          return truncStaticValue(v, s, z, ts, os, qmin, qmax, mode);
+        }),
+      );
+    }
+    if (ctx.info(0).dtype !== 'float32') ctx.fail(`input 0 must be float32, found ${ctx.info(0).dtype}`, 'dtype');
+    const s = Math.fround(scalarConst(ctx, 1, 'scale'));
+    const z = Math.fround(scalarConst(ctx, 2, 'zeropt'));
+    const [ts, os] = scales(s);
+    const one = (v: number, what: string) => ctx.constant({ dtype: 'float32', shape: [1], data: new Float32Array([v]) }, `${ctx.nodeName}.${what}`);
+    // A quantised input (Quant on an activation, int8 codes) is read as Quant's float output, code * scale.
+    const out = ctx.irOut(0);
+    ctx.emit('TruncStatic', [ctx.tensor(0), one(s, 'scale'), one(z, 'zeropt'), one(ts, 'trunc_scale'), one(os, 'out_scale')], [out], { qmin, qmax, rounding: mode });
+    ctx.define(0, { kind: 'tensor', ir: out });
   },
 };
 
