@@ -606,6 +606,12 @@ void tn_quantize_linear(const float *x, const float *scale, const void *zp, void
                         int32_t dim, int32_t inner);
 void tn_dequantize_linear(const void *x, int32_t x_dtype, const float *scale, const void *zp, float *y, int32_t outer,
                           int32_t dim, int32_t inner);
+/* Blocked quantisation: the same, with one scale (and zero point) per block of `block` elements along
+ * the axis; parameters are an outer x ceil(dim / block) x inner array. */
+void tn_quantize_blocked(const float *x, const float *scale, const void *zp, void *y, int32_t y_dtype, int32_t outer,
+                         int32_t dim, int32_t inner, int32_t block);
+void tn_dequantize_blocked(const void *x, int32_t x_dtype, const float *scale, const void *zp, float *y, int32_t outer,
+                           int32_t dim, int32_t inner, int32_t block);
 /* y (int32) = sum_k (a - a_zp) * (b - b_zp), batch broadcasting as tn_matmul_f32; zero points: 1, M
  * (per row of a) or N (per column of b) values, or NULL. */
 void tn_matmul_integer(const void *a, int32_t a_dtype, const void *b, int32_t b_dtype, const void *a_zp, int32_t a_zp_count,

@@ -138,8 +138,20 @@ describe('quantised ops', () => {
     expect(out(runModel(ci, { x: Uint8Array.of(12, 15) }))).toEqual([2, 7]);
   });
 
-  it('reports blocked quantisation and mismatched zero points', () => {
-    expect(readError(oneNode('QuantizeLinear', { x: f32([4]), s: f32([2], [1, 1]) }, { block_size: 2 }))).toMatch(/blocked quantisation is not supported/);
+  it('blocked quantisation: one scale and zero point per block along the axis (the last block may be short)', () => {
+    // x [2, 4], blocks of 2 along axis 1: scales [[1 2] [0.5 4]]; 3 / 2 = 1.5 rounds to even (2)
+    const ql = oneNode('QuantizeLinear', { x: f32([2, 4]), s: f32([2, 2], [1, 2, 0.5, 4]) }, { axis: 1, block_size: 2 });
+    expect(out(runModel(ql, { x: Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8) }))).toEqual([1, 2, 2, 2, 10, 12, 2, 2]);
+    // x [2, 3] int8, blocks of 2 along axis 1 (the second block has one element): (x - z) * s
+    const dl = oneNode('DequantizeLinear', { x: q('int8', [2, 3]), s: f32([2, 2], [1, 10, 2, 0.5]), z: q('int8', [2, 2], [0, 1, -1, 0]) }, { axis: 1, block_size: 2 });
+    expect(out(runModel(dl, { x: Int8Array.of(1, 2, 3, 4, 5, 6) }))).toEqual([1, 2, 20, 10, 12, 3]);
+    // along axis 0: x [3, 2], blocks of 2 rows
+    const d0 = oneNode('DequantizeLinear', { x: q('int8', [3, 2]), s: f32([2, 2], [1, 2, 3, 4]) }, { axis: 0, block_size: 2 });
+    expect(out(runModel(d0, { x: Int8Array.of(1, 1, 1, 1, 1, 1) }))).toEqual([1, 2, 1, 2, 3, 4]);
+  });
+
+  it('reports blocked scales of the wrong shape and mismatched zero points', () => {
+    expect(readError(oneNode('QuantizeLinear', { x: f32([2, 4]), s: f32([2, 3], [1, 1, 1, 1, 1, 1]) }, { block_size: 2 }))).toMatch(/y_scale "s" \[2, 3\] must be \[2, 2\] for block_size 2 on axis 1/);
     expect(readError(oneNode('DequantizeLinear', { x: q('int8', [4]), s: f32([], [1]), z: q('uint8', [], [0]) }))).toMatch(/x_zero_point "z" is uint8, but x "x" is int8/);
   });
 });

@@ -428,20 +428,31 @@ const Trunc: OnnxOpMapping = {
 
 const INT_RANGE: Partial<Record<DType, [number, number]>> = { int8: [-128, 127], uint8: [0, 255], int32: [-(2 ** 31), 2 ** 31 - 1] };
 
-/** Scale and zero point of a (De)QuantizeLinear node, per tensor or along `axis`. */
-function qParams(ctx: NodeContext, rank: number): { scale: Const; zp?: Const; axis: number } {
-  if (ctx.int('block_size', 0)) ctx.fail('blocked quantisation (block_size) is not supported');
+/** Scale and zero point of a (De)QuantizeLinear node, per tensor, along `axis`, or blocked along it. */
+function qParams(ctx: NodeContext, rank: number): { scale: Const; zp?: Const; axis: number; block: number } {
+  const block = ctx.int('block_size', 0);
   const scale = ctx.constInput(1, 'scale');
   const zp = ctx.has(2) ? ctx.constInput(2, 'zero point') : undefined;
-  const axis = scale.shape.length === 0 || elementCount(scale.shape) === 1 ? -1 : normAxis(ctx, ctx.int('axis', 1), rank);
-  return { scale, zp, axis };
+  if (block < 0) ctx.fail(`block_size ${block} must not be negative`, 'onnx');
+  const axis = block === 0 && (scale.shape.length === 0 || elementCount(scale.shape) === 1) ? -1 : normAxis(ctx, ctx.int('axis', 1), rank);
+  if (block > 0) {
+    const xs = ctx.info(0).shape;
+    const want = xs.map((d, k) => (k === axis ? Math.ceil(d / block) : d));
+    for (const [c, what] of [[scale, 'scale'], [zp, 'zero point']] as const)
+      if (c && c.shape.join() !== want.join()) ctx.fail(`the ${what} [${c.shape.join(', ')}] must be [${want.join(', ')}] for block_size ${block} on axis ${axis} of x [${xs.join(', ')}]`, 'shape');
+  }
+  return { scale, zp, axis, block };
 }
 
-/** Index into a per-axis parameter for flat element i of a tensor of `shape`. */
-function paramIndex(shape: readonly number[], axis: number, i: number): number {
+/** Index into a per-axis (or blocked, block > 0) parameter for flat element i of a tensor of `shape`. */
+function paramIndex(shape: readonly number[], axis: number, i: number, block = 0): number {
   if (axis < 0) return 0;
   const inner = elementCount(shape.slice(axis + 1));
-  return Math.floor(i / inner) % shape[axis]!;
+  const dim = shape[axis]!;
+  const c = Math.floor(i / inner) % dim;
+  if (block <= 0) return c;
+  const o = Math.floor(i / (inner * dim));
+  return (o * Math.ceil(dim / block) + Math.floor(c / block)) * inner + (i % inner);
 }
 
 function sameScalar(a: Const | undefined, b: number): boolean {
@@ -451,7 +462,7 @@ function sameScalar(a: Const | undefined, b: number): boolean {
 const QuantizeLinear: OnnxOpMapping = {
   convert(ctx) {
     const x = ctx.info(0);
-    const { scale, zp, axis } = qParams(ctx, x.shape.length);
+    const { scale, zp, axis, block } = qParams(ctx, x.shape.length);
     const outType = zp?.dtype ?? (ctx.int('output_dtype', 0) ? irDtype(ctx.int('output_dtype', 0)) : 'uint8');
     const range = outType ? INT_RANGE[outType] : undefined;
     if (!outType || !range) return ctx.fail(`quantises to ${outType ?? onnxTypeText(ctx.int('output_dtype', 0))}, which tritc does not support`, 'dtype');
@@ -459,7 +470,7 @@ const QuantizeLinear: OnnxOpMapping = {
     if (ctx.isConst(0)) {
       const c = ctx.constInput(0, 'x');
       const out = Array.from({ length: elementCount(c.shape) }, (_, i) => {
-        const k = paramIndex(c.shape, axis, i);
+        const k = paramIndex(c.shape, axis, i, block);
         const t = rintf(Math.fround(num(c, i) / num(scale, k))) + (zp ? num(zp, k) : 0);
         return Number.isNaN(t) ? 0 : Math.min(hi, Math.max(lo, t));
       });
@@ -473,6 +484,7 @@ const QuantizeLinear: OnnxOpMapping = {
     const qdq =
       ctx.lowBit &&
       axis < 0 &&
+      block === 0 &&
       x.dtype === 'float32' &&
       s > 0 &&
       lo - z >= -128 &&
@@ -502,12 +514,12 @@ const DequantizeLinear: OnnxOpMapping = {
     const v = ctx.value(0);
     if (v.kind === 'qdq') return ctx.define(0, { kind: 'quant', ir: v.ir });
     const x = ctx.info(0);
-    const { scale, zp, axis } = qParams(ctx, x.shape.length);
+    const { scale, zp, axis, block } = qParams(ctx, x.shape.length);
     if (ctx.isConst(0)) {
       const c = ctx.constInput(0, 'x');
       const out = new Float32Array(elementCount(c.shape));
       for (let i = 0; i < out.length; i++) {
-        const k = paramIndex(c.shape, axis, i);
+        const k = paramIndex(c.shape, axis, i, block);
         out[i] = Math.fround((num(c, i) - (zp ? num(zp, k) : 0)) * num(scale, k));
       }
       return ctx.defineConst(0, { dtype: 'float32', shape: [...c.shape], data: out });
