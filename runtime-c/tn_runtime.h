@@ -594,6 +594,12 @@ void tn_conv_f32(const float *x, const float *w, const float *bias, float *y, in
 void tn_max_pool_f32(const float *x, float *y, int32_t planes, const int32_t *geo);
 void tn_max_pool_i8(const int8_t *x, int8_t *y, int32_t planes, const int32_t *geo);
 void tn_max_pool_u8(const uint8_t *x, uint8_t *y, int32_t planes, const int32_t *geo);
+/* The same, with ONNX's Indices: the int64 flat index (over planes x spatial) of the maximum (the first
+ * of equal ones; the first in-bounds element if none beats the lowest value); storage_order 1 orders
+ * the spatial axes column-major. */
+void tn_max_pool_idx_f32(const float *x, float *y, int64_t *ind, int32_t planes, const int32_t *geo, int32_t storage_order);
+void tn_max_pool_idx_i8(const int8_t *x, int8_t *y, int64_t *ind, int32_t planes, const int32_t *geo, int32_t storage_order);
+void tn_max_pool_idx_u8(const uint8_t *x, uint8_t *y, int64_t *ind, int32_t planes, const int32_t *geo, int32_t storage_order);
 /* The window's in-bounds sum divided by the in-bounds count (or, with count_include_pad, the count
  * within the padded extent). */
 void tn_avg_pool_f32(const float *x, float *y, int32_t planes, const int32_t *geo, int32_t count_include_pad);

@@ -99,6 +99,24 @@ describe('Conv and pools', () => {
     expect(out(runModel(oneNode('GlobalAveragePool', { x: f32([1, 1, 3, 3]) }), { x: img }))).toEqual([5]);
   });
 
+  it("MaxPool's Indices: flat over N x C x spatial, the first of equal maxima, row- or column-major", () => {
+    const idx = (m: Map<string, TypedData>) => Array.from(m.get('i') as BigInt64Array, Number);
+    // two planes of [1, 4], windows of 2 with stride 2: [2 2] -> 0 (first), [1 2] -> 3; [1 3] -> 5, [4 4] -> 6
+    const r1 = runModel(oneNode('MaxPool', { x: f32([1, 2, 4]) }, { kernel_shape: [2], strides: [2] }, ['y', 'i']), { x: Float32Array.of(2, 2, 1, 2, 1, 3, 4, 4) });
+    expect(out(r1)).toEqual([2, 2, 3, 4]);
+    expect(idx(r1)).toEqual([0, 3, 5, 6]);
+    // [[1 5 2] [7 3 7]], 2x2 windows: 7 at (1, 0) and 7 at (1, 2); column-major numbers (h, w) as w * 2 + h
+    const x = Float32Array.of(1, 5, 2, 7, 3, 7);
+    const rowMajor = runModel(oneNode('MaxPool', { x: f32([1, 1, 2, 3]) }, { kernel_shape: [2, 2] }, ['y', 'i']), { x });
+    expect(idx(rowMajor)).toEqual([3, 5]);
+    const colMajor = runModel(oneNode('MaxPool', { x: f32([1, 1, 2, 3]) }, { kernel_shape: [2, 2], storage_order: 1 }, ['y', 'i']), { x });
+    expect(idx(colMajor)).toEqual([1, 5]);
+    expect(out(colMajor)).toEqual([7, 7]);
+    // int8, padding: the maximum -128 everywhere points at the window's first in-bounds element
+    const r8 = runModel(oneNode('MaxPool', { x: q('int8', [1, 1, 3]) }, { kernel_shape: [2], pads: [1, 0] }, ['y', 'i']), { x: Int8Array.of(-128, -128, -128) });
+    expect(idx(r8)).toEqual([0, 0, 1]);
+  });
+
   it('reports windows that do not fit and groups that do not divide', () => {
     expect(readError(oneNode('MaxPool', { x: f32([1, 1, 3]) }, { kernel_shape: [5] }))).toMatch(/the window \(5 wide with dilation\) is larger than the padded input \(3\)/);
     expect(readError(oneNode('Conv', { x: f32([1, 3, 4]), w: f32([2, 2, 1], [1, 1, 1, 1]) }, { group: 2 }))).toMatch(/group 2 does not fit X "x" \[1, 3, 4\] \(C = 3\)/);

@@ -1008,7 +1008,18 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
   Where: passthrough('Where'),
   LayerNormalization: passthrough('LayerNormalization'),
   Conv,
-  MaxPool: passthrough('MaxPool'),
+  MaxPool: {
+    needs: ['MaxPool'],
+    optionalOutputs: true,
+    convert(ctx) {
+      // The Indices output (int64) is computed only when something reads it.
+      const attrs = irAttrs(ctx, 'MaxPool', []);
+      const indices = ctx.node.outputs[1] && ctx.readers(ctx.node.outputs[1]) > 0;
+      const outs = indices ? [ctx.irOut(0), ctx.irOut(1)] : [ctx.irOut(0)];
+      ctx.emit('MaxPool', [ctx.tensor(0)], outs, attrs);
+      outs.forEach((o, j) => ctx.define(j, { kind: 'tensor', ir: o }));
+    },
+  },
   AveragePool: passthrough('AveragePool'),
   GlobalAveragePool: passthrough('GlobalAveragePool'),
   QuantizeLinear,

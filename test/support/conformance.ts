@@ -177,7 +177,7 @@ export function supportTable(results: CaseResult[], cResults: C): string {
     '',
     'Not supported: control flow (If, Loop, Scan), sparse and string tensors, external data files,',
     'symbolic or zero dimensions (every tensor needs a static, non-empty shape), shape inputs computed',
-    'at run time, MaxPool\'s Indices output, BatchNormalization in training mode,',
+    'at run time, BatchNormalization in training mode,',
     'QONNX `FloatQuant`, model-local functions, and ops outside the table in',
     'onnx-ops.md (each reported by name, with its nodes, before anything is converted).',
     '',
