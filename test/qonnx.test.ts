@@ -256,6 +256,29 @@ describe('QONNX Trunc on activations', () => {
     }
   });
 
+  it('reports a wrong input count and an output width beyond float32; a 32-bit input width is fine', () => {
+    const model = (inputs: string[], ib: number, ob: number) =>
+      encodeOnnxModel({
+        opset: 13,
+        inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: [4] }],
+        initializers: [
+          { name: 's', dtype: 'float32', shape: [], data: [0.25] },
+          { name: 'z', dtype: 'float32', shape: [], data: [0] },
+          { name: 'ib', dtype: 'float32', shape: [], data: [ib] },
+          { name: 'ob', dtype: 'float32', shape: [], data: [ob] },
+        ],
+        nodes: [{ op: 'Trunc', domain: 'qonnx.custom_op.general', inputs, outputs: ['y'] }],
+      });
+    expect(() => importOnnx(model(['x', 's', 'z', 'ib'], 8, 4), 'trunc4.onnx')).toThrow(/has 4 inputs; QONNX Trunc takes 5 .* or 6/);
+    expect(() => importOnnx(model(['x', 's', 'z', 'ib', 'ob'], 32, 30), 'trunc30.onnx')).toThrow(/output_bit_width 30 must be an integer from 1 to 24/);
+    // v1, 32-bit accumulator truncated to 8 bits: the truncation scale is 2^24, FLOOR by default
+    const g = importOnnx(model(['x', 's', 'z', 'ib', 'ob'], 32, 8), 'trunc32.onnx');
+    const y = interpret(g, new Map([['x', Float32Array.of(2 ** 24, -(2 ** 22), 2 ** 40, -(2 ** 40))]])).get('y') as Float32Array;
+    // x / 0.25 / 2^24 = 4, -0.25 -> floor -1, 2^18 -> clamped 127, -> -128; times out scale 0.25 * 2^24
+    expect(Array.from(y)).toEqual([4, -1, 127, -128].map((v) => v * 2 ** 22));
+  });
+
   for (const target of ['host', 'cortex-m3']) {
     it(`the generated C equals the interpreter on ${target}`, async () => {
       const t = getTarget(target);

@@ -381,13 +381,15 @@ const Trunc: OnnxOpMapping = {
     const narrow = ctx.int('narrow', 0) !== 0;
     const mode = ctx.string('rounding_mode', 'FLOOR').toUpperCase() as RoundingMode;
     if (!(TRUNC_MODES as readonly string[]).includes(mode)) ctx.fail(`rounding_mode "${ctx.string('rounding_mode')}" is not one of ${TRUNC_MODES.join(', ')}`, 'onnx');
-    const bitsOf = (i: number, what: string): number => {
+    const bitsOf = (i: number, what: string, max: number): number => {
       const b = scalarConst(ctx, i, what);
-      if (!Number.isInteger(b) || b < 1 || b > 24) ctx.fail(`${what} ${b} must be an integer from 1 to 24`, 'onnx');
+      if (!Number.isInteger(b) || b < 1 || b > max) ctx.fail(`${what} ${b} must be an integer from 1 to ${max}`, 'onnx');
       return b;
     };
-    const inBits = bitsOf(3, 'input_bit_width');
-    const outBits = bitsOf(v1 ? 4 : 5, 'output_bit_width');
+    // The input width (an accumulator's, say) only sets v1's truncation scale; the output range must
+    // be exact in float32.
+    const inBits = bitsOf(3, 'input_bit_width', 64);
+    const outBits = bitsOf(v1 ? 4 : 5, 'output_bit_width', 24);
     const outScaleV2 = v1 ? 0 : scalarConst(ctx, 4, 'out_scale');
     const [qmin, qmax] = quantRange(outBits, signed, narrow);
     // Truncation and output scales for an input scale s (float32 values; powers of two are exact).
