@@ -130,6 +130,12 @@ void tn_quantize_static(const float *x, int8_t *y, int32_t n, const float *pre_c
                         int32_t n_pre, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
                         int32_t mode);
 
+/* QONNX Trunc on activations (float32 -> float32, docs/numerics.md "TruncStatic"):
+ * t = rint(x / scale + zeropt); t = t / trunc_scale; clamp to [qmin, qmax]; round with the mode;
+ * y = (t - zeropt / trunc_scale) * out_scale, each float operation rounded once. */
+void tn_trunc_static(const float *x, float *y, int32_t n, float scale, float zeropt, float trunc_scale,
+                     float out_scale, int32_t qmin, int32_t qmax, int32_t mode);
+
 /* ---- low-bit linear layers (ref/tn_ternary_linear.c, ref/tn_binary_linear.c) -------------- */
 
 #define TN_PER_TENSOR 0
@@ -588,6 +594,12 @@ void tn_conv_f32(const float *x, const float *w, const float *bias, float *y, in
 void tn_max_pool_f32(const float *x, float *y, int32_t planes, const int32_t *geo);
 void tn_max_pool_i8(const int8_t *x, int8_t *y, int32_t planes, const int32_t *geo);
 void tn_max_pool_u8(const uint8_t *x, uint8_t *y, int32_t planes, const int32_t *geo);
+/* The same, with ONNX's Indices: the int64 flat index (over planes x spatial) of the maximum (the first
+ * of equal ones; the first in-bounds element if none beats the lowest value); storage_order 1 orders
+ * the spatial axes column-major. */
+void tn_max_pool_idx_f32(const float *x, float *y, int64_t *ind, int32_t planes, const int32_t *geo, int32_t storage_order);
+void tn_max_pool_idx_i8(const int8_t *x, int8_t *y, int64_t *ind, int32_t planes, const int32_t *geo, int32_t storage_order);
+void tn_max_pool_idx_u8(const uint8_t *x, uint8_t *y, int64_t *ind, int32_t planes, const int32_t *geo, int32_t storage_order);
 /* The window's in-bounds sum divided by the in-bounds count (or, with count_include_pad, the count
  * within the padded extent). */
 void tn_avg_pool_f32(const float *x, float *y, int32_t planes, const int32_t *geo, int32_t count_include_pad);
@@ -600,6 +612,12 @@ void tn_quantize_linear(const float *x, const float *scale, const void *zp, void
                         int32_t dim, int32_t inner);
 void tn_dequantize_linear(const void *x, int32_t x_dtype, const float *scale, const void *zp, float *y, int32_t outer,
                           int32_t dim, int32_t inner);
+/* Blocked quantisation: the same, with one scale (and zero point) per block of `block` elements along
+ * the axis; parameters are an outer x ceil(dim / block) x inner array. */
+void tn_quantize_blocked(const float *x, const float *scale, const void *zp, void *y, int32_t y_dtype, int32_t outer,
+                         int32_t dim, int32_t inner, int32_t block);
+void tn_dequantize_blocked(const void *x, int32_t x_dtype, const float *scale, const void *zp, float *y, int32_t outer,
+                           int32_t dim, int32_t inner, int32_t block);
 /* y (int32) = sum_k (a - a_zp) * (b - b_zp), batch broadcasting as tn_matmul_f32; zero points: 1, M
  * (per row of a) or N (per column of b) values, or NULL. */
 void tn_matmul_integer(const void *a, int32_t a_dtype, const void *b, int32_t b_dtype, const void *a_zp, int32_t a_zp_count,

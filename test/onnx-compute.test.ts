@@ -99,6 +99,24 @@ describe('Conv and pools', () => {
     expect(out(runModel(oneNode('GlobalAveragePool', { x: f32([1, 1, 3, 3]) }), { x: img }))).toEqual([5]);
   });
 
+  it("MaxPool's Indices: flat over N x C x spatial, the first of equal maxima, row- or column-major", () => {
+    const idx = (m: Map<string, TypedData>) => Array.from(m.get('i') as BigInt64Array, Number);
+    // two planes of [1, 4], windows of 2 with stride 2: [2 2] -> 0 (first), [1 2] -> 3; [1 3] -> 5, [4 4] -> 6
+    const r1 = runModel(oneNode('MaxPool', { x: f32([1, 2, 4]) }, { kernel_shape: [2], strides: [2] }, ['y', 'i']), { x: Float32Array.of(2, 2, 1, 2, 1, 3, 4, 4) });
+    expect(out(r1)).toEqual([2, 2, 3, 4]);
+    expect(idx(r1)).toEqual([0, 3, 5, 6]);
+    // [[1 5 2] [7 3 7]], 2x2 windows: 7 at (1, 0) and 7 at (1, 2); column-major numbers (h, w) as w * 2 + h
+    const x = Float32Array.of(1, 5, 2, 7, 3, 7);
+    const rowMajor = runModel(oneNode('MaxPool', { x: f32([1, 1, 2, 3]) }, { kernel_shape: [2, 2] }, ['y', 'i']), { x });
+    expect(idx(rowMajor)).toEqual([3, 5]);
+    const colMajor = runModel(oneNode('MaxPool', { x: f32([1, 1, 2, 3]) }, { kernel_shape: [2, 2], storage_order: 1 }, ['y', 'i']), { x });
+    expect(idx(colMajor)).toEqual([1, 5]);
+    expect(out(colMajor)).toEqual([7, 7]);
+    // int8, padding: the maximum -128 everywhere points at the window's first in-bounds element
+    const r8 = runModel(oneNode('MaxPool', { x: q('int8', [1, 1, 3]) }, { kernel_shape: [2], pads: [1, 0] }, ['y', 'i']), { x: Int8Array.of(-128, -128, -128) });
+    expect(idx(r8)).toEqual([0, 0, 1]);
+  });
+
   it('reports windows that do not fit and groups that do not divide', () => {
     expect(readError(oneNode('MaxPool', { x: f32([1, 1, 3]) }, { kernel_shape: [5] }))).toMatch(/the window \(5 wide with dilation\) is larger than the padded input \(3\)/);
     expect(readError(oneNode('Conv', { x: f32([1, 3, 4]), w: f32([2, 2, 1], [1, 1, 1, 1]) }, { group: 2 }))).toMatch(/group 2 does not fit X "x" \[1, 3, 4\] \(C = 3\)/);
@@ -138,8 +156,20 @@ describe('quantised ops', () => {
     expect(out(runModel(ci, { x: Uint8Array.of(12, 15) }))).toEqual([2, 7]);
   });
 
-  it('reports blocked quantisation and mismatched zero points', () => {
-    expect(readError(oneNode('QuantizeLinear', { x: f32([4]), s: f32([2], [1, 1]) }, { block_size: 2 }))).toMatch(/blocked quantisation is not supported/);
+  it('blocked quantisation: one scale and zero point per block along the axis (the last block may be short)', () => {
+    // x [2, 4], blocks of 2 along axis 1: scales [[1 2] [0.5 4]]; 3 / 2 = 1.5 rounds to even (2)
+    const ql = oneNode('QuantizeLinear', { x: f32([2, 4]), s: f32([2, 2], [1, 2, 0.5, 4]) }, { axis: 1, block_size: 2 });
+    expect(out(runModel(ql, { x: Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8) }))).toEqual([1, 2, 2, 2, 10, 12, 2, 2]);
+    // x [2, 3] int8, blocks of 2 along axis 1 (the second block has one element): (x - z) * s
+    const dl = oneNode('DequantizeLinear', { x: q('int8', [2, 3]), s: f32([2, 2], [1, 10, 2, 0.5]), z: q('int8', [2, 2], [0, 1, -1, 0]) }, { axis: 1, block_size: 2 });
+    expect(out(runModel(dl, { x: Int8Array.of(1, 2, 3, 4, 5, 6) }))).toEqual([1, 2, 20, 10, 12, 3]);
+    // along axis 0: x [3, 2], blocks of 2 rows
+    const d0 = oneNode('DequantizeLinear', { x: q('int8', [3, 2]), s: f32([2, 2], [1, 2, 3, 4]) }, { axis: 0, block_size: 2 });
+    expect(out(runModel(d0, { x: Int8Array.of(1, 1, 1, 1, 1, 1) }))).toEqual([1, 2, 1, 2, 3, 4]);
+  });
+
+  it('reports blocked scales of the wrong shape and mismatched zero points', () => {
+    expect(readError(oneNode('QuantizeLinear', { x: f32([2, 4]), s: f32([2, 3], [1, 1, 1, 1, 1, 1]) }, { block_size: 2 }))).toMatch(/y_scale "s" \[2, 3\] must be \[2, 2\] for block_size 2 on axis 1/);
     expect(readError(oneNode('DequantizeLinear', { x: q('int8', [4]), s: f32([], [1]), z: q('uint8', [], [0]) }))).toMatch(/x_zero_point "z" is uint8, but x "x" is int8/);
   });
 });

@@ -90,6 +90,20 @@ describe('opset normalisation', () => {
     expect(y13[0]! + y13[2]!).toBeCloseTo(1, 6);
   });
 
+  it('ReduceMean: an empty axes input (opset 18) reduces every axis, like no axes attribute (opset 13)', () => {
+    const spec = (opset: number, nodes: NodeSpec[], inits: (TensorSpec & { name: string })[]): ModelSpecOnnx => ({
+      opset,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [2, 3] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 1] }],
+      initializers: inits,
+      nodes,
+    });
+    const x = new Map<string, TypedData>([['x', Float32Array.of(1, 2, 3, 4, 5, 9)]]);
+    const mean = (m: ModelSpecOnnx) => Array.from(interpret(importOnnx(encodeOnnxModel(m), 'reduce.onnx'), x).get('y') as Float32Array);
+    expect(mean(spec(13, [{ op: 'ReduceMean', inputs: ['x'], outputs: ['y'] }], []))).toEqual([4]);
+    expect(mean(spec(18, [{ op: 'ReduceMean', inputs: ['x', 'ax'], outputs: ['y'] }], [i64('ax', [])]))).toEqual([4]);
+  });
+
   it('Clip: min/max attributes (opset 6) and inputs (opset 11+)', () => {
     const m = (opset: number): ModelSpecOnnx => ({
       opset,

@@ -142,3 +142,157 @@ describe('QONNX quantisers on activations', () => {
     });
   }
 });
+
+// ---- QONNX Trunc on activations ---------------------------------------------------------------
+//
+// x -> [Quant ->] Trunc -> y, with Trunc v1 (5 inputs: in/out bit widths) and v2 (6 inputs: out_scale),
+// every rounding mode, signed/unsigned/narrow output ranges and nonzero zero points. The reference is
+// a plain reading of trunc_v2.md's sample implementation in float32 (each step rounded once), with
+// NumPy's rounding functions, which keep the sign of a zero result (np.round(-0.3) is -0.0).
+
+/** NumPy's np.round / np.ceil / np.floor (and the QONNX table's other modes), keeping the sign of zero. */
+function npRound(v: number, mode: (typeof MODES)[number]): number {
+  const r = round(v, mode);
+  return r === 0 ? v * 0 : r;
+}
+
+interface TruncCase extends Case {
+  ops: string[];
+  /** The same graph with x as an initializer (Quant and Trunc then fold at import). */
+  constBytes: Uint8Array;
+}
+
+function makeTruncCase(seed: number): TruncCase {
+  const r = rng(seed * 53 + 11);
+  const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  const n = int(8, 40);
+  const inits: (TensorSpec & { name: string })[] = [];
+  const nodes: NodeSpec[] = [];
+  const x = new Float32Array(n);
+  const withQuant = seed % 4 !== 3; // every fourth case truncates a float activation directly
+  const inBits = int(4, 8);
+  const s = r() < 0.6 ? 2 ** int(-4, 0) : f(0.03 + r() * 0.5);
+  let z = 0;
+  let trInput = 'x';
+  let xs: number[];
+  if (withQuant) {
+    // Quant: signed inBits codes, zero point 0 (its codes must fit int8), rounding ROUND.
+    inits.push({ name: 'qs', dtype: 'float32', shape: [], data: [s] }, { name: 'qz', dtype: 'float32', shape: [], data: [0] }, { name: 'qb', dtype: 'float32', shape: [], data: [inBits] });
+    nodes.push({ op: 'Quant', domain: 'qonnx.custom_op.general', inputs: ['x', 'qs', 'qz', 'qb'], outputs: ['q'], attrs: { signed: 1, narrow: 0, rounding_mode: 'ROUND' } });
+    trInput = 'q';
+    for (let i = 0; i < n; i++) x[i] = i % 2 === 0 ? f(int(-(2 ** inBits), 2 ** inBits) * 0.5 * s) : f((r() * 2 - 1) * 2 ** (inBits - 1) * 1.2 * s);
+    const lo = -(2 ** (inBits - 1));
+    const hi = 2 ** (inBits - 1) - 1;
+    // Quant's float output (tritc gives +0 where the spec's reference gives -0: see above).
+    xs = Array.from(x, (v) => f((round(Math.min(hi, Math.max(lo, f(v / s))), 'ROUND') - 0) * s) + 0);
+  } else {
+    z = int(-3, 3);
+    for (let i = 0; i < n; i++) x[i] = i % 5 === 0 ? f(-0.25 * s) : f((r() * 2 - 1) * 2 ** inBits * s);
+    xs = Array.from(x);
+  }
+  const v1 = r() < 0.5;
+  const signed = r() < 0.7;
+  const narrow = r() < 0.3;
+  const outBits = int(2, inBits);
+  const mode = (['ROUND', 'CEIL', 'FLOOR'] as const)[int(0, 2)];
+  const k = int(0, 4);
+  const outScale = v1 ? f(s * 2 ** (inBits - outBits)) : r() < 0.5 ? f(s * 2 ** k) : f(s * 2 ** k * 1.2);
+  inits.push({ name: 's', dtype: 'float32', shape: [], data: [s] }, { name: 'z', dtype: 'float32', shape: [], data: [z] }, { name: 'ib', dtype: 'float32', shape: [], data: [inBits] });
+  inits.push({ name: 'os', dtype: 'float32', shape: [], data: [outScale] }, { name: 'ob', dtype: 'float32', shape: [], data: [outBits] });
+  nodes.push({
+    op: 'Trunc',
+    domain: r() < 0.5 ? 'onnx.brevitas' : 'qonnx.custom_op.general',
+    inputs: v1 ? [trInput, 's', 'z', 'ib', 'ob'] : [trInput, 's', 'z', 'ib', 'os', 'ob'],
+    outputs: ['y'],
+    attrs: { signed: signed ? 1 : 0, narrow: narrow ? 1 : 0, rounding_mode: r() < 0.8 ? mode : mode.toLowerCase() },
+  });
+  // The spec's steps. v1 has no out_scale input: its truncation scale is 2^(in - out) and its output
+  // scale scale * 2^(in - out), which v2's formula gives back for that out_scale.
+  const ts = v1 ? 2 ** (inBits - outBits) : 2 ** npRound(Math.log2(outScale / s), 'ROUND');
+  const [qmin, qmax] = signed ? [narrow ? -(2 ** (outBits - 1)) + 1 : -(2 ** (outBits - 1)), 2 ** (outBits - 1) - 1] : [0, narrow ? 2 ** outBits - 2 : 2 ** outBits - 1];
+  const reference = Float32Array.from(xs, (v) => {
+    let y = f(v / s);
+    y = f(y + z);
+    y = npRound(y, 'ROUND');
+    y = f(y / ts);
+    y = y > qmax ? qmax : y;
+    y = y < qmin ? qmin : y;
+    y = npRound(y, mode);
+    const ozp = f(z / ts);
+    y = f(y - ozp);
+    return f(y * outScale);
+  });
+  const bytes = encodeOnnxModel({ opset: 13, inputs: [{ name: 'x', dtype: 'float32', shape: [n] }], outputs: [{ name: 'y', dtype: 'float32', shape: [n] }], initializers: inits, nodes });
+  const constBytes = encodeOnnxModel({ opset: 13, inputs: [], outputs: [{ name: 'y', dtype: 'float32', shape: [n] }], initializers: [{ name: 'x', dtype: 'float32', shape: [n], data: Array.from(x) }, ...inits], nodes });
+  return { name: `trunc_${seed}_${v1 ? 'v1' : 'v2'}_${mode}`, bytes, constBytes, x, reference, ops: withQuant ? ['QuantizeStatic', 'DequantizeInt8', 'TruncStatic'] : ['TruncStatic'] };
+}
+
+describe('QONNX Trunc on activations', () => {
+  const cases = Array.from({ length: 60 }, (_, i) => makeTruncCase(i));
+  const graphs: { g: Graph; run: Map<string, TypedData>; out: Map<string, TypedData>; name: string }[] = [];
+
+  it('the interpreter equals the spec bit for bit (v1 and v2, every mode, after Quant or on floats)', () => {
+    const failures: string[] = [];
+    for (const c of cases) {
+      const g = importOnnx(c.bytes, `${c.name}.onnx`);
+      expect(g.nodes.map((n) => n.op)).toEqual(c.ops);
+      const run = new Map<string, TypedData>([['x', c.x]]);
+      const out = interpret(g, run);
+      const got = out.get(g.outputs[0]!)! as Float32Array;
+      const i = c.reference.findIndex((v, k) => !Object.is(v, got[k]));
+      if (i >= 0) failures.push(`${c.name}: element ${i}: ${got[i]}, the spec gives ${c.reference[i]} (input ${c.x[i]})`);
+      graphs.push({ g, run, out, name: c.name });
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('a constant Trunc folds to the same values as the activation path', () => {
+    for (const c of cases.slice(0, 12)) {
+      const g = importOnnx(c.bytes, `${c.name}.onnx`);
+      const out = interpret(g, new Map([['x', c.x]])).get(g.outputs[0]!)! as Float32Array;
+      const gc = importOnnx(c.constBytes, `${c.name}_const.onnx`);
+      const folded = interpret(gc, new Map()).get(gc.outputs[0]!)! as Float32Array;
+      expect(Array.from(folded).map((v) => v + 0)).toEqual(Array.from(out).map((v) => v + 0));
+    }
+  });
+
+  it('reports a wrong input count and an output width beyond float32; a 32-bit input width is fine', () => {
+    const model = (inputs: string[], ib: number, ob: number) =>
+      encodeOnnxModel({
+        opset: 13,
+        inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: [4] }],
+        initializers: [
+          { name: 's', dtype: 'float32', shape: [], data: [0.25] },
+          { name: 'z', dtype: 'float32', shape: [], data: [0] },
+          { name: 'ib', dtype: 'float32', shape: [], data: [ib] },
+          { name: 'ob', dtype: 'float32', shape: [], data: [ob] },
+        ],
+        nodes: [{ op: 'Trunc', domain: 'qonnx.custom_op.general', inputs, outputs: ['y'] }],
+      });
+    expect(() => importOnnx(model(['x', 's', 'z', 'ib'], 8, 4), 'trunc4.onnx')).toThrow(/has 4 inputs; QONNX Trunc takes 5 .* or 6/);
+    expect(() => importOnnx(model(['x', 's', 'z', 'ib', 'ob'], 32, 30), 'trunc30.onnx')).toThrow(/output_bit_width 30 must be an integer from 1 to 24/);
+    // v1, 32-bit accumulator truncated to 8 bits: the truncation scale is 2^24, FLOOR by default
+    const g = importOnnx(model(['x', 's', 'z', 'ib', 'ob'], 32, 8), 'trunc32.onnx');
+    const y = interpret(g, new Map([['x', Float32Array.of(2 ** 24, -(2 ** 22), 2 ** 40, -(2 ** 40))]])).get('y') as Float32Array;
+    // x / 0.25 / 2^24 = 4, -0.25 -> floor -1, 2^18 -> clamped 127, -> -128; times out scale 0.25 * 2^24
+    expect(Array.from(y)).toEqual([4, -1, 127, -128].map((v) => v * 2 ** 22));
+  });
+
+  for (const target of ['host', 'cortex-m3']) {
+    it(`the generated C equals the interpreter on ${target}`, async () => {
+      const t = getTarget(target);
+      const models: HarnessModel[] = graphs.map((m, i) => ({ compiled: compileGraph(cloneGraph(m.g), { target: t, prefix: `t${i}`, verify: true, skipFitCheck: true }), runs: [m.run], dir: `t${i}` }));
+      const run = await runOnTarget(models, t, workDir(`qonnx-trunc-${target}`), { title: 'QONNX Trunc' });
+      const failures: string[] = [];
+      run.records.forEach((recs, i) => {
+        for (const d of models[i]!.compiled.emitted.io.outputs) {
+          const m = firstMismatch(recs[0]!.outputs.get(d.cname)!, graphs[i]!.out.get(d.name)!);
+          if (m) failures.push(`${graphs[i]!.name} on ${target}: ${describeMismatch(d.name, 0, m)}`);
+        }
+      });
+      expect(failures).toEqual([]);
+      expect(run.records.length).toBe(cases.length);
+    });
+  }
+});

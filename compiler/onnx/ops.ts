@@ -16,6 +16,7 @@ import { binaryConst, castConst, concatConst, constOf, gatherConst, num, sliceBo
 import type { NodeContext, Value } from './import.ts';
 import { channelAxis, channelValues, detectLowBit, foldAffine, lowBitProducer } from './lowbit.ts';
 import { irDtype, onnxTypeText } from './tensor.ts';
+import { TRUNC_MODES, truncStaticValue } from '../ops/trunc_static.ts';
 
 export interface OnnxOpMapping {
   /** IR ops the general conversion emits (checked before conversion starts). */
@@ -355,29 +356,73 @@ const BipolarQuant: OnnxOpMapping = {
   },
 };
 
+/** Round half to even in float64 (NumPy's np.round), for compile-time exponents. */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * QONNX Trunc, both versions of the spec (told apart by the input count):
+ *   v1: X, scale, zeropt, input_bit_width, output_bit_width; truncation scale 2^(in - out), output
+ *       scale = scale * truncation scale
+ *   v2: X, scale, zeropt, input_bit_width, out_scale, out_bitwidth; truncation scale
+ *       2^round(log2(out_scale / scale)) (the spec's "should be a power of two")
+ * Both then compute the same steps (TruncStatic, docs/numerics.md): constants are folded with the
+ * interpreter's element function, activations become a TruncStatic node.
+ */
 const Trunc: OnnxOpMapping = {
+  needs: ['TruncStatic'],
   convert(ctx) {
-    const x = ctx.value(0);
-    if (x.kind !== 'const') return ctx.fail('Trunc on activations is not supported yet (only on constants)');
+    const n = ctx.node.inputs.length;
+    if (n !== 5 && n !== 6) ctx.fail(`has ${n} inputs; QONNX Trunc takes 5 (v1: X, scale, zeropt, input_bit_width, output_bit_width) or 6 (v2: X, scale, zeropt, input_bit_width, out_scale, out_bitwidth)`, 'onnx');
+    const v1 = n === 5;
     const signed = ctx.int('signed', 1) !== 0;
     const narrow = ctx.int('narrow', 0) !== 0;
     const mode = ctx.string('rounding_mode', 'FLOOR').toUpperCase() as RoundingMode;
-    const scale = ctx.constInput(1, 'scale');
-    const zp = ctx.constInput(2, 'zeropt');
-    const outScale = scalarConst(ctx, 4, 'out_scale');
-    const outBits = scalarConst(ctx, 5, 'out_bitwidth');
+    if (!(TRUNC_MODES as readonly string[]).includes(mode)) ctx.fail(`rounding_mode "${ctx.string('rounding_mode')}" is not one of ${TRUNC_MODES.join(', ')}`, 'onnx');
+    const bitsOf = (i: number, what: string, max: number): number => {
+      const b = scalarConst(ctx, i, what);
+      if (!Number.isInteger(b) || b < 1 || b > max) ctx.fail(`${what} ${b} must be an integer from 1 to ${max}`, 'onnx');
+      return b;
+    };
+    // The input width (an accumulator's, say) only sets v1's truncation scale; the output range must
+    // be exact in float32.
+    const inBits = bitsOf(3, 'input_bit_width', 64);
+    const outBits = bitsOf(v1 ? 4 : 5, 'output_bit_width', 24);
+    const outScaleV2 = v1 ? 0 : scalarConst(ctx, 4, 'out_scale');
     const [qmin, qmax] = quantRange(outBits, signed, narrow);
-    ctx.defineConst(
-      0,
-      foldQuant(ctx, x.c, scale, zp, (v, s, z) => {
-        let y = Math.fround(Math.fround(v / s) + z);
-        y = quantizeStaticValue(y, [], [], 1, 0, -(2 ** 30), 2 ** 30, 'ROUND');
-        const ts = 2 ** Math.round(Math.log2(outScale / s));
-        y = Math.fround(y / ts);
-        const r = quantizeStaticValue(y, [], [], 1, 0, qmin, qmax, mode);
-        return Math.fround(Math.fround(r - z / ts) * outScale);
-      }),
-    );
+    // Truncation and output scales for an input scale s (float32 values; powers of two are exact).
+    const scales = (s: number): [number, number] => {
+      if (!(s > 0)) ctx.fail(`scale ${s} must be positive`, 'onnx');
+      if (v1) {
+        const ts = 2 ** (inBits - outBits);
+        return [ts, Math.fround(s * ts)];
+      }
+      if (!(outScaleV2 > 0)) ctx.fail(`out_scale ${outScaleV2} must be positive`, 'onnx');
+      const e = roundHalfEven(Math.log2(outScaleV2 / s));
+      if (e < -126 || e > 127) ctx.fail(`the truncation scale 2^${e} (out_scale / scale) is not a normal float32`, 'onnx');
+      return [2 ** e, outScaleV2];
+    };
+    const x = ctx.value(0);
+    if (x.kind === 'const') {
+      return ctx.defineConst(
+        0,
+        foldQuant(ctx, x.c, ctx.constInput(1, 'scale'), ctx.constInput(2, 'zeropt'), (v, s, z) => {
+          const [ts, os] = scales(s);
+          return truncStaticValue(v, s, z, ts, os, qmin, qmax, mode);
+        }),
+      );
+    }
+    if (ctx.info(0).dtype !== 'float32') ctx.fail(`input 0 must be float32, found ${ctx.info(0).dtype}`, 'dtype');
+    const s = Math.fround(scalarConst(ctx, 1, 'scale'));
+    const z = Math.fround(scalarConst(ctx, 2, 'zeropt'));
+    const [ts, os] = scales(s);
+    const one = (v: number, what: string) => ctx.constant({ dtype: 'float32', shape: [1], data: new Float32Array([v]) }, `${ctx.nodeName}.${what}`);
+    // A quantised input (Quant on an activation, int8 codes) is read as Quant's float output, code * scale.
+    const out = ctx.irOut(0);
+    ctx.emit('TruncStatic', [ctx.tensor(0), one(s, 'scale'), one(z, 'zeropt'), one(ts, 'trunc_scale'), one(os, 'out_scale')], [out], { qmin, qmax, rounding: mode });
+    ctx.define(0, { kind: 'tensor', ir: out });
   },
 };
 
@@ -385,20 +430,31 @@ const Trunc: OnnxOpMapping = {
 
 const INT_RANGE: Partial<Record<DType, [number, number]>> = { int8: [-128, 127], uint8: [0, 255], int32: [-(2 ** 31), 2 ** 31 - 1] };
 
-/** Scale and zero point of a (De)QuantizeLinear node, per tensor or along `axis`. */
-function qParams(ctx: NodeContext, rank: number): { scale: Const; zp?: Const; axis: number } {
-  if (ctx.int('block_size', 0)) ctx.fail('blocked quantisation (block_size) is not supported');
+/** Scale and zero point of a (De)QuantizeLinear node, per tensor, along `axis`, or blocked along it. */
+function qParams(ctx: NodeContext, rank: number): { scale: Const; zp?: Const; axis: number; block: number } {
+  const block = ctx.int('block_size', 0);
   const scale = ctx.constInput(1, 'scale');
   const zp = ctx.has(2) ? ctx.constInput(2, 'zero point') : undefined;
-  const axis = scale.shape.length === 0 || elementCount(scale.shape) === 1 ? -1 : normAxis(ctx, ctx.int('axis', 1), rank);
-  return { scale, zp, axis };
+  if (block < 0) ctx.fail(`block_size ${block} must not be negative`, 'onnx');
+  const axis = block === 0 && (scale.shape.length === 0 || elementCount(scale.shape) === 1) ? -1 : normAxis(ctx, ctx.int('axis', 1), rank);
+  if (block > 0) {
+    const xs = ctx.info(0).shape;
+    const want = xs.map((d, k) => (k === axis ? Math.ceil(d / block) : d));
+    for (const [c, what] of [[scale, 'scale'], [zp, 'zero point']] as const)
+      if (c && c.shape.join() !== want.join()) ctx.fail(`the ${what} [${c.shape.join(', ')}] must be [${want.join(', ')}] for block_size ${block} on axis ${axis} of x [${xs.join(', ')}]`, 'shape');
+  }
+  return { scale, zp, axis, block };
 }
 
-/** Index into a per-axis parameter for flat element i of a tensor of `shape`. */
-function paramIndex(shape: readonly number[], axis: number, i: number): number {
+/** Index into a per-axis (or blocked, block > 0) parameter for flat element i of a tensor of `shape`. */
+function paramIndex(shape: readonly number[], axis: number, i: number, block = 0): number {
   if (axis < 0) return 0;
   const inner = elementCount(shape.slice(axis + 1));
-  return Math.floor(i / inner) % shape[axis]!;
+  const dim = shape[axis]!;
+  const c = Math.floor(i / inner) % dim;
+  if (block <= 0) return c;
+  const o = Math.floor(i / (inner * dim));
+  return (o * Math.ceil(dim / block) + Math.floor(c / block)) * inner + (i % inner);
 }
 
 function sameScalar(a: Const | undefined, b: number): boolean {
@@ -408,7 +464,7 @@ function sameScalar(a: Const | undefined, b: number): boolean {
 const QuantizeLinear: OnnxOpMapping = {
   convert(ctx) {
     const x = ctx.info(0);
-    const { scale, zp, axis } = qParams(ctx, x.shape.length);
+    const { scale, zp, axis, block } = qParams(ctx, x.shape.length);
     const outType = zp?.dtype ?? (ctx.int('output_dtype', 0) ? irDtype(ctx.int('output_dtype', 0)) : 'uint8');
     const range = outType ? INT_RANGE[outType] : undefined;
     if (!outType || !range) return ctx.fail(`quantises to ${outType ?? onnxTypeText(ctx.int('output_dtype', 0))}, which tritc does not support`, 'dtype');
@@ -416,7 +472,7 @@ const QuantizeLinear: OnnxOpMapping = {
     if (ctx.isConst(0)) {
       const c = ctx.constInput(0, 'x');
       const out = Array.from({ length: elementCount(c.shape) }, (_, i) => {
-        const k = paramIndex(c.shape, axis, i);
+        const k = paramIndex(c.shape, axis, i, block);
         const t = rintf(Math.fround(num(c, i) / num(scale, k))) + (zp ? num(zp, k) : 0);
         return Number.isNaN(t) ? 0 : Math.min(hi, Math.max(lo, t));
       });
@@ -430,6 +486,7 @@ const QuantizeLinear: OnnxOpMapping = {
     const qdq =
       ctx.lowBit &&
       axis < 0 &&
+      block === 0 &&
       x.dtype === 'float32' &&
       s > 0 &&
       lo - z >= -128 &&
@@ -459,12 +516,12 @@ const DequantizeLinear: OnnxOpMapping = {
     const v = ctx.value(0);
     if (v.kind === 'qdq') return ctx.define(0, { kind: 'quant', ir: v.ir });
     const x = ctx.info(0);
-    const { scale, zp, axis } = qParams(ctx, x.shape.length);
+    const { scale, zp, axis, block } = qParams(ctx, x.shape.length);
     if (ctx.isConst(0)) {
       const c = ctx.constInput(0, 'x');
       const out = new Float32Array(elementCount(c.shape));
       for (let i = 0; i < out.length; i++) {
-        const k = paramIndex(c.shape, axis, i);
+        const k = paramIndex(c.shape, axis, i, block);
         out[i] = Math.fround((num(c, i) - (zp ? num(zp, k) : 0)) * num(scale, k));
       }
       return ctx.defineConst(0, { dtype: 'float32', shape: [...c.shape], data: out });
@@ -953,7 +1010,18 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
   Where: passthrough('Where'),
   LayerNormalization: passthrough('LayerNormalization'),
   Conv,
-  MaxPool: passthrough('MaxPool'),
+  MaxPool: {
+    needs: ['MaxPool'],
+    optionalOutputs: true,
+    convert(ctx) {
+      // The Indices output (int64) is computed only when something reads it.
+      const attrs = irAttrs(ctx, 'MaxPool', []);
+      const indices = ctx.node.outputs[1] && ctx.readers(ctx.node.outputs[1]) > 0;
+      const outs = indices ? [ctx.irOut(0), ctx.irOut(1)] : [ctx.irOut(0)];
+      ctx.emit('MaxPool', [ctx.tensor(0)], outs, attrs);
+      outs.forEach((o, j) => ctx.define(j, { kind: 'tensor', ir: o }));
+    },
+  },
   AveragePool: passthrough('AveragePool'),
   GlobalAveragePool: passthrough('GlobalAveragePool'),
   QuantizeLinear,

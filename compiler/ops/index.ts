@@ -9,6 +9,7 @@ import type { OpDef } from './op.ts';
 import { QuantizeInt8 } from './quantize_int8.ts';
 import { QuantizeStatic } from './quantize_static.ts';
 import { Relu } from './relu.ts';
+import { TruncStatic } from './trunc_static.ts';
 import { Softmax } from './softmax.ts';
 import { Cast, Clip, Div, Equal, Greater, GreaterOrEqual, Less, LessOrEqual, Max, Min, Mul, Pow, Sub, Where } from './onnx/elementwise.ts';
 import { Erf, Exp, Gelu, Log, Sigmoid, Sqrt, Tanh } from './onnx/unary.ts';
@@ -31,7 +32,7 @@ const registry = new Map<string, OpDef>(
     Conv, MaxPool, AveragePool, GlobalAveragePool,
     QuantizeLinear, DequantizeLinear, MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv,
     // ops the ONNX importer adds (docs/onnx-ops.md)
-    QuantizeStatic, TernaryConv, BinaryConv,
+    QuantizeStatic, TruncStatic, TernaryConv, BinaryConv,
   ].map((d) => [d.op, d]),
 );
 

@@ -61,6 +61,35 @@ void tn_dequantize_linear(const void *x, int32_t x_dtype, const float *scale, co
     }
 }
 
+/* Blocked: element (o, c, i) uses the parameter at (o * pdim + c / block) * inner + i. */
+void tn_quantize_blocked(const float *x, const float *scale, const void *zp, void *y, int32_t y_dtype, int32_t outer,
+                         int32_t dim, int32_t inner, int32_t block) {
+  const int32_t pdim = (dim + block - 1) / block;
+  int32_t o, c, i;
+  for (o = 0; o < outer; ++o)
+    for (c = 0; c < dim; ++c)
+      for (i = 0; i < inner; ++i) {
+        const size_t at = ((size_t)o * (size_t)dim + (size_t)c) * (size_t)inner + (size_t)i;
+        const size_t p = ((size_t)o * (size_t)pdim + (size_t)(c / block)) * (size_t)inner + (size_t)i;
+        const int32_t z = zp ? tn_qload(zp, y_dtype, p) : 0;
+        tn_qstore(y, y_dtype, at, tn_qsat(tn_divf(x[at], scale[p]), z, y_dtype));
+      }
+}
+
+void tn_dequantize_blocked(const void *x, int32_t x_dtype, const float *scale, const void *zp, float *y, int32_t outer,
+                           int32_t dim, int32_t inner, int32_t block) {
+  const int32_t pdim = (dim + block - 1) / block;
+  int32_t o, c, i;
+  for (o = 0; o < outer; ++o)
+    for (c = 0; c < dim; ++c)
+      for (i = 0; i < inner; ++i) {
+        const size_t at = ((size_t)o * (size_t)dim + (size_t)c) * (size_t)inner + (size_t)i;
+        const size_t p = ((size_t)o * (size_t)pdim + (size_t)(c / block)) * (size_t)inner + (size_t)i;
+        const int64_t z = zp ? tn_qload(zp, x_dtype, p) : 0;
+        y[at] = (float)((int64_t)tn_qload(x, x_dtype, at) - z) * scale[p];
+      }
+}
+
 /* ---- integer matrix products ------------------------------------------------------------------- */
 
 /* Operands of an integer MatMul: a [batch, M, K], b [batch, K, N]; zero points per tensor (count 1),

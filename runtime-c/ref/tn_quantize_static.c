@@ -63,3 +63,30 @@ void tn_quantize_static(const float *x, int8_t *y, int32_t n, const float *pre_c
     y[i] = (int8_t)(tn_qs_round(t, mode) - zero_point);
   }
 }
+
+/*
+ * QONNX Trunc on activations (docs/numerics.md, "TruncStatic"; compiler/ops/trunc_static.ts): the
+ * steps of the spec's reference, in float32, each operation rounded once. A zero produced by a
+ * rounding step takes the sign of the value rounded (t * 0.0f), as NumPy's round/floor/ceil do.
+ * NaN passes through every step (the clamp and the rounding skip it) and gives NaN.
+ */
+void tn_trunc_static(const float *x, float *y, int32_t n, float scale, float zeropt, float trunc_scale,
+                     float out_scale, int32_t qmin, int32_t qmax, int32_t mode) {
+  int32_t i;
+  const float out_zeropt = tn_divf(zeropt, trunc_scale);
+  for (i = 0; i < n; ++i) {
+    float t = tn_divf(x[i], scale);
+    float r = t + zeropt;
+    t = tn_rintf(r);
+    if (t == 0.0f) t = r * 0.0f;
+    t = tn_divf(t, trunc_scale);
+    if (t == t) {
+      int32_t k;
+      if (t > (float)qmax) t = (float)qmax;
+      if (t < (float)qmin) t = (float)qmin;
+      k = tn_qs_round(t, mode);
+      t = k == 0 ? t * 0.0f : (float)k;
+    }
+    y[i] = (t - out_zeropt) * out_scale;
+  }
+}

@@ -222,23 +222,42 @@ function poolGeometry(x: Tensor, attrs: Record<string, unknown>): Window | strin
   return windowGeometry(x.shape.slice(2), kernel, attrs, attrs.ceil_mode === 1);
 }
 
+/** A row-major offset within a plane of `dims` as the column-major one (the axes reversed), as ONNX's Indices with storage_order 1. */
+function columnMajorOffset(offset: number, dims: readonly number[]): number {
+  let r = offset;
+  let out = 0;
+  let stride = 1;
+  const coords: number[] = [];
+  for (let a = dims.length - 1; a >= 0; a--) {
+    coords[a] = r % dims[a]!;
+    r = Math.floor(r / dims[a]!);
+  }
+  for (let a = 0; a < dims.length; a++) {
+    out += coords[a]! * stride;
+    stride *= dims[a]!;
+  }
+  return out;
+}
+
 function poolOp(op: 'MaxPool' | 'AveragePool', dtypes: readonly DType[], extra: Record<string, AttrSpec>, summary: string): OpDef {
   return {
     op,
     summary,
     inputs: { names: ['X'], min: 1 },
-    outputs: { names: ['Y'], min: 1 },
+    outputs: { names: op === 'MaxPool' ? ['Y', 'Indices'] : ['Y'], min: 1 },
     attrs: { ...WINDOW_ATTRS, ceil_mode: { kind: 'int', default: 0, doc: '1: output size rounds up' }, ...extra },
     infer(ctx) {
       const x = ctx.inputs[0];
       if (!x || !checkDtype(ctx, 0, dtypes, ['X']) || !checkSpatialRank(ctx, x)) return [];
-      if (ctx.node.attrs.storage_order === 1) ctx.error('storage_order = 1 (column-major Indices) is not supported', 'unsupported');
+      if (op === 'MaxPool' && ![0, 1].includes(ctx.node.attrs.storage_order as number)) ctx.error(`storage_order ${ctx.node.attrs.storage_order} must be 0 (row-major) or 1 (column-major)`);
       const win = poolGeometry(x, ctx.node.attrs);
       if (typeof win === 'string') {
         ctx.error(win);
         return [];
       }
-      return [{ dtype: x.dtype, shape: [x.shape[0]!, x.shape[1]!, ...win.out], range: x.range }];
+      const shape = [x.shape[0]!, x.shape[1]!, ...win.out];
+      const y = { dtype: x.dtype, shape, range: x.range };
+      return ctx.node.outputs.length > 1 ? [y, { dtype: 'int64' as const, shape: [...shape] }] : [y];
     },
     interpret(ctx) {
       const x = inTensor(ctx, 0);
@@ -252,31 +271,45 @@ function poolOp(op: 'MaxPool' | 'AveragePool', dtypes: readonly DType[], extra: 
       const y = x.dtype === 'float32' ? new Float32Array(planes * outSp) : x.dtype === 'int8' ? new Int8Array(planes * outSp) : new Uint8Array(planes * outSp);
       const lowest = x.dtype === 'float32' ? -Infinity : x.dtype === 'int8' ? -128 : 0;
       const includePad = ctx.node.attrs.count_include_pad === 1;
+      const withIndices = op === 'MaxPool' && ctx.node.outputs.length > 1;
+      const ind = withIndices ? new BigInt64Array(planes * outSp) : undefined;
+      const columnMajor = ctx.node.attrs.storage_order === 1;
       for (let p = 0; p < planes; p++) {
         for (let o = 0; o < outSp; o++) {
           const oi = unravel(o, win.out);
           let m = lowest;
           let s = 0;
           let count = 0;
+          let best = -1;
           for (let k = 0; k < kSp; k++) {
             const { inside, inPad, offset } = windowOffset(input, win, oi, unravel(k, win.kernel));
             if (inside) {
               const v = at(xv, p * inSp + offset, x.name);
-              if (v > m) m = v;
+              if (best < 0) best = offset; // the first in-bounds element, if none is larger
+              if (v > m) {
+                m = v;
+                best = offset;
+              }
               s = add(s, v);
             }
             if (inside || (includePad && inPad)) count++;
           }
           y[p * outSp + o] = op === 'MaxPool' ? m : div(s, count);
+          if (ind) ind[p * outSp + o] = BigInt(p * inSp + (columnMajor ? columnMajorOffset(best, input) : best));
         }
       }
       ctx.write(ctx.node.outputs[0]!, y);
+      if (ind) ctx.write(ctx.node.outputs[1]!, ind);
     },
     emit(ctx) {
       const x = ctx.input(0);
       const win = poolGeometry(x, ctx.node.attrs) as Window;
       const planes = x.shape[0]! * x.shape[1]!;
       const geo = geoTable(ctx, x.shape.slice(2), win);
+      if (op === 'MaxPool' && ctx.node.outputs.length > 1) {
+        const fn = `tn_max_pool_idx_${SUFFIX[x.dtype]}`;
+        return { kernel: fn, runtime: ['ref/tn_conv.c', 'ref/tn_math.c'], body: [`${fn}(${ctx.in(0)}, ${ctx.out(0)}, ${ctx.out(1)}, /* planes */ ${planes}, ${geo}, /* storage_order */ ${ctx.node.attrs.storage_order === 1 ? 1 : 0});`] };
+      }
       if (op === 'MaxPool') {
         const fn = `tn_max_pool_${SUFFIX[x.dtype]}`;
         return { kernel: fn, runtime: ['ref/tn_conv.c', 'ref/tn_math.c'], body: [`${fn}(${ctx.in(0)}, ${ctx.out(0)}, /* planes */ ${planes}, ${geo});`] };
@@ -291,7 +324,7 @@ function poolOp(op: 'MaxPool' | 'AveragePool', dtypes: readonly DType[], extra: 
   };
 }
 
-export const MaxPool = poolOp('MaxPool', ['float32', 'int8', 'uint8'], { storage_order: { kind: 'int', default: 0, doc: 'layout of Indices (not supported: only Y)' } }, 'maximum over a sliding window (padding never wins)');
+export const MaxPool = poolOp('MaxPool', ['float32', 'int8', 'uint8'], { storage_order: { kind: 'int', default: 0, doc: 'layout of the optional Indices output: 0 row-major, 1 column-major (spatial axes reversed)' } }, 'maximum over a sliding window (padding never wins); optional int64 Indices');
 export const AveragePool = poolOp('AveragePool', ['float32'], { count_include_pad: { kind: 'int', default: 0, doc: '1: padding counts in the divisor' } }, 'float32 mean over a sliding window');
 
 export const GlobalAveragePool: OpDef = {

@@ -1,5 +1,5 @@
-// ONNX linear quantisation with zero points: QuantizeLinear, DequantizeLinear (per tensor or per
-// axis), MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv, on int8/uint8 (docs/numerics.md,
+// ONNX linear quantisation with zero points: QuantizeLinear, DequantizeLinear (per tensor, per
+// axis or blocked), MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv, on int8/uint8 (docs/numerics.md,
 // "Quantised ops"):
 //   quantize    q = saturate(rint(x / scale) + zp)          rint ties to even; NaN -> zp
 //   dequantize  y = (float)(q - zp) * scale
@@ -32,31 +32,55 @@ export function qsat(v: number, zp: number, dtype: DType): number {
   return r;
 }
 
-/** outer x dim x inner view for per-axis parameters (dim = 1 for per tensor). */
-function axisParams(x: Tensor, count: number, axis: number): { outer: number; dim: number; inner: number } {
-  if (count === 1) return { outer: 1, dim: 1, inner: elementCount(x.shape) };
+/**
+ * outer x dim x inner view of x for its parameters (dim = 1 for per tensor), and the number of
+ * parameter rows along the axis: dim for per axis, ceil(dim / block) for blocked quantisation (the
+ * parameter of element (o, c, i) is then at ((o * pdim + c / block) * inner + i)).
+ */
+function axisParams(x: Tensor, count: number, axis: number, block = 0): { outer: number; dim: number; inner: number } {
+  if (count === 1 && block <= 0) return { outer: 1, dim: 1, inner: elementCount(x.shape) };
   return { outer: elementCount(x.shape.slice(0, axis)), dim: x.shape[axis]!, inner: elementCount(x.shape.slice(axis + 1)) };
 }
 
-/** Check scale (and zero point) inputs: one value, or 1-D of x's size on `axis`. Returns the axis or undefined. */
+/** Index of the parameter of element (o, c, i) (see axisParams). */
+function paramAt(o: number, c: number, i: number, dim: number, inner: number, block: number): number {
+  if (block <= 0) return c;
+  return (o * Math.ceil(dim / block) + Math.floor(c / block)) * inner + i;
+}
+
+const blockOf = (ctx: { node: { attrs: Record<string, unknown> } }): number => Math.max(0, ctx.node.attrs.block_size as number);
+
+/**
+ * Check scale (and zero point) inputs: one value, 1-D of x's size on `axis`, or (block_size > 0) of
+ * x's rank and shape but for ceil(size / block_size) on `axis`. Returns the axis or undefined.
+ */
 function checkAxisParams(ctx: InferContext, x: Tensor, scale: Tensor, zp: Tensor | undefined, names: readonly string[]): number | undefined {
-  if ((ctx.node.attrs.block_size as number) > 0) {
-    ctx.error(`block_size ${ctx.node.attrs.block_size}: blocked quantisation is not supported (per tensor or per axis only)`, 'unsupported');
+  const block = ctx.node.attrs.block_size as number;
+  if (block < 0) {
+    ctx.error(`block_size ${block} must not be negative`);
     return undefined;
   }
   const n = elementCount(scale.shape);
-  if (zp && elementCount(zp.shape) !== n) {
+  if (zp && (elementCount(zp.shape) !== n || (block > 0 && zp.shape.join() !== scale.shape.join()))) {
     ctx.error(`${names[2]} "${zp.name}" ${shapeStr(zp.shape)} must have the shape of ${names[1]} "${scale.name}" ${shapeStr(scale.shape)}`);
     return undefined;
   }
-  if (n === 1) return 0; // per tensor: the axis does not matter
+  if (n === 1 && block === 0) return 0; // per tensor: the axis does not matter
   const axis = normAxis(ctx.node.attrs.axis as number, Math.max(1, x.shape.length));
   if (axis === undefined) {
     ctx.error(`axis ${ctx.node.attrs.axis} is out of range for rank ${x.shape.length}`);
     return undefined;
   }
-  if (n !== 1 && (scale.shape.length !== 1 || n !== x.shape[axis])) {
-    ctx.error(`${names[1]} "${scale.name}" ${shapeStr(scale.shape)} must be one value or 1-D of length ${x.shape[axis]} (axis ${axis} of "${x.name}" ${shapeStr(x.shape)}); blocked scales are not supported`, 'unsupported');
+  if (block > 0) {
+    const want = x.shape.map((d, k) => (k === axis ? Math.ceil(d / block) : d));
+    if (scale.shape.join() !== want.join()) {
+      ctx.error(`${names[1]} "${scale.name}" ${shapeStr(scale.shape)} must be ${shapeStr(want)} for block_size ${block} on axis ${axis} of "${x.name}" ${shapeStr(x.shape)}`);
+      return undefined;
+    }
+    return axis;
+  }
+  if (scale.shape.length !== 1 || n !== x.shape[axis]) {
+    ctx.error(`${names[1]} "${scale.name}" ${shapeStr(scale.shape)} must be one value, 1-D of length ${x.shape[axis]} (axis ${axis} of "${x.name}" ${shapeStr(x.shape)}) or blocked (block_size)`);
     return undefined;
   }
   return axis;
@@ -74,7 +98,7 @@ export const QuantizeLinear: OpDef = {
   outputs: { names: ['y'], min: 1 },
   attrs: {
     axis: { kind: 'int', default: 1, doc: 'the axis of per-axis scales' },
-    block_size: { kind: 'int', default: 0, doc: 'blocked quantisation: not supported (must be 0)' },
+    block_size: { kind: 'int', default: 0, doc: 'blocked quantisation: > 0 gives each block of block_size elements along axis its own scale and zero point (0: per tensor or per axis)' },
     output_dtype: { kind: 'int', default: 0, doc: 'ONNX dtype of y when there is no zero point: 2 uint8 (default), 3 int8' },
     saturate: { kind: 'int', default: 1, doc: 'float8 only in ONNX; accepted and ignored' },
     precision: { kind: 'int', default: 0, doc: 'ONNX: precision of the division; tritc divides in float32' },
@@ -97,24 +121,29 @@ export const QuantizeLinear: OpDef = {
     const yT = ctx.graph.tensors.get(ctx.node.outputs[0]!)!;
     const sv = ctx.readNum(ctx.node.inputs[1]!);
     const zv = read(ctx, ctx.node.inputs[2]);
-    const { outer, dim, inner } = axisParams(x, sv.length, normAxis(ctx.node.attrs.axis as number, Math.max(1, x.shape.length)) ?? 0);
+    const block = blockOf(ctx);
+    const { outer, dim, inner } = axisParams(x, sv.length, normAxis(ctx.node.attrs.axis as number, Math.max(1, x.shape.length)) ?? 0, block);
     const xv = ctx.readNum(x.name);
     const y = yT.dtype === 'int8' ? new Int8Array(xv.length) : new Uint8Array(xv.length);
     for (let o = 0; o < outer; o++)
       for (let c = 0; c < dim; c++)
         for (let i = 0; i < inner; i++) {
           const k = (o * dim + c) * inner + i;
-          y[k] = qsat(div(at(xv, k, x.name), at(sv, c, 'y_scale')), zv ? intAt(zv, c, 'y_zero_point') : 0, yT.dtype);
+          const p = paramAt(o, c, i, dim, inner, block);
+          y[k] = qsat(div(at(xv, k, x.name), at(sv, p, 'y_scale')), zv ? intAt(zv, p, 'y_zero_point') : 0, yT.dtype);
         }
     ctx.write(ctx.node.outputs[0]!, y);
   },
   emit(ctx) {
     const x = ctx.input(0);
-    const { outer, dim, inner } = axisParams(x, elementCount(ctx.input(1).shape), normAxis(ctx.node.attrs.axis as number, Math.max(1, x.shape.length)) ?? 0);
+    const block = blockOf(ctx);
+    const { outer, dim, inner } = axisParams(x, elementCount(ctx.input(1).shape), normAxis(ctx.node.attrs.axis as number, Math.max(1, x.shape.length)) ?? 0, block);
+    const args = `${ctx.in(0)}, ${ctx.in(1)}, ${optIn(ctx, 2)}, ${ctx.out(0)}, ${DT_CODE[ctx.output(0).dtype]}, /* outer */ ${outer}, /* dim */ ${dim}, /* inner */ ${inner}`;
+    const kernel = block > 0 ? 'tn_quantize_blocked' : 'tn_quantize_linear';
     return {
-      kernel: 'tn_quantize_linear',
+      kernel,
       runtime: ['ref/tn_qlinear.c', 'ref/tn_math.c'],
-      body: [`tn_quantize_linear(${ctx.in(0)}, ${ctx.in(1)}, ${optIn(ctx, 2)}, ${ctx.out(0)}, ${DT_CODE[ctx.output(0).dtype]}, /* outer */ ${outer}, /* dim */ ${dim}, /* inner */ ${inner});`],
+      body: [block > 0 ? `${kernel}(${args}, /* block */ ${block});` : `${kernel}(${args});`],
     };
   },
   cost: () => ({ macs: 0, weightBytes: 0 }),
@@ -127,7 +156,7 @@ export const DequantizeLinear: OpDef = {
   outputs: { names: ['y'], min: 1 },
   attrs: {
     axis: { kind: 'int', default: 1, doc: 'the axis of per-axis scales' },
-    block_size: { kind: 'int', default: 0, doc: 'blocked quantisation: not supported (must be 0)' },
+    block_size: { kind: 'int', default: 0, doc: 'blocked quantisation: > 0 gives each block of block_size elements along axis its own scale and zero point (0: per tensor or per axis)' },
     output_dtype: { kind: 'int', default: 0, doc: 'must be 0 or 1 (float32)' },
   },
   infer(ctx) {
@@ -149,25 +178,30 @@ export const DequantizeLinear: OpDef = {
     const x = inTensor(ctx, 0);
     const sv = ctx.readNum(ctx.node.inputs[1]!);
     const zv = read(ctx, ctx.node.inputs[2]);
-    const { outer, dim, inner } = axisParams(x, sv.length, normAxis(ctx.node.attrs.axis as number, Math.max(1, x.shape.length)) ?? 0);
+    const block = blockOf(ctx);
+    const { outer, dim, inner } = axisParams(x, sv.length, normAxis(ctx.node.attrs.axis as number, Math.max(1, x.shape.length)) ?? 0, block);
     const xv = ctx.readNum(x.name);
     const y = new Float32Array(xv.length);
     for (let o = 0; o < outer; o++)
       for (let c = 0; c < dim; c++)
         for (let i = 0; i < inner; i++) {
           const k = (o * dim + c) * inner + i;
+          const p = paramAt(o, c, i, dim, inner, block);
           // x - zp is exact in binary64 (|.| < 2^33), so fround is C's one rounding of (float)(int64)
-          y[k] = mul(fround(at(xv, k, x.name) - (zv ? intAt(zv, c, 'x_zero_point') : 0)), at(sv, c, 'x_scale'));
+          y[k] = mul(fround(at(xv, k, x.name) - (zv ? intAt(zv, p, 'x_zero_point') : 0)), at(sv, p, 'x_scale'));
         }
     ctx.write(ctx.node.outputs[0]!, y);
   },
   emit(ctx) {
     const x = ctx.input(0);
-    const { outer, dim, inner } = axisParams(x, elementCount(ctx.input(1).shape), normAxis(ctx.node.attrs.axis as number, Math.max(1, x.shape.length)) ?? 0);
+    const block = blockOf(ctx);
+    const { outer, dim, inner } = axisParams(x, elementCount(ctx.input(1).shape), normAxis(ctx.node.attrs.axis as number, Math.max(1, x.shape.length)) ?? 0, block);
+    const args = `${ctx.in(0)}, ${DT_CODE[x.dtype]}, ${ctx.in(1)}, ${optIn(ctx, 2)}, ${ctx.out(0)}, /* outer */ ${outer}, /* dim */ ${dim}, /* inner */ ${inner}`;
+    const kernel = block > 0 ? 'tn_dequantize_blocked' : 'tn_dequantize_linear';
     return {
-      kernel: 'tn_dequantize_linear',
+      kernel,
       runtime: ['ref/tn_qlinear.c', 'ref/tn_math.c'],
-      body: [`tn_dequantize_linear(${ctx.in(0)}, ${DT_CODE[x.dtype]}, ${ctx.in(1)}, ${optIn(ctx, 2)}, ${ctx.out(0)}, /* outer */ ${outer}, /* dim */ ${dim}, /* inner */ ${inner});`],
+      body: [block > 0 ? `${kernel}(${args}, /* block */ ${block});` : `${kernel}(${args});`],
     };
   },
   cost: () => ({ macs: 0, weightBytes: 0 }),
