@@ -103,8 +103,22 @@ float tn_ldexpf(float p, int32_t k) {
   return p * tn_pow2i(k);
 }
 
+/* e^r * 2^kf for the reduced argument r (|r| <= ln2 / 2): the polynomial in Horner form, then the
+ * power of two (shared by tn_expf and tn_exp_df). */
+static float tn_exp_poly(float r, float kf) {
+  float p = TN_P7;
+  p = p * r + TN_P6;
+  p = p * r + TN_P5;
+  p = p * r + TN_P4;
+  p = p * r + TN_P3;
+  p = p * r + TN_P2;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  return tn_ldexpf(p, (int32_t)kf);
+}
+
 float tn_expf(float x) {
-  float kf, r, p;
+  float kf, r;
   if (x != x) return x;
   if (x > TN_EXP_MAX) {
     tn_f32_bits inf;
@@ -115,15 +129,7 @@ float tn_expf(float x) {
   kf = tn_rintf(x * TN_LOG2E);
   r = x - kf * TN_LN2_HI;
   r = r - kf * TN_LN2_LO;
-  p = TN_P7;
-  p = p * r + TN_P6;
-  p = p * r + TN_P5;
-  p = p * r + TN_P4;
-  p = p * r + TN_P3;
-  p = p * r + TN_P2;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  return tn_ldexpf(p, (int32_t)kf);
+  return tn_exp_poly(r, kf);
 }
 
 int8_t tn_quant_i8(float v) {
@@ -421,22 +427,14 @@ static void tn_log_df(float x, float *hi, float *lo) {
 
 /* e^(hi + lo), |lo| <= 2^-20 |hi|: tn_expf's method with lo added to the reduced argument. */
 static float tn_exp_df(float hi, float lo) {
-  float kf, r, p;
+  float kf, r;
   if (hi > TN_EXP_MAX) return tn_inff();
   if (hi < TN_EXP_MIN) return 0.0f;
   kf = tn_rintf(hi * TN_LOG2E);
   r = hi - kf * TN_LN2_HI;
   r = r - kf * TN_LN2_LO;
   r = r + lo;
-  p = TN_P7;
-  p = p * r + TN_P6;
-  p = p * r + TN_P5;
-  p = p * r + TN_P4;
-  p = p * r + TN_P3;
-  p = p * r + TN_P2;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  return tn_ldexpf(p, (int32_t)kf);
+  return tn_exp_poly(r, kf);
 }
 
 /* erfc(a + a_lo) for a >= 1, |a_lo| <= ulp(a): e^(-(a + a_lo)^2) * R(a). The square is carried in
