@@ -10,7 +10,7 @@ import { writeModel } from '../compiler/format/write.ts';
 import { randomRuns } from '../compiler/harness/inputs.ts';
 import { runOnTarget } from '../compiler/harness/run_target.ts';
 import { loadTargets } from '../compiler/targets.ts';
-import { callGraph, compiledCalls, estimateStack, parseStackUsage, stackModel } from '../compiler/toolchain/stack_usage.ts';
+import { callGraph, compiledCalls, estimateStack, nakedFrames, parseStackUsage, stackModel } from '../compiler/toolchain/stack_usage.ts';
 import { workDir } from './support/differential.ts';
 import { memoryCases } from './support/memory_cases.ts';
 import { randomModel } from './support/random_graph.ts';
@@ -34,6 +34,21 @@ describe('stack estimate', () => {
     expect([...g.calls.get('top')!]).toEqual(['apply', 'leaf']);
     expect(g.indirect.has('apply')).toBe(true);
     expect(g.addressTaken.has('leaf')).toBe(true);
+  });
+
+  it('counts what naked functions push in their assembly, through the macros they name', () => {
+    const f = nakedFrames([
+      `#define SAVE "push {r4-r11, lr}\\n\\t"
+       #define BODY SAVE "add r4, r5\\n\\t"
+       __attribute__((naked, aligned(4))) static void k(int a) {
+         __asm__ volatile(".syntax unified\\n\\t" BODY "sub sp, #16\\n\\t");
+       }
+       __attribute__((naked)) static void leaf(void) { __asm__ volatile(".option push\\n\\tret\\n\\t"); }`,
+    ]);
+    expect([...f]).toEqual([
+      ['k', 36 + 16],
+      ['leaf', 0],
+    ]);
   });
 
   it('calls through an ops table reach the functions of the tables reachable from the root only', () => {

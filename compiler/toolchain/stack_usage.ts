@@ -1,6 +1,7 @@
 // A static estimate of the stack a model's run() needs on a target: compile the generated C and the
 // runtime files with zig cc (clang) writing per-function frame sizes (`-stack-usage-file`; zig 0.11
-// ignores the gcc-style -fstack-usage), build the call graph from the C text, and take the deepest
+// ignores the gcc-style -fstack-usage; naked assembly functions: what they push, nakedFrames), build
+// the call graph from the C text, and take the deepest
 // path from <prefix>_run. The object files say which calls survived inlining (compiledCalls);
 // calls through function pointers are assumed to reach every function whose address is handed on
 // (named without a call, or in a file-scope table that a function names) by a function reachable
@@ -154,6 +155,37 @@ export function parseStackUsage(text: string): Map<string, number> {
 }
 
 /**
+ * Frames of naked functions (inline assembly only), which the compiler's stack-usage output reports
+ * as 0: the registers their assembly pushes (`push {r4-r11, lr}`, `stmdb sp!, {...}`: 4 bytes each)
+ * plus any `sub sp, #N` / `addi sp, sp, -N`, read from the string literals of the body and of the
+ * macros it names (expanded a few levels deep).
+ */
+export function nakedFrames(sources: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const raw of sources) {
+    const src = raw.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, '');
+    const macros = new Map<string, string>();
+    for (const m of src.matchAll(/^[ \t]*#\s*define\s+(\w+)(\([^)]*\))?((?:[^\n]*\\\n)*[^\n]*)/gm)) macros.set(m[1]!, m[3]!);
+    const expand = (text: string, depth: number): string =>
+      depth === 0 ? text : text + [...new Set(text.match(/\b[A-Z_][A-Z0-9_]*\b/g) ?? [])].map((id) => (macros.has(id) ? expand(macros.get(id)!, depth - 1) : '')).join('\n');
+    for (const m of src.matchAll(/__attribute__\s*\(\(([^()]|\([^()]*\))*\bnaked\b([^()]|\([^()]*\))*\)\)[^{;]*?(\w+)\s*\([^)]*\)\s*\{/g)) {
+      const open = m.index! + m[0].length - 1;
+      const body = expand(src.slice(open, matchingBrace(src, open) + 1), 4);
+      let bytes = 0;
+      for (const p of body.matchAll(/\b(?:push|stmdb\s+sp!\s*,)\s*\{([^}]*)\}/g)) {
+        for (const r of p[1]!.split(',')) {
+          const range = /r(\d+)\s*-\s*r(\d+)/.exec(r);
+          bytes += 4 * (range ? Number(range[2]) - Number(range[1]) + 1 : 1);
+        }
+      }
+      for (const s of body.matchAll(/\bsub(?:\.w)?\s+sp\s*,\s*(?:sp\s*,\s*)?#(\d+)|\baddi\s+sp\s*,\s*sp\s*,\s*-(\d+)/g)) bytes += Number(s[1] ?? s[2]);
+      out.set(m[3]!, Math.max(out.get(m[3]!) ?? 0, bytes));
+    }
+  }
+  return out;
+}
+
+/**
  * The calls each compiled function really makes. The C text says what a function calls; the object
  * file says which of those calls survived: a callee the compiled function does not reference was
  * inlined into it (so its callees, and its calls through pointers, become the function's own).
@@ -263,6 +295,7 @@ export async function estimateStack(files: ReadonlyMap<string, string>, prefix: 
       return readFileSync(su, 'utf8');
     });
     const frames = parseStackUsage(texts.join('\n'));
+    for (const [fn, bytes] of nakedFrames(sources.map((s) => files.get(s)!))) frames.set(fn, Math.max(frames.get(fn) ?? 0, bytes));
     const objectRefs = new Map<string, Set<string>>();
     for (const src of sources) {
       const elf = readElf(join(dir, `${src}.o`));

@@ -102,35 +102,66 @@ __attribute__((naked)) static void tn_table5(uint32_t *t, const uint32_t *a, con
 #define TN_ROWS7_3 TN_ROW7("r1") TN_ROW7("r1") TN_ROW7("r2")
 
 /* t5w: rows 0..4 of half 0, then rows 0..3 of half 1 (at 35 words). */
-__attribute__((naked)) static void tn_lut5w_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
-  __asm__ volatile(
-      ".syntax unified\n\t"
-      "cmp r1, #5\n\t"
-      "blt.w tn_lut5w_build\n\t" /* a short last group: the portable build pads it with zeros */
-      "push {r4-r11, lr}\n\t"
-      "mov r12, r0\n\t"
-      "mov r0, r2\n\t" TN_X_LOAD5 TN_X_L0 TN_A27_ROW0("140")
-      TN_ROWS7_3 TN_ROW7("r1") "stmia r0!, {r4-r10}\n\t"
-      "ldm r0, {r4-r10}\n\t" TN_ROWS7_3 "stmia r0!, {r4-r10}\n\t"
-      "pop {r4-r11, pc}\n\t");
+#define TN_LUT5W_BODY                                                                            \
+  "push {r4-r11, lr}\n\t"                                                                        \
+  "mov r12, r0\n\t"                                                                              \
+  "mov r0, r2\n\t" TN_X_LOAD5 TN_X_L0 TN_A27_ROW0("140") TN_ROWS7_3 TN_ROW7("r1")                 \
+  "stmia r0!, {r4-r10}\n\t"                                                                      \
+  "ldm r0, {r4-r10}\n\t" TN_ROWS7_3 "stmia r0!, {r4-r10}\n\t"                                    \
+  "pop {r4-r11, pc}\n\t"
+
+/* t6w: rows 0..13 of half 0, rows 0..12 of half 1 (at 98 words); after row 8 the delta is c2 (r3).
+ * (Two asm statements: C99 compilers need only take string literals of 4095 characters.) */
+#define TN_LUT6W_HEAD                                                                            \
+  "push {r4-r11, lr}\n\t"                                                                        \
+  "mov r12, r0\n\t"                                                                              \
+  "mov r0, r2\n\t" TN_X_LOAD5                                                                    \
+  "ldrsb.w r6, [r12, #5]\n\t"                                                                    \
+  "add r11, r6\n\t" TN_X_L0                                                                      \
+  "sub.w r3, r6, r5, lsl #1\n\tsub.w r3, r3, r4, lsl #1\n\tadd.w r3, r3, r3, lsl #16\n\t" TN_A27_ROW0("392")
+#define TN_LUT6W_TAIL                                                                            \
+  TN_ROWS7_9_BODY TN_ROW7("r3") TN_ROWS7_3 TN_ROW7("r1") "stmia r0!, {r4-r10}\n\t"                \
+  "ldm r0, {r4-r10}\n\t" TN_ROWS7_9_BODY TN_ROW7("r3") TN_ROWS7_3 "stmia r0!, {r4-r10}\n\t"      \
+  "pop {r4-r11, pc}\n\t"
+
+/* The builds of a whole group (len = g). The pads below call these, not the checked entry points,
+ * so the call graph has no cycle and the stack estimate stays bounded. */
+__attribute__((naked)) static void tn_lut5w_full_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+  __asm__ volatile(".syntax unified\n\t" TN_LUT5W_BODY);
 }
 
-/* t6w: rows 0..13 of half 0, rows 0..12 of half 1 (at 98 words); after row 8 the delta is c2 (r3). */
+__attribute__((naked)) static void tn_lut6w_full_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+  __asm__ volatile(".syntax unified\n\t" TN_LUT6W_HEAD);
+  __asm__ volatile(TN_LUT6W_TAIL);
+}
+
+/* The last group of a scale group may have fewer than g activations: pad with zeros. */
+__attribute__((used)) static void tn_lut5w_pad_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+  int8_t v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int32_t i;
+  for (i = 0; i < len && i < 5; ++i) v[i] = x[i];
+  tn_lut5w_full_armv7m(v, 5, t);
+}
+
+__attribute__((used)) static void tn_lut6w_pad_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+  int8_t v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int32_t i;
+  for (i = 0; i < len && i < 6; ++i) v[i] = x[i];
+  tn_lut6w_full_armv7m(v, 6, t);
+}
+
+/* The ops' builds: a short group goes to the pad, a whole one runs the same code as the full build. */
+__attribute__((naked)) static void tn_lut5w_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+  __asm__ volatile(".syntax unified\n\t"
+                   "cmp r1, #5\n\t"
+                   "blt.w tn_lut5w_pad_armv7m\n\t" TN_LUT5W_BODY);
+}
+
 __attribute__((naked)) static void tn_lut6w_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
-  __asm__ volatile(
-      ".syntax unified\n\t"
-      "cmp r1, #6\n\t"
-      "blt.w tn_lut6w_build\n\t" /* (the same tables; no call back here, so no cycle) */
-      "push {r4-r11, lr}\n\t"
-      "mov r12, r0\n\t"
-      "mov r0, r2\n\t" TN_X_LOAD5
-      "ldrsb.w r6, [r12, #5]\n\t"
-      "add r11, r6\n\t" TN_X_L0
-      "sub.w r3, r6, r5, lsl #1\n\tsub.w r3, r3, r4, lsl #1\n\tadd.w r3, r3, r3, lsl #16\n\t" TN_A27_ROW0("392"));
-  __asm__ volatile(TN_ROWS7_9_BODY TN_ROW7("r3") TN_ROWS7_3 TN_ROW7("r1") "stmia r0!, {r4-r10}\n\t"
-                   "ldm r0, {r4-r10}\n\t" TN_ROWS7_9_BODY TN_ROW7("r3") TN_ROWS7_3
-                   "stmia r0!, {r4-r10}\n\t"
-                   "pop {r4-r11, pc}\n\t");
+  __asm__ volatile(".syntax unified\n\t"
+                   "cmp r1, #6\n\t"
+                   "blt.w tn_lut6w_pad_armv7m\n\t" TN_LUT6W_HEAD);
+  __asm__ volatile(TN_LUT6W_TAIL);
 }
 
 #define TN_ADD8(d) "add r4, " d "\n\tadd r5, " d "\n\tadd r6, " d "\n\tadd r7, " d "\n\tadd r8, " d "\n\tadd r9, " d "\n\tadd r10, " d "\n\tadd r11, " d "\n\t"
