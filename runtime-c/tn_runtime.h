@@ -594,7 +594,7 @@ void tn_conv_f32(const float *x, const float *w, const float *bias, float *y, in
 void tn_max_pool_f32(const float *x, float *y, int32_t planes, const int32_t *geo);
 void tn_max_pool_i8(const int8_t *x, int8_t *y, int32_t planes, const int32_t *geo);
 void tn_max_pool_u8(const uint8_t *x, uint8_t *y, int32_t planes, const int32_t *geo);
-/* The same, with ONNX's Indices: the int64 flat index (over planes x spatial) of the maximum (the first
+/* The same, with ONNX's Indices (ind may be NULL: the plain MaxPool above calls this): the int64 flat index (over planes x spatial) of the maximum (the first
  * of equal ones; the first in-bounds element if none beats the lowest value); storage_order 1 orders
  * the spatial axes column-major. */
 void tn_max_pool_idx_f32(const float *x, float *y, int64_t *ind, int32_t planes, const int32_t *geo, int32_t storage_order);

@@ -68,36 +68,6 @@ void tn_conv_f32(const float *x, const float *w, const float *bias, float *y, in
   }
 }
 
-/* The body of MaxPool for one element type: m = lowest; for each in-bounds v: if (v > m) m = v. */
-#define TN_MAX_POOL(T, LOWEST)                                                                     \
-  const int32_t in_sp = tn_spatial(geo, TN_G_IN), out_sp = tn_spatial(geo, TN_G_OUT);              \
-  int32_t p, od, oh, ow, kd, kh, kw;                                                               \
-  for (p = 0; p < planes; ++p) {                                                                   \
-    const T *xp = x + (size_t)p * (size_t)in_sp;                                                   \
-    T *yp = y + (size_t)p * (size_t)out_sp;                                                        \
-    for (od = 0; od < geo[TN_G_OUT]; ++od)                                                         \
-      for (oh = 0; oh < geo[TN_G_OUT + 1]; ++oh)                                                   \
-        for (ow = 0; ow < geo[TN_G_OUT + 2]; ++ow) {                                               \
-          T m = LOWEST;                                                                            \
-          for (kd = 0; kd < geo[TN_G_K]; ++kd) {                                                   \
-            const int32_t id = tn_coord(geo, 0, od, kd);                                           \
-            if (id < 0 || id >= geo[TN_G_IN]) continue;                                            \
-            for (kh = 0; kh < geo[TN_G_K + 1]; ++kh) {                                             \
-              const int32_t ih = tn_coord(geo, 1, oh, kh);                                         \
-              if (ih < 0 || ih >= geo[TN_G_IN + 1]) continue;                                      \
-              for (kw = 0; kw < geo[TN_G_K + 2]; ++kw) {                                           \
-                const int32_t iw = tn_coord(geo, 2, ow, kw);                                       \
-                T v;                                                                               \
-                if (iw < 0 || iw >= geo[TN_G_IN + 2]) continue;                                    \
-                v = xp[(id * geo[TN_G_IN + 1] + ih) * geo[TN_G_IN + 2] + iw];                      \
-                if (v > m) m = v; /* NaN never wins */                                             \
-              }                                                                                    \
-            }                                                                                      \
-          }                                                                                        \
-          yp[(od * geo[TN_G_OUT + 1] + oh) * geo[TN_G_OUT + 2] + ow] = m;                          \
-        }                                                                                          \
-  }
-
 static float tn_neg_inf(void) {
   union {
     float f;
@@ -107,20 +77,18 @@ static float tn_neg_inf(void) {
   return b.f;
 }
 
-void tn_max_pool_f32(const float *x, float *y, int32_t planes, const int32_t *geo) { TN_MAX_POOL(float, tn_neg_inf()) }
-void tn_max_pool_i8(const int8_t *x, int8_t *y, int32_t planes, const int32_t *geo) { TN_MAX_POOL(int8_t, -128) }
-void tn_max_pool_u8(const uint8_t *x, uint8_t *y, int32_t planes, const int32_t *geo) { TN_MAX_POOL(uint8_t, 0) }
-
-/* MaxPool with ONNX's Indices: the flat index (over N x C x spatial) of the element the maximum came
- * from, the first of equal ones; a window with no element above LOWEST (or only NaN) points at its
- * first in-bounds element. storage_order 1 numbers the spatial axes column-major (reversed). */
+/* MaxPool for one element type: m = LOWEST; for each in-bounds v: if (v > m) m = v (NaN never wins).
+ * With ONNX's Indices (ind not NULL): the flat index (over N x C x spatial) of the element the
+ * maximum came from, the first of equal ones; a window with no element above LOWEST (or only NaN)
+ * points at its first in-bounds element. storage_order 1 numbers the spatial axes column-major
+ * (reversed). */
 #define TN_MAX_POOL_IDX(T, LOWEST)                                                                 \
   const int32_t in_sp = tn_spatial(geo, TN_G_IN), out_sp = tn_spatial(geo, TN_G_OUT);              \
   int32_t p, od, oh, ow, kd, kh, kw;                                                               \
   for (p = 0; p < planes; ++p) {                                                                   \
     const T *xp = x + (size_t)p * (size_t)in_sp;                                                   \
     T *yp = y + (size_t)p * (size_t)out_sp;                                                        \
-    int64_t *ip = ind + (size_t)p * (size_t)out_sp;                                                \
+    int64_t *ip = ind ? ind + (size_t)p * (size_t)out_sp : 0;                                     \
     for (od = 0; od < geo[TN_G_OUT]; ++od)                                                         \
       for (oh = 0; oh < geo[TN_G_OUT + 1]; ++oh)                                                   \
         for (ow = 0; ow < geo[TN_G_OUT + 2]; ++ow) {                                               \
@@ -153,9 +121,10 @@ void tn_max_pool_u8(const uint8_t *x, uint8_t *y, int32_t planes, const int32_t 
             }                                                                                      \
           }                                                                                        \
           yp[at] = m;                                                                              \
-          ip[at] = (int64_t)p * in_sp +                                                            \
-                   (storage_order ? (int64_t)(bw * geo[TN_G_IN + 1] + bh) * geo[TN_G_IN] + bd      \
-                                  : (int64_t)(bd * geo[TN_G_IN + 1] + bh) * geo[TN_G_IN + 2] + bw); \
+          if (ip)                                                                                  \
+            ip[at] = (int64_t)p * in_sp +                                                          \
+                     (storage_order ? (int64_t)(bw * geo[TN_G_IN + 1] + bh) * geo[TN_G_IN] + bd    \
+                                    : (int64_t)(bd * geo[TN_G_IN + 1] + bh) * geo[TN_G_IN + 2] + bw); \
         }                                                                                          \
   }
 
@@ -168,6 +137,11 @@ void tn_max_pool_idx_i8(const int8_t *x, int8_t *y, int64_t *ind, int32_t planes
 void tn_max_pool_idx_u8(const uint8_t *x, uint8_t *y, int64_t *ind, int32_t planes, const int32_t *geo, int32_t storage_order) {
   TN_MAX_POOL_IDX(uint8_t, 0)
 }
+
+/* Without Indices: the same windows and comparisons. */
+void tn_max_pool_f32(const float *x, float *y, int32_t planes, const int32_t *geo) { tn_max_pool_idx_f32(x, y, 0, planes, geo, 0); }
+void tn_max_pool_i8(const int8_t *x, int8_t *y, int32_t planes, const int32_t *geo) { tn_max_pool_idx_i8(x, y, 0, planes, geo, 0); }
+void tn_max_pool_u8(const uint8_t *x, uint8_t *y, int32_t planes, const int32_t *geo) { tn_max_pool_idx_u8(x, y, 0, planes, geo, 0); }
 
 void tn_avg_pool_f32(const float *x, float *y, int32_t planes, const int32_t *geo, int32_t count_include_pad) {
   const int32_t in_sp = tn_spatial(geo, TN_G_IN), out_sp = tn_spatial(geo, TN_G_OUT);
