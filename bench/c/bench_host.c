@@ -4,10 +4,14 @@
  * Usage: bench_host bench.bin bench.out [case ...]
  * Prints one line per measurement to stdout:
  *   bandwidth <GB/s median> <GB/s best>      a STREAM-like read of 512 MiB (sum of 64-bit words)
- *   case <index> <ns per call median> <ns per call best> <calls per repeat>
+ *   case <index> <ns per call median> <ns per call best> <calls per repeat> [<GB/s read beside it>]
  * and writes each case's output (after a warm-up call) to bench.out, for bench/run.ts to check
  * against the interpreter's arithmetic. Each figure is the median of 7 repeats of at least 40 ms;
- * cases with several weight copies cycle through them, so that weights come from DRAM.
+ * cases with several weight copies cycle through them, so that weights come from DRAM. For cases
+ * whose weights come from DRAM (48 MiB or more in all), each repeat is preceded by a read of the
+ * 512 MiB buffer, and the median of those reads is printed with the case: the kernel and the
+ * bandwidth it is compared with are then measured in the same minute, under the same load (on this
+ * shared VM the read bandwidth drifts by 10-20 % over the minutes a whole run takes).
  *
  * Times are the thread's CPU time (CLOCK_THREAD_CPUTIME_ID), not wall time: on this shared 2-vCPU
  * VM other jobs often keep the load above 2, and wall time then counts the slices in which the
@@ -51,9 +55,16 @@ static uint64_t read_sum(const uint64_t *p, size_t n) {
 
 static volatile uint64_t sink;
 
+/* Nanoseconds of one read of the buffer. */
+static double read_ns(const uint64_t *bw, size_t n) {
+  const double t0 = now_ns();
+  sink = read_sum(bw, n);
+  return now_ns() - t0;
+}
+
 int main(int argc, char **argv) {
   const size_t bw_words = (size_t)512 << 17; /* 512 MiB */
-  double t[REPEATS];
+  double t[REPEATS], tb[REPEATS];
   uint64_t *bw;
   uint8_t *blob;
   FILE *f, *out;
@@ -80,20 +91,16 @@ int main(int argc, char **argv) {
   if (posix_memalign((void **)&bw, 64, bw_words * 8) != 0) return 2;
   for (i = 0; i < bw_words; ++i) bw[i] = i;
   sink = read_sum(bw, bw_words);
-  for (r = 0; r < REPEATS; ++r) {
-    const double t0 = now_ns();
-    sink = read_sum(bw, bw_words);
-    t[r] = now_ns() - t0;
-  }
+  for (r = 0; r < REPEATS; ++r) t[r] = read_ns(bw, bw_words);
   qsort(t, REPEATS, sizeof t[0], cmp_double);
   printf("bandwidth %.3f %.3f\n", (double)bw_words * 8 / t[REPEATS / 2], (double)bw_words * 8 / t[0]);
-  free(bw);
 
   for (a = 3; a < argc || (argc == 3 && a == 3); ++a) {
     uint32_t first = 0, last = tn_bench_case_count, ci;
     if (argc > 3) first = (uint32_t)atoi(argv[a]), last = first + 1;
     for (ci = first; ci < last; ++ci) {
       const tn_bench_case *c = &tn_bench_cases[ci];
+      const int dram = (uint64_t)c->w_bytes * c->copies >= ((uint64_t)48 << 20);
       uint32_t calls = 1, copy = 0, k;
       c->run(blob, 0);
       fwrite(blob + c->y_offset, 1, c->y_bytes, out);
@@ -104,16 +111,23 @@ int main(int argc, char **argv) {
         calls *= 2;
       }
       for (r = 0; r < REPEATS; ++r) {
-        const double t0 = now_ns();
+        double t0;
+        if (dram) tb[r] = read_ns(bw, bw_words);
+        t0 = now_ns();
         for (k = 0; k < calls; ++k) c->run(blob, copy = (copy + 1) % c->copies);
         t[r] = (now_ns() - t0) / calls;
       }
       qsort(t, REPEATS, sizeof t[0], cmp_double);
-      printf("case %u %.1f %.1f %u\n", ci, t[REPEATS / 2], t[0], calls);
+      if (dram) {
+        qsort(tb, REPEATS, sizeof tb[0], cmp_double);
+        printf("case %u %.1f %.1f %u %.3f\n", ci, t[REPEATS / 2], t[0], calls, (double)bw_words * 8 / tb[REPEATS / 2]);
+      } else
+        printf("case %u %.1f %.1f %u\n", ci, t[REPEATS / 2], t[0], calls);
       fflush(stdout);
     }
     if (argc == 3) break;
   }
   fclose(out);
+  free(bw);
   return 0;
 }
