@@ -590,6 +590,11 @@ void tn_argmax_any(const void *x, int32_t dtype, void *y, int32_t y_is_i64, int3
 /* y[n, m] = sum over the group's channels and the window of x * w, then + bias[m] (bias may be NULL). */
 void tn_conv_f32(const float *x, const float *w, const float *bias, float *y, int32_t batches, int32_t in_channels,
                  int32_t out_channels, int32_t group, const int32_t *geo);
+/* The same for a depthwise Conv (group = C = M), one output plane at a time through `scratch` (one
+ * output plane of floats), so that y may start where x does (in place) when the output plane is no
+ * larger than the input plane. */
+void tn_conv_f32_depthwise(const float *x, const float *w, const float *bias, float *y, int32_t batches, int32_t channels,
+                           const int32_t *geo, float *scratch);
 /* planes = batches * channels; the maximum of the window's in-bounds elements (NaN never wins). */
 void tn_max_pool_f32(const float *x, float *y, int32_t planes, const int32_t *geo);
 void tn_max_pool_i8(const int8_t *x, int8_t *y, int32_t planes, const int32_t *geo);

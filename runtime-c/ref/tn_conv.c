@@ -68,6 +68,23 @@ void tn_conv_f32(const float *x, const float *w, const float *bias, float *y, in
   }
 }
 
+/* Depthwise Conv (group = C = M) that may run in place, y over x (TinyEngine's in-place depthwise):
+ * output plane p (batch n, channel c, p = n C + c) reads input plane p only, so it is computed into
+ * `scratch` (one output plane) by tn_conv_f32 itself (the same sums in the same order), then copied
+ * to y + p out_sp. When y starts where x does, that copy covers bytes of input planes <= p only
+ * (out_sp <= in_sp, which the compiler checks), all read by then. */
+void tn_conv_f32_depthwise(const float *x, const float *w, const float *bias, float *y, int32_t batches, int32_t channels,
+                           const int32_t *geo, float *scratch) {
+  const int32_t in_sp = tn_spatial(geo, TN_G_IN), out_sp = tn_spatial(geo, TN_G_OUT), k_sp = tn_spatial(geo, TN_G_K);
+  int32_t p, i;
+  for (p = 0; p < batches * channels; ++p) {
+    const int32_t c = p % channels;
+    float *yp = y + (size_t)p * (size_t)out_sp;
+    tn_conv_f32(x + (size_t)p * (size_t)in_sp, w + (size_t)c * (size_t)k_sp, bias ? bias + c : NULL, scratch, 1, 1, 1, 1, geo);
+    for (i = 0; i < out_sp; ++i) yp[i] = scratch[i];
+  }
+}
+
 static float tn_neg_inf(void) {
   union {
     float f;

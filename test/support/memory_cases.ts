@@ -1,6 +1,7 @@
 // Hand-written models for the memory planner's riskier decisions: every in-place case the ops
 // declare (Relu float and int8, Softmax along either axis, QuantizeInt8 per tensor and per row, Add
-// into either operand, with and without broadcasting, DequantizeInt8 over the end of its output) and kernel scratch (the synthetic
+// into either operand, with and without broadcasting, DequantizeInt8 over the end of its output,
+// depthwise Conv through a plane of scratch) and kernel scratch (the synthetic
 // TestScratchReverse op of scratch_op.ts; call registerTestOps() first). The differential tests run
 // them on the host and every QEMU target; test/planner.test.ts checks that the planner really
 // shares where these comments say it does.
@@ -89,6 +90,33 @@ export function memoryCases(): MemoryCase[] {
         ],
       },
       inPlace: [['d', 'q'], ['s', 'd']],
+    },
+    {
+      // Depthwise Conv in place, one plane at a time through a plane of scratch: 3x3 stride 2 with
+      // padding (9x9 -> 5x5), then 3x3 stride 1 with padding and a bias (5x5 -> 5x5), over 2 batches
+      // of 3 channels (planes of the second batch read channel p mod C's weights); then a 2x2
+      // stride 1 without padding (5x5 -> 4x4). A full Conv (group 1) reads every plane and does not share.
+      spec: {
+        name: 'inplace-depthwise',
+        inputs: ['x'],
+        outputs: ['y'],
+        tensors: {
+          x: { dtype: 'float32', shape: [2, 3, 9, 9] },
+          w1: f32([3, 1, 3, 3], (i) => ((i * 7) % 11) / 8 - 0.6),
+          w2: f32([3, 1, 3, 3], (i) => ((i * 5) % 9) / 6 - 0.7),
+          b2: f32([3], (i) => 0.25 - 0.5 * i),
+          w3: f32([3, 1, 2, 2], (i) => 0.3 * i - 1.1),
+          wf: f32([3, 3, 1, 1], (i) => (i % 4) - 1.5),
+        },
+        nodes: [
+          { name: 'r', op: 'Relu', inputs: ['x'], outputs: ['r'] },
+          { name: 'dw1', op: 'Conv', inputs: ['r', 'w1'], outputs: ['d1'], attrs: { group: 3, strides: [2, 2], pads: [1, 1, 1, 1] } },
+          { name: 'dw2', op: 'Conv', inputs: ['d1', 'w2', 'b2'], outputs: ['d2'], attrs: { group: 3, pads: [1, 1, 1, 1] } },
+          { name: 'dw3', op: 'Conv', inputs: ['d2', 'w3'], outputs: ['d3'], attrs: { group: 3 } },
+          { name: 'full', op: 'Conv', inputs: ['d3', 'wf'], outputs: ['y'] },
+        ],
+      },
+      inPlace: [['d1', 'r'], ['d2', 'd1'], ['d3', 'd2']],
     },
     {
       // Kernel scratch while another arena tensor (a) stays live across the step.

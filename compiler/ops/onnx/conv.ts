@@ -6,7 +6,7 @@
 // input channels (outer) and the window in row-major order, skipping padding, from 0; then adds the
 // bias. AveragePool sums the window's in-bounds elements in row-major order and divides once.
 
-import { elementCount, shapeStr, type DType, type Tensor } from '../../ir.ts';
+import { elementCount, shapeStr, type DType, type Graph, type Node, type Tensor } from '../../ir.ts';
 import type { EmitNodeContext } from '../../emit/context.ts';
 import { add, div, mul } from '../../numerics/f32.ts';
 import { at, type AttrSpec, type InferContext, type OpDef } from '../op.ts';
@@ -167,6 +167,24 @@ export function convLoop(x: Tensor, w: Tensor, group: number, win: Window, visit
 
 export const CONV_ATTRS: Record<string, AttrSpec> = { ...WINDOW_ATTRS, group: { kind: 'int', default: 1, doc: 'number of groups (C and M divisible by it; depthwise: group = C)' } };
 
+/**
+ * A depthwise Conv (group = C = M) whose output plane is no larger than its input plane: it runs one
+ * plane at a time through a plane of scratch (tn_conv_f32_depthwise), so its output may be written
+ * over its input (TinyEngine's in-place depthwise; docs/memory.md). Output plane p reads input
+ * plane p only, and its copy into place covers input planes <= p only.
+ */
+export function depthwiseInPlace(graph: Graph, node: Node): { outPlane: number } | undefined {
+  const x = graph.tensors.get(node.inputs[0]!);
+  const w = graph.tensors.get(node.inputs[1]!);
+  if (!x || !w || x.shape.length < 3) return undefined;
+  const c = x.shape[1]!;
+  if (node.attrs.group !== c || w.shape[0] !== c) return undefined;
+  const win = convGeometry(x, w, node.attrs);
+  if (typeof win === 'string') return undefined;
+  const outPlane = elementCount(win.out);
+  return outPlane <= elementCount(x.shape.slice(2)) ? { outPlane } : undefined;
+}
+
 export const Conv: OpDef = {
   op: 'Conv',
   summary: 'float32 convolution over 1 to 3 spatial axes with groups, pads, auto_pad, strides, dilations',
@@ -201,6 +219,12 @@ export const Conv: OpDef = {
     const x = ctx.input(0);
     const w = ctx.input(1);
     const win = convGeometry(x, w, ctx.node.attrs) as Window;
+    if (depthwiseInPlace(ctx.graph, ctx.node))
+      return {
+        kernel: 'tn_conv_f32_depthwise',
+        runtime: ['ref/tn_conv.c', 'ref/tn_math.c'],
+        body: [`tn_conv_f32_depthwise(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.hasInput(2) ? ctx.in(2) : 'NULL'}, ${ctx.out(0)}, /* N */ ${x.shape[0]}, /* C */ ${x.shape[1]}, ${geoTable(ctx, x.shape.slice(2), win)}, (float *)${ctx.scratch()}); /* may run in place */`],
+      };
     return {
       kernel: 'tn_conv_f32',
       runtime: ['ref/tn_conv.c', 'ref/tn_math.c'],
@@ -212,6 +236,8 @@ export const Conv: OpDef = {
     const w = g.tensors.get(node.inputs[1]!)!;
     return { macs: elementCount(y.shape) * elementCount(w.shape.slice(1)), weightBytes: constantBytes(g, node) };
   },
+  inPlace: [{ input: 0, output: 0, when: (g, node) => depthwiseInPlace(g, node) !== undefined }],
+  scratch: (g, node) => 4 * (depthwiseInPlace(g, node)?.outPlane ?? 0),
 };
 
 // ---- pools ------------------------------------------------------------------------------------------
