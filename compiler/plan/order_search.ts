@@ -200,6 +200,7 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
   const candidates = [
     { order: identity, peak: originalPeak },
     { order: greedy, peak: greedyPeak },
+    ...depthFirstOrders(deps).map((order) => ({ order, peak: peakOfOrder(p, order, inPlace) })),
   ];
   const ends = [...level.values()].filter((s) => s.parent !== null && identity.every((i) => has(s.done, i)));
   if (ends.length) {
@@ -212,4 +213,44 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
   const best = candidates.reduce((a, b) => (b.peak < a.peak ? b : a));
   const distinct = candidates.filter((c, i) => candidates.findIndex((d) => d.order.every((x, j) => x === c.order[j])) === i);
   return { order: best.order, peak: best.peak, originalPeak, exact, states, candidates: distinct };
+}
+
+/**
+ * Orders that finish one branch before starting the next: a depth-first walk back from the steps
+ * nothing reads, emitting each step once its dependencies are emitted (post-order), so every step
+ * runs as late as its first reader allows; dependencies are visited in the order the step reads them, and in reverse.
+ * The level-by-level search ranks sets by what is live now and can keep a wide graph breadth
+ * first (every expert's gather before the first expert), while this order keeps one expert's
+ * tensors live at a time.
+ */
+export function depthFirstOrders(deps: readonly (readonly number[])[]): number[][] {
+  const n = deps.length;
+  const read = new Uint8Array(n);
+  for (const ds of deps) for (const d of ds) read[d] = 1;
+  const sinks = deps.map((_, i) => i).filter((i) => !read[i]);
+  return [false, true].map((reverse) => {
+    const seen = new Uint8Array(n);
+    const order: number[] = [];
+    for (const sink of sinks) {
+      // An explicit stack (step, next dependency to visit): deep chains would overflow recursion.
+      const stack: [number, number][] = [[sink, 0]];
+      seen[sink] = 1;
+      while (stack.length) {
+        const top = stack[stack.length - 1]!;
+        const ds = deps[top[0]]!;
+        if (top[1] < ds.length) {
+          const d = ds[reverse ? ds.length - 1 - top[1] : top[1]]!;
+          top[1]++;
+          if (!seen[d]) {
+            seen[d] = 1;
+            stack.push([d, 0]);
+          }
+        } else {
+          order.push(top[0]);
+          stack.pop();
+        }
+      }
+    }
+    return order;
+  });
 }

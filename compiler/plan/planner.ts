@@ -144,8 +144,14 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
   // Short of the bound, refine the order by the arena it packs to (order_refine.ts), and improve
   // both the configuration and its refinement: hill climb (USMP), then branch and bound (exact.ts).
   const finalists = [chosen];
-  if (chosen.best.height > chosen.layout.lowerBound && opts.schedule !== false) {
-    const policy = chosen.inPlace;
+  // The configuration of the lowest peak, when that is under the best arena: the greedy heuristics
+  // may pack it badly (a depth-first order of a wide graph) where the stronger packers below do not.
+  const lowest = configs.reduce((a, b) => (b.layout.lowerBound < a.layout.lowerBound || (b.layout.lowerBound === a.layout.lowerBound && b.best.height < a.best.height) ? b : a));
+  if (lowest !== chosen && lowest.layout.lowerBound < chosen.best.height) finalists.push(lowest);
+  if (lowest.layout.lowerBound < chosen.best.height && opts.schedule !== false) {
+    // From the chosen order while it misses its own bound, else from the lowest peak's.
+    const start = chosen.best.height > chosen.layout.lowerBound ? chosen : lowest;
+    const policy = start.inPlace;
     // Evaluations (each builds a layout and packs it): about 2e6 / steps^2 so that large graphs
     // stay fast, at most 4 steps^2 (small graphs have few orders) and 3,000; at least the descent's
     // and 100 more for the walk.
@@ -153,8 +159,8 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
     const evaluations = Math.max(REFINE_DESCENT + 100, Math.min(3000, 4 * n2, Math.floor(2e6 / n2)));
     // When the order search was exact its peak is a bound on every order's arena.
     const target = search?.exact ? search.peak : 0;
-    const refined = refineOrder(p, chosen.order, (order) => runHeuristics(order, policy, p, false).best.height, { evaluations, descent: REFINE_DESCENT, target });
-    if (refined.arena < chosen.best.height) finalists.push(runHeuristics(refined.order, policy, p, opts.allAlgorithms ?? false));
+    const refined = refineOrder(p, start.order, (order) => runHeuristics(order, policy, p, false).best.height, { evaluations, descent: REFINE_DESCENT, target });
+    if (refined.arena < start.best.height) finalists.push(runHeuristics(refined.order, policy, p, opts.allAlgorithms ?? false));
   }
   // Short of the bound with in-place links: the same orders with the links the bound does not need.
   for (const f of [...finalists]) {
