@@ -202,6 +202,30 @@ describe('memory planner', () => {
     expect(findOverlaps(plan.placements)).toEqual([]);
   });
 
+  it("Liu's order runs first the branch that peaks highest above what it leaves behind", () => {
+    // Three two-step branches from x into a join: (first, second) step output sizes, in units of 16.
+    const branches: [string, number, number][] = [['a', 10, 20], ['b', 90, 10], ['c', 45, 5]];
+    const tensors = new Map<string, number>([['x', 16]]);
+    const steps: PlanProblem['steps'] = [{ name: 'in', reads: [], writes: ['x'], scratch: 0, inPlace: [] }];
+    for (const [b, s1, s2] of branches) {
+      tensors.set(`${b}1`, 16 * s1).set(`${b}2`, 16 * s2);
+      steps.push({ name: `${b}1`, reads: ['x'], writes: [`${b}1`], scratch: 0, inPlace: [] });
+      steps.push({ name: `${b}2`, reads: [`${b}1`], writes: [`${b}2`], scratch: 0, inPlace: [] });
+    }
+    steps.push({ name: 'join', reads: ['a2', 'b2', 'c2'], writes: ['y'], scratch: 0, inPlace: [] });
+    const p: PlanProblem = { name: 'branches', tensors, steps };
+    const deps = steps.map((s) => s.reads.map((t) => steps.findIndex((x) => x.writes.includes(t))).filter((d) => d >= 0));
+    const out = steps.map((s) => s.writes.reduce((a, w) => a + (tensors.get(w) ?? 0), 0));
+    const orders = depthFirstOrders(deps, out, out);
+    expect(orders.length).toBe(3);
+    const names = (o: number[]) => o.map((i) => steps[i]!.name).join(' ');
+    expect(names(orders[0]!)).toBe('in a1 a2 b1 b2 c1 c2 join');
+    expect(names(orders[1]!)).toBe('in c1 c2 b1 b2 a1 a2 join');
+    expect(names(orders[2]!)).toBe('in b1 b2 c1 c2 a1 a2 join'); // needs above results: b 90, c 45, a 10
+    const peaks = orders.map((o) => peakOfOrder(p, o, true));
+    expect(peaks[2]).toBeLessThan(Math.min(peaks[0]!, peaks[1]!));
+  });
+
   it('refining an order by its packed arena keeps it topological and never makes it worse', () => {
     const r = rng(9);
     let better = 0;

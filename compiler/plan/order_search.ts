@@ -200,7 +200,7 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
   const candidates = [
     { order: identity, peak: originalPeak },
     { order: greedy, peak: greedyPeak },
-    ...depthFirstOrders(deps).map((order) => ({ order, peak: peakOfOrder(p, order, inPlace) })),
+    ...depthFirstOrders(deps, writes.map((ws) => ws.reduce((a, w) => a + size[w]!, 0)), adds).map((order) => ({ order, peak: peakOfOrder(p, order, inPlace) })),
   ];
   const ends = [...level.values()].filter((s) => s.parent !== null && identity.every((i) => has(s.done, i)));
   if (ends.length) {
@@ -218,17 +218,42 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
 /**
  * Orders that finish one branch before starting the next: a depth-first walk back from the steps
  * nothing reads, emitting each step once its dependencies are emitted (post-order), so every step
- * runs as late as its first reader allows; dependencies are visited in the order the step reads them, and in reverse.
- * The level-by-level search ranks sets by what is live now and can keep a wide graph breadth
- * first (every expert's gather before the first expert), while this order keeps one expert's
- * tensors live at a time.
+ * runs as late as its first reader allows. The level-by-level search ranks sets by what is live
+ * now and can keep a wide graph breadth first (every expert's gather before the first expert),
+ * while these orders keep one branch's tensors live at a time. Three orders of the dependencies:
+ * as the step reads them, the reverse, and Liu's rule for trees (the dependency whose subtree
+ * peaks highest above what it leaves behind first; J. W. H. Liu, "An application of generalized
+ * tree pebbling to sparse matrix factorization", 1987). `out[i]`: bytes step i leaves for its
+ * readers; `adds[i]`: bytes it needs while it runs (outputs and scratch). Shared dependencies make
+ * the graph no tree, so the rule is a heuristic here; the planner judges the orders by their peak.
  */
-export function depthFirstOrders(deps: readonly (readonly number[])[]): number[][] {
+export function depthFirstOrders(deps: readonly (readonly number[])[], out?: readonly number[], adds?: readonly number[]): number[][] {
   const n = deps.length;
-  const read = new Uint8Array(n);
-  for (const ds of deps) for (const d of ds) read[d] = 1;
-  const sinks = deps.map((_, i) => i).filter((i) => !read[i]);
-  return [false, true].map((reverse) => {
+  const readers = new Uint16Array(n);
+  for (const ds of deps) for (const d of ds) readers[d]!++;
+  const sinks = deps.map((_, i) => i).filter((i) => !readers[i]);
+  const orders: (readonly (readonly number[])[])[] = [deps, deps.map((ds) => [...ds].reverse())];
+  if (out && adds) {
+    // need[i]: the peak of running i's subtree alone, its dependencies in Liu's order (steps are
+    // topological, so dependencies come first). A dependency with other readers is no part of the
+    // subtree (it is live for them anyway): it counts nothing and runs first.
+    const own = (d: number) => readers[d] === 1;
+    const key = (d: number) => (own(d) ? need[d]! - out[d]! : Infinity);
+    const need: number[] = [];
+    const liu = deps.map((ds, i) => {
+      const sorted = [...ds].sort((a, b) => (key(a) === key(b) ? 0 : key(b) > key(a) ? 1 : -1));
+      let held = 0;
+      let peak = 0;
+      for (const d of sorted.filter(own)) {
+        peak = Math.max(peak, held + need[d]!);
+        held += out[d]!;
+      }
+      need.push(Math.max(peak, held + adds[i]!));
+      return sorted;
+    });
+    orders.push(liu);
+  }
+  return orders.map((depsInOrder) => {
     const seen = new Uint8Array(n);
     const order: number[] = [];
     for (const sink of sinks) {
@@ -237,9 +262,9 @@ export function depthFirstOrders(deps: readonly (readonly number[])[]): number[]
       seen[sink] = 1;
       while (stack.length) {
         const top = stack[stack.length - 1]!;
-        const ds = deps[top[0]]!;
+        const ds = depsInOrder[top[0]]!;
         if (top[1] < ds.length) {
-          const d = ds[reverse ? ds.length - 1 - top[1] : top[1]]!;
+          const d = ds[top[1]]!;
           top[1]++;
           if (!seen[d]) {
             seen[d] = 1;
