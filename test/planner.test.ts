@@ -125,6 +125,15 @@ describe('memory planner', () => {
       const placements = buffers.map((b) => ({ ...b, offset: offsetsByName(L, exact.offsets).get(b.name)! }));
       expect(findOverlaps(placements)).toEqual([]);
       if (exact.height < start.height) improved++;
+      // Cut at `below`: the same optimum when it lies under it; else the incumbent, not proven optimal.
+      const cutAbove = branchAndBound(L, start, { nodeLimit: 10_000_000, timeLimitMs: 60_000, below: brute + 16 });
+      expect(cutAbove.height).toBe(brute);
+      expect(cutAbove.optimal).toBe(true);
+      const cutAt = branchAndBound(L, start, { nodeLimit: 10_000_000, timeLimitMs: 60_000, below: brute });
+      expect(cutAt.height).toBe(start.height);
+      expect(cutAt.optimal).toBe(start.height === brute);
+      expect(cutAt.bound).toBeLessThanOrEqual(brute);
+      expect(heightOf(L, cutAt.offsets)).toBe(start.height);
     }
     expect(improved).toBeGreaterThan(0); // the search does more than confirm the greedy plan
   });

@@ -147,7 +147,7 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
 
   const all = opts.allAlgorithms ?? false;
   /** Hill climb (USMP), then branch and bound (exact.ts), on a configuration short of its bound. */
-  const improve = (f: Config): void => {
+  const improve = (f: Config, below?: number): void => {
     if (f.best.height > f.layout.lowerBound && !all) {
       const t = performance.now();
       // Restarts where branch and bound cannot follow (exact.ts); one climb where it can.
@@ -156,7 +156,7 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
       if (hc.height < f.best.height) f.best = { ...hc, algorithm: 'usmp-hill-climb' };
     }
     const t0 = performance.now();
-    const e = branchAndBound(f.layout, f.best, { nodeLimit: opts.exactNodeLimit });
+    const e = branchAndBound(f.layout, f.best, { nodeLimit: opts.exactNodeLimit, below });
     f.candidates.push({ algorithm: 'branch-and-bound', arenaBytes: e.height, ms: performance.now() - t0 });
     if (e.height < f.best.height) f.best = { offsets: e.offsets, height: e.height, algorithm: 'branch-and-bound' };
     f.exact = e;
@@ -171,8 +171,9 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
   // greedy heuristics may pack it badly (a depth-first order of a wide graph) where the hill climbs
   // do not, and once it meets its bound no other configuration can do better.
   const lowest = configs.reduce((a, b) => (b.layout.lowerBound < a.layout.lowerBound || (b.layout.lowerBound === a.layout.lowerBound && b.best.height < a.best.height) ? b : a));
-  if (lowest !== chosen && lowest.layout.lowerBound < chosen.best.height) {
-    improve(lowest);
+  if (lowest.layout.lowerBound < chosen.best.height) {
+    // Branch and bound only looks for plans under the chosen one's.
+    improve(lowest, lowest === chosen ? undefined : chosen.best.height);
     if (better(lowest, chosen)) chosen = lowest;
   }
 
@@ -200,7 +201,7 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
   }
   for (const f of finalists) {
     if (f.exact || (f !== chosen && hopeless(f))) continue;
-    improve(f);
+    improve(f, f === chosen ? undefined : chosen.best.height);
     if (better(f, chosen)) chosen = f;
   }
   if (!chosen.exact) improve(chosen); // proves what it can (at once when the plan meets its bound)
