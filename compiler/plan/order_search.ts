@@ -200,7 +200,6 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
   const candidates = [
     { order: identity, peak: originalPeak },
     { order: greedy, peak: greedyPeak },
-    ...depthFirstOrders(deps, writes.map((ws) => ws.reduce((a, w) => a + size[w]!, 0)), adds).map((order) => ({ order, peak: peakOfOrder(p, order, inPlace) })),
   ];
   const ends = [...level.values()].filter((s) => s.parent !== null && identity.every((i) => has(s.done, i)));
   if (ends.length) {
@@ -209,6 +208,9 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
     for (let s: State | null = end; s && s.step >= 0; s = s.parent) order.push(s.step);
     candidates.push({ order: order.reverse(), peak: end.peak });
   } else if (n > 0) exact = false;
+  // Last, so that on ties the search's own orders are kept.
+  const dfs = depthFirstOrders(deps, writes.map((ws) => ws.reduce((a, w) => a + size[w]!, 0)), adds);
+  candidates.push(...dfs.map((order) => ({ order, peak: peakOfOrder(p, order, inPlace) })));
   // The lowest peak; the file order on ties, so that a file already in a good order keeps it.
   const best = candidates.reduce((a, b) => (b.peak < a.peak ? b : a));
   const distinct = candidates.filter((c, i) => candidates.findIndex((d) => d.order.every((x, j) => x === c.order[j])) === i);
