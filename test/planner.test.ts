@@ -12,7 +12,7 @@ import { heightOf, lowestOffset, makeLayout, offsetsByName } from '../compiler/p
 import { branchAndBound } from '../compiler/plan/exact.ts';
 import { buffersFor, computeLiveness, lowerBound, type Buffer } from '../compiler/plan/liveness.ts';
 import { refineOrder } from '../compiler/plan/order_refine.ts';
-import { peakOfOrder, searchOrder } from '../compiler/plan/order_search.ts';
+import { depthFirstOrders, peakOfOrder, searchOrder } from '../compiler/plan/order_search.ts';
 import { findOverlaps, planMemory, planProblem } from '../compiler/plan/planner.ts';
 import { problemFromGraph, type PlanProblem } from '../compiler/plan/problem.ts';
 import { runPasses } from '../compiler/passes/pipeline.ts';
@@ -125,6 +125,15 @@ describe('memory planner', () => {
       const placements = buffers.map((b) => ({ ...b, offset: offsetsByName(L, exact.offsets).get(b.name)! }));
       expect(findOverlaps(placements)).toEqual([]);
       if (exact.height < start.height) improved++;
+      // Cut at `below`: the same optimum when it lies under it; else the incumbent, not proven optimal.
+      const cutAbove = branchAndBound(L, start, { nodeLimit: 10_000_000, timeLimitMs: 60_000, below: brute + 16 });
+      expect(cutAbove.height).toBe(brute);
+      expect(cutAbove.optimal).toBe(true);
+      const cutAt = branchAndBound(L, start, { nodeLimit: 10_000_000, timeLimitMs: 60_000, below: brute });
+      expect(cutAt.height).toBe(start.height);
+      expect(cutAt.optimal).toBe(start.height === brute);
+      expect(cutAt.bound).toBeLessThanOrEqual(brute);
+      expect(heightOf(L, cutAt.offsets)).toBe(start.height);
     }
     expect(improved).toBeGreaterThan(0); // the search does more than confirm the greedy plan
   });
@@ -163,6 +172,67 @@ describe('memory planner', () => {
       if (res.peak < res.originalPeak) better++;
     }
     expect(better).toBeGreaterThan(0);
+  });
+
+  it('every order the schedule search proposes, depth-first ones included, runs each step once, in a topological order', () => {
+    const r = rng(11);
+    for (let trial = 0; trial < 60; trial++) {
+      const p = randomProblem(r, 4 + Math.floor(r() * 30));
+      const res = searchOrder(p, { inPlace: true });
+      for (const c of res.candidates) {
+        expect([...c.order].sort((a, b) => a - b)).toEqual(p.steps.map((_, i) => i));
+        expect(isTopological(p, c.order)).toBe(true);
+        expect(peakOfOrder(p, c.order, true)).toBe(c.peak);
+      }
+    }
+  });
+
+  it('a depth-first order runs each branch as late as its reader allows: experts one after another', () => {
+    // x feeds E experts (gather, up, down) whose results a chain of scatters adds up, listed breadth
+    // first as an exporter writes them; depth first finishes one expert before gathering the next.
+    const E = 4;
+    const tensors = new Map<string, number>([['x', 64]]);
+    const steps: PlanProblem['steps'] = [{ name: 'in', reads: [], writes: ['x'], scratch: 0, inPlace: [] }];
+    const step = (name: string, reads: string[], out: string, bytes: number) => {
+      tensors.set(out, bytes);
+      steps.push({ name, reads, writes: [out], scratch: 0, inPlace: [] });
+    };
+    for (let e = 0; e < E; e++) step(`gather${e}`, ['x'], `g${e}`, 48);
+    for (let e = 0; e < E; e++) step(`up${e}`, [`g${e}`], `u${e}`, 256);
+    for (let e = 0; e < E; e++) step(`down${e}`, [`u${e}`], `d${e}`, 32);
+    for (let e = 0; e < E; e++) step(`scatter${e}`, [e ? `acc${e - 1}` : 'x', `d${e}`], `acc${e}`, 64);
+    const p: PlanProblem = { name: 'experts', tensors, steps };
+    const [forward] = depthFirstOrders(p.steps.map((s) => s.reads.map((t) => p.steps.findIndex((x) => x.writes.includes(t))).filter((d) => d >= 0)));
+    expect(forward!.map((i) => p.steps[i]!.name)).toEqual(['in', 'gather0', 'up0', 'down0', 'scatter0', 'gather1', 'up1', 'down1', 'scatter1', 'gather2', 'up2', 'down2', 'scatter2', 'gather3', 'up3', 'down3', 'scatter3']);
+    expect(peakOfOrder(p, forward!, true)).toBeLessThan(peakOfOrder(p, p.steps.map((_, i) => i), true));
+    const plan = planProblem(p);
+    expect(plan.arenaBytes).toBe(plan.lowerBound);
+    expect(plan.arenaBytes).toBeLessThanOrEqual(peakOfOrder(p, forward!, true));
+    expect(findOverlaps(plan.placements)).toEqual([]);
+  });
+
+  it("Liu's order runs first the branch that peaks highest above what it leaves behind", () => {
+    // Three two-step branches from x into a join: (first, second) step output sizes, in units of 16.
+    const branches: [string, number, number][] = [['a', 10, 20], ['b', 90, 10], ['c', 45, 5]];
+    const tensors = new Map<string, number>([['x', 16]]);
+    const steps: PlanProblem['steps'] = [{ name: 'in', reads: [], writes: ['x'], scratch: 0, inPlace: [] }];
+    for (const [b, s1, s2] of branches) {
+      tensors.set(`${b}1`, 16 * s1).set(`${b}2`, 16 * s2);
+      steps.push({ name: `${b}1`, reads: ['x'], writes: [`${b}1`], scratch: 0, inPlace: [] });
+      steps.push({ name: `${b}2`, reads: [`${b}1`], writes: [`${b}2`], scratch: 0, inPlace: [] });
+    }
+    steps.push({ name: 'join', reads: ['a2', 'b2', 'c2'], writes: ['y'], scratch: 0, inPlace: [] });
+    const p: PlanProblem = { name: 'branches', tensors, steps };
+    const deps = steps.map((s) => s.reads.map((t) => steps.findIndex((x) => x.writes.includes(t))).filter((d) => d >= 0));
+    const out = steps.map((s) => s.writes.reduce((a, w) => a + (tensors.get(w) ?? 0), 0));
+    const orders = depthFirstOrders(deps, out, out);
+    expect(orders.length).toBe(3);
+    const names = (o: number[]) => o.map((i) => steps[i]!.name).join(' ');
+    expect(names(orders[0]!)).toBe('in a1 a2 b1 b2 c1 c2 join');
+    expect(names(orders[1]!)).toBe('in c1 c2 b1 b2 a1 a2 join');
+    expect(names(orders[2]!)).toBe('in b1 b2 c1 c2 a1 a2 join'); // needs above results: b 90, c 45, a 10
+    const peaks = orders.map((o) => peakOfOrder(p, o, true));
+    expect(peaks[2]).toBeLessThan(Math.min(peaks[0]!, peaks[1]!));
   });
 
   it('refining an order by its packed arena keeps it topological and never makes it worse', () => {

@@ -39,16 +39,21 @@ export interface ExactOptions {
   timeLimitMs?: number;
   /** Above this many blocks the search is not attempted (the result is the incumbent). */
   maxBlocks?: number;
+  /** Only plans lower than this are of use (another plan already reaches it): branches that cannot
+   * get under it are cut. A search that finds none returns the incumbent, not proven optimal. */
+  below?: number;
 }
 
 export const EXACT_MAX_BLOCKS = 40;
 
 export function branchAndBound(L: Layout, incumbent: { offsets: Int32Array; height: number }, opts: ExactOptions = {}): ExactResult {
-  let best = incumbent.height;
+  let best = Math.min(incumbent.height, opts.below ?? Infinity);
   let bestOffsets = Int32Array.from(incumbent.offsets);
+  let found = best === incumbent.height; // an incumbent under `below`, or a plan the search found
   const staticBound = L.lowerBound;
-  if (best <= staticBound) return { offsets: bestOffsets, height: best, optimal: true, bound: best, nodes: 0, timedOut: false };
-  if (L.n > (opts.maxBlocks ?? EXACT_MAX_BLOCKS)) return { offsets: bestOffsets, height: best, optimal: false, bound: staticBound, nodes: 0, timedOut: false };
+  if (incumbent.height <= staticBound) return { offsets: bestOffsets, height: incumbent.height, optimal: true, bound: incumbent.height, nodes: 0, timedOut: false };
+  if (best <= staticBound) return { offsets: bestOffsets, height: incumbent.height, optimal: false, bound: staticBound, nodes: 0, timedOut: false };
+  if (L.n > (opts.maxBlocks ?? EXACT_MAX_BLOCKS)) return { offsets: bestOffsets, height: incumbent.height, optimal: false, bound: staticBound, nodes: 0, timedOut: false };
   // The root's bound is a bound on every plan only when first-fit orders cover every plan.
   const rootBoundIsProof = L.stackable;
 
@@ -130,6 +135,7 @@ export function branchAndBound(L: Layout, incumbent: { offsets: Int32Array; heig
       if (height < best) {
         best = height;
         bestOffsets = Int32Array.from(offsets);
+        found = true;
       }
       return;
     }
@@ -158,7 +164,8 @@ export function branchAndBound(L: Layout, incumbent: { offsets: Int32Array; heig
 
   dfs(0, 0, -1);
   const height = heightOf(L, bestOffsets);
-  // A completed search finds the best first-fit order, which is optimal when blocks cannot nest.
-  const optimal = !timedOut && (L.stackable || height <= staticBound);
+  // A completed search finds the best first-fit order, which is optimal when blocks cannot nest;
+  // one cut at `below` that found nothing proves only that nothing lies under `below`.
+  const optimal = found && !timedOut && (L.stackable || height <= staticBound);
   return { offsets: bestOffsets, height, optimal, bound: optimal ? height : rootBoundIsProof ? Math.min(height, rootBound) : staticBound, nodes, timedOut };
 }

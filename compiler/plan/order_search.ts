@@ -208,8 +208,76 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
     for (let s: State | null = end; s && s.step >= 0; s = s.parent) order.push(s.step);
     candidates.push({ order: order.reverse(), peak: end.peak });
   } else if (n > 0) exact = false;
+  // Last, so that on ties the search's own orders are kept.
+  const dfs = depthFirstOrders(deps, writes.map((ws) => ws.reduce((a, w) => a + size[w]!, 0)), adds);
+  candidates.push(...dfs.map((order) => ({ order, peak: peakOfOrder(p, order, inPlace) })));
   // The lowest peak; the file order on ties, so that a file already in a good order keeps it.
   const best = candidates.reduce((a, b) => (b.peak < a.peak ? b : a));
   const distinct = candidates.filter((c, i) => candidates.findIndex((d) => d.order.every((x, j) => x === c.order[j])) === i);
   return { order: best.order, peak: best.peak, originalPeak, exact, states, candidates: distinct };
+}
+
+/**
+ * Orders that finish one branch before starting the next: a depth-first walk back from the steps
+ * nothing reads, emitting each step once its dependencies are emitted (post-order), so every step
+ * runs as late as its first reader allows. The level-by-level search ranks sets by what is live
+ * now and can keep a wide graph breadth first (every expert's gather before the first expert),
+ * while these orders keep one branch's tensors live at a time. Three orders of the dependencies:
+ * as the step reads them, the reverse, and Liu's rule for trees (the dependency whose subtree
+ * peaks highest above what it leaves behind first; J. W. H. Liu, "An application of generalized
+ * tree pebbling to sparse matrix factorization", 1987). `out[i]`: bytes step i leaves for its
+ * readers; `adds[i]`: bytes it needs while it runs (outputs and scratch). Shared dependencies make
+ * the graph no tree, so the rule is a heuristic here; the planner judges the orders by their peak.
+ */
+export function depthFirstOrders(deps: readonly (readonly number[])[], out?: readonly number[], adds?: readonly number[]): number[][] {
+  const n = deps.length;
+  const readers = new Uint16Array(n);
+  for (const ds of deps) for (const d of ds) readers[d]!++;
+  const sinks = deps.map((_, i) => i).filter((i) => !readers[i]);
+  const orders: (readonly (readonly number[])[])[] = [deps, deps.map((ds) => [...ds].reverse())];
+  if (out && adds) {
+    // need[i]: the peak of running i's subtree alone, its dependencies in Liu's order (steps are
+    // topological, so dependencies come first). A dependency with other readers is no part of the
+    // subtree (it is live for them anyway): it counts nothing and runs first.
+    const own = (d: number) => readers[d] === 1;
+    const key = (d: number) => (own(d) ? need[d]! - out[d]! : Infinity);
+    const need: number[] = [];
+    const liu = deps.map((ds, i) => {
+      const sorted = [...ds].sort((a, b) => (key(a) === key(b) ? 0 : key(b) > key(a) ? 1 : -1));
+      let held = 0;
+      let peak = 0;
+      for (const d of sorted.filter(own)) {
+        peak = Math.max(peak, held + need[d]!);
+        held += out[d]!;
+      }
+      need.push(Math.max(peak, held + adds[i]!));
+      return sorted;
+    });
+    orders.push(liu);
+  }
+  return orders.map((depsInOrder) => {
+    const seen = new Uint8Array(n);
+    const order: number[] = [];
+    for (const sink of sinks) {
+      // An explicit stack (step, next dependency to visit): deep chains would overflow recursion.
+      const stack: [number, number][] = [[sink, 0]];
+      seen[sink] = 1;
+      while (stack.length) {
+        const top = stack[stack.length - 1]!;
+        const ds = depsInOrder[top[0]]!;
+        if (top[1] < ds.length) {
+          const d = ds[top[1]]!;
+          top[1]++;
+          if (!seen[d]) {
+            seen[d] = 1;
+            stack.push([d, 0]);
+          }
+        } else {
+          order.push(top[0]);
+          stack.pop();
+        }
+      }
+    }
+    return order;
+  });
 }

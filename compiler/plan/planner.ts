@@ -1,16 +1,18 @@
 // The memory planner: choose the schedule, in-place sharing and offsets that give the smallest arena.
 //
-//   1. schedule   the file order, and the orders that search (order_search.ts) finds with a lower
-//                 peak of live bytes, if any; short of the bound, the best order is then refined
-//                 by the arena it packs to (order_refine.ts: a descent, then a seeded walk), which
-//                 may pick an order of higher peak when it packs to a smaller arena;
+//   1. schedule   the file order, and the orders that search (order_search.ts) finds: the beam
+//                 search's lowest peak, a greedy order and depth-first orders (one branch at a time);
 //   2. in place   with and without the in-place sharing ops allow (liveness.ts);
 //   3. offsets    for each of those configurations, the greedy heuristics of algorithms.ts, cheapest
 //                 first, stopping as soon as one meets the lower bound (the most bytes live at one step);
-//   4. improve    on the best configuration, if it misses the bound: USMP's hill climb (restarted
-//                 from several placement orders and seeds, within a work count), then branch
-//                 and bound (exact.ts), which proves the plan optimal or improves it within a node
-//                 limit; the plan records the gap it could not close.
+//   4. improve    first the configuration of the lowest peak, when that is under the best arena (the
+//                 greedy heuristics can pack a good order badly); then, if the best configuration
+//                 misses its bound, refine its order by the arena it packs to (order_refine.ts: a
+//                 descent, then a seeded walk, which may pick an order of higher peak when it packs
+//                 smaller); each candidate that can still win gets USMP's hill climb (restarted from
+//                 several placement orders and seeds, within a work count), then branch and bound
+//                 (exact.ts), which proves the plan optimal or improves it within a node limit; the
+//                 plan records the gap it could not close.
 // Ties keep the file order and prefer in-place sharing. Every candidate's arena is kept for reports.
 
 import type { Graph } from '../ir.ts';
@@ -87,6 +89,8 @@ interface Config {
   candidates: { algorithm: string; arenaBytes: number; ms: number }[];
   /** In-place links not taken (outputs), see peakOnlySkips. */
   skip?: Set<string>;
+  /** Branch and bound's result, once the configuration was improved. */
+  exact?: ExactResult;
 }
 
 function runHeuristics(order: number[], inPlace: false | InPlacePolicy, p: PlanProblem, all: boolean, skip?: Set<string>): Config {
@@ -141,30 +145,10 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
   for (const order of orders) for (const ip of policies) configs.push(runHeuristics(order, ip, p, opts.allAlgorithms ?? false));
   let chosen = configs.reduce((a, b) => (b.best.height < a.best.height ? b : a));
 
-  // Short of the bound, refine the order by the arena it packs to (order_refine.ts), and improve
-  // both the configuration and its refinement: hill climb (USMP), then branch and bound (exact.ts).
-  const finalists = [chosen];
-  if (chosen.best.height > chosen.layout.lowerBound && opts.schedule !== false) {
-    const policy = chosen.inPlace;
-    // Evaluations (each builds a layout and packs it): about 2e6 / steps^2 so that large graphs
-    // stay fast, at most 4 steps^2 (small graphs have few orders) and 3,000; at least the descent's
-    // and 100 more for the walk.
-    const n2 = p.steps.length * p.steps.length;
-    const evaluations = Math.max(REFINE_DESCENT + 100, Math.min(3000, 4 * n2, Math.floor(2e6 / n2)));
-    // When the order search was exact its peak is a bound on every order's arena.
-    const target = search?.exact ? search.peak : 0;
-    const refined = refineOrder(p, chosen.order, (order) => runHeuristics(order, policy, p, false).best.height, { evaluations, descent: REFINE_DESCENT, target });
-    if (refined.arena < chosen.best.height) finalists.push(runHeuristics(refined.order, policy, p, opts.allAlgorithms ?? false));
-  }
-  // Short of the bound with in-place links: the same orders with the links the bound does not need.
-  for (const f of [...finalists]) {
-    if (!f.inPlace || f.best.height <= f.layout.lowerBound) continue;
-    const skip = peakOnlySkips(f);
-    if (skip.size) finalists.push(runHeuristics(f.order, f.inPlace, p, opts.allAlgorithms ?? false, skip));
-  }
-  let exact: ExactResult | undefined;
-  for (const f of finalists) {
-    if (f.best.height > f.layout.lowerBound && !opts.allAlgorithms) {
+  const all = opts.allAlgorithms ?? false;
+  /** Hill climb (USMP), then branch and bound (exact.ts), on a configuration short of its bound. */
+  const improve = (f: Config, below?: number): void => {
+    if (f.best.height > f.layout.lowerBound && !all) {
       const t = performance.now();
       // Restarts where branch and bound cannot follow (exact.ts); one climb where it can.
       const hc = f.layout.n > EXACT_MAX_BLOCKS ? hillClimbRestarts(f.layout, HILL_CLIMB_WORK) : hillClimb(f.layout);
@@ -172,16 +156,56 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
       if (hc.height < f.best.height) f.best = { ...hc, algorithm: 'usmp-hill-climb' };
     }
     const t0 = performance.now();
-    const e = branchAndBound(f.layout, f.best, { nodeLimit: opts.exactNodeLimit });
+    const e = branchAndBound(f.layout, f.best, { nodeLimit: opts.exactNodeLimit, below });
     f.candidates.push({ algorithm: 'branch-and-bound', arenaBytes: e.height, ms: performance.now() - t0 });
     if (e.height < f.best.height) f.best = { offsets: e.offsets, height: e.height, algorithm: 'branch-and-bound' };
-    // The smallest arena; on a tie, the one nearer its bound.
-    const gap = (c: Config) => c.best.height - c.layout.lowerBound;
-    if (f === finalists[0] || f.best.height < chosen.best.height || (f.best.height === chosen.best.height && gap(f) < gap(chosen))) {
-      chosen = f;
-      exact = e;
-    }
+    f.exact = e;
+  };
+  // The smallest arena; on a tie, the one nearer its bound.
+  const gap = (c: Config) => c.best.height - c.layout.lowerBound;
+  const better = (f: Config, than: Config) => f.best.height < than.best.height || (f.best.height === than.best.height && gap(f) < gap(than));
+  /** A configuration whose bound is above the best arena so far cannot win: not worth improving. */
+  const hopeless = (f: Config) => f.layout.lowerBound > chosen.best.height || (f.layout.lowerBound === chosen.best.height && gap(chosen) === 0);
+
+  // The configuration of the lowest peak, when that is under the best arena, is improved first: the
+  // greedy heuristics may pack it badly (a depth-first order of a wide graph) where the hill climbs
+  // do not, and once it meets its bound no other configuration can do better.
+  const lowest = configs.reduce((a, b) => (b.layout.lowerBound < a.layout.lowerBound || (b.layout.lowerBound === a.layout.lowerBound && b.best.height < a.best.height) ? b : a));
+  if (lowest.layout.lowerBound < chosen.best.height) {
+    // Branch and bound only looks for plans under the chosen one's.
+    improve(lowest, lowest === chosen ? undefined : chosen.best.height);
+    if (better(lowest, chosen)) chosen = lowest;
   }
+
+  // Short of its bound: refine the order by the arena it packs to (order_refine.ts); then improve
+  // the candidates that can still win.
+  const finalists = [chosen];
+  if (chosen.best.height > chosen.layout.lowerBound && opts.schedule !== false) {
+    const start = chosen;
+    const policy = start.inPlace;
+    // Evaluations (each builds a layout and packs it): about 2e6 / steps^2 so that large graphs
+    // stay fast, at most 4 steps^2 (small graphs have few orders) and 3,000; at least the descent's
+    // and 100 more for the walk.
+    const n2 = p.steps.length * p.steps.length;
+    const evaluations = Math.max(REFINE_DESCENT + 100, Math.min(3000, 4 * n2, Math.floor(2e6 / n2)));
+    // When the order search was exact its peak is a bound on every order's arena.
+    const target = search?.exact ? search.peak : 0;
+    const refined = refineOrder(p, start.order, (order) => runHeuristics(order, policy, p, false).best.height, { evaluations, descent: REFINE_DESCENT, target });
+    if (refined.arena < start.best.height) finalists.push(runHeuristics(refined.order, policy, p, all));
+  }
+  // Short of the bound with in-place links: the same orders with the links the bound does not need.
+  for (const f of [...finalists]) {
+    if (!f.inPlace || f.best.height <= f.layout.lowerBound) continue;
+    const skip = peakOnlySkips(f);
+    if (skip.size) finalists.push(runHeuristics(f.order, f.inPlace, p, all, skip));
+  }
+  for (const f of finalists) {
+    if (f.exact || (f !== chosen && hopeless(f))) continue;
+    improve(f, f === chosen ? undefined : chosen.best.height);
+    if (better(f, chosen)) chosen = f;
+  }
+  if (!chosen.exact) improve(chosen); // proves what it can (at once when the plan meets its bound)
+  const exact = chosen.exact!;
 
   const L = chosen.layout;
   const offsets = offsetsByName(L, chosen.best.offsets);
@@ -212,8 +236,8 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
       searchExact: search?.exact ?? false,
     },
     inPlace: { used: chosen.inPlace, pairs: chosen.buffers.filter((b) => b.inPlaceOf).length, skipped: [...(chosen.skip ?? [])] },
-    optimal: chosen.best.height <= L.lowerBound || exact!.optimal,
-    provenBound: chosen.best.height <= L.lowerBound ? L.lowerBound : Math.max(L.lowerBound, exact!.bound),
+    optimal: chosen.best.height <= L.lowerBound || exact.optimal,
+    provenBound: chosen.best.height <= L.lowerBound ? L.lowerBound : Math.max(L.lowerBound, exact.bound),
     tflmBytes: tflmGreedyBySize(plainIdentity.layout).height,
   };
 }
