@@ -17,8 +17,12 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define TN_ALIGNED(n) __attribute__((aligned(n)))
+#define TN_INLINE inline __attribute__((always_inline))
+#define TN_UNLIKELY(c) __builtin_expect(!!(c), 0)
 #else
 #define TN_ALIGNED(n)
+#define TN_INLINE inline
+#define TN_UNLIKELY(c) (c)
 #endif
 
 /* ---- float multiply on cores without an FPU ------------------------------------------------- */
@@ -71,6 +75,129 @@ static inline float tn_fmul(float a, float b) {
   return r.f;
 #else
   return a * b;
+#endif
+}
+
+/* tn_scale_i32(v, ws, sx) is ((float)v * ws) * sx, each step rounded to nearest even: the kernels'
+ * whole epilogue for one output (docs/numerics.md). Without an FPU, when |v| < 2^24 ((float)v is
+ * then exact), ws and sx are normal and both products are normal, it runs in integers: v is
+ * normalised as it is (no float is packed and unpacked between the steps), each product is one
+ * 32 x 32 -> 64 multiply rounded at 24 bits. Otherwise, and with an FPU, the plain expression
+ * (library calls). test/softfloat.test.ts checks it against the host's float arithmetic. */
+
+/* The left shift that brings m (1 <= m < 2^24) into [2^30, 2^31). RV32IMC has no count-leading-
+ * zeros instruction (and compiler-rt's __clzsi2 is long): one byte of m by table there, found
+ * with at most two tests. */
+static TN_INLINE uint32_t tn_shift30(uint32_t m) {
+#if (defined(__ARM_ARCH) && __ARM_ARCH >= 5 && !defined(__ARM_ARCH_6M__)) || defined(__riscv_zbb) || \
+    ((defined(__x86_64__) || defined(__aarch64__)) && !defined(TN_TEST_NO_CLZ))
+  return (uint32_t)__builtin_clz(m) - 1u;
+#else
+  /* 14 - floor(log2(i)) for 1 <= i < 256: the shift of i << 16 */
+  static const uint8_t shift[256] = {
+      0,  14, 13, 13, 12, 12, 12, 12, 11, 11, 11, 11, 11, 11, 11, 11, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10,
+#define TN_R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+      TN_R16(9),  TN_R16(9),  TN_R16(8),  TN_R16(8),  TN_R16(8),  TN_R16(8),  TN_R16(7),  TN_R16(7),  TN_R16(7),  TN_R16(7),
+      TN_R16(7),  TN_R16(7),  TN_R16(7),  TN_R16(7)};
+#undef TN_R16
+  if (m >> 16) return shift[m >> 16];
+  if (m >> 8) return shift[m >> 8] + 8u;
+  return shift[m] + 16u;
+#endif
+}
+
+/* hi:lo, the product of two significands in [2^29, 2^31) (times 2^32), rounded to 24 bits: the
+ * significand in [2^23, 2^24] (2^24 when rounding carries; the caller packs it with an add, so the
+ * carry goes into the exponent); *e is decremented when hi had to be shifted up. Half up, then
+ * back to even on an exact tie: lo is only needed then (lo's top bit, shifted out, lies below the
+ * half bit like the rest of lo). */
+static TN_INLINE uint32_t tn_round24(uint32_t hi, uint32_t lo, uint32_t *e) {
+  uint32_t m;
+  if (hi < 0x40000000u) {
+    hi <<= 1;
+    *e -= 1u;
+  }
+  m = (hi + 0x40u) >> 7; /* bit 6 is the half */
+  if (TN_UNLIKELY((hi & 0x7fu) == 0x40u) && lo == 0u) m &= ~1u;
+  return m;
+}
+
+/* The integer path of tn_scale_i32 on the bits of ws and sx: 1 and *y = the result's bits, or 0
+ * when it does not apply. */
+static TN_INLINE int tn_scale_fast(int32_t v, uint32_t wsb, uint32_t sxb, uint32_t *y) {
+  uint32_t m, e, eb;
+  uint64_t p;
+  m = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+  e = (wsb >> 23) & 0xffu;
+  eb = (sxb >> 23) & 0xffu;
+  /* 0, |v| >= 2^24, ws or sx not normal (separate tests: the one on sx is the same for every
+   * output, and single branches are cheaper than a combined condition) */
+  if (eb - 1u >= 254u) return 0;
+  if (m - 1u >= 0xffffffu) return 0;
+  if (e - 1u >= 254u) return 0;
+  {
+    const uint32_t s = tn_shift30(m);
+    /* v = (m << s) 2^-s with m << s in [2^30, 2^31); ws = ((ws's significand) << 8) 2^(e - 158):
+     * the product's high word in [2^29, 2^31), 2^30 standing for biased exponent e + 31 - s. */
+    p = (uint64_t)(m << s) * (uint64_t)((wsb << 8) | 0x80000000u);
+    e = e + 31u - s;
+    m = tn_round24((uint32_t)(p >> 32), (uint32_t)p, &e);
+  }
+  if (e - 1u >= 253u) return 0; /* subnormal or zero, or (at 254) maybe infinite */
+  /* round(v ws) = (m << 7) 2^(e - 157), m << 7 in [2^30, 2^31]; sx = ((sx's significand) << 8)
+   * 2^(eb - 158): 2^30 in the high word stands for e + eb - 126 */
+  p = (uint64_t)(m << 7) * (uint64_t)((sxb << 8) | 0x80000000u);
+  e = e + eb - 126u;
+  m = tn_round24((uint32_t)(p >> 32), (uint32_t)p, &e);
+  if (e - 1u >= 253u) return 0;
+  *y = (((uint32_t)v ^ wsb ^ sxb) & 0x80000000u) | (((e - 1u) << 23) + m); /* m's 2^23 (or 2^24) adds 1 (2) to e - 1 */
+  return 1;
+}
+
+static TN_INLINE float tn_scale_i32(int32_t v, float ws, float sx) {
+#if TN_SOFT_FLOAT || defined(TN_TEST_FMUL)
+  union {
+    float f;
+    uint32_t u;
+  } a, b, r;
+  a.f = ws;
+  b.f = sx;
+  if (tn_scale_fast(v, a.u, b.u, &r.u)) return r.f;
+#endif
+  return ((float)v * ws) * sx;
+}
+
+/* y[i] = tn_scale_i32((int32_t)(v[i] - sub), ws[i], sx) (+ bias[i] unless bias is NULL) for i < n:
+ * the epilogue of a run of outputs (v: the int32 sums, as uint32 when they carry a bias `sub`).
+ * Without an FPU the loop of the integer path makes no call (a slow output leaves it for the
+ * library and comes back, the bias is added in a second pass), so compilers keep its values in
+ * registers. */
+static TN_INLINE void tn_scale_rows(const uint32_t *v, uint32_t sub, const float *ws, float sx, const float *bias, float *y,
+                                    int32_t n) {
+  int32_t i = 0;
+#if TN_SOFT_FLOAT || defined(TN_TEST_FMUL)
+  union {
+    float f;
+    uint32_t u;
+  } a, b, r;
+  b.f = sx;
+  for (;;) {
+    for (; i < n; ++i) {
+      a.f = ws[i];
+      if (!tn_scale_fast((int32_t)(v[i] - sub), a.u, b.u, &r.u)) break;
+      y[i] = r.f;
+    }
+    if (i == n) break;
+    y[i] = ((float)(int32_t)(v[i] - sub) * ws[i]) * sx;
+    ++i;
+  }
+  if (bias)
+    for (i = 0; i < n; ++i) y[i] = y[i] + bias[i];
+#else
+  if (bias)
+    for (; i < n; ++i) y[i] = ((float)(int32_t)(v[i] - sub) * ws[i]) * sx + bias[i];
+  else
+    for (; i < n; ++i) y[i] = ((float)(int32_t)(v[i] - sub) * ws[i]) * sx;
 #endif
 }
 
