@@ -1,12 +1,12 @@
 /* tn_scale_i32 (tn_runtime.h), the kernels' epilogue ((float)v * ws) * sx on cores without an FPU,
- * built here with its soft-float path forced on (TN_TEST_FMUL; with TN_TEST_NO_CLZ also the binary
- * search that RV32IMC uses instead of a count-leading-zeros instruction) and compared bit for bit
- * with the host's float arithmetic: every shift tn_shift30 gives for 1 <= m < 2^24, then random and
- * chosen operands: sums of every size (0, +-1, around 2^24, INT32_MIN), tiny and huge scales
- * (subnormal, zero and infinite results: the fallback; products that round up to infinity), short significands (ties in both roundings)
- * and significands near 2 (roundings that carry into the exponent); then tn_scale_rows on runs of
- * outputs with slow ones among them. */
-#define TN_TEST_FMUL 1
+ * built here with its soft-float path forced on (TN_TEST_SOFT_FLOAT; with TN_TEST_NO_CLZ also the
+ * table search that RV32IMC uses instead of a count-leading-zeros instruction) and compared bit for
+ * bit with the host's float arithmetic: every shift tn_shift30 gives for 1 <= m < 2^24, then random
+ * and chosen operands: sums of every size (0, +-1, around 2^24, INT32_MIN), tiny and huge scales
+ * (subnormal, zero and infinite results: the fallback; products that round up to infinity), short
+ * significands (ties in both roundings) and significands near 2 (roundings that carry into the
+ * exponent); then tn_scale_rows on runs of outputs with slow ones among them. */
+#define TN_TEST_SOFT_FLOAT 1
 #include "tn_runtime.h"
 #include <stdio.h>
 static uint64_t s = 0x9e3779b97f4a7c15ull;
