@@ -47,9 +47,10 @@
 /* The left shift that brings m (1 <= m < 2^24) into [2^30, 2^31). RV32IMC has no count-leading-
  * zeros instruction (and compiler-rt's __clzsi2 is long): one byte of m by table there, found
  * with at most two tests. */
-#if (defined(__ARM_ARCH) && __ARM_ARCH >= 5 && !defined(__ARM_ARCH_6M__)) || defined(__riscv_zbb) || \
-    ((defined(__x86_64__) || defined(__aarch64__)) && !defined(TN_TEST_NO_CLZ))
-#define TN_HAVE_CLZ 1
+#if (defined(__GNUC__) || defined(__clang__)) &&                                                    \
+    ((defined(__ARM_ARCH) && __ARM_ARCH >= 5 && !defined(__ARM_ARCH_6M__)) || defined(__riscv_zbb) || \
+     ((defined(__x86_64__) || defined(__aarch64__)) && !defined(TN_TEST_NO_CLZ)))
+#define TN_HAVE_CLZ 1 /* __builtin_clz is one instruction */
 #else
 #define TN_HAVE_CLZ 0
 /* 14 - floor(log2(i)) for 1 <= i < 256: the shift of i << 16 */
@@ -243,11 +244,64 @@ static TN_INLINE float *tn_scale_run_rv32(const uint32_t **v, const float **ws, 
 #define TN_SCALE_RV32 0
 #endif
 
+/* a + b on the bits, rounded to nearest even, for the common operands (the larger normal, the other
+ * normal or zero, a normal result): 1 and *y = the sum's bits, or 0 for the library. The larger
+ * magnitude's significand and the other's, shifted right by the exponent difference with the
+ * bits shifted out kept as one sticky bit, both with 6 bits below the 24 (enough for the rounding
+ * after at most one shift up when the exponents differ by 2 or more; within 1, a difference is
+ * exact and may cancel any number of bits). */
+static TN_INLINE int tn_add_fast(uint32_t a, uint32_t b, uint32_t *y) {
+  uint32_t ea, eb, d, ma, s, m, e;
+  if ((a & 0x7fffffffu) < (b & 0x7fffffffu)) {
+    s = a;
+    a = b;
+    b = s;
+  }
+  ea = (a >> 23) & 0xffu;
+  eb = (b >> 23) & 0xffu;
+  if (ea - 1u >= 254u) return 0; /* the larger is zero, subnormal, infinite or NaN */
+  if (eb == 0u) {
+    if ((b << 1) != 0u) return 0; /* subnormal */
+    *y = a;                       /* a + 0 = a (a is not 0) */
+    return 1;
+  }
+  d = ea - eb;
+  if (d > 25u) { /* |b| < ulp(a) / 4: a */
+    *y = a;
+    return 1;
+  }
+  ma = ((a << 8) | 0x80000000u) >> 2; /* [2^29, 2^30): 24 bits, then 6 */
+  s = ((b << 8) | 0x80000000u) >> 2;
+  s = (s >> d) | (uint32_t)((s & ((1u << d) - 1u)) != 0u);
+  e = ea;
+  if ((int32_t)(a ^ b) >= 0) {
+    s = ma + s; /* [2^29, 2^31) */
+    if (s >= 0x40000000u) {
+      s = (s >> 1) | (s & 1u);
+      e += 1u;
+    }
+  } else {
+    s = ma - s; /* [0, 2^30) */
+    if (s == 0u) {
+      *y = 0u; /* x - x = +0 */
+      return 1;
+    }
+    while (s < 0x20000000u) {
+      s <<= 1;
+      e -= 1u;
+    }
+  }
+  m = (s + 0x1fu + ((s >> 6) & 1u)) >> 6; /* bit 5 is the half: [2^23, 2^24] */
+  if (e - 1u >= 253u) return 0;           /* a subnormal result, or (at 254) maybe infinite */
+  *y = (a & 0x80000000u) | (((e - 1u) << 23) + m);
+  return 1;
+}
+
 /* y[i] = tn_scale_i32((int32_t)(v[i] - sub), ws[i], sx) (+ bias[i] unless bias is NULL) for i < n:
  * the epilogue of a run of outputs (v: the int32 sums, as uint32 when they carry a bias `sub`).
  * Without an FPU the loop of the integer path makes no call (a slow output leaves it for the
- * library and comes back, the bias is added in a second pass), so compilers keep its values in
- * registers. */
+ * library and comes back), so compilers keep its values in registers; the bias is added in a
+ * second pass, tn_add_fast or the library. */
 static TN_INLINE void tn_scale_rows(const uint32_t *v, uint32_t sub, const float *ws, float sx, const float *bias, float *y,
                                     int32_t n) {
   int32_t i = 0;
@@ -280,7 +334,15 @@ static TN_INLINE void tn_scale_rows(const uint32_t *v, uint32_t sub, const float
     ++i;
   }
   if (bias)
-    for (i = 0; i < n; ++i) y[i] = y[i] + bias[i];
+    for (i = 0; i < n; ++i) {
+      union {
+        float f;
+        uint32_t u;
+      } a, c, r;
+      a.f = y[i];
+      c.f = bias[i];
+      y[i] = tn_add_fast(a.u, c.u, &r.u) ? r.f : a.f + c.f;
+    }
 #else
   if (bias)
     for (; i < n; ++i) y[i] = ((float)(int32_t)(v[i] - sub) * ws[i]) * sx + bias[i];

@@ -5,7 +5,8 @@
  * and chosen operands: sums of every size (0, +-1, around 2^24, INT32_MIN), tiny and huge scales
  * (subnormal, zero and infinite results: the fallback; products that round up to infinity), short
  * significands (ties in both roundings) and significands near 2 (roundings that carry into the
- * exponent); then tn_scale_rows on runs of outputs with slow ones among them. */
+ * exponent); tn_add_fast, the bias add, on pairs of every kind (cancellation, ties, carries, zeros,
+ * subnormal results); then tn_scale_rows on runs of outputs with slow ones among them. */
 #define TN_TEST_SOFT_FLOAT 1
 #include "tn_runtime.h"
 #include <stdio.h>
@@ -59,6 +60,26 @@ int main(void) {
       ++n;
       if (got != want && !(f_of(got) != f_of(got) && f_of(want) != f_of(want))) {
         if (bad < 10) printf("%d * %08x * %08x: %08x vs %08x\n", v, u_of(ws), u_of(sx), got, want);
+        ++bad;
+      }
+    }
+  }
+  /* tn_add_fast: the bias add */
+  for (i = 0; i < 20000000ull; ++i) {
+    const uint32_t k = rnd() & 7u;
+    uint32_t a = rnd(), b = rnd(), got;
+    if (k == 0) b = (b & 0x807fffffu) | ((((a >> 23) & 0xffu) << 23) ^ ((rnd() & 1u) << 23)); /* exponents within 1 */
+    if (k == 1) b = (a ^ 0x80000000u) ^ (rnd() & 0xffu);                                     /* cancellation */
+    if (k == 2) b = (b & 0x807fffffu) | (((((a >> 23) & 0xffu) + 256u - (rnd() % 30u)) & 0xffu) << 23); /* any shift */
+    if (k == 3) a &= 0xfff00000u, b &= 0xfff80000u;                                          /* short: ties */
+    if (k == 4) a |= 0x007fff00u, b = (b & 0x80000000u) | (((a >> 23) & 0xffu) << 23) | (rnd() & 0x3ffu); /* carries */
+    if (k == 5) b &= 0x80000000u;                                                            /* zero */
+    if (k == 6) a = (a & 0x807fffffu) | ((rnd() % 6u) << 23), b = (b & 0x807fffffu) | ((rnd() % 6u) << 23); /* subnormal results */
+    ++n;
+    if (tn_add_fast(a, b, &got)) {
+      const uint32_t want = u_of(f_of(a) + f_of(b));
+      if (got != want) {
+        if (bad < 10) printf("add %08x + %08x: %08x vs %08x\n", a, b, got, want);
         ++bad;
       }
     }
