@@ -274,7 +274,7 @@ static TN_INLINE int tn_add_fast(uint32_t a, uint32_t b, uint32_t *y) {
   s = ((b << 8) | 0x80000000u) >> 2;
   s = (s >> d) | (uint32_t)((s & ((1u << d) - 1u)) != 0u);
   e = ea;
-  if ((int32_t)(a ^ b) >= 0) {
+  if (((a ^ b) & 0x80000000u) == 0u) { /* same signs */
     s = ma + s; /* [2^29, 2^31) */
     if (s >= 0x40000000u) {
       s = (s >> 1) | (s & 1u);
