@@ -65,14 +65,14 @@ const LUT_COST: Record<'asm' | 'c', Record<TargetClass, LutCost>> = {
     thumb2: { wide: 3.0, byte: 3.4, row: 25, build: { t5: 245, t5w: 141, t6w: 293, b1: 273 } },
     x86: { wide: 3.0, byte: 3.4, row: 25, build: { t5: 245, t5w: 141, t6w: 293, b1: 273 } },
     neon: { wide: 3.0, byte: 3.4, row: 25, build: { t5: 245, t5w: 141, t6w: 293, b1: 273 } },
-    rv32: { wide: 4.0, byte: 5.3, row: 200, build: { t5: 425, t5w: 250, t6w: 520, b1: 290 } },
+    rv32: { wide: 4.0, byte: 5.3, row: 75, build: { t5: 425, t5w: 202, t6w: 460, b1: 290 } },
     rv64: { wide: 4.25, byte: 5.3, row: 40, build: { t5: 290, t5w: 170, t6w: 430, b1: 290 } },
   },
   c: {
     thumb2: { wide: 3.4, byte: 4.0, row: 30, build: { t5: 345, t5w: 190, t6w: 420, b1: 280 } },
     x86: { wide: 3.4, byte: 4.0, row: 30, build: { t5: 345, t5w: 190, t6w: 420, b1: 280 } },
     neon: { wide: 3.4, byte: 4.0, row: 30, build: { t5: 345, t5w: 190, t6w: 420, b1: 280 } },
-    rv32: { wide: 4.6, byte: 5.3, row: 200, build: { t5: 390, t5w: 240, t6w: 970, b1: 290 } },
+    rv32: { wide: 4.6, byte: 5.3, row: 97, build: { t5: 390, t5w: 272, t6w: 985, b1: 290 } },
     rv64: { wide: 4.3, byte: 5.3, row: 30, build: { t5: 330, t5w: 190, t6w: 480, b1: 290 } },
   },
 };

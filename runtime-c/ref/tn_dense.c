@@ -55,7 +55,7 @@ void tn_dense_i8_naive(const int8_t *x, const float *x_scale, int32_t rows, cons
       int32_t acc = 0;
       float s;
       for (i = 0; i < k; ++i) acc += (int32_t)wr[i] * (int32_t)xt[i];
-      s = tn_fmul(tn_fmul((float)acc, w_scale[o]), x_scale[t]);
+      s = tn_scale_i32(acc, w_scale[o], x_scale[t]);
       y[(size_t)t * (size_t)n + (size_t)o] = bias ? s + bias[o] : s;
     }
   }
@@ -70,19 +70,16 @@ void tn_dense_i8(const int8_t *x, const float *x_scale, int32_t rows, const int8
     const int8_t *xt = x + (size_t)t * (size_t)k;
     float *yt = y + (size_t)t * (size_t)n;
     for (o = 0; o + 4 <= n; o += 4) {
-      int32_t a[4], j;
-      tn_i8_dot4(xt, w + (size_t)o * (size_t)k, (size_t)k, k, a);
-      for (j = 0; j < 4; ++j) {
-        const float s = tn_fmul(tn_fmul((float)a[j], w_scale[o + j]), x_scale[t]);
-        yt[o + j] = bias ? s + bias[o + j] : s;
-      }
+      uint32_t a[4];
+      tn_i8_dot4(xt, w + (size_t)o * (size_t)k, (size_t)k, k, (int32_t *)a);
+      tn_scale_rows(a, 0u, w_scale + o, x_scale[t], bias ? bias + o : NULL, yt + o, 4);
     }
     for (; o < n; ++o) {
       const int8_t *wr = w + (size_t)o * (size_t)k;
       int32_t acc = 0;
       float s;
       for (i = 0; i < k; ++i) acc += (int32_t)wr[i] * (int32_t)xt[i];
-      s = tn_fmul(tn_fmul((float)acc, w_scale[o]), x_scale[t]);
+      s = tn_scale_i32(acc, w_scale[o], x_scale[t]);
       yt[o] = bias ? s + bias[o] : s;
     }
   }

@@ -263,17 +263,18 @@ static const float *tn_lut_scales(const tn_lowbit_weights *w, int32_t p, int32_t
  * group, int32 sums): y[n] = ((float)sum * ws) * sx (+ bias), the contract's order. A loop of its
  * own, without the general case's tests, so that compilers keep it in registers: about 10
  * instructions per output on a Cortex-M4F instead of about 20; without an FPU the multiplies take
- * tn_fmul's fast path (as in the int8 kernels of ref/tn_dense.c). */
+ * tn_scale_i32's integer path (as in the int8 kernels of ref/tn_dense.c). */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
 static void tn_lut_finish(const uint32_t *acc, uint32_t bias_all, const float *ws, int32_t stride, float sx, const float *bias,
                           int32_t n, float *y) {
   int32_t i;
-  if (stride == 1 && bias) {
-    for (i = 0; i < n; ++i) y[i] = tn_fmul(tn_fmul((float)(int32_t)(acc[i] - bias_all), ws[i]), sx) + bias[i];
-  } else if (stride == 1) {
-    for (i = 0; i < n; ++i) y[i] = tn_fmul(tn_fmul((float)(int32_t)(acc[i] - bias_all), ws[i]), sx);
+  if (stride == 1) {
+    tn_scale_rows(acc, bias_all, ws, sx, bias, y, n);
   } else {
     for (i = 0; i < n; ++i) {
-      const float s = tn_fmul(tn_fmul((float)(int32_t)(acc[i] - bias_all), ws[(size_t)i * (size_t)stride]), sx);
+      const float s = tn_scale_i32((int32_t)(acc[i] - bias_all), ws[(size_t)i * (size_t)stride], sx);
       y[i] = bias ? s + bias[i] : s;
     }
   }
