@@ -473,7 +473,7 @@ function table(rows: string[][]): string {
 function report(tr: TargetResult): string {
   const out: string[] = [];
   const host = tr.bandwidthGBs !== undefined;
-  out.push(`### ${tr.target}`, '', `${tr.note}.${host ? ` Measured read bandwidth (512 MiB, 1 thread) at the start: **${tr.bandwidthGBs!.toFixed(1)} GB/s**; the DRAM tables compare each kernel with the same read measured beside it (alternating repeats).` : ''}`, '');
+  out.push(`### ${tr.target}`, '', `${tr.note}.${host ? ` Measured read bandwidth at the start (a sum over 512 MiB, 1 thread, the faster of a scalar and an AVX2 loop): **${tr.bandwidthGBs!.toFixed(1)} GB/s**; the DRAM tables compare each kernel with the same read measured beside it (alternating repeats).` : ''}`, '');
   const key = (r: Result) => `${r.shape}${r.readGBs !== undefined ? ' (DRAM)' : ''}`;
   const shapes = [...new Set(tr.results.map(key))].sort((a, b) => Number(a.endsWith('(DRAM)')) - Number(b.endsWith('(DRAM)'))); // stable: in-cache tables first
   for (const shape of shapes) {
@@ -545,7 +545,7 @@ function goals(all: TargetResult[]): string {
     }
   const why =
     'Where the instructions go, and why the cortex-m3 and rv32imc goals at 256x256 are the hardest (the float epilogue in software, the same per row in the int8 kernel): docs/kernels.md, "LUT kernels". ' +
-    'Why 100 G weights/s in cache is out of reach for the AVX2 loop on this machine (52 vector operations per 512 weights on 4 vector pipes at 2.45 GHz: at most 96.5 G weights/s): docs/kernels.md, "SIMD kernels".';
+    'Why the host goals are not met (the AVX2 loop has 52 vector operations per 512 weights on 4 vector pipes, about 92-96 G weights/s at the clock this VM ran at; from DRAM the decode is hardly faster than memory): docs/kernels.md, "Host AVX2: where the time goes".';
   return rows.length > 1 ? ['### Goals of the kernel issue', '', table(rows), '', why, ''].join('\n') : '';
 }
 

@@ -3,7 +3,8 @@
  *
  * Usage: bench_host bench.bin bench.out [case ...]
  * Prints one line per measurement to stdout:
- *   bandwidth <GB/s median> <GB/s best>      a STREAM-like read of 512 MiB (sum of 64-bit words)
+ *   bandwidth <GB/s median> <GB/s best>      a STREAM-like read of 512 MiB (sum of 64-bit words; the
+ *                                            faster of a scalar and an AVX2 loop each time)
  *   case <index> <ns per call median> <ns per call best> <calls per repeat> [<GB/s read beside it>]
  * and writes each case's output (after a warm-up call) to bench.out, for bench/run.ts to check
  * against the interpreter's arithmetic. Each figure is the median of 7 repeats of at least 40 ms;
@@ -53,13 +54,51 @@ static uint64_t read_sum(const uint64_t *p, size_t n) {
   return s0 + s1 + s2 + s3;
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+/* The same sum with 256-bit loads, 8 per iteration: on this machine kind it reads 20-40 % faster
+ * than the scalar loop, so the kernels are compared with the faster of the two. */
+__attribute__((target("avx2"))) static uint64_t read_sum_avx2(const uint64_t *p, size_t n) {
+  __m256i a = _mm256_setzero_si256(), b = a, c = a, d = a;
+  size_t i;
+  for (i = 0; i + 32 <= n; i += 32) {
+    a = _mm256_add_epi64(a, _mm256_load_si256((const __m256i *)(const void *)(p + i)));
+    b = _mm256_add_epi64(b, _mm256_load_si256((const __m256i *)(const void *)(p + i + 4)));
+    c = _mm256_add_epi64(c, _mm256_load_si256((const __m256i *)(const void *)(p + i + 8)));
+    d = _mm256_add_epi64(d, _mm256_load_si256((const __m256i *)(const void *)(p + i + 12)));
+    a = _mm256_add_epi64(a, _mm256_load_si256((const __m256i *)(const void *)(p + i + 16)));
+    b = _mm256_add_epi64(b, _mm256_load_si256((const __m256i *)(const void *)(p + i + 20)));
+    c = _mm256_add_epi64(c, _mm256_load_si256((const __m256i *)(const void *)(p + i + 24)));
+    d = _mm256_add_epi64(d, _mm256_load_si256((const __m256i *)(const void *)(p + i + 28)));
+  }
+  a = _mm256_add_epi64(_mm256_add_epi64(a, b), _mm256_add_epi64(c, d));
+  return (uint64_t)_mm256_extract_epi64(a, 0) + (uint64_t)_mm256_extract_epi64(a, 1) + (uint64_t)_mm256_extract_epi64(a, 2) + (uint64_t)_mm256_extract_epi64(a, 3);
+}
+static int have_avx2(void) {
+  unsigned a, b, c, d;
+  return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 5));
+}
+#else
+static uint64_t read_sum_avx2(const uint64_t *p, size_t n) { return read_sum(p, n); }
+static int have_avx2(void) { return 0; }
+#endif
+
 static volatile uint64_t sink;
 
-/* Nanoseconds of one read of the buffer. */
+/* Nanoseconds of one read of the buffer: the faster of the scalar and (if the CPU has it) the AVX2 sum. */
 static double read_ns(const uint64_t *bw, size_t n) {
-  const double t0 = now_ns();
+  double t0 = now_ns(), t1;
   sink = read_sum(bw, n);
-  return now_ns() - t0;
+  t1 = now_ns() - t0;
+  if (have_avx2()) {
+    double t2;
+    t0 = now_ns();
+    sink = read_sum_avx2(bw, n);
+    t2 = now_ns() - t0;
+    if (t2 < t1) t1 = t2;
+  }
+  return t1;
 }
 
 int main(int argc, char **argv) {
@@ -90,7 +129,7 @@ int main(int argc, char **argv) {
 
   if (posix_memalign((void **)&bw, 64, bw_words * 8) != 0) return 2;
   for (i = 0; i < bw_words; ++i) bw[i] = i;
-  sink = read_sum(bw, bw_words);
+  (void)read_ns(bw, bw_words);
   for (r = 0; r < REPEATS; ++r) t[r] = read_ns(bw, bw_words);
   qsort(t, REPEATS, sizeof t[0], cmp_double);
   printf("bandwidth %.3f %.3f\n", (double)bw_words * 8 / t[REPEATS / 2], (double)bw_words * 8 / t[0]);
