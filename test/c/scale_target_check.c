@@ -9,31 +9,8 @@
 #include "tn_platform.h"
 #include "tn_runtime.h"
 
-static uint64_t s = 0x2545f4914f6cdd1dull;
-static uint32_t rnd(void) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; return (uint32_t)s; }
-typedef union { float f; uint32_t u; } bits;
-static float f_of(uint32_t u) { bits b; b.u = u; return b.f; }
-static uint32_t u_of(float f) { bits b; b.f = f; return b.u; }
-static float scale(uint32_t lo, uint32_t hi) {
-  uint32_t m = rnd() & 0x7fffffu, k = rnd() & 7u;
-  if (k == 0) m &= 0x7f0000u; /* short: ties */
-  if (k == 1) m |= 0x7fff00u; /* near 2: carries */
-  if (k == 2) m = 0;
-  return f_of((rnd() & 0x80000000u) | ((lo + rnd() % (hi - lo + 1u)) << 23) | m);
-}
-static int32_t sum(void) {
-  uint32_t k = rnd() % 10u, r = rnd();
-  switch (k) {
-  case 0: return (int32_t)(r % 3u) - 1;
-  case 1: return (int32_t)(r & 0xffffu) - 0x8000;
-  case 2: return (int32_t)(r & 0x1ffffffu) - 0x1000000;
-  case 3: return (int32_t)(0x1000000u - (r & 15u)) * ((r & 16u) ? -1 : 1);
-  case 4: return (int32_t)r;
-  case 5: return (int32_t)((r & 0xfu) << (rnd() % 28u)) * ((r & 16u) ? -1 : 1);
-  case 6: return r & 1u ? INT32_MIN : INT32_MAX;
-  default: return (int32_t)(r >> (rnd() % 32u)) * ((r & 1u) ? -1 : 1);
-  }
-}
+#define SCALE_GEN_SEED 0x2545f4914f6cdd1dull
+#include "scale_gen.h"
 
 #define RUNS 25000
 static uint32_t out_buf[40 * 6];
