@@ -636,6 +636,13 @@ typedef struct tn_lut_ops {
                int32_t entries, uint32_t *acc);
 } tn_lut_ops;
 
+/* A short last group (len < g activations) zero-padded into v, for the assembly builds that take
+ * whole groups only. */
+static inline void tn_lut_pad_group(const int8_t *x, int32_t len, int32_t g, int8_t v[8]) {
+  int32_t i;
+  for (i = 0; i < 8; ++i) v[i] = i < len && i < g ? x[i] : 0;
+}
+
 /* Scratch of the LUT kernels: window tables of `entries` halfwords, then n uint32 accumulators,
  * then (when flush > 0 and a scale group spans windows) n int64 accumulators. */
 void tn_lut_linear(const tn_lut_ops *ops, const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,

@@ -137,16 +137,14 @@ __attribute__((naked)) static void tn_lut6w_full_armv7m(const int8_t *x, int32_t
 
 /* The last group of a scale group may have fewer than g activations: pad with zeros. */
 __attribute__((used)) static void tn_lut5w_pad_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
-  int8_t v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int32_t i;
-  for (i = 0; i < len && i < 5; ++i) v[i] = x[i];
+  int8_t v[8];
+  tn_lut_pad_group(x, len, 5, v);
   tn_lut5w_full_armv7m(v, 5, t);
 }
 
 __attribute__((used)) static void tn_lut6w_pad_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
-  int8_t v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int32_t i;
-  for (i = 0; i < len && i < 6; ++i) v[i] = x[i];
+  int8_t v[8];
+  tn_lut_pad_group(x, len, 6, v);
   tn_lut6w_full_armv7m(v, 6, t);
 }
 
