@@ -65,6 +65,8 @@ describe('kernel choice', () => {
       expect(String(l.annotations.why), t).toMatch(/est\. [\d.]+ instr\/weight/);
     }
     expect(choose(layer(64, 64, { binary: true }), 'cortex-m4').kernel).toMatch(/\(b1\.lut_armv7m,/);
+    // RV32 has no assembly b1 LUT; its ternary LUT kernels run binary codes faster (BENCHMARKS.md).
+    expect(choose(layer(256, 256, { binary: true }), 'rv32imc').kernel).toMatch(/\(t[56]w\.lut_rv32,/);
   });
 
   it('takes larger LUT groups when the table build is shared by more rows', () => {
@@ -81,6 +83,14 @@ describe('kernel choice', () => {
     expect(l.weightBytes).toBeLessThan(512 * 1024 * 1.65 / 8 + 512 * 4 + 1);
   });
 
+  it('falls back to the 1-bit format for binary layers when the weights do not fit the flash', () => {
+    const rv = getTarget('rv32imc');
+    const small: TargetDesc = { ...rv, memory: { flash: 64 * 1024 + 120 * 1024, ram: rv.memory!.ram } };
+    const l = choose(layer(512, 1024, { binary: true }), small); // t6w: ~170 KiB, b1: 64 KiB
+    expect(l.kernel).toMatch(/\(b1\.lut,/);
+    expect(String(l.annotations.why)).toMatch(/1-bit b1 for flash/);
+  });
+
   it('picks the bit-plane kernel for sparse ternary layers only, on the microcontrollers', () => {
     for (const target of ['cortex-m4', 'cortex-m3', 'rv32imc']) {
       const sparse = choose(layer(64, 512, { everyNth: 40 }), target); // 2.5 % nonzero
@@ -92,7 +102,8 @@ describe('kernel choice', () => {
   });
 
   it('skips the b1 LUT when per-group scales do not start on whole bytes', () => {
-    expect(choose(layer(16, 64, { binary: true, group: 12 }), 'cortex-m4').kernel).toMatch(/\(b1\.ref,/);
+    // The b1 LUTs cannot run it; the ternary LUT kernels (binary codes are ternary codes) can.
+    expect(choose(layer(16, 64, { binary: true, group: 12 }), 'cortex-m4').kernel).toMatch(/\(t[56]w\.lut,/);
     expect(choose(layer(16, 64, { binary: true, group: 16 }), 'cortex-m4').kernel).toMatch(/\(b1\.lut_armv7m,/);
   });
 

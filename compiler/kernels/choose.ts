@@ -6,7 +6,7 @@
 //   2. each gets an estimate from a small cost model per target class (instructions per weight,
 //      measured with `npm run bench`, see BENCHMARKS.md); the cheapest wins;
 //   3. flash: if the model's weights would not fit the target's flash, layers switch to the 1.6-bit
-//      format t5, largest first;
+//      format t5 (binary layers: the 1-bit b1), largest first;
 //   4. overrides: `--kernel` (all layers or node=kernel pairs) and the node attribute `kernel` name a
 //      kernel id (t5w.lut_armv7m) or a format (t5: its best variant for the target).
 
@@ -49,7 +49,7 @@ function targetClass(t: TargetDesc): TargetClass {
 
 /**
  * LUT costs in instructions: per lookup (16-bit offsets / byte indices with 4 rows), per row and
- * scale group (call, sums, float epilogue), per table built (per format: t5w and t6w build half
+ * scale group (call, sums, float epilogue), per row and further window of a scale group, per table built (per format: t5w and t6w build half
  * tables). Measured on the emulated targets (npm run bench -- --shapes 256x256,512x256,256x512:
  * the differences give the per-row and per-table costs); hosted classes use the same numbers as a
  * rough guide.
@@ -58,22 +58,24 @@ interface LutCost {
   wide: number;
   byte: number;
   row: number;
+  /** Per row and window after a scale group's first (the lookup routine's header, a call). */
+  window: number;
   build: Record<'t5' | 't5w' | 't6w' | 'b1', number>;
 }
 const LUT_COST: Record<'asm' | 'c', Record<TargetClass, LutCost>> = {
   asm: {
-    thumb2: { wide: 3.0, byte: 3.4, row: 25, build: { t5: 245, t5w: 141, t6w: 293, b1: 273 } },
-    x86: { wide: 3.0, byte: 3.4, row: 25, build: { t5: 245, t5w: 141, t6w: 293, b1: 273 } },
-    neon: { wide: 3.0, byte: 3.4, row: 25, build: { t5: 245, t5w: 141, t6w: 293, b1: 273 } },
-    rv32: { wide: 4.0, byte: 5.3, row: 75, build: { t5: 425, t5w: 202, t6w: 460, b1: 290 } },
-    rv64: { wide: 4.25, byte: 5.3, row: 40, build: { t5: 290, t5w: 170, t6w: 430, b1: 290 } },
+    thumb2: { wide: 3.0, byte: 3.4, row: 25, window: 10, build: { t5: 245, t5w: 141, t6w: 293, b1: 273 } },
+    x86: { wide: 3.0, byte: 3.4, row: 25, window: 10, build: { t5: 245, t5w: 141, t6w: 293, b1: 273 } },
+    neon: { wide: 3.0, byte: 3.4, row: 25, window: 10, build: { t5: 245, t5w: 141, t6w: 293, b1: 273 } },
+    rv32: { wide: 4.0, byte: 5.3, row: 75, window: 17, build: { t5: 425, t5w: 202, t6w: 460, b1: 290 } },
+    rv64: { wide: 4.25, byte: 5.3, row: 40, window: 17, build: { t5: 290, t5w: 170, t6w: 430, b1: 290 } },
   },
   c: {
-    thumb2: { wide: 3.4, byte: 4.0, row: 30, build: { t5: 345, t5w: 190, t6w: 420, b1: 280 } },
-    x86: { wide: 3.4, byte: 4.0, row: 30, build: { t5: 345, t5w: 190, t6w: 420, b1: 280 } },
-    neon: { wide: 3.4, byte: 4.0, row: 30, build: { t5: 345, t5w: 190, t6w: 420, b1: 280 } },
-    rv32: { wide: 4.6, byte: 5.3, row: 97, build: { t5: 390, t5w: 272, t6w: 985, b1: 290 } },
-    rv64: { wide: 4.3, byte: 5.3, row: 30, build: { t5: 330, t5w: 190, t6w: 480, b1: 290 } },
+    thumb2: { wide: 3.4, byte: 4.0, row: 30, window: 20, build: { t5: 345, t5w: 190, t6w: 420, b1: 280 } },
+    x86: { wide: 3.4, byte: 4.0, row: 30, window: 20, build: { t5: 345, t5w: 190, t6w: 420, b1: 280 } },
+    neon: { wide: 3.4, byte: 4.0, row: 30, window: 20, build: { t5: 345, t5w: 190, t6w: 420, b1: 280 } },
+    rv32: { wide: 4.6, byte: 5.3, row: 97, window: 35, build: { t5: 390, t5w: 272, t6w: 985, b1: 1070 } },
+    rv64: { wide: 4.3, byte: 5.3, row: 30, window: 20, build: { t5: 330, t5w: 190, t6w: 480, b1: 290 } },
   },
 };
 
@@ -158,14 +160,16 @@ export function lutPlan(f: FormatDesc, l: LayerShape, budget: number, maxWindow 
 }
 
 /** Estimated instructions per weight of `k` for layer `l` on target class `c` (lower is better). */
-function estimate(k: KernelDesc, f: FormatDesc, l: LayerShape, c: TargetClass): number {
+function estimate(k: KernelDesc, f: FormatDesc, l: LayerShape, c: TargetClass, window: number): number {
   const weights = l.planes * l.n * l.k * l.rows;
   if (f.lut && k.variant.startsWith('lut')) {
     const cost = LUT_COST[k.variant === 'lut' ? 'c' : 'asm'][c];
-    const unitsRow = l.groups * Math.ceil(l.group / f.lut.g);
+    const unitsGroup = Math.ceil(l.group / f.lut.g);
+    const unitsRow = l.groups * unitsGroup;
     const perLookup = f.lut.wide ? cost.wide : cost.byte;
     const lookups = perLookup * unitsRow * l.n;
-    const rowCost = cost.row * l.n * l.groups;
+    const moreWindows = window > 0 ? Math.ceil(unitsGroup / window) - 1 : 0; // per scale group
+    const rowCost = (cost.row + cost.window * moreWindows) * l.n * l.groups;
     const build = cost.build[f.id as keyof LutCost['build']] * unitsRow;
     return ((lookups + rowCost + build) * l.planes * l.rows) / weights;
   }
@@ -202,7 +206,7 @@ function evaluate(k: KernelDesc, l: LayerShape, target: TargetDesc, budget: numb
     if (scratchBytes > budget) return `needs ${formatBytes(scratchBytes)} of scratch RAM, ${formatBytes(Math.max(0, budget))} are left`;
   }
   const geo = { planes: l.planes, n: l.n, k: l.k, group: l.group, groups: l.groups };
-  return { kernel: k, format: f, window, scratchBytes, codeBytes: f.codeBytes(geo, window || undefined), estimate: estimate(k, f, l, targetClass(target)), flush: l.flush };
+  return { kernel: k, format: f, window, scratchBytes, codeBytes: f.codeBytes(geo, window || undefined), estimate: estimate(k, f, l, targetClass(target), window), flush: l.flush };
 }
 
 function fmtEstimate(e: number | undefined): string {
@@ -282,7 +286,7 @@ export function chooseKernels(g: Graph, target: TargetDesc, opts: ChooseOptions 
     }
     CHOICES.set(node, choice);
   }
-  // Flash: switch automatically chosen layers to the 1.6-bit format while the weights do not fit.
+  // Flash: switch automatically chosen layers to the 1.6-bit (binary: 1-bit) format while the weights do not fit.
   if (opts.flashBudget !== undefined) {
     const total = () => g.nodes.filter(isLowBit).reduce((a, n) => a + CHOICES.get(n)!.codeBytes + otherBytes(g, n), 0);
     const before = total();
@@ -290,9 +294,10 @@ export function chooseKernels(g: Graph, target: TargetDesc, opts: ChooseOptions 
     for (const node of order) {
       if (total() <= opts.flashBudget) break;
       const l = layerShape(g, node);
-      const r = best(candidatesFor(l, target).filter((k) => k.format === 't5' && k.variant !== 'ref'), l, target, budget, 'flash');
+      const compact = l.op === 'BinaryLinear' ? 'b1' : 't5'; // binary layers may run on ternary formats too
+      const r = best(candidatesFor(l, target).filter((k) => k.format === compact && k.variant !== 'ref'), l, target, budget, 'flash');
       if (typeof r === 'string') continue;
-      r.reason = `1.6-bit t5 for flash: est. ${fmtEstimate(r.estimate)} instr/weight; the faster ${CHOICES.get(node)!.kernel.id} would make the weights ${formatBytes(before)}, more than the ${formatBytes(opts.flashBudget)} of flash left for them on ${target.name}`;
+      r.reason = `${compact === 'b1' ? '1-bit b1' : '1.6-bit t5'} for flash: est. ${fmtEstimate(r.estimate)} instr/weight; the faster ${CHOICES.get(node)!.kernel.id} would make the weights ${formatBytes(before)}, more than the ${formatBytes(opts.flashBudget)} of flash left for them on ${target.name}`;
       CHOICES.set(node, r);
     }
   }

@@ -35,10 +35,10 @@ export interface KernelDesc {
   id: string;
   format: FormatId;
   variant: string;
-  /** The ops it runs: binary codes are a subset of ternary, so the t2b kernels take both. */
+  /** The ops it runs: binary codes are a subset of ternary, so the t2b and the t5w/t6w LUT kernels take both. */
   ops: LayerShape['op'][];
   cFunction: string;
-  /** For kernels that take both ops: the entry point named for binary layers (same code). */
+  /** For kernels that take both ops: the entry point named for binary layers (same code); absent: cFunction runs them. */
   cFunctionBinary?: string;
   /** runtime-c files, relative to runtime-c/. */
   runtime: string[];
@@ -72,13 +72,13 @@ export const KERNELS: readonly KernelDesc[] = [
   { id: 't5.lut', format: 't5', variant: 'lut', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 5 activations, byte indices, 4 rows per pass (portable C)' },
   { id: 't5.lut_armv7m', format: 't5', variant: 'lut_armv7m', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 5, byte indices, Thumb-2 assembly' },
   { id: 't5w.ref', format: 't5w', variant: 'ref', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5w', runtime: REF_T, requires: [], doc: 'reference decoder of 16-bit LUT offsets (5 trits)' },
-  { id: 't5w.lut', format: 't5w', variant: 'lut', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5w_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 5, pre-scaled 16-bit offsets (portable C)' },
+  { id: 't5w.lut', format: 't5w', variant: 'lut', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t5w_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 5, pre-scaled 16-bit offsets (portable C)' },
   { id: 't5w.lut_armv7m', format: 't5w', variant: 'lut_armv7m', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5w_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 5, 16-bit offsets, 3 instructions per lookup (Thumb-2 assembly)' },
   { id: 't5.lut_rv32', format: 't5', variant: 'lut_rv32', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5_lut_rv32', runtime: LUT_RV32, requires: ['rv32'], doc: 'LUT over groups of 5, byte indices, RV32 assembly table build' },
-  { id: 't5w.lut_rv32', format: 't5w', variant: 'lut_rv32', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t5w_lut_rv32', runtime: LUT_RV32, requires: ['rv32'], doc: 'LUT over groups of 5, 16-bit offsets, 4 instructions per lookup (RV32 assembly)' },
-  { id: 't6w.lut_rv32', format: 't6w', variant: 'lut_rv32', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t6w_lut_rv32', runtime: LUT_RV32, requires: ['rv32'], doc: 'LUT over groups of 6, 16-bit offsets (RV32 assembly)' },
+  { id: 't5w.lut_rv32', format: 't5w', variant: 'lut_rv32', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t5w_lut_rv32', runtime: LUT_RV32, requires: ['rv32'], doc: 'LUT over groups of 5, 16-bit offsets, 4 instructions per lookup (RV32 assembly)' },
+  { id: 't6w.lut_rv32', format: 't6w', variant: 'lut_rv32', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t6w_lut_rv32', runtime: LUT_RV32, requires: ['rv32'], doc: 'LUT over groups of 6, 16-bit offsets (RV32 assembly)' },
   { id: 't6w.ref', format: 't6w', variant: 'ref', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t6w', runtime: REF_T, requires: [], doc: 'reference decoder of 16-bit LUT offsets (6 trits)' },
-  { id: 't6w.lut', format: 't6w', variant: 'lut', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t6w_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 6, pre-scaled 16-bit offsets (portable C)' },
+  { id: 't6w.lut', format: 't6w', variant: 'lut', ops: ['TernaryLinear', 'BinaryLinear'], cFunction: 'tn_ternary_linear_t6w_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 6, pre-scaled 16-bit offsets (portable C)' },
   { id: 't6w.lut_armv7m', format: 't6w', variant: 'lut_armv7m', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_t6w_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 6, 16-bit offsets (Thumb-2 assembly)' },
   { id: 'tbp.ref', format: 'tbp', variant: 'ref', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_tbp', runtime: REF_T, requires: [], doc: 'reference decoder of bit-planes (nonzero and sign masks)' },
   { id: 'tbp.sparse', format: 'tbp', variant: 'sparse', ops: ['TernaryLinear'], cFunction: 'tn_ternary_linear_tbp_sparse', runtime: ['opt/generic/tn_bitplane.c', 'ref/tn_lowbit_linear.c', ...REF_T], requires: [], doc: 'bit-planes, visiting only the set bits of the nonzero mask: cost follows the nonzero codes (sparse layers)' },

@@ -206,6 +206,7 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
         body: [
           `/* ${accNote} */`,
           `/* kernel ${k.id}: ${choice.reason} */`,
+          ...(!ternary && fn === k.cFunction ? ['/* binary weights are ternary codes without 0: the ternary kernel runs them */'] : []),
           ...(choice.scratchBytes ? [`/* scratch: ${choice.scratchBytes} bytes of LUT tables (${choice.window} per window) and per-row sums, planned in the arena for this layer only */`] : []),
           // With scratch the descriptor holds a pointer into the arena, so it is built on each call.
           `${choice.scratchBytes ? 'const' : 'static const'} tn_lowbit_weights ${wdesc} = {`,
