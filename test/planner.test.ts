@@ -17,6 +17,8 @@ import { findOverlaps, planMemory, planProblem } from '../compiler/plan/planner.
 import { problemFromGraph, type PlanProblem } from '../compiler/plan/problem.ts';
 import { runPasses } from '../compiler/passes/pipeline.ts';
 import { compileGraph } from '../compiler/compile.ts';
+import { depthwiseStreams, windowGeometry, type Window } from '../compiler/ops/onnx/conv.ts';
+import { unravel } from '../compiler/ops/onnx/shape.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { workDir } from './support/differential.ts';
 import { memoryCases } from './support/memory_cases.ts';
@@ -348,7 +350,12 @@ describe('in-place sharing and scratch in compiled models', () => {
       expect(shared).toEqual(expect.arrayContaining(inPlace));
       expect(findOverlaps(c.plan.placements)).toEqual([]);
       for (const [o, i] of inPlace) expect(c.emitted.source).toMatch(new RegExp(`${o}\\s.*arena\\[\\d+, \\+\\d+\\) in place of ${i}`));
-      if (spec.name === 'scratch') {
+      if (spec.name === 'inplace-depthwise') {
+        // Only the padded stride-1 layer needs its plane of scratch (5 x 5 floats).
+        expect(c.plan.placements.filter((p) => p.kind === 'scratch').map((p) => [p.name, p.bytes])).toEqual([['dw2:scratch', 100]]);
+        expect(c.emitted.source).toMatch(/tn_conv_f32_depthwise\(/);
+      }
+            if (spec.name === 'scratch') {
         const s = c.plan.placements.filter((p) => p.kind === 'scratch');
         expect(s.map((p) => [p.name, p.first, p.last, p.bytes])).toEqual([['rev:scratch', 1, 1, 48], ['rev2:scratch', 2, 2, 48]]);
         expect(c.emitted.source).toMatch(/static void node_rev\(const float \*X, float \*Y, uint8_t \*scratch\)/);
@@ -356,4 +363,65 @@ describe('in-place sharing and scratch in compiled models', () => {
       }
     });
   }
+});
+
+describe('depthwise Conv streaming in place (no scratch)', () => {
+  // A simulation of tn_conv_f32 on one buffer: planes in order, outputs row-major, each written at
+  // p * outPlane + o after its window is read. Streaming is safe when no read sees a value some
+  // earlier output wrote there.
+  const clobbered = (input: number[], win: Window, planes: number): boolean => {
+    const inPlane = input.reduce((a, b) => a * b, 1);
+    const outPlane = win.out.reduce((a, b) => a * b, 1);
+    const written = new Uint8Array(planes * Math.max(inPlane, outPlane));
+    const kernelSize = win.kernel.reduce((a, b) => a * b, 1);
+    for (let p = 0; p < planes; p++)
+      for (let o = 0; o < outPlane; o++) {
+        const oi = unravel(o, win.out);
+        for (let k = 0; k < kernelSize; k++) {
+          const ki = unravel(k, win.kernel);
+          let off = 0;
+          let inside = true;
+          for (let a = 0; a < input.length; a++) {
+            const pos = oi[a]! * win.strides[a]! - win.padBegin[a]! + ki[a]! * win.dilations[a]!;
+            if (pos < 0 || pos >= input[a]!) inside = false;
+            off = off * input[a]! + pos;
+          }
+          if (inside && written[p * inPlane + off]) return true;
+        }
+        written[p * outPlane + o] = 1;
+      }
+    return false;
+  };
+
+  it('agrees with a simulation of the kernel on random 1-D and 2-D geometries', () => {
+    const r = rng(77);
+    let streams = 0;
+    for (let i = 0; i < 400; i++) {
+      const rank = 1 + Math.floor(r() * 2);
+      const input = Array.from({ length: rank }, () => 1 + Math.floor(r() * 9));
+      const kernel = input.map((d) => 1 + Math.floor(r() * Math.min(d, 4)));
+      const attrs = {
+        strides: input.map(() => 1 + Math.floor(r() * 3)),
+        dilations: input.map(() => (r() < 0.2 ? 2 : 1)),
+        pads: [...input, ...input].map(() => Math.floor(r() * 3)),
+      };
+      const win = windowGeometry(input, kernel, attrs, false);
+      if (typeof win === 'string') continue;
+      const planes = 1 + Math.floor(r() * 3);
+      const safe = win.out.reduce((a, b) => a * b, 1) <= input.reduce((a, b) => a * b, 1) && !clobbered(input, win, planes);
+      // The check is exact for plane 0 and conservative beyond: it may refuse, never wrongly allow.
+      if (depthwiseStreams(input, win)) {
+        expect(safe, JSON.stringify({ input, kernel, attrs, planes })).toBe(true);
+        streams++;
+      }
+    }
+    expect(streams).toBeGreaterThan(40);
+  });
+
+  it('lets a 3x3 stride-2 padded window and an unpadded one stream, but not a padded stride-1 one', () => {
+    const geo = (input: number[], k: number, stride: number, pad: number) => windowGeometry(input, [k, k], { strides: [stride, stride], pads: [pad, pad, pad, pad] }, false) as Window;
+    expect(depthwiseStreams([112, 112], geo([112, 112], 3, 2, 1))).toBe(true);
+    expect(depthwiseStreams([9, 9], geo([9, 9], 3, 1, 0))).toBe(true);
+    expect(depthwiseStreams([56, 56], geo([56, 56], 3, 1, 1))).toBe(false);
+  });
 });

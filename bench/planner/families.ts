@@ -12,6 +12,7 @@ import { readModel } from '../../compiler/format/read.ts';
 import { writeModel, type ModelSpec, type NodeSpec, type TensorSpec } from '../../compiler/format/write.ts';
 import { runPasses } from '../../compiler/passes/pipeline.ts';
 import { problemFromGraph, type PlanProblem, type PlanStep } from '../../compiler/plan/problem.ts';
+import { depthwiseStreams, windowGeometry, type Window } from '../../compiler/ops/onnx/conv.ts';
 
 export interface CorpusEntry {
   family: string;
@@ -128,9 +129,12 @@ export function mobilenetV2(resolution: number, alpha: number): CorpusEntry {
       // input when the input sits at the end of its output (and nothing else reads the input).
       const e = t === 1 ? x : B.step(`b${i}_expand`, [x], [[`b${i}_e`, side * side * hidden]], { inPlace: [[`b${i}_e`, x, 'end']] });
       const out = side / stride;
-      // Depthwise in place over its input (TinyEngine): one channel at a time through a line of
-      // scratch the size of one output channel, then copied back.
-      const d = B.step(`b${i}_dw`, [e], [[`b${i}_d`, out * out * hidden]], { inPlace: [[`b${i}_d`, e]], scratch: out * out });
+      // Depthwise 3x3 (padding 1) in place over its input, as the Conv op's kernels do it: strided,
+      // it streams (every output lands below the inputs still to be read: depthwiseStreams); at
+      // stride 1 one channel at a time goes through scratch the size of one output channel, then
+      // is copied back (TinyEngine).
+      const win = windowGeometry([side, side], [3, 3], { strides: [stride, stride], pads: [1, 1, 1, 1] }, false) as Window;
+      const d = B.step(`b${i}_dw`, [e], [[`b${i}_d`, out * out * hidden]], { inPlace: [[`b${i}_d`, e]], scratch: depthwiseStreams([side, side], win) ? 0 : out * out });
       const p = B.step(`b${i}_project`, [d], [[`b${i}_p`, out * out * cout]], { inPlace: [[`b${i}_p`, d]] });
       side = out;
       if (stride === 1 && cin === cout) x = B.step(`b${i}_add`, [x, p], [[`b${i}_y`, side * side * cout]], { inPlace: [[`b${i}_y`, p]] });

@@ -92,10 +92,11 @@ export function memoryCases(): MemoryCase[] {
       inPlace: [['d', 'q'], ['s', 'd']],
     },
     {
-      // Depthwise Conv in place, one plane at a time through a plane of scratch: 3x3 stride 2 with
-      // padding (9x9 -> 5x5), then 3x3 stride 1 with padding and a bias (5x5 -> 5x5), over 2 batches
-      // of 3 channels (planes of the second batch read channel p mod C's weights); then a 2x2
-      // stride 1 without padding (5x5 -> 4x4). A full Conv (group 1) reads every plane and does not share.
+      // Depthwise Conv in place, over 2 batches of 3 channels (planes of the second batch read
+      // channel p mod C's weights): 3x3 stride 2 with padding (9x9 -> 5x5) and 2x2 stride 1 without
+      // (5x5 -> 4x4) stream, with no scratch; 3x3 stride 1 with padding and a bias (5x5 -> 5x5) goes
+      // one plane at a time through a plane of scratch. A full Conv (group 1) reads every plane and
+      // does not share.
       spec: {
         name: 'inplace-depthwise',
         inputs: ['x'],

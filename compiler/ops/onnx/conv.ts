@@ -168,12 +168,46 @@ export function convLoop(x: Tensor, w: Tensor, group: number, win: Window, visit
 export const CONV_ATTRS: Record<string, AttrSpec> = { ...WINDOW_ATTRS, group: { kind: 'int', default: 1, doc: 'number of groups (C and M divisible by it; depthwise: group = C)' } };
 
 /**
- * A depthwise Conv (group = C = M) whose output plane is no larger than its input plane: it runs one
- * plane at a time through a plane of scratch (tn_conv_f32_depthwise), so its output may be written
- * over its input (TinyEngine's in-place depthwise; docs/memory.md). Output plane p reads input
- * plane p only, and its copy into place covers input planes <= p only.
+ * Whether a depthwise window runs in place straight, with no scratch: tn_conv_f32 visits the outputs
+ * of plane p in row-major order and writes output o of the plane at p * outPlane + o, after reading
+ * its window; that write is safe when it lies below every input element a later output reads. For
+ * plane 0 this is checked output by output (the later reads of plane 0, then plane 1 from inPlane
+ * on); plane p only moves the writes up by p * outPlane and the reads by p * inPlane, which is no
+ * less, so plane 0 decides. Typical strided windows qualify (3 x 3, stride 2, padding 1: output row i
+ * lands in input row i / 2), as do unpadded windows; stride 1 with padding does not (output (0, 1)
+ * is written where output (1, 0) still reads).
  */
-export function depthwiseInPlace(graph: Graph, node: Node): { outPlane: number } | undefined {
+export function depthwiseStreams(input: readonly number[], win: Window): boolean {
+  const inPlane = elementCount(input);
+  const outPlane = elementCount(win.out);
+  if (outPlane > inPlane) return false;
+  const kSp = elementCount(win.kernel);
+  const minRead = new Float64Array(outPlane);
+  for (let o = 0; o < outPlane; o++) {
+    const oi = unravel(o, win.out);
+    let m = Infinity;
+    for (let k = 0; k < kSp; k++) {
+      const { inside, offset } = windowOffset(input, win, oi, unravel(k, win.kernel));
+      if (inside && offset < m) m = offset;
+    }
+    minRead[o] = m;
+  }
+  let later = inPlane; // the lowest input element read after output o: plane 1 starts at inPlane
+  for (let o = outPlane - 1; o >= 0; o--) {
+    if (o >= later) return false;
+    later = Math.min(later, minRead[o]!);
+  }
+  return true;
+}
+
+/**
+ * A depthwise Conv (group = C = M) whose output plane is no larger than its input plane may write its
+ * output over its input (TinyEngine's in-place depthwise; docs/memory.md). When the window streams
+ * (depthwiseStreams) the plain kernel does it as it is; otherwise it runs one plane at a time through
+ * a plane of scratch (tn_conv_f32_depthwise): output plane p reads input plane p only, and its copy
+ * into place covers input planes <= p only.
+ */
+export function depthwiseInPlace(graph: Graph, node: Node): { outPlane: number; streams: boolean } | undefined {
   const x = graph.tensors.get(node.inputs[0]!);
   const w = graph.tensors.get(node.inputs[1]!);
   if (!x || !w || x.shape.length < 3) return undefined;
@@ -182,7 +216,7 @@ export function depthwiseInPlace(graph: Graph, node: Node): { outPlane: number }
   const win = convGeometry(x, w, node.attrs);
   if (typeof win === 'string') return undefined;
   const outPlane = elementCount(win.out);
-  return outPlane <= elementCount(x.shape.slice(2)) ? { outPlane } : undefined;
+  return outPlane <= elementCount(x.shape.slice(2)) ? { outPlane, streams: depthwiseStreams(x.shape.slice(2), win) } : undefined;
 }
 
 export const Conv: OpDef = {
@@ -219,7 +253,8 @@ export const Conv: OpDef = {
     const x = ctx.input(0);
     const w = ctx.input(1);
     const win = convGeometry(x, w, ctx.node.attrs) as Window;
-    if (depthwiseInPlace(ctx.graph, ctx.node))
+    const dw = depthwiseInPlace(ctx.graph, ctx.node);
+    if (dw && !dw.streams)
       return {
         kernel: 'tn_conv_f32_depthwise',
         runtime: ['ref/tn_conv.c', 'ref/tn_math.c'],
@@ -228,7 +263,9 @@ export const Conv: OpDef = {
     return {
       kernel: 'tn_conv_f32',
       runtime: ['ref/tn_conv.c', 'ref/tn_math.c'],
-      body: [`tn_conv_f32(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.hasInput(2) ? ctx.in(2) : 'NULL'}, ${ctx.out(0)}, /* N */ ${x.shape[0]}, /* C */ ${x.shape[1]}, /* M */ ${w.shape[0]}, /* group */ ${ctx.node.attrs.group}, ${geoTable(ctx, x.shape.slice(2), win)});`],
+      body: [
+        ...(dw ? ['/* depthwise: may run in place with no scratch (each output is written below every input read after it; checked at compile time) */'] : []),
+        `tn_conv_f32(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.hasInput(2) ? ctx.in(2) : 'NULL'}, ${ctx.out(0)}, /* N */ ${x.shape[0]}, /* C */ ${x.shape[1]}, /* M */ ${w.shape[0]}, /* group */ ${ctx.node.attrs.group}, ${geoTable(ctx, x.shape.slice(2), win)});`],
     };
   },
   cost(g, node) {
@@ -237,7 +274,10 @@ export const Conv: OpDef = {
     return { macs: elementCount(y.shape) * elementCount(w.shape.slice(1)), weightBytes: constantBytes(g, node) };
   },
   inPlace: [{ input: 0, output: 0, when: (g, node) => depthwiseInPlace(g, node) !== undefined }],
-  scratch: (g, node) => 4 * (depthwiseInPlace(g, node)?.outPlane ?? 0),
+  scratch: (g, node) => {
+    const dw = depthwiseInPlace(g, node);
+    return dw && !dw.streams ? 4 * dw.outPlane : 0;
+  },
 };
 
 // ---- pools ------------------------------------------------------------------------------------------
