@@ -545,7 +545,7 @@ function goals(all: TargetResult[]): string {
     }
   const why =
     'Where the instructions go, and why the cortex-m3 and rv32imc goals at 256x256 are the hardest (the float epilogue in software, the same per row in the int8 kernel): docs/kernels.md, "LUT kernels". ' +
-    'Why the host goals are not met (the AVX2 loop has 52 vector operations per 512 weights on 4 vector pipes, a ceiling of 92-120 G weights/s with the clock this VM gets, and runs of the same program give medians from 71 to 100; from DRAM the decode is hardly faster than memory): docs/kernels.md, "Host AVX2: where the time goes".';
+    'Why the host goals are not met (the AVX2 loop has 52 vector operations per 512 weights on 4 vector pipes, a ceiling of 92-120 G weights/s with the clock this VM gets, and runs of the same bench program give medians from 71 to 95; from DRAM the decode is hardly faster than memory): docs/kernels.md, "Host AVX2: where the time goes".';
   return rows.length > 1 ? ['### Goals of the kernel issue', '', table(rows), '', why, ''].join('\n') : '';
 }
 
