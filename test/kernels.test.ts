@@ -2,13 +2,18 @@
 // against the interpreter: natively on the host and under QEMU on every other target, plus two
 // builds that reach the other half of a compile- or run-time ISA switch:
 //   x86-64 without AVX2 (qemu-x86_64 -cpu qemu64, baseline build): t2b.avx2's portable fallback;
-//   AArch64 with dotprod (Cortex-A76, the Pi 5; qemu-aarch64 -cpu cortex-a76): t2b.neon's SDOT path.
+//   AArch64 with dotprod (Cortex-A76, the Pi 5; qemu-aarch64 -cpu cortex-a76): t2b.neon's SDOT path;
+// and one build for an ISA neither this machine nor QEMU has:
+//   x86-64 with VNNI, t2b.avx2's VPDPBUSD loops, built with -DTN_T2B_VNNI_EMULATE (the instruction
+//   emulated exactly in AVX2, every other line of those loops as on a VNNI CPU), with int32 spans of
+//   3 blocks instead of 4096 so that rows take several.
 // The shapes cover K not a multiple of 4, 5, 8, 32 or 128, scales per tensor / row / group (groups
 // that do and do not divide K, by 5 and by 8), 1 and 2 planes, 1 to 5 token rows (GEMM), LUT
 // windows smaller than a scale group, forced int64 chunking (flush) and the int16 extremes of the
 // SIMD kernels (all weights +1 / -1 against activations of -128 and 127 over 2100 codes, for 2
 // tokens and for 1, the GEMV path).
 
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileGraph, type Compiled } from '../compiler/compile.ts';
@@ -121,9 +126,13 @@ function testTargets(): TargetDesc[] {
   return [
     ...all,
     { ...host, name: 'host-no-avx2', description: 'x86-64 baseline build under qemu-x86_64 -cpu qemu64 (no AVX2)', cpu: 'x86_64', qemu: { command: 'qemu-x86_64', args: ['-cpu', 'qemu64', '{elf}'] } },
+    { ...host, name: 'host-vnni-emulated', description: "t2b.avx2's VNNI loops with VPDPBUSD emulated in AVX2", cflags: [...host.cflags, '-DTN_T2B_VNNI_EMULATE', '-DTN_VNNI_SPAN=3'] },
     { ...a64, name: 'rpi5-aarch64', description: 'Pi 5 (Cortex-A76, dotprod) under qemu-aarch64 -cpu cortex-a76', cpu: 'cortex_a76', features: [...a64.features, 'dotprod'], qemu: { command: 'qemu-aarch64', args: ['-cpu', 'cortex-a76', '{elf}'] } },
   ];
 }
+
+/** Builds that only differ for some kernels run only those. */
+const ONLY: Record<string, string[]> = { 'host-vnni-emulated': ['t2b.avx2'] };
 
 interface Case {
   kernel: KernelDesc;
@@ -161,7 +170,8 @@ describe('every kernel, bit for bit against the interpreter', () => {
   const dir = workDir('kernels');
   for (const target of testTargets()) {
     it(`on ${target.name}`, async () => {
-      const kernels = KERNELS.filter((k) => k.requires.every((f) => target.features.includes(f)));
+      const only = ONLY[target.name];
+      const kernels = KERNELS.filter((k) => k.requires.every((f) => target.features.includes(f)) && (!only || only.includes(k.id)));
       const cases: Case[] = [];
       const skipped: string[] = [];
       let seed = 1;
@@ -187,6 +197,10 @@ describe('every kernel, bit for bit against the interpreter', () => {
       // whole bytes.
       expect(new Set(cases.map((c) => c.kernel.id))).toEqual(new Set(kernels.map((k) => k.id)));
       expect(skipped.every((s) => s.startsWith('b1.lut'))).toBe(true);
+      if (target.name === 'host-vnni-emulated') {
+        // tn_t2b_avx2.c takes the (emulated) VNNI loops on any CPU with AVX2.
+        expect(readFileSync('/proc/cpuinfo', 'utf8'), 'the emulated VNNI build needs an x86-64 host with AVX2').toMatch(/^flags\s*:.* avx2( |$)/m);
+      }
       if (target.name === 'rpi5-aarch64') {
         // The build really takes the SDOT path of tn_t2b_neon.c.
         const r = await exec(requireZig().path, ['cc', ...zigTargetArgs(target), '-dM', '-E', '-x', 'c', '/dev/null']);

@@ -17,7 +17,13 @@
  *
  * Binary layers run here too: their codes are a subset (u = 0 or 2).
  *
- * The AVX2 code is compiled with a target attribute and chosen at run time (the generated Makefile
+ * VNNI: where the CPU has AVX-VNNI or AVX512-VNNI (with AVX512VL), VPDPBUSD multiplies and adds into
+ * int32 lanes in one instruction: the same decode, 9 vector operations per row and block instead of
+ * 13 (no int16 accumulators, so no widening either). Neither this project's build machine nor QEMU
+ * 7.2 has VNNI, so the VNNI kernels are also built with an exact AVX2 emulation of VPDPBUSD
+ * (-DTN_T2B_VNNI_EMULATE, used by test/kernels.test.ts), which runs everything but the instruction.
+ *
+ * The SIMD code is compiled with target attributes and chosen at run time (the generated Makefile
  * uses plain -O2, and the program may run on another machine): without AVX2 the portable dot runs.
  */
 #include "tn_runtime.h"
@@ -29,6 +35,14 @@
 #define TN_AVX2 __attribute__((target("avx2")))
 
 #define TN_LD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+
+/* One instruction set's block kernels (below): the drivers are shared. */
+typedef struct tn_t2b_isa {
+  /* GEMV: ng groups of 4 rows, nb blocks each (tn_t2b_gemv4_avx2). */
+  void (*gemv4)(const uint8_t *c, size_t stride, int32_t ng, const int8_t *x, int32_t nb, int32_t *s, int add);
+  /* GEMM: 1 row, nb blocks, nt <= 4 tokens ldx apart, added to a[t] (tn_t2b_gemm_avx2). */
+  void (*gemm)(const uint8_t *c0, const int8_t *x, size_t ldx, int nt, int32_t nb, __m256i *a);
+} tn_t2b_isa;
 
 /* Decoding a 32-byte load v of t2b codes with one shift: h = v >> 4 (16-bit lanes), then
  *   field 0 = v & 3, field 1 = v & 12 = 4 u, field 2 = h & 3, field 3 = h & 12 = 4 u
@@ -77,7 +91,7 @@ TN_AVX2 static inline __m128i tn_hsum4_epi32(__m256i a0, __m256i a1, __m256i a2,
  * group is 16 blocks). A group is one stream; both cache lines of a block are prefetched 2 KiB
  * ahead (from DRAM ~6 % faster than 1 KiB), which runs on into the next group (from DRAM the
  * hardware prefetcher alone gives ~8 GB/s with 4 row streams, ~11.5 GB/s with one). */
-TN_AVX2 static __attribute__((noinline)) void tn_t2b_gemv4(const uint8_t *c, size_t stride, int32_t ng, const int8_t *x, int32_t nb, int32_t *s, int add) {
+TN_AVX2 static __attribute__((noinline)) void tn_t2b_gemv4_avx2(const uint8_t *c, size_t stride, int32_t ng, const int8_t *x, int32_t nb, int32_t *s, int add) {
   const __m256i m03 = _mm256_set1_epi8(3), m0c = _mm256_set1_epi8(12), ones = _mm256_set1_epi16(1);
   int32_t i;
   for (i = 0; i < ng; ++i) {
@@ -138,20 +152,155 @@ TN_AVX2 static inline __attribute__((always_inline)) void tn_t2b_gemm_nt(const u
   for (t = 0; t < NT; ++t) a[t] = acc[t];
 }
 
+TN_AVX2 static void tn_t2b_gemm_avx2(const uint8_t *c0, const int8_t *x, size_t ldx, int nt, int32_t nb, __m256i *a) {
+  if (nt == 4) tn_t2b_gemm_nt(c0, x, ldx, 4, nb, a);
+  else if (nt == 3) tn_t2b_gemm_nt(c0, x, ldx, 3, nb, a);
+  else if (nt == 2) tn_t2b_gemm_nt(c0, x, ldx, 2, nb, a);
+  else tn_t2b_gemm_nt(c0, x, ldx, 1, nb, a);
+}
+
+static const tn_t2b_isa tn_t2b_isa_avx2 = {tn_t2b_gemv4_avx2, tn_t2b_gemm_avx2};
+
+/* ---- VNNI: VPDPBUSD, 4 products per int32 lane in one instruction ---- */
+
+/* Blocks per span of the VNNI accumulators. Per int32 lane and block, lo gets 8 products u x
+ * (|u x| <= 256) and hi 8 products 4 u x (<= 1024): after 4096 blocks |hi| <= 2^25, so hi has not
+ * wrapped, is a multiple of 4, and hi >> 2 is exact. Every span adds lo + (hi >> 2) to the int32
+ * sums (exact mod 2^32, as in the AVX2 kernel). The kernel test builds with a span of 3, to run
+ * several spans per row. */
+#ifndef TN_VNNI_SPAN
+#define TN_VNNI_SPAN 4096
+#endif
+
+/* lo, hi += one row's block of 32 code bytes (c) against the block's activations at xp: the AVX2
+ * decode (one shift, four masks), each field multiplied and added by DP (VPDPBUSD). */
+#define TN_VNNI_ROW(DP, lo, hi, c, xp)                                                                 \
+  do {                                                                                                 \
+    __m256i v_, h_;                                                                                    \
+    __asm__ volatile("" : "+r"(xp));                                                                   \
+    v_ = TN_LD(c);                                                                                     \
+    h_ = _mm256_srli_epi16(v_, 4);                                                                     \
+    lo = DP(lo, _mm256_and_si256(v_, m03), TN_LD(xp));                                                 \
+    hi = DP(hi, _mm256_and_si256(v_, m0c), TN_LD((xp) + 32));                                          \
+    lo = DP(lo, _mm256_and_si256(h_, m03), TN_LD((xp) + 64));                                          \
+    hi = DP(hi, _mm256_and_si256(h_, m0c), TN_LD((xp) + 96));                                          \
+  } while (0)
+
+#define TN_VNNI_FOLD(a, lo, hi) a = _mm256_add_epi32(a, _mm256_add_epi32(lo, _mm256_srai_epi32(hi, 2)))
+
+/* The GEMV and GEMM block kernels of one VNNI flavour, NAME_gemv4 and NAME_gemm, compiled with the
+ * target attribute TARGET and the multiply-add DP(acc, u8 codes, s8 activations). The same loops
+ * as tn_t2b_gemv4_avx2 and tn_t2b_gemm_nt, with int32 accumulators. */
+#define TN_T2B_VNNI_KERNELS(NAME, TARGET, DP)                                                                            \
+  TARGET static __attribute__((noinline)) void NAME##_gemv4(const uint8_t *c, size_t stride, int32_t ng, const int8_t *x, \
+                                                            int32_t nb, int32_t *s, int add) {                          \
+    const __m256i m03 = _mm256_set1_epi8(3), m0c = _mm256_set1_epi8(12);                                               \
+    int32_t i;                                                                                                           \
+    for (i = 0; i < ng; ++i) {                                                                                           \
+      const uint8_t *cg = c + (size_t)i * stride;                                                                        \
+      const int8_t *xg = x;                                                                                              \
+      int32_t left = nb;                                                                                                 \
+      __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;                                                    \
+      while (left > 0) {                                                                                                 \
+        int32_t e = left > TN_VNNI_SPAN ? TN_VNNI_SPAN : left;                                                           \
+        __m256i l0 = _mm256_setzero_si256(), l1 = l0, l2 = l0, l3 = l0, h0 = l0, h1 = l0, h2 = l0, h3 = l0;              \
+        left -= e;                                                                                                       \
+        do {                                                                                                             \
+          _mm_prefetch((const char *)cg + 2048, _MM_HINT_T0);                                                            \
+          _mm_prefetch((const char *)cg + 2048 + 64, _MM_HINT_T0);                                                       \
+          TN_VNNI_ROW(DP, l0, h0, cg, xg);                                                                               \
+          TN_VNNI_ROW(DP, l1, h1, cg + 32, xg);                                                                          \
+          TN_VNNI_ROW(DP, l2, h2, cg + 64, xg);                                                                          \
+          TN_VNNI_ROW(DP, l3, h3, cg + 96, xg);                                                                          \
+          xg += 128, cg += 128;                                                                                          \
+        } while (--e);                                                                                                   \
+        TN_VNNI_FOLD(a0, l0, h0);                                                                                        \
+        TN_VNNI_FOLD(a1, l1, h1);                                                                                        \
+        TN_VNNI_FOLD(a2, l2, h2);                                                                                        \
+        TN_VNNI_FOLD(a3, l3, h3);                                                                                        \
+      }                                                                                                                  \
+      a0 = _mm256_zextsi128_si256(tn_hsum4_epi32(a0, a1, a2, a3));                                                       \
+      if (add) a0 = _mm256_add_epi32(a0, _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(s + 4 * i)))); \
+      _mm_storeu_si128((__m128i *)(void *)(s + 4 * i), _mm256_castsi256_si128(a0));                                    \
+    }                                                                                                                    \
+  }                                                                                                                      \
+  TARGET static inline __attribute__((always_inline)) void NAME##_gemm_nt(const uint8_t *c0, const int8_t *x, size_t ldx, \
+                                                                          const int NT, int32_t nb, __m256i *a) {        \
+    const __m256i m03 = _mm256_set1_epi8(3), m0c = _mm256_set1_epi8(12);                                               \
+    int t;                                                                                                               \
+    while (nb > 0) {                                                                                                     \
+      int32_t e = nb > TN_VNNI_SPAN ? TN_VNNI_SPAN : nb;                                                                 \
+      __m256i lo[4], hi[4];                                                                                              \
+      for (t = 0; t < NT; ++t) lo[t] = hi[t] = _mm256_setzero_si256();                                                  \
+      nb -= e;                                                                                                           \
+      do {                                                                                                               \
+        const __m256i v = TN_LD(c0), h = _mm256_srli_epi16(v, 4);                                                        \
+        const __m256i f0 = _mm256_and_si256(v, m03), f1 = _mm256_and_si256(v, m0c);                                     \
+        const __m256i f2 = _mm256_and_si256(h, m03), f3 = _mm256_and_si256(h, m0c);                                      \
+        for (t = 0; t < NT; ++t) {                                                                                       \
+          const int8_t *xt = x + (size_t)t * ldx;                                                                        \
+          lo[t] = DP(DP(lo[t], f0, TN_LD(xt)), f2, TN_LD(xt + 64));                                                      \
+          hi[t] = DP(DP(hi[t], f1, TN_LD(xt + 32)), f3, TN_LD(xt + 96));                                                 \
+        }                                                                                                                \
+        x += 128, c0 += 128;                                                                                             \
+      } while (--e);                                                                                                     \
+      for (t = 0; t < NT; ++t) TN_VNNI_FOLD(a[t], lo[t], hi[t]);                                                         \
+    }                                                                                                                    \
+  }                                                                                                                      \
+  TARGET static void NAME##_gemm(const uint8_t *c0, const int8_t *x, size_t ldx, int nt, int32_t nb, __m256i *a) {      \
+    if (nt == 4) NAME##_gemm_nt(c0, x, ldx, 4, nb, a);                                                                   \
+    else if (nt == 3) NAME##_gemm_nt(c0, x, ldx, 3, nb, a);                                                              \
+    else if (nt == 2) NAME##_gemm_nt(c0, x, ldx, 2, nb, a);                                                              \
+    else NAME##_gemm_nt(c0, x, ldx, 1, nb, a);                                                                           \
+  }                                                                                                                      \
+  static const tn_t2b_isa NAME = {NAME##_gemv4, NAME##_gemm};
+
+/* Compilers that know the intrinsics: AVX-VNNI from GCC 11 and clang 12 (Apple clang 13),
+ * AVX512-VNNI from GCC 8 and clang 6. Older ones build the AVX2 kernels only. */
+#if defined(__apple_build_version__)
+#define TN_CC_AVXVNNI (__clang_major__ >= 13)
+#define TN_CC_AVX512VNNI (__clang_major__ >= 10)
+#elif defined(__clang__)
+#define TN_CC_AVXVNNI (__clang_major__ >= 12)
+#define TN_CC_AVX512VNNI (__clang_major__ >= 6)
+#else
+#define TN_CC_AVXVNNI (__GNUC__ >= 11)
+#define TN_CC_AVX512VNNI (__GNUC__ >= 8)
+#endif
+
+#if TN_CC_AVXVNNI
+#define TN_DP_AVXVNNI(acc, u, x) _mm256_dpbusd_avx_epi32(acc, u, x)
+TN_T2B_VNNI_KERNELS(tn_t2b_isa_avxvnni, __attribute__((target("avx2,avxvnni"))), TN_DP_AVXVNNI)
+#endif
+#if TN_CC_AVX512VNNI
+#define TN_DP_AVX512VNNI(acc, u, x) _mm256_dpbusd_epi32(acc, u, x)
+TN_T2B_VNNI_KERNELS(tn_t2b_isa_avx512vnni, __attribute__((target("avx2,avx512vnni,avx512vl"))), TN_DP_AVX512VNNI)
+#endif
+
+#ifdef TN_T2B_VNNI_EMULATE
+/* VPDPBUSD in AVX2, exactly, for any operands: acc + the 4 products u8 x s8 of each 32-bit lane.
+ * The even and the odd bytes of u are multiplied apart, so that each VPMADDUBSW lane holds one
+ * product (|u x| <= 255 * 128 < 2^15: no saturation), then VPMADDWD adds the pairs into int32. */
+TN_AVX2 static inline __m256i tn_dpbusd_emulated(__m256i acc, __m256i u, __m256i x) {
+  const __m256i even = _mm256_set1_epi16(0x00ff), ones = _mm256_set1_epi16(1);
+  const __m256i pe = _mm256_maddubs_epi16(_mm256_and_si256(u, even), x);
+  const __m256i po = _mm256_maddubs_epi16(_mm256_andnot_si256(even, u), x);
+  return _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(pe, ones), _mm256_madd_epi16(po, ones)));
+}
+TN_T2B_VNNI_KERNELS(tn_t2b_isa_vnni_emulated, TN_AVX2, tn_dpbusd_emulated)
+#endif
+
 /* Whole blocks [b0, b1): nr = 4 (a group, c = its row 0) for one token, added to the low 4 lanes of
  * a[0] (row q in lane q), or 1 row (c) for nt tokens, added to a[t]; x points at block b0 of token
  * 0, tokens ldx apart. */
-TN_AVX2 static void tn_t2b_blocks(const uint8_t *c, int nr, const int8_t *x, size_t ldx, int nt, int32_t b0, int32_t b1, __m256i *a) {
+TN_AVX2 static void tn_t2b_blocks(const tn_t2b_isa *isa, const uint8_t *c, int nr, const int8_t *x, size_t ldx, int nt, int32_t b0, int32_t b1, __m256i *a) {
   c += (size_t)b0 * 128;
   if (nr == 4) {
     int32_t s4[4];
-    tn_t2b_gemv4(c, 0, 1, x, b1 - b0, s4, 0);
+    isa->gemv4(c, 0, 1, x, b1 - b0, s4, 0);
     a[0] = _mm256_add_epi32(a[0], _mm256_zextsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)s4)));
-  }
-  else if (nt == 4) tn_t2b_gemm_nt(c, x, ldx, 4, b1 - b0, a);
-  else if (nt == 3) tn_t2b_gemm_nt(c, x, ldx, 3, b1 - b0, a);
-  else if (nt == 2) tn_t2b_gemm_nt(c, x, ldx, 2, b1 - b0, a);
-  else tn_t2b_gemm_nt(c, x, ldx, 1, b1 - b0, a);
+  } else
+    isa->gemm(c, x, ldx, nt, b1 - b0, a);
 }
 
 TN_AVX2 static inline int32_t tn_hsum_epi32(__m256i v) {
@@ -163,7 +312,7 @@ TN_AVX2 static inline int32_t tn_hsum_epi32(__m256i v) {
 
 /* The blocks of [k0, k1) for nr rows and nt tokens: partial first / last blocks through
  * zero-padded copies of x (the codes outside the range then multiply zeros), whole blocks in place. */
-TN_AVX2 static void tn_t2b_range(const uint8_t *c, int nr, const int8_t *x, size_t k, int nt, int32_t k0, int32_t k1, __m256i *a) {
+TN_AVX2 static void tn_t2b_range(const tn_t2b_isa *isa, const uint8_t *c, int nr, const int8_t *x, size_t k, int nt, int32_t k0, int32_t k1, __m256i *a) {
   int32_t bf = k0 / 128, bl = (k1 - 1) / 128; /* first and last block touched */
   int t;
   if (k0 % 128 != 0 || (bf == bl && k1 % 128 != 0)) { /* partial first block */
@@ -172,7 +321,7 @@ TN_AVX2 static void tn_t2b_range(const uint8_t *c, int nr, const int8_t *x, size
     int32_t i;
     for (t = 0; t < 4; ++t) /* all 4 rows, so that no compiler sees uninitialised bytes */
       for (i = 0; i < 128; ++i) xc[t][i] = (t < nt && bf * 128 + i >= k0 && bf * 128 + i < e) ? x[(size_t)t * k + (size_t)(bf * 128 + i)] : 0;
-    tn_t2b_blocks(c, nr, &xc[0][0], 128, nt, bf, bf + 1, a);
+    tn_t2b_blocks(isa, c, nr, &xc[0][0], 128, nt, bf, bf + 1, a);
     if (bf == bl) return;
     ++bf;
   }
@@ -181,14 +330,14 @@ TN_AVX2 static void tn_t2b_range(const uint8_t *c, int nr, const int8_t *x, size
     int32_t i;
     for (t = 0; t < 4; ++t)
       for (i = 0; i < 128; ++i) xc[t][i] = (t < nt && bl * 128 + i < k1) ? x[(size_t)t * k + (size_t)(bl * 128 + i)] : 0;
-    tn_t2b_blocks(c, nr, &xc[0][0], 128, nt, bl, bl + 1, a);
+    tn_t2b_blocks(isa, c, nr, &xc[0][0], 128, nt, bl, bl + 1, a);
     --bl;
   }
-  if (bf <= bl) tn_t2b_blocks(c, nr, x + (size_t)bf * 128, k, nt, bf, bl + 1, a);
+  if (bf <= bl) tn_t2b_blocks(isa, c, nr, x + (size_t)bf * 128, k, nt, bf, bl + 1, a);
 }
 
 /* The generic driver's dot (GEMM and flush chunks): rows one at a time, or a whole group. */
-TN_AVX2 static void tn_t2b_dot_avx2(const tn_lowbit_weights *w, int32_t p, int32_t n0, int32_t nrows, const int8_t *x, int32_t ntok,
+TN_AVX2 static void tn_t2b_dot_isa(const tn_t2b_isa *isa, const tn_lowbit_weights *w, int32_t p, int32_t n0, int32_t nrows, const int8_t *x, int32_t ntok,
                                     int32_t k0, int32_t k1, int32_t *acc) {
   const size_t K = (size_t)w->k;
   __m256i a[4];
@@ -197,7 +346,7 @@ TN_AVX2 static void tn_t2b_dot_avx2(const tn_lowbit_weights *w, int32_t p, int32
   for (r = 0; r < nrows;) {
     const int whole = ntok == 1 && (n0 + r) % 4 == 0 && nrows - r >= 4; /* a whole group, one token */
     a[0] = a[1] = a[2] = a[3] = _mm256_setzero_si256();
-    tn_t2b_range(tn_t2b_row(w, p, n0 + r), whole ? 4 : 1, x, K, ntok, k0, k1, a);
+    tn_t2b_range(isa, tn_t2b_row(w, p, n0 + r), whole ? 4 : 1, x, K, ntok, k0, k1, a);
     if (whole) {
       int32_t s4[4];
       _mm_storeu_si128((__m128i *)(void *)s4, _mm256_castsi256_si128(a[0]));
@@ -214,7 +363,7 @@ TN_AVX2 static void tn_t2b_dot_avx2(const tn_lowbit_weights *w, int32_t p, int32
  * computed and dropped), the epilogue inline in the contract's order (per output: for p, for g:
  * term = (float)acc * ws; s = first ? term : s + term, held in y; then s * sx, then + bias). The
  * zero-padded copies of x for partial blocks are made once per scale group. */
-TN_AVX2 static void tn_t2b_gemv_avx2(const int8_t *x, float sx, const tn_lowbit_weights *w, const float *bias, float *y) {
+TN_AVX2 static void tn_t2b_gemv(const tn_t2b_isa *isa, const int8_t *x, float sx, const tn_lowbit_weights *w, const float *bias, float *y) {
   const int32_t K = w->k, N = w->n, G = w->group;
   const int32_t groups = (K + G - 1) / G;
   const size_t group_bytes = (size_t)128 * (size_t)((K + 127) / 128);
@@ -246,9 +395,9 @@ TN_AVX2 static void tn_t2b_gemv_avx2(const int8_t *x, float sx, const tn_lowbit_
         const int32_t ng = (N - n0 + 3) / 4 < TN_T2B_CHUNK ? (N - n0 + 3) / 4 : TN_T2B_CHUNK;
         const uint8_t *c = rows + (size_t)(n0 / 4) * group_bytes;
         int32_t s[4 * TN_T2B_CHUNK];
-        if (has_head) tn_t2b_gemv4(c + (size_t)(k0 / 128) * 128, group_bytes, ng, head, 1, s, 0);
-        if (bf <= bl) tn_t2b_gemv4(c + (size_t)bf * 128, group_bytes, ng, x + (size_t)bf * 128, bl - bf + 1, s, has_head);
-        if (has_tail) tn_t2b_gemv4(c + (size_t)(bl + 1) * 128, group_bytes, ng, tail, 1, s, has_head || bf <= bl);
+        if (has_head) isa->gemv4(c + (size_t)(k0 / 128) * 128, group_bytes, ng, head, 1, s, 0);
+        if (bf <= bl) isa->gemv4(c + (size_t)bf * 128, group_bytes, ng, x + (size_t)bf * 128, bl - bf + 1, s, has_head);
+        if (has_tail) isa->gemv4(c + (size_t)(bl + 1) * 128, group_bytes, ng, tail, 1, s, has_head || bf <= bl);
         for (n = n0; n < n0 + 4 * ng; n += 4) { /* the padding rows of the last group are dropped */
           const int nr = N - n >= 4 ? 4 : N - n;
           const __m128i s4 = _mm_sub_epi32(_mm_loadu_si128((const __m128i *)(const void *)(s + (n - n0))), _mm_set1_epi32((int32_t)xs)); /* mod 2^32: exact */
@@ -280,34 +429,55 @@ TN_AVX2 static void tn_t2b_gemv_avx2(const int8_t *x, float sx, const tn_lowbit_
     for (n = 0; n < N; ++n) y[n] = y[n] * sx;
 }
 
-/* AVX2 usable: the CPU has it (CPUID.7.0:EBX bit 5) and the OS saves the YMM registers (OSXSAVE,
- * AVX, XCR0 bits 1 and 2). Not __builtin_cpu_supports: zig's compiler-rt has no __cpu_model. */
-static int tn_have_avx2(void) {
-  static int have = -1; /* the CPU does not change: a benign race at worst */
-  if (have < 0) {
+/* The kernels this CPU can run, chosen once (the CPU does not change: a benign race at worst); NULL
+ * without AVX2. AVX2 needs CPUID.7.0:EBX bit 5 and an OS that saves the YMM registers (OSXSAVE, AVX,
+ * XCR0 bits 1 and 2); AVX-VNNI is CPUID.7.1:EAX bit 4; AVX512-VNNI is CPUID.7.0:ECX bit 11 with
+ * AVX512F and AVX512VL (EBX bits 16 and 31) and the AVX-512 state saved too (XCR0 bits 5 to 7).
+ * Not __builtin_cpu_supports: zig's compiler-rt has no __cpu_model. */
+static const tn_t2b_isa *tn_t2b_pick(void) {
+  static const tn_t2b_isa *isa;
+  static int picked;
+  if (!picked) {
     unsigned a, b, c, d;
-    int ok = 0;
+    isa = NULL;
     if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27)) && (c & (1u << 28))) {
       unsigned lo, hi;
       __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
       (void)hi;
-      if ((lo & 6u) == 6u && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 5))) ok = 1;
+      if ((lo & 6u) == 6u && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 5))) {
+        isa = &tn_t2b_isa_avx2;
+#if TN_CC_AVX512VNNI
+        if ((c & (1u << 11)) && (b & (1u << 16)) && (b & (1u << 31)) && (lo & 0xe0u) == 0xe0u) isa = &tn_t2b_isa_avx512vnni;
+#endif
+#if TN_CC_AVXVNNI
+        if (__get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 4))) isa = &tn_t2b_isa_avxvnni;
+#endif
+#ifdef TN_T2B_VNNI_EMULATE
+        isa = &tn_t2b_isa_vnni_emulated; /* the test build: the VNNI loops on any AVX2 CPU */
+#endif
+      }
     }
-    have = ok;
+    picked = 1;
   }
-  return have;
+  return isa;
 }
 
-static const tn_rows_kernel tn_t2b_avx2 = {8, 4, tn_t2b_prep, tn_t2b_dot_avx2};
+TN_AVX2 static void tn_t2b_dot_simd(const tn_lowbit_weights *w, int32_t p, int32_t n0, int32_t nrows, const int8_t *x, int32_t ntok,
+                                    int32_t k0, int32_t k1, int32_t *acc) {
+  tn_t2b_dot_isa(tn_t2b_pick(), w, p, n0, nrows, x, ntok, k0, k1, acc);
+}
+
+static const tn_rows_kernel tn_t2b_simd = {8, 4, tn_t2b_prep, tn_t2b_dot_simd};
 static const tn_rows_kernel tn_t2b_portable = {4, 4, tn_t2b_prep, tn_t2b_dot_c};
 
 void tn_ternary_linear_t2b_avx2(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                                 const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  if (tn_have_avx2() && rows == 1 && flush == 0) {
-    tn_t2b_gemv_avx2(x, x_scale[0], w, bias, y);
+  const tn_t2b_isa *isa = tn_t2b_pick();
+  if (isa && rows == 1 && flush == 0) {
+    tn_t2b_gemv(isa, x, x_scale[0], w, bias, y);
     return;
   }
-  tn_lowbit_rows(tn_have_avx2() ? &tn_t2b_avx2 : &tn_t2b_portable, x, x_scale, x_per_row, rows, w, bias, flush, y);
+  tn_lowbit_rows(isa ? &tn_t2b_simd : &tn_t2b_portable, x, x_scale, x_per_row, rows, w, bias, flush, y);
 }
 
 #else /* not x86: the portable path (this file is only chosen for x86 targets) */
