@@ -67,9 +67,51 @@ export function loadTargets(): Map<string, TargetDesc> {
   return ordered;
 }
 
+/** A target built for a CPU with more features than its base: the same startup, linker script, memory
+ * and runner, another -mcpu or -D, and QEMU told to emulate that CPU. The kernels take the extra
+ * features at compile time (docs/kernels.md, "Choosing between an ISA's variants"). Not part of
+ * `all`, whose targets already run every line but the feature's. */
+interface CpuVariant {
+  name: string;
+  base: string;
+  description: string;
+  /** Zig -mcpu, if it changes. */
+  cpu?: string;
+  features: string[];
+  cflags: string[];
+  /** QEMU's -cpu value. */
+  qemuCpu: string;
+}
+
+const CPU_VARIANTS: CpuVariant[] = [
+  { name: 'rpi5-aarch64', base: 'rpi-aarch64', description: 'Raspberry Pi 5 (Cortex-A76: SDOT), 64-bit Linux (static musl, under qemu-aarch64 -cpu cortex-a76)', cpu: 'cortex_a76', features: ['dotprod'], cflags: [], qemuCpu: 'cortex-a76' },
+  {
+    name: 'rv32imc-zbb',
+    base: 'rv32imc',
+    description: 'RISC-V MCU with Zbb bit manipulation (RV32IMC + Zbb: CLZ, CTZ; soft float)',
+    features: ['zbb'],
+    cflags: ['-DTN_RV32_ZBB'],
+    qemuCpu: 'rv32,zba=false,zbb=true,zbc=false,zbs=false',
+  },
+];
+
+function variantTarget(v: CpuVariant): TargetDesc {
+  const base = loadTargets().get(v.base)!;
+  const args = base.qemu!.args.slice();
+  const at = args.indexOf('-cpu');
+  if (at >= 0) args[at + 1] = v.qemuCpu;
+  else args.unshift('-cpu', v.qemuCpu);
+  return { ...base, name: v.name, description: v.description, cpu: v.cpu ?? base.cpu, features: [...base.features, ...v.features], cflags: [...base.cflags, ...v.cflags], qemu: { command: base.qemu!.command, args } };
+}
+
+/** The CPU variants (rpi5-aarch64, rv32imc-zbb), each with the base target it builds on. */
+export function cpuVariants(): { target: TargetDesc; base: string }[] {
+  return CPU_VARIANTS.filter((v) => loadTargets().has(v.base)).map((v) => ({ target: variantTarget(v), base: v.base }));
+}
+
 export function getTarget(name: string): TargetDesc {
-  const t = loadTargets().get(name);
-  if (!t) fail('usage', '', `unknown target "${name}"; known targets: ${[...loadTargets().keys()].join(', ')}`);
+  const t = loadTargets().get(name) ?? cpuVariants().find((v) => v.target.name === name)?.target;
+  if (!t) fail('usage', '', `unknown target "${name}"; known targets: ${[...loadTargets().keys(), ...cpuVariants().map((v) => v.target.name)].join(', ')}`);
   return t;
 }
 

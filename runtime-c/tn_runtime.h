@@ -44,15 +44,39 @@
  * 32 x 32 -> 64 multiply rounded at 24 bits. Otherwise, and with an FPU, the plain expression
  * (library calls). test/softfloat.test.ts checks it against the host's float arithmetic. */
 
+/* RV32 with Zbb (CLZ, CTZ): when the compiler targets it (__riscv_zbb, e.g. GCC -march=rv32imc_zbb)
+ * or the build defines TN_RV32_ZBB (target rv32imc-zbb), for toolchains that cannot enable Zbb
+ * (zig 0.11 ignores +zbb). The instructions are written as .insn encodings, which every RISC-V
+ * assembler accepts whatever -march says. */
+#if defined(__riscv) && __riscv_xlen == 32 && (defined(__riscv_zbb) || defined(TN_RV32_ZBB)) && (defined(__GNUC__) || defined(__clang__))
+#define TN_RV32_ZBB_INSN 1
+#define TN_INSN_CLZ(rd, rs) ".insn i 0x13, 1, " rd ", " rs ", 0x600\n\t" /* clz rd, rs */
+static TN_INLINE uint32_t tn_clz_zbb(uint32_t m) {
+  uint32_t r;
+  __asm__(TN_INSN_CLZ("%0", "%1") : "=r"(r) : "r"(m));
+  return r;
+}
+static TN_INLINE uint32_t tn_ctz_zbb(uint32_t m) {
+  uint32_t r;
+  __asm__(".insn i 0x13, 1, %0, %1, 0x601" : "=r"(r) : "r"(m)); /* ctz */
+  return r;
+}
+#else
+#define TN_RV32_ZBB_INSN 0
+#endif
+
 /* The left shift that brings m (1 <= m < 2^24) into [2^30, 2^31). RV32IMC has no count-leading-
  * zeros instruction (and compiler-rt's __clzsi2 is long): one byte of m by table there, found
- * with at most two tests. */
-#if (defined(__GNUC__) || defined(__clang__)) &&                                                    \
-    ((defined(__ARM_ARCH) && __ARM_ARCH >= 5 && !defined(__ARM_ARCH_6M__)) || defined(__riscv_zbb) || \
+ * with at most two tests; Zbb's CLZ where the core has it. */
+#if (defined(__GNUC__) || defined(__clang__)) &&                                                                      \
+    ((defined(__ARM_ARCH) && __ARM_ARCH >= 5 && !defined(__ARM_ARCH_6M__)) || (defined(__riscv_zbb) && __riscv_xlen == 64) || \
      ((defined(__x86_64__) || defined(__aarch64__)) && !defined(TN_TEST_NO_CLZ)))
 #define TN_HAVE_CLZ 1 /* __builtin_clz is one instruction */
 #else
 #define TN_HAVE_CLZ 0
+#endif
+
+#if !TN_HAVE_CLZ && !TN_RV32_ZBB_INSN
 /* 14 - floor(log2(i)) for 1 <= i < 256: the shift of i << 16 */
 static TN_INLINE const uint8_t *tn_shift30_table(void) {
 #define TN_R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
@@ -68,6 +92,8 @@ static TN_INLINE const uint8_t *tn_shift30_table(void) {
 static TN_INLINE uint32_t tn_shift30(uint32_t m) {
 #if TN_HAVE_CLZ
   return (uint32_t)__builtin_clz(m) - 1u;
+#elif TN_RV32_ZBB_INSN
+  return tn_clz_zbb(m) - 1u;
 #else
   if (m >> 16) return tn_shift30_table()[m >> 16];
   if (m >> 8) return tn_shift30_table()[m >> 8] + 8u;
@@ -139,6 +165,24 @@ static TN_INLINE float tn_scale_i32(int32_t v, float ws, float sx) {
 
 #if TN_SOFT_FLOAT && !TN_HAVE_CLZ && defined(__riscv) && __riscv_xlen == 32 && (defined(__GNUC__) || defined(__clang__))
 #define TN_SCALE_RV32 1
+#if TN_RV32_ZBB_INSN /* s = tn_shift30(m): CLZ - 1 */
+#define TN_SHIFT30_RV32 TN_INSN_CLZ("t2", "t3") "addi t2, t2, -1\n\t"
+#define TN_SHIFT30_RV32_CASES ""
+#define TN_SHIFT30_TABLE 0
+#else /* s = tn_shift30(m) by table: m's top nonzero byte (the common case: 2^8 <= m < 2^16 inline) */
+#define TN_SHIFT30_RV32 "srli t2, t3, 8\n\tbeqz t2, 2f\n\tsrli t5, t3, 16\n\tbnez t5, 3f\n\tadd t2, %[tab], t2\n\tlbu t2, 0(t2)\n\taddi t2, t2, 8\n\t"
+#define TN_SHIFT30_RV32_CASES                                                                                         \
+  "2:\n\t" /* m < 2^8 */                                                                                              \
+  "add t2, %[tab], t3\n\t"                                                                                             \
+  "lbu t2, 0(t2)\n\t"                                                                                                  \
+  "addi t2, t2, 16\n\t"                                                                                                \
+  "j 4b\n\t"                                                                                                           \
+  "3:\n\t" /* m >= 2^16 */                                                                                            \
+  "add t2, %[tab], t5\n\t"                                                                                             \
+  "lbu t2, 0(t2)\n\t"                                                                                                  \
+  "j 4b\n\t"
+#define TN_SHIFT30_TABLE tn_shift30_table()
+#endif
 /* tn_scale_fast's integer path over y[0 ..), y < yend (not empty), in RV32IM assembly: the same
  * steps in the same order (the C compiler spends about 12 instructions more per output on
  * constants it does not keep in registers and on merged tests). v and ws advance with y; returns
@@ -162,13 +206,7 @@ static TN_INLINE float *tn_scale_run_rv32(const uint32_t **v, const float **ws, 
       "srli t4, t4, 24\n\t"        /* e (ws) */
       "addi t2, t4, -1\n\t"
       "bgeu t2, %[c254], 9f\n\t"   /* ws not normal */
-      "srli t2, t3, 8\n\t"         /* s = tn_shift30(m) */
-      "beqz t2, 2f\n\t"
-      "srli t5, t3, 16\n\t"
-      "bnez t5, 3f\n\t"
-      "add t2, %[tab], t2\n\t"
-      "lbu t2, 0(t2)\n\t"
-      "addi t2, t2, 8\n\t"
+      TN_SHIFT30_RV32              /* s = tn_shift30(m) */
       "4:\n\t"
       "sll t3, t3, t2\n\t"         /* m << s in [2^30, 2^31) */
       "sub t4, t4, t2\n\t"
@@ -212,15 +250,7 @@ static TN_INLINE float *tn_scale_run_rv32(const uint32_t **v, const float **ws, 
       "addi %[y], %[y], 4\n\t"
       "bne %[y], %[end], 1b\n\t"
       "j 9f\n\t"
-      "2:\n\t"                     /* m < 2^8 */
-      "add t2, %[tab], t3\n\t"
-      "lbu t2, 0(t2)\n\t"
-      "addi t2, t2, 16\n\t"
-      "j 4b\n\t"
-      "3:\n\t"                     /* m >= 2^16 */
-      "add t2, %[tab], t5\n\t"
-      "lbu t2, 0(t2)\n\t"
-      "j 4b\n\t"
+      TN_SHIFT30_RV32_CASES
       "6:\n\t"                     /* tie unless lo != 0: to even */
       "mul t2, t3, t5\n\t"
       "bnez t2, 7b\n\t"
@@ -233,7 +263,7 @@ static TN_INLINE float *tn_scale_run_rv32(const uint32_t **v, const float **ws, 
       "j 11b\n\t"
       "9:\n\t"
       : [v] "+r"(pv), [ws] "+r"(pw), [y] "+r"(y)
-      : [end] "r"(yend), [sub] "r"(sub), [sb] "r"(sb), [eb] "r"(eb), [sxb] "r"(sxb), [tab] "r"(tn_shift30_table()),
+      : [end] "r"(yend), [sub] "r"(sub), [sb] "r"(sb), [eb] "r"(eb), [sxb] "r"(sxb), [tab] "r"(TN_SHIFT30_TABLE),
         [c24] "r"(0xffffffu), [c254] "r"(254u), [c253] "r"(253u), [hid] "r"(0x80000000u)
       : "t0", "t1", "t2", "t3", "t4", "t5", "t6", "memory");
   *v = pv;

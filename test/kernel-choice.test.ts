@@ -101,6 +101,12 @@ describe('kernel choice', () => {
     expect(choose(layer(64, 512), 'cortex-m4', 'tbp').kernel).toMatch(/\(tbp\.sparse,/);
   });
 
+  it('counts Zbb: on rv32imc-zbb the bit-plane kernel wins at a density where rv32imc keeps the LUT', () => {
+    const spec = layer(64, 2048, { everyNth: 12 }); // 8.3 % nonzero
+    expect(choose(spec, 'rv32imc').kernel).toMatch(/\(t[56]w\.lut_rv32,/);
+    expect(choose(spec, 'rv32imc-zbb').kernel).toMatch(/\(tbp\.sparse,/);
+  });
+
   it('skips the b1 LUT when per-group scales do not start on whole bytes', () => {
     // The b1 LUTs cannot run it; the ternary LUT kernels (binary codes are ternary codes) can.
     expect(choose(layer(16, 64, { binary: true, group: 12 }), 'cortex-m4').kernel).toMatch(/\(t[56]w\.lut,/);

@@ -2,7 +2,9 @@
 // against the interpreter: natively on the host and under QEMU on every other target, plus two
 // builds that reach the other half of a compile- or run-time ISA switch:
 //   x86-64 without AVX2 (qemu-x86_64 -cpu qemu64, baseline build): t2b.avx2's portable fallback;
-//   AArch64 with dotprod (Cortex-A76, the Pi 5; qemu-aarch64 -cpu cortex-a76): t2b.neon's SDOT path;
+//   the CPU variants (compiler/targets.ts): rpi5-aarch64 (Cortex-A76 with dotprod under qemu-aarch64
+//   -cpu cortex-a76: t2b.neon's SDOT path) and rv32imc-zbb (CLZ in the float epilogue, CTZ in
+//   tbp.sparse; each of its programs is also run without Zbb, where it must trap);
 // and one build for an ISA neither this machine nor QEMU has:
 //   x86-64 with VNNI, t2b.avx2's VPDPBUSD loops, built with -DTN_T2B_VNNI_EMULATE (the instruction
 //   emulated exactly in AVX2, every other line of those loops as on a VNNI CPU), with int32 spans of
@@ -21,12 +23,12 @@ import { readModel } from '../compiler/format/read.ts';
 import { writeModel, type ModelSpec } from '../compiler/format/write.ts';
 import { describeMismatch, firstMismatch } from '../compiler/harness/compare.ts';
 import { rng } from '../compiler/harness/inputs.ts';
-import { runOnTarget } from '../compiler/harness/run_target.ts';
+import { executeOnTarget, runOnTarget } from '../compiler/harness/run_target.ts';
 import type { HarnessModel } from '../compiler/harness/runner.ts';
 import { interpret } from '../compiler/interpret.ts';
 import type { TypedData } from '../compiler/ir.ts';
 import { KERNELS, type KernelDesc, type LayerShape } from '../compiler/kernels/registry.ts';
-import { loadTargets, type TargetDesc } from '../compiler/targets.ts';
+import { cpuVariants, getTarget, loadTargets, type TargetDesc } from '../compiler/targets.ts';
 import { exec, zigTargetArgs } from '../compiler/toolchain/build.ts';
 import { requireZig } from '../compiler/toolchain/zig.ts';
 import { workDir } from './support/differential.ts';
@@ -122,12 +124,11 @@ function inputsFor(s: Shape, seed: number): Int8Array {
 function testTargets(): TargetDesc[] {
   const all = [...loadTargets().values()];
   const host = all.find((t) => t.name === 'host')!;
-  const a64 = all.find((t) => t.name === 'rpi-aarch64')!;
   return [
     ...all,
     { ...host, name: 'host-no-avx2', description: 'x86-64 baseline build under qemu-x86_64 -cpu qemu64 (no AVX2)', cpu: 'x86_64', qemu: { command: 'qemu-x86_64', args: ['-cpu', 'qemu64', '{elf}'] } },
     { ...host, name: 'host-vnni-emulated', description: "t2b.avx2's VNNI loops with VPDPBUSD emulated in AVX2", cflags: [...host.cflags, '-DTN_T2B_VNNI_EMULATE', '-DTN_VNNI_SPAN=3'] },
-    { ...a64, name: 'rpi5-aarch64', description: 'Pi 5 (Cortex-A76, dotprod) under qemu-aarch64 -cpu cortex-a76', cpu: 'cortex_a76', features: [...a64.features, 'dotprod'], qemu: { command: 'qemu-aarch64', args: ['-cpu', 'cortex-a76', '{elf}'] } },
+    ...cpuVariants().map((v) => v.target),
   ];
 }
 
@@ -210,7 +211,12 @@ describe('every kernel, bit for bit against the interpreter', () => {
       let b = 0;
       for (const batch of batches(cases, target)) {
         const models: HarnessModel[] = batch.map((c, i) => ({ compiled: c.compiled, runs: [new Map([['x', c.x]])], dir: `m${i}` }));
-        const run = await runOnTarget(models, target, join(dir, target.name, `batch${b++}`), { title: `${batch.length} kernel cases` });
+        const runDir = join(dir, target.name, `batch${b++}`);
+        const run = await runOnTarget(models, target, runDir, { title: `${batch.length} kernel cases` });
+        if (target.name === 'rv32imc-zbb') {
+          // The build really uses Zbb: without it (the base target's QEMU) the same program traps.
+          await expect(executeOnTarget(getTarget('rv32imc'), run.program, runDir, 300)).rejects.toThrow(/exited with/);
+        }
         run.records.forEach((recs, i) => {
           const m = firstMismatch(recs[0]!.outputs.get('y')!, batch[i]!.want);
           if (m) failures.push(`${batch[i]!.kernel.id} (${batch[i]!.op}) ${batch[i]!.shape.name} on ${target.name}: ${describeMismatch('y', 0, m)}`);

@@ -1,6 +1,6 @@
 // tritc targets: the targets, their toolchain and emulator, and whether this machine can run them.
 
-import { loadTargets } from '../targets.ts';
+import { cpuVariants, loadTargets } from '../targets.ts';
 import { locateQemu, qemuHint } from '../toolchain/qemu.ts';
 import { locateZig, ZIG_INSTALL_HINT } from '../toolchain/zig.ts';
 import { formatBytes, textTable } from '../util/format.ts';
@@ -12,17 +12,21 @@ export const targetsCommand: Command = {
   usage: 'tritc targets',
   description: `Lists every target (targets/<name>/target.json): what it stands for, the Zig target and cpu, its
 memory, the emulator it runs under and how instructions are counted, and whether this machine has
-the tools to build and run it. Also says which Zig is used ($ZIG, the npm package, or PATH).`,
+the tools to build and run it. Also says which Zig is used ($ZIG, the npm package, or PATH).
+The CPU variants follow (rpi5-aarch64, rv32imc-zbb): a target built for a CPU with more features,
+with the base target's startup, memory and runner; \`--target all\` means the base targets only.`,
   positionals: { min: 0, max: 0 },
   options: {},
   async run(args, io) {
     const zig = locateZig();
-    const targets = [...loadTargets().values()].map((t) => {
+    const variantOf = new Map(cpuVariants().map((v) => [v.target.name, v.base]));
+    const targets = [...loadTargets().values(), ...cpuVariants().map((v) => v.target)].map((t) => {
       const qemu = t.qemu ? locateQemu(t) : null;
       const runnable = !!zig && (!t.qemu || !!qemu);
       return {
         name: t.name,
         description: t.description,
+        variantOf: variantOf.get(t.name) ?? null,
         kind: t.kind,
         zigTarget: t.zigTarget,
         cpu: t.cpu,

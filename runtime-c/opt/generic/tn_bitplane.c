@@ -11,9 +11,12 @@
 #include "tn_runtime.h"
 
 /* Index of the lowest set bit of m != 0. GCC and clang lower the builtin to RBIT+CLZ, CTZ, or a
- * compiler-rt call on cores without one (Cortex-M0); the loop is for other C99 compilers. */
-static int32_t tn_lowest_bit(uint32_t m) {
-#if defined(__GNUC__) || defined(__clang__)
+ * compiler-rt call or multiply and table (RV32IMC, Cortex-M0); Zbb's CTZ on RV32 cores with it
+ * (tn_runtime.h: also where the compiler cannot be told); the loop is for other C99 compilers. */
+static TN_INLINE int32_t tn_lowest_bit(uint32_t m) {
+#if TN_RV32_ZBB_INSN
+  return (int32_t)tn_ctz_zbb(m);
+#elif defined(__GNUC__) || defined(__clang__)
   return (int32_t)__builtin_ctz(m);
 #else
   int32_t b = 0;
