@@ -6,8 +6,12 @@
 //   npm run bench -- --update             also rewrite the kernels section of BENCHMARKS.md
 //   npm run bench -- --quick              small shapes only (a smoke run)
 //   npm run bench -- --keep               keep the work directory (sources, programs, data)
+//   npm run bench -- --small-pages        host: 4 KiB pages for the weights and the read buffer
+//                                         (default: both asked for 2 MiB transparent huge pages)
 //   npm run bench -- --targets cortex-m4 --shapes 256x256,64x256
 //                                         only these shapes (N x K) on the MCU and Pi targets
+//   npm run bench -- --density 0.01       the sparse ternary cases (MCU targets): 1 % of the codes
+//                                         nonzero (default 0.05)
 //
 // host:                 time (median of 7 repeats of >= 40 ms of thread CPU time), weights/s, weight GB/s, and the
 //                       read bandwidth the harness measures itself; "cold" cases cycle through
@@ -25,7 +29,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { packB1, packT2, packT2B, packT5, packTW } from '../compiler/emit/pack.ts';
+import { packB1, packT2, packT2B, packT5, packTBP, packTW } from '../compiler/emit/pack.ts';
 import { rng } from '../compiler/harness/inputs.ts';
 import { executeOnTarget } from '../compiler/harness/run_target.ts';
 import type { Graph, Node, Tensor } from '../compiler/ir.ts';
@@ -57,6 +61,8 @@ interface CaseSpec {
   copies: number;
   /** i8m4: rows per pass. */
   r?: number;
+  /** Ternary: the fraction of nonzero codes (default: codes uniform over -1, 0, 1). */
+  density?: number;
 }
 
 interface BuiltCase extends CaseSpec {
@@ -84,7 +90,12 @@ function lowbit(label: string, op: 'TernaryLinear' | 'BinaryLinear', [n, k]: [nu
   return { label, kind: 'lowbit', op, kernel: label === 'auto' || label === 'auto-binary' ? undefined : label, n, k, copies };
 }
 
-function mcuCases(t: TargetDesc, shapes: [number, number][]): CaseSpec[] {
+/** A sparse ternary layer: `density` of the codes nonzero. */
+function sparse(label: string, s: [number, number], density: number): CaseSpec {
+  return { ...lowbit(label, 'TernaryLinear', s), density };
+}
+
+function mcuCases(t: TargetDesc, shapes: [number, number][], density: number): CaseSpec[] {
   const armv7m = t.features.includes('thumb2');
   const out: CaseSpec[] = [];
   for (const s of shapes) {
@@ -93,6 +104,7 @@ function mcuCases(t: TargetDesc, shapes: [number, number][]): CaseSpec[] {
     for (const id of armv7m ? ['t5w.lut_armv7m', 't6w.lut_armv7m', 't5.lut_armv7m', 't5w.lut', 't2.ref'] : rv32 ? ['t5w.lut_rv32', 't6w.lut_rv32', 't5w.lut', 't6w.lut', 't5.lut', 't2.ref'] : ['t5w.lut', 't6w.lut', 't5.lut', 't2.ref'])
       out.push(lowbit(id, 'TernaryLinear', s));
     out.push(lowbit('auto-binary', 'BinaryLinear', s), lowbit('b1.ref', 'BinaryLinear', s));
+    out.push(sparse('auto', s, density), sparse('tbp.sparse', s, density));
     out.push({ label: 'int8 naive', kind: 'i8naive', n: s[0], k: s[1], copies: 1 }, { label: 'int8 4 rows (C)', kind: 'i8', n: s[0], k: s[1], copies: 1 });
     if (t.features.includes('dsp')) out.push({ label: 'int8 SMLAD 2 rows', kind: 'i8m4', r: 2, n: s[0], k: s[1], copies: 1 }, { label: 'int8 SMLAD 4 rows', kind: 'i8m4', r: 4, n: s[0], k: s[1], copies: 1 });
     out.push({ label: 'float32', kind: 'f32', n: s[0], k: s[1], copies: 1 });
@@ -132,20 +144,21 @@ function hostCases(quick: boolean): CaseSpec[] {
   return out;
 }
 
-function plans(names: string[], quick: boolean, shapes?: [number, number][]): TargetPlan[] {
+function plans(names: string[], quick: boolean, density: number, shapes?: [number, number][]): TargetPlan[] {
   const mcuShapes: [number, number][] = shapes ?? (quick ? [SQUARE(64), SQUARE(256)] : [SQUARE(64), SQUARE(256), SQUARE(1024)]);
   const piShapes: [number, number][] = shapes ?? (quick ? [SQUARE(256)] : [SQUARE(256), SQUARE(1024), SQUARE(2048)]);
   const out: TargetPlan[] = [];
   for (const name of names) {
     if (name === 'host') out.push({ target: getTarget('host'), kind: 'host', note: 'this machine, 1 thread', cases: hostCases(quick) });
-    else if (['cortex-m4', 'cortex-m3', 'rv32imc'].includes(name)) {
+    else if (['cortex-m4', 'cortex-m3', 'rv32imc', 'rv32imc-zbb'].includes(name)) {
       const t = getTarget(name);
-      out.push({ target: t, kind: 'icount', note: `${t.qemu!.command} ${t.qemu!.args.slice(0, 2).join(' ')}, -icount shift=0`, cases: mcuCases(t, mcuShapes) });
+      const a = t.qemu!.args;
+      const cpu = a.includes('-cpu') ? ` -cpu ${a[a.indexOf('-cpu') + 1]}` : '';
+      const extra = t.cflags.length ? `, built with ${t.cflags.join(' ')}` : '';
+      out.push({ target: t, kind: 'icount', note: `${t.qemu!.command} ${a.slice(0, 2).join(' ')}${cpu}, -icount shift=0${extra}`, cases: mcuCases(t, mcuShapes, density) });
     } else if (name === 'rpi-aarch64' || name === 'rpi-armv7') out.push({ target: getTarget(name), kind: 'plugin', note: `${getTarget(name).cpu}, ${getTarget(name).qemu!.command} + TCG plugin`, cases: piCases(piShapes) });
     else if (name === 'rpi5-aarch64') {
-      const a = getTarget('rpi-aarch64');
-      const t: TargetDesc = { ...a, name: 'rpi5-aarch64', cpu: 'cortex_a76', features: [...a.features, 'dotprod'], qemu: { command: 'qemu-aarch64', args: ['-cpu', 'cortex-a76', '{elf}'] } };
-      out.push({ target: t, kind: 'plugin', note: 'Pi 5: rpi-aarch64 code built with -mcpu=cortex-a76 (SDOT), qemu-aarch64 -cpu cortex-a76 + TCG plugin', cases: piCases(piShapes) });
+      out.push({ target: getTarget(name), kind: 'plugin', note: 'Pi 5: rpi-aarch64 code built with -mcpu=cortex-a76 (SDOT), qemu-aarch64 -cpu cortex-a76 + TCG plugin', cases: piCases(piShapes) });
     } else throw new Error(`bench: unknown target ${name}`);
   }
   return out;
@@ -230,7 +243,8 @@ function buildCases(plan: TargetPlan): { cases: BuiltCase[]; blob: Uint8Array; s
     let wBytesForCopies = 0;
     if (spec.kind === 'lowbit') {
       const ternary = spec.op === 'TernaryLinear';
-      const codes = new Int8Array(n * k).map(() => (ternary ? Math.floor(r() * 3) - 1 : r() < 0.5 ? -1 : 1));
+      const density = spec.density;
+      const codes = new Int8Array(n * k).map(() => (!ternary ? (r() < 0.5 ? -1 : 1) : density === undefined ? Math.floor(r() * 3) - 1 : r() < density ? (r() < 0.5 ? -1 : 1) : 0));
       for (let o = 0; o < n; o++) {
         let acc = 0;
         for (let i = 0; i < k; i++) acc += codes[o * k + i]! * x[i]!;
@@ -242,12 +256,13 @@ function buildCases(plan: TargetPlan): { cases: BuiltCase[]; blob: Uint8Array; s
       const choice = kernelChoice(g, node, plan.target);
       const kd = choice.kernel;
       if (spec.kernel === undefined) label = `${spec.label === 'auto' ? 'auto' : 'auto binary'}: ${kd.id}`;
+      if (density !== undefined) label += `, ${Math.round(density * 100)} % nonzero`;
       for (const f of kd.runtime) runtime.add(f);
       format = kd.format;
       window = choice.window || undefined;
       const fmt = kd.format;
       weights =
-        fmt === 't2' ? packT2(codes, k) : fmt === 't2b' ? packT2B(codes, k, n) : fmt === 't5' ? packT5(codes, k, k) : fmt === 't5w' || fmt === 't6w' ? bytesOf(packTW(codes, k, k, fmt === 't5w' ? 5 : 6, choice.window)) : packB1(codes, k);
+        fmt === 't2' ? packT2(codes, k) : fmt === 't2b' ? packT2B(codes, k, n) : fmt === 't5' ? packT5(codes, k, k) : fmt === 't5w' || fmt === 't6w' ? bytesOf(packTW(codes, k, k, fmt === 't5w' ? 5 : 6, choice.window)) : fmt === 'tbp' ? bytesOf(packTBP(codes, k)) : packB1(codes, k);
       const wOff = blob.add(weights);
       lastWeightOffset = wOff;
       const scratch = choice.scratchBytes ? blob.reserve(choice.scratchBytes) : -1;
@@ -362,6 +377,8 @@ interface TargetResult {
   target: string;
   note: string;
   bandwidthGBs?: number;
+  /** Host: kB of the bench process on transparent huge pages (0: 4 KiB pages only). */
+  hugePagesKiB?: number;
   results: Result[];
 }
 
@@ -380,6 +397,9 @@ async function plugin(work: string): Promise<string> {
   return (pluginLib = out);
 }
 
+/** --small-pages: the host bench keeps 4 KiB pages. */
+const smallPages = process.argv.includes('--small-pages');
+
 async function runPlan(plan: TargetPlan, work: string, log: (s: string) => void): Promise<TargetResult> {
   const t0 = performance.now();
   const { cases, blob, source, runtime } = buildCases(plan);
@@ -395,14 +415,17 @@ async function runPlan(plan: TargetPlan, work: string, log: (s: string) => void)
 
   if (plan.kind === 'host') {
     const built = await buildProgram({ target: plan.target, dir, modelSources: [join(dir, 'bench_cases.c'), ...runtimeSources], runnerSources: [join(BENCH_DIR, 'c', 'bench_host.c')], includeDirs, output: 'bench_host' });
-    const r = await exec(built.program, ['bench.bin', 'bench.out'], { cwd: dir, timeoutMs: 3600_000 });
+    const env = { ...process.env, TN_BENCH_PAGES: smallPages ? '4k' : '2m' };
+    const r = await exec(built.program, ['bench.bin', 'bench.out'], { cwd: dir, timeoutMs: 3600_000, env });
     if (r.code !== 0) throw new Error(`bench: ${built.program} failed: ${r.stderr}`);
     const out = readFileSync(join(dir, 'bench.out'));
     let at = 0;
     let bandwidth = 0;
+    let hugeKiB = -1;
     for (const line of r.stdout.trim().split('\n')) {
       const f = line.split(' ');
       if (f[0] === 'bandwidth') bandwidth = Number(f[1]);
+      if (f[0] === 'pages') hugeKiB = Number(f[1]);
       if (f[0] !== 'case') continue;
       const c = cases[Number(f[1])]!;
       checkOutput(c, out.subarray(at, at + 4 * c.n), plan.target.name);
@@ -411,11 +434,12 @@ async function runPlan(plan: TargetPlan, work: string, log: (s: string) => void)
       results.push({ ...base(c), nsPerCall: ns, gWeightsPerS: (c.n * c.k) / ns, weightGBs: c.weightBytes / ns, ...(f[5] ? { readGBs: Number(f[5]) } : {}) });
     }
     log(`${plan.target.name}: done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-    return { target: plan.target.name, note: plan.note, bandwidthGBs: bandwidth, results };
+    const pages = hugeKiB > 0 ? `2 MiB pages (${(hugeKiB / 1024).toFixed(0)} MiB of the process on transparent huge pages)` : `4 KiB pages${smallPages ? ' (--small-pages)' : ' (no huge pages were granted)'}`;
+    return { target: plan.target.name, note: `${plan.note}; weights and the read buffer on ${pages}`, bandwidthGBs: bandwidth, hugePagesKiB: hugeKiB, results };
   }
 
   const target: TargetDesc =
-    plan.kind === 'icount' ? { ...plan.target, linkerScript: join(BENCH_DIR, 'ld', plan.target.name === 'rv32imc' ? 'rv32imc.ld' : 'cortex-m.ld') } : plan.target;
+    plan.kind === 'icount' ? { ...plan.target, linkerScript: join(BENCH_DIR, 'ld', plan.target.features.includes('rv32') ? 'rv32imc.ld' : 'cortex-m.ld') } : plan.target;
   const defines = [`TN_BENCH_BLOB_MAX=${blob.length}u`, ...(plan.kind === 'icount' ? ['TN_BENCH_BLOB_SECTION=".benchblob"'] : [])];
   const built = await buildProgram({ target, dir, modelSources: [join(dir, 'bench_cases.c'), ...runtimeSources], runnerSources: [join(BENCH_DIR, 'c', 'bench_count.c')], includeDirs, defines, output: 'bench.elf' });
   const ctl = (pairs: [number, number][]) => writeFileSync(join(dir, 'bench.ctl'), new Uint8Array(new Uint32Array(pairs.flat()).buffer));
@@ -582,20 +606,22 @@ async function main(): Promise<void> {
   };
   const json = args.includes('--json');
   const quick = args.includes('--quick');
-  const names = (opt('--targets') ?? 'host,cortex-m4,cortex-m3,rv32imc,rpi-aarch64,rpi5-aarch64,rpi-armv7').split(',');
+  const names = (opt('--targets') ?? 'host,cortex-m4,cortex-m3,rv32imc,rv32imc-zbb,rpi-aarch64,rpi5-aarch64,rpi-armv7').split(',');
   const shapeArg = opt('--shapes');
   const shapes = shapeArg?.split(',').map((x) => {
     const m = /^(\d+)x(\d+)$/.exec(x);
     if (!m) throw new Error(`bench: --shapes wants NxK[,NxK...], got ${x}`);
     return [Number(m[1]), Number(m[2])] as [number, number];
   });
+  const density = Number(opt('--density') ?? 0.05);
+  if (!(density > 0 && density <= 1)) throw new Error(`bench: --density wants a fraction in (0, 1], got ${opt('--density')}`);
   const work = mkdtempSync(join(tmpdir(), 'tritc-kbench-'));
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const keep = args.includes('--keep');
   log(`work directory: ${work}${keep ? ' (kept: --keep)' : ' (removed at the end; --keep keeps it)'}`);
   const all: TargetResult[] = [];
   try {
-    for (const plan of plans(names, quick, shapes)) all.push(await runPlan(plan, work, log));
+    for (const plan of plans(names, quick, density, shapes)) all.push(await runPlan(plan, work, log));
   } finally {
     if (!keep) rmSync(work, { recursive: true, force: true }); // the host data alone is ~600 MiB
   }

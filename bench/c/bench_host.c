@@ -5,6 +5,7 @@
  * Prints one line per measurement to stdout:
  *   bandwidth <GB/s median> <GB/s best>      a STREAM-like read of 512 MiB (sum of 64-bit words; the
  *                                            faster of a scalar and an AVX2 loop each time)
+ *   pages <kB on huge pages>
  *   case <index> <ns per call median> <ns per call best> <calls per repeat> [<GB/s read beside it>]
  * and writes each case's output (after a warm-up call) to bench.out, for bench/run.ts to check
  * against the interpreter's arithmetic. Each figure is the median of 7 repeats of at least 40 ms;
@@ -14,18 +15,24 @@
  * bandwidth it is compared with are then measured in the same minute, under the same load (on this
  * shared VM the read bandwidth drifts by 10-20 % over the minutes a whole run takes).
  *
+ * Both the weights and the read buffer are asked for 2 MiB pages (madvise MADV_HUGEPAGE; Linux's
+ * transparent huge pages in "madvise" mode, the default here), the same for both, as one would
+ * run a large model; TN_BENCH_PAGES=4k keeps 4 KiB pages. The line "pages <kB>" tells how much of
+ * the process is on huge pages once everything is allocated (0: none were granted).
+ *
  * Times are the thread's CPU time (CLOCK_THREAD_CPUTIME_ID), not wall time: on this shared 2-vCPU
  * VM other jobs often keep the load above 2, and wall time then counts the slices in which the
  * scheduler runs them instead of the benchmark (a load of 6-8 halved every figure, the read
  * bandwidth included). Stalls on memory are CPU time, so DRAM cases are still measured in full;
  * contention for the caches and memory from the other core is not removed.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include "bench.h"
 
 #define REPEATS 7
@@ -86,6 +93,28 @@ static int have_avx2(void) { return 0; }
 
 static volatile uint64_t sink;
 
+/* Ask for 2 MiB pages for [p, p + n) unless TN_BENCH_PAGES=4k. */
+static void huge_pages(void *p, size_t n) {
+  const char *e = getenv("TN_BENCH_PAGES");
+#ifdef MADV_HUGEPAGE
+  if (!e || strcmp(e, "4k") != 0) (void)madvise(p, n, MADV_HUGEPAGE);
+#else
+  (void)p, (void)n, (void)e;
+#endif
+}
+
+/* kB of this process on transparent huge pages (/proc/self/smaps_rollup), -1 if unknown. */
+static long huge_kb(void) {
+  char line[256];
+  long kb = -1;
+  FILE *f = fopen("/proc/self/smaps_rollup", "r");
+  if (!f) return -1;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, "AnonHugePages:", 14) == 0) kb = atol(line + 14);
+  fclose(f);
+  return kb;
+}
+
 /* Nanoseconds of one read of the buffer: the faster of the scalar and (if the CPU has it) the AVX2 sum. */
 static double read_ns(const uint64_t *bw, size_t n) {
   double t0 = now_ns(), t1;
@@ -113,7 +142,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: bench_host bench.bin bench.out [case ...]\n");
     return 2;
   }
-  if (posix_memalign((void **)&blob, 64, (size_t)tn_bench_blob_bytes + (size_t)tn_bench_ext_bytes + 64) != 0) blob = NULL;
+  if (posix_memalign((void **)&blob, 2 << 20, (size_t)tn_bench_blob_bytes + (size_t)tn_bench_ext_bytes + 64) != 0) blob = NULL;
+  if (blob) huge_pages(blob, (size_t)tn_bench_blob_bytes + (size_t)tn_bench_ext_bytes + 64);
   f = fopen(argv[1], "rb");
   out = fopen(argv[2], "wb");
   if (!blob || !f || !out || fread(blob, 1, tn_bench_blob_bytes, f) != tn_bench_blob_bytes) {
@@ -127,9 +157,11 @@ int main(int argc, char **argv) {
     for (k = 0; c->copies > 1 && k < c->copies; ++k) memcpy(blob + c->copy_offset + k * c->copy_stride, blob + c->w_offset, c->w_bytes);
   }
 
-  if (posix_memalign((void **)&bw, 64, bw_words * 8) != 0) return 2;
+  if (posix_memalign((void **)&bw, 2 << 20, bw_words * 8) != 0) return 2;
+  huge_pages(bw, bw_words * 8);
   for (i = 0; i < bw_words; ++i) bw[i] = i;
   (void)read_ns(bw, bw_words);
+  printf("pages %ld\n", huge_kb());
   for (r = 0; r < REPEATS; ++r) t[r] = read_ns(bw, bw_words);
   qsort(t, REPEATS, sizeof t[0], cmp_double);
   printf("bandwidth %.3f %.3f\n", (double)bw_words * 8 / t[REPEATS / 2], (double)bw_words * 8 / t[0]);
