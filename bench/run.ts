@@ -19,8 +19,8 @@
 //                       with the read bandwidth measured in alternation with their repeats
 // cortex-m4/m3, rv32imc: instructions per weight under QEMU -icount shift=0 (SysTick x 40, +-40 per
 //                       measurement; minstret, exact), every case repeated to >= 2 M weights
-// rpi-* (qemu-user):    instructions per weight counted by a TCG plugin (bench/qemu-plugin), the
-//                       difference of two runs with different repetition counts
+// rpi-*, riscv64-* (qemu-user): instructions per weight counted by a TCG plugin (bench/qemu-plugin),
+//                       the difference of two runs with different repetition counts
 //
 // Every case's output is checked bit for bit against the arithmetic of docs/numerics.md.
 
@@ -156,7 +156,8 @@ function plans(names: string[], quick: boolean, density: number, shapes?: [numbe
       const cpu = a.includes('-cpu') ? ` -cpu ${a[a.indexOf('-cpu') + 1]}` : '';
       const extra = t.cflags.length ? `, built with ${t.cflags.join(' ')}` : '';
       out.push({ target: t, kind: 'icount', note: `${t.qemu!.command} ${a.slice(0, 2).join(' ')}${cpu}, -icount shift=0${extra}`, cases: mcuCases(t, mcuShapes, density) });
-    } else if (name === 'rpi-aarch64' || name === 'rpi-armv7') out.push({ target: getTarget(name), kind: 'plugin', note: `${getTarget(name).cpu}, ${getTarget(name).qemu!.command} + TCG plugin`, cases: piCases(piShapes) });
+    } else if (name === 'rpi-aarch64' || name === 'rpi-armv7' || name === 'riscv64-linux') out.push({ target: getTarget(name), kind: 'plugin', note: `${getTarget(name).cpu ?? 'rv64gc'}, ${getTarget(name).qemu!.command} + TCG plugin`, cases: piCases(piShapes) });
+    else if (name === 'riscv64-rvv') out.push({ target: getTarget(name), kind: 'plugin', note: 'riscv64-linux code built with -DTN_RVV (t2b.rvv), qemu-riscv64 -cpu rv64,v=true,vlen=128 + TCG plugin (a vector instruction counts as one)', cases: piCases(piShapes) });
     else if (name === 'rpi5-aarch64') {
       out.push({ target: getTarget(name), kind: 'plugin', note: 'Pi 5: rpi-aarch64 code built with -mcpu=cortex-a76 (SDOT), qemu-aarch64 -cpu cortex-a76 + TCG plugin', cases: piCases(piShapes) });
     } else throw new Error(`bench: unknown target ${name}`);
@@ -606,7 +607,7 @@ async function main(): Promise<void> {
   };
   const json = args.includes('--json');
   const quick = args.includes('--quick');
-  const names = (opt('--targets') ?? 'host,cortex-m4,cortex-m3,rv32imc,rv32imc-zbb,rpi-aarch64,rpi5-aarch64,rpi-armv7').split(',');
+  const names = (opt('--targets') ?? 'host,cortex-m4,cortex-m3,rv32imc,rv32imc-zbb,rpi-aarch64,rpi5-aarch64,rpi-armv7,riscv64-linux,riscv64-rvv').split(',');
   const shapeArg = opt('--shapes');
   const shapes = shapeArg?.split(',').map((x) => {
     const m = /^(\d+)x(\d+)$/.exec(x);

@@ -86,6 +86,14 @@ interface CpuVariant {
 const CPU_VARIANTS: CpuVariant[] = [
   { name: 'rpi5-aarch64', base: 'rpi-aarch64', description: 'Raspberry Pi 5 (Cortex-A76: SDOT), 64-bit Linux (static musl, under qemu-aarch64 -cpu cortex-a76)', cpu: 'cortex_a76', features: ['dotprod'], cflags: [], qemuCpu: 'cortex-a76' },
   {
+    name: 'riscv64-rvv',
+    base: 'riscv64-linux',
+    description: 'RISC-V 64-bit Linux boards with vectors, RV64GCV (RVV 1.0, VLEN >= 128; static musl, under qemu-riscv64 -cpu rv64,v=true)',
+    features: ['rvv'],
+    cflags: ['-DTN_RVV'],
+    qemuCpu: 'rv64,v=true,vlen=128,elen=64,vext_spec=v1.0',
+  },
+  {
     name: 'rv32imc-zbb',
     base: 'rv32imc',
     description: 'RISC-V MCU with Zbb bit manipulation (RV32IMC + Zbb: CLZ, CTZ; soft float)',
@@ -104,7 +112,7 @@ function variantTarget(v: CpuVariant): TargetDesc {
   return { ...base, name: v.name, description: v.description, cpu: v.cpu ?? base.cpu, features: [...base.features, ...v.features], cflags: [...base.cflags, ...v.cflags], qemu: { command: base.qemu!.command, args } };
 }
 
-/** The CPU variants (rpi5-aarch64, rv32imc-zbb), each with the base target it builds on. */
+/** The CPU variants (rpi5-aarch64, riscv64-rvv, rv32imc-zbb), each with the base target it builds on. */
 export function cpuVariants(): { target: TargetDesc; base: string }[] {
   return CPU_VARIANTS.filter((v) => loadTargets().has(v.base)).map((v) => ({ target: variantTarget(v), base: v.base }));
 }

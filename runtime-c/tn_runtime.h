@@ -573,6 +573,7 @@ const uint8_t *tn_t2b_row(const tn_lowbit_weights *w, int32_t p, int32_t n);
  *   opt/generic/ tn_ternary_linear_tbp_sparse    bit-planes, visiting the nonzero codes only
  *   opt/x86/     tn_ternary_linear_t2b_avx2       AVX2 (runtime check; portable fallback)
  *   opt/arm/     tn_ternary_linear_t2b_neon       NEON, with SDOT when built with dotprod
+ *   opt/riscv/   tn_ternary_linear_t2b_rvv        RISC-V vectors (RVV 1.0), when built with TN_RVV
  *   opt/armv7m/  tn_..._lut_armv7m                Cortex-M3/M4/M7/M33 (Thumb-2) LUT inner loops
  *   opt/rv32/    tn_..._lut_rv32                  32-bit RISC-V LUT inner loops
  */
@@ -599,6 +600,8 @@ void tn_binary_linear_t2b_avx2(const int8_t *x, const float *x_scale, int32_t x_
                                const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 void tn_binary_linear_t2b_neon(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                                const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_binary_linear_t2b_rvv(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                              const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 void tn_ternary_linear_t5(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                           const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 void tn_ternary_linear_t5w(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
@@ -623,6 +626,8 @@ void tn_ternary_linear_t2b_avx2(const int8_t *x, const float *x_scale, int32_t x
                                 const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 void tn_ternary_linear_t2b_neon(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                                 const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_ternary_linear_t2b_rvv(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                               const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 
 /* ---- the shared parts of the streaming kernels (opt/generic/tn_lowbit_rows.c) -------------- */
 

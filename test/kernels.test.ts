@@ -4,7 +4,8 @@
 //   x86-64 without AVX2 (qemu-x86_64 -cpu qemu64, baseline build): t2b.avx2's portable fallback;
 //   the CPU variants (compiler/targets.ts): rpi5-aarch64 (Cortex-A76 with dotprod under qemu-aarch64
 //   -cpu cortex-a76: t2b.neon's SDOT path) and rv32imc-zbb (CLZ in the float epilogue, CTZ in
-//   tbp.sparse; each of its programs is also run without Zbb, where it must trap);
+//   tbp.sparse) and riscv64-rvv (t2b.rvv, under qemu-riscv64 -cpu rv64,v=true,vlen=128); the
+//   programs of these two are also run without the extension, where they must trap;
 // and one build for an ISA neither this machine nor QEMU has:
 //   x86-64 with VNNI, t2b.avx2's VPDPBUSD loops, built with -DTN_T2B_VNNI_EMULATE (the instruction
 //   emulated exactly in AVX2, every other line of those loops as on a VNNI CPU), with int32 spans of
@@ -12,7 +13,7 @@
 // The shapes cover K not a multiple of 4, 5, 8, 32 or 128, scales per tensor / row / group (groups
 // that do and do not divide K, by 5 and by 8), 1 and 2 planes, 1 to 5 token rows (GEMM), LUT
 // windows smaller than a scale group, forced int64 chunking (flush) and the int16 extremes of the
-// SIMD kernels (all weights +1 / -1 against activations of -128 and 127 over 2100 codes, for 2
+// SIMD kernels (all weights +1 / -1 against activations of -128 and 127 over 2200 codes (17 whole blocks of 128), for 2
 // tokens and for 1, the GEMV path).
 
 import { readFileSync } from 'node:fs';
@@ -62,9 +63,9 @@ const SHAPES: Shape[] = [
   { name: 'k200-group80-flush23', n: 5, k: 200, granularity: 'per_group', group: 80, planes: 2, rows: 2, flush: 23, bias: true },
   { name: 'k333-row-flush100-win4', n: 4, k: 333, granularity: 'per_row', planes: 1, rows: 3, flush: 100, window: 4 },
   { name: 'k700-sparse-group100-flush50', n: 6, k: 700, granularity: 'per_group', group: 100, planes: 1, rows: 2, flush: 50, density: 0.05 },
-  { name: 'k2100-extremes', n: 4, k: 2100, granularity: 'per_tensor', planes: 1, rows: 2, extreme: true, window: 64 },
+  { name: 'k2200-extremes', n: 4, k: 2200, granularity: 'per_tensor', planes: 1, rows: 2, extreme: true, window: 64 },
   // One token: the GEMV paths (t2b.avx2's 4-row kernel) at the negative extreme.
-  { name: 'k2100-extremes-gemv', n: 4, k: 2100, granularity: 'per_tensor', planes: 1, rows: 1, extreme: true, window: 64 },
+  { name: 'k2200-extremes-gemv', n: 4, k: 2200, granularity: 'per_tensor', planes: 1, rows: 1, extreme: true, window: 64 },
   // More than 32 groups of 4 rows (t2b.avx2's GEMV takes them 32 at a time), the last one partial.
   { name: 'n133-k300-group100-2planes', n: 133, k: 300, granularity: 'per_group', group: 100, planes: 2, rows: 1 },
 ];
@@ -131,6 +132,9 @@ function testTargets(): TargetDesc[] {
     ...cpuVariants().map((v) => v.target),
   ];
 }
+
+/** CPU variants whose programs must trap on their base target (the feature's instructions are used). */
+const WITHOUT_FEATURE: Record<string, string> = { 'rv32imc-zbb': 'rv32imc', 'riscv64-rvv': 'riscv64-linux' };
 
 /** Builds that only differ for some kernels run only those. */
 const ONLY: Record<string, string[]> = { 'host-vnni-emulated': ['t2b.avx2'] };
@@ -213,9 +217,10 @@ describe('every kernel, bit for bit against the interpreter', () => {
         const models: HarnessModel[] = batch.map((c, i) => ({ compiled: c.compiled, runs: [new Map([['x', c.x]])], dir: `m${i}` }));
         const runDir = join(dir, target.name, `batch${b++}`);
         const run = await runOnTarget(models, target, runDir, { title: `${batch.length} kernel cases` });
-        if (target.name === 'rv32imc-zbb') {
-          // The build really uses Zbb: without it (the base target's QEMU) the same program traps.
-          await expect(executeOnTarget(getTarget('rv32imc'), run.program, runDir, 300)).rejects.toThrow(/exited with/);
+        const base = WITHOUT_FEATURE[target.name];
+        if (base) {
+          // The build really uses the feature: under the base target's QEMU, without it, the same program traps.
+          await expect(executeOnTarget(getTarget(base), run.program, runDir, 300)).rejects.toThrow(/exited with/);
         }
         run.records.forEach((recs, i) => {
           const m = firstMismatch(recs[0]!.outputs.get('y')!, batch[i]!.want);
