@@ -103,7 +103,7 @@ function mcuCases(t: TargetDesc, shapes: [number, number][], density: number): C
     const rv32 = t.features.includes('rv32');
     for (const id of armv7m ? ['t5w.lut_armv7m', 't6w.lut_armv7m', 't5.lut_armv7m', 't5w.lut', 't2.ref'] : rv32 ? ['t5w.lut_rv32', 't6w.lut_rv32', 't5w.lut', 't6w.lut', 't5.lut', 't2.ref'] : ['t5w.lut', 't6w.lut', 't5.lut', 't2.ref'])
       out.push(lowbit(id, 'TernaryLinear', s));
-    out.push(lowbit('auto-binary', 'BinaryLinear', s), lowbit('b1.ref', 'BinaryLinear', s));
+    out.push(lowbit('auto-binary', 'BinaryLinear', s), ...(rv32 ? [lowbit('b1.lut_rv32', 'BinaryLinear', s)] : []), lowbit('b1.ref', 'BinaryLinear', s));
     out.push(sparse('auto', s, density), sparse('tbp.sparse', s, density));
     out.push({ label: 'int8 naive', kind: 'i8naive', n: s[0], k: s[1], copies: 1 }, { label: 'int8 4 rows (C)', kind: 'i8', n: s[0], k: s[1], copies: 1 });
     if (t.features.includes('dsp')) out.push({ label: 'int8 SMLAD 2 rows', kind: 'i8m4', r: 2, n: s[0], k: s[1], copies: 1 }, { label: 'int8 SMLAD 4 rows', kind: 'i8m4', r: 4, n: s[0], k: s[1], copies: 1 });

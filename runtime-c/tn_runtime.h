@@ -589,6 +589,8 @@ void tn_ternary_linear_t5w_lut_rv32(const int8_t *x, const float *x_scale, int32
                                     const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 void tn_ternary_linear_t6w_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                                     const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
+void tn_binary_linear_b1_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                  const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 void tn_binary_linear_b1_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                                     const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y);
 void tn_ternary_linear_t2b(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,

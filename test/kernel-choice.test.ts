@@ -42,9 +42,9 @@ function layer(n: number, k: number, opts: { binary?: boolean; group?: number; k
   };
 }
 
-function choose(spec: ModelSpec, target: string | TargetDesc, kernel?: string) {
+function choose(spec: ModelSpec, target: string | TargetDesc, kernel?: string, maxScratch?: number) {
   const g = readModel(writeModel(join(dir, spec.name), spec));
-  const c = compileGraph(g, { target: typeof target === 'string' ? getTarget(target) : target, kernel, skipFitCheck: true });
+  const c = compileGraph(g, { target: typeof target === 'string' ? getTarget(target) : target, kernel, skipFitCheck: true, maxScratch });
   return c.layers.find((l) => l.node === 'fc')!;
 }
 
@@ -65,8 +65,7 @@ describe('kernel choice', () => {
       expect(String(l.annotations.why), t).toMatch(/est\. [\d.]+ instr\/weight/);
     }
     expect(choose(layer(64, 64, { binary: true }), 'cortex-m4').kernel).toMatch(/\(b1\.lut_armv7m,/);
-    // RV32 has no assembly b1 LUT; its ternary LUT kernels run binary codes faster (BENCHMARKS.md).
-    expect(choose(layer(256, 256, { binary: true }), 'rv32imc').kernel).toMatch(/\(t[56]w\.lut_rv32,/);
+    expect(choose(layer(256, 256, { binary: true }), 'rv32imc').kernel).toMatch(/\(b1\.lut_rv32,/);
   });
 
   it('takes larger LUT groups when the table build is shared by more rows', () => {
@@ -84,11 +83,25 @@ describe('kernel choice', () => {
   });
 
   it('falls back to the 1-bit format for binary layers when the weights do not fit the flash', () => {
-    const rv = getTarget('rv32imc');
-    const small: TargetDesc = { ...rv, memory: { flash: 64 * 1024 + 120 * 1024, ram: rv.memory!.ram } };
-    const l = choose(layer(512, 1024, { binary: true }), small); // t6w: ~170 KiB, b1: 64 KiB
+    const host = getTarget('host');
+    const small: TargetDesc = { ...host, memory: { flash: 64 * 1024 + 120 * 1024, ram: 1 << 20 } };
+    const l = choose(layer(512, 1024, { binary: true }), small); // t2b: 128 KiB, b1: 64 KiB
     expect(l.kernel).toMatch(/\(b1\.lut,/);
     expect(String(l.annotations.why)).toMatch(/1-bit b1 for flash/);
+  });
+
+  it('takes the 1-bit b1 assembly LUT for binary layers on rv32imc, the ternary tables only when its tables do not fit', () => {
+    // b1.lut_rv32 costs less than t5w/t6w.lut_rv32 per lookup (5 instructions per 8 codes against 4
+    // per 5 or 6) and per table (325 per 8 activations against 202 per 5, 460 per 6), at 1 bit per weight.
+    for (const [n, k] of [[64, 64], [256, 256], [512, 1024]] as const) {
+      const l = choose(layer(n, k, { binary: true }), 'rv32imc');
+      expect(l.kernel, `${n}x${k}`).toMatch(/\(b1\.lut_rv32,/);
+      expect(String(l.annotations.why)).toMatch(/^fastest: .*next: .*t[56]w\.lut_rv32/);
+    }
+    // A t5w table takes 252 bytes, a b1 table 512: with 256 sums and 400 bytes of scratch only t5w fits.
+    const tight = choose(layer(256, 256, { binary: true }), 'rv32imc', undefined, 4 * 256 + 400);
+    expect(tight.kernel).toMatch(/\(t5w\.lut_rv32,/);
+    expect(String(tight.annotations.why)).toMatch(/not possible/);
   });
 
   it('picks the bit-plane kernel for sparse ternary layers only, on the microcontrollers', () => {

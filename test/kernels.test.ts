@@ -66,6 +66,8 @@ const SHAPES: Shape[] = [
   { name: 'k2200-extremes', n: 4, k: 2200, granularity: 'per_tensor', planes: 1, rows: 2, extreme: true, window: 64 },
   // One token: the GEMV paths (t2b.avx2's 4-row kernel) at the negative extreme.
   { name: 'k2200-extremes-gemv', n: 4, k: 2200, granularity: 'per_tensor', planes: 1, rows: 1, extreme: true, window: 64 },
+  // LUT windows of more than 32 tables, not a multiple of 32 (b1.lut_rv32 runs blocks of 32, the first one entered part way).
+  { name: 'k1000-row-window40', n: 8, k: 1000, granularity: 'per_row', planes: 1, rows: 1, window: 40 },
   // More than 32 groups of 4 rows (t2b.avx2's GEMV takes them 32 at a time), the last one partial.
   { name: 'n133-k300-group100-2planes', n: 133, k: 300, granularity: 'per_group', group: 100, planes: 2, rows: 1 },
 ];

@@ -61,20 +61,24 @@ interface LutCost {
   /** Per row and window after a scale group's first (the lookup routine's header, a call). */
   window: number;
   build: Record<'t5' | 't5w' | 't6w' | 'b1', number>;
+  /** b1's byte lookups, per row and per further window, where they differ from t5's (rv32: b1 has
+   * its own assembly, 4 rows per pass, t5.lut_rv32 the portable lookups; in C the b1 lookups cost
+   * more than t5's). Measured at 256x256, 512x256 and 256x512 as above. */
+  b1?: { byte: number; row: number; window: number };
 }
 const LUT_COST: Record<'asm' | 'c', Record<TargetClass, LutCost>> = {
   asm: {
     thumb2: { wide: 3.0, byte: 3.4, row: 25, window: 10, build: { t5: 245, t5w: 141, t6w: 293, b1: 273 } },
     x86: { wide: 3.0, byte: 3.4, row: 25, window: 10, build: { t5: 245, t5w: 141, t6w: 293, b1: 273 } },
     neon: { wide: 3.0, byte: 3.4, row: 25, window: 10, build: { t5: 245, t5w: 141, t6w: 293, b1: 273 } },
-    rv32: { wide: 4.0, byte: 5.3, row: 75, window: 17, build: { t5: 425, t5w: 202, t6w: 460, b1: 290 } },
+    rv32: { wide: 4.0, byte: 5.3, row: 75, window: 17, build: { t5: 425, t5w: 202, t6w: 460, b1: 325 }, b1: { byte: 5.0, row: 68, window: 8 } },
     rv64: { wide: 4.25, byte: 5.3, row: 40, window: 17, build: { t5: 290, t5w: 170, t6w: 430, b1: 290 } },
   },
   c: {
     thumb2: { wide: 3.4, byte: 4.0, row: 30, window: 20, build: { t5: 345, t5w: 190, t6w: 420, b1: 280 } },
     x86: { wide: 3.4, byte: 4.0, row: 30, window: 20, build: { t5: 345, t5w: 190, t6w: 420, b1: 280 } },
     neon: { wide: 3.4, byte: 4.0, row: 30, window: 20, build: { t5: 345, t5w: 190, t6w: 420, b1: 280 } },
-    rv32: { wide: 4.6, byte: 5.3, row: 97, window: 35, build: { t5: 390, t5w: 272, t6w: 985, b1: 1070 } },
+    rv32: { wide: 4.6, byte: 5.3, row: 97, window: 35, build: { t5: 390, t5w: 272, t6w: 985, b1: 1070 }, b1: { byte: 6.7, row: 68, window: 35 } },
     rv64: { wide: 4.3, byte: 5.3, row: 30, window: 20, build: { t5: 330, t5w: 190, t6w: 480, b1: 290 } },
   },
 };
@@ -170,10 +174,11 @@ function estimate(k: KernelDesc, f: FormatDesc, l: LayerShape, c: TargetClass, w
     const cost = LUT_COST[k.variant === 'lut' ? 'c' : 'asm'][c];
     const unitsGroup = Math.ceil(l.group / f.lut.g);
     const unitsRow = l.groups * unitsGroup;
-    const perLookup = f.lut.wide ? cost.wide : cost.byte;
+    const own = f.id === 'b1' ? cost.b1 : undefined;
+    const perLookup = f.lut.wide ? cost.wide : (own?.byte ?? cost.byte);
     const lookups = perLookup * unitsRow * l.n;
     const moreWindows = window > 0 ? Math.ceil(unitsGroup / window) - 1 : 0; // per scale group
-    const rowCost = (cost.row + cost.window * moreWindows) * l.n * l.groups;
+    const rowCost = ((own?.row ?? cost.row) + (own?.window ?? cost.window) * moreWindows) * l.n * l.groups;
     const build = cost.build[f.id as keyof LutCost['build']] * unitsRow;
     return ((lookups + rowCost + build) * l.planes * l.rows) / weights;
   }

@@ -87,6 +87,7 @@ export const KERNELS: readonly KernelDesc[] = [
   { id: 'b1.ref', format: 'b1', variant: 'ref', ops: ['BinaryLinear'], cFunction: 'tn_binary_linear', runtime: ['ref/tn_binary_linear.c', 'ref/tn_lowbit_linear.c'], requires: [], doc: 'reference: one bit at a time, x or -x' },
   { id: 'b1.lut', format: 'b1', variant: 'lut', ops: ['BinaryLinear'], cFunction: 'tn_binary_linear_b1_lut', runtime: LUT, requires: [], doc: 'LUT over groups of 8 activations indexed by the code byte (portable C)', unsupported: b1Groups },
   { id: 'b1.lut_armv7m', format: 'b1', variant: 'lut_armv7m', ops: ['BinaryLinear'], cFunction: 'tn_binary_linear_b1_lut_armv7m', runtime: LUT_ARMV7M, requires: ['thumb2'], doc: 'LUT over groups of 8 indexed by the code byte (Thumb-2 assembly)', unsupported: b1Groups },
+  { id: 'b1.lut_rv32', format: 'b1', variant: 'lut_rv32', ops: ['BinaryLinear'], cFunction: 'tn_binary_linear_b1_lut_rv32', runtime: LUT_RV32, requires: ['rv32'], doc: 'LUT over groups of 8 indexed by the code byte, 4 rows per pass, 5 instructions per lookup (RV32 assembly)', unsupported: b1Groups },
 ];
 
 export function kernelById(id: string): KernelDesc | undefined {

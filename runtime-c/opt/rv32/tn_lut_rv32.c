@@ -193,6 +193,124 @@ __attribute__((naked)) static void tn_lut6w_build_rv32(const int8_t *x, int32_t 
   __asm__ volatile("li t0, 6\n\tblt a1, t0, 1f\n\tj tn_lut6w_full_rv32\n1:\n\ttail tn_lut6w_pad_rv32\n\t");
 }
 
+/* ---- b1: binary tables and byte-indexed lookups ------------------------------------------------
+ *
+ * Table (tn_lut8_build): entry m = 0x8000 + sum_i (bit i of m ? x_i : -x_i), word w = entries 2w,
+ * 2w + 1; row b (the high nibble) = words 8b .. 8b + 7. With B = 0x8000 - x0 - ... - x7 (entry 0),
+ * P = B * 0x10001 and the doubled pairs Xi = 2 xi * 0x10001, row 0 is
+ *   w0 = P + (x0 << 17), w1 = w0 + X1, w2 = w0 + X2, w3 = w1 + X2, w4..w7 = w0..w3 + X3
+ * and the rows follow in Gray-code order of b (0 1 3 2 6 7 5 4 12 ...): each step flips one bit of
+ * b, so the 8 words add or subtract one of X4..X7 (8 SW + 8 ADD/SUB per row, at immediate offsets). */
+#define TN_SW8(b) "sw a3, (" TN_STR(b) ")*32+0(a2)\n\tsw a4, (" TN_STR(b) ")*32+4(a2)\n\tsw a5, (" TN_STR(b) ")*32+8(a2)\n\tsw a6, (" TN_STR(b) ")*32+12(a2)\n\tsw a7, (" TN_STR(b) ")*32+16(a2)\n\tsw t0, (" TN_STR(b) ")*32+20(a2)\n\tsw t1, (" TN_STR(b) ")*32+24(a2)\n\tsw t2, (" TN_STR(b) ")*32+28(a2)\n\t"
+#define TN_OP8(op, d) op " a3, a3, " d "\n\t" op " a4, a4, " d "\n\t" op " a5, a5, " d "\n\t" op " a6, a6, " d "\n\t" op " a7, a7, " d "\n\t" op " t0, t0, " d "\n\t" op " t1, t1, " d "\n\t" op " t2, t2, " d "\n\t"
+/* Row b, then the step to the next row of the Gray code: add or sub X4 (t3), X5 (t4), X6 (t5), X7 (t6). */
+#define TN_G8(b, op, d) TN_SW8(b) TN_OP8(op, d)
+/* 2 xi * 0x10001 in place (a0: scratch). */
+#define TN_DOUBLE_PAIR(r) "slli a0, " r ", 17\n\tslli " r ", " r ", 1\n\tadd " r ", " r ", a0\n\t"
+
+/* A whole group (len >= 8): a0 = x, a2 = t; 128 SW + 120 ADD/SUB for the rows, 50 for row 0. */
+__attribute__((naked)) static void tn_lut8_full_rv32(const int8_t *x, int32_t len, uint32_t *t) {
+  __asm__ volatile(
+      "lb t3, 4(a0)\n\tlb t4, 5(a0)\n\tlb t5, 6(a0)\n\tlb t6, 7(a0)\n\t"
+      "lb a4, 1(a0)\n\tlb a5, 2(a0)\n\tlb a6, 3(a0)\n\tlb a3, 0(a0)\n\t"
+      "add a1, a3, a4\n\tadd a1, a1, a5\n\tadd a1, a1, a6\n\tadd a1, a1, t3\n\tadd a1, a1, t4\n\tadd a1, a1, t5\n\tadd a1, a1, t6\n\t"
+      "lui a0, 8\n\tsub a1, a0, a1\n\t"                  /* B */
+      "slli a0, a1, 16\n\tadd a1, a1, a0\n\t"            /* P */
+      "slli a0, a3, 17\n\tadd a3, a1, a0\n\t"            /* w0 */
+      "slli a0, a6, 17\n\tslli a1, a6, 1\n\tadd a1, a1, a0\n\t" /* X3 */
+      TN_DOUBLE_PAIR("a4") TN_DOUBLE_PAIR("a5")          /* X1, X2 */
+      "add a4, a3, a4\n\t"                               /* w1 */
+      "add a6, a4, a5\n\t"                               /* w3 */
+      "add a5, a3, a5\n\t"                               /* w2 */
+      "add a7, a3, a1\n\tadd t0, a4, a1\n\tadd t1, a5, a1\n\tadd t2, a6, a1\n\t" /* w4..w7 */
+      TN_DOUBLE_PAIR("t3") TN_DOUBLE_PAIR("t4") TN_DOUBLE_PAIR("t5") TN_DOUBLE_PAIR("t6"));
+  __asm__ volatile(TN_G8(0, "add", "t3") TN_G8(1, "add", "t4") TN_G8(3, "sub", "t3") TN_G8(2, "add", "t5"));
+  __asm__ volatile(TN_G8(6, "add", "t3") TN_G8(7, "sub", "t4") TN_G8(5, "sub", "t3") TN_G8(4, "add", "t6"));
+  __asm__ volatile(TN_G8(12, "add", "t3") TN_G8(13, "add", "t4") TN_G8(15, "sub", "t3") TN_G8(14, "sub", "t5"));
+  __asm__ volatile(TN_G8(10, "add", "t3") TN_G8(11, "sub", "t4") TN_G8(9, "sub", "t3") TN_SW8(8) "ret\n\t");
+}
+
+/* The last group of a scale group may have fewer than 8 activations: pad with zeros. */
+__attribute__((used)) static void tn_lut8_pad_rv32(const int8_t *x, int32_t len, uint32_t *t) {
+  int8_t v[8];
+  tn_lut_pad_group(x, len, 8, v);
+  tn_lut8_full_rv32(v, 8, t);
+}
+
+__attribute__((naked)) static void tn_lut8_build_rv32(const int8_t *x, int32_t len, uint32_t *t) {
+  __asm__ volatile("li t0, 8\n\tblt a1, t0, 1f\n\tj tn_lut8_full_rv32\n1:\n\ttail tn_lut8_pad_rv32\n\t");
+}
+
+/* Group j of 4 rows: code bytes at j from t0..t3, table j at 512 k - 2048 from `tb`, k = j % 8 (s4..s7
+ * cover 8 tables each), sums s0..s3: LBU, SLLI, ADD, LHU, ADD per lookup (no register + register
+ * addressing), 80 bytes of code per group (assembled without compressed instructions). */
+#define TN_BJ(j, k, tb)                                                                                                \
+  "lbu t4, (" TN_STR(j) ")(t0)\n\tlbu t5, (" TN_STR(j) ")(t1)\n\tlbu t6, (" TN_STR(j) ")(t2)\n\tlbu s8, (" TN_STR(j) ")(t3)\n\t" \
+  "slli t4, t4, 1\n\tslli t5, t5, 1\n\tslli t6, t6, 1\n\tslli s8, s8, 1\n\t"                                          \
+  "add t4, t4, " tb "\n\tadd t5, t5, " tb "\n\tadd t6, t6, " tb "\n\tadd s8, s8, " tb "\n\t"                        \
+  "lhu t4, (512*(" TN_STR(k) ")-2048)(t4)\n\tlhu t5, (512*(" TN_STR(k) ")-2048)(t5)\n\t"                                \
+  "lhu t6, (512*(" TN_STR(k) ")-2048)(t6)\n\tlhu s8, (512*(" TN_STR(k) ")-2048)(s8)\n\t"                                \
+  "add s0, s0, t4\n\tadd s1, s1, t5\n\tadd s2, s2, t6\n\tadd s3, s3, s8\n\t"
+/* Groups j .. j + 3, the k-th .. (k + 3)-th of their table register's 8. */
+#define TN_BJ4(j, k, tb) TN_BJ(j, k, tb) TN_BJ(j + 1, k + 1, tb) TN_BJ(j + 2, k + 2, tb) TN_BJ(j + 3, k + 3, tb)
+
+/* acc[r] += the sum of rows r's `count` byte lookups (tn_lut_rows8 for b1), 4 rows at a time:
+ * a0 = rows0, a1 = row_bytes, a2 = nrows (a multiple of 4, > 0), a3 = count (> 0), a4 = table,
+ * a5 = acc. The lookups run in blocks of 32 groups; with j0 = (-count) mod 32 the first block is
+ * entered at group j0 (code pointers - j0, tables - 512 j0), so every block ends at the same code.
+ * Per call: a3 = blocks, a4 = the first block's s4, a5 = the entry, a2 = the end of acc, s9 = 16384
+ * (32 tables), s10 = 4096 (8 tables), s11 = 4 row_bytes; per 4 rows: a0 = row 0 - j0, a6 = acc. */
+__attribute__((naked)) static void tn_lut_rows8x4_rv32(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count,
+                                                       const uint32_t *table, uint32_t *acc) {
+  __asm__ volatile(
+      TN_NORVC
+      "addi sp, sp, -48\n\t"
+      "sw s0, 0(sp)\n\tsw s1, 4(sp)\n\tsw s2, 8(sp)\n\tsw s3, 12(sp)\n\tsw s4, 16(sp)\n\tsw s5, 20(sp)\n\t"
+      "sw s6, 24(sp)\n\tsw s7, 28(sp)\n\tsw s8, 32(sp)\n\tsw s9, 36(sp)\n\tsw s10, 40(sp)\n\tsw s11, 44(sp)\n\t"
+      "mv a6, a5\n\t"
+      "neg t4, a3\n\tandi t4, t4, 31\n\t"          /* j0 */
+      "addi a3, a3, 31\n\tsrli a3, a3, 5\n\t"      /* blocks */
+      "sub a0, a0, t4\n\t"
+      "slli t5, t4, 9\n\tsub a4, a4, t5\n\taddi a4, a4, 1024\n\taddi a4, a4, 1024\n\t"
+      "la a5, 1f\n\tslli t5, t4, 6\n\tadd a5, a5, t5\n\tslli t5, t4, 4\n\tadd a5, a5, t5\n\t" /* 1f + 80 j0 */
+      "slli a2, a2, 2\n\tadd a2, a2, a6\n\t"
+      "lui s9, 4\n\tlui s10, 1\n\tslli s11, a1, 2\n\t"
+      "0:\n\t"
+      "lw s0, 0(a6)\n\tlw s1, 4(a6)\n\tlw s2, 8(a6)\n\tlw s3, 12(a6)\n\t"
+      "mv t0, a0\n\tadd t1, t0, a1\n\tadd t2, t1, a1\n\tadd t3, t2, a1\n\t"
+      "mv s4, a4\n\tadd s5, s4, s10\n\tadd s6, s5, s10\n\tadd s7, s6, s10\n\t"
+      "mv a7, a3\n\t"
+      "jr a5\n\t"
+      "1:\n\t" TN_BJ4(0, 0, "s4") TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_BJ4(4, 4, "s4") TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_BJ4(8, 0, "s5") TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_BJ4(12, 4, "s5") TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_BJ4(16, 0, "s6") TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_BJ4(20, 4, "s6") TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_BJ4(24, 0, "s7") TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_BJ4(28, 4, "s7")
+      "addi a7, a7, -1\n\t"
+      "addi t0, t0, 32\n\taddi t1, t1, 32\n\taddi t2, t2, 32\n\taddi t3, t3, 32\n\t"
+      "add s4, s4, s9\n\tadd s5, s5, s9\n\tadd s6, s6, s9\n\tadd s7, s7, s9\n\t"
+      "bnez a7, 1b\n\t"
+      "sw s0, 0(a6)\n\tsw s1, 4(a6)\n\tsw s2, 8(a6)\n\tsw s3, 12(a6)\n\t"
+      "addi a6, a6, 16\n\t"
+      "add a0, a0, s11\n\t"
+      "bne a6, a2, 0b\n\t"
+      "lw s0, 0(sp)\n\tlw s1, 4(sp)\n\tlw s2, 8(sp)\n\tlw s3, 12(sp)\n\tlw s4, 16(sp)\n\tlw s5, 20(sp)\n\t"
+      "lw s6, 24(sp)\n\tlw s7, 28(sp)\n\tlw s8, 32(sp)\n\tlw s9, 36(sp)\n\tlw s10, 40(sp)\n\tlw s11, 44(sp)\n\t"
+      "addi sp, sp, 48\n\t"
+      "ret\n\t" TN_POPRVC);
+}
+
+/* tn_lut_ops.rows for b1: 4 rows per pass in assembly, the last nrows % 4 rows portable. */
+static void tn_lut_rows8_b1_rv32(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
+                                 int32_t entries, uint32_t *acc) {
+  const int32_t n4 = nrows & ~3;
+  if (n4 > 0 && count > 0) tn_lut_rows8x4_rv32(rows0, row_bytes, n4, count, table, acc);
+  if (n4 < nrows) tn_lut_rows8(rows0 + (size_t)n4 * row_bytes, row_bytes, nrows - n4, count, table, entries, acc + n4);
+}
+
 #define TN_TWICE(v) ((uint32_t)(int32_t)(v) * 0x10001u)
 
 static void tn_lut5_build_rv32(const int8_t *x, int32_t len, uint32_t *t) {
@@ -206,6 +324,7 @@ static void tn_lut5_build_rv32(const int8_t *x, int32_t len, uint32_t *t) {
 static const tn_lut_ops tn_lut_t5w_rv32 = {5, TN_LUT5W_ENTRIES, 1, 1, tn_lut5w_build_rv32, tn_lut_rows16_rv32};
 static const tn_lut_ops tn_lut_t6w_rv32 = {6, TN_LUT6W_ENTRIES, 1, 1, tn_lut6w_build_rv32, tn_lut_rows16_rv32};
 static const tn_lut_ops tn_lut_t5_rv32 = {5, TN_LUT5_ENTRIES, 0, 1, tn_lut5_build_rv32, tn_lut_rows8};
+static const tn_lut_ops tn_lut_b1_rv32 = {8, TN_LUT8_ENTRIES, 0, 0, tn_lut8_build_rv32, tn_lut_rows8_b1_rv32};
 
 void tn_ternary_linear_t5_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                                    const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
@@ -220,4 +339,9 @@ void tn_ternary_linear_t5w_lut_rv32(const int8_t *x, const float *x_scale, int32
 void tn_ternary_linear_t6w_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                                     const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
   tn_lut_linear(&tn_lut_t6w_rv32, x, x_scale, x_per_row, rows, w, bias, flush, y);
+}
+
+void tn_binary_linear_b1_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                                  const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  tn_lut_linear(&tn_lut_b1_rv32, x, x_scale, x_per_row, rows, w, bias, flush, y);
 }
