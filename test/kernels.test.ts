@@ -13,8 +13,8 @@
 // The shapes cover K not a multiple of 4, 5, 8, 32 or 128, scales per tensor / row / group (groups
 // that do and do not divide K, by 5 and by 8), 1 and 2 planes, 1 to 5 token rows (GEMM), LUT
 // windows smaller than a scale group, forced int64 chunking (flush) and the int16 extremes of the
-// SIMD kernels (all weights +1 / -1 against activations of -128 and 127 over 2200 codes (17 whole blocks of 128), for 2
-// tokens and for 1, the GEMV path).
+// SIMD kernels (all weights +1 / -1 against activations of -128 and 127: 2200 codes, 17 whole blocks
+// of 128, for 2 tokens; 4400 codes, 34 whole blocks, for 1 token, the GEMV paths).
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,8 +64,9 @@ const SHAPES: Shape[] = [
   { name: 'k333-row-flush100-win4', n: 4, k: 333, granularity: 'per_row', planes: 1, rows: 3, flush: 100, window: 4 },
   { name: 'k700-sparse-group100-flush50', n: 6, k: 700, granularity: 'per_group', group: 100, planes: 1, rows: 2, flush: 50, density: 0.05 },
   { name: 'k2200-extremes', n: 4, k: 2200, granularity: 'per_tensor', planes: 1, rows: 2, extreme: true, window: 64 },
-  // One token: the GEMV paths (t2b.avx2's 4-row kernel) at the negative extreme.
-  { name: 'k2200-extremes-gemv', n: 4, k: 2200, granularity: 'per_tensor', planes: 1, rows: 1, extreme: true, window: 64 },
+  // One token: the GEMV paths (t2b.avx2's and t2b.rvv's 4-row kernels; t2b.rvv's int16 span is 32
+  // blocks) at the negative extreme.
+  { name: 'k4400-extremes-gemv', n: 4, k: 4400, granularity: 'per_tensor', planes: 1, rows: 1, extreme: true, window: 64 },
   // LUT windows of more than 32 tables, not a multiple of 32 (b1.lut_rv32 runs blocks of 32, the first one entered part way).
   { name: 'k1000-row-window40', n: 8, k: 1000, granularity: 'per_row', planes: 1, rows: 1, window: 40 },
   // More than 32 groups of 4 rows (t2b.avx2's GEMV takes them 32 at a time), the last one partial.

@@ -103,34 +103,123 @@ __attribute__((naked, noinline)) static int32_t tn_t2b_rvv_sum(const uint8_t *c,
       "ret\n\t");
 }
 
-/* Sum u x over codes [k0, k1) of one row (c: its block 0) against one token's x: partial first and
- * last blocks through a zero-padded copy of x (the codes outside the range then multiply zeros). */
-static uint32_t tn_t2b_rvv_range(const uint8_t *c, const int8_t *x, int32_t k0, int32_t k1) {
+/* The same for the 4 rows of a t2b group (row q's block b at c + 32 q + 128 b), one token: the 4
+ * activation runs of a block are loaded once for the 4 rows, and each row has one int16 accumulator
+ * (the 32 vector registers hold no more): its fields are shifted down (v & 3, (v >> 2) & 3,
+ * (v >> 4) & 3, v >> 6), 4 products u x in [-256, 254] per lane and block, so a span of 32 blocks
+ * stays within [-32768, 32512]. Each span is reduced (VWREDSUM) and added to a GPR per row; the 4
+ * sums are stored to s[0..3]. v8/v10/v12/v14: the activations, v16/v20/v24/v28 (m4): the rows'
+ * sums, v2: codes, v4/v6: fields. 55 instructions per block of 4 rows (0.107 per weight). */
+#define TN_RVV_ROW4(off, acc)                                                                                    \
+  "addi t3, a0, " TN_STR(off) "\n\t" TN_VLE8(2, 28) TN_VAND_VI(4, 2, 3) TN_VSRL_VI(6, 2, 2) TN_VWMACCSU_VV(acc, 8, 4)    \
+      TN_VAND_VI(6, 6, 3) TN_VSRL_VI(4, 2, 4) TN_VWMACCSU_VV(acc, 10, 6) TN_VAND_VI(4, 4, 3) TN_VSRL_VI(6, 2, 6)          \
+          TN_VWMACCSU_VV(acc, 12, 4) TN_VWMACCSU_VV(acc, 14, 6)
+__attribute__((naked, noinline)) static void tn_t2b_rvv_sum4(const uint8_t *c, const int8_t *x, int32_t nb, int32_t *s) {
+  __asm__ volatile(
+      "li t1, 32\n\t"
+      "li a4, 0\n\t"
+      "li a5, 0\n\t"
+      "li a6, 0\n\t"
+      "li a7, 0\n\t"
+      "1:\n\t"                  /* a span of up to 32 blocks */
+      "mv t2, a2\n\t"
+      "li t3, 32\n\t"
+      "bleu t2, t3, 2f\n\t"
+      "mv t2, t3\n\t"
+      "2:\n\t"
+      "sub a2, a2, t2\n\t"
+      TN_VSETVLI(5, 6, 0xca)
+      TN_VMV_V_I(16, 0)
+      TN_VMV_V_I(20, 0)
+      TN_VMV_V_I(24, 0)
+      TN_VMV_V_I(28, 0)
+      TN_VSETVLI(5, 6, 0xc1)
+      "3:\n\t"                  /* one block of the 4 rows */
+      "addi t3, a1, 32\n\t"
+      "addi t4, a1, 64\n\t"
+      "addi t5, a1, 96\n\t"
+      TN_VLE8(8, 11)
+      TN_VLE8(10, 28)
+      TN_VLE8(12, 29)
+      TN_VLE8(14, 30)
+      TN_RVV_ROW4(0, 16)
+      TN_RVV_ROW4(32, 20));
+  __asm__ volatile( /* (split: C99 string literals stay under 4095 characters) */
+      TN_RVV_ROW4(64, 24)
+      TN_RVV_ROW4(96, 28));
+  __asm__ volatile(
+      "addi a0, a0, 128\n\t"
+      "addi a1, a1, 128\n\t"
+      "addi t2, t2, -1\n\t"
+      "bnez t2, 3b\n\t"
+      TN_VSETVLI(5, 6, 0xd0)      /* span done: each row's sum into its GPR */
+      TN_VMV_V_I(2, 0)
+      TN_VSETVLI(5, 6, 0xca)
+      TN_VWREDSUM_VS(4, 16, 2)
+      TN_VWREDSUM_VS(5, 20, 2)
+      TN_VWREDSUM_VS(6, 24, 2)
+      TN_VWREDSUM_VS(7, 28, 2)
+      TN_VSETVLI(5, 6, 0xd0)
+      TN_VMV_X_S(28, 4)
+      "add a4, a4, t3\n\t"
+      TN_VMV_X_S(28, 5)
+      "add a5, a5, t3\n\t"
+      TN_VMV_X_S(28, 6)
+      "add a6, a6, t3\n\t"
+      TN_VMV_X_S(28, 7)
+      "add a7, a7, t3\n\t"
+      "bnez a2, 1b\n\t"
+      "sw a4, 0(a3)\n\t"
+      "sw a5, 4(a3)\n\t"
+      "sw a6, 8(a3)\n\t"
+      "sw a7, 12(a3)\n\t"
+      "ret\n\t");
+}
+
+/* Sums u x over codes [k0, k1) of one row (nr = 1, c: its block 0) or of a group's 4 rows (nr = 4,
+ * c: row 0's block 0) against one token's x, added to s[0 .. nr): partial first and last blocks
+ * through a zero-padded copy of x (the codes outside the range then multiply zeros). */
+static void tn_t2b_rvv_blocks(const uint8_t *c, int nr, const int8_t *x, int32_t nb, uint32_t *s) {
+  if (nr == 4) {
+    int32_t s4[4], q;
+    tn_t2b_rvv_sum4(c, x, nb, s4);
+    for (q = 0; q < 4; ++q) s[q] += (uint32_t)s4[q];
+  } else
+    s[0] += (uint32_t)tn_t2b_rvv_sum(c, x, nb);
+}
+
+static void tn_t2b_rvv_range(const uint8_t *c, int nr, const int8_t *x, int32_t k0, int32_t k1, uint32_t *s) {
   int32_t bf = k0 / 128, bl = (k1 - 1) / 128, i;
   int8_t xc[128];
-  uint32_t s = 0;
   if (k0 % 128 != 0 || (bf == bl && k1 % 128 != 0)) {
     const int32_t e = bf == bl ? k1 : (bf + 1) * 128;
     for (i = 0; i < 128; ++i) xc[i] = (bf * 128 + i >= k0 && bf * 128 + i < e) ? x[bf * 128 + i] : 0;
-    s += (uint32_t)tn_t2b_rvv_sum(c + (size_t)bf * 128, xc, 1);
-    if (bf == bl) return s;
+    tn_t2b_rvv_blocks(c + (size_t)bf * 128, nr, xc, 1, s);
+    if (bf == bl) return;
     ++bf;
   }
   if (k1 % 128 != 0) {
     for (i = 0; i < 128; ++i) xc[i] = bl * 128 + i < k1 ? x[bl * 128 + i] : 0;
-    s += (uint32_t)tn_t2b_rvv_sum(c + (size_t)bl * 128, xc, 1);
+    tn_t2b_rvv_blocks(c + (size_t)bl * 128, nr, xc, 1, s);
     --bl;
   }
-  if (bf <= bl) s += (uint32_t)tn_t2b_rvv_sum(c + (size_t)bf * 128, x + (size_t)bf * 128, bl - bf + 1);
-  return s;
+  if (bf <= bl) tn_t2b_rvv_blocks(c + (size_t)bf * 128, nr, x + (size_t)bf * 128, bl - bf + 1, s);
 }
 
+/* One token: whole groups of 4 rows through tn_t2b_rvv_sum4, other rows one at a time; several
+ * tokens: one row at a time per token. */
 static void tn_t2b_dot_rvv(const tn_lowbit_weights *w, int32_t p, int32_t n0, int32_t nrows, const int8_t *x, int32_t ntok, int32_t k0,
                            int32_t k1, int32_t *acc) {
-  int32_t r, t;
+  int32_t r, t, q;
   for (t = 0; t < ntok; ++t) {
     const uint32_t xs = (uint32_t)tn_t2b_xsum(w, x, t, k0, k1);
-    for (r = 0; r < nrows; ++r) acc[t * nrows + r] = (int32_t)(tn_t2b_rvv_range(tn_t2b_row(w, p, n0 + r), x + (size_t)t * (size_t)w->k, k0, k1) - xs);
+    for (r = 0; r < nrows;) {
+      const int nr = ntok == 1 && (n0 + r) % 4 == 0 && nrows - r >= 4 ? 4 : 1;
+      uint32_t s[4] = {0, 0, 0, 0};
+      tn_t2b_rvv_range(tn_t2b_row(w, p, n0 + r), nr, x + (size_t)t * (size_t)w->k, k0, k1, s);
+      for (q = 0; q < nr; ++q) acc[t * nrows + r + q] = (int32_t)(s[q] - xs);
+      r += nr;
+    }
   }
 }
 
