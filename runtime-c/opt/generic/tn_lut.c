@@ -163,11 +163,10 @@ void tn_lut8_build(const int8_t *x, int32_t len, uint32_t *t) {
 /* t5w, t6w: row r's window is a header h (lookups that add), then byte offsets: the first h
  * lookups add table + ix[j], the others subtract it. A subtracted biased entry plus 0x10000 is
  * 0x8000 - sum, so every lookup contributes 0x8000 + its signed sum, as in the other formats. */
-void tn_lut_rows16(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
-                   int32_t entries, uint32_t *acc, int32_t first) {
+static TN_INLINE void tn_lut_rows16_to(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
+                                       uint32_t *acc, int32_t first) {
   const uint8_t *tb = (const uint8_t *)table;
   int32_t r;
-  (void)entries;
   for (r = 0; r < nrows; ++r) {
     const uint16_t *ix = (const uint16_t *)(const void *)(rows0 + (size_t)r * row_bytes);
     int32_t add = ix[0], sub = count - add;
@@ -191,9 +190,17 @@ void tn_lut_rows16(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_
   }
 }
 
+/* The rows routines: one inlined copy per value of `first`, so that no row tests it. */
+void tn_lut_rows16(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
+                   int32_t entries, uint32_t *acc, int32_t first) {
+  (void)entries;
+  if (first) tn_lut_rows16_to(rows0, row_bytes, nrows, count, table, acc, 1);
+  else tn_lut_rows16_to(rows0, row_bytes, nrows, count, table, acc, 0);
+}
+
 /* t5, b1: row r's lookup j is table[j * entries + c_r[j]], four rows at a time. */
-void tn_lut_rows8(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
-                  int32_t entries, uint32_t *acc, int32_t first) {
+static TN_INLINE void tn_lut_rows8_to(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
+                                      int32_t entries, uint32_t *acc, int32_t first) {
   int32_t r = 0, j;
   for (; r + 4 <= nrows; r += 4) {
     const uint8_t *c0 = rows0 + (size_t)r * row_bytes, *c1 = c0 + row_bytes, *c2 = c1 + row_bytes, *c3 = c2 + row_bytes;
@@ -223,6 +230,12 @@ void tn_lut_rows8(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t
     for (j = 0; j < count; ++j, t += entries) s += t[c[j]];
     acc[r] = first ? s : acc[r] + s;
   }
+}
+
+void tn_lut_rows8(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
+                  int32_t entries, uint32_t *acc, int32_t first) {
+  if (first) tn_lut_rows8_to(rows0, row_bytes, nrows, count, table, entries, acc, 1);
+  else tn_lut_rows8_to(rows0, row_bytes, nrows, count, table, entries, acc, 0);
 }
 
 /* Several tokens (prefill): each code index is loaded once and looked up in every token's tables
