@@ -668,9 +668,11 @@ typedef struct tn_lut_ops {
   void (*build)(const int8_t *x, int32_t len, uint32_t *table);
   /* acc[r] += the sum (mod 2^32) of row r's `count` lookups in a window of tables, r < nrows; row r's
    * codes start at rows0 + r * row_bytes. wide: the window's header (lookups that add), then the
-   * offsets, table + offset; else table[j * entries + index]. Every lookup adds 0x8000 + its sum. */
+   * offsets, table + offset; else table[j * entries + index]. Every lookup adds 0x8000 + its sum.
+   * first != 0: acc[r] = the sum, acc is not read (the first window of a scale group: no zeroing
+   * pass, no load per row). */
   void (*rows)(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
-               int32_t entries, uint32_t *acc);
+               int32_t entries, uint32_t *acc, int32_t first);
 } tn_lut_ops;
 
 /* A short last group (len < g activations) zero-padded into v, for the assembly builds that take
@@ -692,9 +694,9 @@ void tn_lut5w_build(const int8_t *x, int32_t len, uint32_t *table);
 void tn_lut6w_build(const int8_t *x, int32_t len, uint32_t *table);
 void tn_lut8_build(const int8_t *x, int32_t len, uint32_t *table);
 void tn_lut_rows16(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
-                   int32_t entries, uint32_t *acc);
+                   int32_t entries, uint32_t *acc, int32_t first);
 void tn_lut_rows8(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
-                  int32_t entries, uint32_t *acc);
+                  int32_t entries, uint32_t *acc, int32_t first);
 
 /* ---- dense baselines (ref/tn_dense.c; opt/armv7m/tn_dense_i8_m4.c) ------------------------ */
 /* The int8 and float32 points of comparison of the benchmark (bench/), from the same code base.

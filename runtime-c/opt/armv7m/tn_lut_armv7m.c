@@ -12,6 +12,9 @@
  *   sum8x4       t5/b1 lookups for 4 rows: LDRB, LDRH [table, index, LSL #1], ADD per row and
  *                one table-pointer ADD per group
  *
+ * In a scale group's first window the lookups set the sums instead of adding to them (the
+ * `first` argument of tn_lut_ops.rows), which saves the driver's zeroing pass and a load per row.
+ *
  * Everything else (the loops over tokens, planes, scale groups, windows and rows, the exact int32
  * / int64 sums and the float epilogue) is the portable driver tn_lut_linear. Each kernel here has
  * the same signature and computes the same floats as its portable twin in tn_lut.c.
@@ -234,20 +237,25 @@ static void tn_lut8_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
 #define TN_X32(m) TN_X4(TN_X4(m)) TN_X4(TN_X4(m))
 #define TN_X96(m) TN_X32(m) TN_X32(m) TN_X32(m)
 
-/* acc[r] += sum of row r's window (tn_lut_ops.rows for t5w/t6w), r < nrows, count <= TN_TW_MAX_WINDOW.
- * r0 = rows0, r1 = row_bytes, r2 = nrows, r3 = count, [sp] = table, [sp + 4] = entries, [sp + 8] = acc.
- * Per row: the header h (lookups that add), the sum starts at acc[r] + (count - h) * 0x10000, then
- * h lookups entered at the end of a run of 96 that add, and count - h at the end of a run of 96 that
- * subtract: 12 instructions per row besides the lookups; the index pointer runs on from one row to
- * the next (r1 - 2 (count + 1) bytes between them). aligned(4): ADR's offset is computed by the
- * assembler relative to Align(PC, 4), which only holds if the function starts on a word. */
+/* acc[r] += sum of row r's window (tn_lut_ops.rows for t5w/t6w), r < nrows, count <= TN_TW_MAX_WINDOW;
+ * first != 0: acc[r] = the sum. r0 = rows0, r1 = row_bytes, r2 = nrows, r3 = count, [sp] = table,
+ * [sp + 4] = entries, [sp + 8] = acc, [sp + 12] = first.
+ * Per row: the header h (lookups that add), the sum starts at acc[r] + (count - h) * 0x10000 (first:
+ * at (count - h) * 0x10000, no load), then h lookups entered at the end of a run of 96 that add, and
+ * count - h at the end of a run of 96 that subtract: 12 instructions per row besides the lookups, 11
+ * when first; the index pointer runs on from one row to the next (r1 - 2 (count + 1) bytes between
+ * them). The two cases share the run that adds; each has its own run that subtracts, which falls
+ * into its own loop tail (lr: the end of that run), so neither tests the flag per row.
+ * aligned(4): ADR's offset is computed by the assembler relative to Align(PC, 4), which only holds
+ * if the function starts on a word. */
 __attribute__((naked, aligned(4))) static void tn_lut_rows16_armv7m(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count,
-                                                        const uint32_t *table, int32_t entries, uint32_t *acc) {
+                                                        const uint32_t *table, int32_t entries, uint32_t *acc, int32_t first) {
   __asm__ volatile(
       ".syntax unified\n\t"
       "push {r4-r11, lr}\n\t"
       "ldr r4, [sp, #36]\n\t"
       "ldr r5, [sp, #44]\n\t"
+      "ldr r7, [sp, #48]\n\t"
       "mov r6, r3\n\t"
       "mov r8, r0\n\t"
       "movs r9, r2\n\t"
@@ -256,6 +264,8 @@ __attribute__((naked, aligned(4))) static void tn_lut_rows16_armv7m(const uint8_
       "subs r1, #2\n\t"
       "adr.w r12, 2f\n\t"
       "orr r12, r12, #1\n\t"
+      "cmp r7, #0\n\t"
+      "bne.w 5f\n\t"
       "adr.w lr, 4f\n\t"
       "orr lr, lr, #1\n\t"
       "0:\n\t"
@@ -279,6 +289,23 @@ __attribute__((naked, aligned(4))) static void tn_lut_rows16_armv7m(const uint8_
       "add r8, r1\n\t"
       "subs r9, #1\n\t"
       "bne 0b\n\t"
+      "pop {r4-r11, pc}\n\t"
+      "5:\n\t" /* first */
+      "adr.w lr, 7f\n\t"
+      "orr lr, lr, #1\n\t"
+      "6:\n\t"
+      "ldrh r10, [r8], #2\n\t"
+      "sub r11, r6, r10\n\t"
+      "lsl r0, r11, #16\n\t"
+      "sub.w r7, r12, r10, lsl #3\n\t"
+      "bx r7\n\t" TN_X32(TN_LKS));
+  __asm__ volatile(TN_X32(TN_LKS));
+  __asm__ volatile(TN_X32(TN_LKS)
+      "7:\n\t"
+      "str r0, [r5], #4\n\t"
+      "add r8, r1\n\t"
+      "subs r9, #1\n\t"
+      "bne 6b\n\t"
       "9:\n\t"
       "pop {r4-r11, pc}\n\t");
 }
@@ -288,7 +315,8 @@ typedef struct tn_rows8_args {
   int32_t count;
   const uint32_t *table;
   int32_t stride; /* bytes between tables */
-  uint32_t *acc;  /* 4 sums, added to */
+  uint32_t *acc;  /* 4 sums, added to (first == 0) or set */
+  int32_t first;
 } tn_rows8_args;
 
 /* One group for 4 rows: index bytes from r4..r7 (post-increment), table r2, sums r8..r11. */
@@ -304,11 +332,17 @@ __attribute__((naked)) static void tn_lut_rows8x4_core(const tn_rows8_args *a) {
       "ldr r1, [r12, #16]\n\t"
       "ldr r2, [r12, #20]\n\t"
       "ldr r3, [r12, #24]\n\t"
-      "movs r0, #0\n\t"
-      "mov r8, r0\n\t"
-      "mov r9, r0\n\t"
-      "mov r10, r0\n\t"
-      "mov r11, r0\n\t"
+      "ldr r0, [r12, #32]\n\t" /* first: the sums start at 0, else at acc[0..3] */
+      "cbnz r0, 5f\n\t"
+      "ldr r0, [r12, #28]\n\t"
+      "ldm r0, {r8-r11}\n\t"
+      "b 6f\n\t"
+      "5:\n\t"
+      "mov.w r8, #0\n\t"
+      "mov.w r9, #0\n\t"
+      "mov.w r10, #0\n\t"
+      "mov.w r11, #0\n\t"
+      "6:\n\t"
       "subs r1, #4\n\t"
       "blt 2f\n\t"
       "1:\n\t" TN_G4 TN_G4 TN_G4 TN_G4
@@ -322,23 +356,19 @@ __attribute__((naked)) static void tn_lut_rows8x4_core(const tn_rows8_args *a) {
       "bne 3b\n\t"
       "4:\n\t"
       "ldr r0, [r12, #28]\n\t"
-      "ldm r0, {r1-r3, lr}\n\t"
-      "add r1, r8\n\t"
-      "add r2, r9\n\t"
-      "add r3, r10\n\t"
-      "add lr, r11\n\t"
-      "stm r0, {r1-r3, lr}\n\t"
+      "stm r0, {r8-r11}\n\t"
       "pop {r4-r11, pc}\n\t");
 }
 
 /* tn_lut_ops.rows for byte indices (t5, b1): four rows per call of the core, the rest portable. */
 static void tn_lut_rows8_armv7m(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
-                                int32_t entries, uint32_t *acc) {
+                                int32_t entries, uint32_t *acc, int32_t first) {
   tn_rows8_args a;
   int32_t r = 0;
   a.count = count;
   a.table = table;
   a.stride = entries * 2;
+  a.first = first;
   for (; r + 4 <= nrows; r += 4) {
     a.c[0] = rows0 + (size_t)r * row_bytes;
     a.c[1] = a.c[0] + row_bytes;
@@ -347,7 +377,7 @@ static void tn_lut_rows8_armv7m(const uint8_t *rows0, size_t row_bytes, int32_t 
     a.acc = acc + r;
     if (count > 0) tn_lut_rows8x4_core(&a);
   }
-  if (r < nrows) tn_lut_rows8(rows0 + (size_t)r * row_bytes, row_bytes, nrows - r, count, table, entries, acc + r);
+  if (r < nrows) tn_lut_rows8(rows0 + (size_t)r * row_bytes, row_bytes, nrows - r, count, table, entries, acc + r, first);
 }
 
 static const tn_lut_ops tn_lut_t5_armv7m = {5, TN_LUT5_ENTRIES, 0, 1, tn_lut5_build_armv7m, tn_lut_rows8_armv7m};

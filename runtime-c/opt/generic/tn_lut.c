@@ -22,9 +22,10 @@
  * 0x8000 per lookup leaves the exact sum, which the compiler proved fits int32 (every intermediate
  * is exact mod 2^32, so only the final value has to fit). Windows: the tables of w->window groups
  * are built at once into w->scratch and every row adds its lookups in them; a scale group longer
- * than a window adds over several windows. When the compiler's flush bound is not 0 (the group's sum
- * may not fit int32), each window's sum (window * g <= flush codes) is taken exactly and the
- * windows are summed in int64.
+ * than a window adds over several windows. The rows routines set the sums in a group's first
+ * window (no zeroing pass, no load per row: most groups fit one window) and add to them after.
+ * When the compiler's flush bound is not 0 (the group's sum may not fit int32), each window's sum
+ * (window * g <= flush codes) is taken exactly and the windows are summed in int64.
  */
 #include "tn_runtime.h"
 
@@ -162,11 +163,10 @@ void tn_lut8_build(const int8_t *x, int32_t len, uint32_t *t) {
 /* t5w, t6w: row r's window is a header h (lookups that add), then byte offsets: the first h
  * lookups add table + ix[j], the others subtract it. A subtracted biased entry plus 0x10000 is
  * 0x8000 - sum, so every lookup contributes 0x8000 + its signed sum, as in the other formats. */
-void tn_lut_rows16(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
-                   int32_t entries, uint32_t *acc) {
+static TN_INLINE void tn_lut_rows16_to(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
+                                       uint32_t *acc, int32_t first) {
   const uint8_t *tb = (const uint8_t *)table;
   int32_t r;
-  (void)entries;
   for (r = 0; r < nrows; ++r) {
     const uint16_t *ix = (const uint16_t *)(const void *)(rows0 + (size_t)r * row_bytes);
     int32_t add = ix[0], sub = count - add;
@@ -186,13 +186,21 @@ void tn_lut_rows16(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_
       s -= *(const uint16_t *)(const void *)(tb + ix[3]);
     }
     for (; sub > 0; --sub) s -= *(const uint16_t *)(const void *)(tb + *ix++);
-    acc[r] += s;
+    acc[r] = first ? s : acc[r] + s;
   }
 }
 
+/* The rows routines: one inlined copy per value of `first`, so that no row tests it. */
+void tn_lut_rows16(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
+                   int32_t entries, uint32_t *acc, int32_t first) {
+  (void)entries;
+  if (first) tn_lut_rows16_to(rows0, row_bytes, nrows, count, table, acc, 1);
+  else tn_lut_rows16_to(rows0, row_bytes, nrows, count, table, acc, 0);
+}
+
 /* t5, b1: row r's lookup j is table[j * entries + c_r[j]], four rows at a time. */
-void tn_lut_rows8(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
-                  int32_t entries, uint32_t *acc) {
+static TN_INLINE void tn_lut_rows8_to(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
+                                      int32_t entries, uint32_t *acc, int32_t first) {
   int32_t r = 0, j;
   for (; r + 4 <= nrows; r += 4) {
     const uint8_t *c0 = rows0 + (size_t)r * row_bytes, *c1 = c0 + row_bytes, *c2 = c1 + row_bytes, *c3 = c2 + row_bytes;
@@ -204,24 +212,36 @@ void tn_lut_rows8(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t
       s2 += t[c2[j]];
       s3 += t[c3[j]];
     }
-    acc[r] += s0;
-    acc[r + 1] += s1;
-    acc[r + 2] += s2;
-    acc[r + 3] += s3;
+    if (!first) {
+      s0 += acc[r];
+      s1 += acc[r + 1];
+      s2 += acc[r + 2];
+      s3 += acc[r + 3];
+    }
+    acc[r] = s0;
+    acc[r + 1] = s1;
+    acc[r + 2] = s2;
+    acc[r + 3] = s3;
   }
   for (; r < nrows; ++r) {
     const uint8_t *c = rows0 + (size_t)r * row_bytes;
     const uint16_t *t = (const uint16_t *)(const void *)table;
     uint32_t s = 0;
     for (j = 0; j < count; ++j, t += entries) s += t[c[j]];
-    acc[r] += s;
+    acc[r] = first ? s : acc[r] + s;
   }
+}
+
+void tn_lut_rows8(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
+                  int32_t entries, uint32_t *acc, int32_t first) {
+  if (first) tn_lut_rows8_to(rows0, row_bytes, nrows, count, table, entries, acc, 1);
+  else tn_lut_rows8_to(rows0, row_bytes, nrows, count, table, entries, acc, 0);
 }
 
 /* Several tokens (prefill): each code index is loaded once and looked up in every token's tables
  * (token t's window of tables at table + t * tstride words); acc[t * astride + r]. */
 static void tn_lut_rows_multi(const tn_lut_ops *f, const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count,
-                              const uint32_t *table, size_t tstride, int32_t ntok, uint32_t *acc, size_t astride) {
+                              const uint32_t *table, size_t tstride, int32_t ntok, uint32_t *acc, size_t astride, int32_t first) {
   const uint8_t *tb = (const uint8_t *)table;
   const size_t tbytes = 4 * tstride;
   int32_t r, j, t;
@@ -239,7 +259,10 @@ static void tn_lut_rows_multi(const tn_lut_ops *f, const uint8_t *rows0, size_t 
         s[t] = j < added ? s[t] + v : s[t] - v;
       }
     }
-    for (t = 0; t < ntok; ++t) acc[(size_t)t * astride + (size_t)r] += s[t];
+    for (t = 0; t < ntok; ++t) {
+      uint32_t *a = acc + (size_t)t * astride + (size_t)r;
+      *a = first ? s[t] : *a + s[t];
+    }
   }
 }
 
@@ -322,9 +345,11 @@ void tn_lut_linear(const tn_lut_ops *f, const int8_t *x, const float *x_scale, i
         const uint8_t *codes = w->codes + (size_t)p * (size_t)N * row_bytes + (size_t)sg * (size_t)stride_full * unit_bytes;
         int32_t stride, j0;
         const float *ws = tn_lut_scales(w, p, sg, groups, &stride);
-        for (n = 0; n < nt * (int32_t)astride; ++n) acc[n] = 0;
         for (j0 = 0; j0 < units; j0 += window) {
           const int32_t count = units - j0 > window ? window : units - j0;
+          /* The rows set the sums in a group's first window (and in every window of a wide sum,
+           * whose windows are taken one at a time) and add to them in the others. */
+          const int32_t first = j0 == 0 || wide_sum;
           for (t = 0; t < nt; ++t) {
             const int8_t *xt = x + (size_t)(t0 + t) * (size_t)K + k0;
             for (j = 0; j < count; ++j) {
@@ -333,15 +358,14 @@ void tn_lut_linear(const tn_lut_ops *f, const int8_t *x, const float *x_scale, i
             }
           }
           const uint8_t *at_codes = codes + (size_t)(j0 + (f->wide ? j0 / window : 0)) * unit_bytes;
-          if (nt == 1) f->rows(at_codes, row_bytes, N, count, table, f->entries, acc);
-          else tn_lut_rows_multi(f, at_codes, row_bytes, N, count, table, tstride, nt, acc, astride);
+          if (nt == 1) f->rows(at_codes, row_bytes, N, count, table, f->entries, acc, first);
+          else tn_lut_rows_multi(f, at_codes, row_bytes, N, count, table, tstride, nt, acc, astride, first);
           if (wide_sum) {
             const uint32_t b = TN_LUT_BIAS * (uint32_t)count;
             for (t = 0; t < nt; ++t)
               for (n = 0; n < N; ++n) {
                 const size_t i = (size_t)t * astride + (size_t)n;
                 acc64[(size_t)t * (size_t)N + (size_t)n] = (j0 == 0 ? 0 : acc64[(size_t)t * (size_t)N + (size_t)n]) + (int32_t)(acc[i] - b);
-                acc[i] = 0;
               }
           }
         }
@@ -350,7 +374,7 @@ void tn_lut_linear(const tn_lut_ops *f, const int8_t *x, const float *x_scale, i
           float *yt = y + (size_t)(t0 + t) * (size_t)N;
           const uint32_t *at = acc + (size_t)t * astride;
           const int64_t *at64 = acc64 + (size_t)t * (size_t)N;
-          const int32_t first = p == 0 && sg == 0;
+          const int32_t term0 = p == 0 && sg == 0;
           if (fused && !wide_sum) {
             tn_lut_finish(at, bias_all, ws, stride, sx, bias, N, yt);
             continue;
@@ -361,7 +385,7 @@ void tn_lut_linear(const tn_lut_ops *f, const int8_t *x, const float *x_scale, i
             if (fused) { /* the only term: then s * sx, then + bias */
               s = s * sx;
               if (bias) s = s + bias[n];
-            } else if (!first) {
+            } else if (!term0) {
               s = yt[n] + s; /* the first term starts the sum */
             }
             yt[n] = s;

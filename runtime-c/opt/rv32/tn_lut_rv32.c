@@ -36,28 +36,32 @@
 #define TN_NORVC ".option push\n\t.option norvc\n\t"
 #define TN_POPRVC ".option pop\n\t"
 
-/* acc[r] += sum of row r's window (tn_lut_ops.rows for t5w/t6w), r < nrows, count <= TN_TW_MAX_WINDOW.
- * a0 = rows0, a1 = row_bytes, a2 = nrows, a3 = count, a4 = table, a5 = entries (unused), a6 = acc.
- * Per row: the header h, the sum starts at acc[r] + (count - h) << 16; the h added offsets are
- * read by the last h lookups of a run of 96 at immediate offsets -190..0 from t3 = a0 + 2 h (the
- * last added offset), the count - h subtracted ones likewise from a second run with t3 = a0 +
- * 2 count (the code is assembled without compressed instructions, so every lookup is 16 bytes:
- * the second run is entered 16 (count - h) bytes before its end, at (end - 16 count) + 16 h). Per
- * call: a2 = the end of acc, a3 = count << 16, a5 = 2 count, a7 = the end of the added run,
- * t0 = the end of the subtracted run - 16 count. */
+/* acc[r] += sum of row r's window (tn_lut_ops.rows for t5w/t6w), r < nrows, count <= TN_TW_MAX_WINDOW;
+ * first != 0: acc[r] = the sum. a0 = rows0, a1 = row_bytes, a2 = nrows, a3 = count, a4 = table,
+ * a5 = entries (unused), a6 = acc, a7 = first.
+ * Per row: the header h, the sum starts at acc[r] + (count - h) << 16 (first: at (count - h) << 16,
+ * no load); the h added offsets are read by the last h lookups of a run of 96 at immediate offsets
+ * -190..0 from t3 = a0 + 2 h (the last added offset), the count - h subtracted ones likewise from
+ * a run that subtracts with t3 = a0 + 2 count (the code is assembled without compressed
+ * instructions, so every lookup is 16 bytes: that run is entered 16 (count - h) bytes before its
+ * end, at (end - 16 count) + 16 h). The two cases share the run that adds; each has its own run
+ * that subtracts, which falls into its own loop tail, so neither tests the flag per row. Per call:
+ * a2 = the end of acc, a3 = count << 16, a5 = 2 count, a7 = the end of the added run, t0 = the end
+ * of the case's subtracted run - 16 count. */
 __attribute__((naked)) static void tn_lut_rows16_rv32(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count,
-                                                      const uint32_t *table, int32_t entries, uint32_t *acc) {
+                                                      const uint32_t *table, int32_t entries, uint32_t *acc, int32_t first) {
   __asm__ volatile(
       TN_NORVC
-      "beqz a2, 9f\n\t"
+      "beqz a2, 8f\n\t"
       "slli a2, a2, 2\n\t"
       "add a2, a2, a6\n\t"    /* end of acc */
-      "la a7, 2f\n\t"         /* end of the added run */
-      "la t0, 4f\n\t"
-      "slli t1, a3, 4\n\t"
-      "sub t0, t0, t1\n\t"    /* end of the subtracted run - 16 count */
+      "slli t1, a3, 4\n\t"    /* 16 count */
       "slli a5, a3, 1\n\t"    /* 2 count */
       "slli a3, a3, 16\n\t"   /* count << 16 */
+      "bnez a7, 5f\n\t"
+      "la a7, 2f\n\t"         /* end of the added run */
+      "la t0, 4f\n\t"
+      "sub t0, t0, t1\n\t"    /* end of the subtracted run - 16 count */
       "0:\n\t"
       "lhu t1, 0(a0)\n\t"     /* h */
       "lw t4, 0(a6)\n\t"
@@ -90,7 +94,31 @@ __attribute__((naked)) static void tn_lut_rows16_rv32(const uint8_t *rows0, size
       "addi a6, a6, 4\n\t"
       "add a0, a0, a1\n\t"
       "bne a6, a2, 0b\n\t"
-      "9:\n\t"
+      "8:\n\t"
+      "ret\n\t"
+      "5:\n\t"                /* first */
+      "la a7, 2b\n\t"
+      "la t0, 7f\n\t"
+      "sub t0, t0, t1\n\t"
+      "6:\n\t"
+      "lhu t1, 0(a0)\n\t"
+      "slli t2, t1, 16\n\t"
+      "sub t4, a3, t2\n\t"
+      "slli t2, t1, 1\n\t"
+      "add t3, a0, t2\n\t"
+      "slli t1, t1, 4\n\t"
+      "sub t5, a7, t1\n\t"
+      "jr t5\n\t" TN_L16(TN_LKS, 0) TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_L16(TN_LKS, 32) TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_L16(TN_LKS, 64) TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_L16(TN_LKS, 96) TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_L16(TN_LKS, 128) TN_POPRVC);
+  __asm__ volatile(TN_NORVC TN_L16(TN_LKS, 160)
+      "7:\n\t"
+      "sw t4, 0(a6)\n\t"
+      "addi a6, a6, 4\n\t"
+      "add a0, a0, a1\n\t"
+      "bne a6, a2, 6b\n\t"
       "ret\n\t" TN_POPRVC);
 }
 
@@ -254,19 +282,29 @@ __attribute__((naked)) static void tn_lut8_build_rv32(const int8_t *x, int32_t l
 /* Groups j .. j + 3, the k-th .. (k + 3)-th of their table register's 8. */
 #define TN_BJ4(j, k, tb) TN_BJ(j, k, tb) TN_BJ(j + 1, k + 1, tb) TN_BJ(j + 2, k + 2, tb) TN_BJ(j + 3, k + 3, tb)
 
-/* acc[r] += the sum of rows r's `count` byte lookups (tn_lut_rows8 for b1), 4 rows at a time:
- * a0 = rows0, a1 = row_bytes, a2 = nrows (a multiple of 4, > 0), a3 = count (> 0), a4 = table,
- * a5 = acc. The lookups run in blocks of 32 groups; with j0 = (-count) mod 32 the first block is
- * entered at group j0 (code pointers - j0, tables - 512 j0), so every block ends at the same code.
- * Per call: a3 = blocks, a4 = the first block's s4, a5 = the entry, a2 = the end of acc, s9 = 16384
- * (32 tables), s10 = 4096 (8 tables), s11 = 4 row_bytes; per 4 rows: a0 = row 0 - j0, a6 = acc. */
+/* acc[r] += the sum of rows r's `count` byte lookups (tn_lut_rows8 for b1), 4 rows at a time;
+ * first != 0: acc[r] = the sum. a0 = rows0, a1 = row_bytes, a2 = nrows (a multiple of 4, > 0),
+ * a3 = count (> 0), a4 = table, a5 = acc, a6 = first. The lookups run in blocks of 32 groups; with
+ * j0 = (-count) mod 32 the first block is entered at group j0 (code pointers - j0, tables - 512 j0),
+ * so every block ends at the same code. Per call: a3 = blocks, a4 = the first block's s4, a5 = the
+ * entry, a2 = the end of acc, s9 = 16384 (32 tables), s10 = 4096 (8 tables), s11 = 4 row_bytes,
+ * ra = first (saved: no other register is free); per 4 rows: a0 = row 0 - j0, a6 = acc. Each case
+ * has its own copy of the head, so a pass of 4 rows tests the flag once: the sums start at 0 when
+ * first (LI instead of LW), else at acc. */
+#define TN_B1_HEAD                                                                                                 \
+  "mv t0, a0\n\tadd t1, t0, a1\n\tadd t2, t1, a1\n\tadd t3, t2, a1\n\t"                                                 \
+  "mv s4, a4\n\tadd s5, s4, s10\n\tadd s6, s5, s10\n\tadd s7, s6, s10\n\t"                                              \
+  "mv a7, a3\n\t"                                                                                                    \
+  "jr a5\n\t"
 __attribute__((naked)) static void tn_lut_rows8x4_rv32(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count,
-                                                       const uint32_t *table, uint32_t *acc) {
+                                                       const uint32_t *table, uint32_t *acc, int32_t first) {
   __asm__ volatile(
       TN_NORVC
-      "addi sp, sp, -48\n\t"
+      "addi sp, sp, -64\n\t"
       "sw s0, 0(sp)\n\tsw s1, 4(sp)\n\tsw s2, 8(sp)\n\tsw s3, 12(sp)\n\tsw s4, 16(sp)\n\tsw s5, 20(sp)\n\t"
       "sw s6, 24(sp)\n\tsw s7, 28(sp)\n\tsw s8, 32(sp)\n\tsw s9, 36(sp)\n\tsw s10, 40(sp)\n\tsw s11, 44(sp)\n\t"
+      "sw ra, 48(sp)\n\t"
+      "mv ra, a6\n\t"
       "mv a6, a5\n\t"
       "neg t4, a3\n\tandi t4, t4, 31\n\t"          /* j0 */
       "addi a3, a3, 31\n\tsrli a3, a3, 5\n\t"      /* blocks */
@@ -276,11 +314,10 @@ __attribute__((naked)) static void tn_lut_rows8x4_rv32(const uint8_t *rows0, siz
       "slli a2, a2, 2\n\tadd a2, a2, a6\n\t"
       "lui s9, 4\n\tlui s10, 1\n\tslli s11, a1, 2\n\t"
       "0:\n\t"
-      "lw s0, 0(a6)\n\tlw s1, 4(a6)\n\tlw s2, 8(a6)\n\tlw s3, 12(a6)\n\t"
-      "mv t0, a0\n\tadd t1, t0, a1\n\tadd t2, t1, a1\n\tadd t3, t2, a1\n\t"
-      "mv s4, a4\n\tadd s5, s4, s10\n\tadd s6, s5, s10\n\tadd s7, s6, s10\n\t"
-      "mv a7, a3\n\t"
-      "jr a5\n\t"
+      "bnez ra, 5f\n\t"
+      "lw s0, 0(a6)\n\tlw s1, 4(a6)\n\tlw s2, 8(a6)\n\tlw s3, 12(a6)\n\t" TN_B1_HEAD
+      "5:\n\t"
+      "li s0, 0\n\tli s1, 0\n\tli s2, 0\n\tli s3, 0\n\t" TN_B1_HEAD
       "1:\n\t" TN_BJ4(0, 0, "s4") TN_POPRVC);
   __asm__ volatile(TN_NORVC TN_BJ4(4, 4, "s4") TN_POPRVC);
   __asm__ volatile(TN_NORVC TN_BJ4(8, 0, "s5") TN_POPRVC);
@@ -299,16 +336,17 @@ __attribute__((naked)) static void tn_lut_rows8x4_rv32(const uint8_t *rows0, siz
       "bne a6, a2, 0b\n\t"
       "lw s0, 0(sp)\n\tlw s1, 4(sp)\n\tlw s2, 8(sp)\n\tlw s3, 12(sp)\n\tlw s4, 16(sp)\n\tlw s5, 20(sp)\n\t"
       "lw s6, 24(sp)\n\tlw s7, 28(sp)\n\tlw s8, 32(sp)\n\tlw s9, 36(sp)\n\tlw s10, 40(sp)\n\tlw s11, 44(sp)\n\t"
-      "addi sp, sp, 48\n\t"
+      "lw ra, 48(sp)\n\t"
+      "addi sp, sp, 64\n\t"
       "ret\n\t" TN_POPRVC);
 }
 
 /* tn_lut_ops.rows for b1: 4 rows per pass in assembly, the last nrows % 4 rows portable. */
 static void tn_lut_rows8_b1_rv32(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count, const uint32_t *table,
-                                 int32_t entries, uint32_t *acc) {
+                                 int32_t entries, uint32_t *acc, int32_t first) {
   const int32_t n4 = nrows & ~3;
-  if (n4 > 0 && count > 0) tn_lut_rows8x4_rv32(rows0, row_bytes, n4, count, table, acc);
-  if (n4 < nrows) tn_lut_rows8(rows0 + (size_t)n4 * row_bytes, row_bytes, nrows - n4, count, table, entries, acc + n4);
+  if (n4 > 0 && count > 0) tn_lut_rows8x4_rv32(rows0, row_bytes, n4, count, table, acc, first);
+  if (n4 < nrows) tn_lut_rows8(rows0 + (size_t)n4 * row_bytes, row_bytes, nrows - n4, count, table, entries, acc + n4, first);
 }
 
 #define TN_TWICE(v) ((uint32_t)(int32_t)(v) * 0x10001u)
