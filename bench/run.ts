@@ -6,8 +6,8 @@
 //   npm run bench -- --update             also rewrite the kernels section of BENCHMARKS.md
 //   npm run bench -- --quick              small shapes only (a smoke run)
 //   npm run bench -- --keep               keep the work directory (sources, programs, data)
-//   npm run bench -- --small-pages        host: 4 KiB pages for the weights and the read buffer
-//                                         (default: both asked for 2 MiB transparent huge pages)
+//   npm run bench -- --huge-pages         host: the weights and the read buffer asked for 2 MiB
+//                                         transparent huge pages (default: 4 KiB pages)
 //   npm run bench -- --targets cortex-m4 --shapes 256x256,64x256
 //                                         only these shapes (N x K) on the MCU and Pi targets
 //   npm run bench -- --density 0.01       the sparse ternary cases (MCU targets): 1 % of the codes
@@ -398,8 +398,8 @@ async function plugin(work: string): Promise<string> {
   return (pluginLib = out);
 }
 
-/** --small-pages: the host bench keeps 4 KiB pages. */
-const smallPages = process.argv.includes('--small-pages');
+/** --huge-pages: the host bench asks for 2 MiB pages. */
+const hugePages = process.argv.includes('--huge-pages');
 
 async function runPlan(plan: TargetPlan, work: string, log: (s: string) => void): Promise<TargetResult> {
   const t0 = performance.now();
@@ -416,7 +416,7 @@ async function runPlan(plan: TargetPlan, work: string, log: (s: string) => void)
 
   if (plan.kind === 'host') {
     const built = await buildProgram({ target: plan.target, dir, modelSources: [join(dir, 'bench_cases.c'), ...runtimeSources], runnerSources: [join(BENCH_DIR, 'c', 'bench_host.c')], includeDirs, output: 'bench_host' });
-    const env = { ...process.env, TN_BENCH_PAGES: smallPages ? '4k' : '2m' };
+    const env = { ...process.env, TN_BENCH_PAGES: hugePages ? '2m' : '4k' };
     const r = await exec(built.program, ['bench.bin', 'bench.out'], { cwd: dir, timeoutMs: 3600_000, env });
     if (r.code !== 0) throw new Error(`bench: ${built.program} failed: ${r.stderr}`);
     const out = readFileSync(join(dir, 'bench.out'));
@@ -435,7 +435,7 @@ async function runPlan(plan: TargetPlan, work: string, log: (s: string) => void)
       results.push({ ...base(c), nsPerCall: ns, gWeightsPerS: (c.n * c.k) / ns, weightGBs: c.weightBytes / ns, ...(f[5] ? { readGBs: Number(f[5]) } : {}) });
     }
     log(`${plan.target.name}: done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-    const pages = hugeKiB > 0 ? `2 MiB pages (${(hugeKiB / 1024).toFixed(0)} MiB of the process on transparent huge pages)` : `4 KiB pages${smallPages ? ' (--small-pages)' : ' (no huge pages were granted)'}`;
+    const pages = hugeKiB > 0 ? `2 MiB pages (--huge-pages: ${(hugeKiB / 1024).toFixed(0)} MiB of the process on transparent huge pages)` : `4 KiB pages${hugePages ? ' (--huge-pages, but none were granted)' : ''}`;
     return { target: plan.target.name, note: `${plan.note}; weights and the read buffer on ${pages}`, bandwidthGBs: bandwidth, hugePagesKiB: hugeKiB, results };
   }
 
@@ -570,7 +570,7 @@ function goals(all: TargetResult[]): string {
     }
   const why =
     'Where the instructions go, and why the cortex-m3 and rv32imc goals at 256x256 are the hardest (the float epilogue in software, the same per row in the int8 kernel): docs/kernels.md, "LUT kernels". ' +
-    'Why the host goals are not met (the AVX2 loop has 52 vector operations per 512 weights on 4 vector pipes, a ceiling of 92-120 G weights/s with the clock this VM gets, and runs of the same bench program give medians from 71 to 95; from DRAM the decode is hardly faster than memory): docs/kernels.md, "Host AVX2: where the time goes".';
+    'Why the host goals are met in some runs and not in others (the AVX2 loop has 52 vector operations per 512 weights on 4 vector pipes, a ceiling of 92-120 G weights/s with the clock this VM gets, and runs of the same bench program give medians from 71 to 99; from DRAM the decode is hardly faster than memory, and runs give 79-91 % of the read bandwidth): docs/kernels.md, "Host AVX2: where the time goes".';
   return rows.length > 1 ? ['### Goals of the kernel issue', '', table(rows), '', why, ''].join('\n') : '';
 }
 

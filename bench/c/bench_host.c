@@ -15,10 +15,11 @@
  * bandwidth it is compared with are then measured in the same minute, under the same load (on this
  * shared VM the read bandwidth drifts by 10-20 % over the minutes a whole run takes).
  *
- * Both the weights and the read buffer are asked for 2 MiB pages (madvise MADV_HUGEPAGE; Linux's
- * transparent huge pages in "madvise" mode, the default here), the same for both, as one would
- * run a large model; TN_BENCH_PAGES=4k keeps 4 KiB pages. The line "pages <kB>" tells how much of
- * the process is on huge pages once everything is allocated (0: none were granted).
+ * Pages: 4 KiB, as a generated program's const weights get. TN_BENCH_PAGES=2m asks for 2 MiB pages
+ * for both the weights and the read buffer (madvise MADV_HUGEPAGE; Linux's transparent huge pages
+ * in "madvise" mode, the default here); on this machine kind that made no difference beyond the
+ * run-to-run spread. The line "pages <kB>" tells how much of the process is on huge pages once
+ * everything is allocated (0: none).
  *
  * Times are the thread's CPU time (CLOCK_THREAD_CPUTIME_ID), not wall time: on this shared 2-vCPU
  * VM other jobs often keep the load above 2, and wall time then counts the slices in which the
@@ -93,11 +94,11 @@ static int have_avx2(void) { return 0; }
 
 static volatile uint64_t sink;
 
-/* Ask for 2 MiB pages for [p, p + n) unless TN_BENCH_PAGES=4k. */
+/* Ask for 2 MiB pages for [p, p + n) if TN_BENCH_PAGES=2m. */
 static void huge_pages(void *p, size_t n) {
   const char *e = getenv("TN_BENCH_PAGES");
 #ifdef MADV_HUGEPAGE
-  if (!e || strcmp(e, "4k") != 0) (void)madvise(p, n, MADV_HUGEPAGE);
+  if (e && strcmp(e, "2m") == 0) (void)madvise(p, n, MADV_HUGEPAGE);
 #else
   (void)p, (void)n, (void)e;
 #endif
