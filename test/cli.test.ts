@@ -125,7 +125,7 @@ describe('tritc command line', () => {
     const r = await tritc('targets', '--json');
     const j = JSON.parse(r.out);
     expect(j.zig.source).toMatch(/\$ZIG|npm package|PATH/);
-    expect(j.targets.map((t: { name: string }) => t.name)).toEqual(['host', 'rpi-aarch64', 'rpi-armv7', 'riscv64-linux', 'cortex-m4', 'cortex-m3', 'rv32imc', 'rpi5-aarch64', 'rv32imc-zbb']);
+    expect(j.targets.map((t: { name: string }) => t.name)).toEqual(['host', 'rpi-aarch64', 'rpi-armv7', 'riscv64-linux', 'cortex-m4', 'cortex-m3', 'rv32imc', 'rpi5-aarch64', 'riscv64-rvv', 'rv32imc-zbb']);
     expect(j.targets.every((t: { ready: boolean }) => t.ready)).toBe(true);
   });
 
