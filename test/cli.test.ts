@@ -51,6 +51,14 @@ describe('tritc command line', () => {
     expect(JSON.parse(readFileSync(join(out, 'tritc.json'), 'utf8')).arenaBytes).toBe(j.arenaBytes);
   });
 
+  it('compiling for a CPU variant carries its feature defines into the Makefile and CMakeLists.txt', async () => {
+    const out = join(root, 'rvv');
+    expect((await tritc('compile', EXAMPLE, '--target', 'riscv64-rvv', '-o', out)).code).toBe(0);
+    expect(readFileSync(join(out, 'Makefile'), 'utf8')).toMatch(/^TARGET_DEFINES = -DTN_RVV$/m);
+    expect(readFileSync(join(out, 'CMakeLists.txt'), 'utf8')).toMatch(/target_compile_definitions\(digits_mlp PRIVATE TN_RVV\)/);
+    expect(readdirSync(out)).toContain('tn_t2b_rvv.c');
+  });
+
   it('a bad model is one error line per problem, exit 1, and the old output directory survives', async () => {
     const out = join(root, 'keep-me');
     expect((await tritc('compile', EXAMPLE, '-o', out)).code).toBe(0);
