@@ -46,6 +46,9 @@
 /* vd[0] (2 SEW) = vs1[0] + the sum of vs2's elements, sign-extended */
 #define TN_VWREDSUM_VS(vd, vs2, vs1) TN_VOP(0x31, vs2, vs1, 0, vd)
 
+/* The next span: t2 = min(a2, max) blocks, taken off a2 (the blocks left). */
+#define TN_RVV_SPAN(max) "mv t2, a2\n\tli t3, " TN_STR(max) "\n\tbleu t2, t3, 2f\n\tmv t2, t3\n\t2:\n\tsub a2, a2, t2\n\t"
+
 /* vl for 32 bytes at SEW 8, LMUL 2 (through SEW 16, LMUL 4, the same ratio): 32 when VLEN >= 128. */
 __attribute__((naked, noinline)) static int32_t tn_rvv_vl32(void) {
   __asm__ volatile("li t1, 32\n\t" TN_VSETVLI(10, 6, 0xca) "ret\n\t");
@@ -60,13 +63,8 @@ __attribute__((naked, noinline)) static int32_t tn_t2b_rvv_sum(const uint8_t *c,
       "li t1, 32\n\t"
       TN_VSETVLI(5, 6, 0xd0)
       TN_VMV_V_I(24, 0)
-      "1:\n\t"                  /* a span of up to 16 blocks */
-      "mv t2, a2\n\t"
-      "li t3, 16\n\t"
-      "bleu t2, t3, 2f\n\t"
-      "mv t2, t3\n\t"
-      "2:\n\t"
-      "sub a2, a2, t2\n\t"
+      "1:\n\t"
+      TN_RVV_SPAN(16)
       TN_VSETVLI(5, 6, 0xca)
       TN_VMV_V_I(16, 0)
       TN_VMV_V_I(20, 0)
@@ -121,13 +119,8 @@ __attribute__((naked, noinline)) static void tn_t2b_rvv_sum4(const uint8_t *c, c
       "li a5, 0\n\t"
       "li a6, 0\n\t"
       "li a7, 0\n\t"
-      "1:\n\t"                  /* a span of up to 32 blocks */
-      "mv t2, a2\n\t"
-      "li t3, 32\n\t"
-      "bleu t2, t3, 2f\n\t"
-      "mv t2, t3\n\t"
-      "2:\n\t"
-      "sub a2, a2, t2\n\t"
+      "1:\n\t"
+      TN_RVV_SPAN(32)
       TN_VSETVLI(5, 6, 0xca)
       TN_VMV_V_I(16, 0)
       TN_VMV_V_I(20, 0)
