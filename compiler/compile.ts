@@ -1,6 +1,6 @@
 // The compile pipeline end to end: passes -> memory plan -> C -> a directory a user can build.
 //
-//   readModel (format/read.ts)  ->  runPasses  ->  planMemory  ->  emitC  ->  checkFit  ->  files
+//   loadModel (readers/)  ->  runPasses  ->  planMemory  ->  emitC  ->  checkFit  ->  files
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';

@@ -5,8 +5,8 @@
 //   npx tsx examples/tfc-reference.ts TFC_2W2A|TFC_1W1A
 
 import { readFileSync } from 'node:fs';
-import { decodeModel } from '../compiler/onnx/decode.ts';
-import { tensorValues } from '../compiler/onnx/tensor.ts';
+import { decodeModel } from '../compiler/readers/onnx/decode.ts';
+import { tensorValues } from '../compiler/readers/onnx/tensor.ts';
 import { loadMnistTest, mnistInput } from './data.ts';
 import { tfcPath, type TfcModel } from './tfc.ts';
 

@@ -10,7 +10,7 @@ import { firstMismatch } from '../compiler/harness/compare.ts';
 import { runOnTarget } from '../compiler/harness/run_target.ts';
 import { interpret } from '../compiler/interpret.ts';
 import { cloneGraph, type Graph, type TypedData } from '../compiler/ir.ts';
-import { readOnnx } from '../compiler/onnx/import.ts';
+import { readOnnx } from '../compiler/readers/onnx/import.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { SHARED_DATA, loadMnistTest, mnistInput } from './data.ts';
 

@@ -8,7 +8,7 @@ import { main } from '../compiler/cli/main.ts';
 import type { Io } from '../compiler/cli/command.ts';
 import { readNpy, writeNpy } from '../compiler/io/npy.ts';
 import { readNpz, writeNpz } from '../compiler/io/npz.ts';
-import { writeModel } from '../compiler/format/write.ts';
+import { writeModel } from '../compiler/readers/native/write.ts';
 import { exec } from '../compiler/toolchain/build.ts';
 import { workDir } from './support/differential.ts';
 

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../compiler/compile.ts';
 import { TritcError } from '../compiler/diagnostics.ts';
-import { MAX_K } from '../compiler/format/limits.ts';
-import { readModel } from '../compiler/format/read.ts';
-import { serializeModel, writeModel, type ModelSpec } from '../compiler/format/write.ts';
+import { MAX_K } from '../compiler/limits.ts';
+import { readModel } from '../compiler/readers/native/read.ts';
+import { serializeModel, writeModel, type ModelSpec } from '../compiler/readers/native/write.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { workDir } from './support/differential.ts';
 

@@ -1,6 +1,6 @@
 // The op library against ONNX's own expected outputs: every single-node test of the ONNX backend
 // suite (../shared/data/onnx_backend_tests/node) whose op tritc implements is turned into a tritc
-// model by a small test-only converter (the real importer is compiler/onnx/, on another branch),
+// model by a small test-only converter (independent of the real importer, compiler/readers/onnx/),
 // interpreted on the test's inputs, and compared with rtol 1e-3 / atol 1e-7 (ONNX's tolerance).
 // Tests that cannot run say why, by category (a dtype tritc does not have, zero-size tensors, ...);
 // the test fails if a test lands in no category. The converted models then also go through the C
@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ModelSpec, TensorSpec } from '../compiler/format/write.ts';
+import type { ModelSpec, TensorSpec } from '../compiler/readers/native/write.ts';
 import type { AttrValue, TypedData } from '../compiler/ir.ts';
 import { OPS } from '../compiler/ops/index.ts';
 import { getTarget } from '../compiler/targets.ts';

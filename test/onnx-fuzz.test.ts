@@ -10,8 +10,8 @@ import { rng } from '../compiler/harness/inputs.ts';
 import { compileGraph } from '../compiler/compile.ts';
 import { randomRuns } from '../compiler/harness/inputs.ts';
 import { interpret } from '../compiler/interpret.ts';
-import { importOnnx } from '../compiler/onnx/import.ts';
-import { ModelProtoType } from '../compiler/onnx/schema.ts';
+import { importOnnx } from '../compiler/readers/onnx/import.ts';
+import { ModelProtoType } from '../compiler/readers/onnx/schema.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { SHARED_DATA } from '../examples/data.ts';
 

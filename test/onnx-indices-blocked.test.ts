@@ -6,8 +6,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../compiler/compile.ts';
-import { readModel } from '../compiler/format/read.ts';
-import { writeModel, type ModelSpec } from '../compiler/format/write.ts';
+import { readModel } from '../compiler/readers/native/read.ts';
+import { writeModel, type ModelSpec } from '../compiler/readers/native/write.ts';
 import { describeMismatch, firstMismatch } from '../compiler/harness/compare.ts';
 import { randomRuns, rng } from '../compiler/harness/inputs.ts';
 import { runOnTarget } from '../compiler/harness/run_target.ts';

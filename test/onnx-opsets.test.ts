@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { interpret } from '../compiler/interpret.ts';
 import type { TypedData } from '../compiler/ir.ts';
-import { importOnnx } from '../compiler/onnx/import.ts';
-import { encodeOnnxModel, type ModelSpecOnnx, type NodeSpec, type TensorSpec } from '../compiler/onnx/write.ts';
+import { importOnnx } from '../compiler/readers/onnx/import.ts';
+import { encodeOnnxModel, type ModelSpecOnnx, type NodeSpec, type TensorSpec } from '../compiler/readers/onnx/write.ts';
 
 /** y = x + f(c) where f is a shape op on a constant c: the result shows what f computed. */
 function run(opset: number, nodes: NodeSpec[], inits: (TensorSpec & { name: string })[], outShape: number[]): number[] {

@@ -5,13 +5,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TritcError } from '../compiler/diagnostics.ts';
-import { decodeTensorProto } from '../compiler/onnx/decode.ts';
-import { importOnnx } from '../compiler/onnx/import.ts';
-import { tensorValues } from '../compiler/onnx/tensor.ts';
-import { encodeOnnxModel, encodeTensorProto, type ModelSpecOnnx } from '../compiler/onnx/write.ts';
+import { decodeTensorProto } from '../compiler/readers/onnx/decode.ts';
+import { importOnnx } from '../compiler/readers/onnx/import.ts';
+import { tensorValues } from '../compiler/readers/onnx/tensor.ts';
+import { encodeOnnxModel, encodeTensorProto, type ModelSpecOnnx } from '../compiler/readers/onnx/write.ts';
 import { interpret } from '../compiler/interpret.ts';
 import { SHARED_DATA } from '../examples/data.ts';
-import { ModelProtoType } from '../compiler/onnx/schema.ts';
+import { ModelProtoType } from '../compiler/readers/onnx/schema.ts';
 
 const NODE_TESTS = join(SHARED_DATA, 'onnx_backend_tests', 'node');
 const TFC = (name: string) => join(SHARED_DATA, 'qonnx', 'models', `${name}.onnx`);

@@ -4,8 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { readModel } from '../compiler/format/read.ts';
-import { writeModel } from '../compiler/format/write.ts';
+import { readModel } from '../compiler/readers/native/read.ts';
+import { writeModel } from '../compiler/readers/native/write.ts';
 import { rng } from '../compiler/harness/inputs.ts';
 import { HEURISTICS, hillClimbRestarts, linear, tflmGreedyBySize, tinyEngineFirstFit } from '../compiler/plan/algorithms.ts';
 import { heightOf, lowestOffset, makeLayout, offsetsByName } from '../compiler/plan/blocks.ts';

@@ -12,8 +12,8 @@ import { runOnTarget } from '../compiler/harness/run_target.ts';
 import type { HarnessModel } from '../compiler/harness/runner.ts';
 import { interpret } from '../compiler/interpret.ts';
 import { cloneGraph, type Graph, type TypedData } from '../compiler/ir.ts';
-import { importOnnx } from '../compiler/onnx/import.ts';
-import { encodeOnnxModel, type NodeSpec, type TensorSpec } from '../compiler/onnx/write.ts';
+import { importOnnx } from '../compiler/readers/onnx/import.ts';
+import { encodeOnnxModel, type NodeSpec, type TensorSpec } from '../compiler/readers/onnx/write.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { workDir } from './support/differential.ts';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../compiler/cli/main.ts';
 import type { Io } from '../compiler/cli/command.ts';
-import { writeModel } from '../compiler/format/write.ts';
+import { writeModel } from '../compiler/readers/native/write.ts';
 import type { Report } from '../compiler/report/report.ts';
 import { Browser } from './support/chromium.ts';
 import { workDir } from './support/differential.ts';

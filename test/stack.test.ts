@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../compiler/compile.ts';
-import { readModel } from '../compiler/format/read.ts';
-import { writeModel } from '../compiler/format/write.ts';
+import { readModel } from '../compiler/readers/native/read.ts';
+import { writeModel } from '../compiler/readers/native/write.ts';
 import { randomRuns } from '../compiler/harness/inputs.ts';
 import { runOnTarget } from '../compiler/harness/run_target.ts';
 import { loadTargets } from '../compiler/targets.ts';

@@ -5,9 +5,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../compiler/compile.ts';
-import { readModel } from '../compiler/format/read.ts';
-import { writeModel, type ModelSpec } from '../compiler/format/write.ts';
-import { MAX_K } from '../compiler/format/limits.ts';
+import { readModel } from '../compiler/readers/native/read.ts';
+import { writeModel, type ModelSpec } from '../compiler/readers/native/write.ts';
+import { MAX_K } from '../compiler/limits.ts';
 import { runOnTarget } from '../compiler/harness/run_target.ts';
 import { interpret } from '../compiler/interpret.ts';
 import { getTarget } from '../compiler/targets.ts';

@@ -4,8 +4,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { lowerForPlanning } from '../../compiler/compile.ts';
-import { readModel } from '../../compiler/format/read.ts';
-import { loadModel } from '../../compiler/load.ts';
+import { readModel } from '../../compiler/readers/native/read.ts';
+import { loadModel } from '../../compiler/readers/index.ts';
 import { runPasses } from '../../compiler/passes/pipeline.ts';
 import { problemFromGraph } from '../../compiler/plan/problem.ts';
 import { getTarget, PROJECT_ROOT } from '../../compiler/targets.ts';

@@ -8,8 +8,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readModel } from '../../compiler/format/read.ts';
-import { writeModel, type ModelSpec, type NodeSpec, type TensorSpec } from '../../compiler/format/write.ts';
+import { readModel } from '../../compiler/readers/native/read.ts';
+import { writeModel, type ModelSpec, type NodeSpec, type TensorSpec } from '../../compiler/readers/native/write.ts';
 import { runPasses } from '../../compiler/passes/pipeline.ts';
 import { problemFromGraph, type PlanProblem, type PlanStep } from '../../compiler/plan/problem.ts';
 import { depthwiseStreams, windowGeometry, type Window } from '../../compiler/ops/onnx/conv.ts';

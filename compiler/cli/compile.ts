@@ -12,7 +12,7 @@ import { buildReport } from '../report/report.ts';
 import { estimateStack, type StackEstimate } from '../toolchain/stack_usage.ts';
 import { locateZig } from '../toolchain/zig.ts';
 import { fail } from '../diagnostics.ts';
-import { loadModel } from '../load.ts';
+import { loadModel } from '../readers/index.ts';
 import { getTarget } from '../targets.ts';
 import { formatBytes } from '../util/format.ts';
 import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command } from './command.ts';

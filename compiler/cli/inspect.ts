@@ -2,7 +2,7 @@
 
 import { checkFit, compileGraph } from '../compile.ts';
 import { TritcError, formatDiagnostic } from '../diagnostics.ts';
-import { loadModel } from '../load.ts';
+import { loadModel } from '../readers/index.ts';
 import { elementCount, nodeReads, shapeStr } from '../ir.ts';
 import { getTarget } from '../targets.ts';
 import { formatBytes, formatCount, textTable } from '../util/format.ts';

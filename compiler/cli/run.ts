@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileGraph } from '../compile.ts';
 import { TritcError, formatDiagnostic } from '../diagnostics.ts';
-import { loadModel } from '../load.ts';
+import { loadModel } from '../readers/index.ts';
 import { describeMismatch, firstMismatch } from '../harness/compare.ts';
 import { loadInputRuns, randomRuns, saveOutputRuns } from '../harness/inputs.ts';
 import { runOnTarget } from '../harness/run_target.ts';

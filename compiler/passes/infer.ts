@@ -4,7 +4,7 @@
 import { DiagnosticBag } from '../diagnostics.ts';
 import type { Graph, Node, Tensor } from '../ir.ts';
 import { getOp } from '../ops/index.ts';
-import { MAX_ELEMENTS } from '../format/limits.ts';
+import { MAX_ELEMENTS } from '../limits.ts';
 import { elementCount, shapeStr } from '../ir.ts';
 
 export function inferShapes(g: Graph, where: (n: Node) => string): void {

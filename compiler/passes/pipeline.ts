@@ -3,7 +3,7 @@
 
 import { fail } from '../diagnostics.ts';
 import { elementCount, nodeReads, shapeStr, type Graph } from '../ir.ts';
-import { MAX_K } from '../format/limits.ts';
+import { MAX_K } from '../limits.ts';
 import { lowBitGeometry } from '../ops/lowbit_linear.ts';
 import { dumpGraph } from './dump.ts';
 

@@ -14,8 +14,8 @@
 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readModel } from '../../compiler/format/read.ts';
-import { writeModel } from '../../compiler/format/write.ts';
+import { readModel } from '../../compiler/readers/native/read.ts';
+import { writeModel } from '../../compiler/readers/native/write.ts';
 import { rng } from '../../compiler/harness/inputs.ts';
 import { interpret } from '../../compiler/interpret.ts';
 import { loadDigits } from '../data.ts';

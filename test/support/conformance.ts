@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { TritcError } from '../../compiler/diagnostics.ts';
 import { interpret } from '../../compiler/interpret.ts';
 import type { DType, Graph, TypedData } from '../../compiler/ir.ts';
-import { decodeModel, decodeTensorProto } from '../../compiler/onnx/decode.ts';
-import type { Const } from '../../compiler/onnx/fold.ts';
-import { importOnnx } from '../../compiler/onnx/import.ts';
-import { tensorValues } from '../../compiler/onnx/tensor.ts';
+import { decodeModel, decodeTensorProto } from '../../compiler/readers/onnx/decode.ts';
+import type { Const } from '../../compiler/readers/onnx/fold.ts';
+import { importOnnx } from '../../compiler/readers/onnx/import.ts';
+import { tensorValues } from '../../compiler/readers/onnx/tensor.ts';
 import { SHARED_DATA } from '../../examples/data.ts';
 
 export const NODE_TESTS = join(SHARED_DATA, 'onnx_backend_tests', 'node');

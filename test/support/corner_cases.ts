@@ -1,6 +1,6 @@
 // Hand-written models for the corners random graphs rarely reach.
 
-import type { ModelSpec } from '../../compiler/format/write.ts';
+import type { ModelSpec } from '../../compiler/readers/native/write.ts';
 
 export function cornerCaseModels(): ModelSpec[] {
   const s = (v: number) => ({ dtype: 'float32' as const, shape: [1], data: Float32Array.of(v) });

@@ -6,7 +6,7 @@
 // them on the host and every QEMU target; test/planner.test.ts checks that the planner really
 // shares where these comments say it does.
 
-import type { ModelSpec } from '../../compiler/format/write.ts';
+import type { ModelSpec } from '../../compiler/readers/native/write.ts';
 
 const f32 = (shape: number[], fill: (i: number) => number) => ({ dtype: 'float32' as const, shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => fill(i)) });
 

@@ -1,8 +1,8 @@
 // A tiny, test-only decoder of the ONNX protobuf messages the backend node tests use: ModelProto
 // (the opset, the graph's nodes, attributes, initializers, input and output names) and TensorProto
 // (input_N.pb / output_N.pb). Written from the field numbers in onnx.proto; it reads the wire format
-// directly and knows nothing else. The real importer is compiler/onnx/ (another branch); this exists
-// so that the op library can be checked against ONNX's expected outputs before that lands.
+// directly and knows nothing else, so the op library is checked against ONNX's expected outputs
+// independently of the real importer (compiler/readers/onnx/).
 
 import type { DType, TypedData } from '../../compiler/ir.ts';
 

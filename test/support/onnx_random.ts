@@ -10,7 +10,7 @@
 
 import { rng } from '../../compiler/harness/inputs.ts';
 import { OPS } from '../../compiler/ops/index.ts';
-import type { ModelSpecOnnx, NodeSpec, TensorSpec } from '../../compiler/onnx/write.ts';
+import type { ModelSpecOnnx, NodeSpec, TensorSpec } from '../../compiler/readers/onnx/write.ts';
 
 export interface RandomOnnx {
   name: string;

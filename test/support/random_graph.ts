@@ -2,7 +2,7 @@
 // residual adds, several inputs, int8 inputs, multi-plane weights, every scale granularity, K that is
 // not a multiple of 4, 8 or 32, and softmax/argmax heads.
 
-import type { ModelSpec, NodeSpec, TensorSpec } from '../../compiler/format/write.ts';
+import type { ModelSpec, NodeSpec, TensorSpec } from '../../compiler/readers/native/write.ts';
 import type { Granularity } from '../../compiler/ir.ts';
 import { rng } from '../../compiler/harness/inputs.ts';
 

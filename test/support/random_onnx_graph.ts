@@ -3,7 +3,7 @@
 // broadcastable shapes). Graph inputs are float32 [-1, 1), and sometimes int8/uint8/int32/int64/bool;
 // constants are random of any dtype. Every node's output joins the pool; a few become graph outputs.
 
-import type { ModelSpec, NodeSpec, TensorSpec } from '../../compiler/format/write.ts';
+import type { ModelSpec, NodeSpec, TensorSpec } from '../../compiler/readers/native/write.ts';
 import { rng } from '../../compiler/harness/inputs.ts';
 import type { AttrValue, DType } from '../../compiler/ir.ts';
 import { elementCount } from '../../compiler/ir.ts';

@@ -1,8 +1,8 @@
 // Run a small model spec through the reader and the interpreter, for hand-checked op tests.
 
 import { join } from 'node:path';
-import { readModel } from '../../compiler/format/read.ts';
-import { writeModel, type ModelSpec, type TensorSpec } from '../../compiler/format/write.ts';
+import { readModel } from '../../compiler/readers/native/read.ts';
+import { writeModel, type ModelSpec, type TensorSpec } from '../../compiler/readers/native/write.ts';
 import { interpret } from '../../compiler/interpret.ts';
 import type { AttrValue, TypedData } from '../../compiler/ir.ts';
 import { workDir } from './differential.ts';

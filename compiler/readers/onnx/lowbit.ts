@@ -10,7 +10,7 @@
 // layer's per-channel scale and bias:  y' = a[n] * y + b[n]  ->  ws'[n] = ws[n] * a[n],
 // bias'[n] = bias[n] * a[n] + b[n]  (computed in double, rounded once to float32).
 
-import { elementCount, type Graph, type Node, type Tensor } from '../ir.ts';
+import { elementCount, type Graph, type Node, type Tensor } from '../../ir.ts';
 import type { Const } from './fold.ts';
 
 export interface LowBitWeight {

@@ -3,11 +3,11 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DTYPE_INFO } from '../dtypes.ts';
-import type { AttrValue, DType, Granularity, TypedData } from '../ir.ts';
-import { writeSafetensors, type StDType } from '../io/safetensors.ts';
-import { packB1, packT2 } from '../emit/pack.ts';
-import { FORMAT_NAME, FORMAT_VERSION } from './limits.ts';
+import { DTYPE_INFO } from '../../dtypes.ts';
+import type { AttrValue, DType, Granularity, TypedData } from '../../ir.ts';
+import { writeSafetensors, type StDType } from '../../io/safetensors.ts';
+import { packB1, packT2 } from '../../emit/pack.ts';
+import { FORMAT_NAME, FORMAT_VERSION } from '../../limits.ts';
 import type { Encoding } from './read.ts';
 
 export interface TensorSpec {

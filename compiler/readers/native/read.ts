@@ -10,15 +10,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { DiagnosticBag, fail } from '../diagnostics.ts';
-import { DTYPES, elementCount, shapeStr, type AttrValue, type DType, type Graph, type Granularity, type Node, type QuantParams, type Tensor, type TypedData } from '../ir.ts';
-import { DTYPE_INFO } from '../dtypes.ts';
-import { readSafetensors, stToTyped, type StFile, type StTensor } from '../io/safetensors.ts';
-import { OPS } from '../ops/index.ts';
-import type { AttrSpec } from '../ops/op.ts';
-import { inferShapes } from '../passes/infer.ts';
-import { scheduleNodes } from '../passes/schedule.ts';
-import { FORMAT_NAME, FORMAT_VERSION, MAX_ELEMENTS, MAX_RANK } from './limits.ts';
+import { DiagnosticBag, fail } from '../../diagnostics.ts';
+import { DTYPES, elementCount, shapeStr, type AttrValue, type DType, type Graph, type Granularity, type Node, type QuantParams, type Tensor, type TypedData } from '../../ir.ts';
+import { DTYPE_INFO } from '../../dtypes.ts';
+import { readSafetensors, stToTyped, type StFile, type StTensor } from '../../io/safetensors.ts';
+import { OPS } from '../../ops/index.ts';
+import type { AttrSpec } from '../../ops/op.ts';
+import { inferShapes } from '../../passes/infer.ts';
+import { scheduleNodes } from '../../passes/schedule.ts';
+import { FORMAT_NAME, FORMAT_VERSION, MAX_ELEMENTS, MAX_RANK } from '../../limits.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };

@@ -2,9 +2,9 @@
 // holding one) and ONNX / QONNX (.onnx, or any file whose first bytes are a ModelProto's).
 
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { fail } from './diagnostics.ts';
-import { readModel } from './format/read.ts';
-import type { Graph } from './ir.ts';
+import { fail } from '../diagnostics.ts';
+import { readModel } from './native/read.ts';
+import type { Graph } from '../ir.ts';
 import { looksLikeOnnx, readOnnx } from './onnx/import.ts';
 
 export interface LoadOptions {

@@ -4,8 +4,8 @@
 // onnxruntime (the oracle in test/onnx-oracle.test.ts), and the conformance harness compares
 // TensorProto files. Encoding uses the same descriptor as the reader (schema.ts).
 
-import { DTYPE_INFO } from '../dtypes.ts';
-import type { DType, TypedData } from '../ir.ts';
+import { DTYPE_INFO } from '../../dtypes.ts';
+import type { DType, TypedData } from '../../ir.ts';
 import { ATTR_TYPE, ModelProtoType, ONNX_DTYPE, TensorProtoType } from './schema.ts';
 import { onnxTypeOf } from './tensor.ts';
 

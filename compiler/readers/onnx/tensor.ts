@@ -7,9 +7,9 @@
 // another file. tritc supports the IR dtypes of docs/onnx-ops.md; every other data type is an error
 // that names the tensor.
 
-import { fail } from '../diagnostics.ts';
-import { elementCount, type DType, type TypedData } from '../ir.ts';
-import { DTYPE_INFO } from '../dtypes.ts';
+import { fail } from '../../diagnostics.ts';
+import { elementCount, type DType, type TypedData } from '../../ir.ts';
+import { DTYPE_INFO } from '../../dtypes.ts';
 import type { OnnxTensor } from './decode.ts';
 import { ONNX_DTYPE, onnxDtypeName } from './schema.ts';
 

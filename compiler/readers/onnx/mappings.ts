@@ -1,4 +1,5 @@
-// The ONNX op table: one small entry per ONNX (or QONNX) op, saying how a node becomes IR.
+// The ONNX op mappings: one small entry per ONNX (or QONNX) op, saying how a node becomes IR ops
+// (the IR op modules themselves are compiler/ops/).
 //
 // Each entry's `convert` reads the node through a NodeContext (import.ts) and either defines its
 // outputs as constants (everything computable at compile time is folded), or emits IR nodes whose
@@ -7,16 +8,16 @@
 // `needs` lists the IR ops the general path emits, so that a model using an op whose IR
 // implementation is not in this build is reported up front, with every such node.
 
-import type { AttrValue, DType } from '../ir.ts';
-import { elementCount } from '../ir.ts';
-import { OPS } from '../ops/index.ts';
-import { rintf } from '../numerics/f32.ts';
-import { quantRange, quantizeStaticValue, ROUNDING_MODES, type PreOp, type RoundingMode } from '../ops/quantize_static.ts';
+import type { AttrValue, DType } from '../../ir.ts';
+import { elementCount } from '../../ir.ts';
+import { OPS } from '../../ops/index.ts';
+import { rintf } from '../../numerics/f32.ts';
+import { quantRange, quantizeStaticValue, ROUNDING_MODES, type PreOp, type RoundingMode } from '../../ops/quantize_static.ts';
 import { binaryConst, castConst, concatConst, constOf, gatherConst, num, sliceBounds, sliceConst, toNumbers, transposeConst, type Const } from './fold.ts';
 import type { NodeContext, Value } from './import.ts';
 import { channelAxis, channelValues, detectLowBit, foldAffine, lowBitProducer } from './lowbit.ts';
 import { irDtype, onnxTypeText } from './tensor.ts';
-import { TRUNC_MODES, truncStaticValue } from '../ops/trunc_static.ts';
+import { TRUNC_MODES, truncStaticValue } from '../../ops/trunc_static.ts';
 
 export interface OnnxOpMapping {
   /** IR ops the general conversion emits (checked before conversion starts). */

@@ -5,9 +5,9 @@
 // here, once, and becomes a constant of the IR graph. Float arithmetic is float32 with one rounding
 // per operation, as everywhere in tritc; these values never run on a target, they are data.
 
-import { elementCount, type DType, type TypedData } from '../ir.ts';
-import { DTYPE_INFO } from '../dtypes.ts';
-import { broadcastShapes, broadcastStrides } from '../ops/add.ts';
+import { elementCount, type DType, type TypedData } from '../../ir.ts';
+import { DTYPE_INFO } from '../../dtypes.ts';
+import { broadcastShapes, broadcastStrides } from '../../ops/add.ts';
 
 export interface Const {
   dtype: DType;

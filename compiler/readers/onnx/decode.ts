@@ -6,7 +6,7 @@
 // and, where it can, the tensor, node or attribute. Nothing here interprets op semantics.
 
 import protobuf from 'protobufjs';
-import { TritcError, fail } from '../diagnostics.ts';
+import { TritcError, fail } from '../../diagnostics.ts';
 import { ATTR_TYPE, ModelProtoType, ONNX_DTYPE, TensorProtoType, onnxDtypeName } from './schema.ts';
 
 export interface OnnxModel {

@@ -21,15 +21,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { DiagnosticBag, TritcError, fail, type Diagnostic, type DiagnosticCode } from '../diagnostics.ts';
-import { shapeStr, type AttrValue, type DType, type Graph, type Node, type Tensor } from '../ir.ts';
-import { MAX_RANK } from '../format/limits.ts';
-import { interpret } from '../interpret.ts';
-import { OPS } from '../ops/index.ts';
-import type { PreOp } from '../ops/quantize_static.ts';
+import { DiagnosticBag, TritcError, fail, type Diagnostic, type DiagnosticCode } from '../../diagnostics.ts';
+import { shapeStr, type AttrValue, type DType, type Graph, type Node, type Tensor } from '../../ir.ts';
+import { MAX_RANK } from '../../limits.ts';
+import { interpret } from '../../interpret.ts';
+import { OPS } from '../../ops/index.ts';
+import type { PreOp } from '../../ops/quantize_static.ts';
 import { decodeModel, clampToNumber, type OnnxAttribute, type OnnxModel, type OnnxNode } from './decode.ts';
 import type { Const } from './fold.ts';
-import { onnxOpKey, lookupMapping, QONNX_DOMAINS } from './ops.ts';
+import { onnxOpKey, lookupMapping, QONNX_DOMAINS } from './mappings.ts';
 import { irDtype, onnxTypeText, SUPPORTED_TYPES_TEXT, tensorValues } from './tensor.ts';
 
 export interface OnnxImportOptions {
