@@ -1,0 +1,252 @@
+// A decoder-only language model as every LM reader delivers it (GGUF, llama2.c, Hugging Face folders):
+// the architecture's hyper-parameters, its tensors decoded into exact values under canonical names,
+// and the tokenizer when the file has one. The decoder builder (compiler/lm/build.ts) turns it into
+// an IR graph; nothing downstream knows which file format it came from.
+//
+// Canonical tensor names are GGUF's (llama.cpp's `LLM_TENSOR_*` names without the `.weight` suffix),
+// with matrices in PyTorch orientation [out_features, in_features] (row n = output n, the same
+// memory order as GGUF's ne = [in, out]):
+//
+//   token_embd                 [vocab, dim]
+//   blk.<i>.attn_norm          [dim]
+//   blk.<i>.attn_q             [nHeads * headDim, dim]
+//   blk.<i>.attn_k             [nKvHeads * headDim, dim]
+//   blk.<i>.attn_v             [nKvHeads * headDim, dim]
+//   blk.<i>.attn_sub_norm      [nHeads * headDim]          (subNorms only)
+//   blk.<i>.attn_output        [dim, nHeads * headDim]
+//   blk.<i>.ffn_norm           [dim]
+//   blk.<i>.ffn_gate           [hiddenDim, dim]
+//   blk.<i>.ffn_up             [hiddenDim, dim]
+//   blk.<i>.ffn_sub_norm       [hiddenDim]                 (subNorms only)
+//   blk.<i>.ffn_down           [dim, hiddenDim]
+//   output_norm                [dim]
+//   output                     [vocab, dim]                (absent when tiedOutput)
+//
+// Q and K rows are in the order the model's RoPE style expects (`ropeStyle`): readers never permute
+// weights, they record the style the checkpoint was trained with.
+
+import { DiagnosticBag } from '../diagnostics.ts';
+
+export type LmArch = 'llama' | 'bitnet';
+
+export interface LmConfig {
+  /** Semantics family: `llama` (LLaMA, TriLM) or `bitnet` (BitNet b1.58: sub-norms). */
+  arch: LmArch;
+  dim: number;
+  hiddenDim: number;
+  nLayers: number;
+  nHeads: number;
+  nKvHeads: number;
+  /** Per head; dim / nHeads for every architecture read today. */
+  headDim: number;
+  vocabSize: number;
+  /** The context the model was trained with (metadata); `--context` may compile a shorter one. */
+  contextLength: number;
+  /** RMSNorm epsilon. */
+  normEps: number;
+  /** RoPE base frequency. */
+  ropeTheta: number;
+  /** Dimensions of each head that RoPE rotates (<= headDim; the rest pass through). */
+  ropeDim: number;
+  /**
+   * 'adjacent': pairs (x[2i], x[2i+1]) rotate by pos * theta^(-2i/ropeDim) (llama.cpp NORM, llama2.c);
+   * 'half': pairs (x[i], x[i + ropeDim/2]) (llama.cpp NEOX, Hugging Face rotate_half).
+   */
+  ropeStyle: 'adjacent' | 'half';
+  /** The gated FFN's activation: down(act(gate x) * up x). */
+  ffnAct: 'silu' | 'relu2';
+  /** BitNet sub-norms: RMSNorm(attn_sub_norm) before attn_output, RMSNorm(ffn_sub_norm) before ffn_down. */
+  subNorms: boolean;
+  /** The output head is token_embd. */
+  tiedOutput: boolean;
+  /**
+   * What the ternary layers' activations are by the model's own definition: 'float' (llama.cpp's
+   * semantics for GGUF, TriLM) or 'int8-per-token' (BitNet's absmax quantizer, the HF BitNet code).
+   */
+  activations: 'float' | 'int8-per-token';
+}
+
+/** Exact float32 values. */
+export interface LmFloat32 {
+  kind: 'float32';
+  shape: number[];
+  data: Float32Array;
+}
+
+/** IEEE half bits, kept as stored (an embedding or head the file holds in f16). */
+export interface LmFloat16 {
+  kind: 'float16';
+  shape: number[];
+  bits: Uint16Array;
+}
+
+/** bfloat16 bits, kept as stored. */
+export interface LmBFloat16 {
+  kind: 'bfloat16';
+  shape: number[];
+  bits: Uint16Array;
+}
+
+/** int8 codes with a float32 scale per group of `groupSize` consecutive elements of a row (Q8_0: 32). */
+export interface LmInt8 {
+  kind: 'int8';
+  shape: [number, number];
+  codes: Int8Array;
+  /** [rows, ceil(cols / groupSize)], row-major. */
+  scales: Float32Array;
+  groupSize: number;
+}
+
+/**
+ * Ternary codes {-1, 0, +1} with float32 scales: value = code * scale. Scales are one per tensor,
+ * one per row, or one per group of `groupSize` consecutive elements of a row ([rows, groups]).
+ */
+export interface LmTernary {
+  kind: 'ternary';
+  shape: [number, number];
+  codes: Int8Array;
+  scales: Float32Array;
+  granularity: 'per_tensor' | 'per_row' | 'per_group';
+  groupSize?: number;
+  /** Where the codes came from, for `inspect` (e.g. "GGUF TQ2_0, fp16 scale per 256"). */
+  source: string;
+}
+
+export type LmTensor = LmFloat32 | LmFloat16 | LmBFloat16 | LmInt8 | LmTernary;
+
+export interface LmTokenizer {
+  /** 'llama': SentencePiece-style BPE by scores with byte fallback (llama2.c, GGUF tokenizer.ggml.model = llama). */
+  model: 'llama';
+  tokens: string[];
+  scores: Float32Array;
+  /** GGUF token types (1 normal, 2 unknown, 3 control, 4 user defined, 5 unused, 6 byte), when known. */
+  types?: Int32Array;
+  bos?: number;
+  eos?: number;
+  unk?: number;
+  /** Whether a text prompt starts with BOS. */
+  addBos: boolean;
+}
+
+export interface LmModel {
+  /** A C-identifier-friendly name (from the file name or metadata). */
+  name: string;
+  /** The path as given, for messages and generated-file headers. */
+  source: string;
+  format: 'gguf' | 'llama2c' | 'hf';
+  /** A short hash of the model's bytes, recorded in generated code. */
+  sourceHash: string;
+  config: LmConfig;
+  tensors: Map<string, LmTensor>;
+  tokenizer?: LmTokenizer;
+  /** What the reader decided that a user should know (one line each), shown by `inspect`. */
+  notes: string[];
+}
+
+/** The canonical name of a per-layer tensor. */
+export function blk(layer: number, name: string): string {
+  return `blk.${layer}.${name}`;
+}
+
+/** Expected shape of every canonical tensor of `c`, for readers to check what they read. */
+export function expectedShapes(c: LmConfig): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  const q = c.nHeads * c.headDim;
+  const kv = c.nKvHeads * c.headDim;
+  m.set('token_embd', [c.vocabSize, c.dim]);
+  for (let i = 0; i < c.nLayers; i++) {
+    m.set(blk(i, 'attn_norm'), [c.dim]);
+    m.set(blk(i, 'attn_q'), [q, c.dim]);
+    m.set(blk(i, 'attn_k'), [kv, c.dim]);
+    m.set(blk(i, 'attn_v'), [kv, c.dim]);
+    if (c.subNorms) m.set(blk(i, 'attn_sub_norm'), [q]);
+    m.set(blk(i, 'attn_output'), [c.dim, q]);
+    m.set(blk(i, 'ffn_norm'), [c.dim]);
+    m.set(blk(i, 'ffn_gate'), [c.hiddenDim, c.dim]);
+    m.set(blk(i, 'ffn_up'), [c.hiddenDim, c.dim]);
+    if (c.subNorms) m.set(blk(i, 'ffn_sub_norm'), [c.hiddenDim]);
+    m.set(blk(i, 'ffn_down'), [c.dim, c.hiddenDim]);
+  }
+  m.set('output_norm', [c.dim]);
+  if (!c.tiedOutput) m.set('output', [c.vocabSize, c.dim]);
+  return m;
+}
+
+/**
+ * Check a reader's result against its config: every expected tensor present with its shape, no
+ * unknown tensor, every float finite, every code in its alphabet. One diagnostic per problem, all
+ * reported together; `where(name)` says where a tensor came from (file and the name it had there).
+ */
+export function validateLmModel(model: LmModel, where: (name: string) => string): void {
+  const bag = new DiagnosticBag();
+  const c = model.config;
+  const positive: (keyof LmConfig)[] = ['dim', 'hiddenDim', 'nLayers', 'nHeads', 'nKvHeads', 'headDim', 'vocabSize', 'contextLength', 'ropeDim'];
+  for (const k of positive) {
+    const v = c[k] as number;
+    if (!Number.isInteger(v) || v < 1 || v > 2 ** 31 - 1) bag.error('schema', model.source, `${k} is ${v}; it must be a positive integer`);
+  }
+  if (c.nHeads % c.nKvHeads !== 0) bag.error('schema', model.source, `${c.nHeads} attention heads are not a multiple of ${c.nKvHeads} KV heads`);
+  if (c.ropeDim > c.headDim || c.ropeDim % 2 !== 0) bag.error('schema', model.source, `the RoPE dimension ${c.ropeDim} must be even and at most the head dimension ${c.headDim}`);
+  if (!(c.normEps > 0 && c.normEps < 1)) bag.error('schema', model.source, `the RMSNorm epsilon ${c.normEps} must be in (0, 1)`);
+  if (!(c.ropeTheta > 0 && Number.isFinite(c.ropeTheta))) bag.error('schema', model.source, `the RoPE base ${c.ropeTheta} must be positive`);
+  bag.throwIfAny();
+  const want = expectedShapes(c);
+  for (const [name, shape] of want) {
+    const t = model.tensors.get(name);
+    if (!t) {
+      bag.error('weights', where(name), `is missing; a ${c.arch} model with this config needs it with shape [${shape.join(', ')}]`);
+      continue;
+    }
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+      bag.error('shape', where(name), `has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] from the model's config`);
+  }
+  for (const [name, t] of model.tensors) {
+    if (!want.has(name)) {
+      bag.error('weights', where(name), `is not a tensor of a ${c.arch} model with this config`);
+      continue;
+    }
+    checkValues(name, t, where, bag);
+  }
+  bag.throwIfAny();
+}
+
+function checkValues(name: string, t: LmTensor, where: (name: string) => string, bag: DiagnosticBag): void {
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  switch (t.kind) {
+    case 'float32':
+      if (t.data.length !== n) bag.error('weights', where(name), `holds ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+      for (let i = 0; i < t.data.length; i++)
+        if (!Number.isFinite(t.data[i]!)) {
+          bag.error('weights', where(name), `value ${t.data[i]} at index ${i} is not finite`);
+          break;
+        }
+      return;
+    case 'float16':
+    case 'bfloat16': {
+      if (t.bits.length !== n) bag.error('weights', where(name), `holds ${t.bits.length} values for shape [${t.shape.join(', ')}]`);
+      const expMask = t.kind === 'float16' ? 0x7c00 : 0x7f80;
+      for (let i = 0; i < t.bits.length; i++)
+        if ((t.bits[i]! & expMask) === expMask) {
+          bag.error('weights', where(name), `value at index ${i} is not finite (${t.kind} bits 0x${t.bits[i]!.toString(16)})`);
+          break;
+        }
+      return;
+    }
+    case 'int8':
+    case 'ternary': {
+      if (t.codes.length !== n) bag.error('weights', where(name), `holds ${t.codes.length} codes for shape [${t.shape.join(', ')}]`);
+      if (t.kind === 'ternary')
+        for (let i = 0; i < t.codes.length; i++)
+          if (t.codes[i]! < -1 || t.codes[i]! > 1) {
+            bag.error('codes', where(name), `code ${t.codes[i]} at index ${i} is not -1, 0 or +1`);
+            break;
+          }
+      for (let i = 0; i < t.scales.length; i++)
+        if (!Number.isFinite(t.scales[i]!)) {
+          bag.error('weights', where(name), `scale ${t.scales[i]} at index ${i} is not finite`);
+          break;
+        }
+      return;
+    }
+  }
+}
