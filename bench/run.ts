@@ -33,13 +33,12 @@ import { packB1, packT2, packT2B, packT5, packTBP, packTW } from '../compiler/em
 import { rng } from '../compiler/harness/inputs.ts';
 import { executeOnTarget } from '../compiler/harness/run_target.ts';
 import type { Graph, Node, Tensor } from '../compiler/ir.ts';
-import { chooseKernels, kernelChoice } from '../compiler/kernels/choose.ts';
+import { chooseKernels } from '../compiler/kernels/choose.ts';
 import { add, f32Bits, fround, i2f, mul } from '../compiler/numerics/f32.ts';
-import { getTarget, RUNTIME_DIR, TARGETS_DIR, type TargetDesc } from '../compiler/targets.ts';
+import { getTarget, RUNTIME_DIR, stackReserve, TARGETS_DIR, type TargetDesc } from '../compiler/targets.ts';
 import { buildProgram, exec } from '../compiler/toolchain/build.ts';
 import { requireQemu } from '../compiler/toolchain/qemu.ts';
 import { requireZig } from '../compiler/toolchain/zig.ts';
-import { stackReserve } from '../compiler/compile.ts';
 
 const BENCH_DIR = resolve(fileURLToPath(import.meta.url), '..');
 const ROOT = resolve(BENCH_DIR, '..');
@@ -254,7 +253,7 @@ function buildCases(plan: TargetPlan): { cases: BuiltCase[]; blob: Uint8Array; s
       const { g, node } = layerGraph(spec.op!, n, k, codes, spec.kernel);
       const arena = k + 4 * n;
       chooseKernels(g, plan.target, { scratchBudget: mem ? mem.ram - arena - stackReserve(mem.ram) : 64 * 2 ** 20 });
-      const choice = kernelChoice(g, node, plan.target);
+      const choice = node.choice!;
       const kd = choice.kernel;
       if (spec.kernel === undefined) label = `${spec.label === 'auto' ? 'auto' : 'auto binary'}: ${kd.id}`;
       if (density !== undefined) label += `, ${Math.round(density * 100)} % nonzero`;

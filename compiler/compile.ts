@@ -1,6 +1,6 @@
 // The compile pipeline end to end: passes -> memory plan -> C -> a directory a user can build.
 //
-//   loadModel (readers/)  ->  runPasses  ->  planMemory  ->  emitC  ->  checkFit  ->  files
+//   loadModel (readers/)  ->  runPasses (passes/pipeline.ts)  ->  planMemory  ->  emitC  ->  checkFit  ->  files
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,19 +8,17 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from './diagnostics.ts';
 import { DTYPE_INFO } from './dtypes.ts';
 import { emitC, type EmittedModel } from './emit/c.ts';
-import { tensorBytes, type Graph } from './ir.ts';
-import { chooseKernels } from './kernels/choose.ts';
+import type { Graph } from './ir.ts';
 import { getOp } from './ops/index.ts';
 import { runPasses, type PassOptions } from './passes/pipeline.ts';
-import { buffersFor, liveBytesPerStep, lowerBound } from './plan/liveness.ts';
-import { problemFromGraph } from './plan/problem.ts';
+import { liveBytesPerStep } from './plan/liveness.ts';
 import { buildMemoryMap, type MapItem, type MemoryMap } from './plan/memory_map.ts';
 import { planMemory, type MemoryPlan } from './plan/planner.ts';
 import { RUNTIME_DIR, type TargetDesc } from './targets.ts';
 import { formatBytes } from './util/format.ts';
 import { TRITC_VERSION } from './version.ts';
 
-export interface CompileOptions extends PassOptions {
+export interface CompileOptions extends Omit<PassOptions, 'target' | 'kernels'> {
   target: TargetDesc;
   prefix?: string;
   /** Skip the target memory check (tests that compile huge models for the host). */
@@ -36,11 +34,6 @@ export interface CompileOptions extends PassOptions {
   maxLutWindow?: number;
 }
 
-/** RAM kept free for the stack on targets with a memory size, when sizing kernel scratch. */
-export function stackReserve(ram: number): number {
-  return Math.max(8192, Math.floor(ram / 8));
-}
-
 export interface LayerInfo {
   step: number;
   node: string;
@@ -52,6 +45,8 @@ export interface LayerInfo {
   liveBytes: number;
   outputs: { name: string; dtype: string; shape: number[] }[];
   annotations: Record<string, string | number>;
+  /** Low-bit layers: what the choose-kernels pass decided (node.choice), for tools. */
+  choice?: { kernel: string; format: string; reason: string; accumulator: string; codeBytes: number; scratchBytes: number; window: number };
 }
 
 export interface Compiled {
@@ -69,27 +64,19 @@ export interface Compiled {
 }
 
 /**
- * Everything `compileGraph` does to a graph before it plans memory: the passes, then the kernel
- * choice (a LUT kernel's tables are scratch that the plan places in the arena). After this,
- * `problemFromGraph(graph, opts.target)` is the problem `planMemory` solves; the planner
- * benchmark plans ONNX models through it.
+ * Everything `compileGraph` does to a graph before it plans memory: the pass pipeline, kernel choice
+ * included (a LUT kernel's tables are scratch that the plan places in the arena). After this,
+ * `problemFromGraph(graph, opts.target)` is the problem `planMemory` solves; the planner benchmark
+ * plans ONNX models through it.
  */
 export function lowerForPlanning(graph: Graph, opts: CompileOptions): void {
-  runPasses(graph, opts);
-  // Kernels first: a LUT kernel needs scratch for its tables, which the plan then places in the arena.
-  // Their budget is the RAM that the arena without scratch (at its lower bound), the inputs and
-  // outputs and the stack leave, and at most a quarter of the target's RAM.
-  const ioTotal = graph.inputs.concat(graph.outputs).reduce((a, n) => a + ioTensorBytes(graph, n), 0);
-  const mem = opts.target.memory;
-  const arenaEstimate = lowerBound(buffersFor(problemFromGraph(graph, opts.target)), graph.nodes.length).bytes;
-  chooseKernels(graph, opts.target, {
-    spec: opts.kernel,
-    // At most a quarter of the RAM goes to tables, so that speed does not take all of a small MCU's RAM.
-    scratchBudget: Math.min(opts.maxScratch ?? Infinity, mem ? Math.min(mem.ram / 4, mem.ram - arenaEstimate - ioTotal - stackReserve(mem.ram)) : 64 * 2 ** 20),
-    // Weights may use the flash the code leaves (a rough 64 KiB for runtime and application).
-    flashBudget: mem ? mem.flash - 65536 : undefined,
-    forceFlush: opts.forceFlush,
-    maxLutWindow: opts.maxLutWindow,
+  runPasses(graph, {
+    target: opts.target,
+    lowBit: opts.lowBit,
+    verify: opts.verify,
+    dumpAfter: opts.dumpAfter,
+    log: opts.log,
+    kernels: { spec: opts.kernel, maxScratch: opts.maxScratch, forceFlush: opts.forceFlush, maxLutWindow: opts.maxLutWindow },
   });
 }
 
@@ -116,6 +103,19 @@ export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
         return { name: o, dtype: t.dtype, shape: t.shape };
       }),
       annotations: { ...node.annotations },
+      ...(node.choice
+        ? {
+            choice: {
+              kernel: node.choice.kernel.id,
+              format: node.choice.format.id,
+              reason: node.choice.reason,
+              accumulator: node.choice.accumulator.bits === 32 ? 'int32' : `int64 (int32 partial sums of ${node.choice.flush})`,
+              codeBytes: node.choice.codeBytes,
+              scratchBytes: node.choice.scratchBytes,
+              window: node.choice.window,
+            },
+          }
+        : {}),
     };
   });
   const compiled: Compiled = { graph, plan, emitted, target: opts.target, files: new Map(), weightsBytes, ioBytes, layers };
@@ -166,10 +166,6 @@ export function checkFit(c: Compiled, stackBytes?: number): MemoryMap | undefine
     problems.push(`needs ${formatBytes(c.weightsBytes)} flash for weights alone, target ${c.target.name} has ${formatBytes(c.target.memory.flash)}: ${biggest.slice(0, 4).join(' + ')}${biggest.length > 4 ? ' + ...' : ''}`);
   }
   fail('fit', `${c.graph.source}`, `model "${c.graph.name}" does not fit ${c.target.name}: ${problems.join('; ')}`);
-}
-
-function ioTensorBytes(g: Graph, name: string): number {
-  return tensorBytes(g.tensors.get(name)!);
 }
 
 function runtimeFileName(rel: string): string {

@@ -12,6 +12,7 @@
 //   sparse deltas, int2..int4) are further dtypes and ops; nothing here assumes one plane or one dtype.
 
 import { DTYPE_INFO } from './dtypes.ts';
+import type { KernelChoice } from './kernels/choose.ts';
 
 export type DType =
   | 'float32'
@@ -64,6 +65,9 @@ export interface Node {
   attrs: Record<string, AttrValue>;
   /** Decisions made by passes (kernel, accumulator width, ...), shown by `tritc inspect`. */
   annotations: Record<string, string | number>;
+  /** Low-bit layers: the kernel and weight format the choose-kernels pass picked; emit, `inspect`
+   * and the report only read it. */
+  choice?: KernelChoice;
 }
 
 export interface Graph {
@@ -86,6 +90,17 @@ export function elementCount(shape: readonly number[]): number {
 }
 
 /** Bytes one element takes in an activation buffer (codes are never activations). */
+/** Rows of a [..., K] tensor: the product of every dimension but the last (1 for rank <= 1). */
+export function rowsOf(shape: readonly number[]): number {
+  return shape.length <= 1 ? 1 : elementCount(shape.slice(0, -1));
+}
+
+/** The last dimension (1 for a scalar). */
+export function lastDim(shape: readonly number[]): number {
+  return shape.length === 0 ? 1 : shape[shape.length - 1]!;
+}
+
+/** Bytes one element takes in an activation buffer (codes are never activations). */
 export function dtypeBytes(dtype: DType): number {
   return DTYPE_INFO[dtype].bytes;
 }
@@ -96,6 +111,17 @@ export function tensorBytes(t: Tensor): number {
 
 export function shapeStr(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
+}
+
+/** A tensor name not yet used in `g`: `base`, else `base.1`, `base.2`, ... */
+export function freshName(g: Graph, base: string): string {
+  if (!g.tensors.has(base)) return base;
+  for (let i = 1; ; i++) if (!g.tensors.has(`${base}.${i}`)) return `${base}.${i}`;
+}
+
+/** The nodes that read tensor `name` (inputs or scales), in schedule order. */
+export function readersOf(g: Graph, name: string): Node[] {
+  return g.nodes.filter((n) => nodeReads(g, n).includes(name));
 }
 
 export function getTensor(g: Graph, name: string): Tensor {

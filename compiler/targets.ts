@@ -128,3 +128,8 @@ export function resolveTargets(spec: string): TargetDesc[] {
   if (spec === 'all') return [...loadTargets().values()];
   return spec.split(',').map((s) => getTarget(s.trim()));
 }
+
+/** RAM kept free for the stack on targets with a memory size, when sizing kernel scratch. */
+export function stackReserve(ram: number): number {
+  return Math.max(8192, Math.floor(ram / 8));
+}

@@ -11,6 +11,7 @@ import { runOnTarget } from '../compiler/harness/run_target.ts';
 import { interpret } from '../compiler/interpret.ts';
 import { cloneGraph, type Graph, type TypedData } from '../compiler/ir.ts';
 import { readOnnx } from '../compiler/readers/onnx/import.ts';
+import { prepareGraph } from '../compiler/passes/pipeline.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { SHARED_DATA, loadMnistTest, mnistInput } from './data.ts';
 
@@ -24,7 +25,7 @@ export function tfcPath(model: TfcModel): string {
 }
 
 export function loadTfc(model: TfcModel, lowBit = true): Graph {
-  return readOnnx(tfcPath(model), { lowBit }, `../shared/data/qonnx/models/${model}.onnx`);
+  return prepareGraph(readOnnx(tfcPath(model), { lowBit }, `../shared/data/qonnx/models/${model}.onnx`), { lowBit });
 }
 
 function argmax(y: ArrayLike<number>): number {

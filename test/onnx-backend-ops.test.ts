@@ -59,7 +59,13 @@ function convert(dir: string): { spec: ModelSpec; inputs: Record<string, TypedDa
   for (const [k, v] of Object.entries(node.attrs)) if (k in def.attrs || (node.opType === 'Reshape' && k === 'allowzero')) attrs[k] = attrValue(v);
   const dropped = Object.keys(node.attrs).filter((k) => !(k in def.attrs) && !(node.opType === 'Split' && k === 'num_outputs') && !(node.opType === 'Cast' && k === 'round_mode') && !(node.opType === 'Reshape' && k === 'allowzero'));
   if (dropped.length) throw new Unsupported(`attribute ${dropped.join(', ')}`);
-  if (node.opType === 'ArgMax' && 'keepdims' in attrs) attrs.keepdims = attrs.keepdims === 1;
+  if (node.opType === 'ArgMax') {
+    // ONNX's defaults (axis 0, keepdims 1) and its int64 result; the IR op's bools.
+    attrs.axis = attrs.axis ?? 0;
+    attrs.keepdims = attrs.keepdims === undefined || attrs.keepdims === 1;
+    attrs.select_last_index = attrs.select_last_index === 1;
+    attrs.output_dtype = 'int64';
+  }
 
   const tensors: Record<string, TensorSpec> = {};
   const inputs: Record<string, TypedData> = {};

@@ -13,6 +13,7 @@ import type { HarnessModel } from '../compiler/harness/runner.ts';
 import { interpret } from '../compiler/interpret.ts';
 import { cloneGraph, type Graph, type TypedData } from '../compiler/ir.ts';
 import { importOnnx } from '../compiler/readers/onnx/import.ts';
+import { prepareGraph } from '../compiler/passes/pipeline.ts';
 import { encodeOnnxModel } from '../compiler/readers/onnx/write.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { compareTolerance } from './support/conformance.ts';
@@ -36,7 +37,7 @@ describe('onnxruntime oracle on random ONNX graphs', () => {
     for (let seed = 0; seed < COUNT; seed++) {
       const m = randomOnnxModel(seed);
       const bytes = encodeOnnxModel(m.spec);
-      const g = importOnnx(bytes, `${m.name}.onnx`);
+      const g = prepareGraph(importOnnx(bytes, `${m.name}.onnx`));
       lowBit += g.nodes.filter((n) => n.op === 'TernaryLinear' || n.op === 'BinaryLinear').length;
       const run = randomRuns(g, 1, 500 + seed)[0]!;
       // Graph optimisations off: onnxruntime would fuse QDQ patterns into integer kernels that requantise
@@ -54,7 +55,7 @@ describe('onnxruntime oracle on random ONNX graphs', () => {
       // The same file with detection off: float32 MatMul/Gemm/Conv and the ONNX QuantizeLinear and
       // DequantizeLinear ops of the op library, checked against onnxruntime the same way.
       {
-        const gf = importOnnx(bytes, `${m.name}.onnx`, { lowBit: false });
+        const gf = prepareGraph(importOnnx(bytes, `${m.name}.onnx`, { lowBit: false }), { lowBit: false });
         expect(gf.nodes.some((n) => n.op === 'TernaryLinear' || n.op === 'BinaryLinear' || n.op === 'TernaryConv' || n.op === 'BinaryConv')).toBe(false);
         const badf = compareTolerance(interpret(gf, run).get(gf.outputs[0]!)!, want, RTOL, ATOL);
         if (badf) failures.push(`${m.name} with --no-lowbit: ${badf}`);

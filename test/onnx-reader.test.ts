@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { TritcError } from '../compiler/diagnostics.ts';
 import { decodeTensorProto } from '../compiler/readers/onnx/decode.ts';
 import { importOnnx } from '../compiler/readers/onnx/import.ts';
+import { prepareGraph } from '../compiler/passes/pipeline.ts';
 import { tensorValues } from '../compiler/readers/onnx/tensor.ts';
 import { encodeOnnxModel, encodeTensorProto, type ModelSpecOnnx } from '../compiler/readers/onnx/write.ts';
 import { interpret } from '../compiler/interpret.ts';
@@ -65,7 +66,7 @@ describe('ONNX protobuf decoding', () => {
 
   it('reads both QONNX TFC models (opset 9, onnx.brevitas custom ops)', () => {
     for (const name of ['TFC_2W2A', 'TFC_1W1A']) {
-      const g = importOnnx(new Uint8Array(readFileSync(TFC(name))), `${name}.onnx`);
+      const g = prepareGraph(importOnnx(new Uint8Array(readFileSync(TFC(name))), `${name}.onnx`));
       expect(g.name).toBe(name);
       expect(g.tensors.get(g.inputs[0]!)!.shape).toEqual([1, 1, 28, 28]);
       expect(g.nodes.filter((n) => n.op === (name === 'TFC_2W2A' ? 'TernaryLinear' : 'BinaryLinear'))).toHaveLength(4);
@@ -221,7 +222,7 @@ describe('folding into low-bit layers', () => {
         { op: 'Div', inputs: ['m', 'd'], outputs: ['y'] },
       ],
     };
-    const g = importOnnx(encodeOnnxModel(m), 'div0.onnx');
+    const g = prepareGraph(importOnnx(encodeOnnxModel(m), 'div0.onnx'));
     expect(g.nodes.map((n) => n.op)).toEqual(['QuantizeStatic', 'TernaryLinear', 'Div']);
   });
 });

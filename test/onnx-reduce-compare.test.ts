@@ -13,6 +13,7 @@ import { interpret } from '../compiler/interpret.ts';
 import { cloneGraph, type DType, type Graph, type TypedData } from '../compiler/ir.ts';
 import { expf, f32Bits, fround } from '../compiler/numerics/f32.ts';
 import { importOnnx } from '../compiler/readers/onnx/import.ts';
+import { prepareGraph } from '../compiler/passes/pipeline.ts';
 import { encodeOnnxModel, type AttrSpecValue, type TensorSpec } from '../compiler/readers/onnx/write.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { workDir } from './support/differential.ts';
@@ -47,7 +48,7 @@ function run(op: string, inputs: In[], attrs: Record<string, AttrSpecValue> = {}
     initializers: [...inputs.flatMap((t, i) => (t.constant ? [{ name: names[i]!, dtype: t.dtype, shape: t.shape, data: typed(t.dtype, t.data) }] : [])), ...extra],
     nodes: [{ op, inputs: [...names, ...extra.map((e) => e.name)], outputs: ['y'], attrs }],
   });
-  const graph = importOnnx(bytes, `${op}.onnx`);
+  const graph = prepareGraph(importOnnx(bytes, `${op}.onnx`));
   const feeds = new Map<string, TypedData>(inputs.flatMap((t, i) => (t.constant ? [] : [[names[i]!, typed(t.dtype, t.data)] as [string, TypedData]])));
   const out = interpret(graph, feeds).get(graph.outputs[0]!)!;
   if (graph.nodes.length) imported.push({ name: opts.name ?? `${op} #${imported.length}`, graph, inputs: feeds });

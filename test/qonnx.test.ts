@@ -13,6 +13,7 @@ import type { HarnessModel } from '../compiler/harness/runner.ts';
 import { interpret } from '../compiler/interpret.ts';
 import { cloneGraph, type Graph, type TypedData } from '../compiler/ir.ts';
 import { importOnnx } from '../compiler/readers/onnx/import.ts';
+import { prepareGraph } from '../compiler/passes/pipeline.ts';
 import { encodeOnnxModel, type NodeSpec, type TensorSpec } from '../compiler/readers/onnx/write.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { workDir } from './support/differential.ts';
@@ -110,7 +111,7 @@ describe('QONNX quantisers on activations', () => {
   it('the interpreter equals the spec for every rounding mode and parameter (ties included)', () => {
     const failures: string[] = [];
     for (const c of cases) {
-      const g = importOnnx(c.bytes, `${c.name}.onnx`);
+      const g = prepareGraph(importOnnx(c.bytes, `${c.name}.onnx`));
       // The scalar ops are fused: one QuantizeStatic (and the DequantizeInt8 of the float output).
       expect(g.nodes.map((n) => n.op)).toEqual(['QuantizeStatic', 'DequantizeInt8']);
       const run = new Map<string, TypedData>([['x', c.x]]);
@@ -234,7 +235,7 @@ describe('QONNX Trunc on activations', () => {
   it('the interpreter equals the spec bit for bit (v1 and v2, every mode, after Quant or on floats)', () => {
     const failures: string[] = [];
     for (const c of cases) {
-      const g = importOnnx(c.bytes, `${c.name}.onnx`);
+      const g = prepareGraph(importOnnx(c.bytes, `${c.name}.onnx`));
       expect(g.nodes.map((n) => n.op)).toEqual(c.ops);
       const run = new Map<string, TypedData>([['x', c.x]]);
       const out = interpret(g, run);
@@ -248,9 +249,9 @@ describe('QONNX Trunc on activations', () => {
 
   it('a constant Trunc folds to the same values as the activation path', () => {
     for (const c of cases.slice(0, 12)) {
-      const g = importOnnx(c.bytes, `${c.name}.onnx`);
+      const g = prepareGraph(importOnnx(c.bytes, `${c.name}.onnx`));
       const out = interpret(g, new Map([['x', c.x]])).get(g.outputs[0]!)! as Float32Array;
-      const gc = importOnnx(c.constBytes, `${c.name}_const.onnx`);
+      const gc = prepareGraph(importOnnx(c.constBytes, `${c.name}_const.onnx`));
       const folded = interpret(gc, new Map()).get(gc.outputs[0]!)! as Float32Array;
       expect(Array.from(folded).map((v) => v + 0)).toEqual(Array.from(out).map((v) => v + 0));
     }

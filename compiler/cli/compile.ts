@@ -13,6 +13,7 @@ import { estimateStack, type StackEstimate } from '../toolchain/stack_usage.ts';
 import { locateZig } from '../toolchain/zig.ts';
 import { fail } from '../diagnostics.ts';
 import { loadModel } from '../readers/index.ts';
+import { PASS_NAMES } from '../passes/pipeline.ts';
 import { getTarget } from '../targets.ts';
 import { formatBytes } from '../util/format.ts';
 import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command } from './command.ts';
@@ -42,17 +43,20 @@ module) to run the model bit-exactly from Node or a browser.`,
     output: { type: 'string', short: 'o', valueName: 'dir', help: 'output directory (required)' },
     prefix: { type: 'string', valueName: 'name', help: 'prefix of the exported C symbols (default: from the model name)' },
     report: { type: 'boolean', help: 'also write report.html and report.json (the memory plan, layers, totals)' },
-    'dump-after': { type: 'string', valueName: 'pass', help: 'print the IR after this pass (eliminate-dead-nodes, check-limits)' },
+    'dump-after': { type: 'string', valueName: 'pass', help: `print the IR after this pass (${PASS_NAMES.join(', ')})` },
     bindings: { type: 'string', valueName: 'ts', help: 'also write model.wasm and typed TypeScript bindings model.ts (needs Zig)' },
   },
   async run(args, io) {
+    const dumpAfter = stringOpt(args, 'dump-after');
+    if (dumpAfter !== undefined && !PASS_NAMES.includes(dumpAfter)) fail('usage', '--dump-after', `"${dumpAfter}" is not a pass; the passes are ${PASS_NAMES.join(', ')}`);
     const out = stringOpt(args, 'output');
     if (!out) fail('usage', '', 'tritc compile needs -o <dir> (tritc compile --help)');
     const prefix = stringOpt(args, 'prefix');
     if (prefix !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) fail('usage', '--prefix', `"${prefix}" is not a C identifier`);
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
-    const graph = loadModel(args.positionals[0]!, { lowBit: args.values['no-lowbit'] !== true });
-    const c = compileGraph(graph, { target, prefix, verify: true, dumpAfter: stringOpt(args, 'dump-after'), log: io.err, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch') });
+    const lowBit = args.values['no-lowbit'] !== true;
+    const graph = loadModel(args.positionals[0]!, { lowBit });
+    const c = compileGraph(graph, { target, lowBit, prefix, verify: true, dumpAfter, log: io.err, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch') });
     // The stack needs the C compiled for the target; with it, check the fit again, RAM complete.
     let stack: StackEstimate | undefined;
     if (locateZig()) {

@@ -26,8 +26,9 @@ the arena bytes live during the layer. Then the totals and whether the model fit
   },
   async run(args, io) {
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
-    const graph = loadModel(args.positionals[0]!, { lowBit: args.values['no-lowbit'] !== true });
-    const c = compileGraph(graph, { target, verify: true, skipFitCheck: true, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch') });
+    const lowBit = args.values['no-lowbit'] !== true;
+    const graph = loadModel(args.positionals[0]!, { lowBit });
+    const c = compileGraph(graph, { target, lowBit, verify: true, skipFitCheck: true, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch') });
     let fit = 'fits';
     try {
       checkFit(c);

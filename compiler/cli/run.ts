@@ -46,13 +46,12 @@ async function runOne(
   runs: Map<string, TypedData>[],
   expected: Map<string, TypedData>[],
   workDir: string,
-  timeoutSeconds: number,
-  kernel?: string,
-  maxScratch?: number,
+  opts: { timeoutSeconds: number; kernel?: string; maxScratch?: number; lowBit: boolean },
 ): Promise<{ row: TargetRow; outputs?: Map<string, TypedData>[] }> {
+  const { timeoutSeconds, kernel, maxScratch, lowBit } = opts;
   const row: TargetRow = { target: target.name, ok: false, runs: runs.length, identical: 0, flashBytes: null, ramBytes: null, arenaBytes: null, stackBytes: null, instructionsPerInference: null, instructionsResolution: null, mismatches: [] };
   try {
-    const compiled = compileGraph(cloneGraph(graph), { target, verify: true, kernel, maxScratch });
+    const compiled = compileGraph(cloneGraph(graph), { target, verify: true, kernel, maxScratch, lowBit });
     const res = await runOnTarget([{ compiled, runs, dir: 'model' }], target, join(workDir, target.name), { timeoutSeconds });
     const records = res.records[0]!;
     const outs: Map<string, TypedData>[] = [];
@@ -123,7 +122,8 @@ outputs of the first target the same way. Exit status 0 only if every target ran
   async run(args, io) {
     const modelArg = args.positionals[0]!;
     const targets = resolveTargets(stringOpt(args, 'target') ?? 'host');
-    const graph = loadModel(modelArg, { lowBit: args.values['no-lowbit'] !== true });
+    const lowBit = args.values['no-lowbit'] !== true;
+    const graph = loadModel(modelArg, { lowBit });
     // Fail early, with the install hint, rather than after the first build.
     requireZig();
     for (const t of targets) requireQemu(t);
@@ -139,7 +139,7 @@ outputs of the first target the same way. Exit status 0 only if every target ran
     try {
       for (const [i, t] of targets.entries()) {
         io.progress(`[${i + 1}/${targets.length}] ${t.name}: building and running ${runs.length} run${runs.length === 1 ? '' : 's'}...`);
-        const { row, outputs } = await runOne(t, graph, runs, expected, workDir, timeoutSeconds, stringOpt(args, 'kernel'), bytesOpt(args, 'max-scratch'));
+        const { row, outputs } = await runOne(t, graph, runs, expected, workDir, { timeoutSeconds, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch'), lowBit });
         rows.push(row);
         firstOutputs ??= outputs;
       }

@@ -12,8 +12,8 @@
 
 import { fail } from '../diagnostics.ts';
 import type { Graph, Node } from '../ir.ts';
-import { accumulatorPlan, int8MaxAbs, lowBitGeometry, scaleCount } from '../ops/lowbit_linear.ts';
-import { rowsOf } from '../ops/quantize_int8.ts';
+import { rowsOf } from '../ir.ts';
+import { accumulatorPlan, int8MaxAbs, lowBitGeometry, scaleCount, type AccumulatorPlan } from '../lowbit.ts';
 import type { TargetDesc } from '../targets.ts';
 import { formatBytes } from '../util/format.ts';
 import { FORMATS, maxWideWindow, type FormatDesc, type FormatId } from './formats.ts';
@@ -33,6 +33,8 @@ export interface KernelChoice {
   reason: string;
   /** The flush bound the kernel is called with (the compiler's, or a smaller one forced by tests). */
   flush: number;
+  /** The accumulator the proven bound needs (int32, or int64 with int32 partial sums). */
+  accumulator: AccumulatorPlan;
 }
 
 /** Target classes of the cost model. */
@@ -129,8 +131,6 @@ export interface ChooseOptions {
   maxLutWindow?: number;
 }
 
-const CHOICES = new WeakMap<Node, KernelChoice>();
-
 export function layerShape(g: Graph, node: Node): LayerShape {
   const x = g.tensors.get(node.inputs[0]!)!;
   const w = g.tensors.get(node.inputs[1]!)!;
@@ -217,7 +217,7 @@ function evaluate(k: KernelDesc, l: LayerShape, target: TargetDesc, budget: numb
     if (scratchBytes > budget) return `needs ${formatBytes(scratchBytes)} of scratch RAM, ${formatBytes(Math.max(0, budget))} are left`;
   }
   const geo = { planes: l.planes, n: l.n, k: l.k, group: l.group, groups: l.groups };
-  return { kernel: k, format: f, window, scratchBytes, codeBytes: f.codeBytes(geo, window || undefined), estimate: estimate(k, f, l, targetClass(target), window, target.features), flush: l.flush };
+  return { kernel: k, format: f, window, scratchBytes, codeBytes: f.codeBytes(geo, window || undefined), estimate: estimate(k, f, l, targetClass(target), window, target.features), flush: l.flush, accumulator: accumulatorPlan(l.group, l.maxAbsX) };
 }
 
 function fmtEstimate(e: number | undefined): string {
@@ -295,21 +295,21 @@ export function chooseKernels(g: Graph, target: TargetDesc, opts: ChooseOptions 
       choice = r;
       auto.push(node);
     }
-    CHOICES.set(node, choice);
+    node.choice = choice;
   }
   // Flash: switch automatically chosen layers to the 1.6-bit (binary: 1-bit) format while the weights do not fit.
   if (opts.flashBudget !== undefined) {
-    const total = () => g.nodes.filter(isLowBit).reduce((a, n) => a + CHOICES.get(n)!.codeBytes + otherBytes(g, n), 0);
+    const total = () => g.nodes.filter(isLowBit).reduce((a, n) => a + n.choice!.codeBytes + otherBytes(g, n), 0);
     const before = total();
-    const order = auto.filter((n) => CHOICES.get(n)!.format.id !== 't5' && CHOICES.get(n)!.format.id !== 'b1').sort((a, b) => CHOICES.get(b)!.codeBytes - CHOICES.get(a)!.codeBytes);
+    const order = auto.filter((n) => n.choice!.format.id !== 't5' && n.choice!.format.id !== 'b1').sort((a, b) => b.choice!.codeBytes - a.choice!.codeBytes);
     for (const node of order) {
       if (total() <= opts.flashBudget) break;
       const l = layerShape(g, node);
       const compact = l.op === 'BinaryLinear' ? 'b1' : 't5'; // binary layers may run on ternary formats too
       const r = best(candidatesFor(l, target).filter((k) => k.format === compact && k.variant !== 'ref'), l, target, budget, 'flash');
       if (typeof r === 'string') continue;
-      r.reason = `${compact === 'b1' ? '1-bit b1' : '1.6-bit t5'} for flash: est. ${fmtEstimate(r.estimate)} instr/weight; the faster ${CHOICES.get(node)!.kernel.id} would make the weights ${formatBytes(before)}, more than the ${formatBytes(opts.flashBudget)} of flash left for them on ${target.name}`;
-      CHOICES.set(node, r);
+      r.reason = `${compact === 'b1' ? '1-bit b1' : '1.6-bit t5'} for flash: est. ${fmtEstimate(r.estimate)} instr/weight; the faster ${node.choice!.kernel.id} would make the weights ${formatBytes(before)}, more than the ${formatBytes(opts.flashBudget)} of flash left for them on ${target.name}`;
+      node.choice = r;
     }
   }
 }
@@ -322,19 +322,6 @@ function otherBytes(g: Graph, node: Node): number {
 
 export function isLowBit(node: Node): boolean {
   return node.op === 'TernaryLinear' || node.op === 'BinaryLinear';
-}
-
-/** The choice made by chooseKernels, or a fresh automatic one (emitC called on its own). */
-export function kernelChoice(g: Graph, node: Node, target: TargetDesc): KernelChoice {
-  const have = CHOICES.get(node);
-  if (have) return have;
-  chooseKernels(g, target);
-  return CHOICES.get(node)!;
-}
-
-/** The choice already made for a node, if any (cost figures for `inspect`). */
-export function peekKernelChoice(node: Node): KernelChoice | undefined {
-  return CHOICES.get(node);
 }
 
 /** The ids of the kernels (and formats) usable for a layer on a target, for tests and the bench. */

@@ -3,7 +3,7 @@
 import { elementCount } from '../ir.ts';
 import { i2f, mul } from '../numerics/f32.ts';
 import { at, type OpDef } from './op.ts';
-import { lastDim, rowsOf } from './quantize_int8.ts';
+import { lastDim, rowsOf } from '../ir.ts';
 
 export const DequantizeInt8: OpDef = {
   op: 'DequantizeInt8',

@@ -15,7 +15,7 @@
 import type { DiagnosticCode } from '../diagnostics.ts';
 import { elementCount, shapeStr, type DType, type Graph, type Node } from '../ir.ts';
 import { add, i2f, mul } from '../numerics/f32.ts';
-import { int8MaxAbs, INT32_MAX } from './lowbit_linear.ts';
+import { int8MaxAbs, INT32_MAX } from '../lowbit.ts';
 import { at, type InferContext, type OpDef, type OutputSpec } from './op.ts';
 
 export interface ConvGeometry {

@@ -13,74 +13,10 @@
 // The inner loop only adds and subtracts; the multiplies are per group and per output.
 
 import type { DiagnosticCode } from '../diagnostics.ts';
-import { elementCount, shapeStr, type DType, type Graph, type Node, type Tensor } from '../ir.ts';
+import { elementCount, lastDim, rowsOf, shapeStr, type DType, type Graph, type Node } from '../ir.ts';
 import { add, i2f, mul } from '../numerics/f32.ts';
-import { kernelChoice, peekKernelChoice } from '../kernels/choose.ts';
 import { at, type InferContext, type OpDef, type OutputSpec } from './op.ts';
-import { lastDim, rowsOf } from './quantize_int8.ts';
-
-/** The weight geometry every low-bit op (and the packer) agrees on. */
-export interface LowBitGeometry {
-  planes: number;
-  n: number;
-  k: number;
-  /** Elements per scale group along K (k itself unless per_group). */
-  group: number;
-  groups: number;
-}
-
-export function lowBitGeometry(w: Tensor): LowBitGeometry {
-  const planes = w.shape.length === 3 ? w.shape[0]! : 1;
-  const n = w.shape[w.shape.length - 2]!;
-  const k = w.shape[w.shape.length - 1]!;
-  const group = w.quant?.granularity === 'per_group' ? w.quant.groupSize ?? k : k;
-  return { planes, n, k, group, groups: Math.ceil(k / group) };
-}
-
-export function scaleCount(w: Tensor, geo: LowBitGeometry): number {
-  switch (w.quant?.granularity) {
-    case 'per_row':
-      return geo.planes * geo.n;
-    case 'per_group':
-      return geo.planes * geo.n * geo.groups;
-    default:
-      return geo.planes;
-  }
-}
-
-export function weightScaleIndex(w: Tensor, geo: LowBitGeometry, p: number, n: number, g: number): number {
-  switch (w.quant?.granularity) {
-    case 'per_row':
-      return p * geo.n + n;
-    case 'per_group':
-      return (p * geo.n + n) * geo.groups + g;
-    default:
-      return p;
-  }
-}
-
-/** The largest |x| an int8 tensor can hold, from its known range. */
-export function int8MaxAbs(x: Tensor): number {
-  const [lo, hi] = x.range ?? [-128, 127];
-  return Math.max(Math.abs(lo), Math.abs(hi));
-}
-
-/** Accumulator choice: int32 when the worst case fits, otherwise int32 partial sums flushed to int64. */
-export interface AccumulatorPlan {
-  bits: 32 | 64;
-  /** Worst-case |acc| of one group. */
-  bound: number;
-  /** With 64 bits: the int32 partial is flushed into the int64 every `flush` elements (0 = never). */
-  flush: number;
-}
-
-export const INT32_MAX = 2147483647;
-
-export function accumulatorPlan(group: number, maxAbsX: number): AccumulatorPlan {
-  const bound = group * maxAbsX; // |w| <= 1
-  if (bound <= INT32_MAX) return { bits: 32, bound, flush: 0 };
-  return { bits: 64, bound, flush: Math.floor(INT32_MAX / maxAbsX) };
-}
+import { int8MaxAbs, lowBitGeometry, scaleCount, weightScaleIndex } from '../lowbit.ts';
 
 function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): OpDef {
   const ternary = wdtype === 'ternary';
@@ -170,16 +106,17 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
       ctx.write(node.outputs[0]!, y);
     },
     // LUT kernels need tables: the planner places them in the arena, live during this layer only.
-    // Before kernels are chosen (compile.ts chooses them first) a layer needs none.
+    // Before the choose-kernels pass a layer needs none.
     scratch(_graph, node) {
-      return peekKernelChoice(node)?.scratchBytes ?? 0;
+      return node.choice?.scratchBytes ?? 0;
     },
     emit(ctx) {
       const xT = ctx.input(0);
       const wT = ctx.input(1);
       const geo = lowBitGeometry(wT);
-      const acc = accumulatorPlan(geo.group, int8MaxAbs(xT));
-      const choice = kernelChoice(ctx.graph, ctx.node, ctx.target);
+      const choice = ctx.node.choice;
+      if (!choice) throw new Error(`internal: no kernel chosen for "${ctx.node.name}" (the choose-kernels pass has not run)`);
+      const acc = choice.accumulator;
       const k = choice.kernel;
       const fn = !ternary && k.cFunctionBinary ? k.cFunctionBinary : k.cFunction;
       const codes = ctx.constant(wT.name, choice.format.id, geo.k, { group: geo.group, window: choice.window, rows: geo.n });
@@ -206,7 +143,7 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
         body: [
           `/* ${accNote} */`,
           `/* kernel ${k.id}: ${choice.reason} */`,
-          ...(!ternary && fn === k.cFunction ? ['/* binary weights are ternary codes without 0: the ternary kernel runs them */'] : []),
+          ...(!ternary && k.format !== 'b1' ? ['/* binary weights are ternary codes without 0: a ternary kernel runs them */'] : []),
           ...(choice.scratchBytes ? [`/* scratch: ${choice.scratchBytes} bytes of LUT tables (${choice.window} per window) and per-row sums, planned in the arena for this layer only */`] : []),
           // With scratch the descriptor holds a pointer into the arena, so it is built on each call.
           `${choice.scratchBytes ? 'const' : 'static const'} tn_lowbit_weights ${wdesc} = {`,
@@ -221,7 +158,7 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
       const w = graph.tensors.get(node.inputs[1]!)!;
       const x = graph.tensors.get(node.inputs[0]!)!;
       const geo = lowBitGeometry(w);
-      const chosen = peekKernelChoice(node);
+      const chosen = node.choice;
       const codeBytes = chosen ? chosen.codeBytes : geo.planes * geo.n * Math.ceil((geo.k * (ternary ? 2 : 1)) / 8);
       const scaleBytes = scaleCount(w, geo) * 4;
       const biasBytes = node.inputs[2] ? geo.n * 4 : 0;

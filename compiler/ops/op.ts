@@ -130,3 +130,16 @@ export function at(data: ArrayLike<number>, i: number, what: string): number {
   if (!(i >= 0 && i < data.length)) throw new Error(`internal: read out of bounds of ${what}: index ${i}, size ${data.length}`);
   return data[i]!;
 }
+
+/** `attrs` completed with the op's defaults (an internal error for a required one that is missing, or
+ * an attribute the op does not have): for passes and readers that build nodes. */
+export function withDefaults(def: OpDef, attrs: Record<string, AttrValue>): Record<string, AttrValue> {
+  const full: Record<string, AttrValue> = {};
+  for (const [k, spec] of Object.entries(def.attrs)) {
+    if (attrs[k] !== undefined) full[k] = attrs[k]!;
+    else if (spec.default !== undefined) full[k] = spec.default;
+    else throw new Error(`internal: ${def.op} needs attribute ${k}`);
+  }
+  for (const k of Object.keys(attrs)) if (!(k in def.attrs) && attrs[k] !== undefined) throw new Error(`internal: ${def.op} has no attribute ${k}`);
+  return full;
+}

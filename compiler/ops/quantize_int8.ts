@@ -5,17 +5,9 @@
 //   q_k   = clamp(rint_half_even(x_k * inv), -127, 127)   NaN -> 0
 // Outputs: Y (int8, same shape, quant {scale: Y_scale}) and Y_scale (float32 [rows] or [1]).
 
-import { elementCount, type Granularity } from '../ir.ts';
+import { elementCount, lastDim, rowsOf, type Granularity } from '../ir.ts';
 import { C, div, mul, quantI8 } from '../numerics/f32.ts';
 import { attrString, type OpDef } from './op.ts';
-
-export function rowsOf(shape: readonly number[]): number {
-  return shape.length <= 1 ? 1 : elementCount(shape.slice(0, -1));
-}
-
-export function lastDim(shape: readonly number[]): number {
-  return shape.length === 0 ? 1 : shape[shape.length - 1]!;
-}
 
 /** Reference absmax quantisation of one row (shared with the ops that quantise internally). */
 export function quantizeRow(x: ArrayLike<number>, start: number, len: number, q: Int8Array, scaleOut: Float32Array, scaleIndex: number): void {

@@ -1,54 +1,28 @@
-// The pass pipeline: a plain list of named passes, each Graph -> Graph in place, run in order.
-// With `verify`, the IR invariants are checked after every pass; `dumpAfter` prints the IR after one.
+// The pass pipeline: what the compiler does to a graph between reading it and planning its memory,
+// as a plain list of named passes, each Graph -> Graph in place, run in order. With `verify`, the IR
+// invariants are checked after every pass; `dumpAfter` prints the IR after one (`--dump-after`).
+//
+//   fold-constants        nodes on constants only are computed now
+//   detect-lowbit         MatMul/Gemm/Conv on int8 codes by ternary/binary weights -> low-bit layers
+//   fold-into-lowbit      BatchNorm and per-channel affine ops after them -> their scales and bias
+//   eliminate-dead-nodes  what nobody reads any more
+//   check-limits          every tensor within the C index types, K within the format limit
+//   choose-kernels        (target) each low-bit layer's kernel and weight format
 
-import { fail } from '../diagnostics.ts';
 import { elementCount, nodeReads, shapeStr, type Graph } from '../ir.ts';
-import { MAX_K } from '../limits.ts';
-import { lowBitGeometry } from '../ops/lowbit_linear.ts';
+import { checkLimits } from './check_limits.ts';
+import { chooseKernelsPass } from './choose_kernels.ts';
+import { eliminateDeadNodes } from './dead_nodes.ts';
+import { detectLowBitPass } from './detect_lowbit.ts';
 import { dumpGraph } from './dump.ts';
+import { foldIntoLowBit } from './fold_affine.ts';
+import { foldConstants } from './fold_constants.ts';
+import type { KernelOptions, Pass, PassContext } from './pass.ts';
+import type { TargetDesc } from '../targets.ts';
 
-export interface Pass {
-  name: string;
-  /** One line for --help and docs. */
-  doc: string;
-  run(g: Graph): void;
-}
+export type { Pass, PassContext } from './pass.ts';
 
-/** Remove nodes none of whose outputs are read or are graph outputs (repeats until stable). */
-export const eliminateDeadNodes: Pass = {
-  name: 'eliminate-dead-nodes',
-  doc: 'drop nodes whose results nobody reads',
-  run(g) {
-    for (;;) {
-      const read = new Set<string>(g.outputs);
-      for (const n of g.nodes) for (const r of nodeReads(g, n)) read.add(r);
-      const keep = g.nodes.filter((n) => n.outputs.some((o) => read.has(o)));
-      if (keep.length === g.nodes.length) break;
-      for (const n of g.nodes) if (!keep.includes(n)) for (const o of n.outputs) g.tensors.delete(o);
-      g.nodes = keep;
-    }
-    // Constants nobody reads any more are not emitted either.
-    const used = new Set<string>(g.outputs);
-    for (const n of g.nodes) for (const r of nodeReads(g, n)) used.add(r);
-    for (const [name, t] of g.tensors) if (t.kind === 'constant' && !used.has(name)) g.tensors.delete(name);
-  },
-};
-
-/** Reject layers beyond the format's limits, where accumulators could no longer be bounded. */
-export const checkLimits: Pass = {
-  name: 'check-limits',
-  doc: 'K of low-bit layers within the format limit',
-  run(g) {
-    for (const n of g.nodes) {
-      if (n.op !== 'TernaryLinear' && n.op !== 'BinaryLinear') continue;
-      const w = g.tensors.get(n.inputs[1]!)!;
-      const { k } = lowBitGeometry(w);
-      if (k > MAX_K) fail('limit', `${g.source}: node "${n.name}"`, `K = ${k} (weight "${w.name}" ${shapeStr(w.shape)}) is above the format limit of ${MAX_K} (2^24)`);
-    }
-  },
-};
-
-export const PIPELINE: readonly Pass[] = [eliminateDeadNodes, checkLimits];
+export const PIPELINE: readonly Pass[] = [foldConstants, detectLowBitPass, foldIntoLowBit, eliminateDeadNodes, checkLimits, chooseKernelsPass];
 
 /** IR invariants: every read is produced earlier or is an input/constant; shapes match data. */
 export function verifyGraph(g: Graph, after: string): void {
@@ -71,17 +45,35 @@ export function verifyGraph(g: Graph, after: string): void {
 }
 
 export interface PassOptions {
+  /** Needed by the target passes (kernel choice); without it they are left out. */
+  target?: TargetDesc;
+  /** Low-bit detection and folding (default true; `--no-lowbit` turns it off). */
+  lowBit?: boolean;
+  kernels?: KernelOptions;
   verify?: boolean;
   dumpAfter?: string;
   log?: (text: string) => void;
 }
 
+/** Names of the passes, for --help and for checking --dump-after. */
+export const PASS_NAMES: readonly string[] = PIPELINE.map((p) => p.name);
+
 export function runPasses(g: Graph, opts: PassOptions = {}): Graph {
+  const ctx: PassContext = { target: opts.target, lowBit: opts.lowBit ?? true, kernels: opts.kernels ?? {} };
   if (opts.verify) verifyGraph(g, 'reading');
   for (const pass of PIPELINE) {
-    pass.run(g);
+    if ((pass.needsTarget && !ctx.target) || (pass.lowBitOnly && !ctx.lowBit)) continue;
+    pass.run(g, ctx);
     if (opts.verify) verifyGraph(g, pass.name);
     if (opts.dumpAfter === pass.name) (opts.log ?? console.error)(dumpGraph(g, `after ${pass.name}`));
   }
   return g;
+}
+
+/**
+ * The target-independent passes: what `loadModel` hands on, the graph the interpreter defines the
+ * outputs of. (The target passes, kernel choice, change no value.)
+ */
+export function prepareGraph(g: Graph, opts: { lowBit?: boolean } = {}): Graph {
+  return runPasses(g, { lowBit: opts.lowBit, verify: true });
 }

@@ -6,6 +6,7 @@ import { fail } from '../diagnostics.ts';
 import { readModel } from './native/read.ts';
 import type { Graph } from '../ir.ts';
 import { looksLikeOnnx, readOnnx } from './onnx/import.ts';
+import { prepareGraph } from '../passes/pipeline.ts';
 
 export interface LoadOptions {
   /** ONNX: detect ternary/binary weights and quantised activations (default true). */
@@ -29,6 +30,6 @@ export function isOnnxFile(path: string): boolean {
 
 export function loadModel(arg: string, opts: LoadOptions = {}): Graph {
   if (!existsSync(arg)) fail('io', arg, 'no such file or directory');
-  if (isOnnxFile(arg)) return readOnnx(arg, { lowBit: opts.lowBit ?? true });
-  return readModel(arg);
+  const g = isOnnxFile(arg) ? readOnnx(arg, { lowBit: opts.lowBit ?? true }) : readModel(arg);
+  return prepareGraph(g, { lowBit: opts.lowBit ?? true });
 }

@@ -10,6 +10,7 @@ import type { DType, Graph, TypedData } from '../../compiler/ir.ts';
 import { decodeModel, decodeTensorProto } from '../../compiler/readers/onnx/decode.ts';
 import type { Const } from '../../compiler/readers/onnx/fold.ts';
 import { importOnnx } from '../../compiler/readers/onnx/import.ts';
+import { prepareGraph } from '../../compiler/passes/pipeline.ts';
 import { tensorValues } from '../../compiler/readers/onnx/tensor.ts';
 import { SHARED_DATA } from '../../examples/data.ts';
 
@@ -100,7 +101,7 @@ export function runCase(name: string, manifest: Map<string, ManifestRow>): CaseR
   let g: Graph | undefined;
   for (let attempt = 0; !g; attempt++) {
     try {
-      g = importOnnx(bytes, `${name}/model.onnx`, { freeze });
+      g = prepareGraph(importOnnx(bytes, `${name}/model.onnx`, { freeze }));
     } catch (e) {
       if (!(e instanceof TritcError)) return { ...base, reason: `internal error: ${(e as Error).message}` };
       const d = e.diagnostics[0]!;

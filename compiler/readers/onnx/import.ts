@@ -21,11 +21,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { DiagnosticBag, TritcError, fail, type Diagnostic, type DiagnosticCode } from '../../diagnostics.ts';
+import { DiagnosticBag, TritcError, fail, type DiagnosticCode } from '../../diagnostics.ts';
 import { shapeStr, type AttrValue, type DType, type Graph, type Node, type Tensor } from '../../ir.ts';
-import { MAX_RANK } from '../../limits.ts';
-import { interpret } from '../../interpret.ts';
+import { foldNode, readsOnlyConstants } from '../../passes/fold_constants.ts';
+import { inferNode, setOutputs } from '../../passes/infer.ts';
 import { OPS } from '../../ops/index.ts';
+import { withDefaults } from '../../ops/op.ts';
 import type { PreOp } from '../../ops/quantize_static.ts';
 import { decodeModel, clampToNumber, type OnnxAttribute, type OnnxModel, type OnnxNode } from './decode.ts';
 import type { Const } from './fold.ts';
@@ -424,13 +425,7 @@ class Importer {
     const def = OPS.get(op);
     const at = where ?? `${this.label}: node "${nodeName}"`;
     if (!def) fail('unsupported', at, `needs the IR op ${op}, which this build of tritc does not have`);
-    const full: Record<string, AttrValue> = {};
-    for (const [k, spec] of Object.entries(def.attrs)) {
-      if (attrs[k] !== undefined) full[k] = attrs[k]!;
-      else if (spec.default !== undefined) full[k] = spec.default;
-      else throw new Error(`internal: ${op} needs attribute ${k}`);
-    }
-    for (const k of Object.keys(attrs)) if (!(k in def.attrs) && attrs[k] !== undefined) throw new Error(`internal: ${op} has no attribute ${k}`);
+    const full = withDefaults(def, attrs);
     // The op's signature, as the native reader checks it: required inputs present, not too many.
     if (inputs.length > def.inputs.names.length) fail('onnx', at, `${op} takes at most ${def.inputs.names.length} inputs (${def.inputs.names.join(', ')}), found ${inputs.length}`);
     for (let i = 0; i < def.inputs.min; i++) {
@@ -444,28 +439,14 @@ class Importer {
     ins.forEach((t, i) => {
       if (!t && inputs[i] !== '') throw new Error(`internal: ${op} input "${inputs[i]}" is not in the graph`);
     });
-    const problems: Diagnostic[] = [];
     const prefix = where && !where.endsWith(`(${op})`) ? `${op}: ` : '';
-    const specs = def.infer({ graph: this.g, node, inputs: ins, error: (message, code) => problems.push({ code: code ?? 'shape', where: at, message: `${prefix}${message}` }) });
-    if (problems.length) throw new TritcError(problems);
-    specs.forEach((s, j) => {
-      const o = outputs[j];
-      if (o === undefined) return;
-      if (s.shape.length > MAX_RANK) fail('limit', at, `output "${o}" has rank ${s.shape.length}, above the limit of ${MAX_RANK}`);
-      if (s.shape.some((d) => d < 1)) fail('unsupported', at, `output "${o}" has the empty shape ${shapeStr(s.shape)}; tritc does not support empty tensors`);
-      this.g.tensors.set(o, { name: o, dtype: s.dtype, shape: s.shape, kind: 'activation', quant: s.quant, range: s.range });
-    });
-    const allConst = ins.every((t) => !t || t.kind === 'constant');
-    if (allConst && ins.length > 0) {
-      // Fold: run the op's reference semantics now and keep its outputs as constants.
-      const tmp: Graph = { ...this.g, inputs: [], outputs: outputs.filter((o) => o), nodes: [node] };
-      const res = interpret(tmp, new Map());
-      for (const o of outputs) {
-        if (!o) continue;
-        const t = this.g.tensors.get(o)!;
-        t.kind = 'constant';
-        t.data = res.get(o)!;
-      }
+    const { specs, problems } = inferNode(this.g, node, at);
+    if (problems.length) throw new TritcError(problems.map((p) => ({ ...p, message: p.code === 'limit' || p.message.startsWith('output "') ? p.message : `${prefix}${p.message}` })));
+    setOutputs(this.g, node, specs);
+    // Fold now: a node on constants only is computed at compile time (shape computations must be
+    // known before the nodes that use them can be read; passes/fold_constants.ts).
+    if (ins.length > 0 && readsOnlyConstants(this.g, node)) {
+      foldNode(this.g, node);
       return undefined;
     }
     this.g.nodes.push(node);

@@ -14,8 +14,7 @@ import { OPS } from '../../ops/index.ts';
 import { rintf } from '../../numerics/f32.ts';
 import { quantRange, quantizeStaticValue, ROUNDING_MODES, type PreOp, type RoundingMode } from '../../ops/quantize_static.ts';
 import { binaryConst, castConst, concatConst, constOf, gatherConst, num, sliceBounds, sliceConst, toNumbers, transposeConst, type Const } from './fold.ts';
-import type { NodeContext, Value } from './import.ts';
-import { channelAxis, channelValues, detectLowBit, foldAffine, lowBitProducer } from './lowbit.ts';
+import type { NodeContext } from './import.ts';
 import { irDtype, onnxTypeText } from './tensor.ts';
 import { TRUNC_MODES, truncStaticValue } from '../../ops/trunc_static.ts';
 
@@ -125,9 +124,10 @@ function arith(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow'): OnnxOpMapping {
         if (!r) return ctx.fail(`shapes [${a.c.shape.join(', ')}] and [${b.c.shape.join(', ')}] do not broadcast`, 'shape');
         return ctx.defineConst(0, r);
       }
-      if (op !== 'Pow' && ctx.lowBit && foldIntoLowBit(ctx, op, a, b)) return;
-      // A float scalar constant on one side: keep it pending (a Quant that follows can fuse it).
-      if (op !== 'Pow') {
+      // A float scalar constant on one side: keep it pending (a Quant that follows can fuse it),
+      // unless it follows a linear layer with constant weights: the fold-into-lowbit pass may fold it
+      // into that layer's scales and bias, so it stays an IR node.
+      if (op !== 'Pow' && !(ctx.lowBit && followsLinearLayer(ctx, a.kind === 'const' ? 1 : 0))) {
         const ci = a.kind === 'const' ? 0 : b.kind === 'const' ? 1 : -1;
         if (ci >= 0) {
           const c = ctx.constInput(ci, 'operand');
@@ -145,40 +145,31 @@ function arith(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow'): OnnxOpMapping {
   };
 }
 
-/** y = a*x + b on the output of a low-bit layer read by nothing else: fold into its scale and bias. */
-function foldIntoLowBit(ctx: NodeContext, op: 'Add' | 'Sub' | 'Mul' | 'Div', a: Value, b: Value): boolean {
-  const xi = a.kind === 'tensor' && b.kind === 'const' ? 0 : b.kind === 'tensor' && a.kind === 'const' ? 1 : -1;
-  if (xi < 0) return false;
-  const x = ctx.value(xi) as { kind: 'tensor'; ir: string };
-  const p = lowBitProducer(ctx.graph, x.ir);
-  if (!p || ctx.readers(ctx.inputName(xi)) !== 1) return false;
-  const out = ctx.tensorInfo(x.ir)!.shape;
-  const c = channelValues(ctx.constInput(1 - xi, 'operand'), out, channelAxis(p, out.length));
-  if (!c || (op === 'Div' && xi === 1)) return false;
-  const ones = c.map(() => 1);
-  const zeros = c.map(() => 0);
-  const [mul, add] =
-    op === 'Mul' ? [c, zeros] : op === 'Div' ? [c.map((v) => 1 / v), zeros] : op === 'Add' ? [ones, c] : xi === 0 ? [ones, c.map((v) => -v)] : [c.map(() => -1), c];
-  if (!foldAffine(ctx.graph, p, mul, add, ctx.irOut(0), (s) => ctx.fresh(s), `${ctx.node.opType} "${ctx.nodeName}"`)) return false;
-  ctx.define(0, { kind: 'tensor', ir: p.outputs[0]! });
-  return true;
+/**
+ * Is input `i` the output of a MatMul, Gemm or Conv with a constant weight, possibly through
+ * elementwise ops with a constant operand? (Candidates for the fold-into-lowbit pass.)
+ */
+function followsLinearLayer(ctx: NodeContext, i: number): boolean {
+  const v = ctx.has(i) ? ctx.value(i) : undefined;
+  if (v?.kind !== 'tensor') return false;
+  const g = ctx.graph;
+  for (let name = v.ir; ; ) {
+    const p = ctx.producer(name);
+    if (!p) return false;
+    const constIn = (k: number) => g.tensors.get(p.inputs[k] ?? '')?.kind === 'constant';
+    if (['MatMul', 'Gemm', 'Conv'].includes(p.op)) return constIn(1);
+    if (!['Mul', 'Div', 'Add', 'Sub', 'BatchNormalization'].includes(p.op)) return false;
+    const next = constIn(1) ? p.inputs[0] : constIn(0) ? p.inputs[1] : undefined;
+    if (!next) return false;
+    name = next;
+  }
 }
 
-// ---- low-bit linear layers -------------------------------------------------------------------------
-
-function lowBitLinear(ctx: NodeContext, xq: string, b: Const, nk: boolean, alpha: number, bias: number[] | undefined, source: string): boolean {
-  const w = detectLowBit(b, nk);
-  if (!w) return false;
-  const scale = ctx.constant({ dtype: 'float32', shape: [w.scales.length], data: w.scales.map((s) => Math.fround(s * alpha)) }, `${ctx.nodeName}.scale`);
-  const wname = ctx.fresh(`${ctx.nodeName}.weight`);
-  ctx.graph.tensors.set(wname, { name: wname, dtype: w.kind, shape: [w.n, w.k], kind: 'constant', data: w.codes, quant: { scale, granularity: w.scales.length === 1 ? 'per_tensor' : 'per_row' } });
-  const inputs = [xq, wname];
-  if (bias) inputs.push(ctx.constant({ dtype: 'float32', shape: [w.n], data: Float32Array.from({ length: w.n }, (_, i) => bias.length === 1 ? bias[0]! : bias[i]!) }, `${ctx.nodeName}.bias`));
-  const out = ctx.irOut(0);
-  const node = ctx.emit(w.kind === 'ternary' ? 'TernaryLinear' : 'BinaryLinear', inputs, [out]);
-  if (node) node.annotations.weights = `${w.kind} from ${source}, scale ${w.scales.length === 1 ? 'per tensor' : 'per channel'}`;
-  ctx.define(0, { kind: 'tensor', ir: out });
-  return true;
+/** Record where a linear layer's constant weight came from, for the detect-lowbit pass's note. */
+function noteWeightSource(ctx: NodeContext): void {
+  const out = ctx.imp.values.get(ctx.outName(0));
+  const node = out?.kind === 'tensor' ? ctx.producer(out.ir) : undefined; // none when folded
+  if (node && ctx.isConst(1)) node.annotations.weightSource = weightSource(ctx, 1);
 }
 
 function weightSource(ctx: NodeContext, i: number): string {
@@ -192,41 +183,23 @@ function weightSource(ctx: NodeContext, i: number): string {
   return `${p.opType} (constant)`;
 }
 
+// MatMul, Gemm and Conv are read as they are; the detect-lowbit pass turns those on int8 codes with
+// ternary or binary weights into low-bit layers, and fold-into-lowbit folds a BatchNormalization
+// or per-channel affine op that follows into them.
+
 const MatMul: OnnxOpMapping = {
   needs: [],
   convert(ctx) {
-    const xq = ctx.quantized(0);
-    if (ctx.lowBit && xq && xq.quant?.granularity !== 'per_group' && ctx.isConst(1)) {
-      if (lowBitLinear(ctx, xq.name, ctx.constInput(1, 'B'), false, 1, undefined, weightSource(ctx, 1))) return;
-    }
     ctx.emitSimple('MatMul');
+    noteWeightSource(ctx);
   },
 };
 
 const Gemm: OnnxOpMapping = {
   needs: [],
   convert(ctx) {
-    const transA = ctx.int('transA', 0);
-    const transB = ctx.int('transB', 0);
-    const alpha = ctx.float('alpha', 1);
-    const beta = ctx.float('beta', 1);
-    const xq = ctx.quantized(0);
-    if (ctx.lowBit && xq && !transA && ctx.isConst(1) && xq.shape.length === 2) {
-      let bias: number[] | undefined;
-      let ok = true;
-      if (ctx.has(2)) {
-        if (!ctx.isConst(2)) ok = false;
-        else {
-          const b = ctx.constInput(2, 'C');
-          const n = ctx.info(1).shape[transB ? 0 : 1]!;
-          const cv = channelValues(b, [xq.shape[0]!, n]);
-          if (!cv) ok = false;
-          else bias = cv.map((v) => Math.fround(beta * v));
-        }
-      }
-      if (ok && lowBitLinear(ctx, xq.name, ctx.constInput(1, 'B'), transB !== 0, alpha, bias, weightSource(ctx, 1))) return;
-    }
     ctx.emitSimple('Gemm', irAttrs(ctx, 'Gemm', ['broadcast']));
+    noteWeightSource(ctx);
   },
 };
 
@@ -236,28 +209,6 @@ const BatchNormalization: OnnxOpMapping = {
   convert(ctx) {
     if (ctx.int('training_mode', 0)) ctx.fail('training_mode = 1 is not supported (inference only)');
     if (ctx.opset < 9 && ctx.int('spatial', 1) !== 1) ctx.fail('spatial = 0 is not supported');
-    const x = ctx.value(0);
-    const eps = ctx.float('epsilon', 1e-5);
-    const params = [1, 2, 3, 4].map((i) => (ctx.isConst(i) ? ctx.constInput(i, ['', 'scale', 'B', 'mean', 'var'][i]!) : undefined));
-    if (ctx.lowBit && x.kind === 'tensor' && params.every((p) => p && p.dtype === 'float32')) {
-      const p = lowBitProducer(ctx.graph, x.ir);
-      const shape = ctx.tensorInfo(x.ir)!.shape;
-      // Channels are axis 1 for BatchNormalization: the last axis of a [M, N] linear output, axis 1
-      // of a convolution's NCHW output.
-      if (p && ctx.readers(ctx.inputName(0)) === 1 && shape.length >= 2 && channelAxis(p, shape.length) === 1) {
-        const [g, b, m, v] = params.map((c) => (c!.shape.length === 1 && (c!.shape[0] === shape[1] || c!.shape[0] === 1) ? Array.from(c!.data as Float32Array) : undefined));
-        if (g && b && m && v) {
-          const n = shape[1]!;
-          const ch = (arr: number[], i: number) => (arr.length === 1 ? arr[0]! : arr[i]!);
-          const a = Array.from({ length: n }, (_, i) => ch(g, i) / Math.sqrt(ch(v, i) + eps));
-          const off = Array.from({ length: n }, (_, i) => ch(b, i) - ch(m, i) * a[i]!);
-          if (foldAffine(ctx.graph, p, a, off, ctx.irOut(0), (s) => ctx.fresh(s), `BatchNormalization "${ctx.nodeName}"`)) {
-            ctx.define(0, { kind: 'tensor', ir: p.outputs[0]! });
-            return;
-          }
-        }
-      }
-    }
     const attrs: Record<string, AttrValue> = irAttrs(ctx, 'BatchNormalization', ['momentum', 'spatial', 'training_mode', 'is_test', 'consumed_inputs']);
     ctx.emitSimple('BatchNormalization', attrs, [0, 1, 2, 3, 4].map((i) => ctx.tensor(i)));
   },
@@ -908,50 +859,11 @@ const onnxTypeOfDtype = (d: DType): number => ({ float32: 1, uint8: 2, int8: 3, 
 
 // ---- convolution: ternary/binary weights on int8 codes become TernaryConv/BinaryConv --------------
 
-/** Explicit pads [top, left, bottom, right] of a 2-D Conv, from `pads` or `auto_pad`. */
-function convPads(ctx: NodeContext, inHW: number[], kHW: number[], strides: number[], dilations: number[]): number[] {
-  const auto = ctx.string('auto_pad', 'NOTSET');
-  if (auto === 'NOTSET') return ctx.ints('pads') ?? [0, 0, 0, 0];
-  if (auto === 'VALID') return [0, 0, 0, 0];
-  if (auto !== 'SAME_UPPER' && auto !== 'SAME_LOWER') return ctx.fail(`auto_pad "${auto}" is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`, 'onnx');
-  const begin: number[] = [];
-  const end: number[] = [];
-  for (let i = 0; i < 2; i++) {
-    const out = Math.ceil(inHW[i]! / strides[i]!);
-    const total = Math.max(0, (out - 1) * strides[i]! + (kHW[i]! - 1) * dilations[i]! + 1 - inHW[i]!);
-    const small = Math.floor(total / 2);
-    begin.push(auto === 'SAME_UPPER' ? small : total - small);
-    end.push(auto === 'SAME_UPPER' ? total - small : small);
-  }
-  return [begin[0]!, begin[1]!, end[0]!, end[1]!];
-}
-
 const Conv: OnnxOpMapping = {
   needs: [],
   convert(ctx) {
-    const xq = ctx.quantized(0);
-    if (ctx.lowBit && xq && xq.quant?.granularity === 'per_tensor' && xq.shape.length === 4 && ctx.isConst(1) && (!ctx.has(2) || ctx.isConst(2))) {
-      const w = ctx.constInput(1, 'W');
-      if (w.dtype === 'float32' && w.shape.length === 4) {
-        const [m, cg, kh, kw] = w.shape as [number, number, number, number];
-        const lb = detectLowBit({ ...w, shape: [m, cg * kh * kw] }, true);
-        if (lb) {
-          const strides = ctx.ints('strides') ?? [1, 1];
-          const dilations = ctx.ints('dilations') ?? [1, 1];
-          const pads = convPads(ctx, xq.shape.slice(2), [kh, kw], strides, dilations);
-          const scale = ctx.constant({ dtype: 'float32', shape: [lb.scales.length], data: lb.scales }, `${ctx.nodeName}.scale`);
-          const wname = ctx.fresh(`${ctx.nodeName}.weight`);
-          ctx.graph.tensors.set(wname, { name: wname, dtype: lb.kind, shape: [m, cg, kh, kw], kind: 'constant', data: lb.codes, quant: { scale, granularity: lb.scales.length === 1 ? 'per_tensor' : 'per_row' } });
-          const inputs = [xq.name, wname];
-          if (ctx.has(2)) inputs.push(ctx.tensor(2));
-          const out = ctx.irOut(0);
-          const node = ctx.emit(lb.kind === 'ternary' ? 'TernaryConv' : 'BinaryConv', inputs, [out], { strides, pads, dilations, group: ctx.int('group', 1) });
-          if (node) node.annotations.weights = `${lb.kind} from ${weightSource(ctx, 1)}, scale ${lb.scales.length === 1 ? 'per tensor' : 'per channel'}`;
-          return ctx.define(0, { kind: 'tensor', ir: out });
-        }
-      }
-    }
     ctx.emitSimple('Conv', irAttrs(ctx, 'Conv', []));
+    noteWeightSource(ctx);
   },
 };
 
