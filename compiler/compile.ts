@@ -15,7 +15,7 @@ import { liveBytesPerStep } from './plan/liveness.ts';
 import { buildMemoryMap, type MapItem, type MemoryMap } from './plan/memory_map.ts';
 import { planMemory, type MemoryPlan } from './plan/planner.ts';
 import { RUNTIME_DIR, type TargetDesc } from './targets.ts';
-import { formatBytes } from './util/format.ts';
+import { formatBytes, formatBytesPair } from './util/format.ts';
 import { TRITC_VERSION } from './version.ts';
 
 export interface CompileOptions extends Omit<PassOptions, 'target' | 'kernels'> {
@@ -146,7 +146,8 @@ export function checkFit(c: Compiled, stackBytes?: number): MemoryMap | undefine
   if (map.unplaced.length === 0) return map;
   const problems: string[] = [];
   const extra = (c.target.memory.regions ?? []).filter((r) => r.kind === 'ram');
-  const ramHas = `${formatBytes(c.target.memory.ram)}${extra.map((r) => ` (+ ${r.name} ${formatBytes(r.bytes)} for ${r.holds.join(', ')})`).join('')}`;
+  const [ramNeeds, ramTotal] = formatBytesPair(map.ramBytes, c.target.memory.ram);
+  const ramHas = `${ramTotal}${extra.map((r) => ` (+ ${r.name} ${formatBytes(r.bytes)} for ${r.holds.join(', ')})`).join('')}`;
   if (map.unplaced.some((i) => i.kind !== 'weights')) {
     const byName = new Map(c.plan.placements.map((p) => [p.name, p]));
     const peak = c.plan.peakTensors
@@ -159,11 +160,12 @@ export function checkFit(c: Compiled, stackBytes?: number): MemoryMap | undefine
       `inputs/outputs ${formatBytes(c.ioBytes)}`,
       ...(stackBytes === undefined ? [] : [`stack ~${formatBytes(stackBytes)}`]),
     ];
-    problems.push(`needs ${formatBytes(map.ramBytes)} RAM, target ${c.target.name} has ${ramHas}: ${parts.join(' + ')}`);
+    problems.push(`needs ${ramNeeds} RAM, target ${c.target.name} has ${ramHas}: ${parts.join(' + ')}`);
   }
   if (map.unplaced.some((i) => i.kind === 'weights')) {
     const biggest = [...c.emitted.constantBytes.entries()].sort((a, b) => b[1] - a[1]).map(([n, b]) => `${n} ${formatBytes(b)}`);
-    problems.push(`needs ${formatBytes(c.weightsBytes)} flash for weights alone, target ${c.target.name} has ${formatBytes(c.target.memory.flash)}: ${biggest.slice(0, 4).join(' + ')}${biggest.length > 4 ? ' + ...' : ''}`);
+    const [flashNeeds, flashHas] = formatBytesPair(c.weightsBytes, c.target.memory.flash);
+    problems.push(`needs ${flashNeeds} flash for weights alone, target ${c.target.name} has ${flashHas}: ${biggest.slice(0, 4).join(' + ')}${biggest.length > 4 ? ' + ...' : ''}`);
   }
   fail('fit', `${c.graph.source}`, `model "${c.graph.name}" does not fit ${c.target.name}: ${problems.join('; ')}`);
 }

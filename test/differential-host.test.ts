@@ -7,12 +7,13 @@ import { cornerCaseModels } from './support/corner_cases.ts';
 import { memoryCases } from './support/memory_cases.ts';
 import { randomModel } from './support/random_graph.ts';
 import { registerTestOps } from './support/scratch_op.ts';
+import { scaled } from './support/tier.ts';
 
 registerTestOps();
 
 describe('differential: interpreter vs generated C on the host', () => {
   it('agrees bit for bit on 300 random graphs', async () => {
-    const specs = Array.from({ length: 300 }, (_, i) => randomModel(i));
+    const specs = Array.from({ length: scaled(300) }, (_, i) => randomModel(i));
     const res = await differential(specs, getTarget('host'), workDir('diff-host'), 3);
     expect(res.failures).toEqual([]);
     expect(res.runs).toBe(900);

@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { getTarget, loadTargets } from '../compiler/targets.ts';
 import { differential, workDir } from './support/differential.ts';
 import { randomOnnxModel } from './support/random_onnx_graph.ts';
+import { scaled } from './support/tier.ts';
 
-const HOST_MODELS = 120;
-const QEMU_MODELS = 40;
+const HOST_MODELS = scaled(120);
+const QEMU_MODELS = scaled(40);
 
 describe('differential: ONNX ops, interpreter vs generated C', () => {
   it(`agrees bit for bit on ${HOST_MODELS} random ONNX-op graphs on the host`, async () => {

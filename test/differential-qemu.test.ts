@@ -8,10 +8,11 @@ import { cornerCaseModels } from './support/corner_cases.ts';
 import { memoryCases } from './support/memory_cases.ts';
 import { randomModel } from './support/random_graph.ts';
 import { registerTestOps } from './support/scratch_op.ts';
+import { scaled } from './support/tier.ts';
 
 registerTestOps();
 
-const SAMPLE = 48;
+const SAMPLE = scaled(48);
 
 describe('differential: interpreter vs generated C under QEMU', () => {
   const dir = workDir('diff-qemu');

@@ -231,6 +231,7 @@ describe('every kernel, bit for bit against the interpreter', () => {
         });
       }
       expect(failures).toEqual([]);
-    });
+      // Every kernel on every shape under an emulated microcontroller takes minutes (cortex-m3: about 6).
+    }, 15 * 60_000);
   }
 });

@@ -19,8 +19,9 @@ import { getTarget } from '../compiler/targets.ts';
 import { compareTolerance } from './support/conformance.ts';
 import { runInPrograms, workDir } from './support/differential.ts';
 import { randomOnnxModel } from './support/onnx_random.ts';
+import { scaled } from './support/tier.ts';
 
-const COUNT = 120;
+const COUNT = scaled(120);
 // onnxruntime sums in float32 in its own order; tritc's low-bit layers sum exactly. Where terms
 // cancel, onnxruntime leaves rounding residue of about 1 ulp of the terms (1e-7 for terms near 1),
 // so the absolute tolerance is 1e-5 rather than the backend tests' 1e-7.

@@ -24,6 +24,7 @@ import { workDir } from './support/differential.ts';
 import { memoryCases } from './support/memory_cases.ts';
 import { randomModel } from './support/random_graph.ts';
 import { registerTestOps } from './support/scratch_op.ts';
+import { scaled } from './support/tier.ts';
 
 /** Random buffers over `steps` steps; some outputs overwrite an input that dies where they are born. */
 function randomBuffers(r: () => number, count: number, steps: number, inPlace: boolean): Buffer[] {
@@ -52,7 +53,7 @@ describe('memory planner', () => {
     let atBound = 0;
     let optimal = 0;
     let belowFileOrderBound = 0;
-    for (let seed = 0; seed < 300; seed++) {
+    for (let seed = 0; seed < scaled(300); seed++) {
       const g = readModel(writeModel(join(dir, `m${seed}`), randomModel(50_000 + seed, { maxLayers: 8 })));
       runPasses(g);
       // What the planner before in-place sharing and schedule search reached: greedy by size or by

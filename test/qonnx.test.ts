@@ -17,6 +17,7 @@ import { prepareGraph } from '../compiler/passes/pipeline.ts';
 import { encodeOnnxModel, type NodeSpec, type TensorSpec } from '../compiler/readers/onnx/write.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { workDir } from './support/differential.ts';
+import { scaled } from './support/tier.ts';
 
 const f = Math.fround;
 const MODES = ['ROUND', 'CEIL', 'FLOOR', 'UP', 'DOWN', 'HALF_UP', 'HALF_DOWN'] as const;
@@ -105,7 +106,7 @@ function makeCase(seed: number): Case {
 }
 
 describe('QONNX quantisers on activations', () => {
-  const cases = Array.from({ length: 80 }, (_, i) => makeCase(i));
+  const cases = Array.from({ length: scaled(80) }, (_, i) => makeCase(i));
   const graphs: { g: Graph; run: Map<string, TypedData>; out: Map<string, TypedData>; name: string }[] = [];
 
   it('the interpreter equals the spec for every rounding mode and parameter (ties included)', () => {
@@ -229,7 +230,7 @@ function makeTruncCase(seed: number): TruncCase {
 }
 
 describe('QONNX Trunc on activations', () => {
-  const cases = Array.from({ length: 60 }, (_, i) => makeTruncCase(i));
+  const cases = Array.from({ length: scaled(60) }, (_, i) => makeTruncCase(i));
   const graphs: { g: Graph; run: Map<string, TypedData>; out: Map<string, TypedData>; name: string }[] = [];
 
   it('the interpreter equals the spec bit for bit (v1 and v2, every mode, after Quant or on floats)', () => {

@@ -172,6 +172,18 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
 
   const nodeFns: string[] = [];
   const calls: string[] = [];
+  // The run function names every arena buffer once, llama2.c style: `int8_t *xq = (int8_t *)(arena + 3536);`.
+  const buffers: string[] = [];
+  const bufferNames = new Map<string, string>();
+  const bufferName = (tensor: string, ctype: string, what: string, offset: number, bytes: number): string => {
+    const have = bufferNames.get(tensor);
+    if (have) return have;
+    const id = globals.get(tensor.endsWith(':scratch') ? `${tensor.slice(0, -':scratch'.length)}_scratch` : tensor, '', 'buffer');
+    bufferNames.set(tensor, id);
+    const init = ctype === 'uint8_t' ? `arena + ${offset}` : `(${ctype} *)(arena + ${offset})`;
+    buffers.push(`  ${`${ctype} *${id} = ${init};`.padEnd(44)} /* ${safe(what)}, bytes [${offset}, ${offset + bytes}) */`);
+    return id;
+  };
   const layers: EmittedModel['layers'] = [];
   const nodeNames = globals;
 
@@ -269,7 +281,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     const args = params.map((p) => {
       const ct = ctypeOfParam(p);
       const pl = placement.get(p.tensor);
-      if (pl) return `(${ct} *)(arena + ${pl.offset})`;
+      if (pl) return bufferName(p.tensor, ct, p.scratch ? `kernel scratch of "${node.name}"` : describeTensor(g.tensors.get(p.tensor)!), pl.offset, pl.bytes);
       const io = inputs.find((d) => d.name === p.tensor) ?? outputs.find((d) => d.name === p.tensor);
       if (!io) throw new Error(`internal: tensor "${p.tensor}" has no storage`);
       return io.cname;
@@ -370,7 +382,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     ``,
     `int ${prefix}_run_arena(${[...runParams, 'void *arena_mem'].join(', ')}) {`,
     `  uint8_t *arena = (uint8_t *)arena_mem;`,
-    ...(arenaBytes === 0 ? ['  (void)arena;'] : []),
+    ...(buffers.length === 0 ? ['  (void)arena;'] : ['  /* The arena buffers, at the offsets of the memory plan above (buffers whose lifetimes do not overlap share bytes). */', ...buffers, '']),
     // Inputs no node reads (their consumers were dead, or the model ignores them) are still parameters.
     ...inputs.filter((d) => !g.nodes.some((n) => nodeReads(g, n).includes(d.name)) && !allOutputs.some((o) => o.name === d.name)).map((d) => `  (void)${d.cname}; /* input "${safe(d.name)}" is not used */`),
     ...calls,

@@ -15,7 +15,7 @@ import type { Graph, Node } from '../ir.ts';
 import { rowsOf } from '../ir.ts';
 import { accumulatorPlan, int8MaxAbs, lowBitGeometry, scaleCount, type AccumulatorPlan } from '../lowbit.ts';
 import type { TargetDesc } from '../targets.ts';
-import { formatBytes } from '../util/format.ts';
+import { formatBytes, formatBytesPair } from '../util/format.ts';
 import { FORMATS, maxWideWindow, type FormatDesc, type FormatId } from './formats.ts';
 import { KERNELS, type KernelDesc, type LayerShape } from './registry.ts';
 
@@ -165,7 +165,10 @@ export function lutPlan(f: FormatDesc, l: LayerShape, budget: number, maxWindow 
   if (full < 1) return `flush bound ${l.flush} is below ${lut.g} codes`;
   for (let tokens = Math.min(4, l.rows); tokens >= 1; tokens--) if (tokens * perToken(full) <= budget) return { window: full, scratchBytes: tokens * perToken(full) };
   const window = Math.min(full, Math.floor((budget - perToken(0)) / tableBytes));
-  if (window < 1) return `needs at least ${formatBytes(perToken(1))} of scratch RAM, ${formatBytes(Math.max(0, budget))} are left`;
+  if (window < 1) {
+    const [needs, left] = formatBytesPair(perToken(1), Math.max(0, budget));
+    return `needs at least ${needs} of scratch RAM, ${left} are left`;
+  }
   return { window, scratchBytes: perToken(window) };
 }
 
@@ -214,7 +217,10 @@ function evaluate(k: KernelDesc, l: LayerShape, target: TargetDesc, budget: numb
     window = Math.min(Math.ceil(l.group / f.lut.g), maxWideWindow(f.lut.entries));
   } else if (k.scratch) {
     scratchBytes = k.scratch(l);
-    if (scratchBytes > budget) return `needs ${formatBytes(scratchBytes)} of scratch RAM, ${formatBytes(Math.max(0, budget))} are left`;
+    if (scratchBytes > budget) {
+      const [needs, left] = formatBytesPair(scratchBytes, Math.max(0, budget));
+      return `needs ${needs} of scratch RAM, ${left} are left`;
+    }
   }
   const geo = { planes: l.planes, n: l.n, k: l.k, group: l.group, groups: l.groups };
   return { kernel: k, format: f, window, scratchBytes, codeBytes: f.codeBytes(geo, window || undefined), estimate: estimate(k, f, l, targetClass(target), window, target.features), flush: l.flush, accumulator: accumulatorPlan(l.group, l.maxAbsX) };

@@ -7,6 +7,17 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(1)} GiB`;
 }
 
+/**
+ * Two byte counts for a comparison ("needs X, has Y"): rounded as formatBytes, unless that makes them
+ * look equal, then exact, so the message never rounds away its evidence.
+ */
+export function formatBytesPair(a: number, b: number): [string, string] {
+  const fa = formatBytes(a);
+  const fb = formatBytes(b);
+  if (fa !== fb || a === b) return [fa, fb];
+  return [`${formatCount(a)} bytes`, `${formatCount(b)} bytes`];
+}
+
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
