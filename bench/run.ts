@@ -25,11 +25,12 @@
 // Every case's output is checked bit for bit against the arithmetic of docs/numerics.md.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packB1, packT2, packT2B, packT5, packTBP, packTW } from '../compiler/emit/pack.ts';
+import { benchArgs, runMain, writeSection } from './cli.ts';
 import { rng } from '../compiler/harness/inputs.ts';
 import { executeOnTarget } from '../compiler/harness/run_target.ts';
 import type { Graph, Node, Tensor } from '../compiler/ir.ts';
@@ -159,7 +160,7 @@ function plans(names: string[], quick: boolean, density: number, shapes?: [numbe
     else if (name === 'riscv64-rvv') out.push({ target: getTarget(name), kind: 'plugin', note: 'riscv64-linux code built with -DTN_RVV (t2b.rvv), qemu-riscv64 -cpu rv64,v=true,vlen=128 + TCG plugin (a vector instruction counts as one)', cases: piCases(piShapes) });
     else if (name === 'rpi5-aarch64') {
       out.push({ target: getTarget(name), kind: 'plugin', note: 'Pi 5: rpi-aarch64 code built with -mcpu=cortex-a76 (SDOT), qemu-aarch64 -cpu cortex-a76 + TCG plugin', cases: piCases(piShapes) });
-    } else throw new Error(`bench: unknown target ${name}`);
+    } else throw new Error(`unknown target ${name}`);
   }
   return out;
 }
@@ -398,7 +399,7 @@ async function plugin(work: string): Promise<string> {
 }
 
 /** --huge-pages: the host bench asks for 2 MiB pages. */
-const hugePages = process.argv.includes('--huge-pages');
+const hugePages = process.argv.includes('--huge-pages'); // read where the harness is built (benchArgs checks the option)
 
 async function runPlan(plan: TargetPlan, work: string, log: (s: string) => void): Promise<TargetResult> {
   const t0 = performance.now();
@@ -598,26 +599,41 @@ function machine(): string {
   return `${cpu}, ${cpus().length} vCPUs (${isa || 'no AVX2'}), ${caches}, ${mem} GiB RAM; Zig 0.11 (clang 16) -O2; ${qemu}`;
 }
 
+const USAGE = `npm run bench -- [options]   (the kernels against int8 and float32, per target)
+  --targets <list>   comma-separated targets (default: every target of the bench)
+  --json             print the results as JSON
+  --update           also rewrite the kernels section of BENCHMARKS.md
+  --quick            small shapes only (a smoke run)
+  --keep             keep the work directory
+  --huge-pages       host: weights and read buffer on 2 MiB transparent huge pages
+  --shapes NxK,...   only these shapes on the MCU and Pi targets
+  --density f        the sparse ternary cases: fraction of nonzero codes (default 0.05)`;
+
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const opt = (name: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const json = args.includes('--json');
-  const quick = args.includes('--quick');
-  const names = (opt('--targets') ?? 'host,cortex-m4,cortex-m3,rv32imc,rv32imc-zbb,rpi-aarch64,rpi5-aarch64,rpi-armv7,riscv64-linux,riscv64-rvv').split(',');
-  const shapeArg = opt('--shapes');
+  const args = benchArgs(USAGE, {
+    targets: { type: 'string' },
+    json: { type: 'boolean' },
+    update: { type: 'boolean' },
+    quick: { type: 'boolean' },
+    keep: { type: 'boolean' },
+    'huge-pages': { type: 'boolean' },
+    shapes: { type: 'string' },
+    density: { type: 'string' },
+  });
+  const json = args.json === true;
+  const quick = args.quick === true;
+  const names = (args.targets ?? 'host,cortex-m4,cortex-m3,rv32imc,rv32imc-zbb,rpi-aarch64,rpi5-aarch64,rpi-armv7,riscv64-linux,riscv64-rvv').split(',');
+  const shapeArg = args.shapes;
   const shapes = shapeArg?.split(',').map((x) => {
     const m = /^(\d+)x(\d+)$/.exec(x);
-    if (!m) throw new Error(`bench: --shapes wants NxK[,NxK...], got ${x}`);
+    if (!m) throw new Error(`--shapes wants NxK[,NxK...], got ${x}`);
     return [Number(m[1]), Number(m[2])] as [number, number];
   });
-  const density = Number(opt('--density') ?? 0.05);
-  if (!(density > 0 && density <= 1)) throw new Error(`bench: --density wants a fraction in (0, 1], got ${opt('--density')}`);
+  const density = Number(args.density ?? 0.05);
+  if (!(density > 0 && density <= 1)) throw new Error(`--density wants a fraction in (0, 1], got ${args.density}`);
   const work = mkdtempSync(join(tmpdir(), 'tritc-kbench-'));
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  const keep = args.includes('--keep');
+  const keep = args.keep === true;
   log(`work directory: ${work}${keep ? ' (kept: --keep)' : ' (removed at the end; --keep keeps it)'}`);
   const all: TargetResult[] = [];
   try {
@@ -625,19 +641,17 @@ async function main(): Promise<void> {
   } finally {
     if (!keep) rmSync(work, { recursive: true, force: true }); // the host data alone is ~600 MiB
   }
-  const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  const argv = process.argv.slice(2);
+  const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   const desc = machine();
   if (json) {
     process.stdout.write(`${JSON.stringify({ command, machine: desc, date: new Date().toISOString(), targets: all }, null, 2)}\n`);
   } else {
     process.stdout.write(`${[goals(all), ...all.map(report)].join('\n')}\n`);
   }
-  if (args.includes('--update')) {
+  if (args.update) {
     const file = join(ROOT, 'BENCHMARKS.md');
-    const begin = '<!-- bench:kernels:start -->';
-    const end = '<!-- bench:kernels:end -->';
     const body = [
-      begin,
       '## Kernels',
       '',
       `Command: \`${command}\` (${new Date().toISOString().slice(0, 10)}). Machine: ${desc}.`,
@@ -654,13 +668,10 @@ async function main(): Promise<void> {
       '',
       goals(all),
       ...all.map(report),
-      end,
     ].join('\n');
-    const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-    const next = old.includes(begin) ? old.slice(0, old.indexOf(begin)) + body + old.slice(old.indexOf(end) + end.length) : `${old.trimEnd()}\n\n${body}\n`;
-    writeFileSync(file, next);
+    writeSection(file, 'kernels', body);
     log(`wrote the kernels section of ${file}`);
   }
 }
 
-await main();
+await runMain(main);

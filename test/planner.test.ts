@@ -53,7 +53,8 @@ describe('memory planner', () => {
     let atBound = 0;
     let optimal = 0;
     let belowFileOrderBound = 0;
-    for (let seed = 0; seed < scaled(300); seed++) {
+    const count = scaled(300);
+    for (let seed = 0; seed < count; seed++) {
       const g = readModel(writeModel(join(dir, `m${seed}`), randomModel(50_000 + seed, { maxLayers: 8 })));
       runPasses(g);
       // What the planner before in-place sharing and schedule search reached: greedy by size or by
@@ -79,12 +80,14 @@ describe('memory planner', () => {
     // once), so "at the bound" is a stricter test than before this planner (247 of 300 then, against
     // the bound without sharing; 234 of these plans are now below that old bound). Floors against
     // regressions, at what the planner reaches today:
+    expect(belowFileOrderBound).toBe(count); // at or under the old bound
+    // The floors are counts over the first 300 seeds; a scaled run (test:fast) checks the rest only.
+    if (count !== 300) return;
     expect(atBound).toBeGreaterThanOrEqual(247); // arena == its own bound
     // Proven minimal for the schedule (meets the bound, or search proved it). 300 before the
     // branch and bound counted an in-place handover once in its gap bound: 26 of those proofs
     // rested on a bound that was too high.
     expect(optimal).toBeGreaterThanOrEqual(274);
-    expect(belowFileOrderBound).toBe(300); // at or under the old bound
   });
 
   it('every algorithm is overlap-free on random buffer sets, in-place chains included (linear is the no-reuse reference)', () => {
@@ -360,7 +363,8 @@ describe('in-place sharing and scratch in compiled models', () => {
         const s = c.plan.placements.filter((p) => p.kind === 'scratch');
         expect(s.map((p) => [p.name, p.first, p.last, p.bytes])).toEqual([['rev:scratch', 1, 1, 48], ['rev2:scratch', 2, 2, 48]]);
         expect(c.emitted.source).toMatch(/static void node_rev\(const float \*X, float \*Y, uint8_t \*scratch\)/);
-        expect(c.emitted.source).toMatch(/node_rev\(\(float \*\)\(arena \+ \d+\), \(float \*\)\(arena \+ \d+\), \(uint8_t \*\)\(arena \+ \d+\)\);/);
+        expect(c.emitted.source).toMatch(/uint8_t \*rev_scratch = arena \+ \d+;/);
+        expect(c.emitted.source).toMatch(/node_rev\(\w+, \w+, rev_scratch\);/);
       }
     });
   }

@@ -1,9 +1,12 @@
 // npm run bench:planner: every graph of the corpus through the planner, every algorithm on the
 // chosen schedule, against the lower bound and against TFLite Micro's greedy planner. Times are the
-// median of REPEATS runs. Writes its section of BENCHMARKS.md and prints the same tables.
+// median of REPEATS runs.
+//
+//   npm run bench:planner                 the tables on stdout (markdown)
+//   npm run bench:planner -- --json       the same as JSON
+//   npm run bench:planner -- --update     also rewrite the planner section of BENCHMARKS.md
 
 import { execSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { HEURISTICS, linear, tflmGreedyBySize } from '../../compiler/plan/algorithms.ts';
@@ -13,12 +16,11 @@ import { buffersFor } from '../../compiler/plan/liveness.ts';
 import { planProblem, type MemoryPlan } from '../../compiler/plan/planner.ts';
 import { PROJECT_ROOT } from '../../compiler/targets.ts';
 import { formatBytes } from '../../compiler/util/format.ts';
+import { benchArgs, runMain, writeSection } from '../cli.ts';
 import { corpus } from './corpus.ts';
 import type { CorpusEntry } from './families.ts';
 
 const REPEATS = 5;
-const START = '<!-- bench:planner:start -->';
-const END = '<!-- bench:planner:end -->';
 const COMMAND = 'npm run bench:planner';
 
 function median(xs: number[]): number {
@@ -161,25 +163,28 @@ function markdown(rows: Row[], notes: string[]): string {
   return lines.join('\n');
 }
 
-function writeSection(section: string): string {
-  const file = join(PROJECT_ROOT, 'BENCHMARKS.md');
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# tritc benchmarks\n';
-  const block = `${START}\n${section}\n${END}`;
-  const i = text.indexOf(START);
-  const j = text.indexOf(END);
-  const next = i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + END.length) : `${text.trimEnd()}\n\n${block}\n`;
-  writeFileSync(file, next);
-  return file;
-}
+const USAGE = `npm run bench:planner -- [--json] [--update]
+  --json     print the results as JSON instead of markdown tables
+  --update   also rewrite the planner section of BENCHMARKS.md (between its bench:planner markers)`;
 
-const { entries, notes } = corpus();
-const rows: Row[] = [];
-for (const e of entries) {
-  process.stderr.write(`${e.name}...`);
-  const r = measure(e);
-  process.stderr.write(` ${formatBytes(r.plan.arenaBytes)} (bound ${formatBytes(r.plan.lowerBound)}, TFLM ${formatBytes(r.plan.tflmBytes)}), ${r.planMs.toFixed(1)} ms\n`);
-  rows.push(r);
-}
-const md = markdown(rows, notes);
-console.log(md);
-console.error(`wrote ${writeSection(md)}`);
+await runMain(() => {
+  const args = benchArgs(USAGE, { json: { type: 'boolean' }, update: { type: 'boolean' } });
+  const { entries, notes } = corpus();
+  const rows: Row[] = [];
+  for (const e of entries) {
+    process.stderr.write(`${e.name}...`);
+    const r = measure(e);
+    process.stderr.write(` ${formatBytes(r.plan.arenaBytes)} (bound ${formatBytes(r.plan.lowerBound)}, TFLM ${formatBytes(r.plan.tflmBytes)}), ${r.planMs.toFixed(1)} ms\n`);
+    rows.push(r);
+  }
+  const md = markdown(rows, notes);
+  if (args.json) {
+    const json = rows.map((r) => ({ graph: r.e.name, arena: r.plan.arenaBytes, lowerBound: r.plan.lowerBound, tflm: r.plan.tflmBytes, planMs: r.planMs, algorithms: r.algos.map((a) => ({ name: a.algorithm, arena: a.arena, ms: a.ms })) }));
+    process.stdout.write(`${JSON.stringify({ command: COMMAND, notes, graphs: json }, null, 2)}\n`);
+  } else process.stdout.write(`${md}\n`);
+  if (args.update) {
+    const file = join(PROJECT_ROOT, 'BENCHMARKS.md');
+    writeSection(file, 'planner', md);
+    process.stderr.write(`wrote the planner section of ${file}\n`);
+  }
+});

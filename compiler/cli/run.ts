@@ -8,7 +8,7 @@ import { compileGraph } from '../compile.ts';
 import { TritcError, formatDiagnostic } from '../diagnostics.ts';
 import { loadModel } from '../readers/index.ts';
 import { describeMismatch, firstMismatch } from '../harness/compare.ts';
-import { loadInputRuns, randomRuns, saveOutputRuns } from '../harness/inputs.ts';
+import { loadInputRuns, randomRuns, saveInputRuns, saveOutputRuns } from '../harness/inputs.ts';
 import { runOnTarget } from '../harness/run_target.ts';
 import { interpret } from '../interpret.ts';
 import { cloneGraph, type Graph, type TypedData } from '../ir.ts';
@@ -114,6 +114,7 @@ outputs of the first target the same way. Exit status 0 only if every target ran
     'max-scratch': MAX_SCRATCH_OPTION,
     inputs: { type: 'string', short: 'i', valueName: 'files', help: '.npy file(s), comma-separated in input order, or one .npz' },
     outputs: { type: 'string', short: 'o', valueName: 'files', help: 'write the outputs: .npy file(s), one per output, or one .npz' },
+    'save-inputs': { type: 'string', valueName: 'files', help: 'write the inputs used (e.g. the random ones): .npy file(s), one per input, or one .npz' },
     count: { type: 'string', short: 'n', valueName: 'N', help: 'number of random input sets without --inputs (default 3)' },
     seed: { type: 'string', valueName: 'S', help: 'seed of the random inputs (default 1)' },
     keep: { type: 'string', valueName: 'dir', help: 'keep the build directories (runner.c, ELF files, inputs.bin) in <dir>' },
@@ -147,6 +148,8 @@ outputs of the first target the same way. Exit status 0 only if every target ran
       io.endProgress();
       if (!keep) rmSync(workDir, { recursive: true, force: true });
     }
+    const saveInputs = stringOpt(args, 'save-inputs');
+    if (saveInputs) saveInputRuns(graph, runs, saveInputs, batched);
     const outSpec = stringOpt(args, 'outputs');
     if (outSpec && firstOutputs) saveOutputRuns(graph, firstOutputs, outSpec, batched);
     const allOk = rows.every((r) => r.ok);

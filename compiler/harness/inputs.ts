@@ -145,13 +145,22 @@ function toNd(values: TypedData[], t: Tensor, batched: boolean): NdArray {
  * [N, ...shape]. `spec` is a comma-separated list of .npy files (one per output) or one .npz.
  */
 export function saveOutputRuns(g: Graph, runs: ReadonlyMap<string, TypedData>[], spec: string, batched: boolean): void {
+  saveRuns(g, g.outputs, runs, spec, batched, '--outputs', 'output');
+}
+
+/** Write the inputs of the runs (`tritc run --save-inputs`), in the form `--inputs` reads back. */
+export function saveInputRuns(g: Graph, runs: ReadonlyMap<string, TypedData>[], spec: string, batched: boolean): void {
+  saveRuns(g, g.inputs, runs, spec, batched, '--save-inputs', 'input');
+}
+
+function saveRuns(g: Graph, names: readonly string[], runs: ReadonlyMap<string, TypedData>[], spec: string, batched: boolean, option: string, what: string): void {
   const files = spec.split(',').map((s) => s.trim()).filter(Boolean);
-  const arrays = g.outputs.map((name) => toNd(runs.map((r) => r.get(name)!), g.tensors.get(name)!, batched));
+  const arrays = names.map((name) => toNd(runs.map((r) => r.get(name)!), g.tensors.get(name)!, batched));
   if (files.length === 1 && extname(files[0]!) === '.npz') {
-    writeFileSync(files[0]!, writeNpz(g.outputs.map((name, i) => [name, arrays[i]!] as [string, NdArray])));
+    writeFileSync(files[0]!, writeNpz(names.map((name, i) => [name, arrays[i]!] as [string, NdArray])));
     return;
   }
-  if (files.length !== g.outputs.length)
-    fail('usage', '--outputs', `the model has ${g.outputs.length} output${g.outputs.length === 1 ? '' : 's'} (${g.outputs.join(', ')}); give as many .npy files or one .npz, ${files.length} given (${files.map((f) => basename(f)).join(', ')})`);
+  if (files.length !== names.length)
+    fail('usage', option, `the model has ${names.length} ${what}${names.length === 1 ? '' : 's'} (${names.join(', ')}); give as many .npy files or one .npz, ${files.length} given (${files.map((f) => basename(f)).join(', ')})`);
   files.forEach((f, i) => writeFileSync(f, writeNpy(arrays[i]!)));
 }

@@ -285,6 +285,7 @@ export function chooseKernels(g: Graph, target: TargetDesc, opts: ChooseOptions 
   const overrides = parseSpec(opts.spec);
   for (const o of overrides) if (o.node !== undefined && !g.nodes.some((n) => n.name === o.node)) fail('usage', '--kernel', `no node named "${o.node}" (low-bit nodes: ${g.nodes.filter(isLowBit).map((n) => n.name).join(', ')})`);
   const auto: Node[] = [];
+  const skippedGlobal: string[] = [];
   for (const node of g.nodes) {
     if (!isLowBit(node)) continue;
     const l = layerShape(g, node);
@@ -293,7 +294,15 @@ export function chooseKernels(g: Graph, target: TargetDesc, opts: ChooseOptions 
     const o = overrides.find((x) => x.node === node.name) ?? overrides.find((x) => x.node === undefined);
     const attr = typeof node.attrs.kernel === 'string' && node.attrs.kernel !== 'auto' ? node.attrs.kernel : undefined;
     let choice: KernelChoice;
-    if (o) choice = forced(o.value, l, target, budget, where, o.source, opts.maxLutWindow);
+    // A kernel or format given for every layer applies to the layers it can run (a binary layer has
+    // no t5 kernel); the others keep the automatic choice, and say so. Named nodes must take it.
+    const applies = (v: string) => candidatesFor(l, target).some((k) => k.format === v || k.id === v);
+    if (o && o.node === undefined && !applies(o.value) && overrides.every((x) => x.node !== node.name)) {
+      skippedGlobal.push(node.name);
+      const r = best(candidatesFor(l, target), l, target, budget, `fastest (${o.source} ${o.value} has no ${l.op} kernel on ${target.name})`, opts.maxLutWindow);
+      if (typeof r === 'string') fail('unsupported', where, `no kernel can run this layer on ${target.name}: ${r}`);
+      choice = r;
+    } else if (o) choice = forced(o.value, l, target, budget, where, o.source, opts.maxLutWindow);
     else if (attr) choice = forced(attr, l, target, budget, where, 'attribute kernel =', opts.maxLutWindow);
     else {
       const r = best(candidatesFor(l, target), l, target, budget, 'fastest', opts.maxLutWindow);
@@ -303,6 +312,12 @@ export function chooseKernels(g: Graph, target: TargetDesc, opts: ChooseOptions 
     }
     node.choice = choice;
   }
+  const global = overrides.find((x) => x.node === undefined);
+  const lowBitCount = g.nodes.filter(isLowBit).length;
+  if (global && !Object.hasOwn(FORMATS, global.value) && !KERNELS.some((k) => k.id === global.value))
+    fail('usage', '--kernel', `"${global.value}" is neither a kernel nor a weight format (docs/kernels.md; formats: ${Object.keys(FORMATS).join(', ')})`);
+  if (global && lowBitCount > 0 && skippedGlobal.length === lowBitCount)
+    fail('usage', '--kernel', `"${global.value}" runs none of the low-bit layers on ${target.name} (${skippedGlobal.join(', ')}); kernels and formats for them: ${[...new Set(g.nodes.filter(isLowBit).flatMap((n) => candidatesFor(layerShape(g, n), target).flatMap((k) => [k.format, k.id])))].join(', ')}`);
   // Flash: switch automatically chosen layers to the 1.6-bit (binary: 1-bit) format while the weights do not fit.
   if (opts.flashBudget !== undefined) {
     const total = () => g.nodes.filter(isLowBit).reduce((a, n) => a + n.choice!.codeBytes + otherBytes(g, n), 0);
