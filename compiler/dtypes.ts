@@ -10,8 +10,8 @@ export interface DTypeInfo {
   alloc(length: number): TypedData;
   /** The storage class (to check values). */
   is(data: TypedData): boolean;
-  safetensors: 'F32' | 'I8' | 'U8' | 'I32' | 'I64' | 'BOOL';
-  numpy: 'float32' | 'int8' | 'uint8' | 'int32' | 'int64' | 'bool';
+  safetensors: 'F32' | 'I8' | 'U8' | 'I32' | 'I64' | 'BOOL' | 'F16';
+  numpy: 'float32' | 'int8' | 'uint8' | 'int32' | 'int64' | 'bool' | 'float16';
   /** Inclusive value range for integer types (int64 limited to what a JS number holds exactly). */
   range?: [number, number];
   integer: boolean;
@@ -35,6 +35,8 @@ export const DTYPE_INFO: Record<DType, DTypeInfo> = {
   // bool is one byte holding 0 or 1 (uint8_t in C, Uint8Array here).
   bool: { bytes: 1, ctype: 'uint8_t', alloc: (n) => new Uint8Array(n), is: (d) => d instanceof Uint8Array, safetensors: 'BOOL', numpy: 'bool', range: [0, 1], integer: true },
   ternary: { bytes: 1, ctype: 'int8_t', alloc: (n) => new Int8Array(n), is: (d) => d instanceof Int8Array, safetensors: 'I8', numpy: 'int8', range: [-1, 1], integer: true },
+  // float16 holds IEEE half bits (uint16_t in C, Uint16Array here); values are converted exactly.
+  float16: { bytes: 2, ctype: 'uint16_t', alloc: (n) => new Uint16Array(n), is: (d) => d instanceof Uint16Array, safetensors: 'F16', numpy: 'float16', integer: false },
   binary: { bytes: 1, ctype: 'int8_t', alloc: (n) => new Int8Array(n), is: (d) => d instanceof Int8Array, safetensors: 'I8', numpy: 'int8', range: [-1, 1], integer: true },
 };
 

@@ -22,14 +22,15 @@ export type DType =
   | 'int64' // BigInt64Array in the interpreter
   | 'bool' // one byte, 0 or 1
   | 'ternary' // codes in {-1, 0, +1}, stored as Int8Array
-  | 'binary'; // codes in {-1, +1}, stored as Int8Array
+  | 'binary' // codes in {-1, +1}, stored as Int8Array
+  | 'float16'; // IEEE half bits, stored as Uint16Array (weights a file holds in f16, a KV cache)
 
-export const DTYPES: readonly DType[] = ['float32', 'int8', 'uint8', 'int32', 'int64', 'bool', 'ternary', 'binary'];
+export const DTYPES: readonly DType[] = ['float32', 'int8', 'uint8', 'int32', 'int64', 'bool', 'ternary', 'binary', 'float16'];
 
-export type TypedData = Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;
+export type TypedData = Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array | Uint16Array;
 
 /** The typed arrays of numbers (everything but int64). */
-export type NumericData = Float32Array | Int8Array | Uint8Array | Int32Array;
+export type NumericData = Float32Array | Int8Array | Uint8Array | Int32Array | Uint16Array;
 
 export type Granularity = 'per_tensor' | 'per_row' | 'per_group';
 
@@ -41,7 +42,13 @@ export interface QuantParams {
   groupSize?: number;
 }
 
-export type TensorKind = 'input' | 'constant' | 'activation';
+/**
+ * input: the caller's; constant: in flash; activation: in the arena, live from the node that writes
+ * it to its last reader; state: in the arena for the whole life of the model (a KV cache): zeroed by
+ * the model's reset, read and updated in place by the ops that declare it (`OpDef.mutates`), kept
+ * between calls.
+ */
+export type TensorKind = 'input' | 'constant' | 'activation' | 'state';
 
 export interface Tensor {
   name: string;
@@ -81,6 +88,28 @@ export interface Graph {
   nodes: Node[];
   /** A hash of the model's files, recorded in generated code. */
   sourceHash: string;
+  /**
+   * Token-batched graphs (language models): axis 0 of the inputs and of every activation that has
+   * `max` rows holds tokens, and a call runs the first `n` of them (1 <= n <= max, a run-time value),
+   * writing outputs for the last `nOut` (0 <= nOut <= n). Ops in such a graph declare `rows`.
+   */
+  rows?: { max: number };
+  /** What the language-model builder knows about the graph, for the generated driver and `inspect`. */
+  lm?: LmGraphInfo;
+}
+
+/** The language-model facts the emitter's driver (reset, prefill, decode) and `inspect` need. */
+export interface LmGraphInfo {
+  vocab: number;
+  /** Positions the KV cache holds. */
+  context: number;
+  /** The graph inputs: token ids [max] int32 and the first position [1] int32. */
+  tokens: string;
+  pos: string;
+  /** The graph output: logits [max, vocab] float32. */
+  logits: string;
+  /** What `inspect` shows (architecture, activations, cache type...). */
+  summary: Record<string, string | number>;
 }
 
 export function elementCount(shape: readonly number[]): number {

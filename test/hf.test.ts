@@ -10,7 +10,7 @@ import { rng } from '../compiler/harness/inputs.ts';
 import type { LmModel, LmTensor, LmTernary } from '../compiler/lm/model.ts';
 import { fround } from '../compiler/numerics/f32.ts';
 import { unpackHfTernary } from '../compiler/readers/hf/bitlinear.ts';
-import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../compiler/readers/hf/floatbits.ts';
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../compiler/numerics/half.ts';
 import { looksLikeHfFolder, readHfFolder } from '../compiler/readers/hf/folder.ts';
 import {
   type HfTensorSpec,

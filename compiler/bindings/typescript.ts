@@ -14,6 +14,7 @@ const ARRAY_TYPE: Record<DType, string> = {
   float32: 'Float32Array',
   int8: 'Int8Array',
   uint8: 'Uint8Array',
+  float16: 'Uint16Array',
   bool: 'Uint8Array',
   int32: 'Int32Array',
   int64: 'BigInt64Array',

@@ -55,7 +55,7 @@ function describeTensor(t: Tensor): string {
 }
 
 /** How a constant of each dtype is emitted unless a kernel asks for another layout. */
-const DEFAULT_LAYOUT: Record<DType, ConstLayout> = { float32: 'f32', int8: 'i8', uint8: 'u8', bool: 'u8', int32: 'i32', int64: 'i64', ternary: 'i8', binary: 'i8' };
+const DEFAULT_LAYOUT: Record<DType, ConstLayout> = { float32: 'f32', int8: 'i8', uint8: 'u8', bool: 'u8', int32: 'i32', int64: 'i64', ternary: 'i8', binary: 'i8', float16: 'u16' };
 
 /** Keep comment text from closing the comment. */
 const safe = (s: string): string => s.replace(/\*\//g, '*\\/').replace(/[\r\n]+/g, ' ');
@@ -63,7 +63,7 @@ const safe = (s: string): string => s.replace(/\*\//g, '*\\/').replace(/[\r\n]+/
 export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: EmitOptions = {}): EmittedModel {
   const prefix = opts.prefix ?? modelPrefix(g.name);
   const PREFIX = prefix.toUpperCase();
-  const globals = new NameTable([`${prefix}_run`, `${prefix}_run_arena`, `${prefix}_arena`, 'arena', 'arena_mem']);
+  const globals = new NameTable([`${prefix}_run`, `${prefix}_run_arena`, `${prefix}_arena`, 'arena', 'arena_mem', 'n_rows', 'n_out']);
   const placement = new Map(plan.placements.map((p) => [p.name, p]));
   const runtime = new Set<string>();
   const constDefs: string[] = [];
@@ -147,11 +147,12 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
       }
       case 'i8':
       case 'u8':
+      case 'u16':
       case 'i32':
       case 'i64': {
-        const ctype = { i8: 'int8_t', u8: 'uint8_t', i32: 'int32_t', i64: 'int64_t' }[layout];
+        const ctype = { i8: 'int8_t', u8: 'uint8_t', u16: 'uint16_t', i32: 'int32_t', i64: 'int64_t' }[layout];
         const v = t.data!;
-        bytes = v.length * { i8: 1, u8: 1, i32: 4, i64: 8 }[layout];
+        bytes = v.length * { i8: 1, u8: 1, u16: 2, i32: 4, i64: 8 }[layout];
         // INT32_MIN and INT64_MIN have no literal of their own in C: write them as (MIN + 1) - 1.
         const lit = (x: number | bigint): string => {
           if (layout === 'i32') return x === -2147483648 ? '(-2147483647 - 1)' : String(x);
@@ -209,6 +210,11 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
       const q = g.tensors.get(tn)!.quant;
       if (q) addParam(q.scale, `${spec}_scale`, false);
     });
+    // State the op updates in place (a KV cache) is written through its pointer.
+    for (const i of def.mutates ?? []) {
+      const p = params.find((q) => q.tensor === node.inputs[i]);
+      if (p) p.write = true;
+    }
     node.outputs.forEach((tn, j) => addParam(tn, def.outputs.names[j] ?? `O${j}`, true));
     for (const r of nodeReads(g, node)) addParam(r, cParamFallback(r), false);
 
@@ -245,6 +251,8 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
       annotate(k, v) {
         annotations[k] = v;
       },
+      rows: (all) => (g.rows ? 'n_rows' : String(all)),
+      outRows: (all) => (g.rows ? 'n_out' : String(all)),
     };
     const emitted = def.emit(ctx);
     for (const f of emitted.runtime) runtime.add(f);
@@ -259,7 +267,9 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     params.push(...usedParams);
     const fname = nodeNames.get(node.name, 'node_', 'node');
     const ctypeOfParam = (p: (typeof params)[number]) => (p.scratch ? 'uint8_t' : ctypeOf(g.tensors.get(p.tensor)!.dtype));
-    const sig = params.map((p) => `${p.write ? '' : 'const '}${ctypeOfParam(p)} *${p.name}`).join(', ') || 'void';
+    const bodyText = emitted.body.join('\n');
+    const rowParams = ['n_rows', 'n_out'].filter((r) => new RegExp(`\\b${r}\\b`).test(bodyText));
+    const sig = [...params.map((p) => `${p.write ? '' : 'const '}${ctypeOfParam(p)} *${p.name}`), ...rowParams.map((r) => `int32_t ${r}`)].join(', ') || 'void';
     const where = (tensor: string): string => {
       const pl = placement.get(tensor);
       if (pl) return `arena[${pl.offset}, +${pl.bytes})${pl.inPlaceOf ? ` in place of ${safe(pl.inPlaceOf)}${pl.inPlaceAtEnd ? ' (which ends where this ends)' : ''}` : ''}`;
@@ -286,7 +296,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
       if (!io) throw new Error(`internal: tensor "${p.tensor}" has no storage`);
       return io.cname;
     });
-    calls.push(`  ${fname}(${args.join(', ')}); /* ${safe(node.op)} "${safe(node.name)}" */`);
+    calls.push(`  ${fname}(${[...args, ...rowParams].join(', ')}); /* ${safe(node.op)} "${safe(node.name)}" */`);
   });
 
   // Outputs that no node writes directly: graph inputs, constants, or repeats of another output.
@@ -305,8 +315,10 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
   }
 
   const arenaBytes = plan.arenaBytes;
-  const runParams = [...inputs.map((d) => `const ${d.ctype} *${d.cname}`), ...allOutputs.map((d) => `${d.ctype} *${d.cname}`)];
-  const runArgs = [...inputs.map((d) => d.cname), ...allOutputs.map((d) => d.cname)];
+  // A token-batched graph's run takes the rows to run and the output rows wanted (Graph.rows).
+  const rowArgs = g.rows ? ['n_rows', 'n_out'] : [];
+  const runParams = [...inputs.map((d) => `const ${d.ctype} *${d.cname}`), ...allOutputs.map((d) => `${d.ctype} *${d.cname}`), ...rowArgs.map((r) => `int32_t ${r}`)];
+  const runArgs = [...inputs.map((d) => d.cname), ...allOutputs.map((d) => d.cname), ...rowArgs];
 
   const headerLines = [
     `/*`,

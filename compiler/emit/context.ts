@@ -9,6 +9,7 @@ export type ConstLayout =
   | 'f32' // float array
   | 'i8' // int8_t array
   | 'u8' // uint8_t array (uint8 and bool)
+  | 'u16' // uint16_t array (float16 bits)
   | 'i32' // int32_t array
   | 'i64' // int64_t array
   | 't2' // ternary codes, 2 bits each, 4 per byte, rows padded to whole bytes (docs/format.md)
@@ -52,4 +53,8 @@ export interface EmitNodeContext {
   intTable(stem: string, values: readonly number[]): string;
   /** Record a decision for `tritc inspect` and the layer comment. */
   annotate(key: string, value: string | number): void;
+  /** Rows of axis 0 this call runs: `n_rows` in a token-batched graph (Graph.rows), else `all` as a literal. */
+  rows(all: number): string;
+  /** Rows of output wanted (the last ones): `n_out` in a token-batched graph, else `all` as a literal. */
+  outRows(all: number): string;
 }

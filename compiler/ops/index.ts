@@ -11,6 +11,13 @@ import { QuantizeStatic } from './quantize_static.ts';
 import { Relu } from './relu.ts';
 import { TruncStatic } from './trunc_static.ts';
 import { Softmax } from './softmax.ts';
+import { Attention } from './lm/attention.ts';
+import { Embed } from './lm/embed.ts';
+import { GatedAct } from './lm/gated_act.ts';
+import { Linear } from './lm/linear.ts';
+import { Residual } from './lm/residual.ts';
+import { RmsNorm } from './lm/rms_norm.ts';
+import { Rope } from './lm/rope.ts';
 import { Cast, Clip, Div, Equal, Greater, GreaterOrEqual, Less, LessOrEqual, Max, Min, Mul, Pow, Sub, Where } from './onnx/elementwise.ts';
 import { Erf, Exp, Gelu, Log, Sigmoid, Sqrt, Tanh } from './onnx/unary.ts';
 import { Gemm, MatMul } from './onnx/matmul.ts';
@@ -33,6 +40,8 @@ const registry = new Map<string, OpDef>(
     QuantizeLinear, DequantizeLinear, MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv,
     // ops the ONNX importer adds (docs/onnx-ops.md)
     QuantizeStatic, TruncStatic, TernaryConv, BinaryConv,
+    // language-model ops (docs/lm.md)
+    Embed, RmsNorm, Linear, Rope, Attention, GatedAct, Residual,
   ].map((d) => [d.op, d]),
 );
 

@@ -42,9 +42,19 @@ export interface InferContext {
   error(message: string, code?: DiagnosticCode): void;
 }
 
+/** The rows a call of a token-batched graph runs (Graph.rows): the first n, outputs for the last nOut. */
+export interface RowRange {
+  n: number;
+  nOut: number;
+}
+
 export interface InterpretContext {
   graph: Graph;
   node: Node;
+  /** Token-batched graphs: the rows this call runs; undefined for other graphs (every row). */
+  rows?: RowRange;
+  /** A state tensor the node declares in `mutates`: the live values, to read and update in place. */
+  state(name: string): TypedData;
   /** Value of any tensor the node reads (inputs and their scale tensors). */
   read(name: string): TypedData;
   /** The same, for tensors that are not int64 (so that elements are plain numbers). */
@@ -91,6 +101,14 @@ export interface OpDef {
    * with the interpreter.
    */
   inPlace?: readonly InPlaceRule[];
+  /**
+   * Token-batched graphs (Graph.rows): the op runs the first `rows.n` rows of axis 0 (or, when its
+   * `rows` attribute is 'tail', reads the last `rows.nOut` rows and writes its first nOut); only ops
+   * that declare this may appear in such a graph.
+   */
+  rows?: true;
+  /** Inputs that are state tensors (kind 'state') the op updates in place (a KV cache). */
+  mutates?: readonly number[];
   /**
    * Working memory the kernel needs while it runs (lookup tables, line buffers, im2col), in bytes;
    * 0 or absent means none. The planner places it in the arena, live during this node's step only,

@@ -20,7 +20,8 @@ export interface Buffer {
   bytes: number;
   first: number;
   last: number;
-  kind?: 'tensor' | 'scratch';
+  /** state: a persistent buffer (the whole run, never written in place). */
+  kind?: 'tensor' | 'scratch' | 'state';
   /** The buffer this one overwrites in place, handed over at step `first`. */
   inPlaceOf?: string;
   /** That buffer sits at the end of this one's bytes, not at its start. */
@@ -52,11 +53,15 @@ export function buffersFor(p: PlanProblem, order: readonly number[] = p.steps.ma
     buffers.set(b.name, b);
     out.push(b);
   };
+  for (const name of p.persistent ?? []) {
+    const bytes = p.tensors.get(name)!;
+    add({ name, bytes, size: alignUp(Math.max(bytes, 1)), first: 0, last: Math.max(0, order.length - 1), kind: 'state' });
+  }
   order.forEach((si, pos) => {
     const step = p.steps[si]!;
     for (const r of step.reads) {
       const b = buffers.get(r);
-      if (b) b.last = pos;
+      if (b && b.kind !== 'state') b.last = pos;
     }
     for (const w of step.writes) {
       const bytes = p.tensors.get(w);

@@ -32,7 +32,7 @@ export interface Placement {
   bytes: number;
   first: number;
   last: number;
-  kind: 'tensor' | 'scratch';
+  kind: 'tensor' | 'scratch' | 'state';
   /** This buffer overwrites that one in place at step `first`: same offset, or (`inPlaceAtEnd`)
    * that one sits at the end of this one's bytes. */
   inPlaceOf?: string;

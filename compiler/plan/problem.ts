@@ -25,6 +25,8 @@ export interface PlanProblem {
   tensors: Map<string, number>;
   /** In the given (file) order, which must be topological. */
   steps: PlanStep[];
+  /** Tensors (in `tensors`) live for the whole run and between runs: a model's state (KV cache). */
+  persistent?: string[];
 }
 
 /** Tensors that live in the arena: produced by a node and not a graph output. */
@@ -40,6 +42,8 @@ export function arenaTensors(g: Graph): string[] {
 export function problemFromGraph(g: Graph, target?: TargetDesc): PlanProblem {
   const tensors = new Map<string, number>();
   for (const name of arenaTensors(g)) tensors.set(name, tensorBytes(g.tensors.get(name)!));
+  const persistent = [...g.tensors.values()].filter((t) => t.kind === 'state').map((t) => t.name);
+  for (const name of persistent) tensors.set(name, tensorBytes(g.tensors.get(name)!));
   const steps = g.nodes.map((node): PlanStep => {
     const def = getOp(node.op);
     const inPlace = (def.inPlace ?? [])
@@ -48,7 +52,7 @@ export function problemFromGraph(g: Graph, target?: TargetDesc): PlanProblem {
     const scratch = def.scratch ? def.scratch(g, node, target) : 0;
     return { name: node.name, reads: nodeReads(g, node), writes: [...node.outputs], scratch, inPlace };
   });
-  return { name: g.name, tensors, steps };
+  return { name: g.name, tensors, steps, ...(persistent.length ? { persistent } : {}) };
 }
 
 /** Problem-level checks (for problems built by hand): every read is produced earlier or external. */

@@ -12,6 +12,7 @@
 
 import { fail } from '../../diagnostics.ts';
 import { HOST_LITTLE_ENDIAN } from '../../io/ndarray.ts';
+import { f16BitsToF32 } from '../../numerics/half.ts';
 
 /** ggml's GGML_MAX_DIMS. */
 export const GGML_MAX_DIMS = 4;
@@ -115,22 +116,7 @@ export function tensorNbytes(type: number, n: number): number {
 // ---------------------------------------------------------------------------------------------------
 // Scalars
 
-/** IEEE binary16 bits -> the float32 value (as a JS number), exact for subnormals, signed zeros, inf. */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24; // subnormal (or zero): frac * 2^-14 * 2^-10
-  if (exp === 31) return frac === 0 ? sign * Infinity : NaN;
-  return sign * (1024 + frac) * 2 ** (exp - 25); // (1 + frac/1024) * 2^(exp-15)
-}
-
-/** bfloat16 bits -> the float32 value: the top half of a float32. */
-export function bf16ToFloat(b: number): number {
-  const dv = new DataView(new ArrayBuffer(4));
-  dv.setUint32(0, (b & 0xffff) << 16);
-  return dv.getFloat32(0);
-}
+// (half and bfloat16 conversions: compiler/numerics/half.ts)
 
 // ---------------------------------------------------------------------------------------------------
 // Plain types: views into the file when the host is little-endian and the bytes are aligned.
@@ -180,7 +166,7 @@ export function decodeQ8_0(data: Uint8Array, n: number): BlockCodes {
   const scales = new Float32Array(nb);
   for (let b = 0; b < nb; b++) {
     const at = 34 * b;
-    scales[b] = halfToFloat(dv.getUint16(at, true));
+    scales[b] = f16BitsToF32(dv.getUint16(at, true));
     for (let j = 0; j < 32; j++) codes[32 * b + j] = dv.getInt8(at + 2 + j);
   }
   return { codes, scales };
@@ -211,7 +197,7 @@ export function decodeTQ1_0(data: Uint8Array, n: number): BlockCodes {
     for (let k = 0; k < 5; k++) for (let m = 0; m < 32; m++) codes[out + k * 32 + m] = trit(data[at + m]!, k);
     for (let k = 0; k < 5; k++) for (let m = 0; m < 16; m++) codes[out + 160 + k * 16 + m] = trit(data[at + 32 + m]!, k);
     for (let k = 0; k < 4; k++) for (let j = 0; j < 4; j++) codes[out + 240 + k * 4 + j] = trit(data[at + 48 + j]!, k);
-    scales[b] = halfToFloat(data[at + 52]! | (data[at + 53]! << 8));
+    scales[b] = f16BitsToF32(data[at + 52]! | (data[at + 53]! << 8));
   }
   return { codes, scales };
 }
@@ -242,7 +228,7 @@ export function decodeTQ2_0(data: Uint8Array, n: number, where: string): BlockCo
         }
       }
     }
-    scales[b] = halfToFloat(data[at + 64]! | (data[at + 65]! << 8));
+    scales[b] = f16BitsToF32(data[at + 64]! | (data[at + 65]! << 8));
   }
   return { codes, scales };
 }

@@ -44,7 +44,7 @@ import type { LmTernary } from '../../lm/model.ts';
 import { fround } from '../../numerics/f32.ts';
 import type { HfCheckpoint, HfTensor } from './checkpoint.ts';
 import { ConfigKeys, type HfConfigFile } from './config.ts';
-import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from './floatbits.ts';
+import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../numerics/half.ts';
 import { weightScaleName } from './names.ts';
 import { floatDType, floatValues, tensorWhere } from './tensors.ts';
 

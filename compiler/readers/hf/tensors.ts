@@ -6,7 +6,7 @@ import { fail } from '../../diagnostics.ts';
 import { stToTyped } from '../../io/safetensors.ts';
 import type { LmBFloat16, LmFloat16, LmFloat32 } from '../../lm/model.ts';
 import type { HfTensor } from './checkpoint.ts';
-import { bf16BitsToF32, f16BitsToF32 } from './floatbits.ts';
+import { bf16BitsToF32, f16BitsToF32 } from '../../numerics/half.ts';
 
 export type HfFloatDType = 'F32' | 'F16' | 'BF16';
 

@@ -21,7 +21,7 @@ import { stToTyped } from '../../io/safetensors.ts';
 import type { LmTernary } from '../../lm/model.ts';
 import { f32FromBits } from '../../numerics/f32.ts';
 import type { HfTensor } from './checkpoint.ts';
-import { bf16BitsToF32, f16BitsToF32 } from './floatbits.ts';
+import { bf16BitsToF32, f16BitsToF32 } from '../../numerics/half.ts';
 import type { HfFloatDType } from './tensors.ts';
 
 /** The largest MP tried when the config does not say (TriLM 3.9B uses 6). */

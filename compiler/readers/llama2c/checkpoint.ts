@@ -417,7 +417,7 @@ export function readLlama2c(path: string, opts: Llama2cOptions = {}): LmModel {
       vocabSize: h.vocabSize,
       contextLength: h.seqLen,
       // Not in the file: run.c's rmsnorm adds 1e-5f and its RoPE uses base 10000 over the whole head.
-      normEps: 1e-5,
+      normEps: Math.fround(1e-5), // run.c adds 1e-5f
       ropeTheta: 10000,
       ropeDim: headDim,
       ropeStyle: 'adjacent',

@@ -5,7 +5,7 @@
 // the BitNet reader needs it to reproduce `WeightQuant`'s final cast back to the weight's dtype.
 // Node 20 has no Float16Array nor Math.f16round, hence the bit twiddling.
 
-import { f32Bits, f32FromBits } from '../../numerics/f32.ts';
+import { f32Bits, f32FromBits } from './f32.ts';
 
 /** float16 bits -> the exact float32 (as a JS number). */
 export function f16BitsToF32(h: number): number {

@@ -1,0 +1,161 @@
+// A decoder-only language model (LmModel, from any LM reader) -> a token-batched IR graph that the
+// ordinary pipeline compiles: passes, kernel choice, memory plan (activations, kernel scratch and the
+// KV cache together), C. The graph reads like llama2.c's forward(), one node per step:
+//
+//   x = Embed(tokens, token_embd)
+//   per layer l:   xb = RmsNorm(x, attn_norm);  q, k, v = Linear(xb, attn_q | attn_k | attn_v)
+//                  q, k = Rope(q | k, pos);  att = Attention(q, k, v, pos, k_cache, v_cache)
+//                  [bitnet: att = RmsNorm(att, attn_sub_norm)];  x = x + Linear(att, attn_output)
+//                  xb = RmsNorm(x, ffn_norm);  hb = GatedAct(Linear(xb, ffn_gate), Linear(xb, ffn_up))
+//                  [bitnet: hb = RmsNorm(hb, ffn_sub_norm)];  x = x + Linear(hb, ffn_down)
+//   logits = Linear(RmsNorm(x, output_norm), output | token_embd)    (the last n_out rows only)
+//
+// Inputs: `tokens` int32 [chunk] and `pos` int32 [1]; output `logits` float32 [chunk, vocab]. A call
+// runs n <= chunk tokens at positions pos .. pos + n - 1 (docs/lm.md has the driver around it).
+
+import { fail } from '../diagnostics.ts';
+import { type AttrValue, type DType, type Graph, type Node, type Tensor, type TypedData } from '../ir.ts';
+import { bf16BitsToF32 } from '../numerics/half.ts';
+import { getOp } from '../ops/index.ts';
+import { withDefaults } from '../ops/op.ts';
+import { inferNode, setOutputs } from '../passes/infer.ts';
+import { blk, type LmModel, type LmTensor } from './model.ts';
+
+export interface LmBuildOptions {
+  /** Positions the KV cache holds (default: the model's context length). */
+  context?: number;
+  /** Tokens one call of the graph runs at most: prefill runs in chunks of this (default 16). */
+  chunk?: number;
+  /** The KV cache's element type (default float32). */
+  kvCache?: 'float32' | 'float16';
+}
+
+export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
+  const c = model.config;
+  const context = opts.context ?? c.contextLength;
+  const chunk = opts.chunk ?? 16;
+  const kvType: DType = opts.kvCache ?? 'float32';
+  if (!(Number.isInteger(context) && context >= 1 && context <= 1 << 20)) fail('usage', '--context', `must be an integer from 1 to 2^20, got ${context}`);
+  if (!(Number.isInteger(chunk) && chunk >= 1 && chunk <= 4096)) fail('usage', '--chunk', `must be an integer from 1 to 4096, got ${chunk}`);
+  if (c.activations !== 'float') fail('unsupported', model.source, `activations "${c.activations}" are not supported yet by this build (float activations only)`);
+  const g: Graph = { name: model.name, source: model.source, inputs: [], outputs: [], tensors: new Map(), nodes: [], sourceHash: model.sourceHash, rows: { max: chunk } };
+  const b = new Builder(g, model);
+
+  const tokens = b.input('tokens', 'int32', [chunk]);
+  const pos = b.input('pos', 'int32', [1]);
+  const table = b.weight('token_embd');
+  let x = b.node('Embed', 'embed', [tokens, table], 'x');
+  const kvw = c.nKvHeads * c.headDim;
+  const [cos, sin] = ropeTables(b, c.ropeTheta, c.ropeDim, context);
+  const ropeAttrs = { head_dim: c.headDim, rope_dim: c.ropeDim, style: c.ropeStyle };
+  for (let l = 0; l < c.nLayers; l++) {
+    const L = (s: string) => `l${l}.${s}`;
+    const xb = b.node('RmsNorm', L('attn_norm'), [x, b.weight(blk(l, 'attn_norm'))], L('xb'), { eps: c.normEps });
+    const q = b.node('Linear', L('wq'), [xb, b.weight(blk(l, 'attn_q'))], L('q'));
+    const k = b.node('Linear', L('wk'), [xb, b.weight(blk(l, 'attn_k'))], L('k'));
+    const v = b.node('Linear', L('wv'), [xb, b.weight(blk(l, 'attn_v'))], L('v'));
+    const qr = b.node('Rope', L('rope_q'), [q, pos, cos, sin], L('q_rot'), { ...ropeAttrs, heads: c.nHeads });
+    const kr = b.node('Rope', L('rope_k'), [k, pos, cos, sin], L('k_rot'), { ...ropeAttrs, heads: c.nKvHeads });
+    const kc = b.state(L('k_cache'), kvType, [context, kvw]);
+    const vc = b.state(L('v_cache'), kvType, [context, kvw]);
+    let att = b.node('Attention', L('attention'), [qr, kr, v, pos, kc, vc], L('att'), { heads: c.nHeads, kv_heads: c.nKvHeads, head_dim: c.headDim, scale: 1 / Math.sqrt(c.headDim) });
+    if (c.subNorms) att = b.node('RmsNorm', L('attn_sub_norm'), [att, b.weight(blk(l, 'attn_sub_norm'))], L('att_norm'), { eps: c.normEps });
+    const o = b.node('Linear', L('wo'), [att, b.weight(blk(l, 'attn_output'))], L('att_out'));
+    x = b.node('Residual', L('attn_residual'), [x, o], L('x_att'));
+    const xb2 = b.node('RmsNorm', L('ffn_norm'), [x, b.weight(blk(l, 'ffn_norm'))], L('xb_ffn'), { eps: c.normEps });
+    const gate = b.node('Linear', L('w_gate'), [xb2, b.weight(blk(l, 'ffn_gate'))], L('gate'));
+    const up = b.node('Linear', L('w_up'), [xb2, b.weight(blk(l, 'ffn_up'))], L('up'));
+    let hb = b.node('GatedAct', L(c.ffnAct), [gate, up], L('hb'), { act: c.ffnAct });
+    if (c.subNorms) hb = b.node('RmsNorm', L('ffn_sub_norm'), [hb, b.weight(blk(l, 'ffn_sub_norm'))], L('hb_norm'), { eps: c.normEps });
+    const down = b.node('Linear', L('w_down'), [hb, b.weight(blk(l, 'ffn_down'))], L('ffn_out'));
+    x = b.node('Residual', L('ffn_residual'), [x, down], L('x_ffn'));
+  }
+  const xf = b.node('RmsNorm', 'final_norm', [x, b.weight('output_norm')], 'x_final', { eps: c.normEps, rows: 'tail' });
+  const logits = b.node('Linear', 'output', [xf, c.tiedOutput ? table : b.weight('output')], 'logits', { rows: 'tail' });
+  g.outputs.push(logits);
+  g.lm = {
+    vocab: c.vocabSize,
+    context,
+    tokens,
+    pos,
+    logits,
+    summary: { architecture: c.arch, format: model.format, activations: c.activations, kvCache: kvType, chunk, context, layers: c.nLayers, dim: c.dim, heads: c.nHeads, kvHeads: c.nKvHeads, ffn: `${c.ffnAct} ${c.hiddenDim}`, rope: `${c.ropeStyle} ${c.ropeDim}/${c.headDim}, base ${c.ropeTheta}`, tiedOutput: c.tiedOutput ? 'yes' : 'no' },
+  };
+  return g;
+}
+
+/** cos/sin(p * theta^(-2i / ropeDim)) for p < positions, i < ropeDim / 2: double, rounded once. */
+function ropeTables(b: Builder, theta: number, ropeDim: number, positions: number): [string, string] {
+  const half = ropeDim / 2;
+  const cos = new Float32Array(positions * half);
+  const sin = new Float32Array(positions * half);
+  for (let i = 0; i < half; i++) {
+    const freq = theta ** ((-2 * i) / ropeDim);
+    for (let p = 0; p < positions; p++) {
+      cos[p * half + i] = Math.cos(p * freq);
+      sin[p * half + i] = Math.sin(p * freq);
+    }
+  }
+  return [b.constant('rope_cos', 'float32', [positions, half], cos), b.constant('rope_sin', 'float32', [positions, half], sin)];
+}
+
+class Builder {
+  constructor(
+    readonly g: Graph,
+    readonly model: LmModel,
+  ) {}
+
+  input(name: string, dtype: DType, shape: number[]): string {
+    this.g.tensors.set(name, { name, dtype, shape, kind: 'input' });
+    this.g.inputs.push(name);
+    return name;
+  }
+
+  state(name: string, dtype: DType, shape: number[]): string {
+    this.g.tensors.set(name, { name, dtype, shape, kind: 'state' });
+    return name;
+  }
+
+  constant(name: string, dtype: DType, shape: number[], data: TypedData, rest: Partial<Tensor> = {}): string {
+    if (this.g.tensors.has(name)) throw new Error(`internal: constant "${name}" twice`);
+    this.g.tensors.set(name, { name, dtype, shape, kind: 'constant', data, ...rest });
+    return name;
+  }
+
+  /** The model tensor `name` as an IR constant (once), in the form its kind has in the IR. */
+  weight(name: string): string {
+    if (this.g.tensors.has(name)) return name;
+    const t = this.model.tensors.get(name);
+    if (!t) throw new Error(`internal: the model has no tensor "${name}" (validateLmModel should have said so)`);
+    return this.addWeight(name, t);
+  }
+
+  private addWeight(name: string, t: LmTensor): string {
+    switch (t.kind) {
+      case 'float32':
+        return this.constant(name, 'float32', t.shape, t.data);
+      case 'float16':
+        return this.constant(name, 'float16', t.shape, t.bits);
+      case 'bfloat16':
+        // bfloat16 widens exactly to float32; no kernel reads bfloat16 itself.
+        return this.constant(name, 'float32', t.shape, Float32Array.from(t.bits, bf16BitsToF32));
+      case 'int8':
+      case 'ternary': {
+        const scale = this.constant(`${name}.scale`, 'float32', [t.scales.length], t.scales);
+        const gran = t.kind === 'int8' ? (t.groupSize >= t.shape[1] ? 'per_row' : 'per_group') : t.granularity;
+        const groupSize = t.kind === 'int8' ? t.groupSize : t.groupSize;
+        return this.constant(name, t.kind, [...t.shape], t.codes, { quant: { scale, granularity: gran, ...(gran === 'per_group' ? { groupSize } : {}) } });
+      }
+    }
+  }
+
+  /** Add a node with one output named `out`; shapes are inferred (and checked) as it is added. */
+  node(op: string, name: string, inputs: string[], out: string, attrs: Record<string, AttrValue> = {}): string {
+    const node: Node = { name, op, inputs, outputs: [out], attrs: withDefaults(getOp(op), attrs), annotations: {} };
+    const { specs, problems } = inferNode(this.g, node, `${this.model.source}: ${name}`);
+    if (problems.length) throw new Error(`internal: the LM builder made an invalid ${op} "${name}": ${problems.map((p) => p.message).join('; ')}`);
+    setOutputs(this.g, node, specs);
+    this.g.nodes.push(node);
+    return out;
+  }
+}

@@ -1,0 +1,101 @@
+// Linear: float32 activations times a weight matrix, the projections of a language model as
+// llama.cpp runs them with float activations.
+//
+//   X  float32 [T, K]
+//   W  [N, K] constant: float32, float16, int8 codes or ternary codes, with float32 scales per
+//      tensor, row or group of G consecutive k (weights.ts)
+//   Y  float32 [T, N]
+//
+// For each row t and output n (docs/numerics.md, "Linear"):
+//   float weights:  Y = lane sum over k of fl(X[t,k] * W[n,k])                (W f16: widened exactly)
+//   codes:          per scale group g:  d_g = lane sum over k in g of the term (ternary: +X, -X or +0;
+//                   int8: fl(X * code)),  v_g = fl(scale[n,g] * d_g);  Y = v_0 + v_1 + ... in order
+// The lane sum is compiler/numerics/dot.ts: eight interleaved partial sums and a fixed tree, the
+// order SIMD kernels keep. Ternary weights need no multiply in the inner loop.
+
+import { shapeStr } from '../../ir.ts';
+import { add, mul } from '../../numerics/f32.ts';
+import { laneSum, ternaryTerm } from '../../numerics/dot.ts';
+import { f16BitsToF32 } from '../../numerics/half.ts';
+import { at, type OpDef } from '../op.ts';
+import { ROWS_ATTR, rowSpan } from './rows.ts';
+import { checkWeight, groupSize, groupsPerRow, scaleOf, weightBytes, weightKernelSuffix } from './weights.ts';
+
+export const Linear: OpDef = {
+  op: 'Linear',
+  summary: 'float32 activations times a float32, float16, int8 or ternary weight matrix (lane-sum dot products)',
+  inputs: { names: ['X', 'W'], min: 2 },
+  outputs: { names: ['Y'], min: 1 },
+  attrs: { rows: ROWS_ATTR },
+  rows: true,
+  infer(ctx) {
+    const [x, w] = ctx.inputs;
+    if (!x || !w) return [];
+    if (x.dtype !== 'float32' || x.shape.length !== 2) {
+      ctx.error(`input 0 "${x.name}" must be float32 [T, K], found ${x.dtype} ${shapeStr(x.shape)}`, 'dtype');
+      return [];
+    }
+    if (!checkWeight(ctx, w, 1)) return [];
+    if (w.shape[1] !== x.shape[1]) {
+      ctx.error(`input 0 "${x.name}" ${shapeStr(x.shape)} does not match weight "${w.name}" ${shapeStr(w.shape)} (K = ${w.shape[1]})`);
+      return [];
+    }
+    return [{ dtype: 'float32', shape: [x.shape[0]!, w.shape[0]!] }];
+  },
+  interpret(ctx) {
+    const { node, graph } = ctx;
+    const xT = graph.tensors.get(node.inputs[0]!)!;
+    const wT = graph.tensors.get(node.inputs[1]!)!;
+    const x = ctx.readNum(xT.name);
+    const w = ctx.readNum(wT.name);
+    const [total, k] = xT.shape as [number, number];
+    const n = wT.shape[0]!;
+    const y = new Float32Array(total * n);
+    const { from, count } = rowSpan(node, ctx.rows, total);
+    const scales = wT.quant ? ctx.readNum(wT.quant.scale) : undefined;
+    const g = groupSize(wT);
+    const wv = wT.dtype === 'float16' ? (i: number) => f16BitsToF32(at(w, i, wT.name)) : (i: number) => at(w, i, wT.name);
+    for (let r = 0; r < count; r++) {
+      const xr = (from + r) * k;
+      const xv = (kk: number) => at(x, xr + kk, xT.name);
+      for (let o = 0; o < n; o++) {
+        const wr = o * k;
+        let v: number;
+        if (!scales) v = laneSum(0, k, (kk) => mul(xv(kk), wv(wr + kk)));
+        else {
+          v = 0;
+          for (let k0 = 0; k0 < k; k0 += g) {
+            const term = wT.dtype === 'ternary' ? (kk: number) => ternaryTerm(wv(wr + kk), xv(kk)) : (kk: number) => mul(xv(kk), wv(wr + kk));
+            const vg = mul(at(scales, scaleOf(wT, o, k0), wT.quant!.scale), laneSum(k0, Math.min(k, k0 + g), term));
+            v = k0 === 0 ? vg : add(v, vg);
+          }
+        }
+        y[r * n + o] = v;
+      }
+    }
+    ctx.write(node.outputs[0]!, y);
+  },
+  emit(ctx) {
+    const x = ctx.input(0);
+    const w = ctx.input(1);
+    const [total, k] = x.shape as [number, number];
+    const n = w.shape[0]!;
+    const suffix = weightKernelSuffix(w);
+    const tail = ctx.node.attrs.rows === 'tail';
+    const rows = tail ? ctx.outRows(total) : ctx.rows(total);
+    // A tail op reads the last n_out of the call's rows.
+    const xin = tail && ctx.graph.rows ? `${ctx.in(0)} + (n_rows - n_out) * ${k}` : ctx.in(0);
+    const weights = suffix === 't2' ? ctx.constant(w.name, 't2', k) : ctx.in(1);
+    const scales = w.quant ? `${ctx.inScale(1)}, /* groups per row */ ${groupsPerRow(w)}, /* group */ ${groupSize(w)}, ` : '';
+    return {
+      kernel: `tn_linear_${suffix}`,
+      runtime: ['ref/tn_linear.c'],
+      body: [`tn_linear_${suffix}(${xin}, ${rows}, ${weights}, ${scales}/* n */ ${n}, /* k */ ${k}, ${ctx.out(0)});`],
+    };
+  },
+  cost(graph, node) {
+    const x = graph.tensors.get(node.inputs[0]!)!;
+    const w = graph.tensors.get(node.inputs[1]!)!;
+    return { macs: x.shape[0]! * w.shape[0]! * w.shape[1]!, weightBytes: weightBytes(w) };
+  },
+};
