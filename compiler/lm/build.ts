@@ -70,8 +70,8 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
     const down = b.node('Linear', L('w_down'), [hb, b.weight(blk(l, 'ffn_down'))], L('ffn_out'));
     x = b.node('Residual', L('ffn_residual'), [x, down], L('x_ffn'));
   }
-  const xf = b.node('RmsNorm', 'final_norm', [x, b.weight('output_norm')], 'x_final', { eps: c.normEps, rows: 'tail' });
-  const logits = b.node('Linear', 'output', [xf, c.tiedOutput ? table : b.weight('output')], 'logits', { rows: 'tail' });
+  const xf = b.node('RmsNorm', 'final_norm', [x, b.weight('output_norm')], 'x_final', { eps: c.normEps, rows: 'last' });
+  const logits = b.node('Linear', 'output', [xf, c.tiedOutput ? table : b.weight('output')], 'logits', { rows: 'out' });
   g.outputs.push(logits);
   g.lm = {
     vocab: c.vocabSize,

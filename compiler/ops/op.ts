@@ -103,7 +103,7 @@ export interface OpDef {
   inPlace?: readonly InPlaceRule[];
   /**
    * Token-batched graphs (Graph.rows): the op runs the first `rows.n` rows of axis 0 (or, when its
-   * `rows` attribute is 'tail', reads the last `rows.nOut` rows and writes its first nOut); only ops
+   * `rows` attribute is 'last' or 'out', the rows that attribute names; rows.ts); only ops
    * that declare this may appear in such a graph.
    */
   rows?: true;

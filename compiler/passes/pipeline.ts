@@ -10,6 +10,7 @@
 //   choose-kernels        (target) each low-bit layer's kernel and weight format
 
 import { elementCount, nodeReads, shapeStr, type Graph } from '../ir.ts';
+import { getOp } from '../ops/index.ts';
 import { checkLimits } from './check_limits.ts';
 import { chooseKernelsPass } from './choose_kernels.ts';
 import { eliminateDeadNodes } from './dead_nodes.ts';
@@ -28,13 +29,14 @@ export const PIPELINE: readonly Pass[] = [foldConstants, detectLowBitPass, foldI
 export function verifyGraph(g: Graph, after: string): void {
   const available = new Set<string>();
   for (const [name, t] of g.tensors) {
-    if (t.kind === 'input') available.add(name);
+    if (t.kind === 'input' || t.kind === 'state') available.add(name);
     if (t.kind === 'constant') {
       available.add(name);
       if (!t.data || t.data.length !== elementCount(t.shape)) throw new Error(`internal (after ${after}): constant "${name}" has ${t.data?.length} values for ${shapeStr(t.shape)}`);
     }
   }
   for (const n of g.nodes) {
+    if (g.rows && !getOp(n.op).rows) throw new Error(`internal (after ${after}): ${n.op} "${n.name}" cannot run in a token-batched graph`);
     for (const r of nodeReads(g, n)) if (!available.has(r)) throw new Error(`internal (after ${after}): node "${n.name}" reads "${r}" before it is produced`);
     for (const o of n.outputs) {
       if (!g.tensors.has(o)) throw new Error(`internal (after ${after}): output "${o}" of "${n.name}" has no tensor`);

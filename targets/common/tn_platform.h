@@ -42,6 +42,10 @@ void tn_plat_exit(int code);
  * ("counter": {"unit", "instructionsPerUnit", "resolutionInstructions"}). */
 uint64_t tn_plat_counter(void);
 
+/* Wall-clock nanoseconds from a monotonic clock on the hosted targets (under qemu-user: emulated
+ * time, which says how fast the emulator is, not the board); 0 on bare metal. Use differences. */
+uint64_t tn_plat_time_ns(void);
+
 /* Stack measurement: tn_plat_stack_paint() fills the unused part of the stack with a pattern;
  * after the code under test has run, tn_plat_stack_used() returns the number of bytes below the
  * painting point (the caller's stack pointer at the paint call) that were overwritten: the peak

@@ -18,7 +18,7 @@ import { add, mul } from '../../numerics/f32.ts';
 import { laneSum, ternaryTerm } from '../../numerics/dot.ts';
 import { f16BitsToF32 } from '../../numerics/half.ts';
 import { at, type OpDef } from '../op.ts';
-import { ROWS_ATTR, rowSpan } from './rows.ts';
+import { ROWS_ATTR, rowArgs, rowSpan } from './rows.ts';
 import { checkWeight, groupSize, groupsPerRow, scaleOf, weightBytes, weightKernelSuffix } from './weights.ts';
 
 export const Linear: OpDef = {
@@ -81,10 +81,7 @@ export const Linear: OpDef = {
     const [total, k] = x.shape as [number, number];
     const n = w.shape[0]!;
     const suffix = weightKernelSuffix(w);
-    const tail = ctx.node.attrs.rows === 'tail';
-    const rows = tail ? ctx.outRows(total) : ctx.rows(total);
-    // A tail op reads the last n_out of the call's rows.
-    const xin = tail && ctx.graph.rows ? `${ctx.in(0)} + (n_rows - n_out) * ${k}` : ctx.in(0);
+    const { x: xin, rows } = rowArgs(ctx.node, !!ctx.graph.rows, ctx.in(0), k, ctx.rows(total), ctx.outRows(total));
     const weights = suffix === 't2' ? ctx.constant(w.name, 't2', k) : ctx.in(1);
     const scales = w.quant ? `${ctx.inScale(1)}, /* groups per row */ ${groupsPerRow(w)}, /* group */ ${groupSize(w)}, ` : '';
     return {

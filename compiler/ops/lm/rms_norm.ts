@@ -8,7 +8,7 @@ import { hexFloat } from '../../emit/cliterals.ts';
 import { shapeStr } from '../../ir.ts';
 import { add, div, fround, mul, sqrtf } from '../../numerics/f32.ts';
 import { at, type OpDef } from '../op.ts';
-import { ROWS_ATTR, rowSpan } from './rows.ts';
+import { ROWS_ATTR, rowArgs, rowSpan } from './rows.ts';
 
 export const RmsNorm: OpDef = {
   op: 'RmsNorm',
@@ -48,15 +48,14 @@ export const RmsNorm: OpDef = {
     ctx.write(node.outputs[0]!, y);
   },
   // Each row is read whole before it is written.
-  inPlace: [{ input: 0, output: 0, when: (_g, node) => node.attrs.rows !== 'tail' }],
+  inPlace: [{ input: 0, output: 0, when: (_g, node) => node.attrs.rows !== 'last' }],
   emit(ctx) {
     const [total, d] = ctx.input(0).shape as [number, number];
-    const tail = ctx.node.attrs.rows === 'tail';
-    const xin = tail && ctx.graph.rows ? `${ctx.in(0)} + (n_rows - n_out) * ${d}` : ctx.in(0);
+    const { x: xin, rows } = rowArgs(ctx.node, !!ctx.graph.rows, ctx.in(0), d, ctx.rows(total), ctx.outRows(total));
     return {
       kernel: 'tn_rms_norm_f32',
       runtime: ['ref/tn_lm.c'],
-      body: [`tn_rms_norm_f32(${xin}, ${tail ? ctx.outRows(total) : ctx.rows(total)}, ${ctx.in(1)}, /* dim */ ${d}, /* eps */ ${hexFloat(fround(Number(ctx.node.attrs.eps)))}, ${ctx.out(0)});`],
+      body: [`tn_rms_norm_f32(${xin}, ${rows}, ${ctx.in(1)}, /* dim */ ${d}, /* eps */ ${hexFloat(fround(Number(ctx.node.attrs.eps)))}, ${ctx.out(0)});`],
     };
   },
   cost(graph, node) {

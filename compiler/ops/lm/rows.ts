@@ -1,6 +1,9 @@
-// Which rows an op of a token-batched graph runs (Graph.rows, docs/lm.md): the first n of axis 0, or
-// for a 'tail' op (the final norm and the head) the last nOut of them, written to its first nOut
-// output rows. Outside token-batched graphs every row runs.
+// Which rows an op of a token-batched graph runs (Graph.rows, docs/lm.md):
+//   'all'   the call's first n rows;
+//   'last'  reads the last nOut of them and writes its first nOut output rows (the final norm: from
+//           here on only the rows whose logits are wanted go on);
+//   'out'   the first nOut rows (the head, after a 'last' op).
+// Outside token-batched graphs every row runs.
 
 import type { Node } from '../../ir.ts';
 import type { AttrSpec, RowRange } from '../op.ts';
@@ -8,13 +11,22 @@ import type { AttrSpec, RowRange } from '../op.ts';
 export const ROWS_ATTR: AttrSpec = {
   kind: 'string',
   default: 'all',
-  oneOf: ['all', 'tail'],
-  doc: "token-batched graphs: 'all' runs the call's n rows; 'tail' reads the last nOut and writes the first nOut output rows",
+  oneOf: ['all', 'last', 'out'],
+  doc: "token-batched graphs: 'all' runs the call's n rows; 'last' reads the last nOut of them into the first nOut output rows; 'out' runs the first nOut",
 };
 
 /** Input row where the op starts, rows it runs, for a tensor of `total` rows. */
 export function rowSpan(node: Node, rows: RowRange | undefined, total: number): { from: number; count: number } {
   if (!rows) return { from: 0, count: total };
-  if (node.attrs.rows === 'tail') return { from: rows.n - rows.nOut, count: rows.nOut };
+  if (node.attrs.rows === 'last') return { from: rows.n - rows.nOut, count: rows.nOut };
+  if (node.attrs.rows === 'out') return { from: 0, count: rows.nOut };
   return { from: 0, count: rows.n };
+}
+
+/** C expressions for an op's input rows and row count (emit): `x` offset for 'last', the count. */
+export function rowArgs(node: Node, batched: boolean, x: string, width: number, all: string, out: string): { x: string; rows: string } {
+  const mode = node.attrs.rows;
+  if (mode === 'last') return { x: batched ? `${x} + (n_rows - n_out) * ${width}` : x, rows: out };
+  if (mode === 'out') return { x, rows: out };
+  return { x, rows: all };
 }

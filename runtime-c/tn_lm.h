@@ -1,0 +1,53 @@
+/*
+ * tn_lm.h - the kernels of the language-model ops (compiler/ops/lm/, docs/lm.md; semantics in
+ * docs/numerics.md). Every kernel takes the rows of the call (n): a token-batched graph runs the
+ * first n rows of its [max, ...] buffers. Float operations follow the interpreter's order exactly;
+ * dot products use the lane sum (docs/numerics.md, "Lane sums"): eight interleaved partial sums
+ * combined by a fixed tree.
+ */
+#ifndef TN_LM_H
+#define TN_LM_H
+
+#include <stdint.h>
+
+/* ---- ref/tn_lm.c ------------------------------------------------------------------------ */
+
+/* y[r] = row ids[r] of the table [vocab, dim]; ids are trusted (the driver checks them). */
+void tn_embed_f32(const int32_t *ids, int32_t n, const float *table, int32_t vocab, int32_t dim, float *y);
+void tn_embed_f16(const int32_t *ids, int32_t n, const uint16_t *table, int32_t vocab, int32_t dim, float *y);
+/* int8 codes, scale index row * groups_per_row + col / group (groups_per_row 0: one scale). */
+void tn_embed_q8(const int32_t *ids, int32_t n, const int8_t *codes, const float *scales, int32_t groups_per_row, int32_t group, int32_t vocab, int32_t dim, float *y);
+
+/* y = x / sqrt(mean(x^2) + eps) * w per row; y may be x. */
+void tn_rms_norm_f32(const float *x, int32_t n, const float *w, int32_t dim, float eps, float *y);
+
+/* Rotary embedding of rows at positions pos[0] + r, from [positions, rope_dim / 2] tables; y may be x.
+ * adjacent: pairs (2i, 2i + 1); half: pairs (i, i + rope_dim / 2). */
+void tn_rope_adjacent_f32(const float *x, int32_t n, const int32_t *pos, const float *cos_t, const float *sin_t, int32_t heads, int32_t head_dim, int32_t rope_dim, float *y);
+void tn_rope_half_f32(const float *x, int32_t n, const int32_t *pos, const float *cos_t, const float *sin_t, int32_t heads, int32_t head_dim, int32_t rope_dim, float *y);
+
+/* Causal grouped-query attention: stores k, v of the n rows at positions pos[0] .. pos[0] + n - 1
+ * of the caches [positions, kv_heads * head_dim], then attends; scores: positions floats of scratch. */
+void tn_attention_f32(const float *q, const float *k, const float *v, int32_t n, const int32_t *pos, float *k_cache, float *v_cache, int32_t positions,
+                      int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
+void tn_attention_f16cache(const float *q, const float *k, const float *v, int32_t n, const int32_t *pos, uint16_t *k_cache, uint16_t *v_cache, int32_t positions,
+                           int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
+
+/* y = act(g) * u elementwise: silu(g) = g / (1 + e^-g); relu2(g) = max(g, 0)^2. y may be g or u. */
+void tn_gated_silu_f32(const float *g, const float *u, int32_t n, int32_t width, float *y);
+void tn_gated_relu2_f32(const float *g, const float *u, int32_t n, int32_t width, float *y);
+
+/* y = x + r elementwise; y may be x or r. */
+void tn_residual_f32(const float *x, const float *r, int32_t n, int32_t width, float *y);
+
+/* ---- ref/tn_linear.c: y[n][rows] = x[n][k] times W[rows][k]^T, float activations ------------- */
+
+void tn_linear_f32(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y);
+void tn_linear_f16(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y);
+/* Codes with float32 scales per group of `group` consecutive k (groups_per_row 0: one scale per
+ * tensor, 1: per row): each group's lane sum times its scale, the groups added in order. */
+void tn_linear_q8(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
+/* Ternary codes in the t2 layout (tn_runtime.h): rows of ceil(k / 4) bytes. No multiply per weight. */
+void tn_linear_t2(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
+
+#endif /* TN_LM_H */
