@@ -16,7 +16,7 @@ import { loadModel } from '../readers/index.ts';
 import { PASS_NAMES } from '../passes/pipeline.ts';
 import { getTarget } from '../targets.ts';
 import { formatBytes } from '../util/format.ts';
-import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command } from './command.ts';
+import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command, LM_OPTIONS, loadOptions } from './command.ts';
 
 export const compileCommand: Command = {
   name: 'compile',
@@ -36,6 +36,7 @@ TypeScript bindings (an inputs and an outputs interface, a spec, and a class tha
 module) to run the model bit-exactly from Node or a browser.`,
   positionals: { min: 1, max: 1 },
   options: {
+    ...LM_OPTIONS,
     'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'the target to compile for (tritc targets lists them); default host' },
     kernel: { type: 'string', valueName: 'spec', help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)' },
@@ -54,8 +55,9 @@ module) to run the model bit-exactly from Node or a browser.`,
     const prefix = stringOpt(args, 'prefix');
     if (prefix !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) fail('usage', '--prefix', `"${prefix}" is not a C identifier`);
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
-    const lowBit = args.values['no-lowbit'] !== true;
-    const graph = loadModel(args.positionals[0]!, { lowBit });
+    const load = loadOptions(args);
+    const lowBit = load.lowBit;
+    const graph = loadModel(args.positionals[0]!, load);
     const c = compileGraph(graph, { target, lowBit, prefix, verify: true, dumpAfter, log: io.err, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch') });
     // The stack needs the C compiled for the target; with it, check the fit again, RAM complete.
     let stack: StackEstimate | undefined;

@@ -6,7 +6,7 @@ import { loadModel } from '../readers/index.ts';
 import { elementCount, nodeReads, shapeStr } from '../ir.ts';
 import { getTarget } from '../targets.ts';
 import { formatBytes, formatCount, textTable } from '../util/format.ts';
-import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command } from './command.ts';
+import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command, LM_OPTIONS, loadOptions } from './command.ts';
 
 export const inspectCommand: Command = {
   name: 'inspect',
@@ -19,6 +19,7 @@ elements), bits per parameter (scales and biases included), multiply-accumulates
 the arena bytes live during the layer. Then the totals and whether the model fits the target.`,
   positionals: { min: 1, max: 1 },
   options: {
+    ...LM_OPTIONS,
     'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'target whose kernels and memory to use (default host)' },
     kernel: { type: 'string', valueName: 'spec', help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)' },
@@ -26,8 +27,9 @@ the arena bytes live during the layer. Then the totals and whether the model fit
   },
   async run(args, io) {
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
-    const lowBit = args.values['no-lowbit'] !== true;
-    const graph = loadModel(args.positionals[0]!, { lowBit });
+    const load = loadOptions(args);
+    const lowBit = load.lowBit;
+    const graph = loadModel(args.positionals[0]!, load);
     const c = compileGraph(graph, { target, lowBit, verify: true, skipFitCheck: true, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch') });
     let fit = 'fits';
     try {

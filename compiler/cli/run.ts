@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { compileGraph } from '../compile.ts';
 import { TritcError, formatDiagnostic } from '../diagnostics.ts';
 import { loadModel } from '../readers/index.ts';
+import { runLanguageModel } from './lm.ts';
 import { describeMismatch, firstMismatch } from '../harness/compare.ts';
 import { loadInputRuns, randomRuns, saveInputRuns, saveOutputRuns } from '../harness/inputs.ts';
 import { runOnTarget } from '../harness/run_target.ts';
@@ -16,7 +17,7 @@ import { resolveTargets, type TargetDesc } from '../targets.ts';
 import { requireQemu } from '../toolchain/qemu.ts';
 import { requireZig } from '../toolchain/zig.ts';
 import { formatBytes, formatCount, textTable } from '../util/format.ts';
-import { bytesOpt, intOpt, MAX_SCRATCH_OPTION, stringOpt, type Command } from './command.ts';
+import { bytesOpt, intOpt, MAX_SCRATCH_OPTION, stringOpt, type Command, LM_OPTIONS, loadOptions } from './command.ts';
 
 export interface TargetRow {
   target: string;
@@ -108,6 +109,7 @@ Without --inputs, --count runs of seeded random inputs are used. --outputs write
 outputs of the first target the same way. Exit status 0 only if every target ran and matched.`,
   positionals: { min: 1, max: 1 },
   options: {
+    ...LM_OPTIONS,
     'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'a target, a comma-separated list, or all (default host)' },
     kernel: { type: 'string', valueName: 'spec', help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)' },
@@ -123,8 +125,10 @@ outputs of the first target the same way. Exit status 0 only if every target ran
   async run(args, io) {
     const modelArg = args.positionals[0]!;
     const targets = resolveTargets(stringOpt(args, 'target') ?? 'host');
-    const lowBit = args.values['no-lowbit'] !== true;
-    const graph = loadModel(modelArg, { lowBit });
+    const load = loadOptions(args);
+    const lowBit = load.lowBit;
+    const graph = loadModel(modelArg, load);
+    if (graph.lm) return runLanguageModel(graph, targets, args, io);
     // Fail early, with the install hint, rather than after the first build.
     requireZig();
     for (const t of targets) requireQemu(t);

@@ -19,7 +19,8 @@ export interface LmTargetRun {
   program: string;
 }
 
-export async function runLmOnTarget(compiled: Compiled, jobs: readonly LmJob[], target: TargetDesc, workDir: string, timeoutSeconds = 1200): Promise<LmTargetRun> {
+/** `onToken` hears each generated token as the program prints it (the runner prints "token <id>"). */
+export async function runLmOnTarget(compiled: Compiled, jobs: readonly LmJob[], target: TargetDesc, workDir: string, opts: { timeoutSeconds?: number; onToken?: (id: number) => void } = {}): Promise<LmTargetRun> {
   requireZig();
   requireQemu(target);
   const lm = compiled.graph.lm;
@@ -38,7 +39,19 @@ export async function runLmOnTarget(compiled: Compiled, jobs: readonly LmJob[], 
     includeDirs: [RUNTIME_DIR, join(TARGETS_DIR, 'common'), workDir],
     output: `lm-runner-${target.name}.elf`,
   });
-  await executeOnTarget(target, built.program, workDir, timeoutSeconds);
+  let pending = '';
+  const onStdout = opts.onToken
+    ? (chunk: string) => {
+        pending += chunk;
+        const lines = pending.split('\n');
+        pending = lines.pop()!;
+        for (const l of lines) {
+          const m = /^token (-?\d+)$/.exec(l.trim());
+          if (m) opts.onToken!(Number(m[1]));
+        }
+      }
+    : undefined;
+  await executeOnTarget(target, built.program, workDir, opts.timeoutSeconds ?? 1200, onStdout);
   const outPath = join(workDir, 'lm_out.bin');
   if (!existsSync(outPath)) fail('toolchain', target.name, `the LM runner wrote no lm_out.bin (${built.program} in ${workDir})`);
   let decoded;

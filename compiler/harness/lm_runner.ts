@@ -120,6 +120,22 @@ static void put_logits(int h, int full) {
   }
 }
 
+/* "token <id>" on the console as each token comes (tritc generate streams them). */
+static void print_token(int32_t tok) {
+  char line[24] = "token ";
+  char digits[12];
+  int32_t n = 0, i = 6;
+  uint32_t v = tok < 0 ? (uint32_t)0 - (uint32_t)tok : (uint32_t)tok;
+  if (tok < 0) line[i++] = '-';
+  do {
+    digits[n++] = (char)('0' + v % 10u);
+    v /= 10u;
+  } while (v != 0u);
+  while (n > 0) line[i++] = digits[--n];
+  line[i] = 0;
+  tn_plat_puts(line);
+}
+
 static void check(int rc) {
   if (rc == ${P}_E_CONTEXT_FULL) die("lm_runner: the context is full", 3);
   if (rc == ${P}_E_BAD_TOKEN) die("lm_runner: a token id is outside the vocabulary", 3);
@@ -190,6 +206,7 @@ static void generate_job(int in, int out, uint32_t n, uint64_t overhead) {
     put_logits(out, (int)full);
     tok = tn_sample_token(logits, ${vocab}, temperature, top_k, top_p, &rng, probs, order);
     put_u32(out, (uint32_t)tok);
+    print_token(tok);
     if (i > 0) {
       put_u64(out, c1 - c0 > overhead ? c1 - c0 - overhead : 0);
       put_u64(out, t1 - t0);

@@ -83,12 +83,12 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
 
 /** Run a built program on its target (natively, qemu-user or bare-metal QEMU) in `cwd`; a nonzero
  * exit, a crash or a timeout is an error that shows the program's last lines of output. */
-export async function executeOnTarget(target: TargetDesc, program: string, cwd: string, timeoutSeconds: number): Promise<void> {
+export async function executeOnTarget(target: TargetDesc, program: string, cwd: string, timeoutSeconds: number, onStdout?: (chunk: string) => void): Promise<void> {
   const qemu = requireQemu(target);
   const cmd = qemu ?? program;
   const args = target.qemu ? target.qemu.args.map((a) => a.replace('{elf}', program)) : [];
   const timeoutMs = timeoutSeconds * 1000;
-  const r = await exec(cmd, args, { cwd, timeoutMs });
+  const r = await exec(cmd, args, { cwd, timeoutMs, onStdout });
   const shown = (r.stderr + r.stdout).trim().split('\n').slice(-15).join('\n');
   if (r.timedOut) fail('toolchain', target.name, `the test program did not finish within ${timeoutSeconds} s (${cmd} ${args.join(' ')})\n${shown}`);
   if (r.code !== 0) fail('toolchain', target.name, `the test program exited with ${r.code ?? r.signal} (${cmd} ${args.join(' ')} in ${cwd})${shown ? `:\n${shown}` : ''}`);

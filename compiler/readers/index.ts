@@ -1,35 +1,110 @@
-// One entry point for every model format tritc reads: the native format (a model.json, or a directory
-// holding one) and ONNX / QONNX (.onnx, or any file whose first bytes are a ModelProto's).
+// The first stage of the pipeline: every model file tritc reads, recognised by its content whatever
+// it is named, each format in a folder of its own:
+//
+//   native/   tritc's model.json (+ weights.safetensors), or a directory holding one
+//   onnx/     ONNX / QONNX protobuf
+//   gguf/     GGUF v2/v3 language models (llama.cpp)
+//   llama2c/  llama2.c checkpoints (legacy, v1, v2) and tokenizer.bin
+//   hf/       Hugging Face folders: config.json + *.safetensors
+//
+// Graph readers hand their graph to the shared passes (prepareGraph); language-model readers deliver
+// an LmModel (compiler/lm/model.ts), which compiler/lm/build.ts turns into a graph.
 
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fail } from '../diagnostics.ts';
-import { readModel } from './native/read.ts';
 import type { Graph } from '../ir.ts';
-import { looksLikeOnnx, readOnnx } from './onnx/import.ts';
+import { buildLmGraph, type LmBuildOptions } from '../lm/build.ts';
+import type { LmModel } from '../lm/model.ts';
+import { parseTernarize, ternarizeModel } from '../lm/ternarize.ts';
 import { prepareGraph } from '../passes/pipeline.ts';
+import { looksLikeGguf, readGgufLm } from './gguf/lm.ts';
+import { looksLikeHfFolder, readHfFolder } from './hf/folder.ts';
+import { looksLikeLlama2c, readLlama2c } from './llama2c/checkpoint.ts';
+import { readModel } from './native/read.ts';
+import { looksLikeOnnx, readOnnx } from './onnx/import.ts';
+
+export type ModelFormat = 'native' | 'onnx' | 'gguf' | 'llama2c' | 'hf';
 
 export interface LoadOptions {
   /** ONNX: detect ternary/binary weights and quantised activations (default true). */
   lowBit?: boolean;
+  /** Language models: how to build the decoder graph (context, chunk, KV cache). */
+  lm?: LmBuildOptions;
+  /** Language models: ternarize float projections on import (`absmean[:per-tensor|per-row|shard:N]`). */
+  ternarize?: string;
+  /** llama2.c: the tokenizer.bin to attach. */
+  tokenizer?: string;
 }
 
-export function isOnnxFile(path: string): boolean {
-  if (!existsSync(path) || statSync(path).isDirectory()) return false;
-  const head = new Uint8Array(16);
+function head(path: string, n: number): Uint8Array {
+  const buf = new Uint8Array(n);
   let fd: number | undefined;
+  let got = 0;
   try {
     fd = openSync(path, 'r');
-    const n = readSync(fd, head, 0, head.length, 0);
-    return looksLikeOnnx(path, head.subarray(0, n));
-  } catch {
-    return /\.onnx$/i.test(path);
+    got = readSync(fd, buf, 0, n, 0);
+  } catch (e) {
+    fail('io', path, `cannot read: ${(e as Error).message}`);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+  return buf.subarray(0, got);
 }
 
-export function loadModel(arg: string, opts: LoadOptions = {}): Graph {
-  if (!existsSync(arg)) fail('io', arg, 'no such file or directory');
-  const g = isOnnxFile(arg) ? readOnnx(arg, { lowBit: opts.lowBit ?? true }) : readModel(arg);
+/** What kind of model `path` holds, from its content (a directory: what it contains). */
+export function detectFormat(path: string): ModelFormat {
+  if (!existsSync(path)) fail('io', path, 'no such file or directory');
+  if (statSync(path).isDirectory()) {
+    if (existsSync(join(path, 'model.json'))) return 'native';
+    if (looksLikeHfFolder(path)) return 'hf';
+    fail('io', path, 'is a directory with neither a model.json (tritc\'s format) nor a config.json with "architectures" (a Hugging Face model folder)');
+  }
+  const size = statSync(path).size;
+  const h = head(path, 256);
+  if (looksLikeGguf(h)) return 'gguf';
+  if (looksLikeLlama2c(h, size)) return 'llama2c';
+  const text = new TextDecoder().decode(h.subarray(0, 64)).trimStart();
+  if (text.startsWith('{')) return 'native';
+  if (isSafetensors(h, size))
+    fail('unsupported', path, 'is a safetensors file: weights alone. Give the folder that holds it with its config.json (a Hugging Face model) or its model.json (tritc\'s format)');
+  if (looksLikeOnnx(path, h)) return 'onnx';
+  fail('unsupported', path, `is not a model tritc reads (${describeBytes(h)}); it reads GGUF, llama2.c checkpoints, ONNX, Hugging Face folders and tritc's model.json`);
+}
+
+function isSafetensors(h: Uint8Array, size: number): boolean {
+  if (h.length < 10) return false;
+  const n = Number(new DataView(h.buffer, h.byteOffset, 8).getBigUint64(0, true));
+  return n > 0 && n + 8 <= size && h[8] === 0x7b; // '{'
+}
+
+function describeBytes(h: Uint8Array): string {
+  if (h.length === 0) return 'it is empty';
+  const shown = Array.from(h.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  const ascii = Array.from(h.subarray(0, 8), (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+  return `it starts with the bytes ${shown} ("${ascii}")`;
+}
+
+/** Read a language model file (GGUF, llama2.c, Hugging Face folder), ternarized if asked. */
+export function readLanguageModel(path: string, format: ModelFormat, opts: LoadOptions = {}): LmModel {
+  let model: LmModel;
+  if (format === 'gguf') model = readGgufLm(path);
+  else if (format === 'llama2c') model = readLlama2c(path, { tokenizer: opts.tokenizer });
+  else if (format === 'hf') model = readHfFolder(path);
+  else throw new Error(`internal: ${format} is not a language-model format`);
+  if (opts.tokenizer && format !== 'llama2c') fail('usage', '--tokenizer', `only llama2.c checkpoints take a tokenizer.bin; ${path} is ${format}${format === 'gguf' ? ' (its tokenizer is in the file)' : ''}`);
+  return opts.ternarize ? ternarizeModel(model, parseTernarize(opts.ternarize)) : model;
+}
+
+export function isLanguageModel(format: ModelFormat): boolean {
+  return format === 'gguf' || format === 'llama2c' || format === 'hf';
+}
+
+/** Read any model and hand it on as a graph after the target-independent passes. */
+export function loadModel(path: string, opts: LoadOptions = {}): Graph {
+  const format = detectFormat(path);
+  if (isLanguageModel(format)) return prepareGraph(buildLmGraph(readLanguageModel(path, format, opts), opts.lm));
+  if (opts.ternarize) fail('usage', '--ternarize', `${path} is not a language model (${format}); --ternarize applies to GGUF, llama2.c and Hugging Face checkpoints`);
+  const g = format === 'onnx' ? readOnnx(path, { lowBit: opts.lowBit ?? true }) : readModel(path);
   return prepareGraph(g, { lowBit: opts.lowBit ?? true });
 }

@@ -24,13 +24,14 @@ export interface ExecResult {
 }
 
 /** Run a program, collecting its output; never throws for a nonzero exit. */
-export function exec(cmd: string, args: readonly string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
+export function exec(cmd: string, args: readonly string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; onStdout?: (chunk: string) => void } = {}): Promise<ExecResult> {
   return new Promise((resolveP, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
     child.stdout.on('data', (d: Buffer) => {
+      opts.onStdout?.(d.toString());
       if (stdout.length < 1 << 20) stdout += d.toString();
     });
     child.stderr.on('data', (d: Buffer) => {
