@@ -63,7 +63,7 @@ module) to run the model bit-exactly from Node or a browser.`,
     let stack: StackEstimate | undefined;
     if (locateZig()) {
       io.progress(`estimating the stack on ${target.name}...`);
-      stack = await estimateStack(c.files, c.emitted.prefix, target);
+      stack = await estimateStack(c.files, c.emitted.prefix, target, graph.lm ? `${c.emitted.prefix}_forward` : undefined);
       io.endProgress();
       c.memoryMap = checkFit(c, stack.bytes);
     }

@@ -21,6 +21,16 @@ import { drawPlan } from './plan_picture.ts';
 export interface EmitOptions {
   /** Prefix of exported symbols (default: from the model name). */
   prefix?: string;
+  /** Constants larger than this many bytes go to weights.bin, linked by weights.S (.incbin), instead of
+   * C literals (default: never). */
+  blobThreshold?: number;
+}
+
+/** The binary weights file and the assembler file that links it (weights past the blob threshold). */
+export interface WeightsBlob {
+  symbol: string;
+  bytes: Uint8Array;
+  asm: string;
 }
 
 export interface EmittedModel {
@@ -34,6 +44,8 @@ export interface EmittedModel {
   /** Per node: kernel and annotations, for reports. */
   layers: { node: string; op: string; kernel: string; annotations: Record<string, string | number> }[];
   io: { inputs: IoDesc[]; outputs: IoDesc[] };
+  /** Set when some constants went to weights.bin. */
+  blob?: WeightsBlob;
 }
 
 export interface IoDesc {
@@ -64,7 +76,25 @@ const safe = (s: string): string => s.replace(/\*\//g, '*\\/').replace(/[\r\n]+/
 export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: EmitOptions = {}): EmittedModel {
   const prefix = opts.prefix ?? modelPrefix(g.name);
   const PREFIX = prefix.toUpperCase();
-  const globals = new NameTable([`${prefix}_run`, `${prefix}_run_arena`, `${prefix}_arena`, 'arena', 'arena_mem', 'n_rows', 'n_out']);
+  const globals = new NameTable([`${prefix}_run`, `${prefix}_run_arena`, `${prefix}_arena`, `${prefix}_weights`, 'arena', 'arena_mem', 'n_rows', 'n_out']);
+  const blobParts: Uint8Array[] = [];
+  let blobSize = 0;
+  const blob =
+    opts.blobThreshold !== undefined && Number.isFinite(opts.blobThreshold)
+      ? {
+          threshold: opts.blobThreshold,
+          symbol: `${prefix}_weights`,
+          /** Append bytes at a 16-byte aligned offset; returns the offset. */
+          add(bytes: Uint8Array): number {
+            const pad = (16 - (blobSize % 16)) % 16;
+            if (pad) blobParts.push(new Uint8Array(pad));
+            const offset = blobSize + pad;
+            blobParts.push(bytes.slice());
+            blobSize = offset + bytes.length;
+            return offset;
+          },
+        }
+      : undefined;
   const placement = new Map(plan.placements.map((p) => [p.name, p]));
   const runtime = new Set<string>();
   const constDefs: string[] = [];
@@ -97,53 +127,62 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     const t = g.tensors.get(name)!;
     if (t.kind !== 'constant' || !t.data) throw new Error(`internal: "${name}" is not a constant`);
     const id = layout === defaultLayout(t) ? globals.get(name) : globals.get(`${name}_${layout}`);
-    let def: string;
-    let bytes: number;
-    const head = `/* ${safe(name)}: ${t.dtype} ${shapeStr(t.shape)}, `;
+    // What to store: the C element type, the values, one line saying how they are laid out, and
+    // how to print them as a C literal.
+    let ctype: string;
+    let data: Uint8Array | Uint16Array | Uint32Array | Float32Array | Int8Array | Int32Array | BigInt64Array;
+    let desc: string;
+    let perLine = 16;
+    let lit: (x: number | bigint) => string = String;
     switch (layout) {
       case 't2':
       case 'b1': {
-        const packed = layout === 't2' ? packT2(t.data as Int8Array, rowLength!) : packB1(t.data as Int8Array, rowLength!);
-        bytes = packed.length;
+        data = layout === 't2' ? packT2(t.data as Int8Array, rowLength!) : packB1(t.data as Int8Array, rowLength!);
         const rowBytes = Math.ceil(rowLength! / (layout === 't2' ? 4 : 8));
-        const desc =
+        desc =
           layout === 't2'
             ? `2-bit codes, 4 per byte, low bits first (00 -> 0, 01 -> +1, 10 -> -1); rows of ${rowBytes} bytes`
             : `1-bit codes, 8 per byte, low bit first (1 -> +1, 0 -> -1); rows of ${rowBytes} bytes`;
-        def = `${head}${desc} */\nstatic const uint8_t ${id}[${packed.length}] = {\n${arrayBody(packed, 16, hexByte)}\n};`;
+        ctype = 'uint8_t';
+        lit = (x) => hexByte(Number(x));
         break;
       }
       case 't2b':
       case 't5': {
-        const packed = layout === 't2b' ? packT2B(t.data as Int8Array, rowLength!, pack.rows!) : packT5(t.data as Int8Array, rowLength!, pack.group!);
-        bytes = packed.length;
-        const desc =
+        data = layout === 't2b' ? packT2B(t.data as Int8Array, rowLength!, pack.rows!) : packT5(t.data as Int8Array, rowLength!, pack.group!);
+        desc =
           layout === 't2b'
             ? `t2b: 2-bit offset codes (-1, 0, +1 -> 0, 1, 2), blocks of 128 codes in 32 bytes, byte m holds codes m, m+32, m+64, m+96; rows interleaved by 4 per block`
             : `t5: 5 trits per byte, the byte is their LUT index (tn_runtime.h), packed per group of ${pack.group} codes`;
-        def = `${head}${desc} */\nstatic const uint8_t ${id}[${packed.length}] = {\n${arrayBody(packed, 16, hexByte)}\n};`;
+        ctype = 'uint8_t';
+        lit = (x) => hexByte(Number(x));
         break;
       }
       case 'tbp': {
-        const packed = packTBP(t.data as Int8Array, rowLength!);
-        bytes = packed.length * 4;
+        data = packTBP(t.data as Int8Array, rowLength!);
         const nz = (t.data as Int8Array).reduce((a, v) => a + (v !== 0 ? 1 : 0), 0);
-        def = `${head}tbp: per 32 codes a nonzero mask then a sign mask (bit j: code 32 i + j; sign set: -1); rows of ${Math.ceil(rowLength! / 32)} word pairs; ${nz} of ${t.data!.length} codes nonzero */\nstatic const uint32_t ${id}[${packed.length}] = {\n${arrayBody(packed, 8, hexWord)}\n};`;
+        desc = `tbp: per 32 codes a nonzero mask then a sign mask (bit j: code 32 i + j; sign set: -1); rows of ${Math.ceil(rowLength! / 32)} word pairs; ${nz} of ${t.data!.length} codes nonzero`;
+        ctype = 'uint32_t';
+        perLine = 8;
+        lit = (x) => hexWord(Number(x));
         break;
       }
       case 't5w':
       case 't6w': {
         const q = layout === 't5w' ? 5 : 6;
-        const packed = packTW(t.data as Int8Array, rowLength!, pack.group!, q, pack.window!);
-        bytes = packed.length * 2;
-        def = `${head}${layout}: ${q} trits per entry, the byte offset of their sum in a window of ${pack.window} LUT tables (tn_runtime.h), packed per group of ${pack.group} codes */\nstatic const uint16_t ${id}[${packed.length}] = {\n${arrayBody(packed, 12, String)}\n};`;
+        data = packTW(t.data as Int8Array, rowLength!, pack.group!, q, pack.window!);
+        desc = `${layout}: ${q} trits per entry, the byte offset of their sum in a window of ${pack.window} LUT tables (tn_runtime.h), packed per group of ${pack.group} codes`;
+        ctype = 'uint16_t';
+        perLine = 12;
         break;
       }
       case 'f32': {
         const v = t.data as Float32Array;
-        bytes = v.length * 4;
-        const preview = Array.from(v.slice(0, 4), decimalComment).join(', ');
-        def = `/* ${safe(name)}: float32 ${shapeStr(t.shape)}: ${preview}${v.length > 4 ? ', ...' : ''} */\nstatic const float ${id}[${v.length}] = {\n${arrayBody(v, 6, hexFloat)}\n};`;
+        data = v;
+        desc = `${Array.from(v.slice(0, 4), decimalComment).join(', ')}${v.length > 4 ? ', ...' : ''}`;
+        ctype = 'float';
+        perLine = 6;
+        lit = (x) => hexFloat(Number(x));
         break;
       }
       case 'i8':
@@ -151,19 +190,26 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
       case 'u16':
       case 'i32':
       case 'i64': {
-        const ctype = { i8: 'int8_t', u8: 'uint8_t', u16: 'uint16_t', i32: 'int32_t', i64: 'int64_t' }[layout];
-        const v = t.data!;
-        bytes = v.length * { i8: 1, u8: 1, u16: 2, i32: 4, i64: 8 }[layout];
+        ctype = { i8: 'int8_t', u8: 'uint8_t', u16: 'uint16_t', i32: 'int32_t', i64: 'int64_t' }[layout];
+        data = t.data as typeof data;
+        desc = t.dtype === 'float16' ? 'IEEE half bits' : '';
         // INT32_MIN and INT64_MIN have no literal of their own in C: write them as (MIN + 1) - 1.
-        const lit = (x: number | bigint): string => {
+        lit = (x: number | bigint): string => {
           if (layout === 'i32') return x === -2147483648 ? '(-2147483647 - 1)' : String(x);
           if (layout === 'i64') return x === -9223372036854775808n ? '(-9223372036854775807LL - 1)' : `${x}LL`;
           return String(x);
         };
-        def = `/* ${safe(name)}: ${t.dtype} ${shapeStr(t.shape)} */\nstatic const ${ctype} ${id}[${v.length}] = {\n${arrayBody(v as ArrayLike<number | bigint>, 16, lit)}\n};`;
         break;
       }
     }
+    const bytes = data.byteLength;
+    const head = `/* ${safe(name)}: ${t.dtype} ${shapeStr(t.shape)}${desc ? `, ${desc}` : ''}`;
+    let def: string;
+    if (blob && bytes > blob.threshold) {
+      // Large weights go to weights.bin, linked by the build (weights.S: .incbin), never a C literal.
+      const offset = blob.add(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      def = `${head}; weights.bin [${offset}, +${bytes}) */\n#define ${id} ((const ${ctype} *)(${blob.symbol} + ${offset}))`;
+    } else def = `${head} */\nstatic const ${ctype} ${id}[${data.length}] = {\n${arrayBody(data as ArrayLike<number | bigint>, perLine, lit)}\n};`;
     constDefs.push(def);
     constNames.set(key, id);
     constantBytes.set(name, (constantBytes.get(name) ?? 0) + bytes);
@@ -385,6 +431,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     ``,
     `/* ---- Weights (const: flash on a microcontroller) ---------------------------------------- */`,
     ``,
+    ...(blobSize ? [`/* The large weights are in weights.bin (${blobSize} bytes), linked by weights.S; offsets are 16-byte aligned. */`, `extern const uint8_t ${prefix}_weights[];`, ''] : []),
     ...constDefs.flatMap((d) => [d, '']),
     ...(tables.length ? ['/* ---- Shapes and strides for kernels ---------------------------------------------------- */', '', ...tables, ''] : []),
     `/* ---- Memory plan ------------------------------------------------------------------------ */`,
@@ -418,7 +465,18 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     ``,
   ];
 
+  let weightsBlob: WeightsBlob | undefined;
+  if (blobSize) {
+    const bytes = new Uint8Array(blobSize);
+    let at = 0;
+    for (const part of blobParts) {
+      bytes.set(part, at);
+      at += part.length;
+    }
+    weightsBlob = { symbol: `${prefix}_weights`, bytes, asm: weightsAsm(`${prefix}_weights`, blobSize) };
+  }
   return {
+    blob: weightsBlob,
     prefix,
     header: headerLines.join('\n'),
     source: sourceLines.join('\n'),
@@ -432,4 +490,18 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
 /** Parameter name for a tensor a node reads without naming it as an input (none today). */
 function cParamFallback(tensor: string): string {
   return cIdent(tensor);
+}
+
+/** weights.S: the weights file as a read-only, 16-byte aligned symbol (flash on a microcontroller). */
+function weightsAsm(symbol: string, bytes: number): string {
+  return `/* weights.S: generated by tritc ${TRITC_VERSION}. Links weights.bin (${bytes} bytes) as ${symbol}[],
+ * read-only data (flash on a microcontroller). Assemble with the C compiler (cc -c weights.S), from the
+ * directory that holds weights.bin or with -I pointing at it. */
+  .section .rodata.${symbol},"a"
+  .balign 16
+  .global ${symbol}
+${symbol}:
+  .incbin "weights.bin"
+  .size ${symbol}, ${bytes}
+`;
 }

@@ -11,7 +11,7 @@ import { measureObjects, type Footprint } from '../toolchain/elf.ts';
 import { requireQemu } from '../toolchain/qemu.ts';
 import { requireZig } from '../toolchain/zig.ts';
 import { decodeLmResults, encodeLmJobs, generateLmRunner, type LmJob, type LmJobResult } from './lm_runner.ts';
-import { executeOnTarget } from './run_target.ts';
+import { executeOnTarget, writeWeightsBlob } from './run_target.ts';
 
 export interface LmTargetRun {
   results: LmJobResult[];
@@ -28,13 +28,14 @@ export async function runLmOnTarget(compiled: Compiled, jobs: readonly LmJob[], 
   const modelDir = join(workDir, 'model');
   mkdirSync(modelDir, { recursive: true });
   for (const [rel, text] of compiled.files) if (rel.endsWith('.h') || rel === 'model.c') writeFileSync(join(modelDir, rel), text);
+  writeWeightsBlob(compiled, modelDir);
   writeFileSync(join(workDir, 'lm_runner.c'), generateLmRunner(compiled.emitted.prefix, lm.vocab));
   writeFileSync(join(workDir, 'lm_in.bin'), encodeLmJobs(jobs));
   const runtime = [...new Set([...compiled.emitted.runtime, 'ref/tn_sample.c', 'ref/tn_math.c'])].sort();
   const built = await buildProgram({
     target,
     dir: workDir,
-    modelSources: [join(modelDir, 'model.c'), ...runtime.map((r) => join(RUNTIME_DIR, r))],
+    modelSources: [join(modelDir, 'model.c'), ...(compiled.emitted.blob ? [join(modelDir, 'weights.S')] : []), ...runtime.map((r) => join(RUNTIME_DIR, r))],
     runnerSources: [join(workDir, 'lm_runner.c')],
     includeDirs: [RUNTIME_DIR, join(TARGETS_DIR, 'common'), workDir],
     output: `lm-runner-${target.name}.elf`,

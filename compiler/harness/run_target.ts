@@ -9,6 +9,7 @@ import { buildProgram, exec } from '../toolchain/build.ts';
 import { measureObjects, type Footprint } from '../toolchain/elf.ts';
 import { requireQemu } from '../toolchain/qemu.ts';
 import { requireZig } from '../toolchain/zig.ts';
+import type { Compiled } from '../compile.ts';
 import { decodeOutputs, encodeInputs, generateRunner, type HarnessModel, type RunRecord } from './runner.ts';
 
 export interface TargetRun {
@@ -39,6 +40,7 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'model.h'), m.compiled.emitted.header);
     writeFileSync(join(dir, 'model.c'), m.compiled.emitted.source);
+    writeWeightsBlob(m.compiled, dir);
     for (const r of m.compiled.emitted.runtime) runtime.add(r);
   }
   writeFileSync(join(workDir, 'runner.c'), generateRunner(models, opts.title ?? models.map((m) => m.compiled.graph.name).join(', ')));
@@ -49,7 +51,7 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
   const built = await buildProgram({
     target,
     dir: workDir,
-    modelSources: [...models.map((m) => join(workDir, m.dir, 'model.c')), ...runtimeSources],
+    modelSources: [...models.flatMap((m) => [join(workDir, m.dir, 'model.c'), ...(m.compiled.emitted.blob ? [join(workDir, m.dir, 'weights.S')] : [])]), ...runtimeSources],
     runnerSources: [join(workDir, 'runner.c')],
     includeDirs: [RUNTIME_DIR, join(TARGETS_DIR, 'common'), workDir],
     output: `runner-${target.name}.elf`,
@@ -79,6 +81,15 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
     buildSeconds: (t1 - t0) / 1000,
     runSeconds: (t2 - t1) / 1000,
   };
+}
+
+/** weights.bin and a weights.S that names it by its absolute path (several models may be built
+ * together, each with its own weights.bin). */
+export function writeWeightsBlob(c: Compiled, dir: string): void {
+  const blob = c.emitted.blob;
+  if (!blob) return;
+  writeFileSync(join(dir, 'weights.bin'), blob.bytes);
+  writeFileSync(join(dir, 'weights.S'), blob.asm.replace('.incbin "weights.bin"', `.incbin "${join(dir, 'weights.bin')}"`));
 }
 
 /** Run a built program on its target (natively, qemu-user or bare-metal QEMU) in `cwd`; a nonzero

@@ -103,8 +103,8 @@ export async function buildProgram(req: BuildRequest): Promise<BuildResult> {
   // One object per model source, compiled in one zig invocation per file (zig's cache makes repeats cheap).
   const used = new Set<string>();
   const objects = req.modelSources.map((src) => {
-    let obj = basename(src).replace(/\.c$/, '.o');
-    for (let i = 2; used.has(obj); i++) obj = basename(src).replace(/\.c$/, `_${i}.o`);
+    let obj = basename(src).replace(/\.[cS]$/, '.o');
+    for (let i = 2; used.has(obj); i++) obj = basename(src).replace(/\.[cS]$/, `_${i}.o`);
     used.add(obj);
     modelObjects.push(join(req.dir, obj));
     return { src, obj };

@@ -281,7 +281,8 @@ export function stackModel(target: TargetDesc): { perCall: number; libcalls: num
 }
 
 /** Compile `files` (model.c, runtime files, headers) for `target` and estimate the stack of `<prefix>_run`. */
-export async function estimateStack(files: ReadonlyMap<string, string>, prefix: string, target: TargetDesc): Promise<StackEstimate> {
+export async function estimateStack(allFiles: ReadonlyMap<string, string | Uint8Array>, prefix: string, target: TargetDesc, entry = `${prefix}_run`): Promise<StackEstimate> {
+  const files = new Map([...allFiles].filter((e): e is [string, string] => typeof e[1] === 'string'));
   const zig = requireZig();
   const dir = mkdtempSync(join(tmpdir(), 'tritc-stack-'));
   try {
@@ -301,9 +302,9 @@ export async function estimateStack(files: ReadonlyMap<string, string>, prefix: 
       const elf = readElf(join(dir, `${src}.o`));
       for (const sym of elf.symbols) if (sym.type === 2 && sym.shndx !== 0) objectRefs.set(sym.name, elf.references.get(sym.shndx) ?? new Set());
     }
-    const calls = compiledCalls(callGraph(sources.map((s) => files.get(s)!)), objectRefs, `${prefix}_run`);
+    const calls = compiledCalls(callGraph(sources.map((s) => files.get(s)!)), objectRefs, entry);
     const model = stackModel(target);
-    const chain = deepestPath(`${prefix}_run`, calls, frames, model.perCall);
+    const chain = deepestPath(entry, calls, frames, model.perCall);
     if (model.libcalls) chain.push({ fn: target.floatAbi === 'soft' ? '(compiler runtime: soft-float helpers, memcpy)' : '(library calls: memcpy, memset)', frame: model.libcalls });
     if (model.redZone) chain.push({ fn: '(red zone below the leaf function)', frame: model.redZone });
     return { bytes: chain.reduce((a, f) => a + f.frame, 0), chain, frames };

@@ -13,13 +13,13 @@
 // The lane sum is compiler/numerics/dot.ts: eight interleaved partial sums and a fixed tree, the
 // order SIMD kernels keep. Ternary weights need no multiply in the inner loop.
 
-import { shapeStr } from '../../ir.ts';
+import { shapeStr, type NumericData, type Tensor } from '../../ir.ts';
 import { add, mul } from '../../numerics/f32.ts';
-import { laneSum, ternaryTerm } from '../../numerics/dot.ts';
+import { combineLanes } from '../../numerics/dot.ts';
 import { f16BitsToF32 } from '../../numerics/half.ts';
-import { at, type OpDef } from '../op.ts';
+import type { OpDef } from '../op.ts';
 import { ROWS_ATTR, rowArgs, rowSpan } from './rows.ts';
-import { checkWeight, groupSize, groupsPerRow, scaleOf, weightBytes, weightKernelSuffix } from './weights.ts';
+import { checkWeight, groupSize, groupsPerRow, weightBytes, weightKernelSuffix } from './weights.ts';
 
 export const Linear: OpDef = {
   op: 'Linear',
@@ -47,26 +47,36 @@ export const Linear: OpDef = {
     const xT = graph.tensors.get(node.inputs[0]!)!;
     const wT = graph.tensors.get(node.inputs[1]!)!;
     const x = ctx.readNum(xT.name);
-    const w = ctx.readNum(wT.name);
     const [total, k] = xT.shape as [number, number];
     const n = wT.shape[0]!;
+    const w = weightValues(wT, ctx.readNum(wT.name));
+    if (x.length !== total * k || w.length !== n * k) throw new Error(`internal: Linear "${node.name}": ${x.length} activations, ${w.length} weights for ${shapeStr(xT.shape)} x ${shapeStr(wT.shape)}`);
     const y = new Float32Array(total * n);
     const { from, count } = rowSpan(node, ctx.rows, total);
     const scales = wT.quant ? ctx.readNum(wT.quant.scale) : undefined;
     const g = groupSize(wT);
-    const wv = wT.dtype === 'float16' ? (i: number) => f16BitsToF32(at(w, i, wT.name)) : (i: number) => at(w, i, wT.name);
+    const gpr = groupsPerRow(wT);
+    const ternary = wT.dtype === 'ternary';
+    // The lane sum of compiler/numerics/dot.ts, inlined (a Float32Array rounds each sum to float32).
+    const lanes = new Float32Array(8);
     for (let r = 0; r < count; r++) {
       const xr = (from + r) * k;
-      const xv = (kk: number) => at(x, xr + kk, xT.name);
       for (let o = 0; o < n; o++) {
         const wr = o * k;
-        let v: number;
-        if (!scales) v = laneSum(0, k, (kk) => mul(xv(kk), wv(wr + kk)));
-        else {
-          v = 0;
-          for (let k0 = 0; k0 < k; k0 += g) {
-            const term = wT.dtype === 'ternary' ? (kk: number) => ternaryTerm(wv(wr + kk), xv(kk)) : (kk: number) => mul(xv(kk), wv(wr + kk));
-            const vg = mul(at(scales, scaleOf(wT, o, k0), wT.quant!.scale), laneSum(k0, Math.min(k, k0 + g), term));
+        let v = 0;
+        for (let k0 = 0; k0 < k; k0 += scales ? g : k) {
+          const k1 = scales ? Math.min(k, k0 + g) : k;
+          lanes.fill(0);
+          if (ternary)
+            for (let kk = k0; kk < k1; kk++) {
+              const c = w[wr + kk]!;
+              lanes[(kk - k0) & 7] += c > 0 ? x[xr + kk]! : c < 0 ? -x[xr + kk]! : 0;
+            }
+          else for (let kk = k0; kk < k1; kk++) lanes[(kk - k0) & 7] += Math.fround(x[xr + kk]! * w[wr + kk]!);
+          const d = combineLanes(lanes);
+          if (!scales) v = d;
+          else {
+            const vg = mul(scales[o * gpr + k0 / g]!, d);
             v = k0 === 0 ? vg : add(v, vg);
           }
         }
@@ -96,3 +106,16 @@ export const Linear: OpDef = {
     return { macs: x.shape[0]! * w.shape[0]! * w.shape[1]!, weightBytes: weightBytes(w) };
   },
 };
+
+const WIDENED = new WeakMap<object, Float32Array>();
+
+/** The weight's values as the term uses them: float16 widened exactly (once per tensor), else as stored. */
+function weightValues(w: Tensor, data: NumericData): NumericData {
+  if (w.dtype !== 'float16') return data;
+  let f = WIDENED.get(data);
+  if (!f) {
+    f = Float32Array.from(data, f16BitsToF32);
+    WIDENED.set(data, f);
+  }
+  return f;
+}
