@@ -1,0 +1,89 @@
+// Random small decoder models (LmModel) for the differential tests: odd dimensions, grouped KV heads,
+// both RoPE styles, partial rotary, sub-norms, squared ReLU, tied heads, and weights in every kind the
+// builder takes (float32, float16, int8 groups, ternary per tensor / row / group).
+
+import { rng } from '../../compiler/harness/inputs.ts';
+import { blk, expectedShapes, type LmConfig, type LmModel, type LmTensor } from '../../compiler/lm/model.ts';
+import { f32ToF16Bits } from '../../compiler/numerics/half.ts';
+
+export interface RandomLmOptions {
+  /** Force a weight kind for the projections. */
+  projections?: 'float32' | 'float16' | 'int8' | 'ternary';
+}
+
+export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
+  const r = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const kvHeads = pick([1, 2, 3]);
+  const nHeads = kvHeads * pick([1, 2, 3]);
+  const headDim = pick([4, 6, 8, 10, 16]);
+  const subNorms = r() < 0.4;
+  const config: LmConfig = {
+    arch: subNorms ? 'bitnet' : 'llama',
+    dim: nHeads * headDim,
+    hiddenDim: pick([7, 12, 20, 33, 48]),
+    nLayers: pick([1, 2, 3]),
+    nHeads,
+    nKvHeads: kvHeads,
+    headDim,
+    vocabSize: pick([11, 32, 50, 97]),
+    contextLength: pick([12, 24, 40]),
+    normEps: pick([1e-5, 1e-6]),
+    ropeTheta: pick([10000, 500000]),
+    ropeDim: pick([headDim, headDim - 2 >= 2 ? headDim - 2 : headDim]),
+    ropeStyle: pick(['adjacent', 'half']),
+    ffnAct: pick(['silu', 'relu2']),
+    subNorms,
+    tiedOutput: r() < 0.4,
+    activations: 'float',
+  };
+  const tensors = new Map<string, LmTensor>();
+  const normal = () => {
+    const u = Math.max(r(), 1e-9);
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
+  };
+  const floats = (n: number, std: number, mean = 0) => Float32Array.from({ length: n }, () => mean + std * normal());
+  for (const [name, shape] of expectedShapes(config)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (shape.length === 1) tensors.set(name, { kind: 'float32', shape, data: floats(n, 0.1, 1) });
+    else if (name === 'token_embd' || name === 'output') {
+      const kind = pick(['float32', 'float16', 'int8']);
+      const v = floats(n, 0.5);
+      if (kind === 'float32') tensors.set(name, { kind, shape, data: v });
+      else if (kind === 'float16') tensors.set(name, { kind, shape, bits: Uint16Array.from(v, f32ToF16Bits) });
+      else tensors.set(name, int8Of(shape as [number, number], v, pick([4, 8, 32])));
+    } else {
+      const kind = opts.projections ?? pick(['float32', 'float16', 'int8', 'ternary', 'ternary']);
+      const v = floats(n, 0.3);
+      if (kind === 'float32') tensors.set(name, { kind, shape, data: v });
+      else if (kind === 'float16') tensors.set(name, { kind, shape, bits: Uint16Array.from(v, f32ToF16Bits) });
+      else if (kind === 'int8') tensors.set(name, int8Of(shape as [number, number], v, pick([3, 8, shape[1]!])));
+      else {
+        const [rows, cols] = shape as [number, number];
+        const codes = Int8Array.from({ length: n }, () => Math.floor(r() * 3) - 1);
+        const gran = pick(['per_tensor', 'per_row', 'per_group'] as const);
+        const group = pick([4, 5, 16]);
+        const count = gran === 'per_tensor' ? 1 : gran === 'per_row' ? rows : rows * Math.ceil(cols / group);
+        tensors.set(name, { kind: 'ternary', shape: [rows, cols], codes, scales: floats(count, 0.02, 0.2), granularity: gran, ...(gran === 'per_group' ? { groupSize: group } : {}), source: 'random' });
+      }
+    }
+  }
+  void blk;
+  return { name: `rlm${seed}`, source: `random LM ${seed}`, format: 'gguf', sourceHash: `r${seed}`, config, tensors, notes: [] };
+}
+
+function int8Of(shape: [number, number], v: Float32Array, group: number): LmTensor {
+  const [rows, cols] = shape;
+  const gpr = Math.ceil(cols / group);
+  const scales = new Float32Array(rows * gpr);
+  const codes = new Int8Array(rows * cols);
+  for (let r = 0; r < rows; r++)
+    for (let g = 0; g < gpr; g++) {
+      let m = 0;
+      for (let c = g * group; c < Math.min(cols, (g + 1) * group); c++) m = Math.max(m, Math.abs(v[r * cols + c]!));
+      const s = Math.fround(m / 127 || 1);
+      scales[r * gpr + g] = s;
+      for (let c = g * group; c < Math.min(cols, (g + 1) * group); c++) codes[r * cols + c] = Math.round(v[r * cols + c]! / s);
+    }
+  return { kind: 'int8', shape, codes, scales, groupSize: group };
+}
