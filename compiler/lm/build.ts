@@ -28,6 +28,12 @@ export interface LmBuildOptions {
   chunk?: number;
   /** The KV cache's element type (default float32). */
   kvCache?: 'float32' | 'float16';
+  /**
+   * What goes into the ternary projections: float activations (llama.cpp's semantics for GGUF) or
+   * int8 codes with a scale per token (BitNet's absmax quantizer; the default for models whose own
+   * code defines it, the Hugging Face BitNet layout). Default: the model's.
+   */
+  activations?: 'float' | 'int8-per-token';
 }
 
 export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
@@ -37,9 +43,9 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
   const kvType: DType = opts.kvCache ?? 'float32';
   if (!(Number.isInteger(context) && context >= 1 && context <= 1 << 20)) fail('usage', '--context', `must be an integer from 1 to 2^20, got ${context}`);
   if (!(Number.isInteger(chunk) && chunk >= 1 && chunk <= 4096)) fail('usage', '--chunk', `must be an integer from 1 to 4096, got ${chunk}`);
-  if (c.activations !== 'float') fail('unsupported', model.source, `activations "${c.activations}" are not supported yet by this build (float activations only)`);
+  const activations = opts.activations ?? c.activations;
   const g: Graph = { name: model.name, source: model.source, inputs: [], outputs: [], tensors: new Map(), nodes: [], sourceHash: model.sourceHash, rows: { max: chunk } };
-  const b = new Builder(g, model);
+  const b = new Builder(g, model, activations);
 
   const tokens = b.input('tokens', 'int32', [chunk]);
   const pos = b.input('pos', 'int32', [1]);
@@ -51,23 +57,23 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
   for (let l = 0; l < c.nLayers; l++) {
     const L = (s: string) => `l${l}.${s}`;
     const xb = b.node('RmsNorm', L('attn_norm'), [x, b.weight(blk(l, 'attn_norm'))], L('xb'), { eps: c.normEps });
-    const q = b.node('Linear', L('wq'), [xb, b.weight(blk(l, 'attn_q'))], L('q'));
-    const k = b.node('Linear', L('wk'), [xb, b.weight(blk(l, 'attn_k'))], L('k'));
-    const v = b.node('Linear', L('wv'), [xb, b.weight(blk(l, 'attn_v'))], L('v'));
+    const q = b.project(L('wq'), xb, blk(l, 'attn_q'), L('q'));
+    const k = b.project(L('wk'), xb, blk(l, 'attn_k'), L('k'));
+    const v = b.project(L('wv'), xb, blk(l, 'attn_v'), L('v'));
     const qr = b.node('Rope', L('rope_q'), [q, pos, cos, sin], L('q_rot'), { ...ropeAttrs, heads: c.nHeads });
     const kr = b.node('Rope', L('rope_k'), [k, pos, cos, sin], L('k_rot'), { ...ropeAttrs, heads: c.nKvHeads });
     const kc = b.state(L('k_cache'), kvType, [context, kvw]);
     const vc = b.state(L('v_cache'), kvType, [context, kvw]);
     let att = b.node('Attention', L('attention'), [qr, kr, v, pos, kc, vc], L('att'), { heads: c.nHeads, kv_heads: c.nKvHeads, head_dim: c.headDim, scale: 1 / Math.sqrt(c.headDim) });
     if (c.subNorms) att = b.node('RmsNorm', L('attn_sub_norm'), [att, b.weight(blk(l, 'attn_sub_norm'))], L('att_norm'), { eps: c.normEps });
-    const o = b.node('Linear', L('wo'), [att, b.weight(blk(l, 'attn_output'))], L('att_out'));
+    const o = b.project(L('wo'), att, blk(l, 'attn_output'), L('att_out'));
     x = b.node('Residual', L('attn_residual'), [x, o], L('x_att'));
     const xb2 = b.node('RmsNorm', L('ffn_norm'), [x, b.weight(blk(l, 'ffn_norm'))], L('xb_ffn'), { eps: c.normEps });
-    const gate = b.node('Linear', L('w_gate'), [xb2, b.weight(blk(l, 'ffn_gate'))], L('gate'));
-    const up = b.node('Linear', L('w_up'), [xb2, b.weight(blk(l, 'ffn_up'))], L('up'));
+    const gate = b.project(L('w_gate'), xb2, blk(l, 'ffn_gate'), L('gate'));
+    const up = b.project(L('w_up'), xb2, blk(l, 'ffn_up'), L('up'));
     let hb = b.node('GatedAct', L(c.ffnAct), [gate, up], L('hb'), { act: c.ffnAct });
     if (c.subNorms) hb = b.node('RmsNorm', L('ffn_sub_norm'), [hb, b.weight(blk(l, 'ffn_sub_norm'))], L('hb_norm'), { eps: c.normEps });
-    const down = b.node('Linear', L('w_down'), [hb, b.weight(blk(l, 'ffn_down'))], L('ffn_out'));
+    const down = b.project(L('w_down'), hb, blk(l, 'ffn_down'), L('ffn_out'));
     x = b.node('Residual', L('ffn_residual'), [x, down], L('x_ffn'));
   }
   const xf = b.node('RmsNorm', 'final_norm', [x, b.weight('output_norm')], 'x_final', { eps: c.normEps, rows: 'last' });
@@ -79,7 +85,7 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
     tokens,
     pos,
     logits,
-    summary: { architecture: c.arch, format: model.format, activations: c.activations, kvCache: kvType, chunk, context, layers: c.nLayers, dim: c.dim, heads: c.nHeads, kvHeads: c.nKvHeads, ffn: `${c.ffnAct} ${c.hiddenDim}`, rope: `${c.ropeStyle} ${c.ropeDim}/${c.headDim}, base ${c.ropeTheta}`, tiedOutput: c.tiedOutput ? 'yes' : 'no' },
+    summary: { architecture: c.arch, format: model.format, activations, kvCache: kvType, chunk, context, layers: c.nLayers, dim: c.dim, heads: c.nHeads, kvHeads: c.nKvHeads, ffn: `${c.ffnAct} ${c.hiddenDim}`, rope: `${c.ropeStyle} ${c.ropeDim}/${c.headDim}, base ${c.ropeTheta}`, tiedOutput: c.tiedOutput ? 'yes' : 'no' },
   };
   return g;
 }
@@ -100,10 +106,31 @@ function ropeTables(b: Builder, theta: number, ropeDim: number, positions: numbe
 }
 
 class Builder {
+  /** The int8 codes made of each activation (one QuantizeInt8 for the projections that share it). */
+  private readonly quantized = new Map<string, string>();
+
   constructor(
     readonly g: Graph,
     readonly model: LmModel,
+    readonly activations: 'float' | 'int8-per-token',
   ) {}
+
+  /**
+   * A projection of `x` by model tensor `weight`: Linear (float activations), or, for a ternary
+   * weight with int8 activations, QuantizeInt8 per token (once per x) then TernaryLinear.
+   */
+  project(name: string, x: string, weight: string, out: string): string {
+    const w = this.weight(weight);
+    if (this.activations !== 'int8-per-token' || this.g.tensors.get(w)!.dtype !== 'ternary') return this.node('Linear', name, [x, w], out);
+    let xq = this.quantized.get(x);
+    if (!xq) {
+      xq = `${x}_q8`;
+      const node: Node = { name: `${x}.quantize`, op: 'QuantizeInt8', inputs: [x], outputs: [xq, `${xq}.scale`], attrs: withDefaults(getOp('QuantizeInt8'), { granularity: 'per_row' }), annotations: {} };
+      this.add(node);
+      this.quantized.set(x, xq);
+    }
+    return this.node('TernaryLinear', name, [xq, w], out);
+  }
 
   input(name: string, dtype: DType, shape: number[]): string {
     this.g.tensors.set(name, { name, dtype, shape, kind: 'input' });
@@ -151,11 +178,14 @@ class Builder {
 
   /** Add a node with one output named `out`; shapes are inferred (and checked) as it is added. */
   node(op: string, name: string, inputs: string[], out: string, attrs: Record<string, AttrValue> = {}): string {
-    const node: Node = { name, op, inputs, outputs: [out], attrs: withDefaults(getOp(op), attrs), annotations: {} };
-    const { specs, problems } = inferNode(this.g, node, `${this.model.source}: ${name}`);
-    if (problems.length) throw new Error(`internal: the LM builder made an invalid ${op} "${name}": ${problems.map((p) => p.message).join('; ')}`);
+    this.add({ name, op, inputs, outputs: [out], attrs: withDefaults(getOp(op), attrs), annotations: {} });
+    return out;
+  }
+
+  private add(node: Node): void {
+    const { specs, problems } = inferNode(this.g, node, `${this.model.source}: ${node.name}`);
+    if (problems.length) throw new Error(`internal: the LM builder made an invalid ${node.op} "${node.name}": ${problems.map((p) => p.message).join('; ')}`);
     setOutputs(this.g, node, specs);
     this.g.nodes.push(node);
-    return out;
   }
 }

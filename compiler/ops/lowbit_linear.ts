@@ -27,6 +27,8 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
       : 'int8 activations x binary {-1,+1} weights, scales per tensor/row/group, optional bias',
     inputs: { names: ['X', 'W', 'B'], min: 2 },
     outputs: { names: ['Y'], min: 1 },
+    // In a token-batched graph: the call's rows (tokens) only.
+    rows: true,
     attrs: {
       kernel: {
         kind: 'string',
@@ -81,7 +83,7 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
       const rows = rowsOf(xT.shape);
       const xPerRow = xT.quant!.granularity === 'per_row';
       const y = new Float32Array(rows * geo.n);
-      for (let t = 0; t < rows; t++) {
+      for (let t = 0; t < (ctx.rows ? ctx.rows.n : rows); t++) {
         const sxt = at(sx, xPerRow ? t : 0, `${xT.quant!.scale}`);
         for (let n = 0; n < geo.n; n++) {
           let s = 0;
@@ -150,7 +152,7 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
           `  ${cast}${codes}, ${scale}, /* planes */ ${geo.planes}, /* n */ ${geo.n}, /* k */ ${geo.k}, ${granularity}, /* group */ ${geo.group},`,
           `  /* window */ ${choice.window}, /* scratch */ ${scratch}, ${choice.scratchBytes}`,
           `};`,
-          `${fn}(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xT.quant!.granularity === 'per_row' ? 1 : 0}, /* rows */ ${rows}, &${wdesc}, ${bias}, /* flush */ ${choice.flush}, ${ctx.out(0)});`,
+          `${fn}(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xT.quant!.granularity === 'per_row' ? 1 : 0}, /* rows */ ${ctx.rows(rows)}, &${wdesc}, ${bias}, /* flush */ ${choice.flush}, ${ctx.out(0)});`,
         ],
       };
     },

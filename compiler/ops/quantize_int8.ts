@@ -30,11 +30,14 @@ export const QuantizeInt8: OpDef = {
   attrs: {
     granularity: { kind: 'string', default: 'per_tensor', oneOf: ['per_tensor', 'per_row'], doc: 'one scale for the whole tensor, or one per row (last axis)' },
   },
+  // Per row in a token-batched graph: the call's rows only (the others hold no token).
+  rows: true,
   infer(ctx) {
     const x = ctx.inputs[0];
     if (!x) return [];
     if (x.dtype !== 'float32') ctx.error(`input 0 "${x.name}" must be float32, found ${x.dtype}`, 'dtype');
     const granularity = attrString(ctx.node, 'granularity') as Granularity;
+    if (ctx.graph.rows && granularity !== 'per_row') ctx.error('a token-batched graph quantizes per row (per token), not per tensor');
     const rows = granularity === 'per_row' ? rowsOf(x.shape) : 1;
     return [
       { dtype: 'int8', shape: [...x.shape], quant: { scale: ctx.node.outputs[1]!, granularity }, range: [-127, 127] },
@@ -50,7 +53,8 @@ export const QuantizeInt8: OpDef = {
     const cols = perRow ? lastDim(shape) : x.length;
     const q = new Int8Array(x.length);
     const scale = new Float32Array(rows);
-    for (let r = 0; r < rows; r++) quantizeRow(x, r * cols, cols, q, scale, r);
+    const count = ctx.rows ? ctx.rows.n : rows;
+    for (let r = 0; r < count; r++) quantizeRow(x, r * cols, cols, q, scale, r);
     ctx.write(node.outputs[0]!, q);
     ctx.write(node.outputs[1]!, scale);
   },
@@ -62,7 +66,7 @@ export const QuantizeInt8: OpDef = {
     return {
       kernel: 'tn_quantize_i8',
       runtime: ['ref/tn_quantize.c', 'ref/tn_math.c'],
-      body: [`tn_quantize_i8(${ctx.in(0)}, ${ctx.out(0)}, ${ctx.out(1)}, ${rows}, ${cols});`],
+      body: [`tn_quantize_i8(${ctx.in(0)}, ${ctx.out(0)}, ${ctx.out(1)}, ${perRow ? ctx.rows(rows) : rows}, ${cols});`],
     };
   },
   cost() {
