@@ -500,6 +500,7 @@ function weightsAsm(symbol: string, bytes: number): string {
   .section .rodata.${symbol},"a"
   .balign 16
   .global ${symbol}
+  .type ${symbol}, %object
 ${symbol}:
   .incbin "weights.bin"
   .size ${symbol}, ${bytes}

@@ -94,12 +94,14 @@ export function writeWeightsBlob(c: Compiled, dir: string): void {
 
 /** Run a built program on its target (natively, qemu-user or bare-metal QEMU) in `cwd`; a nonzero
  * exit, a crash or a timeout is an error that shows the program's last lines of output. */
-export async function executeOnTarget(target: TargetDesc, program: string, cwd: string, timeoutSeconds: number, onStdout?: (chunk: string) => void): Promise<void> {
+/** `onOutput` hears the program's console as it comes (stdout, and stderr where QEMU's semihosting
+ * console writes), for streaming. */
+export async function executeOnTarget(target: TargetDesc, program: string, cwd: string, timeoutSeconds: number, onOutput?: (chunk: string) => void): Promise<void> {
   const qemu = requireQemu(target);
   const cmd = qemu ?? program;
   const args = target.qemu ? target.qemu.args.map((a) => a.replace('{elf}', program)) : [];
   const timeoutMs = timeoutSeconds * 1000;
-  const r = await exec(cmd, args, { cwd, timeoutMs, onStdout });
+  const r = await exec(cmd, args, { cwd, timeoutMs, onStdout: onOutput, onStderr: onOutput });
   const shown = (r.stderr + r.stdout).trim().split('\n').slice(-15).join('\n');
   if (r.timedOut) fail('toolchain', target.name, `the test program did not finish within ${timeoutSeconds} s (${cmd} ${args.join(' ')})\n${shown}`);
   if (r.code !== 0) fail('toolchain', target.name, `the test program exited with ${r.code ?? r.signal} (${cmd} ${args.join(' ')} in ${cwd})${shown ? `:\n${shown}` : ''}`);

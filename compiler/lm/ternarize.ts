@@ -87,3 +87,30 @@ export function ternarizeModel(model: LmModel, g: TernarizeGranularity): LmModel
   const notes = [...model.notes, `--ternarize: ${done} projection${done === 1 ? '' : 's'} ternarized with absmean (${g.kind === 'shard' ? `${g.shards} shards` : g.kind.replace('_', ' ')}); embedding, head and norms unchanged`];
   return { ...model, tensors, notes };
 }
+
+/**
+ * A copy of `model` whose float projections are int8 with one float32 scale per row (absmax /
+ * 127, codes rint(w / scale) half to even): the int8 baseline the ternary builds are compared with.
+ */
+export function int8Model(model: LmModel): LmModel {
+  const tensors = new Map(model.tensors);
+  let done = 0;
+  for (const [name, t] of model.tensors) {
+    if (!PROJECTIONS.some((p) => name.endsWith(`.${p}`))) continue;
+    const w = floatValues(t);
+    if (!w) continue;
+    const [rows, cols] = t.shape as [number, number];
+    const codes = new Int8Array(rows * cols);
+    const scales = new Float32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      let m = 0;
+      for (let c = 0; c < cols; c++) m = Math.max(m, Math.abs(w[r * cols + c]!));
+      const s = Math.fround(m > 0 ? m / 127 : 1);
+      scales[r] = s;
+      for (let c = 0; c < cols; c++) codes[r * cols + c] = Math.max(-127, Math.min(127, roundEven(w[r * cols + c]! / s)));
+    }
+    tensors.set(name, { kind: 'int8', shape: [rows, cols], codes, scales, groupSize: cols });
+    done++;
+  }
+  return { ...model, tensors, notes: [...model.notes, `--weights int8: ${done} projections quantized to int8, absmax per row`] };
+}

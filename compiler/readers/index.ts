@@ -16,7 +16,7 @@ import { fail } from '../diagnostics.ts';
 import type { Graph } from '../ir.ts';
 import { buildLmGraph, type LmBuildOptions } from '../lm/build.ts';
 import type { LmModel } from '../lm/model.ts';
-import { parseTernarize, ternarizeModel } from '../lm/ternarize.ts';
+import { int8Model, parseTernarize, ternarizeModel } from '../lm/ternarize.ts';
 import { prepareGraph } from '../passes/pipeline.ts';
 import { looksLikeGguf, readGgufLm } from './gguf/lm.ts';
 import { looksLikeHfFolder, readHfFolder } from './hf/folder.ts';
@@ -33,6 +33,8 @@ export interface LoadOptions {
   lm?: LmBuildOptions;
   /** Language models: ternarize float projections on import (`absmean[:per-tensor|per-row|shard:N]`). */
   ternarize?: string;
+  /** Language models: quantize float projections to int8 per row on import (the int8 baseline). */
+  weights?: 'int8';
   /** llama2.c: the tokenizer.bin to attach. */
   tokenizer?: string;
 }
@@ -93,6 +95,8 @@ export function readLanguageModel(path: string, format: ModelFormat, opts: LoadO
   else if (format === 'hf') model = readHfFolder(path);
   else throw new Error(`internal: ${format} is not a language-model format`);
   if (opts.tokenizer && format !== 'llama2c') fail('usage', '--tokenizer', `only llama2.c checkpoints take a tokenizer.bin; ${path} is ${format}${format === 'gguf' ? ' (its tokenizer is in the file)' : ''}`);
+  if (opts.ternarize && opts.weights) fail('usage', '--weights', 'give --ternarize or --weights int8, not both');
+  if (opts.weights === 'int8') return int8Model(model);
   return opts.ternarize ? ternarizeModel(model, parseTernarize(opts.ternarize)) : model;
 }
 
@@ -104,7 +108,7 @@ export function isLanguageModel(format: ModelFormat): boolean {
 export function loadModel(path: string, opts: LoadOptions = {}): Graph {
   const format = detectFormat(path);
   if (isLanguageModel(format)) return prepareGraph(buildLmGraph(readLanguageModel(path, format, opts), opts.lm));
-  if (opts.ternarize) fail('usage', '--ternarize', `${path} is not a language model (${format}); --ternarize applies to GGUF, llama2.c and Hugging Face checkpoints`);
+  if (opts.ternarize || opts.weights) fail('usage', opts.ternarize ? '--ternarize' : '--weights', `${path} is not a language model (${format}); it applies to GGUF, llama2.c and Hugging Face checkpoints`);
   const g = format === 'onnx' ? readOnnx(path, { lowBit: opts.lowBit ?? true }) : readModel(path);
   return prepareGraph(g, { lowBit: opts.lowBit ?? true });
 }

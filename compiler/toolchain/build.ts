@@ -24,7 +24,7 @@ export interface ExecResult {
 }
 
 /** Run a program, collecting its output; never throws for a nonzero exit. */
-export function exec(cmd: string, args: readonly string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; onStdout?: (chunk: string) => void } = {}): Promise<ExecResult> {
+export function exec(cmd: string, args: readonly string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; onStdout?: (chunk: string) => void; onStderr?: (chunk: string) => void } = {}): Promise<ExecResult> {
   return new Promise((resolveP, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -35,6 +35,7 @@ export function exec(cmd: string, args: readonly string[], opts: { cwd?: string;
       if (stdout.length < 1 << 20) stdout += d.toString();
     });
     child.stderr.on('data', (d: Buffer) => {
+      opts.onStderr?.(d.toString());
       if (stderr.length < 1 << 20) stderr += d.toString();
     });
     const timer = opts.timeoutMs
