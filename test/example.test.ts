@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../compiler/cli/main.ts';
 import { readNpz } from '../compiler/io/npz.ts';
 import { writeNpy } from '../compiler/io/npy.ts';
-import { loadDigits } from '../examples/data.ts';
+import { loadDigits, SHARED_DATA } from '../examples/data.ts';
 import { TRAIN_COUNT } from '../examples/digits-mlp/train.ts';
 import { workDir } from './support/differential.ts';
 
@@ -34,5 +34,23 @@ describe('examples/digits-mlp', () => {
     const cls = readNpz(readFileSync(join(dir, 'out.npz')), 'out.npz').get('class')!.data as Int32Array;
     const correct = cls.filter((c, i) => c === labels[TRAIN_COUNT + i]).length;
     expect(correct / n).toBeGreaterThanOrEqual(0.85);
+  });
+});
+
+describe('examples/stories260k-m4', () => {
+  it('stories260K, ternarized, generates on cortex-m4 bit-exact with the interpreter, in the flash and RAM of an STM32F4', async () => {
+    let out = '';
+    const io = { out: (s: string) => (out += s), err: () => {}, progress: () => {}, endProgress: () => {} };
+    const code = await main(
+      ['generate', join(SHARED_DATA, 'llama2c_stories260K', 'stories260K.bin'), '--target', 'cortex-m4', '--ternarize', 'absmean', '--activations', 'int8', '--context', '128', '--kv-cache', 'f16', '--chunk', '4', '--prompt-ids', '1,400,300,500', '-n', '32', '--json'],
+      io,
+    );
+    const r = JSON.parse(out);
+    expect(r.matched).toBe(true);
+    expect(code).toBe(0);
+    expect(r.ids).toHaveLength(32);
+    expect(r.flashBytes).toBeLessThan(1024 * 1024);
+    expect(r.ramBytes).toBeLessThan(128 * 1024);
+    expect(r.decode.instructionsPerToken).toBeGreaterThan(100_000);
   });
 });
