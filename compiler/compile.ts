@@ -15,6 +15,7 @@ import { liveBytesPerStep } from './plan/liveness.ts';
 import { buildMemoryMap, type MapItem, type MemoryMap } from './plan/memory_map.ts';
 import { planMemory, type MemoryPlan } from './plan/planner.ts';
 import { RUNTIME_DIR, type TargetDesc } from './targets.ts';
+import { zigTargetArgs } from './toolchain/build.ts';
 import { formatBytes, formatBytesPair } from './util/format.ts';
 import { TRITC_VERSION } from './version.ts';
 
@@ -29,10 +30,17 @@ export interface CompileOptions extends Omit<PassOptions, 'target' | 'kernels'> 
   /** The most RAM kernel scratch (LUT tables) may take (`--max-scratch`); default: a quarter of the
    * target's RAM, and never more than the arena, inputs, outputs and stack leave. */
   maxScratch?: number;
+  /** Constants larger than this many bytes go to weights.bin + weights.S (.incbin) instead of C
+   * literals (default: 64 KiB; Infinity keeps every weight in model.c). */
+  blobThreshold?: number;
   /** Testing knobs of the kernel choice (compiler/kernels/choose.ts): a smaller flush, smaller LUT windows. */
   forceFlush?: number;
   maxLutWindow?: number;
 }
+
+/** Weights above this size go to weights.bin by default: C literals of megabytes slow compilers down
+ * and some choke on them (onnx2c's users hit 230 MB model.c files). */
+export const DEFAULT_BLOB_THRESHOLD = 64 * 1024;
 
 export interface LayerInfo {
   step: number;
@@ -54,8 +62,8 @@ export interface Compiled {
   plan: MemoryPlan;
   emitted: EmittedModel;
   target: TargetDesc;
-  /** Relative path -> contents of every file of the output directory. */
-  files: Map<string, string>;
+  /** Relative path -> contents of every file of the output directory (weights.bin is binary). */
+  files: Map<string, string | Uint8Array>;
   weightsBytes: number;
   ioBytes: number;
   layers: LayerInfo[];
@@ -83,7 +91,7 @@ export function lowerForPlanning(graph: Graph, opts: CompileOptions): void {
 export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
   lowerForPlanning(graph, opts);
   const plan = planMemory(graph, opts.target);
-  const emitted = emitC(graph, plan, opts.target, { prefix: opts.prefix });
+  const emitted = emitC(graph, plan, opts.target, { prefix: opts.prefix, blobThreshold: opts.blobThreshold ?? DEFAULT_BLOB_THRESHOLD });
   const weightsBytes = [...emitted.constantBytes.values()].reduce((a, b) => a + b, 0);
   const ioBytes = [...emitted.io.inputs, ...emitted.io.outputs].reduce((a, d) => a + d.count * DTYPE_INFO[d.dtype].bytes, 0);
   const livePerStep = liveBytesPerStep(plan.placements, graph.nodes.length);
@@ -174,13 +182,36 @@ function runtimeFileName(rel: string): string {
   return basename(rel);
 }
 
-function outputFiles(c: Compiled): Map<string, string> {
-  const files = new Map<string, string>();
+function outputFiles(c: Compiled): Map<string, string | Uint8Array> {
+  const files = new Map<string, string | Uint8Array>();
   files.set('model.h', c.emitted.header);
   files.set('model.c', c.emitted.source);
-  files.set('tn_runtime.h', readFileSync(join(RUNTIME_DIR, 'tn_runtime.h'), 'utf8'));
-  for (const rel of c.emitted.runtime) files.set(runtimeFileName(rel), readFileSync(join(RUNTIME_DIR, rel), 'utf8'));
+  // The runtime (runtime-c/README.md): the public header tn_runtime.h, and every other header that
+  // model.c, model.h or a copied .c file includes, followed through their `#include "..."` lines
+  // (resolved in runtime-c/, the include directory every build uses), so that the list stays right
+  // when the files change; then the .c files.
+  const sourceTexts = c.emitted.runtime.map((rel) => ({ name: runtimeFileName(rel), text: readFileSync(join(RUNTIME_DIR, rel), 'utf8') }));
+  const headers = new Map<string, string>();
+  const quotedIncludes = (text: string) => [...text.matchAll(/^[ \t]*#[ \t]*include[ \t]*"([^"]+)"/gm)].map((m) => m[1]!);
+  const addHeader = (name: string, from: string): void => {
+    if (headers.has(name) || files.has(name)) return; // files: the generated model.h
+    const path = join(RUNTIME_DIR, name);
+    if (!existsSync(path)) throw new Error(`internal error: ${from} includes "${name}", which is not in ${RUNTIME_DIR}`);
+    const text = readFileSync(path, 'utf8');
+    headers.set(name, text);
+    for (const inc of quotedIncludes(text)) addHeader(inc, name);
+  };
+  addHeader('tn_runtime.h', 'model.c');
+  for (const { name, text } of [{ name: 'model.h', text: c.emitted.header }, { name: 'model.c', text: c.emitted.source }, ...sourceTexts])
+    for (const inc of quotedIncludes(text)) addHeader(inc, name);
+  for (const [name, text] of headers) files.set(name, text);
+  for (const { name, text } of sourceTexts) files.set(name, text);
   const sources = ['model.c', ...c.emitted.runtime.map(runtimeFileName)];
+  if (c.emitted.blob) {
+    files.set('weights.bin', c.emitted.blob.bytes);
+    files.set('weights.S', c.emitted.blob.asm);
+    sources.push('weights.S');
+  }
   files.set('Makefile', makefile(c, sources));
   files.set('CMakeLists.txt', cmakeLists(c, sources));
   files.set('tritc.json', JSON.stringify(manifest(c), null, 2) + '\n');
@@ -193,31 +224,62 @@ function targetDefines(c: Compiled): string[] {
   return c.target.cflags.filter((f) => f.startsWith('-D')).map((f) => f.slice(2));
 }
 
+/** The compiler the generated build files use by default: the host's cc for host output, else zig cc
+ * with the target's flags (the toolchain tritc itself builds and tests with). */
+function buildToolchain(c: Compiled): { host: boolean; flags: string } {
+  const host = c.target.name === 'host';
+  const flags = [...zigTargetArgs(c.target), ...c.target.cflags.filter((f) => !f.startsWith('-D'))].join(' ');
+  return { host, flags };
+}
+
 function makefile(c: Compiled, sources: string[]): string {
   const defines = targetDefines(c);
-  return `# ${c.emitted.prefix}: generated by tritc ${TRITC_VERSION}. Builds lib${c.emitted.prefix}.a with any C99 compiler:
-#   make                               (host cc)
-#   make CC=arm-none-eabi-gcc CFLAGS_TARGET="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16"
-#   make CC="zig cc -target thumb-freestanding-eabihf -mcpu=cortex_m4"
-# -ffp-contract=off keeps the results bit-exact with tritc's interpreter: do not remove it,
-# and never add -ffast-math.
-CC ?= cc
+  const { host, flags } = buildToolchain(c);
+  const p = c.emitted.prefix;
+  const blob = sources.includes('weights.S');
+  const intro = host
+    ? `# ${p}: generated by tritc ${TRITC_VERSION} for the host. Builds lib${p}.a with the host C compiler:
+#   make                               (cc, or CC=... for another)`
+    : `# ${p}: generated by tritc ${TRITC_VERSION} for ${c.target.name} (${c.target.description}).
+# The code is for that CPU (its kernels check it), so build it with a compiler for it. make uses
+# zig cc with the target's flags by default (ZIG=path/to/zig if zig is not on PATH); others work too:
+#   make
+#   make CC=arm-none-eabi-gcc CFLAGS_TARGET="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16"`;
+  return `${intro}
+# Release flags (-O2) by default. -ffp-contract=off keeps the results bit-exact with tritc's
+# interpreter: do not remove it, and never add -ffast-math.
+${
+  host
+    ? 'CC ?= cc'
+    : `ZIG ?= zig
+ifeq ($(origin CC),default)
+CC = $(ZIG) cc
+endif`
+}
 AR ?= ar
 CFLAGS ?= -std=c99 -O2 -Wall -Wextra
-CFLAGS_TARGET ?=
+CFLAGS_TARGET ?= ${host ? '' : flags}
 NUMERICS = -ffp-contract=off -fno-strict-aliasing
 ${defines.length ? `# The CPU features of target ${c.target.name} (the kernels use them; the CPU must have them):\nTARGET_DEFINES = ${defines.map((d) => `-D${d}`).join(' ')}` : 'TARGET_DEFINES ='}
 SRCS = ${sources.join(' ')}
-OBJS = $(SRCS:.c=.o)
+OBJS = $(patsubst %.S,%.o,$(SRCS:.c=.o))
 
-lib${c.emitted.prefix}.a: $(OBJS)
+lib${p}.a: $(OBJS)
 \t$(AR) rcs $@ $(OBJS)
 
-%.o: %.c model.h tn_runtime.h
+%.o: %.c model.h $(wildcard tn_*.h)
 \t$(CC) $(CFLAGS) $(CFLAGS_TARGET) $(TARGET_DEFINES) $(NUMERICS) -c $< -o $@
-
+${
+  blob
+    ? `
+# The large weights: weights.bin, linked as read-only data by weights.S (.incbin, found from here).
+weights.o: weights.S weights.bin
+\t$(CC) $(CFLAGS_TARGET) -c weights.S -o $@
+`
+    : ''
+}
 clean:
-\trm -f $(OBJS) lib${c.emitted.prefix}.a
+\trm -f $(OBJS) lib${p}.a
 
 .PHONY: clean
 `;
@@ -225,17 +287,26 @@ clean:
 
 function cmakeLists(c: Compiled, sources: string[]): string {
   const defines = targetDefines(c);
-  return `# ${c.emitted.prefix}: generated by tritc ${TRITC_VERSION}. Use from your project with
+  const p = c.emitted.prefix;
+  const blob = sources.includes('weights.S');
+  return `# ${p}: generated by tritc ${TRITC_VERSION} for ${c.target.name}. Use from your project with
 #   add_subdirectory(path/to/this/dir)
-#   target_link_libraries(your_app PRIVATE ${c.emitted.prefix})
+#   target_link_libraries(your_app PRIVATE ${p})
+# The code is for ${c.target.name}: configure your project with a compiler (toolchain file) for it.
 cmake_minimum_required(VERSION 3.10)
-project(${c.emitted.prefix} C)
-add_library(${c.emitted.prefix} STATIC ${sources.join(' ')})
-set_target_properties(${c.emitted.prefix} PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
-target_include_directories(${c.emitted.prefix} PUBLIC \${CMAKE_CURRENT_SOURCE_DIR})
+project(${p} C${blob ? ' ASM' : ''})
+add_library(${p} STATIC ${sources.join(' ')})
+set_target_properties(${p} PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+target_include_directories(${p} PUBLIC \${CMAKE_CURRENT_SOURCE_DIR})
 # Bit-exact with tritc's interpreter only without fused multiply-add; never add -ffast-math.
-target_compile_options(${c.emitted.prefix} PRIVATE -ffp-contract=off -fno-strict-aliasing)
-${defines.length ? `# The CPU features of target ${c.target.name} (the kernels use them; the CPU must have them).\ntarget_compile_definitions(${c.emitted.prefix} PRIVATE ${defines.join(' ')})\n` : ''}`;
+target_compile_options(${p} PRIVATE $<$<COMPILE_LANGUAGE:C>:-ffp-contract=off -fno-strict-aliasing>)
+${defines.length ? `# The CPU features of target ${c.target.name} (the kernels use them; the CPU must have them).\ntarget_compile_definitions(${p} PRIVATE ${defines.join(' ')})\n` : ''}${
+    blob
+      ? `# weights.S links weights.bin (.incbin): the assembler looks for it here; rebuild when it changes.
+set_source_files_properties(weights.S PROPERTIES COMPILE_OPTIONS "-Wa,-I\${CMAKE_CURRENT_SOURCE_DIR}" OBJECT_DEPENDS \${CMAKE_CURRENT_SOURCE_DIR}/weights.bin)
+`
+      : ''
+  }`;
 }
 
 export function manifest(c: Compiled) {

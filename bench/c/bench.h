@@ -12,6 +12,10 @@
 
 #include <stdint.h>
 
+/* The dense int8 and float32 baselines the case table calls (runtime-c/tn_dense.h, internal to the
+ * runtime: no model calls them); the low-bit kernels it calls are in tn_runtime.h. */
+#include "tn_dense.h"
+
 typedef struct tn_bench_case {
   const char *name;
   void (*run)(uint8_t *blob, uint32_t copy); /* copy: which of the case's weight copies (host, DRAM runs) */

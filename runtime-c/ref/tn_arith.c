@@ -11,6 +11,7 @@
  * Integer division truncates toward zero; x / 0 is 0; INT_MIN / -1 wraps to INT_MIN.
  */
 #include "tn_runtime.h"
+#include "tn_math.h"
 
 /* The body of a broadcasting binary kernel: y[i] = EXPR(va, vb) for every output index. */
 #define TN_BCAST2(TA, TB, TY, EXPR)                                        \

@@ -5,6 +5,7 @@
  * The inner loop only adds and subtracts (x or its two's-complement negation).
  */
 #include "tn_runtime.h"
+#include "tn_lowbit.h"
 
 /* sum_{k = k0}^{k1 - 1} b_k * x_k; |result| <= (k1 - k0) * 128 < 2^31 by the compiler's choice. */
 static int32_t tn_dot_b1(const int8_t *x, const uint8_t *codes, int32_t k0, int32_t k1) {

@@ -12,6 +12,7 @@
  * channel, then kd, kh, kw (docs/numerics.md, "Conv and pooling").
  */
 #include "tn_runtime.h"
+#include "tn_math.h"
 
 #define TN_G_IN 0
 #define TN_G_OUT 3

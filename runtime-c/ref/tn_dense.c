@@ -4,12 +4,8 @@
  * ternary kernels. Not used by the v1 ops.
  */
 #include "tn_runtime.h"
-
-#if defined(__GNUC__) || defined(__clang__)
-#define TN_NOINLINE __attribute__((noinline))
-#else
-#define TN_NOINLINE
-#endif
+#include "tn_dense.h"
+#include "tn_epilogue.h"
 
 /* acc[r] = sum_i w[r * stride + i] * x[i] for r < 4: a function of its own so that only its dozen
  * values are live (inlined into the caller's loops, clang spilled the row pointers: 4.75 instead of

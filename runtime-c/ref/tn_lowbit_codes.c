@@ -4,6 +4,7 @@
  * optimised kernels read otherwise (t2b, t5, t5w, t6w, tbp). Obviously correct, not fast.
  */
 #include "tn_runtime.h"
+#include "tn_lowbit.h"
 
 /* Codes per unit of storage and bytes per unit, per format. */
 static int32_t tn_fmt_codes(int32_t format) {
@@ -179,13 +180,6 @@ const uint8_t *tn_t2b_row(const tn_lowbit_weights *w, int32_t p, int32_t n) {
   return w->codes + group * (size_t)tn_lowbit_row_bytes(TN_FMT_T2B, w) + (size_t)(n % 4) * 32;
 }
 
-float tn_lowbit_weight_scale(const tn_lowbit_weights *w, int32_t p, int32_t n, int32_t g, int32_t groups) {
-  const size_t pn = (size_t)p * (size_t)w->n + (size_t)n;
-  if (w->granularity == TN_PER_GROUP) return w->scale[pn * (size_t)groups + (size_t)g];
-  if (w->granularity == TN_PER_ROW) return w->scale[pn];
-  return w->scale[p];
-}
-
 void tn_ternary_linear_t2b(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                            const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
   tn_lowbit_linear_fmt(TN_FMT_T2B, x, x_scale, x_per_row, rows, w, bias, flush, y);
@@ -207,10 +201,7 @@ void tn_ternary_linear_t6w(const int8_t *x, const float *x_scale, int32_t x_per_
 }
 
 /* Binary layers: the same kernel (binary codes are t2b codes 0 and 2). */
-void tn_binary_linear_t2b(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                          const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_ternary_linear_t2b(x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
+TN_LINEAR_ALIAS(tn_binary_linear_t2b, tn_ternary_linear_t2b)
 
 void tn_ternary_linear_tbp(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                            const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {

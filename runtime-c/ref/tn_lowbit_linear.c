@@ -4,6 +4,7 @@
  * the float scaling in the contract's order, and the bias. The code format's dot product is passed in.
  */
 #include "tn_runtime.h"
+#include "tn_lowbit.h"
 
 /* The exact sum of one group, converted to float once (int32 or int64: both round to nearest even). */
 static float tn_group_sum(tn_lowbit_dot_fn dot, const int8_t *x, const uint8_t *row, int32_t k0, int32_t k1, int32_t flush) {
@@ -30,11 +31,7 @@ void tn_lowbit_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, 
         for (g = 0; g < groups; ++g) {
           const int32_t k0 = g * w->group;
           const int32_t k1 = (w->k - k0 > w->group) ? k0 + w->group : w->k;
-          float ws, term;
-          if (w->granularity == TN_PER_GROUP) ws = w->scale[pn * (size_t)groups + (size_t)g];
-          else if (w->granularity == TN_PER_ROW) ws = w->scale[pn];
-          else ws = w->scale[p];
-          term = tn_group_sum(dot, xt, row, k0, k1, flush) * ws;
+          const float term = tn_group_sum(dot, xt, row, k0, k1, flush) * tn_lowbit_weight_scale(w, p, n, g, groups);
           s = (p == 0 && g == 0) ? term : s + term; /* the first term starts the sum */
         }
       }

@@ -6,6 +6,7 @@
  * TypeScript mirror lists the same values and a test checks the two agree.
  */
 #include "tn_runtime.h"
+#include "tn_math.h"
 
 #define TN_TWO23 0x1p+23f
 #define TN_LOG2E 0x1.715476p+0f

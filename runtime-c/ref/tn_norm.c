@@ -5,6 +5,7 @@
  * through tn_divf (docs/numerics.md, "Reductions and normalisations").
  */
 #include "tn_runtime.h"
+#include "tn_math.h"
 
 /* Offset of odometer index idx over shape with strides. */
 static int32_t tn_offset(const int32_t *idx, const int32_t *strides, int32_t rank) {

@@ -10,6 +10,7 @@
  *   requantize:  q = saturate(rint((float)acc * ((a_scale * b_scale) / y_scale)) + y_zp)
  */
 #include "tn_runtime.h"
+#include "tn_math.h"
 
 static int32_t tn_qload(const void *p, int32_t dtype, size_t i) {
   switch (dtype) {

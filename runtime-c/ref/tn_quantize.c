@@ -2,6 +2,7 @@
  * tn_quantize.c - int8 activation quantisation, symmetric absmax (docs/numerics.md).
  */
 #include "tn_runtime.h"
+#include "tn_math.h"
 
 #define TN_ACT_AMAX_FLOOR 0x1.4f8b58p-17f /* 1e-5f: an all-zero row gets a tiny, finite scale */
 

@@ -11,6 +11,7 @@
  * exact, so every mode is plain integer logic.
  */
 #include "tn_runtime.h"
+#include "tn_math.h"
 
 static float tn_qs_pre(uint8_t op, float t, float c) {
   switch (op) {

@@ -2,6 +2,7 @@
  * tn_softmax.c - softmax along the middle axis of an outer x dim x inner view.
  */
 #include "tn_runtime.h"
+#include "tn_math.h"
 
 void tn_softmax_f32(const float *x, float *y, int32_t outer, int32_t dim, int32_t inner) {
   int32_t o, j, i;

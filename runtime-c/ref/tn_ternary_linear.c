@@ -5,6 +5,7 @@
  * The inner loop only adds and subtracts; tn_lowbit_linear.c does the scaling around it.
  */
 #include "tn_runtime.h"
+#include "tn_lowbit.h"
 
 /* sum_{k = k0}^{k1 - 1} t_k * x_k for one row of codes. |result| <= (k1 - k0) * 128, which the
  * compiler keeps below 2^31 by its choice of group or flush length. */

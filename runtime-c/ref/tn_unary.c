@@ -3,6 +3,7 @@
  * with the scalar functions of tn_math.c (docs/numerics.md gives each one's steps and accuracy).
  */
 #include "tn_runtime.h"
+#include "tn_math.h"
 
 #define TN_UNARY(NAME, F)                                 \
   void NAME(const float *x, float *y, int32_t n) {        \

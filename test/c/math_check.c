@@ -6,7 +6,7 @@
  */
 #include <stdint.h>
 #include "tn_platform.h"
-#include "tn_runtime.h"
+#include "tn_math.h"
 
 static float in_buf[1024];
 static uint8_t out_buf[1024 * 12];

@@ -7,7 +7,7 @@
  */
 #include <stdint.h>
 #include "tn_platform.h"
-#include "tn_runtime.h"
+#include "tn_math.h"
 
 #define CHUNK 512u
 #define OUTS 9u

@@ -1,4 +1,4 @@
-/* tn_scale_i32 (tn_runtime.h), the kernels' epilogue ((float)v * ws) * sx on cores without an FPU,
+/* tn_scale_i32 (runtime-c/tn_epilogue.h), the kernels' epilogue ((float)v * ws) * sx on cores without an FPU,
  * built here with its soft-float path forced on (TN_TEST_SOFT_FLOAT; with TN_TEST_NO_CLZ also the
  * table search that RV32IMC uses instead of a count-leading-zeros instruction) and compared bit for
  * bit with the host's float arithmetic: every shift tn_shift30 gives for 1 <= m < 2^24, then random
@@ -8,7 +8,7 @@
  * exponent); tn_add_fast, the bias add, on pairs of every kind (cancellation, ties, carries, zeros,
  * subnormal results); then tn_scale_rows on runs of outputs with slow ones among them. */
 #define TN_TEST_SOFT_FLOAT 1
-#include "tn_runtime.h"
+#include "tn_epilogue.h"
 #include <stdio.h>
 #define SCALE_GEN_SEED 0x9e3779b97f4a7c15ull
 #include "scale_gen.h"

@@ -1,5 +1,5 @@
 /*
- * scale_target_check.c - runs tn_scale_rows (tn_runtime.h), the LUT and int8 kernels' epilogue, on
+ * scale_target_check.c - runs tn_scale_rows (runtime-c/tn_epilogue.h), the LUT and int8 kernels' epilogue, on
  * a target (RV32IMC: its assembly loop; Cortex-M3: the C integer path) over runs of outputs from the
  * generator of scale_check.c, and writes every case so that a test can compare it, bit for bit,
  * with compiler/numerics/f32.ts:
@@ -7,7 +7,7 @@
  */
 #include <stdint.h>
 #include "tn_platform.h"
-#include "tn_runtime.h"
+#include "tn_epilogue.h"
 
 #define SCALE_GEN_SEED 0x2545f4914f6cdd1dull
 #include "scale_gen.h"

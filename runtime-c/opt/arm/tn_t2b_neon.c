@@ -18,6 +18,7 @@
  * the AVX2 kernel, int32 sums are exact mod 2^32 and sum u x - sum x is the exact result.
  */
 #include "tn_runtime.h"
+#include "tn_t2b.h"
 
 #if defined(__ARM_NEON)
 #include <arm_neon.h>
@@ -202,29 +203,18 @@ static void tn_t2b_gemv_rows_neon(const uint8_t *const *c, const int8_t *x, int3
 #endif
 }
 
-/* One range [k0, k1): partial first / last blocks through zero-padded copies of x. */
+/* The pieces of [k0, k1) (tn_t2b.h): partial blocks through zero-padded copies of x, whole blocks
+ * in place. */
 static void tn_t2b_range_neon(const uint8_t *c, int nr, const int8_t *x, size_t k, int nt, int32_t k0, int32_t k1, int32x4_t *a32) {
-  int32_t bf = k0 / 128, bl = (k1 - 1) / 128;
-  int t;
-  if (k0 % 128 != 0 || (bf == bl && k1 % 128 != 0)) {
-    int8_t xc[4][128];
-    const int32_t e = bf == bl ? k1 : (bf + 1) * 128;
-    int32_t i;
-    for (t = 0; t < 4; ++t) /* all 4 rows, so that no compiler sees uninitialised bytes */
-      for (i = 0; i < 128; ++i) xc[t][i] = (t < nt && bf * 128 + i >= k0 && bf * 128 + i < e) ? x[(size_t)t * k + (size_t)(bf * 128 + i)] : 0;
-    tn_t2b_blocks_neon(c, nr, &xc[0][0], 128, nt, bf, bf + 1, a32);
-    if (bf == bl) return;
-    ++bf;
+  int8_t xc[4 * TN_QK_T2B];
+  tn_t2b_piece pc[3];
+  const int32_t np = tn_t2b_pieces(k0, k1, pc);
+  int32_t i;
+  for (i = 0; i < np; ++i) {
+    size_t ldx;
+    const int8_t *xp = tn_t2b_piece_x(&pc[i], x, k, nt, 4, k0, k1, xc, &ldx);
+    tn_t2b_blocks_neon(c, nr, xp, ldx, nt, pc[i].b0, pc[i].b1, a32);
   }
-  if (k1 % 128 != 0) {
-    int8_t xc[4][128];
-    int32_t i;
-    for (t = 0; t < 4; ++t)
-      for (i = 0; i < 128; ++i) xc[t][i] = (t < nt && bl * 128 + i < k1) ? x[(size_t)t * k + (size_t)(bl * 128 + i)] : 0;
-    tn_t2b_blocks_neon(c, nr, &xc[0][0], 128, nt, bl, bl + 1, a32);
-    --bl;
-  }
-  if (bf <= bl) tn_t2b_blocks_neon(c, nr, x + (size_t)bf * 128, k, nt, bf, bl + 1, a32);
 }
 
 static void tn_t2b_dot_neon(const tn_lowbit_weights *w, int32_t p, int32_t n0, int32_t nrows, const int8_t *x, int32_t ntok, int32_t k0,
@@ -234,7 +224,7 @@ static void tn_t2b_dot_neon(const tn_lowbit_weights *w, int32_t p, int32_t n0, i
   for (t = 0; t < ntok; ++t) xs[t] = tn_t2b_xsum(w, x, t, k0, k1);
   for (r = 0; r < nrows;) {
     /* one token: TN_NR consecutive rows of a group; several: one row for all tokens */
-    const int nr = ntok == 1 && (n0 + r) % TN_NR == 0 && nrows - r >= TN_NR ? TN_NR : 1;
+    const int nr = tn_t2b_rows_per_pass(ntok, n0 + r, nrows - r, TN_NR);
     for (i = 0; i < 4; ++i) a32[i] = vdupq_n_s32(0);
     tn_t2b_range_neon(tn_t2b_row(w, p, n0 + r), nr, x, (size_t)w->k, ntok, k0, k1, a32);
     if (ntok == 1) {
@@ -248,62 +238,33 @@ static void tn_t2b_dot_neon(const tn_lowbit_weights *w, int32_t p, int32_t n0, i
 
 static const tn_rows_kernel tn_t2b_neon = {8, 4, tn_t2b_prep, tn_t2b_dot_neon};
 
-/* GEMV (one token, int32 sums): rows innermost, the epilogue inline in the contract's order (per
- * output: for p, for g: term = (float)acc * ws; s = first ? term : s + term, held in y; then
- * s * sx, then + bias), as in the AVX2 kernel. */
+/* GEMV (one token, int32 sums): TN_NR rows of a group of 4 innermost (the last group's padding rows
+ * computed and dropped), the epilogue inline in the contract's order (tn_t2b.h: tn_t2b_group_term,
+ * tn_t2b_gemv_finish), as in the AVX2 kernel. The zero-padded copies of x for partial blocks are
+ * made once per scale group. */
 static void tn_t2b_gemv_neon(const int8_t *x, float sx, const tn_lowbit_weights *w, const float *bias, float *y) {
-  const int32_t K = w->k, N = w->n, G = w->group;
-  const int32_t groups = (K + G - 1) / G;
-  const size_t group_bytes = (size_t)128 * (size_t)((K + 127) / 128);
-  int8_t head[128], tail[128];
-  int32_t p, g, n, j, k;
+  const int32_t N = w->n, groups = (w->k + w->group - 1) / w->group;
+  int8_t pad[2 * TN_QK_T2B];
+  int32_t p, g, n, i, j;
   for (p = 0; p < w->planes; ++p) {
-    const size_t pn = (size_t)p * (size_t)N;
-    const uint8_t *rows = tn_t2b_row(w, p, 0);
     for (g = 0; g < groups; ++g) { /* planes outer, groups inner: the contract's order of terms */
-      const int32_t k0 = g * G, k1 = K - k0 > G ? k0 + G : K;
-      const int first = p == 0 && g == 0;
-      const float *ws = w->granularity == TN_PER_GROUP ? w->scale + pn * (size_t)groups + (size_t)g : w->granularity == TN_PER_ROW ? w->scale + pn : w->scale + p;
-      const size_t stride = w->granularity == TN_PER_GROUP ? (size_t)groups : w->granularity == TN_PER_ROW ? 1u : 0u;
-      int32_t bf = k0 / 128, bl = (k1 - 1) / 128; /* first and last block touched */
-      const int has_head = k0 % 128 != 0 || (bf == bl && k1 % 128 != 0);
-      int has_tail;
-      uint32_t xs = 0;
-      for (k = k0; k < k1; ++k) xs += (uint32_t)(int32_t)x[k];
-      if (has_head) { /* zero-padded copies of partial blocks, once per group */
-        for (k = 0; k < 128; ++k) head[k] = (bf * 128 + k >= k0 && bf * 128 + k < k1) ? x[bf * 128 + k] : 0;
-        ++bf;
-      }
-      has_tail = bf <= bl && k1 % 128 != 0;
-      if (has_tail) {
-        for (k = 0; k < 128; ++k) tail[k] = bl * 128 + k < k1 ? x[bl * 128 + k] : 0;
-        --bl;
-      }
-      for (n = 0; n < N; n += TN_NR) { /* TN_NR rows of a group of 4 (the last group's padding rows computed and dropped) */
+      tn_t2b_group s;
+      tn_t2b_group_init(&s, pad, w, x, p, g);
+      for (n = 0; n < N; n += TN_NR) {
         const int nr = N - n > TN_NR ? TN_NR : N - n;
-        const uint8_t *c = rows + (size_t)(n / 4) * group_bytes + (size_t)(n % 4) * 32;
+        const uint8_t *c = s.rows + (size_t)(n / 4) * s.group_bytes + (size_t)(n % 4) * 32;
         int32x4_t a[4];
         for (j = 0; j < TN_NR; ++j) a[j] = vdupq_n_s32(0);
-        if (has_head) tn_t2b_blocks_neon(c, TN_NR, head, 128, 1, k0 / 128, k0 / 128 + 1, a);
-        if (bf <= bl) {
+        for (i = 0; i < s.pieces; ++i) {
           const uint8_t *cr[4];
-          int r;
-          for (r = 0; r < TN_NR; ++r) cr[r] = c + (size_t)r * 32 + (size_t)bf * 128;
-          tn_t2b_gemv_rows_neon(cr, x + (size_t)bf * 128, bl + 1 - bf, a);
+          for (j = 0; j < TN_NR; ++j) cr[j] = c + (size_t)j * 32 + (size_t)s.piece[i].b0 * 128;
+          tn_t2b_gemv_rows_neon(cr, s.x[i], s.piece[i].b1 - s.piece[i].b0, a);
         }
-        if (has_tail) tn_t2b_blocks_neon(c, TN_NR, tail, 128, 1, bl + 1, bl + 2, a);
-        for (j = 0; j < nr; ++j) {
-          const float term = (float)(int32_t)((uint32_t)tn_hsum_s32(a[j]) - xs) * ws[(size_t)(n + j) * stride];
-          y[n + j] = first ? term : y[n + j] + term; /* the first term starts the sum */
-        }
+        for (j = 0; j < nr; ++j) tn_t2b_group_term(&s, y, n + j, (uint32_t)tn_hsum_s32(a[j]));
       }
     }
   }
-  for (n = 0; n < N; ++n) {
-    float v = y[n] * sx;
-    if (bias) v = v + bias[n];
-    y[n] = v;
-  }
+  tn_t2b_gemv_finish(y, N, sx, bias);
 }
 
 void tn_ternary_linear_t2b_neon(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
@@ -317,17 +278,9 @@ void tn_ternary_linear_t2b_neon(const int8_t *x, const float *x_scale, int32_t x
 
 #else /* no NEON in this build: the portable dot (same results) */
 
-static const tn_rows_kernel tn_t2b_neon = {4, 4, tn_t2b_prep, tn_t2b_dot_c};
-
-void tn_ternary_linear_t2b_neon(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                                const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_lowbit_rows(&tn_t2b_neon, x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
+TN_LINEAR_ALIAS(tn_ternary_linear_t2b_neon, tn_t2b_linear_portable)
 
 #endif
 
 /* Binary layers: the same kernel (binary codes are t2b codes 0 and 2). */
-void tn_binary_linear_t2b_neon(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                               const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_ternary_linear_t2b_neon(x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
+TN_LINEAR_ALIAS(tn_binary_linear_t2b_neon, tn_ternary_linear_t2b_neon)

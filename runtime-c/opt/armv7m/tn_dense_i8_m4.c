@@ -10,6 +10,7 @@
  * 1.45 instructions per weight); 4 rows: 23 instructions per 16 weights.
  */
 #include "tn_runtime.h"
+#include "tn_dense.h"
 
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>

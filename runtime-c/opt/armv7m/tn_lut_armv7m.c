@@ -20,6 +20,7 @@
  * the same signature and computes the same floats as its portable twin in tn_lut.c.
  */
 #include "tn_runtime.h"
+#include "tn_lut.h"
 
 #if !defined(__thumb2__) || defined(__ARM_ARCH_ISA_ARM)
 #error "tn_lut_armv7m.c is for Thumb-2 only cores (ARMv7-M, ARMv8-M Mainline)"
@@ -56,13 +57,10 @@ __attribute__((naked)) static void tn_table5(uint32_t *t, const uint32_t *a, con
 /* ---- t5w / t6w half tables, built from the activations in registers --------------------------
  *
  * tn_lut_ops.build for t5w / t6w: r0 = x, r1 = len, r2 = t. With fewer than g activations left it
- * goes to the C helper (zero padding). Row 0 of both halves (tn_lut_a27 in tn_lut.c) is computed
- * from P = l0 * 0x10001, l0 = 0x8000 - x3 - x4 (- x5) - x0 - x1, and the pairs Xi = xi * 0x10001:
- *   e0 = P + (x0 << 16)   e2 = P + 2 x0 + (x1 << 16)   e4 = e0 + X0 + X1   e6 = e0 + 2 X1
- *   half 0: e0 - X2, e2 - X2, e4 - X2, e6 - X2, P + 2 x0 + 2 x1 - x2, e0 + X0, e0 + X1
- *   half 1: e2 + X1, e4 + X1, e0 + X2, e2 + X2, e4 + X2, e6 + X2, P + 2 x0 + 2 x1 + x2 + ((x0 + x1) << 16)
- * (the same words as tn_lut_a27), stored to both halves' row 0; then each half is loaded and its
- * rows follow as in tn_table5, deltas d0 r1, c1 r2, c2 r3. h1 = the byte offset of half 1. */
+ * goes to the C helper (zero padding). Row 0 of both halves is computed in registers as
+ * tn_lut_ternary_start in tn_lut.h says (the same words as tn_lut_a27), stored to both halves' row 0;
+ * then each half is loaded and its rows follow as in tn_table5, deltas d0 r1, c1 r2, c2 r3. h1 = the
+ * byte offset of half 1. */
 #define TN_A27_ROW0(h1)                                                            \
   "add.w r12, r7, r7, lsl #16\n\t"   /* X0 */                                    \
   "add.w r10, r8, r8, lsl #16\n\t"   /* X1 */                                    \
@@ -139,17 +137,8 @@ __attribute__((naked)) static void tn_lut6w_full_armv7m(const int8_t *x, int32_t
 }
 
 /* The last group of a scale group may have fewer than g activations: pad with zeros. */
-__attribute__((used)) static void tn_lut5w_pad_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
-  int8_t v[8];
-  tn_lut_pad_group(x, len, 5, v);
-  tn_lut5w_full_armv7m(v, 5, t);
-}
-
-__attribute__((used)) static void tn_lut6w_pad_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
-  int8_t v[8];
-  tn_lut_pad_group(x, len, 6, v);
-  tn_lut6w_full_armv7m(v, 6, t);
-}
+TN_LUT_PAD(tn_lut5w_pad_armv7m, tn_lut5w_full_armv7m, 5)
+TN_LUT_PAD(tn_lut6w_pad_armv7m, tn_lut6w_full_armv7m, 6)
 
 /* The ops' builds: a short group goes to the pad, a whole one runs the same code as the full build. */
 __attribute__((naked)) static void tn_lut5w_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
@@ -185,44 +174,20 @@ __attribute__((naked)) static void tn_rows8_16(const uint32_t *a, uint32_t *t, c
       "pop {r4-r11, pc}\n\t");
 }
 
-#define TN_TWICE(v) ((uint32_t)(int32_t)(v) * 0x10001u)
-
+/* The t5 and b1 builds: row 0 and the deltas in C (tn_lut.h), the rows in assembly. */
 static void tn_lut5_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+  int32_t v[8];
   uint32_t a[14], d[3];
-  int32_t v[5] = {0, 0, 0, 0, 0}, i;
-  if (len >= 5) {
-    v[0] = x[0], v[1] = x[1], v[2] = x[2], v[3] = x[3], v[4] = x[4];
-  } else {
-    for (i = 0; i < len; ++i) v[i] = x[i];
-  }
-  tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4], a);
-  d[0] = TN_TWICE(v[3]);
-  d[1] = TN_TWICE(v[4] - 2 * v[3]);
-  d[2] = 0;
+  tn_lut_activations(x, len, 5, v);
+  tn_lut_ternary_start(v, 5, a, d);
   tn_table5(t, a, d);
 }
 
 static void tn_lut8_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+  int32_t v[8];
   uint32_t a[8], d[5];
-  int32_t v[8] = {0, 0, 0, 0, 0, 0, 0, 0}, i, lo[16];
-  if (len >= 8) {
-    for (i = 0; i < 8; ++i) v[i] = x[i];
-  } else {
-    for (i = 0; i < len; ++i) v[i] = x[i];
-  }
-  /* low nibble m: sum_i (bit i of m ? x_i : -x_i), i = 0..3, built by doubling */
-  lo[0] = -v[0] - v[1] - v[2] - v[3];
-  lo[1] = lo[0] + 2 * v[0];
-  lo[2] = lo[0] + 2 * v[1];
-  lo[3] = lo[1] + 2 * v[1];
-  for (i = 0; i < 4; ++i) lo[4 + i] = lo[i] + 2 * v[2];
-  for (i = 0; i < 8; ++i) lo[8 + i] = lo[i] + 2 * v[3];
-  for (i = 0; i < 8; ++i) a[i] = (TN_LUT_BIAS + (uint32_t)lo[2 * i]) | ((TN_LUT_BIAS + (uint32_t)lo[2 * i + 1]) << 16);
-  d[0] = TN_TWICE(2 * v[4]);
-  d[1] = TN_TWICE(2 * v[5] - 2 * v[4]);
-  d[2] = TN_TWICE(2 * v[6] - 2 * v[5] - 2 * v[4]);
-  d[3] = TN_TWICE(2 * v[7] - 2 * v[6] - 2 * v[5] - 2 * v[4]);
-  d[4] = TN_TWICE(-v[4] - v[5] - v[6] - v[7]);
+  tn_lut_activations(x, len, 8, v);
+  tn_lut8_start(v, a, d);
   tn_rows8_16(a, t, d);
 }
 
@@ -380,27 +345,8 @@ static void tn_lut_rows8_armv7m(const uint8_t *rows0, size_t row_bytes, int32_t 
   if (r < nrows) tn_lut_rows8(rows0 + (size_t)r * row_bytes, row_bytes, nrows - r, count, table, entries, acc + r, first);
 }
 
-static const tn_lut_ops tn_lut_t5_armv7m = {5, TN_LUT5_ENTRIES, 0, 1, tn_lut5_build_armv7m, tn_lut_rows8_armv7m};
-static const tn_lut_ops tn_lut_t5w_armv7m = {5, TN_LUT5W_ENTRIES, 1, 1, tn_lut5w_build_armv7m, tn_lut_rows16_armv7m};
-static const tn_lut_ops tn_lut_t6w_armv7m = {6, TN_LUT6W_ENTRIES, 1, 1, tn_lut6w_build_armv7m, tn_lut_rows16_armv7m};
-static const tn_lut_ops tn_lut_b1_armv7m = {8, TN_LUT8_ENTRIES, 0, 0, tn_lut8_build_armv7m, tn_lut_rows8_armv7m};
-
-void tn_ternary_linear_t5_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                                     const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_lut_linear(&tn_lut_t5_armv7m, x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
-
-void tn_ternary_linear_t5w_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                                      const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_lut_linear(&tn_lut_t5w_armv7m, x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
-
-void tn_ternary_linear_t6w_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                                      const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_lut_linear(&tn_lut_t6w_armv7m, x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
-
-void tn_binary_linear_b1_lut_armv7m(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                                    const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_lut_linear(&tn_lut_b1_armv7m, x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
+/* The kernels (tn_lut.h: the ops of each format, the driver, TN_LUT_KERNEL). */
+TN_LUT_KERNEL(tn_ternary_linear_t5_lut_armv7m, TN_LUT_T5(tn_lut5_build_armv7m, tn_lut_rows8_armv7m))
+TN_LUT_KERNEL(tn_ternary_linear_t5w_lut_armv7m, TN_LUT_T5W(tn_lut5w_build_armv7m, tn_lut_rows16_armv7m))
+TN_LUT_KERNEL(tn_ternary_linear_t6w_lut_armv7m, TN_LUT_T6W(tn_lut6w_build_armv7m, tn_lut_rows16_armv7m))
+TN_LUT_KERNEL(tn_binary_linear_b1_lut_armv7m, TN_LUT_B1(tn_lut8_build_armv7m, tn_lut_rows8_armv7m))

@@ -9,10 +9,11 @@
  * driver tn_lowbit_linear (ref/tn_lowbit_linear.c), so the floats are the reference's.
  */
 #include "tn_runtime.h"
+#include "tn_lowbit.h"
 
 /* Index of the lowest set bit of m != 0. GCC and clang lower the builtin to RBIT+CLZ, CTZ, or a
  * compiler-rt call or multiply and table (RV32IMC, Cortex-M0); Zbb's CTZ on RV32 cores with it
- * (tn_runtime.h: also where the compiler cannot be told); the loop is for other C99 compilers. */
+ * (tn_internal.h: also where the compiler cannot be told); the loop is for other C99 compilers. */
 static TN_INLINE int32_t tn_lowest_bit(uint32_t m) {
 #if TN_RV32_ZBB_INSN
   return (int32_t)tn_ctz_zbb(m);

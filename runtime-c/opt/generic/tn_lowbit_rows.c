@@ -8,9 +8,10 @@
  *
  * Also here: the t2b prefix sums of the activations (the offset codes u = w + 1 give
  * sum u x = sum w x + sum x, so every kernel subtracts sum x over its range), and the portable t2b
- * dot that the SIMD kernels fall back to.
+ * dot and kernel that the SIMD kernels fall back to. tn_t2b.h declares all of it.
  */
 #include "tn_runtime.h"
+#include "tn_t2b.h"
 
 #define TN_ROWS_MAX_R 8
 #define TN_ROWS_MAX_T 4
@@ -129,4 +130,10 @@ void tn_t2b_dot_c(const tn_lowbit_weights *w, int32_t p, int32_t n0, int32_t nro
       acc[t * nrows + r] = (int32_t)(s - (uint32_t)xs);
     }
   }
+}
+
+void tn_t2b_linear_portable(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
+                            const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
+  static const tn_rows_kernel portable = {4, 4, tn_t2b_prep, tn_t2b_dot_c};
+  tn_lowbit_rows(&portable, x, x_scale, x_per_row, rows, w, bias, flush, y);
 }

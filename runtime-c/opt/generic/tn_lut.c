@@ -28,17 +28,10 @@
  * (window * g <= flush codes) is taken exactly and the windows are summed in int64.
  */
 #include "tn_runtime.h"
-
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#error "tn_lut.c builds its tables as little-endian halfword pairs"
-#endif
+#include "tn_epilogue.h"
+#include "tn_lut.h"
 
 /* ---- table builds ---------------------------------------------------------------------------- */
-
-/* (lo, hi) biased halfwords as one word. */
-#define TN_PAIR(lo, hi) ((uint32_t)(TN_LUT_BIAS + (uint32_t)(lo)) | ((uint32_t)(TN_LUT_BIAS + (uint32_t)(hi)) << 16))
-/* v in both halves of a word, for a two-entry add (mod 2^32). */
-#define TN_TWICE(v) ((uint32_t)(int32_t)(v) * 0x10001u)
 
 /* The 27 sums of three activations, a = u0 + 3 u1 + 9 u2 -> (u0-1) x0 + (u1-1) x1 + (u2-1) x2,
  * plus a zero pad at a = 27, as 14 biased pairs. With l[i] = the 9 sums of x0, x1 plus the bias,
@@ -68,16 +61,15 @@ void tn_lut_a27(int32_t x0, int32_t x1, int32_t x2, int32_t base, uint32_t *a) {
   a[13] = (l8 + (uint32_t)x2) + (b << 16); /* a = 26, and the pad (0) */
 }
 
-/* Rows b = 0 .. rows - 1 of one half table, 7 contiguous words each:
- * row b = a + sum_i (u_i - 1) d_i over the digits u_i of b. In registers: each row is the previous
- * one plus a delta that depends only on b (the carry pattern of a base-3 counter). */
-static void tn_lut_rows7(const uint32_t *a, uint32_t *t, uint32_t d0, uint32_t d1, uint32_t d2, int32_t rows) {
-  const uint32_t c1 = d1 - d0 - d0;           /* u0 wraps 2 -> 0, u1 + 1 */
-  const uint32_t c2 = d2 - d1 - d1 - d0 - d0; /* u0, u1 wrap, u2 + 1 */
+/* Rows b = 0 .. rows - 1 of one half table, 7 contiguous words each, from its row 0 (a) and the
+ * deltas d (tn_lut_ternary_start): row b = a + sum_i (u_i - 1) d_i over the digits u_i of b. In
+ * registers: each row is the previous one plus a delta that depends only on b (the carry pattern of
+ * a base-3 counter). */
+static void tn_lut_rows7(const uint32_t *a, uint32_t *t, const uint32_t *d, int32_t rows) {
   uint32_t r0 = a[0], r1 = a[1], r2 = a[2], r3 = a[3], r4 = a[4], r5 = a[5], r6 = a[6]; /* row 0 (all digits 0: weights -1) */
   int32_t b;
   for (b = 0; b < rows; ++b) {
-    uint32_t d;
+    uint32_t e;
     t[0] = r0;
     t[1] = r1;
     t[2] = r2;
@@ -86,74 +78,65 @@ static void tn_lut_rows7(const uint32_t *a, uint32_t *t, uint32_t d0, uint32_t d
     t[5] = r5;
     t[6] = r6;
     t += 7;
-    d = (b % 3 != 2) ? d0 : (b % 9 != 8) ? c1 : c2;
-    r0 += d;
-    r1 += d;
-    r2 += d;
-    r3 += d;
-    r4 += d;
-    r5 += d;
-    r6 += d;
+    e = (b % 3 != 2) ? d[0] : (b % 9 != 8) ? d[1] : d[2];
+    r0 += e;
+    r1 += e;
+    r2 += e;
+    r3 += e;
+    r4 += e;
+    r5 += e;
+    r6 += e;
   }
+}
+
+/* A ternary table of g activations: both halves, rows0 rows then rows1 rows (half 1 right after). */
+static TN_INLINE void tn_lut_build7(const int8_t *x, int32_t len, int32_t g, uint32_t *t, int32_t rows0, int32_t rows1) {
+  int32_t v[8];
+  uint32_t a[14], d[3];
+  tn_lut_activations(x, len, g, v);
+  tn_lut_ternary_start(v, g, a, d);
+  tn_lut_rows7(a, t, d, rows0);
+  tn_lut_rows7(a + 7, t + 7 * rows0, d, rows1);
 }
 
 /* g = 5: TN_LUT5_ENTRIES halfwords (126 words) for x[0 .. len-1], missing activations are 0. */
 void tn_lut5_build(const int8_t *x, int32_t len, uint32_t *t) {
-  int32_t v[5] = {0, 0, 0, 0, 0}, i;
-  uint32_t a[14];
-  for (i = 0; i < len && i < 5; ++i) v[i] = x[i];
-  tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4], a);
-  tn_lut_rows7(a, t, TN_TWICE(v[3]), TN_TWICE(v[4]), 0u, 9);
-  tn_lut_rows7(a + 7, t + 63, TN_TWICE(v[3]), TN_TWICE(v[4]), 0u, 9);
+  tn_lut_build7(x, len, 5, t, 9, 9);
 }
 
 /* t5w: the half table, TN_LUT5W_ENTRIES halfwords (63 words): rows 0..4 of half 0, 0..3 of half 1. */
 void tn_lut5w_build(const int8_t *x, int32_t len, uint32_t *t) {
-  int32_t v[5] = {0, 0, 0, 0, 0}, i;
-  uint32_t a[14];
-  for (i = 0; i < len && i < 5; ++i) v[i] = x[i];
-  tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4], a);
-  tn_lut_rows7(a, t, TN_TWICE(v[3]), TN_TWICE(v[4]), 0u, 5);
-  tn_lut_rows7(a + 7, t + 35, TN_TWICE(v[3]), TN_TWICE(v[4]), 0u, 4);
+  tn_lut_build7(x, len, 5, t, 5, 4);
 }
 
 /* t6w: TN_LUT6W_ENTRIES halfwords (189 words): rows 0..13 of half 0, 0..12 of half 1. */
 void tn_lut6w_build(const int8_t *x, int32_t len, uint32_t *t) {
-  int32_t v[6] = {0, 0, 0, 0, 0, 0}, i;
-  uint32_t a[14];
-  for (i = 0; i < len && i < 6; ++i) v[i] = x[i];
-  tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4] - v[5], a);
-  tn_lut_rows7(a, t, TN_TWICE(v[3]), TN_TWICE(v[4]), TN_TWICE(v[5]), 14);
-  tn_lut_rows7(a + 7, t + 98, TN_TWICE(v[3]), TN_TWICE(v[4]), TN_TWICE(v[5]), 13);
+  tn_lut_build7(x, len, 6, t, 14, 13);
 }
 
 /* Binary, 8 codes per byte: entry m = sum_i (bit i of m ? x_i : -x_i), 256 halfwords (128 words).
- * Low nibble: 16 entries = 8 words a[]; row b (high nibble) = a + sum_{i=4..7} (bit ? x_i : -x_i). */
+ * Row b (the high nibble) = the low nibble's 16 entries (8 words) + sum_{i=4..7} (bit ? x_i : -x_i),
+ * in two halves of 4 words (rows at a stride of 8 words). */
 void tn_lut8_build(const int8_t *x, int32_t len, uint32_t *t) {
-  int32_t v[8] = {0, 0, 0, 0, 0, 0, 0, 0}, i, m, b, h;
-  uint32_t a[8];
-  int32_t lo[16];
-  for (i = 0; i < len && i < 8; ++i) v[i] = x[i];
-  for (m = 0; m < 16; ++m) lo[m] = ((m & 1) ? v[0] : -v[0]) + ((m & 2) ? v[1] : -v[1]) + ((m & 4) ? v[2] : -v[2]) + ((m & 8) ? v[3] : -v[3]);
-  for (m = 0; m < 8; ++m) a[m] = TN_PAIR(lo[2 * m], lo[2 * m + 1]);
-  for (h = 0; h < 2; ++h) { /* two halves of 4 words, rows at stride 8 words */
-    const uint32_t d4 = TN_TWICE(2 * v[4]), d5 = TN_TWICE(2 * v[5]), d6 = TN_TWICE(2 * v[6]), d7 = TN_TWICE(2 * v[7]);
-    const uint32_t start = 0u - TN_TWICE(v[4] + v[5] + v[6] + v[7]);
-    uint32_t r0 = a[4 * h] + start, r1 = a[4 * h + 1] + start, r2 = a[4 * h + 2] + start, r3 = a[4 * h + 3] + start;
+  int32_t v[8], b, h;
+  uint32_t a[8], d[5];
+  tn_lut_activations(x, len, 8, v);
+  tn_lut8_start(v, a, d);
+  for (h = 0; h < 2; ++h) {
+    uint32_t r0 = a[4 * h] + d[4], r1 = a[4 * h + 1] + d[4], r2 = a[4 * h + 2] + d[4], r3 = a[4 * h + 3] + d[4];
     uint32_t *o = t + 4 * h;
     for (b = 0; b < 16; ++b) {
-      uint32_t d;
+      uint32_t e;
       o[0] = r0;
       o[1] = r1;
       o[2] = r2;
       o[3] = r3;
       o += 8;
-      /* b -> b + 1: the bits that carry go from 1 to 0 (minus 2 x), the next bit from 0 to 1 */
-      d = !(b & 1) ? d4 : !(b & 2) ? d5 - d4 : !(b & 4) ? d6 - d5 - d4 : d7 - d6 - d5 - d4;
-      r0 += d;
-      r1 += d;
-      r2 += d;
-      r3 += d;
+      e = !(b & 1) ? d[0] : !(b & 2) ? d[1] : !(b & 4) ? d[2] : d[3]; /* b -> b + 1 */
+      r0 += e;
+      r1 += e;
+      r2 += e;
+      r3 += e;
     }
   }
 }
@@ -268,36 +251,19 @@ static void tn_lut_rows_multi(const tn_lut_ops *f, const uint8_t *rows0, size_t 
 
 /* ---- the driver -------------------------------------------------------------------------------- */
 
-/* Scale of output n for (plane p, scale group g): ws[n * stride] (docs/numerics.md indexing). */
-static const float *tn_lut_scales(const tn_lowbit_weights *w, int32_t p, int32_t g, int32_t groups, int32_t *stride) {
-  if (w->granularity == TN_PER_GROUP) {
-    *stride = groups;
-    return w->scale + (size_t)p * (size_t)w->n * (size_t)groups + (size_t)g;
-  }
-  if (w->granularity == TN_PER_ROW) {
-    *stride = 1;
-    return w->scale + (size_t)p * (size_t)w->n;
-  }
-  *stride = 0;
-  return w->scale + p;
-}
-
 /* The epilogue of one token when its sums are the only term of every output (one plane, one scale
  * group, int32 sums): y[n] = ((float)sum * ws) * sx (+ bias), the contract's order. A loop of its
  * own, without the general case's tests, so that compilers keep it in registers: about 10
  * instructions per output on a Cortex-M4F instead of about 20; without an FPU the multiplies take
  * tn_scale_i32's integer path (as in the int8 kernels of ref/tn_dense.c). */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((noinline))
-#endif
-static void tn_lut_finish(const uint32_t *acc, uint32_t bias_all, const float *ws, int32_t stride, float sx, const float *bias,
-                          int32_t n, float *y) {
+static TN_NOINLINE void tn_lut_finish(const uint32_t *acc, uint32_t bias_all, const float *ws, size_t stride, float sx, const float *bias,
+                                      int32_t n, float *y) {
   int32_t i;
   if (stride == 1) {
     tn_scale_rows(acc, bias_all, ws, sx, bias, y, n);
   } else {
     for (i = 0; i < n; ++i) {
-      const float s = tn_scale_i32((int32_t)(acc[i] - bias_all), ws[(size_t)i * (size_t)stride], sx);
+      const float s = tn_scale_i32((int32_t)(acc[i] - bias_all), ws[(size_t)i * stride], sx);
       y[i] = bias ? s + bias[i] : s;
     }
   }
@@ -343,8 +309,9 @@ void tn_lut_linear(const tn_lut_ops *f, const int8_t *x, const float *x_scale, i
         const int32_t wide_sum = flush > 0 && units > window;
         const uint32_t bias_all = TN_LUT_BIAS * (uint32_t)units;
         const uint8_t *codes = w->codes + (size_t)p * (size_t)N * row_bytes + (size_t)sg * (size_t)stride_full * unit_bytes;
-        int32_t stride, j0;
-        const float *ws = tn_lut_scales(w, p, sg, groups, &stride);
+        size_t stride;
+        int32_t j0;
+        const float *ws = tn_lowbit_scales(w, p, sg, groups, &stride);
         for (j0 = 0; j0 < units; j0 += window) {
           const int32_t count = units - j0 > window ? window : units - j0;
           /* The rows set the sums in a group's first window (and in every window of a wide sum,
@@ -381,7 +348,7 @@ void tn_lut_linear(const tn_lut_ops *f, const int8_t *x, const float *x_scale, i
           }
           for (n = 0; n < N; ++n) {
             const float sum = wide_sum ? (float)at64[n] : (float)(int32_t)(at[n] - bias_all);
-            float s = sum * ws[(size_t)n * (size_t)stride];
+            float s = sum * ws[(size_t)n * stride];
             if (fused) { /* the only term: then s * sx, then + bias */
               s = s * sx;
               if (bias) s = s + bias[n];
@@ -407,29 +374,8 @@ void tn_lut_linear(const tn_lut_ops *f, const int8_t *x, const float *x_scale, i
   }
 }
 
-static const tn_lut_ops tn_lut_t5 = {5, TN_LUT5_ENTRIES, 0, 1, tn_lut5_build, tn_lut_rows8};
-static const tn_lut_ops tn_lut_t5w = {5, TN_LUT5W_ENTRIES, 1, 1, tn_lut5w_build, tn_lut_rows16};
-static const tn_lut_ops tn_lut_t6w = {6, TN_LUT6W_ENTRIES, 1, 1, tn_lut6w_build, tn_lut_rows16};
-static const tn_lut_ops tn_lut_b1 = {8, TN_LUT8_ENTRIES, 0, 0, tn_lut8_build, tn_lut_rows8};
-
-/* flush: the compiler chose w->window so that window * g <= flush when flush > 0
- * (docs/kernels.md), so every window's sum is exact in int32 and longer groups are summed in int64. */
-void tn_ternary_linear_t5_lut(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                              const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_lut_linear(&tn_lut_t5, x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
-
-void tn_ternary_linear_t5w_lut(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                               const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_lut_linear(&tn_lut_t5w, x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
-
-void tn_ternary_linear_t6w_lut(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                               const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_lut_linear(&tn_lut_t6w, x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
-
-void tn_binary_linear_b1_lut(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                             const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_lut_linear(&tn_lut_b1, x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
+/* The portable kernels (tn_lut.h: the ops of each format, the driver, TN_LUT_KERNEL). */
+TN_LUT_KERNEL(tn_ternary_linear_t5_lut, TN_LUT_T5(tn_lut5_build, tn_lut_rows8))
+TN_LUT_KERNEL(tn_ternary_linear_t5w_lut, TN_LUT_T5W(tn_lut5w_build, tn_lut_rows16))
+TN_LUT_KERNEL(tn_ternary_linear_t6w_lut, TN_LUT_T6W(tn_lut6w_build, tn_lut_rows16))
+TN_LUT_KERNEL(tn_binary_linear_b1_lut, TN_LUT_B1(tn_lut8_build, tn_lut_rows8))

@@ -22,11 +22,9 @@
  * the T-Head C906/C910's draft 0.7.1 vectors encode vsetvli differently.
  */
 #include "tn_runtime.h"
+#include "tn_t2b.h"
 
 #if defined(__riscv) && (defined(__riscv_v) || defined(TN_RVV)) && (defined(__GNUC__) || defined(__clang__))
-
-#define TN_S(x) #x
-#define TN_STR(x) TN_S(x)
 
 /* Encodings (registers by number; GPRs: t0 = 5, t1 = 6, t2 = 7, a0 = 10, a1 = 11, a2 = 12,
  * t3 = 28, t4 = 29, t5 = 30). vtype: e8 m2 = 0xc1, e16 m4 = 0xca, e32 m1 = 0xd0 (tail and mask
@@ -169,9 +167,8 @@ __attribute__((naked, noinline)) static void tn_t2b_rvv_sum4(const uint8_t *c, c
       "ret\n\t");
 }
 
-/* Sums u x over codes [k0, k1) of one row (nr = 1, c: its block 0) or of a group's 4 rows (nr = 4,
- * c: row 0's block 0) against one token's x, added to s[0 .. nr): partial first and last blocks
- * through a zero-padded copy of x (the codes outside the range then multiply zeros). */
+/* Sums u x over nb whole blocks of one row (nr = 1, c: its first block) or of a group's 4 rows
+ * (nr = 4, c: row 0's first block) against one token's x, added to s[0 .. nr). */
 static void tn_t2b_rvv_blocks(const uint8_t *c, int nr, const int8_t *x, int32_t nb, uint32_t *s) {
   if (nr == 4) {
     int32_t s4[4], q;
@@ -181,22 +178,18 @@ static void tn_t2b_rvv_blocks(const uint8_t *c, int nr, const int8_t *x, int32_t
     s[0] += (uint32_t)tn_t2b_rvv_sum(c, x, nb);
 }
 
+/* The same over codes [k0, k1) (c: block 0), in pieces (tn_t2b.h): partial blocks through a
+ * zero-padded copy of x, whole blocks in place. */
 static void tn_t2b_rvv_range(const uint8_t *c, int nr, const int8_t *x, int32_t k0, int32_t k1, uint32_t *s) {
-  int32_t bf = k0 / 128, bl = (k1 - 1) / 128, i;
-  int8_t xc[128];
-  if (k0 % 128 != 0 || (bf == bl && k1 % 128 != 0)) {
-    const int32_t e = bf == bl ? k1 : (bf + 1) * 128;
-    for (i = 0; i < 128; ++i) xc[i] = (bf * 128 + i >= k0 && bf * 128 + i < e) ? x[bf * 128 + i] : 0;
-    tn_t2b_rvv_blocks(c + (size_t)bf * 128, nr, xc, 1, s);
-    if (bf == bl) return;
-    ++bf;
+  int8_t xc[TN_QK_T2B];
+  tn_t2b_piece pc[3];
+  const int32_t np = tn_t2b_pieces(k0, k1, pc);
+  int32_t i;
+  for (i = 0; i < np; ++i) {
+    size_t ldx;
+    const int8_t *xp = tn_t2b_piece_x(&pc[i], x, 0, 1, 1, k0, k1, xc, &ldx);
+    tn_t2b_rvv_blocks(c + (size_t)pc[i].b0 * 128, nr, xp, pc[i].b1 - pc[i].b0, s);
   }
-  if (k1 % 128 != 0) {
-    for (i = 0; i < 128; ++i) xc[i] = bl * 128 + i < k1 ? x[bl * 128 + i] : 0;
-    tn_t2b_rvv_blocks(c + (size_t)bl * 128, nr, xc, 1, s);
-    --bl;
-  }
-  if (bf <= bl) tn_t2b_rvv_blocks(c + (size_t)bf * 128, nr, x + (size_t)bf * 128, bl - bf + 1, s);
 }
 
 /* One token: whole groups of 4 rows through tn_t2b_rvv_sum4, other rows one at a time; several
@@ -207,7 +200,7 @@ static void tn_t2b_dot_rvv(const tn_lowbit_weights *w, int32_t p, int32_t n0, in
   for (t = 0; t < ntok; ++t) {
     const uint32_t xs = (uint32_t)tn_t2b_xsum(w, x, t, k0, k1);
     for (r = 0; r < nrows;) {
-      const int nr = ntok == 1 && (n0 + r) % 4 == 0 && nrows - r >= 4 ? 4 : 1;
+      const int nr = tn_t2b_rows_per_pass(ntok, n0 + r, nrows - r, 4);
       uint32_t s[4] = {0, 0, 0, 0};
       tn_t2b_rvv_range(tn_t2b_row(w, p, n0 + r), nr, x + (size_t)t * (size_t)w->k, k0, k1, s);
       for (q = 0; q < nr; ++q) acc[t * nrows + r + q] = (int32_t)(s[q] - xs);
@@ -217,28 +210,20 @@ static void tn_t2b_dot_rvv(const tn_lowbit_weights *w, int32_t p, int32_t n0, in
 }
 
 static const tn_rows_kernel tn_t2b_rvv = {8, 4, tn_t2b_prep, tn_t2b_dot_rvv};
-static const tn_rows_kernel tn_t2b_portable = {4, 4, tn_t2b_prep, tn_t2b_dot_c};
 
 void tn_ternary_linear_t2b_rvv(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                                const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
   static int vl_ok = -1; /* the core does not change: a benign race at worst */
   if (vl_ok < 0) vl_ok = tn_rvv_vl32() == 32;
-  tn_lowbit_rows(vl_ok ? &tn_t2b_rvv : &tn_t2b_portable, x, x_scale, x_per_row, rows, w, bias, flush, y);
+  if (vl_ok) tn_lowbit_rows(&tn_t2b_rvv, x, x_scale, x_per_row, rows, w, bias, flush, y);
+  else tn_t2b_linear_portable(x, x_scale, x_per_row, rows, w, bias, flush, y);
 }
 
 #else /* no RVV in this build: the portable dot (same results) */
 
-static const tn_rows_kernel tn_t2b_portable = {4, 4, tn_t2b_prep, tn_t2b_dot_c};
-
-void tn_ternary_linear_t2b_rvv(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                               const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_lowbit_rows(&tn_t2b_portable, x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
+TN_LINEAR_ALIAS(tn_ternary_linear_t2b_rvv, tn_t2b_linear_portable)
 
 #endif
 
 /* Binary layers: the same kernel (binary codes are t2b codes 0 and 2). */
-void tn_binary_linear_t2b_rvv(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                              const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_ternary_linear_t2b_rvv(x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
+TN_LINEAR_ALIAS(tn_binary_linear_t2b_rvv, tn_ternary_linear_t2b_rvv)

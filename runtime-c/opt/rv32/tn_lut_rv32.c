@@ -13,6 +13,7 @@
  * compute the same floats as their portable twins.
  */
 #include "tn_runtime.h"
+#include "tn_lut.h"
 
 #if !defined(__riscv) || __riscv_xlen != 32
 #error "tn_lut_rv32.c is for 32-bit RISC-V"
@@ -21,9 +22,6 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #endif
-
-#define TN_S(x) #x
-#define TN_STR(x) TN_S(x)
 
 /* ---- lookups ------------------------------------------------------------------------------------ */
 
@@ -142,13 +140,10 @@ __attribute__((naked)) static void tn_table5_rv32(uint32_t *t, const uint32_t *a
 
 /* ---- t5w / t6w half tables, built from the activations in registers -------------------------
  *
- * Row 0 of both halves (the words of tn_lut_a27 in tn_lut.c) from x0..x2 and
- * P = l0 * 0x10001, l0 = 0x8000 - x3 - x4 (- x5) - x0 - x1, and the pairs Xi = xi * 0x10001:
- *   e0 = P + (x0 << 16)   e2 = P + 2 x0 + (x1 << 16)   e4 = e0 + X0 + X1   e6 = e0 + 2 X1
- *   half 0: e0 - X2, e2 - X2, e4 - X2, e6 - X2, P + 2 x0 + 2 x1 - x2, e0 + X0, e0 + X1
- *   half 1: e2 + X1, e4 + X1, e0 + X2, e2 + X2, e4 + X2, e6 + X2, P + 2 x0 + 2 x1 + x2 + ((x0 + x1) << 16)
- * stored to both halves' row 0, then each half is loaded back and its rows follow (deltas d0 a2,
- * c1 a3, c2 a4) as in tn_table5_rv32. With a0 = x, a2 = t on entry; the table pointer moves to a0. */
+ * Row 0 of both halves in registers as tn_lut_ternary_start in tn_lut.h says (the words of
+ * tn_lut_a27), stored to both halves' row 0, then each half is loaded back and its rows follow
+ * (deltas d0 a2, c1 a3, c2 a4) as in tn_table5_rv32. With a0 = x, a2 = t on entry; the table pointer
+ * moves to a0. */
 #define TN_X_LOAD "mv a5, a0\n\tmv a0, a2\n\tlb t0, 0(a5)\n\tlb t1, 1(a5)\n\tlb t2, 2(a5)\n\tlb t3, 3(a5)\n\tlb t4, 4(a5)\n\t"
 /* d0 = X3 (a2), c1 = (x4 - 2 x3) * 0x10001 (a3), a6 = x3 + x4 */
 #define TN_X_D01 "slli a2, t3, 16\n\tadd a2, a2, t3\n\tsub a3, t4, t3\n\tsub a3, a3, t3\n\tslli a1, a3, 16\n\tadd a3, a3, a1\n\tadd a6, t3, t4\n\t"
@@ -200,17 +195,8 @@ __attribute__((naked)) static void tn_lut6w_full_rv32(const int8_t *x, int32_t l
 }
 
 /* The last group of a scale group may have fewer than g activations: pad with zeros. */
-__attribute__((used)) static void tn_lut5w_pad_rv32(const int8_t *x, int32_t len, uint32_t *t) {
-  int8_t v[8];
-  tn_lut_pad_group(x, len, 5, v);
-  tn_lut5w_full_rv32(v, 5, t);
-}
-
-__attribute__((used)) static void tn_lut6w_pad_rv32(const int8_t *x, int32_t len, uint32_t *t) {
-  int8_t v[8];
-  tn_lut_pad_group(x, len, 6, v);
-  tn_lut6w_full_rv32(v, 6, t);
-}
+TN_LUT_PAD(tn_lut5w_pad_rv32, tn_lut5w_full_rv32, 5)
+TN_LUT_PAD(tn_lut6w_pad_rv32, tn_lut6w_full_rv32, 6)
 
 /* The ops' builds: a short group goes to the pad, a whole one to the full build. */
 __attribute__((naked)) static void tn_lut5w_build_rv32(const int8_t *x, int32_t len, uint32_t *t) {
@@ -259,11 +245,7 @@ __attribute__((naked)) static void tn_lut8_full_rv32(const int8_t *x, int32_t le
 }
 
 /* The last group of a scale group may have fewer than 8 activations: pad with zeros. */
-__attribute__((used)) static void tn_lut8_pad_rv32(const int8_t *x, int32_t len, uint32_t *t) {
-  int8_t v[8];
-  tn_lut_pad_group(x, len, 8, v);
-  tn_lut8_full_rv32(v, 8, t);
-}
+TN_LUT_PAD(tn_lut8_pad_rv32, tn_lut8_full_rv32, 8)
 
 __attribute__((naked)) static void tn_lut8_build_rv32(const int8_t *x, int32_t len, uint32_t *t) {
   __asm__ volatile("li t0, 8\n\tblt a1, t0, 1f\n\tj tn_lut8_full_rv32\n1:\n\ttail tn_lut8_pad_rv32\n\t");
@@ -349,37 +331,17 @@ static void tn_lut_rows8_b1_rv32(const uint8_t *rows0, size_t row_bytes, int32_t
   if (n4 < nrows) tn_lut_rows8(rows0 + (size_t)n4 * row_bytes, row_bytes, nrows - n4, count, table, entries, acc + n4, first);
 }
 
-#define TN_TWICE(v) ((uint32_t)(int32_t)(v) * 0x10001u)
-
+/* t5: row 0 and the deltas in C (tn_lut.h), the rows in assembly. */
 static void tn_lut5_build_rv32(const int8_t *x, int32_t len, uint32_t *t) {
-  uint32_t a[14];
-  int32_t v[5] = {0, 0, 0, 0, 0}, i;
-  for (i = 0; i < len && i < 5; ++i) v[i] = x[i];
-  tn_lut_a27(v[0], v[1], v[2], -v[3] - v[4], a);
-  tn_table5_rv32(t, a, TN_TWICE(v[3]), TN_TWICE(v[4] - 2 * v[3]));
+  int32_t v[8];
+  uint32_t a[14], d[3];
+  tn_lut_activations(x, len, 5, v);
+  tn_lut_ternary_start(v, 5, a, d);
+  tn_table5_rv32(t, a, d[0], d[1]);
 }
 
-static const tn_lut_ops tn_lut_t5w_rv32 = {5, TN_LUT5W_ENTRIES, 1, 1, tn_lut5w_build_rv32, tn_lut_rows16_rv32};
-static const tn_lut_ops tn_lut_t6w_rv32 = {6, TN_LUT6W_ENTRIES, 1, 1, tn_lut6w_build_rv32, tn_lut_rows16_rv32};
-static const tn_lut_ops tn_lut_t5_rv32 = {5, TN_LUT5_ENTRIES, 0, 1, tn_lut5_build_rv32, tn_lut_rows8};
-static const tn_lut_ops tn_lut_b1_rv32 = {8, TN_LUT8_ENTRIES, 0, 0, tn_lut8_build_rv32, tn_lut_rows8_b1_rv32};
-
-void tn_ternary_linear_t5_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                                   const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_lut_linear(&tn_lut_t5_rv32, x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
-
-void tn_ternary_linear_t5w_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                                    const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_lut_linear(&tn_lut_t5w_rv32, x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
-
-void tn_ternary_linear_t6w_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                                    const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_lut_linear(&tn_lut_t6w_rv32, x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
-
-void tn_binary_linear_b1_lut_rv32(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                                  const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_lut_linear(&tn_lut_b1_rv32, x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
+/* The kernels (tn_lut.h: the ops of each format, the driver, TN_LUT_KERNEL). */
+TN_LUT_KERNEL(tn_ternary_linear_t5_lut_rv32, TN_LUT_T5(tn_lut5_build_rv32, tn_lut_rows8))
+TN_LUT_KERNEL(tn_ternary_linear_t5w_lut_rv32, TN_LUT_T5W(tn_lut5w_build_rv32, tn_lut_rows16_rv32))
+TN_LUT_KERNEL(tn_ternary_linear_t6w_lut_rv32, TN_LUT_T6W(tn_lut6w_build_rv32, tn_lut_rows16_rv32))
+TN_LUT_KERNEL(tn_binary_linear_b1_lut_rv32, TN_LUT_B1(tn_lut8_build_rv32, tn_lut_rows8_b1_rv32))

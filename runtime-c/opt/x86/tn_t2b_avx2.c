@@ -27,6 +27,7 @@
  * uses plain -O2, and the program may run on another machine): without AVX2 the portable dot runs.
  */
 #include "tn_runtime.h"
+#include "tn_t2b.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
@@ -310,30 +311,18 @@ TN_AVX2 static inline int32_t tn_hsum_epi32(__m256i v) {
   return _mm_cvtsi128_si32(s);
 }
 
-/* The blocks of [k0, k1) for nr rows and nt tokens: partial first / last blocks through
- * zero-padded copies of x (the codes outside the range then multiply zeros), whole blocks in place. */
+/* The pieces of [k0, k1) for nr rows and nt tokens (tn_t2b.h): partial blocks through zero-padded
+ * copies of x, whole blocks in place. */
 TN_AVX2 static void tn_t2b_range(const tn_t2b_isa *isa, const uint8_t *c, int nr, const int8_t *x, size_t k, int nt, int32_t k0, int32_t k1, __m256i *a) {
-  int32_t bf = k0 / 128, bl = (k1 - 1) / 128; /* first and last block touched */
-  int t;
-  if (k0 % 128 != 0 || (bf == bl && k1 % 128 != 0)) { /* partial first block */
-    int8_t xc[4][128] __attribute__((aligned(32)));
-    const int32_t e = bf == bl ? k1 : (bf + 1) * 128;
-    int32_t i;
-    for (t = 0; t < 4; ++t) /* all 4 rows, so that no compiler sees uninitialised bytes */
-      for (i = 0; i < 128; ++i) xc[t][i] = (t < nt && bf * 128 + i >= k0 && bf * 128 + i < e) ? x[(size_t)t * k + (size_t)(bf * 128 + i)] : 0;
-    tn_t2b_blocks(isa, c, nr, &xc[0][0], 128, nt, bf, bf + 1, a);
-    if (bf == bl) return;
-    ++bf;
+  int8_t xc[4 * TN_QK_T2B] __attribute__((aligned(32)));
+  tn_t2b_piece pc[3];
+  const int32_t np = tn_t2b_pieces(k0, k1, pc);
+  int32_t i;
+  for (i = 0; i < np; ++i) {
+    size_t ldx;
+    const int8_t *xp = tn_t2b_piece_x(&pc[i], x, k, nt, 4, k0, k1, xc, &ldx);
+    tn_t2b_blocks(isa, c, nr, xp, ldx, nt, pc[i].b0, pc[i].b1, a);
   }
-  if (k1 % 128 != 0) { /* partial last block */
-    int8_t xc[4][128] __attribute__((aligned(32)));
-    int32_t i;
-    for (t = 0; t < 4; ++t)
-      for (i = 0; i < 128; ++i) xc[t][i] = (t < nt && bl * 128 + i < k1) ? x[(size_t)t * k + (size_t)(bl * 128 + i)] : 0;
-    tn_t2b_blocks(isa, c, nr, &xc[0][0], 128, nt, bl, bl + 1, a);
-    --bl;
-  }
-  if (bf <= bl) tn_t2b_blocks(isa, c, nr, x + (size_t)bf * 128, k, nt, bf, bl + 1, a);
 }
 
 /* The generic driver's dot (GEMM and flush chunks): rows one at a time, or a whole group. */
@@ -344,7 +333,7 @@ TN_AVX2 static void tn_t2b_dot_isa(const tn_t2b_isa *isa, const tn_lowbit_weight
   int32_t xs[4], r, t;
   for (t = 0; t < ntok; ++t) xs[t] = tn_t2b_xsum(w, x, t, k0, k1);
   for (r = 0; r < nrows;) {
-    const int whole = ntok == 1 && (n0 + r) % 4 == 0 && nrows - r >= 4; /* a whole group, one token */
+    const int whole = tn_t2b_rows_per_pass(ntok, n0 + r, nrows - r, 4) == 4; /* a whole group, one token */
     a[0] = a[1] = a[2] = a[3] = _mm256_setzero_si256();
     tn_t2b_range(isa, tn_t2b_row(w, p, n0 + r), whole ? 4 : 1, x, K, ntok, k0, k1, a);
     if (whole) {
@@ -360,73 +349,37 @@ TN_AVX2 static void tn_t2b_dot_isa(const tn_t2b_isa *isa, const tn_lowbit_weight
 }
 
 /* GEMV (one token, int32 sums): groups of 4 rows innermost (the padding rows of the last group are
- * computed and dropped), the epilogue inline in the contract's order (per output: for p, for g:
- * term = (float)acc * ws; s = first ? term : s + term, held in y; then s * sx, then + bias). The
- * zero-padded copies of x for partial blocks are made once per scale group. */
+ * computed and dropped), the epilogue inline in the contract's order (tn_t2b.h: tn_t2b_group_term,
+ * tn_t2b_gemv_finish). The zero-padded copies of x for partial blocks are made once per scale group. */
 TN_AVX2 static void tn_t2b_gemv(const tn_t2b_isa *isa, const int8_t *x, float sx, const tn_lowbit_weights *w, const float *bias, float *y) {
-  const int32_t K = w->k, N = w->n, G = w->group;
-  const int32_t groups = (K + G - 1) / G;
-  const size_t group_bytes = (size_t)128 * (size_t)((K + 127) / 128);
-  int8_t head[128] __attribute__((aligned(32))), tail[128] __attribute__((aligned(32)));
-  int32_t p, g, n, n0, j, k;
+  const int32_t N = w->n, groups = (w->k + w->group - 1) / w->group;
+  int8_t pad[2 * TN_QK_T2B] __attribute__((aligned(32)));
+  int32_t p, g, n, n0, i, j;
   for (p = 0; p < w->planes; ++p) {
-    const size_t pn = (size_t)p * (size_t)N;
-    const uint8_t *rows = tn_t2b_row(w, p, 0);
     for (g = 0; g < groups; ++g) { /* planes outer, groups inner: the contract's order of terms */
-      const int32_t k0 = g * G, k1 = K - k0 > G ? k0 + G : K;
-      const int first = p == 0 && g == 0;
-      const float *ws = w->granularity == TN_PER_GROUP ? w->scale + pn * (size_t)groups + (size_t)g : w->granularity == TN_PER_ROW ? w->scale + pn : w->scale + p;
-      const size_t stride = w->granularity == TN_PER_GROUP ? (size_t)groups : w->granularity == TN_PER_ROW ? 1u : 0u;
-      int32_t bf = k0 / 128, bl = (k1 - 1) / 128; /* first and last block touched */
-      const int has_head = k0 % 128 != 0 || (bf == bl && k1 % 128 != 0);
-      int has_tail;
-      uint32_t xs = 0;
-      for (k = k0; k < k1; ++k) xs += (uint32_t)(int32_t)x[k];
-      if (has_head) { /* x of block bf inside [k0, k1), zeros elsewhere (those codes then count 0) */
-        for (k = 0; k < 128; ++k) head[k] = (bf * 128 + k >= k0 && bf * 128 + k < k1) ? x[bf * 128 + k] : 0;
-        ++bf;
-      }
-      has_tail = bf <= bl && k1 % 128 != 0;
-      if (has_tail) {
-        for (k = 0; k < 128; ++k) tail[k] = bl * 128 + k < k1 ? x[bl * 128 + k] : 0;
-        --bl;
-      }
+      tn_t2b_group s;
+      tn_t2b_group_init(&s, pad, w, x, p, g);
       for (n0 = 0; n0 < N; n0 += 4 * TN_T2B_CHUNK) { /* TN_T2B_CHUNK groups of 4 rows per call */
         const int32_t ng = (N - n0 + 3) / 4 < TN_T2B_CHUNK ? (N - n0 + 3) / 4 : TN_T2B_CHUNK;
-        const uint8_t *c = rows + (size_t)(n0 / 4) * group_bytes;
-        int32_t s[4 * TN_T2B_CHUNK];
-        if (has_head) isa->gemv4(c + (size_t)(k0 / 128) * 128, group_bytes, ng, head, 1, s, 0);
-        if (bf <= bl) isa->gemv4(c + (size_t)bf * 128, group_bytes, ng, x + (size_t)bf * 128, bl - bf + 1, s, has_head);
-        if (has_tail) isa->gemv4(c + (size_t)(bl + 1) * 128, group_bytes, ng, tail, 1, s, has_head || bf <= bl);
+        const uint8_t *c = s.rows + (size_t)(n0 / 4) * s.group_bytes;
+        int32_t sum[4 * TN_T2B_CHUNK];
+        for (i = 0; i < s.pieces; ++i) /* the pieces' sums u x, added after the first */
+          isa->gemv4(c + (size_t)s.piece[i].b0 * 128, s.group_bytes, ng, s.x[i], s.piece[i].b1 - s.piece[i].b0, sum, i > 0);
         for (n = n0; n < n0 + 4 * ng; n += 4) { /* the padding rows of the last group are dropped */
           const int nr = N - n >= 4 ? 4 : N - n;
-          const __m128i s4 = _mm_sub_epi32(_mm_loadu_si128((const __m128i *)(const void *)(s + (n - n0))), _mm_set1_epi32((int32_t)xs)); /* mod 2^32: exact */
-          if (nr == 4) { /* the scalar epilogue's operations, 4 rows at a time */
-            const __m128 w4 = stride == 1 ? _mm_loadu_ps(ws + n) : _mm_set_ps(ws[(size_t)(n + 3) * stride], ws[(size_t)(n + 2) * stride], ws[(size_t)(n + 1) * stride], ws[(size_t)n * stride]);
+          if (nr == 4) { /* tn_t2b_group_term's operations, 4 rows at a time */
+            const __m128i s4 = _mm_sub_epi32(_mm_loadu_si128((const __m128i *)(const void *)(sum + (n - n0))), _mm_set1_epi32((int32_t)s.xs)); /* mod 2^32: exact */
+            const __m128 w4 = s.stride == 1 ? _mm_loadu_ps(s.ws + n) : _mm_set_ps(s.ws[(size_t)(n + 3) * s.stride], s.ws[(size_t)(n + 2) * s.stride], s.ws[(size_t)(n + 1) * s.stride], s.ws[(size_t)n * s.stride]);
             const __m128 term = _mm_mul_ps(_mm_cvtepi32_ps(s4), w4);
-            _mm_storeu_ps(y + n, first ? term : _mm_add_ps(_mm_loadu_ps(y + n), term)); /* the first term starts the sum */
+            _mm_storeu_ps(y + n, s.first ? term : _mm_add_ps(_mm_loadu_ps(y + n), term)); /* the first term starts the sum */
           } else {
-            int32_t sums[4];
-            _mm_storeu_si128((__m128i *)(void *)sums, s4);
-            for (j = 0; j < nr; ++j) {
-              const float term = (float)sums[j] * ws[(size_t)(n + j) * stride];
-              y[n + j] = first ? term : y[n + j] + term;
-            }
+            for (j = 0; j < nr; ++j) tn_t2b_group_term(&s, y, n + j, (uint32_t)sum[n - n0 + j]);
           }
         }
       }
     }
   }
-  /* Two loops, not one with "if (bias)" inside: clang vectorises that one with VMASKMOVPS loads of
-   * bias, and on Zen 3 a masked load whose masked-off lanes point at an unmapped page (bias = NULL)
-   * takes a microcode assist: that loop took 40 % of an 8192 x 512 layer. */
-  if (bias)
-    for (n = 0; n < N; ++n) {
-      const float v = y[n] * sx;
-      y[n] = v + bias[n];
-    }
-  else
-    for (n = 0; n < N; ++n) y[n] = y[n] * sx;
+  tn_t2b_gemv_finish(y, N, sx, bias);
 }
 
 /* The kernels this CPU can run, chosen once (the CPU does not change: a benign race at worst); NULL
@@ -468,31 +421,24 @@ TN_AVX2 static void tn_t2b_dot_simd(const tn_lowbit_weights *w, int32_t p, int32
 }
 
 static const tn_rows_kernel tn_t2b_simd = {8, 4, tn_t2b_prep, tn_t2b_dot_simd};
-static const tn_rows_kernel tn_t2b_portable = {4, 4, tn_t2b_prep, tn_t2b_dot_c};
 
 void tn_ternary_linear_t2b_avx2(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
                                 const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
   const tn_t2b_isa *isa = tn_t2b_pick();
-  if (isa && rows == 1 && flush == 0) {
+  if (!isa) {
+    tn_t2b_linear_portable(x, x_scale, x_per_row, rows, w, bias, flush, y);
+  } else if (rows == 1 && flush == 0) {
     tn_t2b_gemv(isa, x, x_scale[0], w, bias, y);
-    return;
+  } else {
+    tn_lowbit_rows(&tn_t2b_simd, x, x_scale, x_per_row, rows, w, bias, flush, y);
   }
-  tn_lowbit_rows(isa ? &tn_t2b_simd : &tn_t2b_portable, x, x_scale, x_per_row, rows, w, bias, flush, y);
 }
 
 #else /* not x86: the portable path (this file is only chosen for x86 targets) */
 
-static const tn_rows_kernel tn_t2b_portable = {4, 4, tn_t2b_prep, tn_t2b_dot_c};
-
-void tn_ternary_linear_t2b_avx2(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                                const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_lowbit_rows(&tn_t2b_portable, x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
+TN_LINEAR_ALIAS(tn_ternary_linear_t2b_avx2, tn_t2b_linear_portable)
 
 #endif
 
 /* Binary layers: the same kernel (binary codes are t2b codes 0 and 2). */
-void tn_binary_linear_t2b_avx2(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t rows,
-                               const tn_lowbit_weights *w, const float *bias, int32_t flush, float *y) {
-  tn_ternary_linear_t2b_avx2(x, x_scale, x_per_row, rows, w, bias, flush, y);
-}
+TN_LINEAR_ALIAS(tn_binary_linear_t2b_avx2, tn_ternary_linear_t2b_avx2)
