@@ -3,7 +3,7 @@
 //   loadModel (readers/)  ->  runPasses (passes/pipeline.ts)  ->  planMemory  ->  emitC  ->  checkFit  ->  files
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from './diagnostics.ts';
 import { DTYPE_INFO } from './dtypes.ts';
@@ -42,6 +42,9 @@ export interface CompileOptions extends Omit<PassOptions, 'target' | 'kernels'> 
  * and some choke on them (onnx2c's users hit 230 MB model.c files). */
 export const DEFAULT_BLOB_THRESHOLD = 64 * 1024;
 
+/** A file's contents: text, bytes, or bytes in pieces written one after another. */
+export type FileContent = string | Uint8Array | Uint8Array[];
+
 export interface LayerInfo {
   step: number;
   node: string;
@@ -63,7 +66,7 @@ export interface Compiled {
   emitted: EmittedModel;
   target: TargetDesc;
   /** Relative path -> contents of every file of the output directory (weights.bin is binary). */
-  files: Map<string, string | Uint8Array>;
+  files: Map<string, FileContent>;
   weightsBytes: number;
   ioBytes: number;
   layers: LayerInfo[];
@@ -182,8 +185,8 @@ function runtimeFileName(rel: string): string {
   return basename(rel);
 }
 
-function outputFiles(c: Compiled): Map<string, string | Uint8Array> {
-  const files = new Map<string, string | Uint8Array>();
+function outputFiles(c: Compiled): Map<string, FileContent> {
+  const files = new Map<string, FileContent>();
   files.set('model.h', c.emitted.header);
   files.set('model.c', c.emitted.source);
   // The runtime (runtime-c/README.md): the public header tn_runtime.h, and every other header that
@@ -208,7 +211,7 @@ function outputFiles(c: Compiled): Map<string, string | Uint8Array> {
   for (const { name, text } of sourceTexts) files.set(name, text);
   const sources = ['model.c', ...c.emitted.runtime.map(runtimeFileName)];
   if (c.emitted.blob) {
-    files.set('weights.bin', c.emitted.blob.bytes);
+    files.set('weights.bin', c.emitted.blob.parts);
     files.set('weights.S', c.emitted.blob.asm);
     sources.push('weights.S');
   }
@@ -333,7 +336,7 @@ export function manifest(c: Compiled) {
  * Write the files into `outDir` all at once: they go to a temporary sibling directory first, which
  * then replaces `outDir`, so a failure never leaves a half-written directory behind.
  */
-export function writeFilesAtomically(files: ReadonlyMap<string, string | Uint8Array>, outDir: string): void {
+export function writeFilesAtomically(files: ReadonlyMap<string, FileContent>, outDir: string): void {
   const target = resolve(outDir);
   const parent = dirname(target);
   mkdirSync(parent, { recursive: true });
@@ -342,7 +345,7 @@ export function writeFilesAtomically(files: ReadonlyMap<string, string | Uint8Ar
     mkdirSync(tmp);
     for (const [rel, text] of files) {
       mkdirSync(dirname(join(tmp, rel)), { recursive: true });
-      writeFileSync(join(tmp, rel), text);
+      writeContent(join(tmp, rel), text);
     }
     if (existsSync(target)) {
       const old = `${tmp}.old`;
@@ -353,5 +356,19 @@ export function writeFilesAtomically(files: ReadonlyMap<string, string | Uint8Ar
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     fail('io', outDir, `cannot write the output directory: ${(e as Error).message}`);
+  }
+}
+
+/** Write a file's contents (pieces one after another, never joined in memory). */
+export function writeContent(path: string, content: FileContent): void {
+  if (!Array.isArray(content)) {
+    writeFileSync(path, content);
+    return;
+  }
+  const fd = openSync(path, 'w');
+  try {
+    for (const part of content) writeSync(fd, part);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildWasm } from '../bindings/wasm.ts';
 import { generateTypeScriptBindings } from '../bindings/typescript.ts';
-import { checkFit, compileGraph, writeFilesAtomically } from '../compile.ts';
+import { checkFit, compileGraph, writeFilesAtomically, type FileContent } from '../compile.ts';
 import { describeMap } from '../plan/memory_map.ts';
 import { reportHtml } from '../report/html.ts';
 import { buildReport } from '../report/report.ts';
@@ -67,7 +67,7 @@ module) to run the model bit-exactly from Node or a browser.`,
       io.endProgress();
       c.memoryMap = checkFit(c, stack.bytes);
     }
-    const files = new Map<string, string | Uint8Array>(c.files);
+    const files = new Map<string, FileContent>(c.files);
     if (args.values.report === true) {
       const report = buildReport(c, stack);
       files.set('report.html', reportHtml(report));

@@ -29,7 +29,10 @@ export interface EmitOptions {
 /** The binary weights file and the assembler file that links it (weights past the blob threshold). */
 export interface WeightsBlob {
   symbol: string;
-  bytes: Uint8Array;
+  /** weights.bin, in pieces (the tensors and their alignment padding): written one after another,
+   * never joined in memory (a billion-parameter model's blob is hundreds of MiB). */
+  parts: Uint8Array[];
+  bytes: number;
   asm: string;
 }
 
@@ -89,7 +92,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
             const pad = (16 - (blobSize % 16)) % 16;
             if (pad) blobParts.push(new Uint8Array(pad));
             const offset = blobSize + pad;
-            blobParts.push(bytes.slice());
+            blobParts.push(bytes); // packed arrays are fresh; constants' own data is never changed
             blobSize = offset + bytes.length;
             return offset;
           },
@@ -203,7 +206,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
       }
     }
     const bytes = data.byteLength;
-    const head = `/* ${safe(name)}: ${t.dtype} ${shapeStr(t.shape)}${desc ? `, ${desc}` : ''}`;
+    const head = `/* ${safe(name)}: ${t.dtype} ${shapeStr(t.shape)}${desc ? `${layout === 'f32' ? ':' : ','} ${desc}` : ''}`;
     let def: string;
     if (blob && bytes > blob.threshold) {
       // Large weights go to weights.bin, linked by the build (weights.S: .incbin), never a C literal.
@@ -466,15 +469,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
   ];
 
   let weightsBlob: WeightsBlob | undefined;
-  if (blobSize) {
-    const bytes = new Uint8Array(blobSize);
-    let at = 0;
-    for (const part of blobParts) {
-      bytes.set(part, at);
-      at += part.length;
-    }
-    weightsBlob = { symbol: `${prefix}_weights`, bytes, asm: weightsAsm(`${prefix}_weights`, blobSize) };
-  }
+  if (blobSize) weightsBlob = { symbol: `${prefix}_weights`, parts: blobParts, bytes: blobSize, asm: weightsAsm(`${prefix}_weights`, blobSize) };
   return {
     blob: weightsBlob,
     prefix,

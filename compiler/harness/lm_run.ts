@@ -27,7 +27,7 @@ export async function runLmOnTarget(compiled: Compiled, jobs: readonly LmJob[], 
   if (!lm) throw new Error('internal: runLmOnTarget needs a language model');
   const modelDir = join(workDir, 'model');
   mkdirSync(modelDir, { recursive: true });
-  for (const [rel, text] of compiled.files) if (rel.endsWith('.h') || rel === 'model.c') writeFileSync(join(modelDir, rel), text);
+  for (const [rel, text] of compiled.files) if ((rel.endsWith('.h') || rel === 'model.c') && typeof text === 'string') writeFileSync(join(modelDir, rel), text);
   writeWeightsBlob(compiled, modelDir);
   writeFileSync(join(workDir, 'lm_runner.c'), generateLmRunner(compiled.emitted.prefix, lm.vocab));
   writeFileSync(join(workDir, 'lm_in.bin'), encodeLmJobs(jobs));

@@ -9,7 +9,7 @@ import { buildProgram, exec } from '../toolchain/build.ts';
 import { measureObjects, type Footprint } from '../toolchain/elf.ts';
 import { requireQemu } from '../toolchain/qemu.ts';
 import { requireZig } from '../toolchain/zig.ts';
-import type { Compiled } from '../compile.ts';
+import { writeContent, type Compiled } from '../compile.ts';
 import { decodeOutputs, encodeInputs, generateRunner, type HarnessModel, type RunRecord } from './runner.ts';
 
 export interface TargetRun {
@@ -88,7 +88,7 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
 export function writeWeightsBlob(c: Compiled, dir: string): void {
   const blob = c.emitted.blob;
   if (!blob) return;
-  writeFileSync(join(dir, 'weights.bin'), blob.bytes);
+  writeContent(join(dir, 'weights.bin'), blob.parts);
   writeFileSync(join(dir, 'weights.S'), blob.asm.replace('.incbin "weights.bin"', `.incbin "${join(dir, 'weights.bin')}"`));
 }
 

@@ -5,6 +5,7 @@
 //   fold-constants        nodes on constants only are computed now
 //   detect-lowbit         MatMul/Gemm/Conv on int8 codes by ternary/binary weights -> low-bit layers
 //   fold-into-lowbit      BatchNorm and per-channel affine ops after them -> their scales and bias
+//   uniform-scales        per-row/per-group scales that are all equal -> one per tensor
 //   eliminate-dead-nodes  what nobody reads any more
 //   check-limits          every tensor within the C index types, K within the format limit
 //   choose-kernels        (target) each low-bit layer's kernel and weight format
@@ -18,12 +19,13 @@ import { detectLowBitPass } from './detect_lowbit.ts';
 import { dumpGraph } from './dump.ts';
 import { foldIntoLowBit } from './fold_affine.ts';
 import { foldConstants } from './fold_constants.ts';
+import { uniformScales } from './uniform_scales.ts';
 import type { KernelOptions, Pass, PassContext } from './pass.ts';
 import type { TargetDesc } from '../targets.ts';
 
 export type { Pass, PassContext } from './pass.ts';
 
-export const PIPELINE: readonly Pass[] = [foldConstants, detectLowBitPass, foldIntoLowBit, eliminateDeadNodes, checkLimits, chooseKernelsPass];
+export const PIPELINE: readonly Pass[] = [foldConstants, detectLowBitPass, foldIntoLowBit, uniformScales, eliminateDeadNodes, checkLimits, chooseKernelsPass];
 
 /** IR invariants: every read is produced earlier or is an input/constant; shapes match data. */
 export function verifyGraph(g: Graph, after: string): void {

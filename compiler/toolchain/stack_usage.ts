@@ -281,7 +281,7 @@ export function stackModel(target: TargetDesc): { perCall: number; libcalls: num
 }
 
 /** Compile `files` (model.c, runtime files, headers) for `target` and estimate the stack of `<prefix>_run`. */
-export async function estimateStack(allFiles: ReadonlyMap<string, string | Uint8Array>, prefix: string, target: TargetDesc, entry = `${prefix}_run`): Promise<StackEstimate> {
+export async function estimateStack(allFiles: ReadonlyMap<string, string | Uint8Array | Uint8Array[]>, prefix: string, target: TargetDesc, entry = `${prefix}_run`): Promise<StackEstimate> {
   const files = new Map([...allFiles].filter((e): e is [string, string] => typeof e[1] === 'string'));
   const zig = requireZig();
   const dir = mkdtempSync(join(tmpdir(), 'tritc-stack-'));
