@@ -33,7 +33,8 @@ function layer(n: number, k: number, opts: { binary?: boolean; group?: number; k
         quant: { scale: 'w.scale', granularity: opts.group ? 'per_group' : 'per_row', ...(opts.group ? { group_size: opts.group } : {}) },
         data: new Int8Array(n * k).map((_, i) => (ternary ? (opts.everyNth ? (i % opts.everyNth === 0 ? (i % 2 ? 1 : -1) : 0) : (i % 3) - 1) : i % 2 ? 1 : -1)),
       },
-      'w.scale': { dtype: 'float32', shape: [n * groups], data: new Float32Array(n * groups).fill(0.5) },
+      // Distinct scales: equal ones would become one per tensor (the uniform-scales pass).
+      'w.scale': { dtype: 'float32', shape: [n * groups], data: Float32Array.from({ length: n * groups }, (_, i) => 0.5 + i / 1024) },
     },
     nodes: [
       { name: 'q', op: 'QuantizeInt8', inputs: ['x'], outputs: ['xq'] },

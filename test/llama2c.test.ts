@@ -67,7 +67,7 @@ describe('stories260K.bin (llama2.c version 0)', () => {
       headDim: 8,
       vocabSize: 512,
       contextLength: 512,
-      normEps: 1e-5,
+      normEps: Math.fround(1e-5), // run.c adds 1e-5f
       ropeTheta: 10000,
       ropeDim: 8,
       ropeStyle: 'adjacent',

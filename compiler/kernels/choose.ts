@@ -312,12 +312,14 @@ export function chooseKernels(g: Graph, target: TargetDesc, opts: ChooseOptions 
     }
     node.choice = choice;
   }
+  // A kernel or format for every layer that runs none of them: the first layer's own error (an
+  // unknown name, a kernel this target cannot run, a format with no kernel for the op).
   const global = overrides.find((x) => x.node === undefined);
-  const lowBitCount = g.nodes.filter(isLowBit).length;
-  if (global && !Object.hasOwn(FORMATS, global.value) && !KERNELS.some((k) => k.id === global.value))
-    fail('usage', '--kernel', `"${global.value}" is neither a kernel nor a weight format (docs/kernels.md; formats: ${Object.keys(FORMATS).join(', ')})`);
-  if (global && lowBitCount > 0 && skippedGlobal.length === lowBitCount)
-    fail('usage', '--kernel', `"${global.value}" runs none of the low-bit layers on ${target.name} (${skippedGlobal.join(', ')}); kernels and formats for them: ${[...new Set(g.nodes.filter(isLowBit).flatMap((n) => candidatesFor(layerShape(g, n), target).flatMap((k) => [k.format, k.id])))].join(', ')}`);
+  const lowBit = g.nodes.filter(isLowBit);
+  if (global && lowBit.length > 0 && skippedGlobal.length === lowBit.length) {
+    const first = lowBit[0]!;
+    forced(global.value, layerShape(g, first), target, budget, `${g.source}: node "${first.name}"`, global.source, opts.maxLutWindow);
+  }
   // Flash: switch automatically chosen layers to the 1.6-bit (binary: 1-bit) format while the weights do not fit.
   if (opts.flashBudget !== undefined) {
     const total = () => g.nodes.filter(isLowBit).reduce((a, n) => a + n.choice!.codeBytes + otherBytes(g, n), 0);
