@@ -2,12 +2,12 @@
 // position out, every target against the interpreter) and `tritc generate` (a prompt, then tokens
 // sampled one by one, streamed as the target makes them, checked against the interpreter).
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileGraph, type Compiled } from '../compile.ts';
 import { fail, formatDiagnostic, TritcError } from '../diagnostics.ts';
-import { rng } from '../harness/inputs.ts';
+import { rng, writeOutputFile } from '../harness/inputs.ts';
 import { runLmOnTarget } from '../harness/lm_run.ts';
 import { logitsHash, type LmJob, type LmJobResult } from '../harness/lm_runner.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
@@ -164,7 +164,7 @@ export async function runLanguageModel(graph: Graph, targets: TargetDesc[], args
     const t = runs[0]!.length;
     const data = new Float32Array(runs.length * t * lm.vocab);
     firstLogits.forEach((run, r) => run.forEach((l, p) => data.set(l, (r * t + p) * lm.vocab)));
-    writeFileSync(outputs, writeNpy({ dtype: 'float32', shape: inputs && runs.length === 1 && !isBatched(inputs) ? [t, lm.vocab] : [runs.length, t, lm.vocab], data }));
+    writeOutputFile(outputs, writeNpy({ dtype: 'float32', shape: inputs && runs.length === 1 && !isBatched(inputs) ? [t, lm.vocab] : [runs.length, t, lm.vocab], data }));
   }
   const ok = rows.every((r) => r.ok);
   if (args.json) io.out(JSON.stringify({ ok, model: graph.name, runs: runs.length, tokens: runs.map((r) => r.length), inputs: inputs ?? `random (seed ${intOpt(args, 'seed', 1)})`, targets: rows }, null, 2));

@@ -4,6 +4,7 @@ import { cpuVariants, loadTargets } from '../targets.ts';
 import { locateQemu, qemuHint } from '../toolchain/qemu.ts';
 import { locateZig, ZIG_INSTALL_HINT } from '../toolchain/zig.ts';
 import { formatBytes, textTable } from '../util/format.ts';
+import { fail } from '../diagnostics.ts';
 import type { Command } from './command.ts';
 
 export const targetsCommand: Command = {
@@ -16,9 +17,16 @@ the tools to build and run it. Also says which Zig is used ($ZIG, the npm packag
 The CPU variants follow (rpi5-aarch64, rv32imc-zbb): a target built for a CPU with more features,
 with the base target's startup, memory and runner; \`--target all\` means the base targets only.`,
   positionals: { min: 0, max: 0 },
-  options: {},
+  options: {
+    zig: { type: 'boolean', help: 'print only the path of the zig tritc uses (for a generated Makefile: make ZIG="$(npx tritc targets --zig)")' },
+  },
   async run(args, io) {
     const zig = locateZig();
+    if (args.values.zig === true) {
+      if (!zig) fail('toolchain', 'zig', `not found: ${ZIG_INSTALL_HINT}`);
+      io.out(zig.path);
+      return 0;
+    }
     const variantOf = new Map(cpuVariants().map((v) => [v.target.name, v.base]));
     const targets = [...loadTargets().values(), ...cpuVariants().map((v) => v.target)].map((t) => {
       const qemu = t.qemu ? locateQemu(t) : null;

@@ -1,8 +1,8 @@
 // Input vectors for `tritc run`: from .npy/.npz files (one run or a batch along a leading axis) or
 // seeded random values; and outputs written back the same way.
 
-import { readFileSync, writeFileSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname } from 'node:path';
 import { fail } from '../diagnostics.ts';
 import { DTYPE_INFO } from '../dtypes.ts';
 import { elementCount, shapeStr, type Graph, type Tensor, type TypedData } from '../ir.ts';
@@ -157,10 +157,20 @@ function saveRuns(g: Graph, names: readonly string[], runs: ReadonlyMap<string, 
   const files = spec.split(',').map((s) => s.trim()).filter(Boolean);
   const arrays = names.map((name) => toNd(runs.map((r) => r.get(name)!), g.tensors.get(name)!, batched));
   if (files.length === 1 && extname(files[0]!) === '.npz') {
-    writeFileSync(files[0]!, writeNpz(names.map((name, i) => [name, arrays[i]!] as [string, NdArray])));
+    writeOutputFile(files[0]!, writeNpz(names.map((name, i) => [name, arrays[i]!] as [string, NdArray])));
     return;
   }
   if (files.length !== names.length)
     fail('usage', option, `the model has ${names.length} ${what}${names.length === 1 ? '' : 's'} (${names.join(', ')}); give as many .npy files or one .npz, ${files.length} given (${files.map((f) => basename(f)).join(', ')})`);
-  files.forEach((f, i) => writeFileSync(f, writeNpy(arrays[i]!)));
+  files.forEach((f, i) => writeOutputFile(f, writeNpy(arrays[i]!)));
+}
+
+/** Write a result file, making its folder; a failure is a user error naming the file. */
+export function writeOutputFile(path: string, bytes: Uint8Array): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, bytes);
+  } catch (e) {
+    fail('io', path, `cannot write: ${(e as Error).message}`);
+  }
 }
