@@ -4,8 +4,25 @@ import { defineConfig } from 'vitest/config';
 // fewer random cases (under a minute); `npm run test:host` adds the files that build C with Zig and
 // run it on the host; `npm test` runs everything (every QEMU target, Chromium), as CI does.
 const FAST = [
-  'architecture', 'format-errors', 'gguf', 'hf', 'io', 'kernel-choice', 'limits', 'llama2c', 'lm-reference', 'onnx-compute', 'onnx-elementwise',
-  'onnx-fuzz', 'onnx-opsets', 'onnx-reader', 'onnx-shape', 'pack', 'planner', 'snapshots', 'tokenizer',
+  'architecture',
+  'format-errors',
+  'gguf',
+  'hf',
+  'io',
+  'kernel-choice',
+  'limits',
+  'llama2c',
+  'lm-reference',
+  'onnx-compute',
+  'onnx-elementwise',
+  'onnx-fuzz',
+  'onnx-opsets',
+  'onnx-reader',
+  'onnx-shape',
+  'pack',
+  'planner',
+  'snapshots',
+  'tokenizer',
 ];
 const HOST = [...FAST, 'differential-host', 'generated-c', 'onnx-backend-ops', 'onnx-reduce-compare', 'sampling', 'softfloat'];
 const tier = process.env.TRITC_TEST_TIER ?? 'all';

@@ -10,7 +10,12 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 export function benchArgs<O extends Options>(usage: string, options: O) {
   let parsed;
   try {
-    parsed = parseArgs({ args: process.argv.slice(2), options: { ...options, help: { type: 'boolean', short: 'h' }, verbose: { type: 'boolean' } }, strict: true, allowPositionals: false });
+    parsed = parseArgs({
+      args: process.argv.slice(2),
+      options: { ...options, help: { type: 'boolean', short: 'h' }, verbose: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    });
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message} (--help lists the options)\n`);
     process.exit(2);

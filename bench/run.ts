@@ -101,12 +101,20 @@ function mcuCases(t: TargetDesc, shapes: [number, number][], density: number): C
   for (const s of shapes) {
     out.push(lowbit('auto', 'TernaryLinear', s));
     const rv32 = t.features.includes('rv32');
-    for (const id of armv7m ? ['t5w.lut_armv7m', 't6w.lut_armv7m', 't5.lut_armv7m', 't5w.lut', 't2.ref'] : rv32 ? ['t5w.lut_rv32', 't6w.lut_rv32', 't5w.lut', 't6w.lut', 't5.lut', 't2.ref'] : ['t5w.lut', 't6w.lut', 't5.lut', 't2.ref'])
+    for (const id of armv7m
+      ? ['t5w.lut_armv7m', 't6w.lut_armv7m', 't5.lut_armv7m', 't5w.lut', 't2.ref']
+      : rv32
+        ? ['t5w.lut_rv32', 't6w.lut_rv32', 't5w.lut', 't6w.lut', 't5.lut', 't2.ref']
+        : ['t5w.lut', 't6w.lut', 't5.lut', 't2.ref'])
       out.push(lowbit(id, 'TernaryLinear', s));
     out.push(lowbit('auto-binary', 'BinaryLinear', s), ...(rv32 ? [lowbit('b1.lut_rv32', 'BinaryLinear', s)] : []), lowbit('b1.ref', 'BinaryLinear', s));
     out.push(sparse('auto', s, density), sparse('tbp.sparse', s, density));
     out.push({ label: 'int8 naive', kind: 'i8naive', n: s[0], k: s[1], copies: 1 }, { label: 'int8 4 rows (C)', kind: 'i8', n: s[0], k: s[1], copies: 1 });
-    if (t.features.includes('dsp')) out.push({ label: 'int8 SMLAD 2 rows', kind: 'i8m4', r: 2, n: s[0], k: s[1], copies: 1 }, { label: 'int8 SMLAD 4 rows', kind: 'i8m4', r: 4, n: s[0], k: s[1], copies: 1 });
+    if (t.features.includes('dsp'))
+      out.push(
+        { label: 'int8 SMLAD 2 rows', kind: 'i8m4', r: 2, n: s[0], k: s[1], copies: 1 },
+        { label: 'int8 SMLAD 4 rows', kind: 'i8m4', r: 4, n: s[0], k: s[1], copies: 1 },
+      );
     out.push({ label: 'float32', kind: 'f32', n: s[0], k: s[1], copies: 1 });
   }
   return out;
@@ -155,11 +163,33 @@ function plans(names: string[], quick: boolean, density: number, shapes?: [numbe
       const a = t.qemu!.args;
       const cpu = a.includes('-cpu') ? ` -cpu ${a[a.indexOf('-cpu') + 1]}` : '';
       const extra = t.cflags.length ? `, built with ${t.cflags.join(' ')}` : '';
-      out.push({ target: t, kind: 'icount', note: `${t.qemu!.command} ${a.slice(0, 2).join(' ')}${cpu}, -icount shift=0${extra}`, cases: mcuCases(t, mcuShapes, density) });
-    } else if (name === 'rpi-aarch64' || name === 'rpi-armv7' || name === 'riscv64-linux') out.push({ target: getTarget(name), kind: 'plugin', note: `${getTarget(name).cpu ?? 'rv64gc'}, ${getTarget(name).qemu!.command} + TCG plugin`, cases: piCases(piShapes) });
-    else if (name === 'riscv64-rvv') out.push({ target: getTarget(name), kind: 'plugin', note: 'riscv64-linux code built with -DTN_RVV (t2b.rvv), qemu-riscv64 -cpu rv64,v=true,vlen=128 + TCG plugin (a vector instruction counts as one)', cases: piCases(piShapes) });
+      out.push({
+        target: t,
+        kind: 'icount',
+        note: `${t.qemu!.command} ${a.slice(0, 2).join(' ')}${cpu}, -icount shift=0${extra}`,
+        cases: mcuCases(t, mcuShapes, density),
+      });
+    } else if (name === 'rpi-aarch64' || name === 'rpi-armv7' || name === 'riscv64-linux')
+      out.push({
+        target: getTarget(name),
+        kind: 'plugin',
+        note: `${getTarget(name).cpu ?? 'rv64gc'}, ${getTarget(name).qemu!.command} + TCG plugin`,
+        cases: piCases(piShapes),
+      });
+    else if (name === 'riscv64-rvv')
+      out.push({
+        target: getTarget(name),
+        kind: 'plugin',
+        note: 'riscv64-linux code built with -DTN_RVV (t2b.rvv), qemu-riscv64 -cpu rv64,v=true,vlen=128 + TCG plugin (a vector instruction counts as one)',
+        cases: piCases(piShapes),
+      });
     else if (name === 'rpi5-aarch64') {
-      out.push({ target: getTarget(name), kind: 'plugin', note: 'Pi 5: rpi-aarch64 code built with -mcpu=cortex-a76 (SDOT), qemu-aarch64 -cpu cortex-a76 + TCG plugin', cases: piCases(piShapes) });
+      out.push({
+        target: getTarget(name),
+        kind: 'plugin',
+        note: 'Pi 5: rpi-aarch64 code built with -mcpu=cortex-a76 (SDOT), qemu-aarch64 -cpu cortex-a76 + TCG plugin',
+        cases: piCases(piShapes),
+      });
     } else throw new Error(`unknown target ${name}`);
   }
   return out;
@@ -245,7 +275,9 @@ function buildCases(plan: TargetPlan): { cases: BuiltCase[]; blob: Uint8Array; s
     if (spec.kind === 'lowbit') {
       const ternary = spec.op === 'TernaryLinear';
       const density = spec.density;
-      const codes = new Int8Array(n * k).map(() => (!ternary ? (r() < 0.5 ? -1 : 1) : density === undefined ? Math.floor(r() * 3) - 1 : r() < density ? (r() < 0.5 ? -1 : 1) : 0));
+      const codes = new Int8Array(n * k).map(() =>
+        !ternary ? (r() < 0.5 ? -1 : 1) : density === undefined ? Math.floor(r() * 3) - 1 : r() < density ? (r() < 0.5 ? -1 : 1) : 0,
+      );
       for (let o = 0; o < n; o++) {
         let acc = 0;
         for (let i = 0; i < k; i++) acc += codes[o * k + i]! * x[i]!;
@@ -263,7 +295,17 @@ function buildCases(plan: TargetPlan): { cases: BuiltCase[]; blob: Uint8Array; s
       window = choice.window || undefined;
       const fmt = kd.format;
       weights =
-        fmt === 't2' ? packT2(codes, k) : fmt === 't2b' ? packT2B(codes, k, n) : fmt === 't5' ? packT5(codes, k, k) : fmt === 't5w' || fmt === 't6w' ? bytesOf(packTW(codes, k, k, fmt === 't5w' ? 5 : 6, choice.window)) : fmt === 'tbp' ? bytesOf(packTBP(codes, k)) : packB1(codes, k);
+        fmt === 't2'
+          ? packT2(codes, k)
+          : fmt === 't2b'
+            ? packT2B(codes, k, n)
+            : fmt === 't5'
+              ? packT5(codes, k, k)
+              : fmt === 't5w' || fmt === 't6w'
+                ? bytesOf(packTW(codes, k, k, fmt === 't5w' ? 5 : 6, choice.window))
+                : fmt === 'tbp'
+                  ? bytesOf(packTBP(codes, k))
+                  : packB1(codes, k);
       const wOff = blob.add(weights);
       lastWeightOffset = wOff;
       const scratch = choice.scratchBytes ? blob.reserve(choice.scratchBytes) : -1;
@@ -329,7 +371,9 @@ function buildCases(plan: TargetPlan): { cases: BuiltCase[]; blob: Uint8Array; s
     const fn = `static void bench_case_${index}(uint8_t *d, uint32_t copy) {\n  (void)copy;\n${call.replace('EXT', `TN_BENCH_EXT + ${ext}u`)}\n}`;
     fns.push(fn);
     const wOffset = spec.kind === 'lowbit' || spec.kind === 'f32' || spec.kind.startsWith('i8') ? lastWeightOffset : 0;
-    tableRows.push(`  {"${label} ${n}x${k}", bench_case_${index}, ${yOff}u, ${4 * n}u, ${spec.copies}u, ${wOffset}u, ${weights.length}u, TN_BENCH_EXT + ${ext}u, ${wBytesForCopies}u},`);
+    tableRows.push(
+      `  {"${label} ${n}x${k}", bench_case_${index}, ${yOff}u, ${4 * n}u, ${spec.copies}u, ${wOffset}u, ${weights.length}u, TN_BENCH_EXT + ${ext}u, ${wBytesForCopies}u},`,
+    );
     const bpw = spec.kind === 'f32' ? 32 : spec.kind === 'lowbit' ? (weights.length * 8) / (n * k) : 8;
     cases.push({ ...spec, label, index, format, bitsPerWeight: bpw, weightBytes: weights.length, c: fn, yOffset: yOff, expected, window });
   });
@@ -386,7 +430,8 @@ interface TargetResult {
 function checkOutput(c: BuiltCase, got: Uint8Array, target: string): void {
   const y = new Float32Array(Uint8Array.from(got).buffer);
   for (let i = 0; i < c.n; i++)
-    if (f32Bits(y[i]!) !== f32Bits(c.expected[i]!)) throw new Error(`bench: ${c.label} ${c.n}x${c.k} on ${target}: output ${i} is ${y[i]}, expected ${c.expected[i]} (bit-exact)`);
+    if (f32Bits(y[i]!) !== f32Bits(c.expected[i]!))
+      throw new Error(`bench: ${c.label} ${c.n}x${c.k} on ${target}: output ${i} is ${y[i]}, expected ${c.expected[i]} (bit-exact)`);
 }
 
 let pluginLib: string | undefined;
@@ -411,11 +456,27 @@ async function runPlan(plan: TargetPlan, work: string, log: (s: string) => void)
   const runtimeSources = [...runtime].sort().map((r) => join(RUNTIME_DIR, r));
   const includeDirs = [RUNTIME_DIR, join(BENCH_DIR, 'c'), join(TARGETS_DIR, 'common')];
   const results: Result[] = [];
-  const base = (c: BuiltCase): Result => ({ target: plan.target.name, shape: `${c.n}x${c.k}`, n: c.n, k: c.k, label: c.label, format: c.format, bitsPerWeight: c.bitsPerWeight, copies: c.copies });
+  const base = (c: BuiltCase): Result => ({
+    target: plan.target.name,
+    shape: `${c.n}x${c.k}`,
+    n: c.n,
+    k: c.k,
+    label: c.label,
+    format: c.format,
+    bitsPerWeight: c.bitsPerWeight,
+    copies: c.copies,
+  });
   log(`${plan.target.name}: ${cases.length} cases, ${(blob.length / 2 ** 20).toFixed(1)} MiB of data`);
 
   if (plan.kind === 'host') {
-    const built = await buildProgram({ target: plan.target, dir, modelSources: [join(dir, 'bench_cases.c'), ...runtimeSources], runnerSources: [join(BENCH_DIR, 'c', 'bench_host.c')], includeDirs, output: 'bench_host' });
+    const built = await buildProgram({
+      target: plan.target,
+      dir,
+      modelSources: [join(dir, 'bench_cases.c'), ...runtimeSources],
+      runnerSources: [join(BENCH_DIR, 'c', 'bench_host.c')],
+      includeDirs,
+      output: 'bench_host',
+    });
     const env = { ...process.env, TN_BENCH_PAGES: hugePages ? '2m' : '4k' };
     const r = await exec(built.program, ['bench.bin', 'bench.out'], { cwd: dir, timeoutMs: 3600_000, env });
     if (r.code !== 0) throw new Error(`bench: ${built.program} failed: ${r.stderr}`);
@@ -435,14 +496,27 @@ async function runPlan(plan: TargetPlan, work: string, log: (s: string) => void)
       results.push({ ...base(c), nsPerCall: ns, gWeightsPerS: (c.n * c.k) / ns, weightGBs: c.weightBytes / ns, ...(f[5] ? { readGBs: Number(f[5]) } : {}) });
     }
     log(`${plan.target.name}: done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-    const pages = hugeKiB > 0 ? `2 MiB pages (--huge-pages: ${(hugeKiB / 1024).toFixed(0)} MiB of the process on transparent huge pages)` : `4 KiB pages${hugePages ? ' (--huge-pages, but none were granted)' : ''}`;
+    const pages =
+      hugeKiB > 0
+        ? `2 MiB pages (--huge-pages: ${(hugeKiB / 1024).toFixed(0)} MiB of the process on transparent huge pages)`
+        : `4 KiB pages${hugePages ? ' (--huge-pages, but none were granted)' : ''}`;
     return { target: plan.target.name, note: `${plan.note}; weights and the read buffer on ${pages}`, bandwidthGBs: bandwidth, hugePagesKiB: hugeKiB, results };
   }
 
   const target: TargetDesc =
-    plan.kind === 'icount' ? { ...plan.target, linkerScript: join(BENCH_DIR, 'ld', plan.target.features.includes('rv32') ? 'rv32imc.ld' : 'cortex-m.ld') } : plan.target;
+    plan.kind === 'icount'
+      ? { ...plan.target, linkerScript: join(BENCH_DIR, 'ld', plan.target.features.includes('rv32') ? 'rv32imc.ld' : 'cortex-m.ld') }
+      : plan.target;
   const defines = [`TN_BENCH_BLOB_MAX=${blob.length}u`, ...(plan.kind === 'icount' ? ['TN_BENCH_BLOB_SECTION=".benchblob"'] : [])];
-  const built = await buildProgram({ target, dir, modelSources: [join(dir, 'bench_cases.c'), ...runtimeSources], runnerSources: [join(BENCH_DIR, 'c', 'bench_count.c')], includeDirs, defines, output: 'bench.elf' });
+  const built = await buildProgram({
+    target,
+    dir,
+    modelSources: [join(dir, 'bench_cases.c'), ...runtimeSources],
+    runnerSources: [join(BENCH_DIR, 'c', 'bench_count.c')],
+    includeDirs,
+    defines,
+    output: 'bench.elf',
+  });
   const ctl = (pairs: [number, number][]) => writeFileSync(join(dir, 'bench.ctl'), new Uint8Array(new Uint32Array(pairs.flat()).buffer));
   if (plan.kind === 'icount') {
     const reps = cases.map((c) => Math.max(1, Math.ceil(2e6 / (c.n * c.k))));
@@ -498,15 +572,33 @@ function table(rows: string[][]): string {
 function report(tr: TargetResult): string {
   const out: string[] = [];
   const host = tr.bandwidthGBs !== undefined;
-  out.push(`### ${tr.target}`, '', `${tr.note}.${host ? ` Measured read bandwidth at the start (a sum over 512 MiB, 1 thread, the faster of a scalar and an AVX2 loop): **${tr.bandwidthGBs!.toFixed(1)} GB/s**; the DRAM tables compare each kernel with the same read measured beside it (alternating repeats).` : ''}`, '');
+  out.push(
+    `### ${tr.target}`,
+    '',
+    `${tr.note}.${host ? ` Measured read bandwidth at the start (a sum over 512 MiB, 1 thread, the faster of a scalar and an AVX2 loop): **${tr.bandwidthGBs!.toFixed(1)} GB/s**; the DRAM tables compare each kernel with the same read measured beside it (alternating repeats).` : ''}`,
+    '',
+  );
   const key = (r: Result) => `${r.shape}${r.readGBs !== undefined ? ' (DRAM)' : ''}`;
   const shapes = [...new Set(tr.results.map(key))].sort((a, b) => Number(a.endsWith('(DRAM)')) - Number(b.endsWith('(DRAM)'))); // stable: in-cache tables first
   for (const shape of shapes) {
     const rs = tr.results.filter((r) => key(r) === shape);
-    const i8 = rs.find((r) => r.label.startsWith('int8 SMLAD 4')) ?? rs.find((r) => r.label.startsWith('int8 SMLAD 2')) ?? rs.find((r) => r.label === 'int8 4 rows (C)');
+    const i8 =
+      rs.find((r) => r.label.startsWith('int8 SMLAD 4')) ?? rs.find((r) => r.label.startsWith('int8 SMLAD 2')) ?? rs.find((r) => r.label === 'int8 4 rows (C)');
     const f32 = rs.find((r) => r.label === 'float32');
     const rows: string[][] = host
-      ? [['kernel', 'format', 'bits/w', 'ns/call', 'G weights/s', 'weight GB/s', ...(shape.includes('DRAM') ? ['read GB/s beside it', '% of read BW'] : []), 'x int8', 'x f32']]
+      ? [
+          [
+            'kernel',
+            'format',
+            'bits/w',
+            'ns/call',
+            'G weights/s',
+            'weight GB/s',
+            ...(shape.includes('DRAM') ? ['read GB/s beside it', '% of read BW'] : []),
+            'x int8',
+            'x f32',
+          ],
+        ]
       : [['kernel', 'format', 'bits/w', 'instr/weight', 'int8 / this', 'f32 / this']];
     for (const r of rs) {
       if (host)
@@ -545,28 +637,55 @@ function goals(all: TargetResult[]): string {
   const host = all.find((x) => x.target === 'host');
   if (host) {
     const g = find('host', '2048x2048', auto);
-    if (g) rows.push(['host AVX2 ternary GEMV >= 100 G weights/s at 2048x2048 (weights in cache)', `${g.gWeightsPerS!.toFixed(1)} G weights/s`, g.gWeightsPerS! >= 100 ? 'yes' : 'no']);
+    if (g)
+      rows.push([
+        'host AVX2 ternary GEMV >= 100 G weights/s at 2048x2048 (weights in cache)',
+        `${g.gWeightsPerS!.toFixed(1)} G weights/s`,
+        g.gWeightsPerS! >= 100 ? 'yes' : 'no',
+      ]);
     for (const shape of ['2560x6912', '6912x2560', '16384x16384']) {
       const d = find('host', shape, auto, true);
       if (d) {
         const pct = (d.weightGBs! / d.readGBs!) * 100;
-        rows.push([`host ternary from DRAM >= 90 % of the read bandwidth measured beside it (${shape})`, `${d.weightGBs!.toFixed(2)} of ${d.readGBs!.toFixed(1)} GB/s = ${pct.toFixed(0)} %`, pct >= 90 ? 'yes' : 'no']);
+        rows.push([
+          `host ternary from DRAM >= 90 % of the read bandwidth measured beside it (${shape})`,
+          `${d.weightGBs!.toFixed(2)} of ${d.readGBs!.toFixed(1)} GB/s = ${pct.toFixed(0)} %`,
+          pct >= 90 ? 'yes' : 'no',
+        ]);
       }
     }
   }
   const m4 = (shape: string) => find('cortex-m4', shape, auto);
   const smlad = (shape: string) => find('cortex-m4', shape, (r) => r.label.startsWith('int8 SMLAD 4'));
-  for (const [shape, limit] of [['256x256', 0.8], ['1024x1024', 0.6]] as const) {
+  for (const [shape, limit] of [
+    ['256x256', 0.8],
+    ['1024x1024', 0.6],
+  ] as const) {
     const r = m4(shape);
-    if (r) rows.push([`cortex-m4 <= ${limit} instr/weight at ${shape} (table builds included)`, `${r.instrPerWeight!.toFixed(3)} (${r.label.slice(6)})`, r.instrPerWeight! <= limit ? 'yes' : 'no']);
+    if (r)
+      rows.push([
+        `cortex-m4 <= ${limit} instr/weight at ${shape} (table builds included)`,
+        `${r.instrPerWeight!.toFixed(3)} (${r.label.slice(6)})`,
+        r.instrPerWeight! <= limit ? 'yes' : 'no',
+      ]);
     const s = smlad(shape);
-    if (r && s) rows.push([`cortex-m4 >= 1.5x fewer than int8 SMLAD, 4 rows per pass (${shape})`, `${(s.instrPerWeight! / r.instrPerWeight!).toFixed(2)}x (${s.instrPerWeight!.toFixed(3)} / ${r.instrPerWeight!.toFixed(3)})`, s.instrPerWeight! / r.instrPerWeight! >= 1.5 ? 'yes' : 'no']);
+    if (r && s)
+      rows.push([
+        `cortex-m4 >= 1.5x fewer than int8 SMLAD, 4 rows per pass (${shape})`,
+        `${(s.instrPerWeight! / r.instrPerWeight!).toFixed(2)}x (${s.instrPerWeight!.toFixed(3)} / ${r.instrPerWeight!.toFixed(3)})`,
+        s.instrPerWeight! / r.instrPerWeight! >= 1.5 ? 'yes' : 'no',
+      ]);
   }
   for (const t of ['cortex-m3', 'rv32imc'])
     for (const shape of ['256x256', '1024x1024']) {
       const r = find(t, shape, auto);
       const i8 = find(t, shape, (x) => x.label === 'int8 4 rows (C)');
-      if (r && i8) rows.push([`${t} >= 3x fewer than the best int8 kernel (${shape})`, `${(i8.instrPerWeight! / r.instrPerWeight!).toFixed(2)}x (${i8.instrPerWeight!.toFixed(3)} / ${r.instrPerWeight!.toFixed(3)})`, i8.instrPerWeight! / r.instrPerWeight! >= 3 ? 'yes' : 'no']);
+      if (r && i8)
+        rows.push([
+          `${t} >= 3x fewer than the best int8 kernel (${shape})`,
+          `${(i8.instrPerWeight! / r.instrPerWeight!).toFixed(2)}x (${i8.instrPerWeight!.toFixed(3)} / ${r.instrPerWeight!.toFixed(3)})`,
+          i8.instrPerWeight! / r.instrPerWeight! >= 3 ? 'yes' : 'no',
+        ]);
     }
   const why =
     'Where the instructions go, and why the cortex-m3 and rv32imc goals at 256x256 are the hardest (the float epilogue in software, the same per row in the int8 kernel): docs/kernels.md, "LUT kernels". ' +

@@ -176,7 +176,9 @@ export function checkFit(c: Compiled, stackBytes?: number): MemoryMap | undefine
   if (map.unplaced.some((i) => i.kind === 'weights')) {
     const biggest = [...c.emitted.constantBytes.entries()].sort((a, b) => b[1] - a[1]).map(([n, b]) => `${n} ${formatBytes(b)}`);
     const [flashNeeds, flashHas] = formatBytesPair(c.weightsBytes, c.target.memory.flash);
-    problems.push(`needs ${flashNeeds} flash for weights alone, target ${c.target.name} has ${flashHas}: ${biggest.slice(0, 4).join(' + ')}${biggest.length > 4 ? ' + ...' : ''}`);
+    problems.push(
+      `needs ${flashNeeds} flash for weights alone, target ${c.target.name} has ${flashHas}: ${biggest.slice(0, 4).join(' + ')}${biggest.length > 4 ? ' + ...' : ''}`,
+    );
   }
   fail('fit', `${c.graph.source}`, `model "${c.graph.name}" does not fit ${c.target.name}: ${problems.join('; ')}`);
 }

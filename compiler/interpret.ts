@@ -38,7 +38,8 @@ export function interpret(g: Graph, inputs: ReadonlyMap<string, TypedData>, opts
     if (t.kind !== 'state') continue;
     if (!state.has(t.name)) state.set(t.name, DTYPE_INFO[t.dtype].alloc(elementCount(t.shape)));
     const v = state.get(t.name)!;
-    if (!matchesDType(v, t.dtype) || v.length !== elementCount(t.shape)) throw new Error(`internal: state "${t.name}" holds ${v.constructor.name}(${v.length}), expected ${t.dtype} ${shapeStr(t.shape)}`);
+    if (!matchesDType(v, t.dtype) || v.length !== elementCount(t.shape))
+      throw new Error(`internal: state "${t.name}" holds ${v.constructor.name}(${v.length}), expected ${t.dtype} ${shapeStr(t.shape)}`);
     values.set(t.name, v);
   }
   let rows = opts.rows;
@@ -52,7 +53,11 @@ export function interpret(g: Graph, inputs: ReadonlyMap<string, TypedData>, opts
     const v = inputs.get(name);
     if (!v) fail('usage', '', `no value given for graph input "${name}"`);
     if (!matchesDType(v, t.dtype) || v.length !== elementCount(t.shape))
-      fail('usage', '', `graph input "${name}" expects ${t.dtype} ${shapeStr(t.shape)} (${elementCount(t.shape)} values), got ${v.constructor.name} of ${v.length}`);
+      fail(
+        'usage',
+        '',
+        `graph input "${name}" expects ${t.dtype} ${shapeStr(t.shape)} (${elementCount(t.shape)} values), got ${v.constructor.name} of ${v.length}`,
+      );
     values.set(name, v);
   }
   for (const node of g.nodes) {
@@ -66,7 +71,8 @@ export function interpret(g: Graph, inputs: ReadonlyMap<string, TypedData>, opts
       rows,
       read(name) {
         const v = values.get(name);
-        if (!reads.has(name) || !v) throw new Error(`internal: ${node.op} "${node.name}" read "${name}", which is ${reads.has(name) ? 'not computed yet' : 'not one of its inputs'}`);
+        if (!reads.has(name) || !v)
+          throw new Error(`internal: ${node.op} "${node.name}" read "${name}", which is ${reads.has(name) ? 'not computed yet' : 'not one of its inputs'}`);
         return v;
       },
       readNum(name) {
@@ -75,7 +81,8 @@ export function interpret(g: Graph, inputs: ReadonlyMap<string, TypedData>, opts
         return v;
       },
       state(name) {
-        if (!mutable.has(name) || g.tensors.get(name)?.kind !== 'state') throw new Error(`internal: ${node.op} "${node.name}" updated "${name}", which is not a state tensor it declares in mutates`);
+        if (!mutable.has(name) || g.tensors.get(name)?.kind !== 'state')
+          throw new Error(`internal: ${node.op} "${node.name}" updated "${name}", which is not a state tensor it declares in mutates`);
         return values.get(name)!;
       },
       write(name, data) {

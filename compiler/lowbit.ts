@@ -17,7 +17,7 @@ export function lowBitGeometry(w: Tensor): LowBitGeometry {
   const planes = w.shape.length === 3 ? w.shape[0]! : 1;
   const n = w.shape[w.shape.length - 2]!;
   const k = w.shape[w.shape.length - 1]!;
-  const group = w.quant?.granularity === 'per_group' ? w.quant.groupSize ?? k : k;
+  const group = w.quant?.granularity === 'per_group' ? (w.quant.groupSize ?? k) : k;
   return { planes, n, k, group, groups: Math.ceil(k / group) };
 }
 

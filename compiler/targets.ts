@@ -49,8 +49,19 @@ export function loadTargets(): Map<string, TargetDesc> {
     const raw = JSON.parse(readFileSync(file, 'utf8')) as Omit<TargetDesc, 'dir'>;
     const dir = dirname(file);
     for (const [i, r] of (raw.memory?.regions ?? []).entries()) {
-      const ok = typeof r.name === 'string' && (r.kind === 'ram' || r.kind === 'flash') && Number.isInteger(r.bytes) && r.bytes > 0 && Array.isArray(r.holds) && r.holds.every((h) => ['weights', 'arena', 'io', 'stack'].includes(h));
-      if (!ok) fail('schema', `${file}: memory.regions[${i}]`, 'expected { "name": string, "kind": "ram" | "flash", "bytes": positive integer, "holds": ["weights" | "arena" | "io" | "stack", ...], "note"?: string }');
+      const ok =
+        typeof r.name === 'string' &&
+        (r.kind === 'ram' || r.kind === 'flash') &&
+        Number.isInteger(r.bytes) &&
+        r.bytes > 0 &&
+        Array.isArray(r.holds) &&
+        r.holds.every((h) => ['weights', 'arena', 'io', 'stack'].includes(h));
+      if (!ok)
+        fail(
+          'schema',
+          `${file}: memory.regions[${i}]`,
+          'expected { "name": string, "kind": "ram" | "flash", "bytes": positive integer, "holds": ["weights" | "arena" | "io" | "stack", ...], "note"?: string }',
+        );
     }
     found.set(raw.name, {
       ...raw,
@@ -84,7 +95,15 @@ interface CpuVariant {
 }
 
 const CPU_VARIANTS: CpuVariant[] = [
-  { name: 'rpi5-aarch64', base: 'rpi-aarch64', description: 'Raspberry Pi 5 (Cortex-A76: SDOT), 64-bit Linux (static musl, under qemu-aarch64 -cpu cortex-a76)', cpu: 'cortex_a76', features: ['dotprod'], cflags: [], qemuCpu: 'cortex-a76' },
+  {
+    name: 'rpi5-aarch64',
+    base: 'rpi-aarch64',
+    description: 'Raspberry Pi 5 (Cortex-A76: SDOT), 64-bit Linux (static musl, under qemu-aarch64 -cpu cortex-a76)',
+    cpu: 'cortex_a76',
+    features: ['dotprod'],
+    cflags: [],
+    qemuCpu: 'cortex-a76',
+  },
   {
     name: 'riscv64-rvv',
     base: 'riscv64-linux',
@@ -109,7 +128,15 @@ function variantTarget(v: CpuVariant): TargetDesc {
   const at = args.indexOf('-cpu');
   if (at >= 0) args[at + 1] = v.qemuCpu;
   else args.unshift('-cpu', v.qemuCpu);
-  return { ...base, name: v.name, description: v.description, cpu: v.cpu ?? base.cpu, features: [...base.features, ...v.features], cflags: [...base.cflags, ...v.cflags], qemu: { command: base.qemu!.command, args } };
+  return {
+    ...base,
+    name: v.name,
+    description: v.description,
+    cpu: v.cpu ?? base.cpu,
+    features: [...base.features, ...v.features],
+    cflags: [...base.cflags, ...v.cflags],
+    qemu: { command: base.qemu!.command, args },
+  };
 }
 
 /** The CPU variants (rpi5-aarch64, riscv64-rvv, rv32imc-zbb), each with the base target it builds on. */

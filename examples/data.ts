@@ -16,7 +16,10 @@ function shared(rel: string): string {
 
 /** scikit-learn digits: 1,797 images of 8x8 pixels in 0..16, and their labels. */
 export function loadDigits(): { images: Float32Array; labels: Int32Array; count: number } {
-  const rows = gunzipSync(readFileSync(shared('sklearn_digits/digits.csv.gz'))).toString('utf8').trim().split('\n');
+  const rows = gunzipSync(readFileSync(shared('sklearn_digits/digits.csv.gz')))
+    .toString('utf8')
+    .trim()
+    .split('\n');
   const images = new Float32Array(rows.length * 64);
   const labels = new Int32Array(rows.length);
   rows.forEach((line, i) => {

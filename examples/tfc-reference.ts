@@ -18,9 +18,7 @@ const bipolar = nodes.some((n) => n.opType === 'BipolarQuant');
 // Every Quant of these models has scale 1, zero point 0, 2 bits, signed, narrow: codes {-1, 0, 1}.
 const halfEven = (v: number) => (Math.abs(v - Math.trunc(v)) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
 const quant = (v: number) => (bipolar ? (v >= 0 ? 1 : -1) : halfEven(Math.max(-1, Math.min(1, v))));
-const weights = nodes
-  .filter((n) => n.opType === 'Transpose')
-  .map((t) => init.get(nodes.find((n) => n.outputs[0] === t.inputs[0])!.inputs[0]!)!.map(quant)); // [N, K] rows
+const weights = nodes.filter((n) => n.opType === 'Transpose').map((t) => init.get(nodes.find((n) => n.outputs[0] === t.inputs[0])!.inputs[0]!)!.map(quant)); // [N, K] rows
 const bns = nodes.filter((n) => n.opType === 'BatchNormalization').map((n) => n.inputs.slice(1).map((i) => init.get(i)!));
 const { pixels, labels, count } = loadMnistTest();
 let correct = 0;

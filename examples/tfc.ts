@@ -94,7 +94,10 @@ export async function runTfcOnTarget(g: Graph, images: Images, expected: Interpr
   const dir = workDir ?? mkdtempSync(join(tmpdir(), `tritc-tfc-${targetName}-`));
   try {
     const compiled = compileGraph(cloneGraph(g), { target, verify: true });
-    const res = await runOnTarget([{ compiled, runs: images.runs, dir: 'model' }], target, dir, { timeoutSeconds: 3600, title: `${g.name} on ${images.runs.length} MNIST images` });
+    const res = await runOnTarget([{ compiled, runs: images.runs, dir: 'model' }], target, dir, {
+      timeoutSeconds: 3600,
+      title: `${g.name} on ${images.runs.length} MNIST images`,
+    });
     const records = res.records[0]!;
     const out = compiled.emitted.io.outputs[0]!;
     let identical = 0;

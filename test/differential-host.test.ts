@@ -24,8 +24,13 @@ describe('differential: interpreter vs generated C on the host', () => {
     expect(res.failures).toEqual([]);
   });
 
-  it('agrees on the memory planner\'s in-place and kernel-scratch cases', async () => {
-    const res = await differential(memoryCases().map((c) => c.spec), getTarget('host'), workDir('diff-memory'), 3);
+  it("agrees on the memory planner's in-place and kernel-scratch cases", async () => {
+    const res = await differential(
+      memoryCases().map((c) => c.spec),
+      getTarget('host'),
+      workDir('diff-memory'),
+      3,
+    );
     expect(res.failures).toEqual([]);
   });
 });

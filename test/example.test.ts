@@ -20,7 +20,20 @@ describe('examples/digits-mlp', () => {
     writeFileSync(join(dir, 'digits.npy'), writeNpy({ dtype: 'float32', shape: [n, 1, 64], data: x }));
     let out = '';
     const io = { out: (s: string) => (out += s), err: () => {}, progress: () => {}, endProgress: () => {} };
-    const code = await main(['run', join(import.meta.dirname, '../examples/digits-mlp'), '--target', 'all', '--inputs', join(dir, 'digits.npy'), '--outputs', join(dir, 'out.npz'), '--json'], io);
+    const code = await main(
+      [
+        'run',
+        join(import.meta.dirname, '../examples/digits-mlp'),
+        '--target',
+        'all',
+        '--inputs',
+        join(dir, 'digits.npy'),
+        '--outputs',
+        join(dir, 'out.npz'),
+        '--json',
+      ],
+      io,
+    );
     const report = JSON.parse(out);
     expect(report.targets.map((t: { target: string; ok: boolean; identical: number }) => [t.target, t.ok, t.identical])).toEqual(
       ['host', 'rpi-aarch64', 'rpi-armv7', 'riscv64-linux', 'cortex-m4', 'cortex-m3', 'rv32imc'].map((t) => [t, true, n]),
@@ -42,7 +55,27 @@ describe('examples/stories260k-m4', () => {
     let out = '';
     const io = { out: (s: string) => (out += s), err: () => {}, progress: () => {}, endProgress: () => {} };
     const code = await main(
-      ['generate', join(SHARED_DATA, 'llama2c_stories260K', 'stories260K.bin'), '--target', 'cortex-m4', '--ternarize', 'absmean', '--activations', 'int8', '--context', '128', '--kv-cache', 'f16', '--chunk', '4', '--prompt-ids', '1,400,300,500', '-n', '32', '--json'],
+      [
+        'generate',
+        join(SHARED_DATA, 'llama2c_stories260K', 'stories260K.bin'),
+        '--target',
+        'cortex-m4',
+        '--ternarize',
+        'absmean',
+        '--activations',
+        'int8',
+        '--context',
+        '128',
+        '--kv-cache',
+        'f16',
+        '--chunk',
+        '4',
+        '--prompt-ids',
+        '1,400,300,500',
+        '-n',
+        '32',
+        '--json',
+      ],
       io,
     );
     const r = JSON.parse(out);

@@ -21,7 +21,13 @@ function baseSpec(): ModelSpec {
     outputs: ['y'],
     tensors: {
       x: { dtype: 'float32', shape: [1, 8] },
-      'fc1.w': { dtype: 'ternary', shape: [4, 8], encoding: 'packed2', quant: { scale: 'fc1.s', granularity: 'per_row' }, data: new Int8Array(32).map((_, i) => (i % 3) - 1) },
+      'fc1.w': {
+        dtype: 'ternary',
+        shape: [4, 8],
+        encoding: 'packed2',
+        quant: { scale: 'fc1.s', granularity: 'per_row' },
+        data: new Int8Array(32).map((_, i) => (i % 3) - 1),
+      },
       'fc1.s': { dtype: 'float32', shape: [4], data: new Float32Array([1, 2, 3, 4]) },
       'fc2.w': { dtype: 'binary', shape: [2, 4], quant: { scale: 'fc2.s', granularity: 'per_tensor' }, data: new Int8Array([1, -1, 1, -1, 1, 1, -1, -1]) },
       'fc2.s': { dtype: 'float32', shape: [1], data: new Float32Array([0.5]) },
@@ -301,6 +307,8 @@ describe('format errors name the file, the place and what was expected', () => {
     expect(where.get('arena')).toBe('ccm');
     expect(where.get('io')).toBe('ram');
     const e = errorOf(() => compileGraph(readModel(writeModel(join(root, 'ccm3'), spec)), { target: getTarget('cortex-m3') }));
-    expect(e.message).toMatch(/does not fit cortex-m3: needs 144\.0 KiB RAM, target cortex-m3 has 64\.0 KiB: arena 48\.0 KiB \(peak at layer "q": a 48\.0 KiB \+ aq 12\.0 KiB/);
+    expect(e.message).toMatch(
+      /does not fit cortex-m3: needs 144\.0 KiB RAM, target cortex-m3 has 64\.0 KiB: arena 48\.0 KiB \(peak at layer "q": a 48\.0 KiB \+ aq 12\.0 KiB/,
+    );
   });
 });

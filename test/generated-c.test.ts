@@ -21,7 +21,10 @@ const root = workDir('generated-c');
 /** The example plus a few random graphs, compiled with `tritc compile` semantics into directories. */
 function outputs(targetName: string): string[] {
   const target = loadTargets().get(targetName)!;
-  const models = [join(import.meta.dirname, '../examples/digits-mlp'), ...[1, 2, 3].map((s) => writeModel(join(root, 'models', `r${s}`), randomModel(70_000 + s)))];
+  const models = [
+    join(import.meta.dirname, '../examples/digits-mlp'),
+    ...[1, 2, 3].map((s) => writeModel(join(root, 'models', `r${s}`), randomModel(70_000 + s))),
+  ];
   return models.map((m, i) => {
     const c = compileGraph(readModel(m), { target, verify: true, skipFitCheck: true });
     const dir = join(root, targetName, `out${i}`);
@@ -51,8 +54,14 @@ describe('generated C', () => {
   for (const target of loadTargets().values()) {
     it(`compiles warning-free with zig cc for ${target.name}`, async () => {
       const zig = requireZig();
-      const jobs = outputs(target.name).flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.c')).map((f) => ({ dir, f })));
-      const logs = await mapLimit(jobs, CPU_COUNT, ({ dir, f }) => run(zig.path, ['cc', ...zigTargetArgs(target), ...target.cflags, ...PEDANTIC, '-c', f, '-o', `${f}.o`], dir));
+      const jobs = outputs(target.name).flatMap((dir) =>
+        readdirSync(dir)
+          .filter((f) => f.endsWith('.c'))
+          .map((f) => ({ dir, f })),
+      );
+      const logs = await mapLimit(jobs, CPU_COUNT, ({ dir, f }) =>
+        run(zig.path, ['cc', ...zigTargetArgs(target), ...target.cflags, ...PEDANTIC, '-c', f, '-o', `${f}.o`], dir),
+      );
       expect(logs.filter((l) => l.trim() !== '')).toEqual([]);
     });
   }

@@ -88,7 +88,11 @@ describe('the shared GGUF files', () => {
   });
 
   it('trilm-synth-*: llama, dim 256, 4 layers, 8/4 heads, FFN 768, vocab 512, untied, ternary types as quantized', () => {
-    for (const [q, type, fileType] of [['f32', 'F32', undefined], ['tq2_0', 'TQ2_0', 37], ['tq1_0', 'TQ1_0', 36]] as const) {
+    for (const [q, type, fileType] of [
+      ['f32', 'F32', undefined],
+      ['tq2_0', 'TQ2_0', 37],
+      ['tq1_0', 'TQ1_0', 36],
+    ] as const) {
       const f = `trilm-synth-${q}.gguf`;
       const g = readGguf(fileBytes(f), f);
       expect(g.version).toBe(3);
@@ -98,15 +102,37 @@ describe('the shared GGUF files', () => {
       const m = readGgufLm(path(f));
       expect(m.format).toBe('gguf');
       expect(m.config).toEqual({
-        arch: 'llama', dim: 256, hiddenDim: 768, nLayers: 4, nHeads: 8, nKvHeads: 4, headDim: 32, vocabSize: 512,
-        contextLength: 256, normEps: Math.fround(1e-5), ropeTheta: 10000, ropeDim: 32, ropeStyle: 'adjacent',
-        ffnAct: 'silu', subNorms: false, tiedOutput: false, activations: 'float',
+        arch: 'llama',
+        dim: 256,
+        hiddenDim: 768,
+        nLayers: 4,
+        nHeads: 8,
+        nKvHeads: 4,
+        headDim: 32,
+        vocabSize: 512,
+        contextLength: 256,
+        normEps: Math.fround(1e-5),
+        ropeTheta: 10000,
+        ropeDim: 32,
+        ropeStyle: 'adjacent',
+        ffnAct: 'silu',
+        subNorms: false,
+        tiedOutput: false,
+        activations: 'float',
       });
       // Per layer: q 256x256, k/v 256x128, o 256x256, gate/up 256x768, down 768x256 (GGUF ne order).
       const shapes: Record<string, number[]> = {
-        'blk.3.attn_q': [256, 256], 'blk.3.attn_k': [128, 256], 'blk.3.attn_v': [128, 256], 'blk.3.attn_output': [256, 256],
-        'blk.3.ffn_gate': [768, 256], 'blk.3.ffn_up': [768, 256], 'blk.3.ffn_down': [256, 768],
-        token_embd: [512, 256], output: [512, 256], 'blk.3.attn_norm': [256], output_norm: [256],
+        'blk.3.attn_q': [256, 256],
+        'blk.3.attn_k': [128, 256],
+        'blk.3.attn_v': [128, 256],
+        'blk.3.attn_output': [256, 256],
+        'blk.3.ffn_gate': [768, 256],
+        'blk.3.ffn_up': [768, 256],
+        'blk.3.ffn_down': [256, 768],
+        token_embd: [512, 256],
+        output: [512, 256],
+        'blk.3.attn_norm': [256],
+        output_norm: [256],
       };
       for (const [name, shape] of Object.entries(shapes)) expect(tensor(m, name).shape, `${f} ${name}`).toEqual(shape);
       for (const l of ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down']) {
@@ -136,15 +162,32 @@ describe('the shared GGUF files', () => {
   });
 
   it('bitnet-synth-*: bitnet, NEOX RoPE, sub-norms, always tied, TQ2_0 / TQ1_0 / I2_S', () => {
-    for (const [q, fileType] of [['f32', 0], ['tq2_0', 37], ['tq1_0', 36], ['i2_s', 40]] as const) {
+    for (const [q, fileType] of [
+      ['f32', 0],
+      ['tq2_0', 37],
+      ['tq1_0', 36],
+      ['i2_s', 40],
+    ] as const) {
       const f = `bitnet-synth-${q}.gguf`;
       const g = readGguf(fileBytes(f), f);
       expect(g.metadata.getU32('general.file_type')).toBe(fileType);
       expect(g.tensors.has('output.weight')).toBe(false);
       const m = readGgufLm(path(f));
       expect(m.config).toMatchObject({
-        arch: 'bitnet', dim: 256, hiddenDim: 768, nLayers: 4, nHeads: 8, nKvHeads: 4, headDim: 32, vocabSize: 512,
-        contextLength: 256, ropeDim: 32, ropeStyle: 'half', subNorms: true, tiedOutput: true, activations: 'float',
+        arch: 'bitnet',
+        dim: 256,
+        hiddenDim: 768,
+        nLayers: 4,
+        nHeads: 8,
+        nKvHeads: 4,
+        headDim: 32,
+        vocabSize: 512,
+        contextLength: 256,
+        ropeDim: 32,
+        ropeStyle: 'half',
+        subNorms: true,
+        tiedOutput: true,
+        activations: 'float',
       });
       expect(tensor(m, 'blk.2.attn_sub_norm').shape).toEqual([256]);
       expect(tensor(m, 'blk.2.ffn_sub_norm').shape).toEqual([768]);
@@ -163,8 +206,19 @@ describe('the shared GGUF files', () => {
   it('stories260K-f32: llama2.c converted, dim 64, 5 layers, 8/4 heads (head dim 8), FFN 172, rope base defaulted', () => {
     const m = readGgufLm(path('stories260K-f32.gguf'));
     expect(m.config).toMatchObject({
-      arch: 'llama', dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, headDim: 8, vocabSize: 512,
-      contextLength: 128, ropeDim: 8, ropeTheta: 10000, normEps: Math.fround(1e-5), tiedOutput: false,
+      arch: 'llama',
+      dim: 64,
+      hiddenDim: 172,
+      nLayers: 5,
+      nHeads: 8,
+      nKvHeads: 4,
+      headDim: 8,
+      vocabSize: 512,
+      contextLength: 128,
+      ropeDim: 8,
+      ropeTheta: 10000,
+      normEps: Math.fround(1e-5),
+      tiedOutput: false,
     });
     expect(m.notes.join('\n')).toMatch(/rope\.freq_base is absent/);
     expect(m.tokenizer!.tokens.slice(0, 3)).toEqual(['<unk>', '<s>', '</s>']);
@@ -217,7 +271,10 @@ describe('ternary decoding is exact', () => {
   }
 
   it('F16 token_embd (and output) equal the F32 ones rounded to half', () => {
-    for (const [q, f32] of [['trilm-synth-tq2_0', 'trilm-synth-f32'], ['bitnet-synth-i2_s', 'bitnet-synth-f32']]) {
+    for (const [q, f32] of [
+      ['trilm-synth-tq2_0', 'trilm-synth-f32'],
+      ['bitnet-synth-i2_s', 'bitnet-synth-f32'],
+    ]) {
       const m = readGgufLm(path(`${q}.gguf`));
       const r = readGgufLm(path(`${f32}.gguf`));
       for (const name of ['token_embd', 'output']) {
@@ -249,7 +306,7 @@ describe('ternary decoding is exact', () => {
     }
   });
 
-  it('TQ1_0: every byte decodes to trits; the quantizer\'s bytes give back their base-3 digits in ggml\'s element order', () => {
+  it("TQ1_0: every byte decodes to trits; the quantizer's bytes give back their base-3 digits in ggml's element order", () => {
     // One block whose qs[m] encode v = m*5 mod 243 and qh[j] encode 4 trits; d = 1.0.
     const block = new Uint8Array(54);
     const digits = (v: number, k: number): number[] => Array.from({ length: k }, (_, i) => Math.floor(v / 3 ** (k - 1 - i)) % 3);
@@ -287,7 +344,13 @@ describe('ternary decoding is exact', () => {
 
 describe('malformed containers', () => {
   const small = (): Uint8Array =>
-    writeGguf([['general.architecture', kvStr('llama')], ['general.name', kvStr('tiny')]], [f32Tensor('a.weight', [8, 2]), f32Tensor('b.weight', [8])]);
+    writeGguf(
+      [
+        ['general.architecture', kvStr('llama')],
+        ['general.name', kvStr('tiny')],
+      ],
+      [f32Tensor('a.weight', [8, 2]), f32Tensor('b.weight', [8])],
+    );
 
   it('a small synthetic file reads', () => {
     const g = readGguf(small(), 'tiny.gguf');
@@ -332,12 +395,29 @@ describe('malformed containers', () => {
 
   it('a huge string length and a huge array length', () => {
     const w = new ByteWriter().bytes(new TextEncoder().encode('GGUF')).u32(3).u64(0).u64(1);
-    w.str('general.name').u32(8).u64(2n ** 60n).bytes(new Uint8Array(16));
-    expectTritc(() => readGguf(w.result(), 's.gguf'), 'weights', /metadata key "general\.name": the string value at offset \d+ claims 1152921504606846976 bytes/);
+    w.str('general.name')
+      .u32(8)
+      .u64(2n ** 60n)
+      .bytes(new Uint8Array(16));
+    expectTritc(
+      () => readGguf(w.result(), 's.gguf'),
+      'weights',
+      /metadata key "general\.name": the string value at offset \d+ claims 1152921504606846976 bytes/,
+    );
     const a = new ByteWriter().bytes(new TextEncoder().encode('GGUF')).u32(3).u64(0).u64(1);
-    a.str('tokenizer.ggml.tokens').u32(9).u32(8).u64(2n ** 50n).bytes(new Uint8Array(64));
+    a.str('tokenizer.ggml.tokens')
+      .u32(9)
+      .u32(8)
+      .u64(2n ** 50n)
+      .bytes(new Uint8Array(64));
     expectTritc(() => readGguf(a.result(), 'a.gguf'), 'weights', /metadata key "tokenizer\.ggml\.tokens": the array length is 1125899906842624/);
-    const k = new ByteWriter().bytes(new TextEncoder().encode('GGUF')).u32(3).u64(0).u64(1).u64(2n ** 62n).bytes(new Uint8Array(16));
+    const k = new ByteWriter()
+      .bytes(new TextEncoder().encode('GGUF'))
+      .u32(3)
+      .u64(0)
+      .u64(1)
+      .u64(2n ** 62n)
+      .bytes(new Uint8Array(16));
     expectTritc(() => readGguf(k.result(), 'k.gguf'), 'weights', /metadata entry 0: the key at offset 24 claims/);
   });
 
@@ -347,11 +427,61 @@ describe('malformed containers', () => {
       build(w);
       return w.result();
     };
-    expectTritc(() => readGguf(one((w) => w.str('x.y').u32(13).u32(0)), 'u.gguf'), 'weights', /metadata key "x\.y": the value type at offset \d+ is 13, not a GGUF value type/);
-    expectTritc(() => readGguf(one((w) => w.str('x.flag').u32(7).u8(2)), 'b.gguf'), 'weights', /metadata key "x\.flag": the bool value .* is byte 2, expected 0 or 1/);
-    expectTritc(() => readGguf(one((w) => w.str('x.s').u32(8).str(new Uint8Array([0x61, 0xff, 0x62]))), 'utf.gguf'), 'weights', /metadata key "x\.s": the string value at offset \d+ is not valid UTF-8/);
-    expectTritc(() => readGguf(one((w) => w.str(new Uint8Array([0xc3])).u32(4).u32(0)), 'k.gguf'), 'weights', /metadata entry 0: the key at offset 24 is not valid UTF-8/);
-    expectTritc(() => readGguf(one((w) => w.str('').u32(4).u32(0)), 'e.gguf'), 'weights', /metadata entry 0: the key is empty/);
+    expectTritc(
+      () =>
+        readGguf(
+          one((w) => w.str('x.y').u32(13).u32(0)),
+          'u.gguf',
+        ),
+      'weights',
+      /metadata key "x\.y": the value type at offset \d+ is 13, not a GGUF value type/,
+    );
+    expectTritc(
+      () =>
+        readGguf(
+          one((w) => w.str('x.flag').u32(7).u8(2)),
+          'b.gguf',
+        ),
+      'weights',
+      /metadata key "x\.flag": the bool value .* is byte 2, expected 0 or 1/,
+    );
+    expectTritc(
+      () =>
+        readGguf(
+          one((w) =>
+            w
+              .str('x.s')
+              .u32(8)
+              .str(new Uint8Array([0x61, 0xff, 0x62])),
+          ),
+          'utf.gguf',
+        ),
+      'weights',
+      /metadata key "x\.s": the string value at offset \d+ is not valid UTF-8/,
+    );
+    expectTritc(
+      () =>
+        readGguf(
+          one((w) =>
+            w
+              .str(new Uint8Array([0xc3]))
+              .u32(4)
+              .u32(0),
+          ),
+          'k.gguf',
+        ),
+      'weights',
+      /metadata entry 0: the key at offset 24 is not valid UTF-8/,
+    );
+    expectTritc(
+      () =>
+        readGguf(
+          one((w) => w.str('').u32(4).u32(0)),
+          'e.gguf',
+        ),
+      'weights',
+      /metadata entry 0: the key is empty/,
+    );
     const dup = one((w) => {
       writeKv(w, 'general.name', kvStr('a'));
       writeKv(w, 'general.name', kvStr('b'));
@@ -371,33 +501,73 @@ describe('malformed containers', () => {
   });
 
   it('general.alignment: a non-power of two, or not a u32', () => {
-    expectTritc(() => readGguf(writeGguf([['general.alignment', kvU32(48)]], [f32Tensor('a', [8])], { alignment: 48 }), 'al.gguf'), 'weights', /metadata key "general\.alignment": is 48, expected a power of two/);
-    expectTritc(() => readGguf(writeGguf([['general.alignment', { type: 'u64', value: 64n }]], []), 'al.gguf'), 'weights', /metadata key "general\.alignment": is u64 64, expected a u32/);
+    expectTritc(
+      () => readGguf(writeGguf([['general.alignment', kvU32(48)]], [f32Tensor('a', [8])], { alignment: 48 }), 'al.gguf'),
+      'weights',
+      /metadata key "general\.alignment": is 48, expected a power of two/,
+    );
+    expectTritc(
+      () => readGguf(writeGguf([['general.alignment', { type: 'u64', value: 64n }]], []), 'al.gguf'),
+      'weights',
+      /metadata key "general\.alignment": is u64 64, expected a u32/,
+    );
     const ok = readGguf(writeGguf([['general.alignment', kvU32(64)]], [f32Tensor('a', [8]), f32Tensor('b', [8])], { alignment: 64 }), 'al.gguf');
     expect(ok.tensors.get('b')!.offset).toBe(64);
   });
 
   it('an unknown ggml type (and a fork id whose layout is ambiguous) is unsupported, naming the tensor and id', () => {
     const t = f32Tensor('blk.0.attn_q.weight', [8]);
-    expectTritc(() => readGguf(writeGguf([], [{ ...t, type: 99 }]), 't.gguf'), 'unsupported', /tensor "blk\.0\.attn_q\.weight": has ggml type 99 \(not a ggml type tritc knows/);
+    expectTritc(
+      () => readGguf(writeGguf([], [{ ...t, type: 99 }]), 't.gguf'),
+      'unsupported',
+      /tensor "blk\.0\.attn_q\.weight": has ggml type 99 \(not a ggml type tritc knows/,
+    );
     expectTritc(() => readGguf(writeGguf([], [{ ...t, type: 39 }]), 't.gguf'), 'unsupported', /ggml type 39 \(TL2 in the BitNet fork, MXFP4 in upstream ggml/);
   });
 
   it('a misaligned offset, data past the end, overlapping tensors, a duplicate tensor', () => {
-    expectTritc(() => readGguf(writeGguf([], [f32Tensor('a', [8]), f32Tensor('b', [8], 40)]), 'm.gguf'), 'weights', /tensor "b": the data offset 40 is not a multiple of the alignment 32/);
-    expectTritc(() => readGguf(writeGguf([], [f32Tensor('a', [8]), f32Tensor('b', [8], 1 << 20)]).subarray(0, 400), 'p.gguf'), 'weights', /tensor "b": data \[\d+, \d+\) \(32 bytes of F32 for ne \[8\]\) runs past the end/);
-    expectTritc(() => readGguf(writeGguf([], [f32Tensor('a', [16]), f32Tensor('b', [8], 32)]), 'o.gguf'), 'weights', /tensor "b": data \[\d+, \d+\) overlaps tensor "a"/);
-    expectTritc(() => readGguf(writeGguf([], [f32Tensor('big', [64]), f32Tensor('c', [8], 192), f32Tensor('d', [8], 96)]), 'o2.gguf'), 'weights', /tensor "d": .* overlaps tensor "big"/);
+    expectTritc(
+      () => readGguf(writeGguf([], [f32Tensor('a', [8]), f32Tensor('b', [8], 40)]), 'm.gguf'),
+      'weights',
+      /tensor "b": the data offset 40 is not a multiple of the alignment 32/,
+    );
+    expectTritc(
+      () => readGguf(writeGguf([], [f32Tensor('a', [8]), f32Tensor('b', [8], 1 << 20)]).subarray(0, 400), 'p.gguf'),
+      'weights',
+      /tensor "b": data \[\d+, \d+\) \(32 bytes of F32 for ne \[8\]\) runs past the end/,
+    );
+    expectTritc(
+      () => readGguf(writeGguf([], [f32Tensor('a', [16]), f32Tensor('b', [8], 32)]), 'o.gguf'),
+      'weights',
+      /tensor "b": data \[\d+, \d+\) overlaps tensor "a"/,
+    );
+    expectTritc(
+      () => readGguf(writeGguf([], [f32Tensor('big', [64]), f32Tensor('c', [8], 192), f32Tensor('d', [8], 96)]), 'o2.gguf'),
+      'weights',
+      /tensor "d": .* overlaps tensor "big"/,
+    );
     expectTritc(() => readGguf(writeGguf([], [f32Tensor('a', [8]), f32Tensor('a', [8])]), 'dup.gguf'), 'weights', /tensor "a": duplicate tensor name/);
   });
 
   it('bad tensor infos: too many dimensions, a huge element count, a row that is not whole blocks, a long name', () => {
     expectTritc(() => readGguf(writeGguf([], [f32Tensor('t5', [1, 1, 1, 1, 8])]), 'd.gguf'), 'weights', /tensor "t5": has 5 dimensions; ggml allows at most 4/);
     const huge: WTensor = { name: 'huge', ne: [2 ** 30, 2 ** 30, 2 ** 30], type: 0, data: new Uint8Array(0) };
-    expectTritc(() => readGguf(writeGguf([], [huge]), 'h.gguf'), 'weights', /tensor "huge": ne\[1\] = 1073741824 makes the element count 1152921504606846976 too large \(at most 2\^53 - 1\)/);
+    expectTritc(
+      () => readGguf(writeGguf([], [huge]), 'h.gguf'),
+      'weights',
+      /tensor "huge": ne\[1\] = 1073741824 makes the element count 1152921504606846976 too large \(at most 2\^53 - 1\)/,
+    );
     const tq: WTensor = { name: 'q.weight', ne: [128, 2], type: 35, data: new Uint8Array(66) };
-    expectTritc(() => readGguf(writeGguf([], [tq]), 'b.gguf'), 'weights', /tensor "q\.weight": ne\[0\] = 128 \(the row length\) is not a multiple of TQ2_0's block size 256/);
-    expectTritc(() => readGguf(writeGguf([], [f32Tensor('x'.repeat(64), [8])]), 'n.gguf'), 'weights', /tensor "x{64}": the name is 64 bytes long; ggml allows at most 63/);
+    expectTritc(
+      () => readGguf(writeGguf([], [tq]), 'b.gguf'),
+      'weights',
+      /tensor "q\.weight": ne\[0\] = 128 \(the row length\) is not a multiple of TQ2_0's block size 256/,
+    );
+    expectTritc(
+      () => readGguf(writeGguf([], [f32Tensor('x'.repeat(64), [8])]), 'n.gguf'),
+      'weights',
+      /tensor "x{64}": the name is 64 bytes long; ggml allows at most 63/,
+    );
   });
 
   it('typed metadata accessors name the key when it is missing or of the wrong type', () => {
@@ -442,25 +612,65 @@ describe('malformed or unsupported language models', () => {
   });
 
   it('a missing hyper-parameter key', () => {
-    expectTritc(() => lm((f) => setKv(f, 'llama.embedding_length', undefined)), 'weights', /^edited\.gguf: metadata key "llama\.embedding_length": is missing$/);
-    expectTritc(() => lm((f) => setKv(f, 'llama.attention.layer_norm_rms_epsilon', undefined)), 'weights', /metadata key "llama\.attention\.layer_norm_rms_epsilon": is missing/);
-    expectTritc(() => lm((f) => setKv(f, 'llama.attention.head_count', kvU32(0))), 'weights', /metadata key "llama\.attention\.head_count": is 0, expected at least 1/);
-    expectTritc(() => lm((f) => setKv(f, 'llama.block_count', kvStr('5'))), 'weights', /metadata key "llama\.block_count": is the string "5", expected an unsigned integer/);
+    expectTritc(
+      () => lm((f) => setKv(f, 'llama.embedding_length', undefined)),
+      'weights',
+      /^edited\.gguf: metadata key "llama\.embedding_length": is missing$/,
+    );
+    expectTritc(
+      () => lm((f) => setKv(f, 'llama.attention.layer_norm_rms_epsilon', undefined)),
+      'weights',
+      /metadata key "llama\.attention\.layer_norm_rms_epsilon": is missing/,
+    );
+    expectTritc(
+      () => lm((f) => setKv(f, 'llama.attention.head_count', kvU32(0))),
+      'weights',
+      /metadata key "llama\.attention\.head_count": is 0, expected at least 1/,
+    );
+    expectTritc(
+      () => lm((f) => setKv(f, 'llama.block_count', kvStr('5'))),
+      'weights',
+      /metadata key "llama\.block_count": is the string "5", expected an unsigned integer/,
+    );
   });
 
   it('hyper-parameters that contradict each other name the key', () => {
-    expectTritc(() => lm((f) => setKv(f, 'llama.attention.head_count_kv', kvU32(3))), 'weights', /metadata key "llama\.attention\.head_count_kv": is 3, which does not divide llama\.attention\.head_count = 8/);
-    expectTritc(() => lm((f) => setKv(f, 'llama.rope.dimension_count', kvU32(10))), 'weights', /metadata key "llama\.rope\.dimension_count": is 10; it must be even and at most the head dimension 8/);
-    expectTritc(() => lm((f) => setKv(f, 'llama.embedding_length', { type: 'u64', value: 2n ** 40n })), 'limit', /metadata key "llama\.embedding_length": is 1099511627776, more than tritc supports/);
-    expectTritc(() => lm((f) => setKv(f, 'llama.embedding_length', kvU32(60))), 'weights', /metadata key "llama\.attention\.head_count": is 8, which does not divide llama\.embedding_length = 60/);
+    expectTritc(
+      () => lm((f) => setKv(f, 'llama.attention.head_count_kv', kvU32(3))),
+      'weights',
+      /metadata key "llama\.attention\.head_count_kv": is 3, which does not divide llama\.attention\.head_count = 8/,
+    );
+    expectTritc(
+      () => lm((f) => setKv(f, 'llama.rope.dimension_count', kvU32(10))),
+      'weights',
+      /metadata key "llama\.rope\.dimension_count": is 10; it must be even and at most the head dimension 8/,
+    );
+    expectTritc(
+      () => lm((f) => setKv(f, 'llama.embedding_length', { type: 'u64', value: 2n ** 40n })),
+      'limit',
+      /metadata key "llama\.embedding_length": is 1099511627776, more than tritc supports/,
+    );
+    expectTritc(
+      () => lm((f) => setKv(f, 'llama.embedding_length', kvU32(60))),
+      'weights',
+      /metadata key "llama\.attention\.head_count": is 8, which does not divide llama\.embedding_length = 60/,
+    );
     // Per-layer arrays (newer llama.cpp) are read when every layer agrees.
     const perLayer = (xs: number[]): GgufValue => ({ type: 'array', value: { itemType: 'u32', items: Uint32Array.from(xs) } });
     expect(lm((f) => setKv(f, 'llama.attention.head_count_kv', perLayer([4, 4, 4, 4, 4]))).config.nKvHeads).toBe(4);
-    expectTritc(() => lm((f) => setKv(f, 'llama.attention.head_count_kv', perLayer([4, 4, 2, 4, 4]))), 'unsupported', /metadata key "llama\.attention\.head_count_kv": differs between layers/);
+    expectTritc(
+      () => lm((f) => setKv(f, 'llama.attention.head_count_kv', perLayer([4, 4, 2, 4, 4]))),
+      'unsupported',
+      /metadata key "llama\.attention\.head_count_kv": differs between layers/,
+    );
   });
 
   it('tokenizer arrays that disagree with the token list, and out-of-range special ids', () => {
-    expectTritc(() => lm((f) => setKv(f, 'tokenizer.ggml.scores', { type: 'array', value: { itemType: 'f32', items: new Float32Array(3) } })), 'weights', /metadata key "tokenizer\.ggml\.scores": has 3 entries, but tokenizer\.ggml\.tokens has 512/);
+    expectTritc(
+      () => lm((f) => setKv(f, 'tokenizer.ggml.scores', { type: 'array', value: { itemType: 'f32', items: new Float32Array(3) } })),
+      'weights',
+      /metadata key "tokenizer\.ggml\.scores": has 3 entries, but tokenizer\.ggml\.tokens has 512/,
+    );
     const m = lm((f) => setKv(f, 'tokenizer.ggml.bos_token_id', kvU32(9999)));
     expect(m.tokenizer!.bos).toBeUndefined();
     expect(m.notes.join('\n')).toMatch(/tokenizer\.ggml\.bos_token_id = 9999 is outside the vocabulary/);
@@ -471,14 +681,30 @@ describe('malformed or unsupported language models', () => {
   });
 
   it('an unknown architecture', () => {
-    expectTritc(() => lm((f) => setKv(f, 'general.architecture', kvStr('gpt2'))), 'unsupported', /metadata key "general\.architecture": is "gpt2"; tritc reads the architectures "llama" and "bitnet"/);
+    expectTritc(
+      () => lm((f) => setKv(f, 'general.architecture', kvStr('gpt2'))),
+      'unsupported',
+      /metadata key "general\.architecture": is "gpt2"; tritc reads the architectures "llama" and "bitnet"/,
+    );
     expectTritc(() => lm((f) => setKv(f, 'general.architecture', undefined)), 'weights', /metadata key "general\.architecture": is missing/);
   });
 
   it('a missing or extra tensor', () => {
-    expectTritc(() => lm((f) => (f.tensors = f.tensors.filter((t) => t.name !== 'blk.4.ffn_up.weight'))), 'weights', /tensor "blk\.4\.ffn_up\.weight": is missing/);
-    expectTritc(() => lm((f) => f.tensors.push(f32Tensor('rope_freqs.weight', [4]))), 'weights', /tensor "rope_freqs\.weight": is not a tensor of a llama model/);
-    expectTritc(() => lm((f) => f.tensors.push(f32Tensor('output_norm', [64]))), 'duplicate', /tensor "output_norm": and tensor "output_norm\.weight" both name the tensor "output_norm"/);
+    expectTritc(
+      () => lm((f) => (f.tensors = f.tensors.filter((t) => t.name !== 'blk.4.ffn_up.weight'))),
+      'weights',
+      /tensor "blk\.4\.ffn_up\.weight": is missing/,
+    );
+    expectTritc(
+      () => lm((f) => f.tensors.push(f32Tensor('rope_freqs.weight', [4]))),
+      'weights',
+      /tensor "rope_freqs\.weight": is not a tensor of a llama model/,
+    );
+    expectTritc(
+      () => lm((f) => f.tensors.push(f32Tensor('output_norm', [64]))),
+      'duplicate',
+      /tensor "output_norm": and tensor "output_norm\.weight" both name the tensor "output_norm"/,
+    );
   });
 
   it('a tensor type the LM reader does not decode is unsupported, naming the tensor and type', () => {

@@ -384,7 +384,7 @@ function bitnetPacked(next: () => number): { specs: HfTensorSpec[]; weights: Map
 }
 
 describe('BitNetForCausalLM', () => {
-  it('unpacks transformers\' documented example', () => {
+  it("unpacks transformers' documented example", () => {
     // unpack_weights' docstring: packed [[0b10100001, 0b00011000], [0b10010000, 0b00001010]] -> 8 x 2.
     const codes = unpackHfTernary(Uint8Array.of(0b10100001, 0b00011000, 0b10010000, 0b00001010), 8, 2, 'example');
     expect(Array.from(codes)).toEqual([0, -1, -1, 1, -1, 1, -1, 1, 1, 0, 0, -1, 1, -1, 1, -1]);
@@ -493,7 +493,12 @@ describe('malformed folders', () => {
     const i = specs.findIndex((s) => s.name === 'model.layers.1.mlp.up_proj.weight');
     specs[i] = randomTensor(specs[i]!.name, [14, L.dim], 'F32', rng(22));
     const dir = writeHfFolder(folder('bad-shape'), { config: llamaConfig(), tensors: specs });
-    expectLine(() => readHfFolder(dir), 'shape', `${join(dir, 'model.safetensors')}: tensor "model.layers.1.mlp.up_proj.weight"`, 'has shape [14, 8], expected [12, 8]');
+    expectLine(
+      () => readHfFolder(dir),
+      'shape',
+      `${join(dir, 'model.safetensors')}: tensor "model.layers.1.mlp.up_proj.weight"`,
+      'has shape [14, 8], expected [12, 8]',
+    );
   });
 
   it('a missing tensor', () => {

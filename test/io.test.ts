@@ -1,23 +1,10 @@
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { TritcError } from '../compiler/diagnostics.ts';
-import {
-  type NdArray,
-  type NdData,
-  type NpDType,
-  NP_DTYPES,
-  bytesPerElement,
-  elementCount,
-  makeNdArray,
-} from '../compiler/io/ndarray.ts';
+import { type NdArray, type NdData, type NpDType, NP_DTYPES, bytesPerElement, elementCount, makeNdArray } from '../compiler/io/ndarray.ts';
 import { readNpy, writeNpy } from '../compiler/io/npy.ts';
 import { crc32, readNpz, writeNpz } from '../compiler/io/npz.ts';
-import {
-  type StDType,
-  readSafetensors,
-  stToTyped,
-  writeSafetensors,
-} from '../compiler/io/safetensors.ts';
+import { type StDType, readSafetensors, stToTyped, writeSafetensors } from '../compiler/io/safetensors.ts';
 import { rng } from '../compiler/harness/inputs.ts';
 
 // ---------------------------------------------------------------------------------------------------
@@ -163,14 +150,15 @@ function buildZip(entries: ZipSpec[], opts: { zip64Eocd?: boolean; comment?: str
       if (e.zip64) b.u64(comp.length).u64(e.data.length);
       else b.u32(comp.length).u32(e.data.length);
     }
-    const cExtra = e.zip64
-      ? new Bytes().u16(1).u16(24).u64(e.data.length).u64(comp.length).u64(offset).done()
-      : new Uint8Array(0);
+    const cExtra = e.zip64 ? new Bytes().u16(1).u16(24).u64(e.data.length).u64(comp.length).u64(offset).done() : new Uint8Array(0);
     central.u32(0x02014b50).u16(0x031e).u16(45).u16(flags).u16(method).u16(0).u16(0x21).u32(crc);
     if (e.zip64) central.u32(0xffffffff).u32(0xffffffff);
     else central.u32(comp.length).u32(e.data.length);
     central.u16(name.length).u16(cExtra.length).u16(0).u16(0).u16(0).u32(0);
-    central.u32(e.zip64 ? 0xffffffff : offset).raw(name).raw(cExtra);
+    central
+      .u32(e.zip64 ? 0xffffffff : offset)
+      .raw(name)
+      .raw(cExtra);
   }
   const cdOffset = b.length;
   const cd = central.done();
@@ -501,7 +489,13 @@ describe('npz', () => {
   it('reads stored and deflated entries, data descriptors, ZIP64 extras and a ZIP64 end record', () => {
     const npy = (i: number) => writeNpy(arrays[i]![1]);
     const variants: { name: string; zip: Uint8Array }[] = [
-      { name: 'stored', zip: buildZip([{ name: 'weights.npy', data: npy(0) }, { name: 'codes.npy', data: npy(1) }]) },
+      {
+        name: 'stored',
+        zip: buildZip([
+          { name: 'weights.npy', data: npy(0) },
+          { name: 'codes.npy', data: npy(1) },
+        ]),
+      },
       {
         name: 'deflated',
         zip: buildZip([
@@ -558,7 +552,11 @@ describe('npz', () => {
     });
 
     it('not a ZIP archive', () => {
-      expectTritc(() => readNpz(ascii('hello world, this is not a zip file'), 'x.npz'), 'npy', /not a ZIP archive \(\.npz\): no end-of-central-directory record found$/);
+      expectTritc(
+        () => readNpz(ascii('hello world, this is not a zip file'), 'x.npz'),
+        'npy',
+        /not a ZIP archive \(\.npz\): no end-of-central-directory record found$/,
+      );
       expectTritc(() => readNpz(writeNpy(arrays[0]![1]), 'x.npz'), 'npy', /looks like a single-array \.npy file/);
       expectTritc(() => readNpz(new Uint8Array(0), 'x.npz'), 'npy', /not a ZIP archive/);
     });
@@ -603,7 +601,14 @@ describe('npz', () => {
     it('duplicate arrays and bad arrays inside', () => {
       const data = writeNpy(arrays[1]![1]);
       expectTritc(
-        () => readNpz(buildZip([{ name: 'a.npy', data }, { name: 'a.npy', data }]), 'x.npz'),
+        () =>
+          readNpz(
+            buildZip([
+              { name: 'a.npy', data },
+              { name: 'a.npy', data },
+            ]),
+            'x.npz',
+          ),
         'npy',
         /^x\.npz: entry "a\.npy": duplicate entry: the archive holds two arrays named "a"$/,
       );
@@ -677,9 +682,7 @@ describe('safetensors', () => {
     ]);
     const n = Number(new DataView(file.buffer).getBigUint64(0, true));
     const header = new TextDecoder().decode(file.subarray(8, 8 + n));
-    expect(header.trimEnd()).toBe(
-      '{"fc1.w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"fc1.b":{"dtype":"I8","shape":[3],"data_offsets":[8,11]}}',
-    );
+    expect(header.trimEnd()).toBe('{"fc1.w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"fc1.b":{"dtype":"I8","shape":[3],"data_offsets":[8,11]}}');
     expect(header.length % 8).toBe(0);
     expect(/^ *$/.test(header.slice(header.trimEnd().length))).toBe(true);
     expect(file.length).toBe(8 + n + 11);
@@ -713,7 +716,10 @@ describe('safetensors', () => {
       expectTritc(read(new Uint8Array(5)), 'weights', /^model\.safetensors: truncated: the file has 5 bytes, fewer than the 8-byte header length$/);
       const f = stFile({ w: okEntry }, new Uint8Array(8));
       expectTritc(read(f.subarray(0, 20)), 'weights', /truncated: header says 54 bytes, file has 12 after the 8-byte length/);
-      const huge = new Bytes().u64(2n ** 64n - 1n).raw(ascii('{}')).done();
+      const huge = new Bytes()
+        .u64(2n ** 64n - 1n)
+        .raw(ascii('{}'))
+        .done();
       expectTritc(read(huge), 'weights', /truncated: header says 18446744073709551615 bytes, file has 2/);
     });
 
@@ -749,11 +755,7 @@ describe('safetensors', () => {
 
     it('size disagreeing with shape x dtype', () => {
       const f = stFile({ 'fc1.w': { dtype: 'F32', shape: [32, 64], data_offsets: [0, 4096] } }, new Uint8Array(4096));
-      expectTritc(
-        read(f),
-        'weights',
-        /^model\.safetensors: tensor "fc1\.w": shape \[32, 64\] of F32 needs 8192 bytes, data_offsets give 4096$/,
-      );
+      expectTritc(read(f), 'weights', /^model\.safetensors: tensor "fc1\.w": shape \[32, 64\] of F32 needs 8192 bytes, data_offsets give 4096$/);
     });
 
     it('offsets beyond the end of the file', () => {
@@ -824,7 +826,7 @@ describe('fuzz', () => {
       out.push(m);
     }
     // overwrite bytes with syntax characters and extreme values
-    const special = ascii("(){}[]'\",:-0123456789 TrueFalseNone\n\\x");
+    const special = ascii('(){}[]\'",:-0123456789 TrueFalseNone\n\\x');
     for (let i = 0; i < 150; i++) {
       const m = valid.slice();
       for (let k = 0, n = 1 + int(3); k < n; k++) {

@@ -38,7 +38,13 @@ function layer(n: number, k: number, opts: { binary?: boolean; group?: number; k
     },
     nodes: [
       { name: 'q', op: 'QuantizeInt8', inputs: ['x'], outputs: ['xq'] },
-      { name: 'fc', op: ternary ? 'TernaryLinear' : 'BinaryLinear', inputs: ['xq', 'w'], outputs: ['y'], ...(opts.kernel ? { attrs: { kernel: opts.kernel } } : {}) },
+      {
+        name: 'fc',
+        op: ternary ? 'TernaryLinear' : 'BinaryLinear',
+        inputs: ['xq', 'w'],
+        outputs: ['y'],
+        ...(opts.kernel ? { attrs: { kernel: opts.kernel } } : {}),
+      },
     ],
   };
 }
@@ -80,7 +86,7 @@ describe('kernel choice', () => {
     const l = choose(layer(512, 1024), small); // t5w: 320 KiB, t5: 103 KiB
     expect(l.kernel).toMatch(/\(t5\.lut_armv7m,/);
     expect(String(l.annotations.why)).toMatch(/1\.6-bit t5 for flash/);
-    expect(l.weightBytes).toBeLessThan(512 * 1024 * 1.65 / 8 + 512 * 4 + 1);
+    expect(l.weightBytes).toBeLessThan((512 * 1024 * 1.65) / 8 + 512 * 4 + 1);
   });
 
   it('falls back to the 1-bit format for binary layers when the weights do not fit the flash', () => {
@@ -94,7 +100,11 @@ describe('kernel choice', () => {
   it('takes the 1-bit b1 assembly LUT for binary layers on rv32imc, the ternary tables only when its tables do not fit', () => {
     // b1.lut_rv32 costs less than t5w/t6w.lut_rv32 per lookup (5 instructions per 8 codes against 4
     // per 5 or 6) and per table (325 per 8 activations against 202 per 5, 460 per 6), at 1 bit per weight.
-    for (const [n, k] of [[64, 64], [256, 256], [512, 1024]] as const) {
+    for (const [n, k] of [
+      [64, 64],
+      [256, 256],
+      [512, 1024],
+    ] as const) {
       const l = choose(layer(n, k, { binary: true }), 'rv32imc');
       expect(l.kernel, `${n}x${k}`).toMatch(/\(b1\.lut_rv32,/);
       expect(String(l.annotations.why)).toMatch(/^fastest: .*next: .*t[56]w\.lut_rv32/);

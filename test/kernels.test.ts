@@ -75,7 +75,18 @@ const SHAPES: Shape[] = [
 
 function shapeOf(s: Shape, op: LayerShape['op']): LayerShape {
   const group = s.group ?? s.k;
-  return { op, planes: s.planes, n: s.n, k: s.k, group, groups: Math.ceil(s.k / group), rows: s.rows, maxAbsX: 128, flush: s.flush ?? 0, density: s.density ?? 2 / 3 };
+  return {
+    op,
+    planes: s.planes,
+    n: s.n,
+    k: s.k,
+    group,
+    groups: Math.ceil(s.k / group),
+    rows: s.rows,
+    maxAbsX: 128,
+    flush: s.flush ?? 0,
+    density: s.density ?? 2 / 3,
+  };
 }
 
 function layerModel(s: Shape, kernel: KernelDesc, op: LayerShape['op'], seed: number): ModelSpec {
@@ -130,8 +141,19 @@ function testTargets(): TargetDesc[] {
   const host = all.find((t) => t.name === 'host')!;
   return [
     ...all,
-    { ...host, name: 'host-no-avx2', description: 'x86-64 baseline build under qemu-x86_64 -cpu qemu64 (no AVX2)', cpu: 'x86_64', qemu: { command: 'qemu-x86_64', args: ['-cpu', 'qemu64', '{elf}'] } },
-    { ...host, name: 'host-vnni-emulated', description: "t2b.avx2's VNNI loops with VPDPBUSD emulated in AVX2", cflags: [...host.cflags, '-DTN_T2B_VNNI_EMULATE', '-DTN_VNNI_SPAN=3'] },
+    {
+      ...host,
+      name: 'host-no-avx2',
+      description: 'x86-64 baseline build under qemu-x86_64 -cpu qemu64 (no AVX2)',
+      cpu: 'x86_64',
+      qemu: { command: 'qemu-x86_64', args: ['-cpu', 'qemu64', '{elf}'] },
+    },
+    {
+      ...host,
+      name: 'host-vnni-emulated',
+      description: "t2b.avx2's VNNI loops with VPDPBUSD emulated in AVX2",
+      cflags: [...host.cflags, '-DTN_T2B_VNNI_EMULATE', '-DTN_VNNI_SPAN=3'],
+    },
     ...cpuVariants().map((v) => v.target),
   ];
 }
@@ -177,61 +199,71 @@ function batches(cases: Case[], t: TargetDesc): Case[][] {
 describe('every kernel, bit for bit against the interpreter', () => {
   const dir = workDir('kernels');
   for (const target of testTargets()) {
-    it(`on ${target.name}`, async () => {
-      const only = ONLY[target.name];
-      const kernels = KERNELS.filter((k) => k.requires.every((f) => target.features.includes(f)) && (!only || only.includes(k.id)));
-      const cases: Case[] = [];
-      const skipped: string[] = [];
-      let seed = 1;
-      for (const kernel of kernels) {
-        for (const [shape, op] of SHAPES.flatMap((sh) => kernel.ops.map((o) => [sh, o] as const))) {
-          seed++;
-          const why = kernel.unsupported?.(shapeOf(shape, op));
-          if (why) {
-            skipped.push(`${kernel.id} ${shape.name}`);
-            continue;
+    it(
+      `on ${target.name}`,
+      async () => {
+        const only = ONLY[target.name];
+        const kernels = KERNELS.filter((k) => k.requires.every((f) => target.features.includes(f)) && (!only || only.includes(k.id)));
+        const cases: Case[] = [];
+        const skipped: string[] = [];
+        let seed = 1;
+        for (const kernel of kernels) {
+          for (const [shape, op] of SHAPES.flatMap((sh) => kernel.ops.map((o) => [sh, o] as const))) {
+            seed++;
+            const why = kernel.unsupported?.(shapeOf(shape, op));
+            if (why) {
+              skipped.push(`${kernel.id} ${shape.name}`);
+              continue;
+            }
+            const spec = layerModel(shape, kernel, op, seed);
+            const g = readModel(writeModel(join(dir, target.name, 'models', spec.name), spec));
+            const x = inputsFor(shape, seed);
+            const want = interpret(g, new Map([['x', x]])).get('y')!;
+            const compiled = compileGraph(g, {
+              target,
+              prefix: `k${cases.length}`,
+              skipFitCheck: true,
+              forceFlush: shape.flush,
+              maxLutWindow: shape.window ?? 16,
+            });
+            const node = compiled.layers.find((l) => l.node === 'fc')!;
+            expect(node.kernel, `${spec.name} on ${target.name}`).toContain(`(${kernel.id},`);
+            cases.push({ kernel, op, shape, compiled, x, want });
           }
-          const spec = layerModel(shape, kernel, op, seed);
-          const g = readModel(writeModel(join(dir, target.name, 'models', spec.name), spec));
-          const x = inputsFor(shape, seed);
-          const want = interpret(g, new Map([['x', x]])).get('y')!;
-          const compiled = compileGraph(g, { target, prefix: `k${cases.length}`, skipFitCheck: true, forceFlush: shape.flush, maxLutWindow: shape.window ?? 16 });
-          const node = compiled.layers.find((l) => l.node === 'fc')!;
-          expect(node.kernel, `${spec.name} on ${target.name}`).toContain(`(${kernel.id},`);
-          cases.push({ kernel, op, shape, compiled, x, want });
         }
-      }
-      // Every kernel the target can use ran on most shapes; only b1 LUTs skip groups that are not
-      // whole bytes.
-      expect(new Set(cases.map((c) => c.kernel.id))).toEqual(new Set(kernels.map((k) => k.id)));
-      expect(skipped.every((s) => s.startsWith('b1.lut'))).toBe(true);
-      if (target.name === 'host-vnni-emulated') {
-        // tn_t2b_avx2.c takes the (emulated) VNNI loops on any CPU with AVX2.
-        expect(readFileSync('/proc/cpuinfo', 'utf8'), 'the emulated VNNI build needs an x86-64 host with AVX2').toMatch(/^flags\s*:.* avx2( |$)/m);
-      }
-      if (target.name === 'rpi5-aarch64') {
-        // The build really takes the SDOT path of tn_t2b_neon.c.
-        const r = await exec(requireZig().path, ['cc', ...zigTargetArgs(target), '-dM', '-E', '-x', 'c', '/dev/null']);
-        expect(r.stdout).toMatch(/__ARM_FEATURE_DOTPROD 1/);
-      }
-      const failures: string[] = [];
-      let b = 0;
-      for (const batch of batches(cases, target)) {
-        const models: HarnessModel[] = batch.map((c, i) => ({ compiled: c.compiled, runs: [new Map([['x', c.x]])], dir: `m${i}` }));
-        const runDir = join(dir, target.name, `batch${b++}`);
-        const run = await runOnTarget(models, target, runDir, { title: `${batch.length} kernel cases` });
-        const base = WITHOUT_FEATURE[target.name];
-        if (base) {
-          // The build really uses the feature: under the base target's QEMU, without it, the same program traps.
-          await expect(executeOnTarget(getTarget(base), run.program, runDir, 300)).rejects.toThrow(/exited with/);
+        // Every kernel the target can use ran on most shapes; only b1 LUTs skip groups that are not
+        // whole bytes.
+        expect(new Set(cases.map((c) => c.kernel.id))).toEqual(new Set(kernels.map((k) => k.id)));
+        expect(skipped.every((s) => s.startsWith('b1.lut'))).toBe(true);
+        if (target.name === 'host-vnni-emulated') {
+          // tn_t2b_avx2.c takes the (emulated) VNNI loops on any CPU with AVX2.
+          expect(readFileSync('/proc/cpuinfo', 'utf8'), 'the emulated VNNI build needs an x86-64 host with AVX2').toMatch(/^flags\s*:.* avx2( |$)/m);
         }
-        run.records.forEach((recs, i) => {
-          const m = firstMismatch(recs[0]!.outputs.get('y')!, batch[i]!.want);
-          if (m) failures.push(`${batch[i]!.kernel.id} (${batch[i]!.op}) ${batch[i]!.shape.name} on ${target.name}: ${describeMismatch('y', 0, m)}`);
-        });
-      }
-      expect(failures).toEqual([]);
-      // Every kernel on every shape under an emulated microcontroller takes minutes (cortex-m3: about 6).
-    }, 15 * 60_000);
+        if (target.name === 'rpi5-aarch64') {
+          // The build really takes the SDOT path of tn_t2b_neon.c.
+          const r = await exec(requireZig().path, ['cc', ...zigTargetArgs(target), '-dM', '-E', '-x', 'c', '/dev/null']);
+          expect(r.stdout).toMatch(/__ARM_FEATURE_DOTPROD 1/);
+        }
+        const failures: string[] = [];
+        let b = 0;
+        for (const batch of batches(cases, target)) {
+          const models: HarnessModel[] = batch.map((c, i) => ({ compiled: c.compiled, runs: [new Map([['x', c.x]])], dir: `m${i}` }));
+          const runDir = join(dir, target.name, `batch${b++}`);
+          const run = await runOnTarget(models, target, runDir, { title: `${batch.length} kernel cases` });
+          const base = WITHOUT_FEATURE[target.name];
+          if (base) {
+            // The build really uses the feature: under the base target's QEMU, without it, the same program traps.
+            await expect(executeOnTarget(getTarget(base), run.program, runDir, 300)).rejects.toThrow(/exited with/);
+          }
+          run.records.forEach((recs, i) => {
+            const m = firstMismatch(recs[0]!.outputs.get('y')!, batch[i]!.want);
+            if (m) failures.push(`${batch[i]!.kernel.id} (${batch[i]!.op}) ${batch[i]!.shape.name} on ${target.name}: ${describeMismatch('y', 0, m)}`);
+          });
+        }
+        expect(failures).toEqual([]);
+        // Every kernel on every shape under an emulated microcontroller takes minutes (cortex-m3: about 6).
+      },
+      15 * 60_000,
+    );
   }
 });

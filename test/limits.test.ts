@@ -43,7 +43,9 @@ describe('limits of the generated C, for every reader', () => {
   it('an ONNX MatMul [65536, 1] x [1, 65536] (2^32 outputs) is an error naming the tensor, not an int32_t overflow', () => {
     const e = errorOf(() => compileOnnx(matmul(65536, 1, 65536), 'big.onnx'));
     expect(e.code).toBe('limit');
-    expect(e.message).toBe('big.onnx: node "mm" (MatMul): output "y" [65536, 65536] has 4294967296 elements, above the limit of 2^31 - 1 that the generated C indexes with int32_t');
+    expect(e.message).toBe(
+      'big.onnx: node "mm" (MatMul): output "y" [65536, 65536] has 4294967296 elements, above the limit of 2^31 - 1 that the generated C indexes with int32_t',
+    );
   });
 
   it('a tensor of fewer than 2^31 elements but more than 2^31 - 1 bytes is an error', () => {
@@ -75,7 +77,9 @@ describe('limits of the generated C, for every reader', () => {
     };
     const e2 = errorOf(() => compileOnnx(encodeOnnxModel(spec2), 'input2.onnx'));
     expect(e2.code).toBe('limit');
-    expect(e2.message).toBe('input2.onnx: input "x": input "x" [65536, 32768] has 2147483648 elements, above the limit of 2^31 - 1 that the generated C indexes with int32_t');
+    expect(e2.message).toBe(
+      'input2.onnx: input "x": input "x" [65536, 32768] has 2147483648 elements, above the limit of 2^31 - 1 that the generated C indexes with int32_t',
+    );
   });
 
   it('rank above 8 and empty dimensions are errors in inference', () => {

@@ -52,7 +52,11 @@ describe('stories260K.bin (llama2.c version 0)', () => {
   const raw = (i: number): number => dv.getFloat32(28 + 4 * i, true);
   const m = readLlama2c(STORIES);
   // Sizes from the model card (stories260K.md), used to compute offsets independently of the reader.
-  const D = 64, F = 172, L = 5, KV = 32, V = 512;
+  const D = 64,
+    F = 172,
+    L = 5,
+    KV = 32,
+    V = 512;
 
   it('reads the config the model card gives', () => {
     expect(m.format).toBe('llama2c');
@@ -163,16 +167,28 @@ describe('round trips', () => {
     }
   }
 
-  it('attaches a tokenizer.bin of the checkpoint\'s vocabulary size', () => {
+  it("attaches a tokenizer.bin of the checkpoint's vocabulary size", () => {
     const spec: Llama2cSpec = { ...SPECS[2]!, version: 1, shared: true };
     const path = tmpFile(writeLlama2c(spec, randomWeights(spec, 5)));
     const tokens = ['<unk>', '\n<s>\n', '\n</s>\n', 'a', 'b', ' ', 'ab', ' a', 'é'];
-    const tokPath = tmpFile(writeTokenizerBin(tokens, tokens.map((_, i) => -i)), 'tok.bin');
+    const tokPath = tmpFile(
+      writeTokenizerBin(
+        tokens,
+        tokens.map((_, i) => -i),
+      ),
+      'tok.bin',
+    );
     const m = readLlama2c(path, { tokenizer: tokPath, name: 'tiny' });
     expect(m.name).toBe('tiny');
     expect(m.tokenizer?.tokens).toEqual(tokens);
     expect(m.tokenizer?.bos).toBe(1);
-    const bigger = tmpFile(writeTokenizerBin([...tokens, 'x'], [...tokens, 'x'].map(() => 0)), 'tok10.bin');
+    const bigger = tmpFile(
+      writeTokenizerBin(
+        [...tokens, 'x'],
+        [...tokens, 'x'].map(() => 0),
+      ),
+      'tok10.bin',
+    );
     const e = tritcError(() => readLlama2c(path, { tokenizer: bigger }));
     expect(e.message).toMatch(/tok10\.bin: .*follow the last of the checkpoint's 9 tokens/);
   });
@@ -274,7 +290,9 @@ describe('malformed checkpoints', () => {
   });
 
   it('non-finite weights, naming the array and layer', () => {
-    const D = 16, V = 11, L = 2;
+    const D = 16,
+      V = 11,
+      L = 2;
     // Version 0: wq of layer 1 starts after the embedding, the attention norms and wq of layer 0.
     const at = 28 + 4 * (V * D + L * D + D * D + 3);
     const e = err(file(base, (dv) => dv.setFloat32(at, NaN, true)));

@@ -14,8 +14,15 @@ import type { LmConfig, LmModel, LmTensor, LmTernary } from '../compiler/lm/mode
 import { readGgufLm } from '../compiler/readers/gguf/lm.ts';
 import { readLlama2c } from '../compiler/readers/llama2c/checkpoint.ts';
 import {
-  ReferenceDecoder, argmax, bfloat16BitsToNumber, dequantize, greedyContinuation, halfBitsToNumber, quantizeInt8PerToken,
-  referenceLogits, roundHalfEven,
+  ReferenceDecoder,
+  argmax,
+  bfloat16BitsToNumber,
+  dequantize,
+  greedyContinuation,
+  halfBitsToNumber,
+  quantizeInt8PerToken,
+  referenceLogits,
+  roundHalfEven,
 } from './support/lm_reference.ts';
 
 const DATA = join(import.meta.dirname, '../../shared/data');
@@ -139,7 +146,13 @@ describe('reference decoding of stored values', () => {
     expect(Array.from(dequantize(int8))).toEqual([0.5, -1, 12, -32, 0, 254]);
     const codes = Int8Array.of(1, -1, 0, 1, 0, -1);
     const t = (granularity: LmTernary['granularity'], scales: number[], groupSize?: number): LmTensor => ({
-      kind: 'ternary', shape: [2, 3], codes, scales: Float32Array.from(scales), granularity, ...(groupSize ? { groupSize } : {}), source: 'test',
+      kind: 'ternary',
+      shape: [2, 3],
+      codes,
+      scales: Float32Array.from(scales),
+      granularity,
+      ...(groupSize ? { groupSize } : {}),
+      source: 'test',
     });
     expect(Array.from(dequantize(t('per_tensor', [3])))).toEqual([3, -3, 0, 3, 0, -3]);
     expect(Array.from(dequantize(t('per_row', [2, 5])))).toEqual([2, -2, 0, 5, 0, -5]);
@@ -199,7 +212,9 @@ describe('reference on the real files: files with the same weights give the same
         }
       }
       const diff = maxAbsDiff(l32, l2);
-      console.log(`${fam.name}: F32 vs TQ2_0 max |logit difference| ${diff.toExponential(3)}, head rounding bound ${bound.toExponential(3)}, max |logit| ${maxAbs(l32).toFixed(3)}`);
+      console.log(
+        `${fam.name}: F32 vs TQ2_0 max |logit difference| ${diff.toExponential(3)}, head rounding bound ${bound.toExponential(3)}, max |logit| ${maxAbs(l32).toFixed(3)}`,
+      );
       expect(diff).toBeGreaterThan(0);
       expect(diff).toBeLessThanOrEqual(2 * bound);
     });
@@ -280,7 +295,15 @@ describe('reference greedy continuations (printed for comparison with llama.cpp 
 
 const f32 = (shape: number[], values: number[]): LmTensor => ({ kind: 'float32', shape, data: Float32Array.from(values) });
 function ternary(shape: [number, number], codes: number[], granularity: LmTernary['granularity'], scales: number[], groupSize?: number): LmTernary {
-  return { kind: 'ternary', shape, codes: Int8Array.from(codes), scales: Float32Array.from(scales), granularity, ...(groupSize ? { groupSize } : {}), source: 'test' };
+  return {
+    kind: 'ternary',
+    shape,
+    codes: Int8Array.from(codes),
+    scales: Float32Array.from(scales),
+    granularity,
+    ...(groupSize ? { groupSize } : {}),
+    source: 'test',
+  };
 }
 
 /**
@@ -313,8 +336,23 @@ function handModel(activations: LmConfig['activations'], patch: Partial<LmConfig
       : ['output', ternary([3, 4], [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1], 'per_row', [1, 1, 1])],
   ]);
   const config: LmConfig = {
-    arch: 'llama', dim: 4, hiddenDim: 2, nLayers: 1, nHeads: 1, nKvHeads: 1, headDim: 4, vocabSize: 3, contextLength: 8,
-    normEps: 1e-5, ropeTheta: 10000, ropeDim: 4, ropeStyle: 'adjacent', ffnAct: 'silu', subNorms: false, tiedOutput: false, activations,
+    arch: 'llama',
+    dim: 4,
+    hiddenDim: 2,
+    nLayers: 1,
+    nHeads: 1,
+    nKvHeads: 1,
+    headDim: 4,
+    vocabSize: 3,
+    contextLength: 8,
+    normEps: 1e-5,
+    ropeTheta: 10000,
+    ropeDim: 4,
+    ropeStyle: 'adjacent',
+    ffnAct: 'silu',
+    subNorms: false,
+    tiedOutput: false,
+    activations,
     ...patch,
   };
   if (config.subNorms) {
@@ -358,7 +396,11 @@ describe('reference on a hand-built model', () => {
 
     const got = referenceLogits(handModel('float'), [0, 1]);
     expect(got).toHaveLength(2);
-    for (const [g, w] of [[got[0]!, want0], [got[1]!, want1]] as const) for (let i = 0; i < 3; i++) expect(g[i]!).toBeCloseTo(w[i]!, 12);
+    for (const [g, w] of [
+      [got[0]!, want0],
+      [got[1]!, want1],
+    ] as const)
+      for (let i = 0; i < 3; i++) expect(g[i]!).toBeCloseTo(w[i]!, 12);
     // the causal mask: position 0 does not see token 1
     expect(Array.from(referenceLogits(handModel('float'), [0])[0]!)).toEqual(Array.from(got[0]!));
     // and the same token at position 1 differs from position 0 only through attention
@@ -392,7 +434,11 @@ describe('reference on a hand-built model', () => {
     const want1 = [(2 * y1[0]!) / n1, y1[1]! / n1, (0.5 * y1[3]!) / n1]; // head input not quantized
 
     const got = referenceLogits(handModel('int8-per-token'), [0, 1]);
-    for (const [g, w] of [[got[0]!, want0], [got[1]!, want1]] as const) for (let i = 0; i < 3; i++) expect(g[i]!).toBeCloseTo(w[i]!, 12);
+    for (const [g, w] of [
+      [got[0]!, want0],
+      [got[1]!, want1],
+    ] as const)
+      for (let i = 0; i < 3; i++) expect(g[i]!).toBeCloseTo(w[i]!, 12);
     // and the quantization is visible: position 1 differs from the float model's
     const fl = referenceLogits(handModel('float'), [0, 1]);
     expect(Math.abs(fl[1]![1]! - got[1]![1]!)).toBeGreaterThan(1e-5);
@@ -434,7 +480,11 @@ describe('reference on a hand-built model', () => {
     const want1 = [(2 * y1[0]!) / n1, y1[1]! / n1, (0.5 * y1[3]!) / n1];
 
     const got = referenceLogits(model, [0, 1]);
-    for (const [gl, w] of [[got[0]!, want0], [got[1]!, want1]] as const) for (let i = 0; i < 3; i++) expect(gl[i]!).toBeCloseTo(w[i]!, 12);
+    for (const [gl, w] of [
+      [got[0]!, want0],
+      [got[1]!, want1],
+    ] as const)
+      for (let i = 0; i < 3; i++) expect(gl[i]!).toBeCloseTo(w[i]!, 12);
   });
 
   it('rejects a token outside the vocabulary', () => {
@@ -446,8 +496,22 @@ describe('reference on a hand-built model', () => {
 // A synthetic BitNet-like model and invariances that catch indexing bugs
 
 const SYN: LmConfig = {
-  arch: 'bitnet', dim: 20, hiddenDim: 12, nLayers: 2, nHeads: 6, nKvHeads: 3, headDim: 8, vocabSize: 11, contextLength: 16,
-  normEps: 1e-5, ropeTheta: 10000, ropeDim: 6, ropeStyle: 'half', ffnAct: 'relu2', subNorms: true, tiedOutput: true,
+  arch: 'bitnet',
+  dim: 20,
+  hiddenDim: 12,
+  nLayers: 2,
+  nHeads: 6,
+  nKvHeads: 3,
+  headDim: 8,
+  vocabSize: 11,
+  contextLength: 16,
+  normEps: 1e-5,
+  ropeTheta: 10000,
+  ropeDim: 6,
+  ropeStyle: 'half',
+  ffnAct: 'relu2',
+  subNorms: true,
+  tiedOutput: true,
   activations: 'int8-per-token',
 };
 
@@ -456,9 +520,18 @@ function syntheticModel(seed: number): LmModel {
   const normal = (): number => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
   const c = SYN;
   const tensors = new Map<string, LmTensor>();
-  const vec = (n: number): LmTensor => f32([n], Array.from({ length: n }, () => 1 + 0.1 * normal()));
+  const vec = (n: number): LmTensor =>
+    f32(
+      [n],
+      Array.from({ length: n }, () => 1 + 0.1 * normal()),
+    );
   const lin = (rows: number, cols: number): LmTensor =>
-    ternary([rows, cols], Array.from({ length: rows * cols }, () => Math.floor(r() * 3) - 1), 'per_row', Array.from({ length: rows }, () => 0.2 + 0.3 * r()));
+    ternary(
+      [rows, cols],
+      Array.from({ length: rows * cols }, () => Math.floor(r() * 3) - 1),
+      'per_row',
+      Array.from({ length: rows }, () => 0.2 + 0.3 * r()),
+    );
   tensors.set('token_embd', f32([c.vocabSize, c.dim], Array.from({ length: c.vocabSize * c.dim }, normal)));
   const qd = c.nHeads * c.headDim;
   const kvd = c.nKvHeads * c.headDim;
@@ -536,7 +609,10 @@ describe('reference invariances on a synthetic model (RoPE half, GQA, sub-norms,
     // pi[g]*group + (group-1-w) (its group moves with its KV head, and heads swap within the group).
     const pi = [2, 0, 1];
     const oldHead = (h: number): number => pi[Math.floor(h / group)]! * group + (group - 1 - (h % group));
-    const perm = (headOf: (h: number) => number) => (i: number): number => headOf(Math.floor(i / hd)) * hd + (i % hd);
+    const perm =
+      (headOf: (h: number) => number) =>
+      (i: number): number =>
+        headOf(Math.floor(i / hd)) * hd + (i % hd);
     const permuted = (qHead: (h: number) => number, kvHead: (j: number) => number): LmModel =>
       edit(base, {}, (n, t) => {
         if (n.endsWith('attn_q')) return mapRows(t, (i) => ({ src: perm(qHead)(i), sign: 1 }));
@@ -545,16 +621,27 @@ describe('reference invariances on a synthetic model (RoPE half, GQA, sub-norms,
         if (n.endsWith('attn_sub_norm')) return mapVector(t, perm(qHead));
         return t;
       });
-    const same = referenceLogits(permuted(oldHead, (j) => pi[j]!), tokens);
+    const same = referenceLogits(
+      permuted(oldHead, (j) => pi[j]!),
+      tokens,
+    );
     expect(rel(same)).toBeLessThan(1e-12);
     // Control: moving query heads to another group without their KV head changes the logits.
-    const wrong = referenceLogits(permuted((h) => (h + group) % SYN.nHeads, (j) => j), tokens);
+    const wrong = referenceLogits(
+      permuted(
+        (h) => (h + group) % SYN.nHeads,
+        (j) => j,
+      ),
+      tokens,
+    );
     expect(rel(wrong)).toBeGreaterThan(1e-3);
   });
 
   it('GQA equals multi-head attention with each KV head repeated for its query heads', () => {
     const expanded = edit(base, { nKvHeads: SYN.nHeads }, (n, t) =>
-      n.endsWith('attn_k') || n.endsWith('attn_v') ? mapRows(t, (i) => ({ src: Math.floor(Math.floor(i / hd) / group) * hd + (i % hd), sign: 1 }), SYN.nHeads * hd) : t,
+      n.endsWith('attn_k') || n.endsWith('attn_v')
+        ? mapRows(t, (i) => ({ src: Math.floor(Math.floor(i / hd) / group) * hd + (i % hd), sign: 1 }), SYN.nHeads * hd)
+        : t,
     );
     expect(maxAbsDiff(referenceLogits(expanded, tokens), baseLogits)).toBe(0);
   });
@@ -564,18 +651,20 @@ describe('reference invariances on a synthetic model (RoPE half, GQA, sub-norms,
     // the same angle before RoPE cannot change q . k; neither can the same swap of two dims RoPE
     // leaves alone (ropeDim 6 of headDim 8: dims 6 and 7). Quarter turns keep the codes ternary.
     const half = SYN.ropeDim / 2;
-    const turn = (pairs: [number, number][]) => (d: number): { src: number; sign: 1 | -1 } => {
-      for (let i = 0; i < pairs.length; i++) {
-        const [a, b] = pairs[i]!;
-        const quarter = (i % 3) + 1; // 90, 180, 270 degrees
-        // rows (a, b) -> R (a, b): 90: (-b, a); 180: (-a, -b); 270: (b, -a)
-        if (d === a) return quarter === 1 ? { src: b, sign: -1 } : quarter === 2 ? { src: a, sign: -1 } : { src: b, sign: 1 };
-        if (d === b) return quarter === 1 ? { src: a, sign: 1 } : quarter === 2 ? { src: b, sign: -1 } : { src: a, sign: -1 };
-      }
-      if (d === 6) return { src: 7, sign: 1 };
-      if (d === 7) return { src: 6, sign: 1 };
-      return { src: d, sign: 1 };
-    };
+    const turn =
+      (pairs: [number, number][]) =>
+      (d: number): { src: number; sign: 1 | -1 } => {
+        for (let i = 0; i < pairs.length; i++) {
+          const [a, b] = pairs[i]!;
+          const quarter = (i % 3) + 1; // 90, 180, 270 degrees
+          // rows (a, b) -> R (a, b): 90: (-b, a); 180: (-a, -b); 270: (b, -a)
+          if (d === a) return quarter === 1 ? { src: b, sign: -1 } : quarter === 2 ? { src: a, sign: -1 } : { src: b, sign: 1 };
+          if (d === b) return quarter === 1 ? { src: a, sign: 1 } : quarter === 2 ? { src: b, sign: -1 } : { src: a, sign: -1 };
+        }
+        if (d === 6) return { src: 7, sign: 1 };
+        if (d === 7) return { src: 6, sign: 1 };
+        return { src: d, sign: 1 };
+      };
     const rotated = (pairs: [number, number][]): LmModel =>
       edit(base, {}, (n, t) => {
         if (!n.endsWith('attn_q') && !n.endsWith('attn_k')) return t;

@@ -24,10 +24,21 @@ import { referenceLogits } from './support/lm_reference.ts';
 import { randomLm } from './support/random_lm.ts';
 import { scaled } from './support/tier.ts';
 
-const GGUF = ['trilm-synth-f32', 'trilm-synth-tq2_0', 'trilm-synth-tq1_0', 'bitnet-synth-f32', 'bitnet-synth-tq2_0', 'bitnet-synth-tq1_0', 'bitnet-synth-i2_s', 'stories260K-f32'];
+const GGUF = [
+  'trilm-synth-f32',
+  'trilm-synth-tq2_0',
+  'trilm-synth-tq1_0',
+  'bitnet-synth-f32',
+  'bitnet-synth-tq2_0',
+  'bitnet-synth-tq1_0',
+  'bitnet-synth-i2_s',
+  'stories260K-f32',
+];
 
 function loadShared(name: string): LmModel {
-  return name === 'stories260K' ? readLlama2c(join(SHARED_DATA, 'llama2c_stories260K', 'stories260K.bin')) : readGgufLm(join(SHARED_DATA, 'gguf', `${name}.gguf`));
+  return name === 'stories260K'
+    ? readLlama2c(join(SHARED_DATA, 'llama2c_stories260K', 'stories260K.bin'))
+    : readGgufLm(join(SHARED_DATA, 'gguf', `${name}.gguf`));
 }
 
 /** What the C must reproduce: every position's logits from an empty cache, and greedy steps' hashes. */
@@ -71,7 +82,10 @@ async function differences(g: Graph, target: TargetDesc, prompt: number[], steps
   });
   const gen = run.results[1]!;
   want.hashes.forEach((h, i) => {
-    if (gen.hashes[i] !== h || gen.tokens[i] !== want.tokens[i]) bad.push(`${g.name} on ${target.name}: decode step ${i}: token ${gen.tokens[i]} (logits hash ${gen.hashes[i]}), the interpreter ${want.tokens[i]} (${h})`);
+    if (gen.hashes[i] !== h || gen.tokens[i] !== want.tokens[i])
+      bad.push(
+        `${g.name} on ${target.name}: decode step ${i}: token ${gen.tokens[i]} (logits hash ${gen.hashes[i]}), the interpreter ${want.tokens[i]} (${h})`,
+      );
   });
   return bad;
 }
@@ -114,13 +128,24 @@ describe('random decoders, bit for bit against the interpreter', () => {
       const g = buildLmGraph(m, buildOpts(seed));
       if (buildOpts(seed).kvCache === 'float32') {
         // The float64 reference keeps its cache in float64: compare the float32-cache models with it.
-        const ref = referenceLogits(m, [1, 2, 3].map((t) => t % m.config.vocabSize));
+        const ref = referenceLogits(
+          m,
+          [1, 2, 3].map((t) => t % m.config.vocabSize),
+        );
         const got = new LmSession(g).forward([1, 2, 3].map((t) => t % m.config.vocabSize));
         const scale = Math.max(1, ...ref.flatMap((l) => Array.from(l, Math.abs)));
         got.forEach((l, p) => l.forEach((v, j) => expect(Math.abs(v - ref[p]![j]!) / scale, `${m.name} position ${p} logit ${j}`).toBeLessThan(1e-5)));
       }
       const prompt = Array.from({ length: Math.min(m.config.contextLength - 8, 9) }, (_, i) => (i * 7 + seed) % m.config.vocabSize);
-      bad.push(...(await differences(g, targets.find((t) => t.name === 'host')!, prompt, 8, workDir(`lm-random-host-${seed}`))));
+      bad.push(
+        ...(await differences(
+          g,
+          targets.find((t) => t.name === 'host')!,
+          prompt,
+          8,
+          workDir(`lm-random-host-${seed}`),
+        )),
+      );
     }
     expect(bad).toEqual([]);
   });

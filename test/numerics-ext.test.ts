@@ -149,22 +149,86 @@ describe('accuracy of the ONNX scalar math against the true function', () => {
 
   it('powf follows C99 Annex F for zeros, infinities, NaN and negative bases', () => {
     const cases: [number, number, number][] = [
-      [NaN, 0, 1], [NaN, -0, 1], [1, NaN, 1], [1, Infinity, 1], [-1, Infinity, 1], [-1, -Infinity, 1],
-      [0, -3, Infinity], [-0, -3, -Infinity], [0, -2, Infinity], [-0, -2, Infinity], [-0, -0.5, Infinity],
-      [0, 3, 0], [-0, 3, -0], [-0, 2, 0], [-0, 0.5, 0],
-      [0.5, -Infinity, Infinity], [2, -Infinity, 0], [0.5, Infinity, 0], [2, Infinity, Infinity],
-      [-Infinity, -3, -0], [-Infinity, -2, 0], [-Infinity, 3, -Infinity], [-Infinity, 2, Infinity], [-Infinity, 0.5, Infinity],
-      [Infinity, -1, 0], [Infinity, 0.5, Infinity],
-      [-2, 3, -8], [-2, 2, 4], [-2, -1, -0.5], [2, 2 ** 40, Infinity], [0.5, 2 ** 40, 0], [3, 3, 27], [2, -2, 0.25], [10, 10, 1e10],
+      [NaN, 0, 1],
+      [NaN, -0, 1],
+      [1, NaN, 1],
+      [1, Infinity, 1],
+      [-1, Infinity, 1],
+      [-1, -Infinity, 1],
+      [0, -3, Infinity],
+      [-0, -3, -Infinity],
+      [0, -2, Infinity],
+      [-0, -2, Infinity],
+      [-0, -0.5, Infinity],
+      [0, 3, 0],
+      [-0, 3, -0],
+      [-0, 2, 0],
+      [-0, 0.5, 0],
+      [0.5, -Infinity, Infinity],
+      [2, -Infinity, 0],
+      [0.5, Infinity, 0],
+      [2, Infinity, Infinity],
+      [-Infinity, -3, -0],
+      [-Infinity, -2, 0],
+      [-Infinity, 3, -Infinity],
+      [-Infinity, 2, Infinity],
+      [-Infinity, 0.5, Infinity],
+      [Infinity, -1, 0],
+      [Infinity, 0.5, Infinity],
+      [-2, 3, -8],
+      [-2, 2, 4],
+      [-2, -1, -0.5],
+      [2, 2 ** 40, Infinity],
+      [0.5, 2 ** 40, 0],
+      [3, 3, 27],
+      [2, -2, 0.25],
+      [10, 10, 1e10],
     ];
     for (const [x, y, want] of cases) expect(Object.is(powf(x, y), want), `pow(${x}, ${y}) = ${powf(x, y)}, expected ${want}`).toBe(true);
-    for (const [x, y] of [[-2, 0.5], [NaN, 1], [2, NaN], [-8, 1 / 3]] as const) expect(Number.isNaN(powf(x, y))).toBe(true);
+    for (const [x, y] of [
+      [-2, 0.5],
+      [NaN, 1],
+      [2, NaN],
+      [-8, 1 / 3],
+    ] as const)
+      expect(Number.isNaN(powf(x, y))).toBe(true);
   });
 });
 
 /** (x, y) pairs that reach every branch of every function. */
 function probePairs(): Float32Array {
-  const specials = [0, -0, Infinity, -Infinity, NaN, 1, -1, 0.5, -0.5, 2, -2, 3, -3, 0.625, -0.625, 1e-45, -1e-45, 1e-40, 2 ** -126, 4, -4, 10, -10, 10.5, 14, -14, 88.7, -103.9, 3.4e38, -3.4e38];
+  const specials = [
+    0,
+    -0,
+    Infinity,
+    -Infinity,
+    NaN,
+    1,
+    -1,
+    0.5,
+    -0.5,
+    2,
+    -2,
+    3,
+    -3,
+    0.625,
+    -0.625,
+    1e-45,
+    -1e-45,
+    1e-40,
+    2 ** -126,
+    4,
+    -4,
+    10,
+    -10,
+    10.5,
+    14,
+    -14,
+    88.7,
+    -103.9,
+    3.4e38,
+    -3.4e38,
+  ];
   const ys = [0, -0, 1, -1, 2, -2, 0.5, -0.5, 3, -3, Infinity, -Infinity, NaN, 2 ** 24, 2 ** 24 + 2, 2 ** 31, -(2 ** 31), 0.3, 7.5, -17];
   const v: number[] = [];
   for (const x of specials) for (const y of ys) v.push(x, y);
@@ -222,7 +286,8 @@ describe('runtime-c ONNX scalar math is bit-exact with the mirror on every targe
           const got = out[i * FUNCS.length + j]!;
           const want = f(x, y);
           const same = (Number.isNaN(got) && Number.isNaN(want)) || f32Bits(got) === f32Bits(want);
-          if (!same && bad.length < 8 && !bad.some((b) => b.startsWith(`${name}(${x}`))) bad.push(`${name}(${x}${name === 'powf' || name === 'divf' ? `, ${y}` : ''}) = ${got}, mirror ${want}`);
+          if (!same && bad.length < 8 && !bad.some((b) => b.startsWith(`${name}(${x}`)))
+            bad.push(`${name}(${x}${name === 'powf' || name === 'divf' ? `, ${y}` : ''}) = ${got}, mirror ${want}`);
         });
       }
       expect(bad).toEqual([]);

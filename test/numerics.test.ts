@@ -16,7 +16,30 @@ const ulpDistance = (a: number, b: number) => Math.abs(f32Bits(a) - f32Bits(b));
 
 /** Inputs that probe every branch: specials, overflow/underflow edges, ties, subnormals, a sweep. */
 function probeInputs(): Float32Array {
-  const v: number[] = [0, -0, Infinity, -Infinity, NaN, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 126.5, 127.5, -127.5, 128, -128.7, 2 ** 23, 2 ** 23 - 0.5, -(2 ** 22) - 0.5, 1e-45, -1e-45, 1e-40];
+  const v: number[] = [
+    0,
+    -0,
+    Infinity,
+    -Infinity,
+    NaN,
+    0.5,
+    1.5,
+    2.5,
+    -0.5,
+    -1.5,
+    -2.5,
+    126.5,
+    127.5,
+    -127.5,
+    128,
+    -128.7,
+    2 ** 23,
+    2 ** 23 - 0.5,
+    -(2 ** 22) - 0.5,
+    1e-45,
+    -1e-45,
+    1e-40,
+  ];
   for (const edge of [C.EXP_MAX, C.EXP_MIN, -87.33654, -88.72283, -103.27893, 88.72284]) {
     for (let d = -3; d <= 3; d++) v.push(f32FromBits(f32Bits(fround(edge)) + d));
   }

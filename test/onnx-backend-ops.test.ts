@@ -57,7 +57,13 @@ function convert(dir: string): { spec: ModelSpec; inputs: Record<string, TypedDa
 
   const attrs: Record<string, AttrValue> = {};
   for (const [k, v] of Object.entries(node.attrs)) if (k in def.attrs || (node.opType === 'Reshape' && k === 'allowzero')) attrs[k] = attrValue(v);
-  const dropped = Object.keys(node.attrs).filter((k) => !(k in def.attrs) && !(node.opType === 'Split' && k === 'num_outputs') && !(node.opType === 'Cast' && k === 'round_mode') && !(node.opType === 'Reshape' && k === 'allowzero'));
+  const dropped = Object.keys(node.attrs).filter(
+    (k) =>
+      !(k in def.attrs) &&
+      !(node.opType === 'Split' && k === 'num_outputs') &&
+      !(node.opType === 'Cast' && k === 'round_mode') &&
+      !(node.opType === 'Reshape' && k === 'allowzero'),
+  );
   if (dropped.length) throw new Unsupported(`attribute ${dropped.join(', ')}`);
   if (node.opType === 'ArgMax') {
     // ONNX's defaults (axis 0, keepdims 1) and its int64 result; the IR op's bools.
@@ -104,7 +110,13 @@ function convert(dir: string): { spec: ModelSpec; inputs: Record<string, TypedDa
     check(t);
     expected.set(o, t.data!);
   });
-  const spec: ModelSpec = { name: dir.split('/').pop()!, inputs: specInputs, outputs, tensors, nodes: [{ name: 'node', op: node.opType, inputs: nodeInputs, outputs: node.outputs, attrs }] };
+  const spec: ModelSpec = {
+    name: dir.split('/').pop()!,
+    inputs: specInputs,
+    outputs,
+    tensors,
+    nodes: [{ name: 'node', op: node.opType, inputs: nodeInputs, outputs: node.outputs, attrs }],
+  };
   return { spec, inputs, expected };
 }
 
@@ -127,7 +139,10 @@ function close(got: TypedData, want: TypedData): string | undefined {
 
 /** Why a test cannot run, by category; anything else is a failure. */
 const CATEGORIES: [RegExp, string][] = [
-  [/^dtype (4|5|10|11|12|13|16|17|18|19|20|21|22|23|24|25|26)$/, 'a dtype tritc does not have (uint16, int16, float16, double, uint32, uint64, bfloat16, float8, int4, int2, ...)'],
+  [
+    /^dtype (4|5|10|11|12|13|16|17|18|19|20|21|22|23|24|25|26)$/,
+    'a dtype tritc does not have (uint16, int16, float16, double, uint32, uint64, bfloat16, float8, int4, int2, ...)',
+  ],
   [/^zero-size tensor$/, 'zero-size tensors'],
   [/training_mode|training mode|BatchNormalization has 1 outputs/, 'BatchNormalization in training mode'],
   [/MaxPool has 1 outputs/, "MaxPool's Indices output"],
@@ -136,7 +151,11 @@ const CATEGORIES: [RegExp, string][] = [
   [/no zero-size tensors/, 'zero-size tensors'],
 ];
 
-const tests = existsSync(NODE_DIR) ? readdirSync(NODE_DIR).filter((d) => !d.includes('_expanded')).sort() : [];
+const tests = existsSync(NODE_DIR)
+  ? readdirSync(NODE_DIR)
+      .filter((d) => !d.includes('_expanded'))
+      .sort()
+  : [];
 const single = tests.filter((d) => {
   const m = decodeModel(new Uint8Array(readFileSync(join(NODE_DIR, d, 'model.onnx'))));
   return m.nodes.length === 1 && (OPS.has(m.nodes[0]!.opType) || m.nodes[0]!.opType === 'Identity');

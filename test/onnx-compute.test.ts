@@ -8,7 +8,11 @@ import { fround } from '../compiler/numerics/f32.ts';
 import { oneNode, readError, runModel } from './support/run_model.ts';
 
 const f32 = (shape: number[], data?: number[]) => ({ dtype: 'float32' as const, shape, ...(data ? { data: Float32Array.from(data) } : {}) });
-const q = (dtype: DType, shape: number[], data?: number[]) => ({ dtype, shape, ...(data ? { data: dtype === 'int8' ? Int8Array.from(data) : dtype === 'int32' ? Int32Array.from(data) : Uint8Array.from(data) } : {}) });
+const q = (dtype: DType, shape: number[], data?: number[]) => ({
+  dtype,
+  shape,
+  ...(data ? { data: dtype === 'int8' ? Int8Array.from(data) : dtype === 'int32' ? Int32Array.from(data) : Uint8Array.from(data) } : {}),
+});
 const out = (m: Map<string, TypedData>, name = 'y') => Array.from(m.get(name) as ArrayLike<number>);
 
 describe('MatMul and Gemm', () => {
@@ -29,7 +33,9 @@ describe('MatMul and Gemm', () => {
     // A' = [[1 3] [2 4]] (A given [2, 2] with transA), B = I, alpha 2, beta 10, C = [1, 2] per column
     const spec = oneNode('Gemm', { a: f32([2, 2]), b: f32([2, 2], [1, 0, 0, 1]), c: f32([2], [1, 2]) }, { transA: 1, alpha: 2, beta: 10 });
     expect(out(runModel(spec, { a: Float32Array.of(1, 2, 3, 4) }))).toEqual([12, 26, 14, 28]);
-    expect(readError(oneNode('Gemm', { a: f32([2, 3]), b: f32([2, 3], [0, 0, 0, 0, 0, 0]) }))).toMatch(/inner dimensions differ: A "a" \[2, 3\] gives K = 3, B "b" \[2, 3\] gives K = 2/);
+    expect(readError(oneNode('Gemm', { a: f32([2, 3]), b: f32([2, 3], [0, 0, 0, 0, 0, 0]) }))).toMatch(
+      /inner dimensions differ: A "a" \[2, 3\] gives K = 3, B "b" \[2, 3\] gives K = 2/,
+    );
     expect(readError(oneNode('MatMul', { a: f32([2, 3]), b: f32([2, 3]) }))).toMatch(/cannot multiply "a" \[2, 3\] by "b" \[2, 3\]: inner dimensions differ/);
   });
 });
@@ -56,7 +62,9 @@ describe('reductions and normalisations', () => {
     const c = (v: number[]) => f32([2], v);
     const spec = oneNode('BatchNormalization', { x: f32([1, 2, 2]), s: c([2, 1]), b: c([0, 10]), m: c([1, 0]), v: c([4, 0.25]) }, { epsilon: 0 });
     expect(out(runModel(spec, { x: Float32Array.of(1, 5, 1, -1) }))).toEqual([0, 4, 12, 8]);
-    expect(readError(oneNode('BatchNormalization', { x: f32([1, 2, 2]), s: c([1, 1]), b: c([0, 0]), m: c([0, 0]), v: c([1, 1]) }, { training_mode: 1 }))).toMatch(/training_mode = 1 is not supported/);
+    expect(
+      readError(oneNode('BatchNormalization', { x: f32([1, 2, 2]), s: c([1, 1]), b: c([0, 0]), m: c([0, 0]), v: c([1, 1]) }, { training_mode: 1 })),
+    ).toMatch(/training_mode = 1 is not supported/);
   });
 
   it('LogSoftmax of equal values is -log(n); ArgMax picks the last maximum and gives int64 on request', () => {
@@ -79,7 +87,9 @@ describe('Conv and pools', () => {
     const dw = oneNode('Conv', { x: f32([1, 2, 1, 2]), w: f32([2, 1, 1, 1], [2, -1]), b: f32([2], [0, 100]) }, { group: 2 });
     expect(out(runModel(dw, { x: Float32Array.of(1, 2, 3, 4) }))).toEqual([2, 4, 97, 96]);
     // 1-D with dilation 2: [1 2 3 4 5] * [1 0 -1] dilated -> x[i] - x[i+4]
-    expect(out(runModel(oneNode('Conv', { x: f32([1, 1, 5]), w: f32([1, 1, 2], [1, -1]) }, { dilations: [4] }), { x: Float32Array.of(1, 2, 3, 4, 5) }))).toEqual([-4]);
+    expect(
+      out(runModel(oneNode('Conv', { x: f32([1, 1, 5]), w: f32([1, 1, 2], [1, -1]) }, { dilations: [4] }), { x: Float32Array.of(1, 2, 3, 4, 5) })),
+    ).toEqual([-4]);
   });
 
   it('SAME_UPPER puts the extra padding at the end, SAME_LOWER at the beginning', () => {
@@ -94,7 +104,9 @@ describe('Conv and pools', () => {
     expect(out(runModel(oneNode('AveragePool', { x: f32([1, 1, 3, 3]) }, attrs), { x: img })).slice(0, 2)).toEqual([1, 1.5]);
     expect(out(runModel(oneNode('AveragePool', { x: f32([1, 1, 3, 3]) }, { ...attrs, count_include_pad: 1 }), { x: img })).slice(0, 2)).toEqual([0.25, 0.75]);
     // ceil_mode: 3 wide, kernel 2, stride 2 -> 2 windows, the second [3] alone
-    expect(out(runModel(oneNode('AveragePool', { x: f32([1, 1, 3]) }, { kernel_shape: [2], strides: [2], ceil_mode: 1 }), { x: Float32Array.of(1, 2, 3) }))).toEqual([1.5, 3]);
+    expect(
+      out(runModel(oneNode('AveragePool', { x: f32([1, 1, 3]) }, { kernel_shape: [2], strides: [2], ceil_mode: 1 }), { x: Float32Array.of(1, 2, 3) })),
+    ).toEqual([1.5, 3]);
     expect(out(runModel(oneNode('MaxPool', { x: q('uint8', [1, 1, 3]) }, { kernel_shape: [2] }), { x: Uint8Array.of(7, 200, 3) }))).toEqual([200, 200]);
     expect(out(runModel(oneNode('GlobalAveragePool', { x: f32([1, 1, 3, 3]) }), { x: img }))).toEqual([5]);
   });
@@ -102,7 +114,9 @@ describe('Conv and pools', () => {
   it("MaxPool's Indices: flat over N x C x spatial, the first of equal maxima, row- or column-major", () => {
     const idx = (m: Map<string, TypedData>) => Array.from(m.get('i') as BigInt64Array, Number);
     // two planes of [1, 4], windows of 2 with stride 2: [2 2] -> 0 (first), [1 2] -> 3; [1 3] -> 5, [4 4] -> 6
-    const r1 = runModel(oneNode('MaxPool', { x: f32([1, 2, 4]) }, { kernel_shape: [2], strides: [2] }, ['y', 'i']), { x: Float32Array.of(2, 2, 1, 2, 1, 3, 4, 4) });
+    const r1 = runModel(oneNode('MaxPool', { x: f32([1, 2, 4]) }, { kernel_shape: [2], strides: [2] }, ['y', 'i']), {
+      x: Float32Array.of(2, 2, 1, 2, 1, 3, 4, 4),
+    });
     expect(out(r1)).toEqual([2, 2, 3, 4]);
     expect(idx(r1)).toEqual([0, 3, 5, 6]);
     // [[1 5 2] [7 3 7]], 2x2 windows: 7 at (1, 0) and 7 at (1, 2); column-major numbers (h, w) as w * 2 + h
@@ -113,13 +127,19 @@ describe('Conv and pools', () => {
     expect(idx(colMajor)).toEqual([1, 5]);
     expect(out(colMajor)).toEqual([7, 7]);
     // int8, padding: the maximum -128 everywhere points at the window's first in-bounds element
-    const r8 = runModel(oneNode('MaxPool', { x: q('int8', [1, 1, 3]) }, { kernel_shape: [2], pads: [1, 0] }, ['y', 'i']), { x: Int8Array.of(-128, -128, -128) });
+    const r8 = runModel(oneNode('MaxPool', { x: q('int8', [1, 1, 3]) }, { kernel_shape: [2], pads: [1, 0] }, ['y', 'i']), {
+      x: Int8Array.of(-128, -128, -128),
+    });
     expect(idx(r8)).toEqual([0, 0, 1]);
   });
 
   it('reports windows that do not fit and groups that do not divide', () => {
-    expect(readError(oneNode('MaxPool', { x: f32([1, 1, 3]) }, { kernel_shape: [5] }))).toMatch(/the window \(5 wide with dilation\) is larger than the padded input \(3\)/);
-    expect(readError(oneNode('Conv', { x: f32([1, 3, 4]), w: f32([2, 2, 1], [1, 1, 1, 1]) }, { group: 2 }))).toMatch(/group 2 does not fit X "x" \[1, 3, 4\] \(C = 3\)/);
+    expect(readError(oneNode('MaxPool', { x: f32([1, 1, 3]) }, { kernel_shape: [5] }))).toMatch(
+      /the window \(5 wide with dilation\) is larger than the padded input \(3\)/,
+    );
+    expect(readError(oneNode('Conv', { x: f32([1, 3, 4]), w: f32([2, 2, 1], [1, 1, 1, 1]) }, { group: 2 }))).toMatch(
+      /group 2 does not fit X "x" \[1, 3, 4\] \(C = 3\)/,
+    );
     expect(readError(oneNode('Conv', { x: f32([1, 4]), w: f32([1, 4], [1, 1, 1, 1]) }))).toMatch(/must be \[N, C, D1/);
   });
 });
@@ -135,7 +155,10 @@ describe('quantised ops', () => {
   it('DequantizeLinear per axis, and int32 input', () => {
     const spec = oneNode('DequantizeLinear', { x: q('int8', [2, 2]), s: f32([2], [2, 0.5]), z: q('int8', [2], [1, -1]) }, { axis: 1 });
     expect(out(runModel(spec, { x: Int8Array.of(1, 1, -127, 3) }))).toEqual([0, 1, -256, 2]);
-    expect(out(runModel(oneNode('DequantizeLinear', { x: q('int32', [2]), s: f32([], [0.5]) }), { x: Int32Array.of(2 ** 24 + 1, -7) }))).toEqual([2 ** 23, -3.5]);
+    expect(out(runModel(oneNode('DequantizeLinear', { x: q('int32', [2]), s: f32([], [0.5]) }), { x: Int32Array.of(2 ** 24 + 1, -7) }))).toEqual([
+      2 ** 23,
+      -3.5,
+    ]);
   });
 
   it('MatMulInteger subtracts zero points per row and per column', () => {
@@ -146,9 +169,14 @@ describe('quantised ops', () => {
 
   it('QLinearMatMul requantises with rint and saturates; ConvInteger pads with the zero point', () => {
     const spec = oneNode('QLinearMatMul', {
-      a: q('int8', [1, 2]), as: f32([], [0.5]), az: q('int8', [], [0]),
-      b: q('int8', [2, 1], [3, 4]), bs: f32([], [0.25]), bz: q('int8', [], [0]),
-      ys: f32([], [1]), yz: q('int8', [], [-1]),
+      a: q('int8', [1, 2]),
+      as: f32([], [0.5]),
+      az: q('int8', [], [0]),
+      b: q('int8', [2, 1], [3, 4]),
+      bs: f32([], [0.25]),
+      bz: q('int8', [], [0]),
+      ys: f32([], [1]),
+      yz: q('int8', [], [-1]),
     });
     // acc = 2*3 + 5*4 = 26; 26 * 0.125 = 3.25 -> 3, - 1 = 2
     expect(out(runModel(spec, { a: Int8Array.of(2, 5) }))).toEqual([2]);
@@ -161,7 +189,11 @@ describe('quantised ops', () => {
     const ql = oneNode('QuantizeLinear', { x: f32([2, 4]), s: f32([2, 2], [1, 2, 0.5, 4]) }, { axis: 1, block_size: 2 });
     expect(out(runModel(ql, { x: Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8) }))).toEqual([1, 2, 2, 2, 10, 12, 2, 2]);
     // x [2, 3] int8, blocks of 2 along axis 1 (the second block has one element): (x - z) * s
-    const dl = oneNode('DequantizeLinear', { x: q('int8', [2, 3]), s: f32([2, 2], [1, 10, 2, 0.5]), z: q('int8', [2, 2], [0, 1, -1, 0]) }, { axis: 1, block_size: 2 });
+    const dl = oneNode(
+      'DequantizeLinear',
+      { x: q('int8', [2, 3]), s: f32([2, 2], [1, 10, 2, 0.5]), z: q('int8', [2, 2], [0, 1, -1, 0]) },
+      { axis: 1, block_size: 2 },
+    );
     expect(out(runModel(dl, { x: Int8Array.of(1, 2, 3, 4, 5, 6) }))).toEqual([1, 2, 20, 10, 12, 3]);
     // along axis 0: x [3, 2], blocks of 2 rows
     const d0 = oneNode('DequantizeLinear', { x: q('int8', [3, 2]), s: f32([2, 2], [1, 2, 3, 4]) }, { axis: 0, block_size: 2 });
@@ -169,7 +201,11 @@ describe('quantised ops', () => {
   });
 
   it('reports blocked scales of the wrong shape and mismatched zero points', () => {
-    expect(readError(oneNode('QuantizeLinear', { x: f32([2, 4]), s: f32([2, 3], [1, 1, 1, 1, 1, 1]) }, { block_size: 2 }))).toMatch(/y_scale "s" \[2, 3\] must be \[2, 2\] for block_size 2 on axis 1/);
-    expect(readError(oneNode('DequantizeLinear', { x: q('int8', [4]), s: f32([], [1]), z: q('uint8', [], [0]) }))).toMatch(/x_zero_point "z" is uint8, but x "x" is int8/);
+    expect(readError(oneNode('QuantizeLinear', { x: f32([2, 4]), s: f32([2, 3], [1, 1, 1, 1, 1, 1]) }, { block_size: 2 }))).toMatch(
+      /y_scale "s" \[2, 3\] must be \[2, 2\] for block_size 2 on axis 1/,
+    );
+    expect(readError(oneNode('DequantizeLinear', { x: q('int8', [4]), s: f32([], [1]), z: q('uint8', [], [0]) }))).toMatch(
+      /x_zero_point "z" is uint8, but x "x" is int8/,
+    );
   });
 });

@@ -10,7 +10,15 @@ import { oneNode, readError, runModel } from './support/run_model.ts';
 const T = (dtype: DType, shape: number[], data?: ArrayLike<number> | bigint[]) => {
   if (!data) return { dtype, shape };
   const arr =
-    dtype === 'float32' ? Float32Array.from(data as number[]) : dtype === 'int8' ? Int8Array.from(data as number[]) : dtype === 'int32' ? Int32Array.from(data as number[]) : dtype === 'int64' ? BigInt64Array.from(data as bigint[]) : Uint8Array.from(data as number[]);
+    dtype === 'float32'
+      ? Float32Array.from(data as number[])
+      : dtype === 'int8'
+        ? Int8Array.from(data as number[])
+        : dtype === 'int32'
+          ? Int32Array.from(data as number[])
+          : dtype === 'int64'
+            ? BigInt64Array.from(data as bigint[])
+            : Uint8Array.from(data as number[]);
   return { dtype, shape, data: arr };
 };
 
@@ -117,8 +125,10 @@ describe('Cast', () => {
 });
 
 describe('float functions', () => {
-  const unary = (op: string, xs: number[], attrs = {}) => Array.from(runModel(oneNode(op, { x: T('float32', [xs.length]) }, attrs), { x: Float32Array.from(xs) }).get('y') as Float32Array);
-  const close = (got: number[], want: number[], ulp = 2) => got.forEach((g, i) => expect(Math.abs(f32Bits(g) - f32Bits(fround(want[i]!))), `${g} vs ${want[i]}`).toBeLessThanOrEqual(ulp));
+  const unary = (op: string, xs: number[], attrs = {}) =>
+    Array.from(runModel(oneNode(op, { x: T('float32', [xs.length]) }, attrs), { x: Float32Array.from(xs) }).get('y') as Float32Array);
+  const close = (got: number[], want: number[], ulp = 2) =>
+    got.forEach((g, i) => expect(Math.abs(f32Bits(g) - f32Bits(fround(want[i]!))), `${g} vs ${want[i]}`).toBeLessThanOrEqual(ulp));
 
   it('Sqrt, Log, Erf, Sigmoid, Tanh match known values', () => {
     expect(unary('Sqrt', [4, 2.25, 0])).toEqual([2, 1.5, 0]);
@@ -144,7 +154,11 @@ describe('errors name the node and what was expected', () => {
     expect(readError(oneNode('Sub', { a: T('float32', [2]), b: T('int32', [2]) }))).toMatch(/input 1 \(B\) "b" is int32, but input 0 \(A\) "a" is float32/);
     expect(readError(oneNode('Mul', { a: T('float32', [2, 3]), b: T('float32', [2]) }))).toMatch(/shapes \[2, 3\] of "a", \[2\] of "b" do not broadcast/);
     expect(readError(oneNode('Clip', { x: T('float32', [2]), lo: T('float32', [2], [0, 1]) }))).toMatch(/input 1 \(min\) "lo" must hold one value/);
-    expect(readError(oneNode('Where', { c: T('int8', [2]), x: T('float32', [2]), z: T('float32', [2]) }))).toMatch(/input 0 \(condition\) "c" must be bool, found int8/);
-    expect(readError(oneNode('Add', { a: T('bool', [2]), b: T('bool', [2]) }))).toMatch(/inputs must both be float32, or both the same integer dtype .* found bool "a" and bool "b"/);
+    expect(readError(oneNode('Where', { c: T('int8', [2]), x: T('float32', [2]), z: T('float32', [2]) }))).toMatch(
+      /input 0 \(condition\) "c" must be bool, found int8/,
+    );
+    expect(readError(oneNode('Add', { a: T('bool', [2]), b: T('bool', [2]) }))).toMatch(
+      /inputs must both be float32, or both the same integer dtype .* found bool "a" and bool "b"/,
+    );
   });
 });

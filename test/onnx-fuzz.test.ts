@@ -206,7 +206,18 @@ describe('ONNX reader fuzzing', () => {
     // Valid protobufs with wrong contents: an attribute set to a random small integer (or NaN),
     // an initializer dimension changed, a node input rewired to another tensor or left out, a node
     // given another op type. What loads must also interpret and compile without a JavaScript error.
-    const models = [...MODELS, ...['test_gemm_default_single_elem_vector_bias', 'test_transpose_all_permutations_3', 'test_gather_1', 'test_concat_2d_axis_negative_1', 'test_maxpool_2d_pads', 'test_layer_normalization_3d_axis1_epsilon', 'test_dequantizelinear_axis'].map((t) => join(SHARED_DATA, 'onnx_backend_tests', 'node', t, 'model.onnx'))];
+    const models = [
+      ...MODELS,
+      ...[
+        'test_gemm_default_single_elem_vector_bias',
+        'test_transpose_all_permutations_3',
+        'test_gather_1',
+        'test_concat_2d_axis_negative_1',
+        'test_maxpool_2d_pads',
+        'test_layer_normalization_3d_axis1_epsilon',
+        'test_dequantizelinear_axis',
+      ].map((t) => join(SHARED_DATA, 'onnx_backend_tests', 'node', t, 'model.onnx')),
+    ];
     const r = rng(777);
     const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
     const small = () => Math.floor(r() * 16) - 5;
@@ -214,7 +225,13 @@ describe('ONNX reader fuzzing', () => {
     let loaded = 0;
     for (let c = 0; c < 400; c++) {
       const path = models[c % models.length]!;
-      type Obj = { graph: { node: { opType: string; domain?: string; input: string[]; attribute?: { name: string; ints?: number[]; i?: number; f?: number }[] }[]; initializer: { name: string; dims: number[] }[]; input: { name: string }[] } };
+      type Obj = {
+        graph: {
+          node: { opType: string; domain?: string; input: string[]; attribute?: { name: string; ints?: number[]; i?: number; f?: number }[] }[];
+          initializer: { name: string; dims: number[] }[];
+          input: { name: string }[];
+        };
+      };
       const obj = ModelProtoType.toObject(ModelProtoType.decode(new Uint8Array(readFileSync(path))), { longs: Number, arrays: true }) as unknown as Obj;
       const g0 = obj.graph;
       const what = c % 4;
@@ -247,7 +264,8 @@ describe('ONNX reader fuzzing', () => {
         interpret(g, randomRuns(g, 1, c)[0]!);
         compileGraph(g, { target: getTarget('host'), verify: true, skipFitCheck: true });
       } catch (e) {
-        if (!(e instanceof TritcError)) crashes.push(`${path.split('/').slice(-2).join('/')} case ${c} (${desc}): ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+        if (!(e instanceof TritcError))
+          crashes.push(`${path.split('/').slice(-2).join('/')} case ${c} (${desc}): ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
       }
     }
     expect(crashes).toEqual([]);

@@ -19,7 +19,11 @@ import { oneNode } from './support/run_model.ts';
 import { workDir } from './support/differential.ts';
 
 const f32 = (shape: number[], data?: number[]) => ({ dtype: 'float32' as const, shape, ...(data ? { data: Float32Array.from(data) } : {}) });
-const typed = (dtype: DType, shape: number[], data: number[]) => ({ dtype, shape, data: dtype === 'int8' ? Int8Array.from(data) : dtype === 'uint8' ? Uint8Array.from(data) : Int32Array.from(data) });
+const typed = (dtype: DType, shape: number[], data: number[]) => ({
+  dtype,
+  shape,
+  data: dtype === 'int8' ? Int8Array.from(data) : dtype === 'uint8' ? Uint8Array.from(data) : Int32Array.from(data),
+});
 
 function specs(): ModelSpec[] {
   const out: ModelSpec[] = [];
@@ -36,7 +40,10 @@ function specs(): ModelSpec[] {
   }
   const r = rng(99);
   const scales = (n: number) => Array.from({ length: n }, () => Math.fround(0.01 + r() * 0.2));
-  const codes = (dtype: DType, n: number) => Array.from({ length: n }, () => (dtype === 'uint8' ? Math.floor(r() * 256) : dtype === 'int8' ? Math.floor(r() * 256) - 128 : Math.floor(r() * 2000) - 1000));
+  const codes = (dtype: DType, n: number) =>
+    Array.from({ length: n }, () =>
+      dtype === 'uint8' ? Math.floor(r() * 256) : dtype === 'int8' ? Math.floor(r() * 256) - 128 : Math.floor(r() * 2000) - 1000,
+    );
   // [x shape, axis, block, parameter shape]
   const cases: [number[], number, number, number[]][] = [
     [[5, 3], 0, 2, [3, 3]],
@@ -47,7 +54,19 @@ function specs(): ModelSpec[] {
   for (const [shape, axis, block, ps] of cases) {
     const n = ps.reduce((a, b) => a * b, 1);
     for (const dtype of ['int8', 'uint8'] as const) {
-      const q = oneNode('QuantizeLinear', { x: f32(shape), s: f32(ps, scales(n)), z: typed(dtype, ps, codes(dtype, n).map((v) => (dtype === 'int8' ? v >> 3 : v >> 2))) }, { axis, block_size: block });
+      const q = oneNode(
+        'QuantizeLinear',
+        {
+          x: f32(shape),
+          s: f32(ps, scales(n)),
+          z: typed(
+            dtype,
+            ps,
+            codes(dtype, n).map((v) => (dtype === 'int8' ? v >> 3 : v >> 2)),
+          ),
+        },
+        { axis, block_size: block },
+      );
       out.push({ ...q, name: `qblocked-${out.length}` });
     }
     for (const dtype of ['int8', 'uint8', 'int32'] as const) {
@@ -67,7 +86,11 @@ describe('MaxPool Indices and blocked quantisation in C', () => {
       return { g, runs, outs: runs.map((run) => interpret(g, run)) };
     });
     const t = getTarget('host');
-    const models: HarnessModel[] = graphs.map((m, i) => ({ compiled: compileGraph(cloneGraph(m.g), { target: t, prefix: `m${i}`, verify: true, skipFitCheck: true }), runs: m.runs, dir: `m${i}` }));
+    const models: HarnessModel[] = graphs.map((m, i) => ({
+      compiled: compileGraph(cloneGraph(m.g), { target: t, prefix: `m${i}`, verify: true, skipFitCheck: true }),
+      runs: m.runs,
+      dir: `m${i}`,
+    }));
     const run = await runOnTarget(models, t, join(dir, 'host'), { title: 'MaxPool Indices, blocked quantisation' });
     const failures: string[] = [];
     run.records.forEach((recs, i) => {

@@ -27,8 +27,24 @@ const i64 = (name: string, v: number[]): TensorSpec & { name: string } => ({ nam
 
 describe('opset normalisation', () => {
   it('Squeeze and Unsqueeze: axes attribute (opset 11) and axes input (opset 13)', () => {
-    const old = run(11, [{ op: 'Squeeze', inputs: ['c'], outputs: ['s'], attrs: { axes: [2] } }, { op: 'Unsqueeze', inputs: ['s'], outputs: ['f'], attrs: { axes: [0] } }], [], [1, 2, 3]);
-    const now = run(13, [{ op: 'Squeeze', inputs: ['c', 'ax2'], outputs: ['s'] }, { op: 'Unsqueeze', inputs: ['s', 'ax0'], outputs: ['f'] }], [i64('ax2', [2]), i64('ax0', [0])], [1, 2, 3]);
+    const old = run(
+      11,
+      [
+        { op: 'Squeeze', inputs: ['c'], outputs: ['s'], attrs: { axes: [2] } },
+        { op: 'Unsqueeze', inputs: ['s'], outputs: ['f'], attrs: { axes: [0] } },
+      ],
+      [],
+      [1, 2, 3],
+    );
+    const now = run(
+      13,
+      [
+        { op: 'Squeeze', inputs: ['c', 'ax2'], outputs: ['s'] },
+        { op: 'Unsqueeze', inputs: ['s', 'ax0'], outputs: ['f'] },
+      ],
+      [i64('ax2', [2]), i64('ax0', [0])],
+      [1, 2, 3],
+    );
     expect(old).toEqual([1, 2, 3, 4, 5, 6]);
     expect(now).toEqual(old);
     // Squeeze without axes removes every dimension of size 1.
@@ -37,15 +53,26 @@ describe('opset normalisation', () => {
 
   it('Slice: attributes (opset 9) and inputs with steps (opset 10+)', () => {
     const old = run(9, [{ op: 'Slice', inputs: ['c'], outputs: ['f'], attrs: { starts: [0, 1], ends: [2, 1000], axes: [0, 1] } }], [], [2, 2, 1]);
-    const now = run(13, [{ op: 'Slice', inputs: ['c', 'st', 'en', 'ax'], outputs: ['f'] }], [i64('st', [0, 1]), i64('en', [2, 1000]), i64('ax', [0, 1])], [2, 2, 1]);
+    const now = run(
+      13,
+      [{ op: 'Slice', inputs: ['c', 'st', 'en', 'ax'], outputs: ['f'] }],
+      [i64('st', [0, 1]), i64('en', [2, 1000]), i64('ax', [0, 1])],
+      [2, 2, 1],
+    );
     expect(old).toEqual([2, 3, 5, 6]);
     expect(now).toEqual(old);
-    const reversed = run(13, [{ op: 'Slice', inputs: ['c', 'st', 'en', 'ax', 'sp'], outputs: ['f'] }], [i64('st', [-1]), i64('en', [-1000]), i64('ax', [1]), i64('sp', [-2])], [2, 2, 1]);
+    const reversed = run(
+      13,
+      [{ op: 'Slice', inputs: ['c', 'st', 'en', 'ax', 'sp'], outputs: ['f'] }],
+      [i64('st', [-1]), i64('en', [-1000]), i64('ax', [1]), i64('sp', [-2])],
+      [2, 2, 1],
+    );
     expect(reversed).toEqual([3, 1, 6, 4]);
   });
 
   it('Split: split attribute (opset 11), split input (opset 13), num_outputs (opset 18)', () => {
-    const pick = (opset: number, node: NodeSpec, inits: (TensorSpec & { name: string })[] = []) => run(opset, [node, { op: 'Identity', inputs: ['p1'], outputs: ['f'] }], inits, [2, 1, 1]);
+    const pick = (opset: number, node: NodeSpec, inits: (TensorSpec & { name: string })[] = []) =>
+      run(opset, [node, { op: 'Identity', inputs: ['p1'], outputs: ['f'] }], inits, [2, 1, 1]);
     expect(pick(11, { op: 'Split', inputs: ['c'], outputs: ['p0', 'p1'], attrs: { axis: 1, split: [2, 1] } })).toEqual([3, 6]);
     expect(pick(13, { op: 'Split', inputs: ['c', 'sp'], outputs: ['p0', 'p1'], attrs: { axis: 1 } }, [i64('sp', [2, 1])])).toEqual([3, 6]);
     // num_outputs: ceil(3 / 2) = 2, then the remainder 1.
@@ -54,7 +81,9 @@ describe('opset normalisation', () => {
 
   it('Reshape: shape as an attribute-free input with 0 and -1, and allowzero', () => {
     expect(run(13, [{ op: 'Reshape', inputs: ['c', 'sh'], outputs: ['f'] }], [i64('sh', [0, -1])], [2, 3])).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(run(14, [{ op: 'Reshape', inputs: ['c', 'sh'], outputs: ['f'], attrs: { allowzero: 0 } }], [i64('sh', [-1, 0, 1])], [2, 3, 1])).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(run(14, [{ op: 'Reshape', inputs: ['c', 'sh'], outputs: ['f'], attrs: { allowzero: 0 } }], [i64('sh', [-1, 0, 1])], [2, 3, 1])).toEqual([
+      1, 2, 3, 4, 5, 6,
+    ]);
   });
 
   it('Softmax before opset 13 normalises the 2-D coercion around axis (default 1)', () => {
@@ -109,8 +138,18 @@ describe('opset normalisation', () => {
       opset,
       inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
       outputs: [{ name: 'y', dtype: 'float32', shape: [4] }],
-      initializers: opset >= 11 ? [{ name: 'lo', dtype: 'float32', shape: [], data: [-1] }, { name: 'hi', dtype: 'float32', shape: [], data: [0.5] }] : [],
-      nodes: [opset >= 11 ? { op: 'Clip', inputs: ['x', 'lo', 'hi'], outputs: ['y'] } : { op: 'Clip', inputs: ['x'], outputs: ['y'], attrs: { min: { f: -1 }, max: { f: 0.5 } } }],
+      initializers:
+        opset >= 11
+          ? [
+              { name: 'lo', dtype: 'float32', shape: [], data: [-1] },
+              { name: 'hi', dtype: 'float32', shape: [], data: [0.5] },
+            ]
+          : [],
+      nodes: [
+        opset >= 11
+          ? { op: 'Clip', inputs: ['x', 'lo', 'hi'], outputs: ['y'] }
+          : { op: 'Clip', inputs: ['x'], outputs: ['y'], attrs: { min: { f: -1 }, max: { f: 0.5 } } },
+      ],
     });
     const x = new Float32Array([-3, -0.5, 0.25, 2]);
     for (const opset of [7, 11, 13]) {
@@ -120,7 +159,15 @@ describe('opset normalisation', () => {
   });
 
   it('Constant nodes: value tensor and value_float(s)/value_int(s)', () => {
-    const f = run(13, [{ op: 'Constant', inputs: [], outputs: ['k'], attrs: { value_floats: { floats: [1, 2] } } }, { op: 'Identity', inputs: ['k'], outputs: ['f'] }], [], [2]);
+    const f = run(
+      13,
+      [
+        { op: 'Constant', inputs: [], outputs: ['k'], attrs: { value_floats: { floats: [1, 2] } } },
+        { op: 'Identity', inputs: ['k'], outputs: ['f'] },
+      ],
+      [],
+      [2],
+    );
     expect(f).toEqual([1, 2]);
   });
 });

@@ -73,7 +73,11 @@ describe('onnxruntime oracle on random ONNX graphs', () => {
   async function bitExact(target: string, pick: (i: number) => boolean): Promise<string[]> {
     const t = getTarget(target);
     const chosen = graphs.filter((_, i) => pick(i));
-    const models: HarnessModel[] = chosen.map((m, i) => ({ compiled: compileGraph(cloneGraph(m.g), { target: t, prefix: `r${i}`, verify: true, skipFitCheck: true }), runs: [m.run], dir: `r${i}` }));
+    const models: HarnessModel[] = chosen.map((m, i) => ({
+      compiled: compileGraph(cloneGraph(m.g), { target: t, prefix: `r${i}`, verify: true, skipFitCheck: true }),
+      runs: [m.run],
+      dir: `r${i}`,
+    }));
     const run = await runInPrograms(models, t, workDir(`onnx-oracle-${target}`), 'random ONNX graphs');
     const failures: string[] = [];
     run.records.forEach((recs, i) => {

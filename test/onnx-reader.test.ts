@@ -110,18 +110,35 @@ describe('ONNX reader errors', () => {
   });
 
   it('a missing initializer', () => {
-    const e = errorOf(() => importOnnx(tiny((m) => (m.initializers = [])), 'noinit.onnx'));
-    expect(e.message).toBe('noinit.onnx: node "add" (Add): input 1 "b" is not produced by any node, nor an initializer or graph input (a missing initializer?)');
+    const e = errorOf(() =>
+      importOnnx(
+        tiny((m) => (m.initializers = [])),
+        'noinit.onnx',
+      ),
+    );
+    expect(e.message).toBe(
+      'noinit.onnx: node "add" (Add): input 1 "b" is not produced by any node, nor an initializer or graph input (a missing initializer?)',
+    );
   });
 
   it('a shape mismatch between operands', () => {
-    const e = errorOf(() => importOnnx(tiny((m) => (m.initializers = [{ name: 'b', dtype: 'float32', shape: [4], data: [1, 2, 3, 4] }])), 'shape.onnx'));
+    const e = errorOf(() =>
+      importOnnx(
+        tiny((m) => (m.initializers = [{ name: 'b', dtype: 'float32', shape: [4], data: [1, 2, 3, 4] }])),
+        'shape.onnx',
+      ),
+    );
     expect(e.code).toBe('shape');
     expect(e.message).toBe('shape.onnx: node "add" (Add): shapes [2, 3] of "x" and [4] of "b" do not broadcast');
   });
 
   it('a declared output shape that disagrees with the graph', () => {
-    const e = errorOf(() => importOnnx(tiny((m) => (m.outputs = [{ name: 'y', dtype: 'float32', shape: [3, 2] }])), 'out.onnx'));
+    const e = errorOf(() =>
+      importOnnx(
+        tiny((m) => (m.outputs = [{ name: 'y', dtype: 'float32', shape: [3, 2] }])),
+        'out.onnx',
+      ),
+    );
     expect(e.message).toBe('out.onnx: graph output "y": is declared with shape [3, 2] but computes [2, 3]');
   });
 
@@ -181,12 +198,26 @@ describe('ONNX reader errors', () => {
   });
 
   it('an opset outside 7..25', () => {
-    expect(errorOf(() => importOnnx(tiny((m) => (m.opset = 6)), 'old.onnx')).message).toBe('old.onnx: opset_import: imports ONNX opset 6; tritc supports opsets 7 to 25');
+    expect(
+      errorOf(() =>
+        importOnnx(
+          tiny((m) => (m.opset = 6)),
+          'old.onnx',
+        ),
+      ).message,
+    ).toBe('old.onnx: opset_import: imports ONNX opset 6; tritc supports opsets 7 to 25');
   });
 
   it('symbolic input dimensions', () => {
-    const e = errorOf(() => importOnnx(tiny((m) => (m.inputs[0]!.shape = ['N', 3])), 'sym.onnx'));
-    expect(e.message).toBe('sym.onnx: graph input "x": dimension 0 is the symbol "N"; tritc needs static, positive dimensions (export the model with a fixed shape, e.g. batch 1)');
+    const e = errorOf(() =>
+      importOnnx(
+        tiny((m) => (m.inputs[0]!.shape = ['N', 3])),
+        'sym.onnx',
+      ),
+    );
+    expect(e.message).toBe(
+      'sym.onnx: graph input "x": dimension 0 is the symbol "N"; tritc needs static, positive dimensions (export the model with a fixed shape, e.g. batch 1)',
+    );
   });
 
   it('a shape input that is not constant', () => {
@@ -199,7 +230,9 @@ describe('ONNX reader errors', () => {
         'dyn.onnx',
       ),
     );
-    expect(e.message).toBe('dyn.onnx: node "r" (Reshape): input 1 "shape" (shape) must be a constant (an initializer or computed from constants only), because tritc plans memory at compile time');
+    expect(e.message).toBe(
+      'dyn.onnx: node "r" (Reshape): input 1 "shape" (shape) must be a constant (an initializer or computed from constants only), because tritc plans memory at compile time',
+    );
   });
 });
 

@@ -28,7 +28,15 @@ interface In {
 }
 
 const typed = (dtype: DType, data: Data): TypedData =>
-  dtype === 'float32' ? Float32Array.from(data as number[]) : dtype === 'int8' ? Int8Array.from(data as number[]) : dtype === 'int32' ? Int32Array.from(data as number[]) : dtype === 'int64' ? BigInt64Array.from(data as bigint[]) : Uint8Array.from(data as number[]);
+  dtype === 'float32'
+    ? Float32Array.from(data as number[])
+    : dtype === 'int8'
+      ? Int8Array.from(data as number[])
+      : dtype === 'int32'
+        ? Int32Array.from(data as number[])
+        : dtype === 'int64'
+          ? BigInt64Array.from(data as bigint[])
+          : Uint8Array.from(data as number[]);
 
 /** Every model the tests import, with its inputs: compiled together for the host check at the end. */
 const imported: { name: string; graph: Graph; inputs: Map<string, TypedData> }[] = [];
@@ -38,14 +46,22 @@ const imported: { name: string; graph: Graph; inputs: Map<string, TypedData> }[]
  * of dtype `out` (input 0's by default), imported at `opset`; `extra` are initializers appended to the
  * node's inputs (axes). Returns y's values and shape and the IR ops the importer made.
  */
-function run(op: string, inputs: In[], attrs: Record<string, AttrSpecValue> = {}, opts: { opset?: number; out?: DType; extra?: (TensorSpec & { name: string })[]; name?: string } = {}) {
+function run(
+  op: string,
+  inputs: In[],
+  attrs: Record<string, AttrSpecValue> = {},
+  opts: { opset?: number; out?: DType; extra?: (TensorSpec & { name: string })[]; name?: string } = {},
+) {
   const names = inputs.map((_, i) => String.fromCharCode(97 + i));
   const extra = opts.extra ?? [];
   const bytes = encodeOnnxModel({
     opset: opts.opset ?? 18,
     inputs: inputs.flatMap((t, i) => (t.constant ? [] : [{ name: names[i]!, dtype: t.dtype, shape: t.shape }])),
     outputs: [{ name: 'y', dtype: opts.out ?? inputs[0]!.dtype, shape: ['n'] }],
-    initializers: [...inputs.flatMap((t, i) => (t.constant ? [{ name: names[i]!, dtype: t.dtype, shape: t.shape, data: typed(t.dtype, t.data) }] : [])), ...extra],
+    initializers: [
+      ...inputs.flatMap((t, i) => (t.constant ? [{ name: names[i]!, dtype: t.dtype, shape: t.shape, data: typed(t.dtype, t.data) }] : [])),
+      ...extra,
+    ],
     nodes: [{ op, inputs: [...names, ...extra.map((e) => e.name)], outputs: ['y'], attrs }],
   });
   const graph = prepareGraph(importOnnx(bytes, `${op}.onnx`));
@@ -116,7 +132,9 @@ describe('ReduceSum, ReduceMax, ReduceMin', () => {
     expect([c.y, c.ops]).toEqual([[10], []]);
     expect(() => run('ReduceMax', [x], { axes: [2] }, { opset: 13 })).toThrow(/axis 2 is out of range for rank 2/);
     expect(() => run('ReduceSum', [x], {}, { opset: 13, extra: axes([1, -1]) })).toThrow(/axis -1 is given twice/);
-    expect(() => run('ReduceSum', [{ dtype: 'bool', shape: [2], data: [1, 0] }], {}, { opset: 13 })).toThrow(/must be float32, int8, uint8, int32 or int64, found bool/);
+    expect(() => run('ReduceSum', [{ dtype: 'bool', shape: [2], data: [1, 0] }], {}, { opset: 13 })).toThrow(
+      /must be float32, int8, uint8, int32 or int64, found bool/,
+    );
   });
 });
 
@@ -152,10 +170,50 @@ describe('Sum, Max, Min (variadic, broadcasting)', () => {
   });
 
   it('integers: Sum wraps, Max/Min exact; opset 7 and 8 forms import the same', () => {
-    expect(run('Sum', [{ dtype: 'int32', shape: [2], data: [2 ** 31 - 1, 5] }, { dtype: 'int32', shape: [2], data: [1, 6] }], {}, { opset: 13 }).y).toEqual([-(2 ** 31), 11]);
-    expect(run('Max', [{ dtype: 'int64', shape: [2], data: [-5n, 2n ** 62n] }, { dtype: 'int64', shape: [1], data: [0n] }], {}, { opset: 13 }).y).toEqual([0n, 2n ** 62n]);
-    expect(run('Min', [{ dtype: 'uint8', shape: [3], data: [0, 200, 9] }, { dtype: 'uint8', shape: [3], data: [1, 100, 9] }], {}, { opset: 13 }).y).toEqual([0, 100, 9]);
-    expect(run('Max', [{ dtype: 'int8', shape: [2], data: [-128, 5] }, { dtype: 'int8', shape: [2], data: [-127, -5] }], {}, { opset: 13 }).y).toEqual([-127, 5]);
+    expect(
+      run(
+        'Sum',
+        [
+          { dtype: 'int32', shape: [2], data: [2 ** 31 - 1, 5] },
+          { dtype: 'int32', shape: [2], data: [1, 6] },
+        ],
+        {},
+        { opset: 13 },
+      ).y,
+    ).toEqual([-(2 ** 31), 11]);
+    expect(
+      run(
+        'Max',
+        [
+          { dtype: 'int64', shape: [2], data: [-5n, 2n ** 62n] },
+          { dtype: 'int64', shape: [1], data: [0n] },
+        ],
+        {},
+        { opset: 13 },
+      ).y,
+    ).toEqual([0n, 2n ** 62n]);
+    expect(
+      run(
+        'Min',
+        [
+          { dtype: 'uint8', shape: [3], data: [0, 200, 9] },
+          { dtype: 'uint8', shape: [3], data: [1, 100, 9] },
+        ],
+        {},
+        { opset: 13 },
+      ).y,
+    ).toEqual([0, 100, 9]);
+    expect(
+      run(
+        'Max',
+        [
+          { dtype: 'int8', shape: [2], data: [-128, 5] },
+          { dtype: 'int8', shape: [2], data: [-127, -5] },
+        ],
+        {},
+        { opset: 13 },
+      ).y,
+    ).toEqual([-127, 5]);
     expect(run('Sum', [f32([2], [1, 2]), f32([2], [3, 4])], {}, { opset: 7 }).y).toEqual([4, 6]);
     expect(run('Min', [f32([2], [1, 2]), f32([2], [3, 0])], {}, { opset: 8 }).y).toEqual([1, 0]);
   });
@@ -188,7 +246,9 @@ describe('Less, Greater, Equal, LessOrEqual, GreaterOrEqual', () => {
     expect(cmp('Less', { dtype: 'int32', shape: [2], data: [-5, 5] }, { dtype: 'int32', shape: [1], data: [0] }, 9)).toEqual([1, 0]);
     const c = run('Less', [f32([2], [1, 3], true), f32([2], [2, 2], true)], {}, { out: 'bool' });
     expect([c.y, c.ops]).toEqual([[1, 0], []]);
-    expect(() => cmp('Less', { dtype: 'bool', shape: [1], data: [1] }, { dtype: 'bool', shape: [1], data: [0] })).toThrow(/must be float32, int8, uint8, int32 or int64, found bool/);
+    expect(() => cmp('Less', { dtype: 'bool', shape: [1], data: [1] }, { dtype: 'bool', shape: [1], data: [0] })).toThrow(
+      /must be float32, int8, uint8, int32 or int64, found bool/,
+    );
   });
 
   it("against a constant bound, as in Clip's expanded form (Less, then Where)", () => {

@@ -32,12 +32,18 @@ describe('shape ops move values without changing them', () => {
   });
 
   it('Concat along a middle axis, Split equal and explicit', () => {
-    const out = runModel(oneNode('Concat', { a: f32([2, 1, 2]), b: { dtype: 'float32', shape: [2, 2, 2], data: Float32Array.of(10, 11, 12, 13, 14, 15, 16, 17) } }, { axis: -2 }), { a: Float32Array.of(0, 1, 2, 3) });
+    const out = runModel(
+      oneNode('Concat', { a: f32([2, 1, 2]), b: { dtype: 'float32', shape: [2, 2, 2], data: Float32Array.of(10, 11, 12, 13, 14, 15, 16, 17) } }, { axis: -2 }),
+      { a: Float32Array.of(0, 1, 2, 3) },
+    );
     expect(Array.from(out.get('y') as Float32Array)).toEqual([0, 1, 10, 11, 12, 13, 2, 3, 14, 15, 16, 17]);
     // 0..6 split in 3 equal parts (ONNX 18: ceil(7 / 3) = 3, the last part smaller)
     expect(run('Split', [7], {}, {}, ['p', 'q', 'r'])).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
     // [[0 1 2] [3 4 5]] split along axis 1 into 1 + 2
-    expect(run('Split', [2, 3], { axis: 1, split: [1, 2] }, {}, ['p', 'q'])).toEqual([[0, 3], [1, 2, 4, 5]]);
+    expect(run('Split', [2, 3], { axis: 1, split: [1, 2] }, {}, ['p', 'q'])).toEqual([
+      [0, 3],
+      [1, 2, 4, 5],
+    ]);
   });
 
   it('Gather with negative and 2-D indices; an out-of-range index from a graph input gives zeros', () => {
@@ -76,15 +82,21 @@ describe('shape inference', () => {
   });
 
   it('reports what does not fit, naming the node', () => {
-    expect(readError(oneNode('Reshape', { x: f32([2, 3]) }, { shape: [4, 2] }))).toMatch(/"n".*cannot reshape "x" \[2, 3\] \(6 elements\) to \[4, 2\] \(8 elements\)/);
+    expect(readError(oneNode('Reshape', { x: f32([2, 3]) }, { shape: [4, 2] }))).toMatch(
+      /"n".*cannot reshape "x" \[2, 3\] \(6 elements\) to \[4, 2\] \(8 elements\)/,
+    );
     expect(readError(oneNode('Reshape', { x: f32([2, 3]) }, { shape: [-1, 3] }))).toMatch(/must have positive dimensions/);
     expect(readError(oneNode('Squeeze', { x: f32([2, 3]) }, { axes: [0] }))).toMatch(/cannot squeeze axis 0 of "x" \[2, 3\]: its size is 2, not 1/);
     expect(readError(oneNode('Transpose', { x: f32([2, 3]) }, { perm: [0, 0] }))).toMatch(/perm \[0, 0\] is not a permutation of the 2 axes/);
     expect(readError(oneNode('Slice', { x: f32([5]) }, { starts: [7], ends: [9] }))).toMatch(/is empty; tritc has no zero-size tensors/);
     expect(readError(oneNode('Concat', { a: f32([2, 3]), b: f32([3, 3]) }, { axis: 1 }))).toMatch(/"b" \[3, 3\] does not match "a" \[2, 3\] outside axis 1/);
-    expect(readError(oneNode('Split', { x: f32([5]) }, { split: [2, 2] }, ['p', 'q']))).toMatch(/split \[2, 2\] must have one size per output \(2\) and add up to 5/);
+    expect(readError(oneNode('Split', { x: f32([5]) }, { split: [2, 2] }, ['p', 'q']))).toMatch(
+      /split \[2, 2\] must have one size per output \(2\) and add up to 5/,
+    );
     const idx = { dtype: 'int64' as const, shape: [1], data: BigInt64Array.of(3n) };
     expect(readError(oneNode('Gather', { x: f32([3]), i: idx }))).toMatch(/index 3 at 0 of "i" is out of range for axis 0 of size 3/);
-    expect(readError(oneNode('Gather', { x: f32([3]), i: { dtype: 'float32', shape: [1], data: Float32Array.of(0) } }))).toMatch(/input 1 \(indices\) "i" must be int32 or int64, found float32/);
+    expect(readError(oneNode('Gather', { x: f32([3]), i: { dtype: 'float32', shape: [1], data: Float32Array.of(0) } }))).toMatch(
+      /input 1 \(indices\) "i" must be int32 or int64, found float32/,
+    );
   });
 });

@@ -209,8 +209,32 @@ describe('memory planner', () => {
     for (let e = 0; e < E; e++) step(`scatter${e}`, [e ? `acc${e - 1}` : 'x', `d${e}`], `acc${e}`, 64);
     const p: PlanProblem = { name: 'experts', tensors, steps };
     const [forward] = depthFirstOrders(p.steps.map((s) => s.reads.map((t) => p.steps.findIndex((x) => x.writes.includes(t))).filter((d) => d >= 0)));
-    expect(forward!.map((i) => p.steps[i]!.name)).toEqual(['in', 'gather0', 'up0', 'down0', 'scatter0', 'gather1', 'up1', 'down1', 'scatter1', 'gather2', 'up2', 'down2', 'scatter2', 'gather3', 'up3', 'down3', 'scatter3']);
-    expect(peakOfOrder(p, forward!, true)).toBeLessThan(peakOfOrder(p, p.steps.map((_, i) => i), true));
+    expect(forward!.map((i) => p.steps[i]!.name)).toEqual([
+      'in',
+      'gather0',
+      'up0',
+      'down0',
+      'scatter0',
+      'gather1',
+      'up1',
+      'down1',
+      'scatter1',
+      'gather2',
+      'up2',
+      'down2',
+      'scatter2',
+      'gather3',
+      'up3',
+      'down3',
+      'scatter3',
+    ]);
+    expect(peakOfOrder(p, forward!, true)).toBeLessThan(
+      peakOfOrder(
+        p,
+        p.steps.map((_, i) => i),
+        true,
+      ),
+    );
     const plan = planProblem(p);
     expect(plan.arenaBytes).toBe(plan.lowerBound);
     expect(plan.arenaBytes).toBeLessThanOrEqual(peakOfOrder(p, forward!, true));
@@ -219,7 +243,11 @@ describe('memory planner', () => {
 
   it("Liu's order runs first the branch that peaks highest above what it leaves behind", () => {
     // Three two-step branches from x into a join: (first, second) step output sizes, in units of 16.
-    const branches: [string, number, number][] = [['a', 10, 20], ['b', 90, 10], ['c', 45, 5]];
+    const branches: [string, number, number][] = [
+      ['a', 10, 20],
+      ['b', 90, 10],
+      ['c', 45, 5],
+    ];
     const tensors = new Map<string, number>([['x', 16]]);
     const steps: PlanProblem['steps'] = [{ name: 'in', reads: [], writes: ['x'], scratch: 0, inPlace: [] }];
     for (const [b, s1, s2] of branches) {
@@ -262,7 +290,14 @@ describe('memory planner', () => {
     // Two branches from x: the file runs both wide layers first, then both narrow ones.
     const p: PlanProblem = {
       name: 'branches',
-      tensors: new Map([['x', 64], ['a1', 1024], ['b1', 1024], ['a2', 64], ['b2', 64], ['y', 64]]),
+      tensors: new Map([
+        ['x', 64],
+        ['a1', 1024],
+        ['b1', 1024],
+        ['a2', 64],
+        ['b2', 64],
+        ['y', 64],
+      ]),
       steps: [
         { name: 'in', reads: [], writes: ['x'], scratch: 0, inPlace: [] },
         { name: 'a1', reads: ['x'], writes: ['a1'], scratch: 0, inPlace: [] },
@@ -283,7 +318,11 @@ describe('memory planner', () => {
   it('plans kernel scratch as a buffer live only during its step, and in-place outputs at their input', () => {
     const p: PlanProblem = {
       name: 'scratch',
-      tensors: new Map([['a', 100], ['b', 100], ['c', 40]]),
+      tensors: new Map([
+        ['a', 100],
+        ['b', 100],
+        ['c', 40],
+      ]),
       steps: [
         { name: 's0', reads: ['x'], writes: ['a'], scratch: 0, inPlace: [] },
         { name: 's1', reads: ['a'], writes: ['b'], scratch: 0, inPlace: [{ input: 'a', output: 'b' }] },
@@ -359,9 +398,12 @@ describe('in-place sharing and scratch in compiled models', () => {
         expect(c.plan.placements.filter((p) => p.kind === 'scratch').map((p) => [p.name, p.bytes])).toEqual([['dw2:scratch', 100]]);
         expect(c.emitted.source).toMatch(/tn_conv_f32_depthwise\(/);
       }
-            if (spec.name === 'scratch') {
+      if (spec.name === 'scratch') {
         const s = c.plan.placements.filter((p) => p.kind === 'scratch');
-        expect(s.map((p) => [p.name, p.first, p.last, p.bytes])).toEqual([['rev:scratch', 1, 1, 48], ['rev2:scratch', 2, 2, 48]]);
+        expect(s.map((p) => [p.name, p.first, p.last, p.bytes])).toEqual([
+          ['rev:scratch', 1, 1, 48],
+          ['rev2:scratch', 2, 2, 48],
+        ]);
         expect(c.emitted.source).toMatch(/static void node_rev\(const float \*X, float \*Y, uint8_t \*scratch\)/);
         expect(c.emitted.source).toMatch(/uint8_t \*rev_scratch = arena \+ \d+;/);
         expect(c.emitted.source).toMatch(/node_rev\(\w+, \w+, rev_scratch\);/);
@@ -424,7 +466,8 @@ describe('depthwise Conv streaming in place (no scratch)', () => {
   });
 
   it('lets a 3x3 stride-2 padded window and an unpadded one stream, but not a padded stride-1 one', () => {
-    const geo = (input: number[], k: number, stride: number, pad: number) => windowGeometry(input, [k, k], { strides: [stride, stride], pads: [pad, pad, pad, pad] }, false) as Window;
+    const geo = (input: number[], k: number, stride: number, pad: number) =>
+      windowGeometry(input, [k, k], { strides: [stride, stride], pads: [pad, pad, pad, pad] }, false) as Window;
     expect(depthwiseStreams([112, 112], geo([112, 112], 3, 2, 1))).toBe(true);
     expect(depthwiseStreams([9, 9], geo([9, 9], 3, 1, 0))).toBe(true);
     expect(depthwiseStreams([56, 56], geo([56, 56], 3, 1, 1))).toBe(false);

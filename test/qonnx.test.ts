@@ -91,8 +91,18 @@ function makeCase(seed: number): Case {
     const [qmin, qmax] = signed ? [narrow ? -(2 ** (bits - 1)) + 1 : -(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, narrow ? 2 ** bits - 2 : 2 ** bits - 1];
     // A zero point that keeps the codes q - zp within int8.
     const zp = signed ? (r() < 0.7 ? 0 : int(Math.max(-3, qmax - 127), Math.min(3, qmin + 128))) : int(Math.max(0, qmax - 127), Math.min(qmax, 128));
-    inits.push({ name: 's', dtype: 'float32', shape: [], data: [scale] }, { name: 'z', dtype: 'float32', shape: [], data: [zp] }, { name: 'b', dtype: 'float32', shape: [], data: [bits] });
-    nodes.push({ op: 'Quant', domain: r() < 0.5 ? 'onnx.brevitas' : 'qonnx.custom_op.general', inputs: [cur, 's', 'z', 'b'], outputs: ['y'], attrs: { signed: signed ? 1 : 0, narrow: narrow ? 1 : 0, rounding_mode: r() < 0.8 ? mode : mode.toLowerCase() } });
+    inits.push(
+      { name: 's', dtype: 'float32', shape: [], data: [scale] },
+      { name: 'z', dtype: 'float32', shape: [], data: [zp] },
+      { name: 'b', dtype: 'float32', shape: [], data: [bits] },
+    );
+    nodes.push({
+      op: 'Quant',
+      domain: r() < 0.5 ? 'onnx.brevitas' : 'qonnx.custom_op.general',
+      inputs: [cur, 's', 'z', 'b'],
+      outputs: ['y'],
+      attrs: { signed: signed ? 1 : 0, narrow: narrow ? 1 : 0, rounding_mode: r() < 0.8 ? mode : mode.toLowerCase() },
+    });
     // Values around ties (k + 1/2) * scale, exact ones, and random ones, before the pre-operations' effect.
     for (let i = 0; i < n; i++) x[i] = i % 3 === 0 ? f((int(-6, 6) + 0.5) * scale) : i % 3 === 1 ? f(int(-6, 6) * scale) : f((r() * 2 - 1) * 6 * scale);
     reference = x.map((v) => {
@@ -101,7 +111,13 @@ function makeCase(seed: number): Case {
       return f((round(t, mode) - zp) * scale);
     });
   }
-  const bytes = encodeOnnxModel({ opset: 13, inputs: [{ name: 'x', dtype: 'float32', shape: [n] }], outputs: [{ name: 'y', dtype: 'float32', shape: [n] }], initializers: inits, nodes });
+  const bytes = encodeOnnxModel({
+    opset: 13,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [n] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [n] }],
+    initializers: inits,
+    nodes,
+  });
   return { name: `qonnx_${seed}`, bytes, x, reference };
 }
 
@@ -130,7 +146,11 @@ describe('QONNX quantisers on activations', () => {
   for (const target of ['host', 'cortex-m3', 'rv32imc']) {
     it(`the generated C equals the interpreter on ${target}`, async () => {
       const t = getTarget(target);
-      const models: HarnessModel[] = graphs.map((m, i) => ({ compiled: compileGraph(cloneGraph(m.g), { target: t, prefix: `q${i}`, verify: true, skipFitCheck: true }), runs: [m.run], dir: `q${i}` }));
+      const models: HarnessModel[] = graphs.map((m, i) => ({
+        compiled: compileGraph(cloneGraph(m.g), { target: t, prefix: `q${i}`, verify: true, skipFitCheck: true }),
+        runs: [m.run],
+        dir: `q${i}`,
+      }));
       const run = await runOnTarget(models, t, workDir(`qonnx-${target}`), { title: 'QONNX quantisers' });
       const failures: string[] = [];
       run.records.forEach((recs, i) => {
@@ -179,8 +199,18 @@ function makeTruncCase(seed: number): TruncCase {
   let xs: number[];
   if (withQuant) {
     // Quant: signed inBits codes, zero point 0 (its codes must fit int8), rounding ROUND.
-    inits.push({ name: 'qs', dtype: 'float32', shape: [], data: [s] }, { name: 'qz', dtype: 'float32', shape: [], data: [0] }, { name: 'qb', dtype: 'float32', shape: [], data: [inBits] });
-    nodes.push({ op: 'Quant', domain: 'qonnx.custom_op.general', inputs: ['x', 'qs', 'qz', 'qb'], outputs: ['q'], attrs: { signed: 1, narrow: 0, rounding_mode: 'ROUND' } });
+    inits.push(
+      { name: 'qs', dtype: 'float32', shape: [], data: [s] },
+      { name: 'qz', dtype: 'float32', shape: [], data: [0] },
+      { name: 'qb', dtype: 'float32', shape: [], data: [inBits] },
+    );
+    nodes.push({
+      op: 'Quant',
+      domain: 'qonnx.custom_op.general',
+      inputs: ['x', 'qs', 'qz', 'qb'],
+      outputs: ['q'],
+      attrs: { signed: 1, narrow: 0, rounding_mode: 'ROUND' },
+    });
     trInput = 'q';
     for (let i = 0; i < n; i++) x[i] = i % 2 === 0 ? f(int(-(2 ** inBits), 2 ** inBits) * 0.5 * s) : f((r() * 2 - 1) * 2 ** (inBits - 1) * 1.2 * s);
     const lo = -(2 ** (inBits - 1));
@@ -199,7 +229,11 @@ function makeTruncCase(seed: number): TruncCase {
   const mode = (['ROUND', 'CEIL', 'FLOOR'] as const)[int(0, 2)];
   const k = int(0, 4);
   const outScale = v1 ? f(s * 2 ** (inBits - outBits)) : r() < 0.5 ? f(s * 2 ** k) : f(s * 2 ** k * 1.2);
-  inits.push({ name: 's', dtype: 'float32', shape: [], data: [s] }, { name: 'z', dtype: 'float32', shape: [], data: [z] }, { name: 'ib', dtype: 'float32', shape: [], data: [inBits] });
+  inits.push(
+    { name: 's', dtype: 'float32', shape: [], data: [s] },
+    { name: 'z', dtype: 'float32', shape: [], data: [z] },
+    { name: 'ib', dtype: 'float32', shape: [], data: [inBits] },
+  );
   inits.push({ name: 'os', dtype: 'float32', shape: [], data: [outScale] }, { name: 'ob', dtype: 'float32', shape: [], data: [outBits] });
   nodes.push({
     op: 'Trunc',
@@ -211,7 +245,9 @@ function makeTruncCase(seed: number): TruncCase {
   // The spec's steps. v1 has no out_scale input: its truncation scale is 2^(in - out) and its output
   // scale scale * 2^(in - out), which v2's formula gives back for that out_scale.
   const ts = v1 ? 2 ** (inBits - outBits) : 2 ** npRound(Math.log2(outScale / s), 'ROUND');
-  const [qmin, qmax] = signed ? [narrow ? -(2 ** (outBits - 1)) + 1 : -(2 ** (outBits - 1)), 2 ** (outBits - 1) - 1] : [0, narrow ? 2 ** outBits - 2 : 2 ** outBits - 1];
+  const [qmin, qmax] = signed
+    ? [narrow ? -(2 ** (outBits - 1)) + 1 : -(2 ** (outBits - 1)), 2 ** (outBits - 1) - 1]
+    : [0, narrow ? 2 ** outBits - 2 : 2 ** outBits - 1];
   const reference = Float32Array.from(xs, (v) => {
     let y = f(v / s);
     y = f(y + z);
@@ -224,9 +260,28 @@ function makeTruncCase(seed: number): TruncCase {
     y = f(y - ozp);
     return f(y * outScale);
   });
-  const bytes = encodeOnnxModel({ opset: 13, inputs: [{ name: 'x', dtype: 'float32', shape: [n] }], outputs: [{ name: 'y', dtype: 'float32', shape: [n] }], initializers: inits, nodes });
-  const constBytes = encodeOnnxModel({ opset: 13, inputs: [], outputs: [{ name: 'y', dtype: 'float32', shape: [n] }], initializers: [{ name: 'x', dtype: 'float32', shape: [n], data: Array.from(x) }, ...inits], nodes });
-  return { name: `trunc_${seed}_${v1 ? 'v1' : 'v2'}_${mode}`, bytes, constBytes, x, reference, ops: withQuant ? ['QuantizeStatic', 'DequantizeInt8', 'TruncStatic'] : ['TruncStatic'] };
+  const bytes = encodeOnnxModel({
+    opset: 13,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [n] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [n] }],
+    initializers: inits,
+    nodes,
+  });
+  const constBytes = encodeOnnxModel({
+    opset: 13,
+    inputs: [],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [n] }],
+    initializers: [{ name: 'x', dtype: 'float32', shape: [n], data: Array.from(x) }, ...inits],
+    nodes,
+  });
+  return {
+    name: `trunc_${seed}_${v1 ? 'v1' : 'v2'}_${mode}`,
+    bytes,
+    constBytes,
+    x,
+    reference,
+    ops: withQuant ? ['QuantizeStatic', 'DequantizeInt8', 'TruncStatic'] : ['TruncStatic'],
+  };
 }
 
 describe('QONNX Trunc on activations', () => {
@@ -284,7 +339,11 @@ describe('QONNX Trunc on activations', () => {
   for (const target of ['host', 'cortex-m3']) {
     it(`the generated C equals the interpreter on ${target}`, async () => {
       const t = getTarget(target);
-      const models: HarnessModel[] = graphs.map((m, i) => ({ compiled: compileGraph(cloneGraph(m.g), { target: t, prefix: `t${i}`, verify: true, skipFitCheck: true }), runs: [m.run], dir: `t${i}` }));
+      const models: HarnessModel[] = graphs.map((m, i) => ({
+        compiled: compileGraph(cloneGraph(m.g), { target: t, prefix: `t${i}`, verify: true, skipFitCheck: true }),
+        runs: [m.run],
+        dir: `t${i}`,
+      }));
       const run = await runOnTarget(models, t, workDir(`qonnx-trunc-${target}`), { title: 'QONNX Trunc' });
       const failures: string[] = [];
       run.records.forEach((recs, i) => {

@@ -79,7 +79,14 @@ describe('memory report', () => {
         expect(drawn.map((d) => d.name).sort()).toEqual(r.buffers.map((b) => b.name).sort());
         for (const d of drawn) {
           const b = r.buffers.find((x) => x.name === d.name)!;
-          expect({ offset: d.offset, size: d.size, first: d.first, last: d.last, kind: d.kind, inplace: d.inplace }).toEqual({ offset: b.offset, size: b.size, first: b.first, last: b.last, kind: b.kind, inplace: !!b.inPlaceOf });
+          expect({ offset: d.offset, size: d.size, first: d.first, last: d.last, kind: d.kind, inplace: d.inplace }).toEqual({
+            offset: b.offset,
+            size: b.size,
+            first: b.first,
+            last: b.last,
+            kind: b.kind,
+            inplace: !!b.inPlaceOf,
+          });
           expect(d.box.w).toBeGreaterThan(5);
           expect(d.box.h).toBeGreaterThan(0);
         }

@@ -7,7 +7,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rng as mulberry } from '../compiler/harness/inputs.ts';
 import { executeOnTarget } from '../compiler/harness/run_target.ts';
-import { argmaxToken, randomF32, randomU32, type Rng, samplingProbs, sampleToken, type SampleOptions, SEED_ZERO_STATE, seedRng } from '../compiler/lm/sample.ts';
+import {
+  argmaxToken,
+  randomF32,
+  randomU32,
+  type Rng,
+  samplingProbs,
+  sampleToken,
+  type SampleOptions,
+  SEED_ZERO_STATE,
+  seedRng,
+} from '../compiler/lm/sample.ts';
 import { expf, f32Bits, fround } from '../compiler/numerics/f32.ts';
 import { getTarget, RUNTIME_DIR, TARGETS_DIR } from '../compiler/targets.ts';
 import { buildProgram } from '../compiler/toolchain/build.ts';
@@ -109,12 +119,18 @@ function randomCases(count: number, seed: number): Case[] {
     const level = pick([1, 0.1, 1 / 3]);
     const constant = (r() - 0.5) * 100;
     for (let i = 0; i < V; i++) {
-      if (kind === 0) x[i] = (r() * 2 - 1) * scale; // large ranges
-      else if (kind === 1) x[i] = Math.floor(r() * 7 - 3) * level; // many ties
-      else if (kind === 2) x[i] = (r() + r() + r() - 1.5) * 5; // logit-like
-      else if (kind === 3) x[i] = pick([1, -1]) * 10 ** (r() * 76 - 38); // near the float limits
-      else if (kind === 4) x[i] = constant; // all tied
-      else if (kind === 5) x[i] = r() < 0.2 ? pick([NaN, Infinity, -Infinity]) : (r() * 2 - 1) * 20; // specials
+      if (kind === 0)
+        x[i] = (r() * 2 - 1) * scale; // large ranges
+      else if (kind === 1)
+        x[i] = Math.floor(r() * 7 - 3) * level; // many ties
+      else if (kind === 2)
+        x[i] = (r() + r() + r() - 1.5) * 5; // logit-like
+      else if (kind === 3)
+        x[i] = pick([1, -1]) * 10 ** (r() * 76 - 38); // near the float limits
+      else if (kind === 4)
+        x[i] = constant; // all tied
+      else if (kind === 5)
+        x[i] = r() < 0.2 ? pick([NaN, Infinity, -Infinity]) : (r() * 2 - 1) * 20; // specials
       else x[i] = r() < 0.5 ? 8 : (r() * 2 - 1) * 8; // half of them tied at the top
     }
     if (k % 50 === 13) x.fill(NaN);

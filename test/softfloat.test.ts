@@ -18,11 +18,28 @@ import { requireZig } from '../compiler/toolchain/zig.ts';
 import { workDir } from './support/differential.ts';
 
 describe('tn_scale_i32', () => {
-  for (const [name, defines] of [['count-leading-zeros', []], ['table search (RV32IMC)', ['-DTN_TEST_NO_CLZ']]] as const)
+  for (const [name, defines] of [
+    ['count-leading-zeros', []],
+    ['table search (RV32IMC)', ['-DTN_TEST_NO_CLZ']],
+  ] as const)
     it(`equals ((float)v * ws) * sx in IEEE single precision bit for bit (${name})`, async () => {
       const dir = workDir('scale');
       const exe = join(dir, `scale_check${defines.length}`);
-      const cc = await exec(requireZig().path, ['cc', '-O2', '-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-ffp-contract=off', ...defines, `-I${RUNTIME_DIR}`, join(import.meta.dirname, 'c', 'scale_check.c'), '-o', exe]);
+      const cc = await exec(requireZig().path, [
+        'cc',
+        '-O2',
+        '-std=c99',
+        '-Wall',
+        '-Wextra',
+        '-Werror',
+        '-pedantic',
+        '-ffp-contract=off',
+        ...defines,
+        `-I${RUNTIME_DIR}`,
+        join(import.meta.dirname, 'c', 'scale_check.c'),
+        '-o',
+        exe,
+      ]);
       expect(cc.stderr).toBe('');
       const r = await exec(exe, [], { timeoutMs: 120_000 });
       expect(r.stdout.trim()).toBe('0 of 54089752 differ');
@@ -59,7 +76,8 @@ describe('tn_scale_rows on the soft-float targets', () => {
         let want = mul(mul(i2f(v), ws), sx);
         if (out.getUint32(at + 16, true)) want = add(want, f32FromBits(out.getUint32(at + 12, true)));
         const got = f32FromBits(out.getUint32(at + 20, true));
-        if (f32Bits(got) !== f32Bits(want) && !(Number.isNaN(got) && Number.isNaN(want)) && bad.length < 5) bad.push(`${v} * ${ws} * ${sx}: ${got}, expected ${want}`);
+        if (f32Bits(got) !== f32Bits(want) && !(Number.isNaN(got) && Number.isNaN(want)) && bad.length < 5)
+          bad.push(`${v} * ${ws} * ${sx}: ${got}, expected ${want}`);
         if (v !== 0 && Math.abs(v) < 2 ** 24 && Number.isFinite(want) && Math.abs(want) >= 2 ** -126) fast++;
       }
       expect(bad).toEqual([]);

@@ -84,12 +84,20 @@ describe('stack estimate', () => {
     // above what was painted; on the microcontrollers' kernels it stays within 25 %.
     const slack = target.kind === 'baremetal' || target.name === 'riscv64-linux' ? 1.25 : 4;
     it(`is at least the painted stack and within ${slack === 1.25 ? '64 bytes or 25 %' : '4x'} above it (plus any red zone) on ${target.name}`, async () => {
-      const specs = [randomModel(91_000), randomModel(91_001), ...memoryCases().filter((c) => c.spec.name !== 'scratch').map((c) => c.spec)];
-      const models = [join(import.meta.dirname, '../examples/digits-mlp'), ...specs.map((s, i) => writeModel(join(root, 'models', `m${i}`), s))].map((path, i) => {
-        const g = readModel(path);
-        const compiled = compileGraph(g, { target, prefix: `m${i}`, skipFitCheck: true });
-        return { compiled, runs: randomRuns(g, 2, 500 + i), dir: `m${i}` };
-      });
+      const specs = [
+        randomModel(91_000),
+        randomModel(91_001),
+        ...memoryCases()
+          .filter((c) => c.spec.name !== 'scratch')
+          .map((c) => c.spec),
+      ];
+      const models = [join(import.meta.dirname, '../examples/digits-mlp'), ...specs.map((s, i) => writeModel(join(root, 'models', `m${i}`), s))].map(
+        (path, i) => {
+          const g = readModel(path);
+          const compiled = compileGraph(g, { target, prefix: `m${i}`, skipFitCheck: true });
+          return { compiled, runs: randomRuns(g, 2, 500 + i), dir: `m${i}` };
+        },
+      );
       const run = await runOnTarget(models, target, join(root, target.name));
       for (const [i, m] of models.entries()) {
         const painted = Math.max(...run.records[i]!.map((r) => r.stackBytes));
@@ -97,7 +105,9 @@ describe('stack estimate', () => {
         const chain = est.chain.map((f) => `${f.fn} ${f.frame}`).join(' > ');
         expect(est.bytes, `${m.compiled.graph.name}: estimate ${est.bytes} < painted ${painted} (${chain})`).toBeGreaterThanOrEqual(painted);
         // The x86-64 red zone is in the estimate whole (a leaf may use it), whatever a run touched.
-        expect(est.bytes, `${m.compiled.graph.name}: estimate ${est.bytes} far above painted ${painted} (${chain})`).toBeLessThanOrEqual(Math.max(painted + 64, painted * slack) + stackModel(target).redZone);
+        expect(est.bytes, `${m.compiled.graph.name}: estimate ${est.bytes} far above painted ${painted} (${chain})`).toBeLessThanOrEqual(
+          Math.max(painted + 64, painted * slack) + stackModel(target).redZone,
+        );
       }
     });
   }

@@ -21,7 +21,11 @@ describe('TFC MNIST networks on cortex-m4', () => {
       const expected = interpretImages(g, images);
       expect(expected.correct).toBe(SLICE[model].correct);
       const r = await runTfcOnTarget(g, images, expected, 'cortex-m4');
-      expect({ identical: r.identical, samePrediction: r.samePrediction, correct: r.correct }).toEqual({ identical: 500, samePrediction: 500, correct: SLICE[model].correct });
+      expect({ identical: r.identical, samePrediction: r.samePrediction, correct: r.correct }).toEqual({
+        identical: 500,
+        samePrediction: 500,
+        correct: SLICE[model].correct,
+      });
       expect(r.instructionsPerInference).toBeGreaterThan(50_000);
       expect(r.flashBytes).toBeGreaterThan(model === 'TFC_2W2A' ? 16_000 : 8_000);
     });

@@ -74,7 +74,15 @@ function spmVocab(withTypes = true): LmTokenizer {
     ['▁world', -0.5, 1], // 21
     ...Array.from({ length: 256 }, (_, b): [string, number, number] => [hex(b), 0, 6]),
   ];
-  const tok: LmTokenizer = { model: 'llama', tokens: pieces.map((p) => p[0]), scores: Float32Array.from(pieces.map((p) => p[1])), bos: 1, eos: 2, unk: 0, addBos: true };
+  const tok: LmTokenizer = {
+    model: 'llama',
+    tokens: pieces.map((p) => p[0]),
+    scores: Float32Array.from(pieces.map((p) => p[1])),
+    bos: 1,
+    eos: 2,
+    unk: 0,
+    addBos: true,
+  };
   if (withTypes) tok.types = Int32Array.from(pieces.map((p) => p[2]));
   return tok;
 }
@@ -332,7 +340,7 @@ describe('tokenizer.bin', () => {
   const tok = llama2cVocab();
   const bin = writeTokenizerBin(tok.tokens, tok.scores);
 
-  it('round-trips pieces and scores, with run.c\'s special ids', () => {
+  it("round-trips pieces and scores, with run.c's special ids", () => {
     const back = parseTokenizerBin(bin, tok.tokens.length, 'tok.bin');
     expect(back.tokens).toEqual(tok.tokens);
     expect(back.scores).toEqual(tok.scores);

@@ -37,7 +37,13 @@ function worstCase(k: number, case_: 'float-127' | 'int8-neg128'): ModelSpec {
   }
   tensors['x.scale'] = { dtype: 'float32', shape: [1], data: Float32Array.of(1) };
   tensors.x = { dtype: 'int8', shape: [1, k], quant: { scale: 'x.scale', granularity: 'per_tensor' } };
-  return { name: `worst-${case_}-${k}`, inputs: ['x'], outputs: ['y'], tensors, nodes: [{ name: 'fc', op: 'TernaryLinear', inputs: ['x', 'w'], outputs: ['y'] }] };
+  return {
+    name: `worst-${case_}-${k}`,
+    inputs: ['x'],
+    outputs: ['y'],
+    tensors,
+    nodes: [{ name: 'fc', op: 'TernaryLinear', inputs: ['x', 'w'], outputs: ['y'] }],
+  };
 }
 
 async function check(targetName: string, kFloat: number, kInt8 = kFloat) {

@@ -60,11 +60,26 @@ export function randomModel(s: Shape, seed = 1): LmModel {
     } else {
       const codes = new Int8Array(n);
       for (let i = 0; i < n; i++) codes[i] = Math.floor(r() * 3) - 1;
-      tensors.set(name, { kind: 'ternary', shape: shape as [number, number], codes, scales: Float32Array.of(0.02), granularity: 'per_tensor', source: 'random' });
+      tensors.set(name, {
+        kind: 'ternary',
+        shape: shape as [number, number],
+        codes,
+        scales: Float32Array.of(0.02),
+        granularity: 'per_tensor',
+        source: 'random',
+      });
     }
   }
   void blk;
-  return { name: s.name.replace(/[^a-z0-9]/g, '_'), source: `random ${s.name}`, format: 'gguf', sourceHash: `${s.name}-${seed}`, config: c, tensors, notes: [] };
+  return {
+    name: s.name.replace(/[^a-z0-9]/g, '_'),
+    source: `random ${s.name}`,
+    format: 'gguf',
+    sourceHash: `${s.name}-${seed}`,
+    config: c,
+    tensors,
+    notes: [],
+  };
 }
 
 // ---- a GGUF v3 writer for these models (TQ2_0 projections, F16 embedding and head, F32 norms) ----
@@ -110,8 +125,7 @@ function tq2(codes: Int8Array, scale: number): Uint8Array {
   for (let b = 0; b < nb; b++) {
     const at = 66 * b;
     for (let h = 0; h < 2; h++)
-      for (let l = 0; l < 4; l++)
-        for (let m = 0; m < 32; m++) out[at + 32 * h + m]! |= (codes[256 * b + 128 * h + 32 * l + m]! + 1) << (2 * l);
+      for (let l = 0; l < 4; l++) for (let m = 0; m < 32; m++) out[at + 32 * h + m]! |= (codes[256 * b + 128 * h + 32 * l + m]! + 1) << (2 * l);
     out[at + 64] = d & 0xff;
     out[at + 65] = d >> 8;
   }

@@ -28,7 +28,12 @@ class Builder {
   readonly steps: PlanStep[] = [];
   constructor(readonly name: string) {}
   /** `inPlace`: [output, input] pairs, or [output, input, 'end'] for an input at the end of a larger output. */
-  step(name: string, reads: string[], writes: [string, number][], opts: { inPlace?: ([string, string] | [string, string, 'end'])[]; scratch?: number } = {}): string {
+  step(
+    name: string,
+    reads: string[],
+    writes: [string, number][],
+    opts: { inPlace?: ([string, string] | [string, string, 'end'])[]; scratch?: number } = {},
+  ): string {
     for (const [t, bytes] of writes) if (bytes > 0) this.tensors.set(t, Math.ceil(bytes));
     const inPlace = (opts.inPlace ?? []).map(([output, input, end]) => ({ input, output, ...(end ? { atEnd: true } : {}) }));
     this.steps.push({ name, reads, writes: writes.map(([t]) => t), scratch: Math.ceil(opts.scratch ?? 0), inPlace });
@@ -134,7 +139,10 @@ export function mobilenetV2(resolution: number, alpha: number): CorpusEntry {
       // stride 1 one channel at a time goes through scratch the size of one output channel, then
       // is copied back (TinyEngine).
       const win = windowGeometry([side, side], [3, 3], { strides: [stride, stride], pads: [1, 1, 1, 1] }, false) as Window;
-      const d = B.step(`b${i}_dw`, [e], [[`b${i}_d`, out * out * hidden]], { inPlace: [[`b${i}_d`, e]], scratch: depthwiseStreams([side, side], win) ? 0 : out * out });
+      const d = B.step(`b${i}_dw`, [e], [[`b${i}_d`, out * out * hidden]], {
+        inPlace: [[`b${i}_d`, e]],
+        scratch: depthwiseStreams([side, side], win) ? 0 : out * out,
+      });
       const p = B.step(`b${i}_project`, [d], [[`b${i}_p`, out * out * cout]], { inPlace: [[`b${i}_p`, d]] });
       side = out;
       if (stride === 1 && cin === cout) x = B.step(`b${i}_add`, [x, p], [[`b${i}_y`, side * side * cout]], { inPlace: [[`b${i}_y`, p]] });
@@ -157,7 +165,15 @@ export function transformerBlock(T: number, L: number, d: number, heads: number,
   const B = new Builder(`transformer-t${T}-l${L}-d${d}-h${heads}-f${ffn}`);
   const dh = d / heads;
   const n1 = B.step('rms1', ['x'], [['n1', T * d * F32]]);
-  const q1 = B.step('quant1', [n1], [['q1', T * d], ['q1.s', T * F32]], { inPlace: [['q1', n1]] });
+  const q1 = B.step(
+    'quant1',
+    [n1],
+    [
+      ['q1', T * d],
+      ['q1.s', T * F32],
+    ],
+    { inPlace: [['q1', n1]] },
+  );
   const q = B.step('q_proj', [q1, 'q1.s'], [['q', T * d * F32]]);
   const k = B.step('k_proj', [q1, 'q1.s'], [['k', T * d * F32]]);
   const v = B.step('v_proj', [q1, 'q1.s'], [['v', T * d * F32]]);
@@ -168,17 +184,50 @@ export function transformerBlock(T: number, L: number, d: number, heads: number,
   for (let h = 0; h < heads; h++) B.step(`scores${h}`, [qr, 'k_cache'], [[`s${h}`, T * L * F32]]);
   for (let h = 0; h < heads; h++) B.step(`softmax${h}`, [`s${h}`], [[`p${h}`, T * L * F32]], { inPlace: [[`p${h}`, `s${h}`]] });
   for (let h = 0; h < heads; h++) B.step(`av${h}`, [`p${h}`, 'v_cache'], [[`o${h}`, T * dh * F32]]);
-  const o = B.step('concat', Array.from({ length: heads }, (_, h) => `o${h}`), [['o', T * d * F32]]);
-  const q2 = B.step('quant2', [o], [['q2', T * d], ['q2.s', T * F32]], { inPlace: [['q2', o]] });
+  const o = B.step(
+    'concat',
+    Array.from({ length: heads }, (_, h) => `o${h}`),
+    [['o', T * d * F32]],
+  );
+  const q2 = B.step(
+    'quant2',
+    [o],
+    [
+      ['q2', T * d],
+      ['q2.s', T * F32],
+    ],
+    { inPlace: [['q2', o]] },
+  );
   const a = B.step('o_proj', [q2, 'q2.s'], [['a', T * d * F32]]);
   const h1 = B.step('residual1', ['x', a], [['h1', T * d * F32]], { inPlace: [['h1', a]] });
   const n2 = B.step('rms2', [h1], [['n2', T * d * F32]]);
-  const q3 = B.step('quant3', [n2], [['q3', T * d], ['q3.s', T * F32]], { inPlace: [['q3', n2]] });
+  const q3 = B.step(
+    'quant3',
+    [n2],
+    [
+      ['q3', T * d],
+      ['q3.s', T * F32],
+    ],
+    { inPlace: [['q3', n2]] },
+  );
   const u = B.step('up', [q3, 'q3.s'], [['u', T * ffn * F32]]);
   const g = B.step('gate', [q3, 'q3.s'], [['g', T * ffn * F32]]);
   const gs = B.step('silu', [g], [['gs', T * ffn * F32]], { inPlace: [['gs', g]] });
-  const m = B.step('mul', [gs, u], [['m', T * ffn * F32]], { inPlace: [['m', gs], ['m', u]] });
-  const q4 = B.step('quant4', [m], [['q4', T * ffn], ['q4.s', T * F32]], { inPlace: [['q4', m]] });
+  const m = B.step('mul', [gs, u], [['m', T * ffn * F32]], {
+    inPlace: [
+      ['m', gs],
+      ['m', u],
+    ],
+  });
+  const q4 = B.step(
+    'quant4',
+    [m],
+    [
+      ['q4', T * ffn],
+      ['q4.s', T * F32],
+    ],
+    { inPlace: [['q4', m]] },
+  );
   const dn = B.step('down', [q4, 'q4.s'], [['dn', T * d * F32]]);
   B.step('residual2', [h1, dn], [['y', 0]]);
   return { family: T === 1 ? 'transformer-decode' : 'transformer-kv-cache', name: B.name, level: 'problem', problem: B.problem() };
@@ -191,27 +240,78 @@ export function mixtureOfExperts(T: number, d: number, ffn: number, experts: num
   const B = new Builder(`moe-t${T}-d${d}-f${ffn}-e${experts}-k${k}`);
   const cap = Math.ceil((1.25 * T * k) / experts); // tokens per expert, with the usual capacity factor
   const n = B.step('rms', ['x'], [['n', T * d * F32]]);
-  const q = B.step('quant', [n], [['q', T * d], ['q.s', T * F32]], { inPlace: [['q', n]] });
+  const q = B.step(
+    'quant',
+    [n],
+    [
+      ['q', T * d],
+      ['q.s', T * F32],
+    ],
+    { inPlace: [['q', n]] },
+  );
   const logits = B.step('router', [q, 'q.s'], [['logits', T * experts * F32]]);
-  B.step('topk', [logits], [['idx', T * k * 4], ['wts', T * k * F32]]);
+  B.step(
+    'topk',
+    [logits],
+    [
+      ['idx', T * k * 4],
+      ['wts', T * k * F32],
+    ],
+  );
   // The shared expert.
   const su = B.step('shared_up', [q, 'q.s'], [['su', T * ffn * F32]]);
   const sr = B.step('shared_act', [su], [['sr', T * ffn * F32]], { inPlace: [['sr', su]] });
-  const sq = B.step('shared_quant', [sr], [['sq', T * ffn], ['sq.s', T * F32]], { inPlace: [['sq', sr]] });
+  const sq = B.step(
+    'shared_quant',
+    [sr],
+    [
+      ['sq', T * ffn],
+      ['sq.s', T * F32],
+    ],
+    { inPlace: [['sq', sr]] },
+  );
   B.step('shared_down', [sq, 'sq.s'], [['acc_s', T * d * F32]]);
   const stage = (name: string, fn: (e: number) => void) => {
     for (let e = 0; e < experts; e++) fn(e);
     return name;
   };
-  stage('gather', (e) => B.step(`gather${e}`, [q, 'q.s', 'idx'], [[`x${e}`, cap * d], [`x${e}.s`, cap * F32]]));
+  stage('gather', (e) =>
+    B.step(
+      `gather${e}`,
+      [q, 'q.s', 'idx'],
+      [
+        [`x${e}`, cap * d],
+        [`x${e}.s`, cap * F32],
+      ],
+    ),
+  );
   stage('up', (e) => B.step(`up${e}`, [`x${e}`, `x${e}.s`], [[`u${e}`, cap * ffn * F32]]));
   stage('gate', (e) => B.step(`gate${e}`, [`x${e}`, `x${e}.s`], [[`g${e}`, cap * ffn * F32]]));
   stage('silu', (e) => B.step(`silu${e}`, [`g${e}`], [[`gs${e}`, cap * ffn * F32]], { inPlace: [[`gs${e}`, `g${e}`]] }));
-  stage('mul', (e) => B.step(`mul${e}`, [`gs${e}`, `u${e}`], [[`m${e}`, cap * ffn * F32]], { inPlace: [[`m${e}`, `gs${e}`], [`m${e}`, `u${e}`]] }));
-  stage('quant', (e) => B.step(`quant${e}`, [`m${e}`], [[`mq${e}`, cap * ffn], [`mq${e}.s`, cap * F32]], { inPlace: [[`mq${e}`, `m${e}`]] }));
+  stage('mul', (e) =>
+    B.step(`mul${e}`, [`gs${e}`, `u${e}`], [[`m${e}`, cap * ffn * F32]], {
+      inPlace: [
+        [`m${e}`, `gs${e}`],
+        [`m${e}`, `u${e}`],
+      ],
+    }),
+  );
+  stage('quant', (e) =>
+    B.step(
+      `quant${e}`,
+      [`m${e}`],
+      [
+        [`mq${e}`, cap * ffn],
+        [`mq${e}.s`, cap * F32],
+      ],
+      { inPlace: [[`mq${e}`, `m${e}`]] },
+    ),
+  );
   stage('down', (e) => B.step(`down${e}`, [`mq${e}`, `mq${e}.s`], [[`dn${e}`, cap * d * F32]]));
   stage('scatter', (e) =>
-    B.step(`scatter${e}`, [e === 0 ? 'acc_s' : `acc${e - 1}`, `dn${e}`, 'idx', 'wts'], [[`acc${e}`, T * d * F32]], { inPlace: [[`acc${e}`, e === 0 ? 'acc_s' : `acc${e - 1}`]] }),
+    B.step(`scatter${e}`, [e === 0 ? 'acc_s' : `acc${e - 1}`, `dn${e}`, 'idx', 'wts'], [[`acc${e}`, T * d * F32]], {
+      inPlace: [[`acc${e}`, e === 0 ? 'acc_s' : `acc${e - 1}`]],
+    }),
   );
   B.step('residual', ['x', `acc${experts - 1}`], [['y', 0]]);
   return { family: 'mixture-of-experts', name: B.name, level: 'problem', problem: B.problem() };

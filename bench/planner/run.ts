@@ -93,16 +93,25 @@ function markdown(rows: Row[], notes: string[]): string {
   lines.push(`Command: \`${COMMAND}\` (bench/planner/run.ts). Times are the median of ${REPEATS} runs, single-threaded.`, '');
   lines.push('Machine:', '', '```', machine(), '```', '');
   lines.push('Corpus:', '');
-  lines.push('- `example`: the repository\'s examples (IR graphs).');
+  lines.push("- `example`: the repository's examples (IR graphs).");
   lines.push('- `residual-mlp`: IR graphs of the existing ops (QuantizeInt8, TernaryLinear, Relu, Add, Softmax); in-place sharing as the ops declare it.');
-  lines.push('- `unet`, `mobilenet-inverted-residual`, `inception`, `transformer-kv-cache`, `transformer-decode`, `mixture-of-experts`: planner-level problems (steps, tensors and sizes, in-place permissions and kernel scratch), because int8 convolutions, attention and expert routing are not ops yet (bench/planner/families.ts). Depthwise convolutions work in place as the float32 Conv op does it (docs/memory.md): strided ones stream with no scratch, the others go through one output channel of scratch, as TinyEngine does; softmax, activations, quantization and residual adds work in place as the existing ops do; the KV cache is state outside the arena. Steps are listed as an exporter writes them: layer by layer, breadth first across heads, experts and branches. `transformer-decode` (one new token) is listed apart from the KV-cache prefill blocks.');
+  lines.push(
+    '- `unet`, `mobilenet-inverted-residual`, `inception`, `transformer-kv-cache`, `transformer-decode`, `mixture-of-experts`: planner-level problems (steps, tensors and sizes, in-place permissions and kernel scratch), because int8 convolutions, attention and expert routing are not ops yet (bench/planner/families.ts). Depthwise convolutions work in place as the float32 Conv op does it (docs/memory.md): strided ones stream with no scratch, the others go through one output channel of scratch, as TinyEngine does; softmax, activations, quantization and residual adds work in place as the existing ops do; the KV cache is state outside the arena. Steps are listed as an exporter writes them: layer by layer, breadth first across heads, experts and branches. `transformer-decode` (one new token) is listed apart from the KV-cache prefill blocks.',
+  );
   for (const note of notes) lines.push(`- ${note}`);
   lines.push('');
-  lines.push('Columns: **arena** is the plan; **bound** the most bytes live at one step under the chosen schedule (no plan of that schedule is smaller); **optimal** says whether the arena is proven minimal for the schedule (it meets the bound, or branch and bound finished); **TFLM same** is TFLite Micro\'s greedy-by-size on the same schedule without in-place sharing; **TFLM file** the same greedy on the file order, which is what TFLite Micro runs; **saved** is 1 - arena / TFLM file.', '');
+  lines.push(
+    "Columns: **arena** is the plan; **bound** the most bytes live at one step under the chosen schedule (no plan of that schedule is smaller); **optimal** says whether the arena is proven minimal for the schedule (it meets the bound, or branch and bound finished); **TFLM same** is TFLite Micro's greedy-by-size on the same schedule without in-place sharing; **TFLM file** the same greedy on the file order, which is what TFLite Micro runs; **saved** is 1 - arena / TFLM file.",
+    '',
+  );
   lines.push('### Goals', '');
-  lines.push(`- Arena equal to the lower bound: **${atBound} of ${n}** graphs (${pct(atBound / n)}; goal: at least 95 %) ${atBound / n >= 0.95 ? 'met' : 'NOT met'}.`);
+  lines.push(
+    `- Arena equal to the lower bound: **${atBound} of ${n}** graphs (${pct(atBound / n)}; goal: at least 95 %) ${atBound / n >= 0.95 ? 'met' : 'NOT met'}.`,
+  );
   lines.push(`- Largest arena / bound: **${worst.toFixed(3)}** (goal: at most 1.05) ${worst <= 1.05 ? 'met' : 'NOT met'}.`);
-  lines.push(`- At least 20 % below TFLM on the file order, transformer (KV-cache prefill) and inverted-residual families: **${goalMet} of ${goalRows.length}** graphs ${goalMet === goalRows.length ? 'met' : 'NOT met'}.`);
+  lines.push(
+    `- At least 20 % below TFLM on the file order, transformer (KV-cache prefill) and inverted-residual families: **${goalMet} of ${goalRows.length}** graphs ${goalMet === goalRows.length ? 'met' : 'NOT met'}.`,
+  );
   lines.push('');
   const exactly = goalRows.filter((r) => 5 * r.plan.arenaBytes === 4 * r.plan.tflmBytes);
   if (exactly.length)
@@ -136,7 +145,9 @@ function markdown(rows: Row[], notes: string[]): string {
   }
   lines.push('');
   lines.push('### Per graph', '');
-  lines.push('| family | graph | level | buffers | steps | arena | bound | arena/bound | optimal | TFLM same | TFLM file | saved | schedule | in place | plan time |');
+  lines.push(
+    '| family | graph | level | buffers | steps | arena | bound | arena/bound | optimal | TFLM same | TFLM file | saved | schedule | in place | plan time |',
+  );
   lines.push('|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|');
   for (const r of rows) {
     const p = r.plan;
@@ -145,20 +156,25 @@ function markdown(rows: Row[], notes: string[]): string {
     );
   }
   lines.push('');
-  lines.push('### Per algorithm, on each graph\'s chosen schedule', '');
+  lines.push("### Per algorithm, on each graph's chosen schedule", '');
   const names = rows[0]!.algos.map((a) => a.algorithm);
   lines.push(`| algorithm | at bound | mean arena/bound | max arena/bound | median time |`);
   lines.push('|---|---:|---:|---:|---:|');
   for (const name of names) {
     const xs = rows.map((r) => ({ r, a: r.algos.find((a) => a.algorithm === name)! }));
     const ratios = xs.map(({ r, a }) => ratio(a.arena, r.plan.lowerBound));
-    lines.push(`| ${name} | ${xs.filter(({ r, a }) => a.arena === r.plan.lowerBound).length} of ${n} | ${(ratios.reduce((a, b) => a + b, 0) / n).toFixed(3)} | ${Math.max(...ratios).toFixed(3)} | ${median(xs.map(({ a }) => a.ms)).toFixed(3)} ms |`);
+    lines.push(
+      `| ${name} | ${xs.filter(({ r, a }) => a.arena === r.plan.lowerBound).length} of ${n} | ${(ratios.reduce((a, b) => a + b, 0) / n).toFixed(3)} | ${Math.max(...ratios).toFixed(3)} | ${median(xs.map(({ a }) => a.ms)).toFixed(3)} ms |`,
+    );
   }
   lines.push('');
   lines.push('<details><summary>Every graph and algorithm: arena / bound (time)</summary>', '');
   lines.push(`| graph | ${names.join(' | ')} |`);
   lines.push(`|---|${names.map(() => '---:').join('|')}|`);
-  for (const r of rows) lines.push(`| ${r.e.name} | ${r.algos.map((a) => `${ratio(a.arena, r.plan.lowerBound).toFixed(3)} (${a.ms < 1 ? a.ms.toFixed(2) : a.ms.toFixed(0)} ms)`).join(' | ')} |`);
+  for (const r of rows)
+    lines.push(
+      `| ${r.e.name} | ${r.algos.map((a) => `${ratio(a.arena, r.plan.lowerBound).toFixed(3)} (${a.ms < 1 ? a.ms.toFixed(2) : a.ms.toFixed(0)} ms)`).join(' | ')} |`,
+    );
   lines.push('', '</details>');
   return lines.join('\n');
 }
@@ -174,12 +190,21 @@ await runMain(() => {
   for (const e of entries) {
     process.stderr.write(`${e.name}...`);
     const r = measure(e);
-    process.stderr.write(` ${formatBytes(r.plan.arenaBytes)} (bound ${formatBytes(r.plan.lowerBound)}, TFLM ${formatBytes(r.plan.tflmBytes)}), ${r.planMs.toFixed(1)} ms\n`);
+    process.stderr.write(
+      ` ${formatBytes(r.plan.arenaBytes)} (bound ${formatBytes(r.plan.lowerBound)}, TFLM ${formatBytes(r.plan.tflmBytes)}), ${r.planMs.toFixed(1)} ms\n`,
+    );
     rows.push(r);
   }
   const md = markdown(rows, notes);
   if (args.json) {
-    const json = rows.map((r) => ({ graph: r.e.name, arena: r.plan.arenaBytes, lowerBound: r.plan.lowerBound, tflm: r.plan.tflmBytes, planMs: r.planMs, algorithms: r.algos.map((a) => ({ name: a.algorithm, arena: a.arena, ms: a.ms })) }));
+    const json = rows.map((r) => ({
+      graph: r.e.name,
+      arena: r.plan.arenaBytes,
+      lowerBound: r.plan.lowerBound,
+      tflm: r.plan.tflmBytes,
+      planMs: r.planMs,
+      algorithms: r.algos.map((a) => ({ name: a.algorithm, arena: a.arena, ms: a.ms })),
+    }));
     process.stdout.write(`${JSON.stringify({ command: COMMAND, notes, graphs: json }, null, 2)}\n`);
   } else process.stdout.write(`${md}\n`);
   if (args.update) {

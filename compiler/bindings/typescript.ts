@@ -113,7 +113,9 @@ export function generateTypeScriptBindings(c: Compiled): GeneratedBindings {
       `new ${ARRAY_TYPE[d.dtype]}(this.exports.memory.buffer, this.exports.${WASM_EXPORTS[0]}(${i}), ${d.count}).set(${access});`,
     ].join('\n');
   });
-  const copyOut = outputs.map((d, i) => `${outKeys[i]}: new ${ARRAY_TYPE[d.dtype]}(this.exports.memory.buffer, this.exports.${WASM_EXPORTS[1]}(${i}), ${d.count}).slice(),`);
+  const copyOut = outputs.map(
+    (d, i) => `${outKeys[i]}: new ${ARRAY_TYPE[d.dtype]}(this.exports.memory.buffer, this.exports.${WASM_EXPORTS[1]}(${i}), ${d.count}).slice(),`,
+  );
   file.addClass({
     name: cls,
     isExported: true,

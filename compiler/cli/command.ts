@@ -66,17 +66,27 @@ export const MAX_SCRATCH_OPTION: OptionSpec = {
 
 /** The options of every command that reads a language model (GGUF, llama2.c, Hugging Face). */
 export const LM_OPTIONS: Record<string, OptionSpec> = {
-  context: { type: 'string', valueName: 'N', help: 'language models: positions the KV cache holds (default: the model\'s context length)' },
+  context: { type: 'string', valueName: 'N', help: "language models: positions the KV cache holds (default: the model's context length)" },
   chunk: { type: 'string', valueName: 'N', help: 'language models: tokens per call of the graph; a prompt runs in chunks of N (default 16)' },
   'kv-cache': { type: 'string', valueName: 'type', help: 'language models: the KV cache element type, f32 or f16 (default f32)' },
-  activations: { type: 'string', valueName: 'kind', help: "language models: what the ternary layers take, float or int8 (per-token absmax, BitNet's); default: the model's (GGUF: float)" },
+  activations: {
+    type: 'string',
+    valueName: 'kind',
+    help: "language models: what the ternary layers take, float or int8 (per-token absmax, BitNet's); default: the model's (GGUF: float)",
+  },
   weights: { type: 'string', valueName: 'kind', help: 'language models: quantize float projections on import to int8 (absmax per row), the int8 baseline' },
   ternarize: { type: 'string', valueName: 'method', help: 'language models: ternarize float projections on import: absmean, absmean:per-row, absmean:shard:N' },
   tokenizer: { type: 'string', valueName: 'file', help: 'llama2.c checkpoints: the tokenizer.bin for text prompts and output' },
 };
 
 /** LoadOptions from the LM options (the ONNX low-bit switch included). */
-export function loadOptions(args: ParsedArgs): { lowBit: boolean; lm: { context?: number; chunk?: number; kvCache?: 'float32' | 'float16'; activations?: 'float' | 'int8-per-token' }; ternarize?: string; weights?: 'int8'; tokenizer?: string } {
+export function loadOptions(args: ParsedArgs): {
+  lowBit: boolean;
+  lm: { context?: number; chunk?: number; kvCache?: 'float32' | 'float16'; activations?: 'float' | 'int8-per-token' };
+  ternarize?: string;
+  weights?: 'int8';
+  tokenizer?: string;
+} {
   const kv = stringOpt(args, 'kv-cache');
   if (kv !== undefined && kv !== 'f32' && kv !== 'f16') fail('usage', '--kv-cache', `expects f32 or f16, got "${kv}"`);
   const act = stringOpt(args, 'activations');
@@ -84,7 +94,12 @@ export function loadOptions(args: ParsedArgs): { lowBit: boolean; lm: { context?
   const num = (name: string) => (stringOpt(args, name) === undefined ? undefined : intOpt(args, name, 0, 1));
   return {
     lowBit: args.values['no-lowbit'] !== true,
-    lm: { context: num('context'), chunk: num('chunk'), kvCache: kv === 'f16' ? 'float16' : kv === 'f32' ? 'float32' : undefined, activations: act === 'int8' ? 'int8-per-token' : act === 'float' ? 'float' : undefined },
+    lm: {
+      context: num('context'),
+      chunk: num('chunk'),
+      kvCache: kv === 'f16' ? 'float16' : kv === 'f32' ? 'float32' : undefined,
+      activations: act === 'int8' ? 'int8-per-token' : act === 'float' ? 'float' : undefined,
+    },
     ternarize: stringOpt(args, 'ternarize'),
     weights: ((w) => {
       if (w !== undefined && w !== 'int8') fail('usage', '--weights', `expects int8, got "${w}"`);

@@ -21,7 +21,8 @@ import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command, LM_OPTIONS, load
 export const compileCommand: Command = {
   name: 'compile',
   summary: 'compile a model to C (model.h, model.c, runtime files, Makefile)',
-  usage: 'tritc compile <model> --target <target> -o <dir> [--prefix <name>] [--kernel <spec>] [--max-scratch <bytes>] [--no-lowbit] [--report] [--bindings ts]',
+  usage:
+    'tritc compile <model> --target <target> -o <dir> [--prefix <name>] [--kernel <spec>] [--max-scratch <bytes>] [--no-lowbit] [--report] [--bindings ts]',
   description: `Reads <model> (a model.json, a directory holding one, or an ONNX/QONNX .onnx file), checks it, plans its memory and
 writes standalone C99 into <dir>: model.h, model.c, the runtime-c files it calls, a Makefile and
 a CMakeLists.txt, and tritc.json (the plan and layer table, for tools). The directory is written
@@ -39,7 +40,11 @@ module) to run the model bit-exactly from Node or a browser.`,
     ...LM_OPTIONS,
     'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'the target to compile for (tritc targets lists them); default host' },
-    kernel: { type: 'string', valueName: 'spec', help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)' },
+    kernel: {
+      type: 'string',
+      valueName: 'spec',
+      help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)',
+    },
     'max-scratch': MAX_SCRATCH_OPTION,
     output: { type: 'string', short: 'o', valueName: 'dir', help: 'output directory (required)' },
     prefix: { type: 'string', valueName: 'name', help: 'prefix of the exported C symbols (default: from the model name)' },
@@ -49,7 +54,8 @@ module) to run the model bit-exactly from Node or a browser.`,
   },
   async run(args, io) {
     const dumpAfter = stringOpt(args, 'dump-after');
-    if (dumpAfter !== undefined && !PASS_NAMES.includes(dumpAfter)) fail('usage', '--dump-after', `"${dumpAfter}" is not a pass; the passes are ${PASS_NAMES.join(', ')}`);
+    if (dumpAfter !== undefined && !PASS_NAMES.includes(dumpAfter))
+      fail('usage', '--dump-after', `"${dumpAfter}" is not a pass; the passes are ${PASS_NAMES.join(', ')}`);
     const out = stringOpt(args, 'output');
     if (!out) fail('usage', '', 'tritc compile needs -o <dir> (tritc compile --help)');
     const prefix = stringOpt(args, 'prefix');
@@ -58,7 +64,16 @@ module) to run the model bit-exactly from Node or a browser.`,
     const load = loadOptions(args);
     const lowBit = load.lowBit;
     const graph = loadModel(args.positionals[0]!, load);
-    const c = compileGraph(graph, { target, lowBit, prefix, verify: true, dumpAfter, log: io.err, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch') });
+    const c = compileGraph(graph, {
+      target,
+      lowBit,
+      prefix,
+      verify: true,
+      dumpAfter,
+      log: io.err,
+      kernel: stringOpt(args, 'kernel'),
+      maxScratch: bytesOpt(args, 'max-scratch'),
+    });
     // The stack needs the C compiled for the target; with it, check the fit again, RAM complete.
     let stack: StackEstimate | undefined;
     if (locateZig()) {
@@ -110,7 +125,7 @@ module) to run the model bit-exactly from Node or a browser.`,
           `  files:   ${summary.files.join(', ')}`,
           `  layers:  ${summary.layers}; entry point ${c.emitted.prefix}_run() in model.h`,
           `  weights: ${formatBytes(c.weightsBytes)} (const)`,
-          `  arena:   ${formatBytes(c.plan.arenaBytes)} (lower bound ${formatBytes(c.plan.lowerBound)}${c.plan.optimal ? c.plan.arenaBytes === c.plan.lowerBound ? ', reached' : ', optimal for this schedule' : ''}; ${c.plan.algorithm}; TFLite Micro's greedy planner: ${formatBytes(c.plan.tflmBytes)})${c.plan.schedule.changed ? `, schedule reordered (peak ${formatBytes(c.plan.schedule.originalPeak)} in file order)` : ''}`,
+          `  arena:   ${formatBytes(c.plan.arenaBytes)} (lower bound ${formatBytes(c.plan.lowerBound)}${c.plan.optimal ? (c.plan.arenaBytes === c.plan.lowerBound ? ', reached' : ', optimal for this schedule') : ''}; ${c.plan.algorithm}; TFLite Micro's greedy planner: ${formatBytes(c.plan.tflmBytes)})${c.plan.schedule.changed ? `, schedule reordered (peak ${formatBytes(c.plan.schedule.originalPeak)} in file order)` : ''}`,
           `  RAM:     arena ${formatBytes(c.plan.arenaBytes)} + inputs/outputs ${formatBytes(c.ioBytes)} + stack ${stack ? `~${formatBytes(stack.bytes)} (static estimate)` : 'not estimated (zig not found)'}`,
           ...(c.memoryMap ? describeMap(c.memoryMap).map((l) => `  memory:  ${l}`) : []),
           ...(args.values.report === true ? [`  report:  ${out}/report.html`] : []),

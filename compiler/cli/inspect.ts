@@ -22,7 +22,11 @@ the arena bytes live during the layer. Then the totals and whether the model fit
     ...LM_OPTIONS,
     'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'target whose kernels and memory to use (default host)' },
-    kernel: { type: 'string', valueName: 'spec', help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)' },
+    kernel: {
+      type: 'string',
+      valueName: 'spec',
+      help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)',
+    },
     'max-scratch': MAX_SCRATCH_OPTION,
   },
   async run(args, io) {
@@ -30,7 +34,14 @@ the arena bytes live during the layer. Then the totals and whether the model fit
     const load = loadOptions(args);
     const lowBit = load.lowBit;
     const graph = loadModel(args.positionals[0]!, load);
-    const c = compileGraph(graph, { target, lowBit, verify: true, skipFitCheck: true, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch') });
+    const c = compileGraph(graph, {
+      target,
+      lowBit,
+      verify: true,
+      skipFitCheck: true,
+      kernel: stringOpt(args, 'kernel'),
+      maxScratch: bytesOpt(args, 'max-scratch'),
+    });
     let fit = 'fits';
     try {
       checkFit(c);
@@ -62,7 +73,26 @@ the arena bytes live during the layer. Then the totals and whether the model fit
     }, 0);
     const totalMacs = layers.reduce((a, l) => a + l.macs, 0);
     if (args.json) {
-      io.out(JSON.stringify({ model: graph.name, source: graph.source, target: target.name, fit, weightsBytes: c.weightsBytes, arenaBytes: c.plan.arenaBytes, arenaLowerBound: c.plan.lowerBound, ioBytes: c.ioBytes, params: totalParams, macs: totalMacs, ...(lm ? { languageModel: lm.json } : {}), layers }, null, 2));
+      io.out(
+        JSON.stringify(
+          {
+            model: graph.name,
+            source: graph.source,
+            target: target.name,
+            fit,
+            weightsBytes: c.weightsBytes,
+            arenaBytes: c.plan.arenaBytes,
+            arenaLowerBound: c.plan.lowerBound,
+            ioBytes: c.ioBytes,
+            params: totalParams,
+            macs: totalMacs,
+            ...(lm ? { languageModel: lm.json } : {}),
+            layers,
+          },
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     io.out(`${graph.name} (${graph.source}) for ${target.name}`);
@@ -118,11 +148,21 @@ function lmSummary(g: Graph, weightsBytes: number): { text: string; json: Record
   const lines = [
     `language model: ${s.architecture} (${s.format}), ${s.layers} layers, dim ${s.dim}, ${s.heads} heads / ${s.kvHeads} KV heads, FFN ${s.ffn}, vocabulary ${lm.vocab}, RoPE ${s.rope}, tied head: ${s.tiedOutput}`,
     `  activations into the ternary layers: ${s.activations}; KV cache: ${s.kvCache}, ${lm.context} positions: ${formatBytes(perToken)} per token, ${formatBytes(cacheBytes)} in all (in the arena); ${s.chunk} tokens per call`,
-    ...[...kinds].map(([k, e]) => `  ${k.padEnd(8)} weights: ${formatCount(e.params)} parameters in ${e.tensors} tensors, ${formatBytes(e.bytes)}, ${((e.bytes * 8) / e.params).toFixed(3)} bits per weight (scales included)`),
+    ...[...kinds].map(
+      ([k, e]) =>
+        `  ${k.padEnd(8)} weights: ${formatCount(e.params)} parameters in ${e.tensors} tensors, ${formatBytes(e.bytes)}, ${((e.bytes * 8) / e.params).toFixed(3)} bits per weight (scales included)`,
+    ),
     `  weights in all: ${formatBytes(weightsBytes)} as emitted (packed for the chosen kernels)`,
   ];
   return {
     text: lines.join('\n'),
-    json: { ...s, vocab: lm.vocab, context: lm.context, kvCacheBytesPerToken: perToken, kvCacheBytes: cacheBytes, weights: Object.fromEntries([...kinds].map(([k, e]) => [k, { ...e, bitsPerWeight: (e.bytes * 8) / e.params }])) },
+    json: {
+      ...s,
+      vocab: lm.vocab,
+      context: lm.context,
+      kvCacheBytesPerToken: perToken,
+      kvCacheBytes: cacheBytes,
+      weights: Object.fromEntries([...kinds].map(([k, e]) => [k, { ...e, bitsPerWeight: (e.bytes * 8) / e.params }])),
+    },
   };
 }

@@ -44,7 +44,14 @@ interface LmRow {
   error?: string;
 }
 
-async function compileAndRun(graph: Graph, target: TargetDesc, jobs: LmJob[], workDir: string, args: ParsedArgs, onToken?: (id: number) => void): Promise<{ compiled: Compiled; results: LmJobResult[]; row: LmRow }> {
+async function compileAndRun(
+  graph: Graph,
+  target: TargetDesc,
+  jobs: LmJob[],
+  workDir: string,
+  args: ParsedArgs,
+  onToken?: (id: number) => void,
+): Promise<{ compiled: Compiled; results: LmJobResult[]; row: LmRow }> {
   const compiled = compileGraph(cloneGraph(graph), { target, verify: true, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch') });
   const run = await runLmOnTarget(compiled, jobs, target, join(workDir, target.name), { timeoutSeconds: intOpt(args, 'timeout', 3600, 1), onToken });
   const stack = Math.max(...run.results.map((r) => r.stackBytes));
@@ -81,7 +88,11 @@ function rowTable(rows: LmRow[], what: string): string {
       `${r.ok ? 'yes' : 'NO'} (${r.identical}/${r.total})`,
       formatBytes(r.flashBytes!),
       `${formatBytes(r.ramBytes!)} (${formatBytes(r.arenaBytes!)} + ${formatBytes(r.stackBytes!)}${r.ramBytes! > r.arenaBytes! + r.stackBytes! ? ` + ${formatBytes(r.ramBytes! - r.arenaBytes! - r.stackBytes!)}` : ''})`,
-      r.instructionsPerToken !== null ? `${formatCount(r.instructionsPerToken)} instructions/token` : r.tokensPerSecond !== null ? `${r.tokensPerSecond.toFixed(1)} tokens/s` : '—',
+      r.instructionsPerToken !== null
+        ? `${formatCount(r.instructionsPerToken)} instructions/token`
+        : r.tokensPerSecond !== null
+          ? `${r.tokensPerSecond.toFixed(1)} tokens/s`
+          : '—',
     ]);
   }
   return textTable(table);
@@ -121,7 +132,9 @@ export async function runLanguageModel(graph: Graph, targets: TargetDesc[], args
         const length = Math.min(lm.context, 2 * graph.rows!.max + 1);
         return Array.from({ length: intOpt(args, 'count', 3, 1) }, () => Array.from({ length }, () => Math.floor(next() * lm.vocab)));
       })();
-  for (const r of runs) if (r.length > lm.context) fail('usage', inputs ?? '', `${r.length} tokens exceed the context of ${lm.context} positions (compile with --context ${r.length} or more)`);
+  for (const r of runs)
+    if (r.length > lm.context)
+      fail('usage', inputs ?? '', `${r.length} tokens exceed the context of ${lm.context} positions (compile with --context ${r.length} or more)`);
   io.progress(`interpreting ${runs.length} run${runs.length === 1 ? '' : 's'}...`);
   const session = new LmSession(graph);
   const expected = runs.map((r) => {
@@ -136,7 +149,13 @@ export async function runLanguageModel(graph: Graph, targets: TargetDesc[], args
     for (const [i, t] of targets.entries()) {
       io.progress(`[${i + 1}/${targets.length}] ${t.name}: building and running ${runs.length} run${runs.length === 1 ? '' : 's'}...`);
       try {
-        const { results, row } = await compileAndRun(graph, t, runs.map((tokens) => ({ mode: 'forward', tokens })), workDir, args);
+        const { results, row } = await compileAndRun(
+          graph,
+          t,
+          runs.map((tokens) => ({ mode: 'forward', tokens })),
+          workDir,
+          args,
+        );
         results.forEach((res, r) => {
           expected[r]!.forEach((want, p) => {
             row.total++;
@@ -147,12 +166,31 @@ export async function runLanguageModel(graph: Graph, targets: TargetDesc[], args
           });
         });
         row.ok = row.identical === row.total;
-        speed(row, t, results.map((r) => r.counters[0]!), results.map((r) => r.nanoseconds[0]!), runs.reduce((a, r) => a + r.length, 0));
+        speed(
+          row,
+          t,
+          results.map((r) => r.counters[0]!),
+          results.map((r) => r.nanoseconds[0]!),
+          runs.reduce((a, r) => a + r.length, 0),
+        );
         firstLogits ??= results.map((r) => r.logits);
         rows.push(row);
       } catch (e) {
         if (!(e instanceof TritcError)) throw e;
-        rows.push({ target: t.name, ok: false, identical: 0, total: 0, flashBytes: null, ramBytes: null, arenaBytes: null, stackBytes: null, instructionsPerToken: null, tokensPerSecond: null, mismatches: [], error: e.diagnostics.map(formatDiagnostic).join('; ') });
+        rows.push({
+          target: t.name,
+          ok: false,
+          identical: 0,
+          total: 0,
+          flashBytes: null,
+          ramBytes: null,
+          arenaBytes: null,
+          stackBytes: null,
+          instructionsPerToken: null,
+          tokensPerSecond: null,
+          mismatches: [],
+          error: e.diagnostics.map(formatDiagnostic).join('; '),
+        });
       }
     }
   } finally {
@@ -164,12 +202,31 @@ export async function runLanguageModel(graph: Graph, targets: TargetDesc[], args
     const t = runs[0]!.length;
     const data = new Float32Array(runs.length * t * lm.vocab);
     firstLogits.forEach((run, r) => run.forEach((l, p) => data.set(l, (r * t + p) * lm.vocab)));
-    writeOutputFile(outputs, writeNpy({ dtype: 'float32', shape: inputs && runs.length === 1 && !isBatched(inputs) ? [t, lm.vocab] : [runs.length, t, lm.vocab], data }));
+    writeOutputFile(
+      outputs,
+      writeNpy({ dtype: 'float32', shape: inputs && runs.length === 1 && !isBatched(inputs) ? [t, lm.vocab] : [runs.length, t, lm.vocab], data }),
+    );
   }
   const ok = rows.every((r) => r.ok);
-  if (args.json) io.out(JSON.stringify({ ok, model: graph.name, runs: runs.length, tokens: runs.map((r) => r.length), inputs: inputs ?? `random (seed ${intOpt(args, 'seed', 1)})`, targets: rows }, null, 2));
+  if (args.json)
+    io.out(
+      JSON.stringify(
+        {
+          ok,
+          model: graph.name,
+          runs: runs.length,
+          tokens: runs.map((r) => r.length),
+          inputs: inputs ?? `random (seed ${intOpt(args, 'seed', 1)})`,
+          targets: rows,
+        },
+        null,
+        2,
+      ),
+    );
   else {
-    io.out(`${graph.name}: ${runs.length} run${runs.length === 1 ? '' : 's'} of ${runs[0]!.length} tokens (${inputs ?? `seeded random tokens, seed ${intOpt(args, 'seed', 1)}`}), from an empty cache`);
+    io.out(
+      `${graph.name}: ${runs.length} run${runs.length === 1 ? '' : 's'} of ${runs[0]!.length} tokens (${inputs ?? `seeded random tokens, seed ${intOpt(args, 'seed', 1)}`}), from an empty cache`,
+    );
     io.out(rowTable(rows, 'positions'));
     for (const r of rows) {
       if (r.error) io.out(`${r.target}: ${r.error}`);
@@ -218,7 +275,7 @@ the model's tokenizer (GGUF) or --tokenizer tokenizer.bin (llama2.c); without on
   options: {
     ...LM_OPTIONS,
     target: { type: 'string', short: 't', valueName: 'target', help: 'the target (tritc targets lists them); default host' },
-    prompt: { type: 'string', short: 'p', valueName: 'text', help: 'the prompt, encoded with the model\'s tokenizer' },
+    prompt: { type: 'string', short: 'p', valueName: 'text', help: "the prompt, encoded with the model's tokenizer" },
     'prompt-ids': { type: 'string', valueName: 'ids', help: 'the prompt as token ids, comma-separated' },
     n: { type: 'string', short: 'n', valueName: 'N', help: 'tokens to generate (default 64)' },
     temperature: { type: 'string', valueName: 'T', help: 'sampling temperature; 0 (default) is greedy' },
@@ -246,7 +303,12 @@ the model's tokenizer (GGUF) or --tokenizer tokenizer.bin (llama2.c); without on
     requireQemu(t);
     const prompt = promptIds(args, model.tokenizer, lm.vocab);
     const steps = intOpt(args, 'n', 64, 1);
-    if (prompt.length + steps - 1 > lm.context) fail('usage', '-n', `the prompt (${prompt.length} tokens) and ${steps} new tokens need ${prompt.length + steps - 1} positions; the context holds ${lm.context} (--context)`);
+    if (prompt.length + steps - 1 > lm.context)
+      fail(
+        'usage',
+        '-n',
+        `the prompt (${prompt.length} tokens) and ${steps} new tokens need ${prompt.length + steps - 1} positions; the context holds ${lm.context} (--context)`,
+      );
     const num = (name: string, def: number) => {
       const v = stringOpt(args, name);
       if (v === undefined) return def;
@@ -265,7 +327,10 @@ the model's tokenizer (GGUF) or --tokenizer tokenizer.bin (llama2.c); without on
     const workDir = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'tritc-gen-'));
     const streamed: number[] = [];
     const text = (ids: number[]) => (model.tokenizer ? decodeAll(model.tokenizer, ids) : undefined);
-    if (!args.json) io.out(`${graph.name} on ${t.name}: ${prompt.length} prompt tokens, ${steps} to generate (${temperature > 0 ? `temperature ${temperature}${topK ? `, top-k ${topK}` : ''}${topP > 0 && topP < 1 ? `, top-p ${topP}` : ''}, seed ${seed}` : 'greedy'})`);
+    if (!args.json)
+      io.out(
+        `${graph.name} on ${t.name}: ${prompt.length} prompt tokens, ${steps} to generate (${temperature > 0 ? `temperature ${temperature}${topK ? `, top-k ${topK}` : ''}${topP > 0 && topP < 1 ? `, top-p ${topP}` : ''}, seed ${seed}` : 'greedy'})`,
+      );
     let result;
     try {
       io.progress(`${t.name}: compiling and building...`);
@@ -296,7 +361,9 @@ the model's tokenizer (GGUF) or --tokenizer tokenizer.bin (llama2.c); without on
         ids.push(tok);
         if (same && tok === res.tokens[s]) row.identical++;
         else {
-          row.mismatches.push(`step ${s}: the target ${same ? 'sampled' : 'computed different logits and sampled'} token ${res.tokens[s]}, the interpreter ${tok}`);
+          row.mismatches.push(
+            `step ${s}: the target ${same ? 'sampled' : 'computed different logits and sampled'} token ${res.tokens[s]}, the interpreter ${tok}`,
+          );
           break;
         }
       }
@@ -305,9 +372,35 @@ the model's tokenizer (GGUF) or --tokenizer tokenizer.bin (llama2.c); without on
     }
     row.ok = !checked || row.identical === steps;
     speed(row, t, res.counters.slice(1), res.nanoseconds.slice(1), Math.max(1, steps - 1));
-    const prefillSpeed: { instructions: number } | { seconds: number } = t.counter ? { instructions: Math.round(res.counters[0]! * t.counter.instructionsPerUnit) } : { seconds: res.nanoseconds[0]! / 1e9 };
+    const prefillSpeed: { instructions: number } | { seconds: number } = t.counter
+      ? { instructions: Math.round(res.counters[0]! * t.counter.instructionsPerUnit) }
+      : { seconds: res.nanoseconds[0]! / 1e9 };
     if (args.json) {
-      io.out(JSON.stringify({ ok: row.ok, matched: checked ? row.ok : null, model: graph.name, target: t.name, prompt, ids: res.tokens, text: text(res.tokens) ?? null, steps, temperature, topK, topP, seed: seed.toString(), prefill: prefillSpeed, decode: { instructionsPerToken: row.instructionsPerToken, tokensPerSecond: row.tokensPerSecond }, flashBytes: row.flashBytes, ramBytes: row.ramBytes, mismatches: row.mismatches }, null, 2));
+      io.out(
+        JSON.stringify(
+          {
+            ok: row.ok,
+            matched: checked ? row.ok : null,
+            model: graph.name,
+            target: t.name,
+            prompt,
+            ids: res.tokens,
+            text: text(res.tokens) ?? null,
+            steps,
+            temperature,
+            topK,
+            topP,
+            seed: seed.toString(),
+            prefill: prefillSpeed,
+            decode: { instructionsPerToken: row.instructionsPerToken, tokensPerSecond: row.tokensPerSecond },
+            flashBytes: row.flashBytes,
+            ramBytes: row.ramBytes,
+            mismatches: row.mismatches,
+          },
+          null,
+          2,
+        ),
+      );
     } else {
       if (model.tokenizer) io.out(`text: ${JSON.stringify(text(res.tokens))}`);
       io.out(

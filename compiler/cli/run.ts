@@ -50,7 +50,19 @@ async function runOne(
   opts: { timeoutSeconds: number; kernel?: string; maxScratch?: number; lowBit: boolean },
 ): Promise<{ row: TargetRow; outputs?: Map<string, TypedData>[] }> {
   const { timeoutSeconds, kernel, maxScratch, lowBit } = opts;
-  const row: TargetRow = { target: target.name, ok: false, runs: runs.length, identical: 0, flashBytes: null, ramBytes: null, arenaBytes: null, stackBytes: null, instructionsPerInference: null, instructionsResolution: null, mismatches: [] };
+  const row: TargetRow = {
+    target: target.name,
+    ok: false,
+    runs: runs.length,
+    identical: 0,
+    flashBytes: null,
+    ramBytes: null,
+    arenaBytes: null,
+    stackBytes: null,
+    instructionsPerInference: null,
+    instructionsResolution: null,
+    mismatches: [],
+  };
   try {
     const compiled = compileGraph(cloneGraph(graph), { target, verify: true, kernel, maxScratch, lowBit });
     const res = await runOnTarget([{ compiled, runs, dir: 'model' }], target, join(workDir, target.name), { timeoutSeconds });
@@ -112,7 +124,11 @@ outputs of the first target the same way. Exit status 0 only if every target ran
     ...LM_OPTIONS,
     'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'a target, a comma-separated list, or all (default host)' },
-    kernel: { type: 'string', valueName: 'spec', help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)' },
+    kernel: {
+      type: 'string',
+      valueName: 'spec',
+      help: 'kernel or weight format for the low-bit layers: an id or format for all (t5, t5w.lut), or node=kernel pairs (docs/kernels.md)',
+    },
     'max-scratch': MAX_SCRATCH_OPTION,
     inputs: { type: 'string', short: 'i', valueName: 'files', help: '.npy file(s), comma-separated in input order, or one .npz' },
     outputs: { type: 'string', short: 'o', valueName: 'files', help: 'write the outputs: .npy file(s), one per output, or one .npz' },
@@ -133,7 +149,9 @@ outputs of the first target the same way. Exit status 0 only if every target ran
     requireZig();
     for (const t of targets) requireQemu(t);
     const inputsSpec = stringOpt(args, 'inputs');
-    const { runs, batched } = inputsSpec ? loadInputRuns(graph, inputsSpec) : { runs: randomRuns(graph, intOpt(args, 'count', 3, 1), intOpt(args, 'seed', 1)), batched: true };
+    const { runs, batched } = inputsSpec
+      ? loadInputRuns(graph, inputsSpec)
+      : { runs: randomRuns(graph, intOpt(args, 'count', 3, 1), intOpt(args, 'seed', 1)), batched: true };
     io.progress(`interpreting ${runs.length} run${runs.length === 1 ? '' : 's'}...`);
     const expected = runs.map((r) => interpret(graph, r));
     const keep = stringOpt(args, 'keep');
@@ -144,7 +162,12 @@ outputs of the first target the same way. Exit status 0 only if every target ran
     try {
       for (const [i, t] of targets.entries()) {
         io.progress(`[${i + 1}/${targets.length}] ${t.name}: building and running ${runs.length} run${runs.length === 1 ? '' : 's'}...`);
-        const { row, outputs } = await runOne(t, graph, runs, expected, workDir, { timeoutSeconds, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch'), lowBit });
+        const { row, outputs } = await runOne(t, graph, runs, expected, workDir, {
+          timeoutSeconds,
+          kernel: stringOpt(args, 'kernel'),
+          maxScratch: bytesOpt(args, 'max-scratch'),
+          lowBit,
+        });
         rows.push(row);
         firstOutputs ??= outputs;
       }
@@ -158,9 +181,17 @@ outputs of the first target the same way. Exit status 0 only if every target ran
     if (outSpec && firstOutputs) saveOutputRuns(graph, firstOutputs, outSpec, batched);
     const allOk = rows.every((r) => r.ok);
     if (args.json) {
-      io.out(JSON.stringify({ ok: allOk, model: graph.name, runs: runs.length, inputs: inputsSpec ?? `random (seed ${intOpt(args, 'seed', 1)})`, targets: rows }, null, 2));
+      io.out(
+        JSON.stringify(
+          { ok: allOk, model: graph.name, runs: runs.length, inputs: inputsSpec ?? `random (seed ${intOpt(args, 'seed', 1)})`, targets: rows },
+          null,
+          2,
+        ),
+      );
     } else {
-      io.out(`${graph.name}: ${runs.length} run${runs.length === 1 ? '' : 's'} of ${inputsSpec ? inputsSpec : `seeded random inputs (seed ${intOpt(args, 'seed', 1)})`}`);
+      io.out(
+        `${graph.name}: ${runs.length} run${runs.length === 1 ? '' : 's'} of ${inputsSpec ? inputsSpec : `seeded random inputs (seed ${intOpt(args, 'seed', 1)})`}`,
+      );
       const table: (string | number)[][] = [['target', 'bit-identical', 'flash', 'RAM (arena + stack + other)', 'instructions/inference']];
       for (const r of rows) {
         if (r.error) {
@@ -172,7 +203,9 @@ outputs of the first target the same way. Exit status 0 only if every target ran
           r.ok ? `yes (${r.identical}/${r.runs})` : `NO (${r.identical}/${r.runs})`,
           formatBytes(r.flashBytes!),
           `${formatBytes(r.ramBytes!)} (${formatBytes(r.arenaBytes!)} + ${formatBytes(r.stackBytes!)}${r.ramBytes! > r.arenaBytes! + r.stackBytes! ? ` + ${formatBytes(r.ramBytes! - r.arenaBytes! - r.stackBytes!)}` : ''})`,
-          r.instructionsPerInference === null ? '—' : `${formatCount(r.instructionsPerInference)}${r.instructionsResolution! > 1 ? ` ±${r.instructionsResolution}` : ''}`,
+          r.instructionsPerInference === null
+            ? '—'
+            : `${formatCount(r.instructionsPerInference)}${r.instructionsResolution! > 1 ? ` ±${r.instructionsResolution}` : ''}`,
         ]);
       }
       io.out(textTable(table));

@@ -71,7 +71,17 @@ function describeTensor(t: Tensor): string {
 }
 
 /** How a constant of each dtype is emitted unless a kernel asks for another layout. */
-const DEFAULT_LAYOUT: Record<DType, ConstLayout> = { float32: 'f32', int8: 'i8', uint8: 'u8', bool: 'u8', int32: 'i32', int64: 'i64', ternary: 'i8', binary: 'i8', float16: 'u16' };
+const DEFAULT_LAYOUT: Record<DType, ConstLayout> = {
+  float32: 'f32',
+  int8: 'i8',
+  uint8: 'u8',
+  bool: 'u8',
+  int32: 'i32',
+  int64: 'i64',
+  ternary: 'i8',
+  binary: 'i8',
+  float16: 'u16',
+};
 
 /** Keep comment text from closing the comment. */
 const safe = (s: string): string => s.replace(/\*\//g, '*\\/').replace(/[\r\n]+/g, ' ');
@@ -111,7 +121,15 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
   const ioNames = globals;
   const ioDesc = (name: string, cname: string): IoDesc => {
     const t = g.tensors.get(name)!;
-    return { name, cname, dtype: t.dtype, shape: t.shape, count: elementCount(t.shape), ctype: ctypeOf(t.dtype), macro: `${PREFIX}_${cname.toUpperCase()}_COUNT` };
+    return {
+      name,
+      cname,
+      dtype: t.dtype,
+      shape: t.shape,
+      count: elementCount(t.shape),
+      ctype: ctypeOf(t.dtype),
+      macro: `${PREFIX}_${cname.toUpperCase()}_COUNT`,
+    };
   };
   const inputs = g.inputs.map((name) => ioDesc(name, ioNames.get(name, '', 'io')));
   const outputs: IoDesc[] = [];
@@ -123,7 +141,8 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
   const allOutputs = [...outputs, ...dupOutputs];
 
   function constant(name: string, layout: ConstLayout, rowLength?: number, pack: PackParams = {}): string {
-    const params = layout === 't5' ? `g${pack.group}` : layout === 't5w' || layout === 't6w' ? `g${pack.group}w${pack.window}` : layout === 't2b' ? `n${pack.rows}` : '';
+    const params =
+      layout === 't5' ? `g${pack.group}` : layout === 't5w' || layout === 't6w' ? `g${pack.group}w${pack.window}` : layout === 't2b' ? `n${pack.rows}` : '';
     const key = `${name}\u0000${layout}\u0000${params}`;
     const have = constNames.get(key);
     if (have) return have;
@@ -322,14 +341,18 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     const sig = [...params.map((p) => `${p.write ? '' : 'const '}${ctypeOfParam(p)} *${p.name}`), ...rowParams.map((r) => `int32_t ${r}`)].join(', ') || 'void';
     const where = (tensor: string): string => {
       const pl = placement.get(tensor);
-      if (pl) return `arena[${pl.offset}, +${pl.bytes})${pl.inPlaceOf ? ` in place of ${safe(pl.inPlaceOf)}${pl.inPlaceAtEnd ? ' (which ends where this ends)' : ''}` : ''}`;
+      if (pl)
+        return `arena[${pl.offset}, +${pl.bytes})${pl.inPlaceOf ? ` in place of ${safe(pl.inPlaceOf)}${pl.inPlaceAtEnd ? ' (which ends where this ends)' : ''}` : ''}`;
       if (g.inputs.includes(tensor)) return 'graph input';
       if (g.outputs.includes(tensor)) return 'graph output';
       return 'flash';
     };
     const comment = [
       `/* ${node.op} "${safe(node.name)}"  (step ${step})`,
-      ...params.map((p) => ` *   ${p.name.padEnd(8)} ${safe(p.tensor).padEnd(14)} ${(p.scratch ? 'kernel scratch, uint8' : describeTensor(g.tensors.get(p.tensor)!)).padEnd(40)} ${where(p.tensor)}`),
+      ...params.map(
+        (p) =>
+          ` *   ${p.name.padEnd(8)} ${safe(p.tensor).padEnd(14)} ${(p.scratch ? 'kernel scratch, uint8' : describeTensor(g.tensors.get(p.tensor)!)).padEnd(40)} ${where(p.tensor)}`,
+      ),
       ...node.inputs
         .filter((tn) => tn !== '' && g.tensors.get(tn)!.kind === 'constant')
         .map((tn) => ` *   ${'(const)'.padEnd(8)} ${safe(tn).padEnd(14)} ${describeTensor(g.tensors.get(tn)!)}`),
@@ -367,7 +390,11 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
   const arenaBytes = plan.arenaBytes;
   // A token-batched graph's run takes the rows to run and the output rows wanted (Graph.rows).
   const rowArgs = g.rows ? ['n_rows', 'n_out'] : [];
-  const runParams = [...inputs.map((d) => `const ${d.ctype} *${d.cname}`), ...allOutputs.map((d) => `${d.ctype} *${d.cname}`), ...rowArgs.map((r) => `int32_t ${r}`)];
+  const runParams = [
+    ...inputs.map((d) => `const ${d.ctype} *${d.cname}`),
+    ...allOutputs.map((d) => `${d.ctype} *${d.cname}`),
+    ...rowArgs.map((r) => `int32_t ${r}`),
+  ];
   const runArgs = [...inputs.map((d) => d.cname), ...allOutputs.map((d) => d.cname), ...rowArgs];
 
   const driver = g.lm ? lmDriver(g, plan, prefix, `${prefix}_run`, `${prefix}_arena`) : undefined;
@@ -434,12 +461,21 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     ``,
     `/* ---- Weights (const: flash on a microcontroller) ---------------------------------------- */`,
     ``,
-    ...(blobSize ? [`/* The large weights are in weights.bin (${blobSize} bytes), linked by weights.S; offsets are 16-byte aligned. */`, `extern const uint8_t ${prefix}_weights[];`, ''] : []),
+    ...(blobSize
+      ? [
+          `/* The large weights are in weights.bin (${blobSize} bytes), linked by weights.S; offsets are 16-byte aligned. */`,
+          `extern const uint8_t ${prefix}_weights[];`,
+          '',
+        ]
+      : []),
     ...constDefs.flatMap((d) => [d, '']),
     ...(tables.length ? ['/* ---- Shapes and strides for kernels ---------------------------------------------------- */', '', ...tables, ''] : []),
     `/* ---- Memory plan ------------------------------------------------------------------------ */`,
     ``,
-    drawPlan(plan, g.nodes.map((n) => n.name)),
+    drawPlan(
+      plan,
+      g.nodes.map((n) => n.name),
+    ),
     ``,
     `/* ---- Layers ----------------------------------------------------------------------------- */`,
     ``,
@@ -448,9 +484,13 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     ``,
     `int ${prefix}_run_arena(${[...runParams, 'void *arena_mem'].join(', ')}) {`,
     `  uint8_t *arena = (uint8_t *)arena_mem;`,
-    ...(buffers.length === 0 ? ['  (void)arena;'] : ['  /* The arena buffers, at the offsets of the memory plan above (buffers whose lifetimes do not overlap share bytes). */', ...buffers, '']),
+    ...(buffers.length === 0
+      ? ['  (void)arena;']
+      : ['  /* The arena buffers, at the offsets of the memory plan above (buffers whose lifetimes do not overlap share bytes). */', ...buffers, '']),
     // Inputs no node reads (their consumers were dead, or the model ignores them) are still parameters.
-    ...inputs.filter((d) => !g.nodes.some((n) => nodeReads(g, n).includes(d.name)) && !allOutputs.some((o) => o.name === d.name)).map((d) => `  (void)${d.cname}; /* input "${safe(d.name)}" is not used */`),
+    ...inputs
+      .filter((d) => !g.nodes.some((n) => nodeReads(g, n).includes(d.name)) && !allOutputs.some((o) => o.name === d.name))
+      .map((d) => `  (void)${d.cname}; /* input "${safe(d.name)}" is not used */`),
     ...calls,
     ...copies,
     `  return 0;`,

@@ -42,6 +42,8 @@ export class NameTable {
 
 /** A C-safe prefix for a model's exported symbols, from its name. */
 export function modelPrefix(name: string): string {
-  const p = cIdent(name.toLowerCase()).replace(/_+/g, '_').replace(/^_+|_+$/g, '');
+  const p = cIdent(name.toLowerCase())
+    .replace(/_+/g, '_')
+    .replace(/^_+|_+$/g, '');
   return p === '' || /^[0-9]/.test(p) ? `model_${p}` : p;
 }

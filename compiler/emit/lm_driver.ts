@@ -49,7 +49,9 @@ export function lmDriver(g: Graph, plan: MemoryPlan, prefix: string, run: string
     `void ${prefix}_reset(void) {`,
     `  uint8_t *arena = (uint8_t *)${arena};`,
     `  int32_t i;`,
-    ...(states.length ? [`  /* zero the KV cache */`, ...states.map((s) => `  for (i = 0; i < ${s.bytes}; i++) arena[${s.offset} + i] = 0; /* ${s.name} */`)] : ['  (void)arena;', '  (void)i;']),
+    ...(states.length
+      ? [`  /* zero the KV cache */`, ...states.map((s) => `  for (i = 0; i < ${s.bytes}; i++) arena[${s.offset} + i] = 0; /* ${s.name} */`)]
+      : ['  (void)arena;', '  (void)i;']),
     `  ${prefix}_pos = 0;`,
     `}`,
     ``,

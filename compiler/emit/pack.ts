@@ -137,7 +137,13 @@ export function lutDigits(index: number, q: number): number[] {
 }
 
 /** For t5 / t5w / t6w: every row, every scale group, every unit of q codes, the LUT index. */
-function lutUnits(codes: Int8Array, rowLength: number, group: number, q: number, visit: (row: number, unit: number, unitInGroup: number, index: number) => void): void {
+function lutUnits(
+  codes: Int8Array,
+  rowLength: number,
+  group: number,
+  q: number,
+  visit: (row: number, unit: number, unitInGroup: number, index: number) => void,
+): void {
   const rows = codes.length / rowLength;
   const perGroup = Math.ceil(group / q);
   for (let r = 0; r < rows; r++) {
@@ -234,7 +240,8 @@ export function twUnitsPerRow(rowLength: number, group: number, q: number, windo
  */
 export function packTW(codes: Int8Array, rowLength: number, group: number, q: 5 | 6, window: number): Uint16Array {
   const entries = q === 5 ? LUT5W_ENTRIES : LUT6W_ENTRIES;
-  if (window < 1 || window * entries * 2 > 65536 || window > TW_MAX_WINDOW) throw new Error(`internal: LUT window ${window} does not fit 16-bit offsets or the kernels' unrolling`);
+  if (window < 1 || window * entries * 2 > 65536 || window > TW_MAX_WINDOW)
+    throw new Error(`internal: LUT window ${window} does not fit 16-bit offsets or the kernels' unrolling`);
   const rowUnits = twUnitsPerRow(rowLength, group, q, window);
   const rows = codes.length / rowLength;
   const out = new Uint16Array(rows * rowUnits);

@@ -11,7 +11,9 @@ export function drawPlan(plan: MemoryPlan, steps: readonly string[]): string {
   const lines = [
     `/* Arena: ${plan.arenaBytes} bytes (lower bound ${plan.lowerBound}: the most bytes live at one step,`,
     ` * at step ${plan.peakStep} "${steps[plan.peakStep] ?? ''}"). Plan: ${plan.algorithm}${plan.optimal ? ' (optimal for this schedule)' : `, at most ${plan.arenaBytes - plan.provenBound} bytes above the optimum`}; ${plan.candidates.map((c) => `${c.algorithm} ${c.arenaBytes}`).join(', ')}.`,
-    ...(plan.schedule.changed ? [` * Schedule: reordered to lower the peak of live bytes from ${plan.schedule.originalPeak} (file order) to ${plan.schedule.peak}.`] : []),
+    ...(plan.schedule.changed
+      ? [` * Schedule: reordered to lower the peak of live bytes from ${plan.schedule.originalPeak} (file order) to ${plan.schedule.peak}.`]
+      : []),
     ` * TFLite Micro's greedy planner (file order, no in-place sharing) would need ${plan.tflmBytes} bytes.`,
   ];
   if (plan.placements.length === 0) {

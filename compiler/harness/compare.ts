@@ -25,7 +25,8 @@ export function firstMismatch(got: TypedData, want: TypedData): Mismatch | undef
     const a = got[i] as number;
     const b = want[i] as number;
     if (a !== a && b !== b) continue;
-    if (f32Bits(a) !== f32Bits(b)) return { index: i, got: a, want: b, gotBits: `0x${f32Bits(a).toString(16).padStart(8, '0')}`, wantBits: `0x${f32Bits(b).toString(16).padStart(8, '0')}` };
+    if (f32Bits(a) !== f32Bits(b))
+      return { index: i, got: a, want: b, gotBits: `0x${f32Bits(a).toString(16).padStart(8, '0')}`, wantBits: `0x${f32Bits(b).toString(16).padStart(8, '0')}` };
   }
   return undefined;
 }

@@ -84,7 +84,11 @@ function splitRuns(a: NdArray, t: Tensor, label: string): { values: TypedData[];
   const same = shapeStr(a.shape) === shapeStr(t.shape);
   const batched = a.shape.length === t.shape.length + 1 && shapeStr(a.shape.slice(1)) === shapeStr(t.shape);
   if (!same && !batched)
-    fail('npy', label, `input "${t.name}" has shape ${shapeStr(t.shape)}; the file holds ${shapeStr(a.shape)}, expected ${shapeStr(t.shape)} or [N, ${t.shape.join(', ')}]`);
+    fail(
+      'npy',
+      label,
+      `input "${t.name}" has shape ${shapeStr(t.shape)}; the file holds ${shapeStr(a.shape)}, expected ${shapeStr(t.shape)} or [N, ${t.shape.join(', ')}]`,
+    );
   const all = convert(a, t, label);
   const runs = same ? 1 : a.shape[0]!;
   const values: TypedData[] = [];
@@ -97,7 +101,10 @@ function splitRuns(a: NdArray, t: Tensor, label: string): { values: TypedData[];
  * one .npz whose keys are the input names (or arr_0, arr_1, ... in order).
  */
 export function loadInputRuns(g: Graph, spec: string): { runs: Map<string, TypedData>[]; batched: boolean } {
-  const files = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const files = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const arrays = new Map<string, { a: NdArray; label: string }>();
   if (files.length === 1 && extname(files[0]!) === '.npz') {
     const label = files[0]!;
@@ -108,7 +115,12 @@ export function loadInputRuns(g: Graph, spec: string): { runs: Map<string, Typed
       arrays.set(name, { a, label: `${label}: ${name}` });
     });
   } else {
-    if (files.length !== g.inputs.length) fail('usage', '--inputs', `the model has ${g.inputs.length} input${g.inputs.length === 1 ? '' : 's'} (${g.inputs.join(', ')}), ${files.length} file${files.length === 1 ? ' was' : 's were'} given`);
+    if (files.length !== g.inputs.length)
+      fail(
+        'usage',
+        '--inputs',
+        `the model has ${g.inputs.length} input${g.inputs.length === 1 ? '' : 's'} (${g.inputs.join(', ')}), ${files.length} file${files.length === 1 ? ' was' : 's were'} given`,
+      );
     g.inputs.forEach((name, i) => {
       const label = files[i]!;
       arrays.set(name, { a: readNpy(readBytes(label), label), label });
@@ -153,15 +165,36 @@ export function saveInputRuns(g: Graph, runs: ReadonlyMap<string, TypedData>[], 
   saveRuns(g, g.inputs, runs, spec, batched, '--save-inputs', 'input');
 }
 
-function saveRuns(g: Graph, names: readonly string[], runs: ReadonlyMap<string, TypedData>[], spec: string, batched: boolean, option: string, what: string): void {
-  const files = spec.split(',').map((s) => s.trim()).filter(Boolean);
-  const arrays = names.map((name) => toNd(runs.map((r) => r.get(name)!), g.tensors.get(name)!, batched));
+function saveRuns(
+  g: Graph,
+  names: readonly string[],
+  runs: ReadonlyMap<string, TypedData>[],
+  spec: string,
+  batched: boolean,
+  option: string,
+  what: string,
+): void {
+  const files = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const arrays = names.map((name) =>
+    toNd(
+      runs.map((r) => r.get(name)!),
+      g.tensors.get(name)!,
+      batched,
+    ),
+  );
   if (files.length === 1 && extname(files[0]!) === '.npz') {
     writeOutputFile(files[0]!, writeNpz(names.map((name, i) => [name, arrays[i]!] as [string, NdArray])));
     return;
   }
   if (files.length !== names.length)
-    fail('usage', option, `the model has ${names.length} ${what}${names.length === 1 ? '' : 's'} (${names.join(', ')}); give as many .npy files or one .npz, ${files.length} given (${files.map((f) => basename(f)).join(', ')})`);
+    fail(
+      'usage',
+      option,
+      `the model has ${names.length} ${what}${names.length === 1 ? '' : 's'} (${names.join(', ')}); give as many .npy files or one .npz, ${files.length} given (${files.map((f) => basename(f)).join(', ')})`,
+    );
   files.forEach((f, i) => writeOutputFile(f, writeNpy(arrays[i]!)));
 }
 

@@ -20,7 +20,13 @@ export interface LmTargetRun {
 }
 
 /** `onToken` hears each generated token as the program prints it (the runner prints "token <id>"). */
-export async function runLmOnTarget(compiled: Compiled, jobs: readonly LmJob[], target: TargetDesc, workDir: string, opts: { timeoutSeconds?: number; onToken?: (id: number) => void } = {}): Promise<LmTargetRun> {
+export async function runLmOnTarget(
+  compiled: Compiled,
+  jobs: readonly LmJob[],
+  target: TargetDesc,
+  workDir: string,
+  opts: { timeoutSeconds?: number; onToken?: (id: number) => void } = {},
+): Promise<LmTargetRun> {
   requireZig();
   requireQemu(target);
   const lm = compiled.graph.lm;

@@ -51,7 +51,10 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
   const built = await buildProgram({
     target,
     dir: workDir,
-    modelSources: [...models.flatMap((m) => [join(workDir, m.dir, 'model.c'), ...(m.compiled.emitted.blob ? [join(workDir, m.dir, 'weights.S')] : [])]), ...runtimeSources],
+    modelSources: [
+      ...models.flatMap((m) => [join(workDir, m.dir, 'model.c'), ...(m.compiled.emitted.blob ? [join(workDir, m.dir, 'weights.S')] : [])]),
+      ...runtimeSources,
+    ],
     runnerSources: [join(workDir, 'runner.c')],
     includeDirs: [RUNTIME_DIR, join(TARGETS_DIR, 'common'), workDir],
     output: `runner-${target.name}.elf`,
@@ -96,7 +99,13 @@ export function writeWeightsBlob(c: Compiled, dir: string): void {
  * exit, a crash or a timeout is an error that shows the program's last lines of output. */
 /** `onOutput` hears the program's console as it comes (stdout, and stderr where QEMU's semihosting
  * console writes), for streaming. */
-export async function executeOnTarget(target: TargetDesc, program: string, cwd: string, timeoutSeconds: number, onOutput?: (chunk: string) => void): Promise<void> {
+export async function executeOnTarget(
+  target: TargetDesc,
+  program: string,
+  cwd: string,
+  timeoutSeconds: number,
+  onOutput?: (chunk: string) => void,
+): Promise<void> {
   const qemu = requireQemu(target);
   const cmd = qemu ?? program;
   const args = target.qemu ? target.qemu.args.map((a) => a.replace('{elf}', program)) : [];
@@ -104,5 +113,6 @@ export async function executeOnTarget(target: TargetDesc, program: string, cwd: 
   const r = await exec(cmd, args, { cwd, timeoutMs, onStdout: onOutput, onStderr: onOutput });
   const shown = (r.stderr + r.stdout).trim().split('\n').slice(-15).join('\n');
   if (r.timedOut) fail('toolchain', target.name, `the test program did not finish within ${timeoutSeconds} s (${cmd} ${args.join(' ')})\n${shown}`);
-  if (r.code !== 0) fail('toolchain', target.name, `the test program exited with ${r.code ?? r.signal} (${cmd} ${args.join(' ')} in ${cwd})${shown ? `:\n${shown}` : ''}`);
+  if (r.code !== 0)
+    fail('toolchain', target.name, `the test program exited with ${r.code ?? r.signal} (${cmd} ${args.join(' ')} in ${cwd})${shown ? `:\n${shown}` : ''}`);
 }

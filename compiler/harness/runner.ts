@@ -57,7 +57,10 @@ export function generateRunner(models: readonly HarnessModel[], title: string): 
     const { inputs, outputs } = m.compiled.emitted.io;
     const { offsets } = ioLayout(m);
     const all = [...inputs, ...outputs];
-    const decls = all.map((d, j) => `  ${d.ctype} *${j < inputs.length ? 'in' : 'out'}${j < inputs.length ? j : j - inputs.length} = (${d.ctype} *)(io + ${offsets[j]}); /* ${d.name} ${d.dtype} [${d.shape.join(', ')}] */`);
+    const decls = all.map(
+      (d, j) =>
+        `  ${d.ctype} *${j < inputs.length ? 'in' : 'out'}${j < inputs.length ? j : j - inputs.length} = (${d.ctype} *)(io + ${offsets[j]}); /* ${d.name} ${d.dtype} [${d.shape.join(', ')}] */`,
+    );
     const args = [...inputs.map((_, j) => `in${j}`), ...outputs.map((_, j) => `out${j}`)].join(', ');
     return [
       `/* model ${i}: ${m.compiled.graph.name} (${m.dir}) */`,

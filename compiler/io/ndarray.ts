@@ -2,19 +2,7 @@
 // and a typed array holding the elements in native byte order. float16 has no typed array in Node 20,
 // so it is kept as raw IEEE binary16 bit patterns in a Uint16Array; bool is a Uint8Array of 0/1.
 
-export type NpDType =
-  | 'float32'
-  | 'float64'
-  | 'int8'
-  | 'uint8'
-  | 'int16'
-  | 'uint16'
-  | 'int32'
-  | 'uint32'
-  | 'int64'
-  | 'uint64'
-  | 'bool'
-  | 'float16';
+export type NpDType = 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool' | 'float16';
 
 export type NdData =
   | Float32Array
@@ -27,7 +15,7 @@ export type NdData =
   | Uint32Array
   | BigInt64Array
   | BigUint64Array
-  | Uint16Array /* float16 raw bits */;
+  | Uint16Array; /* float16 raw bits */
 
 export interface NdArray {
   dtype: NpDType;

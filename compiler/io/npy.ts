@@ -10,17 +10,7 @@
 // (strings, integers, True/False/None, tuples, lists and dicts); nothing is evaluated.
 
 import { fail } from '../diagnostics.ts';
-import {
-  HOST_LITTLE_ENDIAN,
-  type NdArray,
-  type NpDType,
-  NP_DTYPES,
-  bytesPerElement,
-  copyBytes,
-  elementCount,
-  swapBytesInPlace,
-  viewData,
-} from './ndarray.ts';
+import { HOST_LITTLE_ENDIAN, type NdArray, type NpDType, NP_DTYPES, bytesPerElement, copyBytes, elementCount, swapBytesInPlace, viewData } from './ndarray.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const ARRAY_ALIGN = 64;
@@ -348,8 +338,7 @@ function parseDescr(v: PyValue, label: string): ParsedDescr {
 }
 
 function parseShape(v: PyValue, label: string): number[] {
-  const bad = (why: string): never =>
-    fail('npy', label, `'shape' must be a tuple of non-negative integers, found ${shorten(v.src, 120)}${why}`);
+  const bad = (why: string): never => fail('npy', label, `'shape' must be a tuple of non-negative integers, found ${shorten(v.src, 120)}${why}`);
   if (v.kind !== 'tuple') return bad('');
   const shape: number[] = [];
   for (const item of v.items) {
@@ -398,9 +387,7 @@ export function readNpy(bytes: Uint8Array, label: string): NdArray {
     fail(
       'npy',
       label,
-      `not a NumPy .npy file: expected the magic string \\x93NUMPY at the start, found ${
-        bytes.length === 0 ? 'an empty file' : `bytes ${hexBytes(head)}`
-      }`,
+      `not a NumPy .npy file: expected the magic string \\x93NUMPY at the start, found ${bytes.length === 0 ? 'an empty file' : `bytes ${hexBytes(head)}`}`,
     );
   }
   if (bytes.length < 8) fail('npy', label, `truncated: the file ends after ${bytes.length} bytes, inside the format version`);
@@ -418,11 +405,7 @@ export function readNpy(bytes: Uint8Array, label: string): NdArray {
   const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
   const dataStart = headerStart + headerLen;
   if (dataStart > bytes.length) {
-    fail(
-      'npy',
-      label,
-      `truncated: header says ${headerLen} bytes, file has ${bytes.length - headerStart} after the ${headerStart}-byte prelude`,
-    );
+    fail('npy', label, `truncated: header says ${headerLen} bytes, file has ${bytes.length - headerStart} after the ${headerStart}-byte prelude`);
   }
   const headerBytes = bytes.subarray(headerStart, dataStart);
   let headerText: string;
@@ -462,11 +445,7 @@ export function readNpy(bytes: Uint8Array, label: string): NdArray {
   const needed = count * BigInt(itemSize);
   const available = bytes.length - dataStart;
   if (needed > BigInt(available)) {
-    fail(
-      'npy',
-      label,
-      `truncated: expected ${needed} bytes of data, found ${available} (shape ${shapeRepr(shape)} of ${descr.dtype})`,
-    );
+    fail('npy', label, `truncated: expected ${needed} bytes of data, found ${available} (shape ${shapeRepr(shape)} of ${descr.dtype})`);
   }
   const n = Number(count);
   let raw = copyBytes(bytes.subarray(dataStart, dataStart + n * itemSize)); // fresh, aligned copy

@@ -50,8 +50,7 @@ const METHOD_DEFLATED = 8;
 const DOS_DATE_1980 = (0 << 9) | (1 << 5) | 1;
 
 /** Code page 437, bytes 0x80-0xFF: the name encoding of ZIP entries without the UTF-8 flag. */
-const CP437_HIGH =
-  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
+const CP437_HIGH = 'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
 
 function cp437(bytes: Uint8Array): string {
   let s = '';
@@ -121,9 +120,7 @@ class ZipReader {
     }
     const isNpy = b.length >= 6 && b[0] === 0x93 && b[1] === 0x4e && b[2] === 0x55 && b[3] === 0x4d && b[4] === 0x50 && b[5] === 0x59;
     this.fail(
-      `not a ZIP archive (.npz): no end-of-central-directory record found${
-        isNpy ? '; this looks like a single-array .npy file, not an .npz archive' : ''
-      }`,
+      `not a ZIP archive (.npz): no end-of-central-directory record found${isNpy ? '; this looks like a single-array .npy file, not an .npz archive' : ''}`,
     );
   }
 
@@ -254,10 +251,7 @@ class ZipReader {
     const start = lp + LOCAL_SIZE + nameLen + extraLen;
     const end = start + e.compressedSize;
     if (end > this.bytes.length) {
-      this.fail(
-        `truncated archive: the entry's data needs bytes ${start} to ${end}, the file has ${this.bytes.length}`,
-        where,
-      );
+      this.fail(`truncated archive: the entry's data needs bytes ${start} to ${end}, the file has ${this.bytes.length}`, where);
     }
     const stored = this.bytes.subarray(start, end);
     let data: Uint8Array;

@@ -152,9 +152,7 @@ export function readSafetensors(bytes: Uint8Array, label: string): StFile {
       fail(
         'weights',
         where,
-        `"data_offsets" must be [begin, end] with non-negative integers, found ${
-          Array.isArray(offsets) ? shapeText(offsets) : describe(offsets)
-        }`,
+        `"data_offsets" must be [begin, end] with non-negative integers, found ${Array.isArray(offsets) ? shapeText(offsets) : describe(offsets)}`,
       );
     }
     const [begin, end] = offsets as [number, number];
@@ -165,11 +163,7 @@ export function readSafetensors(bytes: Uint8Array, label: string): StFile {
       fail('weights', where, `shape ${shapeText(shape)} of ${dtype} needs ${needed} bytes, data_offsets give ${end - begin}`);
     }
     if (end > data.length) {
-      fail(
-        'weights',
-        where,
-        `file truncated: the tensor ends at byte ${end} of the data, the data has only ${data.length} bytes`,
-      );
+      fail('weights', where, `file truncated: the tensor ends at byte ${end} of the data, the data has only ${data.length} bytes`);
     }
     entries.push({ name, dtype, shape: [...(shape as number[])], begin, end });
   }

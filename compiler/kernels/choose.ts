@@ -136,7 +136,18 @@ export function layerShape(g: Graph, node: Node): LayerShape {
   const w = g.tensors.get(node.inputs[1]!)!;
   const geo = lowBitGeometry(w);
   const acc = accumulatorPlan(geo.group, int8MaxAbs(x));
-  return { op: node.op as LayerShape['op'], planes: geo.planes, n: geo.n, k: geo.k, group: geo.group, groups: geo.groups, rows: rowsOf(x.shape), maxAbsX: int8MaxAbs(x), flush: acc.flush, density: density(w.data) };
+  return {
+    op: node.op as LayerShape['op'],
+    planes: geo.planes,
+    n: geo.n,
+    k: geo.k,
+    group: geo.group,
+    groups: geo.groups,
+    rows: rowsOf(x.shape),
+    maxAbsX: int8MaxAbs(x),
+    flush: acc.flush,
+    density: density(w.data),
+  };
 }
 
 /** Fraction of nonzero codes (weights without data, e.g. graph inputs, count as dense). */
@@ -163,7 +174,8 @@ export function lutPlan(f: FormatDesc, l: LayerShape, budget: number, maxWindow 
   const tableBytes = 2 * lut.entries;
   const perToken = (window: number) => window * tableBytes + 4 * (l.n + (l.n & 1)) + (l.flush > 0 ? 8 * l.n : 0);
   if (full < 1) return `flush bound ${l.flush} is below ${lut.g} codes`;
-  for (let tokens = Math.min(4, l.rows); tokens >= 1; tokens--) if (tokens * perToken(full) <= budget) return { window: full, scratchBytes: tokens * perToken(full) };
+  for (let tokens = Math.min(4, l.rows); tokens >= 1; tokens--)
+    if (tokens * perToken(full) <= budget) return { window: full, scratchBytes: tokens * perToken(full) };
   const window = Math.min(full, Math.floor((budget - perToken(0)) / tableBytes));
   if (window < 1) {
     const [needs, left] = formatBytesPair(perToken(1), Math.max(0, budget));
@@ -202,7 +214,8 @@ function candidatesFor(l: LayerShape, target: TargetDesc): KernelDesc[] {
 
 /** Evaluate one kernel for a layer: its plan and estimate, or why it cannot run it. */
 function evaluate(k: KernelDesc, l: LayerShape, target: TargetDesc, budget: number, maxWindow?: number): Omit<KernelChoice, 'reason'> | string {
-  if (!k.requires.every((r) => target.features.includes(r))) return `needs ${k.requires.join(', ')}, which ${target.name} does not have (features: ${target.features.join(', ') || 'none'})`;
+  if (!k.requires.every((r) => target.features.includes(r)))
+    return `needs ${k.requires.join(', ')}, which ${target.name} does not have (features: ${target.features.join(', ') || 'none'})`;
   const why = k.unsupported?.(l);
   if (why) return why;
   const f = FORMATS[k.format];
@@ -223,7 +236,16 @@ function evaluate(k: KernelDesc, l: LayerShape, target: TargetDesc, budget: numb
     }
   }
   const geo = { planes: l.planes, n: l.n, k: l.k, group: l.group, groups: l.groups };
-  return { kernel: k, format: f, window, scratchBytes, codeBytes: f.codeBytes(geo, window || undefined), estimate: estimate(k, f, l, targetClass(target), window, target.features), flush: l.flush, accumulator: accumulatorPlan(l.group, l.maxAbsX) };
+  return {
+    kernel: k,
+    format: f,
+    window,
+    scratchBytes,
+    codeBytes: f.codeBytes(geo, window || undefined),
+    estimate: estimate(k, f, l, targetClass(target), window, target.features),
+    flush: l.flush,
+    accumulator: accumulatorPlan(l.group, l.maxAbsX),
+  };
 }
 
 function fmtEstimate(e: number | undefined): string {
@@ -283,7 +305,16 @@ function forced(value: string, l: LayerShape, target: TargetDesc, budget: number
 export function chooseKernels(g: Graph, target: TargetDesc, opts: ChooseOptions = {}): void {
   const budget = opts.scratchBudget ?? 16 * 2 ** 20;
   const overrides = parseSpec(opts.spec);
-  for (const o of overrides) if (o.node !== undefined && !g.nodes.some((n) => n.name === o.node)) fail('usage', '--kernel', `no node named "${o.node}" (low-bit nodes: ${g.nodes.filter(isLowBit).map((n) => n.name).join(', ')})`);
+  for (const o of overrides)
+    if (o.node !== undefined && !g.nodes.some((n) => n.name === o.node))
+      fail(
+        'usage',
+        '--kernel',
+        `no node named "${o.node}" (low-bit nodes: ${g.nodes
+          .filter(isLowBit)
+          .map((n) => n.name)
+          .join(', ')})`,
+      );
   const auto: Node[] = [];
   const skippedGlobal: string[] = [];
   for (const node of g.nodes) {
@@ -299,7 +330,14 @@ export function chooseKernels(g: Graph, target: TargetDesc, opts: ChooseOptions 
     const applies = (v: string) => candidatesFor(l, target).some((k) => k.format === v || k.id === v);
     if (o && o.node === undefined && !applies(o.value) && overrides.every((x) => x.node !== node.name)) {
       skippedGlobal.push(node.name);
-      const r = best(candidatesFor(l, target), l, target, budget, `fastest (${o.source} ${o.value} has no ${l.op} kernel on ${target.name})`, opts.maxLutWindow);
+      const r = best(
+        candidatesFor(l, target),
+        l,
+        target,
+        budget,
+        `fastest (${o.source} ${o.value} has no ${l.op} kernel on ${target.name})`,
+        opts.maxLutWindow,
+      );
       if (typeof r === 'string') fail('unsupported', where, `no kernel can run this layer on ${target.name}: ${r}`);
       choice = r;
     } else if (o) choice = forced(o.value, l, target, budget, where, o.source, opts.maxLutWindow);
@@ -329,7 +367,13 @@ export function chooseKernels(g: Graph, target: TargetDesc, opts: ChooseOptions 
       if (total() <= opts.flashBudget) break;
       const l = layerShape(g, node);
       const compact = l.op === 'BinaryLinear' ? 'b1' : 't5'; // binary layers may run on ternary formats too
-      const r = best(candidatesFor(l, target).filter((k) => k.format === compact && k.variant !== 'ref'), l, target, budget, 'flash');
+      const r = best(
+        candidatesFor(l, target).filter((k) => k.format === compact && k.variant !== 'ref'),
+        l,
+        target,
+        budget,
+        'flash',
+      );
       if (typeof r === 'string') continue;
       r.reason = `${compact === 'b1' ? '1-bit b1' : '1.6-bit t5'} for flash: est. ${fmtEstimate(r.estimate)} instr/weight; the faster ${node.choice!.kernel.id} would make the weights ${formatBytes(before)}, more than the ${formatBytes(opts.flashBudget)} of flash left for them on ${target.name}`;
       node.choice = r;

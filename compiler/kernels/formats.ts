@@ -3,7 +3,23 @@
 // packers are in compiler/emit/pack.ts and the reference decoder in runtime-c/ref/tn_lowbit_codes.c.
 
 import type { LowBitGeometry } from '../lowbit.ts';
-import { LUT5_ENTRIES, LUT5W_ENTRIES, LUT6W_ENTRIES, LUT8_ENTRIES, QK_B1, QK_T2, QK_T2B, QK_T5, QK_T5W, QK_T6W, QK_TBP, t2bBytes, twUnitsPerRow, TW_MAX_WINDOW, unitsPerRow } from '../emit/pack.ts';
+import {
+  LUT5_ENTRIES,
+  LUT5W_ENTRIES,
+  LUT6W_ENTRIES,
+  LUT8_ENTRIES,
+  QK_B1,
+  QK_T2,
+  QK_T2B,
+  QK_T5,
+  QK_T5W,
+  QK_T6W,
+  QK_TBP,
+  t2bBytes,
+  twUnitsPerRow,
+  TW_MAX_WINDOW,
+  unitsPerRow,
+} from '../emit/pack.ts';
 
 export type FormatId = 't2' | 't2b' | 't5' | 't5w' | 't6w' | 'tbp' | 'b1';
 

@@ -44,7 +44,16 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
   if (!(Number.isInteger(context) && context >= 1 && context <= 1 << 20)) fail('usage', '--context', `must be an integer from 1 to 2^20, got ${context}`);
   if (!(Number.isInteger(chunk) && chunk >= 1 && chunk <= 4096)) fail('usage', '--chunk', `must be an integer from 1 to 4096, got ${chunk}`);
   const activations = opts.activations ?? c.activations;
-  const g: Graph = { name: model.name, source: model.source, inputs: [], outputs: [], tensors: new Map(), nodes: [], sourceHash: model.sourceHash, rows: { max: chunk } };
+  const g: Graph = {
+    name: model.name,
+    source: model.source,
+    inputs: [],
+    outputs: [],
+    tensors: new Map(),
+    nodes: [],
+    sourceHash: model.sourceHash,
+    rows: { max: chunk },
+  };
   const b = new Builder(g, model, activations);
 
   const tokens = b.input('tokens', 'int32', [chunk]);
@@ -64,7 +73,12 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
     const kr = b.node('Rope', L('rope_k'), [k, pos, cos, sin], L('k_rot'), { ...ropeAttrs, heads: c.nKvHeads });
     const kc = b.state(L('k_cache'), kvType, [context, kvw]);
     const vc = b.state(L('v_cache'), kvType, [context, kvw]);
-    let att = b.node('Attention', L('attention'), [qr, kr, v, pos, kc, vc], L('att'), { heads: c.nHeads, kv_heads: c.nKvHeads, head_dim: c.headDim, scale: 1 / Math.sqrt(c.headDim) });
+    let att = b.node('Attention', L('attention'), [qr, kr, v, pos, kc, vc], L('att'), {
+      heads: c.nHeads,
+      kv_heads: c.nKvHeads,
+      head_dim: c.headDim,
+      scale: 1 / Math.sqrt(c.headDim),
+    });
     if (c.subNorms) att = b.node('RmsNorm', L('attn_sub_norm'), [att, b.weight(blk(l, 'attn_sub_norm'))], L('att_norm'), { eps: c.normEps });
     const o = b.project(L('wo'), att, blk(l, 'attn_output'), L('att_out'));
     x = b.node('Residual', L('attn_residual'), [x, o], L('x_att'));
@@ -85,7 +99,21 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
     tokens,
     pos,
     logits,
-    summary: { architecture: c.arch, format: model.format, activations, kvCache: kvType, chunk, context, layers: c.nLayers, dim: c.dim, heads: c.nHeads, kvHeads: c.nKvHeads, ffn: `${c.ffnAct} ${c.hiddenDim}`, rope: `${c.ropeStyle} ${c.ropeDim}/${c.headDim}, base ${c.ropeTheta}`, tiedOutput: c.tiedOutput ? 'yes' : 'no' },
+    summary: {
+      architecture: c.arch,
+      format: model.format,
+      activations,
+      kvCache: kvType,
+      chunk,
+      context,
+      layers: c.nLayers,
+      dim: c.dim,
+      heads: c.nHeads,
+      kvHeads: c.nKvHeads,
+      ffn: `${c.ffnAct} ${c.hiddenDim}`,
+      rope: `${c.ropeStyle} ${c.ropeDim}/${c.headDim}, base ${c.ropeTheta}`,
+      tiedOutput: c.tiedOutput ? 'yes' : 'no',
+    },
   };
   return g;
 }
@@ -125,7 +153,14 @@ class Builder {
     let xq = this.quantized.get(x);
     if (!xq) {
       xq = `${x}_q8`;
-      const node: Node = { name: `${x}.quantize`, op: 'QuantizeInt8', inputs: [x], outputs: [xq, `${xq}.scale`], attrs: withDefaults(getOp('QuantizeInt8'), { granularity: 'per_row' }), annotations: {} };
+      const node: Node = {
+        name: `${x}.quantize`,
+        op: 'QuantizeInt8',
+        inputs: [x],
+        outputs: [xq, `${xq}.scale`],
+        attrs: withDefaults(getOp('QuantizeInt8'), { granularity: 'per_row' }),
+        annotations: {},
+      };
       this.add(node);
       this.quantized.set(x, xq);
     }

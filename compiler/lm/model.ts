@@ -186,7 +186,8 @@ export function validateLmModel(model: LmModel, where: (name: string) => string)
     if (!Number.isInteger(v) || v < 1 || v > 2 ** 31 - 1) bag.error('schema', model.source, `${k} is ${v}; it must be a positive integer`);
   }
   if (c.nHeads % c.nKvHeads !== 0) bag.error('schema', model.source, `${c.nHeads} attention heads are not a multiple of ${c.nKvHeads} KV heads`);
-  if (c.ropeDim > c.headDim || c.ropeDim % 2 !== 0) bag.error('schema', model.source, `the RoPE dimension ${c.ropeDim} must be even and at most the head dimension ${c.headDim}`);
+  if (c.ropeDim > c.headDim || c.ropeDim % 2 !== 0)
+    bag.error('schema', model.source, `the RoPE dimension ${c.ropeDim} must be even and at most the head dimension ${c.headDim}`);
   if (!(c.normEps > 0 && c.normEps < 1)) bag.error('schema', model.source, `the RMSNorm epsilon ${c.normEps} must be in (0, 1)`);
   if (!(c.ropeTheta > 0 && Number.isFinite(c.ropeTheta))) bag.error('schema', model.source, `the RoPE base ${c.ropeTheta} must be positive`);
   bag.throwIfAny();

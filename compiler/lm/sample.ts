@@ -134,7 +134,8 @@ export function samplingProbs(logits: Float32Array, temperature: number): Float3
 export function sampleToken(logits: Float32Array, opts: SampleOptions, rng: Rng): number {
   const V = logits.length;
   if (V < 1) throw new RangeError('sampleToken: the logits are empty');
-  if (!Number.isInteger(opts.topK) || opts.topK < -(2 ** 31) || opts.topK >= 2 ** 31) throw new RangeError(`sampleToken: topK must be an int32, found ${opts.topK}`);
+  if (!Number.isInteger(opts.topK) || opts.topK < -(2 ** 31) || opts.topK >= 2 ** 31)
+    throw new RangeError(`sampleToken: topK must be an int32, found ${opts.topK}`);
   const topP = fround(opts.topP);
   const topK = opts.topK;
 

@@ -48,18 +48,26 @@ export class LmSession {
   private run(tokens: readonly number[], want: 'all' | 'last'): Float32Array[] {
     const lm = this.graph.lm!;
     if (tokens.length === 0) fail('usage', '', 'no tokens to run');
-    if (this.pos + tokens.length > this.context) fail('usage', '', `${this.pos} tokens in the cache and ${tokens.length} more exceed the context of ${this.context} (compile with a larger --context)`);
+    if (this.pos + tokens.length > this.context)
+      fail('usage', '', `${this.pos} tokens in the cache and ${tokens.length} more exceed the context of ${this.context} (compile with a larger --context)`);
     tokens.forEach((t, i) => {
       if (!(Number.isInteger(t) && t >= 0 && t < this.vocab)) fail('usage', '', `token ${i} is ${t}, outside the vocabulary [0, ${this.vocab})`);
     });
     const out: Float32Array[] = [];
-    for (let done = 0; done < tokens.length; ) {
+    for (let done = 0; done < tokens.length;) {
       const n = Math.min(this.chunk, tokens.length - done);
       const last = done + n === tokens.length;
       const nOut = want === 'all' ? n : last ? 1 : 0;
       const ids = new Int32Array(this.chunk);
       ids.set(tokens.slice(done, done + n));
-      const res = interpret(this.graph, new Map<string, TypedData>([[lm.tokens, ids], [lm.pos, Int32Array.of(this.pos)]]), { rows: { n, nOut }, state: this.state });
+      const res = interpret(
+        this.graph,
+        new Map<string, TypedData>([
+          [lm.tokens, ids],
+          [lm.pos, Int32Array.of(this.pos)],
+        ]),
+        { rows: { n, nOut }, state: this.state },
+      );
       const logits = res.get(lm.logits) as Float32Array;
       for (let r = 0; r < nOut; r++) out.push(logits.slice(r * this.vocab, (r + 1) * this.vocab));
       this.pos += n;

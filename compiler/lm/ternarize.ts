@@ -84,7 +84,10 @@ export function ternarizeModel(model: LmModel, g: TernarizeGranularity): LmModel
     tensors.set(name, ternarizeTensor(name, t, g));
     done++;
   }
-  const notes = [...model.notes, `--ternarize: ${done} projection${done === 1 ? '' : 's'} ternarized with absmean (${g.kind === 'shard' ? `${g.shards} shards` : g.kind.replace('_', ' ')}); embedding, head and norms unchanged`];
+  const notes = [
+    ...model.notes,
+    `--ternarize: ${done} projection${done === 1 ? '' : 's'} ternarized with absmean (${g.kind === 'shard' ? `${g.shards} shards` : g.kind.replace('_', ' ')}); embedding, head and norms unchanged`,
+  ];
   return { ...model, tensors, notes };
 }
 

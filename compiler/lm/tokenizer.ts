@@ -91,7 +91,11 @@ function index(tok: LmTokenizer): Index {
   const n = tok.tokens.length;
   if (tok.scores.length !== n) throw new Error(`internal: tokenizer has ${n} tokens but ${tok.scores.length} scores`);
   if (tok.types && tok.types.length !== n) throw new Error(`internal: tokenizer has ${n} tokens but ${tok.types.length} types`);
-  for (const [what, id] of [['bos', tok.bos], ['eos', tok.eos], ['unk', tok.unk]] as const) {
+  for (const [what, id] of [
+    ['bos', tok.bos],
+    ['eos', tok.eos],
+    ['unk', tok.unk],
+  ] as const) {
     if (id !== undefined && !(Number.isInteger(id) && id >= 0 && id < n)) throw new Error(`internal: tokenizer ${what} id ${id} is outside its ${n} tokens`);
   }
   const roles = new Uint8Array(n);
@@ -206,7 +210,7 @@ function mergePairs(tok: LmTokenizer, idx: Index, ids: number[]): number[] {
   const heap: Pair[] = [];
   const push = (p: Pair): void => {
     heap.push(p);
-    for (let i = heap.length - 1; i > 0; ) {
+    for (let i = heap.length - 1; i > 0;) {
       const up = (i - 1) >> 1;
       if (!before(heap[i]!, heap[up]!)) break;
       [heap[i], heap[up]] = [heap[up]!, heap[i]!];
@@ -218,7 +222,7 @@ function mergePairs(tok: LmTokenizer, idx: Index, ids: number[]): number[] {
     const last = heap.pop()!;
     if (heap.length > 0) {
       heap[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let best = i;

@@ -232,7 +232,8 @@ function erfcTail(a: number, aLo: number): number {
   if (a < 4) {
     const u = sub(a, 2.5);
     p = C.ERFC_R11;
-    for (const c of [C.ERFC_R10, C.ERFC_R9, C.ERFC_R8, C.ERFC_R7, C.ERFC_R6, C.ERFC_R5, C.ERFC_R4, C.ERFC_R3, C.ERFC_R2, C.ERFC_R1, C.ERFC_R0]) p = add(mul(p, u), c);
+    for (const c of [C.ERFC_R10, C.ERFC_R9, C.ERFC_R8, C.ERFC_R7, C.ERFC_R6, C.ERFC_R5, C.ERFC_R4, C.ERFC_R3, C.ERFC_R2, C.ERFC_R1, C.ERFC_R0])
+      p = add(mul(p, u), c);
   } else {
     const t = div(1, a);
     p = C.ERFC_S5;

@@ -21,7 +21,9 @@ export const Add: OpDef = {
     if (!a || !b) return [];
     if (INTEGER.includes(a.dtype)) return arithInfer(ctx, INTEGER);
     if (a.dtype !== 'float32' || b.dtype !== 'float32') {
-      ctx.error(`inputs must both be float32, or both the same integer dtype (int8, uint8, int32, int64), found ${a.dtype} "${a.name}" and ${b.dtype} "${b.name}"`);
+      ctx.error(
+        `inputs must both be float32, or both the same integer dtype (int8, uint8, int32, int64), found ${a.dtype} "${a.name}" and ${b.dtype} "${b.name}"`,
+      );
       return [];
     }
     const out = broadcastShapes(a.shape, b.shape);
@@ -64,7 +66,12 @@ export const Add: OpDef = {
     if (a.dtype !== 'float32') return arithEmit(ctx, 'Add');
     const out = ctx.output(0).shape;
     const same = shapeStr(a.shape) === shapeStr(b.shape);
-    if (same) return { kernel: 'tn_add_f32', runtime: ['ref/tn_elementwise.c'], body: [`tn_add_f32(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.out(0)}, ${elementCount(out)});`] };
+    if (same)
+      return {
+        kernel: 'tn_add_f32',
+        runtime: ['ref/tn_elementwise.c'],
+        body: [`tn_add_f32(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.out(0)}, ${elementCount(out)});`],
+      };
     const shape = ctx.intTable('shape', out);
     const sa = ctx.intTable('a_strides', broadcastStrides(a.shape, out));
     const sb = ctx.intTable('b_strides', broadcastStrides(b.shape, out));

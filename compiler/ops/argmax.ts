@@ -25,7 +25,8 @@ export const ArgMax: OpDef = {
   infer(ctx) {
     const x = ctx.inputs[0];
     if (!x) return [];
-    if (!['float32', 'int8', 'uint8', 'int32', 'int64'].includes(x.dtype)) ctx.error(`input 0 "${x.name}" must be float32, int8, uint8, int32 or int64, found ${x.dtype}`, 'dtype');
+    if (!['float32', 'int8', 'uint8', 'int32', 'int64'].includes(x.dtype))
+      ctx.error(`input 0 "${x.name}" must be float32, int8, uint8, int32 or int64, found ${x.dtype}`, 'dtype');
     const axis = normalizeAxis(attrInt(ctx.node, 'axis'), x.shape.length);
     if (axis === undefined) {
       ctx.error(`axis ${attrInt(ctx.node, 'axis')} is out of range for rank ${x.shape.length}`);
@@ -69,7 +70,9 @@ export const ArgMax: OpDef = {
       return {
         kernel: 'tn_argmax_any',
         runtime: ['ref/tn_argmax.c'],
-        body: [`tn_argmax_any(${ctx.in(0)}, ${DT_CODE[x.dtype]}, ${ctx.out(0)}, /* int64 out */ ${i64 ? 1 : 0}, /* select last */ ${last ? 1 : 0}, /* outer */ ${outer}, /* dim */ ${dim}, /* inner */ ${inner});`],
+        body: [
+          `tn_argmax_any(${ctx.in(0)}, ${DT_CODE[x.dtype]}, ${ctx.out(0)}, /* int64 out */ ${i64 ? 1 : 0}, /* select last */ ${last ? 1 : 0}, /* outer */ ${outer}, /* dim */ ${dim}, /* inner */ ${inner});`,
+        ],
       };
     }
     const fn = { float32: 'tn_argmax_f32', int8: 'tn_argmax_i8', int32: 'tn_argmax_i32' }[x.dtype as 'float32' | 'int8' | 'int32'];

@@ -7,7 +7,7 @@ import { lastDim, rowsOf } from '../ir.ts';
 
 export const DequantizeInt8: OpDef = {
   op: 'DequantizeInt8',
-  summary: 'int8 -> float32 using the tensor\'s own scale (per tensor or per row)',
+  summary: "int8 -> float32 using the tensor's own scale (per tensor or per row)",
   inputs: { names: ['X'], min: 1 },
   outputs: { names: ['Y'], min: 1 },
   attrs: {},

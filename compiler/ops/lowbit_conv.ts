@@ -67,13 +67,16 @@ function makeLowBitConv(op: 'TernaryConv' | 'BinaryConv', wdtype: DType): OpDef 
         ctx.error(msg, code);
         ok = false;
       };
-      if (x.dtype !== 'int8' || !x.quant || x.quant.granularity !== 'per_tensor') err(`input 0 "${x.name}" must be int8 codes with a per-tensor scale, found ${x.dtype}${x.quant ? ` (${x.quant.granularity})` : ''}`, 'dtype');
+      if (x.dtype !== 'int8' || !x.quant || x.quant.granularity !== 'per_tensor')
+        err(`input 0 "${x.name}" must be int8 codes with a per-tensor scale, found ${x.dtype}${x.quant ? ` (${x.quant.granularity})` : ''}`, 'dtype');
       if (w.dtype !== wdtype || w.kind !== 'constant' || !w.quant) err(`input 1 "${w.name}" must be a ${wdtype} constant with a scale`, 'dtype');
-      if (x.shape.length !== 4 || w.shape.length !== 4) err(`input 0 "${x.name}" ${shapeStr(x.shape)} and weight "${w.name}" ${shapeStr(w.shape)} must both have rank 4 (NCHW, MCkHkW)`);
+      if (x.shape.length !== 4 || w.shape.length !== 4)
+        err(`input 0 "${x.name}" ${shapeStr(x.shape)} and weight "${w.name}" ${shapeStr(w.shape)} must both have rank 4 (NCHW, MCkHkW)`);
       const { node } = ctx;
       const ints = (k: string, len: number) => {
         const v = node.attrs[k] as number[];
-        if (!Array.isArray(v) || v.length !== len || v.some((d) => !Number.isInteger(d) || d < (k === 'pads' ? 0 : 1))) err(`attribute ${k} must be ${len} ${k === 'pads' ? 'non-negative' : 'positive'} integers, found [${v}]`);
+        if (!Array.isArray(v) || v.length !== len || v.some((d) => !Number.isInteger(d) || d < (k === 'pads' ? 0 : 1)))
+          err(`attribute ${k} must be ${len} ${k === 'pads' ? 'non-negative' : 'positive'} integers, found [${v}]`);
       };
       ints('strides', 2);
       ints('pads', 4);
@@ -81,7 +84,8 @@ function makeLowBitConv(op: 'TernaryConv' | 'BinaryConv', wdtype: DType): OpDef 
       if (!ok) return [];
       const geo = convGeometry(x.shape, w.shape, node);
       if (geo.group < 1 || geo.c % geo.group !== 0 || geo.m % geo.group !== 0) err(`group ${geo.group} must divide C = ${geo.c} and M = ${geo.m}`);
-      else if (geo.cg !== geo.c / geo.group) err(`weight "${w.name}" ${shapeStr(w.shape)} expects ${geo.cg * geo.group} input channels, input "${x.name}" has ${geo.c}`);
+      else if (geo.cg !== geo.c / geo.group)
+        err(`weight "${w.name}" ${shapeStr(w.shape)} expects ${geo.cg * geo.group} input channels, input "${x.name}" has ${geo.c}`);
       if (geo.oh < 1 || geo.ow < 1) err(`the output would be empty (${geo.oh} x ${geo.ow})`);
       const k = geo.cg * geo.kh * geo.kw;
       if (k * int8MaxAbs(x) > INT32_MAX) err(`a window of ${k} codes times |x| <= ${int8MaxAbs(x)} may overflow the int32 accumulator`, 'limit');
@@ -91,7 +95,8 @@ function makeLowBitConv(op: 'TernaryConv' | 'BinaryConv', wdtype: DType): OpDef 
         if (scale.dtype !== 'float32' || (w.quant!.granularity === 'per_tensor' ? count !== 1 : w.quant!.granularity !== 'per_row' || count !== geo.m))
           err(`scale "${scale.name}" of weight "${w.name}" must be float32, one value per tensor or ${geo.m} per output channel (per_row)`);
       }
-      if (b && (b.dtype !== 'float32' || elementCount(b.shape) !== geo.m)) err(`input 2 "${b.name}" (bias) must be float32 [${geo.m}], found ${b.dtype} ${shapeStr(b.shape)}`);
+      if (b && (b.dtype !== 'float32' || elementCount(b.shape) !== geo.m))
+        err(`input 2 "${b.name}" (bias) must be float32 [${geo.m}], found ${b.dtype} ${shapeStr(b.shape)}`);
       if (!ok) return [];
       return [{ dtype: 'float32', shape: [geo.n, geo.m, geo.oh, geo.ow] }];
     },

@@ -61,11 +61,14 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
         const want = scaleCount(w, geo);
         if (scale.dtype !== 'float32') err(`scale "${scale.name}" of weight "${w.name}" must be float32, found ${scale.dtype}`, 'dtype');
         if (elementCount(scale.shape) !== want)
-          err(`scale "${scale.name}" of weight "${w.name}" (${w.quant!.granularity}${w.quant!.granularity === 'per_group' ? `, group ${geo.group}` : ''}) must have ${want} values, found ${elementCount(scale.shape)} (shape ${shapeStr(scale.shape)})`);
+          err(
+            `scale "${scale.name}" of weight "${w.name}" (${w.quant!.granularity}${w.quant!.granularity === 'per_group' ? `, group ${geo.group}` : ''}) must have ${want} values, found ${elementCount(scale.shape)} (shape ${shapeStr(scale.shape)})`,
+          );
       }
       if (b) {
         if (b.dtype !== 'float32') err(`input 2 "${b.name}" (bias) must be float32, found ${b.dtype}`, 'dtype');
-        else if (elementCount(b.shape) !== geo.n || b.shape.length !== 1) err(`input 2 "${b.name}" (bias) must have shape [${geo.n}], found ${shapeStr(b.shape)}`);
+        else if (elementCount(b.shape) !== geo.n || b.shape.length !== 1)
+          err(`input 2 "${b.name}" (bias) must have shape [${geo.n}], found ${shapeStr(b.shape)}`);
       }
       if (!ok) return [];
       return [{ dtype: 'float32', shape: [...x.shape.slice(0, -1), geo.n] }];
@@ -130,8 +133,8 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
         choice.flush !== acc.flush
           ? `int64 accumulator, int32 partial sums of at most ${choice.flush} weights (forced for testing; the proven bound is ${acc.flush || 'none'})`
           : acc.bits === 32
-          ? `int32 accumulator: |acc| <= ${geo.group} * ${int8MaxAbs(xT)} = ${acc.bound} < 2^31`
-          : `int64 accumulator, int32 partial sums flushed every ${acc.flush} weights: |acc| <= ${acc.bound} >= 2^31`;
+            ? `int32 accumulator: |acc| <= ${geo.group} * ${int8MaxAbs(xT)} = ${acc.bound} < 2^31`
+            : `int64 accumulator, int32 partial sums flushed every ${acc.flush} weights: |acc| <= ${acc.bound} >= 2^31`;
       ctx.annotate('accumulator', acc.bits === 32 ? 'int32' : `int64 (flush ${acc.flush})`);
       ctx.annotate('packing', choice.format.packing);
       ctx.annotate('why', choice.reason);
@@ -146,7 +149,11 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
           `/* ${accNote} */`,
           `/* kernel ${k.id}: ${choice.reason} */`,
           ...(!ternary && k.format !== 'b1' ? ['/* binary weights are ternary codes without 0: a ternary kernel runs them */'] : []),
-          ...(choice.scratchBytes ? [`/* scratch: ${choice.scratchBytes} bytes of LUT tables (${choice.window} per window) and per-row sums, planned in the arena for this layer only */`] : []),
+          ...(choice.scratchBytes
+            ? [
+                `/* scratch: ${choice.scratchBytes} bytes of LUT tables (${choice.window} per window) and per-row sums, planned in the arena for this layer only */`,
+              ]
+            : []),
           // With scratch the descriptor holds a pointer into the arena, so it is built on each call.
           `${choice.scratchBytes ? 'const' : 'static const'} tn_lowbit_weights ${wdesc} = {`,
           `  ${cast}${codes}, ${scale}, /* planes */ ${geo.planes}, /* n */ ${geo.n}, /* k */ ${geo.k}, ${granularity}, /* group */ ${geo.group},`,

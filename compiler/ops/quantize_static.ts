@@ -80,7 +80,16 @@ export function roundClamped(t: number, mode: RoundingMode): number {
 }
 
 /** One element of QuantizeStatic (shared by the interpreter and the importer's constant folding). */
-export function quantizeStaticValue(x: number, pre: readonly PreOp[], consts: ArrayLike<number>, scale: number, zp: number, qmin: number, qmax: number, mode: RoundingMode): number {
+export function quantizeStaticValue(
+  x: number,
+  pre: readonly PreOp[],
+  consts: ArrayLike<number>,
+  scale: number,
+  zp: number,
+  qmin: number,
+  qmax: number,
+  mode: RoundingMode,
+): number {
   let t = x;
   for (let j = 0; j < pre.length; j++) t = applyPreOp(pre[j]!, t, consts[j]!);
   if (mode === 'BIPOLAR') return t >= 0 ? 1 : -1;
@@ -128,13 +137,18 @@ export const QuantizeStatic: OpDef = {
     if (!x || !s) return [];
     const { node } = ctx;
     if (x.dtype !== 'float32') ctx.error(`input 0 "${x.name}" must be float32, found ${x.dtype}`, 'dtype');
-    if (s.dtype !== 'float32' || s.kind !== 'constant' || elementCount(s.shape) !== 1) ctx.error(`input 1 "${s.name}" (scale) must be a float32 constant with one value, found ${s.kind} ${s.dtype} ${shapeStr(s.shape)}`);
-    else if (!(Number((s.data as Float32Array)[0]) > 0) && attrString(node, 'rounding') !== 'BIPOLAR') ctx.error(`scale "${s.name}" must be positive, found ${(s.data as Float32Array)[0]}`);
+    if (s.dtype !== 'float32' || s.kind !== 'constant' || elementCount(s.shape) !== 1)
+      ctx.error(`input 1 "${s.name}" (scale) must be a float32 constant with one value, found ${s.kind} ${s.dtype} ${shapeStr(s.shape)}`);
+    else if (!(Number((s.data as Float32Array)[0]) > 0) && attrString(node, 'rounding') !== 'BIPOLAR')
+      ctx.error(`scale "${s.name}" must be positive, found ${(s.data as Float32Array)[0]}`);
     const pre = preOpsOf(attrString(node, 'pre'));
-    if (pre.some((p) => !(PRE_OPS as readonly string[]).includes(p))) ctx.error(`attribute pre "${attrString(node, 'pre')}" must list operations among ${PRE_OPS.join(', ')}`);
-    if (pre.length !== ctx.inputs.length - 2) ctx.error(`attribute pre lists ${pre.length} operations but the node has ${ctx.inputs.length - 2} operand inputs`);
+    if (pre.some((p) => !(PRE_OPS as readonly string[]).includes(p)))
+      ctx.error(`attribute pre "${attrString(node, 'pre')}" must list operations among ${PRE_OPS.join(', ')}`);
+    if (pre.length !== ctx.inputs.length - 2)
+      ctx.error(`attribute pre lists ${pre.length} operations but the node has ${ctx.inputs.length - 2} operand inputs`);
     ctx.inputs.slice(2).forEach((c, j) => {
-      if (c && (c.dtype !== 'float32' || c.kind !== 'constant' || elementCount(c.shape) !== 1)) ctx.error(`input ${j + 2} "${c.name}" must be a float32 constant with one value`);
+      if (c && (c.dtype !== 'float32' || c.kind !== 'constant' || elementCount(c.shape) !== 1))
+        ctx.error(`input ${j + 2} "${c.name}" must be a float32 constant with one value`);
     });
     const qmin = attrInt(node, 'qmin');
     const qmax = attrInt(node, 'qmax');
@@ -145,7 +159,10 @@ export const QuantizeStatic: OpDef = {
     if (qmin > qmax || lo < -128 || hi > 127) ctx.error(`codes [${qmin} - ${zp}, ${qmax} - ${zp}] must lie in the int8 range [-128, 127]`);
     const shape = node.attrs.shape as number[];
     const outShape = shape.length ? [...shape] : [...x.shape];
-    if (elementCount(outShape) !== elementCount(x.shape)) ctx.error(`attribute shape ${shapeStr(shape)} has ${elementCount(outShape)} elements, input "${x.name}" ${shapeStr(x.shape)} has ${elementCount(x.shape)}`);
+    if (elementCount(outShape) !== elementCount(x.shape))
+      ctx.error(
+        `attribute shape ${shapeStr(shape)} has ${elementCount(outShape)} elements, input "${x.name}" ${shapeStr(x.shape)} has ${elementCount(x.shape)}`,
+      );
     return [{ dtype: 'int8', shape: outShape, quant: { scale: s.name, granularity: 'per_tensor' }, range: [lo, hi] }];
   },
   interpret(ctx) {
@@ -174,7 +191,12 @@ export const QuantizeStatic: OpDef = {
       lines.push(`static const uint8_t pre_ops[${pre.length}] = { ${pre.map((p) => PRE_C[p]).join(', ')} };`);
       preArgs = `pre_c, pre_ops, ${pre.length}`;
     }
-    ctx.annotate('codes', mode === 'BIPOLAR' ? 'bipolar {-1, +1}' : `[${attrInt(node, 'qmin') - attrInt(node, 'zero_point')}, ${attrInt(node, 'qmax') - attrInt(node, 'zero_point')}], ${mode.toLowerCase().replace('round', 'half-even')}`);
+    ctx.annotate(
+      'codes',
+      mode === 'BIPOLAR'
+        ? 'bipolar {-1, +1}'
+        : `[${attrInt(node, 'qmin') - attrInt(node, 'zero_point')}, ${attrInt(node, 'qmax') - attrInt(node, 'zero_point')}], ${mode.toLowerCase().replace('round', 'half-even')}`,
+    );
     lines.push(
       `tn_quantize_static(${ctx.in(0)}, ${ctx.out(0)}, ${n}, ${preArgs}, ${ctx.in(1)}[0], /* zero point */ ${attrInt(node, 'zero_point')}, /* qmin */ ${attrInt(node, 'qmin')}, /* qmax */ ${attrInt(node, 'qmax')}, ${MODE_C[mode]});`,
     );

@@ -19,18 +19,25 @@ export const Relu: OpDef = {
       const [, hi] = x.range ?? [-128, 127];
       return [{ dtype: 'int8', shape: [...x.shape], quant: x.quant ? { ...x.quant } : undefined, range: [0, Math.max(0, hi)] }];
     }
-    if (x.dtype === 'int32' || x.dtype === 'int64') return [{ dtype: x.dtype, shape: [...x.shape], range: x.range ? [Math.max(0, x.range[0]), Math.max(0, x.range[1])] : undefined }];
+    if (x.dtype === 'int32' || x.dtype === 'int64')
+      return [{ dtype: x.dtype, shape: [...x.shape], range: x.range ? [Math.max(0, x.range[0]), Math.max(0, x.range[1])] : undefined }];
     ctx.error(`input 0 "${x.name}" must be float32, int8, int32 or int64, found ${x.dtype}`, 'dtype');
     return [];
   },
   interpret(ctx) {
     const raw = ctx.read(ctx.node.inputs[0]!);
     if (raw instanceof BigInt64Array) {
-      ctx.write(ctx.node.outputs[0]!, raw.map((v) => (v > 0n ? v : 0n)));
+      ctx.write(
+        ctx.node.outputs[0]!,
+        raw.map((v) => (v > 0n ? v : 0n)),
+      );
       return;
     }
     if (raw instanceof Int32Array) {
-      ctx.write(ctx.node.outputs[0]!, raw.map((v) => (v > 0 ? v : 0)));
+      ctx.write(
+        ctx.node.outputs[0]!,
+        raw.map((v) => (v > 0 ? v : 0)),
+      );
       return;
     }
     const x = ctx.readNum(ctx.node.inputs[0]!);

@@ -13,7 +13,7 @@ export function axisView(shape: readonly number[], axis: number): { outer: numbe
 
 export const Softmax: OpDef = {
   op: 'Softmax',
-  summary: 'float32 softmax along one axis, with runtime-c\'s tn_expf',
+  summary: "float32 softmax along one axis, with runtime-c's tn_expf",
   inputs: { names: ['X'], min: 1 },
   outputs: { names: ['Y'], min: 1 },
   attrs: { axis: { kind: 'int', default: -1, doc: 'the axis to normalise (negative counts from the end)' } },
@@ -21,7 +21,8 @@ export const Softmax: OpDef = {
     const x = ctx.inputs[0];
     if (!x) return [];
     if (x.dtype !== 'float32') ctx.error(`input 0 "${x.name}" must be float32, found ${x.dtype}`, 'dtype');
-    if (normalizeAxis(attrInt(ctx.node, 'axis'), x.shape.length) === undefined) ctx.error(`axis ${attrInt(ctx.node, 'axis')} is out of range for rank ${x.shape.length}`);
+    if (normalizeAxis(attrInt(ctx.node, 'axis'), x.shape.length) === undefined)
+      ctx.error(`axis ${attrInt(ctx.node, 'axis')} is out of range for rank ${x.shape.length}`);
     return [{ dtype: 'float32', shape: [...x.shape] }];
   },
   interpret(ctx) {

@@ -25,7 +25,16 @@ import { ROUNDING_MODES, roundClamped, type RoundingMode } from './quantize_stat
 export const TRUNC_MODES = ROUNDING_MODES.filter((m) => m !== 'BIPOLAR');
 
 /** One element of TruncStatic (shared by the interpreter and the importer's constant folding). */
-export function truncStaticValue(x: number, scale: number, zp: number, truncScale: number, outScale: number, qmin: number, qmax: number, mode: RoundingMode): number {
+export function truncStaticValue(
+  x: number,
+  scale: number,
+  zp: number,
+  truncScale: number,
+  outScale: number,
+  qmin: number,
+  qmax: number,
+  mode: RoundingMode,
+): number {
   const r = add(div(x, scale), zp);
   let t = rintf(r);
   if (t === 0) t = r * 0; // signed zero, like C's r * 0.0f

@@ -23,7 +23,8 @@ export const checkLimits: Pass = {
       if (n.op !== 'TernaryLinear' && n.op !== 'BinaryLinear') continue;
       const w = g.tensors.get(n.inputs[1]!)!;
       const { k } = lowBitGeometry(w);
-      if (k > MAX_K) bag.error('limit', `${g.source}: node "${n.name}"`, `K = ${k} (weight "${w.name}" ${shapeStr(w.shape)}) is above the format limit of ${MAX_K} (2^24)`);
+      if (k > MAX_K)
+        bag.error('limit', `${g.source}: node "${n.name}"`, `K = ${k} (weight "${w.name}" ${shapeStr(w.shape)}) is above the format limit of ${MAX_K} (2^24)`);
     }
     bag.throwIfAny();
   },

@@ -12,7 +12,7 @@ import type { Pass } from './pass.ts';
 
 export const chooseKernelsPass: Pass = {
   name: 'choose-kernels',
-  doc: 'pick each low-bit layer\'s kernel and weight format for the target (node.choice)',
+  doc: "pick each low-bit layer's kernel and weight format for the target (node.choice)",
   needsTarget: true,
   run(g, ctx) {
     const target = ctx.target!;
@@ -21,7 +21,10 @@ export const chooseKernelsPass: Pass = {
     const arenaEstimate = lowerBound(buffersFor(problemFromGraph(g, target)), g.nodes.length).bytes;
     chooseKernels(g, target, {
       spec: ctx.kernels.spec,
-      scratchBudget: Math.min(ctx.kernels.maxScratch ?? Infinity, mem ? Math.min(mem.ram / 4, mem.ram - arenaEstimate - ioTotal - stackReserve(mem.ram)) : 64 * 2 ** 20),
+      scratchBudget: Math.min(
+        ctx.kernels.maxScratch ?? Infinity,
+        mem ? Math.min(mem.ram / 4, mem.ram - arenaEstimate - ioTotal - stackReserve(mem.ram)) : 64 * 2 ** 20,
+      ),
       // Weights may use the flash the code leaves (a rough 64 KiB for runtime and application).
       flashBudget: mem ? mem.flash - 65536 : undefined,
       forceFlush: ctx.kernels.forceFlush,

@@ -84,7 +84,10 @@ function addConstant(g: Graph, base: string, shape: number[], data: TypedData, r
 /** The weight tensor (codes with their scale) for `w`, named after the layer. */
 function addWeight(g: Graph, layer: string, w: LowBitWeight, shape: number[], scale: Float32Array): string {
   const scaleName = addConstant(g, `${layer}.scale`, [scale.length], scale);
-  return addConstant(g, `${layer}.weight`, shape, w.codes, { dtype: w.kind, quant: { scale: scaleName, granularity: scale.length === 1 ? 'per_tensor' : 'per_row' } });
+  return addConstant(g, `${layer}.weight`, shape, w.codes, {
+    dtype: w.kind,
+    quant: { scale: scaleName, granularity: scale.length === 1 ? 'per_tensor' : 'per_row' },
+  });
 }
 
 /** The low-bit node that replaces `node`, or undefined. Adds its constants to `g`. */
@@ -113,7 +116,13 @@ function lowBitVersion(g: Graph, node: Node): Node | undefined {
       const beta = node.attrs.beta as number;
       bias = Float32Array.from({ length: w.n }, (_, i) => Math.fround(beta * (cv.length === 1 ? cv[0]! : cv[i]!)));
     }
-    const weight = addWeight(g, node.name, w, [w.n, w.k], w.scales.map((s) => Math.fround(s * alpha)));
+    const weight = addWeight(
+      g,
+      node.name,
+      w,
+      [w.n, w.k],
+      w.scales.map((s) => Math.fround(s * alpha)),
+    );
     inputs = [xq.name, weight];
     if (bias) inputs.push(addConstant(g, `${node.name}.bias`, [w.n], bias));
     op = w.kind === 'ternary' ? 'TernaryLinear' : 'BinaryLinear';

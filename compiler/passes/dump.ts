@@ -19,11 +19,15 @@ export function dumpGraph(g: Graph, title: string): string {
       return t ? `%${o}: ${t.dtype}${shapeStr(t.shape)}` : `%${o}`;
     });
     const attrs = Object.entries(n.attrs).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-    lines.push(`${outs.join(', ')} = ${n.op}(${n.inputs.map((i) => (i ? `%${i}` : '_')).join(', ')})${attrs.length ? ` {${attrs.join(', ')}}` : ''}  ; "${n.name}"`);
+    lines.push(
+      `${outs.join(', ')} = ${n.op}(${n.inputs.map((i) => (i ? `%${i}` : '_')).join(', ')})${attrs.length ? ` {${attrs.join(', ')}}` : ''}  ; "${n.name}"`,
+    );
     const c = n.choice;
     if (c) {
       const acc = c.accumulator.bits === 32 ? 'int32' : `int64, int32 partial sums of ${c.flush}`;
-      lines.push(`    ; kernel ${c.kernel.id} (format ${c.format.id}, ${c.codeBytes} bytes of codes${c.window ? `, LUT window ${c.window}` : ''}${c.scratchBytes ? `, scratch ${c.scratchBytes}` : ''}, ${acc} accumulator): ${c.reason}`);
+      lines.push(
+        `    ; kernel ${c.kernel.id} (format ${c.format.id}, ${c.codeBytes} bytes of codes${c.window ? `, LUT window ${c.window}` : ''}${c.scratchBytes ? `, scratch ${c.scratchBytes}` : ''}, ${acc} accumulator): ${c.reason}`,
+      );
     }
   }
   lines.push(`output ${g.outputs.map((o) => `%${o}`).join(', ')}`);

@@ -52,7 +52,13 @@ function foldAffine(g: Graph, p: Node, a: number[], b: number[], newOut: string,
   if (![...scale, ...newBias].every(Number.isFinite)) return false;
   const uniform = scale.every((s) => s === scale[0]);
   const scaleName = freshName(g, `${p.name}.scale`);
-  g.tensors.set(scaleName, { name: scaleName, dtype: 'float32', shape: [uniform ? 1 : n], kind: 'constant', data: uniform ? new Float32Array([scale[0]!]) : scale });
+  g.tensors.set(scaleName, {
+    name: scaleName,
+    dtype: 'float32',
+    shape: [uniform ? 1 : n],
+    kind: 'constant',
+    data: uniform ? new Float32Array([scale[0]!]) : scale,
+  });
   const wName = freshName(g, `${p.name}.weight`);
   g.tensors.set(wName, { ...w, name: wName, quant: { scale: scaleName, granularity: uniform ? 'per_tensor' : 'per_row' } });
   const bName = freshName(g, `${p.name}.bias`);
@@ -75,7 +81,11 @@ function affineOf(g: Graph, node: Node, p: Node, xi: number): [number[], number[
     if (xi !== 0 || x.shape.length < 2 || axis !== 1) return undefined;
     const params = [1, 2, 3, 4].map((i) => g.tensors.get(node.inputs[i]!));
     const c = x.shape[1]!;
-    const vals = params.map((t) => (t && t.kind === 'constant' && t.dtype === 'float32' && t.shape.length === 1 && (t.shape[0] === c || t.shape[0] === 1) ? Array.from(t.data as Float32Array) : undefined));
+    const vals = params.map((t) =>
+      t && t.kind === 'constant' && t.dtype === 'float32' && t.shape.length === 1 && (t.shape[0] === c || t.shape[0] === 1)
+        ? Array.from(t.data as Float32Array)
+        : undefined,
+    );
     if (vals.some((v) => !v)) return undefined;
     const [gamma, beta, mean, variance] = vals as number[][];
     const eps = node.attrs.epsilon as number;

@@ -13,11 +13,20 @@ import type { OutputSpec } from '../ops/op.ts';
 export function outputLimitProblem(name: string, spec: Pick<OutputSpec, 'dtype' | 'shape'>): { code: DiagnosticCode; message: string } | undefined {
   const { shape } = spec;
   if (shape.length > MAX_RANK) return { code: 'limit', message: `output "${name}" has rank ${shape.length}, above the limit of ${MAX_RANK}` };
-  if (shape.some((d) => !Number.isInteger(d) || d < 1)) return { code: 'unsupported', message: `output "${name}" has the empty shape ${shapeStr(shape)}; tritc does not support empty tensors` };
+  if (shape.some((d) => !Number.isInteger(d) || d < 1))
+    return { code: 'unsupported', message: `output "${name}" has the empty shape ${shapeStr(shape)}; tritc does not support empty tensors` };
   const n = elementCount(shape);
-  if (n > MAX_ELEMENTS) return { code: 'limit', message: `output "${name}" ${shapeStr(shape)} has ${n} elements, above the limit of 2^31 - 1 that the generated C indexes with int32_t` };
+  if (n > MAX_ELEMENTS)
+    return {
+      code: 'limit',
+      message: `output "${name}" ${shapeStr(shape)} has ${n} elements, above the limit of 2^31 - 1 that the generated C indexes with int32_t`,
+    };
   const bytes = n * dtypeBytes(spec.dtype);
-  if (bytes > MAX_TENSOR_BYTES) return { code: 'limit', message: `output "${name}" ${shapeStr(shape)} ${spec.dtype} takes ${bytes} bytes, above the limit of 2^31 - 1 bytes that the generated C's byte counts (int32_t) hold` };
+  if (bytes > MAX_TENSOR_BYTES)
+    return {
+      code: 'limit',
+      message: `output "${name}" ${shapeStr(shape)} ${spec.dtype} takes ${bytes} bytes, above the limit of 2^31 - 1 bytes that the generated C's byte counts (int32_t) hold`,
+    };
   return undefined;
 }
 

@@ -34,7 +34,8 @@ export function verifyGraph(g: Graph, after: string): void {
     if (t.kind === 'input' || t.kind === 'state') available.add(name);
     if (t.kind === 'constant') {
       available.add(name);
-      if (!t.data || t.data.length !== elementCount(t.shape)) throw new Error(`internal (after ${after}): constant "${name}" has ${t.data?.length} values for ${shapeStr(t.shape)}`);
+      if (!t.data || t.data.length !== elementCount(t.shape))
+        throw new Error(`internal (after ${after}): constant "${name}" has ${t.data?.length} values for ${shapeStr(t.shape)}`);
     }
   }
   for (const n of g.nodes) {

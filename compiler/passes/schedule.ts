@@ -22,7 +22,13 @@ export function scheduleNodes(g: Graph, where: (n: Node) => string): Node[] {
   while (order.length < g.nodes.length) {
     const next = g.nodes.find((n) => !done.has(n) && [...deps.get(n)!].every((d) => done.has(d)));
     if (!next) {
-      const cycle = rotateToFirst(findCycle(g.nodes.filter((n) => !done.has(n)), deps), g.nodes);
+      const cycle = rotateToFirst(
+        findCycle(
+          g.nodes.filter((n) => !done.has(n)),
+          deps,
+        ),
+        g.nodes,
+      );
       fail('cycle', where(cycle[0]!), `the graph has a cycle: ${[...cycle, cycle[0]!].map((n) => `"${n.name}"`).join(' -> ')}`);
     }
     done.add(next);

@@ -51,9 +51,11 @@ export function branchAndBound(L: Layout, incumbent: { offsets: Int32Array; heig
   let bestOffsets = Int32Array.from(incumbent.offsets);
   let found = best === incumbent.height; // an incumbent under `below`, or a plan the search found
   const staticBound = L.lowerBound;
-  if (incumbent.height <= staticBound) return { offsets: bestOffsets, height: incumbent.height, optimal: true, bound: incumbent.height, nodes: 0, timedOut: false };
+  if (incumbent.height <= staticBound)
+    return { offsets: bestOffsets, height: incumbent.height, optimal: true, bound: incumbent.height, nodes: 0, timedOut: false };
   if (best <= staticBound) return { offsets: bestOffsets, height: incumbent.height, optimal: false, bound: staticBound, nodes: 0, timedOut: false };
-  if (L.n > (opts.maxBlocks ?? EXACT_MAX_BLOCKS)) return { offsets: bestOffsets, height: incumbent.height, optimal: false, bound: staticBound, nodes: 0, timedOut: false };
+  if (L.n > (opts.maxBlocks ?? EXACT_MAX_BLOCKS))
+    return { offsets: bestOffsets, height: incumbent.height, optimal: false, bound: staticBound, nodes: 0, timedOut: false };
   // The root's bound is a bound on every plan only when first-fit orders cover every plan.
   const rootBoundIsProof = L.stackable;
 

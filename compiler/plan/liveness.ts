@@ -46,7 +46,11 @@ export const alignUp = (n: number, a: number = ARENA_ALIGN): number => Math.ceil
 export const scratchName = (step: string): string => `${step}:scratch`;
 
 /** Buffers of `p` run in `order` (step indices; default: the problem's own order). */
-export function buffersFor(p: PlanProblem, order: readonly number[] = p.steps.map((_, i) => i), opts: { inPlace?: boolean | InPlacePolicy; skip?: ReadonlySet<string> } = {}): Buffer[] {
+export function buffersFor(
+  p: PlanProblem,
+  order: readonly number[] = p.steps.map((_, i) => i),
+  opts: { inPlace?: boolean | InPlacePolicy; skip?: ReadonlySet<string> } = {},
+): Buffer[] {
   const buffers = new Map<string, Buffer>();
   const out: Buffer[] = [];
   const add = (b: Buffer) => {

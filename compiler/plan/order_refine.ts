@@ -26,7 +26,12 @@ export interface RefineOptions {
   seed?: number;
 }
 
-export function refineOrder(p: PlanProblem, start: readonly number[], arenaOf: (order: number[]) => number, opts: RefineOptions | number = {}): { order: number[]; arena: number } {
+export function refineOrder(
+  p: PlanProblem,
+  start: readonly number[],
+  arenaOf: (order: number[]) => number,
+  opts: RefineOptions | number = {},
+): { order: number[]; arena: number } {
   const o = typeof opts === 'number' ? { evaluations: opts } : opts;
   const evaluations = o.evaluations ?? 200;
   const target = o.target ?? 0;
@@ -56,7 +61,7 @@ export function refineOrder(p: PlanProblem, start: readonly number[], arenaOf: (
 
   // 1. Descent by sink and hoist moves.
   let descentLeft = Math.min(left, o.descent ?? left);
-  for (let improved = true; improved && descentLeft > 0 && arena > target; ) {
+  for (let improved = true; improved && descentLeft > 0 && arena > target;) {
     improved = false;
     for (let k = 0; k < order.length && descentLeft > 0; k++) {
       const [lo, hi] = window(k);

@@ -157,7 +157,8 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
       const better =
         !best ||
         cand.outlook < best.outlook ||
-        (cand.outlook === best.outlook && (cand.peak < best.peak || (cand.peak === best.peak && (cand.live < best.live || (cand.live === best.live && cand.follows && !best.follows)))));
+        (cand.outlook === best.outlook &&
+          (cand.peak < best.peak || (cand.peak === best.peak && (cand.live < best.live || (cand.live === best.live && cand.follows && !best.follows)))));
       if (better) best = cand;
     }
     greedy.push(best!.i);
@@ -209,7 +210,11 @@ export function searchOrder(p: PlanProblem, opts: OrderSearchOptions = {}): Orde
     candidates.push({ order: order.reverse(), peak: end.peak });
   } else if (n > 0) exact = false;
   // Last, so that on ties the search's own orders are kept.
-  const dfs = depthFirstOrders(deps, writes.map((ws) => ws.reduce((a, w) => a + size[w]!, 0)), adds);
+  const dfs = depthFirstOrders(
+    deps,
+    writes.map((ws) => ws.reduce((a, w) => a + size[w]!, 0)),
+    adds,
+  );
   candidates.push(...dfs.map((order) => ({ order, peak: peakOfOrder(p, order, inPlace) })));
   // The lowest peak; the file order on ties, so that a file already in a good order keeps it.
   const best = candidates.reduce((a, b) => (b.peak < a.peak ? b : a));

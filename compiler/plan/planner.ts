@@ -140,7 +140,11 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
   const orders = search ? search.candidates.map((c) => c.order) : [identity];
   orders[0] = identity;
   // In-place policies (liveness.ts): 'cut' differs from 'first' only where outputs go over the end.
-  const policies: (false | InPlacePolicy)[] = !allowInPlace ? [false] : p.steps.some((s) => s.inPlace.some((x) => x.atEnd)) ? ['first', 'cut', false] : ['first', false];
+  const policies: (false | InPlacePolicy)[] = !allowInPlace
+    ? [false]
+    : p.steps.some((s) => s.inPlace.some((x) => x.atEnd))
+      ? ['first', 'cut', false]
+      : ['first', false];
   const configs: Config[] = [];
   for (const order of orders) for (const ip of policies) configs.push(runHeuristics(order, ip, p, opts.allAlgorithms ?? false));
   let chosen = configs.reduce((a, b) => (b.best.height < a.best.height ? b : a));
@@ -170,7 +174,9 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
   // The configuration of the lowest peak, when that is under the best arena, is improved first: the
   // greedy heuristics may pack it badly (a depth-first order of a wide graph) where the hill climbs
   // do not, and once it meets its bound no other configuration can do better.
-  const lowest = configs.reduce((a, b) => (b.layout.lowerBound < a.layout.lowerBound || (b.layout.lowerBound === a.layout.lowerBound && b.best.height < a.best.height) ? b : a));
+  const lowest = configs.reduce((a, b) =>
+    b.layout.lowerBound < a.layout.lowerBound || (b.layout.lowerBound === a.layout.lowerBound && b.best.height < a.best.height) ? b : a,
+  );
   if (lowest.layout.lowerBound < chosen.best.height) {
     // Branch and bound only looks for plans under the chosen one's.
     improve(lowest, lowest === chosen ? undefined : chosen.best.height);
@@ -190,7 +196,11 @@ export function planProblem(p: PlanProblem, opts: PlanOptions = {}): MemoryPlan 
     const evaluations = Math.max(REFINE_DESCENT + 100, Math.min(3000, 4 * n2, Math.floor(2e6 / n2)));
     // When the order search was exact its peak is a bound on every order's arena.
     const target = search?.exact ? search.peak : 0;
-    const refined = refineOrder(p, start.order, (order) => runHeuristics(order, policy, p, false).best.height, { evaluations, descent: REFINE_DESCENT, target });
+    const refined = refineOrder(p, start.order, (order) => runHeuristics(order, policy, p, false).best.height, {
+      evaluations,
+      descent: REFINE_DESCENT,
+      target,
+    });
     if (refined.arena < start.best.height) finalists.push(runHeuristics(refined.order, policy, p, all));
   }
   // Short of the bound with in-place links: the same orders with the links the bound does not need.
@@ -254,7 +264,9 @@ export function planMemory(g: Graph, target?: TargetDesc, opts: PlanOptions = {}
 
 /** Pairs of placements that are live at the same time and overlap in memory (testing only, O(n^2)).
  * An in-place output may overlap the buffer it overwrites, where it says, at its first step. */
-export function findOverlaps(placements: readonly Pick<Placement, 'name' | 'offset' | 'size' | 'bytes' | 'first' | 'last' | 'inPlaceOf' | 'inPlaceAtEnd'>[]): [string, string][] {
+export function findOverlaps(
+  placements: readonly Pick<Placement, 'name' | 'offset' | 'size' | 'bytes' | 'first' | 'last' | 'inPlaceOf' | 'inPlaceAtEnd'>[],
+): [string, string][] {
   const bad: [string, string][] = [];
   for (let i = 0; i < placements.length; i++) {
     for (let j = i + 1; j < placements.length; j++) {

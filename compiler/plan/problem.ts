@@ -62,7 +62,8 @@ export function checkProblem(p: PlanProblem): void {
   for (const s of p.steps) {
     if (names.has(s.name)) throw new Error(`internal: plan problem "${p.name}": step "${s.name}" is listed twice`);
     names.add(s.name);
-    for (const r of s.reads) if (p.tensors.has(r) && !produced.has(r)) throw new Error(`internal: plan problem "${p.name}": step "${s.name}" reads "${r}" before it is written`);
+    for (const r of s.reads)
+      if (p.tensors.has(r) && !produced.has(r)) throw new Error(`internal: plan problem "${p.name}": step "${s.name}" reads "${r}" before it is written`);
     for (const w of s.writes) produced.add(w);
   }
 }

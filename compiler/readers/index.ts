@@ -69,9 +69,17 @@ export function detectFormat(path: string): ModelFormat {
   const text = new TextDecoder().decode(h.subarray(0, 64)).trimStart();
   if (text.startsWith('{')) return 'native';
   if (isSafetensors(h, size))
-    fail('unsupported', path, 'is a safetensors file: weights alone. Give the folder that holds it with its config.json (a Hugging Face model) or its model.json (tritc\'s format)');
+    fail(
+      'unsupported',
+      path,
+      "is a safetensors file: weights alone. Give the folder that holds it with its config.json (a Hugging Face model) or its model.json (tritc's format)",
+    );
   if (looksLikeOnnx(path, h)) return 'onnx';
-  fail('unsupported', path, `is not a model tritc reads (${describeBytes(h)}); it reads GGUF, llama2.c checkpoints, ONNX, Hugging Face folders and tritc's model.json`);
+  fail(
+    'unsupported',
+    path,
+    `is not a model tritc reads (${describeBytes(h)}); it reads GGUF, llama2.c checkpoints, ONNX, Hugging Face folders and tritc's model.json`,
+  );
 }
 
 function isSafetensors(h: Uint8Array, size: number): boolean {
@@ -94,7 +102,12 @@ export function readLanguageModel(path: string, format: ModelFormat, opts: LoadO
   else if (format === 'llama2c') model = readLlama2c(path, { tokenizer: opts.tokenizer });
   else if (format === 'hf') model = readHfFolder(path);
   else throw new Error(`internal: ${format} is not a language-model format`);
-  if (opts.tokenizer && format !== 'llama2c') fail('usage', '--tokenizer', `only llama2.c checkpoints take a tokenizer.bin; ${path} is ${format}${format === 'gguf' ? ' (its tokenizer is in the file)' : ''}`);
+  if (opts.tokenizer && format !== 'llama2c')
+    fail(
+      'usage',
+      '--tokenizer',
+      `only llama2.c checkpoints take a tokenizer.bin; ${path} is ${format}${format === 'gguf' ? ' (its tokenizer is in the file)' : ''}`,
+    );
   if (opts.ternarize && opts.weights) fail('usage', '--weights', 'give --ternarize or --weights int8, not both');
   if (opts.weights === 'int8') return int8Model(model);
   return opts.ternarize ? ternarizeModel(model, parseTernarize(opts.ternarize)) : model;
@@ -108,7 +121,12 @@ export function isLanguageModel(format: ModelFormat): boolean {
 export function loadModel(path: string, opts: LoadOptions = {}): Graph {
   const format = detectFormat(path);
   if (isLanguageModel(format)) return prepareGraph(buildLmGraph(readLanguageModel(path, format, opts), opts.lm));
-  if (opts.ternarize || opts.weights) fail('usage', opts.ternarize ? '--ternarize' : '--weights', `${path} is not a language model (${format}); it applies to GGUF, llama2.c and Hugging Face checkpoints`);
+  if (opts.ternarize || opts.weights)
+    fail(
+      'usage',
+      opts.ternarize ? '--ternarize' : '--weights',
+      `${path} is not a language model (${format}); it applies to GGUF, llama2.c and Hugging Face checkpoints`,
+    );
   const g = format === 'onnx' ? readOnnx(path, { lowBit: opts.lowBit ?? true }) : readModel(path);
   return prepareGraph(g, { lowBit: opts.lowBit ?? true });
 }

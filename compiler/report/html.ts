@@ -37,10 +37,16 @@ export function arenaSvg(r: Report): string {
   const x = (s: number) => left + s * stepW;
   const y = (o: number) => top + plotH - (o / arena) * plotH;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" id="arena" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="arena over time: ${r.buffers.length} buffers in ${formatBytes(r.plan.arenaBytes)}">`);
-  out.push(`<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="${COLORS.scratch}"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c77a2c" stroke-width="2"/></pattern></defs>`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" id="arena" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="arena over time: ${r.buffers.length} buffers in ${formatBytes(r.plan.arenaBytes)}">`,
+  );
+  out.push(
+    `<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="${COLORS.scratch}"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c77a2c" stroke-width="2"/></pattern></defs>`,
+  );
   // The peak step, shaded.
-  out.push(`<rect class="peak" x="${x(r.plan.peakStep)}" y="${top}" width="${stepW}" height="${plotH}" fill="#fff3c4"><title>peak: step ${r.plan.peakStep} "${esc(r.steps[r.plan.peakStep] ?? '')}", ${formatBytes(r.plan.lowerBound)} live</title></rect>`);
+  out.push(
+    `<rect class="peak" x="${x(r.plan.peakStep)}" y="${top}" width="${stepW}" height="${plotH}" fill="#fff3c4"><title>peak: step ${r.plan.peakStep} "${esc(r.steps[r.plan.peakStep] ?? '')}", ${formatBytes(r.plan.lowerBound)} live</title></rect>`,
+  );
   out.push(`<text class="axis peak-label" x="${x(r.plan.peakStep) + stepW / 2}" y="${top - 6}" text-anchor="middle">peak</text>`);
   // Offset axis.
   const t = tickStep(arena, 6);
@@ -51,12 +57,15 @@ export function arenaSvg(r: Report): string {
   out.push(`<text class="axis" transform="translate(14 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">offset in the arena</text>`);
   // Step axis: every step when there is room, else every k-th.
   const every = Math.max(1, Math.ceil(28 / stepW));
-  for (let s = 0; s < steps; s += every) out.push(`<text class="axis" x="${x(s) + stepW / 2}" y="${top + plotH + 16}" text-anchor="middle">${s}<title>${esc(r.steps[s] ?? '')}</title></text>`);
+  for (let s = 0; s < steps; s += every)
+    out.push(`<text class="axis" x="${x(s) + stepW / 2}" y="${top + plotH + 16}" text-anchor="middle">${s}<title>${esc(r.steps[s] ?? '')}</title></text>`);
   if (names) {
     for (let s = 0; s < steps; s++) {
       const n = r.steps[s] ?? '';
       const shown = n.length > nameLen ? `${n.slice(0, nameLen - 1)}…` : n;
-      out.push(`<text class="axis step-name" transform="translate(${x(s) + stepW / 2 + 3} ${top + plotH + 28}) rotate(-35)" text-anchor="end">${esc(shown)}<title>${esc(n)}</title></text>`);
+      out.push(
+        `<text class="axis step-name" transform="translate(${x(s) + stepW / 2 + 3} ${top + plotH + 28}) rotate(-35)" text-anchor="end">${esc(shown)}<title>${esc(n)}</title></text>`,
+      );
     }
   }
   out.push(`<text class="axis" x="${left + (steps * stepW) / 2}" y="${height - 8}" text-anchor="middle">schedule step</text>`);
@@ -74,10 +83,13 @@ export function arenaSvg(r: Report): string {
       `<rect class="buf${b.inPlaceOf ? ' inplace' : ''}" data-name="${esc(b.name)}" data-kind="${b.kind}" data-offset="${b.offset}" data-size="${b.size}" data-first="${b.first}" data-last="${b.last}" x="${bx}" y="${by.toFixed(2)}" width="${bw}" height="${bh.toFixed(2)}" fill="${b.kind === 'scratch' ? 'url(#hatch)' : colorOf(b)}" stroke="#40576e" stroke-width="0.6"${b.inPlaceOf ? ' stroke-dasharray="3 2"' : ''}><title>${esc(tip)}</title></rect>`,
     );
     const own = overwritten.has(b.name) && b.last > b.first ? bw - stepW : bw;
-    if (bh >= 11 && own >= b.name.length * 6.2 + 6) out.push(`<text class="label" x="${bx + own / 2}" y="${by + bh / 2 + 4}" text-anchor="middle">${esc(b.name)}</text>`);
+    if (bh >= 11 && own >= b.name.length * 6.2 + 6)
+      out.push(`<text class="label" x="${bx + own / 2}" y="${by + bh / 2 + 4}" text-anchor="middle">${esc(b.name)}</text>`);
   }
   // Lower bound and the arena's top.
-  out.push(`<line class="bound" x1="${left}" x2="${x(steps)}" y1="${y(r.plan.lowerBound)}" y2="${y(r.plan.lowerBound)}" stroke="#c0392b" stroke-dasharray="6 4" stroke-width="1.4"><title>lower bound: ${formatBytes(r.plan.lowerBound)} live at step ${r.plan.peakStep}</title></line>`);
+  out.push(
+    `<line class="bound" x1="${left}" x2="${x(steps)}" y1="${y(r.plan.lowerBound)}" y2="${y(r.plan.lowerBound)}" stroke="#c0392b" stroke-dasharray="6 4" stroke-width="1.4"><title>lower bound: ${formatBytes(r.plan.lowerBound)} live at step ${r.plan.peakStep}</title></line>`,
+  );
   out.push(`<line x1="${left}" x2="${x(steps)}" y1="${y(arena)}" y2="${y(arena)}" stroke="#222" stroke-width="1"/>`);
   out.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#222" stroke-width="1"/>`);
   out.push(`<line x1="${left}" x2="${x(steps)}" y1="${top + plotH}" y2="${top + plotH}" stroke="#222" stroke-width="1"/>`);
@@ -88,7 +100,12 @@ export function arenaSvg(r: Report): string {
 function bar(parts: { label: string; bytes: number; color: string }[], limit: number | null): string {
   const total = parts.reduce((a, p) => a + p.bytes, 0);
   const scale = Math.max(limit ?? total, total, 1);
-  const segs = parts.map((p) => `<span class="seg" style="width:${((100 * p.bytes) / scale).toFixed(2)}%;background:${p.color}" title="${esc(`${p.label} ${formatBytes(p.bytes)}`)}"></span>`).join('');
+  const segs = parts
+    .map(
+      (p) =>
+        `<span class="seg" style="width:${((100 * p.bytes) / scale).toFixed(2)}%;background:${p.color}" title="${esc(`${p.label} ${formatBytes(p.bytes)}`)}"></span>`,
+    )
+    .join('');
   return `<div class="bar${limit !== null && total > limit ? ' over' : ''}">${segs}</div>`;
 }
 
@@ -105,9 +122,14 @@ export function reportHtml(r: Report): string {
     { label: 'stack', bytes: T.stackBytes ?? 0, color: '#f0a860' },
   ];
   const mapRows = (r.memoryMap?.regions ?? [])
-    .map((g) => `<tr><td>${esc(g.name)}</td><td>${g.kind}</td><td class="n">${formatBytes(g.bytes)}</td><td>${esc(g.items.map((i) => `${i.label} ${i.estimate ? '~' : ''}${formatBytes(i.bytes)}`).join(' + ') || '—')}</td><td class="n">${pct(g.used, g.bytes)}</td><td>${esc(g.note ?? '')}</td></tr>`)
+    .map(
+      (g) =>
+        `<tr><td>${esc(g.name)}</td><td>${g.kind}</td><td class="n">${formatBytes(g.bytes)}</td><td>${esc(g.items.map((i) => `${i.label} ${i.estimate ? '~' : ''}${formatBytes(i.bytes)}`).join(' + ') || '—')}</td><td class="n">${pct(g.used, g.bytes)}</td><td>${esc(g.note ?? '')}</td></tr>`,
+    )
     .join('\n');
-  const unplaced = r.memoryMap?.unplaced.length ? `<p class="bad">Does not fit: ${esc(r.memoryMap.unplaced.map((i) => `${i.label} ${formatBytes(i.bytes)}`).join(', '))} found no region.</p>` : '';
+  const unplaced = r.memoryMap?.unplaced.length
+    ? `<p class="bad">Does not fit: ${esc(r.memoryMap.unplaced.map((i) => `${i.label} ${formatBytes(i.bytes)}`).join(', '))} found no region.</p>`
+    : '';
   const maxLive = Math.max(1, ...r.layers.map((l) => l.liveBytes));
   const layerRows = r.layers
     .map(
@@ -116,7 +138,10 @@ export function reportHtml(r: Report): string {
     )
     .join('\n');
   const candRows = P.candidates
-    .map((c) => `<tr${c.algorithm === P.algorithm ? ' class="chosen"' : ''}><td>${esc(c.algorithm)}</td><td class="n">${formatBytes(c.arenaBytes)}</td><td class="n">${(c.arenaBytes / Math.max(1, P.lowerBound)).toFixed(3)}</td><td class="n">${c.ms.toFixed(2)} ms</td></tr>`)
+    .map(
+      (c) =>
+        `<tr${c.algorithm === P.algorithm ? ' class="chosen"' : ''}><td>${esc(c.algorithm)}</td><td class="n">${formatBytes(c.arenaBytes)}</td><td class="n">${(c.arenaBytes / Math.max(1, P.lowerBound)).toFixed(3)}</td><td class="n">${c.ms.toFixed(2)} ms</td></tr>`,
+    )
     .join('\n');
   const chain = T.stackChain.map((f) => `${esc(f.fn)} ${f.frame} B`).join(' → ');
   return `<!doctype html>

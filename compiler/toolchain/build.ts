@@ -24,7 +24,11 @@ export interface ExecResult {
 }
 
 /** Run a program, collecting its output; never throws for a nonzero exit. */
-export function exec(cmd: string, args: readonly string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; onStdout?: (chunk: string) => void; onStderr?: (chunk: string) => void } = {}): Promise<ExecResult> {
+export function exec(
+  cmd: string,
+  args: readonly string[],
+  opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; onStdout?: (chunk: string) => void; onStderr?: (chunk: string) => void } = {},
+): Promise<ExecResult> {
   return new Promise((resolveP, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -99,7 +103,14 @@ export interface BuildResult {
 export async function buildProgram(req: BuildRequest): Promise<BuildResult> {
   const t = req.target;
   mkdirSync(req.dir, { recursive: true });
-  const common = [...zigTargetArgs(t), ...STRICT_CFLAGS, ...SECTION_FLAGS, ...t.cflags, ...req.includeDirs.flatMap((d) => ['-I', d]), ...(req.defines ?? []).map((d) => `-D${d}`)];
+  const common = [
+    ...zigTargetArgs(t),
+    ...STRICT_CFLAGS,
+    ...SECTION_FLAGS,
+    ...t.cflags,
+    ...req.includeDirs.flatMap((d) => ['-I', d]),
+    ...(req.defines ?? []).map((d) => `-D${d}`),
+  ];
   const modelObjects: string[] = [];
   // One object per model source, compiled in one zig invocation per file (zig's cache makes repeats cheap).
   const used = new Set<string>();

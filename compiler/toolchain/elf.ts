@@ -52,8 +52,28 @@ export function readElf(path: string): Elf {
     const o = shoff + i * shentsize;
     raw.push(
       is64
-        ? { name: u(o, 4), type: u(o + 4, 4), flags: u(o + 8, 8), addr: u(o + 16, 8), offset: u(o + 24, 8), size: u(o + 32, 8), link: u(o + 40, 4), info: u(o + 44, 4), entsize: u(o + 56, 8) }
-        : { name: u(o, 4), type: u(o + 4, 4), flags: u(o + 8, 4), addr: u(o + 12, 4), offset: u(o + 16, 4), size: u(o + 20, 4), link: u(o + 24, 4), info: u(o + 28, 4), entsize: u(o + 36, 4) },
+        ? {
+            name: u(o, 4),
+            type: u(o + 4, 4),
+            flags: u(o + 8, 8),
+            addr: u(o + 16, 8),
+            offset: u(o + 24, 8),
+            size: u(o + 32, 8),
+            link: u(o + 40, 4),
+            info: u(o + 44, 4),
+            entsize: u(o + 56, 8),
+          }
+        : {
+            name: u(o, 4),
+            type: u(o + 4, 4),
+            flags: u(o + 8, 4),
+            addr: u(o + 12, 4),
+            offset: u(o + 16, 4),
+            size: u(o + 20, 4),
+            link: u(o + 24, 4),
+            info: u(o + 28, 4),
+            entsize: u(o + 36, 4),
+          },
     );
   }
   const str = (tableIndex: number, off: number): string => {

@@ -114,14 +114,16 @@ export function callGraph(sources: readonly string[]): CallGraphText {
     const paramNames = new Set((params.get(fn) ?? '').match(/\w+/g) ?? []);
     for (const m of body.matchAll(/(->|\.)?\s*\b([A-Za-z_]\w*)\b(\s*\()?/g)) {
       const id = m[2]!;
-      if (m[1] && m[3]) indirect.add(fn); // a call through a pointer field: ops->build(...)
+      if (m[1] && m[3])
+        indirect.add(fn); // a call through a pointer field: ops->build(...)
       else if (bodies.has(id)) {
         out.add(id);
         if (!m[3]) {
           addressTaken.add(id);
           exposed.add(id);
         }
-      } else if (m[3] && paramNames.has(id) && !KEYWORDS.has(id)) indirect.add(fn); // a call through a pointer parameter
+      } else if (m[3] && paramNames.has(id) && !KEYWORDS.has(id))
+        indirect.add(fn); // a call through a pointer parameter
       else if (!m[3] && tableMembers.has(id)) for (const f of tableMembers.get(id)!) exposed.add(f);
     }
     calls.set(fn, out);
@@ -167,7 +169,9 @@ export function nakedFrames(sources: readonly string[]): Map<string, number> {
     const macros = new Map<string, string>();
     for (const m of src.matchAll(/^[ \t]*#\s*define\s+(\w+)(\([^)]*\))?((?:[^\n]*\\\n)*[^\n]*)/gm)) macros.set(m[1]!, m[3]!);
     const expand = (text: string, depth: number): string =>
-      depth === 0 ? text : text + [...new Set(text.match(/\b[A-Z_][A-Z0-9_]*\b/g) ?? [])].map((id) => (macros.has(id) ? expand(macros.get(id)!, depth - 1) : '')).join('\n');
+      depth === 0
+        ? text
+        : text + [...new Set(text.match(/\b[A-Z_][A-Z0-9_]*\b/g) ?? [])].map((id) => (macros.has(id) ? expand(macros.get(id)!, depth - 1) : '')).join('\n');
     for (const m of src.matchAll(/__attribute__\s*\(\(([^()]|\([^()]*\))*\bnaked\b([^()]|\([^()]*\))*\)\)[^{;]*?(\w+)\s*\([^)]*\)\s*\{/g)) {
       const open = m.index! + m[0].length - 1;
       const body = expand(src.slice(open, matchingBrace(src, open) + 1), 4);
@@ -243,7 +247,12 @@ export function compiledCalls(text: CallGraphText, objectRefs: ReadonlyMap<strin
 }
 
 /** The deepest path from `root`, summing frames (+ `perCall` for each call). */
-export function deepestPath(root: string, calls: ReadonlyMap<string, ReadonlySet<string>>, frames: ReadonlyMap<string, number>, perCall = 0): { fn: string; frame: number }[] {
+export function deepestPath(
+  root: string,
+  calls: ReadonlyMap<string, ReadonlySet<string>>,
+  frames: ReadonlyMap<string, number>,
+  perCall = 0,
+): { fn: string; frame: number }[] {
   const memo = new Map<string, { fn: string; frame: number }[]>();
   const onPath = new Set<string>();
   const total = (p: { frame: number }[]) => p.reduce((a, f) => a + f.frame, 0);
@@ -281,7 +290,12 @@ export function stackModel(target: TargetDesc): { perCall: number; libcalls: num
 }
 
 /** Compile `files` (model.c, runtime files, headers) for `target` and estimate the stack of `<prefix>_run`. */
-export async function estimateStack(allFiles: ReadonlyMap<string, string | Uint8Array | Uint8Array[]>, prefix: string, target: TargetDesc, entry = `${prefix}_run`): Promise<StackEstimate> {
+export async function estimateStack(
+  allFiles: ReadonlyMap<string, string | Uint8Array | Uint8Array[]>,
+  prefix: string,
+  target: TargetDesc,
+  entry = `${prefix}_run`,
+): Promise<StackEstimate> {
   const files = new Map([...allFiles].filter((e): e is [string, string] => typeof e[1] === 'string'));
   const zig = requireZig();
   const dir = mkdtempSync(join(tmpdir(), 'tritc-stack-'));
@@ -291,8 +305,16 @@ export async function estimateStack(allFiles: ReadonlyMap<string, string | Uint8
     const flags = [...zigTargetArgs(target), ...STRICT_CFLAGS, ...SECTION_FLAGS, ...target.cflags, '-I', dir];
     const texts = await mapLimit(sources, CPU_COUNT, async (src) => {
       const su = join(dir, `${src}.su`);
-      const r = await exec(zig.path, ['cc', ...flags, '-c', src, '-o', `${src}.o`, '-Xclang', '-stack-usage-file', '-Xclang', su], { cwd: dir, timeoutMs: 600_000 });
-      if (r.code !== 0) fail('toolchain', target.name, `zig cc failed while measuring stack frames of ${src}:\n${(r.stderr || r.stdout).trim().split('\n').slice(0, 20).join('\n')}`);
+      const r = await exec(zig.path, ['cc', ...flags, '-c', src, '-o', `${src}.o`, '-Xclang', '-stack-usage-file', '-Xclang', su], {
+        cwd: dir,
+        timeoutMs: 600_000,
+      });
+      if (r.code !== 0)
+        fail(
+          'toolchain',
+          target.name,
+          `zig cc failed while measuring stack frames of ${src}:\n${(r.stderr || r.stdout).trim().split('\n').slice(0, 20).join('\n')}`,
+        );
       return readFileSync(su, 'utf8');
     });
     const frames = parseStackUsage(texts.join('\n'));
@@ -305,7 +327,11 @@ export async function estimateStack(allFiles: ReadonlyMap<string, string | Uint8
     const calls = compiledCalls(callGraph(sources.map((s) => files.get(s)!)), objectRefs, entry);
     const model = stackModel(target);
     const chain = deepestPath(entry, calls, frames, model.perCall);
-    if (model.libcalls) chain.push({ fn: target.floatAbi === 'soft' ? '(compiler runtime: soft-float helpers, memcpy)' : '(library calls: memcpy, memset)', frame: model.libcalls });
+    if (model.libcalls)
+      chain.push({
+        fn: target.floatAbi === 'soft' ? '(compiler runtime: soft-float helpers, memcpy)' : '(library calls: memcpy, memset)',
+        frame: model.libcalls,
+      });
     if (model.redZone) chain.push({ fn: '(red zone below the leaf function)', frame: model.redZone });
     return { bytes: chain.reduce((a, f) => a + f.frame, 0), chain, frames };
   } finally {

@@ -186,7 +186,11 @@ function main() {
     name: 'digits-mlp',
     inputs: ['x'],
     outputs: ['probs', 'class'],
-    metadata: { trained_on: 'scikit-learn digits rows 0..1499 (../shared/data/sklearn_digits)', input: 'pixels / 16, row-major 8x8', generator: 'examples/digits-mlp/train.ts' },
+    metadata: {
+      trained_on: 'scikit-learn digits rows 0..1499 (../shared/data/sklearn_digits)',
+      input: 'pixels / 16, row-major 8x8',
+      generator: 'examples/digits-mlp/train.ts',
+    },
     tensors: {
       x: { dtype: 'float32', shape: [1, 64] },
       'fc1.w': { dtype: 'ternary', shape: [HIDDEN, 64], encoding: 'packed2', quant: { scale: 'fc1.scale', granularity: 'per_row' }, data: q1.codes },
@@ -195,7 +199,13 @@ function main() {
       'fc2.w': { dtype: 'binary', shape: [HIDDEN, HIDDEN], encoding: 'packed1', quant: { scale: 'fc2.scale', granularity: 'per_tensor' }, data: q2.codes },
       'fc2.scale': { dtype: 'float32', shape: [1], data: q2.scales },
       'fc2.b': { dtype: 'float32', shape: [HIDDEN], data: f32(t.b2.w) },
-      'fc3.w': { dtype: 'ternary', shape: [10, HIDDEN], encoding: 'packed2', quant: { scale: 'fc3.scale', granularity: 'per_group', group_size: GROUP }, data: q3.codes },
+      'fc3.w': {
+        dtype: 'ternary',
+        shape: [10, HIDDEN],
+        encoding: 'packed2',
+        quant: { scale: 'fc3.scale', granularity: 'per_group', group_size: GROUP },
+        data: q3.codes,
+      },
       'fc3.scale': { dtype: 'float32', shape: [10, HIDDEN / GROUP], data: q3.scales },
       'fc3.b': { dtype: 'float32', shape: [10], data: f32(t.b3.w) },
     },

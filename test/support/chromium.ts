@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { findOnPath } from '../../compiler/toolchain/zig.ts';
 
-export const CHROMIUM_HINT = 'install Debian\'s chromium (`bash scripts/setup.sh`, or `apt-get install chromium`)';
+export const CHROMIUM_HINT = "install Debian's chromium (`bash scripts/setup.sh`, or `apt-get install chromium`)";
 
 export function requireChromium(): string {
   const path = ['/usr/bin/chromium', findOnPath('chromium'), findOnPath('chromium-browser')].find((p) => p && existsSync(p));
@@ -112,7 +112,11 @@ export class Page {
   ) {}
 
   async evaluate<T>(expression: string): Promise<T> {
-    const r = await this.browser.send<{ result: { value: T }; exceptionDetails?: { text: string } }>('Runtime.evaluate', { expression, returnByValue: true }, this.sessionId);
+    const r = await this.browser.send<{ result: { value: T }; exceptionDetails?: { text: string } }>(
+      'Runtime.evaluate',
+      { expression, returnByValue: true },
+      this.sessionId,
+    );
     if (r.exceptionDetails) throw new Error(`page script failed: ${r.exceptionDetails.text}`);
     return r.result.value;
   }

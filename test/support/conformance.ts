@@ -38,7 +38,10 @@ interface ManifestRow {
 }
 
 export function readManifest(): Map<string, ManifestRow> {
-  const rows = readFileSync(join(NODE_TESTS, '..', 'MANIFEST.tsv'), 'utf8').trim().split('\n').slice(1);
+  const rows = readFileSync(join(NODE_TESTS, '..', 'MANIFEST.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1);
   const out = new Map<string, ManifestRow>();
   for (const r of rows) {
     const [model, opsets, ops] = r.split('\t');
@@ -56,7 +59,10 @@ export function testNames(): string[] {
 /** Why a TritcError puts a test out of scope: the first diagnostic, shortened. */
 function reasonOf(e: TritcError): { status: Status; reason: string } {
   const d = e.diagnostics[0]!;
-  const text = `${d.where.replace(/^[^:]*model\.onnx: /, '').replace(/^[^:]*\.pb: ?/, '')}: ${d.message}`.replace(/, which tritc does not support \(supported: [^)]*\)/, ' (unsupported)');
+  const text = `${d.where.replace(/^[^:]*model\.onnx: /, '').replace(/^[^:]*\.pb: ?/, '')}: ${d.message}`.replace(
+    /, which tritc does not support \(supported: [^)]*\)/,
+    ' (unsupported)',
+  );
   if (d.code === 'dtype') return { status: 'dtype', reason: text };
   // The upstream tests are valid models: any other rejection means tritc lacks something (an op, a
   // dtype in an IR op, empty tensors, a runtime shape input...). Internal errors are not caught here.
@@ -131,7 +137,8 @@ export function runCase(name: string, manifest: Map<string, ManifestRow>): CaseR
     if (!(e instanceof TritcError)) throw e;
     return { ...base, ...reasonOf(e) };
   }
-  if (expected.length !== g.outputs.length) return { ...base, status: 'error', reason: `${expected.length} expected outputs for ${g.outputs.length} graph outputs` };
+  if (expected.length !== g.outputs.length)
+    return { ...base, status: 'error', reason: `${expected.length} expected outputs for ${g.outputs.length} graph outputs` };
   let outputs: Map<string, TypedData>;
   try {
     outputs = interpret(g, inputs);
@@ -193,9 +200,9 @@ export function supportTable(results: CaseResult[], cResults: C): string {
     'the interpreter against `output_*.pb` at rtol 1e-3, atol 1e-7 (every test that imports); the',
     'generated C against the interpreter, bit for bit, on the host (every passing test, in one program)',
     `and on microcontrollers (a sample: ${mcuLine || 'none'}). Where a test feeds a shape-determining`,
-    'input at run time (a Reshape\'s shape, Slice\'s starts, ...), the harness gives the test\'s value as a',
+    "input at run time (a Reshape's shape, Slice's starts, ...), the harness gives the test's value as a",
     'constant, as a deployed model would have it; tritc plans memory at compile time. So it does for an',
-    'int64 input declared without a static shape (ReduceMean\'s `axes` of unknown length).',
+    "int64 input declared without a static shape (ReduceMean's `axes` of unknown length).",
     '',
     `| status | tests |`,
     `|---|---|`,
@@ -210,7 +217,10 @@ export function supportTable(results: CaseResult[], cResults: C): string {
     '|---|---|---|---|---|---|',
   ];
   for (const r of results) {
-    const c = r.status !== 'pass' ? '' : [cResults.host.has(r.name) ? 'host' : '', ...[...cResults.mcu].filter(([, s]) => s.has(r.name)).map(([t]) => t)].filter(Boolean).join(', ');
+    const c =
+      r.status !== 'pass'
+        ? ''
+        : [cResults.host.has(r.name) ? 'host' : '', ...[...cResults.mcu].filter(([, s]) => s.has(r.name)).map(([t]) => t)].filter(Boolean).join(', ');
     lines.push(`| ${r.name} | ${r.opset} | ${r.ops} | ${STATUS_TEXT[r.status]} | ${c} | ${r.reason.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
   }
   return `${lines.join('\n')}\n`;

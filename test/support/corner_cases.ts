@@ -54,7 +54,12 @@ export function cornerCaseModels(): ModelSpec[] {
         x: { dtype: 'float32', shape: [2, 6] },
         w1: { dtype: 'ternary', shape: [2, 4, 6], quant: { scale: 's1', granularity: 'per_row' }, data: new Int8Array(48).map((_, i) => ((i * 5) % 3) - 1) },
         s1: { dtype: 'float32', shape: [2, 4], data: Float32Array.of(0.1, 0.2, 0.3, 0.4, -0.5, 0.6, 0.7, 0.8) },
-        w2: { dtype: 'binary', shape: [3, 6], quant: { scale: 's2', granularity: 'per_group', group_size: 4 }, data: new Int8Array(18).map((_, i) => (i % 2 ? 1 : -1)) },
+        w2: {
+          dtype: 'binary',
+          shape: [3, 6],
+          quant: { scale: 's2', granularity: 'per_group', group_size: 4 },
+          data: new Int8Array(18).map((_, i) => (i % 2 ? 1 : -1)),
+        },
         s2: { dtype: 'float32', shape: [3, 2], data: Float32Array.of(1, 2, 3, 4, 5, 6) },
       },
       nodes: [

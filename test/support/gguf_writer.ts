@@ -5,7 +5,19 @@
 import type { GgufArray, GgufFile, GgufValue } from '../../compiler/readers/gguf/container.ts';
 
 const VALUE_TYPE_ID: Record<string, number> = {
-  u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, string: 8, array: 9, u64: 10, i64: 11, f64: 12,
+  u8: 0,
+  i8: 1,
+  u16: 2,
+  i16: 3,
+  u32: 4,
+  i32: 5,
+  f32: 6,
+  bool: 7,
+  string: 8,
+  array: 9,
+  u64: 10,
+  i64: 11,
+  f64: 12,
 };
 
 /** Append-only little-endian byte buffer. */
@@ -72,19 +84,51 @@ export class ByteWriter {
 /** Write a value's body (no type id). */
 function writeBody(w: ByteWriter, v: GgufValue): void {
   switch (v.type) {
-    case 'u8': w.u8(v.value); return;
-    case 'i8': w.u8(v.value & 0xff); return;
-    case 'u16': w.u16(v.value); return;
-    case 'i16': w.u16(v.value & 0xffff); return;
-    case 'u32': w.u32(v.value); return;
-    case 'i32': w.u32(v.value | 0); return;
-    case 'f32': { const b = new Uint8Array(4); new DataView(b.buffer).setFloat32(0, v.value, true); w.bytes(b); return; }
-    case 'f64': { const b = new Uint8Array(8); new DataView(b.buffer).setFloat64(0, v.value, true); w.bytes(b); return; }
-    case 'u64': w.u64(v.value); return;
-    case 'i64': w.u64(BigInt.asUintN(64, v.value)); return;
-    case 'bool': w.u8(v.value ? 1 : 0); return;
-    case 'string': w.str(v.value); return;
-    case 'array': writeArray(w, v.value); return;
+    case 'u8':
+      w.u8(v.value);
+      return;
+    case 'i8':
+      w.u8(v.value & 0xff);
+      return;
+    case 'u16':
+      w.u16(v.value);
+      return;
+    case 'i16':
+      w.u16(v.value & 0xffff);
+      return;
+    case 'u32':
+      w.u32(v.value);
+      return;
+    case 'i32':
+      w.u32(v.value | 0);
+      return;
+    case 'f32': {
+      const b = new Uint8Array(4);
+      new DataView(b.buffer).setFloat32(0, v.value, true);
+      w.bytes(b);
+      return;
+    }
+    case 'f64': {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setFloat64(0, v.value, true);
+      w.bytes(b);
+      return;
+    }
+    case 'u64':
+      w.u64(v.value);
+      return;
+    case 'i64':
+      w.u64(BigInt.asUintN(64, v.value));
+      return;
+    case 'bool':
+      w.u8(v.value ? 1 : 0);
+      return;
+    case 'string':
+      w.str(v.value);
+      return;
+    case 'array':
+      writeArray(w, v.value);
+      return;
   }
 }
 
@@ -175,12 +219,12 @@ export function f32ToHalfBits(x: number): number {
     let h = m >>> shift;
     const rem = m & ((1 << shift) - 1);
     const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && (h & 1))) h++;
+    if (rem > half || (rem === half && h & 1)) h++;
     return sign | h;
   }
   let h = (e << 10) | (man >>> 13);
   const rem = man & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++; // may carry into the exponent: still right
+  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++; // may carry into the exponent: still right
   return sign | h;
 }
 

@@ -50,7 +50,7 @@ const bfScratch = new DataView(new ArrayBuffer(4));
 
 /** bfloat16 bits -> value: the high half of a binary32. */
 export function bfloat16BitsToNumber(bits: number): number {
-  bfScratch.setUint32(0, (bits & 0xffff) << 16 >>> 0);
+  bfScratch.setUint32(0, ((bits & 0xffff) << 16) >>> 0);
   return bfScratch.getFloat32(0);
 }
 
@@ -206,9 +206,7 @@ function prepare(model: LmModel): Prepared {
     layers.push(layer);
   }
   const embd = dequantize(tensor(model, 'token_embd', [c.vocabSize, c.dim]));
-  const head: Linear = c.tiedOutput
-    ? { rows: c.vocabSize, cols: c.dim, w: embd, quantizeInput: false }
-    : linear('output', c.vocabSize, c.dim, false);
+  const head: Linear = c.tiedOutput ? { rows: c.vocabSize, cols: c.dim, w: embd, quantizeInput: false } : linear('output', c.vocabSize, c.dim, false);
   const p: Prepared = { c, embd, layers, outputNorm: vector(model, 'output_norm', c.dim), head };
   prepared.set(model, p);
   return p;

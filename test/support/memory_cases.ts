@@ -8,7 +8,11 @@
 
 import type { ModelSpec } from '../../compiler/readers/native/write.ts';
 
-const f32 = (shape: number[], fill: (i: number) => number) => ({ dtype: 'float32' as const, shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => fill(i)) });
+const f32 = (shape: number[], fill: (i: number) => number) => ({
+  dtype: 'float32' as const,
+  shape,
+  data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => fill(i)),
+});
 
 export interface MemoryCase {
   spec: ModelSpec;
@@ -34,7 +38,12 @@ export function memoryCases(): MemoryCase[] {
           { name: 'dq', op: 'DequantizeInt8', inputs: ['r8'], outputs: ['d'] },
         ],
       },
-      inPlace: [['s1', 'r'], ['s0', 's1'], ['q', 's0'], ['r8', 'q']],
+      inPlace: [
+        ['s1', 'r'],
+        ['s0', 's1'],
+        ['q', 's0'],
+        ['r8', 'q'],
+      ],
     },
     {
       // Add into its first operand, into its second, into both (a + a), and a broadcast operand that
@@ -54,7 +63,12 @@ export function memoryCases(): MemoryCase[] {
           { name: 'y', op: 'Add', inputs: ['h4', 'x'], outputs: ['y'] },
         ],
       },
-      inPlace: [['h1', 'a'], ['h2', 'h1'], ['h3', 'h2'], ['h4', 'h3']],
+      inPlace: [
+        ['h1', 'a'],
+        ['h2', 'h1'],
+        ['h3', 'h2'],
+        ['h4', 'h3'],
+      ],
     },
     {
       // Quantize one row of 37 floats in place (per tensor), then a ternary layer reads the codes.
@@ -64,7 +78,12 @@ export function memoryCases(): MemoryCase[] {
         outputs: ['y'],
         tensors: {
           x: { dtype: 'float32', shape: [1, 37] },
-          w: { dtype: 'ternary', shape: [5, 37], quant: { scale: 'ws', granularity: 'per_row' }, data: Int8Array.from({ length: 185 }, (_, i) => ((i * 7) % 3) - 1) },
+          w: {
+            dtype: 'ternary',
+            shape: [5, 37],
+            quant: { scale: 'ws', granularity: 'per_row' },
+            data: Int8Array.from({ length: 185 }, (_, i) => ((i * 7) % 3) - 1),
+          },
           ws: f32([5], (i) => 0.1 + 0.05 * i),
         },
         nodes: [
@@ -89,7 +108,10 @@ export function memoryCases(): MemoryCase[] {
           { name: 'y', op: 'Add', inputs: ['s', 'x'], outputs: ['y'] },
         ],
       },
-      inPlace: [['d', 'q'], ['s', 'd']],
+      inPlace: [
+        ['d', 'q'],
+        ['s', 'd'],
+      ],
     },
     {
       // Depthwise Conv in place, over 2 batches of 3 channels (planes of the second batch read
@@ -117,7 +139,11 @@ export function memoryCases(): MemoryCase[] {
           { name: 'full', op: 'Conv', inputs: ['d3', 'wf'], outputs: ['y'] },
         ],
       },
-      inPlace: [['d1', 'r'], ['d2', 'd1'], ['d3', 'd2']],
+      inPlace: [
+        ['d1', 'r'],
+        ['d2', 'd1'],
+        ['d3', 'd2'],
+      ],
     },
     {
       // Kernel scratch while another arena tensor (a) stays live across the step.

@@ -98,7 +98,14 @@ export function decodeTensor(buf: Uint8Array): OnnxTensor {
   let data: TypedData;
   if (raw) {
     const ab = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
-    data = { float32: () => new Float32Array(ab), int8: () => new Int8Array(ab), uint8: () => new Uint8Array(ab), int32: () => new Int32Array(ab), int64: () => new BigInt64Array(ab), bool: () => new Uint8Array(ab) }[dtype as 'float32']();
+    data = {
+      float32: () => new Float32Array(ab),
+      int8: () => new Int8Array(ab),
+      uint8: () => new Uint8Array(ab),
+      int32: () => new Int32Array(ab),
+      int64: () => new BigInt64Array(ab),
+      bool: () => new Uint8Array(ab),
+    }[dtype as 'float32']();
   } else if (dtype === 'float32') data = Float32Array.from(fl);
   else if (dtype === 'int64') data = BigInt64Array.from(i64.map(asInt64));
   else {

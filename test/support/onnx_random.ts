@@ -90,7 +90,11 @@ export function randomOnnxModel(seed: number): RandomOnnx {
     }
     if (last && r() < 0.4 && OPS.has('BatchNormalization')) {
       const p = (lo: number, hi: number) => Array.from({ length: n }, () => Math.fround(lo + r() * (hi - lo)));
-      cur = node('BatchNormalization', [cur, ...[p(0.5, 2), p(-1, 1), p(-1, 1), p(0.5, 2)].map((d, i) => init(`bn${i}`, { dtype: 'float32', shape: [n], data: d }))], { epsilon: { f: 1e-5 } });
+      cur = node(
+        'BatchNormalization',
+        [cur, ...[p(0.5, 2), p(-1, 1), p(-1, 1), p(0.5, 2)].map((d, i) => init(`bn${i}`, { dtype: 'float32', shape: [n], data: d }))],
+        { epsilon: { f: 1e-5 } },
+      );
     }
     if (!last || r() < 0.5) cur = node('Relu', [cur]);
     if (!last && r() < 0.3) cur = node('Add', [cur, init('a', { dtype: 'float32', shape: [1], data: [pow2(-4, -1)] })]);
@@ -191,7 +195,11 @@ function randomConvModel(seed: number, r: () => number, opset: number): RandomOn
     cur = node('Conv', inputs, attrs);
     if (last && r() < 0.4 && OPS.has('BatchNormalization')) {
       const pv = (lo: number, hi: number) => Array.from({ length: m }, () => Math.fround(lo + r() * (hi - lo)));
-      cur = node('BatchNormalization', [cur, ...[pv(0.5, 2), pv(-1, 1), pv(-1, 1), pv(0.5, 2)].map((d, i) => init(`bn${i}`, { dtype: 'float32', shape: [m], data: d }))], { epsilon: { f: 1e-5 } });
+      cur = node(
+        'BatchNormalization',
+        [cur, ...[pv(0.5, 2), pv(-1, 1), pv(-1, 1), pv(0.5, 2)].map((d, i) => init(`bn${i}`, { dtype: 'float32', shape: [m], data: d }))],
+        { epsilon: { f: 1e-5 } },
+      );
     }
     if (!last || r() < 0.5) cur = node('Relu', [cur]);
     c = m;
@@ -203,6 +211,12 @@ function randomConvModel(seed: number, r: () => number, opset: number): RandomOn
     name: `onnx_random_${seed}`,
     shape,
     ops,
-    spec: { opset, inputs: [{ name: 'x', dtype: 'float32', shape }], outputs: [{ name: 'y', dtype: 'float32', shape: [1, c, h, w] }], initializers: inits, nodes },
+    spec: {
+      opset,
+      inputs: [{ name: 'x', dtype: 'float32', shape }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, c, h, w] }],
+      initializers: inits,
+      nodes,
+    },
   };
 }

@@ -44,7 +44,13 @@ export function randomModel(seed: number, opts: RandomGraphOptions = {}): ModelS
     let q = cur.name;
     if (cur.dtype === 'float32') {
       q = fresh('q');
-      nodes.push({ name: fresh('quant'), op: 'QuantizeInt8', inputs: [cur.name], outputs: [q], attrs: { granularity: pick(['per_tensor', 'per_row'] as const) } });
+      nodes.push({
+        name: fresh('quant'),
+        op: 'QuantizeInt8',
+        inputs: [cur.name],
+        outputs: [q],
+        attrs: { granularity: pick(['per_tensor', 'per_row'] as const) },
+      });
       if (r() < 0.2) {
         const rq = fresh('rq');
         nodes.push({ name: fresh('relu8_'), op: 'Relu', inputs: [q], outputs: [rq] });
@@ -114,7 +120,13 @@ export function randomModel(seed: number, opts: RandomGraphOptions = {}): ModelS
   // A dequantised int8 side output now and then.
   if (r() < 0.2) {
     const q = fresh('dq_in');
-    nodes.push({ name: fresh('quant'), op: 'QuantizeInt8', inputs: [cur.name], outputs: [q], attrs: { granularity: pick(['per_tensor', 'per_row'] as const) } });
+    nodes.push({
+      name: fresh('quant'),
+      op: 'QuantizeInt8',
+      inputs: [cur.name],
+      outputs: [q],
+      attrs: { granularity: pick(['per_tensor', 'per_row'] as const) },
+    });
     const d = fresh('dq');
     nodes.push({ name: fresh('dequant'), op: 'DequantizeInt8', inputs: [q], outputs: [d] });
     outputs.push(d);

@@ -64,7 +64,15 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
         const gran = pick(['per_tensor', 'per_row', 'per_group'] as const);
         const group = pick([4, 5, 16]);
         const count = gran === 'per_tensor' ? 1 : gran === 'per_row' ? rows : rows * Math.ceil(cols / group);
-        tensors.set(name, { kind: 'ternary', shape: [rows, cols], codes, scales: floats(count, 0.02, 0.2), granularity: gran, ...(gran === 'per_group' ? { groupSize: group } : {}), source: 'random' });
+        tensors.set(name, {
+          kind: 'ternary',
+          shape: [rows, cols],
+          codes,
+          scales: floats(count, 0.02, 0.2),
+          granularity: gran,
+          ...(gran === 'per_group' ? { groupSize: group } : {}),
+          source: 'random',
+        });
       }
     }
   }

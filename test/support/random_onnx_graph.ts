@@ -163,7 +163,9 @@ const where: Maker = (g) => {
   const x = g.pick(g.pool);
   let c = g.find((t) => t.dtype === 'bool' && broadcastShapes(t.shape, x.shape) !== undefined)?.name;
   if (!c) c = g.constant('bool', broadcastPartner(g, x.shape));
-  const y = g.find((t) => t.dtype === x.dtype && t !== x && broadcastShapes(t.shape, x.shape) !== undefined)?.name ?? g.constant(x.dtype, broadcastPartner(g, x.shape), -50, 50);
+  const y =
+    g.find((t) => t.dtype === x.dtype && t !== x && broadcastShapes(t.shape, x.shape) !== undefined)?.name ??
+    g.constant(x.dtype, broadcastPartner(g, x.shape), -50, 50);
   const shapes = [g.pool.find((t) => t.name === c)?.shape ?? g.tensors[c]!.shape, x.shape, g.pool.find((t) => t.name === y)?.shape ?? g.tensors[y]!.shape];
   const out = broadcastShapes(broadcastShapes(shapes[0]!, shapes[1]!)!, shapes[2]!);
   if (!out) return false;
@@ -181,7 +183,8 @@ function binaryPartner(g: Gen, a: PoolTensor): { name: string; shape: number[] }
     g.tensors[name] = { dtype: 'float32', shape, data: Float32Array.from({ length: elementCount(shape) }, () => g.pick([0, -0, -0, 1, -1, 0.5])) };
     return { name, shape };
   }
-  const range: [number, number] = a.dtype === 'uint8' ? [0, 255] : a.dtype === 'int8' ? [-128, 127] : a.dtype === 'float32' ? [-2, 2] : a.dtype === 'bool' ? [0, 1] : [-3000, 3000];
+  const range: [number, number] =
+    a.dtype === 'uint8' ? [0, 255] : a.dtype === 'int8' ? [-128, 127] : a.dtype === 'float32' ? [-2, 2] : a.dtype === 'bool' ? [0, 1] : [-3000, 3000];
   return { name: g.constant(a.dtype, shape, ...range), shape };
 }
 
@@ -240,7 +243,9 @@ const reshape: Maker = (g) => {
     if (r >= 6) return false;
     const k = g.int(1, 2);
     const outRank = r + k;
-    const axes = Array.from({ length: outRank }, (_, i) => i).sort(() => g.r() - 0.5).slice(0, k);
+    const axes = Array.from({ length: outRank }, (_, i) => i)
+      .sort(() => g.r() - 0.5)
+      .slice(0, k);
     const shape: number[] = [];
     let j = 0;
     for (let i = 0; i < r + axes.length; i++) shape.push(axes.includes(i) ? 1 : x.shape[j++]!);
@@ -284,7 +289,7 @@ const slice: Maker = (g) => {
       e = g.int(s + 1, dim + 2); // past the end is clamped
     } else {
       s = g.int(0, dim - 1);
-      e = g.int(-1, s - 1) ; // -1 here means "before 0" only after normalisation, see below
+      e = g.int(-1, s - 1); // -1 here means "before 0" only after normalisation, see below
     }
     const n = step > 0 ? Math.ceil((Math.min(e, dim) - s) / step) : Math.ceil((s - e) / -step);
     // Write ends the ONNX way: a negative step's end of -1 must be given as -dim - 1 (or less).
@@ -306,7 +311,8 @@ const concat: Maker = (g) => {
   const ins = [x.name];
   let total = x.shape[axis]!;
   for (let k = g.int(1, 3); k > 0; k--) {
-    const other = g.r() < 0.5 ? g.find((t) => t.dtype === x.dtype && t.shape.length === r && t.shape.every((d, i) => i === axis || d === x.shape[i])) : undefined;
+    const other =
+      g.r() < 0.5 ? g.find((t) => t.dtype === x.dtype && t.shape.length === r && t.shape.every((d, i) => i === axis || d === x.shape[i])) : undefined;
     if (other) {
       ins.push(other.name);
       total += other.shape[axis]!;
@@ -342,7 +348,12 @@ const split: Maker = (g) => {
     }
     attrs = { axis: g.r() < 0.3 ? axis - x.shape.length : axis, split: sizes };
   }
-  g.node('Split', [x.name], sizes.map((s) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === axis ? s : d)) })), attrs);
+  g.node(
+    'Split',
+    [x.name],
+    sizes.map((s) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === axis ? s : d)) })),
+    attrs,
+  );
   return true;
 };
 
@@ -431,7 +442,15 @@ const layerNorm: Maker = (g) => {
   const ins = [x.name, g.constant('float32', g.r() < 0.7 ? norm : broadcastPartner(g, norm), 0.5, 1.5)];
   if (g.r() < 0.7) ins.push(g.constant('float32', g.r() < 0.7 ? norm : broadcastPartner(g, norm)));
   const stat = x.shape.map((d, i) => (i < axis ? d : 1));
-  const outs = [{ dtype: 'float32' as const, shape: [...x.shape] }, ...(g.r() < 0.3 ? [{ dtype: 'float32' as const, shape: stat }, { dtype: 'float32' as const, shape: stat }] : [])];
+  const outs = [
+    { dtype: 'float32' as const, shape: [...x.shape] },
+    ...(g.r() < 0.3
+      ? [
+          { dtype: 'float32' as const, shape: stat },
+          { dtype: 'float32' as const, shape: stat },
+        ]
+      : []),
+  ];
   g.node('LayerNormalization', ins, outs, { axis: g.r() < 0.5 ? axis - r : axis, ...(g.r() < 0.5 ? { epsilon: g.pick([1e-5, 1e-3, 0.1]) } : {}) });
   return true;
 };
@@ -454,12 +473,17 @@ const softmaxes: Maker = (g) => {
     const a = axis < 0 ? axis + x.shape.length : axis;
     const keepdims = g.r() < 0.5;
     const i64 = g.r() < 0.5;
-    g.node('ArgMax', [x.name], [{ dtype: i64 ? 'int64' : 'int32', shape: keepdims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a) }], {
-      axis,
-      keepdims,
-      select_last_index: g.r() < 0.5,
-      output_dtype: i64 ? 'int64' : 'int32',
-    });
+    g.node(
+      'ArgMax',
+      [x.name],
+      [{ dtype: i64 ? 'int64' : 'int32', shape: keepdims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a) }],
+      {
+        axis,
+        keepdims,
+        select_last_index: g.r() < 0.5,
+        output_dtype: i64 ? 'int64' : 'int32',
+      },
+    );
   } else g.node(op, [x.name], [{ dtype: 'float32', shape: [...x.shape] }], { axis });
   return true;
 };
@@ -487,17 +511,22 @@ export const NORM_MAKERS: readonly Maker[] = [reduceMean, reduceOther, layerNorm
 function spatialInput(g: Gen, dtypes: readonly DType[] = ['float32']): PoolTensor | undefined {
   const have = g.find((t) => dtypes.includes(t.dtype) && t.shape.length >= 3 && t.shape.length <= 4);
   if (have && g.r() < 0.7) return have;
-  const src = g.find((t) => dtypes.includes(t.dtype) && elementCount(t.shape) >= 2) ?? (dtypes.includes('float32') ? undefined : quantizeSome(g, (t) => elementCount(t.shape) >= 2));
+  const src =
+    g.find((t) => dtypes.includes(t.dtype) && elementCount(t.shape) >= 2) ??
+    (dtypes.includes('float32') ? undefined : quantizeSome(g, (t) => elementCount(t.shape) >= 2));
   if (!src) return have;
   const n = elementCount(src.shape);
   const divs = Array.from({ length: n }, (_, k) => k + 1).filter((d) => n % d === 0 && d <= 4);
   const c = g.pick(divs);
   const rest = n / c;
-  const sp = g.r() < 0.5 ? [rest] : (() => {
-    const hs = Array.from({ length: rest }, (_, k) => k + 1).filter((d) => rest % d === 0);
-    const h = g.pick(hs);
-    return [h, rest / h];
-  })();
+  const sp =
+    g.r() < 0.5
+      ? [rest]
+      : (() => {
+          const hs = Array.from({ length: rest }, (_, k) => k + 1).filter((d) => rest % d === 0);
+          const h = g.pick(hs);
+          return [h, rest / h];
+        })();
   const shape = [1, c, ...sp];
   const [name] = g.node('Reshape', [src.name], [{ dtype: src.dtype, shape }], { shape });
   return g.pool.find((t) => t.name === name);
@@ -564,7 +593,7 @@ function qparams(g: Gen, x: PoolTensor, dtype: DType | undefined): { scale: stri
   const axis = perAxis ? g.int(0, x.shape.length - 1) : 1;
   const shape = perAxis ? [x.shape[axis]!] : g.pick([[], [1]]);
   const scale = g.constant('float32', shape, 0.005, 0.1);
-  const zp = dtype ? g.constant(dtype, shape, ...(dtype === 'int8' ? [-20, 20] : [100, 150]) as [number, number]) : '';
+  const zp = dtype ? g.constant(dtype, shape, ...((dtype === 'int8' ? [-20, 20] : [100, 150]) as [number, number])) : '';
   return { scale, zp, axis };
 }
 
@@ -579,7 +608,12 @@ function quantizeSome(g: Gen, pred: (t: PoolTensor) => boolean = () => true): Po
   const { scale, zp, axis } = qparams(g, x, useZp ? dtype : undefined);
   const attrs: Record<string, AttrValue> = { axis };
   if (!useZp && dtype === 'int8') attrs.output_dtype = 3;
-  const [q] = g.node('QuantizeLinear', zp ? [x.name, scale, zp] : [x.name, scale], [{ dtype: useZp || dtype === 'int8' ? dtype : 'uint8', shape: [...x.shape] }], attrs);
+  const [q] = g.node(
+    'QuantizeLinear',
+    zp ? [x.name, scale, zp] : [x.name, scale],
+    [{ dtype: useZp || dtype === 'int8' ? dtype : 'uint8', shape: [...x.shape] }],
+    attrs,
+  );
   if (g.r() < 0.5) {
     const qt = g.pool.find((t) => t.name === q)!;
     const p = qparams(g, qt, qt.dtype);
@@ -623,9 +657,14 @@ const qmatmul: Maker = (g) => {
     const bpShape = bShape.length === 1 ? [] : zpShape(nOut);
     const yType = g.pick(Q8);
     const ins = [
-      a.name, g.constant('float32', aShape, 0.01, 0.05), g.constant(a.dtype, aShape, ...qrange(a.dtype)),
-      b, g.constant('float32', bpShape, 0.01, 0.05), g.constant(bType, bpShape, ...qrange(bType)),
-      g.constant('float32', [], 0.05, 0.5), g.constant(yType, [], ...qrange(yType)),
+      a.name,
+      g.constant('float32', aShape, 0.01, 0.05),
+      g.constant(a.dtype, aShape, ...qrange(a.dtype)),
+      b,
+      g.constant('float32', bpShape, 0.01, 0.05),
+      g.constant(bType, bpShape, ...qrange(bType)),
+      g.constant('float32', [], 0.05, 0.5),
+      g.constant(yType, [], ...qrange(yType)),
     ];
     g.node('QLinearMatMul', ins, [{ dtype: yType, shape: out }]);
   }
@@ -656,9 +695,14 @@ const qconv: Maker = (g) => {
     const yType = g.pick(Q8);
     const ws = perM();
     const ins = [
-      x.name, g.constant('float32', [], 0.01, 0.05), g.constant(x.dtype, [], ...qrange(x.dtype)),
-      w, g.constant('float32', ws, 0.01, 0.05), g.constant(wType, g.r() < 0.5 ? [] : ws, ...qrange(wType)),
-      g.constant('float32', [], 0.05, 0.5), g.constant(yType, [], ...qrange(yType)),
+      x.name,
+      g.constant('float32', [], 0.01, 0.05),
+      g.constant(x.dtype, [], ...qrange(x.dtype)),
+      w,
+      g.constant('float32', ws, 0.01, 0.05),
+      g.constant(wType, g.r() < 0.5 ? [] : ws, ...qrange(wType)),
+      g.constant('float32', [], 0.05, 0.5),
+      g.constant(yType, [], ...qrange(yType)),
     ];
     if (g.r() < 0.6) ins.push(g.constant('int32', [m], -5000, 5000));
     g.node('QLinearConv', ins, [{ dtype: yType, shape: out }], attrs);
@@ -668,7 +712,16 @@ const qconv: Maker = (g) => {
 
 export const QUANT_MAKERS: readonly Maker[] = [quantize, dequantizeInt32, qmatmul, qmatmul, qconv, qconv, qconv];
 
-export const ALL_MAKERS: readonly Maker[] = [...ELEMENTWISE_MAKERS, ...SHAPE_MAKERS, ...MATMUL_MAKERS, ...MATMUL_MAKERS, ...NORM_MAKERS, ...CONV_MAKERS, ...CONV_MAKERS, ...QUANT_MAKERS];
+export const ALL_MAKERS: readonly Maker[] = [
+  ...ELEMENTWISE_MAKERS,
+  ...SHAPE_MAKERS,
+  ...MATMUL_MAKERS,
+  ...MATMUL_MAKERS,
+  ...NORM_MAKERS,
+  ...CONV_MAKERS,
+  ...CONV_MAKERS,
+  ...QUANT_MAKERS,
+];
 
 export interface OnnxGraphOptions {
   makers?: readonly Maker[];

@@ -42,7 +42,10 @@ export const Attention: OpDef = {
     const rows = q.shape[0];
     const is = (t: Tensor, w: number) => t.dtype === 'float32' && t.shape.length === 2 && t.shape[0] === rows && t.shape[1] === w;
     if (!(h >= 1 && kvh >= 1 && h % kvh === 0 && hd >= 1)) ctx.error(`heads ${h} must be a multiple of kv_heads ${kvh}, head_dim ${hd} positive`);
-    else if (!is(q, h * hd) || !is(k, kvh * hd) || !is(v, kvh * hd)) ctx.error(`Q, K, V must be float32 [T, ${h}*${hd}], [T, ${kvh}*${hd}], [T, ${kvh}*${hd}], found ${shapeStr(q.shape)}, ${shapeStr(k.shape)}, ${shapeStr(v.shape)}`);
+    else if (!is(q, h * hd) || !is(k, kvh * hd) || !is(v, kvh * hd))
+      ctx.error(
+        `Q, K, V must be float32 [T, ${h}*${hd}], [T, ${kvh}*${hd}], [T, ${kvh}*${hd}], found ${shapeStr(q.shape)}, ${shapeStr(k.shape)}, ${shapeStr(v.shape)}`,
+      );
     else if (pos.dtype !== 'int32' || pos.shape.length !== 1 || pos.shape[0] !== 1) ctx.error(`input 3 "${pos.name}" must be int32 [1]`);
     else if ([kc, vc].some((c) => c.kind !== 'state' || (c.dtype !== 'float32' && c.dtype !== 'float16') || c.shape.length !== 2 || c.shape[1] !== kvh * hd))
       ctx.error(`inputs 4 and 5 must be state tensors float32 or float16 [P, ${kvh}*${hd}], found ${kc.kind} ${kc.dtype} ${shapeStr(kc.shape)}`);
@@ -70,7 +73,8 @@ export const Attention: OpDef = {
     const kvw = kvh * hd;
     const total = qT.shape[0]!;
     const { count } = rowSpan(node, ctx.rows, total);
-    if (p0 < 0 || p0 + count > positions) throw new Error(`internal: Attention "${node.name}": positions ${p0}..${p0 + count - 1} outside the cache of ${positions}`);
+    if (p0 < 0 || p0 + count > positions)
+      throw new Error(`internal: Attention "${node.name}": positions ${p0}..${p0 + count - 1} outside the cache of ${positions}`);
     const store = (c: Float32Array | Uint16Array, i: number, x: number) => (c[i] = half ? f32ToF16Bits(x) : x);
     const load = (c: Float32Array | Uint16Array, i: number) => (half ? f16BitsToF32(at(c, i, kcN)) : at(c, i, kcN));
     for (let r = 0; r < count; r++)
@@ -87,7 +91,10 @@ export const Attention: OpDef = {
         const qb = r * h * hd + head * hd;
         let mx = -Infinity;
         for (let j = 0; j <= m; j++) {
-          s[j] = mul(laneSum(0, hd, (d) => mul(at(q, qb + d, qN), load(kc, j * kvw + g * hd + d))), scale);
+          s[j] = mul(
+            laneSum(0, hd, (d) => mul(at(q, qb + d, qN), load(kc, j * kvw + g * hd + d))),
+            scale,
+          );
           if (j === 0 || s[j]! > mx) mx = s[j]!;
         }
         let sum = 0;

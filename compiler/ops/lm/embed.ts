@@ -24,7 +24,8 @@ export const Embed: OpDef = {
   infer(ctx) {
     const [ids, table] = ctx.inputs;
     if (!ids || !table) return [];
-    if (ids.dtype !== 'int32' || ids.shape.length !== 1) ctx.error(`input 0 "${ids.name}" must be int32 [T], found ${ids.dtype} ${shapeStr(ids.shape)}`, 'dtype');
+    if (ids.dtype !== 'int32' || ids.shape.length !== 1)
+      ctx.error(`input 0 "${ids.name}" must be int32 [T], found ${ids.dtype} ${shapeStr(ids.shape)}`, 'dtype');
     if (!checkWeight(ctx, table, 1)) return [];
     if (table.dtype === 'ternary') {
       ctx.error(`input 1 "${table.name}": a ternary token table is not supported (float32, float16 or int8)`, 'unsupported');

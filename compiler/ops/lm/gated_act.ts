@@ -26,7 +26,9 @@ export const GatedAct: OpDef = {
     const [g, u] = ctx.inputs;
     if (!g || !u) return [];
     if (g.dtype !== 'float32' || u.dtype !== 'float32' || g.shape.length !== 2 || shapeStr(g.shape) !== shapeStr(u.shape))
-      ctx.error(`G "${g.name}" and U "${u.name}" must be float32 [T, F] of the same shape, found ${g.dtype} ${shapeStr(g.shape)} and ${u.dtype} ${shapeStr(u.shape)}`);
+      ctx.error(
+        `G "${g.name}" and U "${u.name}" must be float32 [T, F] of the same shape, found ${g.dtype} ${shapeStr(g.shape)} and ${u.dtype} ${shapeStr(u.shape)}`,
+      );
     else return [{ dtype: 'float32', shape: [...g.shape] }];
     return [];
   },

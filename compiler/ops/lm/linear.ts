@@ -50,7 +50,8 @@ export const Linear: OpDef = {
     const [total, k] = xT.shape as [number, number];
     const n = wT.shape[0]!;
     const w = weightValues(wT, ctx.readNum(wT.name));
-    if (x.length !== total * k || w.length !== n * k) throw new Error(`internal: Linear "${node.name}": ${x.length} activations, ${w.length} weights for ${shapeStr(xT.shape)} x ${shapeStr(wT.shape)}`);
+    if (x.length !== total * k || w.length !== n * k)
+      throw new Error(`internal: Linear "${node.name}": ${x.length} activations, ${w.length} weights for ${shapeStr(xT.shape)} x ${shapeStr(wT.shape)}`);
     const y = new Float32Array(total * n);
     const { from, count } = rowSpan(node, ctx.rows, total);
     const scales = wT.quant ? ctx.readNum(wT.quant.scale) : undefined;

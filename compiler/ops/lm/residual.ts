@@ -18,7 +18,9 @@ export const Residual: OpDef = {
     const [x, r] = ctx.inputs;
     if (!x || !r) return [];
     if (x.dtype !== 'float32' || r.dtype !== 'float32' || x.shape.length !== 2 || shapeStr(x.shape) !== shapeStr(r.shape))
-      ctx.error(`X "${x.name}" and R "${r.name}" must be float32 [T, D] of the same shape, found ${x.dtype} ${shapeStr(x.shape)} and ${r.dtype} ${shapeStr(r.shape)}`);
+      ctx.error(
+        `X "${x.name}" and R "${r.name}" must be float32 [T, D] of the same shape, found ${x.dtype} ${shapeStr(x.shape)} and ${r.dtype} ${shapeStr(r.shape)}`,
+      );
     else return [{ dtype: 'float32', shape: [...x.shape] }];
     return [];
   },
@@ -39,7 +41,11 @@ export const Residual: OpDef = {
   ],
   emit(ctx) {
     const [total, d] = ctx.input(0).shape as [number, number];
-    return { kernel: 'tn_residual_f32', runtime: ['ref/tn_lm.c'], body: [`tn_residual_f32(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.rows(total)}, /* width */ ${d}, ${ctx.out(0)});`] };
+    return {
+      kernel: 'tn_residual_f32',
+      runtime: ['ref/tn_lm.c'],
+      body: [`tn_residual_f32(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.rows(total)}, /* width */ ${d}, ${ctx.out(0)});`],
+    };
   },
   cost(graph, node) {
     const x = graph.tensors.get(node.inputs[0]!)!;

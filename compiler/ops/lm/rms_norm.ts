@@ -21,7 +21,8 @@ export const RmsNorm: OpDef = {
     const [x, w] = ctx.inputs;
     if (!x || !w) return [];
     if (x.dtype !== 'float32' || x.shape.length !== 2) ctx.error(`input 0 "${x.name}" must be float32 [T, D], found ${x.dtype} ${shapeStr(x.shape)}`, 'dtype');
-    else if (w.dtype !== 'float32' || w.shape.length !== 1 || w.shape[0] !== x.shape[1]) ctx.error(`input 1 "${w.name}" must be float32 [${x.shape[1]}], found ${w.dtype} ${shapeStr(w.shape)}`);
+    else if (w.dtype !== 'float32' || w.shape.length !== 1 || w.shape[0] !== x.shape[1])
+      ctx.error(`input 1 "${w.name}" must be float32 [${x.shape[1]}], found ${w.dtype} ${shapeStr(w.shape)}`);
     else if (!(Number(ctx.node.attrs.eps) > 0)) ctx.error(`eps ${ctx.node.attrs.eps} must be positive`);
     else return [{ dtype: 'float32', shape: [...x.shape] }];
     return [];

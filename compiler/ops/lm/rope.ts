@@ -33,8 +33,10 @@ export const Rope: OpDef = {
     const h = Number(ctx.node.attrs.heads);
     const hd = Number(ctx.node.attrs.head_dim);
     const rd = Number(ctx.node.attrs.rope_dim);
-    if (x.dtype !== 'float32' || x.shape.length !== 2 || x.shape[1] !== h * hd) ctx.error(`input 0 "${x.name}" must be float32 [T, ${h} * ${hd}], found ${x.dtype} ${shapeStr(x.shape)}`);
-    else if (pos.dtype !== 'int32' || pos.shape.length !== 1 || pos.shape[0] !== 1) ctx.error(`input 1 "${pos.name}" must be int32 [1], found ${pos.dtype} ${shapeStr(pos.shape)}`);
+    if (x.dtype !== 'float32' || x.shape.length !== 2 || x.shape[1] !== h * hd)
+      ctx.error(`input 0 "${x.name}" must be float32 [T, ${h} * ${hd}], found ${x.dtype} ${shapeStr(x.shape)}`);
+    else if (pos.dtype !== 'int32' || pos.shape.length !== 1 || pos.shape[0] !== 1)
+      ctx.error(`input 1 "${pos.name}" must be int32 [1], found ${pos.dtype} ${shapeStr(pos.shape)}`);
     else if (rd < 2 || rd % 2 !== 0 || rd > hd) ctx.error(`rope_dim ${rd} must be even and at most head_dim ${hd}`);
     else if ([cos, sin].some((t) => t.kind !== 'constant' || t.dtype !== 'float32' || t.shape.length !== 2 || t.shape[1] !== rd / 2))
       ctx.error(`inputs 2 and 3 must be float32 constants [P, ${rd / 2}], found ${shapeStr(cos.shape)} and ${shapeStr(sin.shape)}`);
@@ -82,7 +84,9 @@ export const Rope: OpDef = {
     return {
       kernel: `tn_rope_${style}_f32`,
       runtime: ['ref/tn_lm.c'],
-      body: [`tn_rope_${style}_f32(${ctx.in(0)}, ${ctx.rows(x.shape[0]!)}, ${ctx.in(1)}, ${ctx.in(2)}, ${ctx.in(3)}, /* heads */ ${heads}, /* head_dim */ ${head_dim}, /* rope_dim */ ${rope_dim}, ${ctx.out(0)});`],
+      body: [
+        `tn_rope_${style}_f32(${ctx.in(0)}, ${ctx.rows(x.shape[0]!)}, ${ctx.in(1)}, ${ctx.in(2)}, ${ctx.in(3)}, /* heads */ ${heads}, /* head_dim */ ${head_dim}, /* rope_dim */ ${rope_dim}, ${ctx.out(0)});`,
+      ],
     };
   },
   cost(graph, node) {

@@ -20,7 +20,10 @@ export function checkWeight(ctx: InferContext, w: Tensor, i: number): boolean {
     const s = ctx.graph.tensors.get(w.quant.scale);
     const want = scaleCount(w);
     if (!s || s.dtype !== 'float32' || elementCount(s.shape) !== want)
-      return fail(ctx, `scale "${w.quant.scale}" of ${where} must be float32 with ${want} values (${w.quant.granularity}${w.quant.groupSize ? ` ${w.quant.groupSize}` : ''})`);
+      return fail(
+        ctx,
+        `scale "${w.quant.scale}" of ${where} must be float32 with ${want} values (${w.quant.granularity}${w.quant.groupSize ? ` ${w.quant.groupSize}` : ''})`,
+      );
   }
   return true;
 }

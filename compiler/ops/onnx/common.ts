@@ -13,10 +13,27 @@ export const INTEGER: readonly DType[] = ['int8', 'uint8', 'int32', 'int64'];
 export const ANY: readonly DType[] = ['float32', 'int8', 'uint8', 'int32', 'int64', 'bool'];
 
 /** Kernel name suffix per dtype. */
-export const SUFFIX: Record<DType, string> = { float32: 'f32', int8: 'i8', uint8: 'u8', int32: 'i32', int64: 'i64', bool: 'u8', ternary: 'i8', binary: 'i8', float16: 'f16' };
+export const SUFFIX: Record<DType, string> = {
+  float32: 'f32',
+  int8: 'i8',
+  uint8: 'u8',
+  int32: 'i32',
+  int64: 'i64',
+  bool: 'u8',
+  ternary: 'i8',
+  binary: 'i8',
+  float16: 'f16',
+};
 
 /** runtime-c's TN_DT_* codes (tn_runtime.h). */
-export const DT_CODE: Partial<Record<DType, string>> = { float32: 'TN_DT_F32', int8: 'TN_DT_I8', uint8: 'TN_DT_U8', int32: 'TN_DT_I32', int64: 'TN_DT_I64', bool: 'TN_DT_BOOL' };
+export const DT_CODE: Partial<Record<DType, string>> = {
+  float32: 'TN_DT_F32',
+  int8: 'TN_DT_I8',
+  uint8: 'TN_DT_U8',
+  int32: 'TN_DT_I32',
+  int64: 'TN_DT_I64',
+  bool: 'TN_DT_BOOL',
+};
 
 const list = (ds: readonly DType[]) => (ds.length === 1 ? ds[0]! : `${ds.slice(0, -1).join(', ')} or ${ds[ds.length - 1]}`);
 
@@ -41,7 +58,10 @@ export function checkSameDtype(ctx: InferContext, idx: readonly number[], names:
   for (const i of idx.slice(1)) {
     const t = ctx.inputs[i];
     if (t && t.dtype !== first.dtype) {
-      ctx.error(`${describeInput(ctx, i, names)} is ${t.dtype}, but ${describeInput(ctx, idx[0]!, names)} is ${first.dtype}; they must have the same dtype`, 'dtype');
+      ctx.error(
+        `${describeInput(ctx, i, names)} is ${t.dtype}, but ${describeInput(ctx, idx[0]!, names)} is ${first.dtype}; they must have the same dtype`,
+        'dtype',
+      );
       return false;
     }
   }

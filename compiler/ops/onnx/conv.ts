@@ -14,7 +14,6 @@ import { checkDtype, inTensor, SUFFIX, ints } from './common.ts';
 import { constantBytes } from './matmul.ts';
 import { unravel } from './shape.ts';
 
-
 export interface Window {
   kernel: number[];
   strides: number[];
@@ -40,7 +39,8 @@ export function windowGeometry(input: readonly number[], kernel: readonly number
   const pads = ints(attrs.pads).length ? ints(attrs.pads) : input.map(() => 0).concat(input.map(() => 0));
   if (kernel.length !== r || strides.length !== r || dilations.length !== r || pads.length !== 2 * r)
     return `kernel_shape ${shapeStr(kernel)}, strides ${shapeStr(strides)}, dilations ${shapeStr(dilations)} and pads ${shapeStr(pads)} do not fit ${r} spatial axes`;
-  if ([...kernel, ...strides, ...dilations].some((v) => v < 1) || pads.some((p) => p < 0)) return 'kernel_shape, strides and dilations must be positive and pads non-negative';
+  if ([...kernel, ...strides, ...dilations].some((v) => v < 1) || pads.some((p) => p < 0))
+    return 'kernel_shape, strides and dilations must be positive and pads non-negative';
   const autoPad = (attrs.auto_pad as string) ?? 'NOTSET';
   const padBegin: number[] = [];
   const padEnd: number[] = [];
@@ -72,7 +72,15 @@ export function windowGeometry(input: readonly number[], kernel: readonly number
 /** The 21 values of tn_conv.c's geometry table (spatial axes padded to depth, height, width). */
 export function geoValues(input: readonly number[], w: Window): number[] {
   const three = (v: readonly number[], fill: number) => [...Array<number>(3 - v.length).fill(fill), ...v];
-  return [...three(input, 1), ...three(w.out, 1), ...three(w.kernel, 1), ...three(w.strides, 1), ...three(w.dilations, 1), ...three(w.padBegin, 0), ...three(w.padEnd, 0)];
+  return [
+    ...three(input, 1),
+    ...three(w.out, 1),
+    ...three(w.kernel, 1),
+    ...three(w.strides, 1),
+    ...three(w.dilations, 1),
+    ...three(w.padBegin, 0),
+    ...three(w.padEnd, 0),
+  ];
 }
 
 function geoTable(ctx: EmitNodeContext, input: readonly number[], w: Window): string {
@@ -122,7 +130,9 @@ export function inferConv(ctx: InferContext, x: Tensor, w: Tensor, bias: Tensor 
     return undefined;
   }
   if (group < 1 || c % group !== 0 || m % group !== 0 || w.shape[1] !== c / group) {
-    ctx.error(`group ${group} does not fit X "${x.name}" ${shapeStr(x.shape)} (C = ${c}) and W "${w.name}" ${shapeStr(w.shape)} (W must be [M, C / group, ...] with M divisible by group)`);
+    ctx.error(
+      `group ${group} does not fit X "${x.name}" ${shapeStr(x.shape)} (C = ${c}) and W "${w.name}" ${shapeStr(w.shape)} (W must be [M, C / group, ...] with M divisible by group)`,
+    );
     return undefined;
   }
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== m)) {
@@ -138,7 +148,13 @@ export function inferConv(ctx: InferContext, x: Tensor, w: Tensor, bias: Tensor 
 }
 
 /** Reference convolution loop shared by Conv, ConvInteger and QLinearConv: calls `term` per in-bounds element in order. */
-export function convLoop(x: Tensor, w: Tensor, group: number, win: Window, visit: (outIndex: number, n: number, m: number) => { term(xi: number, wi: number): void; done(): void }): void {
+export function convLoop(
+  x: Tensor,
+  w: Tensor,
+  group: number,
+  win: Window,
+  visit: (outIndex: number, n: number, m: number) => { term(xi: number, wi: number): void; done(): void },
+): void {
   const [n, c] = x.shape as [number, number];
   const m = w.shape[0]!;
   const input = x.shape.slice(2);
@@ -165,7 +181,10 @@ export function convLoop(x: Tensor, w: Tensor, group: number, win: Window, visit
   }
 }
 
-export const CONV_ATTRS: Record<string, AttrSpec> = { ...WINDOW_ATTRS, group: { kind: 'int', default: 1, doc: 'number of groups (C and M divisible by it; depthwise: group = C)' } };
+export const CONV_ATTRS: Record<string, AttrSpec> = {
+  ...WINDOW_ATTRS,
+  group: { kind: 'int', default: 1, doc: 'number of groups (C and M divisible by it; depthwise: group = C)' },
+};
 
 /**
  * Whether a depthwise window runs in place straight, with no scratch: tn_conv_f32 visits the outputs
@@ -258,14 +277,17 @@ export const Conv: OpDef = {
       return {
         kernel: 'tn_conv_f32_depthwise',
         runtime: ['ref/tn_conv.c', 'ref/tn_math.c'],
-        body: [`tn_conv_f32_depthwise(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.hasInput(2) ? ctx.in(2) : 'NULL'}, ${ctx.out(0)}, /* N */ ${x.shape[0]}, /* C */ ${x.shape[1]}, ${geoTable(ctx, x.shape.slice(2), win)}, (float *)${ctx.scratch()}); /* may run in place */`],
+        body: [
+          `tn_conv_f32_depthwise(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.hasInput(2) ? ctx.in(2) : 'NULL'}, ${ctx.out(0)}, /* N */ ${x.shape[0]}, /* C */ ${x.shape[1]}, ${geoTable(ctx, x.shape.slice(2), win)}, (float *)${ctx.scratch()}); /* may run in place */`,
+        ],
       };
     return {
       kernel: 'tn_conv_f32',
       runtime: ['ref/tn_conv.c', 'ref/tn_math.c'],
       body: [
         ...(dw ? ['/* depthwise: may run in place with no scratch (each output is written below every input read after it; checked at compile time) */'] : []),
-        `tn_conv_f32(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.hasInput(2) ? ctx.in(2) : 'NULL'}, ${ctx.out(0)}, /* N */ ${x.shape[0]}, /* C */ ${x.shape[1]}, /* M */ ${w.shape[0]}, /* group */ ${ctx.node.attrs.group}, ${geoTable(ctx, x.shape.slice(2), win)});`],
+        `tn_conv_f32(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.hasInput(2) ? ctx.in(2) : 'NULL'}, ${ctx.out(0)}, /* N */ ${x.shape[0]}, /* C */ ${x.shape[1]}, /* M */ ${w.shape[0]}, /* group */ ${ctx.node.attrs.group}, ${geoTable(ctx, x.shape.slice(2), win)});`,
+      ],
     };
   },
   cost(g, node) {
@@ -315,7 +337,8 @@ function poolOp(op: 'MaxPool' | 'AveragePool', dtypes: readonly DType[], extra: 
     infer(ctx) {
       const x = ctx.inputs[0];
       if (!x || !checkDtype(ctx, 0, dtypes, ['X']) || !checkSpatialRank(ctx, x)) return [];
-      if (op === 'MaxPool' && ![0, 1].includes(ctx.node.attrs.storage_order as number)) ctx.error(`storage_order ${ctx.node.attrs.storage_order} must be 0 (row-major) or 1 (column-major)`);
+      if (op === 'MaxPool' && ![0, 1].includes(ctx.node.attrs.storage_order as number))
+        ctx.error(`storage_order ${ctx.node.attrs.storage_order} must be 0 (row-major) or 1 (column-major)`);
       const win = poolGeometry(x, ctx.node.attrs);
       if (typeof win === 'string') {
         ctx.error(win);
@@ -374,7 +397,13 @@ function poolOp(op: 'MaxPool' | 'AveragePool', dtypes: readonly DType[], extra: 
       const geo = geoTable(ctx, x.shape.slice(2), win);
       if (op === 'MaxPool' && ctx.node.outputs.length > 1) {
         const fn = `tn_max_pool_idx_${SUFFIX[x.dtype]}`;
-        return { kernel: fn, runtime: ['ref/tn_conv.c', 'ref/tn_math.c'], body: [`${fn}(${ctx.in(0)}, ${ctx.out(0)}, ${ctx.out(1)}, /* planes */ ${planes}, ${geo}, /* storage_order */ ${ctx.node.attrs.storage_order === 1 ? 1 : 0});`] };
+        return {
+          kernel: fn,
+          runtime: ['ref/tn_conv.c', 'ref/tn_math.c'],
+          body: [
+            `${fn}(${ctx.in(0)}, ${ctx.out(0)}, ${ctx.out(1)}, /* planes */ ${planes}, ${geo}, /* storage_order */ ${ctx.node.attrs.storage_order === 1 ? 1 : 0});`,
+          ],
+        };
       }
       if (op === 'MaxPool') {
         const fn = `tn_max_pool_${SUFFIX[x.dtype]}`;
@@ -383,15 +412,27 @@ function poolOp(op: 'MaxPool' | 'AveragePool', dtypes: readonly DType[], extra: 
       return {
         kernel: 'tn_avg_pool_f32',
         runtime: ['ref/tn_conv.c', 'ref/tn_math.c'],
-        body: [`tn_avg_pool_f32(${ctx.in(0)}, ${ctx.out(0)}, /* planes */ ${planes}, ${geo}, /* count_include_pad */ ${ctx.node.attrs.count_include_pad === 1 ? 1 : 0});`],
+        body: [
+          `tn_avg_pool_f32(${ctx.in(0)}, ${ctx.out(0)}, /* planes */ ${planes}, ${geo}, /* count_include_pad */ ${ctx.node.attrs.count_include_pad === 1 ? 1 : 0});`,
+        ],
       };
     },
     cost: () => ({ macs: 0, weightBytes: 0 }),
   };
 }
 
-export const MaxPool = poolOp('MaxPool', ['float32', 'int8', 'uint8'], { storage_order: { kind: 'int', default: 0, doc: 'layout of the optional Indices output: 0 row-major, 1 column-major (spatial axes reversed)' } }, 'maximum over a sliding window (padding never wins); optional int64 Indices');
-export const AveragePool = poolOp('AveragePool', ['float32'], { count_include_pad: { kind: 'int', default: 0, doc: '1: padding counts in the divisor' } }, 'float32 mean over a sliding window');
+export const MaxPool = poolOp(
+  'MaxPool',
+  ['float32', 'int8', 'uint8'],
+  { storage_order: { kind: 'int', default: 0, doc: 'layout of the optional Indices output: 0 row-major, 1 column-major (spatial axes reversed)' } },
+  'maximum over a sliding window (padding never wins); optional int64 Indices',
+);
+export const AveragePool = poolOp(
+  'AveragePool',
+  ['float32'],
+  { count_include_pad: { kind: 'int', default: 0, doc: '1: padding counts in the divisor' } },
+  'float32 mean over a sliding window',
+);
 
 export const GlobalAveragePool: OpDef = {
   op: 'GlobalAveragePool',
@@ -429,7 +470,9 @@ export const GlobalAveragePool: OpDef = {
     return {
       kernel: 'tn_reduce_mean_f32',
       runtime: ['ref/tn_norm.c', 'ref/tn_math.c'],
-      body: [`tn_reduce_mean_f32(${ctx.in(0)}, ${ctx.out(0)}, 1, ${ctx.intTable('planes', [planes])}, ${ctx.intTable('plane_stride', [sp])}, 1, ${ctx.intTable('spatial', [sp])}, ${ctx.intTable('one', [1])}, /* count */ ${sp});`],
+      body: [
+        `tn_reduce_mean_f32(${ctx.in(0)}, ${ctx.out(0)}, 1, ${ctx.intTable('planes', [planes])}, ${ctx.intTable('plane_stride', [sp])}, 1, ${ctx.intTable('spatial', [sp])}, ${ctx.intTable('one', [1])}, /* count */ ${sp});`,
+      ],
     };
   },
   cost: () => ({ macs: 0, weightBytes: 0 }),

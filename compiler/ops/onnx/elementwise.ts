@@ -13,7 +13,22 @@ import { add, div, fround, maxf, minf, mul, powf, rintf, sub } from '../../numer
 import { broadcastAll, broadcastIndexMaps } from '../broadcast.ts';
 import type { EmitNodeContext } from '../../emit/context.ts';
 import type { EmittedNode, InferContext, InterpretContext, OpDef, OutputSpec } from '../op.ts';
-import { alloc, ANY, bcastArgs, checkDtype, checkSameDtype, count, DT_CODE, elemAt, elemBytes, hasInput, inTensor, NUMERIC, SUFFIX, constantCost } from './common.ts';
+import {
+  alloc,
+  ANY,
+  bcastArgs,
+  checkDtype,
+  checkSameDtype,
+  count,
+  DT_CODE,
+  elemAt,
+  elemBytes,
+  hasInput,
+  inTensor,
+  NUMERIC,
+  SUFFIX,
+  constantCost,
+} from './common.ts';
 
 type V = number | bigint;
 export type ArithOp = 'Add' | 'Sub' | 'Mul' | 'Div';
@@ -181,7 +196,15 @@ export const Clip: OpDef = {
     const x = ctx.inputs[0];
     if (!x) return [];
     const names = ['input', 'min', 'max'];
-    if (!checkDtype(ctx, 0, NUMERIC, names) || !checkSameDtype(ctx, [0, 1, 2].filter((i) => ctx.inputs[i]), names)) return [];
+    if (
+      !checkDtype(ctx, 0, NUMERIC, names) ||
+      !checkSameDtype(
+        ctx,
+        [0, 1, 2].filter((i) => ctx.inputs[i]),
+        names,
+      )
+    )
+      return [];
     for (const i of [1, 2]) {
       const b = ctx.inputs[i];
       if (b && count(b) !== 1) ctx.error(`input ${i} (${names[i]}) "${b.name}" must hold one value (a scalar), found shape ${shapeStr(b.shape)}`);
@@ -205,7 +228,11 @@ export const Clip: OpDef = {
   emit(ctx) {
     const fn = `tn_clip_${SUFFIX[ctx.input(0).dtype]}`;
     const bound = (i: number) => (ctx.hasInput(i) ? ctx.in(i) : 'NULL');
-    return { kernel: fn, runtime: ['ref/tn_arith.c', 'ref/tn_math.c'], body: [`${fn}(${ctx.in(0)}, /* min */ ${bound(1)}, /* max */ ${bound(2)}, ${ctx.out(0)}, ${count(ctx.input(0))});`] };
+    return {
+      kernel: fn,
+      runtime: ['ref/tn_arith.c', 'ref/tn_math.c'],
+      body: [`${fn}(${ctx.in(0)}, /* min */ ${bound(1)}, /* max */ ${bound(2)}, ${ctx.out(0)}, ${count(ctx.input(0))});`],
+    };
   },
   cost: noCost,
 };
@@ -238,9 +265,18 @@ export const Where: OpDef = {
     ctx.write(ctx.node.outputs[0]!, o as never);
   },
   emit(ctx) {
-    const args = bcastArgs(ctx, ctx.output(0).shape, [0, 1, 2].map((i) => ctx.input(i).shape), ['c', 'x', 'y']);
+    const args = bcastArgs(
+      ctx,
+      ctx.output(0).shape,
+      [0, 1, 2].map((i) => ctx.input(i).shape),
+      ['c', 'x', 'y'],
+    );
     const bytes = elemBytes(ctx.input(1).dtype);
-    return { kernel: 'tn_where', runtime: ['ref/tn_arith.c', 'ref/tn_math.c'], body: [`tn_where(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.in(2)}, ${ctx.out(0)}, /* element bytes */ ${bytes}, ${args});`] };
+    return {
+      kernel: 'tn_where',
+      runtime: ['ref/tn_arith.c', 'ref/tn_math.c'],
+      body: [`tn_where(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.in(2)}, ${ctx.out(0)}, /* element bytes */ ${bytes}, ${args});`],
+    };
   },
   cost: noCost,
 };
@@ -329,7 +365,6 @@ export const Cast: OpDef = {
   },
   cost: noCost,
 };
-
 
 // ---- Max, Min (two inputs: the importer chains ONNX's variadic form) ---------------------------------
 

@@ -89,7 +89,9 @@ export const MatMul: OpDef = {
     return {
       kernel: 'tn_matmul_f32',
       runtime: ['ref/tn_matmul.c'],
-      body: [`tn_matmul_f32(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.out(0)}, /* batch rank */ ${geo.batch.length}, ${shape}, ${sa}, ${sb}, /* M */ ${geo.m}, /* K */ ${geo.k}, /* N */ ${geo.n});`],
+      body: [
+        `tn_matmul_f32(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.out(0)}, /* batch rank */ ${geo.batch.length}, ${shape}, ${sa}, ${sb}, /* M */ ${geo.m}, /* K */ ${geo.k}, /* N */ ${geo.n});`,
+      ],
     };
   },
   cost(g, node): NodeCost {
@@ -99,11 +101,18 @@ export const MatMul: OpDef = {
 };
 
 /** Gemm's M, N, K and C's strides over [M, N] (0 along broadcast axes), or a message. */
-function gemmGeometry(a: Tensor, b: Tensor, c: Tensor | undefined, transA: boolean, transB: boolean): { m: number; n: number; k: number; cRs: number; cCs: number } | string {
+function gemmGeometry(
+  a: Tensor,
+  b: Tensor,
+  c: Tensor | undefined,
+  transA: boolean,
+  transB: boolean,
+): { m: number; n: number; k: number; cRs: number; cCs: number } | string {
   if (a.shape.length !== 2 || b.shape.length !== 2) return `A and B must be 2-D, found "${a.name}" ${shapeStr(a.shape)} and "${b.name}" ${shapeStr(b.shape)}`;
   const [m, k] = transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
   const [kb, n] = transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
-  if (k !== kb) return `inner dimensions differ: A${transA ? "'" : ''} "${a.name}" ${shapeStr(a.shape)} gives K = ${k}, B${transB ? "'" : ''} "${b.name}" ${shapeStr(b.shape)} gives K = ${kb}`;
+  if (k !== kb)
+    return `inner dimensions differ: A${transA ? "'" : ''} "${a.name}" ${shapeStr(a.shape)} gives K = ${k}, B${transB ? "'" : ''} "${b.name}" ${shapeStr(b.shape)} gives K = ${kb}`;
   if (!c) return { m, n, k, cRs: 0, cCs: 0 };
   const out = broadcastShapes(c.shape, [m, n]);
   if (c.shape.length > 2 || !out || out[0] !== m || out[1] !== n) return `C "${c.name}" ${shapeStr(c.shape)} does not broadcast to [${m}, ${n}]`;
@@ -113,7 +122,7 @@ function gemmGeometry(a: Tensor, b: Tensor, c: Tensor | undefined, transA: boole
 
 export const Gemm: OpDef = {
   op: 'Gemm',
-  summary: 'float32 Y = alpha * A\' B\' + beta * C, A and B optionally transposed, C broadcast',
+  summary: "float32 Y = alpha * A' B' + beta * C, A and B optionally transposed, C broadcast",
   inputs: { names: ['A', 'B', 'C'], min: 2 },
   outputs: { names: ['Y'], min: 1 },
   attrs: {

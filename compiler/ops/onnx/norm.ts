@@ -159,7 +159,12 @@ function reduceOp(r: Reduction): OpDef {
     emit(ctx) {
       const x = ctx.input(0);
       const axes = reduceAxes(ctx.node.attrs, x.shape.length) as number[] | undefined;
-      if (!axes) return { kernel: 'tn_copy_bytes', runtime: ['ref/tn_elementwise.c'], body: [`tn_copy_bytes(${ctx.out(0)}, ${ctx.in(0)}, ${elementCount(x.shape) * elemBytes(x.dtype)}); /* no axes: no reduction */`] };
+      if (!axes)
+        return {
+          kernel: 'tn_copy_bytes',
+          runtime: ['ref/tn_elementwise.c'],
+          body: [`tn_copy_bytes(${ctx.out(0)}, ${ctx.in(0)}, ${elementCount(x.shape) * elemBytes(x.dtype)}); /* no axes: no reduction */`],
+        };
       const xs = stridesOf(x.shape);
       const keepAxes = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
       const t = (stem: string, v: number[]) => ctx.intTable(stem, v);
@@ -168,8 +173,20 @@ function reduceOp(r: Reduction): OpDef {
         kernel: fn,
         runtime: ['ref/tn_norm.c', 'ref/tn_math.c'],
         body: [
-          `${fn}(${ctx.in(0)}, ${ctx.out(0)}, /* kept */ ${keepAxes.length}, ${t('keep_shape', keepAxes.map((a) => x.shape[a]!))}, ${t('keep_strides', keepAxes.map((a) => xs[a]!))},`,
-          `${' '.repeat(fn.length + 1)}/* reduced */ ${axes.length}, ${t('red_shape', axes.map((a) => x.shape[a]!))}, ${t('red_strides', axes.map((a) => xs[a]!))}, /* count */ ${elementCount(axes.map((a) => x.shape[a]!))});`,
+          `${fn}(${ctx.in(0)}, ${ctx.out(0)}, /* kept */ ${keepAxes.length}, ${t(
+            'keep_shape',
+            keepAxes.map((a) => x.shape[a]!),
+          )}, ${t(
+            'keep_strides',
+            keepAxes.map((a) => xs[a]!),
+          )},`,
+          `${' '.repeat(fn.length + 1)}/* reduced */ ${axes.length}, ${t(
+            'red_shape',
+            axes.map((a) => x.shape[a]!),
+          )}, ${t(
+            'red_strides',
+            axes.map((a) => xs[a]!),
+          )}, /* count */ ${elementCount(axes.map((a) => x.shape[a]!))});`,
         ],
       };
     },
@@ -212,7 +229,11 @@ export const LayerNormalization: OpDef = {
       }
     }
     const stat = x.shape.map((d, i) => (i < axis ? d : 1));
-    return [{ dtype: 'float32', shape: [...x.shape] }, { dtype: 'float32', shape: stat }, { dtype: 'float32', shape: [...stat] }];
+    return [
+      { dtype: 'float32', shape: [...x.shape] },
+      { dtype: 'float32', shape: stat },
+      { dtype: 'float32', shape: [...stat] },
+    ];
   },
   interpret(ctx) {
     const x = inTensor(ctx, 0);
@@ -332,7 +353,9 @@ export const BatchNormalization: OpDef = {
     return {
       kernel: 'tn_batch_norm_f32',
       runtime: ['ref/tn_norm.c', 'ref/tn_math.c'],
-      body: [`tn_batch_norm_f32(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.in(2)}, ${ctx.in(3)}, ${ctx.in(4)}, ${ctx.out(0)}, /* batches */ ${outer}, /* channels */ ${dim}, /* inner */ ${inner}, /* epsilon */ ${hexFloat(attrF32(ctx.node, 'epsilon'))});`],
+      body: [
+        `tn_batch_norm_f32(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.in(2)}, ${ctx.in(3)}, ${ctx.in(4)}, ${ctx.out(0)}, /* batches */ ${outer}, /* channels */ ${dim}, /* inner */ ${inner}, /* epsilon */ ${hexFloat(attrF32(ctx.node, 'epsilon'))});`,
+      ],
     };
   },
   cost(g, node) {
@@ -378,7 +401,11 @@ export const LogSoftmax: OpDef = {
   emit(ctx) {
     const x = ctx.input(0);
     const { outer, dim, inner } = axisView(x.shape, normAxis(ctx.node.attrs.axis as number, x.shape.length)!);
-    return { kernel: 'tn_log_softmax_f32', runtime: ['ref/tn_norm.c', 'ref/tn_math.c'], body: [`tn_log_softmax_f32(${ctx.in(0)}, ${ctx.out(0)}, /* outer */ ${outer}, /* dim */ ${dim}, /* inner */ ${inner});`] };
+    return {
+      kernel: 'tn_log_softmax_f32',
+      runtime: ['ref/tn_norm.c', 'ref/tn_math.c'],
+      body: [`tn_log_softmax_f32(${ctx.in(0)}, ${ctx.out(0)}, /* outer */ ${outer}, /* dim */ ${dim}, /* inner */ ${inner});`],
+    };
   },
   cost: noCost,
 };

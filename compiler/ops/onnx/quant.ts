@@ -74,13 +74,17 @@ function checkAxisParams(ctx: InferContext, x: Tensor, scale: Tensor, zp: Tensor
   if (block > 0) {
     const want = x.shape.map((d, k) => (k === axis ? Math.ceil(d / block) : d));
     if (scale.shape.join() !== want.join()) {
-      ctx.error(`${names[1]} "${scale.name}" ${shapeStr(scale.shape)} must be ${shapeStr(want)} for block_size ${block} on axis ${axis} of "${x.name}" ${shapeStr(x.shape)}`);
+      ctx.error(
+        `${names[1]} "${scale.name}" ${shapeStr(scale.shape)} must be ${shapeStr(want)} for block_size ${block} on axis ${axis} of "${x.name}" ${shapeStr(x.shape)}`,
+      );
       return undefined;
     }
     return axis;
   }
   if (scale.shape.length !== 1 || n !== x.shape[axis]) {
-    ctx.error(`${names[1]} "${scale.name}" ${shapeStr(scale.shape)} must be one value, 1-D of length ${x.shape[axis]} (axis ${axis} of "${x.name}" ${shapeStr(x.shape)}) or blocked (block_size)`);
+    ctx.error(
+      `${names[1]} "${scale.name}" ${shapeStr(scale.shape)} must be one value, 1-D of length ${x.shape[axis]} (axis ${axis} of "${x.name}" ${shapeStr(x.shape)}) or blocked (block_size)`,
+    );
     return undefined;
   }
   return axis;
@@ -98,7 +102,11 @@ export const QuantizeLinear: OpDef = {
   outputs: { names: ['y'], min: 1 },
   attrs: {
     axis: { kind: 'int', default: 1, doc: 'the axis of per-axis scales' },
-    block_size: { kind: 'int', default: 0, doc: 'blocked quantisation: > 0 gives each block of block_size elements along axis its own scale and zero point (0: per tensor or per axis)' },
+    block_size: {
+      kind: 'int',
+      default: 0,
+      doc: 'blocked quantisation: > 0 gives each block of block_size elements along axis its own scale and zero point (0: per tensor or per axis)',
+    },
     output_dtype: { kind: 'int', default: 0, doc: 'ONNX dtype of y when there is no zero point: 2 uint8 (default), 3 int8' },
     saturate: { kind: 'int', default: 1, doc: 'float8 only in ONNX; accepted and ignored' },
     precision: { kind: 'int', default: 0, doc: 'ONNX: precision of the division; tritc divides in float32' },
@@ -137,7 +145,12 @@ export const QuantizeLinear: OpDef = {
   emit(ctx) {
     const x = ctx.input(0);
     const block = blockOf(ctx);
-    const { outer, dim, inner } = axisParams(x, elementCount(ctx.input(1).shape), normAxis(ctx.node.attrs.axis as number, Math.max(1, x.shape.length)) ?? 0, block);
+    const { outer, dim, inner } = axisParams(
+      x,
+      elementCount(ctx.input(1).shape),
+      normAxis(ctx.node.attrs.axis as number, Math.max(1, x.shape.length)) ?? 0,
+      block,
+    );
     const args = `${ctx.in(0)}, ${ctx.in(1)}, ${optIn(ctx, 2)}, ${ctx.out(0)}, ${DT_CODE[ctx.output(0).dtype]}, /* outer */ ${outer}, /* dim */ ${dim}, /* inner */ ${inner}`;
     const kernel = block > 0 ? 'tn_quantize_blocked' : 'tn_quantize_linear';
     return {
@@ -156,7 +169,11 @@ export const DequantizeLinear: OpDef = {
   outputs: { names: ['y'], min: 1 },
   attrs: {
     axis: { kind: 'int', default: 1, doc: 'the axis of per-axis scales' },
-    block_size: { kind: 'int', default: 0, doc: 'blocked quantisation: > 0 gives each block of block_size elements along axis its own scale and zero point (0: per tensor or per axis)' },
+    block_size: {
+      kind: 'int',
+      default: 0,
+      doc: 'blocked quantisation: > 0 gives each block of block_size elements along axis its own scale and zero point (0: per tensor or per axis)',
+    },
     output_dtype: { kind: 'int', default: 0, doc: 'must be 0 or 1 (float32)' },
   },
   infer(ctx) {
@@ -195,7 +212,12 @@ export const DequantizeLinear: OpDef = {
   emit(ctx) {
     const x = ctx.input(0);
     const block = blockOf(ctx);
-    const { outer, dim, inner } = axisParams(x, elementCount(ctx.input(1).shape), normAxis(ctx.node.attrs.axis as number, Math.max(1, x.shape.length)) ?? 0, block);
+    const { outer, dim, inner } = axisParams(
+      x,
+      elementCount(ctx.input(1).shape),
+      normAxis(ctx.node.attrs.axis as number, Math.max(1, x.shape.length)) ?? 0,
+      block,
+    );
     const args = `${ctx.in(0)}, ${DT_CODE[x.dtype]}, ${ctx.in(1)}, ${optIn(ctx, 2)}, ${ctx.out(0)}, /* outer */ ${outer}, /* dim */ ${dim}, /* inner */ ${inner}`;
     const kernel = block > 0 ? 'tn_dequantize_blocked' : 'tn_dequantize_linear';
     return {
@@ -230,7 +252,15 @@ function inferMatInt(ctx: InferContext, ai: number, bi: number): MatMulGeometry 
 }
 
 /** Reference integer matmul: calls done(outIndex, m, n, acc) for every output element. */
-function matIntLoop(a: Tensor, av: TypedData, b: Tensor, bv: TypedData, azp: (m: number) => number, bzp: (n: number) => number, done: (i: number, m: number, n: number, acc: number) => void): void {
+function matIntLoop(
+  a: Tensor,
+  av: TypedData,
+  b: Tensor,
+  bv: TypedData,
+  azp: (m: number) => number,
+  bzp: (n: number) => number,
+  done: (i: number, m: number, n: number, acc: number) => void,
+): void {
   const geo = matmulGeometry(a.shape, b.shape) as MatMulGeometry;
   const { m, k, n, batch } = geo;
   const sa = broadcastStrides(geo.aBatch, batch);
@@ -242,7 +272,8 @@ function matIntLoop(a: Tensor, av: TypedData, b: Tensor, bv: TypedData, azp: (m:
     for (let i = 0; i < m; i++)
       for (let j = 0; j < n; j++) {
         let acc = 0;
-        for (let kk = 0; kk < k; kk++) acc = (acc + (intAt(av, (ma * m + i) * k + kk, a.name) - azp(i)) * (intAt(bv, (mb * k + kk) * n + j, b.name) - bzp(j))) | 0;
+        for (let kk = 0; kk < k; kk++)
+          acc = (acc + (intAt(av, (ma * m + i) * k + kk, a.name) - azp(i)) * (intAt(bv, (mb * k + kk) * n + j, b.name) - bzp(j))) | 0;
         done((bi * m + i) * n + j, i, j, acc);
       }
   }
@@ -278,7 +309,15 @@ export const MatMulInteger: OpDef = {
     const b = inTensor(ctx, 1);
     const geo = matmulGeometry(a.shape, b.shape) as MatMulGeometry;
     const y = new Int32Array(elementCount(geo.out));
-    matIntLoop(a, ctx.read(a.name), b, ctx.read(b.name), perIndex(read(ctx, ctx.node.inputs[2]), 'a_zero_point'), perIndex(read(ctx, ctx.node.inputs[3]), 'b_zero_point'), (i, _m, _n, acc) => (y[i] = acc));
+    matIntLoop(
+      a,
+      ctx.read(a.name),
+      b,
+      ctx.read(b.name),
+      perIndex(read(ctx, ctx.node.inputs[2]), 'a_zero_point'),
+      perIndex(read(ctx, ctx.node.inputs[3]), 'b_zero_point'),
+      (i, _m, _n, acc) => (y[i] = acc),
+    );
     ctx.write(ctx.node.outputs[0]!, y);
   },
   emit(ctx) {
@@ -319,8 +358,13 @@ export const QLinearMatMul: OpDef = {
     const geo = inferMatInt(ctx, 0, 3);
     if (!geo) return [];
     if (![checkMatParam(ctx, as, 'a_scale', geo.m, 'per row of a'), checkMatParam(ctx, bs, 'b_scale', geo.n, 'per column of b')].every(Boolean)) return [];
-    if (elementCount(az.shape) !== elementCount(as.shape) || elementCount(bz.shape) !== elementCount(bs.shape) || elementCount(ys.shape) !== 1 || elementCount(yz.shape) !== 1) {
-      ctx.error('zero points must have their scales\' shapes, and y_scale and y_zero_point one value each');
+    if (
+      elementCount(az.shape) !== elementCount(as.shape) ||
+      elementCount(bz.shape) !== elementCount(bs.shape) ||
+      elementCount(ys.shape) !== 1 ||
+      elementCount(yz.shape) !== 1
+    ) {
+      ctx.error("zero points must have their scales' shapes, and y_scale and y_zero_point one value each");
       return [];
     }
     return [{ dtype: yz.dtype, shape: geo.out, range: RANGE[yz.dtype] }];
@@ -335,10 +379,18 @@ export const QLinearMatMul: OpDef = {
     const y = yz.dtype === 'int8' ? new Int8Array(elementCount(geo.out)) : new Uint8Array(elementCount(geo.out));
     const sa = perScale(as!, 'a_scale');
     const sb = perScale(bs!, 'b_scale');
-    matIntLoop(a, ctx.read(a.name), b, ctx.read(b.name), perIndex(ctx.read(ctx.node.inputs[2]!), 'a_zero_point'), perIndex(ctx.read(ctx.node.inputs[5]!), 'b_zero_point'), (i, m, n, acc) => {
-      const mult = div(mul(sa(m), sb(n)), at(ys!, 0, 'y_scale'));
-      y[i] = qsat(mul(fround(acc), mult), yzero, yz.dtype);
-    });
+    matIntLoop(
+      a,
+      ctx.read(a.name),
+      b,
+      ctx.read(b.name),
+      perIndex(ctx.read(ctx.node.inputs[2]!), 'a_zero_point'),
+      perIndex(ctx.read(ctx.node.inputs[5]!), 'b_zero_point'),
+      (i, m, n, acc) => {
+        const mult = div(mul(sa(m), sb(n)), at(ys!, 0, 'y_scale'));
+        y[i] = qsat(mul(fround(acc), mult), yzero, yz.dtype);
+      },
+    );
     ctx.write(ctx.node.outputs[0]!, y);
   },
   emit(ctx) {
@@ -444,7 +496,12 @@ export const QLinearConv: OpDef = {
     const [x, xs, xz, w, ws, wz, ys, yz, b] = ctx.inputs;
     const names = QLinearConv.inputs.names;
     if (!x || !xs || !xz || !w || !ws || !wz || !ys || !yz) return [];
-    if (![0, 2, 3, 5, 7].every((i) => checkDtype(ctx, i, Q8, names)) || ![1, 4, 6].every((i) => checkDtype(ctx, i, ['float32'], names)) || !checkDtype(ctx, 8, ['int32'], names)) return [];
+    if (
+      ![0, 2, 3, 5, 7].every((i) => checkDtype(ctx, i, Q8, names)) ||
+      ![1, 4, 6].every((i) => checkDtype(ctx, i, ['float32'], names)) ||
+      !checkDtype(ctx, 8, ['int32'], names)
+    )
+      return [];
     if (xz.dtype !== x.dtype || wz.dtype !== w.dtype) {
       ctx.error('zero points must have the dtype of their operand', 'dtype');
       return [];
@@ -473,7 +530,10 @@ export const QLinearConv: OpDef = {
     const wz = perIndex(ctx.read(ctx.node.inputs[5]!), 'w_zero_point');
     const yzero = intAt(ctx.read(yz.name), 0, 'y_zero_point');
     const bv = read(ctx, ctx.node.inputs[8]);
-    const y = yz.dtype === 'int8' ? new Int8Array(x.shape[0]! * w.shape[0]! * elementCount(win.out)) : new Uint8Array(x.shape[0]! * w.shape[0]! * elementCount(win.out));
+    const y =
+      yz.dtype === 'int8'
+        ? new Int8Array(x.shape[0]! * w.shape[0]! * elementCount(win.out))
+        : new Uint8Array(x.shape[0]! * w.shape[0]! * elementCount(win.out));
     convLoop(x, w, ctx.node.attrs.group as number, win, (outIndex, _n, m) => {
       let acc = 0;
       return {

@@ -58,72 +58,96 @@ function reshapeLike(op: string, summary: string, attrs: OpDef['attrs'], outShap
     },
     emit(ctx) {
       const x = ctx.input(0);
-      return { kernel: 'tn_copy_bytes', runtime: ['ref/tn_elementwise.c'], body: [`tn_copy_bytes(${ctx.out(0)}, ${ctx.in(0)}, ${count(x) * elemBytes(x.dtype)}); /* same values, shape ${shapeStr(ctx.output(0).shape)} */`] };
+      return {
+        kernel: 'tn_copy_bytes',
+        runtime: ['ref/tn_elementwise.c'],
+        body: [`tn_copy_bytes(${ctx.out(0)}, ${ctx.in(0)}, ${count(x) * elemBytes(x.dtype)}); /* same values, shape ${shapeStr(ctx.output(0).shape)} */`],
+      };
     },
     cost: noCost,
   };
 }
 
-export const Flatten = reshapeLike('Flatten', 'reshape to 2-D [prod(shape[:axis]), prod(shape[axis:])]', { axis: { kind: 'int', default: 1, doc: 'the first axis of the second dimension, in [-rank, rank]' } }, (ctx, x) => {
-  const r = x.shape.length;
-  const a0 = ctx.node.attrs.axis as number;
-  const a = a0 < 0 ? a0 + r : a0;
-  if (a < 0 || a > r) {
-    ctx.error(`axis ${a0} is out of range for rank ${r} (Flatten allows -${r}..${r})`);
-    return undefined;
-  }
-  return [elementCount(x.shape.slice(0, a)), elementCount(x.shape.slice(a))];
-});
-
-export const Reshape = reshapeLike('Reshape', 'the same values in a new shape', { shape: { kind: 'ints', doc: 'the new shape: positive dimensions (the importer resolves ONNX 0 and -1)' } }, (ctx, x) => {
-  const shape = ints(ctx.node.attrs.shape);
-  if (shape.some((d) => d < 1)) {
-    ctx.error(`shape ${shapeStr(shape)} must have positive dimensions (0 and -1 are resolved by the importer)`);
-    return undefined;
-  }
-  if (elementCount(shape) !== count(x)) {
-    ctx.error(`cannot reshape "${x.name}" ${shapeStr(x.shape)} (${count(x)} elements) to ${shapeStr(shape)} (${elementCount(shape)} elements)`);
-    return undefined;
-  }
-  return [...shape];
-});
-
-export const Squeeze = reshapeLike('Squeeze', 'remove axes of size 1', { axes: { kind: 'ints', default: [], doc: 'the axes to remove (all axes of size 1 when empty)' } }, (ctx, x) => {
-  const r = x.shape.length;
-  const given = ints(ctx.node.attrs.axes);
-  const axes = new Set<number>();
-  for (const a0 of given) {
-    const a = normAxis(a0, r);
-    if (a === undefined) {
-      ctx.error(`axis ${a0} is out of range for rank ${r}`);
+export const Flatten = reshapeLike(
+  'Flatten',
+  'reshape to 2-D [prod(shape[:axis]), prod(shape[axis:])]',
+  { axis: { kind: 'int', default: 1, doc: 'the first axis of the second dimension, in [-rank, rank]' } },
+  (ctx, x) => {
+    const r = x.shape.length;
+    const a0 = ctx.node.attrs.axis as number;
+    const a = a0 < 0 ? a0 + r : a0;
+    if (a < 0 || a > r) {
+      ctx.error(`axis ${a0} is out of range for rank ${r} (Flatten allows -${r}..${r})`);
       return undefined;
     }
-    if (x.shape[a] !== 1) {
-      ctx.error(`cannot squeeze axis ${a0} of "${x.name}" ${shapeStr(x.shape)}: its size is ${x.shape[a]}, not 1`);
-      return undefined;
-    }
-    axes.add(a);
-  }
-  return x.shape.filter((d, i) => (given.length ? !axes.has(i) : d !== 1));
-});
+    return [elementCount(x.shape.slice(0, a)), elementCount(x.shape.slice(a))];
+  },
+);
 
-export const Unsqueeze = reshapeLike('Unsqueeze', 'insert axes of size 1', { axes: { kind: 'ints', doc: 'positions of the new axes in the output' } }, (ctx, x) => {
-  const given = ints(ctx.node.attrs.axes);
-  const r = x.shape.length + given.length;
-  const axes = new Set<number>();
-  for (const a0 of given) {
-    const a = normAxis(a0, r);
-    if (a === undefined || axes.has(a)) {
-      ctx.error(a === undefined ? `axis ${a0} is out of range for output rank ${r}` : `axis ${a0} is given twice`);
+export const Reshape = reshapeLike(
+  'Reshape',
+  'the same values in a new shape',
+  { shape: { kind: 'ints', doc: 'the new shape: positive dimensions (the importer resolves ONNX 0 and -1)' } },
+  (ctx, x) => {
+    const shape = ints(ctx.node.attrs.shape);
+    if (shape.some((d) => d < 1)) {
+      ctx.error(`shape ${shapeStr(shape)} must have positive dimensions (0 and -1 are resolved by the importer)`);
       return undefined;
     }
-    axes.add(a);
-  }
-  const out: number[] = [];
-  let k = 0;
-  for (let i = 0; i < r; i++) out.push(axes.has(i) ? 1 : x.shape[k++]!);
-  return out;
-});
+    if (elementCount(shape) !== count(x)) {
+      ctx.error(`cannot reshape "${x.name}" ${shapeStr(x.shape)} (${count(x)} elements) to ${shapeStr(shape)} (${elementCount(shape)} elements)`);
+      return undefined;
+    }
+    return [...shape];
+  },
+);
+
+export const Squeeze = reshapeLike(
+  'Squeeze',
+  'remove axes of size 1',
+  { axes: { kind: 'ints', default: [], doc: 'the axes to remove (all axes of size 1 when empty)' } },
+  (ctx, x) => {
+    const r = x.shape.length;
+    const given = ints(ctx.node.attrs.axes);
+    const axes = new Set<number>();
+    for (const a0 of given) {
+      const a = normAxis(a0, r);
+      if (a === undefined) {
+        ctx.error(`axis ${a0} is out of range for rank ${r}`);
+        return undefined;
+      }
+      if (x.shape[a] !== 1) {
+        ctx.error(`cannot squeeze axis ${a0} of "${x.name}" ${shapeStr(x.shape)}: its size is ${x.shape[a]}, not 1`);
+        return undefined;
+      }
+      axes.add(a);
+    }
+    return x.shape.filter((d, i) => (given.length ? !axes.has(i) : d !== 1));
+  },
+);
+
+export const Unsqueeze = reshapeLike(
+  'Unsqueeze',
+  'insert axes of size 1',
+  { axes: { kind: 'ints', doc: 'positions of the new axes in the output' } },
+  (ctx, x) => {
+    const given = ints(ctx.node.attrs.axes);
+    const r = x.shape.length + given.length;
+    const axes = new Set<number>();
+    for (const a0 of given) {
+      const a = normAxis(a0, r);
+      if (a === undefined || axes.has(a)) {
+        ctx.error(a === undefined ? `axis ${a0} is out of range for output rank ${r}` : `axis ${a0} is given twice`);
+        return undefined;
+      }
+      axes.add(a);
+    }
+    const out: number[] = [];
+    let k = 0;
+    for (let i = 0; i < r; i++) out.push(axes.has(i) ? 1 : x.shape[k++]!);
+    return out;
+  },
+);
 
 // ---- Transpose and Slice: strided copies ------------------------------------------------------------
 
@@ -136,7 +160,9 @@ function emitStrided(ctx: EmitNodeContext, strides: readonly number[], offset: n
   return {
     kernel: 'tn_strided_copy',
     runtime: ['ref/tn_shape.c'],
-    body: [`tn_strided_copy(${ctx.in(0)}, ${ctx.out(0)}, /* element bytes */ ${elemBytes(x.dtype)}, /* rank */ ${out.length}, ${shape}, ${st}, /* offset */ ${offset});`],
+    body: [
+      `tn_strided_copy(${ctx.in(0)}, ${ctx.out(0)}, /* element bytes */ ${elemBytes(x.dtype)}, /* rank */ ${out.length}, ${shape}, ${st}, /* offset */ ${offset});`,
+    ],
   };
 }
 
@@ -180,7 +206,11 @@ export const Transpose: OpDef = {
   emit(ctx) {
     const x = ctx.input(0);
     const xs = stridesOf(x.shape);
-    return emitStrided(ctx, transposePerm(ctx.node, x.shape.length).map((p) => xs[p]!), 0);
+    return emitStrided(
+      ctx,
+      transposePerm(ctx.node, x.shape.length).map((p) => xs[p]!),
+      0,
+    );
   },
   cost: noCost,
 };
@@ -267,7 +297,11 @@ export const Slice: OpDef = {
     const x = ctx.input(0);
     const geo = sliceGeometry(x.shape, ctx.node.attrs) as Exclude<ReturnType<typeof sliceGeometry>, string>;
     const xs = stridesOf(x.shape);
-    return emitStrided(ctx, xs.map((s, d) => s * geo.step[d]!), geo.start.reduce((acc, s, d) => acc + s * xs[d]!, 0));
+    return emitStrided(
+      ctx,
+      xs.map((s, d) => s * geo.step[d]!),
+      geo.start.reduce((acc, s, d) => acc + s * xs[d]!, 0),
+    );
   },
   cost: noCost,
 };
@@ -315,7 +349,13 @@ export const Concat: OpDef = {
       for (let i = 0; i < v.length; i++) {
         const idx = unravel(i, t.shape);
         idx[axis]! += base;
-        copyElem(v, i, y, idx.reduce((acc, k, d) => acc + k * os[d]!, 0), t.name);
+        copyElem(
+          v,
+          i,
+          y,
+          idx.reduce((acc, k, d) => acc + k * os[d]!, 0),
+          t.name,
+        );
       }
       base += t.shape[axis]!;
     }
@@ -331,7 +371,9 @@ export const Concat: OpDef = {
     let offset = 0;
     ctx.node.inputs.forEach((_, i) => {
       const chunk = ctx.input(i).shape[axis]! * inner;
-      body.push(`tn_concat_part(${ctx.in(i)}, ${ctx.out(0)}, /* element bytes */ ${elemBytes(y.dtype)}, /* outer */ ${outer}, /* chunk */ ${chunk}, /* row */ ${row}, /* offset */ ${offset});`);
+      body.push(
+        `tn_concat_part(${ctx.in(i)}, ${ctx.out(0)}, /* element bytes */ ${elemBytes(y.dtype)}, /* outer */ ${outer}, /* chunk */ ${chunk}, /* row */ ${row}, /* offset */ ${offset});`,
+      );
       offset += chunk;
     });
     return { kernel: 'tn_concat_part', runtime: ['ref/tn_shape.c'], body };
@@ -366,7 +408,9 @@ export const Split: OpDef = {
     const n = ctx.node.outputs.length;
     const sizes = splitSizes(x.shape[axis]!, n, ints(ctx.node.attrs.split));
     if (sizes.length !== n || sizes.reduce((a, b) => a + b, 0) !== x.shape[axis]) {
-      ctx.error(`split ${shapeStr(sizes)} must have one size per output (${n}) and add up to ${x.shape[axis]} (axis ${axis} of "${x.name}" ${shapeStr(x.shape)})`);
+      ctx.error(
+        `split ${shapeStr(sizes)} must have one size per output (${n}) and add up to ${x.shape[axis]} (axis ${axis} of "${x.name}" ${shapeStr(x.shape)})`,
+      );
       return [];
     }
     if (sizes.some((s) => s < 1)) {
@@ -388,7 +432,13 @@ export const Split: OpDef = {
       for (let i = 0; i < y.length; i++) {
         const idx = unravel(i, shape);
         idx[axis]! += base;
-        copyElem(xv, idx.reduce((acc, k, d) => acc + k * xs[d]!, 0), y, i, x.name);
+        copyElem(
+          xv,
+          idx.reduce((acc, k, d) => acc + k * xs[d]!, 0),
+          y,
+          i,
+          x.name,
+        );
       }
       ctx.write(ctx.node.outputs[j]!, y);
       base += s;
@@ -405,7 +455,9 @@ export const Split: OpDef = {
       const shape = x.shape.map((d, i) => (i === axis ? s : d));
       const tab = ctx.intTable(`shape${j}`, shape);
       const st = ctx.intTable(`strides${j}`, xs);
-      body.push(`tn_strided_copy(${ctx.in(0)}, ${ctx.out(j)}, /* element bytes */ ${elemBytes(x.dtype)}, /* rank */ ${shape.length}, ${tab}, ${st}, /* offset */ ${base * xs[axis]!});`);
+      body.push(
+        `tn_strided_copy(${ctx.in(0)}, ${ctx.out(j)}, /* element bytes */ ${elemBytes(x.dtype)}, /* rank */ ${shape.length}, ${tab}, ${st}, /* offset */ ${base * xs[axis]!});`,
+      );
       base += s;
     });
     return { kernel: 'tn_strided_copy', runtime: ['ref/tn_shape.c'], body };
@@ -478,4 +530,3 @@ export const Gather: OpDef = {
   },
   cost: noCost,
 };
-

@@ -42,7 +42,19 @@ export type GgufValueType = (typeof VALUE_TYPES)[number];
 
 /** Bytes of one value on disk; strings and arrays are variable (0 here). */
 const VALUE_SIZE: Record<GgufValueType, number> = {
-  u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, bool: 1, string: 0, array: 0, u64: 8, i64: 8, f64: 8,
+  u8: 1,
+  i8: 1,
+  u16: 2,
+  i16: 2,
+  u32: 4,
+  i32: 4,
+  f32: 4,
+  bool: 1,
+  string: 0,
+  array: 0,
+  u64: 8,
+  i64: 8,
+  f64: 8,
 };
 /** The fewest bytes one item of an array can take: a string is at least its u64 length, an array its header. */
 const MIN_ITEM_SIZE: Record<GgufValueType, number> = { ...VALUE_SIZE, string: 8, array: 12 };
@@ -218,10 +230,16 @@ export class GgufMetadata {
   getUint(key: string): number {
     const v = this.need(key);
     switch (v.type) {
-      case 'u8': case 'i8': case 'u16': case 'i16': case 'u32': case 'i32':
+      case 'u8':
+      case 'i8':
+      case 'u16':
+      case 'i16':
+      case 'u32':
+      case 'i32':
         if (v.value < 0) fail('weights', this.where(key), `is ${v.type} ${v.value}, expected a non-negative integer`);
         return v.value;
-      case 'u64': case 'i64':
+      case 'u64':
+      case 'i64':
         if (v.value < 0n || v.value > BigInt(Number.MAX_SAFE_INTEGER))
           fail('weights', this.where(key), `is ${v.type} ${v.value}, expected a non-negative integer below 2^53`);
         return Number(v.value);
@@ -389,14 +407,22 @@ function readScalar(c: Cursor, type: Exclude<GgufValueType, 'array'>): GgufValue
 
 function readNumber(dv: DataView, at: number, type: GgufNumberType): number {
   switch (type) {
-    case 'u8': return dv.getUint8(at);
-    case 'i8': return dv.getInt8(at);
-    case 'u16': return dv.getUint16(at, true);
-    case 'i16': return dv.getInt16(at, true);
-    case 'u32': return dv.getUint32(at, true);
-    case 'i32': return dv.getInt32(at, true);
-    case 'f32': return dv.getFloat32(at, true);
-    case 'f64': return dv.getFloat64(at, true);
+    case 'u8':
+      return dv.getUint8(at);
+    case 'i8':
+      return dv.getInt8(at);
+    case 'u16':
+      return dv.getUint16(at, true);
+    case 'i16':
+      return dv.getInt16(at, true);
+    case 'u32':
+      return dv.getUint32(at, true);
+    case 'i32':
+      return dv.getInt32(at, true);
+    case 'f32':
+      return dv.getFloat32(at, true);
+    case 'f64':
+      return dv.getFloat64(at, true);
   }
 }
 
@@ -454,14 +480,22 @@ function numberArray(dv: DataView, at: number, n: number, t: GgufNumberType): Gg
     return a;
   };
   switch (t) {
-    case 'u8': return { itemType: t, items: fill(new Uint8Array(n), 1) };
-    case 'i8': return { itemType: t, items: fill(new Int8Array(n), 1) };
-    case 'u16': return { itemType: t, items: fill(new Uint16Array(n), 2) };
-    case 'i16': return { itemType: t, items: fill(new Int16Array(n), 2) };
-    case 'u32': return { itemType: t, items: fill(new Uint32Array(n), 4) };
-    case 'i32': return { itemType: t, items: fill(new Int32Array(n), 4) };
-    case 'f32': return { itemType: t, items: fill(new Float32Array(n), 4) };
-    case 'f64': return { itemType: t, items: fill(new Float64Array(n), 8) };
+    case 'u8':
+      return { itemType: t, items: fill(new Uint8Array(n), 1) };
+    case 'i8':
+      return { itemType: t, items: fill(new Int8Array(n), 1) };
+    case 'u16':
+      return { itemType: t, items: fill(new Uint16Array(n), 2) };
+    case 'i16':
+      return { itemType: t, items: fill(new Int16Array(n), 2) };
+    case 'u32':
+      return { itemType: t, items: fill(new Uint32Array(n), 4) };
+    case 'i32':
+      return { itemType: t, items: fill(new Int32Array(n), 4) };
+    case 'f32':
+      return { itemType: t, items: fill(new Float32Array(n), 4) };
+    case 'f64':
+      return { itemType: t, items: fill(new Float64Array(n), 8) };
   }
 }
 
@@ -571,7 +605,9 @@ export function readGguf(bytes: Uint8Array, label: string): GgufFile {
   c.context = 'header';
   const dataOffset = nTensors > 0 ? alignUp(c.pos, alignment) : c.pos;
   if (nTensors > 0 && dataOffset > bytes.length) {
-    c.error(`truncated: the data section starts at offset ${dataOffset} (the tensor infos end at ${c.pos}, aligned to ${alignment}), the file ends at ${bytes.length}`);
+    c.error(
+      `truncated: the data section starts at offset ${dataOffset} (the tensor infos end at ${c.pos}, aligned to ${alignment}), the file ends at ${bytes.length}`,
+    );
   }
 
   const placed: { name: string; begin: number; end: number }[] = [];
@@ -598,11 +634,7 @@ export function readGguf(bytes: Uint8Array, label: string): GgufFile {
   for (const t of placed) {
     if (t.end === t.begin) continue;
     if (prev !== undefined && t.begin < prev.end) {
-      fail(
-        'weights',
-        `${label}: tensor ${quoted(t.name)}`,
-        `data [${t.begin}, ${t.end}) overlaps tensor ${quoted(prev.name)} at [${prev.begin}, ${prev.end})`,
-      );
+      fail('weights', `${label}: tensor ${quoted(t.name)}`, `data [${t.begin}, ${t.end}) overlaps tensor ${quoted(prev.name)} at [${prev.begin}, ${prev.end})`);
     }
     if (prev === undefined || t.end > prev.end) prev = t;
   }

@@ -22,8 +22,21 @@ import { validateLmModel } from '../../lm/model.ts';
 import type { GgufFile, GgufMetadata, GgufTensorInfo } from './container.ts';
 import { quoted, readGguf } from './container.ts';
 import {
-  GGML_BF16, GGML_F16, GGML_F32, GGML_I2_S, GGML_Q8_0, GGML_TQ1_0, GGML_TQ2_0, QK_K,
-  decodeI2_S, decodeQ8_0, decodeTQ1_0, decodeTQ2_0, describeGgmlType, f32Values, u16Bits,
+  GGML_BF16,
+  GGML_F16,
+  GGML_F32,
+  GGML_I2_S,
+  GGML_Q8_0,
+  GGML_TQ1_0,
+  GGML_TQ2_0,
+  QK_K,
+  decodeI2_S,
+  decodeQ8_0,
+  decodeTQ1_0,
+  decodeTQ2_0,
+  describeGgmlType,
+  f32Values,
+  u16Bits,
 } from './quants.ts';
 
 export { looksLikeGguf } from './container.ts';
@@ -161,7 +174,11 @@ function readConfig(g: GgufFile, notes: string[]): LmConfig {
   const vocabSize = vocabularySize(g);
   const tiedOutput = arch === 'bitnet' || !g.tensors.has('output.weight');
   if (tiedOutput) {
-    notes.push(arch === 'bitnet' ? 'bitnet: the output head is token_embd (the fork always ties it)' : 'no output.weight: the output head is token_embd (tied), as llama.cpp does');
+    notes.push(
+      arch === 'bitnet'
+        ? 'bitnet: the output head is token_embd (the fork always ties it)'
+        : 'no output.weight: the output head is token_embd (tied), as llama.cpp does',
+    );
   }
   return {
     arch,
@@ -308,7 +325,12 @@ function decodeTensor(t: GgufTensorInfo, where: string): LmTensor {
       // Blocks run along rows (ne[0] is a multiple of 256), so block order is [rows, cols / 256].
       const { codes, scales } = t.type === GGML_TQ1_0 ? decodeTQ1_0(t.data, n) : decodeTQ2_0(t.data, n, where);
       return {
-        kind: 'ternary', shape, codes, scales, granularity: 'per_group', groupSize: QK_K,
+        kind: 'ternary',
+        shape,
+        codes,
+        scales,
+        granularity: 'per_group',
+        groupSize: QK_K,
         source: `GGUF ${t.typeName}, fp16 scale per ${QK_K}`,
       };
     }
@@ -316,7 +338,11 @@ function decodeTensor(t: GgufTensorInfo, where: string): LmTensor {
       const shape = matrixShape(t, where);
       const { codes, scale } = decodeI2_S(t.data, n, where);
       return {
-        kind: 'ternary', shape, codes, scales: Float32Array.of(scale), granularity: 'per_tensor',
+        kind: 'ternary',
+        shape,
+        codes,
+        scales: Float32Array.of(scale),
+        granularity: 'per_tensor',
         source: 'GGUF I2_S (BitNet fork), float32 scale per tensor',
       };
     }

@@ -222,7 +222,11 @@ export function decodeTQ2_0(data: Uint8Array, n: number, where: string): BlockCo
           const q = (byte >> (2 * l)) & 3;
           if (q === 3) {
             const e = 128 * h + 32 * l + m;
-            fail('codes', where, `TQ2_0 block ${b} (elements ${out}..${out + QK_K - 1}): element ${out + e} has the 2-bit code 3, which is not a trit (0, 1, 2 = -1, 0, +1)`);
+            fail(
+              'codes',
+              where,
+              `TQ2_0 block ${b} (elements ${out}..${out + QK_K - 1}): element ${out + e} has the 2-bit code 3, which is not a trit (0, 1, 2 = -1, 0, +1)`,
+            );
           }
           codes[out + 128 * h + 32 * l + m] = q - 1;
         }
@@ -249,7 +253,11 @@ export function decodeI2_S(data: Uint8Array, n: number, where: string): { codes:
     for (let j = 0; j < 128; j++) {
       const q = (data[32 * g + (j % 32)]! >> (6 - 2 * Math.floor(j / 32))) & 3;
       if (q === 3) {
-        fail('codes', where, `I2_S group ${g} (elements ${128 * g}..${128 * g + 127}): element ${128 * g + j} has the 2-bit code 3, which is not a trit (0, 1, 2 = -1, 0, +1)`);
+        fail(
+          'codes',
+          where,
+          `I2_S group ${g} (elements ${128 * g}..${128 * g + 127}): element ${128 * g + j} has the 2-bit code 3, which is not a trit (0, 1, 2 = -1, 0, +1)`,
+        );
       }
       codes[128 * g + j] = q - 1;
     }

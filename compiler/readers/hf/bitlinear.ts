@@ -48,9 +48,7 @@ import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../
 import { weightScaleName } from './names.ts';
 import { floatDType, floatValues, tensorWhere } from './tensors.ts';
 
-export type BitnetScheme =
-  | { stored: 'packed'; linearClass: 'bitlinear' | 'autobitlinear'; text: string }
-  | { stored: 'float'; text: string };
+export type BitnetScheme = { stored: 'packed'; linearClass: 'bitlinear' | 'autobitlinear'; text: string } | { stored: 'float'; text: string };
 
 /** How the projections are stored and applied, from config.json's quantization_config. */
 export function bitnetScheme(cfg: HfConfigFile): BitnetScheme {
@@ -74,7 +72,11 @@ export function bitnetScheme(cfg: HfConfigFile): BitnetScheme {
   if (q.bool('use_rms_norm', false)) fail('unsupported', q.where('use_rms_norm'), 'is true: an RMSNorm inside every projection is not supported');
   const skip = q.get('modules_to_not_convert');
   if (skip !== undefined && (!Array.isArray(skip) || skip.some((m) => m !== 'lm_head'))) {
-    fail('unsupported', q.where('modules_to_not_convert'), `must be absent or ["lm_head"]; tritc reads every projection as ternary, found ${JSON.stringify(skip)}`);
+    fail(
+      'unsupported',
+      q.where('modules_to_not_convert'),
+      `must be absent or ["lm_head"]; tritc reads every projection as ternary, found ${JSON.stringify(skip)}`,
+    );
   }
   if (linearClass === 'autobitlinear' && mode === 'online') {
     return { stored: 'float', text: 'linear_class "autobitlinear", quantization_mode "online"' };
@@ -108,20 +110,15 @@ function weightScale(ckpt: HfCheckpoint, weight: HfTensor): { value: number; dty
   const t = ckpt.tensors.get(name);
   if (!t) fail('weights', `${ckpt.mapFile}: tensor ${JSON.stringify(name)}`, `is missing; every packed BitNet projection has a weight_scale beside its weight`);
   const values = floatValues(t, 'a BitNet weight_scale');
-  if (values.length !== 1) fail('shape', tensorWhere(t), `has ${values.length} values (shape [${t.st.shape.join(', ')}]); transformers' BitLinear holds one per tensor`);
+  if (values.length !== 1)
+    fail('shape', tensorWhere(t), `has ${values.length} values (shape [${t.st.shape.join(', ')}]); transformers' BitLinear holds one per tensor`);
   const value = values[0]!;
   if (!Number.isFinite(value)) fail('weights', tensorWhere(t), `is ${value}, not a finite scale`);
   return { value, dtype: t.st.dtype };
 }
 
 /** A packed projection of logical shape [n, k] and its weight_scale -> LmTernary. */
-export function packedTernary(
-  ckpt: HfCheckpoint,
-  w: HfTensor,
-  n: number,
-  k: number,
-  scheme: Extract<BitnetScheme, { stored: 'packed' }>,
-): LmTernary {
+export function packedTernary(ckpt: HfCheckpoint, w: HfTensor, n: number, k: number, scheme: Extract<BitnetScheme, { stored: 'packed' }>): LmTernary {
   const where = tensorWhere(w);
   const dtype = w.st.dtype;
   // I8 is accepted too: the same bytes, written by a tool that has no unsigned type.

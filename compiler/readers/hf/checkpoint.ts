@@ -120,7 +120,11 @@ function readWeightMap(indexPath: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, shard] of Object.entries(wm as Record<string, unknown>)) {
     if (typeof shard !== 'string' || !isPlainFileName(shard)) {
-      fail('schema', `${indexPath}: weight_map[${JSON.stringify(name)}]`, `must be the file name of a shard in the same folder, found ${JSON.stringify(shard)}`);
+      fail(
+        'schema',
+        `${indexPath}: weight_map[${JSON.stringify(name)}]`,
+        `must be the file name of a shard in the same folder, found ${JSON.stringify(shard)}`,
+      );
     }
     out.set(name, shard);
   }

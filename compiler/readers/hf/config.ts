@@ -182,7 +182,8 @@ export function lmConfigOf(cfg: HfConfigFile, arch: HfArchitecture): HfLmConfig 
     fail('schema', k.where('num_key_value_heads'), `${nKvHeads} KV heads do not divide the ${nHeads} attention heads`);
   }
   const headDim = k.positiveInt('head_dim', dim / nHeads);
-  if (headDim % 2 !== 0) fail('unsupported', k.where(k.has('head_dim') ? 'head_dim' : 'num_attention_heads'), `the head dimension ${headDim} is odd; RoPE rotates pairs`);
+  if (headDim % 2 !== 0)
+    fail('unsupported', k.where(k.has('head_dim') ? 'head_dim' : 'num_attention_heads'), `the head dimension ${headDim} is odd; RoPE rotates pairs`);
   const contextLength = k.positiveInt('max_position_embeddings', 2048);
   const normEps = k.finite('rms_norm_eps', bitnet ? 1e-5 : 1e-6);
   if (!(normEps > 0 && normEps < 1)) fail('schema', k.where('rms_norm_eps'), `is ${normEps}; it must be in (0, 1)`);

@@ -79,7 +79,8 @@ function modelName(dir: string): string {
 
 export function readHfFolder(dir: string, opts: HfReadOptions = {}): LmModel {
   const mpOpt = opts.modelParallel;
-  if (mpOpt !== undefined && !(Number.isSafeInteger(mpOpt) && mpOpt >= 1)) fail('usage', dir, `the model-parallel degree must be a positive integer, not ${mpOpt}`);
+  if (mpOpt !== undefined && !(Number.isSafeInteger(mpOpt) && mpOpt >= 1))
+    fail('usage', dir, `the model-parallel degree must be a positive integer, not ${mpOpt}`);
   if (!existsSync(dir)) fail('io', dir, 'no such directory');
   if (!statSync(dir).isDirectory()) fail('io', dir, 'is not a directory; a Hugging Face model is a folder holding config.json and safetensors');
   const cfg = readHfConfig(dir);

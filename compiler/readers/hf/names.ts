@@ -41,7 +41,8 @@ export function hfNames(nLayers: number, subNorms: boolean): HfName[] {
     for (const [suffix, canonical, role, shardAxis] of LAYER) {
       out.push({ hf: `model.layers.${i}.${suffix}`, canonical: `blk.${i}.${canonical}`, role, ...(shardAxis ? { shardAxis } : {}) });
     }
-    if (subNorms) for (const [suffix, canonical] of SUB_NORMS) out.push({ hf: `model.layers.${i}.${suffix}`, canonical: `blk.${i}.${canonical}`, role: 'norm' });
+    if (subNorms)
+      for (const [suffix, canonical] of SUB_NORMS) out.push({ hf: `model.layers.${i}.${suffix}`, canonical: `blk.${i}.${canonical}`, role: 'norm' });
   }
   out.push({ hf: 'model.norm.weight', canonical: 'output_norm', role: 'norm' });
   out.push({ hf: 'lm_head.weight', canonical: 'output', role: 'head' });

@@ -29,9 +29,7 @@ export const MAX_MODEL_PARALLEL = 8;
 /** Up to this many distinct magnitudes a float weight still "looks ternary" and earns its own note. */
 const LOOKS_TERNARY = 16;
 
-export type TernaryRecovery =
-  | { ternary: true; tensor: LmTernary }
-  | { ternary: false; reason: string; looksTernary: boolean };
+export type TernaryRecovery = { ternary: true; tensor: LmTernary } | { ternary: false; reason: string; looksTernary: boolean };
 
 interface Keys {
   /** Magnitude bits (sign masked off) per element; 0 for +-0. */
@@ -101,14 +99,7 @@ function codesOf(k: Keys): Int8Array {
   return codes;
 }
 
-function build(
-  k: Keys,
-  shape: [number, number],
-  mp: number,
-  axis: 'N' | 'K',
-  blocks: number[],
-  dtype: HfFloatDType,
-): LmTernary {
+function build(k: Keys, shape: [number, number], mp: number, axis: 'N' | 'K', blocks: number[], dtype: HfFloatDType): LmTernary {
   const [n, kk] = shape;
   const any = blocks.find((m) => m !== 0) ?? 0;
   const gammas = blocks.map((m) => k.value(m === 0 ? any : m)); // an all-zero block takes any scale
@@ -133,12 +124,7 @@ function build(
  * Try to read an unpacked linear weight as TriLM ternary. `modelParallel` is the MP the checkpoint
  * says it was trained with (undefined: find it, 1..8); `firstAxis` is the split to try first.
  */
-export function recoverTernary(
-  t: HfTensor,
-  dtype: HfFloatDType,
-  modelParallel: number | undefined,
-  firstAxis: 'N' | 'K',
-): TernaryRecovery {
+export function recoverTernary(t: HfTensor, dtype: HfFloatDType, modelParallel: number | undefined, firstAxis: 'N' | 'K'): TernaryRecovery {
   if (t.st.shape.length !== 2) return { ternary: false, reason: `it is not a matrix (shape [${t.st.shape.join(', ')}])`, looksTernary: false };
   const shape: [number, number] = [t.st.shape[0]!, t.st.shape[1]!];
   const k = keysOf(t, dtype);

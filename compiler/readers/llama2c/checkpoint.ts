@@ -207,7 +207,13 @@ function layout(h: Llama2cHeader): Group[] {
   const headSize = dim / h.nHeads;
   const q = h.nHeads * headSize;
   const kv = h.nKvHeads * headSize;
-  const g = (part: string, canonical: string | undefined, perLayer: boolean, shape: number[], enc: Encoding): Group => ({ part, canonical, perLayer, shape, enc });
+  const g = (part: string, canonical: string | undefined, perLayer: boolean, shape: number[], enc: Encoding): Group => ({
+    part,
+    canonical,
+    perLayer,
+    shape,
+    enc,
+  });
   const mat = h.version === 2 ? 'q8' : 'f32';
   const embd = g('token_embedding_table', 'token_embd', false, [vocabSize, dim], mat);
   const attNorm = g('rms_att_weight', 'attn_norm', true, [dim], 'f32');
@@ -219,7 +225,11 @@ function layout(h: Llama2cHeader): Group[] {
     g('wv', 'attn_v', true, [kv, dim], mat),
     g('wo', 'attn_output', true, [dim, q], mat),
   ];
-  const ffn = [g('w1', 'ffn_gate', true, [hiddenDim, dim], mat), g('w2', 'ffn_down', true, [dim, hiddenDim], mat), g('w3', 'ffn_up', true, [hiddenDim, dim], mat)];
+  const ffn = [
+    g('w1', 'ffn_gate', true, [hiddenDim, dim], mat),
+    g('w2', 'ffn_down', true, [dim, hiddenDim], mat),
+    g('w3', 'ffn_up', true, [hiddenDim, dim], mat),
+  ];
   const wcls = h.shared ? [] : [g('wcls', 'output', false, [vocabSize, dim], mat)];
   if (h.version === 0) {
     // run.c skips seq_len * head_size / 2 floats twice (C int arithmetic, left to right).
@@ -259,7 +269,10 @@ function sizeProblem(h: Llama2cHeader, fileSize: number): Problem | undefined {
   const shared = impliedBytes(h, true);
   const unshared = impliedBytes(h, false);
   const flipped = (h.shared ? unshared : shared) === BigInt(fileSize);
-  const says = h.version === 0 ? `vocab_size ${h.rawVocabSize} says ${h.shared ? 'shared' : 'unshared'}` : `the shared_classifier byte says ${h.shared ? 'shared' : 'unshared'}`;
+  const says =
+    h.version === 0
+      ? `vocab_size ${h.rawVocabSize} says ${h.shared ? 'shared' : 'unshared'}`
+      : `the shared_classifier byte says ${h.shared ? 'shared' : 'unshared'}`;
   return {
     code: 'weights',
     message:
@@ -317,7 +330,11 @@ class Cursor {
       const want = Math.min(into.length - done, Cursor.CHUNK);
       const n = readSync(this.fd, into, done, want, this.offset + done);
       if (n <= 0) {
-        fail('io', `${this.label}: ${what}`, `the file ended at byte ${this.offset + done} although it had ${this.size} bytes when opened (did it change while being read?)`);
+        fail(
+          'io',
+          `${this.label}: ${what}`,
+          `the file ended at byte ${this.offset + done} although it had ${this.size} bytes when opened (did it change while being read?)`,
+        );
       }
       done += n;
     }
@@ -431,7 +448,7 @@ export function readLlama2c(path: string, opts: Llama2cOptions = {}): LmModel {
         ? `llama2.c version 2 checkpoint: int8 matrices with a float32 scale per group of ${h.groupSize} (runq.c's Q8_0), float32 norms`
         : `llama2.c version ${h.version} checkpoint: float32 weights`,
       h.shared ? 'the classifier is the token embedding (shared)' : 'the classifier (wcls) is separate from the token embedding',
-      'the file holds no RMSNorm epsilon or RoPE base: using run.c\'s 1e-5 and 10000',
+      "the file holds no RMSNorm epsilon or RoPE base: using run.c's 1e-5 and 10000",
     ];
     if (h.version === 0) notes.push(`skipped the legacy freq_cis tables (2 x ${Math.floor((h.seqLen * headDim) / 2)} floats); RoPE is computed from the base`);
     const model: LmModel = {

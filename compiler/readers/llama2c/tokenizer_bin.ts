@@ -40,7 +40,11 @@ export function parseTokenizerBin(bytes: Uint8Array, vocabSize: number, label: s
   // hold before allocating anything for it.
   const least = 4 + 9 * vocabSize;
   if (bytes.length < least) {
-    fail('weights', label, `the file has ${bytes.length} bytes, too few for the checkpoint's ${vocabSize} tokens (at least ${least} bytes: a score, a length and one byte each)`);
+    fail(
+      'weights',
+      label,
+      `the file has ${bytes.length} bytes, too few for the checkpoint's ${vocabSize} tokens (at least ${least} bytes: a score, a length and one byte each)`,
+    );
   }
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   const tokens = new Array<string>(vocabSize);
@@ -66,7 +70,11 @@ export function parseTokenizerBin(bytes: Uint8Array, vocabSize: number, label: s
     off += len;
   }
   if (off !== bytes.length) {
-    fail('weights', label, `${bytes.length - off} bytes follow the last of the checkpoint's ${vocabSize} tokens; was the tokenizer written for a larger vocabulary?`);
+    fail(
+      'weights',
+      label,
+      `${bytes.length - off} bytes follow the last of the checkpoint's ${vocabSize} tokens; was the tokenizer written for a larger vocabulary?`,
+    );
   }
   const tok: LmTokenizer = { model: 'llama', tokens, scores, unk: 0, addBos: true };
   if (vocabSize > 1) tok.bos = 1;
@@ -82,7 +90,11 @@ export function writeTokenizerBin(tokens: readonly string[], scores: ArrayLike<n
   const total = 4 + pieces.reduce((a, p) => a + 8 + p.length, 0);
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
-  dv.setUint32(0, pieces.reduce((a, p) => Math.max(a, p.length), 0), true);
+  dv.setUint32(
+    0,
+    pieces.reduce((a, p) => Math.max(a, p.length), 0),
+    true,
+  );
   let off = 4;
   for (let i = 0; i < pieces.length; i++) {
     dv.setFloat32(off, scores[i]!, true);

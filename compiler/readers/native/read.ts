@@ -11,7 +11,19 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DiagnosticBag, fail } from '../../diagnostics.ts';
-import { DTYPES, elementCount, shapeStr, type AttrValue, type DType, type Graph, type Granularity, type Node, type QuantParams, type Tensor, type TypedData } from '../../ir.ts';
+import {
+  DTYPES,
+  elementCount,
+  shapeStr,
+  type AttrValue,
+  type DType,
+  type Graph,
+  type Granularity,
+  type Node,
+  type QuantParams,
+  type Tensor,
+  type TypedData,
+} from '../../ir.ts';
 import { DTYPE_INFO } from '../../dtypes.ts';
 import { readSafetensors, stToTyped, type StFile, type StTensor } from '../../io/safetensors.ts';
 import { OPS } from '../../ops/index.ts';
@@ -74,7 +86,8 @@ export function readModel(arg: string): Graph {
 
 function buildGraph(doc: Json, label: string, baseDir: string, text: string): Graph {
   const bag = new DiagnosticBag();
-  const err = (path: string, msg: string, code: Parameters<DiagnosticBag['error']>[0] = 'schema') => bag.error(code, `${label}: ${path}`.replace(/: $/, ''), msg);
+  const err = (path: string, msg: string, code: Parameters<DiagnosticBag['error']>[0] = 'schema') =>
+    bag.error(code, `${label}: ${path}`.replace(/: $/, ''), msg);
 
   if (!isObject(doc)) fail('schema', label, `expected a JSON object at the top level, found ${describe(doc)}`);
   checkFields(doc, '', ['format', 'version', 'name', 'weights', 'inputs', 'outputs', 'tensors', 'nodes', 'metadata'], err);
@@ -90,22 +103,24 @@ function buildGraph(doc: Json, label: string, baseDir: string, text: string): Gr
   // --- tensors ---
   const decls = new Map<string, TensorDecl>();
   if (!isObject(doc.tensors)) err('tensors', `expected an object mapping tensor names to declarations, found ${describe(doc.tensors)}`);
-  else for (const [tname, tv] of Object.entries(doc.tensors)) {
-    const d = parseTensorDecl(tname, tv, `tensors${key(tname)}`, err);
-    if (d) decls.set(tname, d);
-  }
+  else
+    for (const [tname, tv] of Object.entries(doc.tensors)) {
+      const d = parseTensorDecl(tname, tv, `tensors${key(tname)}`, err);
+      if (d) decls.set(tname, d);
+    }
 
   // --- nodes ---
   const nodes: Node[] = [];
   const nodePaths = new Map<Node, string>();
   if (!Array.isArray(doc.nodes)) err('nodes', `expected an array of nodes, found ${describe(doc.nodes)}`);
-  else doc.nodes.forEach((nv, i) => {
-    const n = parseNode(nv, `nodes[${i}]`, err);
-    if (n) {
-      nodes.push(n);
-      nodePaths.set(n, `nodes[${i}]`);
-    }
-  });
+  else
+    doc.nodes.forEach((nv, i) => {
+      const n = parseNode(nv, `nodes[${i}]`, err);
+      if (n) {
+        nodes.push(n);
+        nodePaths.set(n, `nodes[${i}]`);
+      }
+    });
   bag.throwIfAny();
 
   // Names: unique nodes, one producer per tensor, produced tensors are not inputs or constants.
@@ -125,8 +140,10 @@ function buildGraph(doc: Json, label: string, baseDir: string, text: string): Gr
     if (!decls.has(inp)) err(`inputs[${i}]`, `graph input "${inp}" is not declared in tensors`, 'undefined-tensor');
   });
   for (const [tname, d] of decls) {
-    if (d.quant && !decls.has(d.quant.scale) && !producer.has(d.quant.scale)) err(`${d.path}.quant.scale`, `scale tensor "${d.quant.scale}" is not defined`, 'undefined-tensor');
-    if (producer.has(tname) && d.encoding) err(`${d.path}.encoding`, `"${tname}" is produced by node "${producer.get(tname)!.name}", so it has no stored encoding`);
+    if (d.quant && !decls.has(d.quant.scale) && !producer.has(d.quant.scale))
+      err(`${d.path}.quant.scale`, `scale tensor "${d.quant.scale}" is not defined`, 'undefined-tensor');
+    if (producer.has(tname) && d.encoding)
+      err(`${d.path}.encoding`, `"${tname}" is produced by node "${producer.get(tname)!.name}", so it has no stored encoding`);
   }
   const isDefined = (t: string) => decls.has(t) || producer.has(t);
   for (const n of nodes) {
@@ -148,7 +165,14 @@ function buildGraph(doc: Json, label: string, baseDir: string, text: string): Gr
   let weightBytes: Uint8Array | undefined;
   if (constantNames.length > 0) {
     if (typeof doc.weights !== 'string') {
-      fail('schema', `${label}: weights`, `the model has constant tensors (${constantNames.slice(0, 3).map((c) => `"${c}"`).join(', ')}${constantNames.length > 3 ? ', ...' : ''}) but names no weights file`);
+      fail(
+        'schema',
+        `${label}: weights`,
+        `the model has constant tensors (${constantNames
+          .slice(0, 3)
+          .map((c) => `"${c}"`)
+          .join(', ')}${constantNames.length > 3 ? ', ...' : ''}) but names no weights file`,
+      );
     }
     const wpath = resolve(baseDir, doc.weights);
     if (!existsSync(wpath)) fail('weights', `${label}: weights`, `file "${doc.weights}" not found (looked at ${wpath})`);
@@ -192,7 +216,8 @@ function buildGraph(doc: Json, label: string, baseDir: string, text: string): Gr
     const t = graph.tensors.get(tname);
     if (!t) continue;
     if (t.dtype !== d.dtype) err(`${d.path}.dtype`, `declared ${d.dtype}, but node "${producer.get(tname)!.name}" produces ${t.dtype}`, 'dtype');
-    else if (shapeStr(t.shape) !== shapeStr(d.shape)) err(`${d.path}.shape`, `declared ${shapeStr(d.shape)}, but node "${producer.get(tname)!.name}" produces ${shapeStr(t.shape)}`, 'shape');
+    else if (shapeStr(t.shape) !== shapeStr(d.shape))
+      err(`${d.path}.shape`, `declared ${shapeStr(d.shape)}, but node "${producer.get(tname)!.name}" produces ${shapeStr(t.shape)}`, 'shape');
   }
   bag.throwIfAny();
   return graph;
@@ -284,10 +309,12 @@ function parseTensorDecl(name: string, v: Json, path: string, err: ErrFn): Tenso
   }
   if (!ok) return undefined;
   const dtype = v.dtype as DType;
-  if (encoding && !(dtype === 'ternary' || dtype === 'binary')) err(`${path}.encoding`, `only ternary and binary tensors have an encoding, "${name}" is ${dtype}`);
+  if (encoding && !(dtype === 'ternary' || dtype === 'binary'))
+    err(`${path}.encoding`, `only ternary and binary tensors have an encoding, "${name}" is ${dtype}`);
   if (encoding === 'packed2' && dtype !== 'ternary') err(`${path}.encoding`, `packed2 is the ternary encoding; binary tensors use packed1`);
   if (encoding === 'packed1' && dtype !== 'binary') err(`${path}.encoding`, `packed1 is the binary encoding; ternary tensors use packed2`);
-  if (quant && !(dtype === 'int8' || dtype === 'ternary' || dtype === 'binary')) err(`${path}.quant`, `only int8, ternary and binary tensors are quantised, "${name}" is ${dtype}`);
+  if (quant && !(dtype === 'int8' || dtype === 'ternary' || dtype === 'binary'))
+    err(`${path}.quant`, `only int8, ternary and binary tensors are quantised, "${name}" is ${dtype}`);
   if ((dtype === 'ternary' || dtype === 'binary') && !quant) err(path, `${dtype} tensor "${name}" needs "quant" naming its scale tensor`);
   if (range && dtype === 'int8' && (range[0] < -128 || range[1] > 127)) err(`${path}.range`, `[${range.join(', ')}] is outside the int8 range [-128, 127]`);
   return { name, path, dtype, shape: shape!, quant, encoding, key: typeof v.key === 'string' ? v.key : name, range };
@@ -319,7 +346,11 @@ function parseQuant(v: Json, path: string, err: ErrFn): QuantParams | undefined 
     ok = false;
   }
   if (!ok) return undefined;
-  return { scale: v.scale as string, granularity: v.granularity as Granularity, groupSize: v.granularity === 'per_group' ? (v.group_size as number) : undefined };
+  return {
+    scale: v.scale as string,
+    granularity: v.granularity as Granularity,
+    groupSize: v.granularity === 'per_group' ? (v.group_size as number) : undefined,
+  };
 }
 
 function parseNode(v: Json, path: string, err: ErrFn): Node | undefined {
@@ -365,7 +396,10 @@ function parseAttrs(given: JsonObject, specs: Record<string, AttrSpec>, path: st
   let ok = true;
   for (const k of Object.keys(given)) {
     if (!(k in specs)) {
-      err(path, `unknown attribute "${k}"${Object.keys(specs).length ? `; expected one of ${Object.keys(specs).join(', ')}` : '; this op takes no attributes'}`);
+      err(
+        path,
+        `unknown attribute "${k}"${Object.keys(specs).length ? `; expected one of ${Object.keys(specs).join(', ')}` : '; this op takes no attributes'}`,
+      );
       ok = false;
     }
   }
@@ -386,7 +420,10 @@ function parseAttrs(given: JsonObject, specs: Record<string, AttrSpec>, path: st
       (spec.kind === 'string' && typeof v === 'string' && (!spec.oneOf || spec.oneOf.includes(v))) ||
       (spec.kind === 'ints' && Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isInteger(x)));
     if (!good) {
-      err(p, `expected ${spec.oneOf ? `one of ${spec.oneOf.map((s) => `"${s}"`).join(', ')}` : `a${spec.kind === 'int' ? 'n integer' : spec.kind === 'ints' ? 'n array of integers' : ` ${spec.kind}`}`}, found ${describe(v)}`);
+      err(
+        p,
+        `expected ${spec.oneOf ? `one of ${spec.oneOf.map((s) => `"${s}"`).join(', ')}` : `a${spec.kind === 'int' ? 'n integer' : spec.kind === 'ints' ? 'n array of integers' : ` ${spec.kind}`}`}, found ${describe(v)}`,
+      );
       ok = false;
     } else out[k] = v as AttrValue;
   }
@@ -397,14 +434,20 @@ function checkNodeSignature(n: Node, path: string, err: ErrFn): void {
   const def = OPS.get(n.op)!;
   const maxIn = def.inputs.names.length;
   if (n.inputs.length < def.inputs.min || n.inputs.length > maxIn)
-    err(`${path}.inputs`, `${n.op} takes ${def.inputs.min === maxIn ? maxIn : `${def.inputs.min} to ${maxIn}`} inputs (${def.inputs.names.join(', ')}), found ${n.inputs.length}`);
+    err(
+      `${path}.inputs`,
+      `${n.op} takes ${def.inputs.min === maxIn ? maxIn : `${def.inputs.min} to ${maxIn}`} inputs (${def.inputs.names.join(', ')}), found ${n.inputs.length}`,
+    );
   n.inputs.forEach((t, j) => {
     if (t === '' && j < def.inputs.min) err(`${path}.inputs[${j}]`, `input ${j} (${def.inputs.names[j]}) of ${n.op} is required`);
   });
   const maxOut = def.outputs.names.length;
   const minOut = n.op === 'QuantizeInt8' ? 1 : def.outputs.min; // the scale output may be left implicit
   if (n.outputs.length < minOut || n.outputs.length > maxOut)
-    err(`${path}.outputs`, `${n.op} has ${minOut === maxOut ? maxOut : `${minOut} to ${maxOut}`} outputs (${def.outputs.names.join(', ')}), found ${n.outputs.length}`);
+    err(
+      `${path}.outputs`,
+      `${n.op} has ${minOut === maxOut ? maxOut : `${minOut} to ${maxOut}`} outputs (${def.outputs.names.join(', ')}), found ${n.outputs.length}`,
+    );
   if (n.op === 'QuantizeInt8' && n.outputs.length === 1) n.outputs.push(`${n.outputs[0]}.scale`);
 }
 

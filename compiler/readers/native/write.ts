@@ -63,7 +63,13 @@ export function serializeModel(spec: ModelSpec, weightsFile = 'model.safetensors
     inputs: spec.inputs,
     outputs: spec.outputs,
     tensors,
-    nodes: spec.nodes.map((n) => ({ name: n.name, op: n.op, inputs: n.inputs, outputs: n.outputs, ...(n.attrs && Object.keys(n.attrs).length ? { attrs: n.attrs } : {}) })),
+    nodes: spec.nodes.map((n) => ({
+      name: n.name,
+      op: n.op,
+      inputs: n.inputs,
+      outputs: n.outputs,
+      ...(n.attrs && Object.keys(n.attrs).length ? { attrs: n.attrs } : {}),
+    })),
   });
   if (spec.metadata) doc.metadata = spec.metadata;
   return { json: JSON.stringify(doc, null, 2) + '\n', weights: stEntries.length ? writeSafetensors(stEntries, spec.metadata) : undefined };

@@ -36,7 +36,11 @@ export function constOf(dtype: DType, shape: number[], values: ArrayLike<number 
 
 /** Values as JS numbers (int64 clamped into the safe range). */
 export function toNumbers(c: Const): number[] {
-  return Array.from(c.data as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? Number(v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : v < BigInt(Number.MIN_SAFE_INTEGER) ? Number.MIN_SAFE_INTEGER : v) : v));
+  return Array.from(c.data as ArrayLike<number | bigint>, (v) =>
+    typeof v === 'bigint'
+      ? Number(v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : v < BigInt(Number.MIN_SAFE_INTEGER) ? Number.MIN_SAFE_INTEGER : v)
+      : v,
+  );
 }
 
 function gatherIndex(c: Const, out: number[], map: (outIdx: number[]) => number): Const {

@@ -157,7 +157,11 @@ class Importer {
       } else
         inp.shape.forEach((d, i) => {
           if (typeof d !== 'number' || d < 1) {
-            this.err(where, `dimension ${i} is ${typeof d === 'string' ? `the symbol "${d}"` : d === undefined ? 'unknown' : d}; tritc needs static, positive dimensions (export the model with a fixed shape, e.g. batch 1)`, 'unsupported');
+            this.err(
+              where,
+              `dimension ${i} is ${typeof d === 'string' ? `the symbol "${d}"` : d === undefined ? 'unknown' : d}; tritc needs static, positive dimensions (export the model with a fixed shape, e.g. batch 1)`,
+              'unsupported',
+            );
             ok = false;
           } else shape.push(d);
         });
@@ -195,7 +199,8 @@ class Importer {
       try {
         const ir = this.materialize(o.name, v, true);
         const t = this.g.tensors.get(ir)!;
-        if (o.elemType !== undefined && irDtype(o.elemType) && irDtype(o.elemType) !== t.dtype) this.err(where, `is declared ${onnxTypeText(o.elemType)} but computes ${t.dtype}`, 'dtype');
+        if (o.elemType !== undefined && irDtype(o.elemType) && irDtype(o.elemType) !== t.dtype)
+          this.err(where, `is declared ${onnxTypeText(o.elemType)} but computes ${t.dtype}`, 'dtype');
         if (o.shape && o.shape.every((d) => typeof d === 'number') && shapeStr(o.shape as number[]) !== shapeStr(t.shape))
           this.err(where, `is declared with shape ${shapeStr(o.shape as number[])} but computes ${shapeStr(t.shape)}`, 'shape');
         this.g.outputs.push(ir);
@@ -225,8 +230,10 @@ class Importer {
   checkModel(): void {
     const { model } = this;
     const { graph } = model;
-    if (!model.opsets.has('')) this.err('opset_import', `does not import the default ONNX domain; tritc supports opsets ${MIN_OPSET} to ${MAX_OPSET}`, 'unsupported');
-    else if (this.opset < MIN_OPSET || this.opset > MAX_OPSET) this.err('opset_import', `imports ONNX opset ${this.opset}; tritc supports opsets ${MIN_OPSET} to ${MAX_OPSET}`, 'unsupported');
+    if (!model.opsets.has(''))
+      this.err('opset_import', `does not import the default ONNX domain; tritc supports opsets ${MIN_OPSET} to ${MAX_OPSET}`, 'unsupported');
+    else if (this.opset < MIN_OPSET || this.opset > MAX_OPSET)
+      this.err('opset_import', `imports ONNX opset ${this.opset}; tritc supports opsets ${MIN_OPSET} to ${MAX_OPSET}`, 'unsupported');
     if (graph.sparseInitializers) this.err('graph', `has ${graph.sparseInitializers} sparse initializer(s), which tritc does not support`, 'unsupported');
 
     const unsupported = new Map<string, string[]>();
@@ -247,15 +254,21 @@ class Importer {
         unsupported.set(k, list);
       }
       for (const [aname, a] of n.attributes) {
-        if (a.kind === 'graph' || a.kind === 'graphs') this.err(this.nodeWhere(n), `attribute "${aname}" is a subgraph; tritc does not support control flow`, 'unsupported');
+        if (a.kind === 'graph' || a.kind === 'graphs')
+          this.err(this.nodeWhere(n), `attribute "${aname}" is a subgraph; tritc does not support control flow`, 'unsupported');
       }
     }
     for (const [op, nodes] of unsupported)
-      this.err('graph', `unsupported op ${op}: node${nodes.length > 1 ? 's' : ''} ${nodes.slice(0, 8).join(', ')}${nodes.length > 8 ? ` and ${nodes.length - 8} more` : ''}`, 'unsupported');
+      this.err(
+        'graph',
+        `unsupported op ${op}: node${nodes.length > 1 ? 's' : ''} ${nodes.slice(0, 8).join(', ')}${nodes.length > 8 ? ` and ${nodes.length - 8} more` : ''}`,
+        'unsupported',
+      );
 
     const badType = (name: string, elemType: number | undefined, what: string) => {
       if (elemType === undefined || elemType === 0) return;
-      if (!irDtype(elemType)) this.err(`${what} "${name}"`, `has dtype ${onnxTypeText(elemType)}, which tritc does not support (supported: ${SUPPORTED_TYPES_TEXT})`, 'dtype');
+      if (!irDtype(elemType))
+        this.err(`${what} "${name}"`, `has dtype ${onnxTypeText(elemType)}, which tritc does not support (supported: ${SUPPORTED_TYPES_TEXT})`, 'dtype');
     };
     const seen = new Set<string>();
     for (const t of graph.initializers) {
@@ -275,9 +288,11 @@ class Importer {
     }
     for (const v of graph.valueInfo) if (!seen.has(v.name)) badType(v.name, v.elemType, 'tensor');
     for (const n of graph.nodes) {
-      for (const [aname, a] of n.attributes) if (a.kind === 'tensor') badType(a.value.name || aname, a.value.dtype, `attribute "${aname}" of ${this.nodeWhere(n)}: tensor`);
+      for (const [aname, a] of n.attributes)
+        if (a.kind === 'tensor') badType(a.value.name || aname, a.value.dtype, `attribute "${aname}" of ${this.nodeWhere(n)}: tensor`);
       const to = n.attributes.get('to');
-      if (n.opType === 'Cast' && to?.kind === 'int' && !irDtype(Number(to.value))) this.err(this.nodeWhere(n), `casts to ${onnxTypeText(Number(to.value))}, which tritc does not support (supported: ${SUPPORTED_TYPES_TEXT})`, 'dtype');
+      if (n.opType === 'Cast' && to?.kind === 'int' && !irDtype(Number(to.value)))
+        this.err(this.nodeWhere(n), `casts to ${onnxTypeText(Number(to.value))}, which tritc does not support (supported: ${SUPPORTED_TYPES_TEXT})`, 'dtype');
     }
   }
 
@@ -288,13 +303,22 @@ class Importer {
     for (const n of nodes)
       for (const o of n.outputs) {
         if (!o) continue;
-        if (producer.has(o) || this.values.has(o)) this.err(this.nodeWhere(n), `output "${o}" is already ${producer.has(o) ? `produced by ${this.nodeWhere(producer.get(o)!)}` : 'an initializer or graph input'}`, 'duplicate');
+        if (producer.has(o) || this.values.has(o))
+          this.err(
+            this.nodeWhere(n),
+            `output "${o}" is already ${producer.has(o) ? `produced by ${this.nodeWhere(producer.get(o)!)}` : 'an initializer or graph input'}`,
+            'duplicate',
+          );
         else producer.set(o, n);
       }
     for (const n of nodes)
       n.inputs.forEach((i, j) => {
         if (i && !producer.has(i) && !this.values.has(i) && !this.model.graph.inputs.some((v) => v.name === i))
-          this.err(this.nodeWhere(n), `input ${j} "${i}" is not produced by any node, nor an initializer or graph input (a missing initializer?)`, 'undefined-tensor');
+          this.err(
+            this.nodeWhere(n),
+            `input ${j} "${i}" is not produced by any node, nor an initializer or graph input (a missing initializer?)`,
+            'undefined-tensor',
+          );
       });
     const state = new Map<OnnxNode, 'visiting' | 'done'>();
     const order: OnnxNode[] = [];
@@ -331,7 +355,12 @@ class Importer {
     n.outputs.forEach((o, j) => {
       if (o && !this.values.has(o)) {
         if (j === 0 || !m.optionalOutputs) throw new Error(`internal: ${this.nodeWhere(n)} did not define output "${o}"`);
-        if (this.readers.get(o)) fail('unsupported', `${this.label}: ${this.nodeWhere(n)}`, `output ${j} "${o}" is used, but tritc does not compute this optional output of ${n.opType}`);
+        if (this.readers.get(o))
+          fail(
+            'unsupported',
+            `${this.label}: ${this.nodeWhere(n)}`,
+            `output ${j} "${o}" is used, but tritc does not compute this optional output of ${n.opType}`,
+          );
       }
     });
   }
@@ -369,7 +398,8 @@ class Importer {
 
   /** Register a constant in the IR graph (once) and return its IR name. */
   constant(c: Const, hint: string, own = false): string {
-    if (c.shape.some((d) => d < 1)) fail('unsupported', `${this.label}: tensor "${hint}"`, `has an empty shape ${shapeStr(c.shape)}; tritc does not support empty tensors`);
+    if (c.shape.some((d) => d < 1))
+      fail('unsupported', `${this.label}: tensor "${hint}"`, `has an empty shape ${shapeStr(c.shape)}; tritc does not support empty tensors`);
     const name = own ? this.claim(hint) : this.fresh(hint);
     this.g.tensors.set(name, { name, dtype: c.dtype, shape: [...c.shape], kind: 'constant', data: c.data });
     return name;
@@ -427,7 +457,8 @@ class Importer {
     if (!def) fail('unsupported', at, `needs the IR op ${op}, which this build of tritc does not have`);
     const full = withDefaults(def, attrs);
     // The op's signature, as the native reader checks it: required inputs present, not too many.
-    if (inputs.length > def.inputs.names.length) fail('onnx', at, `${op} takes at most ${def.inputs.names.length} inputs (${def.inputs.names.join(', ')}), found ${inputs.length}`);
+    if (inputs.length > def.inputs.names.length)
+      fail('onnx', at, `${op} takes at most ${def.inputs.names.length} inputs (${def.inputs.names.join(', ')}), found ${inputs.length}`);
     for (let i = 0; i < def.inputs.min; i++) {
       if (!inputs[i]) fail('onnx', at, `input ${i} (${def.inputs.names[i]}) of ${op} is required`);
     }
@@ -441,7 +472,10 @@ class Importer {
     });
     const prefix = where && !where.endsWith(`(${op})`) ? `${op}: ` : '';
     const { specs, problems } = inferNode(this.g, node, at);
-    if (problems.length) throw new TritcError(problems.map((p) => ({ ...p, message: p.code === 'limit' || p.message.startsWith('output "') ? p.message : `${prefix}${p.message}` })));
+    if (problems.length)
+      throw new TritcError(
+        problems.map((p) => ({ ...p, message: p.code === 'limit' || p.message.startsWith('output "') ? p.message : `${prefix}${p.message}` })),
+      );
     setOutputs(this.g, node, specs);
     // Fold now: a node on constants only is computed at compile time (shape computations must be
     // known before the nodes that use them can be read; passes/fold_constants.ts).
@@ -455,7 +489,13 @@ class Importer {
 }
 
 function rangeOf(dtype: DType): [number, number] | undefined {
-  const r: Partial<Record<DType, [number, number]>> = { int8: [-128, 127], uint8: [0, 255], int32: [-(2 ** 31), 2 ** 31 - 1], bool: [0, 1], int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] };
+  const r: Partial<Record<DType, [number, number]>> = {
+    int8: [-128, 127],
+    uint8: [0, 255],
+    int32: [-(2 ** 31), 2 ** 31 - 1],
+    bool: [0, 1],
+    int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  };
   return r[dtype];
 }
 
@@ -468,7 +508,7 @@ export class NodeContext {
     readonly node: OnnxNode,
   ) {
     this.where = `${imp.label}: ${imp.nodeWhere(node)}`;
-    this.opset = node.domain === '' ? imp.opset : imp.model.opsets.get(node.domain) ?? 1;
+    this.opset = node.domain === '' ? imp.opset : (imp.model.opsets.get(node.domain) ?? 1);
   }
 
   get lowBit(): boolean {
@@ -509,7 +549,9 @@ export class NodeContext {
       const t = this.imp.g.tensors.get(v.ir)!;
       if (t.kind === 'constant') return { dtype: t.dtype, shape: t.shape, data: t.data! };
     }
-    this.fail(`input ${i} "${this.inputName(i)}" (${what}) must be a constant (an initializer or computed from constants only), because tritc plans memory at compile time`);
+    this.fail(
+      `input ${i} "${this.inputName(i)}" (${what}) must be a constant (an initializer or computed from constants only), because tritc plans memory at compile time`,
+    );
   }
   /** Dtype and shape of input i, whatever its form. */
   info(i: number): { dtype: DType; shape: number[] } {

@@ -58,7 +58,8 @@ function intsFrom(ctx: NodeContext, attr: string, input: number, inputFromOpset:
 function reshapeValue(ctx: NodeContext, shape: number[]): void {
   const v = ctx.value(0);
   const { shape: from } = ctx.info(0);
-  if (elementCount(shape) !== elementCount(from)) ctx.fail(`cannot reshape [${from.join(', ')}] (${elementCount(from)} elements) to [${shape.join(', ')}]`, 'shape');
+  if (elementCount(shape) !== elementCount(from))
+    ctx.fail(`cannot reshape [${from.join(', ')}] (${elementCount(from)} elements) to [${shape.join(', ')}]`, 'shape');
   if (v.kind === 'const') return ctx.defineConst(0, { ...v.c, shape });
   if (v.kind === 'view') return ctx.define(0, { kind: 'view', base: v.base, shape, pre: v.pre });
   const base = v.kind === 'quant' ? ctx.tensor(0) : v.ir;
@@ -153,7 +154,7 @@ function followsLinearLayer(ctx: NodeContext, i: number): boolean {
   const v = ctx.has(i) ? ctx.value(i) : undefined;
   if (v?.kind !== 'tensor') return false;
   const g = ctx.graph;
-  for (let name = v.ir; ; ) {
+  for (let name = v.ir; ;) {
     const p = ctx.producer(name);
     if (!p) return false;
     const constIn = (k: number) => g.tensors.get(p.inputs[k] ?? '')?.kind === 'constant';
@@ -210,7 +211,11 @@ const BatchNormalization: OnnxOpMapping = {
     if (ctx.int('training_mode', 0)) ctx.fail('training_mode = 1 is not supported (inference only)');
     if (ctx.opset < 9 && ctx.int('spatial', 1) !== 1) ctx.fail('spatial = 0 is not supported');
     const attrs: Record<string, AttrValue> = irAttrs(ctx, 'BatchNormalization', ['momentum', 'spatial', 'training_mode', 'is_test', 'consumed_inputs']);
-    ctx.emitSimple('BatchNormalization', attrs, [0, 1, 2, 3, 4].map((i) => ctx.tensor(i)));
+    ctx.emitSimple(
+      'BatchNormalization',
+      attrs,
+      [0, 1, 2, 3, 4].map((i) => ctx.tensor(i)),
+    );
   },
 };
 
@@ -218,7 +223,8 @@ const BatchNormalization: OnnxOpMapping = {
 
 function scalarConst(ctx: NodeContext, i: number, what: string): number {
   const c = ctx.constInput(i, what);
-  if (elementCount(c.shape) !== 1) ctx.fail(`input ${i} (${what}) of a quantised activation must be one value (per-tensor), found shape [${c.shape.join(', ')}]`);
+  if (elementCount(c.shape) !== 1)
+    ctx.fail(`input ${i} (${what}) of a quantised activation must be one value (per-tensor), found shape [${c.shape.join(', ')}]`);
   return num(c, 0);
 }
 
@@ -277,7 +283,8 @@ const Quant: OnnxOpMapping = {
     const signed = ctx.int('signed', 1) !== 0;
     const narrow = ctx.int('narrow', 0) !== 0;
     const mode = ctx.string('rounding_mode', 'ROUND').toUpperCase() as RoundingMode;
-    if (!(ROUNDING_MODES as readonly string[]).includes(mode) || mode === 'BIPOLAR') ctx.fail(`rounding_mode "${ctx.string('rounding_mode')}" is not one of ROUND, CEIL, FLOOR, UP, DOWN, HALF_UP, HALF_DOWN`, 'onnx');
+    if (!(ROUNDING_MODES as readonly string[]).includes(mode) || mode === 'BIPOLAR')
+      ctx.fail(`rounding_mode "${ctx.string('rounding_mode')}" is not one of ROUND, CEIL, FLOOR, UP, DOWN, HALF_UP, HALF_DOWN`, 'onnx');
     const bitsC = ctx.constInput(3, 'bitwidth');
     if (elementCount(bitsC.shape) !== 1) ctx.fail('bitwidth must be one value', 'onnx');
     const bits = num(bitsC, 0);
@@ -287,13 +294,19 @@ const Quant: OnnxOpMapping = {
     if (x.kind === 'const') {
       const scale = ctx.constInput(1, 'scale');
       const zp = ctx.constInput(2, 'zeropt');
-      return ctx.defineConst(0, foldQuant(ctx, x.c, scale, zp, (v, s, z) => Math.fround(quantizeStaticValue(v, [], [], s, z, qmin, qmax, mode) * s)));
+      return ctx.defineConst(
+        0,
+        foldQuant(ctx, x.c, scale, zp, (v, s, z) => Math.fround(quantizeStaticValue(v, [], [], s, z, qmin, qmax, mode) * s)),
+      );
     }
     const scale = scalarConst(ctx, 1, 'scale');
     const zp = scalarConst(ctx, 2, 'zeropt');
     if (!(scale > 0)) ctx.fail(`scale ${scale} must be positive`, 'onnx');
     if (!Number.isInteger(zp)) ctx.fail(`zero point ${zp} must be an integer for integer codes`);
-    if (qmin - zp < -128 || qmax - zp > 127) ctx.fail(`codes [${qmin - zp}, ${qmax - zp}] (${bits}-bit ${signed ? 'signed' : 'unsigned'}${narrow ? ' narrow' : ''}) do not fit int8; tritc quantises activations to at most 8-bit signed codes`);
+    if (qmin - zp < -128 || qmax - zp > 127)
+      ctx.fail(
+        `codes [${qmin - zp}, ${qmax - zp}] (${bits}-bit ${signed ? 'signed' : 'unsigned'}${narrow ? ' narrow' : ''}) do not fit int8; tritc quantises activations to at most 8-bit signed codes`,
+      );
     quantizeActivation(ctx, scale, zp, qmin, qmax, mode);
   },
 };
@@ -301,7 +314,11 @@ const Quant: OnnxOpMapping = {
 const BipolarQuant: OnnxOpMapping = {
   convert(ctx) {
     const x = ctx.value(0);
-    if (x.kind === 'const') return ctx.defineConst(0, foldQuant(ctx, x.c, ctx.constInput(1, 'scale'), undefined, (v, s) => Math.fround((v >= 0 ? 1 : -1) * s)));
+    if (x.kind === 'const')
+      return ctx.defineConst(
+        0,
+        foldQuant(ctx, x.c, ctx.constInput(1, 'scale'), undefined, (v, s) => Math.fround((v >= 0 ? 1 : -1) * s)),
+      );
     const scale = scalarConst(ctx, 1, 'scale');
     if (!(scale > 0)) ctx.fail(`scale ${scale} must be positive`, 'onnx');
     quantizeActivation(ctx, scale, 0, -1, 1, 'BIPOLAR');
@@ -327,12 +344,17 @@ const Trunc: OnnxOpMapping = {
   needs: ['TruncStatic'],
   convert(ctx) {
     const n = ctx.node.inputs.length;
-    if (n !== 5 && n !== 6) ctx.fail(`has ${n} inputs; QONNX Trunc takes 5 (v1: X, scale, zeropt, input_bit_width, output_bit_width) or 6 (v2: X, scale, zeropt, input_bit_width, out_scale, out_bitwidth)`, 'onnx');
+    if (n !== 5 && n !== 6)
+      ctx.fail(
+        `has ${n} inputs; QONNX Trunc takes 5 (v1: X, scale, zeropt, input_bit_width, output_bit_width) or 6 (v2: X, scale, zeropt, input_bit_width, out_scale, out_bitwidth)`,
+        'onnx',
+      );
     const v1 = n === 5;
     const signed = ctx.int('signed', 1) !== 0;
     const narrow = ctx.int('narrow', 0) !== 0;
     const mode = ctx.string('rounding_mode', 'FLOOR').toUpperCase() as RoundingMode;
-    if (!(TRUNC_MODES as readonly string[]).includes(mode)) ctx.fail(`rounding_mode "${ctx.string('rounding_mode')}" is not one of ${TRUNC_MODES.join(', ')}`, 'onnx');
+    if (!(TRUNC_MODES as readonly string[]).includes(mode))
+      ctx.fail(`rounding_mode "${ctx.string('rounding_mode')}" is not one of ${TRUNC_MODES.join(', ')}`, 'onnx');
     const bitsOf = (i: number, what: string, max: number): number => {
       const b = scalarConst(ctx, i, what);
       if (!Number.isInteger(b) || b < 1 || b > max) ctx.fail(`${what} ${b} must be an integer from 1 to ${max}`, 'onnx');
@@ -373,7 +395,11 @@ const Trunc: OnnxOpMapping = {
     const one = (v: number, what: string) => ctx.constant({ dtype: 'float32', shape: [1], data: new Float32Array([v]) }, `${ctx.nodeName}.${what}`);
     // A quantised input (Quant on an activation, int8 codes) is read as Quant's float output, code * scale.
     const out = ctx.irOut(0);
-    ctx.emit('TruncStatic', [ctx.tensor(0), one(s, 'scale'), one(z, 'zeropt'), one(ts, 'trunc_scale'), one(os, 'out_scale')], [out], { qmin, qmax, rounding: mode });
+    ctx.emit('TruncStatic', [ctx.tensor(0), one(s, 'scale'), one(z, 'zeropt'), one(ts, 'trunc_scale'), one(os, 'out_scale')], [out], {
+      qmin,
+      qmax,
+      rounding: mode,
+    });
     ctx.define(0, { kind: 'tensor', ir: out });
   },
 };
@@ -392,8 +418,12 @@ function qParams(ctx: NodeContext, rank: number): { scale: Const; zp?: Const; ax
   if (block > 0) {
     const xs = ctx.info(0).shape;
     const want = xs.map((d, k) => (k === axis ? Math.ceil(d / block) : d));
-    for (const [c, what] of [[scale, 'scale'], [zp, 'zero point']] as const)
-      if (c && c.shape.join() !== want.join()) ctx.fail(`the ${what} [${c.shape.join(', ')}] must be [${want.join(', ')}] for block_size ${block} on axis ${axis} of x [${xs.join(', ')}]`, 'shape');
+    for (const [c, what] of [
+      [scale, 'scale'],
+      [zp, 'zero point'],
+    ] as const)
+      if (c && c.shape.join() !== want.join())
+        ctx.fail(`the ${what} [${c.shape.join(', ')}] must be [${want.join(', ')}] for block_size ${block} on axis ${axis} of x [${xs.join(', ')}]`, 'shape');
   }
   return { scale, zp, axis, block };
 }
@@ -445,7 +475,9 @@ const QuantizeLinear: OnnxOpMapping = {
       hi - z <= 127 &&
       !readers.output &&
       readers.nodes.length > 0 &&
-      readers.nodes.every((n) => n.opType === 'DequantizeLinear' && n.domain === '' && n.inputs[0] === ctx.outName(0) && dqMatches(ctx, n.inputs[1]!, n.inputs[2] ?? '', s, z));
+      readers.nodes.every(
+        (n) => n.opType === 'DequantizeLinear' && n.domain === '' && n.inputs[0] === ctx.outName(0) && dqMatches(ctx, n.inputs[1]!, n.inputs[2] ?? '', s, z),
+      );
     if (qdq) {
       const ir = quantizeActivation(ctx, s, 0, lo - z, hi - z, 'ROUND', false);
       return ctx.define(0, { kind: 'qdq', ir, scale: s, zp: z, dtype: outType });
@@ -529,9 +561,11 @@ const Size: OnnxOpMapping = {
 const Reshape: OnnxOpMapping = {
   convert(ctx) {
     const from = ctx.info(0).shape;
-    const spec = ctx.opset >= 5 ? toNumbers(ctx.constInput(1, 'shape')) : ctx.ints('shape') ?? [];
+    const spec = ctx.opset >= 5 ? toNumbers(ctx.constInput(1, 'shape')) : (ctx.ints('shape') ?? []);
     const allowzero = ctx.int('allowzero', 0);
-    const shape = spec.map((d, i) => (d === 0 && !allowzero ? from[i] ?? ctx.fail(`shape [${spec.join(', ')}] copies dimension ${i}, which [${from.join(', ')}] does not have`, 'shape') : d));
+    const shape = spec.map((d, i) =>
+      d === 0 && !allowzero ? (from[i] ?? ctx.fail(`shape [${spec.join(', ')}] copies dimension ${i}, which [${from.join(', ')}] does not have`, 'shape')) : d,
+    );
     const minus = shape.filter((d) => d === -1).length;
     if (minus > 1 || shape.some((d) => d < -1)) ctx.fail(`shape [${spec.join(', ')}] is not a valid Reshape target`, 'shape');
     if (minus === 1) {
@@ -558,7 +592,10 @@ const Squeeze: OnnxOpMapping = {
     const from = ctx.info(0).shape;
     const axes = (intsFrom(ctx, 'axes', 1, 13) ?? from.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normAxis(ctx, a, from.length, 'axis'));
     for (const a of axes) if (from[a] !== 1) ctx.fail(`cannot squeeze axis ${a} of size ${from[a]}`, 'shape');
-    reshapeValue(ctx, from.filter((_, i) => !axes.includes(i)));
+    reshapeValue(
+      ctx,
+      from.filter((_, i) => !axes.includes(i)),
+    );
   },
 };
 
@@ -619,7 +656,8 @@ const Transpose: OnnxOpMapping = {
   convert(ctx) {
     const rank = ctx.info(0).shape.length;
     const perm = ctx.ints('perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
-    if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) ctx.fail(`perm [${perm.join(', ')}] is not a permutation of ${rank} axes`, 'shape');
+    if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i))
+      ctx.fail(`perm [${perm.join(', ')}] is not a permutation of ${rank} axes`, 'shape');
     if (ctx.isConst(0)) return ctx.defineConst(0, transposeConst(ctx.constInput(0, 'data'), perm));
     ctx.emitSimple('Transpose', { perm });
   },
@@ -680,7 +718,8 @@ const Split: OnnxOpMapping = {
       const each = Math.ceil(dim / parts);
       split = Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(each, dim - i * each)));
     }
-    if (split.reduce((a, b) => a + b, 0) !== shape[axis]) ctx.fail(`split [${split.join(', ')}] does not add up to dimension ${axis} of size ${shape[axis]}`, 'shape');
+    if (split.reduce((a, b) => a + b, 0) !== shape[axis])
+      ctx.fail(`split [${split.join(', ')}] does not add up to dimension ${axis} of size ${shape[axis]}`, 'shape');
     if (ctx.isConst(0)) {
       const c = ctx.constInput(0, 'input');
       let start = 0;
@@ -688,7 +727,16 @@ const Split: OnnxOpMapping = {
         const first = shape.map((_, d) => (d === axis ? start : 0));
         const count = shape.map((n, d) => (d === axis ? len : n));
         start += len;
-        if (ctx.outName(j)) ctx.defineConst(j, sliceConst(c, first, shape.map(() => 1), count));
+        if (ctx.outName(j))
+          ctx.defineConst(
+            j,
+            sliceConst(
+              c,
+              first,
+              shape.map(() => 1),
+              count,
+            ),
+          );
       });
       return;
     }
@@ -736,7 +784,11 @@ const ArgMax: OnnxOpMapping = {
     const rank = ctx.info(0).shape.length;
     const axis = normAxis(ctx, ctx.int('axis', 0), rank);
     // ONNX's ArgMax returns int64; the IR op returns int32 unless asked.
-    ctx.emitSimple('ArgMax', { axis, keepdims: ctx.int('keepdims', 1) !== 0, select_last_index: ctx.int('select_last_index', 0) !== 0, output_dtype: 'int64' }, [ctx.tensor(0)]);
+    ctx.emitSimple(
+      'ArgMax',
+      { axis, keepdims: ctx.int('keepdims', 1) !== 0, select_last_index: ctx.int('select_last_index', 0) !== 0, output_dtype: 'int64' },
+      [ctx.tensor(0)],
+    );
   },
 };
 
@@ -755,7 +807,7 @@ const Clip: OnnxOpMapping = {
 const reduce = (op: 'ReduceMean' | 'ReduceSum' | 'ReduceMax' | 'ReduceMin', axesInput: number): OnnxOpMapping => ({
   needs: [op],
   convert(ctx) {
-    const axes = ctx.opset >= axesInput ? (ctx.has(1) ? toNumbers(ctx.constInput(1, 'axes')) : []) : ctx.ints('axes') ?? [];
+    const axes = ctx.opset >= axesInput ? (ctx.has(1) ? toNumbers(ctx.constInput(1, 'axes')) : []) : (ctx.ints('axes') ?? []);
     ctx.emitSimple(op, { axes, keepdims: ctx.int('keepdims', 1), noop_with_empty_axes: ctx.int('noop_with_empty_axes', 0) }, [ctx.tensor(0)]);
   },
 });
@@ -797,7 +849,10 @@ function foldOnly(f: (ctx: NodeContext) => Const): OnnxOpMapping {
   return {
     convert(ctx) {
       for (let i = 0; i < ctx.inputCount; i++) {
-        if (ctx.has(i) && !ctx.isConst(i)) ctx.fail(`is supported only on constants (input ${i} "${ctx.inputName(i)}" is computed at run time): needs the IR op ${ctx.node.opType}, which this build of tritc does not have`);
+        if (ctx.has(i) && !ctx.isConst(i))
+          ctx.fail(
+            `is supported only on constants (input ${i} "${ctx.inputName(i)}" is computed at run time): needs the IR op ${ctx.node.opType}, which this build of tritc does not have`,
+          );
       }
       ctx.defineConst(0, f(ctx));
     },
@@ -808,8 +863,16 @@ const ConstantOfShape = foldOnly((ctx) => {
   const shape = toNumbers(ctx.constInput(0, 'shape'));
   const v = ctx.tensorAttr('value') ?? constOf('float32', [1], [0]);
   const n = elementCount(shape);
-  if (shape.some((d) => !(d >= 1)) || n > 2 ** 31 - 1 || elementCount(v.shape) !== 1) return ctx.fail(`cannot make a tensor of shape [${shape.join(', ')}] from a value of shape [${v.shape.join(', ')}] (dimensions must be positive, at most 2^31 - 1 elements)`, 'shape');
-  return constOf(v.dtype, shape, Array.from({ length: n }, () => v.data[0]!));
+  if (shape.some((d) => !(d >= 1)) || n > 2 ** 31 - 1 || elementCount(v.shape) !== 1)
+    return ctx.fail(
+      `cannot make a tensor of shape [${shape.join(', ')}] from a value of shape [${v.shape.join(', ')}] (dimensions must be positive, at most 2^31 - 1 elements)`,
+      'shape',
+    );
+  return constOf(
+    v.dtype,
+    shape,
+    Array.from({ length: n }, () => v.data[0]!),
+  );
 });
 
 const Range = foldOnly((ctx) => {
@@ -818,7 +881,11 @@ const Range = foldOnly((ctx) => {
   const d = num(delta!, 0);
   const n = Math.max(Math.ceil((num(limit!, 0) - s) / d), 0);
   if (!(n >= 1 && n <= 2 ** 24)) return ctx.fail(`Range(${s}, ${num(limit!, 0)}, ${d}) has ${n} elements; tritc folds ranges of 1 to 2^24 elements`, 'shape');
-  return constOf(start!.dtype, [n], Array.from({ length: n }, (_, i) => (start!.dtype === 'float32' ? Math.fround(s + i * d) : s + i * d)));
+  return constOf(
+    start!.dtype,
+    [n],
+    Array.from({ length: n }, (_, i) => (start!.dtype === 'float32' ? Math.fround(s + i * d) : s + i * d)),
+  );
 });
 
 const unaryFold = (fn: (x: number) => number, intFn?: (x: bigint) => bigint) =>
@@ -826,7 +893,11 @@ const unaryFold = (fn: (x: number) => number, intFn?: (x: bigint) => bigint) =>
     const c = ctx.constInput(0, 'X');
     if (c.dtype === 'float32') return { dtype: 'float32', shape: [...c.shape], data: (c.data as Float32Array).map((x) => Math.fround(fn(x))) };
     if (!intFn) return ctx.fail(`is supported on float32 constants only, found ${c.dtype}`);
-    return constOf(c.dtype, c.shape, Array.from(c.data as ArrayLike<number | bigint>, (x) => (c.dtype === 'int64' ? BigInt.asIntN(64, intFn(BigInt(x))) : Number(intFn(BigInt(x))))));
+    return constOf(
+      c.dtype,
+      c.shape,
+      Array.from(c.data as ArrayLike<number | bigint>, (x) => (c.dtype === 'int64' ? BigInt.asIntN(64, intFn(BigInt(x))) : Number(intFn(BigInt(x))))),
+    );
   });
 
 /**
@@ -870,8 +941,21 @@ const Conv: OnnxOpMapping = {
 const DEFAULT: Record<string, OnnxOpMapping> = {
   ConstantOfShape,
   Range,
-  Neg: lowerUnary(unaryFold((x) => -x, (x) => -x), 'Mul', -1, 'x * -1'),
-  Reciprocal: lowerUnary(unaryFold((x) => 1 / x), 'Div', 1, '1 / x'),
+  Neg: lowerUnary(
+    unaryFold(
+      (x) => -x,
+      (x) => -x,
+    ),
+    'Mul',
+    -1,
+    'x * -1',
+  ),
+  Reciprocal: lowerUnary(
+    unaryFold((x) => 1 / x),
+    'Div',
+    1,
+    '1 / x',
+  ),
   CastLike,
   Constant,
   Identity,

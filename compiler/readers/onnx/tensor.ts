@@ -78,7 +78,11 @@ export function tensorValues(t: OnnxTensor, where: string): { dtype: DType; shap
   if (!dtype) fail('dtype', where, `has data type ${onnxTypeText(t.dtype)}, which tritc does not support (supported: ${SUPPORTED_TYPES_TEXT})`);
   if (t.segmented) fail('unsupported', where, 'is stored in segments (TensorProto.segment), which tritc does not support');
   if (t.data.kind === 'external')
-    fail('unsupported', where, `keeps its data in an external file${t.data.location ? ` ("${t.data.location}")` : ''}; tritc reads only self-contained .onnx files (save the model without external data, e.g. onnx.save(model, path, save_as_external_data=False))`);
+    fail(
+      'unsupported',
+      where,
+      `keeps its data in an external file${t.data.location ? ` ("${t.data.location}")` : ''}; tritc reads only self-contained .onnx files (save the model without external data, e.g. onnx.save(model, path, save_as_external_data=False))`,
+    );
   const shape = [...t.dims];
   const n = elementCount(shape);
   if (n > 2 ** 31 - 1) fail('limit', where, `has ${n} elements, above the limit of 2^31 - 1`);
@@ -94,7 +98,8 @@ export function tensorValues(t: OnnxTensor, where: string): { dtype: DType; shap
       break;
     case 'raw': {
       const want = n * info.bytes;
-      if (d.bytes.length !== want) fail('onnx', where, `has shape [${shape.join(', ')}] of ${onnxTypeText(t.dtype)} (${want} bytes) but raw_data holds ${d.bytes.length} bytes`);
+      if (d.bytes.length !== want)
+        fail('onnx', where, `has shape [${shape.join(', ')}] of ${onnxTypeText(t.dtype)} (${want} bytes) but raw_data holds ${d.bytes.length} bytes`);
       const dv = new DataView(d.bytes.buffer, d.bytes.byteOffset, d.bytes.byteLength);
       for (let i = 0; i < n; i++) {
         switch (dtype) {

@@ -123,7 +123,14 @@ export function encodeOnnxModel(m: ModelSpecOnnx): Uint8Array {
     opset_import: [{ domain: '', version: m.opset }, ...Object.entries(m.opsets ?? {}).map(([domain, version]) => ({ domain, version }))],
     graph: {
       name: m.name ?? 'test',
-      node: m.nodes.map((n, i) => ({ name: n.name ?? `${n.op}_${i}`, op_type: n.op, domain: n.domain ?? '', input: n.inputs, output: n.outputs, attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attrObject(k, v)) })),
+      node: m.nodes.map((n, i) => ({
+        name: n.name ?? `${n.op}_${i}`,
+        op_type: n.op,
+        domain: n.domain ?? '',
+        input: n.inputs,
+        output: n.outputs,
+        attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attrObject(k, v)),
+      })),
       initializer: (m.initializers ?? []).map(tensorObject),
       input: m.inputs.map(valueObject),
       output: m.outputs.map(valueObject),
