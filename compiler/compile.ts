@@ -40,12 +40,12 @@ export interface CompileOptions extends Omit<PassOptions, 'target' | 'kernels'> 
 
 /** Weights above this size go to weights.bin by default: C literals of megabytes slow compilers down
  * and some choke on them (onnx2c's users hit 230 MB model.c files). */
-export const DEFAULT_BLOB_THRESHOLD = 64 * 1024;
+const DEFAULT_BLOB_THRESHOLD = 64 * 1024;
 
 /** A file's contents: text, bytes, or bytes in pieces written one after another. */
 export type FileContent = string | Uint8Array | Uint8Array[];
 
-export interface LayerInfo {
+interface LayerInfo {
   step: number;
   node: string;
   op: string;
@@ -314,7 +314,7 @@ set_source_files_properties(weights.S PROPERTIES COMPILE_OPTIONS "-Wa,-I\${CMAKE
   }`;
 }
 
-export function manifest(c: Compiled) {
+function manifest(c: Compiled) {
   return {
     tritc: TRITC_VERSION,
     model: c.graph.name,

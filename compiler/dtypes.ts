@@ -110,9 +110,3 @@ export const DTYPE_INFO: Record<DType, DTypeInfo> = {
   },
 };
 
-export const dtypeInfo = (d: DType): DTypeInfo => DTYPE_INFO[d];
-
-/** Element i of any typed data as a number (int64 through Number: exact up to 2^53). */
-export function numberAt(data: TypedData, i: number): number {
-  return Number(data[i]!);
-}

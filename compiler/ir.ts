@@ -48,7 +48,7 @@ export interface QuantParams {
  * the model's reset, read and updated in place by the ops that declare it (`OpDef.mutates`), kept
  * between calls.
  */
-export type TensorKind = 'input' | 'constant' | 'activation' | 'state';
+type TensorKind = 'input' | 'constant' | 'activation' | 'state';
 
 export interface Tensor {
   name: string;
@@ -99,7 +99,7 @@ export interface Graph {
 }
 
 /** The language-model facts the emitter's driver (reset, prefill, decode) and `inspect` need. */
-export interface LmGraphInfo {
+interface LmGraphInfo {
   vocab: number;
   /** Positions the KV cache holds. */
   context: number;

@@ -36,7 +36,7 @@ export interface TargetDesc {
 }
 
 /** The order targets are listed and run in. */
-export const TARGET_ORDER = ['host', 'rpi-aarch64', 'rpi-armv7', 'riscv64-linux', 'cortex-m4', 'cortex-m3', 'rv32imc'];
+const TARGET_ORDER = ['host', 'rpi-aarch64', 'rpi-armv7', 'riscv64-linux', 'cortex-m4', 'cortex-m3', 'rv32imc'];
 
 let cache: Map<string, TargetDesc> | undefined;
 

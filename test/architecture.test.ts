@@ -1,5 +1,6 @@
 // The shape of the codebase, checked: no import cycle among compiler/ modules that carries a value
-// (dependency-cruiser, .dependency-cruiser.cjs), and no build output in the tree.
+// (dependency-cruiser, .dependency-cruiser.cjs), no export nothing uses (knip), and no build output
+// in the tree.
 
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
@@ -19,6 +20,16 @@ describe('architecture', () => {
       throw new Error(`dependency-cruiser found violations:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
     }
     expect(out).toMatch(/no dependency violations found/);
+  });
+
+  it('every export is used, every dependency listed (knip, knip.json)', () => {
+    const bin = join(ROOT, 'node_modules', '.bin', 'knip');
+    try {
+      execFileSync(bin, ['--no-progress'], { cwd: ROOT, encoding: 'utf8' });
+    } catch (e) {
+      const err = e as { stdout?: string; stderr?: string };
+      throw new Error(`knip found unused code or dependencies:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+    }
   });
 
   it('the tree holds sources, not build output', () => {

@@ -23,7 +23,7 @@ const ARRAY_TYPE: Record<DType, string> = {
 };
 
 /** PascalCase class name from the model's C prefix (digits_mlp -> DigitsMlp). */
-export function bindingClassName(prefix: string): string {
+function bindingClassName(prefix: string): string {
   const name = prefix
     .split('_')
     .filter(Boolean)

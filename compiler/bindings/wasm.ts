@@ -12,7 +12,7 @@ import { STRICT_CFLAGS, zigCc } from '../toolchain/build.ts';
 export const WASM_EXPORTS = ['tn_wasm_input', 'tn_wasm_output', 'tn_wasm_run'] as const;
 
 /** The glue: static buffers for every input and output, and the three exported functions. */
-export function wasmGlue(c: Compiled): string {
+function wasmGlue(c: Compiled): string {
   const { inputs, outputs } = c.emitted.io;
   const buf = (role: 'in' | 'out', i: number) => `${role}${i}`;
   const decl = (role: 'in' | 'out') => (d: (typeof inputs)[number], i: number) =>

@@ -19,7 +19,7 @@ import { requireZig } from '../toolchain/zig.ts';
 import { formatBytes, formatCount, textTable } from '../util/format.ts';
 import { bytesOpt, intOpt, MAX_SCRATCH_OPTION, stringOpt, type Command, LM_OPTIONS, loadOptions } from './command.ts';
 
-export interface TargetRow {
+interface TargetRow {
   target: string;
   ok: boolean;
   runs: number;

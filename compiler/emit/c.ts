@@ -27,7 +27,7 @@ export interface EmitOptions {
 }
 
 /** The binary weights file and the assembler file that links it (weights past the blob threshold). */
-export interface WeightsBlob {
+interface WeightsBlob {
   symbol: string;
   /** weights.bin, in pieces (the tensors and their alignment padding): written one after another,
    * never joined in memory (a billion-parameter model's blob is hundreds of MiB). */
@@ -61,7 +61,7 @@ export interface IoDesc {
   macro: string;
 }
 
-export function ctypeOf(dtype: DType): string {
+function ctypeOf(dtype: DType): string {
   return DTYPE_INFO[dtype].ctype;
 }
 

@@ -112,7 +112,7 @@ export function unitsPerRow(rowLength: number, group: number, q: number): number
 }
 
 /** Rows of a ternary LUT table: 9 for 5 codes, 27 for 6. */
-export const lutRows = (q: number): number => (q === 5 ? 9 : 27);
+const lutRows = (q: number): number => (q === 5 ? 9 : 27);
 
 /**
  * The LUT index of the 5 or 6 offset codes u0..u5 of one unit. a = u0 + 3 u1 + 9 u2 (0..26, 27 is a

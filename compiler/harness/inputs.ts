@@ -23,7 +23,7 @@ export function rng(seed: number): () => number {
 }
 
 /** Random values for a tensor: floats uniform in [-1, 1), integers uniform over their range. */
-export function randomValues(t: Tensor, next: () => number): TypedData {
+function randomValues(t: Tensor, next: () => number): TypedData {
   const n = elementCount(t.shape);
   if (t.dtype === 'float32') {
     const v = new Float32Array(n);

@@ -19,7 +19,7 @@
 //                                                    "TNEN"
 // A driver error (context full, bad token) ends the program with status 3 and a message.
 
-export const LM_RUNNER_VERSION = 1;
+const LM_RUNNER_VERSION = 1;
 
 export interface LmJob {
   mode: 'forward' | 'generate';

@@ -15,7 +15,7 @@ import type { Compiled } from '../compile.ts';
 import type { IoDesc } from '../emit/c.ts';
 import { alignUp } from '../plan/liveness.ts';
 
-export const RUNNER_VERSION = 1;
+const RUNNER_VERSION = 1;
 
 export interface HarnessModel {
   compiled: Compiled;

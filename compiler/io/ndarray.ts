@@ -67,7 +67,7 @@ export function bytesPerElement(dtype: NpDType): number {
 }
 
 /** Allocate a zero-filled typed array of the right class for `dtype`. */
-export function allocData(dtype: NpDType, length: number): NdData {
+function allocData(dtype: NpDType, length: number): NdData {
   switch (dtype) {
     case 'float32':
       return new Float32Array(length);

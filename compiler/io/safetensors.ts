@@ -50,11 +50,6 @@ const DTYPE_SIZE: Record<StDType, number> = {
 
 const METADATA_KEY = '__metadata__';
 
-/** Bytes per element of a safetensors dtype. */
-export function stDtypeSize(dtype: StDType): number {
-  return DTYPE_SIZE[dtype];
-}
-
 function isStDType(s: unknown): s is StDType {
   return typeof s === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_SIZE, s);
 }

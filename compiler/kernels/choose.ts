@@ -16,7 +16,7 @@ import { rowsOf } from '../ir.ts';
 import { accumulatorPlan, int8MaxAbs, lowBitGeometry, scaleCount, type AccumulatorPlan } from '../lowbit.ts';
 import type { TargetDesc } from '../targets.ts';
 import { formatBytes, formatBytesPair } from '../util/format.ts';
-import { FORMATS, maxWideWindow, type FormatDesc, type FormatId } from './formats.ts';
+import { FORMATS, maxWideWindow, type FormatDesc } from './formats.ts';
 import { KERNELS, type KernelDesc, type LayerShape } from './registry.ts';
 
 export interface KernelChoice {
@@ -131,7 +131,7 @@ export interface ChooseOptions {
   maxLutWindow?: number;
 }
 
-export function layerShape(g: Graph, node: Node): LayerShape {
+function layerShape(g: Graph, node: Node): LayerShape {
   const x = g.tensors.get(node.inputs[0]!)!;
   const w = g.tensors.get(node.inputs[1]!)!;
   const geo = lowBitGeometry(w);
@@ -387,13 +387,7 @@ function otherBytes(g: Graph, node: Node): number {
   return scaleCount(w, geo) * 4 + (node.inputs[2] ? geo.n * 4 : 0);
 }
 
-export function isLowBit(node: Node): boolean {
+function isLowBit(node: Node): boolean {
   return node.op === 'TernaryLinear' || node.op === 'BinaryLinear';
 }
 
-/** The ids of the kernels (and formats) usable for a layer on a target, for tests and the bench. */
-export function kernelsFor(g: Graph, node: Node, target: TargetDesc): string[] {
-  return candidatesFor(layerShape(g, node), target).map((k) => k.id);
-}
-
-export type { FormatId };

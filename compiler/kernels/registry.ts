@@ -310,6 +310,3 @@ export const KERNELS: readonly KernelDesc[] = [
   },
 ];
 
-export function kernelById(id: string): KernelDesc | undefined {
-  return KERNELS.find((k) => k.id === id);
-}

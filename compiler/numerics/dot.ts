@@ -10,7 +10,7 @@
 
 import { fround } from './f32.ts';
 
-export const LANES = 8;
+const LANES = 8;
 
 const acc = new Float64Array(LANES); // holds float32 values only
 
@@ -33,7 +33,3 @@ export function combineLanes(a: ArrayLike<number>): number {
   return fround(fround(s01 + s23) + fround(s45 + s67));
 }
 
-/** The term of a ternary code: the activation, its negation, or +0. */
-export function ternaryTerm(code: number, x: number): number {
-  return code > 0 ? x : code < 0 ? -x : 0;
-}

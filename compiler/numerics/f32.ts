@@ -109,7 +109,7 @@ export function rintf(v: number): number {
 }
 
 /** 2^k * p for the k range expf needs (-150..128), as tn_ldexpf: at most one rounding. */
-export function ldexpf(p: number, k: number): number {
+function ldexpf(p: number, k: number): number {
   // C scales in one or two exact-then-rounded multiplies; the result equals one rounding of p*2^k.
   return fround(p * Math.pow(2, k));
 }

@@ -18,7 +18,7 @@ import { add, i2f, mul } from '../numerics/f32.ts';
 import { int8MaxAbs, INT32_MAX } from '../lowbit.ts';
 import { at, type InferContext, type OpDef, type OutputSpec } from './op.ts';
 
-export interface ConvGeometry {
+interface ConvGeometry {
   n: number;
   c: number;
   h: number;
@@ -35,7 +35,7 @@ export interface ConvGeometry {
   dilations: [number, number];
 }
 
-export function convGeometry(xShape: readonly number[], wShape: readonly number[], node: Node): ConvGeometry {
+function convGeometry(xShape: readonly number[], wShape: readonly number[], node: Node): ConvGeometry {
   const [n, c, h, w] = xShape as [number, number, number, number];
   const [m, cg, kh, kw] = wShape as [number, number, number, number];
   const strides = node.attrs.strides as [number, number];

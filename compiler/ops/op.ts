@@ -14,7 +14,7 @@ import type { AttrValue, DType, Graph, Node, NumericData, QuantParams, Tensor, T
 import type { EmitNodeContext } from '../emit/context.ts';
 import type { TargetDesc } from '../targets.ts';
 
-export type AttrKind = 'int' | 'float' | 'string' | 'bool' | 'ints';
+type AttrKind = 'int' | 'float' | 'string' | 'bool' | 'ints';
 
 export interface AttrSpec {
   kind: AttrKind;
@@ -117,7 +117,7 @@ export interface OpDef {
   scratch?(graph: Graph, node: Node, target: TargetDesc | undefined): number;
 }
 
-export interface InPlaceRule {
+interface InPlaceRule {
   input: number;
   output: number;
   align?: 'start' | 'end';

@@ -10,7 +10,7 @@ import { C, div, mul, quantI8 } from '../numerics/f32.ts';
 import { attrString, type OpDef } from './op.ts';
 
 /** Reference absmax quantisation of one row (shared with the ops that quantise internally). */
-export function quantizeRow(x: ArrayLike<number>, start: number, len: number, q: Int8Array, scaleOut: Float32Array, scaleIndex: number): void {
+function quantizeRow(x: ArrayLike<number>, start: number, len: number, q: Int8Array, scaleOut: Float32Array, scaleIndex: number): void {
   let amax = 0;
   for (let i = start; i < start + len; i++) {
     const a = Math.abs(x[i]!);

@@ -26,14 +26,14 @@ import { attrInt, attrString, type OpDef } from './op.ts';
 
 export const ROUNDING_MODES = ['ROUND', 'CEIL', 'FLOOR', 'UP', 'DOWN', 'HALF_UP', 'HALF_DOWN', 'BIPOLAR'] as const;
 export type RoundingMode = (typeof ROUNDING_MODES)[number];
-export const PRE_OPS = ['add', 'sub', 'rsub', 'mul', 'div', 'rdiv'] as const;
+const PRE_OPS = ['add', 'sub', 'rsub', 'mul', 'div', 'rdiv'] as const;
 export type PreOp = (typeof PRE_OPS)[number];
 
-export function preOpsOf(attr: string): PreOp[] {
+function preOpsOf(attr: string): PreOp[] {
   return attr === '' ? [] : (attr.split(',') as PreOp[]);
 }
 
-export function applyPreOp(op: PreOp, t: number, c: number): number {
+function applyPreOp(op: PreOp, t: number, c: number): number {
   switch (op) {
     case 'add':
       return add(t, c);

@@ -16,7 +16,7 @@ import { channelValues } from './fold_affine.ts';
 import { inferNode, setOutputs } from './infer.ts';
 import type { Pass } from './pass.ts';
 
-export interface LowBitWeight {
+interface LowBitWeight {
   kind: 'ternary' | 'binary';
   /** Codes [N, K], row n = output channel n. */
   codes: Int8Array;
@@ -30,7 +30,7 @@ export interface LowBitWeight {
  * Detect a ternary/binary weight in float32 values of shape [d0, d1]: [K, N] (MatMul's B) unless
  * `nk` says [N, K]. undefined when the values are not of that form.
  */
-export function detectLowBit(values: Float32Array, d0: number, d1: number, nk: boolean): LowBitWeight | undefined {
+function detectLowBit(values: Float32Array, d0: number, d1: number, nk: boolean): LowBitWeight | undefined {
   const n = nk ? d0 : d1;
   const k = nk ? d1 : d0;
   const at = (row: number, col: number) => (nk ? values[row * k + col]! : values[col * n + row]!);

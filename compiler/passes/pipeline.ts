@@ -23,12 +23,11 @@ import { uniformScales } from './uniform_scales.ts';
 import type { KernelOptions, Pass, PassContext } from './pass.ts';
 import type { TargetDesc } from '../targets.ts';
 
-export type { Pass, PassContext } from './pass.ts';
 
-export const PIPELINE: readonly Pass[] = [foldConstants, detectLowBitPass, foldIntoLowBit, uniformScales, eliminateDeadNodes, checkLimits, chooseKernelsPass];
+const PIPELINE: readonly Pass[] = [foldConstants, detectLowBitPass, foldIntoLowBit, uniformScales, eliminateDeadNodes, checkLimits, chooseKernelsPass];
 
 /** IR invariants: every read is produced earlier or is an input/constant; shapes match data. */
-export function verifyGraph(g: Graph, after: string): void {
+function verifyGraph(g: Graph, after: string): void {
   const available = new Set<string>();
   for (const [name, t] of g.tensors) {
     if (t.kind === 'input' || t.kind === 'state') available.add(name);

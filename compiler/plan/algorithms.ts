@@ -48,13 +48,13 @@ export const linear: Algorithm = (L) => {
 };
 
 export const tflmGreedyBySize = byOrder((L) => (a, b) => size(L, b) - size(L, a) || a - b);
-export const usmpGreedyBySize = byOrder((L) => (a, b) => size(L, b) - size(L, a) || L.conflicts[b]!.length - L.conflicts[a]!.length || nameCmp(L, a, b));
-export const usmpGreedyByConflicts = byOrder((L) => (a, b) => L.conflicts[b]!.length - L.conflicts[a]!.length || size(L, b) - size(L, a) || nameCmp(L, a, b));
+const usmpGreedyBySize = byOrder((L) => (a, b) => size(L, b) - size(L, a) || L.conflicts[b]!.length - L.conflicts[a]!.length || nameCmp(L, a, b));
+const usmpGreedyByConflicts = byOrder((L) => (a, b) => L.conflicts[b]!.length - L.conflicts[a]!.length || size(L, b) - size(L, a) || nameCmp(L, a, b));
 export const tinyEngineFirstFit = byOrder((L) => (a, b) => L.blocks[a]!.first - L.blocks[b]!.first || size(L, b) - size(L, a) || a - b);
-export const greedyByPeak = byOrder((L) => (a, b) => L.load[b]! - L.load[a]! || size(L, b) - size(L, a) || L.blocks[a]!.first - L.blocks[b]!.first || a - b);
-export const bestFitBySize = byOrder((L) => (a, b) => size(L, b) - size(L, a) || a - b, bestFitOffset);
+const greedyByPeak = byOrder((L) => (a, b) => L.load[b]! - L.load[a]! || size(L, b) - size(L, a) || L.blocks[a]!.first - L.blocks[b]!.first || a - b);
+const bestFitBySize = byOrder((L) => (a, b) => size(L, b) - size(L, a) || a - b, bestFitOffset);
 const lifetime = (L: Layout, b: number) => L.blocks[b]!.last - L.blocks[b]!.first;
-export const greedyByLifetime = byOrder((L) => (a, b) => lifetime(L, b) - lifetime(L, a) || size(L, b) - size(L, a) || a - b);
+const greedyByLifetime = byOrder((L) => (a, b) => lifetime(L, b) - lifetime(L, a) || size(L, b) - size(L, a) || a - b);
 
 /** A small deterministic generator (mulberry32), so that plans do not change between runs. */
 export function random(seed: number): () => number {

@@ -11,7 +11,7 @@
 
 import { inPlaceShift, liveBytesPerStep, lowerBound, type Buffer } from './liveness.ts';
 
-export interface Block {
+interface Block {
   id: number;
   /** The first buffer's name (chains are named after their head). */
   name: string;

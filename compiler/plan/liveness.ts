@@ -10,8 +10,6 @@
 import type { Graph } from '../ir.ts';
 import { problemFromGraph, type PlanProblem } from './problem.ts';
 
-export { arenaTensors } from './problem.ts';
-
 export interface Buffer {
   name: string;
   /** Bytes, rounded up to the plan's alignment. */
@@ -39,7 +37,7 @@ export function handoverOverlap(src: { bytes: number; size: number }, dst: { byt
   return Math.max(0, Math.min(rel + src.size, dst.size) - rel);
 }
 
-export const ARENA_ALIGN = 16;
+const ARENA_ALIGN = 16;
 
 export const alignUp = (n: number, a: number = ARENA_ALIGN): number => Math.ceil(n / a) * a;
 
@@ -133,8 +131,6 @@ function applyInPlace(p: PlanProblem, order: readonly number[], buffers: Map<str
 export function computeLiveness(g: Graph): Buffer[] {
   return buffersFor(problemFromGraph(g));
 }
-
-export const overlapsInTime = (a: Buffer, b: Buffer): boolean => a.first <= b.last && b.first <= a.last;
 
 /** Bytes live at every step. The bytes an in-place pair shares at its handover step count once. */
 export function liveBytesPerStep(buffers: readonly Buffer[], steps: number): number[] {

@@ -7,7 +7,7 @@
 import type { TargetDesc } from '../targets.ts';
 import { formatBytes } from '../util/format.ts';
 
-export type ItemKind = 'weights' | 'arena' | 'io' | 'stack';
+type ItemKind = 'weights' | 'arena' | 'io' | 'stack';
 
 export interface MemoryRegion {
   name: string;
@@ -35,7 +35,7 @@ export interface MemoryMap {
 }
 
 /** The target's regions: its main flash and RAM, then the extra regions it declares. */
-export function targetRegions(t: TargetDesc): MemoryRegion[] {
+function targetRegions(t: TargetDesc): MemoryRegion[] {
   if (!t.memory) return [];
   return [
     { name: 'flash', kind: 'flash', bytes: t.memory.flash, holds: ['weights'] },

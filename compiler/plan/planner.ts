@@ -283,7 +283,3 @@ export function findOverlaps(
   return bad;
 }
 
-/** Arena bytes of a plan given offsets by name (for tests of single algorithms). */
-export function arenaSize(buffers: readonly Buffer[], offsets: ReadonlyMap<string, number>): number {
-  return buffers.reduce((m, b) => Math.max(m, offsets.get(b.name)! + b.size), 0);
-}

@@ -30,7 +30,7 @@ export interface PlanProblem {
 }
 
 /** Tensors that live in the arena: produced by a node and not a graph output. */
-export function arenaTensors(g: Graph): string[] {
+function arenaTensors(g: Graph): string[] {
   const names: string[] = [];
   for (const node of g.nodes) {
     for (const o of node.outputs) if (!g.outputs.includes(o) && !names.includes(o)) names.push(o);
@@ -55,15 +55,3 @@ export function problemFromGraph(g: Graph, target?: TargetDesc): PlanProblem {
   return { name: g.name, tensors, steps, ...(persistent.length ? { persistent } : {}) };
 }
 
-/** Problem-level checks (for problems built by hand): every read is produced earlier or external. */
-export function checkProblem(p: PlanProblem): void {
-  const produced = new Set<string>();
-  const names = new Set<string>();
-  for (const s of p.steps) {
-    if (names.has(s.name)) throw new Error(`internal: plan problem "${p.name}": step "${s.name}" is listed twice`);
-    names.add(s.name);
-    for (const r of s.reads)
-      if (p.tensors.has(r) && !produced.has(r)) throw new Error(`internal: plan problem "${p.name}": step "${s.name}" reads "${r}" before it is written`);
-    for (const w of s.writes) produced.add(w);
-  }
-}

@@ -21,7 +21,7 @@ function tickStep(max: number, ticks: number): number {
   return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw)!;
 }
 
-export function arenaSvg(r: Report): string {
+function arenaSvg(r: Report): string {
   const steps = Math.max(1, r.steps.length);
   const arena = Math.max(r.plan.arenaBytes, 16);
   const stepW = Math.min(64, Math.max(14, Math.floor(960 / steps)));

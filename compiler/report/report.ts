@@ -8,7 +8,7 @@ import type { Placement } from '../plan/planner.ts';
 import type { StackEstimate } from '../toolchain/stack_usage.ts';
 import { TRITC_VERSION } from '../version.ts';
 
-export const REPORT_VERSION = 1;
+const REPORT_VERSION = 1;
 
 export interface Report {
   reportVersion: number;

@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 
-export interface ElfSection {
+interface ElfSection {
   name: string;
   type: number;
   flags: number;
@@ -11,7 +11,7 @@ export interface ElfSection {
   addr: number;
 }
 
-export interface ElfSymbol {
+interface ElfSymbol {
   name: string;
   size: number;
   /** STT_*: 1 object, 2 function. */
@@ -32,10 +32,9 @@ export interface Elf {
 }
 
 const SHT_SYMTAB = 2;
-export const SHT_NOBITS = 8;
-export const SHF_WRITE = 1;
-export const SHF_ALLOC = 2;
-export const SHF_EXECINSTR = 4;
+const SHT_NOBITS = 8;
+const SHF_WRITE = 1;
+const SHF_ALLOC = 2;
 
 export function readElf(path: string): Elf {
   const b = readFileSync(path);
@@ -115,10 +114,10 @@ export function readElf(path: string): Elf {
   return { sections, symbols, references };
 }
 
-export type SectionKind = 'flash' | 'data' | 'bss' | 'other';
+type SectionKind = 'flash' | 'data' | 'bss' | 'other';
 
 /** flash: code and read-only data; data: initialised RAM (also copied from flash); bss: zeroed RAM. */
-export function sectionKind(s: ElfSection | undefined): SectionKind {
+function sectionKind(s: ElfSection | undefined): SectionKind {
   if (!s || !(s.flags & SHF_ALLOC)) return 'other';
   if (s.type === SHT_NOBITS) return 'bss';
   if (s.flags & SHF_WRITE) return 'data';

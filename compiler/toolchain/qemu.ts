@@ -4,7 +4,7 @@ import { fail } from '../diagnostics.ts';
 import type { TargetDesc } from '../targets.ts';
 import { findOnPath } from './zig.ts';
 
-export const QEMU_PACKAGES: Record<string, string> = {
+const QEMU_PACKAGES: Record<string, string> = {
   'qemu-aarch64': 'qemu-user',
   'qemu-x86_64': 'qemu-user',
   'qemu-arm': 'qemu-user',

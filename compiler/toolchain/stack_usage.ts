@@ -247,7 +247,7 @@ export function compiledCalls(text: CallGraphText, objectRefs: ReadonlyMap<strin
 }
 
 /** The deepest path from `root`, summing frames (+ `perCall` for each call). */
-export function deepestPath(
+function deepestPath(
   root: string,
   calls: ReadonlyMap<string, ReadonlySet<string>>,
   frames: ReadonlyMap<string, number>,

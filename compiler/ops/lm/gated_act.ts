@@ -9,7 +9,7 @@ import { add, div, expf, mul } from '../../numerics/f32.ts';
 import { at, type OpDef } from '../op.ts';
 import { rowSpan } from './rows.ts';
 
-export function gatedAct(act: string, g: number, u: number): number {
+function gatedAct(act: string, g: number, u: number): number {
   if (act === 'silu') return mul(div(g, add(1, expf(-g))), u);
   const r = g > 0 ? g : 0;
   return mul(mul(r, r), u);

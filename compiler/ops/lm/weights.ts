@@ -51,7 +51,7 @@ export function groupSize(w: Tensor): number {
   return w.quant?.granularity === 'per_group' ? w.quant.groupSize! : w.shape[1]!;
 }
 
-export function scaleCount(w: Tensor): number {
+function scaleCount(w: Tensor): number {
   const g = groupsPerRow(w);
   return g === 0 ? 1 : w.shape[0]! * g;
 }

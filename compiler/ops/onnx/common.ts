@@ -38,7 +38,7 @@ export const DT_CODE: Partial<Record<DType, string>> = {
 const list = (ds: readonly DType[]) => (ds.length === 1 ? ds[0]! : `${ds.slice(0, -1).join(', ')} or ${ds[ds.length - 1]}`);
 
 /** Input i's tensor for messages: `input 1 (B) "w"`. */
-export function describeInput(ctx: InferContext, i: number, names: readonly string[]): string {
+function describeInput(ctx: InferContext, i: number, names: readonly string[]): string {
   return `input ${i}${names[i] ? ` (${names[i]})` : ''} "${ctx.inputs[i]?.name ?? ''}"`;
 }
 

@@ -23,7 +23,7 @@ export interface Window {
   out: number[];
 }
 
-export const WINDOW_ATTRS: Record<string, AttrSpec> = {
+const WINDOW_ATTRS: Record<string, AttrSpec> = {
   auto_pad: { kind: 'string', default: 'NOTSET', oneOf: ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'], doc: 'automatic padding (NOTSET: use pads)' },
   dilations: { kind: 'ints', default: [], doc: 'dilation per spatial axis (default 1)' },
   kernel_shape: { kind: 'ints', default: [], doc: 'window size per spatial axis (Conv: default from W)' },
@@ -226,7 +226,7 @@ export function depthwiseStreams(input: readonly number[], win: Window): boolean
  * a plane of scratch (tn_conv_f32_depthwise): output plane p reads input plane p only, and its copy
  * into place covers input planes <= p only.
  */
-export function depthwiseInPlace(graph: Graph, node: Node): { outPlane: number; streams: boolean } | undefined {
+function depthwiseInPlace(graph: Graph, node: Node): { outPlane: number; streams: boolean } | undefined {
   const x = graph.tensors.get(node.inputs[0]!);
   const w = graph.tensors.get(node.inputs[1]!);
   if (!x || !w || x.shape.length < 3) return undefined;

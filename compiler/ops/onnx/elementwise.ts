@@ -120,7 +120,7 @@ const POW_EXP: readonly DType[] = ['float32', 'int8', 'uint8', 'int32', 'int64']
 const toF32 = (v: V): number => (typeof v === 'bigint' ? i64ToF32(v) : fround(v));
 
 /** x^n with wrap-around at `bits`; n < 0: 1 for x = 1, +-1 for x = -1, otherwise 0 (tn_ipow). */
-export function ipow(x: bigint, n: bigint, bits: 32 | 64): bigint {
+function ipow(x: bigint, n: bigint, bits: 32 | 64): bigint {
   if (n < 0n) {
     if (x === 1n) return 1n;
     if (x === -1n) return n & 1n ? -1n : 1n;
@@ -284,12 +284,12 @@ export const Where: OpDef = {
 // ---- Cast -------------------------------------------------------------------------------------------
 
 /** ONNX TensorProto.DataType codes of the dtypes tritc has. */
-export const ONNX_DTYPE: Readonly<Record<number, DType>> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool' };
+const ONNX_DTYPE: Readonly<Record<number, DType>> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool' };
 
 const INT_RANGE: Partial<Record<DType, [number, number]>> = { int8: [-128, 127], uint8: [0, 255] };
 
 /** One element converted between dtypes (tn_cast). */
-export function castScalar(v: V, from: DType, to: DType): V {
+function castScalar(v: V, from: DType, to: DType): V {
   if (from === 'float32') {
     const f = v as number;
     switch (to) {
@@ -368,7 +368,7 @@ export const Cast: OpDef = {
 
 // ---- Max, Min (two inputs: the importer chains ONNX's variadic form) ---------------------------------
 
-export type MinMaxOp = 'Max' | 'Min';
+type MinMaxOp = 'Max' | 'Min';
 
 function minMaxScalar(op: MinMaxOp, dtype: DType): (a: V, b: V) => V {
   if (dtype === 'float32') return (op === 'Max' ? maxf : minf) as (a: V, b: V) => V;
@@ -411,10 +411,10 @@ export const Min = minMaxOp('Min');
 
 // ---- Comparisons: Less, Greater, Equal, LessOrEqual, GreaterOrEqual -> bool --------------------------
 
-export type CompareOp = 'Less' | 'Greater' | 'Equal' | 'LessOrEqual' | 'GreaterOrEqual';
+type CompareOp = 'Less' | 'Greater' | 'Equal' | 'LessOrEqual' | 'GreaterOrEqual';
 
 /** The C operator of each comparison: IEEE comparisons, false whenever an operand is NaN (but -0 == +0). */
-export const COMPARE_C: Readonly<Record<CompareOp, string>> = { Less: '<', Greater: '>', Equal: '==', LessOrEqual: '<=', GreaterOrEqual: '>=' };
+const COMPARE_C: Readonly<Record<CompareOp, string>> = { Less: '<', Greater: '>', Equal: '==', LessOrEqual: '<=', GreaterOrEqual: '>=' };
 
 const COMPARE_FN: Readonly<Record<CompareOp, (a: V, b: V) => boolean>> = {
   Less: (a, b) => a < b,

@@ -22,7 +22,7 @@ const RANGE: Record<string, [number, number]> = { int8: [-128, 127], uint8: [0, 
 const ONNX_Q: Record<number, DType> = { 2: 'uint8', 3: 'int8' };
 
 /** rint(v) + zp saturated to the dtype (tn_qsat). */
-export function qsat(v: number, zp: number, dtype: DType): number {
+function qsat(v: number, zp: number, dtype: DType): number {
   const [lo, hi] = RANGE[dtype]!;
   let r = rintf(v);
   if (r !== r) return zp;

@@ -216,7 +216,7 @@ export const Transpose: OpDef = {
 };
 
 /** Per axis of the input: first index, step and count of the slice (ONNX clamping rules). */
-export function sliceGeometry(shape: readonly number[], attrs: Record<string, unknown>): { start: number[]; step: number[]; size: number[] } | string {
+function sliceGeometry(shape: readonly number[], attrs: Record<string, unknown>): { start: number[]; step: number[]; size: number[] } | string {
   const r = shape.length;
   const starts = ints(attrs.starts);
   const ends = ints(attrs.ends);
@@ -382,7 +382,7 @@ export const Concat: OpDef = {
 };
 
 /** Split sizes: the attribute, or ONNX 18's equal parts (ceil(dim / n), the last one smaller). */
-export function splitSizes(dim: number, n: number, given: readonly number[]): number[] {
+function splitSizes(dim: number, n: number, given: readonly number[]): number[] {
   if (given.length) return [...given];
   const part = Math.ceil(dim / n);
   return Array.from({ length: n }, (_, i) => Math.max(0, Math.min(part, dim - i * part)));

@@ -28,17 +28,17 @@
 import { fail } from '../../diagnostics.ts';
 import { GGML_MAX_DIMS, describeGgmlType, ggmlTypeInfo, tensorNbytes } from './quants.ts';
 
-export const GGUF_MAGIC = 'GGUF';
+const GGUF_MAGIC = 'GGUF';
 /** ggml's default when `general.alignment` is absent (GGUF_DEFAULT_ALIGNMENT). */
-export const GGUF_DEFAULT_ALIGNMENT = 32;
+const GGUF_DEFAULT_ALIGNMENT = 32;
 /** ggml's GGML_MAX_NAME: a tensor name must be shorter (it is stored NUL-terminated in 64 bytes). */
-export const GGML_MAX_NAME = 64;
+const GGML_MAX_NAME = 64;
 /** Arrays of arrays deeper than this are refused (gguf.cpp refuses any; the recursion must end). */
 const MAX_ARRAY_DEPTH = 8;
 
 /** GGUF value types, indexed by their on-disk id (gguf_type). */
 const VALUE_TYPES = ['u8', 'i8', 'u16', 'i16', 'u32', 'i32', 'f32', 'bool', 'string', 'array', 'u64', 'i64', 'f64'] as const;
-export type GgufValueType = (typeof VALUE_TYPES)[number];
+type GgufValueType = (typeof VALUE_TYPES)[number];
 
 /** Bytes of one value on disk; strings and arrays are variable (0 here). */
 const VALUE_SIZE: Record<GgufValueType, number> = {
@@ -59,7 +59,7 @@ const VALUE_SIZE: Record<GgufValueType, number> = {
 /** The fewest bytes one item of an array can take: a string is at least its u64 length, an array its header. */
 const MIN_ITEM_SIZE: Record<GgufValueType, number> = { ...VALUE_SIZE, string: 8, array: 12 };
 
-export type GgufNumberType = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'f64';
+type GgufNumberType = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'f64';
 
 export type GgufValue =
   | { type: GgufNumberType; value: number }
@@ -136,7 +136,7 @@ export function quoted(s: string): string {
   return `"${out}"`;
 }
 
-export function describeValue(v: GgufValue): string {
+function describeValue(v: GgufValue): string {
   switch (v.type) {
     case 'string':
       return `the string ${quoted(v.value)}`;

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { fail } from '../../diagnostics.ts';
 import { type StTensor, readSafetensors } from '../../io/safetensors.ts';
 
-export const SINGLE_FILE = 'model.safetensors';
-export const INDEX_FILE = 'model.safetensors.index.json';
+const SINGLE_FILE = 'model.safetensors';
+const INDEX_FILE = 'model.safetensors.index.json';
 
 export interface HfTensor {
   /** The name in the checkpoint, e.g. `model.layers.0.self_attn.q_proj.weight`. */

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { TritcError, fail } from '../../diagnostics.ts';
 import type { LmConfig } from '../../lm/model.ts';
 
-export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'BitNetForCausalLM'] as const;
+const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'BitNetForCausalLM'] as const;
 export type HfArchitecture = (typeof SUPPORTED_ARCHITECTURES)[number];
 
 export interface HfConfigFile {

@@ -3,7 +3,7 @@
 // (modular_bitnet.py: BitNetAttention.attn_sub_norm, BitNetMLP.ffn_sub_norm) and, for packed
 // checkpoints, a `<projection>.weight_scale` beside each projection's `.weight`.
 
-export type HfRole = 'embedding' | 'norm' | 'linear' | 'head';
+type HfRole = 'embedding' | 'norm' | 'linear' | 'head';
 
 export interface HfName {
   hf: string;

@@ -25,7 +25,7 @@ import { bf16BitsToF32, f16BitsToF32 } from '../../numerics/half.ts';
 import type { HfFloatDType } from './tensors.ts';
 
 /** The largest MP tried when the config does not say (TriLM 3.9B uses 6). */
-export const MAX_MODEL_PARALLEL = 8;
+const MAX_MODEL_PARALLEL = 8;
 /** Up to this many distinct magnitudes a float weight still "looks ternary" and earns its own note. */
 const LOOKS_TERNARY = 16;
 

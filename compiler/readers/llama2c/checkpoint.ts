@@ -40,7 +40,7 @@ import { type LmConfig, type LmModel, type LmTensor, blk, validateLmModel } from
 import { readTokenizerBin } from './tokenizer_bin.ts';
 
 /** "ak42" read as a little-endian uint32: the first 4 bytes of version 1 and 2 files. */
-export const LLAMA2C_MAGIC = 0x616b3432;
+const LLAMA2C_MAGIC = 0x616b3432;
 const LEGACY_HEADER_BYTES = 28;
 const HEADER_BYTES = 256;
 

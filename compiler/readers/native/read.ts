@@ -39,7 +39,7 @@ const isObject = (v: Json | undefined): v is JsonObject => typeof v === 'object'
 const describe = (v: Json | undefined): string => (v === undefined ? 'nothing' : JSON.stringify(v).slice(0, 60));
 const key = (k: string) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`);
 
-export const ENCODINGS = ['int8', 'packed2', 'packed1'] as const;
+const ENCODINGS = ['int8', 'packed2', 'packed1'] as const;
 export type Encoding = (typeof ENCODINGS)[number];
 
 interface TensorDecl {
@@ -54,7 +54,7 @@ interface TensorDecl {
 }
 
 /** Resolve a model argument (a directory holding model.json, or the JSON file itself). */
-export function resolveModelPath(arg: string): string {
+function resolveModelPath(arg: string): string {
   const p = resolve(arg);
   if (!existsSync(p)) fail('io', arg, 'no such file or directory');
   if (statSync(p).isDirectory()) {

@@ -20,7 +20,7 @@ export interface OnnxModel {
   functions: string[];
 }
 
-export interface OnnxGraph {
+interface OnnxGraph {
   name: string;
   nodes: OnnxNode[];
   initializers: OnnxTensor[];
@@ -53,7 +53,7 @@ export type OnnxAttribute =
   | { kind: 'graph' | 'graphs' | 'sparse_tensor' | 'sparse_tensors' | 'type_proto' | 'type_protos' | 'ref' };
 
 /** Where a tensor's values are, before conversion (tensor.ts turns this into typed data). */
-export type OnnxTensorData =
+type OnnxTensorData =
   | { kind: 'raw'; bytes: Uint8Array }
   | { kind: 'float'; values: number[] }
   | { kind: 'int32'; values: number[] }
@@ -74,7 +74,7 @@ export interface OnnxTensor {
   segmented: boolean;
 }
 
-export interface OnnxValueInfo {
+interface OnnxValueInfo {
   name: string;
   /** TensorProto.DataType code of a tensor type; undefined when no tensor type is given. */
   elemType?: number;
@@ -324,4 +324,4 @@ function decodeTensor(t: Msg, where: string, errors: TritcCollector): OnnxTensor
 
 const DTYPE_KNOWN = new Set<number>(Object.values(ONNX_DTYPE).filter((v) => v !== ONNX_DTYPE.UNDEFINED));
 
-export { onnxDtypeName };
+{ onnxDtypeName };

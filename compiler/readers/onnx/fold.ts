@@ -15,7 +15,7 @@ export interface Const {
   data: TypedData;
 }
 
-export function strides(shape: readonly number[]): number[] {
+function strides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length).fill(1);
   for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1]! * shape[i + 1]!;
   return s;
@@ -130,7 +130,7 @@ export function castConst(c: Const, to: DType): Const {
   return { dtype: to, shape: [...c.shape], data };
 }
 
-export type BinaryFn = (a: number, b: number) => number;
+type BinaryFn = (a: number, b: number) => number;
 
 const F32: Record<string, BinaryFn> = {
   Add: (a, b) => Math.fround(a + b),
@@ -181,8 +181,3 @@ export function binaryConst(op: string, a: Const, b: Const): Const | undefined {
   return { dtype: a.dtype, shape: out, data };
 }
 
-export function unaryConst(c: Const, f: (x: number) => number): Const {
-  const data = new Float32Array(c.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = Math.fround(f(num(c, i)));
-  return { dtype: 'float32', shape: [...c.shape], data };
-}

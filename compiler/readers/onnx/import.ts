@@ -30,7 +30,7 @@ import { withDefaults } from '../../ops/op.ts';
 import type { PreOp } from '../../ops/quantize_static.ts';
 import { decodeModel, clampToNumber, type OnnxAttribute, type OnnxModel, type OnnxNode } from './decode.ts';
 import type { Const } from './fold.ts';
-import { onnxOpKey, lookupMapping, QONNX_DOMAINS } from './mappings.ts';
+import { onnxOpKey, lookupMapping } from './mappings.ts';
 import { irDtype, onnxTypeText, SUPPORTED_TYPES_TEXT, tensorValues } from './tensor.ts';
 
 export interface OnnxImportOptions {
@@ -43,8 +43,8 @@ export interface OnnxImportOptions {
   freeze?: ReadonlyMap<string, Const>;
 }
 
-export const MIN_OPSET = 7;
-export const MAX_OPSET = 25;
+const MIN_OPSET = 7;
+const MAX_OPSET = 25;
 
 export type Value =
   | { kind: 'const'; c: Const; ir?: string }
@@ -702,4 +702,3 @@ export class NodeContext {
   }
 }
 
-export { QONNX_DOMAINS };

@@ -29,7 +29,7 @@ export interface OnnxOpMapping {
 }
 
 /** Domains the QONNX custom ops come under: the FINN/Brevitas zoo files use onnx.brevitas. */
-export const QONNX_DOMAINS = ['onnx.brevitas', 'finn.custom_op.general', 'qonnx.custom_op.general', 'qonnx.custom_ops.general'];
+const QONNX_DOMAINS = ['onnx.brevitas', 'finn.custom_op.general', 'qonnx.custom_op.general', 'qonnx.custom_ops.general'];
 
 export function onnxOpKey(domain: string, op: string): string {
   return domain ? `${domain}.${op}` : op;
@@ -1031,7 +1031,3 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
 
 const QONNX: Record<string, OnnxOpMapping> = { Quant, IntQuant: Quant, BipolarQuant, Trunc };
 
-/** Every ONNX op the table knows (for docs and tests). */
-export const KNOWN_OPS: readonly string[] = Object.keys(DEFAULT);
-
-export type { DType };

@@ -36,7 +36,7 @@ export interface NodeSpec {
   attrs?: Record<string, AttrSpecValue>;
 }
 
-export interface ValueSpec {
+interface ValueSpec {
   name: string;
   dtype: DType | number;
   /** Dimensions; a string is a symbolic dimension. */
@@ -86,7 +86,7 @@ function rawBytes(dtype: DType, data: TypedData | number[]): Uint8Array {
 
 const code = (d: DType | number): number => (typeof d === 'number' ? d : onnxTypeOf(d));
 
-export function tensorObject(t: TensorSpec): Record<string, unknown> {
+function tensorObject(t: TensorSpec): Record<string, unknown> {
   const o: Record<string, unknown> = { name: t.name ?? '', dims: t.shape, data_type: code(t.dtype) };
   if (typeof t.dtype === 'number') o.raw_data = t.data instanceof Uint8Array ? t.data : new Uint8Array(0);
   else if (!t.typed) o.raw_data = rawBytes(t.dtype, t.data);
@@ -145,4 +145,4 @@ export function encodeTensorProto(t: TensorSpec): Uint8Array {
   return TensorProtoType.encode(TensorProtoType.fromObject(tensorObject(t))).finish();
 }
 
-export { ONNX_DTYPE };
+{ ONNX_DTYPE };
