@@ -109,4 +109,3 @@ export const DTYPE_INFO: Record<DType, DTypeInfo> = {
     integer: true,
   },
 };
-

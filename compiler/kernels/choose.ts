@@ -390,4 +390,3 @@ function otherBytes(g: Graph, node: Node): number {
 function isLowBit(node: Node): boolean {
   return node.op === 'TernaryLinear' || node.op === 'BinaryLinear';
 }
-

@@ -309,4 +309,3 @@ export const KERNELS: readonly KernelDesc[] = [
     unsupported: b1Groups,
   },
 ];
-

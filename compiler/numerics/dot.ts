@@ -32,4 +32,3 @@ export function combineLanes(a: ArrayLike<number>): number {
   const s67 = fround(a[6]! + a[7]!);
   return fround(fround(s01 + s23) + fround(s45 + s67));
 }
-

@@ -23,7 +23,6 @@ import { uniformScales } from './uniform_scales.ts';
 import type { KernelOptions, Pass, PassContext } from './pass.ts';
 import type { TargetDesc } from '../targets.ts';
 
-
 const PIPELINE: readonly Pass[] = [foldConstants, detectLowBitPass, foldIntoLowBit, uniformScales, eliminateDeadNodes, checkLimits, chooseKernelsPass];
 
 /** IR invariants: every read is produced earlier or is an input/constant; shapes match data. */

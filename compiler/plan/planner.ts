@@ -282,4 +282,3 @@ export function findOverlaps(
   }
   return bad;
 }
-

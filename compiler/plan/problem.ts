@@ -54,4 +54,3 @@ export function problemFromGraph(g: Graph, target?: TargetDesc): PlanProblem {
   });
   return { name: g.name, tensors, steps, ...(persistent.length ? { persistent } : {}) };
 }
-

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { findOnPath } from '../../compiler/toolchain/zig.ts';
 
-export const CHROMIUM_HINT = "install Debian's chromium (`bash scripts/setup.sh`, or `apt-get install chromium`)";
+const CHROMIUM_HINT = "install Debian's chromium (`bash scripts/setup.sh`, or `apt-get install chromium`)";
 
-export function requireChromium(): string {
+function requireChromium(): string {
   const path = ['/usr/bin/chromium', findOnPath('chromium'), findOnPath('chromium-browser')].find((p) => p && existsSync(p));
   if (!path) throw new Error(`Chromium was not found: ${CHROMIUM_HINT}`);
   return path;

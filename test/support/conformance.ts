@@ -14,11 +14,11 @@ import { prepareGraph } from '../../compiler/passes/pipeline.ts';
 import { tensorValues } from '../../compiler/readers/onnx/tensor.ts';
 import { SHARED_DATA } from '../../examples/data.ts';
 
-export const NODE_TESTS = join(SHARED_DATA, 'onnx_backend_tests', 'node');
-export const RTOL = 1e-3;
-export const ATOL = 1e-7;
+const NODE_TESTS = join(SHARED_DATA, 'onnx_backend_tests', 'node');
+const RTOL = 1e-3;
+const ATOL = 1e-7;
 
-export type Status = 'pass' | 'fail' | 'dtype' | 'unsupported' | 'error';
+type Status = 'pass' | 'fail' | 'dtype' | 'unsupported' | 'error';
 
 export interface CaseResult {
   name: string;

@@ -41,7 +41,7 @@ export function f16Bytes(values: ArrayLike<number>): Uint8Array {
 }
 
 /** bfloat16 bits of a value that bfloat16 holds exactly (the low half of its float32 is zero). */
-export function bf16Of(v: number): number {
+function bf16Of(v: number): number {
   const u = new Uint32Array(Float32Array.of(v).buffer)[0]!;
   if ((u & 0xffff) !== 0) throw new Error(`test bug: ${v} is not a bfloat16 value`);
   return u >>> 16;

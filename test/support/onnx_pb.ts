@@ -118,7 +118,7 @@ export function decodeTensor(buf: Uint8Array): OnnxTensor {
 
 export type OnnxAttr = number | string | number[] | string[] | OnnxTensor;
 
-export interface OnnxNode {
+interface OnnxNode {
   opType: string;
   domain: string;
   name: string;

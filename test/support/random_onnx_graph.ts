@@ -16,7 +16,7 @@ interface PoolTensor {
   shape: number[];
 }
 
-export interface Gen {
+interface Gen {
   r: () => number;
   int(lo: number, hi: number): number;
   pick<T>(xs: readonly T[]): T;
@@ -209,7 +209,7 @@ const compare: Maker = (g) => {
   return true;
 };
 
-export const ELEMENTWISE_MAKERS: readonly Maker[] = [arith, arith, arith, pow, unary, unary, relu, clip, cast, where, minMax, compare];
+const ELEMENTWISE_MAKERS: readonly Maker[] = [arith, arith, arith, pow, unary, unary, relu, clip, cast, where, minMax, compare];
 
 // ---- shape ops --------------------------------------------------------------------------------------
 
@@ -368,7 +368,7 @@ const gather: Maker = (g) => {
   return true;
 };
 
-export const SHAPE_MAKERS: readonly Maker[] = [reshape, reshape, transpose, slice, slice, concat, split, gather];
+const SHAPE_MAKERS: readonly Maker[] = [reshape, reshape, transpose, slice, slice, concat, split, gather];
 
 // ---- MatMul and Gemm --------------------------------------------------------------------------------
 
@@ -416,7 +416,7 @@ const gemm: Maker = (g) => {
   return true;
 };
 
-export const MATMUL_MAKERS: readonly Maker[] = [matmul, gemm];
+const MATMUL_MAKERS: readonly Maker[] = [matmul, gemm];
 
 // ---- reductions and normalisations ------------------------------------------------------------------
 
@@ -503,7 +503,7 @@ const reduceOther: Maker = (g) => {
   return true;
 };
 
-export const NORM_MAKERS: readonly Maker[] = [reduceMean, reduceOther, layerNorm, batchNorm, softmaxes];
+const NORM_MAKERS: readonly Maker[] = [reduceMean, reduceOther, layerNorm, batchNorm, softmaxes];
 
 // ---- Conv and pools ---------------------------------------------------------------------------------
 
@@ -580,7 +580,7 @@ const pool: Maker = (g) => {
   return true;
 };
 
-export const CONV_MAKERS: readonly Maker[] = [conv, conv, pool];
+const CONV_MAKERS: readonly Maker[] = [conv, conv, pool];
 
 // ---- quantised ops ----------------------------------------------------------------------------------
 
@@ -710,9 +710,9 @@ const qconv: Maker = (g) => {
   return true;
 };
 
-export const QUANT_MAKERS: readonly Maker[] = [quantize, dequantizeInt32, qmatmul, qmatmul, qconv, qconv, qconv];
+const QUANT_MAKERS: readonly Maker[] = [quantize, dequantizeInt32, qmatmul, qmatmul, qconv, qconv, qconv];
 
-export const ALL_MAKERS: readonly Maker[] = [
+const ALL_MAKERS: readonly Maker[] = [
   ...ELEMENTWISE_MAKERS,
   ...SHAPE_MAKERS,
   ...MATMUL_MAKERS,

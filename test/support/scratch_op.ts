@@ -7,7 +7,7 @@ import { elementCount } from '../../compiler/ir.ts';
 import { registerOp } from '../../compiler/ops/index.ts';
 import type { OpDef } from '../../compiler/ops/op.ts';
 
-export const ScratchReverse: OpDef = {
+const ScratchReverse: OpDef = {
   op: 'TestScratchReverse',
   summary: 'test only: y = x reversed (float32), staged through kernel scratch',
   inputs: { names: ['X'], min: 1 },

@@ -7,9 +7,9 @@
 //   TRITC_TEST_SCALE=k     multiplies the random-case counts (default 1; 0.25 in the fast tier), e.g.
 //                          TRITC_TEST_SCALE=10 npm test for a long campaign
 
-export type Tier = 'fast' | 'host' | 'all';
+type Tier = 'fast' | 'host' | 'all';
 
-export const TIER: Tier = ((): Tier => {
+const TIER: Tier = ((): Tier => {
   const t = process.env.TRITC_TEST_TIER ?? 'all';
   if (t !== 'fast' && t !== 'host' && t !== 'all') throw new Error(`TRITC_TEST_TIER must be fast, host or all, found "${t}"`);
   return t;

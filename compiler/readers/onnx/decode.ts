@@ -324,4 +324,6 @@ function decodeTensor(t: Msg, where: string, errors: TritcCollector): OnnxTensor
 
 const DTYPE_KNOWN = new Set<number>(Object.values(ONNX_DTYPE).filter((v) => v !== ONNX_DTYPE.UNDEFINED));
 
-{ onnxDtypeName };
+{
+  onnxDtypeName;
+}

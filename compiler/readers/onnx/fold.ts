@@ -180,4 +180,3 @@ export function binaryConst(op: string, a: Const, b: Const): Const | undefined {
   }
   return { dtype: a.dtype, shape: out, data };
 }
-

@@ -701,4 +701,3 @@ export class NodeContext {
     return this.imp.fresh(base);
   }
 }
-

@@ -1030,4 +1030,3 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
 };
 
 const QONNX: Record<string, OnnxOpMapping> = { Quant, IntQuant: Quant, BipolarQuant, Trunc };
-

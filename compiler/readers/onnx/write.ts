@@ -145,4 +145,6 @@ export function encodeTensorProto(t: TensorSpec): Uint8Array {
   return TensorProtoType.encode(TensorProtoType.fromObject(tensorObject(t))).finish();
 }
 
-{ ONNX_DTYPE };
+{
+  ONNX_DTYPE;
+}
