@@ -1,4 +1,4 @@
-// The soft-float fast paths of runtime-c/tn_runtime.h, checked bit for bit against the host's IEEE
+// The soft-float fast paths of runtime-c/tn_epilogue.h, checked bit for bit against the host's IEEE
 // arithmetic: tn_scale_i32 / tn_scale_rows, the LUT and int8 kernels' whole epilogue
 // ((float)sum * ws) * sx (+ bias, tn_add_fast) on cores without an FPU (Cortex-M3, RV32IMC): on the
 // host (its C integer path forced on) on 30 million triples, 20 million sums and 4 million outputs
