@@ -220,7 +220,10 @@ export function reportMarkdown(r: TfcReport): string {
 export async function evaluateMain(model: TfcModel, argv: string[]): Promise<void> {
   const opt = (name: string, def: number) => {
     const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? Number(argv[i + 1]) : def;
+    if (i < 0) return def;
+    const v = Number(argv[i + 1]);
+    if (!Number.isInteger(v) || v < 1 || v > 10_000) throw new Error(`--${name} expects an integer from 1 to 10000, got "${argv[i + 1] ?? ''}"`);
+    return v;
   };
   const r = await benchmarkTfc(model, opt('count', 10_000), opt('sample', 100), (s) => process.stderr.write(`${s}\n`));
   process.stdout.write(`${model} (published top-1 ${r.published.toFixed(2)} %)\n\n${reportMarkdown(r)}\n`);

@@ -19,6 +19,7 @@ import { writeModel } from '../../compiler/readers/native/write.ts';
 import { rng } from '../../compiler/harness/inputs.ts';
 import { interpret } from '../../compiler/interpret.ts';
 import { loadDigits } from '../data.ts';
+import { runMain } from '../../bench/cli.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const TRAIN_COUNT = 1500; // rows 0..1499 train, 1500..1796 test
@@ -240,4 +241,4 @@ export function evaluate(): number {
   return correct / (count - TRAIN_COUNT);
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) void runMain(main);

@@ -3,5 +3,6 @@
 //   npx tsx examples/tfc-1w1a/evaluate.ts [--count 10000] [--sample 100] [--json]
 
 import { evaluateMain } from '../tfc.ts';
+import { runMain } from '../../bench/cli.ts';
 
-await evaluateMain('TFC_1W1A', process.argv.slice(2));
+await runMain(() => evaluateMain('TFC_1W1A', process.argv.slice(2)));

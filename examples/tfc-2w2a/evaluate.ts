@@ -3,5 +3,6 @@
 //   npx tsx examples/tfc-2w2a/evaluate.ts [--count 10000] [--sample 100] [--json]
 
 import { evaluateMain } from '../tfc.ts';
+import { runMain } from '../../bench/cli.ts';
 
-await evaluateMain('TFC_2W2A', process.argv.slice(2));
+await runMain(() => evaluateMain('TFC_2W2A', process.argv.slice(2)));
