@@ -50,4 +50,17 @@ void tn_linear_q8(const float *x, int32_t n, const int8_t *w, const float *scale
 /* Ternary codes in the t2 layout (tn_runtime.h): rows of ceil(k / 4) bytes. No multiply per weight. */
 void tn_linear_t2(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
 
+/* ---- opt/x86/tn_linear_avx2.c (AVX2 + F16C, chosen at run time; else the reference above) and
+ * opt/arm/tn_linear_neon.c (AArch64 NEON; elsewhere the reference): the reference's results, bit for
+ * bit (one vector of 8 lanes per output is the lane sum), faster. Both need ref/tn_linear.c. ------- */
+
+void tn_linear_f32_avx2(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y);
+void tn_linear_f16_avx2(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y);
+void tn_linear_q8_avx2(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
+void tn_linear_t2_avx2(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
+void tn_linear_f32_neon(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y);
+void tn_linear_f16_neon(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y);
+void tn_linear_q8_neon(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
+void tn_linear_t2_neon(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
+
 #endif /* TN_LM_H */

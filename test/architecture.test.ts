@@ -41,6 +41,7 @@ describe('architecture', () => {
       '.gitignore',
       '.prettierrc.json',
       '.prettierignore',
+      'knip.json',
       'BENCHMARKS.md',
       'README.md',
       'bench',

@@ -33,6 +33,7 @@ import { cpuVariants, getTarget, loadTargets, type TargetDesc } from '../compile
 import { exec, zigTargetArgs } from '../compiler/toolchain/build.ts';
 import { requireZig } from '../compiler/toolchain/zig.ts';
 import { workDir } from './support/differential.ts';
+import { prepareGraph } from '../compiler/passes/pipeline.ts';
 
 interface Shape {
   name: string;
@@ -216,7 +217,7 @@ describe('every kernel, bit for bit against the interpreter', () => {
               continue;
             }
             const spec = layerModel(shape, kernel, op, seed);
-            const g = readModel(writeModel(join(dir, target.name, 'models', spec.name), spec));
+            const g = prepareGraph(readModel(writeModel(join(dir, target.name, 'models', spec.name), spec)));
             const x = inputsFor(shape, seed);
             const want = interpret(g, new Map([['x', x]])).get('y')!;
             const compiled = compileGraph(g, {

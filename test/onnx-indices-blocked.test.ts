@@ -17,6 +17,7 @@ import { cloneGraph, type DType, type Graph, type TypedData } from '../compiler/
 import { getTarget } from '../compiler/targets.ts';
 import { oneNode } from './support/run_model.ts';
 import { workDir } from './support/differential.ts';
+import { prepareGraph } from '../compiler/passes/pipeline.ts';
 
 const f32 = (shape: number[], data?: number[]) => ({ dtype: 'float32' as const, shape, ...(data ? { data: Float32Array.from(data) } : {}) });
 const typed = (dtype: DType, shape: number[], data: number[]) => ({
@@ -81,7 +82,7 @@ describe('MaxPool Indices and blocked quantisation in C', () => {
   it('the generated C equals the interpreter on the host', async () => {
     const dir = workDir('indices-blocked');
     const graphs: { g: Graph; runs: Map<string, TypedData>[]; outs: Map<string, TypedData>[] }[] = specs().map((s, i) => {
-      const g = readModel(writeModel(join(dir, `spec${i}`), s));
+      const g = prepareGraph(readModel(writeModel(join(dir, `spec${i}`), s)));
       const runs = randomRuns(g, 2, 7 + i);
       return { g, runs, outs: runs.map((run) => interpret(g, run)) };
     });

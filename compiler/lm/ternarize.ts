@@ -50,7 +50,7 @@ function roundEven(x: number): number {
   return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-function ternarizeTensor(name: string, t: LmTensor, g: TernarizeGranularity): LmTernary {
+export function ternarizeTensor(name: string, t: LmTensor, g: TernarizeGranularity): LmTernary {
   const w = floatValues(t);
   if (!w || t.shape.length !== 2) throw new Error(`internal: ternarize "${name}": not a float matrix`);
   const [rows, cols] = t.shape as [number, number];

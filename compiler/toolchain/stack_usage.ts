@@ -303,6 +303,7 @@ export async function estimateStack(
     for (const [name, text] of files) if (/\.(c|h)$/.test(name)) writeFileSync(join(dir, name), text);
     const sources = [...files.keys()].filter((f) => f.endsWith('.c'));
     const flags = [...zigTargetArgs(target), ...STRICT_CFLAGS, ...SECTION_FLAGS, ...target.cflags, '-I', dir];
+    const preprocessed = new Map<string, string>();
     const texts = await mapLimit(sources, CPU_COUNT, async (src) => {
       const su = join(dir, `${src}.su`);
       const r = await exec(zig.path, ['cc', ...flags, '-c', src, '-o', `${src}.o`, '-Xclang', '-stack-usage-file', '-Xclang', su], {
@@ -315,6 +316,11 @@ export async function estimateStack(
           target.name,
           `zig cc failed while measuring stack frames of ${src}:\n${(r.stderr || r.stdout).trim().split('\n').slice(0, 20).join('\n')}`,
         );
+      // The call graph is read from the preprocessed text: kernels and their ops tables made by macros
+      // (TN_LUT_KERNEL, TN_LINEAR_ALIAS) are then plain functions and initializers.
+      const pre = await exec(zig.path, ['cc', ...flags, '-E', '-P', src, '-o', `${src}.i`], { cwd: dir, timeoutMs: 600_000 });
+      if (pre.code !== 0) fail('toolchain', target.name, `zig cc -E failed on ${src}:\n${pre.stderr.trim().split('\n').slice(0, 20).join('\n')}`);
+      preprocessed.set(src, readFileSync(join(dir, `${src}.i`), 'utf8'));
       return readFileSync(su, 'utf8');
     });
     const frames = parseStackUsage(texts.join('\n'));
@@ -324,7 +330,7 @@ export async function estimateStack(
       const elf = readElf(join(dir, `${src}.o`));
       for (const sym of elf.symbols) if (sym.type === 2 && sym.shndx !== 0) objectRefs.set(sym.name, elf.references.get(sym.shndx) ?? new Set());
     }
-    const calls = compiledCalls(callGraph(sources.map((s) => files.get(s)!)), objectRefs, entry);
+    const calls = compiledCalls(callGraph(sources.map((s) => preprocessed.get(s)!)), objectRefs, entry);
     const model = stackModel(target);
     const chain = deepestPath(entry, calls, frames, model.perCall);
     if (model.libcalls)

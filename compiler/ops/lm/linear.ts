@@ -95,10 +95,14 @@ export const Linear: OpDef = {
     const { x: xin, rows } = rowArgs(ctx.node, !!ctx.graph.rows, ctx.in(0), k, ctx.rows(total), ctx.outRows(total));
     const weights = suffix === 't2' ? ctx.constant(w.name, 't2', k) : ctx.in(1);
     const scales = w.quant ? `${ctx.inScale(1)}, /* groups per row */ ${groupsPerRow(w)}, /* group */ ${groupSize(w)}, ` : '';
+    // The same results on every kernel (lane sums); the vector ones where the target has them.
+    const features = ctx.target.features;
+    const isa = features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : undefined;
+    const fn = `tn_linear_${suffix}${isa ? `_${isa}` : ''}`;
     return {
-      kernel: `tn_linear_${suffix}`,
-      runtime: ['ref/tn_linear.c'],
-      body: [`tn_linear_${suffix}(${xin}, ${rows}, ${weights}, ${scales}/* n */ ${n}, /* k */ ${k}, ${ctx.out(0)});`],
+      kernel: fn,
+      runtime: ['ref/tn_linear.c', ...(isa === 'avx2' ? ['opt/x86/tn_linear_avx2.c'] : isa === 'neon' ? ['opt/arm/tn_linear_neon.c'] : [])],
+      body: [`${fn}(${xin}, ${rows}, ${weights}, ${scales}/* n */ ${n}, /* k */ ${k}, ${ctx.out(0)});`],
     };
   },
   cost(graph, node) {

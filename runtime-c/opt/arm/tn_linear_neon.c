@@ -1,0 +1,300 @@
+/*
+ * tn_linear_neon.c - the Linear op of the language models (tn_lm.h) with AArch64 NEON: float32
+ * activations times float32, float16, int8 or ternary (t2) weights, with the results of the reference
+ * kernels (ref/tn_linear.c) bit for bit (docs/numerics.md, "Lane sums" and "Linear").
+ *
+ * - The 8 lanes of the lane sum are two float32x4_t accumulators per output, lanes 0-3 and 4-7: a
+ *   step adds the terms of k = k0 + 8m + j to lane j, so each lane receives the reference's adds in
+ *   the reference's order. A scale group restarts the lanes at its own first k (k0), wherever that
+ *   falls in the row: the loads are unaligned, from k0 (t2 codes: shifted out of their bytes).
+ * - Terms as in the reference: fl(x * w) with w widened exactly (FCVTL from float16; int8 -> int32 ->
+ *   float), one FMUL then one FADD: never FMLA (vmlaq_f32 may become it) and never vfmaq_f32; the
+ *   runtime is built with -ffp-contract=off. Ternary codes select x, -x (sign bit flipped) or +0 with
+ *   and / or masks: no multiply per weight.
+ * - Tails: a group or a row whose length is not a multiple of 8 ends with a partial step whose lanes
+ *   from the end on add +0 (x and the weights from zero-padded copies, t2 codes past the end read as
+ *   code 0). Adding +0 leaves a lane as it was: a lane starts at +0 and never becomes -0 (in round to
+ *   nearest a sum is -0 only if both addends are), and v + (+0) = v for every other v.
+ * - The tree ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) of 4 outputs at once: three levels of
+ *   FADDP (vpaddq_f32 adds adjacent pairs), each one IEEE add of the same two values.
+ * - Scale groups (int8, t2): v = fl(scale * d_0), then fl(v + fl(scale * d_g)) in order of g.
+ *
+ * Passes as in tn_linear_avx2.c: 4 rows per pass share the activation loads; with several tokens a
+ * pass also takes TN_LIN_NT (2) tokens, so that each weight load (and its widening or decoding)
+ * serves all of them; rows outer. The last pass of a matrix whose rows are not a multiple of 4
+ * repeats its last row (computed, not stored). Not (yet) here: the AVX2 file's software prefetch of the next pass's
+ * rows and its 4 tokens per t2 pass, both tuned by measurement, which QEMU cannot give.
+ *
+ * AArch64 only. ARMv7 NEON (Cortex-A7, rpi-armv7) has the instructions (VCVT.F32.F16 too) but its
+ * float arithmetic always flushes subnormal inputs and results to zero (the "standard FPSCR value"
+ * of Advanced SIMD in AArch32, whatever FPSCR.FZ says), so it cannot give the reference's bits:
+ * there, and on any build without AArch64 NEON, these functions are the reference kernels.
+ *
+ * Prototypes for tn_lm.h (the same signatures as the reference, with the suffix _neon) are below.
+ */
+#include <stddef.h>
+
+#include "tn_lm.h"
+
+
+#if defined(__aarch64__) && defined(__ARM_NEON) && (defined(__GNUC__) || defined(__clang__))
+#include <arm_neon.h>
+
+#define TN_ALWAYS_INLINE inline __attribute__((always_inline))
+
+#define TN_LIN_R 4 /* rows per pass */
+#ifndef TN_LIN_NT
+#define TN_LIN_NT 2 /* tokens per pass with several tokens: 16 accumulator registers */
+#endif
+
+/* Weight formats (compile-time arguments of the inlined loops). */
+enum { TN_W_F32, TN_W_F16, TN_W_Q8, TN_W_T2 };
+
+/* 8 weights of a row (w: its first element) from element i, as floats: lanes 0-3 in *lo, 4-7 in *hi
+ * (not t2). */
+static TN_ALWAYS_INLINE void tn_w8(const int fmt, const void *w, int32_t i, float32x4_t *lo, float32x4_t *hi) {
+  if (fmt == TN_W_F32) {
+    *lo = vld1q_f32((const float *)w + i);
+    *hi = vld1q_f32((const float *)w + i + 4);
+  } else if (fmt == TN_W_F16) {
+    const float16x8_t h = vreinterpretq_f16_u16(vld1q_u16((const uint16_t *)w + i));
+    *lo = vcvt_f32_f16(vget_low_f16(h)); /* exact */
+    *hi = vcvt_high_f32_f16(h);
+  } else {
+    const int16x8_t s = vmovl_s8(vld1_s8((const int8_t *)w + i));
+    *lo = vcvtq_f32_s32(vmovl_s16(vget_low_s16(s))); /* exact */
+    *hi = vcvtq_f32_s32(vmovl_high_s16(s));
+  }
+}
+
+/* The same for the cnt < 8 weights from element i, the lanes from cnt on +0. */
+static TN_ALWAYS_INLINE void tn_w8_tail(const int fmt, const void *w, int32_t i, int32_t cnt, float32x4_t *lo, float32x4_t *hi) {
+  int32_t q;
+  if (fmt == TN_W_F32) {
+    float pad[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    for (q = 0; q < cnt; ++q) pad[q] = ((const float *)w)[i + q];
+    tn_w8(fmt, pad, 0, lo, hi);
+  } else if (fmt == TN_W_F16) {
+    uint16_t pad[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (q = 0; q < cnt; ++q) pad[q] = ((const uint16_t *)w)[i + q];
+    tn_w8(fmt, pad, 0, lo, hi);
+  } else {
+    int8_t pad[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (q = 0; q < cnt; ++q) pad[q] = ((const int8_t *)w)[i + q];
+    tn_w8(fmt, pad, 0, lo, hi);
+  }
+}
+
+/* t2 codes i .. i + cnt - 1 (1 <= cnt <= 8) of a row (p: its first byte), code i + j in bits
+ * 2j + 1 : 2j; the codes from cnt on read as 0. Only the bytes holding those codes are read. */
+static TN_ALWAYS_INLINE uint32_t tn_t2_word(const uint8_t *p, int32_t i, int32_t cnt) {
+  const uint8_t *b = p + (i >> 2);
+  const int32_t sh = (i & 3) * 2, nb = (sh + 2 * cnt + 7) >> 3;
+  uint32_t u;
+  if (sh == 0 && cnt == 8) return (uint32_t)b[0] | (uint32_t)b[1] << 8; /* groups that start on a byte */
+  u = b[0];
+  if (nb > 1) u |= (uint32_t)b[1] << 8;
+  if (nb > 2) u |= (uint32_t)b[2] << 16;
+  u >>= sh;
+  return cnt < 8 ? u & ((1u << (2 * cnt)) - 1u) : u & 0xffffu;
+}
+
+/* term = the mask pos selects x, neg selects nx (= -x), neither gives +0. */
+#define TN_T2_TERM(pos, neg, xv, nxv) vreinterpretq_f32_u32(vorrq_u32(vandq_u32(pos, vreinterpretq_u32_f32(xv)), vandq_u32(neg, vreinterpretq_u32_f32(nxv))))
+
+/* How a step gets its terms (a compile-time argument): 8 whole lanes with direct loads (t2: 4 code
+ * bytes from byte i / 4, all inside the row), 8 lanes of t2 codes assembled from the row's bytes
+ * (near the row's end), or the tail (cnt < 8 lanes). */
+enum { TN_STEP_FAST, TN_STEP_WORD, TN_STEP_TAIL };
+
+/* One step: a[2 (r * NT + t)] (lanes 0-3) and a[2 (r * NT + t) + 1] (lanes 4-7) += the terms of
+ * k = i .. i + cnt - 1 (lane j: k = i + j) of rows w[r] (their first element or byte) and tokens x[t]
+ * (their first activation). A tail step adds +0 to the lanes from cnt on.
+ * t2: lane j shifts the codes left by s[j], so that code i + j lands in bits 31:30, then compares:
+ * s = 30 - 2j - 2 (k0 mod 4) for the 4 bytes loaded from byte i / 4 (FAST; i = k0 mod 4), 30 - 2j
+ * for a word from tn_t2_word (already shifted); svl, svh: the FAST shifts of lanes 0-3, 4-7. */
+static TN_ALWAYS_INLINE void tn_lin_step(const int fmt, const int NT, const int mode, const void *const *w, const float *const *x, int32_t i, int32_t cnt,
+                                         int32x4_t svl, int32x4_t svh, float32x4_t *a) {
+  float32x4_t xl[TN_LIN_NT], xh[TN_LIN_NT];
+  int r, t;
+  for (t = 0; t < NT; ++t) {
+    if (mode != TN_STEP_TAIL) {
+      xl[t] = vld1q_f32(x[t] + i);
+      xh[t] = vld1q_f32(x[t] + i + 4);
+    } else {
+      float pad[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+      int32_t q;
+      for (q = 0; q < cnt; ++q) pad[q] = x[t][i + q];
+      xl[t] = vld1q_f32(pad);
+      xh[t] = vld1q_f32(pad + 4);
+    }
+  }
+  if (fmt == TN_W_T2) {
+    static const int32_t shifts[8] = {30, 28, 26, 24, 22, 20, 18, 16};
+    const int32x4_t sl = mode == TN_STEP_FAST ? svl : vld1q_s32(shifts), sh = mode == TN_STEP_FAST ? svh : vld1q_s32(shifts + 4);
+    const int32x4_t b01 = vdupq_n_s32(0x3fffffff), b10 = vdupq_n_s32(-0x40000000); /* bits 31:30 above 00 / below 11 */
+    const uint32x4_t sign = vdupq_n_u32(0x80000000u);
+    float32x4_t nl[TN_LIN_NT], nh[TN_LIN_NT];
+    for (t = 0; t < NT; ++t) {
+      nl[t] = vreinterpretq_f32_u32(veorq_u32(vreinterpretq_u32_f32(xl[t]), sign));
+      nh[t] = vreinterpretq_f32_u32(veorq_u32(vreinterpretq_u32_f32(xh[t]), sign));
+    }
+    for (r = 0; r < TN_LIN_R; ++r) {
+      /* t2: 2 bits per code, low bits first: 00 -> 0, 01 -> +1, 10 -> -1 (11 -> 0, as the reference).
+       * With the code in bits 31:30 (signed lanes): 01 is > 0x3fffffff, 10 is < -0x40000000. */
+      const uint8_t *p = (const uint8_t *)w[r];
+      uint32_t u;
+      int32x4_t c, cl, ch;
+      uint32x4_t pl, ml, ph, mh;
+      if (mode == TN_STEP_FAST) { /* the 4 bytes from byte i / 4, little-endian */
+        const uint8_t *b = p + (i >> 2);
+        u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+      } else {
+        u = tn_t2_word(p, i, mode == TN_STEP_TAIL ? cnt : 8);
+      }
+      c = vreinterpretq_s32_u32(vdupq_n_u32(u));
+      cl = vshlq_s32(c, sl);
+      ch = vshlq_s32(c, sh);
+      pl = vcgtq_s32(cl, b01), ml = vcltq_s32(cl, b10), ph = vcgtq_s32(ch, b01), mh = vcltq_s32(ch, b10);
+      for (t = 0; t < NT; ++t) {
+        a[2 * (r * NT + t)] = vaddq_f32(a[2 * (r * NT + t)], TN_T2_TERM(pl, ml, xl[t], nl[t]));
+        a[2 * (r * NT + t) + 1] = vaddq_f32(a[2 * (r * NT + t) + 1], TN_T2_TERM(ph, mh, xh[t], nh[t]));
+      }
+    }
+  } else {
+    (void)svl, (void)svh;
+    for (r = 0; r < TN_LIN_R; ++r) {
+      float32x4_t wl, wh;
+      if (mode == TN_STEP_TAIL) tn_w8_tail(fmt, w[r], i, cnt, &wl, &wh);
+      else tn_w8(fmt, w[r], i, &wl, &wh);
+      for (t = 0; t < NT; ++t) { /* a multiply, then an add: not vmlaq_f32, not vfmaq_f32 */
+        a[2 * (r * NT + t)] = vaddq_f32(a[2 * (r * NT + t)], vmulq_f32(xl[t], wl));
+        a[2 * (r * NT + t) + 1] = vaddq_f32(a[2 * (r * NT + t) + 1], vmulq_f32(xh[t], wh));
+      }
+    }
+  }
+}
+
+/* acc (as in tn_lin_step) += the terms of k = k0 .. k0 + len - 1 (lane (k - k0) mod 8): whole steps,
+ * then the tail. t2: rows of row_bytes bytes; the whole steps whose 4 code bytes would run past the
+ * row assemble their codes from the bytes they need. */
+static TN_ALWAYS_INLINE void tn_lin_block(const int fmt, const int NT, const void *const *w, const float *const *x, int32_t k0, int32_t len, int32_t row_bytes,
+                                          float32x4_t *acc) {
+  static const int32_t shifts[8] = {30, 28, 26, 24, 22, 20, 18, 16};
+  const int32x4_t sh = vdupq_n_s32((k0 & 3) * 2), svl = vsubq_s32(vld1q_s32(shifts), sh), svh = vsubq_s32(vld1q_s32(shifts + 4), sh);
+  float32x4_t a[2 * TN_LIN_R * TN_LIN_NT];
+  int32_t j = 0;
+  int r;
+  for (r = 0; r < 2 * TN_LIN_R * NT; ++r) a[r] = acc[r];
+  if (fmt == TN_W_T2) {
+    for (; len - j >= 8 && ((k0 + j) >> 2) + 4 <= row_bytes; j += 8) tn_lin_step(fmt, NT, TN_STEP_FAST, w, x, k0 + j, 8, svl, svh, a);
+    for (; len - j >= 8; j += 8) tn_lin_step(fmt, NT, TN_STEP_WORD, w, x, k0 + j, 8, svl, svh, a);
+  } else {
+    for (; len - j >= 8; j += 8) tn_lin_step(fmt, NT, TN_STEP_FAST, w, x, k0 + j, 8, svl, svh, a);
+  }
+  if (j < len) tn_lin_step(fmt, NT, TN_STEP_TAIL, w, x, k0 + j, len - j, svl, svh, a);
+  for (r = 0; r < 2 * TN_LIN_R * NT; ++r) acc[r] = a[r];
+}
+
+/* Lane q: the lane sum's tree of output q (lanes 0-3 in lo[q], 4-7 in hi[q]), that is
+ * ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)). */
+static TN_ALWAYS_INLINE float32x4_t tn_tree4(float32x4_t l0, float32x4_t h0, float32x4_t l1, float32x4_t h1, float32x4_t l2, float32x4_t h2, float32x4_t l3,
+                                             float32x4_t h3) {
+  /* [01 23 45 67] per output, then [0123 4567] per pair of outputs, then the sums */
+  const float32x4_t p0 = vpaddq_f32(l0, h0), p1 = vpaddq_f32(l1, h1), p2 = vpaddq_f32(l2, h2), p3 = vpaddq_f32(l3, h3);
+  return vpaddq_f32(vpaddq_f32(p0, p1), vpaddq_f32(p2, p3));
+}
+
+/* One pass: rows o0 .. o0 + 3 (the ones from `rows` on repeat the last row and are not stored) for
+ * tokens t0 .. t0 + NT - 1. row_bytes: bytes per weight row; scales NULL for float weights. */
+static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, const float *x, const void *w, size_t row_bytes, const float *scales,
+                                         int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, int32_t t0, int32_t o0, float *y) {
+  const int32_t nr = rows - o0 < TN_LIN_R ? rows - o0 : TN_LIN_R;
+  const void *wr[TN_LIN_R];
+  const float *xt[TN_LIN_NT];
+  float32x4_t acc[2 * TN_LIN_R * TN_LIN_NT], v[TN_LIN_NT];
+  int r, t;
+  for (r = 0; r < TN_LIN_R; ++r) wr[r] = (const unsigned char *)w + (size_t)(o0 + (r < nr ? r : nr - 1)) * row_bytes;
+  for (t = 0; t < NT; ++t) xt[t] = x + (size_t)(t0 + t) * (size_t)k, v[t] = vdupq_n_f32(0.0f);
+#define TN_TREE_T(t) tn_tree4(acc[2 * (t)], acc[2 * (t) + 1], acc[2 * (NT + (t))], acc[2 * (NT + (t)) + 1], acc[2 * (2 * NT + (t))], acc[2 * (2 * NT + (t)) + 1], \
+                              acc[2 * (3 * NT + (t))], acc[2 * (3 * NT + (t)) + 1])
+  if (fmt == TN_W_F32 || fmt == TN_W_F16) {
+    for (r = 0; r < 2 * TN_LIN_R * NT; ++r) acc[r] = vdupq_n_f32(0.0f);
+    tn_lin_block(fmt, NT, wr, xt, 0, k, 0, acc);
+    for (t = 0; t < NT; ++t) v[t] = TN_TREE_T(t);
+  } else {
+    int32_t k0, g;
+    for (k0 = 0, g = 0; k0 < k; ++g) {
+      const int32_t len = k - k0 < group ? k - k0 : group;
+      float sc[4];
+      float32x4_t s;
+      for (r = 0; r < 2 * TN_LIN_R * NT; ++r) acc[r] = vdupq_n_f32(0.0f);
+      tn_lin_block(fmt, NT, wr, xt, k0, len, (int32_t)row_bytes, acc);
+      /* the scales of the pass's rows (scale index row * groups_per_row + k0 / group) */
+      for (r = 0; r < TN_LIN_R; ++r) sc[r] = scales[(size_t)(o0 + (r < nr ? r : nr - 1)) * (size_t)groups_per_row + (size_t)g];
+      s = vld1q_f32(sc);
+      for (t = 0; t < NT; ++t) {
+        const float32x4_t vg = vmulq_f32(s, TN_TREE_T(t));
+        v[t] = g == 0 ? vg : vaddq_f32(v[t], vg); /* the first group starts the sum */
+      }
+      k0 += len;
+    }
+  }
+#undef TN_TREE_T
+  for (t = 0; t < NT; ++t) {
+    float *yt = y + (size_t)(t0 + t) * (size_t)rows + (size_t)o0;
+    if (nr == TN_LIN_R) {
+      vst1q_f32(yt, v[t]);
+    } else {
+      float o[4];
+      vst1q_f32(o, v[t]);
+      for (r = 0; r < nr; ++r) yt[r] = o[r];
+    }
+  }
+}
+
+/* All of y: rows in passes of 4 (outer), tokens TN_LIN_NT at a time, then one at a time. */
+static TN_ALWAYS_INLINE void tn_lin(const int fmt, const float *x, int32_t n, const void *w, size_t row_bytes, const float *scales, int32_t groups_per_row,
+                                    int32_t group, int32_t rows, int32_t k, float *y) {
+  int32_t o0, t0;
+  for (o0 = 0; o0 < rows; o0 += TN_LIN_R) {
+    for (t0 = 0; n - t0 >= TN_LIN_NT && TN_LIN_NT > 1; t0 += TN_LIN_NT) tn_lin_pass(fmt, TN_LIN_NT, x, w, row_bytes, scales, groups_per_row, group, rows, k, t0, o0, y);
+    for (; t0 < n; ++t0) tn_lin_pass(fmt, 1, x, w, row_bytes, scales, groups_per_row, group, rows, k, t0, o0, y);
+  }
+}
+
+void tn_linear_f32_neon(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y) {
+  tn_lin(TN_W_F32, x, n, w, (size_t)k * sizeof(float), NULL, 0, 1, rows, k, y);
+}
+
+void tn_linear_f16_neon(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y) {
+  tn_lin(TN_W_F16, x, n, w, (size_t)k * sizeof(uint16_t), NULL, 0, 1, rows, k, y);
+}
+
+void tn_linear_q8_neon(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k,
+                       float *y) {
+  tn_lin(TN_W_Q8, x, n, w, (size_t)k, scales, groups_per_row, group, rows, k, y);
+}
+
+void tn_linear_t2_neon(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k,
+                       float *y) {
+  tn_lin(TN_W_T2, x, n, w, (size_t)((k + 3) / 4), scales, groups_per_row, group, rows, k, y);
+}
+
+#else /* ARMv7 (subnormals flushed, above) or no NEON: the reference kernels */
+
+void tn_linear_f32_neon(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y) { tn_linear_f32(x, n, w, rows, k, y); }
+
+void tn_linear_f16_neon(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y) { tn_linear_f16(x, n, w, rows, k, y); }
+
+void tn_linear_q8_neon(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k,
+                       float *y) {
+  tn_linear_q8(x, n, w, scales, groups_per_row, group, rows, k, y);
+}
+
+void tn_linear_t2_neon(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k,
+                       float *y) {
+  tn_linear_t2(x, n, w, scales, groups_per_row, group, rows, k, y);
+}
+
+#endif

@@ -1,0 +1,315 @@
+/*
+ * tn_linear_avx2.c - the Linear op of the language models (tn_lm.h) on x86-64 with AVX2 and F16C:
+ * float32 activations times float32, float16, int8 or ternary (t2) weights, with the results of the
+ * reference kernels (ref/tn_linear.c) bit for bit (docs/numerics.md, "Lane sums" and "Linear").
+ *
+ * - The 8 lanes of the lane sum are the 8 lanes of one __m256 accumulator per output: a step adds
+ *   the terms of k = k0 + 8m + j to lane j, so each lane receives the reference's adds in the
+ *   reference's order. A scale group restarts the lanes at its own first k (k0), wherever that falls
+ *   in the row: the loads are unaligned, from k0 (t2 codes: shifted out of their bytes).
+ * - Terms as in the reference: fl(x * w) with w widened exactly (VCVTPH2PS; int8 -> int32 -> float),
+ *   one VMULPS then one VADDPS, never fused: no FMA intrinsic, and the runtime is built with
+ *   -ffp-contract=off (which it needs: built for a CPU with FMA, e.g. zig's native host, with
+ *   -ffp-contract=fast clang fuses these intrinsics, as it does the reference's loops). Ternary codes
+ *   select x, -x (sign bit flipped) or +0 with and / or masks: no multiply per weight.
+ * - Tails: a group or a row whose length is not a multiple of 8 ends with a partial step whose lanes
+ *   from the end on add +0: x is loaded masked (VMASKMOVPS gives +0 and touches no memory there), the
+ *   weights come from a zero-padded copy (+0 * +0 = +0), t2 codes past the end are code 0 (term +0).
+ *   Adding +0 leaves a lane as it was: a lane starts at +0 and never becomes -0 (in round to nearest a
+ *   sum is -0 only if both addends are), and v + (+0) = v for every other v, infinities and NaN too.
+ * - The tree ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) of 4 outputs at once: two VHADDPS
+ *   levels then one add of the two 128-bit halves; each is one IEEE add of the same two values.
+ * - Scale groups (int8, t2): v = fl(scale * d_0), then fl(v + fl(scale * d_g)) in order of g.
+ *
+ * Passes: 4 rows per pass share the activation loads. With several tokens (prefill) a pass also takes
+ * 2 tokens (t2: 4), so that each weight load (and its widening or decoding) serves all of them; the
+ * rows are the outer loop, so a pass's 4 rows stay in L1 while the tokens go by. The last pass of a
+ * matrix whose rows are not a multiple of 4 repeats its last row (computed, not stored).
+ *
+ * Run-time dispatch, as in tn_t2b_avx2.c: the SIMD code is compiled with target attributes and runs
+ * only where CPUID says AVX2, F16C and OS support for the YMM state; elsewhere the reference kernels
+ * run. -DTN_LINEAR_FORCE_REF takes the fallback on any CPU (test/lm-kernels.test.ts).
+ *
+ * Prototypes for tn_lm.h (the same signatures as the reference, with the suffix _avx2) are below.
+ */
+#include <stddef.h>
+
+#include "tn_lm.h"
+
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+
+#define TN_AVX2 __attribute__((target("avx2,f16c")))
+#define TN_ALWAYS_INLINE inline __attribute__((always_inline))
+
+#define TN_LIN_R 4 /* rows per pass */
+/* Tokens per pass with several tokens: 2 for float and int8 weights (8 accumulators; 3 or 4 tokens
+ * were slower), 4 for t2 (16 accumulators, some spilled, but each decode serves 4 tokens): the
+ * fastest measured (Zen 2 class, rows 1280, K 512, 16 tokens). */
+#define TN_LIN_NT 4 /* the most */
+#define TN_NT_OF(fmt) ((fmt) == TN_W_T2 ? 4 : 2)
+
+/* Weight formats (compile-time arguments of the inlined loops). */
+enum { TN_W_F32, TN_W_F16, TN_W_Q8, TN_W_T2 };
+
+/* 4 bytes of t2 codes read as one float lvalue (broadcast from memory), without an aliasing claim. */
+typedef float tn_f32_alias __attribute__((may_alias));
+
+/* Bytes per element of the float and int8 formats. */
+#define TN_W_SIZE(fmt) ((fmt) == TN_W_F32 ? 4 : (fmt) == TN_W_F16 ? 2 : 1)
+
+/* 8 weights of a row (w: its first element) from element i, as floats (not t2). */
+TN_AVX2 static TN_ALWAYS_INLINE __m256 tn_w8(const int fmt, const void *w, int32_t i) {
+  if (fmt == TN_W_F32) return _mm256_loadu_ps((const float *)w + i);
+  if (fmt == TN_W_F16) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)((const uint16_t *)w + i))); /* exact */
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)((const int8_t *)w + i)))); /* exact */
+}
+
+/* t2 codes i .. i + cnt - 1 (1 <= cnt <= 8) of a row (p: its first byte), code i + j in bits
+ * 2j + 1 : 2j; the codes from cnt on read as 0. Only the bytes holding those codes are read. */
+static TN_ALWAYS_INLINE uint32_t tn_t2_word(const uint8_t *p, int32_t i, int32_t cnt) {
+  const uint8_t *b = p + (i >> 2);
+  const int32_t sh = (i & 3) * 2, nb = (sh + 2 * cnt + 7) >> 3;
+  uint32_t u;
+  if (sh == 0 && cnt == 8) return (uint32_t)b[0] | (uint32_t)b[1] << 8; /* groups that start on a byte */
+  u = b[0];
+  if (nb > 1) u |= (uint32_t)b[1] << 8;
+  if (nb > 2) u |= (uint32_t)b[2] << 16;
+  u >>= sh;
+  return cnt < 8 ? u & ((1u << (2 * cnt)) - 1u) : u & 0xffffu;
+}
+
+/* 8 weights (not t2) of a row from element i, the ones from cnt on (lanes not live) +0. */
+TN_AVX2 static TN_ALWAYS_INLINE __m256 tn_w8_tail(const int fmt, const void *w, int32_t i, int32_t cnt, __m256i live) {
+  int32_t q;
+  if (fmt == TN_W_F32) return _mm256_maskload_ps((const float *)w + i, live);
+  if (fmt == TN_W_F16) {
+    uint16_t pad[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (q = 0; q < cnt; ++q) pad[q] = ((const uint16_t *)w)[i + q];
+    return tn_w8(fmt, pad, 0);
+  } else {
+    int8_t pad[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (q = 0; q < cnt; ++q) pad[q] = ((const int8_t *)w)[i + q];
+    return tn_w8(fmt, pad, 0);
+  }
+}
+
+/* How a step gets its terms (a compile-time argument): 8 whole lanes with direct loads (t2: 4 code
+ * bytes from byte i / 4, all inside the row), 8 lanes of t2 codes assembled from the row's bytes
+ * (near the row's end), or the tail (cnt < 8 lanes). */
+enum { TN_STEP_FAST, TN_STEP_WORD, TN_STEP_TAIL };
+
+/* One step: a[r * NT + t] += the terms of k = i .. i + cnt - 1 (lane j: k = i + j) of rows w[r]
+ * (their first element or byte) and tokens x[t] (their first activation). A tail step adds +0 to
+ * the lanes from cnt on: x = +0 there, and weights +0 or code 0.
+ * t2: lane j shifts the codes left by sv[j], so that code i + j lands in bits 31:30, then compares:
+ * sv = 30 - 2j - 2 (k0 mod 4) for the 4 bytes loaded from byte i / 4 (FAST; i = k0 mod 4), 30 - 2j
+ * for a word from tn_t2_word (already shifted). */
+TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_step(const int fmt, const int NT, const int mode, const void *const *w, const float *const *x, int32_t i, int32_t cnt,
+                                                 __m256i sv, const char *pf, size_t pf_mul, __m256 *a) {
+  __m256 xv[TN_LIN_NT];
+  __m256i live = _mm256_setzero_si256();
+  int r, t;
+  if (mode == TN_STEP_TAIL) live = _mm256_cmpgt_epi32(_mm256_set1_epi32(cnt), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  for (t = 0; t < NT; ++t) xv[t] = mode == TN_STEP_TAIL ? _mm256_maskload_ps(x[t] + i, live) : _mm256_loadu_ps(x[t] + i);
+  if (fmt == TN_W_T2) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256i b01 = _mm256_set1_epi32(0x3fffffff), b10 = _mm256_set1_epi32((int32_t)-0x40000000); /* bits 31:30 above 00 / below 11 */
+    const __m256i s = mode == TN_STEP_FAST ? sv : _mm256_setr_epi32(30, 28, 26, 24, 22, 20, 18, 16);
+    __m256 nx[TN_LIN_NT];
+    for (t = 0; t < NT; ++t) nx[t] = _mm256_xor_ps(xv[t], sign);
+    for (r = 0; r < TN_LIN_R; ++r) {
+      /* t2: 2 bits per code, low bits first: 00 -> 0, 01 -> +1, 10 -> -1 (11 -> 0, as the reference).
+       * With the code in bits 31:30 (signed lanes): 01 is > 0x3fffffff, 10 is < -0x40000000. */
+      const uint8_t *p = (const uint8_t *)w[r];
+      __m256i c;
+      __m256 pos, neg;
+      if (mode == TN_STEP_FAST) c = _mm256_castps_si256(_mm256_set1_ps(*(const tn_f32_alias *)(const void *)(p + (i >> 2)))); /* the 4 bytes, one load */
+      else c = _mm256_set1_epi32((int32_t)tn_t2_word(p, i, mode == TN_STEP_TAIL ? cnt : 8));
+      c = _mm256_sllv_epi32(c, s);
+      pos = _mm256_castsi256_ps(_mm256_cmpgt_epi32(c, b01));
+      neg = _mm256_castsi256_ps(_mm256_cmpgt_epi32(b10, c));
+      for (t = 0; t < NT; ++t) a[r * NT + t] = _mm256_add_ps(a[r * NT + t], _mm256_or_ps(_mm256_and_ps(pos, xv[t]), _mm256_and_ps(neg, nx[t])));
+    }
+  } else {
+    (void)sv;
+    if (mode == TN_STEP_FAST) { /* the same share of the next pass's rows (see tn_lin_pass) */
+      _mm_prefetch(pf + (size_t)i * pf_mul, _MM_HINT_T0);
+      if (fmt == TN_W_F32) _mm_prefetch(pf + (size_t)i * pf_mul + 64 * (pf_mul != 0), _MM_HINT_T0);
+    }
+    for (r = 0; r < TN_LIN_R; ++r) {
+      const __m256 wv = mode == TN_STEP_TAIL ? tn_w8_tail(fmt, w[r], i, cnt, live) : tn_w8(fmt, w[r], i);
+      for (t = 0; t < NT; ++t) a[r * NT + t] = _mm256_add_ps(a[r * NT + t], _mm256_mul_ps(xv[t], wv));
+    }
+  }
+}
+
+/* acc[r * NT + t] += the terms of k = k0 .. k0 + len - 1 (lane (k - k0) mod 8): whole steps, then
+ * the tail. t2: rows of row_bytes bytes; the whole steps whose 4 code bytes would run past the row
+ * assemble their codes from the bytes they need. */
+TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_block(const int fmt, const int NT, const void *const *w, const float *const *x, int32_t k0, int32_t len,
+                                                  int32_t row_bytes, const char *pf, size_t pf_mul, __m256 *acc) {
+  const __m256i sv = _mm256_sub_epi32(_mm256_setr_epi32(30, 28, 26, 24, 22, 20, 18, 16), _mm256_set1_epi32((k0 & 3) * 2));
+  __m256 a[TN_LIN_R * TN_LIN_NT];
+  int32_t j = 0;
+  int r;
+  for (r = 0; r < TN_LIN_R * NT; ++r) a[r] = acc[r];
+  if (fmt == TN_W_T2) {
+    for (; len - j >= 8 && ((k0 + j) >> 2) + 4 <= row_bytes; j += 8) tn_lin_step(fmt, NT, TN_STEP_FAST, w, x, k0 + j, 8, sv, pf, pf_mul, a);
+    for (; len - j >= 8; j += 8) tn_lin_step(fmt, NT, TN_STEP_WORD, w, x, k0 + j, 8, sv, pf, pf_mul, a);
+  } else {
+    for (; len - j >= 8; j += 8) tn_lin_step(fmt, NT, TN_STEP_FAST, w, x, k0 + j, 8, sv, pf, pf_mul, a);
+  }
+  if (j < len) tn_lin_step(fmt, NT, TN_STEP_TAIL, w, x, k0 + j, len - j, sv, pf, pf_mul, a);
+  for (r = 0; r < TN_LIN_R * NT; ++r) acc[r] = a[r];
+}
+
+/* Lane q: the lane sum's tree of aq, ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)). */
+TN_AVX2 static TN_ALWAYS_INLINE __m128 tn_tree4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+  /* [a0: 01 23 | 45 67, a1: ...] -> [a0: 0123, a1, a2, a3 | a0: 4567, a1, a2, a3] */
+  const __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+  return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+}
+
+/* One pass: rows o0 .. o0 + 3 (the ones from `rows` on repeat the last row and are not stored) for
+ * tokens t0 .. t0 + NT - 1. row_bytes: bytes per weight row; scales NULL for float weights. */
+TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, const float *x, const void *w, size_t row_bytes, const float *scales,
+                                                 int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, int32_t t0, int32_t o0, float *y) {
+  const int32_t nr = rows - o0 < TN_LIN_R ? rows - o0 : TN_LIN_R;
+  const void *wr[TN_LIN_R];
+  const float *xt[TN_LIN_NT];
+  __m256 acc[TN_LIN_R * TN_LIN_NT];
+  __m128 v[TN_LIN_NT];
+  int r, t;
+  /* One token (GEMV, memory-bound on big matrices): the float and int8 steps prefetch the next
+   * pass's 4 rows (contiguous, and read as 4 streams in one 4 KiB page or so, which the hardware
+   * prefetcher alone serves at about half the bandwidth: f16, 50304 x 512, 11 -> 19 GB/s), step i
+   * the bytes at 4 i times the element size; else (no next pass, or several tokens) the pass's
+   * first weight, over and over. */
+  const int next = NT == 1 && rows - o0 >= 2 * TN_LIN_R;
+  const char *pf = (const char *)w + (size_t)(o0 + (next ? TN_LIN_R : 0)) * row_bytes;
+  const size_t pf_mul = next ? (size_t)(TN_LIN_R * TN_W_SIZE(fmt)) : 0;
+  for (r = 0; r < TN_LIN_R; ++r) wr[r] = (const unsigned char *)w + (size_t)(o0 + (r < nr ? r : nr - 1)) * row_bytes;
+  for (t = 0; t < NT; ++t) xt[t] = x + (size_t)(t0 + t) * (size_t)k, v[t] = _mm_setzero_ps();
+  if (fmt == TN_W_F32 || fmt == TN_W_F16) {
+    for (r = 0; r < TN_LIN_R * NT; ++r) acc[r] = _mm256_setzero_ps();
+    tn_lin_block(fmt, NT, wr, xt, 0, k, 0, pf, pf_mul, acc);
+    for (t = 0; t < NT; ++t) v[t] = tn_tree4(acc[t], acc[NT + t], acc[2 * NT + t], acc[3 * NT + t]);
+  } else {
+    int32_t k0, g;
+    for (k0 = 0, g = 0; k0 < k; ++g) {
+      const int32_t len = k - k0 < group ? k - k0 : group;
+      __m128 s;
+      for (r = 0; r < TN_LIN_R * NT; ++r) acc[r] = _mm256_setzero_ps();
+      tn_lin_block(fmt, NT, wr, xt, k0, len, (int32_t)row_bytes, pf, pf_mul, acc);
+      /* the scales of the pass's rows (scale index row * groups_per_row + k0 / group) */
+      s = _mm_setr_ps(scales[(size_t)o0 * (size_t)groups_per_row + (size_t)g], scales[(size_t)(o0 + (1 < nr ? 1 : nr - 1)) * (size_t)groups_per_row + (size_t)g],
+                      scales[(size_t)(o0 + (2 < nr ? 2 : nr - 1)) * (size_t)groups_per_row + (size_t)g],
+                      scales[(size_t)(o0 + (3 < nr ? 3 : nr - 1)) * (size_t)groups_per_row + (size_t)g]);
+      for (t = 0; t < NT; ++t) {
+        const __m128 vg = _mm_mul_ps(s, tn_tree4(acc[t], acc[NT + t], acc[2 * NT + t], acc[3 * NT + t]));
+        v[t] = g == 0 ? vg : _mm_add_ps(v[t], vg); /* the first group starts the sum */
+      }
+      k0 += len;
+    }
+  }
+  for (t = 0; t < NT; ++t) {
+    float *yt = y + (size_t)(t0 + t) * (size_t)rows + (size_t)o0;
+    if (nr == TN_LIN_R) {
+      _mm_storeu_ps(yt, v[t]);
+    } else {
+      float o[4];
+      _mm_storeu_ps(o, v[t]);
+      for (r = 0; r < nr; ++r) yt[r] = o[r];
+    }
+  }
+}
+
+/* All of y: rows in passes of 4 (outer), tokens TN_NT_OF(fmt) at a time, then one at a time. */
+TN_AVX2 static TN_ALWAYS_INLINE void tn_lin(const int fmt, const float *x, int32_t n, const void *w, size_t row_bytes, const float *scales,
+                                            int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y) {
+  int32_t o0, t0;
+  for (o0 = 0; o0 < rows; o0 += TN_LIN_R) {
+    for (t0 = 0; n - t0 >= TN_NT_OF(fmt); t0 += TN_NT_OF(fmt)) tn_lin_pass(fmt, TN_NT_OF(fmt), x, w, row_bytes, scales, groups_per_row, group, rows, k, t0, o0, y);
+    for (; t0 < n; ++t0) tn_lin_pass(fmt, 1, x, w, row_bytes, scales, groups_per_row, group, rows, k, t0, o0, y);
+  }
+}
+
+TN_AVX2 static void tn_lin_f32_simd(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y) {
+  tn_lin(TN_W_F32, x, n, w, (size_t)k * sizeof(float), NULL, 0, 1, rows, k, y);
+}
+TN_AVX2 static void tn_lin_f16_simd(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y) {
+  tn_lin(TN_W_F16, x, n, w, (size_t)k * sizeof(uint16_t), NULL, 0, 1, rows, k, y);
+}
+TN_AVX2 static void tn_lin_q8_simd(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
+                                   int32_t k, float *y) {
+  tn_lin(TN_W_Q8, x, n, w, (size_t)k, scales, groups_per_row, group, rows, k, y);
+}
+TN_AVX2 static void tn_lin_t2_simd(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
+                                   int32_t k, float *y) {
+  tn_lin(TN_W_T2, x, n, w, (size_t)((k + 3) / 4), scales, groups_per_row, group, rows, k, y);
+}
+
+/* 1 if this CPU runs the SIMD kernels, chosen once (a benign race at worst): AVX2 (CPUID.7.0:EBX
+ * bit 5), F16C (CPUID.1:ECX bit 29), AVX (bit 28) and an OS that saves the YMM registers (OSXSAVE,
+ * bit 27; XCR0 bits 1 and 2). Not __builtin_cpu_supports: zig's compiler-rt has no __cpu_model. */
+static int tn_linear_avx2_ok(void) {
+  static int state; /* 0: not asked yet, 1: yes, 2: no */
+  if (state == 0) {
+    unsigned a, b, c, d;
+    int ok = 0;
+    if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27)) && (c & (1u << 28)) && (c & (1u << 29))) {
+      unsigned lo, hi;
+      __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+      (void)hi;
+      ok = (lo & 6u) == 6u && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 5));
+    }
+#ifdef TN_LINEAR_FORCE_REF
+    ok = 0; /* the test build of the fallback */
+#endif
+    state = ok ? 1 : 2;
+  }
+  return state == 1;
+}
+
+void tn_linear_f32_avx2(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y) {
+  if (tn_linear_avx2_ok()) tn_lin_f32_simd(x, n, w, rows, k, y);
+  else tn_linear_f32(x, n, w, rows, k, y);
+}
+
+void tn_linear_f16_avx2(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y) {
+  if (tn_linear_avx2_ok()) tn_lin_f16_simd(x, n, w, rows, k, y);
+  else tn_linear_f16(x, n, w, rows, k, y);
+}
+
+void tn_linear_q8_avx2(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k,
+                       float *y) {
+  if (tn_linear_avx2_ok()) tn_lin_q8_simd(x, n, w, scales, groups_per_row, group, rows, k, y);
+  else tn_linear_q8(x, n, w, scales, groups_per_row, group, rows, k, y);
+}
+
+void tn_linear_t2_avx2(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k,
+                       float *y) {
+  if (tn_linear_avx2_ok()) tn_lin_t2_simd(x, n, w, scales, groups_per_row, group, rows, k, y);
+  else tn_linear_t2(x, n, w, scales, groups_per_row, group, rows, k, y);
+}
+
+#else /* not x86 (this file is only chosen for x86 targets): the reference kernels */
+
+void tn_linear_f32_avx2(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y) { tn_linear_f32(x, n, w, rows, k, y); }
+
+void tn_linear_f16_avx2(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y) { tn_linear_f16(x, n, w, rows, k, y); }
+
+void tn_linear_q8_avx2(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k,
+                       float *y) {
+  tn_linear_q8(x, n, w, scales, groups_per_row, group, rows, k, y);
+}
+
+void tn_linear_t2_avx2(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k,
+                       float *y) {
+  tn_linear_t2(x, n, w, scales, groups_per_row, group, rows, k, y);
+}
+
+#endif
