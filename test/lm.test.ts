@@ -4,9 +4,11 @@
 // (odd dimensions, GQA, both RoPE styles, sub-norms, relu2, every weight kind, float16 caches,
 // chunk sizes) bit for bit on the host and a sample on every QEMU target.
 
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileGraph } from '../compiler/compile.ts';
+import { compileGraph, writeFilesAtomically } from '../compiler/compile.ts';
 import { runLmOnTarget } from '../compiler/harness/lm_run.ts';
 import { logitsHash, type LmJob } from '../compiler/harness/lm_runner.ts';
 import { cloneGraph, type Graph } from '../compiler/ir.ts';
@@ -162,4 +164,38 @@ describe('random decoders, bit for bit against the interpreter', () => {
       expect(bad).toEqual([]);
     });
   }
+});
+
+describe('a compiled language model in the user\'s build', () => {
+  it('its folder builds with its own Makefile and links into a program that calls the API', async () => {
+    const dir = workDir('lm-user-build');
+    const m = randomLm(4242, { projections: 'ternary' });
+    const c = compileGraph(prepareGraph(buildLmGraph(m, { chunk: 3 })), { target: loadTargets().get('host')!, blobThreshold: 0 });
+    writeFilesAtomically(c.files, join(dir, 'out'));
+    const p = c.emitted.prefix;
+    writeFileSync(
+      join(dir, 'main.c'),
+      `#include <stdio.h>
+#include "out/model.h"
+int main(void) {
+  static float logits[${m.config.vocabSize}];
+  const int32_t prompt[4] = {1, 2, 3, 4};
+  int32_t i, best = 0;
+  ${p}_reset();
+  if (${p}_prefill(prompt, 4, logits) != 0) return 1;
+  for (i = 1; i < ${m.config.vocabSize}; i++) if (logits[i] > logits[best]) best = i;
+  if (${p}_decode(best, logits) != 0) return 2;
+  if (${p}_decode(-1, logits) != ${p.toUpperCase()}_E_BAD_TOKEN) return 3;
+  printf("%d %d\\n", (int)${p}_position(), (int)best);
+  return 0;
+}
+`,
+    );
+    const run = (cmd: string) => execFileSync('bash', ['-c', cmd], { cwd: dir, encoding: 'utf8' });
+    run('make -s -C out');
+    run(`cc -std=c99 -O2 main.c out/lib${p}.a -o prog`);
+    const [pos] = run('./prog').trim().split(' ');
+    expect(Number(pos)).toBe(5);
+    expect(existsSync(join(dir, 'out', 'weights.bin'))).toBe(true);
+  });
 });

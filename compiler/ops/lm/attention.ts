@@ -125,7 +125,7 @@ export const Attention: OpDef = {
     const fn = kc.dtype === 'float16' ? 'tn_attention_f16cache' : 'tn_attention_f32';
     return {
       kernel: fn,
-      runtime: ['ref/tn_lm.c'],
+      runtime: ['ref/tn_lm.c', 'ref/tn_math.c'],
       body: [
         `/* scratch: ${kc.shape[0]} float scores of one row and head */`,
         `${fn}(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.in(2)}, ${ctx.rows(q.shape[0]!)}, ${ctx.in(3)}, ${ctx.in(4)}, ${ctx.in(5)}, /* positions */ ${kc.shape[0]},`,

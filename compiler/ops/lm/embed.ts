@@ -63,7 +63,7 @@ export const Embed: OpDef = {
       suffix === 'q8'
         ? `tn_embed_q8(${ctx.in(0)}, ${rows}, ${table}, ${ctx.inScale(1)}, /* groups per row */ ${groupsPerRow(t)}, /* group */ ${groupSize(t)}, /* vocab */ ${v}, /* dim */ ${d}, ${ctx.out(0)});`
         : `tn_embed_${suffix}(${ctx.in(0)}, ${rows}, ${table}, /* vocab */ ${v}, /* dim */ ${d}, ${ctx.out(0)});`;
-    return { kernel: `tn_embed_${suffix}`, runtime: ['ref/tn_lm.c'], body: [body] };
+    return { kernel: `tn_embed_${suffix}`, runtime: ['ref/tn_lm.c', 'ref/tn_math.c'], body: [body] };
   },
   cost(graph, node) {
     return { macs: 0, weightBytes: weightBytes(graph.tensors.get(node.inputs[1]!)!) };

@@ -43,7 +43,7 @@ export const Residual: OpDef = {
     const [total, d] = ctx.input(0).shape as [number, number];
     return {
       kernel: 'tn_residual_f32',
-      runtime: ['ref/tn_lm.c'],
+      runtime: ['ref/tn_lm.c', 'ref/tn_math.c'],
       body: [`tn_residual_f32(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.rows(total)}, /* width */ ${d}, ${ctx.out(0)});`],
     };
   },

@@ -55,7 +55,7 @@ export const RmsNorm: OpDef = {
     const { x: xin, rows } = rowArgs(ctx.node, !!ctx.graph.rows, ctx.in(0), d, ctx.rows(total), ctx.outRows(total));
     return {
       kernel: 'tn_rms_norm_f32',
-      runtime: ['ref/tn_lm.c'],
+      runtime: ['ref/tn_lm.c', 'ref/tn_math.c'],
       body: [`tn_rms_norm_f32(${xin}, ${rows}, ${ctx.in(1)}, /* dim */ ${d}, /* eps */ ${hexFloat(fround(Number(ctx.node.attrs.eps)))}, ${ctx.out(0)});`],
     };
   },

@@ -83,7 +83,7 @@ export const Rope: OpDef = {
     const { heads, head_dim, rope_dim, style } = ctx.node.attrs;
     return {
       kernel: `tn_rope_${style}_f32`,
-      runtime: ['ref/tn_lm.c'],
+      runtime: ['ref/tn_lm.c', 'ref/tn_math.c'],
       body: [
         `tn_rope_${style}_f32(${ctx.in(0)}, ${ctx.rows(x.shape[0]!)}, ${ctx.in(1)}, ${ctx.in(2)}, ${ctx.in(3)}, /* heads */ ${heads}, /* head_dim */ ${head_dim}, /* rope_dim */ ${rope_dim}, ${ctx.out(0)});`,
       ],
