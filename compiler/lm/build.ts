@@ -91,7 +91,8 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
     x = b.node('Residual', L('ffn_residual'), [x, down], L('x_ffn'));
   }
   const xf = b.node('RmsNorm', 'final_norm', [x, b.weight('output_norm')], 'x_final', { eps: c.normEps, rows: 'last' });
-  const logits = b.node('Linear', 'output', [xf, c.tiedOutput ? table : b.weight('output')], 'logits', { rows: 'out' });
+  // The head is a projection too: with int8 activations a ternary head runs on the ternary kernels.
+  const logits = b.project('output', xf, c.tiedOutput ? table : 'output', 'logits', 'out');
   g.outputs.push(logits);
   g.lm = {
     vocab: c.vocabSize,
@@ -147,24 +148,17 @@ class Builder {
    * A projection of `x` by model tensor `weight`: Linear (float activations), or, for a ternary
    * weight with int8 activations, QuantizeInt8 per token (once per x) then TernaryLinear.
    */
-  project(name: string, x: string, weight: string, out: string): string {
+  project(name: string, x: string, weight: string, out: string, rows: 'all' | 'out' = 'all'): string {
     const w = this.weight(weight);
-    if (this.activations !== 'int8-per-token' || this.g.tensors.get(w)!.dtype !== 'ternary') return this.node('Linear', name, [x, w], out);
+    if (this.activations !== 'int8-per-token' || this.g.tensors.get(w)!.dtype !== 'ternary') return this.node('Linear', name, [x, w], out, { rows });
     let xq = this.quantized.get(x);
     if (!xq) {
       xq = `${x}_q8`;
-      const node: Node = {
-        name: `${x}.quantize`,
-        op: 'QuantizeInt8',
-        inputs: [x],
-        outputs: [xq, `${xq}.scale`],
-        attrs: withDefaults(getOp('QuantizeInt8'), { granularity: 'per_row' }),
-        annotations: {},
-      };
-      this.add(node);
+      const attrs = withDefaults(getOp('QuantizeInt8'), { granularity: 'per_row', rows });
+      this.add({ name: `${x}.quantize`, op: 'QuantizeInt8', inputs: [x], outputs: [xq, `${xq}.scale`], attrs, annotations: {} });
       this.quantized.set(x, xq);
     }
-    return this.node('TernaryLinear', name, [xq, w], out);
+    return this.node('TernaryLinear', name, [xq, w], out, { rows });
   }
 
   input(name: string, dtype: DType, shape: number[]): string {

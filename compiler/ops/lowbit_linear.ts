@@ -16,6 +16,7 @@ import type { DiagnosticCode } from '../diagnostics.ts';
 import { elementCount, lastDim, rowsOf, shapeStr, type DType, type Graph, type Node } from '../ir.ts';
 import { add, i2f, mul } from '../numerics/f32.ts';
 import { at, type InferContext, type OpDef, type OutputSpec } from './op.ts';
+import { LEADING_ROWS_ATTR, leadingRows, leadingRowsC } from './lm/rows.ts';
 import { int8MaxAbs, lowBitGeometry, scaleCount, weightScaleIndex } from '../lowbit.ts';
 
 function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): OpDef {
@@ -30,6 +31,7 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
     // In a token-batched graph: the call's rows (tokens) only.
     rows: true,
     attrs: {
+      rows: LEADING_ROWS_ATTR,
       kernel: {
         kind: 'string',
         default: 'auto',
@@ -86,7 +88,7 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
       const rows = rowsOf(xT.shape);
       const xPerRow = xT.quant!.granularity === 'per_row';
       const y = new Float32Array(rows * geo.n);
-      for (let t = 0; t < (ctx.rows ? ctx.rows.n : rows); t++) {
+      for (let t = 0; t < leadingRows(node, ctx.rows, rows); t++) {
         const sxt = at(sx, xPerRow ? t : 0, `${xT.quant!.scale}`);
         for (let n = 0; n < geo.n; n++) {
           let s = 0;
@@ -159,7 +161,7 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
           `  ${cast}${codes}, ${scale}, /* planes */ ${geo.planes}, /* n */ ${geo.n}, /* k */ ${geo.k}, ${granularity}, /* group */ ${geo.group},`,
           `  /* window */ ${choice.window}, /* scratch */ ${scratch}, ${choice.scratchBytes}`,
           `};`,
-          `${fn}(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xT.quant!.granularity === 'per_row' ? 1 : 0}, /* rows */ ${ctx.rows(rows)}, &${wdesc}, ${bias}, /* flush */ ${choice.flush}, ${ctx.out(0)});`,
+          `${fn}(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xT.quant!.granularity === 'per_row' ? 1 : 0}, /* rows */ ${leadingRowsC(ctx.node, ctx.rows(rows), ctx.outRows(rows))}, &${wdesc}, ${bias}, /* flush */ ${choice.flush}, ${ctx.out(0)});`,
         ],
       };
     },

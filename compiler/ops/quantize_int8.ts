@@ -8,6 +8,7 @@
 import { elementCount, lastDim, rowsOf, type Granularity } from '../ir.ts';
 import { C, div, mul, quantI8 } from '../numerics/f32.ts';
 import { attrString, type OpDef } from './op.ts';
+import { LEADING_ROWS_ATTR, leadingRows, leadingRowsC } from './lm/rows.ts';
 
 /** Reference absmax quantisation of one row (shared with the ops that quantise internally). */
 function quantizeRow(x: ArrayLike<number>, start: number, len: number, q: Int8Array, scaleOut: Float32Array, scaleIndex: number): void {
@@ -29,6 +30,7 @@ export const QuantizeInt8: OpDef = {
   outputs: { names: ['Y', 'Y_scale'], min: 2 },
   attrs: {
     granularity: { kind: 'string', default: 'per_tensor', oneOf: ['per_tensor', 'per_row'], doc: 'one scale for the whole tensor, or one per row (last axis)' },
+    rows: LEADING_ROWS_ATTR,
   },
   // Per row in a token-batched graph: the call's rows only (the others hold no token).
   rows: true,
@@ -53,7 +55,7 @@ export const QuantizeInt8: OpDef = {
     const cols = perRow ? lastDim(shape) : x.length;
     const q = new Int8Array(x.length);
     const scale = new Float32Array(rows);
-    const count = ctx.rows ? ctx.rows.n : rows;
+    const count = leadingRows(node, ctx.rows, rows);
     for (let r = 0; r < count; r++) quantizeRow(x, r * cols, cols, q, scale, r);
     ctx.write(node.outputs[0]!, q);
     ctx.write(node.outputs[1]!, scale);
@@ -66,7 +68,7 @@ export const QuantizeInt8: OpDef = {
     return {
       kernel: 'tn_quantize_i8',
       runtime: ['ref/tn_quantize.c', 'ref/tn_math.c'],
-      body: [`tn_quantize_i8(${ctx.in(0)}, ${ctx.out(0)}, ${ctx.out(1)}, ${perRow ? ctx.rows(rows) : rows}, ${cols});`],
+      body: [`tn_quantize_i8(${ctx.in(0)}, ${ctx.out(0)}, ${ctx.out(1)}, ${perRow ? leadingRowsC(ctx.node, ctx.rows(rows), ctx.outRows(rows)) : rows}, ${cols});`],
     };
   },
   cost() {

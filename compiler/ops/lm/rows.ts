@@ -30,3 +30,22 @@ export function rowArgs(node: Node, batched: boolean, x: string, width: number, 
   if (mode === 'out') return { x, rows: out };
   return { x, rows: all };
 }
+
+/** Token-batched graphs, for ops that run the first rows only ('all' or 'out'): rows this call runs. */
+export function leadingRows(node: Node, rows: RowRange | undefined, total: number): number {
+  if (!rows) return total;
+  return node.attrs.rows === 'out' ? rows.nOut : rows.n;
+}
+
+/** The same in C: `n_rows`, `n_out`, or the literal. */
+export function leadingRowsC(node: Node, all: string, out: string): string {
+  return node.attrs.rows === 'out' ? out : all;
+}
+
+/** The rows attribute of ops that run leading rows only (no 'last': their inputs start at row 0). */
+export const LEADING_ROWS_ATTR: AttrSpec = {
+  kind: 'string',
+  default: 'all',
+  oneOf: ['all', 'out'],
+  doc: "token-batched graphs: 'all' runs the call's n rows, 'out' the first n_out (after a 'last' op)",
+};
