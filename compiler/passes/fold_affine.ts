@@ -6,6 +6,7 @@
 
 import { elementCount, freshName, readersOf, type Graph, type Node, type Tensor } from '../ir.ts';
 import type { Pass } from './pass.ts';
+import { lowBitGeometry, scaleCount, weightScaleIndex } from '../lowbit.ts';
 
 const LOWBIT_OPS = ['TernaryLinear', 'BinaryLinear', 'TernaryConv', 'BinaryConv'];
 
@@ -33,34 +34,42 @@ export function channelValues(c: Tensor, outShape: readonly number[], axis = out
   return ok ? Array.from(c.data as Float32Array) : undefined;
 }
 
-/** Fold y' = a * y + b (a, b: one value or one per channel) into the low-bit layer `p`, whose output becomes `newOut`. */
+/**
+ * Fold y' = a * y + b (a, b: one value or one per channel) into the low-bit layer `p`, whose output becomes `newOut`.
+ * Every scale of output channel i (each plane's, each group's) is multiplied by a[i]: a per-tensor scale
+ * becomes per row, a per-row or per-group one keeps its layout.
+ */
 function foldAffine(g: Graph, p: Node, a: number[], b: number[], newOut: string, what: string): boolean {
   const w = g.tensors.get(p.inputs[1]!)!;
   const ws = g.tensors.get(w.quant!.scale)!.data as Float32Array;
-  const n = p.op.endsWith('Conv') ? w.shape[0]! : w.shape[w.shape.length - 2]!;
-  const perRow = w.quant!.granularity === 'per_row';
+  const conv = p.op.endsWith('Conv');
+  const geo = conv ? { planes: 1, n: w.shape[0]!, k: 0, group: 0, groups: 1 } : lowBitGeometry(w);
+  const n = geo.n;
+  const granularity = w.quant!.granularity === 'per_group' ? 'per_group' : 'per_row';
+  const scaled = { ...w, quant: { ...w.quant!, granularity } } as Tensor;
   const biasName = p.inputs[2];
   const bias = biasName ? (g.tensors.get(biasName)!.data as Float32Array) : undefined;
   const ch = (arr: ArrayLike<number>, i: number) => (arr.length === 1 ? arr[0]! : arr[i]!);
-  const scale = new Float32Array(n);
+  const scale = new Float32Array(scaleCount(scaled, geo));
+  for (let pl = 0; pl < geo.planes; pl++)
+    for (let i = 0; i < n; i++)
+      for (let gr = 0; gr < geo.groups; gr++)
+        scale[weightScaleIndex(scaled, geo, pl, i, gr)] = Math.fround(ws[weightScaleIndex(w, geo, pl, i, gr)]! * ch(a, i));
   const newBias = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    scale[i] = Math.fround((perRow ? ws[i]! : ws[0]!) * ch(a, i));
-    newBias[i] = Math.fround((bias ? bias[i]! : 0) * ch(a, i) + ch(b, i));
-  }
+  for (let i = 0; i < n; i++) newBias[i] = Math.fround((bias ? bias[i]! : 0) * ch(a, i) + ch(b, i));
   // A division by zero or a degenerate BatchNorm would give infinite scales: leave such ops unfolded.
   if (![...scale, ...newBias].every(Number.isFinite)) return false;
-  const uniform = scale.every((s) => s === scale[0]);
+  const uniform = geo.planes === 1 && granularity === 'per_row' && scale.every((s) => s === scale[0]);
   const scaleName = freshName(g, `${p.name}.scale`);
   g.tensors.set(scaleName, {
     name: scaleName,
     dtype: 'float32',
-    shape: [uniform ? 1 : n],
+    shape: [uniform ? 1 : scale.length],
     kind: 'constant',
     data: uniform ? new Float32Array([scale[0]!]) : scale,
   });
   const wName = freshName(g, `${p.name}.weight`);
-  g.tensors.set(wName, { ...w, name: wName, quant: { scale: scaleName, granularity: uniform ? 'per_tensor' : 'per_row' } });
+  g.tensors.set(wName, { ...w, name: wName, quant: { ...scaled.quant!, scale: scaleName, granularity: uniform ? 'per_tensor' : granularity } });
   const bName = freshName(g, `${p.name}.bias`);
   g.tensors.set(bName, { name: bName, dtype: 'float32', shape: [n], kind: 'constant', data: newBias });
   p.inputs = [p.inputs[0]!, wName, bName];
