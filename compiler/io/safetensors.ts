@@ -12,6 +12,7 @@
 import type { NdData } from './ndarray.ts';
 import { fail } from '../diagnostics.ts';
 import { HOST_LITTLE_ENDIAN, copyBytes, swapBytesInPlace } from './ndarray.ts';
+import { jsonSyntaxProblem } from '../util/json.ts';
 
 export type StDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'U16' | 'U32' | 'U64' | 'BOOL';
 
@@ -96,7 +97,8 @@ export function readSafetensors(bytes: Uint8Array, label: string): StFile {
   try {
     header = JSON.parse(text);
   } catch (err) {
-    fail('weights', label, `the header is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    if (!(err instanceof SyntaxError)) throw err;
+    fail('weights', label, `the header is not valid JSON (${jsonSyntaxProblem(text)})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     fail('weights', label, `the header must be a JSON object of tensors, found ${describe(header)}`);

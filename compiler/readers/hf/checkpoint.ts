@@ -13,6 +13,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../../diagnostics.ts';
 import { type StTensor, readSafetensors } from '../../io/safetensors.ts';
+import { jsonSyntaxProblem } from '../../util/json.ts';
 
 const SINGLE_FILE = 'model.safetensors';
 const INDEX_FILE = 'model.safetensors.index.json';
@@ -106,10 +107,11 @@ export function openCheckpoint(dir: string, configBytes: Uint8Array): HfCheckpoi
 
 function readWeightMap(indexPath: string): Map<string, string> {
   let json: unknown;
+  const text = new TextDecoder('utf-8').decode(readWhole(indexPath));
   try {
-    json = JSON.parse(new TextDecoder('utf-8').decode(readWhole(indexPath)));
+    json = JSON.parse(text);
   } catch (e) {
-    if (e instanceof SyntaxError) fail('json', indexPath, `is not valid JSON (${e.message})`);
+    if (e instanceof SyntaxError) fail('json', indexPath, `is not valid JSON (${jsonSyntaxProblem(text)})`);
     throw e;
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) fail('json', indexPath, 'must be a JSON object with a "weight_map"');

@@ -14,6 +14,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TritcError, fail } from '../../diagnostics.ts';
 import type { LmConfig } from '../../lm/model.ts';
+import { jsonSyntaxProblem } from '../../util/json.ts';
 
 const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'BitNetForCausalLM'] as const;
 export type HfArchitecture = (typeof SUPPORTED_ARCHITECTURES)[number];
@@ -49,10 +50,12 @@ export function readHfConfig(dir: string): HfConfigFile {
     fail('io', path, `cannot be read (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
   }
   let json: unknown;
+  const text = new TextDecoder('utf-8').decode(bytes);
   try {
-    json = JSON.parse(new TextDecoder('utf-8').decode(bytes));
+    json = JSON.parse(text);
   } catch (e) {
-    fail('json', path, `is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    if (!(e instanceof SyntaxError)) throw e;
+    fail('json', path, `is not valid JSON (${jsonSyntaxProblem(text)})`);
   }
   if (!isObject(json)) fail('json', path, `must be a JSON object, found ${describe(json)}`);
   return { path, bytes, json };

@@ -31,6 +31,7 @@ import type { AttrSpec } from '../../ops/op.ts';
 import { inferShapes } from '../../passes/infer.ts';
 import { scheduleNodes } from '../../passes/schedule.ts';
 import { FORMAT_NAME, FORMAT_VERSION, MAX_ELEMENTS, MAX_RANK } from '../../limits.ts';
+import { jsonSyntaxProblem } from '../../util/json.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
@@ -79,7 +80,8 @@ export function readModel(arg: string): Graph {
   try {
     doc = JSON.parse(text) as Json;
   } catch (e) {
-    fail('json', label, `not valid JSON: ${(e as Error).message}`);
+    if (!(e instanceof SyntaxError)) throw e;
+    fail('json', label, `not valid JSON: ${jsonSyntaxProblem(text)}`);
   }
   return buildGraph(doc, label, dirname(jsonPath), text);
 }
@@ -488,6 +490,7 @@ function loadConstant(d: TensorDecl, st: StFile, stLabel: string, jsonLabel: str
     case 'uint8':
     case 'int32':
     case 'int64':
+    case 'float16': // IEEE half bits, kept as stored
       return expectShape(d.shape, DTYPE_INFO[d.dtype].safetensors) ? (stToTyped(t) as TypedData) : undefined;
     case 'bool': {
       if (!expectShape(d.shape, 'BOOL')) return undefined;
@@ -531,6 +534,10 @@ function loadConstant(d: TensorDecl, st: StFile, stLabel: string, jsonLabel: str
         }
       }
       return codes;
+    }
+    default: {
+      const unhandled: never = d.dtype;
+      throw new Error(`internal: no way to load a ${String(unhandled)} constant`);
     }
   }
 }
