@@ -15,7 +15,7 @@
 
 import { fail } from '../diagnostics.ts';
 import { type AttrValue, type DType, type Graph, type Node, type Tensor, type TypedData } from '../ir.ts';
-import { bf16BitsToF32 } from '../numerics/half.ts';
+import { bf16BitsToF32, f16BitsToF32 } from '../numerics/half.ts';
 import { getOp } from '../ops/index.ts';
 import { withDefaults } from '../ops/op.ts';
 import { inferNode, setOutputs } from '../passes/infer.ts';
@@ -36,12 +36,17 @@ export interface LmBuildOptions {
   activations?: 'float' | 'int8-per-token';
 }
 
+/** The most positions a KV cache holds (--context). */
+const MAX_CONTEXT = 1 << 20;
+
 export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
   const c = model.config;
   const context = opts.context ?? c.contextLength;
   const chunk = opts.chunk ?? 16;
   const kvType: DType = opts.kvCache ?? 'float32';
-  if (!(Number.isInteger(context) && context >= 1 && context <= 1 << 20)) fail('usage', '--context', `must be an integer from 1 to 2^20, got ${context}`);
+  if (opts.context === undefined && context > MAX_CONTEXT)
+    fail('limit', model.source, `the model's context length is ${context} positions, more than tritc compiles (2^20); give a shorter one with --context N`);
+  if (!(Number.isInteger(context) && context >= 1 && context <= MAX_CONTEXT)) fail('usage', '--context', `must be an integer from 1 to 2^20, got ${context}`);
   if (!(Number.isInteger(chunk) && chunk >= 1 && chunk <= 4096)) fail('usage', '--chunk', `must be an integer from 1 to 4096, got ${chunk}`);
   const activations = opts.activations ?? c.activations;
   const g: Graph = {
@@ -65,7 +70,7 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
   const ropeAttrs = { head_dim: c.headDim, rope_dim: c.ropeDim, style: c.ropeStyle };
   for (let l = 0; l < c.nLayers; l++) {
     const L = (s: string) => `l${l}.${s}`;
-    const xb = b.node('RmsNorm', L('attn_norm'), [x, b.weight(blk(l, 'attn_norm'))], L('xb'), { eps: c.normEps });
+    const xb = b.node('RmsNorm', L('attn_norm'), [x, b.norm(blk(l, 'attn_norm'))], L('xb'), { eps: c.normEps });
     const q = b.project(L('wq'), xb, blk(l, 'attn_q'), L('q'));
     const k = b.project(L('wk'), xb, blk(l, 'attn_k'), L('k'));
     const v = b.project(L('wv'), xb, blk(l, 'attn_v'), L('v'));
@@ -79,18 +84,18 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
       head_dim: c.headDim,
       scale: 1 / Math.sqrt(c.headDim),
     });
-    if (c.subNorms) att = b.node('RmsNorm', L('attn_sub_norm'), [att, b.weight(blk(l, 'attn_sub_norm'))], L('att_norm'), { eps: c.normEps });
+    if (c.subNorms) att = b.node('RmsNorm', L('attn_sub_norm'), [att, b.norm(blk(l, 'attn_sub_norm'))], L('att_norm'), { eps: c.normEps });
     const o = b.project(L('wo'), att, blk(l, 'attn_output'), L('att_out'));
     x = b.node('Residual', L('attn_residual'), [x, o], L('x_att'));
-    const xb2 = b.node('RmsNorm', L('ffn_norm'), [x, b.weight(blk(l, 'ffn_norm'))], L('xb_ffn'), { eps: c.normEps });
+    const xb2 = b.node('RmsNorm', L('ffn_norm'), [x, b.norm(blk(l, 'ffn_norm'))], L('xb_ffn'), { eps: c.normEps });
     const gate = b.project(L('w_gate'), xb2, blk(l, 'ffn_gate'), L('gate'));
     const up = b.project(L('w_up'), xb2, blk(l, 'ffn_up'), L('up'));
     let hb = b.node('GatedAct', L(c.ffnAct), [gate, up], L('hb'), { act: c.ffnAct });
-    if (c.subNorms) hb = b.node('RmsNorm', L('ffn_sub_norm'), [hb, b.weight(blk(l, 'ffn_sub_norm'))], L('hb_norm'), { eps: c.normEps });
+    if (c.subNorms) hb = b.node('RmsNorm', L('ffn_sub_norm'), [hb, b.norm(blk(l, 'ffn_sub_norm'))], L('hb_norm'), { eps: c.normEps });
     const down = b.project(L('w_down'), hb, blk(l, 'ffn_down'), L('ffn_out'));
     x = b.node('Residual', L('ffn_residual'), [x, down], L('x_ffn'));
   }
-  const xf = b.node('RmsNorm', 'final_norm', [x, b.weight('output_norm')], 'x_final', { eps: c.normEps, rows: 'last' });
+  const xf = b.node('RmsNorm', 'final_norm', [x, b.norm('output_norm')], 'x_final', { eps: c.normEps, rows: 'last' });
   // The head is a projection too: with int8 activations a ternary head runs on the ternary kernels.
   const logits = b.project('output', xf, c.tiedOutput ? table : 'output', 'logits', 'out');
   g.outputs.push(logits);
@@ -176,6 +181,13 @@ class Builder {
     if (this.g.tensors.has(name)) throw new Error(`internal: constant "${name}" twice`);
     this.g.tensors.set(name, { name, dtype, shape, kind: 'constant', data, ...rest });
     return name;
+  }
+
+  /** A norm's weight: float32, widened exactly when the file stores it as float16 or bfloat16. */
+  norm(name: string): string {
+    const t = this.model.tensors.get(name);
+    if (t?.kind !== 'float16' || this.g.tensors.has(name)) return this.weight(name);
+    return this.constant(name, 'float32', t.shape, Float32Array.from(t.bits, f16BitsToF32));
   }
 
   /** The model tensor `name` as an IR constant (once), in the form its kind has in the IR. */

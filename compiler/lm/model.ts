@@ -172,6 +172,9 @@ export function expectedShapes(c: LmConfig): Map<string, number[]> {
   return m;
 }
 
+/** Missing tensors named one by one; past this many, one line says how many more. */
+const MAX_MISSING_LISTED = 12;
+
 /**
  * Check a reader's result against its config: every expected tensor present with its shape, no
  * unknown tensor, every float finite, every code in its alphabet. One diagnostic per problem, all
@@ -190,17 +193,26 @@ export function validateLmModel(model: LmModel, where: (name: string) => string)
     bag.error('schema', model.source, `the RoPE dimension ${c.ropeDim} must be even and at most the head dimension ${c.headDim}`);
   if (!(c.normEps > 0 && c.normEps < 1)) bag.error('schema', model.source, `the RMSNorm epsilon ${c.normEps} must be in (0, 1)`);
   if (!(c.ropeTheta > 0 && Number.isFinite(c.ropeTheta))) bag.error('schema', model.source, `the RoPE base ${c.ropeTheta} must be positive`);
+  // Every layer has tensors of its own: a layer count beyond the tensors the file holds is a corrupt
+  // header, refused before anything is made per layer.
+  if (c.nLayers > model.tensors.size)
+    bag.error('schema', model.source, `the config says ${c.nLayers} layers, but the model holds only ${model.tensors.size} tensors (each layer has at least 9)`);
   bag.throwIfAny();
   const want = expectedShapes(c);
+  const missing: string[] = [];
   for (const [name, shape] of want) {
     const t = model.tensors.get(name);
     if (!t) {
-      bag.error('weights', where(name), `is missing; a ${c.arch} model with this config needs it with shape [${shape.join(', ')}]`);
+      missing.push(name);
+      if (missing.length <= MAX_MISSING_LISTED)
+        bag.error('weights', where(name), `is missing; a ${c.arch} model with this config needs it with shape [${shape.join(', ')}]`);
       continue;
     }
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
       bag.error('shape', where(name), `has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] from the model's config`);
   }
+  if (missing.length > MAX_MISSING_LISTED)
+    bag.error('weights', model.source, `${missing.length - MAX_MISSING_LISTED} more tensors are missing (${missing.length} in all, up to ${missing.at(-1)})`);
   for (const [name, t] of model.tensors) {
     if (!want.has(name)) {
       bag.error('weights', where(name), `is not a tensor of a ${c.arch} model with this config`);
