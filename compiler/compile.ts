@@ -16,7 +16,7 @@ import { buildMemoryMap, type MapItem, type MemoryMap } from './plan/memory_map.
 import { planMemory, type MemoryPlan } from './plan/planner.ts';
 import { RUNTIME_DIR, type TargetDesc } from './targets.ts';
 import { zigTargetArgs } from './toolchain/build.ts';
-import { formatBytes, formatBytesPair } from './util/format.ts';
+import { formatBytes, formatBytesPair, sourceName } from './util/format.ts';
 import { TRITC_VERSION } from './version.ts';
 
 export interface CompileOptions extends Omit<PassOptions, 'target' | 'kernels'> {
@@ -318,7 +318,7 @@ function manifest(c: Compiled) {
   return {
     tritc: TRITC_VERSION,
     model: c.graph.name,
-    source: c.graph.source,
+    source: sourceName(c.graph.source),
     sourceHash: c.graph.sourceHash,
     target: c.target.name,
     prefix: c.emitted.prefix,

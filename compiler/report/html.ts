@@ -140,7 +140,7 @@ export function reportHtml(r: Report): string {
   const candRows = P.candidates
     .map(
       (c) =>
-        `<tr${c.algorithm === P.algorithm ? ' class="chosen"' : ''}><td>${esc(c.algorithm)}</td><td class="n">${formatBytes(c.arenaBytes)}</td><td class="n">${(c.arenaBytes / Math.max(1, P.lowerBound)).toFixed(3)}</td><td class="n">${c.ms.toFixed(2)} ms</td></tr>`,
+        `<tr${c.algorithm === P.algorithm ? ' class="chosen"' : ''}><td>${esc(c.algorithm)}</td><td class="n">${formatBytes(c.arenaBytes)}</td><td class="n">${(c.arenaBytes / Math.max(1, P.lowerBound)).toFixed(3)}</td></tr>`,
     )
     .join('\n');
   const chain = T.stackChain.map((f) => `${esc(f.fn)} ${f.frame} B`).join(' → ');
@@ -206,7 +206,7 @@ ${layerRows}
 
 <h2>Planner</h2>
 <p class="sub">The algorithms run on this schedule, cheapest first, until one meets the lower bound; the smallest wins (${esc(P.algorithm)}). Ratio = arena / lower bound.</p>
-<table><tr><th>algorithm</th><th class="n">arena</th><th class="n">ratio</th><th class="n">time</th></tr>
+<table><tr><th>algorithm</th><th class="n">arena</th><th class="n">ratio</th></tr>
 ${candRows}
 </table>
 </body>

@@ -6,6 +6,7 @@ import { memoryItems } from '../compile.ts';
 import { buildMemoryMap, type MemoryMap } from '../plan/memory_map.ts';
 import type { Placement } from '../plan/planner.ts';
 import type { StackEstimate } from '../toolchain/stack_usage.ts';
+import { sourceName } from '../util/format.ts';
 import { TRITC_VERSION } from '../version.ts';
 
 const REPORT_VERSION = 1;
@@ -38,7 +39,8 @@ export interface Report {
     scheduleChanged: boolean;
     originalPeak: number;
     inPlacePairs: number;
-    candidates: { algorithm: string; arenaBytes: number; ms: number }[];
+    /** No timings: the report is the same every time the same model is compiled. */
+    candidates: { algorithm: string; arenaBytes: number }[];
   };
   steps: string[];
   buffers: (Placement & { dtype: string | null; shape: number[] | null })[];
@@ -52,7 +54,7 @@ export function buildReport(c: Compiled, stack?: StackEstimate): Report {
     reportVersion: REPORT_VERSION,
     tritc: TRITC_VERSION,
     model: c.graph.name,
-    source: c.graph.source,
+    source: sourceName(c.graph.source),
     target: { name: c.target.name, description: c.target.description, flash: c.target.memory?.flash ?? null, ram: c.target.memory?.ram ?? null },
     totals: {
       weightsBytes: c.weightsBytes,
@@ -75,7 +77,7 @@ export function buildReport(c: Compiled, stack?: StackEstimate): Report {
       scheduleChanged: c.plan.schedule.changed,
       originalPeak: c.plan.schedule.originalPeak,
       inPlacePairs: c.plan.inPlace.pairs,
-      candidates: c.plan.candidates.map((x) => ({ ...x, ms: Math.round(x.ms * 1000) / 1000 })),
+      candidates: c.plan.candidates.map(({ algorithm, arenaBytes }) => ({ algorithm, arenaBytes })),
     },
     steps: c.graph.nodes.map((n) => n.name),
     buffers: c.plan.placements.map((p) => {

@@ -34,3 +34,14 @@ export function textTable(rows: (string | number)[][]): string {
       .trimEnd();
   return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
+
+/**
+ * The model's source as generated files name it: the file's name (with its folder's for a model.json,
+ * whose name says nothing), never the path it was given by, so that compiling the same model from
+ * another folder or by an absolute path gives the same files.
+ */
+export function sourceName(source: string): string {
+  const parts = source.split(/[\\/]+/).filter(Boolean);
+  const last = parts.at(-1) ?? source;
+  return last === 'model.json' && parts.length > 1 ? `${parts.at(-2)}/${last}` : last;
+}
