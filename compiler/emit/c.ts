@@ -14,7 +14,7 @@ import { TRITC_VERSION } from '../version.ts';
 import { arrayBody, decimalComment, hexByte, hexFloat, hexWord } from './cliterals.ts';
 import { cIdent, modelPrefix, NameTable } from './cnames.ts';
 import type { ConstLayout, EmitNodeContext, PackParams } from './context.ts';
-import { packB1, packT2, packT2B, packT5, packTBP, packTW } from './pack.ts';
+import { packB1, packT2, packT2B, packT5, packTBP, packTW, packUB, ubRowBytes } from './pack.ts';
 import { lmDriver } from './lm_driver.ts';
 import { drawPlan } from './plan_picture.ts';
 
@@ -142,7 +142,15 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
 
   function constant(name: string, layout: ConstLayout, rowLength?: number, pack: PackParams = {}): string {
     const params =
-      layout === 't5' ? `g${pack.group}` : layout === 't5w' || layout === 't6w' ? `g${pack.group}w${pack.window}` : layout === 't2b' ? `n${pack.rows}` : '';
+      layout === 't5'
+        ? `g${pack.group}`
+        : layout === 't5w' || layout === 't6w'
+          ? `g${pack.group}w${pack.window}`
+          : layout === 't2b'
+            ? `n${pack.rows}`
+            : layout === 'ub'
+              ? `b${pack.bits}`
+              : '';
     const key = `${name}\u0000${layout}\u0000${params}`;
     const have = constNames.get(key);
     if (have) return have;
@@ -176,6 +184,13 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
           layout === 't2b'
             ? `t2b: 2-bit offset codes (-1, 0, +1 -> 0, 1, 2), blocks of 128 codes in 32 bytes, byte m holds codes m, m+32, m+64, m+96; rows interleaved by 4 per block`
             : `t5: 5 trits per byte, the byte is their LUT index (tn_runtime.h), packed per group of ${pack.group} codes`;
+        ctype = 'uint8_t';
+        lit = (x) => hexByte(Number(x));
+        break;
+      }
+      case 'ub': {
+        data = packUB(t.data as Uint8Array, rowLength!, pack.bits!);
+        desc = `${pack.bits}-bit unsigned codes, a little-endian bit stream per row (code k at bit ${pack.bits} k); rows of ${ubRowBytes(rowLength!, pack.bits!)} bytes, one pad byte at the end`;
         ctype = 'uint8_t';
         lit = (x) => hexByte(Number(x));
         break;

@@ -15,6 +15,7 @@ import { Attention } from './lm/attention.ts';
 import { Embed } from './lm/embed.ts';
 import { GatedAct } from './lm/gated_act.ts';
 import { Linear } from './lm/linear.ts';
+import { PermuteColumns } from './lm/permute_columns.ts';
 import { Residual } from './lm/residual.ts';
 import { RmsNorm } from './lm/rms_norm.ts';
 import { Rope } from './lm/rope.ts';
@@ -96,6 +97,7 @@ const registry = new Map<string, OpDef>(
     Embed,
     RmsNorm,
     Linear,
+    PermuteColumns,
     Rope,
     Attention,
     GatedAct,
