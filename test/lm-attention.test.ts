@@ -60,7 +60,12 @@ function builds(): Build[] {
   };
   return [
     { name: 'host (AVX2 + F16C)', target: host, defines: [], simd: x86 },
-    { name: 'host, the fallback forced (TN_ATTENTION_FORCE_REF, TN_QUANTIZE_FORCE_REF)', target: host, defines: ['TN_ATTENTION_FORCE_REF', 'TN_QUANTIZE_FORCE_REF'], simd: x86 },
+    {
+      name: 'host, the fallback forced (TN_ATTENTION_FORCE_REF, TN_QUANTIZE_FORCE_REF)',
+      target: host,
+      defines: ['TN_ATTENTION_FORCE_REF', 'TN_QUANTIZE_FORCE_REF'],
+      simd: x86,
+    },
     { name: 'x86-64 without AVX (qemu64)', target: baseline, defines: [], simd: 'x86 avx2+f16c: no; aarch64 neon: no' },
     { name: 'rpi-aarch64', target: getTarget('rpi-aarch64'), defines: [], simd: 'x86 avx2+f16c: not x86; aarch64 neon: yes' },
     { name: 'rpi5-aarch64', target: getTarget('rpi5-aarch64'), defines: [], simd: 'x86 avx2+f16c: not x86; aarch64 neon: yes' },

@@ -9,19 +9,21 @@
  * Attention: random shapes (heads 1 to 8, kv_heads a divisor, head_dim 1 to 130 with 1, 7, 8, 9,
  *   16, 63, 64, 72, 127, 128, 129, 130 often, positions up to 300, n rows 1 to 5 at pos 0 to 200, the
  *   cache sometimes ending at the call's last row), float32 and float16 caches holding earlier rows,
- *   inputs of several kinds (typical: |x| 2^-3 .. 2^1; spread: scores over hundreds, so that weights
- *   underflow to subnormals and zero; mild: 2^-8 .. 2^8; zeros: half signed zeros, the rest +-1/2,
- *   1, 2 (tied scores, exact sums); tiny: subnormal products; wild: signed zeros, huge, subnormal,
- *   any finite bits, infinities, NaN), scales 1/sqrt(head_dim) or others (0, -0, negative, tiny,
- *   huge). Compared: y (canaries around it), both caches whole (bit for bit: NaN too), the scratch's
- *   m + 1 weights of the last row and head, and the scratch past them (untouched).
- * expf: specials (signed zeros, infinities, quiet and signalling NaN of both signs), the edges of
- *   every branch (the overflow and underflow thresholds, k = -126, -127, 127, 128, x log2(e) near
- *   half-integers) and their neighbours, a sweep of [-110, 95] in steps of 2^-6, random values in the
- *   range and random bits; lengths not a multiple of 8 (the tails).
- * Quantiser: rows 1 to 5, cols 1 to 2048 (512, 1280 among them), kinds as above plus rows of NaN,
- *   a quarter NaN, of signed zeros (the amax floor), of ties (x * inv = k + 1/2 exactly), with infinities (inv = 0).
- *   Compared: codes (canaries around them) and scales.
+ *   q, k and v of several kinds (typical: |x| 2^-3 .. 2^1; spread: scores over hundreds, so that
+ *   weights underflow to subnormals and zero; mild: 2^-8 .. 2^8; zeros: half signed zeros, the rest
+ *   +-1/2, 1, 2 (tied scores, exact sums); tiny: subnormal products; rare: typical with now and then
+ *   an infinity, a NaN, a huge or a subnormal value; wild: signed zeros, huge, subnormal, any finite
+ *   bits, infinities, NaN), scales 1/sqrt(head_dim) or others (0, -0, negative, tiny, huge), and
+ *   y = q (in place) now and then. Compared: y (canaries around it), both caches whole (bit for bit,
+ *   NaN too), the scratch's m + 1 weights of the last row and head, and the scratch past them
+ *   (untouched).
+ * expf: specials (signed zeros, infinities, quiet and signalling NaN of both signs), the thresholds
+ *   and their neighbours, x log2(e) near k + 1/2 for every k of the range (where the rounding of k
+ *   turns, and the scaling branches of k < -126 and k > 127), a sweep of [-110, 95] in steps of 2^-6,
+ *   random values in the range and random bits; lengths not a multiple of 8 (the tails).
+ * Quantiser: rows 1 to 5, cols 1 to 2048 (512, 1280 among them), rows of the kinds above and rows of
+ *   NaN, a quarter NaN, signed zeros (the amax floor), values below the floor, ties (x * inv =
+ *   k + 1/2 exactly), with infinities (inv = 0). Compared: codes (canaries around them) and scales.
  * Outputs are equal if their bits are, or (outputs and weights) both are NaN (docs/numerics.md,
  * rule 6). Every input buffer and cache ends at a page that cannot be read (on Linux), so that a
  * kernel reading past its inputs faults.
@@ -231,6 +233,7 @@ typedef struct {
   int32_t heads, kv_heads, head_dim, positions, p0, n;
   float scale;
   int kind_q, kind_k, kind_v;
+  int in_place; /* y = q, as the reference allows */
 } att_shape;
 
 static att_shape random_shape(void) {
@@ -257,6 +260,7 @@ static att_shape random_shape(void) {
   s.kind_q = any_kind();
   s.kind_k = below(3) ? s.kind_q : any_kind();
   s.kind_v = below(3) ? s.kind_k : any_kind();
+  s.in_place = below(6) == 0;
   return s;
 }
 
@@ -301,15 +305,16 @@ static void attention_case(result *res, int f16, attention_f32_fn *f32_fn, atten
   memcpy(vc[1], vc[0], cache_elems * esize);
   for (j = 0; j < s->positions; ++j) sc[0][j] = f_of(0x5a5a5a5au), sc[1][j] = f_of(0x3a3a3a3au);
   for (j = 0; j < MAX_N * MAX_HEADS * MAX_HD + 2 * CANARY; ++j) ybuf[0][j] = f_of(0x5a5a5a5au), ybuf[1][j] = f_of(0x3a3a3a3au);
-  if (f16) {
-    tn_attention_f16cache(q, k, v, s->n, pos, kc[0], vc[0], s->positions, s->heads, s->kv_heads, s->head_dim, s->scale, sc[0], y[0]);
-    f16_fn(q, k, v, s->n, pos, kc[1], vc[1], s->positions, s->heads, s->kv_heads, s->head_dim, s->scale, sc[1], y[1]);
-  } else {
-    tn_attention_f32(q, k, v, s->n, pos, kc[0], vc[0], s->positions, s->heads, s->kv_heads, s->head_dim, s->scale, sc[0], y[0]);
-    f32_fn(q, k, v, s->n, pos, kc[1], vc[1], s->positions, s->heads, s->kv_heads, s->head_dim, s->scale, sc[1], y[1]);
+  for (c = 0; c < 2; ++c) {
+    const float *qc = q;
+    if (s->in_place) memcpy(y[c], q, (size_t)s->n * (size_t)width * 4), qc = y[c];
+    if (f16)
+      (c ? f16_fn : tn_attention_f16cache)(qc, k, v, s->n, pos, kc[c], vc[c], s->positions, s->heads, s->kv_heads, s->head_dim, s->scale, sc[c], y[c]);
+    else
+      (c ? f32_fn : tn_attention_f32)(qc, k, v, s->n, pos, kc[c], vc[c], s->positions, s->heads, s->kv_heads, s->head_dim, s->scale, sc[c], y[c]);
   }
-#define SHAPE_FMT "heads %d kv %d hd %d pos %d n %d positions %d scale %08x q %s k %s v %s"
-#define SHAPE_ARGS (int)s->heads, (int)s->kv_heads, (int)s->head_dim, (int)s->p0, (int)s->n, (int)s->positions, (unsigned)u_of(s->scale), KIND_NAMES[s->kind_q], KIND_NAMES[s->kind_k], KIND_NAMES[s->kind_v]
+#define SHAPE_FMT "heads %d kv %d hd %d pos %d n %d positions %d scale %08x q %s k %s v %s%s"
+#define SHAPE_ARGS (int)s->heads, (int)s->kv_heads, (int)s->head_dim, (int)s->p0, (int)s->n, (int)s->positions, (unsigned)u_of(s->scale), KIND_NAMES[s->kind_q], KIND_NAMES[s->kind_k], KIND_NAMES[s->kind_v], s->in_place ? " (y = q)" : ""
   for (j = -CANARY; j < s->n * width + CANARY; ++j) {
     const int inside = j >= 0 && j < s->n * width;
     if (inside) {
