@@ -12,6 +12,7 @@ const FAST = [
   'kernel-choice',
   'limits',
   'llama2c',
+  'lm-quality',
   'lm-reference',
   'onnx-compute',
   'onnx-elementwise',
