@@ -28,7 +28,7 @@ import { ROWS_ATTR, rowArgs, rowSpan } from './rows.ts';
 import { checkWeight, colsOfWeight, groupSize, groupsPerRow, planesOf, rowsOfWeight, scalesPerPlane, weightBytes, weightKernelSuffix } from './weights.ts';
 
 /** The most trit-planes one kernel pass reads (it keeps an accumulator set per plane). */
-export const MAX_PLANES = 4;
+const MAX_PLANES = 4;
 
 export const Linear: OpDef = {
   op: 'Linear',
