@@ -31,7 +31,8 @@ export function parseTernarize(spec: string): TernarizeGranularity {
   return { kind: 'per_tensor' };
 }
 
-function floatValues(t: LmTensor): Float64Array | undefined {
+/** The exact values of a float tensor (float32, float16 or bfloat16), or undefined for any other kind. */
+export function floatValues(t: LmTensor): Float64Array | undefined {
   switch (t.kind) {
     case 'float32':
       return Float64Array.from(t.data);
@@ -45,7 +46,7 @@ function floatValues(t: LmTensor): Float64Array | undefined {
 }
 
 /** Round half to even (torch.round). */
-function roundEven(x: number): number {
+export function roundEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
