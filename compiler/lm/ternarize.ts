@@ -31,8 +31,7 @@ export function parseTernarize(spec: string): TernarizeGranularity {
   return { kind: 'per_tensor' };
 }
 
-/** The exact values of a float tensor (float32, float16 or bfloat16), or undefined for any other kind. */
-export function floatValues(t: LmTensor): Float64Array | undefined {
+function floatValues(t: LmTensor): Float64Array | undefined {
   switch (t.kind) {
     case 'float32':
       return Float64Array.from(t.data);

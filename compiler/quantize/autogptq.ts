@@ -21,19 +21,11 @@
 // when it fits a byte (b < 8), since that is what AutoGPTQ's own kernels then compute.
 
 import { fail } from '../diagnostics.ts';
-import { type StDType, type StTensor, stToTyped } from '../io/safetensors.ts';
+import { stToTyped } from '../io/safetensors.ts';
 import type { LmIntB } from '../lm/model.ts';
-import { bf16BitsToF32, f16BitsToF32, f32ToF16Bits } from '../numerics/half.ts';
+import { FLOATS, type LayerSource, type PackedTensor, expectTensor, finiteFloats, halfOrFloat, int32Bytes } from './layer_io.ts';
 
 export const AUTOGPTQ_BITS: readonly number[] = [2, 3, 4, 8];
-
-/** One tensor of a packed layer: `suffix` after the layer prefix (qweight, qzeros, scales, g_idx, bias). */
-export interface PackedTensor {
-  suffix: 'qweight' | 'qzeros' | 'scales' | 'g_idx' | 'bias';
-  dtype: StDType;
-  shape: number[];
-  bytes: Uint8Array;
-}
 
 /** Write b-bit `values` as an LSB-first bit stream into 32-bit words words[base + stride * (bit / 32)]. */
 function packStream(values: ArrayLike<number>, b: number, words: Uint32Array, base: number, stride: number): void {
@@ -58,34 +50,6 @@ function unpackStream(words: Uint32Array, b: number, base: number, stride: numbe
     if (shift + b > 32) v |= words[w + stride]! << (32 - shift);
     out[i] = v & mask;
   }
-}
-
-function int32Bytes(words: Uint32Array): Uint8Array {
-  const out = new Uint8Array(words.length * 4);
-  const dv = new DataView(out.buffer);
-  for (let i = 0; i < words.length; i++) dv.setUint32(i * 4, words[i]!, true);
-  return out;
-}
-
-function u16Bytes(bits: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(bits.length * 2);
-  const dv = new DataView(out.buffer);
-  for (let i = 0; i < bits.length; i++) dv.setUint16(i * 2, bits[i]!, true);
-  return out;
-}
-
-function f32Bytes(values: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(values.length * 4);
-  const dv = new DataView(out.buffer);
-  for (let i = 0; i < values.length; i++) dv.setFloat32(i * 4, values[i]!, true);
-  return out;
-}
-
-/** Float values as F16 when every one is a half value, else F32 (AutoGPTQ's loader casts either). */
-export function halfOrFloat(values: Float32Array): { dtype: 'F16' | 'F32'; bytes: Uint8Array } {
-  const bits = Array.from(values, f32ToF16Bits);
-  if (bits.every((h, i) => f16BitsToF32(h) === values[i])) return { dtype: 'F16', bytes: u16Bytes(bits) };
-  return { dtype: 'F32', bytes: f32Bytes(values) };
 }
 
 /** g_idx of an LmIntB in input column order: column columns[j] is in group j / groupSize. */
@@ -156,42 +120,12 @@ export interface AutoGptqLayout {
   descAct: boolean;
 }
 
-/** The tensors of one layer, as found in the checkpoint; `where(suffix)` names one for messages. */
-export interface AutoGptqSource {
-  get(suffix: PackedTensor['suffix']): StTensor | undefined;
-  where(suffix: PackedTensor['suffix']): string;
-}
-
-function shapeOk(t: StTensor, want: number[]): boolean {
-  return t.shape.length === want.length && t.shape.every((d, i) => d === want[i]);
-}
-
-function expectTensor(src: AutoGptqSource, suffix: PackedTensor['suffix'], dtypes: StDType[], shape: number[], why: string): StTensor {
-  const t = src.get(suffix);
-  if (!t) fail('weights', src.where(suffix), `is missing; an AutoGPTQ layer needs it (${why})`);
-  if (!dtypes.includes(t.dtype)) fail('dtype', src.where(suffix), `is ${t.dtype}; expected ${dtypes.join(' or ')}`);
-  if (!shapeOk(t, shape)) fail('shape', src.where(suffix), `has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] (${why})`);
-  return t;
-}
-
-/** An F16, BF16 or F32 tensor's values, every one finite. */
-function finiteFloats(t: StTensor, where: string): Float32Array {
-  const raw = stToTyped(t);
-  let v: Float32Array;
-  if (t.dtype === 'F32') v = raw as Float32Array;
-  else v = Float32Array.from(raw as Uint16Array, t.dtype === 'F16' ? f16BitsToF32 : bf16BitsToF32);
-  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) fail('weights', where, `value ${v[i]} at index ${i} is not finite`);
-  return v;
-}
-
-const FLOATS: StDType[] = ['F16', 'BF16', 'F32'];
-
 /**
  * Unpack one AutoGPTQ v1 layer of logical shape [n, k] into an LmIntB, checking every tensor against
  * the layout: shapes, dtypes, a g_idx that is a valid group map (every group holds G columns, the
  * last K - (groups - 1) G), finite scales and bias, zero points that fit a byte.
  */
-export function unpackAutoGptq(src: AutoGptqSource, n: number, k: number, layout: AutoGptqLayout, source: string): { tensor: LmIntB; used: string[] } {
+export function unpackAutoGptq(src: LayerSource, n: number, k: number, layout: AutoGptqLayout, source: string): { tensor: LmIntB; used: string[] } {
   const b = layout.bits;
   if (!AUTOGPTQ_BITS.includes(b)) fail('unsupported', src.where('qweight'), `${b}-bit codes; AutoGPTQ's format holds 2, 3, 4 or 8 bits`);
   const G = layout.groupSize === -1 ? k : layout.groupSize;
