@@ -199,7 +199,9 @@ describe('GPTQ', () => {
   }
 
   it('int8 reproduces W closely', () => {
-    const g = gptqQuantize(w, rows, cols, h, { bits: 8, groupSize: 32, sym: false });
+    const seen: number[] = [];
+    const g = gptqQuantize(w, rows, cols, h, { bits: 8, groupSize: 32, sym: false, blockSize: 40, onProgress: (done) => seen.push(done) });
+    expect(seen).toEqual([40, 80, 96]);
     const q = dequantize(g.tensor);
     expect(Math.sqrt(sqError(w, q) / sqError(w, new Float64Array(q.length)))).toBeLessThan(0.01);
   });
@@ -277,7 +279,7 @@ describe('GPTQ', () => {
   });
 
   it("GPTQ's ternary mode: values in {xmin, 0, xmax} per row, two disjoint planes, below round-to-nearest", () => {
-    for (const opts of [{ trits: true }, { trits: true, groupSize: 32, sym: false }, { trits: true, actOrder: true }] as Partial<GptqOptions>[]) {
+    for (const opts of [{ trits: true }, { trits: true, groupSize: 32, sym: true }, { trits: true, actOrder: true }] as Partial<GptqOptions>[]) {
       const g = gptqQuantize(w, rows, cols, h, { bits: 2, ...opts });
       const t = g.tensor as LmTernary;
       expect(t.kind).toBe('ternary');
@@ -293,8 +295,11 @@ describe('GPTQ', () => {
       expect(eg).toBeLessThan(er);
     }
     // The rule itself on one row: xmax = 0.8, xmin = -0.4; w > 0.4 -> xmax, w < -0.2 -> xmin.
-    const one = roundToNearest(Float32Array.of(0.8, 0.41, 0.4, -0.2, -0.21, -0.4, 0, 0.1), 1, 8, { bits: 2, trits: true, sym: false });
+    const one = roundToNearest(Float32Array.of(0.8, 0.41, 0.4, -0.2, -0.21, -0.4, 0, 0.1), 1, 8, { bits: 2, trits: true });
     expect(Array.from(dequantize(one.tensor))).toEqual([0.8, 0.8, 0, 0, -0.4, -0.4, 0, 0].map(Math.fround));
+    // Symmetric: xmin = -xmax = -0.8, so only w < -0.4 is negative.
+    const sym = roundToNearest(Float32Array.of(0.8, 0.41, 0.4, -0.2, -0.21, -0.4, 0, 0.1), 1, 8, { bits: 2, trits: true, sym: true });
+    expect(Array.from(dequantize(sym.tensor))).toEqual([0.8, 0.8, 0, 0, 0, 0, 0, 0].map(Math.fround));
     expect(() => gptqQuantize(w, rows, cols, h, { bits: 2, trits: true, groupSize: 32, actOrder: true })).toThrow(TritcError);
   });
 
@@ -315,7 +320,9 @@ describe('PTQTP', () => {
       const rows = 12;
       const cols = 64;
       const w = randomMatrix(rows, cols, 21, 0.1);
-      const { tensor, errors } = ptqtpQuantize(w, rows, cols, groupSize ? { groupSize } : {});
+      let progress = 0;
+      const { tensor, errors } = ptqtpQuantize(w, rows, cols, { ...(groupSize ? { groupSize } : {}), onProgress: (done, total) => (progress = done / total) });
+      expect(progress).toBe(1);
       expect(tensor.planes).toBe(2);
       expect(tensor.codes.length).toBe(2 * rows * cols);
       const groups = groupSize ? Math.ceil(cols / groupSize) : 1;

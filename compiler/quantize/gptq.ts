@@ -89,7 +89,10 @@ export interface GptqOptions {
   groupSize?: number;
   /** desc_act: quantize columns in decreasing order of H[i,i]. Default false. */
   actOrder?: boolean;
-  /** Symmetric grid (zero = 2^(b-1)). Default true, as AutoGPTQ's BaseQuantizeConfig. */
+  /**
+   * Symmetric grid (zero = 2^(b-1); trits: xmin = -xmax). Default true for b bits, as AutoGPTQ's
+   * BaseQuantizeConfig; false for trits, as GPTQ's own scripts (--sym is off) and the {xmin, 0, xmax} grid.
+   */
   sym?: boolean;
   /** Dampening as a fraction of the mean of diag(H). Default 0.01. */
   dampPercent?: number;
@@ -183,7 +186,7 @@ function quantOne(x: number, s: number, z: number, g: Grid): { code: number; val
 function gridOf(o: GptqOptions): Grid {
   const trits = o.trits ?? false;
   if (!trits && ![2, 3, 4, 8].includes(o.bits)) throw new Error(`internal: GPTQ bits ${o.bits}; expected 2, 3, 4 or 8`);
-  return { trits, maxq: 2 ** o.bits - 1, sym: o.sym ?? true, v1Zeros: o.v1Zeros ?? true };
+  return { trits, maxq: 2 ** o.bits - 1, sym: o.sym ?? !trits, v1Zeros: o.v1Zeros ?? true };
 }
 
 /** Everything GPTQ and round-to-nearest share once the codes are known: the output tensor. */

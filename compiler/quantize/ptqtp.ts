@@ -37,6 +37,8 @@ export interface PtqtpOptions {
   maxIterations?: number;
   /** Stop when an alternation lowers the error by less than this fraction. Default 1e-7. */
   tolerance?: number;
+  /** Called after each row with the rows done and the total (for a progress bar). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface PtqtpResult {
@@ -126,7 +128,7 @@ function fitScales(v: Float64Array, t1: Int8Array, t2: Int8Array, lambda: number
 }
 
 /** The alternation from one start, keeping the best state; the trace holds the best error so far. */
-function alternate(v: Float64Array, start: GroupFit, o: Required<Omit<PtqtpOptions, 'groupSize'>>): GroupFit {
+function alternate(v: Float64Array, start: GroupFit, o: Required<Omit<PtqtpOptions, 'groupSize' | 'onProgress'>>): GroupFit {
   let best = start;
   let { a1, a2 } = start;
   const t1 = Int8Array.from(start.t1);
@@ -186,7 +188,7 @@ export function ptqtpQuantize(w: ArrayLike<number>, rows: number, cols: number, 
   const codes = new Int8Array(2 * n);
   const scales = new Float32Array(2 * rows * groups);
   const traces: number[][] = [];
-  for (let r = 0; r < rows; r++)
+  for (let r = 0; r < rows; r++) {
     for (let g = 0; g < groups; g++) {
       const from = r * cols + g * G;
       const to = r * cols + Math.min((g + 1) * G, cols);
@@ -208,6 +210,8 @@ export function ptqtpQuantize(w: ArrayLike<number>, rows: number, cols: number, 
       }
       traces.push(fit!.trace);
     }
+    opts.onProgress?.(r + 1, rows);
+  }
   // The tensor's error after the start and after each alternation (a group that stopped keeps its last).
   const iterations = Math.max(...traces.map((t) => t.length)) - 1;
   const errors = Array.from({ length: iterations + 1 }, (_, i) => traces.reduce((s, t) => s + t[Math.min(i, t.length - 1)]!, 0));
