@@ -90,7 +90,7 @@ describe('AutoGPTQ v1 packing', () => {
     expect(m.get('scales')!.dtype).toBe('F32');
     expectSame(t, unpackAutoGptq(sourceOf(m), 32, 32, { bits: 4, groupSize: 16, descAct: false }, 'test').tensor);
     t.zeros[0] = 0;
-    expect(() => packAutoGptq(t, 'blk.1.ffn_up')).toThrow(/blk\.1\.ffn_up: zero point 0 .* z must be in \[1, 16\]/);
+    expect(() => packAutoGptq(t, 'blk.1.ffn_up')).toThrow(/blk\.1\.ffn_up: zero point 0 .* z must be in \[1, 15\]/);
   });
 
   it(`random layers round-trip (${scaled(20)} cases)`, () => {
@@ -179,18 +179,21 @@ describe('AutoGPTQ v1 validation', () => {
     d.set('qweight', { ...d.get('qweight')!, dtype: 'U32' });
     expectLine(d, layout, 'dtype', 'tensor "layer.qweight"', 'is U32; expected I32');
   });
-  it('an 8-bit zero point of 256 (AutoGPTQ wrote z = 0 as -1)', () => {
-    const t8 = randomIntB(32, 32, 8, -1, false, false, 3);
-    const m = asMap(packAutoGptq(t8, 'w'));
-    const z = m.get('qzeros')!;
-    const bytes = z.bytes.slice();
-    bytes[0] = 0xff;
-    m.set('qzeros', { ...z, bytes });
-    try {
-      unpackAutoGptq(sourceOf(m), 32, 32, { bits: 8, groupSize: -1, descAct: false }, 'test');
-      throw new Error('expected a TritcError');
-    } catch (e) {
-      expect((e as Error).message).toContain('tensor "layer.qzeros": the zero point of group 0, output 0 is 256');
+  it('a zero point of 2^b (AutoGPTQ wrote z = 0 as -1)', () => {
+    for (const bits of [4, 8]) {
+      const tb = randomIntB(32, 32, bits, -1, false, false, 3);
+      const m = asMap(packAutoGptq(tb, 'w'));
+      const z = m.get('qzeros')!;
+      const bytes = z.bytes.slice();
+      bytes[0] = 0xff; // the first field all ones: z - 1 = 2^b - 1
+      m.set('qzeros', { ...z, bytes });
+      try {
+        unpackAutoGptq(sourceOf(m), 32, 32, { bits, groupSize: -1, descAct: false }, 'test');
+        throw new Error('expected a TritcError');
+      } catch (e) {
+        expect((e as TritcError).code).toBe('codes');
+        expect((e as Error).message).toContain(`tensor "layer.qzeros": the zero point of group 0, output 0 is ${2 ** bits}`);
+      }
     }
   });
   it('in_features that AutoGPTQ cannot hold', () => {

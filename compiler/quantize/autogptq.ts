@@ -16,9 +16,9 @@
 //
 // tritc's LmIntB holds the same numbers with the groups made contiguous: stored column j is input
 // column columns[j], group j / G (a stable sort of the input columns by g_idx). Packing writes the
-// zero point z - 1, so z must be in [1, 2^b]: AutoGPTQ itself writes z = 0 as -1 and corrupts the
-// word (gptq.ts keeps zeros >= 1 for this reason). Reading accepts the z = 2^b such a word decodes to
-// when it fits a byte (b < 8), since that is what AutoGPTQ's own kernels then compute.
+// zero point z - 1, so z must be in [1, 2^b - 1]: AutoGPTQ itself writes z = 0 as -1 and corrupts the
+// word (gptq.ts keeps zeros >= 1 for this reason). Reading refuses the z = 2^b such a word decodes
+// to (an LmIntB zero point fits its b bits), naming the tensor.
 
 import { fail } from '../diagnostics.ts';
 import { stToTyped } from '../io/safetensors.ts';
@@ -92,8 +92,8 @@ export function packAutoGptq(t: LmIntB, name: string): PackedTensor[] {
   for (let g = 0; g < groups; g++) {
     for (let r = 0; r < n; r++) {
       const z = t.zeros[r * groups + g]!;
-      if (z < 1 || z > maxq + 1)
-        fail('codes', name, `zero point ${z} at row ${r}, group ${g}: AutoGPTQ's v1 format stores z - 1 in ${b} bits, so z must be in [1, ${maxq + 1}]`);
+      if (z < 1 || z > maxq)
+        fail('codes', name, `zero point ${z} at row ${r}, group ${g}: AutoGPTQ's v1 format stores z - 1 in ${b} bits, so z must be in [1, ${maxq}]`);
       zrow[r] = z - 1;
     }
     packStream(zrow, b, qzeros, g * perRow, 1);
@@ -179,12 +179,17 @@ export function unpackAutoGptq(src: LayerSource, n: number, k: number, layout: A
   const zeros = new Uint8Array(n * groups);
   const zrow = new Uint32Array(n);
   const perRow = (n / 32) * b;
+  const maxq = 2 ** b - 1;
   for (let g = 0; g < groups; g++) {
     unpackStream(zwords, b, g * perRow, 1, n, zrow);
     for (let r = 0; r < n; r++) {
       const z = zrow[r]! + 1;
-      if (z > 255)
-        fail('codes', src.where('qzeros'), `the zero point of group ${g}, output ${r} is ${z} (stored ${z - 1}, plus one); tritc holds zero points up to 255`);
+      if (z > maxq)
+        fail(
+          'codes',
+          src.where('qzeros'),
+          `the zero point of group ${g}, output ${r} is ${z} (stored ${z - 1}, plus one), which does not fit ${b} bits: AutoGPTQ writes a zero point of 0 this way (z - 1 = -1), corrupting the word`,
+        );
       zeros[r * groups + g] = z;
     }
   }

@@ -101,7 +101,7 @@ function autoGptqRule(t: LmTensor): { bits: number; groupSize: number } | undefi
   if (t.kind !== 'intb') return undefined;
   const [n, k] = t.shape;
   if (!AUTOGPTQ_BITS.includes(t.bits) || k % 32 !== 0 || n % 32 !== 0) return undefined;
-  if (t.zeros.some((z) => z < 1 || z > 2 ** t.bits)) return undefined;
+  if (t.zeros.some((z) => z < 1)) return undefined;
   return { bits: t.bits, groupSize: t.groupSize >= k ? -1 : t.groupSize };
 }
 

@@ -82,7 +82,7 @@ export function randomIntB(n: number, k: number, bits: number, groupSize: number
   const gIdx = randomGIdx(k, G, actOrder, next);
   const columns = Int32Array.from({ length: k }, (_, i) => i).sort((a, b) => gIdx[a]! - gIdx[b]! || a - b);
   const identity = columns.every((c, j) => c === j);
-  const zmax = Math.min(2 ** bits, 255);
+  const zmax = 2 ** bits - 1; // zero points 1 .. 2^b - 1: v1 stores z - 1, an LmIntB's fit b bits
   return {
     kind: 'intb',
     bits,

@@ -89,7 +89,7 @@ function tritcLayers(q: ConfigKeys): Map<string, TritcLayer> {
       out.set(prefix, { format, groupSize: e.positiveInt('group_size') });
     } else if (format === 'intb') {
       const bits = e.positiveInt('bits');
-      if (bits < 1 || bits > 8) fail('schema', e.where('bits'), `is ${bits}; b-bit codes are 1 to 8 bits`);
+      if (bits < 2 || bits > 8) fail('schema', e.where('bits'), `is ${bits}; b-bit codes are 2 to 8 bits`);
       out.set(prefix, { format, bits, groupSize: e.positiveInt('group_size'), ...src });
     } else {
       fail('schema', e.where('format'), `is ${JSON.stringify(format)}; expected "ternary", "int8" or "intb"`);
