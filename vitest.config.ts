@@ -5,9 +5,11 @@ import { defineConfig } from 'vitest/config';
 // run it on the host; `npm test` runs everything (every QEMU target, Chromium), as CI does.
 const FAST = [
   'architecture',
+  'autogptq',
   'format-errors',
   'gguf',
   'hf',
+  'hf-quantized',
   'io',
   'kernel-choice',
   'limits',
@@ -22,6 +24,7 @@ const FAST = [
   'onnx-shape',
   'pack',
   'planner',
+  'quantize',
   'snapshots',
   'tokenizer',
 ];
