@@ -8,11 +8,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from './diagnostics.ts';
 import { DTYPE_INFO } from './dtypes.ts';
 import { emitC, type EmittedModel } from './emit/c.ts';
-import type { Graph } from './ir.ts';
+import { elementCount, type Graph } from './ir.ts';
 import { getOp } from './ops/index.ts';
 import { runPasses, type PassOptions } from './passes/pipeline.ts';
 import { liveBytesPerStep } from './plan/liveness.ts';
-import { buildMemoryMap, type MapItem, type MemoryMap } from './plan/memory_map.ts';
+import { arenaRegion, buildMemoryMap, type MapItem, type MemoryMap } from './plan/memory_map.ts';
 import { planMemory, type MemoryPlan } from './plan/planner.ts';
 import { RUNTIME_DIR, type TargetDesc } from './targets.ts';
 import { zigTargetArgs } from './toolchain/build.ts';
@@ -33,6 +33,9 @@ export interface CompileOptions extends Omit<PassOptions, 'target' | 'kernels'> 
   /** Constants larger than this many bytes go to weights.bin + weights.S (.incbin) instead of C
    * literals (default: 64 KiB; Infinity keeps every weight in model.c). */
   blobThreshold?: number;
+  /** The linker section of the static arena (`--arena-section`): a name, null for none (plain .bss);
+   * default: the section of the memory region the map puts the arena in (cortex-m4's CCM: .ccmram). */
+  arenaSection?: string | null;
   /** Testing knobs of the kernel choice (compiler/kernels/choose.ts): a smaller flush, smaller LUT windows. */
   forceFlush?: number;
   maxLutWindow?: number;
@@ -72,6 +75,10 @@ export interface Compiled {
   layers: LayerInfo[];
   /** Placement in the target's memory regions (targets that declare memory, after checkFit). */
   memoryMap?: MemoryMap;
+  /** The region whose linker section model.c put the arena in (the memory map keeps it there). */
+  arenaRegion?: string;
+  /** The linker section of the static arena in model.c, if any. */
+  arenaSection?: string;
 }
 
 /**
@@ -94,7 +101,12 @@ export function lowerForPlanning(graph: Graph, opts: CompileOptions): void {
 export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
   lowerForPlanning(graph, opts);
   const plan = planMemory(graph, opts.target);
-  const emitted = emitC(graph, plan, opts.target, { prefix: opts.prefix, blobThreshold: opts.blobThreshold ?? DEFAULT_BLOB_THRESHOLD });
+  const placed = arenaPlacement(graph, plan, opts);
+  const emitted = emitC(graph, plan, opts.target, {
+    prefix: opts.prefix,
+    blobThreshold: opts.blobThreshold ?? DEFAULT_BLOB_THRESHOLD,
+    arenaSection: placed.section ? { name: placed.section, where: placed.where } : undefined,
+  });
   const weightsBytes = [...emitted.constantBytes.values()].reduce((a, b) => a + b, 0);
   const ioBytes = [...emitted.io.inputs, ...emitted.io.outputs].reduce((a, d) => a + d.count * DTYPE_INFO[d.dtype].bytes, 0);
   const livePerStep = liveBytesPerStep(plan.placements, graph.nodes.length);
@@ -129,17 +141,46 @@ export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
         : {}),
     };
   });
-  const compiled: Compiled = { graph, plan, emitted, target: opts.target, files: new Map(), weightsBytes, ioBytes, layers };
+  const compiled: Compiled = {
+    graph,
+    plan,
+    emitted,
+    target: opts.target,
+    files: new Map(),
+    weightsBytes,
+    ioBytes,
+    layers,
+    arenaRegion: placed.region,
+    arenaSection: placed.section,
+  };
   if (!opts.skipFitCheck) compiled.memoryMap = checkFit(compiled);
   compiled.files = outputFiles(compiled);
   return compiled;
+}
+
+/**
+ * Where model.c puts its static arena: in the linker section of the memory region the map chooses for
+ * it (the M4's core-coupled RAM: .ccmram), or in the section the user names (`--arena-section`), or in
+ * plain .bss. Decided before the C is written, from the arena and the inputs/outputs (the other RAM
+ * items that compete for a region; the stack goes to the main RAM first).
+ */
+function arenaPlacement(graph: Graph, plan: MemoryPlan, opts: CompileOptions): { section?: string; where: string; region?: string } {
+  if (opts.arenaSection === null) return { where: '' };
+  if (opts.arenaSection !== undefined) return { section: opts.arenaSection, where: `the section ${opts.arenaSection} (tritc compile --arena-section)` };
+  const ioBytes = [...graph.inputs, ...graph.outputs].reduce((a, n) => {
+    const t = graph.tensors.get(n)!;
+    return a + elementCount(t.shape) * DTYPE_INFO[t.dtype].bytes;
+  }, 0);
+  const region = arenaRegion(opts.target, plan.arenaBytes, ioBytes);
+  if (!region?.section) return { where: '' };
+  return { section: region.section, where: `${opts.target.name}'s ${region.name}${region.note ? ` (${region.note})` : ''}`, region: region.name };
 }
 
 /** What the model puts in the target's memory; the stack only when it has been estimated. */
 export function memoryItems(c: Compiled, stackBytes?: number): MapItem[] {
   return [
     { kind: 'weights', label: 'weights', bytes: c.weightsBytes },
-    { kind: 'arena', label: 'arena', bytes: c.plan.arenaBytes },
+    { kind: 'arena', label: 'arena', bytes: c.plan.arenaBytes, region: c.arenaRegion },
     { kind: 'io', label: 'inputs/outputs', bytes: c.ioBytes },
     ...(stackBytes === undefined ? [] : [{ kind: 'stack' as const, label: 'stack', bytes: stackBytes, estimate: true }]),
   ];

@@ -26,6 +26,14 @@
 #define TN_ALIGNED(n)
 #endif
 
+/* A static object in a named linker section (the arena in a memory region the compiler chose, e.g.
+ * core-coupled RAM; the linker script places the section). */
+#if defined(__GNUC__) || defined(__clang__)
+#define TN_SECTION(name) __attribute__((section(name)))
+#else
+#define TN_SECTION(name)
+#endif
+
 /* ---- low-bit linear layers (ref/tn_ternary_linear.c, ref/tn_binary_linear.c) -------------- */
 
 #define TN_PER_TENSOR 0

@@ -48,6 +48,11 @@ module) to run the model bit-exactly from Node or a browser.`,
     'max-scratch': MAX_SCRATCH_OPTION,
     output: { type: 'string', short: 'o', valueName: 'dir', help: 'output directory (required)' },
     prefix: { type: 'string', valueName: 'name', help: 'prefix of the exported C symbols (default: from the model name)' },
+    'arena-section': {
+      type: 'string',
+      valueName: 'name',
+      help: "linker section of the static arena, for your linker script (default: the chosen memory region's, e.g. .ccmram for cortex-m4's CCM; none: plain .bss)",
+    },
     report: { type: 'boolean', help: 'also write report.html and report.json (the memory plan, layers, totals)' },
     'dump-after': { type: 'string', valueName: 'pass', help: `print the IR after this pass (${PASS_NAMES.join(', ')})` },
     bindings: { type: 'string', valueName: 'ts', help: 'also write model.wasm and typed TypeScript bindings model.ts (needs Zig)' },
@@ -61,6 +66,9 @@ module) to run the model bit-exactly from Node or a browser.`,
     const prefix = stringOpt(args, 'prefix');
     if (prefix !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) fail('usage', '--prefix', `"${prefix}" is not a C identifier`);
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
+    const arenaSectionOpt = stringOpt(args, 'arena-section');
+    if (arenaSectionOpt !== undefined && arenaSectionOpt !== 'none' && !/^[.A-Za-z_][.A-Za-z0-9_$]*$/.test(arenaSectionOpt))
+      fail('usage', '--arena-section', `"${arenaSectionOpt}" is not a linker section name (letters, digits, '.', '_', '$'), nor none`);
     const load = loadOptions(args);
     const lowBit = load.lowBit;
     const graph = loadModel(args.positionals[0]!, load);
@@ -73,6 +81,7 @@ module) to run the model bit-exactly from Node or a browser.`,
       log: io.err,
       kernel: stringOpt(args, 'kernel'),
       maxScratch: bytesOpt(args, 'max-scratch'),
+      arenaSection: arenaSectionOpt === 'none' ? null : arenaSectionOpt,
     });
     // The stack needs the C compiled for the target; with it, check the fit again, RAM complete.
     let stack: StackEstimate | undefined;
