@@ -75,8 +75,9 @@ REQUIRED = ${REQUIRED_CFLAGS.join(' ')}
 ${defines.length ? `# The CPU features of target ${b.target.name} (the kernels use them; the CPU must have them):\nTARGET_DEFINES = ${defines.map((d) => `-D${d}`).join(' ')}` : 'TARGET_DEFINES ='}
 SRCS = ${b.sources.join(' ')}
 OBJS = $(patsubst %.S,%.o,$(SRCS:.c=.o))
+LIBRARY ?= lib${p}.a
 
-lib${p}.a: $(OBJS)
+$(LIBRARY): $(OBJS)
 \trm -f $@
 \t$(AR) rcs $@ $(OBJS)
 
@@ -92,7 +93,7 @@ weights.o: weights.S weights.bin
     : ''
 }
 clean:
-\trm -f $(OBJS) lib${p}.a
+\trm -f $(OBJS) $(LIBRARY)
 
 .PHONY: clean
 `;
