@@ -7,7 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, r
 import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from './diagnostics.ts';
 import { DTYPE_INFO } from './dtypes.ts';
-import { cmakeLists, makefile } from './emit/build_files.ts';
+import { buildZig, cmakeLists, makefile } from './emit/build_files.ts';
 import { emitC, type EmittedModel } from './emit/c.ts';
 import { elementCount, type Graph } from './ir.ts';
 import { getOp } from './ops/index.ts';
@@ -261,6 +261,7 @@ function outputFiles(c: Compiled): Map<string, FileContent> {
   const build = { prefix: c.emitted.prefix, target: c.target, sources };
   files.set('Makefile', makefile(build));
   files.set('CMakeLists.txt', cmakeLists(build));
+  files.set('build.zig', buildZig(build));
   files.set('tritc.json', JSON.stringify(manifest(c), null, 2) + '\n');
   return files;
 }

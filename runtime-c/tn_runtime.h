@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tn_numerics.h" /* no fused multiply-add, whatever the flags */
+
 /* The generated model's arena and the LUT kernels' scratch are aligned with this. */
 #if defined(__GNUC__) || defined(__clang__)
 #define TN_ALIGNED(n) __attribute__((aligned(n)))
