@@ -36,6 +36,9 @@ export interface CompileOptions extends Omit<PassOptions, 'target' | 'kernels'> 
   /** The linker section of the static arena (`--arena-section`): a name, null for none (plain .bss);
    * default: the section of the memory region the map puts the arena in (cortex-m4's CCM: .ccmram). */
   arenaSection?: string | null;
+  /** Section names by region name that replace target.json's (a build system's own names, e.g.
+   * Zephyr's .ccm_noinit for core-coupled RAM). */
+  regionSections?: Readonly<Record<string, string>>;
   /** Testing knobs of the kernel choice (compiler/kernels/choose.ts): a smaller flush, smaller LUT windows. */
   forceFlush?: number;
   maxLutWindow?: number;
@@ -172,8 +175,9 @@ function arenaPlacement(graph: Graph, plan: MemoryPlan, opts: CompileOptions): {
     return a + elementCount(t.shape) * DTYPE_INFO[t.dtype].bytes;
   }, 0);
   const region = arenaRegion(opts.target, plan.arenaBytes, ioBytes);
-  if (!region?.section) return { where: '' };
-  return { section: region.section, where: `${opts.target.name}'s ${region.name}${region.note ? ` (${region.note})` : ''}`, region: region.name };
+  const section = region ? (opts.regionSections?.[region.name] ?? region.section) : undefined;
+  if (!region || !section) return { where: '' };
+  return { section, where: `${opts.target.name}'s ${region.name}${region.note ? ` (${region.note})` : ''}`, region: region.name };
 }
 
 /** What the model puts in the target's memory; the stack only when it has been estimated. */
