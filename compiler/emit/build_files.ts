@@ -192,7 +192,12 @@ pub fn addLibrary(b: *std.Build, dir: []const u8, target: std.zig.CrossTarget, o
     for (sources, 0..) |s, i| files[i] = b.pathJoin(&.{ dir, s });
     lib.addCSourceFiles(&files, &cflags);
     lib.addIncludePath(.{ .path = dir });
-${defines.map((d) => { const [k, v] = d.split('='); return `    lib.defineCMacro("${k}", ${v === undefined ? 'null' : `"${v}"`});\n`; }).join('')}${
+${t.kind === 'hosted' ? `    lib.linkLibC(); // the C library's headers (the x86 intrinsics headers include stdlib.h)\n` : ''}${defines
+    .map((d) => {
+      const [k, v] = d.split('=');
+      return `    lib.defineCMacro("${k}", ${v === undefined ? 'null' : `"${v}"`});\n`;
+    })
+    .join('')}${
     blob
       ? `    // weights.S links weights.bin (.incbin), which the assembler finds through -I.
     lib.addCSourceFile(.{ .file = .{ .path = b.pathJoin(&.{ dir, "weights.S" }) }, .flags = &.{b.fmt("-Wa,-I{s}", .{b.pathFromRoot(dir)})} });
