@@ -8,7 +8,7 @@ import { zigTargetArgs } from '../toolchain/build.ts';
 import { TRITC_VERSION } from '../version.ts';
 
 /** What the build files need to know about a compiled model. */
-export interface BuildSpec {
+interface BuildSpec {
   prefix: string;
   target: TargetDesc;
   /** The model's sources: model.c, the runtime .c files, weights.S when the weights are in a blob. */
@@ -17,7 +17,7 @@ export interface BuildSpec {
 
 /** Flags the C must be compiled with, whatever else the user adds: C99, and bit-exact float
  * arithmetic (no fused multiply-add; docs/numerics.md). */
-export const REQUIRED_CFLAGS = ['-std=c99', '-ffp-contract=off', '-fno-strict-aliasing'];
+const REQUIRED_CFLAGS = ['-std=c99', '-ffp-contract=off', '-fno-strict-aliasing'];
 
 /** The -D flags of the target (its CPU variant's features the runtime takes at compile time, e.g.
  * rv32imc-zbb's TN_RV32_ZBB), as NAME or NAME=VALUE. */
@@ -26,7 +26,7 @@ export function targetDefines(t: TargetDesc): string[] {
 }
 
 /** zig cc's flags for the target: -target, -mcpu and the target's other compiler flags. */
-export function zigFlags(t: TargetDesc): string[] {
+function zigFlags(t: TargetDesc): string[] {
   return [...zigTargetArgs(t), ...t.cflags.filter((f) => !f.startsWith('-D'))];
 }
 
