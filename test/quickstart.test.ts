@@ -35,6 +35,8 @@ const CHECKS: [RegExp, RegExp][] = [
   [/^make -C out\/digits$/, /^/],
   [/--report/, /report:\s+out\/digits-m4\/report\.html/],
   [/^make -C out\/digits-m4/, /^/],
+  [/^cmake -S examples\/cmake/, /^class \d, probability \d\.\d{6}$/m],
+  [/--layout arduino/, /compiled digits-mlp for cortex-m4 into out\/digits_mlp\//],
   [/tritc generate/, /identical to the interpreter: 16 tokens/],
 ];
 
@@ -51,6 +53,7 @@ describe('the README', () => {
     expect(existsSync(join(ROOT, 'out', 'digits', 'libdigits_mlp.a'))).toBe(true);
     expect(existsSync(join(ROOT, 'out', 'digits-m4', 'libdigits_mlp.a'))).toBe(true);
     expect(existsSync(join(ROOT, 'out', 'x.npy'))).toBe(true);
+    expect(existsSync(join(ROOT, 'out', 'digits_mlp', 'library.properties'))).toBe(true);
   });
 
   it('the sample table is what the command prints', () => {
