@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "tn_numerics.h" /* no fused multiply-add, whatever the flags */
+
 /* ---- ref/tn_lm.c ------------------------------------------------------------------------ */
 
 /* y[r] = row ids[r] of the table [vocab, dim]; ids are trusted (the driver checks them). */

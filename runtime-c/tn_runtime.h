@@ -19,11 +19,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tn_numerics.h" /* no fused multiply-add, whatever the flags */
+
 /* The generated model's arena and the LUT kernels' scratch are aligned with this. */
 #if defined(__GNUC__) || defined(__clang__)
 #define TN_ALIGNED(n) __attribute__((aligned(n)))
 #else
 #define TN_ALIGNED(n)
+#endif
+
+/* A static object in a named linker section (the arena in a memory region the compiler chose, e.g.
+ * core-coupled RAM; the linker script places the section). */
+#if defined(__GNUC__) || defined(__clang__)
+#define TN_SECTION(name) __attribute__((section(name)))
+#else
+#define TN_SECTION(name)
 #endif
 
 /* ---- low-bit linear layers (ref/tn_ternary_linear.c, ref/tn_binary_linear.c) -------------- */

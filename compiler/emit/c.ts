@@ -24,6 +24,9 @@ export interface EmitOptions {
   /** Constants larger than this many bytes go to weights.bin, linked by weights.S (.incbin), instead of
    * C literals (default: never). */
   blobThreshold?: number;
+  /** Put the static arena in this linker section (e.g. ".ccmram", the core-coupled RAM the memory map
+   * chose): `name`, and `where`, what the section stands for, for the comment. */
+  arenaSection?: { name: string; where: string };
 }
 
 /** The binary weights file and the assembler file that links it (weights past the blob threshold). */
@@ -513,7 +516,17 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     ``,
     `#ifndef ${PREFIX}_NO_STATIC_ARENA`,
     `/* uint64_t elements give 8-byte alignment in plain C99; compilers that know the attribute get 16. */`,
-    `static uint64_t ${prefix}_arena[${Math.max(1, Math.ceil(arenaBytes / 8))}] TN_ALIGNED(16);`,
+    ...(opts.arenaSection
+      ? [
+          `/* The arena goes to ${safe(opts.arenaSection.where)} through the linker section ${PREFIX}_ARENA_SECTION,`,
+          ` * which your linker script must place there (NOLOAD: nothing reads an arena byte before writing it).`,
+          ` * Another section: tritc compile --arena-section <name>, or -D${PREFIX}_ARENA_SECTION='"<name>"'. */`,
+          `#ifndef ${PREFIX}_ARENA_SECTION`,
+          `#define ${PREFIX}_ARENA_SECTION "${opts.arenaSection.name}"`,
+          `#endif`,
+          `static uint64_t ${prefix}_arena[${Math.max(1, Math.ceil(arenaBytes / 8))}] TN_ALIGNED(16) TN_SECTION(${PREFIX}_ARENA_SECTION);`,
+        ]
+      : [`static uint64_t ${prefix}_arena[${Math.max(1, Math.ceil(arenaBytes / 8))}] TN_ALIGNED(16);`]),
     ``,
     `int ${prefix}_run(${runParams.join(', ')}) {`,
     `  return ${prefix}_run_arena(${[...runArgs, `${prefix}_arena`].join(', ')});`,

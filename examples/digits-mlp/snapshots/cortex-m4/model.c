@@ -413,7 +413,13 @@ int digits_mlp_run_arena(const float *x, float *probs, int32_t *class_, void *ar
 
 #ifndef DIGITS_MLP_NO_STATIC_ARENA
 /* uint64_t elements give 8-byte alignment in plain C99; compilers that know the attribute get 16. */
-static uint64_t digits_mlp_arena[618] TN_ALIGNED(16);
+/* The arena goes to cortex-m4's ccm (core-coupled RAM (STM32F4): fast, CPU only (no DMA), so not for inputs and outputs) through the linker section DIGITS_MLP_ARENA_SECTION,
+ * which your linker script must place there (NOLOAD: nothing reads an arena byte before writing it).
+ * Another section: tritc compile --arena-section <name>, or -DDIGITS_MLP_ARENA_SECTION='"<name>"'. */
+#ifndef DIGITS_MLP_ARENA_SECTION
+#define DIGITS_MLP_ARENA_SECTION ".ccmram"
+#endif
+static uint64_t digits_mlp_arena[618] TN_ALIGNED(16) TN_SECTION(DIGITS_MLP_ARENA_SECTION);
 
 int digits_mlp_run(const float *x, float *probs, int32_t *class_) {
   return digits_mlp_run_arena(x, probs, class_, digits_mlp_arena);
