@@ -382,6 +382,27 @@ void tn_tanh_f32(const float *x, float *y, int32_t n);
 void tn_gelu_erf_f32(const float *x, float *y, int32_t n);
 void tn_gelu_tanh_f32(const float *x, float *y, int32_t n);
 
+/* ---- activations and rounding (ref/tn_activation.c): y[i] = f(x[i]) ---------------------------- */
+void tn_floor_f32(const float *x, float *y, int32_t n);
+void tn_ceil_f32(const float *x, float *y, int32_t n);
+void tn_round_f32(const float *x, float *y, int32_t n);      /* half to even */
+void tn_softplus_f32(const float *x, float *y, int32_t n);
+void tn_softsign_f32(const float *x, float *y, int32_t n);
+void tn_mish_f32(const float *x, float *y, int32_t n);
+void tn_hard_swish_f32(const float *x, float *y, int32_t n);
+void tn_elu_f32(const float *x, float *y, int32_t n, float alpha);
+void tn_leaky_relu_f32(const float *x, float *y, int32_t n, float alpha);
+void tn_selu_f32(const float *x, float *y, int32_t n, float alpha, float gamma);
+void tn_hard_sigmoid_f32(const float *x, float *y, int32_t n, float alpha, float beta);
+void tn_abs_f32(const float *x, float *y, int32_t n);       /* -0 -> +0 */
+void tn_abs_i8(const int8_t *x, int8_t *y, int32_t n);      /* integers wrap: |INT_MIN| = INT_MIN */
+void tn_abs_u8(const uint8_t *x, uint8_t *y, int32_t n);
+void tn_abs_i32(const int32_t *x, int32_t *y, int32_t n);
+void tn_abs_i64(const int64_t *x, int64_t *y, int32_t n);
+/* PRelu: y = x < 0 ? slope * x : x, slope read at slope_strides over x's shape (rank <= 8). */
+void tn_prelu_f32(const float *x, const float *slope, float *y, int32_t rank, const int32_t *shape,
+                  const int32_t *slope_strides);
+
 /* ---- shape ops (ref/tn_shape.c): bytes moved elem_bytes at a time, any dtype ------------------ */
 
 /* y[i] = x[offset + sum_d idx_d * strides[d]] for every index idx of `shape` in row-major order

@@ -20,6 +20,7 @@ import { RmsNorm } from './lm/rms_norm.ts';
 import { Rope } from './lm/rope.ts';
 import { Cast, Clip, Div, Equal, Greater, GreaterOrEqual, Less, LessOrEqual, Max, Min, Mul, Pow, Sub, Where } from './onnx/elementwise.ts';
 import { Erf, Exp, Gelu, Log, Sigmoid, Sqrt, Tanh } from './onnx/unary.ts';
+import { Abs, Ceil, Elu, Floor, HardSigmoid, HardSwish, LeakyRelu, Mish, PRelu, Round, Selu, Softplus, Softsign } from './onnx/activation.ts';
 import { Gemm, MatMul } from './onnx/matmul.ts';
 import { AveragePool, Conv, GlobalAveragePool, MaxPool } from './onnx/conv.ts';
 import { ConvInteger, DequantizeLinear, MatMulInteger, QLinearConv, QLinearMatMul, QuantizeLinear } from './onnx/quant.ts';
@@ -54,6 +55,19 @@ const registry = new Map<string, OpDef>(
     Sigmoid,
     Tanh,
     Gelu,
+    Elu,
+    LeakyRelu,
+    Selu,
+    HardSigmoid,
+    HardSwish,
+    Softplus,
+    Softsign,
+    Mish,
+    Floor,
+    Ceil,
+    Round,
+    Abs,
+    PRelu,
     Less,
     Greater,
     Equal,

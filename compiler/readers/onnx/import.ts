@@ -32,6 +32,7 @@ import { decodeModel, clampToNumber, type OnnxAttribute, type OnnxModel, type On
 import type { Const } from './fold.ts';
 import { onnxOpKey, lookupMapping } from './mappings.ts';
 import { irDtype, onnxTypeText, SUPPORTED_TYPES_TEXT, tensorValues } from './tensor.ts';
+import { OP_REMOVED, OP_VERSIONS, opVersion, refusals } from './versions.ts';
 
 export interface OnnxImportOptions {
   /** Detect ternary/binary weights and quantised activations (default true); off gives the float32 network. */
@@ -43,7 +44,7 @@ export interface OnnxImportOptions {
   freeze?: ReadonlyMap<string, Const>;
 }
 
-const MIN_OPSET = 7;
+const MIN_OPSET = 1;
 const MAX_OPSET = 25;
 
 export type Value =
@@ -237,15 +238,28 @@ class Importer {
     if (graph.sparseInitializers) this.err('graph', `has ${graph.sparseInitializers} sparse initializer(s), which tritc does not support`, 'unsupported');
 
     const unsupported = new Map<string, string[]>();
+    const refused = new Map<string, string[]>();
     for (const n of graph.nodes) {
       const m = lookupMapping(n.domain, n.opType);
       const key = onnxOpKey(n.domain, n.opType);
       let why: string | undefined;
+      const version = n.domain === '' ? opVersion(n.opType, this.opset) : 1;
       if (!m) why = model.functions.includes(key) ? 'a model-local function' : '';
       else {
         const missing = (m.needs ?? []).filter((op) => !OPS.has(op));
         if (missing.length) why = `needs IR op${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, not in this build`;
-        else if (m.since && this.opset < m.since) why = `supported from opset ${m.since}`;
+        else if (version === undefined)
+          why =
+            OP_REMOVED[n.opType] !== undefined && this.opset >= OP_REMOVED[n.opType]!
+              ? `removed in opset ${OP_REMOVED[n.opType]}; the model imports opset ${this.opset}`
+              : `not in opset ${this.opset}: ${n.opType} exists from opset ${OP_VERSIONS[n.opType]![0]}`;
+        else
+          for (const r of refusals(n, version)) {
+            const k = `${n.opType}-${version} (${r})`;
+            const list = refused.get(k) ?? [];
+            list.push(`"${n.name || `#${n.index}`}"`);
+            refused.set(k, list);
+          }
       }
       if (why !== undefined) {
         const k = `${key}${why ? ` (${why})` : ''}`;
@@ -258,12 +272,10 @@ class Importer {
           this.err(this.nodeWhere(n), `attribute "${aname}" is a subgraph; tritc does not support control flow`, 'unsupported');
       }
     }
-    for (const [op, nodes] of unsupported)
-      this.err(
-        'graph',
-        `unsupported op ${op}: node${nodes.length > 1 ? 's' : ''} ${nodes.slice(0, 8).join(', ')}${nodes.length > 8 ? ` and ${nodes.length - 8} more` : ''}`,
-        'unsupported',
-      );
+    const nodeList = (nodes: string[]) =>
+      `node${nodes.length > 1 ? 's' : ''} ${nodes.slice(0, 8).join(', ')}${nodes.length > 8 ? ` and ${nodes.length - 8} more` : ''}`;
+    for (const [op, nodes] of unsupported) this.err('graph', `unsupported op ${op}: ${nodeList(nodes)}`, 'unsupported');
+    for (const [what, nodes] of refused) this.err('graph', `unsupported op version ${what}: ${nodeList(nodes)}`, 'unsupported');
 
     const badType = (name: string, elemType: number | undefined, what: string) => {
       if (elemType === undefined || elemType === 0) return;
@@ -503,12 +515,16 @@ function rangeOf(dtype: DType): [number, number] | undefined {
 export class NodeContext {
   readonly where: string;
   readonly opset: number;
+  /** The op's version at this opset (versions.ts): what the mappings key older semantics on. */
+  readonly version: number;
+  private readonly replaced = new Map<number, Value>();
   constructor(
     readonly imp: Importer,
     readonly node: OnnxNode,
   ) {
     this.where = `${imp.label}: ${imp.nodeWhere(node)}`;
     this.opset = node.domain === '' ? imp.opset : (imp.model.opsets.get(node.domain) ?? 1);
+    this.version = node.domain === '' ? (opVersion(node.opType, this.opset) ?? this.opset) : this.opset;
   }
 
   get lowBit(): boolean {
@@ -534,7 +550,7 @@ export class NodeContext {
   }
   value(i: number): Value {
     const name = this.inputName(i);
-    const v = name ? this.imp.values.get(name) : undefined;
+    const v = this.replaced.get(i) ?? (name ? this.imp.values.get(name) : undefined);
     if (!v) this.fail(`input ${i} is missing`, 'undefined-tensor');
     return v;
   }
@@ -574,7 +590,11 @@ export class NodeContext {
   /** The IR tensor holding input i exactly as ONNX defines it. */
   tensor(i: number): string {
     if (!this.has(i)) return '';
-    return this.imp.materialize(this.inputName(i), this.value(i));
+    return this.imp.materialize(this.replaced.has(i) ? `${this.inputName(i)}.${this.nodeName}` : this.inputName(i), this.value(i));
+  }
+  /** Read input i as `v` from now on (an older version's input normalised to the latest semantics). */
+  replaceInput(i: number, v: Value): void {
+    this.replaced.set(i, v);
   }
   /** Input i as int8 codes with a scale, if it is a quantised activation. */
   quantized(i: number): Tensor | undefined {

@@ -21,8 +21,6 @@ import { TRUNC_MODES, truncStaticValue } from '../../ops/trunc_static.ts';
 export interface OnnxOpMapping {
   /** IR ops the general conversion emits (checked before conversion starts). */
   needs?: string[];
-  /** Lowest default-domain opset the entry handles (the importer's range otherwise). */
-  since?: number;
   /** Outputs past the first may be left undefined (they are errors only if something reads them). */
   optionalOutputs?: boolean;
   convert(ctx: NodeContext): void;
@@ -51,7 +49,7 @@ const normAxis = (ctx: NodeContext, axis: number, rank: number, what = 'axis'): 
 
 /** Ints from an attribute (older opsets) or a constant input (newer ones). */
 function intsFrom(ctx: NodeContext, attr: string, input: number, inputFromOpset: number): number[] | undefined {
-  if (ctx.opset >= inputFromOpset) return ctx.has(input) ? toNumbers(ctx.constInput(input, attr)) : undefined;
+  if (ctx.version >= inputFromOpset) return ctx.has(input) ? toNumbers(ctx.constInput(input, attr)) : undefined;
   return ctx.ints(attr);
 }
 
@@ -73,7 +71,7 @@ function passthrough(irOp: string, opts: { ignore?: string[]; fix?: (ctx: NodeCo
     // Outputs the IR op does not compute (e.g. MaxPool's Indices) are errors only when used.
     optionalOutputs: true,
     convert(ctx) {
-      const attrs = irAttrs(ctx, irOp, opts.ignore ?? []);
+      const attrs = irAttrs(ctx, irOp, [...(opts.ignore ?? []), ...(ctx.version === 1 ? ['consumed_inputs'] : [])]);
       opts.fix?.(ctx, attrs);
       ctx.emitSimple(irOp, attrs);
     },
@@ -113,10 +111,49 @@ function irAttrs(ctx: NodeContext, irOp: string, ignore: string[]): Record<strin
 
 const PRE_OF: Record<string, [PreOp, PreOp]> = { Add: ['add', 'add'], Sub: ['sub', 'rsub'], Mul: ['mul', 'mul'], Div: ['div', 'rdiv'] };
 
+/** Reshape input i to `shape` (same elements) for the rest of this node's conversion. */
+function reshapeInput(ctx: NodeContext, i: number, shape: number[]): void {
+  const v = ctx.value(i);
+  if (v.kind === 'const') return ctx.replaceInput(i, { kind: 'const', c: { ...v.c, shape } });
+  const out = ctx.fresh(`${ctx.inputName(i)}.${ctx.nodeName}.reshaped`);
+  ctx.emit('Reshape', [ctx.tensor(i)], [out], { shape }, '.legacy_broadcast');
+  ctx.replaceInput(i, { kind: 'tensor', ir: out });
+}
+
+/**
+ * The limited broadcasting of binary ops before version 7 (versions.ts): without `broadcast` = 1
+ * the shapes must be equal; with it B's shape is a contiguous part of A's starting at `axis` (suffix
+ * when absent), or one element. B gets trailing 1s so that NumPy broadcasting does the same.
+ */
+function legacyBroadcast(ctx: NodeContext): void {
+  if (ctx.version >= 7) return;
+  const a = ctx.info(0).shape;
+  const b = ctx.info(1).shape;
+  const what = `${ctx.node.opType}-${ctx.version}`;
+  if (!ctx.int('broadcast', 0)) {
+    if (a.join() !== b.join()) ctx.fail(`${what} without broadcast = 1 needs inputs of the same shape, found [${a.join(', ')}] and [${b.join(', ')}]`, 'shape');
+    return;
+  }
+  if (elementCount(b) === 1) return;
+  const axis = ctx.hasAttr('axis') ? normAxis(ctx, ctx.int('axis', 0), a.length) : a.length - b.length;
+  if (axis < 0 || axis + b.length > a.length || b.some((d, k) => d !== a[axis + k]))
+    ctx.fail(`${what}: B [${b.join(', ')}] is not a contiguous part of A's shape [${a.join(', ')}] from axis ${axis} (legacy broadcasting)`, 'shape');
+  const shape = [...b, ...Array<number>(a.length - axis - b.length).fill(1)];
+  if (shape.length !== b.length) reshapeInput(ctx, 1, shape);
+}
+
+/** PRelu before version 7: a 1-D slope of C values is per channel (axis 1), not NumPy-aligned. */
+function channelSlope(ctx: NodeContext): void {
+  const x = ctx.info(0).shape;
+  const s = ctx.info(1).shape;
+  if (ctx.version < 7 && s.length === 1 && s[0]! > 1 && x.length > 2 && x[1] === s[0]) reshapeInput(ctx, 1, [s[0]!, ...Array<number>(x.length - 2).fill(1)]);
+}
+
 function arith(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow'): OnnxOpMapping {
   return {
     needs: op === 'Add' ? ['Add'] : [],
     convert(ctx) {
+      legacyBroadcast(ctx);
       const a = ctx.value(0);
       const b = ctx.value(1);
       if (a.kind === 'const' && b.kind === 'const') {
@@ -209,7 +246,6 @@ const BatchNormalization: OnnxOpMapping = {
   optionalOutputs: true,
   convert(ctx) {
     if (ctx.int('training_mode', 0)) ctx.fail('training_mode = 1 is not supported (inference only)');
-    if (ctx.opset < 9 && ctx.int('spatial', 1) !== 1) ctx.fail('spatial = 0 is not supported');
     const attrs: Record<string, AttrValue> = irAttrs(ctx, 'BatchNormalization', ['momentum', 'spatial', 'training_mode', 'is_test', 'consumed_inputs']);
     ctx.emitSimple(
       'BatchNormalization',
@@ -561,7 +597,7 @@ const Size: OnnxOpMapping = {
 const Reshape: OnnxOpMapping = {
   convert(ctx) {
     const from = ctx.info(0).shape;
-    const spec = ctx.opset >= 5 ? toNumbers(ctx.constInput(1, 'shape')) : (ctx.ints('shape') ?? []);
+    const spec = ctx.version >= 5 ? toNumbers(ctx.constInput(1, 'shape')) : (ctx.ints('shape') ?? []);
     const allowzero = ctx.int('allowzero', 0);
     const shape = spec.map((d, i) =>
       d === 0 && !allowzero ? (from[i] ?? ctx.fail(`shape [${spec.join(', ')}] copies dimension ${i}, which [${from.join(', ')}] does not have`, 'shape')) : d,
@@ -635,7 +671,8 @@ const Concat: OnnxOpMapping = {
   needs: [],
   convert(ctx) {
     const rank = ctx.info(0).shape.length;
-    const axis = normAxis(ctx, ctx.int('axis', 0), rank);
+    // Concat-1: axis is optional, default 1.
+    const axis = normAxis(ctx, ctx.int('axis', ctx.version === 1 ? 1 : 0), rank);
     const n = ctx.inputCount;
     if (Array.from({ length: n }, (_, i) => ctx.isConst(i)).every(Boolean)) {
       const parts = Array.from({ length: n }, (_, i) => ctx.constInput(i, 'input'));
@@ -663,15 +700,20 @@ const Transpose: OnnxOpMapping = {
   },
 };
 
+/** TensorProto.DataType names by code (Cast-1's `to`). */
+const TYPE_NAMES = ['UNDEFINED', 'FLOAT', 'UINT8', 'INT8', 'UINT16', 'INT16', 'INT32', 'INT64', 'STRING', 'BOOL', 'FLOAT16', 'DOUBLE', 'UINT32', 'UINT64'];
+
 const Cast: OnnxOpMapping = {
   needs: [],
   convert(ctx) {
-    const to = ctx.int('to');
-    const dt = to === undefined ? undefined : irDtype(to);
-    if (!dt) return ctx.fail(`casts to ${to === undefined ? 'nothing' : onnxTypeText(to)}, which tritc does not support`, 'dtype');
+    // Cast-1 names the type ("FLOAT"); later versions give its DataType code.
+    const name = ctx.attr('to')?.kind === 'string' ? ctx.string('to')! : undefined;
+    const to = name !== undefined ? TYPE_NAMES.indexOf(name.toUpperCase()) : ctx.int('to');
+    const dt = to === undefined || to < 0 ? undefined : irDtype(to);
+    if (!dt) return ctx.fail(`casts to ${name ?? (to === undefined ? 'nothing' : onnxTypeText(to))}, which tritc does not support`, 'dtype');
     if (ctx.isConst(0)) return ctx.defineConst(0, castConst(ctx.constInput(0, 'input'), dt));
     if (ctx.info(0).dtype === dt) return ctx.define(0, ctx.value(0));
-    ctx.emitSimple('Cast', irAttrs(ctx, 'Cast', ['saturate', 'round_mode']));
+    ctx.emitSimple('Cast', { ...irAttrs(ctx, 'Cast', ['saturate', 'round_mode', 'to']), to: to! });
   },
 };
 
@@ -684,7 +726,7 @@ const Slice: OnnxOpMapping = {
     const ends = intsFrom(ctx, 'ends', 2, 10);
     if (!starts || !ends || starts.length !== ends.length) return ctx.fail('needs starts and ends of the same length', 'onnx');
     const axes = (intsFrom(ctx, 'axes', 3, 10) ?? starts.map((_, i) => i)).map((a) => normAxis(ctx, a, r));
-    const steps = ctx.opset >= 10 && ctx.has(4) ? toNumbers(ctx.constInput(4, 'steps')) : starts.map(() => 1);
+    const steps = ctx.version >= 10 && ctx.has(4) ? toNumbers(ctx.constInput(4, 'steps')) : starts.map(() => 1);
     if (steps.some((s) => s === 0)) ctx.fail('a step of 0 is not allowed', 'onnx');
     if (ctx.isConst(0)) {
       const first = shape.map(() => 0);
@@ -711,9 +753,10 @@ const Split: OnnxOpMapping = {
   convert(ctx) {
     const shape = ctx.info(0).shape;
     const axis = normAxis(ctx, ctx.int('axis', 0), shape.length);
-    let split = ctx.opset >= 13 ? (ctx.has(1) ? toNumbers(ctx.constInput(1, 'split')) : undefined) : ctx.ints('split');
+    // Split-1 could also take the split as a second input.
+    let split = ctx.version >= 13 || (ctx.version === 1 && ctx.has(1)) ? (ctx.has(1) ? toNumbers(ctx.constInput(1, 'split')) : undefined) : ctx.ints('split');
     if (!split) {
-      const parts = ctx.opset >= 18 && ctx.hasAttr('num_outputs') ? ctx.int('num_outputs', 1) : ctx.outputCount;
+      const parts = ctx.version >= 18 && ctx.hasAttr('num_outputs') ? ctx.int('num_outputs', 1) : ctx.outputCount;
       const dim = shape[axis]!;
       const each = Math.ceil(dim / parts);
       split = Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(each, dim - i * each)));
@@ -750,8 +793,8 @@ const Softmax = (op: 'Softmax' | 'LogSoftmax'): OnnxOpMapping => ({
   needs: [op],
   convert(ctx) {
     const shape = ctx.info(0).shape;
-    if (ctx.opset >= 13) return ctx.emitSimple(op, { axis: ctx.int('axis', -1) });
-    // Before opset 13 the input is coerced to 2-D around `axis` (default 1) and normalised per row.
+    if (ctx.version >= 13) return ctx.emitSimple(op, { axis: ctx.int('axis', -1) });
+    // Before version 13 the input is coerced to 2-D around `axis` (default 1) and normalised per row.
     const axis = normAxis(ctx, ctx.int('axis', 1), shape.length);
     if (axis === shape.length - 1) return ctx.emitSimple(op, { axis: -1 });
     const flat = [elementCount(shape.slice(0, axis)), elementCount(shape.slice(axis))];
@@ -795,7 +838,7 @@ const ArgMax: OnnxOpMapping = {
 const Clip: OnnxOpMapping = {
   needs: ['Clip'],
   convert(ctx) {
-    if (ctx.opset >= 11) return ctx.emitSimple('Clip', {});
+    if (ctx.version >= 11) return ctx.emitSimple('Clip', {});
     // Clip-6: min/max attributes (defaults: the float32 range) become constant inputs.
     const lo = ctx.constant(constOf('float32', [], [ctx.float('min', -3.4028234663852886e38)]), `${ctx.nodeName}.min`);
     const hi = ctx.constant(constOf('float32', [], [ctx.float('max', 3.4028234663852886e38)]), `${ctx.nodeName}.max`);
@@ -807,7 +850,7 @@ const Clip: OnnxOpMapping = {
 const reduce = (op: 'ReduceMean' | 'ReduceSum' | 'ReduceMax' | 'ReduceMin', axesInput: number): OnnxOpMapping => ({
   needs: [op],
   convert(ctx) {
-    const axes = ctx.opset >= axesInput ? (ctx.has(1) ? toNumbers(ctx.constInput(1, 'axes')) : []) : (ctx.ints('axes') ?? []);
+    const axes = ctx.version >= axesInput ? (ctx.has(1) ? toNumbers(ctx.constInput(1, 'axes')) : []) : (ctx.ints('axes') ?? []);
     ctx.emitSimple(op, { axes, keepdims: ctx.int('keepdims', 1), noop_with_empty_axes: ctx.int('noop_with_empty_axes', 0) }, [ctx.tensor(0)]);
   },
 });
@@ -907,8 +950,11 @@ const unaryFold = (fn: (x: number) => number, intFn?: (x: bigint) => bigint) =>
 function lowerUnary(fold: OnnxOpMapping, op: 'Mul' | 'Div', c: number, what: string): OnnxOpMapping {
   return {
     convert(ctx) {
-      if (ctx.isConst(0) || ctx.info(0).dtype !== 'float32') return fold.convert(ctx);
-      const k = ctx.constant(constOf('float32', [], [c]), `${ctx.nodeName}.${op === 'Mul' ? 'minus_one' : 'one'}`);
+      const dt = ctx.info(0).dtype;
+      // Neg also on signed integers (x * -1 wraps as -x does); Reciprocal on float32 only.
+      const ok = dt === 'float32' || (op === 'Mul' && (dt === 'int8' || dt === 'int32' || dt === 'int64'));
+      if (ctx.isConst(0) || !ok) return fold.convert(ctx);
+      const k = ctx.constant(constOf(dt, [], [c]), `${ctx.nodeName}.${op === 'Mul' ? 'minus_one' : 'one'}`);
       const out = ctx.irOut(0);
       const node = ctx.emit(op, op === 'Mul' ? [ctx.tensor(0), k] : [k, ctx.tensor(0)], [out]);
       if (node) node.annotations.onnx = `${ctx.node.opType} as ${what}`;
@@ -992,11 +1038,11 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
   Sum: variadic('Add'),
   Max: variadic('Max'),
   Min: variadic('Min'),
-  Less: passthrough('Less'),
-  Greater: passthrough('Greater'),
-  Equal: passthrough('Equal'),
-  LessOrEqual: { ...passthrough('LessOrEqual'), since: 12 },
-  GreaterOrEqual: { ...passthrough('GreaterOrEqual'), since: 12 },
+  Less: passthrough('Less', { ignore: ['broadcast', 'axis'], fix: (ctx) => legacyBroadcast(ctx) }),
+  Greater: passthrough('Greater', { ignore: ['broadcast', 'axis'], fix: (ctx) => legacyBroadcast(ctx) }),
+  Equal: passthrough('Equal', { ignore: ['broadcast', 'axis'], fix: (ctx) => legacyBroadcast(ctx) }),
+  LessOrEqual: passthrough('LessOrEqual'),
+  GreaterOrEqual: passthrough('GreaterOrEqual'),
   Sqrt: passthrough('Sqrt'),
   Log: passthrough('Log'),
   Exp: passthrough('Exp'),
@@ -1004,6 +1050,19 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
   Sigmoid: passthrough('Sigmoid'),
   Tanh: passthrough('Tanh'),
   Gelu: passthrough('Gelu'),
+  Elu: passthrough('Elu'),
+  LeakyRelu: passthrough('LeakyRelu'),
+  Selu: passthrough('Selu'),
+  HardSigmoid: passthrough('HardSigmoid'),
+  HardSwish: passthrough('HardSwish'),
+  Softplus: passthrough('Softplus'),
+  Softsign: passthrough('Softsign'),
+  Mish: passthrough('Mish'),
+  Floor: passthrough('Floor'),
+  Ceil: passthrough('Ceil'),
+  Round: passthrough('Round'),
+  Abs: passthrough('Abs'),
+  PRelu: passthrough('PRelu', { fix: (ctx) => channelSlope(ctx) }),
   Where: passthrough('Where'),
   LayerNormalization: passthrough('LayerNormalization'),
   Conv,
