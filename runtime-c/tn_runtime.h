@@ -439,7 +439,8 @@ void tn_reduce_mean_f32(const float *x, float *y, int32_t keep_rank, const int32
   void NAME(const T *x, T *y, int32_t keep_rank, const int32_t *keep_shape, const int32_t *keep_strides, int32_t red_rank, \
             const int32_t *red_shape, const int32_t *red_strides, int32_t red_count);
 #define TN_DECLARE_REDUCE3(SUF, T) \
-  TN_DECLARE_REDUCE(tn_reduce_sum_##SUF, T) TN_DECLARE_REDUCE(tn_reduce_max_##SUF, T) TN_DECLARE_REDUCE(tn_reduce_min_##SUF, T)
+  TN_DECLARE_REDUCE(tn_reduce_sum_##SUF, T) TN_DECLARE_REDUCE(tn_reduce_max_##SUF, T) TN_DECLARE_REDUCE(tn_reduce_min_##SUF, T) \
+  TN_DECLARE_REDUCE(tn_reduce_prod_##SUF, T)
 TN_DECLARE_REDUCE3(f32, float)
 TN_DECLARE_REDUCE3(i8, int8_t)
 TN_DECLARE_REDUCE3(u8, uint8_t)
@@ -459,6 +460,8 @@ void tn_log_softmax_f32(const float *x, float *y, int32_t outer, int32_t dim, in
 /* ArgMax/ArgMin with ONNX's options, any input dtype (TN_DT_*): the first extreme, or the last one with
  * select_last; NaN never wins; y is int32 or int64. */
 void tn_argmax_any(const void *x, int32_t dtype, void *y, int32_t y_is_i64, int32_t select_last, int32_t outer,
+                   int32_t dim, int32_t inner);
+void tn_argmin_any(const void *x, int32_t dtype, void *y, int32_t y_is_i64, int32_t select_last, int32_t outer,
                    int32_t dim, int32_t inner);
 
 /* ---- convolution and pooling (ref/tn_conv.c) --------------------------------------------------- */

@@ -2,6 +2,7 @@
 //   best = x_0, idx = 0; for i: if (x_i > best) best = x_i, idx = i     (NaN never wins)
 // keepdims (default false) keeps the reduced axis with size 1. For ONNX: select_last_index (>= instead
 // of >, the last maximum wins) and output_dtype int64 (ONNX's type); uint8 and int64 inputs too.
+// ArgMin (ONNX) is the same with < and <=; it always runs the general kernel (tn_argmin_any).
 
 import { attrInt, normalizeAxis, type OpDef } from './op.ts';
 import { axisView } from './softmax.ts';
@@ -11,9 +12,11 @@ function outShape(shape: readonly number[], axis: number, keep: boolean): number
   return keep ? shape.map((d, i) => (i === axis ? 1 : d)) : shape.filter((_, i) => i !== axis);
 }
 
-export const ArgMax: OpDef = {
-  op: 'ArgMax',
-  summary: 'index of the first maximum along one axis, int32',
+function argOp(op: 'ArgMax' | 'ArgMin'): OpDef {
+  const min = op === 'ArgMin';
+  return {
+  op,
+  summary: `index of the first ${min ? 'minimum' : 'maximum'} along one axis, int32`,
   inputs: { names: ['X'], min: 1 },
   outputs: { names: ['Y'], min: 1 },
   attrs: {
@@ -32,7 +35,7 @@ export const ArgMax: OpDef = {
       ctx.error(`axis ${attrInt(ctx.node, 'axis')} is out of range for rank ${x.shape.length}`);
       return [];
     }
-    if (x.shape[axis] === 0) ctx.error(`cannot take ArgMax over an empty axis`);
+    if (x.shape[axis] === 0) ctx.error(`cannot take ${op} over an empty axis`);
     const dtype = ctx.node.attrs.output_dtype === 'int64' ? 'int64' : 'int32';
     return [{ dtype, shape: outShape(x.shape, axis, ctx.node.attrs.keepdims === true), range: [0, Math.max(0, x.shape[axis]! - 1)] }];
   },
@@ -50,7 +53,7 @@ export const ArgMax: OpDef = {
         let idx = 0;
         for (let i = 1; i < dim; i++) {
           const v = elemAt(x, base + i * inner, name);
-          if (last ? v >= best : v > best) {
+          if (min ? (last ? v <= best : v < best) : last ? v >= best : v > best) {
             best = v;
             idx = i;
           }
@@ -66,12 +69,13 @@ export const ArgMax: OpDef = {
     const { outer, dim, inner } = axisView(x.shape, normalizeAxis(attrInt(ctx.node, 'axis'), x.shape.length)!);
     const last = ctx.node.attrs.select_last_index === true;
     const i64 = ctx.node.attrs.output_dtype === 'int64';
-    if (last || i64 || x.dtype === 'uint8' || x.dtype === 'int64') {
+    if (min || last || i64 || x.dtype === 'uint8' || x.dtype === 'int64') {
+      const fn = min ? 'tn_argmin_any' : 'tn_argmax_any';
       return {
-        kernel: 'tn_argmax_any',
+        kernel: fn,
         runtime: ['ref/tn_argmax.c'],
         body: [
-          `tn_argmax_any(${ctx.in(0)}, ${DT_CODE[x.dtype]}, ${ctx.out(0)}, /* int64 out */ ${i64 ? 1 : 0}, /* select last */ ${last ? 1 : 0}, /* outer */ ${outer}, /* dim */ ${dim}, /* inner */ ${inner});`,
+          `${fn}(${ctx.in(0)}, ${DT_CODE[x.dtype]}, ${ctx.out(0)}, /* int64 out */ ${i64 ? 1 : 0}, /* select last */ ${last ? 1 : 0}, /* outer */ ${outer}, /* dim */ ${dim}, /* inner */ ${inner});`,
         ],
       };
     }
@@ -85,4 +89,8 @@ export const ArgMax: OpDef = {
   cost() {
     return { macs: 0, weightBytes: 0 };
   },
-};
+  };
+}
+
+export const ArgMax = argOp('ArgMax');
+export const ArgMin = argOp('ArgMin');

@@ -1,7 +1,7 @@
 // The op registry: every op the reader accepts, the interpreter runs and the emitter compiles.
 
 import { Add } from './add.ts';
-import { ArgMax } from './argmax.ts';
+import { ArgMax, ArgMin } from './argmax.ts';
 import { DequantizeInt8 } from './dequantize_int8.ts';
 import { BinaryConv, TernaryConv } from './lowbit_conv.ts';
 import { BinaryLinear, TernaryLinear } from './lowbit_linear.ts';
@@ -24,7 +24,7 @@ import { Abs, Ceil, Elu, Floor, HardSigmoid, HardSwish, LeakyRelu, Mish, PRelu, 
 import { Gemm, MatMul } from './onnx/matmul.ts';
 import { AveragePool, Conv, GlobalAveragePool, MaxPool } from './onnx/conv.ts';
 import { ConvInteger, DequantizeLinear, MatMulInteger, QLinearConv, QLinearMatMul, QuantizeLinear } from './onnx/quant.ts';
-import { BatchNormalization, LayerNormalization, LogSoftmax, ReduceMax, ReduceMean, ReduceMin, ReduceSum } from './onnx/norm.ts';
+import { BatchNormalization, LayerNormalization, LogSoftmax, ReduceMax, ReduceMean, ReduceMin, ReduceProd, ReduceSum } from './onnx/norm.ts';
 import { Concat, Flatten, Gather, Reshape, Slice, Split, Squeeze, Transpose, Unsqueeze } from './onnx/shape.ts';
 
 const registry = new Map<string, OpDef>(
@@ -88,6 +88,8 @@ const registry = new Map<string, OpDef>(
     ReduceSum,
     ReduceMax,
     ReduceMin,
+    ReduceProd,
+    ArgMin,
     LayerNormalization,
     BatchNormalization,
     LogSoftmax,

@@ -71,6 +71,14 @@ TN_REDUCE_EXTREMA_INT(u8, uint8_t)
 TN_REDUCE_EXTREMA_INT(i32, int32_t)
 TN_REDUCE_EXTREMA_INT(i64, int64_t)
 
+/* ReduceProd: p = first; p = p * v in order; integers multiply in the unsigned type (wrap-around;
+ * int8 and uint8 in 32 bits, which the store wraps to 8). */
+TN_REDUCE(tn_reduce_prod_f32, float, float, acc = v, acc = acc * v, acc)
+TN_REDUCE(tn_reduce_prod_i8, int8_t, uint32_t, acc = (uint32_t)(int32_t)v, acc = acc * (uint32_t)(int32_t)v, (int32_t)acc)
+TN_REDUCE(tn_reduce_prod_u8, uint8_t, uint32_t, acc = (uint32_t)v, acc = acc * (uint32_t)v, acc)
+TN_REDUCE(tn_reduce_prod_i32, int32_t, uint32_t, acc = (uint32_t)v, acc = acc * (uint32_t)v, (int32_t)acc)
+TN_REDUCE(tn_reduce_prod_i64, int64_t, uint64_t, acc = (uint64_t)v, acc = acc * (uint64_t)v, (int64_t)acc)
+
 void tn_layer_norm_f32(const float *x, const float *scale, const float *bias, float *y, float *mean_out, float *inv_out,
                        int32_t rows, int32_t cols, int32_t norm_rank, const int32_t *norm_shape, const int32_t *scale_strides,
                        const int32_t *bias_strides, float epsilon) {

@@ -821,19 +821,19 @@ const Relu: OnnxOpMapping = {
   },
 };
 
-const ArgMax: OnnxOpMapping = {
-  needs: ['ArgMax'],
+const argExtreme = (op: 'ArgMax' | 'ArgMin'): OnnxOpMapping => ({
+  needs: [op],
   convert(ctx) {
     const rank = ctx.info(0).shape.length;
     const axis = normAxis(ctx, ctx.int('axis', 0), rank);
     // ONNX's ArgMax returns int64; the IR op returns int32 unless asked.
     ctx.emitSimple(
-      'ArgMax',
+      op,
       { axis, keepdims: ctx.int('keepdims', 1) !== 0, select_last_index: ctx.int('select_last_index', 0) !== 0, output_dtype: 'int64' },
       [ctx.tensor(0)],
     );
   },
-};
+});
 
 const Clip: OnnxOpMapping = {
   needs: ['Clip'],
@@ -847,7 +847,7 @@ const Clip: OnnxOpMapping = {
 };
 
 /** ReduceMean/Sum/Max/Min: `axes` an attribute before opset `axesInput`, a constant input from it on. */
-const reduce = (op: 'ReduceMean' | 'ReduceSum' | 'ReduceMax' | 'ReduceMin', axesInput: number): OnnxOpMapping => ({
+const reduce = (op: 'ReduceMean' | 'ReduceSum' | 'ReduceMax' | 'ReduceMin' | 'ReduceProd', axesInput: number): OnnxOpMapping => ({
   needs: [op],
   convert(ctx) {
     const axes = ctx.version >= axesInput ? (ctx.has(1) ? toNumbers(ctx.constInput(1, 'axes')) : []) : (ctx.ints('axes') ?? []);
@@ -1029,12 +1029,14 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
   Relu,
   Softmax: Softmax('Softmax'),
   LogSoftmax: Softmax('LogSoftmax'),
-  ArgMax,
+  ArgMax: argExtreme('ArgMax'),
+  ArgMin: argExtreme('ArgMin'),
   Clip,
   ReduceMean: reduce('ReduceMean', 18),
   ReduceSum: reduce('ReduceSum', 13),
   ReduceMax: reduce('ReduceMax', 18),
   ReduceMin: reduce('ReduceMin', 18),
+  ReduceProd: reduce('ReduceProd', 18),
   Sum: variadic('Add'),
   Max: variadic('Max'),
   Min: variadic('Min'),
