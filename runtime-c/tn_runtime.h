@@ -409,6 +409,12 @@ void tn_prelu_f32(const float *x, const float *slope, float *y, int32_t rank, co
  * (Transpose: permuted strides; Slice and Split: strides times steps, offset at the starts). */
 void tn_strided_copy(const void *x, void *y, int32_t elem_bytes, int32_t rank, const int32_t *shape,
                      const int32_t *strides, int32_t offset);
+/* Pad and Tile: for each output index, per axis d the kept input range sizes[d] from starts[d] sits at
+ * before[d]; outside it mode 0 (constant) writes *value (zeros if NULL), 1 reflects, 2 repeats the
+ * edge, 3 wraps around. strides are the input's element strides. */
+void tn_pad(const void *x, void *y, const void *value, int32_t elem_bytes, int32_t mode, int32_t rank,
+            const int32_t *out_shape, const int32_t *sizes, const int32_t *starts, const int32_t *before,
+            const int32_t *strides);
 /* Concat: for o < outer, copy x's chunk elements of row o to y at o * y_row + y_offset. */
 void tn_concat_part(const void *x, void *y, int32_t elem_bytes, int32_t outer, int32_t chunk, int32_t y_row,
                     int32_t y_offset);

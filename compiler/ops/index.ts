@@ -25,6 +25,7 @@ import { Gemm, MatMul } from './onnx/matmul.ts';
 import { AveragePool, Conv, GlobalAveragePool, MaxPool } from './onnx/conv.ts';
 import { ConvInteger, DequantizeLinear, MatMulInteger, QLinearConv, QLinearMatMul, QuantizeLinear } from './onnx/quant.ts';
 import { BatchNormalization, LayerNormalization, LogSoftmax, ReduceMax, ReduceMean, ReduceMin, ReduceProd, ReduceSum } from './onnx/norm.ts';
+import { Expand, Pad, Tile } from './onnx/pad.ts';
 import { Concat, Flatten, Gather, Reshape, Slice, Split, Squeeze, Transpose, Unsqueeze } from './onnx/shape.ts';
 
 const registry = new Map<string, OpDef>(
@@ -82,6 +83,9 @@ const registry = new Map<string, OpDef>(
     Concat,
     Split,
     Gather,
+    Expand,
+    Tile,
+    Pad,
     MatMul,
     Gemm,
     ReduceMean,

@@ -827,11 +827,9 @@ const argExtreme = (op: 'ArgMax' | 'ArgMin'): OnnxOpMapping => ({
     const rank = ctx.info(0).shape.length;
     const axis = normAxis(ctx, ctx.int('axis', 0), rank);
     // ONNX's ArgMax returns int64; the IR op returns int32 unless asked.
-    ctx.emitSimple(
-      op,
-      { axis, keepdims: ctx.int('keepdims', 1) !== 0, select_last_index: ctx.int('select_last_index', 0) !== 0, output_dtype: 'int64' },
-      [ctx.tensor(0)],
-    );
+    ctx.emitSimple(op, { axis, keepdims: ctx.int('keepdims', 1) !== 0, select_last_index: ctx.int('select_last_index', 0) !== 0, output_dtype: 'int64' }, [
+      ctx.tensor(0),
+    ]);
   },
 });
 
@@ -888,48 +886,50 @@ const Dropout: OnnxOpMapping = {
 // ---- ops tritc only evaluates at compile time (shape computations of exported graphs) ------------
 
 /** An op on constants only: folded by `f`; on a runtime value it needs an IR op tritc lacks. */
-function foldOnly(f: (ctx: NodeContext) => Const): OnnxOpMapping {
+function foldOnly(f: (ctx: NodeContext) => Const, what: readonly string[] = []): OnnxOpMapping {
   return {
     convert(ctx) {
-      for (let i = 0; i < ctx.inputCount; i++) {
-        if (ctx.has(i) && !ctx.isConst(i))
-          ctx.fail(
-            `is supported only on constants (input ${i} "${ctx.inputName(i)}" is computed at run time): needs the IR op ${ctx.node.opType}, which this build of tritc does not have`,
-          );
-      }
+      // Every input must be known at compile time (the output's shape depends on it).
+      for (let i = 0; i < ctx.inputCount; i++) if (ctx.has(i)) ctx.constInput(i, what[i] ?? `input ${i}`);
       ctx.defineConst(0, f(ctx));
     },
   };
 }
 
-const ConstantOfShape = foldOnly((ctx) => {
-  const shape = toNumbers(ctx.constInput(0, 'shape'));
-  const v = ctx.tensorAttr('value') ?? constOf('float32', [1], [0]);
-  const n = elementCount(shape);
-  if (shape.some((d) => !(d >= 1)) || n > 2 ** 31 - 1 || elementCount(v.shape) !== 1)
-    return ctx.fail(
-      `cannot make a tensor of shape [${shape.join(', ')}] from a value of shape [${v.shape.join(', ')}] (dimensions must be positive, at most 2^31 - 1 elements)`,
-      'shape',
+const ConstantOfShape = foldOnly(
+  (ctx) => {
+    const shape = toNumbers(ctx.constInput(0, 'shape'));
+    const v = ctx.tensorAttr('value') ?? constOf('float32', [1], [0]);
+    const n = elementCount(shape);
+    if (shape.some((d) => !(d >= 1)) || n > 2 ** 31 - 1 || elementCount(v.shape) !== 1)
+      return ctx.fail(
+        `cannot make a tensor of shape [${shape.join(', ')}] from a value of shape [${v.shape.join(', ')}] (dimensions must be positive, at most 2^31 - 1 elements)`,
+        'shape',
+      );
+    return constOf(
+      v.dtype,
+      shape,
+      Array.from({ length: n }, () => v.data[0]!),
     );
-  return constOf(
-    v.dtype,
-    shape,
-    Array.from({ length: n }, () => v.data[0]!),
-  );
-});
+  },
+  ['shape'],
+);
 
-const Range = foldOnly((ctx) => {
-  const [start, limit, delta] = [0, 1, 2].map((i) => ctx.constInput(i, ['start', 'limit', 'delta'][i]!));
-  const s = num(start!, 0);
-  const d = num(delta!, 0);
-  const n = Math.max(Math.ceil((num(limit!, 0) - s) / d), 0);
-  if (!(n >= 1 && n <= 2 ** 24)) return ctx.fail(`Range(${s}, ${num(limit!, 0)}, ${d}) has ${n} elements; tritc folds ranges of 1 to 2^24 elements`, 'shape');
-  return constOf(
-    start!.dtype,
-    [n],
-    Array.from({ length: n }, (_, i) => (start!.dtype === 'float32' ? Math.fround(s + i * d) : s + i * d)),
-  );
-});
+const Range = foldOnly(
+  (ctx) => {
+    const [start, limit, delta] = [0, 1, 2].map((i) => ctx.constInput(i, ['start', 'limit', 'delta'][i]!));
+    const s = num(start!, 0);
+    const d = num(delta!, 0);
+    const n = Math.max(Math.ceil((num(limit!, 0) - s) / d), 0);
+    if (!(n >= 1 && n <= 2 ** 24)) return ctx.fail(`Range(${s}, ${num(limit!, 0)}, ${d}) has ${n} elements; tritc folds ranges of 1 to 2^24 elements`, 'shape');
+    return constOf(
+      start!.dtype,
+      [n],
+      Array.from({ length: n }, (_, i) => (start!.dtype === 'float32' ? Math.fround(s + i * d) : s + i * d)),
+    );
+  },
+  ['start', 'limit', 'delta'],
+);
 
 const unaryFold = (fn: (x: number) => number, intFn?: (x: bigint) => bigint) =>
   foldOnly((ctx) => {
@@ -984,6 +984,59 @@ const Conv: OnnxOpMapping = {
   },
 };
 
+// ---- Expand, Tile, Pad: shapes, repeats and pads are compile-time constants --------------------------
+
+const Expand: OnnxOpMapping = {
+  needs: ['Expand'],
+  convert(ctx) {
+    ctx.emitSimple('Expand', { shape: toNumbers(ctx.constInput(1, 'shape')) }, [ctx.tensor(0)]);
+  },
+};
+
+const Tile: OnnxOpMapping = {
+  needs: ['Tile'],
+  convert(ctx) {
+    const rank = ctx.info(0).shape.length;
+    let repeats: number[];
+    if (ctx.version >= 6) repeats = toNumbers(ctx.constInput(1, 'repeats'));
+    else {
+      // Tile-1: `tiles` copies along one `axis`.
+      const tiles = num(ctx.constInput(1, 'tiles'), 0);
+      const axis = normAxis(ctx, num(ctx.constInput(2, 'axis'), 0), rank);
+      repeats = Array.from({ length: rank }, (_, a) => (a === axis ? tiles : 1));
+    }
+    ctx.emitSimple('Tile', { repeats }, [ctx.tensor(0)]);
+  },
+};
+
+const Pad: OnnxOpMapping = {
+  needs: ['Pad'],
+  convert(ctx) {
+    const { dtype, shape } = ctx.info(0);
+    const r = shape.length;
+    const mode = ctx.string('mode', 'constant');
+    let pads: number[];
+    let value = '';
+    if (ctx.version >= 11) {
+      const given = toNumbers(ctx.constInput(1, 'pads'));
+      const axes = ctx.version >= 18 && ctx.has(3) ? toNumbers(ctx.constInput(3, 'axes')).map((a) => normAxis(ctx, a, r)) : shape.map((_, a) => a);
+      if (given.length !== 2 * axes.length) ctx.fail(`pads has ${given.length} values for ${axes.length} axes; it needs two per axis`, 'shape');
+      pads = Array<number>(2 * r).fill(0);
+      axes.forEach((a, k) => {
+        pads[a] = given[k]!;
+        pads[a + r] = given[k + axes.length]!;
+      });
+      if (ctx.has(2)) value = ctx.tensor(2);
+    } else {
+      // Pad-1 names the attribute `paddings`, Pad-2 `pads`; the constant is the float attribute `value`.
+      pads = ctx.ints(ctx.version === 1 ? 'paddings' : 'pads') ?? ctx.fail('needs pads', 'onnx');
+      const v = ctx.float('value', 0);
+      if (v !== 0) value = ctx.constant(castConst(constOf('float32', [], [v]), dtype), `${ctx.nodeName}.value`);
+    }
+    ctx.emitSimple('Pad', { pads, mode }, value ? [ctx.tensor(0), value] : [ctx.tensor(0)]);
+  },
+};
+
 const DEFAULT: Record<string, OnnxOpMapping> = {
   ConstantOfShape,
   Range,
@@ -1008,6 +1061,9 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
   Dropout,
   Shape,
   Size,
+  Expand,
+  Tile,
+  Pad,
   Reshape,
   Flatten,
   Squeeze,
