@@ -463,12 +463,40 @@ void tn_batch_norm_f32(const float *x, const float *scale, const float *bias, co
 /* LogSoftmax along the middle axis of outer x dim x inner: y = (x - max) - log(sum exp(x - max)). */
 void tn_log_softmax_f32(const float *x, float *y, int32_t outer, int32_t dim, int32_t inner);
 
+/* LRN across the channels of N x C x inner: y = x / (bias + alpha / size * sum of squares)^beta. */
+void tn_lrn_f32(const float *x, float *y, int32_t n, int32_t c, int32_t inner, int32_t size, float alpha, float beta,
+                float bias);
+
 /* ArgMax/ArgMin with ONNX's options, any input dtype (TN_DT_*): the first extreme, or the last one with
  * select_last; NaN never wins; y is int32 or int64. */
 void tn_argmax_any(const void *x, int32_t dtype, void *y, int32_t y_is_i64, int32_t select_last, int32_t outer,
                    int32_t dim, int32_t inner);
 void tn_argmin_any(const void *x, int32_t dtype, void *y, int32_t y_is_i64, int32_t select_last, int32_t outer,
                    int32_t dim, int32_t inner);
+
+/* ---- CumSum, TopK, ScatterND (ref/tn_index.c) ------------------------------------------------- */
+
+/* CumSum along the middle axis of outer x dim x inner: running sum from 0 in order (from the end with
+ * reverse; without the element itself with exclusive); integers wrap. */
+#define TN_DECLARE_CUMSUM(SUF, T) \
+  void tn_cumsum_##SUF(const T *x, T *y, int32_t outer, int32_t dim, int32_t inner, int32_t exclusive, int32_t reverse);
+/* TopK along the middle axis: the k largest (smallest) values best first, ties lower index first;
+ * indices (int64) may be NULL. */
+#define TN_DECLARE_TOPK(SUF, T)                                                                     \
+  void tn_topk_##SUF(const T *x, T *values, int64_t *indices, int32_t outer, int32_t dim, int32_t inner, int32_t k, \
+                     int32_t largest);
+/* ScatterND: y = data, then for each of `tuples` index tuples of q coordinates (int64 or int32; negative
+ * from the end; out of range skipped) the slice of `slice` elements is replaced by (reduction 0) or
+ * combined with (1 add, 2 mul, 3 max, 4 min) the updates, in tuple order. */
+#define TN_DECLARE_SCATTER_ND(SUF, T)                                                               \
+  void tn_scatter_nd_##SUF(const T *data, const void *indices, int32_t indices_i64, const T *updates, T *y, int32_t n, \
+                           int32_t tuples, int32_t q, const int32_t *dims, int32_t slice, int32_t reduction);
+#define TN_DECLARE_INDEX_OPS(SUF, T) TN_DECLARE_CUMSUM(SUF, T) TN_DECLARE_TOPK(SUF, T) TN_DECLARE_SCATTER_ND(SUF, T)
+TN_DECLARE_INDEX_OPS(f32, float)
+TN_DECLARE_INDEX_OPS(i8, int8_t)
+TN_DECLARE_INDEX_OPS(u8, uint8_t)
+TN_DECLARE_INDEX_OPS(i32, int32_t)
+TN_DECLARE_INDEX_OPS(i64, int64_t)
 
 /* ---- convolution and pooling (ref/tn_conv.c) --------------------------------------------------- */
 

@@ -26,6 +26,8 @@ import { AveragePool, Conv, GlobalAveragePool, MaxPool } from './onnx/conv.ts';
 import { ConvInteger, DequantizeLinear, MatMulInteger, QLinearConv, QLinearMatMul, QuantizeLinear } from './onnx/quant.ts';
 import { BatchNormalization, LayerNormalization, LogSoftmax, ReduceMax, ReduceMean, ReduceMin, ReduceProd, ReduceSum } from './onnx/norm.ts';
 import { Expand, Pad, Tile } from './onnx/pad.ts';
+import { CumSum, ScatterND, TopK } from './onnx/index_ops.ts';
+import { LRN } from './onnx/lrn.ts';
 import { Concat, Flatten, Gather, Reshape, Slice, Split, Squeeze, Transpose, Unsqueeze } from './onnx/shape.ts';
 
 const registry = new Map<string, OpDef>(
@@ -86,6 +88,10 @@ const registry = new Map<string, OpDef>(
     Expand,
     Tile,
     Pad,
+    CumSum,
+    TopK,
+    ScatterND,
+    LRN,
     MatMul,
     Gemm,
     ReduceMean,

@@ -135,3 +135,23 @@ void tn_log_softmax_f32(const float *x, float *y, int32_t outer, int32_t dim, in
     }
   }
 }
+
+/* LRN across channels of an N x C x inner tensor (compiler/ops/onnx/lrn.ts gives the steps). */
+void tn_lrn_f32(const float *x, float *y, int32_t n, int32_t c, int32_t inner, int32_t size, float alpha, float beta,
+                float bias) {
+  const float k = tn_divf(alpha, (float)size);
+  const int32_t lo = (size - 1) / 2, hi = size / 2; /* floor((size-1)/2), ceil((size-1)/2) */
+  int32_t b, ch, i, q;
+  for (b = 0; b < n; ++b)
+    for (ch = 0; ch < c; ++ch)
+      for (i = 0; i < inner; ++i) {
+        const int32_t first = ch - lo < 0 ? 0 : ch - lo, last = ch + hi > c - 1 ? c - 1 : ch + hi;
+        const size_t at = ((size_t)b * (size_t)c + (size_t)ch) * (size_t)inner + (size_t)i;
+        float s = 0.0f;
+        for (q = first; q <= last; ++q) {
+          const float v = x[((size_t)b * (size_t)c + (size_t)q) * (size_t)inner + (size_t)i];
+          s = s + v * v;
+        }
+        y[at] = tn_divf(x[at], tn_powf(bias + k * s, beta));
+      }
+}

@@ -1037,6 +1037,26 @@ const Pad: OnnxOpMapping = {
   },
 };
 
+// ---- CumSum, TopK, ScatterND, LRN ---------------------------------------------------------------------
+
+const CumSum: OnnxOpMapping = {
+  needs: ['CumSum'],
+  convert(ctx) {
+    const axis = ctx.constInput(1, 'axis');
+    if (elementCount(axis.shape) !== 1) ctx.fail(`axis must be one value, found shape [${axis.shape.join(', ')}]`, 'shape');
+    ctx.emitSimple('CumSum', { axis: num(axis, 0), exclusive: ctx.int('exclusive', 0), reverse: ctx.int('reverse', 0) }, [ctx.tensor(0)]);
+  },
+};
+
+const TopK: OnnxOpMapping = {
+  needs: ['TopK'],
+  convert(ctx) {
+    // TopK-1: k an attribute; TopK-10: an input; largest and sorted from TopK-11.
+    const k = ctx.version >= 10 ? num(ctx.constInput(1, 'K'), 0) : ctx.int('k', 0);
+    ctx.emitSimple('TopK', { k, axis: ctx.int('axis', -1), largest: ctx.int('largest', 1), sorted: ctx.int('sorted', 1) }, [ctx.tensor(0)]);
+  },
+};
+
 const DEFAULT: Record<string, OnnxOpMapping> = {
   ConstantOfShape,
   Range,
@@ -1061,6 +1081,10 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
   Dropout,
   Shape,
   Size,
+  CumSum,
+  TopK,
+  ScatterND: passthrough('ScatterND'),
+  LRN: passthrough('LRN'),
   Expand,
   Tile,
   Pad,
