@@ -524,6 +524,12 @@ void tn_max_pool_idx_u8(const uint8_t *x, uint8_t *y, int64_t *ind, int32_t plan
  * within the padded extent). */
 void tn_avg_pool_f32(const float *x, float *y, int32_t planes, const int32_t *geo, int32_t count_include_pad);
 
+/* ConvTranspose (geo as tn_conv_f32's, with `out` the transposed output): a gather, y[n, m, o] = sum over
+ * the group's input channels, then the window, of x[n, c, i] * w[c, m mod (M/group), k] for the input
+ * coordinates i = (o + pad - k dil) / stride that are whole and inside; then + bias[m] (may be NULL). */
+void tn_conv_transpose_f32(const float *x, const float *w, const float *bias, float *y, int32_t batches,
+                           int32_t in_channels, int32_t out_channels, int32_t group, const int32_t *geo);
+
 /* ---- ONNX linear quantisation (ref/tn_qlinear.c) ------------------------------------------------ */
 
 /* Scales and zero points per channel c of an outer x dim x inner view (dim = 1: per tensor).

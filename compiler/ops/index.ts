@@ -28,6 +28,7 @@ import { BatchNormalization, LayerNormalization, LogSoftmax, ReduceMax, ReduceMe
 import { Expand, Pad, Tile } from './onnx/pad.ts';
 import { CumSum, ScatterND, TopK } from './onnx/index_ops.ts';
 import { LRN } from './onnx/lrn.ts';
+import { ConvTranspose } from './onnx/conv_transpose.ts';
 import { Concat, Flatten, Gather, Reshape, Slice, Split, Squeeze, Transpose, Unsqueeze } from './onnx/shape.ts';
 
 const registry = new Map<string, OpDef>(
@@ -92,6 +93,7 @@ const registry = new Map<string, OpDef>(
     TopK,
     ScatterND,
     LRN,
+    ConvTranspose,
     MatMul,
     Gemm,
     ReduceMean,

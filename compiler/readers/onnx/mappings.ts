@@ -1085,6 +1085,7 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
   TopK,
   ScatterND: passthrough('ScatterND'),
   LRN: passthrough('LRN'),
+  ConvTranspose: passthrough('ConvTranspose'),
   Expand,
   Tile,
   Pad,
