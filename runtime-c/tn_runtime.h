@@ -474,6 +474,18 @@ void tn_argmax_any(const void *x, int32_t dtype, void *y, int32_t y_is_i64, int3
 void tn_argmin_any(const void *x, int32_t dtype, void *y, int32_t y_is_i64, int32_t select_last, int32_t outer,
                    int32_t dim, int32_t inner);
 
+/* ---- Interpolate: ONNX Resize and Upsample (ref/tn_resize.c) ----------------------------------- */
+
+/* Axis d's output coordinate c has the taps offsets[bases[d] + c] ... offsets[bases[d] + c + 1] - 1
+ * (input index taps[t], weight weights[t]); y is the nested weighted sum over the axes, outermost
+ * first, each sum from 0 in tap order; no tap on some axis gives `extrapolation`. */
+void tn_interpolate_f32(const float *x, float *y, int32_t rank, const int32_t *out_shape, const int32_t *bases,
+                        const int32_t *strides, const int32_t *offsets, const int32_t *taps, const float *weights,
+                        float extrapolation);
+/* The same for nearest on any dtype (one tap of weight 1 per coordinate): elements are copied. */
+void tn_interpolate_nearest(const void *x, void *y, int32_t elem_bytes, int32_t rank, const int32_t *out_shape,
+                            const int32_t *bases, const int32_t *strides, const int32_t *offsets, const int32_t *taps);
+
 /* ---- CumSum, TopK, ScatterND (ref/tn_index.c) ------------------------------------------------- */
 
 /* CumSum along the middle axis of outer x dim x inner: running sum from 0 in order (from the end with

@@ -29,6 +29,7 @@ import { Expand, Pad, Tile } from './onnx/pad.ts';
 import { CumSum, ScatterND, TopK } from './onnx/index_ops.ts';
 import { LRN } from './onnx/lrn.ts';
 import { ConvTranspose } from './onnx/conv_transpose.ts';
+import { Interpolate } from './onnx/resize.ts';
 import { Concat, Flatten, Gather, Reshape, Slice, Split, Squeeze, Transpose, Unsqueeze } from './onnx/shape.ts';
 
 const registry = new Map<string, OpDef>(
@@ -120,6 +121,7 @@ const registry = new Map<string, OpDef>(
     TruncStatic,
     TernaryConv,
     BinaryConv,
+    Interpolate,
     // language-model ops (docs/lm.md)
     Embed,
     RmsNorm,

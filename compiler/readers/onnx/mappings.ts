@@ -17,6 +17,7 @@ import { binaryConst, castConst, concatConst, constOf, gatherConst, num, sliceBo
 import type { NodeContext } from './import.ts';
 import { irDtype, onnxTypeText } from './tensor.ts';
 import { TRUNC_MODES, truncStaticValue } from '../../ops/trunc_static.ts';
+import { COORDINATE_MODES, NEAREST_MODES, resizeTaps, type ResizeMode, type ResizeParams } from '../../ops/onnx/resize.ts';
 
 export interface OnnxOpMapping {
   /** IR ops the general conversion emits (checked before conversion starts). */
@@ -1057,6 +1058,87 @@ const TopK: OnnxOpMapping = {
   },
 };
 
+// ---- Resize and Upsample: tap tables computed here, Interpolate at run time ----------------------------
+
+/** An optional constant input; an empty tensor counts as absent (Resize-11's unused roi and scales). */
+function optionalConst(ctx: NodeContext, i: number, what: string): number[] | undefined {
+  if (!ctx.has(i)) return undefined;
+  const v = toNumbers(ctx.constInput(i, what));
+  return v.length ? v : undefined;
+}
+
+const Resize: OnnxOpMapping = {
+  needs: ['Interpolate'],
+  convert(ctx) {
+    const shape = ctx.info(0).shape;
+    const r = shape.length;
+    const upsample = ctx.node.opType === 'Upsample';
+    // Resize-10 and Upsample: inputs X, scales (Upsample-7: the attribute), asymmetric coordinates,
+    // nearest rounds down.
+    const old = upsample || ctx.version < 11;
+    const mode = ctx.string('mode', 'nearest');
+    if (!['nearest', 'linear', 'cubic'].includes(mode) || (old && mode === 'cubic')) ctx.fail(`mode "${mode}" is not supported`, 'onnx');
+    const coordinate = old ? 'asymmetric' : ctx.string('coordinate_transformation_mode', 'half_pixel');
+    const nearest = old ? 'floor' : ctx.string('nearest_mode', 'round_prefer_floor');
+    if (!COORDINATE_MODES.includes(coordinate)) ctx.fail(`coordinate_transformation_mode "${coordinate}" is not one of ${COORDINATE_MODES.join(', ')}`, 'onnx');
+    if (!NEAREST_MODES.includes(nearest)) ctx.fail(`nearest_mode "${nearest}" is not one of ${NEAREST_MODES.join(', ')}`, 'onnx');
+    const antialias = ctx.int('antialias', 0) !== 0;
+    if (antialias && mode === 'nearest') ctx.fail('antialias is defined for linear and cubic modes only', 'onnx');
+    const axes = (ctx.ints('axes') ?? shape.map((_, a) => a)).map((a) => normAxis(ctx, a, r));
+    const widen = (v: number[], fill: number, what: string): number[] => {
+      if (v.length !== axes.length) ctx.fail(`${what} has ${v.length} values for ${axes.length} axes`, 'shape');
+      const full = shape.map(() => fill);
+      axes.forEach((a, k) => (full[a] = v[k]!));
+      return full;
+    };
+    const scalesIn = upsample && ctx.version < 9 ? ctx.floats('scales') : optionalConst(ctx, old ? 1 : 2, 'scales');
+    const sizesIn = old ? undefined : optionalConst(ctx, 3, 'sizes');
+    let scales: number[];
+    let out: number[];
+    if (sizesIn) {
+      out = widen(sizesIn, 0, 'sizes').map((d, a) => (axes.includes(a) ? d : shape[a]!));
+      scales = out.map((d, a) => d / shape[a]!);
+      const policy = ctx.string('keep_aspect_ratio_policy', 'stretch');
+      if (policy !== 'stretch') {
+        if (policy !== 'not_larger' && policy !== 'not_smaller')
+          ctx.fail(`keep_aspect_ratio_policy "${policy}" is not stretch, not_larger or not_smaller`, 'onnx');
+        const picked = axes.map((a) => scales[a]!);
+        const s = policy === 'not_larger' ? Math.min(...picked) : Math.max(...picked);
+        scales = shape.map((_, a) => (axes.includes(a) ? s : 1));
+        out = shape.map((d, a) => (axes.includes(a) ? Math.floor(s * d + 0.5) : d));
+      }
+    } else if (scalesIn) {
+      scales = widen(scalesIn.map(Math.fround), 1, 'scales');
+      if (scales.some((v) => !(v > 0))) ctx.fail(`scales [${scales.join(', ')}] must be positive`, 'onnx');
+      out = shape.map((d, a) => Math.floor(d * scales[a]!));
+    } else return ctx.fail('needs scales or sizes', 'onnx');
+    if (out.some((d) => d < 1)) ctx.fail(`the output shape [${out.join(', ')}] has an empty axis; tritc has no zero-size tensors`, 'shape');
+    const roi = coordinate === 'tf_crop_and_resize' ? optionalConst(ctx, 1, 'roi') : undefined;
+    if (coordinate === 'tf_crop_and_resize' && !roi) ctx.fail('tf_crop_and_resize needs a roi', 'onnx');
+    const params: ResizeParams = {
+      mode: mode as ResizeMode,
+      coordinate,
+      nearest,
+      cubicA: ctx.float('cubic_coeff_a', -0.75),
+      excludeOutside: ctx.int('exclude_outside', 0) !== 0,
+      antialias,
+      scales,
+      out,
+      roi: roi && [...widen(roi.slice(0, roi.length / 2), 0, 'roi'), ...widen(roi.slice(roi.length / 2), 1, 'roi')],
+    };
+    const t = resizeTaps(shape, params);
+    if (!t.index.length) (t.index.push(0), t.weight.push(0)); // every coordinate outside the ROI: one unused tap
+    const table = (dtype: 'int32' | 'float32', v: number[], what: string) => ctx.constant(constOf(dtype, [v.length], v), `${ctx.nodeName}.${what}`);
+    const ext = ctx.float('extrapolation_value', 0);
+    ctx.emitSimple('Interpolate', { sizes: out, extrapolation_value: ext }, [
+      ctx.tensor(0),
+      table('int32', t.offsets, 'offsets'),
+      table('int32', t.index, 'taps'),
+      table('float32', t.weight, 'weights'),
+    ]);
+  },
+};
+
 const DEFAULT: Record<string, OnnxOpMapping> = {
   ConstantOfShape,
   Range,
@@ -1086,6 +1168,8 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
   ScatterND: passthrough('ScatterND'),
   LRN: passthrough('LRN'),
   ConvTranspose: passthrough('ConvTranspose'),
+  Resize,
+  Upsample: Resize,
   Expand,
   Tile,
   Pad,
