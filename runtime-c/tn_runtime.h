@@ -486,6 +486,19 @@ void tn_interpolate_f32(const float *x, float *y, int32_t rank, const int32_t *o
 void tn_interpolate_nearest(const void *x, void *y, int32_t elem_bytes, int32_t rank, const int32_t *out_shape,
                             const int32_t *bases, const int32_t *strides, const int32_t *offsets, const int32_t *taps);
 
+/* ---- LSTM and GRU (ref/tn_rnn.c) ------------------------------------------------------------------ */
+
+/* dims: seq, batch, input, hidden, directions, reverse, layout; acts: activation codes per direction
+ * (0 Sigmoid, 1 Tanh, 2 Relu, 3 HardSigmoid, 4 LeakyRelu, 5 Elu, 6 Softsign, 7 Softplus, 8 Affine,
+ * 9 ScaledTanh, 10 ThresholdedRelu) with their (alpha, beta) in act_params; clip 0: none. Optional
+ * inputs and outputs may be NULL; scratch holds (2 + gates) * hidden floats. */
+void tn_lstm_f32(const float *x, const float *w, const float *r, const float *bias, const int32_t *seq_lens, const float *h0,
+                 const float *c0, const float *p, const float *act_params, float *y, float *y_h, float *y_c,
+                 const int32_t *dims, const int32_t *acts, int32_t input_forget, float clip, float *scratch);
+void tn_gru_f32(const float *x, const float *w, const float *r, const float *bias, const int32_t *seq_lens, const float *h0,
+                const float *act_params, float *y, float *y_h, const int32_t *dims, const int32_t *acts,
+                int32_t linear_before_reset, float clip, float *scratch);
+
 /* ---- CumSum, TopK, ScatterND (ref/tn_index.c) ------------------------------------------------- */
 
 /* CumSum along the middle axis of outer x dim x inner: running sum from 0 in order (from the end with

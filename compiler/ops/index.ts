@@ -30,6 +30,7 @@ import { CumSum, ScatterND, TopK } from './onnx/index_ops.ts';
 import { LRN } from './onnx/lrn.ts';
 import { ConvTranspose } from './onnx/conv_transpose.ts';
 import { Interpolate } from './onnx/resize.ts';
+import { GRU, LSTM } from './onnx/rnn.ts';
 import { Concat, Flatten, Gather, Reshape, Slice, Split, Squeeze, Transpose, Unsqueeze } from './onnx/shape.ts';
 
 const registry = new Map<string, OpDef>(
@@ -95,6 +96,8 @@ const registry = new Map<string, OpDef>(
     ScatterND,
     LRN,
     ConvTranspose,
+    LSTM,
+    GRU,
     MatMul,
     Gemm,
     ReduceMean,

@@ -17,6 +17,7 @@ import { binaryConst, castConst, concatConst, constOf, gatherConst, num, sliceBo
 import type { NodeContext } from './import.ts';
 import { irDtype, onnxTypeText } from './tensor.ts';
 import { TRUNC_MODES, truncStaticValue } from '../../ops/trunc_static.ts';
+import { RNN_ACTIVATIONS } from '../../ops/onnx/rnn.ts';
 import { COORDINATE_MODES, NEAREST_MODES, resizeTaps, type ResizeMode, type ResizeParams } from '../../ops/onnx/resize.ts';
 
 export interface OnnxOpMapping {
@@ -1139,6 +1140,51 @@ const Resize: OnnxOpMapping = {
   },
 };
 
+// ---- LSTM and GRU ---------------------------------------------------------------------------------
+
+/** Activations that read alpha (and beta): activation_alpha/beta are consumed in order by those only. */
+const USES_ALPHA = ['HardSigmoid', 'LeakyRelu', 'Elu', 'Affine', 'ScaledTanh', 'ThresholdedRelu'];
+const USES_BETA = ['HardSigmoid', 'Affine', 'ScaledTanh'];
+
+const rnn = (kind: 'LSTM' | 'GRU'): OnnxOpMapping => ({
+  needs: [kind],
+  optionalOutputs: true,
+  convert(ctx) {
+    const lstm = kind === 'LSTM';
+    const direction = ctx.string('direction', 'forward');
+    const dirs = direction === 'bidirectional' ? 2 : 1;
+    const defaults = lstm ? ['Sigmoid', 'Tanh', 'Tanh'] : ['Sigmoid', 'Tanh'];
+    const a = ctx.attr('activations');
+    const given = a?.kind === 'strings' ? a.value : a?.kind === 'string' ? [a.value] : Array.from({ length: dirs }, () => defaults).flat();
+    const names = Object.keys(RNN_ACTIVATIONS);
+    const acts = given.map((n) => names.find((k) => k.toLowerCase() === n.toLowerCase()) ?? ctx.fail(`activation "${n}" is not one of ${names.join(', ')}`));
+    const alphas = [...(ctx.floats('activation_alpha') ?? [])];
+    const betas = [...(ctx.floats('activation_beta') ?? [])];
+    const params = acts.flatMap((n) => [
+      USES_ALPHA.includes(n) && alphas.length ? alphas.shift()! : RNN_ACTIVATIONS[n]![0],
+      USES_BETA.includes(n) && betas.length ? betas.shift()! : RNN_ACTIVATIONS[n]![1],
+    ]);
+    const r = ctx.info(2).shape;
+    const hidden = ctx.int('hidden_size', r[2] ?? 0);
+    const p = ctx.constant(constOf('float32', [acts.length, 2], params), `${ctx.nodeName}.activation_params`);
+    const n = lstm ? 8 : 6;
+    const ins = Array.from({ length: n }, (_, i) => ctx.tensor(i));
+    // The IR names every output up to the last one used: an omitted Y before a used Y_h is computed
+    // into a tensor of its own.
+    const last = Math.max(...ctx.node.outputs.map((o, j) => (o ? j : -1)));
+    const outs = Array.from({ length: last + 1 }, (_, j) => (ctx.outName(j) ? ctx.irOut(j) : ctx.fresh(`${ctx.nodeName}.unused${j}`)));
+    ctx.emit(kind, [...ins, p], outs, {
+      hidden_size: hidden,
+      direction,
+      activations: acts.join(','),
+      clip: ctx.float('clip', 0),
+      layout: ctx.int('layout', 0),
+      ...(lstm ? { input_forget: ctx.int('input_forget', 0) } : { linear_before_reset: ctx.int('linear_before_reset', 0) }),
+    });
+    outs.forEach((o, j) => ctx.define(j, { kind: 'tensor', ir: o }));
+  },
+});
+
 const DEFAULT: Record<string, OnnxOpMapping> = {
   ConstantOfShape,
   Range,
@@ -1170,6 +1216,8 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
   ConvTranspose: passthrough('ConvTranspose'),
   Resize,
   Upsample: Resize,
+  LSTM: rnn('LSTM'),
+  GRU: rnn('GRU'),
   Expand,
   Tile,
   Pad,
