@@ -727,7 +727,10 @@ const activation: Maker = (g) => {
   if (op === 'Selu' && g.r() < 0.5) attrs.gamma = g.pick([0.9, 1.2]);
   if (op === 'HardSigmoid' && g.r() < 0.5) attrs.beta = g.pick([0.2, 0.6]);
   // Scale the input so that rounding sees integers and halves, and exp sees its range.
-  const [y] = op === 'Floor' || op === 'Ceil' || op === 'Round' ? g.node('Mul', [x.name, g.constant('float32', [], 2, 6)], [{ dtype: 'float32', shape: x.shape }]) : [x.name];
+  const [y] =
+    op === 'Floor' || op === 'Ceil' || op === 'Round'
+      ? g.node('Mul', [x.name, g.constant('float32', [], 2, 6)], [{ dtype: 'float32', shape: x.shape }])
+      : [x.name];
   g.node(op, [y!], [{ dtype: 'float32', shape: [...x.shape] }], attrs);
   return true;
 };
@@ -780,7 +783,15 @@ const indexOps: Maker = (g) => {
   else if (op === 'TopK') {
     const k = g.int(1, x.shape[a]!);
     const shape = x.shape.map((d, i) => (i === a ? k : d));
-    g.node(op, [x.name], [{ dtype: x.dtype, shape }, { dtype: 'int64', shape }], { k, axis, largest: g.int(0, 1) });
+    g.node(
+      op,
+      [x.name],
+      [
+        { dtype: x.dtype, shape },
+        { dtype: 'int64', shape },
+      ],
+      { k, axis, largest: g.int(0, 1) },
+    );
   } else if (op === 'ArgMin') {
     const keepdims = g.r() < 0.5;
     g.node(op, [x.name], [{ dtype: 'int64', shape: keepdims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a) }], {
@@ -840,7 +851,11 @@ const convTranspose: Maker = (g) => {
   if (g.r() < 0.4) attrs.pads = [...spatial.map(() => g.int(0, 1)), ...spatial.map(() => g.int(0, 1))];
   else if (g.r() < 0.3) attrs.auto_pad = g.pick(['SAME_UPPER', 'SAME_LOWER']);
   const w = g.constant('float32', [c, mg, ...kernel]);
-  const win = transposeGeometry({ name: x.name, dtype: 'float32', shape: x.shape, kind: 'activation' }, { name: w, dtype: 'float32', shape: [c, mg, ...kernel], kind: 'constant' }, attrs);
+  const win = transposeGeometry(
+    { name: x.name, dtype: 'float32', shape: x.shape, kind: 'activation' },
+    { name: w, dtype: 'float32', shape: [c, mg, ...kernel], kind: 'constant' },
+    attrs,
+  );
   if (typeof win === 'string') return false;
   const ins = [x.name, w];
   if (g.r() < 0.6) ins.push(g.constant('float32', [mg * group]));
@@ -934,7 +949,19 @@ const recurrent: Maker = (g) => {
 };
 
 /** The makers of the ops added for PyTorch exports (test/onnx-wide.test.ts runs them alone). */
-export const WIDE_MAKERS: readonly Maker[] = [activation, activation, absPrelu, expandTilePad, expandTilePad, indexOps, indexOps, lrn, convTranspose, interpolate, recurrent];
+export const WIDE_MAKERS: readonly Maker[] = [
+  activation,
+  activation,
+  absPrelu,
+  expandTilePad,
+  expandTilePad,
+  indexOps,
+  indexOps,
+  lrn,
+  convTranspose,
+  interpolate,
+  recurrent,
+];
 
 const ALL_MAKERS: readonly Maker[] = [
   ...WIDE_MAKERS,
