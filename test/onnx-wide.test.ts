@@ -4,7 +4,7 @@
 // with the interpreter in test/onnx-wide-c.test.ts, and with ONNX's expected outputs by
 // test/onnx-backend-ops.test.ts and test/onnx-conformance.test.ts.)
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../compiler/cli/main.ts';
@@ -16,9 +16,11 @@ import { importOnnx } from '../compiler/readers/onnx/import.ts';
 import { lookupMapping } from '../compiler/readers/onnx/mappings.ts';
 import { OP_VERSIONS, RULES } from '../compiler/readers/onnx/versions.ts';
 import { encodeOnnxModel, type FunctionSpec, type ModelSpecOnnx, type NodeSpec, type TensorSpec } from '../compiler/readers/onnx/write.ts';
-import { writeFileSync } from 'node:fs';
 import { SHARED_DATA } from '../examples/data.ts';
 import { workDir } from './support/differential.ts';
+import { loadInputRuns } from '../compiler/harness/inputs.ts';
+import { makeNdArray, type NdArray } from '../compiler/io/ndarray.ts';
+import { writeNpy } from '../compiler/io/npy.ts';
 
 type Init = TensorSpec & { name: string };
 const f32 = (name: string, shape: number[], data: number[]): Init => ({ name, dtype: 'float32', shape, data });
@@ -529,5 +531,63 @@ describe('symbolic dimensions: --input-shape and --batch', () => {
     expect(n.code).toBe(2);
     expect(n.err).toContain('--batch: ');
     expect(n.err).toContain('whose shapes are static; it applies to ONNX models');
+  });
+});
+
+describe('.npy inputs of another dtype than the model input', () => {
+  const dir = workDir('onnx-wide-npy');
+  const g = importOnnx(
+    encodeOnnxModel({
+      opset: 13,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [2] },
+        { name: 'k', dtype: 'int8', shape: [2] },
+      ],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [2] }],
+      nodes: [
+        { op: 'Cast', inputs: ['k'], outputs: ['kf'], attrs: { to: 1 } },
+        { op: 'Add', inputs: ['x', 'kf'], outputs: ['y'] },
+      ],
+    }),
+    'npy.onnx',
+  );
+  const file = (name: string, a: NdArray) => {
+    const p = join(dir, name);
+    writeFileSync(p, writeNpy(a));
+    return p;
+  };
+  const int8 = file('k.npy', makeNdArray('int8', [2], Int8Array.of(1, -2)));
+
+  it('are converted with a warning naming the file when every value survives', () => {
+    const warnings: string[] = [];
+    const x = file('x64.npy', makeNdArray('float64', [2], Float64Array.of(1.5, -0.25)));
+    const k = file('k32.npy', makeNdArray('int32', [2], Int32Array.of(127, -128)));
+    const { runs } = loadInputRuns(g, `${x},${k}`, (m) => warnings.push(m));
+    expect(Array.from(runs[0]!.get('x') as Float32Array)).toEqual([1.5, -0.25]);
+    expect(Array.from(runs[0]!.get('k') as Int8Array)).toEqual([127, -128]);
+    expect(warnings).toEqual([
+      `${x}: input "x" is float32; the file holds float64, converted (every value exactly)`,
+      `${k}: input "k" is int8; the file holds int32, converted (every value exactly)`,
+    ]);
+    const i32 = file('xi.npy', makeNdArray('int32', [2], Int32Array.of(16777216, -3)));
+    expect(Array.from(loadInputRuns(g, `${i32},${int8}`).runs[0]!.get('x') as Float32Array)).toEqual([16777216, -3]);
+  });
+
+  it('are refused, naming the file, index and value, where the conversion would lose values', () => {
+    const lossy = (a: NdArray, b = int8) => errorOf(() => loadInputRuns(g, `${file('bad.npy', a)},${b}`));
+    expect(lossy(makeNdArray('int32', [2], Int32Array.of(1, 16777217)))).toMatch(
+      /bad\.npy: input "x" is float32; the file holds int32, and the value 16777217 at index 1 would become 16777216: save the array as float32/,
+    );
+    expect(lossy(makeNdArray('float64', [2], Float64Array.of(0.1, 0)))).toMatch(
+      /the file holds float64, and the value 0.1 at index 0 would become 0.10000000149011612/,
+    );
+    expect(lossy(makeNdArray('int64', [2], BigInt64Array.of(1n, 9007199254740993n)))).toMatch(/the value 9007199254740993 at index 1/);
+    const x = file('x.npy', makeNdArray('float32', [2], Float32Array.of(0, 0)));
+    expect(errorOf(() => loadInputRuns(g, `${x},${file('k64.npy', makeNdArray('int64', [2], BigInt64Array.of(5n, 300n)))}`))).toMatch(
+      /k64\.npy: input "k" is int8; the file holds int64, and the value 300 at index 1 does not fit it/,
+    );
+    expect(errorOf(() => loadInputRuns(g, `${x},${file('kf.npy', makeNdArray('float32', [2], Float32Array.of(1, 2)))}`))).toMatch(
+      /kf\.npy: input "k" is int8, the file holds float32: save the array as int8/,
+    );
   });
 });

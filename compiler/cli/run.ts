@@ -151,7 +151,7 @@ outputs of the first target the same way. Exit status 0 only if every target ran
     for (const t of targets) requireQemu(t);
     const inputsSpec = stringOpt(args, 'inputs');
     const { runs, batched } = inputsSpec
-      ? loadInputRuns(graph, inputsSpec)
+      ? loadInputRuns(graph, inputsSpec, (m) => io.err(`warning: ${m}`))
       : { runs: randomRuns(graph, intOpt(args, 'count', 3, 1), intOpt(args, 'seed', 1)), batched: true };
     io.progress(`interpreting ${runs.length} run${runs.length === 1 ? '' : 's'}...`);
     const expected = runs.map((r) => interpret(graph, r));
