@@ -17,7 +17,7 @@ import { loadModel } from '../readers/index.ts';
 import { PASS_NAMES } from '../passes/pipeline.ts';
 import { getTarget } from '../targets.ts';
 import { formatBytes } from '../util/format.ts';
-import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command, LM_OPTIONS, loadOptions } from './command.ts';
+import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command, LM_OPTIONS, loadOptions, SHAPE_OPTIONS } from './command.ts';
 
 export const compileCommand: Command = {
   name: 'compile',
@@ -41,6 +41,7 @@ platformio adds library.json; zephyr makes a Zephyr module (zephyr/module.yml, C
 Kconfig). tritc's CMake module and Make fragment run this command in your build (docs/integration.md).`,
   positionals: { min: 1, max: 1 },
   options: {
+    ...SHAPE_OPTIONS,
     ...LM_OPTIONS,
     'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'the target to compile for (tritc targets lists them); default host' },
