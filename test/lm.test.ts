@@ -23,7 +23,7 @@ import { loadTargets, type TargetDesc } from '../compiler/targets.ts';
 import { SHARED_DATA } from '../examples/data.ts';
 import { workDir } from './support/differential.ts';
 import { referenceLogits } from './support/lm_reference.ts';
-import { randomLm } from './support/random_lm.ts';
+import { randomLm } from '../bench/gen/random_lm.ts';
 import { scaled } from './support/tier.ts';
 
 const GGUF = [

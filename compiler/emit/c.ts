@@ -248,7 +248,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     if (blob && bytes > blob.threshold) {
       // Large weights go to weights.bin, linked by the build (weights.S: .incbin), never a C literal.
       const offset = blob.add(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      def = `${head}; weights.bin [${offset}, +${bytes}) */\n#define ${id} ((const ${ctype} *)(${blob.symbol} + ${offset}))`;
+      def = `${head}; weights.bin [${offset}, +${bytes}) */\n#define ${id} ((const ${ctype} *)(const void *)(${blob.symbol} + ${offset}))`;
     } else def = `${head} */\nstatic const ${ctype} ${id}[${data.length}] = {\n${arrayBody(data as ArrayLike<number | bigint>, perLine, lit)}\n};`;
     constDefs.push(def);
     constNames.set(key, id);
@@ -260,7 +260,9 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
 
   const nodeFns: string[] = [];
   const calls: string[] = [];
-  // The run function names every arena buffer once, llama2.c style: `int8_t *xq = (int8_t *)(arena + 3536);`.
+  // The run function names every arena buffer once, llama2.c style: `int8_t *xq = (int8_t *)(void *)(arena + 3536);`
+  // (through void *: the arena is untyped storage that each buffer uses as its own type, not bytes
+  // reinterpreted; it is aligned for every type, and each offset for its buffer's type).
   const buffers: string[] = [];
   const bufferNames = new Map<string, string>();
   const bufferName = (tensor: string, ctype: string, what: string, offset: number, bytes: number): string => {
@@ -268,8 +270,8 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     if (have) return have;
     const id = globals.get(tensor.endsWith(':scratch') ? `${tensor.slice(0, -':scratch'.length)}_scratch` : tensor, '', 'buffer');
     bufferNames.set(tensor, id);
-    const init = ctype === 'uint8_t' ? `arena + ${offset}` : `(${ctype} *)(arena + ${offset})`;
-    buffers.push(`  ${`${ctype} *${id} = ${init};`.padEnd(44)} /* ${safe(what)}, bytes [${offset}, ${offset + bytes}) */`);
+    const init = ctype === 'uint8_t' ? `arena + ${offset}` : `(${ctype} *)(void *)(arena + ${offset})`;
+    buffers.push(`  ${`${ctype} *${id} = ${init};`.padEnd(52)} /* ${safe(what)}, bytes [${offset}, ${offset + bytes}) */`);
     return id;
   };
   const layers: EmittedModel['layers'] = [];
