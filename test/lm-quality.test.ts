@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { captureProjectionInputs, sampleSequences } from '../compiler/lm/calibrate.ts';
 import { klDivergence, LmEvaluator, logSoftmax, measureQuality, qualityReference } from '../compiler/lm/quality.ts';
 import { ternarizeModel } from '../compiler/lm/ternarize.ts';
-import { randomLm } from './support/random_lm.ts';
+import { randomLm } from '../bench/gen/random_lm.ts';
 
 describe('quality measures', () => {
   it('log softmax and KL divergence match hand-computed values', () => {

@@ -11,7 +11,7 @@ import type { Io } from '../compiler/cli/command.ts';
 import { encodeOnnxModel } from '../compiler/readers/onnx/write.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { differential, workDir } from './support/differential.ts';
-import { randomOnnxModel, WIDE_MAKERS } from './support/random_onnx_graph.ts';
+import { randomOnnxModel, WIDE_MAKERS } from '../bench/gen/random_onnx_graph.ts';
 import { scaled } from './support/tier.ts';
 
 describe('the new ONNX ops in C, bit for bit', () => {
