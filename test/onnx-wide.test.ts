@@ -68,6 +68,8 @@ describe('opsets 1 to 25: the version table', () => {
       expect(lookupMapping('', op), `${op} has a mapping`).toBeDefined();
     }
     for (const r of RULES) for (const op of r.ops) expect(OP_VERSIONS[op], `${op} of a rule`).toBeDefined();
+    // And every default-domain op the importer maps has its versions in the table.
+    for (const op of seen.keys()) if (lookupMapping('', op)) expect(OP_VERSIONS[op], `${op} is mapped`).toBeDefined();
   });
 
   it('Add-6 with legacy broadcasting (axis) gives what NumPy broadcasting does from Add-7', () => {

@@ -15,14 +15,14 @@ import type { OpDef } from '../op.ts';
 /** A zero result takes x's sign (x * 0 is +-0 for finite x), as IEEE floor/ceil/round do. */
 const signedZero = (r: number, x: number): number => (r === 0 ? mul(x, 0) : r);
 
-export function floorf(x: number): number {
+function floorf(x: number): number {
   x = fround(x);
   let r = rintf(x);
   if (r > x) r = sub(r, 1);
   return signedZero(r, x);
 }
 
-export function ceilf(x: number): number {
+function ceilf(x: number): number {
   x = fround(x);
   let r = rintf(x);
   if (r < x) r = add(r, 1);
@@ -30,7 +30,7 @@ export function ceilf(x: number): number {
 }
 
 /** Round half to even (ONNX Round). */
-export const roundf = (x: number): number => signedZero(rintf(fround(x)), fround(x));
+const roundf = (x: number): number => signedZero(rintf(fround(x)), fround(x));
 
 /** |x| (-0 -> +0, NaN stays NaN). */
 const absf = (x: number): number => (x < 0 ? -x : x === 0 ? 0 : x);

@@ -120,7 +120,7 @@ export function opVersion(op: string, opset: number): number | undefined {
   return v;
 }
 
-export interface VersionRule {
+interface VersionRule {
   ops: readonly string[];
   /** Op versions covered, inclusive. */
   from: number;
