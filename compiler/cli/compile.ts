@@ -7,6 +7,7 @@ import { buildWasm } from '../bindings/wasm.ts';
 import { generateTypeScriptBindings } from '../bindings/typescript.ts';
 import { checkFit, compileGraph, writeFilesAtomically, type FileContent } from '../compile.ts';
 import { describeMap } from '../plan/memory_map.ts';
+import { arrangeLayout, LAYOUTS, type Layout } from '../emit/layouts.ts';
 import { reportHtml } from '../report/html.ts';
 import { buildReport } from '../report/report.ts';
 import { estimateStack, type StackEstimate } from '../toolchain/stack_usage.ts';
@@ -16,13 +17,13 @@ import { loadModel } from '../readers/index.ts';
 import { PASS_NAMES } from '../passes/pipeline.ts';
 import { getTarget } from '../targets.ts';
 import { formatBytes } from '../util/format.ts';
-import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command, LM_OPTIONS, loadOptions } from './command.ts';
+import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command, LM_OPTIONS, loadOptions, SHAPE_OPTIONS } from './command.ts';
 
 export const compileCommand: Command = {
   name: 'compile',
   summary: 'compile a model to C (model.h, model.c, runtime files, Makefile)',
   usage:
-    'tritc compile <model> --target <target> -o <dir> [--prefix <name>] [--kernel <spec>] [--max-scratch <bytes>] [--no-lowbit] [--report] [--bindings ts]',
+    'tritc compile <model> --target <target> -o <dir> [--layout folder|arduino|platformio|zephyr] [--prefix <name>] [--arena-section <name>] [--kernel <spec>] [--max-scratch <bytes>] [--no-lowbit] [--report] [--bindings ts]',
   description: `Reads <model> (a model.json, a directory holding one, or an ONNX/QONNX .onnx file), checks it, plans its memory and
 writes standalone C99 into <dir>: model.h, model.c, the runtime-c files it calls, a Makefile and
 a CMakeLists.txt, and tritc.json (the plan and layer table, for tools). The directory is written
@@ -34,9 +35,13 @@ With --report, <dir> also gets report.html (the arena over time, the layers, fla
 against the target's limits; one self-contained page) and report.json (the same data).
 With --bindings ts it also writes model.wasm (the same C built for wasm32) and model.ts: typed
 TypeScript bindings (an inputs and an outputs interface, a spec, and a class that loads and runs the
-module) to run the model bit-exactly from Node or a browser.`,
+module) to run the model bit-exactly from Node or a browser.
+With --layout arduino, <dir> is an Arduino library (library.properties, src/, an example sketch);
+platformio adds library.json; zephyr makes a Zephyr module (zephyr/module.yml, CMakeLists.txt,
+Kconfig). tritc's CMake module and Make fragment run this command in your build (docs/integration.md).`,
   positionals: { min: 1, max: 1 },
   options: {
+    ...SHAPE_OPTIONS,
     ...LM_OPTIONS,
     'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'the target to compile for (tritc targets lists them); default host' },
@@ -48,8 +53,18 @@ module) to run the model bit-exactly from Node or a browser.`,
     'max-scratch': MAX_SCRATCH_OPTION,
     output: { type: 'string', short: 'o', valueName: 'dir', help: 'output directory (required)' },
     prefix: { type: 'string', valueName: 'name', help: 'prefix of the exported C symbols (default: from the model name)' },
+    'arena-section': {
+      type: 'string',
+      valueName: 'name',
+      help: "linker section of the static arena, for your linker script (default: the chosen memory region's, e.g. .ccmram for cortex-m4's CCM; none: plain .bss)",
+    },
     report: { type: 'boolean', help: 'also write report.html and report.json (the memory plan, layers, totals)' },
     'dump-after': { type: 'string', valueName: 'pass', help: `print the IR after this pass (${PASS_NAMES.join(', ')})` },
+    layout: {
+      type: 'string',
+      valueName: 'kind',
+      help: `how <dir> is laid out: ${LAYOUTS.join(', ')} (a library for that build system; default folder; docs/integration.md)`,
+    },
     bindings: { type: 'string', valueName: 'ts', help: 'also write model.wasm and typed TypeScript bindings model.ts (needs Zig)' },
   },
   async run(args, io) {
@@ -61,6 +76,11 @@ module) to run the model bit-exactly from Node or a browser.`,
     const prefix = stringOpt(args, 'prefix');
     if (prefix !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) fail('usage', '--prefix', `"${prefix}" is not a C identifier`);
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
+    const layout = (stringOpt(args, 'layout') ?? 'folder') as Layout;
+    if (!LAYOUTS.includes(layout)) fail('usage', '--layout', `"${layout}" is not a layout; the layouts are ${LAYOUTS.join(', ')}`);
+    const arenaSectionOpt = stringOpt(args, 'arena-section');
+    if (arenaSectionOpt !== undefined && arenaSectionOpt !== 'none' && !/^[.A-Za-z_][.A-Za-z0-9_$]*$/.test(arenaSectionOpt))
+      fail('usage', '--arena-section', `"${arenaSectionOpt}" is not a linker section name (letters, digits, '.', '_', '$'), nor none`);
     const load = loadOptions(args);
     const lowBit = load.lowBit;
     const graph = loadModel(args.positionals[0]!, load);
@@ -73,6 +93,10 @@ module) to run the model bit-exactly from Node or a browser.`,
       log: io.err,
       kernel: stringOpt(args, 'kernel'),
       maxScratch: bytesOpt(args, 'max-scratch'),
+      // A library for Arduino or PlatformIO cannot know the board's linker script: the arena stays in
+      // .bss unless --arena-section names a section; Zephyr's scripts place CCM as .ccm_noinit.
+      arenaSection: arenaSectionOpt === 'none' ? null : (arenaSectionOpt ?? (layout === 'arduino' || layout === 'platformio' ? null : undefined)),
+      regionSections: layout === 'zephyr' ? { ccm: '.ccm_noinit' } : undefined,
     });
     // The stack needs the C compiled for the target; with it, check the fit again, RAM complete.
     let stack: StackEstimate | undefined;
@@ -99,13 +123,14 @@ module) to run the model bit-exactly from Node or a browser.`,
       }
       files.set('model.ts', generateTypeScriptBindings(c).source);
     }
-    writeFilesAtomically(files, out);
+    const written = arrangeLayout(layout, c, files);
+    writeFilesAtomically(written, out);
     const summary = {
       ok: true,
       model: graph.name,
       target: target.name,
       output: out,
-      files: [...files.keys()],
+      files: [...written.keys()],
       prefix: c.emitted.prefix,
       layers: graph.nodes.length,
       weightsBytes: c.weightsBytes,

@@ -6,7 +6,8 @@ import { loadModel } from '../readers/index.ts';
 import { elementCount, shapeStr, tensorBytes, type Graph } from '../ir.ts';
 import { getTarget } from '../targets.ts';
 import { formatBytes, formatCount, textTable } from '../util/format.ts';
-import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command, LM_OPTIONS, loadOptions } from './command.ts';
+import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command, LM_OPTIONS, loadOptions, SHAPE_OPTIONS } from './command.ts';
+import { planesOf, weightBytes } from '../ops/lm/weights.ts';
 
 export const inspectCommand: Command = {
   name: 'inspect',
@@ -19,6 +20,7 @@ elements), bits per parameter (scales and biases included), multiply-accumulates
 the arena bytes live during the layer. Then the totals and whether the model fits the target.`,
   positionals: { min: 1, max: 1 },
   options: {
+    ...SHAPE_OPTIONS,
     ...LM_OPTIONS,
     'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'target whose kernels and memory to use (default host)' },
@@ -135,13 +137,20 @@ function lmSummary(g: Graph, weightsBytes: number): { text: string; json: Record
   const perToken = cacheBytes / lm.context;
   const kinds = new Map<string, { params: number; bytes: number; tensors: number }>();
   for (const t of g.tensors.values()) {
-    if (t.kind !== 'constant' || t.shape.length !== 2 || t.name.startsWith('rope_')) continue;
-    const kind = t.dtype === 'ternary' ? 'ternary' : t.dtype;
+    // Weight matrices: 2-D constants, or ternary trit-planes [P, N, K]; not the RoPE tables.
+    if (t.kind !== 'constant' || t.name.startsWith('rope_') || !(t.shape.length === 2 || (t.shape.length === 3 && t.dtype === 'ternary'))) continue;
+    const planes = planesOf(t);
+    const kind =
+      t.dtype === 'uint8' && t.quant
+        ? `int${t.quant.bits ?? 8}${t.quant.granularity === 'per_group' ? ` g${t.quant.groupSize}` : ''}`
+        : t.dtype === 'ternary' && planes > 1
+          ? `ternary x${planes}`
+          : t.dtype;
     const e = kinds.get(kind) ?? { params: 0, bytes: 0, tensors: 0 };
-    const n = elementCount(t.shape);
-    e.params += n;
+    const bias = g.tensors.get(`${t.name}.bias`);
+    e.params += elementCount(t.shape) / planes;
     e.tensors++;
-    e.bytes += (t.dtype === 'ternary' ? t.shape[0]! * Math.ceil(t.shape[1]! / 4) : tensorBytes(t)) + (t.quant ? tensorBytes(g.tensors.get(t.quant.scale)!) : 0);
+    e.bytes += weightBytes(t) + (bias ? tensorBytes(bias) : 0);
     kinds.set(kind, e);
   }
   const s = lm.summary;
@@ -150,7 +159,7 @@ function lmSummary(g: Graph, weightsBytes: number): { text: string; json: Record
     `  activations into the ternary layers: ${s.activations}; KV cache: ${s.kvCache}, ${lm.context} positions: ${formatBytes(perToken)} per token, ${formatBytes(cacheBytes)} in all (in the arena); ${s.chunk} tokens per call`,
     ...[...kinds].map(
       ([k, e]) =>
-        `  ${k.padEnd(8)} weights: ${formatCount(e.params)} parameters in ${e.tensors} tensors, ${formatBytes(e.bytes)}, ${((e.bytes * 8) / e.params).toFixed(3)} bits per weight (scales included)`,
+        `  ${k.padEnd(10)} weights: ${formatCount(e.params)} parameters in ${e.tensors} tensors, ${formatBytes(e.bytes)}, ${((e.bytes * 8) / e.params).toFixed(3)} bits per weight (scales, zero points and biases included)`,
     ),
     `  weights in all: ${formatBytes(weightsBytes)} as emitted (packed for the chosen kernels)`,
   ];

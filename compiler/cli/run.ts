@@ -17,7 +17,7 @@ import { resolveTargets, type TargetDesc } from '../targets.ts';
 import { requireQemu } from '../toolchain/qemu.ts';
 import { requireZig } from '../toolchain/zig.ts';
 import { formatBytes, formatCount, textTable } from '../util/format.ts';
-import { bytesOpt, intOpt, MAX_SCRATCH_OPTION, stringOpt, type Command, LM_OPTIONS, loadOptions } from './command.ts';
+import { bytesOpt, intOpt, MAX_SCRATCH_OPTION, stringOpt, type Command, LM_OPTIONS, loadOptions, SHAPE_OPTIONS } from './command.ts';
 
 interface TargetRow {
   target: string;
@@ -121,6 +121,7 @@ Without --inputs, --count runs of seeded random inputs are used. --outputs write
 outputs of the first target the same way. Exit status 0 only if every target ran and matched.`,
   positionals: { min: 1, max: 1 },
   options: {
+    ...SHAPE_OPTIONS,
     ...LM_OPTIONS,
     'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'a target, a comma-separated list, or all (default host)' },
@@ -150,7 +151,7 @@ outputs of the first target the same way. Exit status 0 only if every target ran
     for (const t of targets) requireQemu(t);
     const inputsSpec = stringOpt(args, 'inputs');
     const { runs, batched } = inputsSpec
-      ? loadInputRuns(graph, inputsSpec)
+      ? loadInputRuns(graph, inputsSpec, (m) => io.err(`warning: ${m}`))
       : { runs: randomRuns(graph, intOpt(args, 'count', 3, 1), intOpt(args, 'seed', 1)), batched: true };
     io.progress(`interpreting ${runs.length} run${runs.length === 1 ? '' : 's'}...`);
     const expected = runs.map((r) => interpret(graph, r));

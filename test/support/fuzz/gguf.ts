@@ -13,8 +13,9 @@ import { loadModel } from '../../../compiler/readers/index.ts';
 import { f32ToF16Bits } from '../../../compiler/numerics/half.ts';
 import type { LmTensor } from '../../../compiler/lm/model.ts';
 import { SHARED_DATA } from '../../../examples/data.ts';
-import { randomLm } from '../random_lm.ts';
+import { randomLm } from '../../../bench/gen/random_lm.ts';
 import { ByteWriter } from '../gguf_writer.ts';
+import { dequantize } from '../lm_reference.ts';
 import { applyByteMutations, byteMutation, describeByteMutation } from './bytes.ts';
 import { fieldMutation, mutateFields, type Field } from './fields.ts';
 import { some, type FuzzCase, type FuzzReader } from './harness.ts';
@@ -173,20 +174,8 @@ const str = (value: string): GgufValue => ({ type: 'string', value });
 function tensorBytes(t: LmTensor): { type: number; data: Uint8Array } {
   const n = t.shape.reduce((a, b) => a * b, 1);
   if (t.kind === 'float16' || t.kind === 'bfloat16') return { type: t.kind === 'float16' ? 1 : 30, data: new Uint8Array(t.bits.slice().buffer) };
-  const v = new Float32Array(n);
-  if (t.kind === 'float32') v.set(t.data);
-  else {
-    const cols = t.shape[1]!;
-    for (let i = 0; i < n; i++) {
-      const r = Math.floor(i / cols);
-      const c = i % cols;
-      if (t.kind === 'int8') v[i] = t.codes[i]! * t.scales[r * Math.ceil(cols / t.groupSize) + Math.floor(c / t.groupSize)]!;
-      else
-        v[i] =
-          t.codes[i]! *
-          t.scales[t.granularity === 'per_tensor' ? 0 : t.granularity === 'per_row' ? r : r * Math.ceil(cols / t.groupSize!) + Math.floor(c / t.groupSize!)]!;
-    }
-  }
+  // Every other kind as the float values it stands for (the Q8_0 below re-quantizes int8 rows).
+  const v = Float32Array.from(dequantize(t));
   // Q8_0 when the rows split into blocks of 32: d (f16), then 32 int8 codes.
   if (t.kind === 'int8' && t.shape[1] % 32 === 0) {
     const out = new Uint8Array((n / 32) * 34);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { loadModel } from '../../../compiler/readers/index.ts';
 import { serializeModel } from '../../../compiler/readers/native/write.ts';
-import { randomModel } from '../random_graph.ts';
+import { randomModel } from '../../../bench/gen/random_graph.ts';
 import { applyByteMutations, byteMutation, describeByteMutation } from './bytes.ts';
 import { fieldMutation, mutateFields } from './fields.ts';
 import { some, type FuzzCase, type FuzzReader } from './harness.ts';

@@ -13,7 +13,7 @@ import { loadModel } from '../../../compiler/readers/index.ts';
 import { encodeOnnxModel } from '../../../compiler/readers/onnx/write.ts';
 import { ModelProtoType } from '../../../compiler/readers/onnx/schema.ts';
 import { SHARED_DATA } from '../../../examples/data.ts';
-import { randomOnnxModel } from '../onnx_random.ts';
+import { randomOnnxModel } from '../../../bench/gen/onnx_random.ts';
 import { applyByteMutations, byteMutation, describeByteMutation } from './bytes.ts';
 import { some, type FuzzCase, type FuzzReader } from './harness.ts';
 
