@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 // run it on the host; `npm test` runs everything (every QEMU target, Chromium), as CI does.
 const FAST = [
   'architecture',
+  'atomic-output',
   'autogptq',
   'format-errors',
   'gguf',
@@ -25,6 +26,7 @@ const FAST = [
   'pack',
   'planner',
   'quantize',
+  'reader-fuzz',
   'snapshots',
   'tokenizer',
 ];

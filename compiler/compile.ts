@@ -3,7 +3,7 @@
 //   loadModel (readers/)  ->  runPasses (passes/pipeline.ts)  ->  planMemory  ->  emitC  ->  checkFit  ->  files
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from './diagnostics.ts';
 import { DTYPE_INFO } from './dtypes.ts';
@@ -292,27 +292,37 @@ function manifest(c: Compiled) {
 
 /**
  * Write the files into `outDir` all at once: they go to a temporary sibling directory first, which
- * then replaces `outDir`, so a failure never leaves a half-written directory behind.
+ * then replaces `outDir`, so a failure never leaves a half-written directory behind. On any failure
+ * the output is as it was: an old `outDir` is moved back, and folders made for a new one are removed.
  */
 export function writeFilesAtomically(files: ReadonlyMap<string, FileContent>, outDir: string): void {
   const target = resolve(outDir);
+  if (existsSync(target) && !statSync(target).isDirectory()) fail('io', outDir, 'exists and is not a directory; give -o a folder');
   const parent = dirname(target);
-  mkdirSync(parent, { recursive: true });
+  // The first folder on the way to `parent` that does not exist yet: removed again on a failure.
+  let made: string | undefined;
+  for (let d = parent; !existsSync(d); d = dirname(d)) made = d;
   const tmp = join(parent, `.${basename(target)}.tmp-${randomBytes(4).toString('hex')}`);
+  const old = `${tmp}.old`;
+  let moved = false;
   try {
+    mkdirSync(parent, { recursive: true });
     mkdirSync(tmp);
     for (const [rel, text] of files) {
       mkdirSync(dirname(join(tmp, rel)), { recursive: true });
       writeContent(join(tmp, rel), text);
     }
     if (existsSync(target)) {
-      const old = `${tmp}.old`;
       renameSync(target, old);
+      moved = true;
       renameSync(tmp, target);
+      moved = false;
       rmSync(old, { recursive: true, force: true });
     } else renameSync(tmp, target);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
+    if (moved) renameSync(old, target);
+    if (made) rmSync(made, { recursive: true, force: true });
     fail('io', outDir, `cannot write the output directory: ${(e as Error).message}`);
   }
 }
