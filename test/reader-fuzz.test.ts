@@ -138,6 +138,18 @@ describe('crashers the fuzzer found stay fixed', () => {
     }
   });
 
+  it('an index.json whose weight_map entry is a whole object is refused in one short line, not by quoting the object', () => {
+    const big = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`model.layers.${i}.mlp.up_proj.weight`, 'model-00001-of-00002.safetensors']));
+    const dir = writeHfFolder(join(root, 'hf-index'), {
+      config: llamaConfig(),
+      tensors: hfTensors('F32', 2),
+      shards: 2,
+      editIndex: (wm) => void (wm['lm_head.weight'] = big as never),
+    });
+    expect(outcome(() => loadModel(dir))).toEqual({ kind: 'rejected', code: 'schema' });
+    expect(() => loadModel(dir)).toThrow(/weight_map\["lm_head.weight"\]: must be the file name of a shard in the same folder, found \{.{60,80}\.\.\.$/);
+  });
+
   it('a float16 checkpoint loads: its norm weights are widened to float32 exactly', () => {
     const dir = writeHfFolder(join(root, 'hf-f16'), { config: llamaConfig(), tensors: hfTensors('F16', 2) });
     expect(outcome(() => loadModel(dir))).toEqual({ kind: 'loaded' });

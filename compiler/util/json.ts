@@ -94,3 +94,10 @@ export function jsonSyntaxProblem(text: string): string {
   const column = at - (before.lastIndexOf('\n') + 1) + 1;
   return `unexpected ${shown(String.fromCodePoint(text.codePointAt(at)!))} at line ${line}, column ${column}`;
 }
+
+/** A JSON value as a diagnostic quotes it: JSON text cut at `max` characters (a value from a corrupt
+ * file can be a whole object or a megabyte string; the message must stay one readable line). */
+export function jsonBrief(v: unknown, max = 80): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > max ? `${s.slice(0, max)}...` : s;
+}

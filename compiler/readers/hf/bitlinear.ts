@@ -47,6 +47,7 @@ import { ConfigKeys, type HfConfigFile } from './config.ts';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../numerics/half.ts';
 import { weightScaleName } from './names.ts';
 import { floatDType, floatValues, tensorWhere } from './tensors.ts';
+import { jsonBrief } from '../../util/json.ts';
 
 export type BitnetScheme = { stored: 'packed'; linearClass: 'bitlinear' | 'autobitlinear'; text: string } | { stored: 'float'; text: string };
 
@@ -62,21 +63,17 @@ export function bitnetScheme(cfg: HfConfigFile): BitnetScheme {
     );
   }
   const method = q.string('quant_method', '');
-  if (method !== 'bitnet') fail('unsupported', q.where('quant_method'), `is ${JSON.stringify(method)}; tritc reads "bitnet" only`);
+  if (method !== 'bitnet') fail('unsupported', q.where('quant_method'), `is ${jsonBrief(method)}; tritc reads "bitnet" only`);
   const linearClass = q.string('linear_class', 'bitlinear');
   if (linearClass !== 'bitlinear' && linearClass !== 'autobitlinear') {
-    fail('schema', q.where('linear_class'), `is ${JSON.stringify(linearClass)}; transformers knows "bitlinear" and "autobitlinear"`);
+    fail('schema', q.where('linear_class'), `is ${jsonBrief(linearClass)}; transformers knows "bitlinear" and "autobitlinear"`);
   }
   const mode = q.string('quantization_mode', 'offline');
-  if (mode !== 'offline' && mode !== 'online') fail('schema', q.where('quantization_mode'), `is ${JSON.stringify(mode)}; expected "offline" or "online"`);
+  if (mode !== 'offline' && mode !== 'online') fail('schema', q.where('quantization_mode'), `is ${jsonBrief(mode)}; expected "offline" or "online"`);
   if (q.bool('use_rms_norm', false)) fail('unsupported', q.where('use_rms_norm'), 'is true: an RMSNorm inside every projection is not supported');
   const skip = q.get('modules_to_not_convert');
   if (skip !== undefined && (!Array.isArray(skip) || skip.some((m) => m !== 'lm_head'))) {
-    fail(
-      'unsupported',
-      q.where('modules_to_not_convert'),
-      `must be absent or ["lm_head"]; tritc reads every projection as ternary, found ${JSON.stringify(skip)}`,
-    );
+    fail('unsupported', q.where('modules_to_not_convert'), `must be absent or ["lm_head"]; tritc reads every projection as ternary, found ${jsonBrief(skip)}`);
   }
   if (linearClass === 'autobitlinear' && mode === 'online') {
     return { stored: 'float', text: 'linear_class "autobitlinear", quantization_mode "online"' };

@@ -13,7 +13,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../../diagnostics.ts';
 import { type StTensor, readSafetensors } from '../../io/safetensors.ts';
-import { jsonSyntaxProblem } from '../../util/json.ts';
+import { jsonBrief, jsonSyntaxProblem } from '../../util/json.ts';
 
 const SINGLE_FILE = 'model.safetensors';
 const INDEX_FILE = 'model.safetensors.index.json';
@@ -66,7 +66,7 @@ export function openCheckpoint(dir: string, configBytes: Uint8Array): HfCheckpoi
     fail('io', dir, `holds neither ${SINGLE_FILE} nor ${INDEX_FILE} (tritc reads safetensors checkpoints only, not pytorch_model.bin)`);
   }
   const weightMap = readWeightMap(indexPath);
-  const entry = (name: string): string => `${indexPath}: weight_map[${JSON.stringify(name)}]`;
+  const entry = (name: string): string => `${indexPath}: weight_map[${jsonBrief(name, 200)}]`;
 
   // Group the entries by shard, then read each shard once, in name order (so the hash is stable).
   const byShard = new Map<string, string[]>();
@@ -78,7 +78,7 @@ export function openCheckpoint(dir: string, configBytes: Uint8Array): HfCheckpoi
   const shards = [...byShard.keys()].sort();
   // Every shard must be there before any is read: a missing one is named by its first index entry.
   for (const shard of shards) {
-    if (!existsSync(join(dir, shard))) fail('io', entry(byShard.get(shard)![0]!), `points at ${JSON.stringify(shard)}, which is not in ${dir}`);
+    if (!existsSync(join(dir, shard))) fail('io', entry(byShard.get(shard)![0]!), `points at ${jsonBrief(shard)}, which is not in ${dir}`);
   }
   for (const shard of shards) {
     const names = byShard.get(shard)!;
@@ -88,7 +88,7 @@ export function openCheckpoint(dir: string, configBytes: Uint8Array): HfCheckpoi
     const file = readSafetensors(bytes, path);
     for (const name of names) {
       const st = file.tensors.get(name);
-      if (!st) fail('weights', entry(name), `points at ${JSON.stringify(shard)}, which holds no tensor of that name`);
+      if (!st) fail('weights', entry(name), `points at ${jsonBrief(shard)}, which holds no tensor of that name`);
       tensors.set(name, { name, file: path, st });
     }
     for (const name of file.tensors.keys()) {
@@ -96,8 +96,8 @@ export function openCheckpoint(dir: string, configBytes: Uint8Array): HfCheckpoi
         const other = weightMap.get(name);
         fail(
           'weights',
-          `${path}: tensor ${JSON.stringify(name)}`,
-          other === undefined ? `is not listed in ${INDEX_FILE}'s weight_map` : `is listed in ${INDEX_FILE} for ${JSON.stringify(other)}, not this shard`,
+          `${path}: tensor ${jsonBrief(name, 200)}`,
+          other === undefined ? `is not listed in ${INDEX_FILE}'s weight_map` : `is listed in ${INDEX_FILE} for ${jsonBrief(other)}, not this shard`,
         );
       }
     }
@@ -122,11 +122,7 @@ function readWeightMap(indexPath: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, shard] of Object.entries(wm as Record<string, unknown>)) {
     if (typeof shard !== 'string' || !isPlainFileName(shard)) {
-      fail(
-        'schema',
-        `${indexPath}: weight_map[${JSON.stringify(name)}]`,
-        `must be the file name of a shard in the same folder, found ${JSON.stringify(shard)}`,
-      );
+      fail('schema', `${indexPath}: weight_map[${jsonBrief(name, 200)}]`, `must be the file name of a shard in the same folder, found ${jsonBrief(shard)}`);
     }
     out.set(name, shard);
   }

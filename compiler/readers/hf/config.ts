@@ -14,7 +14,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TritcError, fail } from '../../diagnostics.ts';
 import type { LmConfig } from '../../lm/model.ts';
-import { jsonSyntaxProblem } from '../../util/json.ts';
+import { jsonBrief, jsonSyntaxProblem } from '../../util/json.ts';
 
 const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'BitNetForCausalLM'] as const;
 export type HfArchitecture = (typeof SUPPORTED_ARCHITECTURES)[number];
@@ -74,7 +74,7 @@ export function architectureOf(cfg: HfConfigFile): HfArchitecture {
     fail(
       'unsupported',
       `${cfg.path}: architectures[0]`,
-      `${JSON.stringify(name)} is not supported; tritc reads ${SUPPORTED_ARCHITECTURES.join(' and ')} (TriLM "Unpacked" checkpoints are LlamaForCausalLM)`,
+      `${jsonBrief(name)} is not supported; tritc reads ${SUPPORTED_ARCHITECTURES.join(' and ')} (TriLM "Unpacked" checkpoints are LlamaForCausalLM)`,
     );
   }
   return name as HfArchitecture;
@@ -163,7 +163,7 @@ function ropeBase(keys: ConfigKeys, dflt: number): number {
       fail(
         'unsupported',
         keys.where(k),
-        `RoPE scaling type ${JSON.stringify(type)} is not supported; tritc implements plain RoPE only (rope_scaling absent, null or "default")`,
+        `RoPE scaling type ${jsonBrief(type)} is not supported; tritc implements plain RoPE only (rope_scaling absent, null or "default")`,
       );
     }
   }
@@ -202,7 +202,7 @@ export function lmConfigOf(cfg: HfConfigFile, arch: HfArchitecture): HfLmConfig 
   const act = k.string('hidden_act', bitnet ? 'relu2' : 'silu');
   const wantAct = bitnet ? 'relu2' : 'silu';
   if (act !== wantAct) {
-    fail('unsupported', k.where('hidden_act'), `${JSON.stringify(act)} is not supported for ${arch}; expected "${wantAct}"`);
+    fail('unsupported', k.where('hidden_act'), `${jsonBrief(act)} is not supported for ${arch}; expected "${wantAct}"`);
   }
   // The canonical model has no biases; transformers adds q/k/v/o (and MLP) biases when these are true.
   for (const b of ['attention_bias', 'mlp_bias']) {

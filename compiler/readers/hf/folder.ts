@@ -100,7 +100,11 @@ export function readHfFolder(dir: string, opts: HfReadOptions = {}): LmModel {
   // Every layer has tensors of its own: refuse a layer count the checkpoint cannot hold before
   // listing the names of that many layers.
   if (base.nLayers > ckpt.tensors.size)
-    fail('schema', keys.where('num_hidden_layers'), `is ${base.nLayers}, but the checkpoint holds only ${ckpt.tensors.size} tensors (each layer has at least 9)`);
+    fail(
+      'schema',
+      keys.where('num_hidden_layers'),
+      `is ${base.nLayers}, but the checkpoint holds only ${ckpt.tensors.size} tensors (each layer has at least 9)`,
+    );
   const notes: string[] = [];
   const used = new Set<string>();
 

@@ -22,6 +22,7 @@ import type { HfCheckpoint } from './checkpoint.ts';
 import { ConfigKeys, type HfConfigFile, readHfConfig } from './config.ts';
 import type { HfName } from './names.ts';
 import { tensorWhere } from './tensors.ts';
+import { jsonBrief } from '../../util/json.ts';
 
 export type HfQuantization =
   { kind: 'gptq'; file: string; layout: AutoGptqLayout; sym: boolean } | { kind: 'tritc'; file: string; layers: Map<string, TritcLayer> };
@@ -47,11 +48,10 @@ export function hfQuantization(cfg: HfConfigFile, dir: string): HfQuantization |
   }
   const method = q.string('quant_method', 'gptq');
   if (method === 'tritc') return { kind: 'tritc', file, layers: tritcLayers(q) };
-  if (method !== 'gptq')
-    fail('unsupported', q.where('quant_method'), `${JSON.stringify(method)} is not supported; tritc reads "gptq" (AutoGPTQ v1) and "tritc"`);
+  if (method !== 'gptq') fail('unsupported', q.where('quant_method'), `${jsonBrief(method)} is not supported; tritc reads "gptq" (AutoGPTQ v1) and "tritc"`);
   const format = q.string('checkpoint_format', 'gptq');
   if (format !== 'gptq')
-    fail('unsupported', q.where('checkpoint_format'), `${JSON.stringify(format)} is not supported; tritc reads AutoGPTQ's "gptq" (v1) checkpoints`);
+    fail('unsupported', q.where('checkpoint_format'), `${jsonBrief(format)} is not supported; tritc reads AutoGPTQ's "gptq" (v1) checkpoints`);
   if (q.bool('is_marlin_format', false)) fail('unsupported', q.where('is_marlin_format'), 'is true; tritc reads AutoGPTQ\'s "gptq" (v1) layout only');
   const bits = q.positiveInt('bits', 4);
   if (!AUTOGPTQ_BITS.includes(bits)) fail('unsupported', q.where('bits'), `is ${bits}; AutoGPTQ checkpoints hold 2, 3, 4 or 8 bits`);
