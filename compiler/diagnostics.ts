@@ -34,6 +34,12 @@ export function formatDiagnostic(d: Diagnostic): string {
   return d.where ? `${d.where}: ${d.message}` : d.message;
 }
 
+/** Control characters (and the Unicode line separators) escaped: `\n`, `\t`, `\u0001`... */
+function escapeControl(s: string): string {
+  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  return s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export class TritcError extends Error {
   readonly diagnostics: Diagnostic[];
   constructor(diagnostics: Diagnostic[] | Diagnostic) {
@@ -67,5 +73,21 @@ export class DiagnosticBag {
   }
   throwIfAny(): void {
     if (this.items.length > 0) throw new TritcError(this.items);
+  }
+}
+
+/**
+ * Run a reader so that its diagnostics are one line whatever the file holds: a tensor, node or key
+ * name read from a file can contain newlines and control characters, which are shown escaped.
+ * (Only readers: a toolchain's error quotes the compiler's output over several lines on purpose.)
+ */
+export function withOneLineDiagnostics<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof TritcError)) throw e;
+    const clean = e.diagnostics.map((d) => ({ ...d, where: escapeControl(d.where), message: escapeControl(d.message) }));
+    if (clean.every((d, i) => d.where === e.diagnostics[i]!.where && d.message === e.diagnostics[i]!.message)) throw e;
+    throw new TritcError(clean);
   }
 }

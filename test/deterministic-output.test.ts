@@ -52,10 +52,18 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'digits-mlp (native) for the host, with the report and TypeScript bindings', model: join(import.meta.dirname, '../examples/digits-mlp'), args: ['--report', '--bindings', 'ts'] },
+  {
+    name: 'digits-mlp (native) for the host, with the report and TypeScript bindings',
+    model: join(import.meta.dirname, '../examples/digits-mlp'),
+    args: ['--report', '--bindings', 'ts'],
+  },
   { name: 'digits-mlp for cortex-m4 with the report', model: join(import.meta.dirname, '../examples/digits-mlp'), args: ['--target', 'cortex-m4', '--report'] },
   { name: 'QONNX TFC_2W2A for rv32imc', model: join(SHARED_DATA, 'qonnx/models/TFC_2W2A.onnx'), args: ['--target', 'rv32imc', '--report'] },
-  { name: 'llama2.c stories260K (weights.bin) for the host', model: join(SHARED_DATA, 'llama2c_stories260K/stories260K.bin'), args: ['--context', '64', '--report'] },
+  {
+    name: 'llama2.c stories260K (weights.bin) for the host',
+    model: join(SHARED_DATA, 'llama2c_stories260K/stories260K.bin'),
+    args: ['--context', '64', '--report'],
+  },
 ];
 
 describe('compiling one model twice gives byte-identical folders', () => {

@@ -7,7 +7,7 @@
 // Below them, one regression test per crasher the fuzzer found, built by hand so that it does not
 // depend on where the generators happen to put it.
 
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -16,6 +16,8 @@ import { readSafetensors, writeSafetensors } from '../compiler/io/safetensors.ts
 import { randomLm } from '../bench/gen/random_lm.ts';
 import { validateLmModel } from '../compiler/lm/model.ts';
 import { loadModel } from '../compiler/readers/index.ts';
+import { SHARED_DATA } from '../examples/data.ts';
+import { applyByteMutations } from './support/fuzz/bytes.ts';
 import { classify, runCase, type Outcome } from './support/fuzz/harness.ts';
 import { READERS } from './support/fuzz/readers.ts';
 import { f16Bytes, f32Bytes, llamaConfig, llamaProjections, writeHfFolder } from './support/hf_writer.ts';
@@ -102,6 +104,14 @@ describe('crashers the fuzzer found stay fixed', () => {
     const t0 = performance.now();
     expect(outcome(() => validateLmModel(model, (n) => n))).toEqual({ kind: 'rejected', code: 'schema' });
     expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('an ONNX name holding a newline and control characters is shown escaped, on one line', () => {
+    // A bit flip of the ONNX backend test test_add_uint64 turns the input "y" into "y\u0012\u0012\n\u0010" of dtype int16.
+    const model = readFileSync(join(SHARED_DATA, 'onnx_backend_tests/node/test_add_uint64/model.onnx'));
+    const path = file('model.onnx', applyByteMutations(new Uint8Array(model), [{ kind: 'flip', at: 288948265, bit: 2 }]));
+    expect(outcome(() => loadModel(path, { lowBit: false }))).toEqual({ kind: 'rejected', code: 'dtype' });
+    expect(() => loadModel(path, { lowBit: false })).toThrow(/graph input "y\\u0012\\u0012\\n\\u0010": has dtype int16/);
   });
 
   const hfTensors = (dtype: 'F32' | 'F16', layers: number) => {

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileGraph, type Compiled } from '../compile.ts';
-import { fail, formatDiagnostic, TritcError } from '../diagnostics.ts';
+import { fail, formatDiagnostic, TritcError, withOneLineDiagnostics } from '../diagnostics.ts';
 import { rng, writeOutputFile } from '../harness/inputs.ts';
 import { runLmOnTarget } from '../harness/lm_run.ts';
 import { logitsHash, type LmJob, type LmJobResult } from '../harness/lm_runner.ts';
@@ -293,7 +293,7 @@ the model's tokenizer (GGUF) or --tokenizer tokenizer.bin (llama2.c); without on
     const format = detectFormat(path);
     if (!isLanguageModel(format)) fail('usage', path, `is a ${format} model, not a language model; tritc generate takes GGUF, llama2.c or Hugging Face models`);
     const load = loadOptions(args);
-    const model = readLanguageModel(path, format, load);
+    const model = withOneLineDiagnostics(() => readLanguageModel(path, format, load));
     const graph = prepareGraph(buildLmGraph(model, load.lm));
     const lm = graph.lm!;
     const target = resolveTargets(stringOpt(args, 'target') ?? 'host');

@@ -12,7 +12,7 @@
 
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fail } from '../diagnostics.ts';
+import { fail, withOneLineDiagnostics } from '../diagnostics.ts';
 import type { Graph } from '../ir.ts';
 import { buildLmGraph, type LmBuildOptions } from '../lm/build.ts';
 import type { LmModel } from '../lm/model.ts';
@@ -121,6 +121,10 @@ export function isLanguageModel(format: ModelFormat): boolean {
 
 /** Read any model and hand it on as a graph after the target-independent passes. */
 export function loadModel(path: string, opts: LoadOptions = {}): Graph {
+  return withOneLineDiagnostics(() => load(path, opts));
+}
+
+function load(path: string, opts: LoadOptions): Graph {
   const format = detectFormat(path);
   if (isLanguageModel(format)) return prepareGraph(buildLmGraph(readLanguageModel(path, format, opts), opts.lm));
   if (opts.ternarize || opts.weights)
