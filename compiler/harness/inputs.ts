@@ -3,7 +3,7 @@
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
-import { fail } from '../diagnostics.ts';
+import { fail, withOneLineDiagnostics } from '../diagnostics.ts';
 import { DTYPE_INFO } from '../dtypes.ts';
 import { elementCount, shapeStr, type Graph, type Tensor, type TypedData } from '../ir.ts';
 import type { NdArray } from '../io/ndarray.ts';
@@ -114,6 +114,10 @@ function splitRuns(a: NdArray, t: Tensor, label: string, warn: (message: string)
  * one .npz whose keys are the input names (or arr_0, arr_1, ... in order).
  */
 export function loadInputRuns(g: Graph, spec: string, warn: (message: string) => void = () => {}): { runs: Map<string, TypedData>[]; batched: boolean } {
+  return withOneLineDiagnostics(() => readInputRuns(g, spec, warn));
+}
+
+function readInputRuns(g: Graph, spec: string, warn: (message: string) => void): { runs: Map<string, TypedData>[]; batched: boolean } {
   const files = spec
     .split(',')
     .map((s) => s.trim())
