@@ -71,9 +71,6 @@ export const byteMutation: fc.Arbitrary<ByteMutation> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('duplicate' as const), at, length: fc.integer({ min: 1, max: 64 }), to: fc.nat() }) },
 );
 
-/** A few byte mutations (none at all is left to the structure-level arbitraries). */
-export const byteMutations = (max = 4): fc.Arbitrary<ByteMutation[]> => fc.array(byteMutation, { minLength: 1, maxLength: max });
-
 function splice(b: Uint8Array, start: number, remove: number, insert: Uint8Array = new Uint8Array(0)): Uint8Array {
   const out = new Uint8Array(b.length - remove + insert.length);
   out.set(b.subarray(0, start), 0);
@@ -83,7 +80,7 @@ function splice(b: Uint8Array, start: number, remove: number, insert: Uint8Array
 }
 
 /** Apply one mutation; the input is never modified. */
-export function applyByteMutation(b: Uint8Array, m: ByteMutation): Uint8Array {
+function applyByteMutation(b: Uint8Array, m: ByteMutation): Uint8Array {
   const n = b.length;
   const pos = (x: number, room = 0) => (n - room > 0 ? x % (n - room + 1) : 0);
   switch (m.kind) {
