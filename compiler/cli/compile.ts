@@ -27,7 +27,8 @@ export const compileCommand: Command = {
   description: `Reads <model> (a model.json, a directory holding one, or an ONNX/QONNX .onnx file), checks it, plans its memory and
 writes standalone C99 into <dir>: model.h, model.c, the runtime-c files it calls, a Makefile and
 a CMakeLists.txt, and tritc.json (the plan and layer table, for tools). The directory is written
-completely or not at all. A model that does not fit the target's memory (weights, arena,
+completely or not at all: a new one replaces an old <dir> as a whole, and a compile that fails at
+any point leaves <dir> as it was. The same model gives the same bytes every time. A model that does not fit the target's memory (weights, arena,
 inputs/outputs and the stack, over the target's memory regions) is an error that shows the
 breakdown. The stack is a static estimate: the C is compiled with zig cc for the target and the
 deepest call chain's frames are added up (skipped, with a note, when zig is not installed).
