@@ -73,7 +73,10 @@ class Worker {
   private start(): void {
     const here = new URL('./fuzz_worker.ts', import.meta.url).pathname;
     // The heap limit is a backstop; the RSS watch below is the real limit (typed arrays live outside the heap).
-    this.child = fork(here, [], { execArgv: [...process.execArgv, `--max-old-space-size=${Math.round((this.memoryLimit * 3) / MiB)}`], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.child = fork(here, [], {
+      execArgv: [...process.execArgv, `--max-old-space-size=${Math.round((this.memoryLimit * 3) / MiB)}`],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
     this.child.stderr!.resume();
     this.ready = new Promise((resolve) => this.child.once('message', () => resolve()));
   }
@@ -141,11 +144,16 @@ async function fuzzOne(reader: FuzzReader, seed: number, count: number, timeoutM
         else t.rejected.set(r.outcome.code, (t.rejected.get(r.outcome.code) ?? 0) + 1);
       }
       const c = t.crashes.at(-1);
-      if (c?.index === index) process.stdout.write(`CRASH ${reader.name} case ${index} (${c.kind}): ${c.what}\n  ${c.message.split('\n').join('\n  ')}\n  reproduce: npm run fuzz -- --reader ${reader.name} --seed ${seed} --index ${index}\n`);
+      if (c?.index === index)
+        process.stdout.write(
+          `CRASH ${reader.name} case ${index} (${c.kind}): ${c.what}\n  ${c.message.split('\n').join('\n  ')}\n  reproduce: npm run fuzz -- --reader ${reader.name} --seed ${seed} --index ${index}\n`,
+        );
       const now = performance.now();
       if (now - lastReport > 10_000) {
         lastReport = now;
-        process.stderr.write(`${reader.name}: ${index + 1}/${count} cases, ${t.crashes.length} crash${t.crashes.length === 1 ? '' : 'es'}, ${((index + 1) / ((now - t0) / 1000)).toFixed(1)} cases/s\n`);
+        process.stderr.write(
+          `${reader.name}: ${index + 1}/${count} cases, ${t.crashes.length} crash${t.crashes.length === 1 ? '' : 'es'}, ${((index + 1) / ((now - t0) / 1000)).toFixed(1)} cases/s\n`,
+        );
       }
     }
   } finally {
@@ -179,7 +187,8 @@ function reproduce(reader: FuzzReader, seed: number, index: number, shrink: bool
       fc.property(reader.cases(), (x) => runCase(x, join(dir, 'case')).kind !== 'crash'),
       { seed: caseSeed(seed, index), numRuns: 1 },
     );
-    if (r.failed && r.counterexample) process.stdout.write(`shrunk after ${r.numShrinks} steps: ${r.counterexample[0].what}\n  ${String(r.errorInstance ?? '')}\n`);
+    if (r.failed && r.counterexample)
+      process.stdout.write(`shrunk after ${r.numShrinks} steps: ${r.counterexample[0].what}\n  ${String(r.errorInstance ?? '')}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -203,7 +212,15 @@ await runMain(async () => {
     return n;
   };
   if (!a.reader) throw new Error(`--reader is required: ${READERS.map((r) => r.name).join(', ')} or all`);
-  const readers = a.reader === 'all' ? READERS : [fuzzReader(a.reader) ?? (() => { throw new Error(`--reader "${a.reader}" is not one of ${READERS.map((r) => r.name).join(', ')}, all`); })()];
+  const readers =
+    a.reader === 'all'
+      ? READERS
+      : [
+          fuzzReader(a.reader) ??
+            (() => {
+              throw new Error(`--reader "${a.reader}" is not one of ${READERS.map((r) => r.name).join(', ')}, all`);
+            })(),
+        ];
   const seed = a.seed === undefined ? Date.now() % 2 ** 31 : int('seed', a.seed, 0, -(2 ** 31));
   if (a.index !== undefined) {
     if (readers.length !== 1) throw new Error('--index needs one --reader');

@@ -223,7 +223,11 @@ export function validateLmModel(model: LmModel, where: (name: string) => string)
   // Every layer has tensors of its own: a layer count beyond the tensors the file holds is a corrupt
   // header, refused before anything is made per layer.
   if (c.nLayers > model.tensors.size)
-    bag.error('schema', model.source, `the config says ${c.nLayers} layers, but the model holds only ${model.tensors.size} tensors (each layer has at least 9)`);
+    bag.error(
+      'schema',
+      model.source,
+      `the config says ${c.nLayers} layers, but the model holds only ${model.tensors.size} tensors (each layer has at least 9)`,
+    );
   bag.throwIfAny();
   const want = expectedShapes(c);
   const missing: string[] = [];

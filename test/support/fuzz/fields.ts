@@ -13,9 +13,7 @@ export interface Field {
 }
 
 export type FieldMutation =
-  | { op: 'set'; field: number; value: bigint }
-  | { op: 'nudge'; field: number; delta: number }
-  | { op: 'copy'; field: number; from: number };
+  { op: 'set'; field: number; value: bigint } | { op: 'nudge'; field: number; delta: number } | { op: 'copy'; field: number; from: number };
 
 export const fieldMutation: fc.Arbitrary<FieldMutation> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant('set' as const), field: fc.nat(), value: fc.constantFrom(...INTERESTING) }) },

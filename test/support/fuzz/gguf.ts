@@ -92,7 +92,9 @@ function serialize(m: Model): { bytes: Uint8Array; fields: Field[] } {
     at(8, `${label} count`);
     w.u64(a.items.length);
     const items = Array.from(a.items as ArrayLike<unknown>);
-    items.forEach((item, i) => body((a.itemType === 'array' ? { type: 'array', value: item } : { type: a.itemType, value: item }) as GgufValue, `${label}[${i}]`));
+    items.forEach((item, i) =>
+      body((a.itemType === 'array' ? { type: 'array', value: item } : { type: a.itemType, value: item }) as GgufValue, `${label}[${i}]`),
+    );
   };
   w.bytes(new TextEncoder().encode('GGUF'));
   at(4, 'the version');
@@ -212,12 +214,17 @@ function generatedSeed(seed: number, tokenizer: boolean): Model {
     [`${a}.rope.dimension_count`, u32(c.ropeDim)],
   ];
   if (tokenizer) {
-    const tokens = Array.from({ length: c.vocabSize }, (_, i) => (i < 3 ? ['<unk>', '<s>', '</s>'][i]! : i < 6 ? `<0x${(i - 3).toString(16).padStart(2, '0')}>` : `▁t${i}`));
+    const tokens = Array.from({ length: c.vocabSize }, (_, i) =>
+      i < 3 ? ['<unk>', '<s>', '</s>'][i]! : i < 6 ? `<0x${(i - 3).toString(16).padStart(2, '0')}>` : `▁t${i}`,
+    );
     kv.push(
       ['tokenizer.ggml.model', str('llama')],
       ['tokenizer.ggml.tokens', { type: 'array', value: { itemType: 'string', items: tokens } }],
       ['tokenizer.ggml.scores', { type: 'array', value: { itemType: 'f32', items: Float32Array.from(tokens, (_, i) => -i) } }],
-      ['tokenizer.ggml.token_type', { type: 'array', value: { itemType: 'i32', items: Int32Array.from(tokens, (_, i) => (i === 0 ? 2 : i < 3 ? 3 : i < 6 ? 6 : 1)) } }],
+      [
+        'tokenizer.ggml.token_type',
+        { type: 'array', value: { itemType: 'i32', items: Int32Array.from(tokens, (_, i) => (i === 0 ? 2 : i < 3 ? 3 : i < 6 ? 6 : 1)) } },
+      ],
       ['tokenizer.ggml.bos_token_id', u32(1)],
       ['tokenizer.ggml.eos_token_id', u32(2)],
     );
@@ -267,15 +274,17 @@ const value: fc.Arbitrary<GgufValue> = fc.oneof(
   fc.constantFrom(0, 1e-6, Number.NaN).map((value): GgufValue => ({ type: 'f64', value })),
   fc.boolean().map((value): GgufValue => ({ type: 'bool', value })),
   fc.constantFrom('', 'llama', 'bitnet', 'gpt2', 'x'.repeat(300), '\u0000\n').map(str),
-  fc.constantFrom(
-    { itemType: 'string', items: [] },
-    { itemType: 'string', items: ['a', 'a'] },
-    { itemType: 'u32', items: Uint32Array.of(4, 4, 4, 4) },
-    { itemType: 'u32', items: Uint32Array.of(1, 2) },
-    { itemType: 'i32', items: Int32Array.of(-1) },
-    { itemType: 'f32', items: Float32Array.of(Number.NaN) },
-    { itemType: 'array', items: [{ itemType: 'u8', items: Uint8Array.of(1) }] },
-  ).map((value): GgufValue => ({ type: 'array', value: value as GgufArray })),
+  fc
+    .constantFrom(
+      { itemType: 'string', items: [] },
+      { itemType: 'string', items: ['a', 'a'] },
+      { itemType: 'u32', items: Uint32Array.of(4, 4, 4, 4) },
+      { itemType: 'u32', items: Uint32Array.of(1, 2) },
+      { itemType: 'i32', items: Int32Array.of(-1) },
+      { itemType: 'f32', items: Float32Array.of(Number.NaN) },
+      { itemType: 'array', items: [{ itemType: 'u8', items: Uint8Array.of(1) }] },
+    )
+    .map((value): GgufValue => ({ type: 'array', value: value as GgufArray })),
 );
 
 type Edit =
@@ -303,7 +312,14 @@ const edit: fc.Arbitrary<Edit> = fc.oneof(
     at: fc.nat(),
     to: fc.oneof(fc.nat(), fc.constantFrom('', 'token_embd', 'output.weight', 'blk.0.attn_q', 'blk.99.attn_q.weight', 'x'.repeat(70), '\u00ff\u0000')),
   }),
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('retype-tensor' as const), at: fc.nat(), type: fc.constantFrom(0, 1, 2, 8, 10, 24, 26, 28, 30, 31, 34, 35, 36, 37, 39, 40, 99, 2 ** 31) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('retype-tensor' as const),
+      at: fc.nat(),
+      type: fc.constantFrom(0, 1, 2, 8, 10, 24, 26, 28, 30, 31, 34, 35, 36, 37, 39, 40, 99, 2 ** 31),
+    }),
+  },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -399,7 +415,12 @@ export const ggufReader: FuzzReader = {
         const f = mutateFields(s.bytes, s.fields, fields);
         const file = applyByteMutations(f.bytes, bytes);
         return {
-          what: [`gguf ${'file' in seed ? seed.file : `random LM ${seed.lm}${seed.tokenizer ? ' with a tokenizer' : ''}`}`, ...edits.map(describeEdit), ...f.what, ...bytes.map(describeByteMutation)].join('; '),
+          what: [
+            `gguf ${'file' in seed ? seed.file : `random LM ${seed.lm}${seed.tokenizer ? ' with a tokenizer' : ''}`}`,
+            ...edits.map(describeEdit),
+            ...f.what,
+            ...bytes.map(describeByteMutation),
+          ].join('; '),
           files: [['model.gguf', file]],
           read: (dir) => void loadModel(join(dir, 'model.gguf')),
         };

@@ -66,7 +66,18 @@ function folderOf(s: Shape): { config: Record<string, unknown>; tensors: Spec[] 
   const q = heads * s.headDim;
   const kv = s.kvHeads * s.headDim;
   const bitnet = s.layout === 'bitnet';
-  const float = (name: string, shape: number[], dtype = s.dtype): Spec => ({ name, dtype, shape, bytes: encode(dtype, values(shape.reduce((a, b) => a * b, 1), next)) });
+  const float = (name: string, shape: number[], dtype = s.dtype): Spec => ({
+    name,
+    dtype,
+    shape,
+    bytes: encode(
+      dtype,
+      values(
+        shape.reduce((a, b) => a * b, 1),
+        next,
+      ),
+    ),
+  });
   const tensors: Spec[] = [float('model.embed_tokens.weight', [s.vocab, dim])];
   for (let i = 0; i < s.layers; i++) {
     const p = `model.layers.${i}.`;
@@ -76,7 +87,12 @@ function folderOf(s: Shape): { config: Record<string, unknown>; tensors: Spec[] 
       if (s.layout === 'float') tensors.push(float(`${p}${suffix}`, [n, k]));
       else if (s.layout === 'trilm') {
         const gamma = (8 + Math.floor(next() * 8)) / 256;
-        tensors.push({ name: `${p}${suffix}`, dtype: 'F16', shape: [n, k], bytes: f16Bytes(Array.from({ length: n * k }, () => (Math.floor(next() * 3) - 1) * gamma)) });
+        tensors.push({
+          name: `${p}${suffix}`,
+          dtype: 'F16',
+          shape: [n, k],
+          bytes: f16Bytes(Array.from({ length: n * k }, () => (Math.floor(next() * 3) - 1) * gamma)),
+        });
       } else {
         const codes = Int8Array.from({ length: n * k }, () => Math.floor(next() * 3) - 1);
         tensors.push({ name: `${p}${suffix}`, dtype: 'U8', shape: [Math.ceil(n / 4), k], bytes: packHfTernary(codes, n, k) });
@@ -206,7 +222,10 @@ export const hfReader: FuzzReader = {
             for (const t of mine) map[t.name] = name(s);
             files.push([name(s), st(mine)]);
           }
-          files.push(['model.safetensors.index.json', new TextEncoder().encode(JSON.stringify(mutateJson({ metadata: { total_size: 0 }, weight_map: map }, index)))]);
+          files.push([
+            'model.safetensors.index.json',
+            new TextEncoder().encode(JSON.stringify(mutateJson({ metadata: { total_size: 0 }, weight_map: map }, index))),
+          ]);
         }
         if (tokenizer) for (const [n, text] of TOKENIZER_FILES) files.push([n, new TextEncoder().encode(text)]);
         const target = file % files.length;

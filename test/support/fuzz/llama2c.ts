@@ -59,8 +59,13 @@ const specArb: fc.Arbitrary<Llama2cSpec & { seed: number }> = fc
 
 /** tokenizer.bin for `vocab` tokens, with where each score and length sits. */
 function tokenizer(vocab: number): { bytes: Uint8Array; fields: Field[] } {
-  const tokens = Array.from({ length: vocab }, (_, i) => (i === 0 ? '<unk>' : i === 1 ? '\n<s>\n' : i === 2 ? '\n</s>\n' : i < 259 ? `<0x${(i - 3).toString(16).padStart(2, '0').toUpperCase()}>` : ` t${i}`));
-  const bytes = writeTokenizerBin(tokens, Float32Array.from(tokens, (_, i) => -i));
+  const tokens = Array.from({ length: vocab }, (_, i) =>
+    i === 0 ? '<unk>' : i === 1 ? '\n<s>\n' : i === 2 ? '\n</s>\n' : i < 259 ? `<0x${(i - 3).toString(16).padStart(2, '0').toUpperCase()}>` : ` t${i}`,
+  );
+  const bytes = writeTokenizerBin(
+    tokens,
+    Float32Array.from(tokens, (_, i) => -i),
+  );
   const fields: Field[] = [{ at: 0, width: 4, label: 'max_token_length' }];
   let off = 4;
   const enc = new TextEncoder();
@@ -101,7 +106,9 @@ export const llama2cReader: FuzzReader = {
         const f = mutateFields(file, headerFields(version), fields);
         const files: [string, Uint8Array][] = [['model.bin', applyByteMutations(f.bytes, bytes)]];
         const what = [
-          seed === 'stories260K' ? 'llama2c stories260K.bin' : `llama2c v${seed.version} dim ${seed.dim} layers ${seed.nLayers} vocab ${seed.vocabSize}${seed.shared ? ' shared' : ''}`,
+          seed === 'stories260K'
+            ? 'llama2c stories260K.bin'
+            : `llama2c v${seed.version} dim ${seed.dim} layers ${seed.nLayers} vocab ${seed.vocabSize}${seed.shared ? ' shared' : ''}`,
           ...f.what,
           ...bytes.map(describeByteMutation),
         ];

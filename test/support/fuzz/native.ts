@@ -40,7 +40,11 @@ type GraphEdit =
 
 const graphEdit: fc.Arbitrary<GraphEdit> = fc.oneof(
   fc.record({ op: fc.constantFrom('cycle' as const, 'same-node-name' as const, 'same-output' as const, 'input-as-output' as const), a: fc.nat(), b: fc.nat() }),
-  fc.record({ op: fc.constant('dtype' as const), a: fc.nat(), dtype: fc.constantFrom('float32', 'int8', 'uint8', 'int32', 'int64', 'bool', 'ternary', 'binary', 'float16', 'float64') }),
+  fc.record({
+    op: fc.constant('dtype' as const),
+    a: fc.nat(),
+    dtype: fc.constantFrom('float32', 'int8', 'uint8', 'int32', 'int64', 'bool', 'ternary', 'binary', 'float16', 'float64'),
+  }),
   fc.record({
     op: fc.constant('shape' as const),
     a: fc.nat(),
@@ -75,7 +79,10 @@ let example: { json: Json; weights: Uint8Array } | undefined;
 
 function seedModel(seed: number | 'digits-mlp'): { json: Json; weights: Uint8Array | undefined } {
   if (seed === 'digits-mlp') {
-    example ??= { json: JSON.parse(readFileSync(join(EXAMPLE, 'model.json'), 'utf8')) as Json, weights: new Uint8Array(readFileSync(join(EXAMPLE, 'model.safetensors'))) };
+    example ??= {
+      json: JSON.parse(readFileSync(join(EXAMPLE, 'model.json'), 'utf8')) as Json,
+      weights: new Uint8Array(readFileSync(join(EXAMPLE, 'model.safetensors'))),
+    };
     return example;
   }
   const s = serializeModel(randomModel(seed, { maxK: 24, maxLayers: 3 }));

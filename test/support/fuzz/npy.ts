@@ -21,8 +21,32 @@ import { some, type FuzzCase, type FuzzReader } from './harness.ts';
 
 /** Values that test every conversion: exact and inexact in float32, fractional, out of every range. */
 const VALUES: readonly number[] = [
-  0, 1, -1, 2, 0.5, 0.1, -2.5, 127, 128, -128, -129, 255, 256, 65535, 2 ** 24 + 1, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), 2 ** 53 + 2, 1e10, 3.4e38, 1e39, 1e-45,
-  Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY,
+  0,
+  1,
+  -1,
+  2,
+  0.5,
+  0.1,
+  -2.5,
+  127,
+  128,
+  -128,
+  -129,
+  255,
+  256,
+  65535,
+  2 ** 24 + 1,
+  2 ** 31 - 1,
+  2 ** 31,
+  -(2 ** 31),
+  2 ** 53 + 2,
+  1e10,
+  3.4e38,
+  1e39,
+  1e-45,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
 ];
 
 interface ArrayPlan {
@@ -40,24 +64,38 @@ type HeaderPart = 'descr' | 'fortran_order' | 'shape' | 'extra' | 'drop';
 const HEADER_EDITS: Record<HeaderPart, readonly string[]> = {
   descr: ["'<f4'", "'>f4'", "'=i4'", "'|u1'", "'<f8'", "'<f2'", "'<c8'", "'|O'", "'<U4'", "'|S3'", "'<M8[s]'", "[('a', '<f4')]", "'f4'", "''", '4', 'None'],
   fortran_order: ['True', 'False', '1', 'None', "'yes'"],
-  shape: ['()', '(0,)', '(3)', '[3]', '(-1,)', '(1099511627776,)', '(2147483648, 2)', '(65536, 65536, 65536)', '(9223372036854775807,)', "('a',)", '(1.5,)', '(2, 3, 4, 5, 6, 7, 8, 9, 10)', '(1,' + '1,'.repeat(40) + ')'],
+  shape: [
+    '()',
+    '(0,)',
+    '(3)',
+    '[3]',
+    '(-1,)',
+    '(1099511627776,)',
+    '(2147483648, 2)',
+    '(65536, 65536, 65536)',
+    '(9223372036854775807,)',
+    "('a',)",
+    '(1.5,)',
+    '(2, 3, 4, 5, 6, 7, 8, 9, 10)',
+    '(1,' + '1,'.repeat(40) + ')',
+  ],
   extra: ["'extra': 1", "'descr': '<f8'", "'shape': (7,)", '1: 2'],
   drop: ['descr', 'fortran_order', 'shape'],
 };
 
 const arrayPlanOf = (headerNone: number): fc.Arbitrary<ArrayPlan> =>
   fc.record({
-  dtype: fc.constantFrom(...NP_DTYPES),
-  shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }),
-  values: fc.array(fc.constantFrom(...VALUES), { minLength: 1, maxLength: 8 }),
-  fortran: fc.boolean(),
-  header: some(
-    fc.constantFrom(...(Object.keys(HEADER_EDITS) as HeaderPart[])).chain((part) => fc.tuple(fc.constant(part), fc.constantFrom(...HEADER_EDITS[part]))),
-    2,
-    headerNone,
-  ),
-  version: fc.constantFrom(1 as const, 1 as const, 2 as const, 3 as const),
-});
+    dtype: fc.constantFrom(...NP_DTYPES),
+    shape: fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }),
+    values: fc.array(fc.constantFrom(...VALUES), { minLength: 1, maxLength: 8 }),
+    fortran: fc.boolean(),
+    header: some(
+      fc.constantFrom(...(Object.keys(HEADER_EDITS) as HeaderPart[])).chain((part) => fc.tuple(fc.constant(part), fc.constantFrom(...HEADER_EDITS[part]))),
+      2,
+      headerNone,
+    ),
+    version: fc.constantFrom(1 as const, 1 as const, 2 as const, 3 as const),
+  });
 const arrayPlan = arrayPlanOf(3);
 
 /** The array's elements: the plan's values cycled, cast the way NumPy's astype would (wrapping). */
@@ -147,7 +185,15 @@ function inputTensor(name: string, p: InputPlan, array: ArrayPlan | undefined): 
 }
 
 function inputGraph(tensors: Tensor[]): Graph {
-  return { name: 'inputs', source: 'fuzz', inputs: tensors.map((t) => t.name), outputs: [], tensors: new Map(tensors.map((t) => [t.name, t])), nodes: [], sourceHash: '' };
+  return {
+    name: 'inputs',
+    source: 'fuzz',
+    inputs: tensors.map((t) => t.name),
+    outputs: [],
+    tensors: new Map(tensors.map((t) => [t.name, t])),
+    nodes: [],
+    sourceHash: '',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -311,7 +357,10 @@ export const npzReader: FuzzReader = {
   cases: () =>
     fc
       .record({
-        entries: fc.oneof({ weight: 1, arbitrary: fc.constant([] as EntryPlan[]) }, { weight: 9, arbitrary: fc.array(entryPlan, { minLength: 1, maxLength: 3 }) }),
+        entries: fc.oneof(
+          { weight: 1, arbitrary: fc.constant([] as EntryPlan[]) },
+          { weight: 9, arbitrary: fc.array(entryPlan, { minLength: 1, maxLength: 3 }) },
+        ),
         inputs: fc.array(inputPlan, { minLength: 1, maxLength: 2 }),
         extraInput: fc.boolean(),
         fields: some(fieldMutation, 3),
@@ -331,7 +380,11 @@ export const npzReader: FuzzReader = {
         const f = mutateFields(z.bytes, z.fields, fields);
         const file = applyByteMutations(f.bytes, bytes);
         // Input i reads the entry named after it, or arr_i: name the inputs after the entries.
-        const named: { p: InputPlan; e: EntryPlan | undefined; name: string }[] = inputs.map((p, i) => ({ p, e: entries[i], name: entries[i] && /^[a-z]$/.test(entries[i]!.name) ? entries[i]!.name : `in${i}` }));
+        const named: { p: InputPlan; e: EntryPlan | undefined; name: string }[] = inputs.map((p, i) => ({
+          p,
+          e: entries[i],
+          name: entries[i] && /^[a-z]$/.test(entries[i]!.name) ? entries[i]!.name : `in${i}`,
+        }));
         if (extraInput) named.push({ p: inputs[0]!, e: undefined, name: 'z' });
         const names = [...new Set(named.map((n) => n.name))];
         const graph = inputGraph(names.map((n) => named.find((m) => m.name === n)!).map(({ p, e, name }) => inputTensor(name, p, e?.array)));

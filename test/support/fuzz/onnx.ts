@@ -57,16 +57,45 @@ type Edit =
   | { op: 'input-dim'; at: number; dim: Obj };
 
 const DIMS = ['0', '1', '2', '3', '7', '-1', '-2', '2147483647', '2147483648', '1099511627776', '9223372036854775807'];
-const OPS = ['Relu', 'Softmax', 'Transpose', 'Reshape', 'Gather', 'MatMul', 'Gemm', 'Conv', 'Add', 'Concat', 'Slice', 'Squeeze', 'Quant', 'BipolarQuant', 'MultiThreshold', 'BatchNormalization', 'QuantizeLinear', 'Loop', 'If', 'Unknown'];
+const OPS = [
+  'Relu',
+  'Softmax',
+  'Transpose',
+  'Reshape',
+  'Gather',
+  'MatMul',
+  'Gemm',
+  'Conv',
+  'Add',
+  'Concat',
+  'Slice',
+  'Squeeze',
+  'Quant',
+  'BipolarQuant',
+  'MultiThreshold',
+  'BatchNormalization',
+  'QuantizeLinear',
+  'Loop',
+  'If',
+  'Unknown',
+];
 
 const edit: fc.Arbitrary<Edit> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant('dims' as const), at: fc.nat(), dims: fc.array(fc.constantFrom(...DIMS), { maxLength: 5 }) }) },
   fc.record({ op: fc.constant('data-type' as const), at: fc.nat(), type: fc.integer({ min: 0, max: 26 }) }),
   fc.record({ op: fc.constant('raw-data' as const), at: fc.nat(), keep: fc.nat() }),
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('rewire' as const), at: fc.nat(), input: fc.nat(), to: fc.oneof(fc.nat(), fc.constantFrom('', 'missing')) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ op: fc.constant('rewire' as const), at: fc.nat(), input: fc.nat(), to: fc.oneof(fc.nat(), fc.constantFrom('', 'missing')) }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('output' as const), at: fc.nat(), to: fc.nat() }) },
   fc.record({ op: fc.constantFrom('repeat-node' as const, 'drop-node' as const, 'repeat-initializer' as const), at: fc.nat() }),
-  fc.record({ op: fc.constant('op-type' as const), at: fc.nat(), type: fc.constantFrom(...OPS), domain: fc.constantFrom('', '', 'qonnx.custom_op.general', 'onnx.brevitas', 'com.microsoft') }),
+  fc.record({
+    op: fc.constant('op-type' as const),
+    at: fc.nat(),
+    type: fc.constantFrom(...OPS),
+    domain: fc.constantFrom('', '', 'qonnx.custom_op.general', 'onnx.brevitas', 'com.microsoft'),
+  }),
   {
     weight: 3,
     arbitrary: fc.record({
@@ -109,7 +138,11 @@ function applyEdit(model: Obj, e: Edit): void {
   const g = model.graph as Obj | undefined;
   const nodes = list(g, 'node');
   const inits = list(g, 'initializer');
-  const names = [...inits.map((t) => t.name as string), ...nodes.flatMap((n) => (n.output as string[]) ?? []), ...list(g, 'input').map((v) => v.name as string)];
+  const names = [
+    ...inits.map((t) => t.name as string),
+    ...nodes.flatMap((n) => (n.output as string[]) ?? []),
+    ...list(g, 'input').map((v) => v.name as string),
+  ];
   switch (e.op) {
     case 'dims': {
       const t = pick(inits, e.at);
