@@ -25,6 +25,7 @@ const FAST = [
   'pack',
   'planner',
   'quantize',
+  'quantize-cli',
   'snapshots',
   'tokenizer',
 ];
