@@ -71,9 +71,13 @@ void tn_linear_f32_avx2(const float *x, int32_t n, const float *w, int32_t rows,
 void tn_linear_f16_avx2(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y);
 void tn_linear_q8_avx2(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
 void tn_linear_t2_avx2(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
+void tn_linear_t2p_avx2(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
+                        int32_t k, float *y);
 void tn_linear_f32_neon(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y);
 void tn_linear_f16_neon(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y);
 void tn_linear_q8_neon(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
 void tn_linear_t2_neon(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
+void tn_linear_t2p_neon(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
+                        int32_t k, float *y);
 
 #endif /* TN_LM_H */

@@ -135,7 +135,7 @@ export const Linear: OpDef = {
     const scales = w.quant ? `${ctx.inScale(1)},${zeros} /* groups per row */ ${groupsPerRow(w)}, /* group */ ${groupSize(w)}, ` : '';
     // The same results on every kernel (lane sums); the vector ones where the target has them.
     const features = ctx.target.features;
-    const vector = suffix !== 't2p' && suffix !== 'ub';
+    const vector = suffix !== 'ub';
     const isa = !vector ? undefined : features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : undefined;
     const fn = `tn_linear_${suffix}${isa ? `_${isa}` : ''}`;
     const body = [`${fn}(${xin}, ${rows}, ${weights},${planes} ${scales}/* n */ ${n}, /* k */ ${k}, ${ctx.out(0)});`];
