@@ -36,6 +36,8 @@ export interface CompileOptions extends Omit<PassOptions, 'target' | 'kernels'> 
   /** Testing knobs of the kernel choice (compiler/kernels/choose.ts): a smaller flush, smaller LUT windows. */
   forceFlush?: number;
   maxLutWindow?: number;
+  /** model.c calls tn_dump_layer after every layer (`tritc test --bisect`; compiler/emit/c.ts). */
+  dumpLayers?: boolean;
 }
 
 /** Weights above this size go to weights.bin by default: C literals of megabytes slow compilers down
@@ -94,7 +96,11 @@ export function lowerForPlanning(graph: Graph, opts: CompileOptions): void {
 export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
   lowerForPlanning(graph, opts);
   const plan = planMemory(graph, opts.target);
-  const emitted = emitC(graph, plan, opts.target, { prefix: opts.prefix, blobThreshold: opts.blobThreshold ?? DEFAULT_BLOB_THRESHOLD });
+  const emitted = emitC(graph, plan, opts.target, {
+    prefix: opts.prefix,
+    blobThreshold: opts.blobThreshold ?? DEFAULT_BLOB_THRESHOLD,
+    dumpLayers: opts.dumpLayers,
+  });
   const weightsBytes = [...emitted.constantBytes.values()].reduce((a, b) => a + b, 0);
   const ioBytes = [...emitted.io.inputs, ...emitted.io.outputs].reduce((a, d) => a + d.count * DTYPE_INFO[d.dtype].bytes, 0);
   const livePerStep = liveBytesPerStep(plan.placements, graph.nodes.length);

@@ -4,7 +4,7 @@
 // memory plan as a picture, then one static function per node with the node's op, shapes, arena
 // offsets and kernel in a comment, then the run function that calls them in schedule order.
 
-import { elementCount, nodeReads, shapeStr, type DType, type Graph, type Tensor } from '../ir.ts';
+import { elementCount, nodeReads, shapeStr, tensorBytes, type DType, type Graph, type Tensor } from '../ir.ts';
 import { DTYPE_INFO } from '../dtypes.ts';
 import { getOp } from '../ops/index.ts';
 import { scratchName } from '../plan/liveness.ts';
@@ -24,7 +24,13 @@ export interface EmitOptions {
   /** Constants larger than this many bytes go to weights.bin, linked by weights.S (.incbin), instead of
    * C literals (default: never). */
   blobThreshold?: number;
+  /** After every layer, call tn_dump_layer(step, output, data, bytes) on each output it wrote, for the
+   * per-layer comparison of `tritc test --bisect` (the program that links model.c defines it). */
+  dumpLayers?: boolean;
 }
+
+/** What model.c built with `dumpLayers` calls, for each output of each layer, right after the layer. */
+export const DUMP_LAYER_PROTOTYPE = 'void tn_dump_layer(uint32_t step, uint32_t output, const void *data, uint32_t bytes);';
 
 /** The binary weights file and the assembler file that links it (weights past the blob threshold). */
 interface WeightsBlob {
@@ -370,6 +376,11 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
       return io.cname;
     });
     calls.push(`  ${fname}(${[...args, ...rowParams].join(', ')}); /* ${safe(node.op)} "${safe(node.name)}" */`);
+    if (opts.dumpLayers)
+      node.outputs.forEach((tn, j) => {
+        const i = params.findIndex((p) => p.tensor === tn);
+        if (i >= 0) calls.push(`  tn_dump_layer(${step}u, ${j}u, ${args[i]}, ${tensorBytes(g.tensors.get(tn)!)}u);`);
+      });
   });
 
   // Outputs that no node writes directly: graph inputs, constants, or repeats of another output.
@@ -458,6 +469,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     `#include "model.h"`,
     `#include "tn_runtime.h"`,
     ...(g.rows ? ['#include "tn_lm.h"'] : []),
+    ...(opts.dumpLayers ? ['', "/* Built to dump every layer's outputs (tritc test --bisect): the test program defines this. */", DUMP_LAYER_PROTOTYPE] : []),
     ``,
     `/* ---- Weights (const: flash on a microcontroller) ---------------------------------------- */`,
     ``,

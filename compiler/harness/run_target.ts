@@ -10,6 +10,7 @@ import { measureObjects, type Footprint } from '../toolchain/elf.ts';
 import { requireQemu } from '../toolchain/qemu.ts';
 import { requireZig } from '../toolchain/zig.ts';
 import { writeContent, type Compiled } from '../compile.ts';
+import { decodeLayerDumps, type LayerDump } from './layers.ts';
 import { decodeOutputs, encodeInputs, generateRunner, type HarnessModel, type RunRecord } from './runner.ts';
 
 export interface TargetRun {
@@ -22,12 +23,16 @@ export interface TargetRun {
   /** Wall-clock seconds of the build and of the run. */
   buildSeconds: number;
   runSeconds: number;
+  /** With `dumpLayers`: every layer's outputs, as the program computed them. */
+  layers?: LayerDump[];
 }
 
 export interface RunTargetOptions {
   /** Seconds before the emulator is killed. */
   timeoutSeconds?: number;
   title?: string;
+  /** The model was compiled with `dumpLayers`: the runner records every layer's outputs (one model only). */
+  dumpLayers?: boolean;
 }
 
 export async function runOnTarget(models: readonly HarnessModel[], target: TargetDesc, workDir: string, opts: RunTargetOptions = {}): Promise<TargetRun> {
@@ -43,7 +48,10 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
     writeWeightsBlob(m.compiled, dir);
     for (const r of m.compiled.emitted.runtime) runtime.add(r);
   }
-  writeFileSync(join(workDir, 'runner.c'), generateRunner(models, opts.title ?? models.map((m) => m.compiled.graph.name).join(', ')));
+  writeFileSync(
+    join(workDir, 'runner.c'),
+    generateRunner(models, opts.title ?? models.map((m) => m.compiled.graph.name).join(', '), { dumpLayers: opts.dumpLayers }),
+  );
   writeFileSync(join(workDir, 'inputs.bin'), encodeInputs(models));
 
   const t0 = performance.now();
@@ -73,6 +81,17 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
     fail('toolchain', target.name, `${(e as Error).message} (from ${how})`);
   }
 
+  let layers: LayerDump[] | undefined;
+  if (opts.dumpLayers) {
+    const layersPath = join(workDir, 'layers.bin');
+    if (!existsSync(layersPath)) fail('toolchain', target.name, `the test program wrote no layers.bin (${how})`);
+    try {
+      layers = decodeLayerDumps(new Uint8Array(readFileSync(layersPath)));
+    } catch (e) {
+      fail('toolchain', target.name, `${(e as Error).message} (from ${how})`);
+    }
+  }
+
   // Each model's objects: its model.o, plus the runtime objects (shared, counted for every model).
   const runtimeObjects = built.modelObjects.slice(models.length);
   const footprints = models.map((_, i) => measureObjects(built.program, [built.modelObjects[i]!, ...runtimeObjects]));
@@ -83,6 +102,7 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
     footprints,
     buildSeconds: (t1 - t0) / 1000,
     runSeconds: (t2 - t1) / 1000,
+    ...(layers ? { layers } : {}),
   };
 }
 
