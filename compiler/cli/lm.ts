@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileGraph, type Compiled } from '../compile.ts';
 import { fail, formatDiagnostic, TritcError } from '../diagnostics.ts';
-import { rng, writeOutputFile } from '../harness/inputs.ts';
+import { randomTokenRuns, readTokenRuns, writeOutputFile } from '../harness/inputs.ts';
 import { runLmOnTarget } from '../harness/lm_run.ts';
 import { logitsHash, type LmJob, type LmJobResult } from '../harness/lm_runner.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
@@ -98,40 +98,13 @@ function rowTable(rows: LmRow[], what: string): string {
   return textTable(table);
 }
 
-/** Token ids from a .npy file: [T] or [N, T] of integers. */
-function readTokenRuns(path: string, vocab: number): number[][] {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(path));
-  } catch (e) {
-    fail('io', path, `cannot read: ${(e as Error).message}`);
-  }
-  const a = readNpy(bytes, path);
-  if (!['int32', 'int64', 'int16', 'int8', 'uint8', 'uint16', 'uint32'].includes(a.dtype)) fail('npy', path, `token ids must be integers, found ${a.dtype}`);
-  if (a.shape.length !== 1 && a.shape.length !== 2) fail('npy', path, `token ids must have shape [T] or [N, T], found [${a.shape.join(', ')}]`);
-  const values = Array.from(a.data as ArrayLike<number | bigint>, Number);
-  values.forEach((v, i) => {
-    if (!(Number.isInteger(v) && v >= 0 && v < vocab)) fail('npy', path, `token ${i} is ${v}, outside the vocabulary [0, ${vocab})`);
-  });
-  const t = a.shape[a.shape.length - 1]!;
-  if (t === 0) fail('npy', path, 'holds no tokens');
-  const n = a.shape.length === 2 ? a.shape[0]! : 1;
-  return Array.from({ length: n }, (_, i) => values.slice(i * t, (i + 1) * t));
-}
-
 /** `tritc run` on a language model. */
 export async function runLanguageModel(graph: Graph, targets: TargetDesc[], args: ParsedArgs, io: Io): Promise<number> {
   const lm = graph.lm!;
   requireZig();
   for (const t of targets) requireQemu(t);
   const inputs = stringOpt(args, 'inputs');
-  const runs = inputs
-    ? readTokenRuns(inputs, lm.vocab)
-    : (() => {
-        const next = rng(intOpt(args, 'seed', 1));
-        const length = Math.min(lm.context, 2 * graph.rows!.max + 1);
-        return Array.from({ length: intOpt(args, 'count', 3, 1) }, () => Array.from({ length }, () => Math.floor(next() * lm.vocab)));
-      })();
+  const runs = inputs ? readTokenRuns(inputs, lm.vocab) : randomTokenRuns(graph, intOpt(args, 'count', 3, 1), intOpt(args, 'seed', 1));
   for (const r of runs)
     if (r.length > lm.context)
       fail('usage', inputs ?? '', `${r.length} tokens exceed the context of ${lm.context} positions (compile with --context ${r.length} or more)`);
