@@ -1,6 +1,6 @@
 import { fail } from '../diagnostics.ts';
 import { parseByteCount } from '../util/format.ts';
-import type { ProgressAt } from './progress.ts';
+import type { ProgressAt } from '../util/progress.ts';
 
 // What a command declares, and how it talks to the terminal (injectable, so tests can capture it).
 

@@ -3,10 +3,7 @@
 // (a longer line would wrap, and the carriage return would only take back its last row), redrawn at
 // most every 50 ms for rapid counts, and cleared when the work ends or a result is printed.
 
-export interface ProgressAt {
-  done: number;
-  total: number;
-}
+import type { ProgressAt } from '../util/progress.ts';
 
 const BAR = 24;
 const REDRAW_MS = 50;
@@ -45,7 +42,7 @@ export function terminalProgress(stream: NodeJS.WriteStream): { progress(text: s
       }
       if (at && shown && now - lastDraw < REDRAW_MS && at.done > 0 && at.done < at.total) return;
       lastDraw = now;
-      stream.write(`\r\x1b[2K${progressLine(text, at, (now - start) / 1000, stream.columns ?? 80)}`);
+      stream.write(`\r\x1b[2K${progressLine(text, at, (now - start) / 1000, stream.columns || 80)}`);
       shown = true;
     },
     endProgress() {

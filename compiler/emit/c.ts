@@ -10,6 +10,7 @@ import { getOp } from '../ops/index.ts';
 import { scratchName } from '../plan/liveness.ts';
 import type { MemoryPlan } from '../plan/planner.ts';
 import type { TargetDesc } from '../targets.ts';
+import type { ProgressFn } from '../util/progress.ts';
 import { TRITC_VERSION } from '../version.ts';
 import { arrayBody, decimalComment, hexByte, hexFloat, hexWord } from './cliterals.ts';
 import { cIdent, modelPrefix, NameTable } from './cnames.ts';
@@ -27,6 +28,8 @@ export interface EmitOptions {
   /** After every layer, call tn_dump_layer(step, output, data, bytes) on each output it wrote, for the
    * per-layer comparison of `tritc test --bisect` (the program that links model.c defines it). */
   dumpLayers?: boolean;
+  /** Hears each layer as its C is written (packing a large model's weights takes a while). */
+  progress?: ProgressFn;
 }
 
 /** What model.c built with `dumpLayers` calls, for each output of each layer, right after the layer. */
@@ -264,6 +267,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
   const nodeNames = globals;
 
   g.nodes.forEach((node, step) => {
+    opts.progress?.(`writing C: ${node.name}`, { done: step, total: g.nodes.length });
     const def = getOp(node.op);
     // Parameters: every non-constant tensor the node reads or writes, named after the op's spec.
     // `scratch` marks the kernel's working memory, which is no tensor (a uint8_t pointer into the arena).

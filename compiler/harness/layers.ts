@@ -35,7 +35,7 @@ export function decodeLayerDumps(bytes: Uint8Array): LayerDump[] {
   return dumps;
 }
 
-export interface LayerDifference {
+interface LayerDifference {
   step: number;
   node: string;
   op: string;

@@ -36,7 +36,7 @@ export async function runCompiled(
   compiled: Compiled,
   runs: readonly ReadonlyMap<string, TypedData>[],
   workDir: string,
-  opts: { timeoutSeconds?: number; dumpLayers?: boolean } = {},
+  opts: { timeoutSeconds?: number; dumpLayers?: boolean; onRuns?: (done: number) => void } = {},
 ): Promise<Measured> {
   const target = compiled.target;
   const res = await runOnTarget([{ compiled, runs: [...runs], dir: 'model' }], target, workDir, opts);

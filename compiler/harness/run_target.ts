@@ -11,7 +11,7 @@ import { requireQemu } from '../toolchain/qemu.ts';
 import { requireZig } from '../toolchain/zig.ts';
 import { writeContent, type Compiled } from '../compile.ts';
 import { decodeLayerDumps, type LayerDump } from './layers.ts';
-import { decodeOutputs, encodeInputs, generateRunner, type HarnessModel, type RunRecord } from './runner.ts';
+import { decodeOutputs, encodeInputs, generateRunner, PROGRESS_PREFIX, type HarnessModel, type RunRecord } from './runner.ts';
 
 export interface TargetRun {
   target: string;
@@ -33,6 +33,8 @@ export interface RunTargetOptions {
   title?: string;
   /** The model was compiled with `dumpLayers`: the runner records every layer's outputs (one model only). */
   dumpLayers?: boolean;
+  /** Hears how many runs (of the first model) are done, on long input sets. */
+  onRuns?: (done: number) => void;
 }
 
 export async function runOnTarget(models: readonly HarnessModel[], target: TargetDesc, workDir: string, opts: RunTargetOptions = {}): Promise<TargetRun> {
@@ -70,7 +72,7 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
   const t1 = performance.now();
 
   const outPath = join(workDir, 'outputs.bin');
-  await executeOnTarget(target, built.program, workDir, opts.timeoutSeconds ?? 600);
+  await executeOnTarget(target, built.program, workDir, opts.timeoutSeconds ?? 600, opts.onRuns && progressLines(opts.onRuns));
   const t2 = performance.now();
   const how = `${target.qemu ? `${target.qemu.command} ` : ''}${built.program} in ${workDir}`;
   if (!existsSync(outPath)) fail('toolchain', target.name, `the test program wrote no outputs.bin (${how})`);
@@ -106,6 +108,17 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
   };
 }
 
+/** A console listener that hears the runner's "tn:run <n>" lines. */
+function progressLines(onRuns: (done: number) => void): (chunk: string) => void {
+  let pending = '';
+  return (chunk) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const l of lines) if (l.startsWith(`${PROGRESS_PREFIX} `)) onRuns(Number(l.slice(PROGRESS_PREFIX.length + 1)));
+  };
+}
+
 /** weights.bin and a weights.S that names it by its absolute path (several models may be built
  * together, each with its own weights.bin). */
 export function writeWeightsBlob(c: Compiled, dir: string): void {
@@ -131,7 +144,12 @@ export async function executeOnTarget(
   const args = target.qemu ? target.qemu.args.map((a) => a.replace('{elf}', program)) : [];
   const timeoutMs = timeoutSeconds * 1000;
   const r = await exec(cmd, args, { cwd, timeoutMs, onStdout: onOutput, onStderr: onOutput });
-  const shown = (r.stderr + r.stdout).trim().split('\n').slice(-15).join('\n');
+  const shown = (r.stderr + r.stdout)
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith(`${PROGRESS_PREFIX} `))
+    .slice(-15)
+    .join('\n');
   if (r.timedOut) fail('toolchain', target.name, `the test program did not finish within ${timeoutSeconds} s (${cmd} ${args.join(' ')})\n${shown}`);
   if (r.code !== 0)
     fail('toolchain', target.name, `the test program exited with ${r.code ?? r.signal} (${cmd} ${args.join(' ')} in ${cwd})${shown ? `:\n${shown}` : ''}`);

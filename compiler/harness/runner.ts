@@ -16,6 +16,10 @@ import { DUMP_LAYER_PROTOTYPE, type IoDesc } from '../emit/c.ts';
 import { alignUp } from '../plan/liveness.ts';
 
 const RUNNER_VERSION = 1;
+/** The runner says how far it is this many times over a long input set (64 runs or more). */
+const PROGRESS_TICKS = 64;
+/** The runner's progress lines: "tn:run <runs done>". */
+export const PROGRESS_PREFIX = 'tn:run';
 
 export interface HarnessModel {
   compiled: Compiled;
@@ -81,6 +85,7 @@ export function generateRunner(models: readonly HarnessModel[], title: string, o
       ...outputs.map((d, j) => `    put(out, out${j}, ${ioBytes(d)}u);`),
       `    put_u64(out, c1 - c0 > overhead ? c1 - c0 - overhead : 0);`,
       `    put_u32(out, stack);`,
+      `    if (runs >= ${PROGRESS_TICKS}u && (r + 1u) % (runs / ${PROGRESS_TICKS}u) == 0u) progress(r + 1u);`,
       `  }`,
       `}`,
     ].join('\n');
@@ -123,6 +128,20 @@ static void put_u32(int h, uint32_t v) {
   b[2] = (uint8_t)(v >> 16);
   b[3] = (uint8_t)(v >> 24);
   put(h, b, 4);
+}
+
+/* "tn:run <n>" on the console after n runs, now and then on long input sets (a progress bar). */
+static void progress(uint32_t done) {
+  char line[24] = "${PROGRESS_PREFIX} ";
+  char digits[12];
+  int n = 0, i = ${PROGRESS_PREFIX.length + 1};
+  do {
+    digits[n++] = (char)('0' + done % 10u);
+    done /= 10u;
+  } while (done != 0u);
+  while (n > 0) line[i++] = digits[--n];
+  line[i] = 0;
+  tn_plat_puts(line);
 }
 
 static void put_u64(int h, uint64_t v) {

@@ -23,7 +23,7 @@ export type InputSource =
 
 /** Where the golden outputs are: files (.npz keyed by output, or .npy/.pb one per output), or the
  * output_<i>.pb of each data set folder. */
-export type GoldenSource = { kind: 'files'; files: string[] } | { kind: 'datasets'; dirs: string[] };
+type GoldenSource = { kind: 'files'; files: string[] } | { kind: 'datasets'; dirs: string[] };
 
 export interface Budgets {
   /** Bytes of flash: the model's code, weights and the library routines it calls. */
@@ -36,9 +36,9 @@ export interface Budgets {
   accuracy?: number;
 }
 
-export const BUDGET_NAMES = ['flash', 'ram', 'instructions', 'accuracy'] as const;
+const BUDGET_NAMES = ['flash', 'ram', 'instructions', 'accuracy'] as const;
 
-export interface LabelledSet {
+interface LabelledSet {
   inputs: InputSource;
   /** A .npy of integer class ids, one per run. */
   labels: string;

@@ -29,7 +29,7 @@ export interface CompileChoices {
   lowBit: boolean;
 }
 
-export interface BudgetCheck {
+interface BudgetCheck {
   name: keyof Budgets;
   limit: number;
   /** null: not measured on this target. */
@@ -40,7 +40,7 @@ export interface BudgetCheck {
 }
 
 /** The first element that differs from the golden. */
-export interface CaseMismatch {
+interface CaseMismatch {
   output: string;
   run: number;
   /** Flat element index; `at` is its index in the output's shape (for a language model: [position, logit]). */
@@ -106,7 +106,7 @@ function toCaseMismatch(output: string, run: number, m: Mismatch, shape: readonl
 
 /** The class a run's output picks: the value of a one-element integer output (ArgMax), else the
  * index of the largest element (the first, on a tie). */
-export function predictedClass(v: TypedData): number {
+function predictedClass(v: TypedData): number {
   if (v.length === 1 && !(v instanceof Float32Array)) return Number(v[0]);
   let best = 0;
   for (let i = 1; i < v.length; i++) if (Number(v[i]) > Number(v[best])) best = i;
@@ -136,9 +136,10 @@ function checkBudgets(m: ModelEntry, target: string, r: CaseResult): void {
   add('accuracy', r.accuracy, (l, v) => v >= l);
 }
 
-function compileFor(loaded: LoadedModel, target: TargetDesc, dumpLayers = false): Compiled {
+function compileFor(loaded: LoadedModel, target: TargetDesc, opts: CaseOptions, dumpLayers = false): Compiled {
   const { kernel, maxScratch, lowBit } = loaded.compile;
-  return compileGraph(cloneGraph(loaded.graph), { target, verify: true, kernel, maxScratch, lowBit, dumpLayers });
+  const progress = opts.onPhase && ((text: string) => opts.onPhase!(`compiling: ${text}`));
+  return compileGraph(cloneGraph(loaded.graph), { target, verify: true, kernel, maxScratch, lowBit, dumpLayers, progress });
 }
 
 /** Load what a model's cases need: the graph (by the caller's reader), inputs, goldens, labelled set. */
@@ -212,10 +213,13 @@ async function runGraphCase(
 ): Promise<void> {
   const { graph, runs, golden, labelled } = loaded;
   opts.onPhase?.('compiling');
-  const compiled = compileFor(loaded, target);
+  const compiled = compileFor(loaded, target, opts);
   const all = [...runs, ...(labelled?.runs ?? [])];
   opts.onPhase?.(`building and running ${all.length} input${all.length === 1 ? '' : 's'}`);
-  const m = await runCompiled(compiled, all, dir, { timeoutSeconds: opts.timeoutSeconds });
+  const m = await runCompiled(compiled, all, dir, {
+    timeoutSeconds: opts.timeoutSeconds,
+    onRuns: (done) => opts.onPhase?.(`${done} of ${all.length} inputs run`),
+  });
   Object.assign(r, {
     flashBytes: m.flashBytes,
     ramBytes: m.ramBytes,
@@ -257,7 +261,7 @@ async function bisect(
   dir: string,
   opts: CaseOptions,
 ): Promise<string> {
-  const compiled = compileFor(loaded, target, true);
+  const compiled = compileFor(loaded, target, opts, true);
   const m = await runCompiled(compiled, [run], dir, { timeoutSeconds: opts.timeoutSeconds, dumpLayers: true });
   const res = bisectLayers(compiled.graph, run, m.layers!);
   if (res.first) {
@@ -280,7 +284,7 @@ async function runLmCase(loaded: LoadedModel & { kind: 'lm' }, target: TargetDes
   const { runs, golden } = loaded;
   r.instructionsPer = 'token';
   opts.onPhase?.('compiling');
-  const compiled = compileFor(loaded, target);
+  const compiled = compileFor(loaded, target, opts);
   opts.onPhase?.(`building and running ${runs.length} token sequence${runs.length === 1 ? '' : 's'}`);
   const run = await runLmOnTarget(
     compiled,
