@@ -11,7 +11,7 @@ import { writeOutputFile } from '../harness/inputs.ts';
 import { interpret } from '../interpret.ts';
 import { LmSession } from '../lm/session.ts';
 import { loadModel } from '../readers/index.ts';
-import { allCases, parseShard, selectShard, type TestCase } from '../regression/cases.ts';
+import { allCases, parseShard, selectCases, selectShard, type TestCase } from '../regression/cases.ts';
 import { inputRuns, tokenRuns, writeGolden, writeGoldenLogits } from '../regression/golden.ts';
 import { junitReport, mergeJunit } from '../regression/junit.ts';
 import { DEFAULT_MANIFEST, readManifest, type ModelEntry } from '../regression/manifest.ts';
@@ -134,6 +134,7 @@ Exit status 0 only if every case passed.`,
     bisect: { type: 'boolean', help: 'on a difference, dump every layer and name the first that differs from the interpreter' },
     merge: { type: 'boolean', help: 'join the JUnit files given as arguments into -o <file>' },
     output: { type: 'string', short: 'o', valueName: 'file', help: 'with --merge: the merged report' },
+    only: { type: 'string', valueName: 'ids', help: 'run only these cases: ids or patterns, comma-separated (digits@*, *@cortex-m4)' },
     keep: { type: 'string', valueName: 'dir', help: 'keep the build directories in <dir>' },
   },
   async run(args, io) {
@@ -149,7 +150,8 @@ Exit status 0 only if every case passed.`,
       return update(manifestPath, manifest.models, args, io);
     }
     const cases = allCases(manifest);
-    const selected = selectShard(cases, shard);
+    const only = stringOpt(args, 'only');
+    const selected = selectShard(only === undefined ? cases : selectCases(cases, only), shard);
     const keep = stringOpt(args, 'keep');
     const workDir = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'tritc-test-'));
     const results: CaseResult[] = [];

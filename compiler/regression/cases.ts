@@ -48,3 +48,17 @@ export function shardOf(id: string, count: number): number {
 export function selectShard(cases: readonly TestCase[], shard: Shard | undefined): TestCase[] {
   return shard ? cases.filter((c) => shardOf(c.id, shard.count) === shard.index) : [...cases];
 }
+
+/** The cases whose ids match `patterns`: ids or patterns with `*`, comma-separated; one that matches
+ * nothing is an error that lists the ids. */
+export function selectCases(cases: readonly TestCase[], patterns: string): TestCase[] {
+  const list = patterns
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const res = list.map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
+  list.forEach((p, i) => {
+    if (!cases.some((c) => res[i]!.test(c.id))) fail('usage', '--only', `"${p}" matches no case; the cases are ${cases.map((c) => c.id).join(', ')}`);
+  });
+  return cases.filter((c) => res.some((re) => re.test(c.id)));
+}
