@@ -23,6 +23,7 @@ const FAST = [
   'planner',
   'snapshots',
   'tokenizer',
+  'user-tests-units',
 ];
 const HOST = [...FAST, 'differential-host', 'generated-c', 'onnx-backend-ops', 'onnx-reduce-compare', 'sampling', 'softfloat'];
 const tier = process.env.TRITC_TEST_TIER ?? 'all';
