@@ -5,13 +5,16 @@ import { defineConfig } from 'vitest/config';
 // run it on the host; `npm test` runs everything (every QEMU target, Chromium), as CI does.
 const FAST = [
   'architecture',
+  'autogptq',
   'format-errors',
   'gguf',
   'hf',
+  'hf-quantized',
   'io',
   'kernel-choice',
   'limits',
   'llama2c',
+  'lm-quality',
   'lm-reference',
   'onnx-compute',
   'onnx-elementwise',
@@ -21,11 +24,12 @@ const FAST = [
   'onnx-shape',
   'pack',
   'planner',
+  'quantize',
   'snapshots',
   'tokenizer',
   'user-tests-units',
 ];
-const HOST = [...FAST, 'differential-host', 'generated-c', 'onnx-backend-ops', 'onnx-reduce-compare', 'sampling', 'softfloat'];
+const HOST = [...FAST, 'differential-host', 'generated-c', 'onnx-backend-ops', 'onnx-reduce-compare', 'onnx-wide', 'sampling', 'softfloat'];
 const tier = process.env.TRITC_TEST_TIER ?? 'all';
 const files = (names: string[]) => names.map((n) => `test/${n}.test.ts`);
 

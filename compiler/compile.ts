@@ -7,15 +7,15 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, r
 import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from './diagnostics.ts';
 import { DTYPE_INFO } from './dtypes.ts';
+import { buildZig, cmakeLists, makefile } from './emit/build_files.ts';
 import { emitC, type EmittedModel } from './emit/c.ts';
-import type { Graph } from './ir.ts';
+import { elementCount, type Graph } from './ir.ts';
 import { getOp } from './ops/index.ts';
 import { runPasses, type PassOptions } from './passes/pipeline.ts';
 import { liveBytesPerStep } from './plan/liveness.ts';
-import { buildMemoryMap, type MapItem, type MemoryMap } from './plan/memory_map.ts';
+import { arenaRegion, buildMemoryMap, type MapItem, type MemoryMap } from './plan/memory_map.ts';
 import { planMemory, type MemoryPlan } from './plan/planner.ts';
 import { RUNTIME_DIR, type TargetDesc } from './targets.ts';
-import { zigTargetArgs } from './toolchain/build.ts';
 import { formatBytes, formatBytesPair } from './util/format.ts';
 import type { ProgressFn } from './util/progress.ts';
 import { TRITC_VERSION } from './version.ts';
@@ -34,6 +34,12 @@ export interface CompileOptions extends Omit<PassOptions, 'target' | 'kernels'> 
   /** Constants larger than this many bytes go to weights.bin + weights.S (.incbin) instead of C
    * literals (default: 64 KiB; Infinity keeps every weight in model.c). */
   blobThreshold?: number;
+  /** The linker section of the static arena (`--arena-section`): a name, null for none (plain .bss);
+   * default: the section of the memory region the map puts the arena in (cortex-m4's CCM: .ccmram). */
+  arenaSection?: string | null;
+  /** Section names by region name that replace target.json's (a build system's own names, e.g.
+   * Zephyr's .ccm_noinit for core-coupled RAM). */
+  regionSections?: Readonly<Record<string, string>>;
   /** Testing knobs of the kernel choice (compiler/kernels/choose.ts): a smaller flush, smaller LUT windows. */
   forceFlush?: number;
   maxLutWindow?: number;
@@ -77,6 +83,10 @@ export interface Compiled {
   layers: LayerInfo[];
   /** Placement in the target's memory regions (targets that declare memory, after checkFit). */
   memoryMap?: MemoryMap;
+  /** The region whose linker section model.c put the arena in (the memory map keeps it there). */
+  arenaRegion?: string;
+  /** The linker section of the static arena in model.c, if any. */
+  arenaSection?: string;
 }
 
 /**
@@ -101,9 +111,11 @@ export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
   lowerForPlanning(graph, opts);
   opts.progress?.('planning memory');
   const plan = planMemory(graph, opts.target);
+  const placed = arenaPlacement(graph, plan, opts);
   const emitted = emitC(graph, plan, opts.target, {
     prefix: opts.prefix,
     blobThreshold: opts.blobThreshold ?? DEFAULT_BLOB_THRESHOLD,
+    arenaSection: placed.section ? { name: placed.section, where: placed.where } : undefined,
     dumpLayers: opts.dumpLayers,
     progress: opts.progress,
   });
@@ -142,17 +154,47 @@ export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
         : {}),
     };
   });
-  const compiled: Compiled = { graph, plan, emitted, target: opts.target, files: new Map(), weightsBytes, ioBytes, layers };
+  const compiled: Compiled = {
+    graph,
+    plan,
+    emitted,
+    target: opts.target,
+    files: new Map(),
+    weightsBytes,
+    ioBytes,
+    layers,
+    arenaRegion: placed.region,
+    arenaSection: placed.section,
+  };
   if (!opts.skipFitCheck) compiled.memoryMap = checkFit(compiled);
   compiled.files = outputFiles(compiled);
   return compiled;
+}
+
+/**
+ * Where model.c puts its static arena: in the linker section of the memory region the map chooses for
+ * it (the M4's core-coupled RAM: .ccmram), or in the section the user names (`--arena-section`), or in
+ * plain .bss. Decided before the C is written, from the arena and the inputs/outputs (the other RAM
+ * items that compete for a region; the stack goes to the main RAM first).
+ */
+function arenaPlacement(graph: Graph, plan: MemoryPlan, opts: CompileOptions): { section?: string; where: string; region?: string } {
+  if (opts.arenaSection === null) return { where: '' };
+  if (opts.arenaSection !== undefined) return { section: opts.arenaSection, where: `the section ${opts.arenaSection} (tritc compile --arena-section)` };
+  const ioBytes = [...graph.inputs, ...graph.outputs].reduce((a, n) => {
+    const t = graph.tensors.get(n)!;
+    return a + elementCount(t.shape) * DTYPE_INFO[t.dtype].bytes;
+  }, 0);
+  const region = arenaRegion(opts.target, plan.arenaBytes, ioBytes);
+  const section = region ? (opts.regionSections?.[region.name] ?? region.section) : undefined;
+  if (!region || !section) return { where: '' };
+  return { section, where: `${opts.target.name}'s ${region.name}${region.note ? ` (${region.note})` : ''}`, region: region.name };
 }
 
 /** What the model puts in the target's memory; the stack only when it has been estimated. */
 export function memoryItems(c: Compiled, stackBytes?: number): MapItem[] {
   return [
     { kind: 'weights', label: 'weights', bytes: c.weightsBytes },
-    { kind: 'arena', label: 'arena', bytes: c.plan.arenaBytes },
+    { kind: 'arena', label: 'arena', bytes: c.plan.arenaBytes, region: c.arenaRegion },
     { kind: 'io', label: 'inputs/outputs', bytes: c.ioBytes },
     ...(stackBytes === undefined ? [] : [{ kind: 'stack' as const, label: 'stack', bytes: stackBytes, estimate: true }]),
   ];
@@ -230,101 +272,12 @@ function outputFiles(c: Compiled): Map<string, FileContent> {
     files.set('weights.S', c.emitted.blob.asm);
     sources.push('weights.S');
   }
-  files.set('Makefile', makefile(c, sources));
-  files.set('CMakeLists.txt', cmakeLists(c, sources));
+  const build = { prefix: c.emitted.prefix, target: c.target, sources };
+  files.set('Makefile', makefile(build));
+  files.set('CMakeLists.txt', cmakeLists(build));
+  files.set('build.zig', buildZig(build));
   files.set('tritc.json', JSON.stringify(manifest(c), null, 2) + '\n');
   return files;
-}
-
-/** The -D flags of the target (its CPU variant's features the runtime takes at compile time, e.g.
- * rv32imc-zbb's TN_RV32_ZBB), as NAME or NAME=VALUE. */
-function targetDefines(c: Compiled): string[] {
-  return c.target.cflags.filter((f) => f.startsWith('-D')).map((f) => f.slice(2));
-}
-
-/** The compiler the generated build files use by default: the host's cc for host output, else zig cc
- * with the target's flags (the toolchain tritc itself builds and tests with). */
-function buildToolchain(c: Compiled): { host: boolean; flags: string } {
-  const host = c.target.name === 'host';
-  const flags = [...zigTargetArgs(c.target), ...c.target.cflags.filter((f) => !f.startsWith('-D'))].join(' ');
-  return { host, flags };
-}
-
-function makefile(c: Compiled, sources: string[]): string {
-  const defines = targetDefines(c);
-  const { host, flags } = buildToolchain(c);
-  const p = c.emitted.prefix;
-  const blob = sources.includes('weights.S');
-  const intro = host
-    ? `# ${p}: generated by tritc ${TRITC_VERSION} for the host. Builds lib${p}.a with the host C compiler:
-#   make                               (cc, or CC=... for another)`
-    : `# ${p}: generated by tritc ${TRITC_VERSION} for ${c.target.name} (${c.target.description}).
-# The code is for that CPU (its kernels check it), so build it with a compiler for it. make uses
-# zig cc with the target's flags by default (ZIG=path/to/zig if zig is not on PATH); others work too:
-#   make
-#   make CC=arm-none-eabi-gcc CFLAGS_TARGET="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16"`;
-  return `${intro}
-# Release flags (-O2) by default. -ffp-contract=off keeps the results bit-exact with tritc's
-# interpreter: do not remove it, and never add -ffast-math.
-${
-  host
-    ? 'CC ?= cc'
-    : `ZIG ?= zig
-ifeq ($(origin CC),default)
-CC = $(ZIG) cc
-endif`
-}
-AR ?= ar
-CFLAGS ?= -std=c99 -O2 -Wall -Wextra
-CFLAGS_TARGET ?= ${host ? '' : flags}
-NUMERICS = -ffp-contract=off -fno-strict-aliasing
-${defines.length ? `# The CPU features of target ${c.target.name} (the kernels use them; the CPU must have them):\nTARGET_DEFINES = ${defines.map((d) => `-D${d}`).join(' ')}` : 'TARGET_DEFINES ='}
-SRCS = ${sources.join(' ')}
-OBJS = $(patsubst %.S,%.o,$(SRCS:.c=.o))
-
-lib${p}.a: $(OBJS)
-\t$(AR) rcs $@ $(OBJS)
-
-%.o: %.c model.h $(wildcard tn_*.h)
-\t$(CC) $(CFLAGS) $(CFLAGS_TARGET) $(TARGET_DEFINES) $(NUMERICS) -c $< -o $@
-${
-  blob
-    ? `
-# The large weights: weights.bin, linked as read-only data by weights.S (.incbin, found from here).
-weights.o: weights.S weights.bin
-\t$(CC) $(CFLAGS_TARGET) -c weights.S -o $@
-`
-    : ''
-}
-clean:
-\trm -f $(OBJS) lib${p}.a
-
-.PHONY: clean
-`;
-}
-
-function cmakeLists(c: Compiled, sources: string[]): string {
-  const defines = targetDefines(c);
-  const p = c.emitted.prefix;
-  const blob = sources.includes('weights.S');
-  return `# ${p}: generated by tritc ${TRITC_VERSION} for ${c.target.name}. Use from your project with
-#   add_subdirectory(path/to/this/dir)
-#   target_link_libraries(your_app PRIVATE ${p})
-# The code is for ${c.target.name}: configure your project with a compiler (toolchain file) for it.
-cmake_minimum_required(VERSION 3.10)
-project(${p} C${blob ? ' ASM' : ''})
-add_library(${p} STATIC ${sources.join(' ')})
-set_target_properties(${p} PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
-target_include_directories(${p} PUBLIC \${CMAKE_CURRENT_SOURCE_DIR})
-# Bit-exact with tritc's interpreter only without fused multiply-add; never add -ffast-math.
-target_compile_options(${p} PRIVATE $<$<COMPILE_LANGUAGE:C>:-ffp-contract=off -fno-strict-aliasing>)
-${defines.length ? `# The CPU features of target ${c.target.name} (the kernels use them; the CPU must have them).\ntarget_compile_definitions(${p} PRIVATE ${defines.join(' ')})\n` : ''}${
-    blob
-      ? `# weights.S links weights.bin (.incbin): the assembler looks for it here; rebuild when it changes.
-set_source_files_properties(weights.S PROPERTIES COMPILE_OPTIONS "-Wa,-I\${CMAKE_CURRENT_SOURCE_DIR}" OBJECT_DEPENDS \${CMAKE_CURRENT_SOURCE_DIR}/weights.bin)
-`
-      : ''
-  }`;
 }
 
 function manifest(c: Compiled) {

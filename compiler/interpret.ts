@@ -4,7 +4,7 @@
 
 import { fail } from './diagnostics.ts';
 import { DTYPE_INFO } from './dtypes.ts';
-import { elementCount, nodeReads, shapeStr, type DType, type Graph, type TypedData } from './ir.ts';
+import { elementCount, nodeReads, shapeStr, type DType, type Graph, type Node, type TypedData } from './ir.ts';
 import { getOp } from './ops/index.ts';
 import type { RowRange } from './ops/op.ts';
 
@@ -22,6 +22,11 @@ export interface InterpretOptions {
   state?: Map<string, TypedData>;
   /** Hears every value a node writes, in schedule order (per-layer comparison: harness/layers.ts). */
   onWrite?: (tensor: string, data: TypedData) => void;
+  /**
+   * Called before each node runs, with its input values (calibration: the quantizers read what goes
+   * into each projection). Must not modify them.
+   */
+  observe?(node: Node, inputs: readonly (TypedData | undefined)[], rows: RowRange | undefined): void;
 }
 
 /** A fresh, zeroed state for `g` (what the generated reset() leaves). */
@@ -67,6 +72,11 @@ export function interpret(g: Graph, inputs: ReadonlyMap<string, TypedData>, opts
     const def = getOp(node.op);
     if (g.rows && !def.rows) throw new Error(`internal: ${node.op} "${node.name}" cannot run in a token-batched graph`);
     const mutable = new Set((def.mutates ?? []).map((i) => node.inputs[i]!));
+    opts.observe?.(
+      node,
+      node.inputs.map((name) => values.get(name)),
+      rows,
+    );
     def.interpret({
       graph: g,
       node,

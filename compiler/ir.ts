@@ -40,6 +40,13 @@ export interface QuantParams {
   granularity: Granularity;
   /** per_group: number of consecutive elements along the last axis that share a scale. */
   groupSize?: number;
+  /**
+   * Unsigned b-bit weight codes (GPTQ, QONNX Quant): the name of the uint8 tensor of zero points, one
+   * per scale, and real value = (code - zero) * scale.
+   */
+  zeroPoint?: string;
+  /** The codes' width in bits when narrower than their dtype (uint8 codes of 2 to 8 bits, packed so in flash). */
+  bits?: number;
 }
 
 /**
@@ -170,6 +177,7 @@ export function nodeReads(g: Graph, node: Node): string[] {
     if (!reads.includes(name)) reads.push(name);
     const q = g.tensors.get(name)?.quant;
     if (q && !reads.includes(q.scale)) reads.push(q.scale);
+    if (q?.zeroPoint && !reads.includes(q.zeroPoint)) reads.push(q.zeroPoint);
   }
   return reads;
 }

@@ -55,12 +55,13 @@ export function loadTargets(): Map<string, TargetDesc> {
         Number.isInteger(r.bytes) &&
         r.bytes > 0 &&
         Array.isArray(r.holds) &&
-        r.holds.every((h) => ['weights', 'arena', 'io', 'stack'].includes(h));
+        r.holds.every((h) => ['weights', 'arena', 'io', 'stack'].includes(h)) &&
+        (r.section === undefined || (typeof r.section === 'string' && /^[.A-Za-z_][.A-Za-z0-9_]*$/.test(r.section)));
       if (!ok)
         fail(
           'schema',
           `${file}: memory.regions[${i}]`,
-          'expected { "name": string, "kind": "ram" | "flash", "bytes": positive integer, "holds": ["weights" | "arena" | "io" | "stack", ...], "note"?: string }',
+          'expected { "name": string, "kind": "ram" | "flash", "bytes": positive integer, "holds": ["weights" | "arena" | "io" | "stack", ...], "note"?: string, "section"?: a linker section name }',
         );
     }
     found.set(raw.name, {

@@ -18,6 +18,23 @@
 #define TN_UNLIKELY(c) (c)
 #endif
 
+/* A parameter of a naked function: its assembly reads it from the register the ABI puts it in,
+ * which the compiler does not see (gcc: -Wunused-parameter), and a naked function may hold nothing
+ * but assembly, so it cannot say (void)p. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TN_REG_ARG __attribute__((unused))
+#else
+#define TN_REG_ARG
+#endif
+
+/* An int8 as uint32, for sums that wrap modulo 2^32 on purpose. Through an int32_t: gcc folds
+ * (uint32_t)(int32_t)x of an int8_t x into one conversion and warns that it may change the sign
+ * (-Wsign-conversion), though the cast says so. */
+static TN_INLINE uint32_t tn_u32_of_i8(int8_t v) {
+  const int32_t w = v;
+  return (uint32_t)w;
+}
+
 /* A macro argument as a string literal, after expansion (immediate operands of assembly). */
 #define TN_S(x) #x
 #define TN_STR(x) TN_S(x)

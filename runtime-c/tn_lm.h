@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "tn_numerics.h" /* no fused multiply-add, whatever the flags */
+
 /* ---- ref/tn_lm.c ------------------------------------------------------------------------ */
 
 /* y[r] = row ids[r] of the table [vocab, dim]; ids are trusted (the driver checks them). */
@@ -40,6 +42,9 @@ void tn_gated_relu2_f32(const float *g, const float *u, int32_t n, int32_t width
 /* y = x + r elementwise; y may be x or r. */
 void tn_residual_f32(const float *x, const float *r, int32_t n, int32_t width, float *y);
 
+/* y[t][j] = x[t][index[j]] (GPTQ act-order: activations permuted to the weight's stored column order). */
+void tn_permute_columns(const float *x, int32_t n, const int32_t *index, int32_t k, float *y);
+
 /* ---- ref/tn_linear.c: y[n][rows] = x[n][k] times W[rows][k]^T, float activations ------------- */
 
 void tn_linear_f32(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y);
@@ -49,6 +54,14 @@ void tn_linear_f16(const float *x, int32_t n, const uint16_t *w, int32_t rows, i
 void tn_linear_q8(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
 /* Ternary codes in the t2 layout (tn_runtime.h): rows of ceil(k / 4) bytes. No multiply per weight. */
 void tn_linear_t2(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
+/* Ternary trit-planes ([planes][rows] t2 rows; at most TN_MAX_PLANES), unsigned b-bit codes with zero
+ * points (layout ub), and the static bias added after any of them. */
+#define TN_MAX_PLANES 4
+void tn_linear_t2p(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k,
+                   float *y);
+void tn_linear_ub(const float *x, int32_t n, const uint8_t *w, int32_t bits, const float *scales, const uint8_t *zeros, int32_t groups_per_row, int32_t group,
+                  int32_t rows, int32_t k, float *y);
+void tn_linear_bias(float *y, int32_t n, const float *bias, int32_t rows);
 
 /* ---- opt/x86/tn_linear_avx2.c (AVX2 + F16C, chosen at run time; else the reference above) and
  * opt/arm/tn_linear_neon.c (AArch64 NEON; elsewhere the reference): the reference's results, bit for

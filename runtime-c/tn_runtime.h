@@ -19,11 +19,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tn_numerics.h" /* no fused multiply-add, whatever the flags */
+
 /* The generated model's arena and the LUT kernels' scratch are aligned with this. */
 #if defined(__GNUC__) || defined(__clang__)
 #define TN_ALIGNED(n) __attribute__((aligned(n)))
 #else
 #define TN_ALIGNED(n)
+#endif
+
+/* A static object in a named linker section (the arena in a memory region the compiler chose, e.g.
+ * core-coupled RAM; the linker script places the section). */
+#if defined(__GNUC__) || defined(__clang__)
+#define TN_SECTION(name) __attribute__((section(name)))
+#else
+#define TN_SECTION(name)
 #endif
 
 /* ---- low-bit linear layers (ref/tn_ternary_linear.c, ref/tn_binary_linear.c) -------------- */
@@ -382,12 +392,39 @@ void tn_tanh_f32(const float *x, float *y, int32_t n);
 void tn_gelu_erf_f32(const float *x, float *y, int32_t n);
 void tn_gelu_tanh_f32(const float *x, float *y, int32_t n);
 
+/* ---- activations and rounding (ref/tn_activation.c): y[i] = f(x[i]) ---------------------------- */
+void tn_floor_f32(const float *x, float *y, int32_t n);
+void tn_ceil_f32(const float *x, float *y, int32_t n);
+void tn_round_f32(const float *x, float *y, int32_t n);      /* half to even */
+void tn_softplus_f32(const float *x, float *y, int32_t n);
+void tn_softsign_f32(const float *x, float *y, int32_t n);
+void tn_mish_f32(const float *x, float *y, int32_t n);
+void tn_hard_swish_f32(const float *x, float *y, int32_t n);
+void tn_elu_f32(const float *x, float *y, int32_t n, float alpha);
+void tn_leaky_relu_f32(const float *x, float *y, int32_t n, float alpha);
+void tn_selu_f32(const float *x, float *y, int32_t n, float alpha, float gamma);
+void tn_hard_sigmoid_f32(const float *x, float *y, int32_t n, float alpha, float beta);
+void tn_abs_f32(const float *x, float *y, int32_t n);       /* -0 -> +0 */
+void tn_abs_i8(const int8_t *x, int8_t *y, int32_t n);      /* integers wrap: |INT_MIN| = INT_MIN */
+void tn_abs_u8(const uint8_t *x, uint8_t *y, int32_t n);
+void tn_abs_i32(const int32_t *x, int32_t *y, int32_t n);
+void tn_abs_i64(const int64_t *x, int64_t *y, int32_t n);
+/* PRelu: y = x < 0 ? slope * x : x, slope read at slope_strides over x's shape (rank <= 8). */
+void tn_prelu_f32(const float *x, const float *slope, float *y, int32_t rank, const int32_t *shape,
+                  const int32_t *slope_strides);
+
 /* ---- shape ops (ref/tn_shape.c): bytes moved elem_bytes at a time, any dtype ------------------ */
 
 /* y[i] = x[offset + sum_d idx_d * strides[d]] for every index idx of `shape` in row-major order
  * (Transpose: permuted strides; Slice and Split: strides times steps, offset at the starts). */
 void tn_strided_copy(const void *x, void *y, int32_t elem_bytes, int32_t rank, const int32_t *shape,
                      const int32_t *strides, int32_t offset);
+/* Pad and Tile: for each output index, per axis d the kept input range sizes[d] from starts[d] sits at
+ * before[d]; outside it mode 0 (constant) writes *value (zeros if NULL), 1 reflects, 2 repeats the
+ * edge, 3 wraps around. strides are the input's element strides. */
+void tn_pad(const void *x, void *y, const void *value, int32_t elem_bytes, int32_t mode, int32_t rank,
+            const int32_t *out_shape, const int32_t *sizes, const int32_t *starts, const int32_t *before,
+            const int32_t *strides);
 /* Concat: for o < outer, copy x's chunk elements of row o to y at o * y_row + y_offset. */
 void tn_concat_part(const void *x, void *y, int32_t elem_bytes, int32_t outer, int32_t chunk, int32_t y_row,
                     int32_t y_offset);
@@ -418,7 +455,8 @@ void tn_reduce_mean_f32(const float *x, float *y, int32_t keep_rank, const int32
   void NAME(const T *x, T *y, int32_t keep_rank, const int32_t *keep_shape, const int32_t *keep_strides, int32_t red_rank, \
             const int32_t *red_shape, const int32_t *red_strides, int32_t red_count);
 #define TN_DECLARE_REDUCE3(SUF, T) \
-  TN_DECLARE_REDUCE(tn_reduce_sum_##SUF, T) TN_DECLARE_REDUCE(tn_reduce_max_##SUF, T) TN_DECLARE_REDUCE(tn_reduce_min_##SUF, T)
+  TN_DECLARE_REDUCE(tn_reduce_sum_##SUF, T) TN_DECLARE_REDUCE(tn_reduce_max_##SUF, T) TN_DECLARE_REDUCE(tn_reduce_min_##SUF, T) \
+  TN_DECLARE_REDUCE(tn_reduce_prod_##SUF, T)
 TN_DECLARE_REDUCE3(f32, float)
 TN_DECLARE_REDUCE3(i8, int8_t)
 TN_DECLARE_REDUCE3(u8, uint8_t)
@@ -435,10 +473,65 @@ void tn_batch_norm_f32(const float *x, const float *scale, const float *bias, co
 /* LogSoftmax along the middle axis of outer x dim x inner: y = (x - max) - log(sum exp(x - max)). */
 void tn_log_softmax_f32(const float *x, float *y, int32_t outer, int32_t dim, int32_t inner);
 
+/* LRN across the channels of N x C x inner: y = x / (bias + alpha / size * sum of squares)^beta. */
+void tn_lrn_f32(const float *x, float *y, int32_t n, int32_t c, int32_t inner, int32_t size, float alpha, float beta,
+                float bias);
+
 /* ArgMax/ArgMin with ONNX's options, any input dtype (TN_DT_*): the first extreme, or the last one with
  * select_last; NaN never wins; y is int32 or int64. */
 void tn_argmax_any(const void *x, int32_t dtype, void *y, int32_t y_is_i64, int32_t select_last, int32_t outer,
                    int32_t dim, int32_t inner);
+void tn_argmin_any(const void *x, int32_t dtype, void *y, int32_t y_is_i64, int32_t select_last, int32_t outer,
+                   int32_t dim, int32_t inner);
+
+/* ---- Interpolate: ONNX Resize and Upsample (ref/tn_resize.c) ----------------------------------- */
+
+/* Axis d's output coordinate c has the taps offsets[bases[d] + c] ... offsets[bases[d] + c + 1] - 1
+ * (input index taps[t], weight weights[t]); y is the nested weighted sum over the axes, outermost
+ * first, each sum from 0 in tap order; no tap on some axis gives `extrapolation`. */
+void tn_interpolate_f32(const float *x, float *y, int32_t rank, const int32_t *out_shape, const int32_t *bases,
+                        const int32_t *strides, const int32_t *offsets, const int32_t *taps, const float *weights,
+                        float extrapolation);
+/* The same for nearest on any dtype (one tap of weight 1 per coordinate): elements are copied. */
+void tn_interpolate_nearest(const void *x, void *y, int32_t elem_bytes, int32_t rank, const int32_t *out_shape,
+                            const int32_t *bases, const int32_t *strides, const int32_t *offsets, const int32_t *taps);
+
+/* ---- LSTM and GRU (ref/tn_rnn.c) ------------------------------------------------------------------ */
+
+/* dims: seq, batch, input, hidden, directions, reverse, layout; acts: activation codes per direction
+ * (0 Sigmoid, 1 Tanh, 2 Relu, 3 HardSigmoid, 4 LeakyRelu, 5 Elu, 6 Softsign, 7 Softplus, 8 Affine,
+ * 9 ScaledTanh, 10 ThresholdedRelu) with their (alpha, beta) in act_params; clip 0: none. Optional
+ * inputs and outputs may be NULL; scratch holds (2 + gates) * hidden floats. */
+void tn_lstm_f32(const float *x, const float *w, const float *r, const float *bias, const int32_t *seq_lens, const float *h0,
+                 const float *c0, const float *p, const float *act_params, float *y, float *y_h, float *y_c,
+                 const int32_t *dims, const int32_t *acts, int32_t input_forget, float clip, float *scratch);
+void tn_gru_f32(const float *x, const float *w, const float *r, const float *bias, const int32_t *seq_lens, const float *h0,
+                const float *act_params, float *y, float *y_h, const int32_t *dims, const int32_t *acts,
+                int32_t linear_before_reset, float clip, float *scratch);
+
+/* ---- CumSum, TopK, ScatterND (ref/tn_index.c) ------------------------------------------------- */
+
+/* CumSum along the middle axis of outer x dim x inner: running sum from 0 in order (from the end with
+ * reverse; without the element itself with exclusive); integers wrap. */
+#define TN_DECLARE_CUMSUM(SUF, T) \
+  void tn_cumsum_##SUF(const T *x, T *y, int32_t outer, int32_t dim, int32_t inner, int32_t exclusive, int32_t reverse);
+/* TopK along the middle axis: the k largest (smallest) values best first, ties lower index first;
+ * indices (int64) may be NULL. */
+#define TN_DECLARE_TOPK(SUF, T)                                                                     \
+  void tn_topk_##SUF(const T *x, T *values, int64_t *indices, int32_t outer, int32_t dim, int32_t inner, int32_t k, \
+                     int32_t largest);
+/* ScatterND: y = data, then for each of `tuples` index tuples of q coordinates (int64 or int32; negative
+ * from the end; out of range skipped) the slice of `slice` elements is replaced by (reduction 0) or
+ * combined with (1 add, 2 mul, 3 max, 4 min) the updates, in tuple order. */
+#define TN_DECLARE_SCATTER_ND(SUF, T)                                                               \
+  void tn_scatter_nd_##SUF(const T *data, const void *indices, int32_t indices_i64, const T *updates, T *y, int32_t n, \
+                           int32_t tuples, int32_t q, const int32_t *dims, int32_t slice, int32_t reduction);
+#define TN_DECLARE_INDEX_OPS(SUF, T) TN_DECLARE_CUMSUM(SUF, T) TN_DECLARE_TOPK(SUF, T) TN_DECLARE_SCATTER_ND(SUF, T)
+TN_DECLARE_INDEX_OPS(f32, float)
+TN_DECLARE_INDEX_OPS(i8, int8_t)
+TN_DECLARE_INDEX_OPS(u8, uint8_t)
+TN_DECLARE_INDEX_OPS(i32, int32_t)
+TN_DECLARE_INDEX_OPS(i64, int64_t)
 
 /* ---- convolution and pooling (ref/tn_conv.c) --------------------------------------------------- */
 
@@ -465,6 +558,12 @@ void tn_max_pool_idx_u8(const uint8_t *x, uint8_t *y, int64_t *ind, int32_t plan
 /* The window's in-bounds sum divided by the in-bounds count (or, with count_include_pad, the count
  * within the padded extent). */
 void tn_avg_pool_f32(const float *x, float *y, int32_t planes, const int32_t *geo, int32_t count_include_pad);
+
+/* ConvTranspose (geo as tn_conv_f32's, with `out` the transposed output): a gather, y[n, m, o] = sum over
+ * the group's input channels, then the window, of x[n, c, i] * w[c, m mod (M/group), k] for the input
+ * coordinates i = (o + pad - k dil) / stride that are whole and inside; then + bias[m] (may be NULL). */
+void tn_conv_transpose_f32(const float *x, const float *w, const float *bias, float *y, int32_t batches,
+                           int32_t in_channels, int32_t out_channels, int32_t group, const int32_t *geo);
 
 /* ---- ONNX linear quantisation (ref/tn_qlinear.c) ------------------------------------------------ */
 

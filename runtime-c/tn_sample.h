@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "tn_numerics.h" /* no fused multiply-add, whatever the flags */
+
 /* The state used for seed 0, which xorshift64* would never leave: 2^64 / golden ratio. */
 #define TN_RNG_SEED_ZERO_STATE UINT64_C(0x9E3779B97F4A7C15)
 

@@ -145,7 +145,7 @@ static TN_INLINE void tn_t2b_group_init(tn_t2b_group *s, int8_t *pad, const tn_l
   }
   s->first = p == 0 && g == 0;
   s->ws = tn_lowbit_scales(w, p, g, groups, &s->stride);
-  for (k = k0; k < k1; ++k) xs += (uint32_t)(int32_t)x[k];
+  for (k = k0; k < k1; ++k) xs += tn_u32_of_i8(x[k]);
   s->xs = xs;
 }
 

@@ -15,7 +15,7 @@ import { interpret } from '../compiler/interpret.ts';
 import type { TypedData } from '../compiler/ir.ts';
 import { cornerCaseModels } from './support/corner_cases.ts';
 import { workDir } from './support/differential.ts';
-import { randomModel } from './support/random_graph.ts';
+import { randomModel } from '../bench/gen/random_graph.ts';
 import { loadModel } from '../compiler/readers/index.ts';
 
 const root = workDir('bindings');

@@ -57,7 +57,7 @@ describe('tritc command line', () => {
     const out = join(root, 'rvv');
     expect((await tritc('compile', EXAMPLE, '--target', 'riscv64-rvv', '-o', out)).code).toBe(0);
     expect(readFileSync(join(out, 'Makefile'), 'utf8')).toMatch(/^TARGET_DEFINES = -DTN_RVV$/m);
-    expect(readFileSync(join(out, 'CMakeLists.txt'), 'utf8')).toMatch(/target_compile_definitions\(digits_mlp PRIVATE TN_RVV\)/);
+    expect(readFileSync(join(out, 'CMakeLists.txt'), 'utf8')).toMatch(/target_compile_definitions\(\$\{_tritc_lib\} PRIVATE TN_RVV\)/);
     expect(readdirSync(out)).toContain('tn_t2b_rvv.c');
   });
 

@@ -5,7 +5,7 @@ import { getTarget } from '../compiler/targets.ts';
 import { differential, workDir } from './support/differential.ts';
 import { cornerCaseModels } from './support/corner_cases.ts';
 import { memoryCases } from './support/memory_cases.ts';
-import { randomModel } from './support/random_graph.ts';
+import { randomModel } from '../bench/gen/random_graph.ts';
 import { registerTestOps } from './support/scratch_op.ts';
 import { scaled } from './support/tier.ts';
 

@@ -1,11 +1,11 @@
 // The ONNX op library, interpreter vs generated C bit for bit: random graphs of every op family
-// (test/support/random_onnx_graph.ts) on the host and, a smaller sample each, on every QEMU target.
+// (bench/gen/random_onnx_graph.ts) on the host and, a smaller sample each, on every QEMU target.
 // Missing Zig or QEMU is a failure with an install hint, never a skip.
 
 import { describe, expect, it } from 'vitest';
 import { getTarget, loadTargets } from '../compiler/targets.ts';
 import { differential, workDir } from './support/differential.ts';
-import { randomOnnxModel } from './support/random_onnx_graph.ts';
+import { randomOnnxModel } from '../bench/gen/random_onnx_graph.ts';
 import { scaled } from './support/tier.ts';
 
 const HOST_MODELS = scaled(120);

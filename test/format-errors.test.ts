@@ -201,7 +201,7 @@ describe('format errors name the file, the place and what was expected', () => {
   it('unknown and mistyped attributes', () => {
     const e = errorOf(read(fixture((doc) => (doc.nodes[0].attrs = { granularity: 'per_col', axis: 1 }))));
     expect(e.diagnostics.map((d) => d.message)).toEqual([
-      'unknown attribute "axis"; expected one of granularity',
+      'unknown attribute "axis"; expected one of granularity, rows',
       'expected one of "per_tensor", "per_row", found "per_col"',
     ]);
   });

@@ -13,7 +13,7 @@ import { exec, zigTargetArgs } from '../compiler/toolchain/build.ts';
 import { requireZig } from '../compiler/toolchain/zig.ts';
 import { mapLimit, CPU_COUNT } from '../compiler/util/limit.ts';
 import { workDir } from './support/differential.ts';
-import { randomModel } from './support/random_graph.ts';
+import { randomModel } from '../bench/gen/random_graph.ts';
 
 const PEDANTIC = ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-pedantic', '-ffp-contract=off'];
 const root = workDir('generated-c');

@@ -23,7 +23,7 @@ import { loadTargets, type TargetDesc } from '../compiler/targets.ts';
 import { SHARED_DATA } from '../examples/data.ts';
 import { workDir } from './support/differential.ts';
 import { referenceLogits } from './support/lm_reference.ts';
-import { randomLm } from './support/random_lm.ts';
+import { randomLm } from '../bench/gen/random_lm.ts';
 import { scaled } from './support/tier.ts';
 
 const GGUF = [
@@ -153,11 +153,13 @@ describe('random decoders, bit for bit against the interpreter', () => {
   });
 
   for (const target of targets.filter((t) => t.name !== 'host')) {
-    it(`on ${target.name} (2 models)`, async () => {
+    it(`on ${target.name} (3 models: mixed weights, trit-planes, b-bit codes)`, async () => {
       const bad: string[] = [];
-      for (const seed of [100 + target.name.length, 200 + target.name.length]) {
-        const m = randomLm(seed, { projections: seed % 2 ? 'ternary' : undefined });
-        const g = buildLmGraph(m, buildOpts(seed));
+      const kinds = [undefined, 'planes', 'intb'] as const;
+      for (const [i, seed] of [100, 200, 300].map((s) => s + target.name.length).entries()) {
+        const m = randomLm(seed, { projections: kinds[i] });
+        // Trit-planes also run on the int8 ternary kernels (TernaryLinear), the others on Linear.
+        const g = buildLmGraph(m, { ...buildOpts(seed), ...(kinds[i] === 'planes' ? { activations: 'int8-per-token' as const } : {}) });
         const prompt = Array.from({ length: 6 }, (_, i) => (i * 5 + 1) % m.config.vocabSize);
         bad.push(...(await differences(g, target, prompt, 5, workDir(`lm-random-${target.name}-${seed}`))));
       }
@@ -166,7 +168,7 @@ describe('random decoders, bit for bit against the interpreter', () => {
   }
 });
 
-describe('a compiled language model in the user\'s build', () => {
+describe("a compiled language model in the user's build", () => {
   it('its folder builds with its own Makefile and links into a program that calls the API', async () => {
     const dir = workDir('lm-user-build');
     const m = randomLm(4242, { projections: 'ternary' });

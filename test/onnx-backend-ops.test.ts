@@ -27,7 +27,15 @@ const INPUT_ATTRS: Record<string, Record<number, string>> = {
   Squeeze: { 1: 'axes' },
   Unsqueeze: { 1: 'axes' },
   ReduceMean: { 1: 'axes' },
+  ReduceProd: { 1: 'axes' },
+  Expand: { 1: 'shape' },
+  Tile: { 1: 'repeats' },
+  Pad: { 1: 'pads', 3: 'axes' },
+  CumSum: { 1: 'axis' },
+  TopK: { 1: 'k' },
 };
+/** Of those, the ones that are one value (a scalar attribute). */
+const SCALAR_ATTRS = new Set(['CumSum.axis', 'TopK.k']);
 
 class Unsupported extends Error {}
 
@@ -65,7 +73,7 @@ function convert(dir: string): { spec: ModelSpec; inputs: Record<string, TypedDa
       !(node.opType === 'Reshape' && k === 'allowzero'),
   );
   if (dropped.length) throw new Unsupported(`attribute ${dropped.join(', ')}`);
-  if (node.opType === 'ArgMax') {
+  if (node.opType === 'ArgMax' || node.opType === 'ArgMin') {
     // ONNX's defaults (axis 0, keepdims 1) and its int64 result; the IR op's bools.
     attrs.axis = attrs.axis ?? 0;
     attrs.keepdims = attrs.keepdims === undefined || attrs.keepdims === 1;
@@ -80,7 +88,7 @@ function convert(dir: string): { spec: ModelSpec; inputs: Record<string, TypedDa
   node.inputs.forEach((n, i) => {
     const asAttr = INPUT_ATTRS[node.opType]?.[i];
     if (asAttr) {
-      if (n !== '') attrs[asAttr] = toInts(valueOf(n));
+      if (n !== '') attrs[asAttr] = SCALAR_ATTRS.has(`${node.opType}.${asAttr}`) ? toInts(valueOf(n))[0]! : toInts(valueOf(n));
       return;
     }
     nodeInputs.push(n);
@@ -103,6 +111,27 @@ function convert(dir: string): { spec: ModelSpec; inputs: Record<string, TypedDa
     attrs.shape = shape.map((d) => (d === -1 ? x.reduce((a, b) => a * b, 1) / known : d));
     delete attrs.allowzero;
   }
+  if (node.opType === 'Pad' && attrs.axes) {
+    // Pad-18's axes: the pads of the other axes are 0.
+    const r = tensors[nodeInputs[0]!]!.shape.length;
+    const axes = (attrs.axes as number[]).map((a) => (a < 0 ? a + r : a));
+    const given = attrs.pads as number[];
+    const pads = Array<number>(2 * r).fill(0);
+    axes.forEach((a, k) => ((pads[a] = given[k]!), (pads[a + r] = given[k + axes.length]!)));
+    attrs.pads = pads;
+    delete attrs.axes;
+  }
+  const nodeOutputs = [...node.outputs];
+  if (node.opType === 'LSTM' || node.opType === 'GRU') {
+    // The IR op takes the activations' alpha and beta as a constant input (the importer makes it),
+    // and names every output up to the last one used.
+    const lstm = node.opType === 'LSTM';
+    const dirs = attrs.direction === 'bidirectional' ? 2 : 1;
+    while (nodeInputs.length < (lstm ? 8 : 6)) nodeInputs.push('');
+    tensors.activation_params = { dtype: 'float32', shape: [(lstm ? 3 : 2) * dirs, 2], data: new Float32Array((lstm ? 3 : 2) * dirs * 2) };
+    nodeInputs.push('activation_params');
+    nodeOutputs.forEach((o, j) => (nodeOutputs[j] = o || `unused${j}`));
+  }
   const outputs = node.outputs.filter((o) => o !== '');
   const expected = new Map<string, TypedData>();
   model.outputs.forEach((o, j) => {
@@ -115,7 +144,7 @@ function convert(dir: string): { spec: ModelSpec; inputs: Record<string, TypedDa
     inputs: specInputs,
     outputs,
     tensors,
-    nodes: [{ name: 'node', op: node.opType, inputs: nodeInputs, outputs: node.outputs, attrs }],
+    nodes: [{ name: 'node', op: node.opType, inputs: nodeInputs, outputs: nodeOutputs, attrs }],
   };
   return { spec, inputs, expected };
 }

@@ -18,7 +18,7 @@ import { encodeOnnxModel } from '../compiler/readers/onnx/write.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { compareTolerance } from './support/conformance.ts';
 import { runInPrograms, workDir } from './support/differential.ts';
-import { randomOnnxModel } from './support/onnx_random.ts';
+import { randomOnnxModel } from '../bench/gen/onnx_random.ts';
 import { scaled } from './support/tier.ts';
 
 const COUNT = scaled(120);

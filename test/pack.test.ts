@@ -22,6 +22,9 @@ import {
   twUnitsPerRow,
   unitsPerRow,
   unpackB1,
+  unpackUB,
+  packUB,
+  ubRowBytes,
   unpackLut,
   unpackT2,
   unpackT2B,
@@ -140,6 +143,18 @@ describe('packers round-trip', () => {
       const c = codes(n, k, n * 31 + k, true);
       expect(unpackB1(packB1(c, k), k)).toEqual(c);
     }
+  });
+  it('ub: b-bit codes as a little-endian bit stream per row, rows padded to bytes, one pad byte at the end', () => {
+    // 3-bit codes 5, 2, 7: bits 101 | 010 << 3 | 111 << 6 = 0b11_010_101 then the straddling 1.
+    expect(Array.from(packUB(Uint8Array.of(5, 2, 7), 3, 3))).toEqual([0b11010101, 0b1, 0]);
+    for (const bits of [2, 3, 4, 5, 6, 7, 8])
+      for (const [n, k] of SHAPES) {
+        const r = rng(n * 7 + k + bits);
+        const c = Uint8Array.from({ length: n * k }, () => Math.floor(r() * (1 << bits)));
+        const packed = packUB(c, k, bits);
+        expect(packed.length).toBe(n * ubRowBytes(k, bits) + 1);
+        expect(unpackUB(packed, k, bits)).toEqual(c);
+      }
   });
   it('tbp: a nonzero mask and a sign mask per 32 codes, rows padded with 0', () => {
     // Codes +1, -1, 0, -1 then 30 zeros and +1 at 34: row of 2 word pairs.

@@ -42,6 +42,9 @@ describe('the npm package', () => {
       'targets/cortex-m4/target.json',
       'targets/common/tn_platform.h',
       'docs/api.md',
+      'cmake/tritc.cmake',
+      'cmake/tritcConfig.cmake',
+      'make/tritc.mk',
     ])
       expect(files, want).toContain(want);
     const stray = files.filter(

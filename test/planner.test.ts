@@ -22,7 +22,7 @@ import { unravel } from '../compiler/ops/onnx/shape.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { workDir } from './support/differential.ts';
 import { memoryCases } from './support/memory_cases.ts';
-import { randomModel } from './support/random_graph.ts';
+import { randomModel } from '../bench/gen/random_graph.ts';
 import { registerTestOps } from './support/scratch_op.ts';
 import { scaled } from './support/tier.ts';
 

@@ -13,7 +13,7 @@ import { loadTargets } from '../compiler/targets.ts';
 import { callGraph, compiledCalls, estimateStack, nakedFrames, parseStackUsage, stackModel } from '../compiler/toolchain/stack_usage.ts';
 import { workDir } from './support/differential.ts';
 import { memoryCases } from './support/memory_cases.ts';
-import { randomModel } from './support/random_graph.ts';
+import { randomModel } from '../bench/gen/random_graph.ts';
 
 const root = workDir('stack');
 

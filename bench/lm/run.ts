@@ -13,26 +13,25 @@
 //
 //   npm run bench:lm -- [--json] [--update] [--quick] [--sections host,qemu,mcu,scale]
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileGraph, type Compiled } from '../../compiler/compile.ts';
+import { compileGraph } from '../../compiler/compile.ts';
 import { runLmOnTarget } from '../../compiler/harness/lm_run.ts';
-import { writeWeightsBlob } from '../../compiler/harness/run_target.ts';
-import { cloneGraph, type Graph } from '../../compiler/ir.ts';
+import { cloneGraph } from '../../compiler/ir.ts';
 import { buildLmGraph, type LmBuildOptions } from '../../compiler/lm/build.ts';
 import type { LmModel, LmTensor } from '../../compiler/lm/model.ts';
 import { int8Model, ternarizeModel, ternarizeTensor } from '../../compiler/lm/ternarize.ts';
 import { f16BitsToF32 } from '../../compiler/numerics/half.ts';
 import { prepareGraph } from '../../compiler/passes/pipeline.ts';
 import { readLlama2c } from '../../compiler/readers/llama2c/checkpoint.ts';
-import { getTarget, PROJECT_ROOT, RUNTIME_DIR, type TargetDesc } from '../../compiler/targets.ts';
-import { buildProgram, exec } from '../../compiler/toolchain/build.ts';
+import { getTarget, PROJECT_ROOT, type TargetDesc } from '../../compiler/targets.ts';
+import { exec } from '../../compiler/toolchain/build.ts';
 import { requireQemu } from '../../compiler/toolchain/qemu.ts';
 import { requireZig } from '../../compiler/toolchain/zig.ts';
 import { SHARED_DATA } from '../../examples/data.ts';
 import { benchArgs, runMain, writeSection } from '../cli.ts';
-import { hostHarness } from './host_harness.ts';
+import { hostRun, mcuRun, type HostRow } from './measure.ts';
 import { randomModel, TRILM_1B, TRILM_99M, writeGgufModel } from './models.ts';
 
 const USAGE = `npm run bench:lm -- [--json] [--update] [--quick] [--sections host,qemu,mcu,scale]
@@ -49,17 +48,6 @@ const PEERS = [
   { name: 'llama.cpp F16', pp: 281, tg: 76 },
 ];
 
-interface HostRow {
-  build: string;
-  decode: number;
-  prefill: number;
-  readGBs: number;
-  bytesPerToken: number;
-  boundTokensPerS: number;
-  headShare: number;
-  weightsBytes: number;
-}
-
 /** The model with its head stored otherwise: float16 (as llama-quantize writes it), int8 per row, or ternary per row. */
 function withHead(m: LmModel, head: 'f16' | 'int8' | 'ternary'): LmModel {
   if (head === 'f16') return m;
@@ -74,51 +62,6 @@ function withHead(m: LmModel, head: 'f16' | 'int8' | 'ternary'): LmModel {
     tensors.set('output', one);
   }
   return { ...m, tensors };
-}
-
-async function hostRun(name: string, model: LmModel, opts: LmBuildOptions & { kernel?: string }, work: string, quick: boolean): Promise<HostRow> {
-  const target = getTarget('host');
-  const g = prepareGraph(buildLmGraph(model, { context: 1024, chunk: 32, kvCache: 'float16', ...opts }));
-  const c = compileGraph(cloneGraph(g), { target, kernel: opts.kernel, skipFitCheck: true });
-  const dir = join(work, `host-${name.replace(/[^a-z0-9]+/gi, '-')}`);
-  const modelDir = join(dir, 'model');
-  mkdirSync(modelDir, { recursive: true });
-  for (const [rel, text] of c.files) if ((rel.endsWith('.h') || rel === 'model.c') && typeof text === 'string') writeFileSync(join(modelDir, rel), text);
-  writeWeightsBlob(c, modelDir);
-  writeFileSync(join(dir, 'bench_lm.c'), hostHarness(c.emitted.prefix, model.config.vocabSize));
-  const built = await buildProgram({
-    target,
-    dir,
-    modelSources: [join(modelDir, 'model.c'), ...(c.emitted.blob ? [join(modelDir, 'weights.S')] : []), ...c.emitted.runtime.map((r) => join(RUNTIME_DIR, r))],
-    runnerSources: [join(dir, 'bench_lm.c')],
-    includeDirs: [RUNTIME_DIR, dir],
-    output: 'bench_lm',
-  });
-  const r = await exec(built.program, quick ? ['32', '128', '1'] : ['128', '512', '3'], { cwd: dir, timeoutMs: 3600_000 });
-  if (r.code !== 0) throw new Error(`${built.program} failed: ${r.stderr}`);
-  const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as { decodeTokensPerS: number; prefillTokensPerS: number; readGBs: number };
-  const bytes = bytesPerToken(g, c, 8 + (quick ? 32 : 128) / 2);
-  return {
-    build: name,
-    decode: res.decodeTokensPerS,
-    prefill: res.prefillTokensPerS,
-    readGBs: res.readGBs,
-    bytesPerToken: bytes.total,
-    boundTokensPerS: (res.readGBs * 1e9) / bytes.total,
-    headShare: bytes.head / bytes.total,
-    weightsBytes: c.weightsBytes,
-  };
-}
-
-/** Bytes a decode step reads: every weight once (the embedding: one row), and the cache up to `pos`. */
-function bytesPerToken(g: Graph, c: Compiled, pos: number): { total: number; head: number } {
-  const embed = c.emitted.constantBytes.get('token_embd') ?? 0;
-  const embedRow = embed / g.lm!.vocab;
-  const head = c.emitted.constantBytes.get('output') ?? 0;
-  let cachePerPos = 0;
-  for (const t of g.tensors.values()) if (t.kind === 'state') cachePerPos += t.shape[1]! * (t.dtype === 'float16' ? 2 : 4);
-  const total = c.weightsBytes - embed + embedRow + cachePerPos * pos;
-  return { total, head };
 }
 
 interface CountRow {
@@ -180,19 +123,8 @@ async function mcuRows(work: string, steps: number): Promise<McuRow[]> {
   ];
   const rows: McuRow[] = [];
   for (const [name, m, opts] of builds) {
-    const g = prepareGraph(buildLmGraph(m, { context: 128, chunk: 4, kvCache: 'float16', ...opts }));
     try {
-      const c = compileGraph(cloneGraph(g), { target });
-      const run = await runLmOnTarget(c, [{ mode: 'generate', tokens: [1, 400, 300, 500], steps }], target, join(work, `m4-${rows.length}`));
-      const res = run.results[0]!;
-      const decode = res.counters.slice(1);
-      rows.push({
-        build: name,
-        flashBytes: run.footprint.flash,
-        ramBytes: run.footprint.ram + res.stackBytes,
-        instructionsPerToken: Math.round((decode.reduce((a, b) => a + b, 0) * target.counter!.instructionsPerUnit) / decode.length),
-        note: '',
-      });
+      rows.push({ build: name, ...(await mcuRun(target, m, opts, steps, join(work, `m4-${rows.length}`))), note: '' });
     } catch (e) {
       rows.push({ build: name, flashBytes: null, ramBytes: null, instructionsPerToken: null, note: (e as Error).message.split('\n')[0]!.slice(0, 200) });
     }

@@ -13,9 +13,20 @@ const kebab = (name: string) => RENAMED[name] ?? name.replace(/[A-Z]/g, (c) => `
 
 /** `options` as the parsed arguments of a command whose flags are `flags`; `lowBit: false` is --no-lowbit. */
 export function toArgs(options: Record<string, unknown>, flags: readonly string[], positionals: string[] = []): ParsedArgs {
-  const values: Record<string, string | boolean | undefined> = {};
+  const values: Record<string, string | boolean | string[] | undefined> = {};
   for (const [name, v] of Object.entries(options)) {
     if (v === undefined) continue;
+    if (name === 'inputShape' && flags.includes('input-shape')) {
+      // { x: [1, 64] } is --input-shape x=1,64 (repeatable).
+      if (typeof v !== 'object' || v === null || Array.isArray(v))
+        throw new TritcError({ code: 'usage', where: 'options.inputShape', message: 'expects an object of input name to dimensions, e.g. { x: [1, 64] }' });
+      values['input-shape'] = Object.entries(v).map(([input, dims]) => {
+        if (!Array.isArray(dims) || !dims.every((d) => typeof d === 'number'))
+          throw new TritcError({ code: 'usage', where: `options.inputShape.${input}`, message: 'expects a list of dimensions, e.g. [1, 64]' });
+        return `${input}=${dims.join(',')}`;
+      });
+      continue;
+    }
     if (name === 'lowBit') {
       if (typeof v !== 'boolean') throw new TritcError({ code: 'usage', where: 'options.lowBit', message: 'expects true or false' });
       if (!v && flags.includes('no-lowbit')) values['no-lowbit'] = true;

@@ -1,6 +1,7 @@
 // compile(): a model to a directory a user can build (model.h, model.c, the runtime files, a
 // Makefile, CMakeLists.txt, tritc.json; with report, report.html/json; with bindings, model.wasm and
-// model.ts). `tritc compile` is this and a printout.
+// model.ts; with a layout, an Arduino library, a PlatformIO library or a Zephyr module).
+// `tritc compile` is this and a printout.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { bytesOpt, loadOptions, stringOpt, type ParsedArgs } from '../cli/comman
 import { checkFit, compileGraph, writeFilesAtomically, type FileContent } from '../compile.ts';
 import { fail } from '../diagnostics.ts';
 import { PASS_NAMES } from '../passes/pipeline.ts';
+import { arrangeLayout, LAYOUTS, type Layout } from '../emit/layouts.ts';
 import { describeMap } from '../plan/memory_map.ts';
 import { loadModel } from '../readers/index.ts';
 import { reportHtml } from '../report/html.ts';
@@ -29,6 +31,10 @@ export interface CompileOptions extends ModelOptions {
   target?: string;
   /** Prefix of the exported C symbols (default: from the model name). */
   prefix?: string;
+  /** How `output` is laid out: a plain folder (default), or a library for that build system (docs/integration.md). */
+  layout?: Layout;
+  /** Linker section of the static arena (default: the chosen memory region's, e.g. .ccmram); 'none': plain .bss. */
+  arenaSection?: string;
   /** Kernel or weight format for the low-bit layers: an id or format for all, or node=kernel pairs (docs/kernels.md). */
   kernel?: string;
   /** RAM the kernels may take for scratch: bytes, or "4K", "1MiB". */
@@ -74,11 +80,15 @@ const COMPILE_FLAGS = [
   'target',
   'output',
   'prefix',
+  'layout',
+  'arena-section',
   'kernel',
   'max-scratch',
   'report',
   'bindings',
   'dump-after',
+  'input-shape',
+  'batch',
   'no-lowbit',
   'context',
   'chunk',
@@ -103,6 +113,11 @@ export async function compileModel(
   const prefix = stringOpt(args, 'prefix');
   if (prefix !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) fail('usage', '--prefix', `"${prefix}" is not a C identifier`);
   const target = getTarget(stringOpt(args, 'target') ?? 'host');
+  const layout = (stringOpt(args, 'layout') ?? 'folder') as Layout;
+  if (!LAYOUTS.includes(layout)) fail('usage', '--layout', `"${layout}" is not a layout; the layouts are ${LAYOUTS.join(', ')}`);
+  const arenaSectionOpt = stringOpt(args, 'arena-section');
+  if (arenaSectionOpt !== undefined && arenaSectionOpt !== 'none' && !/^[.A-Za-z_][.A-Za-z0-9_$]*$/.test(arenaSectionOpt))
+    fail('usage', '--arena-section', `"${arenaSectionOpt}" is not a linker section name (letters, digits, '.', '_', '$'), nor none`);
   const load = loadOptions(args);
   const bindings = stringOpt(args, 'bindings');
   if (bindings !== undefined && bindings !== 'ts') fail('usage', '--bindings', `"${bindings}" is not a bindings language; the one there is: ts`);
@@ -118,6 +133,10 @@ export async function compileModel(
     progress: hooks.progress,
     kernel: stringOpt(args, 'kernel'),
     maxScratch: bytesOpt(args, 'max-scratch'),
+    // A library for Arduino or PlatformIO cannot know the board's linker script: the arena stays in
+    // .bss unless --arena-section names a section; Zephyr's scripts place CCM as .ccm_noinit.
+    arenaSection: arenaSectionOpt === 'none' ? null : (arenaSectionOpt ?? (layout === 'arduino' || layout === 'platformio' ? null : undefined)),
+    regionSections: layout === 'zephyr' ? { ccm: '.ccm_noinit' } : undefined,
   });
   // The stack needs the C compiled for the target; with it, check the fit again, RAM complete.
   let stack: StackEstimate | undefined;
@@ -143,13 +162,14 @@ export async function compileModel(
     }
     files.set('model.ts', generateTypeScriptBindings(c).source);
   }
-  writeFilesAtomically(files, out, hooks.progress);
+  const written = arrangeLayout(layout, c, files);
+  writeFilesAtomically(written, out, hooks.progress);
   return {
     ok: true,
     model: graph.name,
     target: target.name,
     output: out,
-    files: [...files.keys()],
+    files: [...written.keys()],
     prefix: c.emitted.prefix,
     layers: graph.nodes.length,
     weightsBytes: c.weightsBytes,

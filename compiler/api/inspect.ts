@@ -6,6 +6,7 @@ import { bytesOpt, loadOptions, stringOpt, type ParsedArgs } from '../cli/comman
 import { checkFit, compileGraph, type Compiled } from '../compile.ts';
 import { TritcError, formatDiagnostic } from '../diagnostics.ts';
 import { elementCount, tensorBytes, type Graph } from '../ir.ts';
+import { planesOf, weightBytes } from '../ops/lm/weights.ts';
 import { loadModel } from '../readers/index.ts';
 import { getTarget } from '../targets.ts';
 import { namingOptions, toArgs } from './args.ts';
@@ -55,6 +56,8 @@ const INSPECT_FLAGS = [
   'target',
   'kernel',
   'max-scratch',
+  'input-shape',
+  'batch',
   'no-lowbit',
   'context',
   'chunk',
@@ -134,13 +137,20 @@ function lmSummary(g: Graph): LanguageModelSummary {
   const cacheBytes = caches.reduce((a, t) => a + tensorBytes(t), 0);
   const kinds = new Map<string, { params: number; bytes: number; tensors: number }>();
   for (const t of g.tensors.values()) {
-    if (t.kind !== 'constant' || t.shape.length !== 2 || t.name.startsWith('rope_')) continue;
-    const kind = t.dtype === 'ternary' ? 'ternary' : t.dtype;
+    // Weight matrices: 2-D constants, or ternary trit-planes [P, N, K]; not the RoPE tables.
+    if (t.kind !== 'constant' || t.name.startsWith('rope_') || !(t.shape.length === 2 || (t.shape.length === 3 && t.dtype === 'ternary'))) continue;
+    const planes = planesOf(t);
+    const kind =
+      t.dtype === 'uint8' && t.quant
+        ? `int${t.quant.bits ?? 8}${t.quant.granularity === 'per_group' ? ` g${t.quant.groupSize}` : ''}`
+        : t.dtype === 'ternary' && planes > 1
+          ? `ternary x${planes}`
+          : t.dtype;
     const e = kinds.get(kind) ?? { params: 0, bytes: 0, tensors: 0 };
-    const n = elementCount(t.shape);
-    e.params += n;
+    const bias = g.tensors.get(`${t.name}.bias`);
+    e.params += elementCount(t.shape) / planes;
     e.tensors++;
-    e.bytes += (t.dtype === 'ternary' ? t.shape[0]! * Math.ceil(t.shape[1]! / 4) : tensorBytes(t)) + (t.quant ? tensorBytes(g.tensors.get(t.quant.scale)!) : 0);
+    e.bytes += weightBytes(t) + (bias ? tensorBytes(bias) : 0);
     kinds.set(kind, e);
   }
   return {

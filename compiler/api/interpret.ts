@@ -20,6 +20,8 @@ export interface InterpretOptions extends ModelOptions {
   count?: number;
   seed?: number;
   progress?: ProgressFn;
+  /** Hears warnings, e.g. an input file of another dtype converted exactly (default: none). */
+  warn?: (message: string) => void;
 }
 
 export type InterpretResult =
@@ -38,11 +40,25 @@ export type InterpretResult =
       logits: Float32Array[][];
     };
 
-const INTERPRET_FLAGS = ['inputs', 'count', 'seed', 'no-lowbit', 'context', 'chunk', 'kv-cache', 'activations', 'weights', 'ternarize', 'tokenizer'] as const;
+const INTERPRET_FLAGS = [
+  'inputs',
+  'count',
+  'seed',
+  'input-shape',
+  'batch',
+  'no-lowbit',
+  'context',
+  'chunk',
+  'kv-cache',
+  'activations',
+  'weights',
+  'ternarize',
+  'tokenizer',
+] as const;
 
 /** Run `model` through the reference interpreter. */
 export function interpret(model: string, options: InterpretOptions = {}): Promise<InterpretResult> {
-  const { progress, inputs, tokens, ...rest } = options;
+  const { progress, warn, inputs, tokens, ...rest } = options;
   const files = typeof inputs === 'string' || Array.isArray(inputs) ? (inputs as string | readonly string[]) : undefined;
   return namingOptions(() => {
     const args = toArgs({ ...rest, inputs: files }, INTERPRET_FLAGS);
@@ -69,7 +85,7 @@ export function interpret(model: string, options: InterpretOptions = {}): Promis
       inputs !== undefined && files === undefined
         ? memoryRuns(graph, inputs as Readonly<Record<string, TensorData | readonly TensorData[]>>)
         : spec
-          ? loadInputRuns(graph, spec).runs
+          ? loadInputRuns(graph, spec, warn).runs
           : randomRuns(graph, count, seed);
     const outputs = runs.map((r, i) => {
       progress?.('interpreting', { done: i, total: runs.length });

@@ -79,6 +79,8 @@ export interface RunOptions extends ModelOptions {
   /** Kill a run after this long (default 600 s; language models 3600 s). */
   timeoutSeconds?: number;
   progress?: ProgressFn;
+  /** Hears warnings, e.g. an input file of another dtype converted exactly (default: none). */
+  warn?: (message: string) => void;
 }
 
 const RUN_FLAGS = [
@@ -92,6 +94,8 @@ const RUN_FLAGS = [
   'max-scratch',
   'keep',
   'timeout',
+  'input-shape',
+  'batch',
   'no-lowbit',
   'context',
   'chunk',
@@ -188,7 +192,7 @@ async function runOne(
 export async function runModel(
   path: string,
   args: ParsedArgs,
-  hooks: { progress?: ProgressFn } = {},
+  hooks: { progress?: ProgressFn; warn?: (message: string) => void } = {},
   memory: { inputs?: Readonly<Record<string, TensorData | readonly TensorData[]>>; tokens?: readonly (readonly number[])[] } = {},
 ): Promise<RunResult> {
   const targets = resolveTargets(stringOpt(args, 'target') ?? 'host');
@@ -205,7 +209,7 @@ export async function runModel(
   const { runs, batched } = memory.inputs
     ? { runs: memoryRuns(graph, memory.inputs), batched: true }
     : inputsSpec
-      ? loadInputRuns(graph, inputsSpec)
+      ? loadInputRuns(graph, inputsSpec, hooks.warn)
       : { runs: randomRuns(graph, intOpt(args, 'count', 3, 1), seed), batched: true };
   const expected = runs.map((r, i) => {
     hooks.progress?.('interpreting', { done: i, total: runs.length });
@@ -249,8 +253,8 @@ export async function runModel(
 
 /** Compile `model` for each target, run it there and compare with the interpreter, bit for bit. */
 export function run(model: string, options: RunOptions = {}): Promise<RunResult> {
-  const { progress, inputs, tokens, ...rest } = options;
+  const { progress, warn, inputs, tokens, ...rest } = options;
   const files = typeof inputs === 'string' || Array.isArray(inputs) ? (inputs as string | readonly string[]) : undefined;
   const memory = inputs !== undefined && files === undefined ? (inputs as Readonly<Record<string, TensorData | readonly TensorData[]>>) : undefined;
-  return namingOptions(() => runModel(model, toArgs({ ...rest, inputs: files }, RUN_FLAGS), { progress }, { inputs: memory, tokens }));
+  return namingOptions(() => runModel(model, toArgs({ ...rest, inputs: files }, RUN_FLAGS), { progress, warn }, { inputs: memory, tokens }));
 }

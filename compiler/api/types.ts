@@ -10,6 +10,10 @@ export type TensorData = TypedData;
 export interface ModelOptions {
   /** ONNX: detect ternary/binary weights and fold into low-bit layers (default true; false is --no-lowbit). */
   lowBit?: boolean;
+  /** ONNX: the shape of graph inputs by name, fixing their symbolic dimensions (--input-shape x=1,64). */
+  inputShape?: Readonly<Record<string, readonly number[]>>;
+  /** ONNX: fix every symbolic leading (batch) dimension of the graph inputs (--batch). */
+  batch?: number;
   /** Language models: positions the KV cache holds (default: the model's context length). */
   context?: number;
   /** Language models: tokens per call of the graph (default 16). */

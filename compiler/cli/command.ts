@@ -17,11 +17,13 @@ export interface OptionSpec {
   short?: string;
   valueName?: string;
   help: string;
+  /** May be given several times (the value is then a list). */
+  multiple?: boolean;
 }
 
 export interface ParsedArgs {
   positionals: string[];
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | undefined>;
   json: boolean;
   verbose: boolean;
 }
@@ -80,8 +82,37 @@ export const LM_OPTIONS: Record<string, OptionSpec> = {
   tokenizer: { type: 'string', valueName: 'file', help: 'llama2.c checkpoints: the tokenizer.bin for text prompts and output' },
 };
 
-/** LoadOptions from the LM options (the ONNX low-bit switch included). */
+/** The options of every command that reads a graph model: fixing an ONNX model's symbolic dimensions. */
+export const SHAPE_OPTIONS: Record<string, OptionSpec> = {
+  'input-shape': {
+    type: 'string',
+    valueName: 'name=d,d,...',
+    multiple: true,
+    help: 'ONNX: the shape of graph input <name>, fixing its symbolic dimensions (repeatable), e.g. --input-shape x=1,64',
+  },
+  batch: { type: 'string', valueName: 'N', help: 'ONNX: fix every symbolic leading (batch) dimension of the graph inputs to N' },
+};
+
+/** --input-shape and --batch. */
+function shapeOptions(args: ParsedArgs): { inputs: Map<string, number[]>; batch?: number } | undefined {
+  const raw = args.values['input-shape'];
+  const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : [];
+  const inputs = new Map<string, number[]>();
+  for (const item of list) {
+    const m = /^(.+)=(\d+(?:,\d+)*)$/.exec(item.trim());
+    if (!m) fail('usage', '--input-shape', `expects name=d,d,... with positive dimensions (e.g. x=1,3,224,224), got "${item}"`);
+    const dims = m[2]!.split(',').map(Number);
+    if (dims.some((d) => d < 1)) fail('usage', '--input-shape', `dimensions must be positive, got "${item}"`);
+    if (inputs.has(m[1]!)) fail('usage', '--input-shape', `gives input "${m[1]}" twice`);
+    inputs.set(m[1]!, dims);
+  }
+  const batch = stringOpt(args, 'batch') === undefined ? undefined : intOpt(args, 'batch', 1, 1);
+  return inputs.size || batch !== undefined ? { inputs, batch } : undefined;
+}
+
+/** LoadOptions from the LM options (the ONNX low-bit switch and input shapes included). */
 export function loadOptions(args: ParsedArgs): {
+  shapes?: { inputs: Map<string, number[]>; batch?: number };
   lowBit: boolean;
   lm: { context?: number; chunk?: number; kvCache?: 'float32' | 'float16'; activations?: 'float' | 'int8-per-token' };
   ternarize?: string;
@@ -94,6 +125,7 @@ export function loadOptions(args: ParsedArgs): {
   if (act !== undefined && act !== 'float' && act !== 'int8') fail('usage', '--activations', `expects float or int8, got "${act}"`);
   const num = (name: string) => (stringOpt(args, name) === undefined ? undefined : intOpt(args, name, 0, 1));
   return {
+    shapes: shapeOptions(args),
     lowBit: args.values['no-lowbit'] !== true,
     lm: {
       context: num('context'),

@@ -5,7 +5,7 @@ import { inspectModel, type LanguageModelSummary } from '../api/inspect.ts';
 import { shapeStr } from '../ir.ts';
 import { getTarget } from '../targets.ts';
 import { formatBytes, formatCount, textTable } from '../util/format.ts';
-import { MAX_SCRATCH_OPTION, type Command, LM_OPTIONS } from './command.ts';
+import { MAX_SCRATCH_OPTION, type Command, LM_OPTIONS, SHAPE_OPTIONS } from './command.ts';
 
 export const inspectCommand: Command = {
   name: 'inspect',
@@ -18,6 +18,7 @@ elements), bits per parameter (scales and biases included), multiply-accumulates
 the arena bytes live during the layer. Then the totals and whether the model fits the target.`,
   positionals: { min: 1, max: 1 },
   options: {
+    ...SHAPE_OPTIONS,
     ...LM_OPTIONS,
     'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'target whose kernels and memory to use (default host)' },
@@ -74,7 +75,7 @@ function lmText(s: LanguageModelSummary, weightsBytes: number): string {
     `  activations into the ternary layers: ${s.activations}; KV cache: ${s.kvCache}, ${s.context} positions: ${formatBytes(s.kvCacheBytesPerToken)} per token, ${formatBytes(s.kvCacheBytes)} in all (in the arena); ${s.chunk} tokens per call`,
     ...Object.entries(s.weights).map(
       ([k, e]) =>
-        `  ${k.padEnd(8)} weights: ${formatCount(e.params)} parameters in ${e.tensors} tensors, ${formatBytes(e.bytes)}, ${e.bitsPerWeight.toFixed(3)} bits per weight (scales included)`,
+        `  ${k.padEnd(10)} weights: ${formatCount(e.params)} parameters in ${e.tensors} tensors, ${formatBytes(e.bytes)}, ${e.bitsPerWeight.toFixed(3)} bits per weight (scales, zero points and biases included)`,
     ),
     `  weights in all: ${formatBytes(weightsBytes)} as emitted (packed for the chosen kernels)`,
   ].join('\n');

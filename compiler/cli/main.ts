@@ -73,7 +73,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       json: { type: 'boolean' },
       verbose: { type: 'boolean' },
     };
-    for (const [k, o] of Object.entries(cmd.options)) options[k] = { type: o.type, ...(o.short ? { short: o.short } : {}) };
+    for (const [k, o] of Object.entries(cmd.options))
+      options[k] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
     let parsed;
     try {
       parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
@@ -82,7 +83,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }
     if (parsed.positionals.length < cmd.positionals.min || parsed.positionals.length > cmd.positionals.max)
       fail('usage', '', `usage: ${cmd.usage} (tritc ${cmd.name} --help)`);
-    return await cmd.run({ positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | undefined>, json, verbose }, io);
+    return await cmd.run(
+      { positionals: parsed.positionals, values: parsed.values as Record<string, string | boolean | string[] | undefined>, json, verbose },
+      io,
+    );
   } catch (e) {
     io.endProgress();
     if (e instanceof TritcError) {

@@ -4,7 +4,7 @@
 
 import { runModel, type GraphRunResult } from '../api/run.ts';
 import { formatBytes, formatCount, textTable } from '../util/format.ts';
-import { intOpt, stringOpt, type Command, type Io, type ParsedArgs, LM_OPTIONS, MAX_SCRATCH_OPTION } from './command.ts';
+import { intOpt, stringOpt, type Command, type Io, type ParsedArgs, LM_OPTIONS, MAX_SCRATCH_OPTION, SHAPE_OPTIONS } from './command.ts';
 import { printLmRun } from './lm.ts';
 
 function printRun(r: GraphRunResult, args: ParsedArgs, io: Io): void {
@@ -58,6 +58,7 @@ holds S (one run) or [N, ...S] (N runs). Several inputs: one file each, comma-se
 outputs of the first target the same way. Exit status 0 only if every target ran and matched.`,
   positionals: { min: 1, max: 1 },
   options: {
+    ...SHAPE_OPTIONS,
     ...LM_OPTIONS,
     'no-lowbit': { type: 'boolean', help: 'ONNX: keep weights float32 (no ternary/binary detection, no folding into low-bit layers)' },
     target: { type: 'string', short: 't', valueName: 'target', help: 'a target, a comma-separated list, or all (default host)' },
@@ -83,7 +84,7 @@ outputs of the first target the same way. Exit status 0 only if every target ran
   async run(args, io) {
     let r;
     try {
-      r = await runModel(args.positionals[0]!, args, { progress: io.progress });
+      r = await runModel(args.positionals[0]!, args, { progress: io.progress, warn: (m) => io.err(`warning: ${m}`) });
     } finally {
       io.endProgress();
     }

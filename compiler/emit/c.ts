@@ -15,7 +15,7 @@ import { TRITC_VERSION } from '../version.ts';
 import { arrayBody, decimalComment, hexByte, hexFloat, hexWord } from './cliterals.ts';
 import { cIdent, modelPrefix, NameTable } from './cnames.ts';
 import type { ConstLayout, EmitNodeContext, PackParams } from './context.ts';
-import { packB1, packT2, packT2B, packT5, packTBP, packTW } from './pack.ts';
+import { packB1, packT2, packT2B, packT5, packTBP, packTW, packUB, ubRowBytes } from './pack.ts';
 import { lmDriver } from './lm_driver.ts';
 import { drawPlan } from './plan_picture.ts';
 
@@ -30,6 +30,9 @@ export interface EmitOptions {
   dumpLayers?: boolean;
   /** Hears each layer as its C is written (packing a large model's weights takes a while). */
   progress?: ProgressFn;
+  /** Put the static arena in this linker section (e.g. ".ccmram", the core-coupled RAM the memory map
+   * chose): `name`, and `where`, what the section stands for, for the comment. */
+  arenaSection?: { name: string; where: string };
 }
 
 /** What model.c built with `dumpLayers` calls, for each output of each layer, right after the layer. */
@@ -151,7 +154,15 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
 
   function constant(name: string, layout: ConstLayout, rowLength?: number, pack: PackParams = {}): string {
     const params =
-      layout === 't5' ? `g${pack.group}` : layout === 't5w' || layout === 't6w' ? `g${pack.group}w${pack.window}` : layout === 't2b' ? `n${pack.rows}` : '';
+      layout === 't5'
+        ? `g${pack.group}`
+        : layout === 't5w' || layout === 't6w'
+          ? `g${pack.group}w${pack.window}`
+          : layout === 't2b'
+            ? `n${pack.rows}`
+            : layout === 'ub'
+              ? `b${pack.bits}`
+              : '';
     const key = `${name}\u0000${layout}\u0000${params}`;
     const have = constNames.get(key);
     if (have) return have;
@@ -185,6 +196,13 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
           layout === 't2b'
             ? `t2b: 2-bit offset codes (-1, 0, +1 -> 0, 1, 2), blocks of 128 codes in 32 bytes, byte m holds codes m, m+32, m+64, m+96; rows interleaved by 4 per block`
             : `t5: 5 trits per byte, the byte is their LUT index (tn_runtime.h), packed per group of ${pack.group} codes`;
+        ctype = 'uint8_t';
+        lit = (x) => hexByte(Number(x));
+        break;
+      }
+      case 'ub': {
+        data = packUB(t.data as Uint8Array, rowLength!, pack.bits!);
+        desc = `${pack.bits}-bit unsigned codes, a little-endian bit stream per row (code k at bit ${pack.bits} k); rows of ${ubRowBytes(rowLength!, pack.bits!)} bytes, one pad byte at the end`;
         ctype = 'uint8_t';
         lit = (x) => hexByte(Number(x));
         break;
@@ -239,7 +257,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     if (blob && bytes > blob.threshold) {
       // Large weights go to weights.bin, linked by the build (weights.S: .incbin), never a C literal.
       const offset = blob.add(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-      def = `${head}; weights.bin [${offset}, +${bytes}) */\n#define ${id} ((const ${ctype} *)(${blob.symbol} + ${offset}))`;
+      def = `${head}; weights.bin [${offset}, +${bytes}) */\n#define ${id} ((const ${ctype} *)(const void *)(${blob.symbol} + ${offset}))`;
     } else def = `${head} */\nstatic const ${ctype} ${id}[${data.length}] = {\n${arrayBody(data as ArrayLike<number | bigint>, perLine, lit)}\n};`;
     constDefs.push(def);
     constNames.set(key, id);
@@ -251,7 +269,9 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
 
   const nodeFns: string[] = [];
   const calls: string[] = [];
-  // The run function names every arena buffer once, llama2.c style: `int8_t *xq = (int8_t *)(arena + 3536);`.
+  // The run function names every arena buffer once, llama2.c style: `int8_t *xq = (int8_t *)(void *)(arena + 3536);`
+  // (through void *: the arena is untyped storage that each buffer uses as its own type, not bytes
+  // reinterpreted; it is aligned for every type, and each offset for its buffer's type).
   const buffers: string[] = [];
   const bufferNames = new Map<string, string>();
   const bufferName = (tensor: string, ctype: string, what: string, offset: number, bytes: number): string => {
@@ -259,8 +279,8 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     if (have) return have;
     const id = globals.get(tensor.endsWith(':scratch') ? `${tensor.slice(0, -':scratch'.length)}_scratch` : tensor, '', 'buffer');
     bufferNames.set(tensor, id);
-    const init = ctype === 'uint8_t' ? `arena + ${offset}` : `(${ctype} *)(arena + ${offset})`;
-    buffers.push(`  ${`${ctype} *${id} = ${init};`.padEnd(44)} /* ${safe(what)}, bytes [${offset}, ${offset + bytes}) */`);
+    const init = ctype === 'uint8_t' ? `arena + ${offset}` : `(${ctype} *)(void *)(arena + ${offset})`;
+    buffers.push(`  ${`${ctype} *${id} = ${init};`.padEnd(52)} /* ${safe(what)}, bytes [${offset}, ${offset + bytes}) */`);
     return id;
   };
   const layers: EmittedModel['layers'] = [];
@@ -514,7 +534,17 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     ``,
     `#ifndef ${PREFIX}_NO_STATIC_ARENA`,
     `/* uint64_t elements give 8-byte alignment in plain C99; compilers that know the attribute get 16. */`,
-    `static uint64_t ${prefix}_arena[${Math.max(1, Math.ceil(arenaBytes / 8))}] TN_ALIGNED(16);`,
+    ...(opts.arenaSection
+      ? [
+          `/* The arena goes to ${safe(opts.arenaSection.where)} through the linker section ${PREFIX}_ARENA_SECTION,`,
+          ` * which your linker script must place there (NOLOAD: nothing reads an arena byte before writing it).`,
+          ` * Another section: tritc compile --arena-section <name>, or -D${PREFIX}_ARENA_SECTION='"<name>"'. */`,
+          `#ifndef ${PREFIX}_ARENA_SECTION`,
+          `#define ${PREFIX}_ARENA_SECTION "${opts.arenaSection.name}"`,
+          `#endif`,
+          `static uint64_t ${prefix}_arena[${Math.max(1, Math.ceil(arenaBytes / 8))}] TN_ALIGNED(16) TN_SECTION(${PREFIX}_ARENA_SECTION);`,
+        ]
+      : [`static uint64_t ${prefix}_arena[${Math.max(1, Math.ceil(arenaBytes / 8))}] TN_ALIGNED(16);`]),
     ``,
     `int ${prefix}_run(${runParams.join(', ')}) {`,
     `  return ${prefix}_run_arena(${[...runArgs, `${prefix}_arena`].join(', ')});`,

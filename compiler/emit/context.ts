@@ -17,6 +17,7 @@ export type ConstLayout =
   | 't5' // ternary, 5 trits per byte (LUT index), packed per scale group
   | 't5w' // ternary, 5 trits per 16-bit LUT byte offset (uint16_t array), per scale group and window
   | 't6w' // ternary, 6 trits per 16-bit LUT byte offset (uint16_t array)
+  | 'ub' // unsigned b-bit codes (2..8), a little-endian bit stream per row, rows padded to whole bytes
   | 'tbp' // ternary bit-planes: per 32 codes a nonzero mask and a sign mask (uint32_t array)
   | 'b1'; // binary codes, 1 bit each, 8 per byte, rows padded to whole bytes
 
@@ -28,6 +29,8 @@ export interface PackParams {
   window?: number;
   /** Rows per plane (t2b interleaves rows in groups of 4 within a plane). */
   rows?: number;
+  /** Bits per code (ub). */
+  bits?: number;
 }
 
 export interface EmitNodeContext {

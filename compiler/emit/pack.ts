@@ -355,3 +355,41 @@ export function unpackTBP(packed: Uint32Array, rowLength: number): Int8Array {
   }
   return out;
 }
+
+/**
+ * ub (unsigned b-bit, 2 <= b <= 8): each row a little-endian bit stream, code k in bits
+ * [k b, k b + b), rows padded to whole bytes, plus one zero byte after the last row so a kernel may
+ * always read the two bytes a code can straddle.
+ */
+export function ubRowBytes(rowLength: number, bits: number): number {
+  return Math.ceil((rowLength * bits) / 8);
+}
+
+export function packUB(codes: Uint8Array, rowLength: number, bits: number): Uint8Array {
+  const rows = codes.length / rowLength;
+  const rowBytes = ubRowBytes(rowLength, bits);
+  const out = new Uint8Array(rows * rowBytes + 1);
+  for (let r = 0; r < rows; r++)
+    for (let k = 0; k < rowLength; k++) {
+      const c = codes[r * rowLength + k]!;
+      if (c >= 1 << bits) throw new Error(`internal: code ${c} does not fit ${bits} bits`);
+      const bit = k * bits;
+      const v = c << (bit & 7);
+      out[r * rowBytes + (bit >> 3)]! |= v & 0xff;
+      if (v > 0xff) out[r * rowBytes + (bit >> 3) + 1]! |= v >> 8;
+    }
+  return out;
+}
+
+export function unpackUB(packed: Uint8Array, rowLength: number, bits: number): Uint8Array {
+  const rowBytes = ubRowBytes(rowLength, bits);
+  const rows = (packed.length - 1) / rowBytes;
+  const out = new Uint8Array(rows * rowLength);
+  for (let r = 0; r < rows; r++)
+    for (let k = 0; k < rowLength; k++) {
+      const bit = k * bits;
+      const at = r * rowBytes + (bit >> 3);
+      out[r * rowLength + k] = ((packed[at]! | (packed[at + 1]! << 8)) >> (bit & 7)) & ((1 << bits) - 1);
+    }
+  return out;
+}

@@ -79,39 +79,52 @@ export function readTokenRuns(path: string, vocab: number): number[][] {
   return Array.from({ length: n }, (_, i) => values.slice(i * t, (i + 1) * t));
 }
 
-/** Convert a NumPy array to the tensor's dtype, exactly (an inexact conversion is an error). */
-function convert(a: NdArray, t: Tensor, label: string): TypedData {
+/**
+ * Convert a NumPy array to the tensor's dtype. Another dtype is converted only when every value
+ * survives exactly (an int32 above 2^24 into float32, a float64 with more bits than float32, a value
+ * out of an integer type's range: errors naming the file, the index and the value), and then with a
+ * warning naming the file, so that a silent change of type never goes unnoticed.
+ */
+function convert(a: NdArray, t: Tensor, label: string, warn: (message: string) => void): TypedData {
   const n = a.data.length;
   const src = a.data;
-  const get = (i: number): number => Number(src[i]!);
+  const want = DTYPE_INFO[t.dtype].numpy;
+  if (a.dtype === want) return (src as TypedData).slice() as TypedData;
+  if (a.dtype === 'float16') fail('npy', label, `input "${t.name}" is ${t.dtype}; float16 arrays are not supported: save the array as ${want}`);
+  let v: TypedData;
   if (t.dtype === 'float32') {
-    if (a.dtype === 'float32') return new Float32Array(src as Float32Array);
-    const v = new Float32Array(n);
+    const f = new Float32Array(n);
     for (let i = 0; i < n; i++) {
-      v[i] = get(i);
-      if (a.dtype === 'float64' && v[i] !== get(i) && !Number.isNaN(get(i)))
-        fail('npy', label, `float64 value ${get(i)} at index ${i} is not exactly representable in float32; save the array as float32`);
+      const x = src[i]!;
+      f[i] = Number(x);
+      const same = typeof x === 'bigint' ? Number.isFinite(f[i]!) && BigInt(f[i]!) === x : f[i] === x || (Number.isNaN(x) && Number.isNaN(f[i]!));
+      if (!same)
+        fail(
+          'npy',
+          label,
+          `input "${t.name}" is float32; the file holds ${a.dtype}, and the value ${x} at index ${i} would become ${f[i]}: save the array as float32`,
+        );
     }
-    if (a.dtype === 'float16') fail('npy', label, 'float16 inputs are not supported; save the array as float32');
-    return v;
+    v = f;
+  } else {
+    if (a.dtype.startsWith('float')) fail('npy', label, `input "${t.name}" is ${t.dtype}, the file holds ${a.dtype}: save the array as ${want}`);
+    const out = DTYPE_INFO[t.dtype].alloc(n);
+    const [lo, hi] = t.dtype === 'int64' ? [-(2n ** 63n), 2n ** 63n - 1n] : DTYPE_INFO[t.dtype].range!.map(BigInt);
+    for (let i = 0; i < n; i++) {
+      const x = BigInt(src[i]!);
+      if (x < lo! || x > hi!)
+        fail('npy', label, `input "${t.name}" is ${t.dtype}; the file holds ${a.dtype}, and the value ${x} at index ${i} does not fit it`);
+      if (out instanceof BigInt64Array) out[i] = x;
+      else out[i] = Number(x);
+    }
+    v = out;
   }
-  if (a.dtype.startsWith('float')) fail('npy', label, `input "${t.name}" is ${t.dtype}, the file holds ${a.dtype}`);
-  const v = DTYPE_INFO[t.dtype].alloc(n);
-  if (v instanceof BigInt64Array) {
-    for (let i = 0; i < n; i++) v[i] = BigInt(src[i]!);
-    return v;
-  }
-  const [lo, hi] = DTYPE_INFO[t.dtype].range!;
-  for (let i = 0; i < n; i++) {
-    const x = get(i);
-    if (x < lo || x > hi) fail('npy', label, `value ${x} at index ${i} does not fit ${t.dtype}`);
-    v[i] = x;
-  }
+  warn(`${label}: input "${t.name}" is ${t.dtype}; the file holds ${a.dtype}, converted (every value exactly)`);
   return v;
 }
 
 /** Split an array that holds exactly the input's shape (1 run) or [N, ...shape] (N runs). */
-function splitRuns(a: NdArray, t: Tensor, label: string): { values: TypedData[]; batched: boolean } {
+function splitRuns(a: NdArray, t: Tensor, label: string, warn: (message: string) => void): { values: TypedData[]; batched: boolean } {
   const n = elementCount(t.shape);
   const same = shapeStr(a.shape) === shapeStr(t.shape);
   const batched = a.shape.length === t.shape.length + 1 && shapeStr(a.shape.slice(1)) === shapeStr(t.shape);
@@ -121,7 +134,7 @@ function splitRuns(a: NdArray, t: Tensor, label: string): { values: TypedData[];
       label,
       `input "${t.name}" has shape ${shapeStr(t.shape)}; the file holds ${shapeStr(a.shape)}, expected ${shapeStr(t.shape)} or [N, ${t.shape.join(', ')}]`,
     );
-  const all = convert(a, t, label);
+  const all = convert(a, t, label, warn);
   const runs = same ? 1 : a.shape[0]!;
   const values: TypedData[] = [];
   for (let r = 0; r < runs; r++) values.push(all.slice(r * n, (r + 1) * n) as TypedData);
@@ -133,12 +146,12 @@ function splitRuns(a: NdArray, t: Tensor, label: string): { values: TypedData[];
  * graph input, in order), one .npz whose keys are the input names (or arr_0, arr_1, ... in order), or
  * ONNX test data set folders (each holds input_0.pb, input_1.pb, ... for one run).
  */
-export function loadInputRuns(g: Graph, spec: string): { runs: Map<string, TypedData>[]; batched: boolean } {
+export function loadInputRuns(g: Graph, spec: string, warn: (message: string) => void = () => {}): { runs: Map<string, TypedData>[]; batched: boolean } {
   const files = spec
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  return loadTensorRuns(g, g.inputs, files, 'input', '--inputs');
+  return loadTensorRuns(g, g.inputs, files, 'input', '--inputs', warn);
 }
 
 /**
@@ -153,6 +166,7 @@ export function loadTensorRuns(
   files: readonly string[],
   kind: 'input' | 'output',
   option: string,
+  warn: (message: string) => void = () => {},
 ): { runs: Map<string, TypedData>[]; batched: boolean } {
   if (files.length > 0 && files.every(isDirectory)) {
     const runs = files.map(
@@ -160,7 +174,7 @@ export function loadTensorRuns(
         new Map(
           names.map((name, i) => {
             const label = join(dir, `${kind}_${i}.pb`);
-            const { values } = splitRuns(readArrayFile(label), g.tensors.get(name)!, label);
+            const { values } = splitRuns(readArrayFile(label), g.tensors.get(name)!, label, warn);
             if (values.length !== 1) fail('npy', label, `holds ${values.length} runs; a test data set holds one`);
             return [name, values[0]!];
           }),
@@ -191,7 +205,7 @@ export function loadTensorRuns(
   }
   const perTensor = names.map((name) => {
     const { a, label } = arrays.get(name)!;
-    return splitRuns(a, g.tensors.get(name)!, label);
+    return splitRuns(a, g.tensors.get(name)!, label, warn);
   });
   const counts = perTensor.map((p) => p.values.length);
   if (new Set(counts).size > 1) fail('npy', option, `the ${kind}s hold different numbers of runs: ${names.map((n, i) => `${n} ${counts[i]}`).join(', ')}`);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Compiled } from '../compile.ts';
 import { fail } from '../diagnostics.ts';
 import { RUNTIME_DIR, TARGETS_DIR, type TargetDesc } from '../targets.ts';
-import { buildProgram } from '../toolchain/build.ts';
+import { buildProgram, type HostCompiler } from '../toolchain/build.ts';
 import { measureObjects, type Footprint } from '../toolchain/elf.ts';
 import { requireQemu } from '../toolchain/qemu.ts';
 import { requireZig } from '../toolchain/zig.ts';
@@ -25,7 +25,7 @@ export async function runLmOnTarget(
   jobs: readonly LmJob[],
   target: TargetDesc,
   workDir: string,
-  opts: { timeoutSeconds?: number; onToken?: (id: number) => void } = {},
+  opts: { timeoutSeconds?: number; onToken?: (id: number) => void; compiler?: HostCompiler } = {},
 ): Promise<LmTargetRun> {
   requireZig();
   requireQemu(target);
@@ -40,6 +40,7 @@ export async function runLmOnTarget(
   const runtime = [...new Set([...compiled.emitted.runtime, 'ref/tn_sample.c', 'ref/tn_math.c'])].sort();
   const built = await buildProgram({
     target,
+    compiler: opts.compiler,
     dir: workDir,
     modelSources: [join(modelDir, 'model.c'), ...(compiled.emitted.blob ? [join(modelDir, 'weights.S')] : []), ...runtime.map((r) => join(RUNTIME_DIR, r))],
     runnerSources: [join(workDir, 'lm_runner.c')],

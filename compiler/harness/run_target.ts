@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../diagnostics.ts';
 import { RUNTIME_DIR, TARGETS_DIR, type TargetDesc } from '../targets.ts';
-import { buildProgram, exec } from '../toolchain/build.ts';
+import { buildProgram, exec, type HostCompiler } from '../toolchain/build.ts';
 import { measureObjects, type Footprint } from '../toolchain/elf.ts';
 import { requireQemu } from '../toolchain/qemu.ts';
 import { requireZig } from '../toolchain/zig.ts';
@@ -35,6 +35,8 @@ export interface RunTargetOptions {
   dumpLayers?: boolean;
   /** Hears how many runs (of the first model) are done, on long input sets. */
   onRuns?: (done: number) => void;
+  /** Build with this host compiler instead of zig cc (the sanitizer builds). */
+  compiler?: HostCompiler;
 }
 
 export async function runOnTarget(models: readonly HarnessModel[], target: TargetDesc, workDir: string, opts: RunTargetOptions = {}): Promise<TargetRun> {
@@ -60,6 +62,7 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
   const runtimeSources = [...runtime].sort().map((r) => join(RUNTIME_DIR, r));
   const built = await buildProgram({
     target,
+    compiler: opts.compiler,
     dir: workDir,
     modelSources: [
       ...models.flatMap((m) => [join(workDir, m.dir, 'model.c'), ...(m.compiled.emitted.blob ? [join(workDir, m.dir, 'weights.S')] : [])]),

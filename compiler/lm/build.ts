@@ -150,7 +150,14 @@ class Builder {
    */
   project(name: string, x: string, weight: string, out: string, rows: 'all' | 'out' = 'all'): string {
     const w = this.weight(weight);
-    if (this.activations !== 'int8-per-token' || this.g.tensors.get(w)!.dtype !== 'ternary') return this.node('Linear', name, [x, w], out, { rows });
+    const bias = this.g.tensors.has(`${w}.bias`) ? [`${w}.bias`] : [];
+    if (this.activations !== 'int8-per-token' || this.g.tensors.get(w)!.dtype !== 'ternary') {
+      const columns = `${w}.columns`;
+      if (!this.g.tensors.has(columns)) return this.node('Linear', name, [x, w, ...bias], out, { rows });
+      // GPTQ act-order: the weight's columns are stored group by group; gather x to match.
+      const xp = this.node('PermuteColumns', `${name}.permute`, [x, columns], `${out}_xperm`, { rows });
+      return this.node('Linear', name, [xp, w, ...bias], out, { rows });
+    }
     let xq = this.quantized.get(x);
     if (!xq) {
       xq = `${x}_q8`;
@@ -158,7 +165,7 @@ class Builder {
       this.add({ name: `${x}.quantize`, op: 'QuantizeInt8', inputs: [x], outputs: [xq, `${xq}.scale`], attrs, annotations: {} });
       this.quantized.set(x, xq);
     }
-    return this.node('TernaryLinear', name, [xq, w], out, { rows });
+    return this.node('TernaryLinear', name, [xq, w, ...bias], out, { rows });
   }
 
   input(name: string, dtype: DType, shape: number[]): string {
@@ -195,12 +202,31 @@ class Builder {
       case 'bfloat16':
         // bfloat16 widens exactly to float32; no kernel reads bfloat16 itself.
         return this.constant(name, 'float32', t.shape, Float32Array.from(t.bits, bf16BitsToF32));
-      case 'int8':
-      case 'ternary': {
+      case 'int8': {
         const scale = this.constant(`${name}.scale`, 'float32', [t.scales.length], t.scales);
-        const gran = t.kind === 'int8' ? (t.groupSize >= t.shape[1] ? 'per_row' : 'per_group') : t.granularity;
-        const groupSize = t.kind === 'int8' ? t.groupSize : t.groupSize;
-        return this.constant(name, t.kind, [...t.shape], t.codes, { quant: { scale, granularity: gran, ...(gran === 'per_group' ? { groupSize } : {}) } });
+        const gran = t.groupSize >= t.shape[1] ? 'per_row' : 'per_group';
+        return this.constant(name, 'int8', [...t.shape], t.codes, {
+          quant: { scale, granularity: gran, ...(gran === 'per_group' ? { groupSize: t.groupSize } : {}) },
+        });
+      }
+      case 'ternary': {
+        const planes = t.planes ?? 1;
+        const scale = this.constant(`${name}.scale`, 'float32', [t.scales.length], t.scales);
+        if (t.bias) this.constant(`${name}.bias`, 'float32', [t.shape[0]], t.bias);
+        const shape = planes > 1 ? [planes, ...t.shape] : [...t.shape];
+        return this.constant(name, 'ternary', shape, t.codes, {
+          quant: { scale, granularity: t.granularity, ...(t.granularity === 'per_group' ? { groupSize: t.groupSize } : {}) },
+        });
+      }
+      case 'intb': {
+        const scale = this.constant(`${name}.scale`, 'float32', [t.scales.length], t.scales);
+        const zeroPoint = this.constant(`${name}.zero`, 'uint8', [t.zeros.length], t.zeros);
+        if (t.bias) this.constant(`${name}.bias`, 'float32', [t.shape[0]], t.bias);
+        if (t.columns) this.constant(`${name}.columns`, 'int32', [t.columns.length], t.columns);
+        const gran = t.groupSize >= t.shape[1] ? 'per_row' : 'per_group';
+        return this.constant(name, 'uint8', [...t.shape], t.codes, {
+          quant: { scale, zeroPoint, bits: t.bits, granularity: gran, ...(gran === 'per_group' ? { groupSize: t.groupSize } : {}) },
+        });
       }
     }
   }

@@ -100,6 +100,9 @@ export interface LmInt8 {
 /**
  * Ternary codes {-1, 0, +1} with float32 scales: value = code * scale. Scales are one per tensor,
  * one per row, or one per group of `groupSize` consecutive elements of a row ([rows, groups]).
+ *
+ * With `planes` P > 1 (PTQTP's trit-planes), the value is the sum over planes of code_p * scale_p:
+ * codes are [P, rows, cols] and scales [P, rows, groups] (per tensor: [P]).
  */
 export interface LmTernary {
   kind: 'ternary';
@@ -108,11 +111,35 @@ export interface LmTernary {
   scales: Float32Array;
   granularity: 'per_tensor' | 'per_row' | 'per_group';
   groupSize?: number;
+  /** Trit-planes (default 1). */
+  planes?: number;
+  /** A static per-row bias added to the product (Tequila's folded deadzone term C[n]). */
+  bias?: Float32Array;
   /** Where the codes came from, for `inspect` (e.g. "GGUF TQ2_0, fp16 scale per 256"). */
   source: string;
 }
 
-export type LmTensor = LmFloat32 | LmFloat16 | LmBFloat16 | LmInt8 | LmTernary;
+/**
+ * b-bit unsigned codes (2 <= b <= 8) with a zero point and a float32 scale per group of `groupSize`
+ * consecutive stored columns of a row: value = scale * (code - zero) (GPTQ, QONNX Quant).
+ * Codes are [rows, cols] one per byte here (packed at b bits only when emitted); scales and zeros are
+ * [rows, groups]. `columns`, when present, is GPTQ's act-order made contiguous: stored column j
+ * multiplies input column columns[j] (a permutation of 0..cols-1).
+ */
+export interface LmIntB {
+  kind: 'intb';
+  bits: number;
+  shape: [number, number];
+  codes: Uint8Array;
+  scales: Float32Array;
+  zeros: Uint8Array;
+  groupSize: number;
+  columns?: Int32Array;
+  bias?: Float32Array;
+  source: string;
+}
+
+export type LmTensor = LmFloat32 | LmFloat16 | LmBFloat16 | LmInt8 | LmTernary | LmIntB;
 
 export interface LmTokenizer {
   /** 'llama': SentencePiece-style BPE by scores with byte fallback (llama2.c, GGUF tokenizer.ggml.model = llama). */
@@ -234,20 +261,54 @@ function checkValues(name: string, t: LmTensor, where: (name: string) => string,
       return;
     }
     case 'int8':
-    case 'ternary': {
-      if (t.codes.length !== n) bag.error('weights', where(name), `holds ${t.codes.length} codes for shape [${t.shape.join(', ')}]`);
+    case 'ternary':
+    case 'intb': {
+      const planes = t.kind === 'ternary' ? (t.planes ?? 1) : 1;
+      if (!(Number.isInteger(planes) && planes >= 1)) bag.error('weights', where(name), `has ${planes} trit-planes`);
+      if (t.codes.length !== n * planes)
+        bag.error('weights', where(name), `holds ${t.codes.length} codes for shape [${t.shape.join(', ')}]${planes > 1 ? ` and ${planes} planes` : ''}`);
       if (t.kind === 'ternary')
         for (let i = 0; i < t.codes.length; i++)
           if (t.codes[i]! < -1 || t.codes[i]! > 1) {
             bag.error('codes', where(name), `code ${t.codes[i]} at index ${i} is not -1, 0 or +1`);
             break;
           }
+      if (t.kind === 'intb') checkIntB(name, t, where, bag);
       for (let i = 0; i < t.scales.length; i++)
         if (!Number.isFinite(t.scales[i]!)) {
           bag.error('weights', where(name), `scale ${t.scales[i]} at index ${i} is not finite`);
           break;
         }
+      if (t.kind !== 'int8' && t.bias) {
+        if (t.bias.length !== t.shape[0]) bag.error('weights', where(name), `has a bias of ${t.bias.length} values for ${t.shape[0]} rows`);
+        else if (!t.bias.every(Number.isFinite)) bag.error('weights', where(name), 'has a bias value that is not finite');
+      }
       return;
     }
+  }
+}
+
+function checkIntB(name: string, t: LmIntB, where: (name: string) => string, bag: DiagnosticBag): void {
+  const [rows, cols] = t.shape;
+  if (!(Number.isInteger(t.bits) && t.bits >= 2 && t.bits <= 8)) {
+    bag.error('weights', where(name), `has ${t.bits}-bit codes; 2 to 8 bits are supported`);
+    return;
+  }
+  if (!(Number.isInteger(t.groupSize) && t.groupSize >= 1)) {
+    bag.error('weights', where(name), `has group size ${t.groupSize}`);
+    return;
+  }
+  const groups = rows * Math.ceil(cols / t.groupSize);
+  if (t.scales.length !== groups || t.zeros.length !== groups)
+    bag.error('weights', where(name), `has ${t.scales.length} scales and ${t.zeros.length} zero points; groups of ${t.groupSize} need ${groups} of each`);
+  const max = (1 << t.bits) - 1;
+  const bad = t.codes.findIndex((c) => c > max);
+  if (bad >= 0) bag.error('codes', where(name), `code ${t.codes[bad]} at index ${bad} does not fit ${t.bits} bits`);
+  const badZ = t.zeros.findIndex((c) => c > max);
+  if (badZ >= 0) bag.error('codes', where(name), `zero point ${t.zeros[badZ]} at index ${badZ} does not fit ${t.bits} bits`);
+  if (t.columns) {
+    const seen = new Uint8Array(cols);
+    const ok = t.columns.length === cols && t.columns.every((c) => c >= 0 && c < cols && !seen[c] && (seen[c] = 1));
+    if (!ok) bag.error('weights', where(name), `column order is not a permutation of 0..${cols - 1}`);
   }
 }

@@ -3,7 +3,7 @@
 // call. The graph is the one compiler/lm/build.ts makes (Graph.lm and Graph.rows set).
 
 import { fail } from '../diagnostics.ts';
-import { initialState, interpret } from '../interpret.ts';
+import { initialState, interpret, type InterpretOptions } from '../interpret.ts';
 import type { Graph, TypedData } from '../ir.ts';
 
 export class LmSession {
@@ -13,7 +13,10 @@ export class LmSession {
   readonly context: number;
   readonly chunk: number;
 
-  constructor(readonly graph: Graph) {
+  constructor(
+    readonly graph: Graph,
+    private readonly observe?: InterpretOptions['observe'],
+  ) {
     if (!graph.lm || !graph.rows) throw new Error('internal: LmSession needs a language-model graph');
     this.vocab = graph.lm.vocab;
     this.context = graph.lm.context;
@@ -66,7 +69,7 @@ export class LmSession {
           [lm.tokens, ids],
           [lm.pos, Int32Array.of(this.pos)],
         ]),
-        { rows: { n, nOut }, state: this.state },
+        { rows: { n, nOut }, state: this.state, observe: this.observe },
       );
       const logits = res.get(lm.logits) as Float32Array;
       for (let r = 0; r < nOut; r++) out.push(logits.slice(r * this.vocab, (r + 1) * this.vocab));

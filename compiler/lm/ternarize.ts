@@ -45,7 +45,7 @@ function floatValues(t: LmTensor): Float64Array | undefined {
 }
 
 /** Round half to even (torch.round). */
-function roundEven(x: number): number {
+export function roundEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }

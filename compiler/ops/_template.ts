@@ -14,7 +14,7 @@
 //    larger than it reads, declare `inPlace` so the planner may put the output over the input; if
 //    it needs working memory, declare `scratch` (bytes) and use ctx.scratch() in emit.
 // 7. Register it in compiler/ops/index.ts, add it to the random graphs in
-//    test/support/random_graph.ts (so the differential tests cover it on every target), and to the
+//    bench/gen/random_graph.ts (so the differential tests cover it on every target), and to the
 //    op table in docs/format.md.
 //
 // This file is not registered; it only type-checks.

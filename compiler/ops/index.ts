@@ -1,7 +1,7 @@
 // The op registry: every op the reader accepts, the interpreter runs and the emitter compiles.
 
 import { Add } from './add.ts';
-import { ArgMax } from './argmax.ts';
+import { ArgMax, ArgMin } from './argmax.ts';
 import { DequantizeInt8 } from './dequantize_int8.ts';
 import { BinaryConv, TernaryConv } from './lowbit_conv.ts';
 import { BinaryLinear, TernaryLinear } from './lowbit_linear.ts';
@@ -15,15 +15,23 @@ import { Attention } from './lm/attention.ts';
 import { Embed } from './lm/embed.ts';
 import { GatedAct } from './lm/gated_act.ts';
 import { Linear } from './lm/linear.ts';
+import { PermuteColumns } from './lm/permute_columns.ts';
 import { Residual } from './lm/residual.ts';
 import { RmsNorm } from './lm/rms_norm.ts';
 import { Rope } from './lm/rope.ts';
 import { Cast, Clip, Div, Equal, Greater, GreaterOrEqual, Less, LessOrEqual, Max, Min, Mul, Pow, Sub, Where } from './onnx/elementwise.ts';
 import { Erf, Exp, Gelu, Log, Sigmoid, Sqrt, Tanh } from './onnx/unary.ts';
+import { Abs, Ceil, Elu, Floor, HardSigmoid, HardSwish, LeakyRelu, Mish, PRelu, Round, Selu, Softplus, Softsign } from './onnx/activation.ts';
 import { Gemm, MatMul } from './onnx/matmul.ts';
 import { AveragePool, Conv, GlobalAveragePool, MaxPool } from './onnx/conv.ts';
 import { ConvInteger, DequantizeLinear, MatMulInteger, QLinearConv, QLinearMatMul, QuantizeLinear } from './onnx/quant.ts';
-import { BatchNormalization, LayerNormalization, LogSoftmax, ReduceMax, ReduceMean, ReduceMin, ReduceSum } from './onnx/norm.ts';
+import { BatchNormalization, LayerNormalization, LogSoftmax, ReduceMax, ReduceMean, ReduceMin, ReduceProd, ReduceSum } from './onnx/norm.ts';
+import { Expand, Pad, Tile } from './onnx/pad.ts';
+import { CumSum, ScatterND, TopK } from './onnx/index_ops.ts';
+import { LRN } from './onnx/lrn.ts';
+import { ConvTranspose } from './onnx/conv_transpose.ts';
+import { Interpolate } from './onnx/resize.ts';
+import { GRU, LSTM } from './onnx/rnn.ts';
 import { Concat, Flatten, Gather, Reshape, Slice, Split, Squeeze, Transpose, Unsqueeze } from './onnx/shape.ts';
 
 const registry = new Map<string, OpDef>(
@@ -54,6 +62,19 @@ const registry = new Map<string, OpDef>(
     Sigmoid,
     Tanh,
     Gelu,
+    Elu,
+    LeakyRelu,
+    Selu,
+    HardSigmoid,
+    HardSwish,
+    Softplus,
+    Softsign,
+    Mish,
+    Floor,
+    Ceil,
+    Round,
+    Abs,
+    PRelu,
     Less,
     Greater,
     Equal,
@@ -68,12 +89,24 @@ const registry = new Map<string, OpDef>(
     Concat,
     Split,
     Gather,
+    Expand,
+    Tile,
+    Pad,
+    CumSum,
+    TopK,
+    ScatterND,
+    LRN,
+    ConvTranspose,
+    LSTM,
+    GRU,
     MatMul,
     Gemm,
     ReduceMean,
     ReduceSum,
     ReduceMax,
     ReduceMin,
+    ReduceProd,
+    ArgMin,
     LayerNormalization,
     BatchNormalization,
     LogSoftmax,
@@ -92,10 +125,12 @@ const registry = new Map<string, OpDef>(
     TruncStatic,
     TernaryConv,
     BinaryConv,
+    Interpolate,
     // language-model ops (docs/lm.md)
     Embed,
     RmsNorm,
     Linear,
+    PermuteColumns,
     Rope,
     Attention,
     GatedAct,

@@ -13,8 +13,9 @@ export const uniformScales: Pass = {
   run(g) {
     for (const t of [...g.tensors.values()]) {
       // 2-D weights only: with planes ([P, N, K]) or a convolution's rank, per tensor means a scale
-      // per plane or the shapes differ, so those keep their layout.
-      if (t.kind !== 'constant' || !t.quant || t.quant.granularity === 'per_tensor' || t.shape.length !== 2) continue;
+      // per plane or the shapes differ, so those keep their layout. Codes with zero points keep theirs
+      // (a zero point per group).
+      if (t.kind !== 'constant' || !t.quant || t.quant.zeroPoint || t.quant.granularity === 'per_tensor' || t.shape.length !== 2) continue;
       const s = g.tensors.get(t.quant.scale);
       if (!s || s.kind !== 'constant' || s.dtype !== 'float32' || !s.data || s.data.length === 0) continue;
       const v = s.data as Float32Array;

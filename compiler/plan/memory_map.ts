@@ -16,6 +16,9 @@ export interface MemoryRegion {
   /** What the region may hold. */
   holds: ItemKind[];
   note?: string;
+  /** The linker section that puts a static object in this region (e.g. ".ccmram"): the generated
+   * model.c places its arena there when the map puts the arena in this region. */
+  section?: string;
 }
 
 export interface MapItem {
@@ -24,6 +27,8 @@ export interface MapItem {
   bytes: number;
   /** Estimated rather than exact (the stack). */
   estimate?: boolean;
+  /** Only this region may hold it (the arena, once model.c has put it in a region's section). */
+  region?: string;
 }
 
 export interface MemoryMap {
@@ -49,7 +54,7 @@ export function buildMemoryMap(t: TargetDesc, items: readonly MapItem[]): Memory
   const unplaced: MapItem[] = [];
   // Largest first, so the arena chooses its region before the small items fill them.
   for (const item of [...items].sort((a, b) => b.bytes - a.bytes)) {
-    const fits = regions.filter((r) => r.holds.includes(item.kind) && r.used + item.bytes <= r.bytes);
+    const fits = regions.filter((r) => r.holds.includes(item.kind) && r.used + item.bytes <= r.bytes && (item.region === undefined || r.name === item.region));
     const pick = item.kind === 'arena' ? fits.sort((a, b) => a.bytes - a.used - (b.bytes - b.used))[0] : fits[0];
     if (!pick) {
       unplaced.push(item);
@@ -60,6 +65,16 @@ export function buildMemoryMap(t: TargetDesc, items: readonly MapItem[]): Memory
   }
   const sum = (kind: 'flash' | 'ram') => items.filter((i) => (i.kind === 'weights') === (kind === 'flash')).reduce((a, i) => a + i.bytes, 0);
   return { regions, unplaced, flashBytes: sum('flash'), ramBytes: sum('ram') };
+}
+
+/** The region the map puts the arena in, given the other RAM items it competes with (inputs/outputs;
+ * the stack, known later, goes to the main RAM first and so never takes the arena's region). */
+export function arenaRegion(t: TargetDesc, arenaBytes: number, ioBytes: number): MemoryRegion | undefined {
+  const map = buildMemoryMap(t, [
+    { kind: 'arena', label: 'arena', bytes: arenaBytes },
+    { kind: 'io', label: 'inputs/outputs', bytes: ioBytes },
+  ]);
+  return map.regions.find((r) => r.items.some((i) => i.kind === 'arena'));
 }
 
 /** One line per region: "ram 128 KiB: arena 592 B + stack ~288 B (0.7 %)". */

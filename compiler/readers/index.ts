@@ -37,6 +37,8 @@ export interface LoadOptions {
   weights?: 'int8';
   /** llama2.c: the tokenizer.bin to attach. */
   tokenizer?: string;
+  /** ONNX: shapes for graph inputs with symbolic dimensions (--input-shape), and the batch (--batch). */
+  shapes?: { inputs: ReadonlyMap<string, readonly number[]>; batch?: number };
 }
 
 function head(path: string, n: number): Uint8Array {
@@ -127,6 +129,8 @@ export function loadModel(path: string, opts: LoadOptions = {}): Graph {
       opts.ternarize ? '--ternarize' : '--weights',
       `${path} is not a language model (${format}); it applies to GGUF, llama2.c and Hugging Face checkpoints`,
     );
-  const g = format === 'onnx' ? readOnnx(path, { lowBit: opts.lowBit ?? true }) : readModel(path);
+  if (opts.shapes && format !== 'onnx')
+    fail('usage', opts.shapes.inputs.size ? '--input-shape' : '--batch', `${path} is ${format}, whose shapes are static; it applies to ONNX models`);
+  const g = format === 'onnx' ? readOnnx(path, { lowBit: opts.lowBit ?? true, shapes: opts.shapes }) : readModel(path);
   return prepareGraph(g, { lowBit: opts.lowBit ?? true });
 }

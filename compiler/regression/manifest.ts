@@ -8,7 +8,7 @@ import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import { DiagnosticBag, fail } from '../diagnostics.ts';
 import { getTarget } from '../targets.ts';
 import { parseByteCount } from '../util/format.ts';
-import { LM_OPTIONS } from '../cli/command.ts';
+import { LM_OPTIONS, SHAPE_OPTIONS } from '../cli/command.ts';
 
 export const DEFAULT_MANIFEST = 'tritc-test.json';
 
@@ -53,7 +53,7 @@ export interface ModelEntry {
   model: string;
   targets: string[];
   /** `tritc run`'s options by name, as the command line would give them. */
-  options: Record<string, string | boolean>;
+  options: Record<string, string | boolean | string[]>;
   inputs: InputSource;
   golden: GoldenSource;
   labelled?: LabelledSet;
@@ -70,7 +70,7 @@ export interface Manifest {
 
 /** The options a manifest may set: the ones `tritc run` takes that change what is compiled. */
 const BOOLEAN_OPTIONS = new Set(['no-lowbit']);
-const MODEL_OPTIONS = new Set(['kernel', 'max-scratch', 'no-lowbit', ...Object.keys(LM_OPTIONS)]);
+const MODEL_OPTIONS = new Set(['kernel', 'max-scratch', 'no-lowbit', ...Object.keys(SHAPE_OPTIONS), ...Object.keys(LM_OPTIONS)]);
 
 const MODEL_KEYS = new Set(['name', 'model', 'targets', 'options', 'inputs', 'golden', 'labelled', 'budgets']);
 const TOP_KEYS = new Set(['$schema', 'targets', 'timeout', 'models']);
@@ -245,7 +245,7 @@ function checkManifest(raw: Json, path: string): Manifest {
       const targets = targetList(m.targets, `${where}.targets`) ?? defaultTargets;
       if (!targets) err(`${where}.targets`, 'no targets: give "targets" here or at the top of the manifest');
 
-      const options: Record<string, string | boolean> = {};
+      const options: Record<string, string | boolean | string[]> = {};
       if (m.options !== undefined) {
         if (!isObject(m.options)) err(`${where}.options`, 'expected an object of tritc run options, e.g. { "kernel": "t5", "max-scratch": "4K" }');
         else
@@ -256,7 +256,8 @@ function checkManifest(raw: Json, path: string): Manifest {
               if (typeof v !== 'boolean') err(p, 'expected true or false');
               else if (v) options[k] = true;
             } else if (typeof v === 'string' || typeof v === 'number') options[k] = String(v);
-            else err(p, 'expected a string or a number');
+            else if (SHAPE_OPTIONS[k]?.multiple && Array.isArray(v) && v.every((x) => typeof x === 'string')) options[k] = v;
+            else err(p, SHAPE_OPTIONS[k]?.multiple ? 'expected a string or a list of strings, e.g. ["x=1,64"]' : 'expected a string or a number');
           }
       }
 

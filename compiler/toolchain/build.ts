@@ -81,8 +81,22 @@ export async function zigCc(args: string[], cwd: string, what: string): Promise<
   }
 }
 
+/** Another C compiler than zig cc for the host target (the sanitizer builds: gcc or clang from the
+ * distribution, which bring the sanitizer runtimes zig 0.11 lacks). */
+export interface HostCompiler {
+  /** For messages: gcc, clang. */
+  name: string;
+  command: string;
+  /** Added to the model, runtime and runner compiles and to the link (e.g. -fsanitize=...); the
+   * target's platform files (the harness's stack painting, which reads below the stack pointer on
+   * purpose) are compiled without them. */
+  flags: string[];
+}
+
 export interface BuildRequest {
   target: TargetDesc;
+  /** Build with this compiler instead of zig cc (host target only). */
+  compiler?: HostCompiler;
   /** Working directory for objects and the program. */
   dir: string;
   /** Generated and runtime C files: compiled to objects with STRICT_CFLAGS. */
@@ -100,11 +114,27 @@ export interface BuildResult {
   modelObjects: string[];
 }
 
+/** Run a C compiler (zig cc, or the request's host compiler) in `cwd`; a failure is a TritcError
+ * showing its output. */
+async function runCc(req: BuildRequest, args: string[], what: string): Promise<void> {
+  const cc = req.compiler;
+  if (!cc) return zigCc(args, req.dir, what);
+  let r: ExecResult;
+  try {
+    r = await exec(cc.command, args, { cwd: req.dir, timeoutMs: 10 * 60_000 });
+  } catch (e) {
+    fail('toolchain', '', `cannot start ${cc.name} (${cc.command}) while ${what}: ${(e as Error).message}`);
+  }
+  if (r.code !== 0) fail('toolchain', '', `${cc.name} failed while ${what}:\n${(r.stderr || r.stdout).trim().split('\n').slice(0, 30).join('\n')}`);
+}
+
 export async function buildProgram(req: BuildRequest): Promise<BuildResult> {
   const t = req.target;
+  if (req.compiler && (t.kind !== 'hosted' || t.zigTarget !== 'native'))
+    fail('usage', t.name, `${req.compiler.name} builds for the host only; ${t.name} is built with zig cc`);
   mkdirSync(req.dir, { recursive: true });
   const common = [
-    ...zigTargetArgs(t),
+    ...(req.compiler ? [] : zigTargetArgs(t)),
     ...STRICT_CFLAGS,
     ...SECTION_FLAGS,
     ...t.cflags,
@@ -121,14 +151,22 @@ export async function buildProgram(req: BuildRequest): Promise<BuildResult> {
     modelObjects.push(join(req.dir, obj));
     return { src, obj };
   });
-  await mapLimit(objects, CPU_COUNT, ({ src, obj }) => zigCc([...common, '-c', src, '-o', obj], req.dir, `compiling ${basename(src)} for ${t.name}`));
+  const extra = req.compiler?.flags ?? [];
+  await mapLimit(objects, CPU_COUNT, ({ src, obj }) => runCc(req, [...common, ...extra, '-c', src, '-o', obj], `compiling ${basename(src)} for ${t.name}`));
+  // With another compiler the platform files are compiled apart, without its extra flags.
+  const platform = req.compiler ? t.sources.map((src) => join(req.dir, `platform-${basename(src).replace(/\.[cS]$/, '.o')}`)) : t.sources;
+  if (req.compiler)
+    await mapLimit(t.sources, CPU_COUNT, (src, i) =>
+      runCc(req, [...common, '-I', join(TARGETS_DIR, 'common'), '-c', src, '-o', platform[i]!], `compiling ${basename(src)}`),
+    );
   const program = join(req.dir, req.output);
   const link = [
     ...common,
+    ...extra,
     '-I',
     join(TARGETS_DIR, 'common'),
     ...req.runnerSources,
-    ...t.sources,
+    ...platform,
     ...modelObjects,
     ...(t.linkerScript ? ['-T', t.linkerScript] : []),
     ...t.ldflags,
@@ -136,6 +174,6 @@ export async function buildProgram(req: BuildRequest): Promise<BuildResult> {
     '-o',
     program,
   ];
-  await zigCc(link, req.dir, `linking the test program for ${t.name}`);
+  await runCc(req, link, `linking the test program for ${t.name}`);
   return { program, modelObjects };
 }

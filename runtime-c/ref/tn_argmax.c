@@ -25,9 +25,12 @@ void tn_argmax_f32(const float *x, int32_t *y, int32_t outer, int32_t dim, int32
 void tn_argmax_i8(const int8_t *x, int32_t *y, int32_t outer, int32_t dim, int32_t inner) { TN_ARGMAX_BODY(int8_t) }
 void tn_argmax_i32(const int32_t *x, int32_t *y, int32_t outer, int32_t dim, int32_t inner) { TN_ARGMAX_BODY(int32_t) }
 
+#define TN_MAX_BETTER (select_last ? v >= best : v > best)
+#define TN_MIN_BETTER (select_last ? v <= best : v < best)
+
 /* ArgMax with ONNX's output_dtype (int64) and select_last_index, for every input dtype. Values are
  * compared in their own type (int64 as int64, float as float). */
-#define TN_ARGMAX_ANY(T)                                                                           \
+#define TN_ARGBEST_ANY(T, BETTER)                                                                         \
   {                                                                                                \
     const T *xt = (const T *)x;                                                                    \
     for (o = 0; o < outer; ++o) {                                                                  \
@@ -37,7 +40,7 @@ void tn_argmax_i32(const int32_t *x, int32_t *y, int32_t outer, int32_t dim, int
         int32_t idx = 0;                                                                           \
         for (i = 1; i < dim; ++i) {                                                                \
           const T v = xt[base + (size_t)i * (size_t)inner];                                        \
-          if (select_last ? v >= best : v > best) { /* NaN never wins (comparisons are false) */   \
+          if (BETTER) { /* NaN never wins (comparisons are false) */                               \
             best = v;                                                                              \
             idx = i;                                                                               \
           }                                                                                        \
@@ -52,10 +55,23 @@ void tn_argmax_any(const void *x, int32_t dtype, void *y, int32_t y_is_i64, int3
                    int32_t dim, int32_t inner) {
   int32_t o, j, i;
   switch (dtype) {
-    case TN_DT_F32: TN_ARGMAX_ANY(float) break;
-    case TN_DT_I8: TN_ARGMAX_ANY(int8_t) break;
-    case TN_DT_U8: TN_ARGMAX_ANY(uint8_t) break;
-    case TN_DT_I32: TN_ARGMAX_ANY(int32_t) break;
-    default: TN_ARGMAX_ANY(int64_t) break;
+    case TN_DT_F32: TN_ARGBEST_ANY(float, TN_MAX_BETTER) break;
+    case TN_DT_I8: TN_ARGBEST_ANY(int8_t, TN_MAX_BETTER) break;
+    case TN_DT_U8: TN_ARGBEST_ANY(uint8_t, TN_MAX_BETTER) break;
+    case TN_DT_I32: TN_ARGBEST_ANY(int32_t, TN_MAX_BETTER) break;
+    default: TN_ARGBEST_ANY(int64_t, TN_MAX_BETTER) break;
+  }
+}
+
+/* ArgMin (ONNX): the same loops with < (<= with select_last). */
+void tn_argmin_any(const void *x, int32_t dtype, void *y, int32_t y_is_i64, int32_t select_last, int32_t outer,
+                   int32_t dim, int32_t inner) {
+  int32_t o, j, i;
+  switch (dtype) {
+    case TN_DT_F32: TN_ARGBEST_ANY(float, TN_MIN_BETTER) break;
+    case TN_DT_I8: TN_ARGBEST_ANY(int8_t, TN_MIN_BETTER) break;
+    case TN_DT_U8: TN_ARGBEST_ANY(uint8_t, TN_MIN_BETTER) break;
+    case TN_DT_I32: TN_ARGBEST_ANY(int32_t, TN_MIN_BETTER) break;
+    default: TN_ARGBEST_ANY(int64_t, TN_MIN_BETTER) break;
   }
 }

@@ -191,3 +191,51 @@ void tn_avg_pool_f32(const float *x, float *y, int32_t planes, const int32_t *ge
         }
   }
 }
+
+/* Input coordinate of window element k for output coordinate o of a transposed convolution along
+ * axis a, or -1 when (o + pad - k dil) is not a whole stride inside the input. */
+static int32_t tn_tcoord(const int32_t *geo, int32_t a, int32_t o, int32_t k) {
+  const int32_t t = o + geo[TN_G_PB + a] - k * geo[TN_G_DIL + a];
+  if (t < 0 || t % geo[TN_G_S + a] != 0 || t / geo[TN_G_S + a] >= geo[TN_G_IN + a]) return -1;
+  return t / geo[TN_G_S + a];
+}
+
+/* ConvTranspose as a gather: y[n, m, o] = sum over the group's channels c, then kd, kh, kw, of
+ * x[n, c, i] * w[c, m mod mg, k] where i = tn_tcoord(...), from 0; then + bias[m]. */
+void tn_conv_transpose_f32(const float *x, const float *w, const float *bias, float *y, int32_t batches,
+                           int32_t in_channels, int32_t out_channels, int32_t group, const int32_t *geo) {
+  const int32_t in_sp = tn_spatial(geo, TN_G_IN), out_sp = tn_spatial(geo, TN_G_OUT), k_sp = tn_spatial(geo, TN_G_K);
+  const int32_t cg = in_channels / group, mg = out_channels / group;
+  int32_t n, m, od, oh, ow, c, kd, kh, kw;
+  for (n = 0; n < batches; ++n)
+    for (m = 0; m < out_channels; ++m) {
+      const int32_t g = m / mg;
+      float *yo = y + ((size_t)n * (size_t)out_channels + (size_t)m) * (size_t)out_sp;
+      for (od = 0; od < geo[TN_G_OUT]; ++od)
+        for (oh = 0; oh < geo[TN_G_OUT + 1]; ++oh)
+          for (ow = 0; ow < geo[TN_G_OUT + 2]; ++ow) {
+            float acc = 0.0f;
+            for (c = 0; c < cg; ++c) {
+              const int32_t ch = g * cg + c;
+              const float *xc = x + ((size_t)n * (size_t)in_channels + (size_t)ch) * (size_t)in_sp;
+              const float *wc = w + ((size_t)ch * (size_t)mg + (size_t)(m - g * mg)) * (size_t)k_sp;
+              for (kd = 0; kd < geo[TN_G_K]; ++kd) {
+                const int32_t id = tn_tcoord(geo, 0, od, kd);
+                if (id < 0) continue;
+                for (kh = 0; kh < geo[TN_G_K + 1]; ++kh) {
+                  const int32_t ih = tn_tcoord(geo, 1, oh, kh);
+                  if (ih < 0) continue;
+                  for (kw = 0; kw < geo[TN_G_K + 2]; ++kw) {
+                    const int32_t iw = tn_tcoord(geo, 2, ow, kw);
+                    if (iw < 0) continue;
+                    acc = acc + xc[(id * geo[TN_G_IN + 1] + ih) * geo[TN_G_IN + 2] + iw] *
+                                    wc[(kd * geo[TN_G_K + 1] + kh) * geo[TN_G_K + 2] + kw];
+                  }
+                }
+              }
+            }
+            if (bias) acc = acc + bias[m];
+            yo[(od * geo[TN_G_OUT + 1] + oh) * geo[TN_G_OUT + 2] + ow] = acc;
+          }
+    }
+}

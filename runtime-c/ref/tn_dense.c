@@ -93,6 +93,7 @@ void tn_dense_f32(const float *x, int32_t rows, const float *wt, int32_t n, int3
       const int32_t m = n - o > 8 ? 8 : n - o;
       const float *panel = wt + (size_t)o * (size_t)k;
       float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 takes min(n - o, 8) to be below 1 */
       if (m == 8) {
         for (i = 0; i < k; ++i) {
           const float xv = xt[i];

@@ -193,3 +193,9 @@ void tn_residual_f32(const float *x, const float *r, int32_t n, int32_t width, f
   int32_t i;
   for (i = 0; i < n * width; i++) y[i] = x[i] + r[i];
 }
+
+void tn_permute_columns(const float *x, int32_t n, const int32_t *index, int32_t k, float *y) {
+  int32_t t, j;
+  for (t = 0; t < n; t++)
+    for (j = 0; j < k; j++) y[t * k + j] = x[t * k + index[j]];
+}

@@ -94,7 +94,7 @@ static int32_t tn_tw_u(int32_t format, const tn_lowbit_weights *w, const uint8_t
 }
 
 int32_t tn_lowbit_code(int32_t format, const tn_lowbit_weights *w, const uint8_t *row, int32_t k) {
-  int32_t unit, digit, entry, q;
+  int32_t unit, digit, q;
   switch (format) {
     case TN_FMT_T2: {
       const int32_t c = (row[k >> 2] >> ((k & 3) * 2)) & 3; /* 00 -> 0, 01 -> +1, 10 -> -1 */
@@ -120,7 +120,7 @@ int32_t tn_lowbit_code(int32_t format, const tn_lowbit_weights *w, const uint8_t
   unit = (k / w->group) * ((w->group + q - 1) / q) + (k % w->group) / q;
   digit = (k % w->group) % q;
   if (format == TN_FMT_T5) {
-    entry = row[unit]; /* the LUT index */
+    const int32_t entry = row[unit]; /* the LUT index */
     return tn_u_to_w(tn_lut_digit(entry, 9, digit)); /* u: 0, 1, 2 -> -1, 0, +1 */
   }
   return tn_u_to_w(tn_tw_u(format, w, row, k / w->group, (k % w->group) / q, digit)); /* u: 0, 1, 2 -> -1, 0, +1 */

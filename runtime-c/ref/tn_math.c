@@ -298,12 +298,13 @@ float tn_logf(float x) {
 /* ---- tanhf, sigmoid -------------------------------------------------------------------------- */
 
 float tn_tanhf(float x) {
-  float a = x < 0.0f ? -x : x, z, p, r;
+  const float a = x < 0.0f ? -x : x;
+  float r;
   if (x != x) return x;
   if (a < 0x1p-12f) return x; /* tanh(x) rounds to x; keeps the sign of -0 */
   if (a < TN_TANH_SMALL) {
-    z = x * x;
-    p = TN_TANH_P5;
+    const float z = x * x;
+    float p = TN_TANH_P5;
     p = p * z + TN_TANH_P4;
     p = p * z + TN_TANH_P3;
     p = p * z + TN_TANH_P2;
@@ -444,7 +445,7 @@ static float tn_exp_df(float hi, float lo) {
  * (a + a_lo)^2 = ah*ah (exact) + (al*(a + ah) + 2a*a_lo). */
 static float tn_erfc_tail(float a, float a_lo) {
   tn_f32_bits b;
-  float ah, al, e, p, u, t;
+  float ah, al, e, p;
   if (a > 10.5f) return 0.0f; /* erfc(10.5) < 2^-160 */
   b.f = a;
   b.u &= 0xfffff000u;
@@ -452,7 +453,7 @@ static float tn_erfc_tail(float a, float a_lo) {
   al = a - ah;
   e = tn_exp_df(-(ah * ah), -(al * (a + ah) + (a + a) * a_lo));
   if (a < 4.0f) {
-    u = a - 2.5f;
+    const float u = a - 2.5f;
     p = TN_ERFC_R11;
     p = p * u + TN_ERFC_R10;
     p = p * u + TN_ERFC_R9;
@@ -466,7 +467,7 @@ static float tn_erfc_tail(float a, float a_lo) {
     p = p * u + TN_ERFC_R1;
     p = p * u + TN_ERFC_R0;
   } else {
-    t = 1.0f / a;
+    const float t = 1.0f / a;
     p = TN_ERFC_S5;
     p = p * t + TN_ERFC_S4;
     p = p * t + TN_ERFC_S3;

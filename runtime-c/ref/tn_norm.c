@@ -71,6 +71,14 @@ TN_REDUCE_EXTREMA_INT(u8, uint8_t)
 TN_REDUCE_EXTREMA_INT(i32, int32_t)
 TN_REDUCE_EXTREMA_INT(i64, int64_t)
 
+/* ReduceProd: p = first; p = p * v in order; integers multiply in the unsigned type (wrap-around;
+ * int8 and uint8 in 32 bits, which the store wraps to 8). */
+TN_REDUCE(tn_reduce_prod_f32, float, float, acc = v, acc = acc * v, acc)
+TN_REDUCE(tn_reduce_prod_i8, int8_t, uint32_t, acc = (uint32_t)(int32_t)v, acc = acc * (uint32_t)(int32_t)v, (int32_t)acc)
+TN_REDUCE(tn_reduce_prod_u8, uint8_t, uint32_t, acc = (uint32_t)v, acc = acc * (uint32_t)v, acc)
+TN_REDUCE(tn_reduce_prod_i32, int32_t, uint32_t, acc = (uint32_t)v, acc = acc * (uint32_t)v, (int32_t)acc)
+TN_REDUCE(tn_reduce_prod_i64, int64_t, uint64_t, acc = (uint64_t)v, acc = acc * (uint64_t)v, (int64_t)acc)
+
 void tn_layer_norm_f32(const float *x, const float *scale, const float *bias, float *y, float *mean_out, float *inv_out,
                        int32_t rows, int32_t cols, int32_t norm_rank, const int32_t *norm_shape, const int32_t *scale_strides,
                        const int32_t *bias_strides, float epsilon) {
@@ -126,4 +134,24 @@ void tn_log_softmax_f32(const float *x, float *y, int32_t outer, int32_t dim, in
       }
     }
   }
+}
+
+/* LRN across channels of an N x C x inner tensor (compiler/ops/onnx/lrn.ts gives the steps). */
+void tn_lrn_f32(const float *x, float *y, int32_t n, int32_t c, int32_t inner, int32_t size, float alpha, float beta,
+                float bias) {
+  const float k = tn_divf(alpha, (float)size);
+  const int32_t lo = (size - 1) / 2, hi = size / 2; /* floor((size-1)/2), ceil((size-1)/2) */
+  int32_t b, ch, i, q;
+  for (b = 0; b < n; ++b)
+    for (ch = 0; ch < c; ++ch)
+      for (i = 0; i < inner; ++i) {
+        const int32_t first = ch - lo < 0 ? 0 : ch - lo, last = ch + hi > c - 1 ? c - 1 : ch + hi;
+        const size_t at = ((size_t)b * (size_t)c + (size_t)ch) * (size_t)inner + (size_t)i;
+        float s = 0.0f;
+        for (q = first; q <= last; ++q) {
+          const float v = x[((size_t)b * (size_t)c + (size_t)q) * (size_t)inner + (size_t)i];
+          s = s + v * v;
+        }
+        y[at] = tn_divf(x[at], tn_powf(bias + k * s, beta));
+      }
 }

@@ -51,6 +51,7 @@ int32_t tn_sample_argmax(const float *logits, int32_t vocab) {
 /* ---- the order of the kept list: a binary heap over token indices ------------------------------ */
 
 /* a comes before b: higher probability, then lower index. Probabilities are never NaN here. */
+/* cppcheck-suppress arrayIndexThenCheck ; a < b breaks ties between two indexes, it checks no bound */
 static int tn_before(const float *p, int32_t a, int32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); }
 
 /* Move heap[i] down to its place in the heap heap[0..n). */

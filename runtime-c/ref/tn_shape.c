@@ -1,5 +1,6 @@
 /*
- * tn_shape.c - data movement for the shape ops (Transpose, Slice, Concat, Split, Gather). Elements are
+ * tn_shape.c - data movement for the shape ops (Transpose, Slice, Concat, Split, Gather, Expand, Pad,
+ * Tile). Elements are
  * copied as bytes, elem_bytes at a time, so one kernel serves every dtype; no arithmetic on values.
  * (Reshape, Flatten, Squeeze and Unsqueeze are plain copies: tn_copy_bytes in tn_elementwise.c.)
  */
@@ -60,6 +61,49 @@ void tn_gather(const void *data, const void *indices, int32_t indices_are_i64, v
         const uint8_t *src = db + ((size_t)o * (size_t)dim + (size_t)t) * row;
         for (k = 0; k < row; ++k) dst[k] = src[k];
       }
+    }
+  }
+}
+
+/* The input coordinate of output coordinate o on one axis of tn_pad, or -1 for the constant. */
+static int32_t tn_pad_coord(int32_t o, int32_t size, int32_t start, int32_t before, int32_t mode) {
+  int32_t c = o - before;
+  if (c < 0 || c >= size) {
+    if (mode == 0) return -1;                             /* constant */
+    if (mode == 2) c = c < 0 ? 0 : size - 1;              /* edge */
+    else if (mode == 3) c = ((c % size) + size) % size;   /* wrap */
+    else if (size == 1) c = 0;                            /* reflect of one element */
+    else {                                                /* reflect, period 2 (size - 1) */
+      const int32_t p = 2 * (size - 1);
+      c = ((c % p) + p) % p;
+      if (c >= size) c = p - c;
+    }
+  }
+  return start + c;
+}
+
+void tn_pad(const void *x, void *y, const void *value, int32_t elem_bytes, int32_t mode, int32_t rank,
+            const int32_t *out_shape, const int32_t *sizes, const int32_t *starts, const int32_t *before,
+            const int32_t *strides) {
+  const uint8_t *xb = (const uint8_t *)x;
+  uint8_t *yb = (uint8_t *)y;
+  int32_t idx[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int32_t total = 1, i, d, k;
+  for (d = 0; d < rank; ++d) total *= out_shape[d];
+  for (i = 0; i < total; ++i) {
+    int32_t at = 0;
+    uint8_t *dst = yb + (size_t)i * (size_t)elem_bytes;
+    for (d = 0; d < rank && at >= 0; ++d) {
+      const int32_t c = tn_pad_coord(idx[d], sizes[d], starts[d], before[d], mode);
+      at = c < 0 ? -1 : at + c * strides[d];
+    }
+    if (at >= 0) tn_copy_elem(dst, xb + (size_t)at * (size_t)elem_bytes, elem_bytes);
+    else if (value) tn_copy_elem(dst, (const uint8_t *)value, elem_bytes);
+    else
+      for (k = 0; k < elem_bytes; ++k) dst[k] = 0;
+    for (d = rank - 1; d >= 0; --d) {
+      if (++idx[d] < out_shape[d]) break;
+      idx[d] = 0;
     }
   }
 }

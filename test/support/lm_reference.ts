@@ -73,34 +73,54 @@ export function dequantize(t: LmTensor): Float64Array {
     }
     case 'ternary': {
       const [rows, cols] = t.shape;
+      const planes = t.planes ?? 1;
       const out = new Float64Array(rows * cols);
-      // The scale of element (r, c) is scales[r * groups + floor(c / gs)]: a per-tensor scale is one
-      // group of the whole tensor, a per-row scale one group of the whole row.
+      // The scale of element (p, r, c) is scales[p * perPlane + r * groups + floor(c / gs)]: a
+      // per-tensor scale is one group of the whole plane, a per-row scale one group of the whole row.
       let gs: number;
       let groups: number;
       if (t.granularity === 'per_tensor') {
-        if (t.scales.length !== 1) throw new Error(`per-tensor ternary with ${t.scales.length} scales`);
         gs = cols;
         groups = 0;
       } else if (t.granularity === 'per_row') {
-        if (t.scales.length !== rows) throw new Error(`per-row ternary with ${t.scales.length} scales for ${rows} rows`);
         gs = cols;
         groups = 1;
       } else {
         if (t.groupSize === undefined || t.groupSize < 1) throw new Error('per-group ternary without a group size');
         gs = t.groupSize;
         groups = Math.ceil(cols / gs);
-        if (t.scales.length !== rows * groups) throw new Error(`per-group ternary with ${t.scales.length} scales, expected ${rows * groups}`);
       }
+      const perPlane = groups === 0 ? 1 : rows * groups;
+      if (t.scales.length !== planes * perPlane) throw new Error(`${t.granularity} ternary with ${t.scales.length} scales, expected ${planes * perPlane}`);
+      if (t.codes.length !== planes * rows * cols) throw new Error(`ternary with ${t.codes.length} codes, expected ${planes * rows * cols}`);
+      for (let p = 0; p < planes; p++)
+        for (let r = 0; r < rows; r++)
+          for (let c = 0; c < cols; c++) {
+            const code = t.codes[(p * rows + r) * cols + c]!;
+            if (code < -1 || code > 1) throw new Error(`ternary code ${code}`);
+            out[r * cols + c]! += code * t.scales[p * perPlane + r * groups + Math.floor(c / gs)]!;
+          }
+      return out;
+    }
+    case 'intb': {
+      // value = scale * (code - zero), stored column j at input column columns[j].
+      const [rows, cols] = t.shape;
+      const groups = Math.ceil(cols / t.groupSize);
+      const out = new Float64Array(rows * cols);
       for (let r = 0; r < rows; r++)
-        for (let c = 0; c < cols; c++) {
-          const code = t.codes[r * cols + c]!;
-          if (code < -1 || code > 1) throw new Error(`ternary code ${code}`);
-          out[r * cols + c] = code * t.scales[r * groups + Math.floor(c / gs)]!;
+        for (let j = 0; j < cols; j++) {
+          const g = r * groups + Math.floor(j / t.groupSize);
+          const col = t.columns ? t.columns[j]! : j;
+          out[r * cols + col] = t.scales[g]! * (t.codes[r * cols + j]! - t.zeros[g]!);
         }
       return out;
     }
   }
+}
+
+/** The static bias a weight carries (Tequila's deadzone term, GPTQ's bias), if any. */
+function biasOf(t: LmTensor): Float64Array | undefined {
+  return (t.kind === 'ternary' || t.kind === 'intb') && t.bias ? Float64Array.from(t.bias) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -132,6 +152,7 @@ interface Linear {
   rows: number;
   cols: number;
   w: Float64Array;
+  bias?: Float64Array;
   /** Quantize the input per token (activations 'int8-per-token' and a ternary weight). */
   quantizeInput: boolean;
 }
@@ -181,7 +202,7 @@ function prepare(model: LmModel): Prepared {
   const int8 = c.activations === 'int8-per-token';
   const linear = (name: string, rows: number, cols: number, perLayer: boolean): Linear => {
     const t = tensor(model, name, [rows, cols]);
-    return { rows, cols, w: dequantize(t), quantizeInput: perLayer && int8 && t.kind === 'ternary' };
+    return { rows, cols, w: dequantize(t), bias: biasOf(t), quantizeInput: perLayer && int8 && t.kind === 'ternary' };
   };
   const qd = c.nHeads * c.headDim;
   const kvd = c.nKvHeads * c.headDim;
@@ -238,7 +259,7 @@ function apply(l: Linear, x: Float64Array): Float64Array {
     let acc = 0;
     const base = r * cols;
     for (let k = 0; k < cols; k++) acc += w[base + k]! * input[k]!;
-    out[r] = acc / divide;
+    out[r] = acc / divide + (l.bias ? l.bias[r]! : 0);
   }
   return out;
 }

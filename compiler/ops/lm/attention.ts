@@ -129,7 +129,7 @@ export const Attention: OpDef = {
       body: [
         `/* scratch: ${kc.shape[0]} float scores of one row and head */`,
         `${fn}(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.in(2)}, ${ctx.rows(q.shape[0]!)}, ${ctx.in(3)}, ${ctx.in(4)}, ${ctx.in(5)}, /* positions */ ${kc.shape[0]},`,
-        `  /* heads */ ${heads}, /* kv_heads */ ${kv_heads}, /* head_dim */ ${head_dim}, /* scale */ ${hexFloat(fround(Number(ctx.node.attrs.scale)))}, (float *)${ctx.scratch()}, ${ctx.out(0)});`,
+        `  /* heads */ ${heads}, /* kv_heads */ ${kv_heads}, /* head_dim */ ${head_dim}, /* scale */ ${hexFloat(fround(Number(ctx.node.attrs.scale)))}, (float *)(void *)${ctx.scratch()}, ${ctx.out(0)});`,
       ],
     };
   },

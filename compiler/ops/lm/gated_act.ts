@@ -51,7 +51,11 @@ export const GatedAct: OpDef = {
   emit(ctx) {
     const [total, f] = ctx.input(0).shape as [number, number];
     const fn = `tn_gated_${ctx.node.attrs.act}_f32`;
-    return { kernel: fn, runtime: ['ref/tn_lm.c', 'ref/tn_math.c'], body: [`${fn}(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.rows(total)}, /* width */ ${f}, ${ctx.out(0)});`] };
+    return {
+      kernel: fn,
+      runtime: ['ref/tn_lm.c', 'ref/tn_math.c'],
+      body: [`${fn}(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.rows(total)}, /* width */ ${f}, ${ctx.out(0)});`],
+    };
   },
   cost(graph, node) {
     const g = graph.tensors.get(node.inputs[0]!)!;

@@ -2,14 +2,20 @@
 // llama.cpp runs them with float activations.
 //
 //   X  float32 [T, K]
-//   W  [N, K] constant: float32, float16, int8 codes or ternary codes, with float32 scales per
-//      tensor, row or group of G consecutive k (weights.ts)
+//   W  [N, K] constant: float32, float16, int8 codes, ternary codes ([P, N, K]: P trit-planes), or
+//      uint8 b-bit codes with zero points, with float32 scales per tensor, row or group of G
+//      consecutive k (weights.ts)
+//   B  float32 [N], optional: a static bias (Tequila's folded deadzone term, GPTQ's bias)
 //   Y  float32 [T, N]
 //
 // For each row t and output n (docs/numerics.md, "Linear"):
 //   float weights:  Y = lane sum over k of fl(X[t,k] * W[n,k])                (W f16: widened exactly)
 //   codes:          per scale group g:  d_g = lane sum over k in g of the term (ternary: +X, -X or +0;
-//                   int8: fl(X * code)),  v_g = fl(scale[n,g] * d_g);  Y = v_0 + v_1 + ... in order
+//                   int8: fl(X * code); b-bit: fl(X * (float)(code - zero_g))),  v_g = fl(scale[n,g] * d_g);
+//                   y = v_0 + v_1 + ... in order
+//   planes:         y_p as above for each plane, Y = y_0 + y_1 + ... in order (the kernel reads X once
+//                   for all planes)
+//   bias:           Y = Y + B[n]
 // The lane sum is compiler/numerics/dot.ts: eight interleaved partial sums and a fixed tree, the
 // order SIMD kernels keep. Ternary weights need no multiply in the inner loop.
 
@@ -19,28 +25,40 @@ import { combineLanes } from '../../numerics/dot.ts';
 import { f16BitsToF32 } from '../../numerics/half.ts';
 import type { OpDef } from '../op.ts';
 import { ROWS_ATTR, rowArgs, rowSpan } from './rows.ts';
-import { checkWeight, groupSize, groupsPerRow, weightBytes, weightKernelSuffix } from './weights.ts';
+import { checkWeight, colsOfWeight, groupSize, groupsPerRow, planesOf, rowsOfWeight, scalesPerPlane, weightBytes, weightKernelSuffix } from './weights.ts';
+
+/** The most trit-planes one kernel pass reads (it keeps an accumulator set per plane). */
+const MAX_PLANES = 4;
 
 export const Linear: OpDef = {
   op: 'Linear',
-  summary: 'float32 activations times a float32, float16, int8 or ternary weight matrix (lane-sum dot products)',
-  inputs: { names: ['X', 'W'], min: 2 },
+  summary: 'float32 activations times a float32, float16, int8, ternary (trit-planes) or b-bit weight matrix (lane-sum dot products), plus an optional bias',
+  inputs: { names: ['X', 'W', 'B'], min: 2 },
   outputs: { names: ['Y'], min: 1 },
   attrs: { rows: ROWS_ATTR },
   rows: true,
   infer(ctx) {
-    const [x, w] = ctx.inputs;
+    const [x, w, b] = ctx.inputs;
     if (!x || !w) return [];
     if (x.dtype !== 'float32' || x.shape.length !== 2) {
       ctx.error(`input 0 "${x.name}" must be float32 [T, K], found ${x.dtype} ${shapeStr(x.shape)}`, 'dtype');
       return [];
     }
-    if (!checkWeight(ctx, w, 1)) return [];
-    if (w.shape[1] !== x.shape[1]) {
-      ctx.error(`input 0 "${x.name}" ${shapeStr(x.shape)} does not match weight "${w.name}" ${shapeStr(w.shape)} (K = ${w.shape[1]})`);
+    if (!checkWeight(ctx, w, 1, { planes: true, zeroPoints: true })) return [];
+    if (planesOf(w) > MAX_PLANES) {
+      ctx.error(`input 1 "${w.name}" has ${planesOf(w)} trit-planes; at most ${MAX_PLANES} are supported`);
       return [];
     }
-    return [{ dtype: 'float32', shape: [x.shape[0]!, w.shape[0]!] }];
+    if (colsOfWeight(w) !== x.shape[1]) {
+      ctx.error(`input 0 "${x.name}" ${shapeStr(x.shape)} does not match weight "${w.name}" ${shapeStr(w.shape)} (K = ${colsOfWeight(w)})`);
+      return [];
+    }
+    const n = rowsOfWeight(w);
+    if (b && (b.dtype !== 'float32' || b.shape.length !== 1 || b.shape[0] !== n)) {
+      ctx.error(`input 2 "${b.name}" (bias) must be float32 [${n}], found ${b.dtype} ${shapeStr(b.shape)}`, 'dtype');
+      return [];
+    }
+    return [{ dtype: 'float32', shape: [x.shape[0]!, n] }];
   },
   interpret(ctx) {
     const { node, graph } = ctx;
@@ -48,40 +66,52 @@ export const Linear: OpDef = {
     const wT = graph.tensors.get(node.inputs[1]!)!;
     const x = ctx.readNum(xT.name);
     const [total, k] = xT.shape as [number, number];
-    const n = wT.shape[0]!;
+    const n = rowsOfWeight(wT);
+    const planes = planesOf(wT);
     const w = weightValues(wT, ctx.readNum(wT.name));
-    if (x.length !== total * k || w.length !== n * k)
+    if (x.length !== total * k || w.length !== planes * n * k)
       throw new Error(`internal: Linear "${node.name}": ${x.length} activations, ${w.length} weights for ${shapeStr(xT.shape)} x ${shapeStr(wT.shape)}`);
+    const bias = node.inputs[2] ? ctx.readNum(node.inputs[2]) : undefined;
     const y = new Float32Array(total * n);
     const { from, count } = rowSpan(node, ctx.rows, total);
     const scales = wT.quant ? ctx.readNum(wT.quant.scale) : undefined;
+    const zeros = wT.quant?.zeroPoint ? ctx.readNum(wT.quant.zeroPoint) : undefined;
     const g = groupSize(wT);
     const gpr = groupsPerRow(wT);
+    const perPlane = scalesPerPlane(wT);
     const ternary = wT.dtype === 'ternary';
     // The lane sum of compiler/numerics/dot.ts, inlined (a Float32Array rounds each sum to float32).
     const lanes = new Float32Array(8);
     for (let r = 0; r < count; r++) {
       const xr = (from + r) * k;
       for (let o = 0; o < n; o++) {
-        const wr = o * k;
-        let v = 0;
-        for (let k0 = 0; k0 < k; k0 += scales ? g : k) {
-          const k1 = scales ? Math.min(k, k0 + g) : k;
-          lanes.fill(0);
-          if (ternary)
-            for (let kk = k0; kk < k1; kk++) {
-              const c = w[wr + kk]!;
-              lanes[(kk - k0) & 7] += c > 0 ? x[xr + kk]! : c < 0 ? -x[xr + kk]! : 0;
+        let yv = 0;
+        for (let p = 0; p < planes; p++) {
+          const wr = (p * n + o) * k;
+          let v = 0;
+          for (let k0 = 0; k0 < k; k0 += scales ? g : k) {
+            const k1 = scales ? Math.min(k, k0 + g) : k;
+            const si = p * perPlane + o * gpr + k0 / g;
+            lanes.fill(0);
+            if (ternary)
+              for (let kk = k0; kk < k1; kk++) {
+                const c = w[wr + kk]!;
+                lanes[(kk - k0) & 7] += c > 0 ? x[xr + kk]! : c < 0 ? -x[xr + kk]! : 0;
+              }
+            else if (zeros) {
+              const z = zeros[si]!;
+              for (let kk = k0; kk < k1; kk++) lanes[(kk - k0) & 7] += Math.fround(x[xr + kk]! * (w[wr + kk]! - z));
+            } else for (let kk = k0; kk < k1; kk++) lanes[(kk - k0) & 7] += Math.fround(x[xr + kk]! * w[wr + kk]!);
+            const d = combineLanes(lanes);
+            if (!scales) v = d;
+            else {
+              const vg = mul(scales[si]!, d);
+              v = k0 === 0 ? vg : add(v, vg);
             }
-          else for (let kk = k0; kk < k1; kk++) lanes[(kk - k0) & 7] += Math.fround(x[xr + kk]! * w[wr + kk]!);
-          const d = combineLanes(lanes);
-          if (!scales) v = d;
-          else {
-            const vg = mul(scales[o * gpr + k0 / g]!, d);
-            v = k0 === 0 ? vg : add(v, vg);
           }
+          yv = p === 0 ? v : add(yv, v);
         }
-        y[r * n + o] = v;
+        y[r * n + o] = bias ? add(yv, bias[o]!) : yv;
       }
     }
     ctx.write(node.outputs[0]!, y);
@@ -90,25 +120,36 @@ export const Linear: OpDef = {
     const x = ctx.input(0);
     const w = ctx.input(1);
     const [total, k] = x.shape as [number, number];
-    const n = w.shape[0]!;
+    const n = rowsOfWeight(w);
     const suffix = weightKernelSuffix(w);
     const { x: xin, rows } = rowArgs(ctx.node, !!ctx.graph.rows, ctx.in(0), k, ctx.rows(total), ctx.outRows(total));
-    const weights = suffix === 't2' ? ctx.constant(w.name, 't2', k) : ctx.in(1);
-    const scales = w.quant ? `${ctx.inScale(1)}, /* groups per row */ ${groupsPerRow(w)}, /* group */ ${groupSize(w)}, ` : '';
+    const bits = w.quant?.bits ?? 8;
+    const weights =
+      suffix === 't2' || suffix === 't2p'
+        ? ctx.constant(w.name, 't2', k)
+        : suffix === 'ub'
+          ? `${ctx.constant(w.name, 'ub', k, { bits })}, /* bits */ ${bits}`
+          : ctx.in(1);
+    const planes = suffix === 't2p' ? ` /* planes */ ${planesOf(w)},` : '';
+    const zeros = suffix === 'ub' ? ` ${ctx.constant(w.quant!.zeroPoint!, 'u8')},` : '';
+    const scales = w.quant ? `${ctx.inScale(1)},${zeros} /* groups per row */ ${groupsPerRow(w)}, /* group */ ${groupSize(w)}, ` : '';
     // The same results on every kernel (lane sums); the vector ones where the target has them.
     const features = ctx.target.features;
-    const isa = features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : undefined;
+    const vector = suffix !== 't2p' && suffix !== 'ub';
+    const isa = !vector ? undefined : features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : undefined;
     const fn = `tn_linear_${suffix}${isa ? `_${isa}` : ''}`;
+    const body = [`${fn}(${xin}, ${rows}, ${weights},${planes} ${scales}/* n */ ${n}, /* k */ ${k}, ${ctx.out(0)});`];
+    if (ctx.node.inputs[2]) body.push(`tn_linear_bias(${ctx.out(0)}, ${rows}, ${ctx.in(2)}, /* n */ ${n});`);
     return {
       kernel: fn,
       runtime: ['ref/tn_linear.c', ...(isa === 'avx2' ? ['opt/x86/tn_linear_avx2.c'] : isa === 'neon' ? ['opt/arm/tn_linear_neon.c'] : [])],
-      body: [`${fn}(${xin}, ${rows}, ${weights}, ${scales}/* n */ ${n}, /* k */ ${k}, ${ctx.out(0)});`],
+      body,
     };
   },
   cost(graph, node) {
     const x = graph.tensors.get(node.inputs[0]!)!;
     const w = graph.tensors.get(node.inputs[1]!)!;
-    return { macs: x.shape[0]! * w.shape[0]! * w.shape[1]!, weightBytes: weightBytes(w) };
+    return { macs: x.shape[0]! * planesOf(w) * rowsOfWeight(w) * colsOfWeight(w), weightBytes: weightBytes(w) };
   },
 };
 

@@ -278,7 +278,7 @@ export const Conv: OpDef = {
         kernel: 'tn_conv_f32_depthwise',
         runtime: ['ref/tn_conv.c', 'ref/tn_math.c'],
         body: [
-          `tn_conv_f32_depthwise(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.hasInput(2) ? ctx.in(2) : 'NULL'}, ${ctx.out(0)}, /* N */ ${x.shape[0]}, /* C */ ${x.shape[1]}, ${geoTable(ctx, x.shape.slice(2), win)}, (float *)${ctx.scratch()}); /* may run in place */`,
+          `tn_conv_f32_depthwise(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.hasInput(2) ? ctx.in(2) : 'NULL'}, ${ctx.out(0)}, /* N */ ${x.shape[0]}, /* C */ ${x.shape[1]}, ${geoTable(ctx, x.shape.slice(2), win)}, (float *)(void *)${ctx.scratch()}); /* may run in place */`,
         ],
       };
     return {

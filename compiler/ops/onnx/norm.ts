@@ -76,7 +76,14 @@ function extremum(values: V[], dtype: DType, op: 'Max' | 'Min'): V {
   return m;
 }
 
-const REDUCTIONS: Record<'ReduceMean' | 'ReduceSum' | 'ReduceMax' | 'ReduceMin', Reduction> = {
+/** Product in index order from the first element: float32 one rounding per multiplication; integers wrap. */
+function productInOrder(values: V[], dtype: DType): V {
+  if (dtype === 'int64') return values.reduce((p, v) => BigInt.asIntN(64, (p as bigint) * (v as bigint)));
+  if (dtype === 'float32') return values.reduce((p, v) => mul(p as number, v as number));
+  return values.reduce((p, v) => Math.imul(p as number, v as number)); // the store wraps int8/uint8
+}
+
+const REDUCTIONS: Record<'ReduceMean' | 'ReduceSum' | 'ReduceMax' | 'ReduceMin' | 'ReduceProd', Reduction> = {
   ReduceMean: {
     op: 'ReduceMean',
     summary: 'mean over axes: float32 sum in index order, divided by the count',
@@ -104,6 +111,13 @@ const REDUCTIONS: Record<'ReduceMean' | 'ReduceSum' | 'ReduceMax' | 'ReduceMin',
     dtypes: NUMERIC,
     kernel: 'tn_reduce_min',
     reduce: (values, dtype) => extremum(values, dtype, 'Min'),
+  },
+  ReduceProd: {
+    op: 'ReduceProd',
+    summary: 'product over axes, in index order from the first element (float32 rounded per multiplication; integers wrap)',
+    dtypes: NUMERIC,
+    kernel: 'tn_reduce_prod',
+    reduce: productInOrder,
   },
 };
 
@@ -198,6 +212,7 @@ export const ReduceMean = reduceOp(REDUCTIONS.ReduceMean);
 export const ReduceSum = reduceOp(REDUCTIONS.ReduceSum);
 export const ReduceMax = reduceOp(REDUCTIONS.ReduceMax);
 export const ReduceMin = reduceOp(REDUCTIONS.ReduceMin);
+export const ReduceProd = reduceOp(REDUCTIONS.ReduceProd);
 
 // ---- LayerNormalization -----------------------------------------------------------------------------
 

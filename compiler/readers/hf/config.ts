@@ -37,8 +37,9 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-export function readHfConfig(dir: string): HfConfigFile {
-  const path = join(dir, 'config.json');
+/** config.json of `dir` (or another JSON object file of the folder, e.g. quantize_config.json). */
+export function readHfConfig(dir: string, file = 'config.json'): HfConfigFile {
+  const path = join(dir, file);
   if (!existsSync(path)) fail('io', path, 'is missing; a Hugging Face model folder holds config.json beside its safetensors');
   let bytes: Uint8Array;
   try {
@@ -129,6 +130,11 @@ export class ConfigKeys {
     if (v === undefined) return dflt;
     if (typeof v !== 'boolean') fail('schema', this.where(key), `must be true or false, found ${describe(v)}`);
     return v;
+  }
+
+  /** The object's keys, in file order. */
+  keys(): string[] {
+    return Object.keys(this.obj);
   }
 
   /** A nested object (absent -> undefined). */

@@ -3,7 +3,9 @@
 //
 //   LlamaForCausalLM   float Llama, or TriLM "Unpacked" (SpectraSuite): each projection whose values are
 //                      0 / +-gamma per model-parallel shard becomes ternary (trilm.ts); any other stays
-//                      float as stored, and the notes say which.
+//                      float as stored, and the notes say which. GPTQ checkpoints (AutoGPTQ v1) and
+//                      folders tritc writes hold quantized projections under their own tensor names
+//                      (quantized.ts).
 //   BitNetForCausalLM  BitNet b1.58 (microsoft/bitnet-b1.58-2B-4T): packed 2-bit projections with a
 //                      weight_scale, or float ones quantized at load (bitlinear.ts).
 //
@@ -20,6 +22,7 @@ import { type BitnetScheme, absmeanTernary, bitnetScheme, packedTernary } from '
 import { type HfCheckpoint, type HfTensor, openCheckpoint } from './checkpoint.ts';
 import { ConfigKeys, type HfArchitecture, architectureOf, lmConfigOf, readHfConfig } from './config.ts';
 import { type HfName, hfNames, isIgnorable, weightScaleName } from './names.ts';
+import { type HfQuantization, checkTritcLayers, hfQuantization, readQuantizedLinear } from './quantized.ts';
 import { exactFloat32, floatDType, storedFloat, tensorWhere } from './tensors.ts';
 import { recoverTernary } from './trilm.ts';
 
@@ -90,6 +93,7 @@ export function readHfFolder(dir: string, opts: HfReadOptions = {}): LmModel {
   const tie = keys.bool('tie_word_embeddings', false);
   // Settle every config question before reading the shards.
   const scheme = arch === 'BitNetForCausalLM' ? bitnetScheme(cfg) : undefined;
+  const quant = arch === 'LlamaForCausalLM' ? hfQuantization(cfg, dir) : undefined;
   const modelParallel = opts.modelParallel ?? (keys.has('pretraining_model_parallel') ? keys.positiveInt('pretraining_model_parallel') : undefined);
 
   const ckpt = openCheckpoint(dir, cfg.bytes);
@@ -113,8 +117,21 @@ export function readHfFolder(dir: string, opts: HfReadOptions = {}): LmModel {
   const origin = new Map<string, string>();
   const floats: { name: HfName; t: HfTensor; reason: string; looksTernary: boolean }[] = [];
   let linears = 0;
+  const quantized: string[] = [];
+  const prefixes = new Set<string>();
   for (const name of hfNames(config.nLayers, config.subNorms)) {
     if (name.role === 'head' && tiedOutput) continue;
+    if (name.role === 'linear' && quant) {
+      prefixes.add(name.hf.replace(/\.weight$/, ''));
+      const r = readQuantizedLinear(ckpt, quant, name, shapes.get(name.canonical) as [number, number]);
+      if (r) {
+        origin.set(name.canonical, r.used.map((u) => tensorWhere(ckpt.tensors.get(u)!)).join(', '));
+        for (const u of r.used) used.add(u);
+        tensors.set(name.canonical, r.tensor);
+        quantized.push(name.canonical);
+        continue;
+      }
+    }
     const t = ckpt.tensors.get(name.hf);
     origin.set(name.canonical, t ? tensorWhere(t) : `${ckpt.mapFile}: tensor ${JSON.stringify(name.hf)}`);
     if (!t) continue; // validateLmModel reports every missing tensor together
@@ -137,7 +154,11 @@ export function readHfFolder(dir: string, opts: HfReadOptions = {}): LmModel {
       }
     }
   }
-  if (arch === 'LlamaForCausalLM') notes.push(...llamaNotes(linears, floats, modelParallel));
+  if (quant) {
+    checkTritcLayers(quant, prefixes);
+    notes.push(quantizedNote(quant, quantized, linears));
+  }
+  if (arch === 'LlamaForCausalLM' && (linears > 0 || !quant)) notes.push(...llamaNotes(linears, floats, modelParallel));
   const tokenizer = ['tokenizer.json', 'tokenizer.model'].find((f) => existsSync(join(dir, f)));
   if (tokenizer) notes.push(`${tokenizer} is not read: the model carries no tokenizer`);
 
@@ -158,6 +179,16 @@ export function readHfFolder(dir: string, opts: HfReadOptions = {}): LmModel {
     fail('weights', tensorWhere(t), `is not a tensor of a ${arch} with ${config.nLayers} layers (config.json), nor one tritc reads`);
   }
   return model;
+}
+
+/** What the quantized folder held, one line. */
+function quantizedNote(q: HfQuantization, quantized: string[], floats: number): string {
+  const rest = floats > 0 ? `; ${floats} stay float` : '';
+  if (q.kind === 'gptq') {
+    const l = q.layout;
+    return `GPTQ (AutoGPTQ v1, ${q.file}): ${quantized.length} projections int${l.bits}, ${l.groupSize === -1 ? 'one group per row' : `groups of ${l.groupSize}`}${l.descAct ? ', act-order' : ''}${rest}`;
+  }
+  return `tritc quantized folder (${q.file}): ${quantized.length} projections quantized${rest}`;
 }
 
 /** One line for the whole model, plus one per float projection that nearly looked ternary. */

@@ -16,8 +16,21 @@ export interface OnnxModel {
   /** Opset version per domain ('' is the default ONNX domain, 'ai.onnx' is folded into it). */
   opsets: Map<string, number>;
   graph: OnnxGraph;
-  /** Names of model-local functions (FunctionProto), which tritc does not inline. */
-  functions: string[];
+  /** Model-local functions (FunctionProto), which the importer inlines (functions.ts). */
+  functions: OnnxFunction[];
+}
+
+export interface OnnxFunction {
+  name: string;
+  domain: string;
+  overload: string;
+  inputs: string[];
+  outputs: string[];
+  /** Attributes the body may refer to, and the defaults some of them have. */
+  attributes: string[];
+  defaults: Map<string, OnnxAttribute>;
+  nodes: OnnxNode[];
+  opsets: Map<string, number>;
 }
 
 interface OnnxGraph {
@@ -39,6 +52,10 @@ export interface OnnxNode {
   inputs: string[];
   outputs: string[];
   attributes: Map<string, OnnxAttribute>;
+  /** Which of several functions of the same name a call means (NodeProto.overload). */
+  overload?: string;
+  /** The default-domain opset of a node inlined from a function that imports another one. */
+  opset?: number;
 }
 
 export type OnnxAttribute =
@@ -50,7 +67,9 @@ export type OnnxAttribute =
   | { kind: 'ints'; value: bigint[] }
   | { kind: 'strings'; value: string[] }
   | { kind: 'tensors'; value: OnnxTensor[] }
-  | { kind: 'graph' | 'graphs' | 'sparse_tensor' | 'sparse_tensors' | 'type_proto' | 'type_protos' | 'ref' };
+  /** An attribute of a function body that refers to an attribute of the call (ref_attr_name). */
+  | { kind: 'ref'; ref: string }
+  | { kind: 'graph' | 'graphs' | 'sparse_tensor' | 'sparse_tensors' | 'type_proto' | 'type_protos' };
 
 /** Where a tensor's values are, before conversion (tensor.ts turns this into typed data). */
 type OnnxTensorData =
@@ -129,14 +148,7 @@ export function decodeModel(data: Uint8Array, label: string): OnnxModel {
   const m = decodeWith(ModelProtoType, data, label, 'ONNX model');
   const errors = new TritcCollector(label);
   const irVersion = Number(toBigInt(m.ir_version));
-  const opsets = new Map<string, number>();
-  for (const o of arr(m.opset_import) as Msg[]) {
-    let domain = str(o.domain);
-    if (domain === 'ai.onnx') domain = '';
-    const v = toBigInt(o.version);
-    if (v < 1n || v > 1000n) errors.add(`opset_import: domain "${domain || 'ai.onnx'}" has version ${v}, expected a positive version`);
-    else opsets.set(domain, Number(v));
-  }
+  const opsets = decodeOpsets(m.opset_import, 'opset_import', errors);
   if (!has(m, 'graph') || !m.graph) fail('onnx', label, 'has no graph (ModelProto.graph is missing): not an ONNX model, or an empty one');
   const graph = decodeGraph(m.graph as Msg, errors);
   errors.throwIfAny();
@@ -146,7 +158,39 @@ export function decodeModel(data: Uint8Array, label: string): OnnxModel {
     producerVersion: str(m.producer_version),
     opsets,
     graph,
-    functions: (arr(m.functions) as Msg[]).map((fn) => `${str(fn.domain) ? `${str(fn.domain)}.` : ''}${str(fn.name)}`),
+    functions: (arr(m.functions) as Msg[]).map((fn, i) => decodeFunction(fn, i, errors)),
+  };
+}
+
+function decodeOpsets(list: unknown, where: string, errors: TritcCollector): Map<string, number> {
+  const opsets = new Map<string, number>();
+  for (const o of arr(list) as Msg[]) {
+    let domain = str(o.domain);
+    if (domain === 'ai.onnx') domain = '';
+    const v = toBigInt(o.version);
+    if (v < 1n || v > 1000n) errors.add(`${where}: domain "${domain || 'ai.onnx'}" has version ${v}, expected a positive version`);
+    else opsets.set(domain, Number(v));
+  }
+  return opsets;
+}
+
+function decodeFunction(fn: Msg, i: number, errors: TritcCollector): OnnxFunction {
+  const name = str(fn.name);
+  const where = `function[${i}]${name ? ` "${name}"` : ''}`;
+  if (!name) errors.add(`${where}: has no name`);
+  const defaults = new Map<string, OnnxAttribute>();
+  for (const a of arr(fn.attribute_proto) as Msg[])
+    if (str(a.name)) defaults.set(str(a.name), decodeAttribute(a, `${where}: attribute "${str(a.name)}"`, errors));
+  return {
+    name,
+    domain: str(fn.domain) === 'ai.onnx' ? '' : str(fn.domain),
+    overload: str(fn.overload),
+    inputs: arr(fn.input).map(str),
+    outputs: arr(fn.output).map(str),
+    attributes: [...arr(fn.attribute).map(str), ...defaults.keys()],
+    defaults,
+    nodes: (arr(fn.node) as Msg[]).map((n, k) => decodeNode(n, k, errors)),
+    opsets: decodeOpsets(fn.opset_import, `${where}: opset_import`, errors),
   };
 }
 
@@ -231,11 +275,12 @@ function decodeNode(n: Msg, index: number, errors: TritcCollector): OnnxNode {
     inputs: arr(n.input).map(str),
     outputs: arr(n.output).map(str),
     attributes,
+    ...(str(n.overload) ? { overload: str(n.overload) } : {}),
   };
 }
 
 function decodeAttribute(a: Msg, where: string, errors: TritcCollector): OnnxAttribute {
-  if (str(a.ref_attr_name)) return { kind: 'ref' };
+  if (str(a.ref_attr_name)) return { kind: 'ref', ref: str(a.ref_attr_name) };
   let type = Number(a.type ?? 0);
   if (type === ATTR_TYPE.UNDEFINED) {
     // Very old writers leave `type` out: infer it from the field that is set.

@@ -32,6 +32,8 @@ import { decodeModel, clampToNumber, type OnnxAttribute, type OnnxModel, type On
 import type { Const } from './fold.ts';
 import { onnxOpKey, lookupMapping } from './mappings.ts';
 import { irDtype, onnxTypeText, SUPPORTED_TYPES_TEXT, tensorValues } from './tensor.ts';
+import { OP_REMOVED, OP_VERSIONS, opVersion, refusals } from './versions.ts';
+import { inlineFunctions } from './functions.ts';
 
 export interface OnnxImportOptions {
   /** Detect ternary/binary weights and quantised activations (default true); off gives the float32 network. */
@@ -41,9 +43,11 @@ export interface OnnxImportOptions {
    * shape, Slice's starts...) must be known at compile time.
    */
   freeze?: ReadonlyMap<string, Const>;
+  /** Shapes for graph inputs (--input-shape) and a value for every symbolic leading dimension (--batch). */
+  shapes?: { inputs: ReadonlyMap<string, readonly number[]>; batch?: number };
 }
 
-const MIN_OPSET = 7;
+const MIN_OPSET = 1;
 const MAX_OPSET = 25;
 
 export type Value =
@@ -74,7 +78,7 @@ export function looksLikeOnnx(path: string, head: Uint8Array): boolean {
 }
 
 export function importOnnx(bytes: Uint8Array, label: string, opts: OnnxImportOptions = {}): Graph {
-  const model = decodeModel(bytes, label);
+  const model = inlineFunctions(decodeModel(bytes, label), label);
   const imp = new Importer(model, label, opts);
   const g = imp.run();
   g.sourceHash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
@@ -93,6 +97,7 @@ class Importer {
   readonly lowBit: boolean;
   readonly opset: number;
   readonly freeze: ReadonlyMap<string, Const>;
+  readonly shapesOpt: OnnxImportOptions['shapes'];
 
   constructor(
     readonly model: OnnxModel,
@@ -101,6 +106,7 @@ class Importer {
   ) {
     this.lowBit = opts.lowBit ?? true;
     this.freeze = opts.freeze ?? new Map();
+    this.shapesOpt = opts.shapes;
     // The file name (exporters give graphs generic names such as "torch-jit-export").
     const name = basename(label).replace(/\.onnx$/i, '') || model.graph.name || 'model';
     this.g = { name, source: label, inputs: [], outputs: [], tensors: new Map(), nodes: [], sourceHash: '' };
@@ -149,27 +155,19 @@ class Importer {
       const where = `graph input "${inp.name}"`;
       const dtype = inp.elemType === undefined ? undefined : irDtype(inp.elemType);
       if (!dtype) continue; // reported by checkModel
-      const shape: number[] = [];
-      let ok = true;
-      if (!inp.shape) {
-        this.err(where, 'has no shape; tritc needs the static shape of every graph input', 'shape');
-        ok = false;
-      } else
-        inp.shape.forEach((d, i) => {
-          if (typeof d !== 'number' || d < 1) {
-            this.err(
-              where,
-              `dimension ${i} is ${typeof d === 'string' ? `the symbol "${d}"` : d === undefined ? 'unknown' : d}; tritc needs static, positive dimensions (export the model with a fixed shape, e.g. batch 1)`,
-              'unsupported',
-            );
-            ok = false;
-          } else shape.push(d);
-        });
-      if (!ok) continue;
+      const shape = this.inputShape(inp.name, inp.shape, where);
+      if (!shape) continue;
       this.g.inputs.push(inp.name);
       this.g.tensors.set(inp.name, { name: inp.name, dtype, shape, kind: 'input', range: dtype === 'float32' ? undefined : rangeOf(dtype) });
       this.values.set(inp.name, { kind: 'tensor', ir: inp.name });
     }
+    for (const name of this.shapesOpt?.inputs.keys() ?? [])
+      if (!graph.inputs.some((v) => v.name === name))
+        this.err(
+          '--input-shape',
+          `names "${name}", which is not a graph input; the inputs are ${graph.inputs.map((v) => `"${v.name}"`).join(', ') || 'none'}`,
+          'usage',
+        );
     this.bag.throwIfAny();
 
     const order = this.schedule();
@@ -213,6 +211,45 @@ class Importer {
     return this.g;
   }
 
+  /**
+   * The static shape of a graph input: its declared dimensions, with --input-shape's values and
+   * --batch for a symbolic leading dimension; undefined (reported) when a dimension stays unknown.
+   */
+  inputShape(name: string, declared: (number | string | undefined)[] | undefined, where: string): number[] | undefined {
+    const given = this.shapesOpt?.inputs.get(name);
+    if (given) {
+      if (declared && declared.length !== given.length) {
+        this.err(where, `--input-shape gives ${given.length} dimensions (${given.join(',')}); the model declares ${declared.length}`, 'shape');
+        return undefined;
+      }
+      const clash = (declared ?? []).findIndex((d, i) => typeof d === 'number' && d > 0 && d !== given[i]);
+      if (clash >= 0) {
+        this.err(where, `dimension ${clash} is ${declared![clash]} in the model; --input-shape gives ${given[clash]}`, 'shape');
+        return undefined;
+      }
+      return [...given];
+    }
+    if (!declared) {
+      this.err(where, `has no shape; give it with --input-shape ${name}=d,d,... (tritc needs the static shape of every graph input)`, 'shape');
+      return undefined;
+    }
+    const shape: number[] = [];
+    let ok = true;
+    declared.forEach((d, i) => {
+      if (typeof d === 'number' && d >= 1) shape.push(d);
+      else if (i === 0 && typeof d !== 'number' && this.shapesOpt?.batch !== undefined) shape.push(this.shapesOpt.batch);
+      else {
+        this.err(
+          where,
+          `dimension ${i} is ${typeof d === 'string' ? `the symbol "${d}"` : d === undefined ? 'unknown' : d}; tritc needs static, positive dimensions: give them with --input-shape ${name}=${declared.map((x) => (typeof x === 'number' && x >= 1 ? x : 1)).join(',')}${i === 0 ? ' or --batch 1' : ''} (or export the model with a fixed shape)`,
+          'unsupported',
+        );
+        ok = false;
+      }
+    });
+    return ok ? shape : undefined;
+  }
+
   collect(e: unknown): void {
     if (e instanceof TritcError) for (const d of e.diagnostics) this.bag.items.push(d);
     else throw e;
@@ -237,15 +274,29 @@ class Importer {
     if (graph.sparseInitializers) this.err('graph', `has ${graph.sparseInitializers} sparse initializer(s), which tritc does not support`, 'unsupported');
 
     const unsupported = new Map<string, string[]>();
+    const refused = new Map<string, string[]>();
     for (const n of graph.nodes) {
       const m = lookupMapping(n.domain, n.opType);
       const key = onnxOpKey(n.domain, n.opType);
       let why: string | undefined;
-      if (!m) why = model.functions.includes(key) ? 'a model-local function' : '';
+      const opset = n.opset ?? this.opset;
+      const version = n.domain === '' ? opVersion(n.opType, opset) : 1;
+      if (!m) why = '';
       else {
         const missing = (m.needs ?? []).filter((op) => !OPS.has(op));
         if (missing.length) why = `needs IR op${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, not in this build`;
-        else if (m.since && this.opset < m.since) why = `supported from opset ${m.since}`;
+        else if (version === undefined)
+          why =
+            OP_REMOVED[n.opType] !== undefined && opset >= OP_REMOVED[n.opType]!
+              ? `removed in opset ${OP_REMOVED[n.opType]}; the model imports opset ${opset}`
+              : `not in opset ${opset}: ${n.opType} exists from opset ${OP_VERSIONS[n.opType]![0]}`;
+        else
+          for (const r of refusals(n, version)) {
+            const k = `${n.opType}-${version} (${r})`;
+            const list = refused.get(k) ?? [];
+            list.push(`"${n.name || `#${n.index}`}"`);
+            refused.set(k, list);
+          }
       }
       if (why !== undefined) {
         const k = `${key}${why ? ` (${why})` : ''}`;
@@ -258,12 +309,10 @@ class Importer {
           this.err(this.nodeWhere(n), `attribute "${aname}" is a subgraph; tritc does not support control flow`, 'unsupported');
       }
     }
-    for (const [op, nodes] of unsupported)
-      this.err(
-        'graph',
-        `unsupported op ${op}: node${nodes.length > 1 ? 's' : ''} ${nodes.slice(0, 8).join(', ')}${nodes.length > 8 ? ` and ${nodes.length - 8} more` : ''}`,
-        'unsupported',
-      );
+    const nodeList = (nodes: string[]) =>
+      `node${nodes.length > 1 ? 's' : ''} ${nodes.slice(0, 8).join(', ')}${nodes.length > 8 ? ` and ${nodes.length - 8} more` : ''}`;
+    for (const [op, nodes] of unsupported) this.err('graph', `unsupported op ${op}: ${nodeList(nodes)}`, 'unsupported');
+    for (const [what, nodes] of refused) this.err('graph', `unsupported op version ${what}: ${nodeList(nodes)}`, 'unsupported');
 
     const badType = (name: string, elemType: number | undefined, what: string) => {
       if (elemType === undefined || elemType === 0) return;
@@ -503,12 +552,16 @@ function rangeOf(dtype: DType): [number, number] | undefined {
 export class NodeContext {
   readonly where: string;
   readonly opset: number;
+  /** The op's version at this opset (versions.ts): what the mappings key older semantics on. */
+  readonly version: number;
+  private readonly replaced = new Map<number, Value>();
   constructor(
     readonly imp: Importer,
     readonly node: OnnxNode,
   ) {
     this.where = `${imp.label}: ${imp.nodeWhere(node)}`;
-    this.opset = node.domain === '' ? imp.opset : (imp.model.opsets.get(node.domain) ?? 1);
+    this.opset = node.domain === '' ? (node.opset ?? imp.opset) : (imp.model.opsets.get(node.domain) ?? 1);
+    this.version = node.domain === '' ? (opVersion(node.opType, this.opset) ?? this.opset) : this.opset;
   }
 
   get lowBit(): boolean {
@@ -534,7 +587,7 @@ export class NodeContext {
   }
   value(i: number): Value {
     const name = this.inputName(i);
-    const v = name ? this.imp.values.get(name) : undefined;
+    const v = this.replaced.get(i) ?? (name ? this.imp.values.get(name) : undefined);
     if (!v) this.fail(`input ${i} is missing`, 'undefined-tensor');
     return v;
   }
@@ -574,7 +627,11 @@ export class NodeContext {
   /** The IR tensor holding input i exactly as ONNX defines it. */
   tensor(i: number): string {
     if (!this.has(i)) return '';
-    return this.imp.materialize(this.inputName(i), this.value(i));
+    return this.imp.materialize(this.replaced.has(i) ? `${this.inputName(i)}.${this.nodeName}` : this.inputName(i), this.value(i));
+  }
+  /** Read input i as `v` from now on (an older version's input normalised to the latest semantics). */
+  replaceInput(i: number, v: Value): void {
+    this.replaced.set(i, v);
   }
   /** Input i as int8 codes with a scale, if it is a quantised activation. */
   quantized(i: number): Tensor | undefined {

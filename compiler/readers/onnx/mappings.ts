@@ -17,12 +17,12 @@ import { binaryConst, castConst, concatConst, constOf, gatherConst, num, sliceBo
 import type { NodeContext } from './import.ts';
 import { irDtype, onnxTypeText } from './tensor.ts';
 import { TRUNC_MODES, truncStaticValue } from '../../ops/trunc_static.ts';
+import { RNN_ACTIVATIONS } from '../../ops/onnx/rnn.ts';
+import { COORDINATE_MODES, NEAREST_MODES, resizeTaps, type ResizeMode, type ResizeParams } from '../../ops/onnx/resize.ts';
 
 export interface OnnxOpMapping {
   /** IR ops the general conversion emits (checked before conversion starts). */
   needs?: string[];
-  /** Lowest default-domain opset the entry handles (the importer's range otherwise). */
-  since?: number;
   /** Outputs past the first may be left undefined (they are errors only if something reads them). */
   optionalOutputs?: boolean;
   convert(ctx: NodeContext): void;
@@ -51,7 +51,7 @@ const normAxis = (ctx: NodeContext, axis: number, rank: number, what = 'axis'): 
 
 /** Ints from an attribute (older opsets) or a constant input (newer ones). */
 function intsFrom(ctx: NodeContext, attr: string, input: number, inputFromOpset: number): number[] | undefined {
-  if (ctx.opset >= inputFromOpset) return ctx.has(input) ? toNumbers(ctx.constInput(input, attr)) : undefined;
+  if (ctx.version >= inputFromOpset) return ctx.has(input) ? toNumbers(ctx.constInput(input, attr)) : undefined;
   return ctx.ints(attr);
 }
 
@@ -73,7 +73,7 @@ function passthrough(irOp: string, opts: { ignore?: string[]; fix?: (ctx: NodeCo
     // Outputs the IR op does not compute (e.g. MaxPool's Indices) are errors only when used.
     optionalOutputs: true,
     convert(ctx) {
-      const attrs = irAttrs(ctx, irOp, opts.ignore ?? []);
+      const attrs = irAttrs(ctx, irOp, [...(opts.ignore ?? []), ...(ctx.version === 1 ? ['consumed_inputs'] : [])]);
       opts.fix?.(ctx, attrs);
       ctx.emitSimple(irOp, attrs);
     },
@@ -113,10 +113,49 @@ function irAttrs(ctx: NodeContext, irOp: string, ignore: string[]): Record<strin
 
 const PRE_OF: Record<string, [PreOp, PreOp]> = { Add: ['add', 'add'], Sub: ['sub', 'rsub'], Mul: ['mul', 'mul'], Div: ['div', 'rdiv'] };
 
+/** Reshape input i to `shape` (same elements) for the rest of this node's conversion. */
+function reshapeInput(ctx: NodeContext, i: number, shape: number[]): void {
+  const v = ctx.value(i);
+  if (v.kind === 'const') return ctx.replaceInput(i, { kind: 'const', c: { ...v.c, shape } });
+  const out = ctx.fresh(`${ctx.inputName(i)}.${ctx.nodeName}.reshaped`);
+  ctx.emit('Reshape', [ctx.tensor(i)], [out], { shape }, '.legacy_broadcast');
+  ctx.replaceInput(i, { kind: 'tensor', ir: out });
+}
+
+/**
+ * The limited broadcasting of binary ops before version 7 (versions.ts): without `broadcast` = 1
+ * the shapes must be equal; with it B's shape is a contiguous part of A's starting at `axis` (suffix
+ * when absent), or one element. B gets trailing 1s so that NumPy broadcasting does the same.
+ */
+function legacyBroadcast(ctx: NodeContext): void {
+  if (ctx.version >= 7) return;
+  const a = ctx.info(0).shape;
+  const b = ctx.info(1).shape;
+  const what = `${ctx.node.opType}-${ctx.version}`;
+  if (!ctx.int('broadcast', 0)) {
+    if (a.join() !== b.join()) ctx.fail(`${what} without broadcast = 1 needs inputs of the same shape, found [${a.join(', ')}] and [${b.join(', ')}]`, 'shape');
+    return;
+  }
+  if (elementCount(b) === 1) return;
+  const axis = ctx.hasAttr('axis') ? normAxis(ctx, ctx.int('axis', 0), a.length) : a.length - b.length;
+  if (axis < 0 || axis + b.length > a.length || b.some((d, k) => d !== a[axis + k]))
+    ctx.fail(`${what}: B [${b.join(', ')}] is not a contiguous part of A's shape [${a.join(', ')}] from axis ${axis} (legacy broadcasting)`, 'shape');
+  const shape = [...b, ...Array<number>(a.length - axis - b.length).fill(1)];
+  if (shape.length !== b.length) reshapeInput(ctx, 1, shape);
+}
+
+/** PRelu before version 7: a 1-D slope of C values is per channel (axis 1), not NumPy-aligned. */
+function channelSlope(ctx: NodeContext): void {
+  const x = ctx.info(0).shape;
+  const s = ctx.info(1).shape;
+  if (ctx.version < 7 && s.length === 1 && s[0]! > 1 && x.length > 2 && x[1] === s[0]) reshapeInput(ctx, 1, [s[0]!, ...Array<number>(x.length - 2).fill(1)]);
+}
+
 function arith(op: 'Add' | 'Sub' | 'Mul' | 'Div' | 'Pow'): OnnxOpMapping {
   return {
     needs: op === 'Add' ? ['Add'] : [],
     convert(ctx) {
+      legacyBroadcast(ctx);
       const a = ctx.value(0);
       const b = ctx.value(1);
       if (a.kind === 'const' && b.kind === 'const') {
@@ -209,7 +248,6 @@ const BatchNormalization: OnnxOpMapping = {
   optionalOutputs: true,
   convert(ctx) {
     if (ctx.int('training_mode', 0)) ctx.fail('training_mode = 1 is not supported (inference only)');
-    if (ctx.opset < 9 && ctx.int('spatial', 1) !== 1) ctx.fail('spatial = 0 is not supported');
     const attrs: Record<string, AttrValue> = irAttrs(ctx, 'BatchNormalization', ['momentum', 'spatial', 'training_mode', 'is_test', 'consumed_inputs']);
     ctx.emitSimple(
       'BatchNormalization',
@@ -561,7 +599,7 @@ const Size: OnnxOpMapping = {
 const Reshape: OnnxOpMapping = {
   convert(ctx) {
     const from = ctx.info(0).shape;
-    const spec = ctx.opset >= 5 ? toNumbers(ctx.constInput(1, 'shape')) : (ctx.ints('shape') ?? []);
+    const spec = ctx.version >= 5 ? toNumbers(ctx.constInput(1, 'shape')) : (ctx.ints('shape') ?? []);
     const allowzero = ctx.int('allowzero', 0);
     const shape = spec.map((d, i) =>
       d === 0 && !allowzero ? (from[i] ?? ctx.fail(`shape [${spec.join(', ')}] copies dimension ${i}, which [${from.join(', ')}] does not have`, 'shape')) : d,
@@ -635,7 +673,8 @@ const Concat: OnnxOpMapping = {
   needs: [],
   convert(ctx) {
     const rank = ctx.info(0).shape.length;
-    const axis = normAxis(ctx, ctx.int('axis', 0), rank);
+    // Concat-1: axis is optional, default 1.
+    const axis = normAxis(ctx, ctx.int('axis', ctx.version === 1 ? 1 : 0), rank);
     const n = ctx.inputCount;
     if (Array.from({ length: n }, (_, i) => ctx.isConst(i)).every(Boolean)) {
       const parts = Array.from({ length: n }, (_, i) => ctx.constInput(i, 'input'));
@@ -663,15 +702,20 @@ const Transpose: OnnxOpMapping = {
   },
 };
 
+/** TensorProto.DataType names by code (Cast-1's `to`). */
+const TYPE_NAMES = ['UNDEFINED', 'FLOAT', 'UINT8', 'INT8', 'UINT16', 'INT16', 'INT32', 'INT64', 'STRING', 'BOOL', 'FLOAT16', 'DOUBLE', 'UINT32', 'UINT64'];
+
 const Cast: OnnxOpMapping = {
   needs: [],
   convert(ctx) {
-    const to = ctx.int('to');
-    const dt = to === undefined ? undefined : irDtype(to);
-    if (!dt) return ctx.fail(`casts to ${to === undefined ? 'nothing' : onnxTypeText(to)}, which tritc does not support`, 'dtype');
+    // Cast-1 names the type ("FLOAT"); later versions give its DataType code.
+    const name = ctx.attr('to')?.kind === 'string' ? ctx.string('to')! : undefined;
+    const to = name !== undefined ? TYPE_NAMES.indexOf(name.toUpperCase()) : ctx.int('to');
+    const dt = to === undefined || to < 0 ? undefined : irDtype(to);
+    if (!dt) return ctx.fail(`casts to ${name ?? (to === undefined ? 'nothing' : onnxTypeText(to))}, which tritc does not support`, 'dtype');
     if (ctx.isConst(0)) return ctx.defineConst(0, castConst(ctx.constInput(0, 'input'), dt));
     if (ctx.info(0).dtype === dt) return ctx.define(0, ctx.value(0));
-    ctx.emitSimple('Cast', irAttrs(ctx, 'Cast', ['saturate', 'round_mode']));
+    ctx.emitSimple('Cast', { ...irAttrs(ctx, 'Cast', ['saturate', 'round_mode', 'to']), to: to! });
   },
 };
 
@@ -684,7 +728,7 @@ const Slice: OnnxOpMapping = {
     const ends = intsFrom(ctx, 'ends', 2, 10);
     if (!starts || !ends || starts.length !== ends.length) return ctx.fail('needs starts and ends of the same length', 'onnx');
     const axes = (intsFrom(ctx, 'axes', 3, 10) ?? starts.map((_, i) => i)).map((a) => normAxis(ctx, a, r));
-    const steps = ctx.opset >= 10 && ctx.has(4) ? toNumbers(ctx.constInput(4, 'steps')) : starts.map(() => 1);
+    const steps = ctx.version >= 10 && ctx.has(4) ? toNumbers(ctx.constInput(4, 'steps')) : starts.map(() => 1);
     if (steps.some((s) => s === 0)) ctx.fail('a step of 0 is not allowed', 'onnx');
     if (ctx.isConst(0)) {
       const first = shape.map(() => 0);
@@ -711,9 +755,10 @@ const Split: OnnxOpMapping = {
   convert(ctx) {
     const shape = ctx.info(0).shape;
     const axis = normAxis(ctx, ctx.int('axis', 0), shape.length);
-    let split = ctx.opset >= 13 ? (ctx.has(1) ? toNumbers(ctx.constInput(1, 'split')) : undefined) : ctx.ints('split');
+    // Split-1 could also take the split as a second input.
+    let split = ctx.version >= 13 || (ctx.version === 1 && ctx.has(1)) ? (ctx.has(1) ? toNumbers(ctx.constInput(1, 'split')) : undefined) : ctx.ints('split');
     if (!split) {
-      const parts = ctx.opset >= 18 && ctx.hasAttr('num_outputs') ? ctx.int('num_outputs', 1) : ctx.outputCount;
+      const parts = ctx.version >= 18 && ctx.hasAttr('num_outputs') ? ctx.int('num_outputs', 1) : ctx.outputCount;
       const dim = shape[axis]!;
       const each = Math.ceil(dim / parts);
       split = Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(each, dim - i * each)));
@@ -750,8 +795,8 @@ const Softmax = (op: 'Softmax' | 'LogSoftmax'): OnnxOpMapping => ({
   needs: [op],
   convert(ctx) {
     const shape = ctx.info(0).shape;
-    if (ctx.opset >= 13) return ctx.emitSimple(op, { axis: ctx.int('axis', -1) });
-    // Before opset 13 the input is coerced to 2-D around `axis` (default 1) and normalised per row.
+    if (ctx.version >= 13) return ctx.emitSimple(op, { axis: ctx.int('axis', -1) });
+    // Before version 13 the input is coerced to 2-D around `axis` (default 1) and normalised per row.
     const axis = normAxis(ctx, ctx.int('axis', 1), shape.length);
     if (axis === shape.length - 1) return ctx.emitSimple(op, { axis: -1 });
     const flat = [elementCount(shape.slice(0, axis)), elementCount(shape.slice(axis))];
@@ -778,24 +823,22 @@ const Relu: OnnxOpMapping = {
   },
 };
 
-const ArgMax: OnnxOpMapping = {
-  needs: ['ArgMax'],
+const argExtreme = (op: 'ArgMax' | 'ArgMin'): OnnxOpMapping => ({
+  needs: [op],
   convert(ctx) {
     const rank = ctx.info(0).shape.length;
     const axis = normAxis(ctx, ctx.int('axis', 0), rank);
     // ONNX's ArgMax returns int64; the IR op returns int32 unless asked.
-    ctx.emitSimple(
-      'ArgMax',
-      { axis, keepdims: ctx.int('keepdims', 1) !== 0, select_last_index: ctx.int('select_last_index', 0) !== 0, output_dtype: 'int64' },
-      [ctx.tensor(0)],
-    );
+    ctx.emitSimple(op, { axis, keepdims: ctx.int('keepdims', 1) !== 0, select_last_index: ctx.int('select_last_index', 0) !== 0, output_dtype: 'int64' }, [
+      ctx.tensor(0),
+    ]);
   },
-};
+});
 
 const Clip: OnnxOpMapping = {
   needs: ['Clip'],
   convert(ctx) {
-    if (ctx.opset >= 11) return ctx.emitSimple('Clip', {});
+    if (ctx.version >= 11) return ctx.emitSimple('Clip', {});
     // Clip-6: min/max attributes (defaults: the float32 range) become constant inputs.
     const lo = ctx.constant(constOf('float32', [], [ctx.float('min', -3.4028234663852886e38)]), `${ctx.nodeName}.min`);
     const hi = ctx.constant(constOf('float32', [], [ctx.float('max', 3.4028234663852886e38)]), `${ctx.nodeName}.max`);
@@ -804,10 +847,10 @@ const Clip: OnnxOpMapping = {
 };
 
 /** ReduceMean/Sum/Max/Min: `axes` an attribute before opset `axesInput`, a constant input from it on. */
-const reduce = (op: 'ReduceMean' | 'ReduceSum' | 'ReduceMax' | 'ReduceMin', axesInput: number): OnnxOpMapping => ({
+const reduce = (op: 'ReduceMean' | 'ReduceSum' | 'ReduceMax' | 'ReduceMin' | 'ReduceProd', axesInput: number): OnnxOpMapping => ({
   needs: [op],
   convert(ctx) {
-    const axes = ctx.opset >= axesInput ? (ctx.has(1) ? toNumbers(ctx.constInput(1, 'axes')) : []) : (ctx.ints('axes') ?? []);
+    const axes = ctx.version >= axesInput ? (ctx.has(1) ? toNumbers(ctx.constInput(1, 'axes')) : []) : (ctx.ints('axes') ?? []);
     ctx.emitSimple(op, { axes, keepdims: ctx.int('keepdims', 1), noop_with_empty_axes: ctx.int('noop_with_empty_axes', 0) }, [ctx.tensor(0)]);
   },
 });
@@ -845,48 +888,50 @@ const Dropout: OnnxOpMapping = {
 // ---- ops tritc only evaluates at compile time (shape computations of exported graphs) ------------
 
 /** An op on constants only: folded by `f`; on a runtime value it needs an IR op tritc lacks. */
-function foldOnly(f: (ctx: NodeContext) => Const): OnnxOpMapping {
+function foldOnly(f: (ctx: NodeContext) => Const, what: readonly string[] = []): OnnxOpMapping {
   return {
     convert(ctx) {
-      for (let i = 0; i < ctx.inputCount; i++) {
-        if (ctx.has(i) && !ctx.isConst(i))
-          ctx.fail(
-            `is supported only on constants (input ${i} "${ctx.inputName(i)}" is computed at run time): needs the IR op ${ctx.node.opType}, which this build of tritc does not have`,
-          );
-      }
+      // Every input must be known at compile time (the output's shape depends on it).
+      for (let i = 0; i < ctx.inputCount; i++) if (ctx.has(i)) ctx.constInput(i, what[i] ?? `input ${i}`);
       ctx.defineConst(0, f(ctx));
     },
   };
 }
 
-const ConstantOfShape = foldOnly((ctx) => {
-  const shape = toNumbers(ctx.constInput(0, 'shape'));
-  const v = ctx.tensorAttr('value') ?? constOf('float32', [1], [0]);
-  const n = elementCount(shape);
-  if (shape.some((d) => !(d >= 1)) || n > 2 ** 31 - 1 || elementCount(v.shape) !== 1)
-    return ctx.fail(
-      `cannot make a tensor of shape [${shape.join(', ')}] from a value of shape [${v.shape.join(', ')}] (dimensions must be positive, at most 2^31 - 1 elements)`,
-      'shape',
+const ConstantOfShape = foldOnly(
+  (ctx) => {
+    const shape = toNumbers(ctx.constInput(0, 'shape'));
+    const v = ctx.tensorAttr('value') ?? constOf('float32', [1], [0]);
+    const n = elementCount(shape);
+    if (shape.some((d) => !(d >= 1)) || n > 2 ** 31 - 1 || elementCount(v.shape) !== 1)
+      return ctx.fail(
+        `cannot make a tensor of shape [${shape.join(', ')}] from a value of shape [${v.shape.join(', ')}] (dimensions must be positive, at most 2^31 - 1 elements)`,
+        'shape',
+      );
+    return constOf(
+      v.dtype,
+      shape,
+      Array.from({ length: n }, () => v.data[0]!),
     );
-  return constOf(
-    v.dtype,
-    shape,
-    Array.from({ length: n }, () => v.data[0]!),
-  );
-});
+  },
+  ['shape'],
+);
 
-const Range = foldOnly((ctx) => {
-  const [start, limit, delta] = [0, 1, 2].map((i) => ctx.constInput(i, ['start', 'limit', 'delta'][i]!));
-  const s = num(start!, 0);
-  const d = num(delta!, 0);
-  const n = Math.max(Math.ceil((num(limit!, 0) - s) / d), 0);
-  if (!(n >= 1 && n <= 2 ** 24)) return ctx.fail(`Range(${s}, ${num(limit!, 0)}, ${d}) has ${n} elements; tritc folds ranges of 1 to 2^24 elements`, 'shape');
-  return constOf(
-    start!.dtype,
-    [n],
-    Array.from({ length: n }, (_, i) => (start!.dtype === 'float32' ? Math.fround(s + i * d) : s + i * d)),
-  );
-});
+const Range = foldOnly(
+  (ctx) => {
+    const [start, limit, delta] = [0, 1, 2].map((i) => ctx.constInput(i, ['start', 'limit', 'delta'][i]!));
+    const s = num(start!, 0);
+    const d = num(delta!, 0);
+    const n = Math.max(Math.ceil((num(limit!, 0) - s) / d), 0);
+    if (!(n >= 1 && n <= 2 ** 24)) return ctx.fail(`Range(${s}, ${num(limit!, 0)}, ${d}) has ${n} elements; tritc folds ranges of 1 to 2^24 elements`, 'shape');
+    return constOf(
+      start!.dtype,
+      [n],
+      Array.from({ length: n }, (_, i) => (start!.dtype === 'float32' ? Math.fround(s + i * d) : s + i * d)),
+    );
+  },
+  ['start', 'limit', 'delta'],
+);
 
 const unaryFold = (fn: (x: number) => number, intFn?: (x: bigint) => bigint) =>
   foldOnly((ctx) => {
@@ -907,8 +952,11 @@ const unaryFold = (fn: (x: number) => number, intFn?: (x: bigint) => bigint) =>
 function lowerUnary(fold: OnnxOpMapping, op: 'Mul' | 'Div', c: number, what: string): OnnxOpMapping {
   return {
     convert(ctx) {
-      if (ctx.isConst(0) || ctx.info(0).dtype !== 'float32') return fold.convert(ctx);
-      const k = ctx.constant(constOf('float32', [], [c]), `${ctx.nodeName}.${op === 'Mul' ? 'minus_one' : 'one'}`);
+      const dt = ctx.info(0).dtype;
+      // Neg also on signed integers (x * -1 wraps as -x does); Reciprocal on float32 only.
+      const ok = dt === 'float32' || (op === 'Mul' && (dt === 'int8' || dt === 'int32' || dt === 'int64'));
+      if (ctx.isConst(0) || !ok) return fold.convert(ctx);
+      const k = ctx.constant(constOf(dt, [], [c]), `${ctx.nodeName}.${op === 'Mul' ? 'minus_one' : 'one'}`);
       const out = ctx.irOut(0);
       const node = ctx.emit(op, op === 'Mul' ? [ctx.tensor(0), k] : [k, ctx.tensor(0)], [out]);
       if (node) node.annotations.onnx = `${ctx.node.opType} as ${what}`;
@@ -938,6 +986,205 @@ const Conv: OnnxOpMapping = {
   },
 };
 
+// ---- Expand, Tile, Pad: shapes, repeats and pads are compile-time constants --------------------------
+
+const Expand: OnnxOpMapping = {
+  needs: ['Expand'],
+  convert(ctx) {
+    ctx.emitSimple('Expand', { shape: toNumbers(ctx.constInput(1, 'shape')) }, [ctx.tensor(0)]);
+  },
+};
+
+const Tile: OnnxOpMapping = {
+  needs: ['Tile'],
+  convert(ctx) {
+    const rank = ctx.info(0).shape.length;
+    let repeats: number[];
+    if (ctx.version >= 6) repeats = toNumbers(ctx.constInput(1, 'repeats'));
+    else {
+      // Tile-1: `tiles` copies along one `axis`.
+      const tiles = num(ctx.constInput(1, 'tiles'), 0);
+      const axis = normAxis(ctx, num(ctx.constInput(2, 'axis'), 0), rank);
+      repeats = Array.from({ length: rank }, (_, a) => (a === axis ? tiles : 1));
+    }
+    ctx.emitSimple('Tile', { repeats }, [ctx.tensor(0)]);
+  },
+};
+
+const Pad: OnnxOpMapping = {
+  needs: ['Pad'],
+  convert(ctx) {
+    const { dtype, shape } = ctx.info(0);
+    const r = shape.length;
+    const mode = ctx.string('mode', 'constant');
+    let pads: number[];
+    let value = '';
+    if (ctx.version >= 11) {
+      const given = toNumbers(ctx.constInput(1, 'pads'));
+      const axes = ctx.version >= 18 && ctx.has(3) ? toNumbers(ctx.constInput(3, 'axes')).map((a) => normAxis(ctx, a, r)) : shape.map((_, a) => a);
+      if (given.length !== 2 * axes.length) ctx.fail(`pads has ${given.length} values for ${axes.length} axes; it needs two per axis`, 'shape');
+      pads = Array<number>(2 * r).fill(0);
+      axes.forEach((a, k) => {
+        pads[a] = given[k]!;
+        pads[a + r] = given[k + axes.length]!;
+      });
+      if (ctx.has(2)) value = ctx.tensor(2);
+    } else {
+      // Pad-1 names the attribute `paddings`, Pad-2 `pads`; the constant is the float attribute `value`.
+      pads = ctx.ints(ctx.version === 1 ? 'paddings' : 'pads') ?? ctx.fail('needs pads', 'onnx');
+      const v = ctx.float('value', 0);
+      if (v !== 0) value = ctx.constant(castConst(constOf('float32', [], [v]), dtype), `${ctx.nodeName}.value`);
+    }
+    ctx.emitSimple('Pad', { pads, mode }, value ? [ctx.tensor(0), value] : [ctx.tensor(0)]);
+  },
+};
+
+// ---- CumSum, TopK, ScatterND, LRN ---------------------------------------------------------------------
+
+const CumSum: OnnxOpMapping = {
+  needs: ['CumSum'],
+  convert(ctx) {
+    const axis = ctx.constInput(1, 'axis');
+    if (elementCount(axis.shape) !== 1) ctx.fail(`axis must be one value, found shape [${axis.shape.join(', ')}]`, 'shape');
+    ctx.emitSimple('CumSum', { axis: num(axis, 0), exclusive: ctx.int('exclusive', 0), reverse: ctx.int('reverse', 0) }, [ctx.tensor(0)]);
+  },
+};
+
+const TopK: OnnxOpMapping = {
+  needs: ['TopK'],
+  convert(ctx) {
+    // TopK-1: k an attribute; TopK-10: an input; largest and sorted from TopK-11.
+    const k = ctx.version >= 10 ? num(ctx.constInput(1, 'K'), 0) : ctx.int('k', 0);
+    ctx.emitSimple('TopK', { k, axis: ctx.int('axis', -1), largest: ctx.int('largest', 1), sorted: ctx.int('sorted', 1) }, [ctx.tensor(0)]);
+  },
+};
+
+// ---- Resize and Upsample: tap tables computed here, Interpolate at run time ----------------------------
+
+/** An optional constant input; an empty tensor counts as absent (Resize-11's unused roi and scales). */
+function optionalConst(ctx: NodeContext, i: number, what: string): number[] | undefined {
+  if (!ctx.has(i)) return undefined;
+  const v = toNumbers(ctx.constInput(i, what));
+  return v.length ? v : undefined;
+}
+
+const Resize: OnnxOpMapping = {
+  needs: ['Interpolate'],
+  convert(ctx) {
+    const shape = ctx.info(0).shape;
+    const r = shape.length;
+    const upsample = ctx.node.opType === 'Upsample';
+    // Resize-10 and Upsample: inputs X, scales (Upsample-7: the attribute), asymmetric coordinates,
+    // nearest rounds down.
+    const old = upsample || ctx.version < 11;
+    const mode = ctx.string('mode', 'nearest');
+    if (!['nearest', 'linear', 'cubic'].includes(mode) || (old && mode === 'cubic')) ctx.fail(`mode "${mode}" is not supported`, 'onnx');
+    const coordinate = old ? 'asymmetric' : ctx.string('coordinate_transformation_mode', 'half_pixel');
+    const nearest = old ? 'floor' : ctx.string('nearest_mode', 'round_prefer_floor');
+    if (!COORDINATE_MODES.includes(coordinate)) ctx.fail(`coordinate_transformation_mode "${coordinate}" is not one of ${COORDINATE_MODES.join(', ')}`, 'onnx');
+    if (!NEAREST_MODES.includes(nearest)) ctx.fail(`nearest_mode "${nearest}" is not one of ${NEAREST_MODES.join(', ')}`, 'onnx');
+    const antialias = ctx.int('antialias', 0) !== 0;
+    if (antialias && mode === 'nearest') ctx.fail('antialias is defined for linear and cubic modes only', 'onnx');
+    const axes = (ctx.ints('axes') ?? shape.map((_, a) => a)).map((a) => normAxis(ctx, a, r));
+    const widen = (v: number[], fill: number, what: string): number[] => {
+      if (v.length !== axes.length) ctx.fail(`${what} has ${v.length} values for ${axes.length} axes`, 'shape');
+      const full = shape.map(() => fill);
+      axes.forEach((a, k) => (full[a] = v[k]!));
+      return full;
+    };
+    const scalesIn = upsample && ctx.version < 9 ? ctx.floats('scales') : optionalConst(ctx, old ? 1 : 2, 'scales');
+    const sizesIn = old ? undefined : optionalConst(ctx, 3, 'sizes');
+    let scales: number[];
+    let out: number[];
+    if (sizesIn) {
+      out = widen(sizesIn, 0, 'sizes').map((d, a) => (axes.includes(a) ? d : shape[a]!));
+      scales = out.map((d, a) => d / shape[a]!);
+      const policy = ctx.string('keep_aspect_ratio_policy', 'stretch');
+      if (policy !== 'stretch') {
+        if (policy !== 'not_larger' && policy !== 'not_smaller')
+          ctx.fail(`keep_aspect_ratio_policy "${policy}" is not stretch, not_larger or not_smaller`, 'onnx');
+        const picked = axes.map((a) => scales[a]!);
+        const s = policy === 'not_larger' ? Math.min(...picked) : Math.max(...picked);
+        scales = shape.map((_, a) => (axes.includes(a) ? s : 1));
+        out = shape.map((d, a) => (axes.includes(a) ? Math.floor(s * d + 0.5) : d));
+      }
+    } else if (scalesIn) {
+      scales = widen(scalesIn.map(Math.fround), 1, 'scales');
+      if (scales.some((v) => !(v > 0))) ctx.fail(`scales [${scales.join(', ')}] must be positive`, 'onnx');
+      out = shape.map((d, a) => Math.floor(d * scales[a]!));
+    } else return ctx.fail('needs scales or sizes', 'onnx');
+    if (out.some((d) => d < 1)) ctx.fail(`the output shape [${out.join(', ')}] has an empty axis; tritc has no zero-size tensors`, 'shape');
+    const roi = coordinate === 'tf_crop_and_resize' ? optionalConst(ctx, 1, 'roi') : undefined;
+    if (coordinate === 'tf_crop_and_resize' && !roi) ctx.fail('tf_crop_and_resize needs a roi', 'onnx');
+    const params: ResizeParams = {
+      mode: mode as ResizeMode,
+      coordinate,
+      nearest,
+      cubicA: ctx.float('cubic_coeff_a', -0.75),
+      excludeOutside: ctx.int('exclude_outside', 0) !== 0,
+      antialias,
+      scales,
+      out,
+      roi: roi && [...widen(roi.slice(0, roi.length / 2), 0, 'roi'), ...widen(roi.slice(roi.length / 2), 1, 'roi')],
+    };
+    const t = resizeTaps(shape, params);
+    if (!t.index.length) (t.index.push(0), t.weight.push(0)); // every coordinate outside the ROI: one unused tap
+    const table = (dtype: 'int32' | 'float32', v: number[], what: string) => ctx.constant(constOf(dtype, [v.length], v), `${ctx.nodeName}.${what}`);
+    const ext = ctx.float('extrapolation_value', 0);
+    ctx.emitSimple('Interpolate', { sizes: out, extrapolation_value: ext }, [
+      ctx.tensor(0),
+      table('int32', t.offsets, 'offsets'),
+      table('int32', t.index, 'taps'),
+      table('float32', t.weight, 'weights'),
+    ]);
+  },
+};
+
+// ---- LSTM and GRU ---------------------------------------------------------------------------------
+
+/** Activations that read alpha (and beta): activation_alpha/beta are consumed in order by those only. */
+const USES_ALPHA = ['HardSigmoid', 'LeakyRelu', 'Elu', 'Affine', 'ScaledTanh', 'ThresholdedRelu'];
+const USES_BETA = ['HardSigmoid', 'Affine', 'ScaledTanh'];
+
+const rnn = (kind: 'LSTM' | 'GRU'): OnnxOpMapping => ({
+  needs: [kind],
+  optionalOutputs: true,
+  convert(ctx) {
+    const lstm = kind === 'LSTM';
+    const direction = ctx.string('direction', 'forward');
+    const dirs = direction === 'bidirectional' ? 2 : 1;
+    const defaults = lstm ? ['Sigmoid', 'Tanh', 'Tanh'] : ['Sigmoid', 'Tanh'];
+    const a = ctx.attr('activations');
+    const given = a?.kind === 'strings' ? a.value : a?.kind === 'string' ? [a.value] : Array.from({ length: dirs }, () => defaults).flat();
+    const names = Object.keys(RNN_ACTIVATIONS);
+    const acts = given.map((n) => names.find((k) => k.toLowerCase() === n.toLowerCase()) ?? ctx.fail(`activation "${n}" is not one of ${names.join(', ')}`));
+    const alphas = [...(ctx.floats('activation_alpha') ?? [])];
+    const betas = [...(ctx.floats('activation_beta') ?? [])];
+    const params = acts.flatMap((n) => [
+      USES_ALPHA.includes(n) && alphas.length ? alphas.shift()! : RNN_ACTIVATIONS[n]![0],
+      USES_BETA.includes(n) && betas.length ? betas.shift()! : RNN_ACTIVATIONS[n]![1],
+    ]);
+    const r = ctx.info(2).shape;
+    const hidden = ctx.int('hidden_size', r[2] ?? 0);
+    const p = ctx.constant(constOf('float32', [acts.length, 2], params), `${ctx.nodeName}.activation_params`);
+    const n = lstm ? 8 : 6;
+    const ins = Array.from({ length: n }, (_, i) => ctx.tensor(i));
+    // The IR names every output up to the last one used: an omitted Y before a used Y_h is computed
+    // into a tensor of its own.
+    const last = Math.max(...ctx.node.outputs.map((o, j) => (o ? j : -1)));
+    const outs = Array.from({ length: last + 1 }, (_, j) => (ctx.outName(j) ? ctx.irOut(j) : ctx.fresh(`${ctx.nodeName}.unused${j}`)));
+    ctx.emit(kind, [...ins, p], outs, {
+      hidden_size: hidden,
+      direction,
+      activations: acts.join(','),
+      clip: ctx.float('clip', 0),
+      layout: ctx.int('layout', 0),
+      ...(lstm ? { input_forget: ctx.int('input_forget', 0) } : { linear_before_reset: ctx.int('linear_before_reset', 0) }),
+    });
+    outs.forEach((o, j) => ctx.define(j, { kind: 'tensor', ir: o }));
+  },
+});
+
 const DEFAULT: Record<string, OnnxOpMapping> = {
   ConstantOfShape,
   Range,
@@ -962,6 +1209,18 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
   Dropout,
   Shape,
   Size,
+  CumSum,
+  TopK,
+  ScatterND: passthrough('ScatterND'),
+  LRN: passthrough('LRN'),
+  ConvTranspose: passthrough('ConvTranspose'),
+  Resize,
+  Upsample: Resize,
+  LSTM: rnn('LSTM'),
+  GRU: rnn('GRU'),
+  Expand,
+  Tile,
+  Pad,
   Reshape,
   Flatten,
   Squeeze,
@@ -983,20 +1242,22 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
   Relu,
   Softmax: Softmax('Softmax'),
   LogSoftmax: Softmax('LogSoftmax'),
-  ArgMax,
+  ArgMax: argExtreme('ArgMax'),
+  ArgMin: argExtreme('ArgMin'),
   Clip,
   ReduceMean: reduce('ReduceMean', 18),
   ReduceSum: reduce('ReduceSum', 13),
   ReduceMax: reduce('ReduceMax', 18),
   ReduceMin: reduce('ReduceMin', 18),
+  ReduceProd: reduce('ReduceProd', 18),
   Sum: variadic('Add'),
   Max: variadic('Max'),
   Min: variadic('Min'),
-  Less: passthrough('Less'),
-  Greater: passthrough('Greater'),
-  Equal: passthrough('Equal'),
-  LessOrEqual: { ...passthrough('LessOrEqual'), since: 12 },
-  GreaterOrEqual: { ...passthrough('GreaterOrEqual'), since: 12 },
+  Less: passthrough('Less', { ignore: ['broadcast', 'axis'], fix: (ctx) => legacyBroadcast(ctx) }),
+  Greater: passthrough('Greater', { ignore: ['broadcast', 'axis'], fix: (ctx) => legacyBroadcast(ctx) }),
+  Equal: passthrough('Equal', { ignore: ['broadcast', 'axis'], fix: (ctx) => legacyBroadcast(ctx) }),
+  LessOrEqual: passthrough('LessOrEqual'),
+  GreaterOrEqual: passthrough('GreaterOrEqual'),
   Sqrt: passthrough('Sqrt'),
   Log: passthrough('Log'),
   Exp: passthrough('Exp'),
@@ -1004,6 +1265,19 @@ const DEFAULT: Record<string, OnnxOpMapping> = {
   Sigmoid: passthrough('Sigmoid'),
   Tanh: passthrough('Tanh'),
   Gelu: passthrough('Gelu'),
+  Elu: passthrough('Elu'),
+  LeakyRelu: passthrough('LeakyRelu'),
+  Selu: passthrough('Selu'),
+  HardSigmoid: passthrough('HardSigmoid'),
+  HardSwish: passthrough('HardSwish'),
+  Softplus: passthrough('Softplus'),
+  Softsign: passthrough('Softsign'),
+  Mish: passthrough('Mish'),
+  Floor: passthrough('Floor'),
+  Ceil: passthrough('Ceil'),
+  Round: passthrough('Round'),
+  Abs: passthrough('Abs'),
+  PRelu: passthrough('PRelu', { fix: (ctx) => channelSlope(ctx) }),
   Where: passthrough('Where'),
   LayerNormalization: passthrough('LayerNormalization'),
   Conv,

@@ -121,7 +121,14 @@ const MESSAGES: Record<string, Record<string, FieldJson>> = {
   },
   FunctionProto: {
     name: f('string', 1),
+    input: rep('string', 4),
+    output: rep('string', 5),
+    attribute: rep('string', 6),
+    node: rep('NodeProto', 7),
+    opset_import: rep('OperatorSetIdProto', 9),
     domain: f('string', 10),
+    attribute_proto: rep('AttributeProto', 11),
+    overload: f('string', 13),
   },
 };
 

@@ -16,7 +16,10 @@ export type AttrSpecValue =
   | { floats: number[] }
   | string
   | number[] // ints
-  | { tensor: TensorSpec };
+  | { strings: string[] }
+  | { tensor: TensorSpec }
+  /** In a function body: the call's attribute of this name (ref_attr_name), of type `type`. */
+  | { ref: string; type: 'int' | 'float' | 'ints' | 'string' };
 
 export interface TensorSpec {
   name?: string;
@@ -55,6 +58,21 @@ export interface ModelSpecOnnx {
   initializers?: (TensorSpec & { name: string })[];
   nodes: NodeSpec[];
   valueInfo?: ValueSpec[];
+  /** Model-local functions (FunctionProto). */
+  functions?: FunctionSpec[];
+}
+
+export interface FunctionSpec {
+  name: string;
+  domain: string;
+  inputs: string[];
+  outputs: string[];
+  /** Attribute names the body refers to; `defaults` gives some of them values (attribute_proto). */
+  attributes?: string[];
+  defaults?: Record<string, AttrSpecValue>;
+  nodes: NodeSpec[];
+  /** Opset imports of the body (domain -> version); the default domain at the model's opset if absent. */
+  opsets?: Record<string, number>;
 }
 
 function rawBytes(dtype: DType, data: TypedData | number[]): Uint8Array {
@@ -113,8 +131,22 @@ function attrObject(name: string, v: AttrSpecValue): Record<string, unknown> {
   if (Array.isArray(v)) return { name, type: ATTR_TYPE.INTS, ints: v };
   if ('f' in v) return { name, type: ATTR_TYPE.FLOAT, f: v.f };
   if ('floats' in v) return { name, type: ATTR_TYPE.FLOATS, floats: v.floats };
+  if ('strings' in v) return { name, type: ATTR_TYPE.STRINGS, strings: v.strings.map((x) => new TextEncoder().encode(x)) };
+  if ('ref' in v)
+    return { name, ref_attr_name: v.ref, type: { int: ATTR_TYPE.INT, float: ATTR_TYPE.FLOAT, ints: ATTR_TYPE.INTS, string: ATTR_TYPE.STRING }[v.type] };
   return { name, type: ATTR_TYPE.TENSOR, t: tensorObject(v.tensor) };
 }
+
+const nodeObject = (n: NodeSpec, i: number): Record<string, unknown> => ({
+  name: n.name ?? `${n.op}_${i}`,
+  op_type: n.op,
+  domain: n.domain ?? '',
+  input: n.inputs,
+  output: n.outputs,
+  attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attrObject(k, v)),
+});
+
+const opsetObjects = (o: Record<string, number>) => Object.entries(o).map(([domain, version]) => ({ domain, version }));
 
 /** Serialize a model description to ONNX protobuf bytes. */
 export function encodeOnnxModel(m: ModelSpecOnnx): Uint8Array {
@@ -124,19 +156,22 @@ export function encodeOnnxModel(m: ModelSpecOnnx): Uint8Array {
     opset_import: [{ domain: '', version: m.opset }, ...Object.entries(m.opsets ?? {}).map(([domain, version]) => ({ domain, version }))],
     graph: {
       name: m.name ?? 'test',
-      node: m.nodes.map((n, i) => ({
-        name: n.name ?? `${n.op}_${i}`,
-        op_type: n.op,
-        domain: n.domain ?? '',
-        input: n.inputs,
-        output: n.outputs,
-        attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attrObject(k, v)),
-      })),
+      node: m.nodes.map(nodeObject),
       initializer: (m.initializers ?? []).map(tensorObject),
       input: m.inputs.map(valueObject),
       output: m.outputs.map(valueObject),
       value_info: (m.valueInfo ?? []).map(valueObject),
     },
+    functions: (m.functions ?? []).map((f) => ({
+      name: f.name,
+      domain: f.domain,
+      input: f.inputs,
+      output: f.outputs,
+      attribute: (f.attributes ?? []).filter((a) => !(a in (f.defaults ?? {}))),
+      attribute_proto: Object.entries(f.defaults ?? {}).map(([k, v]) => attrObject(k, v)),
+      node: f.nodes.map(nodeObject),
+      opset_import: opsetObjects(f.opsets ?? { '': m.opset }),
+    })),
   };
   return ModelProtoType.encode(ModelProtoType.fromObject(obj)).finish();
 }

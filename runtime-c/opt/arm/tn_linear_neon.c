@@ -214,6 +214,7 @@ static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, const floa
   const float *xt[TN_LIN_NT];
   float32x4_t acc[2 * TN_LIN_R * TN_LIN_NT], v[TN_LIN_NT];
   int r, t;
+  /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 takes min(rows - o0, TN_LIN_R) to be below 1 */
   for (r = 0; r < TN_LIN_R; ++r) wr[r] = (const unsigned char *)w + (size_t)(o0 + (r < nr ? r : nr - 1)) * row_bytes;
   for (t = 0; t < NT; ++t) xt[t] = x + (size_t)(t0 + t) * (size_t)k, v[t] = vdupq_n_f32(0.0f);
 #define TN_TREE_T(t) tn_tree4(acc[2 * (t)], acc[2 * (t) + 1], acc[2 * (NT + (t))], acc[2 * (NT + (t)) + 1], acc[2 * (2 * NT + (t))], acc[2 * (2 * NT + (t)) + 1], \
@@ -231,6 +232,7 @@ static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, const floa
       for (r = 0; r < 2 * TN_LIN_R * NT; ++r) acc[r] = vdupq_n_f32(0.0f);
       tn_lin_block(fmt, NT, wr, xt, k0, len, (int32_t)row_bytes, acc);
       /* the scales of the pass's rows (scale index row * groups_per_row + k0 / group) */
+      /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 takes min(rows - o0, TN_LIN_R) to be below 1 */
       for (r = 0; r < TN_LIN_R; ++r) sc[r] = scales[(size_t)(o0 + (r < nr ? r : nr - 1)) * (size_t)groups_per_row + (size_t)g];
       s = vld1q_f32(sc);
       for (t = 0; t < NT; ++t) {

@@ -11,6 +11,7 @@
  */
 #include "tn_runtime.h"
 #include "tn_dense.h"
+#include "tn_internal.h"
 
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
@@ -25,7 +26,7 @@ typedef struct tn_smlad_args {
 #define TN_SM(p, a) "ldr r12, [" p "], #4\n\tsxtb16 lr, r12\n\tsmlad " a ", lr, r10, " a "\n\tsxtb16 lr, r12, ror #8\n\tsmlad " a ", lr, r11, " a "\n\t"
 
 /* Four rows: x r0, rows r1-r4, sums r5-r8, count r9, pairs r10/r11, word r12, temp lr. */
-__attribute__((naked)) static void tn_smlad4(const tn_smlad_args *a) {
+__attribute__((naked)) static void tn_smlad4(TN_REG_ARG const tn_smlad_args *a) {
   __asm__ volatile(
       ".syntax unified\n\t"
       "push {r4-r11, lr}\n\t"
@@ -50,7 +51,7 @@ __attribute__((naked)) static void tn_smlad4(const tn_smlad_args *a) {
 }
 
 /* Two rows: x r0, rows r1-r2, sums r5-r6. */
-__attribute__((naked)) static void tn_smlad2(const tn_smlad_args *a) {
+__attribute__((naked)) static void tn_smlad2(TN_REG_ARG const tn_smlad_args *a) {
   __asm__ volatile(
       ".syntax unified\n\t"
       "push {r4-r11, lr}\n\t"
@@ -72,10 +73,16 @@ __attribute__((naked)) static void tn_smlad2(const tn_smlad_args *a) {
       "pop {r4-r11, pc}\n\t");
 }
 
-static uint32_t tn_ld32(const int8_t *p) {
-  uint32_t v;
+static int32_t tn_ld32(const int8_t *p) {
+  int32_t v;
   __builtin_memcpy(&v, p, 4); /* rows need not be word-aligned: an unaligned LDR on ARMv7-M */
   return v;
+}
+
+/* The word rotated right by 8 (one ROR; gcc 12's arm_acle.h has no __ror). */
+static int32_t tn_ror8(int32_t v) {
+  const uint32_t u = (uint32_t)v;
+  return (int32_t)((u >> 8) | (u << 24));
 }
 
 void tn_dense_i8_m4(const int8_t *x, const float *x_scale, int32_t rows, const int8_t *w, const float *w_scale, int32_t n, int32_t k,
@@ -87,9 +94,9 @@ void tn_dense_i8_m4(const int8_t *x, const float *x_scale, int32_t rows, const i
     const int8_t *xt = x + (size_t)t * (size_t)k;
     float *yt = y + (size_t)t * (size_t)n;
     for (i = 0; i < k4; i += 4) { /* (x0, x2), (x1, x3) as int16 pairs */
-      const uint32_t v = tn_ld32(xt + i);
+      const int32_t v = tn_ld32(xt + i);
       xp[i / 2] = (uint32_t)__sxtb16(v);
-      xp[i / 2 + 1] = (uint32_t)__sxtb16(__ror(v, 8));
+      xp[i / 2 + 1] = (uint32_t)__sxtb16(tn_ror8(v));
     }
     for (o = 0; o < n;) {
       int32_t a[4] = {0, 0, 0, 0};
@@ -108,9 +115,9 @@ void tn_dense_i8_m4(const int8_t *x, const float *x_scale, int32_t rows, const i
         else tn_smlad2(&args);
       } else {
         for (i = 0; i < k4; i += 4) {
-          const uint32_t v = tn_ld32(w0 + i);
+          const int32_t v = tn_ld32(w0 + i);
           a[0] = __smlad(__sxtb16(v), (int32_t)xp[i / 2], a[0]);
-          a[0] = __smlad(__sxtb16(__ror(v, 8)), (int32_t)xp[i / 2 + 1], a[0]);
+          a[0] = __smlad(__sxtb16(tn_ror8(v)), (int32_t)xp[i / 2 + 1], a[0]);
         }
       }
       for (j = 0; j < m; ++j) {

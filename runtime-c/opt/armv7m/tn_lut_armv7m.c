@@ -26,10 +26,6 @@
 #error "tn_lut_armv7m.c is for Thumb-2 only cores (ARMv7-M, ARMv8-M Mainline)"
 #endif
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#endif
-
 /* ---- table rows ------------------------------------------------------------------------------ */
 
 #define TN_ADD7(d) "add r4, " d "\n\tadd r5, " d "\n\tadd r6, " d "\n\tadd r7, " d "\n\tadd r8, " d "\n\tadd r9, " d "\n\tadd r10, " d "\n\t"
@@ -43,7 +39,7 @@
 #define TN_HALF_START "ldm r12!, {r4-r10}\n\t"
 
 /* (Several asm statements: C99 compilers need only take string literals of 4095 characters.) */
-__attribute__((naked)) static void tn_table5(uint32_t *t, const uint32_t *a, const uint32_t *d) {
+__attribute__((naked)) static void tn_table5(TN_REG_ARG uint32_t *t, TN_REG_ARG const uint32_t *a, TN_REG_ARG const uint32_t *d) {
   __asm__ volatile(
       ".syntax unified\n\t"
       "push {r4-r11, lr}\n\t"
@@ -127,11 +123,11 @@ __attribute__((naked)) static void tn_table5(uint32_t *t, const uint32_t *a, con
 
 /* The builds of a whole group (len = g). The pads below call these, not the checked entry points,
  * so the call graph has no cycle and the stack estimate stays bounded. */
-__attribute__((naked)) static void tn_lut5w_full_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+__attribute__((naked)) static void tn_lut5w_full_armv7m(TN_REG_ARG const int8_t *x, TN_REG_ARG int32_t len, TN_REG_ARG uint32_t *t) {
   __asm__ volatile(".syntax unified\n\t" TN_LUT5W_BODY);
 }
 
-__attribute__((naked)) static void tn_lut6w_full_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+__attribute__((naked)) static void tn_lut6w_full_armv7m(TN_REG_ARG const int8_t *x, TN_REG_ARG int32_t len, TN_REG_ARG uint32_t *t) {
   __asm__ volatile(".syntax unified\n\t" TN_LUT6W_HEAD);
   __asm__ volatile(TN_LUT6W_TAIL);
 }
@@ -141,13 +137,13 @@ TN_LUT_PAD(tn_lut5w_pad_armv7m, tn_lut5w_full_armv7m, 5)
 TN_LUT_PAD(tn_lut6w_pad_armv7m, tn_lut6w_full_armv7m, 6)
 
 /* The ops' builds: a short group goes to the pad, a whole one runs the same code as the full build. */
-__attribute__((naked)) static void tn_lut5w_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+__attribute__((naked)) static void tn_lut5w_build_armv7m(TN_REG_ARG const int8_t *x, TN_REG_ARG int32_t len, TN_REG_ARG uint32_t *t) {
   __asm__ volatile(".syntax unified\n\t"
                    "cmp r1, #5\n\t"
                    "blt.w tn_lut5w_pad_armv7m\n\t" TN_LUT5W_BODY);
 }
 
-__attribute__((naked)) static void tn_lut6w_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
+__attribute__((naked)) static void tn_lut6w_build_armv7m(TN_REG_ARG const int8_t *x, TN_REG_ARG int32_t len, TN_REG_ARG uint32_t *t) {
   __asm__ volatile(".syntax unified\n\t"
                    "cmp r1, #6\n\t"
                    "blt.w tn_lut6w_pad_armv7m\n\t" TN_LUT6W_HEAD);
@@ -159,7 +155,7 @@ __attribute__((naked)) static void tn_lut6w_build_armv7m(const int8_t *x, int32_
 
 /* Binary: r0 = a (8 words, the low-nibble entries), r1 = t, r2 = d = {D1, D2, D3, D4, start}:
  * 16 rows of 8 words; after row b the high nibble b counts up: D1 = 2 x4, D2 = 2 x5 - 2 x4, ... */
-__attribute__((naked)) static void tn_rows8_16(const uint32_t *a, uint32_t *t, const uint32_t *d) {
+__attribute__((naked)) static void tn_rows8_16(TN_REG_ARG const uint32_t *a, TN_REG_ARG uint32_t *t, TN_REG_ARG const uint32_t *d) {
   __asm__ volatile(
       ".syntax unified\n\t"
       "push {r4-r11, lr}\n\t"
@@ -213,8 +209,9 @@ static void tn_lut8_build_armv7m(const int8_t *x, int32_t len, uint32_t *t) {
  * into its own loop tail (lr: the end of that run), so neither tests the flag per row.
  * aligned(4): ADR's offset is computed by the assembler relative to Align(PC, 4), which only holds
  * if the function starts on a word. */
-__attribute__((naked, aligned(4))) static void tn_lut_rows16_armv7m(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count,
-                                                        const uint32_t *table, int32_t entries, uint32_t *acc, int32_t first) {
+__attribute__((naked, aligned(4))) static void tn_lut_rows16_armv7m(TN_REG_ARG const uint8_t *rows0, TN_REG_ARG size_t row_bytes,
+                                                                    TN_REG_ARG int32_t nrows, TN_REG_ARG int32_t count, TN_REG_ARG const uint32_t *table,
+                                                                    TN_REG_ARG int32_t entries, TN_REG_ARG uint32_t *acc, TN_REG_ARG int32_t first) {
   __asm__ volatile(
       ".syntax unified\n\t"
       "push {r4-r11, lr}\n\t"
@@ -288,7 +285,7 @@ typedef struct tn_rows8_args {
 #define TN_LB(p, s) "ldrb r0, [" p "], #1\n\tldrh.w r0, [r2, r0, lsl #1]\n\tadd " s ", r0\n\t"
 #define TN_G4 TN_LB("r4", "r8") TN_LB("r5", "r9") TN_LB("r6", "r10") TN_LB("r7", "r11") "add r2, r3\n\t"
 
-__attribute__((naked)) static void tn_lut_rows8x4_core(const tn_rows8_args *a) {
+__attribute__((naked)) static void tn_lut_rows8x4_core(TN_REG_ARG const tn_rows8_args *a) {
   __asm__ volatile(
       ".syntax unified\n\t"
       "push {r4-r11, lr}\n\t"

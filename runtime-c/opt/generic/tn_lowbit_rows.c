@@ -62,6 +62,7 @@ void tn_lowbit_rows(const tn_rows_kernel *kern, const int8_t *x, const float *x_
       for (t = 0; t < nt; ++t) {
         const float sx = x_scale[x_per_row ? t0 + t : 0];
         for (r = 0; r < nr; ++r) {
+          /* cppcheck-suppress uninitvar ; plane 0, group 0 wrote every s (a weight has a plane and a group) */
           float v = s[t * nr + r] * sx;
           if (bias) v = v + bias[n0 + r];
           y[(size_t)(t0 + t) * (size_t)N + (size_t)(n0 + r)] = v;
@@ -88,7 +89,7 @@ void tn_t2b_prep(const tn_lowbit_weights *w, const int8_t *x, int32_t ntok) {
     pre[t * len] = 0;
     for (b = 1; b < len; ++b) {
       const int32_t e = b * TN_QK_T2B < w->k ? b * TN_QK_T2B : w->k;
-      for (k = (b - 1) * TN_QK_T2B; k < e; ++k) sum += (uint32_t)(int32_t)xt[k];
+      for (k = (b - 1) * TN_QK_T2B; k < e; ++k) sum += tn_u32_of_i8(xt[k]);
       pre[t * len + b] = (int32_t)sum;
     }
   }
@@ -103,12 +104,12 @@ int32_t tn_t2b_xsum(const tn_lowbit_weights *w, const int8_t *x, int32_t t, int3
   uint32_t s = 0;
   int32_t k;
   if (b0 > b1) { /* inside one block */
-    for (k = k0; k < k1; ++k) s += (uint32_t)(int32_t)xt[k];
+    for (k = k0; k < k1; ++k) s += tn_u32_of_i8(xt[k]);
     return (int32_t)s;
   }
   s = (uint32_t)pre[b1] - (uint32_t)pre[b0];
-  for (k = k0; k < b0 * TN_QK_T2B; ++k) s += (uint32_t)(int32_t)xt[k];
-  for (k = b1 * TN_QK_T2B; k < k1; ++k) s += (uint32_t)(int32_t)xt[k];
+  for (k = k0; k < b0 * TN_QK_T2B; ++k) s += tn_u32_of_i8(xt[k]);
+  for (k = b1 * TN_QK_T2B; k < k1; ++k) s += tn_u32_of_i8(xt[k]);
   return (int32_t)s;
 }
 
@@ -125,7 +126,7 @@ void tn_t2b_dot_c(const tn_lowbit_weights *w, int32_t p, int32_t n0, int32_t nro
       for (k = k0; k < k1; ++k) {
         const int32_t i = k & (TN_QK_T2B - 1);
         const uint32_t u = (uint32_t)(row[(k >> 7) * 128 + (i & 31)] >> (2 * (i >> 5))) & 3u; /* 0, 1, 2 = w + 1 */
-        s += u * (uint32_t)(int32_t)xt[k];
+        s += u * tn_u32_of_i8(xt[k]);
       }
       acc[t * nrows + r] = (int32_t)(s - (uint32_t)xs);
     }

@@ -258,10 +258,10 @@ static void tn_lut_rows_multi(const tn_lut_ops *f, const uint8_t *rows0, size_t 
  * tn_scale_i32's integer path (as in the int8 kernels of ref/tn_dense.c). */
 static TN_NOINLINE void tn_lut_finish(const uint32_t *acc, uint32_t bias_all, const float *ws, size_t stride, float sx, const float *bias,
                                       int32_t n, float *y) {
-  int32_t i;
   if (stride == 1) {
     tn_scale_rows(acc, bias_all, ws, sx, bias, y, n);
   } else {
+    int32_t i;
     for (i = 0; i < n; ++i) {
       const float s = tn_scale_i32((int32_t)(acc[i] - bias_all), ws[(size_t)i * stride], sx);
       y[i] = bias ? s + bias[i] : s;

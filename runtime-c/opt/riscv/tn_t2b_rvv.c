@@ -56,7 +56,7 @@ __attribute__((naked, noinline)) static int32_t tn_rvv_vl32(void) {
  * stride), activations at x (128 per block). v2: codes, v4: codes >> 4, v6/v8/v10/v12: the 4 runs of
  * 32 activations, v14/v26/v28/v30: the fields, v16 (m4): the plain int16 sums, v20 (m4): the x4
  * ones, v24[0]: the int32 sum. */
-__attribute__((naked, noinline)) static int32_t tn_t2b_rvv_sum(const uint8_t *c, const int8_t *x, int32_t nb) {
+__attribute__((naked, noinline)) static int32_t tn_t2b_rvv_sum(TN_REG_ARG const uint8_t *c, TN_REG_ARG const int8_t *x, TN_REG_ARG int32_t nb) {
   __asm__ volatile(
       "li t1, 32\n\t"
       TN_VSETVLI(5, 6, 0xd0)
@@ -110,7 +110,7 @@ __attribute__((naked, noinline)) static int32_t tn_t2b_rvv_sum(const uint8_t *c,
   "addi t3, a0, " TN_STR(off) "\n\t" TN_VLE8(2, 28) TN_VAND_VI(4, 2, 3) TN_VSRL_VI(6, 2, 2) TN_VWMACCSU_VV(acc, 8, 4)    \
       TN_VAND_VI(6, 6, 3) TN_VSRL_VI(4, 2, 4) TN_VWMACCSU_VV(acc, 10, 6) TN_VAND_VI(4, 4, 3) TN_VSRL_VI(6, 2, 6)          \
           TN_VWMACCSU_VV(acc, 12, 4) TN_VWMACCSU_VV(acc, 14, 6)
-__attribute__((naked, noinline)) static void tn_t2b_rvv_sum4(const uint8_t *c, const int8_t *x, int32_t nb, int32_t *s) {
+__attribute__((naked, noinline)) static void tn_t2b_rvv_sum4(TN_REG_ARG const uint8_t *c, TN_REG_ARG const int8_t *x, TN_REG_ARG int32_t nb, TN_REG_ARG int32_t *s) {
   __asm__ volatile(
       "li t1, 32\n\t"
       "li a4, 0\n\t"

@@ -19,10 +19,6 @@
 #error "tn_lut_rv32.c is for 32-bit RISC-V"
 #endif
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#endif
-
 /* ---- lookups ------------------------------------------------------------------------------------ */
 
 /* One lookup at byte offset `o` - 190 from the pointer t3: sum t4 += (LKA) or -= (LKS) table[a4 + ix]. */
@@ -46,8 +42,8 @@
  * that subtracts, which falls into its own loop tail, so neither tests the flag per row. Per call:
  * a2 = the end of acc, a3 = count << 16, a5 = 2 count, a7 = the end of the added run, t0 = the end
  * of the case's subtracted run - 16 count. */
-__attribute__((naked)) static void tn_lut_rows16_rv32(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count,
-                                                      const uint32_t *table, int32_t entries, uint32_t *acc, int32_t first) {
+__attribute__((naked)) static void tn_lut_rows16_rv32(TN_REG_ARG const uint8_t *rows0, TN_REG_ARG size_t row_bytes, TN_REG_ARG int32_t nrows, TN_REG_ARG int32_t count,
+                                                      TN_REG_ARG const uint32_t *table, TN_REG_ARG int32_t entries, TN_REG_ARG uint32_t *acc, TN_REG_ARG int32_t first) {
   __asm__ volatile(
       TN_NORVC
       "beqz a2, 8f\n\t"
@@ -133,7 +129,7 @@ __attribute__((naked)) static void tn_lut_rows16_rv32(const uint8_t *rows0, size
 
 /* a0 = t, a1 = a (14 words: row 0 of each half), a2 = d0, a3 = c1: both halves of a 5-code table
  * (9 rows each, half 1 at t + 63 words). */
-__attribute__((naked)) static void tn_table5_rv32(uint32_t *t, const uint32_t *a, uint32_t d0, uint32_t c1) {
+__attribute__((naked)) static void tn_table5_rv32(TN_REG_ARG uint32_t *t, TN_REG_ARG const uint32_t *a, TN_REG_ARG uint32_t d0, TN_REG_ARG uint32_t c1) {
   __asm__ volatile(TN_LOAD7 TN_ROWS8(0) TN_SW7(8) "addi a0, a0, 252\n\taddi a1, a1, 28\n\t" TN_LOAD7);
   __asm__ volatile(TN_ROWS8(0) TN_SW7(8) "ret\n\t");
 }
@@ -176,14 +172,14 @@ __attribute__((naked)) static void tn_table5_rv32(uint32_t *t, const uint32_t *a
 
 /* Whole groups (len >= g); the pads below call these, the ops' builds jump here. t5w: rows 0..4
  * of half 0, rows 0..3 of half 1 (at 35 words). */
-__attribute__((naked)) static void tn_lut5w_full_rv32(const int8_t *x, int32_t len, uint32_t *t) {
+__attribute__((naked)) static void tn_lut5w_full_rv32(TN_REG_ARG const int8_t *x, TN_REG_ARG int32_t len, TN_REG_ARG uint32_t *t) {
   __asm__ volatile(TN_X_LOAD TN_X_D01 TN_X_P TN_X_ROW0("140") TN_LOAD7A0);
   __asm__ volatile(TN_AD7("a2") TN_ROW(1, "a2") TN_ROW(2, "a3") TN_ROW(3, "a2") TN_SW7(4) "addi a0, a0, 140\n\t" TN_LOAD7A0);
   __asm__ volatile(TN_AD7("a2") TN_ROW(1, "a2") TN_ROW(2, "a3") TN_SW7(3) "ret\n\t");
 }
 
 /* t6w: rows 0..13 of half 0, rows 0..12 of half 1 (at 98 words); after row 8 the delta is c2. */
-__attribute__((naked)) static void tn_lut6w_full_rv32(const int8_t *x, int32_t len, uint32_t *t) {
+__attribute__((naked)) static void tn_lut6w_full_rv32(TN_REG_ARG const int8_t *x, TN_REG_ARG int32_t len, TN_REG_ARG uint32_t *t) {
   __asm__ volatile(TN_X_LOAD "lb t5, 5(a5)\n\t" TN_X_D01
                    "sub a4, t5, a6\n\tsub a4, a4, a6\n\tslli a1, a4, 16\n\tadd a4, a4, a1\n\t" /* c2 = (x5 - 2 x4 - 2 x3) * 0x10001 */
                    "add a6, a6, t5\n\t" TN_X_P TN_X_ROW0("392") TN_LOAD7A0);
@@ -199,11 +195,11 @@ TN_LUT_PAD(tn_lut5w_pad_rv32, tn_lut5w_full_rv32, 5)
 TN_LUT_PAD(tn_lut6w_pad_rv32, tn_lut6w_full_rv32, 6)
 
 /* The ops' builds: a short group goes to the pad, a whole one to the full build. */
-__attribute__((naked)) static void tn_lut5w_build_rv32(const int8_t *x, int32_t len, uint32_t *t) {
+__attribute__((naked)) static void tn_lut5w_build_rv32(TN_REG_ARG const int8_t *x, TN_REG_ARG int32_t len, TN_REG_ARG uint32_t *t) {
   __asm__ volatile("li t0, 5\n\tblt a1, t0, 1f\n\tj tn_lut5w_full_rv32\n1:\n\ttail tn_lut5w_pad_rv32\n\t");
 }
 
-__attribute__((naked)) static void tn_lut6w_build_rv32(const int8_t *x, int32_t len, uint32_t *t) {
+__attribute__((naked)) static void tn_lut6w_build_rv32(TN_REG_ARG const int8_t *x, TN_REG_ARG int32_t len, TN_REG_ARG uint32_t *t) {
   __asm__ volatile("li t0, 6\n\tblt a1, t0, 1f\n\tj tn_lut6w_full_rv32\n1:\n\ttail tn_lut6w_pad_rv32\n\t");
 }
 
@@ -223,7 +219,7 @@ __attribute__((naked)) static void tn_lut6w_build_rv32(const int8_t *x, int32_t 
 #define TN_DOUBLE_PAIR(r) "slli a0, " r ", 17\n\tslli " r ", " r ", 1\n\tadd " r ", " r ", a0\n\t"
 
 /* A whole group (len >= 8): a0 = x, a2 = t; 128 SW + 120 ADD/SUB for the rows, 50 for row 0. */
-__attribute__((naked)) static void tn_lut8_full_rv32(const int8_t *x, int32_t len, uint32_t *t) {
+__attribute__((naked)) static void tn_lut8_full_rv32(TN_REG_ARG const int8_t *x, TN_REG_ARG int32_t len, TN_REG_ARG uint32_t *t) {
   __asm__ volatile(
       "lb t3, 4(a0)\n\tlb t4, 5(a0)\n\tlb t5, 6(a0)\n\tlb t6, 7(a0)\n\t"
       "lb a4, 1(a0)\n\tlb a5, 2(a0)\n\tlb a6, 3(a0)\n\tlb a3, 0(a0)\n\t"
@@ -247,7 +243,7 @@ __attribute__((naked)) static void tn_lut8_full_rv32(const int8_t *x, int32_t le
 /* The last group of a scale group may have fewer than 8 activations: pad with zeros. */
 TN_LUT_PAD(tn_lut8_pad_rv32, tn_lut8_full_rv32, 8)
 
-__attribute__((naked)) static void tn_lut8_build_rv32(const int8_t *x, int32_t len, uint32_t *t) {
+__attribute__((naked)) static void tn_lut8_build_rv32(TN_REG_ARG const int8_t *x, TN_REG_ARG int32_t len, TN_REG_ARG uint32_t *t) {
   __asm__ volatile("li t0, 8\n\tblt a1, t0, 1f\n\tj tn_lut8_full_rv32\n1:\n\ttail tn_lut8_pad_rv32\n\t");
 }
 
@@ -278,8 +274,8 @@ __attribute__((naked)) static void tn_lut8_build_rv32(const int8_t *x, int32_t l
   "mv s4, a4\n\tadd s5, s4, s10\n\tadd s6, s5, s10\n\tadd s7, s6, s10\n\t"                                              \
   "mv a7, a3\n\t"                                                                                                    \
   "jr a5\n\t"
-__attribute__((naked)) static void tn_lut_rows8x4_rv32(const uint8_t *rows0, size_t row_bytes, int32_t nrows, int32_t count,
-                                                       const uint32_t *table, uint32_t *acc, int32_t first) {
+__attribute__((naked)) static void tn_lut_rows8x4_rv32(TN_REG_ARG const uint8_t *rows0, TN_REG_ARG size_t row_bytes, TN_REG_ARG int32_t nrows, TN_REG_ARG int32_t count,
+                                                       TN_REG_ARG const uint32_t *table, TN_REG_ARG uint32_t *acc, TN_REG_ARG int32_t first) {
   __asm__ volatile(
       TN_NORVC
       "addi sp, sp, -64\n\t"

@@ -191,6 +191,7 @@ TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, co
   const int next = NT == 1 && rows - o0 >= 2 * TN_LIN_R;
   const char *pf = (const char *)w + (size_t)(o0 + (next ? TN_LIN_R : 0)) * row_bytes;
   const size_t pf_mul = next ? (size_t)(TN_LIN_R * TN_W_SIZE(fmt)) : 0;
+  /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 takes min(rows - o0, TN_LIN_R) to be below 1 */
   for (r = 0; r < TN_LIN_R; ++r) wr[r] = (const unsigned char *)w + (size_t)(o0 + (r < nr ? r : nr - 1)) * row_bytes;
   for (t = 0; t < NT; ++t) xt[t] = x + (size_t)(t0 + t) * (size_t)k, v[t] = _mm_setzero_ps();
   if (fmt == TN_W_F32 || fmt == TN_W_F16) {
@@ -201,13 +202,14 @@ TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, co
     int32_t k0, g;
     for (k0 = 0, g = 0; k0 < k; ++g) {
       const int32_t len = k - k0 < group ? k - k0 : group;
+      float sc[TN_LIN_R];
       __m128 s;
       for (r = 0; r < TN_LIN_R * NT; ++r) acc[r] = _mm256_setzero_ps();
       tn_lin_block(fmt, NT, wr, xt, k0, len, (int32_t)row_bytes, pf, pf_mul, acc);
       /* the scales of the pass's rows (scale index row * groups_per_row + k0 / group) */
-      s = _mm_setr_ps(scales[(size_t)o0 * (size_t)groups_per_row + (size_t)g], scales[(size_t)(o0 + (1 < nr ? 1 : nr - 1)) * (size_t)groups_per_row + (size_t)g],
-                      scales[(size_t)(o0 + (2 < nr ? 2 : nr - 1)) * (size_t)groups_per_row + (size_t)g],
-                      scales[(size_t)(o0 + (3 < nr ? 3 : nr - 1)) * (size_t)groups_per_row + (size_t)g]);
+      /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 takes min(rows - o0, TN_LIN_R) to be below 1 */
+      for (r = 0; r < TN_LIN_R; ++r) sc[r] = scales[(size_t)(o0 + (r < nr ? r : nr - 1)) * (size_t)groups_per_row + (size_t)g];
+      s = _mm_loadu_ps(sc);
       for (t = 0; t < NT; ++t) {
         const __m128 vg = _mm_mul_ps(s, tn_tree4(acc[t], acc[NT + t], acc[2 * NT + t], acc[3 * NT + t]));
         v[t] = g == 0 ? vg : _mm_add_ps(v[t], vg); /* the first group starts the sum */
@@ -258,6 +260,9 @@ TN_AVX2 static void tn_lin_t2_simd(const float *x, int32_t n, const uint8_t *w, 
 static int tn_linear_avx2_ok(void) {
   static int state; /* 0: not asked yet, 1: yes, 2: no */
   if (state == 0) {
+#ifdef TN_LINEAR_FORCE_REF
+    state = 2; /* the test build of the fallback */
+#else
     unsigned a, b, c, d;
     int ok = 0;
     if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27)) && (c & (1u << 28)) && (c & (1u << 29))) {
@@ -266,10 +271,8 @@ static int tn_linear_avx2_ok(void) {
       (void)hi;
       ok = (lo & 6u) == 6u && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 5));
     }
-#ifdef TN_LINEAR_FORCE_REF
-    ok = 0; /* the test build of the fallback */
-#endif
     state = ok ? 1 : 2;
+#endif
   }
   return state == 1;
 }

@@ -381,21 +381,21 @@ static void node_argmax(const float *X, int32_t *Y) {
 int digits_mlp_run_arena(const float *x, float *probs, int32_t *class_, void *arena_mem) {
   uint8_t *arena = (uint8_t *)arena_mem;
   /* The arena buffers, at the offsets of the memory plan above (buffers whose lifetimes do not overlap share bytes). */
-  int8_t *xq = (int8_t *)(arena + 3536);       /* int8 [1, 64], scale per_tensor in "xq.scale", bytes [3536, 3600) */
-  float *xq_scale = (float *)(arena + 3600);   /* float32 [1], bytes [3600, 3604) */
-  float *h1 = (float *)(arena + 4352);         /* float32 [1, 64], bytes [4352, 4608) */
-  uint8_t *fc1_scratch = arena + 0;            /* kernel scratch of "fc1", bytes [0, 3532) */
-  float *a1 = (float *)(arena + 4352);         /* float32 [1, 64], bytes [4352, 4608) */
-  int8_t *a1q = (int8_t *)(arena + 4864);      /* int8 [1, 64], scale per_tensor in "a1q.scale", bytes [4864, 4928) */
-  float *a1q_scale = (float *)(arena + 4928);  /* float32 [1], bytes [4928, 4932) */
-  float *h2 = (float *)(arena + 4608);         /* float32 [1, 64], bytes [4608, 4864) */
-  uint8_t *fc2_scratch = arena + 0;            /* kernel scratch of "fc2", bytes [0, 4352) */
-  float *r2 = (float *)(arena + 4608);         /* float32 [1, 64], bytes [4608, 4864) */
-  float *a2 = (float *)(arena + 4608);         /* float32 [1, 64], bytes [4608, 4864) */
-  int8_t *a2q = (int8_t *)(arena + 4608);      /* int8 [1, 64], scale per_tensor in "a2q.scale", bytes [4608, 4672) */
-  float *a2q_scale = (float *)(arena + 1104);  /* float32 [1], bytes [1104, 1108) */
-  float *logits = (float *)(arena + 1056);     /* float32 [1, 10], bytes [1056, 1096) */
-  uint8_t *fc3_scratch = arena + 0;            /* kernel scratch of "fc3", bytes [0, 1048) */
+  int8_t *xq = (int8_t *)(void *)(arena + 3536);       /* int8 [1, 64], scale per_tensor in "xq.scale", bytes [3536, 3600) */
+  float *xq_scale = (float *)(void *)(arena + 3600);   /* float32 [1], bytes [3600, 3604) */
+  float *h1 = (float *)(void *)(arena + 4352);         /* float32 [1, 64], bytes [4352, 4608) */
+  uint8_t *fc1_scratch = arena + 0;                    /* kernel scratch of "fc1", bytes [0, 3532) */
+  float *a1 = (float *)(void *)(arena + 4352);         /* float32 [1, 64], bytes [4352, 4608) */
+  int8_t *a1q = (int8_t *)(void *)(arena + 4864);      /* int8 [1, 64], scale per_tensor in "a1q.scale", bytes [4864, 4928) */
+  float *a1q_scale = (float *)(void *)(arena + 4928);  /* float32 [1], bytes [4928, 4932) */
+  float *h2 = (float *)(void *)(arena + 4608);         /* float32 [1, 64], bytes [4608, 4864) */
+  uint8_t *fc2_scratch = arena + 0;                    /* kernel scratch of "fc2", bytes [0, 4352) */
+  float *r2 = (float *)(void *)(arena + 4608);         /* float32 [1, 64], bytes [4608, 4864) */
+  float *a2 = (float *)(void *)(arena + 4608);         /* float32 [1, 64], bytes [4608, 4864) */
+  int8_t *a2q = (int8_t *)(void *)(arena + 4608);      /* int8 [1, 64], scale per_tensor in "a2q.scale", bytes [4608, 4672) */
+  float *a2q_scale = (float *)(void *)(arena + 1104);  /* float32 [1], bytes [1104, 1108) */
+  float *logits = (float *)(void *)(arena + 1056);     /* float32 [1, 10], bytes [1056, 1096) */
+  uint8_t *fc3_scratch = arena + 0;                    /* kernel scratch of "fc3", bytes [0, 1048) */
 
   node_quant_x(x, xq, xq_scale); /* QuantizeInt8 "quant_x" */
   node_fc1(xq, xq_scale, h1, fc1_scratch); /* TernaryLinear "fc1" */
@@ -413,7 +413,13 @@ int digits_mlp_run_arena(const float *x, float *probs, int32_t *class_, void *ar
 
 #ifndef DIGITS_MLP_NO_STATIC_ARENA
 /* uint64_t elements give 8-byte alignment in plain C99; compilers that know the attribute get 16. */
-static uint64_t digits_mlp_arena[618] TN_ALIGNED(16);
+/* The arena goes to cortex-m4's ccm (core-coupled RAM (STM32F4): fast, CPU only (no DMA), so not for inputs and outputs) through the linker section DIGITS_MLP_ARENA_SECTION,
+ * which your linker script must place there (NOLOAD: nothing reads an arena byte before writing it).
+ * Another section: tritc compile --arena-section <name>, or -DDIGITS_MLP_ARENA_SECTION='"<name>"'. */
+#ifndef DIGITS_MLP_ARENA_SECTION
+#define DIGITS_MLP_ARENA_SECTION ".ccmram"
+#endif
+static uint64_t digits_mlp_arena[618] TN_ALIGNED(16) TN_SECTION(DIGITS_MLP_ARENA_SECTION);
 
 int digits_mlp_run(const float *x, float *probs, int32_t *class_) {
   return digits_mlp_run_arena(x, probs, class_, digits_mlp_arena);

@@ -538,21 +538,21 @@ static void node_argmax(const float *X, int32_t *Y) {
 int digits_mlp_run_arena(const float *x, float *probs, int32_t *class_, void *arena_mem) {
   uint8_t *arena = (uint8_t *)arena_mem;
   /* The arena buffers, at the offsets of the memory plan above (buffers whose lifetimes do not overlap share bytes). */
-  int8_t *xq = (int8_t *)(arena + 256);        /* int8 [1, 64], scale per_tensor in "xq.scale", bytes [256, 320) */
-  float *xq_scale = (float *)(arena + 320);    /* float32 [1], bytes [320, 324) */
-  float *h1 = (float *)(arena + 0);            /* float32 [1, 64], bytes [0, 256) */
-  uint8_t *fc1_scratch = arena + 336;          /* kernel scratch of "fc1", bytes [336, 344) */
-  float *a1 = (float *)(arena + 0);            /* float32 [1, 64], bytes [0, 256) */
-  int8_t *a1q = (int8_t *)(arena + 512);       /* int8 [1, 64], scale per_tensor in "a1q.scale", bytes [512, 576) */
-  float *a1q_scale = (float *)(arena + 576);   /* float32 [1], bytes [576, 580) */
-  float *h2 = (float *)(arena + 256);          /* float32 [1, 64], bytes [256, 512) */
-  uint8_t *fc2_scratch = arena + 592;          /* kernel scratch of "fc2", bytes [592, 600) */
-  float *r2 = (float *)(arena + 256);          /* float32 [1, 64], bytes [256, 512) */
-  float *a2 = (float *)(arena + 256);          /* float32 [1, 64], bytes [256, 512) */
-  int8_t *a2q = (int8_t *)(arena + 256);       /* int8 [1, 64], scale per_tensor in "a2q.scale", bytes [256, 320) */
-  float *a2q_scale = (float *)(arena + 48);    /* float32 [1], bytes [48, 52) */
-  float *logits = (float *)(arena + 0);        /* float32 [1, 10], bytes [0, 40) */
-  uint8_t *fc3_scratch = arena + 64;           /* kernel scratch of "fc3", bytes [64, 72) */
+  int8_t *xq = (int8_t *)(void *)(arena + 256);        /* int8 [1, 64], scale per_tensor in "xq.scale", bytes [256, 320) */
+  float *xq_scale = (float *)(void *)(arena + 320);    /* float32 [1], bytes [320, 324) */
+  float *h1 = (float *)(void *)(arena + 0);            /* float32 [1, 64], bytes [0, 256) */
+  uint8_t *fc1_scratch = arena + 336;                  /* kernel scratch of "fc1", bytes [336, 344) */
+  float *a1 = (float *)(void *)(arena + 0);            /* float32 [1, 64], bytes [0, 256) */
+  int8_t *a1q = (int8_t *)(void *)(arena + 512);       /* int8 [1, 64], scale per_tensor in "a1q.scale", bytes [512, 576) */
+  float *a1q_scale = (float *)(void *)(arena + 576);   /* float32 [1], bytes [576, 580) */
+  float *h2 = (float *)(void *)(arena + 256);          /* float32 [1, 64], bytes [256, 512) */
+  uint8_t *fc2_scratch = arena + 592;                  /* kernel scratch of "fc2", bytes [592, 600) */
+  float *r2 = (float *)(void *)(arena + 256);          /* float32 [1, 64], bytes [256, 512) */
+  float *a2 = (float *)(void *)(arena + 256);          /* float32 [1, 64], bytes [256, 512) */
+  int8_t *a2q = (int8_t *)(void *)(arena + 256);       /* int8 [1, 64], scale per_tensor in "a2q.scale", bytes [256, 320) */
+  float *a2q_scale = (float *)(void *)(arena + 48);    /* float32 [1], bytes [48, 52) */
+  float *logits = (float *)(void *)(arena + 0);        /* float32 [1, 10], bytes [0, 40) */
+  uint8_t *fc3_scratch = arena + 64;                   /* kernel scratch of "fc3", bytes [64, 72) */
 
   node_quant_x(x, xq, xq_scale); /* QuantizeInt8 "quant_x" */
   node_fc1(xq, xq_scale, h1, fc1_scratch); /* TernaryLinear "fc1" */

@@ -9,6 +9,9 @@ import type { AttrValue, DType } from '../../compiler/ir.ts';
 import { elementCount } from '../../compiler/ir.ts';
 import { broadcastShapes } from '../../compiler/ops/broadcast.ts';
 import { windowGeometry } from '../../compiler/ops/onnx/conv.ts';
+import { transposeGeometry } from '../../compiler/ops/onnx/conv_transpose.ts';
+import { COORDINATE_MODES, NEAREST_MODES, resizeTaps, type ResizeMode } from '../../compiler/ops/onnx/resize.ts';
+import { RNN_ACTIVATIONS } from '../../compiler/ops/onnx/rnn.ts';
 
 interface PoolTensor {
   name: string;
@@ -712,7 +715,256 @@ const qconv: Maker = (g) => {
 
 const QUANT_MAKERS: readonly Maker[] = [quantize, dequantizeInt32, qmatmul, qmatmul, qconv, qconv, qconv];
 
+// ---- the ops PyTorch's exporter adds (activations, Pad/Tile/Expand, indices, ConvTranspose, Resize,
+// LSTM/GRU, LRN) ------------------------------------------------------------------------------------
+
+const activation: Maker = (g) => {
+  const x = g.find((t) => t.dtype === 'float32');
+  if (!x) return false;
+  const op = g.pick(['Elu', 'LeakyRelu', 'Selu', 'HardSigmoid', 'HardSwish', 'Softplus', 'Softsign', 'Mish', 'Floor', 'Ceil', 'Round'] as const);
+  const attrs: Record<string, AttrValue> = {};
+  if (['Elu', 'LeakyRelu', 'Selu', 'HardSigmoid'].includes(op) && g.r() < 0.7) attrs.alpha = g.pick([0.1, 0.5, 1.5, -0.3]);
+  if (op === 'Selu' && g.r() < 0.5) attrs.gamma = g.pick([0.9, 1.2]);
+  if (op === 'HardSigmoid' && g.r() < 0.5) attrs.beta = g.pick([0.2, 0.6]);
+  // Scale the input so that rounding sees integers and halves, and exp sees its range.
+  const [y] =
+    op === 'Floor' || op === 'Ceil' || op === 'Round'
+      ? g.node('Mul', [x.name, g.constant('float32', [], 2, 6)], [{ dtype: 'float32', shape: x.shape }])
+      : [x.name];
+  g.node(op, [y!], [{ dtype: 'float32', shape: [...x.shape] }], attrs);
+  return true;
+};
+
+const absPrelu: Maker = (g) => {
+  if (g.r() < 0.5) {
+    const x = g.find((t) => t.dtype !== 'bool');
+    if (!x) return false;
+    g.node('Abs', [x.name], [{ dtype: x.dtype, shape: [...x.shape] }]);
+    return true;
+  }
+  const x = g.find((t) => t.dtype === 'float32');
+  if (!x) return false;
+  g.node('PRelu', [x.name, g.constant('float32', broadcastPartner(g, x.shape), -1, 1)], [{ dtype: 'float32', shape: [...x.shape] }]);
+  return true;
+};
+
+const expandTilePad: Maker = (g) => {
+  const x = g.find((t) => t.dtype !== 'bool' && elementCount(t.shape) <= 64);
+  if (!x) return false;
+  const op = g.pick(['Expand', 'Tile', 'Pad', 'Pad'] as const);
+  if (op === 'Expand') {
+    const lead = Array.from({ length: g.int(0, 2) }, () => g.int(1, 3));
+    const shape = [...lead, ...x.shape.map((d) => (d === 1 ? g.int(1, 3) : g.r() < 0.3 ? 1 : d))];
+    g.node('Expand', [x.name], [{ dtype: x.dtype, shape: broadcastShapes(x.shape, shape)! }], { shape });
+  } else if (op === 'Tile') {
+    const repeats = x.shape.map(() => g.int(1, 3));
+    g.node('Tile', [x.name], [{ dtype: x.dtype, shape: x.shape.map((d, a) => d * repeats[a]!) }], { repeats });
+  } else {
+    const mode = g.pick(['constant', 'reflect', 'edge', 'wrap'] as const);
+    const pad = (d: number) => g.int(-Math.min(1, Math.floor((d - 1) / 2)), 3);
+    const pads = [...x.shape.map(pad), ...x.shape.map(pad)];
+    const r = x.shape.length;
+    const shape = x.shape.map((d, a) => d + pads[a]! + pads[a + r]!);
+    const ins = [x.name];
+    if (mode === 'constant' && g.r() < 0.6) ins.push(g.constant(x.dtype, g.r() < 0.5 ? [] : [1], -5, 5));
+    g.node('Pad', ins, [{ dtype: x.dtype, shape }], { pads, mode });
+  }
+  return true;
+};
+
+const indexOps: Maker = (g) => {
+  const x = g.find((t) => t.dtype !== 'bool' && t.shape.length >= 1);
+  if (!x) return false;
+  const r = x.shape.length;
+  const axis = g.int(-r, r - 1);
+  const a = axis < 0 ? axis + r : axis;
+  const op = g.pick(['CumSum', 'TopK', 'ScatterND', 'ArgMin', 'ReduceProd'] as const);
+  if (op === 'CumSum') g.node(op, [x.name], [{ dtype: x.dtype, shape: [...x.shape] }], { axis, exclusive: g.int(0, 1), reverse: g.int(0, 1) });
+  else if (op === 'TopK') {
+    const k = g.int(1, x.shape[a]!);
+    const shape = x.shape.map((d, i) => (i === a ? k : d));
+    g.node(
+      op,
+      [x.name],
+      [
+        { dtype: x.dtype, shape },
+        { dtype: 'int64', shape },
+      ],
+      { k, axis, largest: g.int(0, 1) },
+    );
+  } else if (op === 'ArgMin') {
+    const keepdims = g.r() < 0.5;
+    g.node(op, [x.name], [{ dtype: 'int64', shape: keepdims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a) }], {
+      axis,
+      keepdims,
+      select_last_index: g.r() < 0.5,
+      output_dtype: 'int64',
+    });
+  } else if (op === 'ReduceProd') {
+    const keepdims = g.r() < 0.5 ? 1 : 0;
+    g.node(op, [x.name], [{ dtype: x.dtype, shape: keepdims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a) }], {
+      axes: [axis],
+      keepdims,
+    });
+  } else {
+    const q = g.int(1, r);
+    const n = g.int(1, 4);
+    const idx: number[] = [];
+    for (let t = 0; t < n * q; t++) {
+      const d = x.shape[t % q]!;
+      idx.push(g.r() < 0.2 ? g.int(-d, -1) : g.int(0, d - 1));
+    }
+    const name = g.fresh('c');
+    g.tensors[name] = { dtype: 'int64', shape: [n, q], data: BigInt64Array.from(idx, BigInt) };
+    const range: [number, number] = x.dtype === 'uint8' ? [0, 255] : x.dtype === 'float32' ? [-2, 2] : [-100, 100];
+    const updates = g.constant(x.dtype, [n, ...x.shape.slice(q)], ...range);
+    g.node(op, [x.name, name, updates], [{ dtype: x.dtype, shape: [...x.shape] }], { reduction: g.pick(['none', 'add', 'mul', 'max', 'min']) });
+  }
+  return true;
+};
+
+const lrn: Maker = (g) => {
+  const x = spatialInput(g);
+  if (!x) return false;
+  g.node('LRN', [x.name], [{ dtype: 'float32', shape: [...x.shape] }], {
+    size: g.int(1, 5),
+    alpha: g.pick([1e-4, 0.01, 0.5]),
+    beta: g.pick([0.75, 0.5, 1.3]),
+    bias: g.pick([1, 2, 0.5]),
+  });
+  return true;
+};
+
+const convTranspose: Maker = (g) => {
+  const x = spatialInput(g);
+  if (!x) return false;
+  const c = x.shape[1]!;
+  const spatial = x.shape.slice(2);
+  const group = g.pick(Array.from({ length: c }, (_, k) => k + 1).filter((d) => c % d === 0));
+  const mg = g.int(1, 2);
+  const kernel = spatial.map(() => g.int(1, 3));
+  const attrs: Record<string, AttrValue> = { group };
+  if (g.r() < 0.6) attrs.strides = spatial.map(() => g.int(1, 2));
+  if (g.r() < 0.3) attrs.dilations = spatial.map(() => g.int(1, 2));
+  const strides = (attrs.strides as number[] | undefined) ?? spatial.map(() => 1);
+  if (g.r() < 0.4) attrs.output_padding = strides.map((s) => g.int(0, s - 1));
+  if (g.r() < 0.4) attrs.pads = [...spatial.map(() => g.int(0, 1)), ...spatial.map(() => g.int(0, 1))];
+  else if (g.r() < 0.3) attrs.auto_pad = g.pick(['SAME_UPPER', 'SAME_LOWER']);
+  const w = g.constant('float32', [c, mg, ...kernel]);
+  const win = transposeGeometry(
+    { name: x.name, dtype: 'float32', shape: x.shape, kind: 'activation' },
+    { name: w, dtype: 'float32', shape: [c, mg, ...kernel], kind: 'constant' },
+    attrs,
+  );
+  if (typeof win === 'string') return false;
+  const ins = [x.name, w];
+  if (g.r() < 0.6) ins.push(g.constant('float32', [mg * group]));
+  g.node('ConvTranspose', ins, [{ dtype: 'float32', shape: [x.shape[0]!, mg * group, ...win.out] }], attrs);
+  return true;
+};
+
+const interpolate: Maker = (g) => {
+  const x = g.find((t) => t.shape.length >= 1 && t.shape.length <= 4 && elementCount(t.shape) <= 64 && (t.dtype === 'float32' || t.dtype !== 'bool'));
+  if (!x) return false;
+  const mode: ResizeMode = x.dtype === 'float32' ? g.pick(['nearest', 'linear', 'cubic'] as const) : 'nearest';
+  const scales = x.shape.map((_, a) => (a >= x.shape.length - 2 ? g.pick([0.5, 0.75, 1, 1.5, 2, 3]) : 1));
+  const out = x.shape.map((d, a) => Math.max(1, Math.floor(d * scales[a]!)));
+  const coordinate = g.pick(COORDINATE_MODES);
+  const taps = resizeTaps(x.shape, {
+    mode,
+    coordinate,
+    nearest: g.pick(NEAREST_MODES),
+    cubicA: g.pick([-0.75, -0.5]),
+    excludeOutside: g.r() < 0.3,
+    antialias: mode !== 'nearest' && g.r() < 0.3,
+    scales: out.map((d, a) => (g.r() < 0.5 ? scales[a]! : d / x.shape[a]!)),
+    out,
+    roi: coordinate === 'tf_crop_and_resize' ? [...x.shape.map(() => g.pick([0, 0.2])), ...x.shape.map(() => g.pick([1, 0.8, 1.2]))] : undefined,
+  });
+  if (!taps.index.length) return false;
+  const table = (dtype: 'int32' | 'float32', v: number[]) => {
+    const name = g.fresh('c');
+    g.tensors[name] = { dtype, shape: [v.length], data: dtype === 'int32' ? Int32Array.from(v) : Float32Array.from(v) };
+    return name;
+  };
+  g.node('Interpolate', [x.name, table('int32', taps.offsets), table('int32', taps.index), table('float32', taps.weight)], [{ dtype: x.dtype, shape: out }], {
+    sizes: out,
+    extrapolation_value: g.pick([0, -1.5]),
+  });
+  return true;
+};
+
+const recurrent: Maker = (g) => {
+  const src = g.find((t) => t.dtype === 'float32' && elementCount(t.shape) >= 2 && elementCount(t.shape) <= 48);
+  if (!src) return false;
+  const n = elementCount(src.shape);
+  const layout = g.int(0, 1);
+  const seq = g.pick([1, 2, 3, 4].filter((d) => n % d === 0));
+  const batch = g.pick([1, 2].filter((d) => (n / seq) % d === 0));
+  const input = n / seq / batch;
+  const xShape = layout ? [batch, seq, input] : [seq, batch, input];
+  const [x] = g.node('Reshape', [src.name], [{ dtype: 'float32', shape: xShape }], { shape: xShape });
+  const kind = g.pick(['LSTM', 'GRU'] as const);
+  const lstm = kind === 'LSTM';
+  const G = lstm ? 4 : 3;
+  const H = g.int(1, 4);
+  const direction = g.pick(['forward', 'reverse', 'bidirectional'] as const);
+  const dirs = direction === 'bidirectional' ? 2 : 1;
+  const names = Object.keys(RNN_ACTIVATIONS);
+  const acts = Array.from({ length: (lstm ? 3 : 2) * dirs }, (_, k) => (g.r() < 0.6 ? (k % (lstm ? 3 : 2) === 0 ? 'Sigmoid' : 'Tanh') : g.pick(names)));
+  const params = acts.flatMap((a) => (g.r() < 0.5 ? RNN_ACTIVATIONS[a]! : [g.pick([0.5, 1.2]), g.pick([0.1, 0.5])]));
+  const opt = (p: number, make: () => string) => (g.r() < p ? make() : '');
+  const state = layout ? [batch, dirs, H] : [dirs, batch, H];
+  const seqLens = () => {
+    const name = g.fresh('c');
+    g.tensors[name] = { dtype: 'int32', shape: [batch], data: Int32Array.from({ length: batch }, () => g.int(1, seq)) };
+    return name;
+  };
+  const ins = [
+    x!,
+    g.constant('float32', [dirs, G * H, input]),
+    g.constant('float32', [dirs, G * H, H]),
+    opt(0.7, () => g.constant('float32', [dirs, 2 * G * H])),
+    opt(0.4, seqLens),
+    opt(0.5, () => g.constant('float32', state)),
+    ...(lstm ? [opt(0.4, () => g.constant('float32', state)), opt(0.4, () => g.constant('float32', [dirs, 3 * H]))] : []),
+  ];
+  const p = g.fresh('c');
+  g.tensors[p] = { dtype: 'float32', shape: [acts.length, 2], data: Float32Array.from(params) };
+  const y = layout ? [batch, seq, dirs, H] : [seq, dirs, batch, H];
+  const outs = [
+    { dtype: 'float32' as const, shape: y },
+    { dtype: 'float32' as const, shape: state },
+    ...(lstm ? [{ dtype: 'float32' as const, shape: state }] : []),
+  ];
+  g.node(kind, [...ins, p], outs, {
+    hidden_size: H,
+    direction,
+    activations: acts.join(','),
+    clip: g.r() < 0.3 ? g.pick([0.5, 2]) : 0,
+    layout,
+    ...(lstm ? { input_forget: g.r() < 0.3 ? 1 : 0 } : { linear_before_reset: g.int(0, 1) }),
+  });
+  return true;
+};
+
+/** The makers of the ops added for PyTorch exports (test/onnx-wide.test.ts runs them alone). */
+export const WIDE_MAKERS: readonly Maker[] = [
+  activation,
+  activation,
+  absPrelu,
+  expandTilePad,
+  expandTilePad,
+  indexOps,
+  indexOps,
+  lrn,
+  convTranspose,
+  interpolate,
+  recurrent,
+];
+
 const ALL_MAKERS: readonly Maker[] = [
+  ...WIDE_MAKERS,
   ...ELEMENTWISE_MAKERS,
   ...SHAPE_MAKERS,
   ...MATMUL_MAKERS,

@@ -1,6 +1,7 @@
 // Random small decoder models (LmModel) for the differential tests: odd dimensions, grouped KV heads,
 // both RoPE styles, partial rotary, sub-norms, squared ReLU, tied heads, and weights in every kind the
-// builder takes (float32, float16, int8 groups, ternary per tensor / row / group).
+// builder takes (float32, float16, int8 groups, ternary per tensor / row / group, trit-planes, b-bit
+// codes with zero points and act-order columns, static biases).
 
 import { rng } from '../../compiler/harness/inputs.ts';
 import { blk, expectedShapes, type LmConfig, type LmModel, type LmTensor } from '../../compiler/lm/model.ts';
@@ -8,7 +9,7 @@ import { f32ToF16Bits } from '../../compiler/numerics/half.ts';
 
 export interface RandomLmOptions {
   /** Force a weight kind for the projections. */
-  projections?: 'float32' | 'float16' | 'int8' | 'ternary';
+  projections?: 'float32' | 'float16' | 'int8' | 'ternary' | 'planes' | 'intb';
 }
 
 export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
@@ -53,14 +54,34 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
       else if (kind === 'float16') tensors.set(name, { kind, shape, bits: Uint16Array.from(v, f32ToF16Bits) });
       else tensors.set(name, int8Of(shape as [number, number], v, pick([4, 8, 32])));
     } else {
-      const kind = opts.projections ?? pick(['float32', 'float16', 'int8', 'ternary', 'ternary']);
+      const kind = opts.projections ?? pick(['float32', 'float16', 'int8', 'ternary', 'ternary', 'planes', 'intb'] as const);
       const v = floats(n, 0.3);
       if (kind === 'float32') tensors.set(name, { kind, shape, data: v });
       else if (kind === 'float16') tensors.set(name, { kind, shape, bits: Uint16Array.from(v, f32ToF16Bits) });
       else if (kind === 'int8') tensors.set(name, int8Of(shape as [number, number], v, pick([3, 8, shape[1]!])));
-      else {
+      else if (kind === 'intb') {
         const [rows, cols] = shape as [number, number];
-        const codes = Int8Array.from({ length: n }, () => Math.floor(r() * 3) - 1);
+        const bits = pick([2, 3, 4, 8]);
+        const group = pick([4, 5, 16, cols]);
+        const groups = rows * Math.ceil(cols / group);
+        const max = (1 << bits) - 1;
+        const columns = r() < 0.5 ? shuffled(cols, r) : undefined;
+        tensors.set(name, {
+          kind: 'intb',
+          bits,
+          shape: [rows, cols],
+          codes: Uint8Array.from({ length: n }, () => Math.floor(r() * (max + 1))),
+          scales: floats(groups, 0.01, 0.05),
+          zeros: Uint8Array.from({ length: groups }, () => Math.floor(r() * (max + 1))),
+          groupSize: group,
+          ...(columns ? { columns } : {}),
+          ...(r() < 0.4 ? { bias: floats(rows, 0.1) } : {}),
+          source: 'random',
+        });
+      } else {
+        const [rows, cols] = shape as [number, number];
+        const planes = kind === 'planes' ? pick([2, 3]) : 1;
+        const codes = Int8Array.from({ length: n * planes }, () => Math.floor(r() * 3) - 1);
         const gran = pick(['per_tensor', 'per_row', 'per_group'] as const);
         const group = pick([4, 5, 16]);
         const count = gran === 'per_tensor' ? 1 : gran === 'per_row' ? rows : rows * Math.ceil(cols / group);
@@ -68,9 +89,11 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
           kind: 'ternary',
           shape: [rows, cols],
           codes,
-          scales: floats(count, 0.02, 0.2),
+          scales: floats(count * planes, 0.02, 0.2),
           granularity: gran,
           ...(gran === 'per_group' ? { groupSize: group } : {}),
+          ...(planes > 1 ? { planes } : {}),
+          ...(r() < 0.3 ? { bias: floats(rows, 0.1) } : {}),
           source: 'random',
         });
       }
@@ -94,4 +117,14 @@ function int8Of(shape: [number, number], v: Float32Array, group: number): LmTens
       for (let c = g * group; c < Math.min(cols, (g + 1) * group); c++) codes[r * cols + c] = Math.round(v[r * cols + c]! / s);
     }
   return { kind: 'int8', shape, codes, scales, groupSize: group };
+}
+
+/** A random permutation of 0..n-1. */
+function shuffled(n: number, r: () => number): Int32Array {
+  const p = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [p[i], p[j]] = [p[j]!, p[i]!];
+  }
+  return p;
 }
