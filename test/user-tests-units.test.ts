@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../compiler/cli/main.ts';
 import type { Io } from '../compiler/cli/command.ts';
-import { progressLine } from '../compiler/cli/progress.ts';
+import { progressLine, terminalProgress } from '../compiler/cli/progress.ts';
 import { testCommand } from '../compiler/cli/test.ts';
 import { TritcError } from '../compiler/diagnostics.ts';
 import { f32Text } from '../compiler/harness/compare.ts';
@@ -60,7 +60,7 @@ describe('the tritc test manifest', () => {
             name: 'digits',
             model: EXAMPLE,
             inputs: 'data/x.npy',
-            options: { kernel: 't5', 'max-scratch': '4K' },
+            options: { kernel: 't5', 'max-scratch': '4K', 'input-shape': ['x=64'], batch: 1 },
             budgets: { '*': { flash: '32K' }, 'cortex-m4': { ram: 8192, instructions: 40000 } },
           },
           { model: EXAMPLE, targets: ['rv32imc'], inputs: { random: 2, seed: 9 } },
@@ -74,7 +74,7 @@ describe('the tritc test manifest', () => {
     ]);
     expect(m.models[0]!.inputs).toEqual({ kind: 'files', files: [join(root, 'data', 'x.npy')] });
     expect(m.models[0]!.golden).toEqual({ kind: 'files', files: [join(root, 'golden', 'digits.npz')] });
-    expect(m.models[0]!.options).toEqual({ kernel: 't5', 'max-scratch': '4K' });
+    expect(m.models[0]!.options).toEqual({ kernel: 't5', 'max-scratch': '4K', 'input-shape': ['x=64'], batch: '1' });
     expect(m.models[0]!.budgets.get('*')).toEqual({ flash: 32768 });
     expect(m.models[1]!.inputs).toEqual({ kind: 'random', count: 2, seed: 9 });
     expect(allCases(m).map((c) => c.id)).toEqual(['digits@host', 'digits@cortex-m4', 'digits-mlp@rv32imc']);
@@ -88,7 +88,7 @@ describe('the tritc test manifest', () => {
         {
           model: EXAMPLE,
           inputs: 'missing.npy',
-          options: { 'no-lowbit': 'yes', speed: 3 },
+          options: { 'no-lowbit': 'yes', speed: 3, 'input-shape': [1, 64] },
           budgets: { host: { flash: 'big', instructions: 100, accuracy: 0.9 }, 'cortex-m4': {} },
         },
         { name: 'digits-mlp', model: 'nowhere/model.json' },
@@ -100,6 +100,7 @@ describe('the tritc test manifest', () => {
       `${p}: targets[1]: unknown target "pdp-11"`,
       `${p}: models[0].options.no-lowbit: expected true or false`,
       `${p}: models[0].options.speed: not an option a test can set`,
+      `${p}: models[0].options.input-shape: expected a string or a list of strings`,
       `${p}: models[0].inputs: ${join(root, 'missing.npy')} not found`,
       `${p}: models[0].budgets.host.flash: expected bytes`,
       `${p}: models[0].budgets.host.accuracy: an accuracy budget needs a labelled set`,
@@ -251,6 +252,20 @@ describe('the progress line', () => {
     const long = progressLine('x'.repeat(200), { done: 0, total: 3 }, 0, 40);
     expect(long).toHaveLength(39);
     expect(long.endsWith('…')).toBe(true);
+  });
+
+  it('is drawn on a terminal only, and cleared when the work ends', () => {
+    let written = '';
+    const stream = (isTTY: boolean) => ({ isTTY, columns: 80, write: (s: string) => ((written += s), true) }) as unknown as NodeJS.WriteStream;
+    const pipe = terminalProgress(stream(false));
+    pipe.progress('compiling', { done: 1, total: 2 });
+    pipe.endProgress();
+    expect(written).toBe('');
+    const tty = terminalProgress(stream(true));
+    tty.progress('compiling', { done: 1, total: 2 });
+    expect(written).toBe('\r\x1b[2K[############............] 1/2  compiling');
+    tty.endProgress();
+    expect(written.endsWith('compiling\r\x1b[2K')).toBe(true);
   });
 });
 
