@@ -14,6 +14,11 @@ import { f32Text } from '../compiler/harness/compare.ts';
 import { allCases, parseShard, selectShard, shardOf, type TestCase } from '../compiler/regression/cases.ts';
 import { junitReport, mergeJunit } from '../compiler/regression/junit.ts';
 import { expandGlob, readManifest } from '../compiler/regression/manifest.ts';
+import { inputRuns, readGolden } from '../compiler/regression/golden.ts';
+import { makeNdArray, type NdArray } from '../compiler/io/ndarray.ts';
+import { writeNpy } from '../compiler/io/npy.ts';
+import { writeNpz } from '../compiler/io/npz.ts';
+import { loadModel } from '../compiler/readers/index.ts';
 import { emptyResult, type CaseResult } from '../compiler/regression/run_case.ts';
 import { parseXml } from '../compiler/util/xml.ts';
 import { workDir } from './support/differential.ts';
@@ -135,6 +140,34 @@ describe('the tritc test manifest', () => {
     expect(m.models[0]!.inputs.kind).toBe('datasets');
     // Goldens default to the data sets' own output_<i>.pb.
     expect(m.models[0]!.golden).toEqual({ kind: 'datasets', dirs: [join(root, 'sets', 'test_data_set_0'), join(root, 'sets', 'test_data_set_1')] });
+  });
+});
+
+describe('inputs and goldens of another dtype', () => {
+  it('are converted with a warning when every value survives, else refused naming the input or output', () => {
+    const graph = loadModel(EXAMPLE);
+    mkdirSync(join(root, 'dtype'), { recursive: true });
+    const x = join(root, 'dtype', 'x.npy');
+    const xShape = graph.tensors.get('x')!.shape;
+    writeFileSync(x, writeNpy(makeNdArray('float64', [2, ...xShape], new Float64Array(128).fill(0.25))));
+    const golden = join(root, 'dtype', 'golden.npz');
+    const outs = graph.outputs.map((name) => {
+      const t = graph.tensors.get(name)!;
+      const n = 2 * t.shape.reduce((a, b) => a * b, 1);
+      // A float output holds 0.1 (no float32 is exactly that); an integer one its own dtype.
+      return [
+        name,
+        t.dtype === 'float32' ? makeNdArray('float64', [2, ...t.shape], new Float64Array(n).fill(0.1)) : makeNdArray(t.dtype as never, [2, ...t.shape]),
+      ] as [string, NdArray];
+    });
+    writeFileSync(golden, writeNpz(outs));
+    const p = manifest('dtype.json', { targets: ['host'], models: [{ name: 'digits', model: EXAMPLE, inputs: 'dtype/x.npy', golden: 'dtype/golden.npz' }] });
+    const m = readManifest(p).models[0]!;
+    const warnings: string[] = [];
+    expect(inputRuns(m, graph, (w) => warnings.push(w))).toHaveLength(2);
+    expect(warnings).toEqual([`${x}: input "x" is float32; the file holds float64, converted (every value exactly)`]);
+    const floatOut = graph.outputs.find((n) => graph.tensors.get(n)!.dtype === 'float32')!;
+    expect(() => readGolden(m, graph, 2)).toThrow(`output "${floatOut}" is float32; the file holds float64, and the value 0.1 at index 0 would become`);
   });
 });
 

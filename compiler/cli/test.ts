@@ -70,7 +70,7 @@ async function update(manifestPath: string, models: readonly ModelEntry[], args:
         });
         written.push({ model: m.name, runs: runs.length, files: [writeGoldenLogits(m, graph, logits)] });
       } else {
-        const runs = inputRuns(m, graph);
+        const runs = inputRuns(m, graph, (message) => io.err(`warning: ${message}`));
         written.push({
           model: m.name,
           runs: runs.length,
@@ -161,7 +161,7 @@ Exit status 0 only if every case passed.`,
       if (!l) {
         try {
           const { graph, compile } = loadGraph(c.model);
-          l = loadCaseData(c.model, graph, compile);
+          l = loadCaseData(c.model, graph, compile, (message) => io.err(`warning: ${message}`));
         } catch (e) {
           if (!(e instanceof TritcError)) throw e;
           l = e;

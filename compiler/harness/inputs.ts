@@ -85,12 +85,12 @@ export function readTokenRuns(path: string, vocab: number): number[][] {
  * out of an integer type's range: errors naming the file, the index and the value), and then with a
  * warning naming the file, so that a silent change of type never goes unnoticed.
  */
-function convert(a: NdArray, t: Tensor, label: string, warn: (message: string) => void): TypedData {
+function convert(a: NdArray, t: Tensor, label: string, warn: (message: string) => void, kind: 'input' | 'output'): TypedData {
   const n = a.data.length;
   const src = a.data;
   const want = DTYPE_INFO[t.dtype].numpy;
   if (a.dtype === want) return (src as TypedData).slice() as TypedData;
-  if (a.dtype === 'float16') fail('npy', label, `input "${t.name}" is ${t.dtype}; float16 arrays are not supported: save the array as ${want}`);
+  if (a.dtype === 'float16') fail('npy', label, `${kind} "${t.name}" is ${t.dtype}; float16 arrays are not supported: save the array as ${want}`);
   let v: TypedData;
   if (t.dtype === 'float32') {
     const f = new Float32Array(n);
@@ -102,29 +102,35 @@ function convert(a: NdArray, t: Tensor, label: string, warn: (message: string) =
         fail(
           'npy',
           label,
-          `input "${t.name}" is float32; the file holds ${a.dtype}, and the value ${x} at index ${i} would become ${f[i]}: save the array as float32`,
+          `${kind} "${t.name}" is float32; the file holds ${a.dtype}, and the value ${x} at index ${i} would become ${f[i]}: save the array as float32`,
         );
     }
     v = f;
   } else {
-    if (a.dtype.startsWith('float')) fail('npy', label, `input "${t.name}" is ${t.dtype}, the file holds ${a.dtype}: save the array as ${want}`);
+    if (a.dtype.startsWith('float')) fail('npy', label, `${kind} "${t.name}" is ${t.dtype}, the file holds ${a.dtype}: save the array as ${want}`);
     const out = DTYPE_INFO[t.dtype].alloc(n);
     const [lo, hi] = t.dtype === 'int64' ? [-(2n ** 63n), 2n ** 63n - 1n] : DTYPE_INFO[t.dtype].range!.map(BigInt);
     for (let i = 0; i < n; i++) {
       const x = BigInt(src[i]!);
       if (x < lo! || x > hi!)
-        fail('npy', label, `input "${t.name}" is ${t.dtype}; the file holds ${a.dtype}, and the value ${x} at index ${i} does not fit it`);
+        fail('npy', label, `${kind} "${t.name}" is ${t.dtype}; the file holds ${a.dtype}, and the value ${x} at index ${i} does not fit it`);
       if (out instanceof BigInt64Array) out[i] = x;
       else out[i] = Number(x);
     }
     v = out;
   }
-  warn(`${label}: input "${t.name}" is ${t.dtype}; the file holds ${a.dtype}, converted (every value exactly)`);
+  warn(`${label}: ${kind} "${t.name}" is ${t.dtype}; the file holds ${a.dtype}, converted (every value exactly)`);
   return v;
 }
 
 /** Split an array that holds exactly the input's shape (1 run) or [N, ...shape] (N runs). */
-function splitRuns(a: NdArray, t: Tensor, label: string, warn: (message: string) => void): { values: TypedData[]; batched: boolean } {
+function splitRuns(
+  a: NdArray,
+  t: Tensor,
+  label: string,
+  warn: (message: string) => void,
+  kind: 'input' | 'output' = 'input',
+): { values: TypedData[]; batched: boolean } {
   const n = elementCount(t.shape);
   const same = shapeStr(a.shape) === shapeStr(t.shape);
   const batched = a.shape.length === t.shape.length + 1 && shapeStr(a.shape.slice(1)) === shapeStr(t.shape);
@@ -132,9 +138,9 @@ function splitRuns(a: NdArray, t: Tensor, label: string, warn: (message: string)
     fail(
       'npy',
       label,
-      `input "${t.name}" has shape ${shapeStr(t.shape)}; the file holds ${shapeStr(a.shape)}, expected ${shapeStr(t.shape)} or [N, ${t.shape.join(', ')}]`,
+      `${kind} "${t.name}" has shape ${shapeStr(t.shape)}; the file holds ${shapeStr(a.shape)}, expected ${shapeStr(t.shape)} or [N, ${t.shape.join(', ')}]`,
     );
-  const all = convert(a, t, label, warn);
+  const all = convert(a, t, label, warn, kind);
   const runs = same ? 1 : a.shape[0]!;
   const values: TypedData[] = [];
   for (let r = 0; r < runs; r++) values.push(all.slice(r * n, (r + 1) * n) as TypedData);
@@ -174,7 +180,7 @@ export function loadTensorRuns(
         new Map(
           names.map((name, i) => {
             const label = join(dir, `${kind}_${i}.pb`);
-            const { values } = splitRuns(readArrayFile(label), g.tensors.get(name)!, label, warn);
+            const { values } = splitRuns(readArrayFile(label), g.tensors.get(name)!, label, warn, kind);
             if (values.length !== 1) fail('npy', label, `holds ${values.length} runs; a test data set holds one`);
             return [name, values[0]!];
           }),
@@ -205,7 +211,7 @@ export function loadTensorRuns(
   }
   const perTensor = names.map((name) => {
     const { a, label } = arrays.get(name)!;
-    return splitRuns(a, g.tensors.get(name)!, label, warn);
+    return splitRuns(a, g.tensors.get(name)!, label, warn, kind);
   });
   const counts = perTensor.map((p) => p.values.length);
   if (new Set(counts).size > 1) fail('npy', option, `the ${kind}s hold different numbers of runs: ${names.map((n, i) => `${n} ${counts[i]}`).join(', ')}`);

@@ -21,9 +21,9 @@ import type { InputSource, ModelEntry } from './manifest.ts';
 export type Runs = Map<string, TypedData>[];
 
 /** A graph model's input runs. */
-export function inputRuns(m: ModelEntry, g: Graph, src: InputSource = m.inputs, field = 'inputs'): Runs {
+export function inputRuns(m: ModelEntry, g: Graph, warn: (message: string) => void = () => {}, src: InputSource = m.inputs, field = 'inputs'): Runs {
   if (src.kind === 'random') return randomRuns(g, src.count, src.seed);
-  return loadTensorRuns(g, g.inputs, src.kind === 'files' ? src.files : src.dirs, 'input', `${m.where}.${field}`).runs;
+  return loadTensorRuns(g, g.inputs, src.kind === 'files' ? src.files : src.dirs, 'input', `${m.where}.${field}`, warn).runs;
 }
 
 /** A language model's runs of token ids. */
@@ -42,11 +42,11 @@ export function tokenRuns(m: ModelEntry, g: Graph): number[][] {
 const missing = (file: string): never => fail('io', file, 'no golden outputs here yet: write them with tritc test --update (docs/testing.md)');
 
 /** A graph model's golden outputs, one map per run; `runs` is how many the inputs hold. */
-export function readGolden(m: ModelEntry, g: Graph, runs: number): Runs {
+export function readGolden(m: ModelEntry, g: Graph, runs: number, warn: (message: string) => void = () => {}): Runs {
   const src = m.golden;
   const paths = src.kind === 'files' ? src.files : src.dirs.map((d) => join(d, 'output_0.pb'));
   for (const p of paths) if (!existsSync(p)) missing(p);
-  const golden = loadTensorRuns(g, g.outputs, src.kind === 'files' ? src.files : src.dirs, 'output', `${m.where}.golden`).runs;
+  const golden = loadTensorRuns(g, g.outputs, src.kind === 'files' ? src.files : src.dirs, 'output', `${m.where}.golden`, warn).runs;
   if (golden.length !== runs)
     fail(
       'npy',
@@ -88,9 +88,9 @@ export function readGoldenLogits(m: ModelEntry, g: Graph, runs: readonly number[
 }
 
 /** The labelled set: its input runs and each run's class id. */
-export function labelledRuns(m: ModelEntry, g: Graph): { runs: Runs; labels: number[] } {
+export function labelledRuns(m: ModelEntry, g: Graph, warn: (message: string) => void = () => {}): { runs: Runs; labels: number[] } {
   const l = m.labelled!;
-  const runs = inputRuns(m, g, l.inputs, 'labelled.inputs');
+  const runs = inputRuns(m, g, warn, l.inputs, 'labelled.inputs');
   const a = readNpy(new Uint8Array(readFileSync(l.labels)), l.labels);
   if (a.dtype.startsWith('float') || a.dtype === 'bool' || a.shape.length !== 1)
     fail('npy', l.labels, `labels are one integer class id per run, shape [N]; the file holds ${a.dtype} [${a.shape.join(', ')}]`);

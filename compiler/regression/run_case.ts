@@ -142,23 +142,24 @@ function compileFor(loaded: LoadedModel, target: TargetDesc, opts: CaseOptions, 
   return compileGraph(cloneGraph(loaded.graph), { target, verify: true, kernel, maxScratch, lowBit, dumpLayers, progress });
 }
 
-/** Load what a model's cases need: the graph (by the caller's reader), inputs, goldens, labelled set. */
-export function loadCaseData(m: ModelEntry, graph: Graph, compile: CompileChoices): LoadedModel {
+/** Load what a model's cases need: the graph (by the caller's reader), inputs, goldens, labelled set;
+ * `warn` hears files of another dtype converted exactly. */
+export function loadCaseData(m: ModelEntry, graph: Graph, compile: CompileChoices, warn?: (message: string) => void): LoadedModel {
   if (graph.lm) {
     if (m.labelled)
       throw new TritcError({ code: 'schema', where: `${m.where}.labelled`, message: 'labelled sets (accuracy) are for classifiers, not language models' });
     const runs = tokenRuns(m, graph);
     return { kind: 'lm', graph, runs, golden: readGoldenLogits(m, graph, runs), compile };
   }
-  const runs = inputRuns(m, graph);
-  const labelled = m.labelled ? labelledRuns(m, graph) : undefined;
+  const runs = inputRuns(m, graph, warn);
+  const labelled = m.labelled ? labelledRuns(m, graph, warn) : undefined;
   if (m.labelled?.output !== undefined && !graph.outputs.includes(m.labelled.output))
     throw new TritcError({
       code: 'schema',
       where: `${m.where}.labelled.output`,
       message: `"${m.labelled.output}" is not an output of the model (${graph.outputs.join(', ')})`,
     });
-  return { kind: 'graph', graph, runs, golden: readGolden(m, graph, runs.length), ...(labelled ? { labelled } : {}), compile };
+  return { kind: 'graph', graph, runs, golden: readGolden(m, graph, runs.length, warn), ...(labelled ? { labelled } : {}), compile };
 }
 
 export function emptyResult(c: TestCase): CaseResult {
