@@ -22,6 +22,7 @@ import { foldConstants } from './fold_constants.ts';
 import { uniformScales } from './uniform_scales.ts';
 import type { KernelOptions, Pass, PassContext } from './pass.ts';
 import type { TargetDesc } from '../targets.ts';
+import type { ProgressFn } from '../util/progress.ts';
 
 const PIPELINE: readonly Pass[] = [foldConstants, detectLowBitPass, foldIntoLowBit, uniformScales, eliminateDeadNodes, checkLimits, chooseKernelsPass];
 
@@ -56,6 +57,8 @@ export interface PassOptions {
   verify?: boolean;
   dumpAfter?: string;
   log?: (text: string) => void;
+  /** Hears each pass as it starts (a progress bar). */
+  progress?: ProgressFn;
 }
 
 /** Names of the passes, for --help and for checking --dump-after. */
@@ -64,8 +67,9 @@ export const PASS_NAMES: readonly string[] = PIPELINE.map((p) => p.name);
 export function runPasses(g: Graph, opts: PassOptions = {}): Graph {
   const ctx: PassContext = { target: opts.target, lowBit: opts.lowBit ?? true, kernels: opts.kernels ?? {} };
   if (opts.verify) verifyGraph(g, 'reading');
-  for (const pass of PIPELINE) {
+  for (const [i, pass] of PIPELINE.entries()) {
     if ((pass.needsTarget && !ctx.target) || (pass.lowBitOnly && !ctx.lowBit)) continue;
+    opts.progress?.(`pass ${pass.name}`, { done: i, total: PIPELINE.length });
     pass.run(g, ctx);
     if (opts.verify) verifyGraph(g, pass.name);
     if (opts.dumpAfter === pass.name) (opts.log ?? console.error)(dumpGraph(g, `after ${pass.name}`));
