@@ -51,11 +51,11 @@ the arena bytes live during the layer. Then the totals and whether the model fit
       if (!(e instanceof TritcError)) throw e;
       fit = e.diagnostics.map(formatDiagnostic).join('; ');
     }
-    // Parameters: the elements of a layer's weight matrix (low-bit layers; in a language model every
-    // projection, the embedding and the head, whatever their kind).
+    // Parameters: the elements of a layer's weight matrix (low-bit layers and Linear, an ONNX model's
+    // b-bit layers; in a language model every projection, the embedding and the head, whatever their kind).
     const weightOf = (node: (typeof graph.nodes)[number]) => {
       if (['TernaryLinear', 'BinaryLinear', 'TernaryConv', 'BinaryConv'].includes(node.op)) return graph.tensors.get(node.inputs[1]!);
-      if (graph.lm && (node.op === 'Linear' || node.op === 'Embed')) return graph.tensors.get(node.inputs[1]!);
+      if (node.op === 'Linear' || (graph.lm && node.op === 'Embed')) return graph.tensors.get(node.inputs[1]!);
       return undefined;
     };
     const layers = c.layers.map((l) => {

@@ -477,7 +477,8 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     ` */`,
     `#include "model.h"`,
     `#include "tn_runtime.h"`,
-    ...(g.rows ? ['#include "tn_lm.h"'] : []),
+    // Language models, and ONNX layers compiled to Linear (b-bit weights).
+    ...(g.rows || g.nodes.some((n) => n.op === 'Linear') ? ['#include "tn_lm.h"'] : []),
     ``,
     `/* ---- Weights (const: flash on a microcontroller) ---------------------------------------- */`,
     ``,
