@@ -22,7 +22,7 @@ import type { Pass } from './pass.ts';
 /** Weight sources (the importer's `weightSource` note) whose values are quantiser outputs. */
 const QUANTISERS = ['Quant', 'IntQuant', 'DequantizeLinear'];
 
-export interface BBitWeight {
+interface BBitWeight {
   /** Unsigned codes [N, K], row n = output channel n. */
   codes: Uint8Array;
   /** One zero point and one scale per row: value = (code - zero) * scale. */
@@ -63,7 +63,7 @@ function ulpStep(v: number, d: number): number {
  * Codes, zero points and scales for float32 values of shape [d0, d1] ([K, N], MatMul's B, unless
  * `nk` says [N, K]), or why there are none.
  */
-export function detectBBit(values: Float32Array, d0: number, d1: number, nk: boolean): BBitWeight | string {
+function detectBBit(values: Float32Array, d0: number, d1: number, nk: boolean): BBitWeight | string {
   const n = nk ? d0 : d1;
   const k = nk ? d1 : d0;
   const codes = new Uint8Array(n * k);
