@@ -72,7 +72,36 @@ function dequantizeLinearModel(dtype: 'int8' | 'uint8', k: number, n: number, se
   });
 }
 
+/** x float [2, K] -> Gemm(x, Quant(W [N, K], 5-bit, scale per row), C, alpha, beta, transB = 1) -> y. */
+function gemmModel(k: number, n: number, seed: number): Uint8Array {
+  const r = rng(seed);
+  return encodeOnnxModel({
+    opset: 13,
+    opsets: { 'qonnx.custom_op.general': 1 },
+    inputs: [{ name: 'x', dtype: 'float32', shape: [2, k] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [2, n] }],
+    initializers: [
+      { name: 'w', dtype: 'float32', shape: [n, k], data: Float32Array.from({ length: n * k }, () => r() * 2 - 1) },
+      { name: 'ws', dtype: 'float32', shape: [n, 1], data: Float32Array.from({ length: n }, () => 0.03 + r() * 0.05) },
+      { name: 'wz', dtype: 'float32', shape: [], data: [0] },
+      { name: 'wb', dtype: 'float32', shape: [], data: [5] },
+      { name: 'c', dtype: 'float32', shape: [n], data: Float32Array.from({ length: n }, () => r() - 0.5) },
+    ],
+    nodes: [
+      {
+        op: 'Quant',
+        domain: 'qonnx.custom_op.general',
+        inputs: ['w', 'ws', 'wz', 'wb'],
+        outputs: ['wq'],
+        attrs: { signed: 1, narrow: 0, rounding_mode: 'ROUND' },
+      },
+      { op: 'Gemm', name: 'fc', inputs: ['x', 'wq', 'c'], outputs: ['y'], attrs: { alpha: { f: 0.5 }, beta: { f: 2 }, transB: 1 } },
+    ],
+  });
+}
+
 const CASES: Case[] = [
+  { name: 'gemm5', bytes: gemmModel(27, 10, 4), bits: [5] },
   ...MLPS.map((m) => ({ name: m.name, bytes: qonnxMlp(m), bits: m.bits })),
   { name: 'dql_int8', bytes: dequantizeLinearModel('int8', 37, 11, 5) },
   { name: 'dql_uint8', bytes: dequantizeLinearModel('uint8', 64, 6, 6) },
@@ -112,7 +141,7 @@ function integerModel(op: 'MatMulInteger' | 'QLinearMatMul', k: number, n: numbe
 function input(g: Graph, seed: number): Map<string, TypedData> {
   const r = rng(seed);
   const x = g.tensors.get(g.inputs[0]!)!;
-  return new Map([[x.name, new Float32Array(x.shape[1]!).map(() => (r() * 2 - 1) * 2)]]);
+  return new Map([[x.name, new Float32Array(x.shape[0]! * x.shape[1]!).map(() => (r() * 2 - 1) * 2)]]);
 }
 
 describe('b-bit weights from QONNX Quant and DequantizeLinear', () => {
