@@ -7,6 +7,7 @@
 
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { main } from '../compiler/cli/main.ts';
 import type { Io } from '../compiler/cli/command.ts';
@@ -22,6 +23,7 @@ import { prepareGraph } from '../compiler/passes/pipeline.ts';
 import { encodeOnnxModel } from '../compiler/readers/onnx/write.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { workDir } from './support/differential.ts';
+import { scaled } from './support/tier.ts';
 import { qonnxMlp, type QonnxMlpOptions } from './support/qonnx_mlp.ts';
 
 const root = workDir('onnx-bbit');
@@ -286,5 +288,61 @@ describe('tritc inspect says why a weight stays float32', () => {
     const fc0 = c.layers.find((l: { node: string }) => l.node === 'fc0');
     expect(fc0.op).toBe('Linear');
     expect(fc0.annotations.weights).toBe('3-bit codes from Quant (constant), zero point and scale per channel');
+  });
+});
+
+describe('detect-bbit reproduces every weight exactly', () => {
+  // Any Quant weight (2 to 8 bits, signed or not, narrow or not, zero point, scale per tensor or per
+  // row): the Linear's (code - zero) * scale, rounded to float32, is the folded float weight bit for
+  // bit, and the codes take at most the Quant's bits.
+  it('for random widths, signs, zero points and scales', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          bits: fc.integer({ min: 2, max: 8 }),
+          signed: fc.boolean(),
+          narrow: fc.boolean(),
+          perChannel: fc.boolean(),
+          zeroPoint: fc.integer({ min: -3, max: 3 }),
+          k: fc.integer({ min: 1, max: 40 }),
+          n: fc.integer({ min: 1, max: 9 }),
+          seed: fc.integer({ min: 1, max: 1 << 30 }),
+        }),
+        (o) => {
+          const bytes = qonnxMlp({
+            dims: [o.k, o.n],
+            bits: [o.bits],
+            signed: o.signed,
+            narrow: o.narrow,
+            perChannel: o.perChannel,
+            zeroPoint: o.zeroPoint,
+            seed: o.seed,
+          });
+          const g = prepareGraph(importOnnx(bytes, 'p.onnx'));
+          const float = prepareGraph(importOnnx(bytes, 'p.onnx'), { lowBit: false });
+          const mm = float.nodes.find((n) => n.op === 'MatMul')!;
+          const wf = float.tensors.get(mm.inputs[1]!)!.data as Float32Array;
+          // The codes q - zp of Quant's range, with 0 (the zero point must be a code too).
+          const [qmin, qmax] = o.signed ? [-(2 ** (o.bits - 1)) + (o.narrow ? 1 : 0), 2 ** (o.bits - 1) - 1] : [0, 2 ** o.bits - 1 - (o.narrow ? 1 : 0)];
+          const span = Math.max(qmax - o.zeroPoint, 0) - Math.min(qmin - o.zeroPoint, 0);
+          const lin = g.nodes.find((n) => n.op === 'Linear');
+          if (!lin) {
+            expect(span, `${JSON.stringify(o)}: only codes spanning more than 8 bits stay float`).toBeGreaterThan(255);
+            return;
+          }
+          const w = g.tensors.get(lin.inputs[1]!)!;
+          expect(w.quant!.bits!).toBeLessThanOrEqual(Math.max(2, Math.ceil(Math.log2(Math.min(span, 255) + 1))));
+          const codes = w.data as Uint8Array;
+          const zeros = g.tensors.get(w.quant!.zeroPoint!)!.data as Uint8Array;
+          const scales = g.tensors.get(w.quant!.scale)!.data as Float32Array;
+          for (let c = 0; c < o.k; c++)
+            for (let r = 0; r < o.n; r++) {
+              const v = Math.fround((codes[r * o.k + c]! - zeros[r]!) * scales[r]!);
+              if (v !== wf[c * o.n + r]) throw new Error(`${JSON.stringify(o)}: w[${c}, ${r}] = ${wf[c * o.n + r]}, Linear has ${v}`);
+            }
+        },
+      ),
+      { numRuns: scaled(60) },
+    );
   });
 });

@@ -5,7 +5,7 @@
 // detect-lowbit, so ternary/binary weights on int8 codes keep their integer kernels.
 //
 // The test is on the values, exactly: row n of the weight must be v = fl(q * s_n) for one float32
-// scale s_n and integers q spanning at most 256 values (fl: rounding to float32, what the importer's
+// scale s_n and integers q that, with 0, span at most 256 values (fl: rounding to float32, what the importer's
 // folding of Quant and DequantizeLinear computes). The codes are then q - lo with lo = min(q, 0), the
 // zero point -lo, and b the fewest bits (2 to 8) holding every row's codes. Linear then computes
 // y = s_n * sum fl(x * q) (lane sums): the float graph's sum of fl(x * v) up to float rounding.
