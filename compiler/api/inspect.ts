@@ -92,7 +92,7 @@ export function inspectModel(path: string, args: ParsedArgs): InspectResult {
   // projection, the embedding and the head, whatever their kind).
   const weightOf = (node: (typeof graph.nodes)[number]) => {
     if (['TernaryLinear', 'BinaryLinear', 'TernaryConv', 'BinaryConv'].includes(node.op)) return graph.tensors.get(node.inputs[1]!);
-    if (graph.lm && (node.op === 'Linear' || node.op === 'Embed')) return graph.tensors.get(node.inputs[1]!);
+    if (node.op === 'Linear' || (graph.lm && node.op === 'Embed')) return graph.tensors.get(node.inputs[1]!);
     return undefined;
   };
   const layers = c.layers.map((l) => {
