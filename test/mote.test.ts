@@ -4,6 +4,7 @@
 // model (zero perturbation: the dense model's logits, bit for bit; stories260K up-cycled in C), and
 // what `inspect` says about experts.
 
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../compiler/compile.ts';
 import { runLmOnTarget } from '../compiler/harness/lm_run.ts';
@@ -13,6 +14,9 @@ import type { LmModel } from '../compiler/lm/model.ts';
 import { LmSession } from '../compiler/lm/session.ts';
 import { routeRow } from '../compiler/ops/lm/moe.ts';
 import { prepareGraph } from '../compiler/passes/pipeline.ts';
+import { parseUpcycle, upcycleMoe } from '../compiler/lm/upcycle.ts';
+import { readLlama2c } from '../compiler/readers/llama2c/checkpoint.ts';
+import { SHARED_DATA } from '../examples/data.ts';
 import { loadTargets, type TargetDesc } from '../compiler/targets.ts';
 import { randomLm } from '../bench/gen/random_lm.ts';
 import { workDir } from './support/differential.ts';
@@ -104,4 +108,39 @@ describe('random MoE decoders', () => {
       expect(bad).toEqual([]);
     });
   }
+});
+
+describe('up-cycling a dense model (stories260K)', () => {
+  const stories = () => readLlama2c(join(SHARED_DATA, 'llama2c_stories260K', 'stories260K.bin'));
+  const PROMPT = [1, 5, 9, 13, 17, 2, 7];
+
+  it("with zero perturbation the routed experts are zero: the logits are the dense model's, bit for bit (top-1 and top-2)", () => {
+    const dense = stories();
+    const want = new LmSession(buildLmGraph(dense, { context: 32, chunk: 4 })).forward(PROMPT);
+    for (const topK of [1, 2]) {
+      const m = upcycleMoe(dense, { experts: 4, topK, perturbation: 0 });
+      const got = new LmSession(buildLmGraph(m, { context: 32, chunk: 4 })).forward(PROMPT);
+      got.forEach((l, p) => expect(Array.from(l), `top-${topK} position ${p}`).toEqual(Array.from(want[p]!)));
+    }
+  });
+
+  it('up-cycled 4:2 (perturbation 0.3) changes the logits, matches the float64 reference and runs bit for bit on the host', async () => {
+    const dense = stories();
+    const m = upcycleMoe(dense, { experts: 4, topK: 2, perturbation: 0.3 });
+    const g = buildLmGraph(m, { context: 32, chunk: 4 });
+    expect(referenceError(m, g, PROMPT)).toBeLessThan(1e-4);
+    // The experts change the logits (the conversion is not a no-op).
+    const denseLogits = new LmSession(buildLmGraph(dense, { context: 32, chunk: 4 })).forward(PROMPT);
+    const moeLogits = new LmSession(g).forward(PROMPT);
+    expect(moeLogits.some((l, p) => l.some((v, j) => v !== denseLogits[p]![j]))).toBe(true);
+    expect(await differences(g, loadTargets().get('host')!, PROMPT, workDir('mote-stories-host'))).toEqual([]);
+  });
+
+  it('rejects what it cannot up-cycle, in one line', () => {
+    const m = upcycleMoe(stories(), { experts: 2, topK: 1 });
+    expect(() => upcycleMoe(m, { experts: 2, topK: 1 })).toThrow(/already a mixture of experts/);
+    expect(() => upcycleMoe(stories(), { experts: 2, topK: 3 })).toThrow(/k must be from 1 to min\(E, 8\)/);
+    expect(() => parseUpcycle('4x2')).toThrow(/is not E:k or E:k:p/);
+    expect(parseUpcycle('8:2:0.05')).toEqual({ experts: 8, topK: 2, perturbation: 0.05 });
+  });
 });

@@ -51,27 +51,28 @@ the arena bytes live during the layer. Then the totals and whether the model fit
       if (!(e instanceof TritcError)) throw e;
       fit = e.diagnostics.map(formatDiagnostic).join('; ');
     }
-    // Parameters: the elements of a layer's weight matrix (low-bit layers; in a language model every
-    // projection, the embedding and the head, whatever their kind).
-    const weightOf = (node: (typeof graph.nodes)[number]) => {
-      if (['TernaryLinear', 'BinaryLinear', 'TernaryConv', 'BinaryConv'].includes(node.op)) return graph.tensors.get(node.inputs[1]!);
-      if (graph.lm && (node.op === 'Linear' || node.op === 'Embed')) return graph.tensors.get(node.inputs[1]!);
-      return undefined;
+    // Parameters: the elements of a layer's weight matrices (low-bit layers; in a language model every
+    // projection, the embedding, the head, the routers and every routed expert, whatever their kind).
+    const weightsOf = (node: (typeof graph.nodes)[number]) => {
+      if (['TernaryLinear', 'BinaryLinear', 'TernaryConv', 'BinaryConv'].includes(node.op)) return [graph.tensors.get(node.inputs[1]!)!];
+      if (graph.lm && ['Linear', 'Embed', 'Router'].includes(node.op)) return [graph.tensors.get(node.inputs[1]!)!];
+      if (graph.lm && node.op === 'ExpertLinear') return node.inputs.slice(2).map((w) => graph.tensors.get(w)!);
+      return [];
     };
     const layers = c.layers.map((l) => {
-      const node = graph.nodes[l.step]!;
-      const w = weightOf(node);
-      const params = w ? elementCount(w.shape) : 0;
+      const params = weightsOf(graph.nodes[l.step]!).reduce((a, w) => a + elementCount(w.shape), 0);
       return { ...l, params, bitsPerParam: params ? (l.weightBytes * 8) / params : null };
     });
     const lm = graph.lm ? lmSummary(graph, c.weightsBytes) : undefined;
-    // Distinct weights (a tied head reads the embedding again).
+    // Distinct weights (a tied head reads the embedding again; the routed slots read the same experts).
     const counted = new Set<string>();
     const totalParams = graph.nodes.reduce((a, n) => {
-      const w = weightOf(n);
-      if (!w || counted.has(w.name)) return a;
-      counted.add(w.name);
-      return a + elementCount(w.shape);
+      for (const w of weightsOf(n)) {
+        if (counted.has(w.name)) continue;
+        counted.add(w.name);
+        a += elementCount(w.shape);
+      }
+      return a;
     }, 0);
     const totalMacs = layers.reduce((a, l) => a + l.macs, 0);
     if (args.json) {
@@ -163,6 +164,8 @@ function lmSummary(g: Graph, weightsBytes: number): { text: string; json: Record
     ),
     `  weights in all: ${formatBytes(weightsBytes)} as emitted (packed for the chosen kernels)`,
   ];
+  const moe = lm.moe ? moeSummary(g, lm.moe) : undefined;
+  if (moe) lines.push(...moe.lines);
   return {
     text: lines.join('\n'),
     json: {
@@ -172,6 +175,45 @@ function lmSummary(g: Graph, weightsBytes: number): { text: string; json: Record
       kvCacheBytesPerToken: perToken,
       kvCacheBytes: cacheBytes,
       weights: Object.fromEntries([...kinds].map(([k, e]) => [k, { ...e, bitsPerWeight: (e.bytes * 8) / e.params }])),
+      ...(moe ? { moe: moe.json } : {}),
     },
+  };
+}
+
+/**
+ * A mixture of experts: flash per routed expert (its gate, up and down weights summed over the layers),
+ * and the parameters a token reads: every weight matrix but the routed experts, plus top-k of them per
+ * layer (the embedding counted whole, as the other totals count it).
+ */
+function moeSummary(g: Graph, moe: { topK: number; experts: string[][][] }): { lines: string[]; json: Record<string, unknown> } {
+  const experts = moe.experts[0]?.length ?? 0;
+  const bytes = Array.from({ length: experts }, () => 0);
+  let expertParams = 0;
+  let perLayerExpert = 0;
+  moe.experts.forEach((layer) =>
+    layer.forEach((names, e) => {
+      const ts = names.map((n) => g.tensors.get(n)!);
+      bytes[e]! += ts.reduce((a, t) => a + weightBytes(t), 0);
+      const p = ts.reduce((a, t) => a + elementCount(t.shape) / planesOf(t), 0);
+      expertParams += p;
+      perLayerExpert = Math.max(perLayerExpert, p);
+    }),
+  );
+  const routed = new Set(moe.experts.flat(2));
+  let other = 0;
+  for (const t of g.tensors.values()) {
+    if (t.kind !== 'constant' || t.name.startsWith('rope_') || routed.has(t.name) || !(t.shape.length === 2 || (t.shape.length === 3 && t.dtype === 'ternary')))
+      continue;
+    other += elementCount(t.shape) / planesOf(t);
+  }
+  const active = other + (expertParams / experts) * moe.topK;
+  const lines = [
+    `  mixture of experts: ${experts} routed experts per layer, top-${moe.topK} per token; ${formatCount(perLayerExpert)} parameters per expert and layer`,
+    `  flash per expert (all layers): ${bytes.map((b, e) => `#${e} ${formatBytes(b)}`).join(', ')}`,
+    `  active parameters per token: ${formatCount(active)} of ${formatCount(other + expertParams)} (routed experts: ${moe.topK} of ${experts} per layer; the shared expert, attention, embedding and head always)`,
+  ];
+  return {
+    lines,
+    json: { experts, topK: moe.topK, paramsPerExpertLayer: perLayerExpert, flashPerExpert: bytes, activeParamsPerToken: active, params: other + expertParams },
   };
 }
