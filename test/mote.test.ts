@@ -17,6 +17,9 @@ import { prepareGraph } from '../compiler/passes/pipeline.ts';
 import { parseUpcycle, upcycleMoe } from '../compiler/lm/upcycle.ts';
 import { readLlama2c } from '../compiler/readers/llama2c/checkpoint.ts';
 import { SHARED_DATA } from '../examples/data.ts';
+import { rng } from '../compiler/harness/inputs.ts';
+import { readHfFolder } from '../compiler/readers/hf/folder.ts';
+import { type HfTensorSpec, f32Bytes, llamaConfig, llamaProjections, tmpFolder, writeHfFolder } from './support/hf_writer.ts';
 import { loadTargets, type TargetDesc } from '../compiler/targets.ts';
 import { randomLm } from '../bench/gen/random_lm.ts';
 import { workDir } from './support/differential.ts';
@@ -142,5 +145,106 @@ describe('up-cycling a dense model (stories260K)', () => {
     expect(() => upcycleMoe(stories(), { experts: 2, topK: 3 })).toThrow(/k must be from 1 to min\(E, 8\)/);
     expect(() => parseUpcycle('4x2')).toThrow(/is not E:k or E:k:p/);
     expect(parseUpcycle('8:2:0.05')).toEqual({ experts: 8, topK: 2, perturbation: 0.05 });
+  });
+});
+
+describe('the Hugging Face MoE layout (MoTEForCausalLM)', () => {
+  const dim = 8;
+  const hidden = 12;
+  const expertHidden = 6;
+  const experts = 3;
+  const layers = 2;
+  const r = rng(77);
+  const floats = (n: number, std = 0.3) => Float32Array.from({ length: n }, () => std * (r() * 2 - 1));
+  /** Ternary values gamma * code, exactly representable. */
+  const ternaryValues = (n: number, gamma: number) => ({ codes: Int8Array.from({ length: n }, () => Math.floor(r() * 3) - 1), gamma });
+
+  function writeMote(dir: string, extra: HfTensorSpec[] = [], drop?: string) {
+    const tensors: HfTensorSpec[] = [];
+    const add = (name: string, shape: number[], v: ArrayLike<number>) => tensors.push({ name, dtype: 'F32', shape, bytes: f32Bytes(v) });
+    const exact = new Map<string, { codes: Int8Array; gamma: number }>();
+    add('model.embed_tokens.weight', [10, dim], floats(10 * dim, 1));
+    add('lm_head.weight', [10, dim], floats(10 * dim));
+    add(
+      'model.norm.weight',
+      [dim],
+      floats(dim, 1).map((v) => 1 + v),
+    );
+    for (let i = 0; i < layers; i++) {
+      const L = `model.layers.${i}`;
+      add(
+        `${L}.input_layernorm.weight`,
+        [dim],
+        floats(dim).map((v) => 1 + v),
+      );
+      add(
+        `${L}.post_attention_layernorm.weight`,
+        [dim],
+        floats(dim).map((v) => 1 + v),
+      );
+      for (const [suffix, n, k] of llamaProjections({ dim, hidden, q: dim, kv: dim / 2 })) {
+        add(`${L}.${suffix.replace(/^mlp\./, 'mlp.shared_expert.')}`, [n, k], floats(n * k));
+      }
+      add(`${L}.mlp.gate.weight`, [experts, dim], floats(experts * dim, 1));
+      for (let e = 0; e < experts; e++)
+        for (const [p, n, k] of [
+          ['gate', expertHidden, dim],
+          ['up', expertHidden, dim],
+          ['down', dim, expertHidden],
+        ] as const) {
+          const name = `${L}.mlp.experts.${e}.${p}_proj.weight`;
+          if (e === 1)
+            add(name, [n, k], floats(n * k)); // float: quantized at load
+          else {
+            const t = ternaryValues(n * k, 0.125 * (e + 1));
+            exact.set(`blk.${i}.ffn_${p}_exps.${e}`, t);
+            add(
+              name,
+              [n, k],
+              Array.from(t.codes, (c) => c * t.gamma),
+            );
+          }
+        }
+    }
+    writeHfFolder(dir, {
+      config: llamaConfig({
+        architectures: ['MoTEForCausalLM'],
+        model_type: 'mote',
+        intermediate_size: hidden,
+        num_experts: experts,
+        num_experts_per_tok: 2,
+        moe_intermediate_size: expertHidden,
+      }),
+      tensors: [...tensors.filter((t) => t.name !== drop), ...extra],
+    });
+    return exact;
+  }
+
+  it('reads router, shared expert and routed experts under their names; the interpreter matches the float64 reference', () => {
+    const dir = tmpFolder('mote');
+    const exact = writeMote(dir);
+    const m = readHfFolder(dir);
+    expect(m.config.moe).toEqual({ experts, topK: 2, expertHiddenDim: expertHidden, normalizeGates: false });
+    for (const [name, want] of exact) {
+      const t = m.tensors.get(name)!;
+      expect(t.kind, name).toBe('ternary');
+      if (t.kind !== 'ternary') continue;
+      expect(Array.from(t.codes), name).toEqual(Array.from(want.codes));
+      expect(Array.from(t.scales), name).toEqual([want.gamma]);
+    }
+    const float = m.tensors.get('blk.0.ffn_up_exps.1')!;
+    expect(float.kind === 'ternary' && float.granularity).toBe('per_tensor');
+    expect(m.notes.join('\n')).toMatch(/MoTE: 3 routed experts per layer, top-2; 12 expert matrices stored ternary \(kept exactly\), 6 float/);
+    const g = buildLmGraph(m, { chunk: 3 });
+    expect(referenceError(m, g, [1, 2, 3, 4, 5])).toBeLessThan(1e-5);
+  });
+
+  it('says which tensor is missing or unexpected, in one line', () => {
+    const dir = tmpFolder('mote-missing');
+    writeMote(dir, [], 'model.layers.1.mlp.experts.2.down_proj.weight');
+    expect(() => readHfFolder(dir)).toThrow(/model\.layers\.1\.mlp\.experts\.2\.down_proj\.weight.*is missing/);
+    const dir2 = tmpFolder('mote-extra');
+    writeMote(dir2, [{ name: 'model.layers.0.mlp.shared_expert_gate.weight', dtype: 'F32', shape: [1, dim], bytes: f32Bytes(floats(dim)) }]);
+    expect(() => readHfFolder(dir2)).toThrow(/shared_expert_gate\.weight.*is not a tensor of a MoTEForCausalLM/);
   });
 });
