@@ -5,6 +5,8 @@
 // what `inspect` says about experts.
 
 import { join } from 'node:path';
+import { main } from '../compiler/cli/main.ts';
+import type { Io } from '../compiler/cli/command.ts';
 import { describe, expect, it } from 'vitest';
 import { compileGraph } from '../compiler/compile.ts';
 import { runLmOnTarget } from '../compiler/harness/lm_run.ts';
@@ -246,5 +248,35 @@ describe('the Hugging Face MoE layout (MoTEForCausalLM)', () => {
     const dir2 = tmpFolder('mote-extra');
     writeMote(dir2, [{ name: 'model.layers.0.mlp.shared_expert_gate.weight', dtype: 'F32', shape: [1, dim], bytes: f32Bytes(floats(dim)) }]);
     expect(() => readHfFolder(dir2)).toThrow(/shared_expert_gate\.weight.*is not a tensor of a MoTEForCausalLM/);
+  });
+});
+
+describe('inspect', () => {
+  async function tritc(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const io: Io = { out: (s) => (out += `${s}\n`), err: (s) => (err += `${s}\n`), progress: () => {}, endProgress: () => {} };
+    return { code: await main(argv, io), out, err };
+  }
+  const stories = join(SHARED_DATA, 'llama2c_stories260K', 'stories260K.bin');
+
+  it('shows flash per expert and the parameters a token reads', async () => {
+    const r = await tritc('inspect', stories, '--upcycle-moe', '4:2', '--context', '32', '--json');
+    expect(r.err).toBe('');
+    const moe = JSON.parse(r.out).languageModel.moe;
+    // stories260K: 5 layers, dim 64, FFN 172: an expert is 3 * 64 * 172 parameters per layer.
+    const perLayer = 3 * 64 * 172;
+    expect(moe.experts).toBe(4);
+    expect(moe.topK).toBe(2);
+    expect(moe.paramsPerExpertLayer).toBe(perLayer);
+    expect(moe.activeParamsPerToken).toBe(moe.params - 5 * 2 * perLayer);
+    // 2-bit codes, rows padded to whole bytes, one float scale per matrix, over 5 layers.
+    const bytes = 5 * (2 * 172 * Math.ceil(64 / 4) + 64 * Math.ceil(172 / 4) + 3 * 4);
+    expect(moe.flashPerExpert).toEqual([bytes, bytes, bytes, bytes]);
+    const text = await tritc('inspect', stories, '--upcycle-moe', '4:2', '--context', '32');
+    expect(text.out).toMatch(/mixture of experts: 4 routed experts per layer, top-2 per token; 33,024 parameters per expert and layer/);
+    expect(text.out).toMatch(/flash per expert \(all layers\): #0 .*, #3 /);
+    expect(text.out).toMatch(/active parameters per token: [\d,]+ of [\d,]+/);
+    expect(text.out).toMatch(/l0\.router +Router +tn_router_f32/);
   });
 });
