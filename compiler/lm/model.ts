@@ -83,7 +83,7 @@ export interface LmConfig {
  * chosen ones (normalizeGates false: MoTE's g(p), Qwen-MoE's norm_topk_prob false) or softmax over the
  * k chosen logits (true: Mixtral). docs/formats.md "MoTE", docs/numerics.md "Router".
  */
-export interface LmMoeConfig {
+interface LmMoeConfig {
   experts: number;
   topK: number;
   /** Hidden width of each routed expert. */
