@@ -147,6 +147,8 @@ describe('up-cycling a dense model (stories260K)', () => {
     expect(() => upcycleMoe(stories(), { experts: 2, topK: 3 })).toThrow(/k must be from 1 to min\(E, 8\)/);
     expect(() => parseUpcycle('4x2')).toThrow(/is not E:k or E:k:p/);
     expect(parseUpcycle('8:2:0.05')).toEqual({ experts: 8, topK: 2, perturbation: 0.05 });
+    // The experts take float activations only (docs/formats.md, "MoTE").
+    expect(() => buildLmGraph(m, { activations: 'int8-per-token' })).toThrow(/float activations only/);
   });
 });
 

@@ -177,7 +177,7 @@ export const ExpertLinear: OpDef = {
     const topK = ctx.input(1).shape[1]!;
     const n = ctx.output(0).shape[1]!;
     const slot = attrInt(ctx.node, 'slot');
-    const body = [`{`, `  int32_t t_;`, `  for (t_ = 0; t_ < ${ctx.rows(total)}; t_++) {`, `    switch (${ctx.in(1)}[t_ * ${topK} + ${slot}]) {`];
+    const body = [`{`, `  int32_t t_;`, `  for (t_ = 0; t_ < ${ctx.rows(total)}; t_++) {`, `    switch ((${ctx.in(1)})[t_ * ${topK} + ${slot}]) {`];
     const runtime = new Set<string>();
     const fns = new Set<string>();
     for (let e = 0; e + 2 < ctx.node.inputs.length; e++) {
@@ -190,7 +190,7 @@ export const ExpertLinear: OpDef = {
     body.push(
       `      default: {`,
       `        int32_t o_;`,
-      `        for (o_ = 0; o_ < ${n}; o_++) ${ctx.out(0)}[t_ * ${n} + o_] = 0.0f;`,
+      `        for (o_ = 0; o_ < ${n}; o_++) (${ctx.out(0)})[t_ * ${n} + o_] = 0.0f;`,
       `      }`,
       `    }`,
       `  }`,
