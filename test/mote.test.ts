@@ -1,6 +1,6 @@
 // MoTE, mixture of ternary experts (seed-methods 10, docs/formats.md "MoTE"): the router's top-k and
-// tie rule, random MoE decoders against the float64 reference and bit for bit in C on the host,
-// cortex-m4 and rv32imc, the Hugging Face MoE layout against the reference, the up-cycling of a dense
+// tie rule, random MoE decoders against the float64 reference and bit for bit in C on the host (AVX2),
+// cortex-m4, rv32imc and rpi-aarch64 (NEON), the Hugging Face MoE layout against the reference, the up-cycling of a dense
 // model (zero perturbation: the dense model's logits, bit for bit; stories260K up-cycled in C), and
 // what `inspect` says about experts.
 
@@ -101,7 +101,7 @@ describe('random MoE decoders', () => {
     expect(tiedRouters).toBeGreaterThan(0);
   });
 
-  for (const name of ['cortex-m4', 'rv32imc']) {
+  for (const name of ['cortex-m4', 'rv32imc', 'rpi-aarch64']) {
     it(`run bit for bit on ${name} (top-1 and top-2)`, async () => {
       const bad: string[] = [];
       for (const seed of [11, 12]) {
