@@ -1,8 +1,8 @@
 // MoTE, mixture of ternary experts (seed-methods 10, docs/formats.md "MoTE"): the router's top-k and
 // tie rule, random MoE decoders against the float64 reference and bit for bit in C on the host (AVX2),
-// cortex-m4, rv32imc and rpi-aarch64 (NEON), the Hugging Face MoE layout against the reference, the up-cycling of a dense
-// model (zero perturbation: the dense model's logits, bit for bit; stories260K up-cycled in C), and
-// what `inspect` says about experts.
+// cortex-m4, rv32imc and rpi-aarch64 (NEON), the Hugging Face MoE layout against the reference, the
+// up-cycling of a dense model (zero perturbation: the dense model's logits, bit for bit; stories260K
+// up-cycled in C), and what `inspect` says about experts.
 
 import { join } from 'node:path';
 import { main } from '../compiler/cli/main.ts';
