@@ -27,6 +27,18 @@ export interface LanguageModelSummary {
   kvCacheBytesPerToken: number;
   kvCacheBytes: number;
   weights: Record<string, { params: number; bytes: number; tensors: number; bitsPerWeight: number }>;
+  /** A mixture of experts (MoTE): flash per routed expert and the parameters a token reads. */
+  moe?: MoeSummary;
+}
+
+export interface MoeSummary {
+  experts: number;
+  topK: number;
+  paramsPerExpertLayer: number;
+  /** Bytes of each routed expert's weights over all layers. */
+  flashPerExpert: number[];
+  activeParamsPerToken: number;
+  params: number;
 }
 
 export interface InspectResult {
@@ -88,26 +100,28 @@ export function inspectModel(path: string, args: ParsedArgs): InspectResult {
     if (!(e instanceof TritcError)) throw e;
     fit = e.diagnostics.map(formatDiagnostic).join('; ');
   }
-  // Parameters: the elements of a layer's weight matrix (low-bit layers; in a language model every
-  // projection, the embedding and the head, whatever their kind).
-  const weightOf = (node: (typeof graph.nodes)[number]) => {
-    if (['TernaryLinear', 'BinaryLinear', 'TernaryConv', 'BinaryConv'].includes(node.op)) return graph.tensors.get(node.inputs[1]!);
-    if (node.op === 'Linear' || (graph.lm && node.op === 'Embed')) return graph.tensors.get(node.inputs[1]!);
-    return undefined;
+  // Parameters: the elements of a layer's weight matrices (low-bit layers and Linear, an ONNX model's
+  // b-bit layers; in a language model every projection, the embedding, the head, the routers and
+  // every routed expert, whatever their kind).
+  const weightsOf = (node: (typeof graph.nodes)[number]) => {
+    if (['TernaryLinear', 'BinaryLinear', 'TernaryConv', 'BinaryConv', 'Linear'].includes(node.op)) return [graph.tensors.get(node.inputs[1]!)!];
+    if (graph.lm && ['Embed', 'Router'].includes(node.op)) return [graph.tensors.get(node.inputs[1]!)!];
+    if (graph.lm && node.op === 'ExpertLinear') return node.inputs.slice(2).map((w) => graph.tensors.get(w)!);
+    return [];
   };
   const layers = c.layers.map((l) => {
-    const node = graph.nodes[l.step]!;
-    const w = weightOf(node);
-    const params = w ? elementCount(w.shape) : 0;
+    const params = weightsOf(graph.nodes[l.step]!).reduce((a, w) => a + elementCount(w.shape), 0);
     return { ...l, params, bitsPerParam: params ? (l.weightBytes * 8) / params : null };
   });
-  // Distinct weights (a tied head reads the embedding again).
+  // Distinct weights (a tied head reads the embedding again; the routed slots read the same experts).
   const counted = new Set<string>();
   const totalParams = graph.nodes.reduce((a, n) => {
-    const w = weightOf(n);
-    if (!w || counted.has(w.name)) return a;
-    counted.add(w.name);
-    return a + elementCount(w.shape);
+    for (const w of weightsOf(n)) {
+      if (counted.has(w.name)) continue;
+      counted.add(w.name);
+      a += elementCount(w.shape);
+    }
+    return a;
   }, 0);
   return {
     model: graph.name,
@@ -160,5 +174,42 @@ function lmSummary(g: Graph): LanguageModelSummary {
     kvCacheBytesPerToken: cacheBytes / lm.context,
     kvCacheBytes: cacheBytes,
     weights: Object.fromEntries([...kinds].map(([k, e]) => [k, { ...e, bitsPerWeight: (e.bytes * 8) / e.params }])),
+    ...(lm.moe ? { moe: moeSummary(g, lm.moe) } : {}),
+  };
+}
+
+/**
+ * A mixture of experts: flash per routed expert (its gate, up and down weights summed over the layers),
+ * and the parameters a token reads: every weight matrix but the routed experts, plus top-k of them per
+ * layer (the embedding counted whole, as the other totals count it).
+ */
+function moeSummary(g: Graph, moe: { topK: number; experts: string[][][] }): MoeSummary {
+  const experts = moe.experts[0]?.length ?? 0;
+  const bytes = Array.from({ length: experts }, () => 0);
+  let expertParams = 0;
+  let perLayerExpert = 0;
+  moe.experts.forEach((layer) =>
+    layer.forEach((names, e) => {
+      const ts = names.map((n) => g.tensors.get(n)!);
+      bytes[e]! += ts.reduce((a, t) => a + weightBytes(t), 0);
+      const p = ts.reduce((a, t) => a + elementCount(t.shape) / planesOf(t), 0);
+      expertParams += p;
+      perLayerExpert = Math.max(perLayerExpert, p);
+    }),
+  );
+  const routed = new Set(moe.experts.flat(2));
+  let other = 0;
+  for (const t of g.tensors.values()) {
+    if (t.kind !== 'constant' || t.name.startsWith('rope_') || routed.has(t.name) || !(t.shape.length === 2 || (t.shape.length === 3 && t.dtype === 'ternary')))
+      continue;
+    other += elementCount(t.shape) / planesOf(t);
+  }
+  return {
+    experts,
+    topK: moe.topK,
+    paramsPerExpertLayer: perLayerExpert,
+    flashPerExpert: bytes,
+    activeParamsPerToken: other + (expertParams / experts) * moe.topK,
+    params: other + expertParams,
   };
 }

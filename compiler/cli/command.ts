@@ -80,6 +80,11 @@ export const LM_OPTIONS: Record<string, OptionSpec> = {
   weights: { type: 'string', valueName: 'kind', help: 'language models: quantize float projections on import to int8 (absmax per row), the int8 baseline' },
   ternarize: { type: 'string', valueName: 'method', help: 'language models: ternarize float projections on import: absmean, absmean:per-row, absmean:shard:N' },
   tokenizer: { type: 'string', valueName: 'file', help: 'llama2.c checkpoints: the tokenizer.bin for text prompts and output' },
+  'upcycle-moe': {
+    type: 'string',
+    valueName: 'E:k[:p]',
+    help: 'language models: up-cycle each FFN into a MoTE layer: the FFN as shared expert plus E ternary experts (perturbation p, default 0.1), top-k routed',
+  },
 };
 
 /** The options of every command that reads a graph model: fixing an ONNX model's symbolic dimensions. */
@@ -118,6 +123,7 @@ export function loadOptions(args: ParsedArgs): {
   ternarize?: string;
   weights?: 'int8';
   tokenizer?: string;
+  upcycleMoe?: string;
 } {
   const kv = stringOpt(args, 'kv-cache');
   if (kv !== undefined && kv !== 'f32' && kv !== 'f16') fail('usage', '--kv-cache', `expects f32 or f16, got "${kv}"`);
@@ -139,5 +145,6 @@ export function loadOptions(args: ParsedArgs): {
       return w;
     })(stringOpt(args, 'weights')),
     tokenizer: stringOpt(args, 'tokenizer'),
+    upcycleMoe: stringOpt(args, 'upcycle-moe'),
   };
 }

@@ -78,5 +78,12 @@ function lmText(s: LanguageModelSummary, weightsBytes: number): string {
         `  ${k.padEnd(10)} weights: ${formatCount(e.params)} parameters in ${e.tensors} tensors, ${formatBytes(e.bytes)}, ${e.bitsPerWeight.toFixed(3)} bits per weight (scales, zero points and biases included)`,
     ),
     `  weights in all: ${formatBytes(weightsBytes)} as emitted (packed for the chosen kernels)`,
+    ...(s.moe
+      ? [
+          `  mixture of experts: ${s.moe.experts} routed experts per layer, top-${s.moe.topK} per token; ${formatCount(s.moe.paramsPerExpertLayer)} parameters per expert and layer`,
+          `  flash per expert (all layers): ${s.moe.flashPerExpert.map((b, e) => `#${e} ${formatBytes(b)}`).join(', ')}`,
+          `  active parameters per token: ${formatCount(s.moe.activeParamsPerToken)} of ${formatCount(s.moe.params)} (routed experts: ${s.moe.topK} of ${s.moe.experts} per layer; the shared expert, attention, embedding and head always)`,
+        ]
+      : []),
   ].join('\n');
 }
