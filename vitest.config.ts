@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // fewer random cases (under a minute); `npm run test:host` adds the files that build C with Zig and
 // run it on the host; `npm test` runs everything (every QEMU target, Chromium), as CI does.
 const FAST = [
+  'api',
   'architecture',
   'atomic-output',
   'autogptq',
@@ -30,6 +31,7 @@ const FAST = [
   'reader-fuzz',
   'snapshots',
   'tokenizer',
+  'user-tests-units',
 ];
 const HOST = [
   ...FAST,
