@@ -197,7 +197,16 @@ describe('ONNX reader errors', () => {
     );
   });
 
-  it('an opset outside 7..25', () => {
+  it('an opset outside 1..25, and an old op version whose semantics differ', () => {
+    expect(
+      errorOf(() =>
+        importOnnx(
+          tiny((m) => (m.opset = 26)),
+          'new.onnx',
+        ),
+      ).message,
+    ).toMatch(/^new\.onnx: opset_import: imports ONNX opset 26; tritc supports opsets 1 to 25/);
+    // Opset 6 imports; its Add has no NumPy broadcasting (Add-6 broadcasts only with broadcast = 1).
     expect(
       errorOf(() =>
         importOnnx(
@@ -205,7 +214,7 @@ describe('ONNX reader errors', () => {
           'old.onnx',
         ),
       ).message,
-    ).toBe('old.onnx: opset_import: imports ONNX opset 6; tritc supports opsets 7 to 25');
+    ).toBe('old.onnx: node "add" (Add): Add-6 without broadcast = 1 needs inputs of the same shape, found [2, 3] and [3]');
   });
 
   it('symbolic input dimensions', () => {
@@ -216,7 +225,7 @@ describe('ONNX reader errors', () => {
       ),
     );
     expect(e.message).toBe(
-      'sym.onnx: graph input "x": dimension 0 is the symbol "N"; tritc needs static, positive dimensions (export the model with a fixed shape, e.g. batch 1)',
+      'sym.onnx: graph input "x": dimension 0 is the symbol "N"; tritc needs static, positive dimensions: give them with --input-shape x=1,3 or --batch 1 (or export the model with a fixed shape)',
     );
   });
 
