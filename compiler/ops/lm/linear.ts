@@ -15,6 +15,8 @@
 //                   y = v_0 + v_1 + ... in order
 //   planes:         y_p as above for each plane, Y = y_0 + y_1 + ... in order (the kernel reads X once
 //                   for all planes)
+//   delta:          with `delta_slot` >= 0 and a run-time delta loaded in that slot, the sparse ternary
+//                   term of delta_term.ts is added next (ComPEFT task vectors, docs/formats.md)
 //   bias:           Y = Y + B[n]
 // The lane sum is compiler/numerics/dot.ts: eight interleaved partial sums and a fixed tree, the
 // order SIMD kernels keep. Ternary weights need no multiply in the inner loop.
@@ -24,6 +26,7 @@ import { add, mul } from '../../numerics/f32.ts';
 import { combineLanes } from '../../numerics/dot.ts';
 import { f16BitsToF32 } from '../../numerics/half.ts';
 import type { OpDef } from '../op.ts';
+import { applyDeltaTerm } from './delta_term.ts';
 import { ROWS_ATTR, rowArgs, rowSpan } from './rows.ts';
 import { checkWeight, colsOfWeight, groupSize, groupsPerRow, planesOf, rowsOfWeight, scalesPerPlane, weightBytes, weightKernelSuffix } from './weights.ts';
 
@@ -35,7 +38,14 @@ export const Linear: OpDef = {
   summary: 'float32 activations times a float32, float16, int8, ternary (trit-planes) or b-bit weight matrix (lane-sum dot products), plus an optional bias',
   inputs: { names: ['X', 'W', 'B'], min: 2 },
   outputs: { names: ['Y'], min: 1 },
-  attrs: { rows: ROWS_ATTR },
+  attrs: {
+    rows: ROWS_ATTR,
+    delta_slot: {
+      kind: 'int',
+      default: -1,
+      doc: 'a run-time delta slot (ComPEFT task vectors, docs/formats.md): the delta loaded there adds its sparse ternary term; -1: none',
+    },
+  },
   rows: true,
   infer(ctx) {
     const [x, w, b] = ctx.inputs;
@@ -111,9 +121,13 @@ export const Linear: OpDef = {
           }
           yv = p === 0 ? v : add(yv, v);
         }
-        y[r * n + o] = bias ? add(yv, bias[o]!) : yv;
+        y[r * n + o] = yv;
       }
     }
+    const slot = node.attrs.delta_slot as number;
+    const delta = slot >= 0 ? ctx.delta(slot) : undefined;
+    if (delta) applyDeltaTerm(delta, x, from, count, k, y);
+    if (bias) for (let r = 0; r < count; r++) for (let o = 0; o < n; o++) y[r * n + o] = add(y[r * n + o]!, bias[o]!);
     ctx.write(node.outputs[0]!, y);
   },
   emit(ctx) {
@@ -139,10 +153,12 @@ export const Linear: OpDef = {
     const isa = !vector ? undefined : features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : undefined;
     const fn = `tn_linear_${suffix}${isa ? `_${isa}` : ''}`;
     const body = [`${fn}(${xin}, ${rows}, ${weights},${planes} ${scales}/* n */ ${n}, /* k */ ${k}, ${ctx.out(0)});`];
+    const slot = ctx.node.attrs.delta_slot as number;
+    if (slot >= 0) body.push(`tn_delta_apply(${xin}, ${rows}, &${ctx.deltaSlots()}[${slot}], /* n */ ${n}, /* k */ ${k}, ${ctx.out(0)});`);
     if (ctx.node.inputs[2]) body.push(`tn_linear_bias(${ctx.out(0)}, ${rows}, ${ctx.in(2)}, /* n */ ${n});`);
     return {
       kernel: fn,
-      runtime: ['ref/tn_linear.c', ...(isa === 'avx2' ? ['opt/x86/tn_linear_avx2.c'] : isa === 'neon' ? ['opt/arm/tn_linear_neon.c'] : [])],
+      runtime: ['ref/tn_linear.c', ...(slot >= 0 ? ['ref/tn_delta.c'] : []), ...(isa === 'avx2' ? ['opt/x86/tn_linear_avx2.c'] : isa === 'neon' ? ['opt/arm/tn_linear_neon.c'] : [])],
       body,
     };
   },
