@@ -6,6 +6,7 @@ import { defineConfig } from 'vitest/config';
 const FAST = [
   'architecture',
   'autogptq',
+  'compeft',
   'format-errors',
   'gguf',
   'hf',
@@ -28,7 +29,7 @@ const FAST = [
   'snapshots',
   'tokenizer',
 ];
-const HOST = [...FAST, 'differential-host', 'generated-c', 'onnx-backend-ops', 'onnx-reduce-compare', 'onnx-wide', 'sampling', 'softfloat'];
+const HOST = [...FAST, 'compeft-cli', 'differential-host', 'generated-c', 'onnx-backend-ops', 'onnx-reduce-compare', 'onnx-wide', 'sampling', 'softfloat'];
 const tier = process.env.TRITC_TEST_TIER ?? 'all';
 const files = (names: string[]) => names.map((n) => `test/${n}.test.ts`);
 

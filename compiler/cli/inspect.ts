@@ -1,7 +1,7 @@
 // tritc inspect <model>: the layer table (op, kernel, shapes, params, bits, MACs, memory).
 
 import { checkFit, compileGraph } from '../compile.ts';
-import { TritcError, formatDiagnostic } from '../diagnostics.ts';
+import { fail, TritcError, formatDiagnostic } from '../diagnostics.ts';
 import { loadModel } from '../readers/index.ts';
 import { elementCount, shapeStr, tensorBytes, type Graph } from '../ir.ts';
 import { getTarget } from '../targets.ts';
@@ -34,6 +34,8 @@ the arena bytes live during the layer. Then the totals and whether the model fit
   async run(args, io) {
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
     const load = loadOptions(args);
+    if (stringOpt(args, 'delta') !== undefined)
+      fail('usage', '--delta', 'a delta is applied at run time: compile with --deltas, then load the blob with <prefix>_load_delta (tritc run and generate take --delta)');
     const lowBit = load.lowBit;
     const graph = loadModel(args.positionals[0]!, load);
     const c = compileGraph(graph, {

@@ -23,6 +23,8 @@ import { requireZig } from '../toolchain/zig.ts';
 import { formatBytes, formatCount, textTable } from '../util/format.ts';
 import { bytesOpt, intOpt, LM_OPTIONS, loadOptions, MAX_SCRATCH_OPTION, stringOpt, type Command, type Io, type ParsedArgs } from './command.ts';
 import { buildLmGraph } from '../lm/build.ts';
+import type { TaskDelta } from '../lm/delta/blob.ts';
+import { readDeltaFile } from './delta.ts';
 import { prepareGraph } from '../passes/pipeline.ts';
 
 /** What one target did. */
@@ -44,6 +46,15 @@ interface LmRow {
   error?: string;
 }
 
+/** --delta: the blob's bytes and what it decodes to, checked against the graph's base. */
+function deltaOption(args: ParsedArgs, session: LmSession): { bytes: Uint8Array; delta: TaskDelta } | undefined {
+  const path = stringOpt(args, 'delta');
+  if (path === undefined) return undefined;
+  const delta = readDeltaFile(path);
+  session.loadDelta(delta, path);
+  return { bytes: new Uint8Array(readFileSync(path)), delta };
+}
+
 async function compileAndRun(
   graph: Graph,
   target: TargetDesc,
@@ -51,9 +62,15 @@ async function compileAndRun(
   workDir: string,
   args: ParsedArgs,
   onToken?: (id: number) => void,
+  delta?: Uint8Array,
 ): Promise<{ compiled: Compiled; results: LmJobResult[]; row: LmRow }> {
   const compiled = compileGraph(cloneGraph(graph), { target, verify: true, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch') });
-  const run = await runLmOnTarget(compiled, jobs, target, join(workDir, target.name), { timeoutSeconds: intOpt(args, 'timeout', 3600, 1), onToken });
+  // With --delta, the program loads the blob (into RAM) first, as an application would.
+  const all: LmJob[] = delta ? [{ mode: 'delta', tokens: [], blob: delta, where: 'ram' }, ...jobs] : jobs;
+  const run = await runLmOnTarget(compiled, all, target, join(workDir, target.name), { timeoutSeconds: intOpt(args, 'timeout', 3600, 1), onToken });
+  if (delta && run.results[0]!.status !== 0)
+    fail('mismatch', target.name, `${compiled.emitted.prefix}_load_delta refused the delta that the interpreter took (status ${run.results[0]!.status})`);
+  if (delta) run.results.shift();
   const stack = Math.max(...run.results.map((r) => r.stackBytes));
   const row: LmRow = {
     target: target.name,
@@ -137,6 +154,7 @@ export async function runLanguageModel(graph: Graph, targets: TargetDesc[], args
       fail('usage', inputs ?? '', `${r.length} tokens exceed the context of ${lm.context} positions (compile with --context ${r.length} or more)`);
   io.progress(`interpreting ${runs.length} run${runs.length === 1 ? '' : 's'}...`);
   const session = new LmSession(graph);
+  const delta = deltaOption(args, session);
   const expected = runs.map((r) => {
     session.reset();
     return session.forward(r);
@@ -155,6 +173,8 @@ export async function runLanguageModel(graph: Graph, targets: TargetDesc[], args
           runs.map((tokens) => ({ mode: 'forward', tokens })),
           workDir,
           args,
+          undefined,
+          delta?.bytes,
         );
         results.forEach((res, r) => {
           expected[r]!.forEach((want, p) => {
@@ -302,6 +322,8 @@ the model's tokenizer (GGUF) or --tokenizer tokenizer.bin (llama2.c); without on
     requireZig();
     requireQemu(t);
     const prompt = promptIds(args, model.tokenizer, lm.vocab);
+    const session = new LmSession(graph);
+    const delta = deltaOption(args, session);
     const steps = intOpt(args, 'n', 64, 1);
     if (prompt.length + steps - 1 > lm.context)
       fail(
@@ -334,11 +356,19 @@ the model's tokenizer (GGUF) or --tokenizer tokenizer.bin (llama2.c); without on
     let result;
     try {
       io.progress(`${t.name}: compiling and building...`);
-      result = await compileAndRun(graph, t, [job], workDir, args, (id) => {
-        io.endProgress();
-        streamed.push(id);
-        if (!args.json) io.out(`${id}${model.tokenizer ? `\t${JSON.stringify(text([id]))}` : ''}`);
-      });
+      result = await compileAndRun(
+        graph,
+        t,
+        [job],
+        workDir,
+        args,
+        (id) => {
+          io.endProgress();
+          streamed.push(id);
+          if (!args.json) io.out(`${id}${model.tokenizer ? `\t${JSON.stringify(text([id]))}` : ''}`);
+        },
+        delta?.bytes,
+      );
     } finally {
       io.endProgress();
       if (!keep) rmSync(workDir, { recursive: true, force: true });
@@ -350,7 +380,6 @@ the model's tokenizer (GGUF) or --tokenizer tokenizer.bin (llama2.c); without on
     let checked = false;
     if (args.values['no-check'] !== true) {
       io.progress('checking against the interpreter...');
-      const session = new LmSession(graph);
       const r = seedRng(seed);
       let logits = session.prefill(prompt);
       const ids: number[] = [];

@@ -5,13 +5,14 @@ import { parseArgs } from 'node:util';
 import { fail, formatDiagnostic, TritcError } from '../diagnostics.ts';
 import { TRITC_VERSION } from '../version.ts';
 import { compileCommand } from './compile.ts';
+import { deltaCommand } from './delta.ts';
 import { generateCommand } from './lm.ts';
 import { inspectCommand } from './inspect.ts';
 import { runCommand } from './run.ts';
 import { targetsCommand } from './targets.ts';
 import type { Command, Io } from './command.ts';
 
-export const COMMANDS: readonly Command[] = [compileCommand, runCommand, generateCommand, inspectCommand, targetsCommand];
+export const COMMANDS: readonly Command[] = [compileCommand, runCommand, generateCommand, inspectCommand, targetsCommand, deltaCommand];
 
 const GLOBAL_HELP = `tritc ${TRITC_VERSION}: compile ternary and low-bit neural networks to dependency-free C.
 

@@ -123,10 +123,10 @@ export function isLanguageModel(format: ModelFormat): boolean {
 export function loadModel(path: string, opts: LoadOptions = {}): Graph {
   const format = detectFormat(path);
   if (isLanguageModel(format)) return prepareGraph(buildLmGraph(readLanguageModel(path, format, opts), opts.lm));
-  if (opts.ternarize || opts.weights)
+  if (opts.ternarize || opts.weights || opts.lm?.deltas)
     fail(
       'usage',
-      opts.ternarize ? '--ternarize' : '--weights',
+      opts.ternarize ? '--ternarize' : opts.weights ? '--weights' : '--deltas',
       `${path} is not a language model (${format}); it applies to GGUF, llama2.c and Hugging Face checkpoints`,
     );
   if (opts.shapes && format !== 'onnx')
