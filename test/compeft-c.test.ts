@@ -95,7 +95,9 @@ describe('run-time deltas in the compiled model, bit for bit against the interpr
       expect(withA[0]).not.toEqual(plain[0]);
       expect(withB[0]).not.toEqual(withA[0]);
       const unit = target.counter ? `${target.counter.unit} (x${target.counter.instructionsPerUnit} instructions)` : 'counter units';
-      const cost = loads.map((r, i) => `${['A ram', 'B flash', 'foreign', 'truncated', 'corrupt', 'A ram', 'none'][i]}: ${r.counters[0]} ${unit}, ${r.nanoseconds[0]} ns`);
+      const cost = loads.map(
+        (r, i) => `${['A ram', 'B flash', 'foreign', 'truncated', 'corrupt', 'A ram', 'none'][i]}: ${r.counters[0]} ${unit}, ${r.nanoseconds[0]} ns`,
+      );
       console.log(
         `ComPEFT swap cost on ${targetName} (${base.name}, blobs A ${a.blob.length} B ${b.blob.length} bytes, ${a.stats.kept} and ${b.stats.kept} entries): ${cost.join('; ')}; ` +
           `a forward of ${prompt.length} tokens: ${forwards.map((r) => r.counters[0]).join(', ')}`,

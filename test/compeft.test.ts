@@ -65,7 +65,8 @@ describe('compression (ComPEFT top-k, alpha = std)', () => {
         for (let e = t.rowPtr[r]!; e < t.rowPtr[r + 1]!; e++) keptAt.set(r * t.cols + (t.entries[e]! & 0x7fff), t.entries[e]! & 0x8000 ? -1 : 1);
       tau.forEach((v, i) => {
         const sign = keptAt.get(i);
-        if (sign === undefined ? Math.abs(v) >= threshold : Math.abs(v) < threshold || sign !== Math.sign(v)) wrong.push(`slot ${t.slot} entry ${i}: tau ${v}, kept ${sign}`);
+        if (sign === undefined ? Math.abs(v) >= threshold : Math.abs(v) < threshold || sign !== Math.sign(v))
+          wrong.push(`slot ${t.slot} entry ${i}: tau ${v}, kept ${sign}`);
         if (sign !== undefined) seen++;
       });
     }
@@ -128,7 +129,10 @@ describe('the .tdelta blob', () => {
     expect(message(() => decodeDelta(v2, 'd.tdelta'))).toMatch(/format version 2/);
     // A structural error behind a valid CRC: a column past the row's end.
     const t = delta.tensors[0]!;
-    const broken: TaskDelta = { ...delta, tensors: [{ ...t, entries: t.entries.map((e, i) => (i === 0 ? (e & 0x8000) | 0x7fff : e)) }, ...delta.tensors.slice(1)] };
+    const broken: TaskDelta = {
+      ...delta,
+      tensors: [{ ...t, entries: t.entries.map((e, i) => (i === 0 ? (e & 0x8000) | 0x7fff : e)) }, ...delta.tensors.slice(1)],
+    };
     expect(message(() => decodeDelta(encodeDelta(broken), 'd.tdelta'))).toMatch(/row \d+ has column 32767, outside/);
     const g = buildLmGraph(deltaBase(42, 'ternary'), { deltas: true, chunk: 2 });
     expect(message(() => new LmSession(g).loadDelta(delta, 'd.tdelta'))).toMatch(/was made for base [0-9a-f]{16}, this model is base/);

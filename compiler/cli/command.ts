@@ -80,7 +80,11 @@ export const LM_OPTIONS: Record<string, OptionSpec> = {
   ternarize: { type: 'string', valueName: 'method', help: 'language models: ternarize float projections on import: absmean, absmean:per-row, absmean:shard:N' },
   tokenizer: { type: 'string', valueName: 'file', help: 'llama2.c checkpoints: the tokenizer.bin for text prompts and output' },
   deltas: { type: 'boolean', help: 'language models: accept run-time ComPEFT deltas (<prefix>_load_delta; tritc delta make)' },
-  delta: { type: 'string', valueName: 'file', help: 'language models (run, generate): apply this .tdelta blob, in the interpreter and on the target (implies --deltas)' },
+  delta: {
+    type: 'string',
+    valueName: 'file',
+    help: 'language models (run, generate): apply this .tdelta blob, in the interpreter and on the target (implies --deltas)',
+  },
 };
 
 /** The options of every command that reads a graph model: fixing an ONNX model's symbolic dimensions. */

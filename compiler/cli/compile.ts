@@ -83,7 +83,11 @@ Kconfig). tritc's CMake module and Make fragment run this command in your build 
       fail('usage', '--arena-section', `"${arenaSectionOpt}" is not a linker section name (letters, digits, '.', '_', '$'), nor none`);
     const load = loadOptions(args);
     if (stringOpt(args, 'delta') !== undefined)
-      fail('usage', '--delta', 'a delta is applied at run time: compile with --deltas, then load the blob with <prefix>_load_delta (tritc run and generate take --delta)');
+      fail(
+        'usage',
+        '--delta',
+        'a delta is applied at run time: compile with --deltas, then load the blob with <prefix>_load_delta (tritc run and generate take --delta)',
+      );
     const lowBit = load.lowBit;
     const graph = loadModel(args.positionals[0]!, load);
     const c = compileGraph(graph, {

@@ -97,7 +97,9 @@ inspect: what a blob holds; with --base, whether it fits that base.`,
           `${formatBytes(stats.blobBytes)}: ${stats.bitsPerParameter.toFixed(3)} bits per parameter, ${stats.ratio.toFixed(1)}x smaller than the float32 task vector (${formatBytes(stats.floatBytes)}); the entropy bound H(d) + d is ${stats.entropyBitsPerParameter.toFixed(3)} bits per parameter`,
         );
         if (stats.otherChanged.length)
-          io.out(`note: ${stats.otherChanged.length} tensors outside the projections differ and are not in the delta: ${stats.otherChanged.slice(0, 6).join(', ')}${stats.otherChanged.length > 6 ? ', ...' : ''}`);
+          io.out(
+            `note: ${stats.otherChanged.length} tensors outside the projections differ and are not in the delta: ${stats.otherChanged.slice(0, 6).join(', ')}${stats.otherChanged.length > 6 ? ', ...' : ''}`,
+          );
       }
       return 0;
     }
@@ -114,12 +116,21 @@ inspect: what a blob holds; with --base, whether it fits that base.`,
         fits = basePath;
         names = slots.map((s) => s.name);
       }
-      const rows = delta.tensors.map((t) => ({ slot: t.slot, name: names?.[t.slot] ?? null, rows: t.rows, cols: t.cols, alpha: t.alpha, nonzeros: t.entries.length }));
+      const rows = delta.tensors.map((t) => ({
+        slot: t.slot,
+        name: names?.[t.slot] ?? null,
+        rows: t.rows,
+        cols: t.cols,
+        alpha: t.alpha,
+        nonzeros: t.entries.length,
+      }));
       if (args.json) io.out(JSON.stringify({ ok: true, file, base: hex64(delta.baseHash), fits: fits ?? null, tensors: rows }, null, 2));
       else {
         io.out(`${file}: ComPEFT delta for base ${hex64(delta.baseHash)}, ${rows.length} tensors${fits ? `; fits ${fits}` : ''}`);
         for (const r of rows)
-          io.out(`  slot ${r.slot}${r.name ? ` ${r.name}` : ''} [${r.rows}, ${r.cols}]: ${r.nonzeros} nonzeros (${((100 * r.nonzeros) / (r.rows * r.cols)).toFixed(1)}%), alpha ${r.alpha.toPrecision(6)}`);
+          io.out(
+            `  slot ${r.slot}${r.name ? ` ${r.name}` : ''} [${r.rows}, ${r.cols}]: ${r.nonzeros} nonzeros (${((100 * r.nonzeros) / (r.rows * r.cols)).toFixed(1)}%), alpha ${r.alpha.toPrecision(6)}`,
+          );
       }
       return 0;
     }

@@ -35,7 +35,11 @@ the arena bytes live during the layer. Then the totals and whether the model fit
     const target = getTarget(stringOpt(args, 'target') ?? 'host');
     const load = loadOptions(args);
     if (stringOpt(args, 'delta') !== undefined)
-      fail('usage', '--delta', 'a delta is applied at run time: compile with --deltas, then load the blob with <prefix>_load_delta (tritc run and generate take --delta)');
+      fail(
+        'usage',
+        '--delta',
+        'a delta is applied at run time: compile with --deltas, then load the blob with <prefix>_load_delta (tritc run and generate take --delta)',
+      );
     const lowBit = load.lowBit;
     const graph = loadModel(args.positionals[0]!, load);
     const c = compileGraph(graph, {

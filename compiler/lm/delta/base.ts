@@ -47,7 +47,7 @@ export function baseHash(model: LmModel): bigint {
   h.update(JSON.stringify(model.config));
   for (const name of [...model.tensors.keys()].sort()) {
     const t = model.tensors.get(name)!;
-    h.update(`\0${name}\0${t.kind}${t.kind === "ternary" ? `:${t.granularity}` : ""}\0${t.shape.join(",")}\0`);
+    h.update(`\0${name}\0${t.kind}${t.kind === 'ternary' ? `:${t.granularity}` : ''}\0${t.shape.join(',')}\0`);
     for (const a of tensorArrays(t)) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   }
   return h.digest().readBigUInt64LE(0);

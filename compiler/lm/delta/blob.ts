@@ -85,7 +85,10 @@ export function decodeDelta(bytes: Uint8Array, where: string): TaskDelta {
   if (length < DELTA_HEADER_BYTES) bad(`says it is ${length} bytes long, less than its own header`);
   const body = bytes.subarray(0, length);
   const crc = crc32(body.subarray(16));
-  if (crc !== dv.getUint32(12, true)) bad(`is corrupted: CRC-32 0x${crc.toString(16).padStart(8, '0')} of bytes 16..${length}, the header says 0x${dv.getUint32(12, true).toString(16).padStart(8, '0')}`);
+  if (crc !== dv.getUint32(12, true))
+    bad(
+      `is corrupted: CRC-32 0x${crc.toString(16).padStart(8, '0')} of bytes 16..${length}, the header says 0x${dv.getUint32(12, true).toString(16).padStart(8, '0')}`,
+    );
   const baseHash = dv.getBigUint64(16, true);
   const count = dv.getUint32(24, true);
   const tensors: DeltaTensor[] = [];
@@ -113,7 +116,8 @@ export function decodeDelta(bytes: Uint8Array, where: string): TaskDelta {
       for (let e = rowPtr[r]!; e < rowPtr[r + 1]!; e++) {
         const c = entries[e]! & 0x7fff;
         if (c >= cols) bad(`${here}: row ${r} has column ${c}, outside [0, ${cols})`);
-        if (e > rowPtr[r]! && c <= (entries[e - 1]! & 0x7fff)) bad(`${here}: row ${r} lists column ${c} after column ${entries[e - 1]! & 0x7fff} (must be increasing)`);
+        if (e > rowPtr[r]! && c <= (entries[e - 1]! & 0x7fff))
+          bad(`${here}: row ${r} lists column ${c} after column ${entries[e - 1]! & 0x7fff} (must be increasing)`);
       }
     }
     tensors.push({ slot, rows, cols, alpha, rowPtr, entries });
@@ -126,11 +130,16 @@ export function decodeDelta(bytes: Uint8Array, where: string): TaskDelta {
 /** Check a decoded delta against the base it is applied to: its hash, and every slot and shape. */
 export function checkDeltaFits(d: TaskDelta, base: { hash: bigint; slots: readonly { name: string; rows: number; cols: number }[] }, where: string): void {
   if (d.baseHash !== base.hash)
-    fail('weights', where, `was made for base ${hex64(d.baseHash)}, this model is base ${hex64(base.hash)} (make the delta against this base with tritc delta make)`);
+    fail(
+      'weights',
+      where,
+      `was made for base ${hex64(d.baseHash)}, this model is base ${hex64(base.hash)} (make the delta against this base with tritc delta make)`,
+    );
   for (const t of d.tensors) {
     const s = base.slots[t.slot];
     if (!s) fail('weights', where, `changes slot ${t.slot}; the model has ${base.slots.length} delta slots`);
-    if (s.rows !== t.rows || s.cols !== t.cols) fail('weights', where, `slot ${t.slot} (${s.name}) is [${t.rows}, ${t.cols}] in the delta, [${s.rows}, ${s.cols}] in the model`);
+    if (s.rows !== t.rows || s.cols !== t.cols)
+      fail('weights', where, `slot ${t.slot} (${s.name}) is [${t.rows}, ${t.cols}] in the delta, [${s.rows}, ${s.cols}] in the model`);
   }
 }
 

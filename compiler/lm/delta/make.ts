@@ -52,7 +52,11 @@ export function makeDelta(base: LmModel, tuned: LmModel, opts: DeltaMakeOptions)
   const slots = deltaSlots(base.config);
   const tunedSlots = deltaSlots(tuned.config);
   if (JSON.stringify(tunedSlots) !== JSON.stringify(slots))
-    fail('shape', tuned.source, `has other projections than the base ${base.source} (${tunedSlots.length} vs ${slots.length}, or other shapes); a delta needs the same architecture`);
+    fail(
+      'shape',
+      tuned.source,
+      `has other projections than the base ${base.source} (${tunedSlots.length} vs ${slots.length}, or other shapes); a delta needs the same architecture`,
+    );
   const wide = slots.find((s) => s.cols > DELTA_MAX_COLS);
   if (wide) fail('limit', base.source, `${wide.name} has ${wide.cols} columns; a delta blob indexes at most ${DELTA_MAX_COLS}`);
 
@@ -96,7 +100,9 @@ export function makeDelta(base: LmModel, tuned: LmModel, opts: DeltaMakeOptions)
   const delta: TaskDelta = { baseHash: baseHash(base), tensors };
   const blob = encodeDelta(delta);
   const inSlots = new Set(slots.map((s) => s.name));
-  const otherChanged = [...base.tensors.keys()].filter((name) => !inSlots.has(name) && tuned.tensors.has(name) && differs(values(base, name), values(tuned, name)));
+  const otherChanged = [...base.tensors.keys()].filter(
+    (name) => !inSlots.has(name) && tuned.tensors.has(name) && differs(values(base, name), values(tuned, name)),
+  );
   const d = kept / n;
   const h = d > 0 && d < 1 ? -d * Math.log2(d) - (1 - d) * Math.log2(1 - d) : 0;
   return {

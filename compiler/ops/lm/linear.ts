@@ -158,7 +158,11 @@ export const Linear: OpDef = {
     if (ctx.node.inputs[2]) body.push(`tn_linear_bias(${ctx.out(0)}, ${rows}, ${ctx.in(2)}, /* n */ ${n});`);
     return {
       kernel: fn,
-      runtime: ['ref/tn_linear.c', ...(slot >= 0 ? ['ref/tn_delta.c'] : []), ...(isa === 'avx2' ? ['opt/x86/tn_linear_avx2.c'] : isa === 'neon' ? ['opt/arm/tn_linear_neon.c'] : [])],
+      runtime: [
+        'ref/tn_linear.c',
+        ...(slot >= 0 ? ['ref/tn_delta.c'] : []),
+        ...(isa === 'avx2' ? ['opt/x86/tn_linear_avx2.c'] : isa === 'neon' ? ['opt/arm/tn_linear_neon.c'] : []),
+      ],
       body,
     };
   },
