@@ -2,17 +2,19 @@
 // (top-k of |tau|, alpha = std), the .tdelta blob (round trip, one-line errors for bad blobs) and the
 // interpreter's delta term against a float reference with base + alpha * sign merged in.
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TritcError } from '../compiler/diagnostics.ts';
-import { baseHash } from '../compiler/lm/delta/base.ts';
+import { baseHash, deltaSlots } from '../compiler/lm/delta/base.ts';
 import { decodeDelta, encodeDelta, type TaskDelta } from '../compiler/lm/delta/blob.ts';
 import { makeDelta } from '../compiler/lm/delta/make.ts';
 import { buildLmGraph } from '../compiler/lm/build.ts';
 import { LmSession } from '../compiler/lm/session.ts';
 import { prepareGraph } from '../compiler/passes/pipeline.ts';
 import { deltaBase, merged, tunedOf } from './support/compeft.ts';
+import { scaled } from './support/tier.ts';
+import { crc32 } from 'node:zlib';
 import { dequantize, referenceLogits } from './support/lm_reference.ts';
-import { deltaSlots } from '../compiler/lm/delta/base.ts';
 
 function message(f: () => unknown): string {
   try {
@@ -134,6 +136,33 @@ describe('the .tdelta blob', () => {
       tensors: [{ ...t, entries: t.entries.map((e, i) => (i === 0 ? (e & 0x8000) | 0x7fff : e)) }, ...delta.tensors.slice(1)],
     };
     expect(message(() => decodeDelta(encodeDelta(broken), 'd.tdelta'))).toMatch(/row \d+ has column 32767, outside/);
+  });
+
+  it('answers any damaged blob with a decoded delta or one TritcError line, never another exception', () => {
+    // Damage: overwrite bytes (also past the CRC, with the CRC then recomputed, to reach the structural checks) and cut.
+    const damaged = fc.record({
+      edits: fc.array(fc.record({ at: fc.nat(blob.length - 1), byte: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 4 }),
+      fixCrc: fc.boolean(),
+      cut: fc.option(fc.nat(blob.length)),
+    });
+    fc.assert(
+      fc.property(damaged, ({ edits, fixCrc, cut }) => {
+        let b = blob.slice();
+        for (const e of edits) b[e.at] = e.byte;
+        if (fixCrc) new DataView(b.buffer).setUint32(12, crc32(b.subarray(16, Math.min(b.length, new DataView(b.buffer).getUint32(8, true)))), true);
+        if (cut !== null) b = b.subarray(0, cut);
+        try {
+          decodeDelta(b, 'd.tdelta');
+        } catch (e) {
+          if (!(e instanceof TritcError)) throw e;
+          expect(e.message).toMatch(/^d\.tdelta: [^\n]+$/);
+        }
+      }),
+      { numRuns: scaled(400), seed: 16 },
+    );
+  });
+
+  it('is refused by a model of another base', () => {
     const g = buildLmGraph(deltaBase(42, 'ternary'), { deltas: true, chunk: 2 });
     expect(message(() => new LmSession(g).loadDelta(delta, 'd.tdelta'))).toMatch(/was made for base [0-9a-f]{16}, this model is base/);
   });

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { blk, type LmConfig, type LmModel, type LmTensor } from '../model.ts';
 
 /** The per-layer projections, in slot order within a layer. */
-export const DELTA_PROJECTIONS = ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'] as const;
+const DELTA_PROJECTIONS = ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'] as const;
 
 export interface DeltaSlot {
   /** The canonical tensor name (blk.<i>.<projection>). */

@@ -14,9 +14,9 @@ import { crc32 } from 'node:zlib';
 import { fail } from '../../diagnostics.ts';
 import type { SparseTernaryDelta } from '../../ops/lm/delta_term.ts';
 
-export const DELTA_MAGIC = 'TDLT';
-export const DELTA_VERSION = 1;
-export const DELTA_HEADER_BYTES = 32;
+const DELTA_MAGIC = 'TDLT';
+const DELTA_VERSION = 1;
+const DELTA_HEADER_BYTES = 32;
 /** Columns fit the entry's low 15 bits. */
 export const DELTA_MAX_COLS = 0x8000;
 
