@@ -3,16 +3,20 @@
 // from RAM, swaps to delta B from flash, is handed a blob for another base, a truncated blob and a
 // corrupted one (each refused with its own status, the model still giving B's outputs), swaps back
 // to A and removes the delta; every forward pass bit for bit against the interpreter with the same
-// delta. The load's cost (counter units; instructions under QEMU icount) is reported.
+// delta. The load's cost (counter units; instructions under QEMU icount) is reported. On the host,
+// randomly damaged blobs get the same verdict from the C loader as from the TypeScript reader.
 
+import fc from 'fast-check';
+import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { TritcError } from '../compiler/diagnostics.ts';
 import { compileGraph } from '../compiler/compile.ts';
 import { DELTA_ERRORS } from '../compiler/emit/lm_delta.ts';
 import { runLmOnTarget } from '../compiler/harness/lm_run.ts';
 import type { LmJob } from '../compiler/harness/lm_runner.ts';
 import { cloneGraph } from '../compiler/ir.ts';
 import { buildLmGraph } from '../compiler/lm/build.ts';
-import { decodeDelta, type TaskDelta } from '../compiler/lm/delta/blob.ts';
+import { checkDeltaFits, decodeDelta, type TaskDelta } from '../compiler/lm/delta/blob.ts';
 import { makeDelta } from '../compiler/lm/delta/make.ts';
 import type { LmModel } from '../compiler/lm/model.ts';
 import { LmSession } from '../compiler/lm/session.ts';
@@ -105,4 +109,58 @@ describe('run-time deltas in the compiled model, bit for bit against the interpr
       if (target.counter) expect(loads[1]!.counters[0]).toBeGreaterThan(0);
     }, 900_000);
   }
+
+  it('host: the C loader accepts exactly the damaged blobs the TypeScript reader accepts, with the matching status', async () => {
+    const target = loadTargets().get('host')!;
+    const base = deltaBase(57);
+    const { blob } = makeDelta(base, tunedOf(base, 4, 0.05), { density: 0.05 });
+    const g = buildLmGraph(base, { deltas: true, chunk: 2 });
+    const info = g.lm!.deltas!;
+    const damaged = fc
+      .sample(
+        fc.record({
+          edits: fc.array(fc.record({ at: fc.nat(blob.length - 1), byte: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 3 }),
+          fixCrc: fc.boolean(),
+          cut: fc.oneof({ arbitrary: fc.constant(null), weight: 3 }, { arbitrary: fc.integer({ min: 1, max: blob.length }), weight: 1 }), // 0 bytes: the runner removes the delta
+        }),
+        { numRuns: 80, seed: 61 },
+      )
+      .map(({ edits, fixCrc, cut }) => {
+        let b = blob.slice();
+        for (const e of edits) b[e.at] = e.byte;
+        const dv = new DataView(b.buffer);
+        if (fixCrc) dv.setUint32(12, crc32(b.subarray(16, Math.min(b.length, dv.getUint32(8, true)))), true);
+        if (cut !== null) b = b.subarray(0, cut);
+        return b;
+      });
+    // What tn_delta_load must answer: the TypeScript reader's verdict, in the C loader's order of checks
+    // (it checks the base hash before the records).
+    const expected = damaged.map((b) => {
+      try {
+        checkDeltaFits(decodeDelta(b, 'blob'), { hash: info.baseHash, slots: info.slots }, 'blob');
+        return 0;
+      } catch (e) {
+        if (!(e instanceof TritcError)) throw e;
+        const m = e.message;
+        if (/not a ComPEFT delta/.test(m)) return DELTA_ERRORS.MAGIC;
+        if (/format version/.test(m)) return DELTA_ERRORS.VERSION;
+        if (/is truncated/.test(m)) return DELTA_ERRORS.TRUNCATED;
+        if (/is corrupted/.test(m)) return DELTA_ERRORS.CORRUPT;
+        if (/was made for base/.test(m)) return DELTA_ERRORS.BASE;
+        const hash = new DataView(b.buffer, b.byteOffset).getBigUint64(16, true);
+        return hash !== info.baseHash && !/less than its own header/.test(m) ? DELTA_ERRORS.BASE : DELTA_ERRORS.LAYOUT;
+      }
+    });
+    const tally = new Map<number, number>();
+    for (const st of expected) tally.set(st, (tally.get(st) ?? 0) + 1);
+    console.log(`damaged blobs by expected status: ${[...tally].map(([st, n]) => `${st}: ${n}`).join(', ')}`);
+    expect(tally.size).toBeGreaterThanOrEqual(4); // the sample reaches several checks
+    expect(tally.get(DELTA_ERRORS.LAYOUT)).toBeGreaterThan(0);
+    const jobs: LmJob[] = damaged.map((b) => ({ mode: 'delta', tokens: [], blob: b, where: 'ram' }));
+    const compiled = compileGraph(cloneGraph(g), { target, verify: true, skipFitCheck: true });
+    const run = await runLmOnTarget(compiled, jobs, target, workDir('compeft-loader'));
+    const got = run.results.map((r) => r.status);
+    const differ = got.flatMap((st, i) => (st === expected[i] ? [] : [`blob ${i} (${damaged[i]!.length} bytes): C ${st}, TypeScript ${expected[i]}`]));
+    expect(differ).toEqual([]);
+  }, 600_000);
 });

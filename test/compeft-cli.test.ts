@@ -1,4 +1,4 @@
-// `tritc delta make | inspect` and `tritc run --delta` on llama2.c checkpoints (a base, a fine-tuned
+// `tritc delta make | inspect` and `tritc run | generate --delta` on llama2.c checkpoints (a base, a fine-tuned
 // copy, another base): the blob is made, described, refused for the wrong base in one line, and run
 // on the host bit for bit against the interpreter with the same delta.
 
@@ -70,6 +70,9 @@ describe('tritc delta', () => {
     }
     // The delta is applied: the logits differ from the base's.
     expect(logits[0]).not.toEqual(logits[1]);
+    const gen = await tritc('generate', join(dir, 'base.bin'), '--delta', d, '--prompt-ids', '1,2,3', '-n', '4', '--json');
+    expect(gen.err).toBe('');
+    expect(JSON.parse(gen.out)).toMatchObject({ ok: true, matched: true });
     const wrong = await tritc('run', join(dir, 'other.bin'), '--delta', d, '--target', 'host');
     expect(wrong.code).toBe(1);
     expect(wrong.err).toMatch(/was made for base/);
