@@ -38,6 +38,10 @@ int tn_delta_load(const uint8_t *blob, uint32_t len, uint32_t hash_lo, uint32_t 
  * order from 0 (compiler/ops/lm/delta_term.ts); nothing when the slot is empty. */
 void tn_delta_apply(const float *x, int32_t n, const tn_delta_slot *d, int32_t rows, int32_t k, float *y);
 
+/* The same for int8 activations x (scale sx[t], or sx[0] for all rows when !x_per_row): i = the
+ * entries' x[t][col] added (or subtracted) exactly; y[t][o] += (alpha * (float)i) * sx[t]. */
+void tn_delta_apply_q8(const int8_t *x, const float *sx, int32_t x_per_row, int32_t n, const tn_delta_slot *d, int32_t rows, int32_t k, float *y);
+
 /* CRC-32 (IEEE 802.3, zlib's) of p[0 .. n). */
 uint32_t tn_delta_crc32(const uint8_t *p, uint32_t n);
 

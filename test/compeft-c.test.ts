@@ -32,11 +32,12 @@ function otherBase(base: LmModel): LmModel {
 }
 
 describe('run-time deltas in the compiled model, bit for bit against the interpreter', () => {
-  for (const [targetName, seed, kind] of [
-    ['host', 57, undefined],
-    ['cortex-m4', 55, 'ternary'],
+  for (const [targetName, seed, kind, activations] of [
+    ['host', 57, undefined, 'float'],
+    ['cortex-m4', 55, 'ternary', 'float'],
+    ['cortex-m4', 59, 'ternary', 'int8-per-token'],
   ] as const) {
-    it(`${targetName}: base, delta A (RAM), delta B (flash), three bad blobs refused, A again, none`, async () => {
+    it(`${targetName}, ${activations} activations: base, delta A (RAM), delta B (flash), three bad blobs refused, A again, none`, async () => {
       const target = loadTargets().get(targetName)!;
       const base = deltaBase(seed, kind);
       const a = makeDelta(base, tunedOf(base, 1, 0.05), { density: 0.1 });
@@ -45,7 +46,9 @@ describe('run-time deltas in the compiled model, bit for bit against the interpr
       const truncated = a.blob.subarray(0, a.blob.length - 6);
       const corrupt = a.blob.slice();
       corrupt[40] ^= 0x01;
-      const g = buildLmGraph(base, { deltas: true, chunk: 3 });
+      const g = buildLmGraph(base, { deltas: true, chunk: 3, activations });
+      // int8 activations: the ternary projections are TernaryLinear, with the int8 form of the term.
+      if (activations !== 'float') expect(g.nodes.some((n) => n.op === 'TernaryLinear' && (n.attrs.delta_slot as number) >= 0)).toBe(true);
       const prompt = [1, 5, 2, 8, 3, 9, 4].map((t) => t % base.config.vocabSize);
 
       // The interpreter: the same sequence of deltas.
@@ -103,7 +106,7 @@ describe('run-time deltas in the compiled model, bit for bit against the interpr
         (r, i) => `${['A ram', 'B flash', 'foreign', 'truncated', 'corrupt', 'A ram', 'none'][i]}: ${r.counters[0]} ${unit}, ${r.nanoseconds[0]} ns`,
       );
       console.log(
-        `ComPEFT swap cost on ${targetName} (${base.name}, blobs A ${a.blob.length} B ${b.blob.length} bytes, ${a.stats.kept} and ${b.stats.kept} entries): ${cost.join('; ')}; ` +
+        `ComPEFT swap cost on ${targetName}, ${activations} activations (${base.name}, blobs A ${a.blob.length} B ${b.blob.length} bytes, ${a.stats.kept} and ${b.stats.kept} entries): ${cost.join('; ')}; ` +
           `a forward of ${prompt.length} tokens: ${forwards.map((r) => r.counters[0]).join(', ')}`,
       );
       if (target.counter) expect(loads[1]!.counters[0]).toBeGreaterThan(0);

@@ -38,7 +38,7 @@ export interface LmBuildOptions {
   activations?: 'float' | 'int8-per-token';
   /**
    * Accept run-time deltas (ComPEFT task vectors, docs/formats.md): every per-layer projection gets
-   * a delta slot, and the C model a <prefix>_load_delta. Needs float activations.
+   * a delta slot, and the C model a <prefix>_load_delta.
    */
   deltas?: boolean;
 }
@@ -63,7 +63,6 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
   };
   const slots = opts.deltas ? deltaSlots(c) : [];
   if (opts.deltas) {
-    if (activations !== 'float') fail('unsupported', '--deltas', `run-time deltas need float activations; this build quantizes activations (${activations})`);
     const wide = slots.find((s) => s.cols > DELTA_MAX_COLS);
     if (wide) fail('limit', '--deltas', `${wide.name} has ${wide.cols} columns; a delta blob indexes at most ${DELTA_MAX_COLS}`);
   }
@@ -185,7 +184,10 @@ class Builder {
       this.add({ name: `${x}.quantize`, op: 'QuantizeInt8', inputs: [x], outputs: [xq, `${xq}.scale`], attrs, annotations: {} });
       this.quantized.set(x, xq);
     }
-    return this.node('TernaryLinear', name, [xq, w, ...bias], out, { rows });
+    return this.node('TernaryLinear', name, [xq, w, ...bias], out, {
+      rows,
+      ...(this.deltaSlot.has(weight) ? { delta_slot: this.deltaSlot.get(weight)! } : {}),
+    });
   }
 
   input(name: string, dtype: DType, shape: number[]): string {

@@ -116,3 +116,24 @@ void tn_delta_apply(const float *x, int32_t n, const tn_delta_slot *d, int32_t r
     }
   }
 }
+
+void tn_delta_apply_q8(const int8_t *x, const float *sx, int32_t x_per_row, int32_t n, const tn_delta_slot *d, int32_t rows, int32_t k, float *y) {
+  int32_t t, o;
+  if (d->row_ptr == 0) return;
+  for (t = 0; t < n; t++) {
+    const int8_t *xr = x + t * k;
+    const float sxt = sx[x_per_row ? t : 0];
+    for (o = 0; o < rows; o++) {
+      const uint32_t e0 = d->row_ptr[o], e1 = d->row_ptr[o + 1];
+      uint32_t e;
+      int32_t i = 0; /* |i| <= 128 * 32768 */
+      if (e0 == e1) continue;
+      for (e = e0; e < e1; e++) {
+        const uint32_t c = d->entries[e];
+        const int32_t v = xr[c & 0x7fffu];
+        i = (c & 0x8000u) ? i - v : i + v;
+      }
+      y[t * rows + o] = y[t * rows + o] + (d->alpha * (float)i) * sxt;
+    }
+  }
+}

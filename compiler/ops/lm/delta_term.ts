@@ -3,9 +3,13 @@
 // After the base product, for each output row o with entries:
 //   s = 0; for each entry e of row o in order: s = s + X[t, col(e)] (or s - X[t, col(e)] when negative)
 //   Y[t, o] = Y[t, o] + alpha * s            (float32, each operation rounded; rows without entries untouched)
-// runtime-c/ref/tn_delta.c (tn_delta_apply) computes the same in the same order.
+// With int8 activations (TernaryLinear: codes q, scale sx per row or tensor), after the op's result
+// (bias included):
+//   i = the entries' q[t, col] added (or subtracted) as an exact integer
+//   Y[t, o] = Y[t, o] + fl(fl(alpha * (float)i) * sx[t])
+// runtime-c/ref/tn_delta.c (tn_delta_apply, tn_delta_apply_q8) computes the same in the same order.
 
-import { add, mul } from '../../numerics/f32.ts';
+import { add, i2f, mul } from '../../numerics/f32.ts';
 import type { NumericData } from '../../ir.ts';
 
 export interface SparseTernaryDelta {
@@ -34,6 +38,25 @@ export function applyDeltaTerm(d: SparseTernaryDelta, x: NumericData, from: numb
         s = c & 0x8000 ? Math.fround(s - v) : Math.fround(s + v);
       }
       y[r * d.rows + o] = add(y[r * d.rows + o]!, mul(d.alpha, s));
+    }
+  }
+}
+
+/** The int8-activation term (TernaryLinear): x codes [rows, k], sx one scale per row or one in all. */
+export function applyDeltaTermInt8(d: SparseTernaryDelta, x: NumericData, sx: NumericData, xPerRow: boolean, count: number, k: number, y: Float32Array): void {
+  for (let r = 0; r < count; r++) {
+    const xr = r * k;
+    const sxt = sx[xPerRow ? r : 0]!;
+    for (let o = 0; o < d.rows; o++) {
+      const e0 = d.rowPtr[o]!;
+      const e1 = d.rowPtr[o + 1]!;
+      if (e0 === e1) continue;
+      let i = 0;
+      for (let e = e0; e < e1; e++) {
+        const c = d.entries[e]!;
+        i += c & 0x8000 ? -x[xr + (c & 0x7fff)]! : x[xr + (c & 0x7fff)]!;
+      }
+      y[r * d.rows + o] = add(y[r * d.rows + o]!, mul(mul(d.alpha, i2f(i)), sxt));
     }
   }
 }
