@@ -65,8 +65,8 @@ async function compileAndRun(
   delta?: Uint8Array,
 ): Promise<{ compiled: Compiled; results: LmJobResult[]; row: LmRow }> {
   const compiled = compileGraph(cloneGraph(graph), { target, verify: true, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch') });
-  // With --delta, the program loads the blob (into RAM) first, as an application would.
-  const all: LmJob[] = delta ? [{ mode: 'delta', tokens: [], blob: delta, where: 'ram' }, ...jobs] : jobs;
+  // With --delta, the program loads the blob first, from const data (flash on a microcontroller).
+  const all: LmJob[] = delta ? [{ mode: 'delta', tokens: [], blob: delta, where: 'flash' }, ...jobs] : jobs;
   const run = await runLmOnTarget(compiled, all, target, join(workDir, target.name), { timeoutSeconds: intOpt(args, 'timeout', 3600, 1), onToken });
   if (delta && run.results[0]!.status !== 0)
     fail('mismatch', target.name, `${compiled.emitted.prefix}_load_delta refused the delta that the interpreter took (status ${run.results[0]!.status})`);
