@@ -122,6 +122,8 @@ interface LmGraphInfo {
    * (compiler/lm/delta/base.ts) and the slots, by Linear's delta_slot.
    */
   deltas?: { baseHash: bigint; slots: { name: string; rows: number; cols: number }[] };
+  /** A mixture of experts: experts chosen per token, and per layer per expert its weight tensors. */
+  moe?: { topK: number; experts: string[][][] };
 }
 
 export function elementCount(shape: readonly number[]): number {

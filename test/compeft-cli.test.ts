@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { interpret } from '../compiler/api/index.ts';
 import type { Io } from '../compiler/cli/command.ts';
 import { main } from '../compiler/cli/main.ts';
 import { rng } from '../compiler/harness/inputs.ts';
@@ -70,6 +71,10 @@ describe('tritc delta', () => {
     }
     // The delta is applied: the logits differ from the base's.
     expect(logits[0]).not.toEqual(logits[1]);
+    // The package API takes it too: interpret() with `delta` gives the logits the run checked.
+    const api = await interpret(join(dir, 'base.bin'), { delta: d, count: 1, chunk: 3 });
+    if (api.kind !== 'lm') throw new Error('expected a language model result');
+    expect(Float32Array.from(api.logits[0]!.flatMap((l) => [...l]))).toEqual(logits[0]);
     const gen = await tritc('generate', join(dir, 'base.bin'), '--delta', d, '--prompt-ids', '1,2,3', '-n', '4', '--json');
     expect(gen.err).toBe('');
     expect(JSON.parse(gen.out)).toMatchObject({ ok: true, matched: true });

@@ -10,6 +10,7 @@ import { decodeDelta, encodeDelta, type TaskDelta } from '../compiler/lm/delta/b
 import { makeDelta } from '../compiler/lm/delta/make.ts';
 import { buildLmGraph } from '../compiler/lm/build.ts';
 import { LmSession } from '../compiler/lm/session.ts';
+import { upcycleMoe } from '../compiler/lm/upcycle.ts';
 import { prepareGraph } from '../compiler/passes/pipeline.ts';
 import { deltaBase, merged, tunedOf } from './support/compeft.ts';
 import { scaled } from './support/tier.ts';
@@ -165,6 +166,16 @@ describe('the .tdelta blob', () => {
   it('is refused by a model of another base', () => {
     const g = buildLmGraph(deltaBase(42, 'ternary'), { deltas: true, chunk: 2 });
     expect(message(() => new LmSession(g).loadDelta(delta, 'd.tdelta'))).toMatch(/was made for base [0-9a-f]{16}, this model is base/);
+  });
+});
+
+describe('a mixture of experts', () => {
+  it('is refused by --deltas and by delta make (ExpertLinear has no delta term)', () => {
+    let dense = deltaBase(42, 'float32');
+    for (let s = 43; dense.config.subNorms; s++) dense = deltaBase(s, 'float32');
+    const moe = upcycleMoe(dense, { experts: 2, topK: 1 });
+    expect(message(() => buildLmGraph(moe, { deltas: true, chunk: 2 }))).toMatch(/--deltas: .*mixture of experts/);
+    expect(message(() => makeDelta(moe, moe, { density: 0.1 }))).toMatch(/mixture of experts/);
   });
 });
 

@@ -10,6 +10,12 @@ import { f32ToF16Bits } from '../../compiler/numerics/half.ts';
 export interface RandomLmOptions {
   /** Force a weight kind for the projections. */
   projections?: 'float32' | 'float16' | 'int8' | 'ternary' | 'planes' | 'intb';
+  /**
+   * A mixture of ternary experts (MoTE) in every layer: `experts` routed experts, top `topK`. The
+   * routed experts are ternary (any granularity) unless `projections` says otherwise; a layer's router
+   * is all zeros with probability 0.3, so that every logit ties (the lower expert indices win).
+   */
+  moe?: { experts: number; topK: number; normalizeGates?: boolean };
 }
 
 export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
@@ -18,7 +24,7 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
   const kvHeads = pick([1, 2, 3]);
   const nHeads = kvHeads * pick([1, 2, 3]);
   const headDim = pick([4, 6, 8, 10, 16]);
-  const subNorms = r() < 0.4;
+  const subNorms = r() < 0.4 && !opts.moe;
   const config: LmConfig = {
     arch: subNorms ? 'bitnet' : 'llama',
     dim: nHeads * headDim,
@@ -38,6 +44,13 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
     tiedOutput: r() < 0.4,
     activations: 'float',
   };
+  if (opts.moe)
+    config.moe = {
+      experts: opts.moe.experts,
+      topK: opts.moe.topK,
+      expertHiddenDim: pick([5, 8, 13, 24]),
+      normalizeGates: opts.moe.normalizeGates ?? r() < 0.5,
+    };
   const tensors = new Map<string, LmTensor>();
   const normal = () => {
     const u = Math.max(r(), 1e-9);
@@ -47,6 +60,7 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
   for (const [name, shape] of expectedShapes(config)) {
     const n = shape.reduce((a, b) => a * b, 1);
     if (shape.length === 1) tensors.set(name, { kind: 'float32', shape, data: floats(n, 0.1, 1) });
+    else if (name.endsWith('.ffn_gate_inp')) tensors.set(name, { kind: 'float32', shape, data: r() < 0.3 ? new Float32Array(n) : floats(n, 0.5) });
     else if (name === 'token_embd' || name === 'output') {
       const kind = pick(['float32', 'float16', 'int8']);
       const v = floats(n, 0.5);
@@ -54,7 +68,8 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
       else if (kind === 'float16') tensors.set(name, { kind, shape, bits: Uint16Array.from(v, f32ToF16Bits) });
       else tensors.set(name, int8Of(shape as [number, number], v, pick([4, 8, 32])));
     } else {
-      const kind = opts.projections ?? pick(['float32', 'float16', 'int8', 'ternary', 'ternary', 'planes', 'intb'] as const);
+      const expert = /_exps\.\d+$/.test(name);
+      const kind = opts.projections ?? (expert ? 'ternary' : pick(['float32', 'float16', 'int8', 'ternary', 'ternary', 'planes', 'intb'] as const));
       const v = floats(n, 0.3);
       if (kind === 'float32') tensors.set(name, { kind, shape, data: v });
       else if (kind === 'float16') tensors.set(name, { kind, shape, bits: Uint16Array.from(v, f32ToF16Bits) });
@@ -65,7 +80,7 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
         const group = pick([4, 5, 16, cols]);
         const groups = rows * Math.ceil(cols / group);
         const max = (1 << bits) - 1;
-        const columns = r() < 0.5 ? shuffled(cols, r) : undefined;
+        const columns = r() < 0.5 && !expert ? shuffled(cols, r) : undefined;
         tensors.set(name, {
           kind: 'intb',
           bits,
@@ -75,7 +90,7 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
           zeros: Uint8Array.from({ length: groups }, () => Math.floor(r() * (max + 1))),
           groupSize: group,
           ...(columns ? { columns } : {}),
-          ...(r() < 0.4 ? { bias: floats(rows, 0.1) } : {}),
+          ...(r() < 0.4 && !expert ? { bias: floats(rows, 0.1) } : {}),
           source: 'random',
         });
       } else {
@@ -93,7 +108,7 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
           granularity: gran,
           ...(gran === 'per_group' ? { groupSize: group } : {}),
           ...(planes > 1 ? { planes } : {}),
-          ...(r() < 0.3 ? { bias: floats(rows, 0.1) } : {}),
+          ...(r() < 0.3 && !expert ? { bias: floats(rows, 0.1) } : {}),
           source: 'random',
         });
       }

@@ -1,12 +1,14 @@
 import { fail } from '../diagnostics.ts';
+import { parseByteCount } from '../util/format.ts';
+import type { ProgressAt } from '../util/progress.ts';
 
 // What a command declares, and how it talks to the terminal (injectable, so tests can capture it).
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
-  /** A transient status line (only on a terminal). */
-  progress(text: string): void;
+  /** A transient status line (only on a terminal), with a bar when the work's size is known. */
+  progress(text: string, at?: ProgressAt): void;
   endProgress(): void;
 }
 
@@ -53,10 +55,9 @@ export function intOpt(args: ParsedArgs, name: string, def: number, min = 0): nu
 export function bytesOpt(args: ParsedArgs, name: string): number | undefined {
   const v = stringOpt(args, name);
   if (v === undefined) return undefined;
-  const m = /^(\d+)\s*(|b|k|kb|kib|m|mb|mib)$/i.exec(v.trim());
-  if (!m) fail('usage', `--${name}`, `expects a byte count such as 4096, 16K or 1MiB, got "${v}"`);
-  const unit = m[2]!.toLowerCase();
-  return Number(m[1]) * (unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 2 ** 20 : 1);
+  const n = parseByteCount(v);
+  if (n === undefined) fail('usage', `--${name}`, `expects a byte count such as 4096, 16K or 1MiB, got "${v}"`);
+  return n;
 }
 
 /** The `--max-scratch` option of the commands that compile. */
@@ -84,6 +85,11 @@ export const LM_OPTIONS: Record<string, OptionSpec> = {
     type: 'string',
     valueName: 'file',
     help: 'language models (run, generate): apply this .tdelta blob, in the interpreter and on the target (implies --deltas)',
+  },
+  'upcycle-moe': {
+    type: 'string',
+    valueName: 'E:k[:p]',
+    help: 'language models: up-cycle each FFN into a MoTE layer: the FFN as shared expert plus E ternary experts (perturbation p, default 0.1), top-k routed',
   },
 };
 
@@ -123,6 +129,7 @@ export function loadOptions(args: ParsedArgs): {
   ternarize?: string;
   weights?: 'int8';
   tokenizer?: string;
+  upcycleMoe?: string;
 } {
   const kv = stringOpt(args, 'kv-cache');
   if (kv !== undefined && kv !== 'f32' && kv !== 'f16') fail('usage', '--kv-cache', `expects f32 or f16, got "${kv}"`);
@@ -145,5 +152,6 @@ export function loadOptions(args: ParsedArgs): {
       return w;
     })(stringOpt(args, 'weights')),
     tokenizer: stringOpt(args, 'tokenizer'),
+    upcycleMoe: stringOpt(args, 'upcycle-moe'),
   };
 }

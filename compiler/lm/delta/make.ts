@@ -49,6 +49,7 @@ export function makeDelta(base: LmModel, tuned: LmModel, opts: DeltaMakeOptions)
   const alphaFactor = opts.alphaFactor ?? 1;
   if (!(density > 0 && density <= 1)) fail('usage', '--density', `must be in (0, 1], got ${density}`);
   if (!Number.isFinite(alphaFactor)) fail('usage', '--alpha-factor', `must be a finite number, got ${alphaFactor}`);
+  if (base.config.moe) fail('unsupported', base.source, 'is a mixture of experts; run-time deltas do not support routed experts yet');
   const slots = deltaSlots(base.config);
   const tunedSlots = deltaSlots(tuned.config);
   if (JSON.stringify(tunedSlots) !== JSON.stringify(slots))
