@@ -31,7 +31,7 @@ export interface LanguageModelSummary {
   moe?: MoeSummary;
 }
 
-export interface MoeSummary {
+interface MoeSummary {
   experts: number;
   topK: number;
   paramsPerExpertLayer: number;
