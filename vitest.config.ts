@@ -8,6 +8,7 @@ const FAST = [
   'architecture',
   'atomic-output',
   'autogptq',
+  'compeft',
   'format-errors',
   'gguf',
   'hf',
@@ -35,6 +36,7 @@ const FAST = [
 ];
 const HOST = [
   ...FAST,
+  'compeft-cli',
   'deterministic-output',
   'differential-host',
   'generated-c',

@@ -6,6 +6,7 @@ import { fail } from './diagnostics.ts';
 import { DTYPE_INFO } from './dtypes.ts';
 import { elementCount, nodeReads, shapeStr, type DType, type Graph, type Node, type TypedData } from './ir.ts';
 import { getOp } from './ops/index.ts';
+import type { SparseTernaryDelta } from './ops/lm/delta_term.ts';
 import type { RowRange } from './ops/op.ts';
 
 function matchesDType(data: TypedData, dtype: DType): boolean {
@@ -27,6 +28,8 @@ export interface InterpretOptions {
    * into each projection). Must not modify them.
    */
   observe?(node: Node, inputs: readonly (TypedData | undefined)[], rows: RowRange | undefined): void;
+  /** Run-time deltas by slot (ComPEFT task vectors; Linear's delta_slot), as a compiled model's load_delta sets them. */
+  deltas?: ReadonlyMap<number, SparseTernaryDelta>;
 }
 
 /** A fresh, zeroed state for `g` (what the generated reset() leaves). */
@@ -104,6 +107,9 @@ export function interpret(g: Graph, inputs: ReadonlyMap<string, TypedData>, opts
           throw new Error(`internal: ${node.op} "${node.name}" wrote ${data.constructor.name}(${data.length}) to ${t.dtype} ${shapeStr(t.shape)} "${name}"`);
         values.set(name, data);
         opts.onWrite?.(name, data);
+      },
+      delta(slot) {
+        return opts.deltas?.get(slot);
       },
     });
   }

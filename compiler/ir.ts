@@ -117,6 +117,11 @@ interface LmGraphInfo {
   logits: string;
   /** What `inspect` shows (architecture, activations, cache type...). */
   summary: Record<string, string | number>;
+  /**
+   * Run-time deltas (ComPEFT task vectors, docs/formats.md), when built with them: the base's hash
+   * (compiler/lm/delta/base.ts) and the slots, by Linear's delta_slot.
+   */
+  deltas?: { baseHash: bigint; slots: { name: string; rows: number; cols: number }[] };
   /** A mixture of experts: experts chosen per token, and per layer per expert its weight tensors. */
   moe?: { topK: number; experts: string[][][] };
 }

@@ -97,6 +97,7 @@ const COMPILE_FLAGS = [
   'weights',
   'ternarize',
   'tokenizer',
+  'deltas',
 ] as const;
 
 /** What `tritc compile` does, from its parsed arguments. */
@@ -119,6 +120,12 @@ export async function compileModel(
   if (arenaSectionOpt !== undefined && arenaSectionOpt !== 'none' && !/^[.A-Za-z_][.A-Za-z0-9_$]*$/.test(arenaSectionOpt))
     fail('usage', '--arena-section', `"${arenaSectionOpt}" is not a linker section name (letters, digits, '.', '_', '$'), nor none`);
   const load = loadOptions(args);
+  if (stringOpt(args, 'delta') !== undefined)
+    fail(
+      'usage',
+      '--delta',
+      'a delta is applied at run time: compile with --deltas, then load the blob with <prefix>_load_delta (tritc run and generate take --delta)',
+    );
   const bindings = stringOpt(args, 'bindings');
   if (bindings !== undefined && bindings !== 'ts') fail('usage', '--bindings', `"${bindings}" is not a bindings language; the one there is: ts`);
   hooks.progress?.(`reading ${path}`);

@@ -4,7 +4,7 @@
 
 import { bytesOpt, loadOptions, stringOpt, type ParsedArgs } from '../cli/command.ts';
 import { checkFit, compileGraph, type Compiled } from '../compile.ts';
-import { TritcError, formatDiagnostic } from '../diagnostics.ts';
+import { fail, TritcError, formatDiagnostic } from '../diagnostics.ts';
 import { elementCount, tensorBytes, type Graph } from '../ir.ts';
 import { planesOf, weightBytes } from '../ops/lm/weights.ts';
 import { loadModel } from '../readers/index.ts';
@@ -78,12 +78,19 @@ const INSPECT_FLAGS = [
   'weights',
   'ternarize',
   'tokenizer',
+  'deltas',
 ] as const;
 
 /** What `tritc inspect` does, from its parsed arguments. */
 export function inspectModel(path: string, args: ParsedArgs): InspectResult {
   const target = getTarget(stringOpt(args, 'target') ?? 'host');
   const load = loadOptions(args);
+  if (stringOpt(args, 'delta') !== undefined)
+    fail(
+      'usage',
+      '--delta',
+      'a delta is applied at run time: compile with --deltas, then load the blob with <prefix>_load_delta (tritc run and generate take --delta)',
+    );
   const graph = loadModel(path, load);
   const c = compileGraph(graph, {
     target,

@@ -10,6 +10,7 @@ import { loadModel } from '../readers/index.ts';
 import type { ProgressFn } from '../util/progress.ts';
 import { namingOptions, toArgs } from './args.ts';
 import { memoryRuns } from './run.ts';
+import { deltaOption } from './run_lm.ts';
 import type { InputsOption, ModelOptions, TensorData } from './types.ts';
 
 export interface InterpretOptions extends ModelOptions {
@@ -17,6 +18,8 @@ export interface InterpretOptions extends ModelOptions {
   inputs?: InputsOption;
   /** Language models: runs of token ids (or a .npy of them as `inputs`). */
   tokens?: readonly (readonly number[])[];
+  /** Language models: apply this .tdelta blob (implies `deltas`). */
+  delta?: string;
   count?: number;
   seed?: number;
   progress?: ProgressFn;
@@ -54,6 +57,8 @@ const INTERPRET_FLAGS = [
   'weights',
   'ternarize',
   'tokenizer',
+  'deltas',
+  'delta',
 ] as const;
 
 /** Run `model` through the reference interpreter. */
@@ -73,6 +78,7 @@ export function interpret(model: string, options: InterpretOptions = {}): Promis
         if (r.length === 0 || r.length > lm.context || r.some((v) => !(Number.isInteger(v) && v >= 0 && v < lm.vocab)))
           fail('usage', tokens ? 'tokens' : 'options.inputs', `run ${i}: expected 1 to ${lm.context} token ids in [0, ${lm.vocab})`);
       const session = new LmSession(graph);
+      deltaOption(args, session);
       const logits = runs.map((r, i) => {
         progress?.('interpreting', { done: i, total: runs.length });
         session.reset();

@@ -66,6 +66,8 @@ export interface RunOptions extends ModelOptions {
   inputs?: InputsOption;
   /** Language models: runs of token ids (instead of `inputs`). */
   tokens?: readonly (readonly number[])[];
+  /** Language models: apply this .tdelta blob, in the interpreter and on the target (implies `deltas`). */
+  delta?: string;
   /** Random runs without inputs (default 3) and their seed (default 1). */
   count?: number;
   seed?: number;
@@ -104,6 +106,8 @@ const RUN_FLAGS = [
   'weights',
   'ternarize',
   'tokenizer',
+  'deltas',
+  'delta',
 ] as const;
 
 /** In-memory inputs (the API): each input one run or a list of runs, all the same count. */

@@ -12,7 +12,9 @@ import { runLmOnTarget } from '../harness/lm_run.ts';
 import type { LmJob, LmJobResult } from '../harness/lm_runner.ts';
 import { readNpy, writeNpy } from '../io/npy.ts';
 import { cloneGraph, type Graph } from '../ir.ts';
+import type { TaskDelta } from '../lm/delta/blob.ts';
 import { LmSession } from '../lm/session.ts';
+import { readDeltaFile } from '../cli/delta.ts';
 import type { TargetDesc } from '../targets.ts';
 import { requireQemu } from '../toolchain/qemu.ts';
 import { requireZig } from '../toolchain/zig.ts';
@@ -51,6 +53,15 @@ export interface LmRunResult {
   logits: Float32Array[][] | null;
 }
 
+/** --delta: the blob's bytes and what it decodes to, checked against the graph's base and loaded into `session`. */
+export function deltaOption(args: ParsedArgs, session: LmSession): { bytes: Uint8Array; delta: TaskDelta } | undefined {
+  const path = stringOpt(args, 'delta');
+  if (path === undefined) return undefined;
+  const delta = readDeltaFile(path);
+  session.loadDelta(delta, path);
+  return { bytes: new Uint8Array(readFileSync(path)), delta };
+}
+
 export async function compileAndRunLm(
   graph: Graph,
   target: TargetDesc,
@@ -58,9 +69,15 @@ export async function compileAndRunLm(
   workDir: string,
   args: ParsedArgs,
   onToken?: (id: number) => void,
+  delta?: Uint8Array,
 ): Promise<{ compiled: Compiled; results: LmJobResult[]; row: LmTargetResult }> {
   const compiled = compileGraph(cloneGraph(graph), { target, verify: true, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch') });
-  const run = await runLmOnTarget(compiled, jobs, target, join(workDir, target.name), { timeoutSeconds: intOpt(args, 'timeout', 3600, 1), onToken });
+  // With --delta, the program loads the blob first, from const data (flash on a microcontroller).
+  const all: LmJob[] = delta ? [{ mode: 'delta', tokens: [], blob: delta, where: 'flash' }, ...jobs] : jobs;
+  const run = await runLmOnTarget(compiled, all, target, join(workDir, target.name), { timeoutSeconds: intOpt(args, 'timeout', 3600, 1), onToken });
+  if (delta && run.results[0]!.status !== 0)
+    fail('mismatch', target.name, `${compiled.emitted.prefix}_load_delta refused the delta that the interpreter took (status ${run.results[0]!.status})`);
+  if (delta) run.results.shift();
   const stack = Math.max(...run.results.map((r) => r.stackBytes));
   const row: LmTargetResult = {
     target: target.name,
@@ -115,6 +132,7 @@ export async function runLanguageModel(
     if (r.length > lm.context)
       fail('usage', inputs ?? '', `${r.length} tokens exceed the context of ${lm.context} positions (compile with --context ${r.length} or more)`);
   const session = new LmSession(graph);
+  const delta = deltaOption(args, session);
   const expected = runs.map((r, i) => {
     hooks.progress?.('interpreting', { done: i, total: runs.length });
     session.reset();
@@ -134,6 +152,8 @@ export async function runLanguageModel(
           runs.map((tokens) => ({ mode: 'forward', tokens })),
           workDir,
           args,
+          undefined,
+          delta?.bytes,
         );
         results.forEach((res, r) => {
           expected[r]!.forEach((want, p) => {

@@ -28,6 +28,8 @@ export interface ModelOptions {
   ternarize?: string;
   /** llama2.c checkpoints: the tokenizer.bin. */
   tokenizer?: string;
+  /** Language models: accept run-time ComPEFT deltas (<prefix>_load_delta; tritc delta make). */
+  deltas?: boolean;
 }
 
 /** A model's inputs: files as `tritc run --inputs` takes them (.npy/.pb one per input, one .npz, or

@@ -80,6 +80,12 @@ export const LM_OPTIONS: Record<string, OptionSpec> = {
   weights: { type: 'string', valueName: 'kind', help: 'language models: quantize float projections on import to int8 (absmax per row), the int8 baseline' },
   ternarize: { type: 'string', valueName: 'method', help: 'language models: ternarize float projections on import: absmean, absmean:per-row, absmean:shard:N' },
   tokenizer: { type: 'string', valueName: 'file', help: 'llama2.c checkpoints: the tokenizer.bin for text prompts and output' },
+  deltas: { type: 'boolean', help: 'language models: accept run-time ComPEFT deltas (<prefix>_load_delta; tritc delta make)' },
+  delta: {
+    type: 'string',
+    valueName: 'file',
+    help: 'language models (run, generate): apply this .tdelta blob, in the interpreter and on the target (implies --deltas)',
+  },
   'upcycle-moe': {
     type: 'string',
     valueName: 'E:k[:p]',
@@ -119,7 +125,7 @@ function shapeOptions(args: ParsedArgs): { inputs: Map<string, number[]>; batch?
 export function loadOptions(args: ParsedArgs): {
   shapes?: { inputs: Map<string, number[]>; batch?: number };
   lowBit: boolean;
-  lm: { context?: number; chunk?: number; kvCache?: 'float32' | 'float16'; activations?: 'float' | 'int8-per-token' };
+  lm: { context?: number; chunk?: number; kvCache?: 'float32' | 'float16'; activations?: 'float' | 'int8-per-token'; deltas?: boolean };
   ternarize?: string;
   weights?: 'int8';
   tokenizer?: string;
@@ -138,6 +144,7 @@ export function loadOptions(args: ParsedArgs): {
       chunk: num('chunk'),
       kvCache: kv === 'f16' ? 'float16' : kv === 'f32' ? 'float32' : undefined,
       activations: act === 'int8' ? 'int8-per-token' : act === 'float' ? 'float' : undefined,
+      ...(args.values.deltas === true || stringOpt(args, 'delta') !== undefined ? { deltas: true } : {}),
     },
     ternarize: stringOpt(args, 'ternarize'),
     weights: ((w) => {

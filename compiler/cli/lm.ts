@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { compileAndRunLm, lmSpeed, type LmRunResult, type LmTargetResult } from '../api/run_lm.ts';
+import { compileAndRunLm, deltaOption, lmSpeed, type LmRunResult, type LmTargetResult } from '../api/run_lm.ts';
 import { fail, withOneLineDiagnostics } from '../diagnostics.ts';
 import { logitsHash, type LmJob } from '../harness/lm_runner.ts';
 import { decodeAll, encode } from '../lm/tokenizer.ts';
@@ -125,6 +125,8 @@ the model's tokenizer (GGUF) or --tokenizer tokenizer.bin (llama2.c); without on
     requireZig();
     requireQemu(t);
     const prompt = promptIds(args, model.tokenizer, lm.vocab);
+    const session = new LmSession(graph);
+    const delta = deltaOption(args, session);
     const steps = intOpt(args, 'n', 64, 1);
     if (prompt.length + steps - 1 > lm.context)
       fail(
@@ -157,11 +159,19 @@ the model's tokenizer (GGUF) or --tokenizer tokenizer.bin (llama2.c); without on
     let result;
     try {
       io.progress(`${t.name}: compiling and building...`);
-      result = await compileAndRunLm(graph, t, [job], workDir, args, (id) => {
-        io.endProgress();
-        streamed.push(id);
-        if (!args.json) io.out(`${id}${model.tokenizer ? `\t${JSON.stringify(text([id]))}` : ''}`);
-      });
+      result = await compileAndRunLm(
+        graph,
+        t,
+        [job],
+        workDir,
+        args,
+        (id) => {
+          io.endProgress();
+          streamed.push(id);
+          if (!args.json) io.out(`${id}${model.tokenizer ? `\t${JSON.stringify(text([id]))}` : ''}`);
+        },
+        delta?.bytes,
+      );
     } finally {
       io.endProgress();
       if (!keep) rmSync(workDir, { recursive: true, force: true });
@@ -173,7 +183,6 @@ the model's tokenizer (GGUF) or --tokenizer tokenizer.bin (llama2.c); without on
     let checked = false;
     if (args.values['no-check'] !== true) {
       io.progress('checking against the interpreter...');
-      const session = new LmSession(graph);
       const r = seedRng(seed);
       let logits = session.prefill(prompt);
       const ids: number[] = [];

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { fail, formatDiagnostic, TritcError } from '../diagnostics.ts';
 import { TRITC_VERSION } from '../version.ts';
 import { compileCommand } from './compile.ts';
+import { deltaCommand } from './delta.ts';
 import { generateCommand } from './lm.ts';
 import { inspectCommand } from './inspect.ts';
 import { quantizeCommand } from './quantize.ts';
@@ -14,7 +15,16 @@ import { terminalProgress } from './progress.ts';
 import { testCommand } from './test.ts';
 import type { Command, Io } from './command.ts';
 
-export const COMMANDS: readonly Command[] = [compileCommand, runCommand, testCommand, generateCommand, inspectCommand, quantizeCommand, targetsCommand];
+export const COMMANDS: readonly Command[] = [
+  compileCommand,
+  runCommand,
+  testCommand,
+  generateCommand,
+  inspectCommand,
+  quantizeCommand,
+  targetsCommand,
+  deltaCommand,
+];
 
 const GLOBAL_HELP = `tritc ${TRITC_VERSION}: compile ternary and low-bit neural networks to dependency-free C.
 

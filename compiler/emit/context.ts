@@ -47,6 +47,8 @@ export interface EmitNodeContext {
   out(j: number): string;
   /** Pointer (uint8_t *) to the node's kernel scratch, for ops that declare `scratch` (compiler/ops/op.ts). */
   scratch(): string;
+  /** The C name of the model's run-time delta slot table (tn_delta_slot[], runtime-c/tn_delta.h). */
+  deltaSlots(): string;
   /**
    * The C name of constant tensor `name` in `layout`, emitting its definition once.
    * `rowLength` (for t2/b1) is the number of codes per row; rows are padded to whole bytes.

@@ -10,7 +10,7 @@ import { buildProgram, type HostCompiler } from '../toolchain/build.ts';
 import { measureObjects, type Footprint } from '../toolchain/elf.ts';
 import { requireQemu } from '../toolchain/qemu.ts';
 import { requireZig } from '../toolchain/zig.ts';
-import { decodeLmResults, encodeLmJobs, generateLmRunner, type LmJob, type LmJobResult } from './lm_runner.ts';
+import { decodeLmResults, encodeLmJobs, generateLmRunner, runnerDeltas, type LmJob, type LmJobResult } from './lm_runner.ts';
 import { executeOnTarget, writeWeightsBlob } from './run_target.ts';
 
 export interface LmTargetRun {
@@ -35,7 +35,7 @@ export async function runLmOnTarget(
   mkdirSync(modelDir, { recursive: true });
   for (const [rel, text] of compiled.files) if ((rel.endsWith('.h') || rel === 'model.c') && typeof text === 'string') writeFileSync(join(modelDir, rel), text);
   writeWeightsBlob(compiled, modelDir);
-  writeFileSync(join(workDir, 'lm_runner.c'), generateLmRunner(compiled.emitted.prefix, lm.vocab));
+  writeFileSync(join(workDir, 'lm_runner.c'), generateLmRunner(compiled.emitted.prefix, lm.vocab, runnerDeltas(jobs)));
   writeFileSync(join(workDir, 'lm_in.bin'), encodeLmJobs(jobs));
   const runtime = [...new Set([...compiled.emitted.runtime, 'ref/tn_sample.c', 'ref/tn_math.c'])].sort();
   const built = await buildProgram({

@@ -6,24 +6,35 @@
 //
 // lm_in.bin (little-endian)                       lm_out.bin
 //   "TNLM" u32 version u32 jobs                      "TNLO" u32 version u32 counter-overhead
-//   per job: u32 mode (0 forward, 1 generate)        per job:
-//     u32 n, i32 tokens[n]                             forward:  f32 logits[n][vocab], u64 counter,
-//     generate: u32 steps, f32 temperature,                      u64 ns, u32 stack
+//   per job: u32 mode (0 forward, 1 generate,        per job:
+//     2 load delta), u32 n                              forward:  f32 logits[n][vocab], u64 counter,
+//     forward, generate: i32 tokens[n]                           u64 ns, u32 stack
+//     generate: u32 steps, f32 temperature,
 //       i32 top_k, f32 top_p, u32 seed lo, hi,         generate: prefill u64 counter, u64 ns, then per
 //       u32 full (1: write every step's logits)                  step: i32 token, and for every step
+//     load delta (n bytes of blob, or flash blob              load delta: i32 status, u64 counter,
+//       n - 1 when where = 1): u32 where (0 RAM,                u64 ns (the load's cost)
+//       1 flash), RAM: u8 blob[n], zero pad to 4
 //                                                                 after the first the decode's u64
 //                                                                 counter, u64 ns; per step the
 //                                                                 logits it sampled from: f32[vocab]
 //                                                                 if full, else u64 FNV-1a of their
 //                                                                 bits; u32 stack
 //                                                    "TNEN"
-// A driver error (context full, bad token) ends the program with status 3 and a message.
+// A driver error (context full, bad token) ends the program with status 3 and a message. A delta load
+// (a model built with run-time deltas) reports its status instead: the tests load bad blobs on purpose.
+// RAM blobs go into one of two static buffers, never the one the active delta points into; flash blobs
+// are compiled into the runner as const data.
 
 const LM_RUNNER_VERSION = 1;
 
 export interface LmJob {
-  mode: 'forward' | 'generate';
+  mode: 'forward' | 'generate' | 'delta';
+  /** forward, generate: the prompt (delta: unused, []). */
   tokens: number[];
+  /** delta: the blob's bytes (empty: remove the delta), read into RAM or compiled into flash. */
+  blob?: Uint8Array;
+  where?: 'ram' | 'flash';
   steps?: number;
   temperature?: number;
   topK?: number;
@@ -43,9 +54,81 @@ export interface LmJobResult {
   counters: number[];
   nanoseconds: number[];
   stackBytes: number;
+  /** delta: load_delta's return value. */
+  status?: number;
 }
 
-export function generateLmRunner(prefix: string, vocab: number): string {
+/** What the runner needs beyond the model's prefix and vocabulary: the delta jobs' blobs. */
+export interface LmRunnerDeltas {
+  /** Blobs compiled into the runner as const data, by their flash index. */
+  flash: Uint8Array[];
+  /** Bytes of each of the two RAM blob buffers. */
+  ramBytes: number;
+}
+
+/** The flash blobs and RAM buffer size of `jobs` (undefined: no delta job). */
+export function runnerDeltas(jobs: readonly LmJob[]): LmRunnerDeltas | undefined {
+  const d = jobs.filter((j) => j.mode === 'delta');
+  if (!d.length) return undefined;
+  return {
+    flash: d.filter((j) => j.where === 'flash' && j.blob?.length).map((j) => j.blob!),
+    ramBytes: Math.max(4, ...d.filter((j) => j.where !== 'flash').map((j) => j.blob?.length ?? 0)),
+  };
+}
+
+function flashArrays(prefix: string, d: LmRunnerDeltas): string {
+  const P = prefix.toUpperCase();
+  const arrays = d.flash.map((b, i) => {
+    const padded = new Uint8Array(Math.ceil(b.length / 4) * 4);
+    padded.set(b);
+    const words = new Uint32Array(padded.buffer);
+    const lines: string[] = [];
+    for (let at = 0; at < words.length; at += 8) lines.push(`  ${Array.from(words.subarray(at, at + 8), (w) => `0x${w.toString(16)}u`).join(', ')},`);
+    return `static const uint32_t flash_blob_${i}[${words.length}] = {\n${lines.join('\n')}\n};`;
+  });
+  return `
+/* Run-time delta blobs: ${d.flash.length} in flash (const, little-endian words), two RAM buffers. */
+${arrays.join('\n')}
+static const uint32_t *const flash_blobs[${Math.max(1, d.flash.length)}] = { ${d.flash.length ? d.flash.map((_, i) => `flash_blob_${i}`).join(', ') : '0'} };
+static const uint32_t flash_lengths[${Math.max(1, d.flash.length)}] = { ${d.flash.length ? d.flash.map((b) => `${b.length}u`).join(', ') : '0u'} };
+static uint32_t ram_blobs[2][${Math.ceil(d.ramBytes / 4)}];
+static int ram_in_use = -1;
+
+static void delta_job(int in, int out, uint32_t n, uint64_t overhead) {
+  const uint32_t where = get_u32(in);
+  const uint8_t *blob = 0;
+  uint32_t len = 0;
+  int buf = ram_in_use == 0 ? 1 : 0, rc;
+  uint64_t c0, c1, t0, t1;
+  if (where == 1u) {
+    if (n >= ${Math.max(1, d.flash.length)}u) die("lm_runner: no such flash blob", 2);
+    blob = (const uint8_t *)flash_blobs[n];
+    len = flash_lengths[n];
+  } else if (n > 0u) {
+    if (n > sizeof ram_blobs[0]) die("lm_runner: a delta blob is larger than its buffer", 2);
+    get(in, ram_blobs[buf], n);
+    if (n & 3u) {
+      uint8_t pad[4];
+      get(in, pad, 4u - (n & 3u));
+    }
+    blob = (const uint8_t *)ram_blobs[buf];
+    len = n;
+  }
+  c0 = tn_plat_counter();
+  t0 = tn_plat_time_ns();
+  rc = ${prefix}_load_delta(blob, len);
+  t1 = tn_plat_time_ns();
+  c1 = tn_plat_counter();
+  if (rc == 0) ram_in_use = where == 1u || len == 0u ? -1 : buf;
+  else if (rc > 0 || rc < ${P}_E_DELTA_ALIGN) die("lm_runner: load_delta returned an unknown status", 3);
+  put_u32(out, (uint32_t)rc);
+  put_u64(out, c1 - c0 > overhead ? c1 - c0 - overhead : 0);
+  put_u64(out, t1 - t0);
+}
+`;
+}
+
+export function generateLmRunner(prefix: string, vocab: number, deltas?: LmRunnerDeltas): string {
   const P = prefix.toUpperCase();
   return `/*
  * lm_runner.c: generated by tritc to check the language model "${prefix}" against the interpreter.
@@ -216,6 +299,7 @@ static void generate_job(int in, int out, uint32_t n, uint64_t overhead) {
   put_u32(out, stack);
 }
 
+${deltas ? flashArrays(prefix, deltas) : ''}
 int main(void) {
   int in, out;
   uint8_t magic[4];
@@ -238,6 +322,9 @@ int main(void) {
   put_u32(out, (uint32_t)overhead);
   for (j = 0; j < jobs; j++) {
     const uint32_t mode = get_u32(in), n = get_u32(in);
+    if (mode == 2) {
+${deltas ? '      delta_job(in, out, n, overhead);\n      continue;' : '      die("lm_runner: this runner has no delta jobs", 2);'}
+    }
     if (n > ${P}_CONTEXT) die("lm_runner: more tokens than the context holds", 2);
     if (mode == 0) forward_job(in, out, n, overhead);
     else generate_job(in, out, n, overhead);
@@ -257,7 +344,23 @@ export function encodeLmJobs(jobs: readonly LmJob[]): Uint8Array {
   const f32 = (v: number) => words.push(new Uint32Array(Float32Array.of(v).buffer)[0]!);
   u32(LM_RUNNER_VERSION);
   u32(jobs.length);
+  let flash = 0;
+  const bytes: { at: number; blob: Uint8Array }[] = [];
   for (const j of jobs) {
+    if (j.mode === 'delta') {
+      const blob = j.blob ?? new Uint8Array(0);
+      u32(2);
+      if (j.where === 'flash' && blob.length) {
+        u32(flash++);
+        u32(1);
+      } else {
+        u32(blob.length);
+        u32(0);
+        bytes.push({ at: words.length, blob });
+        for (let i = 0; i < Math.ceil(blob.length / 4); i++) u32(0);
+      }
+      continue;
+    }
     u32(j.mode === 'forward' ? 0 : 1);
     u32(j.tokens.length);
     for (const t of j.tokens) u32(t);
@@ -276,6 +379,7 @@ export function encodeLmJobs(jobs: readonly LmJob[]): Uint8Array {
   out.set(new TextEncoder().encode('TNLM'));
   const dv = new DataView(out.buffer);
   words.forEach((w, i) => dv.setUint32(4 + i * 4, w, true));
+  for (const b of bytes) out.set(b.blob, 4 + b.at * 4);
   return out;
 }
 
@@ -314,6 +418,12 @@ export function decodeLmResults(bytes: Uint8Array, jobs: readonly LmJob[], vocab
   const overhead = u32();
   const results: LmJobResult[] = jobs.map((j) => {
     const r: LmJobResult = { logits: [], tokens: [], hashes: [], counters: [], nanoseconds: [], stackBytes: 0 };
+    if (j.mode === 'delta') {
+      r.status = u32() | 0;
+      r.counters.push(Number(u64()));
+      r.nanoseconds.push(Number(u64()));
+      return r;
+    }
     if (j.mode === 'forward') {
       for (let i = 0; i < j.tokens.length; i++) r.logits.push(floats());
       r.counters.push(Number(u64()));

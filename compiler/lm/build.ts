@@ -24,6 +24,8 @@ import { bf16BitsToF32, f16BitsToF32 } from '../numerics/half.ts';
 import { getOp } from '../ops/index.ts';
 import { withDefaults } from '../ops/op.ts';
 import { inferNode, setOutputs } from '../passes/infer.ts';
+import { baseHash, deltaSlots } from './delta/base.ts';
+import { DELTA_MAX_COLS } from './delta/blob.ts';
 import { blk, type LmModel, type LmTensor } from './model.ts';
 
 export interface LmBuildOptions {
@@ -39,6 +41,11 @@ export interface LmBuildOptions {
    * code defines it, the Hugging Face BitNet layout). Default: the model's.
    */
   activations?: 'float' | 'int8-per-token';
+  /**
+   * Accept run-time deltas (ComPEFT task vectors, docs/formats.md): every per-layer projection gets
+   * a delta slot, and the C model a <prefix>_load_delta.
+   */
+  deltas?: boolean;
 }
 
 /** The most positions a KV cache holds (--context). */
@@ -70,7 +77,13 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
     sourceHash: model.sourceHash,
     rows: { max: chunk },
   };
-  const b = new Builder(g, model, activations);
+  const slots = opts.deltas ? deltaSlots(c) : [];
+  if (opts.deltas) {
+    if (c.moe) fail('unsupported', '--deltas', `${model.source} is a mixture of experts; run-time deltas do not support routed experts (ExpertLinear) yet`);
+    const wide = slots.find((s) => s.cols > DELTA_MAX_COLS);
+    if (wide) fail('limit', '--deltas', `${wide.name} has ${wide.cols} columns; a delta blob indexes at most ${DELTA_MAX_COLS}`);
+  }
+  const b = new Builder(g, model, activations, new Map(slots.map((s, i) => [s.name, i])));
 
   const tokens = b.input('tokens', 'int32', [chunk]);
   const pos = b.input('pos', 'int32', [1]);
@@ -132,12 +145,14 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
       ffn: `${c.ffnAct} ${c.hiddenDim}`,
       rope: `${c.ropeStyle} ${c.ropeDim}/${c.headDim}, base ${c.ropeTheta}`,
       tiedOutput: c.tiedOutput ? 'yes' : 'no',
+      ...(opts.deltas ? { deltas: `${slots.length} slots` } : {}),
       ...(c.moe
         ? {
             moe: `${c.moe.experts} routed experts (FFN ${c.moe.expertHiddenDim}), top-${c.moe.topK}, gates: softmax over ${c.moe.normalizeGates ? `the ${c.moe.topK} chosen` : 'all experts'}; shared expert: the FFN`,
           }
         : {}),
     },
+    ...(opts.deltas ? { deltas: { baseHash: baseHash(model), slots } } : {}),
     ...(c.moe ? { moe: { topK: c.moe.topK, experts: moeExperts } } : {}),
   };
   return g;
@@ -166,6 +181,8 @@ class Builder {
     readonly g: Graph,
     readonly model: LmModel,
     readonly activations: 'float' | 'int8-per-token',
+    /** Delta slot by tensor name (empty: no run-time deltas). */
+    readonly deltaSlot: ReadonlyMap<string, number>,
   ) {}
 
   /**
@@ -177,10 +194,13 @@ class Builder {
     const bias = this.g.tensors.has(`${w}.bias`) ? [`${w}.bias`] : [];
     if (this.activations !== 'int8-per-token' || this.g.tensors.get(w)!.dtype !== 'ternary') {
       const columns = `${w}.columns`;
-      if (!this.g.tensors.has(columns)) return this.node('Linear', name, [x, w, ...bias], out, { rows });
-      // GPTQ act-order: the weight's columns are stored group by group; gather x to match.
+      const attrs = { rows, ...(this.deltaSlot.has(weight) ? { delta_slot: this.deltaSlot.get(weight)! } : {}) };
+      if (!this.g.tensors.has(columns)) return this.node('Linear', name, [x, w, ...bias], out, attrs);
+      // GPTQ act-order: the weight's columns are stored group by group; gather x to match. A delta
+      // is in the model's column order, so it reads the permuted x through the stored order too.
+      if (this.deltaSlot.size) fail('unsupported', '--deltas', `${weight} has act-order columns (GPTQ g_idx); run-time deltas do not support them yet`);
       const xp = this.node('PermuteColumns', `${name}.permute`, [x, columns], `${out}_xperm`, { rows });
-      return this.node('Linear', name, [xp, w, ...bias], out, { rows });
+      return this.node('Linear', name, [xp, w, ...bias], out, attrs);
     }
     let xq = this.quantized.get(x);
     if (!xq) {
@@ -189,7 +209,10 @@ class Builder {
       this.add({ name: `${x}.quantize`, op: 'QuantizeInt8', inputs: [x], outputs: [xq, `${xq}.scale`], attrs, annotations: {} });
       this.quantized.set(x, xq);
     }
-    return this.node('TernaryLinear', name, [xq, w, ...bias], out, { rows });
+    return this.node('TernaryLinear', name, [xq, w, ...bias], out, {
+      rows,
+      ...(this.deltaSlot.has(weight) ? { delta_slot: this.deltaSlot.get(weight)! } : {}),
+    });
   }
 
   /**

@@ -5,10 +5,13 @@
 import { fail } from '../diagnostics.ts';
 import { initialState, interpret, type InterpretOptions } from '../interpret.ts';
 import type { Graph, TypedData } from '../ir.ts';
+import type { SparseTernaryDelta } from '../ops/lm/delta_term.ts';
+import { checkDeltaFits, type TaskDelta } from './delta/blob.ts';
 
 export class LmSession {
   private state: Map<string, TypedData>;
   private pos = 0;
+  private deltas = new Map<number, SparseTernaryDelta>();
   readonly vocab: number;
   readonly context: number;
   readonly chunk: number;
@@ -27,6 +30,17 @@ export class LmSession {
   /** Tokens in the cache. */
   get position(): number {
     return this.pos;
+  }
+
+  /**
+   * Apply or swap the run-time delta (the C model's load_delta): checked against the graph's base and
+   * slots first, so a delta that does not fit leaves the previous one in place. undefined removes it.
+   */
+  loadDelta(delta: TaskDelta | undefined, where: string): void {
+    const info = this.graph.lm!.deltas;
+    if (!info) fail('usage', where, 'this model was built without run-time deltas (build with deltas: tritc ... --deltas)');
+    if (delta) checkDeltaFits(delta, { hash: info.baseHash, slots: info.slots }, where);
+    this.deltas = new Map((delta?.tensors ?? []).map((t) => [t.slot, t]));
   }
 
   reset(): void {
@@ -69,7 +83,7 @@ export class LmSession {
           [lm.tokens, ids],
           [lm.pos, Int32Array.of(this.pos)],
         ]),
-        { rows: { n, nOut }, state: this.state, observe: this.observe },
+        { rows: { n, nOut }, state: this.state, observe: this.observe, deltas: this.deltas },
       );
       const logits = res.get(lm.logits) as Float32Array;
       for (let r = 0; r < nOut; r++) out.push(logits.slice(r * this.vocab, (r + 1) * this.vocab));

@@ -10,12 +10,15 @@
 //   acc[p,g] = sum_{k in group g} W[p,n,k] * X[t,k]          exact integer (int32, or int64 if needed)
 //   s        = sum over p (outer), g (inner) of  (float)acc[p,g] * ws[p,n,g]   in that order, float32
 //   y        = s * sx[t]   then   y = y + B[n]
+//   delta:   TernaryLinear with `delta_slot` >= 0 and a run-time delta loaded there: the int8 term of
+//            lm/delta_term.ts is added last (ComPEFT task vectors, docs/formats.md)
 // The inner loop only adds and subtracts; the multiplies are per group and per output.
 
 import type { DiagnosticCode } from '../diagnostics.ts';
 import { elementCount, lastDim, rowsOf, shapeStr, type DType, type Graph, type Node } from '../ir.ts';
 import { add, i2f, mul } from '../numerics/f32.ts';
 import { at, type InferContext, type OpDef, type OutputSpec } from './op.ts';
+import { applyDeltaTermInt8 } from './lm/delta_term.ts';
 import { LEADING_ROWS_ATTR, leadingRows, leadingRowsC } from './lm/rows.ts';
 import { int8MaxAbs, lowBitGeometry, scaleCount, weightScaleIndex } from '../lowbit.ts';
 
@@ -36,6 +39,11 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
         kind: 'string',
         default: 'auto',
         doc: 'the kernel (e.g. t5w.lut_armv7m) or weight format (t2, t2b, t5, t5w, t6w, b1) to compile this layer to; auto: the compiler chooses (docs/kernels.md)',
+      },
+      delta_slot: {
+        kind: 'int',
+        default: -1,
+        doc: 'a run-time delta slot (ComPEFT task vectors, docs/formats.md): the delta loaded there adds its sparse ternary term; -1: none',
       },
     },
     infer(ctx: InferContext): OutputSpec[] {
@@ -110,6 +118,9 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
           y[t * geo.n + n] = v;
         }
       }
+      const slot = node.attrs.delta_slot as number;
+      const delta = slot >= 0 ? ctx.delta(slot) : undefined;
+      if (delta) applyDeltaTermInt8(delta, x, sx, xPerRow, leadingRows(node, ctx.rows, rows), geo.k, y);
       ctx.write(node.outputs[0]!, y);
     },
     // LUT kernels need tables: the planner places them in the arena, live during this layer only.
@@ -144,9 +155,18 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
       const scratch = choice.scratchBytes ? ctx.scratch() : 'NULL';
       const wdesc = `${ctx.node.name.replace(/[^A-Za-z0-9_]/g, '_')}_weights`;
       const cast = choice.format.cElement ? '(const uint8_t *)' : '';
+      const slot = ctx.node.attrs.delta_slot as number;
+      const callRows = leadingRowsC(ctx.node, ctx.rows(rows), ctx.outRows(rows));
+      const xPerRow = xT.quant!.granularity === 'per_row' ? 1 : 0;
+      const delta =
+        slot >= 0
+          ? [
+              `tn_delta_apply_q8(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xPerRow}, /* rows */ ${callRows}, &${ctx.deltaSlots()}[${slot}], /* n */ ${geo.n}, /* k */ ${geo.k}, ${ctx.out(0)});`,
+            ]
+          : [];
       return {
         kernel: `${fn} (${k.id}, ${acc.bits === 32 ? 'int32' : 'int64'} acc)`,
-        runtime: k.runtime,
+        runtime: [...k.runtime, ...(slot >= 0 ? ['ref/tn_delta.c'] : [])],
         body: [
           `/* ${accNote} */`,
           `/* kernel ${k.id}: ${choice.reason} */`,
@@ -161,7 +181,8 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
           `  ${cast}${codes}, ${scale}, /* planes */ ${geo.planes}, /* n */ ${geo.n}, /* k */ ${geo.k}, ${granularity}, /* group */ ${geo.group},`,
           `  /* window */ ${choice.window}, /* scratch */ ${scratch}, ${choice.scratchBytes}`,
           `};`,
-          `${fn}(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xT.quant!.granularity === 'per_row' ? 1 : 0}, /* rows */ ${leadingRowsC(ctx.node, ctx.rows(rows), ctx.outRows(rows))}, &${wdesc}, ${bias}, /* flush */ ${choice.flush}, ${ctx.out(0)});`,
+          `${fn}(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xPerRow}, /* rows */ ${callRows}, &${wdesc}, ${bias}, /* flush */ ${choice.flush}, ${ctx.out(0)});`,
+          ...delta,
         ],
       };
     },

@@ -13,6 +13,7 @@ import type { DiagnosticCode } from '../diagnostics.ts';
 import type { AttrValue, DType, Graph, Node, NumericData, QuantParams, Tensor, TypedData } from '../ir.ts';
 import type { EmitNodeContext } from '../emit/context.ts';
 import type { TargetDesc } from '../targets.ts';
+import type { SparseTernaryDelta } from './lm/delta_term.ts';
 
 type AttrKind = 'int' | 'float' | 'string' | 'bool' | 'ints';
 
@@ -61,6 +62,8 @@ export interface InterpretContext {
   readNum(name: string): NumericData;
   /** Store an output value; its length must match the output shape. */
   write(name: string, data: TypedData): void;
+  /** The run-time delta loaded in slot `slot` (Linear's delta_slot; InterpretOptions.deltas), if any. */
+  delta(slot: number): SparseTernaryDelta | undefined;
 }
 
 export interface EmittedNode {

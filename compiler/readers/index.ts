@@ -131,10 +131,10 @@ export function loadModel(path: string, opts: LoadOptions = {}): Graph {
 function load(path: string, opts: LoadOptions): Graph {
   const format = detectFormat(path);
   if (isLanguageModel(format)) return prepareGraph(buildLmGraph(readLanguageModel(path, format, opts), opts.lm));
-  if (opts.ternarize || opts.weights || opts.upcycleMoe)
+  if (opts.ternarize || opts.weights || opts.upcycleMoe || opts.lm?.deltas)
     fail(
       'usage',
-      opts.ternarize ? '--ternarize' : opts.weights ? '--weights' : '--upcycle-moe',
+      opts.ternarize ? '--ternarize' : opts.weights ? '--weights' : opts.upcycleMoe ? '--upcycle-moe' : '--deltas',
       `${path} is not a language model (${format}); it applies to GGUF, llama2.c and Hugging Face checkpoints`,
     );
   if (opts.shapes && format !== 'onnx')

@@ -15,6 +15,8 @@
 //                   y = v_0 + v_1 + ... in order
 //   planes:         y_p as above for each plane, Y = y_0 + y_1 + ... in order (the kernel reads X once
 //                   for all planes)
+//   delta:          with `delta_slot` >= 0 and a run-time delta loaded in that slot, the sparse ternary
+//                   term of delta_term.ts is added next (ComPEFT task vectors, docs/formats.md)
 //   bias:           Y = Y + B[n]
 // The lane sum is compiler/numerics/dot.ts: eight interleaved partial sums and a fixed tree, the
 // order SIMD kernels keep. Ternary weights need no multiply in the inner loop.
@@ -25,6 +27,7 @@ import { combineLanes } from '../../numerics/dot.ts';
 import { f16BitsToF32 } from '../../numerics/half.ts';
 import type { EmitNodeContext } from '../../emit/context.ts';
 import type { InterpretContext, OpDef } from '../op.ts';
+import { applyDeltaTerm } from './delta_term.ts';
 import { ROWS_ATTR, rowArgs, rowSpan } from './rows.ts';
 import { checkWeight, colsOfWeight, groupSize, groupsPerRow, planesOf, rowsOfWeight, scalesPerPlane, weightBytes, weightKernelSuffix } from './weights.ts';
 
@@ -36,7 +39,14 @@ export const Linear: OpDef = {
   summary: 'float32 activations times a float32, float16, int8, ternary (trit-planes) or b-bit weight matrix (lane-sum dot products), plus an optional bias',
   inputs: { names: ['X', 'W', 'B'], min: 2 },
   outputs: { names: ['Y'], min: 1 },
-  attrs: { rows: ROWS_ATTR },
+  attrs: {
+    rows: ROWS_ATTR,
+    delta_slot: {
+      kind: 'int',
+      default: -1,
+      doc: 'a run-time delta slot (ComPEFT task vectors, docs/formats.md): the delta loaded there adds its sparse ternary term; -1: none',
+    },
+  },
   rows: true,
   infer(ctx) {
     const [x, w, b] = ctx.inputs;
@@ -70,14 +80,24 @@ export const Linear: OpDef = {
     if (x.length !== total * k) throw new Error(`internal: Linear "${node.name}": ${x.length} activations for ${shapeStr(xT.shape)}`);
     const y = new Float32Array(total * w.n);
     const { from, count } = rowSpan(node, ctx.rows, total);
-    for (let r = 0; r < count; r++) linearRow(w, x, (from + r) * k, y, r * w.n);
+    const slot = node.attrs.delta_slot as number;
+    const delta = slot >= 0 ? ctx.delta(slot) : undefined;
+    if (!delta) {
+      for (let r = 0; r < count; r++) linearRow(w, x, (from + r) * k, y, r * w.n);
+    } else {
+      // The delta's term comes before the bias (the order in the header).
+      const { bias, ...noBias } = w;
+      for (let r = 0; r < count; r++) linearRow(noBias, x, (from + r) * k, y, r * w.n);
+      applyDeltaTerm(delta, x, from, count, k, y);
+      if (bias) for (let r = 0; r < count; r++) for (let o = 0; o < w.n; o++) y[r * w.n + o] = add(y[r * w.n + o]!, bias[o]!);
+    }
     ctx.write(node.outputs[0]!, y);
   },
   emit(ctx) {
     const x = ctx.input(0);
     const [total, k] = x.shape as [number, number];
     const { x: xin, rows } = rowArgs(ctx.node, !!ctx.graph.rows, ctx.in(0), k, ctx.rows(total), ctx.outRows(total));
-    const call = linearCall(ctx, 1, ctx.node.inputs[2] ? 2 : undefined, xin, rows, ctx.out(0));
+    const call = linearCall(ctx, 1, ctx.node.inputs[2] ? 2 : undefined, xin, rows, ctx.out(0), ctx.node.attrs.delta_slot as number);
     return { kernel: call.fn, runtime: call.runtime, body: call.body };
   },
   cost(graph, node) {
@@ -167,6 +187,7 @@ export function linearRow(lw: LinearWeight, x: NumericData, xOff: number, y: Flo
 /**
  * The C call of the Linear kernel for weight input `wi` (and bias input `bi`) on `rows` rows of `x`
  * into `y`: the same results on every kernel (lane sums), the vector ones where the target has them.
+ * `deltaSlot` >= 0 adds that run-time delta slot's term before the bias.
  */
 export function linearCall(
   ctx: EmitNodeContext,
@@ -175,6 +196,7 @@ export function linearCall(
   x: string,
   rows: string,
   y: string,
+  deltaSlot = -1,
 ): { fn: string; runtime: string[]; body: string[] } {
   const w = ctx.input(wi);
   const n = rowsOfWeight(w);
@@ -195,10 +217,15 @@ export function linearCall(
   const isa = !vector ? undefined : features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : undefined;
   const fn = `tn_linear_${suffix}${isa ? `_${isa}` : ''}`;
   const body = [`${fn}(${x}, ${rows}, ${weights},${planes} ${scales}/* n */ ${n}, /* k */ ${k}, ${y});`];
+  if (deltaSlot >= 0) body.push(`tn_delta_apply(${x}, ${rows}, &${ctx.deltaSlots()}[${deltaSlot}], /* n */ ${n}, /* k */ ${k}, ${y});`);
   if (bi !== undefined) body.push(`tn_linear_bias(${y}, ${rows}, ${ctx.in(bi)}, /* n */ ${n});`);
   return {
     fn,
-    runtime: ['ref/tn_linear.c', ...(isa === 'avx2' ? ['opt/x86/tn_linear_avx2.c'] : isa === 'neon' ? ['opt/arm/tn_linear_neon.c'] : [])],
+    runtime: [
+      'ref/tn_linear.c',
+      ...(deltaSlot >= 0 ? ['ref/tn_delta.c'] : []),
+      ...(isa === 'avx2' ? ['opt/x86/tn_linear_avx2.c'] : isa === 'neon' ? ['opt/arm/tn_linear_neon.c'] : []),
+    ],
     body,
   };
 }
