@@ -31,7 +31,7 @@ export function parseTernarize(spec: string): TernarizeGranularity {
   return { kind: 'per_tensor' };
 }
 
-function floatValues(t: LmTensor): Float64Array | undefined {
+export function floatValues(t: LmTensor): Float64Array | undefined {
   switch (t.kind) {
     case 'float32':
       return Float64Array.from(t.data);

@@ -70,6 +70,8 @@ function permuteRows(t: LmTensor, perm: Int32Array): LmTensor {
       const g = t.scales.length / rows;
       return { ...t, codes: take(t.codes, cols), scales: take(t.scales, g), zeros: take(t.zeros, g), ...(t.bias ? { bias: take(t.bias, 1) } : {}) };
     }
+    case 'fairy2i':
+      return fail('unsupported', t.source, 'is a Fairy2i weight; its rows pair real and imaginary halves and cannot be reordered for a Hugging Face folder');
   }
 }
 
@@ -174,7 +176,7 @@ export function writeHfModel(model: LmModel, dir: string, opts: { overwrite?: bo
       const packed = packTritcLayer(t);
       layers[prefix] = layerEntry(packed.layer);
       for (const p of packed.tensors) st.push({ ...p, name: `${prefix}.${p.suffix}` });
-    }
+    } else fail('unsupported', n.canonical, `is ${t.kind}; a Hugging Face folder cannot hold it (tritc compiles it directly)`);
   }
 
   const embd = model.tensors.get('token_embd');
