@@ -6,6 +6,7 @@ import { defineConfig } from 'vitest/config';
 const FAST = [
   'architecture',
   'autogptq',
+  'fairy2i',
   'format-errors',
   'gguf',
   'hf',

@@ -55,7 +55,10 @@ describe('the widely-linear form is exact', () => {
       if (t.kind !== 'float32' || t.shape.length !== 2 || name === 'token_embd') continue;
       const [rows, cols] = t.shape as [number, number];
       const back = fromWidelyLinear(toWidelyLinear(t.data, rows, cols));
-      expect(back.every((v, i) => v === t.data[i]), name).toBe(true);
+      expect(
+        back.every((v, i) => v === t.data[i]),
+        name,
+      ).toBe(true);
     }
   });
 
@@ -142,7 +145,10 @@ describe('the phase quantizer', () => {
       // Stage 2 quantizes the residual of stage 1 with its own scales.
       const wl = toWidelyLinear(w, rows, cols);
       const q1 = toWidelyLinear(fairy2iDequantize(w1.tensor), rows, cols);
-      const resU = phaseQuantize(wl.uRe.map((v, i) => v - q1.uRe[i]!), wl.uIm.map((v, i) => v - q1.uIm[i]!));
+      const resU = phaseQuantize(
+        wl.uRe.map((v, i) => v - q1.uRe[i]!),
+        wl.uIm.map((v, i) => v - q1.uIm[i]!),
+      );
       expect([w2.tensor.scales[4], w2.tensor.scales[5]]).toEqual([resU.sRe, resU.sIm]);
       expect(w2.errors[0]).toBe(w1.errors[0]);
       expect(w2.errors[1]!).toBeLessThan(0.6 * w2.errors[0]!);

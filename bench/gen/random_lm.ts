@@ -70,8 +70,7 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
           scales: floats(stages * 4, 0.02, 0.2),
           source: 'random',
         });
-      }
-      else if (kind === 'float16') tensors.set(name, { kind, shape, bits: Uint16Array.from(v, f32ToF16Bits) });
+      } else if (kind === 'float16') tensors.set(name, { kind, shape, bits: Uint16Array.from(v, f32ToF16Bits) });
       else if (kind === 'int8') tensors.set(name, int8Of(shape as [number, number], v, pick([3, 8, shape[1]!])));
       else if (kind === 'intb') {
         const [rows, cols] = shape as [number, number];

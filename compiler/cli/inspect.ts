@@ -55,13 +55,16 @@ the arena bytes live during the layer. Then the totals and whether the model fit
     // projection, the embedding and the head, whatever their kind).
     const weightOf = (node: (typeof graph.nodes)[number]) => {
       if (['TernaryLinear', 'BinaryLinear', 'TernaryConv', 'BinaryConv'].includes(node.op)) return graph.tensors.get(node.inputs[1]!);
-      if (graph.lm && (node.op === 'Linear' || node.op === 'Embed')) return graph.tensors.get(node.inputs[1]!);
+      if (graph.lm && (node.op === 'Linear' || node.op === 'Embed' || node.op === 'WidelyLinear')) return graph.tensors.get(node.inputs[1]!);
       return undefined;
     };
+    // Fairy2i codes [stages, U | W, N/2, K/2] stand for a real [N, K] matrix.
+    const paramsOf = (node: (typeof graph.nodes)[number], w: NonNullable<ReturnType<typeof weightOf>>) =>
+      node.op === 'WidelyLinear' ? (elementCount(w.shape) / w.shape[0]!) * 2 : elementCount(w.shape);
     const layers = c.layers.map((l) => {
       const node = graph.nodes[l.step]!;
       const w = weightOf(node);
-      const params = w ? elementCount(w.shape) : 0;
+      const params = w ? paramsOf(node, w) : 0;
       return { ...l, params, bitsPerParam: params ? (l.weightBytes * 8) / params : null };
     });
     const lm = graph.lm ? lmSummary(graph, c.weightsBytes) : undefined;
@@ -71,7 +74,7 @@ the arena bytes live during the layer. Then the totals and whether the model fit
       const w = weightOf(n);
       if (!w || counted.has(w.name)) return a;
       counted.add(w.name);
-      return a + elementCount(w.shape);
+      return a + paramsOf(n, w);
     }, 0);
     const totalMacs = layers.reduce((a, l) => a + l.macs, 0);
     if (args.json) {

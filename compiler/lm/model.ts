@@ -313,7 +313,8 @@ function checkValues(name: string, t: LmTensor, where: (name: string) => string,
 
 function checkFairy2i(name: string, t: LmFairy2i, where: (name: string) => string, bag: DiagnosticBag): void {
   const [rows, cols] = t.shape;
-  if (name === 'token_embd') bag.error('weights', where(name), 'is a Fairy2i weight; the embedding table must be float or int8 (only projections and the head take Fairy2i codes)');
+  if (name === 'token_embd')
+    bag.error('weights', where(name), 'is a Fairy2i weight; the embedding table must be float or int8 (only projections and the head take Fairy2i codes)');
   if (rows % 2 !== 0 || cols % 2 !== 0) {
     bag.error('shape', where(name), `is a Fairy2i weight of shape [${rows}, ${cols}]; the widely-linear form needs even rows and columns`);
     return;
