@@ -8,6 +8,7 @@ import { getTarget } from '../targets.ts';
 import { formatBytes, formatCount, textTable } from '../util/format.ts';
 import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command, LM_OPTIONS, loadOptions, SHAPE_OPTIONS } from './command.ts';
 import { planesOf, weightBytes } from '../ops/lm/weights.ts';
+import { fairy2iBytes } from '../ops/lm/widely_linear.ts';
 
 export const inspectCommand: Command = {
   name: 'inspect',
@@ -141,6 +142,16 @@ function lmSummary(g: Graph, weightsBytes: number): { text: string; json: Record
   const kinds = new Map<string, { params: number; bytes: number; tensors: number }>();
   for (const t of g.tensors.values()) {
     // Weight matrices: 2-D constants, or ternary trit-planes [P, N, K]; not the RoPE tables.
+    if (t.kind === 'constant' && t.dtype === 'uint8' && t.shape.length === 4) {
+      // Fairy2i codes [stages, U | W, N/2, K/2] of a real [N, K] matrix.
+      const kind = `fairy2i x${t.shape[0]}`;
+      const e = kinds.get(kind) ?? { params: 0, bytes: 0, tensors: 0 };
+      e.params += (elementCount(t.shape) / t.shape[0]!) * 2;
+      e.tensors++;
+      e.bytes += fairy2iBytes(t);
+      kinds.set(kind, e);
+      continue;
+    }
     if (t.kind !== 'constant' || t.name.startsWith('rope_') || !(t.shape.length === 2 || (t.shape.length === 3 && t.dtype === 'ternary'))) continue;
     const planes = planesOf(t);
     const kind =

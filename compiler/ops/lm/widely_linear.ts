@@ -20,7 +20,7 @@
 // Y[t, i] = re_0 + re_1 + ...,  Y[t, N/2 + i] = im_0 + im_1 + ... in order. The inner loop adds,
 // subtracts and swaps; 8 multiplies per complex output and stage.
 
-import { shapeStr } from '../../ir.ts';
+import { shapeStr, type Tensor } from '../../ir.ts';
 import { FAIRY2I_MAX_STAGES } from '../../lm/model.ts';
 import { add, mul, sub } from '../../numerics/f32.ts';
 import { combineLanes } from '../../numerics/dot.ts';
@@ -141,7 +141,12 @@ export const WidelyLinear: OpDef = {
     const x = graph.tensors.get(node.inputs[0]!)!;
     const c = graph.tensors.get(node.inputs[1]!)!;
     const [stages, , n, m] = c.shape as [number, number, number, number];
-    // 2 bits per complex code (one per real weight and stage), rows padded to whole bytes, and the scales.
-    return { macs: x.shape[0]! * stages * 4 * n * m, weightBytes: stages * 2 * n * Math.ceil(m / 4) + stages * 16 };
+    return { macs: x.shape[0]! * stages * 4 * n * m, weightBytes: fairy2iBytes(c) };
   },
 };
+
+/** Bytes of Fairy2i codes [S, 2, n, m] as emitted: 2 bits per complex code (one bit per real weight and stage), rows padded to whole bytes, plus the scales. */
+export function fairy2iBytes(codes: Tensor): number {
+  const [stages, , n, m] = codes.shape as [number, number, number, number];
+  return stages * 2 * n * Math.ceil(m / 4) + stages * 16;
+}
