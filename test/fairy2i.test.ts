@@ -190,13 +190,27 @@ describe('stories260K in Fairy2i', () => {
       expect(projections.length).toBe(7 * base.config.nLayers);
       expect(projections.every((t) => t.kind === 'fairy2i' && t.stages === stages)).toBe(true);
       expect(seen.at(-1)).toBe(7 * base.config.nLayers);
-      expect(m.notes.at(-1)).toMatch(new RegExp(`^Fairy2i-W${stages}: 35 projections`));
+      expect(m.notes.at(-1)).toMatch(new RegExp(`^Fairy2i-W${stages}: 35 of 35 projections in the widely-linear form`));
       const g = buildLmGraph(m, { context: 16, chunk: 4 });
       expect(g.nodes.filter((n) => n.op === 'WidelyLinear').length).toBe(7 * base.config.nLayers);
       const ref = referenceLogits(m, PROMPT);
       got.forEach((l, p) => l.forEach((v, j) => expect(Math.abs(v - ref[p]![j]!), `position ${p} logit ${j}`).toBeLessThan(1e-4)));
     });
   }
+
+  it('with the head (as the official W2): a tied head is untied, the embedding stays float, the head runs WidelyLinear on the last rows', () => {
+    const m = fairy2iQuantizeModel(base, { stages: 2, head: true });
+    validateLmModel(m, (n) => n);
+    expect(m.config.tiedOutput).toBe(false);
+    expect(m.tensors.get('token_embd')!.kind).toBe('float32');
+    expect(m.tensors.get('output')!.kind).toBe('fairy2i');
+    expect(m.notes.at(-1)).toMatch(/^Fairy2i-W2: 36 of 36 matrices \(projections and the head, untied from the embedding\)/);
+    const g = buildLmGraph(m, { context: 16, chunk: 4 });
+    expect(g.nodes.find((n) => n.name === 'output')!.op).toBe('WidelyLinear');
+    const got = new LmSession(g).forward(PROMPT);
+    const ref = referenceLogits(m, PROMPT);
+    got.forEach((l, p) => l.forEach((v, j) => expect(Math.abs(v - ref[p]![j]!), `position ${p} logit ${j}`).toBeLessThan(1e-4)));
+  });
 
   it('W2 is closer to the float model than W1 (squared logit distance over the prompt)', () => {
     // Measured: W1 1.58e5, W2 1.01e5 (post-training, no fine-tuning: both far from the float model).

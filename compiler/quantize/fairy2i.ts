@@ -202,6 +202,12 @@ export interface Fairy2iModelOptions {
   stages: number;
   /** The projections to quantize (canonical suffixes); default the seven of every layer. */
   projections?: readonly string[];
+  /**
+   * Also quantize the head, as the official Fairy2i-W2 does (`skip_lm_head=False`); a tied head is
+   * untied first (the embedding stays float, the head becomes a Fairy2i copy of it). Default false:
+   * the head stays as trained, as in every row of the quality table.
+   */
+  head?: boolean;
   /** Called after each tensor with the tensors done and the total. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -220,12 +226,20 @@ export function fairy2iQuantizeModel(model: LmModel, opts: Fairy2iModelOptions):
   const suffixes = opts.projections ?? PROJECTIONS;
   const names = [...model.tensors.keys()].filter((name) => suffixes.some((p) => name.endsWith(`.${p}`)));
   const tensors = new Map(model.tensors);
+  let config = model.config;
+  if (opts.head) {
+    if (config.tiedOutput) {
+      tensors.set('output', model.tensors.get('token_embd')!);
+      config = { ...config, tiedOutput: false };
+    }
+    names.push('output');
+  }
   const skipped: string[] = [];
   let done = 0;
   let err = 0;
   let norm = 0;
   for (const name of names) {
-    const t = model.tensors.get(name)!;
+    const t = tensors.get(name)!;
     const w = floatValues(t);
     if (!w) fail('unsupported', model.source, `Fairy2i: tensor "${name}" is ${t.kind}; quantize a float checkpoint`);
     const [rows, cols] = t.shape as [number, number];
@@ -239,11 +253,12 @@ export function fairy2iQuantizeModel(model: LmModel, opts: Fairy2iModelOptions):
     opts.onProgress?.(++done, names.length);
   }
   const quantized = names.length - skipped.length;
+  const what = opts.head ? `matrices (projections and the head${model.config.tiedOutput ? ', untied from the embedding' : ''})` : 'projections';
   const notes = [
     ...model.notes,
-    `Fairy2i-W${stages}: ${quantized} projection${quantized === 1 ? '' : 's'} in the widely-linear form with ${stages} phase stage${stages > 1 ? 's' : ''}` +
-      ` (relative squared weight error ${norm > 0 ? (err / norm).toPrecision(3) : 0}); embedding, head and norms unchanged` +
+    `Fairy2i-W${stages}: ${quantized} of ${names.length} ${what} in the widely-linear form with ${stages} phase stage${stages > 1 ? 's' : ''}` +
+      ` (relative squared weight error ${norm > 0 ? (err / norm).toPrecision(3) : 0}); embedding${opts.head ? '' : ', head'} and norms unchanged` +
       (skipped.length ? `; kept as they were (odd dimension): ${skipped.join(', ')}` : ''),
   ];
-  return { ...model, tensors, notes };
+  return { ...model, config, tensors, notes };
 }
