@@ -26,6 +26,7 @@ const FAST = [
   'pack',
   'planner',
   'quantize',
+  'quantize-cli',
   'snapshots',
   'tokenizer',
 ];

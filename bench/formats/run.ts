@@ -24,7 +24,9 @@ import { getTarget, PROJECT_ROOT } from '../../compiler/targets.ts';
 import { SHARED_DATA } from '../../examples/data.ts';
 import { benchArgs, runMain, writeSection } from '../cli.ts';
 import { hostRun, mcuRun } from '../lm/measure.ts';
-import { FORMAT_METHODS, PROJECTIONS, projectionBits, type Calibration } from './methods.ts';
+import { LM_PROJECTIONS } from '../../compiler/lm/ternarize.ts';
+import { projectionBits } from '../../compiler/quantize/bits.ts';
+import { FORMAT_METHODS, makeModel, type Calibration } from './methods.ts';
 
 const USAGE = `npm run bench:formats -- [--json] [--update] [--quick] [--methods a,b] [--no-targets]
   --json        print the results as JSON
@@ -60,7 +62,7 @@ async function main(): Promise<void> {
   const seqLen = quick ? 32 : 64;
   const count = quick ? 4 : 16;
   log(`sampling ${count} calibration and ${count} evaluation sequences of ${seqLen} tokens from the float model...`);
-  const calibration: Calibration = { sequences: sampleSequences(base, { count, length: seqLen, seed: 1 }) };
+  const calibration: Calibration = { count, length: seqLen, seed: 1 };
   const evaluation = sampleSequences(base, { count, length: seqLen, seed: 2 });
   const qopts = { promptTokens: 8, greedySteps: quick ? 16 : 32 };
   const ref = qualityReference(new LmEvaluator(base, { activations: 'float' }, seqLen + qopts.greedySteps), evaluation, qopts);
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
       if (only && !only.has(method.name)) continue;
       log(`${method.name}: quantizing...`);
       const started = Date.now();
-      const model = method.make(base, calibration);
+      const model = makeModel(method, base, calibration);
       const seconds = (Date.now() - started) / 1000;
       const opts: LmBuildOptions = { activations: method.activations ?? 'float' };
       log(`${method.name}: evaluating...`);
@@ -122,7 +124,7 @@ function markdown(rows: Row[], floatPpl: number, command: string, count: number,
     '## Weight formats on stories260K (the quality table)',
     '',
     `\`${command}\` (${count} evaluation sequences of ${seqLen} tokens sampled from the float model, seed 2; calibration: ${count} more, seed 1).`,
-    `Bits per weight count the seven projections (${PROJECTIONS.join(', ')}) with every scale, zero point and bias; the embedding, head and norms stay float32 in every row.`,
+    `Bits per weight count the seven projections (${LM_PROJECTIONS.join(', ')}) with every scale, zero point and bias; the embedding, head and norms stay float32 in every row.`,
     `KL: mean KL(float || quantized) of next-token distributions in nats. Perplexity of the evaluation sequences (the float model: ${floatPpl.toFixed(3)}).`,
     `Greedy: share of ${steps} greedy tokens after an 8-token prompt equal to the float model's, position by position (in brackets: mean tokens before the first difference).`,
     'Instructions per decoded token under QEMU -icount (context 128, 4 prompt tokens); host: decode tokens/s, one thread (this VM; compare rows, not runs).',

@@ -7,11 +7,12 @@ import { TRITC_VERSION } from '../version.ts';
 import { compileCommand } from './compile.ts';
 import { generateCommand } from './lm.ts';
 import { inspectCommand } from './inspect.ts';
+import { quantizeCommand } from './quantize.ts';
 import { runCommand } from './run.ts';
 import { targetsCommand } from './targets.ts';
 import type { Command, Io } from './command.ts';
 
-export const COMMANDS: readonly Command[] = [compileCommand, runCommand, generateCommand, inspectCommand, targetsCommand];
+export const COMMANDS: readonly Command[] = [compileCommand, runCommand, generateCommand, inspectCommand, quantizeCommand, targetsCommand];
 
 const GLOBAL_HELP = `tritc ${TRITC_VERSION}: compile ternary and low-bit neural networks to dependency-free C.
 

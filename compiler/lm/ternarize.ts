@@ -16,7 +16,8 @@ import type { LmModel, LmTensor, LmTernary } from './model.ts';
 
 export type TernarizeGranularity = { kind: 'per_tensor' } | { kind: 'per_row' } | { kind: 'shard'; shards: number };
 
-const PROJECTIONS = ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'];
+/** The per-layer projections every quantizer touches. */
+export const LM_PROJECTIONS = ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'];
 
 /** Parse `absmean`, `absmean:per-tensor`, `absmean:per-row`, `absmean:shard:4`. */
 export function parseTernarize(spec: string): TernarizeGranularity {
@@ -31,6 +32,7 @@ export function parseTernarize(spec: string): TernarizeGranularity {
   return { kind: 'per_tensor' };
 }
 
+/** A float tensor's values in double; undefined for a quantized one. */
 export function floatValues(t: LmTensor): Float64Array | undefined {
   switch (t.kind) {
     case 'float32':
@@ -78,7 +80,7 @@ export function ternarizeModel(model: LmModel, g: TernarizeGranularity): LmModel
   const tensors = new Map(model.tensors);
   let done = 0;
   for (const [name, t] of model.tensors) {
-    if (!PROJECTIONS.some((p) => name.endsWith(`.${p}`))) continue;
+    if (!LM_PROJECTIONS.some((p) => name.endsWith(`.${p}`))) continue;
     if (t.kind === 'ternary') continue;
     if (t.kind === 'int8') fail('unsupported', model.source, `--ternarize: tensor "${name}" is int8; ternarize a float checkpoint`);
     tensors.set(name, ternarizeTensor(name, t, g));
@@ -99,7 +101,7 @@ export function int8Model(model: LmModel): LmModel {
   const tensors = new Map(model.tensors);
   let done = 0;
   for (const [name, t] of model.tensors) {
-    if (!PROJECTIONS.some((p) => name.endsWith(`.${p}`))) continue;
+    if (!LM_PROJECTIONS.some((p) => name.endsWith(`.${p}`))) continue;
     const w = floatValues(t);
     if (!w) continue;
     const [rows, cols] = t.shape as [number, number];

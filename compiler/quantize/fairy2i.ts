@@ -19,7 +19,7 @@
 // the float32 scale that is stored.
 
 import { fail } from '../diagnostics.ts';
-import { floatValues } from '../lm/ternarize.ts';
+import { floatValues, LM_PROJECTIONS } from '../lm/ternarize.ts';
 import { FAIRY2I_MAX_STAGES, type LmFairy2i, type LmModel } from '../lm/model.ts';
 import { checkMatrix } from './matrix.ts';
 
@@ -212,8 +212,6 @@ export interface Fairy2iModelOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-const PROJECTIONS = ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'];
-
 /**
  * A copy of `model` whose float projections with even dimensions are Fairy2i weights of `stages`
  * stages. Projections with an odd dimension stay as they are (the official code skips them too);
@@ -223,7 +221,7 @@ export function fairy2iQuantizeModel(model: LmModel, opts: Fairy2iModelOptions):
   const { stages } = opts;
   if (!(Number.isInteger(stages) && stages >= 1 && stages <= FAIRY2I_MAX_STAGES))
     fail('usage', '--stages', `must be an integer from 1 to ${FAIRY2I_MAX_STAGES}, got ${stages}`);
-  const suffixes = opts.projections ?? PROJECTIONS;
+  const suffixes = opts.projections ?? LM_PROJECTIONS;
   const names = [...model.tensors.keys()].filter((name) => suffixes.some((p) => name.endsWith(`.${p}`)));
   const tensors = new Map(model.tensors);
   let config = model.config;
