@@ -4,6 +4,8 @@
 // a hand-worked layer), the residual stage lowering the error, the quantized stories260K in the
 // interpreter against the float64 reference, and the errors a bad Fairy2i tensor gives.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TritcError } from '../compiler/diagnostics.ts';
@@ -22,6 +24,8 @@ import {
   toWidelyLinear,
   widelyLinearApply,
 } from '../compiler/quantize/fairy2i.ts';
+import { writeHfModel } from '../compiler/quantize/write_hf.ts';
+import { readHfFolder } from '../compiler/readers/hf/folder.ts';
 import { readLlama2c } from '../compiler/readers/llama2c/checkpoint.ts';
 import { SHARED_DATA } from '../examples/data.ts';
 import { dequantize, referenceLogits } from './support/lm_reference.ts';
@@ -210,6 +214,26 @@ describe('stories260K in Fairy2i', () => {
     const got = new LmSession(g).forward(PROMPT);
     const ref = referenceLogits(m, PROMPT);
     got.forEach((l, p) => l.forEach((v, j) => expect(Math.abs(v - ref[p]![j]!), `position ${p} logit ${j}`).toBeLessThan(1e-4)));
+  });
+
+  it('W2 written as a Hugging Face folder (tritc layers, format fairy2i) reads back to the same tensors and logits', () => {
+    const { m, got } = results[1]!;
+    expect(m.config.ropeStyle).toBe('half'); // llama2.c's Q and K rows put in rotate_half order before quantizing
+    expect(m.notes.at(-1)).toContain('Q and K rows put in rotate_half order first (exact)');
+    const dir = mkdtempSync(join(tmpdir(), 'tritc-fairy2i-'));
+    try {
+      expect(writeHfModel(m, join(dir, 'out')).format).toBe('tritc');
+      const back = readHfFolder(join(dir, 'out'));
+      for (const [name, t] of m.tensors)
+        if (t.kind === 'fairy2i') {
+          const r = back.tensors.get(name) as LmFairy2i;
+          expect([r.kind, r.stages, Array.from(r.codes), Array.from(r.scales)], name).toEqual([t.kind, t.stages, Array.from(t.codes), Array.from(t.scales)]);
+        }
+      const again = new LmSession(buildLmGraph(back, { context: 16, chunk: 4 })).forward(PROMPT);
+      again.forEach((l, p) => expect(Array.from(l)).toEqual(Array.from(got[p]!)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('W2 is closer to the float model than W1 (squared logit distance over the prompt)', () => {

@@ -22,6 +22,7 @@ import { fail } from '../diagnostics.ts';
 import { floatValues, LM_PROJECTIONS } from '../lm/ternarize.ts';
 import { FAIRY2I_MAX_STAGES, type LmFairy2i, type LmModel } from '../lm/model.ts';
 import { checkMatrix } from './matrix.ts';
+import { toHalfRope } from './write_hf.ts';
 
 /** The widely-linear form of a real [2n, 2m] layer: U and W, [n, m] each, real and imaginary parts. */
 export interface WidelyLinear {
@@ -221,6 +222,11 @@ export function fairy2iQuantizeModel(model: LmModel, opts: Fairy2iModelOptions):
   const { stages } = opts;
   if (!(Number.isInteger(stages) && stages >= 1 && stages <= FAIRY2I_MAX_STAGES))
     fail('usage', '--stages', `must be an integer from 1 to ${FAIRY2I_MAX_STAGES}, got ${stages}`);
+  // Which rows pair up as real and imaginary parts depends on the row order: quantize in the order
+  // of a Hugging Face folder (rotate_half Q and K rows), the order the official code sees, so the
+  // result can also be written as one.
+  const source = model;
+  model = toHalfRope(model);
   const suffixes = opts.projections ?? LM_PROJECTIONS;
   const names = [...model.tensors.keys()].filter((name) => suffixes.some((p) => name.endsWith(`.${p}`)));
   const tensors = new Map(model.tensors);
@@ -256,7 +262,8 @@ export function fairy2iQuantizeModel(model: LmModel, opts: Fairy2iModelOptions):
     ...model.notes,
     `Fairy2i-W${stages}: ${quantized} of ${names.length} ${what} in the widely-linear form with ${stages} phase stage${stages > 1 ? 's' : ''}` +
       ` (relative squared weight error ${norm > 0 ? (err / norm).toPrecision(3) : 0}); embedding${opts.head ? '' : ', head'} and norms unchanged` +
-      (skipped.length ? `; kept as they were (odd dimension): ${skipped.join(', ')}` : ''),
+      (skipped.length ? `; kept as they were (odd dimension): ${skipped.join(', ')}` : '') +
+      (model !== source ? '; Q and K rows put in rotate_half order first (exact)' : ''),
   ];
   return { ...model, config, tensors, notes };
 }
