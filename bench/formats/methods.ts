@@ -2,6 +2,7 @@
 // through the same quantizeLmModel that `tritc quantize` runs.
 
 import type { LmModel } from '../../compiler/lm/model.ts';
+import { fairy2iQuantizeModel } from '../../compiler/quantize/fairy2i.ts';
 import { quantizeLmModel, type QuantizeSpec } from '../../compiler/quantize/model.ts';
 
 /** What a quantizer may use besides the weights: sequences sampled from the float model. */
@@ -44,6 +45,9 @@ export const FORMAT_METHODS: FormatMethod[] = [
   { name: 'GPTQ int4 g32 act-order', note: 'desc_act', spec: { method: 'gptq', bits: 4, groupSize: 32, actOrder: true } },
   { name: 'RTN trits', note: "GPTQ's ternary grid, no feedback", spec: { method: 'rtn', trits: true } },
   { name: 'GPTQ trits', note: "GPTQ's ternary grid {xmin, 0, xmax} per row", spec: { method: 'gptq', trits: true } },
+  // Until `tritc quantize` has a fairy2i method: the quantizer itself.
+  { name: 'Fairy2i-W1', note: 'widely-linear, codes {±1, ±i}, 1 stage', make: (m) => fairy2iQuantizeModel(m, { stages: 1 }) },
+  { name: 'Fairy2i-W2', note: 'widely-linear, codes {±1, ±i}, 2 stages', make: (m) => fairy2iQuantizeModel(m, { stages: 2 }) },
 ];
 
 export function makeModel(method: FormatMethod, base: LmModel, calibration: Calibration): LmModel {
