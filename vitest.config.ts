@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // fewer random cases (under a minute); `npm run test:host` adds the files that build C with Zig and
 // run it on the host; `npm test` runs everything (every QEMU target, Chromium), as CI does.
 const FAST = [
+  'api',
   'architecture',
   'autogptq',
   'fairy2i',
@@ -29,6 +30,7 @@ const FAST = [
   'quantize-cli',
   'snapshots',
   'tokenizer',
+  'user-tests-units',
 ];
 const HOST = [...FAST, 'differential-host', 'generated-c', 'onnx-backend-ops', 'onnx-reduce-compare', 'onnx-wide', 'sampling', 'softfloat'];
 const tier = process.env.TRITC_TEST_TIER ?? 'all';

@@ -17,6 +17,7 @@ import { arenaRegion, buildMemoryMap, type MapItem, type MemoryMap } from './pla
 import { planMemory, type MemoryPlan } from './plan/planner.ts';
 import { RUNTIME_DIR, type TargetDesc } from './targets.ts';
 import { formatBytes, formatBytesPair } from './util/format.ts';
+import type { ProgressFn } from './util/progress.ts';
 import { TRITC_VERSION } from './version.ts';
 
 export interface CompileOptions extends Omit<PassOptions, 'target' | 'kernels'> {
@@ -42,6 +43,10 @@ export interface CompileOptions extends Omit<PassOptions, 'target' | 'kernels'> 
   /** Testing knobs of the kernel choice (compiler/kernels/choose.ts): a smaller flush, smaller LUT windows. */
   forceFlush?: number;
   maxLutWindow?: number;
+  /** model.c calls tn_dump_layer after every layer (`tritc test --bisect`; compiler/emit/c.ts). */
+  dumpLayers?: boolean;
+  /** Hears each stage (the passes, the plan, the C layer by layer), for a progress bar. */
+  progress?: ProgressFn;
 }
 
 /** Weights above this size go to weights.bin by default: C literals of megabytes slow compilers down
@@ -97,19 +102,24 @@ export function lowerForPlanning(graph: Graph, opts: CompileOptions): void {
     verify: opts.verify,
     dumpAfter: opts.dumpAfter,
     log: opts.log,
+    progress: opts.progress,
     kernels: { spec: opts.kernel, maxScratch: opts.maxScratch, forceFlush: opts.forceFlush, maxLutWindow: opts.maxLutWindow },
   });
 }
 
 export function compileGraph(graph: Graph, opts: CompileOptions): Compiled {
   lowerForPlanning(graph, opts);
+  opts.progress?.('planning memory');
   const plan = planMemory(graph, opts.target);
   const placed = arenaPlacement(graph, plan, opts);
   const emitted = emitC(graph, plan, opts.target, {
     prefix: opts.prefix,
     blobThreshold: opts.blobThreshold ?? DEFAULT_BLOB_THRESHOLD,
     arenaSection: placed.section ? { name: placed.section, where: placed.where } : undefined,
+    dumpLayers: opts.dumpLayers,
+    progress: opts.progress,
   });
+  opts.progress?.('collecting the output files');
   const weightsBytes = [...emitted.constantBytes.values()].reduce((a, b) => a + b, 0);
   const ioBytes = [...emitted.io.inputs, ...emitted.io.outputs].reduce((a, d) => a + d.count * DTYPE_INFO[d.dtype].bytes, 0);
   const livePerStep = liveBytesPerStep(plan.placements, graph.nodes.length);
@@ -294,7 +304,7 @@ function manifest(c: Compiled) {
  * Write the files into `outDir` all at once: they go to a temporary sibling directory first, which
  * then replaces `outDir`, so a failure never leaves a half-written directory behind.
  */
-export function writeFilesAtomically(files: ReadonlyMap<string, FileContent>, outDir: string): void {
+export function writeFilesAtomically(files: ReadonlyMap<string, FileContent>, outDir: string, progress?: ProgressFn): void {
   const target = resolve(outDir);
   const parent = dirname(target);
   mkdirSync(parent, { recursive: true });
@@ -303,7 +313,7 @@ export function writeFilesAtomically(files: ReadonlyMap<string, FileContent>, ou
     mkdirSync(tmp);
     for (const [rel, text] of files) {
       mkdirSync(dirname(join(tmp, rel)), { recursive: true });
-      writeContent(join(tmp, rel), text);
+      writeContent(join(tmp, rel), text, progress && ((done, total) => progress(`writing ${rel}`, { done, total })));
     }
     if (existsSync(target)) {
       const old = `${tmp}.old`;
@@ -318,14 +328,17 @@ export function writeFilesAtomically(files: ReadonlyMap<string, FileContent>, ou
 }
 
 /** Write a file's contents (pieces one after another, never joined in memory). */
-export function writeContent(path: string, content: FileContent): void {
+export function writeContent(path: string, content: FileContent, progress?: (done: number, total: number) => void): void {
   if (!Array.isArray(content)) {
     writeFileSync(path, content);
     return;
   }
   const fd = openSync(path, 'w');
   try {
-    for (const part of content) writeSync(fd, part);
+    content.forEach((part, i) => {
+      writeSync(fd, part);
+      progress?.(i + 1, content.length);
+    });
   } finally {
     closeSync(fd);
   }

@@ -20,6 +20,8 @@ export interface InterpretOptions {
    * entries are created zero, as the model's reset leaves them. Keep the map between calls.
    */
   state?: Map<string, TypedData>;
+  /** Hears every value a node writes, in schedule order (per-layer comparison: harness/layers.ts). */
+  onWrite?: (tensor: string, data: TypedData) => void;
   /**
    * Called before each node runs, with its input values (calibration: the quantizers read what goes
    * into each projection). Must not modify them.
@@ -101,6 +103,7 @@ export function interpret(g: Graph, inputs: ReadonlyMap<string, TypedData>, opts
         if (!matchesDType(data, t.dtype) || data.length !== elementCount(t.shape))
           throw new Error(`internal: ${node.op} "${node.name}" wrote ${data.constructor.name}(${data.length}) to ${t.dtype} ${shapeStr(t.shape)} "${name}"`);
         values.set(name, data);
+        opts.onWrite?.(name, data);
       },
     });
   }

@@ -117,6 +117,8 @@ interface LmGraphInfo {
   logits: string;
   /** What `inspect` shows (architecture, activations, cache type...). */
   summary: Record<string, string | number>;
+  /** A mixture of experts: experts chosen per token, and per layer per expert its weight tensors. */
+  moe?: { topK: number; experts: string[][][] };
 }
 
 export function elementCount(shape: readonly number[]): number {

@@ -3,11 +3,11 @@
 
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fail } from './diagnostics.ts';
+import { PACKAGE_ROOT } from './util/package_root.ts';
 import type { MemoryRegion } from './plan/memory_map.ts';
 
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const PROJECT_ROOT = PACKAGE_ROOT;
 export const TARGETS_DIR = join(PROJECT_ROOT, 'targets');
 export const RUNTIME_DIR = join(PROJECT_ROOT, 'runtime-c');
 

@@ -45,6 +45,16 @@ void tn_residual_f32(const float *x, const float *r, int32_t n, int32_t width, f
 /* y[t][j] = x[t][index[j]] (GPTQ act-order: activations permuted to the weight's stored column order). */
 void tn_permute_columns(const float *x, int32_t n, const int32_t *index, int32_t k, float *y);
 
+/* ---- ref/tn_moe.c: mixture of experts (compiler/ops/lm/moe.ts) ------------------------------- */
+
+/* Per row: logits = x w^T (tn_linear_f32 into `logits`, experts floats), the top_k experts by logit
+ * (ties to the lower index) into idx, and their gates: softmax over all experts' logits, or over the
+ * top_k chosen ones when normalize is nonzero. */
+void tn_router_f32(const float *x, int32_t n, const float *w, int32_t experts, int32_t dim, int32_t top_k, int32_t normalize, float *logits, int32_t *idx,
+                   float *gates);
+/* y = s + gates[:, 0] * ys[0] + gates[:, 1] * ys[1] + ... in order; y may be s. */
+void tn_moe_combine_f32(const float *s, const float *gates, const float *const *ys, int32_t top_k, int32_t n, int32_t width, float *y);
+
 /* ---- ref/tn_linear.c: y[n][rows] = x[n][k] times W[rows][k]^T, float activations ------------- */
 
 void tn_linear_f32(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y);
@@ -78,9 +88,13 @@ void tn_linear_f32_avx2(const float *x, int32_t n, const float *w, int32_t rows,
 void tn_linear_f16_avx2(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y);
 void tn_linear_q8_avx2(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
 void tn_linear_t2_avx2(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
+void tn_linear_t2p_avx2(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
+                        int32_t k, float *y);
 void tn_linear_f32_neon(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y);
 void tn_linear_f16_neon(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y);
 void tn_linear_q8_neon(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
 void tn_linear_t2_neon(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
+void tn_linear_t2p_neon(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
+                        int32_t k, float *y);
 
 #endif /* TN_LM_H */

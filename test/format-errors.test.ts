@@ -193,9 +193,9 @@ describe('format errors name the file, the place and what was expected', () => {
   });
 
   it('an unknown op lists the supported ones', () => {
-    const e = errorOf(read(fixture((doc) => (doc.nodes[2].op = 'Mish'))));
+    const e = errorOf(read(fixture((doc) => (doc.nodes[2].op = 'Frobnicate'))));
     expect(e.code).toBe('unsupported');
-    expect(e.message).toMatch(/nodes\[2\]\.op: unknown op "Mish"; supported: QuantizeInt8, /);
+    expect(e.message).toMatch(/nodes\[2\]\.op: unknown op "Frobnicate"; supported: QuantizeInt8, /);
   });
 
   it('unknown and mistyped attributes', () => {

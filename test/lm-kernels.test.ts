@@ -82,8 +82,10 @@ describe('Linear kernels (AVX2, NEON) bit for bit against the reference', () => 
         const lines = out.trim().split('\n');
         expect(lines[0]).toBe(b.simd);
         // One line per kernel, the four formats of both sets, each ok; no mismatch lines; the verdict.
-        const verdicts = lines.filter((l) => /^(f32|f16|q8|t2) (avx2|neon): /.test(l)).map((l) => l.replace(/ \(\d+ cases\)$/, ''));
-        expect(verdicts).toEqual(['f32 avx2', 'f16 avx2', 'q8 avx2', 't2 avx2', 'f32 neon', 'f16 neon', 'q8 neon', 't2 neon'].map((k) => `${k}: ok`));
+        const verdicts = lines.filter((l) => /^(f32|f16|q8|t2|t2p) (avx2|neon): /.test(l)).map((l) => l.replace(/ \(\d+ cases\)$/, ''));
+        expect(verdicts).toEqual(
+          ['f32 avx2', 'f16 avx2', 'q8 avx2', 't2 avx2', 't2p avx2', 'f32 neon', 'f16 neon', 'q8 neon', 't2 neon', 't2p neon'].map((k) => `${k}: ok`),
+        );
         expect(lines.filter((l) => l.startsWith('  '))).toEqual([]);
         expect(lines.at(-1)).toBe('ok');
       },

@@ -11,6 +11,12 @@ import { f32ToF16Bits } from '../../compiler/numerics/half.ts';
 export interface RandomLmOptions {
   /** Force a weight kind for the projections. */
   projections?: 'float32' | 'float16' | 'int8' | 'ternary' | 'planes' | 'intb' | 'fairy2i';
+  /**
+   * A mixture of ternary experts (MoTE) in every layer: `experts` routed experts, top `topK`. The
+   * routed experts are ternary (any granularity) unless `projections` says otherwise; a layer's router
+   * is all zeros with probability 0.3, so that every logit ties (the lower expert indices win).
+   */
+  moe?: { experts: number; topK: number; normalizeGates?: boolean };
 }
 
 export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
@@ -19,7 +25,7 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
   const kvHeads = pick([1, 2, 3]);
   const nHeads = kvHeads * pick([1, 2, 3]);
   const headDim = pick([4, 6, 8, 10, 16]);
-  const subNorms = r() < 0.4;
+  const subNorms = r() < 0.4 && !opts.moe;
   const config: LmConfig = {
     arch: subNorms ? 'bitnet' : 'llama',
     dim: nHeads * headDim,
@@ -39,6 +45,13 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
     tiedOutput: r() < 0.4,
     activations: 'float',
   };
+  if (opts.moe)
+    config.moe = {
+      experts: opts.moe.experts,
+      topK: opts.moe.topK,
+      expertHiddenDim: pick([5, 8, 13, 24]),
+      normalizeGates: opts.moe.normalizeGates ?? r() < 0.5,
+    };
   const tensors = new Map<string, LmTensor>();
   const normal = () => {
     const u = Math.max(r(), 1e-9);
@@ -48,6 +61,7 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
   for (const [name, shape] of expectedShapes(config)) {
     const n = shape.reduce((a, b) => a * b, 1);
     if (shape.length === 1) tensors.set(name, { kind: 'float32', shape, data: floats(n, 0.1, 1) });
+    else if (name.endsWith('.ffn_gate_inp')) tensors.set(name, { kind: 'float32', shape, data: r() < 0.3 ? new Float32Array(n) : floats(n, 0.5) });
     else if (name === 'token_embd' || name === 'output') {
       const kind = pick(['float32', 'float16', 'int8']);
       const v = floats(n, 0.5);
@@ -55,9 +69,11 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
       else if (kind === 'float16') tensors.set(name, { kind, shape, bits: Uint16Array.from(v, f32ToF16Bits) });
       else tensors.set(name, int8Of(shape as [number, number], v, pick([4, 8, 32])));
     } else {
-      const drawn = opts.projections ?? pick(['float32', 'float16', 'int8', 'ternary', 'ternary', 'planes', 'intb', 'fairy2i'] as const);
-      // Fairy2i needs even dimensions; an odd layer stays float32 (as Fairy2i's own code leaves it).
-      const kind = drawn === 'fairy2i' && (shape[0]! % 2 !== 0 || shape[1]! % 2 !== 0) ? 'float32' : drawn;
+      const expert = /_exps\.\d+$/.test(name);
+      const drawn = opts.projections ?? (expert ? 'ternary' : pick(['float32', 'float16', 'int8', 'ternary', 'ternary', 'planes', 'intb', 'fairy2i'] as const));
+      // Fairy2i needs even dimensions (an odd layer stays float32, as Fairy2i's own code leaves it) and
+      // is not an expert kind (experts stay ternary).
+      const kind = drawn !== 'fairy2i' ? drawn : expert ? 'ternary' : shape[0]! % 2 !== 0 || shape[1]! % 2 !== 0 ? 'float32' : drawn;
       const v = floats(n, 0.3);
       if (kind === 'float32') tensors.set(name, { kind, shape, data: v });
       else if (kind === 'fairy2i') {
@@ -78,7 +94,7 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
         const group = pick([4, 5, 16, cols]);
         const groups = rows * Math.ceil(cols / group);
         const max = (1 << bits) - 1;
-        const columns = r() < 0.5 ? shuffled(cols, r) : undefined;
+        const columns = r() < 0.5 && !expert ? shuffled(cols, r) : undefined;
         tensors.set(name, {
           kind: 'intb',
           bits,
@@ -88,7 +104,7 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
           zeros: Uint8Array.from({ length: groups }, () => Math.floor(r() * (max + 1))),
           groupSize: group,
           ...(columns ? { columns } : {}),
-          ...(r() < 0.4 ? { bias: floats(rows, 0.1) } : {}),
+          ...(r() < 0.4 && !expert ? { bias: floats(rows, 0.1) } : {}),
           source: 'random',
         });
       } else {
@@ -106,7 +122,7 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
           granularity: gran,
           ...(gran === 'per_group' ? { groupSize: group } : {}),
           ...(planes > 1 ? { planes } : {}),
-          ...(r() < 0.3 ? { bias: floats(rows, 0.1) } : {}),
+          ...(r() < 0.3 && !expert ? { bias: floats(rows, 0.1) } : {}),
           source: 'random',
         });
       }

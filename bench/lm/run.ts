@@ -126,7 +126,10 @@ async function mcuRows(work: string, steps: number): Promise<McuRow[]> {
     try {
       rows.push({ build: name, ...(await mcuRun(target, m, opts, steps, join(work, `m4-${rows.length}`))), note: '' });
     } catch (e) {
-      rows.push({ build: name, flashBytes: null, ramBytes: null, instructionsPerToken: null, note: (e as Error).message.split('\n')[0]!.slice(0, 200) });
+      // The linker's own words when a region overflows (its first line only names the step).
+      const lines = (e as Error).message.split('\n');
+      const why = lines.find((l) => /overflow|will not fit|does not fit/i.test(l)) ?? lines[0]!;
+      rows.push({ build: name, flashBytes: null, ramBytes: null, instructionsPerToken: null, note: why.trim().slice(0, 200) });
     }
   }
   return rows;

@@ -1,12 +1,14 @@
 import { fail } from '../diagnostics.ts';
+import { parseByteCount } from '../util/format.ts';
+import type { ProgressAt } from '../util/progress.ts';
 
 // What a command declares, and how it talks to the terminal (injectable, so tests can capture it).
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
-  /** A transient status line (only on a terminal). */
-  progress(text: string): void;
+  /** A transient status line (only on a terminal), with a bar when the work's size is known. */
+  progress(text: string, at?: ProgressAt): void;
   endProgress(): void;
 }
 
@@ -53,10 +55,9 @@ export function intOpt(args: ParsedArgs, name: string, def: number, min = 0): nu
 export function bytesOpt(args: ParsedArgs, name: string): number | undefined {
   const v = stringOpt(args, name);
   if (v === undefined) return undefined;
-  const m = /^(\d+)\s*(|b|k|kb|kib|m|mb|mib)$/i.exec(v.trim());
-  if (!m) fail('usage', `--${name}`, `expects a byte count such as 4096, 16K or 1MiB, got "${v}"`);
-  const unit = m[2]!.toLowerCase();
-  return Number(m[1]) * (unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 2 ** 20 : 1);
+  const n = parseByteCount(v);
+  if (n === undefined) fail('usage', `--${name}`, `expects a byte count such as 4096, 16K or 1MiB, got "${v}"`);
+  return n;
 }
 
 /** The `--max-scratch` option of the commands that compile. */
@@ -79,6 +80,11 @@ export const LM_OPTIONS: Record<string, OptionSpec> = {
   weights: { type: 'string', valueName: 'kind', help: 'language models: quantize float projections on import to int8 (absmax per row), the int8 baseline' },
   ternarize: { type: 'string', valueName: 'method', help: 'language models: ternarize float projections on import: absmean, absmean:per-row, absmean:shard:N' },
   tokenizer: { type: 'string', valueName: 'file', help: 'llama2.c checkpoints: the tokenizer.bin for text prompts and output' },
+  'upcycle-moe': {
+    type: 'string',
+    valueName: 'E:k[:p]',
+    help: 'language models: up-cycle each FFN into a MoTE layer: the FFN as shared expert plus E ternary experts (perturbation p, default 0.1), top-k routed',
+  },
 };
 
 /** The options of every command that reads a graph model: fixing an ONNX model's symbolic dimensions. */
@@ -117,6 +123,7 @@ export function loadOptions(args: ParsedArgs): {
   ternarize?: string;
   weights?: 'int8';
   tokenizer?: string;
+  upcycleMoe?: string;
 } {
   const kv = stringOpt(args, 'kv-cache');
   if (kv !== undefined && kv !== 'f32' && kv !== 'f16') fail('usage', '--kv-cache', `expects f32 or f16, got "${kv}"`);
@@ -138,5 +145,6 @@ export function loadOptions(args: ParsedArgs): {
       return w;
     })(stringOpt(args, 'weights')),
     tokenizer: stringOpt(args, 'tokenizer'),
+    upcycleMoe: stringOpt(args, 'upcycle-moe'),
   };
 }

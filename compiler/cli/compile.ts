@@ -1,23 +1,11 @@
-// tritc compile <model> --target <t> -o <dir>
+// tritc compile <model> --target <t> -o <dir> (api/compile.ts does the work; this is its printout).
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildWasm } from '../bindings/wasm.ts';
-import { generateTypeScriptBindings } from '../bindings/typescript.ts';
-import { checkFit, compileGraph, writeFilesAtomically, type FileContent } from '../compile.ts';
-import { describeMap } from '../plan/memory_map.ts';
-import { arrangeLayout, LAYOUTS, type Layout } from '../emit/layouts.ts';
-import { reportHtml } from '../report/html.ts';
-import { buildReport } from '../report/report.ts';
-import { estimateStack, type StackEstimate } from '../toolchain/stack_usage.ts';
-import { locateZig } from '../toolchain/zig.ts';
+import { compileModel } from '../api/compile.ts';
+import { LAYOUTS } from '../emit/layouts.ts';
 import { fail } from '../diagnostics.ts';
-import { loadModel } from '../readers/index.ts';
 import { PASS_NAMES } from '../passes/pipeline.ts';
-import { getTarget } from '../targets.ts';
 import { formatBytes } from '../util/format.ts';
-import { bytesOpt, MAX_SCRATCH_OPTION, stringOpt, type Command, LM_OPTIONS, loadOptions, SHAPE_OPTIONS } from './command.ts';
+import { stringOpt, type Command, LM_OPTIONS, MAX_SCRATCH_OPTION, SHAPE_OPTIONS } from './command.ts';
 
 export const compileCommand: Command = {
   name: 'compile',
@@ -68,94 +56,31 @@ Kconfig). tritc's CMake module and Make fragment run this command in your build 
     bindings: { type: 'string', valueName: 'ts', help: 'also write model.wasm and typed TypeScript bindings model.ts (needs Zig)' },
   },
   async run(args, io) {
-    const dumpAfter = stringOpt(args, 'dump-after');
-    if (dumpAfter !== undefined && !PASS_NAMES.includes(dumpAfter))
-      fail('usage', '--dump-after', `"${dumpAfter}" is not a pass; the passes are ${PASS_NAMES.join(', ')}`);
-    const out = stringOpt(args, 'output');
-    if (!out) fail('usage', '', 'tritc compile needs -o <dir> (tritc compile --help)');
-    const prefix = stringOpt(args, 'prefix');
-    if (prefix !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) fail('usage', '--prefix', `"${prefix}" is not a C identifier`);
-    const target = getTarget(stringOpt(args, 'target') ?? 'host');
-    const layout = (stringOpt(args, 'layout') ?? 'folder') as Layout;
-    if (!LAYOUTS.includes(layout)) fail('usage', '--layout', `"${layout}" is not a layout; the layouts are ${LAYOUTS.join(', ')}`);
-    const arenaSectionOpt = stringOpt(args, 'arena-section');
-    if (arenaSectionOpt !== undefined && arenaSectionOpt !== 'none' && !/^[.A-Za-z_][.A-Za-z0-9_$]*$/.test(arenaSectionOpt))
-      fail('usage', '--arena-section', `"${arenaSectionOpt}" is not a linker section name (letters, digits, '.', '_', '$'), nor none`);
-    const load = loadOptions(args);
-    const lowBit = load.lowBit;
-    const graph = loadModel(args.positionals[0]!, load);
-    const c = compileGraph(graph, {
-      target,
-      lowBit,
-      prefix,
-      verify: true,
-      dumpAfter,
-      log: io.err,
-      kernel: stringOpt(args, 'kernel'),
-      maxScratch: bytesOpt(args, 'max-scratch'),
-      // A library for Arduino or PlatformIO cannot know the board's linker script: the arena stays in
-      // .bss unless --arena-section names a section; Zephyr's scripts place CCM as .ccm_noinit.
-      arenaSection: arenaSectionOpt === 'none' ? null : (arenaSectionOpt ?? (layout === 'arduino' || layout === 'platformio' ? null : undefined)),
-      regionSections: layout === 'zephyr' ? { ccm: '.ccm_noinit' } : undefined,
-    });
-    // The stack needs the C compiled for the target; with it, check the fit again, RAM complete.
-    let stack: StackEstimate | undefined;
-    if (locateZig()) {
-      io.progress(`estimating the stack on ${target.name}...`);
-      stack = await estimateStack(c.files, c.emitted.prefix, target, graph.lm ? `${c.emitted.prefix}_forward` : undefined);
+    if (!stringOpt(args, 'output')) fail('usage', '', 'tritc compile needs -o <dir> (tritc compile --help)');
+    let r;
+    try {
+      r = await compileModel(args.positionals[0]!, args, { progress: io.progress, log: io.err });
+    } finally {
       io.endProgress();
-      c.memoryMap = checkFit(c, stack.bytes);
     }
-    const files = new Map<string, FileContent>(c.files);
-    if (args.values.report === true) {
-      const report = buildReport(c, stack);
-      files.set('report.html', reportHtml(report));
-      files.set('report.json', JSON.stringify(report, null, 2) + '\n');
+    if (args.json) {
+      const { plan: _plan, ...summary } = r;
+      io.out(JSON.stringify(summary, null, 2));
+      return 0;
     }
-    const bindings = stringOpt(args, 'bindings');
-    if (bindings !== undefined) {
-      if (bindings !== 'ts') fail('usage', '--bindings', `"${bindings}" is not a bindings language; the one there is: ts`);
-      const tmp = mkdtempSync(join(tmpdir(), 'tritc-wasm-'));
-      try {
-        files.set('model.wasm', await buildWasm(c, tmp));
-      } finally {
-        rmSync(tmp, { recursive: true, force: true });
-      }
-      files.set('model.ts', generateTypeScriptBindings(c).source);
-    }
-    const written = arrangeLayout(layout, c, files);
-    writeFilesAtomically(written, out);
-    const summary = {
-      ok: true,
-      model: graph.name,
-      target: target.name,
-      output: out,
-      files: [...written.keys()],
-      prefix: c.emitted.prefix,
-      layers: graph.nodes.length,
-      weightsBytes: c.weightsBytes,
-      arenaBytes: c.plan.arenaBytes,
-      arenaLowerBound: c.plan.lowerBound,
-      arenaOptimal: c.plan.optimal,
-      tflmArenaBytes: c.plan.tflmBytes,
-      ioBytes: c.ioBytes,
-      stackBytes: stack?.bytes ?? null,
-      memoryMap: c.memoryMap ? describeMap(c.memoryMap) : null,
-    };
-    if (args.json) io.out(JSON.stringify(summary, null, 2));
-    else
-      io.out(
-        [
-          `compiled ${graph.name} for ${target.name} into ${out}/`,
-          `  files:   ${summary.files.join(', ')}`,
-          `  layers:  ${summary.layers}; entry point ${c.emitted.prefix}_run() in model.h`,
-          `  weights: ${formatBytes(c.weightsBytes)} (const)`,
-          `  arena:   ${formatBytes(c.plan.arenaBytes)} (lower bound ${formatBytes(c.plan.lowerBound)}${c.plan.optimal ? (c.plan.arenaBytes === c.plan.lowerBound ? ', reached' : ', optimal for this schedule') : ''}; ${c.plan.algorithm}; TFLite Micro's greedy planner: ${formatBytes(c.plan.tflmBytes)})${c.plan.schedule.changed ? `, schedule reordered (peak ${formatBytes(c.plan.schedule.originalPeak)} in file order)` : ''}`,
-          `  RAM:     arena ${formatBytes(c.plan.arenaBytes)} + inputs/outputs ${formatBytes(c.ioBytes)} + stack ${stack ? `~${formatBytes(stack.bytes)} (static estimate)` : 'not estimated (zig not found)'}`,
-          ...(c.memoryMap ? describeMap(c.memoryMap).map((l) => `  memory:  ${l}`) : []),
-          ...(args.values.report === true ? [`  report:  ${out}/report.html`] : []),
-        ].join('\n'),
-      );
+    const out = r.output;
+    io.out(
+      [
+        `compiled ${r.model} for ${r.target} into ${out}/`,
+        `  files:   ${r.files.join(', ')}`,
+        `  layers:  ${r.layers}; entry point ${r.prefix}_run() in model.h`,
+        `  weights: ${formatBytes(r.weightsBytes)} (const)`,
+        `  arena:   ${formatBytes(r.arenaBytes)} (lower bound ${formatBytes(r.arenaLowerBound)}${r.arenaOptimal ? (r.arenaBytes === r.arenaLowerBound ? ', reached' : ', optimal for this schedule') : ''}; ${r.plan.algorithm}; TFLite Micro's greedy planner: ${formatBytes(r.tflmArenaBytes)})${r.plan.scheduleChanged ? `, schedule reordered (peak ${formatBytes(r.plan.originalPeak)} in file order)` : ''}`,
+        `  RAM:     arena ${formatBytes(r.arenaBytes)} + inputs/outputs ${formatBytes(r.ioBytes)} + stack ${r.stackBytes !== null ? `~${formatBytes(r.stackBytes)} (static estimate)` : 'not estimated (zig not found)'}`,
+        ...(r.memoryMap ?? []).map((l) => `  memory:  ${l}`),
+        ...(args.values.report === true ? [`  report:  ${out}/report.html`] : []),
+      ].join('\n'),
+    );
     return 0;
   },
 };

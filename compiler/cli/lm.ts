@@ -1,82 +1,28 @@
-// Language models on the command line: `tritc run` on a decoder (token ids in, logits of every
-// position out, every target against the interpreter) and `tritc generate` (a prompt, then tokens
-// sampled one by one, streamed as the target makes them, checked against the interpreter).
+// Language models on the command line: the printout of `tritc run` on a decoder (api/run_lm.ts does
+// the work: token ids in, logits of every position out, every target against the interpreter) and
+// `tritc generate` (a prompt, then tokens sampled one by one, streamed as the target makes them,
+// checked against the interpreter).
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { compileGraph, type Compiled } from '../compile.ts';
-import { fail, formatDiagnostic, TritcError } from '../diagnostics.ts';
-import { rng, writeOutputFile } from '../harness/inputs.ts';
-import { runLmOnTarget } from '../harness/lm_run.ts';
-import { logitsHash, type LmJob, type LmJobResult } from '../harness/lm_runner.ts';
-import { readNpy, writeNpy } from '../io/npy.ts';
-import { cloneGraph, type Graph } from '../ir.ts';
+import { compileAndRunLm, lmSpeed, type LmRunResult, type LmTargetResult } from '../api/run_lm.ts';
+import { fail } from '../diagnostics.ts';
+import { logitsHash, type LmJob } from '../harness/lm_runner.ts';
 import { decodeAll, encode } from '../lm/tokenizer.ts';
 import type { LmTokenizer } from '../lm/model.ts';
 import { argmaxToken, sampleToken, seedRng } from '../lm/sample.ts';
 import { LmSession } from '../lm/session.ts';
 import { readLanguageModel, detectFormat, isLanguageModel } from '../readers/index.ts';
-import { resolveTargets, type TargetDesc } from '../targets.ts';
+import { resolveTargets } from '../targets.ts';
 import { requireQemu } from '../toolchain/qemu.ts';
 import { requireZig } from '../toolchain/zig.ts';
 import { formatBytes, formatCount, textTable } from '../util/format.ts';
-import { bytesOpt, intOpt, LM_OPTIONS, loadOptions, MAX_SCRATCH_OPTION, stringOpt, type Command, type Io, type ParsedArgs } from './command.ts';
+import { intOpt, LM_OPTIONS, loadOptions, MAX_SCRATCH_OPTION, stringOpt, type Command, type Io, type ParsedArgs } from './command.ts';
 import { buildLmGraph } from '../lm/build.ts';
 import { prepareGraph } from '../passes/pipeline.ts';
 
-/** What one target did. */
-interface LmRow {
-  target: string;
-  ok: boolean;
-  /** Positions (run) or steps (generate) bit-identical with the interpreter, of how many. */
-  identical: number;
-  total: number;
-  flashBytes: number | null;
-  ramBytes: number | null;
-  arenaBytes: number | null;
-  stackBytes: number | null;
-  /** Bare-metal targets: instructions per token (decode steps for generate; all tokens for run). */
-  instructionsPerToken: number | null;
-  /** Hosted targets (qemu-user: emulated time): tokens per second. */
-  tokensPerSecond: number | null;
-  mismatches: string[];
-  error?: string;
-}
-
-async function compileAndRun(
-  graph: Graph,
-  target: TargetDesc,
-  jobs: LmJob[],
-  workDir: string,
-  args: ParsedArgs,
-  onToken?: (id: number) => void,
-): Promise<{ compiled: Compiled; results: LmJobResult[]; row: LmRow }> {
-  const compiled = compileGraph(cloneGraph(graph), { target, verify: true, kernel: stringOpt(args, 'kernel'), maxScratch: bytesOpt(args, 'max-scratch') });
-  const run = await runLmOnTarget(compiled, jobs, target, join(workDir, target.name), { timeoutSeconds: intOpt(args, 'timeout', 3600, 1), onToken });
-  const stack = Math.max(...run.results.map((r) => r.stackBytes));
-  const row: LmRow = {
-    target: target.name,
-    ok: false,
-    identical: 0,
-    total: 0,
-    flashBytes: run.footprint.flash,
-    ramBytes: run.footprint.ram + stack,
-    arenaBytes: compiled.plan.arenaBytes,
-    stackBytes: stack,
-    instructionsPerToken: null,
-    tokensPerSecond: null,
-    mismatches: [],
-  };
-  return { compiled, results: run.results, row };
-}
-
-function speed(row: LmRow, target: TargetDesc, counters: number[], ns: number[], tokens: number): void {
-  if (target.counter) row.instructionsPerToken = Math.round((counters.reduce((a, b) => a + b, 0) * target.counter.instructionsPerUnit) / tokens);
-  else if (ns.some((v) => v > 0)) row.tokensPerSecond = tokens / (ns.reduce((a, b) => a + b, 0) / 1e9);
-}
-
-function rowTable(rows: LmRow[], what: string): string {
+function rowTable(rows: LmTargetResult[], what: string): string {
   const table: (string | number)[][] = [['target', `bit-identical ${what}`, 'flash', 'RAM (arena + stack + other)', 'speed']];
   for (const r of rows) {
     if (r.error) {
@@ -98,147 +44,24 @@ function rowTable(rows: LmRow[], what: string): string {
   return textTable(table);
 }
 
-/** Token ids from a .npy file: [T] or [N, T] of integers. */
-function readTokenRuns(path: string, vocab: number): number[][] {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(path));
-  } catch (e) {
-    fail('io', path, `cannot read: ${(e as Error).message}`);
-  }
-  const a = readNpy(bytes, path);
-  if (!['int32', 'int64', 'int16', 'int8', 'uint8', 'uint16', 'uint32'].includes(a.dtype)) fail('npy', path, `token ids must be integers, found ${a.dtype}`);
-  if (a.shape.length !== 1 && a.shape.length !== 2) fail('npy', path, `token ids must have shape [T] or [N, T], found [${a.shape.join(', ')}]`);
-  const values = Array.from(a.data as ArrayLike<number | bigint>, Number);
-  values.forEach((v, i) => {
-    if (!(Number.isInteger(v) && v >= 0 && v < vocab)) fail('npy', path, `token ${i} is ${v}, outside the vocabulary [0, ${vocab})`);
-  });
-  const t = a.shape[a.shape.length - 1]!;
-  if (t === 0) fail('npy', path, 'holds no tokens');
-  const n = a.shape.length === 2 ? a.shape[0]! : 1;
-  return Array.from({ length: n }, (_, i) => values.slice(i * t, (i + 1) * t));
-}
-
-/** `tritc run` on a language model. */
-export async function runLanguageModel(graph: Graph, targets: TargetDesc[], args: ParsedArgs, io: Io): Promise<number> {
-  const lm = graph.lm!;
-  requireZig();
-  for (const t of targets) requireQemu(t);
+/** The printout of `tritc run` on a language model. */
+export function printLmRun(r: LmRunResult, args: ParsedArgs, io: Io): void {
   const inputs = stringOpt(args, 'inputs');
-  const runs = inputs
-    ? readTokenRuns(inputs, lm.vocab)
-    : (() => {
-        const next = rng(intOpt(args, 'seed', 1));
-        const length = Math.min(lm.context, 2 * graph.rows!.max + 1);
-        return Array.from({ length: intOpt(args, 'count', 3, 1) }, () => Array.from({ length }, () => Math.floor(next() * lm.vocab)));
-      })();
-  for (const r of runs)
-    if (r.length > lm.context)
-      fail('usage', inputs ?? '', `${r.length} tokens exceed the context of ${lm.context} positions (compile with --context ${r.length} or more)`);
-  io.progress(`interpreting ${runs.length} run${runs.length === 1 ? '' : 's'}...`);
-  const session = new LmSession(graph);
-  const expected = runs.map((r) => {
-    session.reset();
-    return session.forward(r);
-  });
-  const keep = stringOpt(args, 'keep');
-  const workDir = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'tritc-lm-'));
-  const rows: LmRow[] = [];
-  let firstLogits: Float32Array[][] | undefined;
-  try {
-    for (const [i, t] of targets.entries()) {
-      io.progress(`[${i + 1}/${targets.length}] ${t.name}: building and running ${runs.length} run${runs.length === 1 ? '' : 's'}...`);
-      try {
-        const { results, row } = await compileAndRun(
-          graph,
-          t,
-          runs.map((tokens) => ({ mode: 'forward', tokens })),
-          workDir,
-          args,
-        );
-        results.forEach((res, r) => {
-          expected[r]!.forEach((want, p) => {
-            row.total++;
-            const got = res.logits[p]!;
-            const j = want.findIndex((v, k) => !Object.is(v, got[k]));
-            if (j < 0) row.identical++;
-            else if (row.mismatches.length < 5) row.mismatches.push(`run ${r}, position ${p}: logit ${j} is ${got[j]}, the interpreter gives ${want[j]}`);
-          });
-        });
-        row.ok = row.identical === row.total;
-        speed(
-          row,
-          t,
-          results.map((r) => r.counters[0]!),
-          results.map((r) => r.nanoseconds[0]!),
-          runs.reduce((a, r) => a + r.length, 0),
-        );
-        firstLogits ??= results.map((r) => r.logits);
-        rows.push(row);
-      } catch (e) {
-        if (!(e instanceof TritcError)) throw e;
-        rows.push({
-          target: t.name,
-          ok: false,
-          identical: 0,
-          total: 0,
-          flashBytes: null,
-          ramBytes: null,
-          arenaBytes: null,
-          stackBytes: null,
-          instructionsPerToken: null,
-          tokensPerSecond: null,
-          mismatches: [],
-          error: e.diagnostics.map(formatDiagnostic).join('; '),
-        });
-      }
-    }
-  } finally {
-    io.endProgress();
-    if (!keep) rmSync(workDir, { recursive: true, force: true });
+  if (args.json) {
+    const { kind: _kind, logits: _logits, ...json } = r;
+    io.out(JSON.stringify(json, null, 2));
+    return;
+  }
+  io.out(
+    `${r.model}: ${r.runs} run${r.runs === 1 ? '' : 's'} of ${r.tokens[0]} tokens (${inputs ?? `seeded random tokens, seed ${intOpt(args, 'seed', 1)}`}), from an empty cache`,
+  );
+  io.out(rowTable(r.targets, 'positions'));
+  for (const t of r.targets) {
+    if (t.error) io.out(`${t.target}: ${t.error}`);
+    for (const m of t.mismatches) io.out(`${t.target}: ${m}`);
   }
   const outputs = stringOpt(args, 'outputs');
-  if (outputs && firstLogits) {
-    const t = runs[0]!.length;
-    const data = new Float32Array(runs.length * t * lm.vocab);
-    firstLogits.forEach((run, r) => run.forEach((l, p) => data.set(l, (r * t + p) * lm.vocab)));
-    writeOutputFile(
-      outputs,
-      writeNpy({ dtype: 'float32', shape: inputs && runs.length === 1 && !isBatched(inputs) ? [t, lm.vocab] : [runs.length, t, lm.vocab], data }),
-    );
-  }
-  const ok = rows.every((r) => r.ok);
-  if (args.json)
-    io.out(
-      JSON.stringify(
-        {
-          ok,
-          model: graph.name,
-          runs: runs.length,
-          tokens: runs.map((r) => r.length),
-          inputs: inputs ?? `random (seed ${intOpt(args, 'seed', 1)})`,
-          targets: rows,
-        },
-        null,
-        2,
-      ),
-    );
-  else {
-    io.out(
-      `${graph.name}: ${runs.length} run${runs.length === 1 ? '' : 's'} of ${runs[0]!.length} tokens (${inputs ?? `seeded random tokens, seed ${intOpt(args, 'seed', 1)}`}), from an empty cache`,
-    );
-    io.out(rowTable(rows, 'positions'));
-    for (const r of rows) {
-      if (r.error) io.out(`${r.target}: ${r.error}`);
-      for (const m of r.mismatches) io.out(`${r.target}: ${m}`);
-    }
-    if (outputs && firstLogits) io.out(`logits of ${rows[0]!.target} written to ${outputs}`);
-  }
-  return ok ? 0 : 1;
-}
-
-function isBatched(path: string): boolean {
-  return readNpy(new Uint8Array(readFileSync(path)), path).shape.length === 2;
+  if (outputs && r.logits) io.out(`logits of ${r.targets[0]!.target} written to ${outputs}`);
 }
 
 /** The prompt's token ids, from --prompt-ids or --prompt (through the model's tokenizer). */
@@ -334,7 +157,7 @@ the model's tokenizer (GGUF) or --tokenizer tokenizer.bin (llama2.c); without on
     let result;
     try {
       io.progress(`${t.name}: compiling and building...`);
-      result = await compileAndRun(graph, t, [job], workDir, args, (id) => {
+      result = await compileAndRunLm(graph, t, [job], workDir, args, (id) => {
         io.endProgress();
         streamed.push(id);
         if (!args.json) io.out(`${id}${model.tokenizer ? `\t${JSON.stringify(text([id]))}` : ''}`);
@@ -371,7 +194,7 @@ the model's tokenizer (GGUF) or --tokenizer tokenizer.bin (llama2.c); without on
       checked = true;
     }
     row.ok = !checked || row.identical === steps;
-    speed(row, t, res.counters.slice(1), res.nanoseconds.slice(1), Math.max(1, steps - 1));
+    lmSpeed(row, t, res.counters.slice(1), res.nanoseconds.slice(1), Math.max(1, steps - 1));
     const prefillSpeed: { instructions: number } | { seconds: number } = t.counter
       ? { instructions: Math.round(res.counters[0]! * t.counter.instructionsPerUnit) }
       : { seconds: res.nanoseconds[0]! / 1e9 };

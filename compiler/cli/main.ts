@@ -10,9 +10,11 @@ import { inspectCommand } from './inspect.ts';
 import { quantizeCommand } from './quantize.ts';
 import { runCommand } from './run.ts';
 import { targetsCommand } from './targets.ts';
+import { terminalProgress } from './progress.ts';
+import { testCommand } from './test.ts';
 import type { Command, Io } from './command.ts';
 
-export const COMMANDS: readonly Command[] = [compileCommand, runCommand, generateCommand, inspectCommand, quantizeCommand, targetsCommand];
+export const COMMANDS: readonly Command[] = [compileCommand, runCommand, testCommand, generateCommand, inspectCommand, quantizeCommand, targetsCommand];
 
 const GLOBAL_HELP = `tritc ${TRITC_VERSION}: compile ternary and low-bit neural networks to dependency-free C.
 
@@ -32,11 +34,19 @@ export function commandHelp(c: Command): string {
   return `Usage: ${c.usage}\n\n${c.description}\n\nOptions:\n${[...opts, `  ${'    --json'.padEnd(30)} print the result as JSON`, `  ${'    --verbose'.padEnd(30)} stack traces for internal errors`, `  ${'-h, --help'.padEnd(30)} this help`].join('\n')}`;
 }
 
+const bar = terminalProgress(process.stderr);
 const defaultIo: Io = {
-  out: (s) => process.stdout.write(s.endsWith('\n') ? s : `${s}\n`),
-  err: (s) => process.stderr.write(s.endsWith('\n') ? s : `${s}\n`),
-  progress: process.stderr.isTTY ? (s) => process.stderr.write(`\r\x1b[2K${s}`) : () => {},
-  endProgress: process.stderr.isTTY ? () => process.stderr.write('\r\x1b[2K') : () => {},
+  // A result line takes the progress line's place; the next progress() draws it again below.
+  out: (s) => {
+    bar.endProgress();
+    process.stdout.write(s.endsWith('\n') ? s : `${s}\n`);
+  },
+  err: (s) => {
+    bar.endProgress();
+    process.stderr.write(s.endsWith('\n') ? s : `${s}\n`);
+  },
+  progress: bar.progress,
+  endProgress: bar.endProgress,
 };
 
 /** Runs the command line; returns the process exit code. */

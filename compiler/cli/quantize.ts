@@ -93,12 +93,8 @@ multiples of 32), else in tritc's layout. The output folder must not exist.`,
     if (!isLanguageModel(format)) fail('usage', path, `is ${format}; tritc quantize takes a language model (GGUF, llama2.c or a Hugging Face folder)`);
     const model = readLanguageModel(path, format, { tokenizer: stringOpt(args, 'tokenizer') });
     const started = Date.now();
-    const bar = (what: string, done: number, total: number) => {
-      const width = 24;
-      const fill = total > 0 ? Math.max(0, Math.min(width, Math.round((done / total) * width))) : 0;
-      io.progress(`quantize [${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${what}`);
-    };
-    const result = quantizeLmModel(model, spec, bar);
+    // The terminal's progress line draws the bar and the time left.
+    const result = quantizeLmModel(model, spec, (what, done, total) => io.progress(`quantize: ${what}`, { done, total }));
     io.endProgress();
     const bits = projectionBits(buildLmGraph(result.model, { context: 2, chunk: 1 }));
     const written = writeHfModel(result.model, out);

@@ -4,12 +4,13 @@
 // memory plan as a picture, then one static function per node with the node's op, shapes, arena
 // offsets and kernel in a comment, then the run function that calls them in schedule order.
 
-import { elementCount, nodeReads, shapeStr, type DType, type Graph, type Tensor } from '../ir.ts';
+import { elementCount, nodeReads, shapeStr, tensorBytes, type DType, type Graph, type Tensor } from '../ir.ts';
 import { DTYPE_INFO } from '../dtypes.ts';
 import { getOp } from '../ops/index.ts';
 import { scratchName } from '../plan/liveness.ts';
 import type { MemoryPlan } from '../plan/planner.ts';
 import type { TargetDesc } from '../targets.ts';
+import type { ProgressFn } from '../util/progress.ts';
 import { TRITC_VERSION } from '../version.ts';
 import { arrayBody, decimalComment, hexByte, hexFloat, hexWord } from './cliterals.ts';
 import { cIdent, modelPrefix, NameTable } from './cnames.ts';
@@ -24,10 +25,18 @@ export interface EmitOptions {
   /** Constants larger than this many bytes go to weights.bin, linked by weights.S (.incbin), instead of
    * C literals (default: never). */
   blobThreshold?: number;
+  /** After every layer, call tn_dump_layer(step, output, data, bytes) on each output it wrote, for the
+   * per-layer comparison of `tritc test --bisect` (the program that links model.c defines it). */
+  dumpLayers?: boolean;
+  /** Hears each layer as its C is written (packing a large model's weights takes a while). */
+  progress?: ProgressFn;
   /** Put the static arena in this linker section (e.g. ".ccmram", the core-coupled RAM the memory map
    * chose): `name`, and `where`, what the section stands for, for the comment. */
   arenaSection?: { name: string; where: string };
 }
+
+/** What model.c built with `dumpLayers` calls, for each output of each layer, right after the layer. */
+export const DUMP_LAYER_PROTOTYPE = 'void tn_dump_layer(uint32_t step, uint32_t output, const void *data, uint32_t bytes);';
 
 /** The binary weights file and the assembler file that links it (weights past the blob threshold). */
 interface WeightsBlob {
@@ -285,6 +294,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
   const nodeNames = globals;
 
   g.nodes.forEach((node, step) => {
+    opts.progress?.(`writing C: ${node.name}`, { done: step, total: g.nodes.length });
     const def = getOp(node.op);
     // Parameters: every non-constant tensor the node reads or writes, named after the op's spec.
     // `scratch` marks the kernel's working memory, which is no tensor (a uint8_t pointer into the arena).
@@ -397,6 +407,11 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
       return io.cname;
     });
     calls.push(`  ${fname}(${[...args, ...rowParams].join(', ')}); /* ${safe(node.op)} "${safe(node.name)}" */`);
+    if (opts.dumpLayers)
+      node.outputs.forEach((tn, j) => {
+        const i = params.findIndex((p) => p.tensor === tn);
+        if (i >= 0) calls.push(`  tn_dump_layer(${step}u, ${j}u, ${args[i]}, ${tensorBytes(g.tensors.get(tn)!)}u);`);
+      });
   });
 
   // Outputs that no node writes directly: graph inputs, constants, or repeats of another output.
@@ -484,7 +499,9 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     ` */`,
     `#include "model.h"`,
     `#include "tn_runtime.h"`,
-    ...(g.rows ? ['#include "tn_lm.h"'] : []),
+    // Language models, and ONNX layers compiled to Linear (b-bit weights).
+    ...(g.rows || g.nodes.some((n) => n.op === 'Linear') ? ['#include "tn_lm.h"'] : []),
+    ...(opts.dumpLayers ? ['', "/* Built to dump every layer's outputs (tritc test --bisect): the test program defines this. */", DUMP_LAYER_PROTOTYPE] : []),
     ``,
     `/* ---- Weights (const: flash on a microcontroller) ---------------------------------------- */`,
     ``,

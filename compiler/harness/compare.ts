@@ -36,3 +36,13 @@ export function describeMismatch(output: string, run: number, m: Mismatch): stri
   const bits = m.gotBits ? ` (bits ${m.gotBits} vs ${m.wantBits})` : '';
   return `output "${output}" run ${run} element ${m.index}: generated code gave ${m.got}, interpreter ${m.want}${bits}`;
 }
+
+/** A float32 value in the fewest digits that read back as the same float32 (0.1, not 0.10000000149011612). */
+export function f32Text(x: number): string {
+  if (!Number.isFinite(x) || Number.isInteger(x)) return String(x);
+  for (let p = 1; p < 9; p++) {
+    const s = x.toPrecision(p);
+    if (Math.fround(Number(s)) === x) return String(Number(s));
+  }
+  return String(Number(x.toPrecision(9)));
+}

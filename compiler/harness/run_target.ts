@@ -10,7 +10,8 @@ import { measureObjects, type Footprint } from '../toolchain/elf.ts';
 import { requireQemu } from '../toolchain/qemu.ts';
 import { requireZig } from '../toolchain/zig.ts';
 import { writeContent, type Compiled } from '../compile.ts';
-import { decodeOutputs, encodeInputs, generateRunner, type HarnessModel, type RunRecord } from './runner.ts';
+import { decodeLayerDumps, type LayerDump } from './layers.ts';
+import { decodeOutputs, encodeInputs, generateRunner, PROGRESS_PREFIX, type HarnessModel, type RunRecord } from './runner.ts';
 
 export interface TargetRun {
   target: string;
@@ -22,12 +23,18 @@ export interface TargetRun {
   /** Wall-clock seconds of the build and of the run. */
   buildSeconds: number;
   runSeconds: number;
+  /** With `dumpLayers`: every layer's outputs, as the program computed them. */
+  layers?: LayerDump[];
 }
 
 export interface RunTargetOptions {
   /** Seconds before the emulator is killed. */
   timeoutSeconds?: number;
   title?: string;
+  /** The model was compiled with `dumpLayers`: the runner records every layer's outputs (one model only). */
+  dumpLayers?: boolean;
+  /** Hears how many runs (of the first model) are done, on long input sets. */
+  onRuns?: (done: number) => void;
   /** Build with this host compiler instead of zig cc (the sanitizer builds). */
   compiler?: HostCompiler;
 }
@@ -45,7 +52,10 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
     writeWeightsBlob(m.compiled, dir);
     for (const r of m.compiled.emitted.runtime) runtime.add(r);
   }
-  writeFileSync(join(workDir, 'runner.c'), generateRunner(models, opts.title ?? models.map((m) => m.compiled.graph.name).join(', ')));
+  writeFileSync(
+    join(workDir, 'runner.c'),
+    generateRunner(models, opts.title ?? models.map((m) => m.compiled.graph.name).join(', '), { dumpLayers: opts.dumpLayers }),
+  );
   writeFileSync(join(workDir, 'inputs.bin'), encodeInputs(models));
 
   const t0 = performance.now();
@@ -65,7 +75,7 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
   const t1 = performance.now();
 
   const outPath = join(workDir, 'outputs.bin');
-  await executeOnTarget(target, built.program, workDir, opts.timeoutSeconds ?? 600);
+  await executeOnTarget(target, built.program, workDir, opts.timeoutSeconds ?? 600, opts.onRuns && progressLines(opts.onRuns));
   const t2 = performance.now();
   const how = `${target.qemu ? `${target.qemu.command} ` : ''}${built.program} in ${workDir}`;
   if (!existsSync(outPath)) fail('toolchain', target.name, `the test program wrote no outputs.bin (${how})`);
@@ -74,6 +84,17 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
     decoded = decodeOutputs(new Uint8Array(readFileSync(outPath)), models);
   } catch (e) {
     fail('toolchain', target.name, `${(e as Error).message} (from ${how})`);
+  }
+
+  let layers: LayerDump[] | undefined;
+  if (opts.dumpLayers) {
+    const layersPath = join(workDir, 'layers.bin');
+    if (!existsSync(layersPath)) fail('toolchain', target.name, `the test program wrote no layers.bin (${how})`);
+    try {
+      layers = decodeLayerDumps(new Uint8Array(readFileSync(layersPath)));
+    } catch (e) {
+      fail('toolchain', target.name, `${(e as Error).message} (from ${how})`);
+    }
   }
 
   // Each model's objects: its model.o, plus the runtime objects (shared, counted for every model).
@@ -86,6 +107,18 @@ export async function runOnTarget(models: readonly HarnessModel[], target: Targe
     footprints,
     buildSeconds: (t1 - t0) / 1000,
     runSeconds: (t2 - t1) / 1000,
+    ...(layers ? { layers } : {}),
+  };
+}
+
+/** A console listener that hears the runner's "tn:run <n>" lines. */
+function progressLines(onRuns: (done: number) => void): (chunk: string) => void {
+  let pending = '';
+  return (chunk) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const l of lines) if (l.startsWith(`${PROGRESS_PREFIX} `)) onRuns(Number(l.slice(PROGRESS_PREFIX.length + 1)));
   };
 }
 
@@ -114,7 +147,12 @@ export async function executeOnTarget(
   const args = target.qemu ? target.qemu.args.map((a) => a.replace('{elf}', program)) : [];
   const timeoutMs = timeoutSeconds * 1000;
   const r = await exec(cmd, args, { cwd, timeoutMs, onStdout: onOutput, onStderr: onOutput });
-  const shown = (r.stderr + r.stdout).trim().split('\n').slice(-15).join('\n');
+  const shown = (r.stderr + r.stdout)
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith(`${PROGRESS_PREFIX} `))
+    .slice(-15)
+    .join('\n');
   if (r.timedOut) fail('toolchain', target.name, `the test program did not finish within ${timeoutSeconds} s (${cmd} ${args.join(' ')})\n${shown}`);
   if (r.code !== 0)
     fail('toolchain', target.name, `the test program exited with ${r.code ?? r.signal} (${cmd} ${args.join(' ')} in ${cwd})${shown ? `:\n${shown}` : ''}`);

@@ -12,10 +12,14 @@
 import { DTYPE_INFO } from '../dtypes.ts';
 import type { DType, TypedData } from '../ir.ts';
 import type { Compiled } from '../compile.ts';
-import type { IoDesc } from '../emit/c.ts';
+import { DUMP_LAYER_PROTOTYPE, type IoDesc } from '../emit/c.ts';
 import { alignUp } from '../plan/liveness.ts';
 
 const RUNNER_VERSION = 1;
+/** The runner says how far it is this many times over a long input set (64 runs or more). */
+const PROGRESS_TICKS = 64;
+/** The runner's progress lines: "tn:run <runs done>". */
+export const PROGRESS_PREFIX = 'tn:run';
 
 export interface HarnessModel {
   compiled: Compiled;
@@ -50,7 +54,8 @@ function ioLayout(m: HarnessModel): { offsets: number[]; total: number } {
   return { offsets, total: at };
 }
 
-export function generateRunner(models: readonly HarnessModel[], title: string): string {
+export function generateRunner(models: readonly HarnessModel[], title: string, opts: { dumpLayers?: boolean } = {}): string {
+  if (opts.dumpLayers && models.length !== 1) throw new Error('internal: layer dumps are for one model at a time');
   const bufBytes = Math.max(16, ...models.map((m) => ioLayout(m).total));
   const includes = models.map((m) => `#include "${m.dir}/model.h"`);
   const fns = models.map((m, i) => {
@@ -80,6 +85,7 @@ export function generateRunner(models: readonly HarnessModel[], title: string): 
       ...outputs.map((d, j) => `    put(out, out${j}, ${ioBytes(d)}u);`),
       `    put_u64(out, c1 - c0 > overhead ? c1 - c0 - overhead : 0);`,
       `    put_u32(out, stack);`,
+      `    if (runs >= ${PROGRESS_TICKS}u && (r + 1u) % (runs / ${PROGRESS_TICKS}u) == 0u) progress(r + 1u);`,
       `  }`,
       `}`,
     ].join('\n');
@@ -124,12 +130,41 @@ static void put_u32(int h, uint32_t v) {
   put(h, b, 4);
 }
 
+/* "tn:run <n>" on the console after n runs, now and then on long input sets (a progress bar). */
+static void progress(uint32_t done) {
+  char line[24] = "${PROGRESS_PREFIX} ";
+  char digits[12];
+  int n = 0, i = ${PROGRESS_PREFIX.length + 1};
+  do {
+    digits[n++] = (char)('0' + done % 10u);
+    done /= 10u;
+  } while (done != 0u);
+  while (n > 0) line[i++] = digits[--n];
+  line[i] = 0;
+  tn_plat_puts(line);
+}
+
 static void put_u64(int h, uint64_t v) {
   put_u32(h, (uint32_t)v);
   put_u32(h, (uint32_t)(v >> 32));
 }
 
-${fns.join('\n\n')}
+${
+  opts.dumpLayers
+    ? `/* Every layer's outputs, as model.c (built with layer dumps) hands them over: layers.bin holds, per
+ * call, u32 step, u32 output index, u32 bytes, then the bytes (see compiler/harness/layers.ts). */
+static int dump_h = -1;
+${DUMP_LAYER_PROTOTYPE}
+void tn_dump_layer(uint32_t step, uint32_t output, const void *data, uint32_t bytes) {
+  put_u32(dump_h, step);
+  put_u32(dump_h, output);
+  put_u32(dump_h, bytes);
+  put(dump_h, data, bytes);
+}
+
+`
+    : ''
+}${fns.join('\n\n')}
 
 int main(void) {
   int in, out;
@@ -139,7 +174,13 @@ int main(void) {
   in = tn_plat_open("inputs.bin", 0);
   if (in < 0) die("runner: cannot open inputs.bin");
   out = tn_plat_open("outputs.bin", 1);
-  if (out < 0) die("runner: cannot create outputs.bin");
+  if (out < 0) die("runner: cannot create outputs.bin");${
+    opts.dumpLayers
+      ? `
+  dump_h = tn_plat_open("layers.bin", 1);
+  if (dump_h < 0) die("runner: cannot create layers.bin");`
+      : ''
+  }
   get(in, magic, 4);
   if (magic[0] != 'T' || magic[1] != 'N' || magic[2] != 'I' || magic[3] != 'N') die("runner: inputs.bin has the wrong magic");
   if (get_u32(in) != ${RUNNER_VERSION}u) die("runner: inputs.bin has the wrong version");
@@ -154,7 +195,7 @@ int main(void) {
   put_u32(out, (uint32_t)overhead);
 ${models.map((_, i) => `  run_model_${i}(in, out, overhead);`).join('\n')}
   put(out, "TNEN", 4);
-  tn_plat_close(out);
+  tn_plat_close(out);${opts.dumpLayers ? '\n  tn_plat_close(dump_h);' : ''}
   tn_plat_close(in);
   tn_plat_exit(0);
   return 0;

@@ -10,12 +10,17 @@
 //                  [bitnet: hb = RmsNorm(hb, ffn_sub_norm)];  x = x + Linear(hb, ffn_down)
 //   logits = Linear(RmsNorm(x, output_norm), output | token_embd)    (the last n_out rows only)
 //
+// A MoTE layer (config.moe) adds routed experts beside that FFN (the shared expert):
+//                  idx, gates = Router(xb, ffn_gate_inp);  per slot j < k:
+//                  d_j = ExpertLinear(GatedAct(ExpertLinear(xb, idx, ffn_gate_exps.*), ExpertLinear(xb, idx, ffn_up_exps.*)), idx, ffn_down_exps.*)
+//                  x = x + MoeCombine(Linear(hb, ffn_down), gates, d_0, ..., d_{k-1})
+//
 // Inputs: `tokens` int32 [chunk] and `pos` int32 [1]; output `logits` float32 [chunk, vocab]. A call
 // runs n <= chunk tokens at positions pos .. pos + n - 1 (docs/lm.md has the driver around it).
 
 import { fail } from '../diagnostics.ts';
 import { type AttrValue, type DType, type Graph, type Node, type Tensor, type TypedData } from '../ir.ts';
-import { bf16BitsToF32 } from '../numerics/half.ts';
+import { bf16BitsToF32, f16BitsToF32 } from '../numerics/half.ts';
 import { getOp } from '../ops/index.ts';
 import { withDefaults } from '../ops/op.ts';
 import { inferNode, setOutputs } from '../passes/infer.ts';
@@ -44,6 +49,12 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
   if (!(Number.isInteger(context) && context >= 1 && context <= 1 << 20)) fail('usage', '--context', `must be an integer from 1 to 2^20, got ${context}`);
   if (!(Number.isInteger(chunk) && chunk >= 1 && chunk <= 4096)) fail('usage', '--chunk', `must be an integer from 1 to 4096, got ${chunk}`);
   const activations = opts.activations ?? c.activations;
+  if (c.moe && activations !== 'float')
+    fail(
+      'unsupported',
+      model.source,
+      'a mixture of experts runs with float activations only (--activations float); int8 per-token activations into the experts are not implemented',
+    );
   const g: Graph = {
     name: model.name,
     source: model.source,
@@ -61,6 +72,7 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
   const table = b.weight('token_embd');
   let x = b.node('Embed', 'embed', [tokens, table], 'x');
   const kvw = c.nKvHeads * c.headDim;
+  const moeExperts: string[][][] = [];
   const [cos, sin] = ropeTables(b, c.ropeTheta, c.ropeDim, context);
   const ropeAttrs = { head_dim: c.headDim, rope_dim: c.ropeDim, style: c.ropeStyle };
   for (let l = 0; l < c.nLayers; l++) {
@@ -87,7 +99,8 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
     const up = b.project(L('w_up'), xb2, blk(l, 'ffn_up'), L('up'));
     let hb = b.node('GatedAct', L(c.ffnAct), [gate, up], L('hb'), { act: c.ffnAct });
     if (c.subNorms) hb = b.node('RmsNorm', L('ffn_sub_norm'), [hb, b.weight(blk(l, 'ffn_sub_norm'))], L('hb_norm'), { eps: c.normEps });
-    const down = b.project(L('w_down'), hb, blk(l, 'ffn_down'), L('ffn_out'));
+    let down = b.project(L('w_down'), hb, blk(l, 'ffn_down'), L('ffn_out'));
+    if (c.moe) down = b.routedExperts(l, xb2, down, moeExperts);
     x = b.node('Residual', L('ffn_residual'), [x, down], L('x_ffn'));
   }
   const xf = b.node('RmsNorm', 'final_norm', [x, b.weight('output_norm')], 'x_final', { eps: c.normEps, rows: 'last' });
@@ -114,7 +127,13 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
       ffn: `${c.ffnAct} ${c.hiddenDim}`,
       rope: `${c.ropeStyle} ${c.ropeDim}/${c.headDim}, base ${c.ropeTheta}`,
       tiedOutput: c.tiedOutput ? 'yes' : 'no',
+      ...(c.moe
+        ? {
+            moe: `${c.moe.experts} routed experts (FFN ${c.moe.expertHiddenDim}), top-${c.moe.topK}, gates: softmax over ${c.moe.normalizeGates ? `the ${c.moe.topK} chosen` : 'all experts'}; shared expert: the FFN`,
+          }
+        : {}),
     },
+    ...(c.moe ? { moe: { topK: c.moe.topK, experts: moeExperts } } : {}),
   };
   return g;
 }
@@ -168,6 +187,41 @@ class Builder {
       this.quantized.set(x, xq);
     }
     return this.node('TernaryLinear', name, [xq, w, ...bias], out, { rows });
+  }
+
+  /**
+   * The routed half of a MoTE layer: Router, then per slot the expert FFN on the routed expert's
+   * weights only, then the gated sum onto the shared expert's output `shared`. Records each expert's
+   * weight tensors in `experts` (for `inspect`).
+   */
+  routedExperts(l: number, xb: string, shared: string, experts: string[][][]): string {
+    const moe = this.model.config.moe!;
+    const L = (s: string) => `l${l}.${s}`;
+    const router = this.floatWeight(blk(l, 'ffn_gate_inp'));
+    const idx = L('moe_idx');
+    const gates = L('moe_gates');
+    const attrs = withDefaults(getOp('Router'), { top_k: moe.topK, normalize: moe.normalizeGates });
+    this.add({ name: L('router'), op: 'Router', inputs: [xb, router], outputs: [idx, gates], attrs, annotations: {} });
+    const ws = (p: string) => Array.from({ length: moe.experts }, (_, e) => this.weight(blk(l, `${p}.${e}`)));
+    const [gw, uw, dw] = [ws('ffn_gate_exps'), ws('ffn_up_exps'), ws('ffn_down_exps')];
+    experts.push(gw.map((g, e) => [g, uw[e]!, dw[e]!]));
+    const act = this.model.config.ffnAct;
+    const outs: string[] = [];
+    for (let j = 0; j < moe.topK; j++) {
+      const S = (s: string) => L(`${s}${j}`);
+      const g = this.node('ExpertLinear', S('exp_gate'), [xb, idx, ...gw], S('exp_gate_out'), { slot: j });
+      const u = this.node('ExpertLinear', S('exp_up'), [xb, idx, ...uw], S('exp_up_out'), { slot: j });
+      const h = this.node('GatedAct', S(`exp_${act}`), [g, u], S('exp_hb'), { act });
+      outs.push(this.node('ExpertLinear', S('exp_down'), [h, idx, ...dw], S('exp_out'), { slot: j }));
+    }
+    return this.node('MoeCombine', L('moe_combine'), [shared, gates, ...outs], L('moe_out'));
+  }
+
+  /** A float matrix of the model as a float32 constant (float16 widened exactly): the router. */
+  private floatWeight(name: string): string {
+    const t = this.model.tensors.get(name);
+    if (t?.kind !== 'float16') return this.weight(name);
+    return this.constant(name, 'float32', t.shape, Float32Array.from(t.bits, f16BitsToF32));
   }
 
   input(name: string, dtype: DType, shape: number[]): string {
@@ -245,7 +299,7 @@ class Builder {
     return out;
   }
 
-  private add(node: Node): void {
+  add(node: Node): void {
     const { specs, problems } = inferNode(this.g, node, `${this.model.source}: ${node.name}`);
     if (problems.length) throw new Error(`internal: the LM builder made an invalid ${node.op} "${node.name}": ${problems.map((p) => p.message).join('; ')}`);
     setOutputs(this.g, node, specs);

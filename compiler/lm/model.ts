@@ -22,6 +22,14 @@
 //   output_norm                [dim]
 //   output                     [vocab, dim]                (absent when tiedOutput)
 //
+// A MoTE layer (config.moe, docs/formats.md "MoTE") keeps ffn_gate/ffn_up/ffn_down as its shared
+// expert and adds, for e < moe.experts:
+//
+//   blk.<i>.ffn_gate_inp       [experts, dim]              (the router, float)
+//   blk.<i>.ffn_gate_exps.<e>  [expertHiddenDim, dim]      (routed expert e, ternary in MoTE)
+//   blk.<i>.ffn_up_exps.<e>    [expertHiddenDim, dim]
+//   blk.<i>.ffn_down_exps.<e>  [dim, expertHiddenDim]
+//
 // Q and K rows are in the order the model's RoPE style expects (`ropeStyle`): readers never permute
 // weights, they record the style the checkpoint was trained with.
 
@@ -64,6 +72,23 @@ export interface LmConfig {
    * semantics for GGUF, TriLM) or 'int8-per-token' (BitNet's absmax quantizer, the HF BitNet code).
    */
   activations: 'float' | 'int8-per-token';
+  /** Mixture of ternary experts (MoTE) in every layer's FFN; absent: a dense FFN. */
+  moe?: LmMoeConfig;
+}
+
+/**
+ * MoTE (seed-methods 10): y = shared(x) + sum over the top-k experts e of gate_e * expert_e(x), the
+ * shared expert being the dense FFN (ffn_gate/up/down). Router: logits = ffn_gate_inp x; the top-k
+ * logits by value, ties to the lower expert index; gates = softmax over all experts' logits at the
+ * chosen ones (normalizeGates false: MoTE's g(p), Qwen-MoE's norm_topk_prob false) or softmax over the
+ * k chosen logits (true: Mixtral). docs/formats.md "MoTE", docs/numerics.md "Router".
+ */
+interface LmMoeConfig {
+  experts: number;
+  topK: number;
+  /** Hidden width of each routed expert. */
+  expertHiddenDim: number;
+  normalizeGates: boolean;
 }
 
 /** Exact float32 values. */
@@ -213,6 +238,14 @@ export function expectedShapes(c: LmConfig): Map<string, number[]> {
     m.set(blk(i, 'ffn_up'), [c.hiddenDim, c.dim]);
     if (c.subNorms) m.set(blk(i, 'ffn_sub_norm'), [c.hiddenDim]);
     m.set(blk(i, 'ffn_down'), [c.dim, c.hiddenDim]);
+    if (c.moe) {
+      m.set(blk(i, 'ffn_gate_inp'), [c.moe.experts, c.dim]);
+      for (let e = 0; e < c.moe.experts; e++) {
+        m.set(blk(i, `ffn_gate_exps.${e}`), [c.moe.expertHiddenDim, c.dim]);
+        m.set(blk(i, `ffn_up_exps.${e}`), [c.moe.expertHiddenDim, c.dim]);
+        m.set(blk(i, `ffn_down_exps.${e}`), [c.dim, c.moe.expertHiddenDim]);
+      }
+    }
   }
   m.set('output_norm', [c.dim]);
   if (!c.tiedOutput) m.set('output', [c.vocabSize, c.dim]);
@@ -237,6 +270,16 @@ export function validateLmModel(model: LmModel, where: (name: string) => string)
     bag.error('schema', model.source, `the RoPE dimension ${c.ropeDim} must be even and at most the head dimension ${c.headDim}`);
   if (!(c.normEps > 0 && c.normEps < 1)) bag.error('schema', model.source, `the RMSNorm epsilon ${c.normEps} must be in (0, 1)`);
   if (!(c.ropeTheta > 0 && Number.isFinite(c.ropeTheta))) bag.error('schema', model.source, `the RoPE base ${c.ropeTheta} must be positive`);
+  if (c.moe) {
+    const { experts, topK, expertHiddenDim } = c.moe;
+    if (!(Number.isInteger(experts) && experts >= 1 && experts <= 256))
+      bag.error('schema', model.source, `the MoE has ${experts} experts; 1 to 256 are supported`);
+    if (!(Number.isInteger(topK) && topK >= 1 && topK <= Math.min(experts, 8)))
+      bag.error('schema', model.source, `the router's top-k is ${topK}; it must be from 1 to min(experts, 8) = ${Math.min(experts, 8)}`);
+    if (!(Number.isInteger(expertHiddenDim) && expertHiddenDim >= 1))
+      bag.error('schema', model.source, `the experts' hidden size ${expertHiddenDim} must be a positive integer`);
+    if (c.subNorms) bag.error('unsupported', model.source, 'an MoE with BitNet sub-norms is not supported (the experts would need an ffn_sub_norm each)');
+  }
   bag.throwIfAny();
   const want = expectedShapes(c);
   for (const [name, shape] of want) {
@@ -248,6 +291,19 @@ export function validateLmModel(model: LmModel, where: (name: string) => string)
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
       bag.error('shape', where(name), `has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] from the model's config`);
   }
+  if (c.moe)
+    for (let i = 0; i < c.nLayers; i++) {
+      const r = model.tensors.get(blk(i, 'ffn_gate_inp'));
+      if (r && !['float32', 'float16', 'bfloat16'].includes(r.kind))
+        bag.error('weights', where(blk(i, 'ffn_gate_inp')), `is ${r.kind}; the router must be float`);
+      for (let e = 0; e < c.moe.experts; e++)
+        for (const p of ['ffn_gate_exps', 'ffn_up_exps', 'ffn_down_exps']) {
+          const name = blk(i, `${p}.${e}`);
+          const t = model.tensors.get(name);
+          if ((t?.kind === 'ternary' || t?.kind === 'intb') && (t.bias || (t.kind === 'intb' && t.columns)))
+            bag.error('unsupported', where(name), 'a routed expert with a static bias or act-order columns is not supported');
+        }
+    }
   for (const [name, t] of model.tensors) {
     if (!want.has(name)) {
       bag.error('weights', where(name), `is not a tensor of a ${c.arch} model with this config`);

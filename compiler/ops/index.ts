@@ -15,6 +15,7 @@ import { Attention } from './lm/attention.ts';
 import { Embed } from './lm/embed.ts';
 import { GatedAct } from './lm/gated_act.ts';
 import { Linear } from './lm/linear.ts';
+import { ExpertLinear, MoeCombine, Router } from './lm/moe.ts';
 import { PermuteColumns } from './lm/permute_columns.ts';
 import { Residual } from './lm/residual.ts';
 import { RmsNorm } from './lm/rms_norm.ts';
@@ -132,6 +133,9 @@ const registry = new Map<string, OpDef>(
     RmsNorm,
     Linear,
     WidelyLinear,
+    Router,
+    ExpertLinear,
+    MoeCombine,
     PermuteColumns,
     Rope,
     Attention,

@@ -3,6 +3,7 @@
 // output) becomes part of the layer's per-channel scale and bias:
 //   y' = a[n] * y + b[n]   ->   ws'[n] = ws[n] * a[n],   bias'[n] = bias[n] * a[n] + b[n]
 // computed in double and rounded once to float32. Repeats down a chain (Mul then Add then BN...).
+// The same for `Linear` with b-bit codes (detect-bbit), whose bias is added after the product.
 
 import { elementCount, freshName, readersOf, type Graph, type Node, type Tensor } from '../ir.ts';
 import type { Pass } from './pass.ts';
@@ -10,9 +11,13 @@ import { lowBitGeometry, scaleCount, weightScaleIndex } from '../lowbit.ts';
 
 const LOWBIT_OPS = ['TernaryLinear', 'BinaryLinear', 'TernaryConv', 'BinaryConv'];
 
-/** The low-bit linear or convolution node that produced tensor `name`, if any. */
+/**
+ * The low-bit linear or convolution node that produced tensor `name`, if any: also `Linear` with b-bit
+ * codes outside language models (an ONNX layer the detect-bbit pass made).
+ */
 function lowBitProducer(g: Graph, name: string): Node | undefined {
   const p = g.nodes.find((n) => n.outputs[0] === name);
+  if (p?.op === 'Linear') return !g.rows && g.tensors.get(p.inputs[1]!)?.quant?.zeroPoint ? p : undefined;
   return p && LOWBIT_OPS.includes(p.op) ? p : undefined;
 }
 
@@ -59,7 +64,8 @@ function foldAffine(g: Graph, p: Node, a: number[], b: number[], newOut: string,
   for (let i = 0; i < n; i++) newBias[i] = Math.fround((bias ? bias[i]! : 0) * ch(a, i) + ch(b, i));
   // A division by zero or a degenerate BatchNorm would give infinite scales: leave such ops unfolded.
   if (![...scale, ...newBias].every(Number.isFinite)) return false;
-  const uniform = geo.planes === 1 && granularity === 'per_row' && scale.every((s) => s === scale[0]);
+  // b-bit codes keep a scale per row (one per zero point).
+  const uniform = geo.planes === 1 && granularity === 'per_row' && !w.quant!.zeroPoint && scale.every((s) => s === scale[0]);
   const scaleName = freshName(g, `${p.name}.scale`);
   g.tensors.set(scaleName, {
     name: scaleName,

@@ -4,6 +4,7 @@
 //
 //   fold-constants        nodes on constants only are computed now
 //   detect-lowbit         MatMul/Gemm/Conv on int8 codes by ternary/binary weights -> low-bit layers
+//   detect-bbit           MatMul/Gemm by quantiser-made weights of 2 to 8 bits -> Linear with b-bit codes
 //   fold-into-lowbit      BatchNorm and per-channel affine ops after them -> their scales and bias
 //   uniform-scales        per-row/per-group scales that are all equal -> one per tensor
 //   eliminate-dead-nodes  what nobody reads any more
@@ -15,6 +16,7 @@ import { getOp } from '../ops/index.ts';
 import { checkLimits } from './check_limits.ts';
 import { chooseKernelsPass } from './choose_kernels.ts';
 import { eliminateDeadNodes } from './dead_nodes.ts';
+import { detectBBitPass } from './detect_bbit.ts';
 import { detectLowBitPass } from './detect_lowbit.ts';
 import { dumpGraph } from './dump.ts';
 import { foldIntoLowBit } from './fold_affine.ts';
@@ -22,8 +24,18 @@ import { foldConstants } from './fold_constants.ts';
 import { uniformScales } from './uniform_scales.ts';
 import type { KernelOptions, Pass, PassContext } from './pass.ts';
 import type { TargetDesc } from '../targets.ts';
+import type { ProgressFn } from '../util/progress.ts';
 
-const PIPELINE: readonly Pass[] = [foldConstants, detectLowBitPass, foldIntoLowBit, uniformScales, eliminateDeadNodes, checkLimits, chooseKernelsPass];
+const PIPELINE: readonly Pass[] = [
+  foldConstants,
+  detectLowBitPass,
+  detectBBitPass,
+  foldIntoLowBit,
+  uniformScales,
+  eliminateDeadNodes,
+  checkLimits,
+  chooseKernelsPass,
+];
 
 /** IR invariants: every read is produced earlier or is an input/constant; shapes match data. */
 function verifyGraph(g: Graph, after: string): void {
@@ -56,6 +68,8 @@ export interface PassOptions {
   verify?: boolean;
   dumpAfter?: string;
   log?: (text: string) => void;
+  /** Hears each pass as it starts (a progress bar). */
+  progress?: ProgressFn;
 }
 
 /** Names of the passes, for --help and for checking --dump-after. */
@@ -64,8 +78,9 @@ export const PASS_NAMES: readonly string[] = PIPELINE.map((p) => p.name);
 export function runPasses(g: Graph, opts: PassOptions = {}): Graph {
   const ctx: PassContext = { target: opts.target, lowBit: opts.lowBit ?? true, kernels: opts.kernels ?? {} };
   if (opts.verify) verifyGraph(g, 'reading');
-  for (const pass of PIPELINE) {
+  for (const [i, pass] of PIPELINE.entries()) {
     if ((pass.needsTarget && !ctx.target) || (pass.lowBitOnly && !ctx.lowBit)) continue;
+    opts.progress?.(`pass ${pass.name}`, { done: i, total: PIPELINE.length });
     pass.run(g, ctx);
     if (opts.verify) verifyGraph(g, pass.name);
     if (opts.dumpAfter === pass.name) (opts.log ?? console.error)(dumpGraph(g, `after ${pass.name}`));

@@ -38,6 +38,7 @@ function unsupportedConfig(c: LmConfig): string | undefined {
   if (c.arch !== 'llama') return `architecture "${c.arch}"; tritc writes LlamaForCausalLM folders only`;
   if (c.ffnAct !== 'silu') return `FFN activation "${c.ffnAct}"; a Llama folder means SiLU`;
   if (c.subNorms) return 'sub-norms (BitNet); a Llama folder has none';
+  if (c.moe) return 'a mixture of experts; tritc writes dense Llama folders only';
   if (c.activations !== 'float') return `"${c.activations}" activations; a Llama folder means float activations`;
   if (c.ropeDim !== c.headDim) return `RoPE over ${c.ropeDim} of ${c.headDim} dimensions; transformers' Llama rotates whole heads`;
   return undefined;

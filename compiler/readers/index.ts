@@ -17,6 +17,7 @@ import type { Graph } from '../ir.ts';
 import { buildLmGraph, type LmBuildOptions } from '../lm/build.ts';
 import type { LmModel } from '../lm/model.ts';
 import { int8Model, parseTernarize, ternarizeModel } from '../lm/ternarize.ts';
+import { parseUpcycle, upcycleMoe } from '../lm/upcycle.ts';
 import { prepareGraph } from '../passes/pipeline.ts';
 import { looksLikeGguf, readGgufLm } from './gguf/lm.ts';
 import { looksLikeHfFolder, readHfFolder } from './hf/folder.ts';
@@ -35,6 +36,8 @@ export interface LoadOptions {
   ternarize?: string;
   /** Language models: quantize float projections to int8 per row on import (the int8 baseline). */
   weights?: 'int8';
+  /** Language models: up-cycle the dense FFNs into MoTE layers (`E:k[:p]`, compiler/lm/upcycle.ts), before any quantization. */
+  upcycleMoe?: string;
   /** llama2.c: the tokenizer.bin to attach. */
   tokenizer?: string;
   /** ONNX: shapes for graph inputs with symbolic dimensions (--input-shape), and the batch (--batch). */
@@ -111,6 +114,7 @@ export function readLanguageModel(path: string, format: ModelFormat, opts: LoadO
       `only llama2.c checkpoints take a tokenizer.bin; ${path} is ${format}${format === 'gguf' ? ' (its tokenizer is in the file)' : ''}`,
     );
   if (opts.ternarize && opts.weights) fail('usage', '--weights', 'give --ternarize or --weights int8, not both');
+  if (opts.upcycleMoe) model = upcycleMoe(model, parseUpcycle(opts.upcycleMoe));
   if (opts.weights === 'int8') return int8Model(model);
   return opts.ternarize ? ternarizeModel(model, parseTernarize(opts.ternarize)) : model;
 }
@@ -123,10 +127,10 @@ export function isLanguageModel(format: ModelFormat): boolean {
 export function loadModel(path: string, opts: LoadOptions = {}): Graph {
   const format = detectFormat(path);
   if (isLanguageModel(format)) return prepareGraph(buildLmGraph(readLanguageModel(path, format, opts), opts.lm));
-  if (opts.ternarize || opts.weights)
+  if (opts.ternarize || opts.weights || opts.upcycleMoe)
     fail(
       'usage',
-      opts.ternarize ? '--ternarize' : '--weights',
+      opts.ternarize ? '--ternarize' : opts.weights ? '--weights' : '--upcycle-moe',
       `${path} is not a language model (${format}); it applies to GGUF, llama2.c and Hugging Face checkpoints`,
     );
   if (opts.shapes && format !== 'onnx')

@@ -18,6 +18,14 @@ export function formatBytesPair(a: number, b: number): [string, string] {
   return [`${formatCount(a)} bytes`, `${formatCount(b)} bytes`];
 }
 
+/** A byte count as people write it: 4096, 16K / 16KiB (x 1024), 1M / 1MiB (x 2^20); undefined if it is not one. */
+export function parseByteCount(text: string): number | undefined {
+  const m = /^(\d+)\s*(|b|k|kb|kib|m|mb|mib)$/i.exec(text.trim());
+  if (!m) return undefined;
+  const unit = m[2]!.toLowerCase();
+  return Number(m[1]) * (unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 2 ** 20 : 1);
+}
+
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }

@@ -85,7 +85,7 @@ void tn_linear_t2p(const float *x, int32_t n, const uint8_t *w, int32_t planes, 
   for (t = 0; t < n; t++)
     for (o = 0; o < rows; o++) {
       const float *xr = x + t * k;
-      float v[TN_MAX_PLANES];
+      float v[TN_MAX_PLANES] = {0.0f, 0.0f, 0.0f, 0.0f}; /* K = 0: every plane's sum is +0 */
       float out;
       for (k0 = 0; k0 < k; k0 += group) {
         const int32_t k1 = k0 + group < k ? k0 + group : k;

@@ -71,6 +71,7 @@ void tn_plat_close(int handle)
 void tn_plat_puts(const char *s)
 {
     puts(s);
+    fflush(stdout); /* console lines are progress and streamed tokens: let them out as they come */
 }
 
 void tn_plat_exit(int code)

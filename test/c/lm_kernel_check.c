@@ -4,7 +4,7 @@
  * the reference kernels (runtime-c/ref/tn_linear.c), bit for bit, on a table of shapes:
  *   K 0 to 700 (1, 7, 8, 9, 255, 256, 257, 641 among them), tokens 1, 2, 3, 5 (and 4, 9, 16, 17 on
  *   a few K: the kernels take 2 or 4 tokens per pass), rows 1 to 13 (and 61, 64 once); for int8 and
- *   t2 weights one scale per tensor (groups_per_row 0) and per row (1), and groups of 1, 3, 5, 8,
+ *   t2 and t2p (trit-planes, 1 to 4 by turns) weights one scale per tensor (groups_per_row 0) and per row (1), and groups of 1, 3, 5, 8,
  *   10, 12, 32, 37, 100 and 256 (groups that start off a multiple of 8 restart the lanes there; for
  *   t2, groups of 10 and 37 start inside a byte), and groups of 32 with groups_per_row 0 (a scale
  *   per column group).
@@ -46,10 +46,14 @@ void tn_linear_f32_neon(const float *x, int32_t n, const float *w, int32_t rows,
 void tn_linear_f16_neon(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y);
 void tn_linear_q8_neon(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
 void tn_linear_t2_neon(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
+void tn_linear_t2p_avx2(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
+                        int32_t k, float *y);
+void tn_linear_t2p_neon(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
+                        int32_t k, float *y);
 
 /* The table of kernels: weight format, set, and the function of that format. */
-enum { F32, F16, Q8, T2 };
-static const char *const FORMAT_NAMES[] = {"f32", "f16", "q8", "t2"};
+enum { F32, F16, Q8, T2, T2P };
+static const char *const FORMAT_NAMES[] = {"f32", "f16", "q8", "t2", "t2p"};
 typedef struct {
   int format;
   const char *set;
@@ -57,6 +61,8 @@ typedef struct {
   void (*f16)(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y);
   void (*q8)(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
   void (*t2)(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
+  void (*t2p)(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k,
+              float *y);
 } kernel_entry;
 
 /* ---- deterministic inputs: xorshift64* ---- */
@@ -168,9 +174,12 @@ static float ybuf_ref[MAX_N * MAX_ROWS + 2 * CANARY], ybuf_opt[MAX_N * MAX_ROWS 
 static void run_case(const kernel_entry *e, result *res, int32_t k, int32_t n, int32_t rows, int32_t gpr_spec, int32_t group_spec, int wild, int t2_code3) {
   const int32_t group = group_spec == 0 ? (k > 0 ? k : 1) : group_spec;
   const int32_t gpr = gpr_spec < 0 ? (k + group - 1) / group : gpr_spec;
-  const size_t nscales = e->format == Q8 || e->format == T2 ? (size_t)(gpr == 0 ? (k + group - 1) / group : gpr * rows) + (k == 0) : 0;
+  /* t2p: 1 to 4 planes by turns; plane p's scales per_plane after plane 0's (ref/tn_linear.c) */
+  const int32_t planes = e->format == T2P ? 1 + (int32_t)((k + rows + n + gpr) % TN_MAX_PLANES) : 1;
+  const size_t per_plane = gpr == 0 ? 1 : (size_t)gpr * (size_t)rows;
+  const size_t nscales = e->format == Q8 || e->format >= T2 ? (size_t)(planes - 1) * per_plane + (size_t)(gpr == 0 ? (k + group - 1) / group : gpr * rows) + (k == 0) : 0;
   const size_t row_bytes = e->format == F32 ? (size_t)k * 4 : e->format == F16 ? (size_t)k * 2 : e->format == Q8 ? (size_t)k : (size_t)((k + 3) / 4);
-  const size_t wbytes = (size_t)rows * row_bytes;
+  const size_t wbytes = (size_t)planes * (size_t)rows * row_bytes;
   float *x = guarded_at(gx, (size_t)n * (size_t)k * 4), *scales = guarded_at(gs, nscales * 4);
   void *w = guarded_at(gw, wbytes);
   float *yr = ybuf_ref + CANARY, *yo = ybuf_opt + CANARY;
@@ -196,6 +205,7 @@ static void run_case(const kernel_entry *e, result *res, int32_t k, int32_t n, i
   if (e->format == F16) tn_linear_f16(x, n, w, rows, k, yr), e->f16(x, n, w, rows, k, yo);
   if (e->format == Q8) tn_linear_q8(x, n, w, scales, gpr, group, rows, k, yr), e->q8(x, n, w, scales, gpr, group, rows, k, yo);
   if (e->format == T2) tn_linear_t2(x, n, w, scales, gpr, group, rows, k, yr), e->t2(x, n, w, scales, gpr, group, rows, k, yo);
+  if (e->format == T2P) tn_linear_t2p(x, n, w, planes, scales, gpr, group, rows, k, yr), e->t2p(x, n, w, planes, scales, gpr, group, rows, k, yo);
   for (j = -CANARY; j < n * rows + CANARY; ++j) {
     const uint32_t a = u_of(yo[j]), b = u_of(yr[j]);
     const int inside = j >= 0 && j < n * rows;
@@ -210,7 +220,7 @@ static void run_case(const kernel_entry *e, result *res, int32_t k, int32_t n, i
       if (verbose || res->shown < 5) {
         char groups[64] = "";
         ++res->shown;
-        if (e->format == Q8 || e->format == T2) sprintf(groups, " groups_per_row %d group %d", (int)gpr, (int)group);
+        if (e->format == Q8 || e->format >= T2) sprintf(groups, " groups_per_row %d group %d planes %d", (int)gpr, (int)group, (int)planes);
         if (inside)
           printf("  %s %s: k %d n %d rows %d%s%s: y[%d][%d] = %08x, reference %08x\n", FORMAT_NAMES[e->format], e->set, (int)k, (int)n, (int)rows, groups,
                  wild ? " (wild)" : "", (int)(j / rows), (int)(j % rows), (unsigned)a, (unsigned)b);
@@ -227,7 +237,7 @@ static int check(const kernel_entry *e) {
   result res = {0, 0, 0};
   size_t ki, ni, gi;
   int32_t turn = 0;
-  const size_t ngroups = e->format == Q8 || e->format == T2 ? sizeof GROUPS / sizeof GROUPS[0] : 1;
+  const size_t ngroups = e->format == Q8 || e->format >= T2 ? sizeof GROUPS / sizeof GROUPS[0] : 1;
   for (ki = 0; ki < sizeof KS / sizeof KS[0]; ++ki)
     for (gi = 0; gi < ngroups; ++gi)
       for (ni = 0; ni < sizeof NS / sizeof NS[0]; ++ni) {
@@ -266,10 +276,11 @@ static const char *x86_simd(void) {
 
 int main(int argc, char **argv) {
   static const kernel_entry kernels[] = {
-      {F32, "avx2", tn_linear_f32_avx2, NULL, NULL, NULL}, {F16, "avx2", NULL, tn_linear_f16_avx2, NULL, NULL},
-      {Q8, "avx2", NULL, NULL, tn_linear_q8_avx2, NULL},   {T2, "avx2", NULL, NULL, NULL, tn_linear_t2_avx2},
-      {F32, "neon", tn_linear_f32_neon, NULL, NULL, NULL}, {F16, "neon", NULL, tn_linear_f16_neon, NULL, NULL},
-      {Q8, "neon", NULL, NULL, tn_linear_q8_neon, NULL},   {T2, "neon", NULL, NULL, NULL, tn_linear_t2_neon},
+      {F32, "avx2", tn_linear_f32_avx2, NULL, NULL, NULL, NULL}, {F16, "avx2", NULL, tn_linear_f16_avx2, NULL, NULL, NULL},
+      {Q8, "avx2", NULL, NULL, tn_linear_q8_avx2, NULL, NULL},   {T2, "avx2", NULL, NULL, NULL, tn_linear_t2_avx2, NULL},
+      {T2P, "avx2", NULL, NULL, NULL, NULL, tn_linear_t2p_avx2}, {F32, "neon", tn_linear_f32_neon, NULL, NULL, NULL, NULL},
+      {F16, "neon", NULL, tn_linear_f16_neon, NULL, NULL, NULL}, {Q8, "neon", NULL, NULL, tn_linear_q8_neon, NULL, NULL},
+      {T2, "neon", NULL, NULL, NULL, tn_linear_t2_neon, NULL},   {T2P, "neon", NULL, NULL, NULL, NULL, tn_linear_t2p_neon},
   };
   size_t i;
   int ok = 1;

@@ -24,6 +24,11 @@
 //     x = x + ffn_down g
 //   logits = head (RMSNorm(x) * output_norm), head = output, or token_embd when tiedOutput
 //
+// A mixture of experts (config.moe, MoTE) adds to the FFN's output, before the residual add:
+//     l = ffn_gate_inp f;  the topK experts by l (ties: the lower index);  gates: softmax of l at the
+//     chosen experts, over all experts' logits (normalizeGates false) or over the chosen ones (true);
+//     x = x + sum_j gate_j * expert_j(f), expert_j(f) = ffn_down_exps.e (act(ffn_gate_exps.e f) * (ffn_up_exps.e f))
+//
 // activations 'int8-per-token' (BitNet b1.58, transformers' BitLinear/AutoBitLinear ActQuant): the
 // input of every linear layer whose weight is ternary -- the per-layer projections attn_q, attn_k,
 // attn_v, attn_output, ffn_gate, ffn_up, ffn_down, and only those of them that are LmTernary -- is
@@ -202,6 +207,8 @@ interface Layer {
   up: Linear;
   ffnSubNorm?: Float64Array;
   down: Linear;
+  router?: Linear;
+  experts?: { gate: Linear; up: Linear; down: Linear }[];
 }
 
 interface Prepared {
@@ -253,6 +260,15 @@ function prepare(model: LmModel): Prepared {
       up: linear(n('ffn_up'), c.hiddenDim, c.dim, true),
       down: linear(n('ffn_down'), c.dim, c.hiddenDim, true),
     };
+    if (c.moe) {
+      const { experts, expertHiddenDim: eh } = c.moe;
+      layer.router = linear(n('ffn_gate_inp'), experts, c.dim, false);
+      layer.experts = Array.from({ length: experts }, (_, e) => ({
+        gate: linear(n(`ffn_gate_exps.${e}`), eh, c.dim, true),
+        up: linear(n(`ffn_up_exps.${e}`), eh, c.dim, true),
+        down: linear(n(`ffn_down_exps.${e}`), c.dim, eh, true),
+      }));
+    }
     if (c.subNorms) {
       layer.attnSubNorm = vector(model, n('attn_sub_norm'), qd);
       layer.ffnSubNorm = vector(model, n('ffn_sub_norm'), c.hiddenDim);
@@ -400,6 +416,27 @@ export class ReferenceDecoder {
       for (let i = 0; i < c.hiddenDim; i++) hdn[i] = activation(g[i]!, c.ffnAct) * u[i]!;
       if (L.ffnSubNorm) hdn = rmsNorm(hdn, L.ffnSubNorm, c.normEps);
       const down = apply(L.down, hdn);
+      if (L.router && c.moe) {
+        const logits = apply(L.router, f);
+        const chosen: number[] = [];
+        for (let j = 0; j < c.moe.topK; j++) {
+          let best = -1;
+          for (let e = 0; e < logits.length; e++) if (!chosen.includes(e) && (best < 0 || logits[e]! > logits[best]!)) best = e;
+          chosen.push(best);
+        }
+        const m = logits[chosen[0]!]!;
+        const over: number[] = c.moe.normalizeGates ? chosen : Array.from(logits, (_, e) => e);
+        const sum = over.reduce((a, e) => a + Math.exp(logits[e]! - m), 0);
+        for (const e of chosen) {
+          const ex = L.experts![e]!;
+          const gate = Math.exp(logits[e]! - m) / sum;
+          const g2 = apply(ex.gate, f);
+          const u2 = apply(ex.up, f);
+          const h2 = g2.map((z, i) => activation(z, c.ffnAct) * u2[i]!);
+          const d2 = apply(ex.down, h2);
+          for (let i = 0; i < c.dim; i++) down[i] += gate * d2[i]!;
+        }
+      }
       for (let i = 0; i < c.dim; i++) x[i] += down[i]!;
     }
     this.lastHidden = rmsNorm(x, this.p.outputNorm, c.normEps);

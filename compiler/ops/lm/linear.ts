@@ -23,12 +23,13 @@ import { shapeStr, type NumericData, type Tensor } from '../../ir.ts';
 import { add, mul } from '../../numerics/f32.ts';
 import { combineLanes } from '../../numerics/dot.ts';
 import { f16BitsToF32 } from '../../numerics/half.ts';
-import type { OpDef } from '../op.ts';
+import type { EmitNodeContext } from '../../emit/context.ts';
+import type { InterpretContext, OpDef } from '../op.ts';
 import { ROWS_ATTR, rowArgs, rowSpan } from './rows.ts';
 import { checkWeight, colsOfWeight, groupSize, groupsPerRow, planesOf, rowsOfWeight, scalesPerPlane, weightBytes, weightKernelSuffix } from './weights.ts';
 
 /** The most trit-planes one kernel pass reads (it keeps an accumulator set per plane). */
-const MAX_PLANES = 4;
+export const MAX_PLANES = 4;
 
 export const Linear: OpDef = {
   op: 'Linear',
@@ -63,88 +64,21 @@ export const Linear: OpDef = {
   interpret(ctx) {
     const { node, graph } = ctx;
     const xT = graph.tensors.get(node.inputs[0]!)!;
-    const wT = graph.tensors.get(node.inputs[1]!)!;
     const x = ctx.readNum(xT.name);
     const [total, k] = xT.shape as [number, number];
-    const n = rowsOfWeight(wT);
-    const planes = planesOf(wT);
-    const w = weightValues(wT, ctx.readNum(wT.name));
-    if (x.length !== total * k || w.length !== planes * n * k)
-      throw new Error(`internal: Linear "${node.name}": ${x.length} activations, ${w.length} weights for ${shapeStr(xT.shape)} x ${shapeStr(wT.shape)}`);
-    const bias = node.inputs[2] ? ctx.readNum(node.inputs[2]) : undefined;
-    const y = new Float32Array(total * n);
+    const w = linearWeight(ctx, node.inputs[1]!, node.inputs[2]);
+    if (x.length !== total * k) throw new Error(`internal: Linear "${node.name}": ${x.length} activations for ${shapeStr(xT.shape)}`);
+    const y = new Float32Array(total * w.n);
     const { from, count } = rowSpan(node, ctx.rows, total);
-    const scales = wT.quant ? ctx.readNum(wT.quant.scale) : undefined;
-    const zeros = wT.quant?.zeroPoint ? ctx.readNum(wT.quant.zeroPoint) : undefined;
-    const g = groupSize(wT);
-    const gpr = groupsPerRow(wT);
-    const perPlane = scalesPerPlane(wT);
-    const ternary = wT.dtype === 'ternary';
-    // The lane sum of compiler/numerics/dot.ts, inlined (a Float32Array rounds each sum to float32).
-    const lanes = new Float32Array(8);
-    for (let r = 0; r < count; r++) {
-      const xr = (from + r) * k;
-      for (let o = 0; o < n; o++) {
-        let yv = 0;
-        for (let p = 0; p < planes; p++) {
-          const wr = (p * n + o) * k;
-          let v = 0;
-          for (let k0 = 0; k0 < k; k0 += scales ? g : k) {
-            const k1 = scales ? Math.min(k, k0 + g) : k;
-            const si = p * perPlane + o * gpr + k0 / g;
-            lanes.fill(0);
-            if (ternary)
-              for (let kk = k0; kk < k1; kk++) {
-                const c = w[wr + kk]!;
-                lanes[(kk - k0) & 7] += c > 0 ? x[xr + kk]! : c < 0 ? -x[xr + kk]! : 0;
-              }
-            else if (zeros) {
-              const z = zeros[si]!;
-              for (let kk = k0; kk < k1; kk++) lanes[(kk - k0) & 7] += Math.fround(x[xr + kk]! * (w[wr + kk]! - z));
-            } else for (let kk = k0; kk < k1; kk++) lanes[(kk - k0) & 7] += Math.fround(x[xr + kk]! * w[wr + kk]!);
-            const d = combineLanes(lanes);
-            if (!scales) v = d;
-            else {
-              const vg = mul(scales[si]!, d);
-              v = k0 === 0 ? vg : add(v, vg);
-            }
-          }
-          yv = p === 0 ? v : add(yv, v);
-        }
-        y[r * n + o] = bias ? add(yv, bias[o]!) : yv;
-      }
-    }
+    for (let r = 0; r < count; r++) linearRow(w, x, (from + r) * k, y, r * w.n);
     ctx.write(node.outputs[0]!, y);
   },
   emit(ctx) {
     const x = ctx.input(0);
-    const w = ctx.input(1);
     const [total, k] = x.shape as [number, number];
-    const n = rowsOfWeight(w);
-    const suffix = weightKernelSuffix(w);
     const { x: xin, rows } = rowArgs(ctx.node, !!ctx.graph.rows, ctx.in(0), k, ctx.rows(total), ctx.outRows(total));
-    const bits = w.quant?.bits ?? 8;
-    const weights =
-      suffix === 't2' || suffix === 't2p'
-        ? ctx.constant(w.name, 't2', k)
-        : suffix === 'ub'
-          ? `${ctx.constant(w.name, 'ub', k, { bits })}, /* bits */ ${bits}`
-          : ctx.in(1);
-    const planes = suffix === 't2p' ? ` /* planes */ ${planesOf(w)},` : '';
-    const zeros = suffix === 'ub' ? ` ${ctx.constant(w.quant!.zeroPoint!, 'u8')},` : '';
-    const scales = w.quant ? `${ctx.inScale(1)},${zeros} /* groups per row */ ${groupsPerRow(w)}, /* group */ ${groupSize(w)}, ` : '';
-    // The same results on every kernel (lane sums); the vector ones where the target has them.
-    const features = ctx.target.features;
-    const vector = suffix !== 't2p' && suffix !== 'ub';
-    const isa = !vector ? undefined : features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : undefined;
-    const fn = `tn_linear_${suffix}${isa ? `_${isa}` : ''}`;
-    const body = [`${fn}(${xin}, ${rows}, ${weights},${planes} ${scales}/* n */ ${n}, /* k */ ${k}, ${ctx.out(0)});`];
-    if (ctx.node.inputs[2]) body.push(`tn_linear_bias(${ctx.out(0)}, ${rows}, ${ctx.in(2)}, /* n */ ${n});`);
-    return {
-      kernel: fn,
-      runtime: ['ref/tn_linear.c', ...(isa === 'avx2' ? ['opt/x86/tn_linear_avx2.c'] : isa === 'neon' ? ['opt/arm/tn_linear_neon.c'] : [])],
-      body,
-    };
+    const call = linearCall(ctx, 1, ctx.node.inputs[2] ? 2 : undefined, xin, rows, ctx.out(0));
+    return { kernel: call.fn, runtime: call.runtime, body: call.body };
   },
   cost(graph, node) {
     const x = graph.tensors.get(node.inputs[0]!)!;
@@ -152,6 +86,122 @@ export const Linear: OpDef = {
     return { macs: x.shape[0]! * planesOf(w) * rowsOfWeight(w) * colsOfWeight(w), weightBytes: weightBytes(w) };
   },
 };
+
+/** A weight of Linear as the term reads it, with its scales, zero points and bias. */
+export interface LinearWeight {
+  name: string;
+  n: number;
+  k: number;
+  planes: number;
+  w: NumericData;
+  scales?: NumericData;
+  zeros?: NumericData;
+  bias?: NumericData;
+  group: number;
+  gpr: number;
+  perPlane: number;
+  ternary: boolean;
+}
+
+/** Weight `name` (and optional bias) of a Linear-like node, read from the interpreter. */
+export function linearWeight(ctx: InterpretContext, name: string, bias?: string): LinearWeight {
+  const wT = ctx.graph.tensors.get(name)!;
+  const n = rowsOfWeight(wT);
+  const k = colsOfWeight(wT);
+  const planes = planesOf(wT);
+  const w = weightValues(wT, ctx.readNum(name));
+  if (w.length !== planes * n * k) throw new Error(`internal: Linear weight "${name}": ${w.length} values for ${shapeStr(wT.shape)}`);
+  return {
+    name,
+    n,
+    k,
+    planes,
+    w,
+    ...(wT.quant ? { scales: ctx.readNum(wT.quant.scale) } : {}),
+    ...(wT.quant?.zeroPoint ? { zeros: ctx.readNum(wT.quant.zeroPoint) } : {}),
+    ...(bias ? { bias: ctx.readNum(bias) } : {}),
+    group: groupSize(wT),
+    gpr: groupsPerRow(wT),
+    perPlane: scalesPerPlane(wT),
+    ternary: wT.dtype === 'ternary',
+  };
+}
+
+// The lane sum of compiler/numerics/dot.ts, inlined (a Float32Array rounds each sum to float32).
+const lanes = new Float32Array(8);
+
+/** One row: y[yOff .. yOff + n) = the term for x[xOff .. xOff + k) (the order in the header). */
+export function linearRow(lw: LinearWeight, x: NumericData, xOff: number, y: Float32Array, yOff: number): void {
+  const { n, k, planes, w, scales, zeros, bias, group: g, gpr, perPlane, ternary } = lw;
+  for (let o = 0; o < n; o++) {
+    let yv = 0;
+    for (let p = 0; p < planes; p++) {
+      const wr = (p * n + o) * k;
+      let v = 0;
+      for (let k0 = 0; k0 < k; k0 += scales ? g : k) {
+        const k1 = scales ? Math.min(k, k0 + g) : k;
+        const si = p * perPlane + o * gpr + k0 / g;
+        lanes.fill(0);
+        if (ternary)
+          for (let kk = k0; kk < k1; kk++) {
+            const c = w[wr + kk]!;
+            lanes[(kk - k0) & 7] += c > 0 ? x[xOff + kk]! : c < 0 ? -x[xOff + kk]! : 0;
+          }
+        else if (zeros) {
+          const z = zeros[si]!;
+          for (let kk = k0; kk < k1; kk++) lanes[(kk - k0) & 7] += Math.fround(x[xOff + kk]! * (w[wr + kk]! - z));
+        } else for (let kk = k0; kk < k1; kk++) lanes[(kk - k0) & 7] += Math.fround(x[xOff + kk]! * w[wr + kk]!);
+        const d = combineLanes(lanes);
+        if (!scales) v = d;
+        else {
+          const vg = mul(scales[si]!, d);
+          v = k0 === 0 ? vg : add(v, vg);
+        }
+      }
+      yv = p === 0 ? v : add(yv, v);
+    }
+    y[yOff + o] = bias ? add(yv, bias[o]!) : yv;
+  }
+}
+
+/**
+ * The C call of the Linear kernel for weight input `wi` (and bias input `bi`) on `rows` rows of `x`
+ * into `y`: the same results on every kernel (lane sums), the vector ones where the target has them.
+ */
+export function linearCall(
+  ctx: EmitNodeContext,
+  wi: number,
+  bi: number | undefined,
+  x: string,
+  rows: string,
+  y: string,
+): { fn: string; runtime: string[]; body: string[] } {
+  const w = ctx.input(wi);
+  const n = rowsOfWeight(w);
+  const k = colsOfWeight(w);
+  const suffix = weightKernelSuffix(w);
+  const bits = w.quant?.bits ?? 8;
+  const weights =
+    suffix === 't2' || suffix === 't2p'
+      ? ctx.constant(w.name, 't2', k)
+      : suffix === 'ub'
+        ? `${ctx.constant(w.name, 'ub', k, { bits })}, /* bits */ ${bits}`
+        : ctx.in(wi);
+  const planes = suffix === 't2p' ? ` /* planes */ ${planesOf(w)},` : '';
+  const zeros = suffix === 'ub' ? ` ${ctx.constant(w.quant!.zeroPoint!, 'u8')},` : '';
+  const scales = w.quant ? `${ctx.inScale(wi)},${zeros} /* groups per row */ ${groupsPerRow(w)}, /* group */ ${groupSize(w)}, ` : '';
+  const features = ctx.target.features;
+  const vector = suffix !== 'ub';
+  const isa = !vector ? undefined : features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : undefined;
+  const fn = `tn_linear_${suffix}${isa ? `_${isa}` : ''}`;
+  const body = [`${fn}(${x}, ${rows}, ${weights},${planes} ${scales}/* n */ ${n}, /* k */ ${k}, ${y});`];
+  if (bi !== undefined) body.push(`tn_linear_bias(${y}, ${rows}, ${ctx.in(bi)}, /* n */ ${n});`);
+  return {
+    fn,
+    runtime: ['ref/tn_linear.c', ...(isa === 'avx2' ? ['opt/x86/tn_linear_avx2.c'] : isa === 'neon' ? ['opt/arm/tn_linear_neon.c'] : [])],
+    body,
+  };
+}
 
 const WIDENED = new WeakMap<object, Float32Array>();
 

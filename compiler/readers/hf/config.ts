@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { TritcError, fail } from '../../diagnostics.ts';
 import type { LmConfig } from '../../lm/model.ts';
 
-const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'BitNetForCausalLM'] as const;
+const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'BitNetForCausalLM', 'MoTEForCausalLM'] as const;
 export type HfArchitecture = (typeof SUPPORTED_ARCHITECTURES)[number];
 
 export interface HfConfigFile {
@@ -71,7 +71,7 @@ export function architectureOf(cfg: HfConfigFile): HfArchitecture {
     fail(
       'unsupported',
       `${cfg.path}: architectures[0]`,
-      `${JSON.stringify(name)} is not supported; tritc reads ${SUPPORTED_ARCHITECTURES.join(' and ')} (TriLM "Unpacked" checkpoints are LlamaForCausalLM)`,
+      `${JSON.stringify(name)} is not supported; tritc reads ${SUPPORTED_ARCHITECTURES.join(', ')} (TriLM "Unpacked" checkpoints are LlamaForCausalLM)`,
     );
   }
   return name as HfArchitecture;
@@ -222,5 +222,26 @@ export function lmConfigOf(cfg: HfConfigFile, arch: HfArchitecture): HfLmConfig 
     ffnAct: bitnet ? 'relu2' : 'silu',
     subNorms: bitnet,
     activations: bitnet ? 'int8-per-token' : 'float',
+    ...(arch === 'MoTEForCausalLM' ? { moe: moeConfigOf(k, hiddenDim) } : {}),
   };
+}
+
+/**
+ * MoTEForCausalLM (docs/formats.md "MoTE"): a Llama whose MLP is a shared expert of intermediate_size
+ * plus num_experts routed experts of moe_intermediate_size, num_experts_per_tok per token. Key names
+ * and defaults follow Qwen2MoeConfig where it has them (num_experts_per_tok 4 there; required here,
+ * like the sizes): norm_topk_prob false; shared_expert_intermediate_size, when given, must be
+ * intermediate_size. num_local_experts (Mixtral's name) is read when num_experts is absent.
+ */
+function moeConfigOf(k: ConfigKeys, hiddenDim: number): NonNullable<LmConfig['moe']> {
+  const key = k.has('num_experts') || !k.has('num_local_experts') ? 'num_experts' : 'num_local_experts';
+  const experts = k.positiveInt(key);
+  if (experts > 256) fail('unsupported', k.where(key), `is ${experts}; at most 256 experts are supported`);
+  const topK = k.positiveInt('num_experts_per_tok');
+  if (topK > Math.min(experts, 8))
+    fail('unsupported', k.where('num_experts_per_tok'), `is ${topK}; it must be at most min(${key}, 8) = ${Math.min(experts, 8)}`);
+  const shared = k.positiveInt('shared_expert_intermediate_size', hiddenDim);
+  if (shared !== hiddenDim)
+    fail('schema', k.where('shared_expert_intermediate_size'), `is ${shared}; the shared expert is the FFN of intermediate_size ${hiddenDim} in this layout`);
+  return { experts, topK, expertHiddenDim: k.positiveInt('moe_intermediate_size', hiddenDim), normalizeGates: k.bool('norm_topk_prob', false) };
 }

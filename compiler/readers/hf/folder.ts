@@ -8,6 +8,8 @@
 //                      (quantized.ts).
 //   BitNetForCausalLM  BitNet b1.58 (microsoft/bitnet-b1.58-2B-4T): packed 2-bit projections with a
 //                      weight_scale, or float ones quantized at load (bitlinear.ts).
+//   MoTEForCausalLM    a Llama with MoTE layers (docs/formats.md "MoTE"): the shared expert read as a
+//                      Llama FFN, a float router, routed experts ternary as stored or absmean at load.
 //
 // Order of work: config.json first (so a bad key is reported before gigabytes are read), then the
 // shards, then each tensor under its canonical name (names.ts), then compiler/lm/model.ts's
@@ -119,7 +121,8 @@ export function readHfFolder(dir: string, opts: HfReadOptions = {}): LmModel {
   let linears = 0;
   const quantized: string[] = [];
   const prefixes = new Set<string>();
-  for (const name of hfNames(config.nLayers, config.subNorms)) {
+  const experts = { exact: 0, absmean: 0 };
+  for (const name of hfNames(config.nLayers, config.subNorms, config.moe?.experts ?? 0)) {
     if (name.role === 'head' && tiedOutput) continue;
     if (name.role === 'linear' && quant) {
       prefixes.add(name.hf.replace(/\.weight$/, ''));
@@ -144,6 +147,17 @@ export function readHfFolder(dir: string, opts: HfReadOptions = {}): LmModel {
       case 'norm':
         tensors.set(name.canonical, exactFloat32(t, 'a norm weight'));
         break;
+      case 'router':
+        tensors.set(name.canonical, storedFloat(t, 'an MoE router'));
+        break;
+      case 'expert': {
+        // Exactly ternary values (0 and one magnitude) are kept; other floats are quantized as
+        // BitLinear does (absmean per tensor, transformers' AutoBitLinear).
+        const found = recoverTernary(t, floatDType(t, 'a routed expert'), 1, 'N');
+        tensors.set(name.canonical, found.ternary ? found.tensor : absmeanTernary(t));
+        experts[found.ternary ? 'exact' : 'absmean']++;
+        break;
+      }
       case 'linear': {
         linears++;
         const r = readLinear(name, t, shapes.get(name.canonical));
@@ -158,7 +172,11 @@ export function readHfFolder(dir: string, opts: HfReadOptions = {}): LmModel {
     checkTritcLayers(quant, prefixes);
     notes.push(quantizedNote(quant, quantized, linears));
   }
-  if (arch === 'LlamaForCausalLM' && (linears > 0 || !quant)) notes.push(...llamaNotes(linears, floats, modelParallel));
+  if (arch !== 'BitNetForCausalLM' && (linears > 0 || !quant)) notes.push(...llamaNotes(linears, floats, modelParallel));
+  if (config.moe)
+    notes.push(
+      `MoTE: ${config.moe.experts} routed experts per layer, top-${config.moe.topK}; ${experts.exact} expert matrices stored ternary (kept exactly), ${experts.absmean} float (quantized at load: absmean per tensor)`,
+    );
   const tokenizer = ['tokenizer.json', 'tokenizer.model'].find((f) => existsSync(join(dir, f)));
   if (tokenizer) notes.push(`${tokenizer} is not read: the model carries no tokenizer`);
 

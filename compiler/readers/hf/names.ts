@@ -2,8 +2,12 @@
 // canonical names of compiler/lm/model.ts they become. BitNet adds the two sub-norms
 // (modular_bitnet.py: BitNetAttention.attn_sub_norm, BitNetMLP.ffn_sub_norm) and, for packed
 // checkpoints, a `<projection>.weight_scale` beside each projection's `.weight`.
+//
+// MoTEForCausalLM (tritc's MoE layout, docs/formats.md "MoTE"; Qwen2-MoE's MLP names): the FFN is
+// `mlp.shared_expert.{gate,up,down}_proj` (the shared expert), the router `mlp.gate`, routed expert e
+// `mlp.experts.<e>.{gate,up,down}_proj`.
 
-type HfRole = 'embedding' | 'norm' | 'linear' | 'head';
+type HfRole = 'embedding' | 'norm' | 'linear' | 'head' | 'router' | 'expert';
 
 export interface HfName {
   hf: string;
@@ -35,12 +39,17 @@ const SUB_NORMS: readonly [string, string][] = [
 ];
 
 /** Every tensor a model with `nLayers` layers may hold, in file-independent order. */
-export function hfNames(nLayers: number, subNorms: boolean): HfName[] {
+export function hfNames(nLayers: number, subNorms: boolean, experts = 0): HfName[] {
   const out: HfName[] = [{ hf: 'model.embed_tokens.weight', canonical: 'token_embd', role: 'embedding' }];
   for (let i = 0; i < nLayers; i++) {
     for (const [suffix, canonical, role, shardAxis] of LAYER) {
-      out.push({ hf: `model.layers.${i}.${suffix}`, canonical: `blk.${i}.${canonical}`, role, ...(shardAxis ? { shardAxis } : {}) });
+      const hf = experts > 0 ? suffix.replace(/^mlp\./, 'mlp.shared_expert.') : suffix;
+      out.push({ hf: `model.layers.${i}.${hf}`, canonical: `blk.${i}.${canonical}`, role, ...(shardAxis ? { shardAxis } : {}) });
     }
+    if (experts > 0) out.push({ hf: `model.layers.${i}.mlp.gate.weight`, canonical: `blk.${i}.ffn_gate_inp`, role: 'router' });
+    for (let e = 0; e < experts; e++)
+      for (const p of ['gate', 'up', 'down'])
+        out.push({ hf: `model.layers.${i}.mlp.experts.${e}.${p}_proj.weight`, canonical: `blk.${i}.ffn_${p}_exps.${e}`, role: 'expert' });
     if (subNorms)
       for (const [suffix, canonical] of SUB_NORMS) out.push({ hf: `model.layers.${i}.${suffix}`, canonical: `blk.${i}.${canonical}`, role: 'norm' });
   }

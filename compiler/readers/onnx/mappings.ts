@@ -341,13 +341,27 @@ const Quant: OnnxOpMapping = {
     const zp = scalarConst(ctx, 2, 'zeropt');
     if (!(scale > 0)) ctx.fail(`scale ${scale} must be positive`, 'onnx');
     if (!Number.isInteger(zp)) ctx.fail(`zero point ${zp} must be an integer for integer codes`);
-    if (qmin - zp < -128 || qmax - zp > 127)
-      ctx.fail(
-        `codes [${qmin - zp}, ${qmax - zp}] (${bits}-bit ${signed ? 'signed' : 'unsigned'}${narrow ? ' narrow' : ''}) do not fit int8; tritc quantises activations to at most 8-bit signed codes`,
-      );
-    quantizeActivation(ctx, scale, zp, qmin, qmax, mode);
+    if (qmin - zp >= -128 && qmax - zp <= 127) return void quantizeActivation(ctx, scale, zp, qmin, qmax, mode);
+    // Unsigned 8-bit codes (after a Relu): uint8 QuantizeLinear codes, read through DequantizeLinear.
+    // Exactly Quant's values: with zero point 0, clamping to [0, 255] then rounding half to even is
+    // rint(x / scale) saturated to [0, 255].
+    if (!signed && bits === 8 && !narrow && zp === 0 && mode === 'ROUND' && ctx.info(0).dtype === 'float32') return void unsignedActivation(ctx, scale);
+    ctx.fail(
+      `codes [${qmin - zp}, ${qmax - zp}] (${bits}-bit ${signed ? 'signed' : 'unsigned'}${narrow ? ' narrow' : ''}, zero point ${zp}, ${mode}) do not fit int8; tritc quantises activations to int8 codes, or to uint8 codes when unsigned, 8-bit, not narrow, zero point 0 and ROUND`,
+    );
   },
 };
+
+/** QONNX Quant to unsigned 8-bit codes, zero point 0, ROUND: uint8 QuantizeLinear -> DequantizeLinear. */
+function unsignedActivation(ctx: NodeContext, scale: number): void {
+  const s = ctx.constant({ dtype: 'float32', shape: [1], data: new Float32Array([scale]) }, `${ctx.nodeName}.scale`);
+  const z = ctx.constant({ dtype: 'uint8', shape: [1], data: new Uint8Array(1) }, `${ctx.nodeName}.zero`);
+  const codes = ctx.irOut(0, '.q');
+  ctx.emit('QuantizeLinear', [ctx.tensor(0), s, z], [codes]);
+  const out = ctx.irOut(0);
+  ctx.emit('DequantizeLinear', [codes, s, z], [out], {}, '.dequantize');
+  ctx.define(0, { kind: 'tensor', ir: out });
+}
 
 const BipolarQuant: OnnxOpMapping = {
   convert(ctx) {

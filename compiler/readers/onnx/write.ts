@@ -1,8 +1,9 @@
 // A small ONNX writer: model descriptions -> serialized ModelProto / TensorProto bytes.
 //
-// tritc itself never needs to write ONNX; tests do, to build models for the importer and for
-// onnxruntime (the oracle in test/onnx-oracle.test.ts), and the conformance harness compares
-// TensorProto files. Encoding uses the same descriptor as the reader (schema.ts).
+// Tests build models with it for the importer and for onnxruntime (the oracle in
+// test/onnx-oracle.test.ts); `tritc test --update` writes golden outputs as TensorProto files where
+// the goldens are ONNX test data sets (io/tensorproto.ts). Encoding uses the same descriptor as the
+// reader (schema.ts).
 
 import { DTYPE_INFO } from '../../dtypes.ts';
 import type { DType, TypedData } from '../../ir.ts';

@@ -174,10 +174,15 @@ TN_AVX2 static TN_ALWAYS_INLINE __m128 tn_tree4(__m256 a0, __m256 a1, __m256 a2,
 }
 
 /* One pass: rows o0 .. o0 + 3 (the ones from `rows` on repeat the last row and are not stored) for
- * tokens t0 .. t0 + NT - 1. row_bytes: bytes per weight row; scales NULL for float weights. */
-TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, const float *x, const void *w, size_t row_bytes, const float *scales,
-                                                 int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, int32_t t0, int32_t o0, float *y) {
-  const int32_t nr = rows - o0 < TN_LIN_R ? rows - o0 : TN_LIN_R;
+ * tokens t0 .. t0 + NT - 1. row_bytes: bytes per weight row; scales NULL for float weights.
+ * Trit-planes (t2p, P > 1): the 4 accumulators are (row, plane) pairs, 4 / P rows of P planes each
+ * (P = 3: one row, the 4th pair repeats it), plane p's rows plane_bytes after plane 0's and its scales
+ * per_plane after; one load of x serves every plane, and a row's output is y_0 + y_1 + ... in order. */
+TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, const int P, const float *x, const void *w, size_t row_bytes, size_t plane_bytes,
+                                                 size_t per_plane, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k,
+                                                 int32_t t0, int32_t o0, float *y) {
+  const int32_t rp = TN_LIN_R / P; /* rows per pass */
+  const int32_t nr = rows - o0 < rp ? rows - o0 : rp;
   const void *wr[TN_LIN_R];
   const float *xt[TN_LIN_NT];
   __m256 acc[TN_LIN_R * TN_LIN_NT];
@@ -192,7 +197,7 @@ TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, co
   const char *pf = (const char *)w + (size_t)(o0 + (next ? TN_LIN_R : 0)) * row_bytes;
   const size_t pf_mul = next ? (size_t)(TN_LIN_R * TN_W_SIZE(fmt)) : 0;
   /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 takes min(rows - o0, TN_LIN_R) to be below 1 */
-  for (r = 0; r < TN_LIN_R; ++r) wr[r] = (const unsigned char *)w + (size_t)(o0 + (r < nr ? r : nr - 1)) * row_bytes;
+  for (r = 0; r < TN_LIN_R; ++r) wr[r] = (const unsigned char *)w + (size_t)(r % P) * plane_bytes + (size_t)(o0 + (r / P < nr ? r / P : nr - 1)) * row_bytes;
   for (t = 0; t < NT; ++t) xt[t] = x + (size_t)(t0 + t) * (size_t)k, v[t] = _mm_setzero_ps();
   if (fmt == TN_W_F32 || fmt == TN_W_F16) {
     for (r = 0; r < TN_LIN_R * NT; ++r) acc[r] = _mm256_setzero_ps();
@@ -208,7 +213,8 @@ TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, co
       tn_lin_block(fmt, NT, wr, xt, k0, len, (int32_t)row_bytes, pf, pf_mul, acc);
       /* the scales of the pass's rows (scale index row * groups_per_row + k0 / group) */
       /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 takes min(rows - o0, TN_LIN_R) to be below 1 */
-      for (r = 0; r < TN_LIN_R; ++r) sc[r] = scales[(size_t)(o0 + (r < nr ? r : nr - 1)) * (size_t)groups_per_row + (size_t)g];
+      for (r = 0; r < TN_LIN_R; ++r)
+        sc[r] = scales[(size_t)(r % P) * per_plane + (size_t)(o0 + (r / P < nr ? r / P : nr - 1)) * (size_t)groups_per_row + (size_t)g];
       s = _mm_loadu_ps(sc);
       for (t = 0; t < NT; ++t) {
         const __m128 vg = _mm_mul_ps(s, tn_tree4(acc[t], acc[NT + t], acc[2 * NT + t], acc[3 * NT + t]));
@@ -219,24 +225,36 @@ TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, co
   }
   for (t = 0; t < NT; ++t) {
     float *yt = y + (size_t)(t0 + t) * (size_t)rows + (size_t)o0;
-    if (nr == TN_LIN_R) {
+    if (P == 1 && nr == TN_LIN_R) {
       _mm_storeu_ps(yt, v[t]);
     } else {
       float o[4];
       _mm_storeu_ps(o, v[t]);
-      for (r = 0; r < nr; ++r) yt[r] = o[r];
+      for (r = 0; r < nr; ++r) {
+        float sum = o[r * P];
+        int p;
+        for (p = 1; p < P; ++p) sum = sum + o[r * P + p]; /* y_0 + y_1 + ..., as the reference */
+        yt[r] = sum;
+      }
     }
   }
 }
 
-/* All of y: rows in passes of 4 (outer), tokens TN_NT_OF(fmt) at a time, then one at a time. */
+/* All of y: rows in passes of 4 / P (outer), tokens TN_NT_OF(fmt) at a time, then one at a time. */
+TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_planes(const int fmt, const int P, const float *x, int32_t n, const void *w, size_t row_bytes, size_t plane_bytes,
+                                                   size_t per_plane, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k,
+                                                   float *y) {
+  int32_t o0, t0;
+  for (o0 = 0; o0 < rows; o0 += TN_LIN_R / P) {
+    for (t0 = 0; n - t0 >= TN_NT_OF(fmt); t0 += TN_NT_OF(fmt))
+      tn_lin_pass(fmt, TN_NT_OF(fmt), P, x, w, row_bytes, plane_bytes, per_plane, scales, groups_per_row, group, rows, k, t0, o0, y);
+    for (; t0 < n; ++t0) tn_lin_pass(fmt, 1, P, x, w, row_bytes, plane_bytes, per_plane, scales, groups_per_row, group, rows, k, t0, o0, y);
+  }
+}
+
 TN_AVX2 static TN_ALWAYS_INLINE void tn_lin(const int fmt, const float *x, int32_t n, const void *w, size_t row_bytes, const float *scales,
                                             int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y) {
-  int32_t o0, t0;
-  for (o0 = 0; o0 < rows; o0 += TN_LIN_R) {
-    for (t0 = 0; n - t0 >= TN_NT_OF(fmt); t0 += TN_NT_OF(fmt)) tn_lin_pass(fmt, TN_NT_OF(fmt), x, w, row_bytes, scales, groups_per_row, group, rows, k, t0, o0, y);
-    for (; t0 < n; ++t0) tn_lin_pass(fmt, 1, x, w, row_bytes, scales, groups_per_row, group, rows, k, t0, o0, y);
-  }
+  tn_lin_planes(fmt, 1, x, n, w, row_bytes, 0, 0, scales, groups_per_row, group, rows, k, y);
 }
 
 TN_AVX2 static void tn_lin_f32_simd(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y) {
@@ -252,6 +270,14 @@ TN_AVX2 static void tn_lin_q8_simd(const float *x, int32_t n, const int8_t *w, c
 TN_AVX2 static void tn_lin_t2_simd(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
                                    int32_t k, float *y) {
   tn_lin(TN_W_T2, x, n, w, (size_t)((k + 3) / 4), scales, groups_per_row, group, rows, k, y);
+}
+TN_AVX2 static void tn_lin_t2p_simd(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group,
+                                    int32_t rows, int32_t k, float *y) {
+  const size_t rb = (size_t)((k + 3) / 4), pb = rb * (size_t)rows, pp = groups_per_row == 0 ? 1 : (size_t)rows * (size_t)groups_per_row;
+  if (planes == 1) tn_lin_planes(TN_W_T2, 1, x, n, w, rb, pb, pp, scales, groups_per_row, group, rows, k, y);
+  else if (planes == 2) tn_lin_planes(TN_W_T2, 2, x, n, w, rb, pb, pp, scales, groups_per_row, group, rows, k, y);
+  else if (planes == 3) tn_lin_planes(TN_W_T2, 3, x, n, w, rb, pb, pp, scales, groups_per_row, group, rows, k, y);
+  else tn_lin_planes(TN_W_T2, 4, x, n, w, rb, pb, pp, scales, groups_per_row, group, rows, k, y);
 }
 
 /* 1 if this CPU runs the SIMD kernels, chosen once (a benign race at worst): AVX2 (CPUID.7.0:EBX
@@ -299,6 +325,12 @@ void tn_linear_t2_avx2(const float *x, int32_t n, const uint8_t *w, const float 
   else tn_linear_t2(x, n, w, scales, groups_per_row, group, rows, k, y);
 }
 
+void tn_linear_t2p_avx2(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
+                        int32_t k, float *y) {
+  if (tn_linear_avx2_ok() && planes >= 1 && planes <= TN_MAX_PLANES) tn_lin_t2p_simd(x, n, w, planes, scales, groups_per_row, group, rows, k, y);
+  else tn_linear_t2p(x, n, w, planes, scales, groups_per_row, group, rows, k, y);
+}
+
 #else /* not x86 (this file is only chosen for x86 targets): the reference kernels */
 
 void tn_linear_f32_avx2(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y) { tn_linear_f32(x, n, w, rows, k, y); }
@@ -313,6 +345,11 @@ void tn_linear_q8_avx2(const float *x, int32_t n, const int8_t *w, const float *
 void tn_linear_t2_avx2(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k,
                        float *y) {
   tn_linear_t2(x, n, w, scales, groups_per_row, group, rows, k, y);
+}
+
+void tn_linear_t2p_avx2(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
+                        int32_t k, float *y) {
+  tn_linear_t2p(x, n, w, planes, scales, groups_per_row, group, rows, k, y);
 }
 
 #endif
