@@ -9,6 +9,7 @@ const FAST = [
   'atomic-output',
   'autogptq',
   'compeft',
+  'fairy2i',
   'format-errors',
   'gguf',
   'hf',

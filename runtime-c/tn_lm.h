@@ -73,6 +73,13 @@ void tn_linear_ub(const float *x, int32_t n, const uint8_t *w, int32_t bits, con
                   int32_t rows, int32_t k, float *y);
 void tn_linear_bias(float *y, int32_t n, const float *bias, int32_t rows);
 
+/* ---- ref/tn_linear_c4.c: Fairy2i (WidelyLinear), y = U x + W conj(x) on the halves of x and y ----- */
+
+/* Codes i^e (2 bits, layout c4) in `stages` planes of U and of W ([stages][2][rows/2] rows of
+ * ceil(k/8) bytes), scales [stages][2][2]; rows and k even, stages at most TN_MAX_STAGES. */
+#define TN_MAX_STAGES 4
+void tn_linear_c4(const float *x, int32_t n, const uint8_t *w, int32_t stages, const float *scales, int32_t rows, int32_t k, float *y);
+
 /* ---- opt/x86/tn_linear_avx2.c (AVX2 + F16C, chosen at run time; else the reference above) and
  * opt/arm/tn_linear_neon.c (AArch64 NEON; elsewhere the reference): the reference's results, bit for
  * bit (one vector of 8 lanes per output is the lane sum), faster. Both need ref/tn_linear.c. ------- */

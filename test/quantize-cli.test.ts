@@ -30,6 +30,7 @@ function codesOf(t: LmTensor): number[] {
     case 'ternary':
     case 'int8':
     case 'intb':
+    case 'fairy2i':
       return Array.from(t.codes);
     default:
       throw new Error(`not quantized: ${t.kind}`);
@@ -47,6 +48,7 @@ describe('tritc quantize', () => {
     ],
     ['ptqtp', ['--method', 'ptqtp'], { method: 'ptqtp' }],
     ['tequila g64', ['-m', 'tequila', '--group', '64'], { method: 'tequila', groupSize: 64 }],
+    ['fairy2i W2', ['-m', 'fairy2i', '--stages', '2'], { method: 'fairy2i', stages: 2 }],
   ];
   for (const [label, argv, spec] of cases)
     it(`${label}: the folder reads back to the quantized weights, and the float parts unchanged`, async () => {
@@ -67,17 +69,19 @@ describe('tritc quantize', () => {
         if (t.kind === 'float32') continue;
         expect(got.kind, name).toBe(t.kind);
         // Q and K rows are in transformers' RoPE order in the folder (read back as a half-split model):
-        // folder row h*d + a*d/2 + i holds model row h*d + 2i + a.
-        const heads = name.endsWith('attn_q') ? base.config.nHeads : name.endsWith('attn_k') ? base.config.nKvHeads : 0;
+        // folder row h*d + a*d/2 + i holds model row h*d + 2i + a. A model that is half-split already
+        // (Fairy2i quantizes in that order) is written as it is.
+        const heads = want.config.ropeStyle === 'half' ? 0 : name.endsWith('attn_q') ? base.config.nHeads : name.endsWith('attn_k') ? base.config.nKvHeads : 0;
         const d = base.config.headDim;
         const rowOf = (r: number) => (heads ? Math.floor(r / d) * d + 2 * (r % (d / 2)) + Math.floor((r % d) / (d / 2)) : r);
         const [rows, cols] = t.shape;
-        const planes = codesOf(t).length / (rows * cols);
         const wantCodes = codesOf(t);
-        const permuted = Array.from({ length: planes * rows * cols }, (_, i) => {
-          const p = Math.floor(i / (rows * cols));
-          const r = Math.floor((i % (rows * cols)) / cols);
-          return wantCodes[p * rows * cols + rowOf(r) * cols + (i % cols)]!;
+        const rowLength = heads ? cols : 1;
+        const permuted = wantCodes.map((_, i) => {
+          if (!heads) return wantCodes[i]!;
+          const p = Math.floor(i / (rows * rowLength));
+          const r = Math.floor((i % (rows * rowLength)) / rowLength);
+          return wantCodes[p * rows * rowLength + rowOf(r) * rowLength + (i % rowLength)]!;
         });
         expect(codesOf(got), name).toEqual(permuted);
       }
@@ -97,7 +101,7 @@ describe('tritc quantize', () => {
     rmSync(out, { recursive: true, force: true });
     const bad: [string[], RegExp][] = [
       [['quantize', STORIES, '-o', out], /--method.*is required/],
-      [['quantize', STORIES, '-m', 'awq', '-o', out], /--method: expects one of absmean, int8, rtn, gptq, ptqtp, tequila, tbt, got "awq"/],
+      [['quantize', STORIES, '-m', 'awq', '-o', out], /--method: expects one of absmean, int8, rtn, gptq, ptqtp, tequila, tbt, fairy2i, got "awq"/],
       [['quantize', STORIES, '-m', 'gptq', '--bits', '5', '-o', out], /--bits: expects 2, 3, 4 or 8, got 5/],
       [['quantize', STORIES, '-m', 'ptqtp', '--bits', '4', '-o', out], /bits applies to gptq, rtn, not ptqtp/],
       [['quantize', STORIES, '-m', 'absmean'], /--output.*is required/],

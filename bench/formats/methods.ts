@@ -44,6 +44,8 @@ export const FORMAT_METHODS: FormatMethod[] = [
   { name: 'GPTQ int4 g32 act-order', note: 'desc_act', spec: { method: 'gptq', bits: 4, groupSize: 32, actOrder: true } },
   { name: 'RTN trits', note: "GPTQ's ternary grid, no feedback", spec: { method: 'rtn', trits: true } },
   { name: 'GPTQ trits', note: "GPTQ's ternary grid {xmin, 0, xmax} per row", spec: { method: 'gptq', trits: true } },
+  { name: 'Fairy2i-W1', note: 'widely-linear, codes {±1, ±i}, 1 stage', spec: { method: 'fairy2i', stages: 1 } },
+  { name: 'Fairy2i-W2', note: 'widely-linear, codes {±1, ±i}, 2 stages', spec: { method: 'fairy2i', stages: 2 } },
 ];
 
 export function makeModel(method: FormatMethod, base: LmModel, calibration: Calibration): LmModel {

@@ -1,7 +1,8 @@
 // Random small decoder models (LmModel) for the differential tests: odd dimensions, grouped KV heads,
 // both RoPE styles, partial rotary, sub-norms, squared ReLU, tied heads, and weights in every kind the
 // builder takes (float32, float16, int8 groups, ternary per tensor / row / group, trit-planes, b-bit
-// codes with zero points and act-order columns, static biases).
+// codes with zero points and act-order columns, static biases, Fairy2i widely-linear codes where
+// both dimensions are even).
 
 import { rng } from '../../compiler/harness/inputs.ts';
 import { blk, expectedShapes, type LmConfig, type LmModel, type LmTensor } from '../../compiler/lm/model.ts';
@@ -9,7 +10,7 @@ import { f32ToF16Bits } from '../../compiler/numerics/half.ts';
 
 export interface RandomLmOptions {
   /** Force a weight kind for the projections. */
-  projections?: 'float32' | 'float16' | 'int8' | 'ternary' | 'planes' | 'intb';
+  projections?: 'float32' | 'float16' | 'int8' | 'ternary' | 'planes' | 'intb' | 'fairy2i';
   /**
    * A mixture of ternary experts (MoTE) in every layer: `experts` routed experts, top `topK`. The
    * routed experts are ternary (any granularity) unless `projections` says otherwise; a layer's router
@@ -69,10 +70,23 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
       else tensors.set(name, int8Of(shape as [number, number], v, pick([4, 8, 32])));
     } else {
       const expert = /_exps\.\d+$/.test(name);
-      const kind = opts.projections ?? (expert ? 'ternary' : pick(['float32', 'float16', 'int8', 'ternary', 'ternary', 'planes', 'intb'] as const));
+      const drawn = opts.projections ?? (expert ? 'ternary' : pick(['float32', 'float16', 'int8', 'ternary', 'ternary', 'planes', 'intb', 'fairy2i'] as const));
+      // Fairy2i needs even dimensions (an odd layer stays float32, as Fairy2i's own code leaves it) and
+      // is not an expert kind (experts stay ternary).
+      const kind = drawn !== 'fairy2i' ? drawn : expert ? 'ternary' : shape[0]! % 2 !== 0 || shape[1]! % 2 !== 0 ? 'float32' : drawn;
       const v = floats(n, 0.3);
       if (kind === 'float32') tensors.set(name, { kind, shape, data: v });
-      else if (kind === 'float16') tensors.set(name, { kind, shape, bits: Uint16Array.from(v, f32ToF16Bits) });
+      else if (kind === 'fairy2i') {
+        const stages = pick([1, 2, 3]);
+        tensors.set(name, {
+          kind: 'fairy2i',
+          shape: shape as [number, number],
+          stages,
+          codes: Uint8Array.from({ length: (stages * n) / 2 }, () => Math.floor(r() * 4)),
+          scales: floats(stages * 4, 0.02, 0.2),
+          source: 'random',
+        });
+      } else if (kind === 'float16') tensors.set(name, { kind, shape, bits: Uint16Array.from(v, f32ToF16Bits) });
       else if (kind === 'int8') tensors.set(name, int8Of(shape as [number, number], v, pick([3, 8, shape[1]!])));
       else if (kind === 'intb') {
         const [rows, cols] = shape as [number, number];

@@ -5,8 +5,9 @@
 import { bytesOpt, loadOptions, stringOpt, type ParsedArgs } from '../cli/command.ts';
 import { checkFit, compileGraph, type Compiled } from '../compile.ts';
 import { fail, TritcError, formatDiagnostic } from '../diagnostics.ts';
-import { elementCount, tensorBytes, type Graph } from '../ir.ts';
+import { elementCount, tensorBytes, type Graph, type Tensor } from '../ir.ts';
 import { planesOf, weightBytes } from '../ops/lm/weights.ts';
+import { fairy2iBytes } from '../ops/lm/widely_linear.ts';
 import { loadModel } from '../readers/index.ts';
 import { getTarget } from '../targets.ts';
 import { namingOptions, toArgs } from './args.ts';
@@ -112,12 +113,12 @@ export function inspectModel(path: string, args: ParsedArgs): InspectResult {
   // every routed expert, whatever their kind).
   const weightsOf = (node: (typeof graph.nodes)[number]) => {
     if (['TernaryLinear', 'BinaryLinear', 'TernaryConv', 'BinaryConv', 'Linear'].includes(node.op)) return [graph.tensors.get(node.inputs[1]!)!];
-    if (graph.lm && ['Embed', 'Router'].includes(node.op)) return [graph.tensors.get(node.inputs[1]!)!];
+    if (graph.lm && ['Embed', 'Router', 'WidelyLinear'].includes(node.op)) return [graph.tensors.get(node.inputs[1]!)!];
     if (graph.lm && node.op === 'ExpertLinear') return node.inputs.slice(2).map((w) => graph.tensors.get(w)!);
     return [];
   };
   const layers = c.layers.map((l) => {
-    const params = weightsOf(graph.nodes[l.step]!).reduce((a, w) => a + elementCount(w.shape), 0);
+    const params = weightsOf(graph.nodes[l.step]!).reduce((a, w) => a + paramsOf(w), 0);
     return { ...l, params, bitsPerParam: params ? (l.weightBytes * 8) / params : null };
   });
   // Distinct weights (a tied head reads the embedding again; the routed slots read the same experts).
@@ -126,7 +127,7 @@ export function inspectModel(path: string, args: ParsedArgs): InspectResult {
     for (const w of weightsOf(n)) {
       if (counted.has(w.name)) continue;
       counted.add(w.name);
-      a += elementCount(w.shape);
+      a += paramsOf(w);
     }
     return a;
   }, 0);
@@ -151,6 +152,16 @@ export function inspect(model: string, options: InspectOptions = {}): Promise<In
   return namingOptions(() => inspectModel(model, toArgs({ ...options }, INSPECT_FLAGS)));
 }
 
+/** Fairy2i codes [stages, U | W, N/2, K/2] (WidelyLinear's weight): the only 4-D uint8 constant. */
+function isFairy2iCodes(t: Tensor): boolean {
+  return t.kind === 'constant' && t.dtype === 'uint8' && t.shape.length === 4;
+}
+
+/** The real parameters a weight stands for: Fairy2i codes of S stages stand for N x K. */
+function paramsOf(w: Tensor): number {
+  return isFairy2iCodes(w) ? (elementCount(w.shape) / w.shape[0]!) * 2 : elementCount(w.shape);
+}
+
 /** What `inspect` says about a language model: its shape, semantics, cache and weights by kind. */
 function lmSummary(g: Graph): LanguageModelSummary {
   const lm = g.lm!;
@@ -158,6 +169,14 @@ function lmSummary(g: Graph): LanguageModelSummary {
   const cacheBytes = caches.reduce((a, t) => a + tensorBytes(t), 0);
   const kinds = new Map<string, { params: number; bytes: number; tensors: number }>();
   for (const t of g.tensors.values()) {
+    if (isFairy2iCodes(t)) {
+      const e = kinds.get(`fairy2i x${t.shape[0]}`) ?? { params: 0, bytes: 0, tensors: 0 };
+      e.params += paramsOf(t);
+      e.tensors++;
+      e.bytes += fairy2iBytes(t);
+      kinds.set(`fairy2i x${t.shape[0]}`, e);
+      continue;
+    }
     // Weight matrices: 2-D constants, or ternary trit-planes [P, N, K]; not the RoPE tables.
     if (t.kind !== 'constant' || t.name.startsWith('rope_') || !(t.shape.length === 2 || (t.shape.length === 3 && t.dtype === 'ternary'))) continue;
     const planes = planesOf(t);

@@ -39,6 +39,7 @@ function specOf(args: ParsedArgs): QuantizeSpec {
     spec.lambda = l;
   }
   if (args.values.binary === true) spec.binary = true;
+  if (given('stages')) spec.stages = intOpt(args, 'stages', 1, 1);
   if (given('calibration') || given('calibration-length') || given('seed'))
     spec.calibration = {
       count: intOpt(args, 'calibration', DEFAULT_CALIBRATION.count, 1),
@@ -50,7 +51,7 @@ function specOf(args: ParsedArgs): QuantizeSpec {
 
 export const quantizeCommand: Command = {
   name: 'quantize',
-  summary: "quantize a float language model's projections (GPTQ, PTQTP, Tequila, TBT, absmean, int8)",
+  summary: "quantize a float language model's projections (GPTQ, PTQTP, Tequila, TBT, Fairy2i, absmean, int8)",
   usage: 'tritc quantize <model> --method <method> -o <folder> [method options]',
   description: `Reads a float decoder (GGUF, llama2.c or a Hugging Face folder), quantizes the seven projections of
 every layer (q, k, v, output, gate, up, down) by one method, and writes a Hugging Face folder that
@@ -64,6 +65,7 @@ Methods (docs/formats.md says exactly what each computes):
   ptqtp     two trit-planes (--group)
   tequila   ternary with the deadzone bias (--group, default 128; --lambda)
   tbt       TBT's weight quantizer (ternary, or --binary)
+  fairy2i   complex weights in {±1, ±i}, the widely-linear form (--stages 1|2, up to 4)
 The folder is in AutoGPTQ's v1 layout when every projection fits it (GPTQ b bits, dimensions
 multiples of 32), else in tritc's layout. The output folder must not exist.`,
   positionals: { min: 1, max: 1 },
@@ -79,6 +81,7 @@ multiples of 32), else in tritc's layout. The output folder must not exist.`,
     asym: { type: 'boolean', help: 'gptq, rtn: asymmetric grid' },
     lambda: { type: 'string', valueName: 'x', help: 'tequila: deadzone weight (default 1e-3; 0 leaves the bias out)' },
     binary: { type: 'boolean', help: 'tbt: binary weights instead of ternary' },
+    stages: { type: 'string', valueName: 'S', help: 'fairy2i: recursive residual stages, 1 (W1) or 2 (W2); up to 4' },
     calibration: { type: 'string', valueName: 'N', help: `gptq: calibration sequences (default ${DEFAULT_CALIBRATION.count})` },
     'calibration-length': { type: 'string', valueName: 'T', help: `gptq: tokens per calibration sequence (default ${DEFAULT_CALIBRATION.length})` },
     seed: { type: 'string', valueName: 'S', help: `gptq: seed of the calibration sampling (default ${DEFAULT_CALIBRATION.seed})` },

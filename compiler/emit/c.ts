@@ -16,7 +16,7 @@ import { TRITC_VERSION } from '../version.ts';
 import { arrayBody, decimalComment, hexByte, hexFloat, hexWord } from './cliterals.ts';
 import { cIdent, modelPrefix, NameTable } from './cnames.ts';
 import type { ConstLayout, EmitNodeContext, PackParams } from './context.ts';
-import { packB1, packT2, packT2B, packT5, packTBP, packTW, packUB, ubRowBytes } from './pack.ts';
+import { packB1, packC4, packT2, packT2B, packT5, packTBP, packTW, packUB, ubRowBytes } from './pack.ts';
 import { lmDeltaApi } from './lm_delta.ts';
 import { lmDriver } from './lm_driver.ts';
 import { drawPlan } from './plan_picture.ts';
@@ -188,6 +188,13 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
           layout === 't2'
             ? `2-bit codes, 4 per byte, low bits first (00 -> 0, 01 -> +1, 10 -> -1); rows of ${rowBytes} bytes`
             : `1-bit codes, 8 per byte, low bit first (1 -> +1, 0 -> -1); rows of ${rowBytes} bytes`;
+        ctype = 'uint8_t';
+        lit = (x) => hexByte(Number(x));
+        break;
+      }
+      case 'c4': {
+        data = packC4(t.data as Uint8Array, rowLength!);
+        desc = `c4: Fairy2i codes i^e, 2 bits each, 4 per byte, low bits first (00 -> +1, 01 -> +i, 10 -> -1, 11 -> -i); rows of ${Math.ceil(rowLength! / 4)} bytes`;
         ctype = 'uint8_t';
         lit = (x) => hexByte(Number(x));
         break;

@@ -12,6 +12,7 @@ export type ConstLayout =
   | 'u16' // uint16_t array (float16 bits)
   | 'i32' // int32_t array
   | 'i64' // int64_t array
+  | 'c4' // Fairy2i codes i^e, 2 bits each (e = 0..3), 4 per byte, rows padded to whole bytes
   | 't2' // ternary codes, 2 bits each, 4 per byte, rows padded to whole bytes (docs/format.md)
   | 't2b' // ternary offset codes, blocks of 128 codes in 32 bytes, 4 rows interleaved per block
   | 't5' // ternary, 5 trits per byte (LUT index), packed per scale group

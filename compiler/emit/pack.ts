@@ -55,6 +55,28 @@ export function unpackT2(packed: Uint8Array, rowLength: number): Int8Array {
   return out;
 }
 
+/** c4 (Fairy2i): codes 0..3 (the exponent e of i^e), 2 bits each, 4 per byte, first code in the low bits; rows padded to whole bytes. */
+export function packC4(codes: Uint8Array, rowLength: number): Uint8Array {
+  const rows = codes.length / rowLength;
+  const rowBytes = Math.ceil(rowLength / 4);
+  const out = new Uint8Array(rows * rowBytes);
+  for (let r = 0; r < rows; r++)
+    for (let k = 0; k < rowLength; k++) {
+      const e = codes[r * rowLength + k]!;
+      if (e > 3) throw new Error(`internal: packC4: code ${e} at row ${r}, column ${k}`);
+      out[r * rowBytes + (k >> 2)]! |= e << ((k & 3) * 2); // +1, +i, -1, -i -> 00, 01, 10, 11
+    }
+  return out;
+}
+
+export function unpackC4(packed: Uint8Array, rowLength: number): Uint8Array {
+  const rowBytes = Math.ceil(rowLength / 4);
+  const rows = packed.length / rowBytes;
+  const out = new Uint8Array(rows * rowLength);
+  for (let r = 0; r < rows; r++) for (let k = 0; k < rowLength; k++) out[r * rowLength + k] = (packed[r * rowBytes + (k >> 2)]! >> ((k & 3) * 2)) & 3;
+  return out;
+}
+
 /**
  * t2b: blocks of 128 codes in 32 bytes, offset codes u = w + 1 (-1,0,+1 -> 0,1,2): byte m of a block
  * holds codes m, m+32, m+64, m+96 in bits [1:0], [3:2], [5:4], [7:6]. Rows are padded with u = 1

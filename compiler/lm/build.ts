@@ -191,6 +191,8 @@ class Builder {
    */
   project(name: string, x: string, weight: string, out: string, rows: 'all' | 'out' = 'all'): string {
     const w = this.weight(weight);
+    // Fairy2i's activations are float by its definition, whatever the other projections take.
+    if (this.model.tensors.get(weight)?.kind === 'fairy2i') return this.node('WidelyLinear', name, [x, w, `${w}.scale`], out, { rows });
     const bias = this.g.tensors.has(`${w}.bias`) ? [`${w}.bias`] : [];
     if (this.activations !== 'int8-per-token' || this.g.tensors.get(w)!.dtype !== 'ternary') {
       const columns = `${w}.columns`;
@@ -316,6 +318,12 @@ class Builder {
         return this.constant(name, 'uint8', [...t.shape], t.codes, {
           quant: { scale, zeroPoint, bits: t.bits, granularity: gran, ...(gran === 'per_group' ? { groupSize: t.groupSize } : {}) },
         });
+      }
+      case 'fairy2i': {
+        // Codes [stages, U | W, N/2, K/2] and scales [stages, U | W, re | im], inputs of WidelyLinear.
+        const [rows, cols] = t.shape;
+        this.constant(`${name}.scale`, 'float32', [t.stages, 2, 2], t.scales);
+        return this.constant(name, 'uint8', [t.stages, 2, rows / 2, cols / 2], t.codes);
       }
     }
   }

@@ -164,7 +164,27 @@ export interface LmIntB {
   source: string;
 }
 
-export type LmTensor = LmFloat32 | LmFloat16 | LmBFloat16 | LmInt8 | LmTernary | LmIntB;
+/**
+ * Fairy2i (arXiv 2512.02901; docs/formats.md "Fairy2i"): a real [N, K] layer (N, K even) in the
+ * widely-linear complex form y = U x + W conj(x), x = x[:K/2] + i x[K/2:], y = y[:N/2] + i y[N/2:],
+ * with U and W [N/2, K/2] complex, each the sum over `stages` of s_re * Re(c) + i s_im * Im(c) for a
+ * code c in {+1, +i, -1, -i}. Codes are the exponent e of c = i^e (0: +1, 1: +i, 2: -1, 3: -i),
+ * [stages, 2 (U, W), N/2, K/2] row-major; scales [stages, 2 (U, W), 2 (s_re, s_im)].
+ */
+export interface LmFairy2i {
+  kind: 'fairy2i';
+  /** The real layer's [N, K]. */
+  shape: [number, number];
+  stages: number;
+  codes: Uint8Array;
+  scales: Float32Array;
+  source: string;
+}
+
+/** The most Fairy2i stages a kernel pass reads (the official code defines 1 to 4). */
+export const FAIRY2I_MAX_STAGES = 4;
+
+export type LmTensor = LmFloat32 | LmFloat16 | LmBFloat16 | LmInt8 | LmTernary | LmIntB | LmFairy2i;
 
 export interface LmTokenizer {
   /** 'llama': SentencePiece-style BPE by scores with byte fallback (llama2.c, GGUF tokenizer.ggml.model = llama). */
@@ -357,7 +377,31 @@ function checkValues(name: string, t: LmTensor, where: (name: string) => string,
       }
       return;
     }
+    case 'fairy2i':
+      checkFairy2i(name, t, where, bag);
+      return;
   }
+}
+
+function checkFairy2i(name: string, t: LmFairy2i, where: (name: string) => string, bag: DiagnosticBag): void {
+  const [rows, cols] = t.shape;
+  if (name === 'token_embd')
+    bag.error('weights', where(name), 'is a Fairy2i weight; the embedding table must be float or int8 (only projections and the head take Fairy2i codes)');
+  if (rows % 2 !== 0 || cols % 2 !== 0) {
+    bag.error('shape', where(name), `is a Fairy2i weight of shape [${rows}, ${cols}]; the widely-linear form needs even rows and columns`);
+    return;
+  }
+  if (!(Number.isInteger(t.stages) && t.stages >= 1 && t.stages <= FAIRY2I_MAX_STAGES)) {
+    bag.error('weights', where(name), `has ${t.stages} Fairy2i stages; 1 to ${FAIRY2I_MAX_STAGES} are supported`);
+    return;
+  }
+  const n = t.stages * 2 * (rows / 2) * (cols / 2);
+  if (t.codes.length !== n) bag.error('weights', where(name), `holds ${t.codes.length} Fairy2i codes; ${t.stages} stage(s) of U and W need ${n}`);
+  const bad = t.codes.findIndex((c) => c > 3);
+  if (bad >= 0) bag.error('codes', where(name), `Fairy2i code ${t.codes[bad]} at index ${bad} is not 0..3 (the exponent e of i^e in {+1, +i, -1, -i})`);
+  if (t.scales.length !== t.stages * 4) bag.error('weights', where(name), `holds ${t.scales.length} Fairy2i scales; ${t.stages} stage(s) need ${t.stages * 4}`);
+  const badS = t.scales.findIndex((s) => !Number.isFinite(s));
+  if (badS >= 0) bag.error('weights', where(name), `Fairy2i scale ${t.scales[badS]} at index ${badS} is not finite`);
 }
 
 function checkIntB(name: string, t: LmIntB, where: (name: string) => string, bag: DiagnosticBag): void {

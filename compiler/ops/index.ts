@@ -20,6 +20,7 @@ import { PermuteColumns } from './lm/permute_columns.ts';
 import { Residual } from './lm/residual.ts';
 import { RmsNorm } from './lm/rms_norm.ts';
 import { Rope } from './lm/rope.ts';
+import { WidelyLinear } from './lm/widely_linear.ts';
 import { Cast, Clip, Div, Equal, Greater, GreaterOrEqual, Less, LessOrEqual, Max, Min, Mul, Pow, Sub, Where } from './onnx/elementwise.ts';
 import { Erf, Exp, Gelu, Log, Sigmoid, Sqrt, Tanh } from './onnx/unary.ts';
 import { Abs, Ceil, Elu, Floor, HardSigmoid, HardSwish, LeakyRelu, Mish, PRelu, Round, Selu, Softplus, Softsign } from './onnx/activation.ts';
@@ -131,6 +132,7 @@ const registry = new Map<string, OpDef>(
     Embed,
     RmsNorm,
     Linear,
+    WidelyLinear,
     Router,
     ExpertLinear,
     MoeCombine,

@@ -12,12 +12,13 @@ import { fail } from '../diagnostics.ts';
 import { captureProjectionInputs, sampleSequences } from '../lm/calibrate.ts';
 import type { LmModel, LmTensor } from '../lm/model.ts';
 import { floatValues, int8Model, LM_PROJECTIONS, ternarizeModel } from '../lm/ternarize.ts';
+import { fairy2iQuantizeModel } from './fairy2i.ts';
 import { accumulateHessian, gptqQuantize, newHessian, roundToNearest, type GptqOptions, type Hessian } from './gptq.ts';
 import { ptqtpQuantize } from './ptqtp.ts';
 import { tbtBinary, tbtTernary } from './tbt.ts';
 import { tequilaQuantize } from './tequila.ts';
 
-export const QUANTIZE_METHODS = ['absmean', 'int8', 'rtn', 'gptq', 'ptqtp', 'tequila', 'tbt'] as const;
+export const QUANTIZE_METHODS = ['absmean', 'int8', 'rtn', 'gptq', 'ptqtp', 'tequila', 'tbt', 'fairy2i'] as const;
 export type QuantizeMethod = (typeof QUANTIZE_METHODS)[number];
 
 export interface QuantizeSpec {
@@ -38,6 +39,8 @@ export interface QuantizeSpec {
   lambda?: number;
   /** tbt: binary weights instead of ternary. */
   binary?: boolean;
+  /** fairy2i: recursive residual stages (W1, W2, ...), 1 to 4. Default 1. */
+  stages?: number;
   /** Calibration sequences for gptq: how many, tokens each, seed. */
   calibration?: { count: number; length: number; seed: number };
 }
@@ -64,6 +67,7 @@ export function describeSpec(s: QuantizeSpec): string {
   if (s.actOrder) parts.push('act-order');
   if (s.sym !== undefined) parts.push(s.sym ? 'sym' : 'asym');
   if (s.method === 'tbt') parts.push(s.binary ? 'binary' : 'ternary');
+  if (s.method === 'fairy2i') parts.push(`W${s.stages ?? 1}`);
   return parts.join(' ');
 }
 
@@ -104,6 +108,7 @@ function checkSpec(s: QuantizeSpec, where: string): void {
     ['groupSize', ['gptq', 'rtn', 'ptqtp', 'tequila']],
     ['lambda', ['tequila']],
     ['binary', ['tbt']],
+    ['stages', ['fairy2i']],
     ['calibration', ['gptq']],
   ];
   for (const [key, methods] of only)
@@ -117,6 +122,11 @@ export function quantizeLmModel(model: LmModel, spec: QuantizeSpec, onProgress?:
   if (spec.method === 'absmean' || spec.method === 'int8') {
     const count = projectionsOf(model).length;
     const m = spec.method === 'int8' ? int8Model(model) : ternarizeModel(model, { kind: spec.granularity ?? 'per_tensor' });
+    return { model: { ...m, notes: [...model.notes, note(count)] }, count, calibrationSequences: 0 };
+  }
+  if (spec.method === 'fairy2i') {
+    const count = projectionsOf(model).length;
+    const m = fairy2iQuantizeModel(model, { stages: spec.stages ?? 1, onProgress: (done, total) => onProgress?.('Fairy2i', done, total) });
     return { model: { ...m, notes: [...model.notes, note(count)] }, count, calibrationSequences: 0 };
   }
   const projections = projectionsOf(model);

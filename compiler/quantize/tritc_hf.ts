@@ -15,6 +15,8 @@
 //             K or N not a multiple of 32, a zero   <prefix>.weight_zero   U8  [N, ceil(K/G)]
 //             point 0, other bit widths)            <prefix>.weight_columns I32 [K]  optional permutation
 //                                                   <prefix>.bias          F32 [N]   optional
+//   fairy2i  {stages}                               <prefix>.weight_codes  U8  [S, 2, N/2, K/2]  0..3: i^e of U, W
+//            (Fairy2i's widely-linear codes)        <prefix>.weight_scale  F32 [S, 2, 2]  (s_re, s_im) of U, W
 //
 // value = sum over planes of code * scale (ternary), code * scale (int8), scale * (code - zero) with
 // stored column j at input column weight_columns[j] (intb); the tensors' own semantics in
@@ -23,16 +25,17 @@
 
 import { fail } from '../diagnostics.ts';
 import { stToTyped } from '../io/safetensors.ts';
-import type { LmInt8, LmIntB, LmTernary } from '../lm/model.ts';
+import type { LmFairy2i, LmInt8, LmIntB, LmTernary } from '../lm/model.ts';
 import { type LayerSource, type PackedTensor, byteView, expectTensor, f32Bytes, finiteFloats, int32Bytes } from './layer_io.ts';
 
 export type TritcLayer =
   | { format: 'ternary'; planes: number; granularity: LmTernary['granularity']; groupSize?: number; source?: string }
   | { format: 'int8'; groupSize: number; source?: string }
-  | { format: 'intb'; bits: number; groupSize: number; source?: string };
+  | { format: 'intb'; bits: number; groupSize: number; source?: string }
+  | { format: 'fairy2i'; stages: number; source?: string };
 
 /** The entry and tensors of one projection. */
-export function packTritcLayer(t: LmTernary | LmInt8 | LmIntB): { layer: TritcLayer; tensors: PackedTensor[] } {
+export function packTritcLayer(t: LmTernary | LmInt8 | LmIntB | LmFairy2i): { layer: TritcLayer; tensors: PackedTensor[] } {
   const [n, k] = t.shape;
   const tensors: PackedTensor[] = [];
   let layer: TritcLayer;
@@ -65,6 +68,11 @@ export function packTritcLayer(t: LmTernary | LmInt8 | LmIntB): { layer: TritcLa
         tensors.push({ suffix: 'weight_columns', dtype: 'I32', shape: [k], bytes: int32Bytes(new Uint32Array(Int32Array.from(t.columns).buffer)) });
       break;
     }
+    case 'fairy2i':
+      layer = { format: 'fairy2i', stages: t.stages, source: t.source };
+      tensors.push({ suffix: 'weight_codes', dtype: 'U8', shape: [t.stages, 2, n / 2, k / 2], bytes: byteView(t.codes) });
+      tensors.push({ suffix: 'weight_scale', dtype: 'F32', shape: [t.stages, 2, 2], bytes: f32Bytes(t.scales) });
+      return { layer, tensors };
   }
   if (t.kind !== 'int8' && t.bias) tensors.push({ suffix: 'bias', dtype: 'F32', shape: [n], bytes: f32Bytes(t.bias) });
   return { layer, tensors };
@@ -83,7 +91,7 @@ export function unpackTritcLayer(
   n: number,
   k: number,
   source: string,
-): { tensor: LmTernary | LmInt8 | LmIntB; used: string[] } {
+): { tensor: LmTernary | LmInt8 | LmIntB | LmFairy2i; used: string[] } {
   const used = ['weight_codes', 'weight_scale'];
   const bias = (): Float32Array | undefined => {
     if (!src.get('bias')) return undefined;
@@ -149,6 +157,15 @@ export function unpackTritcLayer(
         source,
       };
       return { tensor, used };
+    }
+    case 'fairy2i': {
+      const s = layer.stages;
+      if (n % 2 !== 0 || k % 2 !== 0) fail('shape', src.where('weight_codes'), `Fairy2i needs even dimensions; the projection is [${n}, ${k}]`);
+      const codes = stToTyped(expectTensor(src, 'weight_codes', ['U8'], [s, 2, n / 2, k / 2], `${s} stage(s) of U and W codes`)) as Uint8Array;
+      const bad = codes.findIndex((c) => c > 3);
+      if (bad >= 0) fail('codes', src.where('weight_codes'), `Fairy2i code ${codes[bad]} at index ${bad} is not 0..3 (the exponent e of i^e)`);
+      const scales = finiteFloats(expectTensor(src, 'weight_scale', ['F32'], [s, 2, 2], `(s_re, s_im) of U and W per stage`), src.where('weight_scale'));
+      return { tensor: { kind: 'fairy2i', shape: [n, k], stages: s, codes, scales, source }, used };
     }
   }
 }

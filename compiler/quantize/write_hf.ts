@@ -71,6 +71,9 @@ function permuteRows(t: LmTensor, perm: Int32Array): LmTensor {
       const g = t.scales.length / rows;
       return { ...t, codes: take(t.codes, cols), scales: take(t.scales, g), zeros: take(t.zeros, g), ...(t.bias ? { bias: take(t.bias, 1) } : {}) };
     }
+    case 'fairy2i':
+      // Rows pair up as real and imaginary halves: fairy2iQuantizeModel puts Q and K in this order first.
+      return fail('unsupported', t.source, 'is a Fairy2i weight in llama2.c RoPE order; its rows pair real and imaginary halves and cannot be reordered');
   }
 }
 
@@ -126,9 +129,28 @@ function layerEntry(l: TritcLayer): Record<string, unknown> {
   const e: Record<string, unknown> = { format: l.format };
   if (l.format === 'ternary') Object.assign(e, { planes: l.planes, granularity: l.granularity }, l.groupSize !== undefined ? { group_size: l.groupSize } : {});
   else if (l.format === 'int8') e['group_size'] = l.groupSize;
+  else if (l.format === 'fairy2i') e['stages'] = l.stages;
   else Object.assign(e, { bits: l.bits, group_size: l.groupSize });
   if (l.source !== undefined) e['source'] = l.source;
   return e;
+}
+
+/**
+ * The same model with its Q and K rows in rotate_half order (ropeStyle 'half'), as a Hugging Face
+ * folder stores them: exact, RoPE rotates the same pairs of values. Whole-head rotary only (the
+ * model is returned unchanged otherwise, or when it is already 'half').
+ */
+export function toHalfRope(model: LmModel): LmModel {
+  const c = model.config;
+  if (c.ropeStyle === 'half' || c.ropeDim !== c.headDim) return model;
+  const qRows = halfRopeOrder(c.nHeads, c.headDim);
+  const kRows = halfRopeOrder(c.nKvHeads, c.headDim);
+  const tensors = new Map(model.tensors);
+  for (const [name, t] of model.tensors) {
+    if (/^blk\.\d+\.attn_q$/.test(name)) tensors.set(name, permuteRows(t, qRows));
+    if (/^blk\.\d+\.attn_k$/.test(name)) tensors.set(name, permuteRows(t, kRows));
+  }
+  return { ...model, config: { ...c, ropeStyle: 'half' }, tensors };
 }
 
 /**
@@ -169,7 +191,7 @@ export function writeHfModel(model: LmModel, dir: string, opts: { overwrite?: bo
       st.push({ ...f, name: n.hf });
     } else if (asGptq) {
       for (const p of packAutoGptq(t as LmIntB, n.canonical)) st.push({ ...p, name: `${prefix}.${p.suffix}` });
-    } else if (t.kind === 'ternary' || t.kind === 'int8' || t.kind === 'intb') {
+    } else if (t.kind === 'ternary' || t.kind === 'int8' || t.kind === 'intb' || t.kind === 'fairy2i') {
       if (t.kind === 'ternary' && t.granularity === 'per_group' && t.groupSize === undefined)
         throw new Error(`internal: ${n.canonical}: per-group ternary without a group size`);
       const packed = packTritcLayer(t);

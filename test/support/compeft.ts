@@ -8,11 +8,11 @@ import type { LmModel, LmTensor } from '../../compiler/lm/model.ts';
 import { randomLm } from '../../bench/gen/random_lm.ts';
 import { dequantize } from './lm_reference.ts';
 
-/** A random base whose projections the delta supports (no act-order columns); deterministic from `seed`. */
+/** A random base whose projections the delta supports (no act-order columns, no Fairy2i); deterministic from `seed`. */
 export function deltaBase(seed: number, projections?: 'ternary' | 'float32'): LmModel {
   for (let s = seed; ; s++) {
     const m = randomLm(s, projections ? { projections } : {});
-    if (![...m.tensors.values()].some((t) => t.kind === 'intb' && t.columns)) return m;
+    if (![...m.tensors.values()].some((t) => (t.kind === 'intb' && t.columns) || t.kind === 'fairy2i')) return m;
   }
 }
 

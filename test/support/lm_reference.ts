@@ -120,6 +120,39 @@ export function dequantize(t: LmTensor): Float64Array {
         }
       return out;
     }
+    case 'fairy2i': {
+      // y = U x + W conj(x) on the halves: U = sum over stages of s_re Re(i^e) + i s_im Im(i^e) (and W),
+      // so R = [[U_re + W_re, W_im - U_im], [U_im + W_im, U_re - W_re]].
+      const [rows, cols] = t.shape;
+      const n = rows / 2;
+      const m = cols / 2;
+      const out = new Float64Array(rows * cols);
+      const parts = [new Float64Array(n * m), new Float64Array(n * m), new Float64Array(n * m), new Float64Array(n * m)]; // U re, U im, W re, W im
+      for (let s = 0; s < t.stages; s++)
+        for (let mat = 0; mat < 2; mat++)
+          for (let e = 0; e < n * m; e++) {
+            const code = t.codes[(s * 2 + mat) * n * m + e]!;
+            if (code > 3) throw new Error(`Fairy2i code ${code}`);
+            const [re, im] = [
+              [1, 0],
+              [0, 1],
+              [-1, 0],
+              [0, -1],
+            ][code]!;
+            parts[2 * mat]![e] += re! * t.scales[(s * 2 + mat) * 2]!;
+            parts[2 * mat + 1]![e] += im! * t.scales[(s * 2 + mat) * 2 + 1]!;
+          }
+      const [uRe, uIm, wRe, wIm] = parts as [Float64Array, Float64Array, Float64Array, Float64Array];
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < m; j++) {
+          const e = i * m + j;
+          out[i * cols + j] = uRe[e]! + wRe[e]!;
+          out[i * cols + m + j] = wIm[e]! - uIm[e]!;
+          out[(n + i) * cols + j] = uIm[e]! + wIm[e]!;
+          out[(n + i) * cols + m + j] = uRe[e]! - wRe[e]!;
+        }
+      return out;
+    }
   }
 }
 

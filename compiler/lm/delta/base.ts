@@ -66,5 +66,7 @@ function tensorArrays(t: LmTensor): ArrayBufferView[] {
       return [t.codes, t.scales, Int32Array.of(t.planes ?? 1, t.groupSize ?? 0), ...(t.bias ? [t.bias] : [])];
     case 'intb':
       return [t.codes, t.scales, t.zeros, Int32Array.of(t.bits, t.groupSize), ...(t.columns ? [t.columns] : []), ...(t.bias ? [t.bias] : [])];
+    case 'fairy2i':
+      return [t.codes, t.scales, Int32Array.of(t.stages)];
   }
 }

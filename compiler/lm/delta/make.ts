@@ -163,5 +163,7 @@ function dequantize(t: LmTensor, where: string): Float64Array {
           }
       return out;
     }
+    case 'fairy2i':
+      return fail('unsupported', where, 'Fairy2i weights (complex codes) cannot take a ComPEFT delta; deltas apply to real projections');
   }
 }

@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fail } from '../../diagnostics.ts';
-import type { LmTensor } from '../../lm/model.ts';
+import { FAIRY2I_MAX_STAGES, type LmTensor } from '../../lm/model.ts';
 import { AUTOGPTQ_BITS, type AutoGptqLayout, unpackAutoGptq } from '../../quantize/autogptq.ts';
 import type { LayerSource } from '../../quantize/layer_io.ts';
 import { type TritcLayer, unpackTritcLayer } from '../../quantize/tritc_hf.ts';
@@ -91,8 +91,12 @@ function tritcLayers(q: ConfigKeys): Map<string, TritcLayer> {
       const bits = e.positiveInt('bits');
       if (bits < 2 || bits > 8) fail('schema', e.where('bits'), `is ${bits}; b-bit codes are 2 to 8 bits`);
       out.set(prefix, { format, bits, groupSize: e.positiveInt('group_size'), ...src });
+    } else if (format === 'fairy2i') {
+      const stages = e.positiveInt('stages');
+      if (stages > FAIRY2I_MAX_STAGES) fail('schema', e.where('stages'), `is ${stages}; Fairy2i takes 1 to ${FAIRY2I_MAX_STAGES} stages`);
+      out.set(prefix, { format, stages, ...src });
     } else {
-      fail('schema', e.where('format'), `is ${JSON.stringify(format)}; expected "ternary", "int8" or "intb"`);
+      fail('schema', e.where('format'), `is ${JSON.stringify(format)}; expected "ternary", "int8", "intb" or "fairy2i"`);
     }
   }
   return out;
