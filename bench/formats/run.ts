@@ -96,7 +96,9 @@ async function main(): Promise<void> {
           try {
             row[key] = (await mcuRun(getTarget(t), model, opts, quick ? 4 : 16, join(work, `${t}-${rows.length}`))).instructionsPerToken;
           } catch (e) {
-            row.note += `; ${t}: ${(e as Error).message.split('\n')[0]!.slice(0, 120)}`;
+            // The linker's own words when a region overflows (the first line only names the step).
+            const lines = (e as Error).message.split('\n');
+            row.note += `; ${t}: ${(lines.find((l) => /overflow|will not fit|does not fit/i.test(l)) ?? lines[0]!).trim().slice(0, 120)}`;
           }
         }
         log(`${method.name}: host...`);
