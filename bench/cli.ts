@@ -40,6 +40,15 @@ export async function runMain(main: () => Promise<void> | void): Promise<void> {
 }
 
 /** Replace the text between `<!-- bench:<name>:start -->` and `...:end -->` in `file` (appended if absent). */
+/** The body of a section `writeSection` wrote, if the file has it. */
+export function readSection(file: string, name: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, 'utf8');
+  const i = text.indexOf(`<!-- bench:${name}:start -->`);
+  const j = text.indexOf(`<!-- bench:${name}:end -->`);
+  return i >= 0 && j > i ? text.slice(i + `<!-- bench:${name}:start -->`.length, j).trim() : undefined;
+}
+
 export function writeSection(file: string, name: string, body: string): void {
   const begin = `<!-- bench:${name}:start -->`;
   const end = `<!-- bench:${name}:end -->`;

@@ -30,7 +30,7 @@ import { exec } from '../../compiler/toolchain/build.ts';
 import { requireQemu } from '../../compiler/toolchain/qemu.ts';
 import { requireZig } from '../../compiler/toolchain/zig.ts';
 import { SHARED_DATA } from '../../examples/data.ts';
-import { benchArgs, runMain, writeSection } from '../cli.ts';
+import { benchArgs, readSection, runMain, writeSection } from '../cli.ts';
 import { hostRun, mcuRun, type HostRow } from './measure.ts';
 import { randomModel, TRILM_1B, TRILM_99M, writeGgufModel } from './models.ts';
 
@@ -157,6 +157,30 @@ async function scaleRow(shape: typeof TRILM_99M, work: string): Promise<ScaleRow
   rmSync(file, { force: true });
   rmSync(join(work, `${shape.name}-out`), { recursive: true, force: true });
   return { model: shape.name, fileBytes, seconds: res.seconds, maxRssMiB: res.maxRssMiB, weightsBytes: res.result.weightsBytes };
+}
+
+/** Split a section into its preamble and its "### " subsections, keyed by the heading up to its colon. */
+function subsections(body: string): { preamble: string; parts: Map<string, string> } {
+  const [preamble, ...rest] = body.split(/^(?=### )/m);
+  return { preamble: preamble!, parts: new Map(rest.map((p) => [p.slice(0, p.indexOf(':')), p.trimEnd() + '\n'])) };
+}
+
+/** This run's subsections, and the previous run's for the sections not run now (marked with its command). */
+function mergeSubsections(old: string | undefined, md: string): string {
+  if (!old) return md;
+  const before = subsections(old);
+  const now = subsections(md);
+  const oldCommand = /^Command: (`[^`]*`)/m.exec(before.preamble)?.[1];
+  const order = [...new Set([...before.parts.keys(), ...now.parts.keys()])];
+  const parts = order.map((key) => {
+    const fresh = now.parts.get(key);
+    if (fresh) return fresh;
+    const kept = before.parts.get(key)!;
+    if (!oldCommand || kept.includes('From an earlier run')) return kept;
+    const nl = kept.indexOf('\n');
+    return `${kept.slice(0, nl + 1)}\nFrom an earlier run: ${oldCommand}.\n${kept.slice(nl + 1)}`;
+  });
+  return [now.preamble.trimEnd(), '', ...parts].join('\n').trimEnd() + '\n';
 }
 
 function markdown(host: HostRow[], counts: CountRow[], mcu: McuRow[], scale: ScaleRow[], command: string): string {
@@ -300,7 +324,9 @@ async function main(): Promise<void> {
   const md = markdown(host, counts, mcu, scale, command);
   if (!args.json) process.stdout.write(`${md}\n`);
   if (args.update) {
-    writeSection(join(PROJECT_ROOT, 'BENCHMARKS.md'), 'lm', md);
+    // A run of some sections keeps the others' tables from the run before (each says its command).
+    const file = join(PROJECT_ROOT, 'BENCHMARKS.md');
+    writeSection(file, 'lm', sections.size === 4 ? md : mergeSubsections(readSection(file, 'lm'), md));
     log('wrote the language-model section of BENCHMARKS.md');
   }
 }
