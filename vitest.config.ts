@@ -28,7 +28,7 @@ const FAST = [
   'snapshots',
   'tokenizer',
 ];
-const HOST = [...FAST, 'differential-host', 'generated-c', 'onnx-backend-ops', 'onnx-reduce-compare', 'onnx-wide', 'sampling', 'softfloat'];
+const HOST = [...FAST, 'differential-host', 'generated-c', 'onnx-backend-ops', 'onnx-reduce-compare', 'onnx-wide', 'sampling', 'sanitizers', 'softfloat'];
 const tier = process.env.TRITC_TEST_TIER ?? 'all';
 const files = (names: string[]) => names.map((n) => `test/${n}.test.ts`);
 

@@ -38,7 +38,7 @@ export interface Finding {
 
 /** Graph families: the low-bit chains of random_graph.ts, and graphs of every ONNX op the compiler
  * reads (random_onnx_graph.ts), both through the native reader. */
-export type GraphFamily = 'graph' | 'onnx';
+type GraphFamily = 'graph' | 'onnx';
 
 export interface GraphCase {
   family: GraphFamily | 'example';
@@ -109,7 +109,7 @@ function isFinding(x: Prepared | Finding): x is Finding {
 
 /** Check cases on a target in few programs; a program that fails to build or run is split in halves
  * until the case that breaks it stands alone. One entry per case: its finding or undefined. */
-export interface CheckOptions {
+interface CheckOptions {
   /** Build with gcc or clang (the sanitizer builds) instead of zig cc; the host only. */
   compiler?: HostCompiler;
 }
@@ -180,7 +180,7 @@ async function runGroup(
 const PROJECTIONS = [undefined, 'ternary', 'planes', 'intb', 'int8', 'float16'] as const;
 
 /** How a seed builds its decoder: weight kind, prefill chunk, cache type (as test/lm.test.ts). */
-export function decoderOptions(seed: number): { lm: RandomLmOptions; build: LmBuildOptions } {
+function decoderOptions(seed: number): { lm: RandomLmOptions; build: LmBuildOptions } {
   const projections = PROJECTIONS[seed % PROJECTIONS.length];
   return {
     lm: projections ? { projections } : {},

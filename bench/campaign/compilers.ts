@@ -12,10 +12,9 @@ import { zigTargetArgs } from '../../compiler/toolchain/build.ts';
 import { findOnPath, requireZig } from '../../compiler/toolchain/zig.ts';
 
 export const COMPILERS = ['gcc', 'clang', 'zig'] as const;
-export type CompilerName = (typeof COMPILERS)[number];
 
 /** The Debian packages that bring every compiler here (scripts/setup.sh installs them). */
-export const COMPILER_PACKAGES = [
+const COMPILER_PACKAGES = [
   'gcc',
   'clang',
   'libclang-rt-14-dev',
@@ -76,7 +75,7 @@ function crossArgs(t: TargetDesc): Cross {
 }
 
 /** The command and arguments that compile C for `target` with `compiler` (then add flags, -c file). */
-export function compilerCommand(compiler: CompilerName, target: TargetDesc): { command: string; args: string[] } {
+export function compilerCommand(compiler: (typeof COMPILERS)[number], target: TargetDesc): { command: string; args: string[] } {
   if (compiler === 'zig') return { command: requireZig().path, args: ['cc', ...zigTargetArgs(target), ...target.cflags] };
   const [command, ...args] = crossArgs(target)[compiler];
   const path = findOnPath(command!);

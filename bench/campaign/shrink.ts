@@ -94,7 +94,7 @@ function fingerprint(s: ModelSpec): string {
 // ---- pruning ----------------------------------------------------------------------------------
 
 /** Drop nodes whose outputs nobody reads, then tensors and inputs nothing refers to. */
-export function prune(s: ModelSpec): ModelSpec {
+function prune(s: ModelSpec): ModelSpec {
   const out = cloneSpec(s);
   for (;;) {
     const read = new Set<string>([...out.outputs, ...out.nodes.flatMap((n) => n.inputs)]);
@@ -192,7 +192,7 @@ function* shrinkDims(s: ModelSpec): Generator<ModelSpec> {
 /** Every axis of size `from` in the inputs and constants becomes `to`: constants keep their first
  * `to` entries along it; the per-row and per-group scales of low-bit weights follow their rows and
  * groups. Undefined if nothing changed. */
-export function resizeDim(s: ModelSpec, from: number, to: number): ModelSpec | undefined {
+function resizeDim(s: ModelSpec, from: number, to: number): ModelSpec | undefined {
   const c = cloneSpec(s);
   const weightScales = new Set<string>();
   for (const t of Object.values(s.tensors))

@@ -1,6 +1,6 @@
 // Graph specs (the native format's ModelSpec, compiler/readers/native/write.ts) as the campaign's
-// currency: every family of random graph becomes one, the shrinker edits them, and a regression file
-// stores one as JSON. Also: reading a spec back as the compiler sees it (shapes inferred).
+// currency: the random generators make them, the shrinker edits them, and a regression file stores
+// one as JSON. Also: reading a spec back as the compiler sees it (shapes inferred).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,37 +9,6 @@ import { DTYPE_INFO } from '../../compiler/dtypes.ts';
 import type { DType, Graph, TypedData } from '../../compiler/ir.ts';
 import { readModel } from '../../compiler/readers/native/read.ts';
 import { writeModel, type ModelSpec, type TensorSpec } from '../../compiler/readers/native/write.ts';
-
-/** The inputs and constants of a graph, and its nodes, as a spec the native reader reads back to the
- * same graph (activations are left to shape inference). */
-export function graphToSpec(g: Graph): ModelSpec {
-  const tensors: Record<string, TensorSpec> = {};
-  for (const t of g.tensors.values()) {
-    if (t.kind !== 'input' && t.kind !== 'constant') continue;
-    tensors[t.name] = {
-      dtype: t.dtype,
-      shape: [...t.shape],
-      ...(t.quant
-        ? { quant: { scale: t.quant.scale, granularity: t.quant.granularity, ...(t.quant.groupSize ? { group_size: t.quant.groupSize } : {}) } }
-        : {}),
-      ...(t.range ? { range: [...t.range] as [number, number] } : {}),
-      ...(t.data ? { data: t.data.slice() } : {}),
-    };
-  }
-  return {
-    name: g.name,
-    inputs: [...g.inputs],
-    outputs: [...g.outputs],
-    tensors,
-    nodes: g.nodes.map((n) => ({
-      name: n.name,
-      op: n.op,
-      inputs: [...n.inputs],
-      outputs: [...n.outputs],
-      ...(Object.keys(n.attrs).length ? { attrs: { ...n.attrs } } : {}),
-    })),
-  };
-}
 
 /** A deep copy (tensor data copied too). */
 export function cloneSpec(s: ModelSpec): ModelSpec {
