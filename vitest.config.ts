@@ -45,6 +45,7 @@ const HOST = [
   'onnx-reduce-compare',
   'onnx-wide',
   'sampling',
+  'sanitizers',
   'softfloat',
 ];
 const tier = process.env.TRITC_TEST_TIER ?? 'all';

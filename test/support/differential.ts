@@ -9,7 +9,7 @@ import { readModel } from '../../compiler/readers/native/read.ts';
 import { writeModel, type ModelSpec } from '../../compiler/readers/native/write.ts';
 import { describeMismatch, firstMismatch } from '../../compiler/harness/compare.ts';
 import { randomRuns } from '../../compiler/harness/inputs.ts';
-import { runOnTarget, type TargetRun } from '../../compiler/harness/run_target.ts';
+import { runInPrograms, type TargetRun } from '../../compiler/harness/run_target.ts';
 import type { HarnessModel } from '../../compiler/harness/runner.ts';
 import { interpret } from '../../compiler/interpret.ts';
 import type { TypedData } from '../../compiler/ir.ts';
@@ -48,32 +48,4 @@ export async function differential(specs: readonly ModelSpec[], target: TargetDe
     });
   });
   return { failures, models: specs.length, runs: specs.length * runsPerModel, run };
-}
-
-/**
- * Run models on a target in as few programs as fit its flash and RAM (each model has its own static
- * arena, LUT tables included, so a microcontroller holds only some of them at once); the records and
- * footprints come back in model order.
- */
-export async function runInPrograms(models: readonly HarnessModel[], target: TargetDesc, dir: string, title: string): Promise<TargetRun> {
-  const parts: HarnessModel[][] = [];
-  let ram = 0;
-  let flash = 0;
-  const ramMax = target.memory ? (target.memory.ram - 16384) * 0.7 : Infinity;
-  const flashMax = target.memory ? target.memory.flash * 0.6 : Infinity;
-  for (const m of models) {
-    const r = m.compiled.plan.arenaBytes + m.compiled.ioBytes;
-    const f = m.compiled.weightsBytes + 4096;
-    if (parts.length === 0 || ram + r > ramMax || flash + f > flashMax) {
-      parts.push([]);
-      ram = 0;
-      flash = 0;
-    }
-    parts.at(-1)!.push(m);
-    ram += r;
-    flash += f;
-  }
-  const runs: TargetRun[] = [];
-  for (const [b, part] of parts.entries()) runs.push(await runOnTarget(part, target, parts.length > 1 ? join(dir, `part${b}`) : dir, { title }));
-  return { ...runs[0]!, records: runs.flatMap((r) => r.records), footprints: runs.flatMap((r) => r.footprints) };
 }

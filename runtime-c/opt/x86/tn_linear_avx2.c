@@ -54,8 +54,9 @@
 /* Weight formats (compile-time arguments of the inlined loops). */
 enum { TN_W_F32, TN_W_F16, TN_W_Q8, TN_W_T2 };
 
-/* 4 bytes of t2 codes read as one float lvalue (broadcast from memory), without an aliasing claim. */
-typedef float tn_f32_alias __attribute__((may_alias));
+/* 4 bytes of t2 codes read as one float lvalue (broadcast from memory), without an aliasing claim
+ * and at any address (a row's codes start at any byte: UBSan caught the misaligned float load). */
+typedef float tn_f32_alias __attribute__((may_alias, aligned(1)));
 
 /* Bytes per element of the float and int8 formats. */
 #define TN_W_SIZE(fmt) ((fmt) == TN_W_F32 ? 4 : (fmt) == TN_W_F16 ? 2 : 1)
