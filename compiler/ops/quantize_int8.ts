@@ -68,7 +68,9 @@ export const QuantizeInt8: OpDef = {
     return {
       kernel: 'tn_quantize_i8',
       runtime: ['ref/tn_quantize.c', 'ref/tn_math.c'],
-      body: [`tn_quantize_i8(${ctx.in(0)}, ${ctx.out(0)}, ${ctx.out(1)}, ${perRow ? leadingRowsC(ctx.node, ctx.rows(rows), ctx.outRows(rows)) : rows}, ${cols});`],
+      body: [
+        `tn_quantize_i8(${ctx.in(0)}, ${ctx.out(0)}, ${ctx.out(1)}, ${perRow ? leadingRowsC(ctx.node, ctx.rows(rows), ctx.outRows(rows)) : rows}, ${cols});`,
+      ],
     };
   },
   cost() {
