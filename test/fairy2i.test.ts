@@ -271,7 +271,9 @@ describe('bad Fairy2i tensors and options', () => {
     const base = stories();
     const m = model();
     const q = m.tensors.get('blk.0.attn_q') as LmFairy2i;
-    const odd: LmModel = { ...base, config: { ...base.config, dim: 63 }, tensors: new Map([['blk.0.attn_q', { ...q, shape: [64, 63] }]]) };
+    const oddTensors = new Map(m.tensors);
+    oddTensors.set('blk.0.attn_q', { ...q, shape: [64, 63] });
+    const odd: LmModel = { ...m, tensors: oddTensors };
     let message = '';
     try {
       validateLmModel(odd, (n) => n);
