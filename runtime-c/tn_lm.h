@@ -97,4 +97,18 @@ void tn_linear_t2_neon(const float *x, int32_t n, const uint8_t *w, const float 
 void tn_linear_t2p_neon(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
                         int32_t k, float *y);
 
+/* ---- opt/generic/tn_linear_scalar.c: the reference's results, bit for bit, with the eight lanes in
+ * named locals (registers) and ternary codes decoded eight at a time: the kernels of the targets
+ * without the two files above (microcontrollers, RISC-V, ARMv7), and of 'ub' weights everywhere.
+ * Needs ref/tn_linear.c (groups that do not start on a whole byte of codes run it). ------------- */
+
+void tn_linear_f32_scalar(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y);
+void tn_linear_f16_scalar(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y);
+void tn_linear_q8_scalar(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
+void tn_linear_t2_scalar(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
+void tn_linear_t2p_scalar(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
+                          int32_t k, float *y);
+void tn_linear_ub_scalar(const float *x, int32_t n, const uint8_t *w, int32_t bits, const float *scales, const uint8_t *zeros, int32_t groups_per_row, int32_t group,
+                         int32_t rows, int32_t k, float *y);
+
 #endif /* TN_LM_H */

@@ -1,15 +1,17 @@
 // The optimized Linear kernels of the language models (runtime-c/opt/x86/tn_linear_avx2.c,
-// runtime-c/opt/arm/tn_linear_neon.c) bit for bit against the reference kernels
-// (runtime-c/ref/tn_linear.c), by the C harness test/c/lm_kernel_check.c: float32, float16, int8
-// and t2 weights, K 0 to 700 (and 1000, 2048), 1 to 17 tokens, 1 to 13 rows (and 61, 64), every
-// scale granularity, mild and wild inputs (signed zeros, overflow, subnormals, infinities, NaN),
+// runtime-c/opt/arm/tn_linear_neon.c, and runtime-c/opt/generic/tn_linear_scalar.c, which every
+// other target runs) bit for bit against the reference kernels (runtime-c/ref/tn_linear.c), by the
+// C harness test/c/lm_kernel_check.c: float32, float16, int8, t2, trit-plane and (scalar) b-bit
+// weights, K 0 to 700 (and 1000, 2048), 1 to 17 tokens, 1 to 13 rows (and 61, 64), every scale
+// granularity, mild and wild inputs (signed zeros, overflow, subnormals, infinities, NaN),
 // every input ending at an unreadable page (docs/numerics.md, "Lane sums" and "Linear").
-// Every build compiles the three runtime files with the strict flags (build.ts STRICT_CFLAGS):
+// Every build compiles the four runtime files with the strict flags (build.ts STRICT_CFLAGS):
 //   host: the AVX2 + F16C path (this machine has both: checked);
 //   host with -DTN_LINEAR_FORCE_REF: the AVX2 file's fallback to the reference;
 //   x86_64-linux-musl baseline under qemu-x86_64 -cpu qemu64 (no AVX): the fallback chosen by CPUID;
 //   rpi-aarch64 and rpi5-aarch64 (Cortex-A72, A76) under qemu-aarch64: the NEON kernels;
-//   rpi-armv7 under qemu-arm: the NEON file is the reference there (ARMv7 NEON flushes subnormals).
+//   rpi-armv7 under qemu-arm: the NEON file is the reference there (ARMv7 NEON flushes subnormals),
+//     and the scalar kernels are the ones its models run (VFP, as on a Cortex-M4F).
 // buildProgram compiles each file to an object: zig 0.11 given several C files in one command links
 // them with full LTO, which on AArch64 miscompiles the reference tn_linear_q8 (it drops lane 0
 // after the remainder loop: K = 1 gives 0), and the harness would blame the NEON kernel.
@@ -53,13 +55,15 @@ function builds(): Build[] {
   ];
 }
 
-/** Build the harness with the three runtime files for the build's target, run it, return its output. */
+/** Build the harness with the four runtime files for the build's target, run it, return its output. */
 async function runHarness(b: Build, dir: string): Promise<string> {
   const runDir = join(dir, b.target.name + (b.defines.length ? '-ref' : ''));
   const built = await buildProgram({
     target: b.target,
     dir: runDir,
-    modelSources: ['ref/tn_linear.c', 'opt/x86/tn_linear_avx2.c', 'opt/arm/tn_linear_neon.c'].map((f) => join(RUNTIME_DIR, f)),
+    modelSources: ['ref/tn_linear.c', 'opt/x86/tn_linear_avx2.c', 'opt/arm/tn_linear_neon.c', 'opt/generic/tn_linear_scalar.c'].map((f) =>
+      join(RUNTIME_DIR, f),
+    ),
     runnerSources: [join(import.meta.dirname, 'c', 'lm_kernel_check.c')],
     includeDirs: [RUNTIME_DIR, join(TARGETS_DIR, 'common')],
     defines: b.defines,
@@ -72,7 +76,7 @@ async function runHarness(b: Build, dir: string): Promise<string> {
   return out;
 }
 
-describe('Linear kernels (AVX2, NEON) bit for bit against the reference', () => {
+describe('Linear kernels (AVX2, NEON, scalar) bit for bit against the reference', () => {
   const dir = workDir('lm-kernels');
   for (const b of builds()) {
     it(
@@ -81,11 +85,11 @@ describe('Linear kernels (AVX2, NEON) bit for bit against the reference', () => 
         const out = await runHarness(b, dir);
         const lines = out.trim().split('\n');
         expect(lines[0]).toBe(b.simd);
-        // One line per kernel, the four formats of both sets, each ok; no mismatch lines; the verdict.
-        const verdicts = lines.filter((l) => /^(f32|f16|q8|t2|t2p) (avx2|neon): /.test(l)).map((l) => l.replace(/ \(\d+ cases\)$/, ''));
-        expect(verdicts).toEqual(
-          ['f32 avx2', 'f16 avx2', 'q8 avx2', 't2 avx2', 't2p avx2', 'f32 neon', 'f16 neon', 'q8 neon', 't2 neon', 't2p neon'].map((k) => `${k}: ok`),
-        );
+        // One line per kernel, every format of the three sets, each ok; no mismatch lines; the verdict.
+        const verdicts = lines.filter((l) => /^(f32|f16|q8|t2|t2p|ub) (avx2|neon|scalar): /.test(l)).map((l) => l.replace(/ \(\d+ cases\)$/, ''));
+        const sets = (set: string, formats: string[]) => formats.map((f) => `${f} ${set}: ok`);
+        const formats = ['f32', 'f16', 'q8', 't2', 't2p'];
+        expect(verdicts).toEqual([...sets('avx2', formats), ...sets('neon', formats), ...sets('scalar', [...formats, 'ub'])]);
         expect(lines.filter((l) => l.startsWith('  '))).toEqual([]);
         expect(lines.at(-1)).toBe('ok');
       },

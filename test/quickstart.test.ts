@@ -63,6 +63,21 @@ describe('the README', () => {
   it('the sample table is what the command prints', () => {
     const m = /```\n\$ (npx tritc run examples\/digits-mlp --target all -n 5)\n([\s\S]*?)```/.exec(README);
     expect(m).not.toBeNull();
-    expect(sh(`${m![1]} 2>/dev/null`).trim()).toBe(m![2]!.trim());
+    expect(sampleCells(sh(`${m![1]} 2>/dev/null`))).toEqual(sampleCells(m![2]!));
   });
 });
+
+/**
+ * The sample table's cells. The host's flash and RAM are left out: the host build is for the machine's
+ * own CPU (zig's `native`), so its code size moves with the CPU the test runs on (an AVX-512 Xeon
+ * and a Zen 3 EPYC differ by 4 KiB); every other target is a fixed CPU and compared whole.
+ */
+function sampleCells(table: string): string[][] {
+  return table
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const cells = line.trim().split(/ {2,}/);
+      return cells[0] === 'host' ? [cells[0], cells[1]!, ...cells.slice(4)] : cells;
+    });
+}

@@ -17,7 +17,9 @@
  * last weight, scale or activation faults; the outputs have canaries around them.
  *
  * Both kernel sets are built on every target: where the ISA is absent they are the reference, and
- * with -DTN_LINEAR_FORCE_REF the AVX2 set takes its fallback on any CPU. Prints one line per
+ * with -DTN_LINEAR_FORCE_REF the AVX2 set takes its fallback on any CPU. The scalar set
+ * (runtime-c/opt/generic/tn_linear_scalar.c: unrolled lanes, every target without the two) runs
+ * everywhere, with 'ub' weights (GPTQ: 2 to 8 bits by turns, a zero point per group) too. Prints one line per
  * kernel, "ok" or "FAILED" (the first mismatches; all with -v), then "ok" or "FAILED"; exits 1 on
  * a failure. "quick" runs a quarter of the table (for the builds whose kernels are all the reference).
  */
@@ -37,7 +39,7 @@
 
 #include "tn_lm.h"
 
-/* The optimized kernels (tn_linear_avx2.c, tn_linear_neon.c). */
+/* The optimized kernels (tn_linear_avx2.c, tn_linear_neon.c; tn_linear_scalar.c is in tn_lm.h). */
 void tn_linear_f32_avx2(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y);
 void tn_linear_f16_avx2(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y);
 void tn_linear_q8_avx2(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
@@ -52,8 +54,8 @@ void tn_linear_t2p_neon(const float *x, int32_t n, const uint8_t *w, int32_t pla
                         int32_t k, float *y);
 
 /* The table of kernels: weight format, set, and the function of that format. */
-enum { F32, F16, Q8, T2, T2P };
-static const char *const FORMAT_NAMES[] = {"f32", "f16", "q8", "t2", "t2p"};
+enum { F32, F16, Q8, T2, T2P, UB };
+static const char *const FORMAT_NAMES[] = {"f32", "f16", "q8", "t2", "t2p", "ub"};
 typedef struct {
   int format;
   const char *set;
@@ -63,6 +65,8 @@ typedef struct {
   void (*t2)(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
   void (*t2p)(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k,
               float *y);
+  void (*ub)(const float *x, int32_t n, const uint8_t *w, int32_t bits, const float *scales, const uint8_t *zeros, int32_t groups_per_row, int32_t group,
+             int32_t rows, int32_t k, float *y);
 } kernel_entry;
 
 /* ---- deterministic inputs: xorshift64* ---- */
@@ -167,7 +171,7 @@ typedef struct {
   int shown;
 } result;
 
-static guarded gx, gw, gs;
+static guarded gx, gw, gs, gz;
 static float ybuf_ref[MAX_N * MAX_ROWS + 2 * CANARY], ybuf_opt[MAX_N * MAX_ROWS + 2 * CANARY];
 
 /* One case: fill the inputs, run the reference and the kernel, compare. */
@@ -176,23 +180,33 @@ static void run_case(const kernel_entry *e, result *res, int32_t k, int32_t n, i
   const int32_t gpr = gpr_spec < 0 ? (k + group - 1) / group : gpr_spec;
   /* t2p: 1 to 4 planes by turns; plane p's scales per_plane after plane 0's (ref/tn_linear.c) */
   const int32_t planes = e->format == T2P ? 1 + (int32_t)((k + rows + n + gpr) % TN_MAX_PLANES) : 1;
+  /* ub: 2 to 8 bits by turns; rows of whole bytes and one pad byte after the last (ref/tn_linear.c) */
+  const int32_t bits = 2 + (int32_t)((k + rows + n + gpr) % 7);
+  const int scaled = e->format == Q8 || e->format >= T2;
   const size_t per_plane = gpr == 0 ? 1 : (size_t)gpr * (size_t)rows;
-  const size_t nscales = e->format == Q8 || e->format >= T2 ? (size_t)(planes - 1) * per_plane + (size_t)(gpr == 0 ? (k + group - 1) / group : gpr * rows) + (k == 0) : 0;
-  const size_t row_bytes = e->format == F32 ? (size_t)k * 4 : e->format == F16 ? (size_t)k * 2 : e->format == Q8 ? (size_t)k : (size_t)((k + 3) / 4);
-  const size_t wbytes = (size_t)planes * (size_t)rows * row_bytes;
+  const size_t nscales = scaled ? (size_t)(planes - 1) * per_plane + (size_t)(gpr == 0 ? (k + group - 1) / group : gpr * rows) + (k == 0) : 0;
+  const size_t row_bytes = e->format == F32   ? (size_t)k * 4
+                           : e->format == F16 ? (size_t)k * 2
+                           : e->format == Q8  ? (size_t)k
+                           : e->format == UB  ? (size_t)((k * bits + 7) / 8)
+                                              : (size_t)((k + 3) / 4);
+  const size_t wbytes = (size_t)planes * (size_t)rows * row_bytes + (e->format == UB);
   float *x = guarded_at(gx, (size_t)n * (size_t)k * 4), *scales = guarded_at(gs, nscales * 4);
   void *w = guarded_at(gw, wbytes);
+  uint8_t *zeros = guarded_at(gz, nscales);
   float *yr = ybuf_ref + CANARY, *yo = ybuf_opt + CANARY;
   size_t i;
   int32_t j, bad = 0;
   for (i = 0; i < (size_t)n * (size_t)k; ++i) x[i] = any_float(wild);
-  for (i = 0; i < nscales; ++i) scales[i] = any_float(wild);
+  for (i = 0; i < nscales; ++i) scales[i] = any_float(wild), zeros[i] = (uint8_t)((rnd() >> 24) & ((1u << bits) - 1u));
   if (e->format == F32) {
     for (i = 0; i < wbytes / 4; ++i) ((float *)w)[i] = any_float(wild);
   } else if (e->format == F16) {
     for (i = 0; i < wbytes / 2; ++i) ((uint16_t *)w)[i] = half_of(wild);
   } else if (e->format == Q8) {
     for (i = 0; i < wbytes; ++i) ((int8_t *)w)[i] = (int8_t)(rnd() >> 24);
+  } else if (e->format == UB) {
+    for (i = 0; i < wbytes; ++i) ((uint8_t *)w)[i] = (uint8_t)(rnd() >> 24);
   } else {
     for (i = 0; i < wbytes; ++i) { /* any byte, or each 2-bit field 0, 1 or 2 (no code 3) */
       uint32_t q, c = 0;
@@ -206,6 +220,7 @@ static void run_case(const kernel_entry *e, result *res, int32_t k, int32_t n, i
   if (e->format == Q8) tn_linear_q8(x, n, w, scales, gpr, group, rows, k, yr), e->q8(x, n, w, scales, gpr, group, rows, k, yo);
   if (e->format == T2) tn_linear_t2(x, n, w, scales, gpr, group, rows, k, yr), e->t2(x, n, w, scales, gpr, group, rows, k, yo);
   if (e->format == T2P) tn_linear_t2p(x, n, w, planes, scales, gpr, group, rows, k, yr), e->t2p(x, n, w, planes, scales, gpr, group, rows, k, yo);
+  if (e->format == UB) tn_linear_ub(x, n, w, bits, scales, zeros, gpr, group, rows, k, yr), e->ub(x, n, w, bits, scales, zeros, gpr, group, rows, k, yo);
   for (j = -CANARY; j < n * rows + CANARY; ++j) {
     const uint32_t a = u_of(yo[j]), b = u_of(yr[j]);
     const int inside = j >= 0 && j < n * rows;
@@ -220,7 +235,7 @@ static void run_case(const kernel_entry *e, result *res, int32_t k, int32_t n, i
       if (verbose || res->shown < 5) {
         char groups[64] = "";
         ++res->shown;
-        if (e->format == Q8 || e->format >= T2) sprintf(groups, " groups_per_row %d group %d planes %d", (int)gpr, (int)group, (int)planes);
+        if (scaled) sprintf(groups, " groups_per_row %d group %d planes %d bits %d", (int)gpr, (int)group, (int)planes, (int)bits);
         if (inside)
           printf("  %s %s: k %d n %d rows %d%s%s: y[%d][%d] = %08x, reference %08x\n", FORMAT_NAMES[e->format], e->set, (int)k, (int)n, (int)rows, groups,
                  wild ? " (wild)" : "", (int)(j / rows), (int)(j % rows), (unsigned)a, (unsigned)b);
@@ -276,11 +291,17 @@ static const char *x86_simd(void) {
 
 int main(int argc, char **argv) {
   static const kernel_entry kernels[] = {
-      {F32, "avx2", tn_linear_f32_avx2, NULL, NULL, NULL, NULL}, {F16, "avx2", NULL, tn_linear_f16_avx2, NULL, NULL, NULL},
-      {Q8, "avx2", NULL, NULL, tn_linear_q8_avx2, NULL, NULL},   {T2, "avx2", NULL, NULL, NULL, tn_linear_t2_avx2, NULL},
-      {T2P, "avx2", NULL, NULL, NULL, NULL, tn_linear_t2p_avx2}, {F32, "neon", tn_linear_f32_neon, NULL, NULL, NULL, NULL},
-      {F16, "neon", NULL, tn_linear_f16_neon, NULL, NULL, NULL}, {Q8, "neon", NULL, NULL, tn_linear_q8_neon, NULL, NULL},
-      {T2, "neon", NULL, NULL, NULL, tn_linear_t2_neon, NULL},   {T2P, "neon", NULL, NULL, NULL, NULL, tn_linear_t2p_neon},
+      {F32, "avx2", tn_linear_f32_avx2, NULL, NULL, NULL, NULL, NULL}, {F16, "avx2", NULL, tn_linear_f16_avx2, NULL, NULL, NULL, NULL},
+      {Q8, "avx2", NULL, NULL, tn_linear_q8_avx2, NULL, NULL, NULL},   {T2, "avx2", NULL, NULL, NULL, tn_linear_t2_avx2, NULL, NULL},
+      {T2P, "avx2", NULL, NULL, NULL, NULL, tn_linear_t2p_avx2, NULL}, {F32, "neon", tn_linear_f32_neon, NULL, NULL, NULL, NULL, NULL},
+      {F16, "neon", NULL, tn_linear_f16_neon, NULL, NULL, NULL, NULL}, {Q8, "neon", NULL, NULL, tn_linear_q8_neon, NULL, NULL, NULL},
+      {T2, "neon", NULL, NULL, NULL, tn_linear_t2_neon, NULL, NULL},   {T2P, "neon", NULL, NULL, NULL, NULL, tn_linear_t2p_neon, NULL},
+      {F32, "scalar", tn_linear_f32_scalar, NULL, NULL, NULL, NULL, NULL},
+      {F16, "scalar", NULL, tn_linear_f16_scalar, NULL, NULL, NULL, NULL},
+      {Q8, "scalar", NULL, NULL, tn_linear_q8_scalar, NULL, NULL, NULL},
+      {T2, "scalar", NULL, NULL, NULL, tn_linear_t2_scalar, NULL, NULL},
+      {T2P, "scalar", NULL, NULL, NULL, NULL, tn_linear_t2p_scalar, NULL},
+      {UB, "scalar", NULL, NULL, NULL, NULL, NULL, tn_linear_ub_scalar},
   };
   size_t i;
   int ok = 1;
@@ -288,6 +309,7 @@ int main(int argc, char **argv) {
   gx = guarded_new((size_t)MAX_N * MAX_K * 4);
   gw = guarded_new((size_t)MAX_ROWS * MAX_K * 4);
   gs = guarded_new((size_t)MAX_ROWS * MAX_K * 4);
+  gz = guarded_new((size_t)MAX_ROWS * MAX_K);
   printf("x86 avx2+f16c: %s; aarch64 neon: %s\n", x86_simd(),
 #if defined(__aarch64__) && defined(__ARM_NEON)
          "yes"

@@ -213,9 +213,9 @@ export function linearCall(
   const zeros = suffix === 'ub' ? ` ${ctx.constant(w.quant!.zeroPoint!, 'u8')},` : '';
   const scales = w.quant ? `${ctx.inScale(wi)},${zeros} /* groups per row */ ${groupsPerRow(w)}, /* group */ ${groupSize(w)}, ` : '';
   const features = ctx.target.features;
-  const vector = suffix !== 'ub';
-  const isa = !vector ? undefined : features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : undefined;
-  const fn = `tn_linear_${suffix}${isa ? `_${isa}` : ''}`;
+  // 'ub' has no vector kernel: its unrolled scalar one is the fastest everywhere.
+  const isa = suffix === 'ub' ? 'scalar' : features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : 'scalar';
+  const fn = `tn_linear_${suffix}_${isa}`;
   const body = [`${fn}(${x}, ${rows}, ${weights},${planes} ${scales}/* n */ ${n}, /* k */ ${k}, ${y});`];
   if (deltaSlot >= 0) body.push(`tn_delta_apply(${x}, ${rows}, &${ctx.deltaSlots()}[${deltaSlot}], /* n */ ${n}, /* k */ ${k}, ${y});`);
   if (bi !== undefined) body.push(`tn_linear_bias(${y}, ${rows}, ${ctx.in(bi)}, /* n */ ${n});`);
@@ -224,7 +224,7 @@ export function linearCall(
     runtime: [
       'ref/tn_linear.c',
       ...(deltaSlot >= 0 ? ['ref/tn_delta.c'] : []),
-      ...(isa === 'avx2' ? ['opt/x86/tn_linear_avx2.c'] : isa === 'neon' ? ['opt/arm/tn_linear_neon.c'] : []),
+      isa === 'avx2' ? 'opt/x86/tn_linear_avx2.c' : isa === 'neon' ? 'opt/arm/tn_linear_neon.c' : 'opt/generic/tn_linear_scalar.c',
     ],
     body,
   };
