@@ -21,6 +21,15 @@
 #define TN_LANES_DECL(a) float a##0 = 0.0f, a##1 = 0.0f, a##2 = 0.0f, a##3 = 0.0f, a##4 = 0.0f, a##5 = 0.0f, a##6 = 0.0f, a##7 = 0.0f
 #define TN_LANES_ARRAY(a) {a##0, a##1, a##2, a##3, a##4, a##5, a##6, a##7}
 
+/* ARMv7's NEON flushes subnormals to zero (VFP does not), and clang's SLP vectorizer packs the eight
+ * lanes of a multiply-add loop into NEON registers: an empty asm that wants each lane in a VFP
+ * register after every eight terms keeps them scalar there. Elsewhere it is nothing. */
+#if defined(__arm__) && defined(__ARM_NEON) && (defined(__GNUC__) || defined(__clang__))
+#define TN_LANES_SCALAR(a) __asm__("" : "+t"(a##0), "+t"(a##1), "+t"(a##2), "+t"(a##3), "+t"(a##4), "+t"(a##5), "+t"(a##6), "+t"(a##7))
+#else
+#define TN_LANES_SCALAR(a) ((void)0)
+#endif
+
 /* A t2 code (the low two bits of c): 01 adds x, 10 subtracts it, 00 and 11 add nothing. */
 #define TN_T2_TERM(lane, c, xv)                    \
   do {                                             \
@@ -175,6 +184,7 @@ void tn_linear_q8_scalar(const float *x, int32_t n, const int8_t *w, const float
           a5 += xr[i + 5] * (float)wr[i + 5];
           a6 += xr[i + 6] * (float)wr[i + 6];
           a7 += xr[i + 7] * (float)wr[i + 7];
+          TN_LANES_SCALAR(a);
         }
         {
           float acc[8] = TN_LANES_ARRAY(a);
@@ -202,6 +212,7 @@ void tn_linear_f32_scalar(const float *x, int32_t n, const float *w, int32_t row
         a5 += xr[i + 5] * wr[i + 5];
         a6 += xr[i + 6] * wr[i + 6];
         a7 += xr[i + 7] * wr[i + 7];
+        TN_LANES_SCALAR(a);
       }
       {
         float acc[8] = TN_LANES_ARRAY(a);
@@ -227,6 +238,7 @@ void tn_linear_f16_scalar(const float *x, int32_t n, const uint16_t *w, int32_t 
         a5 += xr[i + 5] * tn_f16_to_f32(wr[i + 5]);
         a6 += xr[i + 6] * tn_f16_to_f32(wr[i + 6]);
         a7 += xr[i + 7] * tn_f16_to_f32(wr[i + 7]);
+        TN_LANES_SCALAR(a);
       }
       {
         float acc[8] = TN_LANES_ARRAY(a);
@@ -270,6 +282,7 @@ void tn_linear_ub_scalar(const float *x, int32_t n, const uint8_t *w, int32_t bi
           a5 += xr[i + 5] * (float)((int32_t)((uint32_t)(c >> 5 * bits) & mask) - z);
           a6 += xr[i + 6] * (float)((int32_t)((uint32_t)(c >> 6 * bits) & mask) - z);
           a7 += xr[i + 7] * (float)((int32_t)((uint32_t)(c >> 7 * bits) & mask) - z);
+          TN_LANES_SCALAR(a);
         }
         {
           float acc[8] = TN_LANES_ARRAY(a);
