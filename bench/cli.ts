@@ -39,7 +39,6 @@ export async function runMain(main: () => Promise<void> | void): Promise<void> {
   }
 }
 
-/** Replace the text between `<!-- bench:<name>:start -->` and `...:end -->` in `file` (appended if absent). */
 /** The body of a section `writeSection` wrote, if the file has it. */
 export function readSection(file: string, name: string): string | undefined {
   if (!existsSync(file)) return undefined;
@@ -49,6 +48,7 @@ export function readSection(file: string, name: string): string | undefined {
   return i >= 0 && j > i ? text.slice(i + `<!-- bench:${name}:start -->`.length, j).trim() : undefined;
 }
 
+/** Replace the text between `<!-- bench:<name>:start -->` and `...:end -->` in `file` (appended if absent). */
 export function writeSection(file: string, name: string, body: string): void {
   const begin = `<!-- bench:${name}:start -->`;
   const end = `<!-- bench:${name}:end -->`;
