@@ -35,6 +35,17 @@ void tn_attention_f32(const float *q, const float *k, const float *v, int32_t n,
 void tn_attention_f16cache(const float *q, const float *k, const float *v, int32_t n, const int32_t *pos, uint16_t *k_cache, uint16_t *v_cache, int32_t positions,
                            int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
 
+/* The same results bit for bit, faster: AVX2 + F16C (opt/x86/tn_attention_avx2.c, chosen at run
+ * time by CPUID) and AArch64 NEON (opt/arm/tn_attention_neon.c); elsewhere each is the reference. */
+void tn_attention_f32_avx2(const float *q, const float *k, const float *v, int32_t n, const int32_t *pos, float *k_cache, float *v_cache, int32_t positions,
+                           int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
+void tn_attention_f16cache_avx2(const float *q, const float *k, const float *v, int32_t n, const int32_t *pos, uint16_t *k_cache, uint16_t *v_cache,
+                                int32_t positions, int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
+void tn_attention_f32_neon(const float *q, const float *k, const float *v, int32_t n, const int32_t *pos, float *k_cache, float *v_cache, int32_t positions,
+                           int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
+void tn_attention_f16cache_neon(const float *q, const float *k, const float *v, int32_t n, const int32_t *pos, uint16_t *k_cache, uint16_t *v_cache,
+                                int32_t positions, int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
+
 /* y = act(g) * u elementwise: silu(g) = g / (1 + e^-g); relu2(g) = max(g, 0)^2. y may be g or u. */
 void tn_gated_silu_f32(const float *g, const float *u, int32_t n, int32_t width, float *y);
 void tn_gated_relu2_f32(const float *g, const float *u, int32_t n, int32_t width, float *y);

@@ -245,6 +245,10 @@ void tn_binary_conv2d(const int8_t *x, float x_scale, const tn_conv2d_geometry *
 /* Symmetric absmax int8 per row: rows x cols floats -> int8 codes and one scale per row
  * (scale = max(absmax, 1e-5) / 127). Per tensor is rows = 1, cols = all elements. */
 void tn_quantize_i8(const float *x, int8_t *q, float *scale, int32_t rows, int32_t cols);
+/* The same codes and scales, faster: AVX2 (opt/x86/tn_quantize_avx2.c, chosen at run time by CPUID)
+ * and AArch64 NEON (opt/arm/tn_quantize_neon.c); elsewhere each is the reference. */
+void tn_quantize_i8_avx2(const float *x, int8_t *q, float *scale, int32_t rows, int32_t cols);
+void tn_quantize_i8_neon(const float *x, int8_t *q, float *scale, int32_t rows, int32_t cols);
 /* y = (float)q * scale[row]. */
 void tn_dequantize_i8(const int8_t *q, const float *scale, float *y, int32_t rows, int32_t cols);
 

@@ -19,7 +19,9 @@ export interface HostRow {
   build: string;
   decode: number;
   prefill: number;
+  /** Read bandwidth over 512 MiB (DRAM), and over a buffer the size of bytesPerToken (the bound's). */
   readGBs: number;
+  readStepGBs: number;
   bytesPerToken: number;
   boundTokensPerS: number;
   headShare: number;
@@ -44,17 +46,21 @@ export async function hostRun(name: string, model: LmModel, opts: LmBuildOptions
     includeDirs: [RUNTIME_DIR, dir],
     output: 'bench_lm',
   });
-  const r = await exec(built.program, quick ? ['32', '128', '1'] : ['128', '512', '3'], { cwd: dir, timeoutMs: 3600_000 });
-  if (r.code !== 0) throw new Error(`${built.program} failed: ${r.stderr}`);
-  const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as { decodeTokensPerS: number; prefillTokensPerS: number; readGBs: number };
   const bytes = bytesPerToken(g, c, 8 + (quick ? 32 : 128) / 2);
+  const r = await exec(built.program, [...(quick ? ['32', '128', '1'] : ['128', '512', '3']), String(Math.round(bytes.total))], {
+    cwd: dir,
+    timeoutMs: 3600_000,
+  });
+  if (r.code !== 0) throw new Error(`${built.program} failed: ${r.stderr}`);
+  const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as { decodeTokensPerS: number; prefillTokensPerS: number; readGBs: number; readStepGBs: number };
   return {
     build: name,
     decode: res.decodeTokensPerS,
     prefill: res.prefillTokensPerS,
     readGBs: res.readGBs,
+    readStepGBs: res.readStepGBs,
     bytesPerToken: bytes.total,
-    boundTokensPerS: (res.readGBs * 1e9) / bytes.total,
+    boundTokensPerS: (res.readStepGBs * 1e9) / bytes.total,
     headShare: bytes.head / bytes.total,
     weightsBytes: c.weightsBytes,
   };

@@ -13,7 +13,7 @@
 //
 //   npm run bench:lm -- [--json] [--update] [--quick] [--sections host,qemu,mcu,scale]
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileGraph } from '../../compiler/compile.ts';
@@ -159,6 +159,24 @@ async function scaleRow(shape: typeof TRILM_99M, work: string): Promise<ScaleRow
   return { model: shape.name, fileBytes, seconds: res.seconds, maxRssMiB: res.maxRssMiB, weightsBytes: res.result.weightsBytes };
 }
 
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** The CPU's model and last-level cache, as Linux reports them (the bound depends on the cache). */
+function cacheLine(): string {
+  const model = cpus()[0]?.model ?? 'unknown';
+  let l3 = '';
+  try {
+    const kb = Number(readFileSync('/sys/devices/system/cpu/cpu0/cache/index3/size', 'utf8').trim().replace(/K$/, ''));
+    if (Number.isFinite(kb) && kb > 0) l3 = `, L3 ${kb >= 1024 ? `${Math.round(kb / 1024)} MiB` : `${kb} KiB`}`;
+  } catch {
+    // no L3 reported
+  }
+  return `${model}${l3}`;
+}
+
 /** Split a section into its preamble and its "### " subsections, keyed by the heading up to its colon. */
 function subsections(body: string): { preamble: string; parts: Map<string, string> } {
   const [preamble, ...rest] = body.split(/^(?=### )/m);
@@ -192,20 +210,22 @@ function markdown(host: HostRow[], counts: CountRow[], mcu: McuRow[], scale: Sca
     '',
   ];
   if (host.length) {
-    const bw = host[0]!.readGBs;
+    const dram = median(host.map((r) => r.readGBs));
     lines.push(
       '### Host: a TriLM-99M-shaped model (dim 512, FFN 1280, 16 layers, 8 heads, vocabulary 50304), random ternary weights',
       '',
       'Decode: 128 steps after an 8-token prompt (positions 8 to 135); prefill: a 512-token prompt in chunks of 32. Each the median of 3',
-      `repeats. The KV cache is float16, as llama.cpp's. "bound": the read bandwidth measured in the same program (${f(bw)} GB/s, a 512 MiB`,
-      'sum, the best of 3) over the bytes a decode step must read (every weight once, one embedding row, the cache up to the',
-      'mean position). Host figures move about 20 % between runs on this VM; compare rows of the same run.',
+      `repeats. The KV cache is float16, as llama.cpp's. "bound": the bytes a decode step must read (every weight once, one`,
+      'embedding row, the cache up to the mean position) at the read bandwidth the same program measures over a buffer of that',
+      'size, read again and again as decode reads it (a sum, the best of 10 passes): where the last-level cache holds the bytes,',
+      `that is the cache's bandwidth, else DRAM's (${f(dram)} GB/s over 512 MiB here). This CPU: ${cacheLine()}. Host figures`,
+      'move about 20 % between runs on this VM; compare rows of the same run.',
       '',
-      '| build | weights | bytes read per token | head share | decode tokens/s | bound tokens/s | % of bound | prefill tokens/s |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      '| build | weights | bytes read per token | head share | read GB/s (that size) | decode tokens/s | bound tokens/s | % of bound | prefill tokens/s |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...host.map(
         (r) =>
-          `| ${r.build} | ${f(r.weightsBytes / 2 ** 20)} MiB | ${f(r.bytesPerToken / 2 ** 20)} MiB | ${f(r.headShare * 100, 0)} % | **${f(r.decode)}** | ${f(r.boundTokensPerS)} | ${f((r.decode / r.boundTokensPerS) * 100, 0)} % | **${f(r.prefill)}** |`,
+          `| ${r.build} | ${f(r.weightsBytes / 2 ** 20)} MiB | ${f(r.bytesPerToken / 2 ** 20)} MiB | ${f(r.headShare * 100, 0)} % | ${f(r.readStepGBs)} | **${f(r.decode)}** | ${f(r.boundTokensPerS)} | ${f((r.decode / r.boundTokensPerS) * 100, 0)} % | **${f(r.prefill)}** |`,
       ),
       '',
       'The peers, measured on this machine kind with this shape, 1 thread (llama-bench pp512 / tg128, F16 head):',

@@ -65,12 +65,18 @@ export const QuantizeInt8: OpDef = {
     const perRow = attrString(ctx.node, 'granularity') === 'per_row';
     const rows = perRow ? rowsOf(x.shape) : 1;
     const cols = perRow ? lastDim(x.shape) : elementCount(x.shape);
+    // The vector kernels give the reference's codes and scales (test/lm-attention.test.ts), in place too.
+    const features = ctx.target.features;
+    const isa = features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : undefined;
+    const fn = `tn_quantize_i8${isa ? `_${isa}` : ''}`;
     return {
-      kernel: 'tn_quantize_i8',
-      runtime: ['ref/tn_quantize.c', 'ref/tn_math.c'],
-      body: [
-        `tn_quantize_i8(${ctx.in(0)}, ${ctx.out(0)}, ${ctx.out(1)}, ${perRow ? leadingRowsC(ctx.node, ctx.rows(rows), ctx.outRows(rows)) : rows}, ${cols});`,
+      kernel: fn,
+      runtime: [
+        'ref/tn_quantize.c',
+        'ref/tn_math.c',
+        ...(isa === 'avx2' ? ['opt/x86/tn_quantize_avx2.c'] : isa === 'neon' ? ['opt/arm/tn_quantize_neon.c'] : []),
       ],
+      body: [`${fn}(${ctx.in(0)}, ${ctx.out(0)}, ${ctx.out(1)}, ${perRow ? leadingRowsC(ctx.node, ctx.rows(rows), ctx.outRows(rows)) : rows}, ${cols});`],
     };
   },
   cost() {

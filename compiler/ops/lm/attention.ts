@@ -122,10 +122,13 @@ export const Attention: OpDef = {
     const q = ctx.input(0);
     const kc = ctx.input(4);
     const { heads, kv_heads, head_dim } = ctx.node.attrs;
-    const fn = kc.dtype === 'float16' ? 'tn_attention_f16cache' : 'tn_attention_f32';
+    // The vector kernels give the reference's bits (test/lm-attention.test.ts); the x86 one checks CPUID.
+    const features = ctx.target.features;
+    const isa = features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : undefined;
+    const fn = `${kc.dtype === 'float16' ? 'tn_attention_f16cache' : 'tn_attention_f32'}${isa ? `_${isa}` : ''}`;
     return {
       kernel: fn,
-      runtime: ['ref/tn_lm.c', 'ref/tn_math.c'],
+      runtime: ['ref/tn_lm.c', 'ref/tn_math.c', ...(isa === 'avx2' ? ['opt/x86/tn_attention_avx2.c'] : isa === 'neon' ? ['opt/arm/tn_attention_neon.c'] : [])],
       body: [
         `/* scratch: ${kc.shape[0]} float scores of one row and head */`,
         `${fn}(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.in(2)}, ${ctx.rows(q.shape[0]!)}, ${ctx.in(3)}, ${ctx.in(4)}, ${ctx.in(5)}, /* positions */ ${kc.shape[0]},`,

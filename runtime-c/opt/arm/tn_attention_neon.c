@@ -21,7 +21,7 @@
  * Advanced SIMD arithmetic whatever FPSCR.FZ says, so it cannot give the reference's bits: there, and
  * on any build without AArch64 NEON, these functions are the reference kernels.
  *
- * Prototypes for tn_lm.h (the same signatures as the reference, with the suffix _neon) are below.
+ * The prototypes are in tn_lm.h (the reference's signatures with the suffix _neon).
  */
 #include <stddef.h>
 
@@ -29,10 +29,6 @@
 #include "tn_half.h"
 #include "tn_math.h"
 
-void tn_attention_f32_neon(const float *q, const float *k, const float *v, int32_t n, const int32_t *pos, float *k_cache, float *v_cache, int32_t positions,
-                           int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
-void tn_attention_f16cache_neon(const float *q, const float *k, const float *v, int32_t n, const int32_t *pos, uint16_t *k_cache, uint16_t *v_cache,
-                                int32_t positions, int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
 /* y[i] = tn_expf(x[i]) for i < n, bit for bit (the attention's exponential, for the test). */
 void tn_expf_neon(const float *x, int32_t n, float *y);
 
@@ -107,11 +103,11 @@ static TN_ALWAYS_INLINE void tn_c8_tail(const int fmt, const void *c, size_t i, 
     *hi = vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(*hi), mh));
   } else if (fmt == TN_C_F32) {
     float pad[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
-    for (t = 0; t < cnt; ++t) pad[t] = ((const float *)c)[i + t];
+    for (t = 0; t < cnt; ++t) pad[t] = ((const float *)c)[i + (size_t)t];
     tn_c8(fmt, pad, 0, lo, hi);
   } else {
     uint16_t pad[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (t = 0; t < cnt; ++t) pad[t] = ((const uint16_t *)c)[i + t];
+    for (t = 0; t < cnt; ++t) pad[t] = ((const uint16_t *)c)[i + (size_t)t];
     tn_c8(fmt, pad, 0, lo, hi);
   }
 }

@@ -15,14 +15,12 @@
  *
  * AArch64 only (ARMv7 NEON flushes subnormals, and has no FCVTNS): elsewhere the reference.
  *
- * The prototype for tn_runtime.h (the reference's signature with the suffix _neon) is below.
+ * The prototype is in tn_runtime.h (the reference's signature with the suffix _neon).
  */
 #include <stddef.h>
 
 #include "tn_runtime.h"
 #include "tn_math.h"
-
-void tn_quantize_i8_neon(const float *x, int8_t *q, float *scale, int32_t rows, int32_t cols);
 
 #define TN_ACT_AMAX_FLOOR 0x1.4f8b58p-17f /* 1e-5f, as ref/tn_quantize.c */
 

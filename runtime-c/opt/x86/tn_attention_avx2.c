@@ -44,7 +44,7 @@
  * only where CPUID says AVX2, F16C and OS support for the YMM state; elsewhere the reference kernels
  * run. -DTN_ATTENTION_FORCE_REF takes the fallback on any CPU (test/lm-attention.test.ts).
  *
- * Prototypes for tn_lm.h (the same signatures as the reference, with the suffix _avx2) are below.
+ * The prototypes are in tn_lm.h (the reference's signatures with the suffix _avx2).
  */
 #include <stddef.h>
 
@@ -52,10 +52,6 @@
 #include "tn_half.h"
 #include "tn_math.h"
 
-void tn_attention_f32_avx2(const float *q, const float *k, const float *v, int32_t n, const int32_t *pos, float *k_cache, float *v_cache, int32_t positions,
-                           int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
-void tn_attention_f16cache_avx2(const float *q, const float *k, const float *v, int32_t n, const int32_t *pos, uint16_t *k_cache, uint16_t *v_cache,
-                                int32_t positions, int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
 /* y[i] = tn_expf(x[i]) for i < n, bit for bit (the attention's exponential, for the test). */
 void tn_expf_avx2(const float *x, int32_t n, float *y);
 
@@ -123,7 +119,7 @@ TN_AVX2 static TN_ALWAYS_INLINE __m256 tn_c8_tail(const int fmt, const void *c, 
   {
     uint16_t pad[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int32_t t;
-    for (t = 0; t < cnt; ++t) pad[t] = ((const uint16_t *)c)[i + t];
+    for (t = 0; t < cnt; ++t) pad[t] = ((const uint16_t *)c)[i + (size_t)t];
     return tn_c8(fmt, pad, 0);
   }
 }

@@ -18,14 +18,12 @@
  * elsewhere the reference runs. -DTN_QUANTIZE_FORCE_REF takes the fallback on any CPU
  * (test/lm-attention.test.ts).
  *
- * The prototype for tn_runtime.h (the reference's signature with the suffix _avx2) is below.
+ * The prototype is in tn_runtime.h (the reference's signature with the suffix _avx2).
  */
 #include <stddef.h>
 
 #include "tn_runtime.h"
 #include "tn_math.h"
-
-void tn_quantize_i8_avx2(const float *x, int8_t *q, float *scale, int32_t rows, int32_t cols);
 
 #define TN_ACT_AMAX_FLOOR 0x1.4f8b58p-17f /* 1e-5f, as ref/tn_quantize.c */
 

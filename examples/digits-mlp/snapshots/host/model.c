@@ -400,10 +400,10 @@ static const float fc3_b[10] = {
  *   X        x              float32 [1, 64]                          graph input
  *   Y        xq             int8 [1, 64], scale per_tensor in "xq.scale" arena[256, +64)
  *   Y_scale  xq.scale       float32 [1]                              arena[320, +4)
- *   kernel: tn_quantize_i8
+ *   kernel: tn_quantize_i8_avx2
  */
 static void node_quant_x(const float *X, int8_t *Y, float *Y_scale) {
-  tn_quantize_i8(X, Y, Y_scale, 1, 64);
+  tn_quantize_i8_avx2(X, Y, Y_scale, 1, 64);
 }
 
 /* TernaryLinear "fc1"  (step 1)
@@ -439,10 +439,10 @@ static void node_relu1(const float *X, float *Y) {
  *   X        a1             float32 [1, 64]                          arena[0, +256) in place of h1
  *   Y        a1q            int8 [1, 64], scale per_tensor in "a1q.scale" arena[512, +64)
  *   Y_scale  a1q.scale      float32 [1]                              arena[576, +4)
- *   kernel: tn_quantize_i8
+ *   kernel: tn_quantize_i8_avx2
  */
 static void node_quant_a1(const float *X, int8_t *Y, float *Y_scale) {
-  tn_quantize_i8(X, Y, Y_scale, 1, 64);
+  tn_quantize_i8_avx2(X, Y, Y_scale, 1, 64);
 }
 
 /* BinaryLinear "fc2"  (step 4)
@@ -489,10 +489,10 @@ static void node_relu2(const float *X, float *Y) {
  *   X        a2             float32 [1, 64]                          arena[256, +256) in place of r2
  *   Y        a2q            int8 [1, 64], scale per_tensor in "a2q.scale" arena[256, +64) in place of a2
  *   Y_scale  a2q.scale      float32 [1]                              arena[48, +4)
- *   kernel: tn_quantize_i8
+ *   kernel: tn_quantize_i8_avx2
  */
 static void node_quant_a2(const float *X, int8_t *Y, float *Y_scale) {
-  tn_quantize_i8(X, Y, Y_scale, 1, 64);
+  tn_quantize_i8_avx2(X, Y, Y_scale, 1, 64);
 }
 
 /* TernaryLinear "fc3"  (step 8)
