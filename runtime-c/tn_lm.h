@@ -34,6 +34,11 @@ void tn_attention_f32(const float *q, const float *k, const float *v, int32_t n,
                       int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
 void tn_attention_f16cache(const float *q, const float *k, const float *v, int32_t n, const int32_t *pos, uint16_t *k_cache, uint16_t *v_cache, int32_t positions,
                            int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
+/* ref/tn_attention_i8.c: an int8 cache with a float scale per position and KV head ([positions,
+ * kv_heads]): K and V of the n rows quantized per head as tn_quantize_i8 quantizes a row (needs
+ * ref/tn_quantize.c and ref/tn_lm.c). */
+void tn_attention_i8cache(const float *q, const float *k, const float *v, int32_t n, const int32_t *pos, int8_t *k_cache, int8_t *v_cache, float *k_scale,
+                          float *v_scale, int32_t positions, int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
 
 /* The same results bit for bit, faster: AVX2 + F16C (opt/x86/tn_attention_avx2.c, chosen at run
  * time by CPUID) and AArch64 NEON (opt/arm/tn_attention_neon.c); elsewhere each is the reference. */
@@ -45,6 +50,9 @@ void tn_attention_f32_neon(const float *q, const float *k, const float *v, int32
                            int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
 void tn_attention_f16cache_neon(const float *q, const float *k, const float *v, int32_t n, const int32_t *pos, uint16_t *k_cache, uint16_t *v_cache,
                                 int32_t positions, int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
+
+/* Softmax of s[0..m] in place, as Attention takes it (internal: the attention kernels share it). */
+void tn_softmax_scores(float *s, int32_t m);
 
 /* y = act(g) * u elementwise: silu(g) = g / (1 + e^-g); relu2(g) = max(g, 0)^2. y may be g or u. */
 void tn_gated_silu_f32(const float *g, const float *u, int32_t n, int32_t width, float *y);

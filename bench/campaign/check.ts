@@ -189,7 +189,7 @@ function decoderOptions(seed: number): { lm: RandomLmOptions; build: LmBuildOpti
     lm: projections ? { projections } : {},
     build: {
       chunk: 1 + (seed % 4),
-      kvCache: seed % 3 === 0 ? 'float16' : 'float32',
+      kvCache: (['float16', 'float32', 'int8'] as const)[seed % 3],
       ...(projections === 'planes' ? { activations: 'int8-per-token' as const } : {}),
     },
   };

@@ -72,7 +72,7 @@ function bytesPerToken(g: Graph, c: Compiled, pos: number): { total: number; hea
   const embedRow = embed / g.lm!.vocab;
   const head = c.emitted.constantBytes.get('output') ?? 0;
   let cachePerPos = 0;
-  for (const t of g.tensors.values()) if (t.kind === 'state') cachePerPos += t.shape[1]! * (t.dtype === 'float16' ? 2 : 4);
+  for (const t of g.tensors.values()) if (t.kind === 'state') cachePerPos += t.shape[1]! * (t.dtype === 'float16' ? 2 : t.dtype === 'int8' ? 1 : 4);
   const total = c.weightsBytes - embed + embedRow + cachePerPos * pos;
   return { total, head };
 }

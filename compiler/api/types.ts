@@ -18,8 +18,8 @@ export interface ModelOptions {
   context?: number;
   /** Language models: tokens per call of the graph (default 16). */
   chunk?: number;
-  /** Language models: the KV cache element type (default f32). */
-  kvCache?: 'f32' | 'f16';
+  /** Language models: the KV cache element type (default f32; int8 with a scale per position and head). */
+  kvCache?: 'f32' | 'f16' | 'int8';
   /** Language models: what the ternary layers take (default: the model's). */
   activations?: 'float' | 'int8';
   /** Language models: quantize float projections on import to int8 (absmax per row). */

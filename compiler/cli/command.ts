@@ -71,7 +71,11 @@ export const MAX_SCRATCH_OPTION: OptionSpec = {
 export const LM_OPTIONS: Record<string, OptionSpec> = {
   context: { type: 'string', valueName: 'N', help: "language models: positions the KV cache holds (default: the model's context length)" },
   chunk: { type: 'string', valueName: 'N', help: 'language models: tokens per call of the graph; a prompt runs in chunks of N (default 16)' },
-  'kv-cache': { type: 'string', valueName: 'type', help: 'language models: the KV cache element type, f32 or f16 (default f32)' },
+  'kv-cache': {
+    type: 'string',
+    valueName: 'type',
+    help: 'language models: the KV cache element type, f32, f16 or int8 (a scale per position and head; default f32)',
+  },
   activations: {
     type: 'string',
     valueName: 'kind',
@@ -125,14 +129,14 @@ function shapeOptions(args: ParsedArgs): { inputs: Map<string, number[]>; batch?
 export function loadOptions(args: ParsedArgs): {
   shapes?: { inputs: Map<string, number[]>; batch?: number };
   lowBit: boolean;
-  lm: { context?: number; chunk?: number; kvCache?: 'float32' | 'float16'; activations?: 'float' | 'int8-per-token'; deltas?: boolean };
+  lm: { context?: number; chunk?: number; kvCache?: 'float32' | 'float16' | 'int8'; activations?: 'float' | 'int8-per-token'; deltas?: boolean };
   ternarize?: string;
   weights?: 'int8';
   tokenizer?: string;
   upcycleMoe?: string;
 } {
   const kv = stringOpt(args, 'kv-cache');
-  if (kv !== undefined && kv !== 'f32' && kv !== 'f16') fail('usage', '--kv-cache', `expects f32 or f16, got "${kv}"`);
+  if (kv !== undefined && kv !== 'f32' && kv !== 'f16' && kv !== 'int8') fail('usage', '--kv-cache', `expects f32, f16 or int8, got "${kv}"`);
   const act = stringOpt(args, 'activations');
   if (act !== undefined && act !== 'float' && act !== 'int8') fail('usage', '--activations', `expects float or int8, got "${act}"`);
   const num = (name: string) => (stringOpt(args, name) === undefined ? undefined : intOpt(args, name, 0, 1));
@@ -142,7 +146,7 @@ export function loadOptions(args: ParsedArgs): {
     lm: {
       context: num('context'),
       chunk: num('chunk'),
-      kvCache: kv === 'f16' ? 'float16' : kv === 'f32' ? 'float32' : undefined,
+      kvCache: kv === 'f16' ? 'float16' : kv === 'f32' ? 'float32' : kv === 'int8' ? 'int8' : undefined,
       activations: act === 'int8' ? 'int8-per-token' : act === 'float' ? 'float' : undefined,
       ...(args.values.deltas === true || stringOpt(args, 'delta') !== undefined ? { deltas: true } : {}),
     },

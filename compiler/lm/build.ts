@@ -33,8 +33,8 @@ export interface LmBuildOptions {
   context?: number;
   /** Tokens one call of the graph runs at most: prefill runs in chunks of this (default 16). */
   chunk?: number;
-  /** The KV cache's element type (default float32). */
-  kvCache?: 'float32' | 'float16';
+  /** The KV cache's element type (default float32); int8 adds a float32 scale per position and KV head. */
+  kvCache?: 'float32' | 'float16' | 'int8';
   /**
    * What goes into the ternary projections: float activations (llama.cpp's semantics for GGUF) or
    * int8 codes with a scale per token (BitNet's absmax quantizer; the default for models whose own
@@ -103,7 +103,9 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
     const kr = b.node('Rope', L('rope_k'), [k, pos, cos, sin], L('k_rot'), { ...ropeAttrs, heads: c.nKvHeads });
     const kc = b.state(L('k_cache'), kvType, [context, kvw]);
     const vc = b.state(L('v_cache'), kvType, [context, kvw]);
-    let att = b.node('Attention', L('attention'), [qr, kr, v, pos, kc, vc], L('att'), {
+    const scales =
+      kvType === 'int8' ? [b.state(L('k_cache_scale'), 'float32', [context, c.nKvHeads]), b.state(L('v_cache_scale'), 'float32', [context, c.nKvHeads])] : [];
+    let att = b.node('Attention', L('attention'), [qr, kr, v, pos, kc, vc, ...scales], L('att'), {
       heads: c.nHeads,
       kv_heads: c.nKvHeads,
       head_dim: c.headDim,

@@ -10,8 +10,9 @@ import { C, div, mul, quantI8 } from '../numerics/f32.ts';
 import { attrString, type OpDef } from './op.ts';
 import { LEADING_ROWS_ATTR, leadingRows, leadingRowsC } from './lm/rows.ts';
 
-/** Reference absmax quantisation of one row (shared with the ops that quantise internally). */
-function quantizeRow(x: ArrayLike<number>, start: number, len: number, q: Int8Array, scaleOut: Float32Array, scaleIndex: number): void {
+/** Reference absmax quantisation of one row (shared with the ops that quantise internally): codes of
+ * x[start ..] into q[qStart ..] (q[start ..] by default), the scale into scaleOut[scaleIndex]. */
+export function quantizeRow(x: ArrayLike<number>, start: number, len: number, q: Int8Array, scaleOut: Float32Array, scaleIndex: number, qStart = start): void {
   let amax = 0;
   for (let i = start; i < start + len; i++) {
     const a = Math.abs(x[i]!);
@@ -20,7 +21,7 @@ function quantizeRow(x: ArrayLike<number>, start: number, len: number, q: Int8Ar
   if (!(amax >= C.ACT_AMAX_FLOOR)) amax = C.ACT_AMAX_FLOOR; // also catches amax = NaN (never set)
   scaleOut[scaleIndex] = div(amax, 127);
   const inv = div(127, amax);
-  for (let i = start; i < start + len; i++) q[i] = quantI8(mul(x[i]!, inv));
+  for (let i = 0; i < len; i++) q[qStart + i] = quantI8(mul(x[start + i]!, inv));
 }
 
 export const QuantizeInt8: OpDef = {

@@ -98,8 +98,9 @@ static float tn_lane_dot_f16(const float *q, const uint16_t *k, int32_t len) {
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
-/* Softmax of s[0..m] in place: max, e^(s - max), their sum in order, each divided by the sum. */
-static void tn_softmax_scores(float *s, int32_t m) {
+/* Softmax of s[0..m] in place: max, e^(s - max), their sum in order, each divided by the sum
+ * (also ref/tn_attention_i8.c's). */
+void tn_softmax_scores(float *s, int32_t m) {
   float mx = s[0], sum = 0.0f;
   int32_t j;
   for (j = 1; j <= m; j++)

@@ -2,10 +2,13 @@
 // model's state (the planner keeps it for the model's whole life).
 //
 //   Q  float32 [T, H * hd]     K, V  float32 [T, KVH * hd]     pos  int32 [1] (position of row 0)
-//   Kc, Vc  state [P, KVH * hd], float32 or float16: the cache, updated in place
+//   Kc, Vc  state [P, KVH * hd], float32, float16 or int8: the cache, updated in place
+//   Ks, Vs  state float32 [P, KVH], with an int8 cache only: a scale per position and KV head
 //   Y  float32 [T, H * hd]
 // A call first stores K and V of its n rows at positions pos .. pos + n - 1 (float16: rounded to
-// nearest even), then for each row r (position m = pos + r) and head h, with KV head
+// nearest even; int8: each head's head_dim values quantized as QuantizeInt8 quantizes a row,
+// absmax / 127, and read back as fl(code * scale)), then for each row r (position m = pos + r) and
+// head h, with KV head
 // g = h / (H / KVH) (docs/numerics.md, "Attention"):
 //   s_j = fl(lane sum over d of fl(Q[r,h,d] * Kc[j,g,d]) * scale)   for j = 0 .. m
 //   e_j = expf(fl(s_j - max_j s_j)),  sum = e_0 + e_1 + ... in order,  w_j = fl(e_j / sum)
@@ -18,12 +21,13 @@ import { laneSum } from '../../numerics/dot.ts';
 import { f16BitsToF32, f32ToF16Bits } from '../../numerics/half.ts';
 import { hexFloat } from '../../emit/cliterals.ts';
 import { at, type OpDef } from '../op.ts';
+import { quantizeRow } from '../quantize_int8.ts';
 import { rowSpan } from './rows.ts';
 
 export const Attention: OpDef = {
   op: 'Attention',
-  summary: 'causal grouped-query attention over a KV cache in the model state (float32 or float16)',
-  inputs: { names: ['Q', 'K', 'V', 'pos', 'Kc', 'Vc'], min: 6 },
+  summary: 'causal grouped-query attention over a KV cache in the model state (float32, float16, or int8 with a scale per position and head)',
+  inputs: { names: ['Q', 'K', 'V', 'pos', 'Kc', 'Vc', 'Ks', 'Vs'], min: 6 },
   outputs: { names: ['Y'], min: 1 },
   attrs: {
     heads: { kind: 'int', doc: 'query heads' },
@@ -32,7 +36,7 @@ export const Attention: OpDef = {
     scale: { kind: 'float', doc: 'score scale, rounded to float32 (1 / sqrt(head_dim))' },
   },
   rows: true,
-  mutates: [4, 5],
+  mutates: [4, 5, 6, 7],
   infer(ctx) {
     const [q, k, v, pos, kc, vc] = ctx.inputs;
     if (!q || !k || !v || !pos || !kc || !vc) return [];
@@ -47,9 +51,22 @@ export const Attention: OpDef = {
         `Q, K, V must be float32 [T, ${h}*${hd}], [T, ${kvh}*${hd}], [T, ${kvh}*${hd}], found ${shapeStr(q.shape)}, ${shapeStr(k.shape)}, ${shapeStr(v.shape)}`,
       );
     else if (pos.dtype !== 'int32' || pos.shape.length !== 1 || pos.shape[0] !== 1) ctx.error(`input 3 "${pos.name}" must be int32 [1]`);
-    else if ([kc, vc].some((c) => c.kind !== 'state' || (c.dtype !== 'float32' && c.dtype !== 'float16') || c.shape.length !== 2 || c.shape[1] !== kvh * hd))
-      ctx.error(`inputs 4 and 5 must be state tensors float32 or float16 [P, ${kvh}*${hd}], found ${kc.kind} ${kc.dtype} ${shapeStr(kc.shape)}`);
+    else if (
+      [kc, vc].some(
+        (c) => c.kind !== 'state' || (c.dtype !== 'float32' && c.dtype !== 'float16' && c.dtype !== 'int8') || c.shape.length !== 2 || c.shape[1] !== kvh * hd,
+      )
+    )
+      ctx.error(`inputs 4 and 5 must be state tensors float32, float16 or int8 [P, ${kvh}*${hd}], found ${kc.kind} ${kc.dtype} ${shapeStr(kc.shape)}`);
     else if (kc.dtype !== vc.dtype || kc.shape[0] !== vc.shape[0]) ctx.error('the K and V caches must have the same dtype and length');
+    else if ((kc.dtype === 'int8') !== (ctx.inputs.length === 8))
+      ctx.error(kc.dtype === 'int8' ? 'an int8 cache needs its scales: inputs 6 and 7 (Ks, Vs)' : 'inputs 6 and 7 (scales) belong to an int8 cache only');
+    else if (
+      kc.dtype === 'int8' &&
+      ctx.inputs
+        .slice(6)
+        .some((s) => !s || s.kind !== 'state' || s.dtype !== 'float32' || s.shape.length !== 2 || s.shape[0] !== kc.shape[0] || s.shape[1] !== kvh)
+    )
+      ctx.error(`inputs 6 and 7 must be state tensors float32 [${kc.shape[0]}, ${kvh}]: a scale per position and KV head`);
     else return [{ dtype: 'float32', shape: [...q.shape] }];
     return [];
   },
@@ -62,9 +79,12 @@ export const Attention: OpDef = {
     const k = ctx.readNum(kN);
     const v = ctx.readNum(vN);
     const p0 = at(ctx.readNum(posN), 0, posN);
-    const kc = ctx.state(kcN) as Float32Array | Uint16Array;
-    const vc = ctx.state(vcN) as Float32Array | Uint16Array;
+    const kc = ctx.state(kcN) as Float32Array | Uint16Array | Int8Array;
+    const vc = ctx.state(vcN) as Float32Array | Uint16Array | Int8Array;
     const half = kcT.dtype === 'float16';
+    const int8 = kcT.dtype === 'int8';
+    const ks = int8 ? (ctx.state(node.inputs[6]!) as Float32Array) : undefined;
+    const vs = int8 ? (ctx.state(node.inputs[7]!) as Float32Array) : undefined;
     const h = Number(node.attrs.heads);
     const kvh = Number(node.attrs.kv_heads);
     const hd = Number(node.attrs.head_dim);
@@ -75,13 +95,28 @@ export const Attention: OpDef = {
     const { count } = rowSpan(node, ctx.rows, total);
     if (p0 < 0 || p0 + count > positions)
       throw new Error(`internal: Attention "${node.name}": positions ${p0}..${p0 + count - 1} outside the cache of ${positions}`);
-    const store = (c: Float32Array | Uint16Array, i: number, x: number) => (c[i] = half ? f32ToF16Bits(x) : x);
-    const load = (c: Float32Array | Uint16Array, i: number) => (half ? f16BitsToF32(at(c, i, kcN)) : at(c, i, kcN));
-    for (let r = 0; r < count; r++)
+    type Cache = Float32Array | Uint16Array | Int8Array;
+    const store = (c: Cache, i: number, x: number) => (c[i] = half ? f32ToF16Bits(x) : x);
+    // int8: element i of the cache is read back as its code times its position's and head's scale.
+    const load = (c: Cache, i: number) => {
+      if (half) return f16BitsToF32(at(c, i, kcN));
+      if (int8) return mul(at(c, i, kcN), at(c === kc ? ks! : vs!, Math.floor(i / hd), kcN));
+      return at(c, i, kcN);
+    };
+    for (let r = 0; r < count; r++) {
+      if (int8) {
+        // Each KV head's head_dim values as one QuantizeInt8 row, codes and scale into the cache.
+        for (let g = 0; g < kvh; g++) {
+          quantizeRow(k, r * kvw + g * hd, hd, kc as Int8Array, ks!, (p0 + r) * kvh + g, (p0 + r) * kvw + g * hd);
+          quantizeRow(v, r * kvw + g * hd, hd, vc as Int8Array, vs!, (p0 + r) * kvh + g, (p0 + r) * kvw + g * hd);
+        }
+        continue;
+      }
       for (let i = 0; i < kvw; i++) {
         store(kc, (p0 + r) * kvw + i, at(k, r * kvw + i, kN));
         store(vc, (p0 + r) * kvw + i, at(v, r * kvw + i, vN));
       }
+    }
     const y = new Float32Array(total * h * hd);
     const s = new Float64Array(positions);
     for (let r = 0; r < count; r++) {
@@ -122,16 +157,24 @@ export const Attention: OpDef = {
     const q = ctx.input(0);
     const kc = ctx.input(4);
     const { heads, kv_heads, head_dim } = ctx.node.attrs;
-    // The vector kernels give the reference's bits (test/lm-attention.test.ts); the x86 one checks CPUID.
+    const int8 = kc.dtype === 'int8';
+    // The vector kernels give the reference's bits (test/lm-attention.test.ts); the x86 one checks
+    // CPUID. An int8 cache runs the reference everywhere.
     const features = ctx.target.features;
-    const isa = features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : undefined;
-    const fn = `${kc.dtype === 'float16' ? 'tn_attention_f16cache' : 'tn_attention_f32'}${isa ? `_${isa}` : ''}`;
+    const isa = int8 ? undefined : features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : undefined;
+    const fn = `${int8 ? 'tn_attention_i8cache' : kc.dtype === 'float16' ? 'tn_attention_f16cache' : 'tn_attention_f32'}${isa ? `_${isa}` : ''}`;
+    const scales = int8 ? ` ${ctx.in(6)}, ${ctx.in(7)},` : '';
     return {
       kernel: fn,
-      runtime: ['ref/tn_lm.c', 'ref/tn_math.c', ...(isa === 'avx2' ? ['opt/x86/tn_attention_avx2.c'] : isa === 'neon' ? ['opt/arm/tn_attention_neon.c'] : [])],
+      runtime: [
+        'ref/tn_lm.c',
+        'ref/tn_math.c',
+        ...(int8 ? ['ref/tn_attention_i8.c', 'ref/tn_quantize.c'] : []),
+        ...(isa === 'avx2' ? ['opt/x86/tn_attention_avx2.c'] : isa === 'neon' ? ['opt/arm/tn_attention_neon.c'] : []),
+      ],
       body: [
         `/* scratch: ${kc.shape[0]} float scores of one row and head */`,
-        `${fn}(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.in(2)}, ${ctx.rows(q.shape[0]!)}, ${ctx.in(3)}, ${ctx.in(4)}, ${ctx.in(5)}, /* positions */ ${kc.shape[0]},`,
+        `${fn}(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.in(2)}, ${ctx.rows(q.shape[0]!)}, ${ctx.in(3)}, ${ctx.in(4)}, ${ctx.in(5)},${scales} /* positions */ ${kc.shape[0]},`,
         `  /* heads */ ${heads}, /* kv_heads */ ${kv_heads}, /* head_dim */ ${head_dim}, /* scale */ ${hexFloat(fround(Number(ctx.node.attrs.scale)))}, (float *)(void *)${ctx.scratch()}, ${ctx.out(0)});`,
       ],
     };
