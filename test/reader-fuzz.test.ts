@@ -40,7 +40,7 @@ function outcome(read: () => void): Outcome {
 describe('every reader loads or fails with one line, on fuzzed input', () => {
   // ONNX and GGUF cases are the slowest (the importer and the LM graph build run on each); the
   // counts keep the whole file near a minute on a busy machine.
-  const COUNTS: Record<string, number> = { native: 300, onnx: 200, gguf: 200, llama2c: 300, hf: 300, npy: 500, npz: 500 };
+  const COUNTS: Record<string, number> = { native: 300, onnx: 200, gguf: 200, llama2c: 300, hf: 300, npy: 500, npz: 500, delta: 500 };
   for (const reader of READERS) {
     it(`${reader.name}: ${scaled(COUNTS[reader.name] ?? 200)} cases`, () => {
       const dir = join(root, reader.name);
