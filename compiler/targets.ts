@@ -35,6 +35,12 @@ export interface TargetDesc {
   dir: string;
 }
 
+/** The runtime's vector kernel family a target runs (opt/x86 `_avx2`, chosen by CPUID at run time;
+ * opt/arm `_neon`, AArch64 only), or undefined where it has none. */
+export function vectorIsa(t: TargetDesc): 'avx2' | 'neon' | undefined {
+  return t.features.includes('x86_64') ? 'avx2' : t.features.includes('aarch64') ? 'neon' : undefined;
+}
+
 /** The order targets are listed and run in. */
 const TARGET_ORDER = ['host', 'rpi-aarch64', 'rpi-armv7', 'riscv64-linux', 'cortex-m4', 'cortex-m3', 'rv32imc'];
 

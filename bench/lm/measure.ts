@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileGraph, type Compiled } from '../../compiler/compile.ts';
+import { DTYPE_INFO } from '../../compiler/dtypes.ts';
 import { runLmOnTarget } from '../../compiler/harness/lm_run.ts';
 import { writeWeightsBlob } from '../../compiler/harness/run_target.ts';
 import { cloneGraph, type Graph } from '../../compiler/ir.ts';
@@ -72,7 +73,7 @@ function bytesPerToken(g: Graph, c: Compiled, pos: number): { total: number; hea
   const embedRow = embed / g.lm!.vocab;
   const head = c.emitted.constantBytes.get('output') ?? 0;
   let cachePerPos = 0;
-  for (const t of g.tensors.values()) if (t.kind === 'state') cachePerPos += t.shape[1]! * (t.dtype === 'float16' ? 2 : t.dtype === 'int8' ? 1 : 4);
+  for (const t of g.tensors.values()) if (t.kind === 'state') cachePerPos += t.shape[1]! * DTYPE_INFO[t.dtype].bytes;
   const total = c.weightsBytes - embed + embedRow + cachePerPos * pos;
   return { total, head };
 }

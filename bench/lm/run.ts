@@ -26,6 +26,7 @@ import { f16BitsToF32 } from '../../compiler/numerics/half.ts';
 import { prepareGraph } from '../../compiler/passes/pipeline.ts';
 import { readLlama2c } from '../../compiler/readers/llama2c/checkpoint.ts';
 import { getTarget, PROJECT_ROOT, type TargetDesc } from '../../compiler/targets.ts';
+import { median } from '../../compiler/util/stats.ts';
 import { exec } from '../../compiler/toolchain/build.ts';
 import { requireQemu } from '../../compiler/toolchain/qemu.ts';
 import { requireZig } from '../../compiler/toolchain/zig.ts';
@@ -157,11 +158,6 @@ async function scaleRow(shape: typeof TRILM_99M, work: string): Promise<ScaleRow
   rmSync(file, { force: true });
   rmSync(join(work, `${shape.name}-out`), { recursive: true, force: true });
   return { model: shape.name, fileBytes, seconds: res.seconds, maxRssMiB: res.maxRssMiB, weightsBytes: res.result.weightsBytes };
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 /** The CPU's model and last-level cache, as Linux reports them (the bound depends on the cache). */

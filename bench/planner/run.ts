@@ -16,18 +16,13 @@ import { buffersFor } from '../../compiler/plan/liveness.ts';
 import { planProblem, type MemoryPlan } from '../../compiler/plan/planner.ts';
 import { PROJECT_ROOT } from '../../compiler/targets.ts';
 import { formatBytes } from '../../compiler/util/format.ts';
+import { median } from '../../compiler/util/stats.ts';
 import { benchArgs, runMain, writeSection } from '../cli.ts';
 import { corpus } from './corpus.ts';
 import type { CorpusEntry } from './families.ts';
 
 const REPEATS = 5;
 const COMMAND = 'npm run bench:planner';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function timed<T>(fn: () => T): { value: T; ms: number } {
   const times: number[] = [];

@@ -125,6 +125,9 @@ function shapeOptions(args: ParsedArgs): { inputs: Map<string, number[]>; batch?
   return inputs.size || batch !== undefined ? { inputs, batch } : undefined;
 }
 
+/** --kv-cache's names and the element types they stand for. */
+const KV_CACHE_TYPES = { f32: 'float32', f16: 'float16', int8: 'int8' } as const;
+
 /** LoadOptions from the LM options (the ONNX low-bit switch and input shapes included). */
 export function loadOptions(args: ParsedArgs): {
   shapes?: { inputs: Map<string, number[]>; batch?: number };
@@ -136,7 +139,7 @@ export function loadOptions(args: ParsedArgs): {
   upcycleMoe?: string;
 } {
   const kv = stringOpt(args, 'kv-cache');
-  if (kv !== undefined && kv !== 'f32' && kv !== 'f16' && kv !== 'int8') fail('usage', '--kv-cache', `expects f32, f16 or int8, got "${kv}"`);
+  if (kv !== undefined && !Object.hasOwn(KV_CACHE_TYPES, kv)) fail('usage', '--kv-cache', `expects f32, f16 or int8, got "${kv}"`);
   const act = stringOpt(args, 'activations');
   if (act !== undefined && act !== 'float' && act !== 'int8') fail('usage', '--activations', `expects float or int8, got "${act}"`);
   const num = (name: string) => (stringOpt(args, name) === undefined ? undefined : intOpt(args, name, 0, 1));
@@ -146,7 +149,7 @@ export function loadOptions(args: ParsedArgs): {
     lm: {
       context: num('context'),
       chunk: num('chunk'),
-      kvCache: kv === 'f16' ? 'float16' : kv === 'f32' ? 'float32' : kv === 'int8' ? 'int8' : undefined,
+      kvCache: kv === undefined ? undefined : KV_CACHE_TYPES[kv as keyof typeof KV_CACHE_TYPES],
       activations: act === 'int8' ? 'int8-per-token' : act === 'float' ? 'float' : undefined,
       ...(args.values.deltas === true || stringOpt(args, 'delta') !== undefined ? { deltas: true } : {}),
     },

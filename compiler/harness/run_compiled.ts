@@ -6,6 +6,7 @@ import type { Compiled } from '../compile.ts';
 import type { TypedData } from '../ir.ts';
 import type { LayerDump } from './layers.ts';
 import { runOnTarget } from './run_target.ts';
+import { median } from '../util/stats.ts';
 
 export interface Measured {
   /** Per run, every graph output by name. */
@@ -24,12 +25,6 @@ export interface Measured {
   runSeconds: number;
   /** With `dumpLayers` (the model compiled with it): every layer's outputs. */
   layers?: LayerDump[];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 export async function runCompiled(

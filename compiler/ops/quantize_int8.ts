@@ -7,6 +7,7 @@
 
 import { elementCount, lastDim, rowsOf, type Granularity } from '../ir.ts';
 import { C, div, mul, quantI8 } from '../numerics/f32.ts';
+import { vectorIsa } from '../targets.ts';
 import { attrString, type OpDef } from './op.ts';
 import { LEADING_ROWS_ATTR, leadingRows, leadingRowsC } from './lm/rows.ts';
 
@@ -67,8 +68,7 @@ export const QuantizeInt8: OpDef = {
     const rows = perRow ? rowsOf(x.shape) : 1;
     const cols = perRow ? lastDim(x.shape) : elementCount(x.shape);
     // The vector kernels give the reference's codes and scales (test/lm-attention.test.ts), in place too.
-    const features = ctx.target.features;
-    const isa = features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : undefined;
+    const isa = vectorIsa(ctx.target);
     const fn = `tn_quantize_i8${isa ? `_${isa}` : ''}`;
     return {
       kernel: fn,

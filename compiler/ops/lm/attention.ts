@@ -20,6 +20,7 @@ import { add, div, expf, fround, mul, sub } from '../../numerics/f32.ts';
 import { laneSum } from '../../numerics/dot.ts';
 import { f16BitsToF32, f32ToF16Bits } from '../../numerics/half.ts';
 import { hexFloat } from '../../emit/cliterals.ts';
+import { vectorIsa } from '../../targets.ts';
 import { at, type OpDef } from '../op.ts';
 import { quantizeRow } from '../quantize_int8.ts';
 import { rowSpan } from './rows.ts';
@@ -160,8 +161,7 @@ export const Attention: OpDef = {
     const int8 = kc.dtype === 'int8';
     // The vector kernels give the reference's bits (test/lm-attention.test.ts); the x86 one checks
     // CPUID. An int8 cache runs the reference everywhere.
-    const features = ctx.target.features;
-    const isa = int8 ? undefined : features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : undefined;
+    const isa = int8 ? undefined : vectorIsa(ctx.target);
     const fn = `${int8 ? 'tn_attention_i8cache' : kc.dtype === 'float16' ? 'tn_attention_f16cache' : 'tn_attention_f32'}${isa ? `_${isa}` : ''}`;
     const scales = int8 ? ` ${ctx.in(6)}, ${ctx.in(7)},` : '';
     return {

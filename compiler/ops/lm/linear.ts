@@ -26,6 +26,7 @@ import { add, mul } from '../../numerics/f32.ts';
 import { combineLanes } from '../../numerics/dot.ts';
 import { f16BitsToF32 } from '../../numerics/half.ts';
 import type { EmitNodeContext } from '../../emit/context.ts';
+import { vectorIsa } from '../../targets.ts';
 import type { InterpretContext, OpDef } from '../op.ts';
 import { applyDeltaTerm } from './delta_term.ts';
 import { ROWS_ATTR, rowArgs, rowSpan } from './rows.ts';
@@ -212,9 +213,8 @@ export function linearCall(
   const planes = suffix === 't2p' ? ` /* planes */ ${planesOf(w)},` : '';
   const zeros = suffix === 'ub' ? ` ${ctx.constant(w.quant!.zeroPoint!, 'u8')},` : '';
   const scales = w.quant ? `${ctx.inScale(wi)},${zeros} /* groups per row */ ${groupsPerRow(w)}, /* group */ ${groupSize(w)}, ` : '';
-  const features = ctx.target.features;
   // 'ub' has no vector kernel: its unrolled scalar one is the fastest everywhere.
-  const isa = suffix === 'ub' ? 'scalar' : features.includes('x86_64') ? 'avx2' : features.includes('aarch64') ? 'neon' : 'scalar';
+  const isa = (suffix !== 'ub' && vectorIsa(ctx.target)) || 'scalar';
   const fn = `tn_linear_${suffix}_${isa}`;
   const body = [`${fn}(${x}, ${rows}, ${weights},${planes} ${scales}/* n */ ${n}, /* k */ ${k}, ${y});`];
   if (deltaSlot >= 0) body.push(`tn_delta_apply(${x}, ${rows}, &${ctx.deltaSlots()}[${deltaSlot}], /* n */ ${n}, /* k */ ${k}, ${y});`);

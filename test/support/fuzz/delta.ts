@@ -22,8 +22,11 @@ interface Shape {
   alpha: number;
 }
 
+/** Slots 0 .. MAX_SLOT: the base the cases are checked against has that many. */
+const MAX_SLOT = 20;
+
 const shapeArb: fc.Arbitrary<Shape> = fc.record({
-  slot: fc.nat(20),
+  slot: fc.nat(MAX_SLOT),
   rows: fc.integer({ min: 1, max: 40 }),
   cols: fc.integer({ min: 1, max: 40 }),
   density: fc.constantFrom(0, 0.05, 0.3, 1),
@@ -97,7 +100,7 @@ export const deltaReader: FuzzReader = {
           if (length >= 16) dv.setUint32(12, crc32(b.subarray(16, length)), true);
         }
         // The base the unmutated blob was made for: its hash, and a slot of each tensor's shape.
-        const slots = Array.from({ length: 21 }, (_, i) => {
+        const slots = Array.from({ length: MAX_SLOT + 1 }, (_, i) => {
           const t = ts.find((x) => x.slot === i);
           return { name: `slot ${i}`, rows: t?.rows ?? 8, cols: t?.cols ?? 8 };
         });
