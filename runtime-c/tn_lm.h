@@ -12,6 +12,13 @@
 
 #include "tn_numerics.h" /* no fused multiply-add, whatever the flags */
 
+/* ---- ref/tn_act_quant.c: TBT's activation quantizers (ActQuant), per row of x [n, k]; y may be x - */
+
+void tn_act_elastic_signed_f32(const float *x, int32_t n, int32_t k, int32_t bits, float step, float *y);
+void tn_act_elastic_unsigned_f32(const float *x, int32_t n, int32_t k, int32_t bits, float step, float *y);
+void tn_act_clip8_signed_f32(const float *x, int32_t n, int32_t k, float clip, float *y);
+void tn_act_clip8_unsigned_f32(const float *x, int32_t n, int32_t k, float clip, float *y);
+
 /* ---- ref/tn_lm.c ------------------------------------------------------------------------ */
 
 /* y[r] = row ids[r] of the table [vocab, dim]; ids are trusted (the driver checks them). */

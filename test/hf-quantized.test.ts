@@ -378,6 +378,34 @@ describe('writeHfModel', () => {
     expect(back.notes).toContain(`tritc quantized folder (${dir}/config.json): 7 projections quantized`);
   });
 
+  it("TBT's activation quantizers travel with their projections (act_clip_val, TBT's own name) and are checked on reading", () => {
+    const m = floatModel(5, dims, 'half');
+    const inputs = [
+      { method: 'elastic', bits: 2, signed: true, alpha: Math.fround(0.031), clip: 2.5 },
+      { method: 'elastic', bits: 1, signed: false, alpha: Math.fround(0.5), clip: 2.5 },
+      { method: 'clip8', bits: 8, signed: true, alpha: 1, clip: 2.5 },
+      { method: 'clip8', bits: 8, signed: false, alpha: 1, clip: Math.fround(0.3) },
+    ] as const;
+    ['blk.0.attn_q', 'blk.0.attn_output', 'blk.0.ffn_up', 'blk.0.ffn_down', 'blk.0.ffn_gate'].forEach((name, i) => {
+      const { w, rows, cols } = matrix(m.tensors.get(name)!);
+      const t = tbtTernary(w, rows, cols);
+      m.tensors.set(name, inputs[i] ? { ...t, input: { ...inputs[i] } } : t);
+    });
+    const dir = join(folder('write-tbt-act'), 'out');
+    expect(writeHfModel(m, dir).format).toBe('tritc');
+    const cfgPath = join(dir, 'config.json');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
+    expect(cfg.quantization_config.layers['model.layers.0.mlp.down_proj'].input_quant).toEqual({ method: 'clip8', bits: 8, signed: false });
+    expectSameTensors(m, readHfFolder(dir));
+    cfg.quantization_config.layers['model.layers.0.self_attn.q_proj'].input_quant.bits = 3;
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    expectLine(() => readHfFolder(dir), 'schema', 'input_quant', 'is 3; the elastic quantizer takes 1 or 2 bits');
+    cfg.quantization_config.layers['model.layers.0.self_attn.q_proj'].input_quant.bits = 2;
+    cfg.quantization_config.layers['model.layers.0.mlp.gate_proj'].input_quant = { method: 'elastic', bits: 2, signed: true };
+    writeFileSync(cfgPath, JSON.stringify(cfg));
+    expectLine(() => readHfFolder(dir), 'weights', 'model.layers.0.mlp.gate_proj.act_clip_val', 'is missing');
+  });
+
   it('a tritc folder whose tensors disagree with its layers map is refused in one line', () => {
     const m = floatModel(3, dims, 'half');
     const { w, rows, cols } = matrix(m.tensors.get('blk.0.attn_q')!);

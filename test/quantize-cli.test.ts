@@ -49,6 +49,12 @@ describe('tritc quantize', () => {
     ['ptqtp', ['--method', 'ptqtp'], { method: 'ptqtp' }],
     ['tequila g64', ['-m', 'tequila', '--group', '64'], { method: 'tequila', groupSize: 64 }],
     ['fairy2i W2', ['-m', 'fairy2i', '--stages', '2'], { method: 'fairy2i', stages: 2 }],
+    [
+      'tbt A2',
+      ['-m', 'tbt', '--act-bits', '2', '--calibration', '2', '--calibration-length', '12'],
+      { method: 'tbt', actBits: 2, calibration: { count: 2, length: 12, seed: 1 } },
+    ],
+    ['tbt binary A8', ['-m', 'tbt', '--binary', '--act-bits', '8', '--act-clip', '4'], { method: 'tbt', binary: true, actBits: 8, actClip: 4 }],
   ];
   for (const [label, argv, spec] of cases)
     it(`${label}: the folder reads back to the quantized weights, and the float parts unchanged`, async () => {
@@ -84,6 +90,11 @@ describe('tritc quantize', () => {
           return wantCodes[p * rows * rowLength + rowOf(r) * rowLength + (i % rowLength)]!;
         });
         expect(codesOf(got), name).toEqual(permuted);
+        // TBT's input quantizers: the same step or clip, signed except into the FFN's down projection.
+        if (t.kind === 'ternary' && t.input) {
+          expect(got.kind === 'ternary' && got.input, name).toEqual(t.input);
+          expect(t.input.signed, name).toBe(!name.endsWith('ffn_down'));
+        }
       }
     });
 
@@ -103,8 +114,12 @@ describe('tritc quantize', () => {
       [['quantize', STORIES, '-o', out], /--method.*is required/],
       [['quantize', STORIES, '-m', 'awq', '-o', out], /--method: expects one of absmean, int8, rtn, gptq, ptqtp, tequila, tbt, fairy2i, got "awq"/],
       [['quantize', STORIES, '-m', 'gptq', '--bits', '5', '-o', out], /--bits: expects 2, 3, 4 or 8, got 5/],
-      [['quantize', STORIES, '-m', 'ptqtp', '--bits', '4', '-o', out], /bits applies to gptq, rtn, not ptqtp/],
+      [['quantize', STORIES, '-m', 'ptqtp', '--bits', '4', '-o', out], /--bits applies to gptq, rtn, not ptqtp/],
       [['quantize', STORIES, '-m', 'absmean'], /--output.*is required/],
+      [['quantize', STORIES, '-m', 'tbt', '--act-bits', '4', '-o', out], /--act-bits: expects 1, 2 or 8/],
+      [['quantize', STORIES, '-m', 'tbt', '--act-clip', '3', '-o', out], /act-clip need activation bits/],
+      [['quantize', STORIES, '-m', 'tbt', '--act-bits', '2', '--act-clip', '3', '-o', out], /clip applies to 8-bit activations/],
+      [['quantize', STORIES, '-m', 'ptqtp', '--act-bits', '2', '-o', out], /--act-bits applies to tbt, not ptqtp/],
       [['quantize', join(SHARED_DATA, 'SOURCES.md'), '-m', 'absmean', '-o', out], /SOURCES\.md/],
     ];
     for (const [argv, re] of bad) {

@@ -2,11 +2,12 @@
 // both RoPE styles, partial rotary, sub-norms, squared ReLU, tied heads, and weights in every kind the
 // builder takes (float32, float16, int8 groups, ternary per tensor / row / group, trit-planes, b-bit
 // codes with zero points and act-order columns, static biases, Fairy2i widely-linear codes where
-// both dimensions are even).
+// both dimensions are even), and TBT's activation quantizers on some ternary projections' inputs.
 
 import { rng } from '../../compiler/harness/inputs.ts';
 import { blk, expectedShapes, type LmConfig, type LmModel, type LmTensor } from '../../compiler/lm/model.ts';
 import { f32ToF16Bits } from '../../compiler/numerics/half.ts';
+import type { ActQuantParams } from '../../compiler/ops/lm/act_quant.ts';
 
 /** Sizes that replace the drawn ones (the campaign's shrinker makes a failing decoder small); the
  * other draws stay as the seed makes them. */
@@ -78,6 +79,14 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
   };
   const floats = (n: number, std: number, mean = 0) => Float32Array.from({ length: n }, () => mean + std * normal());
+  // TBT's input quantizers come from a stream of their own, so that every other draw stays the seed's.
+  const rq = rng(seed * 31 + 17);
+  const actQuant = (): ActQuantParams | undefined => {
+    if (rq() >= 0.35) return undefined;
+    const signed = rq() < 0.5;
+    if (rq() < 0.35) return { method: 'clip8', bits: 8, signed, alpha: 1, clip: [0.05, 0.3, 2.5][Math.floor(rq() * 3)]! };
+    return { method: 'elastic', bits: rq() < 0.5 ? 1 : 2, signed, alpha: [1e-6, 0.01, 0.05, 0.2][Math.floor(rq() * 4)]!, clip: 2.5 };
+  };
   for (const [name, shape] of expectedShapes(config)) {
     const n = shape.reduce((a, b) => a * b, 1);
     if (shape.length === 1) tensors.set(name, { kind: 'float32', shape, data: floats(n, 0.1, 1) });
@@ -145,6 +154,8 @@ export function randomLm(seed: number, opts: RandomLmOptions = {}): LmModel {
           ...(r() < 0.3 && !expert ? { bias: floats(rows, 0.1) } : {}),
           source: 'random',
         });
+        const input = expert ? undefined : actQuant();
+        if (input) tensors.set(name, { ...(tensors.get(name) as Extract<LmTensor, { kind: 'ternary' }>), input });
       }
     }
   }

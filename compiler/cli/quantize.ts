@@ -39,6 +39,17 @@ function specOf(args: ParsedArgs): QuantizeSpec {
     spec.lambda = l;
   }
   if (args.values.binary === true) spec.binary = true;
+  if (given('act-bits')) {
+    const b = intOpt(args, 'act-bits', 8, 1);
+    if (![1, 2, 8].includes(b)) fail('usage', '--act-bits', `expects 1, 2 or 8 (TBT's activation quantizers), got ${b}`);
+    spec.actBits = b as 1 | 2 | 8;
+  }
+  if (args.values['act-signed'] === true) spec.actSigned = true;
+  if (given('act-clip')) {
+    const c = Number(stringOpt(args, 'act-clip'));
+    if (!(Number.isFinite(c) && c > 0)) fail('usage', '--act-clip', `expects a positive number, got "${stringOpt(args, 'act-clip')}"`);
+    spec.actClip = c;
+  }
   if (given('stages')) spec.stages = intOpt(args, 'stages', 1, 1);
   if (given('calibration') || given('calibration-length') || given('seed'))
     spec.calibration = {
@@ -64,7 +75,10 @@ Methods (docs/formats.md says exactly what each computes):
             --group, --act-order, --calibration N, --calibration-length T, --seed S)
   ptqtp     two trit-planes (--group)
   tequila   ternary with the deadzone bias (--group, default 128; --lambda)
-  tbt       TBT's weight quantizer (ternary, or --binary)
+  tbt       TBT's weight quantizer (ternary, or --binary), and with --act-bits 8|2|1 its
+            activation quantizers on every projection's input (8: clip then absmax, --act-clip;
+            2, 1: the elastic quantizers, steps from calibration sequences; the FFN's down
+            projection unsigned unless --act-signed)
   fairy2i   complex weights in {±1, ±i}, the widely-linear form (--stages 1|2, up to 4)
 The folder is in AutoGPTQ's v1 layout when every projection fits it (GPTQ b bits, dimensions
 multiples of 32), else in tritc's layout. The output folder must not exist.`,
@@ -81,10 +95,13 @@ multiples of 32), else in tritc's layout. The output folder must not exist.`,
     asym: { type: 'boolean', help: 'gptq, rtn: asymmetric grid' },
     lambda: { type: 'string', valueName: 'x', help: 'tequila: deadzone weight (default 1e-3; 0 leaves the bias out)' },
     binary: { type: 'boolean', help: 'tbt: binary weights instead of ternary' },
+    'act-bits': { type: 'string', valueName: 'b', help: "tbt: quantize each projection's input, 8, 2 or 1 bits (default: float inputs)" },
+    'act-signed': { type: 'boolean', help: "tbt: the symmetric activation quantizer for the FFN's down projection too" },
+    'act-clip': { type: 'string', valueName: 'c', help: 'tbt: the 8-bit activation clip (default 2.5, as TBT)' },
     stages: { type: 'string', valueName: 'S', help: 'fairy2i: recursive residual stages, 1 (W1) or 2 (W2); up to 4' },
-    calibration: { type: 'string', valueName: 'N', help: `gptq: calibration sequences (default ${DEFAULT_CALIBRATION.count})` },
-    'calibration-length': { type: 'string', valueName: 'T', help: `gptq: tokens per calibration sequence (default ${DEFAULT_CALIBRATION.length})` },
-    seed: { type: 'string', valueName: 'S', help: `gptq: seed of the calibration sampling (default ${DEFAULT_CALIBRATION.seed})` },
+    calibration: { type: 'string', valueName: 'N', help: `gptq, tbt --act-bits 1|2: calibration sequences (default ${DEFAULT_CALIBRATION.count})` },
+    'calibration-length': { type: 'string', valueName: 'T', help: `gptq, tbt: tokens per calibration sequence (default ${DEFAULT_CALIBRATION.length})` },
+    seed: { type: 'string', valueName: 'S', help: `gptq, tbt: seed of the calibration sampling (default ${DEFAULT_CALIBRATION.seed})` },
     tokenizer: { type: 'string', valueName: 'file', help: 'llama2.c: the tokenizer.bin (not written to the folder)' },
   },
   async run(args, io) {

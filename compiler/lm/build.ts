@@ -15,6 +15,9 @@
 //                  d_j = ExpertLinear(GatedAct(ExpertLinear(xb, idx, ffn_gate_exps.*), ExpertLinear(xb, idx, ffn_up_exps.*)), idx, ffn_down_exps.*)
 //                  x = x + MoeCombine(Linear(hb, ffn_down), gates, d_0, ..., d_{k-1})
 //
+// A projection whose weight carries TBT's activation quantizer (LmTernary.input) reads
+// ActQuant(x) instead of x.
+//
 // Inputs: `tokens` int32 [chunk] and `pos` int32 [1]; output `logits` float32 [chunk, vocab]. A call
 // runs n <= chunk tokens at positions pos .. pos + n - 1 (docs/lm.md has the driver around it).
 
@@ -26,6 +29,7 @@ import { withDefaults } from '../ops/op.ts';
 import { inferNode, setOutputs } from '../passes/infer.ts';
 import { baseHash, deltaSlots } from './delta/base.ts';
 import { DELTA_MAX_COLS } from './delta/blob.ts';
+import type { ActQuantParams } from '../ops/lm/act_quant.ts';
 import { blk, type LmModel, type LmTensor } from './model.ts';
 
 export interface LmBuildOptions {
@@ -136,7 +140,7 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
     summary: {
       architecture: c.arch,
       format: model.format,
-      activations,
+      activations: b.describeInputs(activations),
       kvCache: kvType,
       chunk,
       context,
@@ -178,6 +182,8 @@ function ropeTables(b: Builder, theta: number, ropeDim: number, positions: numbe
 class Builder {
   /** The int8 codes made of each activation (one QuantizeInt8 for the projections that share it). */
   private readonly quantized = new Map<string, string>();
+  /** The ActQuant outputs made so far, by input and quantizer. */
+  private readonly actQuantized = new Map<string, string>();
 
   constructor(
     readonly g: Graph,
@@ -193,10 +199,14 @@ class Builder {
    */
   project(name: string, x: string, weight: string, out: string, rows: 'all' | 'out' = 'all'): string {
     const w = this.weight(weight);
+    const t = this.model.tensors.get(weight);
     // Fairy2i's activations are float by its definition, whatever the other projections take.
-    if (this.model.tensors.get(weight)?.kind === 'fairy2i') return this.node('WidelyLinear', name, [x, w, `${w}.scale`], out, { rows });
+    if (t?.kind === 'fairy2i') return this.node('WidelyLinear', name, [x, w, `${w}.scale`], out, { rows });
     const bias = this.g.tensors.has(`${w}.bias`) ? [`${w}.bias`] : [];
-    if (this.activations !== 'int8-per-token' || this.g.tensors.get(w)!.dtype !== 'ternary') {
+    // A TBT projection quantizes its own input (its act quantizer), then runs on those values.
+    const own = t?.kind === 'ternary' ? t.input : undefined;
+    if (own) x = this.actQuant(name, x, own, rows);
+    if (own || this.activations !== 'int8-per-token' || this.g.tensors.get(w)!.dtype !== 'ternary') {
       const columns = `${w}.columns`;
       const attrs = { rows, ...(this.deltaSlot.has(weight) ? { delta_slot: this.deltaSlot.get(weight)! } : {}) };
       if (!this.g.tensors.has(columns)) return this.node('Linear', name, [x, w, ...bias], out, attrs);
@@ -217,6 +227,40 @@ class Builder {
       rows,
       ...(this.deltaSlot.has(weight) ? { delta_slot: this.deltaSlot.get(weight)! } : {}),
     });
+  }
+
+  /** What goes into the projections, for inspect: the mode, and TBT's quantizers when there are any. */
+  describeInputs(activations: string): string {
+    const kinds = new Map<string, number>();
+    for (const t of this.model.tensors.values())
+      if (t.kind === 'ternary' && t.input) {
+        const p = t.input;
+        const k =
+          p.method === 'elastic'
+            ? `elastic ${p.signed ? 'signed' : 'unsigned'} ${p.bits}-bit`
+            : `8-bit ${p.signed ? 'signed' : 'unsigned'} clip ${Math.fround(p.clip)}`;
+        kinds.set(k, (kinds.get(k) ?? 0) + 1);
+      }
+    if (!kinds.size) return activations;
+    const list = [...kinds].map(([k, n]) => `${k} x${n}`).join(', ');
+    return `${activations}, with TBT's quantizers on projection inputs (${list})`;
+  }
+
+  /** x through TBT's activation quantizer `p` (once per x and quantizer: equal ones are shared). */
+  private actQuant(name: string, x: string, p: ActQuantParams, rows: 'all' | 'out'): string {
+    const key = `${x}|${p.method}|${p.bits}|${p.signed}|${Math.fround(p.alpha)}|${Math.fround(p.clip)}|${rows}`;
+    const done = this.actQuantized.get(key);
+    if (done) return done;
+    const xq = this.node('ActQuant', `${name}.act_quant`, [x], `${name}_xq`, {
+      method: p.method,
+      bits: p.bits,
+      signed: p.signed,
+      alpha: p.alpha,
+      clip: p.clip,
+      rows,
+    });
+    this.actQuantized.set(key, xq);
+    return xq;
   }
 
   /**

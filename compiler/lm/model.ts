@@ -34,6 +34,7 @@
 // weights, they record the style the checkpoint was trained with.
 
 import { DiagnosticBag } from '../diagnostics.ts';
+import type { ActQuantParams } from '../ops/lm/act_quant.ts';
 
 export type LmArch = 'llama' | 'bitnet';
 
@@ -140,6 +141,12 @@ export interface LmTernary {
   planes?: number;
   /** A static per-row bias added to the product (Tequila's folded deadzone term C[n]). */
   bias?: Float32Array;
+  /**
+   * TBT's activation quantizer on this projection's input (its QuantizeLinear's act quantizer:
+   * elastic 1-2-bit with a learned step, or 8 bits after clipping): the projection runs on the
+   * quantized values (the ActQuant op, docs/formats.md "TBT"), whatever --activations says.
+   */
+  input?: ActQuantParams;
   /** Where the codes came from, for `inspect` (e.g. "GGUF TQ2_0, fp16 scale per 256"). */
   source: string;
 }
@@ -371,6 +378,7 @@ function checkValues(name: string, t: LmTensor, where: (name: string) => string,
           bag.error('weights', where(name), `scale ${t.scales[i]} at index ${i} is not finite`);
           break;
         }
+      if (t.kind === 'ternary' && t.input) checkActQuant(name, t.input, where, bag);
       if (t.kind !== 'int8' && t.bias) {
         if (t.bias.length !== t.shape[0]) bag.error('weights', where(name), `has a bias of ${t.bias.length} values for ${t.shape[0]} rows`);
         else if (!t.bias.every(Number.isFinite)) bag.error('weights', where(name), 'has a bias value that is not finite');
@@ -381,6 +389,16 @@ function checkValues(name: string, t: LmTensor, where: (name: string) => string,
       checkFairy2i(name, t, where, bag);
       return;
   }
+}
+
+function checkActQuant(name: string, p: ActQuantParams, where: (name: string) => string, bag: DiagnosticBag): void {
+  if (name === 'token_embd') bag.error('weights', where(name), 'has an activation quantizer; only projections take one');
+  if (p.method === 'elastic') {
+    if (p.bits !== 1 && p.bits !== 2) bag.error('weights', where(name), `has an elastic activation quantizer of ${p.bits} bits; TBT defines 1 and 2`);
+    if (!(Number.isFinite(p.alpha) && p.alpha > 0))
+      bag.error('weights', where(name), `has an activation step (alpha) of ${p.alpha}; it must be positive and finite`);
+  } else if (p.bits !== 8 || !(Number.isFinite(p.clip) && p.clip > 0))
+    bag.error('weights', where(name), `has an 8-bit activation quantizer with ${p.bits} bits and clip ${p.clip}; it needs 8 bits and a positive clip`);
 }
 
 function checkFairy2i(name: string, t: LmFairy2i, where: (name: string) => string, bag: DiagnosticBag): void {

@@ -11,6 +11,7 @@ import { QuantizeStatic } from './quantize_static.ts';
 import { Relu } from './relu.ts';
 import { TruncStatic } from './trunc_static.ts';
 import { Softmax } from './softmax.ts';
+import { ActQuant } from './lm/act_quant.ts';
 import { Attention } from './lm/attention.ts';
 import { Embed } from './lm/embed.ts';
 import { GatedAct } from './lm/gated_act.ts';
@@ -137,6 +138,7 @@ const registry = new Map<string, OpDef>(
     ExpertLinear,
     MoeCombine,
     PermuteColumns,
+    ActQuant,
     Rope,
     Attention,
     GatedAct,

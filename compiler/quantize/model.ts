@@ -15,7 +15,8 @@ import { floatValues, int8Model, LM_PROJECTIONS, ternarizeModel } from '../lm/te
 import { fairy2iQuantizeModel } from './fairy2i.ts';
 import { accumulateHessian, gptqQuantize, newHessian, roundToNearest, type GptqOptions, type Hessian } from './gptq.ts';
 import { ptqtpQuantize } from './ptqtp.ts';
-import { tbtBinary, tbtTernary } from './tbt.ts';
+import { elasticAlphaFromMean, tbtBinary, tbtTernary } from './tbt.ts';
+import type { ActQuantParams } from '../ops/lm/act_quant.ts';
 import { tequilaQuantize } from './tequila.ts';
 
 export const QUANTIZE_METHODS = ['absmean', 'int8', 'rtn', 'gptq', 'ptqtp', 'tequila', 'tbt', 'fairy2i'] as const;
@@ -39,6 +40,15 @@ export interface QuantizeSpec {
   lambda?: number;
   /** tbt: binary weights instead of ternary. */
   binary?: boolean;
+  /**
+   * tbt: quantize each projection's input as TBT's QuantizeLinear does: 8 (clip then absmax, W2A8),
+   * 2 or 1 (the elastic quantizers, step initialised from calibration inputs). Absent: float inputs.
+   */
+  actBits?: 1 | 2 | 8;
+  /** tbt: the symmetric quantizer for the FFN's down projection too (sym_quant_ffn_attn); default unsigned, as TBT. */
+  actSigned?: boolean;
+  /** tbt: the 8-bit quantizer's clip (TBT's clip_val, default 2.5). */
+  actClip?: number;
   /** fairy2i: recursive residual stages (W1, W2, ...), 1 to 4. Default 1. */
   stages?: number;
   /** Calibration sequences for gptq: how many, tokens each, seed. */
@@ -67,8 +77,22 @@ export function describeSpec(s: QuantizeSpec): string {
   if (s.actOrder) parts.push('act-order');
   if (s.sym !== undefined) parts.push(s.sym ? 'sym' : 'asym');
   if (s.method === 'tbt') parts.push(s.binary ? 'binary' : 'ternary');
+  if (s.actBits !== undefined) parts.push(`A${s.actBits}${s.actSigned ? ' signed' : ''}${s.actClip !== undefined ? ` clip ${s.actClip}` : ''}`);
   if (s.method === 'fairy2i') parts.push(`W${s.stages ?? 1}`);
   return parts.join(' ');
+}
+
+/**
+ * TBT's act quantizer for one projection (QuantizeLinear with quantize_act): symmetric for q, k, v,
+ * output, gate and up; unsigned (the min added back) for the FFN's down projection, whose input
+ * follows the gated activation (TBT's fc2 after GELU, sym_quant_ffn_attn = False), unless actSigned.
+ */
+function tbtInputQuantizer(spec: QuantizeSpec, name: string, stats: { sum: number; count: number } | undefined): ActQuantParams {
+  const signed = spec.actSigned === true || !name.endsWith('.ffn_down');
+  if (spec.actBits === 8) return { method: 'clip8', bits: 8, signed, alpha: 1, clip: spec.actClip ?? 2.5 };
+  const bits = spec.actBits as 1 | 2;
+  if (!stats || stats.count === 0) throw new Error(`internal: no calibration inputs reached ${name}`);
+  return { method: 'elastic', bits, signed, alpha: elasticAlphaFromMean(Math.fround(stats.sum / stats.count), bits, signed), clip: 2.5 };
 }
 
 function projectionsOf(model: LmModel): { name: string; t: LmTensor; w: Float64Array; rows: number; cols: number }[] {
@@ -94,6 +118,22 @@ function gptqOptions(s: QuantizeSpec, name: string, onProgress?: GptqOptions['on
   };
 }
 
+/** The command-line names of the spec's keys where they differ (messages name what the user typed). */
+const OPTION_NAMES: Partial<Record<keyof QuantizeSpec, string>> = {
+  groupSize: '--group',
+  actOrder: '--act-order',
+  actBits: '--act-bits',
+  actSigned: '--act-signed',
+  actClip: '--act-clip',
+  binary: '--binary',
+  bits: '--bits',
+  stages: '--stages',
+  lambda: '--lambda',
+  trits: '--trits',
+  granularity: '--granularity',
+  calibration: '--calibration',
+};
+
 function checkSpec(s: QuantizeSpec, where: string): void {
   if (!QUANTIZE_METHODS.includes(s.method)) fail('usage', where, `unknown method "${String(s.method)}"; expected one of ${QUANTIZE_METHODS.join(', ')}`);
   if (s.bits !== undefined && ![2, 3, 4, 8].includes(s.bits)) fail('usage', where, `bits must be 2, 3, 4 or 8, got ${s.bits}`);
@@ -108,11 +148,22 @@ function checkSpec(s: QuantizeSpec, where: string): void {
     ['groupSize', ['gptq', 'rtn', 'ptqtp', 'tequila']],
     ['lambda', ['tequila']],
     ['binary', ['tbt']],
+    ['actBits', ['tbt']],
+    ['actSigned', ['tbt']],
+    ['actClip', ['tbt']],
     ['stages', ['fairy2i']],
-    ['calibration', ['gptq']],
+    ['calibration', ['gptq', 'tbt']],
   ];
+  if (s.actBits !== undefined && ![1, 2, 8].includes(s.actBits)) fail('usage', where, `activation bits must be 1, 2 or 8 (TBT's quantizers), got ${s.actBits}`);
+  if ((s.actSigned !== undefined || s.actClip !== undefined) && s.actBits === undefined)
+    fail('usage', where, '--act-signed and --act-clip need activation bits (--act-bits)');
+  if (s.actClip !== undefined && (s.actBits !== 8 || !(Number.isFinite(s.actClip) && s.actClip > 0)))
+    fail('usage', where, `the activation clip applies to 8-bit activations and must be positive, got ${s.actClip} with ${s.actBits} bits`);
+  if (s.calibration && s.method === 'tbt' && !(s.actBits === 1 || s.actBits === 2))
+    fail('usage', where, 'tbt takes calibration sequences for the elastic activation steps (--act-bits 1 or 2) only');
   for (const [key, methods] of only)
-    if (s[key] !== undefined && !methods.includes(s.method)) fail('usage', where, `${key} applies to ${methods.join(', ')}, not ${s.method}`);
+    if (s[key] !== undefined && !methods.includes(s.method))
+      fail('usage', where, `${OPTION_NAMES[key] ?? key} applies to ${methods.join(', ')}, not ${s.method}`);
 }
 
 /** Quantize `model`'s float projections by `spec`. */
@@ -132,6 +183,25 @@ export function quantizeLmModel(model: LmModel, spec: QuantizeSpec, onProgress?:
   const projections = projectionsOf(model);
   let hessians: Map<string, Hessian> | undefined;
   let calibrationSequences = 0;
+  const elastic = spec.method === 'tbt' && (spec.actBits === 1 || spec.actBits === 2);
+  const meanAbs = new Map<string, { sum: number; count: number }>();
+  if (elastic) {
+    const cal = spec.calibration ?? DEFAULT_CALIBRATION;
+    onProgress?.('calibration sequences', 0, cal.count);
+    const sequences = sampleSequences(model, cal);
+    calibrationSequences = sequences.length;
+    for (const p of projections) meanAbs.set(p.name, { sum: 0, count: 0 });
+    const tokens = sequences.reduce((a, s) => a + s.length, 0);
+    let seen = 0;
+    captureProjectionInputs(model, sequences, (weight, x, rows, k) => {
+      const m = meanAbs.get(weight);
+      if (m) {
+        for (let i = 0; i < rows * k; i++) m.sum += Math.abs(x[i]!);
+        m.count += rows * k;
+      }
+      if (weight === projections[0]!.name) onProgress?.('activation statistics', (seen += rows), tokens);
+    });
+  }
   if (spec.method === 'gptq') {
     const cal = spec.calibration ?? DEFAULT_CALIBRATION;
     onProgress?.('calibration sequences', 0, cal.count);
@@ -166,9 +236,11 @@ export function quantizeLmModel(model: LmModel, spec: QuantizeSpec, onProgress?:
           ...(spec.lambda !== undefined ? { lambda: spec.lambda } : {}),
         });
         break;
-      case 'tbt':
-        q = spec.binary ? tbtBinary(p.w, p.rows, p.cols) : tbtTernary(p.w, p.rows, p.cols);
+      case 'tbt': {
+        const t = spec.binary ? tbtBinary(p.w, p.rows, p.cols) : tbtTernary(p.w, p.rows, p.cols);
+        q = spec.actBits === undefined ? t : { ...t, input: tbtInputQuantizer(spec, p.name, meanAbs.get(p.name)) };
         break;
+      }
       default:
         throw new Error(`internal: method ${spec.method}`);
     }

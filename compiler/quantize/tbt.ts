@@ -8,6 +8,7 @@
 // docs/formats.md ("TBT").
 
 import type { LmTernary } from '../lm/model.ts';
+import { actQuantRow, elasticStep, type ActQuantParams } from '../ops/lm/act_quant.ts';
 import { roundEven } from '../lm/ternarize.ts';
 import { checkMatrix } from './matrix.ts';
 
@@ -58,28 +59,11 @@ export function tbtBinary(w: ArrayLike<number>, rows: number, cols: number): LmT
 /**
  * SymQuantizer, 8 bits, layerwise (the W2A8 / W1A8 activations): clamp to [-clipVal, clipVal] (a
  * fixed buffer, 2.5 by default), s = 127 / max|x| over the whole tensor, x -> round(x s) / s.
- * An all-zero tensor, where the reference computes 0 * inf = NaN, stays zero here.
+ * An all-zero tensor, where the reference computes 0 * inf = NaN, stays zero here. The ActQuant op
+ * (compiler/ops/lm/act_quant.ts) is the same per token; this is its layerwise form (one row).
  */
 export function symQuantize8(x: ArrayLike<number>, clipVal = 2.5): Float32Array {
-  const c = f(clipVal);
-  const out = new Float32Array(x.length);
-  let m = 0;
-  for (let i = 0; i < x.length; i++) {
-    const v = Math.max(-c, Math.min(c, f(x[i]!)));
-    out[i] = v;
-    m = Math.max(m, Math.abs(v));
-  }
-  if (m === 0) return out;
-  const s = f(127 / m);
-  for (let i = 0; i < out.length; i++) out[i] = f(roundEven(f(out[i]! * s)) / s);
-  return out;
-}
-
-/** The step the elastic quantizers use: alpha clamped to at least 1e-5 (torch.where(alpha > eps, alpha, eps)). */
-function step(alpha: number): number {
-  const eps = f(0.00001);
-  const a = f(alpha);
-  return a > eps ? a : eps;
+  return layerwise({ method: 'clip8', bits: 8, signed: true, alpha: 1, clip: clipVal }, x);
 }
 
 /**
@@ -91,27 +75,12 @@ function step(alpha: number): number {
  *                                             1 bit: clamp(round(x / alpha), 0, 1) alpha, no min.
  */
 export function elasticQuantize(x: ArrayLike<number>, alpha: number, bits: 1 | 2, signed: boolean): Float32Array {
-  const a = step(alpha);
+  return layerwise({ method: 'elastic', bits, signed, alpha, clip: 0 }, x);
+}
+
+function layerwise(p: ActQuantParams, x: ArrayLike<number>): Float32Array {
   const out = new Float32Array(x.length);
-  if (signed) {
-    for (let i = 0; i < x.length; i++) {
-      const v = f(x[i]!);
-      const q = bits === 1 ? Math.sign(v) : Math.max(-1, Math.min(1, roundEven(f(v / a))));
-      out[i] = f(q * a) + 0; // + 0: no -0
-    }
-    return out;
-  }
-  const qp = bits === 2 ? 2 : 1;
-  let m = 0;
-  if (bits === 2) {
-    m = Infinity;
-    for (let i = 0; i < x.length; i++) m = Math.min(m, f(x[i]!));
-  }
-  for (let i = 0; i < x.length; i++) {
-    const v = bits === 2 ? f(f(x[i]!) - m) : f(x[i]!);
-    const q = Math.max(0, Math.min(qp, roundEven(f(v / a))));
-    out[i] = bits === 2 ? f(f(q * a) + m) : f(q * a);
-  }
+  actQuantRow(p, x, 0, x.length, out, 0);
   return out;
 }
 
@@ -124,10 +93,14 @@ export function elasticQuantize(x: ArrayLike<number>, alpha: number, bits: 1 | 2
  */
 export function elasticAlphaInit(samples: ArrayLike<number>, bits: 1 | 2, signed: boolean): number {
   if (samples.length === 0) throw new Error('internal: elasticAlphaInit needs calibration values');
-  let qp = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
-  if (qp === 0) qp = 1;
   let s = 0;
   for (let i = 0; i < samples.length; i++) s += Math.abs(f(samples[i]!));
-  const mean = f(s / samples.length);
-  return step(f(f((signed ? 2 : 4) * mean) / f(Math.sqrt(qp))));
+  return elasticAlphaFromMean(f(s / samples.length), bits, signed);
+}
+
+/** The same from mean|x| already taken (over a stream of calibration rows). */
+export function elasticAlphaFromMean(meanAbs: number, bits: 1 | 2, signed: boolean): number {
+  let qp = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+  if (qp === 0) qp = 1;
+  return elasticStep(f(f((signed ? 2 : 4) * f(meanAbs)) / f(Math.sqrt(qp))));
 }

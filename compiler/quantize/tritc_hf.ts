@@ -18,6 +18,10 @@
 //   fairy2i  {stages}                               <prefix>.weight_codes  U8  [S, 2, N/2, K/2]  0..3: i^e of U, W
 //            (Fairy2i's widely-linear codes)        <prefix>.weight_scale  F32 [S, 2, 2]  (s_re, s_im) of U, W
 //
+// A ternary entry may add TBT's activation quantizer on the projection's input,
+//   "input_quant": {method: "elastic" | "clip8", bits, signed}  <prefix>.act_clip_val F32 [] the
+//   learned step (elastic) or [2] = [-clip, clip] (clip8): TBT's QuantizeLinear's own tensor name.
+//
 // value = sum over planes of code * scale (ternary), code * scale (int8), scale * (code - zero) with
 // stored column j at input column weight_columns[j] (intb); the tensors' own semantics in
 // compiler/lm/model.ts. Every entry may carry "source", kept as the tensor's `source` for inspect.
@@ -26,10 +30,18 @@
 import { fail } from '../diagnostics.ts';
 import { stToTyped } from '../io/safetensors.ts';
 import type { LmFairy2i, LmInt8, LmIntB, LmTernary } from '../lm/model.ts';
+import type { ActQuantParams } from '../ops/lm/act_quant.ts';
 import { type LayerSource, type PackedTensor, byteView, expectTensor, f32Bytes, finiteFloats, int32Bytes } from './layer_io.ts';
 
 export type TritcLayer =
-  | { format: 'ternary'; planes: number; granularity: LmTernary['granularity']; groupSize?: number; source?: string }
+  | {
+      format: 'ternary';
+      planes: number;
+      granularity: LmTernary['granularity'];
+      groupSize?: number;
+      inputQuant?: Pick<ActQuantParams, 'method' | 'bits' | 'signed'>;
+      source?: string;
+    }
   | { format: 'int8'; groupSize: number; source?: string }
   | { format: 'intb'; bits: number; groupSize: number; source?: string }
   | { format: 'fairy2i'; stages: number; source?: string };
@@ -47,10 +59,15 @@ export function packTritcLayer(t: LmTernary | LmInt8 | LmIntB | LmFairy2i): { la
         planes: p,
         granularity: t.granularity,
         ...(t.granularity === 'per_group' ? { groupSize: t.groupSize! } : {}),
+        ...(t.input ? { inputQuant: { method: t.input.method, bits: t.input.bits, signed: t.input.signed } } : {}),
         source: t.source,
       };
       tensors.push({ suffix: 'weight_codes', dtype: 'I8', shape: [p, n, k], bytes: byteView(t.codes) });
       tensors.push({ suffix: 'weight_scale', dtype: 'F32', shape: ternaryScaleShape(layer, n, k), bytes: f32Bytes(t.scales) });
+      if (t.input) {
+        const v = t.input.method === 'elastic' ? Float32Array.of(t.input.alpha) : Float32Array.of(-t.input.clip, t.input.clip);
+        tensors.push({ suffix: 'act_clip_val', dtype: 'F32', shape: t.input.method === 'elastic' ? [] : [2], bytes: f32Bytes(v) });
+      }
       break;
     }
     case 'int8':
@@ -76,6 +93,20 @@ export function packTritcLayer(t: LmTernary | LmInt8 | LmIntB | LmFairy2i): { la
   }
   if (t.kind !== 'int8' && t.bias) tensors.push({ suffix: 'bias', dtype: 'F32', shape: [n], bytes: f32Bytes(t.bias) });
   return { layer, tensors };
+}
+
+/** TBT's act_clip_val for the quantizer an entry names: the step (elastic) or [-clip, clip]. */
+function readInputQuant(src: LayerSource, q: Pick<ActQuantParams, 'method' | 'bits' | 'signed'>, used: string[]): ActQuantParams {
+  used.push('act_clip_val');
+  const where = src.where('act_clip_val');
+  if (q.method === 'elastic') {
+    const [alpha] = finiteFloats(expectTensor(src, 'act_clip_val', ['F32'], [], 'the learned step of the elastic quantizer (a scalar)'), where);
+    if (!(alpha! > 0)) fail('weights', where, `is ${alpha}; the elastic quantizer's step must be positive`);
+    return { ...q, alpha: alpha!, clip: 2.5 };
+  }
+  const [lo, hi] = finiteFloats(expectTensor(src, 'act_clip_val', ['F32'], [2], '[-clip, clip] of the 8-bit quantizer'), where);
+  if (!(hi! > 0 && lo === -hi!)) fail('weights', where, `is [${lo}, ${hi}]; the 8-bit quantizer clips to [-c, c] with c > 0`);
+  return { ...q, alpha: 1, clip: hi! };
 }
 
 function ternaryScaleShape(l: Extract<TritcLayer, { format: 'ternary' }>, n: number, k: number): number[] {
@@ -107,6 +138,7 @@ export function unpackTritcLayer(
       const shape = ternaryScaleShape(layer, n, k);
       const scales = finiteFloats(expectTensor(src, 'weight_scale', ['F32'], shape, `${layer.granularity} scales of ${p} plane(s)`), src.where('weight_scale'));
       const b = bias();
+      const input = layer.inputQuant ? readInputQuant(src, layer.inputQuant, used) : undefined;
       const tensor: LmTernary = {
         kind: 'ternary',
         shape: [n, k],
@@ -116,6 +148,7 @@ export function unpackTritcLayer(
         ...(layer.granularity === 'per_group' ? { groupSize: layer.groupSize! } : {}),
         ...(p !== 1 ? { planes: p } : {}),
         ...(b ? { bias: b } : {}),
+        ...(input ? { input } : {}),
         source,
       };
       return { tensor, used };

@@ -127,7 +127,13 @@ function gptqConfig(layers: LmIntB[], bits: number, groupSize: number): Record<s
 
 function layerEntry(l: TritcLayer): Record<string, unknown> {
   const e: Record<string, unknown> = { format: l.format };
-  if (l.format === 'ternary') Object.assign(e, { planes: l.planes, granularity: l.granularity }, l.groupSize !== undefined ? { group_size: l.groupSize } : {});
+  if (l.format === 'ternary')
+    Object.assign(
+      e,
+      { planes: l.planes, granularity: l.granularity },
+      l.groupSize !== undefined ? { group_size: l.groupSize } : {},
+      l.inputQuant ? { input_quant: { ...l.inputQuant } } : {},
+    );
   else if (l.format === 'int8') e['group_size'] = l.groupSize;
   else if (l.format === 'fairy2i') e['stages'] = l.stages;
   else Object.assign(e, { bits: l.bits, group_size: l.groupSize });

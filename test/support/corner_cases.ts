@@ -84,5 +84,47 @@ export function cornerCaseModels(): ModelSpec[] {
       },
       nodes: [],
     },
+    {
+      // TBT's activation quantizers (ActQuant) on rows with NaN, infinities, signed zeros, a zero row,
+      // and values far beyond and far below each step: every method, signed and unsigned.
+      name: 'tbt-act-quant',
+      inputs: ['x'],
+      outputs: ['e2s', 'e1s', 'e2u', 'e1u', 'c8s', 'c8u'],
+      tensors: {
+        x: { dtype: 'float32', shape: [4, 8] },
+        // x * c1 * c2 * c3: c1 * c2 = 1e60 makes an infinity, and c3 = 0 then makes it NaN.
+        c1: {
+          dtype: 'float32',
+          shape: [4, 8],
+          data: Float32Array.of(
+            ...[1e30, 1e30, 1e30, 0, 1, -1, 1e-30, 1e30],
+            ...[0.5, -0.25, 3, -7, 0.01, 0.125, -0.0625, 2],
+            ...[0, 0, 0, 0, 0, 0, 0, 0],
+            ...[1e30, 1, 2, 3, -4, 5, 1e30, 1e-3],
+          ),
+        },
+        c2: {
+          dtype: 'float32',
+          shape: [4, 8],
+          data: Float32Array.of(...[1e30, 1e30, 1e30, 1, 1, 1, 1, 1], ...new Array<number>(16).fill(1), ...[1e30, 1, 1, 1, 1, 1, 1e30, 1]),
+        },
+        c3: {
+          dtype: 'float32',
+          shape: [4, 8],
+          data: Float32Array.of(...[0, 1, 1, 1, 1, 1, 1, 1], ...new Array<number>(16).fill(1), ...[1, 1, 1, 1, 1, 1, 0, 1]),
+        },
+      },
+      nodes: [
+        { name: 'wild1', op: 'Mul', inputs: ['x', 'c1'], outputs: ['m1'] },
+        { name: 'wild2', op: 'Mul', inputs: ['m1', 'c2'], outputs: ['m2'] },
+        { name: 'wild3', op: 'Mul', inputs: ['m2', 'c3'], outputs: ['m'] },
+        { name: 'e2s', op: 'ActQuant', inputs: ['m'], outputs: ['e2s'], attrs: { method: 'elastic', bits: 2, signed: true, alpha: 0.37 } },
+        { name: 'e1s', op: 'ActQuant', inputs: ['m'], outputs: ['e1s'], attrs: { method: 'elastic', bits: 1, signed: true, alpha: 1e-7 } },
+        { name: 'e2u', op: 'ActQuant', inputs: ['m'], outputs: ['e2u'], attrs: { method: 'elastic', bits: 2, signed: false, alpha: 0.5 } },
+        { name: 'e1u', op: 'ActQuant', inputs: ['m'], outputs: ['e1u'], attrs: { method: 'elastic', bits: 1, signed: false, alpha: 0.25 } },
+        { name: 'c8s', op: 'ActQuant', inputs: ['m'], outputs: ['c8s'], attrs: { method: 'clip8', bits: 8, signed: true, clip: 2.5 } },
+        { name: 'c8u', op: 'ActQuant', inputs: ['m'], outputs: ['c8u'], attrs: { method: 'clip8', bits: 8, signed: false, clip: 0.3 } },
+      ],
+    },
   ];
 }

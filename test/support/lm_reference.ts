@@ -36,6 +36,7 @@
 // (torch.round rounds half to even), and the layer computes (sum_k q_k w_k) / s. Float projections,
 // the output head and the embedding never are. With 'float', every layer multiplies the float input.
 
+import type { ActQuantParams } from '../../compiler/ops/lm/act_quant.ts';
 import type { LmConfig, LmModel, LmTensor } from '../../compiler/lm/model.ts';
 
 // ---------------------------------------------------------------------------------------------------
@@ -193,6 +194,8 @@ interface Linear {
   bias?: Float64Array;
   /** Quantize the input per token (activations 'int8-per-token' and a ternary weight). */
   quantizeInput: boolean;
+  /** TBT's quantizer on the input (it takes precedence over quantizeInput). */
+  tbt?: ActQuantParams;
 }
 
 interface Layer {
@@ -242,7 +245,8 @@ function prepare(model: LmModel): Prepared {
   const int8 = c.activations === 'int8-per-token';
   const linear = (name: string, rows: number, cols: number, perLayer: boolean): Linear => {
     const t = tensor(model, name, [rows, cols]);
-    return { rows, cols, w: dequantize(t), bias: biasOf(t), quantizeInput: perLayer && int8 && t.kind === 'ternary' };
+    const tbt = t.kind === 'ternary' ? t.input : undefined;
+    return { rows, cols, w: dequantize(t), bias: biasOf(t), quantizeInput: perLayer && int8 && t.kind === 'ternary' && !tbt, ...(tbt ? { tbt } : {}) };
   };
   const qd = c.nHeads * c.headDim;
   const kvd = c.nKvHeads * c.headDim;
@@ -294,8 +298,29 @@ function rmsNorm(x: Float64Array, w: Float64Array, eps: number): Float64Array {
   return out;
 }
 
+/** TBT's activation quantizers (docs/formats.md "TBT"), per token, in float64. */
+function tbtQuantize(p: ActQuantParams, x: Float64Array): Float64Array {
+  const v = x.map((e) => (Number.isNaN(e) ? 0 : e));
+  const clamp = (e: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, e));
+  if (p.method === 'elastic') {
+    const a = Math.max(p.alpha, Math.fround(1e-5));
+    if (p.signed) return v.map((e) => (p.bits === 1 ? Math.sign(e) * a : clamp(roundHalfEven(e / a), -1, 1) * a));
+    if (p.bits === 1) return v.map((e) => clamp(roundHalfEven(e / a), 0, 1) * a);
+    const m = Math.min(...v);
+    return v.map((e) => clamp(roundHalfEven((e - m) / a), 0, 2) * a + m);
+  }
+  const c = v.map((e) => clamp(e, -p.clip, p.clip));
+  if (p.signed) {
+    const amax = Math.max(...c.map(Math.abs));
+    return amax === 0 ? c : c.map((e) => roundHalfEven((e * 127) / amax) * (amax / 127));
+  }
+  const lo = Math.min(...c);
+  const d = Math.max(...c) - lo + Math.fround(1e-8);
+  return c.map((e) => (roundHalfEven(((e - lo) / d) * 255) / 255) * d + lo);
+}
+
 function apply(l: Linear, x: Float64Array): Float64Array {
-  let input = x;
+  let input = l.tbt ? tbtQuantize(l.tbt, x) : x;
   let divide = 1;
   if (l.quantizeInput) {
     const { q, s } = quantizeInt8PerToken(x);

@@ -84,7 +84,25 @@ function tritcLayers(q: ConfigKeys): Map<string, TritcLayer> {
       if (granularity !== 'per_tensor' && granularity !== 'per_row' && granularity !== 'per_group')
         fail('schema', e.where('granularity'), `is ${JSON.stringify(granularity)}; expected "per_tensor", "per_row" or "per_group"`);
       const planes = e.positiveInt('planes', 1);
-      out.set(prefix, { format, planes, granularity, ...(granularity === 'per_group' ? { groupSize: e.positiveInt('group_size') } : {}), ...src });
+      const iq = e.object('input_quant');
+      let inputQuant: Extract<TritcLayer, { format: 'ternary' }>['inputQuant'];
+      if (iq) {
+        const method = iq.string('method', '');
+        const bits = iq.positiveInt('bits');
+        if (method !== 'elastic' && method !== 'clip8')
+          fail('schema', iq.where('method'), `is ${JSON.stringify(method)}; expected "elastic" or "clip8" (TBT's activation quantizers)`);
+        if (method === 'elastic' ? bits !== 1 && bits !== 2 : bits !== 8)
+          fail('schema', iq.where('bits'), `is ${bits}; the ${method} quantizer takes ${method === 'elastic' ? '1 or 2' : '8'} bits`);
+        inputQuant = { method, bits: bits as 1 | 2 | 8, signed: iq.bool('signed', true) };
+      }
+      out.set(prefix, {
+        format,
+        planes,
+        granularity,
+        ...(granularity === 'per_group' ? { groupSize: e.positiveInt('group_size') } : {}),
+        ...(inputQuant ? { inputQuant } : {}),
+        ...src,
+      });
     } else if (format === 'int8') {
       out.set(prefix, { format, groupSize: e.positiveInt('group_size') });
     } else if (format === 'intb') {
