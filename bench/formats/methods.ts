@@ -34,6 +34,10 @@ export const FORMAT_METHODS: FormatMethod[] = [
   },
   { name: 'ternary absmean per row', note: 'one scale per output row', spec: { method: 'absmean', granularity: 'per_row' } },
   { name: 'TBT ternary', note: '4/3 mean|W| per row', spec: { method: 'tbt' } },
+  { name: 'TBT ternary W2A8', note: "TBT's 8-bit activations, clip 2.5 (its default)", spec: { method: 'tbt', actBits: 8 } },
+  { name: 'TBT ternary W2A8 clip 8', note: 'the same, clip 8', spec: { method: 'tbt', actBits: 8, actClip: 8 } },
+  { name: 'TBT ternary W2A2', note: 'elastic ternary activations, step from calibration', spec: { method: 'tbt', actBits: 2 } },
+  { name: 'TBT binary W1A1', note: 'binary weights, elastic 1-bit activations', spec: { method: 'tbt', binary: true, actBits: 1 } },
   { name: 'Tequila g64', note: 'ternary + deadzone bias', spec: { method: 'tequila', groupSize: 64 } },
   { name: 'PTQTP', note: 'two trit-planes, scales per row', spec: { method: 'ptqtp' } },
   { name: 'PTQTP g32', note: 'two trit-planes, scales per 32 columns', spec: { method: 'ptqtp', groupSize: 32 } },
@@ -50,6 +54,8 @@ export const FORMAT_METHODS: FormatMethod[] = [
 
 export function makeModel(method: FormatMethod, base: LmModel, calibration: Calibration): LmModel {
   if (method.make) return method.make(base);
-  const spec = method.spec!.method === 'gptq' ? { ...method.spec!, calibration } : method.spec!;
+  const s = method.spec!;
+  const calibrated = s.method === 'gptq' || (s.method === 'tbt' && (s.actBits === 1 || s.actBits === 2));
+  const spec = calibrated ? { ...s, calibration } : s;
   return quantizeLmModel(base, spec).model;
 }
