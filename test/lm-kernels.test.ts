@@ -89,7 +89,7 @@ describe('Linear kernels (AVX2, NEON, scalar) bit for bit against the reference'
         const verdicts = lines.filter((l) => /^(f32|f16|q8|t2|t2p|ub) (avx2|neon|scalar): /.test(l)).map((l) => l.replace(/ \(\d+ cases\)$/, ''));
         const sets = (set: string, formats: string[]) => formats.map((f) => `${f} ${set}: ok`);
         const formats = ['f32', 'f16', 'q8', 't2', 't2p'];
-        expect(verdicts).toEqual([...sets('avx2', formats), ...sets('neon', formats), ...sets('scalar', [...formats, 'ub'])]);
+        expect(verdicts).toEqual([...sets('avx2', [...formats, 'ub']), ...sets('neon', [...formats, 'ub']), ...sets('scalar', [...formats, 'ub'])]);
         expect(lines.filter((l) => l.startsWith('  '))).toEqual([]);
         expect(lines.at(-1)).toBe('ok');
       },

@@ -19,7 +19,7 @@
  * Both kernel sets are built on every target: where the ISA is absent they are the reference, and
  * with -DTN_LINEAR_FORCE_REF the AVX2 set takes its fallback on any CPU. The scalar set
  * (runtime-c/opt/generic/tn_linear_scalar.c: unrolled lanes, every target without the two) runs
- * everywhere, with 'ub' weights (GPTQ: 2 to 8 bits by turns, a zero point per group) too. Prints one line per
+ * everywhere; 'ub' weights (GPTQ: 2 to 8 bits by turns, a zero point per group) run in all three sets. Prints one line per
  * kernel, "ok" or "FAILED" (the first mismatches; all with -v), then "ok" or "FAILED"; exits 1 on
  * a failure. "quick" runs a quarter of the table (for the builds whose kernels are all the reference).
  */
@@ -52,6 +52,10 @@ void tn_linear_t2p_avx2(const float *x, int32_t n, const uint8_t *w, int32_t pla
                         int32_t k, float *y);
 void tn_linear_t2p_neon(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
                         int32_t k, float *y);
+void tn_linear_ub_avx2(const float *x, int32_t n, const uint8_t *w, int32_t bits, const float *scales, const uint8_t *zeros, int32_t groups_per_row, int32_t group,
+                       int32_t rows, int32_t k, float *y);
+void tn_linear_ub_neon(const float *x, int32_t n, const uint8_t *w, int32_t bits, const float *scales, const uint8_t *zeros, int32_t groups_per_row, int32_t group,
+                       int32_t rows, int32_t k, float *y);
 
 /* The table of kernels: weight format, set, and the function of that format. */
 enum { F32, F16, Q8, T2, T2P, UB };
@@ -293,9 +297,11 @@ int main(int argc, char **argv) {
   static const kernel_entry kernels[] = {
       {F32, "avx2", tn_linear_f32_avx2, NULL, NULL, NULL, NULL, NULL}, {F16, "avx2", NULL, tn_linear_f16_avx2, NULL, NULL, NULL, NULL},
       {Q8, "avx2", NULL, NULL, tn_linear_q8_avx2, NULL, NULL, NULL},   {T2, "avx2", NULL, NULL, NULL, tn_linear_t2_avx2, NULL, NULL},
-      {T2P, "avx2", NULL, NULL, NULL, NULL, tn_linear_t2p_avx2, NULL}, {F32, "neon", tn_linear_f32_neon, NULL, NULL, NULL, NULL, NULL},
+      {T2P, "avx2", NULL, NULL, NULL, NULL, tn_linear_t2p_avx2, NULL}, {UB, "avx2", NULL, NULL, NULL, NULL, NULL, tn_linear_ub_avx2},
+      {F32, "neon", tn_linear_f32_neon, NULL, NULL, NULL, NULL, NULL},
       {F16, "neon", NULL, tn_linear_f16_neon, NULL, NULL, NULL, NULL}, {Q8, "neon", NULL, NULL, tn_linear_q8_neon, NULL, NULL, NULL},
       {T2, "neon", NULL, NULL, NULL, tn_linear_t2_neon, NULL, NULL},   {T2P, "neon", NULL, NULL, NULL, NULL, tn_linear_t2p_neon, NULL},
+      {UB, "neon", NULL, NULL, NULL, NULL, NULL, tn_linear_ub_neon},
       {F32, "scalar", tn_linear_f32_scalar, NULL, NULL, NULL, NULL, NULL},
       {F16, "scalar", NULL, tn_linear_f16_scalar, NULL, NULL, NULL, NULL},
       {Q8, "scalar", NULL, NULL, tn_linear_q8_scalar, NULL, NULL, NULL},

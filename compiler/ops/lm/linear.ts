@@ -213,8 +213,7 @@ export function linearCall(
   const planes = suffix === 't2p' ? ` /* planes */ ${planesOf(w)},` : '';
   const zeros = suffix === 'ub' ? ` ${ctx.constant(w.quant!.zeroPoint!, 'u8')},` : '';
   const scales = w.quant ? `${ctx.inScale(wi)},${zeros} /* groups per row */ ${groupsPerRow(w)}, /* group */ ${groupSize(w)}, ` : '';
-  // 'ub' has no vector kernel: its unrolled scalar one is the fastest everywhere.
-  const isa = (suffix !== 'ub' && vectorIsa(ctx.target)) || 'scalar';
+  const isa = vectorIsa(ctx.target) || 'scalar';
   const fn = `tn_linear_${suffix}_${isa}`;
   const body = [`${fn}(${x}, ${rows}, ${weights},${planes} ${scales}/* n */ ${n}, /* k */ ${k}, ${y});`];
   if (deltaSlot >= 0) body.push(`tn_delta_apply(${x}, ${rows}, &${ctx.deltaSlots()}[${deltaSlot}], /* n */ ${n}, /* k */ ${k}, ${y});`);
@@ -225,6 +224,8 @@ export function linearCall(
       'ref/tn_linear.c',
       ...(deltaSlot >= 0 ? ['ref/tn_delta.c'] : []),
       isa === 'avx2' ? 'opt/x86/tn_linear_avx2.c' : isa === 'neon' ? 'opt/arm/tn_linear_neon.c' : 'opt/generic/tn_linear_scalar.c',
+      // The vector ub kernels run the scalar one for groups that are not whole bytes of 8 codes.
+      ...(suffix === 'ub' && isa !== 'scalar' ? ['opt/generic/tn_linear_scalar.c'] : []),
     ],
     body,
   };

@@ -1,7 +1,7 @@
 /*
  * tn_linear_neon.c - the Linear op of the language models (tn_lm.h) with AArch64 NEON: float32
- * activations times float32, float16, int8 or ternary (t2) weights, with the results of the reference
- * kernels (ref/tn_linear.c) bit for bit (docs/numerics.md, "Lane sums" and "Linear").
+ * activations times float32, float16, int8, ternary (t2) or GPTQ's b-bit (ub) weights, with the results
+ * of the reference kernels (ref/tn_linear.c) bit for bit (docs/numerics.md, "Lane sums" and "Linear").
  *
  * - The 8 lanes of the lane sum are two float32x4_t accumulators per output, lanes 0-3 and 4-7: a
  *   step adds the terms of k = k0 + 8m + j to lane j, so each lane receives the reference's adds in
@@ -17,7 +17,12 @@
  *   nearest a sum is -0 only if both addends are), and v + (+0) = v for every other v.
  * - The tree ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) of 4 outputs at once: three levels of
  *   FADDP (vpaddq_f32 adds adjacent pairs), each one IEEE add of the same two values.
- * - Scale groups (int8, t2): v = fl(scale * d_0), then fl(v + fl(scale * d_g)) in order of g.
+ * - Scale groups (int8, t2, ub): v = fl(scale * d_0), then fl(v + fl(scale * d_g)) in order of g.
+ * - ub (b-bit codes with a zero point per group) as in tn_linear_avx2.c: groups of a multiple of 8
+ *   columns (or one per row); 8 codes are b whole bytes, one 64-bit word, lane j shifted right by
+ *   j b (USHL by -j b, pairs of lanes), narrowed, masked, the zero point subtracted, widened exactly.
+ *   A tail's lanes from cnt on have x = +0 and a finite code: they add +-0. Other group sizes run
+ *   tn_linear_ub_scalar.
  *
  * Passes as in tn_linear_avx2.c: 4 rows per pass share the activation loads; with several tokens a
  * pass also takes TN_LIN_NT (2) tokens, so that each weight load (and its widening or decoding)
@@ -48,7 +53,38 @@
 #endif
 
 /* Weight formats (compile-time arguments of the inlined loops). */
-enum { TN_W_F32, TN_W_F16, TN_W_Q8, TN_W_T2 };
+enum { TN_W_F32, TN_W_F16, TN_W_Q8, TN_W_T2, TN_W_UB };
+
+/* What the ub steps need besides the rows: bits per code, the row's bytes, and the zero points of
+ * the pass's rows for the current group. */
+typedef struct {
+  int32_t bits, row_bytes;
+  int32_t z[4];
+} tn_ub_ctx;
+
+/* 8 ub codes of a row (p: its first byte) from code i (a multiple of 8, so byte i b / 8), minus the
+ * zero point z, as floats (exact): lanes 0-3 in *lo, 4-7 in *hi. Only the row's bytes are read. */
+static TN_ALWAYS_INLINE void tn_ub8(const uint8_t *p, int32_t i, int32_t cnt, int32_t z, const tn_ub_ctx *u, float32x4_t *lo, float32x4_t *hi) {
+  const int32_t off = (i >> 3) * u->bits;
+  const int64_t b = u->bits;
+  const int64x2_t s01 = {0, -b}, s23 = {-2 * b, -3 * b}, s45 = {-4 * b, -5 * b}, s67 = {-6 * b, -7 * b};
+  const uint32x4_t mask = vdupq_n_u32((1u << u->bits) - 1u);
+  const int32x4_t zv = vdupq_n_s32(z);
+  uint64_t c = 0;
+  uint64x2_t cv;
+  uint32x4_t l, h;
+  if (off + 8 <= u->row_bytes) __builtin_memcpy(&c, p + off, 8); /* little-endian: code i + j at bit j b */
+  else {
+    const int32_t nb = (cnt * u->bits + 7) >> 3;
+    int32_t q;
+    for (q = 0; q < nb; ++q) c |= (uint64_t)p[off + q] << (8 * q);
+  }
+  cv = vdupq_n_u64(c);
+  l = vandq_u32(vcombine_u32(vmovn_u64(vshlq_u64(cv, s01)), vmovn_u64(vshlq_u64(cv, s23))), mask);
+  h = vandq_u32(vcombine_u32(vmovn_u64(vshlq_u64(cv, s45)), vmovn_u64(vshlq_u64(cv, s67))), mask);
+  *lo = vcvtq_f32_s32(vsubq_s32(vreinterpretq_s32_u32(l), zv));
+  *hi = vcvtq_f32_s32(vsubq_s32(vreinterpretq_s32_u32(h), zv));
+}
 
 /* 8 weights of a row (w: its first element) from element i, as floats: lanes 0-3 in *lo, 4-7 in *hi
  * (not t2). */
@@ -114,7 +150,7 @@ enum { TN_STEP_FAST, TN_STEP_WORD, TN_STEP_TAIL };
  * s = 30 - 2j - 2 (k0 mod 4) for the 4 bytes loaded from byte i / 4 (FAST; i = k0 mod 4), 30 - 2j
  * for a word from tn_t2_word (already shifted); svl, svh: the FAST shifts of lanes 0-3, 4-7. */
 static TN_ALWAYS_INLINE void tn_lin_step(const int fmt, const int NT, const int mode, const void *const *w, const float *const *x, int32_t i, int32_t cnt,
-                                         int32x4_t svl, int32x4_t svh, float32x4_t *a) {
+                                         int32x4_t svl, int32x4_t svh, const tn_ub_ctx *u, float32x4_t *a) {
   float32x4_t xl[TN_LIN_NT], xh[TN_LIN_NT];
   int r, t;
   for (t = 0; t < NT; ++t) {
@@ -165,7 +201,8 @@ static TN_ALWAYS_INLINE void tn_lin_step(const int fmt, const int NT, const int 
     (void)svl, (void)svh;
     for (r = 0; r < TN_LIN_R; ++r) {
       float32x4_t wl, wh;
-      if (mode == TN_STEP_TAIL) tn_w8_tail(fmt, w[r], i, cnt, &wl, &wh);
+      if (fmt == TN_W_UB) tn_ub8((const uint8_t *)w[r], i, mode == TN_STEP_TAIL ? cnt : 8, u->z[r], u, &wl, &wh);
+      else if (mode == TN_STEP_TAIL) tn_w8_tail(fmt, w[r], i, cnt, &wl, &wh);
       else tn_w8(fmt, w[r], i, &wl, &wh);
       for (t = 0; t < NT; ++t) { /* a multiply, then an add: not vmlaq_f32, not vfmaq_f32 */
         a[2 * (r * NT + t)] = vaddq_f32(a[2 * (r * NT + t)], vmulq_f32(xl[t], wl));
@@ -179,7 +216,7 @@ static TN_ALWAYS_INLINE void tn_lin_step(const int fmt, const int NT, const int 
  * then the tail. t2: rows of row_bytes bytes; the whole steps whose 4 code bytes would run past the
  * row assemble their codes from the bytes they need. */
 static TN_ALWAYS_INLINE void tn_lin_block(const int fmt, const int NT, const void *const *w, const float *const *x, int32_t k0, int32_t len, int32_t row_bytes,
-                                          float32x4_t *acc) {
+                                          const tn_ub_ctx *u, float32x4_t *acc) {
   static const int32_t shifts[8] = {30, 28, 26, 24, 22, 20, 18, 16};
   const int32x4_t sh = vdupq_n_s32((k0 & 3) * 2), svl = vsubq_s32(vld1q_s32(shifts), sh), svh = vsubq_s32(vld1q_s32(shifts + 4), sh);
   float32x4_t a[2 * TN_LIN_R * TN_LIN_NT];
@@ -187,12 +224,12 @@ static TN_ALWAYS_INLINE void tn_lin_block(const int fmt, const int NT, const voi
   int r;
   for (r = 0; r < 2 * TN_LIN_R * NT; ++r) a[r] = acc[r];
   if (fmt == TN_W_T2) {
-    for (; len - j >= 8 && ((k0 + j) >> 2) + 4 <= row_bytes; j += 8) tn_lin_step(fmt, NT, TN_STEP_FAST, w, x, k0 + j, 8, svl, svh, a);
-    for (; len - j >= 8; j += 8) tn_lin_step(fmt, NT, TN_STEP_WORD, w, x, k0 + j, 8, svl, svh, a);
+    for (; len - j >= 8 && ((k0 + j) >> 2) + 4 <= row_bytes; j += 8) tn_lin_step(fmt, NT, TN_STEP_FAST, w, x, k0 + j, 8, svl, svh, u, a);
+    for (; len - j >= 8; j += 8) tn_lin_step(fmt, NT, TN_STEP_WORD, w, x, k0 + j, 8, svl, svh, u, a);
   } else {
-    for (; len - j >= 8; j += 8) tn_lin_step(fmt, NT, TN_STEP_FAST, w, x, k0 + j, 8, svl, svh, a);
+    for (; len - j >= 8; j += 8) tn_lin_step(fmt, NT, TN_STEP_FAST, w, x, k0 + j, 8, svl, svh, u, a);
   }
-  if (j < len) tn_lin_step(fmt, NT, TN_STEP_TAIL, w, x, k0 + j, len - j, svl, svh, a);
+  if (j < len) tn_lin_step(fmt, NT, TN_STEP_TAIL, w, x, k0 + j, len - j, svl, svh, u, a);
   for (r = 0; r < 2 * TN_LIN_R * NT; ++r) acc[r] = a[r];
 }
 
@@ -211,22 +248,25 @@ static TN_ALWAYS_INLINE float32x4_t tn_tree4(float32x4_t l0, float32x4_t h0, flo
  * (P = 3: one row, the 4th pair repeats it), plane p's rows plane_bytes after plane 0's and its scales
  * per_plane after; one load of x serves every plane, and a row's output is y_0 + y_1 + ... in order. */
 static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, const int P, const float *x, const void *w, size_t row_bytes, size_t plane_bytes,
-                                         size_t per_plane, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, int32_t t0,
-                                         int32_t o0, float *y) {
+                                         size_t per_plane, const float *scales, const uint8_t *zeros, int32_t bits, int32_t groups_per_row, int32_t group,
+                                         int32_t rows, int32_t k, int32_t t0, int32_t o0, float *y) {
   const int32_t rp = TN_LIN_R / P; /* rows per pass */
   const int32_t nr = rows - o0 < rp ? rows - o0 : rp;
   const void *wr[TN_LIN_R];
   const float *xt[TN_LIN_NT];
   float32x4_t acc[2 * TN_LIN_R * TN_LIN_NT], v[TN_LIN_NT];
+  tn_ub_ctx u;
   int r, t;
   /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 takes min(rows - o0, TN_LIN_R) to be below 1 */
   for (r = 0; r < TN_LIN_R; ++r) wr[r] = (const unsigned char *)w + (size_t)(r % P) * plane_bytes + (size_t)(o0 + (r / P < nr ? r / P : nr - 1)) * row_bytes;
   for (t = 0; t < NT; ++t) xt[t] = x + (size_t)(t0 + t) * (size_t)k, v[t] = vdupq_n_f32(0.0f);
+  u.bits = bits, u.row_bytes = (int32_t)row_bytes;
+  for (r = 0; r < TN_LIN_R; ++r) u.z[r] = 0;
 #define TN_TREE_T(t) tn_tree4(acc[2 * (t)], acc[2 * (t) + 1], acc[2 * (NT + (t))], acc[2 * (NT + (t)) + 1], acc[2 * (2 * NT + (t))], acc[2 * (2 * NT + (t)) + 1], \
                               acc[2 * (3 * NT + (t))], acc[2 * (3 * NT + (t)) + 1])
   if (fmt == TN_W_F32 || fmt == TN_W_F16) {
     for (r = 0; r < 2 * TN_LIN_R * NT; ++r) acc[r] = vdupq_n_f32(0.0f);
-    tn_lin_block(fmt, NT, wr, xt, 0, k, 0, acc);
+    tn_lin_block(fmt, NT, wr, xt, 0, k, 0, &u, acc);
     for (t = 0; t < NT; ++t) v[t] = TN_TREE_T(t);
   } else {
     int32_t k0, g;
@@ -235,7 +275,9 @@ static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, const int 
       float sc[4];
       float32x4_t s;
       for (r = 0; r < 2 * TN_LIN_R * NT; ++r) acc[r] = vdupq_n_f32(0.0f);
-      tn_lin_block(fmt, NT, wr, xt, k0, len, (int32_t)row_bytes, acc);
+      if (fmt == TN_W_UB) /* the zero points of the pass's rows for this group */
+        for (r = 0; r < TN_LIN_R; ++r) u.z[r] = zeros[(size_t)(o0 + (r < nr ? r : nr - 1)) * (size_t)groups_per_row + (size_t)g];
+      tn_lin_block(fmt, NT, wr, xt, k0, len, (int32_t)row_bytes, &u, acc);
       /* the scales of the pass's rows (scale index row * groups_per_row + k0 / group) */
       /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 takes min(rows - o0, TN_LIN_R) to be below 1 */
       for (r = 0; r < TN_LIN_R; ++r)
@@ -268,18 +310,19 @@ static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, const int 
 
 /* All of y: rows in passes of 4 / P (outer), tokens TN_LIN_NT at a time, then one at a time. */
 static TN_ALWAYS_INLINE void tn_lin_planes(const int fmt, const int P, const float *x, int32_t n, const void *w, size_t row_bytes, size_t plane_bytes,
-                                           size_t per_plane, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y) {
+                                           size_t per_plane, const float *scales, const uint8_t *zeros, int32_t bits, int32_t groups_per_row, int32_t group,
+                                           int32_t rows, int32_t k, float *y) {
   int32_t o0, t0;
   for (o0 = 0; o0 < rows; o0 += TN_LIN_R / P) {
     for (t0 = 0; n - t0 >= TN_LIN_NT && TN_LIN_NT > 1; t0 += TN_LIN_NT)
-      tn_lin_pass(fmt, TN_LIN_NT, P, x, w, row_bytes, plane_bytes, per_plane, scales, groups_per_row, group, rows, k, t0, o0, y);
-    for (; t0 < n; ++t0) tn_lin_pass(fmt, 1, P, x, w, row_bytes, plane_bytes, per_plane, scales, groups_per_row, group, rows, k, t0, o0, y);
+      tn_lin_pass(fmt, TN_LIN_NT, P, x, w, row_bytes, plane_bytes, per_plane, scales, zeros, bits, groups_per_row, group, rows, k, t0, o0, y);
+    for (; t0 < n; ++t0) tn_lin_pass(fmt, 1, P, x, w, row_bytes, plane_bytes, per_plane, scales, zeros, bits, groups_per_row, group, rows, k, t0, o0, y);
   }
 }
 
 static TN_ALWAYS_INLINE void tn_lin(const int fmt, const float *x, int32_t n, const void *w, size_t row_bytes, const float *scales, int32_t groups_per_row,
                                     int32_t group, int32_t rows, int32_t k, float *y) {
-  tn_lin_planes(fmt, 1, x, n, w, row_bytes, 0, 0, scales, groups_per_row, group, rows, k, y);
+  tn_lin_planes(fmt, 1, x, n, w, row_bytes, 0, 0, scales, NULL, 0, groups_per_row, group, rows, k, y);
 }
 
 void tn_linear_f32_neon(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y) {
@@ -303,11 +346,18 @@ void tn_linear_t2_neon(const float *x, int32_t n, const uint8_t *w, const float 
 void tn_linear_t2p_neon(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
                         int32_t k, float *y) {
   const size_t rb = (size_t)((k + 3) / 4), pb = rb * (size_t)rows, pp = groups_per_row == 0 ? 1 : (size_t)rows * (size_t)groups_per_row;
-  if (planes == 1) tn_lin_planes(TN_W_T2, 1, x, n, w, rb, pb, pp, scales, groups_per_row, group, rows, k, y);
-  else if (planes == 2) tn_lin_planes(TN_W_T2, 2, x, n, w, rb, pb, pp, scales, groups_per_row, group, rows, k, y);
-  else if (planes == 3) tn_lin_planes(TN_W_T2, 3, x, n, w, rb, pb, pp, scales, groups_per_row, group, rows, k, y);
-  else if (planes == 4) tn_lin_planes(TN_W_T2, 4, x, n, w, rb, pb, pp, scales, groups_per_row, group, rows, k, y);
+  if (planes == 1) tn_lin_planes(TN_W_T2, 1, x, n, w, rb, pb, pp, scales, NULL, 0, groups_per_row, group, rows, k, y);
+  else if (planes == 2) tn_lin_planes(TN_W_T2, 2, x, n, w, rb, pb, pp, scales, NULL, 0, groups_per_row, group, rows, k, y);
+  else if (planes == 3) tn_lin_planes(TN_W_T2, 3, x, n, w, rb, pb, pp, scales, NULL, 0, groups_per_row, group, rows, k, y);
+  else if (planes == 4) tn_lin_planes(TN_W_T2, 4, x, n, w, rb, pb, pp, scales, NULL, 0, groups_per_row, group, rows, k, y);
   else tn_linear_t2p(x, n, w, planes, scales, groups_per_row, group, rows, k, y);
+}
+
+void tn_linear_ub_neon(const float *x, int32_t n, const uint8_t *w, int32_t bits, const float *scales, const uint8_t *zeros, int32_t groups_per_row, int32_t group,
+                       int32_t rows, int32_t k, float *y) {
+  if (bits >= 2 && bits <= 8 && (group % 8 == 0 || group >= k))
+    tn_lin_planes(TN_W_UB, 1, x, n, w, (size_t)((k * bits + 7) / 8), 0, 0, scales, zeros, bits, groups_per_row, group, rows, k, y);
+  else tn_linear_ub_scalar(x, n, w, bits, scales, zeros, groups_per_row, group, rows, k, y);
 }
 
 #else /* ARMv7 (subnormals flushed, above) or no NEON: the reference kernels */
@@ -329,6 +379,11 @@ void tn_linear_t2_neon(const float *x, int32_t n, const uint8_t *w, const float 
 void tn_linear_t2p_neon(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
                         int32_t k, float *y) {
   tn_linear_t2p(x, n, w, planes, scales, groups_per_row, group, rows, k, y);
+}
+
+void tn_linear_ub_neon(const float *x, int32_t n, const uint8_t *w, int32_t bits, const float *scales, const uint8_t *zeros, int32_t groups_per_row, int32_t group,
+                       int32_t rows, int32_t k, float *y) {
+  tn_linear_ub_scalar(x, n, w, bits, scales, zeros, groups_per_row, group, rows, k, y);
 }
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * tn_linear_avx2.c - the Linear op of the language models (tn_lm.h) on x86-64 with AVX2 and F16C:
- * float32 activations times float32, float16, int8 or ternary (t2) weights, with the results of the
- * reference kernels (ref/tn_linear.c) bit for bit (docs/numerics.md, "Lane sums" and "Linear").
+ * float32 activations times float32, float16, int8, ternary (t2) or GPTQ's b-bit (ub) weights, with the
+ * results of the reference kernels (ref/tn_linear.c) bit for bit (docs/numerics.md, "Lane sums" and "Linear").
  *
  * - The 8 lanes of the lane sum are the 8 lanes of one __m256 accumulator per output: a step adds
  *   the terms of k = k0 + 8m + j to lane j, so each lane receives the reference's adds in the
@@ -19,7 +19,13 @@
  *   sum is -0 only if both addends are), and v + (+0) = v for every other v, infinities and NaN too.
  * - The tree ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) of 4 outputs at once: two VHADDPS
  *   levels then one add of the two 128-bit halves; each is one IEEE add of the same two values.
- * - Scale groups (int8, t2): v = fl(scale * d_0), then fl(v + fl(scale * d_g)) in order of g.
+ * - Scale groups (int8, t2, ub): v = fl(scale * d_0), then fl(v + fl(scale * d_g)) in order of g.
+ * - ub (b-bit codes, 2 <= b <= 8, a zero point per group): groups of a multiple of 8 columns (or one
+ *   per row), so 8 codes are b whole bytes, read as one 64-bit word; lane j shifts it right by j b
+ *   (VPSRLVQ, two halves of 4 lanes), masks b bits, subtracts the zero point and widens exactly:
+ *   the reference's (float)(code - zero). A tail's lanes from cnt on hold other codes, but their x
+ *   is +0 and the code finite, so they add +-0, which leaves a lane as it was (below). Other group
+ *   sizes run tn_linear_ub_scalar.
  *
  * Passes: 4 rows per pass share the activation loads. With several tokens (prefill) a pass also takes
  * 2 tokens (t2: 4), so that each weight load (and its widening or decoding) serves all of them; the
@@ -52,7 +58,14 @@
 #define TN_NT_OF(fmt) ((fmt) == TN_W_T2 ? 4 : 2)
 
 /* Weight formats (compile-time arguments of the inlined loops). */
-enum { TN_W_F32, TN_W_F16, TN_W_Q8, TN_W_T2 };
+enum { TN_W_F32, TN_W_F16, TN_W_Q8, TN_W_T2, TN_W_UB };
+
+/* What the ub steps need besides the rows: bits per code, the row's bytes, and the zero points of
+ * the pass's rows for the current group. */
+typedef struct {
+  int32_t bits, row_bytes;
+  int32_t z[4];
+} tn_ub_ctx;
 
 /* 4 bytes of t2 codes read as one float lvalue (broadcast from memory), without an aliasing claim
  * and at any address (a row's codes start at any byte: UBSan caught the misaligned float load). */
@@ -97,6 +110,29 @@ TN_AVX2 static TN_ALWAYS_INLINE __m256 tn_w8_tail(const int fmt, const void *w, 
   }
 }
 
+/* 8 ub codes of a row (p: its first byte) from code i (a multiple of 8, so byte i b / 8), minus the
+ * zero point z, as floats (exact). Only the row's bytes are read: 8 at once where the row has them,
+ * else the (cnt b + 7) / 8 that hold codes i .. i + cnt - 1; the lanes past those hold other codes. */
+TN_AVX2 static TN_ALWAYS_INLINE __m256 tn_ub8(const uint8_t *p, int32_t i, int32_t cnt, int32_t z, const tn_ub_ctx *u) {
+  const int32_t off = (i >> 3) * u->bits;
+  const long long b = u->bits;
+  const __m256i sh_lo = _mm256_setr_epi64x(0, b, 2 * b, 3 * b), sh_hi = _mm256_setr_epi64x(4 * b, 5 * b, 6 * b, 7 * b);
+  const __m256i pick = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+  uint64_t c = 0;
+  __m256i cv, lo, hi, codes;
+  if (off + 8 <= u->row_bytes) __builtin_memcpy(&c, p + off, 8); /* little-endian: code i + j at bit j b */
+  else {
+    const int32_t nb = (cnt * u->bits + 7) >> 3;
+    int32_t q;
+    for (q = 0; q < nb; ++q) c |= (uint64_t)p[off + q] << (8 * q);
+  }
+  cv = _mm256_set1_epi64x((long long)c);
+  lo = _mm256_permutevar8x32_epi32(_mm256_srlv_epi64(cv, sh_lo), pick); /* lanes 0-3 (twice) */
+  hi = _mm256_permutevar8x32_epi32(_mm256_srlv_epi64(cv, sh_hi), pick); /* lanes 4-7 (twice) */
+  codes = _mm256_and_si256(_mm256_blend_epi32(lo, hi, 0xf0), _mm256_set1_epi32((1 << u->bits) - 1));
+  return _mm256_cvtepi32_ps(_mm256_sub_epi32(codes, _mm256_set1_epi32(z)));
+}
+
 /* How a step gets its terms (a compile-time argument): 8 whole lanes with direct loads (t2: 4 code
  * bytes from byte i / 4, all inside the row), 8 lanes of t2 codes assembled from the row's bytes
  * (near the row's end), or the tail (cnt < 8 lanes). */
@@ -109,7 +145,7 @@ enum { TN_STEP_FAST, TN_STEP_WORD, TN_STEP_TAIL };
  * sv = 30 - 2j - 2 (k0 mod 4) for the 4 bytes loaded from byte i / 4 (FAST; i = k0 mod 4), 30 - 2j
  * for a word from tn_t2_word (already shifted). */
 TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_step(const int fmt, const int NT, const int mode, const void *const *w, const float *const *x, int32_t i, int32_t cnt,
-                                                 __m256i sv, const char *pf, size_t pf_mul, __m256 *a) {
+                                                 __m256i sv, const char *pf, size_t pf_mul, const tn_ub_ctx *u, __m256 *a) {
   __m256 xv[TN_LIN_NT];
   __m256i live = _mm256_setzero_si256();
   int r, t;
@@ -134,8 +170,14 @@ TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_step(const int fmt, const int NT, co
       neg = _mm256_castsi256_ps(_mm256_cmpgt_epi32(b10, c));
       for (t = 0; t < NT; ++t) a[r * NT + t] = _mm256_add_ps(a[r * NT + t], _mm256_or_ps(_mm256_and_ps(pos, xv[t]), _mm256_and_ps(neg, nx[t])));
     }
+  } else if (fmt == TN_W_UB) {
+    (void)sv, (void)pf, (void)pf_mul;
+    for (r = 0; r < TN_LIN_R; ++r) {
+      const __m256 wv = tn_ub8((const uint8_t *)w[r], i, mode == TN_STEP_TAIL ? cnt : 8, u->z[r], u);
+      for (t = 0; t < NT; ++t) a[r * NT + t] = _mm256_add_ps(a[r * NT + t], _mm256_mul_ps(xv[t], wv));
+    }
   } else {
-    (void)sv;
+    (void)sv, (void)u;
     if (mode == TN_STEP_FAST) { /* the same share of the next pass's rows (see tn_lin_pass) */
       _mm_prefetch(pf + (size_t)i * pf_mul, _MM_HINT_T0);
       if (fmt == TN_W_F32) _mm_prefetch(pf + (size_t)i * pf_mul + 64 * (pf_mul != 0), _MM_HINT_T0);
@@ -151,19 +193,19 @@ TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_step(const int fmt, const int NT, co
  * the tail. t2: rows of row_bytes bytes; the whole steps whose 4 code bytes would run past the row
  * assemble their codes from the bytes they need. */
 TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_block(const int fmt, const int NT, const void *const *w, const float *const *x, int32_t k0, int32_t len,
-                                                  int32_t row_bytes, const char *pf, size_t pf_mul, __m256 *acc) {
+                                                  int32_t row_bytes, const char *pf, size_t pf_mul, const tn_ub_ctx *u, __m256 *acc) {
   const __m256i sv = _mm256_sub_epi32(_mm256_setr_epi32(30, 28, 26, 24, 22, 20, 18, 16), _mm256_set1_epi32((k0 & 3) * 2));
   __m256 a[TN_LIN_R * TN_LIN_NT];
   int32_t j = 0;
   int r;
   for (r = 0; r < TN_LIN_R * NT; ++r) a[r] = acc[r];
   if (fmt == TN_W_T2) {
-    for (; len - j >= 8 && ((k0 + j) >> 2) + 4 <= row_bytes; j += 8) tn_lin_step(fmt, NT, TN_STEP_FAST, w, x, k0 + j, 8, sv, pf, pf_mul, a);
-    for (; len - j >= 8; j += 8) tn_lin_step(fmt, NT, TN_STEP_WORD, w, x, k0 + j, 8, sv, pf, pf_mul, a);
+    for (; len - j >= 8 && ((k0 + j) >> 2) + 4 <= row_bytes; j += 8) tn_lin_step(fmt, NT, TN_STEP_FAST, w, x, k0 + j, 8, sv, pf, pf_mul, u, a);
+    for (; len - j >= 8; j += 8) tn_lin_step(fmt, NT, TN_STEP_WORD, w, x, k0 + j, 8, sv, pf, pf_mul, u, a);
   } else {
-    for (; len - j >= 8; j += 8) tn_lin_step(fmt, NT, TN_STEP_FAST, w, x, k0 + j, 8, sv, pf, pf_mul, a);
+    for (; len - j >= 8; j += 8) tn_lin_step(fmt, NT, TN_STEP_FAST, w, x, k0 + j, 8, sv, pf, pf_mul, u, a);
   }
-  if (j < len) tn_lin_step(fmt, NT, TN_STEP_TAIL, w, x, k0 + j, len - j, sv, pf, pf_mul, a);
+  if (j < len) tn_lin_step(fmt, NT, TN_STEP_TAIL, w, x, k0 + j, len - j, sv, pf, pf_mul, u, a);
   for (r = 0; r < TN_LIN_R * NT; ++r) acc[r] = a[r];
 }
 
@@ -180,14 +222,15 @@ TN_AVX2 static TN_ALWAYS_INLINE __m128 tn_tree4(__m256 a0, __m256 a1, __m256 a2,
  * (P = 3: one row, the 4th pair repeats it), plane p's rows plane_bytes after plane 0's and its scales
  * per_plane after; one load of x serves every plane, and a row's output is y_0 + y_1 + ... in order. */
 TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, const int P, const float *x, const void *w, size_t row_bytes, size_t plane_bytes,
-                                                 size_t per_plane, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k,
-                                                 int32_t t0, int32_t o0, float *y) {
+                                                 size_t per_plane, const float *scales, const uint8_t *zeros, int32_t bits, int32_t groups_per_row,
+                                                 int32_t group, int32_t rows, int32_t k, int32_t t0, int32_t o0, float *y) {
   const int32_t rp = TN_LIN_R / P; /* rows per pass */
   const int32_t nr = rows - o0 < rp ? rows - o0 : rp;
   const void *wr[TN_LIN_R];
   const float *xt[TN_LIN_NT];
   __m256 acc[TN_LIN_R * TN_LIN_NT];
   __m128 v[TN_LIN_NT];
+  tn_ub_ctx u;
   int r, t;
   /* One token (GEMV, memory-bound on big matrices): the float and int8 steps prefetch the next
    * pass's 4 rows (contiguous, and read as 4 streams in one 4 KiB page or so, which the hardware
@@ -200,9 +243,11 @@ TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, co
   /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 takes min(rows - o0, TN_LIN_R) to be below 1 */
   for (r = 0; r < TN_LIN_R; ++r) wr[r] = (const unsigned char *)w + (size_t)(r % P) * plane_bytes + (size_t)(o0 + (r / P < nr ? r / P : nr - 1)) * row_bytes;
   for (t = 0; t < NT; ++t) xt[t] = x + (size_t)(t0 + t) * (size_t)k, v[t] = _mm_setzero_ps();
+  u.bits = bits, u.row_bytes = (int32_t)row_bytes;
+  for (r = 0; r < TN_LIN_R; ++r) u.z[r] = 0;
   if (fmt == TN_W_F32 || fmt == TN_W_F16) {
     for (r = 0; r < TN_LIN_R * NT; ++r) acc[r] = _mm256_setzero_ps();
-    tn_lin_block(fmt, NT, wr, xt, 0, k, 0, pf, pf_mul, acc);
+    tn_lin_block(fmt, NT, wr, xt, 0, k, 0, pf, pf_mul, &u, acc);
     for (t = 0; t < NT; ++t) v[t] = tn_tree4(acc[t], acc[NT + t], acc[2 * NT + t], acc[3 * NT + t]);
   } else {
     int32_t k0, g;
@@ -211,7 +256,9 @@ TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, co
       float sc[TN_LIN_R];
       __m128 s;
       for (r = 0; r < TN_LIN_R * NT; ++r) acc[r] = _mm256_setzero_ps();
-      tn_lin_block(fmt, NT, wr, xt, k0, len, (int32_t)row_bytes, pf, pf_mul, acc);
+      if (fmt == TN_W_UB) /* the zero points of the pass's rows for this group */
+        for (r = 0; r < TN_LIN_R; ++r) u.z[r] = zeros[(size_t)(o0 + (r < nr ? r : nr - 1)) * (size_t)groups_per_row + (size_t)g];
+      tn_lin_block(fmt, NT, wr, xt, k0, len, (int32_t)row_bytes, pf, pf_mul, &u, acc);
       /* the scales of the pass's rows (scale index row * groups_per_row + k0 / group) */
       /* cppcheck-suppress knownConditionTrueFalse ; cppcheck 2.10 takes min(rows - o0, TN_LIN_R) to be below 1 */
       for (r = 0; r < TN_LIN_R; ++r)
@@ -243,19 +290,19 @@ TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_pass(const int fmt, const int NT, co
 
 /* All of y: rows in passes of 4 / P (outer), tokens TN_NT_OF(fmt) at a time, then one at a time. */
 TN_AVX2 static TN_ALWAYS_INLINE void tn_lin_planes(const int fmt, const int P, const float *x, int32_t n, const void *w, size_t row_bytes, size_t plane_bytes,
-                                                   size_t per_plane, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k,
-                                                   float *y) {
+                                                   size_t per_plane, const float *scales, const uint8_t *zeros, int32_t bits, int32_t groups_per_row,
+                                                   int32_t group, int32_t rows, int32_t k, float *y) {
   int32_t o0, t0;
   for (o0 = 0; o0 < rows; o0 += TN_LIN_R / P) {
     for (t0 = 0; n - t0 >= TN_NT_OF(fmt); t0 += TN_NT_OF(fmt))
-      tn_lin_pass(fmt, TN_NT_OF(fmt), P, x, w, row_bytes, plane_bytes, per_plane, scales, groups_per_row, group, rows, k, t0, o0, y);
-    for (; t0 < n; ++t0) tn_lin_pass(fmt, 1, P, x, w, row_bytes, plane_bytes, per_plane, scales, groups_per_row, group, rows, k, t0, o0, y);
+      tn_lin_pass(fmt, TN_NT_OF(fmt), P, x, w, row_bytes, plane_bytes, per_plane, scales, zeros, bits, groups_per_row, group, rows, k, t0, o0, y);
+    for (; t0 < n; ++t0) tn_lin_pass(fmt, 1, P, x, w, row_bytes, plane_bytes, per_plane, scales, zeros, bits, groups_per_row, group, rows, k, t0, o0, y);
   }
 }
 
 TN_AVX2 static TN_ALWAYS_INLINE void tn_lin(const int fmt, const float *x, int32_t n, const void *w, size_t row_bytes, const float *scales,
                                             int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y) {
-  tn_lin_planes(fmt, 1, x, n, w, row_bytes, 0, 0, scales, groups_per_row, group, rows, k, y);
+  tn_lin_planes(fmt, 1, x, n, w, row_bytes, 0, 0, scales, NULL, 0, groups_per_row, group, rows, k, y);
 }
 
 TN_AVX2 static void tn_lin_f32_simd(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y) {
@@ -275,10 +322,15 @@ TN_AVX2 static void tn_lin_t2_simd(const float *x, int32_t n, const uint8_t *w, 
 TN_AVX2 static void tn_lin_t2p_simd(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group,
                                     int32_t rows, int32_t k, float *y) {
   const size_t rb = (size_t)((k + 3) / 4), pb = rb * (size_t)rows, pp = groups_per_row == 0 ? 1 : (size_t)rows * (size_t)groups_per_row;
-  if (planes == 1) tn_lin_planes(TN_W_T2, 1, x, n, w, rb, pb, pp, scales, groups_per_row, group, rows, k, y);
-  else if (planes == 2) tn_lin_planes(TN_W_T2, 2, x, n, w, rb, pb, pp, scales, groups_per_row, group, rows, k, y);
-  else if (planes == 3) tn_lin_planes(TN_W_T2, 3, x, n, w, rb, pb, pp, scales, groups_per_row, group, rows, k, y);
-  else tn_lin_planes(TN_W_T2, 4, x, n, w, rb, pb, pp, scales, groups_per_row, group, rows, k, y);
+  if (planes == 1) tn_lin_planes(TN_W_T2, 1, x, n, w, rb, pb, pp, scales, NULL, 0, groups_per_row, group, rows, k, y);
+  else if (planes == 2) tn_lin_planes(TN_W_T2, 2, x, n, w, rb, pb, pp, scales, NULL, 0, groups_per_row, group, rows, k, y);
+  else if (planes == 3) tn_lin_planes(TN_W_T2, 3, x, n, w, rb, pb, pp, scales, NULL, 0, groups_per_row, group, rows, k, y);
+  else tn_lin_planes(TN_W_T2, 4, x, n, w, rb, pb, pp, scales, NULL, 0, groups_per_row, group, rows, k, y);
+}
+
+TN_AVX2 static void tn_lin_ub_simd(const float *x, int32_t n, const uint8_t *w, int32_t bits, const float *scales, const uint8_t *zeros, int32_t groups_per_row,
+                                   int32_t group, int32_t rows, int32_t k, float *y) {
+  tn_lin_planes(TN_W_UB, 1, x, n, w, (size_t)((k * bits + 7) / 8), 0, 0, scales, zeros, bits, groups_per_row, group, rows, k, y);
 }
 
 /* 1 if this CPU runs the SIMD kernels, chosen once (a benign race at worst): AVX2 (CPUID.7.0:EBX
@@ -332,6 +384,13 @@ void tn_linear_t2p_avx2(const float *x, int32_t n, const uint8_t *w, int32_t pla
   else tn_linear_t2p(x, n, w, planes, scales, groups_per_row, group, rows, k, y);
 }
 
+void tn_linear_ub_avx2(const float *x, int32_t n, const uint8_t *w, int32_t bits, const float *scales, const uint8_t *zeros, int32_t groups_per_row, int32_t group,
+                       int32_t rows, int32_t k, float *y) {
+  if (tn_linear_avx2_ok() && bits >= 2 && bits <= 8 && (group % 8 == 0 || group >= k))
+    tn_lin_ub_simd(x, n, w, bits, scales, zeros, groups_per_row, group, rows, k, y);
+  else tn_linear_ub_scalar(x, n, w, bits, scales, zeros, groups_per_row, group, rows, k, y);
+}
+
 #else /* not x86 (this file is only chosen for x86 targets): the reference kernels */
 
 void tn_linear_f32_avx2(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y) { tn_linear_f32(x, n, w, rows, k, y); }
@@ -351,6 +410,11 @@ void tn_linear_t2_avx2(const float *x, int32_t n, const uint8_t *w, const float 
 void tn_linear_t2p_avx2(const float *x, int32_t n, const uint8_t *w, int32_t planes, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows,
                         int32_t k, float *y) {
   tn_linear_t2p(x, n, w, planes, scales, groups_per_row, group, rows, k, y);
+}
+
+void tn_linear_ub_avx2(const float *x, int32_t n, const uint8_t *w, int32_t bits, const float *scales, const uint8_t *zeros, int32_t groups_per_row, int32_t group,
+                       int32_t rows, int32_t k, float *y) {
+  tn_linear_ub_scalar(x, n, w, bits, scales, zeros, groups_per_row, group, rows, k, y);
 }
 
 #endif
