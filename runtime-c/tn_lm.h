@@ -105,6 +105,9 @@ void tn_linear_bias(float *y, int32_t n, const float *bias, int32_t rows);
  * ceil(k/8) bytes), scales [stages][2][2]; rows and k even, stages at most TN_MAX_STAGES. */
 #define TN_MAX_STAGES 4
 void tn_linear_c4(const float *x, int32_t n, const uint8_t *w, int32_t stages, const float *scales, int32_t rows, int32_t k, float *y);
+/* opt/generic/tn_linear_c4_scalar.c: the same floats, one lane at a time with the sums in registers
+ * (1 or 2 stages; more run tn_linear_c4, which it needs beside it). */
+void tn_linear_c4_scalar(const float *x, int32_t n, const uint8_t *w, int32_t stages, const float *scales, int32_t rows, int32_t k, float *y);
 
 /* ---- opt/x86/tn_linear_avx2.c (AVX2 + F16C, chosen at run time; else the reference above) and
  * opt/arm/tn_linear_neon.c (AArch64 NEON; elsewhere the reference): the reference's results, bit for

@@ -1,5 +1,5 @@
-// The Fairy2i kernel (runtime-c/ref/tn_linear_c4.c, the WidelyLinear op) bit for bit against the
-// interpreter: random decoders whose projections are Fairy2i codes of 1 to 3 stages on every target
+// The Fairy2i kernel (runtime-c/opt/generic/tn_linear_c4_scalar.c over ref/tn_linear_c4.c, the
+// WidelyLinear op) bit for bit against the interpreter: random decoders whose projections are Fairy2i codes of 1 to 3 stages on every target
 // (the host and each QEMU target), and stories260K quantized to Fairy2i-W2 with its head (the head
 // runs only the last rows of a call) on the host. Every
 // position's logits of a prefill and the greedy decode steps' logits hashes must match exactly.

@@ -12,7 +12,11 @@ import { dequantize } from './lm_reference.ts';
 export function deltaBase(seed: number, projections?: 'ternary' | 'float32'): LmModel {
   for (let s = seed; ; s++) {
     const m = randomLm(s, projections ? { projections } : {});
-    if (![...m.tensors.values()].some((t) => (t.kind === 'intb' && t.columns) || t.kind === 'fairy2i')) return m;
+    // The float reference of a merged delta holds float32 projections: no act-order columns or Fairy2i
+    // codes in the base, and its TBT input quantizers are dropped.
+    if ([...m.tensors.values()].some((t) => (t.kind === 'intb' && t.columns) || t.kind === 'fairy2i')) continue;
+    for (const [name, t] of m.tensors) if (t.kind === 'ternary' && t.input) m.tensors.set(name, { ...t, input: undefined });
+    return m;
   }
 }
 

@@ -224,8 +224,8 @@ export function linearCall(
       'ref/tn_linear.c',
       ...(deltaSlot >= 0 ? ['ref/tn_delta.c'] : []),
       isa === 'avx2' ? 'opt/x86/tn_linear_avx2.c' : isa === 'neon' ? 'opt/arm/tn_linear_neon.c' : 'opt/generic/tn_linear_scalar.c',
-      // The vector ub kernels run the scalar one for groups that are not whole bytes of 8 codes.
-      ...(suffix === 'ub' && isa !== 'scalar' ? ['opt/generic/tn_linear_scalar.c'] : []),
+      // The vector files' ub kernels run the scalar one for groups that are not whole bytes of 8 codes.
+      ...(isa !== 'scalar' ? ['opt/generic/tn_linear_scalar.c'] : []),
     ],
     body,
   };

@@ -131,10 +131,11 @@ export const WidelyLinear: OpDef = {
     const [stages, , n] = c.shape as [number, number, number, number];
     const { x: xin, rows } = rowArgs(ctx.node, !!ctx.graph.rows, ctx.in(0), k, ctx.rows(total), ctx.outRows(total));
     const codes = ctx.constant(c.name, 'c4', k / 2);
+    // The lane-at-a-time kernel keeps the sums in registers (1 or 2 stages; it runs the reference for more).
     return {
-      kernel: 'tn_linear_c4',
-      runtime: ['ref/tn_linear_c4.c'],
-      body: [`tn_linear_c4(${xin}, ${rows}, ${codes}, /* stages */ ${stages}, ${ctx.in(2)}, /* n */ ${2 * n}, /* k */ ${k}, ${ctx.out(0)});`],
+      kernel: 'tn_linear_c4_scalar',
+      runtime: ['ref/tn_linear_c4.c', 'opt/generic/tn_linear_c4_scalar.c'],
+      body: [`tn_linear_c4_scalar(${xin}, ${rows}, ${codes}, /* stages */ ${stages}, ${ctx.in(2)}, /* n */ ${2 * n}, /* k */ ${k}, ${ctx.out(0)});`],
     };
   },
   cost(graph, node) {

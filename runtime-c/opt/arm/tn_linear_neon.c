@@ -179,16 +179,16 @@ static TN_ALWAYS_INLINE void tn_lin_step(const int fmt, const int NT, const int 
       /* t2: 2 bits per code, low bits first: 00 -> 0, 01 -> +1, 10 -> -1 (11 -> 0, as the reference).
        * With the code in bits 31:30 (signed lanes): 01 is > 0x3fffffff, 10 is < -0x40000000. */
       const uint8_t *p = (const uint8_t *)w[r];
-      uint32_t u;
+      uint32_t word;
       int32x4_t c, cl, ch;
       uint32x4_t pl, ml, ph, mh;
       if (mode == TN_STEP_FAST) { /* the 4 bytes from byte i / 4, little-endian */
         const uint8_t *b = p + (i >> 2);
-        u = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        word = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
       } else {
-        u = tn_t2_word(p, i, mode == TN_STEP_TAIL ? cnt : 8);
+        word = tn_t2_word(p, i, mode == TN_STEP_TAIL ? cnt : 8);
       }
-      c = vreinterpretq_s32_u32(vdupq_n_u32(u));
+      c = vreinterpretq_s32_u32(vdupq_n_u32(word));
       cl = vshlq_s32(c, sl);
       ch = vshlq_s32(c, sh);
       pl = vcgtq_s32(cl, b01), ml = vcltq_s32(cl, b10), ph = vcgtq_s32(ch, b01), mh = vcltq_s32(ch, b10);
