@@ -121,6 +121,8 @@ void tn_linear_t2p_avx2(const float *x, int32_t n, const uint8_t *w, int32_t pla
                         int32_t k, float *y);
 void tn_linear_ub_avx2(const float *x, int32_t n, const uint8_t *w, int32_t bits, const float *scales, const uint8_t *zeros, int32_t groups_per_row, int32_t group,
                        int32_t rows, int32_t k, float *y);
+/* Fairy2i (1 or 2 stages; more, or no AVX2, run tn_linear_c4_scalar, needed beside it). */
+void tn_linear_c4_avx2(const float *x, int32_t n, const uint8_t *w, int32_t stages, const float *scales, int32_t rows, int32_t k, float *y);
 void tn_linear_f32_neon(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y);
 void tn_linear_f16_neon(const float *x, int32_t n, const uint16_t *w, int32_t rows, int32_t k, float *y);
 void tn_linear_q8_neon(const float *x, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, float *y);
@@ -130,6 +132,7 @@ void tn_linear_t2p_neon(const float *x, int32_t n, const uint8_t *w, int32_t pla
 /* ub falls back to tn_linear_ub_scalar (opt/generic/tn_linear_scalar.c, needed beside these). */
 void tn_linear_ub_neon(const float *x, int32_t n, const uint8_t *w, int32_t bits, const float *scales, const uint8_t *zeros, int32_t groups_per_row, int32_t group,
                        int32_t rows, int32_t k, float *y);
+void tn_linear_c4_neon(const float *x, int32_t n, const uint8_t *w, int32_t stages, const float *scales, int32_t rows, int32_t k, float *y);
 
 /* ---- opt/generic/tn_linear_scalar.c: the reference's results, bit for bit, with the eight lanes in
  * named locals (registers) and ternary codes decoded eight at a time: the kernels of the targets

@@ -1,11 +1,11 @@
 // The optimized Linear kernels of the language models (runtime-c/opt/x86/tn_linear_avx2.c,
 // runtime-c/opt/arm/tn_linear_neon.c, and runtime-c/opt/generic/tn_linear_scalar.c, which every
 // other target runs) bit for bit against the reference kernels (runtime-c/ref/tn_linear.c), by the
-// C harness test/c/lm_kernel_check.c: float32, float16, int8, t2, trit-plane and (scalar) b-bit
-// weights, K 0 to 700 (and 1000, 2048), 1 to 17 tokens, 1 to 13 rows (and 61, 64), every scale
+// C harness test/c/lm_kernel_check.c: float32, float16, int8, t2, trit-plane and b-bit weights
+// (and Fairy2i's tn_linear_c4_* against tn_linear_c4), K 0 to 700 (and 1000, 2048), 1 to 17 tokens, 1 to 13 rows (and 61, 64), every scale
 // granularity, mild and wild inputs (signed zeros, overflow, subnormals, infinities, NaN),
 // every input ending at an unreadable page (docs/numerics.md, "Lane sums" and "Linear").
-// Every build compiles the four runtime files with the strict flags (build.ts STRICT_CFLAGS):
+// Every build compiles the six runtime files with the strict flags (build.ts STRICT_CFLAGS):
 //   host: the AVX2 + F16C path (this machine has both: checked);
 //   host with -DTN_LINEAR_FORCE_REF: the AVX2 file's fallback to the reference;
 //   x86_64-linux-musl baseline under qemu-x86_64 -cpu qemu64 (no AVX): the fallback chosen by CPUID;
@@ -61,9 +61,14 @@ async function runHarness(b: Build, dir: string): Promise<string> {
   const built = await buildProgram({
     target: b.target,
     dir: runDir,
-    modelSources: ['ref/tn_linear.c', 'opt/x86/tn_linear_avx2.c', 'opt/arm/tn_linear_neon.c', 'opt/generic/tn_linear_scalar.c'].map((f) =>
-      join(RUNTIME_DIR, f),
-    ),
+    modelSources: [
+      'ref/tn_linear.c',
+      'ref/tn_linear_c4.c',
+      'opt/x86/tn_linear_avx2.c',
+      'opt/arm/tn_linear_neon.c',
+      'opt/generic/tn_linear_scalar.c',
+      'opt/generic/tn_linear_c4_scalar.c',
+    ].map((f) => join(RUNTIME_DIR, f)),
     runnerSources: [join(import.meta.dirname, 'c', 'lm_kernel_check.c')],
     includeDirs: [RUNTIME_DIR, join(TARGETS_DIR, 'common')],
     defines: b.defines,
@@ -86,10 +91,17 @@ describe('Linear kernels (AVX2, NEON, scalar) bit for bit against the reference'
         const lines = out.trim().split('\n');
         expect(lines[0]).toBe(b.simd);
         // One line per kernel, every format of the three sets, each ok; no mismatch lines; the verdict.
-        const verdicts = lines.filter((l) => /^(f32|f16|q8|t2|t2p|ub) (avx2|neon|scalar): /.test(l)).map((l) => l.replace(/ \(\d+ cases\)$/, ''));
+        const verdicts = lines.filter((l) => /^(f32|f16|q8|t2|t2p|ub|c4) (avx2|neon|scalar): /.test(l)).map((l) => l.replace(/ \(\d+ cases\)$/, ''));
         const sets = (set: string, formats: string[]) => formats.map((f) => `${f} ${set}: ok`);
-        const formats = ['f32', 'f16', 'q8', 't2', 't2p'];
-        expect(verdicts).toEqual([...sets('avx2', [...formats, 'ub']), ...sets('neon', [...formats, 'ub']), ...sets('scalar', [...formats, 'ub'])]);
+        const formats = ['f32', 'f16', 'q8', 't2', 't2p', 'ub'];
+        expect(verdicts).toEqual([
+          ...sets('avx2', formats),
+          ...sets('neon', formats),
+          ...sets('scalar', formats),
+          ...sets('avx2', ['c4']),
+          ...sets('neon', ['c4']),
+          ...sets('scalar', ['c4']),
+        ]);
         expect(lines.filter((l) => l.startsWith('  '))).toEqual([]);
         expect(lines.at(-1)).toBe('ok');
       },

@@ -19,7 +19,8 @@
  * Both kernel sets are built on every target: where the ISA is absent they are the reference, and
  * with -DTN_LINEAR_FORCE_REF the AVX2 set takes its fallback on any CPU. The scalar set
  * (runtime-c/opt/generic/tn_linear_scalar.c: unrolled lanes, every target without the two) runs
- * everywhere; 'ub' weights (GPTQ: 2 to 8 bits by turns, a zero point per group) run in all three sets. Prints one line per
+ * everywhere; 'ub' weights (GPTQ: 2 to 8 bits by turns, a zero point per group) run in all three sets,
+ * and Fairy2i's kernels (tn_linear_c4_*) against tn_linear_c4 after them. Prints one line per
  * kernel, "ok" or "FAILED" (the first mismatches; all with -v), then "ok" or "FAILED"; exits 1 on
  * a failure. "quick" runs a quarter of the table (for the builds whose kernels are all the reference).
  */
@@ -56,6 +57,8 @@ void tn_linear_ub_avx2(const float *x, int32_t n, const uint8_t *w, int32_t bits
                        int32_t rows, int32_t k, float *y);
 void tn_linear_ub_neon(const float *x, int32_t n, const uint8_t *w, int32_t bits, const float *scales, const uint8_t *zeros, int32_t groups_per_row, int32_t group,
                        int32_t rows, int32_t k, float *y);
+void tn_linear_c4_avx2(const float *x, int32_t n, const uint8_t *w, int32_t stages, const float *scales, int32_t rows, int32_t k, float *y);
+void tn_linear_c4_neon(const float *x, int32_t n, const uint8_t *w, int32_t stages, const float *scales, int32_t rows, int32_t k, float *y);
 
 /* The table of kernels: weight format, set, and the function of that format. */
 enum { F32, F16, Q8, T2, T2P, UB };
@@ -280,6 +283,43 @@ static int check(const kernel_entry *e) {
   return res.failed_cases == 0;
 }
 
+/* Fairy2i (WidelyLinear, layout c4): each set's kernel against tn_linear_c4 on K = 2 .. 2 * 300 (odd
+ * and even halves, ends inside a byte), 1 to 4 stages, 1 to 3 tokens, 2 to 14 rows, every code byte
+ * random, mild and wild activations and scales. Buffers end at an unreadable page. */
+typedef void (*c4_kernel)(const float *x, int32_t n, const uint8_t *w, int32_t stages, const float *scales, int32_t rows, int32_t k, float *y);
+static int check_c4(const char *set, c4_kernel f) {
+  result res = {0, 0, 0};
+  int32_t it;
+  for (it = 0; it < (quick ? 150 : 600); ++it) {
+    const int32_t stages = 1 + it % 4, n = 1 + (int32_t)(rnd() % 3u), rows = 2 * (1 + (int32_t)(rnd() % 7u)), k = 2 * (1 + (int32_t)(rnd() % 300u));
+    const int wild = it % 3 == 2;
+    const size_t row_bytes = (size_t)((k / 2 + 3) / 4), wbytes = (size_t)(2 * stages) * (size_t)(rows / 2) * row_bytes;
+    float *x = guarded_at(gx, (size_t)n * (size_t)k * 4), *scales = guarded_at(gs, (size_t)stages * 16);
+    uint8_t *w = guarded_at(gw, wbytes);
+    int32_t i;
+    size_t b;
+    for (i = 0; i < n * k; ++i) x[i] = any_float(wild);
+    for (i = 0; i < stages * 4; ++i) scales[i] = any_float(wild && i % 2);
+    for (b = 0; b < wbytes; ++b) w[b] = (uint8_t)rnd();
+    tn_linear_c4(x, n, w, stages, scales, rows, k, ybuf_ref);
+    f(x, n, w, stages, scales, rows, k, ybuf_opt);
+    ++res.cases, ++cases;
+    for (i = 0; i < n * rows; ++i) {
+      const float a = ybuf_ref[i], o = ybuf_opt[i];
+      ++outputs;
+      if (a != a) ++nan_outputs;
+      if (u_of(a) != u_of(o) && !(a != a && o != o)) {
+        if (res.shown++ < 3 || verbose) printf("  c4 %s: K %d, %d tokens, %d rows, %d stages, output %d: %08x, reference %08x\n", set, (int)k, (int)n, (int)rows, (int)stages, (int)i, (unsigned)u_of(o), (unsigned)u_of(a));
+        ++res.failed_cases;
+        break;
+      }
+    }
+  }
+  if (res.failed_cases) printf("c4 %s: FAILED (%ld of %ld cases differ)\n", set, res.failed_cases, res.cases);
+  else printf("c4 %s: ok (%ld cases)\n", set, res.cases);
+  return res.failed_cases == 0;
+}
+
 /* What the AVX2 kernels' dispatch sees (the same test as tn_linear_avx2.c). */
 static const char *x86_simd(void) {
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
@@ -324,6 +364,9 @@ int main(int argc, char **argv) {
 #endif
   );
   for (i = 0; i < sizeof kernels / sizeof kernels[0]; ++i) ok &= check(&kernels[i]);
+  ok &= check_c4("avx2", tn_linear_c4_avx2);
+  ok &= check_c4("neon", tn_linear_c4_neon);
+  ok &= check_c4("scalar", tn_linear_c4_scalar);
   printf("%ld cases, %ld outputs (%ld NaN)\n%s\n", cases, outputs, nan_outputs, ok ? "ok" : "FAILED");
   return ok ? 0 : 1;
 }

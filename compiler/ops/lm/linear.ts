@@ -218,17 +218,19 @@ export function linearCall(
   const body = [`${fn}(${x}, ${rows}, ${weights},${planes} ${scales}/* n */ ${n}, /* k */ ${k}, ${y});`];
   if (deltaSlot >= 0) body.push(`tn_delta_apply(${x}, ${rows}, &${ctx.deltaSlots()}[${deltaSlot}], /* n */ ${n}, /* k */ ${k}, ${y});`);
   if (bi !== undefined) body.push(`tn_linear_bias(${y}, ${rows}, ${ctx.in(bi)}, /* n */ ${n});`);
-  return {
-    fn,
-    runtime: [
-      'ref/tn_linear.c',
-      ...(deltaSlot >= 0 ? ['ref/tn_delta.c'] : []),
-      isa === 'avx2' ? 'opt/x86/tn_linear_avx2.c' : isa === 'neon' ? 'opt/arm/tn_linear_neon.c' : 'opt/generic/tn_linear_scalar.c',
-      // The vector files' ub kernels run the scalar one for groups that are not whole bytes of 8 codes.
-      ...(isa !== 'scalar' ? ['opt/generic/tn_linear_scalar.c'] : []),
-    ],
-    body,
-  };
+  return { fn, runtime: [...(deltaSlot >= 0 ? ['ref/tn_delta.c'] : []), ...linearRuntime(isa)], body };
+}
+
+/**
+ * The runtime files of the Linear kernels of `isa` ('avx2', 'neon' or 'scalar'). The vector files
+ * also hold Fairy2i's kernel and fall back to the scalar ones (b-bit groups that are not whole bytes
+ * of 8 codes, Fairy2i with more than 2 stages, a CPU without AVX2), so those come with them.
+ */
+export function linearRuntime(isa: string): string[] {
+  const scalar = ['ref/tn_linear.c', 'opt/generic/tn_linear_scalar.c', 'ref/tn_linear_c4.c', 'opt/generic/tn_linear_c4_scalar.c'];
+  if (isa === 'avx2') return [...scalar, 'opt/x86/tn_linear_avx2.c'];
+  if (isa === 'neon') return [...scalar, 'opt/arm/tn_linear_neon.c'];
+  return ['ref/tn_linear.c', 'opt/generic/tn_linear_scalar.c'];
 }
 
 const WIDENED = new WeakMap<object, Float32Array>();

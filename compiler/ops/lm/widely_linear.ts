@@ -24,7 +24,9 @@ import { shapeStr, type Tensor } from '../../ir.ts';
 import { FAIRY2I_MAX_STAGES } from '../../lm/model.ts';
 import { add, mul, sub } from '../../numerics/f32.ts';
 import { combineLanes } from '../../numerics/dot.ts';
+import { vectorIsa } from '../../targets.ts';
 import type { OpDef } from '../op.ts';
+import { linearRuntime } from './linear.ts';
 import { ROWS_ATTR, rowArgs, rowSpan } from './rows.ts';
 
 export const WidelyLinear: OpDef = {
@@ -131,11 +133,14 @@ export const WidelyLinear: OpDef = {
     const [stages, , n] = c.shape as [number, number, number, number];
     const { x: xin, rows } = rowArgs(ctx.node, !!ctx.graph.rows, ctx.in(0), k, ctx.rows(total), ctx.outRows(total));
     const codes = ctx.constant(c.name, 'c4', k / 2);
-    // The lane-at-a-time kernel keeps the sums in registers (1 or 2 stages; it runs the reference for more).
+    // AVX2 and NEON: the sums as 8-lane vectors; elsewhere the lane-at-a-time kernel with the sums in
+    // registers (both for 1 or 2 stages; more run the reference).
+    const isa = vectorIsa(ctx.target);
+    const fn = `tn_linear_c4_${isa || 'scalar'}`;
     return {
-      kernel: 'tn_linear_c4_scalar',
-      runtime: ['ref/tn_linear_c4.c', 'opt/generic/tn_linear_c4_scalar.c'],
-      body: [`tn_linear_c4_scalar(${xin}, ${rows}, ${codes}, /* stages */ ${stages}, ${ctx.in(2)}, /* n */ ${2 * n}, /* k */ ${k}, ${ctx.out(0)});`],
+      kernel: fn,
+      runtime: isa ? linearRuntime(isa) : ['ref/tn_linear_c4.c', 'opt/generic/tn_linear_c4_scalar.c'],
+      body: [`${fn}(${xin}, ${rows}, ${codes}, /* stages */ ${stages}, ${ctx.in(2)}, /* n */ ${2 * n}, /* k */ ${k}, ${ctx.out(0)});`],
     };
   },
   cost(graph, node) {

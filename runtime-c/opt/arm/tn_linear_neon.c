@@ -35,6 +35,11 @@
  * of Advanced SIMD in AArch32, whatever FPSCR.FZ says), so it cannot give the reference's bits:
  * there, and on any build without AArch64 NEON, these functions are the reference kernels.
  *
+ * Fairy2i (tn_linear_c4_neon) as in tn_linear_avx2.c: the reference's four lane sums per plane are
+ * pairs of float32x4_t (lanes 0-3, 4-7); with code j in bits 31:30 of lane j, bit 31 flips the signs
+ * of x_re and x_im, bit 30 sends them to (d, b) instead of (a, c), and the other pair adds +0. One or
+ * two stages; more run the scalar kernel.
+ *
  * Prototypes for tn_lm.h (the same signatures as the reference, with the suffix _neon) are below.
  */
 #include <stddef.h>
@@ -360,6 +365,83 @@ void tn_linear_ub_neon(const float *x, int32_t n, const uint8_t *w, int32_t bits
   else tn_linear_ub_scalar(x, n, w, bits, scales, zeros, groups_per_row, group, rows, k, y);
 }
 
+/* Fairy2i, P = 2 stages x (U, W) planes: out[p] = the tree of each of plane p's sums (a, b, c, d)
+ * over columns 0 .. m - 1 of x_re, x_im and the planes' rows wp[p]. */
+static TN_ALWAYS_INLINE void tn_c4_sums(const int P, const float *xre, const float *xim, const uint8_t *const *wp, int32_t m, float32x4_t *out) {
+  static const int32_t shifts[8] = {30, 28, 26, 24, 22, 20, 18, 16};
+  const int32x4_t sl = vld1q_s32(shifts), sh = vld1q_s32(shifts + 4);
+  const uint32x4_t sign = vdupq_n_u32(0x80000000u);
+  uint32x4_t a[8], b[8], c[8], d[8]; /* [2 p]: lanes 0-3, [2 p + 1]: lanes 4-7, as float bits */
+  int32_t j;
+  int p, h;
+  for (p = 0; p < 2 * P; ++p) a[p] = b[p] = c[p] = d[p] = vreinterpretq_u32_f32(vdupq_n_f32(0.0f));
+  for (j = 0; j < m; j += 8) {
+    const int32_t cnt = m - j < 8 ? m - j : 8;
+    float rp[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f}, ip[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    const float *rs = xre + j, *is = xim + j;
+    uint32x4_t re[2], im[2];
+    if (cnt < 8) { /* +0 past the end */
+      int32_t q;
+      for (q = 0; q < cnt; ++q) rp[q] = xre[j + q], ip[q] = xim[j + q];
+      rs = rp, is = ip;
+    }
+    re[0] = vreinterpretq_u32_f32(vld1q_f32(rs)), re[1] = vreinterpretq_u32_f32(vld1q_f32(rs + 4));
+    im[0] = vreinterpretq_u32_f32(vld1q_f32(is)), im[1] = vreinterpretq_u32_f32(vld1q_f32(is + 4));
+    for (p = 0; p < P; ++p) {
+      /* codes j .. j + 7 (j is a multiple of 8: two whole bytes; past the end, code 0) */
+      const int32x4_t cw = vreinterpretq_s32_u32(vdupq_n_u32(tn_t2_word(wp[p], j, cnt)));
+      for (h = 0; h < 2; ++h) {
+        const int32x4_t cv = vshlq_s32(cw, h ? sh : sl);
+        const uint32x4_t neg = vandq_u32(vreinterpretq_u32_s32(cv), sign);
+        const uint32x4_t q = vreinterpretq_u32_s32(vshrq_n_s32(vshlq_n_s32(cv, 1), 31));
+        const uint32x4_t sre = veorq_u32(re[h], neg), sim = veorq_u32(im[h], neg);
+        const int i = 2 * p + h;
+        a[i] = vreinterpretq_u32_f32(vaddq_f32(vreinterpretq_f32_u32(a[i]), vreinterpretq_f32_u32(vbicq_u32(sre, q))));
+        c[i] = vreinterpretq_u32_f32(vaddq_f32(vreinterpretq_f32_u32(c[i]), vreinterpretq_f32_u32(vbicq_u32(sim, q))));
+        d[i] = vreinterpretq_u32_f32(vaddq_f32(vreinterpretq_f32_u32(d[i]), vreinterpretq_f32_u32(vandq_u32(sre, q))));
+        b[i] = vreinterpretq_u32_f32(vaddq_f32(vreinterpretq_f32_u32(b[i]), vreinterpretq_f32_u32(vandq_u32(sim, q))));
+      }
+    }
+  }
+#define TN_F(v) vreinterpretq_f32_u32(v)
+  for (p = 0; p < P; ++p)
+    out[p] = tn_tree4(TN_F(a[2 * p]), TN_F(a[2 * p + 1]), TN_F(b[2 * p]), TN_F(b[2 * p + 1]), TN_F(c[2 * p]), TN_F(c[2 * p + 1]), TN_F(d[2 * p]),
+                      TN_F(d[2 * p + 1]));
+#undef TN_F
+}
+
+static TN_ALWAYS_INLINE void tn_c4_run(const int P, const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t rows, int32_t k, float *y) {
+  const int32_t half_rows = rows / 2, m = k / 2, row_bytes = (m + 3) / 4, stages = P / 2;
+  int32_t t, o, s, p;
+  for (t = 0; t < n; t++)
+    for (o = 0; o < half_rows; o++) {
+      const uint8_t *wp[4];
+      float32x4_t sums[4];
+      float acc[4][4];
+      float yr = 0.0f, yi = 0.0f;
+      for (p = 0; p < P; p++) wp[p] = w + (size_t)(p * half_rows + o) * (size_t)row_bytes;
+      tn_c4_sums(P, x + (size_t)t * (size_t)k, x + (size_t)t * (size_t)k + m, wp, m, sums);
+      for (p = 0; p < P; p++) vst1q_f32(acc[p], sums[p]); /* a, b, c, d */
+      /* the reference's tail, as written there */
+      for (s = 0; s < stages; s++) {
+        const float *su = scales + s * 4, *sw = scales + s * 4 + 2;
+        const float *u = acc[2 * s], *v = acc[2 * s + 1];
+        const float tr = ((su[0] * u[0] - su[1] * u[1]) + sw[0] * v[0]) + sw[1] * v[1];
+        const float ti = ((su[0] * u[2] + su[1] * u[3]) - sw[0] * v[2]) + sw[1] * v[3];
+        yr = s == 0 ? tr : yr + tr;
+        yi = s == 0 ? ti : yi + ti;
+      }
+      y[(size_t)t * (size_t)rows + (size_t)o] = yr;
+      y[(size_t)t * (size_t)rows + (size_t)half_rows + (size_t)o] = yi;
+    }
+}
+
+void tn_linear_c4_neon(const float *x, int32_t n, const uint8_t *w, int32_t stages, const float *scales, int32_t rows, int32_t k, float *y) {
+  if (stages == 1) tn_c4_run(2, x, n, w, scales, rows, k, y);
+  else if (stages == 2) tn_c4_run(4, x, n, w, scales, rows, k, y);
+  else tn_linear_c4_scalar(x, n, w, stages, scales, rows, k, y);
+}
+
 #else /* ARMv7 (subnormals flushed, above) or no NEON: the reference kernels */
 
 void tn_linear_f32_neon(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y) { tn_linear_f32(x, n, w, rows, k, y); }
@@ -384,6 +466,10 @@ void tn_linear_t2p_neon(const float *x, int32_t n, const uint8_t *w, int32_t pla
 void tn_linear_ub_neon(const float *x, int32_t n, const uint8_t *w, int32_t bits, const float *scales, const uint8_t *zeros, int32_t groups_per_row, int32_t group,
                        int32_t rows, int32_t k, float *y) {
   tn_linear_ub_scalar(x, n, w, bits, scales, zeros, groups_per_row, group, rows, k, y);
+}
+
+void tn_linear_c4_neon(const float *x, int32_t n, const uint8_t *w, int32_t stages, const float *scales, int32_t rows, int32_t k, float *y) {
+  tn_linear_c4_scalar(x, n, w, stages, scales, rows, k, y);
 }
 
 #endif

@@ -36,6 +36,13 @@
  * only where CPUID says AVX2, F16C and OS support for the YMM state; elsewhere the reference kernels
  * run. -DTN_LINEAR_FORCE_REF takes the fallback on any CPU (test/lm-kernels.test.ts).
  *
+ * Fairy2i (tn_linear_c4_avx2, the WidelyLinear op): the reference's (ref/tn_linear_c4.c) four lane
+ * sums a, b, c, d per plane are four __m256 per plane, lane j taking column k0 + 8m + j as there. The
+ * c4 codes are packed as t2 codes are (2 bits, low bits first); with code j in bits 31:30 of lane j,
+ * bit 31 (-1, -i) flips the sign of x_re and x_im, bit 30 (+i, -i) sends them to (d, b) instead of
+ * (a, c); the pair that takes nothing adds +0, which leaves a sum as it was (below). One or two
+ * stages; more run the scalar kernel.
+ *
  * Prototypes for tn_lm.h (the same signatures as the reference, with the suffix _avx2) are below.
  */
 #include <stddef.h>
@@ -333,6 +340,70 @@ TN_AVX2 static void tn_lin_ub_simd(const float *x, int32_t n, const uint8_t *w, 
   tn_lin_planes(TN_W_UB, 1, x, n, w, (size_t)((k * bits + 7) / 8), 0, 0, scales, zeros, bits, groups_per_row, group, rows, k, y);
 }
 
+/* Fairy2i, P = 2 stages x (U, W) planes: out[p] = the tree of each of plane p's sums (a, b, c, d)
+ * over columns 0 .. m - 1 of x_re, x_im and the planes' rows wp[p]. */
+TN_AVX2 static TN_ALWAYS_INLINE void tn_c4_sums(const int P, const float *xre, const float *xim, const uint8_t *const *wp, int32_t m, __m128 *out) {
+  const __m256i shifts = _mm256_setr_epi32(30, 28, 26, 24, 22, 20, 18, 16), sign = _mm256_set1_epi32((int32_t)0x80000000u);
+  __m256 a[4], b[4], c[4], d[4];
+  int32_t j;
+  int p;
+  for (p = 0; p < P; ++p) a[p] = b[p] = c[p] = d[p] = _mm256_setzero_ps();
+  for (j = 0; j < m; j += 8) {
+    const int32_t cnt = m - j < 8 ? m - j : 8;
+    __m256 re, im;
+    if (cnt == 8) re = _mm256_loadu_ps(xre + j), im = _mm256_loadu_ps(xim + j);
+    else {
+      const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32(cnt), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+      re = _mm256_maskload_ps(xre + j, live), im = _mm256_maskload_ps(xim + j, live); /* +0 past the end */
+    }
+    for (p = 0; p < P; ++p) {
+      /* codes j .. j + 7 (j is a multiple of 8: two whole bytes; past the end, code 0) */
+      const __m256i cv = _mm256_sllv_epi32(_mm256_set1_epi32((int32_t)tn_t2_word(wp[p], j, cnt)), shifts);
+      const __m256 neg = _mm256_castsi256_ps(_mm256_and_si256(cv, sign));
+      const __m256 q = _mm256_castsi256_ps(_mm256_srai_epi32(_mm256_slli_epi32(cv, 1), 31));
+      const __m256 sre = _mm256_xor_ps(re, neg), sim = _mm256_xor_ps(im, neg);
+      a[p] = _mm256_add_ps(a[p], _mm256_andnot_ps(q, sre));
+      c[p] = _mm256_add_ps(c[p], _mm256_andnot_ps(q, sim));
+      d[p] = _mm256_add_ps(d[p], _mm256_and_ps(q, sre));
+      b[p] = _mm256_add_ps(b[p], _mm256_and_ps(q, sim));
+    }
+  }
+  for (p = 0; p < P; ++p) out[p] = tn_tree4(a[p], b[p], c[p], d[p]);
+}
+
+TN_AVX2 static TN_ALWAYS_INLINE void tn_c4_run(const int P, const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t rows, int32_t k, float *y) {
+  const int32_t half_rows = rows / 2, m = k / 2, row_bytes = (m + 3) / 4, stages = P / 2;
+  int32_t t, o, s, p;
+  for (t = 0; t < n; t++)
+    for (o = 0; o < half_rows; o++) {
+      const uint8_t *wp[4];
+      __m128 sums[4];
+      float acc[4][4];
+      float yr = 0.0f, yi = 0.0f;
+      for (p = 0; p < P; p++) wp[p] = w + (size_t)(p * half_rows + o) * (size_t)row_bytes;
+      tn_c4_sums(P, x + (size_t)t * (size_t)k, x + (size_t)t * (size_t)k + m, wp, m, sums);
+      for (p = 0; p < P; p++) _mm_storeu_ps(acc[p], sums[p]); /* a, b, c, d */
+      /* the reference's tail, as written there */
+      for (s = 0; s < stages; s++) {
+        const float *su = scales + s * 4, *sw = scales + s * 4 + 2;
+        const float *u = acc[2 * s], *v = acc[2 * s + 1];
+        const float tr = ((su[0] * u[0] - su[1] * u[1]) + sw[0] * v[0]) + sw[1] * v[1];
+        const float ti = ((su[0] * u[2] + su[1] * u[3]) - sw[0] * v[2]) + sw[1] * v[3];
+        yr = s == 0 ? tr : yr + tr;
+        yi = s == 0 ? ti : yi + ti;
+      }
+      y[(size_t)t * (size_t)rows + (size_t)o] = yr;
+      y[(size_t)t * (size_t)rows + (size_t)half_rows + (size_t)o] = yi;
+    }
+}
+
+TN_AVX2 static void tn_c4_w1_simd(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t rows, int32_t k, float *y) {
+  tn_c4_run(2, x, n, w, scales, rows, k, y);
+}
+TN_AVX2 static void tn_c4_w2_simd(const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t rows, int32_t k, float *y) {
+  tn_c4_run(4, x, n, w, scales, rows, k, y);
+}
+
 /* 1 if this CPU runs the SIMD kernels, chosen once (a benign race at worst): AVX2 (CPUID.7.0:EBX
  * bit 5), F16C (CPUID.1:ECX bit 29), AVX (bit 28) and an OS that saves the YMM registers (OSXSAVE,
  * bit 27; XCR0 bits 1 and 2). Not __builtin_cpu_supports: zig's compiler-rt has no __cpu_model. */
@@ -391,6 +462,12 @@ void tn_linear_ub_avx2(const float *x, int32_t n, const uint8_t *w, int32_t bits
   else tn_linear_ub_scalar(x, n, w, bits, scales, zeros, groups_per_row, group, rows, k, y);
 }
 
+void tn_linear_c4_avx2(const float *x, int32_t n, const uint8_t *w, int32_t stages, const float *scales, int32_t rows, int32_t k, float *y) {
+  if (tn_linear_avx2_ok() && stages == 1) tn_c4_w1_simd(x, n, w, scales, rows, k, y);
+  else if (tn_linear_avx2_ok() && stages == 2) tn_c4_w2_simd(x, n, w, scales, rows, k, y);
+  else tn_linear_c4_scalar(x, n, w, stages, scales, rows, k, y);
+}
+
 #else /* not x86 (this file is only chosen for x86 targets): the reference kernels */
 
 void tn_linear_f32_avx2(const float *x, int32_t n, const float *w, int32_t rows, int32_t k, float *y) { tn_linear_f32(x, n, w, rows, k, y); }
@@ -415,6 +492,10 @@ void tn_linear_t2p_avx2(const float *x, int32_t n, const uint8_t *w, int32_t pla
 void tn_linear_ub_avx2(const float *x, int32_t n, const uint8_t *w, int32_t bits, const float *scales, const uint8_t *zeros, int32_t groups_per_row, int32_t group,
                        int32_t rows, int32_t k, float *y) {
   tn_linear_ub_scalar(x, n, w, bits, scales, zeros, groups_per_row, group, rows, k, y);
+}
+
+void tn_linear_c4_avx2(const float *x, int32_t n, const uint8_t *w, int32_t stages, const float *scales, int32_t rows, int32_t k, float *y) {
+  tn_linear_c4_scalar(x, n, w, stages, scales, rows, k, y);
 }
 
 #endif
