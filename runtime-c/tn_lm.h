@@ -18,6 +18,8 @@ void tn_act_elastic_signed_f32(const float *x, int32_t n, int32_t k, int32_t bit
 void tn_act_elastic_unsigned_f32(const float *x, int32_t n, int32_t k, int32_t bits, float step, float *y);
 void tn_act_clip8_signed_f32(const float *x, int32_t n, int32_t k, float clip, float *y);
 void tn_act_clip8_unsigned_f32(const float *x, int32_t n, int32_t k, float clip, float *y);
+/* The signed elastic quantizer as int8 codes and a scale per row (the step); q may be x. */
+void tn_act_elastic_signed_i8(const float *x, int32_t n, int32_t k, int32_t bits, float step, int8_t *q, float *scale);
 
 /* ---- ref/tn_lm.c ------------------------------------------------------------------------ */
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Io } from '../compiler/cli/command.ts';
 import { main } from '../compiler/cli/main.ts';
+import { buildLmGraph } from '../compiler/lm/build.ts';
 import type { LmTensor } from '../compiler/lm/model.ts';
 import { quantizeLmModel, type QuantizeSpec } from '../compiler/quantize/model.ts';
 import { readHfFolder } from '../compiler/readers/hf/folder.ts';
@@ -97,6 +98,25 @@ describe('tritc quantize', () => {
         }
       }
     });
+
+  it("TBT W2A2 compiles to TBT's integer form: int8 codes into TernaryLinear, the unsigned down projection on values", () => {
+    const m = quantizeLmModel(base, { method: 'tbt', actBits: 2, calibration: { count: 2, length: 12, seed: 1 } }).model;
+    const g = buildLmGraph(m, { context: 8, chunk: 2 });
+    const producer = (t: string) => g.nodes.find((n) => n.outputs.includes(t))!;
+    for (const proj of ['wq', 'wk', 'wv', 'wo', 'w_gate', 'w_up', 'w_down']) {
+      const node = g.nodes.find((n) => n.name === `l0.${proj}`)!;
+      const q = producer(node.inputs[0]!);
+      expect(q.op, proj).toBe('ActQuant');
+      const down = proj === 'w_down';
+      expect([node.op, q.attrs.signed, q.attrs.int8, g.tensors.get(q.outputs[0]!)!.dtype], proj).toEqual(
+        down ? ['Linear', false, false, 'float32'] : ['TernaryLinear', true, true, 'int8'],
+      );
+    }
+    // q, k and v read one input through one quantizer (the same calibrated step).
+    const wq = g.nodes.find((n) => n.name === 'l0.wq')!;
+    expect(g.nodes.find((n) => n.name === 'l0.wv')!.inputs[0]).toBe(wq.inputs[0]);
+    expect(g.lm!.summary.activations).toMatch(/TBT's quantizers on projection inputs \(elastic signed 2-bit x30, elastic unsigned 2-bit x5\)/);
+  });
 
   it('the table line says what was done', async () => {
     const out = join(root, 'absmean');

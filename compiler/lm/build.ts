@@ -203,8 +203,13 @@ class Builder {
     // Fairy2i's activations are float by its definition, whatever the other projections take.
     if (t?.kind === 'fairy2i') return this.node('WidelyLinear', name, [x, w, `${w}.scale`], out, { rows });
     const bias = this.g.tensors.has(`${w}.bias`) ? [`${w}.bias`] : [];
-    // A TBT projection quantizes its own input (its act quantizer), then runs on those values.
+    // A TBT projection quantizes its own input (its act quantizer), then runs on those values; with
+    // the signed elastic quantizer (codes -1, 0, +1 times the step), in TBT's integer form on the
+    // int8 ternary kernels.
     const own = t?.kind === 'ternary' ? t.input : undefined;
+    const slot: Record<string, AttrValue> = this.deltaSlot.has(weight) ? { delta_slot: this.deltaSlot.get(weight)! } : {};
+    if (own?.method === 'elastic' && own.signed)
+      return this.node('TernaryLinear', name, [this.actQuant(name, x, own, rows), w, ...bias], out, { rows, ...slot });
     if (own) x = this.actQuant(name, x, own, rows);
     if (own || this.activations !== 'int8-per-token' || this.g.tensors.get(w)!.dtype !== 'ternary') {
       const columns = `${w}.columns`;
@@ -246,19 +251,18 @@ class Builder {
     return `${activations}, with TBT's quantizers on projection inputs (${list})`;
   }
 
-  /** x through TBT's activation quantizer `p` (once per x and quantizer: equal ones are shared). */
+  /**
+   * x through TBT's activation quantizer `p` (once per x and quantizer: equal ones are shared): the
+   * values, or for the signed elastic quantizer int8 codes with the step as their scale per row.
+   */
   private actQuant(name: string, x: string, p: ActQuantParams, rows: 'all' | 'out'): string {
+    const int8 = p.method === 'elastic' && p.signed;
     const key = `${x}|${p.method}|${p.bits}|${p.signed}|${Math.fround(p.alpha)}|${Math.fround(p.clip)}|${rows}`;
     const done = this.actQuantized.get(key);
     if (done) return done;
-    const xq = this.node('ActQuant', `${name}.act_quant`, [x], `${name}_xq`, {
-      method: p.method,
-      bits: p.bits,
-      signed: p.signed,
-      alpha: p.alpha,
-      clip: p.clip,
-      rows,
-    });
+    const xq = `${name}_xq`;
+    const attrs = withDefaults(getOp('ActQuant'), { method: p.method, bits: p.bits, signed: p.signed, alpha: p.alpha, clip: p.clip, rows, int8 });
+    this.add({ name: `${name}.act_quant`, op: 'ActQuant', inputs: [x], outputs: int8 ? [xq, `${xq}.scale`] : [xq], attrs, annotations: {} });
     this.actQuantized.set(key, xq);
     return xq;
   }

@@ -91,3 +91,17 @@ void tn_act_clip8_unsigned_f32(const float *x, int32_t n, int32_t k, float clip,
     }
   }
 }
+
+/* The signed elastic quantizer's codes (-1, 0, +1) and a scale per row, the step (TBT's integer
+ * form: the ternary projection then runs on the int8 kernels). q may be x (code i is byte i). */
+void tn_act_elastic_signed_i8(const float *x, int32_t n, int32_t k, int32_t bits, float step, int8_t *q, float *scale) {
+  int32_t r, i;
+  for (r = 0; r < n; r++) {
+    scale[r] = step;
+    for (i = 0; i < k; i++) {
+      const float v = tn_aq_clean(x[r * k + i]);
+      const float c = bits == 1 ? (v > 0.0f ? 1.0f : (v < 0.0f ? -1.0f : 0.0f)) : tn_aq_clampq(tn_rintf(tn_divf(v, step)), -1.0f, 1.0f);
+      q[r * k + i] = (int8_t)c;
+    }
+  }
+}

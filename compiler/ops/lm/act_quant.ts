@@ -10,7 +10,9 @@
 //   clip8 signed (SymQuantizer)   v = clamp(x, -c, c); s = 127 / max|v|; rint(v * s) / s   (max 0: v)
 //   clip8 unsigned (AsymQuantizer) v = clamp(x, -c, c); lo = min v; d = (max v - lo) + 1e-8;
 //                                  rint(((v - lo) / d) * 255) / 255 * d + lo
-// a = max(alpha, 1e-5) is the learned step; c the clip. rint rounds half to even (torch.round). Each
+// a = max(alpha, 1e-5) is the learned step; c the clip. With int8 (signed elastic only) the output is
+// the codes q (int8, -1..1) and Y_scale = a per row: TBT's integer form (seed-methods 8.3), which the
+// ternary projection then runs as TernaryLinear on the int8 kernels, y = (sum q T) a_n a. rint rounds half to even (torch.round). Each
 // float operation is one float32 rounding, in the order written. TBT takes the statistics over the
 // whole tensor (layerwise); a decoder takes them per token, so a token's output does not depend on
 // the tokens batched with it and prefill equals decode (docs/formats.md).
@@ -47,6 +49,11 @@ const clampTo = (v: number, c: number): number => (v > c ? c : v < -c ? -c : v);
 /** clamp(q, lo, hi) of a rounded value; NaN (inf - inf) goes to lo. */
 const clampQ = (q: number, lo: number, hi: number): number => (!(q > lo) ? lo : q > hi ? hi : q);
 
+/** The code of a signed elastic quantizer: sign (1 bit) or clamp(rint(v / a), -1, 1) (2 bits). */
+function signedCode(bits: number, v: number, a: number): number {
+  return bits === 1 ? (v > 0 ? 1 : v < 0 ? -1 : 0) : clampQ(rintf(div(v, a)), -1, 1);
+}
+
 /** Quantize x[from .. from + k) into y[to ..] (the reference for the interpreter and tbt.ts). */
 export function actQuantRow(p: ActQuantParams, x: ArrayLike<number>, from: number, k: number, y: Float32Array, to: number): void {
   if (p.method === 'elastic') {
@@ -63,7 +70,7 @@ export function actQuantRow(p: ActQuantParams, x: ArrayLike<number>, from: numbe
     for (let i = 0; i < k; i++) {
       const v = clean(x[from + i]!);
       let q: number;
-      if (p.signed) q = p.bits === 1 ? (v > 0 ? 1 : v < 0 ? -1 : 0) : clampQ(rintf(div(v, a)), -1, 1);
+      if (p.signed) q = signedCode(p.bits, v, a);
       else q = clampQ(rintf(div(withMin ? sub(v, m) : v, a)), 0, p.bits === 2 ? 2 : 1);
       y[to + i] = add(withMin ? add(mul(q, a), m) : mul(q, a), 0);
     }
@@ -114,8 +121,9 @@ export const ActQuant: OpDef = {
   op: 'ActQuant',
   summary: "TBT's activation quantizers per token: elastic 1-2-bit (learned step, unsigned with the min added back) or 8-bit after clipping",
   inputs: { names: ['X'], min: 1 },
-  outputs: { names: ['Y'], min: 1 },
+  outputs: { names: ['Y', 'Y_scale'], min: 1 },
   attrs: {
+    int8: { kind: 'bool', default: false, doc: 'signed elastic only: output the int8 codes and a scale per row (the step) instead of their values' },
     method: { kind: 'string', oneOf: ['elastic', 'clip8'], doc: "'elastic': the learned-step 1-2-bit quantizers; 'clip8': 8 bits after clipping" },
     bits: { kind: 'int', doc: 'elastic: 1 or 2; clip8: 8' },
     signed: { kind: 'bool', default: true, doc: 'symmetric (ElasticQuantBinarizerSigned, SymQuantizer) or unsigned (the min subtracted and added back)' },
@@ -137,7 +145,13 @@ export const ActQuant: OpDef = {
     if (method === 'clip8' && p.bits !== 8) ctx.error(`bits must be 8 for the clip8 quantizer, got ${p.bits}`);
     if (method === 'elastic' && !(Number.isFinite(p.alpha) && p.alpha > 0)) ctx.error(`alpha (the step) must be a positive finite number, got ${p.alpha}`);
     if (method === 'clip8' && !(Number.isFinite(p.clip) && p.clip > 0)) ctx.error(`clip must be a positive finite number, got ${p.clip}`);
-    return [{ dtype: 'float32', shape: [...x.shape] }];
+    if (ctx.node.attrs.int8 !== true) return [{ dtype: 'float32', shape: [...x.shape] }];
+    if (method !== 'elastic' || !p.signed) ctx.error('int8 output is for the signed elastic quantizer (codes -1, 0, +1 and the step)');
+    if (ctx.node.outputs.length !== 2) ctx.error('int8 output needs two outputs: the codes and their scale per row');
+    return [
+      { dtype: 'int8', shape: [...x.shape], quant: { scale: ctx.node.outputs[1]!, granularity: 'per_row' }, range: [-1, 1] },
+      { dtype: 'float32', shape: [x.shape[0]!] },
+    ];
   },
   interpret(ctx) {
     const { node, graph } = ctx;
@@ -147,6 +161,18 @@ export const ActQuant: OpDef = {
     const y = new Float32Array(total * k);
     const { from, count } = rowSpan(node, ctx.rows, total);
     const p = actQuantParams(node.attrs);
+    if (node.attrs.int8 === true) {
+      const a = elasticStep(p.alpha);
+      const q = new Int8Array(total * k);
+      const scale = new Float32Array(total);
+      for (let r = 0; r < count; r++) {
+        scale[r] = a;
+        for (let i = 0; i < k; i++) q[r * k + i] = signedCode(p.bits, clean(x[(from + r) * k + i]!), a);
+      }
+      ctx.write(node.outputs[0]!, q);
+      ctx.write(node.outputs[1]!, scale);
+      return;
+    }
     for (let r = 0; r < count; r++) actQuantRow(p, x, (from + r) * k, k, y, r * k);
     ctx.write(node.outputs[0]!, y);
   },
@@ -155,6 +181,14 @@ export const ActQuant: OpDef = {
     const p = actQuantParams(ctx.node.attrs);
     const { x, rows } = rowArgs(ctx.node, !!ctx.graph.rows, ctx.in(0), k, ctx.rows(total), ctx.outRows(total));
     const sign = p.signed ? 'signed' : 'unsigned';
+    if (ctx.node.attrs.int8 === true)
+      return {
+        kernel: 'tn_act_elastic_signed_i8',
+        runtime: ['ref/tn_act_quant.c', 'ref/tn_math.c'],
+        body: [
+          `tn_act_elastic_signed_i8(${x}, ${rows}, /* k */ ${k}, /* bits */ ${p.bits}, /* step */ ${hexFloat(elasticStep(p.alpha))}, ${ctx.out(0)}, ${ctx.out(1)});`,
+        ],
+      };
     const fn = p.method === 'elastic' ? `tn_act_elastic_${sign}_f32` : `tn_act_clip8_${sign}_f32`;
     const param = p.method === 'elastic' ? `/* bits */ ${p.bits}, /* step */ ${hexFloat(elasticStep(p.alpha))}` : `/* clip */ ${hexFloat(fround(p.clip))}`;
     return {
@@ -168,6 +202,6 @@ export const ActQuant: OpDef = {
     return { macs: x.shape[0]! * x.shape[1]!, weightBytes: 0 };
   },
   // Every kernel reads a row completely (its statistics) before writing it, then writes y[i] after
-  // reading x[i] only: in place is safe.
+  // reading x[i] only: in place is safe (int8 codes too: code i is byte i, inside x element i / 4).
   inPlace: [{ input: 0, output: 0 }],
 };
