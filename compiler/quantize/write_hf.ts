@@ -125,7 +125,8 @@ function gptqConfig(layers: LmIntB[], bits: number, groupSize: number): Record<s
   };
 }
 
-function layerEntry(l: TritcLayer): Record<string, unknown> {
+/** The layers-map entry of one projection (config.json's quantization_config.layers[prefix]). */
+export function layerEntry(l: TritcLayer): Record<string, unknown> {
   const e: Record<string, unknown> = { format: l.format };
   if (l.format === 'ternary')
     Object.assign(

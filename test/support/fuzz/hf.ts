@@ -1,13 +1,18 @@
 // Hugging Face folder cases: config.json plus model.safetensors (or shards and
 // model.safetensors.index.json) plus tokenizer files, for the three layouts tritc reads: a float
 // Llama (F32, F16 or BF16), a TriLM "Unpacked" Llama (ternary values times one gamma per model-parallel
-// block) and a packed BitNet b1.58 (uint8 codes and a weight_scale). The config is edited key by key
+// block), a packed BitNet b1.58 (uint8 codes and a weight_scale), and tritc's own quantized layout
+// (`tritc quantize`: ternary, trit-planes, int8, b-bit, Fairy2i and TBT input quantizers by turns). The config is edited key by key
 // (hf_writer.ts's keys set to edge values: layer counts of 2^40, zero heads, odd head sizes, RoPE
 // scaling, activations) and as JSON; the safetensors headers and the index as JSON; one file's bytes
 // are mutated; a file may be left out. Read with loadModel on the folder.
 
 import fc from 'fast-check';
 import { writeSafetensors, type StDType } from '../../../compiler/io/safetensors.ts';
+import type { LmFairy2i, LmInt8, LmIntB, LmTernary } from '../../../compiler/lm/model.ts';
+import type { ActQuantParams } from '../../../compiler/ops/lm/act_quant.ts';
+import { packTritcLayer } from '../../../compiler/quantize/tritc_hf.ts';
+import { layerEntry } from '../../../compiler/quantize/write_hf.ts';
 import { loadModel } from '../../../compiler/readers/index.ts';
 import { rng } from '../../../compiler/harness/inputs.ts';
 import { bf16Bytes, f16Bytes, f32Bytes, llamaConfig, llamaProjections, packHfTernary } from '../hf_writer.ts';
@@ -22,7 +27,9 @@ interface Spec {
   bytes: Uint8Array;
 }
 
-type Layout = 'float' | 'trilm' | 'bitnet';
+type TritcTensor = LmTernary | LmInt8 | LmIntB | LmFairy2i;
+
+type Layout = 'float' | 'trilm' | 'bitnet' | 'tritc';
 
 interface Shape {
   layout: Layout;
@@ -38,7 +45,7 @@ interface Shape {
 }
 
 const shapeArb: fc.Arbitrary<Shape> = fc.record({
-  layout: fc.constantFrom<Layout>('float', 'trilm', 'bitnet'),
+  layout: fc.constantFrom<Layout>('float', 'trilm', 'bitnet', 'tritc'),
   heads: fc.constantFrom(1, 2, 4),
   kvHeads: fc.constantFrom(1, 2),
   headDim: fc.constantFrom(2, 4),
@@ -79,13 +86,19 @@ function folderOf(s: Shape): { config: Record<string, unknown>; tensors: Spec[] 
     ),
   });
   const tensors: Spec[] = [float('model.embed_tokens.weight', [s.vocab, dim])];
+  const layers: Record<string, Json> = {};
   for (let i = 0; i < s.layers; i++) {
     const p = `model.layers.${i}.`;
     tensors.push(float(`${p}input_layernorm.weight`, [dim]), float(`${p}post_attention_layernorm.weight`, [dim]));
     if (bitnet) tensors.push(float(`${p}self_attn.attn_sub_norm.weight`, [q]), float(`${p}mlp.ffn_sub_norm.weight`, [s.hidden]));
     for (const [suffix, n, k] of llamaProjections({ dim, hidden: s.hidden, q, kv })) {
       if (s.layout === 'float') tensors.push(float(`${p}${suffix}`, [n, k]));
-      else if (s.layout === 'trilm') {
+      else if (s.layout === 'tritc') {
+        const prefix = `${p}${suffix}`.replace(/\.weight$/, '');
+        const packed = packTritcLayer(tritcTensor(n, k, next));
+        layers[prefix] = layerEntry(packed.layer) as Json;
+        for (const t of packed.tensors) tensors.push({ name: `${prefix}.${t.suffix}`, dtype: t.dtype, shape: t.shape, bytes: t.bytes });
+      } else if (s.layout === 'trilm') {
         const gamma = (8 + Math.floor(next() * 8)) / 256;
         tensors.push({
           name: `${p}${suffix}`,
@@ -124,7 +137,50 @@ function folderOf(s: Shape): { config: Record<string, unknown>; tensors: Spec[] 
         ...common,
       }
     : llamaConfig(common);
+  if (s.layout === 'tritc') (config as Record<string, unknown>).quantization_config = { quant_method: 'tritc', format_version: 1, layers };
   return { config, tensors };
+}
+
+/** A quantized projection of tritc's layout, the kind drawn by `next`. */
+function tritcTensor(n: number, k: number, next: () => number): TritcTensor {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
+  const kind = pick(['ternary', 'planes', 'tbt', 'int8', 'intb', 'fairy2i'] as const);
+  const floats = (count: number) => Float32Array.from({ length: count }, () => (1 + Math.floor(next() * 8)) / 64);
+  const trits = (count: number) => Int8Array.from({ length: count }, () => Math.floor(next() * 3) - 1);
+  if (kind === 'int8')
+    return { kind, shape: [n, k], codes: Int8Array.from({ length: n * k }, () => Math.floor(next() * 255) - 127), scales: floats(n), groupSize: k };
+  if (kind === 'intb') {
+    const groups = n * Math.ceil(k / 2);
+    return {
+      kind,
+      bits: 4,
+      shape: [n, k],
+      codes: Uint8Array.from({ length: n * k }, () => Math.floor(next() * 16)),
+      scales: floats(groups),
+      zeros: Uint8Array.from({ length: groups }, () => 8),
+      groupSize: 2,
+      source: 'fuzz',
+    };
+  }
+  if (kind === 'fairy2i' && n % 2 === 0 && k % 2 === 0)
+    return { kind, shape: [n, k], stages: 1, codes: Uint8Array.from({ length: (n * k) / 2 }, () => Math.floor(next() * 4)), scales: floats(4), source: 'fuzz' };
+  const planes = kind === 'planes' ? 2 : 1;
+  const input: ActQuantParams | undefined =
+    kind === 'tbt'
+      ? next() < 0.5
+        ? { method: 'elastic', bits: 2, signed: true, alpha: 0.25, clip: 2.5 }
+        : { method: 'clip8', bits: 8, signed: false, alpha: 1, clip: 2.5 }
+      : undefined;
+  return {
+    kind: 'ternary',
+    shape: [n, k],
+    codes: trits(planes * n * k),
+    scales: floats(planes * n),
+    granularity: 'per_row',
+    ...(planes > 1 ? { planes } : {}),
+    ...(input ? { input } : {}),
+    source: 'fuzz',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -163,6 +219,8 @@ const keyEdit = fc.record({
       { quant_method: 'bitnet', linear_class: 'bitlinear' },
       { quant_method: 'bitnet', linear_class: 'autobitlinear', quantization_mode: 'online' },
       { quant_method: 'gptq' },
+      { quant_method: 'tritc', format_version: 1, layers: {} },
+      { quant_method: 'tritc', format_version: 2 },
       ['MistralForCausalLM'],
       ['BitNetForCausalLM'],
       ['LlamaForCausalLM'],
@@ -181,7 +239,8 @@ const TOKENIZER_FILES: [string, string][] = [
 
 export const hfReader: FuzzReader = {
   name: 'hf',
-  about: 'Hugging Face folders (config.json, safetensors or shards with an index, tokenizer files): float Llama, TriLM, packed BitNet',
+  about:
+    "Hugging Face folders (config.json, safetensors or shards with an index, tokenizer files): float Llama, TriLM, packed BitNet, tritc's quantized layout",
   cases: () =>
     fc
       .record({
