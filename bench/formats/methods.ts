@@ -2,6 +2,8 @@
 // through the same quantizeLmModel that `tritc quantize` runs.
 
 import type { LmModel } from '../../compiler/lm/model.ts';
+import { int8Model } from '../../compiler/lm/ternarize.ts';
+import { upcycleMoe } from '../../compiler/lm/upcycle.ts';
 import { quantizeLmModel, type QuantizeSpec } from '../../compiler/quantize/model.ts';
 
 /** What a quantizer may use besides the weights: sequences sampled from the float model. */
@@ -20,6 +22,11 @@ export interface FormatMethod {
   spec?: QuantizeSpec;
   /** Other rows (float32). */
   make?: (base: LmModel) => LmModel;
+  /**
+   * ComPEFT: the model made above is a base, compiled with run-time deltas, and runs with a delta of
+   * this density toward the float model (the task vector float - base) loaded.
+   */
+  deltaDensity?: number;
 }
 
 export const FORMAT_METHODS: FormatMethod[] = [
@@ -50,6 +57,30 @@ export const FORMAT_METHODS: FormatMethod[] = [
   { name: 'GPTQ trits', note: "GPTQ's ternary grid {xmin, 0, xmax} per row", spec: { method: 'gptq', trits: true } },
   { name: 'Fairy2i-W1', note: 'widely-linear, codes {±1, ±i}, 1 stage', spec: { method: 'fairy2i', stages: 1 } },
   { name: 'Fairy2i-W2', note: 'widely-linear, codes {±1, ±i}, 2 stages', spec: { method: 'fairy2i', stages: 2 } },
+  // MoTE as `--upcycle-moe E:k --weights int8` makes it (examples/stories260k-mote): the dense FFN
+  // kept as the shared expert, routed experts that are untrained ternary perturbations of it.
+  {
+    name: 'ternary absmean per tensor + ComPEFT delta d 0.1',
+    note: 'the BitNet row as a base, a run-time delta toward the float model (top 10 % of the task vector, alpha = std)',
+    spec: { method: 'absmean' },
+    deltaDensity: 0.1,
+  },
+  {
+    name: 'ternary absmean per tensor + ComPEFT delta d 0.3',
+    note: 'the same, top 30 %',
+    spec: { method: 'absmean' },
+    deltaDensity: 0.3,
+  },
+  {
+    name: 'MoTE 4 experts top-1',
+    note: 'up-cycled, untrained: int8 shared FFN and attention, 4 ternary experts',
+    make: (m) => int8Model(upcycleMoe(m, { experts: 4, topK: 1 })),
+  },
+  {
+    name: 'MoTE 4 experts top-2',
+    note: 'the same, 2 experts per token',
+    make: (m) => int8Model(upcycleMoe(m, { experts: 4, topK: 2 })),
+  },
 ];
 
 export function makeModel(method: FormatMethod, base: LmModel, calibration: Calibration): LmModel {

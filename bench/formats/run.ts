@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { buildLmGraph, type LmBuildOptions } from '../../compiler/lm/build.ts';
 import { LmEvaluator, measureQuality, qualityReference, type Quality } from '../../compiler/lm/quality.ts';
 import { sampleSequences } from '../../compiler/lm/calibrate.ts';
+import { makeDelta } from '../../compiler/lm/delta/make.ts';
 import { readLlama2c } from '../../compiler/readers/llama2c/checkpoint.ts';
 import { getTarget, PROJECT_ROOT } from '../../compiler/targets.ts';
 import { SHARED_DATA } from '../../examples/data.ts';
@@ -74,13 +75,15 @@ async function main(): Promise<void> {
       log(`${method.name}: quantizing...`);
       const started = Date.now();
       const model = makeModel(method, base, calibration);
+      // ComPEFT rows: the model is the base; the delta is the float model's task vector over it.
+      const made = method.deltaDensity !== undefined ? makeDelta(model, base, { density: method.deltaDensity }) : undefined;
       const seconds = (Date.now() - started) / 1000;
       const opts: LmBuildOptions = { activations: method.activations ?? 'float' };
       log(`${method.name}: evaluating...`);
-      const quality = measureQuality(ref, new LmEvaluator(model, opts, seqLen + qopts.greedySteps));
+      const quality = measureQuality(ref, new LmEvaluator(model, opts, seqLen + qopts.greedySteps, made?.delta));
       const row: Row = {
         method: method.name,
-        bits: projectionBits(buildLmGraph(model, { context: 8, chunk: 1, ...opts })),
+        bits: projectionBits(buildLmGraph(model, { context: 8, chunk: 1, ...opts })) + (made ? made.stats.bitsPerParameter : 0),
         quality,
         m4: null,
         rv32: null,
@@ -94,15 +97,19 @@ async function main(): Promise<void> {
         ] as const) {
           log(`${method.name}: ${t}...`);
           try {
-            row[key] = (await mcuRun(getTarget(t), model, opts, quick ? 4 : 16, join(work, `${t}-${rows.length}`))).instructionsPerToken;
+            row[key] = (await mcuRun(getTarget(t), model, opts, quick ? 4 : 16, join(work, `${t}-${rows.length}`), made?.blob)).instructionsPerToken;
           } catch (e) {
             // The linker's own words when a region overflows (the first line only names the step).
             const lines = (e as Error).message.split('\n');
             row.note += `; ${t}: ${(lines.find((l) => /overflow|will not fit|does not fit/i.test(l)) ?? lines[0]!).trim().slice(0, 120)}`;
           }
         }
-        log(`${method.name}: host...`);
-        row.hostDecode = (await hostRun(method.name, model, { ...opts, context: 512, chunk: 16 }, work, true)).decode;
+        // The host harness has no delta loader: a delta row's host speed is not measured.
+        if (made) row.note += '; host: not measured with a delta';
+        else {
+          log(`${method.name}: host...`);
+          row.hostDecode = (await hostRun(method.name, model, { ...opts, context: 512, chunk: 16 }, work, true)).decode;
+        }
       }
       rows.push(row);
     }
@@ -126,7 +133,7 @@ function markdown(rows: Row[], floatPpl: number, command: string, count: number,
     '## Weight formats on stories260K (the quality table)',
     '',
     `\`${command}\` (${count} evaluation sequences of ${seqLen} tokens sampled from the float model, seed 2; calibration: ${count} more, seed 1).`,
-    `Bits per weight count the seven projections (${LM_PROJECTIONS.join(', ')}) with every scale, zero point and bias; the embedding, head and norms stay float32 in every row.`,
+    `Bits per weight count the seven projections (${LM_PROJECTIONS.join(', ')}) with every scale, zero point and bias (MoTE: every routed expert's too; ComPEFT: plus the delta blob's bits per parameter); the embedding, head and norms stay float32 in every row.`,
     `KL: mean KL(float || quantized) of next-token distributions in nats. Perplexity of the evaluation sequences (the float model: ${floatPpl.toFixed(3)}).`,
     `Greedy: share of ${steps} greedy tokens after an 8-token prompt equal to the float model's, position by position (in brackets: mean tokens before the first difference).`,
     'Instructions per decoded token under QEMU -icount (context 128, 4 prompt tokens); host: decode tokens/s, one thread (this VM; compare rows, not runs).',

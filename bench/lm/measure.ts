@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { compileGraph, type Compiled } from '../../compiler/compile.ts';
 import { DTYPE_INFO } from '../../compiler/dtypes.ts';
 import { runLmOnTarget } from '../../compiler/harness/lm_run.ts';
+import type { LmJob } from '../../compiler/harness/lm_runner.ts';
 import { writeWeightsBlob } from '../../compiler/harness/run_target.ts';
 import { cloneGraph, type Graph } from '../../compiler/ir.ts';
 import { buildLmGraph, type LmBuildOptions } from '../../compiler/lm/build.ts';
@@ -78,19 +79,25 @@ function bytesPerToken(g: Graph, c: Compiled, pos: number): { total: number; hea
   return { total, head };
 }
 
-/** Flash, RAM (stack included) and instructions per decoded token of `model` on a microcontroller target. */
+/**
+ * Flash, RAM (stack included) and instructions per decoded token of `model` on a microcontroller
+ * target; with `delta`, the model is built with run-time deltas and the blob is loaded from flash first.
+ */
 export async function mcuRun(
   target: TargetDesc,
   model: LmModel,
   opts: LmBuildOptions,
   steps: number,
   dir: string,
+  delta?: Uint8Array,
 ): Promise<{ flashBytes: number; ramBytes: number; instructionsPerToken: number }> {
-  const g = prepareGraph(buildLmGraph(model, { context: 128, chunk: 4, kvCache: 'float16', ...opts }));
+  const g = prepareGraph(buildLmGraph(model, { context: 128, chunk: 4, kvCache: 'float16', ...opts, ...(delta ? { deltas: true } : {}) }));
   const c = compileGraph(cloneGraph(g), { target });
   const prompt = [1, 400, 300, 500].map((t) => t % model.config.vocabSize);
-  const run = await runLmOnTarget(c, [{ mode: 'generate', tokens: prompt, steps }], target, dir);
-  const res = run.results[0]!;
+  const jobs: LmJob[] = [...(delta ? [{ mode: 'delta' as const, tokens: [], blob: delta, where: 'flash' as const }] : []), { mode: 'generate', tokens: prompt, steps }];
+  const run = await runLmOnTarget(c, jobs, target, dir);
+  if (delta && run.results[0]!.status !== 0) throw new Error(`the delta did not load (status ${run.results[0]!.status})`);
+  const res = run.results[delta ? 1 : 0]!;
   const decode = res.counters.slice(1);
   return {
     flashBytes: run.footprint.flash,

@@ -4,6 +4,7 @@
 // interpreter (float32, bit-exact with the compiled C); the statistics are computed in float64.
 
 import { buildLmGraph, type LmBuildOptions } from './build.ts';
+import type { TaskDelta } from './delta/blob.ts';
 import type { LmModel } from './model.ts';
 import { argmaxToken } from './sample.ts';
 import { LmSession } from './session.ts';
@@ -32,8 +33,11 @@ export function klDivergence(logP: Float64Array, logQ: Float64Array): number {
 export class LmEvaluator {
   private readonly session: LmSession;
 
-  constructor(model: LmModel, opts: LmBuildOptions = {}, contextTokens = 256) {
-    this.session = new LmSession(buildLmGraph(model, { chunk: 16, ...opts, context: Math.min(contextTokens, model.config.contextLength) }));
+  /** `delta`: a run-time delta (ComPEFT) loaded for every evaluation; the model is then built with deltas. */
+  constructor(model: LmModel, opts: LmBuildOptions = {}, contextTokens = 256, delta?: TaskDelta) {
+    const context = Math.min(contextTokens, model.config.contextLength);
+    this.session = new LmSession(buildLmGraph(model, { chunk: 16, ...opts, ...(delta ? { deltas: true } : {}), context }));
+    if (delta) this.session.loadDelta(delta, 'the evaluated delta');
   }
 
   /** Log-probabilities of the next token at every position of `seq`. */

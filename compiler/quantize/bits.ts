@@ -1,5 +1,6 @@
 // Bits per weight of a compiled decoder's projections: codes, scales, zero points, biases and
 // column orders, as the emitted C stores them (the quality table's and `tritc quantize`'s figure).
+// A mixture of experts counts every routed expert's weights once (stored, not active per token).
 
 import type { Graph } from '../ir.ts';
 import { LM_PROJECTIONS } from '../lm/ternarize.ts';
@@ -10,6 +11,16 @@ import { fairy2iBytes } from '../ops/lm/widely_linear.ts';
 export function projectionBits(g: Graph): number {
   let bits = 0;
   let params = 0;
+  const experts = new Set<string>();
+  for (const node of g.nodes)
+    if (node.op === 'ExpertLinear')
+      for (const name of node.inputs.slice(2)) {
+        if (experts.has(name)) continue;
+        experts.add(name);
+        const w = g.tensors.get(name)!;
+        params += w.shape.reduce((a, b) => a * b, 1) / planesOf(w);
+        bits += weightBytes(w) * 8;
+      }
   for (const node of g.nodes) {
     if (node.op !== 'Linear' && node.op !== 'TernaryLinear' && node.op !== 'WidelyLinear') continue;
     const name = node.inputs[1]!;
