@@ -94,7 +94,10 @@ export async function mcuRun(
   const g = prepareGraph(buildLmGraph(model, { context: 128, chunk: 4, kvCache: 'float16', ...opts, ...(delta ? { deltas: true } : {}) }));
   const c = compileGraph(cloneGraph(g), { target });
   const prompt = [1, 400, 300, 500].map((t) => t % model.config.vocabSize);
-  const jobs: LmJob[] = [...(delta ? [{ mode: 'delta' as const, tokens: [], blob: delta, where: 'flash' as const }] : []), { mode: 'generate', tokens: prompt, steps }];
+  const jobs: LmJob[] = [
+    ...(delta ? [{ mode: 'delta' as const, tokens: [], blob: delta, where: 'flash' as const }] : []),
+    { mode: 'generate', tokens: prompt, steps },
+  ];
   const run = await runLmOnTarget(c, jobs, target, dir);
   if (delta && run.results[0]!.status !== 0) throw new Error(`the delta did not load (status ${run.results[0]!.status})`);
   const res = run.results[delta ? 1 : 0]!;
