@@ -22,7 +22,7 @@ import type { LmModel } from '../compiler/lm/model.ts';
 import { LmSession } from '../compiler/lm/session.ts';
 import { prepareGraph } from '../compiler/passes/pipeline.ts';
 import { loadTargets } from '../compiler/targets.ts';
-import { deltaBase, tunedOf } from './support/compeft.ts';
+import { deltaBase, moeDeltaBase, tunedOf } from './support/compeft.ts';
 import { workDir } from './support/differential.ts';
 
 function otherBase(base: LmModel): LmModel {
@@ -36,10 +36,11 @@ describe('run-time deltas in the compiled model, bit for bit against the interpr
     ['host', 57, undefined, 'float'],
     ['cortex-m4', 55, 'ternary', 'float'],
     ['cortex-m4', 59, 'ternary', 'int8-per-token'],
+    ['host', 61, 'moe', 'float'],
   ] as const) {
-    it(`${targetName}, ${activations} activations: base, delta A (RAM), delta B (flash), three bad blobs refused, A again, none`, async () => {
+    it(`${targetName}, ${kind === 'moe' ? 'a MoTE base, ' : ''}${activations} activations: base, delta A (RAM), delta B (flash), three bad blobs refused, A again, none`, async () => {
       const target = loadTargets().get(targetName)!;
-      const base = deltaBase(seed, kind);
+      const base = kind === 'moe' ? moeDeltaBase(seed) : deltaBase(seed, kind);
       const a = makeDelta(base, tunedOf(base, 1, 0.05), { density: 0.1 });
       const b = makeDelta(base, tunedOf(base, 2, 0.08), { density: 0.3 });
       const foreign = makeDelta(otherBase(base), tunedOf(otherBase(base), 3, 0.05), { density: 0.1 }).blob;

@@ -10,9 +10,8 @@ import { decodeDelta, encodeDelta, type TaskDelta } from '../compiler/lm/delta/b
 import { makeDelta } from '../compiler/lm/delta/make.ts';
 import { buildLmGraph } from '../compiler/lm/build.ts';
 import { LmSession } from '../compiler/lm/session.ts';
-import { upcycleMoe } from '../compiler/lm/upcycle.ts';
 import { prepareGraph } from '../compiler/passes/pipeline.ts';
-import { deltaBase, merged, tunedOf } from './support/compeft.ts';
+import { deltaBase, merged, moeDeltaBase, tunedOf } from './support/compeft.ts';
 import { scaled } from './support/tier.ts';
 import { crc32 } from 'node:zlib';
 import { dequantize, referenceLogits } from './support/lm_reference.ts';
@@ -170,12 +169,29 @@ describe('the .tdelta blob', () => {
 });
 
 describe('a mixture of experts', () => {
-  it('is refused by --deltas and by delta make (ExpertLinear has no delta term)', () => {
-    let dense = deltaBase(42, 'float32');
-    for (let s = 43; dense.config.subNorms; s++) dense = deltaBase(s, 'float32');
-    const moe = upcycleMoe(dense, { experts: 2, topK: 1 });
-    expect(message(() => buildLmGraph(moe, { deltas: true, chunk: 2 }))).toMatch(/--deltas: .*mixture of experts/);
-    expect(message(() => makeDelta(moe, moe, { density: 0.1 }))).toMatch(/mixture of experts/);
+  it('takes deltas on its attention and shared-expert projections; changed routed experts are listed, not carried', () => {
+    const moe = moeDeltaBase(42);
+    const g = buildLmGraph(moe, { deltas: true, chunk: 2 });
+    const slotted = g.nodes.filter((n) => (n.attrs.delta_slot as number | undefined) !== undefined && (n.attrs.delta_slot as number) >= 0);
+    expect(slotted.map((n) => n.inputs[1]).sort()).toEqual(g.lm!.deltas!.slots.map((s) => s.name).sort());
+    expect(g.nodes.filter((n) => n.op === 'ExpertLinear').every((n) => n.attrs.delta_slot === undefined)).toBe(true);
+    // A tuned model whose routed expert 0 of layer 0 changed too: that change is reported.
+    const tuned = tunedOf(moe, 7, 0.05);
+    const e0 = 'blk.0.ffn_up_exps.0';
+    tuned.tensors.set(e0, {
+      kind: 'float32',
+      shape: [...moe.tensors.get(e0)!.shape],
+      data: Float32Array.from(dequantize(moe.tensors.get(e0)!), (v) => v + 0.5),
+    });
+    const made = makeDelta(moe, tuned, { density: 0.1 });
+    expect(made.stats.otherChanged).toEqual([e0]);
+    // The interpreter: the delta changes the logits, removing it gives the base's back.
+    const s = new LmSession(g);
+    const tokens = [1, 3, 2].map((t) => t % moe.config.vocabSize);
+    const plain = s.forward(tokens);
+    s.reset();
+    s.loadDelta(made.delta, 'd');
+    expect(s.forward(tokens)).not.toEqual(plain);
   });
 });
 

@@ -83,7 +83,6 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
   };
   const slots = opts.deltas ? deltaSlots(c) : [];
   if (opts.deltas) {
-    if (c.moe) fail('unsupported', '--deltas', `${model.source} is a mixture of experts; run-time deltas do not support routed experts (ExpertLinear) yet`);
     const wide = slots.find((s) => s.cols > DELTA_MAX_COLS);
     if (wide) fail('limit', '--deltas', `${wide.name} has ${wide.cols} columns; a delta blob indexes at most ${DELTA_MAX_COLS}`);
   }

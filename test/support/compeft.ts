@@ -5,6 +5,7 @@ import { rng } from '../../compiler/harness/inputs.ts';
 import { deltaSlots } from '../../compiler/lm/delta/base.ts';
 import type { TaskDelta } from '../../compiler/lm/delta/blob.ts';
 import type { LmModel, LmTensor } from '../../compiler/lm/model.ts';
+import { upcycleMoe } from '../../compiler/lm/upcycle.ts';
 import { randomLm } from '../../bench/gen/random_lm.ts';
 import { dequantize } from './lm_reference.ts';
 
@@ -18,6 +19,13 @@ export function deltaBase(seed: number, projections?: 'ternary' | 'float32'): Lm
     for (const [name, t] of m.tensors) if (t.kind === 'ternary' && t.input) m.tensors.set(name, { ...t, input: undefined });
     return m;
   }
+}
+
+/** A MoTE base: a float dense base without sub-norms (from `seed` on) up-cycled into 3 experts, top-2. */
+export function moeDeltaBase(seed: number): LmModel {
+  let dense = deltaBase(seed, 'float32');
+  for (let s = seed + 1; dense.config.subNorms; s++) dense = deltaBase(s, 'float32');
+  return upcycleMoe(dense, { experts: 3, topK: 2 });
 }
 
 /** The base with every projection as float32 (its dequantized values) plus Gaussian noise of `std`. */

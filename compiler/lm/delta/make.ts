@@ -49,7 +49,8 @@ export function makeDelta(base: LmModel, tuned: LmModel, opts: DeltaMakeOptions)
   const alphaFactor = opts.alphaFactor ?? 1;
   if (!(density > 0 && density <= 1)) fail('usage', '--density', `must be in (0, 1], got ${density}`);
   if (!Number.isFinite(alphaFactor)) fail('usage', '--alpha-factor', `must be a finite number, got ${alphaFactor}`);
-  if (base.config.moe) fail('unsupported', base.source, 'is a mixture of experts; run-time deltas do not support routed experts yet');
+  // A mixture of experts: the slots are its attention and shared-expert projections; the router and
+  // the routed experts are not (their changes are listed in otherChanged, as the norms' are).
   const slots = deltaSlots(base.config);
   const tunedSlots = deltaSlots(tuned.config);
   if (JSON.stringify(tunedSlots) !== JSON.stringify(slots))
