@@ -212,7 +212,7 @@ class Builder {
     if (own) x = this.actQuant(name, x, own, rows);
     if (own || this.activations !== 'int8-per-token' || this.g.tensors.get(w)!.dtype !== 'ternary') {
       const columns = `${w}.columns`;
-      const attrs = { rows, ...(this.deltaSlot.has(weight) ? { delta_slot: this.deltaSlot.get(weight)! } : {}) };
+      const attrs = { rows, ...slot };
       if (!this.g.tensors.has(columns)) return this.node('Linear', name, [x, w, ...bias], out, attrs);
       // GPTQ act-order: the weight's columns are stored group by group; gather x to match. A delta
       // is in the model's column order, so it reads the permuted x through the stored order too.
@@ -227,10 +227,7 @@ class Builder {
       this.add({ name: `${x}.quantize`, op: 'QuantizeInt8', inputs: [x], outputs: [xq, `${xq}.scale`], attrs, annotations: {} });
       this.quantized.set(x, xq);
     }
-    return this.node('TernaryLinear', name, [xq, w, ...bias], out, {
-      rows,
-      ...(this.deltaSlot.has(weight) ? { delta_slot: this.deltaSlot.get(weight)! } : {}),
-    });
+    return this.node('TernaryLinear', name, [xq, w, ...bias], out, { rows, ...slot });
   }
 
   /** What goes into the projections, for inspect: the mode, and TBT's quantizers when there are any. */

@@ -183,37 +183,34 @@ export function quantizeLmModel(model: LmModel, spec: QuantizeSpec, onProgress?:
   const projections = projectionsOf(model);
   let hessians: Map<string, Hessian> | undefined;
   let calibrationSequences = 0;
-  const elastic = spec.method === 'tbt' && (spec.actBits === 1 || spec.actBits === 2);
-  const meanAbs = new Map<string, { sum: number; count: number }>();
-  if (elastic) {
+  /** One pass of the float model over calibration sequences: every projection's inputs to `onRows`. */
+  const calibrate = (what: string, onRows: (weight: string, x: Float32Array, rows: number, k: number) => void): void => {
     const cal = spec.calibration ?? DEFAULT_CALIBRATION;
     onProgress?.('calibration sequences', 0, cal.count);
     const sequences = sampleSequences(model, cal);
     calibrationSequences = sequences.length;
-    for (const p of projections) meanAbs.set(p.name, { sum: 0, count: 0 });
     const tokens = sequences.reduce((a, s) => a + s.length, 0);
     let seen = 0;
     captureProjectionInputs(model, sequences, (weight, x, rows, k) => {
+      onRows(weight, x, rows, k);
+      if (weight === projections[0]!.name) onProgress?.(what, (seen += rows), tokens);
+    });
+  };
+  const meanAbs = new Map<string, { sum: number; count: number }>();
+  if (spec.method === 'tbt' && (spec.actBits === 1 || spec.actBits === 2)) {
+    for (const p of projections) meanAbs.set(p.name, { sum: 0, count: 0 });
+    calibrate('activation statistics', (weight, x, rows, k) => {
       const m = meanAbs.get(weight);
-      if (m) {
-        for (let i = 0; i < rows * k; i++) m.sum += Math.abs(x[i]!);
-        m.count += rows * k;
-      }
-      if (weight === projections[0]!.name) onProgress?.('activation statistics', (seen += rows), tokens);
+      if (!m) return;
+      for (let i = 0; i < rows * k; i++) m.sum += Math.abs(x[i]!);
+      m.count += rows * k;
     });
   }
   if (spec.method === 'gptq') {
-    const cal = spec.calibration ?? DEFAULT_CALIBRATION;
-    onProgress?.('calibration sequences', 0, cal.count);
-    const sequences = sampleSequences(model, cal);
-    calibrationSequences = sequences.length;
     hessians = new Map(projections.map((p) => [p.name, newHessian(p.cols)]));
-    const tokens = sequences.reduce((a, s) => a + s.length, 0);
-    let seen = 0;
-    captureProjectionInputs(model, sequences, (weight, x, rows, k) => {
+    calibrate('Hessians', (weight, x, rows, k) => {
       const h = hessians!.get(weight);
       if (h) accumulateHessian(h, x, rows, k);
-      if (weight === projections[0]!.name) onProgress?.('Hessians', (seen += rows), tokens);
     });
   }
   const tensors = new Map(model.tensors);

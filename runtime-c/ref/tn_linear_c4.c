@@ -6,6 +6,7 @@
  * imaginary parts; 8 multiplies per complex output and stage, after the loop.
  */
 #include "tn_lm.h"
+#include "tn_c4.h"
 
 #define TN_LANES_SUM(a) ((((a)[0] + (a)[1]) + ((a)[2] + (a)[3])) + (((a)[4] + (a)[5]) + ((a)[6] + (a)[7])))
 
@@ -17,13 +18,12 @@ void tn_linear_c4(const float *x, int32_t n, const uint8_t *w, int32_t stages, c
   const int32_t half_rows = rows / 2, m = k / 2;
   const int32_t row_bytes = (m + 3) / 4;
   const int32_t planes = 2 * stages;
-  int32_t t, o, j, p, l, s;
+  int32_t t, o, j, p, l;
   for (t = 0; t < n; t++)
     for (o = 0; o < half_rows; o++) {
       const float *xre = x + t * k, *xim = x + t * k + m;
       /* acc[p][0..3][lane]: the sums a = sum P x_re, b = sum Q x_im, c = sum P x_im, d = sum Q x_re */
-      float acc[2 * TN_MAX_STAGES][4][8];
-      float yr = 0.0f, yi = 0.0f;
+      float acc[2 * TN_MAX_STAGES][4][8], sums[2 * TN_MAX_STAGES * 4];
       for (p = 0; p < planes; p++)
         for (l = 0; l < 8; l++) acc[p][0][l] = acc[p][1][l] = acc[p][2][l] = acc[p][3][l] = 0.0f;
       for (j = 0; j < m; j++) {
@@ -51,17 +51,8 @@ void tn_linear_c4(const float *x, int32_t n, const uint8_t *w, int32_t stages, c
           }
         }
       }
-      for (s = 0; s < stages; s++) {
-        const float *su = scales + s * 4, *sw = scales + s * 4 + 2;
-        const float au = TN_LANES_SUM(acc[2 * s][0]), bu = TN_LANES_SUM(acc[2 * s][1]), cu = TN_LANES_SUM(acc[2 * s][2]), du = TN_LANES_SUM(acc[2 * s][3]);
-        const float aw = TN_LANES_SUM(acc[2 * s + 1][0]), bw = TN_LANES_SUM(acc[2 * s + 1][1]), cw = TN_LANES_SUM(acc[2 * s + 1][2]),
-                    dw = TN_LANES_SUM(acc[2 * s + 1][3]);
-        const float tr = ((su[0] * au - su[1] * bu) + sw[0] * aw) + sw[1] * bw;
-        const float ti = ((su[0] * cu + su[1] * du) - sw[0] * cw) + sw[1] * dw;
-        yr = s == 0 ? tr : yr + tr;
-        yi = s == 0 ? ti : yi + ti;
-      }
-      y[t * rows + o] = yr;
-      y[t * rows + half_rows + o] = yi;
+      for (p = 0; p < planes; p++)
+        for (l = 0; l < 4; l++) sums[p * 4 + l] = TN_LANES_SUM(acc[p][l]);
+      tn_c4_out(sums, stages, scales, &y[t * rows + o], &y[t * rows + half_rows + o]);
     }
 }

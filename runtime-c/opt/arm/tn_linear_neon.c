@@ -45,6 +45,7 @@
 #include <stddef.h>
 
 #include "tn_lm.h"
+#include "tn_c4.h"
 
 
 #if defined(__aarch64__) && defined(__ARM_NEON) && (defined(__GNUC__) || defined(__clang__))
@@ -411,28 +412,17 @@ static TN_ALWAYS_INLINE void tn_c4_sums(const int P, const float *xre, const flo
 }
 
 static TN_ALWAYS_INLINE void tn_c4_run(const int P, const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t rows, int32_t k, float *y) {
-  const int32_t half_rows = rows / 2, m = k / 2, row_bytes = (m + 3) / 4, stages = P / 2;
-  int32_t t, o, s, p;
+  const int32_t half_rows = rows / 2, m = k / 2, row_bytes = (m + 3) / 4;
+  int32_t t, o, p;
   for (t = 0; t < n; t++)
     for (o = 0; o < half_rows; o++) {
       const uint8_t *wp[4];
       float32x4_t sums[4];
-      float acc[4][4];
-      float yr = 0.0f, yi = 0.0f;
+      float out[16];
       for (p = 0; p < P; p++) wp[p] = w + (size_t)(p * half_rows + o) * (size_t)row_bytes;
       tn_c4_sums(P, x + (size_t)t * (size_t)k, x + (size_t)t * (size_t)k + m, wp, m, sums);
-      for (p = 0; p < P; p++) vst1q_f32(acc[p], sums[p]); /* a, b, c, d */
-      /* the reference's tail, as written there */
-      for (s = 0; s < stages; s++) {
-        const float *su = scales + s * 4, *sw = scales + s * 4 + 2;
-        const float *u = acc[2 * s], *v = acc[2 * s + 1];
-        const float tr = ((su[0] * u[0] - su[1] * u[1]) + sw[0] * v[0]) + sw[1] * v[1];
-        const float ti = ((su[0] * u[2] + su[1] * u[3]) - sw[0] * v[2]) + sw[1] * v[3];
-        yr = s == 0 ? tr : yr + tr;
-        yi = s == 0 ? ti : yi + ti;
-      }
-      y[(size_t)t * (size_t)rows + (size_t)o] = yr;
-      y[(size_t)t * (size_t)rows + (size_t)half_rows + (size_t)o] = yi;
+      for (p = 0; p < P; p++) vst1q_f32(out + 4 * p, sums[p]); /* a, b, c, d */
+      tn_c4_out(out, P / 2, scales, &y[(size_t)t * (size_t)rows + (size_t)o], &y[(size_t)t * (size_t)rows + (size_t)half_rows + (size_t)o]);
     }
 }
 

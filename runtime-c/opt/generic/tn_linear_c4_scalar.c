@@ -11,6 +11,7 @@
  * j sits at the same bit offset of every second byte (j & 3 = l & 3): one shift per lane.
  */
 #include "tn_lm.h"
+#include "tn_c4.h"
 
 #define TN_LANES_SUM(a) ((((a)[0] + (a)[1]) + ((a)[2] + (a)[3])) + (((a)[4] + (a)[5]) + ((a)[6] + (a)[7])))
 
@@ -67,29 +68,18 @@ static TN_C4_INLINE void tn_c4_lane(const int P, const float *xre, const float *
 }
 
 static TN_C4_INLINE void tn_c4_run(const int P, const float *x, int32_t n, const uint8_t *w, const float *scales, int32_t rows, int32_t k, float *y) {
-  const int32_t half_rows = rows / 2, m = k / 2, row_bytes = (m + 3) / 4, stages = P / 2;
-  int32_t t, o, l, p, s;
+  const int32_t half_rows = rows / 2, m = k / 2, row_bytes = (m + 3) / 4;
+  int32_t t, o, l, p, q;
   for (t = 0; t < n; t++)
     for (o = 0; o < half_rows; o++) {
       const float *xre = x + t * k, *xim = x + t * k + m;
       const uint8_t *wp[4];
-      float acc[4][4][8];
-      float yr = 0.0f, yi = 0.0f;
+      float acc[4][4][8], sums[16];
       for (p = 0; p < P; p++) wp[p] = w + (p * half_rows + o) * row_bytes;
       for (l = 0; l < 8; l++) tn_c4_lane(P, xre, xim, wp, m, l, acc);
-      /* the reference's tail, as written there */
-      for (s = 0; s < stages; s++) {
-        const float *su = scales + s * 4, *sw = scales + s * 4 + 2;
-        const float au = TN_LANES_SUM(acc[2 * s][0]), bu = TN_LANES_SUM(acc[2 * s][1]), cu = TN_LANES_SUM(acc[2 * s][2]), du = TN_LANES_SUM(acc[2 * s][3]);
-        const float aw = TN_LANES_SUM(acc[2 * s + 1][0]), bw = TN_LANES_SUM(acc[2 * s + 1][1]), cw = TN_LANES_SUM(acc[2 * s + 1][2]),
-                    dw = TN_LANES_SUM(acc[2 * s + 1][3]);
-        const float tr = ((su[0] * au - su[1] * bu) + sw[0] * aw) + sw[1] * bw;
-        const float ti = ((su[0] * cu + su[1] * du) - sw[0] * cw) + sw[1] * dw;
-        yr = s == 0 ? tr : yr + tr;
-        yi = s == 0 ? ti : yi + ti;
-      }
-      y[t * rows + o] = yr;
-      y[t * rows + half_rows + o] = yi;
+      for (p = 0; p < P; p++)
+        for (q = 0; q < 4; q++) sums[p * 4 + q] = TN_LANES_SUM(acc[p][q]);
+      tn_c4_out(sums, P / 2, scales, &y[t * rows + o], &y[t * rows + half_rows + o]);
     }
 }
 
