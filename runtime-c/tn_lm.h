@@ -65,6 +65,10 @@ void tn_softmax_scores(float *s, int32_t m);
 
 /* y = act(g) * u elementwise: silu(g) = g / (1 + e^-g); relu2(g) = max(g, 0)^2. y may be g or u. */
 void tn_gated_silu_f32(const float *g, const float *u, int32_t n, int32_t width, float *y);
+/* opt/x86/tn_gated_avx2.c (AVX2, chosen at run time) and opt/arm/tn_gated_neon.c (AArch64 NEON):
+ * tn_gated_silu_f32's results bit for bit, with ref/tn_lm.c and ref/tn_math.c beside them. */
+void tn_gated_silu_f32_avx2(const float *g, const float *u, int32_t n, int32_t width, float *y);
+void tn_gated_silu_f32_neon(const float *g, const float *u, int32_t n, int32_t width, float *y);
 void tn_gated_relu2_f32(const float *g, const float *u, int32_t n, int32_t width, float *y);
 
 /* y = x + r elementwise; y may be x or r. */
@@ -149,5 +153,33 @@ void tn_linear_t2p_scalar(const float *x, int32_t n, const uint8_t *w, int32_t p
                           int32_t k, float *y);
 void tn_linear_ub_scalar(const float *x, int32_t n, const uint8_t *w, int32_t bits, const float *scales, const uint8_t *zeros, int32_t groups_per_row, int32_t group,
                          int32_t rows, int32_t k, float *y);
+
+/* ---- Int8Linear: int8 activation codes times int8 weight codes (docs/numerics.md, "Int8Linear") ----
+ * ref/tn_int8_linear.c, opt/x86/tn_int8_linear_avx2.c (AVX2, VPDPBUSD where the CPU has AVX-VNNI or
+ * AVX512-VNNI; chosen at run time), opt/arm/tn_int8_linear_neon.c (NEON, SDOT with dotprod): the same
+ * results everywhere, since the sums are exact integers.
+ * x: n rows of k codes in [-127, 127] with a scale per row (x_per_row) or one; w: rows x k codes with
+ * float32 scales per group of `group` consecutive k (groups_per_row 0: one per tensor, 1: per row):
+ *   acc[g] = sum over k in group g of w[r][k] * x[t][k], exact in int32 (the compiler checks
+ *            group * 128 * 127 < 2^31);
+ *   s = fl((float)acc[0] * scale[r, 0]), then s = fl(s + fl((float)acc[g] * scale[r, g])) in order of g;
+ *   y[t][r] = fl(s * x_scale[t or 0]), then fl(y + bias[r]) where bias is not NULL. */
+void tn_int8_linear(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row,
+                    int32_t group, int32_t rows, int32_t k, const float *bias, float *y);
+void tn_int8_linear_avx2(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row,
+                         int32_t group, int32_t rows, int32_t k, const float *bias, float *y);
+void tn_int8_linear_neon(const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t n, const int8_t *w, const float *scales, int32_t groups_per_row,
+                         int32_t group, int32_t rows, int32_t k, const float *bias, float *y);
+/* The vector files' driver (ref/tn_int8_linear.c): the reference's loops and float steps, with the
+ * group sums of 4 rows at a time from `dot`: acc[q] = sum over j < len of w[q][j] x[j] (exact, or
+ * wrapped modulo 2^32: the same where the sum fits int32). */
+typedef void (*tn_int8_group4_fn)(const int8_t *const *w, const int8_t *x, int32_t len, int32_t *acc);
+void tn_int8_linear_rows4(tn_int8_group4_fn dot, const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t n, const int8_t *w, const float *scales,
+                          int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, const float *bias, float *y);
+/* test/c/int8_linear_check.c: the AVX2 file's variants one by one (0: the reference, 1: AVX2,
+ * 2: VPDPBUSD emulated in AVX2, 3: the CPU's own VPDPBUSD); returns 0, or -1 where this CPU (or
+ * compiler) cannot run the variant. */
+int tn_int8_linear_avx2_variant(int variant, const int8_t *x, const float *x_scale, int32_t x_per_row, int32_t n, const int8_t *w, const float *scales,
+                                int32_t groups_per_row, int32_t group, int32_t rows, int32_t k, const float *bias, float *y);
 
 #endif /* TN_LM_H */

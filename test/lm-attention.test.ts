@@ -7,7 +7,8 @@
 // huge and subnormal values, infinities and NaN; the outputs, both caches whole and the scratch's
 // weights compared; expf on specials, its branches' edges, a sweep and random bits; the quantiser on
 // rows up to 2048 wide with NaN, infinities, signed zeros and exact ties (docs/numerics.md,
-// "Attention", "QuantizeInt8").
+// "Attention", "QuantizeInt8"); SwiGLU's gate (runtime-c/opt/x86/tn_gated_avx2.c, opt/arm/tn_gated_neon.c)
+// against tn_gated_silu_f32 on gates across expf's range and of every kind.
 // Every build compiles the runtime files with the strict flags (build.ts STRICT_CFLAGS), one object
 // each (see test/lm-kernels.test.ts for why):
 //   host: the AVX2 + F16C path (this machine has both: checked);
@@ -41,9 +42,11 @@ const RUNTIME_FILES = [
   'opt/arm/tn_attention_neon.c',
   'opt/x86/tn_quantize_avx2.c',
   'opt/arm/tn_quantize_neon.c',
+  'opt/x86/tn_gated_avx2.c',
+  'opt/arm/tn_gated_neon.c',
 ];
 
-const KERNELS = ['expf', 'attention f32', 'attention f16', 'quantize'];
+const KERNELS = ['expf', 'attention f32', 'attention f16', 'quantize', 'silu'];
 
 function builds(): Build[] {
   const host = getTarget('host');
@@ -102,7 +105,9 @@ describe('Attention and quantiser kernels (AVX2, NEON) bit for bit against the r
         const lines = out.trim().split('\n');
         expect(lines[0]).toBe(b.simd);
         // One line per kernel of both sets, each ok; no mismatch lines; the verdict.
-        const verdicts = lines.filter((l) => /^(expf|attention f32|attention f16|quantize) (avx2|neon): /.test(l)).map((l) => l.replace(/ \(\d+ cases\)$/, ''));
+        const verdicts = lines
+          .filter((l) => /^(expf|attention f32|attention f16|quantize|silu) (avx2|neon): /.test(l))
+          .map((l) => l.replace(/ \(\d+ cases\)$/, ''));
         expect(verdicts).toEqual(['avx2', 'neon'].flatMap((set) => KERNELS.map((k) => `${k} ${set}: ok`)));
         expect(lines.filter((l) => l.startsWith('  '))).toEqual([]);
         expect(lines.at(-1)).toBe('ok');

@@ -109,3 +109,51 @@ describe('Linear kernels (AVX2, NEON, scalar) bit for bit against the reference'
     );
   }
 });
+
+// Int8Linear (runtime-c/tn_lm.h): the AVX2 file's variants (AVX2, VPDPBUSD emulated, the CPU's own
+// VPDPBUSD where it has one) and dispatch, and the NEON kernel, against the reference, by the C
+// harness test/c/int8_linear_check.c, on the host, an x86-64 without AVX (every variant n/a, the
+// dispatch takes the reference), the two AArch64 boards (SMULL; SDOT on the Cortex-A76) and ARMv7.
+describe('Int8Linear kernels (AVX2, VNNI, NEON) bit for bit against the reference', () => {
+  const dir = workDir('int8-linear-kernels');
+  const cpu = readFileSync('/proc/cpuinfo', 'utf8');
+  const vnni = /^flags\s*:.* (avx_vnni|avx512_vnni)( |$)/m.test(cpu);
+  const cases = [
+    { name: 'host', target: getTarget('host'), neon: 'none', avx2: 'ok', native: vnni ? 'ok' : 'n/a' },
+    { name: 'x86-64 without AVX (qemu64)', target: builds()[2]!.target, neon: 'none', avx2: 'n/a', native: 'n/a' },
+    { name: 'rpi-aarch64', target: getTarget('rpi-aarch64'), neon: 'smull', avx2: 'n/a', native: 'n/a' },
+    { name: 'rpi5-aarch64', target: getTarget('rpi5-aarch64'), neon: 'sdot', avx2: 'n/a', native: 'n/a' },
+    { name: 'rpi-armv7', target: getTarget('rpi-armv7'), neon: 'smull', avx2: 'n/a', native: 'n/a' },
+  ];
+  for (const c of cases) {
+    it(
+      `on ${c.name}`,
+      async () => {
+        const runDir = join(dir, c.target.name);
+        const built = await buildProgram({
+          target: c.target,
+          dir: runDir,
+          modelSources: ['ref/tn_int8_linear.c', 'opt/x86/tn_int8_linear_avx2.c', 'opt/arm/tn_int8_linear_neon.c'].map((f) => join(RUNTIME_DIR, f)),
+          runnerSources: [join(import.meta.dirname, 'c', 'int8_linear_check.c')],
+          includeDirs: [RUNTIME_DIR, join(TARGETS_DIR, 'common')],
+          output: 'int8_linear_check.elf',
+        });
+        let out = '';
+        await executeOnTarget(c.target, built.program, runDir, 600, (chunk) => {
+          out += chunk;
+        });
+        const lines = out.trim().split('\n');
+        expect(lines.filter((l) => !l.startsWith('  ')).map((l) => l.replace(/ \(\d+ cases\)$/, ''))).toEqual([
+          `neon: ${c.neon}`,
+          `avx2 file: AVX2: ${c.avx2}`,
+          `avx2 file: VPDPBUSD emulated: ${c.avx2}`,
+          `avx2 file: VPDPBUSD: ${c.native}`,
+          'avx2 file: dispatch: ok',
+          'neon file: ok',
+          'ok',
+        ]);
+      },
+      10 * 60_000,
+    );
+  }
+});

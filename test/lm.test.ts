@@ -121,8 +121,14 @@ describe('language models from the shared files', () => {
 
 describe('random decoders, bit for bit against the interpreter', () => {
   const targets = [...loadTargets().values()];
-  // The cache type by turns: float16, float32 (also against the float64 reference), int8.
-  const buildOpts = (seed: number): LmBuildOptions => ({ chunk: 1 + (seed % 4), kvCache: (['float16', 'float32', 'int8'] as const)[seed % 3] });
+  // The cache type by turns: float16, float32 (also against the float64 reference), int8; odd seeds
+  // with a float16 or int8 cache run with int8 activations (int8 weights on Int8Linear, ternary ones
+  // on TernaryLinear).
+  const buildOpts = (seed: number): LmBuildOptions => ({
+    chunk: 1 + (seed % 4),
+    kvCache: (['float16', 'float32', 'int8'] as const)[seed % 3],
+    ...(seed % 2 === 1 && seed % 3 !== 1 ? { activations: 'int8-per-token' as const } : {}),
+  });
 
   it(`on the host (${scaled(12)} models)`, async () => {
     const bad: string[] = [];
@@ -154,13 +160,15 @@ describe('random decoders, bit for bit against the interpreter', () => {
   });
 
   for (const target of targets.filter((t) => t.name !== 'host')) {
-    it(`on ${target.name} (3 models: mixed weights, trit-planes, b-bit codes)`, async () => {
+    it(`on ${target.name} (4 models: mixed weights, trit-planes, b-bit codes, int8 codes)`, async () => {
       const bad: string[] = [];
-      const kinds = [undefined, 'planes', 'intb'] as const;
-      for (const [i, seed] of [100, 200, 300].map((s) => s + target.name.length).entries()) {
+      const kinds = [undefined, 'planes', 'intb', 'int8'] as const;
+      for (const [i, seed] of [100, 200, 300, 400].map((s) => s + target.name.length).entries()) {
         const m = randomLm(seed, { projections: kinds[i] });
-        // Trit-planes also run on the int8 ternary kernels (TernaryLinear), the others on Linear.
-        const g = buildLmGraph(m, { ...buildOpts(seed), ...(kinds[i] === 'planes' ? { activations: 'int8-per-token' as const } : {}) });
+        // Trit-planes and int8 codes run with int8 activations (TernaryLinear, Int8Linear), the others
+        // with float activations on Linear.
+        const int8 = kinds[i] === 'planes' || kinds[i] === 'int8';
+        const g = buildLmGraph(m, { ...buildOpts(seed), activations: int8 ? 'int8-per-token' : 'float' });
         const prompt = Array.from({ length: 6 }, (_, i) => (i * 5 + 1) % m.config.vocabSize);
         bad.push(...(await differences(g, target, prompt, 5, workDir(`lm-random-${target.name}-${seed}`))));
       }

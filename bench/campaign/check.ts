@@ -190,7 +190,8 @@ function decoderOptions(seed: number): { lm: RandomLmOptions; build: LmBuildOpti
     build: {
       chunk: 1 + (seed % 4),
       kvCache: (['float16', 'float32', 'int8'] as const)[seed % 3],
-      ...(projections === 'planes' ? { activations: 'int8-per-token' as const } : {}),
+      // Trit-planes with int8 activations; int8 codes by turns (Int8Linear, or Linear with floats).
+      ...(projections === 'planes' || (projections === 'int8' && seed % 4 < 2) ? { activations: 'int8-per-token' as const } : {}),
     },
   };
 }

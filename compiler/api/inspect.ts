@@ -112,7 +112,7 @@ export function inspectModel(path: string, args: ParsedArgs): InspectResult {
   // b-bit layers; in a language model every projection, the embedding, the head, the routers and
   // every routed expert, whatever their kind).
   const weightsOf = (node: (typeof graph.nodes)[number]) => {
-    if (['TernaryLinear', 'BinaryLinear', 'TernaryConv', 'BinaryConv', 'Linear'].includes(node.op)) return [graph.tensors.get(node.inputs[1]!)!];
+    if (['TernaryLinear', 'BinaryLinear', 'TernaryConv', 'BinaryConv', 'Linear', 'Int8Linear'].includes(node.op)) return [graph.tensors.get(node.inputs[1]!)!];
     if (graph.lm && ['Embed', 'Router', 'WidelyLinear'].includes(node.op)) return [graph.tensors.get(node.inputs[1]!)!];
     if (graph.lm && node.op === 'ExpertLinear') return node.inputs.slice(2).map((w) => graph.tensors.get(w)!);
     return [];

@@ -79,7 +79,7 @@ export const LM_OPTIONS: Record<string, OptionSpec> = {
   activations: {
     type: 'string',
     valueName: 'kind',
-    help: "language models: what the ternary layers take, float or int8 (per-token absmax, BitNet's); default: the model's (GGUF: float)",
+    help: "language models: what the ternary and int8 layers take, float or int8 (per-token absmax, BitNet's); default: the model's (GGUF: float)",
   },
   weights: { type: 'string', valueName: 'kind', help: 'language models: quantize float projections on import to int8 (absmax per row), the int8 baseline' },
   ternarize: { type: 'string', valueName: 'method', help: 'language models: ternarize float projections on import: absmean, absmean:per-row, absmean:shard:N' },

@@ -72,7 +72,7 @@ the arena bytes live during the layer. Then the totals and whether the model fit
 function lmText(s: LanguageModelSummary, weightsBytes: number): string {
   return [
     `language model: ${s.architecture} (${s.format}), ${s.layers} layers, dim ${s.dim}, ${s.heads} heads / ${s.kvHeads} KV heads, FFN ${s.ffn}, vocabulary ${s.vocab}, RoPE ${s.rope}, tied head: ${s.tiedOutput}`,
-    `  activations into the ternary layers: ${s.activations}; KV cache: ${s.kvCache}, ${s.context} positions: ${formatBytes(s.kvCacheBytesPerToken)} per token, ${formatBytes(s.kvCacheBytes)} in all (in the arena); ${s.chunk} tokens per call`,
+    `  activations into the ternary and int8 layers: ${s.activations}; KV cache: ${s.kvCache}, ${s.context} positions: ${formatBytes(s.kvCacheBytesPerToken)} per token, ${formatBytes(s.kvCacheBytes)} in all (in the arena); ${s.chunk} tokens per call`,
     ...Object.entries(s.weights).map(
       ([k, e]) =>
         `  ${k.padEnd(10)} weights: ${formatCount(e.params)} parameters in ${e.tensors} tensors, ${formatBytes(e.bytes)}, ${e.bitsPerWeight.toFixed(3)} bits per weight (scales, zero points and biases included)`,

@@ -509,7 +509,7 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     `#include "model.h"`,
     `#include "tn_runtime.h"`,
     // Language models, ONNX layers compiled to Linear (b-bit weights), and LM ops in other graphs.
-    ...(g.rows || g.nodes.some((n) => n.op === 'Linear' || n.op === 'ActQuant') ? ['#include "tn_lm.h"'] : []),
+    ...(g.rows || g.nodes.some((n) => n.op === 'Linear' || n.op === 'Int8Linear' || n.op === 'ActQuant') ? ['#include "tn_lm.h"'] : []),
     ...(deltas ? ['#include "tn_delta.h"'] : []),
     ...(opts.dumpLayers ? ['', "/* Built to dump every layer's outputs (tritc test --bisect): the test program defines this. */", DUMP_LAYER_PROTOTYPE] : []),
     ``,

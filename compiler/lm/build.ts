@@ -30,6 +30,8 @@ import { inferNode, setOutputs } from '../passes/infer.ts';
 import { baseHash, deltaSlots } from './delta/base.ts';
 import { DELTA_MAX_COLS } from './delta/blob.ts';
 import type { ActQuantParams } from '../ops/lm/act_quant.ts';
+import { int8SumsFit } from '../ops/lm/int8_linear.ts';
+import { lowBitGeometry } from '../lowbit.ts';
 import { blk, type LmModel, type LmTensor } from './model.ts';
 
 export interface LmBuildOptions {
@@ -40,9 +42,9 @@ export interface LmBuildOptions {
   /** The KV cache's element type (default float32); int8 adds a float32 scale per position and KV head. */
   kvCache?: 'float32' | 'float16' | 'int8';
   /**
-   * What goes into the ternary projections: float activations (llama.cpp's semantics for GGUF) or
-   * int8 codes with a scale per token (BitNet's absmax quantizer; the default for models whose own
-   * code defines it, the Hugging Face BitNet layout). Default: the model's.
+   * What goes into the ternary and int8 projections: float activations (llama.cpp's semantics for
+   * GGUF) or int8 codes with a scale per token (BitNet's absmax quantizer; the default for models
+   * whose own code defines it, the Hugging Face BitNet layout). Default: the model's.
    */
   activations?: 'float' | 'int8-per-token';
   /**
@@ -210,7 +212,11 @@ class Builder {
     if (own?.method === 'elastic' && own.signed)
       return this.node('TernaryLinear', name, [this.actQuant(name, x, own, rows), w, ...bias], out, { rows, ...slot });
     if (own) x = this.actQuant(name, x, own, rows);
-    if (own || this.activations !== 'int8-per-token' || this.g.tensors.get(w)!.dtype !== 'ternary') {
+    const wT = this.g.tensors.get(w)!;
+    // With int8 activations an int8 weight (an int8 or Q8_0 head or projection) runs in integers too,
+    // as llama.cpp runs Q8_0 weights, where its scale groups sum exactly in int32.
+    const integer = wT.dtype === 'ternary' || (wT.dtype === 'int8' && wT.shape.length === 2 && int8SumsFit(lowBitGeometry(wT).group, 127));
+    if (own || this.activations !== 'int8-per-token' || !integer) {
       const columns = `${w}.columns`;
       const attrs = { rows, ...slot };
       if (!this.g.tensors.has(columns)) return this.node('Linear', name, [x, w, ...bias], out, attrs);
@@ -227,7 +233,7 @@ class Builder {
       this.add({ name: `${x}.quantize`, op: 'QuantizeInt8', inputs: [x], outputs: [xq, `${xq}.scale`], attrs, annotations: {} });
       this.quantized.set(x, xq);
     }
-    return this.node('TernaryLinear', name, [xq, w, ...bias], out, { rows, ...slot });
+    return this.node(wT.dtype === 'int8' ? 'Int8Linear' : 'TernaryLinear', name, [xq, w, ...bias], out, { rows, ...slot });
   }
 
   /** What goes into the projections, for inspect: the mode, and TBT's quantizers when there are any. */

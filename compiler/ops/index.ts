@@ -15,6 +15,7 @@ import { ActQuant } from './lm/act_quant.ts';
 import { Attention } from './lm/attention.ts';
 import { Embed } from './lm/embed.ts';
 import { GatedAct } from './lm/gated_act.ts';
+import { Int8Linear } from './lm/int8_linear.ts';
 import { Linear } from './lm/linear.ts';
 import { ExpertLinear, MoeCombine, Router } from './lm/moe.ts';
 import { PermuteColumns } from './lm/permute_columns.ts';
@@ -133,6 +134,7 @@ const registry = new Map<string, OpDef>(
     Embed,
     RmsNorm,
     Linear,
+    Int8Linear,
     WidelyLinear,
     Router,
     ExpertLinear,

@@ -17,7 +17,7 @@
 import type { DiagnosticCode } from '../diagnostics.ts';
 import { elementCount, lastDim, rowsOf, shapeStr, type DType, type Graph, type Node } from '../ir.ts';
 import { add, i2f, mul } from '../numerics/f32.ts';
-import { at, type InferContext, type OpDef, type OutputSpec } from './op.ts';
+import { at, type InferContext, type InterpretContext, type OpDef, type OutputSpec } from './op.ts';
 import { applyDeltaTermInt8 } from './lm/delta_term.ts';
 import { LEADING_ROWS_ATTR, leadingRows, leadingRowsC } from './lm/rows.ts';
 import { int8MaxAbs, lowBitGeometry, scaleCount, weightScaleIndex } from '../lowbit.ts';
@@ -46,83 +46,8 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
         doc: 'a run-time delta slot (ComPEFT task vectors, docs/formats.md): the delta loaded there adds its sparse ternary term; -1: none',
       },
     },
-    infer(ctx: InferContext): OutputSpec[] {
-      const [x, w, b] = ctx.inputs;
-      if (!x || !w) return [];
-      let ok = true;
-      const err = (m: string, code?: DiagnosticCode) => {
-        ctx.error(m, code);
-        ok = false;
-      };
-      if (x.dtype !== 'int8') err(`input 0 "${x.name}" must be int8 (from QuantizeInt8), found ${x.dtype}`, 'dtype');
-      else if (!x.quant) err(`input 0 "${x.name}" is int8 without a scale; give it "quant" or produce it with QuantizeInt8`);
-      else if (x.quant.granularity === 'per_group') err(`input 0 "${x.name}" must be quantised per tensor or per row, not per group`);
-      if (x.shape.length < 1) err(`input 0 "${x.name}" must have at least one dimension, found shape ${shapeStr(x.shape)}`);
-      if (w.dtype !== wdtype) err(`input 1 "${w.name}" must be ${wdtype}, found ${w.dtype}`, 'dtype');
-      if (w.kind !== 'constant') err(`input 1 "${w.name}" must be a constant weight tensor`);
-      if (w.shape.length !== 2 && w.shape.length !== 3) err(`input 1 "${w.name}" must have shape [N, K] or [planes, N, K], found ${shapeStr(w.shape)}`);
-      if (!w.quant) err(`input 1 "${w.name}" has no scale; give the tensor a "quant" with a scale tensor`);
-      if (!ok) return [];
-      const geo = lowBitGeometry(w);
-      const k = lastDim(x.shape);
-      if (k !== geo.k) err(`input 0 "${x.name}" has last dimension ${k}, but weight "${w.name}" ${shapeStr(w.shape)} expects K = ${geo.k}`);
-      const scale = ctx.graph.tensors.get(w.quant!.scale);
-      if (scale) {
-        const want = scaleCount(w, geo);
-        if (scale.dtype !== 'float32') err(`scale "${scale.name}" of weight "${w.name}" must be float32, found ${scale.dtype}`, 'dtype');
-        if (elementCount(scale.shape) !== want)
-          err(
-            `scale "${scale.name}" of weight "${w.name}" (${w.quant!.granularity}${w.quant!.granularity === 'per_group' ? `, group ${geo.group}` : ''}) must have ${want} values, found ${elementCount(scale.shape)} (shape ${shapeStr(scale.shape)})`,
-          );
-      }
-      if (b) {
-        if (b.dtype !== 'float32') err(`input 2 "${b.name}" (bias) must be float32, found ${b.dtype}`, 'dtype');
-        else if (elementCount(b.shape) !== geo.n || b.shape.length !== 1)
-          err(`input 2 "${b.name}" (bias) must have shape [${geo.n}], found ${shapeStr(b.shape)}`);
-      }
-      if (!ok) return [];
-      return [{ dtype: 'float32', shape: [...x.shape.slice(0, -1), geo.n] }];
-    },
-    interpret(ctx) {
-      const { graph, node } = ctx;
-      const xT = graph.tensors.get(node.inputs[0]!)!;
-      const wT = graph.tensors.get(node.inputs[1]!)!;
-      const x = ctx.readNum(xT.name);
-      const sx = ctx.readNum(xT.quant!.scale);
-      const codes = ctx.readNum(wT.name);
-      const ws = ctx.readNum(wT.quant!.scale);
-      const bias = node.inputs[2] ? ctx.readNum(node.inputs[2]) : undefined;
-      const geo = lowBitGeometry(wT);
-      const rows = rowsOf(xT.shape);
-      const xPerRow = xT.quant!.granularity === 'per_row';
-      const y = new Float32Array(rows * geo.n);
-      for (let t = 0; t < leadingRows(node, ctx.rows, rows); t++) {
-        const sxt = at(sx, xPerRow ? t : 0, `${xT.quant!.scale}`);
-        for (let n = 0; n < geo.n; n++) {
-          let s = 0;
-          let first = true;
-          for (let p = 0; p < geo.planes; p++) {
-            const rowBase = (p * geo.n + n) * geo.k;
-            for (let g = 0; g < geo.groups; g++) {
-              const k0 = g * geo.group;
-              const k1 = Math.min(geo.k, k0 + geo.group);
-              let acc = 0;
-              for (let k = k0; k < k1; k++) acc += at(codes, rowBase + k, wT.name) * at(x, t * geo.k + k, xT.name);
-              const term = mul(i2f(acc), at(ws, weightScaleIndex(wT, geo, p, n, g), wT.quant!.scale));
-              s = first ? term : add(s, term);
-              first = false;
-            }
-          }
-          let v = mul(s, sxt);
-          if (bias) v = add(v, at(bias, n, node.inputs[2]!));
-          y[t * geo.n + n] = v;
-        }
-      }
-      const slot = node.attrs.delta_slot as number;
-      const delta = slot >= 0 ? ctx.delta(slot) : undefined;
-      if (delta) applyDeltaTermInt8(delta, x, sx, xPerRow, leadingRows(node, ctx.rows, rows), geo.k, y);
-      ctx.write(node.outputs[0]!, y);
-    },
+    infer: (ctx) => inferLowBitLinear(ctx, wdtype),
+    interpret: interpretLowBitLinear,
     // LUT kernels need tables: the planner places them in the arena, live during this layer only.
     // Before the choose-kernels pass a layer needs none.
     scratch(_graph, node) {
@@ -201,3 +126,83 @@ function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): 
 
 export const TernaryLinear = makeLowBitLinear('TernaryLinear', 'ternary');
 export const BinaryLinear = makeLowBitLinear('BinaryLinear', 'binary');
+
+/** The shape and type checks of the int8-activation linear ops (TernaryLinear, BinaryLinear, Int8Linear). */
+export function inferLowBitLinear(ctx: InferContext, wdtype: DType): OutputSpec[] {
+  const [x, w, b] = ctx.inputs;
+  if (!x || !w) return [];
+  let ok = true;
+  const err = (m: string, code?: DiagnosticCode) => {
+    ctx.error(m, code);
+    ok = false;
+  };
+  if (x.dtype !== 'int8') err(`input 0 "${x.name}" must be int8 (from QuantizeInt8), found ${x.dtype}`, 'dtype');
+  else if (!x.quant) err(`input 0 "${x.name}" is int8 without a scale; give it "quant" or produce it with QuantizeInt8`);
+  else if (x.quant.granularity === 'per_group') err(`input 0 "${x.name}" must be quantised per tensor or per row, not per group`);
+  if (x.shape.length < 1) err(`input 0 "${x.name}" must have at least one dimension, found shape ${shapeStr(x.shape)}`);
+  if (w.dtype !== wdtype) err(`input 1 "${w.name}" must be ${wdtype}, found ${w.dtype}`, 'dtype');
+  if (w.kind !== 'constant') err(`input 1 "${w.name}" must be a constant weight tensor`);
+  if (w.shape.length !== 2 && w.shape.length !== 3) err(`input 1 "${w.name}" must have shape [N, K] or [planes, N, K], found ${shapeStr(w.shape)}`);
+  if (!w.quant) err(`input 1 "${w.name}" has no scale; give the tensor a "quant" with a scale tensor`);
+  if (!ok) return [];
+  const geo = lowBitGeometry(w);
+  const k = lastDim(x.shape);
+  if (k !== geo.k) err(`input 0 "${x.name}" has last dimension ${k}, but weight "${w.name}" ${shapeStr(w.shape)} expects K = ${geo.k}`);
+  const scale = ctx.graph.tensors.get(w.quant!.scale);
+  if (scale) {
+    const want = scaleCount(w, geo);
+    if (scale.dtype !== 'float32') err(`scale "${scale.name}" of weight "${w.name}" must be float32, found ${scale.dtype}`, 'dtype');
+    if (elementCount(scale.shape) !== want)
+      err(
+        `scale "${scale.name}" of weight "${w.name}" (${w.quant!.granularity}${w.quant!.granularity === 'per_group' ? `, group ${geo.group}` : ''}) must have ${want} values, found ${elementCount(scale.shape)} (shape ${shapeStr(scale.shape)})`,
+      );
+  }
+  if (b) {
+    if (b.dtype !== 'float32') err(`input 2 "${b.name}" (bias) must be float32, found ${b.dtype}`, 'dtype');
+    else if (elementCount(b.shape) !== geo.n || b.shape.length !== 1) err(`input 2 "${b.name}" (bias) must have shape [${geo.n}], found ${shapeStr(b.shape)}`);
+  }
+  if (!ok) return [];
+  return [{ dtype: 'float32', shape: [...x.shape.slice(0, -1), geo.n] }];
+}
+
+/** Their semantics (the header): exact integer sums per group, then the float steps in order. */
+export function interpretLowBitLinear(ctx: InterpretContext): void {
+  const { graph, node } = ctx;
+  const xT = graph.tensors.get(node.inputs[0]!)!;
+  const wT = graph.tensors.get(node.inputs[1]!)!;
+  const x = ctx.readNum(xT.name);
+  const sx = ctx.readNum(xT.quant!.scale);
+  const codes = ctx.readNum(wT.name);
+  const ws = ctx.readNum(wT.quant!.scale);
+  const bias = node.inputs[2] ? ctx.readNum(node.inputs[2]) : undefined;
+  const geo = lowBitGeometry(wT);
+  const rows = rowsOf(xT.shape);
+  const xPerRow = xT.quant!.granularity === 'per_row';
+  const y = new Float32Array(rows * geo.n);
+  for (let t = 0; t < leadingRows(node, ctx.rows, rows); t++) {
+    const sxt = at(sx, xPerRow ? t : 0, `${xT.quant!.scale}`);
+    for (let n = 0; n < geo.n; n++) {
+      let s = 0;
+      let first = true;
+      for (let p = 0; p < geo.planes; p++) {
+        const rowBase = (p * geo.n + n) * geo.k;
+        for (let g = 0; g < geo.groups; g++) {
+          const k0 = g * geo.group;
+          const k1 = Math.min(geo.k, k0 + geo.group);
+          let acc = 0;
+          for (let k = k0; k < k1; k++) acc += at(codes, rowBase + k, wT.name) * at(x, t * geo.k + k, xT.name);
+          const term = mul(i2f(acc), at(ws, weightScaleIndex(wT, geo, p, n, g), wT.quant!.scale));
+          s = first ? term : add(s, term);
+          first = false;
+        }
+      }
+      let v = mul(s, sxt);
+      if (bias) v = add(v, at(bias, n, node.inputs[2]!));
+      y[t * geo.n + n] = v;
+    }
+  }
+  const slot = node.attrs.delta_slot as number;
+  const delta = slot >= 0 ? ctx.delta(slot) : undefined;
+  if (delta) applyDeltaTermInt8(delta, x, sx, xPerRow, leadingRows(node, ctx.rows, rows), geo.k, y);
+  ctx.write(node.outputs[0]!, y);
+}

@@ -22,7 +22,7 @@ export function projectionBits(g: Graph): number {
         bits += weightBytes(w) * 8;
       }
   for (const node of g.nodes) {
-    if (node.op !== 'Linear' && node.op !== 'TernaryLinear' && node.op !== 'WidelyLinear') continue;
+    if (node.op !== 'Linear' && node.op !== 'TernaryLinear' && node.op !== 'Int8Linear' && node.op !== 'WidelyLinear') continue;
     const name = node.inputs[1]!;
     if (!LM_PROJECTIONS.some((p) => name.endsWith(`.${p}`))) continue;
     const w = g.tensors.get(name)!;

@@ -58,6 +58,7 @@ typedef void attention_f16_fn(const float *q, const float *k, const float *v, in
                               int32_t positions, int32_t heads, int32_t kv_heads, int32_t head_dim, float scale, float *scores, float *y);
 typedef void expf_fn(const float *x, int32_t n, float *y);
 typedef void quantize_fn(const float *x, int8_t *q, float *scale, int32_t rows, int32_t cols);
+typedef void silu_fn(const float *g, const float *u, int32_t n, int32_t width, float *y);
 attention_f32_fn tn_attention_f32_avx2, tn_attention_f32_neon;
 attention_f16_fn tn_attention_f16cache_avx2, tn_attention_f16cache_neon;
 expf_fn tn_expf_avx2, tn_expf_neon;
@@ -444,6 +445,45 @@ static int check_expf(const char *name, expf_fn *fn, int scale_down) {
   return finish(&res);
 }
 
+/* ---- SwiGLU's gate (tn_gated_silu_f32_*) ---- */
+
+/* Gates from expf's range (around the thresholds where the quotient turns subnormal or the
+ * exponential overflows) and of every kind, up values of every kind; widths around the vectors' 4
+ * and 8, rows 1 to 4; the outputs and a canary after them compared with tn_gated_silu_f32's. */
+static int check_silu(const char *name, silu_fn *fn, int scale_down) {
+  static float g[EXP_CHUNK], u[EXP_CHUNK], y[2][EXP_CHUNK + CANARY];
+  result res = {0, 0, 0, 0};
+  int round;
+  res.name = name;
+  rng_state = 0x5555aaaa5555aaaaull;
+  for (round = 0; round < (scale_down ? 40 : 400); ++round) {
+    const int32_t rows = 1 + (int32_t)below(4), width = round < 40 ? 1 + round : 1 + (int32_t)below(EXP_CHUNK / 4);
+    const int32_t count = rows * width;
+    int32_t i, bad = 0;
+    char what[160];
+    for (i = 0; i < count; ++i) {
+      g[i] = below(3) ? (float)(rnd() >> 8) * 0x1p-24f * 220.0f - 110.0f : value_of(any_kind());
+      u[i] = value_of(any_kind());
+    }
+    for (i = 0; i < EXP_CHUNK + CANARY; ++i) y[0][i] = f_of(0x5a5a5a5au), y[1][i] = f_of(0x3a3a3a3au);
+    tn_gated_silu_f32(g, u, rows, width, y[0]);
+    fn(g, u, rows, width, y[1]);
+    for (i = 0; i < count + CANARY; ++i) {
+      const float a = y[1][i];
+      if (i < count ? !same_float(a, y[0][i]) : u_of(a) != 0x3a3a3a3au) {
+        if (i < count)
+          sprintf(what, "g = %a, u = %a: %08x, reference %08x", (double)g[i], (double)u[i], (unsigned)u_of(a), (unsigned)u_of(y[0][i]));
+        else
+          sprintf(what, "wrote past y (at %d of %d)", (int)i, (int)count);
+        mismatch(&res, &bad, what);
+      }
+    }
+    ++res.cases;
+    ++total_cases;
+  }
+  return finish(&res);
+}
+
 /* ---- quantiser ---- */
 
 #define MAX_ROWS 5
@@ -578,10 +618,12 @@ int main(int argc, char **argv) {
   ok &= check_attention("attention f32 avx2", 0, tn_attention_f32_avx2, NULL, avx2_live ? cases : cases / 4, 0x1111111111111111ull);
   ok &= check_attention("attention f16 avx2", 1, NULL, tn_attention_f16cache_avx2, avx2_live ? cases : cases / 4, 0x2222222222222222ull);
   ok &= check_quantize("quantize avx2", tn_quantize_i8_avx2, !avx2_live);
+  ok &= check_silu("silu avx2", tn_gated_silu_f32_avx2, !avx2_live);
   ok &= check_expf("expf neon", tn_expf_neon, !neon_live);
   ok &= check_attention("attention f32 neon", 0, tn_attention_f32_neon, NULL, neon_live ? cases : cases / 4, 0x3333333333333333ull);
   ok &= check_attention("attention f16 neon", 1, NULL, tn_attention_f16cache_neon, neon_live ? cases : cases / 4, 0x4444444444444444ull);
   ok &= check_quantize("quantize neon", tn_quantize_i8_neon, !neon_live);
+  ok &= check_silu("silu neon", tn_gated_silu_f32_neon, !neon_live);
   printf("%ld cases, %ld attention outputs (%ld NaN)\n%s\n", total_cases, total_outputs, total_nan, ok ? "ok" : "FAILED");
   return ok ? 0 : 1;
 }

@@ -6,6 +6,7 @@
 
 import { shapeStr } from '../../ir.ts';
 import { add, div, expf, mul } from '../../numerics/f32.ts';
+import { vectorIsa } from '../../targets.ts';
 import { at, type OpDef } from '../op.ts';
 import { rowSpan } from './rows.ts';
 
@@ -50,10 +51,13 @@ export const GatedAct: OpDef = {
   ],
   emit(ctx) {
     const [total, f] = ctx.input(0).shape as [number, number];
-    const fn = `tn_gated_${ctx.node.attrs.act}_f32`;
+    // SwiGLU's exponential and division 8 (AVX2) or 4 (NEON) at a time, the reference's bits
+    // (test/lm-attention.test.ts); squared ReLU's loop the compiler vectorizes itself.
+    const isa = ctx.node.attrs.act === 'silu' ? vectorIsa(ctx.target) : undefined;
+    const fn = `tn_gated_${ctx.node.attrs.act}_f32${isa ? `_${isa}` : ''}`;
     return {
       kernel: fn,
-      runtime: ['ref/tn_lm.c', 'ref/tn_math.c'],
+      runtime: ['ref/tn_lm.c', 'ref/tn_math.c', ...(isa === 'avx2' ? ['opt/x86/tn_gated_avx2.c'] : isa === 'neon' ? ['opt/arm/tn_gated_neon.c'] : [])],
       body: [`${fn}(${ctx.in(0)}, ${ctx.in(1)}, ${ctx.rows(total)}, /* width */ ${f}, ${ctx.out(0)});`],
     };
   },

@@ -56,51 +56,16 @@
 void tn_expf_avx2(const float *x, int32_t n, float *y);
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
 #include <immintrin.h>
+
+#include "tn_x86.h"
+#include "tn_exp_avx2.h"
 
 #define TN_AVX2 __attribute__((target("avx2,f16c")))
 #define TN_ALWAYS_INLINE inline __attribute__((always_inline))
 
 /* Cache formats (compile-time arguments of the inlined loops). */
 enum { TN_C_F32, TN_C_F16 };
-
-/* ---- expf, 8 lanes: tn_expf's steps (ref/tn_math.c) ---------------------------------------- */
-
-TN_AVX2 static TN_ALWAYS_INLINE __m256 tn_exp8(__m256 x) {
-  const __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
-  const __m256 big = _mm256_cmp_ps(x, _mm256_set1_ps(0x1.62e42ep+6f), _CMP_GT_OQ);    /* TN_EXP_MAX: +inf */
-  const __m256 small = _mm256_cmp_ps(x, _mm256_set1_ps(-0x1.9fe36ap+6f), _CMP_LT_OQ); /* TN_EXP_MIN: +0 */
-  const __m256 xs = _mm256_andnot_ps(_mm256_or_ps(_mm256_or_ps(nan, big), small), x); /* those lanes compute from +0 */
-  const __m256 two23 = _mm256_set1_ps(0x1p+23f);
-  const __m256 t = _mm256_mul_ps(xs, _mm256_set1_ps(0x1.715476p+0f)); /* x log2(e), |t| <= 150.1 */
-  /* tn_rintf: t >= 0 (+-0 too): (t + 2^23) - 2^23, else (t - 2^23) + 2^23 */
-  const __m256 kf = _mm256_blendv_ps(_mm256_add_ps(_mm256_sub_ps(t, two23), two23), _mm256_sub_ps(_mm256_add_ps(t, two23), two23),
-                                     _mm256_cmp_ps(t, _mm256_setzero_ps(), _CMP_GE_OQ));
-  __m256 r = _mm256_sub_ps(xs, _mm256_mul_ps(kf, _mm256_set1_ps(0x1.62e4p-1f))); /* ln2, high part: exact product */
-  __m256 p = _mm256_set1_ps(0x1.a01a02p-13f);
-  __m256i k, hi, lo, ea, eb;
-  r = _mm256_sub_ps(r, _mm256_mul_ps(kf, _mm256_set1_ps(0x1.7f7d1cp-20f))); /* ln2, low part */
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(0x1.6c16c2p-10f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(0x1.111112p-7f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(0x1.555556p-5f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(0x1.555556p-3f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(0x1p-1f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.0f));
-  /* tn_ldexpf(p, k), -150 <= k <= 128, as (p * 2^a) * 2^b: k > 127: a = 1, b = k - 1;
-   * k < -126: a = k + 64, b = -64; else a = k, b = 0 (the multiply by 1 is exact) */
-  k = _mm256_cvttps_epi32(kf); /* kf is an integer: exact */
-  hi = _mm256_cmpgt_epi32(k, _mm256_set1_epi32(127));
-  lo = _mm256_cmpgt_epi32(_mm256_set1_epi32(-126), k);
-  ea = _mm256_blendv_epi8(_mm256_blendv_epi8(_mm256_add_epi32(k, _mm256_set1_epi32(127)), _mm256_add_epi32(k, _mm256_set1_epi32(127 + 64)), lo),
-                          _mm256_set1_epi32(127 + 1), hi);
-  eb = _mm256_blendv_epi8(_mm256_blendv_epi8(_mm256_set1_epi32(127), _mm256_set1_epi32(127 - 64), lo), _mm256_add_epi32(k, _mm256_set1_epi32(127 - 1)), hi);
-  p = _mm256_mul_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(ea, 23))), _mm256_castsi256_ps(_mm256_slli_epi32(eb, 23)));
-  p = _mm256_blendv_ps(p, _mm256_castsi256_ps(_mm256_set1_epi32(0x7f800000)), big);
-  p = _mm256_andnot_ps(small, p);
-  return _mm256_blendv_ps(p, x, nan); /* NaN: x itself */
-}
 
 /* ---- loads from the caches ------------------------------------------------------------------ */
 
@@ -280,20 +245,12 @@ TN_AVX2 static void tn_exp_simd(const float *x, int32_t n, float *y) {
   }
 }
 
-/* 1 if this CPU runs the SIMD kernels, chosen once (a benign race at worst): AVX2 (CPUID.7.0:EBX
- * bit 5), F16C (CPUID.1:ECX bit 29), AVX (bit 28) and an OS that saves the YMM registers (OSXSAVE,
- * bit 27; XCR0 bits 1 and 2). Not __builtin_cpu_supports: zig's compiler-rt has no __cpu_model. */
+/* 1 if this CPU runs the SIMD code (AVX2 and F16C, tn_x86_cpu), chosen once (a benign race at worst). */
 static int tn_attention_avx2_ok(void) {
   static int state; /* 0: not asked yet, 1: yes, 2: no */
   if (state == 0) {
-    unsigned a, b, c, d;
-    int ok = 0;
-    if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27)) && (c & (1u << 28)) && (c & (1u << 29))) {
-      unsigned lo, hi;
-      __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-      (void)hi;
-      ok = (lo & 6u) == 6u && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 5));
-    }
+    const unsigned want = TN_X86_AVX2 | TN_X86_F16C;
+    int ok = (tn_x86_cpu() & want) == want;
 #ifdef TN_ATTENTION_FORCE_REF
     ok = 0; /* the test build of the fallback */
 #endif

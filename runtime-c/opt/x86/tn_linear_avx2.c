@@ -52,8 +52,9 @@
 
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
 #include <immintrin.h>
+
+#include "tn_x86.h"
 
 #define TN_AVX2 __attribute__((target("avx2,f16c")))
 #define TN_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -394,24 +395,15 @@ TN_AVX2 static void tn_c4_w2_simd(const float *x, int32_t n, const uint8_t *w, c
   tn_c4_run(4, x, n, w, scales, rows, k, y);
 }
 
-/* 1 if this CPU runs the SIMD kernels, chosen once (a benign race at worst): AVX2 (CPUID.7.0:EBX
- * bit 5), F16C (CPUID.1:ECX bit 29), AVX (bit 28) and an OS that saves the YMM registers (OSXSAVE,
- * bit 27; XCR0 bits 1 and 2). Not __builtin_cpu_supports: zig's compiler-rt has no __cpu_model. */
+/* 1 if this CPU runs the SIMD kernels (AVX2 and F16C, tn_x86_cpu), chosen once (a benign race at worst). */
 static int tn_linear_avx2_ok(void) {
   static int state; /* 0: not asked yet, 1: yes, 2: no */
   if (state == 0) {
 #ifdef TN_LINEAR_FORCE_REF
     state = 2; /* the test build of the fallback */
 #else
-    unsigned a, b, c, d;
-    int ok = 0;
-    if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27)) && (c & (1u << 28)) && (c & (1u << 29))) {
-      unsigned lo, hi;
-      __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-      (void)hi;
-      ok = (lo & 6u) == 6u && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 5));
-    }
-    state = ok ? 1 : 2;
+    const unsigned want = TN_X86_AVX2 | TN_X86_F16C;
+    state = (tn_x86_cpu() & want) == want ? 1 : 2;
 #endif
   }
   return state == 1;

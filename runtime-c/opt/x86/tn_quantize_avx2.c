@@ -28,8 +28,9 @@
 #define TN_ACT_AMAX_FLOOR 0x1.4f8b58p-17f /* 1e-5f, as ref/tn_quantize.c */
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
 #include <immintrin.h>
+
+#include "tn_x86.h"
 
 #define TN_AVX2 __attribute__((target("avx2")))
 #define TN_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -87,20 +88,12 @@ TN_AVX2 static void tn_quantize_i8_simd(const float *x, int8_t *q, float *scale,
   }
 }
 
-/* 1 if this CPU runs the SIMD kernel, chosen once (a benign race at worst): AVX2 (CPUID.7.0:EBX
- * bit 5), AVX (CPUID.1:ECX bit 28) and an OS that saves the YMM registers (OSXSAVE, bit 27; XCR0
- * bits 1 and 2). Not __builtin_cpu_supports: zig's compiler-rt has no __cpu_model. */
+/* 1 if this CPU runs the SIMD code (AVX2, tn_x86_cpu), chosen once (a benign race at worst). */
 static int tn_quantize_avx2_ok(void) {
   static int state; /* 0: not asked yet, 1: yes, 2: no */
   if (state == 0) {
-    unsigned a, b, c, d;
-    int ok = 0;
-    if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27)) && (c & (1u << 28))) {
-      unsigned lo, hi;
-      __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-      (void)hi;
-      ok = (lo & 6u) == 6u && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 5));
-    }
+    const unsigned want = TN_X86_AVX2;
+    int ok = (tn_x86_cpu() & want) == want;
 #ifdef TN_QUANTIZE_FORCE_REF
     ok = 0; /* the test build of the fallback */
 #endif

@@ -30,8 +30,9 @@
 #include "tn_t2b.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#include <cpuid.h>
 #include <immintrin.h>
+
+#include "tn_x86.h"
 
 #define TN_AVX2 __attribute__((target("avx2")))
 
@@ -256,38 +257,14 @@ static const tn_t2b_isa tn_t2b_isa_avx2 = {tn_t2b_gemv4_avx2, tn_t2b_gemm_avx2};
   }                                                                                                                      \
   static const tn_t2b_isa NAME = {NAME##_gemv4, NAME##_gemm};
 
-/* Compilers that know the intrinsics: AVX-VNNI from GCC 11 and clang 12 (Apple clang 13),
- * AVX512-VNNI from GCC 8 and clang 6. Older ones build the AVX2 kernels only. */
-#if defined(__apple_build_version__)
-#define TN_CC_AVXVNNI (__clang_major__ >= 13)
-#define TN_CC_AVX512VNNI (__clang_major__ >= 10)
-#elif defined(__clang__)
-#define TN_CC_AVXVNNI (__clang_major__ >= 12)
-#define TN_CC_AVX512VNNI (__clang_major__ >= 6)
-#else
-#define TN_CC_AVXVNNI (__GNUC__ >= 11)
-#define TN_CC_AVX512VNNI (__GNUC__ >= 8)
-#endif
-
 #if TN_CC_AVXVNNI
-#define TN_DP_AVXVNNI(acc, u, x) _mm256_dpbusd_avx_epi32(acc, u, x)
-TN_T2B_VNNI_KERNELS(tn_t2b_isa_avxvnni, __attribute__((target("avx2,avxvnni"))), TN_DP_AVXVNNI)
+TN_T2B_VNNI_KERNELS(tn_t2b_isa_avxvnni, TN_TARGET_AVXVNNI, TN_DP_AVXVNNI)
 #endif
 #if TN_CC_AVX512VNNI
-#define TN_DP_AVX512VNNI(acc, u, x) _mm256_dpbusd_epi32(acc, u, x)
-TN_T2B_VNNI_KERNELS(tn_t2b_isa_avx512vnni, __attribute__((target("avx2,avx512vnni,avx512vl"))), TN_DP_AVX512VNNI)
+TN_T2B_VNNI_KERNELS(tn_t2b_isa_avx512vnni, TN_TARGET_AVX512VNNI, TN_DP_AVX512VNNI)
 #endif
 
 #ifdef TN_T2B_VNNI_EMULATE
-/* VPDPBUSD in AVX2, exactly, for any operands: acc + the 4 products u8 x s8 of each 32-bit lane.
- * The even and the odd bytes of u are multiplied apart, so that each VPMADDUBSW lane holds one
- * product (|u x| <= 255 * 128 < 2^15: no saturation), then VPMADDWD adds the pairs into int32. */
-TN_AVX2 static inline __m256i tn_dpbusd_emulated(__m256i acc, __m256i u, __m256i x) {
-  const __m256i even = _mm256_set1_epi16(0x00ff), ones = _mm256_set1_epi16(1);
-  const __m256i pe = _mm256_maddubs_epi16(_mm256_and_si256(u, even), x);
-  const __m256i po = _mm256_maddubs_epi16(_mm256_andnot_si256(even, u), x);
-  return _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(pe, ones), _mm256_madd_epi16(po, ones)));
-}
 TN_T2B_VNNI_KERNELS(tn_t2b_isa_vnni_emulated, TN_AVX2, tn_dpbusd_emulated)
 #endif
 
@@ -381,33 +358,25 @@ TN_AVX2 static void tn_t2b_gemv(const tn_t2b_isa *isa, const int8_t *x, float sx
   tn_t2b_gemv_finish(y, N, sx, bias);
 }
 
-/* The kernels this CPU can run, chosen once (the CPU does not change: a benign race at worst); NULL
- * without AVX2. AVX2 needs CPUID.7.0:EBX bit 5 and an OS that saves the YMM registers (OSXSAVE, AVX,
- * XCR0 bits 1 and 2); AVX-VNNI is CPUID.7.1:EAX bit 4; AVX512-VNNI is CPUID.7.0:ECX bit 11 with
- * AVX512F and AVX512VL (EBX bits 16 and 31) and the AVX-512 state saved too (XCR0 bits 5 to 7).
- * Not __builtin_cpu_supports: zig's compiler-rt has no __cpu_model. */
+/* The kernels this CPU can run (tn_x86_cpu), chosen once (the CPU does not change: a benign race at
+ * worst); NULL without AVX2. */
 static const tn_t2b_isa *tn_t2b_pick(void) {
   static const tn_t2b_isa *isa;
   static int picked;
   if (!picked) {
-    unsigned a, b, c, d;
+    const unsigned f = tn_x86_cpu();
     isa = NULL;
-    if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27)) && (c & (1u << 28))) {
-      unsigned lo, hi;
-      __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-      (void)hi;
-      if ((lo & 6u) == 6u && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 5))) {
-        isa = &tn_t2b_isa_avx2;
+    if (f & TN_X86_AVX2) {
+      isa = &tn_t2b_isa_avx2;
 #if TN_CC_AVX512VNNI
-        if ((c & (1u << 11)) && (b & (1u << 16)) && (b & (1u << 31)) && (lo & 0xe0u) == 0xe0u) isa = &tn_t2b_isa_avx512vnni;
+      if (f & TN_X86_AVX512VNNI) isa = &tn_t2b_isa_avx512vnni;
 #endif
 #if TN_CC_AVXVNNI
-        if (__get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 4))) isa = &tn_t2b_isa_avxvnni;
+      if (f & TN_X86_AVXVNNI) isa = &tn_t2b_isa_avxvnni;
 #endif
 #ifdef TN_T2B_VNNI_EMULATE
-        isa = &tn_t2b_isa_vnni_emulated; /* the test build: the VNNI loops on any AVX2 CPU */
+      isa = &tn_t2b_isa_vnni_emulated; /* the test build: the VNNI loops on any AVX2 CPU */
 #endif
-      }
     }
     picked = 1;
   }
