@@ -1,7 +1,9 @@
 /*
  * tn_dense.h - internal to runtime-c (README.md): the dense int8 and float32 linear layers of the
- * benchmark (bench/, BENCHMARKS.md), its points of comparison built from the same code base. No
- * generated model calls them; bench/c/bench.h includes this header for the case table.
+ * benchmark (bench/, BENCHMARKS.md), its points of comparison built from the same code base;
+ * bench/c/bench.h includes this header for the case table. Generated models call one of them:
+ * Int8Linear (tn_lm.h) with one scale per row runs tn_dense_i8_m4 on Cortex-M cores with the DSP
+ * extension, whose formula is Int8Linear's (compiler/ops/lm/int8_linear.ts).
  */
 #ifndef TN_DENSE_H
 #define TN_DENSE_H

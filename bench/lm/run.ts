@@ -119,6 +119,7 @@ async function mcuRows(work: string, steps: number): Promise<McuRow[]> {
   const builds: [string, LmModel, LmBuildOptions][] = [
     ['ternary (absmean), int8 activations', ternarizeModel(base, { kind: 'per_tensor' }), { activations: 'int8-per-token' }],
     ['ternary (absmean), float activations', ternarizeModel(base, { kind: 'per_tensor' }), {}],
+    ['int8 weights (absmax per row), int8 activations', int8Model(base), { activations: 'int8-per-token' }],
     ['int8 weights (absmax per row), float activations', int8Model(base), {}],
     ['float32 (as trained)', base, {}],
   ];

@@ -511,6 +511,8 @@ export function emitC(g: Graph, plan: MemoryPlan, target: TargetDesc, opts: Emit
     // Language models, ONNX layers compiled to Linear (b-bit weights), and LM ops in other graphs.
     ...(g.rows || g.nodes.some((n) => n.op === 'Linear' || n.op === 'Int8Linear' || n.op === 'ActQuant') ? ['#include "tn_lm.h"'] : []),
     ...(deltas ? ['#include "tn_delta.h"'] : []),
+    // Int8Linear on a Cortex-M with the DSP extension runs the SMLAD kernel of tn_dense.h.
+    ...(target.features.includes('dsp') && g.nodes.some((n) => n.op === 'Int8Linear') ? ['#include "tn_dense.h"'] : []),
     ...(opts.dumpLayers ? ['', "/* Built to dump every layer's outputs (tritc test --bisect): the test program defines this. */", DUMP_LAYER_PROTOTYPE] : []),
     ``,
     `/* ---- Weights (const: flash on a microcontroller) ---------------------------------------- */`,

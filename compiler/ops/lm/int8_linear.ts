@@ -11,11 +11,13 @@
 //            G * 128 * max|X| < 2^31 (G <= 131072 for codes from QuantizeInt8)
 //   s = (float)acc[0] * ws[n,0], then s = s + (float)acc[g] * ws[n,g] in order of g (each rounded)
 //   y = s * sx[t], then y = y + B[n]; a run-time delta in `delta_slot` adds its int8 term last
-// The kernels (runtime-c/tn_lm.h): VPDPBUSD or VPMADDUBSW on x86, SDOT or SMULL on NEON, the
-// reference's loop elsewhere; all give the reference's bits, since only the integer sums are reordered.
+// The kernels (runtime-c/tn_lm.h): VPDPBUSD or VPMADDUBSW on x86, SDOT or SMULL on NEON, SMLAD on
+// Cortex-M cores with the DSP extension (one scale per row), the reference's loop elsewhere; all give
+// the reference's bits, since only the integer sums are reordered.
 
 import { INT32_MAX, int8MaxAbs, lowBitGeometry } from '../../lowbit.ts';
-import { vectorIsa } from '../../targets.ts';
+import type { Tensor } from '../../ir.ts';
+import { vectorIsa, type TargetDesc } from '../../targets.ts';
 import { interpretLowBitLinear, inferLowBitLinear } from '../lowbit_linear.ts';
 import type { OpDef } from '../op.ts';
 import { LEADING_ROWS_ATTR, leadingRowsC } from './rows.ts';
@@ -32,6 +34,15 @@ function int8LinearKernel(isa: string): { fn: string; runtime: string[] } {
   if (isa === 'avx2') return { fn: 'tn_int8_linear_avx2', runtime: [ref, 'opt/x86/tn_int8_linear_avx2.c'] };
   if (isa === 'neon') return { fn: 'tn_int8_linear_neon', runtime: [ref, 'opt/arm/tn_int8_linear_neon.c'] };
   return { fn: 'tn_int8_linear', runtime: [ref] };
+}
+
+/**
+ * Whether the Cortex-M DSP kernel runs this layer (runtime-c/opt/armv7m/tn_dense_i8_m4.c: SMLAD on
+ * sign-extended pairs, 4 rows per pass): a target with the DSP extension, one scale per weight row
+ * and per activation row, the case whose formula it computes, ((float)acc * ws[n]) * sx[t] + b[n].
+ */
+function usesM4(target: TargetDesc | undefined, x: Tensor, w: Tensor): boolean {
+  return !!target?.features.includes('dsp') && groupsPerRow(w) === 1 && x.quant?.granularity === 'per_row';
 }
 
 export const Int8Linear: OpDef = {
@@ -71,19 +82,33 @@ export const Int8Linear: OpDef = {
     return out;
   },
   interpret: interpretLowBitLinear,
+  // The Cortex-M DSP kernel's activations as int16 pairs (2 k int16), during this layer only.
+  scratch(graph, node, target) {
+    const x = graph.tensors.get(node.inputs[0]!)!;
+    const w = graph.tensors.get(node.inputs[1]!)!;
+    return usesM4(target, x, w) ? 4 * lowBitGeometry(w).k : 0;
+  },
   emit(ctx) {
     const xT = ctx.input(0);
     const wT = ctx.input(1);
     const { n, k } = lowBitGeometry(wT);
     const rows = leadingRowsC(ctx.node, ctx.rows(xT.shape[0]!), ctx.outRows(xT.shape[0]!));
-    const { fn, runtime } = int8LinearKernel(vectorIsa(ctx.target) || 'scalar');
     const xPerRow = xT.quant!.granularity === 'per_row' ? 1 : 0;
     const bias = ctx.hasInput(2) ? ctx.in(2) : 'NULL';
     const slot = ctx.node.attrs.delta_slot as number;
-    const body = [
-      `/* exact int32 sums: |acc| <= ${groupSize(wT)} * 128 * ${int8MaxAbs(xT)} < 2^31 */`,
-      `${fn}(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xPerRow}, /* rows */ ${rows}, ${ctx.in(1)}, ${ctx.inScale(1)}, /* groups per row */ ${groupsPerRow(wT)}, /* group */ ${groupSize(wT)}, /* n */ ${n}, /* k */ ${k}, ${bias}, ${ctx.out(0)});`,
-    ];
+    const bound = `/* exact int32 sums: |acc| <= ${groupSize(wT)} * 128 * ${int8MaxAbs(xT)} < 2^31 */`;
+    const m4 = usesM4(ctx.target, xT, wT);
+    const { fn, runtime } = m4 ? { fn: 'tn_dense_i8_m4', runtime: ['opt/armv7m/tn_dense_i8_m4.c'] } : int8LinearKernel(vectorIsa(ctx.target) || 'scalar');
+    const body = m4
+      ? [
+          bound,
+          `/* scratch: ${4 * k} bytes, the activations as int16 pairs; SMLAD over 4 rows per pass */`,
+          `tn_dense_i8_m4(${ctx.in(0)}, ${ctx.inScale(0)}, /* rows */ ${rows}, ${ctx.in(1)}, ${ctx.inScale(1)}, /* n */ ${n}, /* k */ ${k}, ${bias}, ${ctx.out(0)}, (int16_t *)(void *)${ctx.scratch()}, 4);`,
+        ]
+      : [
+          bound,
+          `${fn}(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xPerRow}, /* rows */ ${rows}, ${ctx.in(1)}, ${ctx.inScale(1)}, /* groups per row */ ${groupsPerRow(wT)}, /* group */ ${groupSize(wT)}, /* n */ ${n}, /* k */ ${k}, ${bias}, ${ctx.out(0)});`,
+        ];
     if (slot >= 0)
       body.push(
         `tn_delta_apply_q8(${ctx.in(0)}, ${ctx.inScale(0)}, /* x per row */ ${xPerRow}, /* rows */ ${rows}, &${ctx.deltaSlots()}[${slot}], /* n */ ${n}, /* k */ ${k}, ${ctx.out(0)});`,

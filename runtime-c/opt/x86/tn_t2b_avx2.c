@@ -19,9 +19,10 @@
  *
  * VNNI: where the CPU has AVX-VNNI or AVX512-VNNI (with AVX512VL), VPDPBUSD multiplies and adds into
  * int32 lanes in one instruction: the same decode, 9 vector operations per row and block instead of
- * 13 (no int16 accumulators, so no widening either). Neither this project's build machine nor QEMU
- * 7.2 has VNNI, so the VNNI kernels are also built with an exact AVX2 emulation of VPDPBUSD
- * (-DTN_T2B_VNNI_EMULATE, used by test/kernels.test.ts), which runs everything but the instruction.
+ * 13 (no int16 accumulators, so no widening either). QEMU 7.2 has no VNNI, nor has every build
+ * machine, so the VNNI kernels are also built with an exact AVX2 emulation of VPDPBUSD
+ * (-DTN_T2B_VNNI_EMULATE, tn_x86.h; used by test/kernels.test.ts), which runs everything but the
+ * instruction; on a CPU with VNNI the host builds run the instruction itself.
  *
  * The SIMD code is compiled with target attributes and chosen at run time (the generated Makefile
  * uses plain -O2, and the program may run on another machine): without AVX2 the portable dot runs.
