@@ -22,7 +22,7 @@ import type { LmModel } from '../compiler/lm/model.ts';
 import { LmSession } from '../compiler/lm/session.ts';
 import { prepareGraph } from '../compiler/passes/pipeline.ts';
 import { loadTargets } from '../compiler/targets.ts';
-import { deltaBase, moeDeltaBase, tunedOf } from './support/compeft.ts';
+import { actOrderDeltaBase, deltaBase, moeDeltaBase, tunedOf } from './support/compeft.ts';
 import { workDir } from './support/differential.ts';
 
 function otherBase(base: LmModel): LmModel {
@@ -37,10 +37,12 @@ describe('run-time deltas in the compiled model, bit for bit against the interpr
     ['cortex-m4', 55, 'ternary', 'float'],
     ['cortex-m4', 59, 'ternary', 'int8-per-token'],
     ['host', 61, 'moe', 'float'],
+    ['cortex-m4', 93, 'act-order', 'float'],
   ] as const) {
-    it(`${targetName}, ${kind === 'moe' ? 'a MoTE base, ' : ''}${activations} activations: base, delta A (RAM), delta B (flash), three bad blobs refused, A again, none`, async () => {
+    const what = kind === 'moe' ? 'a MoTE base, ' : kind === 'act-order' ? 'act-order GPTQ projections, ' : '';
+    it(`${targetName}, ${what}${activations} activations: base, delta A (RAM), delta B (flash), three bad blobs refused, A again, none`, async () => {
       const target = loadTargets().get(targetName)!;
-      const base = kind === 'moe' ? moeDeltaBase(seed) : deltaBase(seed, kind);
+      const base = kind === 'moe' ? moeDeltaBase(seed) : kind === 'act-order' ? actOrderDeltaBase(seed) : deltaBase(seed, kind);
       const a = makeDelta(base, tunedOf(base, 1, 0.05), { density: 0.1 });
       const b = makeDelta(base, tunedOf(base, 2, 0.08), { density: 0.3 });
       const foreign = makeDelta(otherBase(base), tunedOf(otherBase(base), 3, 0.05), { density: 0.1 }).blob;

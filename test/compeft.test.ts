@@ -11,7 +11,7 @@ import { makeDelta } from '../compiler/lm/delta/make.ts';
 import { buildLmGraph } from '../compiler/lm/build.ts';
 import { LmSession } from '../compiler/lm/session.ts';
 import { prepareGraph } from '../compiler/passes/pipeline.ts';
-import { deltaBase, merged, moeDeltaBase, tunedOf } from './support/compeft.ts';
+import { actOrderDeltaBase, deltaBase, merged, moeDeltaBase, tunedOf } from './support/compeft.ts';
 import { scaled } from './support/tier.ts';
 import { crc32 } from 'node:zlib';
 import { dequantize, referenceLogits } from './support/lm_reference.ts';
@@ -199,12 +199,15 @@ describe('the interpreter with a delta', () => {
   for (const [seed, kind] of [
     [85, undefined],
     [55, 'ternary'],
+    [91, 'act-order'],
   ] as const) {
     it(`equals a float reference with base + alpha * sign merged (${kind ?? 'mixed'} projections)`, () => {
-      const base = deltaBase(seed, kind);
+      // act-order: GPTQ b-bit projections whose stored columns are permuted (DeltaAdd after Linear).
+      const base = kind === 'act-order' ? actOrderDeltaBase(seed) : deltaBase(seed, kind);
       const { delta } = makeDelta(base, tunedOf(base, seed, 0.05), { density: 0.15 });
       const noBias = [...base.tensors.values()].every((t) => !((t.kind === 'ternary' || t.kind === 'intb') && t.bias));
       const g = prepareGraph(buildLmGraph(base, { deltas: true, chunk: 3 }));
+      if (kind === 'act-order') expect(g.nodes.filter((n) => n.op === 'DeltaAdd').length).toBeGreaterThan(0);
       const s = new LmSession(g);
       const tokens = [1, 4, 2, 7, 3].map((t) => t % base.config.vocabSize);
       const plain = s.forward(tokens);

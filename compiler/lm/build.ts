@@ -221,10 +221,11 @@ class Builder {
       const attrs = { rows, ...slot };
       if (!this.g.tensors.has(columns)) return this.node('Linear', name, [x, w, ...bias], out, attrs);
       // GPTQ act-order: the weight's columns are stored group by group; gather x to match. A delta
-      // is in the model's column order, so it reads the permuted x through the stored order too.
-      if (this.deltaSlot.size) fail('unsupported', '--deltas', `${weight} has act-order columns (GPTQ g_idx); run-time deltas do not support them yet`);
+      // is in the model's column order: its term (DeltaAdd) reads x as it was, then the bias.
       const xp = this.node('PermuteColumns', `${name}.permute`, [x, columns], `${out}_xperm`, { rows });
-      return this.node('Linear', name, [xp, w, ...bias], out, attrs);
+      if (slot.delta_slot === undefined) return this.node('Linear', name, [xp, w, ...bias], out, attrs);
+      const base = this.node('Linear', name, [xp, w], `${out}_base`, { rows });
+      return this.node('DeltaAdd', `${name}.delta`, [x, base, ...bias], out, { rows, ...slot });
     }
     let xq = this.quantized.get(x);
     if (!xq) {

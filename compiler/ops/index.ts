@@ -13,6 +13,7 @@ import { TruncStatic } from './trunc_static.ts';
 import { Softmax } from './softmax.ts';
 import { ActQuant } from './lm/act_quant.ts';
 import { Attention } from './lm/attention.ts';
+import { DeltaAdd } from './lm/delta_add.ts';
 import { Embed } from './lm/embed.ts';
 import { GatedAct } from './lm/gated_act.ts';
 import { Int8Linear } from './lm/int8_linear.ts';
@@ -140,6 +141,7 @@ const registry = new Map<string, OpDef>(
     ExpertLinear,
     MoeCombine,
     PermuteColumns,
+    DeltaAdd,
     ActQuant,
     Rope,
     Attention,

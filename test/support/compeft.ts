@@ -21,6 +21,16 @@ export function deltaBase(seed: number, projections?: 'ternary' | 'float32'): Lm
   }
 }
 
+/** A base of GPTQ-style b-bit projections, some with act-order columns (g_idx), without static biases (so that `merged` can take it). */
+export function actOrderDeltaBase(seed: number): LmModel {
+  for (let s = seed; ; s++) {
+    const m = randomLm(s, { projections: 'intb' });
+    if (![...m.tensors.values()].some((t) => t.kind === 'intb' && t.columns)) continue;
+    for (const [name, t] of m.tensors) if (t.kind === 'intb' && t.bias) m.tensors.set(name, { ...t, bias: undefined });
+    return m;
+  }
+}
+
 /** A MoTE base: a float dense base without sub-norms (from `seed` on) up-cycled into 3 experts, top-2. */
 export function moeDeltaBase(seed: number): LmModel {
   let dense = deltaBase(seed, 'float32');

@@ -149,7 +149,8 @@ function dequantize(t: LmTensor, where: string): Float64Array {
     case 'ternary':
     case 'intb': {
       const [rows, cols] = t.shape;
-      if (t.kind === 'intb' && t.columns) fail('unsupported', where, 'act-order columns (GPTQ g_idx) are not supported in a delta base');
+      // act-order (GPTQ g_idx): stored column c is the model's column columns[c].
+      const col = t.kind === 'intb' && t.columns ? t.columns : undefined;
       const planes = t.kind === 'ternary' ? (t.planes ?? 1) : 1;
       const gs = t.kind === 'ternary' ? (t.granularity === 'per_group' ? t.groupSize! : cols) : t.groupSize;
       const groups = t.kind === 'ternary' && t.granularity === 'per_tensor' ? 0 : Math.ceil(cols / gs);
@@ -160,7 +161,7 @@ function dequantize(t: LmTensor, where: string): Float64Array {
           for (let c = 0; c < cols; c++) {
             const g = p * perPlane + r * groups + Math.floor(c / gs);
             const code = t.codes[(p * rows + r) * cols + c]!;
-            out[r * cols + c] += (t.kind === 'intb' ? code - t.zeros[g]! : code) * t.scales[g]!;
+            out[r * cols + (col ? col[c]! : c)] += (t.kind === 'intb' ? code - t.zeros[g]! : code) * t.scales[g]!;
           }
       return out;
     }
