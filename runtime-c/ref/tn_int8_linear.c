@@ -42,8 +42,10 @@ void tn_int8_linear_rows4(tn_int8_group4_fn dot, const int8_t *x, const float *x
   for (r0 = 0; r0 < rows; r0 += 4) {
     const int32_t nr = rows - r0 < 4 ? rows - r0 : 4;
     const int8_t *wr[4];
-    /* the last pass repeats its last row (computed, not stored) */
-    for (q = 0; q < 4; ++q) wr[q] = w + (size_t)(r0 + (q < nr ? q : nr - 1)) * (size_t)k;
+    for (q = 0; q < 4; ++q) { /* the last pass repeats its last row (computed, not stored) */
+      const int32_t row = r0 + q < rows ? r0 + q : rows - 1;
+      wr[q] = w + (size_t)row * (size_t)k;
+    }
     for (t = 0; t < n; ++t) {
       const int8_t *xt = x + (size_t)t * (size_t)k;
       const float sx = x_scale[x_per_row ? t : 0];
