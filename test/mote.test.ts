@@ -84,15 +84,18 @@ describe('random MoE decoders', () => {
   const targets = loadTargets();
   const moeOf = (seed: number) => ({ experts: 2 + (seed % 4), topK: 1 + (seed % 2), normalizeGates: seed % 3 === 0 });
 
-  it(`match the float64 reference and run bit for bit on the host (${scaled(4)} models, top-1 and top-2)`, async () => {
+  it(`match the float64 reference and run bit for bit on the host (${scaled(4)} models, top-1 and top-2, float and int8 activations)`, async () => {
     const bad: string[] = [];
     let tiedRouters = 0;
     for (let seed = 0; seed < scaled(4); seed++) {
       const m = randomLm(7100 + seed, { moe: moeOf(seed) });
       for (const [name, t] of m.tensors) if (name.endsWith('ffn_gate_inp') && t.kind === 'float32' && t.data.every((v) => v === 0)) tiedRouters++;
-      const g = buildLmGraph(m, { chunk: 1 + (seed % 3) });
+      // Odd seeds: int8 activations, the ternary experts as BitLinear (ExpertLinear on int8 codes).
+      const int8 = seed % 2 === 1;
+      const g = buildLmGraph(m, { chunk: 1 + (seed % 3), activations: int8 ? 'int8-per-token' : 'float' });
       const tokens = [1, 2, 3, 4].map((t) => t % m.config.vocabSize);
-      expect(referenceError(m, g, tokens), m.name).toBeLessThan(1e-5);
+      if (int8) expect(g.nodes.some((n) => n.op === 'ExpertLinear' && g.tensors.get(n.inputs[0]!)!.dtype === 'int8')).toBe(true);
+      else expect(referenceError(m, g, tokens), m.name).toBeLessThan(1e-5);
       const prompt = Array.from({ length: 7 }, (_, i) => (i * 5 + seed) % m.config.vocabSize);
       bad.push(...(await differences(g, targets.get('host')!, prompt, workDir(`mote-host-${seed}`))));
     }
@@ -102,11 +105,11 @@ describe('random MoE decoders', () => {
   });
 
   for (const name of ['cortex-m4', 'rv32imc', 'rpi-aarch64']) {
-    it(`run bit for bit on ${name} (top-1 and top-2)`, async () => {
+    it(`run bit for bit on ${name} (top-1 and top-2; float, then int8 activations)`, async () => {
       const bad: string[] = [];
       for (const seed of [11, 12]) {
         const m = randomLm(7200 + seed, { moe: moeOf(seed) });
-        const g = buildLmGraph(m, { chunk: 2 });
+        const g = buildLmGraph(m, { chunk: 2, activations: seed === 12 ? 'int8-per-token' : 'float' });
         const prompt = Array.from({ length: 5 }, (_, i) => (i * 3 + 1) % m.config.vocabSize);
         bad.push(...(await differences(g, targets.get(name)!, prompt, workDir(`mote-${name}-${seed}`))));
       }
@@ -147,8 +150,9 @@ describe('up-cycling a dense model (stories260K)', () => {
     expect(() => upcycleMoe(stories(), { experts: 2, topK: 3 })).toThrow(/k must be from 1 to min\(E, 8\)/);
     expect(() => parseUpcycle('4x2')).toThrow(/is not E:k or E:k:p/);
     expect(parseUpcycle('8:2:0.05')).toEqual({ experts: 8, topK: 2, perturbation: 0.05 });
-    // The experts take float activations only (docs/formats.md, "MoTE").
-    expect(() => buildLmGraph(m, { activations: 'int8-per-token' })).toThrow(/float activations only/);
+    // With int8 activations the ternary experts take int8 codes (MoTE's BitLinear experts).
+    const g = buildLmGraph(upcycleMoe(stories(), { experts: 2, topK: 1 }), { activations: 'int8-per-token' });
+    expect(g.nodes.filter((n) => n.op === 'ExpertLinear').every((n) => g.tensors.get(n.inputs[0]!)!.dtype === 'int8')).toBe(true);
   });
 });
 

@@ -67,12 +67,6 @@ export function buildLmGraph(model: LmModel, opts: LmBuildOptions = {}): Graph {
   if (!(Number.isInteger(context) && context >= 1 && context <= MAX_CONTEXT)) fail('usage', '--context', `must be an integer from 1 to 2^20, got ${context}`);
   if (!(Number.isInteger(chunk) && chunk >= 1 && chunk <= 4096)) fail('usage', '--chunk', `must be an integer from 1 to 4096, got ${chunk}`);
   const activations = opts.activations ?? c.activations;
-  if (c.moe && activations !== 'float')
-    fail(
-      'unsupported',
-      model.source,
-      'a mixture of experts runs with float activations only (--activations float); int8 per-token activations into the experts are not implemented',
-    );
   const g: Graph = {
     name: model.name,
     source: model.source,
@@ -227,6 +221,11 @@ class Builder {
       const base = this.node('Linear', name, [xp, w], `${out}_base`, { rows });
       return this.node('DeltaAdd', `${name}.delta`, [x, base, ...bias], out, { rows, ...slot });
     }
+    return this.node(wT.dtype === 'int8' ? 'Int8Linear' : 'TernaryLinear', name, [this.int8Codes(x, rows), w, ...bias], out, { rows, ...slot });
+  }
+
+  /** x as int8 codes with a scale per row (QuantizeInt8, BitNet's absmax), once per x. */
+  private int8Codes(x: string, rows: 'all' | 'out'): string {
     let xq = this.quantized.get(x);
     if (!xq) {
       xq = `${x}_q8`;
@@ -234,7 +233,7 @@ class Builder {
       this.add({ name: `${x}.quantize`, op: 'QuantizeInt8', inputs: [x], outputs: [xq, `${xq}.scale`], attrs, annotations: {} });
       this.quantized.set(x, xq);
     }
-    return this.node(wT.dtype === 'int8' ? 'Int8Linear' : 'TernaryLinear', name, [xq, w, ...bias], out, { rows, ...slot });
+    return xq;
   }
 
   /** What goes into the projections, for inspect: the mode, and TBT's quantizers when there are any. */
@@ -287,13 +286,18 @@ class Builder {
     const [gw, uw, dw] = [ws('ffn_gate_exps'), ws('ffn_up_exps'), ws('ffn_down_exps')];
     experts.push(gw.map((g, e) => [g, uw[e]!, dw[e]!]));
     const act = this.model.config.ffnAct;
+    // With int8 activations, ternary experts are BitLinear as in MoTE: their inputs as int8 codes.
+    const codes = (x: string, w: string[]) =>
+      this.activations === 'int8-per-token' && w.every((n) => this.g.tensors.get(n)!.dtype === 'ternary' && this.g.tensors.get(n)!.shape.length === 2)
+        ? this.int8Codes(x, 'all')
+        : x;
     const outs: string[] = [];
     for (let j = 0; j < moe.topK; j++) {
       const S = (s: string) => L(`${s}${j}`);
-      const g = this.node('ExpertLinear', S('exp_gate'), [xb, idx, ...gw], S('exp_gate_out'), { slot: j });
-      const u = this.node('ExpertLinear', S('exp_up'), [xb, idx, ...uw], S('exp_up_out'), { slot: j });
+      const g = this.node('ExpertLinear', S('exp_gate'), [codes(xb, gw), idx, ...gw], S('exp_gate_out'), { slot: j });
+      const u = this.node('ExpertLinear', S('exp_up'), [codes(xb, uw), idx, ...uw], S('exp_up_out'), { slot: j });
       const h = this.node('GatedAct', S(`exp_${act}`), [g, u], S('exp_hb'), { act });
-      outs.push(this.node('ExpertLinear', S('exp_down'), [h, idx, ...dw], S('exp_out'), { slot: j }));
+      outs.push(this.node('ExpertLinear', S('exp_down'), [codes(h, dw), idx, ...dw], S('exp_out'), { slot: j }));
     }
     return this.node('MoeCombine', L('moe_combine'), [shared, gates, ...outs], L('moe_out'));
   }

@@ -15,12 +15,12 @@
 // The inner loop only adds and subtracts; the multiplies are per group and per output.
 
 import type { DiagnosticCode } from '../diagnostics.ts';
-import { elementCount, lastDim, rowsOf, shapeStr, type DType, type Graph, type Node } from '../ir.ts';
+import { elementCount, lastDim, rowsOf, shapeStr, type DType, type Graph, type Node, type NumericData, type Tensor } from '../ir.ts';
 import { add, i2f, mul } from '../numerics/f32.ts';
 import { at, type InferContext, type InterpretContext, type OpDef, type OutputSpec } from './op.ts';
 import { applyDeltaTermInt8 } from './lm/delta_term.ts';
 import { LEADING_ROWS_ATTR, leadingRows, leadingRowsC } from './lm/rows.ts';
-import { int8MaxAbs, lowBitGeometry, scaleCount, weightScaleIndex } from '../lowbit.ts';
+import { int8MaxAbs, lowBitGeometry, scaleCount, weightScaleIndex, type LowBitGeometry } from '../lowbit.ts';
 
 function makeLowBitLinear(op: 'TernaryLinear' | 'BinaryLinear', wdtype: DType): OpDef {
   const ternary = wdtype === 'ternary';
@@ -172,37 +172,58 @@ export function interpretLowBitLinear(ctx: InterpretContext): void {
   const wT = graph.tensors.get(node.inputs[1]!)!;
   const x = ctx.readNum(xT.name);
   const sx = ctx.readNum(xT.quant!.scale);
-  const codes = ctx.readNum(wT.name);
-  const ws = ctx.readNum(wT.quant!.scale);
-  const bias = node.inputs[2] ? ctx.readNum(node.inputs[2]) : undefined;
-  const geo = lowBitGeometry(wT);
+  const w = lowBitWeight(ctx, wT.name, node.inputs[2]);
   const rows = rowsOf(xT.shape);
   const xPerRow = xT.quant!.granularity === 'per_row';
-  const y = new Float32Array(rows * geo.n);
-  for (let t = 0; t < leadingRows(node, ctx.rows, rows); t++) {
-    const sxt = at(sx, xPerRow ? t : 0, `${xT.quant!.scale}`);
-    for (let n = 0; n < geo.n; n++) {
-      let s = 0;
-      let first = true;
-      for (let p = 0; p < geo.planes; p++) {
-        const rowBase = (p * geo.n + n) * geo.k;
-        for (let g = 0; g < geo.groups; g++) {
-          const k0 = g * geo.group;
-          const k1 = Math.min(geo.k, k0 + geo.group);
-          let acc = 0;
-          for (let k = k0; k < k1; k++) acc += at(codes, rowBase + k, wT.name) * at(x, t * geo.k + k, xT.name);
-          const term = mul(i2f(acc), at(ws, weightScaleIndex(wT, geo, p, n, g), wT.quant!.scale));
-          s = first ? term : add(s, term);
-          first = false;
-        }
-      }
-      let v = mul(s, sxt);
-      if (bias) v = add(v, at(bias, n, node.inputs[2]!));
-      y[t * geo.n + n] = v;
-    }
-  }
+  const y = new Float32Array(rows * w.geo.n);
+  for (let t = 0; t < leadingRows(node, ctx.rows, rows); t++) lowBitRow(w, x, t * w.geo.k, at(sx, xPerRow ? t : 0, `${xT.quant!.scale}`), y, t * w.geo.n);
   const slot = node.attrs.delta_slot as number;
   const delta = slot >= 0 ? ctx.delta(slot) : undefined;
-  if (delta) applyDeltaTermInt8(delta, x, sx, xPerRow, leadingRows(node, ctx.rows, rows), geo.k, y);
+  if (delta) applyDeltaTermInt8(delta, x, sx, xPerRow, leadingRows(node, ctx.rows, rows), w.geo.k, y);
   ctx.write(node.outputs[0]!, y);
+}
+
+/** A low-bit weight (and optional bias) as lowBitRow reads it. */
+export interface LowBitWeight {
+  tensor: Tensor;
+  geo: LowBitGeometry;
+  codes: NumericData;
+  scales: NumericData;
+  bias?: NumericData;
+  biasName?: string;
+}
+
+export function lowBitWeight(ctx: InterpretContext, name: string, bias?: string): LowBitWeight {
+  const tensor = ctx.graph.tensors.get(name)!;
+  return {
+    tensor,
+    geo: lowBitGeometry(tensor),
+    codes: ctx.readNum(name),
+    scales: ctx.readNum(tensor.quant!.scale),
+    ...(bias ? { bias: ctx.readNum(bias), biasName: bias } : {}),
+  };
+}
+
+/** One row of the formula (the header) for activation codes x[xOff .. xOff + k) with scale sxt, into y[yOff .. yOff + n). */
+export function lowBitRow(w: LowBitWeight, x: NumericData, xOff: number, sxt: number, y: Float32Array, yOff: number): void {
+  const { tensor: wT, geo, codes, scales: ws, bias } = w;
+  for (let n = 0; n < geo.n; n++) {
+    let s = 0;
+    let first = true;
+    for (let p = 0; p < geo.planes; p++) {
+      const rowBase = (p * geo.n + n) * geo.k;
+      for (let g = 0; g < geo.groups; g++) {
+        const k0 = g * geo.group;
+        const k1 = Math.min(geo.k, k0 + geo.group);
+        let acc = 0;
+        for (let k = k0; k < k1; k++) acc += at(codes, rowBase + k, wT.name) * at(x, xOff + k, 'x');
+        const term = mul(i2f(acc), at(ws, weightScaleIndex(wT, geo, p, n, g), wT.quant!.scale));
+        s = first ? term : add(s, term);
+        first = false;
+      }
+    }
+    let v = mul(s, sxt);
+    if (bias) v = add(v, at(bias, n, w.biasName!));
+    y[yOff + n] = v;
+  }
 }

@@ -9,6 +9,9 @@
 //             G_j = expf(l[I_j] - m) / s
 //   ExpertLinear  X float32 [T, K], I int32 [T, k], W_0 .. W_{E-1} [N, K]  ->  Y float32 [T, N]
 //     row t:  Y[t] = Linear(X[t], W_e) with e = I[t, slot]: only expert e's weights are read
+//     X int8 (QuantizeInt8, a scale per row; MoTE's BitLinear experts): the experts are ternary and
+//     row t is TernaryLinear's formula on X[t] (exact integer sums per scale group, then the scales),
+//     on the target's t2b kernel (AVX2, NEON, RVV, or the portable one)
 //   MoeCombine    S float32 [T, D], G float32 [T, k], Y_0 .. Y_{k-1} float32 [T, D]  ->  float32 [T, D]
 //     y = S;  y = fl(y + fl(G_j * Y_j)) for j = 0 .. k-1 in order
 //
@@ -19,8 +22,14 @@ import { shapeStr } from '../../ir.ts';
 import { add, div, expf, mul, sub } from '../../numerics/f32.ts';
 import { at, attrInt, type OpDef } from '../op.ts';
 import { MAX_PLANES, linearCall, linearRow, linearWeight } from './linear.ts';
+import { lowBitRow, lowBitWeight } from '../lowbit_linear.ts';
+import { INT32_MAX, lowBitGeometry } from '../../lowbit.ts';
+import { KERNELS, type KernelDesc } from '../../kernels/registry.ts';
+import type { EmitNodeContext } from '../../emit/context.ts';
+import type { TargetDesc } from '../../targets.ts';
+import type { Tensor } from '../../ir.ts';
 import { rowSpan } from './rows.ts';
-import { checkWeight, colsOfWeight, planesOf, rowsOfWeight, weightBytes } from './weights.ts';
+import { checkWeight, colsOfWeight, groupSize, planesOf, rowsOfWeight, weightBytes } from './weights.ts';
 
 /** The most experts a router may choose from, and the most it may choose. */
 const MAX_EXPERTS = 256;
@@ -128,8 +137,13 @@ export const ExpertLinear: OpDef = {
     const [x, idx, ...ws] = ctx.inputs;
     if (!x || !idx) return [];
     const slot = attrInt(ctx.node, 'slot');
-    if (x.dtype !== 'float32' || x.shape.length !== 2) {
-      ctx.error(`input 0 "${x.name}" must be float32 [T, K], found ${x.dtype} ${shapeStr(x.shape)}`, 'dtype');
+    const int8 = x.dtype === 'int8';
+    if ((x.dtype !== 'float32' && !int8) || x.shape.length !== 2) {
+      ctx.error(`input 0 "${x.name}" must be float32 or int8 [T, K], found ${x.dtype} ${shapeStr(x.shape)}`, 'dtype');
+      return [];
+    }
+    if (int8 && x.quant?.granularity !== 'per_row') {
+      ctx.error(`input 0 "${x.name}" must be int8 codes with a scale per row (QuantizeInt8 per row)`);
       return [];
     }
     if (idx.dtype !== 'int32' || idx.shape.length !== 2 || idx.shape[0] !== x.shape[0] || !(slot >= 0 && slot < idx.shape[1]!)) {
@@ -140,6 +154,10 @@ export const ExpertLinear: OpDef = {
     for (const [i, w] of ws.entries()) {
       if (!w) return [];
       if (!checkWeight(ctx, w, i + 2, { planes: true, zeroPoints: true })) return [];
+      if (int8 && (w.dtype !== 'ternary' || planesOf(w) !== 1 || groupSize(w) * 128 > INT32_MAX)) {
+        ctx.error(`expert weight "${w.name}" must be a one-plane ternary matrix for int8 activations, found ${w.dtype} ${shapeStr(w.shape)}`, 'dtype');
+        return [];
+      }
       if (planesOf(w) > MAX_PLANES) {
         ctx.error(`input ${i + 2} "${w.name}" has ${planesOf(w)} trit-planes; at most ${MAX_PLANES} are supported`);
         return [];
@@ -160,16 +178,25 @@ export const ExpertLinear: OpDef = {
     const [total, k] = xT.shape as [number, number];
     const topK = graph.tensors.get(node.inputs[1]!)!.shape[1]!;
     const slot = attrInt(node, 'slot');
+    const { count } = rowSpan(node, ctx.rows, total);
+    const expertOf = (r: number, experts: number) => {
+      const e = at(idx, r * topK + slot, node.inputs[1]!);
+      if (!(e >= 0 && e < experts)) throw new Error(`internal: ExpertLinear "${node.name}": row ${r} routes to expert ${e} of ${experts}`);
+      return e;
+    };
+    if (xT.dtype === 'int8') {
+      const sx = ctx.readNum(xT.quant!.scale);
+      const experts = node.inputs.slice(2).map((w) => lowBitWeight(ctx, w));
+      const n = experts[0]!.geo.n;
+      const y = new Float32Array(total * n);
+      for (let r = 0; r < count; r++) lowBitRow(experts[expertOf(r, experts.length)]!, x, r * k, at(sx, r, xT.quant!.scale), y, r * n);
+      ctx.write(node.outputs[0]!, y);
+      return;
+    }
     const experts = node.inputs.slice(2).map((w) => linearWeight(ctx, w));
     const n = experts[0]!.n;
     const y = new Float32Array(total * n);
-    const { count } = rowSpan(node, ctx.rows, total);
-    for (let r = 0; r < count; r++) {
-      const e = at(idx, r * topK + slot, node.inputs[1]!);
-      const w = experts[e];
-      if (!w) throw new Error(`internal: ExpertLinear "${node.name}": row ${r} routes to expert ${e} of ${experts.length}`);
-      linearRow(w, x, r * k, y, r * n);
-    }
+    for (let r = 0; r < count; r++) linearRow(experts[expertOf(r, experts.length)]!, x, r * k, y, r * n);
     ctx.write(node.outputs[0]!, y);
   },
   emit(ctx) {
@@ -180,11 +207,15 @@ export const ExpertLinear: OpDef = {
     const body = [`{`, `  int32_t t_;`, `  for (t_ = 0; t_ < ${ctx.rows(total)}; t_++) {`, `    switch ((${ctx.in(1)})[t_ * ${topK} + ${slot}]) {`];
     const runtime = new Set<string>();
     const fns = new Set<string>();
+    const int8 = ctx.input(0).dtype === 'int8';
+    const kern = int8 ? t2bKernel(ctx.target) : undefined;
     for (let e = 0; e + 2 < ctx.node.inputs.length; e++) {
-      const call = linearCall(ctx, e + 2, undefined, `${ctx.in(0)} + t_ * ${k}`, '1', `${ctx.out(0)} + t_ * ${n}`);
+      const call = kern
+        ? t2bExpertCall(ctx, e + 2, kern, `${ctx.in(0)} + t_ * ${k}`, `${ctx.inScale(0)} + t_`, `${ctx.out(0)} + t_ * ${n}`)
+        : linearCall(ctx, e + 2, undefined, `${ctx.in(0)} + t_ * ${k}`, '1', `${ctx.out(0)} + t_ * ${n}`);
       call.runtime.forEach((f) => runtime.add(f));
       fns.add(call.fn);
-      body.push(`      case ${e}:`, ...call.body.map((l) => `        ${l}`), `        break;`);
+      body.push(`      case ${e}: {`, ...call.body.map((l) => `        ${l}`), `        break;`, `      }`);
     }
     // The router never gives another index; a row that had one would read as zeros.
     body.push(
@@ -198,6 +229,12 @@ export const ExpertLinear: OpDef = {
     );
     return { kernel: [...fns].join(', '), runtime: [...runtime], body };
   },
+  // int8 activations: the t2b kernel's prefix sums of one row (tn_t2b_prep), during this step only.
+  scratch(graph, node, target) {
+    const x = graph.tensors.get(node.inputs[0]!)!;
+    if (x.dtype !== 'int8' || !target) return 0;
+    return t2bScratchBytes(t2bKernel(target), graph.tensors.get(node.inputs[2]!)!);
+  },
   cost(graph, node) {
     const x = graph.tensors.get(node.inputs[0]!)!;
     const ws = node.inputs.slice(2).map((w) => graph.tensors.get(w)!);
@@ -206,6 +243,42 @@ export const ExpertLinear: OpDef = {
     return { macs: x.shape[0]! * planesOf(w) * rowsOfWeight(w) * colsOfWeight(w), weightBytes: ws.reduce((a, t) => a + weightBytes(t), 0) };
   },
 };
+
+/** The t2b kernel of a target (the registry's, its vector variant where the target has one). */
+function t2bKernel(target: TargetDesc): KernelDesc {
+  const fits = KERNELS.filter((k) => k.format === 't2b' && k.requires.every((f) => target.features.includes(f)));
+  return fits.find((k) => k.variant !== 'ref') ?? fits.find((k) => k.variant === 'ref')!;
+}
+
+function t2bScratchBytes(kern: KernelDesc, w: Tensor): number {
+  const { n, k, group, groups } = lowBitGeometry(w);
+  return kern.scratch?.({ op: 'TernaryLinear', planes: 1, n, k, group, groups, rows: 1, maxAbsX: 127, flush: 0, density: 1 }) ?? 0;
+}
+
+/** One row of int8 codes times expert weight input `wi` on the t2b kernel `kern`: the call and its descriptor. */
+function t2bExpertCall(
+  ctx: EmitNodeContext,
+  wi: number,
+  kern: KernelDesc,
+  x: string,
+  xScale: string,
+  y: string,
+): { fn: string; runtime: string[]; body: string[] } {
+  const w = ctx.input(wi);
+  const geo = lowBitGeometry(w);
+  const codes = ctx.constant(w.name, 't2b', geo.k, { group: geo.group, rows: geo.n });
+  const granularity = { per_tensor: 'TN_PER_TENSOR', per_row: 'TN_PER_ROW', per_group: 'TN_PER_GROUP' }[w.quant!.granularity];
+  const scratch = t2bScratchBytes(kern, w);
+  return {
+    fn: kern.cFunction,
+    runtime: kern.runtime,
+    body: [
+      // |acc| <= group * 127 < 2^31 (infer checks): int32 sums, no flush.
+      `const tn_lowbit_weights w_ = {${codes}, ${ctx.constant(w.quant!.scale, 'f32')}, /* planes */ 1, /* n */ ${geo.n}, /* k */ ${geo.k}, ${granularity}, /* group */ ${geo.group}, /* window */ 0, ${scratch ? ctx.scratch() : 'NULL'}, ${scratch}};`,
+      `${kern.cFunction}(${x}, ${xScale}, /* x per row */ 0, /* rows */ 1, &w_, NULL, /* flush */ 0, ${y});`,
+    ],
+  };
+}
 
 export const MoeCombine: OpDef = {
   op: 'MoeCombine',
