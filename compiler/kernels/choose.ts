@@ -11,7 +11,7 @@
 //      kernel id (t5w.lut_armv7m) or a format (t5: its best variant for the target).
 
 import { fail } from '../diagnostics.ts';
-import type { Graph, Node } from '../ir.ts';
+import type { Graph, Node, Tensor } from '../ir.ts';
 import { rowsOf } from '../ir.ts';
 import { accumulatorPlan, int8MaxAbs, lowBitGeometry, scaleCount, type AccumulatorPlan } from '../lowbit.ts';
 import type { TargetDesc } from '../targets.ts';
@@ -132,18 +132,21 @@ export interface ChooseOptions {
 }
 
 function layerShape(g: Graph, node: Node): LayerShape {
-  const x = g.tensors.get(node.inputs[0]!)!;
-  const w = g.tensors.get(node.inputs[1]!)!;
+  return weightShape(node.op as LayerShape['op'], g.tensors.get(node.inputs[0]!)!, g.tensors.get(node.inputs[1]!)!);
+}
+
+/** The shape of int8 codes `x` times low-bit weight `w` as the kernels see it. */
+function weightShape(op: LayerShape['op'], x: Tensor, w: Tensor, rows = rowsOf(x.shape)): LayerShape {
   const geo = lowBitGeometry(w);
   const acc = accumulatorPlan(geo.group, int8MaxAbs(x));
   return {
-    op: node.op as LayerShape['op'],
+    op,
     planes: geo.planes,
     n: geo.n,
     k: geo.k,
     group: geo.group,
     groups: geo.groups,
-    rows: rowsOf(x.shape),
+    rows,
     maxAbsX: int8MaxAbs(x),
     flush: acc.flush,
     density: density(w.data),
@@ -298,6 +301,17 @@ function forced(value: string, l: LayerShape, target: TargetDesc, budget: number
   }
   const r = best(pool, l, target, budget, `${source} ${value}`, maxWindow);
   if (typeof r === 'string') fail('unsupported', where, `${source} ${value} cannot run this layer on ${target.name}: ${r}`);
+  return r;
+}
+
+/**
+ * The fastest kernel for one row of int8 codes `x` times the ternary weight `w` on `target` (a routed
+ * expert of ExpertLinear, which runs its rows one at a time, each on the expert it routes to).
+ */
+export function chooseRowKernel(x: Tensor, w: Tensor, target: TargetDesc): KernelChoice {
+  const l = weightShape('TernaryLinear', x, w, 1);
+  const r = best(candidatesFor(l, target), l, target, 16 * 2 ** 20, 'fastest for one row');
+  if (typeof r === 'string') fail('unsupported', w.name, `no kernel can run this expert on ${target.name}: ${r}`);
   return r;
 }
 

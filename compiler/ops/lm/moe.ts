@@ -11,7 +11,7 @@
 //     row t:  Y[t] = Linear(X[t], W_e) with e = I[t, slot]: only expert e's weights are read
 //     X int8 (QuantizeInt8, a scale per row; MoTE's BitLinear experts): the experts are ternary and
 //     row t is TernaryLinear's formula on X[t] (exact integer sums per scale group, then the scales),
-//     on the target's t2b kernel (AVX2, NEON, RVV, or the portable one)
+//     on the kernel the cost model picks for one row of that expert (as for a dense layer)
 //   MoeCombine    S float32 [T, D], G float32 [T, k], Y_0 .. Y_{k-1} float32 [T, D]  ->  float32 [T, D]
 //     y = S;  y = fl(y + fl(G_j * Y_j)) for j = 0 .. k-1 in order
 //
@@ -24,10 +24,8 @@ import { at, attrInt, type OpDef } from '../op.ts';
 import { MAX_PLANES, linearCall, linearRow, linearWeight } from './linear.ts';
 import { lowBitRow, lowBitWeight } from '../lowbit_linear.ts';
 import { INT32_MAX, lowBitGeometry } from '../../lowbit.ts';
-import { KERNELS, type KernelDesc } from '../../kernels/registry.ts';
+import { chooseRowKernel, type KernelChoice } from '../../kernels/choose.ts';
 import type { EmitNodeContext } from '../../emit/context.ts';
-import type { TargetDesc } from '../../targets.ts';
-import type { Tensor } from '../../ir.ts';
 import { rowSpan } from './rows.ts';
 import { checkWeight, colsOfWeight, groupSize, planesOf, rowsOfWeight, weightBytes } from './weights.ts';
 
@@ -208,10 +206,9 @@ export const ExpertLinear: OpDef = {
     const runtime = new Set<string>();
     const fns = new Set<string>();
     const int8 = ctx.input(0).dtype === 'int8';
-    const kern = int8 ? t2bKernel(ctx.target) : undefined;
     for (let e = 0; e + 2 < ctx.node.inputs.length; e++) {
-      const call = kern
-        ? t2bExpertCall(ctx, e + 2, kern, `${ctx.in(0)} + t_ * ${k}`, `${ctx.inScale(0)} + t_`, `${ctx.out(0)} + t_ * ${n}`)
+      const call = int8
+        ? expertRowCall(ctx, e + 2, chooseRowKernel(ctx.input(0), ctx.input(e + 2), ctx.target), `${ctx.in(0)} + t_ * ${k}`, `${ctx.inScale(0)} + t_`, `${ctx.out(0)} + t_ * ${n}`)
         : linearCall(ctx, e + 2, undefined, `${ctx.in(0)} + t_ * ${k}`, '1', `${ctx.out(0)} + t_ * ${n}`);
       call.runtime.forEach((f) => runtime.add(f));
       fns.add(call.fn);
@@ -229,11 +226,11 @@ export const ExpertLinear: OpDef = {
     );
     return { kernel: [...fns].join(', '), runtime: [...runtime], body };
   },
-  // int8 activations: the t2b kernel's prefix sums of one row (tn_t2b_prep), during this step only.
+  // int8 activations: the chosen kernels' scratch (LUT tables, prefix sums), during this step only.
   scratch(graph, node, target) {
     const x = graph.tensors.get(node.inputs[0]!)!;
     if (x.dtype !== 'int8' || !target) return 0;
-    return t2bScratchBytes(t2bKernel(target), graph.tensors.get(node.inputs[2]!)!);
+    return Math.max(...node.inputs.slice(2).map((w) => chooseRowKernel(x, graph.tensors.get(w)!, target).scratchBytes));
   },
   cost(graph, node) {
     const x = graph.tensors.get(node.inputs[0]!)!;
@@ -244,38 +241,21 @@ export const ExpertLinear: OpDef = {
   },
 };
 
-/** The t2b kernel of a target (the registry's, its vector variant where the target has one). */
-function t2bKernel(target: TargetDesc): KernelDesc {
-  const fits = KERNELS.filter((k) => k.format === 't2b' && k.requires.every((f) => target.features.includes(f)));
-  return fits.find((k) => k.variant !== 'ref') ?? fits.find((k) => k.variant === 'ref')!;
-}
-
-function t2bScratchBytes(kern: KernelDesc, w: Tensor): number {
-  const { n, k, group, groups } = lowBitGeometry(w);
-  return kern.scratch?.({ op: 'TernaryLinear', planes: 1, n, k, group, groups, rows: 1, maxAbsX: 127, flush: 0, density: 1 }) ?? 0;
-}
-
-/** One row of int8 codes times expert weight input `wi` on the t2b kernel `kern`: the call and its descriptor. */
-function t2bExpertCall(
-  ctx: EmitNodeContext,
-  wi: number,
-  kern: KernelDesc,
-  x: string,
-  xScale: string,
-  y: string,
-): { fn: string; runtime: string[]; body: string[] } {
+/** One row of int8 codes times expert weight input `wi` on the kernel chosen for it: the call and its descriptor. */
+function expertRowCall(ctx: EmitNodeContext, wi: number, choice: KernelChoice, x: string, xScale: string, y: string): { fn: string; runtime: string[]; body: string[] } {
   const w = ctx.input(wi);
   const geo = lowBitGeometry(w);
-  const codes = ctx.constant(w.name, 't2b', geo.k, { group: geo.group, rows: geo.n });
+  const codes = ctx.constant(w.name, choice.format.id, geo.k, { group: geo.group, window: choice.window, rows: geo.n });
+  const cast = choice.format.cElement ? '(const uint8_t *)' : '';
   const granularity = { per_tensor: 'TN_PER_TENSOR', per_row: 'TN_PER_ROW', per_group: 'TN_PER_GROUP' }[w.quant!.granularity];
-  const scratch = t2bScratchBytes(kern, w);
+  const scratch = choice.scratchBytes;
   return {
-    fn: kern.cFunction,
-    runtime: kern.runtime,
+    fn: `${choice.kernel.cFunction} (${choice.kernel.id})`,
+    runtime: choice.kernel.runtime,
     body: [
-      // |acc| <= group * 127 < 2^31 (infer checks): int32 sums, no flush.
-      `const tn_lowbit_weights w_ = {${codes}, ${ctx.constant(w.quant!.scale, 'f32')}, /* planes */ 1, /* n */ ${geo.n}, /* k */ ${geo.k}, ${granularity}, /* group */ ${geo.group}, /* window */ 0, ${scratch ? ctx.scratch() : 'NULL'}, ${scratch}};`,
-      `${kern.cFunction}(${x}, ${xScale}, /* x per row */ 0, /* rows */ 1, &w_, NULL, /* flush */ 0, ${y});`,
+      `/* ${choice.kernel.id}: ${choice.reason} */`,
+      `const tn_lowbit_weights w_ = {${cast}${codes}, ${ctx.constant(w.quant!.scale, 'f32')}, /* planes */ 1, /* n */ ${geo.n}, /* k */ ${geo.k}, ${granularity}, /* group */ ${geo.group}, /* window */ ${choice.window}, ${scratch ? ctx.scratch() : 'NULL'}, ${scratch}};`,
+      `${choice.kernel.cFunction}(${x}, ${xScale}, /* x per row */ 0, /* rows */ 1, &w_, NULL, /* flush */ ${choice.flush}, ${y});`,
     ],
   };
 }
