@@ -32,6 +32,12 @@ export interface FormatMethod {
 export const FORMAT_METHODS: FormatMethod[] = [
   { name: 'float32', note: 'as trained', make: (m) => m },
   { name: 'int8 absmax per row', note: 'the int8 baseline', spec: { method: 'int8' } },
+  {
+    name: 'int8 absmax per row, int8 activations',
+    note: 'the int8 baseline in integers (Int8Linear)',
+    activations: 'int8-per-token',
+    spec: { method: 'int8' },
+  },
   { name: 'ternary absmean per tensor', note: 'BitNet b1.58 weights, float activations', spec: { method: 'absmean' } },
   {
     name: 'ternary absmean per tensor, int8 activations',
@@ -57,8 +63,6 @@ export const FORMAT_METHODS: FormatMethod[] = [
   { name: 'GPTQ trits', note: "GPTQ's ternary grid {xmin, 0, xmax} per row", spec: { method: 'gptq', trits: true } },
   { name: 'Fairy2i-W1', note: 'widely-linear, codes {±1, ±i}, 1 stage', spec: { method: 'fairy2i', stages: 1 } },
   { name: 'Fairy2i-W2', note: 'widely-linear, codes {±1, ±i}, 2 stages', spec: { method: 'fairy2i', stages: 2 } },
-  // MoTE as `--upcycle-moe E:k --weights int8` makes it (examples/stories260k-mote): the dense FFN
-  // kept as the shared expert, routed experts that are untrained ternary perturbations of it.
   {
     name: 'ternary absmean per tensor + ComPEFT delta d 0.1',
     note: 'the BitNet row as a base, a run-time delta toward the float model (top 10 % of the task vector, alpha = std)',
@@ -71,6 +75,8 @@ export const FORMAT_METHODS: FormatMethod[] = [
     spec: { method: 'absmean' },
     deltaDensity: 0.3,
   },
+  // MoTE as `--upcycle-moe E:k --weights int8` makes it (examples/stories260k-mote): the dense FFN
+  // kept as the shared expert, routed experts that are untrained ternary perturbations of it.
   {
     name: 'MoTE 4 experts top-1',
     note: 'up-cycled, untrained: int8 shared FFN and attention, 4 ternary experts',
@@ -80,6 +86,12 @@ export const FORMAT_METHODS: FormatMethod[] = [
     name: 'MoTE 4 experts top-2',
     note: 'the same, 2 experts per token',
     make: (m) => int8Model(upcycleMoe(m, { experts: 4, topK: 2 })),
+  },
+  {
+    name: 'MoTE 4 experts top-1, int8 activations',
+    note: "the paper's BitLinear experts: int8 codes per token into the experts and every int8 projection",
+    activations: 'int8-per-token',
+    make: (m) => int8Model(upcycleMoe(m, { experts: 4, topK: 1 })),
   },
 ];
 
