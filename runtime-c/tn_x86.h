@@ -9,6 +9,7 @@
 
 #include <cpuid.h>
 #include <immintrin.h>
+#include <stdint.h>
 
 /* Compilers that know the intrinsics: AVX-VNNI from GCC 11 and clang 12 (Apple clang 13),
  * AVX512-VNNI from GCC 8 and clang 6. Older ones build the AVX2 kernels only. */
@@ -51,6 +52,14 @@ static inline unsigned tn_x86_cpu(void) {
   if ((c & (1u << 11)) && (b & (1u << 16)) && (b & (1u << 31)) && (lo & 0xe0u) == 0xe0u) f |= TN_X86_AVX512VNNI;
   if (__get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 4))) f |= TN_X86_AVXVNNI;
   return f;
+}
+
+/* The sum of the 8 int32 lanes of v, wrapping (exact modulo 2^32). */
+__attribute__((target("avx2"))) static inline uint32_t tn_hsum8_u32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return (uint32_t)_mm_cvtsi128_si32(s);
 }
 
 /* VPDPBUSD in AVX2, exactly, for any operands: acc + the 4 products u8 x s8 of each 32-bit lane.

@@ -118,9 +118,10 @@ describe('Int8Linear kernels (AVX2, VNNI, NEON) bit for bit against the referenc
   const dir = workDir('int8-linear-kernels');
   const cpu = readFileSync('/proc/cpuinfo', 'utf8');
   const vnni = /^flags\s*:.* (avx_vnni|avx512_vnni)( |$)/m.test(cpu);
+  const noAvx = builds()[2]!.target;
   const cases = [
     { name: 'host', target: getTarget('host'), neon: 'none', avx2: 'ok', native: vnni ? 'ok' : 'n/a' },
-    { name: 'x86-64 without AVX (qemu64)', target: builds()[2]!.target, neon: 'none', avx2: 'n/a', native: 'n/a' },
+    { name: 'x86-64 without AVX (qemu64)', target: noAvx, neon: 'none', avx2: 'n/a', native: 'n/a' },
     { name: 'rpi-aarch64', target: getTarget('rpi-aarch64'), neon: 'smull', avx2: 'n/a', native: 'n/a' },
     { name: 'rpi5-aarch64', target: getTarget('rpi5-aarch64'), neon: 'sdot', avx2: 'n/a', native: 'n/a' },
     { name: 'rpi-armv7', target: getTarget('rpi-armv7'), neon: 'smull', avx2: 'n/a', native: 'n/a' },

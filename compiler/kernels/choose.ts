@@ -304,20 +304,32 @@ function forced(value: string, l: LayerShape, target: TargetDesc, budget: number
   return r;
 }
 
+/** Bytes of RAM the kernels' scratch may take unless the caller says otherwise. */
+const SCRATCH_BUDGET = 16 * 2 ** 20;
+
+/** chooseRowKernel's answers per weight, by target and activation range (the memory plan and the emitter both ask, once per routed slot). */
+const rowChoices = new WeakMap<Tensor, Map<string, KernelChoice>>();
+
 /**
  * The fastest kernel for one row of int8 codes `x` times the ternary weight `w` on `target` (a routed
  * expert of ExpertLinear, which runs its rows one at a time, each on the expert it routes to).
  */
 export function chooseRowKernel(x: Tensor, w: Tensor, target: TargetDesc): KernelChoice {
+  const key = `${target.name}|${int8MaxAbs(x)}`;
+  let byKey = rowChoices.get(w);
+  const known = byKey?.get(key);
+  if (known) return known;
   const l = weightShape('TernaryLinear', x, w, 1);
-  const r = best(candidatesFor(l, target), l, target, 16 * 2 ** 20, 'fastest for one row');
+  const r = best(candidatesFor(l, target), l, target, SCRATCH_BUDGET, 'fastest for one row');
   if (typeof r === 'string') fail('unsupported', w.name, `no kernel can run this expert on ${target.name}: ${r}`);
+  if (!byKey) rowChoices.set(w, (byKey = new Map()));
+  byKey.set(key, r);
   return r;
 }
 
 /** Choose the kernel of every low-bit node (stored for emit and `inspect`). */
 export function chooseKernels(g: Graph, target: TargetDesc, opts: ChooseOptions = {}): void {
-  const budget = opts.scratchBudget ?? 16 * 2 ** 20;
+  const budget = opts.scratchBudget ?? SCRATCH_BUDGET;
   const overrides = parseSpec(opts.spec);
   for (const o of overrides)
     if (o.node !== undefined && !g.nodes.some((n) => n.name === o.node))

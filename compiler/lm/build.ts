@@ -287,10 +287,11 @@ class Builder {
     experts.push(gw.map((g, e) => [g, uw[e]!, dw[e]!]));
     const act = this.model.config.ffnAct;
     // With int8 activations, ternary experts are BitLinear as in MoTE: their inputs as int8 codes.
-    const codes = (x: string, w: string[]) =>
-      this.activations === 'int8-per-token' && w.every((n) => this.g.tensors.get(n)!.dtype === 'ternary' && this.g.tensors.get(n)!.shape.length === 2)
-        ? this.int8Codes(x, 'all')
-        : x;
+    const oneTernaryPlane = (n: string) => {
+      const t = this.g.tensors.get(n)!;
+      return t.dtype === 'ternary' && t.shape.length === 2;
+    };
+    const codes = (x: string, w: string[]) => (this.activations === 'int8-per-token' && w.every(oneTernaryPlane) ? this.int8Codes(x, 'all') : x);
     const outs: string[] = [];
     for (let j = 0; j < moe.topK; j++) {
       const S = (s: string) => L(`${s}${j}`);

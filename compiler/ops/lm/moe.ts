@@ -208,7 +208,14 @@ export const ExpertLinear: OpDef = {
     const int8 = ctx.input(0).dtype === 'int8';
     for (let e = 0; e + 2 < ctx.node.inputs.length; e++) {
       const call = int8
-        ? expertRowCall(ctx, e + 2, chooseRowKernel(ctx.input(0), ctx.input(e + 2), ctx.target), `${ctx.in(0)} + t_ * ${k}`, `${ctx.inScale(0)} + t_`, `${ctx.out(0)} + t_ * ${n}`)
+        ? expertRowCall(
+            ctx,
+            e + 2,
+            chooseRowKernel(ctx.input(0), ctx.input(e + 2), ctx.target),
+            `${ctx.in(0)} + t_ * ${k}`,
+            `${ctx.inScale(0)} + t_`,
+            `${ctx.out(0)} + t_ * ${n}`,
+          )
         : linearCall(ctx, e + 2, undefined, `${ctx.in(0)} + t_ * ${k}`, '1', `${ctx.out(0)} + t_ * ${n}`);
       call.runtime.forEach((f) => runtime.add(f));
       fns.add(call.fn);
@@ -242,7 +249,14 @@ export const ExpertLinear: OpDef = {
 };
 
 /** One row of int8 codes times expert weight input `wi` on the kernel chosen for it: the call and its descriptor. */
-function expertRowCall(ctx: EmitNodeContext, wi: number, choice: KernelChoice, x: string, xScale: string, y: string): { fn: string; runtime: string[]; body: string[] } {
+function expertRowCall(
+  ctx: EmitNodeContext,
+  wi: number,
+  choice: KernelChoice,
+  x: string,
+  xScale: string,
+  y: string,
+): { fn: string; runtime: string[]; body: string[] } {
   const w = ctx.input(wi);
   const geo = lowBitGeometry(w);
   const codes = ctx.constant(w.name, choice.format.id, geo.k, { group: geo.group, window: choice.window, rows: geo.n });

@@ -32,14 +32,6 @@
 #define TN_AVX2 __attribute__((target("avx2")))
 #define TN_LD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
 
-/* The lanes' sum, wrapping (exact modulo 2^32). */
-TN_AVX2 static inline uint32_t tn_i8_hsum(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-  return (uint32_t)_mm_cvtsi128_si32(s);
-}
-
 /* The columns from j on, one at a time, added to the vector part (unsigned: wraps, exact mod 2^32). */
 static inline int32_t tn_i8_finish(uint32_t vec, const int8_t *w, const int8_t *x, int32_t j, int32_t len) {
   for (; j < len; ++j) vec += (uint32_t)((int32_t)w[j] * (int32_t)x[j]);
@@ -60,7 +52,7 @@ TN_AVX2 static void tn_i8_group4_avx2(const int8_t *const *w, const int8_t *x, i
       a[q] = _mm256_add_epi32(a[q], _mm256_madd_epi16(p, ones));
     }
   }
-  for (q = 0; q < 4; ++q) acc[q] = tn_i8_finish(tn_i8_hsum(a[q]), w[q], x, j, len);
+  for (q = 0; q < 4; ++q) acc[q] = tn_i8_finish(tn_hsum8_u32(a[q]), w[q], x, j, len);
 }
 
 /* VNNI: VPDPBUSD(w + 128, x), less 128 times the sum of x (VPDPBUSD(1, x)). */
@@ -78,11 +70,11 @@ TN_AVX2 static void tn_i8_group4_avx2(const int8_t *const *w, const int8_t *x, i
       a2 = DP(a2, _mm256_xor_si256(TN_LD(w[2] + j), flip), xv);                                               \
       a3 = DP(a3, _mm256_xor_si256(TN_LD(w[3] + j), flip), xv);                                               \
     }                                                                                                         \
-    corr = tn_i8_hsum(sx) * 128u;                                                                             \
-    acc[0] = tn_i8_finish(tn_i8_hsum(a0) - corr, w[0], x, j, len);                                            \
-    acc[1] = tn_i8_finish(tn_i8_hsum(a1) - corr, w[1], x, j, len);                                            \
-    acc[2] = tn_i8_finish(tn_i8_hsum(a2) - corr, w[2], x, j, len);                                            \
-    acc[3] = tn_i8_finish(tn_i8_hsum(a3) - corr, w[3], x, j, len);                                            \
+    corr = tn_hsum8_u32(sx) * 128u;                                                                           \
+    acc[0] = tn_i8_finish(tn_hsum8_u32(a0) - corr, w[0], x, j, len);                                          \
+    acc[1] = tn_i8_finish(tn_hsum8_u32(a1) - corr, w[1], x, j, len);                                          \
+    acc[2] = tn_i8_finish(tn_hsum8_u32(a2) - corr, w[2], x, j, len);                                          \
+    acc[3] = tn_i8_finish(tn_hsum8_u32(a3) - corr, w[3], x, j, len);                                          \
   }
 
 #if TN_CC_AVXVNNI

@@ -282,13 +282,6 @@ TN_AVX2 static void tn_t2b_blocks(const tn_t2b_isa *isa, const uint8_t *c, int n
     isa->gemm(c, x, ldx, nt, b1 - b0, a);
 }
 
-TN_AVX2 static inline int32_t tn_hsum_epi32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
-  return _mm_cvtsi128_si32(s);
-}
-
 /* The pieces of [k0, k1) for nr rows and nt tokens (tn_t2b.h): partial blocks through zero-padded
  * copies of x, whole blocks in place. */
 TN_AVX2 static void tn_t2b_range(const tn_t2b_isa *isa, const uint8_t *c, int nr, const int8_t *x, size_t k, int nt, int32_t k0, int32_t k1, __m256i *a) {
@@ -318,7 +311,7 @@ TN_AVX2 static void tn_t2b_dot_isa(const tn_t2b_isa *isa, const tn_lowbit_weight
       _mm_storeu_si128((__m128i *)(void *)(acc + r), _mm_sub_epi32(_mm256_castsi256_si128(a[0]), _mm_set1_epi32(xs[0])));
       r += 4;
     } else {
-      for (t = 0; t < ntok; ++t) acc[t * nrows + r] = (int32_t)((uint32_t)tn_hsum_epi32(a[t]) - (uint32_t)xs[t]);
+      for (t = 0; t < ntok; ++t) acc[t * nrows + r] = (int32_t)(tn_hsum8_u32(a[t]) - (uint32_t)xs[t]);
       r += 1;
     }
   }
